@@ -1,0 +1,712 @@
+"""The Sales (CRM) side, shaped like Dynamics 365 Sales (Dataverse) tables: SPEC S1-S11.
+
+Every record has a UUID id, ``createdon``, ``modifiedon`` (indexed: the integration's watermark) and
+``modifiedby``. Field names follow Django's style; verbose names carry the terms Sales users know.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from p2c.records import Record, RecordQuerySet
+
+from .numbering import numbers_allocate
+
+
+class NumberSequence(models.Model):
+    """Next value of a Sales autonumber sequence (``CON``, ``ACC``, ``ORD``, ...)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    next_value = models.PositiveBigIntegerField(default=1000)
+
+    def __str__(self):
+        return f"{self.name}: {self.next_value}"
+
+
+class CrmRecord(Record):
+    MODIFIED_FIELD = "modifiedon"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    createdon = models.DateTimeField("Created On", auto_now_add=True)
+    modifiedon = models.DateTimeField("Modified On", auto_now=True, db_index=True)
+    modifiedby = models.ForeignKey(
+        "crm.SystemUser",
+        verbose_name="Modified By",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class StateCode(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+
+
+class Address1(models.Model):
+    """Address 1 columns, shared by accounts and contacts."""
+
+    address1_line1 = models.CharField("Street 1", max_length=250, blank=True)
+    address1_line2 = models.CharField("Street 2", max_length=250, blank=True)
+    address1_line3 = models.CharField("Street 3", max_length=250, blank=True)
+    address1_city = models.CharField("City", max_length=80, blank=True)
+    address1_postalcode = models.CharField("ZIP/Postal Code", max_length=20, blank=True)
+    address1_stateorprovince = models.CharField("State/Province", max_length=50, blank=True)
+    address1_country = models.CharField("Country/Region", max_length=80, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+# S1 ---------------------------------------------------------------------------------------------------------
+class SystemUser(CrmRecord):
+    """A Sales user (``systemuser``). The integration user writes for the ERP and is never read back."""
+
+    class AccessMode(models.TextChoices):
+        READ_WRITE = "read_write", "Read-Write"
+        ADMINISTRATIVE = "administrative", "Administrative"
+        READ = "read", "Read"
+        NON_INTERACTIVE = "non_interactive", "Non-interactive"
+        INTEGRATION = "integration", "Integration"
+
+    fullname = models.CharField("Full Name", max_length=200)
+    first_name = models.CharField("First Name", max_length=64, blank=True)
+    last_name = models.CharField("Last Name", max_length=64, blank=True)
+    internal_email = models.EmailField("Primary Email", blank=True, db_index=True)
+    title = models.CharField("Title", max_length=128, blank=True)
+    mobile_phone = models.CharField("Mobile Phone", max_length=64, blank=True)
+    is_disabled = models.BooleanField("Status (Disabled)", default=False)
+    is_licensed = models.BooleanField("User Licensed", default=True)
+    access_mode = models.CharField("Access Mode", max_length=20, choices=AccessMode, default=AccessMode.READ_WRITE)
+    is_integration_user = models.BooleanField("Integration User", default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Login",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="crm_systemuser",
+        help_text="The p2c login acting as this Sales user; changes made in the admin are recorded under it.",
+    )
+
+    DERIVED_FIELDS = ("is_integration_user",)
+
+    class Meta:
+        verbose_name = "User"
+        ordering = ["fullname"]
+
+    def __str__(self):
+        return self.fullname
+
+    def prepare_for_write(self):
+        if self.access_mode == self.AccessMode.INTEGRATION:
+            self.is_integration_user = True
+
+
+# S4, S5 ----------------------------------------------------------------------------------------------------
+class TransactionCurrency(CrmRecord):
+    iso_currency_code = models.CharField("Currency Code", max_length=5, unique=True)
+    currency_name = models.CharField("Currency Name", max_length=100)
+    currency_symbol = models.CharField("Currency Symbol", max_length=10, blank=True)
+    exchange_rate = models.DecimalField("Exchange Rate", max_digits=23, decimal_places=10, default=1)
+    currency_precision = models.PositiveSmallIntegerField("Currency Precision", default=2)
+    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE)
+
+    class Meta:
+        verbose_name = "Currency"
+        verbose_name_plural = "Currencies"
+        ordering = ["iso_currency_code"]
+
+    def __str__(self):
+        return self.iso_currency_code
+
+
+class UnitGroup(CrmRecord):
+    name = models.CharField("Name", max_length=200, unique=True)
+    base_uom_name = models.CharField("Primary Unit", max_length=100)
+    description = models.TextField("Description", blank=True)
+
+    class Meta:
+        verbose_name = "Unit Group"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Unit(CrmRecord):
+    unit_group = models.ForeignKey(UnitGroup, verbose_name="Unit Group", on_delete=models.CASCADE, related_name="units")
+    name = models.CharField("Name", max_length=100)
+    quantity = models.DecimalField("Quantity", max_digits=23, decimal_places=10, default=1)
+    base_unit = models.ForeignKey(
+        "self", verbose_name="Base Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "Unit"
+        ordering = ["unit_group__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["unit_group", "name"], name="crm_unit_unique_name_in_group")]
+
+    def __str__(self):
+        return f"{self.name} ({self.unit_group_id and self.unit_group.name})"
+
+
+# S7 price list (header) comes before products because a product names its default price list.
+class PriceLevel(CrmRecord):
+    name = models.CharField("Name", max_length=100, unique=True)
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+    )
+    begin_date = models.DateField("Start Date", null=True, blank=True)
+    end_date = models.DateField("End Date", null=True, blank=True)
+    description = models.TextField("Description", blank=True)
+    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE)
+    is_integration_managed = models.BooleanField(
+        "Managed by the integration",
+        default=False,
+        help_text="Created by the ERP integration for synchronised items; not to be edited by hand.",
+    )
+
+    class Meta:
+        verbose_name = "Price List"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+# S6 ---------------------------------------------------------------------------------------------------------
+class Product(CrmRecord):
+    class ProductType(models.TextChoices):
+        SALES_INVENTORY = "sales_inventory", "Sales Inventory"
+        MISCELLANEOUS_CHARGES = "misc_charges", "Miscellaneous Charges"
+        SERVICES = "services", "Services"
+        FLAT_FEES = "flat_fees", "Flat Fees"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DRAFT = "draft", "Draft"
+        RETIRED = "retired", "Retired"
+
+    product_number = models.CharField("Product ID", max_length=100, unique=True)
+    name = models.CharField("Name", max_length=100)
+    description = models.TextField("Description", blank=True)
+    product_type_code = models.CharField(
+        "Product Type", max_length=20, choices=ProductType, default=ProductType.SALES_INVENTORY, db_index=True
+    )
+    state_code = models.CharField("Status", max_length=10, choices=State, default=State.ACTIVE)
+    default_uom_schedule = models.ForeignKey(
+        UnitGroup, verbose_name="Unit Group", on_delete=models.PROTECT, null=True, blank=True
+    )
+    default_uom = models.ForeignKey(
+        Unit, verbose_name="Default Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    price_level = models.ForeignKey(
+        PriceLevel, verbose_name="Default Price List", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+    )
+    price = models.DecimalField("List Price", max_digits=19, decimal_places=4, default=0)
+    standard_cost = models.DecimalField("Standard Cost", max_digits=19, decimal_places=4, default=0)
+    current_cost = models.DecimalField("Current Cost", max_digits=19, decimal_places=4, default=0)
+    quantity_on_hand = models.DecimalField("Quantity On Hand", max_digits=19, decimal_places=5, default=0)
+    stock_weight = models.DecimalField("Stock Weight", max_digits=19, decimal_places=5, default=0)
+    stock_volume = models.DecimalField("Stock Volume", max_digits=19, decimal_places=5, default=0)
+    vendor_id = models.CharField("Vendor ID", max_length=100, blank=True)
+    vendor_part_number = models.CharField("Vendor Part Number", max_length=100, blank=True)
+    is_stock_item = models.BooleanField("Stock Item", default=True)
+
+    class Meta:
+        verbose_name = "Product"
+        ordering = ["product_number"]
+
+    def __str__(self):
+        return f"{self.product_number} {self.name}"
+
+
+class ProductPriceLevel(CrmRecord):
+    """A product price list line."""
+
+    class PricingMethod(models.TextChoices):
+        CURRENCY_AMOUNT = "currency_amount", "Currency Amount"
+        PERCENT_OF_LIST = "percent_of_list", "Percent of List"
+        PERCENT_MARKUP_CURRENT_COST = "percent_markup_current_cost", "Percent Markup - Current Cost"
+
+    price_level = models.ForeignKey(
+        PriceLevel, verbose_name="Price List", on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(Product, verbose_name="Product", on_delete=models.CASCADE, related_name="price_lines")
+    product_number = models.CharField("Product ID", max_length=100, blank=True)
+    uom = models.ForeignKey(Unit, verbose_name="Unit", on_delete=models.PROTECT, null=True, blank=True)
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+    )
+    pricing_method_code = models.CharField(
+        "Pricing Method", max_length=30, choices=PricingMethod, default=PricingMethod.CURRENCY_AMOUNT
+    )
+    amount = models.DecimalField("Amount", max_digits=19, decimal_places=4, default=0)
+
+    class Meta:
+        verbose_name = "Price List Item"
+        ordering = ["price_level__name", "product_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["price_level", "product", "uom"], name="crm_pricelist_line_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.price_level_id and self.price_level.name}: {self.product_number}"
+
+
+# S2 ----------------------------------------------------------------------------------------------------------
+class Account(Address1, CrmRecord):
+    class RelationshipType(models.TextChoices):
+        COMPETITOR = "competitor", "Competitor"
+        CONSULTANT = "consultant", "Consultant"
+        CUSTOMER = "customer", "Customer"
+        INVESTOR = "investor", "Investor"
+        PARTNER = "partner", "Partner"
+        INFLUENCER = "influencer", "Influencer"
+        PRESS = "press", "Press"
+        PROSPECT = "prospect", "Prospect"
+        RESELLER = "reseller", "Reseller"
+        SUPPLIER = "supplier", "Supplier"
+        VENDOR = "vendor", "Vendor"
+        OTHER = "other", "Other"
+
+    class PaymentTerms(models.TextChoices):
+        NET_30 = "net30", "Net 30"
+        TWO_TEN_NET_30 = "2_10_net30", "2% 10, Net 30"
+        NET_45 = "net45", "Net 45"
+        NET_60 = "net60", "Net 60"
+
+    class FreightTerms(models.TextChoices):
+        FOB = "fob", "FOB"
+        NO_CHARGE = "no_charge", "No Charge"
+
+    class ShippingMethod(models.TextChoices):
+        AIRBORNE = "airborne", "Airborne"
+        DHL = "dhl", "DHL"
+        FEDEX = "fedex", "FedEx"
+        UPS = "ups", "UPS"
+        POSTAL_MAIL = "postal_mail", "Postal Mail"
+        FULL_LOAD = "full_load", "Full Load"
+        WILL_CALL = "will_call", "Will Call"
+
+    account_number = models.CharField("Account Number", max_length=20, unique=True, blank=True)
+    name = models.CharField("Account Name", max_length=160, db_index=True)
+    customer_type_code = models.CharField(
+        "Relationship Type", max_length=20, choices=RelationshipType, blank=True, db_index=True
+    )
+    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE, db_index=True)
+    owner = models.ForeignKey(
+        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+    )
+    telephone1 = models.CharField("Main Phone", max_length=50, blank=True)
+    telephone2 = models.CharField("Other Phone", max_length=50, blank=True)
+    fax = models.CharField("Fax", max_length=50, blank=True)
+    emailaddress1 = models.EmailField("Email", max_length=100, blank=True, db_index=True)
+    websiteurl = models.URLField("Website", max_length=200, blank=True)
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+    )
+    credit_limit = models.DecimalField("Credit Limit", max_digits=19, decimal_places=4, null=True, blank=True)
+    credit_on_hold = models.BooleanField("Credit Hold", default=False)
+    primary_contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name="Primary Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="primary_for_accounts",
+    )
+    parent_account = models.ForeignKey(
+        "self", verbose_name="Parent Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    price_level = models.ForeignKey(
+        PriceLevel, verbose_name="Price List", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    payment_terms_code = models.CharField("Payment Terms", max_length=20, choices=PaymentTerms, blank=True)
+    address1_freight_terms_code = models.CharField("Freight Terms", max_length=20, choices=FreightTerms, blank=True)
+    address1_shipping_method_code = models.CharField(
+        "Shipping Method", max_length=20, choices=ShippingMethod, blank=True
+    )
+    address1_primary_contact_name = models.CharField("Address 1: Primary Contact Name", max_length=100, blank=True)
+    industry = models.CharField("Industry", max_length=100, blank=True)
+    number_of_employees = models.PositiveIntegerField("Number of Employees", null=True, blank=True)
+    revenue = models.DecimalField("Annual Revenue", max_digits=19, decimal_places=4, null=True, blank=True)
+    description = models.TextField("Description", blank=True)
+
+    class Meta:
+        verbose_name = "Account"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        missing = [obj for obj in objs if not obj.account_number]
+        for obj, number in zip(missing, numbers_allocate(prefix="ACC", count=len(missing)), strict=True):
+            obj.account_number = number
+
+
+# S3 -----------------------------------------------------------------------------------------------------------
+class Contact(Address1, CrmRecord):
+    contact_number = models.CharField("Contact Number", max_length=20, unique=True, blank=True)
+    salutation = models.CharField("Salutation", max_length=100, blank=True)
+    first_name = models.CharField("First Name", max_length=50, blank=True)
+    middle_name = models.CharField("Middle Name", max_length=50, blank=True)
+    last_name = models.CharField("Last Name", max_length=50)
+    full_name = models.CharField("Full Name", max_length=160, blank=True, editable=False, db_index=True)
+    job_title = models.CharField("Job Title", max_length=100, blank=True)
+    parent_account = models.ForeignKey(
+        Account,
+        verbose_name="Company Name (account)",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    parent_contact = models.ForeignKey(
+        "self",
+        verbose_name="Company Name (contact)",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="child_contacts",
+    )
+    is_company_an_account = models.BooleanField("IsCompanyAnAccount", default=False, editable=False)
+    is_active_customer = models.BooleanField(
+        "Is Active Customer",
+        default=False,
+        editable=False,
+        db_index=True,
+        help_text="Set while the contact has a quote, order or invoice.",
+    )
+    emailaddress1 = models.EmailField("Email", max_length=100, blank=True, db_index=True)
+    telephone1 = models.CharField("Business Phone", max_length=50, blank=True)
+    telephone2 = models.CharField("Home Phone", max_length=50, blank=True)
+    mobile_phone = models.CharField("Mobile Phone", max_length=50, blank=True)
+    fax = models.CharField("Fax", max_length=50, blank=True)
+    pager = models.CharField("Pager", max_length=50, blank=True)
+    websiteurl = models.URLField("Website", max_length=200, blank=True)
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+    )
+    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE, db_index=True)
+    description = models.TextField("Description", blank=True)
+
+    DERIVED_FIELDS = ("full_name", "is_company_an_account")
+
+    class Meta:
+        verbose_name = "Contact"
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(parent_account__isnull=True) | Q(parent_contact__isnull=True),
+                name="crm_contact_company_is_account_or_contact",
+                violation_error_message="The company of a contact is an account or a contact, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_company_an_account=True, parent_account__isnull=False)
+                | Q(is_company_an_account=False, parent_account__isnull=True),
+                name="crm_contact_is_company_an_account_matches",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.last_name
+
+    @property
+    def company(self):
+        """The parent customer: an account, a contact, or None."""
+        return self.parent_account or self.parent_contact
+
+    def prepare_for_write(self):
+        self.full_name = " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+        self.is_company_an_account = self.parent_account_id is not None
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        missing = [obj for obj in objs if not obj.contact_number]
+        for obj, number in zip(missing, numbers_allocate(prefix="CON", count=len(missing)), strict=True):
+            obj.contact_number = number
+
+
+# S8 ------------------------------------------------------------------------------------------------------------
+class DocumentCustomer(models.Model):
+    """Columns naming the customer of a Sales document: an account or a contact (Dataverse ``customerid``)."""
+
+    customer_account = models.ForeignKey(
+        Account, verbose_name="Customer (account)", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    customer_contact = models.ForeignKey(
+        Contact, verbose_name="Customer (contact)", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def customer(self):
+        return self.customer_account or self.customer_contact
+
+
+class Opportunity(DocumentCustomer, CrmRecord):
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    name = models.CharField("Topic", max_length=300)
+    owner = models.ForeignKey(
+        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="opportunities"
+    )
+    parent_contact = models.ForeignKey(
+        Contact, verbose_name="Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities"
+    )
+    parent_account = models.ForeignKey(
+        Account, verbose_name="Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities"
+    )
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+    )
+    price_level = models.ForeignKey(PriceLevel, verbose_name="Price List", on_delete=models.SET_NULL, null=True, blank=True)
+    estimated_value = models.DecimalField("Est. Revenue", max_digits=19, decimal_places=4, default=0)
+    estimated_close_date = models.DateField("Est. Close Date", null=True, blank=True)
+    close_probability = models.PositiveSmallIntegerField("Probability", null=True, blank=True)
+    state_code = models.CharField("Status", max_length=10, choices=State, default=State.OPEN, db_index=True)
+    description = models.TextField("Description", blank=True)
+
+    class Meta:
+        verbose_name = "Opportunity"
+        verbose_name_plural = "Opportunities"
+        ordering = ["-createdon"]
+
+    def __str__(self):
+        return self.name
+
+
+# S9-S11 Sales documents: quote, order, invoice ---------------------------------------------------------------
+class SalesDocumentQuerySet(RecordQuerySet):
+    def delete(self):
+        from .customers import contacts_refresh_active_customer
+
+        contact_ids = set(self.exclude(customer_contact=None).values_list("customer_contact_id", flat=True))
+        result = super().delete()
+        contacts_refresh_active_customer(contact_ids=contact_ids)
+        return result
+
+
+class SalesDocument(DocumentCustomer, CrmRecord):
+    """What quotes, orders and invoices share. A contact as customer makes it an active customer (S3)."""
+
+    NUMBER_PREFIX = ""
+
+    objects = models.Manager.from_queryset(SalesDocumentQuerySet)()
+
+    name = models.CharField("Name", max_length=300)
+    owner = models.ForeignKey(
+        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name="Opportunity", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    price_level = models.ForeignKey(
+        PriceLevel, verbose_name="Price List", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    transaction_currency = models.ForeignKey(
+        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment_terms_code = models.CharField("Payment Terms", max_length=20, choices=Account.PaymentTerms, blank=True)
+    freight_terms_code = models.CharField("Freight Terms", max_length=20, choices=Account.FreightTerms, blank=True)
+    shipping_method_code = models.CharField(
+        "Shipping Method", max_length=20, choices=Account.ShippingMethod, blank=True
+    )
+    billto_name = models.CharField("Bill To Name", max_length=200, blank=True)
+    billto_line1 = models.CharField("Bill To Street 1", max_length=250, blank=True)
+    billto_line2 = models.CharField("Bill To Street 2", max_length=250, blank=True)
+    billto_city = models.CharField("Bill To City", max_length=80, blank=True)
+    billto_postalcode = models.CharField("Bill To ZIP/Postal Code", max_length=20, blank=True)
+    billto_stateorprovince = models.CharField("Bill To State/Province", max_length=50, blank=True)
+    billto_country = models.CharField("Bill To Country/Region", max_length=80, blank=True)
+    shipto_name = models.CharField("Ship To Name", max_length=200, blank=True)
+    shipto_line1 = models.CharField("Ship To Street 1", max_length=250, blank=True)
+    shipto_line2 = models.CharField("Ship To Street 2", max_length=250, blank=True)
+    shipto_city = models.CharField("Ship To City", max_length=80, blank=True)
+    shipto_postalcode = models.CharField("Ship To ZIP/Postal Code", max_length=20, blank=True)
+    shipto_stateorprovince = models.CharField("Ship To State/Province", max_length=50, blank=True)
+    shipto_country = models.CharField("Ship To Country/Region", max_length=80, blank=True)
+    total_line_item_amount = models.DecimalField("Detail Amount", max_digits=19, decimal_places=4, default=0)
+    discount_amount = models.DecimalField("Order Discount Amount", max_digits=19, decimal_places=4, default=0)
+    freight_amount = models.DecimalField("Freight Amount", max_digits=19, decimal_places=4, default=0)
+    total_amount_less_freight = models.DecimalField(
+        "Total Pre-Freight Amount", max_digits=19, decimal_places=4, default=0
+    )
+    total_tax = models.DecimalField("Total Tax", max_digits=19, decimal_places=4, default=0)
+    total_amount = models.DecimalField("Total Amount", max_digits=19, decimal_places=4, default=0)
+    description = models.TextField("Description", blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        missing = [obj for obj in objs if not obj.number]
+        for obj, number in zip(missing, numbers_allocate(prefix=cls.NUMBER_PREFIX, count=len(missing)), strict=True):
+            obj.number = number
+
+    @classmethod
+    def after_bulk_write(cls, objs):
+        from .customers import contacts_refresh_active_customer
+
+        contacts_refresh_active_customer(contact_ids={o.customer_contact_id for o in objs if o.customer_contact_id})
+
+    def save(self, *args, **kwargs):
+        from .customers import contacts_refresh_active_customer
+
+        previous = None
+        if not self._state.adding:
+            previous = type(self).objects.filter(pk=self.pk).values_list("customer_contact_id", flat=True).first()
+        super().save(*args, **kwargs)
+        contacts_refresh_active_customer(contact_ids={self.customer_contact_id, previous} - {None})
+
+    def delete(self, *args, **kwargs):
+        from .customers import contacts_refresh_active_customer
+
+        contact_id = self.customer_contact_id
+        result = super().delete(*args, **kwargs)
+        contacts_refresh_active_customer(contact_ids={contact_id} - {None})
+        return result
+
+
+class DocumentLine(CrmRecord):
+    """A product line of a quote, order or invoice; a write-in product names no catalogue product."""
+
+    line_number = models.PositiveIntegerField("Line Number", default=0)
+    product = models.ForeignKey(
+        Product, verbose_name="Existing Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_product_overridden = models.BooleanField("Write-In Product", default=False)
+    product_description = models.CharField("Write-In Product", max_length=500, blank=True)
+    description = models.TextField("Description", blank=True)
+    uom = models.ForeignKey(Unit, verbose_name="Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    quantity = models.DecimalField("Quantity", max_digits=19, decimal_places=5, default=1)
+    price_per_unit = models.DecimalField("Price Per Unit", max_digits=19, decimal_places=4, default=0)
+    is_price_overridden = models.BooleanField("Pricing (override)", default=False)
+    manual_discount_amount = models.DecimalField("Manual Discount", max_digits=19, decimal_places=4, default=0)
+    base_amount = models.DecimalField("Amount", max_digits=19, decimal_places=4, default=0)
+    tax = models.DecimalField("Tax", max_digits=19, decimal_places=4, default=0)
+    extended_amount = models.DecimalField("Extended Amount", max_digits=19, decimal_places=4, default=0)
+
+    DERIVED_FIELDS = ("is_product_overridden",)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.line_number}: {self.product or self.product_description}"
+
+    def prepare_for_write(self):
+        self.is_product_overridden = self.product_id is None
+
+
+class Quote(SalesDocument):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        WON = "won", "Won"
+        CLOSED = "closed", "Closed"
+
+    NUMBER_PREFIX = "QUO"
+
+    number = models.CharField("Quote ID", max_length=20, unique=True, blank=True)
+    state_code = models.CharField("Status", max_length=10, choices=State, default=State.DRAFT, db_index=True)
+    effective_from = models.DateField("Effective From", null=True, blank=True)
+    effective_to = models.DateField("Effective To", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Quote"
+        ordering = ["-createdon"]
+
+
+class QuoteDetail(DocumentLine):
+    quote = models.ForeignKey(Quote, verbose_name="Quote", on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        verbose_name = "Quote Product"
+        ordering = ["quote", "line_number"]
+
+
+class SalesOrder(SalesDocument):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUBMITTED = "submitted", "Submitted"
+        CANCELED = "canceled", "Canceled"
+        FULFILLED = "fulfilled", "Fulfilled"
+        INVOICED = "invoiced", "Invoiced"
+
+    NUMBER_PREFIX = "ORD"
+
+    number = models.CharField("Order ID", max_length=20, unique=True, blank=True)
+    quote = models.ForeignKey(Quote, verbose_name="Quote", on_delete=models.SET_NULL, null=True, blank=True)
+    state_code = models.CharField("Status", max_length=10, choices=State, default=State.ACTIVE, db_index=True)
+    status_reason = models.CharField("Status Reason", max_length=50, blank=True)
+    date_fulfilled = models.DateField("Date Fulfilled", null=True, blank=True)
+    requested_delivery_by = models.DateField("Requested Delivery Date", null=True, blank=True)
+    submit_date = models.DateTimeField("Date Submitted", null=True, blank=True)
+    sent_to_back_office_on = models.DateTimeField("Sent to Back Office On", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "Order"
+        ordering = ["-createdon"]
+
+
+class SalesOrderDetail(DocumentLine):
+    sales_order = models.ForeignKey(SalesOrder, verbose_name="Order", on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        verbose_name = "Order Product"
+        ordering = ["sales_order", "line_number"]
+
+
+class Invoice(SalesDocument):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+        PAID = "paid", "Paid"
+        CANCELED = "canceled", "Canceled"
+
+    NUMBER_PREFIX = "INV"
+
+    number = models.CharField("Invoice ID", max_length=20, unique=True, blank=True)
+    sales_order = models.ForeignKey(SalesOrder, verbose_name="Order", on_delete=models.SET_NULL, null=True, blank=True)
+    state_code = models.CharField("Status", max_length=10, choices=State, default=State.ACTIVE, db_index=True)
+    due_date = models.DateField("Due Date", null=True, blank=True)
+    date_delivered = models.DateField("Date Delivered", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Invoice"
+        ordering = ["-createdon"]
+
+
+class InvoiceDetail(DocumentLine):
+    invoice = models.ForeignKey(Invoice, verbose_name="Invoice", on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        verbose_name = "Invoice Product"
+        ordering = ["invoice", "line_number"]

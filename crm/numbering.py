@@ -1,0 +1,40 @@
+"""Sales record numbers: ``CON-01000-BVRCPS``, ``ACC-01000-KQWZTR``.
+
+A prefix, an increasing number of at least five digits from a named sequence, and six random capital letters,
+as Dynamics 365 Sales' autonumber columns do. A sequence hands out blocks atomically: the UPDATE that moves it
+holds the row (PostgreSQL) or the database (SQLite) until commit, so two processes never get the same number,
+and a number once handed out is never handed out again, even when the record that took it is deleted.
+"""
+
+import secrets
+import string
+
+from django.db import transaction
+from django.db.models import F
+
+FIRST_NUMBER = 1000
+SUFFIX_ALPHABET = string.ascii_uppercase
+SUFFIX_LENGTH = 6
+
+
+def format_number(prefix, value):
+    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(SUFFIX_LENGTH))
+    return f"{prefix}-{value:05d}-{suffix}"
+
+
+def number_sequence_allocate(*, name, count=1):
+    """Reserve ``count`` consecutive values of sequence ``name`` and return them as a range."""
+    from crm.models import NumberSequence
+
+    if count <= 0:
+        return range(0)
+    with transaction.atomic():
+        NumberSequence.objects.get_or_create(name=name, defaults={"next_value": FIRST_NUMBER})
+        NumberSequence.objects.filter(name=name).update(next_value=F("next_value") + count)
+        end = NumberSequence.objects.values_list("next_value", flat=True).get(name=name)
+    return range(end - count, end)
+
+
+def numbers_allocate(*, prefix, count):
+    """Return ``count`` new, unique record numbers with ``prefix`` (``CON``, ``ACC``)."""
+    return [format_number(prefix, value) for value in number_sequence_allocate(name=prefix, count=count)]

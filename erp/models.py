@@ -1,0 +1,838 @@
+"""The ERP side, shaped like Business Central tables: SPEC E1-E16.
+
+Every record has its code or number as natural key (unique), a UUID ``system_id`` and ``modified_at``
+(indexed: the integration's watermark). Customers, vendors, bank accounts, contacts and sales documents take
+their numbers from number series when left blank.
+"""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from p2c.records import Record, Singleton
+
+from .numbering import no_series_allocate
+
+
+class ErpRecord(Record):
+    MODIFIED_FIELD = "modified_at"
+
+    system_id = models.UUIDField("SystemId", default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField("Created At", auto_now_add=True)
+    modified_at = models.DateTimeField("Last Modified", auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class NumberedRecord(ErpRecord):
+    """A record whose ``no`` comes from a number series named in a setup table when left blank."""
+
+    SETUP_SERIES: tuple[str, str] | None = None  # ("SetupModelName", "series field")
+
+    no = models.CharField("No.", max_length=20, unique=True, blank=True)
+    no_series = models.ForeignKey(
+        "erp.NoSeries", verbose_name="No. Series", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        name = getattr(self, "name", "") or getattr(self, "description", "")
+        return f"{self.no} {name}".strip()
+
+    @classmethod
+    def default_series(cls):
+        if cls.SETUP_SERIES is None:
+            return None
+        setup_model, field = cls.SETUP_SERIES
+        setup = cls._meta.apps.get_model("erp", setup_model).get_solo()
+        return getattr(setup, field)
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        missing = [obj for obj in objs if not obj.no]
+        if not missing:
+            return
+        series = cls.default_series()
+        if series is None:
+            setup_model, field = cls.SETUP_SERIES
+            setup_meta = cls._meta.apps.get_model("erp", setup_model)._meta
+            raise ValidationError(
+                {"no": f"{cls._meta.verbose_name.capitalize()} No. is blank and no number series is set: "
+                       f"fill in {setup_meta.get_field(field).verbose_name} in {setup_meta.verbose_name}."}
+            )
+        for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
+            obj.no = number
+            obj.no_series = series
+
+
+class CodeRecord(ErpRecord):
+    code = models.CharField("Code", max_length=20, unique=True)
+    description = models.CharField("Description", max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class Address(models.Model):
+    """BC's address and communication block, shared by customers, vendors, bank accounts and contacts."""
+
+    name = models.CharField("Name", max_length=100, db_index=True)
+    name_2 = models.CharField("Name 2", max_length=50, blank=True)
+    search_name = models.CharField("Search Name", max_length=100, blank=True, editable=False, db_index=True)
+    address = models.CharField("Address", max_length=100, blank=True)
+    address_2 = models.CharField("Address 2", max_length=50, blank=True)
+    city = models.CharField("City", max_length=30, blank=True)
+    post_code = models.CharField("Post Code", max_length=20, blank=True)
+    county = models.CharField("County", max_length=30, blank=True)
+    country_region_code = models.CharField("Country/Region Code", max_length=10, blank=True)
+    phone_no = models.CharField("Phone No.", max_length=30, blank=True)
+    mobile_phone_no = models.CharField("Mobile Phone No.", max_length=30, blank=True)
+    fax_no = models.CharField("Fax No.", max_length=30, blank=True)
+    email = models.EmailField("Email", max_length=80, blank=True, db_index=True)
+    home_page = models.CharField("Home Page", max_length=255, blank=True)
+    language_code = models.CharField("Language Code", max_length=10, blank=True)
+    currency = models.ForeignKey(
+        "erp.Currency", verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    DERIVED_FIELDS = ("search_name",)
+
+    class Meta:
+        abstract = True
+
+    def prepare_for_write(self):
+        self.search_name = self.name.upper()
+
+
+# E16 number series and setup tables ---------------------------------------------------------------------------
+class NoSeries(models.Model):
+    code = models.CharField("Code", max_length=20, unique=True)
+    description = models.CharField("Description", max_length=100, blank=True)
+    starting_no = models.CharField("Starting No.", max_length=20)
+    ending_no = models.CharField("Ending No.", max_length=20, blank=True)
+    increment_by = models.PositiveIntegerField("Increment-by No.", default=1)
+    last_no_used = models.CharField("Last No. Used", max_length=20, blank=True)
+    default_nos = models.BooleanField("Default Nos.", default=True)
+    manual_nos = models.BooleanField("Manual Nos.", default=True)
+
+    class Meta:
+        verbose_name = "No. Series"
+        verbose_name_plural = "No. Series"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class BusinessRelation(models.Model):
+    code = models.CharField("Code", max_length=10, unique=True)
+    description = models.CharField("Description", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "Business Relation"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class MarketingSetup(Singleton):
+    contact_nos = models.ForeignKey(
+        NoSeries, verbose_name="Contact Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bus_rel_code_for_customers = models.ForeignKey(
+        BusinessRelation, verbose_name="Bus. Rel. Code for Customers", on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    bus_rel_code_for_vendors = models.ForeignKey(
+        BusinessRelation, verbose_name="Bus. Rel. Code for Vendors", on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    bus_rel_code_for_bank_accounts = models.ForeignKey(
+        BusinessRelation, verbose_name="Bus. Rel. Code for Bank Accs.", on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    inherit_salesperson_code = models.BooleanField("Inherit Salesperson Code", default=True)
+    inherit_country_region_code = models.BooleanField("Inherit Country/Region Code", default=True)
+    inherit_language_code = models.BooleanField("Inherit Language Code", default=True)
+    inherit_address_details = models.BooleanField("Inherit Address Details", default=True)
+    inherit_communication_details = models.BooleanField("Inherit Communication Details", default=True)
+    default_salesperson = models.ForeignKey(
+        "erp.SalespersonPurchaser", verbose_name="Default Salesperson Code", on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    default_country_region_code = models.CharField("Default Country/Region Code", max_length=10, blank=True)
+    default_language_code = models.CharField("Default Language Code", max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = "Marketing Setup"
+        verbose_name_plural = "Marketing Setup"
+
+    def __str__(self):
+        return "Marketing Setup"
+
+
+class SalesReceivablesSetup(Singleton):
+    class WriteInProductType(models.TextChoices):
+        ITEM = "item", "Item"
+        RESOURCE = "resource", "Resource"
+
+    customer_nos = models.ForeignKey(
+        NoSeries, verbose_name="Customer Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quote_nos = models.ForeignKey(
+        NoSeries, verbose_name="Quote Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order_nos = models.ForeignKey(
+        NoSeries, verbose_name="Order Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    posted_invoice_nos = models.ForeignKey(
+        NoSeries, verbose_name="Posted Invoice Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    write_in_product_type = models.CharField(
+        "Write-in Product Type", max_length=10, choices=WriteInProductType, blank=True
+    )
+    write_in_product_no = models.CharField("Write-in Product No.", max_length=20, blank=True)
+    credit_warnings = models.BooleanField("Credit Warnings", default=True)
+
+    class Meta:
+        verbose_name = "Sales & Receivables Setup"
+        verbose_name_plural = "Sales & Receivables Setup"
+
+    def __str__(self):
+        return "Sales & Receivables Setup"
+
+
+class PurchasesPayablesSetup(Singleton):
+    vendor_nos = models.ForeignKey(
+        NoSeries, verbose_name="Vendor Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quote_nos = models.ForeignKey(
+        NoSeries, verbose_name="Quote Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order_nos = models.ForeignKey(
+        NoSeries, verbose_name="Order Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "Purchases & Payables Setup"
+        verbose_name_plural = "Purchases & Payables Setup"
+
+    def __str__(self):
+        return "Purchases & Payables Setup"
+
+
+class GeneralLedgerSetup(Singleton):
+    lcy_code = models.CharField("LCY Code", max_length=10, default="USD")
+    bank_account_nos = models.ForeignKey(
+        NoSeries, verbose_name="Bank Account Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "General Ledger Setup"
+        verbose_name_plural = "General Ledger Setup"
+
+    def __str__(self):
+        return "General Ledger Setup"
+
+
+# E6, E7, E10, E15 code tables ---------------------------------------------------------------------------------------
+class Currency(CodeRecord):
+    iso_code = models.CharField("ISO Code", max_length=3, blank=True, db_index=True)
+    iso_numeric_code = models.CharField("ISO Numeric Code", max_length=3, blank=True)
+    symbol = models.CharField("Symbol", max_length=10, blank=True)
+    exchange_rate = models.DecimalField("Exchange Rate", max_digits=23, decimal_places=10, default=1)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Currency"
+        verbose_name_plural = "Currencies"
+
+
+class UnitOfMeasure(CodeRecord):
+    international_standard_code = models.CharField("International Standard Code", max_length=10, blank=True)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Unit of Measure"
+
+
+class CustomerPriceGroup(CodeRecord):
+    price_includes_vat = models.BooleanField("Price Includes VAT", default=False)
+    allow_invoice_disc = models.BooleanField("Allow Invoice Disc.", default=True)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Customer Price Group"
+
+
+class PaymentTerms(CodeRecord):
+    due_date_calculation = models.CharField("Due Date Calculation", max_length=20, blank=True)
+    discount_date_calculation = models.CharField("Discount Date Calculation", max_length=20, blank=True)
+    discount_pct = models.DecimalField("Discount %", max_digits=5, decimal_places=2, default=0)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Payment Terms"
+        verbose_name_plural = "Payment Terms"
+
+
+class ShipmentMethod(CodeRecord):
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Shipment Method"
+
+
+class ShippingAgent(CodeRecord):
+    internet_address = models.CharField("Internet Address", max_length=250, blank=True)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Shipping Agent"
+
+
+# E1 ------------------------------------------------------------------------------------------------------------------
+class SalespersonPurchaser(ErpRecord):
+    code = models.CharField("Code", max_length=20, unique=True)
+    name = models.CharField("Name", max_length=50)
+    email = models.EmailField("Email", max_length=80, blank=True)
+    phone_no = models.CharField("Phone No.", max_length=30, blank=True)
+    job_title = models.CharField("Job Title", max_length=30, blank=True)
+    commission_pct = models.DecimalField("Commission %", max_digits=5, decimal_places=2, default=0)
+    blocked = models.BooleanField("Blocked", default=False)
+    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+
+    class Meta:
+        verbose_name = "Salesperson/Purchaser"
+        verbose_name_plural = "Salespeople/Purchasers"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+# E3 ---------------------------------------------------------------------------------------------------------------------
+class Contact(Address, NumberedRecord):
+    class Type(models.TextChoices):
+        COMPANY = "company", "Company"
+        PERSON = "person", "Person"
+
+    SETUP_SERIES = ("MarketingSetup", "contact_nos")
+
+    type = models.CharField("Type", max_length=10, choices=Type, default=Type.COMPANY, db_index=True)
+    company = models.ForeignKey(
+        "self",
+        verbose_name="Company No.",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="persons",
+        limit_choices_to={"type": "company"},
+    )
+    company_name = models.CharField("Company Name", max_length=100, blank=True)
+    first_name = models.CharField("First Name", max_length=30, blank=True)
+    middle_name = models.CharField("Middle Name", max_length=30, blank=True)
+    surname = models.CharField("Surname", max_length=30, blank=True)
+    job_title = models.CharField("Job Title", max_length=30, blank=True)
+    pager = models.CharField("Pager", max_length=30, blank=True)
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT,
+        null=True, blank=True, related_name="contacts",
+    )
+    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+    externally_maintained = models.BooleanField(
+        "Externally Maintained",
+        default=False,
+        help_text="Written by the Sales synchronisation (IsContactPersonExternallyMaintained): maintained in Sales.",
+    )
+
+    DERIVED_FIELDS = ("search_name", "name", "company_name")
+
+    class Meta:
+        verbose_name = "Contact"
+        ordering = ["no"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type="person") | Q(company__isnull=True),
+                name="erp_contact_only_persons_have_a_company",
+                violation_error_message="Only a person contact can belong to a company.",
+            ),
+        ]
+
+    def prepare_for_write(self):
+        if self.type == self.Type.PERSON:
+            person_name = " ".join(p for p in (self.first_name, self.middle_name, self.surname) if p)
+            self.name = person_name or self.name
+            if self.company_id and self.company_name == "" and "company" in self._state.fields_cache:
+                self.company_name = self.company.name
+        else:
+            self.company_name = self.name
+        super().prepare_for_write()
+
+
+# E2 ------------------------------------------------------------------------------------------------------------------------
+class Customer(Address, NumberedRecord):
+    class Blocked(models.TextChoices):
+        NONE = "", " "
+        SHIP = "ship", "Ship"
+        INVOICE = "invoice", "Invoice"
+        ALL = "all", "All"
+
+    SETUP_SERIES = ("SalesReceivablesSetup", "customer_nos")
+
+    contact = models.CharField("Contact", max_length=100, blank=True)
+    primary_contact = models.ForeignKey(
+        Contact, verbose_name="Primary Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    contact_type = models.CharField("Contact Type", max_length=10, choices=Contact.Type, default=Contact.Type.COMPANY)
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT,
+        null=True, blank=True, related_name="customers",
+    )
+    payment_terms = models.ForeignKey(
+        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True
+    )
+    shipment_method = models.ForeignKey(
+        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True
+    )
+    shipping_agent = models.ForeignKey(
+        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True
+    )
+    customer_price_group = models.ForeignKey(
+        CustomerPriceGroup, verbose_name="Customer Price Group", on_delete=models.PROTECT, null=True, blank=True
+    )
+    credit_limit_lcy = models.DecimalField("Credit Limit (LCY)", max_digits=19, decimal_places=2, default=0)
+    blocked = models.CharField("Blocked", max_length=10, choices=Blocked, blank=True, default="", db_index=True)
+    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+    # Finance and Operations fields (prospect to cash): customer group is required there.
+    customer_group = models.CharField("Customer Group", max_length=10, blank=True)
+    site = models.CharField("Site", max_length=10, blank=True)
+    warehouse = models.CharField("Warehouse", max_length=10, blank=True)
+    externally_maintained = models.BooleanField(
+        "Externally Maintained", default=False, help_text="Written by the Sales synchronisation: maintained in Sales."
+    )
+    # Billing and posting (B9): on the customer card only, never on the contact.
+    vat_registration_no = models.CharField("VAT Registration No.", max_length=20, blank=True)
+    gen_bus_posting_group = models.CharField("Gen. Bus. Posting Group", max_length=20, blank=True)
+    customer_posting_group = models.CharField("Customer Posting Group", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "Customer"
+        ordering = ["no"]
+
+
+# E4, E5 ---------------------------------------------------------------------------------------------------------------
+class Vendor(Address, NumberedRecord):
+    SETUP_SERIES = ("PurchasesPayablesSetup", "vendor_nos")
+
+    contact = models.CharField("Contact", max_length=100, blank=True)
+    primary_contact = models.ForeignKey(
+        Contact, verbose_name="Primary Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    purchaser = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Purchaser Code", on_delete=models.PROTECT,
+        null=True, blank=True, related_name="vendors",
+    )
+    payment_terms = models.ForeignKey(
+        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True
+    )
+    blocked = models.CharField("Blocked", max_length=10, choices=[("", " "), ("payment", "Payment"), ("all", "All")],
+                               blank=True, default="")
+    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+    vat_registration_no = models.CharField("VAT Registration No.", max_length=20, blank=True)
+    gen_bus_posting_group = models.CharField("Gen. Bus. Posting Group", max_length=20, blank=True)
+    vendor_posting_group = models.CharField("Vendor Posting Group", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "Vendor"
+        ordering = ["no"]
+
+
+class BankAccount(Address, NumberedRecord):
+    SETUP_SERIES = ("GeneralLedgerSetup", "bank_account_nos")
+
+    contact = models.CharField("Contact", max_length=100, blank=True)
+    bank_account_no = models.CharField("Bank Account No.", max_length=30, blank=True)
+    bank_branch_no = models.CharField("Bank Branch No.", max_length=20, blank=True)
+    iban = models.CharField("IBAN", max_length=50, blank=True)
+    swift_code = models.CharField("SWIFT Code", max_length=20, blank=True)
+    our_contact = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Our Contact Code", on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    blocked = models.BooleanField("Blocked", default=False)
+    bank_acc_posting_group = models.CharField("Bank Acc. Posting Group", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "Bank Account"
+        ordering = ["no"]
+
+
+class ContactBusinessRelation(models.Model):
+    """Links a company contact to the customer, vendor or bank account it is (BC table 5054)."""
+
+    class LinkToTable(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        VENDOR = "vendor", "Vendor"
+        BANK_ACCOUNT = "bank_account", "Bank Account"
+
+    contact = models.ForeignKey(Contact, verbose_name="Contact No.", on_delete=models.CASCADE, related_name="business_relations")
+    business_relation = models.ForeignKey(
+        BusinessRelation, verbose_name="Business Relation Code", on_delete=models.PROTECT, related_name="+"
+    )
+    link_to_table = models.CharField("Link to Table", max_length=20, choices=LinkToTable)
+    no = models.CharField("No.", max_length=20)
+
+    class Meta:
+        verbose_name = "Contact Business Relation"
+        ordering = ["contact", "link_to_table"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "link_to_table"], name="erp_cbr_one_link_per_kind_per_contact"),
+            models.UniqueConstraint(fields=["link_to_table", "no"], name="erp_cbr_one_contact_per_linked_record"),
+        ]
+
+    def __str__(self):
+        return f"{self.contact_id and self.contact.no} → {self.get_link_to_table_display()} {self.no}"
+
+
+# E8, E9, E11 ---------------------------------------------------------------------------------------------------------------
+class Item(ErpRecord):
+    class Type(models.TextChoices):
+        INVENTORY = "inventory", "Inventory"
+        SERVICE = "service", "Service"
+        NON_INVENTORY = "non_inventory", "Non-Inventory"
+
+    no = models.CharField("No.", max_length=20, unique=True)
+    description = models.CharField("Description", max_length=100)
+    type = models.CharField("Type", max_length=15, choices=Type, default=Type.INVENTORY)
+    base_unit_of_measure = models.ForeignKey(
+        UnitOfMeasure, verbose_name="Base Unit of Measure", on_delete=models.PROTECT, null=True, blank=True
+    )
+    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
+    unit_cost = models.DecimalField("Unit Cost", max_digits=19, decimal_places=4, default=0)
+    unit_volume = models.DecimalField("Unit Volume", max_digits=19, decimal_places=5, default=0)
+    gross_weight = models.DecimalField("Gross Weight", max_digits=19, decimal_places=5, default=0)
+    inventory = models.DecimalField("Inventory", max_digits=19, decimal_places=5, default=0)
+    vendor = models.ForeignKey(Vendor, verbose_name="Vendor No.", on_delete=models.SET_NULL, null=True, blank=True)
+    vendor_item_no = models.CharField("Vendor Item No.", max_length=50, blank=True)
+    blocked = models.BooleanField("Blocked", default=False)
+
+    class Meta:
+        verbose_name = "Item"
+        ordering = ["no"]
+
+    def __str__(self):
+        return f"{self.no} {self.description}"
+
+
+class Resource(ErpRecord):
+    class Type(models.TextChoices):
+        PERSON = "person", "Person"
+        MACHINE = "machine", "Machine"
+
+    no = models.CharField("No.", max_length=20, unique=True)
+    name = models.CharField("Name", max_length=100)
+    type = models.CharField("Type", max_length=10, choices=Type, default=Type.PERSON)
+    base_unit_of_measure = models.ForeignKey(
+        UnitOfMeasure, verbose_name="Base Unit of Measure", on_delete=models.PROTECT, null=True, blank=True
+    )
+    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
+    unit_cost = models.DecimalField("Unit Cost", max_digits=19, decimal_places=4, default=0)
+    capacity = models.DecimalField("Capacity", max_digits=19, decimal_places=5, default=0)
+    vendor = models.ForeignKey(Vendor, verbose_name="Vendor No.", on_delete=models.SET_NULL, null=True, blank=True)
+    blocked = models.BooleanField("Blocked", default=False)
+
+    class Meta:
+        verbose_name = "Resource"
+        ordering = ["no"]
+
+    def __str__(self):
+        return f"{self.no} {self.name}"
+
+
+class SalesPrice(ErpRecord):
+    class SalesType(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        CUSTOMER_PRICE_GROUP = "customer_price_group", "Customer Price Group"
+        ALL_CUSTOMERS = "all_customers", "All Customers"
+        CAMPAIGN = "campaign", "Campaign"
+
+    item = models.ForeignKey(Item, verbose_name="Item No.", on_delete=models.CASCADE, related_name="sales_prices")
+    sales_type = models.CharField("Sales Type", max_length=25, choices=SalesType, default=SalesType.CUSTOMER_PRICE_GROUP)
+    sales_code = models.CharField("Sales Code", max_length=20, blank=True, db_index=True)
+    currency = models.ForeignKey(Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True)
+    starting_date = models.DateField("Starting Date", null=True, blank=True)
+    ending_date = models.DateField("Ending Date", null=True, blank=True)
+    unit_of_measure = models.ForeignKey(
+        UnitOfMeasure, verbose_name="Unit of Measure Code", on_delete=models.PROTECT, null=True, blank=True
+    )
+    minimum_quantity = models.DecimalField("Minimum Quantity", max_digits=19, decimal_places=5, default=0)
+    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
+
+    class Meta:
+        verbose_name = "Sales Price"
+        ordering = ["item__no", "sales_type", "sales_code"]
+        indexes = [models.Index(fields=["sales_type", "sales_code"], name="erp_salesprice_type_code")]
+
+    def __str__(self):
+        return f"{self.item_id and self.item.no} {self.get_sales_type_display()} {self.sales_code}: {self.unit_price}"
+
+
+# E12 ------------------------------------------------------------------------------------------------------------------
+class Opportunity(ErpRecord):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not Started"
+        IN_PROGRESS = "in_progress", "In Progress"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    no = models.CharField("No.", max_length=20, unique=True)
+    description = models.CharField("Description", max_length=100)
+    contact = models.ForeignKey(Contact, verbose_name="Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities")
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT, null=True, blank=True
+    )
+    status = models.CharField("Status", max_length=15, choices=Status, default=Status.NOT_STARTED, db_index=True)
+    estimated_value_lcy = models.DecimalField("Estimated Value (LCY)", max_digits=19, decimal_places=2, default=0)
+    estimated_closing_date = models.DateField("Estimated Closing Date", null=True, blank=True)
+    creation_date = models.DateField("Creation Date", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Opportunity"
+        verbose_name_plural = "Opportunities"
+        ordering = ["no"]
+
+    def __str__(self):
+        return f"{self.no} {self.description}"
+
+
+def assign_document_numbers(objs, series_by_type, *, setup_name):
+    """Number the documents without a No. from the series of their document type."""
+    for document_type, series in series_by_type.items():
+        missing = [o for o in objs if not o.no and o.document_type == document_type]
+        if missing and series is None:
+            raise ValidationError({"no": f"{document_type.label} No. is blank and {setup_name} has no "
+                                         f"{document_type.label} Nos. series."})
+        if missing:
+            for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
+                obj.no = number
+    if any(not o.no for o in objs):
+        raise ValidationError({"no": "The document No. is blank and no number series applies to its type."})
+
+
+# E13, E14 sales documents -----------------------------------------------------------------------------------------------
+class SalesDocumentFields(models.Model):
+    sell_to_customer = models.ForeignKey(
+        Customer, verbose_name="Sell-to Customer No.", on_delete=models.PROTECT, related_name="+"
+    )
+    sell_to_customer_name = models.CharField("Sell-to Customer Name", max_length=100, blank=True)
+    sell_to_contact = models.ForeignKey(
+        Contact, verbose_name="Sell-to Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    bill_to_name = models.CharField("Bill-to Name", max_length=100, blank=True)
+    bill_to_address = models.CharField("Bill-to Address", max_length=100, blank=True)
+    bill_to_address_2 = models.CharField("Bill-to Address 2", max_length=50, blank=True)
+    bill_to_city = models.CharField("Bill-to City", max_length=30, blank=True)
+    bill_to_post_code = models.CharField("Bill-to Post Code", max_length=20, blank=True)
+    bill_to_county = models.CharField("Bill-to County", max_length=30, blank=True)
+    bill_to_country_region_code = models.CharField("Bill-to Country/Region Code", max_length=10, blank=True)
+    ship_to_name = models.CharField("Ship-to Name", max_length=100, blank=True)
+    ship_to_address = models.CharField("Ship-to Address", max_length=100, blank=True)
+    ship_to_address_2 = models.CharField("Ship-to Address 2", max_length=50, blank=True)
+    ship_to_city = models.CharField("Ship-to City", max_length=30, blank=True)
+    ship_to_post_code = models.CharField("Ship-to Post Code", max_length=20, blank=True)
+    ship_to_county = models.CharField("Ship-to County", max_length=30, blank=True)
+    ship_to_country_region_code = models.CharField("Ship-to Country/Region Code", max_length=10, blank=True)
+    posting_date = models.DateField("Posting Date", null=True, blank=True)
+    due_date = models.DateField("Due Date", null=True, blank=True)
+    shipment_date = models.DateField("Shipment Date", null=True, blank=True)
+    external_document_no = models.CharField("External Document No.", max_length=35, blank=True)
+    your_reference = models.CharField("Your Reference", max_length=35, blank=True)
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.ForeignKey(Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    payment_terms = models.ForeignKey(
+        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    shipment_method = models.ForeignKey(
+        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    shipping_agent = models.ForeignKey(
+        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name="Opportunity No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    amount = models.DecimalField("Amount", max_digits=19, decimal_places=2, default=0)
+    amount_including_vat = models.DecimalField("Amount Including VAT", max_digits=19, decimal_places=2, default=0)
+    invoice_discount_amount = models.DecimalField("Invoice Discount Amount", max_digits=19, decimal_places=2, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SalesLineFields(models.Model):
+    class Type(models.TextChoices):
+        COMMENT = "", "Comment"
+        ITEM = "item", "Item"
+        RESOURCE = "resource", "Resource"
+        GL_ACCOUNT = "gl_account", "G/L Account"
+
+    line_no = models.PositiveIntegerField("Line No.")
+    type = models.CharField("Type", max_length=12, choices=Type, blank=True, default="")
+    no = models.CharField("No.", max_length=20, blank=True)
+    description = models.CharField("Description", max_length=100, blank=True)
+    description_2 = models.CharField("Description 2", max_length=50, blank=True)
+    unit_of_measure_code = models.CharField("Unit of Measure Code", max_length=10, blank=True)
+    quantity = models.DecimalField("Quantity", max_digits=19, decimal_places=5, default=0)
+    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
+    line_discount_amount = models.DecimalField("Line Discount Amount", max_digits=19, decimal_places=2, default=0)
+    amount = models.DecimalField("Amount", max_digits=19, decimal_places=2, default=0)
+    amount_including_vat = models.DecimalField("Amount Including VAT", max_digits=19, decimal_places=2, default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.line_no}: {self.no} {self.description}".strip()
+
+
+class SalesHeader(SalesDocumentFields, ErpRecord):
+    class DocumentType(models.TextChoices):
+        QUOTE = "quote", "Quote"
+        ORDER = "order", "Order"
+        INVOICE = "invoice", "Invoice"
+        CREDIT_MEMO = "credit_memo", "Credit Memo"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RELEASED = "released", "Released"
+        PENDING_APPROVAL = "pending_approval", "Pending Approval"
+        PENDING_PREPAYMENT = "pending_prepayment", "Pending Prepayment"
+
+    document_type = models.CharField("Document Type", max_length=15, choices=DocumentType, default=DocumentType.ORDER)
+    no = models.CharField("No.", max_length=20, blank=True)
+    no_series = models.ForeignKey(NoSeries, verbose_name="No. Series", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    order_date = models.DateField("Order Date", null=True, blank=True)
+    status = models.CharField("Status", max_length=20, choices=Status, default=Status.OPEN, db_index=True)
+
+    class Meta:
+        verbose_name = "Sales Header"
+        ordering = ["document_type", "no"]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "no"], name="erp_salesheader_unique_no_per_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_document_type_display()} {self.no}"
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        setup = SalesReceivablesSetup.get_solo()
+        assign_document_numbers(
+            objs,
+            {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos},
+            setup_name="Sales & Receivables Setup",
+        )
+
+
+class SalesLine(SalesLineFields, ErpRecord):
+    header = models.ForeignKey(SalesHeader, verbose_name="Document No.", on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        verbose_name = "Sales Line"
+        ordering = ["header", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["header", "line_no"], name="erp_salesline_unique_line_no")]
+
+
+class SalesInvoiceHeader(SalesDocumentFields, ErpRecord):
+    """A posted sales invoice."""
+
+    no = models.CharField("No.", max_length=20, unique=True)
+    order_no = models.CharField("Order No.", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "Posted Sales Invoice"
+        ordering = ["no"]
+
+    def __str__(self):
+        return self.no
+
+
+class SalesInvoiceLine(SalesLineFields, ErpRecord):
+    invoice = models.ForeignKey(SalesInvoiceHeader, verbose_name="Document No.", on_delete=models.CASCADE, related_name="lines")
+
+    class Meta:
+        verbose_name = "Posted Sales Invoice Line"
+        ordering = ["invoice", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "line_no"], name="erp_salesinvoiceline_unique_line_no")]
+
+
+# B7 purchase documents and interactions ---------------------------------------------------------------------------------
+class PurchaseHeader(ErpRecord):
+    class DocumentType(models.TextChoices):
+        QUOTE = "quote", "Quote"
+        ORDER = "order", "Order"
+
+    document_type = models.CharField("Document Type", max_length=10, choices=DocumentType, default=DocumentType.ORDER)
+    no = models.CharField("No.", max_length=20)
+    buy_from_vendor = models.ForeignKey(Vendor, verbose_name="Buy-from Vendor No.", on_delete=models.PROTECT, related_name="+")
+    buy_from_contact = models.ForeignKey(
+        Contact, verbose_name="Buy-from Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    order_date = models.DateField("Order Date", null=True, blank=True)
+    purchaser = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Purchaser Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.ForeignKey(Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "Purchase Header"
+        ordering = ["document_type", "no"]
+        constraints = [models.UniqueConstraint(fields=["document_type", "no"], name="erp_purchaseheader_unique_no_per_type")]
+
+    def __str__(self):
+        return f"Purchase {self.get_document_type_display()} {self.no}"
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        setup = PurchasesPayablesSetup.get_solo()
+        assign_document_numbers(
+            objs,
+            {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos},
+            setup_name="Purchases & Payables Setup",
+        )
+
+
+class InteractionLogEntry(models.Model):
+    """Something that happened with a contact: a document made for it, an e-mail logged (BC table 5065)."""
+
+    class Kind(models.TextChoices):
+        SALES_QUOTE = "sales_quote", "Sales Quote"
+        SALES_ORDER = "sales_order", "Sales Order"
+        PURCHASE_QUOTE = "purchase_quote", "Purchase Quote"
+        PURCHASE_ORDER = "purchase_order", "Purchase Order"
+        EMAIL = "email", "E-mail"
+        PHONE_CALL = "phone_call", "Phone Call"
+        MEETING = "meeting", "Meeting"
+
+    contact = models.ForeignKey(Contact, verbose_name="Contact No.", on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField("Interaction Template", max_length=20, choices=Kind)
+    description = models.CharField("Description", max_length=250)
+    document_no = models.CharField("Document No.", max_length=20, blank=True)
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("Date", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "Interaction Log Entry"
+        verbose_name_plural = "Interaction Log Entries"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.description}"

@@ -1,0 +1,30 @@
+"""Create the first superuser once, with a random password printed once (or DJANGO_SUPERUSER_PASSWORD)."""
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Create a superuser if none exists. The password is random and printed once, unless given in DJANGO_SUPERUSER_PASSWORD."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin"))
+        parser.add_argument("--email", default=os.environ.get("DJANGO_SUPERUSER_EMAIL", "admin@example.com"))
+
+    def handle(self, *args, username, email, **options):
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            self.stdout.write("A superuser already exists; its password is unchanged.")
+            return
+        given = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+        password = given or secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email=email, password=password)
+        if given:
+            self.stdout.write(self.style.SUCCESS(f"Superuser {username!r} created with DJANGO_SUPERUSER_PASSWORD."))
+        else:
+            self.stdout.write(self.style.SUCCESS(
+                f"Superuser created. Log in as {username!r} with password {password!r} (shown this once)."
+            ))
