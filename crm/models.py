@@ -27,6 +27,7 @@ class NumberSequence(models.Model):
 
 class CrmRecord(Record):
     MODIFIED_FIELD = "modifiedon"
+    MODIFIED_BY_FIELD = "modifiedby"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     createdon = models.DateTimeField("Created On", auto_now_add=True)

@@ -8,10 +8,34 @@ that gap, and gives models two hooks so derived values and numbers are set the s
 - ``prepare_for_write(self)``: fill derived fields of one instance (full name, flags, ...);
 - ``assign_numbers(cls, objs)``: give new instances their numbers, in one allocation for a whole batch;
 - ``after_bulk_write(cls, objs)``: keep other tables in step after a bulk write (rare).
+
+Records with a ``MODIFIED_BY_FIELD`` (the Sales side's ``modifiedby``) also record *who* wrote: the user set
+with `writing_as()` for the current context (the integration user, while the engine writes), else the user the
+caller assigned explicitly, else nobody. A write never silently keeps the previous writer, so a user's change to
+a row last written by the integration is not mistaken for the integration's own echo.
 """
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import models, transaction
 from django.utils import timezone
+
+_acting_writer_id = ContextVar("p2c_acting_writer_id", default=None)
+
+
+@contextmanager
+def writing_as(user_id):
+    """Record ``user_id`` as ``modifiedby`` of every Sales record written inside the block."""
+    token = _acting_writer_id.set(user_id)
+    try:
+        yield
+    finally:
+        _acting_writer_id.reset(token)
+
+
+def acting_writer_id():
+    return _acting_writer_id.get()
 
 
 class RecordQuerySet(models.QuerySet):
@@ -20,6 +44,8 @@ class RecordQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         kwargs.setdefault(self._modified_field(), timezone.now())
+        if self.model.MODIFIED_BY_FIELD:
+            kwargs.setdefault(f"{self.model.MODIFIED_BY_FIELD}_id", acting_writer_id())
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -30,6 +56,7 @@ class RecordQuerySet(models.QuerySet):
             self.model.assign_numbers(objs)
             for obj in objs:
                 obj.prepare_for_write()
+                obj.stamp_writer()
             created = super().bulk_create(objs, *args, **kwargs)
             self.model.after_bulk_write(created)
         return created
@@ -42,8 +69,9 @@ class RecordQuerySet(models.QuerySet):
         modified = self._modified_field()
         for obj in objs:
             obj.prepare_for_write()
+            obj.stamp_writer()
             setattr(obj, modified, now)
-        fields = list(dict.fromkeys([*fields, *self.model.DERIVED_FIELDS, modified]))
+        fields = list(dict.fromkeys([*fields, *self.model.DERIVED_FIELDS, *self.model.writer_fields(), modified]))
         with transaction.atomic(using=self.db):
             count = super().bulk_update(objs, fields, *args, **kwargs)
             self.model.after_bulk_write(objs)
@@ -57,6 +85,7 @@ class Record(models.Model):
     """Base of synchronised records: the hooks above, applied on ``save()`` too."""
 
     MODIFIED_FIELD = "modified_at"
+    MODIFIED_BY_FIELD: str | None = None
     # Fields computed by prepare_for_write(); bulk_update() writes them along with the caller's fields.
     DERIVED_FIELDS: tuple[str, ...] = ()
 
@@ -67,6 +96,29 @@ class Record(models.Model):
 
     def prepare_for_write(self):
         """Fill derived fields. Called before every save, bulk_create and bulk_update."""
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        if cls.MODIFIED_BY_FIELD:
+            obj._loaded_writer_id = obj.__dict__.get(f"{cls.MODIFIED_BY_FIELD}_id")
+        return obj
+
+    @classmethod
+    def writer_fields(cls):
+        return (cls.MODIFIED_BY_FIELD,) if cls.MODIFIED_BY_FIELD else ()
+
+    def stamp_writer(self):
+        """Set ``modifiedby``: the acting writer, else an explicitly assigned user, else nobody."""
+        if not self.MODIFIED_BY_FIELD:
+            return
+        attname = f"{self.MODIFIED_BY_FIELD}_id"
+        acting = acting_writer_id()
+        if acting is not None:
+            setattr(self, attname, acting)
+        elif hasattr(self, "_loaded_writer_id") and getattr(self, attname) == self._loaded_writer_id:
+            setattr(self, attname, None)
+        self._loaded_writer_id = getattr(self, attname)
 
     @classmethod
     def assign_numbers(cls, objs):
@@ -80,10 +132,11 @@ class Record(models.Model):
         if self._state.adding:
             type(self).assign_numbers([self])
         self.prepare_for_write()
+        self.stamp_writer()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = list(
-                dict.fromkeys([*update_fields, *self.DERIVED_FIELDS, self.MODIFIED_FIELD])
+                dict.fromkeys([*update_fields, *self.DERIVED_FIELDS, *self.writer_fields(), self.MODIFIED_FIELD])
             )
         super().save(*args, **kwargs)
 
