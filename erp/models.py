@@ -5,13 +5,14 @@ Every record has its code or number as natural key (unique), a UUID ``system_id`
 their numbers from number series when left blank.
 """
 
+import contextvars
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
 
-from p2c.records import Record, Singleton
+from p2c.records import Record, RecordQuerySet, Singleton
 
 from .numbering import no_series_allocate
 
@@ -113,6 +114,110 @@ class Address(models.Model):
         self.search_name = self.name.upper()
 
 
+# B5, B6, B8: contacts kept in step with their customers, vendors and bank accounts --------------------------------
+_IN_BULK_UPDATE = contextvars.ContextVar("erp_in_bulk_update", default=False)
+
+
+class LinkedRecordQuerySet(RecordQuerySet):
+    """Queryset of contacts, customers, vendors and bank accounts.
+
+    The business-relation rules (``erp.business_relations``) hold on every write path: ``save()`` and
+    ``bulk_create``/``bulk_update`` through the Record hooks, ``update()`` and ``delete()`` here.
+    """
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        written = frozenset(fields)
+        for obj in objs:
+            # Only what bulk_update really writes can have changed in the database.
+            obj._br_written_fields = written
+        # Django's bulk_update writes through update(): the hook after it propagates, update() must not.
+        token = _IN_BULK_UPDATE.set(True)
+        try:
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        finally:
+            _IN_BULK_UPDATE.reset(token)
+
+    def update(self, **kwargs):
+        from erp import business_relations
+
+        fields = () if _IN_BULK_UPDATE.get() else business_relations.shared_fields_in(model=self.model, names=kwargs)
+        if not fields:
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            business_relations.records_propagate(model=self.model, pks=pks, fields=fields)
+        return count
+
+    update.alters_data = True
+
+    def delete(self):
+        from erp import business_relations
+
+        with transaction.atomic(using=self.db):
+            business_relations.records_unlink_before_delete(queryset=self)
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+LinkedRecordManager = models.Manager.from_queryset(LinkedRecordQuerySet)
+
+
+class LinkedToContact:
+    """Model mixin: calls ``erp.business_relations`` after every write and before every delete.
+
+    Keeps the values last read from or written to the database (``_br_saved``) so a write can tell which
+    shared fields it changed, without a query.
+    """
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._br_saved = dict(zip(field_names, values, strict=True))
+        return instance
+
+    @classmethod
+    def assign_numbers(cls, objs):
+        for obj in objs:
+            obj._br_created = True  # assign_numbers runs only for new rows: save() when adding, bulk_create
+        super().assign_numbers(objs)
+
+    @classmethod
+    def after_bulk_write(cls, objs):
+        from erp import business_relations
+
+        super().after_bulk_write(objs)
+        business_relations.records_after_write(model=cls, objs=objs)
+
+    def refresh_from_db(self, *args, **kwargs):
+        from erp import business_relations
+
+        super().refresh_from_db(*args, **kwargs)
+        business_relations.record_snapshot(self)
+
+    def save(self, *args, **kwargs):
+        from erp import business_relations
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            self._br_written_fields = frozenset([*update_fields, *self.DERIVED_FIELDS])
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            business_relations.records_after_write(model=type(self), objs=[self])
+
+    def delete(self, *args, **kwargs):
+        from erp import business_relations
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            business_relations.records_unlink_before_delete(queryset=type(self)._base_manager.filter(pk=self.pk))
+            return super().delete(*args, **kwargs)
+
+
 # E16 number series and setup tables ---------------------------------------------------------------------------
 class NoSeries(models.Model):
     code = models.CharField("Code", max_length=20, unique=True)
@@ -172,6 +277,16 @@ class MarketingSetup(Singleton):
     )
     default_country_region_code = models.CharField("Default Country/Region Code", max_length=10, blank=True)
     default_language_code = models.CharField("Default Language Code", max_length=10, blank=True)
+    cust_template_company = models.ForeignKey(
+        "erp.CustomerTemplate", verbose_name="Cust. Template Company Code", on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+        help_text="The customer template used when a company contact is made a customer without choosing one.",
+    )
+    cust_template_person = models.ForeignKey(
+        "erp.CustomerTemplate", verbose_name="Cust. Template Person Code", on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+        help_text="The customer template used when a person contact is made a customer without choosing one.",
+    )
 
     class Meta:
         verbose_name = "Marketing Setup"
@@ -294,6 +409,48 @@ class ShippingAgent(CodeRecord):
         verbose_name = "Shipping Agent"
 
 
+class CustomerTemplate(CodeRecord):
+    """What a customer created from a contact gets besides the contact's own data (BC's Customer Templ.)."""
+
+    class ContactType(models.TextChoices):
+        ANY = "", "Any"
+        COMPANY = "company", "Company"
+        PERSON = "person", "Person"
+
+    contact_type = models.CharField("Contact Type", max_length=10, choices=ContactType, blank=True, default="")
+    customer_group = models.CharField("Customer Group", max_length=10, blank=True)
+    payment_terms = models.ForeignKey(
+        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.ForeignKey(
+        Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    language_code = models.CharField("Language Code", max_length=10, blank=True)
+    customer_price_group = models.ForeignKey(
+        CustomerPriceGroup, verbose_name="Customer Price Group", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    shipment_method = models.ForeignKey(
+        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    shipping_agent = models.ForeignKey(
+        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    credit_limit_lcy = models.DecimalField("Credit Limit (LCY)", max_digits=19, decimal_places=2, default=0)
+    gen_bus_posting_group = models.CharField("Gen. Bus. Posting Group", max_length=20, blank=True)
+    customer_posting_group = models.CharField("Customer Posting Group", max_length=20, blank=True)
+    site = models.CharField("Site", max_length=10, blank=True)
+    warehouse = models.CharField("Warehouse", max_length=10, blank=True)
+
+    class Meta(CodeRecord.Meta):
+        verbose_name = "Customer Template"
+
+    def __str__(self):
+        return f"{self.code} {self.description}".strip()
+
+
 # E1 ------------------------------------------------------------------------------------------------------------------
 class SalespersonPurchaser(ErpRecord):
     code = models.CharField("Code", max_length=20, unique=True)
@@ -315,12 +472,13 @@ class SalespersonPurchaser(ErpRecord):
 
 
 # E3 ---------------------------------------------------------------------------------------------------------------------
-class Contact(Address, NumberedRecord):
+class Contact(LinkedToContact, Address, NumberedRecord):
     class Type(models.TextChoices):
         COMPANY = "company", "Company"
         PERSON = "person", "Person"
 
     SETUP_SERIES = ("MarketingSetup", "contact_nos")
+    objects = LinkedRecordManager()
 
     type = models.CharField("Type", max_length=10, choices=Type, default=Type.COMPANY, db_index=True)
     company = models.ForeignKey(
@@ -374,7 +532,7 @@ class Contact(Address, NumberedRecord):
 
 
 # E2 ------------------------------------------------------------------------------------------------------------------------
-class Customer(Address, NumberedRecord):
+class Customer(LinkedToContact, Address, NumberedRecord):
     class Blocked(models.TextChoices):
         NONE = "", " "
         SHIP = "ship", "Ship"
@@ -382,6 +540,7 @@ class Customer(Address, NumberedRecord):
         ALL = "all", "All"
 
     SETUP_SERIES = ("SalesReceivablesSetup", "customer_nos")
+    objects = LinkedRecordManager()
 
     contact = models.CharField("Contact", max_length=100, blank=True)
     primary_contact = models.ForeignKey(
@@ -425,8 +584,9 @@ class Customer(Address, NumberedRecord):
 
 
 # E4, E5 ---------------------------------------------------------------------------------------------------------------
-class Vendor(Address, NumberedRecord):
+class Vendor(LinkedToContact, Address, NumberedRecord):
     SETUP_SERIES = ("PurchasesPayablesSetup", "vendor_nos")
+    objects = LinkedRecordManager()
 
     contact = models.CharField("Contact", max_length=100, blank=True)
     primary_contact = models.ForeignKey(
@@ -451,8 +611,9 @@ class Vendor(Address, NumberedRecord):
         ordering = ["no"]
 
 
-class BankAccount(Address, NumberedRecord):
+class BankAccount(LinkedToContact, Address, NumberedRecord):
     SETUP_SERIES = ("GeneralLedgerSetup", "bank_account_nos")
+    objects = LinkedRecordManager()
 
     contact = models.CharField("Contact", max_length=100, blank=True)
     bank_account_no = models.CharField("Bank Account No.", max_length=30, blank=True)
