@@ -1,0 +1,355 @@
+"""The integration's tables, after Business Central's CRM integration (tables 5330, 5335, 5336, 5331, 5338, 5339).
+
+Directions use BC's words: *to integration table* is ERP → Sales, *from integration table* is Sales → ERP.
+"""
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from p2c.records import Singleton
+
+
+class Direction(models.TextChoices):
+    BIDIRECTIONAL = "bidirectional", "Bidirectional"
+    TO_INTEGRATION = "to_integration", "To Integration Table (ERP → Sales)"
+    FROM_INTEGRATION = "from_integration", "From Integration Table (Sales → ERP)"
+
+
+class SyncResult(models.TextChoices):
+    NONE = "", " "
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+
+
+class ConnectionSetup(Singleton):
+    """The one connection record (BC table 5330, SPEC I1)."""
+
+    is_enabled = models.BooleanField("Is Enabled", default=False)
+    integration_user = models.ForeignKey(
+        "crm.SystemUser",
+        verbose_name="Integration User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Sales user the integration writes as; rows it last modified are never read back from Sales.",
+    )
+    sales_order_integration_enabled = models.BooleanField("Sales Order Integration Enabled", default=False)
+    create_sales_orders_automatically = models.BooleanField("Create Sales Orders Automatically", default=False)
+    item_availability_enabled = models.BooleanField("Item Availability Enabled", default=False)
+
+    class Meta:
+        verbose_name = "Connection Setup"
+        verbose_name_plural = "Connection Setup"
+        permissions = [
+            ("run_synchronization", "Can run synchronisation"),
+            ("change_couplings", "Can couple and uncouple records"),
+        ]
+
+    def __str__(self):
+        return "Connection Setup"
+
+
+class ValueMap(models.Model):
+    """ERP values ↔ Sales values (codes ↔ option sets), used by field mappings (SPEC I3, I5)."""
+
+    name = models.CharField("Name", max_length=50, unique=True)
+    description = models.CharField("Description", max_length=250, blank=True)
+
+    class Meta:
+        verbose_name = "Value Map"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ValueMapEntry(models.Model):
+    value_map = models.ForeignKey(ValueMap, verbose_name="Value Map", on_delete=models.CASCADE, related_name="entries")
+    erp_value = models.CharField("ERP Value", max_length=250)
+    crm_value = models.CharField("Sales Value", max_length=250)
+
+    class Meta:
+        verbose_name = "Value Map Entry"
+        verbose_name_plural = "Value Map Entries"
+        ordering = ["value_map", "erp_value"]
+        constraints = [
+            models.UniqueConstraint(fields=["value_map", "erp_value"], name="integration_valuemap_unique_erp_value"),
+        ]
+
+    def __str__(self):
+        return f"{self.erp_value} ↔ {self.crm_value}"
+
+
+class IntegrationTableMapping(models.Model):
+    """Pairs an ERP model with a Sales model (BC table 5335)."""
+
+    class UpdateConflictResolution(models.TextChoices):
+        NONE = "", "None"
+        SEND_UPDATE = "send_update", "Send data update to integration table (ERP wins)"
+        GET_UPDATE = "get_update", "Get data update from integration table (Sales wins)"
+
+    class DeletionConflictResolution(models.TextChoices):
+        NONE = "", "None"
+        REMOVE_COUPLING = "remove_coupling", "Remove coupling"
+        RESTORE_RECORDS = "restore_records", "Restore records"
+
+    name = models.CharField("Name", max_length=30, unique=True)
+    erp_model = models.CharField("ERP Table", max_length=100, help_text="app_label.ModelName, e.g. erp.Customer")
+    crm_model = models.CharField("Sales Table", max_length=100, help_text="app_label.ModelName, e.g. crm.Account")
+    crm_option_field = models.CharField(
+        "Sales Option Field",
+        max_length=100,
+        blank=True,
+        help_text="Set for option mappings (payment terms, …): the Sales option set the ERP codes are mapped to.",
+    )
+    direction = models.CharField("Direction", max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
+    erp_filter = models.JSONField("ERP Table Filter", default=dict, blank=True)
+    crm_filter = models.JSONField("Sales Table Filter", default=dict, blank=True)
+    sync_only_coupled = models.BooleanField("Synch. Only Coupled Records", default=True)
+    create_new_if_no_match = models.BooleanField("Create New in Case of No Match", default=False)
+    sync_after_match_coupling = models.BooleanField("Synch. After Match-Based Coupling", default=False)
+    dependencies = models.ManyToManyField(
+        "self", verbose_name="Dependencies", symmetrical=False, blank=True, related_name="dependants"
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name="Parent Mapping", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    parent_erp_field = models.CharField("ERP Field to Parent", max_length=100, blank=True)
+    parent_crm_field = models.CharField("Sales Field to Parent", max_length=100, blank=True)
+    update_conflict_resolution = models.CharField(
+        "Resolve Update Conflicts", max_length=20, choices=UpdateConflictResolution, blank=True, default=""
+    )
+    deletion_conflict_resolution = models.CharField(
+        "Resolve Deletion Conflicts", max_length=20, choices=DeletionConflictResolution, blank=True, default=""
+    )
+    erp_watermark = models.DateTimeField("Last Synch. ERP Modified On", null=True, blank=True)
+    crm_watermark = models.DateTimeField("Last Synch. Sales Modified On", null=True, blank=True)
+    rules_module = models.CharField(
+        "Rules Module", max_length=100, blank=True, help_text="Module under integration.rules with entity rules."
+    )
+    is_enabled = models.BooleanField("Enabled", default=True)
+    realtime_sync = models.BooleanField(
+        "Synchronise Changes Within Seconds",
+        default=False,
+        help_text="Enqueue the synchronisation of a coupled record as soon as its change is committed.",
+    )
+    sort_order = models.PositiveIntegerField("Order", default=0)
+    locked_by = models.CharField("Run In Progress", max_length=64, blank=True, editable=False)
+    locked_at = models.DateTimeField("Run Heartbeat", null=True, blank=True, editable=False)
+    user_defined = models.BooleanField("User Defined", default=False)
+    created_at = models.DateTimeField("Created At", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Integration Table Mapping"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_option_mapping(self):
+        return bool(self.crm_option_field)
+
+    def erp_model_class(self):
+        return _model_or_error(self.erp_model, "erp_model")
+
+    def crm_model_class(self):
+        return _model_or_error(self.crm_model, "crm_model")
+
+    def directions(self):
+        """The one-way directions a run of this mapping goes, in the order BC runs them."""
+        if self.direction == Direction.BIDIRECTIONAL:
+            return [Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION]
+        return [self.direction]
+
+    def clean(self):
+        from integration.engine.validation import table_mapping_validate
+
+        table_mapping_validate(mapping=self)
+
+
+class IntegrationFieldMapping(models.Model):
+    """Pairs a field of the ERP model with a field of the Sales model (BC table 5336)."""
+
+    class Status(models.TextChoices):
+        ENABLED = "enabled", "Enabled"
+        DISABLED = "disabled", "Disabled"
+
+    class Transformation(models.TextChoices):
+        NONE = "", "None"
+        UPPERCASE = "upper", "Uppercase"
+        LOWERCASE = "lower", "Lowercase"
+        TITLECASE = "title", "Title Case"
+        TRIM = "trim", "Trim"
+
+    table_mapping = models.ForeignKey(
+        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.CASCADE, related_name="field_mappings"
+    )
+    erp_field = models.CharField("ERP Field", max_length=100, blank=True, help_text="Blank: a constant for Sales.")
+    crm_field = models.CharField("Sales Field", max_length=100, blank=True, help_text="Blank: a constant for ERP.")
+    direction = models.CharField("Direction", max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
+    constant_value = models.CharField("Constant Value", max_length=250, blank=True)
+    default_value = models.CharField(
+        "Default Value", max_length=250, blank=True, help_text="Written when the source value is blank."
+    )
+    validate_field = models.BooleanField("Validate Field", default=True)
+    clear_value_on_failed_sync = models.BooleanField("Clear Value on Failed Sync", default=False)
+    status = models.CharField("Status", max_length=10, choices=Status, default=Status.ENABLED)
+    not_null = models.BooleanField("Not Null", default=False, help_text="Never write an empty value over a value.")
+    value_map = models.ForeignKey(
+        ValueMap, verbose_name="Value Map", on_delete=models.PROTECT, null=True, blank=True, related_name="field_mappings"
+    )
+    transformation = models.CharField("Transformation", max_length=10, choices=Transformation, blank=True, default="")
+    use_for_match_coupling = models.BooleanField("Use For Match-Based Coupling", default=False)
+    match_priority = models.PositiveSmallIntegerField("Match Priority", default=0)
+    case_sensitive_matching = models.BooleanField("Case-Sensitive Matching", default=False)
+    create_only = models.BooleanField("Only When Creating", default=False)
+
+    class Meta:
+        verbose_name = "Integration Field Mapping"
+        ordering = ["table_mapping", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(erp_field="", crm_field=""),
+                name="integration_fieldmapping_names_a_field",
+                violation_error_message="A field mapping names an ERP field, a Sales field, or both.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(clear_value_on_failed_sync=True, not_null=True),
+                name="integration_fieldmapping_not_null_or_clear",
+                violation_error_message="Clear Value on Failed Sync cannot be combined with Not Null.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.erp_field or '(constant)'} ↔ {self.crm_field or '(constant)'}"
+
+    @property
+    def is_enabled(self):
+        return self.status == self.Status.ENABLED
+
+    def clean(self):
+        from integration.engine.validation import field_mapping_validate
+
+        field_mapping_validate(field_mapping=self)
+
+
+class Coupling(models.Model):
+    """Which ERP record is which Sales record (BC table 5331): one row per pair, unique on each side."""
+
+    erp_model = models.CharField("ERP Table", max_length=100)
+    crm_model = models.CharField("Sales Table", max_length=100)
+    erp_id = models.BigIntegerField("ERP Record")
+    crm_id = models.UUIDField("Sales Record")
+    last_synced_erp_modified = models.DateTimeField("Last Synch. Modified On", null=True, blank=True)
+    last_synced_crm_modified = models.DateTimeField("Last Synch. Sales Modified On", null=True, blank=True)
+    last_erp_result = models.CharField(
+        "Last Synch. Result", max_length=10, choices=SyncResult, blank=True, default="",
+        help_text="Result of the last write into the ERP.",
+    )
+    last_crm_result = models.CharField(
+        "Last Synch. Sales Result", max_length=10, choices=SyncResult, blank=True, default="",
+        help_text="Result of the last write into Sales.",
+    )
+    last_erp_job = models.ForeignKey(
+        "integration.SyncJob", verbose_name="Last Synch. Job", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    last_crm_job = models.ForeignKey(
+        "integration.SyncJob", verbose_name="Last Synch. Sales Job", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    skipped = models.BooleanField("Skipped", default=False, db_index=True)
+    created_at = models.DateTimeField("Coupled At", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Coupling"
+        ordering = ["erp_model", "erp_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["erp_model", "crm_model", "erp_id"], name="integration_coupling_unique_erp"),
+            models.UniqueConstraint(fields=["erp_model", "crm_model", "crm_id"], name="integration_coupling_unique_crm"),
+        ]
+        indexes = [models.Index(fields=["crm_model", "crm_id"], name="integration_coupling_crm")]
+
+    def __str__(self):
+        return f"{self.erp_model} {self.erp_id} ↔ {self.crm_model} {self.crm_id}"
+
+
+class SyncJob(models.Model):
+    """One run of one mapping in one direction (BC table 5338)."""
+
+    class Type(models.TextChoices):
+        SYNCHRONIZATION = "synchronization", "Synchronization"
+        COUPLING = "coupling", "Coupling"
+        UNCOUPLING = "uncoupling", "Uncoupling"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "In Process"
+        SUCCESS = "success", "Success"
+        ERROR = "error", "Error"
+        FAILED = "failed", "Failed"
+
+    table_mapping = models.ForeignKey(
+        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="jobs",
+    )
+    mapping_name = models.CharField("Integration Table Mapping Name", max_length=30, db_index=True)
+    type = models.CharField("Type", max_length=20, choices=Type, default=Type.SYNCHRONIZATION)
+    direction = models.CharField("Synch. Direction", max_length=20, choices=Direction)
+    status = models.CharField("Status", max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    full = models.BooleanField("Full Synchronization", default=False)
+    dry_run = models.BooleanField("Dry Run", default=False)
+    created_at = models.DateTimeField("Created At", auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField("Start Date/Time", null=True, blank=True)
+    finished_at = models.DateTimeField("Finish Date/Time", null=True, blank=True)
+    message = models.TextField("Message", blank=True)
+    inserted = models.PositiveIntegerField("Inserted", default=0)
+    modified = models.PositiveIntegerField("Modified", default=0)
+    deleted = models.PositiveIntegerField("Deleted", default=0)
+    unchanged = models.PositiveIntegerField("Unchanged", default=0)
+    skipped = models.PositiveIntegerField("Skipped", default=0)
+    failed = models.PositiveIntegerField("Failed", default=0)
+    coupled = models.PositiveIntegerField("Coupled", default=0)
+    uncoupled = models.PositiveIntegerField("Uncoupled", default=0)
+    report = models.JSONField("Report", default=list, blank=True, help_text="Dry run: what would change, field by field.")
+
+    COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled")
+
+    class Meta:
+        verbose_name = "Integration Synch. Job"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.mapping_name} {self.get_direction_display()} #{self.pk}"
+
+    def counts(self):
+        return {name: getattr(self, name) for name in self.COUNTERS}
+
+
+class SyncJobError(models.Model):
+    """A record that failed in a job (BC table 5339)."""
+
+    job = models.ForeignKey(SyncJob, verbose_name="Integration Synch. Job", on_delete=models.CASCADE, related_name="errors")
+    source_model = models.CharField("Source Table", max_length=100)
+    source_id = models.CharField("Source Record", max_length=64, db_index=True)
+    destination_model = models.CharField("Destination Table", max_length=100, blank=True)
+    destination_id = models.CharField("Destination Record", max_length=64, blank=True)
+    message = models.TextField("Error Message")
+    created_at = models.DateTimeField("Date/Time", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Integration Synch. Job Error"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.message[:120]
+
+
+def _model_or_error(label, field):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError) as exc:
+        raise ValidationError({field: f"{label!r} is not a model (use app_label.ModelName)."}) from exc

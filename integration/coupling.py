@@ -1,0 +1,207 @@
+"""Couplings: set up by hand, by matching, removed, restored (SPEC I4; BC table 5331 and its pages).
+
+Every function here is what the admin actions, the API and the commands call.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .engine.locks import mapping_lock
+from .engine.matching import match_rules, matches_find
+from .engine.plan import plan_build
+from .engine.sync import ChunkRun, iterate_chunks, job_create, mapping_synchronize
+from .models import Coupling, Direction, IntegrationTableMapping, SyncJob
+
+
+class CouplingConflict(Exception):
+    """The record, or its counterpart, is already coupled to another record."""
+
+    def __init__(self, message, *, coupling):
+        super().__init__(message)
+        self.coupling = coupling
+
+
+def mappings_for_model(model):
+    """The enabled table mappings in which ``model`` takes part (either side)."""
+    label = model._meta.label
+    return [m for m in IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)
+            if label in (m.erp_model, m.crm_model)]
+
+
+def mapping_for_pair(*, erp_model, crm_model):
+    return IntegrationTableMapping.objects.filter(
+        erp_model=erp_model._meta.label, crm_model=crm_model._meta.label
+    ).first()
+
+
+def coupling_for(obj):
+    """The coupling of an ERP or Sales record, or None."""
+    label = obj._meta.label
+    side = "crm_id" if label.startswith("crm.") else "erp_id"
+    model_field = "crm_model" if side == "crm_id" else "erp_model"
+    return Coupling.objects.filter(**{model_field: label, side: obj.pk}).first()
+
+
+def coupling_create(*, erp_record, crm_record):
+    """Couple two records. Refuses when either is already coupled to another record, naming that record."""
+    erp_label, crm_label = erp_record._meta.label, crm_record._meta.label
+    pair = {"erp_model": erp_label, "crm_model": crm_label}
+    existing = Coupling.objects.filter(**pair, erp_id=erp_record.pk).first()
+    if existing and existing.crm_id == crm_record.pk:
+        return existing
+    if existing:
+        other = _record_or_none(crm_record._meta.model, existing.crm_id)
+        if other is not None:
+            raise CouplingConflict(
+                f"Cannot couple {_label(erp_record)} to this {crm_record._meta.verbose_name} record, because "
+                f"{_label(erp_record)} is already coupled to {_label(other)}.",
+                coupling=existing,
+            )
+        existing.delete()  # the counterpart is gone: the stale coupling goes silently, as in BC
+    taken = Coupling.objects.filter(**pair, crm_id=crm_record.pk).first()
+    if taken:
+        other = _record_or_none(erp_record._meta.model, taken.erp_id)
+        if other is not None:
+            raise CouplingConflict(
+                f"Cannot couple {_label(crm_record)} to {_label(erp_record)}, because {_label(crm_record)} is "
+                f"already coupled to {_label(other)}.",
+                coupling=taken,
+            )
+        taken.delete()
+    try:
+        with transaction.atomic():
+            return Coupling.objects.create(**pair, erp_id=erp_record.pk, crm_id=crm_record.pk)
+    except IntegrityError as exc:  # a concurrent coupling won the race
+        raise CouplingConflict(f"{_label(erp_record)} or {_label(crm_record)} was coupled meanwhile.",
+                               coupling=None) from exc
+
+
+def coupling_delete(*, records):
+    """Remove the couplings of the given ERP or Sales records. Returns how many were removed."""
+    removed = 0
+    by_label = {}
+    for record in records:
+        by_label.setdefault(record._meta.label, []).append(record.pk)
+    for label, ids in by_label.items():
+        side = "crm" if label.startswith("crm.") else "erp"
+        removed += Coupling.objects.filter(**{f"{side}_model": label, f"{side}_id__in": ids}).delete()[0]
+    return removed
+
+
+def couplings_restore_skipped(*, couplings=None, mapping=None):
+    """Clear the skipped flag so the records synchronise again. Returns how many were restored."""
+    queryset = Coupling.objects.filter(skipped=True)
+    if couplings is not None:
+        queryset = queryset.filter(pk__in=[c.pk for c in couplings])
+    if mapping is not None:
+        queryset = queryset.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model)
+    return queryset.update(skipped=False)
+
+
+def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_ids=None, job=None):
+    """Match-based coupling of the mapping's uncoupled ERP records (BC's "Match-Based Coupling").
+
+    Uses the field mappings marked *use for match-based coupling* (priority, case sensitivity). Unmatched records
+    are created in Sales when ``create_new`` (default: the mapping's setting), else counted as failed with one error.
+    With ``sync_after`` the newly coupled records are synchronised in the mapping's direction (for bidirectional
+    mappings, the update-conflict resolution decides: get update → from Sales, send update → to Sales).
+    Returns the coupling job (and the synchronisation jobs in ``job.follow_up_jobs``).
+    """
+    create_new = mapping.create_new_if_no_match if create_new is None else create_new
+    sync_after = mapping.sync_after_match_coupling if sync_after is None else sync_after
+    plan = plan_build(mapping=mapping, direction=_coupling_direction(mapping), create_new=create_new,
+                      only_ids=only_ids)
+    job = job or job_create(mapping=mapping, direction=plan.direction, type=SyncJob.Type.COUPLING)
+    job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    if not match_rules(plan):
+        job.status, job.finished_at = SyncJob.Status.FAILED, timezone.now()
+        job.message = (f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
+                       "match-based coupling.")
+        job.save()
+        job.follow_up_jobs = []
+        return job
+    coupled = []  # (source id, destination id)
+    unmatched = 0
+    with mapping_lock(mapping, wait_seconds=30):
+        source = plan.source
+        queryset = source.model.objects.filter(source.filter_q()).exclude(
+            pk__in=Coupling.objects.filter(**plan.coupling_pair).values(source.id_field)
+        )
+        if only_ids is not None:
+            queryset = queryset.filter(pk__in=only_ids)
+        claimed = set()
+        for rows in iterate_chunks(queryset, 1000):
+            matched = matches_find(plan, rows, claimed=claimed)
+            with transaction.atomic():
+                new = []
+                for row in rows:
+                    dest = matched.get(row.pk)
+                    if dest is None:
+                        continue
+                    coupling = Coupling(**plan.coupling_pair)
+                    setattr(coupling, source.id_field, row.pk)
+                    setattr(coupling, plan.destination.id_field, dest.pk)
+                    new.append(coupling)
+                Coupling.objects.bulk_create(new, ignore_conflicts=True)
+            coupled.extend((row.pk, matched[row.pk].pk) for row in rows if row.pk in matched)
+            leftovers = [row for row in rows if row.pk not in matched]
+            if leftovers and create_new:
+                result = ChunkRun(plan, job, leftovers).run()
+                for name, n in result.counts.items():
+                    setattr(job, name, getattr(job, name) + n)
+            else:
+                unmatched += len(leftovers)
+    job.coupled += len(coupled)
+    if unmatched:
+        job.failed += unmatched
+        job.errors.create(
+            source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
+            message=f"Failed to couple {unmatched} record(s), because no unique uncoupled matching entity was found "
+                    f"in {plan.destination.system_name} with the specified matching criteria.",
+        )
+    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
+    job.message = f"{job.coupled} coupled, {job.inserted} created, {unmatched} without a unique match"
+    job.finished_at = timezone.now()
+    job.save()
+    job.follow_up_jobs = []
+    if sync_after and coupled:
+        direction = _sync_after_direction(mapping)
+        one_ways = mapping.directions() if direction == Direction.BIDIRECTIONAL else [direction]
+        for one_way in one_ways:
+            ids = [src if one_way == plan.direction else dst for src, dst in coupled]
+            job.follow_up_jobs += mapping_synchronize(
+                mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False, wait_seconds=30
+            )
+    return job
+
+
+def _coupling_direction(mapping):
+    """Match-based coupling starts from the ERP records (BC), unless the mapping only reads Sales."""
+    if mapping.direction == Direction.FROM_INTEGRATION:
+        return Direction.FROM_INTEGRATION
+    return Direction.TO_INTEGRATION
+
+
+def _sync_after_direction(mapping):
+    if mapping.direction != Direction.BIDIRECTIONAL:
+        return mapping.direction
+    return {
+        "get_update": Direction.FROM_INTEGRATION,
+        "send_update": Direction.TO_INTEGRATION,
+    }.get(mapping.update_conflict_resolution, Direction.BIDIRECTIONAL)
+
+
+def _record_or_none(model, pk):
+    return model.objects.filter(pk=pk).first()
+
+
+def _label(record):
+    return f"{record._meta.verbose_name} {record}"
+
+
+__all__ = [
+    "CouplingConflict", "ValidationError", "coupling_create", "coupling_delete", "coupling_for",
+    "couplings_restore_skipped", "mapping_couple_by_match", "mapping_for_pair", "mappings_for_model",
+]

@@ -1,0 +1,1 @@
+"""The synchronisation engine. Nothing here imports admin, API, views, commands or Celery."""

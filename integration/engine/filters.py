@@ -1,0 +1,67 @@
+"""Mapping filters: JSON objects of Django field lookups, checked against the model, turned into a Q.
+
+``{"customer_type_code": "customer", "state_code": "active"}`` keeps accounts that are active customers.
+A key starting with ``~`` excludes: ``{"~sales_code": ""}`` keeps rows whose sales code is not blank.
+Only fields of the model (and of models it points to) and the lookups below are accepted: a filter is data,
+never code or SQL.
+"""
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Q
+
+LOOKUPS = {
+    "exact", "iexact", "in", "isnull", "gt", "gte", "lt", "lte",
+    "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "range",
+}
+
+
+def filter_validate(model, spec, *, field_name="filter"):
+    """Return the Q for ``spec``; raise ValidationError naming the unknown field or unsupported lookup."""
+    if spec in (None, ""):
+        return Q()
+    if not isinstance(spec, dict):
+        raise ValidationError({field_name: "A filter is a JSON object of field lookups, e.g. {\"state_code\": \"active\"}."})
+    q = Q()
+    for raw_key, value in spec.items():
+        negate = raw_key.startswith("~")
+        key = raw_key[1:] if negate else raw_key
+        path, lookup = _split_lookup(model, key, field_name=field_name, raw_key=raw_key)
+        _check_value(lookup, value, field_name=field_name, raw_key=raw_key)
+        condition = Q(**{f"{path}__{lookup}": value})
+        q &= ~condition if negate else condition
+    return q
+
+
+def _split_lookup(model, key, *, field_name, raw_key):
+    parts = key.split("__")
+    lookup = "exact"
+    if len(parts) > 1 and parts[-1] in LOOKUPS:
+        lookup = parts.pop()
+    current = model
+    for index, part in enumerate(parts):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            raise ValidationError(
+                {field_name: f"{current._meta.label} has no field {part!r} (in filter key {raw_key!r}); "
+                             f"lookups allowed: {', '.join(sorted(LOOKUPS))}."}
+            ) from None
+        if index < len(parts) - 1:
+            if not field.is_relation or field.related_model is None:
+                raise ValidationError(
+                    {field_name: f"Unsupported lookup {parts[index + 1]!r} on {current._meta.label}.{part} "
+                                 f"(in filter key {raw_key!r}); lookups allowed: {', '.join(sorted(LOOKUPS))}."}
+                )
+            current = field.related_model
+    return "__".join(parts), lookup
+
+
+def _check_value(lookup, value, *, field_name, raw_key):
+    if lookup in {"in", "range"} and not isinstance(value, list):
+        raise ValidationError({field_name: f"Filter key {raw_key!r} needs a list."})
+    if lookup == "range" and len(value) != 2:
+        raise ValidationError({field_name: f"Filter key {raw_key!r} needs a list of two values."})
+    if lookup == "isnull" and not isinstance(value, bool):
+        raise ValidationError({field_name: f"Filter key {raw_key!r} needs true or false."})
+    if isinstance(value, dict):
+        raise ValidationError({field_name: f"Filter key {raw_key!r} cannot take an object as its value."})

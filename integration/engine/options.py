@@ -1,0 +1,54 @@
+"""Option mappings: ERP code tables (payment terms, shipment methods, shipping agents) ↔ a Sales option set.
+
+Sales option sets are fixed lists, so synchronising an option mapping couples each ERP code to the Sales option
+it means, recorded as an entry of the mapping's value map (same name). A code that matches no option by value or
+by label, letters and digits compared without case or punctuation, is skipped and logged: the Sales field stays
+blank for customers using it (SPEC I5). Entries an administrator set by hand are kept.
+"""
+
+import re
+
+from django.utils import timezone
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _normal(text):
+    return _NON_ALNUM.sub("", str(text).lower())
+
+
+def option_mapping_synchronize(*, plan, job):
+    from integration.models import ValueMap, ValueMapEntry
+
+    mapping = plan.mapping
+    value_map, _ = ValueMap.objects.get_or_create(name=mapping.name)
+    field = plan.mapping.crm_model_class()._meta.get_field(mapping.crm_option_field)
+    options = {}
+    for value, label in field.flatchoices:
+        options.setdefault(_normal(value), value)
+        options.setdefault(_normal(label), value)
+    known = set(value_map.entries.values_list("erp_value", flat=True))
+    erp_model = mapping.erp_model_class()
+    new_entries, errors = [], []
+    job.status, job.started_at = job.Status.RUNNING, timezone.now()
+    for record in erp_model.objects.filter(plan.source.filter_q()).order_by("code"):
+        if record.code in known:
+            job.unchanged += 1
+            continue
+        option = options.get(_normal(record.code)) or options.get(_normal(record.description))
+        if option is None:
+            job.skipped += 1
+            errors.append(
+                f"{erp_model._meta.verbose_name.capitalize()} {record.code} matches no {field.verbose_name} option "
+                "in Sales; customers with it get a blank option there."
+            )
+            continue
+        new_entries.append(ValueMapEntry(value_map=value_map, erp_value=record.code, crm_value=option))
+        job.coupled += 1
+    if not plan.dry_run:
+        ValueMapEntry.objects.bulk_create(new_entries, ignore_conflicts=True)
+    job.message = "; ".join(errors)[:2000] or f"{job.coupled} codes coupled to Sales options"
+    job.status = job.Status.SUCCESS
+    job.finished_at = timezone.now()
+    job.save()
+    return job

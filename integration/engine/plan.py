@@ -1,0 +1,189 @@
+"""A run of one mapping in one direction, resolved once: which side is the source, which fields go where."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from integration.rules import rules_for
+
+from .fields import RELATION, field_category, get_field, natural_key_field
+from .filters import filter_validate
+
+ERP, CRM = "erp", "crm"
+
+
+@dataclass(frozen=True)
+class Side:
+    key: str  # "erp" or "crm"
+    model: type
+    filter_spec: dict
+
+    @property
+    def label(self):
+        return self.model._meta.label
+
+    @property
+    def id_field(self):
+        return f"{self.key}_id"
+
+    @property
+    def modified_field(self):
+        return self.model.MODIFIED_FIELD
+
+    @property
+    def last_synced_field(self):
+        return f"last_synced_{self.key}_modified"
+
+    @property
+    def result_field(self):
+        """The coupling's result of the last write *into* this side."""
+        return f"last_{self.key}_result"
+
+    @property
+    def job_field(self):
+        return f"last_{self.key}_job_id"
+
+    @property
+    def watermark_field(self):
+        return f"{self.key}_watermark"
+
+    @property
+    def system_name(self):
+        return "ERP" if self.key == ERP else "Sales"
+
+    def filter_q(self):
+        return filter_validate(self.model, self.filter_spec)
+
+
+@dataclass
+class FieldRule:
+    """One enabled field mapping, as it applies in the run's direction."""
+
+    mapping: object  # IntegrationFieldMapping
+    dest_field: object
+    source_field: object = None  # None for a constant
+    kind: str = "value"  # constant | value | relation | key_to_value | value_to_key
+    value_map: dict = field(default_factory=dict)
+
+    @property
+    def dest_attname(self):
+        return self.dest_field.attname
+
+    @property
+    def source_attname(self):
+        return self.source_field.attname if self.source_field is not None else None
+
+    @property
+    def is_bidirectional(self):
+        return self.mapping.direction == "bidirectional"
+
+
+@dataclass
+class SyncPlan:
+    mapping: object
+    direction: str
+    source: Side
+    destination: Side
+    field_rules: list
+    rules: object
+    integration_user_id: object = None
+    full: bool = False
+    dry_run: bool = False
+    create_new: bool = False
+    only_ids: list | None = None
+
+    @property
+    def coupling_pair(self):
+        erp, crm = (self.source, self.destination) if self.source.key == ERP else (self.destination, self.source)
+        return {"erp_model": erp.label, "crm_model": crm.label}
+
+    @property
+    def writes_to_crm(self):
+        return self.destination.key == CRM
+
+    def record_label(self, obj, side=None):
+        """``Customer C00010`` — how messages name a record."""
+        model = type(obj)
+        key = natural_key_field(model)
+        value = getattr(obj, key, None) if key else None
+        return f"{model._meta.verbose_name.capitalize()} {value or obj.pk}"
+
+
+def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None):
+    """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
+    from integration.models import ConnectionSetup, Direction
+
+    if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
+        raise ValidationError(f"Direction {direction!r} is not one-way.")
+    if mapping.direction != Direction.BIDIRECTIONAL and mapping.direction != direction:
+        raise ValidationError(
+            f"Mapping {mapping.name} synchronises {mapping.get_direction_display()} only, not {Direction(direction).label}."
+        )
+    erp = Side(ERP, mapping.erp_model_class(), mapping.erp_filter or {})
+    crm = Side(CRM, mapping.crm_model_class(), mapping.crm_filter or {})
+    source, destination = (erp, crm) if direction == Direction.TO_INTEGRATION else (crm, erp)
+    setup = ConnectionSetup.get_solo()
+    return SyncPlan(
+        mapping=mapping,
+        direction=direction,
+        source=source,
+        destination=destination,
+        field_rules=field_rules_build(mapping=mapping, direction=direction, source=source, destination=destination),
+        rules=rules_for(mapping),
+        integration_user_id=setup.integration_user_id,
+        full=full,
+        dry_run=dry_run,
+        create_new=(not mapping.sync_only_coupled) if create_new is None else create_new,
+        only_ids=only_ids,
+    )
+
+
+def field_rules_build(*, mapping, direction, source, destination):
+    rules = []
+    fms = [fm for fm in mapping.field_mappings.select_related("value_map").all() if fm.is_enabled]
+    entries = _value_map_entries([fm.value_map_id for fm in fms if fm.value_map_id])
+    for fm in fms:
+        if fm.direction not in ("bidirectional", direction):
+            continue
+        dest_name = fm.crm_field if destination.key == CRM else fm.erp_field
+        source_name = fm.erp_field if source.key == ERP else fm.crm_field
+        if not dest_name:
+            continue
+        dest_field = get_field(destination.model, dest_name)
+        if dest_field is None:
+            raise ValidationError(f"Field mapping {fm.pk}: {destination.label} has no field {dest_name!r}.")
+        if fm.constant_value or not source_name:
+            rules.append(FieldRule(mapping=fm, dest_field=dest_field, kind="constant"))
+            continue
+        source_field = get_field(source.model, source_name)
+        if source_field is None:
+            raise ValidationError(f"Field mapping {fm.pk}: {source.label} has no field {source_name!r}.")
+        value_map = {}
+        if fm.value_map_id:
+            pairs = entries.get(fm.value_map_id, [])
+            # First entry wins when several ERP values share a Sales value.
+            for erp_value, crm_value in pairs:
+                src_value, dst_value = (erp_value, crm_value) if source.key == ERP else (crm_value, erp_value)
+                value_map.setdefault(src_value, dst_value)
+        source_is_fk = field_category(source_field) == RELATION
+        dest_is_fk = field_category(dest_field) == RELATION
+        kind = (
+            "relation" if source_is_fk and dest_is_fk
+            else "key_to_value" if source_is_fk
+            else "value_to_key" if dest_is_fk
+            else "value"
+        )
+        rules.append(FieldRule(mapping=fm, dest_field=dest_field, source_field=source_field, kind=kind,
+                               value_map=value_map))
+    return rules
+
+
+def _value_map_entries(value_map_ids):
+    from integration.models import ValueMapEntry
+
+    entries = {}
+    for map_id, erp_value, crm_value in ValueMapEntry.objects.filter(value_map_id__in=set(value_map_ids)).order_by(
+        "pk"
+    ).values_list("value_map_id", "erp_value", "crm_value"):
+        entries.setdefault(map_id, []).append((erp_value, crm_value))
+    return entries

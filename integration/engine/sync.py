@@ -1,0 +1,537 @@
+"""Synchronise a table mapping: read changed source rows in chunks, write the destination, keep the couplings.
+
+Per chunk, in one transaction and a constant number of queries whatever the rows hold: the couplings of the
+rows, their destination rows, the related couplings and keys the field mappings need (`ChunkTransfer`), then
+bulk writes of new and changed destination rows, of couplings, and of the job's errors. A row that fails is
+logged with its message and left out; the rest of the chunk is written.
+
+A row is *unchanged* when its modified-on is not newer than its coupling's last synchronised value. After
+writing a destination row the engine stores that row's new modified-on in the coupling, so the next run in the
+other direction finds it unchanged: no ping-pong. Sales rows last written by the integration user are not read.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integration.rules.base import RowError
+from p2c.records import writing_as
+
+from .locks import mapping_lock, mapping_lock_refresh
+from .matching import match_rules, matches_find
+from .options import option_mapping_synchronize
+from .plan import plan_build
+from .transfer import ChunkTransfer
+
+logger = logging.getLogger("p2c.integration")
+
+FAILURE, SUCCESS = "failure", "success"
+# Rows committed just before a watermark was taken may carry a slightly older timestamp: read them again
+# (they come out "unchanged"), as Business Central does with its 999 ms.
+WATERMARK_MARGIN = timedelta(seconds=1)
+REPORT_LIMIT = 1000
+
+
+def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
+                        progress=None, wait_seconds=0, jobs=None):
+    """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
+
+    Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
+    ``only_ids`` limits the run to these source records (a "synchronise now" of selected records).
+    ``jobs`` may hand in already created (queued) jobs, keyed by direction.
+    """
+    directions = mapping.directions() if direction in (None, "bidirectional") else [direction]
+    results = []
+    with mapping_lock(mapping, wait_seconds=wait_seconds) as token:
+        for one_way in directions:
+            plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
+                              only_ids=only_ids)
+            job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full, dry_run=dry_run)
+            if mapping.is_option_mapping:
+                results.append(option_mapping_synchronize(plan=plan, job=job))
+            else:
+                results.append(DirectionRun(plan, job, progress=progress, lock_token=token).run())
+    if not dry_run and only_ids is None:
+        for child in mapping.children.filter(is_enabled=True):
+            results.extend(mapping_synchronize(mapping=child, direction=direction, full=full, dry_run=dry_run,
+                                               create_new=create_new, progress=progress, wait_seconds=wait_seconds))
+    return results
+
+
+def job_create(*, mapping, direction, full=False, dry_run=False, type="synchronization"):
+    from integration.models import SyncJob
+
+    return SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=direction, full=full,
+                                  dry_run=dry_run, type=type)
+
+
+def source_queryset(plan):
+    """The source rows a run reads: the mapping's filter, changed since the watermark, or failed last time."""
+    from integration.models import Coupling
+
+    source, destination = plan.source, plan.destination
+    queryset = source.model.objects.filter(source.filter_q())
+    queryset = plan.rules.source_queryset(queryset, plan=plan)
+    if source.key == "crm" and plan.integration_user_id:
+        queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.integration_user_id})
+    if plan.only_ids is not None:
+        return queryset.filter(pk__in=plan.only_ids)
+    couplings = Coupling.objects.filter(**plan.coupling_pair)
+    queryset = queryset.exclude(pk__in=couplings.filter(skipped=True).values(source.id_field))
+    watermark = getattr(plan.mapping, source.watermark_field)
+    if plan.full or watermark is None:
+        return queryset
+    retry = couplings.filter(skipped=False, **{destination.result_field: FAILURE}).values(source.id_field)
+    orphaned = couplings.exclude(**{f"{destination.id_field}__in": destination.model.objects.values("pk")}).values(
+        source.id_field
+    )
+    changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
+    return queryset.filter(changed | Q(pk__in=retry) | Q(pk__in=orphaned))
+
+
+def iterate_chunks(queryset, size):
+    """Yield lists of rows in primary-key order, one keyset page at a time (memory stays flat in N)."""
+    last = None
+    ordered = queryset.order_by("pk")
+    while True:
+        page = ordered if last is None else ordered.filter(pk__gt=last)
+        rows = list(page[:size])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].pk
+
+
+@dataclass
+class ChunkResult:
+    counts: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)  # SyncJobError objects (unsaved)
+    report: list = field(default_factory=list)
+
+    def add(self, name, n=1):
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+class DirectionRun:
+    """One job: a mapping in one direction."""
+
+    def __init__(self, plan, job, *, progress=None, lock_token=None):
+        self.plan = plan
+        self.job = job
+        self.progress = progress
+        self.lock_token = lock_token
+        self.chunk_size = settings.P2C_SYNC_CHUNK_SIZE
+
+    def run(self):
+        job, plan = self.job, self.plan
+        started = timezone.now()
+        job.status, job.started_at, job.message = job.Status.RUNNING, started, ""
+        job.save(update_fields=["status", "started_at", "message"])
+        max_seen = None
+        report = []
+        try:
+            queryset = source_queryset(plan)
+            total = queryset.count() if self.progress else None
+            for rows in iterate_chunks(queryset, self.chunk_size):
+                result = ChunkRun(plan, job, rows).run()
+                for name, n in result.counts.items():
+                    setattr(job, name, getattr(job, name) + n)
+                if len(report) < REPORT_LIMIT:
+                    report.extend(result.report[: REPORT_LIMIT - len(report)])
+                modified = [getattr(r, plan.source.modified_field) for r in rows]
+                max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
+                job.save(update_fields=list(job.COUNTERS))
+                if self.lock_token:
+                    mapping_lock_refresh(plan.mapping, self.lock_token)
+                if self.progress:
+                    self.progress(job=job, done=len(rows), total=total)
+            if not plan.dry_run and plan.only_ids is None and max_seen is not None:
+                self._advance_watermark(min(max_seen, started))
+            job.status = job.Status.ERROR if job.failed else job.Status.SUCCESS
+            job.message = self._summary()
+        except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
+            logger.exception("Synchronisation job %s failed", job.pk)
+            job.status, job.message = job.Status.FAILED, f"The job failed: {exc}"
+        job.report = report if plan.dry_run else []
+        job.finished_at = timezone.now()
+        job.save()
+        return job
+
+    def _advance_watermark(self, value):
+        from integration.models import IntegrationTableMapping
+
+        name = self.plan.source.watermark_field
+        current = IntegrationTableMapping.objects.filter(pk=self.plan.mapping.pk).values_list(name, flat=True).first()
+        if current is None or value > current:
+            IntegrationTableMapping.objects.filter(pk=self.plan.mapping.pk).update(**{name: value})
+            setattr(self.plan.mapping, name, value)
+
+    def _summary(self):
+        counts = ", ".join(f"{getattr(self.job, n)} {n}" for n in self.job.COUNTERS if getattr(self.job, n))
+        prefix = "Dry run, nothing written: " if self.plan.dry_run else ""
+        return prefix + (counts or "nothing to synchronise")
+
+
+class ChunkRun:
+    """Decide and write one chunk of source rows."""
+
+    def __init__(self, plan, job, rows):
+        self.plan, self.job, self.rows = plan, job, rows
+        self.result = ChunkResult()
+        self.inserts = []  # (source row, new destination object)
+        self.updates = []  # (source row, coupling, destination object, changes)
+        self.touches = []  # (source row, coupling, destination object): values equal, refresh timestamps
+        self.couple = []  # (source row, destination object) matched: new coupling
+        self.uncouple = []  # couplings to delete
+        self.failures = []  # (source row, coupling or None, destination pk or "", message)
+
+    def run(self):
+        from integration.models import Coupling
+
+        plan = self.plan
+        source, destination = plan.source, plan.destination
+        with transaction.atomic():
+            ids = [row.pk for row in self.rows]
+            self.couplings = {
+                getattr(c, source.id_field): c
+                for c in Coupling.objects.filter(**plan.coupling_pair, **{f"{source.id_field}__in": ids})
+            }
+            dest_ids = [getattr(c, destination.id_field) for c in self.couplings.values()]
+            destinations = destination.model.objects
+            if not plan.dry_run:
+                destinations = destinations.select_for_update()
+            self.destinations = destinations.in_bulk(dest_ids) if dest_ids else {}
+            self.transfer = ChunkTransfer(plan, self.rows)
+            self._decide_all()
+            if not plan.dry_run:
+                self._write()
+        return self.result
+
+    # -- decisions -----------------------------------------------------------------------------------------------
+    def _decide_all(self):
+        plan = self.plan
+        uncoupled = []
+        for row in self.rows:
+            coupling = self.couplings.get(row.pk)
+            try:
+                if coupling is None:
+                    uncoupled.append(row)
+                else:
+                    self._decide_coupled(row, coupling)
+            except RowError as exc:
+                self._fail(row, coupling, str(exc))
+        if not uncoupled:
+            return
+        if not plan.create_new:
+            self.result.add("skipped", len(uncoupled))
+            return
+        matched = matches_find(plan, uncoupled) if match_rules(plan) else {}
+        for row in uncoupled:
+            try:
+                if row.pk in matched:
+                    self._decide_matched(row, matched[row.pk])
+                else:
+                    self._decide_insert(row)
+            except RowError as exc:
+                self._fail(row, None, str(exc))
+
+    def _decide_insert(self, row):
+        values = self.transfer.values_for(row, None)
+        obj = self.plan.destination.model(**values)
+        self.inserts.append((row, obj))
+        self._report(row, "insert", {k: (None, v) for k, v in values.items()})
+
+    def _decide_matched(self, row, destination):
+        values = self.transfer.values_for(row, destination)
+        changes = self._changes(destination, values)
+        self.couple.append((row, destination, changes))
+        self._report(row, "couple", changes)
+
+    def _decide_coupled(self, row, coupling):
+        plan = self.plan
+        source, destination_side = plan.source, plan.destination
+        destination = self.destinations.get(getattr(coupling, destination_side.id_field))
+        if coupling.skipped:
+            self.result.add("skipped")
+            return
+        if destination is None:
+            self._deletion_conflict(row, coupling)
+            return
+        row_modified = getattr(row, source.modified_field)
+        last_source = getattr(coupling, source.last_synced_field)
+        retry = getattr(coupling, destination_side.result_field) == FAILURE
+        source_changed = last_source is None or row_modified > last_source or retry
+        if not source_changed and not plan.full:
+            self.result.add("unchanged")
+            return
+        values = self.transfer.values_for(row, destination)
+        changes = self._changes(destination, values)
+        if changes and self._both_modified(coupling, destination):
+            resolution = self._resolve_conflict(changes)
+            if resolution == "skip":
+                self.result.add("skipped")
+                return
+        if changes:
+            self.updates.append((row, coupling, destination, changes))
+            self._report(row, "modify", changes)
+        else:
+            self.touches.append((row, coupling, destination))
+            self.result.add("unchanged")
+
+    def _both_modified(self, coupling, destination):
+        if self.plan.mapping.direction != "bidirectional":
+            return False
+        dest_side = self.plan.destination
+        last_dest = getattr(coupling, dest_side.last_synced_field)
+        return last_dest is not None and getattr(destination, dest_side.modified_field) > last_dest
+
+    def _resolve_conflict(self, changes):
+        """Both sides changed and a bidirectional field differs: follow the mapping's update-conflict resolution."""
+        plan = self.plan
+        conflicting = [r for r in plan.field_rules if r.is_bidirectional and r.dest_attname in changes]
+        if not conflicting:
+            return "proceed"
+        resolution = plan.mapping.update_conflict_resolution
+        source_is_erp = plan.source.key == "erp"
+        if resolution == "send_update":
+            return "proceed" if source_is_erp else "skip"
+        if resolution == "get_update":
+            return "skip" if source_is_erp else "proceed"
+        rule = conflicting[0]
+        erp_field, crm_field = rule.mapping.erp_field, rule.mapping.crm_field
+        erp_model = plan.mapping.erp_model_class()._meta.verbose_name
+        crm_model = plan.mapping.crm_model_class()._meta.verbose_name
+        raise RowError(
+            f"Cannot update a record in the {plan.destination.model._meta.verbose_name} table. The mapping between "
+            f"{erp_field} field on the {erp_model} table and the {crm_field} field on the {crm_model} table is "
+            "bi-directional, and one or both values have changed since the last synchronization."
+        )
+
+    def _deletion_conflict(self, row, coupling):
+        resolution = self.plan.mapping.deletion_conflict_resolution
+        if resolution == "remove_coupling":
+            self.uncouple.append(coupling)
+            self.result.add("uncoupled")
+        elif resolution == "restore_records":
+            self.uncouple.append(coupling)
+            self._decide_insert(row)
+        else:
+            raise RowError(
+                f"The {self.plan.record_label(row)} record cannot be updated because it is coupled to a deleted record."
+            )
+
+    @staticmethod
+    def _changes(destination, values):
+        return {
+            name: (getattr(destination, name), value)
+            for name, value in values.items()
+            if getattr(destination, name) != value
+        }
+
+    def _report(self, row, action, changes):
+        if not self.plan.dry_run:
+            return
+        self.result.add({"insert": "inserted", "modify": "modified", "couple": "coupled"}[action])
+        self.result.report.append({
+            "source": self.plan.record_label(row),
+            "source_id": str(row.pk),
+            "action": action,
+            "changes": {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()},
+        })
+
+    def _fail(self, row, coupling, message):
+        dest_id = getattr(coupling, self.plan.destination.id_field) if coupling else ""
+        self.failures.append((row, coupling, dest_id, message))
+        if self.plan.dry_run:
+            self.result.add("failed")
+            self.result.report.append(
+                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail", "message": message}
+            )
+
+    # -- writes ---------------------------------------------------------------------------------------------------
+    def _write(self):
+        from integration.models import Coupling
+
+        plan = self.plan
+        with writing_as(plan.integration_user_id if plan.writes_to_crm else None):
+            if self.uncouple:
+                Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
+            inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
+            updated = self._bulk_or_each(
+                [(row, dest) for row, _, dest, _ in self.updates], self._update_all, self._update_one
+            )
+            for _row, dest, changes in self.couple:
+                for name, (_, new) in changes.items():
+                    setattr(dest, name, new)
+            matched = self._bulk_or_each(
+                [(row, dest) for row, dest, changes in self.couple if changes], self._update_all, self._update_one
+            )
+        matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
+        new_couplings = [
+            self._new_coupling(row, dest) for row, dest in [*inserted, *matched, *matched_unchanged]
+        ]
+        self._save_new_couplings(new_couplings)
+        updated_ids = {row.pk for row, _ in updated}
+        refreshed = [
+            self._refresh(coupling, row, dest)
+            for row, coupling, dest, _ in self.updates if row.pk in updated_ids
+        ] + [self._refresh(coupling, row, dest) for row, coupling, dest in self.touches]
+        self._record_failures(refreshed)
+        self.result.add("inserted", len(inserted))
+        self.result.add("modified", len(updated) + len([1 for _, _, c in self.couple if c]))
+        self.result.add("coupled", len(matched) + len(matched_unchanged))
+        plan.rules.after_write([*inserted, *updated, *matched], plan=plan)
+
+    def _bulk_or_each(self, pairs, write_all, write_one):
+        """Write all pairs in one statement; if that fails, write them one by one and fail only the bad ones."""
+        if not pairs:
+            return []
+        try:
+            with transaction.atomic():
+                write_all([dest for _, dest in pairs])
+            return pairs
+        except (IntegrityError, DatabaseError, ValueError, Exception) as exc:
+            logger.info("Bulk write failed (%s); writing rows one by one", exc)
+        written = []
+        for row, dest in pairs:
+            try:
+                with transaction.atomic():
+                    write_one(dest)
+                written.append((row, dest))
+            except Exception as exc:
+                coupling = self.couplings.get(row.pk)
+                self._fail(row, coupling, f"{self.plan.record_label(row)}: {_error_text(exc)}")
+        return written
+
+    def _create_all(self, objs):
+        self.plan.destination.model.objects.bulk_create(objs)
+
+    @staticmethod
+    def _create_one(obj):
+        obj.save(force_insert=True)
+
+    def _update_fields(self):
+        fields = set()
+        for _, _, _dest, changes in self.updates:
+            fields.update(changes)
+        for _, _, changes in self.couple:
+            fields.update(changes)
+        return fields
+
+    def _update_all(self, objs):
+        for _, _, dest, changes in self.updates:
+            for name, (_, new) in changes.items():
+                setattr(dest, name, new)
+        fields = [self.plan.destination.model._meta.get_field(_field_name(self.plan, a)).name
+                  for a in self._update_fields()]
+        self.plan.destination.model.objects.bulk_update(objs, fields)
+
+    def _update_one(self, obj):
+        obj.save()
+
+    def _new_coupling(self, row, dest):
+        from integration.models import Coupling
+
+        source, destination = self.plan.source, self.plan.destination
+        coupling = Coupling(**self.plan.coupling_pair)
+        setattr(coupling, source.id_field, row.pk)
+        setattr(coupling, destination.id_field, dest.pk)
+        return self._refresh(coupling, row, dest)
+
+    def _refresh(self, coupling, row, dest):
+        source, destination = self.plan.source, self.plan.destination
+        setattr(coupling, source.last_synced_field, getattr(row, source.modified_field))
+        setattr(coupling, destination.last_synced_field, getattr(dest, destination.modified_field))
+        setattr(coupling, destination.result_field, SUCCESS)
+        setattr(coupling, destination.job_field, self.job.pk)
+        return coupling
+
+    def _save_new_couplings(self, couplings):
+        from integration.models import Coupling
+
+        if not couplings:
+            return
+        try:
+            with transaction.atomic():
+                Coupling.objects.bulk_create(couplings)
+        except IntegrityError:
+            for coupling in couplings:
+                try:
+                    with transaction.atomic():
+                        coupling.save(force_insert=True)
+                except IntegrityError:
+                    self.result.add("failed")
+                    logger.warning("Coupling %s already exists on one side; left as it was", coupling)
+
+    def _record_failures(self, refreshed):
+        from integration.models import Coupling, SyncJobError
+
+        destination = self.plan.destination
+        previous = self._previous_messages()
+        failed_couplings = []
+        errors = []
+        for row, coupling, dest_id, message in self.failures:
+            errors.append(SyncJobError(
+                job=self.job, source_model=self.plan.source.label, source_id=str(row.pk),
+                destination_model=destination.label, destination_id=str(dest_id or ""), message=message,
+            ))
+            if coupling is None or coupling.pk is None:
+                continue
+            repeated = (
+                getattr(coupling, destination.result_field) == FAILURE
+                and previous.get((getattr(coupling, destination.job_field), str(row.pk))) == message
+            )
+            setattr(coupling, destination.result_field, FAILURE)
+            setattr(coupling, destination.job_field, self.job.pk)
+            coupling.skipped = coupling.skipped or repeated
+            failed_couplings.append(coupling)
+        fields = [destination.last_synced_field, self.plan.source.last_synced_field, destination.result_field,
+                  destination.job_field, "skipped"]
+        to_save = [c for c in [*refreshed, *failed_couplings] if c.pk is not None]
+        if to_save:
+            Coupling.objects.bulk_update(to_save, fields)
+        if errors:
+            SyncJobError.objects.bulk_create(errors)
+        self.result.add("failed", len(self.failures))
+
+    def _previous_messages(self):
+        """The error messages of the last failed job of each failing coupled row, in one query."""
+        from integration.models import SyncJobError
+
+        job_field = self.plan.destination.job_field
+        keys = [
+            (getattr(c, job_field), str(row.pk))
+            for row, c, _, _ in self.failures
+            if c is not None and getattr(c, job_field)
+        ]
+        if not keys:
+            return {}
+        rows = SyncJobError.objects.filter(
+            job_id__in={k[0] for k in keys}, source_id__in={k[1] for k in keys}
+        ).values_list("job_id", "source_id", "message")
+        return {(job_id, source_id): message for job_id, source_id, message in rows}
+
+
+def _field_name(plan, attname):
+    for f in plan.destination.model._meta.concrete_fields:
+        if f.attname == attname:
+            return f.name
+    return attname
+
+
+def _error_text(exc):
+    messages = getattr(exc, "message_dict", None)
+    if messages:
+        return "; ".join(f"{name}: {' '.join(texts)}" for name, texts in messages.items())
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

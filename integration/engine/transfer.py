@@ -1,0 +1,151 @@
+"""Field values for the destination, computed for a whole chunk with a constant number of queries.
+
+`ChunkTransfer` loads, once per chunk, what the field mappings need beyond the source rows themselves: the
+couplings of related records (an ERP salesperson's Sales user), the natural keys of related records (a payment
+terms code) and the records named by a value (an ERP payment terms record for a Sales option). Then
+`values_for()` is pure Python per row.
+"""
+
+from django.core.exceptions import ValidationError
+
+from integration.rules.base import RowError
+
+from .fields import convert, is_blank, natural_key_field
+
+TRANSFORMATIONS = {
+    "upper": str.upper,
+    "lower": str.lower,
+    "title": str.title,
+    "trim": str.strip,
+}
+
+
+class ChunkTransfer:
+    def __init__(self, plan, rows):
+        from integration.models import Coupling
+
+        self.plan = plan
+        self._coupled = {}  # rule index -> {source related id: destination related id}
+        self._keys = {}  # rule index -> {related id: natural key}
+        self._by_key = {}  # rule index -> {natural key: related id}
+        for index, rule in enumerate(plan.field_rules):
+            if rule.kind == "relation":
+                ids = {getattr(row, rule.source_attname) for row in rows} - {None}
+                pair = _related_pair(plan, rule)
+                source_id, dest_id = plan.source.id_field, plan.destination.id_field
+                self._coupled[index] = dict(
+                    Coupling.objects.filter(**pair, **{f"{source_id}__in": ids}).values_list(source_id, dest_id)
+                ) if ids else {}
+            elif rule.kind == "key_to_value":
+                ids = {getattr(row, rule.source_attname) for row in rows} - {None}
+                related = rule.source_field.related_model
+                key = natural_key_field(related)
+                self._keys[index] = dict(related.objects.filter(pk__in=ids).values_list("pk", key)) if ids else {}
+            elif rule.kind == "value_to_key":
+                values = {self._mapped(rule, getattr(row, rule.source_attname)) for row in rows}
+                values = {v for v in values if not is_blank(v)}
+                related = rule.dest_field.related_model
+                key = natural_key_field(related)
+                self._by_key[index] = (
+                    dict(related.objects.filter(**{f"{key}__in": values}).values_list(key, "pk")) if values else {}
+                )
+        self.rules_context = plan.rules.prepare_chunk(rows, plan=plan)
+
+    def values_for(self, source, destination):
+        """Destination attname → value for ``source``; raises RowError naming the record and every bad field."""
+        values, errors = {}, []
+        for index, rule in enumerate(self.plan.field_rules):
+            fm = rule.mapping
+            if fm.create_only and destination is not None:
+                continue
+            try:
+                write, value = self._value(index, rule, source)
+            except RowError as exc:
+                if not fm.clear_value_on_failed_sync:
+                    errors.append(str(exc))
+                    continue
+                write, value = True, None
+            except ValidationError as exc:
+                errors.append(f"{rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
+                continue
+            if not write or (fm.not_null and is_blank(value)):
+                continue
+            if fm.validate_field and rule.kind not in ("relation", "value_to_key"):
+                try:
+                    rule.dest_field.clean(value, destination)
+                except ValidationError as exc:
+                    errors.append(f"{rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
+                    continue
+            values[rule.dest_attname] = value
+        try:
+            self.plan.rules.transfer(source, destination, values, plan=self.plan, context=self.rules_context)
+        except RowError as exc:
+            errors.append(str(exc))
+        if errors:
+            raise RowError(f"{self.plan.record_label(source)}: {'; '.join(errors)}")
+        return values
+
+    # -- one field ------------------------------------------------------------------------------------------
+    def _value(self, index, rule, source):
+        """Return (write?, value) for one field mapping."""
+        dest = rule.dest_field
+        if rule.kind == "constant":
+            return True, convert(rule.mapping.constant_value, dest)
+        raw = getattr(source, rule.source_attname)
+        if rule.kind == "relation":
+            if raw is None:
+                return True, None
+            coupled = self._coupled[index].get(raw)
+            if coupled is None:
+                raise RowError(self._not_coupled_message(rule, raw))
+            return True, coupled
+        if rule.kind == "key_to_value":
+            raw = self._keys[index].get(raw) if raw is not None else None
+        if rule.kind == "value_to_key":
+            mapped = self._mapped(rule, raw)
+            if is_blank(mapped):
+                return True, None
+            if rule.value_map and str(raw) not in rule.value_map:
+                return False, None  # no option mapping for this value: the destination keeps its own
+            related_id = self._by_key[index].get(mapped)
+            if related_id is None:
+                related = dest.related_model._meta.verbose_name
+                raise RowError(f"{dest.verbose_name}: {related} {mapped!r} does not exist in the {self.plan.destination.system_name}")
+            return True, related_id
+        value = self._mapped(rule, raw)
+        if dest.choices and not is_blank(value):
+            allowed = {str(choice) for choice, _ in dest.flatchoices}
+            if str(value) not in allowed:
+                if self.plan.destination.key == "crm":
+                    return True, ""  # SPEC I5: no matching Sales option leaves the option blank
+                raise ValidationError(f"{value!r} is not one of the allowed values.")
+        return True, convert(value, dest)
+
+    def _mapped(self, rule, raw):
+        value = raw
+        transform = TRANSFORMATIONS.get(rule.mapping.transformation)
+        if transform and isinstance(value, str):
+            value = transform(value)
+        if is_blank(value) and rule.mapping.default_value:
+            value = rule.mapping.default_value
+        if rule.value_map and not is_blank(value):
+            value = rule.value_map.get(str(value), value)
+        return value
+
+    def _not_coupled_message(self, rule, related_id):
+        related = rule.source_field.related_model
+        key = natural_key_field(related)
+        label = related.objects.filter(pk=related_id).values_list(key, flat=True).first() if key else related_id
+        dest_related = rule.dest_field.related_model._meta.verbose_name
+        return (
+            f"{related._meta.verbose_name.capitalize()} {label or related_id} is not coupled to "
+            f"{'a' if self.plan.destination.key == 'crm' else 'an'} {self.plan.destination.system_name} {dest_related}"
+        )
+
+
+def _related_pair(plan, rule):
+    source_related = rule.source_field.related_model._meta.label
+    dest_related = rule.dest_field.related_model._meta.label
+    if plan.source.key == "erp":
+        return {"erp_model": source_related, "crm_model": dest_related}
+    return {"erp_model": dest_related, "crm_model": source_related}

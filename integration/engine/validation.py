@@ -1,0 +1,113 @@
+"""Checks run when a mapping is saved: named fields exist, types convert, filters are sound, no cycles."""
+
+from django.core.exceptions import ValidationError
+
+from .fields import RELATION, categories_convert, field_category, get_field, natural_key_field
+from .filters import filter_validate
+
+
+def table_mapping_validate(*, mapping):
+    errors = {}
+    erp_model = crm_model = None
+    try:
+        erp_model = mapping.erp_model_class()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        crm_model = mapping.crm_model_class()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for model, attr in ((erp_model, "erp_filter"), (crm_model, "crm_filter")):
+        if model is not None:
+            try:
+                filter_validate(model, getattr(mapping, attr), field_name=attr)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    if crm_model is not None and mapping.crm_option_field:
+        field = get_field(crm_model, mapping.crm_option_field)
+        if field is None or not field.choices:
+            errors["crm_option_field"] = f"{crm_model._meta.label} has no option set {mapping.crm_option_field!r}."
+        if mapping.direction == "bidirectional":
+            errors["direction"] = "Option mappings can only synchronize from integration table or to integration table."
+    if mapping.parent_id and mapping.parent_id == mapping.pk:
+        errors["parent"] = "A mapping cannot be its own parent."
+    if errors:
+        raise ValidationError(errors)
+
+
+def dependencies_validate(*, mapping, dependencies):
+    """Refuse a dependency list that would make ``mapping`` depend on itself, directly or not."""
+    from integration.models import IntegrationTableMapping
+
+    edges = {
+        m.pk: {d.pk for d in m.dependencies.all()}
+        for m in IntegrationTableMapping.objects.prefetch_related("dependencies")
+    }
+    edges[mapping.pk] = {d.pk for d in dependencies}
+    names = dict(IntegrationTableMapping.objects.values_list("pk", "name"))
+    path = _find_cycle(edges, mapping.pk)
+    if path:
+        raise ValidationError(
+            {"dependencies": "Cyclic dependency: " + " → ".join(names.get(pk, str(pk)) for pk in path) + "."}
+        )
+
+
+def _find_cycle(edges, start):
+    stack = [(start, [start])]
+    seen = set()
+    while stack:
+        node, path = stack.pop()
+        for nxt in edges.get(node, ()):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+def field_mapping_validate(*, field_mapping):
+    mapping = field_mapping.table_mapping
+    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
+    errors = {}
+    erp_field = get_field(erp_model, field_mapping.erp_field) if field_mapping.erp_field else None
+    crm_field = get_field(crm_model, field_mapping.crm_field) if field_mapping.crm_field else None
+    if field_mapping.erp_field and erp_field is None:
+        errors["erp_field"] = f"{erp_model._meta.label} has no field {field_mapping.erp_field!r}."
+    if field_mapping.crm_field and crm_field is None:
+        errors["crm_field"] = f"{crm_model._meta.label} has no field {field_mapping.crm_field!r}."
+    if not field_mapping.erp_field and not field_mapping.crm_field:
+        errors["erp_field"] = "Name an ERP field, a Sales field, or both."
+    if (not field_mapping.erp_field or not field_mapping.crm_field) and not field_mapping.constant_value:
+        errors["constant_value"] = "A field mapping with one field only needs a constant value."
+    if field_mapping.clear_value_on_failed_sync and field_mapping.not_null:
+        errors["not_null"] = "Clear Value on Failed Sync cannot be combined with Not Null."
+    if erp_field is not None and crm_field is not None and not errors:
+        problem = pair_problem(erp_field, crm_field, has_value_map=field_mapping.value_map_id is not None)
+        if problem:
+            errors["crm_field"] = (
+                f"{erp_model._meta.label}.{erp_field.name} and {crm_model._meta.label}.{crm_field.name} "
+                f"cannot be mapped: {problem}"
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def pair_problem(erp_field, crm_field, *, has_value_map):
+    """Why two fields cannot be paired, or None."""
+    erp_category, crm_category = field_category(erp_field), field_category(crm_field)
+    if erp_category == RELATION and crm_category == RELATION:
+        return None  # translated through the couplings of the two related models
+    if RELATION in (erp_category, crm_category):
+        relation = erp_field if erp_category == RELATION else crm_field
+        other_category = crm_category if erp_category == RELATION else erp_category
+        if natural_key_field(relation.related_model) is None:
+            return f"{relation.related_model._meta.label} has no natural key to map a value to."
+        if other_category != "text":
+            return f"a reference to {relation.related_model._meta.label} maps only to a text field."
+        return None
+    if has_value_map:
+        return None
+    if not categories_convert(erp_category, crm_category) or not categories_convert(crm_category, erp_category):
+        return f"a {erp_category} field and a {crm_category} field do not convert."
+    return None

@@ -1,0 +1,33 @@
+from django.core.management.base import BaseCommand
+
+from integration.defaults import default_mapping_names, integration_setup_reset
+from integration.models import IntegrationTableMapping
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the default integration table and field mappings (SPEC I2). Existing default mappings are left as "
+        "they are unless --reset restores them; couplings are never touched."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("names", nargs="*", metavar="MAPPING", help="Only these mappings (default: all).")
+        parser.add_argument("--reset", action="store_true", help="Restore the defaults of existing mappings too.")
+
+    def handle(self, *args, names, reset, **options):
+        unknown = set(names) - set(default_mapping_names())
+        if unknown:
+            self.stderr.write(f"Not a default mapping: {', '.join(sorted(unknown))}.")
+            raise SystemExit(2)
+        wanted = names or default_mapping_names()
+        if not reset:
+            existing = set(IntegrationTableMapping.objects.filter(name__in=wanted).values_list("name", flat=True))
+            wanted = [name for name in wanted if name not in existing]
+        if not wanted:
+            self.stdout.write("The default mappings exist already; use --reset to restore them.")
+            return
+        mappings = integration_setup_reset(names=wanted)
+        fields = sum(m.field_mappings.count() for m in mappings)
+        self.stdout.write(self.style.SUCCESS(
+            f"{len(mappings)} table mappings with {fields} field mappings {'restored' if reset else 'created'}."
+        ))

@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand
+from django.db.models import Count, Q
+
+from integration.models import Coupling, IntegrationTableMapping, SyncJob, SyncJobError
+
+
+class Command(BaseCommand):
+    help = "Per mapping: couplings (and skipped), the last job of each direction and its errors."
+
+    def handle(self, *args, **options):
+        couplings = {
+            (row["erp_model"], row["crm_model"]): row
+            for row in Coupling.objects.values("erp_model", "crm_model").annotate(
+                total=Count("pk"), skipped_count=Count("pk", filter=Q(skipped=True)),
+                failed=Count("pk", filter=Q(last_erp_result="failure") | Q(last_crm_result="failure")),
+            )
+        }
+        self.stdout.write(f"{'MAPPING':22} {'DIRECTION':14} {'COUPLED':>8} {'SKIPPED':>8} {'FAILING':>8}  LAST JOBS")
+        for mapping in IntegrationTableMapping.objects.all():
+            counts = couplings.get((mapping.erp_model, mapping.crm_model), {})
+            jobs = []
+            for direction in mapping.directions():
+                job = SyncJob.objects.filter(table_mapping=mapping, direction=direction).first()
+                if job:
+                    errors = SyncJobError.objects.filter(job=job).count()
+                    jobs.append(f"{direction.split('_')[0]}: {job.get_status_display()} {job.created_at:%Y-%m-%d %H:%M}"
+                                f" ({job.message[:60]}{'; ' + str(errors) + ' errors' if errors else ''})")
+            self.stdout.write(
+                f"{mapping.name:22} {mapping.direction.split('_')[0]:14} {counts.get('total', 0):>8} "
+                f"{counts.get('skipped_count', 0):>8} {counts.get('failed', 0):>8}  {' | '.join(jobs) or '-'}"
+                + ("" if mapping.is_enabled else "  (disabled)")
+            )

@@ -1,0 +1,90 @@
+"""CONTACT ↔ contact: only contacts that belong to a company that is a customer (SPEC I5).
+
+A Sales contact's company is an account; an ERP person's company is a company contact. The two are joined
+through the customer: the account is coupled to an ERP customer, and that customer's business relation names its
+company contact. Both directions resolve the whole chunk in a few queries.
+"""
+
+from .base import RowError
+from .base import Rules as BaseRules
+
+
+class Rules(BaseRules):
+    def prepare_chunk(self, rows, *, plan):
+        if plan.destination.key == "crm":
+            return _accounts_for_companies({row.company_id for row in rows} - {None})
+        return _companies_for_accounts({row.parent_account_id for row in rows} - {None})
+
+    def transfer(self, source, destination, values, *, plan, context):
+        if plan.destination.key == "crm":
+            account = context.get(source.company_id)
+            if account is None:
+                raise RowError(
+                    f"Company {source.company_name or source.company_id} is not linked to a customer "
+                    "that is coupled to a Sales account"
+                )
+            values["parent_account_id"] = account
+            values["parent_contact_id"] = None
+            return
+        company = context.get(source.parent_account_id)
+        if isinstance(company, str):
+            raise RowError(company)
+        values["company_id"] = company
+        values["type"] = "person"
+
+
+def _accounts_for_companies(company_ids):
+    """ERP company contact id → Sales account id, through the customer business relation and the coupling."""
+    from erp.models import ContactBusinessRelation, Customer
+    from integration.models import Coupling
+
+    if not company_ids:
+        return {}
+    customer_no_by_company = dict(
+        ContactBusinessRelation.objects.filter(contact_id__in=company_ids, link_to_table="customer")
+        .values_list("contact_id", "no")
+    )
+    customer_id_by_no = dict(
+        Customer.objects.filter(no__in=customer_no_by_company.values()).values_list("no", "pk")
+    )
+    account_by_customer = dict(
+        Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account",
+                                erp_id__in=customer_id_by_no.values()).values_list("erp_id", "crm_id")
+    )
+    result = {}
+    for company, no in customer_no_by_company.items():
+        account = account_by_customer.get(customer_id_by_no.get(no))
+        if account is not None:
+            result[company] = account
+    return result
+
+
+def _companies_for_accounts(account_ids):
+    """Sales account id → ERP company contact id, or a message saying why there is none."""
+    from crm.models import Account
+    from erp.models import ContactBusinessRelation, Customer
+    from integration.models import Coupling
+
+    if not account_ids:
+        return {}
+    customer_by_account = dict(
+        Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account", crm_id__in=account_ids)
+        .values_list("crm_id", "erp_id")
+    )
+    no_by_customer = dict(Customer.objects.filter(pk__in=customer_by_account.values()).values_list("pk", "no"))
+    company_by_no = dict(
+        ContactBusinessRelation.objects.filter(link_to_table="customer", no__in=no_by_customer.values())
+        .values_list("no", "contact_id")
+    )
+    names = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "name"))
+    result = {}
+    for account in account_ids:
+        customer = customer_by_account.get(account)
+        if customer is None:
+            result[account] = f"Account {names.get(account, account)} is not coupled to an ERP customer"
+            continue
+        company = company_by_no.get(no_by_customer.get(customer))
+        result[account] = company if company is not None else (
+            f"Customer {no_by_customer.get(customer)} has no company contact (no business relation) in the ERP"
+        )
+    return result
