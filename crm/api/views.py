@@ -1,0 +1,160 @@
+"""Viewsets of the Sales (CRM) models. Writes record the Sales user of the login as ``modifiedby``."""
+
+from crm import models
+from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, bulk_schema
+
+from . import filters, serializers
+
+
+class CrmWriteMixin:
+    """Every write through the API records the Sales user linked to the login (if any) as modifiedby."""
+
+    def write_values(self):
+        user = self.request.user
+        systemuser = models.SystemUser.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
+        return {"modifiedby": systemuser}
+
+
+class CrmRecordViewSet(CrmWriteMixin, RecordViewSet):
+    pass
+
+
+class CrmLargeRecordViewSet(CrmWriteMixin, LargeRecordViewSet):
+    pass
+
+
+class CrmSystemUserViewSet(CrmRecordViewSet):
+    queryset = models.SystemUser.objects.all()
+    serializer_class = serializers.CrmSystemUserSerializer
+    filterset_class = filters.CrmSystemUserFilterSet
+    search_fields = ('fullname', 'first_name', 'last_name', 'internal_email')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'fullname', 'last_name')
+    ordering = ('fullname', 'pk')
+
+
+class CrmTransactionCurrencyViewSet(CrmRecordViewSet):
+    queryset = models.TransactionCurrency.objects.all()
+    serializer_class = serializers.CrmTransactionCurrencySerializer
+    filterset_class = filters.CrmTransactionCurrencyFilterSet
+    search_fields = ('iso_currency_code',)
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'iso_currency_code')
+    ordering = ('iso_currency_code', 'pk')
+
+
+class CrmUnitGroupViewSet(CrmRecordViewSet):
+    queryset = models.UnitGroup.objects.all()
+    serializer_class = serializers.CrmUnitGroupSerializer
+    filterset_class = filters.CrmUnitGroupFilterSet
+    search_fields = ('name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'description')
+    ordering = ('name', 'pk')
+
+
+class CrmUnitViewSet(CrmRecordViewSet):
+    queryset = models.Unit.objects.all()
+    serializer_class = serializers.CrmUnitSerializer
+    filterset_class = filters.CrmUnitFilterSet
+    search_fields = ('name',)
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name')
+    ordering = ('unit_group__name', 'name', 'pk')
+
+
+class CrmPriceLevelViewSet(CrmRecordViewSet):
+    queryset = models.PriceLevel.objects.all()
+    serializer_class = serializers.CrmPriceLevelSerializer
+    filterset_class = filters.CrmPriceLevelFilterSet
+    search_fields = ('name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'description')
+    ordering = ('name', 'pk')
+
+
+class CrmProductViewSet(CrmLargeRecordViewSet):
+    queryset = models.Product.objects.all()
+    serializer_class = serializers.CrmProductSerializer
+    filterset_class = filters.CrmProductFilterSet
+    search_fields = ('product_number', 'name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'product_number', 'name', 'description', 'price')
+
+
+class CrmProductPriceLevelViewSet(CrmLargeRecordViewSet):
+    queryset = models.ProductPriceLevel.objects.all()
+    serializer_class = serializers.CrmProductPriceLevelSerializer
+    filterset_class = filters.CrmProductPriceLevelFilterSet
+    search_fields = ('product_number',)
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'amount')
+
+
+@bulk_schema(serializers.CrmAccountSerializer, "account_number")
+class CrmAccountViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
+    queryset = models.Account.objects.all()
+    serializer_class = serializers.CrmAccountSerializer
+    filterset_class = filters.CrmAccountFilterSet
+    search_fields = ('account_number', 'name', 'description', 'emailaddress1', 'address1_city')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'account_number', 'name', 'description')
+    bulk_key_field = "account_number"
+
+
+@bulk_schema(serializers.CrmContactSerializer, "contact_number")
+class CrmContactViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
+    queryset = models.Contact.objects.all()
+    serializer_class = serializers.CrmContactSerializer
+    filterset_class = filters.CrmContactFilterSet
+    search_fields = ('contact_number', 'full_name', 'first_name', 'last_name', 'description', 'emailaddress1', 'address1_city')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'contact_number', 'last_name', 'full_name', 'description')
+    bulk_key_field = "contact_number"
+
+
+class CrmOpportunityViewSet(CrmLargeRecordViewSet):
+    queryset = models.Opportunity.objects.all()
+    serializer_class = serializers.CrmOpportunitySerializer
+    filterset_class = filters.CrmOpportunityFilterSet
+    search_fields = ('name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'description')
+
+
+class CrmQuoteViewSet(CrmLargeRecordViewSet):
+    queryset = models.Quote.objects.all()
+    serializer_class = serializers.CrmQuoteSerializer
+    filterset_class = filters.CrmQuoteFilterSet
+    search_fields = ('number', 'name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'total_amount', 'description', 'number')
+
+
+class CrmQuoteDetailViewSet(CrmLargeRecordViewSet):
+    queryset = models.QuoteDetail.objects.all()
+    serializer_class = serializers.CrmQuoteDetailSerializer
+    filterset_class = filters.CrmQuoteDetailFilterSet
+    search_fields = ('description', 'product_description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'line_number', 'description')
+
+
+class CrmSalesOrderViewSet(CrmLargeRecordViewSet):
+    queryset = models.SalesOrder.objects.all()
+    serializer_class = serializers.CrmSalesOrderSerializer
+    filterset_class = filters.CrmSalesOrderFilterSet
+    search_fields = ('number', 'name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'total_amount', 'description', 'number')
+
+
+class CrmSalesOrderDetailViewSet(CrmLargeRecordViewSet):
+    queryset = models.SalesOrderDetail.objects.all()
+    serializer_class = serializers.CrmSalesOrderDetailSerializer
+    filterset_class = filters.CrmSalesOrderDetailFilterSet
+    search_fields = ('description', 'product_description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'line_number', 'description')
+
+
+class CrmInvoiceViewSet(CrmLargeRecordViewSet):
+    queryset = models.Invoice.objects.all()
+    serializer_class = serializers.CrmInvoiceSerializer
+    filterset_class = filters.CrmInvoiceFilterSet
+    search_fields = ('number', 'name', 'description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'total_amount', 'description', 'number')
+
+
+class CrmInvoiceDetailViewSet(CrmLargeRecordViewSet):
+    queryset = models.InvoiceDetail.objects.all()
+    serializer_class = serializers.CrmInvoiceDetailSerializer
+    filterset_class = filters.CrmInvoiceDetailFilterSet
+    search_fields = ('description', 'product_description')
+    ordering_fields = ('id', 'createdon', 'modifiedon', 'line_number', 'description')

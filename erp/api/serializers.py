@@ -1,0 +1,161 @@
+"""Serializers of the ERP models: every field, foreign keys by natural key, system fields read-only."""
+
+from rest_framework import serializers
+
+from erp import models
+from p2c.api.serializers import RecordSerializer, related_id
+
+
+class ErpNoSeriesSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.NoSeries
+
+
+class ErpBusinessRelationSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.BusinessRelation
+
+
+class ErpMarketingSetupSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.MarketingSetup
+
+
+class ErpSalesReceivablesSetupSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalesReceivablesSetup
+
+
+class ErpPurchasesPayablesSetupSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.PurchasesPayablesSetup
+
+
+class ErpGeneralLedgerSetupSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.GeneralLedgerSetup
+
+
+class ErpCurrencySerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Currency
+
+
+class ErpUnitOfMeasureSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.UnitOfMeasure
+
+
+class ErpCustomerPriceGroupSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.CustomerPriceGroup
+
+
+class ErpPaymentTermsSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.PaymentTerms
+
+
+class ErpShipmentMethodSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.ShipmentMethod
+
+
+class ErpShippingAgentSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.ShippingAgent
+
+
+class ErpCustomerTemplateSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.CustomerTemplate
+
+
+class ErpSalespersonPurchaserSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalespersonPurchaser
+
+
+class ErpContactSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Contact
+
+    def validate(self, attrs):
+        # The model's check constraint, said as a field error before the database refuses it.
+        contact_type = attrs.get("type", getattr(self.instance, "type", models.Contact.Type.COMPANY))
+        company = related_id(attrs, self.instance, "company")
+        if company is not None and contact_type != models.Contact.Type.PERSON:
+            raise serializers.ValidationError({"company": ["Only a person contact can belong to a company."]})
+        if company is not None and self.instance is not None and company == self.instance.pk:
+            raise serializers.ValidationError({"company": ["A contact cannot be its own company."]})
+        return attrs
+
+
+class ErpCustomerSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Customer
+
+
+class ErpVendorSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Vendor
+
+
+class ErpBankAccountSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.BankAccount
+
+
+class ErpContactBusinessRelationSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.ContactBusinessRelation
+
+
+class ErpItemSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Item
+
+
+class ErpResourceSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Resource
+
+
+class ErpSalesPriceSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalesPrice
+
+
+class ErpOpportunitySerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.Opportunity
+
+
+class ErpSalesHeaderSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalesHeader
+
+
+class ErpSalesLineSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalesLine
+
+
+class ErpSalesInvoiceHeaderSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalesInvoiceHeader
+
+
+class ErpSalesInvoiceLineSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.SalesInvoiceLine
+
+
+class ErpPurchaseHeaderSerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.PurchaseHeader
+
+
+class ErpInteractionLogEntrySerializer(RecordSerializer):
+    class Meta(RecordSerializer.Meta):
+        model = models.InteractionLogEntry

@@ -1,0 +1,38 @@
+"""Errors the models raise, turned into answers instead of 500s."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+MAX_LISTED = 20
+
+
+def validation_error_detail(exc):
+    """A Django ValidationError as DRF's error body: ``{field: [messages]}``, ``non_field_errors`` for the rest."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: a model ValidationError is a 400 naming the field; a delete that related records
+    prevent is a 409 listing them; a uniqueness or constraint violation the serializer could not see is a 409.
+    """
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        related = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        listed = [f"{obj._meta.verbose_name} {obj}" for obj in list(related)[:MAX_LISTED]]
+        return Response(
+            {"detail": "Other records refer to this one, so it cannot be deleted.", "related": listed},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):
+        return Response({"detail": f"The change conflicts with stored data: {exc}"}, status=status.HTTP_409_CONFLICT)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,152 @@
+"""Base viewsets: model permissions, natural-key URLs, foreign keys loaded in the same query, writes in one
+transaction, ``Idempotency-Key`` on POST, and the bulk upsert door.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from p2c.bulk import MAX_RECORDS, BulkConflict, bulk_summary, bulk_upsert
+from p2c.idempotency import IdempotentCreateMixin, idempotent
+
+from .keys import natural_key
+from .pagination import KeysetPagination, PagePagination
+from .permissions import ModelPermissions
+
+
+def related_to_load(model):
+    """Foreign keys shown by a natural key other than the related primary key: loaded with ``select_related``."""
+    return [
+        f.name for f in model._meta.concrete_fields
+        if f.many_to_one and natural_key(f.related_model) != f.related_model._meta.pk.name
+    ]
+
+
+class ApiViewSetMixin:
+    permission_classes = [ModelPermissions]
+    pagination_class = PagePagination
+    # More permissions for the whole view or, through @action(extra_permissions=...), for one action.
+    extra_permissions = ()
+    search_fields = ()
+    ordering_fields = ()
+    lookup_value_regex = "[^/]+"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        queryset = cls.__dict__.get("queryset")
+        if queryset is not None:
+            model = queryset.model
+            if "lookup_field" not in cls.__dict__:
+                cls.lookup_field = natural_key(model)
+            related = related_to_load(model)
+            if related:
+                cls.queryset = queryset.select_related(*related)
+
+    def get_object(self):
+        value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
+        if "\x00" in str(value):
+            raise NotFound()
+        return super().get_object()
+
+
+class RecordViewSet(ApiViewSetMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+    """CRUD over one model. ``write_values()`` names values every write sets (``modifiedby`` in Sales)."""
+
+    def write_values(self):
+        return {}
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            serializer.save(**self.write_values())
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            serializer.save(**self.write_values())
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            instance.delete()
+
+
+class LargeRecordViewSet(RecordViewSet):
+    """For the large lists: keyset cursor pages ordered by the modified timestamp, then the primary key."""
+
+    pagination_class = KeysetPagination
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the record in the request.")
+    status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"])
+    key = serializers.CharField(allow_null=True, help_text="The record's natural key (filled in when created).")
+    id = serializers.CharField(allow_null=True, help_text="The record's primary key.")
+    errors = serializers.DictField(required=False, help_text="Field errors, as the single-record endpoints give them.")
+
+
+class BulkSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    error = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)
+
+
+class BulkUpsertMixin:
+    """``POST …/bulk/``: create or update up to 1,000 records keyed by ``bulk_key_field`` (see ``p2c.bulk``).
+
+    Needs both the model's add and change permissions.
+    """
+
+    bulk_key_field = None
+
+    @action(
+        detail=False, methods=["post"], url_path="bulk",
+        extra_permissions=["%(app_label)s.add_%(model_name)s", "%(app_label)s.change_%(model_name)s"],
+    )
+    @idempotent
+    def bulk(self, request, *args, **kwargs):
+        try:
+            results = bulk_upsert(
+                serializer_class=self.get_serializer_class(),
+                records=request.data,
+                key_field=self.bulk_key_field,
+                context=self.get_serializer_context(),
+                write_values=self.write_values(),
+            )
+        except BulkConflict as exc:
+            return Response(
+                {"detail": f"The batch collided with a concurrent change and was not written; retry it. ({exc})"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(bulk_summary(results))
+
+
+def bulk_schema(serializer_class, key_field):
+    """The OpenAPI description of a viewset's bulk action."""
+    return extend_schema_view(
+        bulk=extend_schema(
+            summary=f"Create or update up to {MAX_RECORDS} records by {key_field}",
+            description=(
+                f"Records are matched on `{key_field}`: an existing record is updated with the fields given, a new "
+                "one is created (a blank key is filled from the number series). Each record is answered on its "
+                "own: created, updated, unchanged (not written) or its field errors."
+            ),
+            request=serializer_class(many=True),
+            responses={200: BulkSummarySerializer},
+        ),
+    )
+
+
+class SingletonViewSet(
+    ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A setup table of one row: read it (the list holds the one row, created with its defaults) and change it."""
+
+    pagination_class = None
+
+    def get_queryset(self):
+        self.queryset.model.get_solo()
+        return super().get_queryset()

@@ -1,0 +1,27 @@
+"""Project-wide tables that belong to no business app."""
+
+from django.conf import settings
+from django.db import models
+
+
+class IdempotencyKey(models.Model):
+    """The answer given to one POST sent with an ``Idempotency-Key`` header, kept so a retry gets it again.
+
+    ``status_code`` is null while the first request is still being processed.
+    """
+
+    key = models.CharField("Idempotency key", max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    request_hash = models.CharField("SHA-256 of the request body", max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "Idempotency key"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="p2c_idempotency_key_unique_per_user")]
+
+    def __str__(self):
+        return f"{self.key} ({self.method} {self.path})"
