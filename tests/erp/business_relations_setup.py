@@ -1,7 +1,5 @@
 """Set-up shared by the business-relation tests: number series and Marketing Setup (SPEC B1)."""
 
-import pytest
-
 from erp.models import (
     BusinessRelation,
     GeneralLedgerSetup,
@@ -39,8 +37,3 @@ def configure(*, contact_nos=True, codes=("CUST", "VEND", "BANK")):
     setup.bus_rel_code_for_bank_accounts = BusinessRelation.objects.create(code=bank_code) if bank_code else None
     setup.save()
     return setup
-
-
-@pytest.fixture
-def setup(db):
-    return configure()
