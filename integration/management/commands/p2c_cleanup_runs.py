@@ -1,0 +1,17 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+
+from integration.fo_projects import history_days, project_runs_cleanup
+
+
+class Command(BaseCommand):
+    help = "Delete data integration project execution history older than --days (default P2C_PROJECT_HISTORY_DAYS, 45)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=None)
+
+    def handle(self, *args, days, **options):
+        days = history_days() if days is None else days
+        count = project_runs_cleanup(older_than=timedelta(days=days))
+        self.stdout.write(f"{count} project run(s) older than {days} days deleted.")

@@ -1,0 +1,71 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integration.fo_projects import ProjectRefused, project_run_execute, project_run_start, task_run_errors
+from integration.fo_templates import fo_templates_install, project_create
+from integration.models import IntegrationProject, IntegrationProjectRun, IntegrationTemplate
+
+
+class Command(BaseCommand):
+    help = ("Run a Finance and Operations data integration project (its tasks in order) and print its execution "
+            "history line; --create TEMPLATE makes the project from a template first.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", metavar="PROJECT", help="Project name.")
+        parser.add_argument("--create", metavar="TEMPLATE",
+                            help="Create the project from this template when it does not exist.")
+        parser.add_argument("--full", action="store_true", help="Read every row, not only those changed.")
+        parser.add_argument("--background", action="store_true",
+                            help="Queue the run for a Celery worker instead of running it here.")
+
+    def handle(self, *args, project, create, full, background, **options):
+        found = IntegrationProject.objects.filter(name=project).first()
+        if found is None and create:
+            fo_templates_install()
+            template = IntegrationTemplate.objects.filter(name=create).first()
+            if template is None:
+                names = ", ".join(IntegrationTemplate.objects.values_list("name", flat=True))
+                raise CommandError(f"No template {create!r}. Templates: {names}.")
+            found = project_create(template=template, name=project)
+            self.stdout.write(f"Project {project} created from {template.name}.")
+        if found is None:
+            names = ", ".join(IntegrationProject.objects.values_list("name", flat=True)) or "none"
+            raise CommandError(f"No project {project!r} (projects: {names}); use --create TEMPLATE.")
+        try:
+            run = project_run_start(project=found, full=full, requested_by="manage.py p2c_run")
+        except ProjectRefused as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        if background:
+            from integration.tasks import run_project
+
+            run_project.delay(run.pk)
+            self.stdout.write(f"Run #{run.pk} of {found.name} queued.")
+            return
+        run = project_run_execute(run_id=run.pk, progress=self._progress())
+        self._report(run)
+        if run.status == IntegrationProjectRun.Status.ERROR:
+            raise SystemExit(1)
+
+    def _progress(self):
+        if not sys.stdout.isatty():
+            return None
+        from tqdm import tqdm
+
+        bars = {}
+
+        def progress(*, task_run, job, done, total):
+            bar = bars.get(task_run.pk)
+            if bar is None:
+                bar = bars[task_run.pk] = tqdm(total=total, desc=task_run.task_name, unit="rows", leave=False)
+            bar.update(done)
+
+        return progress
+
+    def _report(self, run):
+        style = self.style.SUCCESS if run.status == run.Status.SUCCESS else self.style.ERROR
+        self.stdout.write(style(f"{run.project.name} run #{run.pk}: {run.get_status_display()}"))
+        for task_run in run.task_runs.order_by("sequence", "pk"):
+            self.stdout.write(f"  {task_run.task_name} [{task_run.get_status_display()}]: {task_run.message}")
+            for error in task_run_errors(task_run=task_run, limit=20):
+                self.stdout.write(f"    ! {error.message}")

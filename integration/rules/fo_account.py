@@ -1,0 +1,12 @@
+"""Accounts - Customers (SPEC P1, P3, P5): Sales accounts → ERP customers, externally maintained, numbered by
+the account number (``ACC-01000-XXXXXX``). Defaults (customer group 10, language en-us, …) from the task."""
+
+from .fo_base import FoRules
+
+
+class Rules(FoRules):
+    key_field = "account_number"
+
+    def left_out_reasons(self, queryset):
+        count = queryset.count()
+        return {"account is inactive": count} if count else {}
