@@ -13,6 +13,9 @@ NATURAL_KEY_CANDIDATES = (
 TEXT, NUMBER, BOOLEAN, DATE, DATETIME, UUID, RELATION = "text", "number", "boolean", "date", "datetime", "uuid", "relation"
 
 
+BOOLEAN_TEXT = {"true": True, "yes": True, "false": False, "no": False}
+
+
 def get_field(model, name):
     try:
         field = model._meta.get_field(name)
@@ -72,6 +75,9 @@ def convert(value, field):
             return Decimal(str(value)) if value != "" else (None if field.null else Decimal(0))
         if category == NUMBER and value == "":
             return None if field.null else 0
+        if category == BOOLEAN and isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXT:
+            # Django's BooleanField.to_python takes "True"/"t"/"1" but not "true": constants are written lower case.
+            return BOOLEAN_TEXT[value.strip().lower()]
         return field.to_python(value)
     except (ValidationError, InvalidOperation, TypeError, ValueError) as exc:
         raise ValidationError(f"{value!r} is not a valid value for {field.verbose_name}.") from exc
