@@ -62,11 +62,10 @@ def _param_limit(connection):
     return limit
 
 
-def _related_cache(serializer_class, records, context):
+def _related_cache(serializer, records):
     """Load the related records every foreign key of the batch names, one query per field."""
-    probe = serializer_class(context=context)
     cache = {}
-    for name, field in probe.fields.items():
+    for name, field in serializer.fields.items():
         if not isinstance(field, KeyRelatedField) or field.read_only:
             continue
         values = set()
@@ -96,10 +95,9 @@ def _changes(model, instance, values):
     return changed
 
 
-def bulk_upsert(*, serializer_class, records, key_field, context=None, write_values=None):
+def bulk_upsert(*, serializer_class, records, key_field, context=None):
     """Create or update ``records`` (a list of dicts) of ``serializer_class``'s model by ``key_field``.
 
-    ``write_values`` are set on every record written (``modifiedby``, say) but never count as a change.
     Returns one result dict per record, in order. Raises ``ValidationError`` when ``records`` is not a list of
     at most ``MAX_RECORDS``, and ``BulkConflict`` when a concurrent write made the batch collide (nothing written).
     """
@@ -109,7 +107,6 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None, write_val
         raise ValidationError({"non_field_errors": [f"At most {MAX_RECORDS} records per request."]})
     model = serializer_class.Meta.model
     context = dict(context or {})
-    write_values = dict(write_values or {})
     results = [None] * len(records)
 
     keys = {}
@@ -138,20 +135,27 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None, write_val
     existing = {}
     if seen:
         existing = {getattr(obj, key_field): obj for obj in model.objects.filter(**{f"{key_field}__in": seen})}
-    context["related_cache"] = _related_cache(serializer_class, records, context)
-
+    # One serializer per kind of write, reused for every record: building a ModelSerializer's fields is the
+    # expensive part of validation, and it does not depend on the record.
+    context["related_cache"] = {}
+    for_create = serializer_class(context=context).without_unique_validators()
+    for_update = serializer_class(context=context, partial=True).without_unique_validators()
+    context["related_cache"].update(_related_cache(for_create, records))
     to_create, to_update, update_fields = [], [], set()
     for index, key in keys.items():
         instance = existing.get(key)
-        serializer = serializer_class(
-            instance=instance, data=records[index], partial=instance is not None, context=context
-        ).without_unique_validators()
-        if not serializer.is_valid():
-            results[index] = _result(index, ERROR, key=key, obj=instance, errors=serializer.errors)
+        serializer = for_create if instance is None else for_update
+        serializer.instance = instance
+        serializer.initial_data = records[index]
+        try:
+            validated = serializer.run_validation(records[index])
+        except ValidationError as exc:
+            errors = serializers.as_serializer_error(exc)
+            results[index] = _result(index, ERROR, key=key, obj=instance, errors=errors)
             continue
-        values = dict(serializer.validated_data)
+        values = dict(validated)
         if instance is None:
-            to_create.append((index, model(**values, **write_values)))
+            to_create.append((index, model(**values)))
             continue
         changed = _changes(model, instance, values)
         if not changed:
@@ -159,9 +163,7 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None, write_val
             continue
         for name in changed:
             setattr(instance, name, values[name])
-        for name, value in write_values.items():
-            setattr(instance, name, value)
-        update_fields.update(changed, write_values)
+        update_fields.update(changed)
         to_update.append((index, instance))
 
     db = router.db_for_write(model)
@@ -174,17 +176,23 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None, write_val
                 model.objects.bulk_update([obj for _, obj in to_update], fields, batch_size=batch_size)
                 for index, obj in to_update:
                     results[index] = _result(index, UPDATED, key=getattr(obj, key_field), obj=obj)
-            if to_create:
+            keyed = [(index, obj) for index, obj in to_create if keys[index] is not None]
+            if keyed:
+                model.objects.bulk_create([obj for _, obj in keyed])
+                for index, obj in keyed:
+                    results[index] = _result(index, CREATED, key=getattr(obj, key_field), obj=obj)
+            to_number = [(index, obj) for index, obj in to_create if keys[index] is None]
+            if to_number:
                 try:
                     with transaction.atomic(using=db):
-                        model.objects.bulk_create([obj for _, obj in to_create])
+                        model.objects.bulk_create([obj for _, obj in to_number])
                 except DjangoValidationError as exc:
-                    # The models refuse the new records as a whole (no number series, say): report it on each.
+                    # The model cannot number them (no number series, say): say so on each of them.
                     errors = validation_error_detail(exc)
-                    for index, _ in to_create:
-                        results[index] = _result(index, ERROR, key=keys[index], errors=errors)
+                    for index, _ in to_number:
+                        results[index] = _result(index, ERROR, errors=errors)
                 else:
-                    for index, obj in to_create:
+                    for index, obj in to_number:
                         results[index] = _result(index, CREATED, key=getattr(obj, key_field), obj=obj)
     except IntegrityError as exc:
         raise BulkConflict(str(exc)) from exc

@@ -2,17 +2,18 @@
 
 from crm import models
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, bulk_schema
+from p2c.records import writing_as
 
 from . import filters, serializers
 
 
 class CrmWriteMixin:
-    """Every write through the API records the Sales user linked to the login (if any) as modifiedby."""
+    """Every write through the API records the Sales user linked to the login (if any) as ``modifiedby``."""
 
-    def write_values(self):
+    def writing(self):
         user = self.request.user
-        systemuser = models.SystemUser.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
-        return {"modifiedby": systemuser}
+        writer = models.SystemUser.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+        return writing_as(writer)
 
 
 class CrmRecordViewSet(CrmWriteMixin, RecordViewSet):

@@ -79,10 +79,15 @@ class ErpSalespersonPurchaserSerializer(RecordSerializer):
 class ErpContactSerializer(RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Contact
+        # A person's name is made from first name, middle name and surname.
+        extra_kwargs = {"name": {"required": False, "allow_blank": True}}
 
     def validate(self, attrs):
-        # The model's check constraint, said as a field error before the database refuses it.
         contact_type = attrs.get("type", getattr(self.instance, "type", models.Contact.Type.COMPANY))
+        names = ("name", "first_name", "middle_name", "surname")
+        if not any(attrs.get(n, getattr(self.instance, n, "")) for n in names):
+            raise serializers.ValidationError({"name": ["A contact needs a name (a person: a first name or surname)."]})
+        # The model's check constraint, said as a field error before the database refuses it.
         company = related_id(attrs, self.instance, "company")
         if company is not None and contact_type != models.Contact.Type.PERSON:
             raise serializers.ValidationError({"company": ["Only a person contact can belong to a company."]})

@@ -1,31 +1,32 @@
 """FilterSets: exact and range lookups, foreign keys by natural key, and what an external system polls with.
 
 ``modified_after`` / ``modified_before`` read the record's modified timestamp (``modifiedon`` in Sales,
-``modified_at`` in the ERP). ``coupled=true|false`` asks the integration which records have a coupling: it calls
-the function named by the ``P2C_API_COUPLED_FILTER`` setting (default
-``integration.selectors.records_filter_coupled(*, queryset, coupled)``); until the integration provides it,
-the filter answers 400 with a message saying so.
+``modified_at`` in the ERP); ``coupled=true|false`` keeps the records that have (or have not) a coupling in the
+integration (``integration.Coupling``: the Sales side by ``crm_model``/``crm_id``, the ERP side by
+``erp_model``/``erp_id``).
 """
 
-from django.conf import settings
-from django.utils.module_loading import import_string
+from django.apps import apps
+from django.db.models import Exists, OuterRef
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 
 from .keys import natural_key
 
-COUPLED_FILTER_DEFAULT = "integration.selectors.records_filter_coupled"
 # Lookups a numeric, date or time field gets: exact and the two ends of a range.
 RANGE = ["exact", "gte", "lte"]
 
 
-def coupled_filter_function():
-    """The integration's ``(queryset, coupled) -> queryset`` function, or None while there is none."""
-    path = getattr(settings, "P2C_API_COUPLED_FILTER", COUPLED_FILTER_DEFAULT)
+def records_filter_coupled(*, queryset, coupled):
+    """``queryset`` narrowed to the records that have a coupling (``coupled=True``) or have none."""
     try:
-        return import_string(path)
-    except ImportError:
-        return None
+        coupling_model = apps.get_model("integration", "Coupling")
+    except LookupError as exc:
+        raise ValidationError({"coupled": ["Needs the integration's couplings, which are not installed."]}) from exc
+    label = queryset.model._meta.label
+    side = "crm" if queryset.model._meta.app_label == "crm" else "erp"
+    couplings = coupling_model.objects.filter(**{f"{side}_model": label, f"{side}_id": OuterRef("pk")})
+    return queryset.filter(Exists(couplings)) if coupled else queryset.exclude(Exists(couplings))
 
 
 class ApiFilterSet(filters.FilterSet):
@@ -64,7 +65,4 @@ class RecordFilterSet(ApiFilterSet):
         return queryset.filter(**{f"{queryset.model.MODIFIED_FIELD}__lt": value})
 
     def filter_coupled(self, queryset, name, value):
-        function = coupled_filter_function()
-        if function is None:
-            raise ValidationError({"coupled": ["Needs the integration's couplings, which are not installed yet."]})
-        return function(queryset=queryset, coupled=value)
+        return records_filter_coupled(queryset=queryset, coupled=value)

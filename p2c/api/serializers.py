@@ -4,6 +4,8 @@ Every foreign key is read and written by the related record's natural key (``"sa
 ERP side, a UUID on the Sales side), so other systems never need our integer ids.
 """
 
+import uuid
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
@@ -41,9 +43,8 @@ class KeyRelatedField(serializers.SlugRelatedField):
         return self.slug_field == model._meta.pk.name
 
     def to_representation(self, obj):
-        if isinstance(obj, PKOnlyObject):
-            return obj.pk
-        return getattr(obj, self.slug_field)
+        value = obj.pk if isinstance(obj, PKOnlyObject) else getattr(obj, self.slug_field)
+        return str(value) if isinstance(value, uuid.UUID) else value
 
     def normalize(self, data):
         """The key as the related model field stores it; raises a field error for malformed input."""

@@ -2,6 +2,8 @@
 transaction, ``Idempotency-Key`` on POST, and the bulk upsert door.
 """
 
+import contextlib
+
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -53,21 +55,21 @@ class ApiViewSetMixin:
 
 
 class RecordViewSet(ApiViewSetMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
-    """CRUD over one model. ``write_values()`` names values every write sets (``modifiedby`` in Sales)."""
+    """CRUD over one model; each write is one transaction inside ``writing()`` (who writes, in Sales)."""
 
-    def write_values(self):
-        return {}
+    def writing(self):
+        return contextlib.nullcontext()
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save(**self.write_values())
+        with transaction.atomic(), self.writing():
+            serializer.save()
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save(**self.write_values())
+        with transaction.atomic(), self.writing():
+            serializer.save()
 
     def perform_destroy(self, instance):
-        with transaction.atomic():
+        with transaction.atomic(), self.writing():
             instance.delete()
 
 
@@ -108,13 +110,13 @@ class BulkUpsertMixin:
     @idempotent
     def bulk(self, request, *args, **kwargs):
         try:
-            results = bulk_upsert(
-                serializer_class=self.get_serializer_class(),
-                records=request.data,
-                key_field=self.bulk_key_field,
-                context=self.get_serializer_context(),
-                write_values=self.write_values(),
-            )
+            with self.writing():
+                results = bulk_upsert(
+                    serializer_class=self.get_serializer_class(),
+                    records=request.data,
+                    key_field=self.bulk_key_field,
+                    context=self.get_serializer_context(),
+                )
         except BulkConflict as exc:
             return Response(
                 {"detail": f"The batch collided with a concurrent change and was not written; retry it. ({exc})"},
