@@ -11,7 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 APP_ROUTES = [
     ("crm/", "crm.api.urls"),
     ("erp/", "erp.api.urls"),
-    # ("integration/", "integration.api.urls"),  once the integration engine has its models and operations
+    ("integration/", "integration.api.urls"),
 ]
 
 urlpatterns = [

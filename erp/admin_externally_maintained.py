@@ -1,0 +1,25 @@
+"""SPEC P5 in the ERP admin: an externally maintained customer or contact shows the fields the Sales
+synchronisation writes read-only, with a note that the record is maintained in Sales."""
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+
+
+class ExternallyMaintainedAdminMixin:
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and getattr(obj, "externally_maintained", False):
+            from integration.externally_maintained import externally_maintained_fields
+
+            fields += [name for name in externally_maintained_fields(type(obj)) if name not in fields]
+        return fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if obj is not None and getattr(obj, "externally_maintained", False) and request.method == "GET":
+            messages.warning(
+                request,
+                f"{obj._meta.verbose_name.capitalize()} {obj} is maintained in Sales (externally maintained): the "
+                "fields the Sales synchronisation writes are read-only here; change them in Sales.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,314 @@
+"""Admin for Finance and Operations data integration: templates, projects, tasks (their filter, defaults and
+value maps), and the execution history of runs, with the actions "Run project" and "Re-run".
+
+Thin doors: every action calls integration.fo_templates / integration.fo_projects and queues the run through
+integration.tasks.run_project (in the background), finishing with one message that counts what happened.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from .engine.filters import filter_validate
+from .fo_projects import ProjectRefused, project_run_rerun, project_run_start, project_runs_cleanup, task_run_errors
+from .fo_templates import fo_templates_install, project_create, project_delete
+from .models import (
+    IntegrationProject,
+    IntegrationProjectRun,
+    IntegrationProjectTask,
+    IntegrationProjectTaskDefault,
+    IntegrationProjectTaskRun,
+    IntegrationTemplate,
+    IntegrationTemplateTask,
+)
+
+RUN_PERMISSION = "integration.run_synchronization"
+ERROR_LINES = 50
+
+
+def _enqueue(run):
+    from .tasks import run_project
+
+    transaction.on_commit(lambda: run_project.delay(run.pk))
+
+
+# -- templates ----------------------------------------------------------------------------------------------------
+class TemplateTaskInline(admin.TabularInline):
+    model = IntegrationTemplateTask
+    extra = 0
+    fields = ("sequence", "name", "prerequisites", "entities")
+    readonly_fields = ("entities",)
+
+    @admin.display(description="Entity set")
+    def entities(self, obj):
+        definition = obj.definition or {}
+        return f"{definition.get('crm', '?')} → {definition.get('erp', '?')}"
+
+
+@admin.register(IntegrationTemplate)
+class IntegrationTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "builtin", "task_names")
+    inlines = [TemplateTaskInline]
+    actions = ["create_projects"]
+    readonly_fields = ("builtin",)
+
+    def changelist_view(self, request, extra_context=None):
+        # The shipped templates are data: make sure they are there (idempotent, no change when they are).
+        if not IntegrationTemplate.objects.filter(builtin=True).exists():
+            fo_templates_install()
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Tasks")
+    def task_names(self, obj):
+        return ", ".join(obj.tasks.order_by("sequence").values_list("name", flat=True))
+
+    @admin.action(description="Create a project from the selected templates")
+    def create_projects(self, request, queryset):
+        made = []
+        for template in queryset:
+            name = template.name.split(" (")[0]
+            suffix = 1
+            while IntegrationProject.objects.filter(name=name).exists():
+                suffix += 1
+                name = f"{template.name.split(' (')[0]} {suffix}"
+            made.append(project_create(template=template, name=name))
+        self.message_user(request, f"{len(made)} project(s) created: {', '.join(p.name for p in made)}.",
+                          messages.SUCCESS)
+
+
+# -- projects and tasks -------------------------------------------------------------------------------------------
+class ProjectTaskInline(admin.TabularInline):
+    model = IntegrationProjectTask
+    extra = 0
+    fields = ("sequence", "name", "task_link", "mapping_link", "prerequisites")
+    readonly_fields = ("task_link", "mapping_link")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Filter, defaults, value maps")
+    def task_link(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:integration_integrationprojecttask_change", args=[obj.pk])
+        return format_html('<a href="{}">Edit task</a>', url)
+
+    @admin.display(description="Table mapping")
+    def mapping_link(self, obj):
+        return obj.table_mapping.name if obj.table_mapping_id else "-"
+
+
+@admin.register(IntegrationProject)
+class IntegrationProjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "template", "task_names", "last_run")
+    search_fields = ("name",)
+    inlines = [ProjectTaskInline]
+    actions = ["run_project", "run_project_full"]
+    fields = ("name", "template", "description")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("template",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change or obj.template_id is None:
+            super().save_model(request, obj, form, change)
+            return
+        # A new project is made from its template: its tasks, table mappings and defaults come with it.
+        project = project_create(template=obj.template, name=obj.name, description=obj.description)
+        obj.pk = project.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj):
+        project_delete(project=obj)
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            project_delete(project=project)
+
+    @admin.display(description="Tasks")
+    def task_names(self, obj):
+        return ", ".join(obj.tasks.order_by("sequence").values_list("name", flat=True))
+
+    @admin.display(description="Last run")
+    def last_run(self, obj):
+        run = obj.runs.first()
+        return f"#{run.pk} {run.get_status_display()} {run.created_at:%Y-%m-%d %H:%M}" if run else "-"
+
+    def _run(self, request, queryset, *, full):
+        if not request.user.has_perm(RUN_PERMISSION):
+            self.message_user(request, "You may not run synchronisations.", messages.ERROR)
+            return
+        started, refused = [], []
+        for project in queryset:
+            try:
+                run = project_run_start(project=project, full=full, requested_by=request.user.get_username())
+            except ProjectRefused as exc:
+                refused.append(" ".join(exc.messages))
+                continue
+            _enqueue(run)
+            started.append(f"{project.name} (run #{run.pk})")
+        if started:
+            self.message_user(request, f"{len(started)} project(s) started in the background: {', '.join(started)}.",
+                              messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description="Run project")
+    def run_project(self, request, queryset):
+        self._run(request, queryset, full=False)
+
+    @admin.action(description="Run project (full: read every row)")
+    def run_project_full(self, request, queryset):
+        self._run(request, queryset, full=True)
+
+
+class TaskDefaultInline(admin.TabularInline):
+    model = IntegrationProjectTaskDefault
+    extra = 1
+    fields = ("erp_field", "default_value", "key_field", "value_map", "required")
+
+
+class ProjectTaskForm(forms.ModelForm):
+    source_filter = forms.JSONField(
+        label="Source filter", required=False,
+        help_text='The task\'s filter on the Sales rows, as Django lookups, e.g. {"is_active_customer": true}. '
+                  'A key starting with ~ excludes.',
+    )
+
+    class Meta:
+        model = IntegrationProjectTask
+        fields = ("name", "sequence", "prerequisites")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mapping = self.instance.table_mapping if self.instance.table_mapping_id else None
+        if mapping is not None:
+            self.fields["source_filter"].initial = (
+                mapping.crm_filter if mapping.direction == "from_integration" else mapping.erp_filter
+            )
+
+    def clean_source_filter(self):
+        value = self.cleaned_data.get("source_filter") or {}
+        mapping = self.instance.table_mapping
+        model = mapping.crm_model_class() if mapping.direction == "from_integration" else mapping.erp_model_class()
+        try:
+            filter_validate(model, value, field_name="source_filter")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict.get("source_filter", exc.messages)) from None
+        return value
+
+    def save(self, commit=True):
+        task = super().save(commit=commit)
+        mapping = task.table_mapping
+        attr = "crm_filter" if mapping.direction == "from_integration" else "erp_filter"
+        if getattr(mapping, attr) != self.cleaned_data.get("source_filter"):
+            setattr(mapping, attr, self.cleaned_data.get("source_filter") or {})
+            mapping.save(update_fields=[attr])
+        return task
+
+
+@admin.register(IntegrationProjectTask)
+class IntegrationProjectTaskAdmin(admin.ModelAdmin):
+    form = ProjectTaskForm
+    list_display = ("name", "project", "sequence", "table_mapping")
+    list_filter = ("project",)
+    inlines = [TaskDefaultInline]
+    fieldsets = (
+        (None, {"fields": ("name", "sequence", "prerequisites", "source_filter")}),
+        ("Table mapping", {"fields": ("mapping_summary", "field_mapping_table")}),
+    )
+    readonly_fields = ("mapping_summary", "field_mapping_table")
+
+    def has_add_permission(self, request):
+        return False  # tasks come with their project's template
+
+    @admin.display(description="Table mapping")
+    def mapping_summary(self, obj):
+        mapping = obj.table_mapping
+        return f"{mapping.name}: {mapping.crm_model} → {mapping.erp_model} ({mapping.get_direction_display()})"
+
+    @admin.display(description="Field mappings")
+    def field_mapping_table(self, obj):
+        rows = obj.table_mapping.field_mappings.order_by("id")
+        body = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((fm.crm_field or "-", fm.erp_field or "-", f"constant {fm.constant_value}" if fm.constant_value else "")
+             for fm in rows),
+        )
+        return format_html("<table><tr><th>Sales</th><th>ERP</th><th></th></tr>{}</table>", body)
+
+
+# -- execution history ------------------------------------------------------------------------------------------------
+class TaskRunInline(admin.TabularInline):
+    model = IntegrationProjectTaskRun
+    extra = 0
+    can_delete = False
+    fields = ("task_name", "status", "read", "upserted", "inserted", "modified", "unchanged", "skipped",
+              "skip_reason_text", "failed", "error_text", "message")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Skipped: reasons")
+    def skip_reason_text(self, obj):
+        return format_html_join("", "<div>{}: {}</div>", ((n, reason) for reason, n in (obj.skip_reasons or {}).items()))
+
+    @admin.display(description="Failed rows")
+    def error_text(self, obj):
+        errors = task_run_errors(task_run=obj, limit=ERROR_LINES)
+        return format_html_join("", "<div>{}</div>", ((e.message,) for e in errors)) or "-"
+
+
+@admin.register(IntegrationProjectRun)
+class IntegrationProjectRunAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "project", "status", "full", "created_at", "finished_at", "totals")
+    list_filter = ("status", "project")
+    date_hierarchy = "created_at"
+    inlines = [TaskRunInline]
+    actions = ["rerun", "cleanup_history"]
+    readonly_fields = ("project", "status", "full", "rerun_of", "requested_by", "created_at", "started_at",
+                       "finished_at", "message")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Read / upserted / skipped / failed")
+    def totals(self, obj):
+        task_runs = list(obj.task_runs.all())
+        return " / ".join(str(sum(getattr(t, name) for t in task_runs)) for name in ("read", "upserted", "skipped",
+                                                                                       "failed"))
+
+    @admin.action(description="Re-run")
+    def rerun(self, request, queryset):
+        if not request.user.has_perm(RUN_PERMISSION):
+            self.message_user(request, "You may not run synchronisations.", messages.ERROR)
+            return
+        started = 0
+        for run in queryset:
+            try:
+                new = project_run_rerun(run=run, requested_by=request.user.get_username())
+            except ProjectRefused as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                continue
+            _enqueue(new)
+            started += 1
+        if started:
+            self.message_user(request, f"{started} run(s) started again in the background.", messages.SUCCESS)
+
+    @admin.action(description="Delete execution history older than the configured age", permissions=["delete"])
+    def cleanup_history(self, request, queryset):
+        count = project_runs_cleanup()
+        self.message_user(request, f"{count} run(s) deleted.", messages.SUCCESS)

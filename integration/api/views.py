@@ -1,0 +1,90 @@
+"""API of the Finance and Operations data integration: templates, projects, runs (SPEC P1, P6, X3).
+
+``POST projects/{id}/run/`` starts a run in the background (202, the queued run); a project whose prerequisite
+task has not succeeded, or that is already running, is refused with 409 and the reason. ``GET project-runs/``
+is the execution history, per task: rows read, upserted, skipped with reasons, failed with messages.
+``POST project-runs/{id}/rerun/`` runs a finished run again.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from integration.fo_projects import ProjectRefused, project_run_rerun, project_run_start
+from integration.models import IntegrationProject, IntegrationProjectRun, IntegrationTemplate
+from p2c.api.permissions import ModelPermissions
+
+from . import serializers
+
+
+class CanRunSynchronization(BasePermission):
+    """Starting a run needs ``integration.run_synchronization`` (as the admin's "Run project" does)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("integration.run_synchronization"))
+
+
+def _enqueue(run):
+    from integration.tasks import run_project
+
+    transaction.on_commit(lambda: run_project.delay(run.pk))
+
+
+def _refused(exc):
+    return Response({"detail": " ".join(exc.messages), "code": "project_refused"}, status=status.HTTP_409_CONFLICT)
+
+
+class TemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ModelPermissions]
+    queryset = IntegrationTemplate.objects.prefetch_related("tasks").order_by("name")
+    serializer_class = serializers.TemplateSerializer
+
+
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ModelPermissions]
+    queryset = IntegrationProject.objects.select_related("template").prefetch_related(
+        "tasks__table_mapping", "tasks__defaults"
+    ).order_by("name")
+    serializer_class = serializers.ProjectSerializer
+
+    @extend_schema(request=serializers.RunRequestSerializer, responses={202: serializers.ProjectRunSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CanRunSynchronization])
+    def run(self, request, pk=None):
+        project = self.get_object()
+        params = serializers.RunRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                run = project_run_start(project=project, full=params.validated_data["full"],
+                                        requested_by=request.user.get_username())
+                _enqueue(run)
+        except ProjectRefused as exc:
+            return _refused(exc)
+        run.refresh_from_db()
+        return Response(serializers.ProjectRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ProjectRunViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ModelPermissions]
+    queryset = IntegrationProjectRun.objects.select_related("project").prefetch_related(
+        "task_runs__sync_job"
+    ).order_by("-created_at", "-id")
+    serializer_class = serializers.ProjectRunSerializer
+    filterset_fields = ("project", "status")
+
+    @extend_schema(request=None, responses={202: serializers.ProjectRunSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CanRunSynchronization])
+    def rerun(self, request, pk=None):
+        previous = self.get_object()
+        try:
+            with transaction.atomic():
+                run = project_run_rerun(run=previous, requested_by=request.user.get_username())
+                _enqueue(run)
+        except ProjectRefused as exc:
+            return _refused(exc)
+        run.refresh_from_db()
+        return Response(serializers.ProjectRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,73 @@
+"""Externally maintained ERP records (SPEC P5): customers and contacts the Sales synchronisation writes.
+
+An ERP record flagged *externally maintained* (IsContactPersonExternallyMaintained) is maintained in Sales: the
+fields the Finance and Operations tasks write into it may not be changed in the ERP, or the next run would
+silently overwrite the change. This module says which fields those are and refuses changes to them; the ERP
+admin shows them read-only (erp/admin_externally_maintained.py) and the API answers 400 naming them
+(integration/api/externally_maintained.py).
+"""
+
+from django.core.exceptions import ValidationError
+
+NOTE = "Maintained in Sales (externally maintained): change {fields} in Sales; the synchronisation writes them here."
+
+
+def _template_fields(label):
+    from .fo_templates import TEMPLATES
+
+    fields = set()
+    for template in TEMPLATES:
+        for task in template["tasks"]:
+            if task["erp"] == label:
+                fields.update(erp_field for erp_field, _crm, _options in task["fields"] if erp_field)
+                fields.update(task.get("defaults", {}))
+    return fields
+
+
+def externally_maintained_fields(model):
+    """Names of the ``model`` fields written by the Finance and Operations tasks (shipped templates and every
+    project's own field mappings and defaults), ``externally_maintained`` included. Two queries."""
+    from .models import IntegrationFieldMapping, IntegrationProjectTaskDefault
+
+    label = model._meta.label
+    fields = _template_fields(label)
+    fields.update(
+        IntegrationFieldMapping.objects.filter(
+            table_mapping__fo_task__isnull=False, table_mapping__erp_model=label, status="enabled"
+        ).exclude(erp_field="").values_list("erp_field", flat=True)
+    )
+    fields.update(
+        IntegrationProjectTaskDefault.objects.filter(task__table_mapping__erp_model=label).values_list(
+            "erp_field", flat=True
+        )
+    )
+    fields.add("externally_maintained")
+    existing = {f.name for f in model._meta.concrete_fields}
+    return sorted(fields & existing)
+
+
+def is_externally_maintained(instance):
+    return bool(instance is not None and instance.pk is not None and getattr(instance, "externally_maintained", False))
+
+
+def externally_maintained_changes_refuse(*, instance, changes):
+    """Raise ValidationError (one message per field) when ``changes`` ({field name: new value}) would change a
+    field of an externally maintained ``instance`` that the Sales synchronisation writes."""
+    if not is_externally_maintained(instance):
+        return
+    locked = set(externally_maintained_fields(type(instance)))
+    refused = {}
+    for name, new in changes.items():
+        if name not in locked:
+            continue
+        field = instance._meta.get_field(name)
+        old = getattr(instance, field.attname)
+        new_value = getattr(new, "pk", new) if field.is_relation else new
+        if old != new_value:
+            refused[name] = [
+                f"{instance._meta.verbose_name.capitalize()} {getattr(instance, 'no', instance.pk)} is maintained in "
+                f"Sales (externally maintained): {field.verbose_name} is written by the Sales synchronisation; "
+                "change it in Sales."
+            ]
+    if refused:
+        raise ValidationError(refused, code="externally_maintained")
