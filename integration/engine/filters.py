@@ -6,7 +6,7 @@ Only fields of the model (and of models it points to) and the lookups below are 
 never code or SQL.
 """
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db.models import Q
 
 LOOKUPS = {
@@ -28,6 +28,11 @@ def filter_validate(model, spec, *, field_name="filter"):
         path, lookup = _split_lookup(model, key, field_name=field_name, raw_key=raw_key)
         _check_value(lookup, value, field_name=field_name, raw_key=raw_key)
         condition = Q(**{f"{path}__{lookup}": value})
+        try:  # builds the query (no SQL runs), which checks the lookup against the field and the value's type
+            model._default_manager.filter(condition).query.__str__()
+        except (FieldError, ValueError, TypeError, ValidationError) as exc:
+            text = " ".join(getattr(exc, "messages", None) or [str(exc)])
+            raise ValidationError({field_name: f"Filter key {raw_key!r} on {model._meta.label}: {text}"}) from None
         q &= ~condition if negate else condition
     return q
 

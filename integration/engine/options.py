@@ -9,6 +9,7 @@ blank for customers using it (SPEC I5). Entries an administrator set by hand are
 import re
 
 from django.utils import timezone
+from django.utils.text import capfirst
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -39,7 +40,7 @@ def option_mapping_synchronize(*, plan, job):
         if option is None:
             job.skipped += 1
             errors.append(
-                f"{erp_model._meta.verbose_name.capitalize()} {record.code} matches no {field.verbose_name} option "
+                f"{capfirst(erp_model._meta.verbose_name)} {record.code} matches no {field.verbose_name} option "
                 "in Sales; customers with it get a blank option there."
             )
             continue

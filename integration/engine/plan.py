@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from integration.rules import rules_for
 
@@ -101,12 +102,15 @@ class SyncPlan:
     def writes_to_crm(self):
         return self.destination.key == CRM
 
-    def record_label(self, obj, side=None):
-        """``Customer C00010`` — how messages name a record."""
+    def record_label(self, obj):
+        """``Customer C00010 (Adatum Corporation)`` — how messages name a record."""
         model = type(obj)
         key = natural_key_field(model)
         value = getattr(obj, key, None) if key else None
-        return f"{model._meta.verbose_name.capitalize()} {value or obj.pk}"
+        name = next((getattr(obj, f) for f in ("name", "full_name", "fullname", "description")
+                     if f != key and getattr(obj, f, "")), "")
+        label = f"{capfirst(model._meta.verbose_name)} {value or obj.pk}"
+        return f"{label} ({name})" if name else label
 
 
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None):

@@ -7,6 +7,7 @@ terms code) and the records named by a value (an ERP payment terms record for a 
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from integration.rules.base import RowError
 
@@ -136,9 +137,9 @@ class ChunkTransfer:
         related = rule.source_field.related_model
         key = natural_key_field(related)
         label = related.objects.filter(pk=related_id).values_list(key, flat=True).first() if key else related_id
-        dest_related = rule.dest_field.related_model._meta.verbose_name
+        dest_related = str(rule.dest_field.related_model._meta.verbose_name).lower()
         return (
-            f"{related._meta.verbose_name.capitalize()} {label or related_id} is not coupled to "
+            f"{capfirst(related._meta.verbose_name)} {label or related_id} is not coupled to "
             f"{'a' if self.plan.destination.key == 'crm' else 'an'} {self.plan.destination.system_name} {dest_related}"
         )
 

@@ -4,7 +4,12 @@ import pytest
 
 from crm.models import SystemUser
 from erp.models import (
-    BusinessRelation, GeneralLedgerSetup, MarketingSetup, NoSeries, PurchasesPayablesSetup, SalespersonPurchaser,
+    BusinessRelation,
+    GeneralLedgerSetup,
+    MarketingSetup,
+    NoSeries,
+    PurchasesPayablesSetup,
+    SalespersonPurchaser,
     SalesReceivablesSetup,
 )
 from integration.defaults import integration_setup_reset

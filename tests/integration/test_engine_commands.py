@@ -1,0 +1,122 @@
+"""The management commands: integration_setup, sync, couple, sync_status; and the lock across processes."""
+
+import subprocess
+import sys
+import textwrap
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from crm.models import Account
+from erp.models import Customer
+from integration.models import IntegrationTableMapping, SyncJob
+
+pytestmark = pytest.mark.django_db
+
+
+def call(*args):
+    out, err = StringIO(), StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_integration_setup_creates_then_leaves_then_resets(integration_user, number_series):
+    code, out, _ = call("integration_setup")
+    assert code == 0 and "table mappings" in out
+    count = IntegrationTableMapping.objects.count()
+    code, out, _ = call("integration_setup")
+    assert "exist already" in out
+    code, out, _ = call("integration_setup", "--reset")
+    assert "restored" in out and IntegrationTableMapping.objects.count() == count
+
+
+def test_sync_command_reports_counts_and_dry_run_changes(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=False)
+    Customer.objects.create(name="Tailspin Toys", salesperson=salesperson)
+
+    code, out, _ = call("sync", "CUSTOMER", "--direction", "to", "--dry-run")
+    assert code == 0 and "Dry run" in out and "name: None → 'Tailspin Toys'" in out
+    assert not Account.objects.exists()
+
+    code, out, _ = call("sync", "CUSTOMER", "--direction", "to")
+    assert code == 0 and "1 inserted" in out
+    assert Account.objects.filter(name="Tailspin Toys").exists()
+
+
+def test_sync_command_refuses_unknown_mapping_and_needs_a_target(mappings):
+    with pytest.raises(Exception, match="No such mapping: NOPE"):
+        call_command("sync", "NOPE")
+    with pytest.raises(Exception, match="or use --all"):
+        call_command("sync")
+
+
+def test_sync_all_runs_in_dependency_order(mappings):
+    code, out, _ = call("sync", "--all", "--direction", "to")
+    assert code == 0
+    names = [line.split(" [")[0] for line in out.splitlines() if " [" in line]
+    assert names.index("CURRENCY") < names.index("CUSTOMER") < names.index("CONTACT")
+
+
+def test_sync_exits_non_zero_when_a_job_fails_as_a_whole(mappings, monkeypatch):
+    from integration.engine import sync as engine
+
+    def explode(queryset, size):
+        raise RuntimeError("database went away")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(engine, "iterate_chunks", explode)
+    code, out, _ = call("sync", "CURRENCY")
+    assert code == 1 and "database went away" in out
+    assert SyncJob.objects.get(mapping_name="CURRENCY").status == SyncJob.Status.FAILED
+
+
+def test_couple_command_and_sync_status(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    Customer.objects.create(name="Wide World Importers", salesperson=salesperson)
+    Account.objects.create(name="wide world importers", customer_type_code="customer")
+    code, out, _ = call("couple", "CUSTOMER", "--match-on", "name")
+    assert code == 0 and "1 coupled" in out
+    code, out, _ = call("sync_status")
+    line = next(line for line in out.splitlines() if line.startswith("CUSTOMER "))
+    assert line.split()[2] == "1"  # couplings
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_do_not_both_run_a_mapping(mappings):
+    """A second process is refused while the first holds the mapping's lock (PostgreSQL, two OS processes)."""
+    settings_dict = connection.settings_dict
+    url = (f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}:"
+           f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    holder = textwrap.dedent("""
+        import os, sys, time, django
+        os.environ["DJANGO_SETTINGS_MODULE"] = "p2c.settings"
+        django.setup()
+        from integration.engine.locks import mapping_lock
+        from integration.models import IntegrationTableMapping
+        with mapping_lock(IntegrationTableMapping.objects.get(name="CURRENCY")):
+            print("locked", flush=True)
+            time.sleep(4)
+    """)
+    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    first = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env)
+    assert first.stdout.readline().strip() == "locked"
+    second = subprocess.run([sys.executable, "manage.py", "sync", "CURRENCY"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    first.wait(timeout=30)
+    assert second.returncode == 1
+    assert "being synchronised by another run" in second.stderr
+    # Once the first has finished, the mapping runs again.
+    started = time.monotonic()
+    third = subprocess.run([sys.executable, "manage.py", "sync", "CURRENCY"], capture_output=True, text=True,
+                           env=env, timeout=60)
+    assert third.returncode == 0, third.stderr
+    assert time.monotonic() - started < 60

@@ -1,0 +1,156 @@
+"""Couplings: by hand, match-based, uniqueness on both sides, and the contact ↔ contact company rule."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from crm.models import Account
+from crm.models import Contact as SalesContact
+from erp.models import Contact as ErpContact
+from erp.models import ContactBusinessRelation, Customer
+from integration.coupling import (
+    CouplingConflict,
+    coupling_create,
+    coupling_delete,
+    coupling_for,
+    mapping_couple_by_match,
+)
+from integration.engine.sync import mapping_synchronize
+from integration.models import Coupling, SyncJob
+
+pytestmark = pytest.mark.django_db
+
+
+def test_coupling_is_unique_on_each_side_in_the_database(mappings):
+    account = Account.objects.create(name="A")
+    customer = Customer.objects.create(name="A")
+    other = Customer.objects.create(name="B")
+    Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk, crm_id=account.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=other.pk, crm_id=account.pk)
+
+
+def test_coupling_create_refuses_a_coupled_record_and_names_its_counterpart(mappings):
+    account = Account.objects.create(name="Adatum")
+    customer = Customer.objects.create(name="Adatum Corporation")
+    other = Customer.objects.create(name="Someone Else")
+    coupling_create(erp_record=customer, crm_record=account)
+    assert coupling_create(erp_record=customer, crm_record=account) == coupling_for(account)  # idempotent
+
+    with pytest.raises(CouplingConflict, match="Adatum Corporation"):
+        coupling_create(erp_record=other, crm_record=account)
+
+    coupling_delete(records=[account])
+    assert coupling_for(customer) is None
+    coupling_create(erp_record=other, crm_record=account)
+    assert coupling_for(account).erp_id == other.pk
+
+
+def test_stale_coupling_to_a_deleted_record_is_replaced(mappings):
+    account = Account.objects.create(name="Adatum")
+    gone = Customer.objects.create(name="Gone")
+    coupling_create(erp_record=gone, crm_record=account)
+    gone.delete()
+    fresh = Customer.objects.create(name="Fresh")
+    assert coupling_create(erp_record=fresh, crm_record=account).erp_id == fresh.pk
+
+
+def test_match_based_coupling_by_email_then_name_case_insensitive(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    by_email = Customer.objects.create(name="Fabrikam Inc.", email="Info@Fabrikam.com", salesperson=salesperson)
+    by_name = Customer.objects.create(name="CONTOSO LTD", email="", salesperson=salesperson)
+    ambiguous = Customer.objects.create(name="Twin", email="", salesperson=salesperson)
+    lonely = Customer.objects.create(name="Nobody Matches", salesperson=salesperson)
+    active = {"customer_type_code": "customer", "state_code": "active"}
+    fabrikam = Account.objects.create(name="Fabrikam Inc", emailaddress1="info@fabrikam.com", **active)
+    contoso = Account.objects.create(name="Contoso Ltd", **active)
+    Account.objects.create(name="twin", **active)
+    Account.objects.create(name="TWIN", **active)
+
+    job = mapping_couple_by_match(mapping=mapping, create_new=False)
+
+    assert job.type == SyncJob.Type.COUPLING
+    assert job.coupled == 2 and job.failed == 2
+    assert coupling_for(by_email).crm_id == fabrikam.pk
+    assert coupling_for(by_name).crm_id == contoso.pk
+    assert coupling_for(ambiguous) is None and coupling_for(lonely) is None
+    assert "no unique uncoupled matching entity" in job.errors.get().message
+
+
+def test_match_based_coupling_never_couples_one_record_to_two(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    Customer.objects.create(name="Same", salesperson=salesperson)
+    Customer.objects.create(name="same", salesperson=salesperson)
+    account = Account.objects.create(name="SAME", customer_type_code="customer")
+
+    mapping_couple_by_match(mapping=mappings["CUSTOMER"])
+
+    assert Coupling.objects.filter(crm_id=account.pk).count() == 1
+
+
+def test_match_based_coupling_creates_the_unmatched_and_synchronises_after(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    matched = Customer.objects.create(name="Litware", email="hi@litware.com", phone_no="1", salesperson=salesperson)
+    new = Customer.objects.create(name="Northwind", email="hi@northwind.com", salesperson=salesperson)
+    account = Account.objects.create(name="Litware", emailaddress1="HI@litware.com", customer_type_code="customer")
+    mapping.update_conflict_resolution = "send_update"
+    mapping.save()
+
+    job = mapping_couple_by_match(mapping=mapping, create_new=True, sync_after=True)
+
+    assert (job.coupled, job.inserted, job.failed) == (1, 1, 0)
+    account.refresh_from_db()
+    assert account.telephone1 == "1"  # synchronised after coupling, ERP → Sales (send update)
+    assert coupling_for(new) is not None
+    assert coupling_for(matched).crm_id == account.pk
+
+
+def test_match_based_coupling_without_match_fields_says_what_to_do(mappings):
+    mapping = mappings["CUSTOMER"]
+    mapping.field_mappings.update(use_for_match_coupling=False)
+    job = mapping_couple_by_match(mapping=mapping)
+    assert job.status == SyncJob.Status.FAILED
+    assert "should be used for match-based coupling" in job.message
+
+
+@pytest.fixture
+def coupled_company(mappings, salesperson_pair):
+    """An account coupled to a customer whose company contact holds the customer business relation."""
+    salesperson, user = salesperson_pair
+    customer = Customer.objects.create(name="Alpine Ski House", salesperson=salesperson)
+    company = ContactBusinessRelation.objects.get(link_to_table="customer", no=customer.no).contact
+    account = Account.objects.create(name="Alpine Ski House", customer_type_code="customer", owner=user)
+    coupling_create(erp_record=customer, crm_record=account)
+    return account, customer, company
+
+
+def test_sales_contact_of_a_coupled_account_becomes_an_erp_person_of_its_company(mappings, coupled_company):
+    account, _customer, company = coupled_company
+    mapping = mappings["CONTACT"]
+    person = SalesContact.objects.create(first_name="Ida", last_name="Ek", emailaddress1="ida@alpine.example",
+                                         parent_account=account, job_title="Buyer")
+    loose = SalesContact.objects.create(first_name="No", last_name="Company")
+
+    jobs = mapping_synchronize(mapping=mapping, direction="from_integration", create_new=True)
+
+    assert jobs[0].inserted == 1 and jobs[0].failed == 0
+    erp_person = ErpContact.objects.get(pk=coupling_for(person).erp_id)
+    assert erp_person.type == "person" and erp_person.company == company
+    assert (erp_person.first_name, erp_person.surname, erp_person.job_title) == ("Ida", "Ek", "Buyer")
+    assert coupling_for(loose) is None  # only contacts of an account are created in the ERP
+
+
+def test_erp_person_of_a_customer_company_becomes_a_sales_contact_of_the_account(mappings, coupled_company):
+    account, _customer, company = coupled_company
+    person = ErpContact.objects.create(type="person", company=company, first_name="Per", surname="Lund")
+    orphan_company = ErpContact.objects.create(type="company", name="Not A Customer")
+    orphan = ErpContact.objects.create(type="person", company=orphan_company, first_name="Lo", surname="Ne")
+
+    [job, *_] = mapping_synchronize(mapping=mappings["CONTACT"], direction="to_integration", create_new=True)
+
+    contact = SalesContact.objects.get(pk=coupling_for(person).crm_id)
+    assert contact.parent_account == account and contact.is_company_an_account
+    assert job.failed == 1
+    assert "not linked to a customer that is coupled to a Sales account" in job.errors.get().message
+    assert coupling_for(orphan) is None

@@ -1,0 +1,394 @@
+"""The synchronisation engine, rule by rule (SPEC I3-I5, I7; BC's behaviour in reference/bc-sales-integration.md)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import Account, SystemUser
+from erp.models import Currency, Customer, PaymentTerms, SalespersonPurchaser
+from integration.coupling import couplings_restore_skipped
+from integration.engine.sync import mapping_synchronize
+from integration.models import Coupling, IntegrationFieldMapping, SyncJob, SyncJobError
+
+pytestmark = pytest.mark.django_db
+
+TO, FROM = "to_integration", "from_integration"
+
+
+def customers(n, salesperson, **extra):
+    return [
+        Customer.objects.create(name=f"Customer {i}", email=f"customer{i}@example.com", salesperson=salesperson,
+                                phone_no=f"+46 8 555 {i:04d}", **extra)
+        for i in range(n)
+    ]
+
+
+def run(mapping, direction=None, **kwargs):
+    mapping.refresh_from_db()
+    jobs = mapping_synchronize(mapping=mapping, direction=direction, **kwargs)
+    return {job.direction: job for job in jobs}
+
+
+@pytest.fixture
+def customer_mapping(mappings):
+    mapping = mappings["CUSTOMER"]
+    mapping.sync_only_coupled = False
+    mapping.save()
+    return mapping
+
+
+def coupled_account(customer):
+    coupling = Coupling.objects.get(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk)
+    return Account.objects.get(pk=coupling.crm_id)
+
+
+def test_new_customers_become_coupled_accounts_written_by_the_integration_user(
+    customer_mapping, salesperson_pair, integration_user
+):
+    salesperson, user = salesperson_pair
+    created = customers(3, salesperson)
+
+    job = run(customer_mapping, TO)[TO]
+
+    assert job.status == SyncJob.Status.SUCCESS
+    assert (job.inserted, job.failed) == (3, 0)
+    account = coupled_account(created[1])
+    assert account.name == "Customer 1"
+    assert account.emailaddress1 == "customer1@example.com"
+    assert account.telephone1 == "+46 8 555 0001"
+    assert account.owner == user  # salesperson → coupled Sales user
+    assert account.customer_type_code == "customer"  # constant for new accounts
+    assert account.modifiedby == integration_user
+    assert account.account_number.startswith("ACC-")
+
+
+def test_no_ping_pong_both_directions_twice(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    customers(4, salesperson)
+    first = run(customer_mapping)
+    assert first[TO].inserted == 4
+    account = Account.objects.first()
+    account.telephone1 = "+46 8 000 0000"
+    account.save()
+    run(customer_mapping)  # Sales change goes to the ERP once
+
+    second = run(customer_mapping, full=True)
+
+    for job in second.values():
+        assert (job.inserted, job.modified, job.failed) == (0, 0, 0), job.counts()
+    assert second[TO].unchanged == 4
+    assert Customer.objects.filter(phone_no="+46 8 000 0000").count() == 1
+
+
+def test_rows_written_by_the_integration_user_are_never_read_from_sales(customer_mapping, salesperson_pair,
+                                                                        integration_user):
+    salesperson, _ = salesperson_pair
+    customers(2, salesperson)
+    run(customer_mapping, TO)
+    assert set(Account.objects.values_list("modifiedby", flat=True)) == {integration_user.pk}
+
+    job = run(customer_mapping, FROM, full=True)[FROM]
+
+    assert job.counts() == dict.fromkeys(SyncJob.COUNTERS, 0)
+
+
+def test_uncoupled_salesperson_fails_the_row_and_names_it_others_go_through(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    stranger = SalespersonPurchaser.objects.create(code="SP02", name="Sam Stranger")
+    good = customers(2, salesperson)
+    bad = Customer.objects.create(name="Orphan AB", salesperson=stranger)
+
+    job = run(customer_mapping, TO)[TO]
+
+    assert (job.inserted, job.failed) == (2, 1)
+    error = SyncJobError.objects.get(job=job)
+    assert error.source_id == str(bad.pk)
+    assert "Salesperson/Purchaser SP02 is not coupled to a Sales user" in error.message
+    assert "Orphan AB" in error.message or bad.no in error.message
+    assert all(coupled_account(c) for c in good)
+    assert not Account.objects.filter(name="Orphan AB").exists()
+
+
+def test_same_failure_twice_marks_skipped_until_restored(customer_mapping, salesperson_pair):
+    salesperson, _user = salesperson_pair
+    [customer] = customers(1, salesperson)
+    run(customer_mapping, TO)
+    account = coupled_account(customer)
+    # The account's e-mail is changed in the ERP to something Sales refuses.
+    Customer.objects.filter(pk=customer.pk).update(email="not-an-email")
+
+    first = run(customer_mapping, TO)[TO]
+    coupling = Coupling.objects.get(crm_id=account.pk)
+    assert first.failed == 1 and coupling.last_crm_result == "failure" and not coupling.skipped
+    assert "Email" in SyncJobError.objects.get(job=first).message
+
+    second = run(customer_mapping, TO)[TO]  # retried although unchanged; fails the same way
+    coupling.refresh_from_db()
+    assert second.failed == 1 and coupling.skipped
+
+    third = run(customer_mapping, TO, full=True)[TO]
+    assert third.failed == 0  # skipped rows are left out
+
+    Customer.objects.filter(pk=customer.pk).update(email="fixed@example.com")
+    assert couplings_restore_skipped(mapping=customer_mapping) == 1
+    fourth = run(customer_mapping, TO)[TO]
+    assert fourth.modified == 1
+    assert Account.objects.get(pk=account.pk).emailaddress1 == "fixed@example.com"
+
+
+def test_failed_rows_are_retried_even_when_unchanged(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    run(customer_mapping, TO)
+    coupling = Coupling.objects.get(erp_id=customer.pk, erp_model="erp.Customer")
+    Coupling.objects.filter(pk=coupling.pk).update(last_crm_result="failure")
+
+    job = run(customer_mapping, TO)[TO]
+
+    coupling.refresh_from_db()
+    assert job.unchanged + job.modified == 1
+    assert coupling.last_crm_result == "success"
+
+
+@pytest.mark.parametrize(
+    ("resolution", "winner"),
+    [("", None), ("send_update", "erp"), ("get_update", "crm")],
+)
+def test_update_conflicts_follow_the_mapping_resolution(customer_mapping, salesperson_pair, resolution, winner):
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    run(customer_mapping)
+    customer_mapping.update_conflict_resolution = resolution
+    customer_mapping.save()
+    account = coupled_account(customer)
+    customer.refresh_from_db()
+    customer.phone_no = "111"
+    customer.save()
+    account.telephone1 = "222"
+    account.save()
+
+    jobs = run(customer_mapping)
+
+    customer.refresh_from_db()
+    account.refresh_from_db()
+    if winner is None:
+        assert jobs[TO].failed == 1 and jobs[FROM].failed == 1
+        assert (customer.phone_no, account.telephone1) == ("111", "222")  # left alone on both sides
+        assert "bi-directional" in SyncJobError.objects.filter(job=jobs[TO]).get().message
+    elif winner == "erp":
+        assert (customer.phone_no, account.telephone1) == ("111", "111")
+        assert jobs[TO].modified == 1  # the Sales side, now written by the integration user, is not read back
+    else:
+        assert (customer.phone_no, account.telephone1) == ("222", "222")
+        assert jobs[TO].skipped == 1 and jobs[FROM].modified == 1
+
+
+@pytest.mark.parametrize("resolution", ["", "remove_coupling", "restore_records"])
+def test_deleted_destination_follows_the_deletion_resolution(customer_mapping, salesperson_pair, resolution):
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    run(customer_mapping, TO)
+    coupled_account(customer).delete()
+    customer_mapping.deletion_conflict_resolution = resolution
+    customer_mapping.save()
+
+    job = run(customer_mapping, TO)[TO]
+
+    couplings = Coupling.objects.filter(erp_model="erp.Customer", erp_id=customer.pk)
+    if resolution == "":
+        assert job.failed == 1
+        assert "coupled to a deleted record" in SyncJobError.objects.get(job=job).message
+    elif resolution == "remove_coupling":
+        assert job.uncoupled == 1 and not couplings.exists()
+        assert not Account.objects.exists()
+    else:
+        assert job.inserted == 1 and couplings.count() == 1
+        assert coupled_account(customer).name == customer.name
+
+
+def test_dry_run_writes_nothing_and_reports_field_changes(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    run(customer_mapping, TO)
+    Customer.objects.filter(pk=customer.pk).update(name="Renamed Ltd")
+    Customer.objects.create(name="Brand New", salesperson=salesperson)
+    before = (Account.objects.count(), list(Account.objects.values_list("name", flat=True)))
+
+    job = run(customer_mapping, TO, dry_run=True)[TO]
+
+    assert (Account.objects.count(), list(Account.objects.values_list("name", flat=True))) == before
+    assert job.dry_run and (job.inserted, job.modified) == (1, 1)
+    by_action = {entry["action"]: entry for entry in job.report}
+    assert by_action["modify"]["changes"]["name"] == ["Customer 0", "Renamed Ltd"]
+    assert by_action["insert"]["changes"]["name"] == [None, "Brand New"]
+
+
+def test_sync_only_coupled_records_skips_uncoupled(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    customers(2, salesperson)
+    job = run(mappings["CUSTOMER"], TO)[TO]
+    assert (job.inserted, job.skipped) == (0, 2)
+    assert not Account.objects.exists()
+
+
+def test_option_mapping_couples_codes_and_leaves_unknown_options_blank(customer_mapping, salesperson_pair, mappings):
+    salesperson, _ = salesperson_pair
+    net30 = PaymentTerms.objects.create(code="NET30", description="Net 30 days")
+    odd = PaymentTerms.objects.create(code="14 DAYS", description="Fourteen days")
+    option_job = run(mappings["PAYMENT TERMS"], TO)[TO]
+    assert (option_job.coupled, option_job.skipped) == (1, 1)
+    assert "14 DAYS" in option_job.message
+    a, b = customers(2, salesperson)
+    Customer.objects.filter(pk=a.pk).update(payment_terms=net30)
+    Customer.objects.filter(pk=b.pk).update(payment_terms=odd)
+
+    run(customer_mapping, TO)
+
+    assert coupled_account(a).payment_terms_code == "net30"
+    assert coupled_account(b).payment_terms_code == ""
+
+
+def test_round_trip_sales_to_erp_to_sales_keeps_mapped_fields(customer_mapping, salesperson_pair, mappings):
+    salesperson, user = salesperson_pair
+    eur = Currency.objects.create(code="EUR", iso_code="EUR", description="Euro")
+    run(mappings["CURRENCY"], TO, create_new=True)
+    PaymentTerms.objects.create(code="NET45", description="Net 45")
+    run(mappings["PAYMENT TERMS"], TO)
+    from crm.models import TransactionCurrency
+
+    original = Account.objects.create(
+        name="Round Trip AB", emailaddress1="trip@example.com", telephone1="+46 1", fax="+46 2",
+        websiteurl="https://trip.example.com", address1_line1="Storgatan 1", address1_city="Uppsala",
+        address1_postalcode="75310", address1_country="SE", customer_type_code="customer", owner=user,
+        transaction_currency=TransactionCurrency.objects.get(iso_currency_code="EUR"), payment_terms_code="net45",
+    )
+    run(customer_mapping, FROM)
+    customer = Customer.objects.get(name="Round Trip AB")
+    assert customer.currency == eur and customer.payment_terms.code == "NET45"
+    # Back to Sales as a new account, through a second coupling pair made by deleting the first.
+    Coupling.objects.filter(erp_model="erp.Customer").delete()
+    Customer.objects.filter(pk=customer.pk).update(salesperson=salesperson)
+    Account.objects.filter(pk=original.pk).update(customer_type_code="prospect")
+    run(customer_mapping, TO)
+
+    copy = coupled_account(customer)
+    assert copy.pk != original.pk
+    for field in ("name", "emailaddress1", "telephone1", "fax", "websiteurl", "address1_line1", "address1_city",
+                  "address1_postalcode", "address1_country", "transaction_currency_id", "payment_terms_code"):
+        assert getattr(copy, field) == getattr(original, field), field
+
+
+def test_field_mapping_options(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    fms = {fm.crm_field: fm for fm in customer_mapping.field_mappings.all()}
+    fms["fax"].status = "disabled"
+    fms["fax"].save()
+    fms["address1_city"].default_value = "Unknown city"
+    fms["address1_city"].save()
+    fms["address1_country"].transformation = "upper"
+    fms["address1_country"].save()
+    IntegrationFieldMapping.objects.create(table_mapping=customer_mapping, erp_field="", crm_field="industry",
+                                           direction=TO, constant_value="Retail")
+    [customer] = customers(1, salesperson, fax_no="+1 fax", country_region_code="se", city="")
+
+    run(customer_mapping, TO)
+    account = coupled_account(customer)
+    assert account.fax == ""  # disabled
+    assert account.address1_city == "Unknown city"  # default when blank
+    assert account.address1_country == "SE"  # transformation
+    assert account.industry == "Retail"  # constant
+
+    # Not Null: a customer without salesperson never blanks the account's owner.
+    owner = account.owner_id
+    Customer.objects.filter(pk=customer.pk).update(salesperson=None, name="Still owned")
+    run(customer_mapping, TO)
+    account.refresh_from_db()
+    assert account.owner_id == owner and account.name == "Still owned"
+
+
+def test_clear_value_on_failed_sync(customer_mapping, salesperson_pair):
+    """Primary contact: a reference that is not coupled is cleared instead of failing the row (BC default)."""
+    from erp.models import Contact as ErpContact
+
+    salesperson, _ = salesperson_pair
+    person = ErpContact.objects.create(no="CT-X", type="person", first_name="Not", surname="Coupled")
+    [customer] = customers(1, salesperson)
+    Customer.objects.filter(pk=customer.pk).update(primary_contact=person)
+
+    job = run(customer_mapping, TO)[TO]
+
+    assert job.failed == 0
+    assert coupled_account(customer).primary_contact is None
+
+
+def test_query_count_per_chunk_is_constant(customer_mapping, salesperson_pair, settings):
+    salesperson, _ = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 10
+    eur = Currency.objects.create(code="EUR", iso_code="EUR")
+
+    def queries_for(n):
+        Customer.objects.all().delete()
+        Account.objects.all().delete()
+        Coupling.objects.filter(erp_model="erp.Customer").delete()
+        customers(n, salesperson, currency=eur)
+        customer_mapping.erp_watermark = None
+        customer_mapping.save()
+        with CaptureQueriesContext(connection) as ctx:
+            run(customer_mapping, TO)
+        return len(ctx)
+
+    q10, q20, q40 = queries_for(10), queries_for(20), queries_for(40)
+    # Each extra chunk of 10 rows costs the same number of queries, whatever the rows hold.
+    assert q40 - q20 == 2 * (q20 - q10), (q10, q20, q40)
+    assert q20 - q10 < 40
+
+
+def test_watermark_limits_the_next_run_to_changed_rows(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    customers(3, salesperson)
+    run(customer_mapping, TO)
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.erp_watermark is not None
+    # Move the watermark past the margin so the run reads only truly new changes.
+    Customer.objects.all().update(modified_at=customer_mapping.erp_watermark - __import__("datetime").timedelta(hours=1))
+    Customer.objects.filter(name="Customer 2").update(credit_limit_lcy=Decimal("5000"))
+
+    job = run(customer_mapping, TO)[TO]
+
+    assert job.modified + job.unchanged == 1
+    assert Account.objects.get(name="Customer 2").credit_limit == Decimal("5000")
+
+
+def test_a_second_run_of_the_same_mapping_is_refused_while_one_holds_it(customer_mapping):
+    from integration.engine.locks import MappingBusy, mapping_lock
+
+    with mapping_lock(customer_mapping), pytest.raises(MappingBusy, match="CUSTOMER is being synchronised"):
+        mapping_synchronize(mapping=customer_mapping)
+
+
+def test_integration_user_change_in_sales_is_ignored_but_a_person_change_is_read(customer_mapping, salesperson_pair,
+                                                                                  integration_user):
+    salesperson, user = salesperson_pair
+    [customer] = customers(1, salesperson)
+    run(customer_mapping, TO)
+    account = coupled_account(customer)
+    account.modifiedby = user
+    account.telephone1 = "999"
+    account.save()
+    job = run(customer_mapping, FROM)[FROM]
+    assert job.modified == 1
+    assert Customer.objects.get(pk=customer.pk).phone_no == "999"
+
+
+def test_system_user_mapping_creates_salespeople_with_codes(mappings):
+    mapping = mappings["SALESPEOPLE"]
+    SystemUser.objects.create(fullname="Bo Berg", internal_email="bo@example.com")
+    SystemUser.objects.create(fullname="Bo Bengtsson", internal_email="bo2@example.com")
+    SystemUser.objects.create(fullname="Disabled Dan", is_disabled=True)
+
+    job = run(mapping, FROM, create_new=True)[FROM]
+
+    assert job.inserted == 2
+    assert set(SalespersonPurchaser.objects.values_list("code", flat=True)) == {"BB", "BB2"}
