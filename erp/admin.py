@@ -1,0 +1,501 @@
+"""Admin screens for the ERP side (SPEC X1).
+
+Every changelist runs a constant number of queries whatever its size: each foreign key shown in a column is
+in ``list_select_related`` (with the relations its ``__str__`` reads). Every foreign key in a form is an
+autocomplete. Setup tables (one row each) open straight on their single record.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .models import (
+    BankAccount,
+    BusinessRelation,
+    Contact,
+    ContactBusinessRelation,
+    Currency,
+    Customer,
+    CustomerPriceGroup,
+    CustomerTemplate,
+    GeneralLedgerSetup,
+    InteractionLogEntry,
+    Item,
+    MarketingSetup,
+    NoSeries,
+    Opportunity,
+    PaymentTerms,
+    PurchaseHeader,
+    PurchasesPayablesSetup,
+    Resource,
+    SalesHeader,
+    SalesInvoiceHeader,
+    SalesInvoiceLine,
+    SalesLine,
+    SalespersonPurchaser,
+    SalesPrice,
+    SalesReceivablesSetup,
+    ShipmentMethod,
+    ShippingAgent,
+    UnitOfMeasure,
+    Vendor,
+)
+
+SYSTEM_FIELDS = ("system_id", "created_at", "modified_at")
+
+
+class ErpModelAdmin(admin.ModelAdmin):
+    """What every ERP ModelAdmin shares: 100 rows a page, system and derived fields read-only."""
+
+    list_per_page = 100
+    # Derived fields of the model, shown read-only.
+    derived_fields: tuple[str, ...] = ()
+
+    def system_fields(self):
+        names = {f.name for f in self.model._meta.get_fields()}
+        return tuple(f for f in SYSTEM_FIELDS if f in names)
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *self.derived_fields, *self.system_fields())
+
+    def get_fieldsets(self, request, obj=None):
+        if self.fieldsets:
+            return super().get_fieldsets(request, obj)
+        system = self.system_fields()
+        fields = [f for f in self.get_fields(request, obj) if f not in system]
+        fieldsets = [(None, {"fields": fields})]
+        if obj is not None and system:
+            fieldsets.append(("System", {"fields": list(system), "classes": ["collapse"]}))
+        return fieldsets
+
+
+class ErpTabularInline(admin.TabularInline):
+    extra = 0
+
+
+# Numbers -----------------------------------------------------------------------------------------------------------------
+class NumberedRecordForm(forms.ModelForm):
+    """A blank No. is taken from the number series of the setup table: say so in the form when there is none."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("no") or "no" not in self.fields:
+            return cleaned_data
+        if not self.instance._state.adding:
+            self.add_error("no", "The No. of an existing record cannot be blank.")
+        elif self._meta.model.default_series() is None:
+            try:
+                # Raises the model's own message before allocating anything when no series is set up.
+                self._meta.model.assign_numbers([self._meta.model()])
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned_data
+
+
+class ContactForm(NumberedRecordForm):
+    """A person's name is made of first name, middle name and surname: it may be left blank for them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "name" in self.fields:
+            self.fields["name"].required = False
+            self.fields["name"].help_text = "For a person, left blank: made of first name, middle name and surname."
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("name"):
+            person_name = " ".join(
+                p for p in (cleaned_data.get(f) for f in ("first_name", "middle_name", "surname")) if p
+            )
+            if cleaned_data.get("type") == Contact.Type.PERSON and person_name:
+                cleaned_data["name"] = person_name
+            else:
+                self.add_error("name", "Enter the name (of a person: or their first name or surname).")
+        return cleaned_data
+
+
+class DocumentNoForm(forms.ModelForm):
+    """A blank document No. comes from the setup's series for its document type (quote or order)."""
+
+    setup_model = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("no"):
+            return cleaned_data
+        if not self.instance._state.adding:
+            self.add_error("no", "The No. of an existing document cannot be blank.")
+            return cleaned_data
+        document_type = cleaned_data.get("document_type")
+        if document_type and getattr(self.setup_model.get_solo(), f"{document_type}_nos", None) is None:
+            label = self._meta.model.DocumentType(document_type).label
+            setup_name = self.setup_model._meta.verbose_name
+            self.add_error("no", f"{label} No. is blank and {setup_name} has no {label} Nos. series: fill in the No.")
+        return cleaned_data
+
+
+class SalesHeaderForm(DocumentNoForm):
+    setup_model = SalesReceivablesSetup
+
+
+# E16 number series and setup ------------------------------------------------------------------------------------------
+@admin.register(NoSeries)
+class NoSeriesAdmin(ErpModelAdmin):
+    list_display = ("code", "description", "starting_no", "ending_no", "last_no_used", "increment_by",
+                    "default_nos", "manual_nos")
+    list_filter = ("default_nos", "manual_nos")
+    search_fields = ("code", "description")
+    ordering = ("code",)
+
+
+@admin.register(BusinessRelation)
+class BusinessRelationAdmin(ErpModelAdmin):
+    list_display = ("code", "description")
+    search_fields = ("code", "description")
+    ordering = ("code",)
+
+
+class SingletonAdmin(ErpModelAdmin):
+    """A setup table of one row: its list opens the row (created with its defaults on first use)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        obj = self.model.get_solo()
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk],
+                                current_app=self.admin_site.name))
+
+
+@admin.register(MarketingSetup)
+class MarketingSetupAdmin(SingletonAdmin):
+    autocomplete_fields = ("contact_nos", "bus_rel_code_for_customers", "bus_rel_code_for_vendors",
+                           "bus_rel_code_for_bank_accounts", "default_salesperson", "cust_template_company",
+                           "cust_template_person")
+    fieldsets = (
+        ("Numbering", {"fields": ("contact_nos",)}),
+        ("Business relations", {"fields": ("bus_rel_code_for_customers", "bus_rel_code_for_vendors",
+                                           "bus_rel_code_for_bank_accounts")}),
+        ("Inheritance", {"fields": ("inherit_salesperson_code", "inherit_country_region_code",
+                                    "inherit_language_code", "inherit_address_details",
+                                    "inherit_communication_details")}),
+        ("Defaults", {"fields": ("default_salesperson", "default_country_region_code", "default_language_code",
+                                 "cust_template_company", "cust_template_person")}),
+    )
+
+
+@admin.register(SalesReceivablesSetup)
+class SalesReceivablesSetupAdmin(SingletonAdmin):
+    autocomplete_fields = ("customer_nos", "quote_nos", "order_nos", "posted_invoice_nos")
+    fieldsets = (
+        ("Number Series", {"fields": ("customer_nos", "quote_nos", "order_nos", "posted_invoice_nos")}),
+        ("Dynamics 365 Sales", {"fields": ("write_in_product_type", "write_in_product_no")}),
+        ("General", {"fields": ("credit_warnings",)}),
+    )
+
+
+@admin.register(PurchasesPayablesSetup)
+class PurchasesPayablesSetupAdmin(SingletonAdmin):
+    autocomplete_fields = ("vendor_nos", "quote_nos", "order_nos")
+
+
+@admin.register(GeneralLedgerSetup)
+class GeneralLedgerSetupAdmin(SingletonAdmin):
+    autocomplete_fields = ("bank_account_nos",)
+
+
+# E6, E7, E10, E15 code tables ----------------------------------------------------------------------------------------
+def code_admin(*columns, filters=()):
+    """The admin of a code table: code, description and ``columns``."""
+
+    class CodeRecordAdmin(ErpModelAdmin):
+        list_display = ("code", "description", *columns, "modified_at")
+        list_filter = filters
+        search_fields = ("code", "description")
+        ordering = ("code",)
+
+    return CodeRecordAdmin
+
+
+@admin.register(Currency)
+class CurrencyAdmin(code_admin("iso_code", "iso_numeric_code", "symbol", "exchange_rate")):
+    search_fields = ("code", "description", "iso_code")
+
+
+admin.site.register(UnitOfMeasure, code_admin("international_standard_code"))
+admin.site.register(
+    CustomerPriceGroup, code_admin("price_includes_vat", "allow_invoice_disc",
+                                   filters=("price_includes_vat", "allow_invoice_disc"))
+)
+admin.site.register(PaymentTerms, code_admin("due_date_calculation", "discount_date_calculation", "discount_pct"))
+admin.site.register(ShipmentMethod, code_admin())
+admin.site.register(ShippingAgent, code_admin("internet_address"))
+
+
+@admin.register(CustomerTemplate)
+class CustomerTemplateAdmin(code_admin("contact_type", "customer_group", "customer_price_group", "payment_terms",
+                                       "currency", filters=("contact_type",))):
+    list_select_related = ("customer_price_group", "payment_terms", "currency")
+    autocomplete_fields = ("payment_terms", "currency", "customer_price_group", "shipment_method", "shipping_agent")
+
+
+# E1 ---------------------------------------------------------------------------------------------------------------------
+@admin.register(SalespersonPurchaser)
+class SalespersonPurchaserAdmin(ErpModelAdmin):
+    list_display = ("code", "name", "job_title", "email", "phone_no", "commission_pct", "blocked", "privacy_blocked")
+    list_filter = ("blocked", "privacy_blocked")
+    search_fields = ("code", "name", "email")
+    ordering = ("code",)
+
+
+# E3, B1-B9 contacts and the records they are -----------------------------------------------------------------------
+class ContactBusinessRelationInline(ErpTabularInline):
+    model = ContactBusinessRelation
+    fields = ("business_relation", "link_to_table", "no")
+    autocomplete_fields = ("business_relation",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contact")
+
+
+@admin.register(Contact)
+class ContactAdmin(ErpModelAdmin):
+    form = ContactForm
+    list_display = ("no", "name", "type", "company", "job_title", "city", "phone_no", "email", "salesperson",
+                    "externally_maintained", "modified_at")
+    list_select_related = ("company", "salesperson")
+    list_filter = ("type", "externally_maintained", "privacy_blocked")
+    search_fields = ("no", "name", "company_name", "email")
+    search_help_text = "No., name, company name or e-mail."
+    autocomplete_fields = ("company", "salesperson", "currency")
+    readonly_fields = ("no_series",)
+    derived_fields = ("search_name",)
+    ordering = ("no",)
+    show_full_result_count = False
+    inlines = (ContactBusinessRelationInline,)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ErpModelAdmin):
+    form = NumberedRecordForm
+    list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "salesperson",
+                    "customer_price_group", "payment_terms", "credit_limit_lcy", "blocked", "customer_group",
+                    "modified_at")
+    list_select_related = ("salesperson", "customer_price_group", "payment_terms")
+    list_filter = ("blocked", "externally_maintained", "privacy_blocked", "contact_type", "customer_price_group")
+    search_fields = ("no", "name", "email")
+    search_help_text = "No., name or e-mail."
+    autocomplete_fields = ("currency", "primary_contact", "salesperson", "payment_terms", "shipment_method",
+                           "shipping_agent", "customer_price_group")
+    readonly_fields = ("no_series",)
+    derived_fields = ("search_name",)
+    ordering = ("no",)
+    show_full_result_count = False
+
+
+@admin.register(Vendor)
+class VendorAdmin(ErpModelAdmin):
+    form = NumberedRecordForm
+    list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "purchaser",
+                    "payment_terms", "blocked", "modified_at")
+    list_select_related = ("purchaser", "payment_terms")
+    list_filter = ("blocked", "privacy_blocked")
+    search_fields = ("no", "name", "email")
+    search_help_text = "No., name or e-mail."
+    autocomplete_fields = ("currency", "primary_contact", "purchaser", "payment_terms")
+    readonly_fields = ("no_series",)
+    derived_fields = ("search_name",)
+    ordering = ("no",)
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ErpModelAdmin):
+    form = NumberedRecordForm
+    list_display = ("no", "name", "bank_account_no", "iban", "swift_code", "city", "currency", "our_contact",
+                    "blocked", "modified_at")
+    list_select_related = ("currency", "our_contact")
+    list_filter = ("blocked",)
+    search_fields = ("no", "name", "email", "bank_account_no", "iban")
+    search_help_text = "No., name, e-mail, bank account no. or IBAN."
+    autocomplete_fields = ("currency", "our_contact")
+    readonly_fields = ("no_series",)
+    derived_fields = ("search_name",)
+    ordering = ("no",)
+
+
+@admin.register(ContactBusinessRelation)
+class ContactBusinessRelationAdmin(ErpModelAdmin):
+    list_display = ("contact", "business_relation", "link_to_table", "no")
+    list_select_related = ("contact", "business_relation")
+    list_filter = ("link_to_table", "business_relation")
+    search_fields = ("no", "contact__no", "contact__name")
+    search_help_text = "Linked No., contact No. or contact name."
+    autocomplete_fields = ("contact", "business_relation")
+    ordering = ("contact__no", "link_to_table")
+
+    def get_queryset(self, request):
+        # The name of a row reads a related row: autocomplete answers (which use this queryset) need the join too.
+        # A queryset that already selects related rows makes the changelist skip list_select_related: keep both.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+
+# E8, E9, E11 ---------------------------------------------------------------------------------------------------------
+@admin.register(Item)
+class ItemAdmin(ErpModelAdmin):
+    list_display = ("no", "description", "type", "base_unit_of_measure", "unit_price", "unit_cost", "inventory",
+                    "vendor", "blocked", "modified_at")
+    list_select_related = ("base_unit_of_measure", "vendor")
+    list_filter = ("type", "blocked")
+    search_fields = ("no", "description", "vendor_item_no")
+    search_help_text = "No., description or vendor item no."
+    autocomplete_fields = ("base_unit_of_measure", "vendor")
+    ordering = ("no",)
+
+
+@admin.register(Resource)
+class ResourceAdmin(ErpModelAdmin):
+    list_display = ("no", "name", "type", "base_unit_of_measure", "unit_price", "unit_cost", "capacity", "vendor",
+                    "blocked", "modified_at")
+    list_select_related = ("base_unit_of_measure", "vendor")
+    list_filter = ("type", "blocked")
+    search_fields = ("no", "name")
+    autocomplete_fields = ("base_unit_of_measure", "vendor")
+    ordering = ("no",)
+
+
+@admin.register(SalesPrice)
+class SalesPriceAdmin(ErpModelAdmin):
+    list_display = ("item", "sales_type", "sales_code", "currency", "unit_of_measure", "minimum_quantity",
+                    "unit_price", "starting_date", "ending_date", "modified_at")
+    list_select_related = ("item", "currency", "unit_of_measure")
+    list_filter = ("sales_type",)
+    search_fields = ("item__no", "item__description", "sales_code")
+    search_help_text = "Item No., item description or sales code."
+    autocomplete_fields = ("item", "currency", "unit_of_measure")
+    ordering = ("item__no", "sales_type", "sales_code")
+
+    def get_queryset(self, request):
+        # The name of a row reads a related row: autocomplete answers (which use this queryset) need the join too.
+        # A queryset that already selects related rows makes the changelist skip list_select_related: keep both.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+
+# E12 ----------------------------------------------------------------------------------------------------------------------
+@admin.register(Opportunity)
+class OpportunityAdmin(ErpModelAdmin):
+    list_display = ("no", "description", "contact", "salesperson", "status", "estimated_value_lcy",
+                    "estimated_closing_date", "creation_date", "modified_at")
+    list_select_related = ("contact", "salesperson")
+    list_filter = ("status",)
+    search_fields = ("no", "description", "contact__name")
+    search_help_text = "No., description or contact name."
+    autocomplete_fields = ("contact", "salesperson")
+    date_hierarchy = "creation_date"
+    ordering = ("no",)
+
+
+# E13, E14 sales documents ---------------------------------------------------------------------------------------------
+DOCUMENT_AUTOCOMPLETE_FIELDS = ("sell_to_customer", "sell_to_contact", "salesperson", "currency", "payment_terms",
+                                "shipment_method", "shipping_agent", "opportunity")
+LINE_FIELDS = ("line_no", "type", "no", "description", "description_2", "unit_of_measure_code", "quantity",
+               "unit_price", "line_discount_amount", "amount", "amount_including_vat")
+
+
+class SalesLineInline(ErpTabularInline):
+    model = SalesLine
+    fields = LINE_FIELDS
+
+
+@admin.register(SalesHeader)
+class SalesHeaderAdmin(ErpModelAdmin):
+    form = SalesHeaderForm
+    list_display = ("document_type", "no", "sell_to_customer", "sell_to_customer_name", "external_document_no",
+                    "order_date", "status", "salesperson", "currency", "amount", "amount_including_vat",
+                    "modified_at")
+    list_select_related = ("sell_to_customer", "salesperson", "currency")
+    list_filter = ("document_type", "status")
+    search_fields = ("no", "sell_to_customer__no", "sell_to_customer_name", "external_document_no",
+                     "your_reference")
+    search_help_text = "No., customer No. or name, external document no. or your reference."
+    autocomplete_fields = DOCUMENT_AUTOCOMPLETE_FIELDS
+    readonly_fields = ("no_series",)
+    date_hierarchy = "order_date"
+    ordering = ("document_type", "-no")
+    inlines = (SalesLineInline,)
+
+
+@admin.register(SalesLine)
+class SalesLineAdmin(ErpModelAdmin):
+    list_display = ("header", "line_no", "type", "no", "description", "quantity", "unit_of_measure_code",
+                    "unit_price", "amount", "modified_at")
+    list_select_related = ("header",)
+    list_filter = ("type",)
+    search_fields = ("header__no", "no", "description")
+    search_help_text = "Document No., line No. or description."
+    autocomplete_fields = ("header",)
+    ordering = ("header__document_type", "header__no", "line_no")
+
+
+class SalesInvoiceLineInline(ErpTabularInline):
+    model = SalesInvoiceLine
+    fields = LINE_FIELDS
+
+
+@admin.register(SalesInvoiceHeader)
+class SalesInvoiceHeaderAdmin(ErpModelAdmin):
+    list_display = ("no", "order_no", "sell_to_customer", "sell_to_customer_name", "external_document_no",
+                    "posting_date", "due_date", "salesperson", "currency", "amount", "amount_including_vat",
+                    "modified_at")
+    list_select_related = ("sell_to_customer", "salesperson", "currency")
+    search_fields = ("no", "order_no", "sell_to_customer__no", "sell_to_customer_name", "external_document_no")
+    search_help_text = "No., order No., customer No. or name, or external document no."
+    autocomplete_fields = DOCUMENT_AUTOCOMPLETE_FIELDS
+    date_hierarchy = "posting_date"
+    ordering = ("-no",)
+    inlines = (SalesInvoiceLineInline,)
+
+
+@admin.register(SalesInvoiceLine)
+class SalesInvoiceLineAdmin(ErpModelAdmin):
+    list_display = ("invoice", "line_no", "type", "no", "description", "quantity", "unit_of_measure_code",
+                    "unit_price", "amount", "modified_at")
+    list_select_related = ("invoice",)
+    list_filter = ("type",)
+    search_fields = ("invoice__no", "no", "description")
+    search_help_text = "Document No., line No. or description."
+    autocomplete_fields = ("invoice",)
+    ordering = ("-invoice__no", "line_no")
+
+
+# B7 purchase documents and interactions -----------------------------------------------------------------------------
+@admin.register(PurchaseHeader)
+class PurchaseHeaderAdmin(ErpModelAdmin):
+    list_display = ("document_type", "no", "buy_from_vendor", "buy_from_contact", "order_date", "purchaser",
+                    "currency", "modified_at")
+    list_select_related = ("buy_from_vendor", "buy_from_contact", "purchaser", "currency")
+    list_filter = ("document_type",)
+    search_fields = ("no", "buy_from_vendor__no", "buy_from_vendor__name")
+    search_help_text = "No., vendor No. or vendor name."
+    autocomplete_fields = ("buy_from_vendor", "buy_from_contact", "purchaser", "currency")
+    date_hierarchy = "order_date"
+    ordering = ("document_type", "-no")
+
+
+@admin.register(InteractionLogEntry)
+class InteractionLogEntryAdmin(ErpModelAdmin):
+    list_display = ("created_at", "kind", "description", "contact", "document_no", "salesperson")
+    list_select_related = ("contact", "salesperson")
+    list_filter = ("kind",)
+    search_fields = ("description", "document_no", "contact__no", "contact__name")
+    search_help_text = "Description, document No., contact No. or contact name."
+    autocomplete_fields = ("contact", "salesperson")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)

@@ -1,0 +1,284 @@
+"""The Sales admin: every model's pages, constant-query changelists, search, autocomplete and ``modifiedby``."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import checks
+
+from crm.admin import SYSTEM_FIELDS
+from crm.models import Account, Contact, Quote, QuoteDetail, SalesOrder, SystemUser
+from crm.users import systemuser_for_user
+from tests.admin_helpers import (
+    admin_form_data,
+    admin_url,
+    assert_changelist_queries_constant,
+    autocomplete_cases,
+    changelist_queries,
+    form_foreign_keys_not_autocomplete,
+    make_row,
+    model_ids,
+    registered_admins,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    """A superuser without a usable password: nothing to hash, so the hundreds of tests here stay fast."""
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+ADMINS = registered_admins("crm")
+AUTOCOMPLETES = autocomplete_cases("crm")
+
+
+def test_every_sales_model_has_an_admin():
+    from django.apps import apps
+
+    registered = {model for model, _model_admin in ADMINS}
+    assert set(apps.get_app_config("crm").get_models()) == registered
+
+
+def test_admin_system_checks_pass():
+    errors = [e for e in checks.run_checks(tags=[checks.Tags.admin]) if e.is_serious()]
+    assert errors == []
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, model, model_admin):
+    assert_changelist_queries_constant(admin_client, model)
+
+
+@pytest.mark.parametrize("model", [Account, Contact, SalesOrder], ids=lambda m: m._meta.label)
+def test_heavy_changelists_stay_constant_over_a_full_page(admin_client, model):
+    assert_changelist_queries_constant(admin_client, model, few=5, many=100)
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_add_and_change_pages_render(admin_client, model, model_admin):
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
+    row = make_row(model)
+    response = admin_client.get(admin_url(model, "change", row.pk))
+    assert response.status_code == 200
+    assert response.context["original"] == row
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_search_runs_on_every_changelist(admin_client, model, model_admin):
+    assert model_admin.search_fields, f"{model._meta.label} has no search fields"
+    make_row(model)
+    _queries, response, _sql = changelist_queries(admin_client, model, q="nothing-matches-this")
+    assert list(response.context["cl"].result_list) == []
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_system_fields_are_read_only(rf, admin_user, model, model_admin):
+    request = rf.get("/")
+    request.user = admin_user
+    model_fields = {f.name for f in model._meta.get_fields()}
+    readonly = set(model_admin.get_readonly_fields(request, None))
+    assert {f for f in SYSTEM_FIELDS if f in model_fields} <= readonly
+    form_fields = set(model_admin.get_form(request)().fields)
+    assert not form_fields & {"id", "createdon", "modifiedon", "modifiedby", "full_name", "is_company_an_account",
+                              "is_active_customer"}
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_every_editable_field_is_on_the_page(rf, admin_user, model, model_admin):
+    from django.contrib.admin.utils import flatten_fieldsets
+
+    request = rf.get("/")
+    request.user = admin_user
+    shown = set(flatten_fieldsets(model_admin.get_fieldsets(request, None)))
+    editable = {f.name for f in model._meta.concrete_fields if f.editable and not f.auto_created}
+    assert editable - shown == set()
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_foreign_keys_are_autocompletes(rf, admin_user, model, model_admin):
+    request = rf.get("/")
+    request.user = admin_user
+    assert form_foreign_keys_not_autocomplete(model_admin.get_form(request)) == []
+    for inline in model_admin.get_inline_instances(request):
+        formset = inline.get_formset(request)
+        assert form_foreign_keys_not_autocomplete(formset.form, exclude={formset.fk.name}) == [], inline
+
+
+@pytest.mark.parametrize(("model", "field_name"), AUTOCOMPLETES,
+                         ids=[f"{m._meta.label}.{f}" for m, f in AUTOCOMPLETES])
+def test_autocomplete_answers(admin_client, model, field_name):
+    target = make_row(model._meta.get_field(field_name).related_model, relations="required")
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name,
+         "term": ""},
+    )
+    assert response.status_code == 200
+    assert str(target.pk) in {result["id"] for result in response.json()["results"]}
+
+
+def test_account_search_finds_name_number_and_email(admin_client):
+    contoso = make_row(Account, name="Contoso Ltd", emailaddress1="info@contoso.example")
+    fabrikam = make_row(Account, name="Fabrikam Inc", emailaddress1="sales@fabrikam.example")
+    for term in ("contoso", contoso.account_number, "info@contoso"):
+        _queries, response, _sql = changelist_queries(admin_client, Account, q=term)
+        assert list(response.context["cl"].result_list) == [contoso], term
+    _queries, response, _sql = changelist_queries(admin_client, Account, q="fabrikam.example")
+    assert list(response.context["cl"].result_list) == [fabrikam]
+
+
+def test_contact_search_finds_full_name(admin_client):
+    make_row(Contact, first_name="Nancy", last_name="Davolio", parent_account=None, parent_contact=None)
+    make_row(Contact, first_name="Andrew", last_name="Fuller", parent_account=None, parent_contact=None)
+    _queries, response, _sql = changelist_queries(admin_client, Contact, q="nancy davolio")
+    assert [c.full_name for c in response.context["cl"].result_list] == ["Nancy Davolio"]
+
+
+def test_changelist_columns_use_verbose_names(admin_client):
+    make_row(Account)
+    content = admin_client.get(admin_url(Account, "changelist")).content.decode()
+    for header in ("Account Name", "Account Number", "Relationship Type", "Main Phone", "Primary Contact"):
+        assert header in content
+
+
+def test_big_lists_skip_the_full_count(admin_client):
+    for model in (Account, Contact):
+        _queries, response, _sql = changelist_queries(admin_client, model)
+        assert response.context["cl"].show_full_result_count is False
+        assert response.context["cl"].list_per_page == 100
+
+
+def test_site_header(admin_client):
+    assert "p2c administration" in admin_client.get("/admin/").content.decode()
+
+
+def test_non_staff_user_is_redirected_to_login(client):
+    user = get_user_model().objects.create_user("clerk")
+    client.force_login(user)
+    response = client.get(admin_url(Account, "changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_anonymous_user_is_redirected_to_login(client):
+    response = client.get(admin_url(Account, "changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+# modifiedby ---------------------------------------------------------------------------------------------------------
+def test_systemuser_for_user_creates_one_linked_sales_user():
+    user = get_user_model().objects.create_user("nancy", email="nancy@example.com", first_name="Nancy",
+                                                last_name="Davolio")
+    systemuser = systemuser_for_user(user=user)
+    assert systemuser.user == user
+    assert systemuser.fullname == "Nancy Davolio"
+    assert systemuser.internal_email == "nancy@example.com"
+    # Not a salesperson: unlicensed, so the salesperson synchronisation leaves it out.
+    assert systemuser.is_licensed is False
+    assert systemuser_for_user(user=user) == systemuser
+    assert SystemUser.objects.filter(user=user).count() == 1
+
+
+def test_systemuser_for_user_uses_the_username_without_a_name():
+    user = get_user_model().objects.create_user("jdoe")
+    assert systemuser_for_user(user=user).fullname == "jdoe"
+
+
+def test_systemuser_for_user_keeps_an_existing_link():
+    user = get_user_model().objects.create_user("andrew")
+    existing = SystemUser.objects.create(fullname="Andrew Fuller", user=user)
+    assert systemuser_for_user(user=user) == existing
+
+
+def test_systemuser_for_anonymous_is_none():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert systemuser_for_user(user=AnonymousUser()) is None
+    assert systemuser_for_user(user=None) is None
+
+
+def test_saving_an_account_records_modifiedby(admin_client, admin_user):
+    account = make_row(Account, name="Contoso", primary_contact=None, parent_account=None, owner=None)
+    assert account.modifiedby is None
+    url = admin_url(Account, "change", account.pk)
+    data = admin_form_data(admin_client.get(url))
+    data["name"] = "Contoso Ltd"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    account.refresh_from_db()
+    assert account.name == "Contoso Ltd"
+    assert account.modifiedby.user == admin_user
+    assert account.modifiedby.fullname == admin_user.get_username()
+
+
+def test_saving_a_quote_records_modifiedby_on_its_lines(admin_client, admin_user):
+    systemuser = SystemUser.objects.create(fullname="Admin", user=admin_user)
+    url = admin_url(Quote, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({
+        "name": "Big deal",
+        "lines-TOTAL_FORMS": "1",
+        "lines-0-line_number": "1",
+        "lines-0-product_description": "Consulting",
+        "lines-0-quantity": "2",
+        "lines-0-price_per_unit": "100",
+        "lines-0-manual_discount_amount": "0",
+        "lines-0-base_amount": "200",
+        "lines-0-tax": "0",
+        "lines-0-extended_amount": "200",
+    })
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    quote = Quote.objects.get(name="Big deal")
+    assert quote.number.startswith("QUO-")
+    assert quote.modifiedby == systemuser
+    line = QuoteDetail.objects.get(quote=quote)
+    assert line.modifiedby == systemuser
+    assert line.is_product_overridden is True
+
+
+def test_editing_a_line_inline_records_modifiedby(admin_client, admin_user):
+    quote = make_row(Quote, customer_account=None, customer_contact=None)
+    line = make_row(QuoteDetail, quote=quote, product=None, uom=None)
+    assert line.modifiedby is None
+    url = admin_url(Quote, "change", quote.pk)
+    data = admin_form_data(admin_client.get(url))
+    data["lines-0-quantity"] = "7"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    line.refresh_from_db()
+    assert line.quantity == 7
+    assert line.modifiedby.user == admin_user
+
+
+def test_saving_twice_keeps_the_same_writer(admin_client, admin_user):
+    # A save that leaves modifiedby as it was loaded would clear it (p2c.records): the admin writes as the user.
+    account = make_row(Account, name="Contoso", primary_contact=None, parent_account=None, owner=None)
+    url = admin_url(Account, "change", account.pk)
+    for name in ("Contoso Ltd", "Contoso Limited"):
+        data = admin_form_data(admin_client.get(url))
+        data["name"] = name
+        assert admin_client.post(url, data).status_code == 302
+        account.refresh_from_db()
+        assert account.name == name
+        assert account.modifiedby is not None
+        assert account.modifiedby.user == admin_user
+    assert SystemUser.objects.filter(user=admin_user).count() == 1
+
+
+def test_deleting_an_order_in_the_admin_updates_its_contact_as_the_user(admin_client, admin_user):
+    contact = make_row(Contact, parent_account=None, parent_contact=None, owner=None)
+    order = make_row(SalesOrder, customer_account=None, customer_contact=contact)
+    contact.refresh_from_db()
+    assert contact.is_active_customer is True
+    response = admin_client.post(admin_url(SalesOrder, "delete", order.pk), {"post": "yes"})
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.is_active_customer is False
+    assert contact.modifiedby.user == admin_user

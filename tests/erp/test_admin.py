@@ -1,0 +1,309 @@
+"""The ERP admin: every model's pages, constant-query changelists, search, autocomplete, setup tables, numbers."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from erp.admin import SYSTEM_FIELDS
+from erp.models import (
+    BusinessRelation,
+    Contact,
+    ContactBusinessRelation,
+    Customer,
+    GeneralLedgerSetup,
+    MarketingSetup,
+    NoSeries,
+    PurchasesPayablesSetup,
+    SalesHeader,
+    SalesReceivablesSetup,
+)
+from tests.admin_helpers import (
+    admin_form_data,
+    admin_url,
+    assert_changelist_queries_constant,
+    autocomplete_cases,
+    changelist_queries,
+    form_foreign_keys_not_autocomplete,
+    is_singleton,
+    make_row,
+    model_ids,
+    registered_admins,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    """A superuser without a usable password: nothing to hash, so the hundreds of tests here stay fast."""
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+ADMINS = registered_admins("erp")
+LISTS = [(model, model_admin) for model, model_admin in ADMINS if not is_singleton(model)]
+SINGLETONS = [(model, model_admin) for model, model_admin in ADMINS if is_singleton(model)]
+AUTOCOMPLETES = autocomplete_cases("erp")
+
+
+def test_every_erp_model_has_an_admin():
+    from django.apps import apps
+
+    registered = {model for model, _model_admin in ADMINS}
+    assert set(apps.get_app_config("erp").get_models()) == registered
+    assert {model for model, _admin in SINGLETONS} == {
+        MarketingSetup, SalesReceivablesSetup, PurchasesPayablesSetup, GeneralLedgerSetup
+    }
+
+
+@pytest.mark.parametrize(("model", "model_admin"), LISTS, ids=model_ids(LISTS))
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, model, model_admin):
+    assert_changelist_queries_constant(admin_client, model)
+
+
+@pytest.mark.parametrize("model", [Customer, Contact, SalesHeader], ids=lambda m: m._meta.label)
+def test_heavy_changelists_stay_constant_over_a_full_page(admin_client, model):
+    assert_changelist_queries_constant(admin_client, model, few=5, many=100)
+
+
+@pytest.mark.parametrize(("model", "model_admin"), LISTS, ids=model_ids(LISTS))
+def test_add_and_change_pages_render(admin_client, model, model_admin):
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
+    row = make_row(model)
+    response = admin_client.get(admin_url(model, "change", row.pk))
+    assert response.status_code == 200
+    assert response.context["original"] == row
+
+
+@pytest.mark.parametrize(("model", "model_admin"), LISTS, ids=model_ids(LISTS))
+def test_search_runs_on_every_changelist(admin_client, model, model_admin):
+    assert model_admin.search_fields, f"{model._meta.label} has no search fields"
+    make_row(model)
+    _queries, response, _sql = changelist_queries(admin_client, model, q="nothing-matches-this")
+    assert list(response.context["cl"].result_list) == []
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_system_fields_are_read_only(rf, admin_user, model, model_admin):
+    request = rf.get("/")
+    request.user = admin_user
+    model_fields = {f.name for f in model._meta.get_fields()}
+    readonly = set(model_admin.get_readonly_fields(request, None))
+    assert {f for f in SYSTEM_FIELDS if f in model_fields} <= readonly
+    if "search_name" in model_fields:
+        assert "search_name" in readonly
+    form_fields = set(model_admin.get_form(request)().fields)
+    assert not form_fields & {"system_id", "created_at", "modified_at", "search_name", "no_series"}
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_every_editable_field_is_on_the_page(rf, admin_user, model, model_admin):
+    from django.contrib.admin.utils import flatten_fieldsets
+
+    request = rf.get("/")
+    request.user = admin_user
+    shown = set(flatten_fieldsets(model_admin.get_fieldsets(request, None)))
+    editable = {f.name for f in model._meta.concrete_fields if f.editable and not f.auto_created}
+    assert editable - shown == set()
+
+
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
+def test_foreign_keys_are_autocompletes(rf, admin_user, model, model_admin):
+    request = rf.get("/")
+    request.user = admin_user
+    assert form_foreign_keys_not_autocomplete(model_admin.get_form(request)) == []
+    for inline in model_admin.get_inline_instances(request):
+        formset = inline.get_formset(request)
+        assert form_foreign_keys_not_autocomplete(formset.form, exclude={formset.fk.name}) == [], inline
+
+
+@pytest.mark.parametrize(("model", "field_name"), AUTOCOMPLETES,
+                         ids=[f"{m._meta.label}.{f}" for m, f in AUTOCOMPLETES])
+def test_autocomplete_answers(admin_client, model, field_name):
+    # Its own keys left blank: a contact with a company is a person, and the company field offers only companies.
+    target = make_row(model._meta.get_field(field_name).related_model, relations="required")
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name,
+         "term": ""},
+    )
+    assert response.status_code == 200
+    assert str(target.pk) in {result["id"] for result in response.json()["results"]}
+
+
+def test_company_autocomplete_offers_only_companies(admin_client):
+    company = make_row(Contact, no="CT-1", name="Contoso", type=Contact.Type.COMPANY, company=None)
+    person = make_row(Contact, no="CT-2", name="Nancy", type=Contact.Type.PERSON, company=None)
+    response = admin_client.get(
+        "/admin/autocomplete/", {"app_label": "erp", "model_name": "contact", "field_name": "company", "term": ""}
+    )
+    ids = {result["id"] for result in response.json()["results"]}
+    assert str(company.pk) in ids
+    assert str(person.pk) not in ids
+
+
+# Setup tables -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("model", "model_admin"), SINGLETONS, ids=model_ids(SINGLETONS))
+def test_setup_list_opens_its_single_record(admin_client, model, model_admin):
+    assert not model.objects.exists()
+    response = admin_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 302
+    assert response["Location"] == admin_url(model, "change", 1)
+    assert model.objects.count() == 1
+    assert admin_client.get(response["Location"]).status_code == 200
+    # Again: the same row, no second one.
+    admin_client.get(admin_url(model, "changelist"))
+    assert model.objects.count() == 1
+
+
+@pytest.mark.parametrize(("model", "model_admin"), SINGLETONS, ids=model_ids(SINGLETONS))
+def test_setup_cannot_be_added_or_deleted(admin_client, model, model_admin):
+    model.get_solo()
+    assert admin_client.get(admin_url(model, "add")).status_code == 403
+    assert admin_client.get(admin_url(model, "delete", 1)).status_code == 403
+
+
+def test_setup_change_is_saved(admin_client):
+    series = NoSeries.objects.create(code="CUST", starting_no="C00001")
+    url = admin_url(SalesReceivablesSetup, "change", SalesReceivablesSetup.get_solo().pk)
+    data = admin_form_data(admin_client.get(url))
+    data["customer_nos"] = str(series.pk)
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    assert SalesReceivablesSetup.get_solo().customer_nos == series
+
+
+def test_setup_list_needs_permission(client):
+    user = get_user_model().objects.create_user("clerk", is_staff=True)
+    client.force_login(user)
+    assert client.get(admin_url(MarketingSetup, "changelist")).status_code == 403
+    assert not MarketingSetup.objects.exists()
+
+
+# Numbers --------------------------------------------------------------------------------------------------------------
+def test_customer_without_no_and_without_series_is_a_form_error(admin_client):
+    url = admin_url(Customer, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"name": "Contoso", "no": ""})
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "no number series is set" in str(response.context["adminform"].form.errors)
+    assert not Customer.objects.exists()
+
+
+def test_customer_with_explicit_no_is_added(admin_client):
+    url = admin_url(Customer, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"name": "Contoso", "no": "C-100"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    customer = Customer.objects.get(no="C-100")
+    assert customer.search_name == "CONTOSO"
+
+
+def test_customer_without_no_takes_it_from_the_series(admin_client):
+    setup = SalesReceivablesSetup.get_solo()
+    setup.customer_nos = NoSeries.objects.create(code="CUST", starting_no="C00001")
+    setup.save()
+    url = admin_url(Customer, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"name": "Fabrikam", "no": ""})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert Customer.objects.get(name="Fabrikam").no == "C00001"
+
+
+def test_existing_customer_no_cannot_be_blanked(admin_client):
+    customer = make_row(Customer, no="C-200")
+    url = admin_url(Customer, "change", customer.pk)
+    data = admin_form_data(admin_client.get(url))
+    data["no"] = ""
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.no == "C-200"
+
+
+def test_sales_order_without_no_and_without_series_is_a_form_error(admin_client):
+    customer = make_row(Customer, no="C-300")
+    url = admin_url(SalesHeader, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"document_type": "order", "no": "", "sell_to_customer": str(customer.pk)})
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Order Nos." in str(response.context["adminform"].form.errors)
+
+
+def test_person_contact_name_is_made_of_its_names(admin_client):
+    url = admin_url(Contact, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"no": "CT-10", "type": "person", "name": "", "first_name": "Nancy", "surname": "Davolio"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert Contact.objects.get(no="CT-10").name == "Nancy Davolio"
+
+
+def test_company_contact_needs_a_name(admin_client):
+    url = admin_url(Contact, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"no": "CT-11", "type": "company", "name": ""})
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+
+
+def test_contact_business_relations_are_edited_inline(admin_client):
+    contact = make_row(Contact, no="CT-20", name="Contoso", company=None, salesperson=None, currency=None)
+    relation = BusinessRelation.objects.create(code="CUST", description="Customer")
+    url = admin_url(Contact, "change", contact.pk)
+    data = admin_form_data(admin_client.get(url))
+    data.update({
+        "business_relations-TOTAL_FORMS": "1",
+        "business_relations-0-business_relation": str(relation.pk),
+        "business_relations-0-link_to_table": "customer",
+        "business_relations-0-no": "C-1",
+    })
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert ContactBusinessRelation.objects.get(contact=contact).no == "C-1"
+
+
+# Lists ------------------------------------------------------------------------------------------------------------
+def test_customer_search_finds_no_name_and_email(admin_client):
+    contoso = make_row(Customer, no="C-10000", name="Contoso", email="info@contoso.example")
+    make_row(Customer, no="C-20000", name="Fabrikam", email="sales@fabrikam.example")
+    for term in ("C-10000", "conto", "info@contoso"):
+        _queries, response, _sql = changelist_queries(admin_client, Customer, q=term)
+        assert list(response.context["cl"].result_list) == [contoso], term
+
+
+def test_contact_search_finds_company_name(admin_client):
+    company = make_row(Contact, no="CT-30", name="Contoso", type=Contact.Type.COMPANY, company=None)
+    make_row(Contact, no="CT-31", name="Fabrikam", type=Contact.Type.COMPANY, company=None)
+    _queries, response, _sql = changelist_queries(admin_client, Contact, q="contoso")
+    assert list(response.context["cl"].result_list) == [company]
+
+
+def test_changelist_columns_use_verbose_names(admin_client):
+    make_row(Customer)
+    content = admin_client.get(admin_url(Customer, "changelist")).content.decode()
+    for header in ("No.", "Salesperson Code", "Customer Price Group", "Credit Limit (LCY)", "Phone No."):
+        assert header in content
+
+
+def test_big_lists_skip_the_full_count(admin_client):
+    for model in (Customer, Contact):
+        _queries, response, _sql = changelist_queries(admin_client, model)
+        assert response.context["cl"].show_full_result_count is False
+        assert response.context["cl"].list_per_page == 100
+
+
+def test_non_staff_user_is_redirected_to_login(client):
+    user = get_user_model().objects.create_user("clerk")
+    client.force_login(user)
+    response = client.get(admin_url(Customer, "changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
