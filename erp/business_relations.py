@@ -211,6 +211,8 @@ def records_after_write(*, model, objs):
     """
     created, changed = [], []
     tracked = _contact_attnames() if model is Contact else _record_attnames(LINK_BY_MODEL[model])
+    if model is Contact:
+        _check_no_linked_company_became_a_person(objs)
     for obj in objs:
         is_new = obj.__dict__.pop("_br_created", False)
         from_contact = obj.__dict__.pop("_br_from_contact", False)
@@ -235,6 +237,24 @@ def records_after_write(*, model, objs):
             _push_from_contacts(changed)
         else:
             _push_from_records(LINK_BY_MODEL[model], changed)
+
+
+def _check_no_linked_company_became_a_person(contacts):
+    """BC: a company contact with business relations cannot become a person (one query, only on a type change)."""
+    turned = [
+        c.pk for c in contacts
+        if c.type == Contact.Type.PERSON and (getattr(c, "_br_saved", None) or {}).get("type") == Contact.Type.COMPANY
+    ]
+    if not turned:
+        return
+    linked = sorted(
+        ContactBusinessRelation.objects.filter(contact_id__in=turned).values_list("contact__no", flat=True).distinct()
+    )
+    if linked:
+        raise ValidationError(
+            f"Contact {', '.join(linked)} has business relations with customers, vendors or bank accounts: "
+            f"a company contact with business relations cannot become a person."
+        )
 
 
 def records_propagate(*, model, pks, fields):

@@ -478,6 +478,33 @@ def test_bulk_update_of_10000_contacts_propagates_in_constant_queries_per_chunk(
     print(f"\n10,000 contacts: {big} queries besides the contacts' own UPDATEs; {per_chunk} per chunk of {chunk}")
 
 
+def test_privacy_blocked_is_shared_with_customers_and_vendors(linked):
+    contact, customer, vendor = linked
+    Contact.objects.filter(pk=contact.pk).update(privacy_blocked=True)
+    customer.refresh_from_db()
+    vendor.refresh_from_db()
+    assert customer.privacy_blocked and vendor.privacy_blocked
+
+
+def test_explicit_propagation_functions_write_only_differences(linked):
+    contact, customer, _vendor = linked
+    Customer._base_manager.filter(pk=customer.pk).update(city="Drift")  # a raw write: the sides have drifted
+    with CaptureQueriesContext(connection) as queries:
+        br.contacts_propagate(contacts=[Contact.objects.get(pk=contact.pk)], fields=["city"])
+    customer.refresh_from_db()
+    assert customer.city == "Oslo"
+    assert len(writes_to(queries, "erp_customer")) == 1 and writes_to(queries, "erp_vendor") == []
+
+
+def test_a_linked_company_cannot_become_a_person(linked):
+    contact, _customer, _vendor = linked
+    contact = Contact.objects.get(pk=contact.pk)
+    contact.type, contact.first_name, contact.surname = Contact.Type.PERSON, "Ann", "Lee"
+    with pytest.raises(ValidationError, match="cannot become a person"):
+        contact.save()
+    assert Contact.objects.get(pk=contact.pk).type == Contact.Type.COMPANY
+
+
 # B8: deleting ------------------------------------------------------------------------------------------------------------------
 def test_deleting_a_linked_contact_deletes_only_the_contact_and_its_relations(linked):
     contact, customer, vendor = linked
