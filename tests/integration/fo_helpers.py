@@ -19,8 +19,8 @@ def make_project(template_name, name=None):
     return project_create(template=template, name=name or template_name.split(" (")[0])
 
 
-@pytest.fixture
-def fo_projects(integration_user, number_series):
+@pytest.fixture(name="fo_projects")
+def fo_projects_fixture(integration_user, number_series):
     """The three projects, made from the shipped templates."""
     return {
         "accounts": make_project(ACCOUNTS_TEMPLATE),
