@@ -22,6 +22,7 @@ moves, so the integration sends the change on once. Every batch costs a constant
 ``PROPAGATION_CHUNK_SIZE`` records, whatever the batch size.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -97,6 +98,13 @@ LINK_BY_MODEL = {link.model: link for link in LINKS.values()}
 
 def _attname(model, name):
     return model._meta.get_field(name).attname
+
+
+@functools.cache
+def _attname_pairs(kind):
+    """(contact attname, record attname) of every shared field of ``kind``."""
+    link = LINKS[kind]
+    return tuple((_attname(Contact, c), _attname(link.model, r)) for c, r in link.pairs)
 
 
 def _contact_attnames():
@@ -349,8 +357,7 @@ def _push_from_contacts(pairs, *, exclude=None):
                     continue
                 contact, fields = by_id[relation.contact_id]
                 diff = False
-                for contact_field, record_field in link.pairs:
-                    c_att, r_att = _attname(Contact, contact_field), _attname(link.model, record_field)
+                for c_att, r_att in _attname_pairs(kind):
                     if c_att in fields and getattr(target, r_att) != getattr(contact, c_att):
                         setattr(target, r_att, getattr(contact, c_att))
                         written.add(r_att)
@@ -375,8 +382,7 @@ def _push_from_records(link, pairs):
                 continue
             record, fields = by_no[relation.no]
             changed = set()
-            for contact_field, record_field in link.pairs:
-                c_att, r_att = _attname(Contact, contact_field), _attname(link.model, record_field)
+            for c_att, r_att in _attname_pairs(link.kind):
                 if r_att in fields and getattr(contact, c_att) != getattr(record, r_att):
                     _set_contact_value(contact, c_att, getattr(record, r_att))
                     changed.add(c_att)
