@@ -1,0 +1,30 @@
+"""``seed_demo``: load the demo data once (a thin door onto ``p2c.demo.demo_seed``)."""
+
+from django.core.management.base import BaseCommand
+
+from p2c.demo import DEFAULT_SCALE, DEFAULT_SEED, demo_seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Create realistic, deterministic demo data on the Sales and ERP sides: --scale accounts (about as many "
+        "customers) and everything around them. Does nothing when the demo data is already there."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", type=int, default=DEFAULT_SCALE,
+                            help=f"number of Sales accounts (default {DEFAULT_SCALE}); other tables follow")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+        parser.add_argument("--reset", action="store_true",
+                            help="delete all Sales and ERP records first, then seed again")
+
+    def handle(self, *args, scale, seed, reset, verbosity, **options):
+        progress = self.stdout.write if verbosity >= 2 else None
+        result = demo_seed(scale=scale, seed=seed, reset=reset, progress=progress)
+        if not result.created:
+            self.stdout.write(result.message)
+            return
+        if verbosity >= 1:
+            for label, count in result.counts.items():
+                self.stdout.write(f"  {label:<32} {count:>9,}")
+        self.stdout.write(self.style.SUCCESS(result.message))

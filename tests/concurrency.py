@@ -1,0 +1,67 @@
+"""Run small Django scripts in separate OS processes against the test database (for concurrency tests).
+
+The children are plain ``python -c`` processes that call ``django.setup()`` with ``DATABASE_URL`` pointing at
+the database the test runs on (``connection.settings_dict``), so they see what a ``transaction=True`` test
+committed and compete for the same rows and locks as two real workers would.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+REPO = Path(__file__).resolve().parent.parent
+
+_PRELUDE = """
+import os, sys, time
+sys.path.insert(0, {repo!r})
+os.environ["DJANGO_SETTINGS_MODULE"] = "p2c.settings"
+import django
+django.setup()
+# Start together: wait for the go file the parent creates once every child is up.
+while not os.path.exists({go!r}):
+    time.sleep(0.01)
+"""
+
+
+def child_database_url():
+    """A DATABASE_URL for the database this test runs on, or skip when children cannot reach it."""
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = quote(settings.get("USER") or "")
+        password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
+        host = settings.get("HOST") or "127.0.0.1"
+        port = settings.get("PORT") or "5432"
+        return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+    if connection.vendor == "sqlite":
+        name = str(settings["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            pytest.skip("the SQLite test database is in memory: set P2C_TEST_SQLITE_NAME=/tmp/x.sqlite3 to run this")
+        return f"sqlite:///{name}"
+    pytest.skip(f"no child-process support for {connection.vendor}")
+
+
+def run_in_processes(body, *, processes=2, tmp_path, timeout=300):
+    """Run ``body`` (Python source, after django.setup()) in ``processes`` processes started together.
+
+    Returns the stdout lines of each process. Fails the test with the child's stderr if one fails.
+    """
+    go = tmp_path / "go"
+    script = _PRELUDE.format(repo=str(REPO), go=str(go)) + body
+    env = {**os.environ, "DATABASE_URL": child_database_url(), "PYTHONUNBUFFERED": "1"}
+    children = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for _ in range(processes)
+    ]
+    go.touch()
+    outputs = []
+    for child in children:
+        out, err = child.communicate(timeout=timeout)
+        assert child.returncode == 0, f"child process failed:\n{err}"
+        outputs.append(out.split())
+    return outputs

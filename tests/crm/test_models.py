@@ -1,0 +1,238 @@
+"""Sales models (SPEC S1-S11): IsCompanyAnAccount, Is Active Customer, modifiedon, derived fields, factories."""
+
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm.models import Account, Contact, Invoice, Quote, SalesOrder, SalesOrderDetail, SystemUser
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    InvoiceFactory,
+    ProductFactory,
+    QuoteFactory,
+    SalesOrderDetailFactory,
+    SalesOrderFactory,
+    SystemUserFactory,
+    factories_by_model,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def reload(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+# Factories --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("app_label", ["crm", "erp"])
+def test_every_model_has_a_factory_that_makes_a_valid_row(app_label):
+    factories = factories_by_model()
+    for model in apps.get_app_config(app_label).get_models():
+        label = model._meta.label
+        assert label in factories, f"tests/factories.py has no factory for {label}"
+        obj = factories[label]()
+        obj.full_clean()
+        assert model.objects.filter(pk=obj.pk).exists()
+
+
+# IsCompanyAnAccount ---------------------------------------------------------------------------------------
+def test_is_company_an_account_true_exactly_when_the_company_is_an_account():
+    account_person = ContactFactory()
+    parent = ContactFactory(parent_account=None)
+    contact_person = ContactFactory(parent_account=None, parent_contact=parent)
+    loner = ContactFactory(parent_account=None)
+    assert reload(account_person).is_company_an_account is True
+    assert reload(contact_person).is_company_an_account is False
+    assert reload(loner).is_company_an_account is False
+    assert account_person.company == account_person.parent_account
+    assert contact_person.company == parent
+    assert loner.company is None
+
+
+def test_is_company_an_account_follows_a_change_of_company_on_save():
+    contact = ContactFactory(parent_account=None)
+    contact.parent_account = AccountFactory()
+    contact.save()
+    assert reload(contact).is_company_an_account is True
+    contact.parent_account = None
+    contact.parent_contact = ContactFactory(parent_account=None)
+    contact.save(update_fields=["parent_account", "parent_contact"])  # derived fields are written too
+    assert reload(contact).is_company_an_account is False
+
+
+def test_is_company_an_account_on_bulk_create_and_bulk_update():
+    account = AccountFactory()
+    with_account, without = Contact.objects.bulk_create(
+        [Contact(last_name="A", parent_account=account), Contact(last_name="B")]
+    )
+    assert reload(with_account).is_company_an_account is True
+    assert reload(without).is_company_an_account is False
+    with_account.parent_account, without.parent_account = None, account
+    Contact.objects.bulk_update([with_account, without], ["parent_account"])
+    assert reload(with_account).is_company_an_account is False
+    assert reload(without).is_company_an_account is True
+
+
+def test_database_refuses_a_contact_whose_company_is_both_an_account_and_a_contact():
+    contact = ContactFactory()
+    other = ContactFactory(parent_account=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).update(parent_contact=other)
+
+
+def test_database_refuses_is_company_an_account_out_of_step():
+    contact = ContactFactory(parent_account=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).update(is_company_an_account=True)
+
+
+def test_full_clean_explains_account_and_contact_both_set():
+    contact = ContactFactory.build(parent_account=AccountFactory(), parent_contact=ContactFactory(parent_account=None))
+    with pytest.raises(ValidationError, match="an account or a contact, not both"):
+        contact.full_clean()
+
+
+def test_full_name_is_derived():
+    contact = ContactFactory(first_name="Ada", middle_name="K.", last_name="Lovelace")
+    assert reload(contact).full_name == "Ada K. Lovelace"
+
+
+# Is Active Customer -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("factory", [QuoteFactory, SalesOrderFactory, InvoiceFactory])
+def test_a_quote_order_or_invoice_makes_the_contact_an_active_customer(factory):
+    contact = ContactFactory()
+    assert reload(contact).is_active_customer is False
+    document = factory(customer_account=None, customer_contact=contact)
+    assert reload(contact).is_active_customer is True
+    document.delete()
+    assert reload(contact).is_active_customer is False
+
+
+def test_a_document_for_the_account_does_not_make_its_contacts_active():
+    contact = ContactFactory()
+    QuoteFactory(customer_account=contact.parent_account)
+    assert reload(contact).is_active_customer is False
+
+
+def test_flag_is_cleared_only_when_the_last_document_goes():
+    contact = ContactFactory()
+    quote = QuoteFactory(customer_account=None, customer_contact=contact)
+    order = SalesOrderFactory(customer_account=None, customer_contact=contact)
+    invoice = InvoiceFactory(customer_account=None, customer_contact=contact)
+    quote.delete()
+    assert reload(contact).is_active_customer is True
+    order.delete()
+    assert reload(contact).is_active_customer is True
+    invoice.delete()
+    assert reload(contact).is_active_customer is False
+
+
+def test_queryset_delete_clears_the_flag():
+    contacts = [ContactFactory() for _ in range(3)]
+    for contact in contacts:
+        SalesOrderFactory(customer_account=None, customer_contact=contact)
+    InvoiceFactory(customer_account=None, customer_contact=contacts[0])
+    SalesOrder.objects.all().delete()
+    assert [reload(c).is_active_customer for c in contacts] == [True, False, False]
+    Invoice.objects.filter(customer_contact=contacts[0]).delete()
+    assert reload(contacts[0]).is_active_customer is False
+
+
+def test_bulk_create_sets_the_flag():
+    contacts = [ContactFactory() for _ in range(3)]
+    Quote.objects.bulk_create([Quote(name=f"Q{i}", customer_contact=c) for i, c in enumerate(contacts[:2])])
+    assert [reload(c).is_active_customer for c in contacts] == [True, True, False]
+
+
+def test_moving_a_document_to_another_contact_moves_the_flag():
+    first, second = ContactFactory(), ContactFactory()
+    order = SalesOrderFactory(customer_account=None, customer_contact=first)
+    order.customer_contact = second
+    order.save()
+    assert reload(first).is_active_customer is False
+    assert reload(second).is_active_customer is True
+
+
+def test_flag_changes_move_modifiedon_only_when_the_flag_changes():
+    contact = ContactFactory()
+    SalesOrderFactory(customer_account=None, customer_contact=contact)
+    after_first = reload(contact).modifiedon
+    SalesOrderFactory(customer_account=None, customer_contact=contact)
+    assert reload(contact).modifiedon == after_first
+
+
+def test_sales_document_numbers():
+    assert QuoteFactory().number.startswith("QUO-01000-")
+    assert SalesOrderFactory().number.startswith("ORD-01000-")
+    assert InvoiceFactory().number.startswith("INV-01000-")
+
+
+# Write-in lines ---------------------------------------------------------------------------------------------------
+def test_a_line_without_a_product_is_a_write_in():
+    write_in = SalesOrderDetailFactory(write_in=True)
+    catalogue = SalesOrderDetailFactory(product=ProductFactory())
+    assert reload(write_in).is_product_overridden is True
+    assert reload(catalogue).is_product_overridden is False
+    catalogue.product = None
+    SalesOrderDetail.objects.bulk_update([catalogue], ["product"])
+    assert reload(catalogue).is_product_overridden is True
+
+
+# modifiedon -------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def old_account():
+    account = AccountFactory()
+    long_ago = timezone.now() - timedelta(days=30)
+    Account.objects.filter(pk=account.pk).update(modifiedon=long_ago)
+    account.refresh_from_db()
+    assert account.modifiedon == long_ago
+    return account
+
+
+def test_modifiedon_moves_on_save(old_account):
+    before = old_account.modifiedon
+    old_account.name = "Renamed"
+    old_account.save()
+    assert reload(old_account).modifiedon > before
+
+
+def test_modifiedon_moves_on_save_with_update_fields(old_account):
+    before = old_account.modifiedon
+    old_account.telephone1 = "+1 555 0100"
+    old_account.save(update_fields=["telephone1"])
+    assert reload(old_account).modifiedon > before
+
+
+def test_modifiedon_moves_on_queryset_update(old_account):
+    before = old_account.modifiedon
+    Account.objects.filter(pk=old_account.pk).update(name="Updated")
+    assert reload(old_account).modifiedon > before
+
+
+def test_modifiedon_moves_on_bulk_update(old_account):
+    before = old_account.modifiedon
+    old_account.name = "Bulk updated"
+    Account.objects.bulk_update([old_account], ["name"])
+    assert reload(old_account).modifiedon > before
+
+
+def test_createdon_and_modifiedon_are_set_on_bulk_create():
+    before = timezone.now()
+    (account,) = Account.objects.bulk_create([Account(name="Fresh")])
+    account = reload(account)
+    assert account.createdon >= before
+    assert account.modifiedon >= before
+
+
+# System users -----------------------------------------------------------------------------------------------------
+def test_access_mode_integration_marks_the_integration_user():
+    user = SystemUserFactory(integration=True)
+    assert reload(user).is_integration_user is True
+    assert reload(SystemUserFactory()).is_integration_user is False
+    (bulk,) = SystemUser.objects.bulk_create([SystemUser(fullname="Bulk", access_mode="integration")])
+    assert reload(bulk).is_integration_user is True
