@@ -82,6 +82,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "p2c.sqlite3"  # Django's backend with SQLite's real parameter limit
     DATABASES["default"]["OPTIONS"] = {
         # Immediate transactions take the write lock up front, so two writers queue on the busy
         # timeout instead of failing when one upgrades a read lock.

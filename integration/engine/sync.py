@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from integration.rules.base import RowError
 from p2c.records import writing_as
+from p2c.utils import chunked
 
 from .locks import mapping_lock, mapping_lock_refresh
 from .matching import match_rules, matches_find
@@ -35,6 +36,7 @@ FAILURE, SUCCESS = "failure", "success"
 # (they come out "unchanged"), as Business Central does with its 999 ms.
 WATERMARK_MARGIN = timedelta(seconds=1)
 REPORT_LIMIT = 1000
+RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
@@ -70,8 +72,14 @@ def job_create(*, mapping, direction, full=False, dry_run=False, type="synchroni
                                   dry_run=dry_run, type=type)
 
 
-def source_queryset(plan):
-    """The source rows a run reads: the mapping's filter, changed since the watermark, or failed last time."""
+def source_querysets(plan):
+    """The source rows a run reads, as querysets read one after the other.
+
+    The mapping's filter, less the skipped couplings, and then: everything (full run, or never run), or the rows
+    changed since the watermark followed by the coupled rows to retry (their last write failed, or their
+    counterpart was deleted). The retries are looked up first, by id, so the changed rows are read through the
+    index on the modified timestamp alone.
+    """
     from integration.models import Coupling
 
     source, destination = plan.source, plan.destination
@@ -80,18 +88,21 @@ def source_queryset(plan):
     if source.key == "crm" and plan.integration_user_id:
         queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.integration_user_id})
     if plan.only_ids is not None:
-        return queryset.filter(pk__in=plan.only_ids)
+        return [queryset.filter(pk__in=plan.only_ids)]
     couplings = Coupling.objects.filter(**plan.coupling_pair)
     queryset = queryset.exclude(pk__in=couplings.filter(skipped=True).values(source.id_field))
     watermark = getattr(plan.mapping, source.watermark_field)
     if plan.full or watermark is None:
-        return queryset
-    retry = couplings.filter(skipped=False, **{destination.result_field: FAILURE}).values(source.id_field)
-    orphaned = couplings.exclude(**{f"{destination.id_field}__in": destination.model.objects.values("pk")}).values(
-        source.id_field
-    )
+        return [queryset]
+    retry = set(couplings.filter(skipped=False, **{destination.result_field: FAILURE})
+                .values_list(source.id_field, flat=True))
+    retry |= set(couplings.exclude(**{f"{destination.id_field}__in": destination.model.objects.values("pk")})
+                 .values_list(source.id_field, flat=True))
     changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
-    return queryset.filter(changed | Q(pk__in=retry) | Q(pk__in=orphaned))
+    querysets = [queryset.filter(changed)]
+    for ids in chunked(sorted(retry), RETRY_BATCH):
+        querysets.append(queryset.filter(pk__in=ids).exclude(changed))
+    return querysets
 
 
 def iterate_chunks(queryset, size):
@@ -135,9 +146,9 @@ class DirectionRun:
         max_seen = None
         report = []
         try:
-            queryset = source_queryset(plan)
-            total = queryset.count() if self.progress else None
-            for rows in iterate_chunks(queryset, self.chunk_size):
+            querysets = source_querysets(plan)
+            total = sum(qs.count() for qs in querysets) if self.progress else None
+            for rows in (rows for qs in querysets for rows in iterate_chunks(qs, self.chunk_size)):
                 result = ChunkRun(plan, job, rows).run()
                 for name, n in result.counts.items():
                     setattr(job, name, getattr(job, name) + n)
