@@ -1,0 +1,201 @@
+"""ERP number series (SPEC E16): IncStr-style increments, allocation, exhaustion, missing series, concurrency."""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
+from erp.numbering import increment_code, no_series_allocate
+from tests.concurrency import run_in_processes
+from tests.factories import (
+    CustomerFactory,
+    GeneralLedgerSetupFactory,
+    MarketingSetupFactory,
+    NoSeriesFactory,
+    PurchasesPayablesSetupFactory,
+    SalesReceivablesSetupFactory,
+)
+
+
+# increment_code -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("code", "by", "expected"),
+    [
+        ("C00010", 10, "C00020"),
+        ("C00090", 10, "C00100"),
+        ("INV-0999", 1, "INV-1000"),
+        ("B010", 10, "B020"),
+        ("CT000010", 10, "CT000020"),
+        ("S-ORD101001", 1, "S-ORD101002"),
+        ("99", 1, "100"),  # grows past its width rather than wrapping
+        ("2026-A-007/X", 1, "2026-A-008/X"),  # the last run of digits, the tail kept
+    ],
+)
+def test_increment_code_examples(code, by, expected):
+    assert increment_code(code, by) == expected
+
+
+def test_increment_code_refuses_a_code_without_digits():
+    with pytest.raises(ValidationError, match="contains no digits"):
+        increment_code("ABC")
+
+
+prefixes = st.text(alphabet=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ-/"), max_size=6)
+tails = st.text(alphabet=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ-/"), max_size=3)
+
+
+@given(prefix=prefixes, start=st.integers(0, 10**9), width=st.integers(1, 10), by=st.integers(1, 10**4), tail=tails)
+def test_increment_code_keeps_prefix_tail_and_width_and_adds_by(prefix, start, width, by, tail):
+    code = f"{prefix}{start:0{width}d}{tail}"
+    result = increment_code(code, by)
+    match = re.fullmatch(rf"{re.escape(prefix)}(\d+){re.escape(tail)}", result)
+    assert match, result
+    digits = match.group(1)
+    assert int(digits) == start + by
+    assert len(digits) == max(len(f"{start:0{width}d}"), len(str(start + by)))
+
+
+@given(start=st.integers(0, 10**6), by=st.integers(1, 100), steps=st.integers(1, 30))
+def test_increment_code_steps_add_up(start, by, steps):
+    code = f"C{start:06d}"
+    for _ in range(steps):
+        code = increment_code(code, by)
+    assert code == f"C{start + by * steps:06d}"
+
+
+# no_series_allocate -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_first_number_is_the_starting_no_then_increments():
+    series = NoSeriesFactory(code="CUST", starting_no="C00010", increment_by=10)
+    assert no_series_allocate(series=series) == ["C00010"]
+    assert no_series_allocate(series="CUST", count=3) == ["C00020", "C00030", "C00040"]
+    series.refresh_from_db()
+    assert series.last_no_used == "C00040"
+
+
+@pytest.mark.django_db
+def test_allocation_continues_from_last_no_used():
+    NoSeriesFactory(code="BANK", starting_no="B010", increment_by=10, last_no_used="B990")
+    assert no_series_allocate(series="BANK", count=2) == ["B1000", "B1010"]
+
+
+@pytest.mark.django_db
+def test_allocating_nothing_changes_nothing():
+    series = NoSeriesFactory(code="VEND", starting_no="V00010")
+    assert no_series_allocate(series=series, count=0) == []
+    series.refresh_from_db()
+    assert series.last_no_used == ""
+
+
+@pytest.mark.django_db
+def test_a_series_is_exhausted_beyond_its_ending_no_and_nothing_is_used_up():
+    NoSeriesFactory(code="SHORT", starting_no="X01", ending_no="X05", increment_by=2)
+    assert no_series_allocate(series="SHORT", count=3) == ["X01", "X03", "X05"]
+    with pytest.raises(ValidationError, match=r"No. series SHORT is exhausted: X07 is beyond its ending no. X05"):
+        no_series_allocate(series="SHORT")
+    assert NoSeries.objects.get(code="SHORT").last_no_used == "X05"
+
+
+@pytest.mark.django_db
+def test_a_batch_that_would_pass_the_ending_no_allocates_nothing():
+    NoSeriesFactory(code="SHORT", starting_no="X01", ending_no="X05", increment_by=1)
+    with pytest.raises(ValidationError, match="exhausted"):
+        no_series_allocate(series="SHORT", count=6)
+    assert NoSeries.objects.get(code="SHORT").last_no_used == ""
+    assert no_series_allocate(series="SHORT", count=5) == ["X01", "X02", "X03", "X04", "X05"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_series_code_raises():
+    with pytest.raises(NoSeries.DoesNotExist):
+        no_series_allocate(series="NOPE")
+
+
+# Records numbered from the series of their setup table ------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (Customer, "Customer No. is blank and no number series is set: fill in Customer Nos. in Sales & Receivables Setup."),
+        (Vendor, "Vendor No. is blank and no number series is set: fill in Vendor Nos. in Purchases & Payables Setup."),
+        (BankAccount, "Bank account No. is blank and no number series is set: fill in Bank Account Nos. in General Ledger Setup."),
+        (Contact, "Contact No. is blank and no number series is set: fill in Contact Nos. in Marketing Setup."),
+    ],
+)
+def test_a_blank_no_without_a_series_explains_which_setup_field_to_fill(model, message):
+    with pytest.raises(ValidationError) as raised:
+        model.objects.create(name="Nameless Inc.")
+    assert raised.value.message_dict == {"no": [message]}
+    assert not model.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_blank_sales_order_no_without_a_series_is_refused():
+    customer = CustomerFactory()
+    with pytest.raises(ValidationError, match=re.escape("Order No. is blank and Sales & Receivables Setup has no Order Nos.")):
+        SalesHeader.objects.create(document_type="order", sell_to_customer=customer)
+
+
+@pytest.mark.django_db
+def test_records_take_numbers_from_the_setup_series():
+    SalesReceivablesSetupFactory(customer_nos=NoSeriesFactory(code="CUST", starting_no="C00010", increment_by=10),
+                                 order_nos=NoSeriesFactory(code="S-ORD", starting_no="S-ORD101001", increment_by=1))
+    PurchasesPayablesSetupFactory(vendor_nos=NoSeriesFactory(code="VEND", starting_no="V00010", increment_by=10))
+    GeneralLedgerSetupFactory(bank_account_nos=NoSeriesFactory(code="BANK", starting_no="B010", increment_by=10))
+    MarketingSetupFactory(contact_nos=NoSeriesFactory(code="CONT", starting_no="CT000010", increment_by=10))
+    first = Customer.objects.create(name="First")
+    second = Customer.objects.create(name="Second")
+    assert (first.no, second.no) == ("C00010", "C00020")
+    assert first.no_series.code == "CUST"
+    assert Vendor.objects.create(name="Supplier").no == "V00010"
+    assert BankAccount.objects.create(name="Bank").no == "B010"
+    assert Contact.objects.create(name="Company").no.startswith("CT0000")
+    assert SalesHeader.objects.create(sell_to_customer=first).no == "S-ORD101001"
+
+
+@pytest.mark.django_db
+def test_bulk_create_numbers_a_batch_and_keeps_given_numbers():
+    SalesReceivablesSetupFactory(customer_nos=NoSeriesFactory(code="CUST", starting_no="C00010", increment_by=10))
+    Customer.objects.bulk_create(
+        [Customer(name="A"), Customer(no="MANUAL-1", name="B"), Customer(name="C")]
+    )
+    assert sorted(Customer.objects.values_list("no", flat=True)) == ["C00010", "C00020", "MANUAL-1"]
+    assert NoSeries.objects.get(code="CUST").last_no_used == "C00020"
+
+
+# Concurrency: two OS processes allocate 1,000 numbers each from the same series ------------------------------------------
+ALLOCATE = """
+from erp.numbering import no_series_allocate
+for _ in range(1000):
+    print(no_series_allocate(series="RACE")[0])
+"""
+
+
+def _assert_two_processes_allocate_distinct_numbers(tmp_path):
+    NoSeries.objects.create(code="RACE", starting_no="R000010", increment_by=10)
+    outputs = run_in_processes(ALLOCATE, processes=2, tmp_path=tmp_path)
+    numbers = [n for out in outputs for n in out]
+    assert [len(out) for out in outputs] == [1000, 1000]
+    assert len(set(numbers)) == 2000
+    assert sorted(numbers) == [f"R{10 * i:06d}" for i in range(1, 2001)]
+    assert NoSeries.objects.get(code="RACE").last_no_used == "R020000"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_allocate_2000_distinct_numbers_on_postgres(tmp_path):
+    _assert_two_processes_allocate_distinct_numbers(tmp_path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_allocate_2000_distinct_numbers_on_a_sqlite_file(tmp_path):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the PostgreSQL variant runs instead")
+    _assert_two_processes_allocate_distinct_numbers(tmp_path)
