@@ -5,8 +5,17 @@ Each app mounts its own router here under its label. The integration's endpoints
 ``APP_ROUTES``.
 """
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/ (a malformed id, say): a JSON 404 like the rest of the API, not a page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 APP_ROUTES = [
     ("crm/", "crm.api.urls"),
@@ -20,4 +29,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Sign-in for the browsable API and the docs page (session authentication).
     path("auth/", include("rest_framework.urls")),
+    re_path(r"", not_found),
 ]

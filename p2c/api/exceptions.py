@@ -35,4 +35,8 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, IntegrityError):
         return Response({"detail": f"The change conflicts with stored data: {exc}"}, status=status.HTTP_409_CONFLICT)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A ValidationError raised with a bare list of messages (a query parameter, say): same shape as the rest.
+        response.data = {"non_field_errors": response.data}
+    return response
