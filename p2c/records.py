@@ -19,7 +19,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
+
+# Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
+# QuerySet.update(). Arguments: ``sender`` (the model), ``instances`` (the written objects, or None for update()),
+# ``queryset`` (for update(): the rows it matched, evaluated only if a receiver needs them), ``created``.
+# The integration listens to it to synchronise committed changes within seconds; crm and erp never import it.
+records_written = Signal()
 
 _acting_writer_id = ContextVar("p2c_acting_writer_id", default=None)
 
@@ -46,7 +53,10 @@ class RecordQuerySet(models.QuerySet):
         kwargs.setdefault(self._modified_field(), timezone.now())
         if self.model.MODIFIED_BY_FIELD:
             kwargs.setdefault(f"{self.model.MODIFIED_BY_FIELD}_id", acting_writer_id())
-        return super().update(**kwargs)
+        count = super().update(**kwargs)
+        if count:
+            records_written.send(sender=self.model, instances=None, queryset=self, created=False)
+        return count
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -59,6 +69,7 @@ class RecordQuerySet(models.QuerySet):
                 obj.stamp_writer()
             created = super().bulk_create(objs, *args, **kwargs)
             self.model.after_bulk_write(created)
+        records_written.send(sender=self.model, instances=created, queryset=None, created=True)
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -75,6 +86,7 @@ class RecordQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db):
             count = super().bulk_update(objs, fields, *args, **kwargs)
             self.model.after_bulk_write(objs)
+        records_written.send(sender=self.model, instances=objs, queryset=None, created=False)
         return count
 
 
@@ -129,7 +141,8 @@ class Record(models.Model):
         """Keep dependent tables in step after a bulk write."""
 
     def save(self, *args, **kwargs):
-        if self._state.adding:
+        adding = self._state.adding
+        if adding:
             type(self).assign_numbers([self])
         self.prepare_for_write()
         self.stamp_writer()
@@ -139,6 +152,7 @@ class Record(models.Model):
                 dict.fromkeys([*update_fields, *self.DERIVED_FIELDS, *self.writer_fields(), self.MODIFIED_FIELD])
             )
         super().save(*args, **kwargs)
+        records_written.send(sender=type(self), instances=[self], queryset=None, created=adding)
 
 
 class Singleton(models.Model):
