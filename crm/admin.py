@@ -6,8 +6,13 @@ autocomplete. Saving a record here records the Sales user acting for the login i
 record and on its lines (`SalesAdminMixin`).
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.db import models
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.html import format_html
 
 from p2c.records import writing_as
 
@@ -184,8 +189,25 @@ class PriceLevelAdmin(SalesModelAdmin):
     list_filter = ("state_code", "is_integration_managed", "transaction_currency")
     search_fields = ("name",)
     autocomplete_fields = ("transaction_currency",)
+    readonly_fields = ("price_list_items",)
     ordering = ("name",)
     inlines = (ProductPriceLevelInline,)
+    # The price list the integration keeps for synchronised items holds one line per item: thousands of lines
+    # are not edited on one page (each line's autocompletes cost a query), but in their own filtered list.
+    max_inline_lines = 200
+
+    def get_inline_instances(self, request, obj=None):
+        if obj is not None and obj.lines.count() > self.max_inline_lines:
+            return []
+        return super().get_inline_instances(request, obj)
+
+    @admin.display(description="Price List Items")
+    def price_list_items(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        count = obj.lines.count()
+        url = reverse("admin:crm_productpricelevel_changelist") + "?" + urlencode({"price_level__id__exact": obj.pk})
+        return format_html('<a href="{}">{} item{}</a>', url, count, pluralize(count))
 
 
 @admin.register(Product)
