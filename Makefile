@@ -28,8 +28,8 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_superuser
 	@echo "Admin: http://$(HOST)/admin/  (Ctrl-C stops the server and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A p2c worker --beat --loglevel=INFO --concurrency=2 & \
+	@$(BIN)/celery -A p2c worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: install-dev

@@ -200,6 +200,7 @@ class _Seeder:
         self.progress = progress or (lambda line: None)
         self.counts = {}
         self._makers = {}
+        self.line_counter = 0
         self.today = date(2026, 11, 1)
         self.fakers = {}
         for index, locale in enumerate(LOCALES):
@@ -487,6 +488,7 @@ class _Seeder:
         # set, creating a customer, vendor or bank account would create its contact (B5), and the demo makes
         # those contacts itself, numbered from the same series.
         marketing = self.model("erp.MarketingSetup").get_solo()
+        marketing.contact_nos = None
         marketing.bus_rel_code_for_customers = self.relations["CUST"]
         marketing.bus_rel_code_for_vendors = self.relations["VEND"]
         marketing.bus_rel_code_for_bank_accounts = self.relations["BANK"]
@@ -919,7 +921,8 @@ class _Seeder:
         lines, total = [], Decimal(0)
         for number in range(1, self.pick([1, 1, 2, 3, 4, 6]) + 1):
             quantity = Decimal(self.pick([1, 1, 2, 5, 10, 24]))
-            if self.chance(0.1):  # a write-in product: no catalogue product, just a description
+            self.line_counter += 1
+            if self.line_counter % 10 == 1:  # a write-in product: no catalogue product, just a description
                 price = _money(self.rng, 10, 500)
                 line = self.new(line_model, id=self.uuid(), line_number=number * 10000, product=None,
                                   product_description=f"Custom {self.pick(ITEM_NOUNS).lower()} ({self.pick(INDUSTRY_WORDS)})",
