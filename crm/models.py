@@ -7,10 +7,11 @@ Every record has a UUID id, ``createdon``, ``modifiedon`` (indexed: the integrat
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from p2c.records import Record, RecordQuerySet
+from p2c.utils import chunked
 
 from .numbering import numbers_allocate
 
@@ -360,7 +361,20 @@ class Account(Address1, CrmRecord):
 
 
 # S3 -----------------------------------------------------------------------------------------------------------
+class ContactQuerySet(RecordQuerySet):
+    def update(self, **kwargs):
+        # IsCompanyAnAccount follows the company on update() too (the check constraint would refuse it otherwise).
+        for name in ("parent_account", "parent_account_id"):
+            if name in kwargs and "is_company_an_account" not in kwargs:
+                kwargs["is_company_an_account"] = kwargs[name] is not None
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+
 class Contact(Address1, CrmRecord):
+    objects = models.Manager.from_queryset(ContactQuerySet)()
+
     contact_number = models.CharField("Contact Number", max_length=20, unique=True, blank=True)
     salutation = models.CharField("Salutation", max_length=100, blank=True)
     first_name = models.CharField("First Name", max_length=50, blank=True)
@@ -501,6 +515,45 @@ class Opportunity(DocumentCustomer, CrmRecord):
 
 # S9-S11 Sales documents: quote, order, invoice ---------------------------------------------------------------
 class SalesDocumentQuerySet(RecordQuerySet):
+    """Keeps Is Active Customer in step on the bulk paths: update(), bulk_update() and delete()."""
+
+    CONTACT_FIELDS = frozenset({"customer_contact", "customer_contact_id"})
+
+    def _customer_contact_ids(self, pks):
+        ids = set()
+        for batch in chunked(pks, 5000):
+            ids.update(
+                self.model._base_manager.using(self.db).filter(pk__in=batch).exclude(customer_contact=None)
+                .values_list("customer_contact_id", flat=True)
+            )
+        return ids
+
+    def update(self, **kwargs):
+        if not self.CONTACT_FIELDS & kwargs.keys():
+            return super().update(**kwargs)
+        from .customers import contacts_refresh_active_customer
+
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            previous = self._customer_contact_ids(pks)
+            count = super().update(**kwargs)
+            contacts_refresh_active_customer(contact_ids=previous | self._customer_contact_ids(pks))
+        return count
+
+    update.alters_data = True
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if not self.CONTACT_FIELDS & set(fields):
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        from .customers import contacts_refresh_active_customer
+
+        with transaction.atomic(using=self.db):
+            previous = self._customer_contact_ids([obj.pk for obj in objs])
+            count = super().bulk_update(objs, fields, *args, **kwargs)  # after_bulk_write: the new contacts
+            contacts_refresh_active_customer(contact_ids=previous)
+        return count
+
     def delete(self):
         from .customers import contacts_refresh_active_customer
 

@@ -236,3 +236,30 @@ def test_access_mode_integration_marks_the_integration_user():
     assert reload(SystemUserFactory()).is_integration_user is False
     (bulk,) = SystemUser.objects.bulk_create([SystemUser(fullname="Bulk", access_mode="integration")])
     assert reload(bulk).is_integration_user is True
+
+
+def test_queryset_update_moving_documents_to_another_contact_moves_the_flag():
+    first, second = ContactFactory(), ContactFactory()
+    SalesOrderFactory(customer_account=None, customer_contact=first)
+    SalesOrder.objects.filter(customer_contact=first).update(customer_contact=second)
+    assert reload(first).is_active_customer is False
+    assert reload(second).is_active_customer is True
+    SalesOrder.objects.update(customer_contact=None, customer_account=AccountFactory())
+    assert reload(second).is_active_customer is False
+
+
+def test_bulk_update_moving_a_document_to_another_contact_moves_the_flag():
+    first, second = ContactFactory(), ContactFactory()
+    quote = QuoteFactory(customer_account=None, customer_contact=first)
+    quote.customer_contact = second
+    Quote.objects.bulk_update([quote], ["customer_contact"])
+    assert reload(first).is_active_customer is False
+    assert reload(second).is_active_customer is True
+
+
+def test_queryset_update_of_the_company_keeps_is_company_an_account_in_step():
+    contact = ContactFactory(parent_account=None)
+    Contact.objects.filter(pk=contact.pk).update(parent_account=AccountFactory())
+    assert reload(contact).is_company_an_account is True
+    Contact.objects.filter(pk=contact.pk).update(parent_account=None)
+    assert reload(contact).is_company_an_account is False
