@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from .admin_externally_maintained import ExternallyMaintainedAdminMixin
 from .models import (
     BankAccount,
     BusinessRelation,
@@ -267,7 +268,7 @@ class ContactBusinessRelationInline(ErpTabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ErpModelAdmin):
+class ContactAdmin(ExternallyMaintainedAdminMixin, ErpModelAdmin):
     form = ContactForm
     list_display = ("no", "name", "type", "company", "job_title", "city", "phone_no", "email", "salesperson",
                     "externally_maintained", "modified_at")
@@ -284,7 +285,7 @@ class ContactAdmin(ErpModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ErpModelAdmin):
+class CustomerAdmin(ExternallyMaintainedAdminMixin, ErpModelAdmin):
     form = NumberedRecordForm
     list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "salesperson",
                     "customer_price_group", "payment_terms", "credit_limit_lcy", "blocked", "customer_group",

@@ -50,12 +50,21 @@ def is_externally_maintained(instance):
     return bool(instance is not None and instance.pk is not None and getattr(instance, "externally_maintained", False))
 
 
-def externally_maintained_changes_refuse(*, instance, changes):
+def externally_maintained_changes_refuse(*, instance, changes, cache=None):
     """Raise ValidationError (one message per field) when ``changes`` ({field name: new value}) would change a
-    field of an externally maintained ``instance`` that the Sales synchronisation writes."""
+    field of an externally maintained ``instance`` that the Sales synchronisation writes.
+
+    No query for a record that is not externally maintained; ``cache`` (a dict kept by the caller, e.g. for a
+    bulk upsert) keeps the locked field names per model so a batch costs two queries, not two per record."""
     if not is_externally_maintained(instance):
         return
-    locked = set(externally_maintained_fields(type(instance)))
+    model = type(instance)
+    if cache is not None and model in cache:
+        locked = cache[model]
+    else:
+        locked = set(externally_maintained_fields(model))
+        if cache is not None:
+            cache[model] = locked
     refused = {}
     for name, new in changes.items():
         if name not in locked:

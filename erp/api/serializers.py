@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from erp import models
+from integration.api.externally_maintained import ExternallyMaintainedSerializerMixin
 from p2c.api.serializers import RecordSerializer, related_id
 
 
@@ -76,7 +77,7 @@ class ErpSalespersonPurchaserSerializer(RecordSerializer):
         model = models.SalespersonPurchaser
 
 
-class ErpContactSerializer(RecordSerializer):
+class ErpContactSerializer(ExternallyMaintainedSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Contact
         # A person's name is made from first name, middle name and surname.
@@ -96,7 +97,7 @@ class ErpContactSerializer(RecordSerializer):
         return attrs
 
 
-class ErpCustomerSerializer(RecordSerializer):
+class ErpCustomerSerializer(ExternallyMaintainedSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Customer
 

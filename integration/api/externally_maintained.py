@@ -6,12 +6,14 @@ from rest_framework import serializers
 
 
 class ExternallyMaintainedSerializerMixin:
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
+    # run_validation, not validate: it runs after the serializer's own validate(), which need not call super().
+    def run_validation(self, data=serializers.empty):
+        attrs = super().run_validation(data)
         from integration.externally_maintained import externally_maintained_changes_refuse
 
         try:
-            externally_maintained_changes_refuse(instance=self.instance, changes=attrs)
+            cache = self.context.setdefault("externally_maintained_fields", {})
+            externally_maintained_changes_refuse(instance=self.instance, changes=attrs, cache=cache)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict, code="externally_maintained") from None
         return attrs

@@ -7,7 +7,7 @@ is the execution history, per task: rows read, upserted, skipped with reasons, f
 """
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -34,6 +34,9 @@ def _enqueue(run):
     transaction.on_commit(lambda: run_project.delay(run.pk))
 
 
+REFUSED = OpenApiResponse(description="Refused: a prerequisite task has not run successfully, or a run is under way.")
+
+
 def _refused(exc):
     return Response({"detail": " ".join(exc.messages), "code": "project_refused"}, status=status.HTTP_409_CONFLICT)
 
@@ -51,7 +54,8 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     ).order_by("name")
     serializer_class = serializers.ProjectSerializer
 
-    @extend_schema(request=serializers.RunRequestSerializer, responses={202: serializers.ProjectRunSerializer})
+    @extend_schema(request=serializers.RunRequestSerializer,
+                   responses={202: serializers.ProjectRunSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"], permission_classes=[CanRunSynchronization])
     def run(self, request, pk=None):
         project = self.get_object()
@@ -76,7 +80,7 @@ class ProjectRunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ProjectRunSerializer
     filterset_fields = ("project", "status")
 
-    @extend_schema(request=None, responses={202: serializers.ProjectRunSerializer})
+    @extend_schema(request=None, responses={202: serializers.ProjectRunSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"], permission_classes=[CanRunSynchronization])
     def rerun(self, request, pk=None):
         previous = self.get_object()
