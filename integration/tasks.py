@@ -22,3 +22,61 @@ def cleanup_project_runs(days=None):
     from integration.fo_projects import project_runs_cleanup
 
     return project_runs_cleanup(older_than=None if days is None else timedelta(days=days))
+
+
+# -- Synchronisation, coupling and full synchronisation (SPEC I4, I6, I8, X4) --------------------------------------
+# Every task below is a thin door onto integration.background / full_sync / coupling / the engine. Jobs handed in by
+# id were created "queued" by integration.background; a task runs only the jobs still queued, so a redelivered
+# message finds them done (or running under the mapping's lock) and does nothing twice.
+MAPPING_BUSY_RETRY_SECONDS = 30
+MAPPING_BUSY_MAX_RETRIES = 20
+
+
+@shared_task(bind=True, acks_late=True, name="integration.synchronize_mapping", max_retries=MAPPING_BUSY_MAX_RETRIES)
+def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None):
+    """Synchronise one mapping (the scheduled run of modified records when called with the mapping id only).
+
+    ``job_ids``: queued SyncJob rows to fill (see integration.background.mapping_synchronize_later). When another
+    run holds the mapping, a run with work of its own (jobs or ids) is retried later; a scheduled run is simply
+    skipped (the next one picks the changes up).
+    """
+    from integration.background import synchronize_queued
+    from integration.engine.locks import MappingBusy
+
+    try:
+        return synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
+                                  job_ids=job_ids)
+    except MappingBusy as exc:
+        if job_ids is None and only_ids is None:
+            return {"skipped": str(exc)}
+        raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
+
+
+@shared_task(bind=True, acks_late=True, name="integration.couple_by_match", max_retries=MAPPING_BUSY_MAX_RETRIES)
+def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None):
+    """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``), filling queued job ``job_id``."""
+    from integration.background import couple_queued
+    from integration.engine.locks import MappingBusy
+
+    try:
+        return couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
+                             job_id=job_id)
+    except MappingBusy as exc:
+        raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
+
+
+@shared_task(acks_late=True, name="integration.full_sync_advance")
+def full_sync_advance_task(run_id):
+    """Start the lines of full synchronisation ``run_id`` that can start now (idempotent)."""
+    from integration.full_sync import full_sync_advance
+
+    return {"run": run_id, "started": full_sync_advance(run_id=run_id)}
+
+
+@shared_task(acks_late=True, name="integration.full_sync_line")
+def full_sync_line_task(line_id):
+    """Run one line of a full synchronisation (claimed first: a duplicate does nothing), then advance its run."""
+    from integration.full_sync import full_sync_line_run
+
+    line = full_sync_line_run(line_id=line_id)
+    return {"line": line_id, "state": line.state if line else None}

@@ -1,0 +1,147 @@
+"""Hand work to the Celery workers: what the admin actions, pages and the API call for background runs.
+
+Each function creates the queued `SyncJob` rows the caller can show at once ("queued", with a link), and enqueues
+the task with their ids when the current transaction commits (`transaction.on_commit`), so a worker never looks for
+a row that is not committed yet, and nothing is enqueued for work that was rolled back. Tasks carry ids, never
+objects. Large selections are split into chunks of `CHUNK_IDS` ids, one task (and one job per direction) each,
+so many workers share them.
+
+The tasks themselves live in `integration.tasks` (the only module that imports Celery); they are imported here
+lazily, inside the functions, so importing this module never needs Celery configured.
+"""
+
+from functools import partial
+
+from django.db import transaction
+
+from p2c.utils import chunked
+
+from .engine.sync import job_create
+from .models import Direction, SyncJob
+
+CHUNK_IDS = 1000
+
+
+def _directions(mapping, direction):
+    if direction in (None, "", Direction.BIDIRECTIONAL):
+        return mapping.directions()
+    return [direction]
+
+
+def _enqueue(task, **kwargs):
+    """Enqueue ``task`` with ``kwargs`` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(partial(task.apply_async, kwargs=kwargs))
+
+
+def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=False):
+    """Synchronise ``mapping`` in the background; return the queued jobs (one per direction and chunk).
+
+    ``only_ids``: the source records to synchronise (a "synchronise now" of a selection), split in chunks of
+    `CHUNK_IDS`, one task each. Without it, the modified records (or everything, with ``full``).
+    """
+    from .tasks import synchronize_mapping_task
+
+    directions = _directions(mapping, direction)
+    chunks = [None] if only_ids is None else [list(c) for c in chunked([str(i) for i in only_ids], CHUNK_IDS)]
+    jobs = []
+    for ids in chunks:
+        chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full) for one_way in directions]
+        jobs.extend(chunk_jobs)
+        _enqueue(synchronize_mapping_task, mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
+                 job_ids=[job.pk for job in chunk_jobs])
+    return jobs
+
+
+def mapping_couple_by_match_later(*, mapping, create_new=None, sync_after=None, only_ids=None):
+    """Match-based coupling of ``mapping`` in the background; return the queued coupling jobs (one per chunk)."""
+    from .coupling import _coupling_direction
+    from .tasks import couple_by_match_task
+
+    chunks = [None] if only_ids is None else [list(c) for c in chunked([str(i) for i in only_ids], CHUNK_IDS)]
+    jobs = []
+    for ids in chunks:
+        job = job_create(mapping=mapping, direction=_coupling_direction(mapping), type=SyncJob.Type.COUPLING)
+        jobs.append(job)
+        _enqueue(couple_by_match_task, mapping_id=mapping.pk, create_new=create_new, sync_after=sync_after,
+                 only_ids=ids, job_id=job.pk)
+    return jobs
+
+
+def full_sync_advance_later(*, run):
+    """Enqueue an advance of the full synchronisation ``run`` (start the lines that can start)."""
+    from .tasks import full_sync_advance_task
+
+    _enqueue(full_sync_advance_task, run_id=run.pk)
+
+
+def full_sync_line_later(*, line):
+    """Enqueue the run of one full synchronisation line (claimed by the task, so duplicates are harmless)."""
+    from .tasks import full_sync_line_task
+
+    _enqueue(full_sync_line_task, line_id=line.pk)
+
+
+def mapping_synchronize_ids_later(*, mapping_id, direction, ids):
+    """Enqueue a synchronisation of the given source ids, without queued job rows (near-real-time changes)."""
+    from .tasks import synchronize_mapping_task
+
+    for chunk in chunked([str(i) for i in ids], CHUNK_IDS):
+        _enqueue(synchronize_mapping_task, mapping_id=mapping_id, direction=direction, only_ids=list(chunk))
+
+
+# -- what the tasks run (kept here so integration/tasks.py stays a thin door) ----------------------------------------
+def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None):
+    """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
+
+    A job found *running* while its mapping's lock is free belongs to a worker that died: it is marked failed
+    ("interrupted") and a new job takes its place. Returns a small JSON-able summary.
+    """
+    from .engine.locks import STALE_AFTER
+    from .engine.sync import mapping_synchronize
+    from .models import IntegrationTableMapping
+
+    mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
+    if mapping is None or not mapping.is_enabled:
+        SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
+            status=SyncJob.Status.FAILED, message="The mapping is disabled or was deleted.")
+        return {"mapping": mapping_id, "jobs": []}
+    jobs = None
+    if job_ids is not None:
+        found = list(SyncJob.objects.filter(pk__in=job_ids))
+        lock_free = not mapping.locked_by or (mapping.locked_at and mapping.locked_at < _now() - STALE_AFTER)
+        interrupted = [job for job in found if job.status == SyncJob.Status.RUNNING and lock_free]
+        if interrupted:
+            SyncJob.objects.filter(pk__in=[j.pk for j in interrupted]).update(
+                status=SyncJob.Status.FAILED, finished_at=_now(), message="Interrupted: the worker running it stopped.")
+        jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
+        redo = {job.direction for job in interrupted}
+        directions = [d for d in _directions(mapping, direction) if d in jobs or d in redo]
+        if not directions:
+            return {"mapping": mapping_id, "jobs": [], "already_done": sorted(job_ids)}
+        direction = directions[0] if len(directions) == 1 else None
+    results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs)
+    return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
+
+
+def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None):
+    """Run a match-based coupling a task was given; a job no longer queued is not run again."""
+    from .coupling import mapping_couple_by_match
+    from .models import IntegrationTableMapping
+
+    mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
+    job = SyncJob.objects.filter(pk=job_id).first() if job_id else None
+    if job_id and (job is None or job.status != SyncJob.Status.QUEUED):
+        return {"mapping": mapping_id, "job": job_id, "already_done": True}
+    if mapping is None:
+        if job:
+            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, message="The mapping was deleted.")
+        return {"mapping": mapping_id, "job": job_id}
+    job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
+                                  job=job)
+    return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
