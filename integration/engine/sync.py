@@ -37,6 +37,7 @@ FAILURE, SUCCESS = "failure", "success"
 WATERMARK_MARGIN = timedelta(seconds=1)
 REPORT_LIMIT = 1000
 RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
+ALL = object()  # "examine every row", for runs over records named explicitly
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
@@ -73,12 +74,13 @@ def job_create(*, mapping, direction, full=False, dry_run=False, type="synchroni
 
 
 def source_querysets(plan):
-    """The source rows a run reads, as querysets read one after the other.
+    """The source rows a run reads (querysets read one after the other), and the ids to examine in any case.
 
     The mapping's filter, less the skipped couplings, and then: everything (full run, or never run), or the rows
     changed since the watermark followed by the coupled rows to retry (their last write failed, or their
     counterpart was deleted). The retries are looked up first, by id, so the changed rows are read through the
-    index on the modified timestamp alone.
+    index on the modified timestamp alone. The forced ids are examined even if their timestamps say unchanged
+    (retries, deleted counterparts; ``ALL`` for records named explicitly).
     """
     from integration.models import Coupling
 
@@ -88,12 +90,12 @@ def source_querysets(plan):
     if source.key == "crm" and plan.integration_user_id:
         queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.integration_user_id})
     if plan.only_ids is not None:
-        return [queryset.filter(pk__in=plan.only_ids)]
+        return [queryset.filter(pk__in=plan.only_ids)], ALL
     couplings = Coupling.objects.filter(**plan.coupling_pair)
     queryset = queryset.exclude(pk__in=couplings.filter(skipped=True).values(source.id_field))
     watermark = getattr(plan.mapping, source.watermark_field)
     if plan.full or watermark is None:
-        return [queryset]
+        return [queryset], set()
     retry = set(couplings.filter(skipped=False, **{destination.result_field: FAILURE})
                 .values_list(source.id_field, flat=True))
     retry |= set(couplings.exclude(**{f"{destination.id_field}__in": destination.model.objects.values("pk")})
@@ -102,7 +104,7 @@ def source_querysets(plan):
     querysets = [queryset.filter(changed)]
     for ids in chunked(sorted(retry), RETRY_BATCH):
         querysets.append(queryset.filter(pk__in=ids).exclude(changed))
-    return querysets
+    return querysets, retry
 
 
 def iterate_chunks(queryset, size):
@@ -146,10 +148,10 @@ class DirectionRun:
         max_seen = None
         report = []
         try:
-            querysets = source_querysets(plan)
+            querysets, forced = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
             for rows in (rows for qs in querysets for rows in iterate_chunks(qs, self.chunk_size)):
-                result = ChunkRun(plan, job, rows).run()
+                result = ChunkRun(plan, job, rows, forced=forced).run()
                 for name, n in result.counts.items():
                     setattr(job, name, getattr(job, name) + n)
                 if len(report) < REPORT_LIMIT:
@@ -191,8 +193,8 @@ class DirectionRun:
 class ChunkRun:
     """Decide and write one chunk of source rows."""
 
-    def __init__(self, plan, job, rows):
-        self.plan, self.job, self.rows = plan, job, rows
+    def __init__(self, plan, job, rows, *, forced=frozenset()):
+        self.plan, self.job, self.rows, self.forced = plan, job, rows, forced
         self.result = ChunkResult()
         self.inserts = []  # (source row, new destination object)
         self.updates = []  # (source row, coupling, destination object, changes)
@@ -212,7 +214,11 @@ class ChunkRun:
                 getattr(c, source.id_field): c
                 for c in Coupling.objects.filter(**plan.coupling_pair, **{f"{source.id_field}__in": ids})
             }
-            dest_ids = [getattr(c, destination.id_field) for c in self.couplings.values()]
+            # Coupled rows whose source has not changed since the last synchronisation need nothing more:
+            # count them and load destinations and related data for the others only.
+            self.rows = [row for row in self.rows if not self._unchanged(row)]
+            dest_ids = [getattr(self.couplings[row.pk], destination.id_field)
+                        for row in self.rows if row.pk in self.couplings]
             destinations = destination.model.objects
             if not plan.dry_run:
                 destinations = destinations.select_for_update()
@@ -224,6 +230,19 @@ class ChunkRun:
         return self.result
 
     # -- decisions -----------------------------------------------------------------------------------------------
+    def _unchanged(self, row):
+        """A coupled row not modified since its last successful synchronisation (counted here)."""
+        coupling = self.couplings.get(row.pk)
+        if coupling is None or coupling.skipped or self.plan.full or self.forced is ALL or row.pk in self.forced:
+            return False
+        last_source = getattr(coupling, self.plan.source.last_synced_field)
+        if last_source is None or getattr(coupling, self.plan.destination.result_field) == FAILURE:
+            return False
+        if getattr(row, self.plan.source.modified_field) > last_source:
+            return False
+        self.result.add("unchanged")
+        return True
+
     def _decide_all(self):
         plan = self.plan
         uncoupled = []
@@ -264,21 +283,12 @@ class ChunkRun:
         self._report(row, "couple", changes)
 
     def _decide_coupled(self, row, coupling):
-        plan = self.plan
-        source, destination_side = plan.source, plan.destination
-        destination = self.destinations.get(getattr(coupling, destination_side.id_field))
+        destination = self.destinations.get(getattr(coupling, self.plan.destination.id_field))
         if coupling.skipped:
             self.result.add("skipped")
             return
         if destination is None:
             self._deletion_conflict(row, coupling)
-            return
-        row_modified = getattr(row, source.modified_field)
-        last_source = getattr(coupling, source.last_synced_field)
-        retry = getattr(coupling, destination_side.result_field) == FAILURE
-        source_changed = last_source is None or row_modified > last_source or retry
-        if not source_changed and not plan.full:
-            self.result.add("unchanged")
             return
         values = self.transfer.values_for(row, destination)
         changes = self._changes(destination, values)
