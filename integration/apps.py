@@ -5,3 +5,27 @@ class IntegrationConfig(AppConfig):
     name = "integration"
     verbose_name = "Integration"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from p2c.records import records_written
+
+        from . import realtime
+        from .models import ConnectionSetup, IntegrationTableMapping
+
+        # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
+        records_written.connect(_on_records_written, dispatch_uid="integration.realtime")
+        for model in (IntegrationTableMapping, ConnectionSetup):
+            post_save.connect(realtime.config_clear, sender=model, dispatch_uid=f"integration.realtime.{model.__name__}")
+            post_delete.connect(realtime.config_clear, sender=model,
+                                dispatch_uid=f"integration.realtime.del.{model.__name__}")
+
+
+def _on_records_written(sender, instances=None, queryset=None, created=False, **kwargs):
+    """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
+    if created:
+        return  # a new record is not coupled yet: the scheduled synchronisation picks it up
+    from .realtime import records_changed
+
+    records_changed(model=sender, instances=instances, queryset=queryset)

@@ -28,9 +28,9 @@ def _directions(mapping, direction):
     return [direction]
 
 
-def _enqueue(task, **kwargs):
+def _enqueue(task, countdown=None, **kwargs):
     """Enqueue ``task`` with ``kwargs`` once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(partial(task.apply_async, kwargs=kwargs))
+    transaction.on_commit(partial(task.apply_async, kwargs=kwargs, countdown=countdown))
 
 
 def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=False):
@@ -81,12 +81,14 @@ def full_sync_line_later(*, line):
     _enqueue(full_sync_line_task, line_id=line.pk)
 
 
-def mapping_synchronize_ids_later(*, mapping_id, direction, ids):
-    """Enqueue a synchronisation of the given source ids, without queued job rows (near-real-time changes)."""
+def mapping_synchronize_ids_later(*, mapping_id, direction, ids, countdown=None):
+    """Enqueue a synchronisation of the given source ids in one direction, one task per chunk of `CHUNK_IDS`,
+    without queued job rows (near-real-time changes: the task creates its jobs when it runs)."""
     from .tasks import synchronize_mapping_task
 
     for chunk in chunked([str(i) for i in ids], CHUNK_IDS):
-        _enqueue(synchronize_mapping_task, mapping_id=mapping_id, direction=direction, only_ids=list(chunk))
+        _enqueue(synchronize_mapping_task, countdown=countdown, mapping_id=mapping_id, direction=direction,
+                 only_ids=list(chunk))
 
 
 # -- what the tasks run (kept here so integration/tasks.py stays a thin door) ----------------------------------------
