@@ -1,0 +1,665 @@
+"""Coupling and synchronising from the Sales and ERP changelists (SPEC I4, X1; BC §6 "Coupling UX").
+
+`CouplingAdminMixin` goes on the ModelAdmin of every model that can take part in a table mapping. When the model
+is in an enabled mapping it adds, for users with the integration's permissions:
+
+- a *Coupling* column (coupled, with a link to the counterpart; last synchronisation failed; skipped; not
+  coupled) and a list filter on it. The couplings of the page are read in one query after the page's rows, and
+  the counterparts' keys in one query per counterpart table, so the changelist keeps a constant query count;
+- the actions *Set up coupling…*, *Match-based coupling…*, *Create in Sales* / *Create in ERP*,
+  *Synchronise now…*, *Delete coupling* and *Synchronisation log*, each an intermediate page in the manner of
+  contrib.admin's ``delete_selected`` that ends with one message counting what happened.
+
+Actions are thin doors: couplings are made and removed by integration.coupling, records are synchronised by the
+engine (in the background through integration.background when it is there, else in-process).
+"""
+
+from collections import defaultdict
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+
+from .coupling import CouplingConflict, coupling_create, coupling_delete, mapping_couple_by_match
+from .engine.fields import natural_key_field
+from .engine.filters import filter_validate
+from .engine.locks import MappingBusy
+from .models import Coupling, Direction, IntegrationFieldMapping, IntegrationTableMapping, SyncJob, SyncJobError
+
+RUN_PERMISSION = "integration.run_synchronization"
+COUPLE_PERMISSION = "integration.change_couplings"
+BACKGROUND_THRESHOLD = 200  # selections larger than this are coupled in the background
+FAILURE = "failure"
+
+
+# -- selectors -----------------------------------------------------------------------------------------------------
+def side_of(model):
+    """``"crm"`` for a Sales model, ``"erp"`` for an ERP model."""
+    return "crm" if model._meta.app_label == "crm" else "erp"
+
+
+def other_side(side):
+    return "erp" if side == "crm" else "crm"
+
+
+def record_mappings(model):
+    """The enabled mappings whose records ``model`` couples: top-level, not option mappings, not F&O tasks."""
+    label = model._meta.label
+    return list(
+        IntegrationTableMapping.objects.filter(is_enabled=True, parent=None, crm_option_field="",
+                                               fo_task__isnull=True)
+        .filter(Q(erp_model=label) | Q(crm_model=label))
+        .order_by("sort_order", "name")
+    )
+
+
+def couplings_of(model, ids):
+    """{record pk: [couplings]} of the records ``ids`` of ``model``, in one query."""
+    side = side_of(model)
+    found = defaultdict(list)
+    if not ids:
+        return found
+    for coupling in Coupling.objects.filter(**{f"{side}_model": model._meta.label, f"{side}_id__in": list(ids)}):
+        found[getattr(coupling, f"{side}_id")].append(coupling)
+    return found
+
+
+def record_labels(label_ids):
+    """{(model label, pk): text} for records given as {model label: ids}: one query per table, no relations read."""
+    from django.apps import apps
+
+    labels = {}
+    for label, ids in label_ids.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        key = natural_key_field(model)
+        names = [f for f in ("name", "fullname", "full_name", "description") if _has_field(model, f) and f != key]
+        fields = ["pk", *([key] if key else []), *names[:1]]
+        for row in model.objects.filter(pk__in=list(ids)).values_list(*fields):
+            parts = [str(v) for v in row[1:] if v not in (None, "")]
+            labels[(label, row[0])] = " ".join(parts[:1]) + (f" ({parts[1]})" if len(parts) > 1 else "") or str(row[0])
+    return labels
+
+
+def admin_change_url(label, pk):
+    app_label, model_name = label.lower().split(".")
+    try:
+        return reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def mapping_direction_label(mapping, direction):
+    erp, crm = "ERP", "Sales"
+    if direction == Direction.TO_INTEGRATION:
+        return f"Send data update to {crm} ({erp} → {crm})"
+    return f"Get data update from {crm} ({crm} → {erp})"
+
+
+def _has_field(model, name):
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True
+
+
+def ids_in_filter(mapping, model, ids):
+    """The ids among ``ids`` that are within the mapping's table filter on ``model``'s side."""
+    side = side_of(model)
+    spec = mapping.crm_filter if side == "crm" else mapping.erp_filter
+    return set(model.objects.filter(filter_validate(model, spec or {})).filter(pk__in=list(ids))
+               .values_list("pk", flat=True))
+
+
+def records_by_mapping(model, ids, mappings):
+    """Split ``ids`` between ``mappings`` (products: items or resources) by each mapping's table filter.
+
+    Returns ({mapping: [ids]}, [ids within no mapping's filter]). With one mapping every id goes to it.
+    """
+    ids = list(ids)
+    if len(mappings) == 1:
+        return {mappings[0]: ids}, []
+    grouped, left = {}, set(ids)
+    for mapping in mappings:
+        within = ids_in_filter(mapping, model, left)
+        if within:
+            grouped[mapping] = [i for i in ids if i in within]
+            left -= within
+    return grouped, [i for i in ids if i in left]
+
+
+# -- operations the actions call (each one a door onto the engine and coupling functions) -------------------------
+def synchronize_later(*, mapping, direction, only_ids, full=True, create_new=None):
+    """Queue a synchronisation of ``only_ids`` (source-side ids) and return its jobs.
+
+    Through integration.background when it is there (Celery; eager in tests); else the engine runs in-process.
+    """
+    try:
+        from . import background
+    except ImportError:
+        background = None
+    if background is not None and create_new is None and hasattr(background, "mapping_synchronize_later"):
+        return list(background.mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=only_ids,
+                                                         full=full))
+    from .engine.sync import mapping_synchronize
+
+    return mapping_synchronize(mapping=mapping, direction=direction, only_ids=only_ids, full=full,
+                               create_new=False if create_new is None else create_new, wait_seconds=30)
+
+
+def couple_by_match_later(*, mapping, only_ids, create_new, sync_after):
+    """Match-based coupling of ERP-side (or, for Sales → ERP mappings, Sales-side) records; returns the job."""
+    try:
+        from . import background
+    except ImportError:
+        background = None
+    later = getattr(background, "mapping_couple_by_match_later", None) if background else None
+    if later is not None and len(only_ids) > BACKGROUND_THRESHOLD:
+        return list(later(mapping=mapping, only_ids=only_ids, create_new=create_new, sync_after=sync_after))
+    return [mapping_couple_by_match(mapping=mapping, only_ids=only_ids, create_new=create_new,
+                                    sync_after=sync_after)]
+
+
+def coupling_source_side(mapping):
+    """Match-based coupling reads the ERP records, unless the mapping only reads Sales (as coupling.py does)."""
+    return "crm" if mapping.direction == Direction.FROM_INTEGRATION else "erp"
+
+
+def couple_by_match_from_sales(*, mapping, only_ids, create_new, sync_after):
+    """Match-based coupling of selected Sales records of a bidirectional mapping (the mirror of coupling.py's).
+
+    The engine's matching (`matches_find`) runs with the Sales records as the source; unmatched records are
+    created in the ERP when ``create_new``; with ``sync_after`` the coupled pairs are synchronised.
+    Returns the coupling job, its follow-up jobs in ``job.follow_up_jobs``.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .engine.matching import match_rules, matches_find
+    from .engine.plan import plan_build
+    from .engine.sync import job_create, mapping_synchronize
+
+    plan = plan_build(mapping=mapping, direction=Direction.FROM_INTEGRATION, create_new=create_new,
+                      only_ids=only_ids)
+    job = job_create(mapping=mapping, direction=Direction.FROM_INTEGRATION, type=SyncJob.Type.COUPLING)
+    job.status, job.started_at, job.follow_up_jobs = SyncJob.Status.RUNNING, timezone.now(), []
+    if not match_rules(plan):
+        job.status, job.finished_at = SyncJob.Status.FAILED, timezone.now()
+        job.message = (f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
+                       "match-based coupling.")
+        job.save()
+        return job
+    source = plan.source
+    rows = list(source.model.objects.filter(pk__in=only_ids).exclude(
+        pk__in=Coupling.objects.filter(**plan.coupling_pair).values("crm_id")))
+    matched = matches_find(plan, rows, claimed=set())
+    with transaction.atomic():
+        Coupling.objects.bulk_create(
+            [Coupling(**plan.coupling_pair, crm_id=pk, erp_id=dest.pk) for pk, dest in matched.items()],
+            ignore_conflicts=True,
+        )
+    job.coupled = len(matched)
+    leftovers = [row.pk for row in rows if row.pk not in matched]
+    if leftovers and create_new:
+        created = mapping_synchronize(mapping=mapping, direction=Direction.FROM_INTEGRATION, only_ids=leftovers,
+                                      full=True, create_new=True, wait_seconds=30)
+        job.follow_up_jobs += created
+        job.inserted = sum(j.inserted for j in created)
+    elif leftovers:
+        job.failed = len(leftovers)
+        job.errors.create(
+            source_model=source.label, source_id="", destination_model=plan.destination.label,
+            message=f"Failed to couple {len(leftovers)} record(s), because no unique uncoupled matching entity was "
+                    "found in ERP with the specified matching criteria.",
+        )
+    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
+    job.message = f"{job.coupled} coupled, {job.inserted} created, {len(leftovers) if not create_new else 0} " \
+                  "without a unique match"
+    job.finished_at = timezone.now()
+    job.save()
+    if sync_after and matched:
+        resolution = mapping.update_conflict_resolution
+        direction = {"get_update": Direction.FROM_INTEGRATION}.get(resolution, Direction.TO_INTEGRATION)
+        ids = list(matched) if direction == Direction.FROM_INTEGRATION else [d.pk for d in matched.values()]
+        job.follow_up_jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=ids)
+    return job
+
+
+def job_links(jobs):
+    """``job #12, job #13`` as links to the jobs' admin pages."""
+    from django.utils.html import format_html_join
+
+    return format_html_join(
+        ", ", '<a href="{}">job #{}</a>',
+        ((reverse("admin:integration_syncjob_change", args=[j.pk]), j.pk) for j in jobs if getattr(j, "pk", None)),
+    )
+
+
+def counts_text(jobs):
+    totals = defaultdict(int)
+    for job in jobs:
+        for name, value in job.counts().items():
+            totals[name] += value
+    return ", ".join(f"{value} {name}" for name, value in totals.items() if value) or "nothing to do"
+
+
+# -- the column and the filter -----------------------------------------------------------------------------------
+class CouplingStateFilter(admin.SimpleListFilter):
+    title = "coupling"
+    parameter_name = "coupling"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("coupled", "Coupled"),
+            ("failed", "Last synchronisation failed"),
+            ("skipped", "Skipped"),
+            ("uncoupled", "Not coupled"),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        side = side_of(queryset.model)
+        couplings = Coupling.objects.filter(**{f"{side}_model": queryset.model._meta.label, f"{side}_id": OuterRef("pk")})
+        if value == "coupled":
+            return queryset.filter(Exists(couplings))
+        if value == "failed":
+            return queryset.filter(Exists(couplings.filter(Q(last_erp_result=FAILURE) | Q(last_crm_result=FAILURE))))
+        if value == "skipped":
+            return queryset.filter(Exists(couplings.filter(skipped=True)))
+        if value == "uncoupled":
+            return queryset.filter(~Exists(couplings))
+        return queryset
+
+
+class CouplingChangeList(ChangeList):
+    """Reads the couplings of the page, and the counterparts' keys, after the page's rows (constant queries)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        rows = list(self.result_list)
+        found = couplings_of(self.model, [row.pk for row in rows])
+        other = other_side(side_of(self.model))
+        wanted = defaultdict(set)
+        for couplings in found.values():
+            for c in couplings:
+                wanted[getattr(c, f"{other}_model")].add(getattr(c, f"{other}_id"))
+        labels = record_labels(wanted)
+        for row in rows:
+            row._p2c_couplings = found.get(row.pk, [])
+            row._p2c_labels = labels
+
+
+class CouplingAdminMixin:
+    """Coupling column, filter and list actions for a Sales or ERP ModelAdmin (see the module docstring)."""
+
+    coupling_action_names = ("couple_set_up", "couple_by_match", "create_in_counterpart", "synchronize_now",
+                             "coupling_remove", "synchronization_log")
+
+    # -- whether this model is coupled at all (one query per request) -----------------------------------------------
+    def coupling_mappings(self, request):
+        if not hasattr(request, "_p2c_coupling_mappings"):
+            request._p2c_coupling_mappings = {}
+        cache = request._p2c_coupling_mappings
+        if self.model not in cache:
+            cache[self.model] = record_mappings(self.model)
+        return cache[self.model]
+
+    def has_change_couplings_permission(self, request):
+        return request.user.has_perm(COUPLE_PERMISSION)
+
+    def has_run_synchronization_permission(self, request):
+        return request.user.has_perm(RUN_PERMISSION)
+
+    def _shows_coupling(self, request):
+        return bool(self.coupling_mappings(request)) and (
+            self.has_change_couplings_permission(request) or self.has_run_synchronization_permission(request)
+            or request.user.has_perm("integration.view_coupling")
+        )
+
+    def get_changelist(self, request, **kwargs):
+        if self._shows_coupling(request):
+            return CouplingChangeList
+        return super().get_changelist(request, **kwargs)
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if self._shows_coupling(request):
+            return (*columns, "coupling_state")
+        return columns
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if self._shows_coupling(request):
+            return (*filters, CouplingStateFilter)
+        return filters
+
+    @admin.display(description="Coupling")
+    def coupling_state(self, obj):
+        couplings = getattr(obj, "_p2c_couplings", None)
+        if not couplings:
+            return format_html('<span class="p2c-uncoupled" style="color:#999">Not coupled</span>')
+        parts = []
+        other = other_side(side_of(self.model))
+        for c in couplings:
+            label = getattr(c, f"{other}_model")
+            pk = getattr(c, f"{other}_id")
+            text = obj._p2c_labels.get((label, pk), str(pk))
+            url = admin_change_url(label, pk)
+            link = format_html('<a href="{}">{}</a>', url, text) if url else text
+            if c.skipped:
+                parts.append(format_html('<span class="p2c-skipped" style="color:#ba2121">Skipped</span> · {}', link))
+            elif FAILURE in (c.last_erp_result, c.last_crm_result):
+                job_id = c.last_erp_job_id if c.last_erp_result == FAILURE else c.last_crm_job_id
+                job = (format_html(' (<a href="{}">log</a>)', reverse("admin:integration_syncjob_change",
+                                                                        args=[job_id])) if job_id else "")
+                parts.append(format_html(
+                    '<span class="p2c-failed" style="color:#ba2121">Last sync failed</span>{} · {}', job, link))
+            else:
+                parts.append(format_html('<span class="p2c-coupled" style="color:#447e9b">Coupled</span> to {}',
+                                         link))
+        return format_html("<br>".join(["{}"] * len(parts)), *parts)
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.coupling_mappings(request) and request.method in ("GET", "POST", "HEAD"):
+            counterpart = "ERP" if side_of(self.model) == "crm" else "Sales"
+            specs = {
+                "couple_set_up": (COUPLE_PERMISSION, "Set up coupling…"),
+                "couple_by_match": (COUPLE_PERMISSION, "Match-based coupling…"),
+                "create_in_counterpart": (RUN_PERMISSION, f"Create in {counterpart}"),
+                "synchronize_now": (RUN_PERMISSION, "Synchronise now…"),
+                "coupling_remove": (COUPLE_PERMISSION, "Delete coupling"),
+                "synchronization_log": (None, "Synchronisation log"),
+            }
+            for name, (permission, description) in specs.items():
+                if permission is None and not (request.user.has_perm("integration.view_syncjob")
+                                               or request.user.has_perm(RUN_PERMISSION)):
+                    continue
+                if permission and not request.user.has_perm(permission):
+                    continue
+                actions[name] = (getattr(type(self), name), name, description)
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        # An action of ours posted by someone without its permission is refused outright (not just ignored).
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action in self.coupling_action_names and action not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def _action_page(self, request, queryset, *, action, title, template="admin/integration/coupling_action.html",
+                     **context):
+        opts = self.model._meta
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": opts,
+            "app_label": opts.app_label,
+            "action": action,
+            "queryset": queryset,
+            "count": queryset.count() if "count" not in context else context.pop("count"),
+            "selected": selected,
+            "select_across": request.POST.get("select_across") == "1",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            "media": self.media,
+            **context,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, template, context)
+
+    def _selection(self, queryset, limit=None):
+        ids = list(queryset.values_list("pk", flat=True)[:limit] if limit else queryset.values_list("pk", flat=True))
+        return ids
+
+    @admin.action(description="Set up coupling…")
+    def couple_set_up(self, request, queryset):
+        from .forms import CouplingSetUpForm
+
+        ids = self._selection(queryset, limit=2)
+        if len(ids) != 1:
+            self.message_user(request, "Select one record to set up its coupling.", messages.WARNING)
+            return None
+        record = queryset.get(pk=ids[0])
+        mappings = self.coupling_mappings(request)
+        existing = couplings_of(self.model, [record.pk]).get(record.pk)
+        if existing:
+            other = other_side(side_of(self.model))
+            c = existing[0]
+            label = record_labels({getattr(c, f"{other}_model"): [getattr(c, f"{other}_id")]})
+            text = label.get((getattr(c, f"{other}_model"), getattr(c, f"{other}_id")), getattr(c, f"{other}_id"))
+            self.message_user(
+                request,
+                f"{capfirst(self.model._meta.verbose_name)} {record} is already coupled to {text}. Delete the coupling "
+                "first to couple it to another record.",
+                messages.ERROR,
+            )
+            return None
+        form = CouplingSetUpForm(request.POST if "p2c-submit" in request.POST else None, record=record,
+                                 mappings=mappings, search=request.POST.get("p2c-search"), request=request)
+        if "p2c-submit" in request.POST and form.is_valid():
+            mapping, counterpart = form.cleaned_data["mapping"], form.cleaned_data["counterpart_record"]
+            erp_record, crm_record = (record, counterpart) if side_of(self.model) == "erp" else (counterpart, record)
+            try:
+                coupling_create(erp_record=erp_record, crm_record=crm_record)
+            except CouplingConflict as exc:
+                form.add_error("counterpart", str(exc))
+            else:
+                self.log_change(request, record, f"Coupled to {counterpart}.")
+                sync = form.cleaned_data["synchronize"]
+                jobs = []
+                if sync:
+                    source_id = erp_record.pk if sync == Direction.TO_INTEGRATION else crm_record.pk
+                    jobs = synchronize_later(mapping=mapping, direction=sync, only_ids=[source_id])
+                self.message_user(
+                    request,
+                    format_html("{} {} is coupled to {}.{}", capfirst(self.model._meta.verbose_name), record,
+                                counterpart, format_html(" Synchronisation: {}.", job_links(jobs)) if jobs else ""),
+                    messages.SUCCESS,
+                )
+                return None
+        return self._action_page(request, queryset, action="couple_set_up", title=f"Set up coupling of {record}",
+                                 form=form, record=record, search_form=True)
+
+    @admin.action(description="Match-based coupling…")
+    def couple_by_match(self, request, queryset):
+        from .forms import MatchCouplingForm
+
+        mappings = self.coupling_mappings(request)
+        side = side_of(self.model)
+        form = MatchCouplingForm(request.POST if "p2c-submit" in request.POST else None, mappings=mappings,
+                                 side=side)
+        if "p2c-submit" in request.POST and form.is_valid():
+            mapping = form.cleaned_data["mapping"]
+            form.save_criteria()
+            ids = list(queryset.values_list("pk", flat=True))
+            within = ids_in_filter(mapping, self.model, ids)
+            coupled = couplings_of(self.model, ids)
+            todo = [i for i in ids if i in within and i not in coupled]
+            outside = len([i for i in ids if i not in within])
+            options = {"create_new": form.cleaned_data["create_new"], "sync_after": form.cleaned_data["sync_after"]}
+            try:
+                if coupling_source_side(mapping) == side:
+                    jobs = couple_by_match_later(mapping=mapping, only_ids=todo, **options)
+                elif mapping.direction == Direction.BIDIRECTIONAL:
+                    jobs = [couple_by_match_from_sales(mapping=mapping, only_ids=todo, **options)]
+                else:
+                    self.message_user(request, f"Mapping {mapping.name} couples from the "
+                                      f"{'ERP' if side == 'crm' else 'Sales'} records: run match-based coupling on "
+                                      "their list.", messages.ERROR)
+                    return None
+            except (MappingBusy, ValidationError) as exc:
+                self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+                return None
+            follow = [f for job in jobs for f in (getattr(job, "follow_up_jobs", None) or [])]
+            for job in [*jobs, *follow]:
+                job.refresh_from_db()
+            coupled_n, created, failed = (sum(j.coupled for j in jobs), sum(j.inserted for j in jobs),
+                                          sum(j.failed for j in jobs))
+            parts = [f"{coupled_n} coupled", f"{created} created", f"{failed} without a unique match"]
+            if coupled:
+                parts.append(f"{len(coupled)} already coupled")
+            if outside:
+                parts.append(f"{outside} outside the mapping's filter")
+            if any(j.status in (SyncJob.Status.QUEUED, SyncJob.Status.RUNNING) for j in jobs):
+                text = format_html("Match-based coupling of {} records is running in the background: {}.", len(todo),
+                                   job_links(jobs))
+            else:
+                text = format_html("Match-based coupling ({}): {}.{}", job_links(jobs), ", ".join(parts),
+                                   format_html(" Synchronised: {} ({}).", counts_text(follow), job_links(follow))
+                                   if follow else "")
+            self.message_user(request, text, messages.WARNING if failed else messages.SUCCESS)
+            for job in jobs:
+                if job.status == SyncJob.Status.FAILED and job.message:
+                    self.message_user(request, job.message, messages.ERROR)
+            return None
+        return self._action_page(request, queryset, action="couple_by_match", title="Match-based coupling",
+                                 form=form)
+
+    @admin.action(description="Create in the other system")
+    def create_in_counterpart(self, request, queryset):
+        side = side_of(self.model)
+        direction = Direction.TO_INTEGRATION if side == "erp" else Direction.FROM_INTEGRATION
+        system = "Sales" if side == "erp" else "ERP"
+        ids = list(queryset.values_list("pk", flat=True))
+        coupled = couplings_of(self.model, ids)
+        uncoupled = [i for i in ids if i not in coupled]
+        grouped, outside = records_by_mapping(self.model, uncoupled, self.coupling_mappings(request))
+        if "p2c-submit" not in request.POST:
+            return self._action_page(
+                request, queryset, action="create_in_counterpart", title=f"Create in {system}",
+                template="admin/integration/coupling_confirm.html",
+                summary=[f"{len(uncoupled)} not coupled: each gets a new {system} record, coupled to it "
+                         "(one job per mapping).",
+                         *([f"{len(coupled)} already coupled: skipped."] if coupled else []),
+                         *([f"{len(outside)} outside every mapping's filter: skipped."] if outside else [])],
+            )
+        jobs, refused = [], []
+        for mapping, mapping_ids in grouped.items():
+            if mapping.direction not in (Direction.BIDIRECTIONAL, direction):
+                refused.append(f"{mapping.name} synchronises {mapping.get_direction_display()} only")
+                continue
+            try:
+                jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=mapping_ids, create_new=True)
+            except (MappingBusy, ValidationError) as exc:
+                refused.append("; ".join(getattr(exc, "messages", [str(exc)])))
+        for job in jobs:
+            job.refresh_from_db()
+        created = sum(j.inserted + j.coupled for j in jobs)
+        failed = sum(j.failed for j in jobs)
+        text = format_html(
+            "Create in {}: {} created and coupled, {} failed, {} skipped (already coupled), {} outside the filter. {}",
+            system, created, failed, len(coupled), len(outside), job_links(jobs),
+        )
+        self.message_user(request, text, messages.WARNING if failed or refused else messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+        return None
+
+    @admin.action(description="Synchronise now…")
+    def synchronize_now(self, request, queryset):
+        from .forms import SynchronizeNowForm
+
+        ids = list(queryset.values_list("pk", flat=True))
+        coupled = couplings_of(self.model, ids)
+        mappings = {(m.erp_model, m.crm_model): m for m in self.coupling_mappings(request)}
+        by_mapping = defaultdict(list)
+        for couplings in coupled.values():
+            for c in couplings:
+                if (c.erp_model, c.crm_model) in mappings and not c.skipped:
+                    by_mapping[mappings[(c.erp_model, c.crm_model)]].append(c)
+        skipped = sum(1 for cs in coupled.values() if all(c.skipped for c in cs))
+        uncoupled = len(ids) - len(coupled)
+        bidirectional = any(m.direction == Direction.BIDIRECTIONAL for m in by_mapping)
+        form = SynchronizeNowForm(request.POST if "p2c-submit" in request.POST else None,
+                                  bidirectional=bidirectional, mappings=list(by_mapping))
+        if "p2c-submit" not in request.POST or not form.is_valid():
+            return self._action_page(
+                request, queryset, action="synchronize_now", title="Synchronise now", form=form,
+                summary=[f"{sum(len(v) for v in by_mapping.values())} coupled: synchronised in the background.",
+                         *([f"{uncoupled} not coupled: skipped (set up a coupling first)."] if uncoupled else []),
+                         *([f"{skipped} skipped couplings: restore them first."] if skipped else [])],
+            )
+        chosen = form.cleaned_data.get("direction")
+        jobs, refused = [], []
+        for mapping, couplings in by_mapping.items():
+            direction = chosen if mapping.direction == Direction.BIDIRECTIONAL else mapping.direction
+            source = "erp" if direction == Direction.TO_INTEGRATION else "crm"
+            try:
+                jobs += synchronize_later(mapping=mapping, direction=direction,
+                                          only_ids=[getattr(c, f"{source}_id") for c in couplings])
+            except (MappingBusy, ValidationError) as exc:
+                refused.append("; ".join(getattr(exc, "messages", [str(exc)])))
+        for job in jobs:
+            job.refresh_from_db()
+        self.message_user(
+            request,
+            format_html("The synchronisation has been scheduled for {} of {} records ({} not coupled, {} skipped): "
+                        "{}. {}", sum(len(v) for v in by_mapping.values()), len(ids), uncoupled, skipped,
+                        counts_text([j for j in jobs if j.status != SyncJob.Status.QUEUED]), job_links(jobs)),
+            messages.WARNING if refused or any(j.failed for j in jobs) else messages.SUCCESS,
+        )
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+        return None
+
+    @admin.action(description="Delete coupling")
+    def coupling_remove(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        coupled = couplings_of(self.model, ids)
+        if "p2c-submit" not in request.POST:
+            return self._action_page(
+                request, queryset, action="coupling_remove", title="Delete coupling",
+                template="admin/integration/coupling_confirm.html",
+                summary=[f"{len(coupled)} of {len(ids)} selected records are coupled: their couplings are deleted. "
+                         "The records themselves stay, on both sides."],
+            )
+        records = list(queryset.filter(pk__in=list(coupled)))
+        removed = coupling_delete(records=records)
+        for record in records:
+            self.log_change(request, record, "Coupling deleted.")
+        self.message_user(request, f"{removed} coupling(s) deleted; {len(ids) - len(coupled)} record(s) were not "
+                          "coupled.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Synchronisation log")
+    def synchronization_log(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[:500])
+        coupled = couplings_of(self.model, ids)
+        side = side_of(self.model)
+        job_ids = {j for cs in coupled.values() for c in cs for j in (c.last_erp_job_id, c.last_crm_job_id) if j}
+        keys = [str(i) for i in ids]
+        other_keys = [str(getattr(c, f"{other_side(side)}_id")) for cs in coupled.values() for c in cs]
+        label = self.model._meta.label
+        errors = list(
+            SyncJobError.objects.filter(
+                Q(source_model=label, source_id__in=keys) | Q(destination_model=label, destination_id__in=keys)
+                | Q(source_id__in=other_keys) | Q(destination_id__in=other_keys)
+            ).select_related("job").order_by("-created_at")[:200]
+        )
+        job_ids |= {e.job_id for e in errors}
+        jobs = list(SyncJob.objects.filter(pk__in=job_ids).order_by("-created_at")[:200])
+        return self._action_page(request, queryset, action="synchronization_log", title="Synchronisation log",
+                                 template="admin/integration/coupling_log.html", jobs=jobs, errors=errors,
+                                 count=len(ids))
+
+
+def field_mappings_for_matching(mapping):
+    """The field mappings of ``mapping`` that can be used for match-based coupling (two fields, no constant)."""
+    return list(
+        IntegrationFieldMapping.objects.filter(table_mapping=mapping, status="enabled", constant_value="")
+        .exclude(erp_field="").exclude(crm_field="").order_by("id")
+    )
