@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from integration.admin_coupling import CouplingAdminMixin
+
 from .admin_externally_maintained import ExternallyMaintainedAdminMixin
 from .models import (
     BankAccount,
@@ -47,8 +49,9 @@ from .models import (
 SYSTEM_FIELDS = ("system_id", "created_at", "modified_at")
 
 
-class ErpModelAdmin(admin.ModelAdmin):
-    """What every ERP ModelAdmin shares: 100 rows a page, system and derived fields read-only."""
+class ErpModelAdmin(CouplingAdminMixin, admin.ModelAdmin):
+    """What every ERP ModelAdmin shares: 100 rows a page, system and derived fields read-only; coupling column,
+    filter and list actions when the model is in an enabled table mapping."""
 
     list_per_page = 100
     # Derived fields of the model, shown read-only.

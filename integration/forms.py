@@ -1,0 +1,240 @@
+"""Forms of the integration's admin pages: the intermediate pages of the coupling actions, the mapping form
+(dependencies without cycles) and the set-up wizard's steps. Rendered with crispy forms (bootstrap5 pack)."""
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.text import capfirst
+
+from crm.models import SystemUser
+
+from .engine.validation import dependencies_validate
+from .models import ConnectionSetup, Direction, IntegrationTableMapping
+
+NO_SYNC = ""
+SYNC_CHOICES = (
+    (NO_SYNC, "No"),
+    (Direction.TO_INTEGRATION, "Yes - use the ERP data (ERP → Sales)"),
+    (Direction.FROM_INTEGRATION, "Yes - use the Sales data (Sales → ERP)"),
+)
+SEARCH_LIMIT = 25
+
+
+def _helper():
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class CouplingSetUpForm(forms.Form):
+    """Pick the counterpart of one record with a search box (BC page 5336 "CRM Coupling Record")."""
+
+    search = forms.CharField(label="Search", required=False,
+                             help_text="Name, number or e-mail of the record to couple to; then press Search.")
+    counterpart = forms.ChoiceField(label="Couple to", widget=forms.RadioSelect, choices=())
+    synchronize = forms.ChoiceField(label="Synchronise after coupling", choices=SYNC_CHOICES, required=False,
+                                    initial=NO_SYNC)
+
+    def __init__(self, data=None, *, record, mappings, search=None, request=None):
+        super().__init__(data, prefix="p2c")
+        from .admin_coupling import couplings_of, side_of
+
+        self.helper = _helper()
+        self.record, self.mappings = record, {m.pk: m for m in mappings}
+        side = side_of(type(record))
+        if search is None:
+            search = str(record)
+        self.fields["search"].initial = search
+        choices, self.candidates = [], {}
+        for mapping in mappings:
+            model = mapping.crm_model_class() if side == "erp" else mapping.erp_model_class()
+            queryset = model._default_manager.all()
+            model_admin = admin.site._registry.get(model)
+            if search and model_admin is not None and model_admin.search_fields:
+                queryset, _ = model_admin.get_search_results(request, queryset, search)
+            elif search:
+                queryset = queryset.none()
+            rows = list(queryset.order_by("pk")[:SEARCH_LIMIT])
+            taken = couplings_of(model, [r.pk for r in rows])
+            for row in rows:
+                key = f"{mapping.pk}:{row.pk}"
+                self.candidates[key] = (mapping, row)
+                note = " — already coupled" if row.pk in taken else ""
+                label = f"{capfirst(model._meta.verbose_name)} {row}{note}"
+                choices.append((key, label))
+        self.fields["counterpart"].choices = choices
+        if not choices:
+            self.fields["counterpart"].help_text = "No record found: search for another name."
+        directions = {m.direction for m in mappings}
+        if Direction.BIDIRECTIONAL not in directions:
+            allowed = {NO_SYNC, *directions}
+            self.fields["synchronize"].choices = [c for c in SYNC_CHOICES if c[0] in allowed]
+
+    def clean(self):
+        cleaned = super().clean()
+        key = cleaned.get("counterpart")
+        if key:
+            mapping, row = self.candidates[key]
+            cleaned["mapping"], cleaned["counterpart_record"] = mapping, row
+            sync = cleaned.get("synchronize")
+            if sync and mapping.direction not in (Direction.BIDIRECTIONAL, sync):
+                self.add_error("synchronize", f"{mapping.name} synchronises {mapping.get_direction_display()} only.")
+        return cleaned
+
+
+class MatchCouplingForm(forms.Form):
+    """Match fields, their priority and case sensitivity, and what to do after (BC page 5363)."""
+
+    mapping = forms.ModelChoiceField(label="Table mapping", queryset=IntegrationTableMapping.objects.none(),
+                                     empty_label=None)
+    sync_after = forms.BooleanField(label="Synchronise after coupling", required=False)
+    create_new = forms.BooleanField(label="Create new if unable to find a match", required=False)
+
+    def __init__(self, data=None, *, mappings, side):
+        super().__init__(data, prefix="p2c")
+        from .admin_coupling import field_mappings_for_matching
+
+        self.helper = _helper()
+        self.side = side
+        self.fields["mapping"].queryset = IntegrationTableMapping.objects.filter(pk__in=[m.pk for m in mappings])
+        first = mappings[0] if mappings else None
+        if first is not None:
+            self.fields["mapping"].initial = first.pk
+            self.fields["sync_after"].initial = first.sync_after_match_coupling
+            self.fields["create_new"].initial = first.create_new_if_no_match
+        if len(mappings) == 1:
+            self.fields["mapping"].widget = forms.HiddenInput()
+        self.criteria = []  # (mapping, field mapping, use, priority, case sensitive) names
+        for mapping in mappings:
+            for fm in field_mappings_for_matching(mapping):
+                names = (f"use_{fm.pk}", f"priority_{fm.pk}", f"case_{fm.pk}")
+                self.fields[names[0]] = forms.BooleanField(required=False, initial=fm.use_for_match_coupling,
+                                                           label=f"{fm.erp_field} ↔ {fm.crm_field}")
+                self.fields[names[1]] = forms.IntegerField(min_value=0, max_value=99, initial=fm.match_priority,
+                                                           label="Priority",
+                                                           widget=forms.NumberInput(attrs={"style": "width:5em"}))
+                self.fields[names[2]] = forms.BooleanField(required=False, initial=fm.case_sensitive_matching,
+                                                           label="Case-sensitive")
+                self.criteria.append((mapping, fm, names))
+
+    def criteria_rows(self):
+        return [(mapping, fm, [self[name] for name in names]) for mapping, fm, names in self.criteria]
+
+    def clean(self):
+        cleaned = super().clean()
+        mapping = cleaned.get("mapping")
+        if mapping is not None and not any(
+            cleaned.get(names[0]) for m, _fm, names in self.criteria if m.pk == mapping.pk
+        ):
+            raise forms.ValidationError(
+                f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
+                "match-based coupling."
+            )
+        return cleaned
+
+    def save_criteria(self):
+        """Keep the chosen criteria on the field mappings and the options on the mapping, as BC's page does."""
+        mapping = self.cleaned_data["mapping"]
+        for m, fm, (use, priority, case) in self.criteria:
+            if m.pk != mapping.pk:
+                continue
+            fm.use_for_match_coupling = self.cleaned_data[use]
+            fm.match_priority = self.cleaned_data[priority] or 0
+            fm.case_sensitive_matching = self.cleaned_data[case]
+            fm.save(update_fields=["use_for_match_coupling", "match_priority", "case_sensitive_matching"])
+        mapping.sync_after_match_coupling = self.cleaned_data["sync_after"]
+        mapping.create_new_if_no_match = self.cleaned_data["create_new"]
+        mapping.save(update_fields=["sync_after_match_coupling", "create_new_if_no_match"])
+
+
+class SynchronizeNowForm(forms.Form):
+    """For bidirectional mappings, which direction (BC: send or get data update, for several records)."""
+
+    direction = forms.ChoiceField(
+        label="Direction", widget=forms.RadioSelect, initial=Direction.TO_INTEGRATION,
+        choices=(
+            (Direction.TO_INTEGRATION, "Send data update to Sales (ERP → Sales)"),
+            (Direction.FROM_INTEGRATION, "Get data update from Sales (Sales → ERP)"),
+        ),
+    )
+
+    def __init__(self, data=None, *, bidirectional, mappings):
+        super().__init__(data, prefix="p2c")
+        self.helper = _helper()
+        if not bidirectional:
+            del self.fields["direction"]
+        self.mappings = mappings
+
+
+class TableMappingForm(forms.ModelForm):
+    """The mapping form refuses dependencies that would make a cycle."""
+
+    class Meta:
+        model = IntegrationTableMapping
+        fields = ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled", "realtime_sync",
+                  "sort_order", "erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
+                  "sync_after_match_coupling", "dependencies", "parent", "parent_erp_field", "parent_crm_field",
+                  "update_conflict_resolution", "deletion_conflict_resolution", "rules_module", "user_defined")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "dependencies" in cleaned:
+            try:
+                dependencies_validate(mapping=self.instance, dependencies=cleaned["dependencies"] or [])
+            except forms.ValidationError as exc:
+                self.add_error("dependencies", exc.message_dict.get("dependencies", exc.messages))
+        return cleaned
+
+
+# -- set-up wizard (SPEC I1) -----------------------------------------------------------------------------------
+class WizardConnectionForm(forms.Form):
+    is_enabled = forms.BooleanField(label="Enable the connection", required=False, initial=True)
+    integration_user = forms.ModelChoiceField(
+        label="Integration user", queryset=SystemUser.objects.all(), required=True,
+        help_text="The Sales user the integration writes as. Its changes are never synchronised back.",
+    )
+
+    def __init__(self, *args, admin_site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+        if admin_site is not None:
+            field = ConnectionSetup._meta.get_field("integration_user")
+            self.fields["integration_user"].widget = AutocompleteSelect(field, admin_site)
+
+
+class WizardSynchronizeForm(forms.Form):
+    sales_order_integration_enabled = forms.BooleanField(
+        label="Synchronise sales orders", required=False,
+        help_text="Submitted Sales orders become ERP sales orders.")
+    create_sales_orders_automatically = forms.BooleanField(label="Create sales orders automatically", required=False)
+    item_availability_enabled = forms.BooleanField(
+        label="Item availability", required=False, help_text="Sales users see ERP item availability and prices.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class WizardDefaultsForm(forms.Form):
+    use_default_setup = forms.BooleanField(
+        label="Use default synchronisation setup", required=False, initial=True,
+        help_text="(Re)creates the default table and field mappings and schedules the synchronisation of modified "
+                  "records. Couplings are kept.")
+    every_minutes = forms.IntegerField(label="Synchronise modified records every (minutes)", min_value=1,
+                                       max_value=1440, initial=30)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class WizardFinishForm(forms.Form):
+    run_full_sync = forms.BooleanField(
+        label="Run full synchronisation", required=False, initial=True,
+        help_text="Opens the full synchronisation review, where you start it.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
