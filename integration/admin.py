@@ -1,4 +1,557 @@
-"""Admin of the integration app. The integration screens (mappings, couplings, jobs) come later; the Finance
-and Operations data integration screens live in admin_fo.py."""
+"""Admin of the integration app (SPEC I1-I4, I6, I7, X1): connection setup, table mappings with their field
+mappings, value maps, couplings, synchronisation jobs and their errors, plus the full synchronisation review page
+and the set-up wizard (integration/views.py, integration/wizard.py), mounted under the connection setup.
 
-from . import admin_fo  # noqa: F401
+Every action is a thin door onto integration.coupling, integration.defaults, integration.background and the
+engine; each checks its permission (``integration.run_synchronization`` or ``integration.change_couplings``),
+asks first when it is destructive or heavy, and ends with one message that counts what happened.
+The Finance and Operations data integration screens live in admin_fo.py.
+"""
+
+from collections import defaultdict
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from . import admin_fo  # noqa: F401  (F&O data integration admin)
+from .admin_coupling import (
+    COUPLE_PERMISSION,
+    RUN_PERMISSION,
+    admin_change_url,
+    counts_text,
+    job_links,
+    record_labels,
+    synchronize_later,
+)
+from .coupling import couplings_restore_skipped
+from .defaults import default_mapping_names, integration_setup_reset
+from .engine.locks import MappingBusy
+from .forms import TableMappingForm
+from .models import (
+    ConnectionSetup,
+    Coupling,
+    Direction,
+    IntegrationFieldMapping,
+    IntegrationTableMapping,
+    SyncJob,
+    SyncJobError,
+    ValueMap,
+    ValueMapEntry,
+)
+
+
+def _confirm_page(modeladmin, request, queryset, *, action, title, summary):
+    """An intermediate "are you sure" page in the manner of contrib.admin's delete_selected."""
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title, "opts": opts, "app_label": opts.app_label, "action": action,
+        "count": queryset.count(), "summary": summary,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across") == "1",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/integration/coupling_confirm.html", context)
+
+
+class IntegrationPermissionsMixin:
+    """``has_<name>_permission`` for the integration's own permissions, used by ``@admin.action(permissions=…)``."""
+
+    def has_run_synchronization_permission(self, request):
+        return request.user.has_perm(RUN_PERMISSION)
+
+    def has_change_couplings_permission(self, request):
+        return request.user.has_perm(COUPLE_PERMISSION)
+
+    def changelist_view(self, request, extra_context=None):
+        # An action posted by someone who may not run it is refused outright, not silently dropped.
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action in {name for _, name, _ in self._get_base_actions()} and action not in self.get_actions(
+                request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+def _errors_text(exc):
+    return "; ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _queue(modeladmin, request, work):
+    """Run ``work`` = [(mapping, direction, only_ids, full)], and say what was queued (one message)."""
+    jobs, refused = [], []
+    for mapping, direction, only_ids, full in work:
+        try:
+            jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=only_ids, full=full)
+        except (MappingBusy, ValidationError) as exc:
+            refused.append(f"{mapping.name}: {_errors_text(exc)}")
+    for job in jobs:
+        job.refresh_from_db()
+    finished = [j for j in jobs if j.status not in (SyncJob.Status.QUEUED, SyncJob.Status.RUNNING)]
+    modeladmin.message_user(
+        request,
+        format_html("{} synchronisation job(s) scheduled ({} finished: {}). {}", len(jobs), len(finished),
+                    counts_text(finished), job_links(jobs)),
+        messages.WARNING if refused or any(j.failed for j in finished) else messages.SUCCESS,
+    )
+    for reason in refused:
+        modeladmin.message_user(request, reason, messages.ERROR)
+
+
+# -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
+@admin.register(ConnectionSetup)
+class ConnectionSetupAdmin(admin.ModelAdmin):
+    fields = ("is_enabled", "integration_user", "sales_order_integration_enabled",
+              "create_sales_orders_automatically", "item_availability_enabled", "pages")
+    readonly_fields = ("pages",)
+    autocomplete_fields = ("integration_user",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        obj = ConnectionSetup.get_solo()
+        return redirect(reverse("admin:integration_connectionsetup_change", args=[obj.pk],
+                                current_app=self.admin_site.name))
+
+    @admin.display(description="Set-up and synchronisation")
+    def pages(self, obj):
+        return format_html(
+            '<a class="button" href="{}">Assisted set-up</a> &nbsp; <a class="button" href="{}">Full synchronisation '
+            "review</a>",
+            reverse("admin:integration_setup_wizard"), reverse("admin:integration_full_sync_review"),
+        )
+
+    def get_urls(self):
+        from .views import full_sync_review_view, full_sync_status_view
+        from .wizard import setup_wizard_view
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("full-synchronization/", wrap(full_sync_review_view), name="integration_full_sync_review"),
+            path("full-synchronization/status/", wrap(full_sync_status_view), name="integration_full_sync_status"),
+            path("assisted-setup/", wrap(setup_wizard_view), name="integration_setup_wizard"),
+            *super().get_urls(),
+        ]
+
+
+# -- value maps ---------------------------------------------------------------------------------------------------
+class ValueMapEntryInline(admin.TabularInline):
+    model = ValueMapEntry
+    extra = 1
+    fields = ("erp_value", "crm_value")
+
+
+@admin.register(ValueMap)
+class ValueMapAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "entry_count")
+    search_fields = ("name", "description")
+    inlines = (ValueMapEntryInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_entries=Count("entries"))
+
+    @admin.display(description="Entries", ordering="_entries")
+    def entry_count(self, obj):
+        return obj._entries
+
+
+# -- table mappings -----------------------------------------------------------------------------------------------
+class IntegrationFieldMappingInline(admin.TabularInline):
+    model = IntegrationFieldMapping
+    extra = 0
+    fields = ("erp_field", "crm_field", "direction", "constant_value", "default_value", "status", "value_map",
+              "transformation", "validate_field", "clear_value_on_failed_sync", "not_null", "create_only",
+              "use_for_match_coupling", "match_priority", "case_sensitive_matching")
+    autocomplete_fields = ("value_map",)
+
+
+@admin.register(IntegrationTableMapping)
+class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
+    form = TableMappingForm
+    list_display = ("name", "erp_model", "crm_model", "direction", "is_enabled", "realtime_sync",
+                    "dependency_names", "sync_only_coupled", "errors_link", "sort_order")
+    list_filter = ("is_enabled", "direction", "user_defined", "realtime_sync")
+    search_fields = ("name", "erp_model", "crm_model")
+    filter_horizontal = ("dependencies",)
+    readonly_fields = ("erp_watermark", "crm_watermark", "locked_by", "locked_at", "created_at")
+    inlines = (IntegrationFieldMappingInline,)
+    actions = ("synchronize_modified", "synchronize_full", "reset_to_default")
+    fieldsets = (
+        (None, {"fields": ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled",
+                           "realtime_sync", "sort_order")}),
+        ("Filters", {"fields": ("erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
+                                "sync_after_match_coupling")}),
+        ("Dependencies", {"fields": ("dependencies", "parent", "parent_erp_field", "parent_crm_field")}),
+        ("Conflicts", {"fields": ("update_conflict_resolution", "deletion_conflict_resolution")}),
+        ("Rules and state", {"fields": ("rules_module", "user_defined", "erp_watermark", "crm_watermark",
+                                        "locked_by", "locked_at", "created_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request).prefetch_related("dependencies")
+                .annotate(_failed=Count("jobs", filter=Q(jobs__failed__gt=0))))
+
+    @admin.display(description="Dependencies")
+    def dependency_names(self, obj):
+        return ", ".join(d.name for d in obj.dependencies.all())
+
+    @admin.display(description="Jobs with errors", ordering="_failed")
+    def errors_link(self, obj):
+        if not obj._failed:
+            return "0"
+        url = reverse("admin:integration_syncjob_changelist") + "?" + urlencode(
+            {"table_mapping__id__exact": obj.pk, "failed__gt": 0})
+        return format_html('<a href="{}">{}</a>', url, obj._failed)
+
+    @admin.action(description="Synchronise modified records", permissions=["run_synchronization"])
+    def synchronize_modified(self, request, queryset):
+        _queue(self, request, [(m, None, None, False) for m in queryset if m.is_enabled])
+
+    @admin.action(description="Run full synchronisation", permissions=["run_synchronization"])
+    def synchronize_full(self, request, queryset):
+        if "p2c-submit" not in request.POST:
+            return _confirm_page(
+                self, request, queryset, action="synchronize_full", title="Run full synchronisation",
+                summary=["Every record of the selected mappings is read; uncoupled records are not created by this "
+                         "action (use the full synchronisation review for the first synchronisation).",
+                         *[f"{m.name}: {m.get_direction_display()}" for m in queryset]],
+            )
+        _queue(self, request, [(m, None, None, True) for m in queryset if m.is_enabled])
+
+    @admin.action(description="Reset to default", permissions=["change"])
+    def reset_to_default(self, request, queryset):
+        defaults = set(default_mapping_names())
+        names = [m.name for m in queryset if m.name in defaults]
+        others = [m.name for m in queryset if m.name not in defaults]
+        if "p2c-submit" not in request.POST:
+            return _confirm_page(
+                self, request, queryset, action="reset_to_default", title="Reset to default",
+                summary=[f"{len(names)} mapping(s) get their default filters, direction and field mappings back: "
+                         f"{', '.join(names) or '-'}. Changes made to them are lost; couplings are kept.",
+                         *([f"Not default mappings, left as they are: {', '.join(others)}."] if others else [])],
+            )
+        reset = integration_setup_reset(names=names) if names else []
+        for mapping in reset:
+            self.log_change(request, mapping, "Reset to default.")
+        self.message_user(request, f"{len(reset)} mapping(s) reset to default"
+                          + (f"; {len(others)} not default mapping(s) left as they were." if others else "."),
+                          messages.SUCCESS)
+
+
+# -- couplings ------------------------------------------------------------------------------------------------------
+class ModelPairFilter(admin.SimpleListFilter):
+    title = "tables"
+    parameter_name = "pair"
+
+    def lookups(self, request, model_admin):
+        pairs = Coupling.objects.order_by().values_list("erp_model", "crm_model").distinct()
+        return [(f"{erp}|{crm}", f"{erp} ↔ {crm}") for erp, crm in sorted(pairs)]
+
+    def queryset(self, request, queryset):
+        if self.value() and "|" in self.value():
+            erp, crm = self.value().split("|", 1)
+            return queryset.filter(erp_model=erp, crm_model=crm)
+        return queryset
+
+
+class LabelledChangeList(admin.views.main.ChangeList):
+    """Reads the names of the coupled records of the page: one query per table, whatever the page size."""
+
+    pairs = (("erp_model", "erp_id"), ("crm_model", "crm_id"))
+
+    def get_results(self, request):
+        super().get_results(request)
+        wanted = defaultdict(set)
+        for row in self.result_list:
+            for model_field, id_field in self.pairs:
+                if getattr(row, model_field) and getattr(row, id_field):
+                    wanted[getattr(row, model_field)].add(_typed_id(getattr(row, model_field), getattr(row, id_field)))
+        labels = record_labels(wanted)
+        for row in self.result_list:
+            row._p2c_labels = labels
+
+
+def _typed_id(label, value):
+    """Error rows keep ids as text: Sales ids are UUIDs, ERP ids integers."""
+    import uuid
+
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value) if label.startswith("crm.") else int(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _record_link(obj, label, pk):
+    if not label or pk in (None, ""):
+        return "-"
+    pk = _typed_id(label, pk)
+    text = getattr(obj, "_p2c_labels", {}).get((label, pk), f"{label} {pk}")
+    url = admin_change_url(label, pk)
+    return format_html('<a href="{}">{}</a>', url, text) if url else text
+
+
+@admin.register(Coupling)
+class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
+    list_display = ("erp_record", "crm_record", "last_erp_result", "last_crm_result", "skipped",
+                    "last_synced_erp_modified", "last_synced_crm_modified", "job_links", "created_at")
+    list_filter = (ModelPairFilter, "skipped", "last_erp_result", "last_crm_result")
+    search_fields = ("=erp_id", "=crm_id")
+    search_help_text = "ERP record id or Sales record id (exact)."
+    readonly_fields = ("erp_model", "crm_model", "erp_id", "crm_id", "erp_record", "crm_record",
+                       "last_synced_erp_modified", "last_synced_crm_modified", "last_erp_result", "last_crm_result",
+                       "last_erp_job", "last_crm_job", "created_at")
+    fields = ("erp_record", "crm_record", "skipped", "last_synced_erp_modified", "last_synced_crm_modified",
+              "last_erp_result", "last_crm_result", "last_erp_job", "last_crm_job", "created_at")
+    actions = ("couplings_delete", "skipped_restore", "couplings_synchronize")
+    list_per_page = 100
+    show_full_result_count = False
+
+    def get_changelist(self, request, **kwargs):
+        return LabelledChangeList
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Delete coupling" says what it does and needs change_couplings
+        return actions
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm(COUPLE_PERMISSION) and super().has_change_permission(request, obj)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._p2c_labels = record_labels({obj.erp_model: [obj.erp_id], obj.crm_model: [obj.crm_id]})
+        return obj
+
+    @admin.display(description="ERP record", ordering="erp_id")
+    def erp_record(self, obj):
+        return _record_link(obj, obj.erp_model, obj.erp_id)
+
+    @admin.display(description="Sales record", ordering="crm_id")
+    def crm_record(self, obj):
+        return _record_link(obj, obj.crm_model, obj.crm_id)
+
+    @admin.display(description="Last jobs")
+    def job_links(self, obj):
+        jobs = [pk for pk in (obj.last_erp_job_id, obj.last_crm_job_id) if pk]
+        return format_html_join(", ", '<a href="{}">#{}</a>',
+                                ((reverse("admin:integration_syncjob_change", args=[pk]), pk) for pk in jobs))
+
+    @admin.action(description="Delete coupling", permissions=["change_couplings"])
+    def couplings_delete(self, request, queryset):
+        if "p2c-submit" not in request.POST:
+            return _confirm_page(self, request, queryset, action="couplings_delete", title="Delete coupling",
+                                 summary=["The couplings are deleted; the records stay, on both sides."])
+        count = queryset.delete()[0]
+        self.message_user(request, f"{count} coupling(s) deleted.", messages.SUCCESS)
+
+    @admin.action(description="Restore skipped records", permissions=["change_couplings"])
+    def skipped_restore(self, request, queryset):
+        restored = couplings_restore_skipped(couplings=list(queryset.filter(skipped=True)))
+        self.message_user(request, f"{restored} skipped coupling(s) restored; they synchronise again.",
+                          messages.SUCCESS)
+
+    @admin.action(description="Synchronise", permissions=["run_synchronization"])
+    def couplings_synchronize(self, request, queryset):
+        _queue(self, request, _coupling_work(queryset))
+
+
+def _coupling_work(couplings):
+    """[(mapping, direction, source ids, full)] for synchronising couplings in their mapping's direction(s)."""
+    mappings = {(m.erp_model, m.crm_model): m for m in
+                IntegrationTableMapping.objects.filter(is_enabled=True, parent=None, crm_option_field="")}
+    grouped = defaultdict(list)
+    for c in couplings:
+        if not c.skipped and (c.erp_model, c.crm_model) in mappings:
+            grouped[mappings[(c.erp_model, c.crm_model)]].append(c)
+    work = []
+    for mapping, rows in grouped.items():
+        for direction in mapping.directions():
+            source = "erp" if direction == Direction.TO_INTEGRATION else "crm"
+            work.append((mapping, direction, [getattr(c, f"{source}_id") for c in rows], True))
+    return work
+
+
+# -- jobs and errors ----------------------------------------------------------------------------------------------
+class SyncJobErrorInline(admin.TabularInline):
+    model = SyncJobError
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "source", "destination", "message")
+    readonly_fields = fields
+    max_num = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("pk")
+
+    @admin.display(description="Source")
+    def source(self, obj):
+        return _record_link(obj, obj.source_model, obj.source_id)
+
+    @admin.display(description="Destination")
+    def destination(self, obj):
+        return _record_link(obj, obj.destination_model, obj.destination_id)
+
+
+class MappingNameFilter(admin.SimpleListFilter):
+    title = "mapping"
+    parameter_name = "mapping_name"
+
+    def lookups(self, request, model_admin):
+        names = SyncJob.objects.order_by("mapping_name").values_list("mapping_name", flat=True).distinct()
+        return [(n, n) for n in names]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(mapping_name=self.value()) if self.value() else queryset
+
+
+@admin.register(SyncJob)
+class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
+    list_display = ("id", "mapping_name", "type", "direction", "status", "full", "started_at", "finished_at",
+                    "inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled",
+                    "short_message")
+    list_display_links = ("id", "mapping_name")
+    list_filter = (MappingNameFilter, "status", "type", "direction", "full", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("mapping_name", "message")
+    date_hierarchy = "created_at"
+    inlines = (SyncJobErrorInline,)
+    actions = ("jobs_retry",)
+    readonly_fields = [f.name for f in SyncJob._meta.fields]
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in ("table_mapping__id__exact", "failed__gt", "id__in") or super().lookup_allowed(
+            lookup, value, request)
+
+    @admin.display(description="Message")
+    def short_message(self, obj):
+        return (obj.message[:80] + "…") if len(obj.message) > 80 else obj.message
+
+    @admin.action(description="Retry the failed records", permissions=["run_synchronization"])
+    def jobs_retry(self, request, queryset):
+        errors = SyncJobError.objects.filter(job__in=queryset).select_related("job__table_mapping")
+        _queue(self, request, _retry_work(errors))
+
+
+def _retry_work(errors):
+    """[(mapping, direction, source ids, full)] to synchronise the failed records of ``errors`` again."""
+    grouped = defaultdict(set)
+    for error in errors:
+        job = error.job
+        # A failed record of a synchronisation or coupling job is synchronised again the way its job ran.
+        if error.source_id and job.table_mapping_id:
+            grouped[(job.table_mapping, job.direction)].add(error.source_id)
+    return [(mapping, direction, sorted(ids), True) for (mapping, direction), ids in grouped.items()]
+
+
+@admin.register(SyncJobError)
+class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
+    list_display = ("created_at", "job_link", "mapping", "source", "destination", "message")
+    list_filter = (("job__mapping_name", admin.AllValuesFieldListFilter), "source_model",
+                   ("created_at", admin.DateFieldListFilter))
+    search_fields = ("message", "source_id", "destination_id")
+    list_select_related = ("job",)
+    readonly_fields = ("job", "job_link", "source", "destination", "source_model", "source_id", "destination_model",
+                       "destination_id", "message", "created_at")
+    fields = ("job_link", "source", "destination", "message", "created_at")
+    actions = ("errors_retry", "errors_restore_skipped", "errors_delete_couplings")
+    list_per_page = 100
+
+    def get_changelist(self, request, **kwargs):
+        return ErrorChangeList
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            wanted = defaultdict(set)
+            for label, pk in ((obj.source_model, obj.source_id), (obj.destination_model, obj.destination_id)):
+                if label and pk:
+                    wanted[label].add(_typed_id(label, pk))
+            obj._p2c_labels = record_labels(wanted)
+        return obj
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Job")
+    def job_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:integration_syncjob_change", args=[obj.job_id]),
+                           obj.job)
+
+    @admin.display(description="Mapping")
+    def mapping(self, obj):
+        return obj.job.mapping_name
+
+    @admin.display(description="Source record")
+    def source(self, obj):
+        return _record_link(obj, obj.source_model, obj.source_id)
+
+    @admin.display(description="Destination record")
+    def destination(self, obj):
+        return _record_link(obj, obj.destination_model, obj.destination_id)
+
+    @admin.action(description="Retry (synchronise the failed records again)", permissions=["run_synchronization"])
+    def errors_retry(self, request, queryset):
+        _queue(self, request, _retry_work(queryset.select_related("job__table_mapping")))
+
+    @admin.action(description="Restore skipped records", permissions=["change_couplings"])
+    def errors_restore_skipped(self, request, queryset):
+        couplings = _couplings_of_errors(queryset)
+        restored = couplings_restore_skipped(couplings=couplings)
+        self.message_user(request, f"{restored} skipped record(s) restored; {len(couplings) - restored} were not "
+                          "skipped.", messages.SUCCESS)
+
+    @admin.action(description="Delete couplings", permissions=["change_couplings"])
+    def errors_delete_couplings(self, request, queryset):
+        couplings = _couplings_of_errors(queryset)
+        if "p2c-submit" not in request.POST:
+            return _confirm_page(self, request, queryset, action="errors_delete_couplings", title="Delete couplings",
+                                 summary=[f"{len(couplings)} coupling(s) of the records behind the selected errors "
+                                          "are deleted; the records stay."])
+        count = Coupling.objects.filter(pk__in=[c.pk for c in couplings]).delete()[0]
+        self.message_user(request, f"{count} coupling(s) deleted.", messages.SUCCESS)
+
+
+class ErrorChangeList(LabelledChangeList):
+    pairs = (("source_model", "source_id"), ("destination_model", "destination_id"))
+
+
+def _couplings_of_errors(errors):
+    """The couplings of the source records of ``errors`` (one query per source table)."""
+    by_side = defaultdict(set)
+    for error in errors:
+        if error.source_id:
+            by_side[error.source_model].add(_typed_id(error.source_model, error.source_id))
+    condition = Q(pk__in=[])
+    for label, ids in by_side.items():
+        side = "crm" if label.startswith("crm.") else "erp"
+        condition |= Q(**{f"{side}_model": label, f"{side}_id__in": list(ids)})
+    return list(Coupling.objects.filter(condition))

@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
 from .coupling import CouplingConflict, coupling_create, coupling_delete, mapping_couple_by_match
@@ -348,7 +349,7 @@ class CouplingAdminMixin:
     def coupling_state(self, obj):
         couplings = getattr(obj, "_p2c_couplings", None)
         if not couplings:
-            return format_html('<span class="p2c-uncoupled" style="color:#999">Not coupled</span>')
+            return mark_safe('<span class="p2c-uncoupled" style="color:#999">Not coupled</span>')
         parts = []
         other = other_side(side_of(self.model))
         for c in couplings:

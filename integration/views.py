@@ -1,0 +1,62 @@
+"""Admin pages of the integration that are not a model's: the full synchronisation review (SPEC I6; BC page 5373).
+
+Thin doors onto integration.full_sync: the page lists `full_sync_review_lines()`, Start/Restart call
+`full_sync_start(restart=…)`, and the page polls `full_sync_status()` as JSON every two seconds until the run is
+over, so a user can leave and come back. Mounted by ConnectionSetupAdmin.get_urls (admin_view: staff only);
+both need ``integration.run_synchronization`` (403 without it).
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from .admin_coupling import RUN_PERMISSION
+from .full_sync import full_sync_current_run, full_sync_review_lines, full_sync_start, full_sync_status
+from .models import ConnectionSetup, FullSyncRun
+
+COUNT_NAMES = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled")
+
+
+def _require_run_permission(request):
+    if not request.user.has_perm(RUN_PERMISSION):
+        raise PermissionDenied
+
+
+@require_http_methods(["GET", "POST"])
+def full_sync_review_view(request):
+    _require_run_permission(request)
+    if request.method == "POST":
+        restart = "restart" in request.POST
+        setup = ConnectionSetup.get_solo()
+        if not setup.is_enabled:
+            messages.error(request, "The connection is not enabled: run the assisted set-up first.")
+        else:
+            run = full_sync_start(restart=restart, user=request.user)
+            messages.success(request, f"Full synchronisation {'restarted' if restart else 'started'} (run #{run.pk}). "
+                             "You can leave this page: it runs in the background.")
+        return redirect("admin:integration_full_sync_review")
+    run = full_sync_current_run()
+    lines = full_sync_review_lines(run=run)
+    status = full_sync_status(run=run)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Full synchronisation review",
+        "run": run,
+        "lines": lines,
+        "status": status,
+        "running": run is not None and run.status == FullSyncRun.Status.RUNNING,
+        "can_restart": run is not None and run.status == FullSyncRun.Status.FAILED,
+        "status_url": reverse("admin:integration_full_sync_status"),
+        "connection_enabled": ConnectionSetup.get_solo().is_enabled,
+        "count_names": COUNT_NAMES,
+    }
+    return TemplateResponse(request, "admin/integration/full_sync_review.html", context)
+
+
+def full_sync_status_view(request):
+    _require_run_permission(request)
+    return JsonResponse(full_sync_status())
