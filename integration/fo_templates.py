@@ -199,6 +199,10 @@ def task_create(*, project, name, sequence, definition, prerequisites=()):
         sync_only_coupled=False,  # a task upserts: it creates what has no match
         rules_module=definition.get("rules", ""),
         user_defined=True,
+        # Runs only as a task of its project (project_run_execute calls the engine directly): disabled, it stays
+        # out of the Business Central synchronisation (sync --all, full synchronisation, coupling actions, real
+        # time), which picks mappings by is_enabled and by model pair (erp.Customer ↔ crm.Account is CUSTOMER's).
+        is_enabled=False,
         sort_order=1000 + sequence,
     )
     mapping.full_clean()

@@ -60,6 +60,12 @@ def test_a_project_task_owns_an_engine_table_mapping(fo_projects):
     assert mapping.crm_filter == {"is_active_customer": False, "is_company_an_account": True}
     assert mapping.field_mappings.filter(erp_field="no", crm_field="contact_number",
                                          use_for_match_coupling=True).exists()
+    # It runs with its project only: the BC synchronisation (sync --all, coupling actions) leaves it alone.
+    from crm.models import Contact as SalesContact
+    from integration.coupling import mappings_for_model
+
+    assert not mapping.is_enabled
+    assert mapping.pk not in {m.pk for m in mappings_for_model(SalesContact)}
     project_delete(project=fo_projects["contacts"])
     assert not IntegrationTableMapping.objects.filter(pk=mapping.pk).exists()
 
