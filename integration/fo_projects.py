@@ -8,6 +8,7 @@ only a queued run is claimed, with one conditional UPDATE.
 """
 
 import logging
+import os
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,7 +34,10 @@ class ProjectRefused(ValidationError):
 
 
 def history_days():
-    return int(getattr(settings, "P2C_PROJECT_HISTORY_DAYS", DEFAULT_HISTORY_DAYS))
+    """How many days of execution history to keep: the P2C_PROJECT_HISTORY_DAYS setting, else the environment
+    variable of that name, else 45."""
+    value = getattr(settings, "P2C_PROJECT_HISTORY_DAYS", None) or os.environ.get("P2C_PROJECT_HISTORY_DAYS")
+    return int(value or DEFAULT_HISTORY_DAYS)
 
 
 # -- selectors ------------------------------------------------------------------------------------------------------

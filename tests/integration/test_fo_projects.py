@@ -133,6 +133,16 @@ def test_cleanup_removes_old_history_but_keeps_the_proof_of_a_prerequisite(fo_pr
     call_command("p2c_cleanup_runs", "--days", "0")
 
 
+def test_history_age_is_configurable(settings, monkeypatch):
+    from integration.fo_projects import history_days
+
+    assert history_days() == 45
+    monkeypatch.setenv("P2C_PROJECT_HISTORY_DAYS", "10")
+    assert history_days() == 10
+    settings.P2C_PROJECT_HISTORY_DAYS = 7
+    assert history_days() == 7
+
+
 def test_celery_task_runs_a_queued_run(fo_projects):
     from integration.tasks import run_project
 
