@@ -15,7 +15,6 @@ An existing record is updated with the fields given (a partial update); a new on
 """
 
 import contextlib
-import sqlite3
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, router, transaction
@@ -51,15 +50,9 @@ def _normalize_key(raw):
 
 
 def _param_limit(connection):
-    """How many parameters one statement may carry; SQLite's real limit, not Django 5.2's assumed 999."""
-    if connection.vendor != "sqlite":
-        return None
-    connection.ensure_connection()
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    # Django 5.2 assumes SQLite's old default of 999 and splits bulk writes accordingly; Django 6 reads the
-    # real limit the same way. Raising it keeps a 1,000-record batch to one INSERT.
-    connection.features.max_query_params = limit
-    return limit
+    """How many parameters one SQLite statement may carry (``p2c.sqlite3`` knows SQLite's real limit); None
+    elsewhere (PostgreSQL through psycopg binds client-side, without such a limit)."""
+    return connection.features.max_query_params if connection.vendor == "sqlite" else None
 
 
 def _related_cache(serializer, records):

@@ -6,15 +6,37 @@ integration (``integration.Coupling``: the Sales side by ``crm_model``/``crm_id`
 ``erp_model``/``erp_id``).
 """
 
+import datetime
+
+from django import forms
 from django.apps import apps
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
 from .keys import natural_key
 
 # Lookups a numeric, date or time field gets: exact and the two ends of a range.
 RANGE = ["exact", "gte", "lte"]
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, turned into UTC: PostgreSQL takes no UTC offset beyond 15:59, Python up to 23:59."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("Enter a date-time within the supported range.", code="invalid") from exc
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 def records_filter_coupled(*, queryset, coupled):
@@ -31,6 +53,11 @@ def records_filter_coupled(*, queryset, coupled):
 
 class ApiFilterSet(filters.FilterSet):
     """A foreign key in ``Meta.fields`` filters by the related record's natural key (``?salesperson=PS-01``)."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.DateTimeField: {"filter_class": UtcIsoDateTimeFilter},
+    }
 
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):
@@ -50,10 +77,10 @@ class ApiFilterSet(filters.FilterSet):
 class RecordFilterSet(ApiFilterSet):
     """For synchronised records: what changed in a time window, and whether the integration couples them."""
 
-    modified_after = filters.IsoDateTimeFilter(
+    modified_after = UtcIsoDateTimeFilter(
         method="filter_modified_after", label="Modified at or after (ISO 8601 date-time)"
     )
-    modified_before = filters.IsoDateTimeFilter(
+    modified_before = UtcIsoDateTimeFilter(
         method="filter_modified_before", label="Modified before (ISO 8601 date-time)"
     )
     coupled = filters.BooleanFilter(method="filter_coupled", label="Coupled by the integration")

@@ -102,3 +102,10 @@ def test_small_lists_have_page_numbers(api):
     response = api.get("/api/erp/payment-terms/")
     assert response.status_code == 200 and "count" in response.data
     assert api.get("/api/erp/payment-terms/?page=99").status_code == 404
+
+
+def test_date_times_with_any_utc_offset(api):
+    # PostgreSQL refuses UTC offsets beyond 15:59 and years before 1: turned into UTC, or a 400.
+    for query in ("modified_after=0088-03-24T21:06:33%2B19:48", "createdon__gte=2026-01-01T00:00:00-23:30"):
+        assert api.get(f"/api/crm/units/?{query}").status_code == 200, query
+    assert api.get("/api/crm/units/?createdon__gte=0001-01-01T00:00:00%2B21:15").status_code == 400

@@ -13,6 +13,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -26,8 +28,19 @@ EXAMPLES = int(os.environ.get("P2C_SCHEMATHESIS_EXAMPLES", "2"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calls through the real WSGI handler must not close the test's database connection (Django's own test
+    client does the same): ``close_old_connections`` would drop it mid-transaction on PostgreSQL."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
-def test_api_conforms_to_its_schema(superuser):
+def test_api_conforms_to_its_schema(superuser, keep_test_connection):
     token = Token.objects.create(user=superuser).key
     headers = {"Authorization": f"Token {token}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
