@@ -201,7 +201,9 @@ class WizardConnectionForm(forms.Form):
         self.helper = _helper()
         if admin_site is not None:
             field = ConnectionSetup._meta.get_field("integration_user")
-            self.fields["integration_user"].widget = AutocompleteSelect(field, admin_site)
+            widget = AutocompleteSelect(field, admin_site)
+            widget.choices = self.fields["integration_user"].choices
+            self.fields["integration_user"].widget = widget
 
 
 class WizardSynchronizeForm(forms.Form):

@@ -50,7 +50,7 @@ def _form(step, data=None, initial=None):
 
 
 def _serialisable(cleaned):
-    return {k: (v.pk if hasattr(v, "pk") else v) for k, v in cleaned.items()}
+    return {k: (str(v.pk) if hasattr(v, "pk") else v) for k, v in cleaned.items()}
 
 
 def setup_wizard_view(request):

@@ -1,0 +1,83 @@
+"""The assisted set-up (integration/wizard.py): steps kept in the session, defaults applied at the end, the
+review page opened, couplings kept when it runs again, and permissions."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from crm.models import Account, SystemUser
+from erp.models import Customer
+from integration.coupling import coupling_create, coupling_for
+from integration.models import ConnectionSetup, IntegrationTableMapping
+
+pytestmark = pytest.mark.django_db
+
+WIZARD = "admin:integration_setup_wizard"
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+def walk(client, user, *, sales_orders=True, defaults=True, full_sync=True):
+    url = reverse(WIZARD)
+    assert client.get(url).status_code == 200
+    steps = [
+        {"connection-is_enabled": "on", "connection-integration_user": str(user.pk)},
+        {"synchronize-sales_order_integration_enabled": "on" if sales_orders else "",
+         "synchronize-item_availability_enabled": "on"},
+        {"defaults-use_default_setup": "on" if defaults else "", "defaults-every_minutes": "15"},
+        {"finish-run_full_sync": "on" if full_sync else ""},
+    ]
+    response = None
+    for data in steps:
+        response = client.post(url, {k: v for k, v in data.items() if v})
+        assert response.status_code == 302, response.content.decode()[:3000]
+    return response
+
+
+def test_wizard_sets_up_the_connection_and_the_default_mappings_then_opens_the_review(superuser_client):
+    user = SystemUser.objects.create(fullname="Integration", access_mode="integration")
+    response = walk(superuser_client, user)
+    assert response.url == reverse("admin:integration_full_sync_review")
+    setup = ConnectionSetup.get_solo()
+    assert setup.is_enabled and setup.integration_user == user
+    assert setup.sales_order_integration_enabled and setup.item_availability_enabled
+    assert IntegrationTableMapping.objects.filter(name="CUSTOMER").exists()
+
+
+def test_wizard_back_keeps_the_answers(superuser_client):
+    user = SystemUser.objects.create(fullname="Integration", access_mode="integration")
+    url = reverse(WIZARD)
+    superuser_client.post(url, {"connection-is_enabled": "on", "connection-integration_user": str(user.pk)})
+    superuser_client.post(url, {"back": "Back"})
+    page = superuser_client.get(url)
+    assert page.context["step"] == "connection"
+    assert str(page.context["form"].initial["integration_user"]) == str(user.pk)
+
+
+def test_wizard_requires_an_integration_user(superuser_client):
+    response = superuser_client.post(reverse(WIZARD), {"connection-is_enabled": "on"})
+    assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_running_the_wizard_again_keeps_the_couplings(superuser_client, mappings):
+    account = Account.objects.create(name="Kept", customer_type_code="customer")
+    customer = Customer.objects.create(name="Kept")
+    coupling_create(erp_record=customer, crm_record=account)
+    mappings["CUSTOMER"].field_mappings.filter(erp_field="email").delete()
+    user = ConnectionSetup.get_solo().integration_user
+    response = walk(superuser_client, user, full_sync=False)
+    assert response.url == reverse("admin:integration_connectionsetup_changelist")
+    assert coupling_for(account).erp_id == customer.pk
+    assert mappings["CUSTOMER"].field_mappings.filter(erp_field="email").exists()  # defaults restored
+
+
+def test_wizard_is_refused_without_the_permissions(client):
+    user = User.objects.create_user("clerk", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename="change_connectionsetup"))
+    client.force_login(user)
+    assert client.get(reverse(WIZARD)).status_code == 403
+    assert client.post(reverse(WIZARD), {"connection-is_enabled": "on"}).status_code == 403
