@@ -122,9 +122,8 @@ class IntegrationProjectAdmin(admin.ModelAdmin):
         obj.pk = project.pk
         obj._state.adding = False
 
-    def save_related(self, request, form, formsets, change):
-        if change:
-            super().save_related(request, form, formsets, change)
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new project's tasks come from its template
 
     def delete_model(self, request, obj):
         project_delete(project=obj)

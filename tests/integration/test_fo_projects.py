@@ -251,3 +251,22 @@ def test_admin_edits_a_task_filter_and_value_map(fo_projects, admin_client):
     assert task.defaults.get(erp_field="site").value_map == {"SE": "S1"}
     bad = dict(data, source_filter='{"nope": 1}')
     assert "has no field" in admin_client.post(url, bad).content.decode()
+
+
+def test_admin_makes_projects_from_templates(integration_user, number_series, admin_client):
+    templates_url = reverse("admin:integration_integrationtemplate_changelist")
+    assert admin_client.get(templates_url).status_code == 200  # installs the shipped templates when missing
+    accounts = IntegrationTemplate.objects.get(name=ACCOUNTS_TEMPLATE)
+    response = admin_client.post(templates_url, {"action": "create_projects", "_selected_action": [accounts.pk]},
+                                 follow=True)
+    assert "1 project(s) created: Accounts" in response.content.decode()
+    add_url = reverse("admin:integration_integrationproject_add")
+    contacts = IntegrationTemplate.objects.get(name=CONTACTS_TEMPLATE)
+    response = admin_client.post(add_url, {
+        "name": "Contacts EU", "template": contacts.pk, "description": "",
+        "tasks-TOTAL_FORMS": "0", "tasks-INITIAL_FORMS": "0", "tasks-MIN_NUM_FORMS": "0", "tasks-MAX_NUM_FORMS": "0",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    project = IntegrationProject.objects.get(name="Contacts EU")
+    assert [t.name for t in project.tasks.all()] == ["Contacts"]
+    assert project.tasks.get().table_mapping.field_mappings.exists()
