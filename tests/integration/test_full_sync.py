@@ -1,0 +1,303 @@
+"""Full synchronisation review and its run (SPEC I6; BC page 5373): recommendations, dependency order, parallel
+readiness, idempotent advance and claims, restart without duplicates."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Account, SystemUser
+from erp.models import Customer, SalespersonPurchaser
+from integration import full_sync
+from integration.engine import sync as engine_sync
+from integration.engine.locks import MappingBusy
+from integration.full_sync import (
+    full_sync_advance,
+    full_sync_line_run,
+    full_sync_review_lines,
+    full_sync_start,
+    full_sync_status,
+    mapping_recommendation,
+)
+from integration.models import Coupling, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
+from tests.factories import (
+    AccountFactory,
+    CurrencyFactory,
+    CustomerFactory,
+    PaymentTermsFactory,
+    TransactionCurrencyFactory,
+    UnitGroupFactory,
+    UnitOfMeasureFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+FULL, COUPLE, NONE, DEP = "full_synchronization", "couple_records", "no_records", "dependency_not_satisfied"
+
+
+def recommendations():
+    return {line.name: line.recommendation for line in full_sync_review_lines()}
+
+
+# -- recommendations -------------------------------------------------------------------------------------------------
+def test_recommendations_on_empty_tables(mappings):
+    got = recommendations()
+    assert got["SALESPEOPLE"] == FULL  # always
+    assert got["CURRENCY"] == COUPLE  # not exactly one Sales currency at rate 1
+    assert got["CUSTOMER"] == got["CONTACT"] == got["ITEM-PRODUCT"] == got["OPPORTUNITY"] == NONE
+    assert got["PAYMENT TERMS"] == NONE  # no ERP codes
+    assert got["UNIT OF MEASURE"] == NONE
+
+
+def test_customer_recommendation_follows_which_sides_have_records(mappings):
+    mapping = mappings["CUSTOMER"]
+    assert mapping_recommendation(mapping) == NONE
+    CustomerFactory()
+    assert mapping_recommendation(mapping) == FULL
+    AccountFactory(customer_type_code="vendor")  # outside the mapping's Sales filter
+    assert mapping_recommendation(mapping) == FULL
+    AccountFactory()
+    assert mapping_recommendation(mapping) == COUPLE
+    Customer.objects.all().delete()
+    assert mapping_recommendation(mapping) == FULL
+
+
+def test_currency_is_full_only_with_just_the_base_currency_in_sales(mappings):
+    mapping = mappings["CURRENCY"]
+    TransactionCurrencyFactory(iso_currency_code="USD", exchange_rate=Decimal(1))
+    assert mapping_recommendation(mapping) == FULL
+    TransactionCurrencyFactory(iso_currency_code="EUR", exchange_rate=Decimal("0.9"))
+    assert mapping_recommendation(mapping) == COUPLE
+
+
+def test_currency_alone_at_another_rate_is_coupled(mappings):
+    TransactionCurrencyFactory(iso_currency_code="EUR", exchange_rate=Decimal("0.9"))
+    assert mapping_recommendation(mappings["CURRENCY"]) == COUPLE
+
+
+def test_option_and_unit_rules(mappings):
+    assert mapping_recommendation(mappings["PAYMENT TERMS"]) == NONE
+    PaymentTermsFactory()
+    assert mapping_recommendation(mappings["PAYMENT TERMS"]) == COUPLE
+
+    uom = mappings["UNIT OF MEASURE"]
+    UnitGroupFactory()
+    assert mapping_recommendation(uom) == NONE  # ERP empty, one Sales unit group
+    UnitOfMeasureFactory()
+    assert mapping_recommendation(uom) == FULL  # ERP has units, Sales only one group
+    UnitGroupFactory()
+    assert mapping_recommendation(uom) == COUPLE
+
+
+# -- lines -----------------------------------------------------------------------------------------------------------
+def test_lines_in_dependency_order_without_child_and_disabled_mappings(mappings):
+    mappings["ITEM-PRODUCT"].is_enabled = False
+    mappings["ITEM-PRODUCT"].save()
+    names = [line.name for line in full_sync_review_lines()]
+
+    assert "POSTEDSALESLINE-INV" not in names  # child of POSTEDSALESINV-INV
+    assert "ITEM-PRODUCT" not in names
+    for line in full_sync_review_lines():
+        for dep in line.dependencies:
+            if dep in names:
+                assert names.index(dep) < names.index(line.name), (dep, line.name)
+    assert names.index("SALESPEOPLE") < names.index("CUSTOMER") < names.index("CONTACT") < names.index("OPPORTUNITY")
+
+
+def test_dependency_not_satisfied_when_a_disabled_dependency_has_records(mappings):
+    CustomerFactory()
+    AccountFactory()
+    assert recommendations()["CONTACT"] == NONE
+    mappings["CUSTOMER"].is_enabled = False
+    mappings["CUSTOMER"].save()
+    # CONTACT has no records itself, but its (disabled) dependency has: it cannot be synchronised safely.
+    assert recommendations()["CONTACT"] == DEP
+    assert recommendations()["OPPORTUNITY"] == DEP  # transitively
+
+
+def test_review_line_labels_and_job_statuses(mappings):
+    line = next(line for line in full_sync_review_lines() if line.name == "SALESPEOPLE")
+    assert line.recommendation_label == "Full Synchronization"
+    assert (line.state, line.to_job_status, line.from_job_status) == ("", " ", " ")
+    job = SyncJob(mapping_name="X", direction="to_integration")
+    assert full_sync.job_status(job) == "in_process"
+    job.finished_at, job.failed = timezone.now(), 1
+    assert full_sync.job_status(job) == "error"
+    job.failed = 0
+    assert full_sync.job_status(job) == "success"
+
+
+# -- orchestration (line execution stubbed: the order and the claims are what is tested) ------------------------------
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Record the line tasks and advances handed to the background instead of running them."""
+    calls = {"lines": [], "advances": []}
+    monkeypatch.setattr("integration.background.full_sync_line_later", lambda *, line: calls["lines"].append(line.pk))
+    monkeypatch.setattr("integration.background.full_sync_advance_later",
+                        lambda *, run: calls["advances"].append(run.pk))
+    return calls
+
+
+@pytest.fixture
+def executed(monkeypatch):
+    """Stub out the engine: a line 'runs' by being recorded."""
+    names = []
+
+    def fake_execute(line):
+        names.append(line.mapping_name)
+        return ""
+
+    monkeypatch.setattr(full_sync, "_line_execute", fake_execute)
+    return names
+
+
+def lines_by_name(run):
+    return {line.mapping_name: line for line in run.lines.all()}
+
+
+def with_records_everywhere():
+    """Records on both sides of the mappings under CUSTOMER and CONTACT so they are lines to run."""
+    CustomerFactory()
+    AccountFactory()
+    CurrencyFactory(code="EUR")
+    PaymentTermsFactory()
+
+
+def test_independent_lines_start_together_and_dependants_wait(mappings, enqueued, executed):
+    with_records_everywhere()
+    run = full_sync_start()
+    assert enqueued["advances"] == [run.pk]
+
+    started = full_sync_advance(run_id=run.pk)
+    lines = lines_by_name(run)
+    waiting = {name for name, line in lines.items() if line.state == "waiting"}
+    # Everything without an unfinished dependency starts at once (one task each: N workers run N at once).
+    assert waiting == {"SALESPEOPLE", "CURRENCY", "PAYMENT TERMS"}
+    assert sorted(started) == sorted(enqueued["lines"])
+    assert lines["CUSTOMER"].state == ""  # waits for SALESPEOPLE, CURRENCY, PAYMENT TERMS (the others: no records)
+
+    full_sync_line_run(line_id=lines["SALESPEOPLE"].pk)
+    full_sync_line_run(line_id=lines["CURRENCY"].pk)
+    assert lines_by_name(run)["CUSTOMER"].state == ""
+    full_sync_line_run(line_id=lines["PAYMENT TERMS"].pk)
+    assert lines_by_name(run)["CUSTOMER"].state == "waiting"
+
+    full_sync_line_run(line_id=lines["CUSTOMER"].pk)
+    assert executed == ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "CUSTOMER"]
+    run.refresh_from_db()
+    assert run.status == "finished" and run.finished_at  # CONTACT and later: no records
+    assert full_sync_status()["progress"] == {"total": 4, "done": 4, "failed": 0, "running": 0, "percent": 100}
+
+
+def test_advance_and_line_tasks_are_idempotent(mappings, enqueued, executed):
+    with_records_everywhere()
+    run = full_sync_start()
+    first = full_sync_advance(run_id=run.pk)
+    assert full_sync_advance(run_id=run.pk) == []  # nothing starts twice
+    assert len(enqueued["lines"]) == len(first)
+
+    salespeople = lines_by_name(run)["SALESPEOPLE"]
+    full_sync_line_run(line_id=salespeople.pk)
+    full_sync_line_run(line_id=salespeople.pk)  # a redelivered message
+    assert executed.count("SALESPEOPLE") == 1
+
+
+def test_a_running_line_is_left_alone_while_its_worker_holds_the_mapping(mappings, enqueued, executed):
+    with_records_everywhere()
+    run = full_sync_start()
+    full_sync_advance(run_id=run.pk)
+    line = lines_by_name(run)["SALESPEOPLE"]
+    FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim="other-worker")
+    IntegrationTableMapping.objects.filter(pk=line.mapping_id).update(
+        locked_by="other-worker", locked_at=timezone.now())
+
+    full_sync_line_run(line_id=line.pk)
+    assert executed == []
+
+    # The worker died (its lock is gone): a redelivered task takes the line over.
+    IntegrationTableMapping.objects.filter(pk=line.mapping_id).update(locked_by="", locked_at=None)
+    full_sync_line_run(line_id=line.pk)
+    assert executed == ["SALESPEOPLE"]
+    assert lines_by_name(run)["SALESPEOPLE"].state == "finished"
+
+
+def test_second_start_returns_the_run_in_process(mappings, enqueued, executed):
+    with_records_everywhere()
+    run = full_sync_start()
+    assert full_sync_start() == run
+    assert FullSyncRun.objects.count() == 1
+
+
+def test_status_is_json_and_says_when_to_stop_polling(mappings, enqueued, executed):
+    assert full_sync_status()["run"] is None
+    with_records_everywhere()
+    run = full_sync_start()
+    status = json.loads(json.dumps(full_sync_status()))
+    assert status["run"]["id"] == run.pk and status["finished"] is False
+    line = next(line for line in status["lines"] if line["name"] == "CUSTOMER")
+    assert line["recommendation"] == COUPLE and line["recommendation_label"] == "Couple Records"
+    assert line["state"] == "" and line["to_job"] is None and line["to_job_status"] == " "
+
+
+# -- end to end, eager (tasks run in-process when the transaction's on_commit callbacks run) ---------------------------
+@pytest.fixture
+def demo_sides(mappings):
+    """A small two-sided data set: a salesperson known on both sides, customers and accounts that partly match."""
+    user = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
+    salesperson = SalespersonPurchaser.objects.create(code="AA", name="Anna Andersson", email="anna@example.com")
+    for i in range(3):
+        CustomerFactory(no=f"K{i}", name=f"Shared {i}", email=f"shared{i}@example.com", salesperson=salesperson)
+        AccountFactory(name=f"Shared {i}", emailaddress1=f"shared{i}@example.com", owner=user)
+    CustomerFactory(no="K9", name="Only in ERP", email="erp-only@example.com", salesperson=salesperson)
+    AccountFactory(name="Only in Sales", emailaddress1="sales-only@example.com", owner=user)
+    return salesperson, user
+
+
+def run_start(django_capture_on_commit_callbacks, **kwargs):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = full_sync_start(**kwargs)
+    run.refresh_from_db()
+    return run
+
+
+def test_full_synchronisation_end_to_end(demo_sides, django_capture_on_commit_callbacks):
+    run = run_start(django_capture_on_commit_callbacks)
+
+    assert run.status == "finished", run.message
+    lines = lines_by_name(run)
+    customer = lines["CUSTOMER"]
+    assert (customer.recommendation, customer.state) == (COUPLE, "finished")
+    assert customer.coupling_job.coupled == 3
+    assert customer.to_job.status == customer.from_job.status == "success"
+    assert Coupling.objects.filter(erp_model="erp.Customer").count() == 5
+    assert Customer.objects.count() == 5 and Account.objects.count() == 5  # no duplicates
+    assert lines["SALESPEOPLE"].from_job.status == "success"
+
+
+def test_failed_run_restarts_where_it_stopped_without_duplicates(demo_sides, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    real = engine_sync.mapping_synchronize
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        if kwargs["mapping"].name == "CUSTOMER" and calls["n"] == 0:
+            calls["n"] += 1
+            real(**{**kwargs, "direction": "to_integration"})  # half done, then the worker "dies"
+            raise MappingBusy("interrupted after the first direction")
+        return real(**kwargs)
+
+    monkeypatch.setattr(engine_sync, "mapping_synchronize", flaky)
+    run = run_start(django_capture_on_commit_callbacks)
+    assert run.status == "failed"
+    assert "CUSTOMER" in run.message
+    lines = lines_by_name(run)
+    assert lines["CUSTOMER"].state == "failed"
+    salespeople_jobs = SyncJob.objects.filter(mapping_name="SALESPEOPLE").count()
+
+    run = run_start(django_capture_on_commit_callbacks, restart=True)
+    assert run.status == "finished", run.message
+    assert run.restarts == 1
+    assert SyncJob.objects.filter(mapping_name="SALESPEOPLE").count() == salespeople_jobs  # finished: not rerun
+    assert Customer.objects.count() == 5 and Account.objects.count() == 5
+    assert Coupling.objects.filter(erp_model="erp.Customer").count() == 5
