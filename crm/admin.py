@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from integration.admin_coupling import CouplingAdminMixin
+from integration.sales_orders_admin import ProductAvailabilityMixin, SalesOrderLineAvailabilityMixin, create_in_erp
 from p2c.records import writing_as
 
 from .models import (
@@ -221,9 +222,10 @@ class PriceLevelAdmin(SalesModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(SalesModelAdmin):
+class ProductAdmin(ProductAvailabilityMixin, SalesModelAdmin):
     list_display = ("product_number", "name", "product_type_code", "state_code", "default_uom_schedule",
-                    "default_uom", "price_level", "price", "quantity_on_hand", "modifiedon")
+                    "default_uom", "price_level", "price", "quantity_on_hand", "erp_inventory", "erp_unit_price",
+                    "modifiedon")
     list_select_related = ("default_uom_schedule", "default_uom__unit_group", "price_level")
     list_filter = ("product_type_code", "state_code", "is_stock_item")
     search_fields = ("product_number", "name", "vendor_part_number")
@@ -318,7 +320,7 @@ class QuoteDetailInline(DocumentLineInline):
     model = QuoteDetail
 
 
-class SalesOrderDetailInline(DocumentLineInline):
+class SalesOrderDetailInline(SalesOrderLineAvailabilityMixin, DocumentLineInline):
     model = SalesOrderDetail
 
 
@@ -356,6 +358,7 @@ class SalesOrderAdmin(SalesDocumentAdmin):
     autocomplete_fields = (*SalesDocumentAdmin.autocomplete_fields, "quote")
     derived_fields = ("sent_to_back_office_on",)
     inlines = (SalesOrderDetailInline,)
+    actions = (create_in_erp,)
 
 
 @admin.register(Invoice)

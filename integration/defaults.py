@@ -225,6 +225,19 @@ MAPPINGS = [
             ("amount_including_vat", "extended_amount", "to", {}),
         ],
     },
+    # -- Sales orders (issue 8, SPEC I9; added by the sales-orders developer) ----------------------------------------
+    # Sales orders become ERP orders through integration.sales_orders, whose runs are logged as jobs of this mapping
+    # (direction Sales → ERP). The mapping itself carries the status of the coupled ERP orders back to Sales
+    # (BC's "Sales Order Status" job); rules: integration/rules/sales_order.py.
+    {
+        "name": "SALESORDER-ORDER", "erp": "erp.SalesHeader", "crm": "crm.SalesOrder", "direction": TO,
+        "erp_filter": {"document_type": "order"},
+        "depends": ["CUSTOMER", "CURRENCY", "ITEM-PRODUCT", "RESOURCE-PRODUCT", "OPPORTUNITY"],
+        "rules": "sales_order",
+        "fields": [
+            ("status", "status_reason", "to", {}),
+        ],
+    },
 ]
 
 

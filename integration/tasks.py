@@ -33,10 +33,12 @@ MAPPING_BUSY_MAX_RETRIES = 20
 
 
 @shared_task(bind=True, acks_late=True, name="integration.synchronize_mapping", max_retries=MAPPING_BUSY_MAX_RETRIES)
-def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None):
+def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None,
+                             create_new=None):
     """Synchronise one mapping (the scheduled run of modified records when called with the mapping id only).
 
-    ``job_ids``: queued SyncJob rows to fill (see integration.background.mapping_synchronize_later). When another
+    ``job_ids``: queued SyncJob rows to fill (see integration.background.mapping_synchronize_later); ``create_new``:
+    create (and couple) counterparts of uncoupled records (default: the mapping's setting). When another
     run holds the mapping, a run with work of its own (jobs or ids) is retried later; a scheduled run is simply
     skipped (the next one picks the changes up).
     """
@@ -45,7 +47,7 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
 
     try:
         return synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
-                                  job_ids=job_ids)
+                                  job_ids=job_ids, create_new=create_new)
     except MappingBusy as exc:
         if job_ids is None and only_ids is None:
             return {"skipped": str(exc)}
@@ -80,3 +82,37 @@ def full_sync_line_task(line_id):
 
     line = full_sync_line_run(line_id=line_id)
     return {"line": line_id, "state": line.state if line else None}
+
+
+# -- Sales orders from Sales (SPEC I9; integration.sales_orders) ---------------------------------------------------------
+@shared_task(acks_late=True, name="integration.create_sales_orders")
+def create_sales_orders_task(order_ids=None):
+    """Create the ERP orders of the Sales orders ``order_ids``; without ids (the periodic "Auto Create Sales Orders"
+    run), of every submitted Sales order not yet sent, when "Create Sales Orders Automatically" is on. Idempotent."""
+    from integration.sales_orders import (
+        sales_orders_create_automatically_enabled,
+        sales_orders_create_in_erp,
+        sales_orders_pending,
+    )
+
+    if order_ids is None:
+        if not sales_orders_create_automatically_enabled():
+            return {"skipped": "Create Sales Orders Automatically is off"}
+        order_ids = list(sales_orders_pending().values_list("pk", flat=True))
+    if not order_ids:
+        return {"job": None, "created": 0, "failed": 0}
+    job = sales_orders_create_in_erp(sales_orders=order_ids)
+    return {"job": job.pk, "created": job.inserted, "unchanged": job.unchanged, "failed": job.failed}
+
+
+@shared_task(acks_late=True, name="integration.update_sales_order_statuses")
+def update_sales_order_statuses_task(full=False):
+    """Carry ERP order statuses back to Sales (BC's "Sales Order Status" job, every few minutes on beat)."""
+    from integration.engine.locks import MappingBusy
+    from integration.sales_orders import sales_order_statuses_update
+
+    try:
+        jobs = sales_order_statuses_update(full=full, wait_seconds=0)
+    except MappingBusy as exc:
+        return {"skipped": str(exc)}
+    return {"jobs": [job.pk for job in jobs]}

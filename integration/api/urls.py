@@ -7,11 +7,12 @@ register on the same router.
 
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import availability, views
 
 router = DefaultRouter()
 router.register("templates", views.TemplateViewSet, basename="integration-templates")
 router.register("projects", views.ProjectViewSet, basename="integration-projects")
 router.register("project-runs", views.ProjectRunViewSet, basename="integration-project-runs")
+router.register("item-availability", availability.ItemAvailabilityViewSet, basename="integration-item-availability")
 
 urlpatterns = router.urls

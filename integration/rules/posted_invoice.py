@@ -1,7 +1,58 @@
-"""POSTEDSALESINV-INV: posted ERP invoices become Sales invoices of the account coupled to the sell-to customer."""
+"""POSTEDSALESINV-INV: posted ERP invoices become Sales invoices of the account coupled to the sell-to customer.
+
+An invoice posted from an ERP order that came from a Sales order names that Sales order, and the Sales order
+becomes *invoiced* (SPEC I9): the invoice's *order no.* leads to the ERP order, whose coupling leads to the Sales
+order. When the ERP order is gone already (BC deletes an order once it is fully invoiced), the invoice's *your
+reference*, copied from the order, which has it from the Sales order number, leads to a Sales order sent to the ERP.
+Everything is read once per chunk and the orders are updated in one statement.
+"""
+
+from p2c.records import writing_as
 
 from .base import Rules as BaseRules
 
+INVOICED_REASON = "Invoiced"
+
 
 class Rules(BaseRules):
-    pass
+    def prepare_chunk(self, rows, *, plan):
+        from crm.models import SalesOrder
+        from erp.models import SalesHeader
+        from integration.models import Coupling
+
+        if plan.destination.key != "crm":
+            return {}
+        order_nos = {row.order_no for row in rows if row.order_no}
+        headers = dict(SalesHeader.objects.filter(document_type="order", no__in=order_nos).values_list("pk", "no"))
+        by_no = {}
+        if headers:
+            for erp_id, crm_id in Coupling.objects.filter(
+                erp_model="erp.SalesHeader", crm_model="crm.SalesOrder", erp_id__in=headers
+            ).values_list("erp_id", "crm_id"):
+                by_no[headers[erp_id]] = crm_id
+        references = {row.your_reference for row in rows
+                      if row.your_reference and (not row.order_no or row.order_no not in by_no)}
+        by_reference = dict(SalesOrder.objects.filter(
+            number__in=references, sent_to_back_office_on__isnull=False
+        ).values_list("number", "pk")) if references else {}
+        return {"by_no": by_no, "by_reference": by_reference}
+
+    def transfer(self, source, destination, values, *, plan, context):
+        if plan.destination.key != "crm" or not context:
+            return
+        order_id = context["by_no"].get(source.order_no) or context["by_reference"].get(source.your_reference)
+        if order_id is not None:
+            values["sales_order_id"] = order_id
+
+    def after_write(self, pairs, *, plan):
+        from crm.models import SalesOrder
+
+        if plan.destination.key != "crm":
+            return
+        order_ids = {invoice.sales_order_id for _, invoice in pairs if invoice.sales_order_id}
+        if not order_ids:
+            return
+        with writing_as(plan.integration_user_id):
+            SalesOrder.objects.filter(pk__in=order_ids).exclude(
+                state_code__in=[SalesOrder.State.INVOICED, SalesOrder.State.CANCELED]
+            ).update(state_code=SalesOrder.State.INVOICED, status_reason=INVOICED_REASON)

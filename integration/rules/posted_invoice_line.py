@@ -1,5 +1,6 @@
 """POSTEDSALESLINE-INV: posted invoice lines → Sales invoice products. An item or resource line names the product
-coupled to it; other lines (G/L accounts, comments) become write-in products carrying the description."""
+coupled to it; other lines (G/L accounts, comments) become write-in products carrying the description, and so do
+lines of the setup's write-in product (Sales & Receivables Setup), which stand for a write-in product in Sales."""
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -7,10 +8,11 @@ from .base import Rules as BaseRules
 
 class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
-        from erp.models import Item, Resource
+        from erp.models import Item, Resource, SalesReceivablesSetup
         from integration.models import Coupling
 
-        products = {}
+        setup = SalesReceivablesSetup.objects.filter(pk=1).values("write_in_product_type", "write_in_product_no").first()
+        products = {"write_in": (setup["write_in_product_type"], setup["write_in_product_no"]) if setup else None}
         for kind, model in (("item", Item), ("resource", Resource)):
             nos = {row.no for row in rows if row.type == kind and row.no}
             ids = dict(model.objects.filter(no__in=nos).values_list("pk", "no"))
@@ -21,7 +23,10 @@ class Rules(BaseRules):
         return products
 
     def transfer(self, source, destination, values, *, plan, context):
-        if source.type in context:
+        if context.get("write_in") == (source.type, source.no) and source.no:
+            values["product_id"] = None
+            values["product_description"] = (source.description or source.no)[:500]
+        elif source.type in context:
             product = context[source.type].get(source.no)
             if product is None:
                 raise RowError(f"{source.get_type_display()} {source.no} is not coupled to a Sales product")

@@ -1,0 +1,33 @@
+"""SALESORDER-ORDER (ERP → Sales): the status of an ERP order created from a Sales order flows back to it.
+
+Sales orders become ERP orders through `integration.sales_orders` (not through the engine); once coupled, this
+mapping carries the ERP order's status back, as BC's "Sales Order Status" job does: an open order keeps the Sales
+order submitted and *pending*, a released one makes it submitted and *in progress*. A Sales order never moves back:
+one fulfilled, invoiced (see the POSTEDSALESINV-INV rules) or canceled in Sales keeps its status.
+"""
+
+from .base import RowError
+from .base import Rules as BaseRules
+
+# ERP order status → (Sales order status, status reason).
+STATUS_MAP = {
+    "open": ("submitted", "Pending"),
+    "pending_approval": ("submitted", "Pending"),
+    "pending_prepayment": ("submitted", "Pending"),
+    "released": ("submitted", "In Progress"),
+}
+# How far along a Sales order is: a synchronisation never moves it to a lower rank.
+STATE_RANK = {"active": 0, "submitted": 1, "fulfilled": 2, "invoiced": 3, "canceled": 3}
+
+
+class Rules(BaseRules):
+    def transfer(self, source, destination, values, *, plan, context):
+        if plan.destination.key != "crm":
+            raise RowError("ERP orders are created from Sales orders by integration.sales_orders, not by this mapping")
+        values.pop("status_reason", None)
+        state, reason = STATUS_MAP.get(source.status, ("submitted", source.get_status_display()))
+        current = getattr(destination, "state_code", None)
+        if current is not None and STATE_RANK.get(current, 0) > STATE_RANK[state]:
+            return  # fulfilled, invoiced or canceled in Sales: the ERP status no longer decides
+        values["state_code"] = state
+        values["status_reason"] = reason

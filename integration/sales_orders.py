@@ -1,0 +1,562 @@
+"""Sales orders from Sales become ERP sales orders (SPEC I9; BC's "CRM Sales Order to Sales Order", §7.5 of
+reference/bc-sales-integration.md).
+
+`sales_order_create_in_erp` creates the ERP order of one submitted Sales order and couples the two;
+`sales_orders_create_in_erp` does it for many, each in its own transaction, and logs the run as a job of the
+SALESORDER-ORDER mapping (one error per refused order, naming the cause). The admin action, the
+``create_sales_orders`` command and the Celery task are thin doors onto the latter.
+
+What an ERP order gets, as Business Central's ``CreateSalesOrderHeader`` / ``CreateSalesOrderLines`` do:
+
+- the Sales order must be *submitted*; the sell-to customer is the customer coupled to the order's account (a
+  contact as the customer: its parent account);
+- *external document no.* = the Sales order name (truncated to the field), *your reference* = the order number;
+- the currency through the ISO code (the local currency's ISO code gives a blank currency code);
+- payment terms, shipment method and shipping agent from the order's options only where a value map entry maps
+  the option to an ERP code; otherwise the customer's defaults stand;
+- bill-to and ship-to addresses from the order when it has any, else the customer's;
+- a line per Sales order line, numbered in steps of 10000: a coupled product gives an item or resource line; a
+  write-in product gives a line of the setup's write-in product type and no. (none set: the order is refused);
+  a description longer than the ERP's 100 characters goes on in comment lines of 100 characters, nothing cut off.
+
+Guarantees: the header, its lines, the coupling and the Sales order's *sent to back office on* are written in one
+transaction, or nothing is (a refused line 150 of 200 leaves no header behind, nor a used order number); the
+number of queries does not depend on the number of lines (lines are written with one ``bulk_create``, products,
+items, resources and units are read in bulk); an order already created is never created twice (the Sales order row
+is locked, the coupling is looked up inside the transaction and unique on the Sales side), so a retry after fixing
+the cause simply works.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from p2c.records import writing_as
+
+logger = logging.getLogger("p2c.integration")
+
+MAPPING_NAME = "SALESORDER-ORDER"
+ERP_ORDER, CRM_ORDER = "erp.SalesHeader", "crm.SalesOrder"
+LINE_NO_STEP = 10000
+MAX_LINE_ERRORS = 10
+CENT = Decimal("0.01")
+
+# Sales option field of the order → (value map / option mapping name, ERP header field).
+OPTION_FIELDS = (
+    ("payment_terms_code", "PAYMENT TERMS", "payment_terms"),
+    ("freight_terms_code", "SHIPMENT METHOD", "shipment_method"),
+    ("shipping_method_code", "SHIPPING AGENT", "shipping_agent"),
+)
+
+
+class SalesOrderError(Exception):
+    """The Sales order cannot be created in the ERP; the message names the order and the cause."""
+
+
+@dataclass
+class SalesOrderOutcome:
+    sales_order: object
+    header: object = None
+    created: bool = False
+    error: str = ""
+
+
+@dataclass
+class _Lookups:
+    """What the lines need, read in bulk (a constant number of queries whatever the number of lines)."""
+
+    products: dict = field(default_factory=dict)  # product id -> ("item" | "resource", Item | Resource)
+    units: dict = field(default_factory=dict)  # Sales unit id -> ERP unit of measure code
+    write_in: tuple | None = None  # ("item" | "resource", record) or None
+
+
+# -- selectors ---------------------------------------------------------------------------------------------------------
+def sales_orders_pending():
+    """Submitted Sales orders not yet sent to the ERP (what "create sales orders automatically" picks up)."""
+    from crm.models import SalesOrder
+    from integration.models import Coupling
+
+    coupled = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER).values("crm_id")
+    return SalesOrder.objects.filter(
+        state_code=SalesOrder.State.SUBMITTED, sent_to_back_office_on__isnull=True
+    ).exclude(pk__in=coupled)
+
+
+def sales_order_erp_order(*, sales_order):
+    """The ERP order coupled to ``sales_order``, or None."""
+    from erp.models import SalesHeader
+    from integration.models import Coupling
+
+    erp_id = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=sales_order.pk).values(
+        "erp_id"
+    )
+    return SalesHeader.objects.filter(pk__in=erp_id).first()
+
+
+# -- services ----------------------------------------------------------------------------------------------------------
+def sales_order_create_in_erp(*, sales_order):
+    """Create the ERP sales order of ``sales_order`` (submitted) and couple the two; return the ERP order.
+
+    An order already created returns its ERP order unchanged. Raises SalesOrderError naming the cause (the order
+    is not submitted, its account is not coupled to a customer, a product is not coupled, a unit is unknown, no
+    write-in product is set up, ...); then nothing was written.
+    """
+    return _create(sales_order).header
+
+
+def sales_orders_create_in_erp(*, sales_orders, job=None):
+    """Create the ERP orders of ``sales_orders`` (Sales orders or their ids), each in its own transaction.
+
+    Returns the SyncJob of the SALESORDER-ORDER mapping that logs the run: ``inserted`` orders created,
+    ``unchanged`` already created, ``failed`` refused, with one SyncJobError per refused order naming the cause.
+    The job's ``outcomes`` attribute (not stored) lists a SalesOrderOutcome per order, in the order given.
+    """
+    from crm.models import SalesOrder
+    from integration.models import Direction, IntegrationTableMapping, SyncJob, SyncJobError
+
+    to_pk = SalesOrder._meta.pk.to_python  # ids may come as text (a Celery task's JSON)
+    ids = [to_pk(getattr(o, "pk", o)) for o in sales_orders]
+    orders = SalesOrder.objects.in_bulk(ids)
+    if job is None:
+        mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME).first()
+        job = SyncJob.objects.create(table_mapping=mapping, mapping_name=MAPPING_NAME,
+                                     direction=Direction.FROM_INTEGRATION)
+    job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    outcomes, errors = [], []
+    for pk in dict.fromkeys(ids):
+        order = orders.get(pk)
+        if order is None:
+            outcome = SalesOrderOutcome(sales_order=None, error=f"Sales order {pk} does not exist.")
+        else:
+            try:
+                outcome = _create(order)
+            except SalesOrderError as exc:
+                outcome = SalesOrderOutcome(sales_order=order, error=str(exc))
+            except Exception as exc:  # one order's unexpected failure (rolled back) must not stop the others
+                logger.exception("Creating the ERP order of Sales order %s failed", pk)
+                outcome = SalesOrderOutcome(sales_order=order, error=f"{_label(order)}: {exc}")
+        outcomes.append(outcome)
+        if outcome.error:
+            job.failed += 1
+            errors.append(SyncJobError(job=job, source_model=CRM_ORDER, source_id=str(pk), destination_model=ERP_ORDER,
+                                       message=outcome.error))
+        elif outcome.created:
+            job.inserted += 1
+            job.coupled += 1
+        else:
+            job.unchanged += 1
+    SyncJobError.objects.bulk_create(errors)
+    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
+    job.message = (f"{job.inserted} sales order(s) created in the ERP, {job.unchanged} already there, "
+                   f"{job.failed} failed")
+    job.finished_at = timezone.now()
+    job.save()
+    job.outcomes = outcomes
+    return job
+
+
+# -- one order ---------------------------------------------------------------------------------------------------------
+def _create(sales_order):
+    from crm.models import SalesOrder
+    from erp.models import SalesHeader, SalesLine
+    from integration.models import ConnectionSetup, Coupling
+
+    try:
+        with transaction.atomic():
+            order = (
+                SalesOrder.objects.select_for_update(of=("self",))
+                .select_related("customer_account", "customer_contact__parent_account", "transaction_currency")
+                .get(pk=sales_order.pk)
+            )
+            existing = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=order.pk).first()
+            if existing is not None:
+                header = SalesHeader.objects.filter(pk=existing.erp_id).first()
+                if header is not None:
+                    return SalesOrderOutcome(sales_order=order, header=header, created=False)
+                existing.delete()  # the ERP order was deleted: the Sales order may be sent again (BC)
+            _check_submitted(order)
+            customer = _customer(order)
+            lines = list(order.lines.select_related("product", "uom__unit_group").order_by("line_number", "createdon"))
+            if not lines:
+                raise SalesOrderError(f"{_label(order)} has no products: there is nothing to order.")
+            header = _header(order, customer)
+            erp_lines = _lines(order, header, lines, _lookups(order, lines))
+            header.amount = sum((line.amount for line in erp_lines), Decimal(0))
+            header.amount_including_vat = sum((line.amount_including_vat for line in erp_lines), Decimal(0))
+            try:
+                header.save()
+            except ValidationError as exc:  # no order number series, for one
+                raise SalesOrderError(f"{_label(order)}: {' '.join(exc.messages)}") from exc
+            for line in erp_lines:
+                line.header = header
+            SalesLine.objects.bulk_create(erp_lines)
+            now = timezone.now()
+            integration_user_id = ConnectionSetup.objects.filter(pk=1).values_list(
+                "integration_user_id", flat=True).first()
+            with writing_as(integration_user_id):
+                SalesOrder.objects.filter(pk=order.pk).update(sent_to_back_office_on=now, modifiedon=now)
+            order.sent_to_back_office_on = now
+            try:
+                with transaction.atomic():
+                    Coupling.objects.create(
+                        erp_model=ERP_ORDER, crm_model=CRM_ORDER, erp_id=header.pk, crm_id=order.pk,
+                        last_synced_erp_modified=header.modified_at, last_synced_crm_modified=now,
+                        last_erp_result="success",
+                    )
+            except IntegrityError as exc:
+                raise _CreatedMeanwhile from exc
+    except _CreatedMeanwhile:
+        header = sales_order_erp_order(sales_order=sales_order)
+        if header is None:
+            raise SalesOrderError(f"{_label(sales_order)} could not be coupled to its ERP order.") from None
+        return SalesOrderOutcome(sales_order=sales_order, header=header, created=False)
+    return SalesOrderOutcome(sales_order=order, header=header, created=True)
+
+
+class _CreatedMeanwhile(Exception):
+    """Another process created and coupled the ERP order first (the unique coupling refused ours)."""
+
+
+def _label(order):
+    return f"Sales order {order.number or order.pk} ({order.name})" if order.name else f"Sales order {order.number}"
+
+
+def _check_submitted(order):
+    if order.state_code != order.State.SUBMITTED:
+        raise SalesOrderError(
+            f"{_label(order)} must be submitted to be created in the ERP; its status is {order.get_state_code_display()}."
+        )
+
+
+def _customer(order):
+    """The ERP customer coupled to the order's account (a contact as the customer: its parent account)."""
+    from erp.models import Customer
+    from integration.models import Coupling
+
+    account = order.customer_account
+    if account is None and order.customer_contact is not None:
+        account = order.customer_contact.parent_account
+    if account is None:
+        raise SalesOrderError(f"There is no potential customer defined on the Sales order {order.number}: "
+                              "its customer must be an account, or a contact whose company is an account.")
+    coupled = Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account", crm_id=account.pk).values(
+        "erp_id")
+    customer = Customer.objects.filter(pk__in=coupled).first()
+    if customer is None:
+        raise SalesOrderError(f"There is no customer coupled to Sales account {account.name} "
+                              f"({account.account_number}): couple the account to an ERP customer first.")
+    if customer.blocked == Customer.Blocked.ALL:
+        raise SalesOrderError(f"Customer {customer.no} ({customer.name}) is blocked for all transactions.")
+    return customer
+
+
+def _header(order, customer):
+    from erp.models import SalesHeader
+
+    today = timezone.localdate()
+    header = SalesHeader(
+        document_type=SalesHeader.DocumentType.ORDER,
+        status=SalesHeader.Status.OPEN,
+        sell_to_customer=customer,
+        sell_to_customer_name=_fit(SalesHeader, "sell_to_customer_name", customer.name),
+        sell_to_contact_id=_sell_to_contact_id(order) or customer.primary_contact_id,
+        order_date=today,
+        posting_date=today,
+        # BC's Requested Delivery Date: the ERP order has no such field; its shipment date is the closest one.
+        shipment_date=order.requested_delivery_by,
+        external_document_no=_fit(SalesHeader, "external_document_no", order.name),
+        your_reference=_fit(SalesHeader, "your_reference", order.number),
+        salesperson_id=customer.salesperson_id,
+        currency_id=_currency_id(order, customer),
+        opportunity_id=_coupled_id("erp.Opportunity", "crm.Opportunity", order.opportunity_id),
+        invoice_discount_amount=order.discount_amount or Decimal(0),
+    )
+    _addresses(header, order, customer)
+    _options(header, order, customer)
+    return header
+
+
+def _sell_to_contact_id(order):
+    if order.customer_contact_id is None:
+        return None
+    return _coupled_id("erp.Contact", "crm.Contact", order.customer_contact_id)
+
+
+def _coupled_id(erp_model, crm_model, crm_id):
+    from integration.models import Coupling
+
+    if crm_id is None:
+        return None
+    return Coupling.objects.filter(erp_model=erp_model, crm_model=crm_model, crm_id=crm_id).values_list(
+        "erp_id", flat=True).first()
+
+
+def _currency_id(order, customer):
+    """The ERP currency of the order's Sales currency, through its ISO code; the local currency is blank (BC)."""
+    from erp.models import Currency, GeneralLedgerSetup
+
+    currency = order.transaction_currency
+    if currency is None:
+        return customer.currency_id
+    iso = currency.iso_currency_code.upper()
+    coupled = _coupled_id("erp.Currency", "crm.TransactionCurrency", currency.pk)
+    if coupled is not None:
+        return coupled
+    if iso == (GeneralLedgerSetup.get_solo().lcy_code or "").upper():
+        return None
+    erp_currency = Currency.objects.filter(iso_code__iexact=iso).order_by("code").first()
+    if erp_currency is None:
+        raise SalesOrderError(f"{_label(order)}: currency {iso} is not coupled to an ERP currency, and no ERP "
+                              f"currency has ISO code {iso}.")
+    return erp_currency.pk
+
+
+_ADDRESS_PARTS = (  # (Sales suffix, ERP suffix, customer field)
+    ("name", "name", "name"),
+    ("line1", "address", "address"),
+    ("line2", "address_2", "address_2"),
+    ("city", "city", "city"),
+    ("postalcode", "post_code", "post_code"),
+    ("stateorprovince", "county", "county"),
+    ("country", "country_region_code", "country_region_code"),
+)
+
+
+def _addresses(header, order, customer):
+    """Bill-to and ship-to from the order when it has any address field, else the customer's (BC)."""
+    for crm_prefix, erp_prefix in (("billto", "bill_to"), ("shipto", "ship_to")):
+        from_order = any(getattr(order, f"{crm_prefix}_{part}") for part, _, _ in _ADDRESS_PARTS)
+        for crm_part, erp_part, customer_field in _ADDRESS_PARTS:
+            value = getattr(order, f"{crm_prefix}_{crm_part}") if from_order else getattr(customer, customer_field)
+            name = f"{erp_prefix}_{erp_part}"
+            setattr(header, name, _fit(type(header), name, value or ""))
+
+
+def _options(header, order, customer):
+    """Payment terms, shipment method, shipping agent: mapped from the order's options, else the customer's."""
+    from erp.models import PaymentTerms, ShipmentMethod, ShippingAgent
+    from integration.models import ValueMapEntry
+
+    models = {"payment_terms": PaymentTerms, "shipment_method": ShipmentMethod, "shipping_agent": ShippingAgent}
+    for _, _, erp_field in OPTION_FIELDS:
+        setattr(header, f"{erp_field}_id", getattr(customer, f"{erp_field}_id"))
+    wanted = {(name, getattr(order, crm_field)) for crm_field, name, _ in OPTION_FIELDS if getattr(order, crm_field)}
+    if not wanted:
+        return
+    condition = Q()
+    for name, value in wanted:
+        condition |= Q(value_map__name=name, crm_value=value)
+    codes = {}
+    for name, crm_value, erp_value in ValueMapEntry.objects.filter(condition).order_by("pk").values_list(
+        "value_map__name", "crm_value", "erp_value"
+    ):
+        codes.setdefault((name, crm_value), erp_value)  # first entry wins, as in the engine
+    for crm_field, name, erp_field in OPTION_FIELDS:
+        code = codes.get((name, getattr(order, crm_field)))
+        if code is None:
+            continue  # no option mapping: the customer's default stands
+        pk = models[erp_field].objects.filter(code=code).values_list("pk", flat=True).first()
+        if pk is not None:
+            setattr(header, f"{erp_field}_id", pk)
+
+
+def _lookups(order, lines):
+    """Products → coupled items/resources, Sales units → ERP units of measure, the write-in product: in bulk."""
+    from erp.models import Item, Resource, SalesReceivablesSetup, UnitOfMeasure
+    from integration.models import Coupling
+
+    lookups = _Lookups()
+    product_ids = {line.product_id for line in lines if line.product_id}
+    if product_ids:
+        couplings = list(Coupling.objects.filter(
+            erp_model__in=["erp.Item", "erp.Resource"], crm_model="crm.Product", crm_id__in=product_ids
+        ).values_list("erp_model", "erp_id", "crm_id"))
+        item_ids = {erp_id for model, erp_id, _ in couplings if model == "erp.Item"}
+        resource_ids = {erp_id for model, erp_id, _ in couplings if model == "erp.Resource"}
+        items = Item.objects.select_related("base_unit_of_measure").in_bulk(item_ids) if item_ids else {}
+        resources = (Resource.objects.select_related("base_unit_of_measure").in_bulk(resource_ids)
+                     if resource_ids else {})
+        services = {line.product_id for line in lines
+                    if line.product_id and line.product.product_type_code == "services"}
+        for model, erp_id, crm_id in couplings:
+            record = (items if model == "erp.Item" else resources).get(erp_id)
+            if record is None:
+                continue
+            kind = "item" if model == "erp.Item" else "resource"
+            # A product coupled both ways: a service is a resource, anything else an item.
+            if crm_id in lookups.products and (kind == "resource") != (crm_id in services):
+                continue
+            lookups.products[crm_id] = (kind, record)
+    units = {line.uom_id: line.uom for line in lines if line.uom_id}
+    if units:
+        group_ids = {unit.unit_group_id for unit in units.values()}
+        coupled_groups = dict(Coupling.objects.filter(
+            erp_model="erp.UnitOfMeasure", crm_model="crm.UnitGroup", crm_id__in=group_ids
+        ).values_list("crm_id", "erp_id"))
+        names = {unit.name.upper() for unit in units.values()}
+        erp_units = list(UnitOfMeasure.objects.filter(
+            Q(pk__in=coupled_groups.values()) | Q(code__in=names | {n.lower() for n in names})
+        ).values_list("pk", "code"))
+        code_by_pk = dict(erp_units)
+        code_by_code = {code.upper(): code for _, code in erp_units}
+        for unit_id, unit in units.items():
+            group = unit.unit_group
+            code = None
+            # A unit group synchronised from the ERP has one unit, its base unit: the coupled unit of measure.
+            if unit_id and group.pk in coupled_groups and unit.name == group.base_uom_name:
+                code = code_by_pk.get(coupled_groups[group.pk])
+            code = code or code_by_code.get(unit.name.upper())
+            if code is not None:
+                lookups.units[unit_id] = code
+    if any(line.product_id is None for line in lines):
+        setup = SalesReceivablesSetup.get_solo()
+        if not setup.write_in_product_type or not setup.write_in_product_no:
+            raise SalesOrderError(
+                f"Sales order {order.number} contains a write-in product. You must choose the default write-in "
+                "product in Sales & Receivables Setup window (Write-in Product Type and Write-in Product No.)."
+            )
+        model = Item if setup.write_in_product_type == "item" else Resource
+        record = model.objects.select_related("base_unit_of_measure").filter(no=setup.write_in_product_no).first()
+        if record is None:
+            raise SalesOrderError(
+                f"Sales order {order.number} contains a write-in product, but the write-in product "
+                f"{model._meta.verbose_name} {setup.write_in_product_no} set in Sales & Receivables Setup does not "
+                "exist."
+            )
+        lookups.write_in = (setup.write_in_product_type, record)
+    return lookups
+
+
+def _lines(order, header, lines, lookups):
+    """The ERP lines, in memory; raises SalesOrderError listing the lines that cannot be created."""
+    from erp.models import SalesLine
+
+    max_description = SalesLine._meta.get_field("description").max_length
+    erp_lines, errors = [], []
+    line_no = 0
+    for line in lines:
+        where = f"line {line.line_number}" if line.line_number else "a line"
+        try:
+            kind, record = _line_product(line, lookups)
+            unit_code = _line_unit(line, record, lookups)
+        except SalesOrderError as exc:
+            errors.append(f"{capfirst(where)}: {exc}")
+            continue
+        description = line.description or line.product_description or _record_name(record)
+        amount = (line.quantity * line.price_per_unit - (line.manual_discount_amount or 0)).quantize(
+            CENT, ROUND_HALF_UP)
+        line_no += LINE_NO_STEP
+        erp_lines.append(SalesLine(
+            line_no=line_no, type=kind, no=record.no, description=description[:max_description],
+            unit_of_measure_code=unit_code, quantity=line.quantity, unit_price=line.price_per_unit,
+            line_discount_amount=(line.manual_discount_amount or Decimal(0)).quantize(CENT, ROUND_HALF_UP),
+            amount=amount, amount_including_vat=(amount + (line.tax or 0)).quantize(CENT, ROUND_HALF_UP),
+        ))
+        # BC's CreateExtendedDescriptionOrderLines: the rest of a long description, in comment lines.
+        for start in range(max_description, len(description), max_description):
+            line_no += LINE_NO_STEP
+            erp_lines.append(SalesLine(line_no=line_no, type=SalesLine.Type.COMMENT,
+                                       description=description[start:start + max_description]))
+    if errors:
+        shown = errors[:MAX_LINE_ERRORS]
+        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
+        raise SalesOrderError(f"{_label(order)} cannot be created in the ERP. {' '.join(shown)}{more}")
+    return erp_lines
+
+
+def _line_product(line, lookups):
+    if line.product_id is None:
+        kind, record = lookups.write_in
+    else:
+        product = line.product
+        if product.state_code != "active":
+            raise SalesOrderError(f"product {product.product_number} ({product.name}) is not active "
+                                  f"({product.get_state_code_display()}).")
+        found = lookups.products.get(line.product_id)
+        if found is None:
+            kind = "resource" if product.product_type_code == "services" else "item"
+            raise SalesOrderError(f"the Sales product {product.product_number} ({product.name}) is not coupled to "
+                                  f"an ERP {kind}.")
+        kind, record = found
+    if record.blocked:
+        raise SalesOrderError(f"{kind.capitalize()} {record.no} ({_record_name(record)}) is blocked.")
+    return kind, record
+
+
+def _line_unit(line, record, lookups):
+    if line.uom_id is None:
+        return record.base_unit_of_measure.code if record.base_unit_of_measure_id else ""
+    code = lookups.units.get(line.uom_id)
+    if code is None:
+        raise SalesOrderError(f"the unit {line.uom.name} (unit group {line.uom.unit_group.name}) is unknown in the "
+                              "ERP: couple its unit group to a unit of measure, or use a unit named like an ERP unit "
+                              "of measure code.")
+    return code
+
+
+def _record_name(record):
+    return getattr(record, "description", None) or getattr(record, "name", "") or record.no
+
+
+def _fit(model, name, value):
+    return (value or "")[: model._meta.get_field(name).max_length]
+
+
+# -- ERP order status back to Sales ------------------------------------------------------------------------------------
+def sales_order_statuses_update(*, full=False, wait_seconds=30):
+    """Carry the status of coupled ERP orders back to their Sales orders (BC's "Sales Order Status" job).
+
+    Runs the SALESORDER-ORDER mapping from the ERP to Sales (rows changed since its last run; ``full``: all),
+    then deals with coupled ERP orders that were deleted (`sales_orders_uncouple_deleted`). Returns the jobs.
+    """
+    from integration.engine.sync import mapping_synchronize
+    from integration.models import Direction, IntegrationTableMapping
+
+    mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME, is_enabled=True).first()
+    jobs = []
+    if mapping is not None:
+        jobs = mapping_synchronize(mapping=mapping, direction=Direction.TO_INTEGRATION, full=full,
+                                   wait_seconds=wait_seconds)
+    sales_orders_uncouple_deleted()
+    return jobs
+
+
+def sales_orders_uncouple_deleted():
+    """Couplings of deleted ERP orders: the Sales order is invoiced when a posted invoice names it (its number as
+    *your reference*); a Sales order still submitted otherwise may be sent again (BC clears LastBackofficeSubmit
+    and removes the coupling). Returns how many couplings were removed. A constant number of queries."""
+    from crm.models import SalesOrder
+    from erp.models import SalesHeader, SalesInvoiceHeader
+    from integration.models import ConnectionSetup, Coupling
+
+    stale = list(Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER).exclude(
+        erp_id__in=SalesHeader.objects.values("pk")).values_list("pk", "crm_id"))
+    if not stale:
+        return 0
+    submitted = dict(SalesOrder.objects.filter(
+        pk__in=[crm_id for _, crm_id in stale], state_code=SalesOrder.State.SUBMITTED
+    ).values_list("number", "pk"))
+    invoiced_numbers = set(SalesInvoiceHeader.objects.filter(your_reference__in=submitted).values_list(
+        "your_reference", flat=True))
+    integration_user_id = ConnectionSetup.objects.filter(pk=1).values_list("integration_user_id", flat=True).first()
+    with transaction.atomic(), writing_as(integration_user_id):
+        SalesOrder.objects.filter(pk__in=[submitted[n] for n in invoiced_numbers]).update(
+            state_code=SalesOrder.State.INVOICED, status_reason="Invoiced")
+        SalesOrder.objects.filter(pk__in=[pk for n, pk in submitted.items() if n not in invoiced_numbers]).update(
+            sent_to_back_office_on=None)
+        Coupling.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+    return len(stale)
+
+
+def sales_orders_create_automatically_enabled():
+    """Whether "Create Sales Orders Automatically" is on (and the connection enabled)."""
+    from integration.models import ConnectionSetup
+
+    return ConnectionSetup.objects.filter(pk=1, is_enabled=True, create_sales_orders_automatically=True).exists()

@@ -1,0 +1,92 @@
+"""What the Sales admin shows and does for SPEC I9, mixed into ``crm/admin.py``'s classes:
+
+- `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create_in_erp`);
+- `SalesOrderLineAvailabilityMixin`: a read-only *ERP availability* column on a Sales order's lines;
+- `ProductAvailabilityMixin`: *ERP inventory* and *ERP price* columns on the product list.
+
+The availability is read live from the ERP for the whole page in a constant number of queries
+(`integration.item_availability`).
+"""
+
+from django.contrib import admin, messages
+from django.template.defaultfilters import pluralize
+
+from .item_availability import item_availability_for, sales_order_availability
+
+
+@admin.action(description="Create in ERP", permissions=["change"])
+def create_in_erp(modeladmin, request, queryset):
+    from .sales_orders import sales_orders_create_in_erp
+
+    job = sales_orders_create_in_erp(sales_orders=list(queryset.values_list("pk", flat=True)))
+    for outcome in job.outcomes:
+        if outcome.error:
+            modeladmin.message_user(request, outcome.error, messages.ERROR)
+        elif outcome.created and outcome.sales_order is not None:
+            modeladmin.log_change(request, outcome.sales_order, f"Created in the ERP as order {outcome.header.no}.")
+    created, failed, unchanged = job.inserted, job.failed, job.unchanged
+    text = f"{created} order{pluralize(created)} created in the ERP"
+    if unchanged:
+        text += f", {unchanged} already there"
+    if failed:
+        text += f", {failed} failed (see the synchronisation log, job {job.pk})"
+    modeladmin.message_user(request, text + ".", messages.WARNING if failed else messages.SUCCESS)
+
+
+def _availability_text(availability):
+    if availability is None:
+        return "Not coupled to an ERP item"
+    parts = [f"{availability.no}"]
+    if availability.inventory is not None:
+        parts.append(f"inventory {availability.inventory.normalize():f}")
+    parts.append(f"price {availability.price_label}")
+    return " · ".join(parts)
+
+
+class SalesOrderLineAvailabilityMixin:
+    """For the inline of Sales order lines: the ERP inventory and the customer's ERP price of each line's item."""
+
+    availability_field = "erp_availability"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Inline instances are made per request: what is read here serves this page only.
+        self._availability = sales_order_availability(sales_order=obj) if obj is not None and obj.pk else {}
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        return [*fields, self.availability_field] if self.availability_field not in fields else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), self.availability_field)
+
+    @admin.display(description="ERP availability")
+    def erp_availability(self, line):
+        if line is None or line.pk is None or line.product_id is None:
+            return "-"
+        return _availability_text(getattr(self, "_availability", {}).get(line.product_id))
+
+
+class ProductAvailabilityMixin:
+    """For the product list: the ERP inventory and unit price of the coupled item or resource, per page."""
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        products = list(changelist.result_list)
+        availability = item_availability_for(products=products)
+        for product in products:
+            product._erp_availability = availability.get(product.pk)
+        changelist.result_list = products
+        return changelist
+
+    @admin.display(description="ERP inventory")
+    def erp_inventory(self, product):
+        availability = getattr(product, "_erp_availability", None)
+        if availability is None or availability.inventory is None:
+            return "-"
+        return f"{availability.inventory.normalize():f}"
+
+    @admin.display(description="ERP price")
+    def erp_unit_price(self, product):
+        availability = getattr(product, "_erp_availability", None)
+        return "-" if availability is None else availability.unit_price
