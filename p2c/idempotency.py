@@ -85,6 +85,8 @@ def idempotent(handler):
             stored.save(update_fields=["status_code", "response_body"])
         return response
 
+    # Read by the OpenAPI post-processing, which documents the header on exactly these operations.
+    wrapper.honours_idempotency_key = True
     return wrapper
 
 

@@ -10,6 +10,7 @@ import binascii
 import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from rest_framework.exceptions import NotFound
@@ -82,8 +83,11 @@ class KeysetPagination(BasePagination):
         terms = [t.strip() for t in param.split(",") if t.strip()]
         terms = OrderingFilter().remove_invalid_fields(queryset, terms, view, request)
         if terms and "__" not in terms[0]:
-            field = model._meta.get_field(terms[0].lstrip("-"))
-            if not field.null:
+            try:
+                field = model._meta.get_field(terms[0].lstrip("-"))
+            except FieldDoesNotExist:
+                field = None
+            if field is not None and field.concrete and not field.null:
                 return field.name, terms[0].startswith("-")
         return default, False
 

@@ -18,7 +18,7 @@ ERRORS = {
 }
 BY_METHOD = {
     "get": ["400", "401", "403", "404"],
-    "post": ["400", "401", "403", "404", "409", "422"],
+    "post": ["400", "401", "403", "404", "409"],
     "put": ["400", "401", "403", "404", "409"],
     "patch": ["400", "401", "403", "404", "409"],
     "delete": ["401", "403", "404", "409"],
@@ -33,10 +33,24 @@ IDEMPOTENCY_HEADER = {
 }
 
 
+def _idempotent_operations(generator):
+    """(path, method) of the operations whose handler honours ``Idempotency-Key`` (``p2c.idempotency``)."""
+    found = set()
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        view = getattr(callback, "cls", None)
+        action = (getattr(callback, "actions", None) or {}).get(method.lower())
+        handler = getattr(view, action, None) if view and action else None
+        if getattr(handler, "honours_idempotency_key", False):
+            found.add((path, method.lower()))
+    return found
+
+
 def postprocess_error_responses(result, generator, request, public):
-    """Add the error responses (and the Idempotency-Key header on POST) to every operation under /api/."""
+    """Add the error responses to every operation under /api/, and the Idempotency-Key header (with its 422)
+    to the POST operations that honour it."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR_SCHEMA)
+    idempotent = _idempotent_operations(generator)
     for path, operations in result.get("paths", {}).items():
         if path.startswith("/api/schema") or path.startswith("/api/docs"):
             continue
@@ -49,7 +63,11 @@ def postprocess_error_responses(result, generator, request, public):
                     "description": ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
-            if method == "post":
+            if (path, method) in idempotent:
+                responses.setdefault("422", {
+                    "description": ERRORS["422"],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters):
                     parameters.append(IDEMPOTENCY_HEADER)

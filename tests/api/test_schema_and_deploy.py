@@ -19,6 +19,7 @@ def test_spectacular_validates_without_warnings(tmp_path):
     schema = (tmp_path / "schema.yaml").read_text()
     for path in ("/api/crm/accounts/bulk/", "/api/erp/bank-accounts/{no}/", "/api/erp/customers/bulk/"):
         assert f"  {path}:" in schema
+    assert "name: Idempotency-Key" in schema
 
 
 @pytest.mark.django_db
