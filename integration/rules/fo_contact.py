@@ -51,7 +51,12 @@ class Rules(FoRules):
         if company is None:
             raise RowError("the contact's company is not an account")
         if isinstance(company, str):
-            raise RowError(f"{company}: run the Accounts - Customers task first")
+            hint = (
+                "run the Accounts - Customers task first" if "not coupled" in company
+                else "set Contact Nos. and Bus. Rel. Code for Customers in Marketing Setup so customers get their "
+                     "company contact, then run the Accounts - Customers task again"
+            )
+            raise RowError(f"{company}: {hint}")
         values["company_id"] = company
         values["type"] = "person"
 

@@ -153,3 +153,17 @@ def test_contact_of_an_account_not_synchronised_fails_naming_the_account(fo_proj
     messages = [e.message for e in contacts.sync_job.errors.all()]
     assert any("Late Inc" in m and "not coupled to an ERP customer" in m for m in messages), messages
     assert synced
+
+
+def test_customer_without_company_contact_names_the_marketing_setup(fo_projects):
+    from erp.models import MarketingSetup
+
+    setup = MarketingSetup.get_solo()
+    setup.contact_nos = None  # no contact number series: the ERP makes no company contact for new customers
+    setup.save()
+    account = make_account("No Contacts Inc")
+    make_contact("Person", account=account)
+    run(fo_projects["accounts"])
+    contacts = task_run(run(fo_projects["contacts"]), "Contacts")
+    message = contacts.sync_job.errors.get().message
+    assert "has no company contact" in message and "Marketing Setup" in message

@@ -57,7 +57,8 @@ class Command(BaseCommand):
         def progress(*, task_run, job, done, total):
             bar = bars.get(task_run.pk)
             if bar is None:
-                bar = bars[task_run.pk] = tqdm(total=total, desc=task_run.task_name, unit="rows", leave=False)
+                bar = bars[task_run.pk] = tqdm(total=total, desc=task_run.task_name, unit="rows", leave=False,
+                                               file=sys.stdout)
             bar.update(done)
 
         return progress

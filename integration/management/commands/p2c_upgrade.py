@@ -24,7 +24,7 @@ class Command(BaseCommand):
             def progress(*, step, done):
                 bar = bars.get(step)
                 if bar is None:
-                    bar = bars[step] = tqdm(total=totals.get(step), desc=step, unit="rows")
+                    bar = bars[step] = tqdm(total=totals.get(step), desc=step, unit="rows", file=sys.stdout)
                 bar.update(done)
 
         started = time.monotonic()
