@@ -33,11 +33,13 @@ def _enqueue(task, countdown=None, **kwargs):
     transaction.on_commit(partial(task.apply_async, kwargs=kwargs, countdown=countdown))
 
 
-def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=False):
+def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=False, create_new=None):
     """Synchronise ``mapping`` in the background; return the queued jobs (one per direction and chunk).
 
     ``only_ids``: the source records to synchronise (a "synchronise now" of a selection), split in chunks of
-    `CHUNK_IDS`, one task each. Without it, the modified records (or everything, with ``full``).
+    `CHUNK_IDS`, one task each (give a one-way ``direction`` with them: ids are one side's). Without it, the
+    modified records (or everything, with ``full``). ``create_new``: create counterparts of uncoupled records
+    ("Create in Sales/ERP"); default: the mapping's *Synch. Only Coupled Records*.
     """
     from .tasks import synchronize_mapping_task
 
@@ -47,8 +49,9 @@ def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=Fa
     for ids in chunks:
         chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full) for one_way in directions]
         jobs.extend(chunk_jobs)
+        kwargs = {"create_new": create_new} if create_new is not None else {}
         _enqueue(synchronize_mapping_task, mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
-                 job_ids=[job.pk for job in chunk_jobs])
+                 job_ids=[job.pk for job in chunk_jobs], **kwargs)
     return jobs
 
 
@@ -92,7 +95,7 @@ def mapping_synchronize_ids_later(*, mapping_id, direction, ids, countdown=None)
 
 
 # -- what the tasks run (kept here so integration/tasks.py stays a thin door) ----------------------------------------
-def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None):
+def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None):
     """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
 
     A job found *running* while its mapping's lock is free belongs to a worker that died: it is marked failed
@@ -121,7 +124,8 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         if not directions:
             return {"mapping": mapping_id, "jobs": [], "already_done": sorted(job_ids)}
         direction = directions[0] if len(directions) == 1 else None
-    results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs)
+    results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs,
+                                  create_new=create_new)
     return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
 
 

@@ -1,0 +1,193 @@
+"""Near-real-time synchronisation: a committed change to a coupled record is enqueued within seconds, once per
+mapping and direction per transaction; never for the integration's own writes, never when switched off, and in a
+constant number of queries for bulk writes."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import Account
+from erp.models import Customer
+from integration import realtime, tasks
+from integration.engine.sync import mapping_synchronize
+from integration.models import Coupling, IntegrationTableMapping
+from p2c.records import writing_as
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+TO, FROM = "to_integration", "from_integration"
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    calls = []
+    monkeypatch.setattr(tasks.synchronize_mapping_task, "apply_async",
+                        lambda kwargs=None, countdown=None, **options: calls.append(kwargs))
+    return calls
+
+
+@pytest.fixture
+def coupled(mappings, salesperson_pair, django_capture_on_commit_callbacks):
+    """Five customers synchronised to Sales (coupled), with the CUSTOMER mapping switched to near-real-time."""
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    customers = [CustomerFactory(no=f"K{i}", name=f"Customer {i}", email=f"c{i}@example.com", salesperson=salesperson)
+                 for i in range(5)]
+    mapping_synchronize(mapping=mapping, direction=TO, create_new=True)
+    mapping.realtime_sync = True
+    mapping.save()  # clears the cached configuration
+    realtime.config_clear()
+    accounts = {c.crm_id: c.erp_id for c in Coupling.objects.filter(erp_model="erp.Customer")}
+    assert len(accounts) == 5
+    return mapping, customers, list(Account.objects.filter(pk__in=accounts))
+
+
+def test_a_committed_change_enqueues_its_synchronisation(coupled, sent, django_capture_on_commit_callbacks):
+    mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        customers[0].phone_no = "+46 8 123"
+        customers[0].save()
+        assert sent == []  # not before the commit
+    assert sent == [{"mapping_id": mapping.pk, "direction": TO, "only_ids": [str(customers[0].pk)]}]
+
+
+def test_a_sales_change_goes_the_other_way(coupled, sent, django_capture_on_commit_callbacks):
+    mapping, _, accounts = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        accounts[0].telephone1 = "+1 555 0000"
+        accounts[0].save()
+    assert sent == [{"mapping_id": mapping.pk, "direction": FROM, "only_ids": [str(accounts[0].pk)]}]
+
+
+def test_many_writes_in_one_transaction_make_one_task(coupled, sent, django_capture_on_commit_callbacks):
+    _mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for customer in customers[:3]:
+            customer.phone_no = "+46 8 999"
+            customer.save()
+        customers[0].save()
+    assert len(sent) == 1
+    assert sorted(sent[0]["only_ids"]) == sorted(str(c.pk) for c in customers[:3])
+
+
+def test_rolled_back_change_enqueues_nothing(coupled, sent, django_capture_on_commit_callbacks):
+    _, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            customers[0].phone_no = "+46 8 999"
+            customers[0].save()
+            raise RuntimeError
+        customers[1].phone_no = "+46 8 111"
+        customers[1].save()
+    assert [call["only_ids"] for call in sent] == [[str(customers[1].pk)]]
+
+
+def test_switched_off_or_uncoupled_enqueues_nothing(coupled, sent, django_capture_on_commit_callbacks):
+    mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        CustomerFactory(no="NEW").save()  # created, and not coupled anyway
+        uncoupled = CustomerFactory(no="NEW2")
+        uncoupled.phone_no = "1"
+        uncoupled.save()
+    assert sent == []
+
+    mapping.realtime_sync = False
+    mapping.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        customers[0].phone_no = "+46 8 999"
+        customers[0].save()
+    assert sent == []
+
+
+def test_sales_writes_by_the_integration_user_are_never_enqueued(coupled, sent, integration_user,
+                                                               django_capture_on_commit_callbacks):
+    _mapping, _customers, accounts = coupled
+    with django_capture_on_commit_callbacks(execute=True), writing_as(integration_user.pk):
+        accounts[0].telephone1 = "+1 555 1111"
+        accounts[0].save()
+        Account.objects.filter(pk=accounts[1].pk).update(telephone1="+1 555 1112")
+    assert sent == []
+
+
+def test_engine_writes_into_sales_are_not_echoed(coupled, sent, django_capture_on_commit_callbacks):
+    mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        Customer.objects.filter(pk=customers[0].pk).update(phone_no="+46 8 777")
+    assert [call["direction"] for call in sent] == [TO]
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        mapping_synchronize(mapping=mapping, direction=TO, only_ids=[customers[0].pk])
+        account = Account.objects.get(pk=Coupling.objects.get(erp_id=customers[0].pk, erp_model="erp.Customer").crm_id)
+        assert account.telephone1 == "+46 8 777"
+        Account.objects.filter(pk=account.pk).update(telephone1="+46 8 000")  # a person's change, later
+    # Only the person's change is enqueued, not the engine's write.
+    assert sent == [{"mapping_id": mapping.pk, "direction": FROM, "only_ids": [str(account.pk)]}]
+
+
+def test_engine_writes_into_the_erp_are_not_echoed(coupled, sent, django_capture_on_commit_callbacks):
+    mapping, _customers, accounts = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        Account.objects.filter(pk=accounts[0].pk).update(telephone1="+1 555 2222")
+    assert len(sent) == 1
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        mapping_synchronize(mapping=mapping, direction=FROM, only_ids=[accounts[0].pk])
+    customer = Customer.objects.get(pk=Coupling.objects.get(crm_id=accounts[0].pk).erp_id)
+    assert customer.phone_no == "+1 555 2222"
+    assert sent == []  # the engine stored the customer's new modified-on in the coupling: no echo
+
+
+def test_queryset_update_is_enqueued(coupled, sent, django_capture_on_commit_callbacks):
+    _mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        Customer.objects.filter(pk__in=[c.pk for c in customers[:2]]).update(phone_no="+46 8 222")
+    assert len(sent) == 1
+    assert sorted(sent[0]["only_ids"]) == sorted(str(c.pk) for c in customers[:2])
+
+
+def test_bulk_writes_cost_a_constant_number_of_queries(mappings, salesperson_pair, sent,
+                                                      django_capture_on_commit_callbacks):
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    customers = Customer.objects.bulk_create([
+        Customer(no=f"B{i:03d}", name=f"Bulk {i}", email=f"b{i}@example.com", salesperson=salesperson)
+        for i in range(60)
+    ])
+    mapping_synchronize(mapping=mapping, direction=TO, create_new=True)
+    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(realtime_sync=True)
+    realtime.config_clear()
+    realtime.realtime_config()  # warm the cache, as a running process has it
+
+    def queries_for(rows):
+        for row in rows:
+            row.phone_no = "+46 8 555"
+        with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+            Customer.objects.bulk_update(rows, ["phone_no"])
+        return len(ctx.captured_queries)
+
+    sent.clear()
+    few, many = queries_for(customers[:5]), queries_for(customers[5:60])
+    assert few == many
+    assert [len(call["only_ids"]) for call in sent] == [5, 55]
+
+
+def test_noting_a_write_runs_no_query(coupled, django_assert_num_queries):
+    _, customers, _ = coupled
+    for cached in (False, True):
+        if cached:
+            realtime.realtime_config()
+        else:
+            realtime.config_clear()
+        with django_assert_num_queries(0):  # the flush waits for the commit
+            realtime.records_changed(model=Customer, instances=customers)
+            realtime.records_changed(model=Customer, queryset=Customer.objects.filter(pk=customers[0].pk))
+
+
+def test_end_to_end_eager_the_change_reaches_the_other_side(coupled, django_capture_on_commit_callbacks):
+    _mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        customers[2].phone_no = "+46 8 424242"
+        customers[2].save()
+    account = Account.objects.get(pk=Coupling.objects.get(erp_id=customers[2].pk, erp_model="erp.Customer").crm_id)
+    assert account.telephone1 == "+46 8 424242"

@@ -1,0 +1,147 @@
+"""Celery tasks and the background helpers (SPEC X4): queued jobs at once, tasks on commit, ids not objects,
+idempotent on redelivery, large selections in chunks."""
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Account
+from integration import background, tasks
+from integration.background import mapping_couple_by_match_later, mapping_synchronize_later
+from integration.models import Coupling, IntegrationTableMapping, SyncJob
+from p2c.celery import app
+from tests.factories import AccountFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+TO = "to_integration"
+
+
+@pytest.fixture
+def customers(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    return [CustomerFactory(no=f"K{i}", name=f"Customer {i}", email=f"c{i}@example.com", salesperson=salesperson)
+            for i in range(3)]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Record what is enqueued (task name, kwargs) instead of running it."""
+    calls = []
+
+    def fake(task):
+        def apply_async(kwargs=None, countdown=None, **options):
+            calls.append((task.name, kwargs, countdown))
+        return apply_async
+
+    for task in (tasks.synchronize_mapping_task, tasks.couple_by_match_task, tasks.full_sync_advance_task,
+                 tasks.full_sync_line_task):
+        monkeypatch.setattr(task, "apply_async", fake(task))
+    return calls
+
+
+def test_every_task_is_registered_acknowledged_late_and_takes_ids():
+    names = {"integration.synchronize_mapping", "integration.couple_by_match", "integration.full_sync_advance",
+             "integration.full_sync_line", "integration.run_project"}
+    assert names <= set(app.tasks)
+    for name in names:
+        assert app.tasks[name].acks_late, name
+
+
+def test_synchronize_later_returns_queued_jobs_and_enqueues_on_commit(customers, mappings, sent,
+                                                                      django_capture_on_commit_callbacks):
+    mapping = mappings["CUSTOMER"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        jobs = mapping_synchronize_later(mapping=mapping, direction=TO, only_ids=[c.pk for c in customers])
+        assert sent == []  # nothing leaves before the commit
+    assert [(j.status, j.direction) for j in jobs] == [("queued", TO)]
+    for callback in callbacks:
+        callback()
+    assert sent == [("integration.synchronize_mapping",
+                     {"mapping_id": mapping.pk, "direction": TO, "full": False,
+                      "only_ids": [str(c.pk) for c in customers], "job_ids": [jobs[0].pk]}, None)]
+
+
+def test_large_selections_are_split_in_chunks(customers, mappings, sent, monkeypatch,
+                                              django_capture_on_commit_callbacks):
+    monkeypatch.setattr(background, "CHUNK_IDS", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs = mapping_synchronize_later(mapping=mappings["CUSTOMER"], direction=TO, only_ids=[c.pk for c in customers])
+    assert len(jobs) == 2
+    assert [len(kwargs["only_ids"]) for _, kwargs, _ in sent] == [2, 1]
+
+
+def test_task_fills_the_queued_job_and_a_redelivery_does_nothing(customers, mappings,
+                                                                 django_capture_on_commit_callbacks):
+    mapping = mappings["CUSTOMER"]
+    with django_capture_on_commit_callbacks(execute=True):
+        (job,) = mapping_synchronize_later(mapping=mapping, direction=TO, only_ids=[c.pk for c in customers],
+                                           create_new=True)
+    job.refresh_from_db()
+    assert (job.status, job.inserted) == ("success", 3)
+    assert Account.objects.count() == 3
+
+    again = tasks.synchronize_mapping_task.apply(
+        kwargs={"mapping_id": mapping.pk, "direction": TO, "only_ids": [str(c.pk) for c in customers],
+                "job_ids": [job.pk]}).get()
+    assert again["already_done"] == [job.pk]
+    assert SyncJob.objects.filter(mapping_name="CUSTOMER").count() == 1
+    assert Account.objects.count() == 3
+
+
+def test_a_job_interrupted_by_a_dead_worker_is_failed_and_run_again(customers, mappings):
+    mapping = mappings["CUSTOMER"]
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
+                                 status=SyncJob.Status.RUNNING, started_at=timezone.now())
+    result = tasks.synchronize_mapping_task.apply(
+        kwargs={"mapping_id": mapping.pk, "direction": TO, "job_ids": [job.pk], "full": True,
+                "create_new": True}).get()
+    job.refresh_from_db()
+    assert job.status == "failed" and "Interrupted" in job.message
+    (new_job,) = result["jobs"]
+    assert SyncJob.objects.get(pk=new_job).status == "success"
+    assert Account.objects.count() == 3
+
+
+def test_a_running_job_under_a_live_lock_is_left_to_its_worker(customers, mappings):
+    mapping = mappings["CUSTOMER"]
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
+                                 status=SyncJob.Status.RUNNING, started_at=timezone.now())
+    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="worker-1", locked_at=timezone.now())
+    result = tasks.synchronize_mapping_task.apply(
+        kwargs={"mapping_id": mapping.pk, "direction": TO, "job_ids": [job.pk]}).get()
+    assert result["already_done"] == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "running"
+
+
+def test_scheduled_run_is_skipped_while_another_run_holds_the_mapping(mappings):
+    mapping = mappings["CUSTOMER"]
+    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="worker-1", locked_at=timezone.now())
+    result = tasks.synchronize_mapping_task.apply(kwargs={"mapping_id": mapping.pk}).get()
+    assert "being synchronised" in result["skipped"]
+    assert not SyncJob.objects.filter(mapping_name="CUSTOMER").exists()
+
+
+def test_disabled_mapping_fails_its_queued_jobs(mappings):
+    mapping = mappings["CUSTOMER"]
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
+    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(is_enabled=False)
+    tasks.synchronize_mapping_task.apply(kwargs={"mapping_id": mapping.pk, "job_ids": [job.pk]}).get()
+    job.refresh_from_db()
+    assert job.status == "failed"
+
+
+def test_couple_by_match_later_couples_in_the_background_once(customers, mappings,
+                                                             django_capture_on_commit_callbacks):
+    for customer in customers[:2]:
+        AccountFactory(name=customer.name, emailaddress1=customer.email)
+    mapping = mappings["CUSTOMER"]
+    with django_capture_on_commit_callbacks(execute=True):
+        (job,) = mapping_couple_by_match_later(mapping=mapping, create_new=False)
+        assert job.status == "queued" and job.type == "coupling"
+    job.refresh_from_db()
+    assert job.coupled == 2
+    assert Coupling.objects.filter(erp_model="erp.Customer").count() == 2
+
+    again = tasks.couple_by_match_task.apply(kwargs={"mapping_id": mapping.pk, "job_id": job.pk}).get()
+    assert again["already_done"] is True
