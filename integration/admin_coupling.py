@@ -250,7 +250,11 @@ def counts_text(jobs):
     for job in jobs:
         for name, value in job.counts().items():
             totals[name] += value
-    return ", ".join(f"{value} {name}" for name, value in totals.items() if value) or "nothing to do"
+    text = ", ".join(f"{value} {name}" for name, value in totals.items() if value)
+    if text:
+        return text
+    reasons = sorted({job.message for job in jobs if job.message})
+    return "nothing to do" + (f" ({'; '.join(reasons)})" if reasons else "")
 
 
 # -- the column and the filter -----------------------------------------------------------------------------------
@@ -336,7 +340,9 @@ class CouplingAdminMixin:
     def get_list_display(self, request):
         columns = super().get_list_display(request)
         if self._shows_coupling(request):
-            return (*columns, "coupling_state")
+            # Second, after the record's link: wide changelists scroll, and the state must stay in sight.
+            columns = list(columns)
+            return (*columns[:1], "coupling_state", *columns[1:])
         return columns
 
     def get_list_filter(self, request):
@@ -606,11 +612,14 @@ class CouplingAdminMixin:
                 refused.append("; ".join(getattr(exc, "messages", [str(exc)])))
         for job in jobs:
             job.refresh_from_db()
+        done = [j for j in jobs if j.status not in (SyncJob.Status.QUEUED, SyncJob.Status.RUNNING)]
+        outcome = (format_html("done: {}", counts_text(done)) if done and len(done) == len(jobs)
+                   else "running in the background")
         self.message_user(
             request,
-            format_html("The synchronisation has been scheduled for {} of {} records ({} not coupled, {} skipped): "
-                        "{}. {}", sum(len(v) for v in by_mapping.values()), len(ids), uncoupled, skipped,
-                        counts_text([j for j in jobs if j.status != SyncJob.Status.QUEUED]), job_links(jobs)),
+            format_html("The synchronisation has been scheduled for {} of {} records ({} not coupled, {} skipped), "
+                        "{}. {}", sum(len(v) for v in by_mapping.values()), len(ids), uncoupled, skipped, outcome,
+                        job_links(jobs)),
             messages.WARNING if refused or any(j.failed for j in jobs) else messages.SUCCESS,
         )
         for reason in refused:
@@ -659,8 +668,15 @@ class CouplingAdminMixin:
 
 
 def field_mappings_for_matching(mapping):
-    """The field mappings of ``mapping`` that can be used for match-based coupling (two fields, no constant)."""
-    return list(
-        IntegrationFieldMapping.objects.filter(table_mapping=mapping, status="enabled", constant_value="")
-        .exclude(erp_field="").exclude(crm_field="").order_by("id")
-    )
+    """The field mappings of ``mapping`` the engine can match on: two plain fields (no relation), no constant."""
+    from .engine.fields import RELATION, field_category, get_field
+
+    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
+    usable = []
+    for fm in (IntegrationFieldMapping.objects.filter(table_mapping=mapping, status="enabled", constant_value="")
+               .exclude(erp_field="").exclude(crm_field="").order_by("id")):
+        erp_field, crm_field = get_field(erp_model, fm.erp_field), get_field(crm_model, fm.crm_field)
+        if erp_field is None or crm_field is None or RELATION in (field_category(erp_field), field_category(crm_field)):
+            continue
+        usable.append(fm)
+    return usable

@@ -25,6 +25,7 @@ def _helper():
     helper = FormHelper()
     helper.form_tag = False
     helper.disable_csrf = True
+    helper.include_media = False  # the page template includes the form's media once
     return helper
 
 

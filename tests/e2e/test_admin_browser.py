@@ -1,0 +1,204 @@
+"""Browser tests: Playwright (Python) driving Debian's Chromium against ``live_server`` on the demo data.
+
+One journey, as an administrator lives it: log in, run the assisted set-up, couple a Sales account to its ERP
+customer by match from the accounts list, synchronise it and see the coupling column change, then start a full
+synchronisation on the review page and see it finish. Celery runs eagerly in tests, so a started run completes
+in-process. Screenshots go to tests/e2e/screenshots/ (git-ignored).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.services import browser_executable
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "e2e-password"
+DEMO_SCALE = 40
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def demo(db):
+    from p2c.demo import demo_seed
+
+    demo_seed(scale=DEMO_SCALE, seed=7)
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+
+
+def shot(page, name):
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, live_server):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def run_setup_wizard(page, live_server):
+    page.goto(f"{live_server.url}/admin/integration/connectionsetup/assisted-setup/?restart=1")
+    page.wait_for_selector("#p2c-wizard")
+    shot(page, "01-wizard-connection")
+    page.click("input[name=next]")
+    page.check("#id_synchronize-item_availability_enabled")
+    page.click("input[name=next]")
+    shot(page, "02-wizard-defaults")
+    page.click("input[name=next]")
+    shot(page, "03-wizard-finish")
+    page.click("input[name=next]")
+    page.wait_for_selector("#p2c-review-lines")
+
+
+def account_with_one_match():
+    """A demo account coupled to the one ERP customer with its e-mail (after the full synchronisation)."""
+    from crm.models import Account
+    from erp.models import Customer
+    from integration.coupling import coupling_for
+
+    for account in Account.objects.filter(customer_type_code="customer", state_code="active").exclude(
+        emailaddress1=""
+    ).order_by("name"):
+        email = account.emailaddress1
+        customers = list(Customer.objects.filter(email__iexact=email))
+        coupling = coupling_for(account)
+        if (len(customers) == 1 and Account.objects.filter(emailaddress1__iexact=email).count() == 1
+                and coupling is not None and coupling.erp_id == customers[0].pk):
+            return account, customers[0]
+    raise AssertionError("the demo data has no account coupled to a customer of the same e-mail")
+
+
+def run_list_action(page, pk, action):
+    page.check(f'input[name="_selected_action"][value="{pk}"]')
+    page.select_option('select[name="action"]', action)
+    page.click('button[name="index"]')
+
+
+def account_row(page, account):
+    return page.locator("#result_list tbody tr", has_text=account.account_number).inner_text()
+
+
+def test_full_synchronisation_then_uncouple_couple_by_match_and_synchronise(page, live_server, demo):
+    from integration.models import FullSyncRun, SyncJob
+
+    log_in(page, live_server)
+    run_setup_wizard(page, live_server)
+    shot(page, "04-review-before-start")
+    assert page.locator("#p2c-review-lines tbody tr").count() > 5
+
+    # Full synchronisation from the review page (Celery eager: it runs to the end in the request).
+    page.click("#p2c-start")
+    page.wait_for_selector("#p2c-run-state")
+    page.wait_for_function("document.querySelector('#p2c-run-state').textContent.trim() !== 'In Process'")
+    shot(page, "05-review-finished")
+    run = FullSyncRun.objects.latest("pk")
+    assert page.inner_text("#p2c-run-state") == run.get_status_display()
+    # The run is over (finished, or failed with a message and Restart offered); customers were coupled.
+    assert run.status in (FullSyncRun.Status.FINISHED, FullSyncRun.Status.FAILED)
+    if run.status == FullSyncRun.Status.FAILED:
+        assert page.is_visible("#p2c-restart") and run.message in page.inner_text("#p2c-run-message")
+    assert re.search(r"\d+ of \d+ mappings done", page.inner_text("#p2c-progress-text"))
+    assert page.locator('#p2c-review-lines tr[data-name="CUSTOMER"] .p2c-state').inner_text() == "Finished"
+
+    # Uncouple one account, couple it again by match, synchronise it: the coupling column follows.
+    account, customer = account_with_one_match()
+    page.goto(f"{live_server.url}/admin/crm/account/?q={account.account_number}")
+    assert "Coupled to" in account_row(page, account)
+    shot(page, "06-accounts-coupled")
+    run_list_action(page, account.pk, "coupling_remove")
+    page.wait_for_selector("#p2c-action-form")
+    shot(page, "07-delete-coupling-confirm")
+    page.click('input[name="p2c-submit"]')
+    page.wait_for_selector(".messagelist")
+    assert "Not coupled" in account_row(page, account)
+    shot(page, "08-not-coupled")
+
+    run_list_action(page, account.pk, "couple_by_match")
+    page.wait_for_selector("#p2c-action-form")
+    assert page.is_checked(f"#id_p2c-use_{customer_email_mapping_pk()}")
+    shot(page, "09-match-based-coupling-form")
+    page.click('input[name="p2c-submit"]')
+    page.wait_for_selector(".messagelist")
+    message = page.inner_text(".messagelist")
+    assert "1 coupled" in message, message
+    shot(page, "10-coupled-by-match")
+    row = account_row(page, account)
+    assert "Coupled to" in row and customer.no in row
+
+    run_list_action(page, account.pk, "synchronize_now")
+    page.wait_for_selector("#p2c-action-form")
+    page.check('input[name="p2c-direction"][value="to_integration"]')
+    shot(page, "11-synchronise-now-direction")
+    page.click('input[name="p2c-submit"]')
+    page.wait_for_selector(".messagelist")
+    message = page.inner_text(".messagelist")
+    assert "scheduled for 1 of 1 records" in message, message
+    shot(page, "12-synchronised")
+    job = SyncJob.objects.filter(mapping_name="CUSTOMER", direction="to_integration").latest("pk")
+    assert job.status == SyncJob.Status.SUCCESS and job.failed == 0, [e.message for e in job.errors.all()]
+    assert job.unchanged + job.modified == 1 and "done: 1 " in message
+    row = account_row(page, account)
+    assert "Coupled to" in row and "failed" not in row.lower()
+    page.click(f'.messagelist a[href$="/integration/syncjob/{job.pk}/change/"]')
+    page.wait_for_selector("#content")
+    shot(page, "13-job")
+
+    page.goto(f"{live_server.url}/admin/crm/account/?coupling=uncoupled")
+    shot(page, "14-accounts-filter-not-coupled")
+
+
+def customer_email_mapping_pk():
+    from integration.models import IntegrationFieldMapping
+
+    return IntegrationFieldMapping.objects.get(table_mapping__name="CUSTOMER", erp_field="email").pk
+
+
+def test_review_page_polls_a_running_synchronisation_until_it_finishes(page, live_server, demo):
+    """The page refreshes itself: a run finishing elsewhere (a worker) shows up without a click."""
+    import threading
+
+    from django.utils import timezone
+
+    from integration.defaults import integration_setup_reset
+    from integration.models import ConnectionSetup, FullSyncRun
+
+    integration_setup_reset()
+    ConnectionSetup.objects.filter(pk=ConnectionSetup.get_solo().pk).update(is_enabled=True)
+    run = FullSyncRun.objects.create(status=FullSyncRun.Status.RUNNING)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/integration/connectionsetup/full-synchronization/")
+    assert page.inner_text("#p2c-run-state") == "In Process"
+    shot(page, "15-review-running")
+
+    def finish():
+        FullSyncRun.objects.filter(pk=run.pk).update(status=FullSyncRun.Status.FINISHED, finished_at=timezone.now())
+
+    threading.Timer(3, finish).start()
+    page.wait_for_function("document.querySelector('#p2c-run-state').textContent.trim() === 'Finished'",
+                           timeout=30_000)
+    shot(page, "16-review-finished-by-polling")
