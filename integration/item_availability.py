@@ -33,9 +33,16 @@ class ItemAvailability:
 
     @property
     def price_label(self):
+        price = amount_text(self.unit_price)
         if self.price_source == PRICE_SOURCE_GROUP:
-            return f"{self.unit_price} ({self.customer_price_group} price)"
-        return f"{self.unit_price} (unit price)"
+            return f"{price} ({self.customer_price_group} price)"
+        return f"{price} (unit price)"
+
+
+def amount_text(value):
+    """``Decimal("90.0000")`` → ``"90.00"``; more decimals only where they carry something."""
+    cents = value.quantize(Decimal("0.01"))
+    return f"{cents:f}" if cents == value else f"{value.normalize():f}"
 
 
 def customer_for_account(account):

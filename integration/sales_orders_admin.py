@@ -11,7 +11,7 @@ The availability is read live from the ERP for the whole page in a constant numb
 from django.contrib import admin, messages
 from django.template.defaultfilters import pluralize
 
-from .item_availability import item_availability_for, sales_order_availability
+from .item_availability import amount_text, item_availability_for, sales_order_availability
 
 
 @admin.action(description="Create in ERP", permissions=["change"])
@@ -89,4 +89,4 @@ class ProductAvailabilityMixin:
     @admin.display(description="ERP price")
     def erp_unit_price(self, product):
         availability = getattr(product, "_erp_availability", None)
-        return "-" if availability is None else availability.unit_price
+        return "-" if availability is None else amount_text(availability.unit_price)
