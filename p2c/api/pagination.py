@@ -53,8 +53,10 @@ class KeysetPagination(BasePagination):
         if cursor:
             op = "lt" if reverse else "gt"
             value, pk = cursor["value"], cursor["pk"]
+            # (f, pk) > (v, k), said so that the index on f serves it as one range scan: f >= v AND (f > v OR pk > k).
             queryset = queryset.filter(
-                Q(**{f"{self.field_name}__{op}": value}) | Q(**{self.field_name: value, f"{self.pk_name}__{op}": pk})
+                Q(**{f"{self.field_name}__{op}e": value})
+                & (Q(**{f"{self.field_name}__{op}": value}) | Q(**{f"{self.pk_name}__{op}": pk}))
             )
         rows = list(queryset[: self.page_size + 1])
         has_more = len(rows) > self.page_size
