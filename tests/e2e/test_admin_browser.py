@@ -202,3 +202,30 @@ def test_review_page_polls_a_running_synchronisation_until_it_finishes(page, liv
     page.wait_for_function("document.querySelector('#p2c-run-state').textContent.trim() === 'Finished'",
                            timeout=30_000)
     shot(page, "16-review-finished-by-polling")
+
+
+def test_set_up_coupling_by_hand_with_the_search_box(page, live_server, demo):
+    """From the ERP customers list: pick the Sales account to couple to by searching for it."""
+    from crm.models import Account
+    from erp.models import Customer
+    from integration.coupling import coupling_for
+    from integration.defaults import integration_setup_reset
+
+    integration_setup_reset()
+    customer = Customer.objects.create(name="Handpicked Trading")
+    account = Account.objects.create(name="Handpicked Trading Ltd", customer_type_code="customer")
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/erp/customer/?q=Handpicked")
+    run_list_action(page, customer.pk, "couple_set_up")
+    page.wait_for_selector("#p2c-action-form")
+    page.fill('input[name="p2c-search"]', "Handpicked")
+    page.click('input[name="p2c-find"]')
+    page.wait_for_selector('input[name="p2c-counterpart"]')
+    shot(page, "17-set-up-coupling-search")
+    page.check(f'input[name="p2c-counterpart"][value$=":{account.pk}"]')
+    page.click('input[name="p2c-submit"]')
+    page.wait_for_selector(".messagelist")
+    assert "is coupled to" in page.inner_text(".messagelist")
+    assert "Coupled to" in page.locator("#result_list tbody tr", has_text="Handpicked").inner_text()
+    shot(page, "18-set-up-coupling-done")
+    assert coupling_for(customer).crm_id == account.pk
