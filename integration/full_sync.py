@@ -399,8 +399,8 @@ def full_sync_line_run(*, line_id):
     line.refresh_from_db()
     state, message = State.FINISHED, ""
     try:
-        message = _line_execute(line)
-        if message:
+        failed, message = _line_execute(line)
+        if failed:
             state = State.FAILED
     except MappingBusy as exc:
         state, message = State.FAILED, str(exc)
@@ -415,19 +415,25 @@ def full_sync_line_run(*, line_id):
 
 
 def _line_execute(line):
-    """Couple (for a couple records line) and fully synchronise the line's mapping. Returns a failure message or ""."""
+    """Couple (for a couple records line) and fully synchronise the line's mapping.
+
+    Returns ``(failed, message)``. As in BC, a mapping with no field marked for match-based coupling ends its
+    coupling job with that error and the line *finishes* (its dependants may start) without synchronising: a
+    synchronisation creating counterparts of records that exist on both sides would duplicate them.
+    """
     from .coupling import _coupling_direction, mapping_couple_by_match
     from .engine.sync import job_create, mapping_synchronize
 
     mapping = line.mapping
     if mapping is None:
-        return "The mapping was deleted."
+        return True, "The mapping was deleted."
     if line.recommendation == Recommendation.COUPLE and not mapping.is_option_mapping:
         job = job_create(mapping=mapping, direction=_coupling_direction(mapping), type=SyncJob.Type.COUPLING)
         FullSyncLine.objects.filter(pk=line.pk).update(coupling_job=job)
         job = mapping_couple_by_match(mapping=mapping, create_new=True, sync_after=False, job=job)
         if job.status == SyncJob.Status.FAILED:
-            return f"Match-based coupling failed: {job.message}"
+            return False, (f"Not synchronised: {job.message} Choose the match fields, then run match-based coupling "
+                           "on the mapping with synchronisation after coupling.")
     jobs = {}
     for one_way in mapping.directions():
         jobs[one_way] = job_create(mapping=mapping, direction=one_way, full=True)
@@ -437,8 +443,8 @@ def _line_execute(line):
                                   wait_seconds=LINE_LOCK_WAIT_SECONDS)
     failed = [job for job in results if job.status == SyncJob.Status.FAILED]
     if failed:
-        return "; ".join(f"{job.mapping_name} {job.get_direction_display()}: {job.message}" for job in failed)
-    return ""
+        return True, "; ".join(f"{job.mapping_name} {job.get_direction_display()}: {job.message}" for job in failed)
+    return False, ""
 
 
 __all__ = [

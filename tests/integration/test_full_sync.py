@@ -146,7 +146,7 @@ def executed(monkeypatch):
 
     def fake_execute(line):
         names.append(line.mapping_name)
-        return ""
+        return False, ""
 
     monkeypatch.setattr(full_sync, "_line_execute", fake_execute)
     return names
@@ -301,3 +301,18 @@ def test_failed_run_restarts_where_it_stopped_without_duplicates(demo_sides, mon
     assert SyncJob.objects.filter(mapping_name="SALESPEOPLE").count() == salespeople_jobs  # finished: not rerun
     assert Customer.objects.count() == 5 and Account.objects.count() == 5
     assert Coupling.objects.filter(erp_model="erp.Customer").count() == 5
+
+
+def test_couple_line_without_match_fields_finishes_without_synchronising(demo_sides, mappings,
+                                                                         django_capture_on_commit_callbacks):
+    from integration.models import IntegrationFieldMapping
+
+    IntegrationFieldMapping.objects.filter(table_mapping=mappings["CUSTOMER"]).update(use_for_match_coupling=False)
+    run = run_start(django_capture_on_commit_callbacks)
+
+    customer = lines_by_name(run)["CUSTOMER"]
+    assert customer.state == "finished"  # as in BC: the coupling job logs the error, dependants may start
+    assert customer.coupling_job.status == "failed"
+    assert "match-based coupling" in customer.message
+    assert customer.to_job is None and customer.from_job is None  # never a sync that would duplicate
+    assert (Customer.objects.count(), Account.objects.count()) == (4, 4)  # as seeded: nothing created
