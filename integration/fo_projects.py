@@ -61,8 +61,31 @@ def prerequisites_missing(*, project):
 
 
 def project_run_active(*, project):
-    return project.runs.filter(status__in=[IntegrationProjectRun.Status.QUEUED,
-                                           IntegrationProjectRun.Status.RUNNING]).first()
+    """The queued or running run of ``project``, or None.
+
+    A run *in process* whose task mappings hold no fresh lock and that started more than the engine's stale-lock
+    time ago belongs to a worker that died: it is marked Error ("interrupted") so the project can run again."""
+    from .engine.locks import STALE_AFTER
+    from .models import IntegrationTableMapping
+
+    run = project.runs.filter(status__in=[IntegrationProjectRun.Status.QUEUED,
+                                          IntegrationProjectRun.Status.RUNNING]).first()
+    if run is None or run.status != IntegrationProjectRun.Status.RUNNING:
+        return run
+    now = timezone.now()
+    if run.started_at and run.started_at < now - STALE_AFTER:
+        locked = IntegrationTableMapping.objects.filter(
+            fo_task__project=project, locked_at__gte=now - STALE_AFTER
+        ).exclude(locked_by="").exists()
+        if not locked:
+            IntegrationProjectRun.objects.filter(pk=run.pk, status=IntegrationProjectRun.Status.RUNNING).update(
+                status=IntegrationProjectRun.Status.ERROR, finished_at=now,
+                message="Interrupted: the worker running it stopped.",
+            )
+            run.task_runs.filter(status__in=[IntegrationProjectTaskRun.Status.RUNNING]).update(
+                status=IntegrationProjectTaskRun.Status.ERROR, message="Interrupted: the worker running it stopped.")
+            return None
+    return run
 
 
 # -- starting -------------------------------------------------------------------------------------------------------

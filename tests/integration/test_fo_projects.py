@@ -270,3 +270,13 @@ def test_admin_makes_projects_from_templates(integration_user, number_series, ad
     project = IntegrationProject.objects.get(name="Contacts EU")
     assert [t.name for t in project.tasks.all()] == ["Contacts"]
     assert project.tasks.get().table_mapping.field_mappings.exists()
+
+
+def test_a_run_left_in_process_by_a_dead_worker_does_not_block_the_project(fo_projects):
+    stuck = project_run_start(project=fo_projects["accounts"])
+    IntegrationProjectRun.objects.filter(pk=stuck.pk).update(status="running",
+                                                              started_at=timezone.now() - timedelta(hours=1))
+    fresh = project_run_start(project=fo_projects["accounts"])
+    stuck.refresh_from_db()
+    assert stuck.status == "error" and "Interrupted" in stuck.message
+    assert project_run_execute(run_id=fresh.pk).status == "success"
