@@ -4,7 +4,8 @@
 resources have none) and the ERP unit price for a customer: the best current price of the customer's price
 group (customer price group sales prices), else the item's or resource's unit price. It reads the ERP side live,
 in at most six queries whatever the number of products: the couplings, the items, the resources, the customer
-coupled to the account, and the sales prices.
+coupled to the account, and the sales prices. The Sales admin and the API show it while the connection setup has
+*Item Availability Enabled* (`item_availability_enabled`).
 """
 
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ def amount_text(value):
     """``Decimal("90.0000")`` → ``"90.00"``; more decimals only where they carry something."""
     cents = value.quantize(Decimal("0.01"))
     return f"{cents:f}" if cents == value else f"{value.normalize():f}"
+
+
+def item_availability_enabled():
+    """Whether the connection setup has *Item Availability Enabled* (and the connection is enabled)."""
+    from integration.models import ConnectionSetup
+
+    return ConnectionSetup.objects.filter(pk=1, is_enabled=True, item_availability_enabled=True).exists()
 
 
 def customer_for_account(account):

@@ -5,13 +5,18 @@
 - `ProductAvailabilityMixin`: *ERP inventory* and *ERP price* columns on the product list.
 
 The availability is read live from the ERP for the whole page in a constant number of queries
-(`integration.item_availability`).
+(`integration.item_availability`), and shown while the connection setup has *Item Availability Enabled*.
 """
 
 from django.contrib import admin, messages
 from django.template.defaultfilters import pluralize
 
-from .item_availability import amount_text, item_availability_for, sales_order_availability
+from .item_availability import (
+    amount_text,
+    item_availability_enabled,
+    item_availability_for,
+    sales_order_availability,
+)
 
 
 @admin.action(description="Create in ERP", permissions=["change"])
@@ -48,17 +53,24 @@ class SalesOrderLineAvailabilityMixin:
 
     availability_field = "erp_availability"
 
-    def get_formset(self, request, obj=None, **kwargs):
+    def _shows_availability(self, request):
         # Inline instances are made per request: what is read here serves this page only.
-        self._availability = sales_order_availability(sales_order=obj) if obj is not None and obj.pk else {}
+        if not hasattr(self, "_enabled"):
+            self._enabled = item_availability_enabled()
+        return self._enabled
+
+    def get_formset(self, request, obj=None, **kwargs):
+        shown = self._shows_availability(request) and obj is not None and obj.pk
+        self._availability = sales_order_availability(sales_order=obj) if shown else {}
         return super().get_formset(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        return [*fields, self.availability_field] if self.availability_field not in fields else fields
+        fields = [f for f in super().get_fields(request, obj) if f != self.availability_field]
+        return [*fields, self.availability_field] if self._shows_availability(request) else fields
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj), self.availability_field)
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, self.availability_field) if self._shows_availability(request) else readonly
 
     @admin.display(description="ERP availability")
     def erp_availability(self, line):
@@ -70,8 +82,23 @@ class SalesOrderLineAvailabilityMixin:
 class ProductAvailabilityMixin:
     """For the product list: the ERP inventory and unit price of the coupled item or resource, per page."""
 
+    availability_columns = ("erp_inventory", "erp_unit_price")
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if not self._shows_availability(request):
+            columns = [c for c in columns if c not in self.availability_columns]
+        return columns
+
+    def _shows_availability(self, request):
+        if not hasattr(request, "_p2c_item_availability"):
+            request._p2c_item_availability = item_availability_enabled()
+        return request._p2c_item_availability
+
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
+        if not self._shows_availability(request):
+            return changelist
         products = list(changelist.result_list)
         availability = item_availability_for(products=products)
         for product in products:

@@ -3,7 +3,8 @@
 For each coupled Sales product, the ERP item or resource behind it, its ERP inventory and the ERP price for the
 account's customer (customer price group price, else the unit price), read live from the ERP in a constant number
 of queries (`integration.item_availability`). Products that are not coupled are simply not in the answer.
-Reading it needs permission to view Sales products.
+Reading it needs permission to view Sales products; while the connection setup does not have *Item
+Availability Enabled*, the answer is 409.
 """
 
 import uuid
@@ -11,12 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.item_availability import item_availability_for
+from integration.item_availability import item_availability_enabled, item_availability_for
 
 MAX_PRODUCTS = 500
 
@@ -59,9 +60,12 @@ class ItemAvailabilityViewSet(viewsets.ViewSet):
             OpenApiParameter("quantity", OpenApiTypes.DECIMAL, required=False,
                              description="Quantity ordered: prices with a higher minimum quantity do not apply."),
         ],
-        responses=ItemAvailabilitySerializer(many=True),
+        responses={200: ItemAvailabilitySerializer(many=True), 409: OpenApiTypes.OBJECT},
     )
     def list(self, request):
+        if not item_availability_enabled():
+            return Response({"detail": "Item availability is not enabled in the connection setup.",
+                             "code": "item_availability_disabled"}, status=status.HTTP_409_CONFLICT)
         raw = request.query_params.getlist("products")
         if not raw or not any(part.strip() for part in raw):
             raise ValidationError({"products": ["This parameter is required."]})

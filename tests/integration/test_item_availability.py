@@ -14,6 +14,7 @@ from django.urls import reverse
 from crm.models import Product
 from erp.models import Item, SalesPrice
 from integration.item_availability import item_availability_for, sales_order_availability
+from integration.models import ConnectionSetup
 from tests.integration.sales_orders_world import couple, world_build
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,7 @@ URL = "/api/integration/item-availability/"
 
 @pytest.fixture
 def world(mappings, salesperson_pair):
+    ConnectionSetup.objects.filter(pk=1).update(item_availability_enabled=True)
     return world_build(salesperson_pair=salesperson_pair)
 
 
@@ -132,3 +134,13 @@ def test_api_answers_for_the_coupled_products_in_the_order_asked(world, client):
     assert client.get(URL, {"products": "not-a-uuid"}).status_code == 400
     assert client.get(URL).status_code == 400
     assert client.get(URL, {"products": ids, "quantity": "-1"}).status_code == 400
+
+
+def test_nothing_is_shown_while_item_availability_is_not_enabled(world, admin_client):
+    ConnectionSetup.objects.filter(pk=1).update(item_availability_enabled=False)
+    assert "ERP inventory" not in admin_client.get(reverse("admin:crm_product_changelist")).content.decode()
+    order = world.order(lines=1)
+    assert "ERP availability" not in admin_client.get(
+        reverse("admin:crm_salesorder_change", args=[order.pk])).content.decode()
+    response = admin_client.get(URL, {"products": str(world.products[0].pk)})
+    assert response.status_code == 409 and response.json()["code"] == "item_availability_disabled"
