@@ -1,0 +1,88 @@
+"""A full synchronisation of the demo data, end to end, on a real Celery worker against Redis (SPEC I6, X4).
+
+Runs when ``CELERY_BROKER_URL=redis://...`` is set (``.ci/run`` sets it, with PostgreSQL): the tasks travel through
+the broker to a worker of four threads started in this process (celery's own testing worker), which reads and
+writes the test database; the test only starts the run and polls its status, as the review page does.
+"""
+
+import time
+
+import pytest
+
+from crm.models import SystemUser
+from integration.defaults import integration_setup_reset
+from integration.full_sync import full_sync_start, full_sync_status
+from integration.models import ConnectionSetup, Coupling, FullSyncRun, SyncJob
+from p2c.demo import demo_seed
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+TIMEOUT_SECONDS = 180
+
+
+@pytest.fixture
+def real_worker(transactional_db):
+    """Celery's embedded test worker on the configured broker, with eager mode off for this test only."""
+    from celery.contrib.testing.worker import start_worker
+
+    import integration.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
+    from p2c.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        app.control.purge()  # messages an interrupted earlier run may have left on this broker database
+        with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING",
+                          shutdown_timeout=60) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
+        from django.db import connections
+
+        connections.close_all()
+
+
+def wait_for(run, timeout=TIMEOUT_SECONDS):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = full_sync_status(run=FullSyncRun.objects.get(pk=run.pk))
+        if status["finished"]:
+            return status
+        time.sleep(0.5)
+    pytest.fail(f"The full synchronisation did not finish in {timeout} s: {full_sync_status()['progress']}")
+
+
+def most_lines_at_once(run):
+    """The largest number of the run's lines that were running at the same moment (a figure, not an assertion)."""
+    spans = [(line.started_at, line.finished_at) for line in run.lines.exclude(started_at=None)]
+    return max((sum(1 for s, f in spans if s <= start < f) for start, _ in spans), default=0)
+
+
+def test_full_synchronisation_of_the_demo_data_on_a_real_worker(real_worker):
+    demo_seed(scale=20)
+    integration_setup_reset()
+    setup = ConnectionSetup.get_solo()
+    setup.is_enabled = True
+    setup.integration_user = SystemUser.objects.filter(access_mode="integration").first()
+    setup.save()
+
+    started = time.monotonic()
+    run = full_sync_start()
+    status = wait_for(run)
+    elapsed = time.monotonic() - started
+
+    assert status["run"]["status"] == "finished", status["run"]["message"]
+    runnable = [line for line in status["lines"] if line["recommendation"] in ("full_synchronization", "couple_records")]
+    assert runnable and all(line["state"] == "finished" for line in runnable)
+    assert Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account").count() > 0
+    assert Coupling.objects.filter(erp_model="erp.SalespersonPurchaser").count() > 0
+    # Every job the run made was run by the worker, and none is left queued or running.
+    assert not SyncJob.objects.filter(status__in=["queued", "running"]).exists()
+    customer = next(line for line in status["lines"] if line["name"] == "CUSTOMER")
+    assert customer["to_job"]["status"] in ("success", "error") and customer["from_job"]["status"] in ("success", "error")
+    print(f"\nfull synchronisation of the demo data (scale 20) on a 4-thread worker: {elapsed:.1f} s, "
+          f"{Coupling.objects.count()} couplings, up to {most_lines_at_once(run)} lines running at once")
+
+    # Starting again after it finished is a new run; restarting a finished run starts a new one too.
+    again = full_sync_start(restart=True)
+    assert again.pk != run.pk
+    assert wait_for(again)["run"]["status"] == "finished"
