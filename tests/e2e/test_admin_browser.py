@@ -6,7 +6,6 @@ synchronisation on the review page and see it finish. Celery runs eagerly in tes
 in-process. Screenshots go to tests/e2e/screenshots/ (git-ignored).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.services import browser_executable
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,9 +24,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(live_server):
+def page(live_server, monkeypatch):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
@@ -185,23 +184,41 @@ def test_review_page_polls_a_running_synchronisation_until_it_finishes(page, liv
     from django.utils import timezone
 
     from integration.defaults import integration_setup_reset
-    from integration.models import ConnectionSetup, FullSyncRun
+    from integration.models import ConnectionSetup, FullSyncLine, FullSyncRun
 
-    integration_setup_reset()
+    mappings = integration_setup_reset()
     ConnectionSetup.objects.filter(pk=ConnectionSetup.get_solo().pk).update(is_enabled=True)
     run = FullSyncRun.objects.create(status=FullSyncRun.Status.RUNNING)
+    names = ["SALESPEOPLE", "CURRENCY"]
+    for position, name in enumerate(names):  # a worker is on SALESPEOPLE; CURRENCY waits for its turn
+        FullSyncLine.objects.create(run=run, mapping=next(m for m in mappings if m.name == name), mapping_name=name,
+                                    position=position, recommendation=FullSyncLine.Recommendation.FULL,
+                                    state=FullSyncLine.State.RUNNING if position == 0 else FullSyncLine.State.WAITING)
     log_in(page, live_server)
     page.goto(f"{live_server.url}/admin/integration/connectionsetup/full-synchronization/")
     assert page.inner_text("#p2c-run-state") == "In Process"
+    assert page.inner_text('tr[data-name="SALESPEOPLE"] .p2c-state') == "In Process"
     shot(page, "15-review-running")
 
+    def first_line_done():
+        FullSyncLine.objects.filter(run=run, mapping_name="SALESPEOPLE").update(state=FullSyncLine.State.FINISHED)
+
+    threading.Timer(1, first_line_done).start()
+    page.wait_for_function(
+        "document.querySelector('tr[data-name=\"SALESPEOPLE\"] .p2c-state').textContent.trim() === 'Finished'",
+        timeout=30_000)
+    assert "1 of 2 mappings done" in page.inner_text("#p2c-progress-text")
+    shot(page, "16-review-progress-by-polling")
+
     def finish():
+        FullSyncLine.objects.filter(run=run).update(state=FullSyncLine.State.FINISHED)
         FullSyncRun.objects.filter(pk=run.pk).update(status=FullSyncRun.Status.FINISHED, finished_at=timezone.now())
 
-    threading.Timer(3, finish).start()
+    threading.Timer(1, finish).start()
     page.wait_for_function("document.querySelector('#p2c-run-state').textContent.trim() === 'Finished'",
                            timeout=30_000)
-    shot(page, "16-review-finished-by-polling")
+    assert page.is_visible("#p2c-start") and page.is_enabled("#p2c-start")
+    shot(page, "16b-review-finished-by-polling")
 
 
 def test_set_up_coupling_by_hand_with_the_search_box(page, live_server, demo):
