@@ -318,3 +318,26 @@ def test_a_deleted_erp_order_uncouples_and_the_sales_order_may_be_sent_again(wor
     order.refresh_from_db()
     assert order.sent_to_back_office_on is None and order.state_code == "submitted"
     assert sales_order_create_in_erp(sales_order=order).your_reference == order.number
+
+
+CONCURRENT_SCRIPT = """
+from crm.models import SalesOrder
+from integration.sales_orders import sales_orders_create_in_erp
+job = sales_orders_create_in_erp(sales_orders=list(SalesOrder.objects.values_list("pk", flat=True)))
+print(job.inserted, job.unchanged, job.failed)
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_creating_the_same_orders_create_each_once(world, tmp_path):
+    from tests.concurrency import run_in_processes
+
+    for _ in range(5):
+        world.order(lines=20)
+    outputs = run_in_processes(CONCURRENT_SCRIPT, processes=2, tmp_path=tmp_path)
+    counts = [tuple(int(n) for n in out[-3:]) for out in outputs]  # each child's output, split on white space
+    assert sum(inserted for inserted, _, _ in counts) == 5
+    assert sum(unchanged for _, unchanged, _ in counts) == 5 and all(failed == 0 for _, _, failed in counts)
+    assert SalesHeader.objects.count() == 5 and SalesLine.objects.count() == 100
+    assert NoSeries.objects.get(code="S-ORD").last_no_used == "S-ORD101005"
