@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from integration.admin_coupling import CouplingAdminMixin
 
+from .admin_actions import ContactBusinessRelationsAdmin, RecordCreateContactAdmin
 from .admin_externally_maintained import ExternallyMaintainedAdminMixin
 from .models import (
     BankAccount,
@@ -271,7 +272,7 @@ class ContactBusinessRelationInline(ErpTabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ExternallyMaintainedAdminMixin, ErpModelAdmin):
+class ContactAdmin(ContactBusinessRelationsAdmin, ExternallyMaintainedAdminMixin, ErpModelAdmin):
     form = ContactForm
     list_display = ("no", "name", "type", "company", "job_title", "city", "phone_no", "email", "salesperson",
                     "externally_maintained", "modified_at")
@@ -288,7 +289,7 @@ class ContactAdmin(ExternallyMaintainedAdminMixin, ErpModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ExternallyMaintainedAdminMixin, ErpModelAdmin):
+class CustomerAdmin(RecordCreateContactAdmin, ExternallyMaintainedAdminMixin, ErpModelAdmin):
     form = NumberedRecordForm
     list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "salesperson",
                     "customer_price_group", "payment_terms", "credit_limit_lcy", "blocked", "customer_group",
@@ -306,7 +307,7 @@ class CustomerAdmin(ExternallyMaintainedAdminMixin, ErpModelAdmin):
 
 
 @admin.register(Vendor)
-class VendorAdmin(ErpModelAdmin):
+class VendorAdmin(RecordCreateContactAdmin, ErpModelAdmin):
     form = NumberedRecordForm
     list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "purchaser",
                     "payment_terms", "blocked", "modified_at")
@@ -321,7 +322,7 @@ class VendorAdmin(ErpModelAdmin):
 
 
 @admin.register(BankAccount)
-class BankAccountAdmin(ErpModelAdmin):
+class BankAccountAdmin(RecordCreateContactAdmin, ErpModelAdmin):
     form = NumberedRecordForm
     list_display = ("no", "name", "bank_account_no", "iban", "swift_code", "city", "currency", "our_contact",
                     "blocked", "modified_at")
