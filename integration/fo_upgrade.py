@@ -3,7 +3,8 @@
 - Accounts and contacts without an account / contact number get one from the same sequences new records use
   (``ACC-01000-XXXXXX``, ``CON-01000-XXXXXX``): one allocation and one bulk UPDATE per batch.
 - Is Active Customer is set for contacts that are the customer of a quote, order or invoice, and cleared for
-  the others (crm.customers.contacts_refresh_active_customer: only rows whose flag changes are written).
+  the others (the rule of crm.customers), set-based per primary-key window: only rows whose flag changes are
+  written.
 
 Idempotent: a second run finds nothing to number and no flag to change, and writes nothing. Batched by primary
 key (keyset pages), so memory stays flat and each batch is a short transaction.
@@ -17,18 +18,6 @@ BATCH_SIZE = 5000
 
 def _missing(field):
     return Q(**{field: ""}) | Q(**{f"{field}__isnull": True})
-
-
-def _pages(queryset, size):
-    last = None
-    ordered = queryset.order_by("pk")
-    while True:
-        page = ordered if last is None else ordered.filter(pk__gt=last)
-        ids = list(page.values_list("pk", flat=True)[:size])
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
 
 
 def records_number(*, model, field, prefix, batch_size=BATCH_SIZE, progress=None, step=""):
@@ -52,18 +41,34 @@ def records_number(*, model, field, prefix, batch_size=BATCH_SIZE, progress=None
 
 
 def contacts_flag_active_customers(*, batch_size=BATCH_SIZE, progress=None):
-    """Set Is Active Customer from sales activity for every contact, batch by batch. Returns the batches run."""
-    from crm.customers import contacts_refresh_active_customer
-    from crm.models import Contact
+    """Set Is Active Customer from sales activity for every contact, one primary-key window at a time.
 
-    batches = 0
-    for ids in _pages(Contact.objects.all(), batch_size):
+    Per window: one read of the window's upper bound and two set-based UPDATEs (``EXISTS`` a quote, order or
+    invoice naming the contact), which write only the contacts whose flag changes, so ``modifiedon`` moves
+    (and the integration sends them) only for those. The same rule as crm.customers, without carrying every id
+    through Python. Returns the number of windows.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from crm.models import Contact, Invoice, Quote, SalesOrder
+
+    activity = Q()
+    for model in (Quote, SalesOrder, Invoice):
+        activity |= Exists(model.objects.filter(customer_contact_id=OuterRef("pk")))
+    windows, last = 0, None
+    while True:
+        remaining = Contact.objects.all() if last is None else Contact.objects.filter(pk__gt=last)
+        bound = list(remaining.order_by("pk").values_list("pk", flat=True)[batch_size - 1:batch_size])
+        window = remaining.filter(pk__lte=bound[0]) if bound else remaining
         with transaction.atomic():
-            contacts_refresh_active_customer(contact_ids=ids)
-        batches += 1
+            window.filter(is_active_customer=False).filter(activity).update(is_active_customer=True)
+            window.filter(is_active_customer=True).exclude(activity).update(is_active_customer=False)
+        windows += 1
         if progress:
-            progress(step="contacts checked for sales activity", done=len(ids))
-    return batches
+            progress(step="contacts checked for sales activity", done=batch_size if bound else window.count())
+        if not bound:
+            return windows
+        last = bound[0]
 
 
 def p2c_upgrade(*, batch_size=BATCH_SIZE, progress=None):
