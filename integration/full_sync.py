@@ -382,7 +382,8 @@ def full_sync_line_run(*, line_id):
 
     The claim is a conditional UPDATE from *waiting* to *running* (or, when the worker that claimed a running line
     is gone, a takeover of that claim), so a duplicate or redelivered task does nothing while another worker runs
-    the line.
+    the line; it then returns the line with ``claimed_elsewhere`` set, so the task can look again later (a worker
+    that died still holds the mapping's lock until the lock goes stale).
     """
     line = FullSyncLine.objects.select_related("mapping", "run").filter(pk=line_id).first()
     if line is None or line.run.status != FullSyncRun.Status.RUNNING:
@@ -395,6 +396,7 @@ def full_sync_line_run(*, line_id):
         claimed = FullSyncLine.objects.filter(pk=line.pk, state=State.RUNNING, claim=line.claim).update(
             claim=token, started_at=timezone.now(), message="")
     if not claimed:
+        line.claimed_elsewhere = line.state == State.RUNNING  # its worker may still die: the caller may look again
         return line
     line.refresh_from_db()
     state, message = State.FINISHED, ""

@@ -27,12 +27,16 @@ def cleanup_project_runs(days=None):
 # -- Synchronisation, coupling and full synchronisation (SPEC I4, I6, I8, X4) --------------------------------------
 # Every task below is a thin door onto integration.background / full_sync / coupling / the engine. Jobs handed in by
 # id were created "queued" by integration.background; a task runs only the jobs still queued, so a redelivered
-# message finds them done (or running under the mapping's lock) and does nothing twice.
+# message finds them done (or running under the mapping's lock) and does nothing twice. That is what makes
+# reject_on_worker_lost safe: a message whose worker process died is delivered again instead of being lost.
 MAPPING_BUSY_RETRY_SECONDS = 30
 MAPPING_BUSY_MAX_RETRIES = 20
+FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 300  # half of the engine's STALE_AFTER
+FULL_SYNC_LINE_MAX_LOOKS = 24  # two hours; after that a restart from the review page takes the line over
 
 
-@shared_task(bind=True, acks_late=True, name="integration.synchronize_mapping", max_retries=MAPPING_BUSY_MAX_RETRIES)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.synchronize_mapping",
+             max_retries=MAPPING_BUSY_MAX_RETRIES)
 def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None,
                              create_new=None):
     """Synchronise one mapping (the scheduled run of modified records when called with the mapping id only).
@@ -54,7 +58,8 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
         raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
 
 
-@shared_task(bind=True, acks_late=True, name="integration.couple_by_match", max_retries=MAPPING_BUSY_MAX_RETRIES)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.couple_by_match",
+             max_retries=MAPPING_BUSY_MAX_RETRIES)
 def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None):
     """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``), filling queued job ``job_id``."""
     from integration.background import couple_queued
@@ -67,7 +72,7 @@ def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, onl
         raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
 
 
-@shared_task(acks_late=True, name="integration.full_sync_advance")
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_advance")
 def full_sync_advance_task(run_id):
     """Start the lines of full synchronisation ``run_id`` that can start now (idempotent)."""
     from integration.full_sync import full_sync_advance
@@ -75,12 +80,19 @@ def full_sync_advance_task(run_id):
     return {"run": run_id, "started": full_sync_advance(run_id=run_id)}
 
 
-@shared_task(acks_late=True, name="integration.full_sync_line")
-def full_sync_line_task(line_id):
-    """Run one line of a full synchronisation (claimed first: a duplicate does nothing), then advance its run."""
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_line",
+             max_retries=FULL_SYNC_LINE_MAX_LOOKS)
+def full_sync_line_task(self, line_id):
+    """Run one line of a full synchronisation (claimed first: a duplicate does nothing), then advance its run.
+
+    When another worker holds the line, look again later: if that worker died, its lock goes stale and this task
+    takes the line over, so an interrupted run heals itself without a restart.
+    """
     from integration.full_sync import full_sync_line_run
 
     line = full_sync_line_run(line_id=line_id)
+    if line is not None and getattr(line, "claimed_elsewhere", False):
+        raise self.retry(countdown=FULL_SYNC_LINE_LOOK_AGAIN_SECONDS)
     return {"line": line_id, "state": line.state if line else None}
 
 

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from celery.exceptions import Retry
 from django.utils import timezone
 
 from crm.models import Account, SystemUser
@@ -316,3 +317,18 @@ def test_couple_line_without_match_fields_finishes_without_synchronising(demo_si
     assert "match-based coupling" in customer.message
     assert customer.to_job is None and customer.from_job is None  # never a sync that would duplicate
     assert (Customer.objects.count(), Account.objects.count()) == (4, 4)  # as seeded: nothing created
+
+
+def test_line_task_looks_again_later_while_another_worker_holds_the_line(mappings, enqueued, executed):
+    from integration.tasks import full_sync_line_task
+
+    with_records_everywhere()
+    run = full_sync_start()
+    full_sync_advance(run_id=run.pk)
+    line = lines_by_name(run)["SALESPEOPLE"]
+    FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim="other-worker")
+    IntegrationTableMapping.objects.filter(pk=line.mapping_id).update(locked_by="other-worker",
+                                                                       locked_at=timezone.now())
+    with pytest.raises(Retry):  # eager mode propagates it; a worker schedules the task again in 5 minutes
+        full_sync_line_task.apply(kwargs={"line_id": line.pk})
+    assert executed == []
