@@ -16,7 +16,7 @@ class IntegrationConfig(AppConfig):
 
         # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
         records_written.connect(_on_records_written, dispatch_uid="integration.realtime")
-        records_written.connect(sales_orders_realtime.sales_orders_written, dispatch_uid="integration.sales_orders")
+        sales_orders_realtime.connect()  # "create sales orders automatically" (SPEC I9)
         for model in (IntegrationTableMapping, ConnectionSetup):
             post_save.connect(realtime.config_clear, sender=model, dispatch_uid=f"integration.realtime.{model.__name__}")
             post_delete.connect(realtime.config_clear, sender=model,

@@ -560,3 +560,41 @@ def sales_orders_create_automatically_enabled():
     from integration.models import ConnectionSetup
 
     return ConnectionSetup.objects.filter(pk=1, is_enabled=True, create_sales_orders_automatically=True).exists()
+
+
+# -- recurring jobs (BC's "Auto Create Sales Orders", every 30 minutes, and "Sales Order Status", every 7) -------------
+AUTO_CREATE_SCHEDULE = ("Auto Create Sales Orders", "integration.create_sales_orders", 30)
+STATUS_SCHEDULE = ("Sales Order Status", "integration.update_sales_order_statuses", 7)
+
+
+def sales_order_schedules_update():
+    """Create, enable or disable the two recurring jobs after the connection setup (idempotent).
+
+    "Auto Create Sales Orders" runs while *Create Sales Orders Automatically* is on: it retries what the on-commit
+    creation could not do. "Sales Order Status" runs while sales order integration or automatic creation is on.
+    Returns the PeriodicTask rows.
+    """
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from integration.models import ConnectionSetup
+
+    setup = ConnectionSetup.objects.filter(pk=1).first()
+    enabled = bool(setup and setup.is_enabled)
+    wanted = {
+        AUTO_CREATE_SCHEDULE: enabled and setup.create_sales_orders_automatically,
+        STATUS_SCHEDULE: enabled and (setup.sales_order_integration_enabled or setup.create_sales_orders_automatically),
+    }
+    tasks = []
+    with transaction.atomic():
+        for (name, task, minutes), on in wanted.items():
+            existing = PeriodicTask.objects.filter(name=name).first()
+            if existing is None and not on:
+                continue
+            interval, _ = IntervalSchedule.objects.get_or_create(every=minutes, period=IntervalSchedule.MINUTES)
+            periodic, _ = PeriodicTask.objects.update_or_create(name=name, defaults={
+                "task": task, "interval": interval, "crontab": None, "solar": None, "clocked": None,
+                "kwargs": "{}", "enabled": on, "expire_seconds": minutes * 60,
+                "description": f"{name} (SPEC I9): every {minutes} minutes while switched on in the connection setup.",
+            })
+            tasks.append(periodic)
+    return tasks

@@ -1,11 +1,12 @@
 """"Create sales orders automatically" (SPEC I9): a submitted Sales order becomes an ERP order within seconds.
 
-`sales_orders_written` receives ``p2c.records.records_written`` (connected in ``integration.apps``). It runs no query
+`sales_orders_written` receives ``p2c.records.records_written`` (`connect` is called from ``integration.apps``). It runs no query
 while the write happens: it notes the Sales orders written as submitted and not yet sent to the ERP, and when the
 transaction commits (nothing if it rolls back), checks the connection setup once and enqueues
 ``create_sales_orders_task`` with their ids. Writes made as the integration user are the integration's own (it
 records *sent to back office on*) and are ignored. The task (`integration.sales_orders`) is idempotent: an order
-created meanwhile is not created twice, and one that fails is logged and picked up again by the periodic run.
+created meanwhile is not created twice, and one that fails is logged and picked up again by the periodic run ("Auto Create Sales Orders", a django-celery-beat task that
+`connection_setup_saved` keeps in step with the switch, as BC creates its job queue entry).
 """
 
 import logging
@@ -15,6 +16,34 @@ from django.db import transaction
 from p2c.records import acting_writer_id
 
 logger = logging.getLogger("p2c.integration")
+
+
+def connect():
+    """Connect the receivers (called once from ``integration.apps``)."""
+    from django.db.models.signals import post_save
+
+    from p2c.records import records_written
+
+    from .models import ConnectionSetup
+
+    records_written.connect(sales_orders_written, dispatch_uid="integration.sales_orders")
+    post_save.connect(connection_setup_saved, sender=ConnectionSetup, dispatch_uid="integration.sales_orders.setup")
+
+
+def connection_setup_saved(sender, instance=None, raw=False, **kwargs):
+    """The switches changed, maybe: create, enable or disable the recurring sales order jobs after commit."""
+    if raw:
+        return
+
+    def update():
+        from .sales_orders import sales_order_schedules_update
+
+        try:
+            sales_order_schedules_update()
+        except Exception:
+            logger.exception("The recurring sales order jobs could not be updated")
+
+    transaction.on_commit(update)
 
 
 def sales_orders_written(sender, instances=None, queryset=None, created=False, **kwargs):

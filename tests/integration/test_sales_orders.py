@@ -341,3 +341,21 @@ def test_two_workers_creating_the_same_orders_create_each_once(world, tmp_path):
     assert sum(unchanged for _, unchanged, _ in counts) == 5 and all(failed == 0 for _, _, failed in counts)
     assert SalesHeader.objects.count() == 5 and SalesLine.objects.count() == 100
     assert NoSeries.objects.get(code="S-ORD").last_no_used == "S-ORD101005"
+
+
+def test_the_switch_keeps_the_recurring_jobs_in_step(world, django_capture_on_commit_callbacks):
+    from django_celery_beat.models import PeriodicTask
+
+    setup = ConnectionSetup.get_solo()
+    setup.create_sales_orders_automatically = True
+    with django_capture_on_commit_callbacks(execute=True):
+        setup.save()
+    jobs = {t.name: t for t in PeriodicTask.objects.filter(name__in=["Auto Create Sales Orders", "Sales Order Status"])}
+    assert jobs["Auto Create Sales Orders"].task == "integration.create_sales_orders"
+    assert jobs["Auto Create Sales Orders"].interval.every == 30 and jobs["Sales Order Status"].interval.every == 7
+    assert all(job.enabled for job in jobs.values())
+    setup.create_sales_orders_automatically = False
+    with django_capture_on_commit_callbacks(execute=True):
+        setup.save()
+    assert not PeriodicTask.objects.get(name="Auto Create Sales Orders").enabled
+    assert not PeriodicTask.objects.get(name="Sales Order Status").enabled
