@@ -332,3 +332,19 @@ def test_line_task_looks_again_later_while_another_worker_holds_the_line(mapping
     with pytest.raises(Retry):  # eager mode propagates it; a worker schedules the task again in 5 minutes
         full_sync_line_task.apply(kwargs={"line_id": line.pk})
     assert executed == []
+
+
+def test_full_sync_command_shows_the_review_and_starts_a_run(demo_sides, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("full_sync", stdout=out)
+    assert "CUSTOMER" in out.getvalue() and "Couple Records" in out.getvalue()
+    assert not FullSyncRun.objects.exists()
+
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("full_sync", "--start", stdout=out)
+    assert FullSyncRun.objects.get().status == "finished"
