@@ -56,7 +56,11 @@ def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=Fa
 
 
 def mapping_couple_by_match_later(*, mapping, create_new=None, sync_after=None, only_ids=None):
-    """Match-based coupling of ``mapping`` in the background; return the queued coupling jobs (one per chunk)."""
+    """Match-based coupling of ``mapping`` in the background; return the queued coupling jobs (one per chunk).
+
+    ``only_ids``: the records to couple, on the side coupling starts from (ERP ids; Sales ids for a Sales → ERP
+    mapping), split in chunks of `CHUNK_IDS`. ``create_new`` / ``sync_after``: default to the mapping's settings.
+    """
     from .coupling import _coupling_direction
     from .tasks import couple_by_match_task
 
