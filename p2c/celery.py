@@ -14,7 +14,7 @@ app.autodiscover_tasks()
 def _ensure_filesystem_broker_folders():
     """kombu's filesystem transport needs its folders to exist before a worker or a client touches them."""
     options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
 
