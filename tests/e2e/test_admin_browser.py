@@ -181,6 +181,7 @@ def test_review_page_polls_a_running_synchronisation_until_it_finishes(page, liv
     """The page refreshes itself: a run finishing elsewhere (a worker) shows up without a click."""
     import threading
 
+    from django.db import connection
     from django.utils import timezone
 
     from integration.defaults import integration_setup_reset
@@ -200,10 +201,21 @@ def test_review_page_polls_a_running_synchronisation_until_it_finishes(page, liv
     assert page.inner_text('tr[data-name="SALESPEOPLE"] .p2c-state') == "In Process"
     shot(page, "15-review-running")
 
+    def in_thread(work):
+        """Run ``work`` as a worker would, in its own thread and database connection (closed afterwards)."""
+
+        def run_and_close():
+            try:
+                work()
+            finally:
+                connection.close()
+
+        threading.Timer(1, run_and_close).start()
+
     def first_line_done():
         FullSyncLine.objects.filter(run=run, mapping_name="SALESPEOPLE").update(state=FullSyncLine.State.FINISHED)
 
-    threading.Timer(1, first_line_done).start()
+    in_thread(first_line_done)
     page.wait_for_function(
         "document.querySelector('tr[data-name=\"SALESPEOPLE\"] .p2c-state').textContent.trim() === 'Finished'",
         timeout=30_000)
@@ -214,7 +226,7 @@ def test_review_page_polls_a_running_synchronisation_until_it_finishes(page, liv
         FullSyncLine.objects.filter(run=run).update(state=FullSyncLine.State.FINISHED)
         FullSyncRun.objects.filter(pk=run.pk).update(status=FullSyncRun.Status.FINISHED, finished_at=timezone.now())
 
-    threading.Timer(1, finish).start()
+    in_thread(finish)
     page.wait_for_function("document.querySelector('#p2c-run-state').textContent.trim() === 'Finished'",
                            timeout=30_000)
     assert page.is_visible("#p2c-start") and page.is_enabled("#p2c-start")
