@@ -503,8 +503,8 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Job")
     def job_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:integration_syncjob_change", args=[obj.job_id]),
-                           obj.job)
+        return format_html('<a href="{}">#{}</a> {}', reverse("admin:integration_syncjob_change", args=[obj.job_id]),
+                           obj.job_id, obj.job.get_direction_display())
 
     @admin.display(description="Mapping")
     def mapping(self, obj):

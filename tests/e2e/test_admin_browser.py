@@ -170,6 +170,21 @@ def test_full_synchronisation_then_uncouple_couple_by_match_and_synchronise(page
     page.goto(f"{live_server.url}/admin/crm/account/?coupling=uncoupled")
     shot(page, "14-accounts-filter-not-coupled")
 
+    # The integration's own lists: jobs (with their errors), errors (both records linked), couplings, mappings.
+    for name, path in (("20-jobs", "integration/syncjob/?status__exact=error"),
+                       ("21-errors", "integration/syncjoberror/"),
+                       ("22-couplings", "integration/coupling/?pair=erp.Customer%7Ccrm.Account"),
+                       ("23-mappings", "integration/integrationtablemapping/")):
+        page.goto(f"{live_server.url}/admin/{path}")
+        assert page.is_visible("#changelist"), name
+        shot(page, name)
+    error_link = page.goto(f"{live_server.url}/admin/integration/syncjoberror/") and page.locator(
+        "#result_list tbody tr th a").first
+    if error_link.count():
+        error_link.click()
+        page.wait_for_selector("#content-main")
+        shot(page, "24-error")
+
 
 def customer_email_mapping_pk():
     from integration.models import IntegrationFieldMapping
