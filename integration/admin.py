@@ -426,9 +426,8 @@ class MappingNameFilter(admin.SimpleListFilter):
 
 @admin.register(SyncJob)
 class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
-    list_display = ("id", "mapping_name", "type", "direction", "status", "full", "started_at", "finished_at",
-                    "inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled",
-                    "short_message")
+    list_display = ("id", "mapping_name", "type", "direction_short", "status", "started_at", "counts_summary",
+                    "failed", "short_message")
     list_display_links = ("id", "mapping_name")
     list_filter = (MappingNameFilter, "status", "type", "direction", "full", ("created_at", admin.DateFieldListFilter))
     search_fields = ("mapping_name", "message")
@@ -447,6 +446,15 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     def lookup_allowed(self, lookup, value, request=None):
         return lookup in ("table_mapping__id__exact", "failed__gt", "id__in") or super().lookup_allowed(
             lookup, value, request)
+
+    @admin.display(description="Direction", ordering="direction")
+    def direction_short(self, obj):
+        return {Direction.TO_INTEGRATION: "ERP → Sales", Direction.FROM_INTEGRATION: "Sales → ERP"}.get(
+            obj.direction, obj.get_direction_display())
+
+    @admin.display(description="Counts")
+    def counts_summary(self, obj):
+        return ", ".join(f"{value} {name}" for name, value in obj.counts().items() if value) or "-"
 
     @admin.display(description="Message")
     def short_message(self, obj):
