@@ -298,3 +298,22 @@ def test_each_permission_unlocks_its_own_actions(staff_client, mappings):
     response = client.get(admin_url(Account, "changelist"))
     choices = {name for name, _ in response.context["action_form"].fields["action"].choices}
     assert set(ACTIONS) <= choices
+
+
+def test_products_go_to_the_mapping_whose_filter_they_meet(superuser_client, mappings):
+    """A Sales product is an item (sales inventory) or a resource (services): Create in ERP picks the mapping."""
+    from crm.models import Product
+    from erp.models import Item, Resource
+
+    service = Product.objects.create(product_number="SVC-1", name="Installation", product_type_code="services")
+    stock = Product.objects.create(product_number="INV-1", name="Bicycle", product_type_code="sales_inventory")
+    response = run_action(superuser_client, Product, "create_in_counterpart", [service.pk, stock.pk],
+                          {"p2c-submit": "Confirm"})
+    assert response.status_code == 302
+    couplings = {c.crm_id: c.erp_model for c in Coupling.objects.filter(crm_model="crm.Product")}
+    jobs = SyncJob.objects.filter(direction="from_integration")
+    assert {j.mapping_name for j in jobs} == {"ITEM-PRODUCT", "RESOURCE-PRODUCT"}
+    assert couplings == {service.pk: "erp.Resource", stock.pk: "erp.Item"}
+    assert all(j.inserted == 1 and j.failed == 0 for j in jobs)
+    assert Resource.objects.filter(pk=Coupling.objects.get(crm_id=service.pk).erp_id, name="Installation").exists()
+    assert Item.objects.filter(pk=Coupling.objects.get(crm_id=stock.pk).erp_id, description="Bicycle").exists()
