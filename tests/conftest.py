@@ -8,8 +8,14 @@ sets) a skipped service test fails the run instead, so CI cannot go green withou
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.services import browser_executable, postgres_configured, redis_broker_configured
+
+# Database-backed property tests have no per-example deadline (a busy CI machine is not a failure), and CI
+# replays the same examples every run.
+hypothesis_settings.register_profile("p2c", deadline=None, derandomize=bool(os.environ.get("CI")))
+hypothesis_settings.load_profile("p2c")
 
 SERVICE_SKIP_PREFIX = "needs "
 
