@@ -15,7 +15,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from integration.admin_coupling import CouplingAdminMixin
-from integration.sales_orders_admin import ProductAvailabilityMixin, SalesOrderLineAvailabilityMixin, create_in_erp
+from integration.sales_orders_admin import (
+    ProductAvailabilityMixin,
+    SalesOrderCreateInErpMixin,
+    SalesOrderLineAvailabilityMixin,
+    create_in_erp,
+)
 from p2c.records import writing_as
 
 from .models import (
@@ -353,7 +358,7 @@ class QuoteAdmin(SalesDocumentAdmin):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(SalesDocumentAdmin):
+class SalesOrderAdmin(SalesOrderCreateInErpMixin, SalesDocumentAdmin):
     list_display = document_list_display("requested_delivery_by", "submit_date", "sent_to_back_office_on")
     autocomplete_fields = (*SalesDocumentAdmin.autocomplete_fields, "quote")
     derived_fields = ("sent_to_back_office_on",)

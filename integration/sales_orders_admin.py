@@ -1,6 +1,7 @@
 """What the Sales admin shows and does for SPEC I9, mixed into ``crm/admin.py``'s classes:
 
-- `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create_in_erp`);
+- `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create_in_erp`), and
+  `SalesOrderCreateInErpMixin`, which leaves out the engine's generic action of the same name;
 - `SalesOrderLineAvailabilityMixin`: a read-only *ERP availability* column on a Sales order's lines;
 - `ProductAvailabilityMixin`: *ERP inventory* and *ERP price* columns on the product list.
 
@@ -36,6 +37,16 @@ def create_in_erp(modeladmin, request, queryset):
     if failed:
         text += f", {failed} failed (see the synchronisation log, job {job.pk})"
     modeladmin.message_user(request, text + ".", messages.WARNING if failed else messages.SUCCESS)
+
+
+class SalesOrderCreateInErpMixin:
+    """For the Sales order list: *Create in ERP* is `create_in_erp`, not the engine's generic action (the engine does
+    not create ERP orders: the SALESORDER-ORDER mapping only carries their status back)."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("create_in_counterpart", None)
+        return actions
 
 
 def _availability_text(availability):

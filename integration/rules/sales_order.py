@@ -24,6 +24,9 @@ class Rules(BaseRules):
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key != "crm":
             raise RowError("ERP orders are created from Sales orders by integration.sales_orders, not by this mapping")
+        if destination is None:
+            raise RowError("only ERP orders created from Sales orders are synchronised to Sales; this one was not "
+                           "(create the order in Sales and submit it instead)")
         values.pop("status_reason", None)
         state, reason = STATUS_MAP.get(source.status, ("submitted", source.get_status_display()))
         current = getattr(destination, "state_code", None)

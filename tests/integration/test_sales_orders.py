@@ -260,6 +260,9 @@ def test_admin_action_create_in_erp(world, client):
     admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
     client.force_login(admin)
     good, bad = world.order(), world.order(state="active")
+    choices = [name for name, _ in client.get(reverse("admin:crm_salesorder_changelist")).context[
+        "action_form"].fields["action"].choices]
+    assert "create_in_erp" in choices and "create_in_counterpart" not in choices  # one "Create in ERP": ours
     response = client.post(reverse("admin:crm_salesorder_changelist"),
                            {"action": "create_in_erp", "_selected_action": [str(good.pk), str(bad.pk)]}, follow=True)
     texts = [str(m) for m in response.context["messages"]]
@@ -309,6 +312,17 @@ def test_erp_status_flows_back_and_never_moves_an_order_back(world):
     invoiced.refresh_from_db()
     assert (order.state_code, order.status_reason) == ("submitted", "In Progress")
     assert invoiced.state_code == "invoiced"
+
+
+def test_erp_orders_not_from_sales_are_not_created_in_sales(world, mappings):
+    from integration.engine.sync import mapping_synchronize
+    from tests.factories import SalesHeaderFactory
+
+    SalesHeaderFactory(sell_to_customer=world.customer)
+    job = mapping_synchronize(mapping=mappings["SALESORDER-ORDER"], direction="to_integration", create_new=True)[0]
+    assert (job.inserted, job.failed) == (0, 1)
+    assert "only ERP orders created from Sales orders" in job.errors.get().message
+    assert not SalesOrder.objects.exists()
 
 
 def test_a_deleted_erp_order_uncouples_and_the_sales_order_may_be_sent_again(world):
