@@ -236,6 +236,7 @@ MAPPINGS = [
         "rules": "sales_order",
         "fields": [
             ("status", "status_reason", "to", {}),
+            ("your_reference", "number", "to", {"match": 1, "create_only": True}),
         ],
     },
 ]

@@ -3,7 +3,9 @@
 Sales orders become ERP orders through `integration.sales_orders` (not through the engine); once coupled, this
 mapping carries the ERP order's status back, as BC's "Sales Order Status" job does: an open order keeps the Sales
 order submitted and *pending*, a released one makes it submitted and *in progress*. A Sales order never moves back:
-one fulfilled, invoiced (see the POSTEDSALESINV-INV rules) or canceled in Sales keeps its status.
+one fulfilled, invoiced (see the POSTEDSALESINV-INV rules) or canceled in Sales keeps its status. Only coupled ERP
+orders are read; match-based coupling pairs an ERP order with the Sales order whose number is its *your reference*
+(how `integration.sales_orders` creates them), and never creates Sales orders from ERP orders.
 """
 
 from .base import RowError
@@ -21,6 +23,14 @@ STATE_RANK = {"active": 0, "submitted": 1, "fulfilled": 2, "invoiced": 3, "cance
 
 
 class Rules(BaseRules):
+    def source_queryset(self, queryset, *, plan):
+        """Only ERP orders coupled to a Sales order: orders entered in the ERP are not Sales's business."""
+        from integration.models import Coupling
+
+        if plan.source.key != "erp":
+            return queryset
+        return queryset.filter(pk__in=Coupling.objects.filter(**plan.coupling_pair).values("erp_id"))
+
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key != "crm":
             raise RowError("ERP orders are created from Sales orders by integration.sales_orders, not by this mapping")

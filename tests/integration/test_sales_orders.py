@@ -319,10 +319,22 @@ def test_erp_orders_not_from_sales_are_not_created_in_sales(world, mappings):
     from tests.factories import SalesHeaderFactory
 
     SalesHeaderFactory(sell_to_customer=world.customer)
-    job = mapping_synchronize(mapping=mappings["SALESORDER-ORDER"], direction="to_integration", create_new=True)[0]
-    assert (job.inserted, job.failed) == (0, 1)
-    assert "only ERP orders created from Sales orders" in job.errors.get().message
+    job = mapping_synchronize(mapping=mappings["SALESORDER-ORDER"], direction="to_integration", create_new=True,
+                              full=True)[0]
+    assert (job.inserted, job.failed) == (0, 0)  # only coupled ERP orders are read
     assert not SalesOrder.objects.exists()
+
+
+def test_match_based_coupling_finds_the_sales_order_by_your_reference(world, mappings):
+    from integration.coupling import mapping_couple_by_match
+
+    order = world.order()
+    header = sales_order_create_in_erp(sales_order=order)
+    Coupling.objects.filter(crm_model="crm.SalesOrder").delete()  # the coupling got lost
+    job = mapping_couple_by_match(mapping=mappings["SALESORDER-ORDER"], create_new=False, sync_after=False)
+    assert job.coupled == 1 and coupled_header(order) == header
+    order.refresh_from_db()
+    assert order.number == header.your_reference
 
 
 def test_a_deleted_erp_order_uncouples_and_the_sales_order_may_be_sent_again(world):
