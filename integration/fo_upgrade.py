@@ -57,7 +57,17 @@ def records_number(*, model, field, prefix, batch_size=BATCH_SIZE, progress=None
             for pk, number in zip(ids, numbers_allocate(prefix=prefix, count=len(ids)), strict=True)
         ]
         with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            if connection.vendor == "postgresql":
+                # One statement per batch: UPDATE ... FROM (VALUES ...), the same guard on still-blank rows.
+                values = ", ".join(["(%s::uuid, %s)"] * len(params))
+                set_sql = ", ".join([f"{column} = v.number", *assignments[1:]])
+                cursor.execute(
+                    f"UPDATE {qn(meta.db_table)} AS t SET {set_sql} FROM (VALUES {values}) AS v(id, number) "
+                    f"WHERE t.{qn(meta.pk.column)} = v.id AND (t.{column} = '' OR t.{column} IS NULL)",
+                    [now, *[x for number, _now, pk in params for x in (pk, number)]],
+                )
+            else:
+                cursor.executemany(sql, params)
             written = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(ids)
         done += written
         if progress:
