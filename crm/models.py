@@ -268,7 +268,26 @@ class ProductPriceLevel(CrmRecord):
 
 
 # S2 ----------------------------------------------------------------------------------------------------------
+class AccountQuerySet(RecordQuerySet):
+    def delete(self):
+        with transaction.atomic():
+            _contacts_detach_from_accounts(list(self.values_list("pk", flat=True)))
+            return super().delete()
+
+    delete.alters_data = True
+
+
+def _contacts_detach_from_accounts(account_ids):
+    """Before accounts go, their contacts lose the company and IsCompanyAnAccount in one UPDATE.
+
+    Django's SET_NULL would write the company alone, which the check constraint pairing the two refuses.
+    """
+    Contact.objects.filter(parent_account_id__in=account_ids).update(parent_account=None)
+
+
 class Account(Address1, CrmRecord):
+    objects = models.Manager.from_queryset(AccountQuerySet)()
+
     class RelationshipType(models.TextChoices):
         COMPETITOR = "competitor", "Competitor"
         CONSULTANT = "consultant", "Consultant"
@@ -358,6 +377,12 @@ class Account(Address1, CrmRecord):
         missing = [obj for obj in objs if not obj.account_number]
         for obj, number in zip(missing, numbers_allocate(prefix="ACC", count=len(missing)), strict=True):
             obj.account_number = number
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            _contacts_detach_from_accounts([self.pk])
+            return super().delete(*args, **kwargs)
+
 
 
 # S3 -----------------------------------------------------------------------------------------------------------
