@@ -6,7 +6,7 @@ Only fields of the model (and of models it points to) and the lookups below are 
 never code or SQL.
 """
 
-from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, FullResultSet, ValidationError
 from django.db.models import Q
 
 LOOKUPS = {
@@ -30,6 +30,8 @@ def filter_validate(model, spec, *, field_name="filter"):
         condition = Q(**{f"{path}__{lookup}": value})
         try:  # builds the query (no SQL runs), which checks the lookup against the field and the value's type
             model._default_manager.filter(condition).query.__str__()
+        except (EmptyResultSet, FullResultSet):
+            pass  # a sound filter that matches nothing (an empty list) or everything
         except (FieldError, ValueError, TypeError, ValidationError) as exc:
             text = " ".join(getattr(exc, "messages", None) or [str(exc)])
             raise ValidationError({field_name: f"Filter key {raw_key!r} on {model._meta.label}: {text}"}) from None
