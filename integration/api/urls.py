@@ -7,12 +7,20 @@ register on the same router.
 
 from rest_framework.routers import DefaultRouter
 
-from . import availability, views
+from . import availability, views, views_integration
 
 router = DefaultRouter()
 router.register("templates", views.TemplateViewSet, basename="integration-templates")
 router.register("projects", views.ProjectViewSet, basename="integration-projects")
 router.register("project-runs", views.ProjectRunViewSet, basename="integration-project-runs")
 router.register("item-availability", availability.ItemAvailabilityViewSet, basename="integration-item-availability")
+router.register("table-mappings", views_integration.TableMappingViewSet, basename="integration-table-mappings")
+router.register("field-mappings", views_integration.FieldMappingViewSet, basename="integration-field-mappings")
+router.register("value-maps", views_integration.ValueMapViewSet, basename="integration-value-maps")
+router.register("value-map-entries", views_integration.ValueMapEntryViewSet, basename="integration-value-map-entries")
+router.register("couplings", views_integration.CouplingViewSet, basename="integration-couplings")
+router.register("jobs", views_integration.SyncJobViewSet, basename="integration-jobs")
+router.register("job-errors", views_integration.SyncJobErrorViewSet, basename="integration-job-errors")
+router.register("full-sync", views_integration.FullSyncViewSet, basename="integration-full-sync")
 
 urlpatterns = router.urls

@@ -1,0 +1,218 @@
+"""API of the synchronisation engine: table and field mappings, value maps, couplings, jobs, job errors, and the
+operations (synchronise, match-based coupling, restore skipped, full synchronisation), thin doors onto
+``integration.coupling``, ``integration.background``, ``integration.engine.sync`` and ``integration.full_sync``.
+
+Operations need the model's view permission plus ``integration.run_synchronization`` (synchronise, full sync) or
+``integration.change_couplings`` (coupling). Long operations answer 202 with the queued jobs to poll at
+``/api/integration/jobs/{id}/``; a dry run runs at once and answers 200 with its report.
+"""
+
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from integration.background import mapping_couple_by_match_later, mapping_synchronize_later
+from integration.coupling import couplings_restore_skipped
+from integration.engine.locks import MappingBusy
+from integration.engine.sync import mapping_synchronize
+from integration.full_sync import full_sync_start, full_sync_status
+from integration.models import (
+    Coupling,
+    Direction,
+    IntegrationFieldMapping,
+    IntegrationTableMapping,
+    SyncJob,
+    SyncJobError,
+    SyncResult,
+    ValueMap,
+    ValueMapEntry,
+)
+from p2c.api.pagination import PagePagination
+from p2c.api.permissions import ModelPermissions
+from p2c.idempotency import IdempotentCreateMixin, idempotent
+
+from . import serializers_integration as s
+
+RUN = "integration.run_synchronization"
+COUPLE = "integration.change_couplings"
+BUSY = OpenApiResponse(description="Another run of the mapping is under way.")
+
+
+def operation_permission(*perms, read="integration.view_integrationtablemapping"):
+    """A permission class: authenticated, the ``read`` permission and ``perms``."""
+
+    class OperationPermission(BasePermission):
+        def has_permission(self, request, view):
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perms([read, *perms]))
+
+    return OperationPermission
+
+
+def busy(exc):
+    return Response({"detail": f"The mapping is being synchronised already: {exc}", "code": "mapping_busy"},
+                    status=status.HTTP_409_CONFLICT)
+
+
+class BaseViewSet(viewsets.GenericViewSet):
+    permission_classes = [ModelPermissions]
+    pagination_class = PagePagination
+
+
+class CrudViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, mixins.DestroyModelMixin, BaseViewSet):
+    pass
+
+
+class TableMappingFilterSet(filters.FilterSet):
+    class Meta:
+        model = IntegrationTableMapping
+        fields = {"name": ["exact"], "erp_model": ["exact"], "crm_model": ["exact"], "direction": ["exact"],
+                  "is_enabled": ["exact"], "parent": ["exact"]}
+
+
+class TableMappingViewSet(CrudViewSet):
+    queryset = IntegrationTableMapping.objects.prefetch_related("dependencies").order_by("sort_order", "name", "id")
+    serializer_class = s.TableMappingSerializer
+    filterset_class = TableMappingFilterSet
+    search_fields = ("name", "erp_model", "crm_model")
+    ordering_fields = ("name", "sort_order", "created_at")
+
+    @extend_schema(request=s.SynchronizeRequestSerializer,
+                   responses={200: s.SyncJobSerializer(many=True), 202: s.SyncJobSerializer(many=True), 409: BUSY})
+    @action(detail=True, methods=["post"], permission_classes=[operation_permission(RUN)])
+    @idempotent
+    def synchronize(self, request, pk=None):
+        mapping = self.get_object()
+        params = s.SynchronizeRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        direction = params.validated_data.get("direction") or None
+        full = params.validated_data["full"]
+        if direction not in (None, Direction.BIDIRECTIONAL) and direction not in mapping.directions():
+            return Response({"direction": [f"{mapping.name} does not synchronise in this direction."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        if params.validated_data["dry_run"]:
+            try:
+                jobs = mapping_synchronize(mapping=mapping, direction=direction, full=full, dry_run=True)
+            except MappingBusy as exc:
+                return busy(exc)
+            return Response(s.SyncJobSerializer(jobs, many=True).data)
+        with transaction.atomic():
+            jobs = mapping_synchronize_later(mapping=mapping, direction=direction, full=full)
+        return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=s.CoupleRequestSerializer, responses={202: s.SyncJobSerializer(many=True)})
+    @action(detail=True, methods=["post"], permission_classes=[operation_permission(COUPLE)])
+    @idempotent
+    def couple(self, request, pk=None):
+        mapping = self.get_object()
+        params = s.CoupleRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        with transaction.atomic():
+            jobs = mapping_couple_by_match_later(mapping=mapping, **params.validated_data)
+        return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: s.RestoredSerializer})
+    @action(detail=True, methods=["post"], url_path="restore-skipped", permission_classes=[operation_permission(COUPLE)])
+    @idempotent
+    def restore_skipped(self, request, pk=None):
+        mapping = self.get_object()
+        return Response({"restored": couplings_restore_skipped(mapping=mapping)})
+
+
+class FieldMappingViewSet(CrudViewSet):
+    queryset = IntegrationFieldMapping.objects.select_related("table_mapping").order_by("table_mapping", "id")
+    serializer_class = s.FieldMappingSerializer
+    filterset_fields = ("table_mapping", "status", "direction", "erp_field", "crm_field")
+
+
+class ValueMapViewSet(CrudViewSet):
+    queryset = ValueMap.objects.prefetch_related("entries").order_by("name", "id")
+    serializer_class = s.ValueMapSerializer
+    filterset_fields = ("name",)
+
+
+class ValueMapEntryViewSet(CrudViewSet):
+    queryset = ValueMapEntry.objects.order_by("value_map", "erp_value", "id")
+    serializer_class = s.ValueMapEntrySerializer
+    filterset_fields = ("value_map", "erp_value", "crm_value")
+
+
+class CouplingFilterSet(filters.FilterSet):
+    result = filters.ChoiceFilter(choices=SyncResult.choices, method="filter_result",
+                                  help_text="Last result on either side.")
+
+    class Meta:
+        model = Coupling
+        fields = {"erp_model": ["exact"], "crm_model": ["exact"], "skipped": ["exact"], "erp_id": ["exact"],
+                  "crm_id": ["exact"]}
+
+    def filter_result(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(last_erp_result=value) | Q(last_crm_result=value))
+
+
+class CouplingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      mixins.DestroyModelMixin, BaseViewSet):
+    """Couplings are read and removed here; records are coupled through their own ``…/couple/`` action."""
+
+    queryset = Coupling.objects.order_by("erp_model", "erp_id", "id")
+    serializer_class = s.CouplingSerializer
+    filterset_class = CouplingFilterSet
+
+
+class SyncJobFilterSet(filters.FilterSet):
+    mapping = filters.CharFilter(field_name="mapping_name")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = SyncJob
+        fields = {"table_mapping": ["exact"], "status": ["exact"], "type": ["exact"], "direction": ["exact"],
+                  "dry_run": ["exact"]}
+
+
+class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    queryset = SyncJob.objects.order_by("-created_at", "-id")
+    serializer_class = s.SyncJobSerializer
+    filterset_class = SyncJobFilterSet
+
+
+class SyncJobErrorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    queryset = SyncJobError.objects.order_by("-created_at", "-id")
+    serializer_class = s.SyncJobErrorSerializer
+    filterset_fields = ("job", "source_model", "source_id")
+
+
+class FullSyncPermission(BasePermission):
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return user.has_perm("integration.view_fullsyncrun")
+        return user.has_perm(RUN)
+
+
+class FullSyncViewSet(viewsets.ViewSet):
+    """``GET``: the status of the latest full synchronisation; ``POST``: start one (202)."""
+
+    permission_classes = [FullSyncPermission]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def list(self, request):
+        return Response(full_sync_status())
+
+    @extend_schema(request=s.FullSyncStartSerializer, responses={202: OpenApiTypes.OBJECT})
+    @idempotent
+    def create(self, request):
+        params = s.FullSyncStartSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        run = full_sync_start(restart=params.validated_data["restart"], user=request.user)
+        return Response(full_sync_status(run=run), status=status.HTTP_202_ACCEPTED)
