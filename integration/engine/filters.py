@@ -64,6 +64,10 @@ def _split_lookup(model, key, *, field_name, raw_key):
 
 
 def _check_value(lookup, value, *, field_name, raw_key):
+    if isinstance(value, list) and lookup not in {"in", "range"}:
+        raise ValidationError({field_name: f"Filter key {raw_key!r} takes one value, not a list (use __in for a list)."})
+    if isinstance(value, list) and any(isinstance(item, (list, dict)) for item in value):
+        raise ValidationError({field_name: f"Filter key {raw_key!r} takes a list of plain values."})
     if lookup in {"in", "range"} and not isinstance(value, list):
         raise ValidationError({field_name: f"Filter key {raw_key!r} needs a list."})
     if lookup == "range" and len(value) != 2:

@@ -6,8 +6,8 @@ Prints figures; asserts only correctness, never time.
 """
 
 import os
-import time
 import resource
+import time
 
 import pytest
 from django.db import connection, reset_queries
