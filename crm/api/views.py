@@ -1,6 +1,7 @@
 """Viewsets of the Sales (CRM) models. Writes record the Sales user of the login as ``modifiedby``."""
 
 from crm import models
+from integration.api.record_actions import CouplingActionsMixin
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, bulk_schema
 from p2c.records import writing_as
 
@@ -24,7 +25,7 @@ class CrmLargeRecordViewSet(CrmWriteMixin, LargeRecordViewSet):
     pass
 
 
-class CrmSystemUserViewSet(CrmRecordViewSet):
+class CrmSystemUserViewSet(CouplingActionsMixin, CrmRecordViewSet):
     queryset = models.SystemUser.objects.all()
     serializer_class = serializers.CrmSystemUserSerializer
     filterset_class = filters.CrmSystemUserFilterSet
@@ -33,7 +34,7 @@ class CrmSystemUserViewSet(CrmRecordViewSet):
     ordering = ('fullname', 'pk')
 
 
-class CrmTransactionCurrencyViewSet(CrmRecordViewSet):
+class CrmTransactionCurrencyViewSet(CouplingActionsMixin, CrmRecordViewSet):
     queryset = models.TransactionCurrency.objects.all()
     serializer_class = serializers.CrmTransactionCurrencySerializer
     filterset_class = filters.CrmTransactionCurrencyFilterSet
@@ -42,7 +43,7 @@ class CrmTransactionCurrencyViewSet(CrmRecordViewSet):
     ordering = ('iso_currency_code', 'pk')
 
 
-class CrmUnitGroupViewSet(CrmRecordViewSet):
+class CrmUnitGroupViewSet(CouplingActionsMixin, CrmRecordViewSet):
     queryset = models.UnitGroup.objects.all()
     serializer_class = serializers.CrmUnitGroupSerializer
     filterset_class = filters.CrmUnitGroupFilterSet
@@ -60,7 +61,7 @@ class CrmUnitViewSet(CrmRecordViewSet):
     ordering = ('unit_group__name', 'name', 'pk')
 
 
-class CrmPriceLevelViewSet(CrmRecordViewSet):
+class CrmPriceLevelViewSet(CouplingActionsMixin, CrmRecordViewSet):
     queryset = models.PriceLevel.objects.all()
     serializer_class = serializers.CrmPriceLevelSerializer
     filterset_class = filters.CrmPriceLevelFilterSet
@@ -69,7 +70,7 @@ class CrmPriceLevelViewSet(CrmRecordViewSet):
     ordering = ('name', 'pk')
 
 
-class CrmProductViewSet(CrmLargeRecordViewSet):
+class CrmProductViewSet(CouplingActionsMixin, CrmLargeRecordViewSet):
     queryset = models.Product.objects.all()
     serializer_class = serializers.CrmProductSerializer
     filterset_class = filters.CrmProductFilterSet
@@ -77,7 +78,7 @@ class CrmProductViewSet(CrmLargeRecordViewSet):
     ordering_fields = ('id', 'createdon', 'modifiedon', 'product_number', 'name', 'description', 'price')
 
 
-class CrmProductPriceLevelViewSet(CrmLargeRecordViewSet):
+class CrmProductPriceLevelViewSet(CouplingActionsMixin, CrmLargeRecordViewSet):
     queryset = models.ProductPriceLevel.objects.all()
     serializer_class = serializers.CrmProductPriceLevelSerializer
     filterset_class = filters.CrmProductPriceLevelFilterSet
@@ -86,7 +87,7 @@ class CrmProductPriceLevelViewSet(CrmLargeRecordViewSet):
 
 
 @bulk_schema(serializers.CrmAccountSerializer, "account_number")
-class CrmAccountViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
+class CrmAccountViewSet(CouplingActionsMixin, BulkUpsertMixin, CrmLargeRecordViewSet):
     queryset = models.Account.objects.all()
     serializer_class = serializers.CrmAccountSerializer
     filterset_class = filters.CrmAccountFilterSet
@@ -96,7 +97,7 @@ class CrmAccountViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
 
 
 @bulk_schema(serializers.CrmContactSerializer, "contact_number")
-class CrmContactViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
+class CrmContactViewSet(CouplingActionsMixin, BulkUpsertMixin, CrmLargeRecordViewSet):
     queryset = models.Contact.objects.all()
     serializer_class = serializers.CrmContactSerializer
     filterset_class = filters.CrmContactFilterSet
@@ -105,7 +106,7 @@ class CrmContactViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
     bulk_key_field = "contact_number"
 
 
-class CrmOpportunityViewSet(CrmLargeRecordViewSet):
+class CrmOpportunityViewSet(CouplingActionsMixin, CrmLargeRecordViewSet):
     queryset = models.Opportunity.objects.all()
     serializer_class = serializers.CrmOpportunitySerializer
     filterset_class = filters.CrmOpportunityFilterSet
@@ -129,7 +130,7 @@ class CrmQuoteDetailViewSet(CrmLargeRecordViewSet):
     ordering_fields = ('id', 'createdon', 'modifiedon', 'line_number', 'description')
 
 
-class CrmSalesOrderViewSet(CrmLargeRecordViewSet):
+class CrmSalesOrderViewSet(CouplingActionsMixin, CrmLargeRecordViewSet):
     queryset = models.SalesOrder.objects.all()
     serializer_class = serializers.CrmSalesOrderSerializer
     filterset_class = filters.CrmSalesOrderFilterSet
@@ -145,7 +146,7 @@ class CrmSalesOrderDetailViewSet(CrmLargeRecordViewSet):
     ordering_fields = ('id', 'createdon', 'modifiedon', 'line_number', 'description')
 
 
-class CrmInvoiceViewSet(CrmLargeRecordViewSet):
+class CrmInvoiceViewSet(CouplingActionsMixin, CrmLargeRecordViewSet):
     queryset = models.Invoice.objects.all()
     serializer_class = serializers.CrmInvoiceSerializer
     filterset_class = filters.CrmInvoiceFilterSet
@@ -153,7 +154,7 @@ class CrmInvoiceViewSet(CrmLargeRecordViewSet):
     ordering_fields = ('id', 'createdon', 'modifiedon', 'name', 'total_amount', 'description', 'number')
 
 
-class CrmInvoiceDetailViewSet(CrmLargeRecordViewSet):
+class CrmInvoiceDetailViewSet(CouplingActionsMixin, CrmLargeRecordViewSet):
     queryset = models.InvoiceDetail.objects.all()
     serializer_class = serializers.CrmInvoiceDetailSerializer
     filterset_class = filters.CrmInvoiceDetailFilterSet

@@ -1,6 +1,7 @@
 """Viewsets of the ERP models; records are named by their No. or Code in URLs and foreign keys."""
 
 from erp import models
+from integration.api.record_actions import CouplingActionsMixin
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, SingletonViewSet, bulk_schema
 
 from . import filters, serializers
@@ -44,7 +45,7 @@ class ErpGeneralLedgerSetupViewSet(SingletonViewSet):
     serializer_class = serializers.ErpGeneralLedgerSetupSerializer
 
 
-class ErpCurrencyViewSet(RecordViewSet):
+class ErpCurrencyViewSet(CouplingActionsMixin, RecordViewSet):
     queryset = models.Currency.objects.all()
     serializer_class = serializers.ErpCurrencySerializer
     filterset_class = filters.ErpCurrencyFilterSet
@@ -53,7 +54,7 @@ class ErpCurrencyViewSet(RecordViewSet):
     ordering = ('code', 'pk')
 
 
-class ErpUnitOfMeasureViewSet(RecordViewSet):
+class ErpUnitOfMeasureViewSet(CouplingActionsMixin, RecordViewSet):
     queryset = models.UnitOfMeasure.objects.all()
     serializer_class = serializers.ErpUnitOfMeasureSerializer
     filterset_class = filters.ErpUnitOfMeasureFilterSet
@@ -62,7 +63,7 @@ class ErpUnitOfMeasureViewSet(RecordViewSet):
     ordering = ('code', 'pk')
 
 
-class ErpCustomerPriceGroupViewSet(RecordViewSet):
+class ErpCustomerPriceGroupViewSet(CouplingActionsMixin, RecordViewSet):
     queryset = models.CustomerPriceGroup.objects.all()
     serializer_class = serializers.ErpCustomerPriceGroupSerializer
     filterset_class = filters.ErpCustomerPriceGroupFilterSet
@@ -107,7 +108,7 @@ class ErpCustomerTemplateViewSet(RecordViewSet):
     ordering = ('code', 'pk')
 
 
-class ErpSalespersonPurchaserViewSet(RecordViewSet):
+class ErpSalespersonPurchaserViewSet(CouplingActionsMixin, RecordViewSet):
     queryset = models.SalespersonPurchaser.objects.all()
     serializer_class = serializers.ErpSalespersonPurchaserSerializer
     filterset_class = filters.ErpSalespersonPurchaserFilterSet
@@ -117,7 +118,7 @@ class ErpSalespersonPurchaserViewSet(RecordViewSet):
 
 
 @bulk_schema(serializers.ErpContactSerializer, "no")
-class ErpContactViewSet(BulkUpsertMixin, LargeRecordViewSet):
+class ErpContactViewSet(CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
     queryset = models.Contact.objects.all()
     serializer_class = serializers.ErpContactSerializer
     filterset_class = filters.ErpContactFilterSet
@@ -127,7 +128,7 @@ class ErpContactViewSet(BulkUpsertMixin, LargeRecordViewSet):
 
 
 @bulk_schema(serializers.ErpCustomerSerializer, "no")
-class ErpCustomerViewSet(BulkUpsertMixin, LargeRecordViewSet):
+class ErpCustomerViewSet(CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
     queryset = models.Customer.objects.all()
     serializer_class = serializers.ErpCustomerSerializer
     filterset_class = filters.ErpCustomerFilterSet
@@ -162,7 +163,7 @@ class ErpContactBusinessRelationViewSet(RecordViewSet):
     ordering = ('contact', 'link_to_table', 'pk')
 
 
-class ErpItemViewSet(LargeRecordViewSet):
+class ErpItemViewSet(CouplingActionsMixin, LargeRecordViewSet):
     queryset = models.Item.objects.all()
     serializer_class = serializers.ErpItemSerializer
     filterset_class = filters.ErpItemFilterSet
@@ -170,7 +171,7 @@ class ErpItemViewSet(LargeRecordViewSet):
     ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'description', 'unit_price')
 
 
-class ErpResourceViewSet(RecordViewSet):
+class ErpResourceViewSet(CouplingActionsMixin, RecordViewSet):
     queryset = models.Resource.objects.all()
     serializer_class = serializers.ErpResourceSerializer
     filterset_class = filters.ErpResourceFilterSet
@@ -179,7 +180,7 @@ class ErpResourceViewSet(RecordViewSet):
     ordering = ('no', 'pk')
 
 
-class ErpSalesPriceViewSet(LargeRecordViewSet):
+class ErpSalesPriceViewSet(CouplingActionsMixin, LargeRecordViewSet):
     queryset = models.SalesPrice.objects.all()
     serializer_class = serializers.ErpSalesPriceSerializer
     filterset_class = filters.ErpSalesPriceFilterSet
@@ -187,7 +188,7 @@ class ErpSalesPriceViewSet(LargeRecordViewSet):
     ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'unit_price')
 
 
-class ErpOpportunityViewSet(LargeRecordViewSet):
+class ErpOpportunityViewSet(CouplingActionsMixin, LargeRecordViewSet):
     queryset = models.Opportunity.objects.all()
     serializer_class = serializers.ErpOpportunitySerializer
     filterset_class = filters.ErpOpportunityFilterSet
@@ -195,7 +196,7 @@ class ErpOpportunityViewSet(LargeRecordViewSet):
     ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'description')
 
 
-class ErpSalesHeaderViewSet(LargeRecordViewSet):
+class ErpSalesHeaderViewSet(CouplingActionsMixin, LargeRecordViewSet):
     queryset = models.SalesHeader.objects.all()
     serializer_class = serializers.ErpSalesHeaderSerializer
     filterset_class = filters.ErpSalesHeaderFilterSet
@@ -211,7 +212,7 @@ class ErpSalesLineViewSet(LargeRecordViewSet):
     ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'line_no', 'description', 'unit_price', 'amount')
 
 
-class ErpSalesInvoiceHeaderViewSet(LargeRecordViewSet):
+class ErpSalesInvoiceHeaderViewSet(CouplingActionsMixin, LargeRecordViewSet):
     queryset = models.SalesInvoiceHeader.objects.all()
     serializer_class = serializers.ErpSalesInvoiceHeaderSerializer
     filterset_class = filters.ErpSalesInvoiceHeaderFilterSet
@@ -219,7 +220,7 @@ class ErpSalesInvoiceHeaderViewSet(LargeRecordViewSet):
     ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'amount', 'no')
 
 
-class ErpSalesInvoiceLineViewSet(LargeRecordViewSet):
+class ErpSalesInvoiceLineViewSet(CouplingActionsMixin, LargeRecordViewSet):
     queryset = models.SalesInvoiceLine.objects.all()
     serializer_class = serializers.ErpSalesInvoiceLineSerializer
     filterset_class = filters.ErpSalesInvoiceLineFilterSet

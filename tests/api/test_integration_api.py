@@ -1,0 +1,200 @@
+"""The integration API: mappings, value maps, couplings, jobs, job errors, and the operations (couple, uncouple,
+synchronise a record or a mapping, dry run, match-based coupling, restore skipped, full synchronisation)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from crm.models import Account
+from erp.models import Customer
+from integration.models import (
+    Coupling,
+    IntegrationFieldMapping,
+    IntegrationTableMapping,
+    SyncJob,
+    SyncJobError,
+    ValueMap,
+    ValueMapEntry,
+)
+from tests.api.conftest import client_for
+from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+COLLECTIONS = {
+    "table-mappings": IntegrationTableMapping,
+    "field-mappings": IntegrationFieldMapping,
+    "value-maps": ValueMap,
+    "value-map-entries": ValueMapEntry,
+    "couplings": Coupling,
+    "jobs": SyncJob,
+    "job-errors": SyncJobError,
+}
+
+
+def perm(model, action):
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+@pytest.fixture
+def records(mappings):  # noqa: F811
+    mapping = mappings["CUSTOMER"]
+    value_map = ValueMap.objects.first() or ValueMap.objects.create(name="VM")
+    entry = ValueMapEntry.objects.create(value_map=value_map, erp_value="ZZ-API", crm_value="1")
+    account, customer = Account.objects.create(name="Adatum"), Customer.objects.create(name="Adatum Corporation")
+    coupling = Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk,
+                                       crm_id=account.pk)
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction="to_integration")
+    error = SyncJobError.objects.create(job=job, source_model="erp.Customer", source_id="1", message="Broken")
+    return {
+        "table-mappings": mapping, "field-mappings": mapping.field_mappings.first(), "value-maps": value_map,
+        "value-map-entries": entry, "couplings": coupling, "jobs": job, "job-errors": error,
+    }
+
+
+@pytest.mark.parametrize("collection", COLLECTIONS)
+def test_collections_walk_anonymous_without_and_with_permission(collection, records, user_with_perms):
+    model = COLLECTIONS[collection]
+    urls = [f"/api/integration/{collection}/", f"/api/integration/{collection}/{records[collection].pk}/"]
+    for url in urls:
+        assert APIClient().get(url).status_code in (401, 403)
+        assert client_for(user_with_perms()).get(url).status_code == 403
+        response = client_for(user_with_perms(perm(model, "view"))).get(url)
+        assert response.status_code == 200, (url, response.content[:300])
+    reader = client_for(user_with_perms(perm(model, "view")))
+    assert reader.delete(urls[1]).status_code in (403, 405)
+    assert APIClient().post(urls[0], {}, format="json").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("collection", ["jobs", "job-errors"])
+def test_jobs_and_errors_are_read_only(collection, api, records):
+    assert api.post(f"/api/integration/{collection}/", {}, format="json").status_code == 405
+    assert api.delete(f"/api/integration/{collection}/{records[collection].pk}/").status_code == 405
+
+
+def test_jobs_filter_by_mapping_status_and_date(api, records):
+    assert api.get("/api/integration/jobs/", {"mapping": "CUSTOMER", "status": "queued"}).json()["count"] == 1
+    assert api.get("/api/integration/jobs/", {"mapping": "NOPE"}).json()["count"] == 0
+    assert api.get("/api/integration/jobs/", {"created_after": "2999-01-01T00:00:00Z"}).json()["count"] == 0
+
+
+def test_couplings_filter(api, records):
+    assert api.get("/api/integration/couplings/", {"erp_model": "erp.Customer"}).json()["count"] == 1
+    assert api.get("/api/integration/couplings/", {"skipped": "true"}).json()["count"] == 0
+
+
+def test_table_mapping_validation_and_cyclic_dependency(api, mappings):  # noqa: F811
+    bad = api.post("/api/integration/table-mappings/", {"name": "BAD", "erp_model": "erp.Nope",
+                                                        "crm_model": "crm.Account"}, format="json")
+    assert bad.status_code == 400 and "erp_model" in bad.json()
+    a, b = mappings["CUSTOMER"], mappings["CONTACT"]
+    b.dependencies.set([a])
+    response = api.patch(f"/api/integration/table-mappings/{a.pk}/", {"dependencies": [b.pk]}, format="json")
+    assert response.status_code == 400
+    assert "Cyclic dependency" in response.json()["dependencies"][0] and "CUSTOMER" in response.json()["dependencies"][0]
+
+
+def test_field_mapping_validation(api, mappings):  # noqa: F811
+    response = api.post("/api/integration/field-mappings/", {"table_mapping": mappings["CUSTOMER"].pk,
+                                                             "erp_field": "no_such_field", "crm_field": "name"},
+                        format="json")
+    assert response.status_code == 400 and "erp_field" in response.json()
+
+
+def test_couple_uncouple_and_conflict(api, mappings, user_with_perms):  # noqa: F811
+    account, customer = Account.objects.create(name="Adatum"), Customer.objects.create(name="Adatum Corporation")
+    url = f"/api/crm/accounts/{account.pk}/couple/"
+    assert APIClient().post(url, {"erp_id": customer.pk}, format="json").status_code in (401, 403)
+    assert client_for(user_with_perms("crm.view_account")).post(
+        url, {"erp_id": customer.pk}, format="json").status_code == 403
+    allowed = client_for(user_with_perms("crm.view_account", "integration.change_couplings"))
+    response = allowed.post(url, {"erp_id": customer.pk, "mapping": "CUSTOMER"}, format="json")
+    assert response.status_code == 201, response.content
+    assert Coupling.objects.filter(crm_id=account.pk, erp_id=customer.pk).exists()
+    again = allowed.post(url, {"key": customer.no, "mapping": "CUSTOMER"}, format="json")
+    assert again.status_code == 200, again.content
+
+    other = Customer.objects.create(name="Someone Else")
+    conflict = api.post(f"/api/erp/customers/{other.no}/couple/", {"crm_id": str(account.pk)}, format="json")
+    assert conflict.status_code == 409, conflict.content
+    body = conflict.json()
+    assert "Adatum Corporation" in body["coupled_to"] and body["coupling"]["erp_id"] == customer.pk
+
+    assert api.post(f"/api/erp/customers/{customer.no}/uncouple/").json() == {"removed": 1}
+    assert not Coupling.objects.filter(crm_id=account.pk).exists()
+
+
+def test_couple_unknown_counterpart_is_404_and_bad_id_400(api, mappings):  # noqa: F811
+    account = Account.objects.create(name="Adatum")
+    url = f"/api/crm/accounts/{account.pk}/couple/"
+    assert api.post(url, {"erp_id": "999999", "mapping": "CUSTOMER"}, format="json").status_code == 404
+    assert api.post(url, {"erp_id": "x", "mapping": "CUSTOMER"}, format="json").status_code == 400
+    assert api.post(url, {"mapping": "CUSTOMER"}, format="json").status_code == 400
+
+
+def test_record_synchronize_queues_a_job_that_finishes(api, mappings, settings, django_capture_on_commit_callbacks):  # noqa: F811
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    customer = Customer.objects.create(name="Adatum Corporation")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/erp/customers/{customer.no}/synchronize/")
+    assert response.status_code == 202, response.content
+    job = api.get(f"/api/integration/jobs/{response.json()[0]['id']}/").json()
+    assert job["status"] in ("success", "error"), job
+
+
+def test_mapping_synchronize_202_then_the_job_finishes(api, mappings, user_with_perms, settings,  # noqa: F811
+                                                      django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    mapping = mappings["CUSTOMER"]
+    url = f"/api/integration/table-mappings/{mapping.pk}/synchronize/"
+    assert APIClient().post(url, {}, format="json").status_code in (401, 403)
+    assert client_for(user_with_perms("integration.view_integrationtablemapping")).post(
+        url, {}, format="json").status_code == 403
+    Customer.objects.create(name="Adatum Corporation")
+    allowed = client_for(user_with_perms("integration.view_integrationtablemapping",
+                                         "integration.run_synchronization"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = allowed.post(url, {"direction": "to_integration", "full": True}, format="json")
+    assert response.status_code == 202, response.content
+    jobs = response.json()
+    assert len(jobs) == 1 and jobs[0]["status"] == "queued"
+    job = api.get(f"/api/integration/jobs/{jobs[0]['id']}/").json()
+    assert job["status"] == "success", job
+    assert job["inserted"] + job["skipped"] + job["modified"] + job["unchanged"] >= 1
+
+
+def test_mapping_dry_run_returns_the_report(api, mappings):  # noqa: F811
+    Customer.objects.create(name="Adatum Corporation")
+    url = f"/api/integration/table-mappings/{mappings['CUSTOMER'].pk}/synchronize/"
+    response = api.post(url, {"direction": "to_integration", "full": True, "dry_run": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()[0]["dry_run"] is True
+    assert isinstance(response.json()[0]["report"], list)
+    assert not Account.objects.exists()
+    assert api.post(url, {"direction": "sideways"}, format="json").status_code == 400
+
+
+def test_match_coupling_and_restore_skipped(api, mappings, settings, django_capture_on_commit_callbacks):  # noqa: F811
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    mapping = mappings["CUSTOMER"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/integration/table-mappings/{mapping.pk}/couple/", {}, format="json")
+    assert response.status_code == 202, response.content
+    assert SyncJob.objects.get(pk=response.json()[0]["id"]).status != "queued"
+    account, customer = Account.objects.create(name="A"), Customer.objects.create(name="A")
+    Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk,
+                            crm_id=account.pk, skipped=True)
+    restored = api.post(f"/api/integration/table-mappings/{mapping.pk}/restore-skipped/")
+    assert restored.json() == {"restored": 1}
+
+
+def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F811
+    url = "/api/integration/full-sync/"
+    assert APIClient().get(url).status_code in (401, 403)
+    assert client_for(user_with_perms()).get(url).status_code == 403
+    assert client_for(user_with_perms("integration.view_fullsyncrun")).post(url, {}, format="json").status_code == 403
+    assert api.get(url).json()["run"] is None
+    started = api.post(url, {}, format="json")
+    assert started.status_code == 202, started.content
+    status = api.get(url).json()
+    assert status["run"]["id"] == started.json()["run"]["id"]
+    assert api.post(url, {"restart": True}, format="json").status_code == 202
