@@ -198,3 +198,22 @@ def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F8
     status = api.get(url).json()
     assert status["run"]["id"] == started.json()["run"]["id"]
     assert api.post(url, {"restart": True}, format="json").status_code == 202
+
+
+def test_retried_synchronize_with_the_same_idempotency_key_queues_once(api, mappings):  # noqa: F811
+    url = f"/api/integration/table-mappings/{mappings['CUSTOMER'].pk}/synchronize/"
+    first = api.post(url, {"direction": "to_integration"}, format="json", HTTP_IDEMPOTENCY_KEY="sync-1")
+    again = api.post(url, {"direction": "to_integration"}, format="json", HTTP_IDEMPOTENCY_KEY="sync-1")
+    assert first.status_code == again.status_code == 202
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert first.json() == again.json()
+    assert SyncJob.objects.filter(mapping_name="CUSTOMER").count() == 1
+
+
+def test_schema_documents_the_integration_operations(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ("/api/integration/table-mappings/{id}/synchronize/", "/api/integration/table-mappings/{id}/couple/",
+                 "/api/integration/table-mappings/{id}/restore-skipped/", "/api/integration/full-sync/",
+                 "/api/integration/couplings/", "/api/integration/jobs/{id}/", "/api/crm/accounts/{id}/couple/",
+                 "/api/crm/accounts/{id}/uncouple/", "/api/erp/customers/{no}/synchronize/"):
+        assert path in schema["paths"], path
