@@ -40,7 +40,7 @@ from . import serializers_integration as s
 
 RUN = "integration.run_synchronization"
 COUPLE = "integration.change_couplings"
-BUSY = OpenApiResponse(description="Another run of the mapping is under way.")
+BUSY = OpenApiResponse(description="Another run of the mapping is under way, or the mapping is disabled.")
 
 
 def operation_permission(*perms, read="integration.view_integrationtablemapping"):
@@ -52,6 +52,11 @@ def operation_permission(*perms, read="integration.view_integrationtablemapping"
             return bool(user and user.is_authenticated and user.has_perms([read, *perms]))
 
     return OperationPermission
+
+
+def disabled(mapping):
+    return Response({"detail": f"{mapping.name} is disabled; enable it first.", "code": "mapping_disabled"},
+                    status=status.HTTP_409_CONFLICT)
 
 
 def busy(exc):
@@ -91,6 +96,8 @@ class TableMappingViewSet(CrudViewSet):
         mapping = self.get_object()
         params = s.SynchronizeRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        if not mapping.is_enabled:
+            return disabled(mapping)
         direction = params.validated_data.get("direction") or None
         full = params.validated_data["full"]
         if direction not in (None, Direction.BIDIRECTIONAL) and direction not in mapping.directions():
@@ -106,13 +113,15 @@ class TableMappingViewSet(CrudViewSet):
             jobs = mapping_synchronize_later(mapping=mapping, direction=direction, full=full)
         return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=s.CoupleRequestSerializer, responses={202: s.SyncJobSerializer(many=True)})
+    @extend_schema(request=s.CoupleRequestSerializer, responses={202: s.SyncJobSerializer(many=True), 409: BUSY})
     @action(detail=True, methods=["post"], permission_classes=[operation_permission(COUPLE)])
     @idempotent
     def couple(self, request, pk=None):
         mapping = self.get_object()
         params = s.CoupleRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        if not mapping.is_enabled:
+            return disabled(mapping)
         with transaction.atomic():
             jobs = mapping_couple_by_match_later(mapping=mapping, **params.validated_data)
         return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)

@@ -217,3 +217,13 @@ def test_schema_documents_the_integration_operations(api):
                  "/api/integration/couplings/", "/api/integration/jobs/{id}/", "/api/crm/accounts/{id}/couple/",
                  "/api/crm/accounts/{id}/uncouple/", "/api/erp/customers/{no}/synchronize/"):
         assert path in schema["paths"], path
+
+
+def test_a_disabled_mapping_is_not_synchronised(api, mappings):  # noqa: F811
+    mapping = mappings["CUSTOMER"]
+    mapping.is_enabled = False
+    mapping.save()
+    for operation in ("synchronize", "couple"):
+        response = api.post(f"/api/integration/table-mappings/{mapping.pk}/{operation}/", {}, format="json")
+        assert response.status_code == 409 and "disabled" in response.json()["detail"]
+    assert not SyncJob.objects.exists()
