@@ -18,7 +18,7 @@ a row last written by the integration is not mistaken for the integration's own 
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -84,13 +84,77 @@ class RecordQuerySet(models.QuerySet):
             setattr(obj, modified, now)
         fields = list(dict.fromkeys([*fields, *self.model.DERIVED_FIELDS, *self.model.writer_fields(), modified]))
         with transaction.atomic(using=self.db):
-            count = super().bulk_update(objs, fields, *args, **kwargs)
+            if args or kwargs or not _values_update_supported(self, objs, fields):
+                count = super().bulk_update(objs, fields, *args, **kwargs)
+            else:
+                count = _values_update(self, objs, fields)
             self.model.after_bulk_write(objs)
         records_written.send(sender=self.model, instances=objs, queryset=None, created=False)
         return count
 
 
 RecordManager = models.Manager.from_queryset(RecordQuerySet)
+
+# Rows per UPDATE … FROM (VALUES …) statement.
+VALUES_UPDATE_ROWS = 500
+
+
+def _values_update_supported(queryset, objs, field_names):
+    """Whether `_values_update` can write these objects (plain values, one table, SQLite ≥ 3.33 or PostgreSQL)."""
+    connection = connections[queryset.db]
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        if sqlite3.sqlite_version_info < (3, 33):
+            return False
+    elif connection.vendor != "postgresql":
+        return False
+    fields = [queryset.model._meta.get_field(name) for name in field_names]
+    if any(not f.concrete or f.many_to_many or f.primary_key or f.model is not queryset.model for f in fields):
+        return False
+    return not any(
+        hasattr(getattr(obj, f.attname), "resolve_expression") for obj in objs for f in fields
+    )
+
+
+def _values_update(queryset, objs, field_names):
+    """Write each object's fields with ``UPDATE … FROM (VALUES …)``: one statement per batch.
+
+    Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per row and field, which costs about a
+    millisecond per row in Python alone; a VALUES list costs a few microseconds per value.
+    """
+    connection = connections[queryset.db]
+    model = queryset.model
+    meta = model._meta
+    pk = meta.pk
+    fields = [meta.get_field(name) for name in field_names]
+    columns = [pk, *fields]
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    names = [qn(f"c{i}") for i in range(len(columns))]
+    if connection.vendor == "postgresql":
+        placeholder = "(" + ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in columns) + ")"
+    else:
+        placeholder = "(" + ", ".join("%s" for _ in columns) + ")"
+    assignments = ", ".join(f"{qn(f.column)} = v.{names[i + 1]}" for i, f in enumerate(fields))
+    count = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), VALUES_UPDATE_ROWS):
+            batch = objs[start : start + VALUES_UPDATE_ROWS]
+            params = [
+                f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in batch for f in columns
+            ]
+            values = ", ".join([placeholder] * len(batch))
+            if connection.vendor == "postgresql":
+                sql = (f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({', '.join(names)}) "
+                       f"WHERE {table}.{qn(pk.column)} = v.{names[0]}")
+            else:  # SQLite names VALUES columns column1, column2, …; a statement starting with UPDATE keeps rowcount
+                renamed = ", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(names))
+                sql = (f"UPDATE {table} SET {assignments} FROM (SELECT {renamed} FROM (VALUES {values})) AS v "
+                       f"WHERE {table}.{qn(pk.column)} = v.{names[0]}")
+            cursor.execute(sql, params)
+            count += cursor.rowcount
+    return count
 
 
 class Record(models.Model):
