@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from crm.models import Account
 from erp.models import Customer
+from integration.api.record_actions import CouplingActionsMixin
 from integration.models import (
     Coupling,
     IntegrationFieldMapping,
@@ -15,7 +16,9 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from tests.api.builders import make
 from tests.api.conftest import client_for
+from tests.api.routes import endpoint_id, registered_endpoints
 from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -227,3 +230,37 @@ def test_a_disabled_mapping_is_not_synchronised(api, mappings):  # noqa: F811
         response = api.post(f"/api/integration/table-mappings/{mapping.pk}/{operation}/", {}, format="json")
         assert response.status_code == 409 and "disabled" in response.json()["detail"]
     assert not SyncJob.objects.exists()
+
+
+RECORD_ENDPOINTS = [e for e in registered_endpoints() if issubclass(e[2], CouplingActionsMixin)]
+
+
+@pytest.mark.parametrize("endpoint", RECORD_ENDPOINTS, ids=endpoint_id)
+def test_record_operations_walk(endpoint, user_with_perms):
+    app, prefix, viewset = endpoint
+    model = viewset.queryset.model
+    obj = make(model)
+    base = f"/api/{app}/{prefix}/{getattr(obj, viewset.lookup_field)}"
+    reader = client_for(user_with_perms(perm(model, "view")))
+    for operation in ("couple", "uncouple", "synchronize"):
+        assert APIClient().post(f"{base}/{operation}/", {}, format="json").status_code in (401, 403)
+        assert reader.post(f"{base}/{operation}/", {}, format="json").status_code == 403
+    coupler = client_for(user_with_perms(perm(model, "view"), "integration.change_couplings"))
+    assert coupler.post(f"{base}/uncouple/").json() == {"removed": 0}
+    assert coupler.post(f"{base}/synchronize/").status_code == 403
+
+
+def test_every_model_in_a_default_mapping_has_the_record_operations(mappings):  # noqa: F811
+    with_actions = {e[2].queryset.model._meta.label for e in RECORD_ENDPOINTS}
+    in_mappings = {label for m in mappings.values() if not m.is_option_mapping for label in (m.erp_model, m.crm_model)}
+    assert in_mappings - with_actions == set()
+
+
+def test_table_and_field_mapping_are_created(api):
+    response = api.post("/api/integration/table-mappings/", {"name": "API-TEST", "erp_model": "erp.Customer",
+                                                             "crm_model": "crm.Account"}, format="json")
+    assert response.status_code == 201, response.content
+    field = api.post("/api/integration/field-mappings/", {"table_mapping": response.json()["id"],
+                                                          "erp_field": "name", "crm_field": "name"}, format="json")
+    assert field.status_code == 201, field.content
+    assert IntegrationFieldMapping.objects.filter(table_mapping__name="API-TEST").count() == 1
