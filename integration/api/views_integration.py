@@ -167,9 +167,20 @@ class CouplingFilterSet(filters.FilterSet):
         return queryset.filter(Q(last_erp_result=value) | Q(last_crm_result=value))
 
 
+class CouplingPermissions(ModelPermissions):
+    """Removing a coupling is uncoupling: ``delete_coupling`` and ``integration.change_couplings``."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        return request.method != "DELETE" or request.user.has_perm(COUPLE)
+
+
 class CouplingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       mixins.DestroyModelMixin, BaseViewSet):
     """Couplings are read and removed here; records are coupled through their own ``…/couple/`` action."""
+
+    permission_classes = [CouplingPermissions]
 
     queryset = Coupling.objects.order_by("erp_model", "erp_id", "id")
     serializer_class = s.CouplingSerializer

@@ -264,3 +264,13 @@ def test_table_and_field_mapping_are_created(api):
                                                           "erp_field": "name", "crm_field": "name"}, format="json")
     assert field.status_code == 201, field.content
     assert IntegrationFieldMapping.objects.filter(table_mapping__name="API-TEST").count() == 1
+
+
+def test_removing_a_coupling_needs_change_couplings(records, user_with_perms):
+    url = f"/api/integration/couplings/{records['couplings'].pk}/"
+    assert client_for(user_with_perms("integration.view_coupling", "integration.delete_coupling")).delete(
+        url).status_code == 403
+    allowed = client_for(user_with_perms("integration.view_coupling", "integration.delete_coupling",
+                                         "integration.change_couplings"))
+    assert allowed.delete(url).status_code == 204
+    assert not Coupling.objects.exists()
