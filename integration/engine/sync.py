@@ -98,8 +98,8 @@ def source_querysets(plan):
         return [queryset], set()
     retry = set(couplings.filter(skipped=False, **{destination.result_field: FAILURE})
                 .values_list(source.id_field, flat=True))
-    retry |= set(couplings.exclude(**{f"{destination.id_field}__in": destination.model.objects.values("pk")})
-                 .values_list(source.id_field, flat=True))
+    counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
+    retry |= set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
     changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
     # Rows re-read inside the margin that are already in sync are left out in SQL, by the coupling index.
     in_sync = couplings.filter(
