@@ -14,6 +14,8 @@ LOOKUPS = {
     "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "range",
 }
 
+TEXT_LOOKUPS = {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+
 
 def filter_validate(model, spec, *, field_name="filter"):
     """Return the Q for ``spec``; raise ValidationError naming the unknown field or unsupported lookup."""
@@ -68,6 +70,8 @@ def _check_value(lookup, value, *, field_name, raw_key):
         raise ValidationError({field_name: f"Filter key {raw_key!r} takes one value, not a list (use __in for a list)."})
     if isinstance(value, list) and any(isinstance(item, (list, dict)) for item in value):
         raise ValidationError({field_name: f"Filter key {raw_key!r} takes a list of plain values."})
+    if lookup in TEXT_LOOKUPS and not isinstance(value, str):
+        raise ValidationError({field_name: f"Filter key {raw_key!r} compares text: give a string."})
     if lookup in {"in", "range"} and not isinstance(value, list):
         raise ValidationError({field_name: f"Filter key {raw_key!r} needs a list."})
     if lookup == "range" and len(value) != 2:
