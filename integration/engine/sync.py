@@ -133,7 +133,6 @@ def iterate_chunks(queryset, size):
 @dataclass
 class ChunkResult:
     counts: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)  # SyncJobError objects (unsaved)
     report: list = field(default_factory=list)
 
     def add(self, name, n=1):
