@@ -15,6 +15,10 @@ links, and the only place that keeps the linked records' common information iden
   ``contact_log_email``: documents and interactions from a contact;
 - B8 ``records_unlink_before_delete``: deleting a customer, vendor or bank account removes only its relation.
 
+A refusal is a ``ValidationError`` keyed by the field in question (``contact``, ``no`` of the linked record,
+``template``, ``link_to_table``, or the blank Marketing Setup field), its message naming the record, so every
+door can say which record and which field.
+
 No loop, no double write: a propagation compares before writing, writes only the records that differ, and writes
 them through ``bulk_update`` with a per-object mark that the model hook reads as "this write *is* a propagation:
 do not propagate it again" (BC's ``Modify()`` without trigger). It is otherwise a normal write: ``modified_at``
@@ -145,10 +149,10 @@ def business_relation_code(*, kind, setup=None):
     code = getattr(setup, link.setup_field)
     if code is None:
         field = MarketingSetup._meta.get_field(link.setup_field).verbose_name
-        raise ValidationError(
+        raise ValidationError({link.setup_field: (
             f"{field} must have a value in Marketing Setup: it is the business relation used when a contact "
             f"is linked with a {link.label.lower()}."
-        )
+        )})
     return code
 
 
@@ -158,10 +162,10 @@ def contact_relation_holder(*, contact, kind):
     if contact.company_id:
         return contact.company
     if contact.type == Contact.Type.PERSON and LINKS[kind].needs_company:
-        raise ValidationError(
+        raise ValidationError({"contact": (
             f"Contact {contact.no} is a person without a company: a {LINKS[kind].label.lower()} can only be "
             f"linked to a company contact. Fill in its Company No. first."
-        )
+        )})
     return contact
 
 
@@ -447,7 +451,7 @@ def _records_create_contacts(*, link, records, auto):
 def _create_contact(link, record):
     if ContactBusinessRelation.objects.filter(link_to_table=link.kind, no=record.no).exists():
         contact = record_linked_contact(record=record)
-        raise ValidationError(f"{link.label} {record.no} is already linked to contact {contact.no}.")
+        raise ValidationError({"no": f"{link.label} {record.no} is already linked to contact {contact.no}."})
     with transaction.atomic():
         return _records_create_contacts(link=link, records=[record], auto=False)[0]
 
@@ -496,26 +500,26 @@ class Master:
 
 def _check_not_blocked(contact):
     if contact.privacy_blocked:
-        raise ValidationError(f"Contact {contact.no} is blocked due to privacy: it cannot be used for this.")
+        raise ValidationError({"contact": f"Contact {contact.no} is blocked due to privacy: it cannot be used for this."})
 
 
 def _check_can_link(link, holder, record=None):
     existing = ContactBusinessRelation.objects.filter(contact=holder, link_to_table=link.kind).first()
     if existing is not None:
-        raise ValidationError(
+        raise ValidationError({"contact": (
             f"Contact {holder.no} already has a business relation with {link.label.lower()} {existing.no}."
-        )
+        )})
     if record is not None:
         other = ContactBusinessRelation.objects.select_related("contact").filter(
             link_to_table=link.kind, no=record.no
         ).first()
         if other is not None:
-            raise ValidationError(f"{link.label} {record.no} is already linked to contact {other.contact.no}.")
+            raise ValidationError({"no": f"{link.label} {record.no} is already linked to contact {other.contact.no}."})
 
 
 def _contact_link(link, contact, record, master):
     if master not in (Master.CONTACT, Master.RECORD):
-        raise ValidationError(f"Current master fields must be {Master.CONTACT!r} or {Master.RECORD!r}.")
+        raise ValidationError({"master": f"Current master fields must be {Master.CONTACT!r} or {Master.RECORD!r}."})
     if not isinstance(record, link.model):
         raise ValidationError(f"Expected a {link.label.lower()}, got {record!r}.")
     holder = contact_relation_holder(contact=contact, kind=link.kind)
@@ -564,11 +568,15 @@ def contact_link(*, contact, record, master=Master.CONTACT):
 
 
 def contact_unlink(*, contact, kind):
-    """Remove the relation of ``kind`` from ``contact`` (or its company); the records themselves stay."""
+    """Remove the relation of ``kind`` from ``contact`` (or its company) and return it as it was; the records stay."""
     holder = contact.company if contact.company_id else contact
-    deleted, _ = ContactBusinessRelation.objects.filter(contact=holder, link_to_table=kind).delete()
-    if not deleted:
-        raise ValidationError(f"Contact {holder.no} has no business relation with a {LINKS[kind].label.lower()}.")
+    relation = ContactBusinessRelation.objects.filter(contact=holder, link_to_table=kind).first()
+    if relation is None:
+        raise ValidationError(
+            {"link_to_table": f"Contact {holder.no} has no business relation with a {LINKS[kind].label.lower()}."}
+        )
+    ContactBusinessRelation.objects.filter(pk=relation.pk).delete()
+    return relation
 
 
 def _new_record_from_contact(link, holder, no):
@@ -619,10 +627,10 @@ def contact_create_customer(*, contact, template=None, no=""):
     code = business_relation_code(kind=link.kind)
     template = template or customer_template_for(contact=holder)
     if template is not None and template.contact_type and template.contact_type != holder.type:
-        raise ValidationError(
+        raise ValidationError({"template": (
             f"Customer template {template.code} is for {template.get_contact_type_display().lower()} contacts; "
             f"contact {holder.no} is a {holder.get_type_display().lower()}."
-        )
+        )})
     with transaction.atomic():
         _check_can_link(link, holder)
         customer = _new_record_from_contact(link, holder, no)
@@ -706,10 +714,10 @@ def _linked_or_refuse(contact, kind, document):
     record = contact_linked_record(contact=contact, kind=kind)
     if record is None:
         where = f" or its company {contact.company.no}" if contact.company_id else ""
-        raise ValidationError(
+        raise ValidationError({"contact": (
             f"Contact {contact.no}{where} is not linked to a {link.label.lower()}: create or link the "
             f"{link.label.lower()} before making a {document}."
-        )
+        )})
     return record
 
 
