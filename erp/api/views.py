@@ -1,10 +1,20 @@
 """Viewsets of the ERP models; records are named by their No. or Code in URLs and foreign keys."""
 
+from rest_framework import viewsets
+
 from erp import models
 from integration.api.record_actions import CouplingActionsMixin
-from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, SingletonViewSet, bulk_schema
+from p2c.api.viewsets import (
+    ApiViewSetMixin,
+    BulkUpsertMixin,
+    LargeRecordViewSet,
+    RecordViewSet,
+    SingletonViewSet,
+    bulk_schema,
+)
 
 from . import filters, serializers
+from .business_relations import ContactBusinessRelationActionsMixin, RecordCreateContactActionsMixin
 
 
 class ErpNoSeriesViewSet(RecordViewSet):
@@ -118,7 +128,9 @@ class ErpSalespersonPurchaserViewSet(CouplingActionsMixin, RecordViewSet):
 
 
 @bulk_schema(serializers.ErpContactSerializer, "no")
-class ErpContactViewSet(CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
+class ErpContactViewSet(ContactBusinessRelationActionsMixin, CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
+    """ERP contacts; the business-relation operations (create as customer, link, quotes, …) are actions on them."""
+
     queryset = models.Contact.objects.all()
     serializer_class = serializers.ErpContactSerializer
     filterset_class = filters.ErpContactFilterSet
@@ -128,7 +140,9 @@ class ErpContactViewSet(CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSe
 
 
 @bulk_schema(serializers.ErpCustomerSerializer, "no")
-class ErpCustomerViewSet(CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
+class ErpCustomerViewSet(RecordCreateContactActionsMixin, CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
+    """ERP customers; ``create-contact`` makes and links their contact."""
+
     queryset = models.Customer.objects.all()
     serializer_class = serializers.ErpCustomerSerializer
     filterset_class = filters.ErpCustomerFilterSet
@@ -137,7 +151,9 @@ class ErpCustomerViewSet(CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewS
     bulk_key_field = "no"
 
 
-class ErpVendorViewSet(LargeRecordViewSet):
+class ErpVendorViewSet(RecordCreateContactActionsMixin, LargeRecordViewSet):
+    """ERP vendors; ``create-contact`` makes and links their contact."""
+
     queryset = models.Vendor.objects.all()
     serializer_class = serializers.ErpVendorSerializer
     filterset_class = filters.ErpVendorFilterSet
@@ -145,7 +161,9 @@ class ErpVendorViewSet(LargeRecordViewSet):
     ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'name')
 
 
-class ErpBankAccountViewSet(RecordViewSet):
+class ErpBankAccountViewSet(RecordCreateContactActionsMixin, RecordViewSet):
+    """ERP bank accounts; ``create-contact`` makes and links their contact."""
+
     queryset = models.BankAccount.objects.all()
     serializer_class = serializers.ErpBankAccountSerializer
     filterset_class = filters.ErpBankAccountFilterSet
@@ -154,7 +172,11 @@ class ErpBankAccountViewSet(RecordViewSet):
     ordering = ('no', 'pk')
 
 
-class ErpContactBusinessRelationViewSet(RecordViewSet):
+class ErpContactBusinessRelationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Read-only: links are made and removed with the contact operations (``contacts/{no}/link/``, ``unlink/``,
+    ``create-customer/`` …), which check what a direct write would not (one link of each kind per contact, the
+    Marketing Setup code, the person's company) and make the linked records' common information identical."""
+
     queryset = models.ContactBusinessRelation.objects.all()
     serializer_class = serializers.ErpContactBusinessRelationSerializer
     filterset_class = filters.ErpContactBusinessRelationFilterSet

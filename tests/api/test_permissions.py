@@ -69,7 +69,11 @@ def test_user_with_view_permission_reads(endpoint, user_with_perms):
     assert client.patch(urls[1], {}, format="json").status_code == 403
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=endpoint_id)
+# Read-only endpoints (contact business relations: made with the contact operations) answer writes with 405.
+WRITABLE = [e for e in ENDPOINTS if hasattr(e[2], "partial_update")]
+
+
+@pytest.mark.parametrize("endpoint", WRITABLE, ids=endpoint_id)
 def test_user_with_change_permission_writes(endpoint, user_with_perms):
     model, urls = urls_for(*endpoint)
     client = client_for(user_with_perms(perm(model, "view"), perm(model, "change")))

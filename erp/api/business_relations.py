@@ -1,0 +1,316 @@
+"""API doors onto ``erp.business_relations`` (SPEC B2-B4, B7): thin ``@action``s on the contact, customer, vendor
+and bank account endpoints.
+
+On ``/api/erp/contacts/{no}/``: ``create-customer`` (optional customer ``template``), ``create-vendor``,
+``create-bank-account``, ``link`` (``link_to_table``, ``no``, ``master``), ``unlink`` (``link_to_table``),
+``create-sales-quote``, ``create-sales-order``, ``create-purchase-quote``, ``create-purchase-order``, ``log-email``;
+on ``/api/erp/contacts/``: ``create-customers`` for a list of contact Nos. (``{"nos": [...], "template": ...}``).
+On ``/api/erp/customers/{no}/`` (vendors, bank accounts alike): ``create-contact``; on the list:
+``create-contacts`` (``{"nos": [...]}``).
+
+Each asks for the viewed model's view permission plus the right to add what it makes (``erp.add_customer`` to
+create a customer, ``erp.add_contactbusinessrelation`` to link, ``erp.delete_contactbusinessrelation`` to unlink),
+as the admin actions do. It answers the record made, serialized, with 201 (the removed relation with 200 for
+unlink); a refusal of the business rules is a 400 keyed by the field in question, its message naming the record.
+The batch forms run each record on its own (one failing record is reported by its No. with its message, the
+others go through) and answer 200 with the counts and one result per record.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from erp import business_relations as br
+from erp import models
+from p2c.api.exceptions import validation_error_detail
+from p2c.api.serializers import KeyRelatedField
+from p2c.bulk import MAX_RECORDS
+from p2c.idempotency import idempotent
+
+from . import serializers as s
+
+LinkToTable = models.ContactBusinessRelation.LinkToTable
+CREATED, ERROR = "created", "error"
+
+
+def view_and(extra):
+    """A permission class: the viewed model's view permission plus ``extra`` (a full permission name)."""
+
+    class BusinessRelationPermission(BasePermission):
+        def has_permission(self, request, view):
+            user = request.user
+            if not (user and user.is_authenticated):
+                return False
+            meta = view.queryset.model._meta
+            return user.has_perms([f"{meta.app_label}.view_{meta.model_name}", extra])
+
+    return BusinessRelationPermission
+
+
+# Request bodies ------------------------------------------------------------------------------------------------------
+class ContactCreateCustomerSerializer(serializers.Serializer):
+    template = KeyRelatedField(
+        queryset=models.CustomerTemplate.objects.all(), slug_field="code", required=False, allow_null=True,
+        help_text="Code of the customer template (billing and posting information); default: Marketing Setup's "
+                  "template for the contact's type.",
+    )
+
+
+class ContactLinkSerializer(serializers.Serializer):
+    link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text="What to link the contact with.")
+    no = serializers.CharField(max_length=20, help_text="No. of the existing customer, vendor or bank account.")
+    master = serializers.ChoiceField(
+        choices=br.Master.CHOICES, default=br.Master.CONTACT,
+        help_text="Whose common information (name, address, phone, e-mail …) is copied to the other side.",
+    )
+
+    def validate(self, attrs):
+        link = br.LINKS[attrs["link_to_table"]]
+        record = link.model.objects.filter(no=attrs["no"]).first()
+        if record is None:
+            raise serializers.ValidationError({"no": [f"No {link.label.lower()} {attrs['no']}."]})
+        attrs["record"] = record
+        return attrs
+
+
+class ContactUnlinkSerializer(serializers.Serializer):
+    link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text="Which relation to remove.")
+
+
+class ContactLogEmailSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=250, required=False, allow_blank=True, default="")
+    salesperson = KeyRelatedField(
+        queryset=models.SalespersonPurchaser.objects.all(), slug_field="code", required=False, allow_null=True,
+        help_text="Code of the salesperson who sent or received it; default: the contact's salesperson.",
+    )
+
+
+def batch_request(name, label, **extra):
+    """A batch body named ``name``: ``{"nos": [No., …]}`` (at most ``MAX_RECORDS``) plus ``extra`` fields."""
+    return type(name, (serializers.Serializer,), {
+        "nos": serializers.ListField(
+            child=serializers.CharField(max_length=20), min_length=1, max_length=MAX_RECORDS,
+            help_text=f"Nos. of the {label}, at most {MAX_RECORDS}.",
+        ),
+        **extra,
+    })
+
+
+def batch_response(name, record_serializer):
+    return inline_serializer(name, {
+        CREATED: serializers.IntegerField(),
+        ERROR: serializers.IntegerField(),
+        "results": inline_serializer(f"{name}Result", {
+            "index": serializers.IntegerField(help_text="Position of the No. in the request."),
+            "key": serializers.CharField(help_text="The No. given."),
+            # Not an enum: the bulk upsert's "status" already names one (created, updated, unchanged, error).
+            "status": serializers.CharField(help_text=f"{CREATED!r} or {ERROR!r}."),
+            "record": record_serializer(required=False, help_text="What was made."),
+            "errors": serializers.DictField(required=False, help_text="Why nothing was made, per field."),
+        }, many=True),
+    })
+
+
+def _parse(serializer_class, request, **kwargs):
+    params = serializer_class(data=request.data, **kwargs)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+def _run_batch(*, model, keys, run, present):
+    """``run(record)`` for each record named in ``keys``, each in its own savepoint; a refusal fails only its record."""
+    found = {obj.no: obj for obj in model.objects.filter(no__in=set(keys)).select_related(*_batch_related(model))}
+    results, counts = [], {CREATED: 0, ERROR: 0}
+    for index, key in enumerate(keys):
+        result = {"index": index, "key": key}
+        record = found.get(key)
+        try:
+            if record is None:
+                raise DjangoValidationError({"no": f"No {model._meta.verbose_name.lower()} {key}."})
+            with transaction.atomic():
+                made = run(record)
+        except DjangoValidationError as exc:
+            result.update(status=ERROR, errors=validation_error_detail(exc))
+        except IntegrityError as exc:
+            result.update(status=ERROR, errors={"non_field_errors": [f"The change conflicts with stored data: {exc}"]})
+        else:
+            result.update(status=CREATED, record=present(made))
+        counts[result["status"]] += 1
+        results.append(result)
+    return {**counts, "results": results}
+
+
+def _batch_related(model):
+    return ("company",) if model is models.Contact else ()
+
+
+# Contacts --------------------------------------------------------------------------------------------------------------
+def _contact_operation(slug, *, perm, run, serializer, request=None, summary, description):
+    """A ``POST contacts/{no}/<slug>/`` action: parse the body, call ``run(contact, data)``, answer 201 and the record."""
+
+
+    def operation(self, http_request, *args, **kwargs):
+        contact = self.get_object()
+        data = _parse(request, http_request) if request is not None else {}
+        made = run(contact, data)
+        return Response(serializer(made, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    # @action maps the HTTP method to the handler by its name: name it before decorating.
+    operation.__name__ = operation.__qualname__ = slug.replace("-", "_")
+    operation = action(detail=True, methods=["post"], url_path=slug, permission_classes=[view_and(perm)])(
+        idempotent(operation)
+    )
+    return extend_schema(summary=summary, description=description, request=request, responses={201: serializer})(
+        operation
+    )
+
+
+ContactBatchSerializer = batch_request(
+    "CreateCustomersRequest", "contacts", template=KeyRelatedField(
+        queryset=models.CustomerTemplate.objects.all(), slug_field="code", required=False, allow_null=True,
+        help_text="Code of the customer template for all of them; default: Marketing Setup's template for each "
+                  "contact's type.",
+    ),
+)
+
+
+class ContactBusinessRelationActionsMixin:
+    """The B2, B3 and B7 operations on ``/api/erp/contacts/``."""
+
+    create_customer = _contact_operation(
+        "create-customer", perm="erp.add_customer", request=ContactCreateCustomerSerializer,
+        run=lambda contact, data: br.contact_create_customer(contact=contact, template=data.get("template")),
+        serializer=s.ErpCustomerSerializer,
+        summary="Create as customer",
+        description="Makes a customer from the contact (from its company, for a person of a company) and links "
+                    "them; the customer template gives the billing and posting information.",
+    )
+    create_vendor = _contact_operation(
+        "create-vendor", perm="erp.add_vendor",
+        run=lambda contact, data: br.contact_create_vendor(contact=contact),
+        serializer=s.ErpVendorSerializer,
+        summary="Create as vendor", description="Makes a vendor from a company contact (or a person's company).",
+    )
+    create_bank_account = _contact_operation(
+        "create-bank-account", perm="erp.add_bankaccount",
+        run=lambda contact, data: br.contact_create_bank_account(contact=contact),
+        serializer=s.ErpBankAccountSerializer,
+        summary="Create as bank account",
+        description="Makes a bank account from a company contact (or a person's company).",
+    )
+    link = _contact_operation(
+        "link", perm="erp.add_contactbusinessrelation", request=ContactLinkSerializer,
+        run=lambda contact, data: br.contact_link(contact=contact, record=data["record"], master=data["master"]),
+        serializer=s.ErpContactBusinessRelationSerializer,
+        summary="Link with an existing customer, vendor or bank account",
+        description="Links the contact (its company, for a person of a company) with the record and copies the "
+                    "common information of the master side to the other.",
+    )
+    create_sales_quote = _contact_operation(
+        "create-sales-quote", perm="erp.add_salesheader",
+        run=lambda contact, data: br.contact_create_sales_quote(contact=contact),
+        serializer=s.ErpSalesHeaderSerializer,
+        summary="Create sales quote",
+        description="A sales quote for the contact's customer (a person's company's); logs an interaction.",
+    )
+    create_sales_order = _contact_operation(
+        "create-sales-order", perm="erp.add_salesheader",
+        run=lambda contact, data: br.contact_create_sales_order(contact=contact),
+        serializer=s.ErpSalesHeaderSerializer,
+        summary="Create sales order",
+        description="A sales order for the contact's customer (a person's company's); logs an interaction.",
+    )
+    create_purchase_quote = _contact_operation(
+        "create-purchase-quote", perm="erp.add_purchaseheader",
+        run=lambda contact, data: br.contact_create_purchase_quote(contact=contact),
+        serializer=s.ErpPurchaseHeaderSerializer,
+        summary="Create purchase quote",
+        description="A purchase quote from the contact's vendor (a person's company's); logs an interaction.",
+    )
+    create_purchase_order = _contact_operation(
+        "create-purchase-order", perm="erp.add_purchaseheader",
+        run=lambda contact, data: br.contact_create_purchase_order(contact=contact),
+        serializer=s.ErpPurchaseHeaderSerializer,
+        summary="Create purchase order",
+        description="A purchase order from the contact's vendor (a person's company's); logs an interaction.",
+    )
+    log_email = _contact_operation(
+        "log-email", perm="erp.add_interactionlogentry", request=ContactLogEmailSerializer,
+        run=lambda contact, data: br.contact_log_email(
+            contact=contact, subject=data.get("subject", ""), salesperson=data.get("salesperson")),
+        serializer=s.ErpInteractionLogEntrySerializer,
+        summary="Log an e-mail",
+        description="Adds an e-mail interaction log entry to the contact.",
+    )
+
+    @extend_schema(summary="Remove the link with a customer, vendor or bank account", request=ContactUnlinkSerializer,
+                   responses={200: s.ErpContactBusinessRelationSerializer},
+                   description="Removes the relation of that kind from the contact (its company, for a person of a "
+                               "company); the contact and the record stay. Answers the removed relation.")
+    @action(detail=True, methods=["post"], permission_classes=[view_and("erp.delete_contactbusinessrelation")])
+    @idempotent
+    def unlink(self, request, *args, **kwargs):
+        contact = self.get_object()
+        data = _parse(ContactUnlinkSerializer, request)
+        relation = br.contact_unlink(contact=contact, kind=data["link_to_table"])
+        return Response(s.ErpContactBusinessRelationSerializer(relation, context=self.get_serializer_context()).data)
+
+    @extend_schema(summary="Create as customer, for a list of contacts", request=ContactBatchSerializer,
+                   responses={200: batch_response("CreateCustomersResult", s.ErpCustomerSerializer)},
+                   description="Each contact on its own: a contact that is refused is reported by its No. with the "
+                               "message, field by field; the others get their customer.")
+    @action(detail=False, methods=["post"], url_path="create-customers",
+            permission_classes=[view_and("erp.add_customer")])
+    @idempotent
+    def create_customers(self, request, *args, **kwargs):
+        data = _parse(ContactBatchSerializer, request)
+        template = data.get("template")
+        context = self.get_serializer_context()
+        return Response(_run_batch(
+            model=models.Contact, keys=data["nos"],
+            run=lambda contact: br.contact_create_customer(contact=contact, template=template),
+            present=lambda customer: s.ErpCustomerSerializer(customer, context=context).data,
+        ))
+
+
+# Customers, vendors, bank accounts -------------------------------------------------------------------------------------
+CREATE_CONTACT = {
+    models.Customer: lambda record: br.customer_create_contact(customer=record),
+    models.Vendor: lambda record: br.vendor_create_contact(vendor=record),
+    models.BankAccount: lambda record: br.bank_account_create_contact(bank_account=record),
+}
+RecordBatchSerializer = batch_request("CreateContactsRequest", "customers, vendors or bank accounts")
+
+
+class RecordCreateContactActionsMixin:
+    """B4 on ``/api/erp/customers/``, ``vendors/`` and ``bank-accounts/``: create the company contact."""
+
+    @extend_schema(summary="Create contact", request=None, responses={201: s.ErpContactSerializer},
+                   description="Makes the contact of the record (a company contact; a person for a person customer) "
+                               "and links them.")
+    @action(detail=True, methods=["post"], url_path="create-contact", permission_classes=[view_and("erp.add_contact")])
+    @idempotent
+    def create_contact(self, request, *args, **kwargs):
+        record = self.get_object()
+        contact = CREATE_CONTACT[type(record)](record)
+        return Response(s.ErpContactSerializer(contact, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Create contact, for a list of records", request=RecordBatchSerializer,
+                   responses={200: batch_response("CreateContactsResult", s.ErpContactSerializer)},
+                   description="Each record on its own: one that is refused (already linked, say) is reported by "
+                               "its No. with the message; the others get their contact.")
+    @action(detail=False, methods=["post"], url_path="create-contacts", permission_classes=[view_and("erp.add_contact")])
+    @idempotent
+    def create_contacts(self, request, *args, **kwargs):
+        data = _parse(RecordBatchSerializer, request)
+        context = self.get_serializer_context()
+        model = self.queryset.model
+        return Response(_run_batch(
+            model=model, keys=data["nos"], run=CREATE_CONTACT[model],
+            present=lambda contact: s.ErpContactSerializer(contact, context=context).data,
+        ))
