@@ -263,12 +263,24 @@ class SalespersonPurchaserAdmin(ErpModelAdmin):
 
 # E3, B1-B9 contacts and the records they are -----------------------------------------------------------------------
 class ContactBusinessRelationInline(ErpTabularInline):
+    """The contact's links, read-only: they are made with the card's actions (Create as customer, Link with
+    existing …), which check what a direct write would not and make the common information identical."""
+
     model = ContactBusinessRelation
     fields = ("business_relation", "link_to_table", "no")
-    autocomplete_fields = ("business_relation",)
+    readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("contact")
+        return super().get_queryset(request).select_related("contact", "business_relation")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Contact)
@@ -338,6 +350,9 @@ class BankAccountAdmin(RecordCreateContactAdmin, ErpModelAdmin):
 
 @admin.register(ContactBusinessRelation)
 class ContactBusinessRelationAdmin(ErpModelAdmin):
+    """The list of links. Links are made with the contact actions, never typed in here; deleting one only
+    removes the link (``business_relations.contact_unlink``), so that stays."""
+
     list_display = ("contact", "business_relation", "link_to_table", "no")
     list_select_related = ("contact", "business_relation")
     list_filter = ("link_to_table", "business_relation")
@@ -345,6 +360,12 @@ class ContactBusinessRelationAdmin(ErpModelAdmin):
     search_help_text = "Linked No., contact No. or contact name."
     autocomplete_fields = ("contact", "business_relation")
     ordering = ("contact__no", "link_to_table")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         # The name of a row reads a related row: autocomplete answers (which use this queryset) need the join too.
