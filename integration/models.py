@@ -277,6 +277,36 @@ class Coupling(models.Model):
         return f"{self.erp_model} {self.erp_id} ↔ {self.crm_model} {self.crm_id}"
 
 
+class FailedInsert(models.Model):
+    """A source record that could not be created on the other side, so has no coupling to carry its result.
+
+    The next run tries it again even if it has not changed; one that fails with the same message twice in a
+    row is skipped until it changes or is restored, as a coupled record would be.
+    """
+
+    erp_model = models.CharField("ERP Table", max_length=100)
+    crm_model = models.CharField("Sales Table", max_length=100)
+    direction = models.CharField("Synch. Direction", max_length=20, choices=Direction)
+    source_id = models.CharField("Source Record", max_length=64)
+    message = models.TextField("Error Message")
+    job = models.ForeignKey(
+        "integration.SyncJob", verbose_name="Last Synch. Job", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    skipped = models.BooleanField("Skipped", default=False)
+    failed_at = models.DateTimeField("Failed At")
+
+    class Meta:
+        verbose_name = "Failed Insert"
+        constraints = [
+            models.UniqueConstraint(fields=["erp_model", "crm_model", "direction", "source_id"],
+                                    name="integration_failedinsert_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id}: {self.message[:80]}"
+
+
 class SyncJob(models.Model):
     """One run of one mapping in one direction (BC table 5338)."""
 

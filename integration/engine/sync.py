@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from integration.rules.base import RowError
 from p2c.records import writing_as
-from p2c.utils import chunked
+from p2c.utils import chunked, planner_statistics_refresh
 
 from .locks import mapping_lock, mapping_lock_refresh
 from .matching import match_rules, matches_find
@@ -37,6 +37,7 @@ FAILURE, SUCCESS = "failure", "success"
 WATERMARK_MARGIN = timedelta(seconds=1)
 REPORT_LIMIT = 1000
 RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
+ANALYZE_AFTER = 1000  # new couplings after which the planner's statistics are refreshed (a full run, a first load)
 ALL = object()  # "examine every row", for runs over records named explicitly
 
 
@@ -74,13 +75,14 @@ def job_create(*, mapping, direction, full=False, dry_run=False, type="synchroni
 
 
 def source_querysets(plan):
-    """The source rows a run reads (querysets read one after the other), and the ids to examine in any case.
+    """The source rows a run reads (querysets read one after the other), the ids to examine in any case, and the
+    failed inserts (`FailedInserts`) of the mapping's source side.
 
     The mapping's filter, less the skipped couplings, and then: everything (full run, or never run), or the rows
-    changed since the watermark followed by the coupled rows to retry (their last write failed, or their
-    counterpart was deleted). The retries are looked up first, by id, so the changed rows are read through the
-    index on the modified timestamp alone. The forced ids are examined even if their timestamps say unchanged
-    (retries, deleted counterparts; ``ALL`` for records named explicitly).
+    changed since the watermark followed by the rows to retry (coupled rows whose last write failed or whose
+    counterpart was deleted, uncoupled rows whose insertion failed). The retries are looked up first, by id, so
+    the changed rows are read through the index on the modified timestamp alone. The forced ids are examined
+    even if their timestamps say unchanged (retries, deleted counterparts; ``ALL`` for records named explicitly).
     """
     from integration.models import Coupling
 
@@ -89,17 +91,19 @@ def source_querysets(plan):
     queryset = plan.rules.source_queryset(queryset, plan=plan)
     if source.key == "crm" and plan.integration_user_id:
         queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.integration_user_id})
+    failed_inserts = FailedInserts.load(plan)
     if plan.only_ids is not None:
-        return [queryset.filter(pk__in=plan.only_ids)], ALL
+        return [queryset.filter(pk__in=plan.only_ids)], ALL, failed_inserts
     couplings = Coupling.objects.filter(**plan.coupling_pair)
     queryset = queryset.exclude(pk__in=couplings.filter(skipped=True).values(source.id_field))
     watermark = getattr(plan.mapping, source.watermark_field)
     if plan.full or watermark is None:
-        return [queryset], set()
+        return [queryset], set(), failed_inserts
     retry = set(couplings.filter(skipped=False, **{destination.result_field: FAILURE})
                 .values_list(source.id_field, flat=True))
     counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
     retry |= set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
+    retry |= failed_inserts.to_retry()
     changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
     # Rows re-read inside the margin that are already in sync are left out in SQL, by the coupling index.
     in_sync = couplings.filter(
@@ -114,7 +118,60 @@ def source_querysets(plan):
         remaining.extend(pk for pk in ids if pk not in read_anyway)
     for ids in chunked(remaining, RETRY_BATCH):
         querysets.append(queryset.filter(pk__in=ids))
-    return querysets, retry
+    return querysets, retry, failed_inserts
+
+
+class FailedInserts:
+    """The source rows of a mapping direction whose insertion failed (`FailedInsert`), read once per run.
+
+    They have no coupling to carry a last result, so these rows do: retried in the next run, skipped after the
+    same message twice in a row, and then left out (counted skipped) until the row changes or is restored.
+    """
+
+    def __init__(self, plan, entries):
+        self.plan = plan
+        self.entries = entries  # source pk -> FailedInsert
+
+    @classmethod
+    def load(cls, plan):
+        from integration.models import FailedInsert
+
+        to_python = plan.source.model._meta.pk.to_python
+        rows = FailedInsert.objects.filter(**plan.coupling_pair, direction=plan.direction)
+        return cls(plan, {to_python(entry.source_id): entry for entry in rows})
+
+    def to_retry(self):
+        return {pk for pk, entry in self.entries.items() if not entry.skipped}
+
+    def waits(self, row):
+        """Skipped, and not changed since the run that failed it (less the watermark margin, for late commits)."""
+        entry = self.entries.get(row.pk)
+        return (entry is not None and entry.skipped
+                and getattr(row, self.plan.source.modified_field) < entry.failed_at - WATERMARK_MARGIN)
+
+    def record(self, job, failures, succeeded):
+        """Store this chunk's insert failures (row, message) and forget the rows that now went through."""
+        from integration.models import FailedInsert
+
+        gone = [pk for pk in succeeded if pk in self.entries]
+        if gone:
+            FailedInsert.objects.filter(pk__in=[self.entries.pop(pk).pk for pk in gone]).delete()
+        if not failures:
+            return
+        entries = []
+        for row, message in failures:
+            previous = self.entries.get(row.pk)
+            entry = FailedInsert(
+                **self.plan.coupling_pair, direction=self.plan.direction, source_id=str(row.pk), message=message,
+                job=job, failed_at=job.started_at or timezone.now(),
+                skipped=previous is not None and previous.message == message,
+            )
+            self.entries[row.pk] = entry
+            entries.append(entry)
+        FailedInsert.objects.bulk_create(
+            entries, update_conflicts=True, unique_fields=["erp_model", "crm_model", "direction", "source_id"],
+            update_fields=["message", "job", "skipped", "failed_at"],
+        )
 
 
 def iterate_chunks(queryset, size):
@@ -157,10 +214,10 @@ class DirectionRun:
         max_seen = None
         report = []
         try:
-            querysets, forced = source_querysets(plan)
+            querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
             for rows in (rows for qs in querysets for rows in iterate_chunks(qs, self.chunk_size)):
-                result = ChunkRun(plan, job, rows, forced=forced).run()
+                result = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts).run()
                 for name, n in result.counts.items():
                     setattr(job, name, getattr(job, name) + n)
                 if len(report) < REPORT_LIMIT:
@@ -174,6 +231,10 @@ class DirectionRun:
                     self.progress(job=job, done=len(rows), total=total)
             if not plan.dry_run and plan.only_ids is None and max_seen is not None:
                 self._advance_watermark(min(max_seen, started))
+            if not plan.dry_run and job.inserted + job.coupled >= ANALYZE_AFTER:
+                from integration.models import Coupling
+
+                planner_statistics_refresh(Coupling, plan.destination.model)
             job.status = job.Status.ERROR if job.failed else job.Status.SUCCESS
             job.message = self._summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
@@ -202,8 +263,9 @@ class DirectionRun:
 class ChunkRun:
     """Decide and write one chunk of source rows."""
 
-    def __init__(self, plan, job, rows, *, forced=frozenset()):
+    def __init__(self, plan, job, rows, *, forced=frozenset(), failed_inserts=None):
         self.plan, self.job, self.rows, self.forced = plan, job, rows, forced
+        self.failed_inserts = failed_inserts or FailedInserts.load(plan)
         self.result = ChunkResult()
         self.inserts = []  # (source row, new destination object)
         self.updates = []  # (source row, coupling, destination object, changes)
@@ -225,7 +287,7 @@ class ChunkRun:
             }
             # Coupled rows whose source has not changed since the last synchronisation need nothing more:
             # count them and load destinations and related data for the others only.
-            self.rows = [row for row in self.rows if not self._unchanged(row)]
+            self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
             dest_ids = [getattr(self.couplings[row.pk], destination.id_field)
                         for row in self.rows if row.pk in self.couplings]
             destinations = destination.model.objects
@@ -250,6 +312,13 @@ class ChunkRun:
         if getattr(row, self.plan.source.modified_field) > last_source:
             return False
         self.result.add("unchanged")
+        return True
+
+    def _waiting(self, row):
+        """An uncoupled row whose insertion failed the same way twice and that has not changed since (skipped)."""
+        if row.pk in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
+            return False
+        self.result.add("skipped")
         return True
 
     def _decide_all(self):
@@ -412,6 +481,11 @@ class ChunkRun:
             for row, coupling, dest, _ in self.updates if row.pk in updated_ids
         ] + [self._refresh(coupling, row, dest) for row, coupling, dest in self.touches]
         self._record_failures(refreshed)
+        self.failed_inserts.record(
+            self.job, [(row, message) for row, coupling, _, message in self.failures if coupling is None],
+            succeeded=[row.pk for row, _ in [*inserted, *matched, *matched_unchanged]]
+            + [row.pk for row in self.rows if row.pk in self.couplings],
+        )
         self.result.add("inserted", len(inserted))
         self.result.add("modified", len(updated) + len([1 for _, _, c in self.couple if c]))
         self.result.add("coupled", len(matched) + len(matched_unchanged))

@@ -1,5 +1,6 @@
 """The synchronisation engine, rule by rule (SPEC I3-I5, I7; BC's behaviour in reference/bc-sales-integration.md)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -150,6 +151,47 @@ def test_failed_rows_are_retried_even_when_unchanged(customer_mapping, salespers
     coupling.refresh_from_db()
     assert job.unchanged + job.modified == 1
     assert coupling.last_crm_result == "success"
+
+
+def test_a_failed_insert_is_retried_in_the_next_run_without_the_row_changing(customer_mapping, salesperson_pair):
+    salesperson, _user = salesperson_pair
+    newcomer = SalespersonPurchaser.objects.create(code="SP02", name="Nina Newcomer")
+    customers(2, salesperson)
+    waiting = Customer.objects.create(name="Waiting AB", salesperson=newcomer)
+    first = run(customer_mapping, TO)[TO]
+    assert (first.inserted, first.failed) == (2, 1)
+
+    # The administrator couples the salesperson; the customer itself is not touched.
+    other_user = SystemUser.objects.create(fullname="Nina Newcomer", internal_email="nina@example.com")
+    Coupling.objects.create(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser", erp_id=newcomer.pk,
+                            crm_id=other_user.pk)
+    second = run(customer_mapping, TO)[TO]
+
+    assert (second.inserted, second.failed) == (1, 0)
+    assert coupled_account(waiting).owner_id == other_user.pk
+    assert run(customer_mapping, TO)[TO].counts() == {**second.counts(), "inserted": 0}
+
+
+def test_a_failed_insert_failing_the_same_way_twice_waits_until_it_changes(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    stranger = SalespersonPurchaser.objects.create(code="SP02", name="Sam Stranger")
+    orphan = Customer.objects.create(name="Orphan AB", salesperson=stranger)
+    # Last changed a minute ago: outside the second the watermark re-reads anyway.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE erp_customer SET modified_at = %s WHERE id = %s",
+                       [orphan.modified_at - timedelta(minutes=1), orphan.pk])
+
+    assert run(customer_mapping, TO)[TO].failed == 1
+    assert run(customer_mapping, TO)[TO].failed == 1  # retried although unchanged, fails the same way
+    third = run(customer_mapping, TO)[TO]
+    assert (third.failed, third.skipped) == (0, 1)  # then it waits, like a skipped coupling
+    assert run(customer_mapping, TO, full=True)[TO].skipped == 1
+    # Named explicitly (synchronise now, retry from the error log), it is tried again.
+    assert run(customer_mapping, TO, only_ids=[orphan.pk])[TO].failed == 1
+
+    orphan.salesperson = salesperson
+    orphan.save()
+    assert run(customer_mapping, TO)[TO].inserted == 1
 
 
 @pytest.mark.parametrize(
