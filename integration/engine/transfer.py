@@ -4,6 +4,10 @@
 couplings of related records (an ERP salesperson's Sales user), the natural keys of related records (a payment
 terms code) and the records named by a value (an ERP payment terms record for a Sales option). Then
 `values_for()` is pure Python per row.
+
+Some references have a counterpart for *blank* (`BLANK_COUNTERPARTS`): an ERP record with a blank currency is in
+the local currency (LCY), which in Sales is the base currency, a real currency record no coupling names. A blank
+ERP currency becomes the Sales base currency, and the Sales base currency becomes a blank ERP currency.
 """
 
 from django.core.exceptions import ValidationError
@@ -12,6 +16,19 @@ from django.utils.text import capfirst
 from integration.rules.base import RowError
 
 from .fields import convert, is_blank, natural_key_field
+
+
+def _sales_base_currency_id():
+    from integration.rules.currency import sales_base_currency_id
+
+    return sales_base_currency_id()
+
+
+# (ERP model, Sales model) of a reference → the function returning the Sales id that stands for a blank ERP value.
+BLANK_COUNTERPARTS = {
+    ("erp.Currency", "crm.TransactionCurrency"): _sales_base_currency_id,
+}
+_NO_BLANK_COUNTERPART = object()
 
 TRANSFORMATIONS = {
     "upper": str.upper,
@@ -29,10 +46,18 @@ class ChunkTransfer:
         self._coupled = {}  # rule index -> {source related id: destination related id}
         self._keys = {}  # rule index -> {related id: natural key}
         self._by_key = {}  # rule index -> {natural key: related id}
+        self._blank = {}  # rule index -> Sales id standing for a blank ERP reference (BLANK_COUNTERPARTS)
+        blank_by_pair = {}
         for index, rule in enumerate(plan.field_rules):
             if rule.kind == "relation":
                 ids = {getattr(row, rule.source_attname) for row in rows} - {None}
                 pair = _related_pair(plan, rule)
+                lookup = BLANK_COUNTERPARTS.get((pair["erp_model"], pair["crm_model"]))
+                if lookup is not None:
+                    key = (pair["erp_model"], pair["crm_model"])
+                    if key not in blank_by_pair:
+                        blank_by_pair[key] = lookup()
+                    self._blank[index] = blank_by_pair[key]
                 source_id, dest_id = plan.source.id_field, plan.destination.id_field
                 self._coupled[index] = dict(
                     Coupling.objects.filter(**pair, **{f"{source_id}__in": ids}).values_list(source_id, dest_id)
@@ -94,6 +119,12 @@ class ChunkTransfer:
             return True, convert(rule.mapping.constant_value, dest)
         raw = getattr(source, rule.source_attname)
         if rule.kind == "relation":
+            blank = self._blank.get(index, _NO_BLANK_COUNTERPART)
+            if blank is not _NO_BLANK_COUNTERPART:
+                if self.plan.source.key == "erp" and raw is None:
+                    return True, blank  # the local currency is the Sales base currency
+                if self.plan.source.key == "crm" and raw is not None and raw == blank:
+                    return True, None  # the Sales base currency is the local currency: blank in the ERP
             if raw is None:
                 return True, None
             coupled = self._coupled[index].get(raw)

@@ -2,6 +2,11 @@
 
 Only currencies with a standard ISO code (three letters) are synchronised: the mapping's filter leaves out those
 without one, and a code that is not three letters fails the row with a message naming it.
+
+The ERP's local currency (LCY) is no currency record: a blank currency code on an ERP record means LCY. Its
+counterpart in Sales is the Sales base currency, the transaction currency whose ISO code is the General Ledger
+Setup's LCY code (BC: ``CRM Synch. Helper.GetNavCurrencyCode`` turns that currency into a blank code, and a blank
+code into it). `sales_base_currency_id` finds it; the engine uses it wherever a currency reference is translated.
 """
 
 import re
@@ -22,3 +27,21 @@ class Rules(BaseRules):
         values["iso_currency_code"] = iso
         if not values.get("currency_name"):
             values["currency_name"] = source.description or source.code
+
+
+def sales_base_currency_id():
+    """The id of the Sales currency that stands for the ERP's local currency (blank currency code), or None.
+
+    It is the Sales transaction currency whose ISO code is the General Ledger Setup's LCY code (case-insensitive).
+    Two queries; None when the LCY code is blank or no Sales currency has it.
+    """
+    from crm.models import TransactionCurrency
+    from erp.models import GeneralLedgerSetup
+
+    lcy = GeneralLedgerSetup.objects.filter(pk=1).values_list("lcy_code", flat=True).first()
+    if lcy is None:  # the setup row is made on first use; until then its default applies
+        lcy = GeneralLedgerSetup._meta.get_field("lcy_code").get_default()
+    lcy = (lcy or "").strip()
+    if not lcy:
+        return None
+    return TransactionCurrency.objects.filter(iso_currency_code__iexact=lcy).values_list("pk", flat=True).first()

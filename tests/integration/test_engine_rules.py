@@ -132,3 +132,55 @@ def test_create_only_field_mappings_are_not_written_on_update(mappings):
 
     product.refresh_from_db()
     assert product.name == "Training day" and product.is_stock_item  # the create-only constant is not re-applied
+
+
+# -- the local currency (LCY): a blank ERP currency is the Sales base currency ----------------------------------------
+@pytest.fixture
+def currencies(mappings):
+    """The Sales base currency (the ERP's LCY, USD by default) and a foreign currency coupled on both sides."""
+    usd = TransactionCurrency.objects.create(iso_currency_code="USD", currency_name="US Dollar")
+    eur_sales = TransactionCurrency.objects.create(iso_currency_code="EUR", currency_name="Euro",
+                                                   exchange_rate=Decimal("0.9"))
+    eur = Currency.objects.create(code="EUR", iso_code="EUR", description="Euro")
+    coupling_create(erp_record=eur, crm_record=eur_sales)
+    return usd, eur, eur_sales
+
+
+def test_a_sales_account_in_the_base_currency_becomes_a_customer_in_the_local_currency(mappings, currencies,
+                                                                                        salesperson_pair):
+    from crm.models import Account
+    from erp.models import Customer
+
+    usd, eur, eur_sales = currencies
+    _salesperson, user = salesperson_pair
+    home = Account.objects.create(name="Home Ltd", transaction_currency=usd, owner=user,
+                                  customer_type_code="customer")
+    abroad = Account.objects.create(name="Abroad GmbH", transaction_currency=eur_sales, owner=user,
+                                    customer_type_code="customer")
+
+    [job] = mapping_synchronize(mapping=mappings["CUSTOMER"], direction="from_integration", create_new=True)
+
+    assert (job.inserted, job.failed) == (2, 0), list(job.errors.values_list("message", flat=True))
+    assert Customer.objects.get(pk=coupling_for(home).erp_id).currency_id is None  # blank: LCY
+    assert Customer.objects.get(pk=coupling_for(abroad).erp_id).currency_id == eur.pk
+
+
+def test_a_customer_in_the_local_currency_gets_the_sales_base_currency(mappings, currencies, salesperson_pair):
+    from crm.models import Account
+    from erp.models import Customer, GeneralLedgerSetup
+
+    usd, _eur, _eur_sales = currencies
+    salesperson, _user = salesperson_pair
+    local = Customer.objects.create(name="Local Inc", salesperson=salesperson)
+
+    full_to_sales(mappings["CUSTOMER"])
+
+    assert Account.objects.get(pk=coupling_for(local).crm_id).transaction_currency_id == usd.pk
+    # The LCY code decides which Sales currency is the base one.
+    ledger = GeneralLedgerSetup.get_solo()
+    ledger.lcy_code = "eur"
+    ledger.save()
+    other = Customer.objects.create(name="Other Inc", salesperson=salesperson)
+    full_to_sales(mappings["CUSTOMER"])
+    assert Account.objects.get(pk=coupling_for(other).crm_id).transaction_currency.iso_currency_code == "EUR"
+
