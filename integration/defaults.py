@@ -2,7 +2,14 @@
 
 Names, directions, filters and dependencies follow Business Central's defaults (reference/bc-sales-integration.md
 §8); field names are this project's. Field tuples are ``(erp_field, crm_field, direction, options)`` with
-direction ``"bi"``, ``"to"`` (ERP → Sales) or ``"from"`` (Sales → ERP).
+direction ``"bi"``, ``"to"`` (ERP → Sales) or ``"from"`` (Sales → ERP); ``{"match": n}`` marks the field for
+match-based coupling with priority ``n`` (fields of one priority must all be equal).
+
+Every mapping that can meet records on both sides has match fields, because the full synchronisation review
+recommends *couple records* for it and couples by them before synchronising (BC page 5373): without them a full
+synchronisation would either stop at the coupling or duplicate what both sides have. A reference (a contact, a
+product, an invoice) matches through its coupling; a sales price also matches on the price list of its sales code
+(integration/rules/sales_price.py).
 """
 
 from django.db import transaction
@@ -158,7 +165,7 @@ MAPPINGS = [
         "sync_only_coupled": False, "erp_filter": {"sales_type": "customer_price_group", "~sales_code": ""},
         "depends": ["CUSTPRCGRP-PRICE", "ITEM-PRODUCT"], "rules": "sales_price",
         "fields": [
-            ("item", "product", "to", {}),
+            ("item", "product", "to", {"match": 1}),  # with the price list of the sales code (rules' match scope)
             ("item", "product_number", "to", {}),
             ("currency", "transaction_currency", "to", {}),
             ("", "pricing_method_code", "to", {"constant": "currency_amount"}),
@@ -169,8 +176,8 @@ MAPPINGS = [
         "name": "OPPORTUNITY", "erp": "erp.Opportunity", "crm": "crm.Opportunity", "direction": BI,
         "sync_only_coupled": False, "depends": ["CONTACT"], "rules": "opportunity",
         "fields": [
-            ("description", "name", "bi", {}),
-            ("contact", "parent_contact", "bi", {}),
+            ("description", "name", "bi", {"match": 1}),
+            ("contact", "parent_contact", "bi", {"match": 1}),
             ("salesperson", "owner", "to", {"not_null": True}),
             ("estimated_value_lcy", "estimated_value", "to", {}),
             ("estimated_closing_date", "estimated_close_date", "to", {}),
@@ -180,7 +187,7 @@ MAPPINGS = [
         "name": "POSTEDSALESINV-INV", "erp": "erp.SalesInvoiceHeader", "crm": "crm.Invoice", "direction": TO,
         "sync_only_coupled": False, "depends": ["OPPORTUNITY", "CUSTOMER"], "rules": "posted_invoice",
         "fields": [
-            ("no", "number", "to", {}),
+            ("no", "number", "to", {"match": 1}),
             ("no", "name", "to", {}),
             ("sell_to_customer", "customer_account", "to", {}),
             ("opportunity", "opportunity", "to", {"clear_on_failure": True}),
@@ -214,8 +221,8 @@ MAPPINGS = [
         "sync_only_coupled": False, "parent": "POSTEDSALESINV-INV", "depends": ["POSTEDSALESINV-INV"],
         "rules": "posted_invoice_line",
         "fields": [
-            ("invoice", "invoice", "to", {}),
-            ("line_no", "line_number", "to", {}),
+            ("invoice", "invoice", "to", {"match": 1}),
+            ("line_no", "line_number", "to", {"match": 1}),
             ("description", "description", "to", {}),
             ("quantity", "quantity", "to", {}),
             ("line_discount_amount", "manual_discount_amount", "to", {}),

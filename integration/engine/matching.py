@@ -4,6 +4,14 @@ As Business Central does it: match fields are grouped by priority (ascending); w
 equal (case-insensitive unless the field mapping says otherwise; a blank source value adds no condition); the
 first group that yields exactly one uncoupled destination row wins. Zero or several candidates leave the row
 unmatched. Per priority group this costs one query for the whole chunk.
+
+A match field may also be a reference on both sides (an ERP opportunity's contact ↔ a Sales opportunity's
+contact): the source row's related record is translated through its coupling, one query per such field and chunk,
+and the destination must point at the coupled counterpart. A related record that is not coupled matches nothing.
+
+The mapping's rules may add a *scope* (`Rules.match_scope`): per source row, destination fields that must be equal
+as well, whatever the priority group, for what rules write rather than field mappings (a sales price's price list,
+which comes from its sales code). A row the rules give no scope for matches nothing.
 """
 
 from collections import defaultdict
@@ -13,13 +21,16 @@ from django.db.models.functions import Lower
 
 from .fields import is_blank
 
+MATCHABLE_KINDS = ("value", "relation")
+_UNCOUPLED = ("uncoupled",)  # a key part no destination row has
+
 
 def match_rules(plan):
     """The field rules usable for matching, grouped by priority, lowest first."""
     groups = defaultdict(list)
     for rule in plan.field_rules:
         fm = rule.mapping
-        if fm.use_for_match_coupling and rule.kind == "value" and not fm.constant_value:
+        if fm.use_for_match_coupling and rule.kind in MATCHABLE_KINDS and not fm.constant_value:
             groups[fm.match_priority].append(rule)
     return [groups[p] for p in sorted(groups)]
 
@@ -29,6 +40,45 @@ def _normal(value, case_sensitive):
         return None
     text = str(value).strip()
     return text if case_sensitive else text.lower()
+
+
+class _SourceValues:
+    """A source row's match value per rule: its own field, or for a reference the coupled counterpart's id."""
+
+    def __init__(self, plan, rules, rows):
+        from integration.models import Coupling
+
+        self.coupled = {}  # rule index in plan.field_rules -> {source related id: destination related id}
+        for rule in rules:
+            if rule.kind != "relation":
+                continue
+            ids = {getattr(row, rule.source_attname) for row in rows} - {None}
+            source_related = rule.source_field.related_model._meta.label
+            dest_related = rule.dest_field.related_model._meta.label
+            src, dst = plan.source.id_field, plan.destination.id_field
+            pair = ({"erp_model": source_related, "crm_model": dest_related} if plan.source.key == "erp"
+                    else {"erp_model": dest_related, "crm_model": source_related})
+            self.coupled[id(rule)] = dict(
+                Coupling.objects.filter(**pair, **{f"{src}__in": ids}).values_list(src, dst)) if ids else {}
+
+    def raw(self, rule, row):
+        """The value to look for in the destination: None when blank, _UNCOUPLED when it cannot match."""
+        value = getattr(row, rule.source_attname)
+        if is_blank(value):
+            return None
+        if rule.kind == "relation":
+            return self.coupled[id(rule)].get(value, _UNCOUPLED)
+        return value
+
+    def key_part(self, rule, row):
+        value = self.raw(rule, row)
+        if value is None or value is _UNCOUPLED:
+            return value
+        return _normal(value, _case_sensitive(rule))
+
+
+def _case_sensitive(rule):
+    return rule.kind == "relation" or rule.mapping.case_sensitive_matching
 
 
 def matches_find(plan, rows, *, claimed=None):
@@ -44,6 +94,11 @@ def matches_find(plan, rows, *, claimed=None):
     if not groups:
         return {}
     dest = plan.destination
+    scope = plan.rules.match_scope(rows, plan=plan)  # None, or {source pk: {destination attname: value}}
+    if scope is not None:
+        rows = [row for row in rows if scope.get(row.pk)]
+    scope_fields = sorted({name for values in (scope or {}).values() for name in values})
+    values = _SourceValues(plan, [rule for group in groups for rule in group], rows)
     coupled_dest = Coupling.objects.filter(**plan.coupling_pair).values(dest.id_field)
     found = {}
     remaining = list(rows)
@@ -53,16 +108,18 @@ def matches_find(plan, rows, *, claimed=None):
         condition = Q()
         annotations = {}
         for index, rule in enumerate(group):
-            values = {_normal(getattr(r, rule.source_attname), True) for r in remaining}
-            values = {v for v in values if not is_blank(v)}
-            if not values:
+            wanted = {values.raw(rule, r) for r in remaining}
+            wanted = {v for v in wanted if v is not None and v is not _UNCOUPLED}
+            if not wanted:
                 continue
-            if rule.mapping.case_sensitive_matching:
-                condition |= Q(**{f"{rule.dest_field.name}__in": values})
+            if rule.kind == "relation":
+                condition |= Q(**{f"{rule.dest_field.attname}__in": wanted})
+            elif rule.mapping.case_sensitive_matching:
+                condition |= Q(**{f"{rule.dest_field.name}__in": {_normal(v, True) for v in wanted}})
             else:
                 alias = f"_match_{index}"
                 annotations[alias] = Lower(rule.dest_field.name)
-                condition |= Q(**{f"{alias}__in": {v.lower() for v in values}})
+                condition |= Q(**{f"{alias}__in": {_normal(v, False) for v in wanted}})
         if not condition:
             continue
         candidates = (
@@ -71,13 +128,20 @@ def matches_find(plan, rows, *, claimed=None):
             .filter(condition)
             .exclude(pk__in=coupled_dest)
         )
+        for name in scope_fields:
+            candidates = candidates.filter(**{f"{name}__in": {s[name] for s in scope.values() if name in s}})
         index_by_key = defaultdict(list)
         for candidate in candidates:
+            within = _scope_key(scope_fields, lambda name, c=candidate: getattr(c, name))
             for row_key in _candidate_keys(group, candidate):
-                index_by_key[row_key].append(candidate)
+                index_by_key[(within, row_key)].append(candidate)
         unmatched = []
         for row in remaining:
-            key = _row_key(group, row)
+            key = _row_key(group, row, values)
+            if key is not None and scope is not None:
+                key = (_scope_key(scope_fields, lambda name, r=row: scope[r.pk].get(name)), key)
+            elif key is not None:
+                key = ((), key)
             hits = [c for c in index_by_key.get(key, []) if c.pk not in claimed] if key else []
             if len(hits) == 1 and len(index_by_key.get(key, [])) == 1:
                 found[row.pk] = hits[0]
@@ -88,12 +152,16 @@ def matches_find(plan, rows, *, claimed=None):
     return found
 
 
-def _row_key(group, row):
+def _scope_key(names, value_of):
+    return tuple(_normal(value_of(name), True) for name in names)
+
+
+def _row_key(group, row, values):
     """The tuple a row matches on: (field index, normalised value) for each non-blank match field."""
     key = tuple(
-        (index, _normal(getattr(row, rule.source_attname), rule.mapping.case_sensitive_matching))
+        (index, values.key_part(rule, row))
         for index, rule in enumerate(group)
-        if not is_blank(getattr(row, rule.source_attname))
+        if values.raw(rule, row) is not None
     )
     return key or None
 
@@ -101,7 +169,7 @@ def _row_key(group, row):
 def _candidate_keys(group, candidate):
     """Every key (over any subset of the group's fields) a candidate satisfies, so blank source values are ignored."""
     parts = [
-        (index, _normal(getattr(candidate, rule.dest_field.attname), rule.mapping.case_sensitive_matching))
+        (index, _normal(getattr(candidate, rule.dest_field.attname), _case_sensitive(rule)))
         for index, rule in enumerate(group)
     ]
     keys = []

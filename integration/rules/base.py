@@ -6,9 +6,25 @@ class RowError(Exception):
 
 
 class Rules:
+    # Whether match-based coupling may create counterparts of the records it finds no match for (BC: never for
+    # salespeople, nor for sales orders unless they synchronise both ways).
+    match_creates_new = True
+
     def source_queryset(self, queryset, *, plan):
         """Narrow the rows read from the source beyond the mapping's filter."""
         return queryset
+
+    def coupling_queryset(self, queryset, *, plan):
+        """Narrow the uncoupled source rows match-based coupling looks at, beyond the mapping's filter."""
+        return queryset
+
+    def match_scope(self, rows, *, plan):
+        """Destination fields a match must also agree on, per source row, beyond the match fields.
+
+        None (the default) for no scope; else {source pk: {destination attname: value}}, for values the rules
+        write rather than a field mapping. A row missing from the dict matches nothing. Bulk work only.
+        """
+        return None
 
     def prepare_chunk(self, rows, *, plan):
         """Load, in bulk, whatever ``transfer`` needs for these source rows. Returns a context object."""

@@ -23,6 +23,8 @@ STATE_RANK = {"active": 0, "submitted": 1, "fulfilled": 2, "invoiced": 3, "cance
 
 
 class Rules(BaseRules):
+    match_creates_new = False  # BC: only with bidirectional sales orders, which this mapping is not
+
     def source_queryset(self, queryset, *, plan):
         """Only ERP orders coupled to a Sales order: orders entered in the ERP are not Sales's business."""
         from integration.models import Coupling
@@ -30,6 +32,13 @@ class Rules(BaseRules):
         if plan.source.key != "erp":
             return queryset
         return queryset.filter(pk__in=Coupling.objects.filter(**plan.coupling_pair).values("erp_id"))
+
+    def coupling_queryset(self, queryset, *, plan):
+        """Match-based coupling looks at the ERP orders that name a Sales order (your reference = its number):
+        orders entered in the ERP have none, and are not counted as records without a match."""
+        if plan.source.key != "erp":
+            return queryset
+        return queryset.exclude(your_reference="")
 
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key != "crm":

@@ -1,21 +1,39 @@
 """SALESPRC-PRODPRICE: ERP sales prices of type customer price group → lines of the price list coupled to
-that group (SPEC I5). The sales code names the customer price group."""
+that group (SPEC I5). The sales code names the customer price group.
+
+Match-based coupling pairs a sales price with the line of that price list for the coupled product (the product is
+the mapping's match field; the price list is this module's `match_scope`), so a full synchronisation of prices
+that exist on both sides updates the existing lines instead of adding a second line for the same product.
+"""
 
 from .base import RowError
 from .base import Rules as BaseRules
 
 
+def _price_lists_by_code(codes):
+    """{sales code: id of the Sales price list coupled to that customer price group}, in two queries."""
+    from erp.models import CustomerPriceGroup
+    from integration.models import Coupling
+
+    groups = dict(CustomerPriceGroup.objects.filter(code__in=set(codes)).values_list("pk", "code"))
+    if not groups:
+        return {}
+    coupled = Coupling.objects.filter(
+        erp_model="erp.CustomerPriceGroup", crm_model="crm.PriceLevel", erp_id__in=groups
+    ).values_list("erp_id", "crm_id")
+    return {groups[erp_id]: crm_id for erp_id, crm_id in coupled}
+
+
 class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
-        from erp.models import CustomerPriceGroup
-        from integration.models import Coupling
+        return _price_lists_by_code(row.sales_code for row in rows)
 
-        codes = {row.sales_code for row in rows}
-        groups = dict(CustomerPriceGroup.objects.filter(code__in=codes).values_list("pk", "code"))
-        coupled = Coupling.objects.filter(
-            erp_model="erp.CustomerPriceGroup", crm_model="crm.PriceLevel", erp_id__in=groups
-        ).values_list("erp_id", "crm_id")
-        return {groups[erp_id]: crm_id for erp_id, crm_id in coupled}
+    def match_scope(self, rows, *, plan):
+        if plan.source.key != "erp":
+            return None
+        price_lists = _price_lists_by_code(row.sales_code for row in rows)
+        return {row.pk: {"price_level_id": price_lists[row.sales_code]}
+                for row in rows if row.sales_code in price_lists}
 
     def transfer(self, source, destination, values, *, plan, context):
         price_list = context.get(source.sales_code)

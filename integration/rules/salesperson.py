@@ -6,6 +6,8 @@ from .base import Rules as BaseRules
 
 
 class Rules(BaseRules):
+    match_creates_new = False  # BC: match-based coupling never creates salespeople
+
     def prepare_chunk(self, rows, *, plan):
         from erp.models import SalespersonPurchaser
 
