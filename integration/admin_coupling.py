@@ -27,7 +27,13 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
-from .coupling import CouplingConflict, coupling_create, coupling_delete, mapping_couple_by_match
+from .coupling import (
+    CouplingConflict,
+    coupling_create,
+    coupling_delete,
+    couplings_drop_stale,
+    mapping_couple_by_match,
+)
 from .engine.fields import natural_key_field
 from .engine.filters import filter_validate
 from .engine.locks import MappingBusy
@@ -139,100 +145,32 @@ def records_by_mapping(model, ids, mappings):
 
 
 # -- operations the actions call (each one a door onto the engine and coupling functions) -------------------------
-def synchronize_later(*, mapping, direction, only_ids, full=True, create_new=None):
-    """Queue a synchronisation of ``only_ids`` (source-side ids) and return its jobs.
+def synchronize_later(*, mapping, direction, only_ids, full=True, create_new=None, skip_coupled=False):
+    """Queue a synchronisation of ``only_ids`` (source-side ids) and return its queued jobs.
 
-    Through integration.background when it is there (Celery; eager in tests); else the engine runs in-process.
+    The work runs on the Celery workers (integration.background; in-process in eager mode), never in the request.
+    ``create_new`` with ``skip_coupled``: create and couple counterparts of the uncoupled ones, counting those
+    coupled by the time the job runs as skipped ("Create in Sales/ERP").
     """
-    try:
-        from . import background
-    except ImportError:
-        background = None
-    if background is not None and create_new is None and hasattr(background, "mapping_synchronize_later"):
-        return list(background.mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=only_ids,
-                                                         full=full))
-    from .engine.sync import mapping_synchronize
+    from .background import mapping_synchronize_later
 
-    return mapping_synchronize(mapping=mapping, direction=direction, only_ids=only_ids, full=full,
-                               create_new=False if create_new is None else create_new, wait_seconds=30)
+    return list(mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=only_ids, full=full,
+                                          create_new=create_new, skip_coupled=skip_coupled))
 
 
-def couple_by_match_later(*, mapping, only_ids, create_new, sync_after):
-    """Match-based coupling of ERP-side (or, for Sales → ERP mappings, Sales-side) records; returns the job."""
-    try:
-        from . import background
-    except ImportError:
-        background = None
-    later = getattr(background, "mapping_couple_by_match_later", None) if background else None
-    if later is not None and len(only_ids) > BACKGROUND_THRESHOLD:
-        return list(later(mapping=mapping, only_ids=only_ids, create_new=create_new, sync_after=sync_after))
+def couple_by_match_later(*, mapping, only_ids, create_new, sync_after, from_side=None):
+    """Match-based coupling of the selected records of ``from_side``; returns the coupling jobs.
+
+    Large selections go to the background; small ones run at once, so the message can count what happened.
+    Both are integration.coupling.mapping_couple_by_match.
+    """
+    from .background import mapping_couple_by_match_later
+
+    if len(only_ids) > BACKGROUND_THRESHOLD:
+        return list(mapping_couple_by_match_later(mapping=mapping, only_ids=only_ids, create_new=create_new,
+                                                  sync_after=sync_after, from_side=from_side))
     return [mapping_couple_by_match(mapping=mapping, only_ids=only_ids, create_new=create_new,
-                                    sync_after=sync_after)]
-
-
-def coupling_source_side(mapping):
-    """Match-based coupling reads the ERP records, unless the mapping only reads Sales (as coupling.py does)."""
-    return "crm" if mapping.direction == Direction.FROM_INTEGRATION else "erp"
-
-
-def couple_by_match_from_sales(*, mapping, only_ids, create_new, sync_after):
-    """Match-based coupling of selected Sales records of a bidirectional mapping (the mirror of coupling.py's).
-
-    The engine's matching (`matches_find`) runs with the Sales records as the source; unmatched records are
-    created in the ERP when ``create_new``; with ``sync_after`` the coupled pairs are synchronised.
-    Returns the coupling job, its follow-up jobs in ``job.follow_up_jobs``.
-    """
-    from django.db import transaction
-    from django.utils import timezone
-
-    from .engine.matching import match_rules, matches_find
-    from .engine.plan import plan_build
-    from .engine.sync import job_create, mapping_synchronize
-
-    plan = plan_build(mapping=mapping, direction=Direction.FROM_INTEGRATION, create_new=create_new,
-                      only_ids=only_ids)
-    job = job_create(mapping=mapping, direction=Direction.FROM_INTEGRATION, type=SyncJob.Type.COUPLING)
-    job.status, job.started_at, job.follow_up_jobs = SyncJob.Status.RUNNING, timezone.now(), []
-    if not match_rules(plan):
-        job.status, job.finished_at = SyncJob.Status.FAILED, timezone.now()
-        job.message = (f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
-                       "match-based coupling.")
-        job.save()
-        return job
-    source = plan.source
-    rows = list(source.model.objects.filter(pk__in=only_ids).exclude(
-        pk__in=Coupling.objects.filter(**plan.coupling_pair).values("crm_id")))
-    matched = matches_find(plan, rows, claimed=set())
-    with transaction.atomic():
-        Coupling.objects.bulk_create(
-            [Coupling(**plan.coupling_pair, crm_id=pk, erp_id=dest.pk) for pk, dest in matched.items()],
-            ignore_conflicts=True,
-        )
-    job.coupled = len(matched)
-    leftovers = [row.pk for row in rows if row.pk not in matched]
-    if leftovers and create_new:
-        created = mapping_synchronize(mapping=mapping, direction=Direction.FROM_INTEGRATION, only_ids=leftovers,
-                                      full=True, create_new=True, wait_seconds=30)
-        job.follow_up_jobs += created
-        job.inserted = sum(j.inserted for j in created)
-    elif leftovers:
-        job.failed = len(leftovers)
-        job.errors.create(
-            source_model=source.label, source_id="", destination_model=plan.destination.label,
-            message=f"Failed to couple {len(leftovers)} record(s), because no unique uncoupled matching entity was "
-                    "found in ERP with the specified matching criteria.",
-        )
-    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-    job.message = f"{job.coupled} coupled, {job.inserted} created, {len(leftovers) if not create_new else 0} " \
-                  "without a unique match"
-    job.finished_at = timezone.now()
-    job.save()
-    if sync_after and matched:
-        resolution = mapping.update_conflict_resolution
-        direction = {"get_update": Direction.FROM_INTEGRATION}.get(resolution, Direction.TO_INTEGRATION)
-        ids = list(matched) if direction == Direction.FROM_INTEGRATION else [d.pk for d in matched.values()]
-        job.follow_up_jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=ids)
-    return job
+                                    sync_after=sync_after, from_side=from_side)]
 
 
 def job_links(jobs):
@@ -499,15 +437,7 @@ class CouplingAdminMixin:
             outside = len([i for i in ids if i not in within])
             options = {"create_new": form.cleaned_data["create_new"], "sync_after": form.cleaned_data["sync_after"]}
             try:
-                if coupling_source_side(mapping) == side:
-                    jobs = couple_by_match_later(mapping=mapping, only_ids=todo, **options)
-                elif mapping.direction == Direction.BIDIRECTIONAL:
-                    jobs = [couple_by_match_from_sales(mapping=mapping, only_ids=todo, **options)]
-                else:
-                    self.message_user(request, f"Mapping {mapping.name} couples from the "
-                                      f"{'ERP' if side == 'crm' else 'Sales'} records: run match-based coupling on "
-                                      "their list.", messages.ERROR)
-                    return None
+                jobs = couple_by_match_later(mapping=mapping, only_ids=todo, from_side=side, **options)
             except (MappingBusy, ValidationError) as exc:
                 self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
                 return None
@@ -542,6 +472,9 @@ class CouplingAdminMixin:
         direction = Direction.TO_INTEGRATION if side == "erp" else Direction.FROM_INTEGRATION
         system = "Sales" if side == "erp" else "ERP"
         ids = list(queryset.values_list("pk", flat=True))
+        if "p2c-submit" in request.POST:
+            for mapping in self.coupling_mappings(request):  # a record coupled to a deleted one is created anew
+                couplings_drop_stale(mapping=mapping, side=side, ids=ids)
         coupled = couplings_of(self.model, ids)
         uncoupled = [i for i in ids if i not in coupled]
         grouped, outside = records_by_mapping(self.model, uncoupled, self.coupling_mappings(request))
@@ -560,17 +493,25 @@ class CouplingAdminMixin:
                 refused.append(f"{mapping.name} synchronises {mapping.get_direction_display()} only")
                 continue
             try:
-                jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=mapping_ids, create_new=True)
+                jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=mapping_ids, create_new=True,
+                                          skip_coupled=True)
             except (MappingBusy, ValidationError) as exc:
                 refused.append("; ".join(getattr(exc, "messages", [str(exc)])))
         for job in jobs:
             job.refresh_from_db()
-        created = sum(j.inserted + j.coupled for j in jobs)
-        failed = sum(j.failed for j in jobs)
-        text = format_html(
-            "Create in {}: {} created and coupled, {} failed, {} skipped (already coupled), {} outside the filter. {}",
-            system, created, failed, len(coupled), len(outside), job_links(jobs),
-        )
+        skipped = format_html("{} skipped (already coupled), {} outside the filter", len(coupled), len(outside))
+        if any(j.status in (SyncJob.Status.QUEUED, SyncJob.Status.RUNNING) for j in jobs):
+            scheduled = sum(len(chosen) for m, chosen in grouped.items()
+                            if m.direction in (Direction.BIDIRECTIONAL, direction))
+            text = format_html("Create in {}: the synchronisation has been scheduled for {} of {} records, {}. "
+                               "It runs in the background: {}.", system, scheduled, len(ids), skipped,
+                               job_links(jobs))
+            failed = 0
+        else:
+            created = sum(j.inserted + j.coupled for j in jobs)
+            failed = sum(j.failed for j in jobs)
+            text = format_html("Create in {}: {} created and coupled, {} failed, {}. {}", system, created, failed,
+                               skipped, job_links(jobs))
         self.message_user(request, text, messages.WARNING if failed or refused else messages.SUCCESS)
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
@@ -668,7 +609,8 @@ class CouplingAdminMixin:
 
 
 def field_mappings_for_matching(mapping):
-    """The field mappings of ``mapping`` the engine can match on: two plain fields (no relation), no constant."""
+    """The field mappings of ``mapping`` the engine can match on (integration.engine.matching), no constant:
+    two plain fields, or two references (matched through the related records' couplings)."""
     from .engine.fields import RELATION, field_category, get_field
 
     erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
@@ -676,7 +618,9 @@ def field_mappings_for_matching(mapping):
     for fm in (IntegrationFieldMapping.objects.filter(table_mapping=mapping, status="enabled", constant_value="")
                .exclude(erp_field="").exclude(crm_field="").order_by("id")):
         erp_field, crm_field = get_field(erp_model, fm.erp_field), get_field(crm_model, fm.crm_field)
-        if erp_field is None or crm_field is None or RELATION in (field_category(erp_field), field_category(crm_field)):
+        if erp_field is None or crm_field is None:
             continue
+        if (field_category(erp_field) == RELATION) != (field_category(crm_field) == RELATION):
+            continue  # a reference on one side only (a code to an option, say): no equal values to compare
         usable.append(fm)
     return usable

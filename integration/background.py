@@ -33,13 +33,16 @@ def _enqueue(task, countdown=None, **kwargs):
     transaction.on_commit(partial(task.apply_async, kwargs=kwargs, countdown=countdown))
 
 
-def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=False, create_new=None):
+def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=False, create_new=None,
+                              skip_coupled=False):
     """Synchronise ``mapping`` in the background; return the queued jobs (one per direction and chunk).
 
     ``only_ids``: the source records to synchronise (a "synchronise now" of a selection), split in chunks of
     `CHUNK_IDS`, one task each (give a one-way ``direction`` with them: ids are one side's). Without it, the
     modified records (or everything, with ``full``). ``create_new``: create counterparts of uncoupled records
-    ("Create in Sales/ERP"); default: the mapping's *Synch. Only Coupled Records*.
+    ("Create in Sales/ERP"); default: the mapping's *Synch. Only Coupled Records*. ``skip_coupled`` (with
+    ``only_ids``): records coupled by the time the task runs are not synchronised but counted as skipped in the
+    job, so a "Create in" never touches, let alone duplicates, a record that is coupled already.
     """
     from .tasks import synchronize_mapping_task
 
@@ -50,27 +53,33 @@ def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=Fa
         chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full) for one_way in directions]
         jobs.extend(chunk_jobs)
         kwargs = {"create_new": create_new} if create_new is not None else {}
+        if skip_coupled:
+            kwargs["skip_coupled"] = True
         _enqueue(synchronize_mapping_task, mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
                  job_ids=[job.pk for job in chunk_jobs], **kwargs)
     return jobs
 
 
-def mapping_couple_by_match_later(*, mapping, create_new=None, sync_after=None, only_ids=None):
+def mapping_couple_by_match_later(*, mapping, create_new=None, sync_after=None, only_ids=None, from_side=None):
     """Match-based coupling of ``mapping`` in the background; return the queued coupling jobs (one per chunk).
 
-    ``only_ids``: the records to couple, on the side coupling starts from (ERP ids; Sales ids for a Sales → ERP
-    mapping), split in chunks of `CHUNK_IDS`. ``create_new`` / ``sync_after``: default to the mapping's settings.
+    ``from_side``: ``"erp"`` or ``"crm"``, the side whose records look for a counterpart (default: the ERP
+    records, Sales records for a Sales → ERP mapping); a side the mapping cannot start from is refused at once
+    (ValidationError), before anything is queued. ``only_ids``: that side's records to couple, split in chunks of
+    `CHUNK_IDS`. ``create_new`` / ``sync_after``: default to the mapping's settings.
     """
-    from .coupling import _coupling_direction
+    from .coupling import _coupling_direction, coupling_side_check
     from .tasks import couple_by_match_task
 
+    from_side = coupling_side_check(mapping=mapping, from_side=from_side)
     chunks = [None] if only_ids is None else [list(c) for c in chunked([str(i) for i in only_ids], CHUNK_IDS)]
     jobs = []
     for ids in chunks:
-        job = job_create(mapping=mapping, direction=_coupling_direction(mapping), type=SyncJob.Type.COUPLING)
+        job = job_create(mapping=mapping, direction=_coupling_direction(mapping, from_side),
+                         type=SyncJob.Type.COUPLING)
         jobs.append(job)
         _enqueue(couple_by_match_task, mapping_id=mapping.pk, create_new=create_new, sync_after=sync_after,
-                 only_ids=ids, job_id=job.pk)
+                 only_ids=ids, job_id=job.pk, from_side=from_side)
     return jobs
 
 
@@ -99,12 +108,15 @@ def mapping_synchronize_ids_later(*, mapping_id, direction, ids, countdown=None)
 
 
 # -- what the tasks run (kept here so integration/tasks.py stays a thin door) ----------------------------------------
-def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None):
+def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None,
+                       skip_coupled=False):
     """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
 
     A job found *running* while its mapping's lock is free belongs to a worker that died: it is marked failed
-    ("interrupted") and a new job takes its place. Returns a small JSON-able summary.
+    ("interrupted") and a new job takes its place. With ``skip_coupled`` (and ``only_ids``, one direction) the
+    records coupled by now are left out and counted as skipped in the job. Returns a small JSON-able summary.
     """
+    from .coupling import records_split_coupled
     from .engine.locks import STALE_AFTER
     from .engine.sync import mapping_synchronize
     from .models import IntegrationTableMapping
@@ -128,13 +140,25 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         if not directions:
             return {"mapping": mapping_id, "jobs": [], "already_done": sorted(job_ids)}
         direction = directions[0] if len(directions) == 1 else None
+    coupled = []
+    if skip_coupled and only_ids is not None and direction not in (None, "", Direction.BIDIRECTIONAL):
+        only_ids, coupled = records_split_coupled(mapping=mapping, direction=direction, ids=only_ids)
     results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs,
                                   create_new=create_new)
+    if coupled:
+        for job in results:
+            job.skipped += len(coupled)
+            note = f"{len(coupled)} already coupled: skipped"
+            job.message = note if job.message == "nothing to synchronise" else f"{job.message}; {note}"
+            job.save(update_fields=["skipped", "message"])
     return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
 
 
-def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None):
-    """Run a match-based coupling a task was given; a job no longer queued is not run again."""
+def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None, from_side=None):
+    """Run a match-based coupling a task was given; a job no longer queued is not run again. A coupling the
+    mapping refuses (its direction changed meanwhile) fails its job with the reason."""
+    from django.core.exceptions import ValidationError
+
     from .coupling import mapping_couple_by_match
     from .models import IntegrationTableMapping
 
@@ -146,8 +170,14 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
         if job:
             SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, message="The mapping was deleted.")
         return {"mapping": mapping_id, "job": job_id}
-    job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
-                                  job=job)
+    try:
+        job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after,
+                                      only_ids=only_ids, job=job, from_side=from_side)
+    except ValidationError as exc:
+        if job:
+            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, finished_at=_now(),
+                                                     message=" ".join(exc.messages))
+        return {"mapping": mapping_id, "job": job_id, "refused": " ".join(exc.messages)}
     return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
 
 

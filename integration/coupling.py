@@ -5,6 +5,7 @@ Every function here is what the admin actions, the API and the commands call.
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .engine.locks import mapping_lock
@@ -99,28 +100,87 @@ def couplings_restore_skipped(*, couplings=None, mapping=None):
     return queryset.update(skipped=False)
 
 
-def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_ids=None, job=None):
-    """Match-based coupling of the mapping's uncoupled ERP records (BC's "Match-Based Coupling").
+def couplings_drop_stale(*, mapping, side, ids):
+    """Delete the couplings of ``mapping`` of the ``side`` ("erp"/"crm") records ``ids`` whose counterpart no
+    longer exists (BC does so before creating a record anew). Returns how many were deleted. Two queries."""
+    other = "crm" if side == "erp" else "erp"
+    other_model = mapping.crm_model_class() if other == "crm" else mapping.erp_model_class()
+    couplings = Coupling.objects.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model,
+                                        **{f"{side}_id__in": list(ids)})
+    return couplings.exclude(Exists(other_model.objects.filter(pk=OuterRef(f"{other}_id")))).delete()[0]
 
-    Uses the field mappings marked *use for match-based coupling* (priority, case sensitivity). Unmatched records
-    are created in Sales when ``create_new`` (default: the mapping's setting), else counted as failed with one error.
-    With ``sync_after`` the newly coupled records are synchronised in the mapping's direction (for bidirectional
-    mappings, the update-conflict resolution decides: get update → from Sales, send update → to Sales).
+
+def records_split_coupled(*, mapping, direction, ids):
+    """Split the source-side ``ids`` of a one-way ``direction`` of ``mapping`` into (uncoupled, coupled) id lists
+    (as given), for a "Create in Sales/ERP" (BC's ``CreateNewRecordsInCRM``): a record coupled already is skipped.
+
+    A coupling whose counterpart was deleted is removed first, as BC does, so its record counts as uncoupled.
+    """
+    side = "erp" if direction == Direction.TO_INTEGRATION else "crm"
+    couplings_drop_stale(mapping=mapping, side=side, ids=ids)
+    coupled = {str(pk) for pk in Coupling.objects.filter(
+        erp_model=mapping.erp_model, crm_model=mapping.crm_model, **{f"{side}_id__in": list(ids)}
+    ).values_list(f"{side}_id", flat=True)}
+    return [i for i in ids if str(i) not in coupled], [i for i in ids if str(i) in coupled]
+
+
+def coupling_source_side(mapping):
+    """The side match-based coupling starts from by default: the ERP records (BC), unless the mapping only
+    reads Sales (a Sales → ERP mapping couples its Sales records)."""
+    return "crm" if mapping.direction == Direction.FROM_INTEGRATION else "erp"
+
+
+def coupling_sides(mapping):
+    """The sides match-based coupling may start from: both for a bidirectional mapping, else the source side."""
+    if mapping.direction == Direction.BIDIRECTIONAL:
+        return ["erp", "crm"]
+    return [coupling_source_side(mapping)]
+
+
+def coupling_side_check(*, mapping, from_side=None):
+    """Return the side match-based coupling of ``mapping`` starts from (``from_side`` or the default); refuse,
+    with a ValidationError naming the mapping, a side it cannot synchronise from."""
+    from_side = from_side or coupling_source_side(mapping)
+    if from_side not in coupling_sides(mapping):
+        system = {"erp": "ERP", "crm": "Sales"}
+        raise ValidationError(
+            f"Mapping {mapping.name} synchronises {mapping.get_direction_display()} only: match-based coupling "
+            f"starts from its {system[coupling_source_side(mapping)]} records, not from the "
+            f"{system.get(from_side, from_side)} records.")
+    return from_side
+
+
+def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_ids=None, job=None, from_side=None):
+    """Match-based coupling of the mapping's uncoupled records on one side (BC's "Match-Based Coupling").
+
+    ``from_side``: ``"erp"`` or ``"crm"``, whose uncoupled records look for a counterpart on the other side
+    (default: `coupling_source_side`, the ERP records unless the mapping only reads Sales); a side the mapping
+    cannot synchronise from is refused with a ValidationError. ``only_ids``: that side's records to couple
+    (default: all uncoupled within the mapping's filter).
+
+    Uses the field mappings marked *use for match-based coupling* (priority, case sensitivity). Each record with
+    exactly one uncoupled match is coupled to it. The others are created on the other side when ``create_new``
+    (default: the mapping's setting; never for mappings whose rules forbid it, such as salespeople), within this
+    job; else counted as failed with one error. With ``sync_after`` the newly coupled records are synchronised in
+    the mapping's direction (for bidirectional mappings, the update-conflict resolution decides: get update →
+    from Sales, send update → to Sales, none → both). Safe to run twice: coupled records are left alone.
     Returns the coupling job (and the synchronisation jobs in ``job.follow_up_jobs``).
     """
+    from_side = coupling_side_check(mapping=mapping, from_side=from_side)
     create_new = mapping.create_new_if_no_match if create_new is None else create_new
     sync_after = mapping.sync_after_match_coupling if sync_after is None else sync_after
-    plan = plan_build(mapping=mapping, direction=_coupling_direction(mapping), create_new=create_new,
-                      only_ids=only_ids)
+    direction = _coupling_direction(mapping, from_side)
+    plan = plan_build(mapping=mapping, direction=direction, create_new=create_new, only_ids=only_ids)
+    create_new = create_new and plan.rules.match_creates_new
     job = job or job_create(mapping=mapping, direction=plan.direction, type=SyncJob.Type.COUPLING)
     job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])
+    job.follow_up_jobs = []
     if not match_rules(plan):
         job.status, job.finished_at = SyncJob.Status.FAILED, timezone.now()
         job.message = (f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
                        "match-based coupling.")
         job.save()
-        job.follow_up_jobs = []
         return job
     coupled = []  # (source id, destination id)
     unmatched = 0
@@ -129,6 +189,7 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
         queryset = source.model.objects.filter(source.filter_q()).exclude(
             pk__in=Coupling.objects.filter(**plan.coupling_pair).values(source.id_field)
         )
+        queryset = plan.rules.coupling_queryset(queryset, plan=plan)
         if only_ids is not None:
             queryset = queryset.filter(pk__in=only_ids)
         claimed = set()
@@ -165,10 +226,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     job.message = f"{job.coupled} coupled, {job.inserted} created, {unmatched} without a unique match"
     job.finished_at = timezone.now()
     job.save()
-    job.follow_up_jobs = []
     if sync_after and coupled:
-        direction = _sync_after_direction(mapping)
-        one_ways = mapping.directions() if direction == Direction.BIDIRECTIONAL else [direction]
+        sync_direction = _sync_after_direction(mapping)
+        one_ways = mapping.directions() if sync_direction == Direction.BIDIRECTIONAL else [sync_direction]
         for one_way in one_ways:
             ids = [src if one_way == plan.direction else dst for src, dst in coupled]
             job.follow_up_jobs += mapping_synchronize(
@@ -177,11 +237,10 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     return job
 
 
-def _coupling_direction(mapping):
-    """Match-based coupling starts from the ERP records (BC), unless the mapping only reads Sales."""
-    if mapping.direction == Direction.FROM_INTEGRATION:
-        return Direction.FROM_INTEGRATION
-    return Direction.TO_INTEGRATION
+def _coupling_direction(mapping, from_side=None):
+    """The one-way direction of a coupling that starts from ``from_side`` (default: `coupling_source_side`)."""
+    from_side = from_side or coupling_source_side(mapping)
+    return Direction.TO_INTEGRATION if from_side == "erp" else Direction.FROM_INTEGRATION
 
 
 def _sync_after_direction(mapping):
@@ -202,6 +261,7 @@ def _label(record):
 
 
 __all__ = [
-    "CouplingConflict", "ValidationError", "coupling_create", "coupling_delete", "coupling_for",
-    "couplings_restore_skipped", "mapping_couple_by_match", "mapping_for_pair", "mappings_for_model",
+    "CouplingConflict", "ValidationError", "coupling_create", "coupling_delete", "coupling_for", "coupling_side_check",
+    "coupling_sides", "coupling_source_side", "couplings_drop_stale", "couplings_restore_skipped", "mapping_couple_by_match",
+    "mapping_for_pair", "mappings_for_model", "records_split_coupled",
 ]

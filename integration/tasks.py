@@ -38,11 +38,12 @@ FULL_SYNC_LINE_MAX_LOOKS = 24  # two hours; after that a restart from the review
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.synchronize_mapping",
              max_retries=MAPPING_BUSY_MAX_RETRIES)
 def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None,
-                             create_new=None):
+                             create_new=None, skip_coupled=False):
     """Synchronise one mapping (the scheduled run of modified records when called with the mapping id only).
 
     ``job_ids``: queued SyncJob rows to fill (see integration.background.mapping_synchronize_later); ``create_new``:
-    create (and couple) counterparts of uncoupled records (default: the mapping's setting). When another
+    create (and couple) counterparts of uncoupled records (default: the mapping's setting); ``skip_coupled``: leave
+    out, as skipped, the ``only_ids`` that are coupled by now ("Create in Sales/ERP"). When another
     run holds the mapping, a run with work of its own (jobs or ids) is retried later; a scheduled run is simply
     skipped (the next one picks the changes up).
     """
@@ -51,7 +52,7 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
 
     try:
         return synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
-                                  job_ids=job_ids, create_new=create_new)
+                                  job_ids=job_ids, create_new=create_new, skip_coupled=skip_coupled)
     except MappingBusy as exc:
         if job_ids is None and only_ids is None:
             return {"skipped": str(exc)}
@@ -60,14 +61,16 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.couple_by_match",
              max_retries=MAPPING_BUSY_MAX_RETRIES)
-def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None):
-    """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``), filling queued job ``job_id``."""
+def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None,
+                         from_side=None):
+    """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``) on ``from_side`` ("erp" or
+    "crm"; default: the mapping's usual side), filling queued job ``job_id``."""
     from integration.background import couple_queued
     from integration.engine.locks import MappingBusy
 
     try:
         return couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
-                             job_id=job_id)
+                             job_id=job_id, from_side=from_side)
     except MappingBusy as exc:
         raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
 

@@ -112,6 +112,10 @@ class SynchronizeRequestSerializer(serializers.Serializer):
 class CoupleRequestSerializer(serializers.Serializer):
     create_new = serializers.BooleanField(required=False, allow_null=True, default=None)
     sync_after = serializers.BooleanField(required=False, allow_null=True, default=None)
+    from_side = serializers.ChoiceField(
+        choices=[("erp", "ERP"), ("crm", "Sales")], required=False, allow_null=True, default=None,
+        help_text="Whose uncoupled records look for a match: erp (the default) or crm (Sales; the default for a "
+                  "Sales → ERP mapping). Either side for a bidirectional mapping.")
 
 
 class RestoredSerializer(serializers.Serializer):

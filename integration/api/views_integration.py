@@ -7,6 +7,7 @@ Operations need the model's view permission plus ``integration.run_synchronizati
 ``/api/integration/jobs/{id}/``; a dry run runs at once and answers 200 with its report.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -122,8 +123,11 @@ class TableMappingViewSet(CrudViewSet):
         params.is_valid(raise_exception=True)
         if not mapping.is_enabled:
             return disabled(mapping)
-        with transaction.atomic():
-            jobs = mapping_couple_by_match_later(mapping=mapping, **params.validated_data)
+        try:
+            with transaction.atomic():
+                jobs = mapping_couple_by_match_later(mapping=mapping, **params.validated_data)
+        except DjangoValidationError as exc:
+            return Response({"from_side": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: s.RestoredSerializer})

@@ -190,6 +190,25 @@ def test_match_coupling_and_restore_skipped(api, mappings, settings, django_capt
     assert restored.json() == {"restored": 1}
 
 
+def test_match_coupling_from_the_sales_records(api, mappings, django_capture_on_commit_callbacks):  # noqa: F811
+    customer = Customer.objects.create(name="Proseware")
+    account = Account.objects.create(name="proseware", customer_type_code="customer", state_code="active")
+    mapping = mappings["CUSTOMER"]
+    mapping.field_mappings.filter(erp_field="name").update(use_for_match_coupling=True, match_priority=1)
+    url = f"/api/integration/table-mappings/{mapping.pk}/couple/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(url, {"from_side": "crm", "create_new": False}, format="json")
+    assert response.status_code == 202, response.content
+    [job] = response.json()
+    assert job["direction"] == "from_integration"
+    assert SyncJob.objects.get(pk=job["id"]).coupled == 1
+    assert Coupling.objects.get(crm_id=account.pk).erp_id == customer.pk
+
+    refused = api.post(f"/api/integration/table-mappings/{mappings['CURRENCY'].pk}/couple/",
+                       {"from_side": "crm"}, format="json")
+    assert refused.status_code == 400 and "ERP records" in refused.json()["from_side"][0]
+
+
 def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F811
     url = "/api/integration/full-sync/"
     assert APIClient().get(url).status_code in (401, 403)

@@ -182,8 +182,8 @@ def test_match_based_coupling_without_fields_is_refused_by_the_form(superuser_cl
     assert "should be used for match-based coupling" in response.content.decode()
 
 
-def test_create_in_erp_creates_and_couples_the_uncoupled_and_skips_the_coupled(superuser_client, mappings,
-                                                                                 salesperson_pair):
+def test_create_in_erp_runs_in_the_background_and_skips_the_coupled(superuser_client, mappings, salesperson_pair,
+                                                                    django_capture_on_commit_callbacks):
     _salesperson, user = salesperson_pair
     new = Account.objects.create(name="Wide World Importers", emailaddress1="ww@example.com", owner=user, **ACTIVE)
     coupled = Account.objects.create(name="Already", **ACTIVE)
@@ -193,16 +193,59 @@ def test_create_in_erp_creates_and_couples_the_uncoupled_and_skips_the_coupled(s
 
     confirm = run_action(superuser_client, Account, "create_in_counterpart", [new.pk, coupled.pk])
     assert confirm.status_code == 200 and "1 already coupled: skipped." in confirm.content.decode()
-    done = run_action(superuser_client, Account, "create_in_counterpart", [new.pk, coupled.pk],
-                      {"p2c-submit": "Confirm"})
+    with django_capture_on_commit_callbacks() as queued:
+        done = run_action(superuser_client, Account, "create_in_counterpart", [new.pk, coupled.pk],
+                          {"p2c-submit": "Confirm"})
     assert done.status_code == 302
+    # The request only queued the job: nothing is created until the worker runs it.
+    job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="from_integration")
+    assert job.status == "queued" and Customer.objects.count() == customers_before
+    message = " ".join(texts(done))
+    assert "scheduled for 1 of 2 records, 1 skipped (already coupled)" in message and "background" in message
+    assert admin_url(SyncJob, "change", job.pk) in message
+
+    for callback in queued:  # the worker
+        callback()
+    job.refresh_from_db()
+    assert (job.status, job.inserted, job.failed) == ("success", 1, 0)
     assert Customer.objects.count() == customers_before + 1
-    created = Customer.objects.get(pk=coupling_for(new).erp_id)
-    assert created.name == "Wide World Importers"
-    assert "1 created and coupled, 0 failed, 1 skipped (already coupled)" in " ".join(texts(done))
-    again = run_action(superuser_client, Account, "create_in_counterpart", [new.pk], {"p2c-submit": "Confirm"})
-    assert Customer.objects.count() == customers_before + 1  # never duplicated
-    assert "0 created and coupled" in " ".join(texts(again))
+    assert Customer.objects.get(pk=coupling_for(new).erp_id).name == "Wide World Importers"
+    assert coupling_for(coupled).erp_id == existing.pk  # untouched
+
+
+def test_create_in_erp_never_duplicates_a_record_coupled_before_the_job_runs(superuser_client, mappings,
+                                                                              salesperson_pair,
+                                                                              django_capture_on_commit_callbacks):
+    _salesperson, user = salesperson_pair
+    account = Account.objects.create(name="Fourth Coffee", owner=user, **ACTIVE)
+    with django_capture_on_commit_callbacks() as queued:
+        run_action(superuser_client, Account, "create_in_counterpart", [account.pk], {"p2c-submit": "Confirm"})
+    twin = Customer.objects.create(name="Fourth Coffee")  # someone couples it by hand meanwhile
+    coupling_create(erp_record=twin, crm_record=account)
+    customers = Customer.objects.count()
+
+    for callback in queued:
+        callback()
+    job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="from_integration")
+    assert (job.inserted, job.skipped, job.failed) == (0, 1, 0)
+    assert "1 already coupled: skipped" in job.message
+    assert Customer.objects.count() == customers and coupling_for(account).erp_id == twin.pk
+
+
+def test_create_in_erp_of_a_coupled_record_whose_counterpart_is_gone_creates_it_again(
+        superuser_client, mappings, salesperson_pair, django_capture_on_commit_callbacks):
+    _salesperson, user = salesperson_pair
+    account = Account.objects.create(name="Margie's Travel", owner=user, **ACTIVE)
+    gone = Customer.objects.create(name="Margie's Travel")
+    coupling_create(erp_record=gone, crm_record=account)
+    gone.delete()  # the coupling is stale: BC deletes it and creates the record
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = run_action(superuser_client, Account, "create_in_counterpart", [account.pk],
+                          {"p2c-submit": "Confirm"})
+    assert "scheduled for 1 of 1 records, 0 skipped" in " ".join(texts(done))
+    created = Customer.objects.get(pk=coupling_for(account).erp_id)
+    assert created.name == "Margie's Travel"
 
 
 def test_synchronise_now_asks_the_direction_for_bidirectional_mappings(superuser_client, mappings,
@@ -300,15 +343,17 @@ def test_each_permission_unlocks_its_own_actions(staff_client, mappings):
     assert set(ACTIONS) <= choices
 
 
-def test_products_go_to_the_mapping_whose_filter_they_meet(superuser_client, mappings):
+def test_products_go_to_the_mapping_whose_filter_they_meet(superuser_client, mappings,
+                                                           django_capture_on_commit_callbacks):
     """A Sales product is an item (sales inventory) or a resource (services): Create in ERP picks the mapping."""
     from crm.models import Product
     from erp.models import Item, Resource
 
     service = Product.objects.create(product_number="SVC-1", name="Installation", product_type_code="services")
     stock = Product.objects.create(product_number="INV-1", name="Bicycle", product_type_code="sales_inventory")
-    response = run_action(superuser_client, Product, "create_in_counterpart", [service.pk, stock.pk],
-                          {"p2c-submit": "Confirm"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(superuser_client, Product, "create_in_counterpart", [service.pk, stock.pk],
+                              {"p2c-submit": "Confirm"})
     assert response.status_code == 302
     couplings = {c.crm_id: c.erp_model for c in Coupling.objects.filter(crm_model="crm.Product")}
     jobs = SyncJob.objects.filter(direction="from_integration")

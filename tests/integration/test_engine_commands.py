@@ -89,6 +89,25 @@ def test_couple_command_and_sync_status(mappings, salesperson_pair):
     assert line.split()[2] == "1"  # couplings
 
 
+def test_couple_command_from_the_sales_records(mappings, salesperson_pair):
+    from django.core.management.base import CommandError
+
+    from integration.coupling import coupling_for
+
+    salesperson, user = salesperson_pair
+    customer = Customer.objects.create(name="Fabrikam", salesperson=salesperson)
+    account = Account.objects.create(name="FABRIKAM", customer_type_code="customer", owner=user)
+    newcomer = Account.objects.create(name="Newcomer", customer_type_code="customer", owner=user)
+
+    code, out, _ = call("couple", "CUSTOMER", "--match-on", "name", "--from", "sales", "--create-new")
+
+    assert code == 0 and "1 coupled, 1 created" in out, out
+    assert coupling_for(account).erp_id == customer.pk
+    assert Customer.objects.get(pk=coupling_for(newcomer).erp_id).name == "Newcomer"
+    with pytest.raises(CommandError, match="starts from its ERP records"):
+        call_command("couple", "CURRENCY", "--from", "sales", stdout=StringIO())
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_do_not_both_run_a_mapping(mappings):

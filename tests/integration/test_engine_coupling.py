@@ -154,3 +154,122 @@ def test_erp_person_of_a_customer_company_becomes_a_sales_contact_of_the_account
     assert job.failed == 1
     assert "not linked to a customer that is coupled to a Sales account" in job.errors.get().message
     assert coupling_for(orphan) is None
+
+
+# -- match fields that are references, and the rules' match scope ----------------------------------------------------
+def test_opportunities_match_on_name_and_the_coupled_contact(mappings, salesperson_pair):
+    from crm.models import Opportunity as SalesOpportunity
+    from erp.models import Opportunity as ErpOpportunity
+
+    salesperson, user = salesperson_pair
+    eva, bo = (ErpContact.objects.create(type="person", first_name=n, surname="Lind") for n in ("Eva", "Bo"))
+    sales_eva, sales_bo = (SalesContact.objects.create(first_name=n, last_name="Lind") for n in ("Eva", "Bo"))
+    coupling_create(erp_record=eva, crm_record=sales_eva)
+    coupling_create(erp_record=bo, crm_record=sales_bo)
+    stranger = ErpContact.objects.create(type="person", first_name="Nils", surname="Holm")  # not coupled
+    bikes = ErpOpportunity.objects.create(no="OP1", description="20 bikes", contact=eva, salesperson=salesperson)
+    helmets = ErpOpportunity.objects.create(no="OP2", description="Helmets", contact=stranger,
+                                            salesperson=salesperson)
+    # The same topic twice in Sales, for two contacts: the coupled contact tells them apart.
+    for_bo = SalesOpportunity.objects.create(name="20 Bikes", parent_contact=sales_bo, owner=user)
+    for_eva = SalesOpportunity.objects.create(name="20 bikes", parent_contact=sales_eva, owner=user)
+    SalesOpportunity.objects.create(name="Helmets", owner=user)
+
+    job = mapping_couple_by_match(mapping=mappings["OPPORTUNITY"], create_new=False)
+
+    assert coupling_for(bikes).crm_id == for_eva.pk
+    assert coupling_for(for_bo) is None
+    assert coupling_for(helmets) is None  # its contact is not coupled: it matches nothing
+    assert (job.coupled, job.failed) == (1, 1)
+
+
+def test_sales_prices_match_the_line_of_their_price_list_for_the_coupled_product(mappings):
+    from decimal import Decimal
+
+    from crm.models import PriceLevel, Product, ProductPriceLevel
+    from erp.models import CustomerPriceGroup, Item, SalesPrice
+
+    retail, trade = (CustomerPriceGroup.objects.create(code=c) for c in ("RETAIL", "TRADE"))
+    retail_list, trade_list = (PriceLevel.objects.create(name=n) for n in ("Retail", "Trade"))
+    coupling_create(erp_record=retail, crm_record=retail_list)
+    coupling_create(erp_record=trade, crm_record=trade_list)
+    helmet = Item.objects.create(no="2000", description="Helmet")
+    product = Product.objects.create(product_number="2000", name="Helmet", product_type_code="sales_inventory")
+    coupling_create(erp_record=helmet, crm_record=product)
+    trade_line = ProductPriceLevel.objects.create(price_level=trade_list, product=product, amount=Decimal("30"))
+    retail_line = ProductPriceLevel.objects.create(price_level=retail_list, product=product, amount=Decimal("50"))
+    price = SalesPrice.objects.create(item=helmet, sales_type="customer_price_group", sales_code="RETAIL",
+                                      unit_price=Decimal("45"))
+    unknown = SalesPrice.objects.create(item=helmet, sales_type="customer_price_group", sales_code="NOPE",
+                                        unit_price=Decimal("1"))
+    mapping = mappings["SALESPRC-PRODPRICE"]
+
+    job = mapping_couple_by_match(mapping=mapping, create_new=False, sync_after=True)
+
+    assert coupling_for(price).crm_id == retail_line.pk and coupling_for(unknown) is None
+    assert (job.coupled, job.failed) == (1, 1)
+    retail_line.refresh_from_db()
+    trade_line.refresh_from_db()
+    assert (retail_line.amount, trade_line.amount) == (Decimal("45"), Decimal("30"))  # synchronised after
+    assert ProductPriceLevel.objects.count() == 2  # nothing added
+
+
+def test_posted_invoices_match_sales_invoices_by_number_and_their_lines_by_line_number(mappings, salesperson_pair):
+    from crm.models import Invoice, InvoiceDetail
+    from tests.factories import SalesInvoiceHeaderFactory, SalesInvoiceLineFactory
+
+    salesperson, user = salesperson_pair
+    posted = SalesInvoiceHeaderFactory(no="PSI1", salesperson=salesperson)
+    line = SalesInvoiceLineFactory(invoice=posted, line_no=10000, type="", no="", quantity=2)
+    account = Account.objects.create(name=posted.sell_to_customer.name, customer_type_code="customer")
+    coupling_create(erp_record=posted.sell_to_customer, crm_record=account)
+    invoice = Invoice.objects.create(name="PSI1", number="PSI1", customer_account=account, owner=user)
+    detail = InvoiceDetail.objects.create(invoice=invoice, line_number=10000, quantity=1)
+
+    [job] = mapping_synchronize(mapping=mappings["POSTEDSALESINV-INV"], direction="to_integration", full=True,
+                                create_new=True)[:1]
+
+    assert (job.coupled, job.inserted) == (1, 0)
+    assert coupling_for(posted).crm_id == invoice.pk and coupling_for(line).crm_id == detail.pk
+    detail.refresh_from_db()
+    assert detail.quantity == 2 and Invoice.objects.count() == InvoiceDetail.objects.count() == 1
+
+
+# -- match-based coupling from either side: one engine function for every door ----------------------------------------
+def test_match_based_coupling_from_the_sales_records_of_a_bidirectional_mapping(mappings, salesperson_pair):
+    salesperson, user = salesperson_pair
+    account = Account.objects.create(name="Litware", emailaddress1="HI@litware.com", owner=user,
+                                     customer_type_code="customer")
+    lonely = Account.objects.create(name="Lonely", owner=user, customer_type_code="customer")
+    customer = Customer.objects.create(name="Litware Inc", email="hi@litware.com", salesperson=salesperson)
+    unrelated = Customer.objects.create(name="Not selected", email="x@example.com", salesperson=salesperson)
+
+    job = mapping_couple_by_match(mapping=mappings["CUSTOMER"], from_side="crm", only_ids=[account.pk, lonely.pk],
+                                  create_new=True, sync_after=False)
+
+    assert job.direction == "from_integration" and job.type == SyncJob.Type.COUPLING
+    assert (job.coupled, job.inserted, job.failed) == (1, 1, 0)
+    assert coupling_for(account).erp_id == customer.pk
+    assert Customer.objects.get(pk=coupling_for(lonely).erp_id).name == "Lonely"  # created in the ERP
+    assert coupling_for(unrelated) is None
+
+
+def test_match_based_coupling_refuses_a_side_the_mapping_does_not_read(mappings):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="starts from its ERP records"):
+        mapping_couple_by_match(mapping=mappings["CURRENCY"], from_side="crm")
+    assert not SyncJob.objects.exists()
+
+
+def test_sales_order_coupling_looks_only_at_erp_orders_from_sales_and_never_creates_sales_orders(mappings):
+    from crm.models import SalesOrder
+    from tests.factories import SalesHeaderFactory
+
+    SalesHeaderFactory(your_reference="")  # entered in the ERP: not Sales's business
+    lost = SalesHeaderFactory(your_reference="ORD-404")  # names a Sales order that is not there
+
+    job = mapping_couple_by_match(mapping=mappings["SALESORDER-ORDER"], create_new=True)
+
+    assert (job.coupled, job.inserted, job.failed) == (0, 0, 1)
+    assert coupling_for(lost) is None and not SalesOrder.objects.exists()

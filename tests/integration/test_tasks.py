@@ -145,3 +145,50 @@ def test_couple_by_match_later_couples_in_the_background_once(customers, mapping
 
     again = tasks.couple_by_match_task.apply(kwargs={"mapping_id": mapping.pk, "job_id": job.pk}).get()
     assert again["already_done"] is True
+
+
+def test_couple_by_match_later_from_the_sales_records_carries_the_side_to_the_task(customers, mappings, sent,
+                                                                                   django_capture_on_commit_callbacks):
+    accounts = [AccountFactory(name=c.name, emailaddress1=c.email.upper()) for c in customers[:2]]
+    mapping = mappings["CUSTOMER"]
+    with django_capture_on_commit_callbacks(execute=True):
+        (job,) = mapping_couple_by_match_later(mapping=mapping, only_ids=[a.pk for a in accounts], create_new=False,
+                                               from_side="crm")
+    assert (job.status, job.direction) == ("queued", "from_integration")
+    [(name, kwargs, _countdown)] = sent
+    assert name == "integration.couple_by_match" and kwargs["from_side"] == "crm"
+    assert kwargs["only_ids"] == [str(a.pk) for a in accounts]  # ids, not objects
+
+    result = tasks.couple_by_match_task.apply(kwargs=kwargs).get()  # what the worker runs
+    job.refresh_from_db()
+    assert result["job"] == job.pk and (job.status, job.coupled) == ("success", 2)
+    assert {c.crm_id for c in Coupling.objects.filter(erp_model="erp.Customer")} == {a.pk for a in accounts}
+
+
+def test_couple_by_match_later_refuses_a_side_the_mapping_does_not_read_before_queueing(mappings, sent):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        mapping_couple_by_match_later(mapping=mappings["SALESPEOPLE"], from_side="erp")
+    assert sent == [] and not SyncJob.objects.exists()
+
+
+def test_create_new_travels_to_the_task_and_skips_what_is_coupled_by_then(customers, mappings, sent,
+                                                                          django_capture_on_commit_callbacks):
+    from integration.coupling import coupling_create
+
+    new, coupled = AccountFactory(name="New One"), AccountFactory(name="Coupled One")
+    mapping = mappings["CUSTOMER"]
+    with django_capture_on_commit_callbacks(execute=True):
+        (job,) = mapping_synchronize_later(mapping=mapping, direction="from_integration",
+                                           only_ids=[new.pk, coupled.pk], full=True, create_new=True,
+                                           skip_coupled=True)
+    [(_name, kwargs, _countdown)] = sent
+    assert kwargs["create_new"] is True and kwargs["skip_coupled"] is True
+    coupling_create(erp_record=customers[0], crm_record=coupled)  # coupled before the worker gets to it
+
+    tasks.synchronize_mapping_task.apply(kwargs=kwargs).get()
+    job.refresh_from_db()
+    assert (job.inserted, job.skipped, job.failed) == (1, 1, 0)
+    assert Coupling.objects.get(crm_id=coupled.pk).erp_id == customers[0].pk
+    assert Coupling.objects.filter(crm_id=new.pk).exists()

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.coupling import mapping_couple_by_match
@@ -14,8 +15,11 @@ class Command(BaseCommand):
         parser.add_argument("--case-sensitive", action="store_true")
         parser.add_argument("--create-new", action="store_true", help="Create the records that find no match.")
         parser.add_argument("--sync", action="store_true", help="Synchronise the records after coupling them.")
+        parser.add_argument("--from", dest="from_side", choices=["erp", "sales"], default=None,
+                            help="Which side's uncoupled records look for a match (default: the ERP records, the "
+                            "Sales records for a Sales → ERP mapping; either for a bidirectional one).")
 
-    def handle(self, *args, name, match_on, case_sensitive, create_new, sync, **options):
+    def handle(self, *args, name, match_on, case_sensitive, create_new, sync, from_side, **options):
         mapping = IntegrationTableMapping.objects.filter(name=name).first()
         if mapping is None:
             raise CommandError(f"No such mapping: {name}.")
@@ -33,7 +37,11 @@ class Command(BaseCommand):
                                      if chosen else 0)
                 fm.case_sensitive_matching = case_sensitive
                 fm.save(update_fields=["use_for_match_coupling", "match_priority", "case_sensitive_matching"])
-        job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync)
+        try:
+            job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync,
+                                          from_side={"sales": "crm"}.get(from_side, from_side))
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         style = self.style.SUCCESS if job.status == SyncJob.Status.SUCCESS else self.style.WARNING
         self.stdout.write(style(f"{name}: {job.message or job.get_status_display()}"))
         for follow_up in job.follow_up_jobs:
