@@ -373,8 +373,22 @@ def _close_run(run, lines):
         run.message = " ".join(parts) + " Fix the cause and restart: finished lines are not run again."
     else:
         run.status = FullSyncRun.Status.FINISHED
-        run.message = ""
+        run.message = _errors_summary(lines)
     run.save(update_fields=["status", "finished_at", "message"])
+
+
+def _errors_summary(lines):
+    """"Finished with errors: …" naming the lines whose jobs failed records (BC's job status Error), or ""."""
+    job_ids = {pk: line.mapping_name for line in lines
+               for pk in (line.coupling_job_id, line.to_job_id, line.from_job_id) if pk}
+    failed = {}
+    for pk, count in SyncJob.objects.filter(pk__in=job_ids, failed__gt=0).values_list("pk", "failed"):
+        failed[job_ids[pk]] = failed.get(job_ids[pk], 0) + count
+    if not failed:
+        return ""
+    names = [line.mapping_name for line in lines if line.mapping_name in failed]
+    return ("Finished with errors: " + ", ".join(f"{name} ({failed[name]} failed)" for name in names)
+            + ". The other records were synchronised; see the jobs' errors, fix them and synchronise again.")
 
 
 def full_sync_line_run(*, line_id):

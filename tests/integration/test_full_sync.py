@@ -348,3 +348,78 @@ def test_full_sync_command_shows_the_review_and_starts_a_run(demo_sides, django_
     with django_capture_on_commit_callbacks(execute=True):
         call_command("full_sync", "--start", stdout=out)
     assert FullSyncRun.objects.get().status == "finished"
+
+
+# -- the demo data, as `seed_demo` + `integration_setup` leave it ------------------------------------------------------
+@pytest.fixture
+def demo(db):
+    from crm.models import SystemUser
+    from integration.defaults import integration_setup_reset
+    from integration.models import ConnectionSetup
+    from p2c.demo import demo_seed
+
+    demo_seed()  # the default scale, as `seed_demo` runs it
+    integration_setup_reset()
+    setup = ConnectionSetup.get_solo()
+    setup.is_enabled = True
+    setup.integration_user = SystemUser.objects.filter(access_mode="integration").first()
+    setup.save()
+
+
+def record_counts():
+    from django.apps import apps
+
+    labels = ["crm.Account", "crm.Contact", "crm.Product", "crm.ProductPriceLevel", "crm.Opportunity", "crm.Invoice",
+              "crm.InvoiceDetail", "crm.SalesOrder", "erp.Customer", "erp.Contact", "erp.Item", "erp.Resource",
+              "erp.Opportunity", "integration.Coupling"]
+    return {label: apps.get_model(label).objects.count() for label in labels}
+
+
+def test_full_synchronisation_of_the_demo_data_runs_every_mapping(demo, django_capture_on_commit_callbacks):
+    from integration.models import SyncJobError
+
+    recommended = recommendations()
+    # Both sides have records almost everywhere: the review recommends coupling them first, BC's way.
+    for name in ("CUSTOMER", "CONTACT", "ITEM-PRODUCT", "SALESPRC-PRODPRICE", "OPPORTUNITY", "POSTEDSALESINV-INV"):
+        assert recommended[name] == COUPLE, name
+
+    run = run_start(django_capture_on_commit_callbacks)
+
+    assert run.status == "finished", run.message
+    lines = lines_by_name(run)
+    for name, line in lines.items():
+        if line.recommendation not in (FULL, COUPLE):
+            continue
+        assert line.state == "finished", (name, line.message)
+        assert line.message == "", (name, line.message)  # no "not synchronised: choose the match fields"
+        if line.recommendation == COUPLE and not line.mapping.is_option_mapping:
+            assert line.coupling_job.status in ("success", "error"), (name, line.coupling_job.message)
+        for direction in line.mapping.directions():
+            job = line.to_job if direction == "to_integration" else line.from_job
+            assert job is not None and job.status in ("success", "error"), (name, direction)
+    # Every job ran to its end: records may fail one by one (the demo has a few bad ones), a job never as a whole.
+    assert not SyncJob.objects.filter(status__in=["failed", "queued", "running"]).exists()
+    # Dependants of the mappings that used to stop at "set the match fields" ran and coupled or created records.
+    assert lines["OPPORTUNITY"].coupling_job.inserted > 0
+    assert lines["SALESPRC-PRODPRICE"].coupling_job.coupled > 0  # existing price list lines, not a second line
+    assert Coupling.objects.filter(erp_model="erp.SalesInvoiceHeader").exists()
+    assert Coupling.objects.filter(erp_model="erp.SalesInvoiceLine").exists()
+    # Sales records in the base currency (USD) are ERP records in the local currency (blank), and back.
+    errors = list(SyncJobError.objects.values_list("message", flat=True))
+    assert not [e for e in errors if "Currency" in e and "is not coupled" in e]
+    assert Customer.objects.filter(currency=None, pk__in=Coupling.objects.filter(
+        erp_model="erp.Customer", crm_model="crm.Account").values("erp_id")).exists()
+    if any(job.failed for job in SyncJob.objects.all()):
+        assert run.message.startswith("Finished with errors: ")
+
+
+def test_a_second_full_synchronisation_of_the_demo_data_creates_nothing(demo, django_capture_on_commit_callbacks):
+    first = run_start(django_capture_on_commit_callbacks)
+    assert first.status == "finished", first.message
+    counts = record_counts()
+
+    second = run_start(django_capture_on_commit_callbacks)
+
+    assert second.pk != first.pk and second.status == "finished", second.message
+    assert record_counts() == counts
+    assert not SyncJob.objects.filter(status="failed").exists()
