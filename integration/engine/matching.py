@@ -19,7 +19,7 @@ from collections import defaultdict
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from .fields import is_blank
+from .fields import TEXT, field_category, is_blank
 
 MATCHABLE_KINDS = ("value", "relation")
 _UNCOUPLED = ("uncoupled",)  # a key part no destination row has
@@ -112,7 +112,8 @@ def matches_find(plan, rows, *, claimed=None):
             wanted = {v for v in wanted if v is not None and v is not _UNCOUPLED}
             if not wanted:
                 continue
-            if rule.kind == "relation":
+            if rule.kind == "relation" or field_category(rule.dest_field) != TEXT:
+                # References, numbers, dates: equal values (LOWER() is for text; PostgreSQL has none for others).
                 condition |= Q(**{f"{rule.dest_field.attname}__in": wanted})
             elif rule.mapping.case_sensitive_matching:
                 condition |= Q(**{f"{rule.dest_field.name}__in": {_normal(v, True) for v in wanted}})

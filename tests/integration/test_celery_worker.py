@@ -73,6 +73,12 @@ def test_full_synchronisation_of_the_demo_data_on_a_real_worker(real_worker):
     assert status["run"]["status"] == "finished", status["run"]["message"]
     runnable = [line for line in status["lines"] if line["recommendation"] in ("full_synchronization", "couple_records")]
     assert runnable and all(line["state"] == "finished" for line in runnable)
+    # Every line was synchronised (none stopped at "choose the match fields"), and no job failed as a whole.
+    assert [line["name"] for line in runnable if line["message"]] == []
+    assert not SyncJob.objects.filter(status="failed").exists()
+    for name in ("OPPORTUNITY", "SALESPRC-PRODPRICE", "POSTEDSALESINV-INV"):
+        line = next(line for line in status["lines"] if line["name"] == name)
+        assert line["to_job"] and line["to_job"]["status"] in ("success", "error"), name
     assert Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account").count() > 0
     assert Coupling.objects.filter(erp_model="erp.SalespersonPurchaser").count() > 0
     # Every job the run made was run by the worker, and none is left queued or running.
