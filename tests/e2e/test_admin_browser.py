@@ -117,10 +117,11 @@ def test_full_synchronisation_then_uncouple_couple_by_match_and_synchronise(page
     shot(page, "05-review-finished")
     run = FullSyncRun.objects.latest("pk")
     assert page.inner_text("#p2c-run-state") == run.get_status_display()
-    # The run is over (finished, or failed with a message and Restart offered); customers were coupled.
-    assert run.status in (FullSyncRun.Status.FINISHED, FullSyncRun.Status.FAILED)
-    if run.status == FullSyncRun.Status.FAILED:
-        assert page.is_visible("#p2c-restart") and run.message in page.inner_text("#p2c-run-message")
+    # Every mapping of the demo data runs: the run finishes; its few bad demo records are named as a warning.
+    assert run.status == FullSyncRun.Status.FINISHED, run.message
+    if run.message:
+        assert run.message in page.inner_text("#p2c-run-message")
+        assert "errornote" not in page.get_attribute("#p2c-run-message", "class")
     assert re.search(r"\d+ of \d+ mappings done", page.inner_text("#p2c-progress-text"))
     assert page.locator('#p2c-review-lines tr[data-name="CUSTOMER"] .p2c-state').inner_text() == "Finished"
 
