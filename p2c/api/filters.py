@@ -1,5 +1,8 @@
 """FilterSets: exact and range lookups, foreign keys by natural key, and what an external system polls with.
 
+``filterset_for(model)`` derives a model's filters from its field types (``lookups_for`` states the rule); the
+free-text fields that still deserve an exact filter (a city, a post code, a document number) are named by hand.
+
 ``modified_after`` / ``modified_before`` read the record's modified timestamp (``modifiedon`` in Sales,
 ``modified_at`` in the ERP); ``coupled=true|false`` keeps the records that have (or have not) a coupling in the
 integration (``integration.Coupling``: the Sales side by ``crm_model``/``crm_id``, the ERP side by
@@ -20,6 +23,11 @@ from .keys import natural_key
 
 # Lookups a numeric, date or time field gets: exact and the two ends of a range.
 RANGE = ["exact", "gte", "lte"]
+# A foreign key: the related record's natural key, or whether there is one.
+RELATION = ["exact", "isnull"]
+EXACT = ["exact"]
+RANGE_FIELDS = (models.DateField, models.TimeField, models.IntegerField, models.DecimalField, models.FloatField)
+EXACT_FIELDS = (models.BooleanField, models.EmailField, models.URLField, models.UUIDField)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -93,3 +101,53 @@ class RecordFilterSet(ApiFilterSet):
 
     def filter_coupled(self, queryset, name, value):
         return records_filter_coupled(queryset=queryset, coupled=value)
+
+
+def field_lookups(field, *, text=()):
+    """The lookups the type rule gives ``field``, or None when it gets no filter.
+
+    Foreign keys: exact (by natural key) and isnull; dates, times and numbers: exact and a range; booleans, choices,
+    e-mail addresses, URLs and UUIDs: exact; text: exact when the field is unique or indexed (a number, a code, a
+    search name) or named in ``text``, else none (addresses, phone numbers, descriptions, long text). No filter for
+    the primary key, one-to-one links, or the modified timestamp (``modified_after``/``modified_before`` read it).
+    """
+    model = field.model
+    if field.primary_key or field.name == getattr(model, "MODIFIED_FIELD", None):
+        return None
+    if field.many_to_one:
+        return RELATION
+    if field.is_relation:
+        return None
+    if field.choices or isinstance(field, EXACT_FIELDS):
+        return EXACT
+    if isinstance(field, RANGE_FIELDS):
+        return RANGE
+    if isinstance(field, models.CharField) and (field.unique or field.db_index or field.name in text):
+        return EXACT
+    return None
+
+
+def lookups_for(model, *, text=(), exclude=()):
+    """``Meta.fields`` of a FilterSet of ``model``: each concrete field with its lookups (see ``field_lookups``).
+
+    ``text`` names the unindexed text fields that get an exact filter; ``exclude`` drops fields the rule would keep.
+    """
+    unknown = {*text, *exclude} - {field.name for field in model._meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{model._meta.label} has no field {', '.join(sorted(unknown))}")
+    fields = {}
+    for field in model._meta.concrete_fields:
+        lookups = field_lookups(field, text=text)
+        if lookups and field.name not in exclude:
+            fields[field.name] = lookups
+    return fields
+
+
+def filterset_for(model, *, text=(), exclude=()):
+    """The FilterSet of ``model`` by the type rule: a ``RecordFilterSet`` for synchronised records (they have a
+    modified timestamp), else an ``ApiFilterSet``. Named like ``CrmAccountFilterSet``.
+    """
+    base = RecordFilterSet if getattr(model, "MODIFIED_FIELD", None) else ApiFilterSet
+    meta = type("Meta", (), {"model": model, "fields": lookups_for(model, text=text, exclude=exclude)})
+    name = f"{model._meta.app_label.capitalize()}{model._meta.object_name}FilterSet"
+    return type(name, (base,), {"Meta": meta})

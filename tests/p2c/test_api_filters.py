@@ -1,0 +1,42 @@
+"""The filter type rule (``p2c.api.filters.lookups_for`` / ``filterset_for``)."""
+
+import pytest
+
+from crm import models as crm
+from erp import models as erp
+from p2c.api.filters import ApiFilterSet, RecordFilterSet, filterset_for, lookups_for
+
+
+def test_lookups_follow_the_field_types():
+    fields = lookups_for(erp.Customer, text=("city",))
+    assert fields["salesperson"] == ["exact", "isnull"]
+    assert fields["credit_limit_lcy"] == ["exact", "gte", "lte"]
+    assert fields["created_at"] == ["exact", "gte", "lte"]
+    assert fields["blocked"] == ["exact"]  # choices
+    assert fields["privacy_blocked"] == ["exact"]  # boolean
+    assert fields["system_id"] == ["exact"]  # UUID
+    assert fields["email"] == ["exact"]
+    assert fields["no"] == ["exact"]  # unique text
+    assert fields["search_name"] == ["exact"]  # indexed text
+    assert fields["city"] == ["exact"]  # named in text
+    for left_out in ("id", "modified_at", "address", "phone_no", "post_code"):
+        assert left_out not in fields
+
+
+def test_long_text_and_one_to_one_links_get_no_filter():
+    assert "description" not in lookups_for(crm.Account)
+    assert "user" not in lookups_for(crm.SystemUser)
+
+
+def test_exclude_and_unknown_names():
+    assert "email" not in lookups_for(erp.Customer, exclude=("email",))
+    with pytest.raises(ValueError, match=r"erp\.Customer has no field citty"):
+        lookups_for(erp.Customer, text=("citty",))
+
+
+def test_filterset_base_and_name():
+    assert issubclass(filterset_for(erp.Customer), RecordFilterSet)
+    assert filterset_for(erp.Customer).__name__ == "ErpCustomerFilterSet"
+    no_series = filterset_for(erp.NoSeries)
+    assert issubclass(no_series, ApiFilterSet) and not issubclass(no_series, RecordFilterSet)
+    assert "modified_after" not in no_series.base_filters
