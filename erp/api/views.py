@@ -11,30 +11,31 @@ from p2c.api.viewsets import (
     RecordViewSet,
     SingletonViewSet,
     bulk_schema,
+    viewset_for,
 )
 
 from . import filters, serializers
 from .business_relations import ContactBusinessRelationActionsMixin, RecordCreateContactActionsMixin
 
 
-class ErpNoSeriesViewSet(RecordViewSet):
-    queryset = models.NoSeries.objects.all()
-    serializer_class = serializers.ErpNoSeriesSerializer
-    filterset_class = filters.ErpNoSeriesFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'code', 'description')
-    ordering = ('code', 'pk')
+def erp_viewset(model, *bases, order_by=(), **attrs):
+    """The viewset of an ERP model: its ``Erp<Model>Serializer`` and ``Erp<Model>FilterSet``, ordering by id, the
+    record's system id and timestamps (when it has them) and ``order_by`` (see ``p2c.api.viewsets.viewset_for``).
+    """
+    name = f"Erp{model.__name__}"
+    record = ("system_id", "created_at", "modified_at") if issubclass(model, models.ErpRecord) else ()
+    return viewset_for(
+        model, *bases,
+        name=f"{name}ViewSet",
+        serializer_class=getattr(serializers, f"{name}Serializer"),
+        filterset_class=getattr(filters, f"{name}FilterSet"),
+        ordering_fields=("id", *record, *order_by),
+        __module__=__name__,
+        **attrs,
+    )
 
 
-class ErpBusinessRelationViewSet(RecordViewSet):
-    queryset = models.BusinessRelation.objects.all()
-    serializer_class = serializers.ErpBusinessRelationSerializer
-    filterset_class = filters.ErpBusinessRelationFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'code', 'description')
-    ordering = ('code', 'pk')
-
-
+# Setup tables of one row.
 class ErpMarketingSetupViewSet(SingletonViewSet):
     queryset = models.MarketingSetup.objects.all()
     serializer_class = serializers.ErpMarketingSetupSerializer
@@ -55,76 +56,28 @@ class ErpGeneralLedgerSetupViewSet(SingletonViewSet):
     serializer_class = serializers.ErpGeneralLedgerSetupSerializer
 
 
-class ErpCurrencyViewSet(CouplingActionsMixin, RecordViewSet):
-    queryset = models.Currency.objects.all()
-    serializer_class = serializers.ErpCurrencySerializer
-    filterset_class = filters.ErpCurrencyFilterSet
-    search_fields = ('code', 'description', 'iso_code')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description')
-    ordering = ('code', 'pk')
+# Code tables: page-numbered lists by code.
+CODE = {"search": ("code", "description"), "order_by": ("code", "description"), "ordering": ("code", "pk")}
 
-
-class ErpUnitOfMeasureViewSet(CouplingActionsMixin, RecordViewSet):
-    queryset = models.UnitOfMeasure.objects.all()
-    serializer_class = serializers.ErpUnitOfMeasureSerializer
-    filterset_class = filters.ErpUnitOfMeasureFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description')
-    ordering = ('code', 'pk')
-
-
-class ErpCustomerPriceGroupViewSet(CouplingActionsMixin, RecordViewSet):
-    queryset = models.CustomerPriceGroup.objects.all()
-    serializer_class = serializers.ErpCustomerPriceGroupSerializer
-    filterset_class = filters.ErpCustomerPriceGroupFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description')
-    ordering = ('code', 'pk')
-
-
-class ErpPaymentTermsViewSet(RecordViewSet):
-    queryset = models.PaymentTerms.objects.all()
-    serializer_class = serializers.ErpPaymentTermsSerializer
-    filterset_class = filters.ErpPaymentTermsFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description')
-    ordering = ('code', 'pk')
-
-
-class ErpShipmentMethodViewSet(RecordViewSet):
-    queryset = models.ShipmentMethod.objects.all()
-    serializer_class = serializers.ErpShipmentMethodSerializer
-    filterset_class = filters.ErpShipmentMethodFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description')
-    ordering = ('code', 'pk')
-
-
-class ErpShippingAgentViewSet(RecordViewSet):
-    queryset = models.ShippingAgent.objects.all()
-    serializer_class = serializers.ErpShippingAgentSerializer
-    filterset_class = filters.ErpShippingAgentFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description')
-    ordering = ('code', 'pk')
-
-
-class ErpCustomerTemplateViewSet(RecordViewSet):
-    queryset = models.CustomerTemplate.objects.all()
-    serializer_class = serializers.ErpCustomerTemplateSerializer
-    filterset_class = filters.ErpCustomerTemplateFilterSet
-    search_fields = ('code', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'description', 'credit_limit_lcy')
-    ordering = ('code', 'pk')
-
-
-class ErpSalespersonPurchaserViewSet(CouplingActionsMixin, RecordViewSet):
-    queryset = models.SalespersonPurchaser.objects.all()
-    serializer_class = serializers.ErpSalespersonPurchaserSerializer
-    filterset_class = filters.ErpSalespersonPurchaserFilterSet
-    search_fields = ('code', 'name', 'email')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'code', 'name')
-    ordering = ('code', 'pk')
+ErpNoSeriesViewSet = erp_viewset(models.NoSeries, RecordViewSet, **CODE)
+ErpBusinessRelationViewSet = erp_viewset(models.BusinessRelation, RecordViewSet, **CODE)
+ErpCurrencyViewSet = erp_viewset(
+    models.Currency, CouplingActionsMixin, RecordViewSet,
+    search=("code", "description", "iso_code"), order_by=("code", "description"), ordering=("code", "pk"),
+)
+ErpUnitOfMeasureViewSet = erp_viewset(models.UnitOfMeasure, CouplingActionsMixin, RecordViewSet, **CODE)
+ErpCustomerPriceGroupViewSet = erp_viewset(models.CustomerPriceGroup, CouplingActionsMixin, RecordViewSet, **CODE)
+ErpPaymentTermsViewSet = erp_viewset(models.PaymentTerms, RecordViewSet, **CODE)
+ErpShipmentMethodViewSet = erp_viewset(models.ShipmentMethod, RecordViewSet, **CODE)
+ErpShippingAgentViewSet = erp_viewset(models.ShippingAgent, RecordViewSet, **CODE)
+ErpCustomerTemplateViewSet = erp_viewset(
+    models.CustomerTemplate, RecordViewSet,
+    search=("code", "description"), order_by=("code", "description", "credit_limit_lcy"), ordering=("code", "pk"),
+)
+ErpSalespersonPurchaserViewSet = erp_viewset(
+    models.SalespersonPurchaser, CouplingActionsMixin, RecordViewSet,
+    search=("code", "name", "email"), order_by=("code", "name"), ordering=("code", "pk"),
+)
 
 
 @bulk_schema(serializers.ErpContactSerializer, "no")
@@ -185,83 +138,35 @@ class ErpContactBusinessRelationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelV
     ordering = ('contact', 'link_to_table', 'pk')
 
 
-class ErpItemViewSet(CouplingActionsMixin, LargeRecordViewSet):
-    queryset = models.Item.objects.all()
-    serializer_class = serializers.ErpItemSerializer
-    filterset_class = filters.ErpItemFilterSet
-    search_fields = ('no', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'description', 'unit_price')
-
-
-class ErpResourceViewSet(CouplingActionsMixin, RecordViewSet):
-    queryset = models.Resource.objects.all()
-    serializer_class = serializers.ErpResourceSerializer
-    filterset_class = filters.ErpResourceFilterSet
-    search_fields = ('no', 'name')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'name', 'unit_price')
-    ordering = ('no', 'pk')
-
-
-class ErpSalesPriceViewSet(CouplingActionsMixin, LargeRecordViewSet):
-    queryset = models.SalesPrice.objects.all()
-    serializer_class = serializers.ErpSalesPriceSerializer
-    filterset_class = filters.ErpSalesPriceFilterSet
-    search_fields = ('sales_code',)
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'unit_price')
-
-
-class ErpOpportunityViewSet(CouplingActionsMixin, LargeRecordViewSet):
-    queryset = models.Opportunity.objects.all()
-    serializer_class = serializers.ErpOpportunitySerializer
-    filterset_class = filters.ErpOpportunityFilterSet
-    search_fields = ('no', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'description')
-
-
-class ErpSalesHeaderViewSet(CouplingActionsMixin, LargeRecordViewSet):
-    queryset = models.SalesHeader.objects.all()
-    serializer_class = serializers.ErpSalesHeaderSerializer
-    filterset_class = filters.ErpSalesHeaderFilterSet
-    search_fields = ('no', 'external_document_no')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'amount')
-
-
-class ErpSalesLineViewSet(LargeRecordViewSet):
-    queryset = models.SalesLine.objects.all()
-    serializer_class = serializers.ErpSalesLineSerializer
-    filterset_class = filters.ErpSalesLineFilterSet
-    search_fields = ('no', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'line_no', 'description', 'unit_price', 'amount')
-
-
-class ErpSalesInvoiceHeaderViewSet(CouplingActionsMixin, LargeRecordViewSet):
-    queryset = models.SalesInvoiceHeader.objects.all()
-    serializer_class = serializers.ErpSalesInvoiceHeaderSerializer
-    filterset_class = filters.ErpSalesInvoiceHeaderFilterSet
-    search_fields = ('no', 'external_document_no')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'amount', 'no')
-
-
-class ErpSalesInvoiceLineViewSet(CouplingActionsMixin, LargeRecordViewSet):
-    queryset = models.SalesInvoiceLine.objects.all()
-    serializer_class = serializers.ErpSalesInvoiceLineSerializer
-    filterset_class = filters.ErpSalesInvoiceLineFilterSet
-    search_fields = ('no', 'description')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'line_no', 'description', 'unit_price', 'amount')
-
-
-class ErpPurchaseHeaderViewSet(LargeRecordViewSet):
-    queryset = models.PurchaseHeader.objects.all()
-    serializer_class = serializers.ErpPurchaseHeaderSerializer
-    filterset_class = filters.ErpPurchaseHeaderFilterSet
-    search_fields = ('no',)
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at')
-
-
-class ErpInteractionLogEntryViewSet(RecordViewSet):
-    queryset = models.InteractionLogEntry.objects.all()
-    serializer_class = serializers.ErpInteractionLogEntrySerializer
-    filterset_class = filters.ErpInteractionLogEntryFilterSet
-    search_fields = ('description',)
-    ordering_fields = ('id', 'description', 'created_at')
-    ordering = ('-created_at', 'pk')
+# Items, resources, prices and documents; the large lists in keyset pages by modified_at.
+ErpItemViewSet = erp_viewset(
+    models.Item, CouplingActionsMixin, LargeRecordViewSet,
+    search=("no", "description"), order_by=("no", "description", "unit_price"),
+)
+ErpResourceViewSet = erp_viewset(
+    models.Resource, CouplingActionsMixin, RecordViewSet,
+    search=("no", "name"), order_by=("no", "name", "unit_price"), ordering=("no", "pk"),
+)
+ErpSalesPriceViewSet = erp_viewset(
+    models.SalesPrice, CouplingActionsMixin, LargeRecordViewSet, search=("sales_code",), order_by=("unit_price",)
+)
+ErpOpportunityViewSet = erp_viewset(
+    models.Opportunity, CouplingActionsMixin, LargeRecordViewSet,
+    search=("no", "description"), order_by=("no", "description"),
+)
+ErpSalesHeaderViewSet = erp_viewset(
+    models.SalesHeader, CouplingActionsMixin, LargeRecordViewSet,
+    search=("no", "external_document_no"), order_by=("amount",),
+)
+ErpSalesInvoiceHeaderViewSet = erp_viewset(
+    models.SalesInvoiceHeader, CouplingActionsMixin, LargeRecordViewSet,
+    search=("no", "external_document_no"), order_by=("amount", "no"),
+)
+LINE = {"search": ("no", "description"), "order_by": ("line_no", "description", "unit_price", "amount")}
+ErpSalesLineViewSet = erp_viewset(models.SalesLine, LargeRecordViewSet, **LINE)
+ErpSalesInvoiceLineViewSet = erp_viewset(models.SalesInvoiceLine, CouplingActionsMixin, LargeRecordViewSet, **LINE)
+ErpPurchaseHeaderViewSet = erp_viewset(models.PurchaseHeader, LargeRecordViewSet, search=("no",))
+ErpInteractionLogEntryViewSet = erp_viewset(
+    models.InteractionLogEntry, RecordViewSet,
+    search=("description",), order_by=("description", "created_at"), ordering=("-created_at", "pk"),
+)
