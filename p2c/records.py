@@ -15,10 +15,14 @@ caller assigned explicitly, else nobody. A write never silently keeps the previo
 a row last written by the integration is not mistaken for the integration's own echo.
 """
 
+import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
+from operator import attrgetter
 
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -68,6 +72,23 @@ class RecordQuerySet(models.QuerySet):
                 obj.prepare_for_write()
                 obj.stamp_writer()
             created = super().bulk_create(objs, *args, **kwargs)
+            self.model.after_bulk_write(created)
+        records_written.send(sender=self.model, instances=created, queryset=None, created=True)
+        return created
+
+    def bulk_insert(self, objs):
+        """``bulk_create`` for large loads: the same hooks, numbers, stamps and ``records_written`` signal, with the
+        rows written by `insert_rows` (no per-value SQL compilation; one timestamp for the whole call). For new
+        objects only, without bulk_create's options; the demo seed writes through it."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db):
+            self.model.assign_numbers(objs)
+            for obj in objs:
+                obj.prepare_for_write()
+                obj.stamp_writer()
+            created = insert_rows(self, objs)
             self.model.after_bulk_write(created)
         records_written.send(sender=self.model, instances=created, queryset=None, created=True)
         return created
@@ -155,6 +176,205 @@ def _values_update(queryset, objs, field_names):
             cursor.execute(sql, params)
             count += cursor.rowcount
     return count
+
+
+# Rows per multi-row INSERT statement of `insert_rows` (fewer when the backend's parameter limit says so).
+INSERT_ROWS = 500
+
+
+def insert_rows(queryset, objs):
+    """Write new ``objs`` as ``QuerySet.bulk_create(objs)`` does, without compiling every value into SQL.
+
+    The rows hold what ``bulk_create`` would write: primary-key defaults filled, each field's ``pre_save`` (so
+    ``auto_now``/``auto_now_add`` stamp, once per call: every row of the call gets the same timestamp) and
+    ``get_db_prep_save`` applied, related objects checked; auto-increment keys are read back with ``RETURNING``
+    and the objects are marked as saved. What differs is the work: the SQL is built once per table and batch size
+    (`_insert_batches`) where Django's compiler spends several microseconds on every value, and values that
+    ``get_db_prep_save`` returns unchanged are not passed through it (`_column_values`). Runs no model hook and
+    sends no signal (`RecordQuerySet.bulk_insert` does that around it). Models this does not handle (multi-table
+    inheritance, composite keys, database defaults or generated fields, custom placeholders, expressions as
+    values) go through ``QuerySet.bulk_create``.
+    """
+    objs = list(objs)
+    if not objs:
+        return objs
+    model, db = queryset.model, queryset.db
+    connection = connections[db]
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    returning = meta.db_returning_fields
+    plain = (
+        not meta.parents
+        and not meta.is_composite_pk
+        and connection.features.can_return_rows_from_bulk_insert
+        and all(f is meta.pk for f in returning)
+        and not any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
+    )
+    if not plain:
+        return models.QuerySet.bulk_create(queryset, objs)
+    _prepare_new(meta, objs)
+    with_pk = [obj for obj in objs if obj.pk is not None]
+    without_pk = [obj for obj in objs if obj.pk is None]
+    try:
+        rows_with_pk = _insert_values(connection, with_pk, fields)
+        auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
+        rows_without_pk = _insert_values(connection, without_pk, auto_fields)
+    except _NeedsCompiler:
+        return models.QuerySet.bulk_create(queryset, objs)
+    with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
+        _insert_batches(connection, cursor, meta, fields, rows_with_pk, returning=None)
+        if without_pk:
+            pks = _insert_batches(connection, cursor, meta, auto_fields, rows_without_pk, returning=meta.pk)
+            if len(pks) != len(without_pk):
+                raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
+            attname = meta.pk.attname
+            for obj, pk in zip(without_pk, pks, strict=True):
+                setattr(obj, attname, pk)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = db
+    return objs
+
+
+def _prepare_new(meta, objs):
+    """``QuerySet._prepare_for_bulk_create`` for the models `insert_rows` writes: primary-key defaults, and
+    ``Model._prepare_related_fields_for_save`` for an object whose cached related objects it would act on (one
+    not saved, or whose key is not the object's foreign-key value); for the others it does nothing, and only
+    their relations are looked at. (Its replacement of ``DatabaseDefault`` values is not needed: such a value
+    is an expression, which sends the whole write to ``bulk_create``.)"""
+    pk = meta.pk
+    # (cache name, foreign-key attname, related key attname, whether that key is the related primary key)
+    relations = [
+        (f.cache_name, f.attname, f.target_field.attname, f.target_field.primary_key)
+        for f in meta.concrete_fields if f.is_relation
+    ]
+    check_all = bool(meta.private_fields)
+    for obj in objs:
+        if obj.pk is None:
+            obj.pk = pk.get_pk_value_on_save(obj)
+        cache = obj._state.fields_cache
+        if check_all or (cache and any(_acts_on(obj, cache, *relation) for relation in relations)):
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+
+
+def _acts_on(obj, cache, name, attname, target, target_is_pk):
+    """Whether ``_prepare_related_fields_for_save`` would raise or change something for this relation."""
+    related = cache.get(name)
+    if related is None:
+        return False
+    key = getattr(related, target)
+    return key is None or key != getattr(obj, attname) or (not target_is_pk and related.pk is None)
+
+
+class _NeedsCompiler(Exception):
+    """A value is an expression: only Django's compiler can write it."""
+
+
+def _insert_values(connection, objs, fields):
+    """Each object's row of database values for ``fields``, as Django's insert compiler computes them."""
+    if not objs:
+        return []
+    return list(zip(*[_column_values(connection, objs, field) for field in fields], strict=True))
+
+
+def _column_values(connection, objs, field):
+    """``field``'s database value for each of ``objs``: ``get_db_prep_save(pre_save(obj, add=True))``, with less work.
+
+    - ``auto_now``/``auto_now_add`` stamps (Django's date and date-time fields): ``pre_save`` once, that value for
+      every object, converted once (Django stamps each object a few microseconds apart);
+    - a column whose values are all of types `_unchanged_types` names: the values as they are (or their ``hex``).
+    """
+    if _stamps(field):
+        value = field.pre_save(objs[0], True)
+        for obj in objs[1:]:
+            setattr(obj, field.attname, value)
+        return [field.get_db_prep_save(value, connection)] * len(objs)
+    if type(field).pre_save is not models.Field.pre_save:
+        values = [field.pre_save(obj, True) for obj in objs]
+    else:
+        values = list(map(attrgetter(field.attname), objs))
+    unchanged, hexed = _unchanged_types(field, connection)
+    kinds = set(map(type, values))
+    # NaN and infinities are not plain decimals: get_db_prep_save refuses them.
+    plain = Decimal not in kinds or all(value.is_finite() for value in values if type(value) is Decimal)
+    if plain and kinds <= unchanged:
+        return values
+    if plain and kinds <= unchanged | hexed:
+        return [None if value is None else value.hex for value in values]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        raise _NeedsCompiler
+    prep = field.get_db_prep_save
+    return [prep(value, connection) for value in values]
+
+
+def _stamps(field):
+    return (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)) and (
+        type(field).pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save))
+
+
+_TEXT_FIELDS = (models.CharField, models.TextField, models.EmailField, models.URLField, models.SlugField)
+_INTEGER_FIELDS = (
+    models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+    models.PositiveBigIntegerField, models.PositiveSmallIntegerField, models.AutoField, models.BigAutoField,
+    models.SmallAutoField,
+)
+
+
+def _unchanged_types(field, connection):
+    """``(unchanged, hexed)``: the types of value ``field.get_db_prep_save`` returns as they are (finite decimals
+    only), and the types it turns into ``value.hex`` (UUIDs on a database without a UUID type). Only Django's
+    own field classes, on backend operations that leave such values alone; a test checks every field of every
+    model against ``get_db_prep_save``."""
+    kind = type(field)
+    if kind in (models.ForeignKey, models.OneToOneField):
+        return _unchanged_types(field.target_field, connection)
+    ops, base = type(connection.ops), BaseDatabaseOperations
+    none = type(None)
+    if kind in _TEXT_FIELDS:
+        return {none, str}, set()
+    if kind is models.BooleanField:
+        return {none, bool}, set()
+    if kind is models.UUIDField:
+        return ({none, uuid.UUID}, set()) if connection.features.has_native_uuid_field else ({none}, {uuid.UUID})
+    if kind in _INTEGER_FIELDS and ops.adapt_integerfield_value is base.adapt_integerfield_value:
+        return {none, int}, set()
+    if kind is models.DecimalField and ops.adapt_decimalfield_value is base.adapt_decimalfield_value:
+        return {none, Decimal}, set()
+    return set(), set()
+
+
+def _insert_batches(connection, cursor, meta, fields, rows, *, returning):
+    """INSERT ``rows``; the returned keys when ``returning``.
+
+    On SQLite, rows whose keys are known go through ``executemany`` of a one-row statement (SQLite steps one
+    prepared statement per row: about a third less work than multi-row statements, and no long SQL for Django to
+    convert); otherwise statements of at most `INSERT_ROWS` rows, with ``RETURNING`` when keys come back.
+    """
+    if not rows:
+        return []
+    ops, qn = connection.ops, connection.ops.quote_name
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+    row_placeholders = ["%s"] * len(fields)
+    if returning is None and connection.vendor == "sqlite":
+        cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), rows)
+        return []
+    limit = connection.features.max_query_params
+    per_statement = max(1, min(INSERT_ROWS, limit // len(fields) if limit else INSERT_ROWS))
+    tail = ""
+    if returning is not None:
+        tail, _ = ops.return_insert_columns([returning])
+    statements = {}
+    returned = []
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start : start + per_statement]
+        sql = statements.get(len(batch))
+        if sql is None:
+            values = ops.bulk_insert_sql(fields, [row_placeholders] * len(batch))
+            sql = statements[len(batch)] = f"{head}{values} {tail}".rstrip()
+        cursor.execute(sql, [value for row in batch for value in row])
+        if returning is not None:
+            returned.extend(row[0] for row in ops.fetch_returned_insert_rows(cursor))
+    return returned
 
 
 class Record(models.Model):

@@ -1,0 +1,148 @@
+"""RecordQuerySet.bulk_insert and insert_rows: what bulk_create writes and guarantees, through a lean INSERT."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import connection, models
+from django.db.models.functions import Upper
+
+from crm.models import Account, Contact, SalesOrder, SystemUser
+from erp.models import BusinessRelation, ContactBusinessRelation, Customer, SalespersonPurchaser
+from erp.models import Contact as ErpContact
+from p2c import records
+from p2c.records import insert_rows, records_written
+from tests.erp.business_relations_setup import configure
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = {
+    str: ["", "x", "Ünïcode «q» 'x'"], bool: [True, False], int: [0, 7, -3, 2**40],
+    uuid.UUID: [uuid.UUID(int=5), uuid.uuid4()], Decimal: [Decimal("0"), Decimal("12.50"), Decimal("-0.0001")],
+}
+
+
+def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_field_of_every_model():
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            unchanged, hexed = records._unchanged_types(field, connection)
+            assert field.get_db_prep_save(None, connection) is None or type(None) not in unchanged
+            for kind in unchanged - {type(None)}:
+                for value in SAMPLES[kind]:
+                    prepared = field.get_db_prep_save(value, connection)
+                    assert (type(prepared), prepared) == (kind, value), (model, field.name, value)
+                    checked += 1
+            for kind in hexed:
+                for value in SAMPLES[kind]:
+                    assert field.get_db_prep_save(value, connection) == value.hex, (model, field.name)
+    assert checked > 500
+
+
+def rows(model, pks, exclude=()):
+    skip = {model._meta.pk.attname, "createdon", "modifiedon", "created_at", "modified_at", "system_id", *exclude}
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+    return sorted(model.objects.filter(pk__in=pks).values_list(*names), key=repr)
+
+
+def test_bulk_insert_writes_the_rows_bulk_create_writes():
+    owner = SystemUser.objects.create(fullname="Owner")
+
+    def accounts(tag):
+        return [Account(name=f"A{i} «quoted» 'x'", owner=owner if i % 2 else None, credit_limit=Decimal(i) / 4,
+                        number_of_employees=i or None, credit_on_hold=bool(i % 3), account_number=f"{tag}{i}",
+                        revenue=None if i % 5 else Decimal("1000.5") if i % 10 else 2000,  # a mixed column
+                        description="d" * (i % 7))
+                for i in range(1203)]
+
+    created = Account.objects.bulk_create(accounts("B"))
+    inserted = Account.objects.bulk_insert(accounts("I"))
+    assert rows(Account, [a.pk for a in inserted], exclude=["account_number"]) == rows(
+        Account, [a.pk for a in created], exclude=["account_number"])
+    assert sorted(Account.objects.filter(pk__in=[a.pk for a in inserted]).values_list("account_number", flat=True)) == [
+        f"I{i}" for i in sorted(range(1203), key=str)]
+    assert all(not a._state.adding and a._state.db == "default" for a in inserted)
+
+
+def test_auto_increment_keys_come_back_in_order_and_derived_fields_are_set():
+    salesperson = SalespersonPurchaser.objects.create(code="SP", name="S")
+    customers = Customer.objects.bulk_insert(
+        [Customer(no=f"C{i:05d}", name=f"c{i}", salesperson=salesperson, credit_limit_lcy=Decimal(i)) for i in range(1500)]
+    )
+    stored = dict(Customer.objects.values_list("pk", "no"))
+    assert len(stored) == 1500
+    assert all(stored[c.pk] == c.no for c in customers)
+    row = Customer.objects.get(no="C00042")
+    assert (row.search_name, row.salesperson_id, row.credit_limit_lcy) == ("C42", salesperson.pk, Decimal(42))
+    assert row.created_at is not None and row.modified_at is not None
+
+
+def test_numbers_flags_stamps_and_signal_as_on_bulk_create():
+    account = Account.objects.create(name="Co")
+    sent = []
+
+    def receiver(sender, instances=None, created=False, **kwargs):
+        if created:
+            sent.append((sender, len(instances)))
+
+    records_written.connect(receiver)
+    try:
+        contacts = Contact.objects.bulk_insert(
+            [Contact(first_name="Ann", last_name=f"L{i}", parent_account=account if i % 2 else None) for i in range(5)]
+        )
+        orders = SalesOrder.objects.bulk_insert([SalesOrder(name="O", customer_contact=contacts[0])])
+    finally:
+        records_written.disconnect(receiver)
+    assert sent == [(Contact, 5), (SalesOrder, 1)]
+    stored = {c.pk: c for c in Contact.objects.all()}
+    for contact in contacts:
+        row = stored[contact.pk]
+        assert row.contact_number.startswith("CON-") and row.contact_number == contact.contact_number
+        assert row.full_name == f"Ann {contact.last_name}"
+        assert row.is_company_an_account == (contact.parent_account_id is not None)
+        assert row.createdon is not None and row.modifiedon >= row.createdon
+    assert stored[contacts[0].pk].is_active_customer  # after_bulk_write of the order
+    assert orders[0].number
+
+
+def test_erp_hooks_run_a_new_customer_gets_its_contact_and_relation():
+    configure()
+    customers = Customer.objects.bulk_insert([Customer(name=f"Acme {i}", city="Oslo") for i in range(3)])
+    assert [c.no for c in customers] == ["C00010", "C00011", "C00012"]
+    relations = ContactBusinessRelation.objects.filter(no__in=[c.no for c in customers])
+    assert relations.count() == 3
+    assert set(ErpContact.objects.values_list("name", flat=True)) == {"Acme 0", "Acme 1", "Acme 2"}
+
+
+def test_insert_rows_of_a_plain_model_and_an_expression_falls_back_to_bulk_create():
+    contact = ErpContact.objects.bulk_insert([ErpContact(no="CT1", type="company", name="Co")])[0]
+    code = BusinessRelation.objects.create(code="CUST")
+    relation = ContactBusinessRelation(contact=contact, business_relation=code, link_to_table="customer", no="C1")
+    assert insert_rows(ContactBusinessRelation.objects.all(), [relation])[0].pk is not None
+    salesperson = insert_rows(SalespersonPurchaser.objects.all(),
+                              [SalespersonPurchaser(code="X", name=Upper(models.Value("lower")))])[0]
+    assert SalespersonPurchaser.objects.get(pk=salesperson.pk).name == "LOWER"
+
+
+def test_unsaved_related_objects_are_refused_as_bulk_create_refuses_them():
+    with pytest.raises(ValueError, match="unsaved related object 'owner'"):
+        Account.objects.bulk_insert([Account(name="A", owner=SystemUser(fullname="Not saved", id=None))])
+    owner = SystemUser.objects.create(fullname="Saved later")
+    account = Account(name="B")
+    account.owner = owner
+    account.owner_id = None  # assigned before the owner had its key: bulk_create takes the key from the object
+    account.owner = owner
+    assert Account.objects.bulk_insert([account])[0].owner_id == owner.pk
+
+
+def test_dates_and_empty_batches():
+    from crm.models import Opportunity
+
+    assert Opportunity.objects.bulk_insert([]) == []
+    opportunities = Opportunity.objects.bulk_insert(
+        [Opportunity(name=f"O{i}", estimated_close_date=date(2027, 1, i + 1)) for i in range(3)]
+    )
+    assert sorted(Opportunity.objects.filter(pk__in=[o.pk for o in opportunities])
+                  .values_list("estimated_close_date", flat=True)) == [date(2027, 1, d) for d in (1, 2, 3)]
