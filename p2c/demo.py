@@ -11,8 +11,9 @@ Guarantees:
 
 - deterministic: the same ``seed`` and ``scale`` give the same names, addresses, amounts and UUIDs (record
   numbers still come from the live number sequences, whose ``CON``/``ACC`` suffixes are random by design);
-- fast: every table is written with the project's ``bulk_create`` in batches (numbers allocated per batch),
-  never a ``save()`` or a query per row; ``scale=100_000`` takes well under two minutes on SQLite;
+- fast: every table is written in batches with ``RecordQuerySet.bulk_insert`` (``bulk_create``'s hooks, numbers
+  allocated per batch, stamps and ``records_written`` signal, through a lean INSERT: ``p2c.records.insert_rows``),
+  never a ``save()`` or a query per row; ``scale=100_000`` takes about a minute of CPU on SQLite;
 - once: the demo integration user is the marker; when it exists, ``demo_seed`` does nothing and says so
   (``reset=True`` first deletes the Sales and ERP records, keeping number sequences so numbers are never reused).
 
@@ -29,18 +30,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Model, signals
+from django.db.models.base import ModelState
 
+from p2c.records import RecordQuerySet, insert_rows
 from p2c.utils import chunked
 
 DEFAULT_SCALE = 200
 DEFAULT_SEED = 2024
 BATCH_SIZE = 5000
-# Rows per INSERT statement. Statements of hundreds of wide rows (what a 32,766-parameter limit allows) cost
-# about 40% more CPU than statements of 50 rows, measured at scale 20,000 on SQLite.
-INSERT_ROWS = 50
 DEMO_MARKER_EMAIL = "integration@demo.p2c.example"
 
 LOCALES = {  # Faker locale: (country/region code, web domain, weight)
@@ -229,16 +231,20 @@ class _Seeder:
         return apps.get_model(label)
 
     def bulk(self, label, objs):
-        model = self.model(label)
+        """Write new records: ``bulk_insert`` (``bulk_create``'s hooks and signal, a lean INSERT) per batch."""
+        queryset = self.model(label).objects.all()
+        insert = queryset.bulk_insert if isinstance(queryset, RecordQuerySet) else partial(insert_rows, queryset)
         created = []
         for chunk in chunked(objs, BATCH_SIZE):
-            created.extend(model.objects.bulk_create(chunk, batch_size=INSERT_ROWS))
+            created.extend(insert(chunk))
         self.counts[label] = self.counts.get(label, 0) + len(created)
         return created
 
     def new(self, model, **values):
         """``model(**values)``, several times faster for wide rows: Django's keyword path costs two caught
-        KeyErrors per field left out, the positional path none. Related instances go into the field caches."""
+        KeyErrors per field left out, the positional path none; and when nothing listens to ``pre_init`` or
+        ``post_init`` and the model keeps ``Model.__init__``, the attributes are set as that positional path sets
+        them, without its loop of ``setattr``. Related instances go into the field caches."""
         maker = self._makers.get(model)
         if maker is None:
             fields = model._meta.concrete_fields
@@ -247,24 +253,33 @@ class _Seeder:
             for position, model_field in enumerate(fields):
                 index[model_field.attname] = position
                 if model_field.is_relation:
-                    relations[model_field.name] = (position, model_field)
+                    relations[model_field.name] = (position, model_field.cache_name)
             defaults = [None if model_field.has_default() and callable(model_field.default) else model_field.get_default()
                         for model_field in fields]
-            maker = self._makers[model] = (index, relations, defaults)
-        index, relations, defaults = maker
-        args = list(defaults)
-        cached = []
+            plain = (model.__init__ is Model.__init__ and not signals.pre_init.has_listeners(model)
+                     and not signals.post_init.has_listeners(model))
+            attnames = [model_field.attname for model_field in fields] if plain else None
+            maker = self._makers[model] = (index, relations, defaults, attnames)
+        index, relations, defaults, attnames = maker
+        args = defaults.copy()
+        cached = {}
         for name, value in values.items():
-            if name in relations:
-                position, model_field = relations[name]
+            position = index.get(name)
+            if position is not None:
+                args[position] = value
+            else:  # a relation given as an instance
+                position, cache_name = relations[name]
                 args[position] = None if value is None else value.pk
                 if value is not None:
-                    cached.append((model_field, value))
-            else:
-                args[index[name]] = value
-        obj = model(*args)
-        for model_field, value in cached:
-            model_field.set_cached_value(obj, value)
+                    cached[cache_name] = value
+        if attnames is None:
+            obj = model(*args)
+        else:
+            obj = model.__new__(model)
+            obj._state = ModelState()
+            obj.__dict__.update(zip(attnames, args, strict=True))
+        if cached:
+            obj._state.fields_cache.update(cached)
         return obj
 
     def step(self, text):
@@ -649,6 +664,11 @@ class _Seeder:
         erp_companies, erp_persons, company_customer = [], [], []
         crm_persons = []
 
+        # The option values, each with blank, once (an enum's .values builds a new list on every call).
+        payment_terms = [*Account.PaymentTerms.values, ""]
+        freight_terms = [*Account.FreightTerms.values, ""]
+        shipping_methods = [*Account.ShippingMethod.values, ""]
+
         def new_account(identity, *, customer_type, name=None, email=None):
             company, company_email, website, _locale, address = identity
             owner = self.pick(self.active_users)
@@ -661,9 +681,8 @@ class _Seeder:
                 address1_line1=street, address1_city=city, address1_postalcode=post_code,
                 address1_stateorprovince=state, address1_country=country, telephone1=phone,
                 transaction_currency=self.crm_currencies[iso], credit_limit=Decimal(self.pick([0, 5000, 10000, 25000, 50000])),
-                payment_terms_code=self.pick([*list(Account.PaymentTerms.values), ""]),
-                address1_freight_terms_code=self.pick([*Account.FreightTerms.values, ""]),
-                address1_shipping_method_code=self.pick([*Account.ShippingMethod.values, ""]),
+                payment_terms_code=self.pick(payment_terms), address1_freight_terms_code=self.pick(freight_terms),
+                address1_shipping_method_code=self.pick(shipping_methods),
                 industry=self.pick(INDUSTRIES), number_of_employees=self.pick([5, 12, 40, 120, 800, 2500]),
                 revenue=Decimal(self.rng.randrange(100, 50000)) * 1000,
             )
