@@ -8,6 +8,7 @@ changelist that reads a relation per row shows it as a growing query count.
 import itertools
 from decimal import Decimal
 
+import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -199,3 +200,57 @@ def autocomplete_cases(app_label):
             for field_name in inline_class.autocomplete_fields:
                 cases.append((inline_class.model, field_name))
     return sorted(set(cases), key=lambda case: (case[0]._meta.label, case[1]))
+
+
+# The harness both apps' admin tests share --------------------------------------------------------------------
+@pytest.fixture
+def admin_user(django_user_model):
+    """A superuser without a usable password: nothing to hash, so the hundreds of tests here stay fast."""
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def admin_form_tests(admins, autocompletes):
+    """The form tests every app's admin passes, parametrized over ``admins`` ((model, model admin) pairs) and
+    ``autocompletes`` ((model, field name) pairs): every editable field is on the page, foreign keys are
+    autocompletes, and every autocomplete answers. A test module binds them to its own ``test_`` names.
+    """
+
+    @pytest.mark.parametrize(("model", "model_admin"), admins, ids=model_ids(admins))
+    def test_every_editable_field_is_on_the_page(rf, admin_user, model, model_admin):
+        from django.contrib.admin.utils import flatten_fieldsets
+
+        request = rf.get("/")
+        request.user = admin_user
+        shown = set(flatten_fieldsets(model_admin.get_fieldsets(request, None)))
+        editable = {f.name for f in model._meta.concrete_fields if f.editable and not f.auto_created}
+        assert editable - shown == set()
+
+    @pytest.mark.parametrize(("model", "model_admin"), admins, ids=model_ids(admins))
+    def test_foreign_keys_are_autocompletes(rf, admin_user, model, model_admin):
+        request = rf.get("/")
+        request.user = admin_user
+        assert form_foreign_keys_not_autocomplete(model_admin.get_form(request)) == []
+        for inline in model_admin.get_inline_instances(request):
+            formset = inline.get_formset(request)
+            assert form_foreign_keys_not_autocomplete(formset.form, exclude={formset.fk.name}) == [], inline
+
+    @pytest.mark.parametrize(("model", "field_name"), autocompletes,
+                             ids=[f"{m._meta.label}.{f}" for m, f in autocompletes])
+    def test_autocomplete_answers(admin_client, model, field_name):
+        # Its own keys left blank: a contact with a company is a person, and the company field offers only companies.
+        target = make_row(model._meta.get_field(field_name).related_model, relations="required")
+        response = admin_client.get(
+            "/admin/autocomplete/",
+            {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name,
+             "term": ""},
+        )
+        assert response.status_code == 200
+        assert str(target.pk) in {result["id"] for result in response.json()["results"]}
+
+    return test_every_editable_field_is_on_the_page, test_foreign_keys_are_autocompletes, test_autocomplete_answers

@@ -411,6 +411,21 @@ class ErpOpportunityFactory(DjangoModelFactory):
     contact = factory.SubFactory(ErpContactFactory)
 
 
+class _SalesLineFactory(DjangoModelFactory):
+    """The defaults of sales and sales invoice lines: one item at 100.00."""
+
+    class Meta:
+        abstract = True
+
+    line_no = factory.Sequence(lambda n: (n + 1) * 10000)
+    type = "item"
+    no = "1000-T"
+    description = "Item"
+    quantity = Decimal(1)
+    unit_price = Decimal("100.00")
+    amount = Decimal("100.00")
+
+
 class SalesHeaderFactory(DjangoModelFactory):
     class Meta:
         model = "erp.SalesHeader"
@@ -422,18 +437,11 @@ class SalesHeaderFactory(DjangoModelFactory):
     order_date = date(2026, 11, 1)
 
 
-class SalesLineFactory(DjangoModelFactory):
+class SalesLineFactory(_SalesLineFactory):
     class Meta:
         model = "erp.SalesLine"
 
     header = factory.SubFactory(SalesHeaderFactory)
-    line_no = factory.Sequence(lambda n: (n + 1) * 10000)
-    type = "item"
-    no = "1000-T"
-    description = "Item"
-    quantity = Decimal(1)
-    unit_price = Decimal("100.00")
-    amount = Decimal("100.00")
 
 
 class SalesInvoiceHeaderFactory(DjangoModelFactory):
@@ -446,18 +454,11 @@ class SalesInvoiceHeaderFactory(DjangoModelFactory):
     posting_date = date(2026, 11, 1)
 
 
-class SalesInvoiceLineFactory(DjangoModelFactory):
+class SalesInvoiceLineFactory(_SalesLineFactory):
     class Meta:
         model = "erp.SalesInvoiceLine"
 
     invoice = factory.SubFactory(SalesInvoiceHeaderFactory)
-    line_no = factory.Sequence(lambda n: (n + 1) * 10000)
-    type = "item"
-    no = "1000-T"
-    description = "Item"
-    quantity = Decimal(1)
-    unit_price = Decimal("100.00")
-    amount = Decimal("100.00")
 
 
 class PurchaseHeaderFactory(DjangoModelFactory):

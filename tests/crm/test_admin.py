@@ -7,13 +7,14 @@ from django.core import checks
 from crm.admin import SYSTEM_FIELDS
 from crm.models import Account, Contact, Quote, QuoteDetail, SalesOrder, SystemUser
 from crm.users import systemuser_for_user
+from tests import admin_helpers
 from tests.admin_helpers import (
     admin_form_data,
+    admin_form_tests,
     admin_url,
     assert_changelist_queries_constant,
     autocomplete_cases,
     changelist_queries,
-    form_foreign_keys_not_autocomplete,
     make_row,
     model_ids,
     registered_admins,
@@ -21,17 +22,8 @@ from tests.admin_helpers import (
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def admin_user(django_user_model):
-    """A superuser without a usable password: nothing to hash, so the hundreds of tests here stay fast."""
-    return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
+# Fixtures: a superuser without a usable password, and a client logged in as it.
+admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 ADMINS = registered_admins("crm")
 AUTOCOMPLETES = autocomplete_cases("crm")
@@ -93,38 +85,9 @@ def test_system_fields_are_read_only(rf, admin_user, model, model_admin):
                               "is_active_customer"}
 
 
-@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
-def test_every_editable_field_is_on_the_page(rf, admin_user, model, model_admin):
-    from django.contrib.admin.utils import flatten_fieldsets
-
-    request = rf.get("/")
-    request.user = admin_user
-    shown = set(flatten_fieldsets(model_admin.get_fieldsets(request, None)))
-    editable = {f.name for f in model._meta.concrete_fields if f.editable and not f.auto_created}
-    assert editable - shown == set()
-
-
-@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
-def test_foreign_keys_are_autocompletes(rf, admin_user, model, model_admin):
-    request = rf.get("/")
-    request.user = admin_user
-    assert form_foreign_keys_not_autocomplete(model_admin.get_form(request)) == []
-    for inline in model_admin.get_inline_instances(request):
-        formset = inline.get_formset(request)
-        assert form_foreign_keys_not_autocomplete(formset.form, exclude={formset.fk.name}) == [], inline
-
-
-@pytest.mark.parametrize(("model", "field_name"), AUTOCOMPLETES,
-                         ids=[f"{m._meta.label}.{f}" for m, f in AUTOCOMPLETES])
-def test_autocomplete_answers(admin_client, model, field_name):
-    target = make_row(model._meta.get_field(field_name).related_model, relations="required")
-    response = admin_client.get(
-        "/admin/autocomplete/",
-        {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name,
-         "term": ""},
-    )
-    assert response.status_code == 200
-    assert str(target.pk) in {result["id"] for result in response.json()["results"]}
+test_every_editable_field_is_on_the_page, test_foreign_keys_are_autocompletes, test_autocomplete_answers = (
+    admin_form_tests(ADMINS, AUTOCOMPLETES)
+)
 
 
 def test_account_search_finds_name_number_and_email(admin_client):
