@@ -30,7 +30,7 @@ from .admin_coupling import (
     record_labels,
     synchronize_later,
 )
-from .coupling import couplings_restore_skipped
+from .coupling import couplings_restore_skipped, failed_inserts_restore
 from .defaults import default_mapping_names, integration_setup_reset
 from .engine.locks import MappingBusy
 from .forms import TableMappingForm
@@ -38,6 +38,7 @@ from .models import (
     ConnectionSetup,
     Coupling,
     Direction,
+    FailedInsert,
     IntegrationFieldMapping,
     IntegrationTableMapping,
     SyncJob,
@@ -532,10 +533,10 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Restore skipped records", permissions=["change_couplings"])
     def errors_restore_skipped(self, request, queryset):
-        couplings = _couplings_of_errors(queryset)
-        restored = couplings_restore_skipped(couplings=couplings)
-        self.message_user(request, f"{restored} skipped record(s) restored; {len(couplings) - restored} were not "
-                          "skipped.", messages.SUCCESS)
+        couplings, failed_inserts = _couplings_of_errors(queryset), _failed_inserts_of_errors(queryset)
+        restored = couplings_restore_skipped(couplings=couplings) + failed_inserts_restore(entries=failed_inserts)
+        self.message_user(request, f"{restored} skipped record(s) restored; "
+                          f"{len(couplings) + len(failed_inserts) - restored} were not skipped.", messages.SUCCESS)
 
     @admin.action(description="Delete couplings", permissions=["change_couplings"])
     def errors_delete_couplings(self, request, queryset):
@@ -550,6 +551,77 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
 class ErrorChangeList(LabelledChangeList):
     pairs = (("source_model", "source_id"), ("destination_model", "destination_id"))
+
+
+def _failed_inserts_of_errors(errors):
+    """The failed inserts behind errors that have no destination record (one query)."""
+    condition = Q(pk__in=[])
+    for error in errors:
+        if error.source_id and not error.destination_id and error.job.table_mapping_id:
+            mapping = error.job.table_mapping
+            condition |= Q(erp_model=mapping.erp_model, crm_model=mapping.crm_model, direction=error.job.direction,
+                           source_id=error.source_id)
+    return list(FailedInsert.objects.filter(condition))
+
+
+@admin.register(FailedInsert)
+class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
+    """Records that could not be created on the other side: retried by the next run, or skipped after the same
+    failure twice (like a skipped coupling) until they change or are restored here."""
+
+    list_display = ("source", "pair", "direction", "message", "skipped", "failed_at", "job_link")
+    list_filter = ("skipped", "direction", ModelPairFilter)
+    search_fields = ("=source_id", "message")
+    list_select_related = ("job",)
+    fields = ("source", "pair", "direction", "message", "skipped", "failed_at", "job_link")
+    readonly_fields = fields
+    actions = ("failed_inserts_retry", "failed_inserts_restore")
+    list_per_page = 100
+
+    def get_changelist(self, request, **kwargs):
+        return FailedInsertChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Source record")
+    def source(self, obj):
+        return _record_link(obj, obj.source_model, obj.source_id)
+
+    @admin.display(description="Tables")
+    def pair(self, obj):
+        return f"{obj.erp_model} ↔ {obj.crm_model}"
+
+    @admin.display(description="Last job")
+    def job_link(self, obj):
+        if not obj.job_id:
+            return "-"
+        return format_html('<a href="{}">#{}</a>', reverse("admin:integration_syncjob_change", args=[obj.job_id]),
+                           obj.job_id)
+
+    @admin.action(description="Retry (synchronise the records again)", permissions=["run_synchronization"])
+    def failed_inserts_retry(self, request, queryset):
+        mappings = {(m.erp_model, m.crm_model): m for m in
+                    IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)}
+        grouped = defaultdict(list)
+        for entry in queryset:
+            mapping = mappings.get((entry.erp_model, entry.crm_model))
+            if mapping is not None:
+                grouped[(mapping, entry.direction)].append(_typed_id(entry.source_model, entry.source_id))
+        _queue(self, request, [(mapping, direction, ids, True) for (mapping, direction), ids in grouped.items()])
+
+    @admin.action(description="Restore skipped records", permissions=["change_couplings"])
+    def failed_inserts_restore(self, request, queryset):
+        restored = failed_inserts_restore(entries=list(queryset.filter(skipped=True)))
+        self.message_user(request, f"{restored} skipped record(s) restored; the next run tries them again.",
+                          messages.SUCCESS)
+
+
+class FailedInsertChangeList(LabelledChangeList):
+    pairs = (("source_model", "source_id"),)
 
 
 def _couplings_of_errors(errors):

@@ -8,11 +8,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from p2c.utils import planner_statistics_refresh
+
 from .engine.locks import mapping_lock
 from .engine.matching import match_rules, matches_find
 from .engine.plan import plan_build
-from .engine.sync import ChunkRun, iterate_chunks, job_create, mapping_synchronize
-from .models import Coupling, Direction, IntegrationTableMapping, SyncJob
+from .engine.sync import ANALYZE_AFTER, ChunkRun, iterate_chunks, job_create, mapping_synchronize
+from .models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob
 
 
 class CouplingConflict(Exception):
@@ -98,6 +100,21 @@ def couplings_restore_skipped(*, couplings=None, mapping=None):
     if mapping is not None:
         queryset = queryset.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model)
     return queryset.update(skipped=False)
+
+
+def failed_inserts_restore(*, entries=None, mapping=None):
+    """Let skipped failed inserts be tried again by the next run. Returns how many were restored."""
+    queryset = FailedInsert.objects.filter(skipped=True)
+    if entries is not None:
+        queryset = queryset.filter(pk__in=[e.pk for e in entries])
+    if mapping is not None:
+        queryset = queryset.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model)
+    return queryset.update(skipped=False)
+
+
+def skipped_records_restore(*, mapping):
+    """Restore every skipped record of ``mapping``: skipped couplings and skipped failed inserts."""
+    return couplings_restore_skipped(mapping=mapping) + failed_inserts_restore(mapping=mapping)
 
 
 def couplings_drop_stale(*, mapping, side, ids):
@@ -215,6 +232,8 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
             else:
                 unmatched += len(leftovers)
     job.coupled += len(coupled)
+    if job.coupled + job.inserted >= ANALYZE_AFTER:
+        planner_statistics_refresh(Coupling, plan.destination.model)
     if unmatched:
         job.failed += unmatched
         job.errors.create(
@@ -261,7 +280,8 @@ def _label(record):
 
 
 __all__ = [
-    "CouplingConflict", "ValidationError", "coupling_create", "coupling_delete", "coupling_for", "coupling_side_check",
-    "coupling_sides", "coupling_source_side", "couplings_drop_stale", "couplings_restore_skipped", "mapping_couple_by_match",
-    "mapping_for_pair", "mappings_for_model", "records_split_coupled",
+    "CouplingConflict", "ValidationError", "coupling_create", "coupling_delete", "coupling_for",
+    "coupling_side_check", "coupling_sides", "coupling_source_side", "couplings_drop_stale",
+    "couplings_restore_skipped", "failed_inserts_restore", "mapping_couple_by_match", "mapping_for_pair",
+    "mappings_for_model", "records_split_coupled", "skipped_records_restore",
 ]

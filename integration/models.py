@@ -306,6 +306,10 @@ class FailedInsert(models.Model):
     def __str__(self):
         return f"{self.source_id}: {self.message[:80]}"
 
+    @property
+    def source_model(self):
+        return self.erp_model if self.direction == Direction.TO_INTEGRATION else self.crm_model
+
 
 class SyncJob(models.Model):
     """One run of one mapping in one direction (BC table 5338)."""

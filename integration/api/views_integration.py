@@ -18,7 +18,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from integration.background import mapping_couple_by_match_later, mapping_synchronize_later
-from integration.coupling import couplings_restore_skipped
+from integration.coupling import skipped_records_restore
 from integration.engine.locks import MappingBusy
 from integration.engine.sync import mapping_synchronize
 from integration.full_sync import full_sync_start, full_sync_status
@@ -135,7 +135,7 @@ class TableMappingViewSet(CrudViewSet):
     @idempotent
     def restore_skipped(self, request, pk=None):
         mapping = self.get_object()
-        return Response({"restored": couplings_restore_skipped(mapping=mapping)})
+        return Response({"restored": skipped_records_restore(mapping=mapping)})
 
 
 class FieldMappingViewSet(CrudViewSet):

@@ -5,11 +5,13 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from crm.models import Account
-from erp.models import Customer
+from erp.models import Customer, SalespersonPurchaser
 from integration.coupling import coupling_create, coupling_for
+from integration.engine.sync import mapping_synchronize
 from integration.models import (
     ConnectionSetup,
     Coupling,
+    FailedInsert,
     IntegrationTableMapping,
     SyncJob,
     SyncJobError,
@@ -27,7 +29,7 @@ def superuser_client(client, db):
     return client
 
 
-@pytest.mark.parametrize("model", [IntegrationTableMapping, ValueMap, Coupling, SyncJob, SyncJobError])
+@pytest.mark.parametrize("model", [IntegrationTableMapping, ValueMap, Coupling, SyncJob, SyncJobError, FailedInsert])
 def test_changelists_open(superuser_client, mappings, model):
     assert superuser_client.get(admin_url(model, "changelist")).status_code == 200
 
@@ -189,6 +191,37 @@ def test_error_actions_restore_skipped_then_retry(superuser_client, failed_job, 
     assert retry_job.direction == "to_integration" and retry_job.failed == 0
     account.refresh_from_db()
     assert account.telephone1 == "7"
+
+
+def test_a_failed_insert_skipped_twice_is_listed_restored_and_retried(
+    superuser_client, mappings, salesperson_pair, django_capture_on_commit_callbacks
+):
+    mapping = mappings["CUSTOMER"]
+    mapping.sync_only_coupled = False
+    mapping.save()
+    stranger = SalespersonPurchaser.objects.create(code="SP09", name="Sam Stranger")
+    customer = Customer.objects.create(name="Never Created AB", salesperson=stranger)
+    for _ in range(2):
+        mapping.refresh_from_db()
+        mapping_synchronize(mapping=mapping, direction="to_integration")
+    entry = FailedInsert.objects.get(source_id=str(customer.pk))
+    assert entry.skipped and "SP09" in entry.message
+
+    listing = superuser_client.get(admin_url(FailedInsert, "changelist"), {"skipped__exact": "1"}).content.decode()
+    assert "Never Created AB" in listing and admin_url(Customer, "change", customer.pk) in listing
+
+    error = SyncJobError.objects.filter(source_id=str(customer.pk)).latest("pk")
+    restored = run_action(superuser_client, SyncJobError, "errors_restore_skipped", [error.pk])
+    assert "1 skipped record(s) restored" in " ".join(texts(restored))
+    entry.refresh_from_db()
+    assert not entry.skipped
+
+    salesperson, _user = salesperson_pair
+    Customer.objects.filter(pk=customer.pk).update(salesperson=salesperson)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(superuser_client, FailedInsert, "failed_inserts_retry", [entry.pk])
+    assert coupling_for(customer) is not None
+    assert not FailedInsert.objects.exists()
 
 
 def test_job_retry_action(superuser_client, failed_job, django_capture_on_commit_callbacks):
