@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from crm.models import Account
-from erp.models import Customer
+from erp.models import Customer, SalespersonPurchaser
 from integration.models import IntegrationTableMapping, SyncJob
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +139,17 @@ def test_two_processes_do_not_both_run_a_mapping(mappings):
                            env=env, timeout=60)
     assert third.returncode == 0, third.stderr
     assert time.monotonic() - started < 60
+
+
+def test_sync_status_counts_records_that_could_not_be_created(mappings):
+    mapping = mappings["CUSTOMER"]
+    mapping.sync_only_coupled = False
+    mapping.save()
+    stranger = SalespersonPurchaser.objects.create(code="SP09", name="Sam Stranger")
+    Customer.objects.create(name="Never Created AB", salesperson=stranger)
+    call("sync", "CUSTOMER", "--direction", "to")
+    line = next(line for line in call("sync_status")[1].splitlines() if line.startswith("CUSTOMER "))
+    assert line.split()[2:5] == ["0", "0", "1"]  # coupled, skipped, failing
+    call("sync", "CUSTOMER", "--direction", "to")
+    line = next(line for line in call("sync_status")[1].splitlines() if line.startswith("CUSTOMER "))
+    assert line.split()[2:5] == ["0", "1", "1"]  # the same failure twice: skipped

@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand
 from django.db.models import Count, Q
 
-from integration.models import Coupling, IntegrationTableMapping, SyncJob, SyncJobError
+from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError
 
 
 class Command(BaseCommand):
-    help = "Per mapping: couplings (and skipped), the last job of each direction and its errors."
+    help = ("Per mapping: couplings, skipped and failing records (couplings and records that could not be "
+            "created), the last job of each direction and its errors.")
 
     def handle(self, *args, **options):
         couplings = {
@@ -15,6 +16,12 @@ class Command(BaseCommand):
                 failed=Count("pk", filter=Q(last_erp_result="failure") | Q(last_crm_result="failure")),
             )
         }
+        for row in FailedInsert.objects.values("erp_model", "crm_model").annotate(
+            skipped_count=Count("pk", filter=Q(skipped=True)), failed=Count("pk"),
+        ):
+            counts = couplings.setdefault((row["erp_model"], row["crm_model"]), {})
+            for name in ("skipped_count", "failed"):
+                counts[name] = counts.get(name, 0) + row[name]
         self.stdout.write(f"{'MAPPING':22} {'DIRECTION':14} {'COUPLED':>8} {'SKIPPED':>8} {'FAILING':>8}  LAST JOBS")
         for mapping in IntegrationTableMapping.objects.all():
             counts = couplings.get((mapping.erp_model, mapping.crm_model), {})
