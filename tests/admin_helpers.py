@@ -215,6 +215,34 @@ def admin_client(client, admin_user):
     return client
 
 
+def admin_list_tests(lists, heavy):
+    """The changelist tests every app's admin passes: over ``lists`` ((model, model admin) pairs of the admins that
+    have a list) the query count does not grow with the rows and search runs; over the ``heavy`` models it stays
+    constant over a full page. A test module binds them to its own ``test_`` names.
+    """
+
+    @pytest.mark.parametrize(("model", "model_admin"), lists, ids=model_ids(lists))
+    def test_changelist_query_count_does_not_grow_with_rows(admin_client, model, model_admin):
+        assert_changelist_queries_constant(admin_client, model)
+
+    @pytest.mark.parametrize("model", heavy, ids=lambda m: m._meta.label)
+    def test_heavy_changelists_stay_constant_over_a_full_page(admin_client, model):
+        assert_changelist_queries_constant(admin_client, model, few=5, many=100)
+
+    @pytest.mark.parametrize(("model", "model_admin"), lists, ids=model_ids(lists))
+    def test_search_runs_on_every_changelist(admin_client, model, model_admin):
+        assert model_admin.search_fields, f"{model._meta.label} has no search fields"
+        make_row(model)
+        _queries, response, _sql = changelist_queries(admin_client, model, q="nothing-matches-this")
+        assert list(response.context["cl"].result_list) == []
+
+    return (
+        test_changelist_query_count_does_not_grow_with_rows,
+        test_heavy_changelists_stay_constant_over_a_full_page,
+        test_search_runs_on_every_changelist,
+    )
+
+
 def admin_form_tests(admins, autocompletes):
     """The form tests every app's admin passes, parametrized over ``admins`` ((model, model admin) pairs) and
     ``autocompletes`` ((model, field name) pairs): every editable field is on the page, foreign keys are

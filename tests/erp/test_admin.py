@@ -20,8 +20,8 @@ from tests import admin_helpers
 from tests.admin_helpers import (
     admin_form_data,
     admin_form_tests,
+    admin_list_tests,
     admin_url,
-    assert_changelist_queries_constant,
     autocomplete_cases,
     changelist_queries,
     is_singleton,
@@ -51,14 +51,11 @@ def test_every_erp_model_has_an_admin():
     }
 
 
-@pytest.mark.parametrize(("model", "model_admin"), LISTS, ids=model_ids(LISTS))
-def test_changelist_query_count_does_not_grow_with_rows(admin_client, model, model_admin):
-    assert_changelist_queries_constant(admin_client, model)
-
-
-@pytest.mark.parametrize("model", [Customer, Contact, SalesHeader], ids=lambda m: m._meta.label)
-def test_heavy_changelists_stay_constant_over_a_full_page(admin_client, model):
-    assert_changelist_queries_constant(admin_client, model, few=5, many=100)
+(
+    test_changelist_query_count_does_not_grow_with_rows,
+    test_heavy_changelists_stay_constant_over_a_full_page,
+    test_search_runs_on_every_changelist,
+) = admin_list_tests(LISTS, heavy=[Customer, Contact, SalesHeader])
 
 
 @pytest.mark.parametrize(("model", "model_admin"), LISTS, ids=model_ids(LISTS))
@@ -70,14 +67,6 @@ def test_add_and_change_pages_render(admin_client, model, model_admin):
     response = admin_client.get(admin_url(model, "change", row.pk))
     assert response.status_code == 200
     assert response.context["original"] == row
-
-
-@pytest.mark.parametrize(("model", "model_admin"), LISTS, ids=model_ids(LISTS))
-def test_search_runs_on_every_changelist(admin_client, model, model_admin):
-    assert model_admin.search_fields, f"{model._meta.label} has no search fields"
-    make_row(model)
-    _queries, response, _sql = changelist_queries(admin_client, model, q="nothing-matches-this")
-    assert list(response.context["cl"].result_list) == []
 
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=model_ids(ADMINS))
