@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from integration.rules.base import RowError
 from p2c.records import writing_as
@@ -509,8 +510,25 @@ class ChunkRun:
                 written.append((row, dest))
             except Exception as exc:
                 coupling = self.couplings.get(row.pk)
-                self._fail(row, coupling, f"{self.plan.record_label(row)}: {_error_text(exc)}")
+                text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
+                self._fail(row, coupling, f"{self.plan.record_label(row)}: {text}")
         return written
+
+    def _duplicate_text(self, obj):
+        """Which unique value of ``obj`` another record already holds, in words (asked on the failure path only)."""
+        model = type(obj)
+        unique = [(f.name,) for f in model._meta.concrete_fields if f.unique and not f.primary_key]
+        unique += [tuple(c.fields) for c in model._meta.total_unique_constraints]
+        for names in unique:
+            fields = [model._meta.get_field(name) for name in names]
+            values = {f.attname: getattr(obj, f.attname) for f in fields}
+            if any(v in (None, "") for v in values.values()):
+                continue
+            other = model._base_manager.filter(**values).exclude(pk=obj.pk).first()
+            if other is not None:
+                what = " and ".join(f"{capfirst(f.verbose_name)} {getattr(obj, f.attname)}" for f in fields)
+                return f"{what} is already used by {self.plan.record_label(other)}."
+        return None
 
     def _create_all(self, objs):
         self.plan.destination.model.objects.bulk_create(objs)

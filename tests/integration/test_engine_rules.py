@@ -184,3 +184,17 @@ def test_a_customer_in_the_local_currency_gets_the_sales_base_currency(mappings,
     full_to_sales(mappings["CUSTOMER"])
     assert Account.objects.get(pk=coupling_for(other).crm_id).transaction_currency.iso_currency_code == "EUR"
 
+
+
+def test_a_duplicate_key_on_insert_names_the_field_and_the_record_holding_it(mappings):
+    # A Sales product outside ITEM-PRODUCT's filter (miscellaneous charges) already holds the number 1027.
+    Product.objects.create(product_number="1027", name="Freight charge", product_type_code=Product.ProductType.MISCELLANEOUS_CHARGES)
+    Item.objects.create(no="1027", description="Freight")
+    Item.objects.create(no="1028", description="Saddle")
+
+    job = full_to_sales(mappings["ITEM-PRODUCT"])
+
+    assert (job.inserted, job.failed) == (1, 1)
+    message = SyncJobError.objects.get(job=job).message
+    assert "Product ID 1027 is already used by Product 1027 (Freight charge)" in message, message
+    assert "UNIQUE" not in message.upper()
