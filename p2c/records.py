@@ -19,7 +19,7 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -208,6 +208,7 @@ def insert_rows(queryset, objs):
         and not meta.is_composite_pk
         and connection.features.can_return_rows_from_bulk_insert
         and all(f is meta.pk for f in returning)
+        and any(not isinstance(f, models.AutoField) for f in fields)  # something to insert besides the key
         and not any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
     )
     if not plain:
@@ -216,15 +217,16 @@ def insert_rows(queryset, objs):
     with_pk = [obj for obj in objs if obj.pk is not None]
     without_pk = [obj for obj in objs if obj.pk is None]
     try:
-        rows_with_pk = _insert_values(connection, with_pk, fields)
+        columns_with_pk = _insert_columns(connection, with_pk, fields)
         auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
-        rows_without_pk = _insert_values(connection, without_pk, auto_fields)
+        columns_without_pk = _insert_columns(connection, without_pk, auto_fields)
     except _NeedsCompiler:
         return models.QuerySet.bulk_create(queryset, objs)
     with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
-        _insert_batches(connection, cursor, meta, fields, rows_with_pk, returning=None)
+        if with_pk:
+            _insert_batches(connection, cursor, meta, fields, columns_with_pk, returning=None)
         if without_pk:
-            pks = _insert_batches(connection, cursor, meta, auto_fields, rows_without_pk, returning=meta.pk)
+            pks = _insert_batches(connection, cursor, meta, auto_fields, columns_without_pk, returning=meta.pk)
             if len(pks) != len(without_pk):
                 raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
             attname = meta.pk.attname
@@ -252,29 +254,35 @@ def _prepare_new(meta, objs):
     for obj in objs:
         if obj.pk is None:
             obj.pk = pk.get_pk_value_on_save(obj)
-        cache = obj._state.fields_cache
-        if check_all or (cache and any(_acts_on(obj, cache, *relation) for relation in relations)):
+        if check_all or _related_needs_django(obj, relations):
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
 
 
-def _acts_on(obj, cache, name, attname, target, target_is_pk):
-    """Whether ``_prepare_related_fields_for_save`` would raise or change something for this relation."""
-    related = cache.get(name)
-    if related is None:
+def _related_needs_django(obj, relations):
+    """Whether ``_prepare_related_fields_for_save`` would raise or change something for one of ``relations``."""
+    cache = obj._state.fields_cache
+    if not cache:
         return False
-    key = getattr(related, target)
-    return key is None or key != getattr(obj, attname) or (not target_is_pk and related.pk is None)
+    values = obj.__dict__  # a foreign key's attname is a data descriptor: reading the dict skips its __get__
+    for name, attname, target, target_is_pk in relations:
+        related = cache.get(name)
+        if related is None:
+            continue
+        key = getattr(related, target)
+        if key is None or key != (values[attname] if attname in values else getattr(obj, attname)):
+            return True
+        if not target_is_pk and related.pk is None:
+            return True
+    return False
 
 
 class _NeedsCompiler(Exception):
     """A value is an expression: only Django's compiler can write it."""
 
 
-def _insert_values(connection, objs, fields):
-    """Each object's row of database values for ``fields``, as Django's insert compiler computes them."""
-    if not objs:
-        return []
-    return list(zip(*[_column_values(connection, objs, field) for field in fields], strict=True))
+def _insert_columns(connection, objs, fields):
+    """For each of ``fields``, the objects' database values, as Django's insert compiler computes them."""
+    return [_column_values(connection, objs, field) for field in fields] if objs else []
 
 
 def _column_values(connection, objs, field):
@@ -292,7 +300,10 @@ def _column_values(connection, objs, field):
     if type(field).pre_save is not models.Field.pre_save:
         values = [field.pre_save(obj, True) for obj in objs]
     else:
-        values = list(map(attrgetter(field.attname), objs))
+        try:  # the instances' dicts, without the descriptor of a foreign key's attname
+            values = list(map(itemgetter(field.attname), map(vars, objs)))
+        except KeyError:  # a deferred field: its descriptor loads it
+            values = list(map(attrgetter(field.attname), objs))
     unchanged, hexed = _unchanged_types(field, connection)
     kinds = set(map(type, values))
     # NaN and infinities are not plain decimals: get_db_prep_save refuses them.
@@ -343,38 +354,67 @@ def _unchanged_types(field, connection):
     return set(), set()
 
 
-def _insert_batches(connection, cursor, meta, fields, rows, *, returning):
-    """INSERT ``rows``; the returned keys when ``returning``.
+def _insert_batches(connection, cursor, meta, fields, columns, *, returning):
+    """INSERT the rows whose values ``columns`` holds; the returned keys when ``returning``.
 
-    On SQLite, rows whose keys are known go through ``executemany`` of a one-row statement (SQLite steps one
-    prepared statement per row: about a third less work than multi-row statements, and no long SQL for Django to
-    convert); otherwise statements of at most `INSERT_ROWS` rows, with ``RETURNING`` when keys come back.
+    - SQLite, keys known: ``executemany`` of a one-row statement (SQLite steps one prepared statement per row:
+      about a third less work than multi-row statements, and no long SQL for Django to convert);
+    - PostgreSQL: ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per column, as Django's own
+      bulk_create does there (psycopg parses a statement of thousands of placeholders in Python, slowly);
+    - otherwise statements of at most `INSERT_ROWS` rows, with ``RETURNING`` when keys come back (in the order of
+      the rows, as Django's bulk_create relies on).
     """
-    if not rows:
-        return []
     ops, qn = connection.ops, connection.ops.quote_name
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+    tail = "" if returning is None else " " + ops.return_insert_columns([returning])[0]
     row_placeholders = ["%s"] * len(fields)
     if returning is None and connection.vendor == "sqlite":
-        cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), rows)
+        cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), zip(*columns, strict=True))
         return []
+    returned = []
+    unnest = _unnest_placeholders(connection, fields)
+    if unnest is not None:
+        sql = head + ops.bulk_insert_sql(fields, unnest) + tail
+        for start in range(0, len(columns[0]), UNNEST_ROWS):
+            cursor.execute(sql, [column[start : start + UNNEST_ROWS] for column in columns])
+            if returning is not None:
+                returned.extend(row[0] for row in ops.fetch_returned_insert_rows(cursor))
+        return returned
+    rows = list(zip(*columns, strict=True))
     limit = connection.features.max_query_params
     per_statement = max(1, min(INSERT_ROWS, limit // len(fields) if limit else INSERT_ROWS))
-    tail = ""
-    if returning is not None:
-        tail, _ = ops.return_insert_columns([returning])
     statements = {}
-    returned = []
     for start in range(0, len(rows), per_statement):
         batch = rows[start : start + per_statement]
         sql = statements.get(len(batch))
         if sql is None:
-            values = ops.bulk_insert_sql(fields, [row_placeholders] * len(batch))
-            sql = statements[len(batch)] = f"{head}{values} {tail}".rstrip()
+            sql = statements[len(batch)] = head + ops.bulk_insert_sql(fields, [row_placeholders] * len(batch)) + tail
         cursor.execute(sql, [value for row in batch for value in row])
         if returning is not None:
             returned.extend(row[0] for row in ops.fetch_returned_insert_rows(cursor))
     return returned
+
+
+# Rows per INSERT … SELECT * FROM UNNEST(…) statement on PostgreSQL.
+UNNEST_ROWS = 5000
+
+
+def _unnest_placeholders(connection, fields):
+    """PostgreSQL's UNNEST placeholders for ``fields`` (Django's ``SQLInsertCompiler.assemble_as_sql`` there, with
+    the same conditions), or None where that form does not apply."""
+    if connection.vendor != "postgresql":
+        return None
+    from django.db.backends.postgresql.compiler import InsertUnnest
+
+    if any(
+        (field.target_field if field.is_relation else field).get_internal_type() not in connection.data_types
+        for field in fields
+    ):
+        return None
+    db_types = [field.db_type(connection).split("(")[0] for field in fields]
+    if any(db_type.endswith("[]") for db_type in db_types):
+        return None
+    return InsertUnnest([f"(%s)::{db_type}[]" for db_type in db_types])
 
 
 class Record(models.Model):
