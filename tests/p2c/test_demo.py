@@ -132,3 +132,29 @@ def test_command_reports_and_is_idempotent():
     call_command("seed_demo", "--scale", "20", stdout=out)
     assert "already present" in out.getvalue()
     assert Account.objects.count() == 20
+
+
+def test_every_record_is_written_through_the_records_layer():
+    """Stamps on every row, and records_written sent for every record created (the seed's lean inserts included)."""
+    from django.apps import apps
+
+    from p2c.records import Record, records_written
+
+    sent = {}
+
+    def receiver(sender, instances=None, created=False, **kwargs):
+        if created:
+            sent[sender._meta.label] = sent.get(sender._meta.label, 0) + len(instances)
+
+    records_written.connect(receiver)
+    try:
+        result = demo_seed(scale=SCALE, seed=11)
+    finally:
+        records_written.disconnect(receiver)
+    for label, count in result.counts.items():
+        model = apps.get_model(label)
+        if issubclass(model, Record):
+            assert sent.get(label) == count, label
+            stamp = model.MODIFIED_FIELD
+            assert not model.objects.filter(**{f"{stamp}__isnull": True}).exists(), label
+    assert not Contact.objects.exclude(is_company_an_account=True).filter(parent_account__isnull=False).exists()
