@@ -13,6 +13,9 @@ Records with a ``MODIFIED_BY_FIELD`` (the Sales side's ``modifiedby``) also reco
 with `writing_as()` for the current context (the integration user, while the engine writes), else the user the
 caller assigned explicitly, else nobody. A write never silently keeps the previous writer, so a user's change to
 a row last written by the integration is not mistaken for the integration's own echo.
+
+Loads of many new rows (the demo seed) use ``bulk_insert``: ``bulk_create``'s hooks, stamps and signal, with the
+rows written by `insert_rows`, which skips Django's per-value INSERT compiler.
 """
 
 import uuid
