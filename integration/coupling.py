@@ -94,19 +94,18 @@ def coupling_delete(*, records):
 
 def couplings_restore_skipped(*, couplings=None, mapping=None):
     """Clear the skipped flag so the records synchronise again. Returns how many were restored."""
-    queryset = Coupling.objects.filter(skipped=True)
-    if couplings is not None:
-        queryset = queryset.filter(pk__in=[c.pk for c in couplings])
-    if mapping is not None:
-        queryset = queryset.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model)
-    return queryset.update(skipped=False)
+    return _restore_skipped(Coupling, couplings, mapping)
 
 
 def failed_inserts_restore(*, entries=None, mapping=None):
     """Let skipped failed inserts be tried again by the next run. Returns how many were restored."""
-    queryset = FailedInsert.objects.filter(skipped=True)
-    if entries is not None:
-        queryset = queryset.filter(pk__in=[e.pk for e in entries])
+    return _restore_skipped(FailedInsert, entries, mapping)
+
+
+def _restore_skipped(model, rows, mapping):
+    queryset = model.objects.filter(skipped=True)
+    if rows is not None:
+        queryset = queryset.filter(pk__in=[row.pk for row in rows])
     if mapping is not None:
         queryset = queryset.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model)
     return queryset.update(skipped=False)

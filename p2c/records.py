@@ -66,23 +66,18 @@ class RecordQuerySet(models.QuerySet):
         return count
 
     def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        if not objs:
-            return objs
-        with transaction.atomic(using=self.db):
-            self.model.assign_numbers(objs)
-            for obj in objs:
-                obj.prepare_for_write()
-                obj.stamp_writer()
-            created = super().bulk_create(objs, *args, **kwargs)
-            self.model.after_bulk_write(created)
-        records_written.send(sender=self.model, instances=created, queryset=None, created=True)
-        return created
+        return self._create_records(objs, lambda prepared: super(RecordQuerySet, self).bulk_create(
+            prepared, *args, **kwargs))
 
     def bulk_insert(self, objs):
         """``bulk_create`` for large loads: the same hooks, numbers, stamps and ``records_written`` signal, with the
         rows written by `insert_rows` (no per-value SQL compilation; one timestamp for the whole call). For new
         objects only, without bulk_create's options; the demo seed writes through it."""
+        return self._create_records(objs, lambda prepared: insert_rows(self, prepared))
+
+    def _create_records(self, objs, write):
+        """Numbers, derived fields and stamps, then ``write`` and the after-write hooks in one transaction; then
+        ``records_written``."""
         objs = list(objs)
         if not objs:
             return objs
@@ -91,7 +86,7 @@ class RecordQuerySet(models.QuerySet):
             for obj in objs:
                 obj.prepare_for_write()
                 obj.stamp_writer()
-            created = insert_rows(self, objs)
+            created = write(objs)
             self.model.after_bulk_write(created)
         records_written.send(sender=self.model, instances=created, queryset=None, created=True)
         return created

@@ -21,12 +21,12 @@ from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from erp import business_relations as br
 from erp import models
 from p2c.api.exceptions import validation_error_detail
+from p2c.api.permissions import view_permission_and
 from p2c.api.serializers import KeyRelatedField
 from p2c.bulk import MAX_RECORDS
 from p2c.idempotency import idempotent
@@ -35,20 +35,6 @@ from . import serializers as s
 
 LinkToTable = models.ContactBusinessRelation.LinkToTable
 CREATED, ERROR = "created", "error"
-
-
-def view_and(extra):
-    """A permission class: the viewed model's view permission plus ``extra`` (a full permission name)."""
-
-    class BusinessRelationPermission(BasePermission):
-        def has_permission(self, request, view):
-            user = request.user
-            if not (user and user.is_authenticated):
-                return False
-            meta = view.queryset.model._meta
-            return user.has_perms([f"{meta.app_label}.view_{meta.model_name}", extra])
-
-    return BusinessRelationPermission
 
 
 # Request bodies ------------------------------------------------------------------------------------------------------
@@ -161,7 +147,7 @@ def _contact_operation(slug, *, perm, run, serializer, request=None, summary, de
 
     # @action maps the HTTP method to the handler by its name: name it before decorating.
     operation.__name__ = operation.__qualname__ = slug.replace("-", "_")
-    operation = action(detail=True, methods=["post"], url_path=slug, permission_classes=[view_and(perm)])(
+    operation = action(detail=True, methods=["post"], url_path=slug, permission_classes=[view_permission_and(perm)])(
         idempotent(operation)
     )
     return extend_schema(summary=summary, description=description, request=request, responses={201: serializer})(
@@ -251,7 +237,7 @@ class ContactBusinessRelationActionsMixin:
                    responses={200: s.ErpContactBusinessRelationSerializer},
                    description="Removes the relation of that kind from the contact (its company, for a person of a "
                                "company); the contact and the record stay. Answers the removed relation.")
-    @action(detail=True, methods=["post"], permission_classes=[view_and("erp.delete_contactbusinessrelation")])
+    @action(detail=True, methods=["post"], permission_classes=[view_permission_and("erp.delete_contactbusinessrelation")])
     @idempotent
     def unlink(self, request, *args, **kwargs):
         contact = self.get_object()
@@ -264,7 +250,7 @@ class ContactBusinessRelationActionsMixin:
                    description="Each contact on its own: a contact that is refused is reported by its No. with the "
                                "message, field by field; the others get their customer.")
     @action(detail=False, methods=["post"], url_path="create-customers",
-            permission_classes=[view_and("erp.add_customer")])
+            permission_classes=[view_permission_and("erp.add_customer")])
     @idempotent
     def create_customers(self, request, *args, **kwargs):
         data = _parse(ContactBatchSerializer, request)
@@ -292,7 +278,7 @@ class RecordCreateContactActionsMixin:
     @extend_schema(summary="Create contact", request=None, responses={201: s.ErpContactSerializer},
                    description="Makes the contact of the record (a company contact; a person for a person customer) "
                                "and links them.")
-    @action(detail=True, methods=["post"], url_path="create-contact", permission_classes=[view_and("erp.add_contact")])
+    @action(detail=True, methods=["post"], url_path="create-contact", permission_classes=[view_permission_and("erp.add_contact")])
     @idempotent
     def create_contact(self, request, *args, **kwargs):
         record = self.get_object()
@@ -304,7 +290,7 @@ class RecordCreateContactActionsMixin:
                    responses={200: batch_response("CreateContactsResult", s.ErpContactSerializer)},
                    description="Each record on its own: one that is refused (already linked, say) is reported by "
                                "its No. with the message; the others get their contact.")
-    @action(detail=False, methods=["post"], url_path="create-contacts", permission_classes=[view_and("erp.add_contact")])
+    @action(detail=False, methods=["post"], url_path="create-contacts", permission_classes=[view_permission_and("erp.add_contact")])
     @idempotent
     def create_contacts(self, request, *args, **kwargs):
         data = _parse(RecordBatchSerializer, request)

@@ -15,13 +15,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from integration.background import mapping_synchronize_later
 from integration.coupling import CouplingConflict, coupling_create, coupling_delete, mappings_for_model
 from integration.models import Coupling, Direction
 from p2c.api.keys import natural_key
+from p2c.api.permissions import view_permission_and
 from p2c.idempotency import idempotent
 
 from . import serializers_integration as s
@@ -34,20 +34,6 @@ CONFLICT = inline_serializer("CouplingConflict", {
     "coupling": s.CouplingSerializer(allow_null=True),
     "coupled_to": serializers.CharField(allow_null=True, help_text="The record the one given is coupled to."),
 })
-
-
-def record_permission(extra):
-    """The model's view permission plus ``extra``."""
-
-    class RecordOperationPermission(BasePermission):
-        def has_permission(self, request, view):
-            user = request.user
-            if not (user and user.is_authenticated):
-                return False
-            meta = view.queryset.model._meta
-            return user.has_perms([f"{meta.app_label}.view_{meta.model_name}", extra])
-
-    return RecordOperationPermission
 
 
 def _is_crm(model):
@@ -92,7 +78,7 @@ class CouplingActionsMixin:
     @extend_schema(request=s.RecordCoupleSerializer,
                    responses={200: s.CouplingSerializer, 201: s.CouplingSerializer,
                               409: OpenApiResponse(CONFLICT, description="Already coupled to another record.")})
-    @action(detail=True, methods=["post"], permission_classes=[record_permission(COUPLE)])
+    @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
     @idempotent
     def couple(self, request, *args, **kwargs):
         record = self.get_object()
@@ -125,14 +111,14 @@ class CouplingActionsMixin:
                         status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.UncoupledSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[record_permission(COUPLE)])
+    @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
     @idempotent
     def uncouple(self, request, *args, **kwargs):
         record = self.get_object()
         return Response({"removed": coupling_delete(records=[record])})
 
     @extend_schema(request=None, responses={202: s.SyncJobSerializer(many=True)})
-    @action(detail=True, methods=["post"], permission_classes=[record_permission(RUN)])
+    @action(detail=True, methods=["post"], permission_classes=[view_permission_and(RUN)])
     @idempotent
     def synchronize(self, request, *args, **kwargs):
         record = self.get_object()

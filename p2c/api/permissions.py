@@ -1,6 +1,6 @@
 """Django model permissions for the API, reads included."""
 
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -30,3 +30,18 @@ class ModelPermissions(DjangoModelPermissions):
         model = self._queryset(view).model
         names = {"app_label": model._meta.app_label, "model_name": model._meta.model_name}
         return request.user.has_perms([perm % names for perm in extra])
+
+
+def view_permission_and(extra):
+    """A permission class for an operation on a record: the model's view permission plus ``extra`` (a full
+    permission name such as ``"erp.add_customer"``), whatever the HTTP method."""
+
+    class RecordOperationPermission(BasePermission):
+        def has_permission(self, request, view):
+            user = request.user
+            if not (user and user.is_authenticated):
+                return False
+            meta = view.queryset.model._meta
+            return user.has_perms([f"{meta.app_label}.view_{meta.model_name}", extra])
+
+    return RecordOperationPermission
