@@ -24,10 +24,18 @@ TIMEOUT_SECONDS = 180
 def real_worker(transactional_db):
     """Celery's embedded test worker on the configured broker, with eager mode off for this test only."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connection
 
     import integration.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
     from p2c.celery import app
 
+    def close_thread_connection(**kwargs):
+        # The worker's threads each open their own connection; closed after each task, none is left holding
+        # the test database when pytest-django drops it.
+        connection.close()
+
+    task_postrun.connect(close_thread_connection, weak=False)
     app.conf.task_always_eager = False
     try:
         app.control.purge()  # messages an interrupted earlier run may have left on this broker database
@@ -35,6 +43,7 @@ def real_worker(transactional_db):
                           shutdown_timeout=60) as worker:
             yield worker
     finally:
+        task_postrun.disconnect(close_thread_connection)
         app.conf.task_always_eager = True
         from django.db import connections
 
