@@ -28,7 +28,8 @@ import unicodedata
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
 from functools import partial
 from itertools import accumulate
@@ -415,6 +416,11 @@ class _Seeder:
         # The salesperson for a Sales user: the same person (matched by e-mail).
         by_email = {s.email: s for s in self.salespeople}
         self.salesperson_for_user = {u.pk: by_email.get(u.internal_email) for u in self.users}
+        # The salespeople the SALESPEOPLE mapping couples (an active, licensed Sales user): the ones records get.
+        # The two ERP-only ones keep a single customer (the demo's one deliberate "not coupled" case).
+        self.coupled_salespeople = [by_email[u.internal_email] for u in users
+                                    if not u.is_disabled and u.is_licensed and u.internal_email in by_email]
+        self.erp_only_salespeople = self.salespeople[-2:]
 
     def seed_setup(self):
         TransactionCurrency = self.model("crm.TransactionCurrency")
@@ -583,16 +589,18 @@ class _Seeder:
         self.resources = self.bulk("erp.Resource", resources)
 
         # Sales products: most items and resources exist in Sales too (same number), plus a few Sales-only ones.
+        # Every item, whatever its type, is a "sales inventory" product (what ITEM-PRODUCT makes and looks at);
+        # a blocked item never made it to Sales.
         Product = self.model("crm.Product")
         usd = self.crm_currencies["USD"]
         products = []
+        self.sellable_items = [item for item in self.items if not item.blocked]
         for item in self.items[:-1]:
-            if self.chance(0.85):
+            if self.chance(0.85) and not item.blocked:
                 unit = self.crm_units[item.base_unit_of_measure.code]
                 products.append(Product(
                     id=self.uuid(), product_number=item.no, name=item.description,
-                    product_type_code=Product.ProductType.SALES_INVENTORY if item.type == Item.Type.INVENTORY
-                    else Product.ProductType.MISCELLANEOUS_CHARGES,
+                    product_type_code=Product.ProductType.SALES_INVENTORY,
                     default_uom_schedule=unit.unit_group, default_uom=unit, transaction_currency=usd,
                     price=item.unit_price, standard_cost=item.unit_cost, current_cost=item.unit_cost,
                     quantity_on_hand=item.inventory, stock_weight=item.gross_weight, stock_volume=item.unit_volume,
@@ -606,13 +614,19 @@ class _Seeder:
                     default_uom=unit, transaction_currency=usd, price=resource.unit_price,
                     current_cost=resource.unit_cost, is_stock_item=False,
                 ))
-        default_group = self.unit_groups["Default Unit"]
-        primary = self.default_unit
+        # Sales-only products: flat fees in the "Default Unit" group (no mapping takes flat fees), and service
+        # packs sold by the hour (RESOURCE-PRODUCT makes them ERP resources).
         for i in range(max(3, self.n_items // 20)):
+            product_type = self.pick([Product.ProductType.FLAT_FEES, Product.ProductType.SERVICES])
+            if product_type == Product.ProductType.SERVICES:
+                unit = self.crm_units["HOUR"]
+                group = unit.unit_group
+            else:
+                group, unit = self.unit_groups["Default Unit"], self.default_unit
             products.append(Product(
                 id=self.uuid(), product_number=f"CRM-{i + 1:04d}", name=f"{self.pick(ITEM_ADJECTIVES)} service pack",
-                product_type_code=self.pick([Product.ProductType.FLAT_FEES, Product.ProductType.SERVICES]),
-                default_uom_schedule=default_group, default_uom=primary, transaction_currency=usd,
+                product_type_code=product_type,
+                default_uom_schedule=group, default_uom=unit, transaction_currency=usd,
                 price=_money(self.rng, 50, 900), is_stock_item=False,
                 state_code=Product.State.DRAFT if self.chance(0.2) else Product.State.ACTIVE,
             ))
@@ -642,7 +656,7 @@ class _Seeder:
         SalesPrice = self.model("erp.SalesPrice")
         prices = []
         for group, factor in zip(self.price_groups, factors, strict=False):
-            for item in self.items[:-1]:
+            for item in self.sellable_items[:-1]:
                 if self.chance(0.7):
                     prices.append(SalesPrice(
                         system_id=self.uuid(), item=item, sales_type=SalesPrice.SalesType.CUSTOMER_PRICE_GROUP,
@@ -650,7 +664,7 @@ class _Seeder:
                         minimum_quantity=Decimal(self.pick([0, 0, 0, 10, 50])),
                         unit_price=(item.unit_price * factor).quantize(Decimal("0.01")),
                     ))
-        for item in self.items[: max(5, len(self.items) // 10)]:
+        for item in self.sellable_items[: max(5, len(self.sellable_items) // 10)]:
             prices.append(SalesPrice(system_id=self.uuid(), item=item, sales_type=SalesPrice.SalesType.ALL_CUSTOMERS,
                                      unit_price=item.unit_price, minimum_quantity=Decimal(100),
                                      unit_of_measure=item.base_unit_of_measure))
@@ -662,6 +676,8 @@ class _Seeder:
         Account, Customer = self.model("crm.Account"), self.model("erp.Customer")
         used_names, used_emails = set(), {}
         currency_codes = [c for c, *_ in CURRENCIES]
+        self.customer_for_account = {}  # account pk -> the customer that is the same company
+        n_contacts = {}  # account pk -> how many Sales contacts it has
         accounts, customers = [], []
         # ERP contacts: companies (with the customer they stand for) and their persons.
         erp_companies, erp_persons, company_customer = [], [], []
@@ -672,7 +688,7 @@ class _Seeder:
         freight_terms = [*Account.FreightTerms.values, ""]
         shipping_methods = [*Account.ShippingMethod.values, ""]
 
-        def new_account(identity, *, customer_type, name=None, email=None):
+        def new_account(identity, *, customer_type, name=None, email=None, twin=False):
             company, company_email, website, _locale, address = identity
             owner = self.pick(self.active_users)
             street, city, post_code, state, country, phone = address
@@ -690,10 +706,16 @@ class _Seeder:
                 revenue=Decimal(self.rng.randrange(100, 50000)) * 1000,
             )
             accounts.append(account)
+            # Its Sales contact persons (written below): only active customer accounts have some here.
+            # Prospects, partners, vendors and competitors have none: the CONTACT mapping would take them,
+            # and no ERP customer stands for their account.
+            if customer_type == "customer" and account.state_code == "active" and not twin:
+                n_contacts[account.pk] = self.rng.choices((0, 1, 2), cum_weights=(75, 97, 100))[0]  # 75, 22, 3
             return account
 
-        def new_customer(identity, *, name=None, email=None, salesperson=None, currency=None):
-            company, company_email, website, locale, address = identity
+        def new_customer(identity, *, name=None, email=None, salesperson=None, currency=None, persons=True,
+                         with_company=False):
+            company, company_email, website, _locale, address = identity
             street, city, post_code, state, country, phone = address
             if currency is None and country != "US" and self.chance(0.5):
                 currency = {"GB": "GBP", "SE": "SEK"}.get(country, "EUR")
@@ -702,7 +724,7 @@ class _Seeder:
                 home_page=website, address=street, city=city, post_code=post_code, county=state,
                 country_region_code=country, phone_no=phone, language_code={"US": "ENU", "GB": "ENG"}.get(country, ""),
                 currency=self.erp_currencies.get(currency) if currency else None,
-                salesperson=salesperson or self.pick(self.salespeople), payment_terms=self.pick(self.payment_terms),
+                salesperson=salesperson or self.pick(self.coupled_salespeople), payment_terms=self.pick(self.payment_terms),
                 shipment_method=self.pick(self.shipment_methods), shipping_agent=self.pick(self.shipping_agents),
                 customer_price_group=self.pick(self.price_groups) if self.chance(0.7) else None,
                 credit_limit_lcy=Decimal(self.pick([0, 5000, 10000, 25000, 50000])),
@@ -713,8 +735,13 @@ class _Seeder:
                 customer_posting_group="DOMESTIC" if country == "US" else "FOREIGN",
             )
             customers.append(customer)
-            if self.chance(0.12):
-                self.erp_company_for(customer, erp_companies, erp_persons, company_customer, locale)
+            # About one in eight customers has contact persons in the ERP: they hang on its company contact.
+            # Customers whose account has Sales contacts have their company contact too (those contacts go
+            # under it). The others have none yet, like customers entered before the marketing setup had a
+            # contact series: `create_contacts` (BC's "Create Conts. from Customers") makes them.
+            persons_too = persons and not customer.blocked and self.chance(0.12)
+            if with_company or persons_too:
+                self.erp_company_for(customer, erp_companies, erp_persons, company_customer, persons_too=persons_too)
             return customer
 
         # Exactly n accounts: 82% with a matching customer, the rest Sales only, 1% duplicates of another
@@ -727,39 +754,49 @@ class _Seeder:
                 variant = self.chance(0.2)
                 name = self.spelled_differently(account.name) if variant else account.name
                 email = account.emailaddress1.upper() if variant and self.chance(0.2) else account.emailaddress1
-                new_customer(identity, name=name, email=email, salesperson=self.salesperson_for_user.get(account.owner_id),
-                             currency=None if account.transaction_currency.iso_currency_code == "USD"
-                             else account.transaction_currency.iso_currency_code)
+                self.customer_for_account[account.pk] = new_customer(
+                    identity, name=name, email=email, salesperson=self.salesperson_for_user.get(account.owner_id),
+                    currency=None if account.transaction_currency.iso_currency_code == "USD"
+                    else account.transaction_currency.iso_currency_code, with_company=n_contacts.get(account.pk, 0) > 0)
             else:
                 new_account(identity, customer_type=self.pick([
                     Account.RelationshipType.PROSPECT, Account.RelationshipType.PROSPECT, Account.RelationshipType.CUSTOMER,
                     Account.RelationshipType.PARTNER, Account.RelationshipType.VENDOR, Account.RelationshipType.COMPETITOR,
                 ]))
-        for _ in range(max(1, n * 12 // 100)):
+        # The first ERP-only customer belongs to an ERP-only salesperson (no Sales user): the demo's one
+        # deliberate CUSTOMER error ("Salesperson/Purchaser ... is not coupled to a Sales user"); it has no
+        # contact persons and no documents, so the error stays one row.
+        self.unsyncable_customers = [new_customer(self.company_identity(used_names, used_emails),
+                                                  salesperson=self.erp_only_salespeople[0], persons=False)]
+        for _ in range(max(1, n * 12 // 100) - 1):
             new_customer(self.company_identity(used_names, used_emails))
         # A few duplicates on each side: the same company entered twice.
         for account in self.rng.sample(accounts, k=n_duplicates):
             twin = new_account((account.name, account.emailaddress1, account.websiteurl, "en_US",
                                 (account.address1_line1, account.address1_city, account.address1_postalcode,
                                  account.address1_stateorprovince, account.address1_country, account.telephone1)),
-                               customer_type=account.customer_type_code)
+                               customer_type=account.customer_type_code, twin=True)
             twin.name = self.pick([account.name, account.name.upper(), self.spelled_differently(account.name)])
+        has_company = {id(c) for _, c in company_customer}
         for customer in self.rng.sample(customers, k=max(1, len(customers) // 100)):
-            customers.append(self.new(Customer,
+            twin = self.new(Customer,
                 system_id=self.uuid(), name=customer.name, email=customer.email, address=customer.address,
                 city=customer.city, post_code=customer.post_code, country_region_code=customer.country_region_code,
                 phone_no=customer.phone_no, salesperson=customer.salesperson, customer_group=customer.customer_group,
-            ))
+            )
+            customers.append(twin)
+            if id(customer) in has_company:
+                self.erp_company_for(twin, erp_companies, erp_persons, company_customer, persons_too=False)
 
         # Some accounts are subsidiaries of an earlier account.
         for index in range(1, len(accounts)):
             if self.chance(0.03):
                 accounts[index].parent_account_id = accounts[self.rng.randrange(index)].pk
 
-        # Sales contacts: persons of accounts (the first becomes the primary contact), some under a contact,
-        # some with no company at all.
+        # Sales contacts: persons of active customer accounts (the first becomes the primary contact), some under
+        # a contact, some with no company at all.
         for account in accounts:
-            for k in range(self.rng.choices((0, 1, 2), cum_weights=(75, 97, 100))[0]):  # weights 75, 22, 3
+            for k in range(n_contacts.get(account.pk, 0)):
                 contact = self.crm_person(account.address1_country, company=account)
                 crm_persons.append(contact)
                 if k == 0:
@@ -794,11 +831,10 @@ class _Seeder:
                                     link_to_table=ContactBusinessRelation.LinkToTable.CUSTOMER, no=customer.no)
             for company, customer in company_customer
         ])
-        # A few standalone ERP company contacts (prospects not yet customers) with a person each.
+        # A few standalone ERP company contacts (prospects not yet customers). No persons: a person whose company
+        # is not a customer has no Sales account to go under (CONTACT would fail on it).
         prospects = [self.erp_company(self.company_identity(used_names, used_emails)) for _ in range(max(2, n // 50))]
-        prospects = self.bulk_erp_contacts(prospects)
-        self.erp_contacts += prospects
-        self.erp_contacts += self.bulk_erp_contacts([self.erp_person(c) for c in prospects])
+        self.erp_contacts += self.bulk_erp_contacts(prospects)
 
     def crm_person(self, country, *, company):
         Contact = self.model("crm.Contact")
@@ -828,7 +864,7 @@ class _Seeder:
         return self.new(Contact,
             system_id=self.uuid(), type=Contact.Type.COMPANY, name=company[:100], email=email[:80], home_page=website,
             address=street, city=city, post_code=post_code, county=state, country_region_code=country, phone_no=phone,
-            salesperson=self.pick(self.salespeople),
+            salesperson=self.pick(self.coupled_salespeople),
         )
 
     def erp_person(self, company):
@@ -846,7 +882,7 @@ class _Seeder:
             externally_maintained=self.chance(0.2),
         )
 
-    def erp_company_for(self, customer, companies, persons, links, locale):
+    def erp_company_for(self, customer, companies, persons, links, *, persons_too):
         Contact = self.model("erp.Contact")
         company = self.new(Contact,
             system_id=self.uuid(), type=Contact.Type.COMPANY, name=customer.name, email=customer.email,
@@ -856,6 +892,8 @@ class _Seeder:
         )
         companies.append(company)
         links.append((company, customer))
+        if not persons_too:
+            return
         for k in range(self.rng.choices((1, 2), cum_weights=(85, 100))[0]):  # weights 85, 15
             person = self.erp_person(company)
             persons.append(person)
@@ -934,7 +972,7 @@ class _Seeder:
             contact = self.pick(persons)
             erp.append(self.new(ErpOpportunity,
                 system_id=self.uuid(), no=f"OP{i + 1:06d}", description=f"{self.pick(ITEM_NOUNS)} deal"[:100],
-                contact=contact, salesperson=contact.salesperson or self.pick(self.salespeople),
+                contact=contact, salesperson=contact.salesperson or self.pick(self.coupled_salespeople),
                 status=self.rng.choices(["not_started", "in_progress", "won", "lost"], weights=[3, 5, 2, 1])[0],
                 estimated_value_lcy=_money(self.rng, 500, 150000),
                 estimated_closing_date=self.today + timedelta(days=self.rng.randrange(-60, 200)),
@@ -1013,6 +1051,17 @@ class _Seeder:
             order.requested_delivery_by = self.today + timedelta(days=self.rng.randrange(1, 60))
             lines += self.document_lines(OrderDetail, "sales_order", order)
             orders.append(order)
+        # Some orders were submitted to the ERP (integration.sales_orders): each has its ERP order, made for the
+        # customer that is the order's account (seed_erp_documents).
+        self.sent_orders = []
+        for order in orders:
+            customer = self.customer_for_account.get(order.customer_account_id)
+            if (order.state_code in ("active", "submitted") and customer is not None and not customer.blocked
+                    and order.customer_account.state_code == "active" and len(self.sent_orders) < (count + 3) // 4):
+                order.state_code = "submitted"
+                order.sent_to_back_office_on = datetime.combine(
+                    self.today - timedelta(days=self.rng.randrange(0, 30)), time_of_day(9), tzinfo=UTC)
+                self.sent_orders.append((order, customer))
         self.crm_orders = self.bulk("crm.SalesOrder", orders)
         self.bulk("crm.SalesOrderDetail", lines)
         invoices, lines = [], []
@@ -1029,7 +1078,7 @@ class _Seeder:
         for number in range(1, self.pick([1, 2, 2, 3, 5]) + 1):
             quantity = Decimal(self.pick([1, 2, 4, 10, 25]))
             if self.chance(0.7):
-                item = self.pick(self.items)
+                item = self.pick(self.sellable_items)
                 kind, no, description, unit, price = "item", item.no, item.description, item.base_unit_of_measure.code, item.unit_price
             elif self.chance(0.7):
                 resource = self.pick(self.resources)
@@ -1067,17 +1116,23 @@ class _Seeder:
 
         SalesHeader, SalesLine = self.model("erp.SalesHeader"), self.model("erp.SalesLine")
         Invoice, InvoiceLine = self.model("erp.SalesInvoiceHeader"), self.model("erp.SalesInvoiceLine")
-        customers = [c for c in self.customers if not c.blocked]
+        unsyncable = {id(c) for c in self.unsyncable_customers}
+        customers = [c for c in self.customers if not c.blocked and id(c) not in unsyncable]
         count = max(5, self.scale // 40)
         orders, lines = [], []
-        # Some ERP orders came from Sales orders: their name is the external document no.
-        from_sales = [o for o in self.crm_orders if o.state_code == "submitted"]
+        # Some ERP orders came from Sales orders, as integration.sales_orders makes them: for the account's
+        # customer, the Sales order's number as *your reference* (what SALESORDER-ORDER couples on), its name as
+        # the external document no.
+        from_sales = iter(self.sent_orders)
         for i in range(count):
+            sent = next(from_sales, None) if i % 4 == 0 else None
+            customer = sent[1] if sent else self.pick(customers)
             order = self.new(SalesHeader, document_type=SalesHeader.DocumentType.ORDER,
                                 order_date=self.today - timedelta(days=self.rng.randrange(0, 90)),
-                                status=self.pick(["open", "open", "released"]), **self.erp_header_fields(self.pick(customers)))
-            if from_sales and i % 4 == 0:
-                order.external_document_no = self.pick(from_sales).number
+                                status=self.pick(["open", "open", "released"]), **self.erp_header_fields(customer))
+            if sent:
+                order.your_reference = sent[0].number[:35]
+                order.external_document_no = sent[0].name[:35]
             order.posting_date = order.order_date
             lines += self.erp_lines(SalesLine, "header", order)
             orders.append(order)

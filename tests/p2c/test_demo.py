@@ -158,3 +158,68 @@ def test_every_record_is_written_through_the_records_layer():
             stamp = model.MODIFIED_FIELD
             assert not model.objects.filter(**{f"{stamp}__isnull": True}).exists(), label
     assert not Contact.objects.exclude(is_company_an_account=True).filter(parent_account__isnull=False).exists()
+
+
+# -- consistent with the default mappings: a full synchronisation of the demo fails only where it means to ------------
+def test_customers_with_contacts_have_their_company_contact(seeded):
+    from erp.models import ContactBusinessRelation
+
+    linked = set(ContactBusinessRelation.objects.filter(link_to_table="customer").values_list("no", flat=True))
+    # Persons in the ERP hang on a company contact that is a customer.
+    assert not ErpContact.objects.filter(type="person", company__isnull=False).exclude(
+        company__business_relations__link_to_table="customer").exists()
+    # A Sales contact's account is (by name and e-mail) a customer with a company contact, or Sales-only.
+    accounts = Account.objects.filter(contacts__isnull=False).distinct()
+    matched = 0
+    for account in accounts:
+        customers = Customer.objects.filter(email__iexact=account.emailaddress1, blocked="")
+        matched += customers.exists()
+        assert all(customer.no in linked for customer in customers), account.name
+    assert matched
+
+
+def test_records_belong_to_salespeople_with_a_sales_user_but_one(seeded):
+    users = SystemUser.objects.filter(is_disabled=False, is_licensed=True).values_list("internal_email", flat=True)
+    not_in_sales = Customer.objects.exclude(salesperson__email__in=list(users))
+    assert not_in_sales.count() == 1  # the deliberate one, with no persons and no documents
+    lonely = not_in_sales.get()
+    assert not SalesHeader.objects.filter(sell_to_customer=lonely).exists()
+    assert not SalesInvoiceHeader.objects.filter(sell_to_customer=lonely).exists()
+    assert not ErpContact.objects.filter(type="person").exclude(salesperson__email__in=list(users)).exists()
+
+
+def test_items_and_products_agree_with_the_item_product_mapping(seeded):
+    from crm.models import Product
+    from erp.models import Item, SalesPrice
+
+    item_nos = set(Item.objects.values_list("no", flat=True))
+    products = Product.objects.filter(product_number__in=item_nos)
+    assert products.exists()
+    assert not products.exclude(product_type_code="sales_inventory").exists()
+    assert not products.filter(product_number__in=Item.objects.filter(blocked=True).values("no")).exists()
+    assert not SalesPrice.objects.filter(item__blocked=True).exists()
+    # Sales-only products: none in the "Default Unit" group is of a type a mapping takes.
+    assert not Product.objects.filter(default_uom_schedule__name="Default Unit").exclude(
+        product_type_code="flat_fees").exists()
+
+
+def test_sales_contacts_are_under_customer_accounts(seeded):
+    under_accounts = Contact.objects.filter(parent_account__isnull=False)
+    assert under_accounts.exists()
+    assert not under_accounts.exclude(parent_account__customer_type_code="customer", parent_account__state_code="active").exists()
+
+
+def test_erp_orders_from_sales_name_the_sales_order_in_your_reference(seeded):
+    from crm.models import SalesOrder
+
+    from_sales = SalesHeader.objects.exclude(your_reference="")
+    assert from_sales.exists()
+    numbers = list(from_sales.values_list("your_reference", flat=True))
+    assert len(numbers) == len(set(numbers))
+    sent = SalesOrder.objects.filter(number__in=numbers)
+    assert sent.count() == len(numbers)
+    assert not sent.filter(sent_to_back_office_on=None).exists()
+    assert not sent.exclude(state_code="submitted").exists()
+    for header in from_sales.select_related("sell_to_customer"):
+        order = sent.select_related("customer_account").get(number=header.your_reference)
+        assert header.sell_to_customer.email.lower() == order.customer_account.emailaddress1.lower()
