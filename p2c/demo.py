@@ -735,11 +735,12 @@ class _Seeder:
                 customer_posting_group="DOMESTIC" if country == "US" else "FOREIGN",
             )
             customers.append(customer)
-            # About one in eight customers has contact persons in the ERP: they hang on its company contact.
-            # Customers whose account has Sales contacts have their company contact too (those contacts go
-            # under it). The others have none yet, like customers entered before the marketing setup had a
-            # contact series: `create_contacts` (BC's "Create Conts. from Customers") makes them.
-            persons_too = persons and not customer.blocked and self.chance(0.12)
+            # Customers whose account has Sales contacts have their company contact (those contacts go under
+            # it), and often contact persons in the ERP too; a few others have persons as well (about one
+            # customer in nine in all). The rest have no contact yet, like customers entered before the
+            # marketing setup had a contact series: `create_contacts` (BC's "Create Conts. from Customers")
+            # makes theirs. (A company contact for every customer would cost the seed some 20% more.)
+            persons_too = persons and not customer.blocked and self.chance(0.4 if with_company else 0.03)
             if with_company or persons_too:
                 self.erp_company_for(customer, erp_companies, erp_persons, company_customer, persons_too=persons_too)
             return customer
