@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from integration.rules.base import RowError
-from p2c.records import writing_as
+from p2c.records import insert_rows, writing_as
 from p2c.utils import chunked, planner_statistics_refresh
 
 from .locks import mapping_lock, mapping_lock_refresh
@@ -531,7 +531,9 @@ class ChunkRun:
         return None
 
     def _create_all(self, objs):
-        self.plan.destination.model.objects.bulk_create(objs)
+        # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL.
+        manager = self.plan.destination.model.objects
+        (manager.bulk_insert if hasattr(manager, "bulk_insert") else manager.bulk_create)(objs)
 
     @staticmethod
     def _create_one(obj):
@@ -580,7 +582,7 @@ class ChunkRun:
             return
         try:
             with transaction.atomic():
-                Coupling.objects.bulk_create(couplings)
+                insert_rows(Coupling.objects.all(), couplings)
         except IntegrityError:
             for coupling in couplings:
                 try:
