@@ -19,6 +19,8 @@ from collections import defaultdict
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from p2c.utils import chunked
+
 from .fields import TEXT, field_category, is_blank
 
 MATCHABLE_KINDS = ("value", "relation")
@@ -99,7 +101,7 @@ def matches_find(plan, rows, *, claimed=None):
         rows = [row for row in rows if scope.get(row.pk)]
     scope_fields = sorted({name for values in (scope or {}).values() for name in values})
     values = _SourceValues(plan, [rule for group in groups for rule in group], rows)
-    coupled_dest = Coupling.objects.filter(**plan.coupling_pair).values(dest.id_field)
+    couplings = Coupling.objects.filter(**plan.coupling_pair)
     found = {}
     remaining = list(rows)
     for group in groups:
@@ -123,14 +125,16 @@ def matches_find(plan, rows, *, claimed=None):
                 condition |= Q(**{f"{alias}__in": {_normal(v, False) for v in wanted}})
         if not condition:
             continue
-        candidates = (
-            dest.model.objects.annotate(**annotations)
-            .filter(dest.filter_q())
-            .filter(condition)
-            .exclude(pk__in=coupled_dest)
-        )
+        candidates = dest.model.objects.annotate(**annotations).filter(dest.filter_q()).filter(condition)
         for name in scope_fields:
             candidates = candidates.filter(**{f"{name}__in": {s[name] for s in scope.values() if name in s}})
+        # Coupled candidates are dropped after reading, by their ids: a NOT IN over every coupling of the pair
+        # would cost each chunk time in proportion to the whole table.
+        candidates = list(candidates)
+        taken = set()
+        for ids in chunked([c.pk for c in candidates], 5000):
+            taken.update(couplings.filter(**{f"{dest.id_field}__in": ids}).values_list(dest.id_field, flat=True))
+        candidates = [c for c in candidates if c.pk not in taken]
         index_by_key = defaultdict(list)
         for candidate in candidates:
             within = _scope_key(scope_fields, lambda name, c=candidate: getattr(c, name))
