@@ -114,6 +114,19 @@ class RecordQuerySet(models.QuerySet):
 
 RecordManager = models.Manager.from_queryset(RecordQuerySet)
 
+
+def update_rows(queryset, objs, field_names):
+    """``QuerySet.bulk_update(objs, field_names)`` for any model, as one ``UPDATE … FROM (VALUES …)`` per
+    `VALUES_UPDATE_ROWS` rows where the database allows (Django's CASE per row and field costs milliseconds a
+    row). Runs no hook and sends no signal, like bulk_update. Returns the number of rows matched."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    if not _values_update_supported(queryset, objs, field_names):
+        return models.QuerySet.bulk_update(queryset, objs, field_names)
+    with transaction.atomic(using=queryset.db):
+        return _values_update(queryset, objs, field_names)
+
 # Rows per UPDATE … FROM (VALUES …) statement.
 VALUES_UPDATE_ROWS = 500
 

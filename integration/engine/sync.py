@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from integration.rules.base import RowError
-from p2c.records import insert_rows, writing_as
+from p2c.records import insert_rows, update_rows, writing_as
 from p2c.utils import chunked, planner_statistics_refresh
 
 from .locks import mapping_lock, mapping_lock_refresh
@@ -618,7 +618,7 @@ class ChunkRun:
                   destination.job_field, "skipped"]
         to_save = [c for c in [*refreshed, *failed_couplings] if c.pk is not None]
         if to_save:
-            Coupling.objects.bulk_update(to_save, fields)
+            update_rows(Coupling.objects.all(), to_save, fields)
         if errors:
             SyncJobError.objects.bulk_create(errors)
         self.result.add("failed", len(self.failures))
