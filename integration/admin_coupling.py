@@ -593,14 +593,17 @@ class CouplingAdminMixin:
         side = side_of(self.model)
         job_ids = {j for cs in coupled.values() for c in cs for j in (c.last_erp_job_id, c.last_crm_job_id) if j}
         keys = [str(i) for i in ids]
-        other_keys = [str(getattr(c, f"{other_side(side)}_id")) for cs in coupled.values() for c in cs]
         label = self.model._meta.label
-        errors = list(
-            SyncJobError.objects.filter(
-                Q(source_model=label, source_id__in=keys) | Q(destination_model=label, destination_id__in=keys)
-                | Q(source_id__in=other_keys) | Q(destination_id__in=other_keys)
-            ).select_related("job").order_by("-created_at")[:200]
-        )
+        records = Q(source_model=label, source_id__in=keys) | Q(destination_model=label, destination_id__in=keys)
+        # The counterparts' errors too, each id with its own table (ids of different tables collide).
+        counterparts = defaultdict(list)
+        for c in (c for cs in coupled.values() for c in cs):
+            other = other_side(side)
+            counterparts[getattr(c, f"{other}_model")].append(str(getattr(c, f"{other}_id")))
+        for other_label, other_keys in counterparts.items():
+            records |= (Q(source_model=other_label, source_id__in=other_keys)
+                        | Q(destination_model=other_label, destination_id__in=other_keys))
+        errors = list(SyncJobError.objects.filter(records).select_related("job").order_by("-created_at")[:200])
         job_ids |= {e.job_id for e in errors}
         jobs = list(SyncJob.objects.filter(pk__in=job_ids).order_by("-created_at")[:200])
         return self._action_page(request, queryset, action="synchronization_log", title="Synchronisation log",

@@ -298,6 +298,18 @@ def test_synchronisation_log_lists_jobs_and_errors_of_the_selection(superuser_cl
     assert "Owner is not coupled" in html and f"#{job.pk}" in html and f">#{other.pk}<" not in html
 
 
+def test_synchronisation_log_leaves_out_errors_of_another_table_with_the_same_id(superuser_client, mappings):
+    account = Account.objects.create(name="Logged", **ACTIVE)
+    customer = Customer.objects.create(name="Logged")
+    coupling_create(erp_record=customer, crm_record=account)
+    job = SyncJob.objects.create(mapping_name="ITEM-PRODUCT", direction="to_integration", status="error", failed=1)
+    job.errors.create(source_model="erp.Item", source_id=str(customer.pk), message="Unit BOX is not coupled")
+    job.errors.create(source_model="erp.Customer", source_id=str(customer.pk), message="Owner is not coupled")
+    html = run_action(superuser_client, Account, "synchronization_log", [account.pk]).content.decode()
+    assert "Owner is not coupled" in html
+    assert "Unit BOX is not coupled" not in html  # an item that happens to share the customer's id
+
+
 # -- permissions ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def staff_client(client, db):
