@@ -111,7 +111,7 @@ def _queue(modeladmin, request, work):
 class ConnectionSetupAdmin(admin.ModelAdmin):
     fields = ("is_enabled", "integration_user", "sales_order_integration_enabled",
               "create_sales_orders_automatically", "item_availability_enabled", "pages")
-    readonly_fields = ("pages",)
+    readonly_fields = ("pages", "review_page")
     autocomplete_fields = ("integration_user",)
 
     def has_add_permission(self, request):
@@ -127,13 +127,25 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:integration_connectionsetup_change", args=[obj.pk],
                                 current_app=self.admin_site.name))
 
+    def get_fields(self, request, obj=None):
+        # The set-up wizard and the review page need integration.run_synchronization (the wizard also the right
+        # to change this setup): a user without it does not see links that would answer 403.
+        fields = [f for f in super().get_fields(request, obj) if f not in ("pages", "review_page")]
+        if request.user.has_perm("integration.run_synchronization"):
+            fields.append("pages" if request.user.has_perm("integration.change_connectionsetup") else "review_page")
+        return fields
+
     @admin.display(description="Set-up and synchronisation")
     def pages(self, obj):
         return format_html(
-            '<a class="button" href="{}">Assisted set-up</a> &nbsp; <a class="button" href="{}">Full synchronisation '
-            "review</a>",
-            reverse("admin:integration_setup_wizard"), reverse("admin:integration_full_sync_review"),
+            '<a class="button" href="{}">Assisted set-up</a> &nbsp; {}',
+            reverse("admin:integration_setup_wizard"), self.review_page(obj),
         )
+
+    @admin.display(description="Synchronisation")
+    def review_page(self, obj):
+        return format_html('<a class="button" href="{}">Full synchronisation review</a>',
+                           reverse("admin:integration_full_sync_review"))
 
     def get_urls(self):
         from .views import full_sync_review_view, full_sync_status_view

@@ -41,6 +41,22 @@ def test_connection_setup_opens_its_one_record_with_links_to_the_pages(superuser
     assert "Full synchronisation review" in page.content.decode() and "Assisted set-up" in page.content.decode()
 
 
+@pytest.mark.parametrize(("codenames", "links"), [
+    (["view_connectionsetup"], []),
+    (["view_connectionsetup", "run_synchronization"], ["Full synchronisation review"]),
+    (["change_connectionsetup", "run_synchronization"], ["Full synchronisation review", "Assisted set-up"]),
+])
+def test_connection_setup_shows_only_the_pages_the_user_may_open(client, codenames, links):
+    user = User.objects.create_user("clerk", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    page = client.get(admin_url(ConnectionSetup, "change", ConnectionSetup.get_solo().pk)).content.decode()
+    for text in ["Full synchronisation review", "Assisted set-up"]:
+        assert (text in page) == (text in links), text
+    if "Assisted set-up" in links:
+        assert client.get(admin_url(ConnectionSetup, "changelist").replace("connectionsetup/", "connectionsetup/assisted-setup/")).status_code == 200
+
+
 def test_mapping_page_shows_field_mappings_and_refuses_a_cyclic_dependency(superuser_client, mappings):
     customer, salespeople = mappings["CUSTOMER"], mappings["SALESPEOPLE"]
     page = superuser_client.get(admin_url(IntegrationTableMapping, "change", salespeople.pk))
