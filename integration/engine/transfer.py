@@ -44,7 +44,7 @@ class ChunkTransfer:
 
         self.plan = plan
         self._coupled = {}  # rule index -> {source related id: destination related id}
-        self._keys = {}  # rule index -> {related id: natural key}
+        self._keys = {}  # rule index -> {related id: natural key} (key_to_value; uncoupled relations' labels)
         self._by_key = {}  # rule index -> {natural key: related id}
         self._blank = {}  # rule index -> Sales id standing for a blank ERP reference (BLANK_COUNTERPARTS)
         blank_by_pair = {}
@@ -62,6 +62,12 @@ class ChunkTransfer:
                 self._coupled[index] = dict(
                     Coupling.objects.filter(**pair, **{f"{source_id}__in": ids}).values_list(source_id, dest_id)
                 ) if ids else {}
+                # The uncoupled ones fail their rows with a message naming them: their keys in one query too.
+                missing = ids - set(self._coupled[index])
+                related = rule.source_field.related_model
+                key = natural_key_field(related)
+                if missing and key:
+                    self._keys[index] = dict(related.objects.filter(pk__in=missing).values_list("pk", key))
             elif rule.kind == "key_to_value":
                 ids = {getattr(row, rule.source_attname) for row in rows} - {None}
                 related = rule.source_field.related_model
@@ -129,7 +135,7 @@ class ChunkTransfer:
                 return True, None
             coupled = self._coupled[index].get(raw)
             if coupled is None:
-                raise RowError(self._not_coupled_message(rule, raw))
+                raise RowError(self._not_coupled_message(index, rule, raw))
             return True, coupled
         if rule.kind == "key_to_value":
             raw = self._keys[index].get(raw) if raw is not None else None
@@ -164,10 +170,9 @@ class ChunkTransfer:
             value = rule.value_map.get(str(value), value)
         return value
 
-    def _not_coupled_message(self, rule, related_id):
+    def _not_coupled_message(self, index, rule, related_id):
         related = rule.source_field.related_model
-        key = natural_key_field(related)
-        label = related.objects.filter(pk=related_id).values_list(key, flat=True).first() if key else related_id
+        label = self._keys.get(index, {}).get(related_id)
         dest_related = str(rule.dest_field.related_model._meta.verbose_name).lower()
         return (
             f"{capfirst(related._meta.verbose_name)} {label or related_id} is not coupled to "

@@ -387,6 +387,30 @@ def test_query_count_per_chunk_is_constant(customer_mapping, salesperson_pair, s
     assert q20 - q10 < 40
 
 
+def test_query_count_per_chunk_does_not_grow_with_failing_rows(customer_mapping, salesperson_pair, settings):
+    """Rows that fail on an uncoupled salesperson are named in their errors without a query per row."""
+    salesperson, _ = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 10
+    strangers = [SalespersonPurchaser.objects.create(code=f"SP9{i}", name=f"Stranger {i}") for i in range(6)]
+
+    def queries_with(failing):
+        Customer.objects.all().delete()
+        SyncJobError.objects.all().delete()
+        for i, customer in enumerate(customers(10, salesperson)[:failing]):
+            customer.salesperson = strangers[i]
+            customer.save()
+        customer_mapping.erp_watermark = None
+        customer_mapping.save()
+        with CaptureQueriesContext(connection) as ctx:
+            job = run(customer_mapping, TO)[TO]
+        assert job.failed == failing
+        return len(ctx)
+
+    queries_with(1)  # the first run also creates the ACC number sequence
+    assert queries_with(1) == queries_with(6)
+    assert SyncJobError.objects.filter(message__contains="Salesperson/Purchaser SP95 is not coupled").exists()
+
+
 def test_watermark_limits_the_next_run_to_changed_rows(customer_mapping, salesperson_pair):
     salesperson, _ = salesperson_pair
     customers(3, salesperson)
