@@ -185,7 +185,9 @@ MAPPINGS = [
     },
     {
         "name": "POSTEDSALESINV-INV", "erp": "erp.SalesInvoiceHeader", "crm": "crm.Invoice", "direction": TO,
-        "sync_only_coupled": False, "depends": ["OPPORTUNITY", "CUSTOMER"], "rules": "posted_invoice",
+        "sync_only_coupled": False, "rules": "posted_invoice",
+        # Beyond BC (OPPORTUNITY only): the invoice's customer and its lines' products are coupled first.
+        "depends": ["OPPORTUNITY", "CUSTOMER", "ITEM-PRODUCT", "RESOURCE-PRODUCT"],
         "fields": [
             ("no", "number", "to", {"match": 1}),
             ("no", "name", "to", {}),
@@ -282,6 +284,11 @@ def integration_setup_reset(*, names=None):
                 "erp_filter": spec.get("erp_filter", {}),
                 "crm_filter": spec.get("crm_filter", {}),
                 "sync_only_coupled": spec.get("sync_only_coupled", True),
+                # What users may have changed since goes back to the default too, as BC's "Reset to default".
+                "create_new_if_no_match": False,
+                "sync_after_match_coupling": False,
+                "update_conflict_resolution": "",
+                "deletion_conflict_resolution": "",
                 "rules_module": spec.get("rules", ""),
                 "sort_order": (order + 1) * 10,
                 "user_defined": False,

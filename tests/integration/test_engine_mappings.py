@@ -97,6 +97,10 @@ def test_dependency_order_puts_salespeople_and_currencies_before_customers(mappi
     assert order.index("CURRENCY") < order.index("CUSTOMER")
     assert order.index("UNIT OF MEASURE") < order.index("ITEM-PRODUCT")
     assert order.index("CUSTPRCGRP-PRICE") < order.index("SALESPRC-PRODPRICE")
+    assert order.index("ITEM-PRODUCT") < order.index("POSTEDSALESINV-INV")
+    assert order.index("RESOURCE-PRODUCT") < order.index("POSTEDSALESINV-INV")
+    assert {"ITEM-PRODUCT", "RESOURCE-PRODUCT"} <= set(
+        IntegrationTableMapping.objects.get(name="POSTEDSALESINV-INV").dependencies.values_list("name", flat=True))
 
 
 def test_defaults_cover_the_spec_table_and_reset_is_idempotent_and_keeps_couplings(mappings):
@@ -111,6 +115,9 @@ def test_defaults_cover_the_spec_table_and_reset_is_idempotent_and_keeps_couplin
     customer, account = Customer.objects.create(name="Kept"), Account.objects.create(name="Kept")
     Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk, crm_id=account.pk)
     mappings["CUSTOMER"].field_mappings.filter(crm_field="fax").update(status="disabled")
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").update(
+        update_conflict_resolution="get_update", deletion_conflict_resolution="remove_coupling",
+        create_new_if_no_match=True, sync_after_match_coupling=True, sync_only_coupled=False)
 
     integration_setup_reset()
     integration_setup_reset()
@@ -119,6 +126,10 @@ def test_defaults_cover_the_spec_table_and_reset_is_idempotent_and_keeps_couplin
             ValueMap.objects.count()) == counts
     assert Coupling.objects.filter(erp_id=customer.pk).exists()
     assert IntegrationFieldMapping.objects.get(table_mapping__name="CUSTOMER", crm_field="fax").status == "enabled"
+    customer_mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
+    assert (customer_mapping.update_conflict_resolution, customer_mapping.deletion_conflict_resolution) == ("", "")
+    assert not customer_mapping.create_new_if_no_match and not customer_mapping.sync_after_match_coupling
+    assert customer_mapping.sync_only_coupled
 
 
 def test_every_default_field_mapping_is_valid(mappings):
