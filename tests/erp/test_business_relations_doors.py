@@ -1,13 +1,22 @@
-"""B5 and B6 hold whatever the door: the API's bulk upsert (p2c.bulk) writes through the same model hooks."""
+"""B5 and B6 hold whatever the door: the admin, the API (single records and bulk upsert, p2c.bulk), the engine."""
 
 import pytest
 
+from crm.models import Account, SystemUser
 from erp.api.serializers import ErpContactSerializer, ErpCustomerSerializer
 from erp.models import Contact, ContactBusinessRelation, Customer
+from integration.defaults import integration_setup_reset
+from integration.engine.sync import mapping_synchronize
+from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping
 from p2c.bulk import bulk_upsert
+from tests import admin_helpers
+from tests.admin_helpers import admin_form_data, admin_url
+from tests.api.conftest import client_for
 from tests.erp.business_relations_setup import configure
 
 pytestmark = pytest.mark.django_db
+
+admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 def test_bulk_upsert_of_new_customers_makes_their_contacts(db):
@@ -34,3 +43,59 @@ def test_bulk_upsert_of_contacts_propagates_to_their_customers(db):
     contact = ContactBusinessRelation.objects.get(no="C0003").contact
     assert customer.email == contact.email == f"{contact.no.lower()}@example.com"
     assert Customer.objects.exclude(email="").count() == 50
+
+
+# B5 through every door: the admin's add form, a plain API POST, the synchronisation engine ----------------------------
+def linked_contact(no):
+    relation = ContactBusinessRelation.objects.select_related("contact").get(link_to_table="customer", no=no)
+    return relation.contact
+
+
+def test_adding_a_customer_in_the_admin_makes_its_contact(db, admin_client):
+    configure()
+    url = admin_url(Customer, "add")
+    data = admin_form_data(admin_client.get(url))
+    data.update({"no": "", "name": "Contoso", "city": "Oslo", "phone_no": "+47 1"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    customer = Customer.objects.get(name="Contoso")
+    contact = linked_contact(customer.no)
+    assert (contact.type, contact.name, contact.city, contact.phone_no) == ("company", "Contoso", "Oslo", "+47 1")
+    assert contact.no == "CT000001"  # from Marketing Setup's contact series
+    relation = ContactBusinessRelation.objects.get(no=customer.no)
+    assert relation.business_relation.code == "CUST"
+
+
+def test_posting_a_customer_to_the_api_makes_its_contact(db, admin_user):
+    configure()
+    response = client_for(admin_user).post("/api/erp/customers/", {"name": "Fabrikam", "email": "info@fabrikam.test"}, format="json")
+    assert response.status_code == 201, response.data
+    contact = linked_contact(response.data["no"])
+    assert (contact.type, contact.name, contact.email) == ("company", "Fabrikam", "info@fabrikam.test")
+    assert ContactBusinessRelation.objects.get(no=response.data["no"]).business_relation.code == "CUST"
+
+
+def test_a_sales_account_synchronised_as_a_new_customer_gets_its_contact(db):
+    configure()
+    integration_user = SystemUser.objects.create(fullname="Business Central Integration", access_mode="integration")
+    connection_setup = ConnectionSetup.get_solo()
+    connection_setup.is_enabled = True
+    connection_setup.integration_user = integration_user
+    connection_setup.save()
+    integration_setup_reset()
+    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
+    mapping.sync_only_coupled = False
+    mapping.save()
+    owner = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
+    Account.objects.create(name="Litware", telephone1="+46 8 100", address1_city="Uppsala",
+                           customer_type_code="customer", owner=owner)
+
+    [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
+
+    assert (job.inserted, job.failed) == (1, 0), job.counts()
+    customer = Customer.objects.get(name="Litware")
+    contact = linked_contact(customer.no)
+    assert (contact.type, contact.name, contact.phone_no, contact.city) == ("company", "Litware", "+46 8 100", "Uppsala")
+    assert ContactBusinessRelation.objects.get(no=customer.no).business_relation.code == "CUST"
+    # The customer is coupled to the account; its contact is not synchronised by the CUSTOMER mapping.
+    assert Coupling.objects.filter(erp_model="erp.Customer", erp_id=customer.pk).count() == 1
