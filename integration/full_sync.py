@@ -207,17 +207,57 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _lock_live(mapping, now):
+    """True when a run holds ``mapping``'s lock and refreshed it within STALE_AFTER (engine/locks.py)."""
+    return bool(mapping and mapping.locked_by and mapping.locked_at and mapping.locked_at >= now - STALE_AFTER)
+
+
+def full_sync_stalled_since(*, run, lines=None):
+    """When ``run`` is in process but nothing is moving: the time of its last progress; otherwise None.
+
+    Nothing moves when no running line's worker holds its mapping's lock (free, or not refreshed for STALE_AFTER:
+    the test by which a restart takes a line over) and neither the run, nor a line, nor one of their jobs has
+    started or finished within STALE_AFTER. That is what a worker that died leaves behind: with the default
+    filesystem:// broker its unacknowledged message is not delivered again, so only a restart moves the run on.
+    ``lines``: the run's review lines when the caller has them (no further query).
+    """
+    if run is None or run.status != FullSyncRun.Status.RUNNING:
+        return None
+    now = timezone.now()
+    lines = full_sync_review_lines(run=run) if lines is None else lines
+    if any(line.state == State.RUNNING and _lock_live(line.mapping, now) for line in lines):
+        return None
+    times = [run.started_at]
+    for line in lines:
+        if line.line is not None:
+            times += [line.line.started_at, line.line.finished_at]
+        for job in (line.coupling_job, line.to_job, line.from_job):
+            if job is not None:
+                times += [job.started_at, job.finished_at]
+    since = max(t for t in times if t)
+    return since if since < now - STALE_AFTER else None
+
+
+def full_sync_stalled_message(since):
+    """What the review page says about a run that has not moved since ``since``."""
+    return (f"No line has made progress since {timezone.localtime(since):%Y-%m-%d %H:%M:%S}: the worker may have "
+            "stopped. Restart continues where the run stopped: finished lines are not run again.")
+
+
 def full_sync_status(*, run=None):
     """What a polling review page shows, as a JSON-able dict.
 
     ``run``: id, status, started/finished, who, restarts (None when no run yet); ``lines``: per mapping its state,
     recommendation and the status and counts of its jobs; ``progress``: lines done out of lines to do, percent;
-    ``finished``: true when nothing is left to wait for (the page stops polling).
+    ``finished``: true when nothing is left to wait for (the page stops polling); ``stalled``: for a run in process
+    that nothing moves (`full_sync_stalled_since`), ``{"since", "message"}``, else None; ``can_restart``: a failed
+    run, or a stalled one.
     """
     run = run or full_sync_current_run()
     lines = full_sync_review_lines(run=run)
     todo = [line for line in lines if line.recommendation in RUNNABLE]
     done = [line for line in todo if line.state == State.FINISHED]
+    stalled = full_sync_stalled_since(run=run, lines=lines)
     return {
         "run": None if run is None else {
             "id": run.pk, "status": run.status, "status_label": run.get_status_display(),
@@ -244,6 +284,8 @@ def full_sync_status(*, run=None):
             "percent": round(100 * len(done) / len(todo)) if todo else 100,
         },
         "finished": run is None or run.status != FullSyncRun.Status.RUNNING,
+        "stalled": None if stalled is None else {"since": _iso(stalled), "message": full_sync_stalled_message(stalled)},
+        "can_restart": run is not None and (run.status == FullSyncRun.Status.FAILED or stalled is not None),
     }
 
 
@@ -312,10 +354,8 @@ def _claimer_gone(line):
     """True when the worker that claimed ``line`` no longer holds (or never took) its mapping's lock."""
     if line.mapping is None:
         return True
-    mapping = IntegrationTableMapping.objects.filter(pk=line.mapping_id).values("locked_by", "locked_at").first()
-    if not mapping or not mapping["locked_by"]:
-        return True
-    return mapping["locked_at"] is None or mapping["locked_at"] < timezone.now() - STALE_AFTER
+    mapping = IntegrationTableMapping.objects.filter(pk=line.mapping_id).only("locked_by", "locked_at").first()
+    return not _lock_live(mapping, timezone.now())
 
 
 def _close_jobs(line, message):
@@ -465,5 +505,6 @@ def _line_execute(line):
 
 __all__ = [
     "ReviewLine", "full_sync_advance", "full_sync_current_run", "full_sync_line_run", "full_sync_review_lines",
-    "full_sync_start", "full_sync_status", "job_status", "mapping_recommendation",
+    "full_sync_stalled_message", "full_sync_stalled_since", "full_sync_start", "full_sync_status", "job_status",
+    "mapping_recommendation",
 ]

@@ -2,7 +2,8 @@
 
 Thin doors onto integration.full_sync: the page lists `full_sync_review_lines()`, Start/Restart call
 `full_sync_start(restart=…)`, and the page polls `full_sync_status()` as JSON every two seconds until the run is
-over, so a user can leave and come back. Mounted by ConnectionSetupAdmin.get_urls (admin_view: staff only);
+over, so a user can leave and come back. Restart is offered for a failed run and for a run in process that has not
+moved for a while (a worker that died leaves its run "in process": `full_sync_stalled_since`). Mounted by ConnectionSetupAdmin.get_urls (admin_view: staff only);
 both need ``integration.run_synchronization`` (403 without it).
 """
 
@@ -49,7 +50,9 @@ def full_sync_review_view(request):
         "lines": lines,
         "status": status,
         "running": run is not None and run.status == FullSyncRun.Status.RUNNING,
-        "can_restart": run is not None and run.status == FullSyncRun.Status.FAILED,
+        # a failed run, or one in process that nothing moves (its worker died: see full_sync_stalled_since)
+        "can_restart": status["can_restart"],
+        "stalled": status["stalled"],
         "status_url": reverse("admin:integration_full_sync_status"),
         "connection_enabled": ConnectionSetup.get_solo().is_enabled,
         "count_names": COUNT_NAMES,
