@@ -80,10 +80,10 @@ def source_querysets(plan):
     failed inserts (`FailedInserts`) of the mapping's source side.
 
     The mapping's filter, less the skipped couplings, and then: everything (full run, or never run), or the rows
-    changed since the watermark followed by the rows to retry (coupled rows whose last write failed or whose
-    counterpart was deleted, uncoupled rows whose insertion failed). The retries are looked up first, by id, so
-    the changed rows are read through the index on the modified timestamp alone. The forced ids are examined
-    even if their timestamps say unchanged (retries, deleted counterparts; ``ALL`` for records named explicitly).
+    to retry (coupled rows whose last write failed or whose counterpart was deleted, uncoupled rows whose
+    insertion failed), by id, followed by the rows changed since the watermark, read through the index on the
+    modified timestamp alone. The forced ids are examined even if their timestamps say unchanged (retries,
+    deleted counterparts; ``ALL`` for records named explicitly).
     """
     from integration.models import Coupling
 
@@ -111,14 +111,10 @@ def source_querysets(plan):
         **{source.id_field: OuterRef("pk"), f"{source.last_synced_field}__gte": OuterRef(source.modified_field)}
     ).exclude(**{destination.result_field: FAILURE})
     changed &= ~Exists(in_sync)
-    querysets = [queryset.filter(changed)]
-    # Which retries the first queryset reads anyway is settled now, before the run changes any coupling.
-    remaining = []
-    for ids in chunked(sorted(retry), RETRY_BATCH):
-        read_anyway = set(queryset.filter(changed, pk__in=ids).values_list("pk", flat=True))
-        remaining.extend(pk for pk in ids if pk not in read_anyway)
-    for ids in chunked(remaining, RETRY_BATCH):
-        querysets.append(queryset.filter(pk__in=ids))
+    # The retries first (as BC does), then the changed rows less those just retried (`DirectionRun` leaves out
+    # the rows of a later queryset that an earlier one read).
+    querysets = [queryset.filter(pk__in=ids) for ids in chunked(sorted(retry), RETRY_BATCH)]
+    querysets.append(queryset.filter(changed))
     return querysets, retry, failed_inserts
 
 
@@ -217,7 +213,7 @@ class DirectionRun:
         try:
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
-            for rows in (rows for qs in querysets for rows in iterate_chunks(qs, self.chunk_size)):
+            for rows in self._chunks(querysets, forced):
                 result = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts).run()
                 for name, n in result.counts.items():
                     setattr(job, name, getattr(job, name) + n)
@@ -245,6 +241,19 @@ class DirectionRun:
         job.finished_at = timezone.now()
         job.save()
         return job
+
+    def _chunks(self, querysets, forced):
+        """The chunks of every queryset in turn; a row that an earlier queryset read (a retry that also changed)
+        is left out of the later ones, so no row is synchronised twice in one run."""
+        read = set()
+        for queryset in querysets:
+            for rows in iterate_chunks(queryset, self.chunk_size):
+                if read:
+                    rows = [row for row in rows if row.pk not in read]
+                if forced is not ALL:
+                    read.update(row.pk for row in rows if row.pk in forced)
+                if rows:
+                    yield rows
 
     def _advance_watermark(self, value):
         from integration.models import IntegrationTableMapping

@@ -153,6 +153,27 @@ def test_failed_rows_are_retried_even_when_unchanged(customer_mapping, salespers
     assert coupling.last_crm_result == "success"
 
 
+def test_failed_rows_are_retried_first_and_once_when_they_also_changed(customer_mapping, salesperson_pair, settings):
+    salesperson, _user = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 1
+    newcomer = SalespersonPurchaser.objects.create(code="SP02", name="Nina Newcomer")
+    first_customer, _ = customers(2, salesperson)
+    waiting = Customer.objects.create(name="Waiting AB", salesperson=newcomer)
+    assert run(customer_mapping, TO)[TO].failed == 1
+    user = SystemUser.objects.create(fullname="Nina Newcomer", internal_email="nina@example.com")
+    Coupling.objects.create(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser", erp_id=newcomer.pk,
+                            crm_id=user.pk)
+    for customer in (first_customer, waiting):
+        customer.phone_no = "+46 8 123 4567"
+        customer.save()
+
+    job = run(customer_mapping, TO)[TO]
+
+    assert (job.inserted, job.modified, job.failed) == (1, 1, 0), job.counts()
+    # The retry went first: its account was written before the other changed customer's.
+    assert coupled_account(waiting).modifiedon < coupled_account(first_customer).modifiedon
+
+
 def test_a_failed_insert_is_retried_in_the_next_run_without_the_row_changing(customer_mapping, salesperson_pair):
     salesperson, _user = salesperson_pair
     newcomer = SalespersonPurchaser.objects.create(code="SP02", name="Nina Newcomer")
