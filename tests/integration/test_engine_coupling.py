@@ -273,3 +273,22 @@ def test_sales_order_coupling_looks_only_at_erp_orders_from_sales_and_never_crea
 
     assert (job.coupled, job.inserted, job.failed) == (0, 0, 1)
     assert coupling_for(lost) is None and not SalesOrder.objects.exists()
+
+
+def test_case_sensitive_match_fields_couple_only_equal_case(mappings, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    mapping.field_mappings.filter(use_for_match_coupling=True).update(use_for_match_coupling=False)
+    mapping.field_mappings.filter(crm_field="name").update(use_for_match_coupling=True, match_priority=1,
+                                                           case_sensitive_matching=True)
+    exact = Customer.objects.create(name="Contoso Ltd", salesperson=salesperson)
+    shouting = Customer.objects.create(name="FABRIKAM INC", salesperson=salesperson)
+    active = {"customer_type_code": "customer", "state_code": "active"}
+    contoso = Account.objects.create(name="Contoso Ltd", **active)
+    Account.objects.create(name="Fabrikam Inc", **active)
+
+    job = mapping_couple_by_match(mapping=mapping, create_new=False)
+
+    assert job.coupled == 1
+    assert coupling_for(exact).crm_id == contoso.pk
+    assert coupling_for(shouting) is None

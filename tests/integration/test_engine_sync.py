@@ -479,3 +479,82 @@ def test_system_user_mapping_creates_salespeople_with_codes(mappings):
 
     assert job.inserted == 2
     assert set(SalespersonPurchaser.objects.values_list("code", flat=True)) == {"BB", "BB2"}
+
+
+def test_no_ping_pong_in_incremental_runs(customer_mapping, salesperson_pair):
+    """Without ``full``: the second pass of both directions reads nothing it has to write."""
+    salesperson, _ = salesperson_pair
+    customers(3, salesperson)
+    run(customer_mapping)
+    account = Account.objects.first()
+    account.telephone1 = "+46 8 000 0000"
+    account.save()
+    run(customer_mapping)
+
+    second = run(customer_mapping)
+
+    for job in second.values():
+        assert (job.inserted, job.modified, job.failed) == (0, 0, 0), job.counts()
+    assert Customer.objects.filter(phone_no="+46 8 000 0000").count() == 1
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_validate_field_refuses_or_lets_through_a_value_the_destination_field_would_refuse(
+    customer_mapping, salesperson_pair, validate
+):
+    salesperson, _ = salesperson_pair
+    customer_mapping.field_mappings.filter(crm_field="emailaddress1").update(validate_field=validate)
+    customer = Customer.objects.create(name="Careless Typing AB", email="not an address", salesperson=salesperson)
+
+    job = run(customer_mapping, TO)[TO]
+
+    if validate:
+        assert job.failed == 1
+        assert "Email: Enter a valid email address" in SyncJobError.objects.get().message
+        assert customer.name in SyncJobError.objects.get().message
+    else:
+        assert job.failed == 0 and coupled_account(customer).emailaddress1 == "not an address"
+
+
+def test_a_field_mapped_one_way_is_not_written_the_other_way(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    customer_mapping.field_mappings.filter(crm_field="telephone1").update(direction=FROM)
+    [customer] = customers(1, salesperson)
+
+    run(customer_mapping, TO)
+    account = coupled_account(customer)
+    assert account.telephone1 == "" and account.name == customer.name
+
+    account.telephone1 = "+46 8 999 9999"
+    account.save()
+    run(customer_mapping, FROM)
+    customer.refresh_from_db()
+    assert customer.phone_no == "+46 8 999 9999"
+
+
+def test_a_run_that_stops_mid_way_leaves_whole_chunks_and_a_rerun_finishes_without_duplicates(
+    customer_mapping, salesperson_pair, settings, monkeypatch
+):
+    from integration.engine import sync
+
+    salesperson, _ = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 4
+    customers(10, salesperson)
+    real_write, calls = sync.ChunkRun._write, []
+
+    def write_then_crash(self):
+        calls.append(1)
+        real_write(self)
+        if len(calls) == 2:
+            raise RuntimeError("the machine went down")
+
+    monkeypatch.setattr(sync.ChunkRun, "_write", write_then_crash)
+    crashed = run(customer_mapping, TO)[TO]
+    assert crashed.status == SyncJob.Status.FAILED and "the machine went down" in crashed.message
+    assert Account.objects.count() == Coupling.objects.filter(erp_model="erp.Customer").count() == 4  # chunk 1 only
+
+    monkeypatch.setattr(sync.ChunkRun, "_write", real_write)
+    rerun = run(customer_mapping, TO)[TO]
+
+    assert (rerun.inserted, rerun.failed) == (6, 0), rerun.counts()
+    assert Account.objects.count() == Coupling.objects.filter(erp_model="erp.Customer").count() == 10
