@@ -109,12 +109,13 @@ def mapping_synchronize_ids_later(*, mapping_id, direction, ids, countdown=None)
 
 # -- what the tasks run (kept here so integration/tasks.py stays a thin door) ----------------------------------------
 def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None,
-                       skip_coupled=False):
+                       skip_coupled=False, wait_seconds=0):
     """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
 
     A job found *running* while its mapping's lock is free belongs to a worker that died: it is marked failed
     ("interrupted") and a new job takes its place. With ``skip_coupled`` (and ``only_ids``, one direction) the
-    records coupled by now are left out and counted as skipped in the job. Returns a small JSON-able summary.
+    records coupled by now are left out and counted as skipped in the job. ``wait_seconds``: how long to wait for
+    the mapping's lock before MappingBusy (the jobs stay queued). Returns a small JSON-able summary.
     """
     from .coupling import records_split_coupled
     from .engine.locks import STALE_AFTER
@@ -144,7 +145,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     if skip_coupled and only_ids is not None and direction not in (None, "", Direction.BIDIRECTIONAL):
         only_ids, coupled = records_split_coupled(mapping=mapping, direction=direction, ids=only_ids)
     results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs,
-                                  create_new=create_new)
+                                  create_new=create_new, wait_seconds=wait_seconds)
     if coupled:
         for job in results:
             job.skipped += len(coupled)
@@ -160,6 +161,7 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
     from django.core.exceptions import ValidationError
 
     from .coupling import mapping_couple_by_match
+    from .engine.locks import MappingBusy
     from .models import IntegrationTableMapping
 
     mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
@@ -173,12 +175,29 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
     try:
         job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after,
                                       only_ids=only_ids, job=job, from_side=from_side)
+    except MappingBusy:
+        if job:  # marked running before the lock was refused: queued again, so the task's retry runs it
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING, finished_at=None).update(
+                status=SyncJob.Status.QUEUED, started_at=None)
+        raise
     except ValidationError as exc:
         if job:
             SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, finished_at=_now(),
                                                      message=" ".join(exc.messages))
         return {"mapping": mapping_id, "job": job_id, "refused": " ".join(exc.messages)}
     return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
+
+
+def queued_jobs_give_up(*, mapping_id, job_ids, tries, again="synchronise again"):
+    """Fail the handed-in jobs still queued of a task that gave up waiting for its busy mapping, so none stays
+    queued for ever; return the message they carry ("Mapping X stayed busy: gave up after N tries; …")."""
+    from .models import IntegrationTableMapping
+
+    name = IntegrationTableMapping.objects.filter(pk=mapping_id).values_list("name", flat=True).first()
+    message = f"Mapping {name or f'#{mapping_id}'} stayed busy: gave up after {tries} tries; {again}."
+    SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
+        status=SyncJob.Status.FAILED, finished_at=_now(), message=message)
+    return message
 
 
 def _now():

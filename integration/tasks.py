@@ -1,7 +1,11 @@
 """Celery tasks: thin doors onto the integration's functions. Tasks take ids, are acknowledged late and are
 idempotent (a redelivered task finds its work done or claimed and does nothing). Nothing else imports Celery."""
 
+import logging
+
 from celery import shared_task
+
+logger = logging.getLogger("p2c.integration")
 
 
 # -- Finance and Operations data integration projects (SPEC P1, P6) ----------------------------------------------
@@ -31,6 +35,10 @@ def cleanup_project_runs(days=None):
 # reject_on_worker_lost safe: a message whose worker process died is delivered again instead of being lost.
 MAPPING_BUSY_RETRY_SECONDS = 30
 MAPPING_BUSY_MAX_RETRIES = 20
+# A task with records of its own (a chunk of a selection) first waits this long for the mapping's lock: chunks queued
+# together then run one after the other as soon as the previous one is done, not 30 s apart. Coupling waits 30 s for
+# its lock in integration.coupling already.
+MAPPING_BUSY_WAIT_SECONDS = 15
 FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 300  # half of the engine's STALE_AFTER
 FULL_SYNC_LINE_MAX_LOOKS = 24  # two hours; after that a restart from the review page takes the line over
 
@@ -44,18 +52,24 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
     ``job_ids``: queued SyncJob rows to fill (see integration.background.mapping_synchronize_later); ``create_new``:
     create (and couple) counterparts of uncoupled records (default: the mapping's setting); ``skip_coupled``: leave
     out, as skipped, the ``only_ids`` that are coupled by now ("Create in Sales/ERP"). When another
-    run holds the mapping, a run with work of its own (jobs or ids) is retried later; a scheduled run is simply
-    skipped (the next one picks the changes up).
+    run holds the mapping, a run with work of its own (jobs or ids) waits for it (``only_ids``: up to
+    MAPPING_BUSY_WAIT_SECONDS), then is retried later, and after its last try fails its still-queued jobs saying so;
+    a scheduled run is simply skipped (the next one picks the changes up).
     """
-    from integration.background import synchronize_queued
+    from integration.background import queued_jobs_give_up, synchronize_queued
     from integration.engine.locks import MappingBusy
 
     try:
         return synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
-                                  job_ids=job_ids, create_new=create_new, skip_coupled=skip_coupled)
+                                  job_ids=job_ids, create_new=create_new, skip_coupled=skip_coupled,
+                                  wait_seconds=MAPPING_BUSY_WAIT_SECONDS if only_ids is not None else 0)
     except MappingBusy as exc:
         if job_ids is None and only_ids is None:
             return {"skipped": str(exc)}
+        if self.request.retries >= self.max_retries:
+            message = queued_jobs_give_up(mapping_id=mapping_id, job_ids=job_ids, tries=self.request.retries + 1)
+            logger.warning("%s (%s)", message, exc)
+            return {"mapping": mapping_id, "gave_up": message}
         raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
 
 
@@ -64,14 +78,20 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
 def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None,
                          from_side=None):
     """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``) on ``from_side`` ("erp" or
-    "crm"; default: the mapping's usual side), filling queued job ``job_id``."""
-    from integration.background import couple_queued
+    "crm"; default: the mapping's usual side), filling queued job ``job_id``. While another run holds the mapping it
+    is retried later; after its last try the job, still queued, fails saying so."""
+    from integration.background import couple_queued, queued_jobs_give_up
     from integration.engine.locks import MappingBusy
 
     try:
         return couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
                              job_id=job_id, from_side=from_side)
     except MappingBusy as exc:
+        if self.request.retries >= self.max_retries:
+            message = queued_jobs_give_up(mapping_id=mapping_id, job_ids=[job_id] if job_id else [],
+                                          tries=self.request.retries + 1, again="run the match-based coupling again")
+            logger.warning("%s (%s)", message, exc)
+            return {"mapping": mapping_id, "job": job_id, "gave_up": message}
         raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
 
 

@@ -131,6 +131,111 @@ def test_disabled_mapping_fails_its_queued_jobs(mappings):
     assert job.status == "failed"
 
 
+# -- a mapping another run holds: wait, retry, give up -------------------------------------------------------------
+def hold_lock(mapping):
+    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="worker-1", locked_at=timezone.now())
+
+
+@pytest.fixture
+def lock_clock(monkeypatch):
+    """The lock's wait loop without waiting: ``clock.on_sleep`` runs at each pause (say, the holder lets go);
+    ``clock.fast`` makes every wait time out at once."""
+    import time
+    from types import SimpleNamespace
+
+    from integration.engine import locks
+
+    clock = SimpleNamespace(on_sleep=None, fast=False, now=time.monotonic())
+
+    def monotonic():
+        if clock.fast:
+            clock.now += 3600
+        return clock.now
+
+    def sleep(seconds):
+        clock.now += seconds
+        if clock.on_sleep:
+            clock.on_sleep()
+
+    monkeypatch.setattr(locks, "time", SimpleNamespace(monotonic=monotonic, sleep=sleep))
+    return clock
+
+
+def test_a_chunk_waits_for_the_lock_and_runs_when_the_chunk_before_it_lets_go(customers, mappings, lock_clock):
+    mapping = mappings["CUSTOMER"]
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
+    hold_lock(mapping)
+    waited = []
+
+    def previous_chunk_done():
+        waited.append(True)
+        IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="", locked_at=None)
+
+    lock_clock.on_sleep = previous_chunk_done
+    tasks.synchronize_mapping_task.apply(kwargs={
+        "mapping_id": mapping.pk, "direction": TO, "only_ids": [str(c.pk) for c in customers], "job_ids": [job.pk],
+        "create_new": True}).get()  # no Retry: it waited instead of coming back in 30 s
+    job.refresh_from_db()
+    assert waited and (job.status, job.inserted) == ("success", 3)
+
+
+def test_a_busy_mapping_is_retried_with_its_jobs_left_queued(customers, mappings, lock_clock):
+    from celery.exceptions import Retry
+
+    lock_clock.fast = True
+    mapping = mappings["CUSTOMER"]
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
+    hold_lock(mapping)
+    with pytest.raises(Retry):  # eager mode propagates it; a worker runs the task again in 30 s
+        tasks.synchronize_mapping_task.apply(kwargs={
+            "mapping_id": mapping.pk, "direction": TO, "only_ids": [str(customers[0].pk)], "job_ids": [job.pk]},
+            retries=tasks.MAPPING_BUSY_MAX_RETRIES - 1)
+    job.refresh_from_db()
+    assert job.status == "queued"
+
+
+def test_a_sync_task_that_gives_up_fails_its_still_queued_jobs(customers, mappings, lock_clock):
+    lock_clock.fast = True
+    mapping = mappings["CUSTOMER"]
+    queued = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
+    done = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction="from_integration",
+                                  status=SyncJob.Status.SUCCESS, finished_at=timezone.now())
+    hold_lock(mapping)
+    result = tasks.synchronize_mapping_task.apply(kwargs={
+        "mapping_id": mapping.pk, "only_ids": [str(customers[0].pk)], "job_ids": [queued.pk, done.pk]},
+        retries=tasks.MAPPING_BUSY_MAX_RETRIES).get()  # the last try
+    queued.refresh_from_db()
+    done.refresh_from_db()
+    tries = tasks.MAPPING_BUSY_MAX_RETRIES + 1
+    expected = f"Mapping CUSTOMER stayed busy: gave up after {tries} tries; synchronise again."
+    assert (queued.status, queued.message) == ("failed", expected) and queued.finished_at
+    assert result["gave_up"] == expected
+    assert done.status == "success"  # only the jobs still queued
+
+
+def test_a_coupling_task_waiting_for_a_busy_mapping_keeps_its_job_queued_then_gives_up(customers, mappings,
+                                                                                      lock_clock):
+    from celery.exceptions import Retry
+
+    lock_clock.fast = True
+    mapping = mappings["CUSTOMER"]
+    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
+                                 type=SyncJob.Type.COUPLING)
+    hold_lock(mapping)
+    kwargs = {"mapping_id": mapping.pk, "job_id": job.pk, "create_new": False}
+    with pytest.raises(Retry):
+        tasks.couple_by_match_task.apply(kwargs=kwargs)
+    job.refresh_from_db()
+    assert (job.status, job.started_at) == ("queued", None)  # the retry will run it (a running job it would skip)
+
+    result = tasks.couple_by_match_task.apply(kwargs=kwargs, retries=tasks.MAPPING_BUSY_MAX_RETRIES).get()
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at
+    assert job.message == ("Mapping CUSTOMER stayed busy: gave up after 21 tries; run the match-based coupling "
+                           "again.") == result["gave_up"]
+    assert not Coupling.objects.filter(erp_model="erp.Customer").exists()
+
+
 def test_couple_by_match_later_couples_in_the_background_once(customers, mappings,
                                                              django_capture_on_commit_callbacks):
     for customer in customers[:2]:
