@@ -10,7 +10,8 @@ links, and the only place that keeps the linked records' common information iden
   forms ``customers_create_contacts`` ... (BC's report 5195 "Create Conts. from Customers");
 - B5 ``records_after_write``: the model hook (save, bulk_create, bulk_update) that makes the contact of every new
   customer, vendor or bank account when Marketing Setup has a contact number series, and
-- B6 propagates changed common fields to the other side (``contacts_propagate``, ``customers_propagate`` ...);
+- B6 propagates changed common fields to the other side (``contacts_propagate``, ``customers_propagate`` ...),
+  and keeps a relation on its record when the record's number changes (``records_renumber`` for ``update()``);
 - B7 ``contact_create_sales_quote`` / ``_order``, ``contact_create_purchase_quote`` / ``_order``,
   ``contact_log_email``: documents and interactions from a contact;
 - B8 ``records_unlink_before_delete``: deleting a customer, vendor or bank account removes only its relation.
@@ -33,6 +34,7 @@ from datetime import date
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 
 from p2c.utils import chunked
 
@@ -281,6 +283,37 @@ def records_propagate(*, model, pks, fields):
             _push_from_contacts(pairs)
         else:
             _push_from_records(LINK_BY_MODEL[model], pairs)
+
+
+def records_renumber(*, model, old_nos, new_no):
+    """After ``update(no=new_no)`` of customers, vendors or bank accounts: point their relations at the new numbers.
+
+    ``old_nos``: {pk: number before the update}; ``new_no``: the value or expression the update wrote. Per chunk
+    one read of the new numbers (only when they were computed by an expression) and one UPDATE of the relations,
+    then one UPDATE for all. The relations pass through a parking value of ``link_to_table``, so a chain of new
+    numbers (A → B while B → C, in one update) never meets the unique (link to table, No.) on the way, whatever
+    order the database takes the rows in.
+    """
+    link = LINK_BY_MODEL.get(model)
+    if link is None or not old_nos:
+        return
+    parked = f"~{link.kind}"  # not a choice: no relation ever holds it outside this function's transaction
+    moved = 0
+    with transaction.atomic():
+        for chunk in chunked(list(old_nos.items()), PROPAGATION_CHUNK_SIZE):
+            if hasattr(new_no, "resolve_expression"):
+                new_by_pk = dict(model._base_manager.filter(pk__in=[pk for pk, _ in chunk]).values_list("pk", "no"))
+            else:
+                new_by_pk = {pk: new_no for pk, _ in chunk}
+            renames = {old: new_by_pk[pk] for pk, old in chunk if pk in new_by_pk and new_by_pk[pk] != old}
+            if not renames:
+                continue
+            moved += ContactBusinessRelation.objects.filter(link_to_table=link.kind, no__in=list(renames)).update(
+                link_to_table=parked,
+                no=Case(*[When(no=old, then=Value(new)) for old, new in renames.items()], default=F("no")),
+            )
+        if moved:
+            ContactBusinessRelation.objects.filter(link_to_table=parked).update(link_to_table=link.kind)
 
 
 def contacts_propagate(*, contacts, fields=None):
@@ -796,6 +829,6 @@ __all__ = [
     "contact_relation_holder", "contact_unlink", "contacts_propagate", "customer_create_contact",
     "customer_template_apply", "customer_template_for", "customers_create_contacts", "customers_propagate",
     "interaction_log_entry_create", "record_linked_contact", "records_after_write", "records_propagate",
-    "records_unlink_before_delete", "shared_fields_in", "vendor_create_contact", "vendors_create_contacts",
-    "vendors_propagate",
+    "records_renumber", "records_unlink_before_delete", "shared_fields_in", "vendor_create_contact",
+    "vendors_create_contacts", "vendors_propagate",
 ]

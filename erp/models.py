@@ -141,13 +141,24 @@ class LinkedRecordQuerySet(RecordQuerySet):
     def update(self, **kwargs):
         from erp import business_relations
 
-        fields = () if _IN_BULK_UPDATE.get() else business_relations.shared_fields_in(model=self.model, names=kwargs)
-        if not fields:
+        if _IN_BULK_UPDATE.get():
+            return super().update(**kwargs)
+        fields = business_relations.shared_fields_in(model=self.model, names=kwargs)
+        # A customer's, vendor's or bank account's relation names it by number (a contact's by its key).
+        renumbering = "no" in kwargs and self.model is not Contact
+        if not (fields or renumbering):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
-            pks = list(self.values_list("pk", flat=True))
+            if renumbering:
+                old_nos = dict(self.values_list("pk", "no"))
+                pks = list(old_nos)
+            else:
+                pks = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            business_relations.records_propagate(model=self.model, pks=pks, fields=fields)
+            if renumbering:
+                business_relations.records_renumber(model=self.model, old_nos=old_nos, new_no=kwargs["no"])
+            if fields:
+                business_relations.records_propagate(model=self.model, pks=pks, fields=fields)
         return count
 
     update.alters_data = True

@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Case, QuerySet, Value, When
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 
 from erp import business_relations as br
@@ -450,6 +452,50 @@ def test_renaming_a_customer_number_keeps_its_relation(linked):
     assert br.contact_linked_record(contact=contact, kind=Kind.CUSTOMER).no == "C99999"
 
 
+@pytest.mark.parametrize("model", [Customer, Vendor, BankAccount])
+def test_renaming_numbers_with_queryset_update_keeps_their_relations(setup, model):
+    records = [model.objects.create(name=f"Firm {i}") for i in range(3)]
+    contacts = [relation_of(r).contact for r in records]
+    model.objects.filter(pk=records[0].pk).update(no="X-1")
+    model.objects.filter(pk__in=[r.pk for r in records[1:]]).update(no=Concat(Value("Y-"), "no"))
+    kind = br.LINK_BY_MODEL[model].kind
+    linked = [br.contact_linked_record(contact=c, kind=kind).no for c in contacts]
+    assert linked == ["X-1", f"Y-{records[1].no}", f"Y-{records[2].no}"]
+    assert not ContactBusinessRelation.objects.filter(no__in=[r.no for r in records]).exists()
+
+
+def test_renaming_numbers_with_queryset_update_costs_constant_queries(setup):
+    Customer.objects.bulk_create([Customer(no=f"C{i:05d}", name=f"Customer {i}") for i in range(3 * br.PROPAGATION_CHUNK_SIZE)])
+
+    def measure(n):
+        pks = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:n])
+        with CaptureQueriesContext(connection) as queries:
+            Customer.objects.filter(pk__in=pks).update(no=Concat("no", Value("R")))
+        return len(queries.captured_queries)
+
+    assert measure(10) == measure(br.PROPAGATION_CHUNK_SIZE)
+    chunk = measure(br.PROPAGATION_CHUNK_SIZE)
+    assert measure(3 * br.PROPAGATION_CHUNK_SIZE) - chunk <= 2 * 2  # at most two queries per further chunk
+    assert ContactBusinessRelation.objects.filter(no__endswith="RRR").count() == br.PROPAGATION_CHUNK_SIZE
+
+
+def test_a_chain_of_renumbers_in_one_update_keeps_every_relation(setup):
+    first, second = Customer.objects.create(name="First"), Customer.objects.create(name="Second")
+    old_first, old_second = first.no, second.no
+    contact_first, contact_second = relation_of(first).contact, relation_of(second).contact
+    # The relations in the other order than the customers, so that the database meets them in that order.
+    ContactBusinessRelation.objects.all().delete()
+    br.contact_link_customer(contact=contact_second, customer=second)
+    br.contact_link_customer(contact=contact_first, customer=first)
+    # One statement: the first customer leaves its number, the second takes it.
+    Customer.objects.filter(pk__in=[first.pk, second.pk]).update(
+        no=Case(When(pk=first.pk, then=Value("C99999")), default=Value(old_first))
+    )
+    assert br.contact_linked_record(contact=contact_first, kind=Kind.CUSTOMER).no == "C99999"
+    assert br.contact_linked_record(contact=contact_second, kind=Kind.CUSTOMER).no == old_first
+    assert not ContactBusinessRelation.objects.filter(no=old_second).exists()
+
+
 def test_bulk_update_of_10000_contacts_propagates_in_constant_queries_per_chunk(setup):
     n = 10_000
     Customer.objects.bulk_create([Customer(no=f"C{i:06d}", name=f"Customer {i}") for i in range(n)])
@@ -488,7 +534,8 @@ def test_privacy_blocked_is_shared_with_customers_and_vendors(linked):
 
 def test_explicit_propagation_functions_write_only_differences(linked):
     contact, customer, _vendor = linked
-    Customer._base_manager.filter(pk=customer.pk).update(city="Drift")  # a raw write: the sides have drifted
+    # A raw write (a plain QuerySet: no hook, not even the base manager's): the sides have drifted.
+    QuerySet(Customer).filter(pk=customer.pk).update(city="Drift")
     with CaptureQueriesContext(connection) as queries:
         br.contacts_propagate(contacts=[Contact.objects.get(pk=contact.pk)], fields=["city"])
     customer.refresh_from_db()
