@@ -1,6 +1,8 @@
 """The assisted set-up (integration/wizard.py): steps kept in the session, defaults applied at the end, the
 review page opened, couplings kept when it runs again, and permissions."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
@@ -21,14 +23,14 @@ def superuser_client(client, db):
     return client
 
 
-def walk(client, user, *, sales_orders=True, defaults=True, full_sync=True):
+def walk(client, user, *, sales_orders=True, defaults=True, full_sync=True, every_minutes=15):
     url = reverse(WIZARD)
     assert client.get(url).status_code == 200
     steps = [
         {"connection-is_enabled": "on", "connection-integration_user": str(user.pk)},
         {"synchronize-sales_order_integration_enabled": "on" if sales_orders else "",
          "synchronize-item_availability_enabled": "on"},
-        {"defaults-use_default_setup": "on" if defaults else "", "defaults-every_minutes": "15"},
+        {"defaults-use_default_setup": "on" if defaults else "", "defaults-every_minutes": str(every_minutes)},
         {"finish-run_full_sync": "on" if full_sync else ""},
     ]
     response = None
@@ -46,6 +48,31 @@ def test_wizard_sets_up_the_connection_and_the_default_mappings_then_opens_the_r
     assert setup.is_enabled and setup.integration_user == user
     assert setup.sales_order_integration_enabled and setup.item_availability_enabled
     assert IntegrationTableMapping.objects.filter(name="CUSTOMER").exists()
+
+
+def scheduled():
+    """The recurring synchronisations as (name, task, interval in minutes, mapping id, enabled)."""
+    from django_celery_beat.models import PeriodicTask
+
+    tasks = PeriodicTask.objects.filter(name__startswith="Synchronize ").select_related("interval")
+    return {(t.name, t.task, t.interval.every, t.interval.period, json.loads(t.kwargs)["mapping_id"], t.enabled)
+            for t in tasks}
+
+
+def test_wizard_schedules_the_enabled_mappings_at_the_chosen_interval(superuser_client):
+    user = SystemUser.objects.create(fullname="Integration", access_mode="integration")
+    walk(superuser_client, user, every_minutes=15)
+    enabled = IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)
+    assert enabled.filter(name="CUSTOMER").exists()
+    expected = {(f"Synchronize {m.name}", "integration.synchronize_mapping", 15, "minutes", m.pk, True)
+                for m in enabled}
+    assert scheduled() == expected  # one each; none for a child or a disabled mapping
+    assert IntegrationTableMapping.objects.exclude(pk__in=enabled).exists()
+
+    walk(superuser_client, user, every_minutes=60, full_sync=False)  # run again: the interval changes, no duplicate
+    enabled = IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)
+    assert scheduled() == {(f"Synchronize {m.name}", "integration.synchronize_mapping", 60, "minutes", m.pk, True)
+                           for m in enabled}
 
 
 def test_wizard_back_keeps_the_answers(superuser_client):
