@@ -1,6 +1,7 @@
 """Checks run when a mapping is saved: named fields exist, types convert, filters are sound, no cycles."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from .fields import RELATION, categories_convert, field_category, get_field, natural_key_field
 from .filters import filter_validate
@@ -97,7 +98,7 @@ def pair_problem(erp_field, crm_field, *, has_value_map):
     """Why two fields cannot be paired, or None."""
     erp_category, crm_category = field_category(erp_field), field_category(crm_field)
     if erp_category == RELATION and crm_category == RELATION:
-        return None  # translated through the couplings of the two related models
+        return _relation_pair_problem(erp_field.related_model, crm_field.related_model)
     if RELATION in (erp_category, crm_category):
         relation = erp_field if erp_category == RELATION else crm_field
         other_category = crm_category if erp_category == RELATION else erp_category
@@ -110,4 +111,23 @@ def pair_problem(erp_field, crm_field, *, has_value_map):
         return None
     if not categories_convert(erp_category, crm_category) or not categories_convert(crm_category, erp_category):
         return f"a {erp_category} field and a {crm_category} field do not convert."
+    return None
+
+
+def _relation_pair_problem(erp_related, crm_related):
+    """Two references are translated through the couplings of their models: refuse a pair that contradicts
+    the table mappings (the ERP model is mapped, and so is the Sales model, but never to each other). A model
+    that no mapping names yet is let through: its mapping may come later."""
+    from integration.models import IntegrationTableMapping
+
+    erp_label, crm_label = erp_related._meta.label, crm_related._meta.label
+    pairs = set(IntegrationTableMapping.objects.filter(Q(erp_model=erp_label) | Q(crm_model=crm_label))
+                .values_list("erp_model", "crm_model"))
+    if (erp_label, crm_label) in pairs:
+        return None
+    mapped_to = sorted({crm for erp, crm in pairs if erp == erp_label})
+    mapped_from = {erp for erp, crm in pairs if crm == crm_label}
+    if mapped_to and mapped_from:
+        return (f"{erp_related._meta.verbose_name} records are coupled to {', '.join(mapped_to)} records, "
+                f"not to {crm_label} records.")
     return None

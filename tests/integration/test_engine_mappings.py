@@ -82,6 +82,10 @@ def test_field_mapping_validation_names_both_fields(mappings):
     with pytest.raises(ValidationError, match=r"erp.Customer.privacy_blocked and crm.Account.credit_limit"):
         incompatible.full_clean()
     IntegrationFieldMapping(table_mapping=mapping, erp_field="phone_no", crm_field="telephone2").full_clean()
+    crossed = IntegrationFieldMapping(table_mapping=mapping, erp_field="salesperson", crm_field="transaction_currency")
+    with pytest.raises(ValidationError, match=r"Salesperson/Purchaser records are coupled to crm.SystemUser records, "
+                                              r"not to crm.TransactionCurrency records"):
+        crossed.full_clean()
 
 
 def test_cyclic_dependencies_are_refused(mappings):
