@@ -271,13 +271,22 @@ def _check_no_linked_company_became_a_person(contacts):
         )
 
 
-def records_propagate(*, model, pks, fields):
+def records_propagate(*, model, pks, fields, refresh_derived=False):
     """Propagate ``fields`` (attnames) of the rows ``pks`` of ``model`` to the other side, chunk by chunk.
 
     What ``update()`` on a contact/customer/vendor/bank account queryset calls; also usable after raw writes.
+    ``refresh_derived`` first recomputes and writes the rows' derived fields (a person's name from its parts,
+    the search name), which an SQL update cannot. Per chunk: one read, one write of the derived fields that
+    changed, then the propagation's queries.
     """
+    if not fields and not refresh_derived:
+        return
     for chunk in chunked(pks, PROPAGATION_CHUNK_SIZE):
         rows = list(model._base_manager.filter(pk__in=chunk))
+        if refresh_derived:
+            model.derived_fields_refresh(rows)
+        if not fields:
+            continue
         pairs = [(row, set(fields)) for row in rows]
         if model is Contact:
             _push_from_contacts(pairs)

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Q
 
-from p2c.records import Record, RecordQuerySet, Singleton
+from p2c.records import Record, RecordQuerySet, Singleton, update_rows
 
 from .numbering import no_series_allocate
 
@@ -106,6 +106,8 @@ class Address(models.Model):
     )
 
     DERIVED_FIELDS = ("search_name",)
+    # The fields DERIVED_FIELDS are computed from: an update() of one of them recomputes them.
+    DERIVED_INPUTS = ("name",)
 
     class Meta:
         abstract = True
@@ -146,6 +148,10 @@ class LinkedRecordQuerySet(RecordQuerySet):
         fields = business_relations.shared_fields_in(model=self.model, names=kwargs)
         # A customer's, vendor's or bank account's relation names it by number (a contact's by its key).
         renumbering = "no" in kwargs and self.model is not Contact
+        # A person's name is made of its parts, the search name of the name: update() writes neither.
+        refresh_derived = bool(kwargs.keys() & set(self.model.DERIVED_INPUTS))
+        if refresh_derived:
+            fields = {*fields, "name"}
         if not (fields or renumbering):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db):
@@ -157,8 +163,9 @@ class LinkedRecordQuerySet(RecordQuerySet):
             count = super().update(**kwargs)
             if renumbering:
                 business_relations.records_renumber(model=self.model, old_nos=old_nos, new_no=kwargs["no"])
-            if fields:
-                business_relations.records_propagate(model=self.model, pks=pks, fields=fields)
+            business_relations.records_propagate(
+                model=self.model, pks=pks, fields=fields, refresh_derived=refresh_derived
+            )
         return count
 
     update.alters_data = True
@@ -202,6 +209,23 @@ class LinkedToContact:
 
         super().after_bulk_write(objs)
         business_relations.records_after_write(model=cls, objs=objs)
+
+    @classmethod
+    def derived_fields_refresh(cls, rows):
+        """Recompute the derived fields of ``rows`` (just read after an ``update()``) and write those that changed.
+
+        One statement for the rows, written as a plain write: no hook, no signal (the update that called this
+        moved the stamps and sent the signal already).
+        """
+        changed = []
+        for row in rows:
+            before = [getattr(row, name) for name in cls.DERIVED_FIELDS]
+            row.prepare_for_write()
+            if before != [getattr(row, name) for name in cls.DERIVED_FIELDS]:
+                changed.append(row)
+        if changed:
+            update_rows(models.QuerySet(cls, using=changed[0]._state.db), changed, list(cls.DERIVED_FIELDS))
+        return changed
 
     def refresh_from_db(self, *args, **kwargs):
         from erp import business_relations
@@ -519,6 +543,7 @@ class Contact(LinkedToContact, Address, NumberedRecord):
     )
 
     DERIVED_FIELDS = ("search_name", "name", "company_name")
+    DERIVED_INPUTS = ("name", "type", "first_name", "middle_name", "surname")
 
     class Meta:
         verbose_name = "Contact"

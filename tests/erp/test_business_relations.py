@@ -496,6 +496,51 @@ def test_a_chain_of_renumbers_in_one_update_keeps_every_relation(setup):
     assert not ContactBusinessRelation.objects.filter(no=old_second).exists()
 
 
+def test_queryset_update_of_person_name_parts_recomputes_and_propagates_the_name(setup):
+    customers = [Customer.objects.create(name=f"Jane Doe{i}", contact_type=Contact.Type.PERSON) for i in range(3)]
+    contacts = [relation_of(c).contact for c in customers]
+    assert contacts[0].first_name == "Jane"
+    Contact.objects.filter(pk__in=[c.pk for c in contacts[:2]]).update(first_name="Janet", middle_name="Ann")
+    for contact, customer in zip(contacts, customers, strict=True):
+        contact.refresh_from_db()
+        customer.refresh_from_db()
+    assert [c.name for c in contacts] == ["Janet Ann Doe0", "Janet Ann Doe1", "Jane Doe2"]
+    assert [c.search_name for c in contacts[:2]] == ["JANET ANN DOE0", "JANET ANN DOE1"]
+    assert [c.name for c in customers] == ["Janet Ann Doe0", "Janet Ann Doe1", "Jane Doe2"]
+
+
+def test_queryset_update_of_a_name_recomputes_the_search_name(linked):
+    contact, customer, vendor = linked
+    Customer.objects.filter(pk=customer.pk).update(name="Acme Holding")
+    contact.refresh_from_db()
+    customer.refresh_from_db()
+    vendor.refresh_from_db()
+    assert (customer.search_name, contact.name, contact.search_name, contact.company_name) == (
+        "ACME HOLDING", "Acme Holding", "ACME HOLDING", "Acme Holding")
+    assert (vendor.name, vendor.search_name) == ("Acme Holding", "ACME HOLDING")
+
+
+def test_queryset_update_of_name_parts_costs_constant_queries_per_chunk(setup):
+    n = 3 * br.PROPAGATION_CHUNK_SIZE
+    Customer.objects.bulk_create(
+        [Customer(no=f"C{i:05d}", name=f"Pat Lee{i}", contact_type=Contact.Type.PERSON) for i in range(n)]
+    )
+
+    def measure(count, first):
+        pks = list(Contact.objects.order_by("pk").values_list("pk", flat=True)[:count])
+        with CaptureQueriesContext(connection) as queries:
+            Contact.objects.filter(pk__in=pks).update(first_name=first)
+        return len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+
+    one_chunk = measure(br.PROPAGATION_CHUNK_SIZE, "Kim")
+    three_chunks = measure(n, "Sam")
+    per_chunk, remainder = divmod(three_chunks - one_chunk, 2)
+    # The contacts read, their names written, the relations, the customers read, the customers written.
+    assert (per_chunk, remainder) == (5, 0), (one_chunk, three_chunks)
+    assert Customer.objects.filter(name__startswith="Sam Lee").count() == n
+    assert measure(10, "Al") <= one_chunk
+
+
 def test_bulk_update_of_10000_contacts_propagates_in_constant_queries_per_chunk(setup):
     n = 10_000
     Customer.objects.bulk_create([Customer(no=f"C{i:06d}", name=f"Customer {i}") for i in range(n)])
