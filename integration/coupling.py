@@ -200,7 +200,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
         return job
     coupled = []  # (source id, destination id)
     unmatched = 0
-    with mapping_lock(mapping, wait_seconds=30):
+    # The lock is held through the follow-up synchronisation, so no other run slips in between and makes it
+    # fail busy after the coupling job has already succeeded.
+    with mapping_lock(mapping, wait_seconds=30) as token:
         source = plan.source
         queryset = source.model.objects.filter(source.filter_q()).exclude(
             pk__in=Coupling.objects.filter(**plan.coupling_pair).values(source.id_field)
@@ -230,28 +232,28 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                     setattr(job, name, getattr(job, name) + n)
             else:
                 unmatched += len(leftovers)
-    job.coupled += len(coupled)
-    if job.coupled + job.inserted >= ANALYZE_AFTER:
-        planner_statistics_refresh(Coupling, plan.destination.model)
-    if unmatched:
-        job.failed += unmatched
-        job.errors.create(
-            source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
-            message=f"Failed to couple {unmatched} record(s), because no unique uncoupled matching entity was found "
-                    f"in {plan.destination.system_name} with the specified matching criteria.",
-        )
-    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-    job.message = f"{job.coupled} coupled, {job.inserted} created, {unmatched} without a unique match"
-    job.finished_at = timezone.now()
-    job.save()
-    if sync_after and coupled:
-        sync_direction = _sync_after_direction(mapping)
-        one_ways = mapping.directions() if sync_direction == Direction.BIDIRECTIONAL else [sync_direction]
-        for one_way in one_ways:
-            ids = [src if one_way == plan.direction else dst for src, dst in coupled]
-            job.follow_up_jobs += mapping_synchronize(
-                mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False, wait_seconds=30
+        job.coupled += len(coupled)
+        if job.coupled + job.inserted >= ANALYZE_AFTER:
+            planner_statistics_refresh(Coupling, plan.destination.model)
+        if unmatched:
+            job.failed += unmatched
+            job.errors.create(
+                source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
+                message=f"Failed to couple {unmatched} record(s), because no unique uncoupled matching entity was found "
+                        f"in {plan.destination.system_name} with the specified matching criteria.",
             )
+        job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
+        job.message = f"{job.coupled} coupled, {job.inserted} created, {unmatched} without a unique match"
+        job.finished_at = timezone.now()
+        job.save()
+        if sync_after and coupled:
+            sync_direction = _sync_after_direction(mapping)
+            one_ways = mapping.directions() if sync_direction == Direction.BIDIRECTIONAL else [sync_direction]
+            for one_way in one_ways:
+                ids = [src if one_way == plan.direction else dst for src, dst in coupled]
+                job.follow_up_jobs += mapping_synchronize(
+                    mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False, lock_token=token
+                )
     return job
 
 

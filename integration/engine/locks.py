@@ -31,9 +31,13 @@ def _claim(mapping, token):
 
 @contextmanager
 def mapping_lock(mapping, *, wait_seconds=0, token=None):
-    """Hold the run lock of ``mapping`` for the block; raise MappingBusy if another run holds it."""
+    """Hold the run lock of ``mapping`` for the block; raise MappingBusy if another run holds it.
+
+    With the ``token`` of a lock the caller holds already, the block runs under that lock and leaves it held.
+    """
     from integration.models import IntegrationTableMapping
 
+    held_already = token is not None
     token = token or uuid.uuid4().hex
     deadline = time.monotonic() + wait_seconds
     while not _claim(mapping, token):
@@ -47,7 +51,8 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
     try:
         yield token
     finally:
-        IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_by="", locked_at=None)
+        if not held_already:
+            IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_by="", locked_at=None)
 
 
 def mapping_lock_refresh(mapping, token):

@@ -43,16 +43,17 @@ ALL = object()  # "examine every row", for runs over records named explicitly
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
-                        progress=None, wait_seconds=0, jobs=None):
+                        progress=None, wait_seconds=0, jobs=None, lock_token=None):
     """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
 
     Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
     ``only_ids`` limits the run to these source records (a "synchronise now" of selected records).
-    ``jobs`` may hand in already created (queued) jobs, keyed by direction.
+    ``jobs`` may hand in already created (queued) jobs, keyed by direction. ``lock_token``: the token of a lock
+    on ``mapping`` the caller holds already (the run goes on under it).
     """
     directions = mapping.directions() if direction in (None, "bidirectional") else [direction]
     results = []
-    with mapping_lock(mapping, wait_seconds=wait_seconds) as token:
+    with mapping_lock(mapping, wait_seconds=wait_seconds, token=lock_token) as token:
         for one_way in directions:
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
                               only_ids=only_ids)

@@ -558,3 +558,17 @@ def test_a_run_that_stops_mid_way_leaves_whole_chunks_and_a_rerun_finishes_witho
 
     assert (rerun.inserted, rerun.failed) == (6, 0), rerun.counts()
     assert Account.objects.count() == Coupling.objects.filter(erp_model="erp.Customer").count() == 10
+
+
+def test_a_run_under_a_lock_its_caller_holds_leaves_the_lock_held(customer_mapping, salesperson_pair):
+    from integration.engine.locks import MappingBusy, mapping_lock
+
+    salesperson, _ = salesperson_pair
+    customers(2, salesperson)
+    with mapping_lock(customer_mapping) as token:
+        jobs = mapping_synchronize(mapping=customer_mapping, lock_token=token)  # both directions, one after the other
+        assert [job.status for job in jobs] == [SyncJob.Status.SUCCESS] * 2
+        with pytest.raises(MappingBusy):  # still held: nobody slipped in between the two directions, or after
+            mapping_synchronize(mapping=customer_mapping)
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.locked_by == ""
