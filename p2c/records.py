@@ -14,6 +14,9 @@ with `writing_as()` for the current context (the integration user, while the eng
 caller assigned explicitly, else nobody. A write never silently keeps the previous writer, so a user's change to
 a row last written by the integration is not mistaken for the integration's own echo.
 
+Deletes count as writes of the rows they blank: a Record model's base manager is its Record manager, so the
+links Django's Collector sets to NULL (on_delete=SET_NULL) go through ``RecordQuerySet.update``.
+
 Loads of many new rows (the demo seed) use ``bulk_insert``: ``bulk_create``'s hooks, stamps and signal, with the
 rows written by `insert_rows`, which skips Django's per-value INSERT compiler.
 """
@@ -24,14 +27,17 @@ from contextvars import ContextVar
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.dispatch import Signal
+from django.db.models.signals import class_prepared
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 # Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
-# QuerySet.update(). Arguments: ``sender`` (the model), ``instances`` (the written objects, or None for update()),
-# ``queryset`` (for update(): the rows it matched, evaluated only if a receiver needs them), ``created``.
+# QuerySet.update(), including the links a delete blanks (on_delete=SET_NULL). Arguments: ``sender`` (the model),
+# ``instances`` (the written objects, or None for update()), ``queryset`` (for update(): the rows it wrote, still
+# matching after the write; evaluated only if a receiver needs them), ``created``.
 # The integration listens to it to synchronise committed changes within seconds; crm and erp never import it.
 records_written = Signal()
 
@@ -57,13 +63,31 @@ class RecordQuerySet(models.QuerySet):
         return self.model.MODIFIED_FIELD
 
     def update(self, **kwargs):
-        kwargs.setdefault(self._modified_field(), timezone.now())
-        if self.model.MODIFIED_BY_FIELD:
-            kwargs.setdefault(f"{self.model.MODIFIED_BY_FIELD}_id", acting_writer_id())
+        """``QuerySet.update`` that moves the modified stamp, records the writer and sends ``records_written``.
+
+        The signal's queryset is the rows this call stamped (its own timestamp, read through the indexed stamp),
+        not ``self``: an update of a field the filter names (Django's Collector blanking ``opportunity`` on the
+        quotes ``filter(opportunity__in=…)`` matched) would match nothing once written. Where the caller gives the
+        stamp, the queryset is ``self``. Clearing the writer alone (the Collector's SET_NULL on ``modifiedby`` when
+        a Sales user is deleted) is bookkeeping, not a change of the rows: a plain update, no stamp, no signal.
+        """
+        model = self.model
+        writer = model.MODIFIED_BY_FIELD
+        writer_names = {writer, f"{writer}_id"} if writer else set()
+        if writer and kwargs and kwargs.keys() <= writer_names and all(v is None for v in kwargs.values()):
+            return super().update(**kwargs)
+        modified = self._modified_field()
+        stamped = modified not in kwargs
+        now = kwargs.setdefault(modified, timezone.now())
+        if writer and not writer_names & kwargs.keys():
+            kwargs[f"{writer}_id"] = acting_writer_id()
         count = super().update(**kwargs)
         if count:
-            records_written.send(sender=self.model, instances=None, queryset=self, created=False)
+            written = model._base_manager.using(self.db).filter(**{modified: now}) if stamped else self
+            records_written.send(sender=model, instances=None, queryset=written, created=False)
         return count
+
+    update.alters_data = True
 
     def bulk_create(self, objs, *args, **kwargs):
         return self._create_records(objs, lambda prepared: super(RecordQuerySet, self).bulk_create(
@@ -113,6 +137,25 @@ class RecordQuerySet(models.QuerySet):
 
 
 RecordManager = models.Manager.from_queryset(RecordQuerySet)
+
+
+@receiver(class_prepared, dispatch_uid="p2c.records.base_manager")
+def _record_base_manager(sender, **kwargs):
+    """Make a Record model's default manager (a Record manager) its base manager, unless its Meta names one.
+
+    Django's Collector blanks the on_delete=SET_NULL links to a deleted record with ``update()`` on the linking
+    model's *base* manager; a plain ``Manager`` would leave those rows' stamps as they were and send no signal,
+    so the change would never synchronise. (``Meta.base_manager_name`` on the abstract bases would not reach the
+    models that declare their own Meta, or list another abstract base first.)
+    """
+    if not (isinstance(sender, type) and issubclass(sender, Record)) or sender._meta.base_manager_name:
+        return
+    managers = sorted(sender._meta.managers, key=lambda m: m.name != sender._meta.default_manager.name)
+    for manager in managers:
+        if issubclass(getattr(manager, "_queryset_class", object), RecordQuerySet):
+            sender._meta.base_manager_name = manager.name
+            return
+    raise ImproperlyConfigured(f"{sender._meta.label}: a Record model needs a manager of a RecordQuerySet")
 
 
 def update_rows(queryset, objs, field_names):

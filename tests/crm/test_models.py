@@ -5,14 +5,28 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.models import Account, Contact, Invoice, Quote, SalesOrder, SalesOrderDetail, SystemUser
+from crm.models import (
+    Account,
+    Contact,
+    Invoice,
+    Opportunity,
+    PriceLevel,
+    Quote,
+    SalesOrder,
+    SalesOrderDetail,
+    SystemUser,
+)
+from p2c.records import Record, RecordQuerySet, writing_as
 from tests.factories import (
     AccountFactory,
     ContactFactory,
     InvoiceFactory,
+    OpportunityFactory,
+    PriceLevelFactory,
     ProductFactory,
     QuoteFactory,
     SalesOrderDetailFactory,
@@ -20,6 +34,7 @@ from tests.factories import (
     SystemUserFactory,
     factories_by_model,
 )
+from tests.records_helpers import make_old, rows_written
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +278,107 @@ def test_queryset_update_of_the_company_keeps_is_company_an_account_in_step():
     assert reload(contact).is_company_an_account is True
     Contact.objects.filter(pk=contact.pk).update(parent_account=None)
     assert reload(contact).is_company_an_account is False
+
+
+# Deleting a record: the rows that named it through an on_delete=SET_NULL foreign key --------------------------------
+@pytest.mark.parametrize("path", ["instance", "queryset"])
+def test_deleting_an_opportunity_moves_modifiedon_of_the_quotes_that_named_it(path):
+    opportunity = OpportunityFactory()
+    quote, other = QuoteFactory(opportunity=opportunity), QuoteFactory()
+    long_ago = make_old(quote, other)
+
+    with rows_written() as written:
+        if path == "instance":
+            opportunity.delete()
+        else:
+            Opportunity.objects.filter(pk=opportunity.pk).delete()
+
+    quote = reload(quote)
+    assert quote.opportunity is None
+    assert quote.modifiedon > long_ago
+    assert reload(other).modifiedon == long_ago
+    assert written[Quote] == {quote.pk}  # records_written names the row, read after the write as the integration does
+
+
+def test_deleting_a_price_list_moves_modifiedon_of_the_accounts_and_documents_that_named_it():
+    price_level = PriceLevelFactory()
+    account, order = AccountFactory(price_level=price_level), SalesOrderFactory(price_level=price_level)
+    long_ago = make_old(account, order)
+
+    with rows_written() as written:
+        price_level.delete()
+
+    account, order = reload(account), reload(order)
+    assert (account.price_level, order.price_level) == (None, None)
+    assert account.modifiedon > long_ago and order.modifiedon > long_ago
+    assert written[Account] == {account.pk}
+    assert written[SalesOrder] == {order.pk}
+
+
+def test_deleting_an_account_moves_modifiedon_of_its_contacts_and_child_accounts():
+    parent = AccountFactory()
+    child, contact = AccountFactory(parent_account=parent), ContactFactory(parent_account=parent)
+    long_ago = make_old(child, contact)
+
+    with rows_written() as written:
+        parent.delete()
+
+    child, contact = reload(child), reload(contact)
+    assert child.parent_account is None and child.modifiedon > long_ago
+    assert contact.parent_account is None and not contact.is_company_an_account and contact.modifiedon > long_ago
+    assert child.pk in written[Account] and contact.pk in written[Contact]
+
+
+def test_the_writer_of_the_rows_that_named_a_deleted_record_is_the_acting_writer():
+    writer = SystemUserFactory()
+    quote = QuoteFactory(opportunity=OpportunityFactory())
+    with writing_as(writer.pk):
+        quote.opportunity.delete()
+    assert reload(quote).modifiedby == writer
+
+
+def test_deleting_a_user_clears_modifiedby_without_moving_modifiedon():
+    """Who last wrote a row is bookkeeping, not a change of the row: forgetting a deleted writer sends nothing."""
+    user = SystemUserFactory()
+    with writing_as(user.pk):
+        account = AccountFactory()
+    long_ago = make_old(account)
+    Account.objects.filter(pk=account.pk).update(modifiedon=long_ago, modifiedby=user)
+
+    with rows_written() as written:
+        user.delete()
+
+    account = reload(account)
+    assert account.modifiedby is None
+    assert account.modifiedon == long_ago
+    assert Account not in written
+
+
+def test_deleting_records_named_by_many_rows_runs_a_constant_number_of_queries():
+    def queries_to_delete(rows):
+        price_levels = PriceLevelFactory.create_batch(2)
+        for i in range(rows):
+            AccountFactory(price_level=price_levels[i % 2])
+            SalesOrderFactory(price_level=price_levels[i % 2], customer_account=None, customer_contact=None)
+        with CaptureQueriesContext(connection) as queries:
+            PriceLevel.objects.filter(pk__in=[p.pk for p in price_levels]).delete()
+        assert not Account.objects.filter(price_level__isnull=False).exists()
+        return len(queries)
+
+    assert queries_to_delete(2) == queries_to_delete(12)
+
+
+@pytest.mark.parametrize("app_label", ["crm", "erp"])
+def test_every_record_model_writes_through_its_record_queryset_when_a_delete_blanks_it(app_label):
+    """Django's Collector blanks SET_NULL links through the base manager's ``update()``: that is the Record queryset's
+    (which moves the stamp and sends ``records_written``) only if the base manager is a Record manager, and only for
+    the on_delete rules that update a lazy queryset (SET_DEFAULT or SET(...) would write through a raw UPDATE)."""
+    lazy_rules = {models.CASCADE, models.PROTECT, models.RESTRICT, models.SET_NULL, models.DO_NOTHING}
+    for model in apps.get_app_config(app_label).get_models():
+        if not issubclass(model, Record):
+            continue
+        assert isinstance(model._base_manager.all(), RecordQuerySet), model._meta.label
+        assert model._base_manager.name == model._meta.default_manager.name, model._meta.label
+        for field in model._meta.concrete_fields:
+            if field.is_relation:
+                assert field.remote_field.on_delete in lazy_rules, f"{model._meta.label}.{field.name}"

@@ -6,14 +6,29 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from erp.models import Contact, Customer, Item, MarketingSetup, SalesReceivablesSetup
+from erp.models import (
+    BankAccount,
+    Contact,
+    Customer,
+    Item,
+    MarketingSetup,
+    Resource,
+    SalespersonPurchaser,
+    SalesReceivablesSetup,
+    Vendor,
+)
 from tests.factories import (
+    BankAccountFactory,
     CustomerFactory,
     ErpContactFactory,
     ItemFactory,
+    ResourceFactory,
     SalesHeaderFactory,
     SalesLineFactory,
+    SalespersonPurchaserFactory,
+    VendorFactory,
 )
+from tests.records_helpers import make_old, rows_written
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +132,52 @@ def test_setup_singletons_are_one_row_created_on_first_use():
     assert MarketingSetup.objects.count() == 1
     assert MarketingSetup.get_solo().default_language_code == "ENU"
     assert SalesReceivablesSetup.get_solo().pk == 1
+
+
+# Deleting a record: the rows that named it through an on_delete=SET_NULL foreign key ---------------------------------
+@pytest.mark.parametrize("path", ["instance", "queryset"])
+def test_deleting_a_vendor_moves_modified_at_of_the_items_and_resources_that_named_it(path):
+    vendor = VendorFactory()
+    item, resource, other = ItemFactory(vendor=vendor), ResourceFactory(vendor=vendor), ItemFactory()
+    long_ago = make_old(item, resource, other)
+
+    with rows_written() as written:
+        if path == "instance":
+            vendor.delete()
+        else:
+            Vendor.objects.filter(pk=vendor.pk).delete()
+
+    item, resource = reload(item), reload(resource)
+    assert item.vendor is None and resource.vendor is None
+    assert item.modified_at > long_ago and resource.modified_at > long_ago
+    assert reload(other).modified_at == long_ago
+    assert written[Item] == {item.pk}
+    assert written[Resource] == {resource.pk}
+
+
+def test_deleting_a_contact_moves_modified_at_of_the_customers_that_named_it_as_primary_contact():
+    contact = ErpContactFactory()
+    customer = CustomerFactory(primary_contact=contact)
+    long_ago = make_old(customer)
+
+    with rows_written() as written:
+        contact.delete()
+
+    customer = reload(customer)
+    assert customer.primary_contact is None
+    assert customer.modified_at > long_ago
+    assert customer.pk in written[Customer]
+
+
+def test_deleting_a_salesperson_moves_modified_at_of_the_bank_accounts_that_named_it():
+    salesperson = SalespersonPurchaserFactory()
+    bank_account = BankAccountFactory(our_contact=salesperson)
+    long_ago = make_old(bank_account)
+
+    with rows_written() as written:
+        SalespersonPurchaser.objects.filter(pk=salesperson.pk).delete()
+
+    bank_account = reload(bank_account)
+    assert bank_account.our_contact is None
+    assert bank_account.modified_at > long_ago
+    assert written[BankAccount] == {bank_account.pk}
