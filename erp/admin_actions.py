@@ -2,7 +2,8 @@
 
 - ERP contacts, list and card: Create as customer (an intermediate form chooses the customer template), vendor,
   bank account; Link with existing customer / vendor / bank account (card; the list action opens the card's
-  form for one contact); Create sales quote / order, purchase quote / order.
+  form for one contact); Create sales quote / order, purchase quote / order; Log e-mail (an intermediate form
+  asks for the subject).
 - Customers, vendors, bank accounts, list: Create contact.
 
 Each action checks its permission (the right to add what it makes), calls the plain function per record, logs
@@ -24,8 +25,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.text import capfirst
 
 from . import business_relations as br
-from .forms import ConfirmForm, CreateCustomerForm, LinkRecordForm
-from .models import ContactBusinessRelation, PurchaseHeader, SalesHeader
+from .forms import ConfirmForm, CreateCustomerForm, LinkRecordForm, LogEmailForm
+from .models import ContactBusinessRelation, InteractionLogEntry, PurchaseHeader, SalesHeader
 
 LinkToTable = ContactBusinessRelation.LinkToTable
 
@@ -41,6 +42,7 @@ class ContactAction:
     noun: str  # what it makes, for the closing message: "customer" → "2 customers created"
     form: type = ConfirmForm
     kind: str = ""  # for the link forms
+    verb: str = "created"  # for the closing message
 
     def make_form(self, data=None, *, contacts, admin_site):
         kwargs = {}
@@ -48,6 +50,8 @@ class ContactAction:
             kwargs["contacts"] = contacts
         if self.form is LinkRecordForm:
             kwargs.update(kind=self.kind, admin_site=admin_site)
+        if self.form is LogEmailForm:
+            kwargs["admin_site"] = admin_site
         return self.form(data, **kwargs)
 
 
@@ -82,6 +86,9 @@ CONTACT_ACTIONS = {
                       lambda c, d: br.contact_create_purchase_quote(contact=c), "purchase quote"),
         ContactAction("purchase-order", "Create purchase order", "erp.add_purchaseheader",
                       lambda c, d: br.contact_create_purchase_order(contact=c), "purchase order"),
+        ContactAction("log-email", "Log e-mail", "erp.add_interactionlogentry",
+                      lambda c, d: br.contact_log_email(contact=c, subject=d["subject"], salesperson=d["salesperson"]),
+                      "e-mail", form=LogEmailForm, verb="logged"),
     )
 }
 
@@ -89,6 +96,8 @@ CONTACT_ACTIONS = {
 def _describe(obj):
     if isinstance(obj, ContactBusinessRelation):
         return f"link with {obj.get_link_to_table_display().lower()} {obj.no}"
+    if isinstance(obj, InteractionLogEntry):
+        return f"{obj.contact.no} “{obj.description}”"
     if isinstance(obj, SalesHeader | PurchaseHeader):
         side = "sales" if isinstance(obj, SalesHeader) else "purchase"
         return f"{side} {obj.get_document_type_display().lower()} {obj.no}"
@@ -145,10 +154,11 @@ class ContactBusinessRelationsAdmin:
     sales_order = _list_action("sales-order", "Create sales order")
     purchase_quote = _list_action("purchase-quote", "Create purchase quote")
     purchase_order = _list_action("purchase-order", "Create purchase order")
+    log_email = _list_action("log-email", "Log e-mail…")
 
     actions = (
         "create_customer", "create_vendor", "create_bank_account", "link_customer", "link_vendor",
-        "link_bank_account", "sales_quote", "sales_order", "purchase_quote", "purchase_order",
+        "link_bank_account", "sales_quote", "sales_order", "purchase_quote", "purchase_order", "log_email",
     )
 
     # Permissions of the actions (Django asks has_<name>_permission): the right to add what they make.
@@ -184,6 +194,9 @@ class ContactBusinessRelationsAdmin:
 
     def has_contact_purchase_order_permission(self, request):
         return self._may(request, "purchase-order")
+
+    def has_contact_log_email_permission(self, request):
+        return self._may(request, "log-email")
 
     # The card -------------------------------------------------------------------------------------------------------
     def get_urls(self):
@@ -246,8 +259,9 @@ class ContactBusinessRelationsAdmin:
             self._report(request, spec, made, refused)
             if list_action:
                 return None  # back to the changelist
-            url = (_change_url(self.admin_site, made[0]) if made and not isinstance(made[0], ContactBusinessRelation)
-                   else None)
+            # A new record opens; a link or a logged interaction goes back to the contact.
+            url = (_change_url(self.admin_site, made[0])
+                   if made and not isinstance(made[0], ContactBusinessRelation | InteractionLogEntry) else None)
             return HttpResponseRedirect(url or reverse(
                 f"{self.admin_site.name}:{self.model._meta.app_label}_{self.model._meta.model_name}_change",
                 args=[contacts[0].pk],
@@ -272,6 +286,9 @@ class ContactBusinessRelationsAdmin:
     def _log(self, request, contact, obj):
         if isinstance(obj, ContactBusinessRelation):
             self.log_change(request, contact, f"Linked with {obj.get_link_to_table_display().lower()} {obj.no}.")
+        elif isinstance(obj, InteractionLogEntry):
+            self.log_addition(request, obj, [{"added": {}}])
+            self.log_change(request, contact, f"Logged {obj.get_kind_display().lower()} “{obj.description}”.")
         else:
             self.log_addition(request, obj, [{"added": {}}])
             self.log_change(request, contact, f"Created {_describe(obj)}.")
@@ -281,7 +298,7 @@ class ContactBusinessRelationsAdmin:
         if not made and not refused:
             self.message_user(request, "No contact was selected.", messages.WARNING)
             return
-        verb = "made" if spec.noun == "link" else "created"
+        verb = "made" if spec.noun == "link" else spec.verb
         text = f"{len(made)} {spec.noun}{'' if len(made) == 1 else 's'} {verb}"
         if made:
             shown = ", ".join(_describe(obj) for obj in made[:5]) + (", …" if len(made) > 5 else "")

@@ -1,11 +1,18 @@
-"""Forms of the business-relation screens (SPEC B2, B3): parse input only; erp.business_relations decides."""
+"""Forms of the business-relation screens (SPEC B2, B3, B7): parse input only; erp.business_relations decides."""
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 
 from .business_relations import LINKS, Master, customer_template_for
-from .models import ContactBusinessRelation, CustomerTemplate, PurchaseHeader, SalesHeader
+from .models import (
+    ContactBusinessRelation,
+    CustomerTemplate,
+    InteractionLogEntry,
+    PurchaseHeader,
+    SalesHeader,
+    SalespersonPurchaser,
+)
 
 LinkToTable = ContactBusinessRelation.LinkToTable
 
@@ -77,4 +84,26 @@ class LinkRecordForm(CrispyForm):
         source = _AUTOCOMPLETE_SOURCE.get(kind)
         if source is not None and admin_site is not None and link.model in admin_site._registry:
             field.widget = AutocompleteSelect(source, admin_site)
+            field.widget.choices = field.choices
+
+
+class LogEmailForm(CrispyForm):
+    """Log e-mail: what the e-mail was about and who sent or received it (B7)."""
+
+    subject = forms.CharField(
+        max_length=InteractionLogEntry._meta.get_field("description").max_length,
+        help_text="The description of the interaction log entry of each contact.",
+    )
+    salesperson = forms.ModelChoiceField(
+        queryset=SalespersonPurchaser.objects.all(),
+        required=False,
+        label="Salesperson",
+        help_text="Left blank: each contact's own salesperson.",
+    )
+
+    def __init__(self, *args, admin_site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if admin_site is not None and SalespersonPurchaser in admin_site._registry:
+            field = self.fields["salesperson"]
+            field.widget = AutocompleteSelect(InteractionLogEntry._meta.get_field("salesperson"), admin_site)
             field.widget.choices = field.choices

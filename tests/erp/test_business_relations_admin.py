@@ -14,6 +14,7 @@ from erp.models import (
     InteractionLogEntry,
     PurchaseHeader,
     SalesHeader,
+    SalespersonPurchaser,
     Vendor,
 )
 from tests.erp.business_relations_setup import configure
@@ -151,3 +152,55 @@ def test_actions_need_the_right_to_add_what_they_make(client, django_user_model)
     assert client.get(card_action(contact, "create-customer")).status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="add_customer"))
     assert client.get(card_action(contact, "create-customer")).status_code == 200
+
+
+def test_log_email_from_the_contact_list_asks_for_the_subject(admin_client_br):
+    seller = SalespersonPurchaser.objects.create(code="SP", name="Sam")
+    contacts = [Contact.objects.create(name=f"Firm {i}", salesperson=seller) for i in range(2)]
+    page = admin_client_br.post(changelist(Contact), {"action": "log_email",
+                                                      helpers.ACTION_CHECKBOX_NAME: [c.pk for c in contacts]})
+    assert page.status_code == 200
+    assert 'name="subject"' in page.content.decode()
+    assert not InteractionLogEntry.objects.exists()
+    blank = run_list_action(admin_client_br, Contact, "log_email", contacts, apply="1", subject="")
+    assert "subject" in blank.context["form"].errors and not InteractionLogEntry.objects.exists()
+
+    done = run_list_action(admin_client_br, Contact, "log_email", contacts, apply="1", subject="Price list 2025")
+
+    entries = InteractionLogEntry.objects.order_by("contact__no")
+    assert [(e.contact, e.kind, e.description, e.salesperson) for e in entries] == [
+        (contacts[0], "email", "Price list 2025", seller), (contacts[1], "email", "Price list 2025", seller)]
+    assert any(m.startswith("2 e-mails logged (") for m in messages_of(done)), messages_of(done)
+
+
+def test_log_email_from_the_card_returns_to_the_contact(admin_client_br):
+    contact = Contact.objects.create(name="Fabrikam")
+    other = SalespersonPurchaser.objects.create(code="OT", name="Olga")
+    page = admin_client_br.get(reverse("admin:erp_contact_change", args=[contact.pk]))
+    assert card_action(contact, "log-email") in page.content.decode()
+    response = admin_client_br.post(card_action(contact, "log-email"),
+                                    {"apply": "1", "subject": "Re: delivery", "salesperson": other.pk})
+    assert response.status_code == 302
+    assert response.url == reverse("admin:erp_contact_change", args=[contact.pk])
+    entry = InteractionLogEntry.objects.get()
+    assert (entry.contact, entry.description, entry.salesperson) == (contact, "Re: delivery", other)
+
+
+def test_log_email_refuses_a_privacy_blocked_contact(admin_client_br):
+    contact = Contact.objects.create(name="Fabrikam", privacy_blocked=True)
+    response = run_list_action(admin_client_br, Contact, "log_email", [contact], apply="1", subject="Hello")
+    assert any("blocked due to privacy" in m for m in messages_of(response)), messages_of(response)
+    assert not InteractionLogEntry.objects.exists()
+
+
+def test_log_email_needs_the_right_to_add_interactions(client, django_user_model):
+    configure()
+    user = django_user_model.objects.create_user("clerk", password=None, is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_contact", "change_contact"]))
+    client.force_login(user)
+    contact = Contact.objects.create(name="Fabrikam")
+    assert "log_email" not in client.get(changelist(Contact)).content.decode()
+    assert client.get(card_action(contact, "log-email")).status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="add_interactionlogentry"))
+    assert "log_email" in client.get(changelist(Contact)).content.decode()
+    assert client.get(card_action(contact, "log-email")).status_code == 200
