@@ -15,7 +15,9 @@ Guarantees:
   allocated per batch, stamps and ``records_written`` signal, through a lean INSERT: ``p2c.records.insert_rows``),
   never a ``save()`` or a query per row; ``scale=100_000`` takes about a minute of CPU on SQLite;
 - once: the demo integration user is the marker; when it exists, ``demo_seed`` does nothing and says so
-  (``reset=True`` first deletes the Sales and ERP records, keeping number sequences so numbers are never reused).
+  (``reset=True`` first deletes the Sales and ERP records, keeping number sequences so numbers are never reused,
+  with what points at them: the integration's couplings and log, links from setup rows; a connection setup that
+  named an integration user then names the new demo one).
 
 Everything runs in one transaction: the database's foreign keys are deferred to commit (Django creates them
 ``DEFERRABLE INITIALLY DEFERRED`` on SQLite and PostgreSQL), which lets an account name its primary contact
@@ -36,7 +38,7 @@ from itertools import accumulate
 
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Model, signals
+from django.db.models import Model, Q, QuerySet, signals
 from django.db.models.base import ModelState
 
 from p2c.records import RecordQuerySet, insert_rows
@@ -118,11 +120,14 @@ def demo_seed(*, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, reset=False, progress=N
         raise ValueError("scale must be at least 1")
     started = time.perf_counter()
     with _no_query_log(), _large_cache(), transaction.atomic():
+        had_integration_user = False
         if reset:
-            demo_reset()
+            had_integration_user = demo_reset()
         elif demo_data_present():
             return SeedResult(created=False, message="Demo data is already present; nothing done (use --reset to recreate it).")
         counts = _Seeder(scale=scale, seed=seed, progress=progress).run()
+        if had_integration_user:
+            _integration_user_to_demo()
     seconds = time.perf_counter() - started
     total = sum(counts.values())
     return SeedResult(
@@ -163,28 +168,81 @@ def _large_cache():
 
 
 # Deleted children first; number sequences, number series, business relation codes and setup rows are kept so
-# that numbers are never handed out twice.
+# that numbers are never handed out twice. Customer templates go too: they name the option rows deleted here.
 _RESET_ORDER = [
     ("erp", ["SalesInvoiceLine", "SalesInvoiceHeader", "SalesLine", "SalesHeader", "PurchaseHeader",
              "InteractionLogEntry", "Opportunity", "SalesPrice", "ContactBusinessRelation", "Customer", "Vendor",
-             "BankAccount", "Item", "Resource", "Contact", "SalespersonPurchaser", "Currency", "UnitOfMeasure",
-             "CustomerPriceGroup", "PaymentTerms", "ShipmentMethod", "ShippingAgent"]),
+             "BankAccount", "Item", "Resource", "Contact", "SalespersonPurchaser", "CustomerTemplate", "Currency",
+             "UnitOfMeasure", "CustomerPriceGroup", "PaymentTerms", "ShipmentMethod", "ShippingAgent"]),
     ("crm", ["InvoiceDetail", "Invoice", "SalesOrderDetail", "SalesOrder", "QuoteDetail", "Quote", "Opportunity",
              "ProductPriceLevel", "Contact", "Account", "Product", "PriceLevel", "Unit", "UnitGroup",
              "TransactionCurrency", "SystemUser"]),
 ]
 
 
+def reset_models():
+    """The models `demo_reset` empties, children first."""
+    return [apps.get_model(app_label, name) for app_label, names in _RESET_ORDER for name in names]
+
+
 def demo_reset():
-    """Delete every Sales and ERP record (not number sequences, series, relation codes or setup rows)."""
-    MarketingSetup = apps.get_model("erp", "MarketingSetup")
-    MarketingSetup.objects.update(default_salesperson=None)
+    """Delete every Sales and ERP record (not number sequences, series, relation codes or setup rows), and what
+    points at them, so the transaction commits whatever was done with the data since it was seeded:
+
+    - links from the kept rows (setup tables, the connection setup's integration user) are cleared: every
+      nullable foreign key from a model that is not emptied to one that is;
+    - what the integration keeps about the records is deleted: couplings and failed inserts of the emptied
+      tables, and the synchronisation log (jobs with their errors, full synchronisation runs), which describes
+      records that no longer exist.
+
+    Returns True when the connection setup named an integration user (`demo_seed` names the new demo one).
+    """
+    emptied = reset_models()
+    labels = [model._meta.label for model in emptied]
     with transaction.atomic():
-        for app_label, names in _RESET_ORDER:
-            for name in names:
-                queryset = apps.get_model(app_label, name).objects.all()
-                # A raw delete: every table in the list is emptied, so no cascade has anything left to do.
-                queryset._raw_delete(queryset.db)
+        had_integration_user = _integration_forget(labels)
+        _links_clear(emptied)
+        for model in emptied:
+            queryset = model._base_manager.all()
+            # A raw delete: every table in the list is emptied, so no cascade has anything left to do.
+            queryset._raw_delete(queryset.db)
+    return had_integration_user
+
+
+def _links_clear(emptied):
+    """Clear every nullable foreign key from a kept row to a row of the ``emptied`` models (one UPDATE each)."""
+    emptied = set(emptied)
+    for model in apps.get_models():
+        if model in emptied:
+            continue
+        for link in model._meta.concrete_fields:
+            if (link.many_to_one or link.one_to_one) and link.null and link.related_model in emptied:
+                # A plain queryset: kept rows (setup tables) lose a link to demo data, nothing to synchronise.
+                QuerySet(model).exclude(**{link.attname: None}).update(**{link.attname: None})
+
+
+def _integration_forget(labels):
+    """Delete the integration's couplings, failed inserts and log of the tables ``labels``; returns whether the
+    connection setup named an integration user."""
+    if not apps.is_installed("integration"):
+        return False
+    get = partial(apps.get_model, "integration")
+    Coupling, FailedInsert = get("Coupling"), get("FailedInsert")
+    SyncJob, SyncJobError, FullSyncRun = get("SyncJob"), get("SyncJobError"), get("FullSyncRun")
+    Coupling.objects.filter(Q(erp_model__in=labels) | Q(crm_model__in=labels))._raw_delete(connection.alias)
+    FailedInsert.objects.filter(Q(erp_model__in=labels) | Q(crm_model__in=labels)).delete()
+    SyncJobError.objects.all()._raw_delete(connection.alias)
+    FullSyncRun.objects.all().delete()
+    SyncJob.objects.only("pk").delete()  # links to jobs (project task runs) are cleared
+    return get("ConnectionSetup").objects.filter(pk=1, integration_user__isnull=False).exists()
+
+
+def _integration_user_to_demo():
+    """Name the demo integration user in the connection setup (after a reset cleared the one it named)."""
+    ConnectionSetup = apps.get_model("integration", "ConnectionSetup")
+    setup = ConnectionSetup.get_solo()
+    setup.integration_user = apps.get_model("crm", "SystemUser").objects.get(internal_email=DEMO_MARKER_EMAIL)
+    setup.save()
 
 
 def _ascii_slug(text):

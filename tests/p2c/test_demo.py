@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models.functions import Upper
 
 from crm.models import Account, Contact, InvoiceDetail, Quote, SalesOrderDetail, SystemUser, TransactionCurrency
@@ -12,9 +13,11 @@ from erp.models import (
     BusinessRelation,
     Currency,
     Customer,
+    CustomerTemplate,
     GeneralLedgerSetup,
     MarketingSetup,
     NoSeries,
+    PaymentTerms,
     PurchasesPayablesSetup,
     SalesHeader,
     SalesInvoiceHeader,
@@ -22,7 +25,10 @@ from erp.models import (
     Vendor,
 )
 from erp.models import Contact as ErpContact
-from p2c.demo import demo_data_present, demo_seed
+from integration.defaults import integration_setup_reset
+from integration.full_sync import full_sync_start
+from integration.models import ConnectionSetup, Coupling, FailedInsert, FullSyncRun, SyncJob, SyncJobError
+from p2c.demo import demo_data_present, demo_seed, reset_models
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +229,59 @@ def test_erp_orders_from_sales_name_the_sales_order_in_your_reference(seeded):
     for header in from_sales.select_related("sell_to_customer"):
         order = sent.select_related("customer_account").get(number=header.your_reference)
         assert header.sell_to_customer.email.lower() == order.customer_account.emailaddress1.lower()
+
+
+def test_reset_with_another_seed_once_the_integration_is_set_up(django_capture_on_commit_callbacks):
+    """The wizard's integration user, a full synchronisation's couplings, jobs, errors and run, and customer
+    templates on demo option rows: ``seed_demo --reset`` with another seed clears what points at the deleted
+    records (the foreign keys hold at commit) and names the new demo integration user."""
+    demo_seed(scale=20, seed=3)
+    integration_setup_reset()
+    setup = ConnectionSetup.get_solo()
+    setup.is_enabled = True
+    setup.integration_user = SystemUser.objects.get(access_mode="integration")
+    setup.save()
+    old_user = setup.integration_user_id
+    with django_capture_on_commit_callbacks(execute=True):
+        full_sync_start()
+    assert Coupling.objects.exists() and SyncJob.objects.exists() and FullSyncRun.objects.exists()
+    job = SyncJob.objects.first()
+    SyncJobError.objects.create(job=job, source_model="crm.Account", source_id=str(Account.objects.first().pk),
+                                message="Failed")
+    FailedInsert.objects.create(erp_model="erp.Customer", crm_model="crm.Account", direction="to_integration",
+                                source_id=str(Customer.objects.first().pk), message="Failed", job=job,
+                                failed_at=job.created_at)
+    template = CustomerTemplate.objects.create(
+        code="DEMO-TPL", payment_terms=PaymentTerms.objects.first(), currency=Currency.objects.first())
+    marketing = MarketingSetup.get_solo()
+    marketing.cust_template_company = marketing.cust_template_person = template
+    marketing.save()
+
+    out = StringIO()
+    call_command("seed_demo", "--scale", "20", "--seed", "4", "--reset", stdout=out)
+    connection.check_constraints()  # what the commit checks: no row names a deleted record
+
+    assert "Demo data created" in out.getvalue()
+    setup = ConnectionSetup.get_solo()
+    assert setup.integration_user_id not in (None, old_user)
+    assert setup.integration_user == SystemUser.objects.get(access_mode="integration")
+    assert setup.is_enabled
+    for model in (Coupling, FailedInsert, SyncJob, SyncJobError, FullSyncRun):
+        assert not model.objects.exists(), model
+    marketing = MarketingSetup.get_solo()
+    assert marketing.cust_template_company is None and marketing.cust_template_person is None
+    assert marketing.default_salesperson is not None  # the new demo's
+
+
+def test_every_link_from_a_kept_row_to_a_reset_table_can_be_cleared():
+    """`demo_reset` empties its tables with raw deletes and clears the nullable links to them from the rows it keeps;
+    a required link from a kept table would fail the commit: such a table belongs in the reset list."""
+    from django.apps import apps
+
+    emptied = set(reset_models())
+    for model in apps.get_models():
+        if model in emptied:
+            continue
+        for link in model._meta.concrete_fields:
+            if (link.many_to_one or link.one_to_one) and link.related_model in emptied:
+                assert link.null, f"{model._meta.label}.{link.name} cannot be cleared by demo_reset"
