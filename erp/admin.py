@@ -46,6 +46,7 @@ from .models import (
     UnitOfMeasure,
     Vendor,
 )
+from .numbering import no_series_manual_check
 
 SYSTEM_FIELDS = ("system_id", "created_at", "modified_at")
 
@@ -81,12 +82,24 @@ class ErpTabularInline(admin.TabularInline):
 
 
 # Numbers -----------------------------------------------------------------------------------------------------------------
+def _check_manual_no(form, cleaned_data):
+    """A No. typed for a new record: refused when its number series has Manual Nos. off."""
+    try:
+        no_series_manual_check(model=form._meta.model, values=cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+
+
 class NumberedRecordForm(forms.ModelForm):
     """A blank No. is taken from the number series of the setup table: say so in the form when there is none."""
 
     def clean(self):
         cleaned_data = super().clean()
-        if cleaned_data.get("no") or "no" not in self.fields:
+        if "no" not in self.fields:
+            return cleaned_data
+        if cleaned_data.get("no"):
+            if self.instance._state.adding:
+                _check_manual_no(self, cleaned_data)
             return cleaned_data
         if not self.instance._state.adding:
             self.add_error("no", "The No. of an existing record cannot be blank.")
@@ -129,6 +142,8 @@ class DocumentNoForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         if cleaned_data.get("no"):
+            if self.instance._state.adding:
+                _check_manual_no(self, cleaned_data)
             return cleaned_data
         if not self.instance._state.adding:
             self.add_error("no", "The No. of an existing document cannot be blank.")

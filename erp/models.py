@@ -54,6 +54,11 @@ class NumberedRecord(ErpRecord):
         return getattr(setup, field)
 
     @classmethod
+    def series_of_new(cls, values):
+        """The number series a new record with ``values`` would take its number from (None: none set up)."""
+        return cls.default_series()
+
+    @classmethod
     def assign_numbers(cls, objs):
         missing = [obj for obj in objs if not obj.no]
         if not missing:
@@ -926,6 +931,13 @@ class SalesHeader(SalesDocumentFields, ErpRecord):
 
     def __str__(self):
         return f"{self.get_document_type_display()} {self.no}"
+
+    @classmethod
+    def series_of_new(cls, values):
+        """The series of the document type in ``values`` (an order by default); None for types without one."""
+        setup = SalesReceivablesSetup.get_solo()
+        document_type = values.get("document_type") or cls._meta.get_field("document_type").default
+        return {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos}.get(document_type)
 
     @classmethod
     def assign_numbers(cls, objs):

@@ -4,6 +4,11 @@ A number is a code whose last run of digits is incremented, keeping its width an
 ``IncStr``). Allocation locks the series row for the length of the transaction: ``SELECT … FOR UPDATE`` on
 PostgreSQL; on SQLite the settings open every transaction as IMMEDIATE, which serialises writers. Either way,
 two processes never receive the same number.
+
+A series with Manual Nos. off refuses numbers typed by hand (`no_series_manual_check`) at the doors users type
+into: the admin's add forms and the API's create (single and bulk). Internal writers — the synchronisation engine,
+``seed_demo``, factories — give numbers no user typed and are not checked, as in BC, where TestManual runs when the
+No. field is validated, not on insert.
 """
 
 import re
@@ -43,6 +48,32 @@ def no_series_allocate(*, series, count=1):
         locked.last_no_used = last
         locked.save(update_fields=["last_no_used"])
     return numbers
+
+
+def no_series_manual_check(*, model, values, cache=None):
+    """Refuse ``values["no"]``, typed for a new record of ``model``, when the number series that record would take
+    its number from has Manual Nos. off (BC's TestManual), as a ``ValidationError`` on ``no`` naming the series.
+
+    No number given, or no series set up (then a typed number is the only way): nothing to check. ``cache``, a dict
+    kept for one request or one bulk batch, saves reading the setup again for every record.
+    """
+    if not values.get("no"):
+        return
+    series_of_new = getattr(model, "series_of_new", None)
+    if series_of_new is None:
+        return
+    key = (model, values.get("document_type"))  # a document's series depends on its type
+    if cache is not None and key in cache:
+        series = cache[key]
+    else:
+        series = series_of_new(values)
+        if cache is not None:
+            cache[key] = series
+    if series is not None and not series.manual_nos:
+        raise ValidationError({"no": (
+            f"You may not enter numbers manually. If you want to enter numbers manually, please activate "
+            f"Manual Nos. in No. Series {series.code}."
+        )})
 
 
 def _numeric_part(code):

@@ -3,8 +3,23 @@
 from rest_framework import serializers
 
 from erp import models
+from erp.numbering import no_series_manual_check
 from integration.api.externally_maintained import ExternallyMaintainedSerializerMixin
 from p2c.api.serializers import RecordSerializer, related_id
+
+
+class ManualNosSerializerMixin:
+    """Create: a No. given for a new record is refused when its number series has Manual Nos. off.
+
+    The series is read once per request or bulk batch (the context is shared by the batch's records).
+    """
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is None:
+            no_series_manual_check(model=self.Meta.model, values=attrs,
+                                   cache=self.context.setdefault("series_of_new", {}))
+        return attrs
 
 
 class ErpNoSeriesSerializer(RecordSerializer):
@@ -77,13 +92,14 @@ class ErpSalespersonPurchaserSerializer(RecordSerializer):
         model = models.SalespersonPurchaser
 
 
-class ErpContactSerializer(ExternallyMaintainedSerializerMixin, RecordSerializer):
+class ErpContactSerializer(ManualNosSerializerMixin, ExternallyMaintainedSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Contact
         # A person's name is made from first name, middle name and surname.
         extra_kwargs = {"name": {"required": False, "allow_blank": True}}
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         contact_type = attrs.get("type", getattr(self.instance, "type", models.Contact.Type.COMPANY))
         names = ("name", "first_name", "middle_name", "surname")
         if not any(attrs.get(n, getattr(self.instance, n, "")) for n in names):
@@ -97,17 +113,17 @@ class ErpContactSerializer(ExternallyMaintainedSerializerMixin, RecordSerializer
         return attrs
 
 
-class ErpCustomerSerializer(ExternallyMaintainedSerializerMixin, RecordSerializer):
+class ErpCustomerSerializer(ManualNosSerializerMixin, ExternallyMaintainedSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Customer
 
 
-class ErpVendorSerializer(RecordSerializer):
+class ErpVendorSerializer(ManualNosSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Vendor
 
 
-class ErpBankAccountSerializer(RecordSerializer):
+class ErpBankAccountSerializer(ManualNosSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.BankAccount
 
@@ -137,7 +153,7 @@ class ErpOpportunitySerializer(RecordSerializer):
         model = models.Opportunity
 
 
-class ErpSalesHeaderSerializer(RecordSerializer):
+class ErpSalesHeaderSerializer(ManualNosSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.SalesHeader
 

@@ -1,14 +1,22 @@
-"""ERP number series (SPEC E16): IncStr-style increments, allocation, exhaustion, missing series, concurrency."""
+"""ERP number series (SPEC E16): IncStr-style increments, allocation, exhaustion, missing series, Manual Nos.,
+concurrency."""
 
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
+from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
 from erp.numbering import increment_code, no_series_allocate
+from p2c.bulk import bulk_upsert
+from tests import admin_helpers
+from tests.admin_helpers import admin_form_data, admin_url
+from tests.api.conftest import client_for
 from tests.concurrency import run_in_processes
 from tests.factories import (
     CustomerFactory,
@@ -18,6 +26,8 @@ from tests.factories import (
     PurchasesPayablesSetupFactory,
     SalesReceivablesSetupFactory,
 )
+
+admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 # increment_code -------------------------------------------------------------------------------------------------
@@ -166,6 +176,115 @@ def test_bulk_create_numbers_a_batch_and_keeps_given_numbers():
     )
     assert sorted(Customer.objects.values_list("no", flat=True)) == ["C00010", "C00020", "MANUAL-1"]
     assert NoSeries.objects.get(code="CUST").last_no_used == "C00020"
+
+
+# Manual Nos.: a hand-typed number at the doors users type into -----------------------------------------------------------
+MANUAL_REFUSED = ("You may not enter numbers manually. If you want to enter numbers manually, please activate "
+                  "Manual Nos. in No. Series {}.")
+
+
+@pytest.fixture
+def no_manual_customer_nos(db):
+    return SalesReceivablesSetupFactory(
+        customer_nos=NoSeriesFactory(code="CUST", starting_no="C00010", manual_nos=False),
+        order_nos=NoSeriesFactory(code="S-ORD", starting_no="SO1001", manual_nos=False),
+    )
+
+
+def admin_add(client, model, **values):
+    url = admin_url(model, "add")
+    data = admin_form_data(client.get(url))
+    data.update(values)
+    return client.post(url, data)
+
+
+def test_admin_refuses_a_typed_number_when_the_series_has_no_manual_nos(admin_client, no_manual_customer_nos):
+    response = admin_add(admin_client, Customer, no="MY-1", name="Contoso")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["no"] == [MANUAL_REFUSED.format("CUST")]
+    assert not Customer.objects.exists()
+    blank = admin_add(admin_client, Customer, no="", name="Contoso")
+    assert blank.status_code == 302
+    assert Customer.objects.get().no == "C00010"
+
+
+def test_admin_accepts_a_typed_number_when_the_series_allows_it(admin_client, db):
+    SalesReceivablesSetupFactory(customer_nos=NoSeriesFactory(code="CUST", starting_no="C00010", manual_nos=True))
+    response = admin_add(admin_client, Customer, no="MY-1", name="Contoso")
+    assert response.status_code == 302
+    assert Customer.objects.get().no == "MY-1"
+
+
+def test_admin_keeps_a_number_of_an_existing_record(admin_client, no_manual_customer_nos):
+    customer = CustomerFactory(no="OLD-1", name="Contoso")
+    url = admin_url(Customer, "change", customer.pk)
+    data = admin_form_data(admin_client.get(url))
+    data["city"] = "Oslo"
+    assert admin_client.post(url, data).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.no, customer.city) == ("OLD-1", "Oslo")
+
+
+def test_admin_refuses_a_typed_sales_order_number_by_its_document_type_series(admin_client, no_manual_customer_nos):
+    customer = CustomerFactory(no="C-1")
+    response = admin_add(admin_client, SalesHeader, document_type="order", no="SO-MINE", sell_to_customer=customer.pk)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["no"] == [MANUAL_REFUSED.format("S-ORD")]
+    # No series for quotes: a quote's number can only be typed.
+    response = admin_add(admin_client, SalesHeader, document_type="quote", no="SQ-MINE", sell_to_customer=customer.pk)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+
+
+@pytest.mark.parametrize(("model", "setup_factory", "setup_field", "url"), [
+    (Customer, SalesReceivablesSetupFactory, "customer_nos", "/api/erp/customers/"),
+    (Vendor, PurchasesPayablesSetupFactory, "vendor_nos", "/api/erp/vendors/"),
+    (BankAccount, GeneralLedgerSetupFactory, "bank_account_nos", "/api/erp/bank-accounts/"),
+    (Contact, MarketingSetupFactory, "contact_nos", "/api/erp/contacts/"),
+])
+def test_api_create_refuses_a_typed_number_when_the_series_has_no_manual_nos(
+    db, admin_user, model, setup_factory, setup_field, url
+):
+    setup_factory(**{setup_field: NoSeriesFactory(code="NOMAN", starting_no="N0010", manual_nos=False)})
+    api = client_for(admin_user)
+    response = api.post(url, {"no": "MY-1", "name": "Contoso"}, format="json")
+    assert response.status_code == 400
+    assert [str(m) for m in response.data["no"]] == [MANUAL_REFUSED.format("NOMAN")]
+    assert not model.objects.filter(no="MY-1").exists()
+    created = api.post(url, {"name": "Contoso"}, format="json")
+    assert created.status_code == 201 and created.data["no"] == "N0010"
+    renamed = api.patch(f"{url}N0010/", {"city": "Oslo"}, format="json")
+    assert renamed.status_code == 200, renamed.data
+
+
+def test_api_create_of_a_sales_order_checks_the_series_of_its_type(db, admin_user, no_manual_customer_nos):
+    CustomerFactory(no="C-1")
+    api = client_for(admin_user)
+    order = api.post("/api/erp/sales-headers/", {"document_type": "order", "no": "SO-MINE", "sell_to_customer": "C-1"},
+                     format="json")
+    assert order.status_code == 400 and [str(m) for m in order.data["no"]] == [MANUAL_REFUSED.format("S-ORD")]
+    quote = api.post("/api/erp/sales-headers/", {"document_type": "quote", "no": "SQ-MINE", "sell_to_customer": "C-1"},
+                     format="json")
+    assert quote.status_code == 201, quote.data
+
+
+def test_api_bulk_create_refuses_typed_numbers_in_constant_queries(db, admin_user, no_manual_customer_nos):
+    CustomerFactory(no="OLD-1", name="Old")
+    records = [{"no": "OLD-1", "city": "Oslo"}, *({"no": f"MY-{i}", "name": f"New {i}"} for i in range(20))]
+    with CaptureQueriesContext(connection) as queries:
+        results = bulk_upsert(serializer_class=ErpCustomerSerializer, key_field="no", records=records)
+    assert [r["status"] for r in results] == ["updated"] + ["error"] * 20
+    assert results[1]["errors"]["no"] == [MANUAL_REFUSED.format("CUST")]
+    assert Customer.objects.get(no="OLD-1").city == "Oslo"
+    # The series is read once for the batch, not once per record.
+    assert len([q for q in queries.captured_queries if "erp_noseries" in q["sql"]]) <= 1
+
+
+def test_internal_writers_may_still_give_numbers(no_manual_customer_nos):
+    # The synchronisation engine, seed_demo and factories give numbers no user typed (BC: TestManual runs on
+    # validating the field, not on insert).
+    assert Customer.objects.create(no="SYNC-1", name="From Sales").no == "SYNC-1"
+    Customer.objects.bulk_create([Customer(no="SEED-1", name="Seed")])
+    assert CustomerFactory().no
 
 
 # Concurrency: two OS processes allocate 1,000 numbers each from the same series ------------------------------------------
