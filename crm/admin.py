@@ -8,7 +8,9 @@ record and on its lines (`SalesAdminMixin`).
 
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -42,6 +44,7 @@ from .models import (
     Unit,
     UnitGroup,
 )
+from .numbering import number_sequence_advance, number_sequence_lower_error
 from .users import systemuser_for_user
 
 SYSTEM_FIELDS = ("id", "createdon", "modifiedon", "modifiedby")
@@ -119,8 +122,24 @@ class SalesTabularInline(UnitChoicesMixin, admin.TabularInline):
 
 
 # S1 ------------------------------------------------------------------------------------------------------------------
+class NumberSequenceForm(forms.ModelForm):
+    class Meta:
+        model = NumberSequence
+        fields = ("name", "next_value")
+        help_texts = {"next_value": "Can be raised to skip numbers, never lowered: numbers below it were handed out."}
+
+    def clean_next_value(self):
+        value = self.cleaned_data["next_value"]
+        if not self.instance._state.adding and value is not None:
+            error = number_sequence_lower_error(name=self.instance.pk, next_value=value)
+            if error:
+                raise forms.ValidationError(error)
+        return value
+
+
 @admin.register(NumberSequence)
 class NumberSequenceAdmin(admin.ModelAdmin):
+    form = NumberSequenceForm
     list_display = ("name", "next_value")
     search_fields = ("name",)
     ordering = ("name",)
@@ -129,6 +148,15 @@ class NumberSequenceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The name is the sequence's key (a record prefix): renaming it would start a new sequence.
         return ("name",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        try:  # under the sequence's lock: numbers allocated since the form was checked are never handed out again
+            number_sequence_advance(name=obj.pk, next_value=obj.next_value)
+        except ValidationError as error:
+            obj.refresh_from_db()
+            self.message_user(request, " ".join(error.messages) + f" It stays at {obj.next_value}.", messages.WARNING)
 
 
 @admin.register(SystemUser)

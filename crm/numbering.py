@@ -9,6 +9,7 @@ and a number once handed out is never handed out again, even when the record tha
 import secrets
 import string
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -38,3 +39,36 @@ def number_sequence_allocate(*, name, count=1):
 def numbers_allocate(*, prefix, count):
     """Return ``count`` new, unique record numbers with ``prefix`` (``CON``, ``ACC``)."""
     return [format_number(prefix, value) for value in number_sequence_allocate(name=prefix, count=count)]
+
+
+def number_sequence_lower_error(*, name, next_value):
+    """Why ``next_value`` cannot be sequence ``name``'s next value (it is lower than the next value now), or None."""
+    from crm.models import NumberSequence
+
+    current = NumberSequence.objects.filter(name=name).values_list("next_value", flat=True).first()
+    if current is None or next_value >= current:
+        return None
+    return (
+        f"Next value cannot go down: {name} has handed out numbers up to {current - 1:05d}, and a lower value "
+        f"would hand them out again (with another suffix). Enter {current} or more."
+    )
+
+
+def number_sequence_advance(*, name, next_value):
+    """Set sequence ``name``'s next value to ``next_value``, which may skip numbers but never go down.
+
+    Read and written under the sequence's lock (the row on PostgreSQL, the database on SQLite), so an allocation
+    meanwhile is never undone. A lower value raises ``ValidationError`` on ``next_value``.
+    """
+    from crm.models import NumberSequence
+
+    with transaction.atomic():
+        sequence = NumberSequence.objects.select_for_update().filter(name=name).first()
+        if sequence is None:
+            return NumberSequence.objects.create(name=name, next_value=next_value)
+        error = number_sequence_lower_error(name=name, next_value=next_value)
+        if error:
+            raise ValidationError({"next_value": error})
+        NumberSequence.objects.filter(name=name).update(next_value=next_value)
+        sequence.next_value = next_value
+        return sequence

@@ -259,3 +259,27 @@ def test_a_price_list_with_many_lines_links_to_them_instead_of_editing_them_inli
     response = admin_client.get(lines_url, {"price_level__id__exact": str(price_list.pk)})
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 3
+
+
+# Number sequences: next value goes up, never down ------------------------------------------------------------------
+def test_a_number_sequence_next_value_cannot_be_lowered_in_the_admin(admin_client):
+    from crm.models import NumberSequence
+    from crm.numbering import numbers_allocate
+
+    numbers_allocate(prefix="CON", count=5)  # CON-01000 … CON-01004 handed out
+    url = admin_url(NumberSequence, "change", "CON")
+    data = admin_form_data(admin_client.get(url))
+    assert data["next_value"] == "1005"
+
+    response = admin_client.post(url, {**data, "next_value": "1000"})
+    assert response.status_code == 200  # the form again, with the error on the field
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["next_value"]
+    assert "cannot go down" in errors["next_value"][0] and "1005" in errors["next_value"][0]
+    assert NumberSequence.objects.get(name="CON").next_value == 1005
+
+    assert admin_client.post(url, {**data, "next_value": "1005"}).status_code == 302  # unchanged is fine
+    assert admin_client.post(url, {**data, "next_value": "2000"}).status_code == 302  # skipping numbers is fine
+    assert NumberSequence.objects.get(name="CON").next_value == 2000
+    assert numbers_allocate(prefix="CON", count=1)[0].startswith("CON-02000-")
+

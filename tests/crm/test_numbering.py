@@ -3,9 +3,16 @@
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from crm.models import Account, Contact, NumberSequence
-from crm.numbering import FIRST_NUMBER, format_number, number_sequence_allocate, numbers_allocate
+from crm.numbering import (
+    FIRST_NUMBER,
+    format_number,
+    number_sequence_advance,
+    number_sequence_allocate,
+    numbers_allocate,
+)
 from tests.concurrency import run_in_processes
 from tests.factories import AccountFactory, ContactFactory
 
@@ -121,6 +128,20 @@ def test_allocations_are_consecutive_ranges():
     assert list(number_sequence_allocate(name="ORD", count=3)) == [1000, 1001, 1002]
     assert list(number_sequence_allocate(name="ORD", count=2)) == [1003, 1004]
     assert NumberSequence.objects.get(name="ORD").next_value == 1005
+
+
+def test_a_sequence_advances_but_never_goes_down():
+    number_sequence_allocate(name="ORD", count=5)  # 1000 … 1004 handed out
+    with pytest.raises(ValidationError) as refused:
+        number_sequence_advance(name="ORD", next_value=1004)
+    assert list(refused.value.message_dict) == ["next_value"]
+    assert "cannot go down" in refused.value.message_dict["next_value"][0]
+    assert NumberSequence.objects.get(name="ORD").next_value == 1005
+    number_sequence_advance(name="ORD", next_value=1005)
+    number_sequence_advance(name="ORD", next_value=3000)
+    assert list(number_sequence_allocate(name="ORD", count=1)) == [3000]
+    number_sequence_advance(name="NEW", next_value=500)  # a new sequence starts where it is told
+    assert list(number_sequence_allocate(name="NEW", count=1)) == [500]
 
 
 # Concurrency: two OS processes create 1,000 contacts each, at the same time --------------------------------------
