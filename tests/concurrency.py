@@ -40,7 +40,8 @@ def child_database_url():
     if connection.vendor == "sqlite":
         name = str(settings["NAME"])
         if name == ":memory:" or "mode=memory" in name:
-            pytest.skip("the SQLite test database is in memory: set P2C_TEST_SQLITE_NAME=/tmp/x.sqlite3 to run this")
+            pytest.skip("the SQLite test database is in memory: `make test` runs this in its second pass, on a file "
+                        "(or set P2C_TEST_SQLITE_NAME=/tmp/x.sqlite3)")
         return f"sqlite:///{name}"
     pytest.skip(f"no child-process support for {connection.vendor}")
 

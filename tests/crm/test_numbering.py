@@ -169,6 +169,7 @@ def test_two_processes_create_2000_distinct_contact_numbers_on_postgres(tmp_path
     _assert_two_processes_create_distinct_contact_numbers(tmp_path)
 
 
+@pytest.mark.sqlite_file
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_create_2000_distinct_contact_numbers_on_a_sqlite_file(tmp_path):
     from django.db import connection

@@ -1,0 +1,95 @@
+"""``make test`` and ``.ci/run``: the SQLite two-process tests run on a SQLite file, and CI's first pass is SQLite.
+
+``make test`` runs against a stand-in virtualenv whose ``python`` only records how it was called, so these tests
+check the Makefile's commands without running the suite.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAKE_PYTHON = """#!/bin/sh
+echo "${P2C_TEST_SQLITE_NAME:-memory}|$*" >> "$FAKE_LOG"
+case "$*" in *sqlite_file*) exit "${SECOND_PASS_STATUS:-0}";; esac
+exit 0
+"""
+
+
+@pytest.fixture
+def make_test(tmp_path):
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    (venv / ".installed").touch()
+    (venv / ".installed-dev").touch()  # newer than the requirements: nothing to install
+    log = tmp_path / "calls.log"
+
+    def run(*, second_pass_status=0, **env):
+        log.write_text("")
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in ("DATABASE_URL", "P2C_TEST_SQLITE_NAME", "MAKEFLAGS", "MFLAGS")}
+        environ.update(FAKE_LOG=str(log), SECOND_PASS_STATUS=str(second_pass_status), **env)
+        result = subprocess.run(["make", "-s", "-C", str(REPO), "test", f"VENV={venv}", "PYTEST_ARGS=tests/crm"],
+                                env=environ, capture_output=True, text=True, timeout=60)
+        calls = [line.split("|", 1) for line in log.read_text().splitlines()]
+        return result.returncode, calls
+
+    return run
+
+
+def test_make_test_runs_the_sqlite_file_tests_in_a_second_pass_on_a_file_under_var(make_test):
+    status, calls = make_test()
+    assert status == 0
+    assert len(calls) == 2, calls
+    (first_db, first_args), (second_db, second_args) = calls
+    assert first_db == "memory" and first_args == "-m pytest tests/crm"  # the suite: in memory, as before
+    assert second_args.startswith("-m pytest tests/crm -m sqlite_file")
+    assert Path(second_db).parent == REPO / "var" and second_db.endswith(".sqlite3")
+    assert not Path(second_db).exists()  # removed afterwards
+
+
+def test_the_second_pass_fails_make_test_when_its_tests_fail_but_not_when_none_are_selected(make_test):
+    assert make_test(second_pass_status=1)[0] != 0
+    assert make_test(second_pass_status=5)[0] == 0  # PYTEST_ARGS selected none of them
+
+
+@pytest.mark.parametrize("url", ["sqlite:///db.sqlite3", "sqlite://:memory:"])
+def test_the_second_pass_runs_on_any_sqlite_database(make_test, url):
+    status, calls = make_test(DATABASE_URL=url)
+    assert status == 0 and len(calls) == 2
+
+
+def test_no_second_pass_on_postgresql(make_test):
+    """There the first pass runs the two-process tests itself."""
+    status, calls = make_test(DATABASE_URL="postgres://postgres@127.0.0.1:5432/p2c_test")
+    assert status == 0
+    assert [args for _db, args in calls] == ["-m pytest tests/crm"]
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("tests.crm.test_numbering", "test_two_processes_create_2000_distinct_contact_numbers_on_a_sqlite_file"),
+    ("tests.erp.test_numbering", "test_two_processes_allocate_2000_distinct_numbers_on_a_sqlite_file"),
+])
+def test_the_sqlite_two_process_tests_carry_the_marker(module, name):
+    import importlib
+
+    test = getattr(importlib.import_module(module), name)
+    assert "sqlite_file" in {mark.name for mark in test.pytestmark}
+
+
+def test_ci_first_pass_ignores_an_inherited_database_or_broker():
+    script = (REPO / ".ci" / "run").read_text().splitlines()
+    first = script.index('echo "== make test: SQLite, Celery eager"')
+    command = next(line for line in script[first + 1:] if line.strip() and not line.startswith("#"))
+    assert command.startswith("env ") and command.endswith(" make test")
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
+        assert f"-u {name}" in command.split(" make test")[0]
