@@ -216,6 +216,14 @@ class UnitAdmin(SalesModelAdmin):
 
 
 # S6, S7 --------------------------------------------------------------------------------------------------------------
+class ProductPriceLevelForm(forms.ModelForm):
+    def clean_price_level(self):
+        price_level = self.cleaned_data["price_level"]
+        if price_level is not None and price_level.hand_edit_error():
+            raise forms.ValidationError(price_level.hand_edit_error())
+        return price_level
+
+
 class ProductPriceLevelInline(SalesTabularInline):
     model = ProductPriceLevel
     fields = ("product", "product_number", "uom", "pricing_method_code", "amount", "transaction_currency")
@@ -244,6 +252,14 @@ class PriceLevelAdmin(SalesModelAdmin):
         if obj is not None and obj.lines.count() > self.max_inline_lines:
             return []
         return super().get_inline_instances(request, obj)
+
+    # The list the integration keeps for synchronised items is read-only here (SPEC I5): a change by hand
+    # would be overwritten by the next synchronisation.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or not obj.is_integration_managed)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.is_integration_managed)
 
     @admin.display(description="Price List Items")
     def price_list_items(self, obj):
@@ -277,6 +293,13 @@ class ProductPriceLevelAdmin(SalesModelAdmin):
     search_help_text = "Product ID, product name or price list name."
     autocomplete_fields = ("price_level", "product", "uom", "transaction_currency")
     ordering = ("price_level__name", "product_number")
+    form = ProductPriceLevelForm
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or not obj.price_level.is_integration_managed)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.price_level.is_integration_managed)
 
     def get_queryset(self, request):
         # The name of a row reads a related row: autocomplete answers (which use this queryset) need the join too.

@@ -183,6 +183,13 @@ class PriceLevel(CrmRecord):
     def __str__(self):
         return self.name
 
+    def hand_edit_error(self):
+        """Why a user may not change this price list or its lines by hand (SPEC I5), or None."""
+        if self.is_integration_managed:
+            return (f"The price list {self.name} is kept by the ERP integration for the synchronised items: "
+                    "change the items' prices in the ERP, not this list.")
+        return None
+
 
 # S6 ---------------------------------------------------------------------------------------------------------
 class Product(CrmRecord):

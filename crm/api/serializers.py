@@ -30,6 +30,11 @@ class CrmPriceLevelSerializer(RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.PriceLevel
 
+    def validate(self, attrs):
+        if self.instance is not None and self.instance.hand_edit_error():
+            raise serializers.ValidationError({"is_integration_managed": [self.instance.hand_edit_error()]})
+        return super().validate(attrs)
+
 
 class CrmProductSerializer(RecordSerializer):
     class Meta(RecordSerializer.Meta):
@@ -39,6 +44,12 @@ class CrmProductSerializer(RecordSerializer):
 class CrmProductPriceLevelSerializer(RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.ProductPriceLevel
+
+    def validate(self, attrs):
+        for price_level in (getattr(self.instance, "price_level", None), attrs.get("price_level")):
+            if price_level is not None and price_level.hand_edit_error():
+                raise serializers.ValidationError({"price_level": [price_level.hand_edit_error()]})
+        return super().validate(attrs)
 
 
 class CrmAccountSerializer(RecordSerializer):

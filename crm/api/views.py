@@ -1,5 +1,7 @@
 """Viewsets of the Sales (CRM) models. Writes record the Sales user of the login as ``modifiedby``."""
 
+from rest_framework.exceptions import ValidationError
+
 from crm import models
 from integration.api.record_actions import CouplingActionsMixin
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, viewset_for
@@ -23,6 +25,16 @@ class CrmRecordViewSet(CrmWriteMixin, RecordViewSet):
 
 class CrmLargeRecordViewSet(CrmWriteMixin, LargeRecordViewSet):
     pass
+
+
+class HandEditGuardMixin:
+    """Deleting a price list the integration keeps, or one of its lines, is refused (400) like changing it."""
+
+    def perform_destroy(self, instance):
+        price_level = getattr(instance, "price_level", instance)
+        if price_level.hand_edit_error():
+            raise ValidationError({"detail": price_level.hand_edit_error()})
+        super().perform_destroy(instance)
 
 
 def crm_viewset(model, *bases, order_by=(), **attrs):
@@ -60,7 +72,7 @@ CrmUnitViewSet = crm_viewset(
     search=("name",), order_by=("name",), ordering=("unit_group__name", "name", "pk"),
 )
 CrmPriceLevelViewSet = crm_viewset(
-    models.PriceLevel, CouplingActionsMixin, CrmRecordViewSet,
+    models.PriceLevel, HandEditGuardMixin, CouplingActionsMixin, CrmRecordViewSet,
     search=("name", "description"), order_by=("name", "description"), ordering=("name", "pk"),
 )
 
@@ -71,7 +83,7 @@ CrmProductViewSet = crm_viewset(
     order_by=("product_number", "name", "description", "price"),
 )
 CrmProductPriceLevelViewSet = crm_viewset(
-    models.ProductPriceLevel, CouplingActionsMixin, CrmLargeRecordViewSet,
+    models.ProductPriceLevel, HandEditGuardMixin, CouplingActionsMixin, CrmLargeRecordViewSet,
     search=("product_number",), order_by=("amount",),
 )
 CrmAccountViewSet = crm_viewset(
