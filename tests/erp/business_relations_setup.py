@@ -37,3 +37,23 @@ def configure(*, contact_nos=True, codes=("CUST", "VEND", "BANK")):
     setup.bus_rel_code_for_bank_accounts = BusinessRelation.objects.create(code=bank_code) if bank_code else None
     setup.save()
     return setup
+
+
+def customer_mapping_with_contacts():
+    """`configure()`, an enabled connection with its integration user, and the default CUSTOMER mapping creating
+    new customers (not only synchronising coupled ones)."""
+    from crm.models import SystemUser
+    from integration.defaults import integration_setup_reset
+    from integration.models import ConnectionSetup, IntegrationTableMapping
+
+    configure()
+    connection_setup = ConnectionSetup.get_solo()
+    connection_setup.is_enabled = True
+    connection_setup.integration_user = SystemUser.objects.create(fullname="Business Central Integration",
+                                                                  access_mode="integration")
+    connection_setup.save()
+    integration_setup_reset()
+    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
+    mapping.sync_only_coupled = False
+    mapping.save()
+    return mapping

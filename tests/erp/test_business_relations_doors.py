@@ -5,14 +5,13 @@ import pytest
 from crm.models import Account, SystemUser
 from erp.api.serializers import ErpContactSerializer, ErpCustomerSerializer
 from erp.models import Contact, ContactBusinessRelation, Customer
-from integration.defaults import integration_setup_reset
 from integration.engine.sync import mapping_synchronize
-from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping
+from integration.models import Coupling
 from p2c.bulk import bulk_upsert
 from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
 from tests.api.conftest import client_for
-from tests.erp.business_relations_setup import configure
+from tests.erp.business_relations_setup import configure, customer_mapping_with_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -76,16 +75,7 @@ def test_posting_a_customer_to_the_api_makes_its_contact(db, admin_user):
 
 
 def test_a_sales_account_synchronised_as_a_new_customer_gets_its_contact(db):
-    configure()
-    integration_user = SystemUser.objects.create(fullname="Business Central Integration", access_mode="integration")
-    connection_setup = ConnectionSetup.get_solo()
-    connection_setup.is_enabled = True
-    connection_setup.integration_user = integration_user
-    connection_setup.save()
-    integration_setup_reset()
-    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
-    mapping.sync_only_coupled = False
-    mapping.save()
+    mapping = customer_mapping_with_contacts()
     owner = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
     Account.objects.create(name="Litware", telephone1="+46 8 100", address1_city="Uppsala",
                            customer_type_code="customer", owner=owner)

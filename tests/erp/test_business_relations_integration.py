@@ -4,10 +4,9 @@ import pytest
 
 from crm.models import Account, SystemUser
 from erp.models import Contact, ContactBusinessRelation, Customer, SalespersonPurchaser
-from integration.defaults import integration_setup_reset
 from integration.engine.sync import mapping_synchronize
-from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping
-from tests.erp.business_relations_setup import configure
+from integration.models import Coupling
+from tests.erp.business_relations_setup import customer_mapping_with_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -16,17 +15,7 @@ TO, FROM = "to_integration", "from_integration"
 
 @pytest.fixture
 def customer_mapping(db):
-    configure()
-    integration_user = SystemUser.objects.create(fullname="Business Central Integration", access_mode="integration")
-    connection_setup = ConnectionSetup.get_solo()
-    connection_setup.is_enabled = True
-    connection_setup.integration_user = integration_user
-    connection_setup.save()
-    integration_setup_reset()
-    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
-    mapping.sync_only_coupled = False
-    mapping.save()
-    return mapping
+    return customer_mapping_with_contacts()
 
 
 @pytest.fixture
