@@ -2,9 +2,11 @@
 Start and Restart, the JSON the page polls, and permissions."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,6 +96,10 @@ def test_a_running_run_whose_worker_died_offers_restart_and_says_why(superuser_c
     status = superuser_client.get(reverse(STATUS)).json()
     assert status["can_restart"] is True and status["finished"] is False
     assert "the worker may have stopped" in status["stalled"]["message"]
+
+    out = StringIO()
+    call_command("full_sync", stdout=out)
+    assert "the worker may have stopped" in out.getvalue() and "full_sync --restart" in out.getvalue()
 
     response = superuser_client.post(reverse(REVIEW), {"restart": "Restart"})
     assert response.status_code == 302

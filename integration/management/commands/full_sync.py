@@ -34,6 +34,8 @@ class Command(BaseCommand):
             time.sleep(2)
             status = full_sync_status()
         self._show()
+        if status["stalled"]:
+            self.stdout.write(self.style.WARNING(f"{status['stalled']['message']} (full_sync --restart)"))
         if wait and not status["finished"]:
             raise CommandError(f"Still running after {wait} s; the workers carry on (see the review page).")
         if status["run"] and status["run"]["status"] == "failed":
