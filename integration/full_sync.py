@@ -227,7 +227,7 @@ def full_sync_stalled_since(*, run, lines=None):
     lines = full_sync_review_lines(run=run) if lines is None else lines
     if any(line.state == State.RUNNING and _lock_live(line.mapping, now) for line in lines):
         return None
-    times = [run.started_at]
+    times = [run.started_at, run.restarted_at]  # a restart counts as progress: it queued the lines again
     for line in lines:
         if line.line is not None:
             times += [line.line.started_at, line.line.finished_at]
@@ -338,10 +338,10 @@ def _restart(run):
             FullSyncLine.objects.filter(pk=line.pk, state=line.state, claim=line.claim).update(
                 state=State.NOT_STARTED, claim="", message="")
         run.status, run.finished_at, run.message = FullSyncRun.Status.RUNNING, None, ""
-        run.restarts += 1
+        run.restarts, run.restarted_at = run.restarts + 1, timezone.now()
         try:
             with transaction.atomic():
-                run.save(update_fields=["status", "finished_at", "message", "restarts"])
+                run.save(update_fields=["status", "finished_at", "message", "restarts", "restarted_at"])
         except IntegrityError:  # a newer run is in process
             return FullSyncRun.objects.get(status=FullSyncRun.Status.RUNNING)
         for line in requeue:

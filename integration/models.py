@@ -642,6 +642,7 @@ class FullSyncRun(models.Model):
         "auth.User", verbose_name="Started By", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     restarts = models.PositiveIntegerField("Restarts", default=0)
+    restarted_at = models.DateTimeField("Last Restarted At", null=True, blank=True)
     message = models.TextField("Message", blank=True)
 
     class Meta:

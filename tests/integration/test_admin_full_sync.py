@@ -107,6 +107,9 @@ def test_a_running_run_whose_worker_died_offers_restart_and_says_why(superuser_c
     line.refresh_from_db()
     assert (run.status, run.restarts) == ("running", 1)
     assert (line.state, line.claim) == ("", "")  # taken from the dead worker, queued again by the run's advance
+    # Just restarted: not offered again until the restart itself has gone STALE_AFTER without progress.
+    status = superuser_client.get(reverse(STATUS)).json()
+    assert status["stalled"] is None and status["can_restart"] is False
 
 
 def test_a_running_run_whose_worker_is_alive_offers_no_restart(superuser_client, mappings):
