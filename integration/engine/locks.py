@@ -55,7 +55,16 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
             IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_by="", locked_at=None)
 
 
+class MappingLockLost(Exception):
+    """Another run took the lock over (this run made no progress for STALE_AFTER): this run must stop writing."""
+
+
 def mapping_lock_refresh(mapping, token):
+    """Move the heartbeat of the lock ``token`` holds; raise MappingLockLost when it is no longer held."""
     from integration.models import IntegrationTableMapping
 
-    IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now())
+    if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
+        raise MappingLockLost(
+            f"Mapping {mapping.name} was taken over by another run after this one made no progress for "
+            f"{int(STALE_AFTER.total_seconds() // 60)} minutes; this run stopped (what it had written is kept)."
+        )

@@ -212,6 +212,8 @@ class DirectionRun:
         max_seen = None
         report = []
         try:
+            if self.lock_token:
+                mapping_lock_refresh(plan.mapping, self.lock_token)  # still ours (a previous direction may have run long)
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
             for rows in self._chunks(querysets, forced):

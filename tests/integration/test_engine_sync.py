@@ -11,7 +11,7 @@ from crm.models import Account, SystemUser
 from erp.models import Currency, Customer, PaymentTerms, SalespersonPurchaser
 from integration.coupling import couplings_restore_skipped
 from integration.engine.sync import mapping_synchronize
-from integration.models import Coupling, IntegrationFieldMapping, SyncJob, SyncJobError
+from integration.models import Coupling, IntegrationFieldMapping, IntegrationTableMapping, SyncJob, SyncJobError
 
 pytestmark = pytest.mark.django_db
 
@@ -572,3 +572,28 @@ def test_a_run_under_a_lock_its_caller_holds_leaves_the_lock_held(customer_mappi
             mapping_synchronize(mapping=customer_mapping)
     customer_mapping.refresh_from_db()
     assert customer_mapping.locked_by == ""
+
+
+def test_a_run_whose_lock_was_taken_over_stops_and_says_why(customer_mapping, salesperson_pair, settings,
+                                                            monkeypatch):
+    """A run that made no progress for STALE_AFTER may be taken over; when it wakes up it stops writing."""
+    from integration.engine import sync
+
+    salesperson, _ = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 2
+    customers(6, salesperson)
+    real_write = sync.ChunkRun._write
+
+    def write_then_lose_the_lock(self):
+        real_write(self)
+        IntegrationTableMapping.objects.filter(pk=customer_mapping.pk).update(locked_by="another-run")
+
+    monkeypatch.setattr(sync.ChunkRun, "_write", write_then_lose_the_lock)
+    job = run(customer_mapping, TO)[TO]
+
+    assert job.status == SyncJob.Status.FAILED
+    assert "was taken over by another run" in job.message
+    assert job.inserted == 2 and Account.objects.count() == 2  # the first chunk is kept, nothing after it
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.erp_watermark is None  # the next run reads everything it did not finish
+    assert customer_mapping.locked_by == "another-run"  # the lock stays with the run that took it over
