@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from p2c.utils import planner_statistics_refresh
 
-from .engine.locks import mapping_lock
+from .engine.locks import MappingLockLost, mapping_lock, mapping_lock_refresh
 from .engine.matching import match_rules, matches_find
 from .engine.plan import plan_build
 from .engine.sync import ANALYZE_AFTER, ChunkRun, iterate_chunks, job_create, mapping_synchronize
@@ -232,6 +232,13 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                     setattr(job, name, getattr(job, name) + n)
             else:
                 unmatched += len(leftovers)
+            try:
+                mapping_lock_refresh(mapping, token)
+            except MappingLockLost as exc:  # taken over after STALE_AFTER without a heartbeat: stop writing
+                job.coupled += len(coupled)
+                job.status, job.message, job.finished_at = SyncJob.Status.FAILED, str(exc), timezone.now()
+                job.save()
+                return job
         job.coupled += len(coupled)
         if job.coupled + job.inserted >= ANALYZE_AFTER:
             planner_statistics_refresh(Coupling, plan.destination.model)

@@ -292,3 +292,25 @@ def test_case_sensitive_match_fields_couple_only_equal_case(mappings, salesperso
     assert job.coupled == 1
     assert coupling_for(exact).crm_id == contoso.pk
     assert coupling_for(shouting) is None
+
+
+def test_a_coupling_whose_lock_was_taken_over_stops_and_says_why(mappings, salesperson_pair, monkeypatch):
+    from integration import coupling as coupling_module
+    from integration.models import IntegrationTableMapping
+
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    for i in range(3):
+        Customer.objects.create(name=f"Same {i}", salesperson=salesperson)
+        Account.objects.create(name=f"Same {i}", customer_type_code="customer", state_code="active")
+    real_find = coupling_module.matches_find
+
+    def find_then_lose_the_lock(*args, **kwargs):
+        IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="another-run")
+        return real_find(*args, **kwargs)
+
+    monkeypatch.setattr(coupling_module, "matches_find", find_then_lose_the_lock)
+    job = mapping_couple_by_match(mapping=mapping, create_new=False, sync_after=True)
+
+    assert job.status == SyncJob.Status.FAILED and "was taken over by another run" in job.message
+    assert job.coupled == 3 and not job.follow_up_jobs  # the chunk written is kept; no synchronisation after it
