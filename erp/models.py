@@ -933,20 +933,20 @@ class SalesHeader(SalesDocumentFields, ErpRecord):
         return f"{self.get_document_type_display()} {self.no}"
 
     @classmethod
+    def series_by_type(cls):
+        """{document type: number series} of Sales & Receivables Setup."""
+        setup = SalesReceivablesSetup.get_solo()
+        return {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos}
+
+    @classmethod
     def series_of_new(cls, values):
         """The series of the document type in ``values`` (an order by default); None for types without one."""
-        setup = SalesReceivablesSetup.get_solo()
         document_type = values.get("document_type") or cls._meta.get_field("document_type").default
-        return {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos}.get(document_type)
+        return cls.series_by_type().get(document_type)
 
     @classmethod
     def assign_numbers(cls, objs):
-        setup = SalesReceivablesSetup.get_solo()
-        assign_document_numbers(
-            objs,
-            {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos},
-            setup_name="Sales & Receivables Setup",
-        )
+        assign_document_numbers(objs, cls.series_by_type(), setup_name="Sales & Receivables Setup")
 
 
 class SalesLine(SalesLineFields, ErpRecord):
