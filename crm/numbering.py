@@ -46,6 +46,10 @@ def number_sequence_lower_error(*, name, next_value):
     from crm.models import NumberSequence
 
     current = NumberSequence.objects.filter(name=name).values_list("next_value", flat=True).first()
+    return _lower_error(name, current, next_value)
+
+
+def _lower_error(name, current, next_value):
     if current is None or next_value >= current:
         return None
     return (
@@ -66,7 +70,7 @@ def number_sequence_advance(*, name, next_value):
         sequence = NumberSequence.objects.select_for_update().filter(name=name).first()
         if sequence is None:
             return NumberSequence.objects.create(name=name, next_value=next_value)
-        error = number_sequence_lower_error(name=name, next_value=next_value)
+        error = _lower_error(name, sequence.next_value, next_value)
         if error:
             raise ValidationError({"next_value": error})
         NumberSequence.objects.filter(name=name).update(next_value=next_value)
