@@ -216,11 +216,23 @@ class UnitAdmin(SalesModelAdmin):
 
 
 # S6, S7 --------------------------------------------------------------------------------------------------------------
+class HandEditGuardAdminMixin:
+    """The price list the integration keeps for synchronised items, and its lines, are read-only here (SPEC I5):
+    a change by hand would be overwritten by the next synchronisation."""
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or not obj.hand_edit_error())
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.hand_edit_error())
+
+
 class ProductPriceLevelForm(forms.ModelForm):
     def clean_price_level(self):
         price_level = self.cleaned_data["price_level"]
-        if price_level is not None and price_level.hand_edit_error():
-            raise forms.ValidationError(price_level.hand_edit_error())
+        error = price_level is not None and price_level.hand_edit_error()
+        if error:
+            raise forms.ValidationError(error)
         return price_level
 
 
@@ -234,7 +246,7 @@ class ProductPriceLevelInline(SalesTabularInline):
 
 
 @admin.register(PriceLevel)
-class PriceLevelAdmin(SalesModelAdmin):
+class PriceLevelAdmin(HandEditGuardAdminMixin, SalesModelAdmin):
     list_display = ("name", "transaction_currency", "begin_date", "end_date", "state_code", "is_integration_managed",
                     "modifiedon")
     list_select_related = ("transaction_currency",)
@@ -252,14 +264,6 @@ class PriceLevelAdmin(SalesModelAdmin):
         if obj is not None and obj.lines.count() > self.max_inline_lines:
             return []
         return super().get_inline_instances(request, obj)
-
-    # The list the integration keeps for synchronised items is read-only here (SPEC I5): a change by hand
-    # would be overwritten by the next synchronisation.
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or not obj.is_integration_managed)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or not obj.is_integration_managed)
 
     @admin.display(description="Price List Items")
     def price_list_items(self, obj):
@@ -284,7 +288,7 @@ class ProductAdmin(ProductAvailabilityMixin, SalesModelAdmin):
 
 
 @admin.register(ProductPriceLevel)
-class ProductPriceLevelAdmin(SalesModelAdmin):
+class ProductPriceLevelAdmin(HandEditGuardAdminMixin, SalesModelAdmin):
     list_display = ("price_level", "product_number", "product", "uom", "pricing_method_code", "amount",
                     "transaction_currency", "modifiedon")
     list_select_related = ("price_level", "product", "uom__unit_group", "transaction_currency")
@@ -294,12 +298,6 @@ class ProductPriceLevelAdmin(SalesModelAdmin):
     autocomplete_fields = ("price_level", "product", "uom", "transaction_currency")
     ordering = ("price_level__name", "product_number")
     form = ProductPriceLevelForm
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or not obj.price_level.is_integration_managed)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or not obj.price_level.is_integration_managed)
 
     def get_queryset(self, request):
         # The name of a row reads a related row: autocomplete answers (which use this queryset) need the join too.

@@ -273,6 +273,10 @@ class ProductPriceLevel(CrmRecord):
     def __str__(self):
         return f"{self.price_level_id and self.price_level.name}: {self.product_number}"
 
+    def hand_edit_error(self):
+        """Why a user may not change this line by hand: its price list's (`PriceLevel.hand_edit_error`), or None."""
+        return self.price_level.hand_edit_error()
+
 
 # S2 ----------------------------------------------------------------------------------------------------------
 class AccountQuerySet(RecordQuerySet):

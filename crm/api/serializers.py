@@ -31,8 +31,9 @@ class CrmPriceLevelSerializer(RecordSerializer):
         model = models.PriceLevel
 
     def validate(self, attrs):
-        if self.instance is not None and self.instance.hand_edit_error():
-            raise serializers.ValidationError({"is_integration_managed": [self.instance.hand_edit_error()]})
+        error = self.instance is not None and self.instance.hand_edit_error()
+        if error:
+            raise serializers.ValidationError({"is_integration_managed": [error]})
         return super().validate(attrs)
 
 
@@ -46,9 +47,10 @@ class CrmProductPriceLevelSerializer(RecordSerializer):
         model = models.ProductPriceLevel
 
     def validate(self, attrs):
-        for price_level in (getattr(self.instance, "price_level", None), attrs.get("price_level")):
-            if price_level is not None and price_level.hand_edit_error():
-                raise serializers.ValidationError({"price_level": [price_level.hand_edit_error()]})
+        for kept in (self.instance, attrs.get("price_level")):  # the line as it is, or the list it would move to
+            error = kept is not None and kept.hand_edit_error()
+            if error:
+                raise serializers.ValidationError({"price_level": [error]})
         return super().validate(attrs)
 
 

@@ -31,9 +31,9 @@ class HandEditGuardMixin:
     """Deleting a price list the integration keeps, or one of its lines, is refused (400) like changing it."""
 
     def perform_destroy(self, instance):
-        price_level = getattr(instance, "price_level", instance)
-        if price_level.hand_edit_error():
-            raise ValidationError({"detail": price_level.hand_edit_error()})
+        error = instance.hand_edit_error()
+        if error:
+            raise ValidationError({"detail": error})
         super().perform_destroy(instance)
 
 
