@@ -43,6 +43,17 @@ FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 300  # half of the engine's STALE_AFTER
 FULL_SYNC_LINE_MAX_LOOKS = 24  # two hours; after that a restart from the review page takes the line over
 
 
+def _retry_or_give_up(task, exc, *, mapping_id, job_ids, again="synchronise again"):
+    """Retry ``task`` later while its mapping is busy; after its last try, fail its still-queued jobs saying so."""
+    from integration.background import queued_jobs_give_up
+
+    if task.request.retries < task.max_retries:
+        raise task.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
+    message = queued_jobs_give_up(mapping_id=mapping_id, job_ids=job_ids, tries=task.request.retries + 1, again=again)
+    logger.warning("%s (%s)", message, exc)
+    return {"mapping": mapping_id, "gave_up": message}
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.synchronize_mapping",
              max_retries=MAPPING_BUSY_MAX_RETRIES)
 def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None,
@@ -56,7 +67,7 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
     MAPPING_BUSY_WAIT_SECONDS), then is retried later, and after its last try fails its still-queued jobs saying so;
     a scheduled run is simply skipped (the next one picks the changes up).
     """
-    from integration.background import queued_jobs_give_up, synchronize_queued
+    from integration.background import synchronize_queued
     from integration.engine.locks import MappingBusy
 
     try:
@@ -66,11 +77,7 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
     except MappingBusy as exc:
         if job_ids is None and only_ids is None:
             return {"skipped": str(exc)}
-        if self.request.retries >= self.max_retries:
-            message = queued_jobs_give_up(mapping_id=mapping_id, job_ids=job_ids, tries=self.request.retries + 1)
-            logger.warning("%s (%s)", message, exc)
-            return {"mapping": mapping_id, "gave_up": message}
-        raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
+        return _retry_or_give_up(self, exc, mapping_id=mapping_id, job_ids=job_ids)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.couple_by_match",
@@ -80,19 +87,15 @@ def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, onl
     """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``) on ``from_side`` ("erp" or
     "crm"; default: the mapping's usual side), filling queued job ``job_id``. While another run holds the mapping it
     is retried later; after its last try the job, still queued, fails saying so."""
-    from integration.background import couple_queued, queued_jobs_give_up
+    from integration.background import couple_queued
     from integration.engine.locks import MappingBusy
 
     try:
         return couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
                              job_id=job_id, from_side=from_side)
     except MappingBusy as exc:
-        if self.request.retries >= self.max_retries:
-            message = queued_jobs_give_up(mapping_id=mapping_id, job_ids=[job_id] if job_id else [],
-                                          tries=self.request.retries + 1, again="run the match-based coupling again")
-            logger.warning("%s (%s)", message, exc)
-            return {"mapping": mapping_id, "job": job_id, "gave_up": message}
-        raise self.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
+        return {"job": job_id, **_retry_or_give_up(self, exc, mapping_id=mapping_id, job_ids=[job_id] if job_id else [],
+                                                    again="run the match-based coupling again")}
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_advance")
