@@ -1,0 +1,138 @@
+"""What a user operation did, told the same way by every door.
+
+Every operation a user can start (from an admin action, an API view, a management command or a Celery task) is one
+function that holds all of its rules and returns an `Outcome`: how many records were done, queued, skipped, failed
+or refused, a reason for each record that was not done, and the jobs it started. A request that cannot run at all
+(a disabled connection or mapping, a direction the mapping does not have, a busy mapping) raises `OperationRefused`
+instead. The doors only translate:
+
+- admin: `Outcome.level` (success only when everything asked was done or queued; warning when part was not; error
+  when nothing was) and `Outcome.summary`, with the jobs as links (`outcome_message` in the admin helpers);
+- API: `Outcome.as_data()` in the body with a 2xx status (a batch answer), `OperationRefused.status` (409 or 400)
+  when the whole request is refused;
+- commands: the summary lines, and `Outcome.exit_code` (1 when a record failed or was refused).
+
+This module knows nothing of Django's request or response classes, so any layer can return an Outcome.
+"""
+
+from dataclasses import dataclass, field
+
+DONE, QUEUED, SKIPPED, FAILED, REFUSED = "done", "queued", "skipped", "failed", "refused"
+KINDS = (DONE, QUEUED, SKIPPED, FAILED, REFUSED)
+NOT_DONE = (SKIPPED, FAILED, REFUSED)
+REASONS_SHOWN = 5  # reasons a message quotes before "… and N more"
+
+SUCCESS, WARNING, ERROR, INFO = "success", "warning", "error", "info"
+
+
+class OperationRefused(Exception):
+    """The whole request cannot run: nothing was done. ``status`` is the HTTP status the API answers (409 for a
+    state that may change, e.g. a disabled mapping or a busy one; 400 for a request that is wrong as it stands),
+    ``code`` a stable machine-readable name."""
+
+    def __init__(self, message, *, code="refused", status=409):
+        super().__init__(message)
+        self.message, self.code, self.status = message, code, status
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """One record that was not done (or, where it helps, one that was): ``record`` names it as a user knows it
+    ("Customer 10000"), ``key`` is its primary key, ``reason`` says why."""
+
+    kind: str
+    record: str
+    reason: str = ""
+    key: str = ""
+
+    def as_data(self):
+        return {"record": self.record, "key": self.key, "result": self.kind, "reason": self.reason}
+
+
+@dataclass
+class Outcome:
+    """What one operation did. ``verb`` heads the summary ("Synchronise now", "Create in Sales")."""
+
+    verb: str
+    counts: dict = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    results: list = field(default_factory=list)  # RecordResult, for the records not done (and any worth naming)
+    jobs: list = field(default_factory=list)  # the jobs started: objects with pk (and get_admin_url, for links)
+    notes: list = field(default_factory=list)  # sentences that belong to no record
+
+    # -- building -------------------------------------------------------------------------------------------------
+    def add(self, kind, n=1):
+        """Count ``n`` records of ``kind`` without naming them (done and queued records)."""
+        self.counts[kind] += n
+        return self
+
+    def record(self, kind, record, reason="", key=""):
+        """Count one record of ``kind`` and keep its reason (skipped, failed and refused records)."""
+        self.counts[kind] += 1
+        self.results.append(RecordResult(kind, str(record), reason, str(key)))
+        return self
+
+    def merge(self, other):
+        """Add another outcome's counts, records, jobs and notes to this one."""
+        for kind, n in other.counts.items():
+            self.counts[kind] += n
+        self.results += other.results
+        self.jobs += other.jobs
+        self.notes += other.notes
+        return self
+
+    # -- reading ------------------------------------------------------------------------------------------------------
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+    @property
+    def not_done(self):
+        return sum(self.counts[kind] for kind in NOT_DONE)
+
+    @property
+    def level(self):
+        """success: everything asked was done or queued; warning: part was not; error: none was (info: nothing
+        was asked)."""
+        if not self.total:
+            return INFO
+        if not self.not_done:
+            return SUCCESS
+        if self.counts[DONE] + self.counts[QUEUED]:
+            return WARNING
+        return ERROR
+
+    @property
+    def exit_code(self):
+        """A command's exit code: 1 when a record failed or was refused, else 0 (skipped records are no failure)."""
+        return 1 if self.counts[FAILED] or self.counts[REFUSED] else 0
+
+    def counts_text(self):
+        """``3 done, 2 queued, 1 failed`` (the kinds that happened) or ``nothing to do``."""
+        parts = [f"{self.counts[kind]} {kind}" for kind in KINDS if self.counts[kind]]
+        return ", ".join(parts) or "nothing to do"
+
+    def reasons_text(self, limit=REASONS_SHOWN):
+        """The first ``limit`` records not done with their reasons, then how many more."""
+        shown = [f"{r.record}: {r.reason}" if r.reason else r.record for r in self.results if r.kind in NOT_DONE]
+        more = len(shown) - limit
+        text = "; ".join(shown[:limit])
+        return f"{text}; … and {more} more" if more > 0 else text
+
+    def summary(self, limit=REASONS_SHOWN):
+        """One line: ``Synchronise now: 2 queued, 1 skipped. Customer 10000: the Sales record holds newer data.``"""
+        text = f"{self.verb}: {self.counts_text()}."
+        reasons = self.reasons_text(limit)
+        if reasons:
+            text += f" {reasons}."
+        if self.notes:
+            text += " " + " ".join(self.notes)
+        return text
+
+    def as_data(self):
+        """The API body: counts, per-record results, job ids, the summary."""
+        return {
+            "summary": self.summary(),
+            "counts": dict(self.counts),
+            "records": [r.as_data() for r in self.results],
+            "jobs": [job.pk for job in self.jobs if getattr(job, "pk", None)],
+        }
