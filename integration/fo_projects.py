@@ -205,7 +205,8 @@ def _task_run_execute(task_run, *, full, progress):
         task_run.failed = job.failed
     reasons = left_out_reasons(mapping=mapping, model=plan_source, watermark=None if full else watermark)
     if job is not None and job.skipped:
-        reasons["coupling marked skipped, or an update conflict (see the couplings)"] = job.skipped
+        reasons.update(getattr(job, "skip_reasons", None)
+                       or {"coupling marked skipped, or an update conflict (see the couplings)": job.skipped})
     task_run.skip_reasons = reasons
     task_run.skipped = sum(reasons.values())
     if job is None or job.status == SyncJob.Status.FAILED:

@@ -1,8 +1,10 @@
 """A run of one mapping in one direction, resolved once: which side is the source, which fields go where."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.text import capfirst
 
 from integration.rules import rules_for
@@ -65,6 +67,7 @@ class FieldRule:
     source_field: object = None  # None for a constant
     kind: str = "value"  # constant | value | relation | key_to_value | value_to_key
     value_map: dict = field(default_factory=dict)
+    quantum: Decimal | None = None  # a decimal destination: its values are rounded to this (SPEC P4/P5)
 
     @property
     def dest_attname(self):
@@ -88,6 +91,10 @@ class SyncPlan:
     field_rules: list
     rules: object
     integration_user_id: object = None
+    # Sales rows last written by this user are not read (BC's IsModifiedByFilterNeeded): the integration user's
+    # id, or None when the mapping reads them (see `integration_user_rows_skipped`).
+    skip_rows_modified_by: object = None
+    decimal_fields: dict = field(default_factory=dict)  # destination attname → (field, quantum), every decimal field
     full: bool = False
     dry_run: bool = False
     create_new: bool = False
@@ -127,14 +134,19 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
     crm = Side(CRM, mapping.crm_model_class(), mapping.crm_filter or {})
     source, destination = (erp, crm) if direction == Direction.TO_INTEGRATION else (crm, erp)
     setup = ConnectionSetup.get_solo()
+    field_mappings = [fm for fm in mapping.field_mappings.select_related("value_map").all() if fm.is_enabled]
+    skips = integration_user_rows_skipped(mapping=mapping, field_mappings=field_mappings)
     return SyncPlan(
         mapping=mapping,
         direction=direction,
         source=source,
         destination=destination,
-        field_rules=field_rules_build(mapping=mapping, direction=direction, source=source, destination=destination),
+        field_rules=field_rules_build(mapping=mapping, direction=direction, source=source, destination=destination,
+                                      field_mappings=field_mappings),
         rules=rules_for(mapping),
         integration_user_id=setup.integration_user_id,
+        skip_rows_modified_by=setup.integration_user_id if skips else None,
+        decimal_fields=decimal_quanta(destination.model),
         full=full,
         dry_run=dry_run,
         create_new=(not mapping.sync_only_coupled) if create_new is None else create_new,
@@ -142,9 +154,31 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
     )
 
 
-def field_rules_build(*, mapping, direction, source, destination):
+def integration_user_rows_skipped(*, mapping, field_mappings):
+    """Whether the Sales → ERP pass leaves out the Sales rows last written by the integration user (SPEC I5).
+
+    They are the integration's own writes, so reading them back would only echo them — unless an enabled field
+    mapping carries a Sales field to the ERP only: a value only Sales writes (a Sales-side process may run as the
+    integration user), which Business Central then reads too (IsModifiedByFilterNeeded).
+    """
+    from integration.models import Direction
+
+    return not any(fm.direction == Direction.FROM_INTEGRATION and fm.crm_field and not fm.constant_value
+                   for fm in field_mappings if fm.is_enabled)
+
+
+def decimal_quanta(model):
+    """attname → (field, quantum) of each decimal field of ``model`` (quantum Decimal("0.01") for two places)."""
+    return {f.attname: (f, Decimal(1).scaleb(-f.decimal_places)) for f in model._meta.concrete_fields
+            if isinstance(f, models.DecimalField) and f.decimal_places is not None}
+
+
+def field_rules_build(*, mapping, direction, source, destination, field_mappings=None):
     rules = []
-    fms = [fm for fm in mapping.field_mappings.select_related("value_map").all() if fm.is_enabled]
+    fms = field_mappings
+    if fms is None:
+        fms = [fm for fm in mapping.field_mappings.select_related("value_map").all() if fm.is_enabled]
+    quanta = decimal_quanta(destination.model)
     entries = _value_map_entries([fm.value_map_id for fm in fms if fm.value_map_id])
     for fm in fms:
         if fm.direction not in ("bidirectional", direction):
@@ -157,7 +191,8 @@ def field_rules_build(*, mapping, direction, source, destination):
         if dest_field is None:
             raise ValidationError(f"Field mapping {fm.pk}: {destination.label} has no field {dest_name!r}.")
         if fm.constant_value or not source_name:
-            rules.append(FieldRule(mapping=fm, dest_field=dest_field, kind="constant"))
+            rules.append(FieldRule(mapping=fm, dest_field=dest_field, kind="constant",
+                                   quantum=quanta.get(dest_field.attname, (None, None))[1]))
             continue
         source_field = get_field(source.model, source_name)
         if source_field is None:
@@ -178,7 +213,7 @@ def field_rules_build(*, mapping, direction, source, destination):
             else "value"
         )
         rules.append(FieldRule(mapping=fm, dest_field=dest_field, source_field=source_field, kind=kind,
-                               value_map=value_map))
+                               value_map=value_map, quantum=quanta.get(dest_field.attname, (None, None))[1]))
     return rules
 
 

@@ -7,7 +7,15 @@ logged with its message and left out; the rest of the chunk is written.
 
 A row is *unchanged* when its modified-on is not newer than its coupling's last synchronised value. After
 writing a destination row the engine stores that row's new modified-on in the coupling, so the next run in the
-other direction finds it unchanged: no ping-pong. Sales rows last written by the integration user are not read.
+other direction finds it unchanged: no ping-pong. Sales rows last written by the integration user are not read,
+unless a field mapping carries a Sales field to the ERP only (`integration_user_rows_skipped`).
+
+Conflicts, as Business Central (SPEC I5): a coupled row whose destination changed since the last synchronisation
+while the source did not is no conflict: the destination *holds newer data*, the row is skipped in this direction
+(counted skipped, with that reason in the job's message; the coupling is neither failed nor parked) and its change
+flows the other way in the other pass. Only a row changed on both sides is an update conflict, resolved by the
+mapping's update-conflict resolution; when it goes ahead, the destination stays "changed" for the other pass
+(`BOTH_MODIFIED_MARGIN`), so a merge of both sides completes over the two passes.
 """
 
 import logging
@@ -40,23 +48,36 @@ REPORT_LIMIT = 1000
 RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
 ANALYZE_AFTER = 1000  # new couplings after which the planner's statistics are refreshed (a full run, a first load)
 ALL = object()  # "examine every row", for runs over records named explicitly
+# Both sides changed and this pass wrote (or kept) the destination: its last synchronised modified-on is stored
+# this much before its modified-on, so the other pass still finds it changed (BC: 999 ms to Sales, 10 ms to BC).
+BOTH_MODIFIED_MARGIN = timedelta(milliseconds=10)
+SKIP_EXAMPLES = 5  # records named per skip reason in a job's message
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
-                        progress=None, wait_seconds=0, jobs=None, lock_token=None):
+                        ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None):
     """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
 
     Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
-    ``only_ids`` limits the run to these source records (a "synchronise now" of selected records).
-    ``jobs`` may hand in already created (queued) jobs, keyed by direction. ``lock_token``: the token of a lock
-    on ``mapping`` the caller holds already (the run goes on under it).
+    ``only_ids`` limits the run to these records (a "synchronise now" of selected records): ids of the side
+    ``ids_side`` ("erp" or "crm"; by default the source side of a one-way run). In both directions (BC's *Merge*)
+    the pass from the other side runs on their coupled counterparts, after the first pass, and update conflicts
+    follow the mapping's resolution. ``jobs`` may hand in already created (queued) jobs, keyed by direction.
+    ``lock_token``: the token of a lock on ``mapping`` the caller holds already (the run goes on under it).
     """
     directions = mapping.directions() if direction in (None, "bidirectional") else [direction]
+    if only_ids is not None and ids_side is None:
+        if len(directions) > 1:
+            raise ValueError("Synchronising selected records in both directions needs ids_side (erp or crm).")
+        ids_side = _source_key(directions[0])
     results = []
     with mapping_lock(mapping, wait_seconds=wait_seconds, token=lock_token) as token:
         for one_way in directions:
+            ids = only_ids
+            if only_ids is not None and _source_key(one_way) != ids_side:
+                ids = counterpart_ids(mapping=mapping, side=ids_side, ids=only_ids)
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
-                              only_ids=only_ids)
+                              only_ids=ids)
             job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full, dry_run=dry_run)
             if mapping.is_option_mapping:
                 results.append(option_mapping_synchronize(plan=plan, job=job))
@@ -67,6 +88,22 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
             results.extend(mapping_synchronize(mapping=child, direction=direction, full=full, dry_run=dry_run,
                                                create_new=create_new, progress=progress, wait_seconds=wait_seconds))
     return results
+
+
+def _source_key(direction):
+    return "erp" if direction == "to_integration" else "crm"
+
+
+def counterpart_ids(*, mapping, side, ids):
+    """The ids coupled (in ``mapping``'s pair of tables) to ``side``'s records ``ids``: one query per 5,000."""
+    from integration.models import Coupling
+
+    other = "crm" if side == "erp" else "erp"
+    pair = {"erp_model": mapping.erp_model, "crm_model": mapping.crm_model}
+    found = []
+    for chunk in chunked(list(ids), RETRY_BATCH):
+        found += Coupling.objects.filter(**pair, **{f"{side}_id__in": chunk}).values_list(f"{other}_id", flat=True)
+    return found
 
 
 def job_create(*, mapping, direction, full=False, dry_run=False, type="synchronization"):
@@ -91,8 +128,8 @@ def source_querysets(plan):
     source, destination = plan.source, plan.destination
     queryset = source.model.objects.filter(source.filter_q())
     queryset = plan.rules.source_queryset(queryset, plan=plan)
-    if source.key == "crm" and plan.integration_user_id:
-        queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.integration_user_id})
+    if source.key == "crm" and plan.skip_rows_modified_by:
+        queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.skip_rows_modified_by})
     failed_inserts = FailedInserts.load(plan)
     if plan.only_ids is not None:
         return [queryset.filter(pk__in=plan.only_ids)], ALL, failed_inserts
@@ -189,9 +226,17 @@ def iterate_chunks(queryset, size):
 class ChunkResult:
     counts: dict = field(default_factory=dict)
     report: list = field(default_factory=list)
+    skips: dict = field(default_factory=dict)  # reason → [count, labels of the first few records]
 
     def add(self, name, n=1):
         self.counts[name] = self.counts.get(name, 0) + n
+
+    def skip(self, reason, label=None, n=1):
+        self.add("skipped", n)
+        entry = self.skips.setdefault(reason, [0, []])
+        entry[0] += n
+        if label is not None and len(entry[1]) < SKIP_EXAMPLES:
+            entry[1].append(label)
 
 
 class DirectionRun:
@@ -211,6 +256,7 @@ class DirectionRun:
         job.save(update_fields=["status", "started_at", "message"])
         max_seen = None
         report = []
+        self.skips = {}
         try:
             if self.lock_token:
                 mapping_lock_refresh(plan.mapping, self.lock_token)  # still ours (a previous direction may have run long)
@@ -222,6 +268,10 @@ class DirectionRun:
                     setattr(job, name, getattr(job, name) + n)
                 if len(report) < REPORT_LIMIT:
                     report.extend(result.report[: REPORT_LIMIT - len(report)])
+                for reason, (n, labels) in result.skips.items():
+                    entry = self.skips.setdefault(reason, [0, []])
+                    entry[0] += n
+                    entry[1].extend(labels[: SKIP_EXAMPLES - len(entry[1])])
                 modified = [getattr(r, plan.source.modified_field) for r in rows]
                 max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
                 job.save(update_fields=list(job.COUNTERS))
@@ -243,6 +293,7 @@ class DirectionRun:
         job.report = report if plan.dry_run else []
         job.finished_at = timezone.now()
         job.save()
+        job.skip_reasons = {reason: n for reason, (n, _) in self.skips.items()}  # for the caller, not stored
         return job
 
     def _chunks(self, querysets, forced):
@@ -270,7 +321,12 @@ class DirectionRun:
     def _summary(self):
         counts = ", ".join(f"{getattr(self.job, n)} {n}" for n in self.job.COUNTERS if getattr(self.job, n))
         prefix = "Dry run, nothing written: " if self.plan.dry_run else ""
-        return prefix + (counts or "nothing to synchronise")
+        reasons = []
+        for reason, (n, labels) in self.skips.items():
+            more = f", and {n - len(labels)} more" if n > len(labels) else ""
+            reasons.append(f"{n} {reason}" + (f" ({', '.join(labels)}{more})" if labels else ""))
+        skipped = f". Skipped: {'; '.join(reasons)}" if reasons else ""
+        return prefix + (counts or "nothing to synchronise") + skipped
 
 
 class ChunkRun:
@@ -286,6 +342,7 @@ class ChunkRun:
         self.couple = []  # (source row, destination object) matched: new coupling
         self.uncouple = []  # couplings to delete
         self.failures = []  # (source row, coupling or None, destination pk or "", message)
+        self.keep_changed = set()  # source pks whose destination stays "changed" for the other pass
 
     def run(self):
         from integration.models import Coupling
@@ -331,7 +388,8 @@ class ChunkRun:
         """An uncoupled row whose insertion failed the same way twice and that has not changed since (skipped)."""
         if row.pk in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
             return False
-        self.result.add("skipped")
+        self.result.skip("its insertion failed twice the same way; waiting for a change",
+                         self.plan.record_label(row))
         return True
 
     def _decide_all(self):
@@ -349,7 +407,7 @@ class ChunkRun:
         if not uncoupled:
             return
         if not plan.create_new:
-            self.result.add("skipped", len(uncoupled))
+            self.result.skip("not coupled (the mapping synchronises coupled records only)", n=len(uncoupled))
             return
         matched = matches_find(plan, uncoupled) if match_rules(plan) else {}
         for row in uncoupled:
@@ -374,20 +432,33 @@ class ChunkRun:
         self._report(row, "couple", changes)
 
     def _decide_coupled(self, row, coupling):
-        destination = self.destinations.get(getattr(coupling, self.plan.destination.id_field))
+        plan = self.plan
+        destination = self.destinations.get(getattr(coupling, plan.destination.id_field))
         if coupling.skipped:
-            self.result.add("skipped")
+            self.result.skip("the coupling is marked skipped (restore it to synchronise again)",
+                             plan.record_label(row))
             return
         if destination is None:
             self._deletion_conflict(row, coupling)
             return
+        both_modified = False
+        if self._destination_changed(coupling, destination):
+            if not self._source_changed(row, coupling):
+                # Newer data on the destination is no conflict: it goes the other way in the other pass.
+                self.result.skip(f"the {plan.destination.system_name} record holds newer data",
+                                 plan.record_label(row))
+                return
+            both_modified = True
         values = self.transfer.values_for(row, destination)
         changes = self._changes(destination, values)
-        if changes and self._both_modified(coupling, destination):
-            resolution = self._resolve_conflict(changes)
-            if resolution == "skip":
-                self.result.add("skipped")
-                return
+        if changes and both_modified and self._resolve_conflict(changes) == "skip":
+            self.result.skip(f"update conflict: the mapping keeps the {plan.destination.system_name} data",
+                             plan.record_label(row))
+            return
+        if both_modified and (not changes or plan.destination.key == "erp" or not plan.skip_rows_modified_by):
+            # What changed on the destination still goes the other way (a written Sales row only when the
+            # other pass reads the integration user's rows).
+            self.keep_changed.add(row.pk)
         if changes:
             self.updates.append((row, coupling, destination, changes))
             self._report(row, "modify", changes)
@@ -395,12 +466,18 @@ class ChunkRun:
             self.touches.append((row, coupling, destination))
             self.result.add("unchanged")
 
-    def _both_modified(self, coupling, destination):
+    def _destination_changed(self, coupling, destination):
+        """Changed since the last synchronisation, on a bidirectional mapping (a one-way mapping's source owns
+        the destination: what changed there is overwritten)."""
         if self.plan.mapping.direction != "bidirectional":
             return False
         dest_side = self.plan.destination
         last_dest = getattr(coupling, dest_side.last_synced_field)
         return last_dest is not None and getattr(destination, dest_side.modified_field) > last_dest
+
+    def _source_changed(self, row, coupling):
+        last_source = getattr(coupling, self.plan.source.last_synced_field)
+        return last_source is None or getattr(row, self.plan.source.modified_field) > last_source
 
     def _resolve_conflict(self, changes):
         """Both sides changed and a bidirectional field differs: follow the mapping's update-conflict resolution."""
@@ -582,7 +659,10 @@ class ChunkRun:
     def _refresh(self, coupling, row, dest):
         source, destination = self.plan.source, self.plan.destination
         setattr(coupling, source.last_synced_field, getattr(row, source.modified_field))
-        setattr(coupling, destination.last_synced_field, getattr(dest, destination.modified_field))
+        dest_modified = getattr(dest, destination.modified_field)
+        if row.pk in self.keep_changed and dest_modified is not None:
+            dest_modified -= BOTH_MODIFIED_MARGIN
+        setattr(coupling, destination.last_synced_field, dest_modified)
         setattr(coupling, destination.result_field, SUCCESS)
         setattr(coupling, destination.job_field, self.job.pk)
         return coupling
