@@ -1,6 +1,6 @@
 """What the engine needs to know about model fields: kinds, natural keys, conversions."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
@@ -81,6 +81,23 @@ def convert(value, field):
         return field.to_python(value)
     except (ValidationError, InvalidOperation, TypeError, ValueError) as exc:
         raise ValidationError(f"{value!r} is not a valid value for {field.verbose_name}.") from exc
+
+
+def decimal_fit(value, field, quantum):
+    """``value`` rounded half-up to the decimal places of ``field`` (whose quantum is ``quantum``, e.g. 0.01), as
+    Business Central rounds an amount to its destination; ValidationError naming the value when it is not a
+    finite number or has more digits before the decimal point than the field holds."""
+    if not isinstance(value, Decimal):
+        return value
+    if not value.is_finite():
+        raise ValidationError(f"{value} is not a number.")
+    integer_digits = field.max_digits - field.decimal_places if field.max_digits is not None else None
+    if integer_digits is not None and abs(value) >= Decimal(10) ** integer_digits - quantum / 2:
+        raise ValidationError(
+            f"{value:f} is too large: at most {integer_digits} digits before the decimal point "
+            f"({field.max_digits} digits, {field.decimal_places} decimals)."
+        )
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def _is_text(field):

@@ -10,12 +10,14 @@ the local currency (LCY), which in Sales is the base currency, a real currency r
 ERP currency becomes the Sales base currency, and the Sales base currency becomes a blank ERP currency.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 
 from integration.rules.base import RowError
 
-from .fields import convert, is_blank, natural_key_field
+from .fields import convert, decimal_fit, is_blank, natural_key_field
 
 
 def _sales_base_currency_id():
@@ -113,6 +115,14 @@ class ChunkTransfer:
             self.plan.rules.transfer(source, destination, values, plan=self.plan, context=self.rules_context)
         except RowError as exc:
             errors.append(str(exc))
+        for name, (dest_field, quantum) in self.plan.decimal_fields.items():
+            # An amount the rules set is rounded as the field mappings' are (theirs are already).
+            value = values.get(name)
+            if isinstance(value, Decimal) and value.as_tuple().exponent != quantum.as_tuple().exponent:
+                try:
+                    values[name] = decimal_fit(value, dest_field, quantum)
+                except ValidationError as exc:
+                    errors.append(f"{dest_field.verbose_name}: {' '.join(exc.messages)}")
         if errors:
             raise RowError(f"{self.plan.record_label(source)}: {'; '.join(errors)}")
         return values
@@ -122,7 +132,7 @@ class ChunkTransfer:
         """Return (write?, value) for one field mapping."""
         dest = rule.dest_field
         if rule.kind == "constant":
-            return True, convert(rule.mapping.constant_value, dest)
+            return True, self._fit(rule, convert(rule.mapping.constant_value, dest))
         raw = getattr(source, rule.source_attname)
         if rule.kind == "relation":
             blank = self._blank.get(index, _NO_BLANK_COUNTERPART)
@@ -157,7 +167,14 @@ class ChunkTransfer:
                 if self.plan.destination.key == "crm":
                     return True, ""  # SPEC I5: no matching Sales option leaves the option blank
                 raise ValidationError(f"{value!r} is not one of the allowed values.")
-        return True, convert(value, dest)
+        return True, self._fit(rule, convert(value, dest))
+
+    @staticmethod
+    def _fit(rule, value):
+        """A decimal rounded half-up to the destination's places (5000.0000 in Sales is 5000.00 in the ERP)."""
+        if rule.quantum is None or value is None:
+            return value
+        return decimal_fit(value, rule.dest_field, rule.quantum)
 
     def _mapped(self, rule, raw):
         value = raw
