@@ -238,3 +238,23 @@ def test_rows_written_by_the_integration_user_are_read_only_with_a_sales_to_erp_
     else:
         assert job.counts() == dict.fromkeys(SyncJob.COUNTERS, 0)
         assert customer.mobile_phone_no == ""
+
+
+def test_which_side_changed_gives_the_direction_to_preselect(customer_mapping, coupled):
+    from integration.engine.changes import coupled_changes
+
+    (neither, _), (sales_changed, sales_account), (both, both_account) = coupled
+    sales_account.telephone1 = "+46 8 100"
+    sales_account.save()
+    change_both(both, both_account)
+    uncoupled = Customer.objects.create(name="Uncoupled Ltd")
+
+    changes = coupled_changes(mapping=customer_mapping, side="erp",
+                              ids=[neither.pk, sales_changed.pk, both.pk, uncoupled.pk])
+
+    assert set(changes) == {neither.pk, sales_changed.pk, both.pk}
+    assert (changes[neither.pk].erp, changes[neither.pk].crm) == (False, False)
+    assert changes[neither.pk].direction == "bidirectional"  # Merge
+    assert changes[sales_changed.pk].direction == FROM  # Get
+    assert changes[both.pk].direction == "bidirectional"
+    assert coupled_changes(mapping=customer_mapping, side="crm", ids=[sales_account.pk])[sales_account.pk].crm
