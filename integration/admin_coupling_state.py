@@ -1,24 +1,64 @@
 """The *Coupling* column and filter on the Sales and ERP changelists (SPEC I4, X1; BC §6 "Coupling UX").
 
-`CouplingStateAdminMixin` is the column/filter part of `integration.admin_coupling.CouplingAdminMixin` (which
-adds the actions and provides ``_shows_coupling``). The couplings of the page are read in one query after the
-page's rows, and the counterparts' keys in one query per counterpart table (integration.coupling_state), so the
-changelist keeps a constant query count.
+`CouplingStateAdminMixin` is the list part of `integration.admin_coupling.CouplingAdminMixin` (which adds the
+actions and provides ``_shows_coupling`` and ``coupling_mappings``). Each row tells its record's state, as
+integration.coupling_state decides it: *not coupled*; *queued* (with its job); *coupled* (with a link to the
+counterpart); *failed* (the last error, truncated, its full text on hover, one click to the error or the job);
+*skipped* (the same, with *Restore*, which restores that one record). The states of the page are read after its
+rows in a constant number of queries; the filter offers the same states, on the same rules, in SQL.
 """
 
 from collections import defaultdict
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
-from django.utils.html import format_html
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator, capfirst
 
-from .coupling_state import admin_change_url, couplings_of, other_side, record_labels, side_of
-from .models import Coupling
+from .coupling import couplings_restore_skipped, failed_inserts_restore
+from .coupling_state import (
+    COUPLED,
+    FAILED,
+    QUEUED,
+    SKIPPED,
+    STATES,
+    admin_change_url,
+    other_side,
+    record_labels,
+    records_in_state,
+    records_state,
+    side_of,
+)
 
-FAILURE = "failure"
+RESTORE_PERMISSION = "integration.change_couplings"
+MESSAGE_CHARS = 60  # the column stays narrow; the full message is on hover and one click away
+
+
+def record_names(mappings):
+    """How the engine's messages begin when they name a record of ``mappings`` ("Customer C00010 (…): …")."""
+    from django.apps import apps
+
+    names = set()
+    for m in mappings:
+        for label in (m.erp_model, m.crm_model):
+            try:
+                names.add(f"{capfirst(apps.get_model(label)._meta.verbose_name)} ")
+            except (LookupError, ValueError):
+                continue
+    return tuple(names)
+
+
+def message_without_record(message, names):
+    """``message`` less its leading record label: the row is that record, the narrow column shows the reason."""
+    label, sep, rest = message.partition(": ")
+    if sep and rest and len(label) <= 120 and label.startswith(names):
+        return rest
+    return message
 
 
 # -- the filter and the changelist -----------------------------------------------------------------------------------
@@ -26,51 +66,44 @@ class CouplingStateFilter(admin.SimpleListFilter):
     title = "coupling"
     parameter_name = "coupling"
 
+    def __init__(self, request, params, model, model_admin):
+        self.mappings = model_admin.coupling_mappings(request)
+        super().__init__(request, params, model, model_admin)
+
     def lookups(self, request, model_admin):
-        return (
-            ("coupled", "Coupled"),
-            ("failed", "Last synchronisation failed"),
-            ("skipped", "Skipped"),
-            ("uncoupled", "Not coupled"),
-        )
+        return STATES
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        side = side_of(queryset.model)
-        couplings = Coupling.objects.filter(**{f"{side}_model": queryset.model._meta.label, f"{side}_id": OuterRef("pk")})
-        if value == "coupled":
-            return queryset.filter(Exists(couplings))
-        if value == "failed":
-            return queryset.filter(Exists(couplings.filter(Q(last_erp_result=FAILURE) | Q(last_crm_result=FAILURE))))
-        if value == "skipped":
-            return queryset.filter(Exists(couplings.filter(skipped=True)))
-        if value == "uncoupled":
-            return queryset.filter(~Exists(couplings))
+        if self.value() in dict(STATES):
+            return records_in_state(queryset, self.value(), self.mappings)
         return queryset
 
 
 class CouplingChangeList(ChangeList):
-    """Reads the couplings of the page, and the counterparts' keys, after the page's rows (constant queries)."""
+    """Reads the states of the page's records, and the counterparts' keys, after the page's rows (constant queries)."""
 
     def get_results(self, request):
         super().get_results(request)
         rows = list(self.result_list)
-        found = couplings_of(self.model, [row.pk for row in rows])
+        states = records_state(self.model, [row.pk for row in rows], self.model_admin.coupling_mappings(request))
         other = other_side(side_of(self.model))
         wanted = defaultdict(set)
-        for couplings in found.values():
-            for c in couplings:
+        for state in states.values():
+            for c in state.couplings:
                 wanted[getattr(c, f"{other}_model")].add(getattr(c, f"{other}_id"))
         labels = record_labels(wanted)
+        can_restore = request.user.has_perm(RESTORE_PERMISSION)
+        names = record_names(self.model_admin.coupling_mappings(request))
         for row in rows:
-            row._p2c_couplings = found.get(row.pk, [])
+            row._p2c_state = states[row.pk]
             row._p2c_labels = labels
+            row._p2c_can_restore = can_restore
+            row._p2c_names = names
 
 
 class CouplingStateAdminMixin:
-    """The *Coupling* column and filter of a Sales or ERP ModelAdmin, shown when ``self._shows_coupling(request)``."""
+    """The *Coupling* column, filter and per-record *Restore* of a Sales or ERP ModelAdmin, shown when
+    ``self._shows_coupling(request)``."""
 
     def get_changelist(self, request, **kwargs):
         if self._shows_coupling(request):
@@ -91,28 +124,90 @@ class CouplingStateAdminMixin:
             return (*filters, CouplingStateFilter)
         return filters
 
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path("<path:object_id>/coupling-restore/", self.admin_site.admin_view(self.coupling_restore_view),
+                 name=f"{opts.app_label}_{opts.model_name}_coupling_restore"),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="Coupling")
     def coupling_state(self, obj):
-        couplings = getattr(obj, "_p2c_couplings", None)
-        if not couplings:
-            return mark_safe('<span class="p2c-uncoupled" style="color:#999">Not coupled</span>')
-        parts = []
+        state = getattr(obj, "_p2c_state", None)
+        if state is None:
+            return ""
+        counterparts = self._counterpart_links(obj, state)
+        if state.state == COUPLED:
+            return format_html('<span class="p2c-coupled" style="color:#447e9b;white-space:nowrap">Coupled</span> to {}', counterparts)
+        if state.state == QUEUED:
+            badge = format_html('<span class="p2c-queued" style="color:#b26a00;white-space:nowrap">Queued</span> (<a href="{}">job #{}</a>)',
+                                reverse("admin:integration_syncjob_change", args=[state.job_id]), state.job_id)
+        elif state.state in (FAILED, SKIPPED):
+            badge = self._failure(obj, state)
+        else:
+            return mark_safe('<span class="p2c-uncoupled" style="color:#999;white-space:nowrap">Not coupled</span>')
+        return format_html("{} · {}", badge, counterparts) if state.couplings else badge
+
+    def _failure(self, obj, state):
+        """*Failed* or *Skipped*: the message truncated (whole on hover), a link to its error or job, Restore."""
+        if state.error_id:
+            url = reverse("admin:integration_syncjoberror_change", args=[state.error_id])
+        elif state.job_id:
+            url = reverse("admin:integration_syncjob_change", args=[state.job_id])
+        else:
+            url = None
+        message = state.message or (f"job #{state.job_id}" if state.job_id else "")
+        short = Truncator(message_without_record(message, getattr(obj, "_p2c_names", ()))).chars(MESSAGE_CHARS)
+        text = (format_html('<a class="p2c-error" href="{}" title="{}">{}</a>', url, message, short) if url
+                else format_html('<span class="p2c-error" title="{}">{}</span>', message, short))
+        if state.state == FAILED:
+            return format_html('<span class="p2c-failed" style="color:#ba2121;white-space:nowrap">Failed</span>: {}', text)
+        restore = ""
+        if getattr(obj, "_p2c_can_restore", False):
+            opts = self.model._meta
+            restore = format_html('<br><a class="p2c-restore button" href="{}" style="display:inline-block;'
+                                  'margin-top:4px;padding:3px 10px">Restore</a>',
+                                  reverse(f"admin:{opts.app_label}_{opts.model_name}_coupling_restore",
+                                          args=[obj.pk]))
+        return format_html('<span class="p2c-skipped" style="color:#ba2121;white-space:nowrap">Skipped</span>: {}{}', text, restore)
+
+    def _counterpart_links(self, obj, state):
         other = other_side(side_of(self.model))
-        for c in couplings:
-            label = getattr(c, f"{other}_model")
-            pk = getattr(c, f"{other}_id")
+        links = []
+        for c in state.couplings:
+            label, pk = getattr(c, f"{other}_model"), getattr(c, f"{other}_id")
             text = obj._p2c_labels.get((label, pk), str(pk))
             url = admin_change_url(label, pk)
-            link = format_html('<a href="{}">{}</a>', url, text) if url else text
-            if c.skipped:
-                parts.append(format_html('<span class="p2c-skipped" style="color:#ba2121">Skipped</span> · {}', link))
-            elif FAILURE in (c.last_erp_result, c.last_crm_result):
-                job_id = c.last_erp_job_id if c.last_erp_result == FAILURE else c.last_crm_job_id
-                job = (format_html(' (<a href="{}">log</a>)', reverse("admin:integration_syncjob_change",
-                                                                        args=[job_id])) if job_id else "")
-                parts.append(format_html(
-                    '<span class="p2c-failed" style="color:#ba2121">Last sync failed</span>{} · {}', job, link))
+            links.append((url, text))
+        return format_html_join(", ", "{}", ((format_html('<a href="{}">{}</a>', u, t) if u else t,)
+                                             for u, t in links))
+
+    def coupling_restore_view(self, request, object_id):
+        """Restore one skipped record (its skipped couplings and failed inserts) after a confirmation."""
+        if not self._shows_coupling(request) or not request.user.has_perm(RESTORE_PERMISSION):
+            raise PermissionDenied
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404(f"No {self.model._meta.verbose_name} with the key {object_id!r}.")
+        state = records_state(self.model, [obj.pk], self.coupling_mappings(request))[obj.pk]
+        opts = self.model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        if request.method == "POST":
+            restored = (couplings_restore_skipped(couplings=[c for c in state.couplings if c.skipped])
+                        + failed_inserts_restore(entries=[e for e in state.failed_inserts if e.skipped]))
+            if restored:
+                self.log_change(request, obj, "Skipped record restored.")
+                self.message_user(request, f"{capfirst(opts.verbose_name)} {obj} restored: the next "
+                                  "synchronisation tries it again.", messages.SUCCESS)
             else:
-                parts.append(format_html('<span class="p2c-coupled" style="color:#447e9b">Coupled</span> to {}',
-                                         link))
-        return format_html("<br>".join(["{}"] * len(parts)), *parts)
+                self.message_user(request, f"{capfirst(opts.verbose_name)} {obj} was not skipped: nothing to "
+                                  "restore.", messages.WARNING)
+            return HttpResponseRedirect(changelist)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Restore {obj}", "opts": opts, "app_label": opts.app_label, "record": obj, "state": state,
+            "changelist_url": changelist, "skipped": state.state == SKIPPED,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/integration/coupling_restore.html", context)
