@@ -190,6 +190,8 @@ class CouplingStateAdminMixin:
         obj = self.get_object(request, object_id)
         if obj is None:
             raise Http404(f"No {self.model._meta.verbose_name} with the key {object_id!r}.")
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
         state = records_state(self.model, [obj.pk], self.coupling_mappings(request))[obj.pk]
         opts = self.model._meta
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
