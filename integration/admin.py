@@ -24,13 +24,12 @@ from . import admin_fo  # noqa: F401  (F&O data integration admin)
 from .admin_coupling import (
     COUPLE_PERMISSION,
     RUN_PERMISSION,
-    admin_change_url,
     counts_text,
     job_links,
-    record_labels,
     synchronize_later,
 )
 from .coupling import couplings_restore_skipped, failed_inserts_restore
+from .coupling_state import admin_change_url, record_labels
 from .defaults import default_mapping_names, integration_setup_reset
 from .engine.locks import MappingBusy
 from .forms import TableMappingForm

@@ -3,9 +3,7 @@
 `CouplingAdminMixin` goes on the ModelAdmin of every model that can take part in a table mapping. When the model
 is in an enabled mapping it adds, for users with the integration's permissions:
 
-- a *Coupling* column (coupled, with a link to the counterpart; last synchronisation failed; skipped; not
-  coupled) and a list filter on it. The couplings of the page are read in one query after the page's rows, and
-  the counterparts' keys in one query per counterpart table, so the changelist keeps a constant query count;
+- the *Coupling* column and its list filter (integration.admin_coupling_state);
 - the actions *Set up coupling…*, *Match-based coupling…*, *Create in Sales* / *Create in ERP*,
   *Synchronise now…*, *Delete coupling* and *Synchronisation log*, each an intermediate page in the manner of
   contrib.admin's ``delete_selected`` that ends with one message counting what happened.
@@ -18,15 +16,14 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
+from .admin_coupling_state import CouplingStateAdminMixin
 from .coupling import (
     CouplingConflict,
     coupling_create,
@@ -34,89 +31,22 @@ from .coupling import (
     couplings_drop_stale,
     mapping_couple_by_match,
 )
-from .engine.fields import natural_key_field
+from .coupling_state import couplings_of, other_side, record_labels, record_mappings, side_of
 from .engine.filters import filter_validate
 from .engine.locks import MappingBusy
-from .models import Coupling, Direction, IntegrationFieldMapping, IntegrationTableMapping, SyncJob, SyncJobError
+from .models import Direction, IntegrationFieldMapping, SyncJob, SyncJobError
 
 RUN_PERMISSION = "integration.run_synchronization"
 COUPLE_PERMISSION = "integration.change_couplings"
 BACKGROUND_THRESHOLD = 200  # selections larger than this are coupled in the background
-FAILURE = "failure"
 
 
-# -- selectors -----------------------------------------------------------------------------------------------------
-def side_of(model):
-    """``"crm"`` for a Sales model, ``"erp"`` for an ERP model."""
-    return "crm" if model._meta.app_label == "crm" else "erp"
-
-
-def other_side(side):
-    return "erp" if side == "crm" else "crm"
-
-
-def record_mappings(model):
-    """The enabled mappings whose records ``model`` couples: top-level, not option mappings, not F&O tasks."""
-    label = model._meta.label
-    return list(
-        IntegrationTableMapping.objects.filter(is_enabled=True, parent=None, crm_option_field="",
-                                               fo_task__isnull=True)
-        .filter(Q(erp_model=label) | Q(crm_model=label))
-        .order_by("sort_order", "name")
-    )
-
-
-def couplings_of(model, ids):
-    """{record pk: [couplings]} of the records ``ids`` of ``model``, in one query."""
-    side = side_of(model)
-    found = defaultdict(list)
-    if not ids:
-        return found
-    for coupling in Coupling.objects.filter(**{f"{side}_model": model._meta.label, f"{side}_id__in": list(ids)}):
-        found[getattr(coupling, f"{side}_id")].append(coupling)
-    return found
-
-
-def record_labels(label_ids):
-    """{(model label, pk): text} for records given as {model label: ids}: one query per table, no relations read."""
-    from django.apps import apps
-
-    labels = {}
-    for label, ids in label_ids.items():
-        try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            continue
-        key = natural_key_field(model)
-        names = [f for f in ("name", "fullname", "full_name", "description") if _has_field(model, f) and f != key]
-        fields = ["pk", *([key] if key else []), *names[:1]]
-        for row in model.objects.filter(pk__in=list(ids)).values_list(*fields):
-            parts = [str(v) for v in row[1:] if v not in (None, "")]
-            labels[(label, row[0])] = " ".join(parts[:1]) + (f" ({parts[1]})" if len(parts) > 1 else "") or str(row[0])
-    return labels
-
-
-def admin_change_url(label, pk):
-    app_label, model_name = label.lower().split(".")
-    try:
-        return reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
-    except NoReverseMatch:
-        return None
-
-
+# -- selectors (the reads shared with the column are in integration.coupling_state) --------------------------------
 def mapping_direction_label(mapping, direction):
     erp, crm = "ERP", "Sales"
     if direction == Direction.TO_INTEGRATION:
         return f"Send data update to {crm} ({erp} → {crm})"
     return f"Get data update from {crm} ({crm} → {erp})"
-
-
-def _has_field(model, name):
-    try:
-        model._meta.get_field(name)
-    except Exception:
-        return False
-    return True
 
 
 def ids_in_filter(mapping, model, ids):
@@ -195,55 +125,7 @@ def counts_text(jobs):
     return "nothing to do" + (f" ({'; '.join(reasons)})" if reasons else "")
 
 
-# -- the column and the filter -----------------------------------------------------------------------------------
-class CouplingStateFilter(admin.SimpleListFilter):
-    title = "coupling"
-    parameter_name = "coupling"
-
-    def lookups(self, request, model_admin):
-        return (
-            ("coupled", "Coupled"),
-            ("failed", "Last synchronisation failed"),
-            ("skipped", "Skipped"),
-            ("uncoupled", "Not coupled"),
-        )
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        side = side_of(queryset.model)
-        couplings = Coupling.objects.filter(**{f"{side}_model": queryset.model._meta.label, f"{side}_id": OuterRef("pk")})
-        if value == "coupled":
-            return queryset.filter(Exists(couplings))
-        if value == "failed":
-            return queryset.filter(Exists(couplings.filter(Q(last_erp_result=FAILURE) | Q(last_crm_result=FAILURE))))
-        if value == "skipped":
-            return queryset.filter(Exists(couplings.filter(skipped=True)))
-        if value == "uncoupled":
-            return queryset.filter(~Exists(couplings))
-        return queryset
-
-
-class CouplingChangeList(ChangeList):
-    """Reads the couplings of the page, and the counterparts' keys, after the page's rows (constant queries)."""
-
-    def get_results(self, request):
-        super().get_results(request)
-        rows = list(self.result_list)
-        found = couplings_of(self.model, [row.pk for row in rows])
-        other = other_side(side_of(self.model))
-        wanted = defaultdict(set)
-        for couplings in found.values():
-            for c in couplings:
-                wanted[getattr(c, f"{other}_model")].add(getattr(c, f"{other}_id"))
-        labels = record_labels(wanted)
-        for row in rows:
-            row._p2c_couplings = found.get(row.pk, [])
-            row._p2c_labels = labels
-
-
-class CouplingAdminMixin:
+class CouplingAdminMixin(CouplingStateAdminMixin):
     """Coupling column, filter and list actions for a Sales or ERP ModelAdmin (see the module docstring)."""
 
     coupling_action_names = ("couple_set_up", "couple_by_match", "create_in_counterpart", "synchronize_now",
@@ -269,51 +151,6 @@ class CouplingAdminMixin:
             self.has_change_couplings_permission(request) or self.has_run_synchronization_permission(request)
             or request.user.has_perm("integration.view_coupling")
         )
-
-    def get_changelist(self, request, **kwargs):
-        if self._shows_coupling(request):
-            return CouplingChangeList
-        return super().get_changelist(request, **kwargs)
-
-    def get_list_display(self, request):
-        columns = super().get_list_display(request)
-        if self._shows_coupling(request):
-            # Second, after the record's link: wide changelists scroll, and the state must stay in sight.
-            columns = list(columns)
-            return (*columns[:1], "coupling_state", *columns[1:])
-        return columns
-
-    def get_list_filter(self, request):
-        filters = super().get_list_filter(request)
-        if self._shows_coupling(request):
-            return (*filters, CouplingStateFilter)
-        return filters
-
-    @admin.display(description="Coupling")
-    def coupling_state(self, obj):
-        couplings = getattr(obj, "_p2c_couplings", None)
-        if not couplings:
-            return mark_safe('<span class="p2c-uncoupled" style="color:#999">Not coupled</span>')
-        parts = []
-        other = other_side(side_of(self.model))
-        for c in couplings:
-            label = getattr(c, f"{other}_model")
-            pk = getattr(c, f"{other}_id")
-            text = obj._p2c_labels.get((label, pk), str(pk))
-            url = admin_change_url(label, pk)
-            link = format_html('<a href="{}">{}</a>', url, text) if url else text
-            if c.skipped:
-                parts.append(format_html('<span class="p2c-skipped" style="color:#ba2121">Skipped</span> · {}', link))
-            elif FAILURE in (c.last_erp_result, c.last_crm_result):
-                job_id = c.last_erp_job_id if c.last_erp_result == FAILURE else c.last_crm_job_id
-                job = (format_html(' (<a href="{}">log</a>)', reverse("admin:integration_syncjob_change",
-                                                                        args=[job_id])) if job_id else "")
-                parts.append(format_html(
-                    '<span class="p2c-failed" style="color:#ba2121">Last sync failed</span>{} · {}', job, link))
-            else:
-                parts.append(format_html('<span class="p2c-coupled" style="color:#447e9b">Coupled</span> to {}',
-                                         link))
-        return format_html("<br>".join(["{}"] * len(parts)), *parts)
 
     # -- actions -------------------------------------------------------------------------------------------------
     def get_actions(self, request):

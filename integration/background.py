@@ -17,6 +17,7 @@ from django.db import transaction
 from p2c.utils import chunked
 
 from .engine.sync import job_create
+from .job_records import job_records_add, job_records_release
 from .models import Direction, SyncJob
 
 CHUNK_IDS = 1000
@@ -52,6 +53,8 @@ def mapping_synchronize_later(*, mapping, direction=None, only_ids=None, full=Fa
     for ids in chunks:
         chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full) for one_way in directions]
         jobs.extend(chunk_jobs)
+        if ids is not None:  # the lists show these records queued, then failed if the job fails as a whole
+            job_records_add(jobs=chunk_jobs, mapping=mapping, ids=ids)
         kwargs = {"create_new": create_new} if create_new is not None else {}
         if skip_coupled:
             kwargs["skip_coupled"] = True
@@ -146,6 +149,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         only_ids, coupled = records_split_coupled(mapping=mapping, direction=direction, ids=only_ids)
     results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs,
                                   create_new=create_new, wait_seconds=wait_seconds)
+    job_records_release(job_ids=job_ids)
     if coupled:
         for job in results:
             job.skipped += len(coupled)

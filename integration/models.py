@@ -382,6 +382,28 @@ class SyncJobError(models.Model):
         return self.message[:120]
 
 
+class SyncJobRecord(models.Model):
+    """A record a queued job was given ("Create in Sales", "Synchronise now" of a selection), on either side.
+
+    What lets the Sales and ERP lists show a record *queued* while its job waits or runs, and *failed* when that
+    job fails as a whole (before any of its records got a result of its own). Bulk-created with the job
+    (integration.background); deleted when the job ends with results per record, kept with a job that failed as
+    a whole and deleted with it.
+    """
+
+    job = models.ForeignKey(SyncJob, verbose_name="Integration Synch. Job", on_delete=models.CASCADE,
+                            related_name="records")
+    model = models.CharField("Table", max_length=100)
+    record_id = models.CharField("Record", max_length=64)
+
+    class Meta:
+        verbose_name = "Integration Synch. Job Record"
+        indexes = [models.Index(fields=["model", "record_id"], name="integration_jobrecord_record")]
+
+    def __str__(self):
+        return f"{self.model} {self.record_id} in job #{self.job_id}"
+
+
 def _model_or_error(label, field):
     try:
         return apps.get_model(label)
