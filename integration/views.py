@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from p2c.doors import ADMIN_LEVELS
+from p2c.doors import request_outcome_message
 from p2c.outcomes import OperationRefused
 
 from .admin_coupling import RUN_PERMISSION
@@ -40,7 +40,7 @@ def full_sync_review_view(request):
         except OperationRefused as exc:
             messages.error(request, exc.message)
         else:
-            messages.add_message(request, ADMIN_LEVELS[outcome.level], outcome.summary())
+            request_outcome_message(request, outcome)
         return redirect("admin:integration_full_sync_review")
     run = full_sync_current_run()
     lines = full_sync_review_lines(run=run)
