@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from p2c.admin_text import long_text
 from p2c.doors import outcome_message
 from p2c.outcomes import REFUSED, OperationRefused, Outcome
 
@@ -240,7 +241,7 @@ class TaskRunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("task_name", "status", "read", "upserted", "inserted", "modified", "unchanged", "skipped",
-              "skip_reason_text", "failed", "error_text", "message")
+              "skip_reason_text", "failed", "error_text", "message_text")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -248,12 +249,17 @@ class TaskRunInline(admin.TabularInline):
 
     @admin.display(description="Skipped: reasons")
     def skip_reason_text(self, obj):
-        return format_html_join("", "<div>{}: {}</div>", ((n, reason) for reason, n in (obj.skip_reasons or {}).items()))
+        return format_html_join("", "<div>{}: {}</div>",
+                                ((n, long_text(reason)) for reason, n in (obj.skip_reasons or {}).items()))
+
+    @admin.display(description="Message")
+    def message_text(self, obj):
+        return long_text(obj.message)
 
     @admin.display(description="Failed rows")
     def error_text(self, obj):
         errors = task_run_errors(task_run=obj, limit=ERROR_LINES)
-        return format_html_join("", "<div>{}</div>", ((e.message,) for e in errors)) or "-"
+        return format_html_join("", "<div>{}</div>", ((long_text(e.message),) for e in errors)) or "-"
 
 
 @admin.register(IntegrationProjectRun)
