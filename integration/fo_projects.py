@@ -174,8 +174,7 @@ def project_run_outcome(run, *, queued=False, errors_named=ERRORS_NAMED):
             outcome.results.append(RecordResult(SKIPPED, f"{name}: {n} row(s)", reason))
         errors = task_run_errors(task_run=task_run, limit=errors_named)
         for error in errors:
-            outcome.record(FAILED, f"{name}: {error.source_model} {error.source_id}", error.message,
-                           key=error.source_id)
+            outcome.record(FAILED, name, error.message, key=error.source_id)  # the message names the row
         outcome.add(FAILED, max(0, task_run.failed - len(errors)))
     return outcome
 

@@ -337,7 +337,8 @@ def full_sync_start(*, restart=False, user=None):
         refusal = full_sync_restart_refusal(current)
         if refusal:
             raise OperationRefused(refusal, code="nothing_to_restart")
-        return _start_outcome(_restart(current), restarted=True)
+        lines = list(current.lines.order_by("position", "pk"))  # what is left to run, before the restart moves it
+        return _start_outcome(_restart(current), lines=lines, restarted=True)
     if current is not None and current.status == FullSyncRun.Status.RUNNING:
         return _start_outcome(current, already=True)
     mappings, by_pk = _review_mappings()
@@ -352,18 +353,20 @@ def full_sync_start(*, restart=False, user=None):
                 for i, m in enumerate(mappings)
             ])
             full_sync_advance_later(run=run)
+            lines = list(run.lines.order_by("position", "pk"))
     except IntegrityError:  # another start won the race: that run is the one
         return _start_outcome(FullSyncRun.objects.get(status=FullSyncRun.Status.RUNNING), already=True)
-    return _start_outcome(run)
+    return _start_outcome(run, lines=lines)
 
 
-def _start_outcome(run, *, restarted=False, already=False):
-    """What a start told the user: the lines it queued, the lines that will not run and why; the run as its job."""
+def _start_outcome(run, *, lines=(), restarted=False, already=False):
+    """What a start told the user: the ``lines`` it queued (those not finished when it started), the lines that will
+    not run and why; the run as its job."""
     outcome = Outcome(verb="Full synchronisation", jobs=[run])
     if already:
         outcome.notes.append(f"Run #{run.pk} is already in process: nothing new was started.")
         return outcome
-    for line in run.lines.order_by("position", "pk"):
+    for line in lines:
         if line.recommendation == Recommendation.DEPENDENCY:
             outcome.record(SKIPPED, line.mapping_name, "a mapping it depends on will not run", key=line.mapping_id)
         elif line.recommendation in RUNNABLE and line.state != State.FINISHED:
