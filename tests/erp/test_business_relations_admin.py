@@ -209,3 +209,34 @@ def test_log_email_needs_the_right_to_add_interactions(client, django_user_model
     user.user_permissions.add(Permission.objects.get(codename="add_interactionlogentry"))
     assert "log_email" in client.get(changelist(Contact)).content.decode()
     assert client.get(card_action(contact, "log-email")).status_code == 200
+
+
+def test_create_as_customer_with_two_made_and_two_refused_is_a_warning_told_alike_by_the_api(admin_client_br):
+    """Door parity (issue 13): the list action and the API batch run the same operation on the same kind of
+    selection and tell the same counts and reasons; the admin says it as a warning, not a red error."""
+    def arrange(tag):
+        made = [Contact.objects.create(name=f"{tag} new {i}") for i in range(2)]
+        refused = []
+        for i in range(2):
+            contact = Contact.objects.create(name=f"{tag} vendor {i}")
+            Customer.objects.create(name=f"{tag} vendor {i}")  # its own automatic contact
+            refused.append(contact)
+        for contact in refused:  # a contact that is a customer already is refused
+            run_list_action(admin_client_br, Contact, "create_customer", [contact], apply="1", template="")
+        return made + refused
+
+    contacts = arrange("Admin")
+    response = run_list_action(admin_client_br, Contact, "create_customer", contacts, apply="1", template="")
+    [message] = response.context["messages"]
+    assert message.level_tag == "warning", message
+    assert message.message.startswith("Create as customer: 2 done, 2 refused.")
+    admin_reasons = message.message.count("already has a business relation with customer")
+
+    contacts = arrange("Api")
+    answer = admin_client_br.post("/api/erp/contacts/create-customers/", {"nos": [c.no for c in contacts]},
+                                  content_type="application/json")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["created"], body["error"]) == (2, 2)
+    assert body["summary"].startswith("Create as customer: 2 done, 2 refused.")
+    assert body["summary"].count("already has a business relation with customer") == admin_reasons == 2
