@@ -6,8 +6,9 @@
   asks for the subject).
 - Customers, vendors, bank accounts, list: Create contact.
 
-Each action checks its permission (the right to add what it makes), calls the plain function per record, logs
-what it made, and ends with one message that counts what happened (Django's ``delete_selected`` pattern).
+Each action checks its permission (the right to add what it makes), runs the operation through
+``br.records_each`` (per record) or ``br.records_create_contacts``, logs what it made, and ends with one message
+at the outcome's level that counts each kind (``p2c.doors.outcome_message``).
 The mixins are mixed into the ModelAdmins of ``erp/admin.py``.
 """
 
@@ -17,12 +18,12 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.text import capfirst
+
+from p2c.doors import outcome_message
 
 from . import business_relations as br
 from .forms import ConfirmForm, CreateCustomerForm, LinkRecordForm, LogEmailForm
@@ -246,17 +247,14 @@ class ContactBusinessRelationsAdmin:
         applying = request.method == "POST" and ("apply" in request.POST or (list_action and spec.form is ConfirmForm))
         form = spec.make_form(request.POST if applying else None, contacts=contacts, admin_site=self.admin_site)
         if applying and form.is_valid():
-            made, refused = [], []
-            for contact in contacts:
-                try:
-                    with transaction.atomic():
-                        obj = spec.run(contact, form.cleaned_data)
-                except ValidationError as exc:
-                    refused.append(f"{contact.no}: {' '.join(exc.messages)}")
-                    continue
-                made.append(obj)
-                self._log(request, contact, obj)
-            self._report(request, spec, made, refused)
+            data = form.cleaned_data
+            outcome, results = br.records_each(records=contacts, run=lambda contact: spec.run(contact, data),
+                                               verb=spec.title)
+            made = [result.made for result in results if result.error is None]
+            for result in results:
+                if result.error is None:
+                    self._log(request, result.record, result.made)
+            self._report(request, spec, outcome, made)
             if list_action:
                 return None  # back to the changelist
             # A new record opens; a link or a logged interaction goes back to the contact.
@@ -293,26 +291,17 @@ class ContactBusinessRelationsAdmin:
             self.log_addition(request, obj, [{"added": {}}])
             self.log_change(request, contact, f"Created {_describe(obj)}.")
 
-    def _report(self, request, spec, made, refused):
-        """One message that counts what happened: "2 customers created (…); 1 refused: CT000003: …"."""
-        if not made and not refused:
+    def _report(self, request, spec, outcome, made):
+        """One message at the outcome's level that counts each kind and names what was made and why a contact was
+        refused: "Create as customer: 2 done, 1 refused. CT000003: …. 2 customers created: customer C00010 …"."""
+        if not outcome.total:
             self.message_user(request, "No contact was selected.", messages.WARNING)
             return
-        verb = "made" if spec.noun == "link" else spec.verb
-        text = f"{len(made)} {spec.noun}{'' if len(made) == 1 else 's'} {verb}"
         if made:
+            verb = "made" if spec.noun == "link" else spec.verb
             shown = ", ".join(_describe(obj) for obj in made[:5]) + (", …" if len(made) > 5 else "")
-            text += f" ({shown})"
-        if refused:
-            text += f"; {len(refused)} refused: " + " ".join(refused[:5]) + (" …" if len(refused) > 5 else "")
-        self.message_user(request, text + ".", messages.ERROR if refused else messages.SUCCESS)
-
-
-_CREATE_CONTACTS = {
-    LinkToTable.CUSTOMER: lambda records: br.customers_create_contacts(customers=records),
-    LinkToTable.VENDOR: lambda records: br.vendors_create_contacts(vendors=records),
-    LinkToTable.BANK_ACCOUNT: lambda records: br.bank_accounts_create_contacts(bank_accounts=records),
-}
+            outcome.notes.append(f"{len(made)} {spec.noun}{'' if len(made) == 1 else 's'} {verb}: {shown}.")
+        outcome_message(self, request, outcome)
 
 
 class RecordCreateContactAdmin:
@@ -322,21 +311,12 @@ class RecordCreateContactAdmin:
 
     @admin.action(description="Create contact", permissions=["create_contact"])
     def create_contacts(self, request, queryset):
-        link = br.LINK_BY_MODEL[self.model]
-        records = list(queryset)
-        try:
-            made = _CREATE_CONTACTS[link.kind](records)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return
-        for contact in made:
-            self.log_addition(request, contact, [{"added": {}}])
-        linked = len(records) - len(made)
-        label = capfirst(link.model._meta.verbose_name_plural if linked != 1 else link.model._meta.verbose_name)
-        text = f"{len(made)} contact{'s' if len(made) != 1 else ''} created."
-        if linked:
-            text += f" {linked} {label.lower()} already linked to a contact: left as they were."
-        self.message_user(request, text, messages.SUCCESS if made else messages.WARNING)
+        outcome, results = br.records_each(records=list(queryset), run=br.record_create_contact,
+                                           verb="Create contact")
+        for result in results:
+            if result.error is None:
+                self.log_addition(request, result.made, [{"added": {}}])
+        outcome_message(self, request, outcome)
 
     def has_create_contact_permission(self, request):
         return request.user.has_perm("erp.add_contact") and self.has_view_or_change_permission(request)

@@ -16,6 +16,10 @@ links, and the only place that keeps the linked records' common information iden
   ``contact_log_email``: documents and interactions from a contact;
 - B8 ``records_unlink_before_delete``: deleting a customer, vendor or bank account removes only its relation.
 
+The doors (admin actions, API) run an operation on the records a user picked through ``records_each`` (one record
+at a time, a refusal fails only its record); ``create_contacts`` runs ``records_create_contacts`` (B4 for every
+record not linked yet, in bulk). Both return an Outcome (p2c.outcomes) that each door tells the same way.
+
 A refusal is a ``ValidationError`` keyed by the field in question (``contact``, ``no`` of the linked record,
 ``template``, ``link_to_table``, or the blank Marketing Setup field), its message naming the record, so every
 door can say which record and which field.
@@ -33,9 +37,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 
+from p2c.outcomes import DONE, REFUSED, OperationRefused, Outcome
 from p2c.utils import chunked
 
 from .models import (
@@ -841,3 +846,70 @@ __all__ = [
     "records_renumber", "records_unlink_before_delete", "shared_fields_in", "vendor_create_contact",
     "vendors_create_contacts", "vendors_propagate",
 ]
+
+
+# Operations on many records, as every door runs them (p2c.outcomes) ----------------------------------------------------
+@dataclass
+class EachResult:
+    """What ``records_each`` did with one record: ``made`` (the record made) or ``error`` (the refusal)."""
+
+    key: str
+    record: object
+    made: object = None
+    error: ValidationError | None = None
+
+
+def records_each(*, records, run, verb, keys=None, missing="No record {}."):
+    """Run one business-relation operation ``run(record)`` (``contact_create_customer``, ``contact_log_email`` …) on
+    each of ``records``, each in its own savepoint: a record refused (ValidationError, or a write the stored data
+    refuses) is counted *refused* with its message naming the record, the others go through (*done*).
+
+    ``keys``: what each record is called in the request, where the door has names for records it did not find
+    (``None`` in ``records``: refused with ``missing``, e.g. "No contact {}."). Returns ``(outcome, results)``: the Outcome, and per record
+    in the order given an EachResult, for the doors that show each record made.
+    """
+    outcome = Outcome(verb=verb)
+    results = []
+    for index, record in enumerate(records):
+        key = keys[index] if keys is not None else record.no
+        result = EachResult(key=key, record=record)
+        try:
+            if record is None:
+                raise ValidationError({"no": missing.format(key)})
+            with transaction.atomic():
+                result.made = run(record)
+        except ValidationError as exc:
+            result.error = exc
+        except IntegrityError as exc:
+            result.error = ValidationError(f"The change conflicts with stored data: {exc}")
+        if result.error is None:
+            outcome.add(DONE)
+        else:
+            outcome.record(REFUSED, key, " ".join(result.error.messages), key=key)
+        results.append(result)
+    return outcome, results
+
+
+def record_create_contact(record):
+    """B4 for one customer, vendor or bank account, whichever ``record`` is (refused when it is linked already)."""
+    return _create_contact(LINK_BY_MODEL[type(record)], record)
+
+
+def records_create_contacts(*, model):
+    """B4 in bulk as one operation (BC's report 5195, ``create_contacts``): the contacts of every customer, vendor or
+    bank account (``model``) not linked yet, read in chunks, a constant number of queries each. Refused as a whole
+    (OperationRefused, 400) when Marketing Setup lacks what B4 needs (a contact number series, the business
+    relation code), naming the field. Returns the Outcome (the contacts made, *done*)."""
+    link = LINK_BY_MODEL[model]
+    outcome = Outcome(verb=f"Create contacts from {model._meta.verbose_name_plural.lower()}")
+    linked = ContactBusinessRelation.objects.filter(link_to_table=link.kind).values("no")
+    pending = model.objects.exclude(no__in=linked).order_by("pk")
+    last_pk = 0
+    try:
+        while chunk := list(pending.filter(pk__gt=last_pk)[:PROPAGATION_CHUNK_SIZE]):
+            with transaction.atomic():
+                outcome.add(DONE, len(_records_create_contacts(link=link, records=chunk, auto=False)))
+            last_pk = chunk[-1].pk
+    except ValidationError as exc:
+        raise OperationRefused(" ".join(exc.messages), code="setup_incomplete", status=400) from None
+    return outcome

@@ -20,6 +20,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from p2c.admin_text import long_text
+
 from . import admin_fo  # noqa: F401  (F&O data integration admin)
 from .admin_coupling import (
     COUPLE_PERMISSION,
@@ -470,7 +472,7 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Message")
     def short_message(self, obj):
-        return (obj.message[:80] + "…") if len(obj.message) > 80 else obj.message
+        return long_text(obj.message)
 
     @admin.action(description="Retry the failed records", permissions=["run_synchronization"])
     def jobs_retry(self, request, queryset):
@@ -491,7 +493,7 @@ def _retry_work(errors):
 
 @admin.register(SyncJobError)
 class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
-    list_display = ("created_at", "job_link", "mapping", "source", "destination", "message")
+    list_display = ("created_at", "job_link", "mapping", "source", "destination", "message_text")
     list_filter = (("job__mapping_name", admin.AllValuesFieldListFilter), "source_model",
                    ("created_at", admin.DateFieldListFilter))
     search_fields = ("message", "source_id", "destination_id")
@@ -529,6 +531,10 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     @admin.display(description="Mapping")
     def mapping(self, obj):
         return obj.job.mapping_name
+
+    @admin.display(description="Message", ordering="message")
+    def message_text(self, obj):
+        return long_text(obj.message)
 
     @admin.display(description="Source record")
     def source(self, obj):
@@ -580,7 +586,7 @@ class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     """Records that could not be created on the other side: retried by the next run, or skipped after the same
     failure twice (like a skipped coupling) until they change or are restored here."""
 
-    list_display = ("source", "pair", "direction", "message", "skipped", "failed_at", "job_link")
+    list_display = ("source", "pair", "direction", "message_text", "skipped", "failed_at", "job_link")
     list_filter = ("skipped", "direction", ModelPairFilter)
     search_fields = ("=source_id", "message")
     list_select_related = ("job",)
@@ -605,6 +611,10 @@ class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     @admin.display(description="Tables")
     def pair(self, obj):
         return f"{obj.erp_model} ↔ {obj.crm_model}"
+
+    @admin.display(description="Message", ordering="message")
+    def message_text(self, obj):
+        return long_text(obj.message)
 
     @admin.display(description="Last job")
     def job_link(self, obj):

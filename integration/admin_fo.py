@@ -1,19 +1,22 @@
 """Admin for Finance and Operations data integration: templates, projects, tasks (their filter, defaults and
 value maps), and the execution history of runs, with the actions "Run project" and "Re-run".
 
-Thin doors: every action calls integration.fo_templates / integration.fo_projects and queues the run through
-integration.tasks.run_project (in the background), finishing with one message that counts what happened.
+Thin doors: every action calls integration.fo_templates / integration.fo_projects (``project_run`` for "Run
+project" and "Re-run", which queues the run for a worker) and tells its outcome in one message at its level.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from p2c.admin_text import long_text
+from p2c.doors import outcome_message
+from p2c.outcomes import REFUSED, OperationRefused, Outcome
+
 from .engine.filters import filter_validate
-from .fo_projects import ProjectRefused, project_run_rerun, project_run_start, project_runs_cleanup, task_run_errors
+from .fo_projects import project_run, project_runs_cleanup, task_run_errors
 from .fo_templates import fo_templates_install, project_create, project_delete
 from .models import (
     IntegrationProject,
@@ -27,12 +30,6 @@ from .models import (
 
 RUN_PERMISSION = "integration.run_synchronization"
 ERROR_LINES = 50
-
-
-def _enqueue(run):
-    from .tasks import run_project
-
-    transaction.on_commit(lambda: run_project.delay(run.pk))
 
 
 # -- templates ----------------------------------------------------------------------------------------------------
@@ -145,20 +142,13 @@ class IntegrationProjectAdmin(admin.ModelAdmin):
         if not request.user.has_perm(RUN_PERMISSION):
             self.message_user(request, "You may not run synchronisations.", messages.ERROR)
             return
-        started, refused = [], []
+        outcome = Outcome(verb="Run project")
         for project in queryset:
             try:
-                run = project_run_start(project=project, full=full, requested_by=request.user.get_username())
-            except ProjectRefused as exc:
-                refused.append(" ".join(exc.messages))
-                continue
-            _enqueue(run)
-            started.append(f"{project.name} (run #{run.pk})")
-        if started:
-            self.message_user(request, f"{len(started)} project(s) started in the background: {', '.join(started)}.",
-                              messages.SUCCESS)
-        for message in refused:
-            self.message_user(request, message, messages.ERROR)
+                outcome.merge(project_run(project=project, full=full, requested_by=request.user.get_username()))
+            except OperationRefused as exc:
+                outcome.record(REFUSED, project.name, exc.message, key=project.pk)
+        outcome_message(self, request, outcome)
 
     @admin.action(description="Run project")
     def run_project(self, request, queryset):
@@ -251,7 +241,7 @@ class TaskRunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("task_name", "status", "read", "upserted", "inserted", "modified", "unchanged", "skipped",
-              "skip_reason_text", "failed", "error_text", "message")
+              "skip_reason_text", "failed", "error_text", "message_text")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -259,12 +249,17 @@ class TaskRunInline(admin.TabularInline):
 
     @admin.display(description="Skipped: reasons")
     def skip_reason_text(self, obj):
-        return format_html_join("", "<div>{}: {}</div>", ((n, reason) for reason, n in (obj.skip_reasons or {}).items()))
+        return format_html_join("", "<div>{}: {}</div>",
+                                ((n, long_text(reason)) for reason, n in (obj.skip_reasons or {}).items()))
+
+    @admin.display(description="Message")
+    def message_text(self, obj):
+        return long_text(obj.message)
 
     @admin.display(description="Failed rows")
     def error_text(self, obj):
         errors = task_run_errors(task_run=obj, limit=ERROR_LINES)
-        return format_html_join("", "<div>{}</div>", ((e.message,) for e in errors)) or "-"
+        return format_html_join("", "<div>{}</div>", ((long_text(e.message),) for e in errors)) or "-"
 
 
 @admin.register(IntegrationProjectRun)
@@ -295,17 +290,13 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm(RUN_PERMISSION):
             self.message_user(request, "You may not run synchronisations.", messages.ERROR)
             return
-        started = 0
+        outcome = Outcome(verb="Re-run")
         for run in queryset:
             try:
-                new = project_run_rerun(run=run, requested_by=request.user.get_username())
-            except ProjectRefused as exc:
-                self.message_user(request, " ".join(exc.messages), messages.ERROR)
-                continue
-            _enqueue(new)
-            started += 1
-        if started:
-            self.message_user(request, f"{started} run(s) started again in the background.", messages.SUCCESS)
+                outcome.merge(project_run(rerun_of=run, requested_by=request.user.get_username()))
+            except OperationRefused as exc:
+                outcome.record(REFUSED, f"Run #{run.pk}", exc.message, key=run.pk)
+        outcome_message(self, request, outcome)
 
     @admin.action(description="Delete execution history older than the configured age", permissions=["delete"])
     def cleanup_history(self, request, queryset):

@@ -100,6 +100,13 @@ def full_sync_line_later(*, line):
     _enqueue(full_sync_line_task, line_id=line.pk)
 
 
+def project_run_later(*, run):
+    """Enqueue the execution of the queued F&O project ``run`` (integration.fo_projects.project_run_execute)."""
+    from .tasks import run_project
+
+    _enqueue(run_project, run_id=run.pk)
+
+
 def mapping_synchronize_ids_later(*, mapping_id, direction, ids, countdown=None):
     """Enqueue a synchronisation of the given source ids in one direction, one task per chunk of `CHUNK_IDS`,
     without queued job rows (near-real-time changes: the task creates its jobs when it runs)."""

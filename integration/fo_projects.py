@@ -1,6 +1,8 @@
 """Running data integration projects (SPEC P1, P6): prerequisites, tasks in order, execution history, cleanup.
 
-``project_run_start`` checks the prerequisites and records a queued run (the doors then execute it in the
+``project_run`` is the operation every door calls (admin "Run project" / "Re-run", the API, ``p2c_run``): it
+starts a run and queues or executes it, returning an Outcome. ``project_run_start`` checks the prerequisites and
+records a queued run (the doors then execute it in the
 background through ``integration.tasks.run_project``, or in the foreground); ``project_run_execute`` runs the
 tasks in order through the engine (``mapping_synchronize``) and records, per task, rows read, upserted, skipped
 with their reasons and failed (the messages are the task's sync job errors). Executing a run twice is a no-op:
@@ -13,8 +15,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult
 
 from .engine.locks import MappingBusy
 from .engine.sync import WATERMARK_MARGIN, mapping_synchronize
@@ -27,6 +32,7 @@ logger = logging.getLogger("p2c.integration")
 DEFAULT_HISTORY_DAYS = 45
 
 DONE_STATUSES = (IntegrationProjectTaskRun.Status.SUCCESS, IntegrationProjectTaskRun.Status.WARNING)
+ERRORS_NAMED = 50  # failed rows an outcome names with their message (the rest are counted)
 
 
 class ProjectRefused(ValidationError):
@@ -115,6 +121,62 @@ def project_run_rerun(*, run, requested_by=""):
     if run.status in (IntegrationProjectRun.Status.QUEUED, IntegrationProjectRun.Status.RUNNING):
         raise ProjectRefused(f"Run #{run.pk} has not finished yet.")
     return project_run_start(project=run.project, full=True, requested_by=requested_by, rerun_of=run)
+
+
+def project_run(*, project=None, full=False, requested_by="", rerun_of=None, background=True, progress=None):
+    """The operation "Run project" (``rerun_of``: "Re-run" that run), behind the admin actions, ``POST
+    projects/{id}/run/`` and ``project-runs/{id}/rerun/``, and ``p2c_run``. Returns an Outcome whose ``jobs`` is
+    ``[run]``.
+
+    Refused as a whole (OperationRefused, 409) when a prerequisite task has not run successfully, when the project
+    is already running, or when the run to repeat has not finished. ``background``: queue the run for a worker
+    (``integration.tasks.run_project``; the outcome counts it *queued*); otherwise run it here (``progress`` as for
+    `project_run_execute`) and count its rows: done (upserted or unchanged), skipped with their reasons, failed with
+    their messages (`project_run_outcome`).
+    """
+    from .background import project_run_later
+
+    try:
+        with transaction.atomic():  # the run and its task lines, queued once they are committed
+            if rerun_of is not None:
+                run = project_run_rerun(run=rerun_of, requested_by=requested_by)
+            else:
+                run = project_run_start(project=project, full=full, requested_by=requested_by)
+            if background:
+                project_run_later(run=run)
+    except ProjectRefused as exc:
+        raise OperationRefused(" ".join(exc.messages), code="project_refused") from None
+    if background:
+        return project_run_outcome(run, queued=True)
+    return project_run_outcome(project_run_execute(run_id=run.pk, progress=progress))
+
+
+def project_run_outcome(run, *, queued=False, errors_named=ERRORS_NAMED):
+    """What ``run`` did, as an Outcome: rows done (upserted or unchanged), skipped (per reason), failed (the first
+    ``errors_named`` with their messages, the rest counted); a task that failed as a whole is one failed record, the
+    tasks after it, not run, are skipped. A run just ``queued`` counts one queued."""
+    outcome = Outcome(verb=f"Run project {run.project.name}", jobs=[run])
+    if queued:
+        outcome.add(QUEUED)
+        outcome.notes.append(f"Run #{run.pk} runs in the background; its execution history tells the rows.")
+        return outcome
+    for task_run in run.task_runs.select_related("sync_job").order_by("sequence", "pk"):
+        name = task_run.task_name
+        if task_run.status == task_run.Status.ERROR:
+            outcome.record(FAILED, name, task_run.message or "the task failed")
+            continue
+        if task_run.status not in DONE_STATUSES:
+            outcome.record(SKIPPED, name, "not run: an earlier task failed")
+            continue
+        outcome.add(DONE, task_run.upserted + task_run.unchanged)
+        for reason, n in (task_run.skip_reasons or {}).items():
+            outcome.add(SKIPPED, n)
+            outcome.results.append(RecordResult(SKIPPED, f"{name}: {n} row(s)", reason))
+        errors = task_run_errors(task_run=task_run, limit=errors_named)
+        for error in errors:
+            outcome.record(FAILED, name, error.message, key=error.source_id)  # the message names the row
+        outcome.add(FAILED, max(0, task_run.failed - len(errors)))
+    return outcome
 
 
 def _template_of_task(name):

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
+
 from .engine.filters import filter_validate
 from .engine.locks import STALE_AFTER, MappingBusy
-from .models import Direction, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
+from .models import ConnectionSetup, Direction, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
 from .ordering import mappings_in_dependency_order
 
 logger = logging.getLogger("p2c.integration")
@@ -251,7 +253,7 @@ def full_sync_status(*, run=None):
     recommendation and the status and counts of its jobs; ``progress``: lines done out of lines to do, percent;
     ``finished``: true when nothing is left to wait for (the page stops polling); ``stalled``: for a run in process
     that nothing moves (`full_sync_stalled_since`), ``{"since", "message"}``, else None; ``can_restart``: a failed
-    run, or a stalled one.
+    run, or a stalled one (`full_sync_restart_refusal`).
     """
     run = run or full_sync_current_run()
     lines = full_sync_review_lines(run=run)
@@ -282,28 +284,63 @@ def full_sync_status(*, run=None):
             "failed": len([line for line in todo if line.state == State.FAILED]),
             "running": len([line for line in todo if line.state in (State.WAITING, State.RUNNING)]),
             "percent": round(100 * len(done) / len(todo)) if todo else 100,
+            # records the run's jobs failed (a line can finish with some): the command exits non-zero on them
+            "failed_records": sum(job.failed for line in lines for job in (line.coupling_job, line.to_job, line.from_job)
+                                  if job is not None),
         },
         "finished": run is None or run.status != FullSyncRun.Status.RUNNING,
         "stalled": None if stalled is None else {"since": _iso(stalled), "message": full_sync_stalled_message(stalled)},
-        "can_restart": run is not None and (run.status == FullSyncRun.Status.FAILED or stalled is not None),
+        "can_restart": not full_sync_restart_refusal(run, stalled=stalled),
     }
 
 
 # -- start, advance, run a line --------------------------------------------------------------------------------------
-def full_sync_start(*, restart=False, user=None):
-    """Start a full synchronisation of every line and return its run; its work goes to the background.
+_UNKNOWN = object()
 
-    A run already in process is returned as it is (a second click starts nothing). With ``restart`` the latest
-    run continues where it stopped: failed lines and lines whose worker died go back to the queue, finished lines
-    stay finished; when there is no run to continue, a new one starts.
+
+def full_sync_restart_refusal(run, *, stalled=_UNKNOWN):
+    """Why ``run`` may not be restarted, or "" when it may: only a failed run, or one in process that nothing moves
+    (its worker died: `full_sync_stalled_since`), continues where it stopped. ``stalled``: that time when the caller
+    has it."""
+    if run is None:
+        return "There is no full synchronisation to restart: start one."
+    if run.status == FullSyncRun.Status.FINISHED:
+        return (f"Full synchronisation #{run.pk} finished: there is nothing to restart. Start a new run to "
+                "synchronise everything again.")
+    if run.status == FullSyncRun.Status.RUNNING:
+        if stalled is _UNKNOWN:
+            stalled = full_sync_stalled_since(run=run)
+        if stalled is None:
+            return (f"Full synchronisation #{run.pk} is in process and its lines are moving: there is nothing to "
+                    "restart. Wait for it to finish.")
+    return ""
+
+
+def full_sync_start(*, restart=False, user=None):
+    """Start (or, with ``restart``, continue) the full synchronisation; its work goes to the background.
+
+    The one operation behind the review page's Start and Restart, ``POST /api/integration/full-sync/`` and
+    ``manage.py full_sync --start|--restart``. Raises OperationRefused when the connection is not enabled, or when
+    ``restart`` finds nothing that may be restarted (`full_sync_restart_refusal`). Returns an Outcome whose
+    ``jobs`` is ``[run]``: the lines queued (*queued*) and the lines that will not run because a dependency will not
+    (*skipped*, with that reason). A run already in process is returned as it is, with nothing queued (a second
+    click starts nothing). With ``restart`` the latest run continues where it stopped: failed lines and lines whose
+    worker died go back to the queue, finished lines stay finished.
     """
     from .background import full_sync_advance_later
 
+    if not ConnectionSetup.get_solo().is_enabled:
+        raise OperationRefused("The connection is not enabled: run the assisted set-up first.",
+                               code="connection_disabled")
     current = full_sync_current_run()
-    if restart and current is not None and current.status != FullSyncRun.Status.FINISHED:
-        return _restart(current)
+    if restart:
+        refusal = full_sync_restart_refusal(current)
+        if refusal:
+            raise OperationRefused(refusal, code="nothing_to_restart")
+        lines = list(current.lines.order_by("position", "pk"))  # what is left to run, before the restart moves it
+        return _start_outcome(_restart(current), lines=lines, restarted=True)
     if current is not None and current.status == FullSyncRun.Status.RUNNING:
-        return current
+        return _start_outcome(current, already=True)
     mappings, by_pk = _review_mappings()
     recommendations = _recommendations(mappings, by_pk)
     try:
@@ -316,9 +353,26 @@ def full_sync_start(*, restart=False, user=None):
                 for i, m in enumerate(mappings)
             ])
             full_sync_advance_later(run=run)
+            lines = list(run.lines.order_by("position", "pk"))
     except IntegrityError:  # another start won the race: that run is the one
-        return FullSyncRun.objects.get(status=FullSyncRun.Status.RUNNING)
-    return run
+        return _start_outcome(FullSyncRun.objects.get(status=FullSyncRun.Status.RUNNING), already=True)
+    return _start_outcome(run, lines=lines)
+
+
+def _start_outcome(run, *, lines=(), restarted=False, already=False):
+    """What a start told the user: the ``lines`` it queued (those not finished when it started), the lines that will
+    not run and why; the run as its job."""
+    outcome = Outcome(verb="Full synchronisation", jobs=[run])
+    if already:
+        outcome.notes.append(f"Run #{run.pk} is already in process: nothing new was started.")
+        return outcome
+    for line in lines:
+        if line.recommendation == Recommendation.DEPENDENCY:
+            outcome.record(SKIPPED, line.mapping_name, "a mapping it depends on will not run", key=line.mapping_id)
+        elif line.recommendation in RUNNABLE and line.state != State.FINISHED:
+            outcome.add(QUEUED)
+    outcome.notes.append(f"Run #{run.pk} {'restarted' if restarted else 'started'}: it runs in the background.")
+    return outcome
 
 
 def _restart(run):
@@ -504,7 +558,8 @@ def _line_execute(line):
 
 
 __all__ = [
-    "ReviewLine", "full_sync_advance", "full_sync_current_run", "full_sync_line_run", "full_sync_review_lines",
+    "ReviewLine", "full_sync_advance", "full_sync_current_run", "full_sync_line_run", "full_sync_restart_refusal",
+    "full_sync_review_lines",
     "full_sync_stalled_message", "full_sync_stalled_since", "full_sync_start", "full_sync_status", "job_status",
     "mapping_recommendation",
 ]

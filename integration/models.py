@@ -597,6 +597,12 @@ class IntegrationProjectRun(models.Model):
     def __str__(self):
         return f"{self.project_id and self.project.name} #{self.pk}"
 
+    def get_admin_url(self):
+        """Its execution history page (p2c.doors links an outcome's runs there)."""
+        from django.urls import reverse
+
+        return reverse("admin:integration_integrationprojectrun_change", args=[self.pk])
+
 
 class IntegrationProjectTaskRun(models.Model):
     """One task of a project run: rows read, upserted, skipped (with reasons), failed (messages in the job)."""
@@ -679,6 +685,12 @@ class FullSyncRun(models.Model):
 
     def __str__(self):
         return f"Full synchronization #{self.pk} ({self.get_status_display()})"
+
+    def get_admin_url(self):
+        """The full synchronisation review, which shows the latest run (p2c.doors links an outcome's run there)."""
+        from django.urls import reverse
+
+        return reverse("admin:integration_full_sync_review")
 
 
 class FullSyncLine(models.Model):

@@ -3,8 +3,9 @@ reference/bc-sales-integration.md).
 
 `sales_order_create_in_erp` creates the ERP order of one submitted Sales order and couples the two;
 `sales_orders_create_in_erp` does it for many, each in its own transaction, and logs the run as a job of the
-SALESORDER-ORDER mapping (one error per refused order, naming the cause). The admin action, the
-``create_sales_orders`` command and the Celery task are thin doors onto the latter.
+SALESORDER-ORDER mapping (one error per refused order, naming the cause). `sales_orders_create` is the operation
+(the connection must be enabled) and tells its Outcome; the admin action, the ``create_sales_orders`` command and
+the Celery task are thin doors onto it.
 
 What an ERP order gets, as Business Central's ``CreateSalesOrderHeader`` / ``CreateSalesOrderLines`` do:
 
@@ -37,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
 from p2c.records import writing_as
 
 logger = logging.getLogger("p2c.integration")
@@ -108,6 +110,32 @@ def sales_order_create_in_erp(*, sales_order):
     write-in product is set up, ...); then nothing was written.
     """
     return _create(sales_order).header
+
+
+def sales_orders_create(*, sales_orders):
+    """The operation "Create in ERP" on Sales orders, behind the admin action, ``create_sales_orders`` and the
+    Celery task: create the ERP orders of ``sales_orders`` (Sales orders or their ids). Returns an Outcome whose
+    ``jobs`` is the SALESORDER-ORDER job that logs the run: an order created is *done*, one already in the ERP
+    *skipped* (saying which ERP order it is), one refused *failed* with the cause. Raises OperationRefused while the
+    connection is not enabled (nothing is created then)."""
+    from integration.models import ConnectionSetup
+
+    if not ConnectionSetup.objects.filter(pk=1, is_enabled=True).exists():
+        raise OperationRefused("The connection is not enabled: run the assisted set-up first.",
+                               code="connection_disabled")
+    job = sales_orders_create_in_erp(sales_orders=sales_orders)
+    outcome = Outcome(verb="Create in ERP", jobs=[job])
+    for result in job.outcomes:
+        order = result.sales_order
+        name = order.number if order is not None else "?"
+        key = order.pk if order is not None else ""
+        if result.error:
+            outcome.record(FAILED, name, result.error, key=key)
+        elif result.created:
+            outcome.add(DONE)
+        else:
+            outcome.record(SKIPPED, name, f"already in the ERP as order {result.header.no}", key=key)
+    return outcome
 
 
 def sales_orders_create_in_erp(*, sales_orders, job=None):

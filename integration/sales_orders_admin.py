@@ -1,6 +1,6 @@
 """What the Sales admin shows and does for SPEC I9, mixed into ``crm/admin.py``'s classes:
 
-- `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create_in_erp`), and
+- `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create`), and
   `SalesOrderCreateInErpMixin`, which leaves out the engine's generic action of the same name;
 - `SalesOrderLineAvailabilityMixin`: a read-only *ERP availability* column on a Sales order's lines;
 - `ProductAvailabilityMixin`: *ERP inventory* and *ERP price* columns on the product list.
@@ -9,8 +9,10 @@ The availability is read live from the ERP for the whole page in a constant numb
 (`integration.item_availability`), and shown while the connection setup has *Item Availability Enabled*.
 """
 
-from django.contrib import admin, messages
-from django.template.defaultfilters import pluralize
+from django.contrib import admin
+
+from p2c.doors import outcome_message, refused_message
+from p2c.outcomes import OperationRefused
 
 from .item_availability import (
     amount_text,
@@ -22,21 +24,17 @@ from .item_availability import (
 
 @admin.action(description="Create in ERP", permissions=["change"])
 def create_in_erp(modeladmin, request, queryset):
-    from .sales_orders import sales_orders_create_in_erp
+    from .sales_orders import sales_orders_create
 
-    job = sales_orders_create_in_erp(sales_orders=list(queryset.values_list("pk", flat=True)))
-    for outcome in job.outcomes:
-        if outcome.error:
-            modeladmin.message_user(request, outcome.error, messages.ERROR)
-        elif outcome.created and outcome.sales_order is not None:
-            modeladmin.log_change(request, outcome.sales_order, f"Created in the ERP as order {outcome.header.no}.")
-    created, failed, unchanged = job.inserted, job.failed, job.unchanged
-    text = f"{created} order{pluralize(created)} created in the ERP"
-    if unchanged:
-        text += f", {unchanged} already there"
-    if failed:
-        text += f", {failed} failed (see the synchronisation log, job {job.pk})"
-    modeladmin.message_user(request, text + ".", messages.WARNING if failed else messages.SUCCESS)
+    try:
+        outcome = sales_orders_create(sales_orders=list(queryset.values_list("pk", flat=True)))
+    except OperationRefused as exc:
+        refused_message(modeladmin, request, exc)
+        return
+    for result in outcome.jobs[0].outcomes:
+        if result.created and result.sales_order is not None:
+            modeladmin.log_change(request, result.sales_order, f"Created in the ERP as order {result.header.no}.")
+    outcome_message(modeladmin, request, outcome)
 
 
 class SalesOrderCreateInErpMixin:

@@ -128,10 +128,11 @@ def create_sales_orders_task(order_ids=None):
     """Create the ERP orders of the Sales orders ``order_ids``; without ids (the periodic "Auto Create Sales Orders"
     run), of every submitted Sales order not yet sent, when "Create Sales Orders Automatically" is on. Idempotent."""
     from integration.sales_orders import (
+        sales_orders_create,
         sales_orders_create_automatically_enabled,
-        sales_orders_create_in_erp,
         sales_orders_pending,
     )
+    from p2c.outcomes import OperationRefused
 
     if order_ids is None:
         if not sales_orders_create_automatically_enabled():
@@ -139,8 +140,13 @@ def create_sales_orders_task(order_ids=None):
         order_ids = list(sales_orders_pending().values_list("pk", flat=True))
     if not order_ids:
         return {"job": None, "created": 0, "failed": 0}
-    job = sales_orders_create_in_erp(sales_orders=order_ids)
-    return {"job": job.pk, "created": job.inserted, "unchanged": job.unchanged, "failed": job.failed}
+    try:
+        outcome = sales_orders_create(sales_orders=order_ids)
+    except OperationRefused as exc:
+        return {"skipped": exc.message}
+    counts = outcome.counts
+    return {"job": outcome.jobs[0].pk, "created": counts["done"], "unchanged": counts["skipped"],
+            "failed": counts["failed"], "summary": outcome.summary()}
 
 
 @shared_task(acks_late=True, name="integration.update_sales_order_statuses")

@@ -1,7 +1,8 @@
 """Admin pages of the integration that are not a model's: the full synchronisation review (SPEC I6; BC page 5373).
 
 Thin doors onto integration.full_sync: the page lists `full_sync_review_lines()`, Start/Restart call
-`full_sync_start(restart=…)`, and the page polls `full_sync_status()` as JSON every two seconds until the run is
+`full_sync_start(restart=…)` (which holds every rule: connection enabled, what may be restarted) and tell its
+outcome, and the page polls `full_sync_status()` as JSON every two seconds until the run is
 over, so a user can leave and come back. Restart is offered for a failed run and for a run in process that has not
 moved for a while (a worker that died leaves its run "in process": `full_sync_stalled_since`). Mounted by ConnectionSetupAdmin.get_urls (admin_view: staff only);
 both need ``integration.run_synchronization`` (403 without it).
@@ -14,6 +15,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+
+from p2c.doors import request_outcome_message
+from p2c.outcomes import OperationRefused
 
 from .admin_coupling import RUN_PERMISSION
 from .full_sync import full_sync_current_run, full_sync_review_lines, full_sync_start, full_sync_status
@@ -31,14 +35,12 @@ def _require_run_permission(request):
 def full_sync_review_view(request):
     _require_run_permission(request)
     if request.method == "POST":
-        restart = "restart" in request.POST
-        setup = ConnectionSetup.get_solo()
-        if not setup.is_enabled:
-            messages.error(request, "The connection is not enabled: run the assisted set-up first.")
+        try:
+            outcome = full_sync_start(restart="restart" in request.POST, user=request.user)
+        except OperationRefused as exc:
+            messages.error(request, exc.message)
         else:
-            run = full_sync_start(restart=restart, user=request.user)
-            messages.success(request, f"Full synchronisation {'restarted' if restart else 'started'} (run #{run.pk}). "
-                             "You can leave this page: it runs in the background.")
+            request_outcome_message(request, outcome)
         return redirect("admin:integration_full_sync_review")
     run = full_sync_current_run()
     lines = full_sync_review_lines(run=run)

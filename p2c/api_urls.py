@@ -1,4 +1,4 @@
-"""``/api/``: one router per app, the OpenAPI schema and its browsable docs.
+"""``/api/``: the list of sections (DRF's root view), one router per app, the OpenAPI schema and its browsable docs.
 
 Each app mounts its own router here under its label. The integration's endpoints plug in the same way: an
 ``integration/api/urls.py`` with its router (``table-mappings``, ``couplings``, ``jobs``, …) and one more line in
@@ -9,6 +9,10 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.routers import APIRootView
 
 
 @csrf_exempt
@@ -23,7 +27,24 @@ APP_ROUTES = [
     ("integration/", "integration.api.urls"),
 ]
 
+
+class ApiSectionsView(APIRootView):
+    """The sections of the p2c API: the Sales side (``crm``), the ERP (``erp``), the integration (``integration``),
+    each listing its endpoints, and the OpenAPI ``schema`` with its ``docs``. Sign in at ``auth/login/`` (or send a
+    token) to use them."""
+
+    permission_classes = [AllowAny]  # addresses only, as the README tells them; every section asks for sign-in
+
+    def get(self, request, *args, **kwargs):
+        here = request.build_absolute_uri(request.path)
+        sections = {prefix.rstrip("/"): here + prefix for prefix, _ in APP_ROUTES}
+        for name, url_name in (("schema", "api-schema"), ("docs", "api-docs")):
+            sections[name] = reverse(url_name, request=request, format=kwargs.get("format"))
+        sections["sign-in"] = here + "auth/login/"
+        return Response(sections)
+
 urlpatterns = [
+    path("", ApiSectionsView.as_view(), name="api-sections"),
     *[path(prefix, include(module)) for prefix, module in APP_ROUTES],
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -67,3 +67,11 @@ def outcome_finish(command, outcome):
 def refused_command_error(exc: OperationRefused):
     """A CommandError for a whole request refused (the command exits 1 with the reason)."""
     return CommandError(exc.message)
+
+
+def request_outcome_message(request, outcome):
+    """`outcome_message` for a page that is no ModelAdmin's (the full synchronisation review)."""
+    text = outcome.summary()
+    if outcome.jobs:
+        text = format_html("{} Jobs: {}.", text, job_links(outcome.jobs))
+    messages.add_message(request, ADMIN_LEVELS[outcome.level], text)

@@ -12,12 +12,11 @@ Each asks for the viewed model's view permission plus the right to add what it m
 create a customer, ``erp.add_contactbusinessrelation`` to link, ``erp.delete_contactbusinessrelation`` to unlink),
 as the admin actions do. It answers the record made, serialized, with 201 (the removed relation with 200 for
 unlink); a refusal of the business rules is a 400 keyed by the field in question, its message naming the record.
-The batch forms run each record on its own (one failing record is reported by its No. with its message, the
-others go through) and answer 200 with the counts and one result per record.
+The batch forms run each record on its own through ``br.records_each``, as the admin's list actions do (one
+failing record is reported by its No. with its message, the others go through) and answer 200 with the counts, the
+outcome's summary and one result per record.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -90,6 +89,7 @@ def batch_response(name, record_serializer):
     return inline_serializer(name, {
         CREATED: serializers.IntegerField(),
         ERROR: serializers.IntegerField(),
+        "summary": serializers.CharField(help_text="What was done, as the admin's message and the command say it."),
         "results": inline_serializer(f"{name}Result", {
             "index": serializers.IntegerField(help_text="Position of the No. in the request."),
             "key": serializers.CharField(help_text="The No. given."),
@@ -107,27 +107,22 @@ def _parse(serializer_class, request, **kwargs):
     return params.validated_data
 
 
-def _run_batch(*, model, keys, run, present):
-    """``run(record)`` for each record named in ``keys``, each in its own savepoint; a refusal fails only its record."""
+def _run_batch(*, model, keys, run, present, verb):
+    """The operation ``run(record)`` on each record named in ``keys``, through ``br.records_each`` (each in its own
+    savepoint; a refusal fails only its record): the outcome's counts and summary, and a result per No."""
     found = {obj.no: obj for obj in model.objects.filter(no__in=set(keys)).select_related(*_batch_related(model))}
-    results, counts = [], {CREATED: 0, ERROR: 0}
-    for index, key in enumerate(keys):
-        result = {"index": index, "key": key}
-        record = found.get(key)
-        try:
-            if record is None:
-                raise DjangoValidationError({"no": f"No {model._meta.verbose_name.lower()} {key}."})
-            with transaction.atomic():
-                made = run(record)
-        except DjangoValidationError as exc:
-            result.update(status=ERROR, errors=validation_error_detail(exc))
-        except IntegrityError as exc:
-            result.update(status=ERROR, errors={"non_field_errors": [f"The change conflicts with stored data: {exc}"]})
+    outcome, each = br.records_each(records=[found.get(key) for key in keys], run=run, verb=verb, keys=list(keys),
+                                    missing=f"No {model._meta.verbose_name.lower()} {{}}.")
+    results = []
+    for index, result in enumerate(each):
+        row = {"index": index, "key": result.key}
+        if result.error is not None:
+            row.update(status=ERROR, errors=validation_error_detail(result.error))
         else:
-            result.update(status=CREATED, record=present(made))
-        counts[result["status"]] += 1
-        results.append(result)
-    return {**counts, "results": results}
+            row.update(status=CREATED, record=present(result.made))
+        results.append(row)
+    counts = {CREATED: outcome.counts["done"], ERROR: outcome.counts["refused"]}
+    return {**counts, "summary": outcome.summary(), "results": results}
 
 
 def _batch_related(model):
@@ -260,15 +255,11 @@ class ContactBusinessRelationActionsMixin:
             model=models.Contact, keys=data["nos"],
             run=lambda contact: br.contact_create_customer(contact=contact, template=template),
             present=lambda customer: s.ErpCustomerSerializer(customer, context=context).data,
+            verb="Create as customer",
         ))
 
 
 # Customers, vendors, bank accounts -------------------------------------------------------------------------------------
-CREATE_CONTACT = {
-    models.Customer: lambda record: br.customer_create_contact(customer=record),
-    models.Vendor: lambda record: br.vendor_create_contact(vendor=record),
-    models.BankAccount: lambda record: br.bank_account_create_contact(bank_account=record),
-}
 RecordBatchSerializer = batch_request("CreateContactsRequest", "customers, vendors or bank accounts")
 
 
@@ -282,7 +273,7 @@ class RecordCreateContactActionsMixin:
     @idempotent
     def create_contact(self, request, *args, **kwargs):
         record = self.get_object()
-        contact = CREATE_CONTACT[type(record)](record)
+        contact = br.record_create_contact(record)
         return Response(s.ErpContactSerializer(contact, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
@@ -297,6 +288,6 @@ class RecordCreateContactActionsMixin:
         context = self.get_serializer_context()
         model = self.queryset.model
         return Response(_run_batch(
-            model=model, keys=data["nos"], run=CREATE_CONTACT[model],
-            present=lambda contact: s.ErpContactSerializer(contact, context=context).data,
+            model=model, keys=data["nos"], run=br.record_create_contact,
+            present=lambda contact: s.ErpContactSerializer(contact, context=context).data, verb="Create contact",
         ))

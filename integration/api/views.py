@@ -1,21 +1,23 @@
 """API of the Finance and Operations data integration: templates, projects, runs (SPEC P1, P6, X3).
 
-``POST projects/{id}/run/`` starts a run in the background (202, the queued run); a project whose prerequisite
-task has not succeeded, or that is already running, is refused with 409 and the reason. ``GET project-runs/``
+Thin doors onto ``integration.fo_projects.project_run``. ``POST projects/{id}/run/`` starts a run in the background
+(202, the queued run); a project whose prerequisite task has not succeeded, or that is already running, is refused
+with 409 and the reason. ``GET project-runs/``
 is the execution history, per task: rows read, upserted, skipped with reasons, failed with messages.
 ``POST project-runs/{id}/rerun/`` runs a finished run again.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.fo_projects import ProjectRefused, project_run_rerun, project_run_start
+from integration.fo_projects import project_run
 from integration.models import IntegrationProject, IntegrationProjectRun, IntegrationTemplate
 from p2c.api.permissions import ModelPermissions
+from p2c.doors import refused_response
+from p2c.outcomes import OperationRefused
 
 from . import serializers
 
@@ -28,17 +30,14 @@ class CanRunSynchronization(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm("integration.run_synchronization"))
 
 
-def _enqueue(run):
-    from integration.tasks import run_project
-
-    transaction.on_commit(lambda: run_project.delay(run.pk))
+def _queued(outcome):
+    """202 and the queued run (its id to poll at ``project-runs/{id}/``)."""
+    run = outcome.jobs[0]
+    run.refresh_from_db()
+    return Response(serializers.ProjectRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 REFUSED = OpenApiResponse(description="Refused: a prerequisite task has not run successfully, or a run is under way.")
-
-
-def _refused(exc):
-    return Response({"detail": " ".join(exc.messages), "code": "project_refused"}, status=status.HTTP_409_CONFLICT)
 
 
 class TemplateViewSet(viewsets.ReadOnlyModelViewSet):
@@ -62,14 +61,11 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         params = serializers.RunRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
-                run = project_run_start(project=project, full=params.validated_data["full"],
-                                        requested_by=request.user.get_username())
-                _enqueue(run)
-        except ProjectRefused as exc:
-            return _refused(exc)
-        run.refresh_from_db()
-        return Response(serializers.ProjectRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+            outcome = project_run(project=project, full=params.validated_data["full"],
+                                  requested_by=request.user.get_username())
+        except OperationRefused as exc:
+            return refused_response(exc)
+        return _queued(outcome)
 
 
 class ProjectRunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -85,10 +81,7 @@ class ProjectRunViewSet(viewsets.ReadOnlyModelViewSet):
     def rerun(self, request, pk=None):
         previous = self.get_object()
         try:
-            with transaction.atomic():
-                run = project_run_rerun(run=previous, requested_by=request.user.get_username())
-                _enqueue(run)
-        except ProjectRefused as exc:
-            return _refused(exc)
-        run.refresh_from_db()
-        return Response(serializers.ProjectRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+            outcome = project_run(rerun_of=previous, requested_by=request.user.get_username())
+        except OperationRefused as exc:
+            return refused_response(exc)
+        return _queued(outcome)

@@ -35,7 +35,9 @@ from integration.models import (
 )
 from p2c.api.pagination import PagePagination
 from p2c.api.permissions import ModelPermissions
+from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import IdempotentCreateMixin, idempotent
+from p2c.outcomes import OperationRefused
 
 from . import serializers_integration as s
 
@@ -224,8 +226,12 @@ class FullSyncPermission(BasePermission):
         return user.has_perm(RUN)
 
 
+FULL_SYNC_REFUSED = OpenApiResponse(description="The connection is not enabled, or there is nothing to restart.")
+
+
 class FullSyncViewSet(viewsets.ViewSet):
-    """``GET``: the status of the latest full synchronisation; ``POST``: start one (202)."""
+    """``GET``: the status of the latest full synchronisation; ``POST``: start one (202; 200 when one is already in
+    process; 409 when `full_sync_start` refuses), the run's status with the ``outcome``."""
 
     permission_classes = [FullSyncPermission]
 
@@ -233,10 +239,17 @@ class FullSyncViewSet(viewsets.ViewSet):
     def list(self, request):
         return Response(full_sync_status())
 
-    @extend_schema(request=s.FullSyncStartSerializer, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.FullSyncStartSerializer, responses={202: OpenApiTypes.OBJECT, 409: FULL_SYNC_REFUSED})
     @idempotent
     def create(self, request):
         params = s.FullSyncStartSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        run = full_sync_start(restart=params.validated_data["restart"], user=request.user)
-        return Response(full_sync_status(run=run), status=status.HTTP_202_ACCEPTED)
+        try:
+            outcome = full_sync_start(restart=params.validated_data["restart"], user=request.user)
+        except OperationRefused as exc:
+            return refused_response(exc)
+        run = outcome.jobs[0]
+        # The run's status, as GET answers it, plus what this request did (202 when lines were queued).
+        answer = outcome_response(outcome)
+        answer.data = {**full_sync_status(run=run), "outcome": answer.data}
+        return answer

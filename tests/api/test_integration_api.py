@@ -219,7 +219,9 @@ def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F8
     assert started.status_code == 202, started.content
     status = api.get(url).json()
     assert status["run"]["id"] == started.json()["run"]["id"]
-    assert api.post(url, {"restart": True}, format="json").status_code == 202
+    # The run just started is moving: nothing to restart (409, saying why).
+    refused = api.post(url, {"restart": True}, format="json")
+    assert refused.status_code == 409 and "nothing to" in refused.json()["detail"]
 
 
 def test_retried_synchronize_with_the_same_idempotency_key_queues_once(api, mappings):  # noqa: F811

@@ -57,7 +57,8 @@ def test_create_as_customer_from_the_list_asks_for_the_template(admin_client_br)
     done = run_list_action(admin_client_br, Contact, "create_customer", contacts, apply="1", template=template.pk)
     assert Customer.objects.filter(customer_group="10").count() == 2
     assert ContactBusinessRelation.objects.count() == 2
-    assert "2 customers created (customer C00010 Firm 0, customer C00011 Firm 1)." in messages_of(done)
+    assert ("Create as customer: 2 done. 2 customers created: customer C00010 Firm 0, customer C00011 Firm 1."
+            in messages_of(done))
 
 
 def test_create_as_customer_from_the_card_goes_to_the_new_customer(admin_client_br):
@@ -111,8 +112,10 @@ def test_documents_from_the_contact_list(admin_client_br):
     linked = ContactBusinessRelation.objects.get(no=customer.no).contact
     response = run_list_action(admin_client_br, Contact, "sales_quote", [linked, vendor_contact])
     assert SalesHeader.objects.get().sell_to_customer == customer
-    assert any(m.startswith("1 sales quote created (sales quote SQ1001); 1 refused: ") and "not linked to a customer" in m
-               for m in messages_of(response)), messages_of(response)
+    [message] = response.context["messages"]  # one made, one refused: a warning counting each kind
+    assert message.level_tag == "warning", message
+    assert message.message.startswith("Create sales quote: 1 done, 1 refused. ") and "not linked to a customer" in (
+        message.message) and "1 sales quote created: sales quote SQ1001." in message.message
     run_list_action(admin_client_br, Contact, "sales_order", [linked])
     assert SalesHeader.objects.filter(document_type="order").count() == 1
     assert InteractionLogEntry.objects.filter(contact=linked).count() == 2
@@ -132,9 +135,11 @@ def test_create_contact_from_the_customer_vendor_and_bank_lists(admin_client_br)
     ContactBusinessRelation.objects.all().delete()
     Contact.objects.all().delete()
     response = run_list_action(admin_client_br, Customer, "create_contacts", customers)
-    assert any("2 contacts created." in m for m in messages_of(response))
+    assert "Create contact: 2 done." in messages_of(response)
     response = run_list_action(admin_client_br, Customer, "create_contacts", customers)
-    assert any("2 customers already linked" in m for m in messages_of(response))
+    [message] = response.context["messages"]  # nothing done: an error naming each record and its contact
+    assert message.level_tag == "error" and "Create contact: 2 refused." in message.message
+    assert f"{customers[0].no}: Customer {customers[0].no} is already linked to contact" in message.message
     bank = BankAccount.objects.create(name="Bank")
     Contact.objects.filter(business_relations__no=bank.no).delete()
     run_list_action(admin_client_br, BankAccount, "create_contacts", [bank])
@@ -170,7 +175,7 @@ def test_log_email_from_the_contact_list_asks_for_the_subject(admin_client_br):
     entries = InteractionLogEntry.objects.order_by("contact__no")
     assert [(e.contact, e.kind, e.description, e.salesperson) for e in entries] == [
         (contacts[0], "email", "Price list 2025", seller), (contacts[1], "email", "Price list 2025", seller)]
-    assert any(m.startswith("2 e-mails logged (") for m in messages_of(done)), messages_of(done)
+    assert any(m.startswith("Log e-mail: 2 done. 2 e-mails logged: ") for m in messages_of(done)), messages_of(done)
 
 
 def test_log_email_from_the_card_returns_to_the_contact(admin_client_br):
@@ -204,3 +209,34 @@ def test_log_email_needs_the_right_to_add_interactions(client, django_user_model
     user.user_permissions.add(Permission.objects.get(codename="add_interactionlogentry"))
     assert "log_email" in client.get(changelist(Contact)).content.decode()
     assert client.get(card_action(contact, "log-email")).status_code == 200
+
+
+def test_create_as_customer_with_two_made_and_two_refused_is_a_warning_told_alike_by_the_api(admin_client_br):
+    """Door parity (issue 13): the list action and the API batch run the same operation on the same kind of
+    selection and tell the same counts and reasons; the admin says it as a warning, not a red error."""
+    def arrange(tag):
+        made = [Contact.objects.create(name=f"{tag} new {i}") for i in range(2)]
+        refused = []
+        for i in range(2):
+            contact = Contact.objects.create(name=f"{tag} vendor {i}")
+            Customer.objects.create(name=f"{tag} vendor {i}")  # its own automatic contact
+            refused.append(contact)
+        for contact in refused:  # a contact that is a customer already is refused
+            run_list_action(admin_client_br, Contact, "create_customer", [contact], apply="1", template="")
+        return made + refused
+
+    contacts = arrange("Admin")
+    response = run_list_action(admin_client_br, Contact, "create_customer", contacts, apply="1", template="")
+    [message] = response.context["messages"]
+    assert message.level_tag == "warning", message
+    assert message.message.startswith("Create as customer: 2 done, 2 refused.")
+    admin_reasons = message.message.count("already has a business relation with customer")
+
+    contacts = arrange("Api")
+    answer = admin_client_br.post("/api/erp/contacts/create-customers/", {"nos": [c.no for c in contacts]},
+                                  content_type="application/json")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["created"], body["error"]) == (2, 2)
+    assert body["summary"].startswith("Create as customer: 2 done, 2 refused.")
+    assert body["summary"].count("already has a business relation with customer") == admin_reasons == 2

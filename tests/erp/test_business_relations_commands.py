@@ -22,10 +22,10 @@ def test_create_contacts_links_every_unlinked_record_once(db):
     marketing.save()
     out = StringIO()
     call_command("create_contacts", stdout=out)
-    assert "3 contacts created from customers." in out.getvalue()
+    assert "Create contacts from customers: 3 done." in out.getvalue()
     assert ContactBusinessRelation.objects.count() == 5
     call_command("create_contacts", "--customers", stdout=out)
-    assert "0 contacts created from customers." in out.getvalue()
+    assert "Create contacts from customers: nothing to do." in out.getvalue()
     assert Contact.objects.count() == 5
 
 

@@ -14,6 +14,7 @@ from integration.defaults import integration_setup_reset
 from integration.full_sync import full_sync_start, full_sync_status
 from integration.models import ConnectionSetup, Coupling, FullSyncRun, SyncJob
 from p2c.demo import demo_seed
+from p2c.outcomes import OperationRefused
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +76,7 @@ def test_full_synchronisation_of_the_demo_data_on_a_real_worker(real_worker):
     setup.save()
 
     started = time.monotonic()
-    run = full_sync_start()
+    run = full_sync_start().jobs[0]
     status = wait_for(run)
     elapsed = time.monotonic() - started
 
@@ -97,7 +98,9 @@ def test_full_synchronisation_of_the_demo_data_on_a_real_worker(real_worker):
     print(f"\nfull synchronisation of the demo data (scale 20) on a 4-thread worker: {elapsed:.1f} s, "
           f"{Coupling.objects.count()} couplings, up to {most_lines_at_once(run)} lines running at once")
 
-    # Starting again after it finished is a new run; restarting a finished run starts a new one too.
-    again = full_sync_start(restart=True)
+    # Restarting a finished run is refused (nothing to restart); starting again after it finished is a new run.
+    with pytest.raises(OperationRefused, match="nothing to restart"):
+        full_sync_start(restart=True)
+    again = full_sync_start().jobs[0]
     assert again.pk != run.pk
     assert wait_for(again)["run"]["status"] == "finished"

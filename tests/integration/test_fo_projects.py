@@ -213,7 +213,9 @@ def test_admin_run_project_action_and_pages(fo_projects, admin_client, django_ca
                                            "_selected_action": [fo_projects["accounts"].pk,
                                                                 fo_projects["contacts"].pk]}, follow=True)
     text = response.content.decode()
-    assert "1 project(s) started" in text
+    # One started, one refused: a warning that counts each kind and names the refusal's reason.
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "warning" and "Run project: 1 queued, 1 refused." in message.message
     assert "Accounts - Customers" in text  # the refusal of the contacts project names the missing task
     run_ = IntegrationProjectRun.objects.get()
     assert run_.status == "success"

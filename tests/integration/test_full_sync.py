@@ -167,7 +167,7 @@ def with_records_everywhere():
 
 def test_independent_lines_start_together_and_dependants_wait(mappings, enqueued, executed):
     with_records_everywhere()
-    run = full_sync_start()
+    run = full_sync_start().jobs[0]
     assert enqueued["advances"] == [run.pk]
 
     started = full_sync_advance(run_id=run.pk)
@@ -188,12 +188,13 @@ def test_independent_lines_start_together_and_dependants_wait(mappings, enqueued
     assert executed == ["SALESPEOPLE", "CURRENCY", "PAYMENT TERMS", "CUSTOMER"]
     run.refresh_from_db()
     assert run.status == "finished" and run.finished_at  # CONTACT and later: no records
-    assert full_sync_status()["progress"] == {"total": 4, "done": 4, "failed": 0, "running": 0, "percent": 100}
+    assert full_sync_status()["progress"] == {"total": 4, "done": 4, "failed": 0, "running": 0, "percent": 100,
+                                              "failed_records": 0}
 
 
 def test_advance_and_line_tasks_are_idempotent(mappings, enqueued, executed):
     with_records_everywhere()
-    run = full_sync_start()
+    run = full_sync_start().jobs[0]
     first = full_sync_advance(run_id=run.pk)
     assert full_sync_advance(run_id=run.pk) == []  # nothing starts twice
     assert len(enqueued["lines"]) == len(first)
@@ -206,7 +207,7 @@ def test_advance_and_line_tasks_are_idempotent(mappings, enqueued, executed):
 
 def test_a_running_line_is_left_alone_while_its_worker_holds_the_mapping(mappings, enqueued, executed):
     with_records_everywhere()
-    run = full_sync_start()
+    run = full_sync_start().jobs[0]
     full_sync_advance(run_id=run.pk)
     line = lines_by_name(run)["SALESPEOPLE"]
     FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim="other-worker")
@@ -225,15 +226,15 @@ def test_a_running_line_is_left_alone_while_its_worker_holds_the_mapping(mapping
 
 def test_second_start_returns_the_run_in_process(mappings, enqueued, executed):
     with_records_everywhere()
-    run = full_sync_start()
-    assert full_sync_start() == run
+    run = full_sync_start().jobs[0]
+    assert full_sync_start().jobs[0] == run
     assert FullSyncRun.objects.count() == 1
 
 
 def test_status_is_json_and_says_when_to_stop_polling(mappings, enqueued, executed):
     assert full_sync_status()["run"] is None
     with_records_everywhere()
-    run = full_sync_start()
+    run = full_sync_start().jobs[0]
     status = json.loads(json.dumps(full_sync_status()))
     assert status["run"]["id"] == run.pk and status["finished"] is False
     line = next(line for line in status["lines"] if line["name"] == "CUSTOMER")
@@ -257,7 +258,7 @@ def demo_sides(mappings):
 
 def run_start(django_capture_on_commit_callbacks, **kwargs):
     with django_capture_on_commit_callbacks(execute=True):
-        run = full_sync_start(**kwargs)
+        run = full_sync_start(**kwargs).jobs[0]
     run.refresh_from_db()
     return run
 
@@ -323,7 +324,7 @@ def test_line_task_looks_again_later_while_another_worker_holds_the_line(mapping
     from integration.tasks import full_sync_line_task
 
     with_records_everywhere()
-    run = full_sync_start()
+    run = full_sync_start().jobs[0]
     full_sync_advance(run_id=run.pk)
     line = lines_by_name(run)["SALESPEOPLE"]
     FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim="other-worker")

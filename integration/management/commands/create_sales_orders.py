@@ -1,14 +1,18 @@
-"""``create_sales_orders [--all-submitted] [ORDER_NUMBER ...]``: create ERP orders from Sales orders (SPEC I9)."""
+"""``create_sales_orders [--all-submitted] [ORDER_NUMBER ...]``: create ERP orders from Sales orders (SPEC I9), a
+thin door onto integration.sales_orders.sales_orders_create."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import SalesOrder
-from integration.sales_orders import sales_orders_create_in_erp, sales_orders_pending
+from integration.sales_orders import sales_orders_create, sales_orders_pending
+from p2c.doors import outcome_finish
+from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
     help = ("Create ERP sales orders from submitted Sales orders, named by order number or, with --all-submitted, "
-            "every submitted Sales order not yet sent to the ERP. Orders already created are left as they are.")
+            "every submitted Sales order not yet sent to the ERP. Orders already created are left as they are. "
+            "Exits 1 when an order could not be created, or when the connection is not enabled.")
 
     def add_arguments(self, parser):
         parser.add_argument("numbers", nargs="*", metavar="ORDER_NUMBER", help="Sales order numbers (ORD-...).")
@@ -30,17 +34,11 @@ class Command(BaseCommand):
         if not ids:
             self.stdout.write("No submitted Sales orders waiting to be sent to the ERP.")
             return
-        job = sales_orders_create_in_erp(sales_orders=ids)
-        for outcome in job.outcomes:
-            order = outcome.sales_order
-            name = order.number if order is not None else "?"
-            if outcome.error:
-                self.stdout.write(self.style.ERROR(f"{name}: {outcome.error}"))
-            elif outcome.created:
-                self.stdout.write(f"{name}: ERP order {outcome.header.no} created")
-            else:
-                self.stdout.write(f"{name}: already in the ERP as order {outcome.header.no}")
-        style = self.style.ERROR if job.failed else self.style.SUCCESS
-        self.stdout.write(style(f"{job.message} (job {job.pk})."))
-        if job.failed:
-            raise CommandError(f"{job.failed} Sales order(s) could not be created in the ERP.", returncode=1)
+        try:
+            outcome = sales_orders_create(sales_orders=ids)
+        except OperationRefused as exc:
+            raise CommandError(exc.message) from None
+        for result in outcome.jobs[0].outcomes:
+            if result.created:
+                self.stdout.write(f"{result.sales_order.number}: ERP order {result.header.no} created")
+        outcome_finish(self, outcome)

@@ -1,45 +1,72 @@
 """``full_sync``: the full synchronisation review from the command line (a thin door onto integration.full_sync)."""
 
+import argparse
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.full_sync import full_sync_review_lines, full_sync_start, full_sync_status
+from p2c.outcomes import OperationRefused
+
+DEFAULT_WAIT_SECONDS = 600
+
+
+def seconds(text):
+    """A number of seconds for --wait: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more seconds")
+    return value
 
 
 class Command(BaseCommand):
     help = (
         "Show the full synchronisation review (every mapping in dependency order with its recommendation), or start "
-        "a full synchronisation on the Celery workers (--start), continue a failed or interrupted one (--restart), "
-        "and wait for it to finish (--wait)."
+        "a full synchronisation on the Celery workers (--start), continue a failed or stalled one (--restart), "
+        "and wait for it to finish (--wait). Exits 1 when the start is refused (connection not enabled, nothing to "
+        "restart), when the latest run failed or finished with failed records, or when --wait runs out."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", action="store_true", help="start a full synchronisation")
-        parser.add_argument("--restart", action="store_true",
-                            help="continue the last run where it stopped (finished lines are not run again)")
-        parser.add_argument("--wait", type=int, metavar="SECONDS", default=0,
-                            help="wait up to SECONDS for the run to finish, showing its progress")
+        what = parser.add_mutually_exclusive_group()
+        what.add_argument("--start", action="store_true", help="start a full synchronisation")
+        what.add_argument("--restart", action="store_true",
+                          help="continue the last run where it stopped (a failed run, or one no worker moves any "
+                               "more; finished lines are not run again)")
+        parser.add_argument("--wait", type=seconds, nargs="?", const=DEFAULT_WAIT_SECONDS, default=0,
+                            metavar="SECONDS",
+                            help=f"wait for the run to finish, showing its progress: up to SECONDS (default "
+                                 f"{DEFAULT_WAIT_SECONDS}), then exit 1 if it is still running")
 
     def handle(self, *args, start, restart, wait, **options):
         if start or restart:
-            run = full_sync_start(restart=restart)
-            run.refresh_from_db()  # with eager tasks it may have finished already
-            self.stdout.write(f"Full synchronisation #{run.pk}: {run.get_status_display()}")
+            try:
+                outcome = full_sync_start(restart=restart)
+            except OperationRefused as exc:
+                raise CommandError(exc.message) from None
+            self.stdout.write(outcome.summary())
         deadline = time.monotonic() + wait
         status = full_sync_status()
         while wait and not status["finished"] and time.monotonic() < deadline:
             progress = status["progress"]
             self.stdout.write(f"  {progress['done']}/{progress['total']} lines finished, {progress['running']} running")
-            time.sleep(2)
+            time.sleep(min(2, max(0.0, deadline - time.monotonic())))
             status = full_sync_status()
         self._show()
+        run = status["run"]
+        if run:
+            self.stdout.write(f"Full synchronisation #{run['id']}: {run['status_label']}")
         if status["stalled"]:
             self.stdout.write(self.style.WARNING(f"{status['stalled']['message']} (full_sync --restart)"))
         if wait and not status["finished"]:
             raise CommandError(f"Still running after {wait} s; the workers carry on (see the review page).")
-        if status["run"] and status["run"]["status"] == "failed":
-            raise CommandError(status["run"]["message"])
+        if run and run["status"] == "failed":
+            raise CommandError(run["message"])
+        if run and status["finished"] and status["progress"]["failed_records"]:
+            raise CommandError(run["message"] or f"{status['progress']['failed_records']} record(s) failed.")
 
     def _show(self):
         self.stdout.write(f"{'NAME':20} {'RECOMMENDATION':30} {'STATE':11} {'TO (ERP→SALES)':15} {'FROM':11} MESSAGE")

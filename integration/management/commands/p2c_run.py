@@ -1,15 +1,20 @@
+"""``p2c_run PROJECT``: run an F&O data integration project (a thin door onto integration.fo_projects.project_run)."""
+
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.fo_projects import ProjectRefused, project_run_execute, project_run_start, task_run_errors
+from integration.fo_projects import project_run, task_run_errors
 from integration.fo_templates import fo_templates_install, project_create
-from integration.models import IntegrationProject, IntegrationProjectRun, IntegrationTemplate
+from integration.models import IntegrationProject, IntegrationTemplate
+from p2c.doors import outcome_finish
+from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
     help = ("Run a Finance and Operations data integration project (its tasks in order) and print its execution "
-            "history line; --create TEMPLATE makes the project from a template first.")
+            "history line; --create TEMPLATE makes the project from a template first. Exits 1 when the project is "
+            "refused (a prerequisite task has not run, a run is under way), a task failed, or a row failed.")
 
     def add_arguments(self, parser):
         parser.add_argument("project", metavar="PROJECT", help="Project name.")
@@ -33,19 +38,13 @@ class Command(BaseCommand):
             names = ", ".join(IntegrationProject.objects.values_list("name", flat=True)) or "none"
             raise CommandError(f"No project {project!r} (projects: {names}); use --create TEMPLATE.")
         try:
-            run = project_run_start(project=found, full=full, requested_by="manage.py p2c_run")
-        except ProjectRefused as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        if background:
-            from integration.tasks import run_project
-
-            run_project.delay(run.pk)
-            self.stdout.write(f"Run #{run.pk} of {found.name} queued.")
-            return
-        run = project_run_execute(run_id=run.pk, progress=self._progress())
-        self._report(run)
-        if run.status == IntegrationProjectRun.Status.ERROR:
-            raise SystemExit(1)
+            outcome = project_run(project=found, full=full, requested_by="manage.py p2c_run", background=background,
+                                  progress=None if background else self._progress())
+        except OperationRefused as exc:
+            raise CommandError(exc.message) from None
+        if not background:
+            self._report(outcome.jobs[0])
+        outcome_finish(self, outcome)
 
     def _progress(self):
         if not sys.stdout.isatty():
