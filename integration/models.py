@@ -5,6 +5,7 @@ Directions use BC's words: *to integration table* is ERP → Sales, *from integr
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from p2c.records import Singleton
@@ -38,6 +39,11 @@ class ConnectionSetup(Singleton):
     sales_order_integration_enabled = models.BooleanField("Sales Order Integration Enabled", default=False)
     create_sales_orders_automatically = models.BooleanField("Create Sales Orders Automatically", default=False)
     item_availability_enabled = models.BooleanField("Item Availability Enabled", default=False)
+    log_retention_days = models.PositiveIntegerField(
+        "Delete Synch. Log Entries Older Than (days)", default=30, validators=[MinValueValidator(1)],
+        help_text="The daily clean-up deletes synchronisation jobs, their errors and full synchronisation runs older "
+                  "than this; failed jobs that skipped or failed records still point at are kept.",
+    )
 
     class Meta:
         verbose_name = "Connection Setup"
