@@ -35,7 +35,7 @@ from .coupling import couplings_restore_skipped, failed_inserts_restore
 from .coupling_state import admin_change_url, record_labels
 from .defaults import default_mapping_names, integration_setup_reset
 from .engine.locks import MappingBusy
-from .forms import TableMappingForm
+from .forms import FieldMappingInlineFormSet, TableMappingForm
 from .models import (
     ConnectionSetup,
     Coupling,
@@ -189,6 +189,7 @@ class ValueMapAdmin(admin.ModelAdmin):
 # -- table mappings -----------------------------------------------------------------------------------------------
 class IntegrationFieldMappingInline(admin.TabularInline):
     model = IntegrationFieldMapping
+    formset = FieldMappingInlineFormSet
     extra = 0
     fields = ("erp_field", "crm_field", "direction", "constant_value", "default_value", "status", "value_map",
               "transformation", "validate_field", "clear_value_on_failed_sync", "not_null", "create_only",
@@ -217,6 +218,13 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
         ("Rules and state", {"fields": ("rules_module", "user_defined", "erp_watermark", "crm_watermark",
                                         "locked_by", "locked_at", "created_at"), "classes": ("collapse",)}),
     )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is IntegrationFieldMapping and form.instance.is_option_mapping:
+            # The mapping's direction, chosen on this form, is the one its option field mappings go.
+            for row in formset.forms:
+                row.instance.direction = form.instance.direction
+        super().save_formset(request, form, formset, change)
 
     def get_queryset(self, request):
         return (super().get_queryset(request).prefetch_related("dependencies")

@@ -170,10 +170,24 @@ class IntegrationTableMapping(models.Model):
             return [Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION]
         return [self.direction]
 
+    #: clean() checks the stored field mappings serve the direction; the admin form turns this off because its
+    #: field-mapping inline checks the pair with the field mappings being saved (engine.validation).
+    check_field_mappings = True
+
     def clean(self):
         from integration.engine.validation import table_mapping_validate
 
         table_mapping_validate(mapping=self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.option_direction_carry()
+
+    def option_direction_carry(self):
+        """An option mapping's field mappings go its one way (BC: validating Direction copies it to them; the
+        full synchronisation review line reads it from the mapping)."""
+        if self.is_option_mapping and self.direction != Direction.BIDIRECTIONAL:
+            self.field_mappings.exclude(direction=self.direction).update(direction=self.direction)
 
 
 class IntegrationFieldMapping(models.Model):
@@ -240,6 +254,16 @@ class IntegrationFieldMapping(models.Model):
         from integration.engine.validation import field_mapping_validate
 
         field_mapping_validate(field_mapping=self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        mapping = self.table_mapping
+        if mapping.is_option_mapping and self.direction not in (Direction.BIDIRECTIONAL, mapping.direction):
+            # BC: changing the direction of an option mapping's field mapping changes the table mapping's (and so
+            # its other field mappings').
+            mapping.direction = self.direction
+            IntegrationTableMapping.objects.filter(pk=mapping.pk).update(direction=self.direction)
+            mapping.option_direction_carry()
 
 
 class Coupling(models.Model):
