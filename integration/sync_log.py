@@ -11,10 +11,10 @@ lines) created before the retention, and keeps what someone still needs:
 - a job of a full synchronisation run or an F&O project run that is kept: project runs keep their own age setting
   (``p2c_cleanup_runs``, P2C_PROJECT_HISTORY_DAYS), so their jobs go with them, later.
 
-At a million jobs: candidate ids are read by primary key in chunks of ``CHUNK_SIZE``, each chunk deleted in its own
-short transaction (errors, then the jobs; references from couplings and runs are set to NULL by the database
-statements Django issues per chunk), so memory stays flat and the synchronisation is never locked out for more than
-one chunk. The admin action, the API, the command and the scheduled task call this one function.
+At a million jobs: the old jobs are taken in primary-key windows of ``CHUNK_SIZE`` (only the window's upper bound is
+read), and each window is deleted in its own short transaction by a few set-based statements (references set to
+NULL, errors, jobs) with the window as a subquery, so memory stays flat and the synchronisation is never locked out
+for more than one chunk. The admin action, the API, the command and the scheduled task call this one function.
 """
 
 from datetime import timedelta
