@@ -20,7 +20,7 @@ for more than one chunk. The admin action, the API, the command and the schedule
 from datetime import timedelta
 
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from p2c.outcomes import DONE, OperationRefused, Outcome
@@ -49,16 +49,20 @@ def retention_days():
 
 def _kept_condition(old_runs):
     """A job a record, a kept full synchronisation line (not of ``old_runs``) or a kept project task run still
-    points at."""
+    points at. Uncorrelated ``IN`` subqueries (without NULLs, which would make NOT IN unknown): the databases
+    compute each once per statement (a hashed subplan on PostgreSQL), where correlated EXISTS probed them per job."""
     failure = SyncResult.FAILURE
+
+    def pointed_at(queryset, field):
+        return Q(pk__in=queryset.filter(**{f"{field}__isnull": False}).values(field))
+
     kept = Q()
     for job_field, result_field in (("last_erp_job", "last_erp_result"), ("last_crm_job", "last_crm_result")):
-        kept |= Exists(Coupling.objects.filter(Q(skipped=True) | Q(**{result_field: failure}),
-                                               **{job_field: OuterRef("pk")}))
-    kept |= Exists(FailedInsert.objects.filter(job=OuterRef("pk")))
+        kept |= pointed_at(Coupling.objects.filter(Q(skipped=True) | Q(**{result_field: failure})), job_field)
+    kept |= pointed_at(FailedInsert.objects.all(), "job")
     for job_field in ("to_job", "from_job", "coupling_job"):
-        kept |= Exists(FullSyncLine.objects.exclude(run__in=old_runs).filter(**{job_field: OuterRef("pk")}))
-    kept |= Exists(IntegrationProjectTaskRun.objects.filter(sync_job=OuterRef("pk")))
+        kept |= pointed_at(FullSyncLine.objects.exclude(run__in=old_runs), job_field)
+    kept |= pointed_at(IntegrationProjectTaskRun.objects.all(), "sync_job")
     return kept
 
 
