@@ -332,7 +332,8 @@ class Account(Address1, CrmRecord):
         FULL_LOAD = "full_load", "Full Load"
         WILL_CALL = "will_call", "Will Call"
 
-    account_number = models.CharField("Account Number", max_length=20, unique=True, blank=True)
+    # NULL until numbered (an imported account; p2c_upgrade numbers it): unique when set, any number of NULLs.
+    account_number = models.CharField("Account Number", max_length=20, unique=True, null=True, blank=True)
     name = models.CharField("Account Name", max_length=160, db_index=True)
     customer_type_code = models.CharField(
         "Relationship Type", max_length=20, choices=RelationshipType, blank=True, db_index=True
@@ -383,6 +384,9 @@ class Account(Address1, CrmRecord):
     def __str__(self):
         return self.name
 
+    def prepare_for_write(self):
+        self.account_number = self.account_number or None  # blank is "not numbered": NULL, never a second ""
+
     @classmethod
     def assign_numbers(cls, objs):
         missing = [obj for obj in objs if not obj.account_number]
@@ -411,7 +415,8 @@ class ContactQuerySet(RecordQuerySet):
 class Contact(Address1, CrmRecord):
     objects = models.Manager.from_queryset(ContactQuerySet)()
 
-    contact_number = models.CharField("Contact Number", max_length=20, unique=True, blank=True)
+    # NULL until numbered (an imported contact; p2c_upgrade numbers it): unique when set, any number of NULLs.
+    contact_number = models.CharField("Contact Number", max_length=20, unique=True, null=True, blank=True)
     salutation = models.CharField("Salutation", max_length=100, blank=True)
     first_name = models.CharField("First Name", max_length=50, blank=True)
     middle_name = models.CharField("Middle Name", max_length=50, blank=True)
@@ -487,6 +492,7 @@ class Contact(Address1, CrmRecord):
     def prepare_for_write(self):
         self.full_name = " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
         self.is_company_an_account = self.parent_account_id is not None
+        self.contact_number = self.contact_number or None  # blank is "not numbered": NULL, never a second ""
 
     @classmethod
     def assign_numbers(cls, objs):

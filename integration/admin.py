@@ -21,6 +21,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from p2c.admin_text import long_text
+from p2c.doors import outcome_message, refused_message
+from p2c.outcomes import OperationRefused
 
 from . import admin_fo  # noqa: F401  (F&O data integration admin)
 from .admin_coupling import (
@@ -34,7 +36,7 @@ from .coupling import couplings_restore_skipped, failed_inserts_restore
 from .coupling_state import admin_change_url, record_labels
 from .defaults import default_mapping_names, integration_setup_reset
 from .engine.locks import MappingBusy
-from .forms import TableMappingForm
+from .forms import FieldMappingInlineFormSet, TableMappingForm
 from .models import (
     ConnectionSetup,
     Coupling,
@@ -47,6 +49,9 @@ from .models import (
     ValueMap,
     ValueMapEntry,
 )
+from .sync_log import sync_log_cleanup
+
+CLEANUP_DAYS = 7  # BC's "Delete entries older than 7 days"
 
 
 def _confirm_page(modeladmin, request, queryset, *, action, title, summary):
@@ -111,7 +116,7 @@ def _queue(modeladmin, request, work):
 @admin.register(ConnectionSetup)
 class ConnectionSetupAdmin(admin.ModelAdmin):
     fields = ("is_enabled", "integration_user", "sales_order_integration_enabled",
-              "create_sales_orders_automatically", "item_availability_enabled", "pages")
+              "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days", "pages")
     readonly_fields = ("pages", "review_page")
     autocomplete_fields = ("integration_user",)
 
@@ -185,6 +190,7 @@ class ValueMapAdmin(admin.ModelAdmin):
 # -- table mappings -----------------------------------------------------------------------------------------------
 class IntegrationFieldMappingInline(admin.TabularInline):
     model = IntegrationFieldMapping
+    formset = FieldMappingInlineFormSet
     extra = 0
     fields = ("erp_field", "crm_field", "direction", "constant_value", "default_value", "status", "value_map",
               "transformation", "validate_field", "clear_value_on_failed_sync", "not_null", "create_only",
@@ -213,6 +219,13 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
         ("Rules and state", {"fields": ("rules_module", "user_defined", "erp_watermark", "crm_watermark",
                                         "locked_by", "locked_at", "created_at"), "classes": ("collapse",)}),
     )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is IntegrationFieldMapping and form.instance.is_option_mapping:
+            # The mapping's direction, chosen on this form, is the one its option field mappings go.
+            for row in formset.forms:
+                row.instance.direction = form.instance.direction
+        super().save_formset(request, form, formset, change)
 
     def get_queryset(self, request):
         return (super().get_queryset(request).prefetch_related("dependencies")
@@ -460,6 +473,42 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     def lookup_allowed(self, lookup, value, request=None):
         return lookup in ("table_mapping__id__exact", "failed__gt", "id__in") or super().lookup_allowed(
             lookup, value, request)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("cleanup/", wrap(self.cleanup_view), name="integration_syncjob_cleanup"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        if self.has_delete_permission(request):
+            url = reverse("admin:integration_syncjob_cleanup")
+            extra_context = {**(extra_context or {}),
+                             "cleanup_urls": {"week": f"{url}?days={CLEANUP_DAYS}", "all": f"{url}?days=0"}}
+        return super().changelist_view(request, extra_context)
+
+    def cleanup_view(self, request):
+        """BC's "Delete entries older than 7 days" / "Delete all entries": asks with what would go, then deletes
+        (integration.sync_log.sync_log_cleanup) and tells the outcome on the jobs list."""
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        changelist_url = reverse("admin:integration_syncjob_changelist")
+        try:
+            days = int(request.POST.get("days", request.GET.get("days", CLEANUP_DAYS)))
+            if request.method != "POST":
+                outcome = sync_log_cleanup(older_than_days=days, dry_run=True)
+                opts = self.model._meta
+                return TemplateResponse(request, "admin/integration/sync_log_cleanup.html", {
+                    **self.admin_site.each_context(request), "opts": opts, "outcome": outcome, "days": days,
+                    "title": "Delete all entries" if days == 0 else f"Delete entries older than {days} days",
+                    "changelist_url": changelist_url,
+                })
+            outcome = sync_log_cleanup(older_than_days=days)
+        except ValueError:
+            self.message_user(request, "The age must be a whole number of days.", messages.ERROR)
+        except OperationRefused as exc:
+            refused_message(self, request, exc)
+        else:
+            outcome_message(self, request, outcome)
+        return redirect(changelist_url)
 
     @admin.display(description="Direction", ordering="direction")
     def direction_short(self, obj):

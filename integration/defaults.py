@@ -295,7 +295,6 @@ def integration_setup_reset(*, names=None):
                 "is_enabled": True,
             },
         )
-        mapping.full_clean()
         mapping.field_mappings.all().delete()
         IntegrationFieldMapping.objects.bulk_create(
             [_field_mapping(mapping, field, value_maps) for field in spec["fields"]]
@@ -310,6 +309,7 @@ def integration_setup_reset(*, names=None):
             mapping.parent = parent
             mapping.save(update_fields=["parent"])
     for mapping in mappings.values():
+        mapping.full_clean()  # with its new field mappings: the same checks as the admin and the API
         for field_mapping in mapping.field_mappings.all():
             field_mapping.full_clean()
     return list(mappings.values())

@@ -9,7 +9,7 @@ from django.utils.text import capfirst
 
 from crm.models import SystemUser
 
-from .engine.validation import dependencies_validate
+from .engine.validation import dependencies_validate, field_mappings_validate
 from .models import ConnectionSetup, Direction, IntegrationTableMapping
 
 NO_SYNC = ""
@@ -179,6 +179,11 @@ class TableMappingForm(forms.ModelForm):
                   "sync_after_match_coupling", "dependencies", "parent", "parent_erp_field", "parent_crm_field",
                   "update_conflict_resolution", "deletion_conflict_resolution", "rules_module", "user_defined")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The field-mapping inline (FieldMappingInlineFormSet) checks the directions with the rows being saved.
+        self.instance.check_field_mappings = False
+
     def clean(self):
         cleaned = super().clean()
         if "dependencies" in cleaned:
@@ -187,6 +192,25 @@ class TableMappingForm(forms.ModelForm):
             except forms.ValidationError as exc:
                 self.add_error("dependencies", exc.message_dict.get("dependencies", exc.messages))
         return cleaned
+
+
+class FieldMappingInlineFormSet(forms.BaseInlineFormSet):
+    """The field mappings of the table mapping form, validated together with it: the same pair rules as the model
+    and the API (engine.validation.field_mappings_validate), over the rows as they will be saved."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        deleted = set(self.deleted_forms)
+        rows = [form.instance for form in self.forms
+                if form not in deleted and (form.instance.pk is not None or form.has_changed())]
+        try:
+            field_mappings_validate(mapping=self.instance, field_mappings=rows)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(
+                [f"{self.instance._meta.get_field(name).verbose_name}: {message}"
+                 for name, messages in exc.message_dict.items() for message in messages]) from exc
 
 
 # -- set-up wizard (SPEC I1) -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Directions use BC's words: *to integration table* is ERP → Sales, *from integr
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from p2c.records import Singleton
@@ -38,6 +39,11 @@ class ConnectionSetup(Singleton):
     sales_order_integration_enabled = models.BooleanField("Sales Order Integration Enabled", default=False)
     create_sales_orders_automatically = models.BooleanField("Create Sales Orders Automatically", default=False)
     item_availability_enabled = models.BooleanField("Item Availability Enabled", default=False)
+    log_retention_days = models.PositiveIntegerField(
+        "Delete Synch. Log Entries Older Than (days)", default=30, validators=[MinValueValidator(1)],
+        help_text="The daily clean-up deletes synchronisation jobs, their errors and full synchronisation runs older "
+                  "than this; failed jobs that skipped or failed records still point at are kept.",
+    )
 
     class Meta:
         verbose_name = "Connection Setup"
@@ -164,10 +170,24 @@ class IntegrationTableMapping(models.Model):
             return [Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION]
         return [self.direction]
 
+    #: clean() checks the stored field mappings serve the direction; the admin form turns this off because its
+    #: field-mapping inline checks the pair with the field mappings being saved (engine.validation).
+    check_field_mappings = True
+
     def clean(self):
         from integration.engine.validation import table_mapping_validate
 
         table_mapping_validate(mapping=self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.option_direction_carry()
+
+    def option_direction_carry(self):
+        """An option mapping's field mappings go its one way (BC: validating Direction copies it to them; the
+        full synchronisation review line reads it from the mapping)."""
+        if self.is_option_mapping and self.direction != Direction.BIDIRECTIONAL:
+            self.field_mappings.exclude(direction=self.direction).update(direction=self.direction)
 
 
 class IntegrationFieldMapping(models.Model):
@@ -234,6 +254,16 @@ class IntegrationFieldMapping(models.Model):
         from integration.engine.validation import field_mapping_validate
 
         field_mapping_validate(field_mapping=self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        mapping = self.table_mapping
+        if mapping.is_option_mapping and self.direction not in (Direction.BIDIRECTIONAL, mapping.direction):
+            # BC: changing the direction of an option mapping's field mapping changes the table mapping's (and so
+            # its other field mappings').
+            mapping.direction = self.direction
+            IntegrationTableMapping.objects.filter(pk=mapping.pk).update(direction=self.direction)
+            mapping.option_direction_carry()
 
 
 class Coupling(models.Model):

@@ -7,6 +7,9 @@ each mapping keeps one task, with its interval updated. A run finding the mappin
 "synchronise now") is skipped; the next one picks the changes up. A message that waited longer than one interval
 expires instead of piling up behind a stopped worker.
 
+One more recurring task, `log_cleanup_schedule_create`, deletes the synchronisation log older than the connection
+setup's retention once a day (integration.sync_log).
+
 The worker runs beat too (``celery -A p2c worker --beat``, what ``make run`` starts), reading these rows through
 ``django_celery_beat.schedulers:DatabaseScheduler``.
 """
@@ -91,3 +94,33 @@ def schedules_enable(*, mappings, enabled=True):
         task.enabled = enabled
         task.save()
     return len(tasks)
+
+
+LOG_CLEANUP_TASK = "integration.sync_log_cleanup"
+LOG_CLEANUP_NAME = "Delete synchronisation log entries"
+PROJECT_RUNS_CLEANUP_TASK = "integration.cleanup_project_runs"
+PROJECT_RUNS_CLEANUP_NAME = "Delete data integration project history"
+
+
+def log_cleanup_schedule_create():
+    """Create (or keep) the daily clean-ups: the synchronisation log (the task reads the connection setup's
+    retention when it runs, so changing the retention needs no new schedule) and the F&O project runs (their own
+    age, P2C_PROJECT_HISTORY_DAYS). Returns the synchronisation log's PeriodicTask."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    with transaction.atomic():
+        interval, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.DAYS)
+        tasks = [
+            PeriodicTask.objects.update_or_create(
+                name=name,
+                defaults={"task": task, "interval": interval, "crontab": None, "solar": None, "clocked": None,
+                          "kwargs": "{}", "enabled": True, "expire_seconds": 24 * 3600, "description": description},
+            )[0]
+            for name, task, description in (
+                (LOG_CLEANUP_NAME, LOG_CLEANUP_TASK, "Delete synchronisation jobs, their errors and full "
+                 "synchronisation runs older than the connection setup's retention."),
+                (PROJECT_RUNS_CLEANUP_NAME, PROJECT_RUNS_CLEANUP_TASK, "Delete data integration project runs "
+                 "older than P2C_PROJECT_HISTORY_DAYS."),
+            )
+        ]
+    return tasks[0]

@@ -28,6 +28,17 @@ def cleanup_project_runs(days=None):
     return project_runs_cleanup(older_than=None if days is None else timedelta(days=days))
 
 
+@shared_task(acks_late=True, name="integration.sync_log_cleanup")
+def sync_log_cleanup_task(older_than_days=None):
+    """Delete synchronisation log entries older than ``older_than_days`` (default: the connection setup's
+    retention; see integration.sync_log). Scheduled daily by integration.schedules.log_cleanup_schedule_create."""
+    from integration.sync_log import sync_log_cleanup
+
+    outcome = sync_log_cleanup(older_than_days=older_than_days)
+    logger.info("%s", outcome.summary())
+    return outcome.as_data()
+
+
 # -- Synchronisation, coupling and full synchronisation (SPEC I4, I6, I8, X4) --------------------------------------
 # Every task below is a thin door onto integration.background / full_sync / coupling / the engine. Jobs handed in by
 # id were created "queued" by integration.background; a task runs only the jobs still queued, so a redelivered

@@ -139,9 +139,10 @@ def _finish(request, data):
 def _schedules_create(every_minutes):
     """Schedule the synchronisation of modified records of the enabled mappings (integration.schedules)."""
     try:
-        from .schedules import schedules_create
+        from .schedules import log_cleanup_schedule_create, schedules_create
     except ImportError:  # scheduling not installed yet: the mappings still run from the admin and the review
         return 0
     mappings = list(IntegrationTableMapping.objects.filter(is_enabled=True, parent=None))
     result = schedules_create(mappings=mappings, every_minutes=every_minutes)
+    log_cleanup_schedule_create()
     return len(result) if hasattr(result, "__len__") else len(mappings)

@@ -109,6 +109,13 @@ class SynchronizeRequestSerializer(serializers.Serializer):
                                                                 "at once and answers 200 with the report).")
 
 
+class SyncLogCleanupSerializer(serializers.Serializer):
+    older_than_days = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, default=None,
+        help_text="Age in days; 0 deletes every entry. Default: the connection setup's retention.")
+    dry_run = serializers.BooleanField(default=False, help_text="Count what would be deleted; delete nothing.")
+
+
 class CoupleRequestSerializer(serializers.Serializer):
     create_new = serializers.BooleanField(required=False, allow_null=True, default=None)
     sync_after = serializers.BooleanField(required=False, allow_null=True, default=None)

@@ -33,6 +33,7 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from integration.sync_log import sync_log_cleanup
 from p2c.api.pagination import PagePagination
 from p2c.api.permissions import ModelPermissions
 from p2c.doors import outcome_response, refused_response
@@ -208,6 +209,20 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     queryset = SyncJob.objects.order_by("-created_at", "-id")
     serializer_class = s.SyncJobSerializer
     filterset_class = SyncJobFilterSet
+
+    @extend_schema(request=s.SyncLogCleanupSerializer, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"],
+            permission_classes=[operation_permission("integration.delete_syncjob", read="integration.view_syncjob")])
+    def cleanup(self, request):
+        """Delete jobs, job errors and full synchronisation runs older than ``older_than_days`` (0: all; default:
+        the connection setup's retention), keeping failed jobs that skipped or failed records point at."""
+        params = s.SyncLogCleanupSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            outcome = sync_log_cleanup(**params.validated_data)
+        except OperationRefused as exc:
+            return refused_response(exc)
+        return outcome_response(outcome)
 
 
 class SyncJobErrorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

@@ -1,4 +1,12 @@
-"""Checks run when a mapping is saved: named fields exist, types convert, filters are sound, no cycles."""
+"""Checks run when a mapping is saved: named fields exist, types convert, filters are sound, no cycles, and the
+directions of a table mapping and its field mappings agree (SPEC I2, I3; BC tables 5335/5336):
+
+- an option mapping, and each of its field mappings, goes one way only (`OPTION_ONE_WAY`); its field mappings
+  follow its direction (``IntegrationTableMapping.save`` carries it);
+- each direction a table mapping runs is served by at least one of its enabled field mappings
+  (`direction_served_errors`), checked with the stored field mappings, or with those being saved with it (the
+  admin's inline: ``field_mappings_validate``).
+"""
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -29,9 +37,46 @@ def table_mapping_validate(*, mapping):
         if field is None or not field.choices:
             errors["crm_option_field"] = f"{crm_model._meta.label} has no option set {mapping.crm_option_field!r}."
         if mapping.direction == "bidirectional":
-            errors["direction"] = "Option mappings can only synchronize from integration table or to integration table."
+            errors["direction"] = OPTION_ONE_WAY
     if mapping.parent_id and mapping.parent_id == mapping.pk:
         errors["parent"] = "A mapping cannot be its own parent."
+    if "direction" not in errors and mapping.pk is not None and mapping.check_field_mappings:
+        errors.update(direction_served_errors(mapping=mapping, field_mappings=list(mapping.field_mappings.all())))
+    if errors:
+        raise ValidationError(errors)
+
+
+OPTION_ONE_WAY = "Option mappings can only synchronize from integration table or to integration table."
+# BC's names of the one-way directions, as its message quotes them.
+_BC_DIRECTION = {"to_integration": ("ToIntegrationTable", "ERP → Sales"),
+                 "from_integration": ("FromIntegrationTable", "Sales → ERP")}
+
+
+def direction_served_errors(*, mapping, field_mappings):
+    """``{"direction": message}`` when a direction ``mapping`` runs has no enabled field mapping serving it (one
+    in that direction or bidirectional), else ``{}``. A mapping without enabled field mappings is let through (it is
+    being built), and so is an option mapping: its field mappings follow its direction."""
+    if mapping.is_option_mapping:
+        return {}
+    enabled = [fm for fm in field_mappings if fm.is_enabled]
+    if not enabled:
+        return {}
+    for one_way in mapping.directions():
+        if not any(fm.direction in (one_way, "bidirectional") for fm in enabled):
+            bc_name, arrow = _BC_DIRECTION[one_way]
+            return {"direction": f"You must set the direction of at least one enabled integration field mapping to "
+                                 f"'{bc_name}' ({arrow}). Edit the field mappings of {mapping.name}."}
+    return {}
+
+
+def field_mappings_validate(*, mapping, field_mappings):
+    """The pair rules over a table mapping and the field mappings saved with it (the admin form and its inline):
+    raises ValidationError naming the first broken rule."""
+    errors = {}
+    if mapping.is_option_mapping and any(fm.direction == "bidirectional" for fm in field_mappings):
+        errors["direction"] = OPTION_ONE_WAY
+    else:
+        errors.update(direction_served_errors(mapping=mapping, field_mappings=field_mappings))
     if errors:
         raise ValidationError(errors)
 
@@ -83,6 +128,8 @@ def field_mapping_validate(*, field_mapping):
         errors["constant_value"] = "A field mapping with one field only needs a constant value."
     if field_mapping.clear_value_on_failed_sync and field_mapping.not_null:
         errors["not_null"] = "Clear Value on Failed Sync cannot be combined with Not Null."
+    if mapping.is_option_mapping and field_mapping.direction == "bidirectional":
+        errors["direction"] = OPTION_ONE_WAY
     if erp_field is not None and crm_field is not None and not errors:
         problem = pair_problem(erp_field, crm_field, has_value_map=field_mapping.value_map_id is not None)
         if problem:

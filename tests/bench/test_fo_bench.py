@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from crm.models import Account, Contact, Quote, SystemUser
 from erp.models import (
@@ -106,7 +106,7 @@ def test_fo_projects_over_100000_contacts():
     }
     active, _ = timed("data: accounts, contacts, quotes", make_data)
 
-    # p2c_upgrade: Is Active Customer over every contact (numbers: see the PostgreSQL variant below).
+    # p2c_upgrade: Is Active Customer over every contact (numbers: test_p2c_upgrade_bench.py).
     Contact.objects.update(is_active_customer=False)
     result, _ = timed("p2c_upgrade (flags from sales activity)", lambda: p2c_upgrade())
     assert result["active_customers"] == active
@@ -140,29 +140,3 @@ def test_fo_projects_over_100000_contacts():
     assert full.task_runs.get().upserted == 0 and full.task_runs.get().unchanged == persons
     assert ErpContact.objects.filter(type="person", externally_maintained=True).count() == persons
 
-
-@pytest.mark.postgres
-def test_p2c_upgrade_numbers_100000_contacts_on_postgres():
-    """Numbering needs blank numbers, which the unique column allows once per table: the benchmark drops the
-    unique constraint of its own test database for the measurement."""
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE conrelid = 'crm_contact'::regclass AND contype = 'u'"
-        )
-        names = [row[0] for row in cursor.fetchall()]
-        for name in names:
-            cursor.execute(f'ALTER TABLE crm_contact DROP CONSTRAINT "{name}"')
-    try:
-        Contact.objects.bulk_create([Contact(last_name=f"Legacy {i}") for i in range(CONTACTS)], batch_size=5000)
-        Contact.objects.update(contact_number="")
-        result, seconds = timed(f"p2c_upgrade numbering {CONTACTS:,} contacts", lambda: p2c_upgrade())
-        assert result["contacts_numbered"] == CONTACTS
-        print(f"      {CONTACTS / seconds:,.0f} contacts numbered per second")
-        numbers = Contact.objects.values("contact_number").distinct().count()
-        assert numbers == CONTACTS
-    finally:
-        Contact.objects.all().delete()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE crm_contact ADD CONSTRAINT crm_contact_contact_number_key UNIQUE (contact_number)")

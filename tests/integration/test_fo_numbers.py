@@ -54,7 +54,7 @@ def test_upgrade_fills_missing_numbers_and_sets_active_customers_idempotently(db
     Quote.objects.create(name="Q", customer_contact=with_quote)
     SalesOrder.objects.create(name="O", customer_contact=with_order)
     Invoice.objects.create(name="I", customer_contact=with_invoice)
-    # As before the solution was installed: no numbers, no flags (one blank per table: the column is unique).
+    # As before the solution was installed: no numbers (blank or NULL: both are numbered), no flags.
     Account.objects.filter(pk=account.pk).update(account_number="")
     Contact.objects.filter(pk=idle.pk).update(contact_number="")
     Contact.objects.update(is_active_customer=False)

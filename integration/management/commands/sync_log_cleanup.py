@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+
+from integration.sync_log import sync_log_cleanup
+from p2c.doors import outcome_finish, refused_command_error
+from p2c.outcomes import OperationRefused
+
+
+class Command(BaseCommand):
+    help = ("Delete synchronisation jobs (with their errors) and full synchronisation runs older than --older-than "
+            "days (default: the connection setup's retention; 0 deletes every entry), keeping the failed jobs that "
+            "skipped or failed records still point at. F&O project runs have their own: p2c_cleanup_runs.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--older-than", type=int, default=None, metavar="DAYS",
+                            help="Age in days (0: all entries). Default: the connection setup's retention.")
+        parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
+
+    def handle(self, *args, older_than, dry_run, **options):
+        try:
+            outcome = sync_log_cleanup(older_than_days=older_than, dry_run=dry_run)
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        outcome_finish(self, outcome)
