@@ -113,11 +113,13 @@ def test_the_periodic_check_closes_stopped_jobs_and_leaves_live_ones(mappings, d
 
 def test_the_periodic_check_is_on_beat_every_minute():
     from django_celery_beat.models import PeriodicTask
-    from django_celery_beat.schedulers import DatabaseScheduler
+    from django_celery_beat.schedulers import ModelEntry
 
     from p2c.celery import app
 
-    DatabaseScheduler(app=app)  # what `celery worker --beat` starts: installs the settings' schedule
+    # What the DatabaseScheduler of `celery worker --beat` does with the settings' schedule when it starts.
+    for name, entry in app.conf.beat_schedule.items():
+        ModelEntry.from_entry(name, app=app, **entry)
     task = PeriodicTask.objects.get(task="integration.close_stopped_runs")
     assert task.enabled and task.interval.every * {"seconds": 1, "minutes": 60}[task.interval.period] == 60
 
