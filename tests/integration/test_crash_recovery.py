@@ -153,8 +153,10 @@ def test_a_full_synchronisation_whose_worker_is_killed_completes(mappings, sales
         else:
             stop(workers[0])  # the worker and its pool, at once
             killed_at = time.monotonic()
-            status = full_sync_status(run=FullSyncRun.objects.get(pk=run.pk))
-            assert status["can_restart"] and "stopped (killed or crashed)" in status["stalled"]["message"]
+            # The review says so as soon as PostgreSQL has seen the dead worker's connections go (milliseconds).
+            status = wait_until(lambda: (s := full_sync_status(run=FullSyncRun.objects.get(pk=run.pk)))["can_restart"]
+                                and s, 10, "the review did not offer Restart")
+            assert "stopped (killed or crashed)" in status["stalled"]["message"]
             workers.append(start_worker(env))
             # What beat runs every minute: the CUSTOMER line, whose worker is gone, goes back to the queue.
             assert stopped_runs_close()["full_sync_lines"] >= 1
