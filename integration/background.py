@@ -122,13 +122,13 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
                        skip_coupled=False, wait_seconds=0):
     """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
 
-    A job found *running* while its mapping's lock is free belongs to a worker that died: it is marked failed
-    ("interrupted") and a new job takes its place. With ``skip_coupled`` (and ``only_ids``, one direction) the
+    A job found *running* whose holder is gone belongs to a worker that died: it is closed as failed (saying so)
+    and a new job takes its place. With ``skip_coupled`` (and ``only_ids``, one direction) the
     records coupled by now are left out and counted as skipped in the job. ``wait_seconds``: how long to wait for
     the mapping's lock before MappingBusy (the jobs stay queued). Returns a small JSON-able summary.
     """
     from .coupling import records_split_coupled
-    from .engine.locks import STALE_AFTER
+    from .engine.locks import holders_alive, mapping_running, stopped_message
     from .engine.sync import mapping_synchronize
     from .models import IntegrationTableMapping
 
@@ -140,11 +140,15 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     jobs = None
     if job_ids is not None:
         found = list(SyncJob.objects.filter(pk__in=job_ids))
-        lock_free = not mapping.locked_by or (mapping.locked_at and mapping.locked_at < _now() - STALE_AFTER)
-        interrupted = [job for job in found if job.status == SyncJob.Status.RUNNING and lock_free]
-        if interrupted:
-            SyncJob.objects.filter(pk__in=[j.pk for j in interrupted]).update(
-                status=SyncJob.Status.FAILED, finished_at=_now(), message="Interrupted: the worker running it stopped.")
+        running = [job for job in found if job.status == SyncJob.Status.RUNNING]
+        beat = {mapping.locked_by: mapping.locked_at}
+        alive = holders_alive({job.holder: beat.get(job.holder) for job in running}) if running else set()
+        interrupted = [job for job in running
+                       if (job.holder not in alive if job.holder else not mapping_running(mapping))]
+        for job in interrupted:
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
+                status=SyncJob.Status.FAILED, finished_at=_now(),
+                message=stopped_message(beat.get(job.holder), job.started_at))
         jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
         redo = {job.direction for job in interrupted}
         directions = [d for d in _directions(mapping, direction) if d in jobs or d in redo]

@@ -3,6 +3,7 @@
 Every function here is what the admin actions, the API and the commands call.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -189,11 +190,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     plan = plan_build(mapping=mapping, direction=direction, create_new=create_new, only_ids=only_ids)
     create_new = create_new and plan.rules.match_creates_new
     job = job or job_create(mapping=mapping, direction=plan.direction, type=SyncJob.Type.COUPLING)
-    job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
     job.follow_up_jobs = []
     if not match_rules(plan):
-        job.status, job.finished_at = SyncJob.Status.FAILED, timezone.now()
+        job.status, job.started_at, job.finished_at = SyncJob.Status.FAILED, timezone.now(), timezone.now()
         job.message = (f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
                        "match-based coupling.")
         job.save()
@@ -203,6 +202,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     # The lock is held through the follow-up synchronisation, so no other run slips in between and makes it
     # fail busy after the coupling job has already succeeded.
     with mapping_lock(mapping, wait_seconds=30) as token:
+        # Running only once the lock is held: a running job's holder is alive or the job is closed as stopped.
+        job.status, job.started_at, job.holder = SyncJob.Status.RUNNING, timezone.now(), token
+        job.save(update_fields=["status", "started_at", "holder"])
         source = plan.source
         queryset = source.model.objects.filter(source.filter_q()).exclude(
             pk__in=Coupling.objects.filter(**plan.coupling_pair).values(source.id_field)
@@ -211,7 +213,7 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
         if only_ids is not None:
             queryset = queryset.filter(pk__in=only_ids)
         claimed = set()
-        for rows in iterate_chunks(queryset, 1000):
+        for rows in iterate_chunks(queryset, settings.P2C_SYNC_CHUNK_SIZE):
             matched = matches_find(plan, rows, claimed=claimed)
             with transaction.atomic():
                 new = []
@@ -224,7 +226,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                     setattr(coupling, plan.destination.id_field, dest.pk)
                     new.append(coupling)
                 Coupling.objects.bulk_create(new, ignore_conflicts=True)
-            coupled.extend((row.pk, matched[row.pk].pk) for row in rows if row.pk in matched)
+            chunk_coupled = [(row.pk, matched[row.pk].pk) for row in rows if row.pk in matched]
+            coupled.extend(chunk_coupled)
+            job.coupled += len(chunk_coupled)
             leftovers = [row for row in rows if row.pk not in matched]
             if leftovers and create_new:
                 result = ChunkRun(plan, job, leftovers).run()
@@ -232,14 +236,13 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                     setattr(job, name, getattr(job, name) + n)
             else:
                 unmatched += len(leftovers)
+            job.save(update_fields=list(job.COUNTERS))  # per chunk: a killed job still tells what it committed
             try:
                 mapping_lock_refresh(mapping, token)
-            except MappingLockLost as exc:  # taken over after STALE_AFTER without a heartbeat: stop writing
-                job.coupled += len(coupled)
+            except MappingLockLost as exc:  # judged stopped and taken over: stop writing
                 job.status, job.message, job.finished_at = SyncJob.Status.FAILED, str(exc), timezone.now()
                 job.save()
                 return job
-        job.coupled += len(coupled)
         if job.coupled + job.inserted >= ANALYZE_AFTER:
             planner_statistics_refresh(Coupling, plan.destination.model)
         if unmatched:

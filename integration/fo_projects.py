@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult
 
-from .engine.locks import MappingBusy
+from .engine.locks import STALE_AFTER, MappingBusy, holder_alive, holding, stopped_message
 from .engine.sync import WATERMARK_MARGIN, mapping_synchronize
 from .models import IntegrationProjectRun, IntegrationProjectTaskRun, SyncJob
 from .rules import rules_for
@@ -69,29 +69,34 @@ def prerequisites_missing(*, project):
 def project_run_active(*, project):
     """The queued or running run of ``project``, or None.
 
-    A run *in process* whose task mappings hold no fresh lock and that started more than the engine's stale-lock
-    time ago belongs to a worker that died: it is marked Error ("interrupted") so the project can run again."""
-    from .engine.locks import STALE_AFTER
-    from .models import IntegrationTableMapping
-
+    A run *in process* whose process is gone (its holder: engine/locks.py) is closed as Error, saying so, so the
+    project can run again; what its tasks committed stays."""
     run = project.runs.filter(status__in=[IntegrationProjectRun.Status.QUEUED,
                                           IntegrationProjectRun.Status.RUNNING]).first()
-    if run is None or run.status != IntegrationProjectRun.Status.RUNNING:
+    if run is None or run.status != IntegrationProjectRun.Status.RUNNING or not _run_stopped(run):
         return run
-    now = timezone.now()
-    if run.started_at and run.started_at < now - STALE_AFTER:
-        locked = IntegrationTableMapping.objects.filter(
-            fo_task__project=project, locked_at__gte=now - STALE_AFTER
-        ).exclude(locked_by="").exists()
-        if not locked:
-            IntegrationProjectRun.objects.filter(pk=run.pk, status=IntegrationProjectRun.Status.RUNNING).update(
-                status=IntegrationProjectRun.Status.ERROR, finished_at=now,
-                message="Interrupted: the worker running it stopped.",
-            )
-            run.task_runs.filter(status__in=[IntegrationProjectTaskRun.Status.RUNNING]).update(
-                status=IntegrationProjectTaskRun.Status.ERROR, message="Interrupted: the worker running it stopped.")
-            return None
-    return run
+    message = stopped_message(None, run.started_at)
+    IntegrationProjectRun.objects.filter(pk=run.pk, status=IntegrationProjectRun.Status.RUNNING).update(
+        status=IntegrationProjectRun.Status.ERROR, finished_at=timezone.now(), message=message)
+    run.task_runs.filter(status=IntegrationProjectTaskRun.Status.RUNNING).update(
+        status=IntegrationProjectTaskRun.Status.ERROR, finished_at=timezone.now(), message=message)
+    return None
+
+
+def _run_stopped(run):
+    from .models import IntegrationTableMapping
+
+    claimed = IntegrationTableMapping.objects.filter(fo_task__project=run.project_id).exclude(locked_by="")
+    beat = max([t for t in [run.started_at, *claimed.values_list("locked_at", flat=True)] if t], default=None)
+    if not run.holder:  # started before runs had holders: judged by its age
+        return bool(run.started_at and run.started_at < timezone.now() - STALE_AFTER)
+    return not holder_alive(run.holder, beat)
+
+
+def project_runs_close_stopped():
+    """Close the runs in process whose process is gone (the periodic check); return how many."""
+    running = IntegrationProjectRun.objects.filter(status=IntegrationProjectRun.Status.RUNNING).select_related("project")
+    return sum(1 for run in running if project_run_active(project=run.project) is None)
 
 
 # -- starting -------------------------------------------------------------------------------------------------------
@@ -188,13 +193,18 @@ def _template_of_task(name):
 
 # -- executing ------------------------------------------------------------------------------------------------------
 def project_run_execute(*, run_id, progress=None):
+    with holding() as holder:  # alive while this process runs it: a run whose process died is closed
+        return _run_execute(run_id, progress, holder.token)
+
+
+def _run_execute(run_id, progress, token):
     """Run the tasks of queued run ``run_id`` in order. Idempotent: a run that is not queued is left alone.
 
     Returns the run. A task that fails as a whole (its job fails, its mapping is busy, a prerequisite went
     missing) ends the run with status Error; the tasks after it are not run.
     """
     claimed = IntegrationProjectRun.objects.filter(pk=run_id, status=IntegrationProjectRun.Status.QUEUED).update(
-        status=IntegrationProjectRun.Status.RUNNING, started_at=timezone.now()
+        status=IntegrationProjectRun.Status.RUNNING, started_at=timezone.now(), holder=token
     )
     run = IntegrationProjectRun.objects.select_related("project").get(pk=run_id)
     if not claimed:

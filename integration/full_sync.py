@@ -10,7 +10,8 @@ dependants start as soon as they can and independent lines run in parallel on as
 
 Everything here is idempotent: advancing twice starts nothing twice (a line moves from not started to waiting in
 one conditional UPDATE), a redelivered line task finds its line claimed and does nothing, unless the claimer died
-(its mapping lock is free or stale), in which case it takes the line over. A failed or interrupted run is
+(its holder is gone: engine/locks.py), in which case it takes the line over; the periodic check
+(`full_sync_lines_recover`) queues such lines again within a minute. A failed or interrupted run is
 restarted with ``full_sync_start(restart=True)``: finished lines are not run again, the rest continue, and the
 couplings the engine keeps make sure nothing is created twice.
 
@@ -18,7 +19,6 @@ Nothing here imports Celery: the work is handed to `integration.background`, whi
 """
 
 import logging
-import uuid
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -27,7 +27,7 @@ from django.utils import timezone
 from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
 
 from .engine.filters import filter_validate
-from .engine.locks import STALE_AFTER, MappingBusy
+from .engine.locks import STALE_AFTER, MappingBusy, holder_alive, holding, stopped_message
 from .models import ConnectionSetup, Direction, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
 from .ordering import mappings_in_dependency_order
 
@@ -209,26 +209,20 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def _lock_live(mapping, now):
-    """True when a run holds ``mapping``'s lock and refreshed it within STALE_AFTER (engine/locks.py)."""
-    return bool(mapping and mapping.locked_by and mapping.locked_at and mapping.locked_at >= now - STALE_AFTER)
+def _stalled(run, lines):
+    """``(since, stopped lines)`` of a run in process that nothing moves, else ``(None, [])``.
 
-
-def full_sync_stalled_since(*, run, lines=None):
-    """When ``run`` is in process but nothing is moving: the time of its last progress; otherwise None.
-
-    Nothing moves when no running line's worker holds its mapping's lock (free, or not refreshed for STALE_AFTER:
-    the test by which a restart takes a line over) and neither the run, nor a line, nor one of their jobs has
-    started or finished within STALE_AFTER. That is what a worker that died leaves behind: with the default
-    filesystem:// broker its unacknowledged message is not delivered again, so only a restart moves the run on.
-    ``lines``: the run's review lines when the caller has them (no further query).
+    A running line whose worker is gone (its holder: engine/locks.py) stalls the run at once. Otherwise nothing
+    moves when no line is running and neither the run, nor a line, nor one of their jobs has started or finished
+    within STALE_AFTER: the message of a waiting line was lost with its worker (the filesystem:// broker does not
+    deliver it again), or no worker is running.
     """
     if run is None or run.status != FullSyncRun.Status.RUNNING:
-        return None
-    now = timezone.now()
-    lines = full_sync_review_lines(run=run) if lines is None else lines
-    if any(line.state == State.RUNNING and _lock_live(line.mapping, now) for line in lines):
-        return None
+        return None, []
+    running = [line for line in lines if line.state == State.RUNNING and line.line is not None]
+    stopped = [line for line in running if _claimer_gone(line.line)]
+    if running and not stopped:
+        return None, []
     times = [run.started_at, run.restarted_at]  # a restart counts as progress: it queued the lines again
     for line in lines:
         if line.line is not None:
@@ -237,13 +231,31 @@ def full_sync_stalled_since(*, run, lines=None):
             if job is not None:
                 times += [job.started_at, job.finished_at]
     since = max(t for t in times if t)
-    return since if since < now - STALE_AFTER else None
+    if stopped or since < timezone.now() - STALE_AFTER:
+        return since, stopped
+    return None, []
 
 
-def full_sync_stalled_message(since):
-    """What the review page says about a run that has not moved since ``since``."""
+def full_sync_stalled_since(*, run, lines=None):
+    """When ``run`` is in process but nothing is moving (`_stalled`): the time of its last progress; else None.
+
+    ``lines``: the run's review lines when the caller has them (no further query).
+    """
+    lines = full_sync_review_lines(run=run) if lines is None and run is not None else lines
+    return _stalled(run, lines or [])[0]
+
+
+def full_sync_stalled_message(since, stopped=()):
+    """What the review page says about a run that has not moved since ``since`` (``stopped``: the lines whose
+    worker is gone)."""
+    restart = "Restart continues where the run stopped: finished lines are not run again."
+    if stopped:
+        names = ", ".join(line.name for line in stopped)
+        return (f"The worker running {names} stopped (killed or crashed); the last progress was at "
+                f"{timezone.localtime(since):%Y-%m-%d %H:%M:%S}. It is queued again within a minute when the "
+                f"periodic check runs; otherwise: {restart}")
     return (f"No line has made progress since {timezone.localtime(since):%Y-%m-%d %H:%M:%S}: the worker may have "
-            "stopped. Restart continues where the run stopped: finished lines are not run again.")
+            f"stopped. {restart}")
 
 
 def full_sync_status(*, run=None):
@@ -259,7 +271,7 @@ def full_sync_status(*, run=None):
     lines = full_sync_review_lines(run=run)
     todo = [line for line in lines if line.recommendation in RUNNABLE]
     done = [line for line in todo if line.state == State.FINISHED]
-    stalled = full_sync_stalled_since(run=run, lines=lines)
+    stalled, stopped = _stalled(run, lines)
     return {
         "run": None if run is None else {
             "id": run.pk, "status": run.status, "status_label": run.get_status_display(),
@@ -289,7 +301,8 @@ def full_sync_status(*, run=None):
                                   if job is not None),
         },
         "finished": run is None or run.status != FullSyncRun.Status.RUNNING,
-        "stalled": None if stalled is None else {"since": _iso(stalled), "message": full_sync_stalled_message(stalled)},
+        "stalled": None if stalled is None else {"since": _iso(stalled),
+                                                 "message": full_sync_stalled_message(stalled, stopped)},
         "can_restart": not full_sync_restart_refusal(run, stalled=stalled),
     }
 
@@ -405,11 +418,35 @@ def _restart(run):
 
 
 def _claimer_gone(line):
-    """True when the worker that claimed ``line`` no longer holds (or never took) its mapping's lock."""
-    if line.mapping is None:
+    """True when the worker that claimed ``line`` is gone (its holder: engine/locks.py)."""
+    if not line.claim:
         return True
     mapping = IntegrationTableMapping.objects.filter(pk=line.mapping_id).only("locked_by", "locked_at").first()
-    return not _lock_live(mapping, timezone.now())
+    # Its heartbeat where only a heartbeat tells (another machine, not PostgreSQL): the mapping's, while it runs.
+    beat = max([t for t in (line.started_at, mapping and mapping.locked_by and mapping.locked_at) if t], default=None)
+    return not holder_alive(line.claim, beat)
+
+
+def full_sync_lines_recover():
+    """Queue again the running lines whose worker is gone (the periodic check); return how many.
+
+    Their jobs are closed as stopped (what they committed stays: the couplings make the rerun go on from there).
+    A line queued again is run by the next free worker as a redelivered task would be.
+    """
+    from .background import full_sync_line_later
+
+    lines = list(FullSyncLine.objects.filter(run__status=FullSyncRun.Status.RUNNING, state=State.RUNNING))
+    recovered = 0
+    for line in lines:
+        if not _claimer_gone(line):
+            continue
+        _close_jobs(line, stopped_message(None, line.started_at))
+        with transaction.atomic():
+            if FullSyncLine.objects.filter(pk=line.pk, state=State.RUNNING, claim=line.claim).update(
+                    state=State.WAITING, claim="", message=""):
+                full_sync_line_later(line=line)
+                recovered += 1
+    return recovered
 
 
 def _close_jobs(line, message):
@@ -490,17 +527,21 @@ def full_sync_line_run(*, line_id):
 
     The claim is a conditional UPDATE from *waiting* to *running* (or, when the worker that claimed a running line
     is gone, a takeover of that claim), so a duplicate or redelivered task does nothing while another worker runs
-    the line; it then returns the line with ``claimed_elsewhere`` set, so the task can look again later (a worker
-    that died still holds the mapping's lock until the lock goes stale).
+    the line; it then returns the line with ``claimed_elsewhere`` set, so the task can look again later (and take
+    the line over if that worker has died meanwhile).
     """
     line = FullSyncLine.objects.select_related("mapping", "run").filter(pk=line_id).first()
     if line is None or line.run.status != FullSyncRun.Status.RUNNING:
         return line
-    token = uuid.uuid4().hex
+    with holding() as holder:  # alive while this worker runs the line (its claim names it)
+        return _line_run(line, holder.token)
+
+
+def _line_run(line, token):
     claimed = FullSyncLine.objects.filter(pk=line.pk, state=State.WAITING).update(
         state=State.RUNNING, claim=token, started_at=timezone.now(), finished_at=None, message="")
     if not claimed and line.state == State.RUNNING and _claimer_gone(line):
-        _close_jobs(line, "Interrupted: the worker running it stopped.")
+        _close_jobs(line, stopped_message(None, line.started_at))
         claimed = FullSyncLine.objects.filter(pk=line.pk, state=State.RUNNING, claim=line.claim).update(
             claim=token, started_at=timezone.now(), message="")
     if not claimed:
@@ -558,7 +599,8 @@ def _line_execute(line):
 
 
 __all__ = [
-    "ReviewLine", "full_sync_advance", "full_sync_current_run", "full_sync_line_run", "full_sync_restart_refusal",
+    "ReviewLine", "full_sync_advance", "full_sync_current_run", "full_sync_line_run", "full_sync_lines_recover",
+    "full_sync_restart_refusal",
     "full_sync_review_lines",
     "full_sync_stalled_message", "full_sync_stalled_since", "full_sync_start", "full_sync_status", "job_status",
     "mapping_recommendation",

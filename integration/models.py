@@ -379,6 +379,8 @@ class SyncJob(models.Model):
     coupled = models.PositiveIntegerField("Coupled", default=0)
     uncoupled = models.PositiveIntegerField("Uncoupled", default=0)
     report = models.JSONField("Report", default=list, blank=True, help_text="Dry run: what would change, field by field.")
+    # The run holding the job while it runs (engine/locks.py): a running job whose holder is gone is closed as failed.
+    holder = models.CharField("Run By", max_length=64, blank=True, editable=False)
 
     COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled")
 
@@ -619,6 +621,7 @@ class IntegrationProjectRun(models.Model):
     started_at = models.DateTimeField("Started At", null=True, blank=True)
     finished_at = models.DateTimeField("Finished At", null=True, blank=True)
     message = models.TextField("Message", blank=True)
+    holder = models.CharField("Run By", max_length=64, blank=True, editable=False)  # engine/locks.py, while running
 
     class Meta:
         verbose_name = "Data Integration Project Run"

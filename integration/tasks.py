@@ -50,8 +50,8 @@ MAPPING_BUSY_MAX_RETRIES = 20
 # together then run one after the other as soon as the previous one is done, not 30 s apart. Coupling waits 30 s for
 # its lock in integration.coupling already.
 MAPPING_BUSY_WAIT_SECONDS = 15
-FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 300  # half of the engine's STALE_AFTER
-FULL_SYNC_LINE_MAX_LOOKS = 24  # two hours; after that a restart from the review page takes the line over
+FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 60  # a worker that died is known at once (engine/locks.py): look every minute
+FULL_SYNC_LINE_MAX_LOOKS = 120  # two hours; after that a restart from the review page takes the line over
 
 
 def _retry_or_give_up(task, exc, *, mapping_id, job_ids, again="synchronise again"):
@@ -131,6 +131,15 @@ def full_sync_line_task(self, line_id):
     if line is not None and getattr(line, "claimed_elsewhere", False):
         raise self.retry(countdown=FULL_SYNC_LINE_LOOK_AGAIN_SECONDS)
     return {"line": line_id, "state": line.state if line else None}
+
+
+@shared_task(acks_late=True, name="integration.close_stopped_runs", expires=60)
+def close_stopped_runs_task():
+    """Close the jobs and runs whose process stopped; queue their full synchronisation lines again (every minute
+    on beat: settings.CELERY_BEAT_SCHEDULE)."""
+    from integration.stopped_runs import stopped_runs_close
+
+    return stopped_runs_close()
 
 
 # -- Sales orders from Sales (SPEC I9; integration.sales_orders) ---------------------------------------------------------

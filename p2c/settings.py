@@ -172,15 +172,25 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sqs://")):
+    # Tasks are acknowledged late: a message whose worker died (killed, machine lost) is delivered again once it
+    # has been unacknowledged this long. Tasks are idempotent, so a long task delivered twice does nothing twice;
+    # the periodic check (integration.close_stopped_runs) queues the work of a dead worker again within a minute.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900"))}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a task whose worker process died goes back to the queue
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Installed in django-celery-beat's table by the scheduler when beat starts (`make run`'s worker runs it).
+CELERY_BEAT_SCHEDULE = {
+    "Close runs whose process stopped": {"task": "integration.close_stopped_runs", "schedule": 60.0},
+}
 
 # How many source rows the synchronisation engine handles per chunk (one transaction each).
 P2C_SYNC_CHUNK_SIZE = int(os.environ.get("P2C_SYNC_CHUNK_SIZE", "1000"))

@@ -66,3 +66,12 @@ def run_in_processes(body, *, processes=2, tmp_path, timeout=300):
         assert child.returncode == 0, f"child process failed:\n{err}"
         outputs.append(out.split())
     return outputs
+
+
+def dead_holder_token():
+    """The holder token (engine/locks.py) of a process on this host that has ended: a run killed a moment ago."""
+    from integration.engine.locks import HOST
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{HOST}:{child.pid}:killed"

@@ -1,62 +1,225 @@
-"""One run of a mapping at a time, across processes and machines.
+"""One run of a mapping at a time, across processes and machines; a lock dies with the process holding it.
 
-The lock is a claim written into the mapping row with a single conditional UPDATE, which both PostgreSQL and
-SQLite perform atomically: the first run sets ``locked_by``, a second sees zero rows updated and is refused
-(or waits, when asked to). A run refreshes ``locked_at`` after every chunk; a claim older than
-``STALE_AFTER`` belongs to a crashed run and may be taken over.
+Every run has a *holder*: a token naming its host and process id (``host:pid:random``). On PostgreSQL the holder
+keeps a connection of its own holding a session-level advisory lock on its token, and the run holds its mapping
+through a second advisory lock (``pg_try_advisory_lock``) on that connection: PostgreSQL releases both the moment
+the connection goes, so a run killed with ``kill -9`` frees its mapping at once, and whether a holder is alive is
+one look at ``pg_locks``. On other databases (SQLite: one machine) a holder is alive while its process is (on this
+host), or while it refreshed its heartbeat within `HEARTBEAT_STALE` (a holder on another machine).
+
+The mapping row keeps the claim for display and for the other databases: ``locked_by`` (the holder's token) and
+``locked_at`` (its heartbeat, moved after every chunk), set with a conditional UPDATE that PostgreSQL and SQLite
+both perform atomically. Taking a mapping closes the jobs of that mapping whose holder is gone
+(`jobs_close_stopped`): they stay *running* for ever otherwise.
 """
 
+import hashlib
+import logging
+import os
+import socket
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
-STALE_AFTER = timedelta(minutes=10)
+logger = logging.getLogger("p2c.integration")
+
+HEARTBEAT_STALE = timedelta(minutes=1)  # a holder on another machine that has not moved for this long is gone
+STALE_AFTER = timedelta(minutes=10)  # a holder on this host whose pid lives on (reused by another process) is gone
+HOST = socket.gethostname()[:24]
+MAPPING_LOCKS = 0x70326301  # the advisory-lock namespace of mapping runs (two-int form: namespace, mapping id)
+_OPEN = set()  # the tokens of this process's holders still open (a run of this process that ended is gone)
 
 
 class MappingBusy(Exception):
     """Another run holds the mapping."""
 
 
-def _claim(mapping, token):
+class MappingLockLost(Exception):
+    """This run no longer holds its mapping (its claim was judged stopped and taken over): it must stop writing."""
+
+
+# -- holders ------------------------------------------------------------------------------------------------------
+def _alias():
     from integration.models import IntegrationTableMapping
 
-    now = timezone.now()
-    free = Q(locked_by="") | Q(locked_at__lt=now - STALE_AFTER) | Q(locked_by=token)
-    return IntegrationTableMapping.objects.filter(free, pk=mapping.pk).update(locked_by=token, locked_at=now) == 1
+    return IntegrationTableMapping.objects.db
+
+
+def _on_postgres(alias=None):
+    return connections[alias or _alias()].vendor == "postgresql"
+
+
+def _token_key(token):
+    """The advisory-lock key (a signed 64-bit int, one-int form) of a holder token."""
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class Holder:
+    """A run's identity while it runs: its token, and on PostgreSQL the connection that keeps it alive."""
+
+    def __init__(self):
+        self.token = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.alias = _alias()
+        self.connection = None
+        _OPEN.add(self.token)
+        if _on_postgres(self.alias):
+            # A connection of its own: the run's connection may close between requests or sit in a failed
+            # transaction; this one stays in autocommit, open exactly as long as the run.
+            self.connection = connections.create_connection(self.alias)
+            self._select("SELECT pg_advisory_lock(%s)", [_token_key(self.token)])
+
+    def _select(self, sql, params):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+    def try_lock(self, namespace, key):
+        """PostgreSQL: take the advisory lock (namespace, key) for as long as this holder lives; False if taken."""
+        return self._select("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
+
+    def close(self):
+        _OPEN.discard(self.token)
+        if self.connection is not None:
+            try:
+                self.connection.close()  # ends the session: PostgreSQL releases its advisory locks
+            except DatabaseError:
+                logger.warning("Closing the lock connection of %s failed", self.token, exc_info=True)
+            self.connection = None
+
+
+@contextmanager
+def holding():
+    """A `Holder` for the block (a run that must be known alive while it lasts: a full synchronisation line)."""
+    holder = Holder()
+    try:
+        yield holder
+    finally:
+        holder.close()
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _parse(token):
+    host, _, rest = (token or "").partition(":")
+    pid, _, _ = rest.partition(":")
+    return (host, int(pid)) if pid.isdigit() else (None, None)
+
+
+def holders_alive(claims, *, now=None):
+    """The tokens among ``claims`` (token → last heartbeat or None) whose holder is still running."""
+    claims = {token: beat for token, beat in claims.items() if token}
+    if not claims:
+        return set()
+    if _on_postgres():
+        with connections[_alias()].cursor() as cursor:
+            cursor.execute(
+                "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks WHERE locktype = 'advisory' "
+                "AND objsubid = 1 AND granted AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())"
+            )
+            held = {key if key < 2**63 else key - 2**64 for (key,) in cursor.fetchall()}
+        return {token for token in claims if _token_key(token) in held}
+    now = now or timezone.now()
+    alive = set()
+    for token, beat in claims.items():
+        host, pid = _parse(token)
+        if host == HOST and pid == os.getpid():
+            if token in _OPEN:
+                alive.add(token)
+        elif host == HOST:
+            if _pid_alive(pid) and not (beat and beat < now - STALE_AFTER):
+                alive.add(token)
+        elif beat and beat >= now - HEARTBEAT_STALE:
+            alive.add(token)
+    return alive
+
+
+def holder_alive(token, heartbeat=None):
+    return token in holders_alive({token: heartbeat})
+
+
+def holder_describe(token):
+    """"process 1234 on host web-1" for a holder token (what a busy message names)."""
+    host, pid = _parse(token)
+    return f"process {pid} on host {host}" if pid else "another run"
+
+
+# -- the mapping lock ---------------------------------------------------------------------------------------------
+def mapping_running(mapping):
+    """True when a live run holds ``mapping`` (read from the row as given: refresh it first for the latest)."""
+    return bool(mapping and mapping.locked_by and holder_alive(mapping.locked_by, mapping.locked_at))
+
+
+def _take(mapping, holder):
+    """Claim ``mapping`` for ``holder``; return the claim it replaced ``(locked_by, locked_at)``, or None if busy."""
+    from integration.models import IntegrationTableMapping
+
+    rows = IntegrationTableMapping.objects.filter(pk=mapping.pk)
+    if holder.connection is not None and not holder.try_lock(MAPPING_LOCKS, mapping.pk):
+        return None
+    previous = rows.values_list("locked_by", "locked_at").first() or ("", None)
+    if holder.connection is None and previous[0] and holder_alive(*previous):
+        return None
+    # On PostgreSQL the advisory lock decided; elsewhere the UPDATE is conditional on the claim read (a race loses).
+    claimed = rows if holder.connection is not None else rows.filter(locked_by=previous[0])
+    if not claimed.update(locked_by=holder.token, locked_at=timezone.now()):
+        return None
+    return previous
 
 
 @contextmanager
 def mapping_lock(mapping, *, wait_seconds=0, token=None):
-    """Hold the run lock of ``mapping`` for the block; raise MappingBusy if another run holds it.
+    """Hold the run lock of ``mapping`` for the block (yielding its token); raise MappingBusy if a live run holds it.
 
     With the ``token`` of a lock the caller holds already, the block runs under that lock and leaves it held.
     """
     from integration.models import IntegrationTableMapping
 
-    held_already = token is not None
-    token = token or uuid.uuid4().hex
-    deadline = time.monotonic() + wait_seconds
-    while not _claim(mapping, token):
-        if time.monotonic() >= deadline:
-            holder = IntegrationTableMapping.objects.filter(pk=mapping.pk).values_list("locked_at", flat=True).first()
-            raise MappingBusy(
-                f"Mapping {mapping.name} is being synchronised by another run (since {holder:%Y-%m-%d %H:%M:%S} UTC); "
-                "try again when it has finished."
-            )
-        time.sleep(0.2)
-    try:
+    if token is not None:
+        if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
+            raise MappingBusy(f"Mapping {mapping.name} is no longer held by this run.")
         yield token
+        return
+    holder = Holder()
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while (previous := _take(mapping, holder)) is None:
+            if time.monotonic() >= deadline:
+                by, at = IntegrationTableMapping.objects.filter(pk=mapping.pk).values_list(
+                    "locked_by", "locked_at").first() or ("", None)
+                since = f"since {at:%Y-%m-%d %H:%M:%S} UTC, " if at else ""
+                raise MappingBusy(
+                    f"Mapping {mapping.name} is being synchronised by another run ({since}{holder_describe(by)}); "
+                    "try again when it has finished."
+                )
+            time.sleep(0.2)
+        jobs_close_stopped(mapping=mapping, but=holder.token, stopped_at=previous[1])
+        try:
+            yield holder.token
+        finally:
+            try:
+                IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=holder.token).update(
+                    locked_by="", locked_at=None)
+            except DatabaseError:  # a broken connection: the claim is judged by its holder's liveness anyway
+                logger.warning("Releasing the claim on mapping %s failed", mapping.name, exc_info=True)
     finally:
-        if not held_already:
-            IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_by="", locked_at=None)
-
-
-class MappingLockLost(Exception):
-    """Another run took the lock over (this run made no progress for STALE_AFTER): this run must stop writing."""
+        holder.close()
 
 
 def mapping_lock_refresh(mapping, token):
@@ -65,6 +228,47 @@ def mapping_lock_refresh(mapping, token):
 
     if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
         raise MappingLockLost(
-            f"Mapping {mapping.name} was taken over by another run after this one made no progress for "
-            f"{int(STALE_AFTER.total_seconds() // 60)} minutes; this run stopped (what it had written is kept)."
+            f"Mapping {mapping.name} was taken over by another run after this one was judged stopped (no heartbeat "
+            f"for {int(HEARTBEAT_STALE.total_seconds())} s); this run stopped (what it had written is kept)."
         )
+
+
+# -- jobs whose process stopped -----------------------------------------------------------------------------------
+def stopped_message(stopped_at, started_at=None):
+    """What a run whose process died says: when it was last seen, and that what it committed stays."""
+    if stopped_at:
+        when = f"at {timezone.localtime(stopped_at):%Y-%m-%d %H:%M:%S}"
+    else:
+        when = f"some time after {timezone.localtime(started_at):%Y-%m-%d %H:%M:%S}" if started_at else "at some point"
+    return (f"The process running it stopped (killed or crashed) {when}; the chunks it committed stay; "
+            "the next run goes on from there.")
+
+
+def jobs_close_stopped(*, mapping=None, but=None, stopped_at=None):
+    """Close as failed the *running* jobs whose holder is gone (of ``mapping``, or of every mapping); return how many.
+
+    ``but``: the token of the caller, which holds ``mapping`` (every other holder of its jobs is then gone).
+    ``stopped_at``: when the holder was last seen (default: its mapping's heartbeat, else unknown).
+    """
+    from integration.models import IntegrationTableMapping, SyncJob
+
+    running = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, finished_at=None).exclude(holder="")
+    if mapping is not None:
+        running = running.filter(table_mapping=mapping)
+    if but:
+        running = running.exclude(holder=but)
+    jobs = list(running.values_list("pk", "holder", "table_mapping_id", "started_at"))
+    if not jobs:
+        return 0
+    beats = dict(IntegrationTableMapping.objects.filter(pk__in={m for _, _, m, _ in jobs}).values_list(
+        "locked_by", "locked_at"))
+    alive = set() if mapping is not None and but else holders_alive({h: beats.get(h) for _, h, _, _ in jobs})
+    closed = 0
+    for holder in {h for _, h, _, _ in jobs} - alive:
+        mine = [(pk, started) for pk, h, _, started in jobs if h == holder]
+        started = min((s for _, s in mine if s), default=None)
+        closed += SyncJob.objects.filter(
+            pk__in=[pk for pk, _ in mine], status=SyncJob.Status.RUNNING, finished_at=None
+        ).update(status=SyncJob.Status.FAILED, finished_at=timezone.now(),
+                 message=stopped_message(stopped_at or beats.get(holder), started))
+    return closed

@@ -79,6 +79,7 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
                               only_ids=ids)
             job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full, dry_run=dry_run)
+            job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
             if mapping.is_option_mapping:
                 results.append(option_mapping_synchronize(plan=plan, job=job))
             else:
@@ -253,7 +254,7 @@ class DirectionRun:
         job, plan = self.job, self.plan
         started = timezone.now()
         job.status, job.started_at, job.message = job.Status.RUNNING, started, ""
-        job.save(update_fields=["status", "started_at", "message"])
+        job.save(update_fields=["status", "started_at", "message", "holder"])
         max_seen = None
         report = []
         self.skips = {}

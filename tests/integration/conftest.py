@@ -64,3 +64,39 @@ def salesperson_pair(mappings):
     Coupling.objects.create(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser",
                             erp_id=salesperson.pk, crm_id=user.pk)
     return salesperson, user
+
+
+class AnotherRun:
+    """A run of another process holding ``mapping``, as real as this process can make one: a live holder with its
+    lock (engine/locks.py: on PostgreSQL an advisory lock on a connection of its own) and its claim on the row."""
+
+    def __init__(self, mapping):
+        from integration.engine.locks import Holder, _take
+
+        self.mapping, self.holder = mapping, Holder()
+        self.token = self.holder.token
+        assert _take(mapping, self.holder) is not None, f"{mapping.name} is held already"
+
+    def finish(self):
+        """It ends normally: its claim is cleared, its lock released."""
+        IntegrationTableMapping.objects.filter(pk=self.mapping.pk, locked_by=self.token).update(
+            locked_by="", locked_at=None)
+        self.holder.close()
+
+    def die(self):
+        """It is killed: its claim stays on the row, its lock dies with it."""
+        self.holder.close()
+
+
+@pytest.fixture
+def another_run(db):
+    """``another_run(mapping)``: an `AnotherRun` holding ``mapping``; whatever is still held goes at teardown."""
+    runs = []
+
+    def hold(mapping):
+        runs.append(AnotherRun(mapping))
+        return runs[-1]
+
+    yield hold
+    for run in runs:
+        run.die()

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from crm.models import Account, TransactionCurrency
 from erp.models import Currency, Customer
-from integration.engine.locks import STALE_AFTER
+from integration.engine.locks import STALE_AFTER, holding
 from integration.models import FullSyncLine, FullSyncRun, IntegrationTableMapping
+from tests.concurrency import dead_holder_token
 
 pytestmark = pytest.mark.django_db
 
@@ -70,36 +71,37 @@ def test_a_running_run_polls_and_cannot_be_started_twice(superuser_client, mappi
     assert '<input type="submit" value="Start" disabled' in html
 
 
-def run_with_a_line_claimed_by(mapping, *, locked_at, started_at):
-    """A run in process whose CUSTOMER line a worker ("worker-1") claimed at ``started_at``; the worker holds the
-    mapping's lock as last refreshed at ``locked_at`` (None: the lock is free)."""
+def run_with_a_line_claimed_by(mapping, *, claim, locked_at, started_at):
+    """A run in process whose CUSTOMER line the worker ``claim`` (a holder token) claimed at ``started_at``; that
+    worker holds the mapping's lock as last refreshed at ``locked_at`` (None: the lock is free)."""
     run = FullSyncRun.objects.create(status=FullSyncRun.Status.RUNNING)
     FullSyncRun.objects.filter(pk=run.pk).update(started_at=started_at)
     line = FullSyncLine.objects.create(run=run, mapping=mapping, mapping_name=mapping.name,
-                                       recommendation="full_synchronization", state="running", claim="worker-1",
+                                       recommendation="full_synchronization", state="running", claim=claim,
                                        started_at=started_at)
     IntegrationTableMapping.objects.filter(pk=mapping.pk).update(
-        locked_by="worker-1" if locked_at else "", locked_at=locked_at)
+        locked_by=claim if locked_at else "", locked_at=locked_at)
     return run, line
 
 
-@pytest.mark.parametrize("lock", ["stale", "free"])
-def test_a_running_run_whose_worker_died_offers_restart_and_says_why(superuser_client, mappings, lock):
-    long_ago = timezone.now() - STALE_AFTER - timedelta(minutes=5)
-    run, line = run_with_a_line_claimed_by(mappings["CUSTOMER"], started_at=long_ago,
-                                           locked_at=long_ago if lock == "stale" else None)
+@pytest.mark.parametrize("lock", ["held by the dead worker", "free"])
+def test_a_running_run_whose_worker_died_offers_restart_at_once_and_says_why(superuser_client, mappings, lock):
+    # Its worker was killed a few seconds ago: no need to wait for anything to go stale.
+    seconds_ago = timezone.now() - timedelta(seconds=5)
+    run, line = run_with_a_line_claimed_by(mappings["CUSTOMER"], claim=dead_holder_token(), started_at=seconds_ago,
+                                           locked_at=seconds_ago if lock != "free" else None)
 
     html = superuser_client.get(reverse(REVIEW)).content.decode()
     assert 'id="p2c-restart"' in html and '<input type="submit" value="Start" disabled' not in html
-    assert "No line has made progress since" in html and "the worker may have stopped" in html
-    assert 'data-running="1"' in html  # still polls: a worker that comes back moves the run on
+    assert "The worker running CUSTOMER stopped (killed or crashed)" in html
+    assert 'data-running="1"' in html  # still polls: the periodic check queues the line again
     status = superuser_client.get(reverse(STATUS)).json()
     assert status["can_restart"] is True and status["finished"] is False
-    assert "the worker may have stopped" in status["stalled"]["message"]
+    assert "stopped (killed or crashed)" in status["stalled"]["message"]
 
     out = StringIO()
     call_command("full_sync", stdout=out)
-    assert "the worker may have stopped" in out.getvalue() and "full_sync --restart" in out.getvalue()
+    assert "stopped (killed or crashed)" in out.getvalue() and "full_sync --restart" in out.getvalue()
 
     response = superuser_client.post(reverse(REVIEW), {"restart": "Restart"})
     assert response.status_code == 302
@@ -114,26 +116,28 @@ def test_a_running_run_whose_worker_died_offers_restart_and_says_why(superuser_c
 
 def test_a_running_run_whose_worker_is_alive_offers_no_restart(superuser_client, mappings):
     long_ago = timezone.now() - STALE_AFTER - timedelta(minutes=5)
-    # The line started long ago, but its worker refreshed the mapping's lock a minute ago: it is still at work.
-    run_with_a_line_claimed_by(mappings["CUSTOMER"], started_at=long_ago,
-                               locked_at=timezone.now() - timedelta(minutes=1))
-    html = superuser_client.get(reverse(REVIEW)).content.decode()
-    assert 'id="p2c-restart"' not in html and '<input type="submit" value="Start" disabled' in html
-    assert "the worker may have stopped" not in html
-    status = superuser_client.get(reverse(STATUS)).json()
-    assert status["can_restart"] is False and status["stalled"] is None
+    # The line started long ago and its worker's process is alive: it is still at work.
+    with holding() as worker:
+        run_with_a_line_claimed_by(mappings["CUSTOMER"], claim=worker.token, started_at=long_ago,
+                                   locked_at=timezone.now() - timedelta(seconds=10))
+        html = superuser_client.get(reverse(REVIEW)).content.decode()
+        assert 'id="p2c-restart"' not in html and '<input type="submit" value="Start" disabled' in html
+        assert "stopped" not in html
+        status = superuser_client.get(reverse(STATUS)).json()
+        assert status["can_restart"] is False and status["stalled"] is None
 
 
 def test_a_run_that_just_started_offers_no_restart_before_a_worker_picks_it_up(superuser_client, mappings):
     # Lines queued a minute ago and no worker yet: not stalled (the message is still in the queue).
-    run, line = run_with_a_line_claimed_by(mappings["CUSTOMER"], started_at=timezone.now() - timedelta(minutes=1),
-                                           locked_at=None)
+    run, line = run_with_a_line_claimed_by(mappings["CUSTOMER"], claim="", locked_at=None,
+                                           started_at=timezone.now() - timedelta(minutes=1))
     FullSyncLine.objects.filter(pk=line.pk).update(state="waiting", claim="", started_at=None)
     assert superuser_client.get(reverse(STATUS)).json()["can_restart"] is False
     # The same, an hour later: the message was lost with its worker.
     FullSyncRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))
     status = superuser_client.get(reverse(STATUS)).json()
     assert status["can_restart"] is True and status["stalled"]["since"]
+    assert "the worker may have stopped" in status["stalled"]["message"]
 
 
 def test_start_refused_while_the_connection_is_disabled(superuser_client, mappings):

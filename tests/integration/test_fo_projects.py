@@ -32,6 +32,7 @@ from integration.models import (
     IntegrationTableMapping,
     IntegrationTemplate,
 )
+from tests.concurrency import dead_holder_token
 from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -84,9 +85,8 @@ def test_contacts_projects_are_refused_before_the_accounts_task_has_succeeded(fo
     assert run(fo_projects[project]).status == "success"
 
 
-def test_a_failed_accounts_run_does_not_meet_the_prerequisite(fo_projects):
-    mapping = fo_projects["accounts"].tasks.get().table_mapping
-    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="another run", locked_at=timezone.now())
+def test_a_failed_accounts_run_does_not_meet_the_prerequisite(fo_projects, another_run):
+    another_run(fo_projects["accounts"].tasks.get().table_mapping)
     failed = run(fo_projects["accounts"])
     assert failed.status == "error" and "Accounts - Customers" in failed.message
     assert "being synchronised by another run" in failed.task_runs.get().message
@@ -276,9 +276,10 @@ def test_admin_makes_projects_from_templates(integration_user, number_series, ad
 
 def test_a_run_left_in_process_by_a_dead_worker_does_not_block_the_project(fo_projects):
     stuck = project_run_start(project=fo_projects["accounts"])
-    IntegrationProjectRun.objects.filter(pk=stuck.pk).update(status="running",
-                                                              started_at=timezone.now() - timedelta(hours=1))
+    # Its process was killed a few seconds ago: the project is free at once, the run says why.
+    IntegrationProjectRun.objects.filter(pk=stuck.pk).update(status="running", holder=dead_holder_token(),
+                                                              started_at=timezone.now() - timedelta(seconds=5))
     fresh = project_run_start(project=fo_projects["accounts"])
     stuck.refresh_from_db()
-    assert stuck.status == "error" and "Interrupted" in stuck.message
+    assert stuck.status == "error" and "stopped (killed or crashed)" in stuck.message
     assert project_run_execute(run_id=fresh.pk).status == "success"

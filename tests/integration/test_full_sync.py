@@ -21,7 +21,7 @@ from integration.full_sync import (
     full_sync_status,
     mapping_recommendation,
 )
-from integration.models import Coupling, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
+from integration.models import Coupling, FullSyncLine, FullSyncRun, SyncJob
 from tests.factories import (
     AccountFactory,
     CurrencyFactory,
@@ -205,20 +205,20 @@ def test_advance_and_line_tasks_are_idempotent(mappings, enqueued, executed):
     assert executed.count("SALESPEOPLE") == 1
 
 
-def test_a_running_line_is_left_alone_while_its_worker_holds_the_mapping(mappings, enqueued, executed):
+def test_a_running_line_is_left_alone_while_its_worker_holds_the_mapping(mappings, enqueued, executed,
+                                                                         another_run):
     with_records_everywhere()
     run = full_sync_start().jobs[0]
     full_sync_advance(run_id=run.pk)
     line = lines_by_name(run)["SALESPEOPLE"]
-    FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim="other-worker")
-    IntegrationTableMapping.objects.filter(pk=line.mapping_id).update(
-        locked_by="other-worker", locked_at=timezone.now())
+    worker = another_run(mappings["SALESPEOPLE"])
+    FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim=worker.token)
 
     full_sync_line_run(line_id=line.pk)
     assert executed == []
 
-    # The worker died (its lock is gone): a redelivered task takes the line over.
-    IntegrationTableMapping.objects.filter(pk=line.mapping_id).update(locked_by="", locked_at=None)
+    # The worker was killed (its claim is still on the row): a redelivered task takes the line over at once.
+    worker.die()
     full_sync_line_run(line_id=line.pk)
     assert executed == ["SALESPEOPLE"]
     assert lines_by_name(run)["SALESPEOPLE"].state == "finished"
@@ -320,17 +320,17 @@ def test_couple_line_without_match_fields_finishes_without_synchronising(demo_si
     assert (Customer.objects.count(), Account.objects.count()) == (4, 4)  # as seeded: nothing created
 
 
-def test_line_task_looks_again_later_while_another_worker_holds_the_line(mappings, enqueued, executed):
+def test_line_task_looks_again_later_while_another_worker_holds_the_line(mappings, enqueued, executed,
+                                                                         another_run):
     from integration.tasks import full_sync_line_task
 
     with_records_everywhere()
     run = full_sync_start().jobs[0]
     full_sync_advance(run_id=run.pk)
     line = lines_by_name(run)["SALESPEOPLE"]
-    FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim="other-worker")
-    IntegrationTableMapping.objects.filter(pk=line.mapping_id).update(locked_by="other-worker",
-                                                                       locked_at=timezone.now())
-    with pytest.raises(Retry):  # eager mode propagates it; a worker schedules the task again in 5 minutes
+    worker = another_run(mappings["SALESPEOPLE"])
+    FullSyncLine.objects.filter(pk=line.pk).update(state="running", claim=worker.token)
+    with pytest.raises(Retry):  # eager mode propagates it; a worker schedules the task again in a minute
         full_sync_line_task.apply(kwargs={"line_id": line.pk})
     assert executed == []
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from crm.models import Account
 from integration import background, tasks
 from integration.background import mapping_couple_by_match_later, mapping_synchronize_later
+from integration.engine.locks import holding
 from integration.models import Coupling, IntegrationTableMapping, SyncJob
 from p2c.celery import app
 from tests.factories import AccountFactory, CustomerFactory
@@ -96,7 +97,7 @@ def test_a_job_interrupted_by_a_dead_worker_is_failed_and_run_again(customers, m
         kwargs={"mapping_id": mapping.pk, "direction": TO, "job_ids": [job.pk], "full": True,
                 "create_new": True}).get()
     job.refresh_from_db()
-    assert job.status == "failed" and "Interrupted" in job.message
+    assert job.status == "failed" and "stopped (killed or crashed)" in job.message
     (new_job,) = result["jobs"]
     assert SyncJob.objects.get(pk=new_job).status == "success"
     assert Account.objects.count() == 3
@@ -104,19 +105,20 @@ def test_a_job_interrupted_by_a_dead_worker_is_failed_and_run_again(customers, m
 
 def test_a_running_job_under_a_live_lock_is_left_to_its_worker(customers, mappings):
     mapping = mappings["CUSTOMER"]
-    job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
-                                 status=SyncJob.Status.RUNNING, started_at=timezone.now())
-    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="worker-1", locked_at=timezone.now())
-    result = tasks.synchronize_mapping_task.apply(
-        kwargs={"mapping_id": mapping.pk, "direction": TO, "job_ids": [job.pk]}).get()
+    with holding() as worker:  # a live process holding the mapping (and its job)
+        job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
+                                     status=SyncJob.Status.RUNNING, started_at=timezone.now(), holder=worker.token)
+        IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by=worker.token, locked_at=timezone.now())
+        result = tasks.synchronize_mapping_task.apply(
+            kwargs={"mapping_id": mapping.pk, "direction": TO, "job_ids": [job.pk]}).get()
     assert result["already_done"] == [job.pk]
     job.refresh_from_db()
     assert job.status == "running"
 
 
-def test_scheduled_run_is_skipped_while_another_run_holds_the_mapping(mappings):
+def test_scheduled_run_is_skipped_while_another_run_holds_the_mapping(mappings, another_run):
     mapping = mappings["CUSTOMER"]
-    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="worker-1", locked_at=timezone.now())
+    another_run(mapping)
     result = tasks.synchronize_mapping_task.apply(kwargs={"mapping_id": mapping.pk}).get()
     assert "being synchronised" in result["skipped"]
     assert not SyncJob.objects.filter(mapping_name="CUSTOMER").exists()
@@ -132,10 +134,6 @@ def test_disabled_mapping_fails_its_queued_jobs(mappings):
 
 
 # -- a mapping another run holds: wait, retry, give up -------------------------------------------------------------
-def hold_lock(mapping):
-    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="worker-1", locked_at=timezone.now())
-
-
 @pytest.fixture
 def lock_clock(monkeypatch):
     """The lock's wait loop without waiting: ``clock.on_sleep`` runs at each pause (say, the holder lets go);
@@ -161,15 +159,16 @@ def lock_clock(monkeypatch):
     return clock
 
 
-def test_a_chunk_waits_for_the_lock_and_runs_when_the_chunk_before_it_lets_go(customers, mappings, lock_clock):
+def test_a_chunk_waits_for_the_lock_and_runs_when_the_chunk_before_it_lets_go(customers, mappings, lock_clock,
+                                                                             another_run):
     mapping = mappings["CUSTOMER"]
     job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
-    hold_lock(mapping)
+    previous = another_run(mapping)
     waited = []
 
     def previous_chunk_done():
         waited.append(True)
-        IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="", locked_at=None)
+        previous.finish()
 
     lock_clock.on_sleep = previous_chunk_done
     tasks.synchronize_mapping_task.apply(kwargs={
@@ -179,13 +178,13 @@ def test_a_chunk_waits_for_the_lock_and_runs_when_the_chunk_before_it_lets_go(cu
     assert waited and (job.status, job.inserted) == ("success", 3)
 
 
-def test_a_busy_mapping_is_retried_with_its_jobs_left_queued(customers, mappings, lock_clock):
+def test_a_busy_mapping_is_retried_with_its_jobs_left_queued(customers, mappings, lock_clock, another_run):
     from celery.exceptions import Retry
 
     lock_clock.fast = True
     mapping = mappings["CUSTOMER"]
     job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
-    hold_lock(mapping)
+    another_run(mapping)
     with pytest.raises(Retry):  # eager mode propagates it; a worker runs the task again in 30 s
         tasks.synchronize_mapping_task.apply(kwargs={
             "mapping_id": mapping.pk, "direction": TO, "only_ids": [str(customers[0].pk)], "job_ids": [job.pk]},
@@ -194,13 +193,13 @@ def test_a_busy_mapping_is_retried_with_its_jobs_left_queued(customers, mappings
     assert job.status == "queued"
 
 
-def test_a_sync_task_that_gives_up_fails_its_still_queued_jobs(customers, mappings, lock_clock):
+def test_a_sync_task_that_gives_up_fails_its_still_queued_jobs(customers, mappings, lock_clock, another_run):
     lock_clock.fast = True
     mapping = mappings["CUSTOMER"]
     queued = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO)
     done = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction="from_integration",
                                   status=SyncJob.Status.SUCCESS, finished_at=timezone.now())
-    hold_lock(mapping)
+    another_run(mapping)
     result = tasks.synchronize_mapping_task.apply(kwargs={
         "mapping_id": mapping.pk, "only_ids": [str(customers[0].pk)], "job_ids": [queued.pk, done.pk]},
         retries=tasks.MAPPING_BUSY_MAX_RETRIES).get()  # the last try
@@ -214,14 +213,14 @@ def test_a_sync_task_that_gives_up_fails_its_still_queued_jobs(customers, mappin
 
 
 def test_a_coupling_task_waiting_for_a_busy_mapping_keeps_its_job_queued_then_gives_up(customers, mappings,
-                                                                                      lock_clock):
+                                                                                      lock_clock, another_run):
     from celery.exceptions import Retry
 
     lock_clock.fast = True
     mapping = mappings["CUSTOMER"]
     job = SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
                                  type=SyncJob.Type.COUPLING)
-    hold_lock(mapping)
+    another_run(mapping)
     kwargs = {"mapping_id": mapping.pk, "job_id": job.pk, "create_new": False}
     with pytest.raises(Retry):
         tasks.couple_by_match_task.apply(kwargs=kwargs)
