@@ -310,6 +310,8 @@ def integration_setup_reset(*, names=None):
             mapping.parent = parent
             mapping.save(update_fields=["parent"])
     for mapping in mappings.values():
+        # The parents are set now: a user's mapping may have made a default's parent its own child.
+        mapping.full_clean()
         for field_mapping in mapping.field_mappings.all():
             field_mapping.full_clean()
     return list(mappings.values())

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from integration.defaults import default_mapping_names, integration_setup_reset
 from integration.models import IntegrationTableMapping
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         if not wanted:
             self.stdout.write("The default mappings exist already; use --reset to restore them.")
             return
-        mappings = integration_setup_reset(names=wanted)
+        try:
+            mappings = integration_setup_reset(names=wanted)
+        except ValidationError as exc:
+            raise CommandError(f"Nothing was changed: {'; '.join(exc.messages)}") from exc
         fields = sum(m.field_mappings.count() for m in mappings)
         self.stdout.write(self.style.SUCCESS(
             f"{len(mappings)} table mappings with {fields} field mappings {'restored' if reset else 'created'}."
