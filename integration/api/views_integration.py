@@ -33,6 +33,7 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from p2c.api.filters import UtcIsoDateTimeFilter
 from p2c.api.pagination import PagePagination
 from p2c.api.permissions import ModelPermissions
 from p2c.idempotency import IdempotentCreateMixin, idempotent
@@ -193,8 +194,8 @@ class CouplingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class SyncJobFilterSet(filters.FilterSet):
     mapping = filters.CharFilter(field_name="mapping_name")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = SyncJob

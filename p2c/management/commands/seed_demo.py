@@ -3,6 +3,9 @@
 from django.core.management.base import BaseCommand
 
 from p2c.demo import DEFAULT_SCALE, DEFAULT_SEED, demo_seed
+from p2c.management.arguments import int_between
+
+MAX_SCALE = 10_000_000
 
 
 class Command(BaseCommand):
@@ -12,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", type=int, default=DEFAULT_SCALE,
+        parser.add_argument("--scale", type=int_between(1, MAX_SCALE), default=DEFAULT_SCALE,
                             help=f"number of Sales accounts (default {DEFAULT_SCALE}); other tables follow")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
         parser.add_argument("--reset", action="store_true",
