@@ -137,12 +137,12 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "p2c.api.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "p2c.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "p2c.api.pagination.PagePagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "p2c.api.exceptions.exception_handler",
 }
@@ -174,6 +174,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "p2c.api.schema.postprocess_error_responses",
+        "p2c.api.schema.postprocess_query_numbers",
     ],
 }
 
