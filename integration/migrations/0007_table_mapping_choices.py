@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0005_full_sync_restarted_at'),
+        ('integration', '0006_syncjob_records'),
     ]
 
     operations = [
