@@ -309,7 +309,9 @@ def integration_setup_reset(*, names=None):
             mapping.parent = parent
             mapping.save(update_fields=["parent"])
     for mapping in mappings.values():
-        mapping.full_clean()  # with its new field mappings: the same checks as the admin and the API
+        # The parents are set now (a user's mapping may have made a default's parent its own child), and the field
+        # mappings exist: the same checks as the admin and the API.
+        mapping.full_clean()
         for field_mapping in mapping.field_mappings.all():
             field_mapping.full_clean()
     return list(mappings.values())

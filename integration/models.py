@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from integration.engine import registry
 from p2c.records import Singleton
 
 
@@ -102,8 +103,15 @@ class IntegrationTableMapping(models.Model):
         RESTORE_RECORDS = "restore_records", "Restore records"
 
     name = models.CharField("Name", max_length=30, unique=True)
-    erp_model = models.CharField("ERP Table", max_length=100, help_text="app_label.ModelName, e.g. erp.Customer")
-    crm_model = models.CharField("Sales Table", max_length=100, help_text="app_label.ModelName, e.g. crm.Account")
+    # Only the tables the Sales and ERP apps declare synchronisable (integration.engine.registry).
+    erp_model = models.CharField(
+        "ERP Table", max_length=100, choices=registry.erp_model_choices,
+        error_messages={"invalid_choice": "%(value)r is not an ERP table the integration synchronises."},
+    )
+    crm_model = models.CharField(
+        "Sales Table", max_length=100, choices=registry.crm_model_choices,
+        error_messages={"invalid_choice": "%(value)r is not a Sales table the integration synchronises."},
+    )
     crm_option_field = models.CharField(
         "Sales Option Field",
         max_length=100,
@@ -133,7 +141,9 @@ class IntegrationTableMapping(models.Model):
     erp_watermark = models.DateTimeField("Last Synch. ERP Modified On", null=True, blank=True)
     crm_watermark = models.DateTimeField("Last Synch. Sales Modified On", null=True, blank=True)
     rules_module = models.CharField(
-        "Rules Module", max_length=100, blank=True, help_text="Module under integration.rules with entity rules."
+        "Rules Module", max_length=100, blank=True, choices=registry.rules_module_choices,
+        help_text="Module under integration.rules with entity rules.",
+        error_messages={"invalid_choice": "%(value)r is not a rules module (integration/rules/)."},
     )
     is_enabled = models.BooleanField("Enabled", default=True)
     realtime_sync = models.BooleanField(

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,8 +22,16 @@ def env_bool(name, default):
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 # Without a configured key a development machine gets a fresh random one per process: sessions do not
-# survive a restart, which is the price of never shipping a fixed secret.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or get_random_secret_key()
+# survive a restart, which is the price of never shipping a fixed secret. In production every process (web,
+# workers) must share one key, so production settings refuse to start without it.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG=false every process must share one secret key "
+        "(sessions, password reset links): set DJANGO_SECRET_KEY, e.g. to the output of "
+        "`python -c 'from django.core.management.utils import get_random_secret_key as k; print(k())'`."
+    )
+SECRET_KEY = SECRET_KEY or get_random_secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -51,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "p2c.api.middleware.ApiBodySizeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -120,13 +130,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON whose text can be stored (no lone surrogates, no NUL): anything else is a 400 at the parser.
+    "DEFAULT_PARSER_CLASSES": [
+        "p2c.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "p2c.api.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "p2c.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "p2c.api.pagination.PagePagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "p2c.api.exceptions.exception_handler",
 }
@@ -158,6 +174,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "p2c.api.schema.postprocess_error_responses",
+        "p2c.api.schema.postprocess_query_numbers",
     ],
 }
 

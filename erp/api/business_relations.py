@@ -26,7 +26,7 @@ from erp import business_relations as br
 from erp import models
 from p2c.api.exceptions import validation_error_detail
 from p2c.api.permissions import view_permission_and
-from p2c.api.serializers import KeyRelatedField
+from p2c.api.serializers import KeyRelatedField, StrictCharField
 from p2c.bulk import MAX_RECORDS
 from p2c.idempotency import idempotent
 
@@ -47,7 +47,7 @@ class ContactCreateCustomerSerializer(serializers.Serializer):
 
 class ContactLinkSerializer(serializers.Serializer):
     link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text="What to link the contact with.")
-    no = serializers.CharField(max_length=20, help_text="No. of the existing customer, vendor or bank account.")
+    no = StrictCharField(max_length=20, help_text="No. of the existing customer, vendor or bank account.")
     master = serializers.ChoiceField(
         choices=br.Master.CHOICES, default=br.Master.CONTACT,
         help_text="Whose common information (name, address, phone, e-mail …) is copied to the other side.",
@@ -67,7 +67,7 @@ class ContactUnlinkSerializer(serializers.Serializer):
 
 
 class ContactLogEmailSerializer(serializers.Serializer):
-    subject = serializers.CharField(max_length=250, required=False, allow_blank=True, default="")
+    subject = StrictCharField(max_length=250, required=False, allow_blank=True, default="")
     salesperson = KeyRelatedField(
         queryset=models.SalespersonPurchaser.objects.all(), slug_field="code", required=False, allow_null=True,
         help_text="Code of the salesperson who sent or received it; default: the contact's salesperson.",
@@ -78,7 +78,7 @@ def batch_request(name, label, **extra):
     """A batch body named ``name``: ``{"nos": [No., …]}`` (at most ``MAX_RECORDS``) plus ``extra`` fields."""
     return type(name, (serializers.Serializer,), {
         "nos": serializers.ListField(
-            child=serializers.CharField(max_length=20), min_length=1, max_length=MAX_RECORDS,
+            child=StrictCharField(max_length=20), min_length=1, max_length=MAX_RECORDS,
             help_text=f"Nos. of the {label}, at most {MAX_RECORDS}.",
         ),
         **extra,

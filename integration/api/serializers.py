@@ -12,17 +12,18 @@ from integration.models import (
     IntegrationTemplate,
     IntegrationTemplateTask,
 )
+from p2c.api.serializers import StrictModelSerializer
 
 ERRORS_SHOWN = 100
 
 
-class TemplateTaskSerializer(serializers.ModelSerializer):
+class TemplateTaskSerializer(StrictModelSerializer):
     class Meta:
         model = IntegrationTemplateTask
         fields = ("name", "sequence", "prerequisites", "definition")
 
 
-class TemplateSerializer(serializers.ModelSerializer):
+class TemplateSerializer(StrictModelSerializer):
     tasks = TemplateTaskSerializer(many=True, read_only=True)
 
     class Meta:
@@ -30,13 +31,13 @@ class TemplateSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "description", "builtin", "tasks")
 
 
-class TaskDefaultSerializer(serializers.ModelSerializer):
+class TaskDefaultSerializer(StrictModelSerializer):
     class Meta:
         model = IntegrationProjectTaskDefault
         fields = ("erp_field", "default_value", "key_field", "value_map", "required")
 
 
-class ProjectTaskSerializer(serializers.ModelSerializer):
+class ProjectTaskSerializer(StrictModelSerializer):
     table_mapping = serializers.CharField(source="table_mapping.name", read_only=True)
     source_model = serializers.CharField(source="table_mapping.crm_model", read_only=True)
     destination_model = serializers.CharField(source="table_mapping.erp_model", read_only=True)
@@ -49,7 +50,7 @@ class ProjectTaskSerializer(serializers.ModelSerializer):
                   "source_filter", "defaults")
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(StrictModelSerializer):
     template = serializers.CharField(source="template.name", read_only=True, default=None)
     tasks = ProjectTaskSerializer(many=True, read_only=True)
 
@@ -58,7 +59,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "template", "description", "created_at", "tasks")
 
 
-class TaskRunSerializer(serializers.ModelSerializer):
+class TaskRunSerializer(StrictModelSerializer):
     errors = serializers.SerializerMethodField()
     sync_job = serializers.PrimaryKeyRelatedField(read_only=True)
 
@@ -73,7 +74,7 @@ class TaskRunSerializer(serializers.ModelSerializer):
                 for e in task_run_errors(task_run=obj, limit=ERRORS_SHOWN)]
 
 
-class ProjectRunSerializer(serializers.ModelSerializer):
+class ProjectRunSerializer(StrictModelSerializer):
     project = serializers.CharField(source="project.name", read_only=True)
     task_runs = TaskRunSerializer(many=True, read_only=True)
 

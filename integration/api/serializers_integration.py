@@ -21,6 +21,7 @@ from integration.models import (
     ValueMapEntry,
 )
 from p2c.api.exceptions import validation_error_detail
+from p2c.api.serializers import KeyTextField, StrictCharField, StrictModelSerializer
 
 
 def _full_clean(serializer, model, attrs, exclude=()):
@@ -35,7 +36,7 @@ def _full_clean(serializer, model, attrs, exclude=()):
     return instance
 
 
-class TableMappingSerializer(serializers.ModelSerializer):
+class TableMappingSerializer(StrictModelSerializer):
     dependencies = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=IntegrationTableMapping.objects.all()
     )
@@ -55,7 +56,7 @@ class TableMappingSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class FieldMappingSerializer(serializers.ModelSerializer):
+class FieldMappingSerializer(StrictModelSerializer):
     class Meta:
         model = IntegrationFieldMapping
         fields = "__all__"
@@ -66,13 +67,13 @@ class FieldMappingSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ValueMapEntrySerializer(serializers.ModelSerializer):
+class ValueMapEntrySerializer(StrictModelSerializer):
     class Meta:
         model = ValueMapEntry
         fields = "__all__"
 
 
-class ValueMapSerializer(serializers.ModelSerializer):
+class ValueMapSerializer(StrictModelSerializer):
     entries = ValueMapEntrySerializer(many=True, read_only=True)
 
     class Meta:
@@ -80,7 +81,7 @@ class ValueMapSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "description", "entries")
 
 
-class CouplingSerializer(serializers.ModelSerializer):
+class CouplingSerializer(StrictModelSerializer):
     last_erp_result = serializers.CharField(read_only=True, help_text="Result of the last write into the ERP.")
     last_crm_result = serializers.CharField(read_only=True, help_text="Result of the last write into Sales.")
     class Meta:
@@ -89,13 +90,13 @@ class CouplingSerializer(serializers.ModelSerializer):
         read_only_fields = ("last_erp_job", "last_crm_job", "created_at")
 
 
-class SyncJobSerializer(serializers.ModelSerializer):
+class SyncJobSerializer(StrictModelSerializer):
     class Meta:
         model = SyncJob
         fields = "__all__"
 
 
-class SyncJobErrorSerializer(serializers.ModelSerializer):
+class SyncJobErrorSerializer(StrictModelSerializer):
     class Meta:
         model = SyncJobError
         fields = "__all__"
@@ -137,10 +138,10 @@ class RecordCoupleSerializer(serializers.Serializer):
     """The counterpart: its primary key (``erp_id`` for a Sales record, ``crm_id`` for an ERP one) or its
     natural key (``key``)."""
 
-    erp_id = serializers.CharField(required=False, max_length=64)
-    crm_id = serializers.CharField(required=False, max_length=64)
-    key = serializers.CharField(required=False, max_length=100, help_text="The counterpart's natural key.")
-    mapping = serializers.CharField(required=False, max_length=30,
+    erp_id = KeyTextField(required=False, max_length=64)
+    crm_id = KeyTextField(required=False, max_length=64)
+    key = StrictCharField(required=False, max_length=100, help_text="The counterpart's natural key.")
+    mapping = StrictCharField(required=False, max_length=30,
                                     help_text="The table mapping's name, when the model is in more than one.")
 
 

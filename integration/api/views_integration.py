@@ -34,6 +34,7 @@ from integration.models import (
     ValueMapEntry,
 )
 from integration.sync_log import sync_log_cleanup
+from p2c.api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from p2c.api.pagination import PagePagination
 from p2c.api.permissions import ModelPermissions
 from p2c.doors import outcome_response, refused_response
@@ -78,7 +79,7 @@ class CrudViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveM
     pass
 
 
-class TableMappingFilterSet(filters.FilterSet):
+class TableMappingFilterSet(StrictFilterSet):
     class Meta:
         model = IntegrationTableMapping
         fields = {"name": ["exact"], "erp_model": ["exact"], "crm_model": ["exact"], "direction": ["exact"],
@@ -159,7 +160,7 @@ class ValueMapEntryViewSet(CrudViewSet):
     filterset_fields = ("value_map", "erp_value", "crm_value")
 
 
-class CouplingFilterSet(filters.FilterSet):
+class CouplingFilterSet(StrictFilterSet):
     result = filters.ChoiceFilter(choices=SyncResult.choices, method="filter_result",
                                   help_text="Last result on either side.")
 
@@ -194,10 +195,10 @@ class CouplingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = CouplingFilterSet
 
 
-class SyncJobFilterSet(filters.FilterSet):
+class SyncJobFilterSet(StrictFilterSet):
     mapping = filters.CharFilter(field_name="mapping_name")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = SyncJob

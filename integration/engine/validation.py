@@ -1,5 +1,6 @@
-"""Checks run when a mapping is saved: named fields exist, types convert, filters are sound, no cycles, and the
-directions of a table mapping and its field mappings agree (SPEC I2, I3; BC tables 5335/5336):
+"""Checks run when a mapping is saved: named tables and fields are synchronisable (``registry``), types convert,
+filters are sound, no cycles of dependencies or parents, and the directions of a table mapping and its field mappings
+agree (SPEC I2, I3; BC tables 5335/5336):
 
 - an option mapping, and each of its field mappings, goes one way only (`OPTION_ONE_WAY`); its field mappings
   follow its direction (``IntegrationTableMapping.save`` carries it);
@@ -13,19 +14,13 @@ from django.db.models import Q
 
 from .fields import RELATION, categories_convert, field_category, get_field, natural_key_field
 from .filters import filter_validate
+from .registry import field_problem, synchronisable_model
 
 
 def table_mapping_validate(*, mapping):
     errors = {}
-    erp_model = crm_model = None
-    try:
-        erp_model = mapping.erp_model_class()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        crm_model = mapping.crm_model_class()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    # A table no app declares synchronisable is refused by the fields' choices; nothing more to check on it.
+    erp_model, crm_model = synchronisable_model(mapping.erp_model), synchronisable_model(mapping.crm_model)
     for model, attr in ((erp_model, "erp_filter"), (crm_model, "crm_filter")):
         if model is not None:
             try:
@@ -40,6 +35,8 @@ def table_mapping_validate(*, mapping):
             errors["direction"] = OPTION_ONE_WAY
     if mapping.parent_id and mapping.parent_id == mapping.pk:
         errors["parent"] = "A mapping cannot be its own parent."
+    else:
+        errors.update(parent_chain_problem(mapping=mapping))
     if "direction" not in errors and mapping.pk is not None and mapping.check_field_mappings:
         errors.update(direction_served_errors(mapping=mapping, field_mappings=list(mapping.field_mappings.all())))
     if errors:
@@ -81,6 +78,26 @@ def field_mappings_validate(*, mapping, field_mappings):
         raise ValidationError(errors)
 
 
+def parent_chain_problem(*, mapping):
+    """``{"parent": message}`` when ``mapping``'s parent chain leads back to it (a run would recurse for ever)."""
+    from integration.models import IntegrationTableMapping
+
+    if not mapping.parent_id or mapping.pk is None:
+        return {}
+    rows = IntegrationTableMapping.objects.values_list("pk", "parent_id", "name")
+    parents = {pk: parent for pk, parent, _ in rows}
+    names = {pk: name for pk, _, name in rows}
+    parents[mapping.pk], names[mapping.pk] = mapping.parent_id, mapping.name
+    chain, node = [mapping.pk], mapping.parent_id
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = parents.get(node)
+    if node is None:
+        return {}
+    loop = [*chain[chain.index(node):], node]
+    return {"parent": "Parent mappings would loop: " + " → ".join(names.get(pk, str(pk)) for pk in loop) + "."}
+
+
 def dependencies_validate(*, mapping, dependencies):
     """Refuse a dependency list that would make ``mapping`` depend on itself, directly or not."""
     from integration.models import IntegrationTableMapping
@@ -116,12 +133,12 @@ def field_mapping_validate(*, field_mapping):
     mapping = field_mapping.table_mapping
     erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
     errors = {}
-    erp_field = get_field(erp_model, field_mapping.erp_field) if field_mapping.erp_field else None
-    crm_field = get_field(crm_model, field_mapping.crm_field) if field_mapping.crm_field else None
-    if field_mapping.erp_field and erp_field is None:
-        errors["erp_field"] = f"{erp_model._meta.label} has no field {field_mapping.erp_field!r}."
-    if field_mapping.crm_field and crm_field is None:
-        errors["crm_field"] = f"{crm_model._meta.label} has no field {field_mapping.crm_field!r}."
+    for attr, model in (("erp_field", erp_model), ("crm_field", crm_model)):
+        problem = field_problem(model, getattr(field_mapping, attr)) if getattr(field_mapping, attr) else None
+        if problem:
+            errors[attr] = problem
+    erp_field = None if "erp_field" in errors else get_field(erp_model, field_mapping.erp_field)
+    crm_field = None if "crm_field" in errors else get_field(crm_model, field_mapping.crm_field)
     if not field_mapping.erp_field and not field_mapping.crm_field:
         errors["erp_field"] = "Name an ERP field, a Sales field, or both."
     if (not field_mapping.erp_field or not field_mapping.crm_field) and not field_mapping.constant_value:

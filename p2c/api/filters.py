@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
 from .keys import natural_key
@@ -59,13 +60,49 @@ def records_filter_coupled(*, queryset, coupled):
     return queryset.filter(Exists(couplings)) if coupled else queryset.exclude(Exists(couplings))
 
 
-class ApiFilterSet(filters.FilterSet):
-    """A foreign key in ``Meta.fields`` filters by the related record's natural key (``?salesperson=PS-01``)."""
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false``, as the schema says (django-filter's own takes any other value as "no filter")."""
+
+    VALUES = {"true": True, "false": False}
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if value not in self.VALUES:
+            raise forms.ValidationError("Enter true or false.", code="invalid")
+        return self.VALUES[value]
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilterSet(filters.FilterSet):
+    """Query values the schema does not allow are a 400: booleans (and ``__isnull``) are ``true`` or ``false``,
+    date-times are turned into UTC and refused out of range."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
         models.DateTimeField: {"filter_class": UtcIsoDateTimeFilter},
     }
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """The filter backend; a view's ``filterset_fields`` get a `StrictFilterSet`."""
+
+    filterset_base = StrictFilterSet
+
+
+class ApiFilterSet(StrictFilterSet):
+    """A foreign key in ``Meta.fields`` filters by the related record's natural key (``?salesperson=PS-01``)."""
 
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):
@@ -91,7 +128,7 @@ class RecordFilterSet(ApiFilterSet):
     modified_before = UtcIsoDateTimeFilter(
         method="filter_modified_before", label="Modified before (ISO 8601 date-time)"
     )
-    coupled = filters.BooleanFilter(method="filter_coupled", label="Coupled by the integration")
+    coupled = StrictBooleanFilter(method="filter_coupled", label="Coupled by the integration")
 
     def filter_modified_after(self, queryset, name, value):
         return queryset.filter(**{f"{queryset.model.MODIFIED_FIELD}__gte": value})

@@ -13,16 +13,50 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
+
+
+def positive_int_param(request, name, *, default, maximum=None):
+    """The query parameter ``name`` as a whole number from 1 to ``maximum``; ``default`` when absent. Anything
+    else is a 400 naming the parameter (the schema says integer: an empty or malformed value is not ignored)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    value = int(raw) if raw.isascii() and raw.isdigit() else 0
+    if value < 1 or (maximum is not None and value > maximum):
+        upper = f" to {maximum:,}" if maximum is not None else " or more"
+        raise ValidationError({name: [f"Give a whole number from 1{upper}."]})
+    return value
+
+
+def with_bounds(parameters, bounds):
+    """The pagination's schema parameters with the bounds ``positive_int_param`` applies."""
+    for parameter in parameters:
+        if parameter["name"] in bounds:
+            parameter["schema"] = {**parameter["schema"], **bounds[parameter["name"]]}
+    return parameters
 
 
 class PagePagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request):
+        return positive_int_param(request, self.page_size_query_param, default=self.page_size,
+                                  maximum=self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        return positive_int_param(request, self.page_query_param, default=1)
+
+    def get_schema_operation_parameters(self, view):
+        return with_bounds(super().get_schema_operation_parameters(view), {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+        })
 
 
 class KeysetPagination(BasePagination):
@@ -71,11 +105,8 @@ class KeysetPagination(BasePagination):
         return rows
 
     def get_page_size(self, request):
-        try:
-            size = int(request.query_params[self.page_size_query_param])
-        except (KeyError, ValueError):
-            return self.page_size
-        return min(max(size, 1), self.max_page_size)
+        return positive_int_param(request, self.page_size_query_param, default=self.page_size,
+                                  maximum=self.max_page_size)
 
     def get_ordering(self, request, queryset, view):
         """The first term of ``?ordering=`` when the view allows it and it is never null, else modified, pk."""
@@ -169,7 +200,7 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": f"Number of results per page (default {self.page_size}, at most {self.max_page_size}).",
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]
 

@@ -7,11 +7,61 @@ ERP side, a UUID on the Sales side), so other systems never need our integer ids
 import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from .keys import natural_key
+
+
+class StrictText:
+    """Text only, as the schema says (``type: string``): DRF would take 0 for "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictText, serializers.CharField):
+    pass
+
+
+class StrictEmailField(StrictText, serializers.EmailField):
+    pass
+
+
+class StrictURLField(StrictText, serializers.URLField):
+    pass
+
+
+class StrictSlugField(StrictText, serializers.SlugField):
+    pass
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]})
+class KeyTextField(serializers.CharField):
+    """A record's key, as text or a whole number (an ERP primary key is one): the schema says both."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose text fields take text only."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.URLField: StrictURLField,
+        models.SlugField: StrictSlugField,
+    }
 
 
 def related_id(attrs, instance, name):
@@ -73,7 +123,7 @@ class KeyRelatedField(serializers.SlugRelatedField):
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
 
 
-class RecordSerializer(serializers.ModelSerializer):
+class RecordSerializer(StrictModelSerializer):
     """Every model field, foreign keys by natural key; fields the system fills are read-only."""
 
     serializer_related_field = KeyRelatedField

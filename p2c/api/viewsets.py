@@ -17,6 +17,7 @@ from p2c.idempotency import IdempotentCreateMixin, idempotent
 from .keys import natural_key
 from .pagination import KeysetPagination, PagePagination
 from .permissions import ModelPermissions
+from .serializers import KeyTextField
 
 
 def related_to_load(model):
@@ -82,8 +83,8 @@ class LargeRecordViewSet(RecordViewSet):
 class BulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the record in the request.")
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"])
-    key = serializers.CharField(allow_null=True, help_text="The record's natural key (filled in when created).")
-    id = serializers.CharField(allow_null=True, help_text="The record's primary key.")
+    key = KeyTextField(allow_null=True, help_text="The record's natural key (filled in when created).")
+    id = KeyTextField(allow_null=True, help_text="The record's primary key.")
     errors = serializers.DictField(required=False, help_text="Field errors, as the single-record endpoints give them.")
 
 
@@ -122,7 +123,10 @@ class BulkUpsertMixin:
                 {"detail": f"The batch collided with a concurrent change and was not written; retry it. ({exc})"},
                 status=status.HTTP_409_CONFLICT,
             )
-        return Response(bulk_summary(results))
+        summary = bulk_summary(results)
+        # Nothing written is an error: every record was refused (the answer still says why, record by record).
+        nothing_done = results and summary["error"] == len(results)
+        return Response(summary, status=status.HTTP_400_BAD_REQUEST if nothing_done else status.HTTP_200_OK)
 
 
 def bulk_schema(serializer_class, key_field):
@@ -133,7 +137,8 @@ def bulk_schema(serializer_class, key_field):
             description=(
                 f"Records are matched on `{key_field}`: an existing record is updated with the fields given, a new "
                 "one is created (a blank key is filled from the number series). Each record is answered on its "
-                "own: created, updated, unchanged (not written) or its field errors."
+                "own: created, updated, unchanged (not written) or its field errors. When every record is refused "
+                "the answer is a 400 with the same body."
             ),
             request=serializer_class(many=True),
             responses={200: BulkSummarySerializer},

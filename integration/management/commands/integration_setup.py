@@ -30,7 +30,7 @@ class Command(BaseCommand):
         try:
             mappings = integration_setup_reset(names=wanted)
         except ValidationError as exc:  # the mapping rules the admin and the API apply too; nothing was saved
-            raise CommandError("; ".join(exc.messages)) from exc
+            raise CommandError(f"Nothing was changed: {'; '.join(exc.messages)}") from exc
         fields = sum(m.field_mappings.count() for m in mappings)
         self.stdout.write(self.style.SUCCESS(
             f"{len(mappings)} table mappings with {fields} field mappings {'restored' if reset else 'created'}."

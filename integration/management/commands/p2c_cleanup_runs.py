@@ -3,13 +3,15 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 
 from integration.fo_projects import history_days, project_runs_cleanup
+from p2c.management.arguments import int_between
 
 
 class Command(BaseCommand):
     help = "Delete data integration project execution history older than --days (default P2C_PROJECT_HISTORY_DAYS, 45)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None)
+        parser.add_argument("--days", type=int_between(0, 36_500), default=None,
+                            help="days of history to keep (default P2C_PROJECT_HISTORY_DAYS, 45)")
 
     def handle(self, *args, days, **options):
         days = history_days() if days is None else days

@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from integration.fo_upgrade import BATCH_SIZE, p2c_upgrade, upgrade_totals
+from p2c.management.arguments import int_between
 
 
 class Command(BaseCommand):
@@ -11,7 +12,8 @@ class Command(BaseCommand):
             "Is Active Customer for contacts with quotes, orders or invoices. Idempotent; safe to run again.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument("--batch-size", type=int_between(1, 100_000), default=BATCH_SIZE,
+                            help=f"rows per transaction (default {BATCH_SIZE:,})")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar even on a terminal.")
 
     def handle(self, *args, batch_size, no_progress, **options):

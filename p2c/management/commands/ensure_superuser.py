@@ -4,7 +4,9 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 
 
 class Command(BaseCommand):
@@ -16,6 +18,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, email, **options):
         User = get_user_model()
+        checks = [("--username", username, lambda value: User._meta.get_field(User.USERNAME_FIELD).clean(value, None))]
+        if email:
+            checks.append(("--email", email, validate_email))
+        for option, value, check in checks:
+            try:
+                check(value)
+            except ValidationError as exc:
+                raise CommandError(f"{option} {value!r}: {' '.join(exc.messages)}") from exc
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write("A superuser already exists; its password is unchanged.")
             return

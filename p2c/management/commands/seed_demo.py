@@ -1,21 +1,12 @@
 """``seed_demo``: load the demo data once (a thin door onto ``p2c.demo.demo_seed``)."""
 
-import argparse
 
 from django.core.management.base import BaseCommand
 
 from p2c.demo import DEFAULT_SCALE, DEFAULT_SEED, demo_seed
+from p2c.management.arguments import int_between
 
-
-def positive_int(text):
-    """--scale: a whole number, 1 or more (argparse names the option and the value otherwise)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: the scale must be at least 1")
-    return value
+MAX_SCALE = 10_000_000
 
 
 class Command(BaseCommand):
@@ -25,7 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", type=positive_int, default=DEFAULT_SCALE,
+        parser.add_argument("--scale", type=int_between(1, MAX_SCALE), default=DEFAULT_SCALE,
                             help=f"number of Sales accounts (default {DEFAULT_SCALE}); other tables follow")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
         parser.add_argument("--reset", action="store_true",

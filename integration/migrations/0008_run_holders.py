@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0006_syncjob_records'),
+        ('integration', '0007_connection_setup_log_retention'),
     ]
 
     operations = [

@@ -1,0 +1,39 @@
+"""Answers the API gives before a view runs."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.template.defaultfilters import filesizeformat
+
+
+def too_large_response():
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return JsonResponse(
+        {"detail": f"The request body is larger than the limit of {filesizeformat(limit)} ({limit} bytes).",
+         "code": "request_too_large", "limit": limit},
+        status=413,
+    )
+
+
+class ApiBodySizeMiddleware:
+    """A JSON 413 naming the limit for an API request whose body exceeds ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (Django's own answer is an HTML 400 page, and only once something reads the body)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if limit is not None and length > limit:
+                return too_large_response()
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RequestDataTooBig) and request.path.startswith("/api/"):
+            return too_large_response()
+        return None
