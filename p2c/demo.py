@@ -822,11 +822,13 @@ class _Seeder:
                     Account.RelationshipType.PROSPECT, Account.RelationshipType.PROSPECT, Account.RelationshipType.CUSTOMER,
                     Account.RelationshipType.PARTNER, Account.RelationshipType.VENDOR, Account.RelationshipType.COMPETITOR,
                 ]))
-        # The first ERP-only customer belongs to an ERP-only salesperson (no Sales user): the demo's one
-        # deliberate CUSTOMER error ("Salesperson/Purchaser ... is not coupled to a Sales user"); it has no
-        # contact persons and no documents, so the error stays one row.
-        self.unsyncable_customers = [new_customer(self.company_identity(used_names, used_emails),
-                                                  salesperson=self.erp_only_salespeople[0], persons=False)]
+        # The first ERP-only customer has no salesperson (the ERP-only salespeople have no Sales user, so a customer
+        # of theirs could not be synchronised), no contact persons and no documents: the demo's full
+        # synchronisation runs clean (issue 14) while one customer still stands apart from the Sales users.
+        lonely = new_customer(self.company_identity(used_names, used_emails), persons=False,
+                              salesperson=self.erp_only_salespeople[0])  # no random pick: the other rows stay as they were
+        lonely.salesperson = None
+        self.unsyncable_customers = [lonely]
         for _ in range(max(1, n * 12 // 100) - 1):
             new_customer(self.company_identity(used_names, used_emails))
         # A few duplicates on each side: the same company entered twice.
