@@ -154,7 +154,10 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 outcome = coupling_set_up(record=record, counterpart=counterpart, mapping=form.cleaned_data["mapping"],
                                           synchronize=form.cleaned_data["synchronize"] or None)
             except OperationRefused as exc:
-                form.add_error("synchronize" if exc.status == 400 else "counterpart", exc.message)
+                if exc.code not in ("already_coupled", "direction_not_allowed", "direction_one_way"):
+                    refused_message(self, request, exc)
+                    return None
+                form.add_error("counterpart" if exc.code == "already_coupled" else "synchronize", exc.message)
             else:
                 self.log_change(request, record, f"Coupled to {counterpart}.")
                 outcome_message(self, request, outcome)
@@ -170,11 +173,10 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                                  mappings=self.coupling_mappings(request), side=side_of(self.model))
         if "p2c-submit" in request.POST and form.is_valid():
             try:
-                form.save_criteria()
                 outcome = couple_by_match(mapping=form.cleaned_data["mapping"], from_side=side_of(self.model),
                                           ids=list(queryset.values_list("pk", flat=True)),
                                           create_new=form.cleaned_data["create_new"],
-                                          sync_after=form.cleaned_data["sync_after"])
+                                          sync_after=form.cleaned_data["sync_after"], criteria=form.chosen_criteria())
             except OperationRefused as exc:
                 if exc.code not in ("match_fields_missing", "match_field_unknown"):
                     refused_message(self, request, exc)

@@ -119,16 +119,12 @@ class MatchCouplingForm(forms.Form):
     def criteria_rows(self):
         return [(mapping, fm, [self[name] for name in names]) for mapping, fm, names in self.criteria]
 
-    def save_criteria(self):
-        """Keep the chosen criteria and options on the mapping (integration.operations.match_criteria_save, which
-        refuses a choice without any field)."""
-        from .operations import match_criteria_save
-
+    def chosen_criteria(self):
+        """The fields ticked for the chosen mapping, as integration.operations.couple_by_match takes them (it keeps
+        them on the mapping, and refuses a choice without any field)."""
         mapping = self.cleaned_data["mapping"]
-        criteria = [(fm, self.cleaned_data[priority] or 0, self.cleaned_data[case])
-                    for m, fm, (use, priority, case) in self.criteria if m.pk == mapping.pk and self.cleaned_data[use]]
-        return match_criteria_save(mapping=mapping, criteria=criteria, sync_after=self.cleaned_data["sync_after"],
-                                   create_new=self.cleaned_data["create_new"])
+        return [(fm, self.cleaned_data[priority] or 0, self.cleaned_data[case])
+                for m, fm, (use, priority, case) in self.criteria if m.pk == mapping.pk and self.cleaned_data[use]]
 
 
 class SynchronizeNowForm(forms.Form):

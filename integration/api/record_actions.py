@@ -15,9 +15,9 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 
-from integration.coupling import mappings_for_model
 from integration.models import Coupling
 from integration.operations import coupling_set_up, couplings_delete, records_create_in_other_side, synchronize_now
+from integration.selection import record_mappings
 from p2c.api.keys import natural_key
 from p2c.api.permissions import view_permission_and
 from p2c.doors import outcome_response, refused_response
@@ -42,11 +42,13 @@ def _is_crm(model):
 
 
 def _mapping(model, name):
-    mappings = [m for m in mappings_for_model(model) if not m.is_option_mapping]
+    """The table mapping that couples ``model``'s records (named, when there are several); a disabled one is
+    returned too, for the operation to refuse it (409)."""
+    mappings = record_mappings(model, enabled_only=False)
     if name:
         mappings = [m for m in mappings if m.name == name]
     if not mappings:
-        raise ValidationError({"mapping": [f"No enabled table mapping couples {model._meta.verbose_name} records"
+        raise ValidationError({"mapping": [f"No table mapping couples {model._meta.verbose_name} records"
                                            + (f" under the name {name!r}." if name else ".")]})
     if len(mappings) > 1:
         raise ValidationError({"mapping": ["More than one table mapping couples these records; name one: "
@@ -95,7 +97,8 @@ class CouplingActionsMixin:
         other = _counterpart(other_model, pk=params.validated_data.get("erp_id" if crm_side else "crm_id"),
                              key=params.validated_data.get("key"))
         try:
-            outcome = coupling_set_up(record=record, counterpart=other, mapping=mapping)
+            outcome = coupling_set_up(record=record, counterpart=other, mapping=mapping,
+                                      synchronize=params.validated_data.get("synchronize") or None)
         except OperationRefused as exc:
             coupling = getattr(exc, "coupling", None)
             extra = {}

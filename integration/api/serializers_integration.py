@@ -189,6 +189,9 @@ class RecordCoupleSerializer(serializers.Serializer):
     key = serializers.CharField(required=False, max_length=100, help_text="The counterpart's natural key.")
     mapping = serializers.CharField(required=False, max_length=30,
                                     help_text="The table mapping's name, when the model is in more than one.")
+    synchronize = serializers.ChoiceField(
+        choices=[("send", "Send: use the ERP data"), ("get", "Get: use the Sales data")], required=False,
+        allow_blank=True, help_text="Synchronise the pair after coupling it, in this direction (queued).")
 
 
 class UncoupledSerializer(OutcomeSerializer):

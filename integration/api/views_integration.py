@@ -110,8 +110,7 @@ class TableMappingViewSet(CrudViewSet):
         options = dict(params.validated_data)
         ids = options.pop("ids")
         try:
-            outcome = couple_by_match(mapping=mapping, ids=ids,
-                                      background=True, **options)
+            outcome = couple_by_match(mapping=mapping, ids=ids, **options)
         except OperationRefused as exc:
             return refused_response(exc)
         return outcome_response(outcome)

@@ -101,8 +101,8 @@ def jobs_settle(outcome, shares):
         if job.status == SyncJob.Status.FAILED and counted < max(n, 1):  # the job as a whole failed (lock lost…)
             outcome.counts[FAILED] += max(n, 1) - counted
         for error in errors.get(job.pk, []):
-            record = f"{error.source_model} {error.source_id}".strip() if error.source_id else job.mapping_name
-            outcome.results.append(RecordResult(FAILED, record, error.message, error.source_id))
+            # The engine's messages name the record already ("Customer C00010 (Adatum): …").
+            outcome.results.append(RecordResult(FAILED, job.mapping_name, error.message, error.source_id))
         if job.status == SyncJob.Status.FAILED and job.message and not errors.get(job.pk):
             outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message))
     return outcome

@@ -7,6 +7,7 @@ whole request cannot run. The admin actions, the API, the `couple` command and t
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import capfirst
 
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, RecordResult
 
@@ -165,7 +166,7 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
         refused = OperationRefused(str(exc), code="already_coupled", status=409)
         refused.coupling = exc.coupling
         raise refused from exc
-    label = f"{record._meta.verbose_name} {record}".capitalize()
+    label = f"{capfirst(record._meta.verbose_name)} {record}"
     if existed:
         outcome.record(SKIPPED, label, f"already coupled to {counterpart}", record.pk)
     else:
@@ -224,12 +225,15 @@ def match_criteria_save(*, mapping, criteria, sync_after=None, create_new=None):
     return Outcome("Match criteria saved").add(DONE, len(chosen))
 
 
-def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_after=None, background=None):
+def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_after=None, background=None,
+                    criteria=None):
     """Match-based coupling of ``mapping``: the uncoupled records of ``from_side`` ("erp"/"crm"; default: the ERP
     records unless the mapping only reads Sales) — ``ids`` of them, or all — are coupled to their unique
     uncoupled match, created on the other side when there is none and ``create_new`` (default: the mapping's
     setting), and synchronised after with ``sync_after`` (default: the mapping's setting).
 
+    With ``criteria`` (as `match_criteria_save` takes them) the criteria, ``create_new`` and ``sync_after`` are
+    first kept on the mapping (BC's criteria page), once everything else allows the coupling to run.
     Selected records coupled already, or outside the mapping's filter, are skipped. ``background``: queue the
     work (True), run it here (False), or queue only more than BACKGROUND_THRESHOLD selected records (None).
     Refused: the connection or the mapping disabled (409), a side the mapping cannot synchronise from or no match
@@ -244,6 +248,8 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
         from_side = coupling_side_check(mapping=mapping, from_side=from_side)
     except ValidationError as exc:
         raise OperationRefused(" ".join(exc.messages), code="direction_not_allowed", status=400) from exc
+    if criteria is not None:
+        match_criteria_save(mapping=mapping, criteria=criteria, sync_after=sync_after, create_new=create_new)
     if not mapping.field_mappings.filter(use_for_match_coupling=True, status="enabled").exists():
         raise OperationRefused(f"You must specify which fields on the table mapping '{mapping.name}' should be used "
                                "for match-based coupling.", code="match_fields_missing", status=400)
@@ -286,7 +292,7 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
 def _coupling_settle(outcome, shares, follow_ups=()):
     """The coupling jobs' counts where they have finished: coupled and created records done, records without a
     unique match failed (one reason for them all, as BC logs it); then the records whose synchronisation after
-    coupling failed move from done to failed, with their reasons."""
+    coupling failed count failed too, with their reasons."""
     fresh = {job.pk: job for job in SyncJob.objects.filter(pk__in=[job.pk for job, _ in shares])}
     outcome.jobs = [fresh.get(job.pk, job) for job in outcome.jobs]
     for job, n in shares:
@@ -298,18 +304,17 @@ def _coupling_settle(outcome, shares, follow_ups=()):
         outcome.counts[FAILED] += job.failed
         outcome.counts[SKIPPED] += job.skipped
         for error in SyncJobError.objects.filter(job=job).order_by("id")[:20]:
-            outcome.results.append(RecordResult(FAILED, error.source_id or mapping_label(job), error.message,
+            outcome.results.append(RecordResult(FAILED, error.source_id or job.mapping_name, error.message,
                                                 error.source_id))
         if job.status == SyncJob.Status.FAILED and job.message:
             outcome.results.append(RecordResult(FAILED, mapping_label(job), job.message))
             outcome.counts[FAILED] += max(max(n, 1) - job.coupled - job.inserted - job.failed - job.skipped, 0)
         elif job.message:
-            outcome.notes.append(f"{mapping_label(job)}: {job.message}.")
+            outcome.notes.append(f"{job.mapping_name}: {job.message}.")
     if follow_ups:
+        # Coupled (done), but not synchronised: the failure counts too, so the message cannot read as a success.
         synced = jobs_settle(Outcome("Synchronised after coupling"), [(job, 0) for job in follow_ups])
-        moved = min(synced.counts[FAILED], outcome.counts[DONE])
-        outcome.counts[DONE] -= moved
-        outcome.counts[FAILED] += moved
+        outcome.counts[FAILED] += synced.counts[FAILED]
         outcome.results += synced.results
         outcome.jobs += synced.jobs
         outcome.notes.append(f"Synchronised after coupling: {synced.counts_text()}.")

@@ -1,18 +1,20 @@
 """``manage.py couple``: match-based coupling (integration.operations.couple_by_match), after saving the match
-criteria given with --match-on (integration.operations.match_criteria_save)."""
+criteria given with --match-on (integration.operations.match_criteria_save); with --pair, one ERP record coupled
+to one Sales record by hand (integration.operations.coupling_set_up)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.models import IntegrationTableMapping
-from integration.operations import couple_by_match, match_criteria_save
+from integration.operations import couple_by_match, coupling_set_up
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Match-based coupling: couple a mapping's uncoupled records whose match fields are equal. Exits 1 when "
-            "refused (connection or mapping disabled, no match field, a side the mapping cannot start from) or when "
-            "a record failed (no unique match, or its synchronisation after coupling failed).")
+    help = ("Match-based coupling: couple a mapping's uncoupled records whose match fields are equal (or, with "
+            "--pair, one ERP record to one Sales record). Exits 1 when refused (connection or mapping disabled, no "
+            "match field, a side the mapping cannot start from, a record coupled to another one) or when a record "
+            "failed (no unique match, or its synchronisation after coupling failed).")
 
     def add_arguments(self, parser):
         parser.add_argument("name", metavar="MAPPING")
@@ -28,18 +30,47 @@ class Command(BaseCommand):
                             help="Which side's uncoupled records look for a match (default: the ERP records, the "
                             "Sales records for a Sales → ERP mapping; either for a bidirectional one).")
         parser.add_argument("--ids", nargs="+", metavar="ID", help="Only these records of that side.")
+        parser.add_argument("--pair", nargs=2, metavar=("ERP_ID", "SALES_ID"),
+                            help="Couple this ERP record to this Sales record (set up coupling by hand).")
+        parser.add_argument("--then", choices=["send", "get"], default=None,
+                            help="With --pair: synchronise the pair after coupling it, with the ERP data (send) or "
+                                 "the Sales data (get).")
 
-    def handle(self, *args, name, match_on, case_sensitive, create_new, sync, from_side, ids, **options):
+    def handle(self, *args, name, match_on, case_sensitive, create_new, sync, from_side, ids, pair, then, **options):
         mapping = IntegrationTableMapping.objects.filter(name=name).first()
         if mapping is None:
             raise CommandError(f"No such mapping: {name}.")
+        if pair:
+            if match_on is not None or ids or from_side or create_new or sync:
+                raise CommandError("--pair couples two records by hand: --match-on, --ids, --from, --create-new and "
+                                   "--sync are for match-based coupling.")
+            return self._pair(mapping, *pair, then)
+        if then:
+            raise CommandError("--then goes with --pair.")
         try:
+            criteria = None
             if match_on is not None:
                 fields = [f.strip() for f in match_on.split(",") if f.strip()]
-                match_criteria_save(mapping=mapping, criteria=[(f, i + 1, case_sensitive) for i, f in enumerate(fields)],
-                                    sync_after=sync, create_new=create_new)
+                criteria = [(f, i + 1, case_sensitive) for i, f in enumerate(fields)]
             outcome = couple_by_match(mapping=mapping, from_side=from_side, ids=ids, create_new=create_new,
-                                      sync_after=sync, background=False)
+                                      sync_after=sync, background=False, criteria=criteria)
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        outcome_finish(self, outcome)
+
+    def _pair(self, mapping, erp_id, crm_id, then):
+        records = []
+        for model, value, what in ((mapping.erp_model_class(), erp_id, "ERP_ID"),
+                                   (mapping.crm_model_class(), crm_id, "SALES_ID")):
+            try:
+                record = model.objects.filter(pk=model._meta.pk.to_python(value)).first()
+            except Exception:  # a malformed id (not a number, not a UUID)
+                record = None
+            if record is None:
+                raise CommandError(f"{what}: no {model._meta.verbose_name} with id {value}.")
+            records.append(record)
+        try:
+            outcome = coupling_set_up(record=records[0], counterpart=records[1], mapping=mapping, synchronize=then)
         except OperationRefused as exc:
             raise refused_command_error(exc) from exc
         outcome_finish(self, outcome)
