@@ -2,9 +2,9 @@
 mappings, value maps, couplings, synchronisation jobs and their errors, plus the full synchronisation review page
 and the set-up wizard (integration/views.py, integration/wizard.py), mounted under the connection setup.
 
-Every action is a thin door onto integration.coupling, integration.defaults, integration.background and the
-engine; each checks its permission (``integration.run_synchronization`` or ``integration.change_couplings``),
-asks first when it is destructive or heavy, and ends with one message that counts what happened.
+Every action is a thin door onto integration.operations (and integration.defaults); each checks its permission
+(``integration.run_synchronization`` or ``integration.change_couplings``), asks first when it is destructive or
+heavy, and ends with one message that counts what happened (p2c.doors.outcome_message).
 The Finance and Operations data integration screens live in admin_fo.py.
 """
 

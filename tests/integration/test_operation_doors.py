@@ -235,6 +235,20 @@ def test_synchronise_now_of_several_records_skips_those_whose_target_holds_newer
     assert refused.refused and refused.code == 1 and "one record" in refused.text
 
 
+@pytest.mark.parametrize("direction, directions", [("get", ["from_integration"]),
+                                                   ("merge", ["from_integration", "to_integration"])])
+def test_synchronise_now_one_record_get_or_merge_from_every_door(world, admin_client, api,  # noqa: F811
+                                                                django_capture_on_commit_callbacks, direction,
+                                                                directions):
+    page = run_action(admin_client, Customer, "synchronize_now", [world["customer"].pk])
+    assert "Merge data" in page.content.decode()  # one record of a bidirectional mapping: Send, Get and Merge
+    told = each_door(sync_now_doors(admin_client, api, Customer, world["customer"], direction),
+                     lambda: sorted(SyncJob.objects.values_list("direction", flat=True)),
+                     django_capture_on_commit_callbacks)
+    assert_same(told)
+    assert told["api"].effects == directions and told["api"].text.startswith("Synchronise now: 1 queued.")
+
+
 def test_synchronise_now_preselects_the_side_that_changed(world):
     from integration.engine.sync import mapping_synchronize
     from integration.operations import synchronize_now_choices
