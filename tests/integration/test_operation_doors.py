@@ -598,3 +598,27 @@ def test_retry_of_records_of_a_disabled_mapping_is_refused_per_record(world, adm
 def test_command_argument_errors_name_what_is_wrong(world, args, says):
     with pytest.raises(CommandError, match=re.escape(says)):
         call_command(*args, stdout=StringIO(), stderr=StringIO())
+
+
+# -- constant queries ------------------------------------------------------------------------------------------------
+def test_synchronise_now_reads_in_a_constant_number_of_queries(world, django_capture_on_commit_callbacks):
+    """Which side changed is read per chunk (two queries), not per record: 5 and 40 records cost the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integration.operations import synchronize_now
+
+    owner, salesperson = world["account"].owner, world["customer"].salesperson
+    customers = []
+    for n in range(40):
+        customer = Customer.objects.create(name=f"Many {n}", salesperson=salesperson)
+        coupling_create(erp_record=customer, crm_record=Account.objects.create(name=f"Many {n}", owner=owner,
+                                                                               **ACTIVE))
+        customers.append(customer.pk)
+    counts = []
+    for ids in (customers[:5], customers):
+        with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+            outcome = synchronize_now(model=Customer, ids=ids, direction="send")
+        assert outcome.counts["queued"] == len(ids)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
