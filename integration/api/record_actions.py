@@ -31,9 +31,11 @@ RUN = "integration.run_synchronization"
 
 CONFLICT = inline_serializer("CouplingConflict", {
     "detail": serializers.CharField(),
-    "code": serializers.CharField(help_text="already_coupled, connection_disabled or mapping_disabled"),
-    "coupling": s.CouplingSerializer(allow_null=True),
-    "coupled_to": serializers.CharField(allow_null=True, help_text="The record the one given is coupled to."),
+    "code": serializers.CharField(required=False, help_text="already_coupled, connection_disabled or "
+                                                            "mapping_disabled"),
+    "coupling": s.CouplingSerializer(allow_null=True, required=False),
+    "coupled_to": serializers.CharField(allow_null=True, required=False,
+                                        help_text="The record the one given is coupled to (already_coupled)."),
 })
 
 

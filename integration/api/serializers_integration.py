@@ -171,9 +171,10 @@ class RestoredSerializer(OutcomeSerializer):
 class RefusedSerializer(serializers.Serializer):
     """The whole request refused: nothing was done."""
 
-    detail = serializers.CharField()
-    code = serializers.CharField(help_text="connection_disabled, mapping_disabled, mapping_busy, "
-                                           "direction_not_allowed, …")
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False, help_text="connection_disabled, mapping_disabled, mapping_busy, "
+                                                           "direction_not_allowed, … (a 400 for malformed input "
+                                                           "names the fields instead)")
 
 
 class FullSyncStartSerializer(serializers.Serializer):

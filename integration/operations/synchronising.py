@@ -21,6 +21,7 @@ from .common import (
     GET,
     MERGE,
     SEND,
+    chunk_shares,
     connection_check,
     direction_check,
     direction_parse,
@@ -172,12 +173,14 @@ def synchronize_now(*, model, ids, direction=None):
 def _queue_and_tell(outcome, model, ids, work, queued, not_done):
     from ..background import mapping_synchronize_later
 
-    shares = []
+    shares, counted = [], set()
     with transaction.atomic():
         for (mapping, one_way), source_ids in work.items():
             jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
             outcome.jobs += jobs
-            shares += [(job, 0) for job in jobs]
+            # A merged record is queued once, though both directions' jobs examine it.
+            shares += chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
+            counted.add(mapping)
     outcome.add(QUEUED, len(queued))
     names = record_names(model, [pk for pk in ids if pk in not_done and pk not in queued])
     for pk in ids:
@@ -187,7 +190,7 @@ def _queue_and_tell(outcome, model, ids, work, queued, not_done):
     failed = outcome.counts[FAILED] + outcome.counts[REFUSED]
     outcome.notes.append(f"The synchronisation has been scheduled for {len(queued)} of {len(ids)} records. "
                          f"{failed} records failed. {outcome.counts[SKIPPED]} records were skipped.")
-    return outcome
+    return jobs_settle(outcome, shares)  # jobs that ran already (eager mode) tell what they did
 
 
 # -- synchronise a mapping ---------------------------------------------------------------------------------------
