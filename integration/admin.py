@@ -2,9 +2,9 @@
 mappings, value maps, couplings, synchronisation jobs and their errors, plus the full synchronisation review page
 and the set-up wizard (integration/views.py, integration/wizard.py), mounted under the connection setup.
 
-Every action is a thin door onto integration.coupling, integration.defaults, integration.background and the
-engine; each checks its permission (``integration.run_synchronization`` or ``integration.change_couplings``),
-asks first when it is destructive or heavy, and ends with one message that counts what happened.
+Every action is a thin door onto integration.operations (and integration.defaults); each checks its permission
+(``integration.run_synchronization`` or ``integration.change_couplings``), asks first when it is destructive or
+heavy, and ends with one message that counts what happened (p2c.doors.outcome_message).
 The Finance and Operations data integration screens live in admin_fo.py.
 """
 
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,20 +22,12 @@ from django.utils.html import format_html, format_html_join
 
 from p2c.admin_text import long_text
 from p2c.doors import outcome_message, refused_message
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Outcome
 
 from . import admin_fo  # noqa: F401  (F&O data integration admin)
-from .admin_coupling import (
-    COUPLE_PERMISSION,
-    RUN_PERMISSION,
-    counts_text,
-    job_links,
-    synchronize_later,
-)
-from .coupling import couplings_restore_skipped, failed_inserts_restore
+from .admin_coupling import COUPLE_PERMISSION, RUN_PERMISSION
 from .coupling_state import admin_change_url, record_labels
 from .defaults import default_mapping_names, integration_setup_reset
-from .engine.locks import MappingBusy
 from .forms import FieldMappingInlineFormSet, TableMappingForm
 from .models import (
     ConnectionSetup,
@@ -48,6 +40,15 @@ from .models import (
     SyncJobError,
     ValueMap,
     ValueMapEntry,
+)
+from .operations import (
+    GET,
+    SEND,
+    couplings_delete,
+    failed_records_retry,
+    skipped_restore,
+    synchronize_mappings,
+    synchronize_now,
 )
 from .sync_log import sync_log_cleanup
 
@@ -87,29 +88,15 @@ class IntegrationPermissionsMixin:
         return super().changelist_view(request, extra_context)
 
 
-def _errors_text(exc):
-    return "; ".join(getattr(exc, "messages", None) or [str(exc)])
-
-
-def _queue(modeladmin, request, work):
-    """Run ``work`` = [(mapping, direction, only_ids, full)], and say what was queued (one message)."""
-    jobs, refused = [], []
-    for mapping, direction, only_ids, full in work:
-        try:
-            jobs += synchronize_later(mapping=mapping, direction=direction, only_ids=only_ids, full=full)
-        except (MappingBusy, ValidationError) as exc:
-            refused.append(f"{mapping.name}: {_errors_text(exc)}")
-    for job in jobs:
-        job.refresh_from_db()
-    finished = [j for j in jobs if j.status not in (SyncJob.Status.QUEUED, SyncJob.Status.RUNNING)]
-    modeladmin.message_user(
-        request,
-        format_html("{} synchronisation job(s) scheduled ({} finished: {}). {}", len(jobs), len(finished),
-                    counts_text(finished), job_links(jobs)),
-        messages.WARNING if refused or any(j.failed for j in finished) else messages.SUCCESS,
-    )
-    for reason in refused:
-        modeladmin.message_user(request, reason, messages.ERROR)
+def _tell(modeladmin, request, operation, **kwargs):
+    """Run an operation and say what it did in one message (its refusal, when refused as a whole)."""
+    try:
+        outcome = operation(**kwargs)
+    except OperationRefused as exc:
+        refused_message(modeladmin, request, exc)
+        return None
+    outcome_message(modeladmin, request, outcome)
+    return outcome
 
 
 # -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
@@ -245,7 +232,7 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
 
     @admin.action(description="Synchronise modified records", permissions=["run_synchronization"])
     def synchronize_modified(self, request, queryset):
-        _queue(self, request, [(m, None, None, False) for m in queryset if m.is_enabled])
+        _tell(self, request, synchronize_mappings, mappings=list(queryset))
 
     @admin.action(description="Run full synchronisation", permissions=["run_synchronization"])
     def synchronize_full(self, request, queryset):
@@ -256,7 +243,7 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
                          "action (use the full synchronisation review for the first synchronisation).",
                          *[f"{m.name}: {m.get_direction_display()}" for m in queryset]],
             )
-        _queue(self, request, [(m, None, None, True) for m in queryset if m.is_enabled])
+        _tell(self, request, synchronize_mappings, mappings=list(queryset), full=True)
 
     @admin.action(description="Reset to default", permissions=["change"])
     def reset_to_default(self, request, queryset):
@@ -344,7 +331,7 @@ class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
                        "last_erp_job", "last_crm_job", "created_at")
     fields = ("erp_record", "crm_record", "skipped", "last_synced_erp_modified", "last_synced_crm_modified",
               "last_erp_result", "last_crm_result", "last_erp_job", "last_crm_job", "created_at")
-    actions = ("couplings_delete", "skipped_restore", "couplings_synchronize")
+    actions = ("couplings_delete", "skipped_restore", "couplings_synchronize", "couplings_send", "couplings_get")
     list_per_page = 100
     show_full_result_count = False
 
@@ -387,34 +374,40 @@ class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
         if "p2c-submit" not in request.POST:
             return _confirm_page(self, request, queryset, action="couplings_delete", title="Delete coupling",
                                  summary=["The couplings are deleted; the records stay, on both sides."])
-        count = queryset.delete()[0]
-        self.message_user(request, f"{count} coupling(s) deleted.", messages.SUCCESS)
+        _tell(self, request, couplings_delete, couplings=list(queryset))
 
     @admin.action(description="Restore skipped records", permissions=["change_couplings"])
     def skipped_restore(self, request, queryset):
-        restored = couplings_restore_skipped(couplings=list(queryset.filter(skipped=True)))
-        self.message_user(request, f"{restored} skipped coupling(s) restored; they synchronise again.",
-                          messages.SUCCESS)
+        _tell(self, request, skipped_restore, couplings=list(queryset))
 
-    @admin.action(description="Synchronise", permissions=["run_synchronization"])
+    @admin.action(description="Synchronise now (one record: as preselected)", permissions=["run_synchronization"])
     def couplings_synchronize(self, request, queryset):
-        _queue(self, request, _coupling_work(queryset))
+        _synchronize_couplings(self, request, queryset, None)
+
+    @admin.action(description="Synchronise now: send (ERP → Sales)", permissions=["run_synchronization"])
+    def couplings_send(self, request, queryset):
+        _synchronize_couplings(self, request, queryset, SEND)
+
+    @admin.action(description="Synchronise now: get (Sales → ERP)", permissions=["run_synchronization"])
+    def couplings_get(self, request, queryset):
+        _synchronize_couplings(self, request, queryset, GET)
 
 
-def _coupling_work(couplings):
-    """[(mapping, direction, source ids, full)] for synchronising couplings in their mapping's direction(s)."""
-    mappings = {(m.erp_model, m.crm_model): m for m in
-                IntegrationTableMapping.objects.filter(is_enabled=True, parent=None, crm_option_field="")}
-    grouped = defaultdict(list)
-    for c in couplings:
-        if not c.skipped and (c.erp_model, c.crm_model) in mappings:
-            grouped[mappings[(c.erp_model, c.crm_model)]].append(c)
-    work = []
-    for mapping, rows in grouped.items():
-        for direction in mapping.directions():
-            source = "erp" if direction == Direction.TO_INTEGRATION else "crm"
-            work.append((mapping, direction, [getattr(c, f"{source}_id") for c in rows], True))
-    return work
+def _synchronize_couplings(modeladmin, request, couplings, direction):
+    """*Synchronise now* of the ERP records of ``couplings`` (one call per ERP table), told in one message."""
+    from django.apps import apps
+
+    by_table = defaultdict(list)
+    for erp_model, erp_id in couplings.values_list("erp_model", "erp_id"):
+        by_table[erp_model].append(erp_id)
+    outcome = Outcome("Synchronise now")
+    for label, ids in by_table.items():
+        try:
+            outcome.merge(synchronize_now(model=apps.get_model(label), ids=ids, direction=direction))
+        except OperationRefused as exc:
+            refused_message(modeladmin, request, exc)
+            return
+    outcome_message(modeladmin, request, outcome)
 
 
 # -- jobs and errors ----------------------------------------------------------------------------------------------
@@ -526,18 +519,7 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     @admin.action(description="Retry the failed records", permissions=["run_synchronization"])
     def jobs_retry(self, request, queryset):
         errors = SyncJobError.objects.filter(job__in=queryset).select_related("job__table_mapping")
-        _queue(self, request, _retry_work(errors))
-
-
-def _retry_work(errors):
-    """[(mapping, direction, source ids, full)] to synchronise the failed records of ``errors`` again."""
-    grouped = defaultdict(set)
-    for error in errors:
-        job = error.job
-        # A failed record of a synchronisation or coupling job is synchronised again the way its job ran.
-        if error.source_id and job.table_mapping_id:
-            grouped[(job.table_mapping, job.direction)].add(error.source_id)
-    return [(mapping, direction, sorted(ids), True) for (mapping, direction), ids in grouped.items()]
+        _tell(self, request, failed_records_retry, errors=list(errors))
 
 
 @admin.register(SyncJobError)
@@ -595,14 +577,12 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry (synchronise the failed records again)", permissions=["run_synchronization"])
     def errors_retry(self, request, queryset):
-        _queue(self, request, _retry_work(queryset.select_related("job__table_mapping")))
+        _tell(self, request, failed_records_retry, errors=list(queryset.select_related("job__table_mapping")))
 
     @admin.action(description="Restore skipped records", permissions=["change_couplings"])
     def errors_restore_skipped(self, request, queryset):
-        couplings, failed_inserts = _couplings_of_errors(queryset), _failed_inserts_of_errors(queryset)
-        restored = couplings_restore_skipped(couplings=couplings) + failed_inserts_restore(entries=failed_inserts)
-        self.message_user(request, f"{restored} skipped record(s) restored; "
-                          f"{len(couplings) + len(failed_inserts) - restored} were not skipped.", messages.SUCCESS)
+        _tell(self, request, skipped_restore, couplings=_couplings_of_errors(queryset),
+              failed_inserts=_failed_inserts_of_errors(queryset))
 
     @admin.action(description="Delete couplings", permissions=["change_couplings"])
     def errors_delete_couplings(self, request, queryset):
@@ -611,8 +591,7 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
             return _confirm_page(self, request, queryset, action="errors_delete_couplings", title="Delete couplings",
                                  summary=[f"{len(couplings)} coupling(s) of the records behind the selected errors "
                                           "are deleted; the records stay."])
-        count = Coupling.objects.filter(pk__in=[c.pk for c in couplings]).delete()[0]
-        self.message_user(request, f"{count} coupling(s) deleted.", messages.SUCCESS)
+        _tell(self, request, couplings_delete, couplings=couplings)
 
 
 class ErrorChangeList(LabelledChangeList):
@@ -674,20 +653,11 @@ class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry (synchronise the records again)", permissions=["run_synchronization"])
     def failed_inserts_retry(self, request, queryset):
-        mappings = {(m.erp_model, m.crm_model): m for m in
-                    IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)}
-        grouped = defaultdict(list)
-        for entry in queryset:
-            mapping = mappings.get((entry.erp_model, entry.crm_model))
-            if mapping is not None:
-                grouped[(mapping, entry.direction)].append(_typed_id(entry.source_model, entry.source_id))
-        _queue(self, request, [(mapping, direction, ids, True) for (mapping, direction), ids in grouped.items()])
+        _tell(self, request, failed_records_retry, failed_inserts=list(queryset))
 
     @admin.action(description="Restore skipped records", permissions=["change_couplings"])
     def failed_inserts_restore(self, request, queryset):
-        restored = failed_inserts_restore(entries=list(queryset.filter(skipped=True)))
-        self.message_user(request, f"{restored} skipped record(s) restored; the next run tries them again.",
-                          messages.SUCCESS)
+        _tell(self, request, skipped_restore, failed_inserts=list(queryset))
 
 
 class FailedInsertChangeList(LabelledChangeList):

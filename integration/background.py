@@ -130,13 +130,16 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     from .coupling import records_split_coupled
     from .engine.locks import holders_alive, mapping_running, stopped_message
     from .engine.sync import mapping_synchronize
-    from .models import IntegrationTableMapping
+    from .models import ConnectionSetup, IntegrationTableMapping
 
     mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
-    if mapping is None or not mapping.is_enabled:
+    # Disabled after the jobs were queued: they fail saying so (integration.operations refuses before queueing).
+    refused = ("The mapping is disabled or was deleted." if mapping is None or not mapping.is_enabled
+               else None if ConnectionSetup.get_solo().is_enabled else "The connection is not enabled.")
+    if refused:
         SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
-            status=SyncJob.Status.FAILED, message="The mapping is disabled or was deleted.")
-        return {"mapping": mapping_id, "jobs": []}
+            status=SyncJob.Status.FAILED, finished_at=_now(), message=refused)
+        return {"mapping": mapping_id, "jobs": [], "refused": refused}
     jobs = None
     if job_ids is not None:
         found = list(SyncJob.objects.filter(pk__in=job_ids))

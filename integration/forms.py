@@ -40,7 +40,7 @@ class CouplingSetUpForm(forms.Form):
 
     def __init__(self, data=None, *, record, mappings, search=None, request=None):
         super().__init__(data, prefix="p2c")
-        from .admin_coupling import couplings_of, side_of
+        from .selection import couplings_of, side_of
 
         self.helper = _helper()
         self.record, self.mappings = record, {m.pk: m for m in mappings}
@@ -77,11 +77,7 @@ class CouplingSetUpForm(forms.Form):
         cleaned = super().clean()
         key = cleaned.get("counterpart")
         if key:
-            mapping, row = self.candidates[key]
-            cleaned["mapping"], cleaned["counterpart_record"] = mapping, row
-            sync = cleaned.get("synchronize")
-            if sync and mapping.direction not in (Direction.BIDIRECTIONAL, sync):
-                self.add_error("synchronize", f"{mapping.name} synchronises {mapping.get_direction_display()} only.")
+            cleaned["mapping"], cleaned["counterpart_record"] = self.candidates[key]
         return cleaned
 
 
@@ -95,7 +91,7 @@ class MatchCouplingForm(forms.Form):
 
     def __init__(self, data=None, *, mappings, side):
         super().__init__(data, prefix="p2c")
-        from .admin_coupling import field_mappings_for_matching
+        from .selection import field_mappings_for_matching
 
         self.helper = _helper()
         self.side = side
@@ -123,50 +119,33 @@ class MatchCouplingForm(forms.Form):
     def criteria_rows(self):
         return [(mapping, fm, [self[name] for name in names]) for mapping, fm, names in self.criteria]
 
-    def clean(self):
-        cleaned = super().clean()
-        mapping = cleaned.get("mapping")
-        if mapping is not None and not any(
-            cleaned.get(names[0]) for m, _fm, names in self.criteria if m.pk == mapping.pk
-        ):
-            raise forms.ValidationError(
-                f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
-                "match-based coupling."
-            )
-        return cleaned
-
-    def save_criteria(self):
-        """Keep the chosen criteria on the field mappings and the options on the mapping, as BC's page does."""
+    def chosen_criteria(self):
+        """The fields ticked for the chosen mapping, as integration.operations.couple_by_match takes them (it keeps
+        them on the mapping, and refuses a choice without any field)."""
         mapping = self.cleaned_data["mapping"]
-        for m, fm, (use, priority, case) in self.criteria:
-            if m.pk != mapping.pk:
-                continue
-            fm.use_for_match_coupling = self.cleaned_data[use]
-            fm.match_priority = self.cleaned_data[priority] or 0
-            fm.case_sensitive_matching = self.cleaned_data[case]
-            fm.save(update_fields=["use_for_match_coupling", "match_priority", "case_sensitive_matching"])
-        mapping.sync_after_match_coupling = self.cleaned_data["sync_after"]
-        mapping.create_new_if_no_match = self.cleaned_data["create_new"]
-        mapping.save(update_fields=["sync_after_match_coupling", "create_new_if_no_match"])
+        return [(fm, self.cleaned_data[priority] or 0, self.cleaned_data[case])
+                for m, fm, (use, priority, case) in self.criteria if m.pk == mapping.pk and self.cleaned_data[use]]
 
 
 class SynchronizeNowForm(forms.Form):
-    """For bidirectional mappings, which direction (BC: send or get data update, for several records)."""
+    """The direction, where there is a choice (integration.operations.synchronize_now_choices): Send, Get and Merge
+    for one record of a bidirectional mapping, Send and Get for several; preselected as BC does."""
 
-    direction = forms.ChoiceField(
-        label="Direction", widget=forms.RadioSelect, initial=Direction.TO_INTEGRATION,
-        choices=(
-            (Direction.TO_INTEGRATION, "Send data update to Sales (ERP → Sales)"),
-            (Direction.FROM_INTEGRATION, "Get data update from Sales (Sales → ERP)"),
-        ),
-    )
+    LABELS = {
+        "send": "Send data update to Sales (ERP → Sales)",
+        "get": "Get data update from Sales (Sales → ERP)",
+        "merge": "Merge data (both directions; conflicts resolved by the mapping's policy)",
+    }
+    direction = forms.ChoiceField(label="Direction", widget=forms.RadioSelect)
 
-    def __init__(self, data=None, *, bidirectional, mappings):
+    def __init__(self, data=None, *, choices, initial_direction=None):
         super().__init__(data, prefix="p2c")
         self.helper = _helper()
-        if not bidirectional:
+        if not choices:
             del self.fields["direction"]
-        self.mappings = mappings
+        else:
+            self.fields["direction"].choices = [(choice, self.LABELS[choice]) for choice in choices]
+            self.fields["direction"].initial = initial_direction
 
 
 class TableMappingForm(forms.ModelForm):

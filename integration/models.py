@@ -404,6 +404,12 @@ class SyncJob(models.Model):
     def counts(self):
         return {name: getattr(self, name) for name in self.COUNTERS}
 
+    def get_admin_url(self):
+        """The job's admin page (the doors link the jobs an operation started)."""
+        from django.urls import reverse
+
+        return reverse("admin:integration_syncjob_change", args=[self.pk])
+
 
 class SyncJobError(models.Model):
     """A record that failed in a job (BC table 5339)."""

@@ -81,6 +81,8 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
     from integration.background import synchronize_queued
     from integration.engine.locks import MappingBusy
 
+    if job_ids is None and only_ids is None:  # the scheduled run: the operation, with all its rules
+        return _synchronize_scheduled(mapping_id, direction=direction, full=full)
     try:
         return synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
                                   job_ids=job_ids, create_new=create_new, skip_coupled=skip_coupled,
@@ -89,6 +91,23 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
         if job_ids is None and only_ids is None:
             return {"skipped": str(exc)}
         return _retry_or_give_up(self, exc, mapping_id=mapping_id, job_ids=job_ids)
+
+
+def _synchronize_scheduled(mapping_id, *, direction, full):
+    """A scheduled run of one mapping (integration.operations.synchronize_mapping, run in this worker): refused
+    (connection or mapping disabled, mapping busy) it is skipped, and the next run picks the changes up."""
+    from integration.models import IntegrationTableMapping
+    from integration.operations import synchronize_mapping
+    from p2c.outcomes import OperationRefused
+
+    mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
+    if mapping is None:
+        return {"mapping": mapping_id, "skipped": "The mapping was deleted."}
+    try:
+        outcome = synchronize_mapping(mapping=mapping, direction=direction, full=full, background=False)
+    except OperationRefused as exc:
+        return {"mapping": mapping_id, "skipped": exc.message}
+    return {"mapping": mapping_id, "jobs": [job.pk for job in outcome.jobs], "summary": outcome.summary()}
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.couple_by_match",

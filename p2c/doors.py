@@ -39,17 +39,18 @@ def refused_message(modeladmin, request, exc):
     modeladmin.message_user(request, exc.message, messages.ERROR)
 
 
-def outcome_response(outcome, *, status=None):
-    """The API's answer: the outcome in the body; 202 when jobs were queued, else 200 (even with records refused,
-    as a batch endpoint does: the request itself was valid)."""
+def outcome_response(outcome, *, status=None, extra=None):
+    """The API's answer: the outcome in the body (with ``extra`` keys, e.g. a dry run's report); 202 when jobs were
+    queued, else 200 (even with records refused, as a batch endpoint does: the request itself was valid)."""
     if status is None:
         status = http.HTTP_202_ACCEPTED if outcome.counts["queued"] else http.HTTP_200_OK
-    return Response(outcome.as_data(), status=status)
+    return Response({**outcome.as_data(), **(extra or {})}, status=status)
 
 
-def refused_response(exc: OperationRefused):
-    """The API's answer to a whole request refused: 409 or 400 with the reason and a stable code."""
-    return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
+def refused_response(exc: OperationRefused, extra=None):
+    """The API's answer to a whole request refused: 409 or 400 with the reason and a stable code (and ``extra``
+    keys, e.g. the coupling that stands in the way)."""
+    return Response({"detail": exc.message, "code": exc.code, **(extra or {})}, status=exc.status)
 
 
 def outcome_finish(command, outcome):

@@ -158,6 +158,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name per choice set where several models share a field name ("type", "state_code").
     "ENUM_NAME_OVERRIDES": {
+        "SynchronizeDirectionEnum": "integration.api.serializers_integration.DIRECTION_CHOICES",
+        "IntegrationDirectionEnum": "integration.models.Direction",
         "CrmStateCodeEnum": "crm.models.StateCode",
         "CrmProductStateEnum": "crm.models.Product.State",
         "CrmOpportunityStateEnum": "crm.models.Opportunity.State",

@@ -1,6 +1,6 @@
 """``POST …/{id}/couple/``, ``…/uncouple/`` and ``…/synchronize/`` on every Sales and ERP record endpoint whose
-model takes part in a table mapping (SPEC X3, I4): thin doors onto ``integration.coupling`` and
-``integration.background``.
+model takes part in a table mapping (SPEC X3, I4), and ``…/create-counterpart/``: thin doors onto
+``integration.operations`` (coupling_set_up, couplings_delete, synchronize_now, records_create_in_other_side).
 
 Couple names the counterpart by its primary key (``erp_id`` on a Sales record, ``crm_id`` on an ERP record) or
 by its natural key (``key``: the customer no., the contact's UUID, …); ``mapping`` picks the table mapping when the
@@ -10,19 +10,19 @@ uncouple) or ``integration.run_synchronization`` (synchronise, answered 202 with
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.response import Response
 
-from integration.background import mapping_synchronize_later
-from integration.coupling import CouplingConflict, coupling_create, coupling_delete, mappings_for_model
-from integration.models import Coupling, Direction
+from integration.models import Coupling
+from integration.operations import coupling_set_up, couplings_delete, records_create_in_other_side, synchronize_now
+from integration.selection import record_mappings
 from p2c.api.keys import natural_key
 from p2c.api.permissions import view_permission_and
+from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import idempotent
+from p2c.outcomes import OperationRefused
 
 from . import serializers_integration as s
 
@@ -31,8 +31,11 @@ RUN = "integration.run_synchronization"
 
 CONFLICT = inline_serializer("CouplingConflict", {
     "detail": serializers.CharField(),
-    "coupling": s.CouplingSerializer(allow_null=True),
-    "coupled_to": serializers.CharField(allow_null=True, help_text="The record the one given is coupled to."),
+    "code": serializers.CharField(required=False, help_text="already_coupled, connection_disabled or "
+                                                            "mapping_disabled"),
+    "coupling": s.CouplingSerializer(allow_null=True, required=False),
+    "coupled_to": serializers.CharField(allow_null=True, required=False,
+                                        help_text="The record the one given is coupled to (already_coupled)."),
 })
 
 
@@ -41,11 +44,13 @@ def _is_crm(model):
 
 
 def _mapping(model, name):
-    mappings = [m for m in mappings_for_model(model) if not m.is_option_mapping]
+    """The table mapping that couples ``model``'s records (named, when there are several); a disabled one is
+    returned too, for the operation to refuse it (409)."""
+    mappings = record_mappings(model, enabled_only=False)
     if name:
         mappings = [m for m in mappings if m.name == name]
     if not mappings:
-        raise ValidationError({"mapping": [f"No enabled table mapping couples {model._meta.verbose_name} records"
+        raise ValidationError({"mapping": [f"No table mapping couples {model._meta.verbose_name} records"
                                            + (f" under the name {name!r}." if name else ".")]})
     if len(mappings) > 1:
         raise ValidationError({"mapping": ["More than one table mapping couples these records; name one: "
@@ -73,11 +78,14 @@ def _label(model, pk):
 
 
 class CouplingActionsMixin:
-    """couple / uncouple / synchronize on one record; add it to the viewsets of the models in a mapping."""
+    """couple / uncouple / synchronize / create-counterpart on one record; add it to the viewsets of the models in
+    a mapping. Each calls its operation (integration.operations) and answers its outcome (p2c.doors)."""
 
     @extend_schema(request=s.RecordCoupleSerializer,
-                   responses={200: s.CouplingSerializer, 201: s.CouplingSerializer,
-                              409: OpenApiResponse(CONFLICT, description="Already coupled to another record.")})
+                   responses={200: s.CoupledSerializer, 201: s.CoupledSerializer,
+                              400: OpenApiResponse(s.RefusedSerializer, description="A wrong request."),
+                              409: OpenApiResponse(CONFLICT, description="Already coupled to another record, or the "
+                                                   "connection or the mapping is disabled.")})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
     @idempotent
     def couple(self, request, *args, **kwargs):
@@ -90,46 +98,71 @@ class CouplingActionsMixin:
         other_model = mapping.erp_model_class() if crm_side else mapping.crm_model_class()
         other = _counterpart(other_model, pk=params.validated_data.get("erp_id" if crm_side else "crm_id"),
                              key=params.validated_data.get("key"))
-        erp_record, crm_record = (other, record) if crm_side else (record, other)
-        existed = Coupling.objects.filter(erp_model=erp_record._meta.label, crm_model=crm_record._meta.label,
-                                          erp_id=erp_record.pk, crm_id=crm_record.pk).exists()
         try:
-            with transaction.atomic():
-                coupling = coupling_create(erp_record=erp_record, crm_record=crm_record)
-        except CouplingConflict as exc:
-            coupling = exc.coupling
-            coupled_to = None
-            if coupling is not None:
-                if coupling.erp_id == erp_record.pk:
-                    coupled_to = _label(crm_record._meta.model, coupling.crm_id)
-                else:
-                    coupled_to = _label(erp_record._meta.model, coupling.erp_id)
-            return Response({"detail": str(exc), "coupled_to": coupled_to,
-                             "coupling": None if coupling is None else s.CouplingSerializer(coupling).data},
-                            status=status.HTTP_409_CONFLICT)
-        return Response(s.CouplingSerializer(coupling).data,
-                        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+            outcome = coupling_set_up(record=record, counterpart=other, mapping=mapping,
+                                      synchronize=params.validated_data.get("synchronize") or None)
+        except OperationRefused as exc:
+            coupling = getattr(exc, "coupling", None)
+            extra = {}
+            if exc.code == "already_coupled":
+                coupled_to = None
+                if coupling is not None:
+                    mine = "crm" if crm_side else "erp"
+                    theirs = "erp" if crm_side else "crm"
+                    if getattr(coupling, f"{mine}_id") == record.pk:
+                        coupled_to = _label(other_model, getattr(coupling, f"{theirs}_id"))
+                    else:
+                        coupled_to = _label(model, getattr(coupling, f"{mine}_id"))
+                extra = {"coupled_to": coupled_to,
+                         "coupling": None if coupling is None else s.CouplingSerializer(coupling).data}
+            return refused_response(exc, extra=extra)
+        erp_record, crm_record = (other, record) if crm_side else (record, other)
+        coupling = Coupling.objects.get(erp_model=erp_record._meta.label, crm_model=crm_record._meta.label,
+                                        erp_id=erp_record.pk)
+        return outcome_response(outcome, status=status.HTTP_201_CREATED if outcome.counts["done"] else status.HTTP_200_OK,
+                                extra={"coupling": s.CouplingSerializer(coupling).data})
 
     @extend_schema(request=None, responses={200: s.UncoupledSerializer})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
     @idempotent
     def uncouple(self, request, *args, **kwargs):
         record = self.get_object()
-        return Response({"removed": coupling_delete(records=[record])})
+        outcome = couplings_delete(model=type(record), ids=[record.pk])
+        return outcome_response(outcome, extra={"removed": outcome.counts["done"]})
 
-    @extend_schema(request=None, responses={202: s.SyncJobSerializer(many=True)})
+    @extend_schema(request=s.RecordSynchronizeRequestSerializer,
+                   responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
+                              400: OpenApiResponse(s.RefusedSerializer, description="A direction the mapping lacks."),
+                              409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled, or "
+                                                   "no enabled mapping synchronises these records.")})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(RUN)])
     @idempotent
     def synchronize(self, request, *args, **kwargs):
         record = self.get_object()
-        model = type(record)
-        direction = Direction.FROM_INTEGRATION if _is_crm(model) else Direction.TO_INTEGRATION
-        mappings = [m for m in mappings_for_model(model) if not m.is_option_mapping and direction in m.directions()]
-        if not mappings:
-            raise ValidationError({"non_field_errors": [
-                f"No enabled table mapping synchronises {model._meta.verbose_name} records from this side."]})
-        jobs = []
-        with transaction.atomic():
-            for mapping in mappings:
-                jobs.extend(mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=[record.pk]))
-        return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
+        params = s.RecordSynchronizeRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            outcome = synchronize_now(model=type(record), ids=[record.pk],
+                                      direction=params.validated_data.get("direction") or None)
+        except OperationRefused as exc:
+            return refused_response(exc)
+        return outcome_response(outcome)
+
+    @extend_schema(request=None,
+                   responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
+                              400: OpenApiResponse(s.RefusedSerializer, description="No mapping synchronises towards "
+                                                   "the other side."),
+                              409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled, or "
+                                                   "no enabled mapping couples these records.")})
+    @action(detail=True, methods=["post"], url_path="create-counterpart",
+            permission_classes=[view_permission_and(RUN)])
+    @idempotent
+    def create_counterpart(self, request, *args, **kwargs):
+        """Create the record's counterpart on the other side and couple them, in the background (*Create in
+        Sales/ERP*); a record coupled already is skipped."""
+        record = self.get_object()
+        try:
+            outcome = records_create_in_other_side(model=type(record), ids=[record.pk])
+        except OperationRefused as exc:
+            return refused_response(exc)
+        return outcome_response(outcome)

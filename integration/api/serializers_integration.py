@@ -102,9 +102,14 @@ class SyncJobErrorSerializer(StrictModelSerializer):
         fields = "__all__"
 
 
+DIRECTION_CHOICES = [("send", "Send: ERP → Sales"), ("get", "Get: Sales → ERP"), ("merge", "Merge: both directions"),
+                     *Direction.choices]
+
+
 class SynchronizeRequestSerializer(serializers.Serializer):
-    direction = serializers.ChoiceField(choices=Direction.choices, required=False, allow_blank=True,
-                                        help_text="Blank or bidirectional: every direction of the mapping.")
+    direction = serializers.ChoiceField(choices=DIRECTION_CHOICES, required=False, allow_blank=True,
+                                        help_text="send (to_integration), get (from_integration); blank, merge or "
+                                                  "bidirectional: every direction of the mapping.")
     full = serializers.BooleanField(default=False, help_text="Every record, not only those modified.")
     dry_run = serializers.BooleanField(default=False, help_text="Report what would change; write nothing (runs "
                                                                 "at once and answers 200 with the report).")
@@ -118,6 +123,9 @@ class SyncLogCleanupSerializer(serializers.Serializer):
 
 
 class CoupleRequestSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.CharField(max_length=64), required=False, allow_null=True,
+                                default=None, max_length=100000,
+                                help_text="The records of from_side to couple (default: every uncoupled one).")
     create_new = serializers.BooleanField(required=False, allow_null=True, default=None)
     sync_after = serializers.BooleanField(required=False, allow_null=True, default=None)
     from_side = serializers.ChoiceField(
@@ -126,8 +134,55 @@ class CoupleRequestSerializer(serializers.Serializer):
                   "Sales → ERP mapping). Either side for a bidirectional mapping.")
 
 
-class RestoredSerializer(serializers.Serializer):
+class RecordSynchronizeRequestSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=DIRECTION_CHOICES, required=False, allow_blank=True,
+        help_text="send (ERP → Sales), get (Sales → ERP) or merge (both, conflicts resolved by the mapping's policy). "
+                  "Blank: the mapping's direction; for a bidirectional one, get when only the Sales record changed "
+                  "since the last synchronisation, send when only the ERP record did, merge otherwise.")
+
+
+class OutcomeRecordSerializer(serializers.Serializer):
+    record = serializers.CharField(help_text="The record as a user knows it, e.g. 'Customer C00010 (Adatum)'.")
+    key = serializers.CharField(help_text="Its primary key.")
+    result = serializers.ChoiceField(choices=["done", "queued", "skipped", "failed", "refused"])
+    reason = serializers.CharField()
+
+
+class OutcomeCountsSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    refused = serializers.IntegerField()
+
+
+class OutcomeSerializer(serializers.Serializer):
+    """What an operation did (p2c.outcomes.Outcome): the answer of every synchronise and couple operation, 200 or
+    202 (jobs queued) even when some records were skipped, failed or refused."""
+
+    summary = serializers.CharField(help_text="One line, as the admin's message and the command say it.")
+    counts = OutcomeCountsSerializer()
+    records = OutcomeRecordSerializer(many=True, help_text="The records not done, each with its reason.")
+    jobs = serializers.ListField(child=serializers.IntegerField(),
+                                 help_text="The jobs started: poll /api/integration/jobs/{id}/.")
+
+
+class DryRunOutcomeSerializer(OutcomeSerializer):
+    report = SyncJobSerializer(many=True, help_text="A dry run's jobs, with what would change field by field.")
+
+
+class RestoredSerializer(OutcomeSerializer):
     restored = serializers.IntegerField()
+
+
+class RefusedSerializer(serializers.Serializer):
+    """The whole request refused: nothing was done."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False, help_text="connection_disabled, mapping_disabled, mapping_busy, "
+                                                           "direction_not_allowed, … (a 400 for malformed input "
+                                                           "names the fields instead)")
 
 
 class FullSyncStartSerializer(serializers.Serializer):
@@ -143,7 +198,14 @@ class RecordCoupleSerializer(serializers.Serializer):
     key = StrictCharField(required=False, max_length=100, help_text="The counterpart's natural key.")
     mapping = StrictCharField(required=False, max_length=30,
                                     help_text="The table mapping's name, when the model is in more than one.")
+    synchronize = serializers.ChoiceField(
+        choices=[("send", "Send: use the ERP data"), ("get", "Get: use the Sales data")], required=False,
+        allow_blank=True, help_text="Synchronise the pair after coupling it, in this direction (queued).")
 
 
-class UncoupledSerializer(serializers.Serializer):
+class UncoupledSerializer(OutcomeSerializer):
     removed = serializers.IntegerField()
+
+
+class CoupledSerializer(OutcomeSerializer):
+    coupling = CouplingSerializer()

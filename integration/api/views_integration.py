@@ -7,8 +7,6 @@ Operations need the model's view permission plus ``integration.run_synchronizati
 ``/api/integration/jobs/{id}/``; a dry run runs at once and answers 200 with its report.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,14 +15,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.background import mapping_couple_by_match_later, mapping_synchronize_later
-from integration.coupling import skipped_records_restore
-from integration.engine.locks import MappingBusy
-from integration.engine.sync import mapping_synchronize
 from integration.full_sync import full_sync_start, full_sync_status
 from integration.models import (
     Coupling,
-    Direction,
     IntegrationFieldMapping,
     IntegrationTableMapping,
     SyncJob,
@@ -33,6 +26,7 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from integration.operations import couple_by_match, skipped_restore, synchronize_mapping
 from integration.sync_log import sync_log_cleanup
 from p2c.api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from p2c.api.pagination import PagePagination
@@ -45,7 +39,7 @@ from . import serializers_integration as s
 
 RUN = "integration.run_synchronization"
 COUPLE = "integration.change_couplings"
-BUSY = OpenApiResponse(description="Another run of the mapping is under way, or the mapping is disabled.")
+REFUSED = "Refused as a whole: the connection or the mapping is disabled, or another run holds the mapping."
 
 
 def operation_permission(*perms, read="integration.view_integrationtablemapping"):
@@ -57,16 +51,6 @@ def operation_permission(*perms, read="integration.view_integrationtablemapping"
             return bool(user and user.is_authenticated and user.has_perms([read, *perms]))
 
     return OperationPermission
-
-
-def disabled(mapping):
-    return Response({"detail": f"{mapping.name} is disabled; enable it first.", "code": "mapping_disabled"},
-                    status=status.HTTP_409_CONFLICT)
-
-
-def busy(exc):
-    return Response({"detail": f"The mapping is being synchronised already: {exc}", "code": "mapping_busy"},
-                    status=status.HTTP_409_CONFLICT)
 
 
 class BaseViewSet(viewsets.GenericViewSet):
@@ -94,52 +78,51 @@ class TableMappingViewSet(CrudViewSet):
     ordering_fields = ("name", "sort_order", "created_at")
 
     @extend_schema(request=s.SynchronizeRequestSerializer,
-                   responses={200: s.SyncJobSerializer(many=True), 202: s.SyncJobSerializer(many=True), 409: BUSY})
+                   responses={200: s.DryRunOutcomeSerializer, 202: s.OutcomeSerializer,
+                              400: OpenApiResponse(s.RefusedSerializer, description="A direction the mapping lacks."),
+                              409: OpenApiResponse(s.RefusedSerializer, description=REFUSED)})
     @action(detail=True, methods=["post"], permission_classes=[operation_permission(RUN)])
     @idempotent
     def synchronize(self, request, pk=None):
         mapping = self.get_object()
         params = s.SynchronizeRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        if not mapping.is_enabled:
-            return disabled(mapping)
-        direction = params.validated_data.get("direction") or None
-        full = params.validated_data["full"]
-        if direction not in (None, Direction.BIDIRECTIONAL) and direction not in mapping.directions():
-            return Response({"direction": [f"{mapping.name} does not synchronise in this direction."]},
-                            status=status.HTTP_400_BAD_REQUEST)
-        if params.validated_data["dry_run"]:
-            try:
-                jobs = mapping_synchronize(mapping=mapping, direction=direction, full=full, dry_run=True)
-            except MappingBusy as exc:
-                return busy(exc)
-            return Response(s.SyncJobSerializer(jobs, many=True).data)
-        with transaction.atomic():
-            jobs = mapping_synchronize_later(mapping=mapping, direction=direction, full=full)
-        return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
+        dry_run = params.validated_data["dry_run"]
+        try:
+            outcome = synchronize_mapping(mapping=mapping, direction=params.validated_data.get("direction") or None,
+                                          full=params.validated_data["full"], dry_run=dry_run)
+        except OperationRefused as exc:
+            return refused_response(exc)
+        if dry_run:
+            return outcome_response(outcome, status=status.HTTP_200_OK,
+                                    extra={"report": s.SyncJobSerializer(outcome.jobs, many=True).data})
+        return outcome_response(outcome)
 
-    @extend_schema(request=s.CoupleRequestSerializer, responses={202: s.SyncJobSerializer(many=True), 409: BUSY})
+    @extend_schema(request=s.CoupleRequestSerializer,
+                   responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
+                              400: OpenApiResponse(s.RefusedSerializer, description="A side the mapping cannot "
+                                                   "synchronise from, or no match field chosen."),
+                              409: OpenApiResponse(s.RefusedSerializer, description=REFUSED)})
     @action(detail=True, methods=["post"], permission_classes=[operation_permission(COUPLE)])
     @idempotent
     def couple(self, request, pk=None):
         mapping = self.get_object()
         params = s.CoupleRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        if not mapping.is_enabled:
-            return disabled(mapping)
+        options = dict(params.validated_data)
+        ids = options.pop("ids")
         try:
-            with transaction.atomic():
-                jobs = mapping_couple_by_match_later(mapping=mapping, **params.validated_data)
-        except DjangoValidationError as exc:
-            return Response({"from_side": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(s.SyncJobSerializer(jobs, many=True).data, status=status.HTTP_202_ACCEPTED)
+            outcome = couple_by_match(mapping=mapping, ids=ids, **options)
+        except OperationRefused as exc:
+            return refused_response(exc)
+        return outcome_response(outcome)
 
     @extend_schema(request=None, responses={200: s.RestoredSerializer})
     @action(detail=True, methods=["post"], url_path="restore-skipped", permission_classes=[operation_permission(COUPLE)])
     @idempotent
     def restore_skipped(self, request, pk=None):
-        mapping = self.get_object()
-        return Response({"restored": skipped_records_restore(mapping=mapping)})
+        outcome = skipped_restore(mapping=self.get_object())
+        return outcome_response(outcome, extra={"restored": outcome.counts["done"]})
 
 
 class FieldMappingViewSet(CrudViewSet):

@@ -152,7 +152,7 @@ def test_full_synchronisation_then_uncouple_couple_by_match_and_synchronise(page
 
     run_list_action(page, account.pk, "synchronize_now")
     page.wait_for_selector("#p2c-action-form")
-    page.check('input[name="p2c-direction"][value="to_integration"]')
+    page.check('input[name="p2c-direction"][value="send"]')
     shot(page, "11-synchronise-now-direction")
     page.click('input[name="p2c-submit"]')
     page.wait_for_selector(".messagelist")
@@ -161,7 +161,7 @@ def test_full_synchronisation_then_uncouple_couple_by_match_and_synchronise(page
     shot(page, "12-synchronised")
     job = SyncJob.objects.filter(mapping_name="CUSTOMER", direction="to_integration").latest("pk")
     assert job.status == SyncJob.Status.SUCCESS and job.failed == 0, [e.message for e in job.errors.all()]
-    assert job.unchanged + job.modified == 1 and "done: 1 " in message
+    assert job.unchanged + job.modified == 1 and "Synchronise now: 1 done." in message
     row = account_row(page, account)
     assert "Coupled to" in row and "failed" not in row.lower()
     page.click(f'.messagelist a[href$="/integration/syncjob/{job.pk}/change/"]')
@@ -255,8 +255,10 @@ def test_set_up_coupling_by_hand_with_the_search_box(page, live_server, demo):
     from erp.models import Customer
     from integration.coupling import coupling_for
     from integration.defaults import integration_setup_reset
+    from integration.models import ConnectionSetup
 
     integration_setup_reset()
+    ConnectionSetup.objects.filter(pk=ConnectionSetup.get_solo().pk).update(is_enabled=True)  # coupling needs it
     customer = Customer.objects.create(name="Handpicked Trading")
     account = Account.objects.create(name="Handpicked Trading Ltd", customer_type_code="customer")
     log_in(page, live_server)

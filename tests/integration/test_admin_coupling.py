@@ -192,7 +192,7 @@ def test_create_in_erp_runs_in_the_background_and_skips_the_coupled(superuser_cl
     customers_before = Customer.objects.count()
 
     confirm = run_action(superuser_client, Account, "create_in_counterpart", [new.pk, coupled.pk])
-    assert confirm.status_code == 200 and "1 already coupled: skipped." in confirm.content.decode()
+    assert confirm.status_code == 200 and "coupled already" in confirm.content.decode()
     with django_capture_on_commit_callbacks() as queued:
         done = run_action(superuser_client, Account, "create_in_counterpart", [new.pk, coupled.pk],
                           {"p2c-submit": "Confirm"})
@@ -201,7 +201,8 @@ def test_create_in_erp_runs_in_the_background_and_skips_the_coupled(superuser_cl
     job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="from_integration")
     assert job.status == "queued" and Customer.objects.count() == customers_before
     message = " ".join(texts(done))
-    assert "scheduled for 1 of 2 records, 1 skipped (already coupled)" in message and "background" in message
+    assert "Create in ERP: 1 queued, 1 skipped" in message and "(Already): already coupled" in message
+    assert "scheduled for 1 of 2 records. 0 records failed. 1 records were skipped." in message
     assert admin_url(SyncJob, "change", job.pk) in message
 
     for callback in queued:  # the worker
@@ -243,7 +244,7 @@ def test_create_in_erp_of_a_coupled_record_whose_counterpart_is_gone_creates_it_
     with django_capture_on_commit_callbacks(execute=True):
         done = run_action(superuser_client, Account, "create_in_counterpart", [account.pk],
                           {"p2c-submit": "Confirm"})
-    assert "scheduled for 1 of 1 records, 0 skipped" in " ".join(texts(done))
+    assert "scheduled for 1 of 1 records. 0 records failed. 0 records were skipped." in " ".join(texts(done))
     created = Customer.objects.get(pk=coupling_for(account).erp_id)
     assert created.name == "Margie's Travel"
 
@@ -260,13 +261,14 @@ def test_synchronise_now_asks_the_direction_for_bidirectional_mappings(superuser
     assert page.status_code == 200 and "Send data update to Sales" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         done = run_action(superuser_client, Account, "synchronize_now", [account.pk, uncoupled.pk],
-                          {"p2c-direction": "to_integration", "p2c-submit": "Synchronise"})
+                          {"p2c-direction": "send", "p2c-submit": "Synchronise"})
     assert done.status_code == 302
     account.refresh_from_db()
     assert account.telephone1 == "2"
     job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="to_integration")
     message = " ".join(texts(done))
-    assert "scheduled for 1 of 2 records (1 not coupled" in message
+    assert "Synchronise now: 1 queued, 1 skipped." in message and "(Loose): not coupled" in message
+    assert "scheduled for 1 of 2 records. 0 records failed. 1 records were skipped." in message
     assert admin_url(SyncJob, "change", job.pk) in message
 
 
@@ -279,7 +281,7 @@ def test_delete_coupling_asks_first_then_uncouples(superuser_client, mappings):
     done = run_action(superuser_client, Customer, "coupling_remove", [customer.pk], {"p2c-submit": "Confirm"})
     assert done.status_code == 302 and coupling_for(customer) is None
     assert Account.objects.filter(pk=account.pk).exists() and Customer.objects.filter(pk=customer.pk).exists()
-    assert "1 coupling(s) deleted" in " ".join(texts(done))
+    assert "Delete coupling: 1 done." in " ".join(texts(done))
 
 
 def test_synchronisation_log_lists_jobs_and_errors_of_the_selection(superuser_client, mappings):

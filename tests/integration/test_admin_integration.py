@@ -97,7 +97,7 @@ def test_synchronise_modified_records_queues_jobs_per_direction(superuser_client
     assert done.status_code == 302
     assert set(SyncJob.objects.filter(mapping_name="CUSTOMER").values_list("direction", flat=True)) == {
         "to_integration", "from_integration"}
-    assert "2 synchronisation job(s) scheduled" in " ".join(texts(done))
+    assert "Synchronise CUSTOMER: 2 queued." in " ".join(texts(done))
     account.refresh_from_db()
     assert account.telephone1 == "42"
 
@@ -197,7 +197,7 @@ def test_error_actions_restore_skipped_then_retry(superuser_client, failed_job, 
     salesperson, _user = salesperson_pair
     Customer.objects.filter(pk=customer.pk).update(salesperson=salesperson)
     restored = run_action(superuser_client, SyncJobError, "errors_restore_skipped", [error.pk])
-    assert "1 skipped record(s) restored" in " ".join(texts(restored))
+    assert "Restore skipped records: 1 done." in " ".join(texts(restored))
     coupling.refresh_from_db()
     assert coupling.skipped is False
     with django_capture_on_commit_callbacks(execute=True):
@@ -228,7 +228,7 @@ def test_a_failed_insert_skipped_twice_is_listed_restored_and_retried(
 
     error = SyncJobError.objects.filter(source_id=str(customer.pk)).latest("pk")
     restored = run_action(superuser_client, SyncJobError, "errors_restore_skipped", [error.pk])
-    assert "1 skipped record(s) restored" in " ".join(texts(restored))
+    assert "Restore skipped records: 1 done." in " ".join(texts(restored))
     entry.refresh_from_db()
     assert not entry.skipped
 

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from crm.models import Account
@@ -24,6 +25,9 @@ def call(*args):
         code = 0
     except SystemExit as exc:
         code = exc.code
+    except CommandError as exc:  # what manage.py prints, exiting with its returncode
+        code = exc.returncode
+        err.write(str(exc))
     return code, out.getvalue(), err.getvalue()
 
 

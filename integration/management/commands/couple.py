@@ -1,50 +1,76 @@
-from django.core.exceptions import ValidationError
+"""``manage.py couple``: match-based coupling (integration.operations.couple_by_match), after saving the match
+criteria given with --match-on (integration.operations.match_criteria_save); with --pair, one ERP record coupled
+to one Sales record by hand (integration.operations.coupling_set_up)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.coupling import mapping_couple_by_match
-from integration.models import IntegrationTableMapping, SyncJob
+from integration.models import IntegrationTableMapping
+from integration.operations import couple_by_match, coupling_set_up
+from p2c.doors import outcome_finish, refused_command_error
+from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = "Match-based coupling: couple a mapping's uncoupled records whose match fields are equal."
+    help = ("Match-based coupling: couple a mapping's uncoupled records whose match fields are equal (or, with "
+            "--pair, one ERP record to one Sales record). Exits 1 when refused (connection or mapping disabled, no "
+            "match field, a side the mapping cannot start from, a record coupled to another one) or when a record "
+            "failed (no unique match, or its synchronisation after coupling failed).")
 
     def add_arguments(self, parser):
         parser.add_argument("name", metavar="MAPPING")
-        parser.add_argument("--match-on", default="", help="Comma-separated ERP fields, highest priority first "
-                            "(default: the field mappings marked for match-based coupling).")
+        parser.add_argument("--match-on", default=None, help="Comma-separated fields (ERP or Sales names), highest "
+                            "priority first: saved on the mapping as its match criteria, with --case-sensitive, "
+                            "--create-new and --sync (default: the criteria saved already).")
         parser.add_argument("--case-sensitive", action="store_true")
-        parser.add_argument("--create-new", action="store_true", help="Create the records that find no match.")
-        parser.add_argument("--sync", action="store_true", help="Synchronise the records after coupling them.")
+        parser.add_argument("--create-new", action="store_true", default=None,
+                            help="Create the records that find no match (default: the mapping's setting).")
+        parser.add_argument("--sync", action="store_true", default=None,
+                            help="Synchronise the records after coupling them (default: the mapping's setting).")
         parser.add_argument("--from", dest="from_side", choices=["erp", "sales"], default=None,
                             help="Which side's uncoupled records look for a match (default: the ERP records, the "
                             "Sales records for a Sales → ERP mapping; either for a bidirectional one).")
+        parser.add_argument("--ids", nargs="+", metavar="ID", help="Only these records of that side.")
+        parser.add_argument("--pair", nargs=2, metavar=("ERP_ID", "SALES_ID"),
+                            help="Couple this ERP record to this Sales record (set up coupling by hand).")
+        parser.add_argument("--then", choices=["send", "get"], default=None,
+                            help="With --pair: synchronise the pair after coupling it, with the ERP data (send) or "
+                                 "the Sales data (get).")
 
-    def handle(self, *args, name, match_on, case_sensitive, create_new, sync, from_side, **options):
+    def handle(self, *args, name, match_on, case_sensitive, create_new, sync, from_side, ids, pair, then, **options):
         mapping = IntegrationTableMapping.objects.filter(name=name).first()
         if mapping is None:
             raise CommandError(f"No such mapping: {name}.")
-        if match_on:
-            fields = [f.strip() for f in match_on.split(",") if f.strip()]
-            field_mappings = mapping.field_mappings.all()
-            known = {fm.erp_field for fm in field_mappings} | {fm.crm_field for fm in field_mappings}
-            unknown = [f for f in fields if f not in known]
-            if unknown:
-                raise CommandError(f"{name} has no field mapping for {', '.join(unknown)}.")
-            for fm in field_mappings:
-                chosen = fm.erp_field in fields or fm.crm_field in fields
-                fm.use_for_match_coupling = chosen
-                fm.match_priority = (fields.index(fm.erp_field if fm.erp_field in fields else fm.crm_field) + 1
-                                     if chosen else 0)
-                fm.case_sensitive_matching = case_sensitive
-                fm.save(update_fields=["use_for_match_coupling", "match_priority", "case_sensitive_matching"])
+        if pair:
+            if match_on is not None or ids or from_side or create_new or sync:
+                raise CommandError("--pair couples two records by hand: --match-on, --ids, --from, --create-new and "
+                                   "--sync are for match-based coupling.")
+            return self._pair(mapping, *pair, then)
+        if then:
+            raise CommandError("--then goes with --pair.")
         try:
-            job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync,
-                                          from_side={"sales": "crm"}.get(from_side, from_side))
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
-        style = self.style.SUCCESS if job.status == SyncJob.Status.SUCCESS else self.style.WARNING
-        self.stdout.write(style(f"{name}: {job.message or job.get_status_display()}"))
-        for follow_up in job.follow_up_jobs:
-            self.stdout.write(f"  then {follow_up.get_direction_display()}: {follow_up.message}")
-        if job.status == SyncJob.Status.FAILED:
-            raise SystemExit(1)
+            criteria = None
+            if match_on is not None:
+                fields = [f.strip() for f in match_on.split(",") if f.strip()]
+                criteria = [(f, i + 1, case_sensitive) for i, f in enumerate(fields)]
+            outcome = couple_by_match(mapping=mapping, from_side=from_side, ids=ids, create_new=create_new,
+                                      sync_after=sync, background=False, criteria=criteria)
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        outcome_finish(self, outcome)
+
+    def _pair(self, mapping, erp_id, crm_id, then):
+        records = []
+        for model, value, what in ((mapping.erp_model_class(), erp_id, "ERP_ID"),
+                                   (mapping.crm_model_class(), crm_id, "SALES_ID")):
+            try:
+                record = model.objects.filter(pk=model._meta.pk.to_python(value)).first()
+            except Exception:  # a malformed id (not a number, not a UUID)
+                record = None
+            if record is None:
+                raise CommandError(f"{what}: no {model._meta.verbose_name} with id {value}.")
+            records.append(record)
+        try:
+            outcome = coupling_set_up(record=records[0], counterpart=records[1], mapping=mapping, synchronize=then)
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        outcome_finish(self, outcome)

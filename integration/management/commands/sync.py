@@ -1,59 +1,93 @@
+"""``manage.py sync``: synchronise mappings (integration.operations.synchronize_mappings) or, with ``--model`` and
+``--ids``, selected records now (integration.operations.synchronize_now)."""
+
 import sys
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.engine.locks import MappingBusy
-from integration.engine.sync import mapping_synchronize
-from integration.models import IntegrationTableMapping, SyncJob
-from integration.ordering import mappings_in_dependency_order
+from integration.models import IntegrationTableMapping
+from integration.operations import synchronize_mappings, synchronize_now
+from p2c.doors import outcome_finish, refused_command_error
+from p2c.outcomes import OperationRefused
 
-DIRECTIONS = {"to": "to_integration", "from": "from_integration", "both": None}
+DIRECTIONS = ("send", "get", "merge", "to", "from", "both")
+
+
+def seconds(value):
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(value) from None
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+seconds.__name__ = "number of seconds (0 or more)"
 
 
 class Command(BaseCommand):
-    help = "Synchronise one or more integration table mappings (or --all, in dependency order)."
+    help = ("Synchronise one or more integration table mappings (or --all, in dependency order), running here; or, "
+            "with --model and --ids, synchronise those records now (queued on the workers). Exits 1 when the "
+            "request is refused (connection or mapping disabled, a direction the mapping lacks) or when a record "
+            "failed or was refused; 0 otherwise (skipped records are no failure).")
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", metavar="MAPPING")
         parser.add_argument("--all", action="store_true", help="Every enabled mapping, in dependency order.")
-        parser.add_argument("--direction", choices=DIRECTIONS, default="both",
-                            help="to: ERP → Sales, from: Sales → ERP, both: every direction the mapping has.")
+        parser.add_argument("--direction", choices=DIRECTIONS, default=None,
+                            help="send or to: ERP → Sales; get or from: Sales → ERP; merge or both: every direction "
+                                 "the mapping has (the default for mappings; for one record of a bidirectional "
+                                 "mapping the default follows the side that changed, several need send or get).")
         parser.add_argument("--full", action="store_true", help="Read every row, not only those changed since last run.")
         parser.add_argument("--dry-run", action="store_true", help="Write nothing; report what would change.")
-        parser.add_argument("--wait", type=int, default=0, help="Seconds to wait for a mapping another run holds.")
+        parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
+                            help="Seconds to wait for a mapping another run holds.")
+        parser.add_argument("--model", metavar="APP.MODEL", help="With --ids: the records' table, e.g. erp.Customer.")
+        parser.add_argument("--ids", nargs="+", metavar="ID", help="With --model: the records to synchronise now.")
 
-    def handle(self, *args, names, all, direction, full, dry_run, wait, **options):
-        if all == bool(names):
-            raise CommandError("Name one or more mappings, or use --all.")
-        if all:
-            mappings = mappings_in_dependency_order(IntegrationTableMapping.objects.filter(is_enabled=True, parent=None))
-        else:
+    def handle(self, *args, names, all, direction, full, dry_run, wait, model, ids, **options):
+        if model or ids:
+            if not (model and ids):
+                raise CommandError("--model and --ids go together: name the table and its records.")
+            if names or all or full or dry_run:
+                raise CommandError("--model/--ids synchronise records now; mapping names, --all, --full and "
+                                   "--dry-run are for mappings.")
+            return self._records(model, ids, direction)
+        if all and names:
+            raise CommandError("Mapping names and --all exclude each other: give either.")
+        if not (all or names):
+            raise CommandError("Name one or more mappings, or use --all (or --model with --ids for records).")
+        mappings = None
+        if names:
             found = {m.name: m for m in IntegrationTableMapping.objects.filter(name__in=names)}
             missing = [n for n in names if n not in found]
             if missing:
                 raise CommandError(f"No such mapping: {', '.join(missing)}. See `manage.py sync_status`.")
             mappings = [found[n] for n in names]
-        failed_as_a_whole = False
-        for mapping in mappings:
-            one_way = DIRECTIONS[direction]
-            if one_way and mapping.direction not in ("bidirectional", one_way):
-                self.stdout.write(f"{mapping.name}: skipped, it does not synchronise in that direction.")
-                continue
-            try:
-                jobs = mapping_synchronize(mapping=mapping, direction=one_way, full=full, dry_run=dry_run,
-                                           progress=self._progress(mapping), wait_seconds=wait)
-            except (MappingBusy, ValidationError) as exc:
-                self.stderr.write(f"{mapping.name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
-                failed_as_a_whole = True
-                continue
-            for job in jobs:
-                self._report(job)
-                failed_as_a_whole |= job.status == SyncJob.Status.FAILED
-        if failed_as_a_whole:
-            raise SystemExit(1)
+        try:
+            outcome = synchronize_mappings(mappings=mappings, direction=direction, full=full, dry_run=dry_run,
+                                           background=False, wait_seconds=wait, progress=self._progress())
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        for job in outcome.jobs:
+            self._report(job)
+        outcome_finish(self, outcome)
 
-    def _progress(self, mapping):
+    def _records(self, label, ids, direction):
+        from django.apps import apps
+
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError) as exc:
+            raise CommandError(f"No such table: {label} (give app_label.Model, e.g. erp.Customer).") from exc
+        try:
+            outcome = synchronize_now(model=model, ids=ids, direction=direction)
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        outcome_finish(self, outcome)
+
+    def _progress(self):
         if not sys.stdout.isatty():
             return None
         from tqdm import tqdm
@@ -63,14 +97,14 @@ class Command(BaseCommand):
         def progress(*, job, done, total):
             bar = bars.get(job.pk)
             if bar is None:
-                bar = bars[job.pk] = tqdm(total=total, desc=f"{mapping.name} {job.get_direction_display()}",
+                bar = bars[job.pk] = tqdm(total=total, desc=f"{job.mapping_name} {job.get_direction_display()}",
                                           unit="rows", leave=False)
             bar.update(done)
 
         return progress
 
     def _report(self, job):
-        style = self.style.SUCCESS if job.status == SyncJob.Status.SUCCESS else self.style.ERROR
+        style = self.style.SUCCESS if job.status == job.Status.SUCCESS else self.style.ERROR
         self.stdout.write(style(f"{job.mapping_name} [{job.get_direction_display()}] {job.get_status_display()}: "
                                 f"{job.message}"))
         for error in job.errors.all()[:20]:

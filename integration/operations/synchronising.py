@@ -1,0 +1,328 @@
+"""Synchronising: selected records now (BC's *Synchronize Now*), whole mappings (the scheduled run, *Synchronize
+Modified Records*, *Run Full Synch.* of a mapping), retrying the failed records and restoring the skipped ones
+(SPEC I4, I5, I6; BC §6 "Synchronize (now) with the direction prompt", §7.1).
+
+Each function holds every rule of its operation and returns an `Outcome`, or raises `OperationRefused` when the
+whole request cannot run. The admin actions, the API, the `sync` command and the Celery tasks only call them.
+"""
+
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
+from p2c.utils import chunked
+
+from ..engine.locks import MappingBusy
+from ..models import Direction, IntegrationTableMapping
+from ..selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
+from .common import (
+    GET,
+    MERGE,
+    SEND,
+    chunk_shares,
+    connection_check,
+    direction_check,
+    direction_parse,
+    ids_typed,
+    jobs_settle,
+    mapping_check,
+    refused_from,
+)
+
+CHUNK = 1000
+SYNC_NOW = "Synchronise now"
+SIDE_OF_DIRECTION = {Direction.TO_INTEGRATION: "erp", Direction.FROM_INTEGRATION: "crm"}
+
+
+# -- synchronise now (selected records) -----------------------------------------------------------------------
+def sides_changed(mapping, couplings):
+    """{coupling pk: (erp changed, Sales changed)} since the coupling's last synchronisation: a side changed when
+    its record's modified-on is newer than the value last synchronised (a side never synchronised has no newer
+    data). Two queries, whatever the number of couplings (give them a chunk at a time)."""
+    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
+    erp_on = dict(erp_model.objects.filter(pk__in=[c.erp_id for c in couplings])
+                  .values_list("pk", erp_model.MODIFIED_FIELD))
+    crm_on = dict(crm_model.objects.filter(pk__in=[c.crm_id for c in couplings])
+                  .values_list("pk", crm_model.MODIFIED_FIELD))
+
+    def newer(value, last):
+        return value is not None and last is not None and value > last
+
+    return {c.pk: (newer(erp_on.get(c.erp_id), c.last_synced_erp_modified),
+                   newer(crm_on.get(c.crm_id), c.last_synced_crm_modified)) for c in couplings}
+
+
+def preselected_direction(erp_changed, crm_changed):
+    """BC's default for one record of a bidirectional mapping: Get when only Sales changed, Send when only the
+    ERP changed, Merge when neither or both did."""
+    if crm_changed and not erp_changed:
+        return GET
+    if erp_changed and not crm_changed:
+        return SEND
+    return MERGE
+
+
+def synchronize_now_choices(*, model, ids):
+    """What *Synchronise now* offers for the records ``ids`` of ``model``: ([choices], preselected) where the
+    choices are among send/get/merge: Send, Get and Merge for one coupled record of a bidirectional mapping (the
+    side that changed preselects), Send and Get for several; none ([], None) when every mapping concerned is
+    one-way (each goes its own direction)."""
+    ids = list(ids)[:2]
+    mappings = {(m.erp_model, m.crm_model): m for m in record_mappings(model)}
+    couplings = [c for cs in couplings_of(model, ids).values() for c in cs
+                 if (c.erp_model, c.crm_model) in mappings and not c.skipped]
+    bidirectional = [c for c in couplings if mappings[(c.erp_model, c.crm_model)].direction == Direction.BIDIRECTIONAL]
+    if not bidirectional:
+        return [], None
+    if len(ids) > 1:
+        return [SEND, GET], SEND
+    coupling = bidirectional[0]
+    erp_changed, crm_changed = sides_changed(mappings[(coupling.erp_model, coupling.crm_model)], [coupling])[coupling.pk]
+    return [SEND, GET, MERGE], preselected_direction(erp_changed, crm_changed)
+
+
+def synchronize_now(*, model, ids, direction=None):
+    """Synchronise the coupled records ``ids`` of ``model`` now, in the background (BC's *Synchronize Now*).
+
+    ``direction``: send (ERP → Sales), get (Sales → ERP) or merge (both; one record only; update conflicts are
+    resolved by the mapping's policy). A one-way mapping goes its own direction (another one-way direction is
+    refused). On a bidirectional mapping one record without a direction gets the preselected one
+    (`preselected_direction`); several records need send or get, and those whose target side holds newer data
+    (changed since the last synchronisation) are skipped rather than overwritten.
+
+    Records not coupled are skipped, whatever *Synch. Only Coupled Records* says (BC: synchronising an uncoupled
+    record opens the coupling dialog; several are skipped): creating counterparts is *Create in Sales/ERP*.
+    Skipped couplings are skipped too, until restored. Refused as a whole: the connection disabled, no enabled
+    mapping for ``model``, a direction none of its mappings has, merge for several records.
+    """
+    connection_check()
+    chosen = direction_parse(direction)
+    ids = ids_typed(model, ids)
+    side = side_of(model)
+    mappings = {(m.erp_model, m.crm_model): m for m in record_mappings(model)}
+    if not mappings:
+        raise OperationRefused(f"No enabled table mapping synchronises {model._meta.verbose_name_plural}.",
+                               code="no_mapping", status=409)
+    if chosen == Direction.BIDIRECTIONAL and len(ids) > 1:
+        raise OperationRefused("Merge synchronises one record at a time: choose send or get for several records.",
+                               code="merge_one_record", status=400)
+    if chosen in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION) and not any(
+            chosen in m.directions() for m in mappings.values()):
+        direction_check(next(iter(mappings.values())), chosen)
+    several = len(ids) > 1
+    outcome = Outcome(SYNC_NOW)
+    not_done = {}  # pk -> (kind, reason)
+    queued = set()
+    work = defaultdict(list)  # (mapping, one-way direction) -> source ids
+    for chunk in chunked(ids, CHUNK):
+        existing = set(model.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        found = couplings_of(model, chunk)
+        by_mapping = defaultdict(list)
+        for pk in chunk:
+            if pk not in existing:
+                not_done[pk] = (REFUSED, "no such record")
+                continue
+            couplings = [c for c in found.get(pk, []) if (c.erp_model, c.crm_model) in mappings]
+            if not couplings:
+                not_done[pk] = (SKIPPED, f"not coupled: set up a coupling, or use Create in "
+                                         f"{system_name(other_side(side))}")
+                continue
+            live = [c for c in couplings if not c.skipped]
+            if not live:
+                not_done[pk] = (SKIPPED, "its coupling is skipped: restore it first")
+                continue
+            for c in live:
+                by_mapping[mappings[(c.erp_model, c.crm_model)]].append(c)
+        for mapping, couplings in by_mapping.items():
+            if mapping.direction != Direction.BIDIRECTIONAL:
+                if chosen in (None, Direction.BIDIRECTIONAL) or chosen == mapping.direction:
+                    one_ways = [mapping.direction]
+                else:
+                    for c in couplings:
+                        not_done.setdefault(getattr(c, f"{side}_id"), (
+                            REFUSED, f"mapping {mapping.name} synchronises {mapping.get_direction_display()} only"))
+                    continue
+                changed = sides_changed(mapping, couplings) if several else {}
+            else:
+                if chosen is None and several:
+                    raise OperationRefused("Choose send or get to synchronise several records of a bidirectional "
+                                           "mapping.", code="direction_required", status=400)
+                changed = sides_changed(mapping, couplings)
+                if chosen is None:
+                    c = couplings[0]
+                    pick = direction_parse(preselected_direction(*changed[c.pk]))
+                else:
+                    pick = chosen
+                one_ways = mapping.directions() if pick == Direction.BIDIRECTIONAL else [pick]
+            for c in couplings:
+                record_pk = getattr(c, f"{side}_id")
+                if several and len(one_ways) == 1:
+                    target = other_side(SIDE_OF_DIRECTION[one_ways[0]])
+                    if changed[c.pk][0 if target == "erp" else 1]:
+                        not_done.setdefault(record_pk, (SKIPPED, f"the {system_name(target)} record holds newer "
+                                                                 "data"))
+                        continue
+                for one_way in one_ways:
+                    work[(mapping, one_way)].append(getattr(c, f"{SIDE_OF_DIRECTION[one_way]}_id"))
+                queued.add(record_pk)
+    return _queue_and_tell(outcome, model, ids, work, queued, not_done)
+
+
+def _queue_and_tell(outcome, model, ids, work, queued, not_done):
+    from ..background import mapping_synchronize_later
+
+    shares, counted = [], set()
+    with transaction.atomic():
+        for (mapping, one_way), source_ids in work.items():
+            jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
+            outcome.jobs += jobs
+            # A merged record is queued once, though both directions' jobs examine it.
+            shares += chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
+            counted.add(mapping)
+    outcome.add(QUEUED, len(queued))
+    names = record_names(model, [pk for pk in ids if pk in not_done and pk not in queued])
+    for pk in ids:
+        if pk in not_done and pk not in queued:
+            kind, reason = not_done[pk]
+            outcome.record(kind, names.get(pk, pk), reason, pk)
+    failed = outcome.counts[FAILED] + outcome.counts[REFUSED]
+    outcome.notes.append(f"The synchronisation has been scheduled for {len(queued)} of {len(ids)} records. "
+                         f"{failed} records failed. {outcome.counts[SKIPPED]} records were skipped.")
+    return jobs_settle(outcome, shares)  # jobs that ran already (eager mode) tell what they did
+
+
+# -- synchronise a mapping ---------------------------------------------------------------------------------------
+def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, background=True, wait_seconds=0,
+                        progress=None):
+    """Synchronise ``mapping`` (its modified records, or every record with ``full``) in ``direction`` (None or
+    merge: every direction it has): queued on the workers (``background``), or run here (a dry run always is).
+
+    Refused: the connection or the mapping disabled (409), a direction the mapping lacks (400), the mapping busy
+    or not runnable as configured (409, when run here). The outcome counts the queued jobs, or the records the
+    jobs that ran examined (done, skipped, failed with their reasons).
+    """
+    connection_check()
+    mapping_check(mapping)
+    one_way = direction_parse(direction)
+    direction_check(mapping, one_way)
+    outcome = Outcome(f"Synchronise {mapping.name}")
+    if background and not dry_run:
+        from ..background import mapping_synchronize_later
+
+        with transaction.atomic():
+            jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, full=full)
+        outcome.jobs += jobs
+        outcome.add(QUEUED, len(jobs))
+        return jobs_settle(outcome, [(job, 1) for job in jobs])
+    from ..engine.sync import mapping_synchronize
+
+    try:
+        jobs = mapping_synchronize(mapping=mapping, direction=one_way, full=full, dry_run=dry_run,
+                                   progress=progress, wait_seconds=wait_seconds)
+    except (MappingBusy, ValidationError) as exc:
+        raise refused_from(exc) from exc
+    outcome.jobs += jobs
+    return jobs_settle(outcome, [(job, 0) for job in jobs])
+
+
+def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=False, background=True,
+                         wait_seconds=0, progress=None):
+    """Synchronise several mappings (``None``: every enabled one, in dependency order) with
+    `synchronize_mapping`. One mapping named alone is refused as a whole; of several, each refused one is
+    counted refused with its reason (with every mapping, one lacking ``direction`` is skipped)."""
+    from ..ordering import mappings_in_dependency_order
+
+    connection_check()
+    every = mappings is None
+    if every:
+        mappings = mappings_in_dependency_order(IntegrationTableMapping.objects.filter(is_enabled=True, parent=None))
+    mappings = list(mappings)
+    options = {"direction": direction, "full": full, "dry_run": dry_run, "background": background,
+               "wait_seconds": wait_seconds, "progress": progress}
+    if len(mappings) == 1 and not every:
+        return synchronize_mapping(mapping=mappings[0], **options)
+    outcome = Outcome("Synchronise")
+    for mapping in mappings:
+        try:
+            outcome.merge(synchronize_mapping(mapping=mapping, **options))
+        except OperationRefused as exc:
+            kind = SKIPPED if every and exc.code == "direction_not_allowed" else REFUSED
+            outcome.record(kind, mapping.name, exc.message, mapping.pk)
+    return outcome
+
+
+# -- retry failed records, restore skipped ones -------------------------------------------------------------------
+def _typed(label, value):
+    from django.apps import apps
+
+    try:
+        return apps.get_model(label)._meta.pk.to_python(value)
+    except (LookupError, ValueError, ValidationError):
+        return value
+
+
+def failed_records_retry(*, errors=(), failed_inserts=()):
+    """Synchronise again, in the background, the source records behind the job ``errors`` and the
+    ``failed_inserts`` (each the way its job ran: its mapping and direction). Refused as a whole when the
+    connection is disabled; the records of a disabled mapping, or of a direction it no longer has, are refused."""
+    connection_check()
+    mappings = {(m.erp_model, m.crm_model): m for m in IntegrationTableMapping.objects.filter(parent=None)}
+    grouped = defaultdict(dict)  # (mapping, direction) -> {typed id: label}
+    outcome = Outcome("Retry failed records")
+    for error in errors:
+        job = error.job
+        if not error.source_id:
+            continue
+        if not job.table_mapping_id:
+            outcome.record(REFUSED, f"{error.source_model} {error.source_id}", "its mapping was deleted",
+                           error.source_id)
+            continue
+        grouped[(job.table_mapping, job.direction)][_typed(error.source_model, error.source_id)] = error.source_model
+    for entry in failed_inserts:
+        mapping = mappings.get((entry.erp_model, entry.crm_model))
+        if mapping is None:
+            outcome.record(REFUSED, f"{entry.source_model} {entry.source_id}", "no mapping couples these tables",
+                           entry.source_id)
+            continue
+        grouped[(mapping, entry.direction)][_typed(entry.source_model, entry.source_id)] = entry.source_model
+    from ..background import mapping_synchronize_later
+
+    with transaction.atomic():
+        for (mapping, direction), records in grouped.items():
+            try:
+                mapping_check(mapping)
+                direction_check(mapping, direction)
+            except OperationRefused as exc:
+                for pk, label in records.items():
+                    outcome.record(REFUSED, f"{label} {pk}", exc.message, pk)
+                continue
+            jobs = mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=sorted(records), full=True)
+            outcome.jobs += jobs
+            outcome.add(QUEUED, len(records))
+    return outcome
+
+
+def skipped_restore(*, couplings=None, failed_inserts=None, mapping=None):
+    """Restore skipped records so they synchronise again: the given ``couplings`` and ``failed_inserts`` (those
+    not skipped are counted skipped, "not skipped"), or every skipped record of ``mapping``."""
+    from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
+
+    outcome = Outcome("Restore skipped records")
+    if mapping is not None:
+        return outcome.add(DONE, skipped_records_restore(mapping=mapping))
+    for rows, restore in ((couplings, couplings_restore_skipped), (failed_inserts, failed_inserts_restore)):
+        rows = list(rows or [])
+        skipped = [row for row in rows if row.skipped]
+        if skipped:
+            outcome.add(DONE, restore(**{"couplings" if restore is couplings_restore_skipped else "entries": skipped}))
+        for row in rows:
+            if not row.skipped:
+                outcome.record(SKIPPED, str(row), "not skipped", row.pk)
+    return outcome
+
+
+__all__ = ["failed_records_retry", "preselected_direction", "sides_changed",
+           "skipped_restore", "synchronize_mapping", "synchronize_mappings", "synchronize_now",
+           "synchronize_now_choices"]
