@@ -137,7 +137,7 @@ def test_a_full_synchronisation_whose_worker_is_killed_completes(mappings, sales
     app.control.purge()
     workers = [start_worker(env)]
     try:
-        run = full_sync_start()
+        run = full_sync_start().jobs[0]  # the operation's outcome names the run it started
         customer_line = FullSyncLine.objects.get(run=run, mapping_name="CUSTOMER")
 
         def customer_line_mid_way():
