@@ -40,15 +40,14 @@ def other_side(side):
     return "erp" if side == "crm" else "crm"
 
 
-def record_mappings(model):
-    """The enabled mappings whose records ``model`` couples: top-level, not option mappings, not F&O tasks."""
+def record_mappings(model, *, enabled_only=True):
+    """The enabled mappings (or all, for an operation to refuse a disabled one) whose records ``model`` couples:
+    top-level, not option mappings, not F&O tasks."""
     label = model._meta.label
-    return list(
-        IntegrationTableMapping.objects.filter(is_enabled=True, parent=None, crm_option_field="",
-                                               fo_task__isnull=True)
-        .filter(Q(erp_model=label) | Q(crm_model=label))
-        .order_by("sort_order", "name")
-    )
+    mappings = IntegrationTableMapping.objects.filter(parent=None, crm_option_field="", fo_task__isnull=True)
+    if enabled_only:
+        mappings = mappings.filter(is_enabled=True)
+    return list(mappings.filter(Q(erp_model=label) | Q(crm_model=label)).order_by("sort_order", "name"))
 
 
 def couplings_of(model, ids):

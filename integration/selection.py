@@ -3,26 +3,13 @@ records are coupled under, their couplings, the ids within a mapping's filter, a
 reads in one query (per table), whatever the selection's size. The reads shared with the coupling column live in
 integration.coupling_state."""
 
-from django.db.models import Q
 
-from .coupling_state import couplings_of, other_side, record_labels, side_of  # noqa: F401  (read from here too)
-from .coupling_state import record_mappings as enabled_record_mappings
+from .coupling_state import couplings_of, other_side, record_labels, record_mappings, side_of  # noqa: F401  (read from here too)
 from .engine.filters import filter_validate
-from .models import IntegrationTableMapping
 
 
 def system_name(side):
     return "Sales" if side == "crm" else "ERP"
-
-
-def record_mappings(model, *, enabled_only=True):
-    """The enabled mappings (or all, for an operation to refuse a disabled one) whose records ``model`` couples:
-    top-level, not option mappings, not F&O tasks."""
-    if enabled_only:
-        return enabled_record_mappings(model)
-    label = model._meta.label
-    return list(IntegrationTableMapping.objects.filter(parent=None, crm_option_field="", fo_task__isnull=True)
-                .filter(Q(erp_model=label) | Q(crm_model=label)).order_by("sort_order", "name"))
 
 
 def record_names(model, ids):

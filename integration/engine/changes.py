@@ -28,27 +28,34 @@ class SidesChanged:
         return "bidirectional"
 
 
+def _newer(now, last):
+    """A side holds newer data when its modified-on is later than the value last synchronised (a side never
+    synchronised, or a record gone, holds none: the engine's rule for a destination, `ChunkRun._destination_changed`)."""
+    return now is not None and last is not None and now > last
+
+
+def sides_changed(*, mapping, couplings):
+    """``{coupling pk: SidesChanged}`` for ``couplings`` of ``mapping`` (give them a chunk at a time): two queries,
+    whatever their number."""
+    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
+    erp_on = dict(erp_model.objects.filter(pk__in=[c.erp_id for c in couplings])
+                  .values_list("pk", erp_model.MODIFIED_FIELD))
+    crm_on = dict(crm_model.objects.filter(pk__in=[c.crm_id for c in couplings])
+                  .values_list("pk", crm_model.MODIFIED_FIELD))
+    return {c.pk: SidesChanged(erp=_newer(erp_on.get(c.erp_id), c.last_synced_erp_modified),
+                               crm=_newer(crm_on.get(c.crm_id), c.last_synced_crm_modified)) for c in couplings}
+
+
 def coupled_changes(*, mapping, side, ids):
     """``{id: SidesChanged}`` for ``side``'s ("erp" or "crm") records ``ids`` coupled in ``mapping``'s tables;
-    uncoupled ids are left out. Three queries per 5,000 ids. A side counts as changed when its modified-on is
-    newer than the coupling's last synchronised value (or it was never synchronised)."""
+    uncoupled ids are left out. Three queries per 5,000 ids."""
     from integration.models import Coupling
 
     pair = {"erp_model": mapping.erp_model, "crm_model": mapping.crm_model}
-    models = {"erp": mapping.erp_model_class(), "crm": mapping.crm_model_class()}
     result = {}
     for chunk in chunked(list(ids), BATCH):
-        couplings = list(Coupling.objects.filter(**pair, **{f"{side}_id__in": chunk}).values(
+        couplings = list(Coupling.objects.filter(**pair, **{f"{side}_id__in": chunk}).only(
             "erp_id", "crm_id", "last_synced_erp_modified", "last_synced_crm_modified"))
-        modified = {
-            key: dict(model.objects.filter(pk__in=[c[f"{key}_id"] for c in couplings])
-                      .values_list("pk", model.MODIFIED_FIELD))
-            for key, model in models.items()
-        } if couplings else {}
-        for c in couplings:
-            changed = {}
-            for key in ("erp", "crm"):
-                last, now = c[f"last_synced_{key}_modified"], modified[key].get(c[f"{key}_id"])
-                changed[key] = now is not None and (last is None or now > last)
-            result[c[f"{side}_id"]] = SidesChanged(**changed)
+        changed = sides_changed(mapping=mapping, couplings=couplings)
+        result.update({getattr(c, f"{side}_id"): changed[c.pk] for c in couplings})
     return result

@@ -14,6 +14,7 @@ from django.db import transaction
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
 from p2c.utils import chunked
 
+from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
 from ..models import Direction, IntegrationTableMapping
 from ..selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
@@ -37,31 +38,13 @@ SIDE_OF_DIRECTION = {Direction.TO_INTEGRATION: "erp", Direction.FROM_INTEGRATION
 
 
 # -- synchronise now (selected records) -----------------------------------------------------------------------
-def sides_changed(mapping, couplings):
-    """{coupling pk: (erp changed, Sales changed)} since the coupling's last synchronisation: a side changed when
-    its record's modified-on is newer than the value last synchronised (a side never synchronised has no newer
-    data). Two queries, whatever the number of couplings (give them a chunk at a time)."""
-    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
-    erp_on = dict(erp_model.objects.filter(pk__in=[c.erp_id for c in couplings])
-                  .values_list("pk", erp_model.MODIFIED_FIELD))
-    crm_on = dict(crm_model.objects.filter(pk__in=[c.crm_id for c in couplings])
-                  .values_list("pk", crm_model.MODIFIED_FIELD))
-
-    def newer(value, last):
-        return value is not None and last is not None and value > last
-
-    return {c.pk: (newer(erp_on.get(c.erp_id), c.last_synced_erp_modified),
-                   newer(crm_on.get(c.crm_id), c.last_synced_crm_modified)) for c in couplings}
+PRESELECTED = {Direction.FROM_INTEGRATION: GET, Direction.TO_INTEGRATION: SEND, Direction.BIDIRECTIONAL: MERGE}
 
 
-def preselected_direction(erp_changed, crm_changed):
-    """BC's default for one record of a bidirectional mapping: Get when only Sales changed, Send when only the
-    ERP changed, Merge when neither or both did."""
-    if crm_changed and not erp_changed:
-        return GET
-    if erp_changed and not crm_changed:
-        return SEND
-    return MERGE
+def preselected_direction(changed):
+    """BC's default for one record of a bidirectional mapping (``changed``: its `SidesChanged`): Get when only
+    Sales changed, Send when only the ERP changed, Merge when neither or both did."""
+    return PRESELECTED[changed.direction]
 
 
 def synchronize_now_choices(*, model, ids):
@@ -79,8 +62,8 @@ def synchronize_now_choices(*, model, ids):
     if len(ids) > 1:
         return [SEND, GET], SEND
     coupling = bidirectional[0]
-    erp_changed, crm_changed = sides_changed(mappings[(coupling.erp_model, coupling.crm_model)], [coupling])[coupling.pk]
-    return [SEND, GET, MERGE], preselected_direction(erp_changed, crm_changed)
+    changed = sides_changed(mapping=mappings[(coupling.erp_model, coupling.crm_model)], couplings=[coupling])
+    return [SEND, GET, MERGE], preselected_direction(changed[coupling.pk])
 
 
 def synchronize_now(*, model, ids, direction=None):
@@ -144,15 +127,15 @@ def synchronize_now(*, model, ids, direction=None):
                         not_done.setdefault(getattr(c, f"{side}_id"), (
                             REFUSED, f"mapping {mapping.name} synchronises {mapping.get_direction_display()} only"))
                     continue
-                changed = sides_changed(mapping, couplings) if several else {}
+                changed = sides_changed(mapping=mapping, couplings=couplings) if several else {}
             else:
                 if chosen is None and several:
                     raise OperationRefused("Choose send or get to synchronise several records of a bidirectional "
                                            "mapping.", code="direction_required", status=400)
-                changed = sides_changed(mapping, couplings)
+                changed = sides_changed(mapping=mapping, couplings=couplings)
                 if chosen is None:
                     c = couplings[0]
-                    pick = direction_parse(preselected_direction(*changed[c.pk]))
+                    pick = direction_parse(preselected_direction(changed[c.pk]))
                 else:
                     pick = chosen
                 one_ways = mapping.directions() if pick == Direction.BIDIRECTIONAL else [pick]
@@ -160,7 +143,7 @@ def synchronize_now(*, model, ids, direction=None):
                 record_pk = getattr(c, f"{side}_id")
                 if several and len(one_ways) == 1:
                     target = other_side(SIDE_OF_DIRECTION[one_ways[0]])
-                    if changed[c.pk][0 if target == "erp" else 1]:
+                    if getattr(changed[c.pk], target):
                         not_done.setdefault(record_pk, (SKIPPED, f"the {system_name(target)} record holds newer "
                                                                  "data"))
                         continue
