@@ -28,10 +28,7 @@ def job_links(jobs):
 
 def outcome_message(modeladmin, request, outcome):
     """One admin message for ``outcome``: its summary at its level, the jobs it started as links."""
-    text = outcome.summary()
-    if outcome.jobs:
-        text = format_html("{} Jobs: {}.", text, job_links(outcome.jobs))
-    modeladmin.message_user(request, text, ADMIN_LEVELS[outcome.level])
+    request_outcome_message(request, outcome)
 
 
 def refused_message(modeladmin, request, exc):
@@ -71,7 +68,7 @@ def refused_command_error(exc: OperationRefused):
 
 
 def request_outcome_message(request, outcome):
-    """`outcome_message` for a page that is no ModelAdmin's (the full synchronisation review)."""
+    """`outcome_message` for any admin page, a ModelAdmin's or not (the full synchronisation review)."""
     text = outcome.summary()
     if outcome.jobs:
         text = format_html("{} Jobs: {}.", text, job_links(outcome.jobs))
