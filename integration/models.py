@@ -303,6 +303,9 @@ class Coupling(models.Model):
     )
     skipped = models.BooleanField("Skipped", default=False, db_index=True)
     created_at = models.DateTimeField("Coupled At", auto_now_add=True)
+    # The mapped field values of both sides as last synchronised ({"erp": {attname: value}, "crm": {…}}), written
+    # with the coupling: which side changed which field (engine/conflicts.py). None for couplings older than it.
+    synced_values = models.JSONField("Synchronised Values", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "Coupling"
@@ -315,6 +318,39 @@ class Coupling(models.Model):
 
     def __str__(self):
         return f"{self.erp_model} {self.erp_id} ↔ {self.crm_model} {self.crm_id}"
+
+
+class SyncConflict(models.Model):
+    """A coupled pair in conflict, waiting for a person's decision (the conflict inbox, SPEC I5/I7).
+
+    *update*: the same mapped field changed on both sides since the last synchronisation, and no resolution
+    policy decides; *deletion*: one side's record was deleted while the coupling stands. Recorded by the engine
+    in bulk, cleared when the pair synchronises cleanly or is resolved (integration/operations/conflicts.py).
+    """
+
+    class Kind(models.TextChoices):
+        UPDATE = "update", "Update conflict"
+        DELETION = "deletion", "Deletion conflict"
+
+    coupling = models.OneToOneField(Coupling, verbose_name="Coupling", on_delete=models.CASCADE,
+                                    related_name="conflict")
+    table_mapping = models.ForeignKey("integration.IntegrationTableMapping", verbose_name="Table Mapping",
+                                      on_delete=models.CASCADE, related_name="conflicts")
+    kind = models.CharField("Kind", max_length=10, choices=Kind, default=Kind.UPDATE)
+    fields = models.JSONField("Fields in Conflict", default=list, blank=True,
+                              help_text="The ERP fields (of the mapping's field mappings) changed on both sides.")
+    deleted_side = models.CharField("Deleted Side", max_length=3, blank=True, help_text="erp or crm (deletion).")
+    since = models.DateTimeField("In Conflict Since", db_index=True)
+    job = models.ForeignKey("integration.SyncJob", verbose_name="Integration Synch. Job", on_delete=models.SET_NULL,
+                            null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "Conflict"
+        ordering = ["-since", "-id"]
+        indexes = [models.Index(fields=["table_mapping", "since"], name="integration_conflict_mapping")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class FailedInsert(models.Model):

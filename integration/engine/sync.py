@@ -32,6 +32,7 @@ from integration.rules.base import RowError
 from p2c.records import insert_rows, update_rows, writing_as
 from p2c.utils import chunked, planner_statistics_refresh
 
+from .conflicts import ChunkConflicts
 from .locks import mapping_lock, mapping_lock_refresh
 from .matching import match_rules, matches_find
 from .options import option_mapping_synchronize
@@ -344,6 +345,7 @@ class ChunkRun:
         self.uncouple = []  # couplings to delete
         self.failures = []  # (source row, coupling or None, destination pk or "", message)
         self.keep_changed = set()  # source pks whose destination stays "changed" for the other pass
+        self.conflicts = ChunkConflicts(plan)  # field by field: who changed what, the conflict inbox's rows
 
     def run(self):
         from integration.models import Coupling
@@ -451,8 +453,14 @@ class ChunkRun:
                 return
             both_modified = True
         values = self.transfer.values_for(row, destination)
-        changes = self._changes(destination, values)
-        if changes and both_modified and self._resolve_conflict(changes) == "skip":
+        changes, conflicting = self._changes(destination, values), None
+        if both_modified:
+            changes, conflicting = self.conflicts.merge(row=row, coupling=coupling, destination=destination,
+                                                        changes=changes)
+            if changes is None:
+                self.result.skip(f"the {plan.destination.system_name} record holds newer data", plan.record_label(row))
+                return
+        if changes and both_modified and self._resolve_conflict(changes, coupling, conflicting) == "skip":
             self.result.skip(f"update conflict: the mapping keeps the {plan.destination.system_name} data",
                              plan.record_label(row))
             return
@@ -480,10 +488,12 @@ class ChunkRun:
         last_source = getattr(coupling, self.plan.source.last_synced_field)
         return last_source is None or getattr(row, self.plan.source.modified_field) > last_source
 
-    def _resolve_conflict(self, changes):
-        """Both sides changed and a bidirectional field differs: follow the mapping's update-conflict resolution."""
+    def _resolve_conflict(self, changes, coupling, conflicting=None):
+        """Both sides changed and a bidirectional field differs (``conflicting``: the fields changed on both
+        sides, when the coupling kept its synchronised values): follow the mapping's update-conflict resolution."""
         plan = self.plan
-        conflicting = [r for r in plan.field_rules if r.is_bidirectional and r.dest_attname in changes]
+        if conflicting is None:
+            conflicting = [r for r in plan.field_rules if r.is_bidirectional and r.dest_attname in changes]
         if not conflicting:
             return "proceed"
         resolution = plan.mapping.update_conflict_resolution
@@ -492,6 +502,7 @@ class ChunkRun:
             return "proceed" if source_is_erp else "skip"
         if resolution == "get_update":
             return "skip" if source_is_erp else "proceed"
+        self.conflicts.update_found(coupling, conflicting)
         rule = conflicting[0]
         erp_field, crm_field = rule.mapping.erp_field, rule.mapping.crm_field
         erp_model = plan.mapping.erp_model_class()._meta.verbose_name
@@ -503,7 +514,7 @@ class ChunkRun:
         )
 
     def _deletion_conflict(self, row, coupling):
-        resolution = self.plan.mapping.deletion_conflict_resolution
+        resolution = self.conflicts.deletion_resolution(coupling) or self.plan.mapping.deletion_conflict_resolution
         if resolution == "remove_coupling":
             self.uncouple.append(coupling)
             self.result.add("uncoupled")
@@ -511,6 +522,7 @@ class ChunkRun:
             self.uncouple.append(coupling)
             self._decide_insert(row)
         else:
+            self.conflicts.deletion_found(coupling)
             raise RowError(
                 f"The {self.plan.record_label(row)} record cannot be updated because it is coupled to a deleted record."
             )
@@ -572,6 +584,7 @@ class ChunkRun:
             for row, coupling, dest, _ in self.updates if row.pk in updated_ids
         ] + [self._refresh(coupling, row, dest) for row, coupling, dest in self.touches]
         self._record_failures(refreshed)
+        self.conflicts.write(job=self.job, refreshed=refreshed)
         self.failed_inserts.record(
             self.job, [(row, message) for row, coupling, _, message in self.failures if coupling is None],
             succeeded=[row.pk for row, _ in [*inserted, *matched, *matched_unchanged]]
@@ -666,6 +679,7 @@ class ChunkRun:
         setattr(coupling, destination.last_synced_field, dest_modified)
         setattr(coupling, destination.result_field, SUCCESS)
         setattr(coupling, destination.job_field, self.job.pk)
+        coupling.synced_values = self.conflicts.snapshot(coupling, row, dest)
         return coupling
 
     def _save_new_couplings(self, couplings):
@@ -708,7 +722,7 @@ class ChunkRun:
             coupling.skipped = coupling.skipped or repeated
             failed_couplings.append(coupling)
         fields = [destination.last_synced_field, self.plan.source.last_synced_field, destination.result_field,
-                  destination.job_field, "skipped"]
+                  destination.job_field, "skipped", "synced_values"]
         to_save = [c for c in [*refreshed, *failed_couplings] if c.pk is not None]
         if to_save:
             update_rows(Coupling.objects.all(), to_save, fields)

@@ -1,0 +1,164 @@
+"""Field-level conflicts (SPEC I5, I7; issue 18): which side changed which field, the merge, the conflict inbox rows.
+
+Each coupling keeps the mapped field values of both sides as last synchronised (``Coupling.synced_values``:
+``{"erp": {attname: value}, "crm": {attname: value}}``, JSON-plain values), written with the coupling in the
+engine's own bulk write. When both records changed since the last synchronisation, the engine asks `ChunkConflicts`
+which of the differing fields changed on which side:
+
+- changed on the source only: written (as before);
+- changed on the destination only: held back, it goes the other way in the other pass (no conflict);
+- changed on both sides (a bidirectional field): a conflict, unless the mapping's resolution policy decides, or a
+  person decided it (`decisions_applied`, used by integration/operations/conflicts.py).
+
+A coupling without values (one made before they were kept) follows the whole-record rule: any differing
+bidirectional field is a conflict. Conflicts that end a row as failed are recorded as `SyncConflict` rows in bulk,
+one per coupling; a pair that synchronises cleanly loses its row.
+
+Pure functions and one per-chunk object; sync.py calls it from a few small hooks.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.utils import timezone
+
+UPDATE, DELETION = "update", "deletion"
+RESTORE, REMOVE = "restore", "remove"
+
+# A person's decisions for the run in progress: coupling pk → {"fields": {erp_field: "erp"|"crm"}, "deletion":
+# "restore"|"remove"}. Set by the resolution operation around its engine run, read by the chunks of that run.
+_DECISIONS = ContextVar("p2c_conflict_decisions", default=None)
+
+
+@contextmanager
+def decisions_applied(decisions):
+    """Run the engine with these per-coupling decisions (see `_DECISIONS`)."""
+    token = _DECISIONS.set(decisions)
+    try:
+        yield
+    finally:
+        _DECISIONS.reset(token)
+
+
+def value_plain(value):
+    """``value`` as JSON can keep it and compare it again later (the same value always gives the same text)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def snapshot_update(*, snapshot, plan, row, destination, held_back=()):
+    """The synchronised values after ``row`` (source) and ``destination`` are in step for ``plan``'s fields,
+    except the destination fields ``held_back`` (they keep their old values: they still differ)."""
+    values = {"erp": dict((snapshot or {}).get("erp", {})), "crm": dict((snapshot or {}).get("crm", {}))}
+    source, dest = values[plan.source.key], values[plan.destination.key]
+    for rule in plan.field_rules:
+        if rule.dest_attname in held_back:
+            continue
+        if rule.source_attname is not None:
+            source[rule.source_attname] = value_plain(getattr(row, rule.source_attname, None))
+        dest[rule.dest_attname] = value_plain(getattr(destination, rule.dest_attname, None))
+    return values
+
+
+def field_changed(snapshot, side, obj, attname):
+    """Whether ``obj``'s ``attname`` differs from the value synchronised last (True when none was kept)."""
+    kept = (snapshot or {}).get(side, {})
+    return attname not in kept or value_plain(getattr(obj, attname, None)) != kept[attname]
+
+
+def changes_split(*, plan, snapshot, row, destination, changes, decided=None):
+    """Split the differing fields ``changes`` (destination attname → (old, new)) of a pair changed on both sides.
+
+    Returns (changes to write, conflicting field rules, destination attnames held back). ``decided``: erp field →
+    the side a person chose. Changes no field mapping made (the rules') are written as before.
+    """
+    decided = decided or {}
+    source_key, dest_key = plan.source.key, plan.destination.key
+    write, conflicting, held = dict(changes), [], set()
+    for rule in plan.field_rules:
+        name = rule.dest_attname
+        if name not in changes:
+            continue
+        choice = decided.get(rule.mapping.erp_field)
+        source_changed = rule.source_attname is None or field_changed(snapshot, source_key, row, rule.source_attname)
+        dest_changed = field_changed(snapshot, dest_key, destination, name)
+        if choice is not None:
+            keep = choice == source_key
+        elif dest_changed and source_changed and rule.is_bidirectional:
+            conflicting.append(rule)
+            keep = True
+        else:
+            keep = source_changed or not dest_changed
+        if not keep:
+            held.add(name)
+            del write[name]
+    return write, conflicting, held
+
+
+class ChunkConflicts:
+    """The conflict side of one chunk: decides field by field, keeps the synchronised values, records the rows."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.decisions = _DECISIONS.get() or {}
+        self.held_back = {}  # source pk → destination attnames that go the other way
+        self.found = []  # SyncConflict rows to record
+
+    def merge(self, *, row, coupling, destination, changes):
+        """Both sides changed: (changes to write, conflicting rules) — conflicting is None without kept values
+        (the caller's whole-record rule applies) — or (None, None): skip the row, the destination holds newer data
+        this pass cannot leave behind (a Sales row it writes as the integration user is not read back)."""
+        decided = self.decisions.get(coupling.pk, {}).get("fields")
+        if not coupling.synced_values and not decided:
+            return changes, None
+        write, conflicting, held = changes_split(plan=self.plan, snapshot=coupling.synced_values, row=row,
+                                                 destination=destination, changes=changes, decided=decided)
+        if held and write and self.plan.writes_to_crm and self.plan.skip_rows_modified_by:
+            return None, None
+        self.held_back[row.pk] = held
+        return write, conflicting
+
+    def snapshot(self, coupling, row, destination):
+        """The coupling's synchronised values once this pass wrote (or kept) the pair."""
+        return snapshot_update(snapshot=coupling.synced_values, plan=self.plan, row=row, destination=destination,
+                               held_back=self.held_back.get(row.pk, ()))
+
+    def deletion_resolution(self, coupling):
+        """A person's decision for a deletion conflict (restore_records / remove_coupling), or None."""
+        decision = self.decisions.get(coupling.pk, {}).get("deletion")
+        return {RESTORE: "restore_records", REMOVE: "remove_coupling"}.get(decision)
+
+    def update_found(self, coupling, rules):
+        self._found(coupling, UPDATE, fields=sorted({rule.mapping.erp_field for rule in rules}))
+
+    def deletion_found(self, coupling):
+        self._found(coupling, DELETION, deleted_side=self.plan.destination.key)
+
+    def _found(self, coupling, kind, fields=(), deleted_side=""):
+        from integration.models import SyncConflict
+
+        if self.plan.dry_run or coupling.pk is None:
+            return
+        self.found.append(SyncConflict(coupling_id=coupling.pk, table_mapping_id=self.plan.mapping.pk, kind=kind,
+                                       fields=list(fields), deleted_side=deleted_side, since=timezone.now()))
+
+    def write(self, *, job, refreshed):
+        """Clear the rows of the pairs that synchronised cleanly; record (or refresh) the conflicts found, keeping
+        when each was first seen. Two statements at most, whatever the chunk holds."""
+        from integration.models import SyncConflict
+
+        clean = [c.pk for c in refreshed if c.pk is not None]
+        if clean:
+            SyncConflict.objects.filter(coupling_id__in=clean).delete()
+        if self.found:
+            for conflict in self.found:
+                conflict.job_id = job.pk
+            SyncConflict.objects.bulk_create(self.found, update_conflicts=True, unique_fields=["coupling"],
+                                             update_fields=["kind", "fields", "deleted_side", "job", "table_mapping"])
