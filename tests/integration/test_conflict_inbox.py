@@ -1,0 +1,185 @@
+"""The conflict inbox (SPEC I5, I7; issue 18 §1): the engine merges field by field with the values kept per
+coupling, records the conflicts it cannot decide, and the resolution operation settles them through the engine."""
+
+import pytest
+
+from crm.models import Account
+from erp.models import Customer
+from integration.engine.sync import mapping_synchronize
+from integration.models import Coupling, SyncConflict, SyncJob, SyncJobError
+from integration.operations.conflicts import conflicts_resolve
+from p2c.outcomes import OperationRefused
+
+pytestmark = pytest.mark.django_db
+
+TO, FROM = "to_integration", "from_integration"
+
+
+@pytest.fixture
+def customer_mapping(mappings):
+    mapping = mappings["CUSTOMER"]
+    mapping.sync_only_coupled = False
+    mapping.save()
+    return mapping
+
+
+@pytest.fixture
+def pair(customer_mapping, salesperson_pair):
+    """One ERP customer and the Sales account the first run made, in step."""
+    salesperson, _ = salesperson_pair
+    customer = Customer.objects.create(name="Adatum", email="a@example.com", salesperson=salesperson,
+                                       phone_no="+46 8 000")
+    mapping_synchronize(mapping=customer_mapping)
+    coupling = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk)
+    return customer, Account.objects.get(pk=coupling.crm_id)
+
+
+def edit(record, **values):
+    record.refresh_from_db()
+    for name, value in values.items():
+        setattr(record, name, value)
+    record.save()
+
+
+def sync(mapping):
+    mapping.refresh_from_db()
+    return {job.direction: job for job in mapping_synchronize(mapping=mapping)}
+
+
+def both(customer, account):
+    customer.refresh_from_db()
+    account.refresh_from_db()
+    return customer, account
+
+
+def conflict_made(mapping, customer, account):
+    edit(customer, phone_no="+46 8 111", fax_no="+46 8 900")  # fax: the ERP only
+    edit(account, telephone1="+46 8 222", emailaddress1="sales@example.com")  # email: Sales only
+    sync(mapping)
+    return SyncConflict.objects.get()
+
+
+def test_the_coupling_keeps_the_values_both_sides_had(pair):
+    customer, account = pair
+    values = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).synced_values
+    assert values["erp"]["phone_no"] == "+46 8 000" and values["crm"]["telephone1"] == "+46 8 000"
+    assert values["erp"]["name"] == values["crm"]["name"] == "Adatum"
+
+
+def test_changes_of_different_fields_on_both_sides_merge_without_conflict(customer_mapping, pair):
+    """The Sales change goes first (a Sales row the ERP → Sales pass wrote as the integration user would not be
+    read back), the ERP change in the next scheduled run."""
+    customer, account = pair
+    edit(customer, phone_no="+46 8 111")
+    edit(account, emailaddress1="sales@example.com")
+
+    jobs = sync(customer_mapping)
+    assert both(customer, account)[0].email == "sales@example.com"
+    jobs = sync(customer_mapping)
+
+    customer, account = both(customer, account)
+    assert (customer.phone_no, account.telephone1) == ("+46 8 111", "+46 8 111")
+    assert (customer.email, account.emailaddress1) == ("sales@example.com", "sales@example.com")
+    assert all(job.failed == 0 for job in jobs.values()) and not SyncConflict.objects.exists()
+    settled = sync(customer_mapping)
+    assert all(job.modified == job.failed == 0 for job in settled.values())
+
+
+def test_the_same_field_changed_on_both_sides_is_an_inbox_conflict(customer_mapping, pair):
+    customer, account = pair
+    conflict = conflict_made(customer_mapping, customer, account)
+
+    assert conflict.kind == "update" and conflict.fields == ["phone_no"]
+    assert conflict.table_mapping == customer_mapping and conflict.job is not None
+    assert "bi-directional" in SyncJobError.objects.filter(job=conflict.job).get().message
+    customer, account = both(customer, account)
+    assert (customer.phone_no, account.telephone1) == ("+46 8 111", "+46 8 222")  # nobody overwritten
+    since = conflict.since
+    sync(customer_mapping)  # still in conflict: one row, since when it was first seen
+    assert SyncConflict.objects.get().since == since
+
+
+def test_a_coupling_without_kept_values_keeps_the_whole_record_rule(customer_mapping, pair):
+    customer, account = pair
+    Coupling.objects.filter(erp_model="erp.Customer").update(synced_values=None)  # made before the values were kept
+    edit(customer, phone_no="+46 8 111")
+    edit(account, emailaddress1="sales@example.com")
+
+    jobs = sync(customer_mapping)
+
+    assert jobs[TO].failed == 1
+    assert SyncConflict.objects.get().fields == ["email", "phone_no"]
+
+
+def test_a_deletion_conflict_is_recorded_with_its_side(customer_mapping, pair):
+    customer, account = pair
+    edit(customer, phone_no="+46 8 111")
+    account.delete()
+
+    sync(customer_mapping)
+
+    conflict = SyncConflict.objects.get()
+    assert (conflict.kind, conflict.deleted_side) == ("deletion", "crm")
+
+
+@pytest.mark.parametrize(("resolution", "fields", "phone"), [
+    ("erp", None, "+46 8 111"), ("crm", None, "+46 8 222"), ("fields", {"phone_no": "crm"}, "+46 8 222"),
+])
+def test_a_resolution_writes_both_sides_merges_the_rest_and_settles(customer_mapping, pair, resolution, fields, phone):
+    customer, account = pair
+    conflict = conflict_made(customer_mapping, customer, account)
+
+    outcome = conflicts_resolve(ids=[conflict.pk], resolution=resolution, fields=fields, decided_by="alice")
+
+    assert outcome.counts["done"] == 1 and outcome.level == "success", outcome.summary()
+    customer, account = both(customer, account)
+    assert (customer.phone_no, account.telephone1) == (phone, phone)
+    assert (customer.fax_no, account.fax) == ("+46 8 900", "+46 8 900")  # undisputed changes merged
+    assert (customer.email, account.emailaddress1) == ("sales@example.com", "sales@example.com")
+    assert not SyncConflict.objects.exists()
+    assert all("decided by alice" in job.message for job in outcome.jobs)
+    values = Coupling.objects.get(erp_model="erp.Customer").synced_values  # the synchronised values moved: no ping-pong
+    assert values["erp"]["phone_no"] == values["crm"]["telephone1"] == phone
+    settled = sync(customer_mapping)
+    assert all(job.modified == job.failed == 0 for job in settled.values()), [j.message for j in settled.values()]
+
+
+def test_restore_recreates_the_deleted_record_and_remove_drops_the_coupling(customer_mapping, pair):
+    customer, account = pair
+    account.delete()
+    sync(customer_mapping)
+    conflict = SyncConflict.objects.get()
+
+    outcome = conflicts_resolve(ids=[conflict.pk], resolution="restore", decided_by="alice")
+
+    assert outcome.counts["done"] == 1, outcome.summary()
+    coupling = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk)
+    assert Account.objects.get(pk=coupling.crm_id).name == "Adatum"
+    assert not SyncConflict.objects.exists()
+
+    Account.objects.filter(pk=coupling.crm_id).delete()
+    sync(customer_mapping)
+    outcome = conflicts_resolve(ids=[SyncConflict.objects.get().pk], resolution="remove", decided_by="alice")
+    assert outcome.counts["done"] == 1 and not Coupling.objects.filter(erp_model="erp.Customer").exists()
+    assert SyncJob.objects.filter(type="uncoupling", message__contains="decided by alice").exists()
+
+
+def test_resolutions_are_refused_per_conflict_or_as_a_whole(customer_mapping, pair):
+    customer, account = pair
+    conflict = conflict_made(customer_mapping, customer, account)
+
+    wrong_kind = conflicts_resolve(ids=[conflict.pk, 999999], resolution="restore")
+    assert wrong_kind.counts["refused"] == 2 and wrong_kind.level == "error"
+    assert "update conflict" in wrong_kind.reasons_text() and "not in the inbox" in wrong_kind.reasons_text()
+    missing_side = conflicts_resolve(ids=[conflict.pk], resolution="fields", fields={"email": "erp"})
+    assert "choose a side for phone_no" in missing_side.reasons_text()
+    for kwargs, says in [({"resolution": "left"}, "Unknown resolution"),
+                         ({"resolution": "fields", "fields": {"nope": "erp"}}, "Unknown field 'nope'"),
+                         ({"resolution": "fields", "fields": {"phone_no": "up"}}, "unknown side 'up'")]:
+        with pytest.raises(OperationRefused, match=says) as refused:
+            conflicts_resolve(ids=[conflict.pk], **kwargs)
+        assert refused.value.status == 400
+    customer_mapping.is_enabled = False
+    customer_mapping.save()
+    assert "disabled" in conflicts_resolve(ids=[conflict.pk], resolution="erp").reasons_text()
+    assert SyncConflict.objects.filter(pk=conflict.pk).exists()
