@@ -24,7 +24,7 @@ from p2c.admin_text import long_text
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused, Outcome
 
-from . import admin_fo  # noqa: F401  (F&O data integration admin)
+from . import admin_conflicts, admin_fo  # noqa: F401  (the conflict inbox; F&O data integration admin)
 from .admin_coupling import COUPLE_PERMISSION, RUN_PERMISSION
 from .coupling_state import admin_change_url, record_labels
 from .defaults import default_mapping_names, integration_setup_reset

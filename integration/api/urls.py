@@ -7,7 +7,7 @@ register on the same router.
 
 from rest_framework.routers import DefaultRouter
 
-from . import availability, views, views_integration
+from . import availability, conflicts, views, views_integration
 
 router = DefaultRouter()
 router.register("templates", views.TemplateViewSet, basename="integration-templates")
@@ -21,6 +21,7 @@ router.register("value-map-entries", views_integration.ValueMapEntryViewSet, bas
 router.register("couplings", views_integration.CouplingViewSet, basename="integration-couplings")
 router.register("jobs", views_integration.SyncJobViewSet, basename="integration-jobs")
 router.register("job-errors", views_integration.SyncJobErrorViewSet, basename="integration-job-errors")
+router.register("conflicts", conflicts.ConflictViewSet, basename="integration-conflicts")
 router.register("full-sync", views_integration.FullSyncViewSet, basename="integration-full-sync")
 
 urlpatterns = router.urls

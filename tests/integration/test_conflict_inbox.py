@@ -60,7 +60,7 @@ def conflict_made(mapping, customer, account):
 
 
 def test_the_coupling_keeps_the_values_both_sides_had(pair):
-    customer, account = pair
+    customer, _ = pair
     values = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).synced_values
     assert values["erp"]["phone_no"] == "+46 8 000" and values["crm"]["telephone1"] == "+46 8 000"
     assert values["erp"]["name"] == values["crm"]["name"] == "Adatum"

@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.db.models import Count, Q
 
+from integration.conflict_inbox import conflicts_per_mapping
 from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError
 
 
 class Command(BaseCommand):
     help = ("Per mapping: couplings, skipped and failing records (couplings and records that could not be "
-            "created), the last job of each direction and its errors.")
+            "created), the pairs in conflict waiting in the inbox, the last job of each direction and its errors.")
 
     def handle(self, *args, **options):
         couplings = {
@@ -22,7 +23,8 @@ class Command(BaseCommand):
             counts = couplings.setdefault((row["erp_model"], row["crm_model"]), {})
             for name in ("skipped_count", "failed"):
                 counts[name] = counts.get(name, 0) + row[name]
-        self.stdout.write(f"{'MAPPING':22} {'DIRECTION':14} {'COUPLED':>8} {'SKIPPED':>8} {'FAILING':>8}  LAST JOBS")
+        self.stdout.write(f"{'MAPPING':22} {'DIRECTION':14} {'COUPLED':>8} {'SKIPPED':>8} {'FAILING':>8} {'CONFLICTS':>9}  LAST JOBS")
+        conflicts = conflicts_per_mapping()
         for mapping in IntegrationTableMapping.objects.all():
             counts = couplings.get((mapping.erp_model, mapping.crm_model), {})
             jobs = []
@@ -34,6 +36,8 @@ class Command(BaseCommand):
                                 f" ({job.message[:60]}{'; ' + str(errors) + ' errors' if errors else ''})")
             self.stdout.write(
                 f"{mapping.name:22} {mapping.direction.split('_')[0]:14} {counts.get('total', 0):>8} "
-                f"{counts.get('skipped_count', 0):>8} {counts.get('failed', 0):>8}  {' | '.join(jobs) or '-'}"
+                f"{counts.get('skipped_count', 0):>8} {counts.get('failed', 0):>8} {conflicts.get(mapping.pk, 0):>9}  {' | '.join(jobs) or '-'}"
                 + ("" if mapping.is_enabled else "  (disabled)")
             )
+        self.stdout.write(f"Conflicts waiting in the inbox: {sum(conflicts.values())}"
+                          + (" (Integration → Conflicts, or manage.py conflicts_resolve)" if conflicts else ""))

@@ -1,0 +1,85 @@
+"""``manage.py conflicts_resolve``: resolve conflicts of the inbox (integration.operations.conflicts_resolve).
+
+    manage.py conflicts_resolve --take erp 12 13          # take the ERP side
+    manage.py conflicts_resolve --take crm --mapping CUSTOMER   # every update conflict of a mapping
+    manage.py conflicts_resolve --field phone_no=crm --field email=erp 12
+    manage.py conflicts_resolve --restore 14 / --remove-coupling 14
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integration.models import IntegrationTableMapping, SyncConflict
+from integration.operations.conflicts import FIELDS, REMOVE, RESTORE, conflicts_resolve
+from p2c.doors import outcome_finish, refused_command_error
+from p2c.outcomes import OperationRefused
+
+
+def conflict_id(value):
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(value) from None
+    if number <= 0:
+        raise ValueError(value)
+    return number
+
+
+conflict_id.__name__ = "conflict id (a positive number)"
+
+
+def field_choice(value):
+    name, sep, side = value.partition("=")
+    if not sep or not name or not side:
+        raise ValueError(value)
+    return name, side
+
+
+field_choice.__name__ = "FIELD=erp|crm choice"
+
+
+class Command(BaseCommand):
+    help = ("Resolve conflicts of the inbox, by id or every conflict of a --mapping: --take erp|crm, --field "
+            "FIELD=erp|crm (field by field), --restore or --remove-coupling (deletion conflicts). Writes through "
+            "the engine; the jobs say who decided (--by, default the command). Exits 1 when a conflict failed or "
+            "was refused.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("ids", nargs="*", type=conflict_id, metavar="ID")
+        parser.add_argument("--mapping", help="Every conflict of this mapping (with the ids, if any given).")
+        what = parser.add_mutually_exclusive_group(required=True)
+        what.add_argument("--take", choices=("erp", "crm", "sales"), help="Take this side for the fields in conflict.")
+        what.add_argument("--field", type=field_choice, action="append", dest="field_choices",
+                          metavar="FIELD=SIDE", help="Field by field: the side for one ERP field (repeat).")
+        what.add_argument("--restore", action="store_true", help="Recreate the deleted record.")
+        what.add_argument("--remove-coupling", action="store_true", help="Remove the coupling of the pair.")
+        parser.add_argument("--by", default="manage.py conflicts_resolve", help="Who decided (logged).")
+
+    def handle(self, *args, **options):
+        ids = list(options["ids"])
+        if options["mapping"]:
+            mapping = IntegrationTableMapping.objects.filter(name=options["mapping"]).first()
+            if mapping is None:
+                names = ", ".join(IntegrationTableMapping.objects.values_list("name", flat=True))
+                raise CommandError(f"No mapping named {options['mapping']!r}; the mappings are: {names}.")
+            kinds = {RESTORE: "deletion", REMOVE: "deletion"}
+            resolution = self._resolution(options)
+            ids += list(SyncConflict.objects.filter(table_mapping=mapping, kind=kinds.get(resolution, "update"))
+                        .values_list("pk", flat=True))
+        if not ids:
+            raise CommandError("No conflicts to resolve: give conflict ids or --mapping (with conflicts waiting).")
+        try:
+            outcome = conflicts_resolve(ids=ids, resolution=self._resolution(options),
+                                        fields=dict(options["field_choices"] or ()) or None, decided_by=options["by"])
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        outcome_finish(self, outcome)
+
+    @staticmethod
+    def _resolution(options):
+        if options["restore"]:
+            return RESTORE
+        if options["remove_coupling"]:
+            return REMOVE
+        if options["field_choices"]:
+            return FIELDS
+        return options["take"]
