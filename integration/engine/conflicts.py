@@ -120,7 +120,7 @@ class ChunkConflicts:
             return changes, None
         write, conflicting, held = changes_split(plan=self.plan, snapshot=coupling.synced_values, row=row,
                                                  destination=destination, changes=changes, decided=decided)
-        if held and write and self.plan.writes_to_crm and self.plan.skip_rows_modified_by:
+        if held and write and not conflicting and self.plan.writes_to_crm and self.plan.skip_rows_modified_by:
             return None, None
         self.held_back[row.pk] = held
         return write, conflicting
