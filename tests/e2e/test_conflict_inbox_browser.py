@@ -1,0 +1,58 @@
+"""Browser test: the conflict inbox (issue 18 §1). The admin index counts the conflicts; the inbox lists them;
+the pair side by side shows the field in conflict with both values and the one at the last synchronisation, the
+others folded away; a choice per field settles one pair, a bulk action the others. Screenshots go to
+var/screenshots/ (git-ignored)."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from tests.e2e import test_admin_browser as journey
+from tests.e2e.test_admin_browser import PASSWORD, log_in
+from tests.integration import conftest as world
+from tests.integration.test_conflict_doors import pairs_in_conflict
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = settings.VAR_DIR / "screenshots"
+page = journey.page
+integration_user, mappings, number_series, salesperson_pair = (
+    world.integration_user, world.mappings, world.number_series, world.salesperson_pair)
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"conflict-inbox-{name}.png"), full_page=True)
+
+
+def test_compare_a_pair_choose_per_field_then_take_a_side_for_the_rest(page, live_server, mappings, salesperson_pair):
+    from erp.models import Customer
+    from integration.models import SyncConflict
+
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+    conflicts = pairs_in_conflict(mappings["CUSTOMER"], salesperson_pair[0], 3)
+
+    log_in(page, live_server)
+    assert page.inner_text("#p2c-conflicts-count") == "3"
+    page.click("#p2c-link-conflicts")
+    assert page.locator("#result_list tbody tr").count() == 3
+    shot(page, "01-inbox")
+
+    first = conflicts[0]
+    page.click(f"text=Compare #{first.pk}")
+    row = page.locator('#p2c-conflict-fields tr[data-field="phone_no"]')
+    erp_id = first.coupling.erp_id
+    assert f"ERP {erp_id}" in row.inner_text() and f"Sales {erp_id}" in row.inner_text()
+    assert not page.locator("#p2c-other-fields").get_attribute("open")  # the unchanged fields folded away
+    shot(page, "02-side-by-side")
+    row.locator('input[value="crm"]').check()
+    page.click("#p2c-take-fields")
+    assert "Resolve conflicts: 1 done" in page.inner_text(".messagelist")
+    assert Customer.objects.get(pk=erp_id).phone_no == f"Sales {erp_id}"
+
+    page.check("#action-toggle")
+    page.select_option('select[name="action"]', "take_erp")
+    page.click('button[name="index"]')
+    assert "Resolve conflicts: 2 done" in page.inner_text(".messagelist")
+    shot(page, "03-resolved")
+    assert not SyncConflict.objects.exists()
