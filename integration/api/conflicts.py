@@ -73,12 +73,13 @@ class ResolveSerializer(serializers.Serializer):
 
 
 class ResolveManySerializer(ResolveSerializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=100_000)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1,
+                                max_length=100_000)
 
 
 class ConflictFilterSet(StrictFilterSet):
     mapping = filters.CharFilter(field_name="table_mapping__name")
-    older_than_days = filters.NumberFilter(method="filter_age", min_value=0)
+    older_than_days = filters.NumberFilter(method="filter_age", min_value=0, max_value=36500)
 
     class Meta:
         model = SyncConflict
