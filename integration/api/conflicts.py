@@ -31,6 +31,7 @@ class ConflictSerializer(serializers.ModelSerializer):
     erp_id = serializers.IntegerField(source="coupling.erp_id", read_only=True)
     crm_model = serializers.CharField(source="coupling.crm_model", read_only=True)
     crm_id = serializers.UUIDField(source="coupling.crm_id", read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="update (a field changed on both sides) or deletion.")
 
     class Meta:
         model = SyncConflict
@@ -118,7 +119,7 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         params.is_valid(raise_exception=True)
         return self._resolve(request, [conflict.pk], params.validated_data)
 
-    @extend_schema(request=ResolveManySerializer,
+    @extend_schema(request=ResolveManySerializer, operation_id="integration_conflicts_resolve_many",
                    responses={200: s.OutcomeSerializer,
                               400: OpenApiResponse(s.RefusedSerializer, description="An unknown field or side."),
                               409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled.")})
