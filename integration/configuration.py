@@ -42,6 +42,12 @@ from .models import (
     ValueMapEntry,
 )
 
+# Who may read the configuration, and who may replace it (an import adds, changes and removes mappings and changes
+# the connection setup): every door checks these.
+EXPORT_PERMISSIONS = ("integration.view_integrationtablemapping",)
+IMPORT_PERMISSIONS = ("integration.add_integrationtablemapping", "integration.change_integrationtablemapping",
+                      "integration.delete_integrationtablemapping", "integration.change_connectionsetup")
+
 FORMAT = "p2c-integration-configuration"
 VERSION = 1
 FORMATS = ("json", "yaml")

@@ -7,7 +7,7 @@ register on the same router.
 
 from rest_framework.routers import DefaultRouter
 
-from . import availability, views, views_integration
+from . import availability, configuration, views, views_integration
 
 router = DefaultRouter()
 router.register("templates", views.TemplateViewSet, basename="integration-templates")
@@ -22,5 +22,6 @@ router.register("couplings", views_integration.CouplingViewSet, basename="integr
 router.register("jobs", views_integration.SyncJobViewSet, basename="integration-jobs")
 router.register("job-errors", views_integration.SyncJobErrorViewSet, basename="integration-job-errors")
 router.register("full-sync", views_integration.FullSyncViewSet, basename="integration-full-sync")
+router.register("configuration", configuration.ConfigurationViewSet, basename="integration-configuration")
 
 urlpatterns = router.urls
