@@ -119,6 +119,14 @@ class Change:
             return f"{sign} {self.path}"
         return f"{sign} {self.path}.{self.key}: {_show(self.old)} → {_show(self.new)}"
 
+    @property
+    def old_shown(self):
+        return _show(self.old)
+
+    @property
+    def new_shown(self):
+        return _show(self.new)
+
     def as_data(self):
         return {"action": self.action, "path": self.path, "key": self.key, "old": self.old, "new": self.new}
 
