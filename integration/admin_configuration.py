@@ -34,7 +34,7 @@ class ConfigurationUploadForm(forms.Form):
     def text(self):
         upload = self.cleaned_data["file"]
         try:
-            return upload.name, upload.read().decode("utf-8")
+            return upload.name, upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise forms.ValidationError(f"{upload.name} is not UTF-8 text.") from None
 

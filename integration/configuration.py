@@ -132,7 +132,7 @@ class Change:
 
 
 def _show(value):
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)  # default: YAML's dates
 
 
 @dataclass

@@ -343,3 +343,41 @@ def test_api_permissions(configured, user_with_perms):  # noqa: F811
     viewer = client_for(user_with_perms("integration.view_integrationtablemapping"))
     assert viewer.get(URL).status_code == 200
     assert viewer.post(URL + "import/", {"configuration": {}}, format="json").status_code == 403
+
+
+def test_odd_values_are_named_not_crashed_on(configured, tmp_path):
+    text = configuration_export(fmt="yaml").replace("log_retention_days: 30", "log_retention_days: 2026-01-01")
+    with pytest.raises(ConfigurationInvalid) as refused:
+        configuration_import(text=text, fmt="yaml")
+    assert refused.value.errors == [("connection.log_retention_days", 'expected a whole number, got "2026-01-01"')]
+    with pytest.raises(ConfigurationInvalid, match="expected a mapping"):
+        configuration_import(text="", fmt="yaml")
+    bom = tmp_path / "bom.json"
+    bom.write_text("\ufeff" + configuration_export(), encoding="utf-8")
+    call_command("integration_import", str(bom), "--dry-run")  # a byte-order mark is no error
+
+
+def test_a_mapping_a_project_task_runs_is_kept_unless_the_project_goes_too(configured):
+    data = configuration_data()
+    task_mapping = data["projects"][0]["tasks"][0]["table_mapping"]
+    data["mappings"] = [m for m in data["mappings"] if m["name"] != task_mapping]
+    with pytest.raises(ConfigurationInvalid) as refused:
+        configuration_import(data=data)
+    assert refused.value.errors[0][0] == f"mappings[{task_mapping}]"
+    data["projects"] = []
+    lines = [c.text() for c in configuration_import(data=data).changes]
+    assert f"- mappings[{task_mapping}]" in lines and "- projects[Accounts]" in lines
+
+
+def test_parent_loops_and_reordered_field_mappings(configured):
+    data = edited(configuration_data(), **{"mappings/CUSTOMER/parent": "CONTACT", "mappings/CONTACT/parent": "CUSTOMER",
+                                           "mappings/CUSTOMER/schedule": None, "mappings/CONTACT/schedule": None})
+    with pytest.raises(ConfigurationInvalid) as refused:
+        configuration_import(data=data)
+    assert "mappings[CUSTOMER].parent" in [w for w, _ in refused.value.errors]
+    data = configuration_data()
+    customer = next(m for m in data["mappings"] if m["name"] == "CUSTOMER")
+    customer["fields"][0], customer["fields"][1] = customer["fields"][1], customer["fields"][0]
+    changes = configuration_import(data=data).changes
+    assert [(c.path, c.key) for c in changes] == [("mappings[CUSTOMER].fields", "order")]
+    assert configuration_data()["mappings"] == data["mappings"]

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         if file == "-":
             return sys.stdin.read()
         try:
-            with open(file, encoding="utf-8") as handle:
+            with open(file, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark some editors write
                 return handle.read()
         except FileNotFoundError:
             raise CommandError(f"No file {file}.") from None
