@@ -213,7 +213,7 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
         wrap = self.admin_site.admin_view
         return [
             path("export/", wrap(configuration_export_view), name="integration_configuration_export"),
-            path("import/", wrap(lambda request: configuration_import_view(request, self.admin_site)),
+            path("import/", wrap(lambda request: configuration_import_view(request, self)),
                  name="integration_configuration_import"),
             *super().get_urls(),
         ]

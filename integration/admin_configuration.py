@@ -27,6 +27,18 @@ from .models import IntegrationTableMapping
 CONTENT_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 
 
+def _log(modeladmin, request, changes):
+    """The admin's history of each table mapping the import added or changed: what changed, by whom."""
+    keys = {}
+    for change in changes:
+        if change.path.startswith("mappings["):
+            name = change.path[len("mappings["):].split("]", 1)[0]
+            keys.setdefault(name, []).append(change.key or change.action)
+    for mapping in IntegrationTableMapping.objects.filter(name__in=keys):
+        modeladmin.log_change(request, mapping, "Configuration imported: " + ", ".join(
+            dict.fromkeys(keys[mapping.name])))
+
+
 class ConfigurationUploadForm(forms.Form):
     file = forms.FileField(label="Configuration file", help_text="A .json or .yaml file written by Export "
                            "configuration or integration_export.")
@@ -54,13 +66,13 @@ def configuration_export_view(request):
     return response
 
 
-def configuration_import_view(request, admin_site):
+def configuration_import_view(request, modeladmin):
     """Upload → preview (a dry run: the difference, or the errors naming each line or key) → confirm (the import,
     in one transaction; told as one message on the table mappings list)."""
     if not request.user.has_perms(IMPORT_PERMISSIONS):
         raise PermissionDenied
     changelist_url = reverse("admin:integration_integrationtablemapping_changelist")
-    context = {**admin_site.each_context(request), "opts": IntegrationTableMapping._meta,
+    context = {**modeladmin.admin_site.each_context(request), "opts": IntegrationTableMapping._meta,
                "title": "Import configuration", "changelist_url": changelist_url}
     form = ConfigurationUploadForm()
     if request.method == "POST" and "p2c-submit" in request.POST:
@@ -72,6 +84,7 @@ def configuration_import_view(request, admin_site):
         except OperationRefused as exc:
             context.update(errors=[("", exc.message)])
         else:
+            _log(modeladmin, request, outcome.changes)
             request_outcome_message(request, outcome)
             return redirect(changelist_url)
     elif request.method == "POST":

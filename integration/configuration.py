@@ -383,10 +383,8 @@ def _name_or_none(row, key, path, errors):
 
 def _records(raw, keys, model, path, label, errors, *, relations=(), required=()):
     """A list of records, each named in paths by ``label`` (a key, or None: by position); names are unique."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        errors.append((path, "expected a list"))
+    if not isinstance(raw, list):  # null too: an empty YAML key must not mean "remove them all"
+        errors.append((path, "expected a list (an empty one is [])"))
         return []
     rows, seen = [], set()
     for index, item in enumerate(raw):

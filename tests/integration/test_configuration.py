@@ -280,6 +280,15 @@ def test_admin_export_import_preview_confirm(configured, admin_client):
                                   follow=True)
     assert ConnectionSetup.get_solo().log_retention_days == 12
     assert "Import configuration: 1 done" in confirmed.content.decode()
+    upload = SimpleUploadedFile("integration.yaml", text.replace("realtime_sync: false\n  sort_order: 70",
+                                                                 "realtime_sync: true\n  sort_order: 70").encode())
+    preview = admin_client.post("/admin/integration/integrationtablemapping/import/", {"file": upload})
+    admin_client.post("/admin/integration/integrationtablemapping/import/",
+                      {"content": preview.context["content"], "format": "yaml", "p2c-submit": "Import"})
+    from django.contrib.admin.models import LogEntry
+
+    entry = LogEntry.objects.get(object_repr="CUSTOMER")
+    assert entry.user.username == "cfg-admin" and "realtime_sync" in entry.get_change_message()
 
 
 def test_admin_an_invalid_upload_names_the_key_and_changes_nothing(configured, admin_client):
@@ -381,3 +390,12 @@ def test_parent_loops_and_reordered_field_mappings(configured):
     changes = configuration_import(data=data).changes
     assert [(c.path, c.key) for c in changes] == [("mappings[CUSTOMER].fields", "order")]
     assert configuration_data()["mappings"] == data["mappings"]
+
+
+def test_an_empty_section_key_is_no_order_to_remove_everything(configured):
+    text = configuration_export(fmt="yaml")
+    start = text.index("mappings:\n")
+    end = text.index("\ntemplates:")
+    with pytest.raises(ConfigurationInvalid) as refused:
+        configuration_import(text=text[:start] + "mappings:" + text[end:], fmt="yaml")
+    assert refused.value.errors == [("mappings", "expected a list (an empty one is [])")]
