@@ -207,6 +207,26 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
                                         "locked_by", "locked_at", "created_at"), "classes": ("collapse",)}),
     )
 
+    def get_urls(self):
+        from .admin_configuration import configuration_export_view, configuration_import_view
+
+        wrap = self.admin_site.admin_view
+        return [
+            path("export/", wrap(configuration_export_view), name="integration_configuration_export"),
+            path("import/", wrap(lambda request: configuration_import_view(request, self)),
+                 name="integration_configuration_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        from .configuration import EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
+
+        urls = {"export": reverse("admin:integration_configuration_export")
+                if request.user.has_perms(EXPORT_PERMISSIONS) else None,
+                "import": reverse("admin:integration_configuration_import")
+                if request.user.has_perms(IMPORT_PERMISSIONS) else None}
+        return super().changelist_view(request, {**(extra_context or {}), "configuration_urls": urls})
+
     def save_formset(self, request, form, formset, change):
         if formset.model is IntegrationFieldMapping and form.instance.is_option_mapping:
             # The mapping's direction, chosen on this form, is the one its option field mappings go.

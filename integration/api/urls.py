@@ -7,7 +7,7 @@ register on the same router.
 
 from rest_framework.routers import DefaultRouter
 
-from . import availability, conflicts, views, views_integration
+from . import availability, configuration, conflicts, views, views_integration
 
 router = DefaultRouter()
 router.register("templates", views.TemplateViewSet, basename="integration-templates")
@@ -23,5 +23,6 @@ router.register("jobs", views_integration.SyncJobViewSet, basename="integration-
 router.register("job-errors", views_integration.SyncJobErrorViewSet, basename="integration-job-errors")
 router.register("conflicts", conflicts.ConflictViewSet, basename="integration-conflicts")
 router.register("full-sync", views_integration.FullSyncViewSet, basename="integration-full-sync")
+router.register("configuration", configuration.ConfigurationViewSet, basename="integration-configuration")
 
 urlpatterns = router.urls

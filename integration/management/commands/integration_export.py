@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from integration.configuration import FORMATS, configuration_export
+from p2c.doors import refused_command_error
+from p2c.outcomes import OperationRefused
+
+
+class Command(BaseCommand):
+    help = ("Write the integration's configuration (connection setup, value maps, table and field mappings with "
+            "their schedules, F&O templates and projects) as JSON or YAML, in a stable order with names instead of "
+            "database ids: two exports of one configuration are the same bytes. Couplings, jobs and logs are not "
+            "part of it. Read it back with integration_import.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--mapping", action="append", dest="mappings", metavar="NAME", default=[],
+                            help="Only this table mapping (repeat for more) and the value maps it uses: a partial "
+                                 "file, whose import adds and changes but never removes.")
+        parser.add_argument("--format", choices=FORMATS, default="json", help="json (default) or yaml.")
+        parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+
+    def handle(self, *args, mappings, format, output, **options):
+        try:
+            text = configuration_export(mappings=mappings, fmt=format)
+        except OperationRefused as exc:
+            raise refused_command_error(exc) from exc
+        if not output:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
+        self.stderr.write(f"Configuration written to {output}.")
