@@ -80,3 +80,6 @@ def _check_value(lookup, value, *, field_name, raw_key):
         raise ValidationError({field_name: f"Filter key {raw_key!r} needs true or false."})
     if isinstance(value, dict):
         raise ValidationError({field_name: f"Filter key {raw_key!r} cannot take an object as its value."})
+    # A NUL character can never match stored text, and PostgreSQL refuses it outright: say so here, on every database.
+    if any(isinstance(item, str) and "\x00" in item for item in (value if isinstance(value, list) else [value])):
+        raise ValidationError({field_name: f"Filter key {raw_key!r} contains a NUL character (\\x00)."})

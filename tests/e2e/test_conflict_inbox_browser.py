@@ -6,6 +6,7 @@ var/screenshots/ (git-ignored)."""
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from tests.e2e import test_admin_browser as journey
 from tests.e2e.test_admin_browser import PASSWORD, log_in
@@ -35,7 +36,7 @@ def test_compare_a_pair_choose_per_field_then_take_a_side_for_the_rest(page, liv
     log_in(page, live_server)
     assert page.inner_text("#p2c-conflicts-count") == "3"
     page.click("#p2c-link-conflicts")
-    assert page.locator("#result_list tbody tr").count() == 3
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)  # waits for the list to load
     shot(page, "01-inbox")
 
     first = conflicts[0]
@@ -47,12 +48,12 @@ def test_compare_a_pair_choose_per_field_then_take_a_side_for_the_rest(page, liv
     shot(page, "02-side-by-side")
     row.locator('input[value="crm"]').check()
     page.click("#p2c-take-fields")
-    assert "Resolve conflicts: 1 done" in page.inner_text(".messagelist")
+    expect(page.locator(".messagelist")).to_contain_text("Resolve conflicts: 1 done")
     assert Customer.objects.get(pk=erp_id).phone_no == f"Sales {erp_id}"
 
     page.check("#action-toggle")
     page.select_option('select[name="action"]', "take_erp")
     page.click('button[name="index"]')
-    assert "Resolve conflicts: 2 done" in page.inner_text(".messagelist")
+    expect(page.locator(".messagelist")).to_contain_text("Resolve conflicts: 2 done")
     shot(page, "03-resolved")
     assert not SyncConflict.objects.exists()

@@ -36,6 +36,7 @@ def test_filter_turns_lookups_into_a_query():
         ({"name__in": "x"}, "needs a list"),
         ({"parent_account__isnull": "yes"}, "needs true or false"),
         (["name"], "JSON object"),
+        ({"name__in": ["a\x00"]}, "NUL character"),
     ],
 )
 def test_filter_errors_name_the_field_or_lookup(spec, message):
