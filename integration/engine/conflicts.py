@@ -24,7 +24,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-UPDATE, DELETION = "update", "deletion"
+from integration.models import SyncConflict
+
 RESTORE, REMOVE = "restore", "remove"
 
 # A person's decisions for the run in progress: coupling pk → {"fields": {erp_field: "erp"|"crm"}, "deletion":
@@ -136,14 +137,12 @@ class ChunkConflicts:
         return {RESTORE: "restore_records", REMOVE: "remove_coupling"}.get(decision)
 
     def update_found(self, coupling, rules):
-        self._found(coupling, UPDATE, fields=sorted({rule.mapping.erp_field for rule in rules}))
+        self._found(coupling, SyncConflict.Kind.UPDATE, fields=sorted({rule.mapping.erp_field for rule in rules}))
 
     def deletion_found(self, coupling):
-        self._found(coupling, DELETION, deleted_side=self.plan.destination.key)
+        self._found(coupling, SyncConflict.Kind.DELETION, deleted_side=self.plan.destination.key)
 
     def _found(self, coupling, kind, fields=(), deleted_side=""):
-        from integration.models import SyncConflict
-
         if self.plan.dry_run or coupling.pk is None:
             return
         self.found.append(SyncConflict(coupling_id=coupling.pk, table_mapping_id=self.plan.mapping.pk, kind=kind,
@@ -152,8 +151,6 @@ class ChunkConflicts:
     def write(self, *, job, refreshed):
         """Clear the rows of the pairs that synchronised cleanly; record (or refresh) the conflicts found, keeping
         when each was first seen. Two statements at most, whatever the chunk holds."""
-        from integration.models import SyncConflict
-
         clean = [c.pk for c in refreshed if c.pk is not None]
         if clean:
             SyncConflict.objects.filter(coupling_id__in=clean).delete()

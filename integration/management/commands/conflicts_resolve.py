@@ -55,20 +55,19 @@ class Command(BaseCommand):
         parser.add_argument("--by", default="manage.py conflicts_resolve", help="Who decided (logged).")
 
     def handle(self, *args, **options):
-        ids = list(options["ids"])
+        ids, resolution = list(options["ids"]), self._resolution(options)
         if options["mapping"]:
             mapping = IntegrationTableMapping.objects.filter(name=options["mapping"]).first()
             if mapping is None:
                 names = ", ".join(IntegrationTableMapping.objects.values_list("name", flat=True))
                 raise CommandError(f"No mapping named {options['mapping']!r}; the mappings are: {names}.")
-            kinds = {RESTORE: "deletion", REMOVE: "deletion"}
-            resolution = self._resolution(options)
-            ids += list(SyncConflict.objects.filter(table_mapping=mapping, kind=kinds.get(resolution, "update"))
+            kind = SyncConflict.Kind.DELETION if resolution in (RESTORE, REMOVE) else SyncConflict.Kind.UPDATE
+            ids += list(SyncConflict.objects.filter(table_mapping=mapping, kind=kind)
                         .values_list("pk", flat=True))
         if not ids:
             raise CommandError("No conflicts to resolve: give conflict ids or --mapping (with conflicts waiting).")
         try:
-            outcome = conflicts_resolve(ids=ids, resolution=self._resolution(options),
+            outcome = conflicts_resolve(ids=ids, resolution=resolution,
                                         fields=dict(options["field_choices"] or ()) or None, decided_by=options["by"])
         except OperationRefused as exc:
             raise refused_command_error(exc) from exc
