@@ -66,6 +66,15 @@ def salesperson_pair(mappings):
     return salesperson, user
 
 
+@pytest.fixture
+def customer_mapping(mappings):
+    """The CUSTOMER mapping, creating customers for every account (not only coupled ones)."""
+    mapping = mappings["CUSTOMER"]
+    mapping.sync_only_coupled = False
+    mapping.save()
+    return mapping
+
+
 class AnotherRun:
     """A run of another process holding ``mapping``, as real as this process can make one: a live holder with its
     lock (engine/locks.py: on PostgreSQL an advisory lock on a connection of its own) and its claim on the row."""

@@ -16,14 +16,6 @@ TO, FROM = "to_integration", "from_integration"
 
 
 @pytest.fixture
-def customer_mapping(mappings):
-    mapping = mappings["CUSTOMER"]
-    mapping.sync_only_coupled = False
-    mapping.save()
-    return mapping
-
-
-@pytest.fixture
 def pair(customer_mapping, salesperson_pair):
     """One ERP customer and the Sales account the first run made, in step."""
     salesperson, _ = salesperson_pair

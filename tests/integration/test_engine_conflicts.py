@@ -18,14 +18,6 @@ TO, FROM = "to_integration", "from_integration"
 
 
 @pytest.fixture
-def customer_mapping(mappings):
-    mapping = mappings["CUSTOMER"]
-    mapping.sync_only_coupled = False
-    mapping.save()
-    return mapping
-
-
-@pytest.fixture
 def coupled(customer_mapping, salesperson_pair):
     """Three ERP customers, coupled to the Sales accounts the first run made, everything in step."""
     salesperson, _ = salesperson_pair

@@ -32,14 +32,6 @@ def run(mapping, direction=None, **kwargs):
     return {job.direction: job for job in jobs}
 
 
-@pytest.fixture
-def customer_mapping(mappings):
-    mapping = mappings["CUSTOMER"]
-    mapping.sync_only_coupled = False
-    mapping.save()
-    return mapping
-
-
 def coupled_account(customer):
     coupling = Coupling.objects.get(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk)
     return Account.objects.get(pk=coupling.crm_id)
