@@ -1,0 +1,34 @@
+"""The integration's tables, after Business Central's CRM integration (tables 5330, 5335, 5336, 5331, 5338, 5339).
+
+One module per kind of table; every model is re-exported here so `from integration.models import X` keeps working.
+Directions use BC's words: *to integration table* is ERP → Sales, *from integration table* is Sales → ERP.
+"""
+
+from integration.models.couplings import Coupling, FailedInsert, SyncConflict
+from integration.models.fo import (
+    IntegrationProject,
+    IntegrationProjectRun,
+    IntegrationProjectTask,
+    IntegrationProjectTaskDefault,
+    IntegrationProjectTaskRun,
+    IntegrationTemplate,
+    IntegrationTemplateTask,
+)
+from integration.models.full_sync import FullSyncLine, FullSyncRun
+from integration.models.jobs import SyncJob, SyncJobError, SyncJobRecord
+from integration.models.mappings import (
+    ConnectionSetup,
+    Direction,
+    IntegrationFieldMapping,
+    IntegrationTableMapping,
+    SyncResult,
+    ValueMap,
+    ValueMapEntry,
+)
+
+__all__ = [
+    "ConnectionSetup", "Coupling", "Direction", "FailedInsert", "FullSyncLine", "FullSyncRun", "IntegrationFieldMapping",
+    "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
+    "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
+    "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncResult", "ValueMap", "ValueMapEntry",
+]

@@ -1,0 +1,254 @@
+"""Finance and Operations data integration tables: templates, projects, tasks, runs (SPEC P1-P6)."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from integration.models.jobs import SyncJob
+from integration.models.mappings import IntegrationTableMapping
+
+
+# =====================================================================================================================
+# Finance and Operations "prospect to cash" data integration (SPEC P1-P6): templates, projects, tasks, runs.
+#
+# A project is made from a template and holds ordered tasks. Each task *owns* an IntegrationTableMapping (the
+# engine's mapping, run in the task's one direction with the task's filter and field mappings) plus its default
+# values and value maps (`IntegrationProjectTaskDefault`). A run of a project is recorded per task (P6).
+# Logic lives in integration/fo_templates.py and integration/fo_projects.py.
+# =====================================================================================================================
+class IntegrationTemplate(models.Model):
+    """A Data Integrator template (shipped as data in integration/fo_templates.py)."""
+
+    name = models.CharField("Name", max_length=100, unique=True)
+    description = models.TextField("Description", blank=True)
+    builtin = models.BooleanField("Shipped With p2c", default=False)
+
+    class Meta:
+        verbose_name = "Data Integration Template"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class IntegrationTemplateTask(models.Model):
+    """A task of a template: what a project task's table mapping, field mappings and defaults are made from."""
+
+    template = models.ForeignKey(
+        IntegrationTemplate, verbose_name="Template", on_delete=models.CASCADE, related_name="tasks"
+    )
+    name = models.CharField("Task Name", max_length=60)
+    sequence = models.PositiveIntegerField("Sequence", default=10)
+    definition = models.JSONField(
+        "Definition", default=dict, help_text="Models, direction, filter, field mappings, defaults (see fo_templates)."
+    )
+    prerequisites = models.JSONField(
+        "Prerequisite Tasks", default=list, blank=True,
+        help_text="Names of tasks that must have run successfully (in any project) before this one may run.",
+    )
+
+    class Meta:
+        verbose_name = "Data Integration Template Task"
+        ordering = ["template", "sequence", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "name"], name="integration_templatetask_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class IntegrationProject(models.Model):
+    """A data integration project: a template's tasks, run in order (SPEC P1)."""
+
+    name = models.CharField("Name", max_length=100, unique=True)
+    template = models.ForeignKey(
+        IntegrationTemplate, verbose_name="Template", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="projects",
+    )
+    description = models.TextField("Description", blank=True)
+    created_at = models.DateTimeField("Created At", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Data Integration Project"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class IntegrationProjectTask(models.Model):
+    """One task of a project: its own table mapping (filter, field mappings) run in one direction."""
+
+    project = models.ForeignKey(
+        IntegrationProject, verbose_name="Project", on_delete=models.CASCADE, related_name="tasks"
+    )
+    name = models.CharField("Task Name", max_length=60)
+    sequence = models.PositiveIntegerField("Sequence", default=10)
+    table_mapping = models.OneToOneField(
+        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.PROTECT, related_name="fo_task",
+        help_text="The engine mapping this task runs (its filter and field mappings are the task's own).",
+    )
+    prerequisites = models.JSONField(
+        "Prerequisite Tasks", default=list, blank=True,
+        help_text="Names of tasks that must have run successfully (in any project) before this one may run.",
+    )
+
+    class Meta:
+        verbose_name = "Data Integration Project Task"
+        ordering = ["project", "sequence", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="integration_projecttask_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id and self.project.name}: {self.name}"
+
+
+class IntegrationProjectTaskDefault(models.Model):
+    """A default value and/or value map for one ERP field of a task (SPEC P4).
+
+    The value is, in this order: the value the field mappings produced, when not blank; else the value map's entry
+    for the Sales key field (country/region or city), when there is one; else the default value. A required field
+    that is still blank fails the row with a message naming the field and the record.
+    """
+
+    class KeyField(models.TextChoices):
+        NONE = "", "(no value map)"
+        COUNTRY = "address1_country", "Country/Region"
+        CITY = "address1_city", "City"
+        STATE = "address1_stateorprovince", "State/Province"
+
+    task = models.ForeignKey(
+        IntegrationProjectTask, verbose_name="Task", on_delete=models.CASCADE, related_name="defaults"
+    )
+    erp_field = models.CharField("ERP Field", max_length=100)
+    default_value = models.CharField("Default Value", max_length=250, blank=True)
+    key_field = models.CharField(
+        "Value Map Keyed On", max_length=40, choices=KeyField, blank=True, default="",
+        help_text="The Sales field whose value picks the ERP value from the value map.",
+    )
+    value_map = models.JSONField(
+        "Value Map", default=dict, blank=True,
+        help_text='Sales value → ERP value, e.g. {"Sweden": "S1", "Norway": "S1"} (case-insensitive keys).',
+    )
+    required = models.BooleanField("Required in the ERP", default=False)
+
+    class Meta:
+        verbose_name = "Task Default / Value Map"
+        verbose_name_plural = "Task Defaults / Value Maps"
+        ordering = ["task", "erp_field"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "erp_field"], name="integration_taskdefault_unique_field"),
+        ]
+
+    def __str__(self):
+        return self.erp_field
+
+    def clean(self):
+        errors = {}
+        if not isinstance(self.value_map, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in (self.value_map or {}).items()
+        ):
+            errors["value_map"] = 'A value map is a JSON object of text to text, e.g. {"Sweden": "S1"}.'
+        elif self.value_map and not self.key_field:
+            errors["key_field"] = "Choose the Sales field the value map is keyed on."
+        if self.task_id:
+            model = self.task.table_mapping.erp_model_class()
+            try:
+                model._meta.get_field(self.erp_field)
+            except Exception:
+                errors["erp_field"] = f"{model._meta.label} has no field {self.erp_field!r}."
+        if errors:
+            raise ValidationError(errors)
+
+
+class IntegrationProjectRun(models.Model):
+    """One execution of a project (SPEC P6: execution history)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "In Process"
+        SUCCESS = "success", "Completed"
+        WARNING = "warning", "Completed with errors"
+        ERROR = "error", "Error"
+
+    project = models.ForeignKey(
+        IntegrationProject, verbose_name="Project", on_delete=models.CASCADE, related_name="runs"
+    )
+    status = models.CharField("Status", max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    full = models.BooleanField("Full Run", default=False, help_text="Read every row, not only those changed.")
+    rerun_of = models.ForeignKey(
+        "self", verbose_name="Re-run Of", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
+    )
+    requested_by = models.CharField("Requested By", max_length=150, blank=True)
+    created_at = models.DateTimeField("Created At", auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField("Started At", null=True, blank=True)
+    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
+    message = models.TextField("Message", blank=True)
+    holder = models.CharField("Run By", max_length=64, blank=True, editable=False)  # engine/locks.py, while running
+
+    class Meta:
+        verbose_name = "Data Integration Project Run"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.project_id and self.project.name} #{self.pk}"
+
+    def get_admin_url(self):
+        """Its execution history page (p2c.doors links an outcome's runs there)."""
+        from django.urls import reverse
+
+        return reverse("admin:integration_integrationprojectrun_change", args=[self.pk])
+
+
+class IntegrationProjectTaskRun(models.Model):
+    """One task of a project run: rows read, upserted, skipped (with reasons), failed (messages in the job)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not Run"
+        RUNNING = "running", "In Process"
+        SUCCESS = "success", "Completed"
+        WARNING = "warning", "Completed with errors"
+        ERROR = "error", "Error"
+
+    run = models.ForeignKey(
+        IntegrationProjectRun, verbose_name="Project Run", on_delete=models.CASCADE, related_name="task_runs"
+    )
+    task = models.ForeignKey(
+        IntegrationProjectTask, verbose_name="Task", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="runs",
+    )
+    task_name = models.CharField("Task Name", max_length=60, db_index=True)
+    sequence = models.PositiveIntegerField("Sequence", default=0)
+    status = models.CharField("Status", max_length=10, choices=Status, default=Status.PENDING, db_index=True)
+    sync_job = models.ForeignKey(
+        SyncJob, verbose_name="Synch. Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    read = models.PositiveIntegerField("Read", default=0)
+    upserted = models.PositiveIntegerField("Upserted", default=0)
+    inserted = models.PositiveIntegerField("Inserted", default=0)
+    modified = models.PositiveIntegerField("Modified", default=0)
+    coupled = models.PositiveIntegerField("Coupled", default=0)
+    unchanged = models.PositiveIntegerField("Unchanged", default=0)
+    skipped = models.PositiveIntegerField("Skipped", default=0)
+    failed = models.PositiveIntegerField("Failed", default=0)
+    skip_reasons = models.JSONField("Skipped: Reasons", default=dict, blank=True)
+    started_at = models.DateTimeField("Started At", null=True, blank=True)
+    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
+    message = models.TextField("Message", blank=True)
+
+    class Meta:
+        verbose_name = "Data Integration Task Run"
+        ordering = ["run", "sequence", "pk"]
+
+    def __str__(self):
+        return f"{self.task_name} ({self.get_status_display()})"
+
+
+# =====================================================================================================================
+# Full synchronisation review (SPEC I6; BC table/page 5373 "CRM Full Synch. Review Line") and its runs.
+#
+# A run snapshots one line per enabled top-level mapping with its recommendation; Celery tasks start each line
+# when every line it depends on has finished (or had no records), claim it with a conditional UPDATE so no line
+# ever runs twice at once, and record the line's jobs. Logic lives in integration/full_sync.py.
+# =====================================================================================================================

@@ -1,0 +1,284 @@
+"""Mapping tables: directions, connection setup, value maps, table and field mappings (BC tables 5330, 5335, 5336).
+
+Directions use BC's words: *to integration table* is ERP → Sales, *from integration table* is Sales → ERP.
+"""
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from integration.engine import registry
+from p2c.records import Singleton
+
+
+class Direction(models.TextChoices):
+    BIDIRECTIONAL = "bidirectional", "Bidirectional"
+    TO_INTEGRATION = "to_integration", "To Integration Table (ERP → Sales)"
+    FROM_INTEGRATION = "from_integration", "From Integration Table (Sales → ERP)"
+
+
+class SyncResult(models.TextChoices):
+    NONE = "", " "
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+
+
+class ConnectionSetup(Singleton):
+    """The one connection record (BC table 5330, SPEC I1)."""
+
+    is_enabled = models.BooleanField("Is Enabled", default=False)
+    integration_user = models.ForeignKey(
+        "crm.SystemUser",
+        verbose_name="Integration User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Sales user the integration writes as; rows it last modified are never read back from Sales.",
+    )
+    sales_order_integration_enabled = models.BooleanField("Sales Order Integration Enabled", default=False)
+    create_sales_orders_automatically = models.BooleanField("Create Sales Orders Automatically", default=False)
+    item_availability_enabled = models.BooleanField("Item Availability Enabled", default=False)
+    log_retention_days = models.PositiveIntegerField(
+        "Delete Synch. Log Entries Older Than (days)", default=30, validators=[MinValueValidator(1)],
+        help_text="The daily clean-up deletes synchronisation jobs, their errors and full synchronisation runs older "
+                  "than this; failed jobs that skipped or failed records still point at are kept.",
+    )
+
+    class Meta:
+        verbose_name = "Connection Setup"
+        verbose_name_plural = "Connection Setup"
+        permissions = [
+            ("run_synchronization", "Can run synchronisation"),
+            ("change_couplings", "Can couple and uncouple records"),
+        ]
+
+    def __str__(self):
+        return "Connection Setup"
+
+
+class ValueMap(models.Model):
+    """ERP values ↔ Sales values (codes ↔ option sets), used by field mappings (SPEC I3, I5)."""
+
+    name = models.CharField("Name", max_length=50, unique=True)
+    description = models.CharField("Description", max_length=250, blank=True)
+
+    class Meta:
+        verbose_name = "Value Map"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ValueMapEntry(models.Model):
+    value_map = models.ForeignKey(ValueMap, verbose_name="Value Map", on_delete=models.CASCADE, related_name="entries")
+    erp_value = models.CharField("ERP Value", max_length=250)
+    crm_value = models.CharField("Sales Value", max_length=250)
+
+    class Meta:
+        verbose_name = "Value Map Entry"
+        verbose_name_plural = "Value Map Entries"
+        ordering = ["value_map", "erp_value"]
+        constraints = [
+            models.UniqueConstraint(fields=["value_map", "erp_value"], name="integration_valuemap_unique_erp_value"),
+        ]
+
+    def __str__(self):
+        return f"{self.erp_value} ↔ {self.crm_value}"
+
+
+class IntegrationTableMapping(models.Model):
+    """Pairs an ERP model with a Sales model (BC table 5335)."""
+
+    class UpdateConflictResolution(models.TextChoices):
+        NONE = "", "None"
+        SEND_UPDATE = "send_update", "Send data update to integration table (ERP wins)"
+        GET_UPDATE = "get_update", "Get data update from integration table (Sales wins)"
+
+    class DeletionConflictResolution(models.TextChoices):
+        NONE = "", "None"
+        REMOVE_COUPLING = "remove_coupling", "Remove coupling"
+        RESTORE_RECORDS = "restore_records", "Restore records"
+
+    name = models.CharField("Name", max_length=30, unique=True)
+    # Only the tables the Sales and ERP apps declare synchronisable (integration.engine.registry).
+    erp_model = models.CharField(
+        "ERP Table", max_length=100, choices=registry.erp_model_choices,
+        error_messages={"invalid_choice": "%(value)r is not an ERP table the integration synchronises."},
+    )
+    crm_model = models.CharField(
+        "Sales Table", max_length=100, choices=registry.crm_model_choices,
+        error_messages={"invalid_choice": "%(value)r is not a Sales table the integration synchronises."},
+    )
+    crm_option_field = models.CharField(
+        "Sales Option Field",
+        max_length=100,
+        blank=True,
+        help_text="Set for option mappings (payment terms, …): the Sales option set the ERP codes are mapped to.",
+    )
+    direction = models.CharField("Direction", max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
+    erp_filter = models.JSONField("ERP Table Filter", default=dict, blank=True)
+    crm_filter = models.JSONField("Sales Table Filter", default=dict, blank=True)
+    sync_only_coupled = models.BooleanField("Synch. Only Coupled Records", default=True)
+    create_new_if_no_match = models.BooleanField("Create New in Case of No Match", default=False)
+    sync_after_match_coupling = models.BooleanField("Synch. After Match-Based Coupling", default=False)
+    dependencies = models.ManyToManyField(
+        "self", verbose_name="Dependencies", symmetrical=False, blank=True, related_name="dependants"
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name="Parent Mapping", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    parent_erp_field = models.CharField("ERP Field to Parent", max_length=100, blank=True)
+    parent_crm_field = models.CharField("Sales Field to Parent", max_length=100, blank=True)
+    update_conflict_resolution = models.CharField(
+        "Resolve Update Conflicts", max_length=20, choices=UpdateConflictResolution, blank=True, default=""
+    )
+    deletion_conflict_resolution = models.CharField(
+        "Resolve Deletion Conflicts", max_length=20, choices=DeletionConflictResolution, blank=True, default=""
+    )
+    erp_watermark = models.DateTimeField("Last Synch. ERP Modified On", null=True, blank=True)
+    crm_watermark = models.DateTimeField("Last Synch. Sales Modified On", null=True, blank=True)
+    rules_module = models.CharField(
+        "Rules Module", max_length=100, blank=True, choices=registry.rules_module_choices,
+        help_text="Module under integration.rules with entity rules.",
+        error_messages={"invalid_choice": "%(value)r is not a rules module (integration/rules/)."},
+    )
+    is_enabled = models.BooleanField("Enabled", default=True)
+    realtime_sync = models.BooleanField(
+        "Synchronise Changes Within Seconds",
+        default=False,
+        help_text="Enqueue the synchronisation of a coupled record as soon as its change is committed.",
+    )
+    sort_order = models.PositiveIntegerField("Order", default=0)
+    locked_by = models.CharField("Run In Progress", max_length=64, blank=True, editable=False)
+    locked_at = models.DateTimeField("Run Heartbeat", null=True, blank=True, editable=False)
+    user_defined = models.BooleanField("User Defined", default=False)
+    created_at = models.DateTimeField("Created At", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Integration Table Mapping"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_option_mapping(self):
+        return bool(self.crm_option_field)
+
+    def erp_model_class(self):
+        return _model_or_error(self.erp_model, "erp_model")
+
+    def crm_model_class(self):
+        return _model_or_error(self.crm_model, "crm_model")
+
+    def directions(self):
+        """The one-way directions a run of this mapping goes, in the order BC runs them."""
+        if self.direction == Direction.BIDIRECTIONAL:
+            return [Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION]
+        return [self.direction]
+
+    #: clean() checks the stored field mappings serve the direction; the admin form turns this off because its
+    #: field-mapping inline checks the pair with the field mappings being saved (engine.validation).
+    check_field_mappings = True
+
+    def clean(self):
+        from integration.engine.validation import table_mapping_validate
+
+        table_mapping_validate(mapping=self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.option_direction_carry()
+
+    def option_direction_carry(self):
+        """An option mapping's field mappings go its one way (BC: validating Direction copies it to them; the
+        full synchronisation review line reads it from the mapping)."""
+        if self.is_option_mapping and self.direction != Direction.BIDIRECTIONAL:
+            self.field_mappings.exclude(direction=self.direction).update(direction=self.direction)
+
+
+class IntegrationFieldMapping(models.Model):
+    """Pairs a field of the ERP model with a field of the Sales model (BC table 5336)."""
+
+    class Status(models.TextChoices):
+        ENABLED = "enabled", "Enabled"
+        DISABLED = "disabled", "Disabled"
+
+    class Transformation(models.TextChoices):
+        NONE = "", "None"
+        UPPERCASE = "upper", "Uppercase"
+        LOWERCASE = "lower", "Lowercase"
+        TITLECASE = "title", "Title Case"
+        TRIM = "trim", "Trim"
+
+    table_mapping = models.ForeignKey(
+        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.CASCADE, related_name="field_mappings"
+    )
+    erp_field = models.CharField("ERP Field", max_length=100, blank=True, help_text="Blank: a constant for Sales.")
+    crm_field = models.CharField("Sales Field", max_length=100, blank=True, help_text="Blank: a constant for ERP.")
+    direction = models.CharField("Direction", max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
+    constant_value = models.CharField("Constant Value", max_length=250, blank=True)
+    default_value = models.CharField(
+        "Default Value", max_length=250, blank=True, help_text="Written when the source value is blank."
+    )
+    validate_field = models.BooleanField("Validate Field", default=True)
+    clear_value_on_failed_sync = models.BooleanField("Clear Value on Failed Sync", default=False)
+    status = models.CharField("Status", max_length=10, choices=Status, default=Status.ENABLED)
+    not_null = models.BooleanField("Not Null", default=False, help_text="Never write an empty value over a value.")
+    value_map = models.ForeignKey(
+        ValueMap, verbose_name="Value Map", on_delete=models.PROTECT, null=True, blank=True, related_name="field_mappings"
+    )
+    transformation = models.CharField("Transformation", max_length=10, choices=Transformation, blank=True, default="")
+    use_for_match_coupling = models.BooleanField("Use For Match-Based Coupling", default=False)
+    match_priority = models.PositiveSmallIntegerField("Match Priority", default=0)
+    case_sensitive_matching = models.BooleanField("Case-Sensitive Matching", default=False)
+    create_only = models.BooleanField("Only When Creating", default=False)
+
+    class Meta:
+        verbose_name = "Integration Field Mapping"
+        ordering = ["table_mapping", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(erp_field="", crm_field=""),
+                name="integration_fieldmapping_names_a_field",
+                violation_error_message="A field mapping names an ERP field, a Sales field, or both.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(clear_value_on_failed_sync=True, not_null=True),
+                name="integration_fieldmapping_not_null_or_clear",
+                violation_error_message="Clear Value on Failed Sync cannot be combined with Not Null.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.erp_field or '(constant)'} ↔ {self.crm_field or '(constant)'}"
+
+    @property
+    def is_enabled(self):
+        return self.status == self.Status.ENABLED
+
+    def clean(self):
+        from integration.engine.validation import field_mapping_validate
+
+        field_mapping_validate(field_mapping=self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        mapping = self.table_mapping
+        if mapping.is_option_mapping and self.direction not in (Direction.BIDIRECTIONAL, mapping.direction):
+            # BC: changing the direction of an option mapping's field mapping changes the table mapping's (and so
+            # its other field mappings').
+            mapping.direction = self.direction
+            IntegrationTableMapping.objects.filter(pk=mapping.pk).update(direction=self.direction)
+            mapping.option_direction_carry()
+
+
+
+def _model_or_error(label, field):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError) as exc:
+        raise ValidationError({field: f"{label!r} is not a model (use app_label.ModelName)."}) from exc
