@@ -5,7 +5,7 @@ and the set-up wizard (integration/views.py, integration/wizard.py), mounted und
 Every action is a thin door onto integration.operations (and integration.defaults); each checks its permission
 (``integration.run_synchronization`` or ``integration.change_couplings``), asks first when it is destructive or
 heavy, and ends with one message that counts what happened (p2c.doors.outcome_message).
-The Finance and Operations data integration screens live in admin_fo.py.
+The Finance and Operations data integration screens live in integration/fo/admin.py.
 """
 
 from collections import defaultdict
@@ -20,11 +20,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from integration.fo import admin as fo_admin  # noqa: F401  (F&O data integration admin)
 from p2c.admin_text import long_text
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused, Outcome
 
-from . import admin_conflicts, admin_fo  # noqa: F401  (the conflict inbox; F&O data integration admin)
+from . import admin_conflicts  # noqa: F401  (the conflict inbox)
 from .admin_coupling import COUPLE_PERMISSION, RUN_PERMISSION
 from .coupling_state import admin_change_url, record_labels
 from .defaults import default_mapping_names, integration_setup_reset

@@ -7,8 +7,9 @@ a next run, closes the F&O project runs whose process is gone, and queues again 
 whose worker is gone, so the review recovers on its own.
 """
 
+from integration.fo.projects import project_runs_close_stopped
+
 from .engine.locks import jobs_close_stopped
-from .fo_projects import project_runs_close_stopped
 from .full_sync import full_sync_lines_recover
 
 

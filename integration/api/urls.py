@@ -1,18 +1,20 @@
 """Routes of the integration API, mounted under ``/api/integration/`` by ``p2c/api_urls.py``.
 
-Finance and Operations data integration: ``templates``, ``projects`` (``POST projects/{id}/run/``),
+Finance and Operations data integration (integration/fo/api.py): ``templates``, ``projects`` (``POST projects/{id}/run/``),
 ``project-runs`` (``POST project-runs/{id}/rerun/``). The engine's endpoints (table mappings, couplings, jobs)
 register on the same router.
 """
 
 from rest_framework.routers import DefaultRouter
 
-from . import availability, configuration, conflicts, views, views_integration
+from integration.fo import api as fo_api
+
+from . import availability, configuration, conflicts, views_integration
 
 router = DefaultRouter()
-router.register("templates", views.TemplateViewSet, basename="integration-templates")
-router.register("projects", views.ProjectViewSet, basename="integration-projects")
-router.register("project-runs", views.ProjectRunViewSet, basename="integration-project-runs")
+router.register("templates", fo_api.TemplateViewSet, basename="integration-templates")
+router.register("projects", fo_api.ProjectViewSet, basename="integration-projects")
+router.register("project-runs", fo_api.ProjectRunViewSet, basename="integration-project-runs")
 router.register("item-availability", availability.ItemAvailabilityViewSet, basename="integration-item-availability")
 router.register("table-mappings", views_integration.TableMappingViewSet, basename="integration-table-mappings")
 router.register("field-mappings", views_integration.FieldMappingViewSet, basename="integration-field-mappings")

@@ -13,10 +13,10 @@ from integration.models.mappings import IntegrationTableMapping
 # A project is made from a template and holds ordered tasks. Each task *owns* an IntegrationTableMapping (the
 # engine's mapping, run in the task's one direction with the task's filter and field mappings) plus its default
 # values and value maps (`IntegrationProjectTaskDefault`). A run of a project is recorded per task (P6).
-# Logic lives in integration/fo_templates.py and integration/fo_projects.py.
+# Logic lives in integration/fo/templates.py and integration/fo/projects.py.
 # =====================================================================================================================
 class IntegrationTemplate(models.Model):
-    """A Data Integrator template (shipped as data in integration/fo_templates.py)."""
+    """A Data Integrator template (shipped as data in integration/fo/templates.py)."""
 
     name = models.CharField("Name", max_length=100, unique=True)
     description = models.TextField("Description", blank=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from crm.models import Account, Contact, Quote
-from integration.fo_templates import (
+from integration.fo.templates import (
     ACCOUNTS_TEMPLATE,
     CONTACT_TO_CUSTOMER_TEMPLATE,
     CONTACTS_TEMPLATE,

@@ -10,8 +10,8 @@ from crm.models import Account
 from erp.models import Customer
 from integration.engine.fields import decimal_fit
 from integration.engine.sync import mapping_synchronize
-from integration.fo_projects import project_run_execute, project_run_start
-from integration.fo_templates import ACCOUNTS_TEMPLATE, CONTACT_TO_CUSTOMER_TEMPLATE, CONTACTS_TEMPLATE
+from integration.fo.projects import project_run_execute, project_run_start
+from integration.fo.templates import ACCOUNTS_TEMPLATE, CONTACT_TO_CUSTOMER_TEMPLATE, CONTACTS_TEMPLATE
 from integration.models import Coupling, IntegrationFieldMapping, SyncJobError
 from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_project  # noqa: F401
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from erp.models import Customer
-from integration.fo_projects import project_run_execute, project_run_start
+from integration.fo.projects import project_run_execute, project_run_start
 from integration.models import IntegrationProjectTaskDefault, IntegrationTemplateTask
 from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
 
@@ -107,7 +107,7 @@ def test_task_default_validation(fo_projects):
 
 
 def test_each_project_has_its_own_defaults(fo_projects, integration_user):
-    from integration.fo_templates import ACCOUNTS_TEMPLATE
+    from integration.fo.templates import ACCOUNTS_TEMPLATE
     from tests.integration.fo_helpers import make_project
 
     other = make_project(ACCOUNTS_TEMPLATE, name="Accounts EU")

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from crm.models import Account, Contact, Invoice, Quote, SalesOrder
 from erp.models import Contact as ErpContact
 from erp.models import Customer
-from integration.fo_projects import project_run_execute, project_run_start
-from integration.fo_upgrade import p2c_upgrade
+from integration.fo.projects import project_run_execute, project_run_start
+from integration.fo.upgrade import p2c_upgrade
 from tests.concurrency import run_in_processes
 from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
 
@@ -96,7 +96,7 @@ def test_upgrade_queries_stay_constant_per_batch(db, django_assert_max_num_queri
 SCRIPT = """
 import os
 from crm.models import Contact
-from integration.fo_upgrade import p2c_upgrade
+from integration.fo.upgrade import p2c_upgrade
 numbers = []
 for i in range(20):
     p2c_upgrade(batch_size=50)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from erp.models import Customer
-from integration.fo_projects import (
+from integration.fo.projects import (
     ProjectRefused,
     prerequisites_missing,
     project_run_execute,
@@ -18,7 +18,7 @@ from integration.fo_projects import (
     project_run_start,
     project_runs_cleanup,
 )
-from integration.fo_templates import (
+from integration.fo.templates import (
     ACCOUNTS_TEMPLATE,
     CONTACT_TO_CUSTOMER_TEMPLATE,
     CONTACTS_TEMPLATE,
@@ -134,7 +134,7 @@ def test_cleanup_removes_old_history_but_keeps_the_proof_of_a_prerequisite(fo_pr
 
 
 def test_history_age_is_configurable(settings, monkeypatch):
-    from integration.fo_projects import history_days
+    from integration.fo.projects import history_days
 
     assert history_days() == 45
     monkeypatch.setenv("P2C_PROJECT_HISTORY_DAYS", "10")

@@ -3,7 +3,7 @@
 import pytest
 
 from erp.models import Contact, ContactBusinessRelation, Customer
-from integration.fo_projects import project_run_execute, project_run_start
+from integration.fo.projects import project_run_execute, project_run_start
 from integration.models import Coupling
 from integration.rules.fo_contact import ACTIVE_CUSTOMER, COMPANY_IS_CONTACT, NO_COMPANY
 from integration.rules.fo_contact_customer import NOT_ACTIVE

@@ -131,7 +131,7 @@ def test_run_project_refusal_and_start_are_told_alike(fo_projects, admin,  # noq
 
 
 def test_p2c_run_exits_1_when_a_row_failed(fo_projects, monkeypatch):  # noqa: F811
-    from integration import fo_projects as module
+    from integration.fo import projects as module
     from integration.models import SyncJobError
 
     make_account("Good AB")

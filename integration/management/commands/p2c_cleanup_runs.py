@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from integration.fo_projects import history_days, project_runs_cleanup
+from integration.fo.projects import history_days, project_runs_cleanup
 from p2c.management.arguments import int_between
 
 

@@ -4,8 +4,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.fo_projects import project_run, task_run_errors
-from integration.fo_templates import fo_templates_install, project_create
+from integration.fo.projects import project_run, task_run_errors
+from integration.fo.templates import fo_templates_install, project_create
 from integration.models import IntegrationProject, IntegrationTemplate
 from p2c.doors import outcome_finish
 from p2c.outcomes import OperationRefused

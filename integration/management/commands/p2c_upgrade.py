@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from integration.fo_upgrade import BATCH_SIZE, p2c_upgrade, upgrade_totals
+from integration.fo.upgrade import BATCH_SIZE, p2c_upgrade, upgrade_totals
 from p2c.management.arguments import int_between
 
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from integration.fo_projects import task_run_errors
+from integration.fo.projects import task_run_errors
 from integration.models import (
     IntegrationProject,
     IntegrationProjectRun,

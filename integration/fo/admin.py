@@ -1,7 +1,7 @@
 """Admin for Finance and Operations data integration: templates, projects, tasks (their filter, defaults and
 value maps), and the execution history of runs, with the actions "Run project" and "Re-run".
 
-Thin doors: every action calls integration.fo_templates / integration.fo_projects (``project_run`` for "Run
+Thin doors: every action calls integration.fo.templates / integration.fo.projects (``project_run`` for "Run
 project" and "Re-run", which queues the run for a worker) and tells its outcome in one message at its level.
 """
 
@@ -11,14 +11,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from p2c.admin_text import long_text
-from p2c.doors import outcome_message
-from p2c.outcomes import REFUSED, OperationRefused, Outcome
-
-from .engine.filters import filter_validate
-from .fo_projects import project_run, project_runs_cleanup, task_run_errors
-from .fo_templates import fo_templates_install, project_create, project_delete
-from .models import (
+from integration.engine.filters import filter_validate
+from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors
+from integration.fo.templates import fo_templates_install, project_create, project_delete
+from integration.models import (
     IntegrationProject,
     IntegrationProjectRun,
     IntegrationProjectTask,
@@ -27,6 +23,9 @@ from .models import (
     IntegrationTemplate,
     IntegrationTemplateTask,
 )
+from p2c.admin_text import long_text
+from p2c.doors import outcome_message
+from p2c.outcomes import REFUSED, OperationRefused, Outcome
 
 RUN_PERMISSION = "integration.run_synchronization"
 ERROR_LINES = 50

@@ -1,6 +1,6 @@
 """API of the Finance and Operations data integration: templates, projects, runs (SPEC P1, P6, X3).
 
-Thin doors onto ``integration.fo_projects.project_run``. ``POST projects/{id}/run/`` starts a run in the background
+Thin doors onto ``integration.fo.projects.project_run``. ``POST projects/{id}/run/`` starts a run in the background
 (202, the queued run); a project whose prerequisite task has not succeeded, or that is already running, is refused
 with 409 and the reason. ``GET project-runs/``
 is the execution history, per task: rows read, upserted, skipped with reasons, failed with messages.
@@ -13,13 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.fo_projects import project_run
+from integration.fo import serializers
+from integration.fo.projects import project_run
 from integration.models import IntegrationProject, IntegrationProjectRun, IntegrationTemplate
 from p2c.api.permissions import ModelPermissions
 from p2c.doors import refused_response
 from p2c.outcomes import OperationRefused
-
-from . import serializers
 
 
 class CanRunSynchronization(BasePermission):
