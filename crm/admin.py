@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from integration.admin_coupling import CouplingAdminMixin
-from integration.sales_orders_admin import (
+from integration.sales_orders.admin import (
     ProductAvailabilityMixin,
     SalesOrderCreateInErpMixin,
     SalesOrderLineAvailabilityMixin,

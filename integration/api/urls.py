@@ -8,8 +8,9 @@ register on the same router.
 from rest_framework.routers import DefaultRouter
 
 from integration.fo import api as fo_api
+from integration.sales_orders import api as availability
 
-from . import availability, configuration, conflicts, views_integration
+from . import configuration, conflicts, views_integration
 
 router = DefaultRouter()
 router.register("templates", fo_api.TemplateViewSet, basename="integration-templates")

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from crm.models import Product
 from erp.models import Item, SalesPrice
-from integration.item_availability import item_availability_for, sales_order_availability
 from integration.models import ConnectionSetup
+from integration.sales_orders.availability import item_availability_for, sales_order_availability
 from tests.integration.sales_orders_world import couple, world_build
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from crm.models import Invoice, InvoiceDetail, SalesOrder, SalesOrderDetail
 from erp.models import SalesInvoiceHeader, SalesInvoiceLine
 from integration.engine.sync import mapping_synchronize
-from integration.sales_orders import sales_order_create_in_erp, sales_orders_uncouple_deleted
+from integration.sales_orders.creation import sales_order_create_in_erp, sales_orders_uncouple_deleted
 from tests.integration.sales_orders_world import world_build
 
 pytestmark = pytest.mark.django_db

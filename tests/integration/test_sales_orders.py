@@ -14,13 +14,13 @@ from django.urls import reverse
 from crm.models import Contact, SalesOrder, SalesOrderDetail, TransactionCurrency, Unit, UnitGroup
 from erp.models import Currency, GeneralLedgerSetup, NoSeries, SalesHeader, SalesLine, SalesReceivablesSetup
 from integration.models import ConnectionSetup, Coupling, SyncJob, SyncJobError
-from integration.sales_orders import (
-    SalesOrderError,
+from integration.sales_orders.creation import (
     sales_order_create_in_erp,
     sales_order_statuses_update,
     sales_orders_create_in_erp,
     sales_orders_uncouple_deleted,
 )
+from integration.sales_orders.erp_document import SalesOrderError
 from tests.integration.sales_orders_world import couple, world_build
 
 pytestmark = pytest.mark.django_db
@@ -348,7 +348,7 @@ def test_a_deleted_erp_order_uncouples_and_the_sales_order_may_be_sent_again(wor
 
 CONCURRENT_SCRIPT = """
 from crm.models import SalesOrder
-from integration.sales_orders import sales_orders_create_in_erp
+from integration.sales_orders.creation import sales_orders_create_in_erp
 job = sales_orders_create_in_erp(sales_orders=list(SalesOrder.objects.values_list("pk", flat=True)))
 print(job.inserted, job.unchanged, job.failed)
 """

@@ -4,7 +4,7 @@ thin door onto integration.sales_orders.sales_orders_create."""
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import SalesOrder
-from integration.sales_orders import sales_orders_create, sales_orders_pending
+from integration.sales_orders.creation import sales_orders_create, sales_orders_pending
 from p2c.doors import outcome_finish
 from p2c.outcomes import OperationRefused
 

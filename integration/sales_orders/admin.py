@@ -6,25 +6,24 @@
 - `ProductAvailabilityMixin`: *ERP inventory* and *ERP price* columns on the product list.
 
 The availability is read live from the ERP for the whole page in a constant number of queries
-(`integration.item_availability`), and shown while the connection setup has *Item Availability Enabled*.
+(`integration.sales_orders.availability`), and shown while the connection setup has *Item Availability Enabled*.
 """
 
 from django.contrib import admin
 
-from p2c.doors import outcome_message, refused_message
-from p2c.outcomes import OperationRefused
-
-from .item_availability import (
+from integration.sales_orders.availability import (
     amount_text,
     item_availability_enabled,
     item_availability_for,
     sales_order_availability,
 )
+from p2c.doors import outcome_message, refused_message
+from p2c.outcomes import OperationRefused
 
 
 @admin.action(description="Create in ERP", permissions=["change"])
 def create_in_erp(modeladmin, request, queryset):
-    from .sales_orders import sales_orders_create
+    from integration.sales_orders.creation import sales_orders_create
 
     try:
         outcome = sales_orders_create(sales_orders=list(queryset.values_list("pk", flat=True)))

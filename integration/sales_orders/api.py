@@ -2,7 +2,7 @@
 
 For each coupled Sales product, the ERP item or resource behind it, its ERP inventory and the ERP price for the
 account's customer (customer price group price, else the unit price), read live from the ERP in a constant number
-of queries (`integration.item_availability`). Products that are not coupled are simply not in the answer.
+of queries (`integration.sales_orders.availability`). Products that are not coupled are simply not in the answer.
 Reading it needs permission to view Sales products; while the connection setup does not have *Item
 Availability Enabled*, the answer is 409.
 """
@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.item_availability import item_availability_enabled, item_availability_for
+from integration.sales_orders.availability import item_availability_enabled, item_availability_for
 
 MAX_PRODUCTS = 500
 

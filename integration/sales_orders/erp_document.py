@@ -1,13 +1,5 @@
-"""Sales orders from Sales become ERP sales orders (SPEC I9; BC's "CRM Sales Order to Sales Order", §7.5 of
-reference/bc-sales-integration.md).
-
-`sales_order_create_in_erp` creates the ERP order of one submitted Sales order and couples the two;
-`sales_orders_create_in_erp` does it for many, each in its own transaction, and logs the run as a job of the
-SALESORDER-ORDER mapping (one error per refused order, naming the cause). `sales_orders_create` is the operation
-(the connection must be enabled) and tells its Outcome; the admin action, the ``create_sales_orders`` command and
-the Celery task are thin doors onto it.
-
-What an ERP order gets, as Business Central's ``CreateSalesOrderHeader`` / ``CreateSalesOrderLines`` do:
+"""What an ERP sales order gets from a Sales order (SPEC I9), as Business Central's ``CreateSalesOrderHeader`` /
+``CreateSalesOrderLines`` do; the operations that write it are in `integration.sales_orders.creation`.
 
 - the Sales order must be *submitted*; the sell-to customer is the customer coupled to the order's account (a
   contact as the customer: its parent account);
@@ -19,31 +11,15 @@ What an ERP order gets, as Business Central's ``CreateSalesOrderHeader`` / ``Cre
 - a line per Sales order line, numbered in steps of 10000: a coupled product gives an item or resource line; a
   write-in product gives a line of the setup's write-in product type and no. (none set: the order is refused);
   a description longer than the ERP's 100 characters goes on in comment lines of 100 characters, nothing cut off.
-
-Guarantees: the header, its lines, the coupling and the Sales order's *sent to back office on* are written in one
-transaction, or nothing is (a refused line 150 of 200 leaves no header behind, nor a used order number); the
-number of queries does not depend on the number of lines (lines are written with one ``bulk_create``, products,
-items, resources and units are read in bulk); an order already created is never created twice (the Sales order row
-is locked, the coupling is looked up inside the transaction and unique on the Sales side), so a retry after fixing
-the cause simply works.
 """
 
-import logging
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
-from p2c.records import writing_as
-
-logger = logging.getLogger("p2c.integration")
-
-MAPPING_NAME = "SALESORDER-ORDER"
 ERP_ORDER, CRM_ORDER = "erp.SalesHeader", "crm.SalesOrder"
 LINE_NO_STEP = 10000
 MAX_LINE_ERRORS = 10
@@ -62,14 +38,6 @@ class SalesOrderError(Exception):
 
 
 @dataclass
-class SalesOrderOutcome:
-    sales_order: object
-    header: object = None
-    created: bool = False
-    error: str = ""
-
-
-@dataclass
 class _Lookups:
     """What the lines need, read in bulk (a constant number of queries whatever the number of lines)."""
 
@@ -77,179 +45,6 @@ class _Lookups:
     units: dict = field(default_factory=dict)  # Sales unit id -> ERP unit of measure code
     write_in: tuple | None = None  # ("item" | "resource", record) or None
 
-
-# -- selectors ---------------------------------------------------------------------------------------------------------
-def sales_orders_pending():
-    """Submitted Sales orders not yet sent to the ERP (what "create sales orders automatically" picks up)."""
-    from crm.models import SalesOrder
-    from integration.models import Coupling
-
-    coupled = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER).values("crm_id")
-    return SalesOrder.objects.filter(
-        state_code=SalesOrder.State.SUBMITTED, sent_to_back_office_on__isnull=True
-    ).exclude(pk__in=coupled)
-
-
-def sales_order_erp_order(*, sales_order):
-    """The ERP order coupled to ``sales_order``, or None."""
-    from erp.models import SalesHeader
-    from integration.models import Coupling
-
-    erp_id = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=sales_order.pk).values(
-        "erp_id"
-    )
-    return SalesHeader.objects.filter(pk__in=erp_id).first()
-
-
-# -- services ----------------------------------------------------------------------------------------------------------
-def sales_order_create_in_erp(*, sales_order):
-    """Create the ERP sales order of ``sales_order`` (submitted) and couple the two; return the ERP order.
-
-    An order already created returns its ERP order unchanged. Raises SalesOrderError naming the cause (the order
-    is not submitted, its account is not coupled to a customer, a product is not coupled, a unit is unknown, no
-    write-in product is set up, ...); then nothing was written.
-    """
-    return _create(sales_order).header
-
-
-def sales_orders_create(*, sales_orders):
-    """The operation "Create in ERP" on Sales orders, behind the admin action, ``create_sales_orders`` and the
-    Celery task: create the ERP orders of ``sales_orders`` (Sales orders or their ids). Returns an Outcome whose
-    ``jobs`` is the SALESORDER-ORDER job that logs the run: an order created is *done*, one already in the ERP
-    *skipped* (saying which ERP order it is), one refused *failed* with the cause. Raises OperationRefused while the
-    connection is not enabled (nothing is created then)."""
-    from integration.models import ConnectionSetup
-
-    if not ConnectionSetup.objects.filter(pk=1, is_enabled=True).exists():
-        raise OperationRefused("The connection is not enabled: run the assisted set-up first.",
-                               code="connection_disabled")
-    job = sales_orders_create_in_erp(sales_orders=sales_orders)
-    outcome = Outcome(verb="Create in ERP", jobs=[job])
-    for result in job.outcomes:
-        order = result.sales_order
-        name = order.number if order is not None else "?"
-        key = order.pk if order is not None else ""
-        if result.error:
-            outcome.record(FAILED, name, result.error, key=key)
-        elif result.created:
-            outcome.add(DONE)
-        else:
-            outcome.record(SKIPPED, name, f"already in the ERP as order {result.header.no}", key=key)
-    return outcome
-
-
-def sales_orders_create_in_erp(*, sales_orders, job=None):
-    """Create the ERP orders of ``sales_orders`` (Sales orders or their ids), each in its own transaction.
-
-    Returns the SyncJob of the SALESORDER-ORDER mapping that logs the run: ``inserted`` orders created,
-    ``unchanged`` already created, ``failed`` refused, with one SyncJobError per refused order naming the cause.
-    The job's ``outcomes`` attribute (not stored) lists a SalesOrderOutcome per order, in the order given.
-    """
-    from crm.models import SalesOrder
-    from integration.models import Direction, IntegrationTableMapping, SyncJob, SyncJobError
-
-    to_pk = SalesOrder._meta.pk.to_python  # ids may come as text (a Celery task's JSON)
-    ids = [to_pk(getattr(o, "pk", o)) for o in sales_orders]
-    orders = SalesOrder.objects.in_bulk(ids)
-    if job is None:
-        mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME).first()
-        job = SyncJob.objects.create(table_mapping=mapping, mapping_name=MAPPING_NAME,
-                                     direction=Direction.FROM_INTEGRATION)
-    job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
-    outcomes, errors = [], []
-    for pk in dict.fromkeys(ids):
-        order = orders.get(pk)
-        if order is None:
-            outcome = SalesOrderOutcome(sales_order=None, error=f"Sales order {pk} does not exist.")
-        else:
-            try:
-                outcome = _create(order)
-            except SalesOrderError as exc:
-                outcome = SalesOrderOutcome(sales_order=order, error=str(exc))
-            except Exception as exc:  # one order's unexpected failure (rolled back) must not stop the others
-                logger.exception("Creating the ERP order of Sales order %s failed", pk)
-                outcome = SalesOrderOutcome(sales_order=order, error=f"{_label(order)}: {exc}")
-        outcomes.append(outcome)
-        if outcome.error:
-            job.failed += 1
-            errors.append(SyncJobError(job=job, source_model=CRM_ORDER, source_id=str(pk), destination_model=ERP_ORDER,
-                                       message=outcome.error))
-        elif outcome.created:
-            job.inserted += 1
-            job.coupled += 1
-        else:
-            job.unchanged += 1
-    SyncJobError.objects.bulk_create(errors)
-    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-    job.message = (f"{job.inserted} sales order(s) created in the ERP, {job.unchanged} already there, "
-                   f"{job.failed} failed")
-    job.finished_at = timezone.now()
-    job.save()
-    job.outcomes = outcomes
-    return job
-
-
-# -- one order ---------------------------------------------------------------------------------------------------------
-def _create(sales_order):
-    from crm.models import SalesOrder
-    from erp.models import SalesHeader, SalesLine
-    from integration.models import ConnectionSetup, Coupling
-
-    try:
-        with transaction.atomic():
-            order = (
-                SalesOrder.objects.select_for_update(of=("self",))
-                .select_related("customer_account", "customer_contact__parent_account", "transaction_currency")
-                .get(pk=sales_order.pk)
-            )
-            existing = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=order.pk).first()
-            if existing is not None:
-                header = SalesHeader.objects.filter(pk=existing.erp_id).first()
-                if header is not None:
-                    return SalesOrderOutcome(sales_order=order, header=header, created=False)
-                existing.delete()  # the ERP order was deleted: the Sales order may be sent again (BC)
-            _check_submitted(order)
-            customer = _customer(order)
-            lines = list(order.lines.select_related("product", "uom__unit_group").order_by("line_number", "createdon"))
-            if not lines:
-                raise SalesOrderError(f"{_label(order)} has no products: there is nothing to order.")
-            header = _header(order, customer)
-            erp_lines = _lines(order, header, lines, _lookups(order, lines))
-            header.amount = sum((line.amount for line in erp_lines), Decimal(0))
-            header.amount_including_vat = sum((line.amount_including_vat for line in erp_lines), Decimal(0))
-            try:
-                header.save()
-            except ValidationError as exc:  # no order number series, for one
-                raise SalesOrderError(f"{_label(order)}: {' '.join(exc.messages)}") from exc
-            for line in erp_lines:
-                line.header = header
-            SalesLine.objects.bulk_create(erp_lines)
-            now = timezone.now()
-            integration_user_id = ConnectionSetup.objects.filter(pk=1).values_list(
-                "integration_user_id", flat=True).first()
-            with writing_as(integration_user_id):
-                SalesOrder.objects.filter(pk=order.pk).update(sent_to_back_office_on=now, modifiedon=now)
-            order.sent_to_back_office_on = now
-            try:
-                with transaction.atomic():
-                    Coupling.objects.create(
-                        erp_model=ERP_ORDER, crm_model=CRM_ORDER, erp_id=header.pk, crm_id=order.pk,
-                        last_synced_erp_modified=header.modified_at, last_synced_crm_modified=now,
-                        last_erp_result="success",
-                    )
-            except IntegrityError as exc:
-                raise _CreatedMeanwhile from exc
-    except _CreatedMeanwhile:
-        header = sales_order_erp_order(sales_order=sales_order)
-        if header is None:
-            raise SalesOrderError(f"{_label(sales_order)} could not be coupled to its ERP order.") from None
-        return SalesOrderOutcome(sales_order=sales_order, header=header, created=False)
-    return SalesOrderOutcome(sales_order=order, header=header, created=True)
-
-
-class _CreatedMeanwhile(Exception):
-    """Another process created and coupled the ERP order first (the unique coupling refused ours)."""
 
 
 def _label(order):
@@ -535,94 +330,3 @@ def _record_name(record):
 
 def _fit(model, name, value):
     return (value or "")[: model._meta.get_field(name).max_length]
-
-
-# -- ERP order status back to Sales ------------------------------------------------------------------------------------
-def sales_order_statuses_update(*, full=False, wait_seconds=30):
-    """Carry the status of coupled ERP orders back to their Sales orders (BC's "Sales Order Status" job).
-
-    Runs the SALESORDER-ORDER mapping from the ERP to Sales (rows changed since its last run; ``full``: all),
-    then deals with coupled ERP orders that were deleted (`sales_orders_uncouple_deleted`). Returns the jobs.
-    """
-    from integration.engine.sync import mapping_synchronize
-    from integration.models import Direction, IntegrationTableMapping
-
-    mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME, is_enabled=True).first()
-    jobs = []
-    if mapping is not None:
-        jobs = mapping_synchronize(mapping=mapping, direction=Direction.TO_INTEGRATION, full=full,
-                                   wait_seconds=wait_seconds)
-    sales_orders_uncouple_deleted()
-    return jobs
-
-
-def sales_orders_uncouple_deleted():
-    """Couplings of deleted ERP orders: the Sales order is invoiced when a posted invoice names it (its number as
-    *your reference*); a Sales order still submitted otherwise may be sent again (BC clears LastBackofficeSubmit
-    and removes the coupling). Returns how many couplings were removed. A constant number of queries."""
-    from crm.models import SalesOrder
-    from erp.models import SalesHeader, SalesInvoiceHeader
-    from integration.models import ConnectionSetup, Coupling
-
-    stale = list(Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER).exclude(
-        erp_id__in=SalesHeader.objects.values("pk")).values_list("pk", "crm_id"))
-    if not stale:
-        return 0
-    submitted = dict(SalesOrder.objects.filter(
-        pk__in=[crm_id for _, crm_id in stale], state_code=SalesOrder.State.SUBMITTED
-    ).values_list("number", "pk"))
-    invoiced_numbers = set(SalesInvoiceHeader.objects.filter(your_reference__in=submitted).values_list(
-        "your_reference", flat=True))
-    integration_user_id = ConnectionSetup.objects.filter(pk=1).values_list("integration_user_id", flat=True).first()
-    with transaction.atomic(), writing_as(integration_user_id):
-        SalesOrder.objects.filter(pk__in=[submitted[n] for n in invoiced_numbers]).update(
-            state_code=SalesOrder.State.INVOICED, status_reason="Invoiced")
-        SalesOrder.objects.filter(pk__in=[pk for n, pk in submitted.items() if n not in invoiced_numbers]).update(
-            sent_to_back_office_on=None)
-        Coupling.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
-    return len(stale)
-
-
-def sales_orders_create_automatically_enabled():
-    """Whether "Create Sales Orders Automatically" is on (and the connection enabled)."""
-    from integration.models import ConnectionSetup
-
-    return ConnectionSetup.objects.filter(pk=1, is_enabled=True, create_sales_orders_automatically=True).exists()
-
-
-# -- recurring jobs (BC's "Auto Create Sales Orders", every 30 minutes, and "Sales Order Status", every 7) -------------
-AUTO_CREATE_SCHEDULE = ("Auto Create Sales Orders", "integration.create_sales_orders", 30)
-STATUS_SCHEDULE = ("Sales Order Status", "integration.update_sales_order_statuses", 7)
-
-
-def sales_order_schedules_update():
-    """Create, enable or disable the two recurring jobs after the connection setup (idempotent).
-
-    "Auto Create Sales Orders" runs while *Create Sales Orders Automatically* is on: it retries what the on-commit
-    creation could not do. "Sales Order Status" runs while sales order integration or automatic creation is on.
-    Returns the PeriodicTask rows.
-    """
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    from integration.models import ConnectionSetup
-
-    setup = ConnectionSetup.objects.filter(pk=1).first()
-    enabled = bool(setup and setup.is_enabled)
-    wanted = {
-        AUTO_CREATE_SCHEDULE: enabled and setup.create_sales_orders_automatically,
-        STATUS_SCHEDULE: enabled and (setup.sales_order_integration_enabled or setup.create_sales_orders_automatically),
-    }
-    tasks = []
-    with transaction.atomic():
-        for (name, task, minutes), on in wanted.items():
-            existing = PeriodicTask.objects.filter(name=name).first()
-            if existing is None and not on:
-                continue
-            interval, _ = IntervalSchedule.objects.get_or_create(every=minutes, period=IntervalSchedule.MINUTES)
-            periodic, _ = PeriodicTask.objects.update_or_create(name=name, defaults={
-                "task": task, "interval": interval, "crontab": None, "solar": None, "clocked": None,
-                "kwargs": "{}", "enabled": on, "expire_seconds": minutes * 60,
-                "description": f"{name} (SPEC I9): every {minutes} minutes while switched on in the connection setup.",
-            })
-            tasks.append(periodic)
-    return tasks
