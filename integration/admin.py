@@ -1,6 +1,6 @@
 """Admin of the integration app (SPEC I1-I4, I6, I7, X1): connection setup, table mappings with their field
 mappings, value maps, couplings, synchronisation jobs and their errors, plus the full synchronisation review page
-and the set-up wizard (integration/views.py, integration/wizard.py), mounted under the connection setup.
+and the set-up wizard (integration/full_sync_page.py, integration/wizard.py), mounted under the connection setup.
 
 Every action is a thin door onto integration.operations (and integration.defaults); each checks its permission
 (``integration.run_synchronization`` or ``integration.change_couplings``), asks first when it is destructive or
@@ -142,7 +142,7 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
                            reverse("admin:integration_full_sync_review"))
 
     def get_urls(self):
-        from .views import full_sync_review_view, full_sync_status_view
+        from .full_sync_page import full_sync_review_view, full_sync_status_view
         from .wizard import setup_wizard_view
 
         wrap = self.admin_site.admin_view

@@ -1,20 +1,5 @@
-"""Mappings in dependency order (SPEC I5: salespeople first, units before items, …)."""
+"""Old path of integration.mapping_order, kept for integration/full_sync.py (another branch owns it): drop it once
+full_sync.py imports integration.mapping_order."""
 
-from django.core.exceptions import ValidationError
-
-
-def mappings_in_dependency_order(mappings):
-    """Topologically sort ``mappings`` by their dependencies (within the given set), stable by sort order."""
-    mappings = sorted(mappings, key=lambda m: (m.sort_order, m.name))
-    by_pk = {m.pk: m for m in mappings}
-    deps = {m.pk: {d.pk for d in m.dependencies.all()} & by_pk.keys() for m in mappings}
-    ordered, done = [], set()
-    while len(ordered) < len(mappings):
-        ready = [m for m in mappings if m.pk not in done and deps[m.pk] <= done]
-        if not ready:
-            stuck = ", ".join(m.name for m in mappings if m.pk not in done)
-            raise ValidationError(f"Cyclic dependencies between: {stuck}.")
-        for m in ready:
-            ordered.append(m)
-            done.add(m.pk)
-    return ordered
+from integration.mapping_order import *  # noqa: F403
+from integration.mapping_order import mappings_in_dependency_order  # noqa: F401

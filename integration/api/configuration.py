@@ -21,7 +21,7 @@ from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import idempotent
 from p2c.outcomes import OperationRefused
 
-from .serializers_integration import OutcomeSerializer, RefusedSerializer
+from .mapping_serializers import OutcomeSerializer, RefusedSerializer
 
 
 class ConfigurationPermission(BasePermission):

@@ -19,8 +19,8 @@ from p2c.api.filters import StrictFilterSet
 from p2c.doors import outcome_response, refused_response
 from p2c.outcomes import OperationRefused
 
-from . import serializers_integration as s
-from .views_integration import RUN, BaseViewSet, operation_permission
+from . import mapping_serializers as s
+from .mappings import RUN, BaseViewSet, operation_permission
 
 READ = "integration.view_syncconflict"
 

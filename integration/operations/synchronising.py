@@ -215,7 +215,7 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
     """Synchronise several mappings (``None``: every enabled one, in dependency order) with
     `synchronize_mapping`. One mapping named alone is refused as a whole; of several, each refused one is
     counted refused with its reason (with every mapping, one lacking ``direction`` is skipped)."""
-    from ..ordering import mappings_in_dependency_order
+    from ..mapping_order import mappings_in_dependency_order
 
     connection_check()
     every = mappings is None

@@ -13,8 +13,8 @@ from erp.models import Customer
 from integration.defaults import MAPPINGS, integration_setup_reset
 from integration.engine.filters import LOOKUPS, filter_validate
 from integration.engine.validation import dependencies_validate
+from integration.mapping_order import mappings_in_dependency_order
 from integration.models import Coupling, IntegrationFieldMapping, IntegrationTableMapping, ValueMap, ValueMapEntry
-from integration.ordering import mappings_in_dependency_order
 
 pytestmark = pytest.mark.django_db
 

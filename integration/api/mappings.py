@@ -35,7 +35,7 @@ from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import IdempotentCreateMixin, idempotent
 from p2c.outcomes import OperationRefused
 
-from . import serializers_integration as s
+from . import mapping_serializers as s
 
 RUN = "integration.run_synchronization"
 COUPLE = "integration.change_couplings"

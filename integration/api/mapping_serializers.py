@@ -1,0 +1,211 @@
+"""Serializers of the synchronisation engine's API: mappings, value maps, couplings, jobs and the operations.
+
+Table and field mapping writes run the model's ``full_clean`` (fields, filters: ``integration.engine.validation``)
+and a table mapping's dependencies go through ``dependencies_validate`` (a cycle is a 400 naming it).
+"""
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from integration.engine.validation import dependencies_validate
+from integration.models import (
+    Coupling,
+    Direction,
+    IntegrationFieldMapping,
+    IntegrationTableMapping,
+    SyncJob,
+    SyncJobError,
+    ValueMap,
+    ValueMapEntry,
+)
+from p2c.api.exceptions import validation_error_detail
+from p2c.api.serializers import KeyTextField, StrictCharField, StrictModelSerializer
+
+
+def _full_clean(serializer, model, attrs, exclude=()):
+    instance = copy.copy(serializer.instance) if serializer.instance is not None else model()
+    for name, value in attrs.items():
+        if name not in exclude:
+            setattr(instance, name, value)
+    try:
+        instance.full_clean()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(validation_error_detail(exc)) from exc
+    return instance
+
+
+class TableMappingSerializer(StrictModelSerializer):
+    dependencies = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=IntegrationTableMapping.objects.all()
+    )
+
+    class Meta:
+        model = IntegrationTableMapping
+        fields = "__all__"
+        read_only_fields = ("erp_watermark", "crm_watermark", "locked_by", "locked_at", "created_at")
+
+    def validate(self, attrs):
+        instance = _full_clean(self, IntegrationTableMapping, attrs, exclude=("dependencies",))
+        if "dependencies" in attrs:
+            try:
+                dependencies_validate(mapping=instance, dependencies=attrs["dependencies"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(validation_error_detail(exc)) from exc
+        return attrs
+
+
+class FieldMappingSerializer(StrictModelSerializer):
+    class Meta:
+        model = IntegrationFieldMapping
+        fields = "__all__"
+        validators = []  # the model's constraints run in full_clean below
+
+    def validate(self, attrs):
+        _full_clean(self, IntegrationFieldMapping, attrs)
+        return attrs
+
+
+class ValueMapEntrySerializer(StrictModelSerializer):
+    class Meta:
+        model = ValueMapEntry
+        fields = "__all__"
+
+
+class ValueMapSerializer(StrictModelSerializer):
+    entries = ValueMapEntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ValueMap
+        fields = ("id", "name", "description", "entries")
+
+
+class CouplingSerializer(StrictModelSerializer):
+    last_erp_result = serializers.CharField(read_only=True, help_text="Result of the last write into the ERP.")
+    last_crm_result = serializers.CharField(read_only=True, help_text="Result of the last write into Sales.")
+    class Meta:
+        model = Coupling
+        fields = "__all__"
+        read_only_fields = ("last_erp_job", "last_crm_job", "created_at")
+
+
+class SyncJobSerializer(StrictModelSerializer):
+    class Meta:
+        model = SyncJob
+        fields = "__all__"
+
+
+class SyncJobErrorSerializer(StrictModelSerializer):
+    class Meta:
+        model = SyncJobError
+        fields = "__all__"
+
+
+DIRECTION_CHOICES = [("send", "Send: ERP → Sales"), ("get", "Get: Sales → ERP"), ("merge", "Merge: both directions"),
+                     *Direction.choices]
+
+
+class SynchronizeRequestSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=DIRECTION_CHOICES, required=False, allow_blank=True,
+                                        help_text="send (to_integration), get (from_integration); blank, merge or "
+                                                  "bidirectional: every direction of the mapping.")
+    full = serializers.BooleanField(default=False, help_text="Every record, not only those modified.")
+    dry_run = serializers.BooleanField(default=False, help_text="Report what would change; write nothing (runs "
+                                                                "at once and answers 200 with the report).")
+
+
+class SyncLogCleanupSerializer(serializers.Serializer):
+    older_than_days = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, default=None,
+        help_text="Age in days; 0 deletes every entry. Default: the connection setup's retention.")
+    dry_run = serializers.BooleanField(default=False, help_text="Count what would be deleted; delete nothing.")
+
+
+class CoupleRequestSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.CharField(max_length=64), required=False, allow_null=True,
+                                default=None, max_length=100000,
+                                help_text="The records of from_side to couple (default: every uncoupled one).")
+    create_new = serializers.BooleanField(required=False, allow_null=True, default=None)
+    sync_after = serializers.BooleanField(required=False, allow_null=True, default=None)
+    from_side = serializers.ChoiceField(
+        choices=[("erp", "ERP"), ("crm", "Sales")], required=False, allow_null=True, default=None,
+        help_text="Whose uncoupled records look for a match: erp (the default) or crm (Sales; the default for a "
+                  "Sales → ERP mapping). Either side for a bidirectional mapping.")
+
+
+class RecordSynchronizeRequestSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=DIRECTION_CHOICES, required=False, allow_blank=True,
+        help_text="send (ERP → Sales), get (Sales → ERP) or merge (both, conflicts resolved by the mapping's policy). "
+                  "Blank: the mapping's direction; for a bidirectional one, get when only the Sales record changed "
+                  "since the last synchronisation, send when only the ERP record did, merge otherwise.")
+
+
+class OutcomeRecordSerializer(serializers.Serializer):
+    record = serializers.CharField(help_text="The record as a user knows it, e.g. 'Customer C00010 (Adatum)'.")
+    key = serializers.CharField(help_text="Its primary key.")
+    result = serializers.ChoiceField(choices=["done", "queued", "skipped", "failed", "refused"])
+    reason = serializers.CharField()
+
+
+class OutcomeCountsSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    refused = serializers.IntegerField()
+
+
+class OutcomeSerializer(serializers.Serializer):
+    """What an operation did (p2c.outcomes.Outcome): the answer of every synchronise and couple operation, 200 or
+    202 (jobs queued) even when some records were skipped, failed or refused."""
+
+    summary = serializers.CharField(help_text="One line, as the admin's message and the command say it.")
+    counts = OutcomeCountsSerializer()
+    records = OutcomeRecordSerializer(many=True, help_text="The records not done, each with its reason.")
+    jobs = serializers.ListField(child=serializers.IntegerField(),
+                                 help_text="The jobs started: poll /api/integration/jobs/{id}/.")
+
+
+class DryRunOutcomeSerializer(OutcomeSerializer):
+    report = SyncJobSerializer(many=True, help_text="A dry run's jobs, with what would change field by field.")
+
+
+class RestoredSerializer(OutcomeSerializer):
+    restored = serializers.IntegerField()
+
+
+class RefusedSerializer(serializers.Serializer):
+    """The whole request refused: nothing was done."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False, help_text="connection_disabled, mapping_disabled, mapping_busy, "
+                                                           "direction_not_allowed, … (a 400 for malformed input "
+                                                           "names the fields instead)")
+
+
+class FullSyncStartSerializer(serializers.Serializer):
+    restart = serializers.BooleanField(default=False, help_text="Continue the latest run where it stopped.")
+
+
+class RecordCoupleSerializer(serializers.Serializer):
+    """The counterpart: its primary key (``erp_id`` for a Sales record, ``crm_id`` for an ERP one) or its
+    natural key (``key``)."""
+
+    erp_id = KeyTextField(required=False, max_length=64)
+    crm_id = KeyTextField(required=False, max_length=64)
+    key = StrictCharField(required=False, max_length=100, help_text="The counterpart's natural key.")
+    mapping = StrictCharField(required=False, max_length=30,
+                                    help_text="The table mapping's name, when the model is in more than one.")
+    synchronize = serializers.ChoiceField(
+        choices=[("send", "Send: use the ERP data"), ("get", "Get: use the Sales data")], required=False,
+        allow_blank=True, help_text="Synchronise the pair after coupling it, in this direction (queued).")
+
+
+class UncoupledSerializer(OutcomeSerializer):
+    removed = serializers.IntegerField()
+
+
+class CoupledSerializer(OutcomeSerializer):
+    coupling = CouplingSerializer()
