@@ -1,0 +1,239 @@
+"""Parse a configuration file and normalise its shape (the keys, their types, defaults filled in)."""
+
+import json
+
+from django.db import models
+
+from integration.configuration.export import _plain
+from integration.configuration.format import (
+    CONNECTION_KEYS,
+    CONNECTION_RELATIONS,
+    DEFAULT_KEYS,
+    ENTRY_KEYS,
+    FIELD_KEYS,
+    FORMAT,
+    FORMATS,
+    LIST_RELATIONS,
+    MAPPING_KEYS,
+    MAPPING_RELATIONS,
+    PROJECT_KEYS,
+    PROJECT_TASK_KEYS,
+    SCHEDULE_KEYS,
+    SECTIONS,
+    TEMPLATE_KEYS,
+    TEMPLATE_TASK_KEYS,
+    VALUE_MAP_KEYS,
+    VERSION,
+    ConfigurationInvalid,
+    _show,
+)
+from integration.models import (
+    ConnectionSetup,
+    IntegrationFieldMapping,
+    IntegrationProject,
+    IntegrationProjectTask,
+    IntegrationProjectTaskDefault,
+    IntegrationTableMapping,
+    IntegrationTemplate,
+    IntegrationTemplateTask,
+    ValueMap,
+    ValueMapEntry,
+)
+from p2c.outcomes import OperationRefused
+
+
+# -- parse ------------------------------------------------------------------------------------------------------------
+def format_of(filename, text=""):
+    """``yaml`` for a .yaml/.yml file, ``json`` for a .json one; otherwise from the text (JSON starts with ``{``)."""
+    name = (filename or "").lower()
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name.endswith(".json"):
+        return "json"
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def configuration_parse(text, *, fmt):
+    """The file's data; a syntax error raises ConfigurationInvalid naming its line and column."""
+    if fmt not in FORMATS:
+        raise OperationRefused(f"Unknown format {fmt!r}: use json or yaml.", code="unknown_format", status=400)
+    if fmt == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationInvalid([(f"line {exc.lineno}, column {exc.colno}", exc.msg)]) from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigurationInvalid([(where, " ".join(str(p) for p in (exc.context, exc.problem) if p))]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigurationInvalid([("", str(exc))]) from None
+
+
+# -- normalise: the shape of the file, with defaults filled in -------------------------------------------------------
+_MODEL_OF = {"connection": ConnectionSetup, "value_maps": ValueMap, "entries": ValueMapEntry,
+             "mappings": IntegrationTableMapping, "fields": IntegrationFieldMapping, "templates": IntegrationTemplate,
+             "template_tasks": IntegrationTemplateTask, "projects": IntegrationProject,
+             "project_tasks": IntegrationProjectTask, "defaults": IntegrationProjectTaskDefault}
+
+
+def _default_of(model_field):
+    if model_field.has_default():
+        return model_field.get_default()
+    return None if model_field.null else ""
+
+
+def _type_problem(value, model_field):
+    """Why ``value`` cannot be a value of ``model_field`` as JSON/YAML gives it, or None."""
+    if isinstance(model_field, models.BooleanField):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(model_field, (models.IntegerField,)):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "expected a whole number"
+    if isinstance(model_field, models.JSONField):
+        expected = type(model_field.get_default())
+        return None if isinstance(value, expected) else f"expected a {'list' if expected is list else 'mapping'}"
+    if isinstance(model_field, (models.CharField, models.TextField)):
+        return None if isinstance(value, str) else "expected text"
+    return None
+
+
+def _record(raw, keys, model, path, errors, *, relations=(), required=()):
+    """``raw`` as a dict with every key of ``keys`` (defaults filled in); unknown keys and wrong types are errors."""
+    if not isinstance(raw, dict):
+        errors.append((path, "expected a mapping of keys to values"))
+        return None
+    for key in raw:
+        if key not in keys:
+            errors.append((f"{path}.{key}", f"unknown key (expected one of: {', '.join(keys)})"))
+    row = {}
+    for key in keys:
+        if key in relations and key not in raw:
+            row[key] = [] if key in LIST_RELATIONS else None
+            continue
+        if key in relations:
+            row[key] = raw[key]
+            continue
+        model_field = model._meta.get_field(key)
+        if key not in raw:
+            if key in required:
+                errors.append((f"{path}.{key}", "required"))
+            row[key] = _default_of(model_field)
+            continue
+        problem = _type_problem(raw[key], model_field)
+        if problem:
+            errors.append((f"{path}.{key}", f"{problem}, got {_show(raw[key])}"))
+        row[key] = _plain(raw[key])
+    return row
+
+
+def _name_or_none(row, key, path, errors):
+    if row[key] is not None and not isinstance(row[key], str):
+        errors.append((f"{path}.{key}", f"expected a name or null, got {_show(row[key])}"))
+
+
+def _records(raw, keys, model, path, label, errors, *, relations=(), required=()):
+    """A list of records, each named in paths by ``label`` (a key, or None: by position); names are unique."""
+    if not isinstance(raw, list):  # null too: an empty YAML key must not mean "remove them all"
+        errors.append((path, "expected a list (an empty one is [])"))
+        return []
+    rows, seen = [], set()
+    for index, item in enumerate(raw):
+        name = item.get(label) if isinstance(item, dict) and label else None
+        item_path = f"{path}[{name if isinstance(name, str) and name else index}]"
+        row = _record(item, keys, model, item_path, errors, relations=relations, required=required)
+        if row is None:
+            continue
+        if label:
+            if not isinstance(row[label], str) or not row[label]:
+                errors.append((f"{path}[{index}].{label}", "required"))
+                continue
+            if row[label] in seen:
+                errors.append((item_path, f"appears twice (a {label} names one record)"))
+            seen.add(row[label])
+        rows.append(row)
+    return rows
+
+
+def configuration_normalize(data):
+    """The file's data in the export's shape, every key present (defaults for those left out); raises
+    ConfigurationInvalid naming every key at fault."""
+    errors = []
+    if not isinstance(data, dict):
+        raise ConfigurationInvalid([("", "expected a mapping with the keys format, version, "
+                                         + ", ".join(SECTIONS))])
+    if data.get("format") != FORMAT:
+        errors.append(("format", f"expected {FORMAT!r} (a file written by integration_export)"))
+    if data.get("version") != VERSION:
+        errors.append(("version", f"expected {VERSION}"))
+    if not isinstance(data.get("partial", False), bool):
+        errors.append(("partial", "expected true or false"))
+    for key in data:
+        if key not in ("format", "version", "partial", *SECTIONS):
+            errors.append((key, f"unknown key (expected format, version, partial, {', '.join(SECTIONS)})"))
+    out = {"format": FORMAT, "version": VERSION, "partial": data.get("partial") is True}
+    if "connection" in data:
+        out["connection"] = _record(data["connection"], CONNECTION_KEYS, ConnectionSetup, "connection", errors,
+                                    relations=CONNECTION_RELATIONS)
+        if out["connection"] is not None:
+            _name_or_none(out["connection"], "integration_user", "connection", errors)
+    if "value_maps" in data:
+        out["value_maps"] = _records(data["value_maps"], VALUE_MAP_KEYS, ValueMap, "value_maps", "name", errors,
+                                     relations=("entries",))
+        for vm in out["value_maps"]:
+            vm["entries"] = _records(vm["entries"], ENTRY_KEYS, ValueMapEntry, f"value_maps[{vm['name']}].entries",
+                                     "erp_value", errors)
+    if "mappings" in data:
+        out["mappings"] = _records(data["mappings"], MAPPING_KEYS, IntegrationTableMapping, "mappings", "name",
+                                   errors, relations=MAPPING_RELATIONS, required=("erp_model", "crm_model"))
+        for m in out["mappings"]:
+            path = f"mappings[{m['name']}]"
+            _name_or_none(m, "parent", path, errors)
+            if not isinstance(m["dependencies"], list) or not all(isinstance(d, str) for d in m["dependencies"]):
+                errors.append((f"{path}.dependencies", "expected a list of mapping names"))
+                m["dependencies"] = []
+            m["dependencies"] = sorted(set(m["dependencies"]))
+            if m["schedule"] is not None:
+                m["schedule"] = _schedule(m["schedule"], f"{path}.schedule", errors)
+            m["fields"] = _records(m["fields"], FIELD_KEYS, IntegrationFieldMapping, f"{path}.fields", None, errors,
+                                   relations=("value_map",))
+            for index, fm in enumerate(m["fields"]):
+                _name_or_none(fm, "value_map", f"{path}.fields[{index}]", errors)
+    if "templates" in data:
+        out["templates"] = _records(data["templates"], TEMPLATE_KEYS, IntegrationTemplate, "templates", "name",
+                                    errors, relations=("tasks",))
+        for t in out["templates"]:
+            t["tasks"] = _records(t["tasks"], TEMPLATE_TASK_KEYS, IntegrationTemplateTask,
+                                  f"templates[{t['name']}].tasks", "name", errors)
+    if "projects" in data:
+        out["projects"] = _records(data["projects"], PROJECT_KEYS, IntegrationProject, "projects", "name", errors,
+                                   relations=("template", "tasks"))
+        for p in out["projects"]:
+            path = f"projects[{p['name']}]"
+            _name_or_none(p, "template", path, errors)
+            p["tasks"] = _records(p["tasks"], PROJECT_TASK_KEYS, IntegrationProjectTask, f"{path}.tasks", "name",
+                                  errors, relations=("table_mapping", "defaults"))
+            for t in p["tasks"]:
+                task_path = f"{path}.tasks[{t['name']}]"
+                if not isinstance(t["table_mapping"], str) or not t["table_mapping"]:
+                    errors.append((f"{task_path}.table_mapping", "required: the name of the task's table mapping"))
+                t["defaults"] = _records(t["defaults"], DEFAULT_KEYS, IntegrationProjectTaskDefault,
+                                         f"{task_path}.defaults", "erp_field", errors)
+    if errors:
+        raise ConfigurationInvalid(errors)
+    return out
+
+
+def _schedule(raw, path, errors):
+    if not isinstance(raw, dict) or set(raw) - set(SCHEDULE_KEYS):
+        errors.append((path, "expected null or {every_minutes: N, enabled: true|false}"))
+        return None
+    every, enabled = raw.get("every_minutes", 30), raw.get("enabled", True)
+    if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= 1440:
+        errors.append((f"{path}.every_minutes", "expected a whole number of minutes from 1 to 1440"))
+    if not isinstance(enabled, bool):
+        errors.append((f"{path}.enabled", "expected true or false"))
+    return {"every_minutes": every, "enabled": enabled}
