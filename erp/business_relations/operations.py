@@ -36,6 +36,7 @@ from .links import (
 from .propagation import _push_from_contacts, _push_from_records, _records_create_contacts
 
 
+# Creating contacts from records (B4) ------------------------------------------------------------------------------
 def _create_contact(link, record):
     if ContactBusinessRelation.objects.filter(link_to_table=link.kind, no=record.no).exists():
         contact = record_linked_contact(record=record)

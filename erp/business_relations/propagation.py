@@ -29,6 +29,7 @@ from .links import (
 
 logger = logging.getLogger(__name__)
 
+
 # Write hooks (B5, B6) -------------------------------------------------------------------------------------------------------
 def record_snapshot(obj):
     """Remember the values just read or written, to tell later which shared fields a write changes."""
@@ -280,7 +281,7 @@ def _push_from_records(link, pairs):
             _push_from_contacts(onward, exclude={(link.kind, no) for no in by_no})
 
 
-# Creating contacts from records (B4, B5) ---------------------------------------------------------------------------------
+# Creating contacts from records (B5 on insert; B4 in operations) ---------------------------------------------------------------------------------
 def _contact_from_record(link, record):
     contact = Contact(type=Contact.Type.COMPANY)
     if link.kind == LinkToTable.CUSTOMER and record.contact_type == Contact.Type.PERSON:
