@@ -13,17 +13,8 @@ from django.db.models import Q
 from p2c.records import Record, RecordQuerySet
 from p2c.utils import chunked
 
+from .numbering import NumberSequence as NumberSequence  # its table lives with its allocation
 from .numbering import numbers_allocate
-
-
-class NumberSequence(models.Model):
-    """Next value of a Sales autonumber sequence (``CON``, ``ACC``, ``ORD``, ...)."""
-
-    name = models.CharField(max_length=20, primary_key=True)
-    next_value = models.PositiveBigIntegerField(default=1000)
-
-    def __str__(self):
-        return f"{self.name}: {self.next_value}"
 
 
 class CrmRecord(Record):
@@ -573,8 +564,6 @@ class SalesDocumentQuerySet(RecordQuerySet):
     def update(self, **kwargs):
         if not self.CONTACT_FIELDS & kwargs.keys():
             return super().update(**kwargs)
-        from .customers import contacts_refresh_active_customer
-
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
             previous = self._customer_contact_ids(pks)
@@ -588,8 +577,6 @@ class SalesDocumentQuerySet(RecordQuerySet):
         objs = list(objs)
         if not self.CONTACT_FIELDS & set(fields):
             return super().bulk_update(objs, fields, *args, **kwargs)
-        from .customers import contacts_refresh_active_customer
-
         with transaction.atomic(using=self.db):
             previous = self._customer_contact_ids([obj.pk for obj in objs])
             count = super().bulk_update(objs, fields, *args, **kwargs)  # after_bulk_write: the new contacts
@@ -597,8 +584,6 @@ class SalesDocumentQuerySet(RecordQuerySet):
         return count
 
     def delete(self):
-        from .customers import contacts_refresh_active_customer
-
         contact_ids = set(self.exclude(customer_contact=None).values_list("customer_contact_id", flat=True))
         result = super().delete()
         contacts_refresh_active_customer(contact_ids=contact_ids)
@@ -668,13 +653,9 @@ class SalesDocument(DocumentCustomer, CrmRecord):
 
     @classmethod
     def after_bulk_write(cls, objs):
-        from .customers import contacts_refresh_active_customer
-
         contacts_refresh_active_customer(contact_ids={o.customer_contact_id for o in objs if o.customer_contact_id})
 
     def save(self, *args, **kwargs):
-        from .customers import contacts_refresh_active_customer
-
         previous = None
         if not self._state.adding:
             previous = type(self).objects.filter(pk=self.pk).values_list("customer_contact_id", flat=True).first()
@@ -682,8 +663,6 @@ class SalesDocument(DocumentCustomer, CrmRecord):
         contacts_refresh_active_customer(contact_ids={self.customer_contact_id, previous} - {None})
 
     def delete(self, *args, **kwargs):
-        from .customers import contacts_refresh_active_customer
-
         contact_id = self.customer_contact_id
         result = super().delete(*args, **kwargs)
         contacts_refresh_active_customer(contact_ids={contact_id} - {None})
@@ -806,3 +785,31 @@ class InvoiceDetail(DocumentLine):
     class Meta:
         verbose_name = "Invoice Product"
         ordering = ["invoice", "line_number"]
+
+
+# S3, P3 Is Active Customer: true exactly while a contact is the customer of a quote, order or invoice. The sales
+# documents' writes (save, delete, and the bulk paths of SalesDocumentQuerySet) keep it in step.
+ACTIVE_CUSTOMER_BATCH_SIZE = 5000
+
+
+def contacts_with_sales_activity(*, contact_ids):
+    """The subset of ``contact_ids`` that are the customer of at least one quote, order or invoice."""
+    active = set()
+    for model in (Quote, SalesOrder, Invoice):
+        active.update(
+            model.objects.filter(customer_contact_id__in=contact_ids).values_list("customer_contact_id", flat=True)
+        )
+    return active
+
+
+def contacts_refresh_active_customer(*, contact_ids):
+    """Set or clear Is Active Customer on the given contacts, in a constant number of queries per batch.
+
+    Only contacts whose flag really changes are written, so their ``modifiedon`` moves (and the integration
+    sends them) only when the flag does.
+    """
+    for batch in chunked(set(contact_ids) - {None}, ACTIVE_CUSTOMER_BATCH_SIZE):
+        batch = set(batch)
+        active = contacts_with_sales_activity(contact_ids=batch)
+        Contact.objects.filter(pk__in=active, is_active_customer=False).update(is_active_customer=True)
+        Contact.objects.filter(pk__in=batch - active, is_active_customer=True).update(is_active_customer=False)

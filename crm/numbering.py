@@ -4,18 +4,31 @@ A prefix, an increasing number of at least five digits from a named sequence, an
 as Dynamics 365 Sales' autonumber columns do. A sequence hands out blocks atomically: the UPDATE that moves it
 holds the row (PostgreSQL) or the database (SQLite) until commit, so two processes never get the same number,
 and a number once handed out is never handed out again, even when the record that took it is deleted.
+
+The sequences' table lives here with its allocation, so the models import their numbers from this module and
+nothing here imports the models (``crm.models.NumberSequence`` names the same class).
 """
 
 import secrets
 import string
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 
 FIRST_NUMBER = 1000
 SUFFIX_ALPHABET = string.ascii_uppercase
 SUFFIX_LENGTH = 6
+
+
+class NumberSequence(models.Model):
+    """Next value of a Sales autonumber sequence (``CON``, ``ACC``, ``ORD``, ...)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    next_value = models.PositiveBigIntegerField(default=FIRST_NUMBER)
+
+    def __str__(self):
+        return f"{self.name}: {self.next_value}"
 
 
 def format_number(prefix, value):
@@ -25,8 +38,6 @@ def format_number(prefix, value):
 
 def number_sequence_allocate(*, name, count=1):
     """Reserve ``count`` consecutive values of sequence ``name`` and return them as a range."""
-    from crm.models import NumberSequence
-
     if count <= 0:
         return range(0)
     with transaction.atomic():
@@ -43,8 +54,6 @@ def numbers_allocate(*, prefix, count):
 
 def number_sequence_lower_error(*, name, next_value):
     """Why ``next_value`` cannot be sequence ``name``'s next value (it is lower than the next value now), or None."""
-    from crm.models import NumberSequence
-
     current = NumberSequence.objects.filter(name=name).values_list("next_value", flat=True).first()
     return _lower_error(name, current, next_value)
 
@@ -64,8 +73,6 @@ def number_sequence_advance(*, name, next_value):
     Read and written under the sequence's lock (the row on PostgreSQL, the database on SQLite), so an allocation
     meanwhile is never undone. A lower value raises ``ValidationError`` on ``next_value``.
     """
-    from crm.models import NumberSequence
-
     with transaction.atomic():
         sequence = NumberSequence.objects.select_for_update().filter(name=name).first()
         if sequence is None:

@@ -32,3 +32,11 @@ class ErpConfig(AppConfig):
         "SalesInvoiceLine": (),
         "PurchaseHeader": (),
     }
+
+    def ready(self):
+        # The models' writes keep linked contacts, customers, vendors and bank accounts in step through these rules;
+        # the rules import the models, so they are plugged in here rather than imported by them.
+        from erp.business_relations import propagation
+        from erp.models import business_relations_connect
+
+        business_relations_connect(propagation=propagation)

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from p2c.records import Record, RecordQuerySet, Singleton, update_rows
 
-from .numbering import no_series_allocate
+from .numbering import NoSeries, no_series_allocate
 
 
 class ErpRecord(Record):
@@ -124,11 +124,21 @@ class Address(models.Model):
 # B5, B6, B8: contacts kept in step with their customers, vendors and bank accounts --------------------------------
 _IN_BULK_UPDATE = contextvars.ContextVar("erp_in_bulk_update", default=False)
 
+# The rules live in erp.business_relations.propagation, which reads and writes these models: it cannot be imported
+# here (the imports would run both ways), so ErpConfig.ready() plugs it in.
+_propagation = None
+
+
+def business_relations_connect(*, propagation):
+    """Make ``propagation`` (``erp.business_relations.propagation``) the rules the writes below call."""
+    global _propagation
+    _propagation = propagation
+
 
 class LinkedRecordQuerySet(RecordQuerySet):
     """Queryset of contacts, customers, vendors and bank accounts.
 
-    The business-relation rules (``erp.business_relations``) hold on every write path: ``save()`` and
+    The business-relation rules (``erp.business_relations.propagation``) hold on every write path: ``save()`` and
     ``bulk_create``/``bulk_update`` through the Record hooks, ``update()`` and ``delete()`` here.
     """
 
@@ -146,11 +156,9 @@ class LinkedRecordQuerySet(RecordQuerySet):
             _IN_BULK_UPDATE.reset(token)
 
     def update(self, **kwargs):
-        from erp import business_relations
-
         if _IN_BULK_UPDATE.get():
             return super().update(**kwargs)
-        fields = business_relations.shared_fields_in(model=self.model, names=kwargs)
+        fields = _propagation.shared_fields_in(model=self.model, names=kwargs)
         # A customer's, vendor's or bank account's relation names it by number (a contact's by its key).
         renumbering = "no" in kwargs and self.model is not Contact
         # A person's name is made of its parts, the search name of the name: update() writes neither.
@@ -167,8 +175,8 @@ class LinkedRecordQuerySet(RecordQuerySet):
                 pks = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
             if renumbering:
-                business_relations.records_renumber(model=self.model, old_nos=old_nos, new_no=kwargs["no"])
-            business_relations.records_propagate(
+                _propagation.records_renumber(model=self.model, old_nos=old_nos, new_no=kwargs["no"])
+            _propagation.records_propagate(
                 model=self.model, pks=pks, fields=fields, refresh_derived=refresh_derived
             )
         return count
@@ -176,10 +184,8 @@ class LinkedRecordQuerySet(RecordQuerySet):
     update.alters_data = True
 
     def delete(self):
-        from erp import business_relations
-
         with transaction.atomic(using=self.db):
-            business_relations.records_unlink_before_delete(queryset=self)
+            _propagation.records_unlink_before_delete(queryset=self)
             return super().delete()
 
     delete.alters_data = True
@@ -190,7 +196,7 @@ LinkedRecordManager = models.Manager.from_queryset(LinkedRecordQuerySet)
 
 
 class LinkedToContact:
-    """Model mixin: calls ``erp.business_relations`` after every write and before every delete.
+    """Model mixin: calls ``erp.business_relations.propagation`` after every write and before every delete.
 
     Keeps the values last read from or written to the database (``_br_saved``) so a write can tell which
     shared fields it changed, without a query.
@@ -210,10 +216,8 @@ class LinkedToContact:
 
     @classmethod
     def after_bulk_write(cls, objs):
-        from erp import business_relations
-
         super().after_bulk_write(objs)
-        business_relations.records_after_write(model=cls, objs=objs)
+        _propagation.records_after_write(model=cls, objs=objs)
 
     @classmethod
     def derived_fields_refresh(cls, rows):
@@ -233,51 +237,26 @@ class LinkedToContact:
         return changed
 
     def refresh_from_db(self, *args, **kwargs):
-        from erp import business_relations
-
         super().refresh_from_db(*args, **kwargs)
-        business_relations.record_snapshot(self)
+        _propagation.record_snapshot(self)
 
     def save(self, *args, **kwargs):
-        from erp import business_relations
-
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             self._br_written_fields = frozenset([*update_fields, *self.DERIVED_FIELDS])
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
-            business_relations.records_after_write(model=type(self), objs=[self])
+            _propagation.records_after_write(model=type(self), objs=[self])
 
     def delete(self, *args, **kwargs):
-        from erp import business_relations
-
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
-            business_relations.records_unlink_before_delete(queryset=type(self)._base_manager.filter(pk=self.pk))
+            _propagation.records_unlink_before_delete(queryset=type(self)._base_manager.filter(pk=self.pk))
             return super().delete(*args, **kwargs)
 
 
-# E16 number series and setup tables ---------------------------------------------------------------------------
-class NoSeries(models.Model):
-    code = models.CharField("Code", max_length=20, unique=True)
-    description = models.CharField("Description", max_length=100, blank=True)
-    starting_no = models.CharField("Starting No.", max_length=20)
-    ending_no = models.CharField("Ending No.", max_length=20, blank=True)
-    increment_by = models.PositiveIntegerField("Increment-by No.", default=1)
-    last_no_used = models.CharField("Last No. Used", max_length=20, blank=True)
-    default_nos = models.BooleanField("Default Nos.", default=True)
-    manual_nos = models.BooleanField("Manual Nos.", default=True)
-
-    class Meta:
-        verbose_name = "No. Series"
-        verbose_name_plural = "No. Series"
-        ordering = ["code"]
-
-    def __str__(self):
-        return self.code
-
-
+# E16 setup tables (the number series table, NoSeries, lives in erp.numbering) ---------------------------------
 class BusinessRelation(models.Model):
     code = models.CharField("Code", max_length=10, unique=True)
     description = models.CharField("Description", max_length=100, blank=True)

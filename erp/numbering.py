@@ -9,14 +9,36 @@ A series with Manual Nos. off refuses numbers typed by hand (`no_series_manual_c
 into: the admin's add forms and the API's create (single and bulk). Internal writers — the synchronisation engine,
 ``seed_demo``, factories — give numbers no user typed and are not checked, as in BC, where TestManual runs when the
 No. field is validated, not on insert.
+
+The series' table lives here with its allocation, so the models import their numbers from this module and nothing
+here imports the models (``erp.models.NoSeries`` names the same class).
 """
 
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 _LAST_DIGITS = re.compile(r"(\d+)(\D*)$")
+
+
+class NoSeries(models.Model):
+    code = models.CharField("Code", max_length=20, unique=True)
+    description = models.CharField("Description", max_length=100, blank=True)
+    starting_no = models.CharField("Starting No.", max_length=20)
+    ending_no = models.CharField("Ending No.", max_length=20, blank=True)
+    increment_by = models.PositiveIntegerField("Increment-by No.", default=1)
+    last_no_used = models.CharField("Last No. Used", max_length=20, blank=True)
+    default_nos = models.BooleanField("Default Nos.", default=True)
+    manual_nos = models.BooleanField("Manual Nos.", default=True)
+
+    class Meta:
+        verbose_name = "No. Series"
+        verbose_name_plural = "No. Series"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
 
 
 def increment_code(code, by=1):
@@ -31,8 +53,6 @@ def increment_code(code, by=1):
 
 def no_series_allocate(*, series, count=1):
     """Reserve the next ``count`` numbers of ``series`` (a NoSeries or its code) and return them in order."""
-    from erp.models import NoSeries
-
     code = series.code if isinstance(series, NoSeries) else series
     if count <= 0:
         return []

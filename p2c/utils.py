@@ -2,6 +2,8 @@
 
 from itertools import islice
 
+from django.db import connection
+
 
 def chunked(iterable, size):
     """Yield lists of at most ``size`` items (itertools.batched arrives only in Python 3.12)."""
@@ -18,8 +20,6 @@ def planner_statistics_refresh(*models):
     gets round to it. PostgreSQL's own advice for bulk loads is to run ANALYZE afterwards; it samples a fixed
     number of rows, so it costs a fraction of a second at any size. SQLite plans well enough without.
     """
-    from django.db import connection
-
     if connection.vendor != "postgresql" or not models:
         return
     with connection.cursor() as cursor:
