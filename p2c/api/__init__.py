@@ -15,5 +15,5 @@ Conventions every endpoint follows (and a new one gets by deriving from ``viewse
 - errors: 400 naming the field, 404 for unknown ids and addresses, 409 when stored data is in the way
   (``exceptions.exception_handler``), never a 500 for bad input;
 - ``Idempotency-Key`` on POST handlers decorated with ``p2c.idempotency.idempotent`` (``create`` always);
-- ``…/bulk/`` upserts of up to 1,000 records by natural key through ``p2c.bulk.bulk_upsert``.
+- ``…/bulk/`` upserts of up to 1,000 records by natural key through ``p2c.api.bulk.bulk_upsert``.
 """

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from p2c.bulk import MAX_RECORDS, BulkConflict, bulk_summary, bulk_upsert
+from p2c.api.bulk import MAX_RECORDS, BulkConflict, bulk_summary, bulk_upsert
 from p2c.idempotency import IdempotentCreateMixin, idempotent
 
 from .keys import natural_key
@@ -97,7 +97,7 @@ class BulkSummarySerializer(serializers.Serializer):
 
 
 class BulkUpsertMixin:
-    """``POST …/bulk/``: create or update up to 1,000 records keyed by ``bulk_key_field`` (see ``p2c.bulk``).
+    """``POST …/bulk/``: create or update up to 1,000 records keyed by ``bulk_key_field`` (see ``p2c.api.bulk``).
 
     Needs both the model's add and change permissions.
     """

@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import Account, Contact, SystemUser
 from erp.models import Contact as ErpContact
 from erp.models import Customer, NoSeries, SalespersonPurchaser, SalesReceivablesSetup
-from p2c.bulk import MAX_RECORDS
+from p2c.api.bulk import MAX_RECORDS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""B5 and B6 hold whatever the door: the admin, the API (single records and bulk upsert, p2c.bulk), the engine."""
+"""B5 and B6 hold whatever the door: the admin, the API (single records and bulk upsert, p2c.api.bulk), the engine."""
 
 import pytest
 
@@ -7,7 +7,7 @@ from erp.api.serializers import ErpContactSerializer, ErpCustomerSerializer
 from erp.models import Contact, ContactBusinessRelation, Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
-from p2c.bulk import bulk_upsert
+from p2c.api.bulk import bulk_upsert
 from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
 from tests.api.conftest import client_for

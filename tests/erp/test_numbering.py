@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
 from erp.numbering import increment_code, no_series_allocate
-from p2c.bulk import bulk_upsert
+from p2c.api.bulk import bulk_upsert
 from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
 from tests.api.conftest import client_for
