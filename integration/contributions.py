@@ -1,5 +1,6 @@
 """What the integration adds to the Sales and ERP admin screens and API (p2c.extensions), registered from
-``IntegrationConfig.ready()``: the Sales and ERP apps do not import the integration, and work without it.
+``IntegrationConfig.ready()`` (which imports this module: the models are loaded by then): the Sales and ERP apps do
+not import the integration, and work without it.
 
 - every Sales and ERP list: the coupling column, filter and list actions (integration.admin_coupling);
 - the models it couples through the API: ``couple/``, ``uncouple/``, ``synchronize/`` and ``create-counterpart/``
@@ -12,6 +13,17 @@
 from django.apps import apps
 
 from p2c import extensions
+
+from .admin_coupling import CouplingAdminMixin
+from .api.externally_maintained import ExternallyMaintainedSerializerMixin
+from .api.record_actions import CouplingActionsMixin
+from .externally_maintained import externally_maintained_fields
+from .sales_orders_admin import (
+    ProductAvailabilityMixin,
+    SalesOrderCreateInErpMixin,
+    SalesOrderLineAvailabilityMixin,
+    create_in_erp,
+)
 
 # The models whose API viewsets take the coupling actions.
 COUPLED_API_MODELS = (
@@ -26,18 +38,6 @@ EXTERNALLY_MAINTAINED_MODELS = ("erp.Contact", "erp.Customer")
 
 
 def contributions_register():
-    # Imported here: ready() is the first moment the models these modules read are loaded.
-    from .admin_coupling import CouplingAdminMixin
-    from .api.externally_maintained import ExternallyMaintainedSerializerMixin
-    from .api.record_actions import CouplingActionsMixin
-    from .externally_maintained import externally_maintained_fields
-    from .sales_orders_admin import (
-        ProductAvailabilityMixin,
-        SalesOrderCreateInErpMixin,
-        SalesOrderLineAvailabilityMixin,
-        create_in_erp,
-    )
-
     add = extensions.extension_add
     for app_label in ("crm", "erp"):
         add(key=app_label, kind=extensions.ADMIN_MIXIN, extension=CouplingAdminMixin)
