@@ -45,8 +45,10 @@ test: install-dev
 	rm -f "$$db" "$$db-wal" "$$db-shm"; \
 	[ $$status -eq 0 ] || [ $$status -eq 5 ]
 
+# ruff, then the import contracts of pyproject.toml (imports run one way: p2c <- crm, erp <- integration; no cycles).
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 bench: install-dev
 	$(BIN)/python -m pytest tests/bench -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)

@@ -16,13 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integration.admin_coupling import CouplingAdminMixin
-from integration.sales_orders.admin import (
-    ProductAvailabilityMixin,
-    SalesOrderCreateInErpMixin,
-    SalesOrderLineAvailabilityMixin,
-    create_in_erp,
-)
+from p2c.extensions import admin_actions, admin_list_columns, admin_mixins, inline_mixins
 from p2c.records import writing_as
 
 from .models import (
@@ -112,8 +106,9 @@ class SalesAdminMixin(UnitChoicesMixin):
             super().delete_queryset(request, queryset)
 
 
-class SalesModelAdmin(CouplingAdminMixin, SalesAdminMixin, admin.ModelAdmin):
-    """Coupling column, filter and list actions appear when the model is in an enabled table mapping."""
+class SalesModelAdmin(*admin_mixins("crm"), SalesAdminMixin, admin.ModelAdmin):
+    """What an app above adds to every Sales list (p2c.extensions): the integration's coupling column, filter and
+    list actions, which appear when the model is in an enabled table mapping."""
 
 
 class SalesTabularInline(UnitChoicesMixin, admin.TabularInline):
@@ -275,9 +270,9 @@ class PriceLevelAdmin(HandEditGuardAdminMixin, SalesModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(ProductAvailabilityMixin, SalesModelAdmin):
+class ProductAdmin(*admin_mixins(Product), SalesModelAdmin):
     list_display = ("product_number", "name", "product_type_code", "state_code", "default_uom_schedule",
-                    "default_uom", "price_level", "price", "quantity_on_hand", "erp_inventory", "erp_unit_price",
+                    "default_uom", "price_level", "price", "quantity_on_hand", *admin_list_columns(Product),
                     "modifiedon")
     list_select_related = ("default_uom_schedule", "default_uom__unit_group", "price_level")
     list_filter = ("product_type_code", "state_code", "is_stock_item")
@@ -374,7 +369,7 @@ class QuoteDetailInline(DocumentLineInline):
     model = QuoteDetail
 
 
-class SalesOrderDetailInline(SalesOrderLineAvailabilityMixin, DocumentLineInline):
+class SalesOrderDetailInline(*inline_mixins(SalesOrderDetail), DocumentLineInline):
     model = SalesOrderDetail
 
 
@@ -407,12 +402,12 @@ class QuoteAdmin(SalesDocumentAdmin):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(SalesOrderCreateInErpMixin, SalesDocumentAdmin):
+class SalesOrderAdmin(*admin_mixins(SalesOrder), SalesDocumentAdmin):
     list_display = document_list_display("requested_delivery_by", "submit_date", "sent_to_back_office_on")
     autocomplete_fields = (*SalesDocumentAdmin.autocomplete_fields, "quote")
     derived_fields = ("sent_to_back_office_on",)
     inlines = (SalesOrderDetailInline,)
-    actions = (create_in_erp,)
+    actions = admin_actions(SalesOrder)
 
 
 @admin.register(Invoice)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from integration.admin_coupling import CouplingAdminMixin
+from p2c.extensions import admin_mixins
 
 from .admin_actions import ContactBusinessRelationsAdmin, RecordCreateContactAdmin
 from .admin_externally_maintained import ExternallyMaintainedAdminMixin
@@ -51,9 +51,10 @@ from .numbering import no_series_manual_check
 SYSTEM_FIELDS = ("system_id", "created_at", "modified_at")
 
 
-class ErpModelAdmin(CouplingAdminMixin, admin.ModelAdmin):
-    """What every ERP ModelAdmin shares: 100 rows a page, system and derived fields read-only; coupling column,
-    filter and list actions when the model is in an enabled table mapping."""
+class ErpModelAdmin(*admin_mixins("erp"), admin.ModelAdmin):
+    """What every ERP ModelAdmin shares: 100 rows a page, system and derived fields read-only; what an app above
+    adds to every ERP list (p2c.extensions): the integration's coupling column, filter and list actions, which
+    appear when the model is in an enabled table mapping."""
 
     list_per_page = 100
     # Derived fields of the model, shown read-only.

@@ -1,16 +1,17 @@
 """SPEC P5 in the ERP admin: an externally maintained customer or contact shows the fields the Sales
-synchronisation writes read-only, with a note that the record is maintained in Sales."""
+synchronisation writes read-only, with a note that the record is maintained in Sales. Which fields those are is
+the integration's to say (p2c.extensions.externally_maintained_fields)."""
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+
+from p2c.extensions import externally_maintained_fields
 
 
 class ExternallyMaintainedAdminMixin:
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and getattr(obj, "externally_maintained", False):
-            from integration.externally_maintained import externally_maintained_fields
-
             fields += [name for name in externally_maintained_fields(type(obj)) if name not in fields]
         return fields
 

@@ -12,8 +12,10 @@ class IntegrationConfig(AppConfig):
         from p2c.records import records_written
 
         from . import realtime, sales_orders_realtime
+        from .contributions import contributions_register
         from .models import ConnectionSetup, IntegrationTableMapping
 
+        contributions_register()  # to the Sales and ERP admin and API, which do not import the integration
         # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
         records_written.connect(_on_records_written, dispatch_uid="integration.realtime")
         sales_orders_realtime.connect()  # "create sales orders automatically" (SPEC I9)

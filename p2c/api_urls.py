@@ -5,6 +5,7 @@ Each app mounts its own router here under its label. The integration's endpoints
 ``APP_ROUTES``.
 """
 
+from django.apps import apps
 from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -21,10 +22,13 @@ def not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
+# The sections of the installed apps (the Sales and ERP apps work without the integration).
 APP_ROUTES = [
-    ("crm/", "crm.api.urls"),
-    ("erp/", "erp.api.urls"),
-    ("integration/", "integration.api.urls"),
+    (prefix, module) for prefix, module in (
+        ("crm/", "crm.api.urls"),
+        ("erp/", "erp.api.urls"),
+        ("integration/", "integration.api.urls"),
+    ) if apps.is_installed(prefix.rstrip("/"))
 ]
 
 

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class P2CConfig(AppConfig):
     name = "p2c"
     verbose_name = "p2c"
+
+    def ready(self):
+        # The admin autodiscovery, here rather than in contrib.admin's ready() (the settings install
+        # SimpleAdminConfig): p2c is the last installed app, so every app above has filled p2c.extensions
+        # before the Sales and ERP admin modules read it.
+        from django.contrib import admin
+
+        admin.autodiscover()

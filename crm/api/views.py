@@ -3,8 +3,8 @@
 from rest_framework.exceptions import ValidationError
 
 from crm import models
-from integration.api.record_actions import CouplingActionsMixin
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, viewset_for
+from p2c.extensions import viewset_mixins
 from p2c.records import writing_as
 
 from . import filters, serializers
@@ -55,16 +55,16 @@ def crm_viewset(model, *bases, order_by=(), **attrs):
 
 # Setup records: page-numbered lists in a fixed order.
 CrmSystemUserViewSet = crm_viewset(
-    models.SystemUser, CouplingActionsMixin, CrmRecordViewSet,
+    models.SystemUser, *viewset_mixins(models.SystemUser), CrmRecordViewSet,
     search=("fullname", "first_name", "last_name", "internal_email"),
     order_by=("fullname", "last_name"), ordering=("fullname", "pk"),
 )
 CrmTransactionCurrencyViewSet = crm_viewset(
-    models.TransactionCurrency, CouplingActionsMixin, CrmRecordViewSet,
+    models.TransactionCurrency, *viewset_mixins(models.TransactionCurrency), CrmRecordViewSet,
     search=("iso_currency_code",), order_by=("iso_currency_code",), ordering=("iso_currency_code", "pk"),
 )
 CrmUnitGroupViewSet = crm_viewset(
-    models.UnitGroup, CouplingActionsMixin, CrmRecordViewSet,
+    models.UnitGroup, *viewset_mixins(models.UnitGroup), CrmRecordViewSet,
     search=("name", "description"), order_by=("name", "description"), ordering=("name", "pk"),
 )
 CrmUnitViewSet = crm_viewset(
@@ -72,34 +72,34 @@ CrmUnitViewSet = crm_viewset(
     search=("name",), order_by=("name",), ordering=("unit_group__name", "name", "pk"),
 )
 CrmPriceLevelViewSet = crm_viewset(
-    models.PriceLevel, HandEditGuardMixin, CouplingActionsMixin, CrmRecordViewSet,
+    models.PriceLevel, HandEditGuardMixin, *viewset_mixins(models.PriceLevel), CrmRecordViewSet,
     search=("name", "description"), order_by=("name", "description"), ordering=("name", "pk"),
 )
 
 # The large lists: keyset pages by modifiedon.
 CrmProductViewSet = crm_viewset(
-    models.Product, CouplingActionsMixin, CrmLargeRecordViewSet,
+    models.Product, *viewset_mixins(models.Product), CrmLargeRecordViewSet,
     search=("product_number", "name", "description"),
     order_by=("product_number", "name", "description", "price"),
 )
 CrmProductPriceLevelViewSet = crm_viewset(
-    models.ProductPriceLevel, HandEditGuardMixin, CouplingActionsMixin, CrmLargeRecordViewSet,
+    models.ProductPriceLevel, HandEditGuardMixin, *viewset_mixins(models.ProductPriceLevel), CrmLargeRecordViewSet,
     search=("product_number",), order_by=("amount",),
 )
 CrmAccountViewSet = crm_viewset(
-    models.Account, CouplingActionsMixin, BulkUpsertMixin, CrmLargeRecordViewSet,
+    models.Account, *viewset_mixins(models.Account), BulkUpsertMixin, CrmLargeRecordViewSet,
     search=("account_number", "name", "description", "emailaddress1", "address1_city"),
     order_by=("account_number", "name", "description"),
     bulk_key_field="account_number",
 )
 CrmContactViewSet = crm_viewset(
-    models.Contact, CouplingActionsMixin, BulkUpsertMixin, CrmLargeRecordViewSet,
+    models.Contact, *viewset_mixins(models.Contact), BulkUpsertMixin, CrmLargeRecordViewSet,
     search=("contact_number", "full_name", "first_name", "last_name", "description", "emailaddress1", "address1_city"),
     order_by=("contact_number", "last_name", "full_name", "description"),
     bulk_key_field="contact_number",
 )
 CrmOpportunityViewSet = crm_viewset(
-    models.Opportunity, CouplingActionsMixin, CrmLargeRecordViewSet,
+    models.Opportunity, *viewset_mixins(models.Opportunity), CrmLargeRecordViewSet,
     search=("name", "description"), order_by=("name", "description"),
 )
 
@@ -109,7 +109,7 @@ LINE = {"search": ("description", "product_description"), "order_by": ("line_num
 
 CrmQuoteViewSet = crm_viewset(models.Quote, CrmLargeRecordViewSet, **DOCUMENT)
 CrmQuoteDetailViewSet = crm_viewset(models.QuoteDetail, CrmLargeRecordViewSet, **LINE)
-CrmSalesOrderViewSet = crm_viewset(models.SalesOrder, CouplingActionsMixin, CrmLargeRecordViewSet, **DOCUMENT)
+CrmSalesOrderViewSet = crm_viewset(models.SalesOrder, *viewset_mixins(models.SalesOrder), CrmLargeRecordViewSet, **DOCUMENT)
 CrmSalesOrderDetailViewSet = crm_viewset(models.SalesOrderDetail, CrmLargeRecordViewSet, **LINE)
-CrmInvoiceViewSet = crm_viewset(models.Invoice, CouplingActionsMixin, CrmLargeRecordViewSet, **DOCUMENT)
-CrmInvoiceDetailViewSet = crm_viewset(models.InvoiceDetail, CouplingActionsMixin, CrmLargeRecordViewSet, **LINE)
+CrmInvoiceViewSet = crm_viewset(models.Invoice, *viewset_mixins(models.Invoice), CrmLargeRecordViewSet, **DOCUMENT)
+CrmInvoiceDetailViewSet = crm_viewset(models.InvoiceDetail, *viewset_mixins(models.InvoiceDetail), CrmLargeRecordViewSet, **LINE)

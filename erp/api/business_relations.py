@@ -24,10 +24,10 @@ from rest_framework.response import Response
 
 from erp import business_relations as br
 from erp import models
+from p2c.api.bulk import MAX_RECORDS
 from p2c.api.exceptions import validation_error_detail
 from p2c.api.permissions import view_permission_and
 from p2c.api.serializers import KeyRelatedField, StrictCharField
-from p2c.bulk import MAX_RECORDS
 from p2c.idempotency import idempotent
 
 from . import serializers as s

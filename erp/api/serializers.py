@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from erp import models
 from erp.numbering import no_series_manual_check
-from integration.api.externally_maintained import ExternallyMaintainedSerializerMixin
 from p2c.api.serializers import RecordSerializer, related_id
+from p2c.extensions import serializer_mixins
 
 
 class ManualNosSerializerMixin:
@@ -92,7 +92,7 @@ class ErpSalespersonPurchaserSerializer(RecordSerializer):
         model = models.SalespersonPurchaser
 
 
-class ErpContactSerializer(ManualNosSerializerMixin, ExternallyMaintainedSerializerMixin, RecordSerializer):
+class ErpContactSerializer(ManualNosSerializerMixin, *serializer_mixins(models.Contact), RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Contact
         # A person's name is made from first name, middle name and surname.
@@ -113,7 +113,7 @@ class ErpContactSerializer(ManualNosSerializerMixin, ExternallyMaintainedSeriali
         return attrs
 
 
-class ErpCustomerSerializer(ManualNosSerializerMixin, ExternallyMaintainedSerializerMixin, RecordSerializer):
+class ErpCustomerSerializer(ManualNosSerializerMixin, *serializer_mixins(models.Customer), RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Customer
 

@@ -3,7 +3,6 @@
 from rest_framework import viewsets
 
 from erp import models
-from integration.api.record_actions import CouplingActionsMixin
 from p2c.api.viewsets import (
     ApiViewSetMixin,
     BulkUpsertMixin,
@@ -13,6 +12,7 @@ from p2c.api.viewsets import (
     bulk_schema,
     viewset_for,
 )
+from p2c.extensions import viewset_mixins
 
 from . import filters, serializers
 from .business_relations import ContactBusinessRelationActionsMixin, RecordCreateContactActionsMixin
@@ -62,11 +62,11 @@ CODE = {"search": ("code", "description"), "order_by": ("code", "description"), 
 ErpNoSeriesViewSet = erp_viewset(models.NoSeries, RecordViewSet, **CODE)
 ErpBusinessRelationViewSet = erp_viewset(models.BusinessRelation, RecordViewSet, **CODE)
 ErpCurrencyViewSet = erp_viewset(
-    models.Currency, CouplingActionsMixin, RecordViewSet,
+    models.Currency, *viewset_mixins(models.Currency), RecordViewSet,
     search=("code", "description", "iso_code"), order_by=("code", "description"), ordering=("code", "pk"),
 )
-ErpUnitOfMeasureViewSet = erp_viewset(models.UnitOfMeasure, CouplingActionsMixin, RecordViewSet, **CODE)
-ErpCustomerPriceGroupViewSet = erp_viewset(models.CustomerPriceGroup, CouplingActionsMixin, RecordViewSet, **CODE)
+ErpUnitOfMeasureViewSet = erp_viewset(models.UnitOfMeasure, *viewset_mixins(models.UnitOfMeasure), RecordViewSet, **CODE)
+ErpCustomerPriceGroupViewSet = erp_viewset(models.CustomerPriceGroup, *viewset_mixins(models.CustomerPriceGroup), RecordViewSet, **CODE)
 ErpPaymentTermsViewSet = erp_viewset(models.PaymentTerms, RecordViewSet, **CODE)
 ErpShipmentMethodViewSet = erp_viewset(models.ShipmentMethod, RecordViewSet, **CODE)
 ErpShippingAgentViewSet = erp_viewset(models.ShippingAgent, RecordViewSet, **CODE)
@@ -75,13 +75,15 @@ ErpCustomerTemplateViewSet = erp_viewset(
     search=("code", "description"), order_by=("code", "description", "credit_limit_lcy"), ordering=("code", "pk"),
 )
 ErpSalespersonPurchaserViewSet = erp_viewset(
-    models.SalespersonPurchaser, CouplingActionsMixin, RecordViewSet,
+    models.SalespersonPurchaser, *viewset_mixins(models.SalespersonPurchaser), RecordViewSet,
     search=("code", "name", "email"), order_by=("code", "name"), ordering=("code", "pk"),
 )
 
 
 @bulk_schema(serializers.ErpContactSerializer, "no")
-class ErpContactViewSet(ContactBusinessRelationActionsMixin, CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
+class ErpContactViewSet(
+    ContactBusinessRelationActionsMixin, *viewset_mixins(models.Contact), BulkUpsertMixin, LargeRecordViewSet
+):
     """ERP contacts; the business-relation operations (create as customer, link, quotes, …) are actions on them."""
 
     queryset = models.Contact.objects.all()
@@ -93,7 +95,9 @@ class ErpContactViewSet(ContactBusinessRelationActionsMixin, CouplingActionsMixi
 
 
 @bulk_schema(serializers.ErpCustomerSerializer, "no")
-class ErpCustomerViewSet(RecordCreateContactActionsMixin, CouplingActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
+class ErpCustomerViewSet(
+    RecordCreateContactActionsMixin, *viewset_mixins(models.Customer), BulkUpsertMixin, LargeRecordViewSet
+):
     """ERP customers; ``create-contact`` makes and links their contact."""
 
     queryset = models.Customer.objects.all()
@@ -140,31 +144,31 @@ class ErpContactBusinessRelationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelV
 
 # Items, resources, prices and documents; the large lists in keyset pages by modified_at.
 ErpItemViewSet = erp_viewset(
-    models.Item, CouplingActionsMixin, LargeRecordViewSet,
+    models.Item, *viewset_mixins(models.Item), LargeRecordViewSet,
     search=("no", "description"), order_by=("no", "description", "unit_price"),
 )
 ErpResourceViewSet = erp_viewset(
-    models.Resource, CouplingActionsMixin, RecordViewSet,
+    models.Resource, *viewset_mixins(models.Resource), RecordViewSet,
     search=("no", "name"), order_by=("no", "name", "unit_price"), ordering=("no", "pk"),
 )
 ErpSalesPriceViewSet = erp_viewset(
-    models.SalesPrice, CouplingActionsMixin, LargeRecordViewSet, search=("sales_code",), order_by=("unit_price",)
+    models.SalesPrice, *viewset_mixins(models.SalesPrice), LargeRecordViewSet, search=("sales_code",), order_by=("unit_price",)
 )
 ErpOpportunityViewSet = erp_viewset(
-    models.Opportunity, CouplingActionsMixin, LargeRecordViewSet,
+    models.Opportunity, *viewset_mixins(models.Opportunity), LargeRecordViewSet,
     search=("no", "description"), order_by=("no", "description"),
 )
 ErpSalesHeaderViewSet = erp_viewset(
-    models.SalesHeader, CouplingActionsMixin, LargeRecordViewSet,
+    models.SalesHeader, *viewset_mixins(models.SalesHeader), LargeRecordViewSet,
     search=("no", "external_document_no"), order_by=("amount",),
 )
 ErpSalesInvoiceHeaderViewSet = erp_viewset(
-    models.SalesInvoiceHeader, CouplingActionsMixin, LargeRecordViewSet,
+    models.SalesInvoiceHeader, *viewset_mixins(models.SalesInvoiceHeader), LargeRecordViewSet,
     search=("no", "external_document_no"), order_by=("amount", "no"),
 )
 LINE = {"search": ("no", "description"), "order_by": ("line_no", "description", "unit_price", "amount")}
 ErpSalesLineViewSet = erp_viewset(models.SalesLine, LargeRecordViewSet, **LINE)
-ErpSalesInvoiceLineViewSet = erp_viewset(models.SalesInvoiceLine, CouplingActionsMixin, LargeRecordViewSet, **LINE)
+ErpSalesInvoiceLineViewSet = erp_viewset(models.SalesInvoiceLine, *viewset_mixins(models.SalesInvoiceLine), LargeRecordViewSet, **LINE)
 ErpPurchaseHeaderViewSet = erp_viewset(models.PurchaseHeader, LargeRecordViewSet, search=("no",))
 ErpInteractionLogEntryViewSet = erp_viewset(
     models.InteractionLogEntry, RecordViewSet,

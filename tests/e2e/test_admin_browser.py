@@ -42,7 +42,7 @@ def page(live_server, monkeypatch):
 
 @pytest.fixture
 def demo(db):
-    from p2c.demo import demo_seed
+    from integration.demo import demo_seed
 
     demo_seed(scale=DEMO_SCALE, seed=7)
     User.objects.create_superuser("admin", "admin@example.com", PASSWORD)

@@ -11,9 +11,9 @@ import pytest
 
 from crm.models import SystemUser
 from integration.defaults import integration_setup_reset
+from integration.demo import demo_seed
 from integration.full_sync import full_sync_start, full_sync_status
 from integration.models import ConnectionSetup, Coupling, FullSyncRun, SyncJob
-from p2c.demo import demo_seed
 from p2c.outcomes import OperationRefused
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]

@@ -99,8 +99,8 @@ def test_the_fo_accounts_task_rounds_the_credit_limit(fo_projects):
 def demo_with_fo_projects(db):
     from crm.models import SystemUser
     from integration.defaults import integration_setup_reset
+    from integration.demo import demo_seed
     from integration.models import ConnectionSetup
-    from p2c.demo import demo_seed
 
     demo_seed(scale=60)
     integration_setup_reset()

@@ -356,8 +356,8 @@ def test_full_sync_command_shows_the_review_and_starts_a_run(demo_sides, django_
 def demo(db):
     from crm.models import SystemUser
     from integration.defaults import integration_setup_reset
+    from integration.demo import demo_seed
     from integration.models import ConnectionSetup
-    from p2c.demo import demo_seed
 
     demo_seed()  # the default scale, as `seed_demo` runs it
     integration_setup_reset()

@@ -111,8 +111,8 @@ def test_demo_data_invoices_flow_after_coupling(db, integration_user):
     customers arrive with their lines; the others fail naming the customer that is not coupled."""
     from integration.coupling import mapping_couple_by_match
     from integration.defaults import integration_setup_reset
+    from integration.demo import demo_seed
     from integration.models import IntegrationTableMapping, SyncJobError
-    from p2c.demo import demo_seed
 
     demo_seed(scale=120)
     integration_setup_reset()

@@ -1,4 +1,5 @@
-"""Demo data (p2c.demo, the seed_demo command): both sides, overlapping, deterministic, once."""
+"""Demo data (integration.demo with crm.demo, erp.demo and p2c.demo; the seed_demo command): both sides,
+overlapping, deterministic, once."""
 
 from io import StringIO
 
@@ -26,9 +27,9 @@ from erp.models import (
 )
 from erp.models import Contact as ErpContact
 from integration.defaults import integration_setup_reset
+from integration.demo import demo_data_present, demo_seed, reset_models
 from integration.full_sync import full_sync_start
 from integration.models import ConnectionSetup, Coupling, FailedInsert, FullSyncRun, SyncJob, SyncJobError
-from p2c.demo import demo_data_present, demo_seed, reset_models
 
 pytestmark = pytest.mark.django_db
 

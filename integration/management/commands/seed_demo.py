@@ -1,9 +1,9 @@
-"""``seed_demo``: load the demo data once (a thin door onto ``p2c.demo.demo_seed``)."""
+"""``seed_demo``: load the demo data once (a thin door onto ``integration.demo.demo_seed``)."""
 
 
 from django.core.management.base import BaseCommand
 
-from p2c.demo import DEFAULT_SCALE, DEFAULT_SEED, demo_seed
+from integration.demo import DEFAULT_SCALE, DEFAULT_SEED, demo_seed
 from p2c.management.arguments import int_between
 
 MAX_SCALE = 10_000_000

@@ -1,0 +1,58 @@
+"""What the integration adds to the Sales and ERP admin screens and API (p2c.extensions), registered from
+``IntegrationConfig.ready()`` (which imports this module: the models are loaded by then): the Sales and ERP apps do
+not import the integration, and work without it.
+
+- every Sales and ERP list: the coupling column, filter and list actions (integration.admin_coupling);
+- the models it couples through the API: ``couple/``, ``uncouple/``, ``synchronize/`` and ``create-counterpart/``
+  (integration.api.record_actions);
+- Sales orders and products: *Create in ERP* and the ERP availability columns (integration.sales_orders.admin);
+- externally maintained ERP contacts and customers: the fields the Sales synchronisation writes, read-only in the
+  admin and refused by the API (integration.externally_maintained).
+"""
+
+from django.apps import apps
+
+from p2c import extensions
+
+from .admin_coupling import CouplingAdminMixin
+from .api.externally_maintained import ExternallyMaintainedSerializerMixin
+from .api.record_actions import CouplingActionsMixin
+from .externally_maintained import externally_maintained_fields
+from .sales_orders.admin import (
+    ProductAvailabilityMixin,
+    SalesOrderCreateInErpMixin,
+    SalesOrderLineAvailabilityMixin,
+    create_in_erp,
+)
+
+# The models whose API viewsets take the coupling actions.
+COUPLED_API_MODELS = (
+    "crm.SystemUser", "crm.TransactionCurrency", "crm.UnitGroup", "crm.PriceLevel", "crm.Product",
+    "crm.ProductPriceLevel", "crm.Account", "crm.Contact", "crm.Opportunity", "crm.SalesOrder", "crm.Invoice",
+    "crm.InvoiceDetail",
+    "erp.Currency", "erp.UnitOfMeasure", "erp.CustomerPriceGroup", "erp.SalespersonPurchaser", "erp.Contact",
+    "erp.Customer", "erp.Item", "erp.Resource", "erp.SalesPrice", "erp.Opportunity", "erp.SalesHeader",
+    "erp.SalesInvoiceHeader", "erp.SalesInvoiceLine",
+)
+EXTERNALLY_MAINTAINED_MODELS = ("erp.Contact", "erp.Customer")
+
+
+def contributions_register():
+    add = extensions.extension_add
+    for app_label in ("crm", "erp"):
+        add(key=app_label, kind=extensions.ADMIN_MIXIN, extension=CouplingAdminMixin)
+    for label in COUPLED_API_MODELS:
+        add(key=apps.get_model(label), kind=extensions.VIEWSET_MIXIN, extension=CouplingActionsMixin)
+    for label in EXTERNALLY_MAINTAINED_MODELS:
+        model = apps.get_model(label)
+        add(key=model, kind=extensions.SERIALIZER_MIXIN, extension=ExternallyMaintainedSerializerMixin)
+        add(key=model, kind=extensions.EXTERNALLY_MAINTAINED_FIELDS, extension=externally_maintained_fields)
+    product = apps.get_model("crm.Product")
+    add(key=product, kind=extensions.ADMIN_MIXIN, extension=ProductAvailabilityMixin)
+    for column in ProductAvailabilityMixin.availability_columns:
+        add(key=product, kind=extensions.ADMIN_LIST_COLUMN, extension=column)
+    sales_order = apps.get_model("crm.SalesOrder")
+    add(key=sales_order, kind=extensions.ADMIN_MIXIN, extension=SalesOrderCreateInErpMixin)
+    add(key=sales_order, kind=extensions.ADMIN_ACTION, extension=create_in_erp)
+    add(key=apps.get_model("crm.SalesOrderDetail"), kind=extensions.INLINE_MIXIN,
+        extension=SalesOrderLineAvailabilityMixin)

@@ -1,0 +1,79 @@
+"""Extension points: how an app above (the integration) adds to the admin screens and API of the apps below
+(Sales, ERP) without them importing it, so imports run one way (p2c ← crm, erp ← integration).
+
+An app above fills the registry in its ``AppConfig.ready()``; the apps below read it when their admin and API
+modules are imported and put what they find in their classes' bases, where a hand-written mixin would be.
+``p2c``'s ``AppConfig.ready()`` (the last installed app) runs the admin autodiscovery, so every ``ready()`` has
+filled the registry before the first admin module reads it (the settings install ``SimpleAdminConfig``); the
+API modules are imported with the URLs, later still. A registration after the first read is refused: it would
+be silently missing from the classes already made.
+
+Keys are a model class, or an app label for what goes on every ModelAdmin of that app.
+"""
+
+from collections import defaultdict
+
+ADMIN_MIXIN = "admin_mixin"  # base of the ModelAdmin of the key (in front of the app's own base)
+INLINE_MIXIN = "inline_mixin"  # base of the inline that edits the key's records inside another record's page
+ADMIN_ACTION = "admin_action"  # list action of the key's ModelAdmin
+ADMIN_LIST_COLUMN = "admin_list_column"  # name of a column of the key's list (a method of one of its admin mixins)
+VIEWSET_MIXIN = "viewset_mixin"  # base of the key's API viewset (e.g. its extra actions)
+SERIALIZER_MIXIN = "serializer_mixin"  # base of the key's API serializer
+EXTERNALLY_MAINTAINED_FIELDS = "externally_maintained_fields"  # callable(model) -> names another system writes
+
+KINDS = (ADMIN_MIXIN, INLINE_MIXIN, ADMIN_ACTION, ADMIN_LIST_COLUMN, VIEWSET_MIXIN, SERIALIZER_MIXIN, EXTERNALLY_MAINTAINED_FIELDS)
+
+_registry: dict[tuple[str, object], list] = defaultdict(list)
+_read = False
+
+
+def extension_add(*, key, kind, extension):
+    """Register ``extension`` of ``kind`` for ``key`` (a model class or an app label); call from ``ready()``."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown extension kind {kind!r}; one of {', '.join(KINDS)}.")
+    if _read:
+        raise RuntimeError(
+            f"Extension {extension!r} for {key!r} registered after the registry was read: register it in an "
+            "AppConfig.ready() (the admin autodiscovery runs in p2c's, the last installed app)."
+        )
+    if extension not in _registry[kind, key]:
+        _registry[kind, key].append(extension)
+
+
+def extensions_of(*, key, kind):
+    """The extensions of ``kind`` registered for ``key``, in the order registered (a tuple, for class bases)."""
+    global _read
+    _read = True
+    return tuple(_registry.get((kind, key), ()))
+
+
+def admin_mixins(key):
+    return extensions_of(key=key, kind=ADMIN_MIXIN)
+
+
+def inline_mixins(key):
+    return extensions_of(key=key, kind=INLINE_MIXIN)
+
+
+def admin_actions(key):
+    return extensions_of(key=key, kind=ADMIN_ACTION)
+
+
+def admin_list_columns(key):
+    return extensions_of(key=key, kind=ADMIN_LIST_COLUMN)
+
+
+def viewset_mixins(key):
+    return extensions_of(key=key, kind=VIEWSET_MIXIN)
+
+
+def serializer_mixins(key):
+    return extensions_of(key=key, kind=SERIALIZER_MIXIN)
+
+
+def externally_maintained_fields(model):
+    """Names of the ``model`` fields another system writes into its externally maintained records (none without it)."""
+    names = []
+    for provider in extensions_of(key=model, kind=EXTERNALLY_MAINTAINED_FIELDS):
+        names += [name for name in provider(model) if name not in names]
+    return names
