@@ -6,6 +6,7 @@ not import the integration, and work without it.
 - the models it couples through the API: ``couple/``, ``uncouple/``, ``synchronize/`` and ``create-counterpart/``
   (integration.api.record_actions);
 - Sales orders and products: *Create in ERP* and the ERP availability columns (integration.sales_orders.admin);
+- the admin index and the Integration app page: where to start, and the conflicts waiting;
 - externally maintained ERP contacts and customers: the fields the Sales synchronisation writes, read-only in the
   admin and refused by the API (integration.externally_maintained).
 """
@@ -56,3 +57,5 @@ def contributions_register():
     add(key=sales_order, kind=extensions.ADMIN_ACTION, extension=create_in_erp)
     add(key=apps.get_model("crm.SalesOrderDetail"), kind=extensions.INLINE_MIXIN,
         extension=SalesOrderLineAvailabilityMixin)
+    for template in ("admin/integration/_start_here.html", "admin/integration/_conflicts_waiting.html"):
+        add(key="integration", kind=extensions.ADMIN_INDEX_TEMPLATE, extension=template)

@@ -20,8 +20,10 @@ ADMIN_LIST_COLUMN = "admin_list_column"  # name of a column of the key's list (a
 VIEWSET_MIXIN = "viewset_mixin"  # base of the key's API viewset (e.g. its extra actions)
 SERIALIZER_MIXIN = "serializer_mixin"  # base of the key's API serializer
 EXTERNALLY_MAINTAINED_FIELDS = "externally_maintained_fields"  # callable(model) -> names another system writes
+ADMIN_INDEX_TEMPLATE = "admin_index_template"  # a template included on the admin index and on the key's app page
 
-KINDS = (ADMIN_MIXIN, INLINE_MIXIN, ADMIN_ACTION, ADMIN_LIST_COLUMN, VIEWSET_MIXIN, SERIALIZER_MIXIN, EXTERNALLY_MAINTAINED_FIELDS)
+KINDS = (ADMIN_MIXIN, INLINE_MIXIN, ADMIN_ACTION, ADMIN_LIST_COLUMN, VIEWSET_MIXIN, SERIALIZER_MIXIN, EXTERNALLY_MAINTAINED_FIELDS,
+         ADMIN_INDEX_TEMPLATE)
 
 _registry: dict[tuple[str, object], list] = defaultdict(list)
 _read = False
@@ -77,3 +79,9 @@ def externally_maintained_fields(model):
     for provider in extensions_of(key=model, kind=EXTERNALLY_MAINTAINED_FIELDS):
         names += [name for name in provider(model) if name not in names]
     return names
+
+
+def admin_index_templates():
+    """(app label, template) of each template to include on the admin index and on that app's page."""
+    return [(key, template) for (kind, key), templates in list(_registry.items()) if kind == ADMIN_INDEX_TEMPLATE
+            for template in templates]

@@ -49,6 +49,9 @@ for model in models:
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{page}")
         answers[url] = client.get(url, follow=True).status_code
 
+for url in (reverse("admin:index"), reverse("admin:app_list", args=["crm"]), reverse("admin:app_list", args=["erp"])):
+    answers[url] = client.get(url).status_code
+
 from crm.api.urls import router as crm_router
 from erp.api.urls import router as erp_router
 
