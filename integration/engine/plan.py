@@ -99,6 +99,7 @@ class SyncPlan:
     dry_run: bool = False
     create_new: bool = False
     only_ids: list | None = None
+    key_range: tuple | None = None  # (low, high): one partition of a run, source rows low <= pk < high
 
     @property
     def coupling_pair(self):
@@ -120,7 +121,7 @@ class SyncPlan:
         return f"{label} ({name})" if name else label
 
 
-def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None):
+def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
     from integration.models import ConnectionSetup, Direction
 
@@ -151,6 +152,7 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
         dry_run=dry_run,
         create_new=(not mapping.sync_only_coupled) if create_new is None else create_new,
         only_ids=only_ids,
+        key_range=key_range,
     )
 
 
