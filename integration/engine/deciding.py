@@ -69,7 +69,7 @@ class ChunkDecisions:
 
     def _decide_insert(self, row):
         values = self.transfer.values_for(row, None)
-        obj = self.plan.destination.model(**values)
+        obj = self.plan.instance_new(self.plan.destination.model, values)
         self.inserts.append((row, obj))
         self._report(row, "insert", {k: (None, v) for k, v in values.items()})
 

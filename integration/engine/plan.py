@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.text import capfirst
 
 from integration.rules import rules_for
+from p2c.records import instance_maker
 
 from .fields import RELATION, field_category, get_field, natural_key_field
 from .filters import filter_validate
@@ -100,6 +101,20 @@ class SyncPlan:
     create_new: bool = False
     only_ids: list | None = None
     key_range: tuple | None = None  # (low, high): one partition of a run, source rows low <= pk < high
+    _makers: dict = field(default_factory=dict, repr=False)  # model → `instance_maker`, built once per run
+
+    def compiled_rules(self, compile):
+        """``compile(self)``, once per run (the field rules made ready for the rows: transfer.rules_compile)."""
+        if "compiled" not in self._makers:
+            self._makers["compiled"] = compile(self)
+        return self._makers["compiled"]
+
+    def instance_new(self, model, values):
+        """``model(**values)`` without ``Model.__init__`` where the model allows it (p2c.records.instance_maker)."""
+        make = self._makers.get(model)
+        if make is None:
+            make = self._makers[model] = instance_maker(model)
+        return make(values)
 
     @property
     def coupling_pair(self):

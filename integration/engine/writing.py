@@ -128,7 +128,7 @@ class ChunkWrites:
 
     def _new_coupling(self, row, dest):
         source, destination = self.plan.source, self.plan.destination
-        coupling = Coupling(**self.plan.coupling_pair)
+        coupling = self.plan.instance_new(Coupling, dict(self.plan.coupling_pair))
         setattr(coupling, source.id_field, row.pk)
         setattr(coupling, destination.id_field, dest.pk)
         return self._refresh(coupling, row, dest)
