@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from integration.models import ConnectionSetup, Direction, ValueMapEntry
 from integration.rules import rules_for
 from p2c.records import instance_maker
 
@@ -80,7 +81,7 @@ class FieldRule:
 
     @property
     def is_bidirectional(self):
-        return self.mapping.direction == "bidirectional"
+        return self.mapping.direction == Direction.BIDIRECTIONAL
 
 
 @dataclass
@@ -138,8 +139,6 @@ class SyncPlan:
 
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
-    from integration.models import ConnectionSetup, Direction
-
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
         raise ValidationError(f"Direction {direction!r} is not one-way.")
     if mapping.direction != Direction.BIDIRECTIONAL and mapping.direction != direction:
@@ -178,8 +177,6 @@ def integration_user_rows_skipped(*, mapping, field_mappings):
     mapping carries a Sales field to the ERP only: a value only Sales writes (a Sales-side process may run as the
     integration user), which Business Central then reads too (IsModifiedByFilterNeeded).
     """
-    from integration.models import Direction
-
     return not any(fm.direction == Direction.FROM_INTEGRATION and fm.crm_field and not fm.constant_value
                    for fm in field_mappings if fm.is_enabled)
 
@@ -198,7 +195,7 @@ def field_rules_build(*, mapping, direction, source, destination, field_mappings
     quanta = decimal_quanta(destination.model)
     entries = _value_map_entries([fm.value_map_id for fm in fms if fm.value_map_id])
     for fm in fms:
-        if fm.direction not in ("bidirectional", direction):
+        if fm.direction not in (Direction.BIDIRECTIONAL, direction):
             continue
         dest_name = fm.crm_field if destination.key == CRM else fm.erp_field
         source_name = fm.erp_field if source.key == ERP else fm.crm_field
@@ -235,8 +232,6 @@ def field_rules_build(*, mapping, direction, source, destination, field_mappings
 
 
 def _value_map_entries(value_map_ids):
-    from integration.models import ValueMapEntry
-
     entries = {}
     for map_id, erp_value, crm_value in ValueMapEntry.objects.filter(value_map_id__in=set(value_map_ids)).order_by(
         "pk"

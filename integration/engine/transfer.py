@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from integration.models import Coupling
 from integration.rules.base import RowError
 
 from .fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
@@ -45,8 +46,6 @@ TRANSFORMATIONS = {
 
 class ChunkTransfer:
     def __init__(self, plan, rows):
-        from integration.models import Coupling
-
         self.plan = plan
         self._coupled = {}  # rule index -> {source related id: destination related id}
         self._keys = {}  # rule index -> {related id: natural key} (key_to_value; uncoupled relations' labels)
