@@ -90,6 +90,7 @@ def _import_export(names, rows):
     result = Insert().import_data(data, raise_errors=True)
     insert_seconds = time.perf_counter() - started
     assert not result.has_errors()
+    print(f"import-export bulk insert: {insert_seconds:.1f} s", flush=True)
     started = time.perf_counter()
     result = Upsert().import_data(data, raise_errors=True)
     upsert_seconds = time.perf_counter() - started
@@ -148,18 +149,25 @@ def test_bench_accounts_to_customers(settings):
     incremental_seconds = time.perf_counter() - started
     assert incremental.modified == len(changed), incremental.counts()
 
-    names, rows = _customer_rows()
-    plain_seconds = _plain_bulk_create(names, rows)
-    peer = _import_export(names, rows)
-    load_after = _load()
-
     print(f"\n== engine benchmark on {vendor}, N={N:,}; load average (1, 5, 15 min) before {load_before}, "
-          f"after {load_after}")
+          f"after the sync {_load()}", flush=True)
+    print(f"p2c full sync: {full_seconds:.1f} s ({N / full_seconds:,.0f} rows/s)")
     print(f"queries for one chunk of 1,000 rows (whole run incl. job bookkeeping): {per_chunk}")
     print(f"peak memory (max RSS) growth during the full sync: {rss_growth / 1024:.1f} MiB "
           f"(chunks of {settings.P2C_SYNC_CHUNK_SIZE:,}: flat in N)")
     print(f"incremental run, {len(changed):,} changed (1%): {incremental_seconds:.2f} s = "
-          f"{100 * incremental_seconds / full_seconds:.1f}% of the full sync")
+          f"{100 * incremental_seconds / full_seconds:.1f}% of the full sync", flush=True)
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(25)
+        print(out.getvalue(), flush=True)
+
+    names, rows = _customer_rows()
+    plain_seconds = _plain_bulk_create(names, rows)
+    print(f"plain bulk_create: {plain_seconds:.1f} s", flush=True)
+    peer = _import_export(names, rows)
+    load_after = _load()
     header = "| database, N | p2c full sync | plain bulk_create, same rows | import-export bulk insert | " \
              "import-export bulk upsert |"
     if peer is None:
@@ -172,8 +180,4 @@ def test_bench_accounts_to_customers(settings):
     print("|---|---|---|---|---|")
     print(f"| {vendor}, {N:,} | {full_seconds:.1f} s ({N / full_seconds:,.0f} rows/s) | {plain_seconds:.1f} s "
           f"(sync {full_seconds / plain_seconds:.2f}x) | {peer_cells} |")
-    if profiler:
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("tottime").print_stats(25)
-        print(out.getvalue())
+    print(f"load average after: {load_after}")
