@@ -547,3 +547,69 @@ class Singleton(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+
+
+def _plain_init(model):
+    """Whether instances of ``model`` may be built without ``Model.__init__``: it keeps Django's, nothing listens to
+    ``pre_init``/``post_init``, and every field is a concrete column (no private or generated field)."""
+    from django.db.models import signals
+
+    meta = model._meta
+    return (model.__init__ is models.Model.__init__ and not signals.pre_init.has_listeners(model)
+            and not signals.post_init.has_listeners(model) and not meta.private_fields
+            and len(meta.fields) == len(meta.concrete_fields) and not any(f.generated for f in meta.fields))
+
+
+def instance_maker(model):
+    """A function ``make(values)`` (attname → value) giving what ``model(**values)`` gives, several times faster:
+    the other fields get their defaults (a callable default called per instance), the attributes are set as
+    ``Model.__init__`` sets them, without its per-field keyword lookups. Falls back to ``model(**values)`` for a
+    model that needs its ``__init__`` (`_plain_init`) or for a name that is not a column's attname."""
+    if not _plain_init(model):
+        return lambda values: model(**values)
+    fields = model._meta.concrete_fields
+    attnames = frozenset(f.attname for f in fields)
+    constants, callables = {}, []
+    for f in fields:
+        if f.has_default() and callable(f.default):
+            callables.append((f.attname, f.default))
+        else:
+            constants[f.attname] = f.get_default()
+    new, state = model.__new__, models.base.ModelState
+
+    def make(values):
+        if not values.keys() <= attnames:
+            return model(**values)
+        obj = new(model)
+        obj._state = state()
+        attrs = obj.__dict__
+        attrs.update(constants)
+        for name, default in callables:
+            attrs[name] = default()
+        attrs.update(values)
+        return obj
+
+    return make
+
+
+def instances_from_rows(model, db, attnames, rows):
+    """Model instances from value tuples of ``attnames`` read from ``db`` (a ``values_list`` of every column), as
+    ``Model.from_db`` would give them, without ``Model.__init__`` where the model allows it (`_plain_init`)."""
+    from_db = model.from_db
+    custom = model.from_db.__func__ not in (models.Model.from_db.__func__, Record.from_db.__func__)
+    if custom or not _plain_init(model):
+        names = list(attnames)
+        return [from_db(db, names, row) for row in rows]
+    new, state = model.__new__, models.base.ModelState
+    writer = f"{model.MODIFIED_BY_FIELD}_id" if getattr(model, "MODIFIED_BY_FIELD", None) else None
+    objs = []
+    for row in rows:
+        obj = new(model)
+        obj._state = s = state()
+        s.adding, s.db = False, db
+        attrs = obj.__dict__
+        attrs.update(zip(attnames, row, strict=True))
+        if writer is not None:  # as Record.from_db
+            obj._loaded_writer_id = attrs.get(writer)
+        objs.append(obj)
+    return objs

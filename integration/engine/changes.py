@@ -7,6 +7,7 @@ holds newer data. The engine itself skips such a record in that direction (`Chun
 
 from dataclasses import dataclass
 
+from integration.models import Coupling, Direction
 from p2c.utils import chunked
 
 BATCH = 5000  # ids per query, well under SQLite's parameter limit
@@ -22,10 +23,10 @@ class SidesChanged:
         """The direction to preselect: from (Get) when only Sales changed, to (Send) when only the ERP did, else
         bidirectional (Merge)."""
         if self.crm and not self.erp:
-            return "from_integration"
+            return Direction.FROM_INTEGRATION
         if self.erp and not self.crm:
-            return "to_integration"
-        return "bidirectional"
+            return Direction.TO_INTEGRATION
+        return Direction.BIDIRECTIONAL
 
 
 def _newer(now, last):
@@ -49,8 +50,6 @@ def sides_changed(*, mapping, couplings):
 def coupled_changes(*, mapping, side, ids):
     """``{id: SidesChanged}`` for ``side``'s ("erp" or "crm") records ``ids`` coupled in ``mapping``'s tables;
     uncoupled ids are left out. Three queries per 5,000 ids."""
-    from integration.models import Coupling
-
     pair = {"erp_model": mapping.erp_model, "crm_model": mapping.crm_model}
     result = {}
     for chunk in chunked(list(ids), BATCH):

@@ -19,6 +19,7 @@ from collections import defaultdict
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from integration.models import Coupling
 from p2c.utils import chunked
 
 from .fields import TEXT, field_category, is_blank
@@ -48,8 +49,6 @@ class _SourceValues:
     """A source row's match value per rule: its own field, or for a reference the coupled counterpart's id."""
 
     def __init__(self, plan, rules, rows):
-        from integration.models import Coupling
-
         self.coupled = {}  # rule index in plan.field_rules -> {source related id: destination related id}
         for rule in rules:
             if rule.kind != "relation":
@@ -89,8 +88,6 @@ def matches_find(plan, rows, *, claimed=None):
     ``claimed`` is a set of destination pks already taken in this run; matched pks are added to it, so that no
     destination row is coupled to two source rows.
     """
-    from integration.models import Coupling
-
     claimed = set() if claimed is None else claimed
     groups = match_rules(plan)
     if not groups:

@@ -11,6 +11,8 @@ import re
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from integration.models import ValueMap, ValueMapEntry
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -19,8 +21,6 @@ def _normal(text):
 
 
 def option_mapping_synchronize(*, plan, job):
-    from integration.models import ValueMap, ValueMapEntry
-
     mapping = plan.mapping
     value_map, _ = ValueMap.objects.get_or_create(name=mapping.name)
     field = plan.mapping.crm_model_class()._meta.get_field(mapping.crm_option_field)

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from integration.models import ConnectionSetup, Direction, ValueMapEntry
 from integration.rules import rules_for
+from p2c.records import instance_maker
 
 from .fields import RELATION, field_category, get_field, natural_key_field
 from .filters import filter_validate
@@ -79,7 +81,7 @@ class FieldRule:
 
     @property
     def is_bidirectional(self):
-        return self.mapping.direction == "bidirectional"
+        return self.mapping.direction == Direction.BIDIRECTIONAL
 
 
 @dataclass
@@ -99,6 +101,21 @@ class SyncPlan:
     dry_run: bool = False
     create_new: bool = False
     only_ids: list | None = None
+    key_range: tuple | None = None  # (low, high): one partition of a run, source rows low <= pk < high
+    _makers: dict = field(default_factory=dict, repr=False)  # model → `instance_maker`, built once per run
+
+    def compiled_rules(self, compile):
+        """``compile(self)``, once per run (the field rules made ready for the rows: transfer.rules_compile)."""
+        if "compiled" not in self._makers:
+            self._makers["compiled"] = compile(self)
+        return self._makers["compiled"]
+
+    def instance_new(self, model, values):
+        """``model(**values)`` without ``Model.__init__`` where the model allows it (p2c.records.instance_maker)."""
+        make = self._makers.get(model)
+        if make is None:
+            make = self._makers[model] = instance_maker(model)
+        return make(values)
 
     @property
     def coupling_pair(self):
@@ -120,10 +137,8 @@ class SyncPlan:
         return f"{label} ({name})" if name else label
 
 
-def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None):
+def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
-    from integration.models import ConnectionSetup, Direction
-
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
         raise ValidationError(f"Direction {direction!r} is not one-way.")
     if mapping.direction != Direction.BIDIRECTIONAL and mapping.direction != direction:
@@ -151,6 +166,7 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
         dry_run=dry_run,
         create_new=(not mapping.sync_only_coupled) if create_new is None else create_new,
         only_ids=only_ids,
+        key_range=key_range,
     )
 
 
@@ -161,8 +177,6 @@ def integration_user_rows_skipped(*, mapping, field_mappings):
     mapping carries a Sales field to the ERP only: a value only Sales writes (a Sales-side process may run as the
     integration user), which Business Central then reads too (IsModifiedByFilterNeeded).
     """
-    from integration.models import Direction
-
     return not any(fm.direction == Direction.FROM_INTEGRATION and fm.crm_field and not fm.constant_value
                    for fm in field_mappings if fm.is_enabled)
 
@@ -181,7 +195,7 @@ def field_rules_build(*, mapping, direction, source, destination, field_mappings
     quanta = decimal_quanta(destination.model)
     entries = _value_map_entries([fm.value_map_id for fm in fms if fm.value_map_id])
     for fm in fms:
-        if fm.direction not in ("bidirectional", direction):
+        if fm.direction not in (Direction.BIDIRECTIONAL, direction):
             continue
         dest_name = fm.crm_field if destination.key == CRM else fm.erp_field
         source_name = fm.erp_field if source.key == ERP else fm.crm_field
@@ -218,8 +232,6 @@ def field_rules_build(*, mapping, direction, source, destination, field_mappings
 
 
 def _value_map_entries(value_map_ids):
-    from integration.models import ValueMapEntry
-
     entries = {}
     for map_id, erp_value, crm_value in ValueMapEntry.objects.filter(value_map_id__in=set(value_map_ids)).order_by(
         "pk"

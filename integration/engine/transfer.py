@@ -10,14 +10,18 @@ the local currency (LCY), which in Sales is the base currency, a real currency r
 ERP currency becomes the Sales base currency, and the Sales base currency becomes a blank ERP currency.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core import validators
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.text import capfirst
 
+from integration.models import Coupling
 from integration.rules.base import RowError
 
-from .fields import convert, decimal_fit, is_blank, natural_key_field
+from .fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
 
 
 def _sales_base_currency_id():
@@ -42,8 +46,6 @@ TRANSFORMATIONS = {
 
 class ChunkTransfer:
     def __init__(self, plan, rows):
-        from integration.models import Coupling
-
         self.plan = plan
         self._coupled = {}  # rule index -> {source related id: destination related id}
         self._keys = {}  # rule index -> {related id: natural key} (key_to_value; uncoupled relations' labels)
@@ -84,33 +86,40 @@ class ChunkTransfer:
                     dict(related.objects.filter(**{f"{key}__in": values}).values_list(key, "pk")) if values else {}
                 )
         self.rules_context = plan.rules.prepare_chunk(rows, plan=plan)
+        self.compiled = plan.compiled_rules(rules_compile)
 
     def values_for(self, source, destination):
         """Destination attname → value for ``source``; raises RowError naming the record and every bad field."""
         values, errors = {}, []
-        for index, rule in enumerate(self.plan.field_rules):
-            fm = rule.mapping
-            if fm.create_only and destination is not None:
+        keys = self._keys
+        for c in self.compiled:
+            if c.create_only and destination is not None:
                 continue
             try:
-                write, value = self._value(index, rule, source)
+                if c.value is None:
+                    write, value = self._value(c.index, c.rule, source)
+                else:  # compiled once per run (`rules_compile`): constants, plain values, keys to values
+                    raw = None if c.source_attname is None else getattr(source, c.source_attname)
+                    if c.keyed and raw is not None:
+                        raw = keys[c.index].get(raw)
+                    write, value = c.value(raw)
             except RowError as exc:
-                if not fm.clear_value_on_failed_sync:
+                if not c.clear_on_failure:
                     errors.append(str(exc))
                     continue
                 write, value = True, None
             except ValidationError as exc:
-                errors.append(f"{rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
+                errors.append(f"{c.rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
                 continue
-            if not write or (fm.not_null and is_blank(value)):
+            if not write or (c.not_null and is_blank(value)):
                 continue
-            if fm.validate_field and rule.kind not in ("relation", "value_to_key"):
+            if c.check is not None:
                 try:
-                    rule.dest_field.clean(value, destination)
+                    c.check(value, destination)
                 except ValidationError as exc:
-                    errors.append(f"{rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
+                    errors.append(f"{c.rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
                     continue
-            values[rule.dest_attname] = value
+            values[c.dest_attname] = value
         try:
             self.plan.rules.transfer(source, destination, values, plan=self.plan, context=self.rules_context)
         except RowError as exc:
@@ -203,3 +212,112 @@ def _related_pair(plan, rule):
     if plan.source.key == "erp":
         return {"erp_model": source_related, "crm_model": dest_related}
     return {"erp_model": dest_related, "crm_model": source_related}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One field rule made ready for the rows of a run: its flags read once, and for constants, plain values and
+    keys to values a function ``value(raw) -> (write?, value)`` (None: `ChunkTransfer._value` per row); ``check``
+    validates a value (`Field.clean`), with a shortcut for plain text that cannot fail."""
+
+    index: int
+    rule: object
+    dest_attname: str
+    source_attname: str | None
+    create_only: bool
+    clear_on_failure: bool
+    not_null: bool
+    keyed: bool  # key_to_value: the raw value is the related record's natural key
+    value: object
+    check: object
+
+
+def rules_compile(plan):
+    """The run's field rules compiled once (`CompiledRule`), in their order."""
+    compiled = []
+    for index, rule in enumerate(plan.field_rules):
+        fm = rule.mapping
+        value = None
+        if rule.kind == "constant":
+            value = _constant_value(rule)
+        elif rule.kind in ("value", "key_to_value"):
+            value = _plain_value(rule, plan)
+        check = None
+        if fm.validate_field and rule.kind not in ("relation", "value_to_key"):
+            check = _check(rule.dest_field)
+        compiled.append(CompiledRule(
+            index=index, rule=rule, dest_attname=rule.dest_attname,
+            source_attname=None if rule.kind == "constant" else rule.source_attname, create_only=fm.create_only,
+            clear_on_failure=fm.clear_value_on_failed_sync, not_null=fm.not_null, keyed=rule.kind == "key_to_value",
+            value=value, check=check,
+        ))
+    return compiled
+
+
+def _constant_value(rule):
+    """A constant is converted (and rounded) once; a constant that does not convert fails every row the same way."""
+    try:
+        value = ChunkTransfer._fit(rule, convert(rule.mapping.constant_value, rule.dest_field))
+    except ValidationError as exc:
+        messages = exc.messages
+
+        def invalid(raw):
+            raise ValidationError(messages)
+
+        return invalid
+    return lambda raw: (True, value)
+
+
+def _plain_value(rule, plan):
+    """``ChunkTransfer._value`` for a plain value (after the key lookup of a key_to_value), with what it looks up
+    per row (transformation, default, value map, allowed choices, field category) looked up once."""
+    dest = rule.dest_field
+    transform = TRANSFORMATIONS.get(rule.mapping.transformation)
+    default = rule.mapping.default_value
+    value_map = rule.value_map
+    allowed = {str(choice) for choice, _ in dest.flatchoices} if dest.choices else None
+    blank_option = plan.destination.key == "crm"
+    text = field_category(dest) == TEXT
+    quantum = rule.quantum
+
+    def value_of(raw):
+        value = raw
+        if transform and isinstance(value, str):
+            value = transform(value)
+        if default and is_blank(value):
+            value = default
+        if value_map and not is_blank(value):
+            value = value_map.get(str(value), value)
+        if allowed is not None and not is_blank(value) and str(value) not in allowed:
+            if blank_option:
+                return True, ""  # SPEC I5: no matching Sales option leaves the option blank
+            raise ValidationError(f"{value!r} is not one of the allowed values.")
+        value = value if text and type(value) is str else convert(value, dest)
+        if quantum is None or value is None:
+            return True, value
+        return True, decimal_fit(value, dest, quantum)
+
+    return value_of
+
+
+_PLAIN_TEXT_VALIDATORS = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
+
+
+def _check(dest):
+    """``dest.clean``; for a text field without choices whose only validators are its length and NUL checks, the
+    values that pass are told apart in plain Python and only the others go through ``clean`` (its messages)."""
+    clean = dest.clean
+    if (field_category(dest) != TEXT or dest.choices
+            or not all(type(v) in _PLAIN_TEXT_VALIDATORS for v in dest.validators)
+            or type(dest).to_python not in (models.CharField.to_python, models.TextField.to_python)
+            or type(dest).validate is not models.Field.validate):
+        return clean
+    max_length, blank = dest.max_length, dest.blank
+
+    def check(value, destination):
+        if (type(value) is str and (value or blank) and (max_length is None or len(value) <= max_length)
+                and "\x00" not in value):
+            return
+        clean(value, destination)
+
+    return check

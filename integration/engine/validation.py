@@ -12,6 +12,8 @@ agree (SPEC I2, I3; BC tables 5335/5336):
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from integration.models import Direction, IntegrationTableMapping
+
 from .fields import RELATION, categories_convert, field_category, get_field, natural_key_field
 from .filters import filter_validate
 from .registry import field_problem, synchronisable_model
@@ -31,7 +33,7 @@ def table_mapping_validate(*, mapping):
         field = get_field(crm_model, mapping.crm_option_field)
         if field is None or not field.choices:
             errors["crm_option_field"] = f"{crm_model._meta.label} has no option set {mapping.crm_option_field!r}."
-        if mapping.direction == "bidirectional":
+        if mapping.direction == Direction.BIDIRECTIONAL:
             errors["direction"] = OPTION_ONE_WAY
     if mapping.parent_id and mapping.parent_id == mapping.pk:
         errors["parent"] = "A mapping cannot be its own parent."
@@ -45,8 +47,8 @@ def table_mapping_validate(*, mapping):
 
 OPTION_ONE_WAY = "Option mappings can only synchronize from integration table or to integration table."
 # BC's names of the one-way directions, as its message quotes them.
-_BC_DIRECTION = {"to_integration": ("ToIntegrationTable", "ERP → Sales"),
-                 "from_integration": ("FromIntegrationTable", "Sales → ERP")}
+_BC_DIRECTION = {Direction.TO_INTEGRATION: ("ToIntegrationTable", "ERP → Sales"),
+                 Direction.FROM_INTEGRATION: ("FromIntegrationTable", "Sales → ERP")}
 
 
 def direction_served_errors(*, mapping, field_mappings):
@@ -59,7 +61,7 @@ def direction_served_errors(*, mapping, field_mappings):
     if not enabled:
         return {}
     for one_way in mapping.directions():
-        if not any(fm.direction in (one_way, "bidirectional") for fm in enabled):
+        if not any(fm.direction in (one_way, Direction.BIDIRECTIONAL) for fm in enabled):
             bc_name, arrow = _BC_DIRECTION[one_way]
             return {"direction": f"You must set the direction of at least one enabled integration field mapping to "
                                  f"'{bc_name}' ({arrow}). Edit the field mappings of {mapping.name}."}
@@ -70,7 +72,7 @@ def field_mappings_validate(*, mapping, field_mappings):
     """The pair rules over a table mapping and the field mappings saved with it (the admin form and its inline):
     raises ValidationError naming the first broken rule."""
     errors = {}
-    if mapping.is_option_mapping and any(fm.direction == "bidirectional" for fm in field_mappings):
+    if mapping.is_option_mapping and any(fm.direction == Direction.BIDIRECTIONAL for fm in field_mappings):
         errors["direction"] = OPTION_ONE_WAY
     else:
         errors.update(direction_served_errors(mapping=mapping, field_mappings=field_mappings))
@@ -80,8 +82,6 @@ def field_mappings_validate(*, mapping, field_mappings):
 
 def parent_chain_problem(*, mapping):
     """``{"parent": message}`` when ``mapping``'s parent chain leads back to it (a run would recurse for ever)."""
-    from integration.models import IntegrationTableMapping
-
     if not mapping.parent_id or mapping.pk is None:
         return {}
     rows = IntegrationTableMapping.objects.values_list("pk", "parent_id", "name")
@@ -100,8 +100,6 @@ def parent_chain_problem(*, mapping):
 
 def dependencies_validate(*, mapping, dependencies):
     """Refuse a dependency list that would make ``mapping`` depend on itself, directly or not."""
-    from integration.models import IntegrationTableMapping
-
     edges = {
         m.pk: {d.pk for d in m.dependencies.all()}
         for m in IntegrationTableMapping.objects.prefetch_related("dependencies")
@@ -145,7 +143,7 @@ def field_mapping_validate(*, field_mapping):
         errors["constant_value"] = "A field mapping with one field only needs a constant value."
     if field_mapping.clear_value_on_failed_sync and field_mapping.not_null:
         errors["not_null"] = "Clear Value on Failed Sync cannot be combined with Not Null."
-    if mapping.is_option_mapping and field_mapping.direction == "bidirectional":
+    if mapping.is_option_mapping and field_mapping.direction == Direction.BIDIRECTIONAL:
         errors["direction"] = OPTION_ONE_WAY
     if erp_field is not None and crm_field is not None and not errors:
         problem = pair_problem(erp_field, crm_field, has_value_map=field_mapping.value_map_id is not None)
@@ -182,8 +180,6 @@ def _relation_pair_problem(erp_related, crm_related):
     """Two references are translated through the couplings of their models: refuse a pair that contradicts
     the table mappings (the ERP model is mapped, and so is the Sales model, but never to each other). A model
     that no mapping names yet is let through: its mapping may come later."""
-    from integration.models import IntegrationTableMapping
-
     erp_label, crm_label = erp_related._meta.label, crm_related._meta.label
     pairs = set(IntegrationTableMapping.objects.filter(Q(erp_model=erp_label) | Q(crm_model=crm_label))
                 .values_list("erp_model", "crm_model"))

@@ -1,16 +1,26 @@
-"""Benchmark: 100,000 Sales accounts → ERP customers (full, then 1% changed), against a plain bulk_create.
+"""Benchmark: Sales accounts → ERP customers (the CUSTOMER mapping), side by side in one run and one database.
+
+- p2c: a full synchronisation, then one chunk's queries and a 1% incremental run;
+- the floor: Django's plain ``QuerySet.bulk_create`` of the very same rows (every column, fresh keys);
+- the peer: django-import-export 4.4 (``requirements-bench.txt``) in bulk mode with ``skip_diff``, insert-only
+  (``force_init_instance``) and as an upsert by ``no``; skipped, with the reason, when it is not installed.
 
 Run with ``make bench`` or ``.venv/bin/pytest tests/bench/test_engine_bench.py -s -o addopts=""``; on PostgreSQL with
-``DATABASE_URL=postgres://postgres@127.0.0.1:5432/p2c_bench``. Size: ``P2C_BENCH_N`` (default 100000).
-Prints figures; asserts only correctness, never time.
+``DATABASE_URL=postgres://postgres@127.0.0.1:5432/p2c_bench``. Size: ``P2C_BENCH_N`` (default 100000);
+``P2C_BENCH_PROFILE=1`` prints where the full synchronisation spends its time (cProfile). Prints figures and the
+machine's load; asserts only correctness, never time.
 """
 
+import cProfile
+import io
 import os
+import pstats
 import resource
 import time
+import uuid
 
 import pytest
-from django.db import connection, reset_queries
+from django.db import connection, models, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
@@ -20,6 +30,72 @@ from integration.engine.sync import mapping_synchronize
 from integration.models import ConnectionSetup, IntegrationTableMapping
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
+PROFILE = os.environ.get("P2C_BENCH_PROFILE") == "1"
+
+
+def _load():
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _customer_rows():
+    """Every column of the customers the sync wrote, without the key: the rows the floor and the peer write."""
+    names = [f.attname for f in Customer._meta.concrete_fields if not f.primary_key]
+    return names, list(Customer.objects.order_by("pk").values_list(*names))
+
+
+def _plain_bulk_create(names, rows):
+    """Django's own bulk_create (no project hook) of the same rows, fresh keys and numbers."""
+    started = time.perf_counter()
+    objs = []
+    for i, row in enumerate(rows):
+        values = dict(zip(names, row, strict=True))
+        values["no"], values["system_id"] = f"P{i:08d}", uuid.uuid4()
+        objs.append(Customer(**values))
+    models.QuerySet(Customer).bulk_create(objs, batch_size=1000)
+    return time.perf_counter() - started
+
+
+def _import_export(names, rows):
+    """django-import-export: (insert-only seconds, upsert seconds), or None when it is not installed."""
+    try:
+        import tablib
+        from import_export import resources
+    except ImportError:
+        return None
+    fields = list(names)
+
+    class Insert(resources.ModelResource):
+        class Meta:
+            model = Customer
+            fields = ["no", *[n for n in names if n != "no"]]
+            import_id_fields = ["no"]
+            use_bulk = True
+            batch_size = 1000
+            skip_diff = True
+            force_init_instance = True
+            skip_unchanged = False
+            report_skipped = False
+
+    class Upsert(Insert):
+        class Meta(Insert.Meta):
+            force_init_instance = False
+
+    at, system_id = fields.index("no"), fields.index("system_id")
+    data = tablib.Dataset(headers=fields)
+    for i, row in enumerate(rows):
+        row = list(row)
+        row[at], row[system_id] = f"I{i:08d}", uuid.uuid4()
+        data.append(row)
+    started = time.perf_counter()
+    result = Insert().import_data(data, raise_errors=True)
+    insert_seconds = time.perf_counter() - started
+    assert not result.has_errors()
+    print(f"import-export bulk insert: {insert_seconds:.1f} s", flush=True)
+    started = time.perf_counter()
+    result = Upsert().import_data(data, raise_errors=True)
+    upsert_seconds = time.perf_counter() - started
+    assert not result.has_errors()
+    return insert_seconds, upsert_seconds
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,9 +120,15 @@ def test_bench_accounts_to_customers(settings):
         batch_size=2000,
     )
 
+    load_before = _load()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    profiler = cProfile.Profile() if PROFILE else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
+    if profiler:
+        profiler.disable()
     full_seconds = time.perf_counter() - started
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
     assert (job.inserted, job.failed) == (N, 0), job.counts()
@@ -67,20 +149,35 @@ def test_bench_accounts_to_customers(settings):
     incremental_seconds = time.perf_counter() - started
     assert incremental.modified == len(changed), incremental.counts()
 
-    started = time.perf_counter()
-    Customer.objects.bulk_create(
-        (Customer(name=f"Plain {i}", email=f"p{i}@example.com", phone_no=f"+1 555 {i:06d}", city="Seattle",
-                  address=f"{i} Main St") for i in range(N)),
-        batch_size=1000,
-    )
-    plain_seconds = time.perf_counter() - started
-
-    print(f"\n== engine benchmark on {vendor}, N={N:,}")
-    print(f"full sync Sales accounts → ERP customers: {full_seconds:.1f} s, {N / full_seconds:,.0f} rows/s")
+    print(f"\n== engine benchmark on {vendor}, N={N:,}; load average (1, 5, 15 min) before {load_before}, "
+          f"after the sync {_load()}", flush=True)
+    print(f"p2c full sync: {full_seconds:.1f} s ({N / full_seconds:,.0f} rows/s)")
     print(f"queries for one chunk of 1,000 rows (whole run incl. job bookkeeping): {per_chunk}")
     print(f"peak memory (max RSS) growth during the full sync: {rss_growth / 1024:.1f} MiB "
           f"(chunks of {settings.P2C_SYNC_CHUNK_SIZE:,}: flat in N)")
     print(f"incremental run, {len(changed):,} changed (1%): {incremental_seconds:.2f} s = "
-          f"{100 * incremental_seconds / full_seconds:.1f}% of the full sync")
-    print(f"plain bulk_create of {N:,} customers: {plain_seconds:.1f} s; ratio full sync / bulk_create = "
-          f"{full_seconds / plain_seconds:.2f}")
+          f"{100 * incremental_seconds / full_seconds:.1f}% of the full sync", flush=True)
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(25)
+        print(out.getvalue(), flush=True)
+
+    names, rows = _customer_rows()
+    plain_seconds = _plain_bulk_create(names, rows)
+    print(f"plain bulk_create: {plain_seconds:.1f} s", flush=True)
+    peer = _import_export(names, rows)
+    load_after = _load()
+    header = "| database, N | p2c full sync | plain bulk_create, same rows | import-export bulk insert | " \
+             "import-export bulk upsert |"
+    if peer is None:
+        peer_cells = "skipped: django-import-export not installed (pip install -r requirements-bench.txt) | —"
+    else:
+        insert_seconds, upsert_seconds = peer
+        peer_cells = (f"{insert_seconds:.1f} s (p2c {insert_seconds / full_seconds:.2f}x its throughput) | "
+                      f"{upsert_seconds:.1f} s")
+    print(header)
+    print("|---|---|---|---|---|")
+    print(f"| {vendor}, {N:,} | {full_seconds:.1f} s ({N / full_seconds:,.0f} rows/s) | {plain_seconds:.1f} s "
+          f"(sync {full_seconds / plain_seconds:.2f}x) | {peer_cells} |")
+    print(f"load average after: {load_after}")

@@ -1,0 +1,209 @@
+"""Deciding, per source row of a chunk, what the run does: nothing (unchanged, skipped), insert, update, couple
+to a matched record, uncouple, or fail the row with a message (rules in sync.py's docstring).
+
+`ChunkDecisions` is the deciding half of `ChunkRun` (sync.py): it fills the chunk's lists (inserts, updates,
+touches, couple, uncouple, failures) that `ChunkWrites` (writing.py) writes. Conflicts go through
+``self.conflicts`` (`ChunkConflicts`, conflicts.py).
+"""
+
+from integration.models import Direction, IntegrationTableMapping, SyncResult
+from integration.rules.base import RowError
+
+from .matching import match_rules, matches_find
+from .reading import ALL
+
+Resolution = IntegrationTableMapping.UpdateConflictResolution
+Deletion = IntegrationTableMapping.DeletionConflictResolution
+
+
+class ChunkDecisions:
+    """What to do with each row of a chunk (a mixin of `ChunkRun`)."""
+
+    def _unchanged(self, row):
+        """A coupled row not modified since its last successful synchronisation (counted here)."""
+        coupling = self.couplings.get(row.pk)
+        if coupling is None or coupling.skipped or self.plan.full or self.forced is ALL or row.pk in self.forced:
+            return False
+        last_source = getattr(coupling, self.plan.source.last_synced_field)
+        if last_source is None or getattr(coupling, self.plan.destination.result_field) == SyncResult.FAILURE:
+            return False
+        if getattr(row, self.plan.source.modified_field) > last_source:
+            return False
+        self.result.add("unchanged")
+        return True
+
+    def _waiting(self, row):
+        """An uncoupled row whose insertion failed the same way twice and that has not changed since (skipped)."""
+        if row.pk in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
+            return False
+        self.result.skip("its insertion failed twice the same way; waiting for a change",
+                         self.plan.record_label(row))
+        return True
+
+    def _decide_all(self):
+        plan = self.plan
+        uncoupled = []
+        for row in self.rows:
+            coupling = self.couplings.get(row.pk)
+            try:
+                if coupling is None:
+                    uncoupled.append(row)
+                else:
+                    self._decide_coupled(row, coupling)
+            except RowError as exc:
+                self._fail(row, coupling, str(exc))
+        if not uncoupled:
+            return
+        if not plan.create_new:
+            self.result.skip("not coupled (the mapping synchronises coupled records only)", n=len(uncoupled))
+            return
+        matched = matches_find(plan, uncoupled) if match_rules(plan) else {}
+        for row in uncoupled:
+            try:
+                if row.pk in matched:
+                    self._decide_matched(row, matched[row.pk])
+                else:
+                    self._decide_insert(row)
+            except RowError as exc:
+                self._fail(row, None, str(exc))
+
+    def _decide_insert(self, row):
+        values = self.transfer.values_for(row, None)
+        obj = self.plan.instance_new(self.plan.destination.model, values)
+        self.inserts.append((row, obj))
+        self._report(row, "insert", {k: (None, v) for k, v in values.items()})
+
+    def _decide_matched(self, row, destination):
+        values = self.transfer.values_for(row, destination)
+        changes = self._changes(destination, values)
+        self.couple.append((row, destination, changes))
+        self._report(row, "couple", changes)
+
+    def _decide_coupled(self, row, coupling):
+        plan = self.plan
+        destination = self.destinations.get(getattr(coupling, plan.destination.id_field))
+        if coupling.skipped:
+            self.result.skip("the coupling is marked skipped (restore it to synchronise again)",
+                             plan.record_label(row))
+            return
+        if destination is None:
+            self._deletion_conflict(row, coupling)
+            return
+        both_modified = False
+        if self._destination_changed(coupling, destination):
+            if not self._source_changed(row, coupling):
+                # Newer data on the destination is no conflict: it goes the other way in the other pass.
+                self.result.skip(f"the {plan.destination.system_name} record holds newer data",
+                                 plan.record_label(row))
+                return
+            both_modified = True
+        values = self.transfer.values_for(row, destination)
+        changes, conflicting = self._changes(destination, values), None
+        if both_modified:
+            changes, conflicting = self.conflicts.merge(row=row, coupling=coupling, destination=destination,
+                                                        changes=changes)
+            if changes is None:
+                self.result.skip(f"the {plan.destination.system_name} record holds newer data", plan.record_label(row))
+                return
+        if changes and both_modified and self._resolve_conflict(changes, coupling, conflicting) == "skip":
+            self.result.skip(f"update conflict: the mapping keeps the {plan.destination.system_name} data",
+                             plan.record_label(row))
+            return
+        if both_modified and (not changes or plan.destination.key == "erp" or not plan.skip_rows_modified_by):
+            # What changed on the destination still goes the other way (a written Sales row only when the
+            # other pass reads the integration user's rows).
+            self.keep_changed.add(row.pk)
+        if changes:
+            self.updates.append((row, coupling, destination, changes))
+            self._report(row, "modify", changes)
+        else:
+            self.touches.append((row, coupling, destination))
+            self.result.add("unchanged")
+
+    def _destination_changed(self, coupling, destination):
+        """Changed since the last synchronisation, on a bidirectional mapping (a one-way mapping's source owns
+        the destination: what changed there is overwritten)."""
+        if self.plan.mapping.direction != Direction.BIDIRECTIONAL:
+            return False
+        dest_side = self.plan.destination
+        last_dest = getattr(coupling, dest_side.last_synced_field)
+        return last_dest is not None and getattr(destination, dest_side.modified_field) > last_dest
+
+    def _source_changed(self, row, coupling):
+        last_source = getattr(coupling, self.plan.source.last_synced_field)
+        return last_source is None or getattr(row, self.plan.source.modified_field) > last_source
+
+    def _resolve_conflict(self, changes, coupling, conflicting=None):
+        """Both sides changed and a bidirectional field differs (``conflicting``: the fields changed on both
+        sides, when the coupling kept its synchronised values): follow the mapping's update-conflict resolution."""
+        plan = self.plan
+        if conflicting is None:
+            conflicting = [r for r in plan.field_rules if r.is_bidirectional and r.dest_attname in changes]
+        if not conflicting:
+            return "proceed"
+        resolution = plan.mapping.update_conflict_resolution
+        source_is_erp = plan.source.key == "erp"
+        if resolution == Resolution.SEND_UPDATE:
+            return "proceed" if source_is_erp else "skip"
+        if resolution == Resolution.GET_UPDATE:
+            return "skip" if source_is_erp else "proceed"
+        self.conflicts.update_found(coupling, conflicting)
+        rule = conflicting[0]
+        erp_field, crm_field = rule.mapping.erp_field, rule.mapping.crm_field
+        erp_model = plan.mapping.erp_model_class()._meta.verbose_name
+        crm_model = plan.mapping.crm_model_class()._meta.verbose_name
+        raise RowError(
+            f"Cannot update a record in the {plan.destination.model._meta.verbose_name} table. The mapping between "
+            f"{erp_field} field on the {erp_model} table and the {crm_field} field on the {crm_model} table is "
+            "bi-directional, and one or both values have changed since the last synchronization."
+        )
+
+    def _deletion_conflict(self, row, coupling):
+        resolution = self.conflicts.deletion_resolution(coupling) or self.plan.mapping.deletion_conflict_resolution
+        if resolution == Deletion.REMOVE_COUPLING:
+            self.uncouple.append(coupling)
+            self.result.add("uncoupled")
+        elif resolution == Deletion.RESTORE_RECORDS:
+            self.uncouple.append(coupling)
+            self._decide_insert(row)
+        else:
+            self.conflicts.deletion_found(coupling)
+            raise RowError(
+                f"The {self.plan.record_label(row)} record cannot be updated because it is coupled to a deleted record."
+            )
+
+    @staticmethod
+    def _changes(destination, values):
+        return {
+            name: (getattr(destination, name), value)
+            for name, value in values.items()
+            if getattr(destination, name) != value
+        }
+
+    def _report(self, row, action, changes):
+        if not self.plan.dry_run:
+            return
+        self.result.add({"insert": "inserted", "modify": "modified", "couple": "coupled"}[action])
+        self.result.report.append({
+            "source": self.plan.record_label(row),
+            "source_id": str(row.pk),
+            "action": action,
+            "changes": {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()},
+        })
+
+    def _fail(self, row, coupling, message):
+        dest_id = getattr(coupling, self.plan.destination.id_field) if coupling else ""
+        self.failures.append((row, coupling, dest_id, message))
+        if self.plan.dry_run:
+            self.result.add("failed")
+            self.result.report.append(
+                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail", "message": message}
+            )
+
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+

@@ -1,0 +1,163 @@
+"""What a run reads: the source rows to examine (`source_querysets`), in keyset chunks (`iterate_chunks`), and the
+failed insertions of the mapping's source side (`FailedInserts`).
+
+A partition of a run (``plan.key_range``, issue 17) reads only the source rows with ``low <= pk < high`` in every
+queryset: the full read, the retries and the changed rows alike.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from integration.models import Coupling, FailedInsert, SyncResult
+from p2c.records import instances_from_rows
+from p2c.utils import chunked
+
+# Rows committed just before a watermark was taken may carry a slightly older timestamp: read them again
+# (they come out "unchanged"), as Business Central does with its 999 ms.
+WATERMARK_MARGIN = timedelta(seconds=1)
+RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
+ALL = object()  # "examine every row", for runs over records named explicitly
+
+
+def counterpart_ids(*, mapping, side, ids):
+    """The ids coupled (in ``mapping``'s pair of tables) to ``side``'s records ``ids``: one query per 5,000."""
+    other = "crm" if side == "erp" else "erp"
+    pair = {"erp_model": mapping.erp_model, "crm_model": mapping.crm_model}
+    found = []
+    for chunk in chunked(list(ids), RETRY_BATCH):
+        found += Coupling.objects.filter(**pair, **{f"{side}_id__in": chunk}).values_list(f"{other}_id", flat=True)
+    return found
+
+
+def key_range_q(key_range):
+    """``low <= pk < high`` (either end None: open) as a Q; an empty Q for no range."""
+    if key_range is None:
+        return Q()
+    low, high = key_range
+    q = Q()
+    if low is not None:
+        q &= Q(pk__gte=low)
+    if high is not None:
+        q &= Q(pk__lt=high)
+    return q
+
+
+def source_querysets(plan):
+    """The source rows a run reads (querysets read one after the other), the ids to examine in any case, and the
+    failed inserts (`FailedInserts`) of the mapping's source side.
+
+    The mapping's filter, less the skipped couplings, and then: everything (full run, or never run), or the rows
+    to retry (coupled rows whose last write failed or whose counterpart was deleted, uncoupled rows whose
+    insertion failed), by id, followed by the rows changed since the watermark, read through the index on the
+    modified timestamp alone. The forced ids are examined even if their timestamps say unchanged (retries,
+    deleted counterparts; ``ALL`` for records named explicitly). Every queryset keeps to ``plan.key_range``.
+    """
+    source, destination = plan.source, plan.destination
+    queryset = source.model.objects.filter(source.filter_q())
+    queryset = plan.rules.source_queryset(queryset, plan=plan)
+    if plan.key_range is not None:
+        queryset = queryset.filter(key_range_q(plan.key_range))
+    if source.key == "crm" and plan.skip_rows_modified_by:
+        queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.skip_rows_modified_by})
+    failed_inserts = FailedInserts.load(plan)
+    if plan.only_ids is not None:
+        return [queryset.filter(pk__in=plan.only_ids)], ALL, failed_inserts
+    couplings = Coupling.objects.filter(**plan.coupling_pair)
+    queryset = queryset.exclude(pk__in=couplings.filter(skipped=True).values(source.id_field))
+    watermark = getattr(plan.mapping, source.watermark_field)
+    if plan.full or watermark is None:
+        return [queryset], set(), failed_inserts
+    retry = set(couplings.filter(skipped=False, **{destination.result_field: SyncResult.FAILURE})
+                .values_list(source.id_field, flat=True))
+    counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
+    retry |= set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
+    retry |= failed_inserts.to_retry()
+    changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
+    # Rows re-read inside the margin that are already in sync are left out in SQL, by the coupling index.
+    in_sync = couplings.filter(
+        **{source.id_field: OuterRef("pk"), f"{source.last_synced_field}__gte": OuterRef(source.modified_field)}
+    ).exclude(**{destination.result_field: SyncResult.FAILURE})
+    changed &= ~Exists(in_sync)
+    # The retries first (as BC does), then the changed rows less those just retried (`DirectionRun` leaves out
+    # the rows of a later queryset that an earlier one read).
+    querysets = [queryset.filter(pk__in=ids) for ids in chunked(sorted(retry), RETRY_BATCH)]
+    querysets.append(queryset.filter(changed))
+    return querysets, retry, failed_inserts
+
+
+class FailedInserts:
+    """The source rows of a mapping direction whose insertion failed (`FailedInsert`), read once per run.
+
+    They have no coupling to carry a last result, so these rows do: retried in the next run, skipped after the
+    same message twice in a row, and then left out (counted skipped) until the row changes or is restored.
+    """
+
+    def __init__(self, plan, entries):
+        self.plan = plan
+        self.entries = entries  # source pk -> FailedInsert
+
+    @classmethod
+    def load(cls, plan):
+        to_python = plan.source.model._meta.pk.to_python
+        rows = FailedInsert.objects.filter(**plan.coupling_pair, direction=plan.direction)
+        if plan.key_range is not None:  # source_id is text: the range is applied to the converted keys
+            return cls(plan, {pk: entry for pk, entry in ((to_python(e.source_id), e) for e in rows)
+                              if key_range_holds(plan.key_range, pk)})
+        return cls(plan, {to_python(entry.source_id): entry for entry in rows})
+
+    def to_retry(self):
+        return {pk for pk, entry in self.entries.items() if not entry.skipped}
+
+    def waits(self, row):
+        """Skipped, and not changed since the run that failed it (less the watermark margin, for late commits)."""
+        entry = self.entries.get(row.pk)
+        return (entry is not None and entry.skipped
+                and getattr(row, self.plan.source.modified_field) < entry.failed_at - WATERMARK_MARGIN)
+
+    def record(self, job, failures, succeeded):
+        """Store this chunk's insert failures (row, message) and forget the rows that now went through."""
+        gone = [pk for pk in succeeded if pk in self.entries]
+        if gone:
+            FailedInsert.objects.filter(pk__in=[self.entries.pop(pk).pk for pk in gone]).delete()
+        if not failures:
+            return
+        entries = []
+        for row, message in failures:
+            previous = self.entries.get(row.pk)
+            entry = FailedInsert(
+                **self.plan.coupling_pair, direction=self.plan.direction, source_id=str(row.pk), message=message,
+                job=job, failed_at=job.started_at or timezone.now(),
+                skipped=previous is not None and previous.message == message,
+            )
+            self.entries[row.pk] = entry
+            entries.append(entry)
+        FailedInsert.objects.bulk_create(
+            entries, update_conflicts=True, unique_fields=["erp_model", "crm_model", "direction", "source_id"],
+            update_fields=["message", "job", "skipped", "failed_at"],
+        )
+
+
+def key_range_holds(key_range, pk):
+    low, high = key_range
+    return (low is None or pk >= low) and (high is None or pk < high)
+
+
+def iterate_chunks(queryset, size):
+    """Yield lists of rows in primary-key order, one keyset page at a time (memory stays flat in N).
+
+    The rows are read as value tuples of every column and made instances without ``Model.__init__``
+    (`instances_from_rows`): a third of the cost of model instances, and the same objects to the rules.
+    """
+    last = None
+    model = queryset.model
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    ordered = queryset.order_by("pk")
+    while True:
+        page = ordered if last is None else ordered.filter(pk__gt=last)
+        rows = instances_from_rows(model, queryset.db, attnames, page.values_list(*attnames)[:size])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].pk

@@ -1,0 +1,222 @@
+"""Writing a decided chunk: destination rows in bulk (one by one only when the bulk statement fails, to fail the
+bad rows alone), the couplings, the rows' errors and failed insertions, the conflict inbox's rows.
+
+`ChunkWrites` is the writing half of `ChunkRun` (sync.py), after `ChunkDecisions` (deciding.py).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils.text import capfirst
+
+from integration.models import Coupling, SyncJobError, SyncResult
+from p2c.records import insert_rows, update_rows, writing_as
+
+logger = logging.getLogger("p2c.integration")
+
+# Both sides changed and this pass wrote (or kept) the destination: its last synchronised modified-on is stored
+# this much before its modified-on, so the other pass still finds it changed (BC: 999 ms to Sales, 10 ms to BC).
+BOTH_MODIFIED_MARGIN = timedelta(milliseconds=10)
+
+
+class ChunkWrites:
+    """The writes of a decided chunk (a mixin of `ChunkRun`)."""
+
+    def _write(self):
+        plan = self.plan
+        with writing_as(plan.integration_user_id if plan.writes_to_crm else None):
+            if self.uncouple:
+                Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
+            inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
+            updated = self._bulk_or_each(
+                [(row, dest) for row, _, dest, _ in self.updates], self._update_all, self._update_one
+            )
+            for _row, dest, changes in self.couple:
+                for name, (_, new) in changes.items():
+                    setattr(dest, name, new)
+            matched = self._bulk_or_each(
+                [(row, dest) for row, dest, changes in self.couple if changes], self._update_all, self._update_one
+            )
+        matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
+        new_couplings = [
+            self._new_coupling(row, dest) for row, dest in [*inserted, *matched, *matched_unchanged]
+        ]
+        self._save_new_couplings(new_couplings)
+        updated_ids = {row.pk for row, _ in updated}
+        refreshed = [
+            self._refresh(coupling, row, dest)
+            for row, coupling, dest, _ in self.updates if row.pk in updated_ids
+        ] + [self._refresh(coupling, row, dest) for row, coupling, dest in self.touches]
+        self._record_failures(refreshed)
+        self.conflicts.write(job=self.job, refreshed=refreshed)
+        self.failed_inserts.record(
+            self.job, [(row, message) for row, coupling, _, message in self.failures if coupling is None],
+            succeeded=[row.pk for row, _ in [*inserted, *matched, *matched_unchanged]]
+            + [row.pk for row in self.rows if row.pk in self.couplings],
+        )
+        self.result.add("inserted", len(inserted))
+        self.result.add("modified", len(updated) + len([1 for _, _, c in self.couple if c]))
+        self.result.add("coupled", len(matched) + len(matched_unchanged))
+        plan.rules.after_write([*inserted, *updated, *matched], plan=plan)
+
+    def _bulk_or_each(self, pairs, write_all, write_one):
+        """Write all pairs in one statement; if that fails, write them one by one and fail only the bad ones."""
+        if not pairs:
+            return []
+        try:
+            with transaction.atomic():
+                write_all([dest for _, dest in pairs])
+            return pairs
+        except (IntegrityError, DatabaseError, ValueError, Exception) as exc:
+            logger.info("Bulk write failed (%s); writing rows one by one", exc)
+        written = []
+        for row, dest in pairs:
+            try:
+                with transaction.atomic():
+                    write_one(dest)
+                written.append((row, dest))
+            except Exception as exc:
+                coupling = self.couplings.get(row.pk)
+                text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
+                self._fail(row, coupling, f"{self.plan.record_label(row)}: {text}")
+        return written
+
+    def _duplicate_text(self, obj):
+        """Which unique value of ``obj`` another record already holds, in words (asked on the failure path only)."""
+        model = type(obj)
+        unique = [(f.name,) for f in model._meta.concrete_fields if f.unique and not f.primary_key]
+        unique += [tuple(c.fields) for c in model._meta.total_unique_constraints]
+        for names in unique:
+            fields = [model._meta.get_field(name) for name in names]
+            values = {f.attname: getattr(obj, f.attname) for f in fields}
+            if any(v in (None, "") for v in values.values()):
+                continue
+            other = model._base_manager.filter(**values).exclude(pk=obj.pk).first()
+            if other is not None:
+                what = " and ".join(f"{capfirst(f.verbose_name)} {getattr(obj, f.attname)}" for f in fields)
+                return f"{what} is already used by {self.plan.record_label(other)}."
+        return None
+
+    def _create_all(self, objs):
+        # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL.
+        manager = self.plan.destination.model.objects
+        (manager.bulk_insert if hasattr(manager, "bulk_insert") else manager.bulk_create)(objs)
+
+    @staticmethod
+    def _create_one(obj):
+        obj.save(force_insert=True)
+
+    def _update_fields(self):
+        fields = set()
+        for _, _, _dest, changes in self.updates:
+            fields.update(changes)
+        for _, _, changes in self.couple:
+            fields.update(changes)
+        return fields
+
+    def _update_all(self, objs):
+        for _, _, dest, changes in self.updates:
+            for name, (_, new) in changes.items():
+                setattr(dest, name, new)
+        fields = [self.plan.destination.model._meta.get_field(_field_name(self.plan, a)).name
+                  for a in self._update_fields()]
+        self.plan.destination.model.objects.bulk_update(objs, fields)
+
+    def _update_one(self, obj):
+        obj.save()
+
+    def _new_coupling(self, row, dest):
+        source, destination = self.plan.source, self.plan.destination
+        coupling = self.plan.instance_new(Coupling, dict(self.plan.coupling_pair))
+        setattr(coupling, source.id_field, row.pk)
+        setattr(coupling, destination.id_field, dest.pk)
+        return self._refresh(coupling, row, dest)
+
+    def _refresh(self, coupling, row, dest):
+        source, destination = self.plan.source, self.plan.destination
+        setattr(coupling, source.last_synced_field, getattr(row, source.modified_field))
+        dest_modified = getattr(dest, destination.modified_field)
+        if row.pk in self.keep_changed and dest_modified is not None:
+            dest_modified -= BOTH_MODIFIED_MARGIN
+        setattr(coupling, destination.last_synced_field, dest_modified)
+        setattr(coupling, destination.result_field, SyncResult.SUCCESS)
+        setattr(coupling, destination.job_field, self.job.pk)
+        coupling.synced_values = self.conflicts.snapshot(coupling, row, dest)
+        return coupling
+
+    def _save_new_couplings(self, couplings):
+        if not couplings:
+            return
+        try:
+            with transaction.atomic():
+                insert_rows(Coupling.objects.all(), couplings)
+        except IntegrityError:
+            for coupling in couplings:
+                try:
+                    with transaction.atomic():
+                        coupling.save(force_insert=True)
+                except IntegrityError:
+                    self.result.add("failed")
+                    logger.warning("Coupling %s already exists on one side; left as it was", coupling)
+
+    def _record_failures(self, refreshed):
+        destination = self.plan.destination
+        previous = self._previous_messages()
+        failed_couplings = []
+        errors = []
+        for row, coupling, dest_id, message in self.failures:
+            errors.append(SyncJobError(
+                job=self.job, source_model=self.plan.source.label, source_id=str(row.pk),
+                destination_model=destination.label, destination_id=str(dest_id or ""), message=message,
+            ))
+            if coupling is None or coupling.pk is None:
+                continue
+            repeated = (
+                getattr(coupling, destination.result_field) == SyncResult.FAILURE
+                and previous.get((getattr(coupling, destination.job_field), str(row.pk))) == message
+            )
+            setattr(coupling, destination.result_field, SyncResult.FAILURE)
+            setattr(coupling, destination.job_field, self.job.pk)
+            coupling.skipped = coupling.skipped or repeated
+            failed_couplings.append(coupling)
+        fields = [destination.last_synced_field, self.plan.source.last_synced_field, destination.result_field,
+                  destination.job_field, "skipped", "synced_values"]
+        to_save = [c for c in [*refreshed, *failed_couplings] if c.pk is not None]
+        if to_save:
+            update_rows(Coupling.objects.all(), to_save, fields)
+        if errors:
+            SyncJobError.objects.bulk_create(errors)
+        self.result.add("failed", len(self.failures))
+
+    def _previous_messages(self):
+        """The error messages of the last failed job of each failing coupled row, in one query."""
+        job_field = self.plan.destination.job_field
+        keys = [
+            (getattr(c, job_field), str(row.pk))
+            for row, c, _, _ in self.failures
+            if c is not None and getattr(c, job_field)
+        ]
+        if not keys:
+            return {}
+        rows = SyncJobError.objects.filter(
+            job_id__in={k[0] for k in keys}, source_id__in={k[1] for k in keys}
+        ).values_list("job_id", "source_id", "message")
+        return {(job_id, source_id): message for job_id, source_id, message in rows}
+
+
+
+def _field_name(plan, attname):
+    for f in plan.destination.model._meta.concrete_fields:
+        if f.attname == attname:
+            return f.name
+    return attname
+
+
+def _error_text(exc):
+    messages = getattr(exc, "message_dict", None)
+    if messages:
+        return "; ".join(f"{name}: {' '.join(texts)}" for name, texts in messages.items())
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
