@@ -15,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.full_sync import full_sync_start, full_sync_status
+from integration.full_sync import full_sync_status
+from integration.full_sync_run import full_sync_start
 from integration.models import (
     Coupling,
     IntegrationFieldMapping,

@@ -154,6 +154,19 @@ def holder_alive(token, heartbeat=None):
     return token in holders_alive({token: heartbeat})
 
 
+def holder_gone(token, *, beats=(), mapping=None):
+    """Is the run that claimed something with ``token`` gone? The one answer to "is this claim still live" for
+    jobs, full synchronisation lines and mapping locks.
+
+    ``beats``: the times it was last seen where only a heartbeat tells (another machine, not PostgreSQL); the latest
+    counts. A claim without a token is gone, unless ``mapping`` is given: then it is live while a run holds that
+    mapping (a job started before runs named their holder).
+    """
+    if not token:
+        return True if mapping is None else not mapping_running(mapping)
+    return not holder_alive(token, max((beat for beat in beats if beat), default=None))
+
+
 def holder_describe(token):
     """"process 1234 on host web-1" for a holder token (what a busy message names)."""
     host, pid = _parse(token)

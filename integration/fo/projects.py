@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integration import queue
 from integration.engine.locks import STALE_AFTER, MappingBusy, holder_alive, holding, stopped_message
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
 from integration.models import IntegrationProjectRun, IntegrationProjectTaskRun, SyncJob
@@ -138,8 +139,6 @@ def project_run(*, project=None, full=False, requested_by="", rerun_of=None, bac
     `project_run_execute`) and count its rows: done (upserted or unchanged), skipped with their reasons, failed with
     their messages (`project_run_outcome`).
     """
-    from integration.background import project_run_later
-
     try:
         with transaction.atomic():  # the run and its task lines, queued once they are committed
             if rerun_of is not None:
@@ -147,7 +146,7 @@ def project_run(*, project=None, full=False, requested_by="", rerun_of=None, bac
             else:
                 run = project_run_start(project=project, full=full, requested_by=requested_by)
             if background:
-                project_run_later(run=run)
+                queue.project_run_enqueue(run=run)
     except ProjectRefused as exc:
         raise OperationRefused(" ".join(exc.messages), code="project_refused") from None
     if background:

@@ -107,10 +107,3 @@ def jobs_settle(outcome, shares):
             outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message))
     return outcome
 
-
-def chunk_shares(jobs, n):
-    """[(job, records)] for the one-direction jobs of a selection of ``n`` records queued in chunks (one job per
-    chunk of integration.background.CHUNK_IDS, in order)."""
-    from ..background import CHUNK_IDS
-
-    return [(job, min(CHUNK_IDS, n - i * CHUNK_IDS)) for i, job in enumerate(jobs)]

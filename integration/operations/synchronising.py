@@ -14,6 +14,7 @@ from django.db import transaction
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
 from p2c.utils import chunked
 
+from .. import queue
 from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
 from ..models import Direction, IntegrationTableMapping
@@ -22,7 +23,6 @@ from .common import (
     GET,
     MERGE,
     SEND,
-    chunk_shares,
     connection_check,
     direction_check,
     direction_parse,
@@ -154,15 +154,14 @@ def synchronize_now(*, model, ids, direction=None):
 
 
 def _queue_and_tell(outcome, model, ids, work, queued, not_done):
-    from ..background import mapping_synchronize_later
 
     shares, counted = [], set()
     with transaction.atomic():
         for (mapping, one_way), source_ids in work.items():
-            jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
             outcome.jobs += jobs
             # A merged record is queued once, though both directions' jobs examine it.
-            shares += chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
+            shares += queue.chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
             counted.add(mapping)
     outcome.add(QUEUED, len(queued))
     names = record_names(model, [pk for pk in ids if pk in not_done and pk not in queued])
@@ -192,10 +191,9 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
     direction_check(mapping, one_way)
     outcome = Outcome(f"Synchronise {mapping.name}")
     if background and not dry_run:
-        from ..background import mapping_synchronize_later
 
         with transaction.atomic():
-            jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, full=full)
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, full=full)
         outcome.jobs += jobs
         outcome.add(QUEUED, len(jobs))
         return jobs_settle(outcome, [(job, 1) for job in jobs])
@@ -270,7 +268,6 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
                            entry.source_id)
             continue
         grouped[(mapping, entry.direction)][_typed(entry.source_model, entry.source_id)] = entry.source_model
-    from ..background import mapping_synchronize_later
 
     with transaction.atomic():
         for (mapping, direction), records in grouped.items():
@@ -281,7 +278,7 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
                 for pk, label in records.items():
                     outcome.record(REFUSED, f"{label} {pk}", exc.message, pk)
                 continue
-            jobs = mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=sorted(records), full=True)
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=direction, only_ids=sorted(records), full=True)
             outcome.jobs += jobs
             outcome.add(QUEUED, len(records))
     return outcome

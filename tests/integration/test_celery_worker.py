@@ -11,7 +11,8 @@ import pytest
 
 from crm.models import SystemUser
 from integration.defaults import integration_setup_reset
-from integration.full_sync import full_sync_start, full_sync_status
+from integration.full_sync import full_sync_status
+from integration.full_sync_run import full_sync_start
 from integration.models import ConnectionSetup, Coupling, FullSyncRun, SyncJob
 from p2c.demo import demo_seed
 from p2c.outcomes import OperationRefused
