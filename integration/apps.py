@@ -11,8 +11,9 @@ class IntegrationConfig(AppConfig):
 
         from p2c.records import records_written
 
-        from . import realtime, sales_orders_realtime
+        from . import realtime
         from .models import ConnectionSetup, IntegrationTableMapping
+        from .sales_orders import realtime as sales_orders_realtime
 
         # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
         records_written.connect(_on_records_written, dispatch_uid="integration.realtime")

@@ -13,7 +13,7 @@ NOTE = "Maintained in Sales (externally maintained): change {fields} in Sales; t
 
 
 def _template_fields(label):
-    from .fo_templates import TEMPLATES
+    from .fo.templates import TEMPLATES
 
     fields = set()
     for template in TEMPLATES:

@@ -1,6 +1,6 @@
 """API of the synchronisation engine: table and field mappings, value maps, couplings, jobs, job errors, and the
 operations (synchronise, match-based coupling, restore skipped, full synchronisation), thin doors onto
-``integration.coupling``, ``integration.background``, ``integration.engine.sync`` and ``integration.full_sync``.
+``integration.coupling``, ``integration.queue``, ``integration.engine.sync`` and ``integration.full_sync``.
 
 Operations need the model's view permission plus ``integration.run_synchronization`` (synchronise, full sync) or
 ``integration.change_couplings`` (coupling). Long operations answer 202 with the queued jobs to poll at

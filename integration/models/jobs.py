@@ -89,7 +89,7 @@ class SyncJobRecord(models.Model):
 
     What lets the Sales and ERP lists show a record *queued* while its job waits or runs, and *failed* when that
     job fails as a whole (before any of its records got a result of its own). Bulk-created with the job
-    (integration.background); deleted when the job ends with results per record, kept with a job that failed as
+    (integration.queue); deleted when the job ends with results per record, kept with a job that failed as
     a whole and deleted with it.
     """
 

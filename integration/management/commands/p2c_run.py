@@ -1,4 +1,4 @@
-"""``p2c_run PROJECT``: run an F&O data integration project (a thin door onto integration.fo_projects.project_run)."""
+"""``p2c_run PROJECT``: run an F&O data integration project (a thin door onto integration.fo.projects.project_run)."""
 
 import sys
 
