@@ -16,18 +16,9 @@ class IntegrationConfig(AppConfig):
         from .sales_orders import realtime as sales_orders_realtime
 
         # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
-        records_written.connect(_on_records_written, dispatch_uid="integration.realtime")
+        records_written.connect(realtime.records_written_received, dispatch_uid="integration.realtime")
         sales_orders_realtime.connect()  # "create sales orders automatically" (SPEC I9)
         for model in (IntegrationTableMapping, ConnectionSetup):
             post_save.connect(realtime.config_clear, sender=model, dispatch_uid=f"integration.realtime.{model.__name__}")
             post_delete.connect(realtime.config_clear, sender=model,
                                 dispatch_uid=f"integration.realtime.del.{model.__name__}")
-
-
-def _on_records_written(sender, instances=None, queryset=None, created=False, **kwargs):
-    """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
-    if created:
-        return  # a new record is not coupled yet: the scheduled synchronisation picks it up
-    from .realtime import records_changed
-
-    records_changed(model=sender, instances=instances, queryset=queryset)

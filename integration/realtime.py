@@ -1,6 +1,6 @@
 """Near-real-time synchronisation: a committed change to a coupled record is synchronised within seconds.
 
-`records_changed` is called (by the receiver in `integration.apps`) after every write of synchronised records,
+`records_changed` is called (by `records_written_received`, connected in `integration.apps`) after every write of synchronised records,
 bulk writes included. It runs no query: it notes the written ids, with their modified-on and the acting Sales
 writer, in a per-transaction buffer and registers one `transaction.on_commit` callback per transaction. When the
 transaction commits, `_flush` enqueues one synchronisation task per mapping and direction (and per chunk of
@@ -87,6 +87,13 @@ class _Pending:
         self.rows = defaultdict(dict)  # (model, writer id) -> {pk: modified}
         self.querysets = []  # (model, writer id, queryset) from QuerySet.update()
         self.callback = partial(_flush, self)
+
+
+def records_written_received(sender, instances=None, queryset=None, created=False, **kwargs):
+    """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
+    if created:
+        return  # a new record is not coupled yet: the scheduled synchronisation picks it up
+    records_changed(model=sender, instances=instances, queryset=queryset)
 
 
 def records_changed(*, model, instances=None, queryset=None, using=None):

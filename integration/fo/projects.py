@@ -20,9 +20,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integration import queue
+from integration.engine.filters import filter_validate
 from integration.engine.locks import STALE_AFTER, MappingBusy, holder_alive, holding, stopped_message
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
-from integration.models import IntegrationProjectRun, IntegrationProjectTaskRun, SyncJob
+from integration.models import (
+    IntegrationProjectRun,
+    IntegrationProjectTaskRun,
+    IntegrationTableMapping,
+    IntegrationTemplateTask,
+    SyncJob,
+)
 from integration.rules import rules_for
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult
 
@@ -84,8 +91,6 @@ def project_run_active(*, project):
 
 
 def _run_stopped(run):
-    from integration.models import IntegrationTableMapping
-
     claimed = IntegrationTableMapping.objects.filter(fo_task__project=run.project_id).exclude(locked_by="")
     beat = max([t for t in [run.started_at, *claimed.values_list("locked_at", flat=True)] if t], default=None)
     if not run.holder:  # started before runs had holders: judged by its age
@@ -183,8 +188,6 @@ def project_run_outcome(run, *, queued=False, errors_named=ERRORS_NAMED):
 
 
 def _template_of_task(name):
-    from integration.models import IntegrationTemplateTask
-
     task = IntegrationTemplateTask.objects.filter(name=name).select_related("template").first()
     return task.template.name if task else name
 
@@ -292,8 +295,6 @@ def _task_run_execute(task_run, *, full, progress):
 def left_out_reasons(*, mapping, model, watermark):
     """{reason: count} of source rows the task's filter leaves out, among the rows a run reads (changed since
     ``watermark``, or all). One or two aggregate queries."""
-    from integration.engine.filters import filter_validate
-
     spec = mapping.crm_filter if mapping.direction == "from_integration" else mapping.erp_filter
     condition = filter_validate(model, spec or {})
     if not condition:

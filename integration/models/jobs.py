@@ -1,6 +1,7 @@
 """Synchronisation jobs, their errors and the records they touched (BC tables 5338, 5339)."""
 
 from django.db import models
+from django.urls import reverse
 
 from integration.models.mappings import Direction, IntegrationTableMapping
 
@@ -60,8 +61,6 @@ class SyncJob(models.Model):
 
     def get_admin_url(self):
         """The job's admin page (the doors link the jobs an operation started)."""
-        from django.urls import reverse
-
         return reverse("admin:integration_syncjob_change", args=[self.pk])
 
 

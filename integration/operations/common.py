@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult
 
+from ..engine.locks import MappingBusy
 from ..models import ConnectionSetup, Direction, SyncJob, SyncJobError
 
 SEND, GET, MERGE = "send", "get", "merge"
@@ -70,8 +71,6 @@ def direction_check(mapping, direction):
 
 def refused_from(exc):
     """An OperationRefused for the engine's own refusals: a busy mapping (409) or a mapping it cannot run (409)."""
-    from ..engine.locks import MappingBusy
-
     if isinstance(exc, MappingBusy):
         return OperationRefused(f"The mapping is being synchronised already: {exc}", code="mapping_busy", status=409)
     if isinstance(exc, ValidationError):

@@ -8,6 +8,7 @@ whole request cannot run. The admin actions, the API, the `sync` command and the
 
 from collections import defaultdict
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -15,8 +16,11 @@ from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefuse
 from p2c.utils import chunked
 
 from .. import queue
+from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
 from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
+from ..engine.sync import mapping_synchronize
+from ..mapping_order import mappings_in_dependency_order
 from ..models import Direction, IntegrationTableMapping
 from ..selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
 from .common import (
@@ -197,8 +201,6 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
         outcome.jobs += jobs
         outcome.add(QUEUED, len(jobs))
         return jobs_settle(outcome, [(job, 1) for job in jobs])
-    from ..engine.sync import mapping_synchronize
-
     try:
         jobs = mapping_synchronize(mapping=mapping, direction=one_way, full=full, dry_run=dry_run,
                                    progress=progress, wait_seconds=wait_seconds)
@@ -213,8 +215,6 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
     """Synchronise several mappings (``None``: every enabled one, in dependency order) with
     `synchronize_mapping`. One mapping named alone is refused as a whole; of several, each refused one is
     counted refused with its reason (with every mapping, one lacking ``direction`` is skipped)."""
-    from ..mapping_order import mappings_in_dependency_order
-
     connection_check()
     every = mappings is None
     if every:
@@ -236,8 +236,6 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
 
 # -- retry failed records, restore skipped ones -------------------------------------------------------------------
 def _typed(label, value):
-    from django.apps import apps
-
     try:
         return apps.get_model(label)._meta.pk.to_python(value)
     except (LookupError, ValueError, ValidationError):
@@ -287,8 +285,6 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
 def skipped_restore(*, couplings=None, failed_inserts=None, mapping=None):
     """Restore skipped records so they synchronise again: the given ``couplings`` and ``failed_inserts`` (those
     not skipped are counted skipped, "not skipped"), or every skipped record of ``mapping``."""
-    from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
-
     outcome = Outcome("Restore skipped records")
     if mapping is not None:
         return outcome.add(DONE, skipped_records_restore(mapping=mapping))
