@@ -12,9 +12,12 @@ class IntegrationConfig(AppConfig):
         from p2c.records import records_written
 
         from . import realtime
+        from .engine.validation import field_mapping_validate, table_mapping_validate
         from .models import ConnectionSetup, IntegrationTableMapping
+        from .models.mappings import mapping_validators_set
         from .sales_orders import realtime as sales_orders_realtime
 
+        mapping_validators_set(table_mapping=table_mapping_validate, field_mapping=field_mapping_validate)
         # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
         records_written.connect(realtime.records_written_received, dispatch_uid="integration.realtime")
         sales_orders_realtime.connect()  # "create sales orders automatically" (SPEC I9)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from integration import queue
 from integration.engine.filters import filter_validate
-from integration.engine.locks import STALE_AFTER, MappingBusy, holder_alive, holding, stopped_message
+from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_message
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
 from integration.models import (
     IntegrationProjectRun,
@@ -91,11 +91,10 @@ def project_run_active(*, project):
 
 
 def _run_stopped(run):
-    claimed = IntegrationTableMapping.objects.filter(fo_task__project=run.project_id).exclude(locked_by="")
-    beat = max([t for t in [run.started_at, *claimed.values_list("locked_at", flat=True)] if t], default=None)
     if not run.holder:  # started before runs had holders: judged by its age
         return bool(run.started_at and run.started_at < timezone.now() - STALE_AFTER)
-    return not holder_alive(run.holder, beat)
+    claimed = IntegrationTableMapping.objects.filter(fo_task__project=run.project_id).exclude(locked_by="")
+    return holder_gone(run.holder, beats=[run.started_at, *claimed.values_list("locked_at", flat=True)])
 
 
 def project_runs_close_stopped():
