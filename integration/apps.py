@@ -11,24 +11,19 @@ class IntegrationConfig(AppConfig):
 
         from p2c.records import records_written
 
-        from . import realtime, sales_orders_realtime
+        from . import realtime
         from .contributions import contributions_register
+        from .engine.validation import field_mapping_validate, table_mapping_validate
         from .models import ConnectionSetup, IntegrationTableMapping
+        from .models.mappings import mapping_validators_set
+        from .sales_orders import realtime as sales_orders_realtime
 
         contributions_register()  # to the Sales and ERP admin and API, which do not import the integration
+        mapping_validators_set(table_mapping=table_mapping_validate, field_mapping=field_mapping_validate)
         # Near-real-time synchronisation (a thin door: integration.realtime decides and enqueues on commit).
-        records_written.connect(_on_records_written, dispatch_uid="integration.realtime")
+        records_written.connect(realtime.records_written_received, dispatch_uid="integration.realtime")
         sales_orders_realtime.connect()  # "create sales orders automatically" (SPEC I9)
         for model in (IntegrationTableMapping, ConnectionSetup):
             post_save.connect(realtime.config_clear, sender=model, dispatch_uid=f"integration.realtime.{model.__name__}")
             post_delete.connect(realtime.config_clear, sender=model,
                                 dispatch_uid=f"integration.realtime.del.{model.__name__}")
-
-
-def _on_records_written(sender, instances=None, queryset=None, created=False, **kwargs):
-    """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
-    if created:
-        return  # a new record is not coupled yet: the scheduled synchronisation picks it up
-    from .realtime import records_changed
-
-    records_changed(model=sender, instances=instances, queryset=queryset)

@@ -186,7 +186,7 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     from_side = coupling_side_check(mapping=mapping, from_side=from_side)
     create_new = mapping.create_new_if_no_match if create_new is None else create_new
     sync_after = mapping.sync_after_match_coupling if sync_after is None else sync_after
-    direction = _coupling_direction(mapping, from_side)
+    direction = coupling_direction(mapping, from_side)
     plan = plan_build(mapping=mapping, direction=direction, create_new=create_new, only_ids=only_ids)
     create_new = create_new and plan.rules.match_creates_new
     job = job or job_create(mapping=mapping, direction=plan.direction, type=SyncJob.Type.COUPLING)
@@ -267,7 +267,7 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     return job
 
 
-def _coupling_direction(mapping, from_side=None):
+def coupling_direction(mapping, from_side=None):
     """The one-way direction of a coupling that starts from ``from_side`` (default: `coupling_source_side`)."""
     from_side = from_side or coupling_source_side(mapping)
     return Direction.TO_INTEGRATION if from_side == "erp" else Direction.FROM_INTEGRATION

@@ -14,6 +14,8 @@ product, an invoice) matches through its coupling; a sales price also matches on
 
 from django.db import transaction
 
+from integration.models import IntegrationFieldMapping, IntegrationTableMapping, ValueMap
+
 BI, TO, FROM = "bidirectional", "to_integration", "from_integration"
 _DIRECTIONS = {"bi": BI, "to": TO, "from": FROM}
 
@@ -262,8 +264,6 @@ def integration_setup_reset(*, names=None):
     Idempotent: running it again restores the defaults without duplicating anything. Couplings, jobs and the
     value map entries users added are kept; watermarks are kept too, so the next run stays incremental.
     """
-    from integration.models import IntegrationFieldMapping, IntegrationTableMapping, ValueMap
-
     specs = [spec for spec in MAPPINGS if names is None or spec["name"] in names]
     value_maps = {}
     for name in OPTION_MAPPINGS:
@@ -318,8 +318,6 @@ def integration_setup_reset(*, names=None):
 
 
 def _field_mapping(mapping, field, value_maps):
-    from integration.models import IntegrationFieldMapping
-
     erp_field, crm_field, direction, options = field
     return IntegrationFieldMapping(
         table_mapping=mapping,

@@ -9,12 +9,13 @@ admin shows them read-only (erp/admin_externally_maintained.py) and the API answ
 
 from django.core.exceptions import ValidationError
 
+from .fo.templates import TEMPLATES
+from .models import IntegrationFieldMapping, IntegrationProjectTaskDefault
+
 NOTE = "Maintained in Sales (externally maintained): change {fields} in Sales; the synchronisation writes them here."
 
 
 def _template_fields(label):
-    from .fo_templates import TEMPLATES
-
     fields = set()
     for template in TEMPLATES:
         for task in template["tasks"]:
@@ -27,8 +28,6 @@ def _template_fields(label):
 def externally_maintained_fields(model):
     """Names of the ``model`` fields written by the Finance and Operations tasks (shipped templates and every
     project's own field mappings and defaults), ``externally_maintained`` included. Two queries."""
-    from .models import IntegrationFieldMapping, IntegrationProjectTaskDefault
-
     label = model._meta.label
     fields = _template_fields(label)
     fields.update(

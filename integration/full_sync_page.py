@@ -20,7 +20,8 @@ from p2c.doors import request_outcome_message
 from p2c.outcomes import OperationRefused
 
 from .admin_coupling import RUN_PERMISSION
-from .full_sync import full_sync_current_run, full_sync_review_lines, full_sync_start, full_sync_status
+from .full_sync import full_sync_current_run, full_sync_review_lines, full_sync_status
+from .full_sync_run import full_sync_start
 from .models import ConnectionSetup, FullSyncRun
 
 COUNT_NAMES = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled")

@@ -1,7 +1,7 @@
 """Which records a queued job was given, so the Sales and ERP lists can tell them *queued*, then *failed* if the
 job fails as a whole (`SyncJobRecord`; read by integration.coupling_state).
 
-Written in bulk when a selection is queued (integration.background): one row per record and job, for the source
+Written in bulk when a selection is queued (integration.queue): one row per record and job, for the source
 records and for their coupled counterparts (both lists show the record queued), at two queries per chunk of ids.
 A job that ends with a result per record (couplings, failed inserts and errors carry them) leaves no rows; a job
 that failed as a whole keeps them, as the only trace of which records it failed, until it is deleted.

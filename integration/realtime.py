@@ -1,10 +1,10 @@
 """Near-real-time synchronisation: a committed change to a coupled record is synchronised within seconds.
 
-`records_changed` is called (by the receiver in `integration.apps`) after every write of synchronised records,
+`records_changed` is called (by `records_written_received`, connected in `integration.apps`) after every write of synchronised records,
 bulk writes included. It runs no query: it notes the written ids, with their modified-on and the acting Sales
 writer, in a per-transaction buffer and registers one `transaction.on_commit` callback per transaction. When the
 transaction commits, `_flush` enqueues one synchronisation task per mapping and direction (and per chunk of
-`CHUNK_IDS` ids) for the ids that
+`integration.queue.CHUNK_IDS` ids) for the ids that
 
 - belong to an enabled mapping with *Synchronise Changes Within Seconds* (``realtime_sync``) whose direction reads
   that side;
@@ -30,9 +30,11 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from p2c.records import acting_writer_id
 from p2c.utils import chunked
 
+from . import queue
+from .models import ConnectionSetup, Coupling, Direction, IntegrationTableMapping
+
 logger = logging.getLogger("p2c.integration")
 
-CHUNK_IDS = 1000
 LOOKUP_BATCH = 5000  # ids per coupling query, well under SQLite's parameter limit
 _PENDING_ATTR = "_p2c_realtime_pending"
 _config = {"loaded_at": None, "value": None}
@@ -62,8 +64,6 @@ def _config_cached():
 
 def realtime_config():
     """``{"integration_user_id": ..., "by_label": {model label: [(mapping, direction, side)]}}`` (cached)."""
-    from .models import ConnectionSetup, Direction, IntegrationTableMapping
-
     value = _config_cached()
     if value is not None:
         return value
@@ -87,6 +87,13 @@ class _Pending:
         self.rows = defaultdict(dict)  # (model, writer id) -> {pk: modified}
         self.querysets = []  # (model, writer id, queryset) from QuerySet.update()
         self.callback = partial(_flush, self)
+
+
+def records_written_received(sender, instances=None, queryset=None, created=False, **kwargs):
+    """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
+    if created:
+        return  # a new record is not coupled yet: the scheduled synchronisation picks it up
+    records_changed(model=sender, instances=instances, queryset=queryset)
 
 
 def records_changed(*, model, instances=None, queryset=None, using=None):
@@ -125,8 +132,6 @@ def records_changed(*, model, instances=None, queryset=None, using=None):
 
 def _flush(pending):
     """Enqueue the synchronisation of the coupled rows the committed transaction changed."""
-    from .background import mapping_synchronize_ids_later
-
     connection = connections[pending.alias]
     if getattr(connection, _PENDING_ATTR, None) is pending:
         setattr(connection, _PENDING_ATTR, None)
@@ -143,8 +148,8 @@ def _flush(pending):
             for mapping, direction, side in config["by_label"][model._meta.label]:
                 ids = _coupled_and_newer(mapping, side, rows)
                 if ids:
-                    mapping_synchronize_ids_later(mapping_id=mapping.pk, direction=direction, ids=ids,
-                                                  countdown=_countdown())
+                    queue.mapping_synchronize_ids_enqueue(mapping_id=mapping.pk, direction=direction, ids=ids,
+                                                          countdown=_countdown())
     except Exception:  # a failed enqueue must never break the write that was committed
         logger.exception("Near-real-time synchronisation could not be enqueued")
 
@@ -155,8 +160,6 @@ def _is_integration(model, writer, config):
 
 def _coupled_and_newer(mapping, side, rows):
     """The ids among ``rows`` coupled in ``mapping`` (not skipped) and changed since their last synchronisation."""
-    from .models import Coupling
-
     id_field, last_field = f"{side}_id", f"last_synced_{side}_modified"
     result = []
     for batch in chunked(list(rows), LOOKUP_BATCH):

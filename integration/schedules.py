@@ -17,6 +17,7 @@ The worker runs beat too (``celery -A p2c worker --beat``, what ``make run`` sta
 import json
 
 from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from .models import IntegrationTableMapping
 
@@ -39,8 +40,6 @@ def schedules_create(*, mappings=None, every_minutes=DEFAULT_EVERY_MINUTES):
 
     Child mappings are synchronised with their parent and get none. Returns the PeriodicTask rows, one per mapping.
     """
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     if every_minutes < 1:
         raise ValueError("A schedule runs at most every minute.")
     mappings = list(_default_mappings() if mappings is None else mappings)
@@ -70,8 +69,6 @@ def schedules_create(*, mappings=None, every_minutes=DEFAULT_EVERY_MINUTES):
 
 def schedules_delete(*, mappings=None):
     """Remove the recurring synchronisation of the given mappings (default: all of them). Returns how many."""
-    from django_celery_beat.models import PeriodicTask
-
     if mappings is None:
         return PeriodicTask.objects.filter(task=TASK_NAME, name__startswith=NAME_PREFIX).delete()[0]
     return PeriodicTask.objects.filter(name__in=[schedule_name(m) for m in mappings]).delete()[0]
@@ -79,15 +76,11 @@ def schedules_delete(*, mappings=None):
 
 def schedule_for(mapping):
     """The PeriodicTask of ``mapping``, or None."""
-    from django_celery_beat.models import PeriodicTask
-
     return PeriodicTask.objects.filter(name=schedule_name(mapping)).first()
 
 
 def schedules_enable(*, mappings, enabled=True):
     """Pause or resume the recurring synchronisation of ``mappings``. Returns how many tasks changed."""
-    from django_celery_beat.models import PeriodicTask
-
     names = [schedule_name(m) for m in mappings]
     tasks = list(PeriodicTask.objects.filter(name__in=names).exclude(enabled=enabled))
     for task in tasks:  # save(), not update(): beat notices changes through PeriodicTasks.last_update
@@ -106,8 +99,6 @@ def log_cleanup_schedule_create():
     """Create (or keep) the daily clean-ups: the synchronisation log (the task reads the connection setup's
     retention when it runs, so changing the retention needs no new schedule) and the F&O project runs (their own
     age, P2C_PROJECT_HISTORY_DAYS). Returns the synchronisation log's PeriodicTask."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     with transaction.atomic():
         interval, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.DAYS)
         tasks = [

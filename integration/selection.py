@@ -3,9 +3,12 @@ records are coupled under, their couplings, the ids within a mapping's filter, a
 reads in one query (per table), whatever the selection's size. The reads shared with the coupling column live in
 integration.coupling_state."""
 
+from django.utils.text import capfirst
 
 from .coupling_state import couplings_of, other_side, record_labels, record_mappings, side_of  # noqa: F401  (read from here too)
+from .engine.fields import RELATION, field_category, get_field
 from .engine.filters import filter_validate
+from .models import IntegrationFieldMapping
 
 
 def system_name(side):
@@ -14,8 +17,6 @@ def system_name(side):
 
 def record_names(model, ids):
     """{pk: "Customer C00010 (Adatum)"} for ``ids`` of ``model`` (one query)."""
-    from django.utils.text import capfirst
-
     labels = record_labels({model._meta.label: ids})
     noun = capfirst(model._meta.verbose_name)
     return {pk: f"{noun} {labels.get((model._meta.label, pk), pk)}" for pk in ids}
@@ -49,9 +50,6 @@ def records_by_mapping(model, ids, mappings):
 def field_mappings_for_matching(mapping):
     """The field mappings of ``mapping`` the engine can match on (integration.engine.matching), no constant:
     two plain fields, or two references (matched through the related records' couplings)."""
-    from .engine.fields import RELATION, field_category, get_field
-    from .models import IntegrationFieldMapping
-
     erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
     usable = []
     for fm in (IntegrationFieldMapping.objects.filter(table_mapping=mapping, status="enabled", constant_value="")

@@ -10,7 +10,7 @@ whose worker is gone, so the review recovers on its own.
 from integration.fo.projects import project_runs_close_stopped
 
 from .engine.locks import jobs_close_stopped
-from .full_sync import full_sync_lines_recover
+from .full_sync_run import full_sync_lines_recover
 
 
 def stopped_runs_close():

@@ -1,9 +1,22 @@
-"""Celery tasks: thin doors onto the integration's functions. Tasks take ids, are acknowledged late and are
-idempotent (a redelivered task finds its work done or claimed and does nothing). Nothing else imports Celery."""
+"""Celery tasks: thin doors onto the integration's operations. Tasks take ids, are acknowledged late and are
+idempotent (a redelivered task finds its work done or claimed and does nothing). Nothing else imports Celery, and
+only `integration.queue` imports this module (and enqueues these tasks).
+
+The operations are imported as modules (``queued_runs.synchronize_queued``): they ask `integration.queue` to
+enqueue follow-up work, and the queue imports this module, so names are looked up when a task runs."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+
+from p2c.outcomes import OperationRefused
+
+from . import full_sync_run, sales_orders, stopped_runs, sync_log
+from .engine.locks import MappingBusy
+from .fo import projects
+from .models import IntegrationTableMapping
+from .operations import queued_runs, synchronising
 
 logger = logging.getLogger("p2c.integration")
 
@@ -11,37 +24,29 @@ logger = logging.getLogger("p2c.integration")
 # -- Finance and Operations data integration projects (SPEC P1, P6) ----------------------------------------------
 @shared_task(acks_late=True, name="integration.run_project")
 def run_project(run_id):
-    """Execute the queued project run ``run_id`` (see integration.fo_projects.project_run_execute)."""
-    from integration.fo_projects import project_run_execute
-
-    run = project_run_execute(run_id=run_id)
+    """Execute the queued project run ``run_id`` (see integration.fo.projects.project_run_execute)."""
+    run = projects.project_run_execute(run_id=run_id)
     return {"run": run.pk, "status": run.status}
 
 
 @shared_task(acks_late=True, name="integration.cleanup_project_runs")
 def cleanup_project_runs(days=None):
     """Delete project execution history older than ``days`` (default: the P2C_PROJECT_HISTORY_DAYS setting)."""
-    from datetime import timedelta
-
-    from integration.fo_projects import project_runs_cleanup
-
-    return project_runs_cleanup(older_than=None if days is None else timedelta(days=days))
+    return projects.project_runs_cleanup(older_than=None if days is None else timedelta(days=days))
 
 
 @shared_task(acks_late=True, name="integration.sync_log_cleanup")
 def sync_log_cleanup_task(older_than_days=None):
     """Delete synchronisation log entries older than ``older_than_days`` (default: the connection setup's
     retention; see integration.sync_log). Scheduled daily by integration.schedules.log_cleanup_schedule_create."""
-    from integration.sync_log import sync_log_cleanup
-
-    outcome = sync_log_cleanup(older_than_days=older_than_days)
+    outcome = sync_log.sync_log_cleanup(older_than_days=older_than_days)
     logger.info("%s", outcome.summary())
     return outcome.as_data()
 
 
 # -- Synchronisation, coupling and full synchronisation (SPEC I4, I6, I8, X4) --------------------------------------
-# Every task below is a thin door onto integration.background / full_sync / coupling / the engine. Jobs handed in by
-# id were created "queued" by integration.background; a task runs only the jobs still queued, so a redelivered
+# Every task below is a thin door onto integration.operations / full_sync_run. Jobs handed in by
+# id were created "queued" by integration.queue; a task runs only the jobs still queued, so a redelivered
 # message finds them done (or running under the mapping's lock) and does nothing twice. That is what makes
 # reject_on_worker_lost safe: a message whose worker process died is delivered again instead of being lost.
 MAPPING_BUSY_RETRY_SECONDS = 30
@@ -56,11 +61,9 @@ FULL_SYNC_LINE_MAX_LOOKS = 120  # two hours; after that a restart from the revie
 
 def _retry_or_give_up(task, exc, *, mapping_id, job_ids, again="synchronise again"):
     """Retry ``task`` later while its mapping is busy; after its last try, fail its still-queued jobs saying so."""
-    from integration.background import queued_jobs_give_up
-
     if task.request.retries < task.max_retries:
         raise task.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
-    message = queued_jobs_give_up(mapping_id=mapping_id, job_ids=job_ids, tries=task.request.retries + 1, again=again)
+    message = queued_runs.queued_jobs_give_up(mapping_id=mapping_id, job_ids=job_ids, tries=task.request.retries + 1, again=again)
     logger.warning("%s (%s)", message, exc)
     return {"mapping": mapping_id, "gave_up": message}
 
@@ -71,20 +74,17 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
                              create_new=None, skip_coupled=False):
     """Synchronise one mapping (the scheduled run of modified records when called with the mapping id only).
 
-    ``job_ids``: queued SyncJob rows to fill (see integration.background.mapping_synchronize_later); ``create_new``:
+    ``job_ids``: queued SyncJob rows to fill (see integration.queue.mapping_synchronize_enqueue); ``create_new``:
     create (and couple) counterparts of uncoupled records (default: the mapping's setting); ``skip_coupled``: leave
     out, as skipped, the ``only_ids`` that are coupled by now ("Create in Sales/ERP"). When another
     run holds the mapping, a run with work of its own (jobs or ids) waits for it (``only_ids``: up to
     MAPPING_BUSY_WAIT_SECONDS), then is retried later, and after its last try fails its still-queued jobs saying so;
     a scheduled run is simply skipped (the next one picks the changes up).
     """
-    from integration.background import synchronize_queued
-    from integration.engine.locks import MappingBusy
-
     if job_ids is None and only_ids is None:  # the scheduled run: the operation, with all its rules
         return _synchronize_scheduled(mapping_id, direction=direction, full=full)
     try:
-        return synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
+        return queued_runs.synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
                                   job_ids=job_ids, create_new=create_new, skip_coupled=skip_coupled,
                                   wait_seconds=MAPPING_BUSY_WAIT_SECONDS if only_ids is not None else 0)
     except MappingBusy as exc:
@@ -96,15 +96,11 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
 def _synchronize_scheduled(mapping_id, *, direction, full):
     """A scheduled run of one mapping (integration.operations.synchronize_mapping, run in this worker): refused
     (connection or mapping disabled, mapping busy) it is skipped, and the next run picks the changes up."""
-    from integration.models import IntegrationTableMapping
-    from integration.operations import synchronize_mapping
-    from p2c.outcomes import OperationRefused
-
     mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
     if mapping is None:
         return {"mapping": mapping_id, "skipped": "The mapping was deleted."}
     try:
-        outcome = synchronize_mapping(mapping=mapping, direction=direction, full=full, background=False)
+        outcome = synchronising.synchronize_mapping(mapping=mapping, direction=direction, full=full, background=False)
     except OperationRefused as exc:
         return {"mapping": mapping_id, "skipped": exc.message}
     return {"mapping": mapping_id, "jobs": [job.pk for job in outcome.jobs], "summary": outcome.summary()}
@@ -117,11 +113,8 @@ def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, onl
     """Match-based coupling of one mapping's uncoupled records (or of ``only_ids``) on ``from_side`` ("erp" or
     "crm"; default: the mapping's usual side), filling queued job ``job_id``. While another run holds the mapping it
     is retried later; after its last try the job, still queued, fails saying so."""
-    from integration.background import couple_queued
-    from integration.engine.locks import MappingBusy
-
     try:
-        return couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
+        return queued_runs.couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
                              job_id=job_id, from_side=from_side)
     except MappingBusy as exc:
         return {"job": job_id, **_retry_or_give_up(self, exc, mapping_id=mapping_id, job_ids=[job_id] if job_id else [],
@@ -131,9 +124,7 @@ def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, onl
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_advance")
 def full_sync_advance_task(run_id):
     """Start the lines of full synchronisation ``run_id`` that can start now (idempotent)."""
-    from integration.full_sync import full_sync_advance
-
-    return {"run": run_id, "started": full_sync_advance(run_id=run_id)}
+    return {"run": run_id, "started": full_sync_run.full_sync_advance(run_id=run_id)}
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_line",
@@ -144,9 +135,7 @@ def full_sync_line_task(self, line_id):
     When another worker holds the line, look again later: if that worker died, its lock goes stale and this task
     takes the line over, so an interrupted run heals itself without a restart.
     """
-    from integration.full_sync import full_sync_line_run
-
-    line = full_sync_line_run(line_id=line_id)
+    line = full_sync_run.full_sync_line_run(line_id=line_id)
     if line is not None and getattr(line, "claimed_elsewhere", False):
         raise self.retry(countdown=FULL_SYNC_LINE_LOOK_AGAIN_SECONDS)
     return {"line": line_id, "state": line.state if line else None}
@@ -156,9 +145,7 @@ def full_sync_line_task(self, line_id):
 def close_stopped_runs_task():
     """Close the jobs and runs whose process stopped; queue their full synchronisation lines again (every minute
     on beat: settings.CELERY_BEAT_SCHEDULE)."""
-    from integration.stopped_runs import stopped_runs_close
-
-    return stopped_runs_close()
+    return stopped_runs.stopped_runs_close()
 
 
 # -- Sales orders from Sales (SPEC I9; integration.sales_orders) ---------------------------------------------------------
@@ -166,21 +153,14 @@ def close_stopped_runs_task():
 def create_sales_orders_task(order_ids=None):
     """Create the ERP orders of the Sales orders ``order_ids``; without ids (the periodic "Auto Create Sales Orders"
     run), of every submitted Sales order not yet sent, when "Create Sales Orders Automatically" is on. Idempotent."""
-    from integration.sales_orders import (
-        sales_orders_create,
-        sales_orders_create_automatically_enabled,
-        sales_orders_pending,
-    )
-    from p2c.outcomes import OperationRefused
-
     if order_ids is None:
-        if not sales_orders_create_automatically_enabled():
+        if not sales_orders.sales_orders_create_automatically_enabled():
             return {"skipped": "Create Sales Orders Automatically is off"}
-        order_ids = list(sales_orders_pending().values_list("pk", flat=True))
+        order_ids = list(sales_orders.sales_orders_pending().values_list("pk", flat=True))
     if not order_ids:
         return {"job": None, "created": 0, "failed": 0}
     try:
-        outcome = sales_orders_create(sales_orders=order_ids)
+        outcome = sales_orders.sales_orders_create(sales_orders=order_ids)
     except OperationRefused as exc:
         return {"skipped": exc.message}
     counts = outcome.counts
@@ -191,11 +171,8 @@ def create_sales_orders_task(order_ids=None):
 @shared_task(acks_late=True, name="integration.update_sales_order_statuses")
 def update_sales_order_statuses_task(full=False):
     """Carry ERP order statuses back to Sales (BC's "Sales Order Status" job, every few minutes on beat)."""
-    from integration.engine.locks import MappingBusy
-    from integration.sales_orders import sales_order_statuses_update
-
     try:
-        jobs = sales_order_statuses_update(full=full, wait_seconds=0)
+        jobs = sales_orders.sales_order_statuses_update(full=full, wait_seconds=0)
     except MappingBusy as exc:
         return {"skipped": str(exc)}
     return {"jobs": [job.pk for job in jobs]}

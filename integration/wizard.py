@@ -21,6 +21,7 @@ from .admin_coupling import RUN_PERMISSION
 from .defaults import integration_setup_reset
 from .forms import WizardConnectionForm, WizardDefaultsForm, WizardFinishForm, WizardSynchronizeForm
 from .models import ConnectionSetup, IntegrationTableMapping
+from .schedules import log_cleanup_schedule_create, schedules_create
 
 SESSION_KEY = "p2c_setup_wizard"
 STEPS = (
@@ -138,10 +139,6 @@ def _finish(request, data):
 
 def _schedules_create(every_minutes):
     """Schedule the synchronisation of modified records of the enabled mappings (integration.schedules)."""
-    try:
-        from .schedules import log_cleanup_schedule_create, schedules_create
-    except ImportError:  # scheduling not installed yet: the mappings still run from the admin and the review
-        return 0
     mappings = list(IntegrationTableMapping.objects.filter(is_enabled=True, parent=None))
     result = schedules_create(mappings=mappings, every_minutes=every_minutes)
     log_cleanup_schedule_create()

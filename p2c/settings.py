@@ -159,7 +159,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name per choice set where several models share a field name ("type", "state_code").
     "ENUM_NAME_OVERRIDES": {
-        "SynchronizeDirectionEnum": "integration.api.serializers_integration.DIRECTION_CHOICES",
+        "SynchronizeDirectionEnum": "integration.api.mapping_serializers.DIRECTION_CHOICES",
         "IntegrationDirectionEnum": "integration.models.Direction",
         "CrmStateCodeEnum": "crm.models.StateCode",
         "CrmProductStateEnum": "crm.models.Product.State",

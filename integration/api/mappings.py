@@ -1,6 +1,6 @@
 """API of the synchronisation engine: table and field mappings, value maps, couplings, jobs, job errors, and the
 operations (synchronise, match-based coupling, restore skipped, full synchronisation), thin doors onto
-``integration.coupling``, ``integration.background``, ``integration.engine.sync`` and ``integration.full_sync``.
+``integration.coupling``, ``integration.queue``, ``integration.engine.sync`` and ``integration.full_sync``.
 
 Operations need the model's view permission plus ``integration.run_synchronization`` (synchronise, full sync) or
 ``integration.change_couplings`` (coupling). Long operations answer 202 with the queued jobs to poll at
@@ -15,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from integration.full_sync import full_sync_start, full_sync_status
+from integration.full_sync import full_sync_status
+from integration.full_sync_run import full_sync_start
 from integration.models import (
     Coupling,
     IntegrationFieldMapping,

@@ -24,7 +24,7 @@ from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import idempotent
 from p2c.outcomes import OperationRefused
 
-from . import serializers_integration as s
+from . import mapping_serializers as s
 
 COUPLE = "integration.change_couplings"
 RUN = "integration.run_synchronization"

@@ -4,6 +4,7 @@
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 
+from crm.models import SystemUser
 from integration.configuration.export import _field_data, configuration_data
 from integration.configuration.format import (
     CONNECTION_KEYS,
@@ -30,6 +31,7 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from integration.schedules import schedule_for, schedules_create, schedules_delete
 from p2c.outcomes import DONE
 
 
@@ -174,8 +176,6 @@ def _apply(wanted):
 
 
 def _connection_apply(row, errors):
-    from crm.models import SystemUser
-
     setup = ConnectionSetup.get_solo()
     for key in CONNECTION_KEYS:
         if key != "integration_user":
@@ -274,8 +274,6 @@ def _field_mappings_apply(mapping, rows, value_maps, path, errors):
 
 
 def _schedule_apply(mapping, schedule):
-    from integration.schedules import schedule_for, schedules_create, schedules_delete
-
     current = schedule_for(mapping)
     if schedule is None:
         if current is not None:
@@ -384,8 +382,6 @@ def _remove_missing(wanted, errors):
                            "keep it, or remove the project too"))
         if errors:
             return
-        from integration.schedules import schedules_delete
-
         schedules_delete(mappings=list(gone))
         gone.delete()
     if "value_maps" in wanted:

@@ -2,6 +2,9 @@
 
 import json
 
+import yaml
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
 from integration.configuration.format import (
     CONNECTION_KEYS,
     CONNECTION_RELATIONS,
@@ -19,6 +22,7 @@ from integration.models import (
     IntegrationTemplate,
     ValueMap,
 )
+from integration.schedules import NAME_PREFIX
 from p2c.outcomes import OperationRefused
 
 
@@ -26,8 +30,6 @@ from p2c.outcomes import OperationRefused
 def configuration_data(*, mappings=None):
     """The configuration as plain data (dicts and lists in the file's order). ``mappings`` (names) makes a partial
     export of those table mappings and the value maps they use; an unknown name is refused (400)."""
-    from integration.schedules import NAME_PREFIX
-
     mapping_rows = IntegrationTableMapping.objects.select_related("parent").prefetch_related("dependencies")
     if mappings:
         names = sorted(set(mappings))
@@ -102,8 +104,6 @@ def _field_data(fm):
 def _schedules_by_name(prefix):
     """``{mapping name: {"every_minutes": n, "enabled": bool}}`` of the recurring synchronisations
     (integration.schedules) that run on an interval."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     minutes = {IntervalSchedule.MINUTES: 1, IntervalSchedule.HOURS: 60, IntervalSchedule.DAYS: 1440}
     rows = {}
     for task in PeriodicTask.objects.filter(name__startswith=prefix).select_related("interval").order_by("name"):
@@ -154,7 +154,5 @@ def configuration_dump(data, *, fmt="json"):
     if fmt not in FORMATS:
         raise OperationRefused(f"Unknown format {fmt!r}: use json or yaml.", code="unknown_format", status=400)
     if fmt == "yaml":
-        import yaml
-
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

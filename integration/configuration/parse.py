@@ -2,6 +2,7 @@
 
 import json
 
+import yaml
 from django.db import models
 
 from integration.configuration.export import _plain
@@ -62,8 +63,6 @@ def configuration_parse(text, *, fmt):
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigurationInvalid([(f"line {exc.lineno}, column {exc.colno}", exc.msg)]) from None
-    import yaml
-
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

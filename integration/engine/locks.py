@@ -25,6 +25,8 @@ from datetime import timedelta
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
+from integration.models import IntegrationTableMapping, SyncJob
+
 logger = logging.getLogger("p2c.integration")
 
 HEARTBEAT_STALE = timedelta(minutes=1)  # a holder on another machine that has not moved for this long is gone
@@ -44,8 +46,6 @@ class MappingLockLost(Exception):
 
 # -- holders ------------------------------------------------------------------------------------------------------
 def _alias():
-    from integration.models import IntegrationTableMapping
-
     return IntegrationTableMapping.objects.db
 
 
@@ -154,6 +154,19 @@ def holder_alive(token, heartbeat=None):
     return token in holders_alive({token: heartbeat})
 
 
+def holder_gone(token, *, beats=(), mapping=None):
+    """Is the run that claimed something with ``token`` gone? The one answer to "is this claim still live" for
+    jobs, full synchronisation lines and mapping locks.
+
+    ``beats``: the times it was last seen where only a heartbeat tells (another machine, not PostgreSQL); the latest
+    counts. A claim without a token is gone, unless ``mapping`` is given: then it is live while a run holds that
+    mapping (a job started before runs named their holder).
+    """
+    if not token:
+        return True if mapping is None else not mapping_running(mapping)
+    return not holder_alive(token, max((beat for beat in beats if beat), default=None))
+
+
 def holder_describe(token):
     """"process 1234 on host web-1" for a holder token (what a busy message names)."""
     host, pid = _parse(token)
@@ -168,8 +181,6 @@ def mapping_running(mapping):
 
 def _take(mapping, holder):
     """Claim ``mapping`` for ``holder``; return the claim it replaced ``(locked_by, locked_at)``, or None if busy."""
-    from integration.models import IntegrationTableMapping
-
     rows = IntegrationTableMapping.objects.filter(pk=mapping.pk)
     if holder.connection is not None and not holder.try_lock(MAPPING_LOCKS, mapping.pk):
         return None
@@ -189,8 +200,6 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
 
     With the ``token`` of a lock the caller holds already, the block runs under that lock and leaves it held.
     """
-    from integration.models import IntegrationTableMapping
-
     if token is not None:
         if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
             raise MappingBusy(f"Mapping {mapping.name} is no longer held by this run.")
@@ -224,8 +233,6 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
 
 def mapping_lock_refresh(mapping, token):
     """Move the heartbeat of the lock ``token`` holds; raise MappingLockLost when it is no longer held."""
-    from integration.models import IntegrationTableMapping
-
     if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
         raise MappingLockLost(
             f"Mapping {mapping.name} was taken over by another run after this one was judged stopped (no heartbeat "
@@ -250,8 +257,6 @@ def jobs_close_stopped(*, mapping=None, but=None, stopped_at=None):
     ``but``: the token of the caller, which holds ``mapping`` (every other holder of its jobs is then gone).
     ``stopped_at``: when the holder was last seen (default: its mapping's heartbeat, else unknown).
     """
-    from integration.models import IntegrationTableMapping, SyncJob
-
     running = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, finished_at=None).exclude(holder="")
     if mapping is not None:
         running = running.filter(table_mapping=mapping)

@@ -19,9 +19,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integration.engine.locks import STALE_AFTER, MappingBusy, holder_alive, holding, stopped_message
+from integration import queue
+from integration.engine.filters import filter_validate
+from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_message
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
-from integration.models import IntegrationProjectRun, IntegrationProjectTaskRun, SyncJob
+from integration.models import (
+    IntegrationProjectRun,
+    IntegrationProjectTaskRun,
+    IntegrationTableMapping,
+    IntegrationTemplateTask,
+    SyncJob,
+)
 from integration.rules import rules_for
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult
 
@@ -83,13 +91,10 @@ def project_run_active(*, project):
 
 
 def _run_stopped(run):
-    from integration.models import IntegrationTableMapping
-
-    claimed = IntegrationTableMapping.objects.filter(fo_task__project=run.project_id).exclude(locked_by="")
-    beat = max([t for t in [run.started_at, *claimed.values_list("locked_at", flat=True)] if t], default=None)
     if not run.holder:  # started before runs had holders: judged by its age
         return bool(run.started_at and run.started_at < timezone.now() - STALE_AFTER)
-    return not holder_alive(run.holder, beat)
+    claimed = IntegrationTableMapping.objects.filter(fo_task__project=run.project_id).exclude(locked_by="")
+    return holder_gone(run.holder, beats=[run.started_at, *claimed.values_list("locked_at", flat=True)])
 
 
 def project_runs_close_stopped():
@@ -138,8 +143,6 @@ def project_run(*, project=None, full=False, requested_by="", rerun_of=None, bac
     `project_run_execute`) and count its rows: done (upserted or unchanged), skipped with their reasons, failed with
     their messages (`project_run_outcome`).
     """
-    from integration.background import project_run_later
-
     try:
         with transaction.atomic():  # the run and its task lines, queued once they are committed
             if rerun_of is not None:
@@ -147,7 +150,7 @@ def project_run(*, project=None, full=False, requested_by="", rerun_of=None, bac
             else:
                 run = project_run_start(project=project, full=full, requested_by=requested_by)
             if background:
-                project_run_later(run=run)
+                queue.project_run_enqueue(run=run)
     except ProjectRefused as exc:
         raise OperationRefused(" ".join(exc.messages), code="project_refused") from None
     if background:
@@ -184,8 +187,6 @@ def project_run_outcome(run, *, queued=False, errors_named=ERRORS_NAMED):
 
 
 def _template_of_task(name):
-    from integration.models import IntegrationTemplateTask
-
     task = IntegrationTemplateTask.objects.filter(name=name).select_related("template").first()
     return task.template.name if task else name
 
@@ -293,8 +294,6 @@ def _task_run_execute(task_run, *, full, progress):
 def left_out_reasons(*, mapping, model, watermark):
     """{reason: count} of source rows the task's filter leaves out, among the rows a run reads (changed since
     ``watermark``, or all). One or two aggregate queries."""
-    from integration.engine.filters import filter_validate
-
     spec = mapping.crm_filter if mapping.direction == "from_integration" else mapping.erp_filter
     condition = filter_validate(model, spec or {})
     if not condition:

@@ -14,6 +14,16 @@ run counts it with its reason.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from integration.models import (
+    IntegrationFieldMapping,
+    IntegrationProject,
+    IntegrationProjectTask,
+    IntegrationProjectTaskDefault,
+    IntegrationTableMapping,
+    IntegrationTemplate,
+    IntegrationTemplateTask,
+)
+
 FROM = "from_integration"  # Sales → ERP, in the engine's (Business Central's) words
 
 ACCOUNTS_TASK = "Accounts - Customers"
@@ -145,8 +155,6 @@ def _definition(task):
 @transaction.atomic
 def fo_templates_install():
     """Create or restore the shipped templates and their tasks. Idempotent; projects are never touched."""
-    from integration.models import IntegrationTemplate, IntegrationTemplateTask
-
     templates = []
     for spec in TEMPLATES:
         template, _ = IntegrationTemplate.objects.update_or_create(
@@ -173,8 +181,6 @@ def _mapping_name(project, task_name):
 def project_create(*, template, name, description=""):
     """Make a project from ``template``: one task per template task, each with its own engine table mapping,
     field mappings and defaults, so the administrator can change one project's filter or defaults alone."""
-    from integration.models import IntegrationProject
-
     if IntegrationProject.objects.filter(name=name).exists():
         raise ValidationError({"name": f"A project named {name!r} already exists."})
     project = IntegrationProject.objects.create(name=name, template=template, description=description)
@@ -185,13 +191,6 @@ def project_create(*, template, name, description=""):
 
 
 def task_create(*, project, name, sequence, definition, prerequisites=()):
-    from integration.models import (
-        IntegrationFieldMapping,
-        IntegrationProjectTask,
-        IntegrationProjectTaskDefault,
-        IntegrationTableMapping,
-    )
-
     mapping = IntegrationTableMapping(
         name=_mapping_name(project, name),
         erp_model=definition["erp"], crm_model=definition["crm"], direction=definition["direction"],
@@ -237,8 +236,6 @@ def task_create(*, project, name, sequence, definition, prerequisites=()):
 @transaction.atomic
 def project_delete(*, project):
     """Delete a project, its tasks and their table mappings (couplings and jobs stay: they belong to the pair)."""
-    from integration.models import IntegrationTableMapping
-
     mapping_ids = list(project.tasks.values_list("table_mapping_id", flat=True))
     project.delete()
     IntegrationTableMapping.objects.filter(pk__in=mapping_ids).delete()

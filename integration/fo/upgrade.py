@@ -10,8 +10,12 @@ Idempotent: a second run finds nothing to number and no flag to change, and writ
 key (keyset pages), so memory stays flat and each batch is a short transaction.
 """
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connections, router, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from crm.models import Account, Contact, Invoice, Quote, SalesOrder
+from crm.numbering import numbers_allocate
 
 BATCH_SIZE = 5000
 
@@ -30,11 +34,6 @@ def records_number(*, model, field, prefix, batch_size=BATCH_SIZE, progress=None
     write), as RecordQuerySet.update does. Django's bulk_update is avoided: its CASE expression costs seconds
     per thousand rows to build.
     """
-    from django.db import connections, router
-    from django.utils import timezone
-
-    from crm.numbering import numbers_allocate
-
     using = router.db_for_write(model)
     connection = connections[using]
     qn = connection.ops.quote_name
@@ -82,10 +81,6 @@ def contacts_flag_active_customers(*, batch_size=BATCH_SIZE, progress=None):
     (and the integration sends them) only for those. The same rule as crm.customers, without carrying every id
     through Python. Returns the number of windows.
     """
-    from django.db.models import Exists, OuterRef
-
-    from crm.models import Contact, Invoice, Quote, SalesOrder
-
     activity = Q()
     for model in (Quote, SalesOrder, Invoice):
         activity |= Exists(model.objects.filter(customer_contact_id=OuterRef("pk")))
@@ -107,8 +102,6 @@ def contacts_flag_active_customers(*, batch_size=BATCH_SIZE, progress=None):
 
 def p2c_upgrade(*, batch_size=BATCH_SIZE, progress=None):
     """Run the upgrade step; return counts. ``progress(step=, done=)`` is called after every batch."""
-    from crm.models import Account, Contact
-
     before_active = Contact.objects.filter(is_active_customer=True).count()
     accounts = records_number(model=Account, field="account_number", prefix="ACC", batch_size=batch_size,
                               progress=progress)
@@ -126,8 +119,6 @@ def p2c_upgrade(*, batch_size=BATCH_SIZE, progress=None):
 
 def upgrade_totals():
     """What the progress bars count to: blank numbers, then every contact."""
-    from crm.models import Account, Contact
-
     return {
         "accounts numbered": Account.objects.filter(_missing("account_number")).count(),
         "contacts numbered": Contact.objects.filter(_missing("contact_number")).count(),

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 
 from integration.models.jobs import SyncJob
 from integration.models.mappings import IntegrationTableMapping
@@ -196,8 +197,6 @@ class IntegrationProjectRun(models.Model):
 
     def get_admin_url(self):
         """Its execution history page (p2c.doors links an outcome's runs there)."""
-        from django.urls import reverse
-
         return reverse("admin:integration_integrationprojectrun_change", args=[self.pk])
 
 

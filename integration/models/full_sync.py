@@ -1,6 +1,7 @@
 """Full synchronisation runs and their per-mapping lines."""
 
 from django.db import models
+from django.urls import reverse
 
 from integration.models.jobs import SyncJob
 from integration.models.mappings import IntegrationTableMapping
@@ -39,8 +40,6 @@ class FullSyncRun(models.Model):
 
     def get_admin_url(self):
         """The full synchronisation review, which shows the latest run (p2c.doors links an outcome's run there)."""
-        from django.urls import reverse
-
         return reverse("admin:integration_full_sync_review")
 
 

@@ -1,6 +1,7 @@
 """Synchronisation jobs, their errors and the records they touched (BC tables 5338, 5339)."""
 
 from django.db import models
+from django.urls import reverse
 
 from integration.models.mappings import Direction, IntegrationTableMapping
 
@@ -60,8 +61,6 @@ class SyncJob(models.Model):
 
     def get_admin_url(self):
         """The job's admin page (the doors link the jobs an operation started)."""
-        from django.urls import reverse
-
         return reverse("admin:integration_syncjob_change", args=[self.pk])
 
 
@@ -89,7 +88,7 @@ class SyncJobRecord(models.Model):
 
     What lets the Sales and ERP lists show a record *queued* while its job waits or runs, and *failed* when that
     job fails as a whole (before any of its records got a result of its own). Bulk-created with the job
-    (integration.background); deleted when the job ends with results per record, kept with a job that failed as
+    (integration.queue); deleted when the job ends with results per record, kept with a job that failed as
     a whole and deleted with it.
     """
 

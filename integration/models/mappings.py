@@ -11,6 +11,15 @@ from django.db import models
 from integration.engine import registry
 from p2c.records import Singleton
 
+# What makes a mapping consistent is the engine's to say (integration.engine.validation), and the engine reads these
+# models: IntegrationConfig.ready() hands its checks in here, so the models never import the engine's validation.
+_VALIDATORS = {"table_mapping": lambda **kwargs: None, "field_mapping": lambda **kwargs: None}
+
+
+def mapping_validators_set(*, table_mapping, field_mapping):
+    """Use ``table_mapping(mapping=)`` and ``field_mapping(field_mapping=)`` in the mappings' clean()."""
+    _VALIDATORS.update(table_mapping=table_mapping, field_mapping=field_mapping)
+
 
 class Direction(models.TextChoices):
     BIDIRECTIONAL = "bidirectional", "Bidirectional"
@@ -185,9 +194,7 @@ class IntegrationTableMapping(models.Model):
     check_field_mappings = True
 
     def clean(self):
-        from integration.engine.validation import table_mapping_validate
-
-        table_mapping_validate(mapping=self)
+        _VALIDATORS["table_mapping"](mapping=self)
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -261,9 +268,7 @@ class IntegrationFieldMapping(models.Model):
         return self.status == self.Status.ENABLED
 
     def clean(self):
-        from integration.engine.validation import field_mapping_validate
-
-        field_mapping_validate(field_mapping=self)
+        _VALIDATORS["field_mapping"](field_mapping=self)
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)

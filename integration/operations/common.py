@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult
 
+from ..engine.locks import MappingBusy
 from ..models import ConnectionSetup, Direction, SyncJob, SyncJobError
 
 SEND, GET, MERGE = "send", "get", "merge"
@@ -70,8 +71,6 @@ def direction_check(mapping, direction):
 
 def refused_from(exc):
     """An OperationRefused for the engine's own refusals: a busy mapping (409) or a mapping it cannot run (409)."""
-    from ..engine.locks import MappingBusy
-
     if isinstance(exc, MappingBusy):
         return OperationRefused(f"The mapping is being synchronised already: {exc}", code="mapping_busy", status=409)
     if isinstance(exc, ValidationError):
@@ -107,10 +106,3 @@ def jobs_settle(outcome, shares):
             outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message))
     return outcome
 
-
-def chunk_shares(jobs, n):
-    """[(job, records)] for the one-direction jobs of a selection of ``n`` records queued in chunks (one job per
-    chunk of integration.background.CHUNK_IDS, in order)."""
-    from ..background import CHUNK_IDS
-
-    return [(job, min(CHUNK_IDS, n - i * CHUNK_IDS)) for i, job in enumerate(jobs)]

@@ -12,6 +12,7 @@ direction per chunk).
 
 from collections import defaultdict
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome
@@ -179,8 +180,6 @@ def _settle(outcome, conflicts, jobs):
 
 
 def _erp_names(conflicts):
-    from django.apps import apps
-
     by_model = defaultdict(list)
     for conflict in conflicts:
         by_model[conflict.coupling.erp_model].append(conflict.coupling.erp_id)

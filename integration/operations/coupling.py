@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, RecordResult
 
+from .. import queue
 from ..coupling import (
     CouplingConflict,
     coupling_create,
@@ -35,7 +36,6 @@ from ..selection import (
 from .common import (
     DIRECTION_NAMES,
     FINISHED,
-    chunk_shares,
     connection_check,
     direction_check,
     direction_parse,
@@ -89,13 +89,12 @@ def records_create_in_other_side(*, model, ids):
                 reason = f"mapping {mapping.name} synchronises {DIRECTION_NAMES[mapping.direction]} only"
                 not_done.update(dict.fromkeys(mapping_ids, (REFUSED, reason)))
                 continue
-            from ..background import mapping_synchronize_later
 
-            jobs = mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=mapping_ids, full=True,
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=direction, only_ids=mapping_ids, full=True,
                                              create_new=True, skip_coupled=True)
             outcome.jobs += jobs
             outcome.add(QUEUED, len(mapping_ids))
-            shares += chunk_shares(jobs, len(mapping_ids))
+            shares += queue.chunk_shares(jobs, len(mapping_ids))
     _record_not_done(outcome, model, ids, not_done)
     scheduled = outcome.counts[QUEUED]
     outcome.notes.append(f"The synchronisation has been scheduled for {scheduled} of {len(ids)} records. "
@@ -173,11 +172,10 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
         outcome.add(DONE)
         outcome.notes.append(f"{label} is coupled to {counterpart._meta.verbose_name} {counterpart}.")
     if one_way:
-        from ..background import mapping_synchronize_later
 
         source = erp_record if one_way == Direction.TO_INTEGRATION else crm_record
         with transaction.atomic():
-            outcome.jobs += mapping_synchronize_later(mapping=mapping, direction=one_way, only_ids=[source.pk],
+            outcome.jobs += queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, only_ids=[source.pk],
                                                       full=True)
         outcome.notes.append("Its synchronisation is queued.")
     return outcome
@@ -272,10 +270,9 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
     options = {"mapping": mapping, "create_new": create_new, "sync_after": sync_after, "only_ids": todo,
                "from_side": from_side}
     if background:
-        from ..background import mapping_couple_by_match_later
 
         with transaction.atomic():
-            jobs = mapping_couple_by_match_later(**options)
+            jobs = queue.mapping_couple_by_match_enqueue(**options)
         outcome.jobs += jobs
         shares = [(job, len(todo) if todo is not None and len(jobs) == 1 else 1) for job in jobs]
         outcome.add(QUEUED, sum(n for _, n in shares))

@@ -8,21 +8,25 @@ whole request cannot run. The admin actions, the API, the `sync` command and the
 
 from collections import defaultdict
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
 from p2c.utils import chunked
 
+from .. import queue
+from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
 from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
+from ..engine.sync import mapping_synchronize
+from ..mapping_order import mappings_in_dependency_order
 from ..models import Direction, IntegrationTableMapping
 from ..selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
 from .common import (
     GET,
     MERGE,
     SEND,
-    chunk_shares,
     connection_check,
     direction_check,
     direction_parse,
@@ -154,15 +158,14 @@ def synchronize_now(*, model, ids, direction=None):
 
 
 def _queue_and_tell(outcome, model, ids, work, queued, not_done):
-    from ..background import mapping_synchronize_later
 
     shares, counted = [], set()
     with transaction.atomic():
         for (mapping, one_way), source_ids in work.items():
-            jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
             outcome.jobs += jobs
             # A merged record is queued once, though both directions' jobs examine it.
-            shares += chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
+            shares += queue.chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
             counted.add(mapping)
     outcome.add(QUEUED, len(queued))
     names = record_names(model, [pk for pk in ids if pk in not_done and pk not in queued])
@@ -192,15 +195,12 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
     direction_check(mapping, one_way)
     outcome = Outcome(f"Synchronise {mapping.name}")
     if background and not dry_run:
-        from ..background import mapping_synchronize_later
 
         with transaction.atomic():
-            jobs = mapping_synchronize_later(mapping=mapping, direction=one_way, full=full)
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, full=full)
         outcome.jobs += jobs
         outcome.add(QUEUED, len(jobs))
         return jobs_settle(outcome, [(job, 1) for job in jobs])
-    from ..engine.sync import mapping_synchronize
-
     try:
         jobs = mapping_synchronize(mapping=mapping, direction=one_way, full=full, dry_run=dry_run,
                                    progress=progress, wait_seconds=wait_seconds)
@@ -215,8 +215,6 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
     """Synchronise several mappings (``None``: every enabled one, in dependency order) with
     `synchronize_mapping`. One mapping named alone is refused as a whole; of several, each refused one is
     counted refused with its reason (with every mapping, one lacking ``direction`` is skipped)."""
-    from ..mapping_order import mappings_in_dependency_order
-
     connection_check()
     every = mappings is None
     if every:
@@ -238,8 +236,6 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
 
 # -- retry failed records, restore skipped ones -------------------------------------------------------------------
 def _typed(label, value):
-    from django.apps import apps
-
     try:
         return apps.get_model(label)._meta.pk.to_python(value)
     except (LookupError, ValueError, ValidationError):
@@ -270,7 +266,6 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
                            entry.source_id)
             continue
         grouped[(mapping, entry.direction)][_typed(entry.source_model, entry.source_id)] = entry.source_model
-    from ..background import mapping_synchronize_later
 
     with transaction.atomic():
         for (mapping, direction), records in grouped.items():
@@ -281,7 +276,7 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
                 for pk, label in records.items():
                     outcome.record(REFUSED, f"{label} {pk}", exc.message, pk)
                 continue
-            jobs = mapping_synchronize_later(mapping=mapping, direction=direction, only_ids=sorted(records), full=True)
+            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=direction, only_ids=sorted(records), full=True)
             outcome.jobs += jobs
             outcome.add(QUEUED, len(records))
     return outcome
@@ -290,8 +285,6 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
 def skipped_restore(*, couplings=None, failed_inserts=None, mapping=None):
     """Restore skipped records so they synchronise again: the given ``couplings`` and ``failed_inserts`` (those
     not skipped are counted skipped, "not skipped"), or every skipped record of ``mapping``."""
-    from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
-
     outcome = Outcome("Restore skipped records")
     if mapping is not None:
         return outcome.add(DONE, skipped_records_restore(mapping=mapping))

@@ -12,19 +12,19 @@ created meanwhile is not created twice, and one that fails is logged and picked 
 import logging
 
 from django.db import transaction
+from django.db.models.signals import post_save
 
-from p2c.records import acting_writer_id
+from crm.models import SalesOrder
+from integration import queue
+from integration.models import ConnectionSetup
+from integration.sales_orders.creation import sales_order_schedules_update
+from p2c.records import acting_writer_id, records_written
 
 logger = logging.getLogger("p2c.integration")
 
 
 def connect():
     """Connect the receivers (called once from ``integration.apps``)."""
-    from django.db.models.signals import post_save
-
-    from integration.models import ConnectionSetup
-    from p2c.records import records_written
-
     records_written.connect(sales_orders_written, dispatch_uid="integration.sales_orders")
     post_save.connect(connection_setup_saved, sender=ConnectionSetup, dispatch_uid="integration.sales_orders.setup")
 
@@ -35,8 +35,6 @@ def connection_setup_saved(sender, instance=None, raw=False, **kwargs):
         return
 
     def update():
-        from integration.sales_orders.creation import sales_order_schedules_update
-
         try:
             sales_order_schedules_update()
         except Exception:
@@ -46,8 +44,6 @@ def connection_setup_saved(sender, instance=None, raw=False, **kwargs):
 
 
 def sales_orders_written(sender, instances=None, queryset=None, created=False, **kwargs):
-    from crm.models import SalesOrder
-
     if sender is not SalesOrder:
         return
     writer = acting_writer_id()
@@ -63,9 +59,6 @@ def sales_orders_written(sender, instances=None, queryset=None, created=False, *
 
 def _enqueue(*, ids, queryset, writer):
     """After commit: enqueue the creation of the orders when the switch is on. Never breaks the committed write."""
-    from crm.models import SalesOrder
-    from integration.models import ConnectionSetup
-
     try:
         setup = ConnectionSetup.objects.filter(pk=1).values(
             "is_enabled", "create_sales_orders_automatically", "integration_user_id").first()
@@ -78,8 +71,6 @@ def _enqueue(*, ids, queryset, writer):
                        .values_list("pk", flat=True))
         if not ids:
             return
-        from integration.tasks import create_sales_orders_task
-
-        create_sales_orders_task.delay([str(pk) for pk in ids])
+        queue.sales_orders_create_enqueue(order_ids=ids)
     except Exception:
         logger.exception("Automatic creation of ERP sales orders could not be enqueued")

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
-from integration import background
+from integration import queue
 from integration.defaults import integration_setup_reset
 from integration.job_records import job_records_release
 from integration.models import ConnectionSetup, IntegrationTableMapping, SyncJob, SyncJobRecord
@@ -35,7 +35,7 @@ def _timed(fn):
 @pytest.mark.django_db(transaction=True)
 def test_bench_queued_records_and_the_coupling_column(settings, client, monkeypatch):
     settings.DEBUG = False
-    monkeypatch.setattr(background, "_enqueue", lambda task, countdown=None, **kwargs: None)  # no worker
+    monkeypatch.setattr(queue, "_enqueue", lambda task, countdown=None, **kwargs: None)  # no worker
     setup = ConnectionSetup.get_solo()
     setup.is_enabled = True
     setup.save()
@@ -48,11 +48,11 @@ def test_bench_queued_records_and_the_coupling_column(settings, client, monkeypa
     vendor = connection.vendor
 
     with CaptureQueriesContext(connection) as ctx:
-        background.mapping_synchronize_later(mapping=mapping, direction="from_integration", only_ids=ids[:1000],
+        queue.mapping_synchronize_enqueue(mapping=mapping, direction="from_integration", only_ids=ids[:1000],
                                              create_new=True, skip_coupled=True)
     per_chunk = len(ctx)
     SyncJob.objects.all().delete()
-    jobs, queue_seconds = _timed(lambda: background.mapping_synchronize_later(
+    jobs, queue_seconds = _timed(lambda: queue.mapping_synchronize_enqueue(
         mapping=mapping, direction="from_integration", only_ids=ids, create_new=True, skip_coupled=True))
     assert SyncJobRecord.objects.count() == N
 

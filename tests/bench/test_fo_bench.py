@@ -17,15 +17,15 @@ from erp.models import (
     SalesReceivablesSetup,
 )
 from erp.models import Contact as ErpContact
-from integration.fo_projects import project_run_execute, project_run_start
-from integration.fo_templates import (
+from integration.fo.projects import project_run_execute, project_run_start
+from integration.fo.templates import (
     ACCOUNTS_TEMPLATE,
     CONTACT_TO_CUSTOMER_TEMPLATE,
     CONTACTS_TEMPLATE,
     fo_templates_install,
     project_create,
 )
-from integration.fo_upgrade import p2c_upgrade
+from integration.fo.upgrade import p2c_upgrade
 from integration.models import ConnectionSetup, IntegrationTemplate
 
 CONTACTS = int(os.environ.get("P2C_FO_BENCH_CONTACTS", "100000"))

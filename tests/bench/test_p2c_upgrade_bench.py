@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from crm.models import Contact
-from integration.fo_upgrade import p2c_upgrade
+from integration.fo.upgrade import p2c_upgrade
 
 CONTACTS = int(os.environ.get("P2C_UPGRADE_BENCH_CONTACTS", "100000"))
 

@@ -25,10 +25,10 @@ integration_user, mappings, number_series = world.integration_user, world.mappin
 @pytest.fixture
 def worker(monkeypatch):
     """No worker yet: the tasks the request queues are kept, and `run()` runs them as a worker would."""
-    from integration import background
+    from integration import queue
 
     kept = []
-    monkeypatch.setattr(background, "_enqueue", lambda task, countdown=None, **kwargs: kept.append((task, kwargs)))
+    monkeypatch.setattr(queue, "_enqueue", lambda task, countdown=None, **kwargs: kept.append((task, kwargs)))
 
     def run():
         while kept:

@@ -9,10 +9,11 @@ import pytest
 
 from crm.models import Account, TransactionCurrency
 from erp.models import Customer, SalespersonPurchaser
-from integration.background import mapping_synchronize_later, queued_jobs_give_up
 from integration.coupling import coupling_create, coupling_for
 from integration.coupling_state import COUPLED, FAILED, NOT_COUPLED, QUEUED, SKIPPED, STATES
 from integration.models import Direction, FailedInsert, SyncJob, SyncJobError, SyncJobRecord
+from integration.operations.queued_runs import queued_jobs_give_up
+from integration.queue import mapping_synchronize_enqueue
 from tests.admin_helpers import admin_url, changelist_queries
 from tests.integration.test_admin_coupling import ACTIVE
 
@@ -36,7 +37,7 @@ def later(mappings, django_capture_on_commit_callbacks):
 
     def queue(records, direction, *, run=True, create_new=None):
         with django_capture_on_commit_callbacks(execute=run):
-            return mapping_synchronize_later(mapping=mappings["CUSTOMER"], direction=direction,
+            return mapping_synchronize_enqueue(mapping=mappings["CUSTOMER"], direction=direction,
                                              only_ids=[r.pk for r in records], full=True, create_new=create_new,
                                              skip_coupled=bool(create_new))
 

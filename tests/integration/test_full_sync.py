@@ -10,17 +10,11 @@ from django.utils import timezone
 
 from crm.models import Account, SystemUser
 from erp.models import Customer, SalespersonPurchaser
-from integration import full_sync
+from integration import full_sync, full_sync_run
 from integration.engine import sync as engine_sync
 from integration.engine.locks import MappingBusy
-from integration.full_sync import (
-    full_sync_advance,
-    full_sync_line_run,
-    full_sync_review_lines,
-    full_sync_start,
-    full_sync_status,
-    mapping_recommendation,
-)
+from integration.full_sync import full_sync_review_lines, full_sync_status, mapping_recommendation
+from integration.full_sync_run import full_sync_advance, full_sync_line_run, full_sync_start
 from integration.models import Coupling, FullSyncLine, FullSyncRun, SyncJob
 from tests.factories import (
     AccountFactory,
@@ -134,8 +128,8 @@ def test_review_line_labels_and_job_statuses(mappings):
 def enqueued(monkeypatch):
     """Record the line tasks and advances handed to the background instead of running them."""
     calls = {"lines": [], "advances": []}
-    monkeypatch.setattr("integration.background.full_sync_line_later", lambda *, line: calls["lines"].append(line.pk))
-    monkeypatch.setattr("integration.background.full_sync_advance_later",
+    monkeypatch.setattr("integration.queue.full_sync_line_enqueue", lambda *, line: calls["lines"].append(line.pk))
+    monkeypatch.setattr("integration.queue.full_sync_advance_enqueue",
                         lambda *, run: calls["advances"].append(run.pk))
     return calls
 
@@ -149,7 +143,7 @@ def executed(monkeypatch):
         names.append(line.mapping_name)
         return False, ""
 
-    monkeypatch.setattr(full_sync, "_line_execute", fake_execute)
+    monkeypatch.setattr(full_sync_run, "_line_execute", fake_execute)
     return names
 
 

@@ -5,10 +5,10 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Account
-from integration import background, tasks
-from integration.background import mapping_couple_by_match_later, mapping_synchronize_later
+from integration import queue, tasks
 from integration.engine.locks import holding
 from integration.models import Coupling, IntegrationTableMapping, SyncJob
+from integration.queue import mapping_couple_by_match_enqueue, mapping_synchronize_enqueue
 from p2c.celery import app
 from tests.factories import AccountFactory, CustomerFactory
 
@@ -52,7 +52,7 @@ def test_synchronize_later_returns_queued_jobs_and_enqueues_on_commit(customers,
                                                                       django_capture_on_commit_callbacks):
     mapping = mappings["CUSTOMER"]
     with django_capture_on_commit_callbacks() as callbacks:
-        jobs = mapping_synchronize_later(mapping=mapping, direction=TO, only_ids=[c.pk for c in customers])
+        jobs = mapping_synchronize_enqueue(mapping=mapping, direction=TO, only_ids=[c.pk for c in customers])
         assert sent == []  # nothing leaves before the commit
     assert [(j.status, j.direction) for j in jobs] == [("queued", TO)]
     for callback in callbacks:
@@ -64,9 +64,9 @@ def test_synchronize_later_returns_queued_jobs_and_enqueues_on_commit(customers,
 
 def test_large_selections_are_split_in_chunks(customers, mappings, sent, monkeypatch,
                                               django_capture_on_commit_callbacks):
-    monkeypatch.setattr(background, "CHUNK_IDS", 2)
+    monkeypatch.setattr(queue, "CHUNK_IDS", 2)
     with django_capture_on_commit_callbacks(execute=True):
-        jobs = mapping_synchronize_later(mapping=mappings["CUSTOMER"], direction=TO, only_ids=[c.pk for c in customers])
+        jobs = mapping_synchronize_enqueue(mapping=mappings["CUSTOMER"], direction=TO, only_ids=[c.pk for c in customers])
     assert len(jobs) == 2
     assert [len(kwargs["only_ids"]) for _, kwargs, _ in sent] == [2, 1]
 
@@ -75,7 +75,7 @@ def test_task_fills_the_queued_job_and_a_redelivery_does_nothing(customers, mapp
                                                                  django_capture_on_commit_callbacks):
     mapping = mappings["CUSTOMER"]
     with django_capture_on_commit_callbacks(execute=True):
-        (job,) = mapping_synchronize_later(mapping=mapping, direction=TO, only_ids=[c.pk for c in customers],
+        (job,) = mapping_synchronize_enqueue(mapping=mapping, direction=TO, only_ids=[c.pk for c in customers],
                                            create_new=True)
     job.refresh_from_db()
     assert (job.status, job.inserted) == ("success", 3)
@@ -241,7 +241,7 @@ def test_couple_by_match_later_couples_in_the_background_once(customers, mapping
         AccountFactory(name=customer.name, emailaddress1=customer.email)
     mapping = mappings["CUSTOMER"]
     with django_capture_on_commit_callbacks(execute=True):
-        (job,) = mapping_couple_by_match_later(mapping=mapping, create_new=False)
+        (job,) = mapping_couple_by_match_enqueue(mapping=mapping, create_new=False)
         assert job.status == "queued" and job.type == "coupling"
     job.refresh_from_db()
     assert job.coupled == 2
@@ -256,7 +256,7 @@ def test_couple_by_match_later_from_the_sales_records_carries_the_side_to_the_ta
     accounts = [AccountFactory(name=c.name, emailaddress1=c.email.upper()) for c in customers[:2]]
     mapping = mappings["CUSTOMER"]
     with django_capture_on_commit_callbacks(execute=True):
-        (job,) = mapping_couple_by_match_later(mapping=mapping, only_ids=[a.pk for a in accounts], create_new=False,
+        (job,) = mapping_couple_by_match_enqueue(mapping=mapping, only_ids=[a.pk for a in accounts], create_new=False,
                                                from_side="crm")
     assert (job.status, job.direction) == ("queued", "from_integration")
     [(name, kwargs, _countdown)] = sent
@@ -273,7 +273,7 @@ def test_couple_by_match_later_refuses_a_side_the_mapping_does_not_read_before_q
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        mapping_couple_by_match_later(mapping=mappings["SALESPEOPLE"], from_side="erp")
+        mapping_couple_by_match_enqueue(mapping=mappings["SALESPEOPLE"], from_side="erp")
     assert sent == [] and not SyncJob.objects.exists()
 
 
@@ -284,7 +284,7 @@ def test_create_new_travels_to_the_task_and_skips_what_is_coupled_by_then(custom
     new, coupled = AccountFactory(name="New One"), AccountFactory(name="Coupled One")
     mapping = mappings["CUSTOMER"]
     with django_capture_on_commit_callbacks(execute=True):
-        (job,) = mapping_synchronize_later(mapping=mapping, direction="from_integration",
+        (job,) = mapping_synchronize_enqueue(mapping=mapping, direction="from_integration",
                                            only_ids=[new.pk, coupled.pk], full=True, create_new=True,
                                            skip_coupled=True)
     [(_name, kwargs, _countdown)] = sent

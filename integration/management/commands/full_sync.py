@@ -5,7 +5,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.full_sync import full_sync_review_lines, full_sync_start, full_sync_status
+from integration.full_sync import full_sync_review_lines, full_sync_status
+from integration.full_sync_run import full_sync_start
 from p2c.outcomes import OperationRefused
 
 DEFAULT_WAIT_SECONDS = 600

@@ -1,3 +1,5 @@
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.configuration import ConfigurationInvalid, configuration_import, format_of
@@ -32,8 +34,6 @@ class Command(BaseCommand):
         outcome_finish(self, outcome)
 
     def _read(self, file):
-        import sys
-
         if file == "-":
             return sys.stdin.read()
         try:

@@ -1,8 +1,9 @@
-"""``p2c_run PROJECT``: run an F&O data integration project (a thin door onto integration.fo_projects.project_run)."""
+"""``p2c_run PROJECT``: run an F&O data integration project (a thin door onto integration.fo.projects.project_run)."""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from integration.fo.projects import project_run, task_run_errors
 from integration.fo.templates import fo_templates_install, project_create
@@ -49,8 +50,6 @@ class Command(BaseCommand):
     def _progress(self):
         if not sys.stdout.isatty():
             return None
-        from tqdm import tqdm
-
         bars = {}
 
         def progress(*, task_run, job, done, total):

@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand
+from tqdm import tqdm
 
 from integration.fo.upgrade import BATCH_SIZE, p2c_upgrade, upgrade_totals
 from p2c.management.arguments import int_between
@@ -19,8 +20,6 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, no_progress, **options):
         progress, bars = None, {}
         if sys.stdout.isatty() and not no_progress:
-            from tqdm import tqdm
-
             totals = upgrade_totals()
 
             def progress(*, step, done):

@@ -3,7 +3,9 @@
 
 import sys
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from integration.models import IntegrationTableMapping
 from integration.operations import synchronize_mappings, synchronize_now
@@ -75,8 +77,6 @@ class Command(BaseCommand):
         outcome_finish(self, outcome)
 
     def _records(self, label, ids, direction):
-        from django.apps import apps
-
         try:
             model = apps.get_model(label)
         except (LookupError, ValueError) as exc:
@@ -90,8 +90,6 @@ class Command(BaseCommand):
     def _progress(self):
         if not sys.stdout.isatty():
             return None
-        from tqdm import tqdm
-
         bars = {}
 
         def progress(*, job, done, total):

@@ -1,0 +1,106 @@
+"""What the queued synchronisation and coupling tasks run (`integration.tasks` is a thin door onto these).
+
+Jobs handed in by id were created *queued* by `integration.queue`; only those still queued are filled, so a
+redelivered task finds its work done (or running under the mapping's lock) and does nothing twice.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from ..coupling import mapping_couple_by_match, records_split_coupled
+from ..engine.locks import MappingBusy, holder_gone, stopped_message
+from ..engine.sync import mapping_synchronize
+from ..job_records import job_records_release
+from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
+
+
+def mapping_directions(mapping, direction):
+    """The one-way directions a run of ``mapping`` in ``direction`` (None or bidirectional: all of them) covers."""
+    if direction in (None, "", Direction.BIDIRECTIONAL):
+        return mapping.directions()
+    return [direction]
+
+
+def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None,
+                       skip_coupled=False, wait_seconds=0):
+    """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
+
+    A job found *running* whose holder is gone belongs to a worker that died: it is closed as failed (saying so)
+    and a new job takes its place. With ``skip_coupled`` (and ``only_ids``, one direction) the
+    records coupled by now are left out and counted as skipped in the job. ``wait_seconds``: how long to wait for
+    the mapping's lock before MappingBusy (the jobs stay queued). Returns a small JSON-able summary.
+    """
+    mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
+    # Disabled after the jobs were queued: they fail saying so (integration.operations refuses before queueing).
+    refused = ("The mapping is disabled or was deleted." if mapping is None or not mapping.is_enabled
+               else None if ConnectionSetup.get_solo().is_enabled else "The connection is not enabled.")
+    if refused:
+        SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
+            status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=refused)
+        return {"mapping": mapping_id, "jobs": [], "refused": refused}
+    jobs = None
+    if job_ids is not None:
+        found = list(SyncJob.objects.filter(pk__in=job_ids))
+        beat = {mapping.locked_by: mapping.locked_at}
+        interrupted = [job for job in found if job.status == SyncJob.Status.RUNNING
+                       and holder_gone(job.holder, beats=[beat.get(job.holder)], mapping=mapping)]
+        for job in interrupted:
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
+                status=SyncJob.Status.FAILED, finished_at=timezone.now(),
+                message=stopped_message(beat.get(job.holder), job.started_at))
+        jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
+        redo = {job.direction for job in interrupted}
+        directions = [d for d in mapping_directions(mapping, direction) if d in jobs or d in redo]
+        if not directions:
+            return {"mapping": mapping_id, "jobs": [], "already_done": sorted(job_ids)}
+        direction = directions[0] if len(directions) == 1 else None
+    coupled = []
+    if skip_coupled and only_ids is not None and direction not in (None, "", Direction.BIDIRECTIONAL):
+        only_ids, coupled = records_split_coupled(mapping=mapping, direction=direction, ids=only_ids)
+    results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs,
+                                  create_new=create_new, wait_seconds=wait_seconds)
+    job_records_release(job_ids=job_ids)
+    if coupled:
+        for job in results:
+            job.skipped += len(coupled)
+            note = f"{len(coupled)} already coupled: skipped"
+            job.message = note if job.message == "nothing to synchronise" else f"{job.message}; {note}"
+            job.save(update_fields=["skipped", "message"])
+    return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
+
+
+def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None, from_side=None):
+    """Run a match-based coupling a task was given; a job no longer queued is not run again. A coupling the
+    mapping refuses (its direction changed meanwhile) fails its job with the reason."""
+    mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
+    job = SyncJob.objects.filter(pk=job_id).first() if job_id else None
+    if job_id and (job is None or job.status != SyncJob.Status.QUEUED):
+        return {"mapping": mapping_id, "job": job_id, "already_done": True}
+    if mapping is None:
+        if job:
+            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, message="The mapping was deleted.")
+        return {"mapping": mapping_id, "job": job_id}
+    try:
+        job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after,
+                                      only_ids=only_ids, job=job, from_side=from_side)
+    except MappingBusy:
+        if job:  # marked running before the lock was refused: queued again, so the task's retry runs it
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING, finished_at=None).update(
+                status=SyncJob.Status.QUEUED, started_at=None)
+        raise
+    except ValidationError as exc:
+        if job:
+            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, finished_at=timezone.now(),
+                                                     message=" ".join(exc.messages))
+        return {"mapping": mapping_id, "job": job_id, "refused": " ".join(exc.messages)}
+    return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
+
+
+def queued_jobs_give_up(*, mapping_id, job_ids, tries, again="synchronise again"):
+    """Fail the handed-in jobs still queued of a task that gave up waiting for its busy mapping, so none stays
+    queued for ever; return the message they carry ("Mapping X stayed busy: gave up after N tries; …")."""
+    name = IntegrationTableMapping.objects.filter(pk=mapping_id).values_list("name", flat=True).first()
+    message = f"Mapping {name or f'#{mapping_id}'} stayed busy: gave up after {tries} tries; {again}."
+    SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
+        status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=message)
+    return message
