@@ -36,9 +36,9 @@ from .admin_helpers import (
     _record_link,
     _tell,
 )
-from .coupling_state import record_labels
 from .defaults import default_mapping_names, integration_setup_reset
 from .forms import FieldMappingInlineFormSet, TableMappingForm
+from .labels import record_labels
 from .models import (
     ConnectionSetup,
     Coupling,
@@ -55,6 +55,7 @@ from .operations import (
     synchronize_mappings,
     synchronize_now,
 )
+from .permissions import RUN_PERMISSION
 
 
 # -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
@@ -82,7 +83,7 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
         # The set-up wizard and the review page need integration.run_synchronization (the wizard also the right
         # to change this setup): a user without it does not see links that would answer 403.
         fields = [f for f in super().get_fields(request, obj) if f not in ("pages", "review_page")]
-        if request.user.has_perm("integration.run_synchronization"):
+        if request.user.has_perm(RUN_PERMISSION):
             fields.append("pages" if request.user.has_perm("integration.change_connectionsetup") else "review_page")
         return fields
 

@@ -20,12 +20,13 @@ from django.utils.html import format_html
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
-from .admin_coupling import RUN_PERMISSION
 from .conflict_inbox import conflict_sides
-from .coupling_state import admin_change_url, record_labels
+from .coupling_state import admin_change_url
 from .engine.conflicts import REMOVE, RESTORE
+from .labels import record_labels
 from .models import SyncConflict
 from .operations.conflicts import FIELDS, TAKE_CRM, TAKE_ERP, conflicts_resolve
+from .permissions import RUN_PERMISSION, VIEW_CONFLICT_PERMISSION
 
 AGES = {"1": ("older than a day", 1), "7": ("older than a week", 7), "30": ("older than 30 days", 30)}
 
@@ -104,7 +105,7 @@ class SyncConflictAdmin(admin.ModelAdmin):
         return False
 
     def has_resolve_permission(self, request):
-        return request.user.has_perm(RUN_PERMISSION) and request.user.has_perm("integration.view_syncconflict")
+        return request.user.has_perm(RUN_PERMISSION) and request.user.has_perm(VIEW_CONFLICT_PERMISSION)
 
     @admin.display(description="Conflict", ordering="id")
     def conflict(self, obj):

@@ -36,9 +36,7 @@ from .operations import (
     synchronize_now_choices,
 )
 from .operations.coupling import coupling_set_up_check
-
-RUN_PERMISSION = "integration.run_synchronization"
-COUPLE_PERMISSION = "integration.change_couplings"
+from .permissions import COUPLE_PERMISSION, RUN_PERMISSION, VIEW_COUPLING_PERMISSION, VIEW_JOB_PERMISSION
 
 
 # -- selectors (the reads shared with the column are in integration.coupling_state) --------------------------------
@@ -73,7 +71,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
     def _shows_coupling(self, request):
         return bool(self.coupling_mappings(request)) and (
             self.has_change_couplings_permission(request) or self.has_run_synchronization_permission(request)
-            or request.user.has_perm("integration.view_coupling")
+            or request.user.has_perm(VIEW_COUPLING_PERMISSION)
         )
 
     # -- actions -------------------------------------------------------------------------------------------------
@@ -90,7 +88,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 "synchronization_log": (None, "Synchronisation log"),
             }
             for name, (permission, description) in specs.items():
-                if permission is None and not (request.user.has_perm("integration.view_syncjob")
+                if permission is None and not (request.user.has_perm(VIEW_JOB_PERMISSION)
                                                or request.user.has_perm(RUN_PERMISSION)):
                     continue
                 if permission and not request.user.has_perm(permission):

@@ -29,13 +29,14 @@ from .coupling_state import (
     STATES,
     admin_change_url,
     other_side,
-    record_labels,
     records_in_state,
     records_state,
     side_of,
 )
+from .labels import record_labels
+from .permissions import COUPLE_PERMISSION
 
-RESTORE_PERMISSION = "integration.change_couplings"
+RESTORE_PERMISSION = COUPLE_PERMISSION
 MESSAGE_CHARS = 60  # the column stays narrow; the full message is on hover and one click away
 
 

@@ -11,9 +11,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integration.admin_coupling import COUPLE_PERMISSION, RUN_PERMISSION
-from integration.coupling_state import admin_change_url, record_labels
+from integration.coupling_state import admin_change_url
+from integration.labels import record_labels
 from integration.models import Coupling
+from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 

@@ -4,8 +4,9 @@ reads in one query (per table), whatever the selection's size. The reads shared 
 integration.coupling_state."""
 
 
-from .coupling_state import couplings_of, other_side, record_labels, record_mappings, side_of  # noqa: F401  (read from here too)
+from .coupling_state import couplings_of, other_side, record_mappings, side_of  # noqa: F401  (read from here too)
 from .engine.filters import filter_validate
+from .labels import record_labels
 
 
 def system_name(side):

@@ -27,6 +27,7 @@ from integration.models import (
     ValueMapEntry,
 )
 from integration.operations import couple_by_match, skipped_restore, synchronize_mapping
+from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
 from integration.sync_log import sync_log_cleanup
 from p2c.api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from p2c.api.pagination import PagePagination
@@ -37,8 +38,7 @@ from p2c.outcomes import OperationRefused
 
 from . import mapping_serializers as s
 
-RUN = "integration.run_synchronization"
-COUPLE = "integration.change_couplings"
+RUN, COUPLE = RUN_PERMISSION, COUPLE_PERMISSION
 REFUSED = "Refused as a whole: the connection or the mapping is disabled, or another run holds the mapping."
 
 

@@ -28,6 +28,7 @@ from crm.models import SalesOrder
 from erp.models import SalesHeader, SalesInvoiceHeader, SalesLine
 from integration.binder import counterpart_query, coupled_ids
 from integration.engine.sync import mapping_synchronize
+from integration.labels import sales_order_label
 from integration.models import (
     ConnectionSetup,
     Coupling,
@@ -43,7 +44,6 @@ from integration.sales_orders.erp_document import (
     _check_submitted,
     _customer,
     _header,
-    _label,
     _lines,
     _lookups,
 )
@@ -143,7 +143,7 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
                 outcome = SalesOrderOutcome(sales_order=order, error=str(exc))
             except Exception as exc:  # one order's unexpected failure (rolled back) must not stop the others
                 logger.exception("Creating the ERP order of Sales order %s failed", pk)
-                outcome = SalesOrderOutcome(sales_order=order, error=f"{_label(order)}: {exc}")
+                outcome = SalesOrderOutcome(sales_order=order, error=f"{sales_order_label(order)}: {exc}")
         outcomes.append(outcome)
         if outcome.error:
             job.failed += 1
@@ -183,7 +183,7 @@ def _create(sales_order):
             customer = _customer(order)
             lines = list(order.lines.select_related("product", "uom__unit_group").order_by("line_number", "createdon"))
             if not lines:
-                raise SalesOrderError(f"{_label(order)} has no products: there is nothing to order.")
+                raise SalesOrderError(f"{sales_order_label(order)} has no products: there is nothing to order.")
             header = _header(order, customer)
             erp_lines = _lines(order, header, lines, _lookups(order, lines))
             header.amount = sum((line.amount for line in erp_lines), Decimal(0))
@@ -191,7 +191,7 @@ def _create(sales_order):
             try:
                 header.save()
             except ValidationError as exc:  # no order number series, for one
-                raise SalesOrderError(f"{_label(order)}: {' '.join(exc.messages)}") from exc
+                raise SalesOrderError(f"{sales_order_label(order)}: {' '.join(exc.messages)}") from exc
             for line in erp_lines:
                 line.header = header
             SalesLine.objects.bulk_create(erp_lines)
@@ -213,7 +213,7 @@ def _create(sales_order):
     except _CreatedMeanwhile:
         header = sales_order_erp_order(sales_order=sales_order)
         if header is None:
-            raise SalesOrderError(f"{_label(sales_order)} could not be coupled to its ERP order.") from None
+            raise SalesOrderError(f"{sales_order_label(sales_order)} could not be coupled to its ERP order.") from None
         return SalesOrderOutcome(sales_order=sales_order, header=header, created=False)
     return SalesOrderOutcome(sales_order=order, header=header, created=True)
 

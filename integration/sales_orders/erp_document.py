@@ -35,6 +35,7 @@ from erp.models import (
     UnitOfMeasure,
 )
 from integration.binder import counterpart, counterpart_query, counterparts
+from integration.labels import sales_order_label
 from integration.models import ValueMapEntry
 from integration.sales_orders.products import product_erp_records
 
@@ -65,14 +66,10 @@ class _Lookups:
 
 
 
-def _label(order):
-    return f"Sales order {order.number or order.pk} ({order.name})" if order.name else f"Sales order {order.number}"
-
-
 def _check_submitted(order):
     if order.state_code != order.State.SUBMITTED:
         raise SalesOrderError(
-            f"{_label(order)} must be submitted to be created in the ERP; its status is {order.get_state_code_display()}."
+            f"{sales_order_label(order)} must be submitted to be created in the ERP; its status is {order.get_state_code_display()}."
         )
 
 
@@ -141,7 +138,7 @@ def _currency_id(order, customer):
         return None
     erp_currency = Currency.objects.filter(iso_code__iexact=iso).order_by("code").first()
     if erp_currency is None:
-        raise SalesOrderError(f"{_label(order)}: currency {iso} is not coupled to an ERP currency, and no ERP "
+        raise SalesOrderError(f"{sales_order_label(order)}: currency {iso} is not coupled to an ERP currency, and no ERP "
                               f"currency has ISO code {iso}.")
     return erp_currency.pk
 
@@ -278,7 +275,7 @@ def _lines(order, header, lines, lookups):
     if errors:
         shown = errors[:MAX_LINE_ERRORS]
         more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        raise SalesOrderError(f"{_label(order)} cannot be created in the ERP. {' '.join(shown)}{more}")
+        raise SalesOrderError(f"{sales_order_label(order)} cannot be created in the ERP. {' '.join(shown)}{more}")
     return erp_lines
 
 
