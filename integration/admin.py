@@ -12,6 +12,7 @@ The Finance and Operations data integration screens live in integration/fo/admin
 from collections import defaultdict
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -27,6 +28,7 @@ from . import (
     admin_conflicts,  # noqa: F401  (the conflict inbox)
     admin_jobs,  # noqa: F401  (jobs, errors, failed inserts)
 )
+from .admin_configuration import configuration_export_view, configuration_import_view
 from .admin_coupling import COUPLE_PERMISSION
 from .admin_helpers import (
     IntegrationPermissionsMixin,
@@ -36,8 +38,10 @@ from .admin_helpers import (
     _record_link,
     _tell,
 )
+from .configuration import EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
 from .defaults import default_mapping_names, integration_setup_reset
 from .forms import FieldMappingInlineFormSet, TableMappingForm
+from .full_sync_page import full_sync_review_view, full_sync_status_view
 from .labels import record_labels
 from .models import (
     ConnectionSetup,
@@ -56,6 +60,7 @@ from .operations import (
     synchronize_now,
 )
 from .permissions import RUN_PERMISSION
+from .wizard import setup_wizard_view
 
 
 # -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
@@ -100,9 +105,6 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
                            reverse("admin:integration_full_sync_review"))
 
     def get_urls(self):
-        from .full_sync_page import full_sync_review_view, full_sync_status_view
-        from .wizard import setup_wizard_view
-
         wrap = self.admin_site.admin_view
         return [
             path("full-synchronization/", wrap(full_sync_review_view), name="integration_full_sync_review"),
@@ -167,8 +169,6 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
     )
 
     def get_urls(self):
-        from .admin_configuration import configuration_export_view, configuration_import_view
-
         wrap = self.admin_site.admin_view
         return [
             path("export/", wrap(configuration_export_view), name="integration_configuration_export"),
@@ -178,8 +178,6 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
         ]
 
     def changelist_view(self, request, extra_context=None):
-        from .configuration import EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
-
         urls = {"export": reverse("admin:integration_configuration_export")
                 if request.user.has_perms(EXPORT_PERMISSIONS) else None,
                 "import": reverse("admin:integration_configuration_import")
@@ -322,8 +320,6 @@ class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
 def _synchronize_couplings(modeladmin, request, couplings, direction):
     """*Synchronise now* of the ERP records of ``couplings`` (one call per ERP table), told in one message."""
-    from django.apps import apps
-
     by_table = defaultdict(list)
     for erp_model, erp_id in couplings.values_list("erp_model", "erp_id"):
         by_table[erp_model].append(erp_id)

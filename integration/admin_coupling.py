@@ -12,12 +12,10 @@ Actions are thin doors: each calls its operation in integration.operations (whic
 outcome in one message (p2c.doors.outcome_message).
 """
 
-from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -25,8 +23,9 @@ from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
 from .admin_coupling_state import CouplingStateAdminMixin
-from .coupling_state import couplings_of, other_side, record_mappings, side_of
-from .models import Direction, SyncJob, SyncJobError
+from .coupling_state import couplings_of, record_mappings, side_of
+from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
+from .models import Direction
 from .operations import (
     couple_by_match,
     coupling_set_up,
@@ -37,6 +36,7 @@ from .operations import (
 )
 from .operations.coupling import coupling_set_up_check
 from .permissions import COUPLE_PERMISSION, RUN_PERMISSION, VIEW_COUPLING_PERMISSION, VIEW_JOB_PERMISSION
+from .selectors import LOG_RECORDS, records_sync_log
 
 
 # -- selectors (the reads shared with the column are in integration.coupling_state) --------------------------------
@@ -131,8 +131,6 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Set up coupling…")
     def couple_set_up(self, request, queryset):
-        from .forms import CouplingSetUpForm
-
         ids = self._selection(queryset, limit=2)
         if len(ids) != 1:
             self.message_user(request, "Select one record to set up its coupling.", messages.WARNING)
@@ -165,8 +163,6 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Match-based coupling…")
     def couple_by_match(self, request, queryset):
-        from .forms import MatchCouplingForm
-
         form = MatchCouplingForm(request.POST if "p2c-submit" in request.POST else None,
                                  mappings=self.coupling_mappings(request), side=side_of(self.model))
         if "p2c-submit" in request.POST and form.is_valid():
@@ -206,8 +202,6 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Synchronise now…")
     def synchronize_now(self, request, queryset):
-        from .forms import SynchronizeNowForm
-
         ids = list(queryset.values_list("pk", flat=True))
         choices, preselected = synchronize_now_choices(model=self.model, ids=ids)
         form = SynchronizeNowForm(request.POST if "p2c-submit" in request.POST else None, choices=choices,
@@ -248,24 +242,8 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Synchronisation log")
     def synchronization_log(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True)[:500])
-        coupled = couplings_of(self.model, ids)
-        side = side_of(self.model)
-        job_ids = {j for cs in coupled.values() for c in cs for j in (c.last_erp_job_id, c.last_crm_job_id) if j}
-        keys = [str(i) for i in ids]
-        label = self.model._meta.label
-        records = Q(source_model=label, source_id__in=keys) | Q(destination_model=label, destination_id__in=keys)
-        # The counterparts' errors too, each id with its own table (ids of different tables collide).
-        counterparts = defaultdict(list)
-        for c in (c for cs in coupled.values() for c in cs):
-            other = other_side(side)
-            counterparts[getattr(c, f"{other}_model")].append(str(getattr(c, f"{other}_id")))
-        for other_label, other_keys in counterparts.items():
-            records |= (Q(source_model=other_label, source_id__in=other_keys)
-                        | Q(destination_model=other_label, destination_id__in=other_keys))
-        errors = list(SyncJobError.objects.filter(records).select_related("job").order_by("-created_at")[:200])
-        job_ids |= {e.job_id for e in errors}
-        jobs = list(SyncJob.objects.filter(pk__in=job_ids).order_by("-created_at")[:200])
+        ids = list(queryset.values_list("pk", flat=True)[:LOG_RECORDS])
+        jobs, errors = records_sync_log(model=self.model, ids=ids)
         return self._action_page(request, queryset, action="synchronization_log", title="Synchronisation log",
                                  template="admin/integration/coupling_log.html", jobs=jobs, errors=errors,
                                  count=len(ids))

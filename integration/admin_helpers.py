@@ -2,6 +2,7 @@
 one-message outcome of an operation, the table-pair filter, and the change list that names the coupled records of
 its page."""
 
+import uuid
 from collections import defaultdict
 
 from django.contrib import admin
@@ -99,8 +100,6 @@ class LabelledChangeList(admin.views.main.ChangeList):
 
 def _typed_id(label, value):
     """Error rows keep ids as text: Sales ids are UUIDs, ERP ids integers."""
-    import uuid
-
     if isinstance(value, str):
         try:
             return uuid.UUID(value) if label.startswith("crm.") else int(value)

@@ -11,6 +11,7 @@ from crm.models import SystemUser
 
 from .engine.validation import dependencies_validate, field_mappings_validate
 from .models import ConnectionSetup, Direction, IntegrationTableMapping
+from .selection import couplings_of, field_mappings_for_matching, side_of
 
 NO_SYNC = ""
 SYNC_CHOICES = (
@@ -40,8 +41,6 @@ class CouplingSetUpForm(forms.Form):
 
     def __init__(self, data=None, *, record, mappings, search=None, request=None):
         super().__init__(data, prefix="p2c")
-        from .selection import couplings_of, side_of
-
         self.helper = _helper()
         self.record, self.mappings = record, {m.pk: m for m in mappings}
         side = side_of(type(record))
@@ -91,8 +90,6 @@ class MatchCouplingForm(forms.Form):
 
     def __init__(self, data=None, *, mappings, side):
         super().__init__(data, prefix="p2c")
-        from .selection import field_mappings_for_matching
-
         self.helper = _helper()
         self.side = side
         self.fields["mapping"].queryset = IntegrationTableMapping.objects.filter(pk__in=[m.pk for m in mappings])

@@ -7,6 +7,7 @@ Operations need the model's view permission plus ``integration.run_synchronizati
 ``/api/integration/jobs/{id}/``; a dry run runs at once and answers 200 with its report.
 """
 
+from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -153,8 +154,6 @@ class CouplingFilterSet(StrictFilterSet):
                   "crm_id": ["exact"]}
 
     def filter_result(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(last_erp_result=value) | Q(last_crm_result=value))
 
 
