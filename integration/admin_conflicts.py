@@ -16,9 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from p2c.doors import outcome_message, refused_message
-from p2c.outcomes import OperationRefused
-
+from .admin_helpers import _tell
 from .conflict_inbox import conflict_sides
 from .coupling_state import admin_change_url
 from .engine.conflicts import REMOVE, RESTORE
@@ -61,14 +59,8 @@ def _record_link(obj, label, pk):
 
 def _resolve(modeladmin, request, ids, resolution, fields=None):
     """Run the operation and tell it in one message; the outcome, or None when refused as a whole."""
-    try:
-        outcome = conflicts_resolve(ids=ids, resolution=resolution, fields=fields,
-                                    decided_by=request.user.get_username())
-    except OperationRefused as exc:
-        refused_message(modeladmin, request, exc)
-        return None
-    outcome_message(modeladmin, request, outcome)
-    return outcome
+    return _tell(modeladmin, request, conflicts_resolve, ids=ids, resolution=resolution, fields=fields,
+                 decided_by=request.user.get_username())
 
 
 @admin.register(SyncConflict)

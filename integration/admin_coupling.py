@@ -23,6 +23,7 @@ from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
 from .admin_coupling_state import CouplingStateAdminMixin
+from .admin_helpers import _tell
 from .coupling_state import couplings_of, record_mappings, side_of
 from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
 from .models import Direction
@@ -192,12 +193,8 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 summary=[f"Each selected record not coupled yet gets a new {system} record, coupled to it (one job "
                          "per mapping). Records coupled already, or outside every mapping's filter, are skipped."],
             )
-        try:
-            outcome = records_create_in_other_side(model=self.model, ids=list(queryset.values_list("pk", flat=True)))
-        except OperationRefused as exc:
-            refused_message(self, request, exc)
-            return None
-        outcome_message(self, request, outcome)
+        _tell(self, request, records_create_in_other_side, model=self.model,
+              ids=list(queryset.values_list("pk", flat=True)))
         return None
 
     @admin.action(description="Synchronise now…")
@@ -213,12 +210,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                          "couplings, are skipped"
                          + (", as are records whose target side holds newer data." if len(ids) > 1 else ".")],
             )
-        try:
-            outcome = synchronize_now(model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
-        except OperationRefused as exc:
-            refused_message(self, request, exc)
-            return None
-        outcome_message(self, request, outcome)
+        _tell(self, request, synchronize_now, model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
         return None
 
     @admin.action(description="Delete coupling")

@@ -190,7 +190,15 @@ class FieldMappingInlineFormSet(forms.BaseInlineFormSet):
 
 
 # -- set-up wizard (SPEC I1) -----------------------------------------------------------------------------------
-class WizardConnectionForm(forms.Form):
+class WizardStepForm(forms.Form):
+    """A step of the wizard: rendered with the shared crispy helper (the page holds the form tag)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class WizardConnectionForm(WizardStepForm):
     is_enabled = forms.BooleanField(label="Enable the connection", required=False, initial=True)
     integration_user = forms.ModelChoiceField(
         label="Integration user", queryset=SystemUser.objects.all(), required=True,
@@ -199,7 +207,6 @@ class WizardConnectionForm(forms.Form):
 
     def __init__(self, *args, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper()
         if admin_site is not None:
             field = ConnectionSetup._meta.get_field("integration_user")
             widget = AutocompleteSelect(field, admin_site)
@@ -207,7 +214,7 @@ class WizardConnectionForm(forms.Form):
             self.fields["integration_user"].widget = widget
 
 
-class WizardSynchronizeForm(forms.Form):
+class WizardSynchronizeForm(WizardStepForm):
     sales_order_integration_enabled = forms.BooleanField(
         label="Synchronise sales orders", required=False,
         help_text="Submitted Sales orders become ERP sales orders.")
@@ -215,12 +222,8 @@ class WizardSynchronizeForm(forms.Form):
     item_availability_enabled = forms.BooleanField(
         label="Item availability", required=False, help_text="Sales users see ERP item availability and prices.")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
 
-
-class WizardDefaultsForm(forms.Form):
+class WizardDefaultsForm(WizardStepForm):
     use_default_setup = forms.BooleanField(
         label="Use default synchronisation setup", required=False, initial=True,
         help_text="(Re)creates the default table and field mappings and schedules the synchronisation of modified "
@@ -228,16 +231,8 @@ class WizardDefaultsForm(forms.Form):
     every_minutes = forms.IntegerField(label="Synchronise modified records every (minutes)", min_value=1,
                                        max_value=1440, initial=30)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
 
-
-class WizardFinishForm(forms.Form):
+class WizardFinishForm(WizardStepForm):
     run_full_sync = forms.BooleanField(
         label="Run full synchronisation", required=False, initial=True,
         help_text="Opens the full synchronisation review, where you start it.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
