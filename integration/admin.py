@@ -12,6 +12,7 @@ The Finance and Operations data integration screens live in integration/fo/admin
 from collections import defaultdict
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -27,6 +28,7 @@ from . import (
     admin_conflicts,  # noqa: F401  (the conflict inbox)
     admin_jobs,  # noqa: F401  (jobs, errors, failed inserts)
 )
+from .admin_configuration import configuration_export_view, configuration_import_view
 from .admin_coupling import COUPLE_PERMISSION
 from .admin_helpers import (
     IntegrationPermissionsMixin,
@@ -36,9 +38,11 @@ from .admin_helpers import (
     _record_link,
     _tell,
 )
-from .coupling_state import record_labels
+from .configuration import EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
 from .defaults import default_mapping_names, integration_setup_reset
 from .forms import FieldMappingInlineFormSet, TableMappingForm
+from .full_sync_page import full_sync_review_view, full_sync_status_view
+from .labels import record_labels
 from .models import (
     ConnectionSetup,
     Coupling,
@@ -55,6 +59,8 @@ from .operations import (
     synchronize_mappings,
     synchronize_now,
 )
+from .permissions import RUN_PERMISSION
+from .wizard import setup_wizard_view
 
 
 # -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
@@ -82,7 +88,7 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
         # The set-up wizard and the review page need integration.run_synchronization (the wizard also the right
         # to change this setup): a user without it does not see links that would answer 403.
         fields = [f for f in super().get_fields(request, obj) if f not in ("pages", "review_page")]
-        if request.user.has_perm("integration.run_synchronization"):
+        if request.user.has_perm(RUN_PERMISSION):
             fields.append("pages" if request.user.has_perm("integration.change_connectionsetup") else "review_page")
         return fields
 
@@ -99,9 +105,6 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
                            reverse("admin:integration_full_sync_review"))
 
     def get_urls(self):
-        from .full_sync_page import full_sync_review_view, full_sync_status_view
-        from .wizard import setup_wizard_view
-
         wrap = self.admin_site.admin_view
         return [
             path("full-synchronization/", wrap(full_sync_review_view), name="integration_full_sync_review"),
@@ -166,8 +169,6 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
     )
 
     def get_urls(self):
-        from .admin_configuration import configuration_export_view, configuration_import_view
-
         wrap = self.admin_site.admin_view
         return [
             path("export/", wrap(configuration_export_view), name="integration_configuration_export"),
@@ -177,8 +178,6 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
         ]
 
     def changelist_view(self, request, extra_context=None):
-        from .configuration import EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
-
         urls = {"export": reverse("admin:integration_configuration_export")
                 if request.user.has_perms(EXPORT_PERMISSIONS) else None,
                 "import": reverse("admin:integration_configuration_import")
@@ -321,8 +320,6 @@ class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
 def _synchronize_couplings(modeladmin, request, couplings, direction):
     """*Synchronise now* of the ERP records of ``couplings`` (one call per ERP table), told in one message."""
-    from django.apps import apps
-
     by_table = defaultdict(list)
     for erp_model, erp_id in couplings.values_list("erp_model", "erp_id"):
         by_table[erp_model].append(erp_id)

@@ -6,7 +6,6 @@ value at the last synchronisation, the others folded away) with one-click resolu
 for many. Every resolution is `integration.operations.conflicts.conflicts_resolve`; this module only translates.
 """
 
-from collections import defaultdict
 from datetime import timedelta
 
 from django.contrib import admin
@@ -17,15 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from p2c.doors import outcome_message, refused_message
-from p2c.outcomes import OperationRefused
-
-from .admin_coupling import RUN_PERMISSION
+from .admin_helpers import _tell
 from .conflict_inbox import conflict_sides
-from .coupling_state import admin_change_url, record_labels
+from .coupling_state import admin_change_url
 from .engine.conflicts import REMOVE, RESTORE
 from .models import SyncConflict
 from .operations.conflicts import FIELDS, TAKE_CRM, TAKE_ERP, conflicts_resolve
+from .permissions import RUN_PERMISSION, VIEW_CONFLICT_PERMISSION
+from .selectors import conflict_for_compare, couplings_labels
 
 AGES = {"1": ("older than a day", 1), "7": ("older than a week", 7), "30": ("older than 30 days", 30)}
 
@@ -48,11 +46,7 @@ class ConflictChangeList(admin.views.main.ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        wanted = defaultdict(set)
-        for row in self.result_list:
-            wanted[row.coupling.erp_model].add(row.coupling.erp_id)
-            wanted[row.coupling.crm_model].add(row.coupling.crm_id)
-        labels = record_labels(wanted)
+        labels = couplings_labels(row.coupling for row in self.result_list)
         for row in self.result_list:
             row._p2c_labels = labels
 
@@ -65,14 +59,8 @@ def _record_link(obj, label, pk):
 
 def _resolve(modeladmin, request, ids, resolution, fields=None):
     """Run the operation and tell it in one message; the outcome, or None when refused as a whole."""
-    try:
-        outcome = conflicts_resolve(ids=ids, resolution=resolution, fields=fields,
-                                    decided_by=request.user.get_username())
-    except OperationRefused as exc:
-        refused_message(modeladmin, request, exc)
-        return None
-    outcome_message(modeladmin, request, outcome)
-    return outcome
+    return _tell(modeladmin, request, conflicts_resolve, ids=ids, resolution=resolution, fields=fields,
+                 decided_by=request.user.get_username())
 
 
 @admin.register(SyncConflict)
@@ -104,7 +92,7 @@ class SyncConflictAdmin(admin.ModelAdmin):
         return False
 
     def has_resolve_permission(self, request):
-        return request.user.has_perm(RUN_PERMISSION) and request.user.has_perm("integration.view_syncconflict")
+        return request.user.has_perm(RUN_PERMISSION) and request.user.has_perm(VIEW_CONFLICT_PERMISSION)
 
     @admin.display(description="Conflict", ordering="id")
     def conflict(self, obj):
@@ -153,8 +141,7 @@ class SyncConflictAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        conflict = SyncConflict.objects.select_related("coupling", "table_mapping", "job").filter(
-            pk=object_id if str(object_id).isdigit() else None).first()
+        conflict = conflict_for_compare(object_id)
         changelist = reverse("admin:integration_syncconflict_changelist")
         if conflict is None:
             self.message_user(request, f"Conflict #{object_id} is no longer in the inbox (resolved already?).",
@@ -171,7 +158,7 @@ class SyncConflictAdmin(admin.ModelAdmin):
             return redirect(request.path)
         sides = conflict_sides(conflict)
         coupling, opts = conflict.coupling, self.model._meta
-        labels = record_labels({coupling.erp_model: [coupling.erp_id], coupling.crm_model: [coupling.crm_id]})
+        labels = couplings_labels([coupling])
         context = {
             **self.admin_site.each_context(request),
             "title": f"{conflict.get_kind_display()}: {conflict.table_mapping.name}",

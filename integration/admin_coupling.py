@@ -12,12 +12,10 @@ Actions are thin doors: each calls its operation in integration.operations (whic
 outcome in one message (p2c.doors.outcome_message).
 """
 
-from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -25,8 +23,10 @@ from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
 from .admin_coupling_state import CouplingStateAdminMixin
-from .coupling_state import couplings_of, other_side, record_mappings, side_of
-from .models import Direction, SyncJob, SyncJobError
+from .admin_helpers import _tell
+from .coupling_state import couplings_of, record_mappings, side_of
+from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
+from .models import Direction
 from .operations import (
     couple_by_match,
     coupling_set_up,
@@ -36,9 +36,8 @@ from .operations import (
     synchronize_now_choices,
 )
 from .operations.coupling import coupling_set_up_check
-
-RUN_PERMISSION = "integration.run_synchronization"
-COUPLE_PERMISSION = "integration.change_couplings"
+from .permissions import COUPLE_PERMISSION, RUN_PERMISSION, VIEW_COUPLING_PERMISSION, VIEW_JOB_PERMISSION
+from .selectors import LOG_RECORDS, records_sync_log
 
 
 # -- selectors (the reads shared with the column are in integration.coupling_state) --------------------------------
@@ -73,7 +72,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
     def _shows_coupling(self, request):
         return bool(self.coupling_mappings(request)) and (
             self.has_change_couplings_permission(request) or self.has_run_synchronization_permission(request)
-            or request.user.has_perm("integration.view_coupling")
+            or request.user.has_perm(VIEW_COUPLING_PERMISSION)
         )
 
     # -- actions -------------------------------------------------------------------------------------------------
@@ -90,7 +89,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 "synchronization_log": (None, "Synchronisation log"),
             }
             for name, (permission, description) in specs.items():
-                if permission is None and not (request.user.has_perm("integration.view_syncjob")
+                if permission is None and not (request.user.has_perm(VIEW_JOB_PERMISSION)
                                                or request.user.has_perm(RUN_PERMISSION)):
                     continue
                 if permission and not request.user.has_perm(permission):
@@ -133,8 +132,6 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Set up coupling…")
     def couple_set_up(self, request, queryset):
-        from .forms import CouplingSetUpForm
-
         ids = self._selection(queryset, limit=2)
         if len(ids) != 1:
             self.message_user(request, "Select one record to set up its coupling.", messages.WARNING)
@@ -167,8 +164,6 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Match-based coupling…")
     def couple_by_match(self, request, queryset):
-        from .forms import MatchCouplingForm
-
         form = MatchCouplingForm(request.POST if "p2c-submit" in request.POST else None,
                                  mappings=self.coupling_mappings(request), side=side_of(self.model))
         if "p2c-submit" in request.POST and form.is_valid():
@@ -198,18 +193,12 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 summary=[f"Each selected record not coupled yet gets a new {system} record, coupled to it (one job "
                          "per mapping). Records coupled already, or outside every mapping's filter, are skipped."],
             )
-        try:
-            outcome = records_create_in_other_side(model=self.model, ids=list(queryset.values_list("pk", flat=True)))
-        except OperationRefused as exc:
-            refused_message(self, request, exc)
-            return None
-        outcome_message(self, request, outcome)
+        _tell(self, request, records_create_in_other_side, model=self.model,
+              ids=list(queryset.values_list("pk", flat=True)))
         return None
 
     @admin.action(description="Synchronise now…")
     def synchronize_now(self, request, queryset):
-        from .forms import SynchronizeNowForm
-
         ids = list(queryset.values_list("pk", flat=True))
         choices, preselected = synchronize_now_choices(model=self.model, ids=ids)
         form = SynchronizeNowForm(request.POST if "p2c-submit" in request.POST else None, choices=choices,
@@ -221,12 +210,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                          "couplings, are skipped"
                          + (", as are records whose target side holds newer data." if len(ids) > 1 else ".")],
             )
-        try:
-            outcome = synchronize_now(model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
-        except OperationRefused as exc:
-            refused_message(self, request, exc)
-            return None
-        outcome_message(self, request, outcome)
+        _tell(self, request, synchronize_now, model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
         return None
 
     @admin.action(description="Delete coupling")
@@ -250,24 +234,8 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
 
     @admin.action(description="Synchronisation log")
     def synchronization_log(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True)[:500])
-        coupled = couplings_of(self.model, ids)
-        side = side_of(self.model)
-        job_ids = {j for cs in coupled.values() for c in cs for j in (c.last_erp_job_id, c.last_crm_job_id) if j}
-        keys = [str(i) for i in ids]
-        label = self.model._meta.label
-        records = Q(source_model=label, source_id__in=keys) | Q(destination_model=label, destination_id__in=keys)
-        # The counterparts' errors too, each id with its own table (ids of different tables collide).
-        counterparts = defaultdict(list)
-        for c in (c for cs in coupled.values() for c in cs):
-            other = other_side(side)
-            counterparts[getattr(c, f"{other}_model")].append(str(getattr(c, f"{other}_id")))
-        for other_label, other_keys in counterparts.items():
-            records |= (Q(source_model=other_label, source_id__in=other_keys)
-                        | Q(destination_model=other_label, destination_id__in=other_keys))
-        errors = list(SyncJobError.objects.filter(records).select_related("job").order_by("-created_at")[:200])
-        job_ids |= {e.job_id for e in errors}
-        jobs = list(SyncJob.objects.filter(pk__in=job_ids).order_by("-created_at")[:200])
+        ids = list(queryset.values_list("pk", flat=True)[:LOG_RECORDS])
+        jobs, errors = records_sync_log(model=self.model, ids=ids)
         return self._action_page(request, queryset, action="synchronization_log", title="Synchronisation log",
                                  template="admin/integration/coupling_log.html", jobs=jobs, errors=errors,
                                  count=len(ids))

@@ -8,8 +8,8 @@ counterpart); *failed* (the last error, truncated, its full text on hover, one c
 rows in a constant number of queries; the filter offers the same states, on the same rules, in SQL.
 """
 
-from collections import defaultdict
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -29,20 +29,19 @@ from .coupling_state import (
     STATES,
     admin_change_url,
     other_side,
-    record_labels,
     records_in_state,
     records_state,
     side_of,
 )
+from .permissions import COUPLE_PERMISSION
+from .selectors import page_coupling_states
 
-RESTORE_PERMISSION = "integration.change_couplings"
+RESTORE_PERMISSION = COUPLE_PERMISSION
 MESSAGE_CHARS = 60  # the column stays narrow; the full message is on hover and one click away
 
 
 def record_names(mappings):
     """How the engine's messages begin when they name a record of ``mappings`` ("Customer C00010 (…): …")."""
-    from django.apps import apps
-
     names = set()
     for m in mappings:
         for label in (m.erp_model, m.crm_model):
@@ -85,13 +84,8 @@ class CouplingChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         rows = list(self.result_list)
-        states = records_state(self.model, [row.pk for row in rows], self.model_admin.coupling_mappings(request))
-        other = other_side(side_of(self.model))
-        wanted = defaultdict(set)
-        for state in states.values():
-            for c in state.couplings:
-                wanted[getattr(c, f"{other}_model")].add(getattr(c, f"{other}_id"))
-        labels = record_labels(wanted)
+        states, labels = page_coupling_states(model=self.model, ids=[row.pk for row in rows],
+                                              mappings=self.model_admin.coupling_mappings(request))
         can_restore = request.user.has_perm(RESTORE_PERMISSION)
         names = record_names(self.model_admin.coupling_mappings(request))
         for row in rows:

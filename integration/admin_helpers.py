@@ -2,6 +2,7 @@
 one-message outcome of an operation, the table-pair filter, and the change list that names the coupled records of
 its page."""
 
+import uuid
 from collections import defaultdict
 
 from django.contrib import admin
@@ -11,9 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integration.admin_coupling import COUPLE_PERMISSION, RUN_PERMISSION
-from integration.coupling_state import admin_change_url, record_labels
+from integration.coupling_state import admin_change_url
+from integration.labels import record_labels
 from integration.models import Coupling
+from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
@@ -98,8 +100,6 @@ class LabelledChangeList(admin.views.main.ChangeList):
 
 def _typed_id(label, value):
     """Error rows keep ids as text: Sales ids are UUIDs, ERP ids integers."""
-    import uuid
-
     if isinstance(value, str):
         try:
             return uuid.UUID(value) if label.startswith("crm.") else int(value)

@@ -21,7 +21,7 @@ from integration.admin_helpers import (
     _tell,
     _typed_id,
 )
-from integration.coupling_state import record_labels
+from integration.labels import record_labels
 from integration.models import (
     Coupling,
     Direction,

@@ -6,6 +6,7 @@ operations (operations/conflicts.py).
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count
 
 from .engine.conflicts import field_changed, value_plain
 from .models import SyncConflict
@@ -18,8 +19,6 @@ def conflicts_count():
 
 def conflicts_per_mapping():
     """{table mapping id: conflicts waiting} (one query)."""
-    from django.db.models import Count
-
     rows = SyncConflict.objects.order_by().values("table_mapping").annotate(n=Count("pk"))
     return {row["table_mapping"]: row["n"] for row in rows}
 

@@ -15,6 +15,7 @@ from .engine.locks import MappingLockLost, mapping_lock, mapping_lock_refresh
 from .engine.matching import match_rules, matches_find
 from .engine.plan import plan_build
 from .engine.sync import ANALYZE_AFTER, ChunkRun, iterate_chunks, job_create, mapping_synchronize
+from .labels import record_label
 from .models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob
 
 
@@ -58,8 +59,8 @@ def coupling_create(*, erp_record, crm_record):
         other = _record_or_none(crm_record._meta.model, existing.crm_id)
         if other is not None:
             raise CouplingConflict(
-                f"Cannot couple {_label(erp_record)} to this {crm_record._meta.verbose_name} record, because "
-                f"{_label(erp_record)} is already coupled to {_label(other)}.",
+                f"Cannot couple {record_label(erp_record)} to this {crm_record._meta.verbose_name} record, because "
+                f"{record_label(erp_record)} is already coupled to {record_label(other)}.",
                 coupling=existing,
             )
         existing.delete()  # the counterpart is gone: the stale coupling goes silently, as in BC
@@ -68,8 +69,8 @@ def coupling_create(*, erp_record, crm_record):
         other = _record_or_none(erp_record._meta.model, taken.erp_id)
         if other is not None:
             raise CouplingConflict(
-                f"Cannot couple {_label(crm_record)} to {_label(erp_record)}, because {_label(crm_record)} is "
-                f"already coupled to {_label(other)}.",
+                f"Cannot couple {record_label(crm_record)} to {record_label(erp_record)}, because {record_label(crm_record)} is "
+                f"already coupled to {record_label(other)}.",
                 coupling=taken,
             )
         taken.delete()
@@ -77,7 +78,7 @@ def coupling_create(*, erp_record, crm_record):
         with transaction.atomic():
             return Coupling.objects.create(**pair, erp_id=erp_record.pk, crm_id=crm_record.pk)
     except IntegrityError as exc:  # a concurrent coupling won the race
-        raise CouplingConflict(f"{_label(erp_record)} or {_label(crm_record)} was coupled meanwhile.",
+        raise CouplingConflict(f"{record_label(erp_record)} or {record_label(crm_record)} was coupled meanwhile.",
                                coupling=None) from exc
 
 
@@ -284,10 +285,6 @@ def _sync_after_direction(mapping):
 
 def _record_or_none(model, pk):
     return model.objects.filter(pk=pk).first()
-
-
-def _label(record):
-    return f"{record._meta.verbose_name} {record}"
 
 
 __all__ = [

@@ -21,7 +21,6 @@ from django.db.models import CharField, Exists, OuterRef, Q, UUIDField, Value
 from django.db.models.functions import Cast, Concat, Substr
 from django.urls import NoReverseMatch, reverse
 
-from .engine.fields import natural_key_field
 from .job_records import ACTIVE
 from .models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncJobRecord
 
@@ -61,39 +60,12 @@ def couplings_of(model, ids):
     return found
 
 
-def record_labels(label_ids):
-    """{(model label, pk): text} for records given as {model label: ids}: one query per table, no relations read."""
-    from django.apps import apps
-
-    labels = {}
-    for label, ids in label_ids.items():
-        try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            continue
-        key = natural_key_field(model)
-        names = [f for f in ("name", "fullname", "full_name", "description") if _has_field(model, f) and f != key]
-        fields = ["pk", *([key] if key else []), *names[:1]]
-        for row in model.objects.filter(pk__in=list(ids)).values_list(*fields):
-            parts = [str(v) for v in row[1:] if v not in (None, "")]
-            labels[(label, row[0])] = " ".join(parts[:1]) + (f" ({parts[1]})" if len(parts) > 1 else "") or str(row[0])
-    return labels
-
-
 def admin_change_url(label, pk):
     app_label, model_name = label.lower().split(".")
     try:
         return reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
     except NoReverseMatch:
         return None
-
-
-def _has_field(model, name):
-    try:
-        model._meta.get_field(name)
-    except Exception:
-        return False
-    return True
 
 
 # -- the state of records ---------------------------------------------------------------------------------------------

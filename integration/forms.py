@@ -11,6 +11,7 @@ from crm.models import SystemUser
 
 from .engine.validation import dependencies_validate, field_mappings_validate
 from .models import ConnectionSetup, Direction, IntegrationTableMapping
+from .selection import couplings_of, field_mappings_for_matching, side_of
 
 NO_SYNC = ""
 SYNC_CHOICES = (
@@ -40,8 +41,6 @@ class CouplingSetUpForm(forms.Form):
 
     def __init__(self, data=None, *, record, mappings, search=None, request=None):
         super().__init__(data, prefix="p2c")
-        from .selection import couplings_of, side_of
-
         self.helper = _helper()
         self.record, self.mappings = record, {m.pk: m for m in mappings}
         side = side_of(type(record))
@@ -91,8 +90,6 @@ class MatchCouplingForm(forms.Form):
 
     def __init__(self, data=None, *, mappings, side):
         super().__init__(data, prefix="p2c")
-        from .selection import field_mappings_for_matching
-
         self.helper = _helper()
         self.side = side
         self.fields["mapping"].queryset = IntegrationTableMapping.objects.filter(pk__in=[m.pk for m in mappings])
@@ -193,7 +190,15 @@ class FieldMappingInlineFormSet(forms.BaseInlineFormSet):
 
 
 # -- set-up wizard (SPEC I1) -----------------------------------------------------------------------------------
-class WizardConnectionForm(forms.Form):
+class WizardStepForm(forms.Form):
+    """A step of the wizard: rendered with the shared crispy helper (the page holds the form tag)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class WizardConnectionForm(WizardStepForm):
     is_enabled = forms.BooleanField(label="Enable the connection", required=False, initial=True)
     integration_user = forms.ModelChoiceField(
         label="Integration user", queryset=SystemUser.objects.all(), required=True,
@@ -202,7 +207,6 @@ class WizardConnectionForm(forms.Form):
 
     def __init__(self, *args, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper()
         if admin_site is not None:
             field = ConnectionSetup._meta.get_field("integration_user")
             widget = AutocompleteSelect(field, admin_site)
@@ -210,7 +214,7 @@ class WizardConnectionForm(forms.Form):
             self.fields["integration_user"].widget = widget
 
 
-class WizardSynchronizeForm(forms.Form):
+class WizardSynchronizeForm(WizardStepForm):
     sales_order_integration_enabled = forms.BooleanField(
         label="Synchronise sales orders", required=False,
         help_text="Submitted Sales orders become ERP sales orders.")
@@ -218,12 +222,8 @@ class WizardSynchronizeForm(forms.Form):
     item_availability_enabled = forms.BooleanField(
         label="Item availability", required=False, help_text="Sales users see ERP item availability and prices.")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
 
-
-class WizardDefaultsForm(forms.Form):
+class WizardDefaultsForm(WizardStepForm):
     use_default_setup = forms.BooleanField(
         label="Use default synchronisation setup", required=False, initial=True,
         help_text="(Re)creates the default table and field mappings and schedules the synchronisation of modified "
@@ -231,16 +231,8 @@ class WizardDefaultsForm(forms.Form):
     every_minutes = forms.IntegerField(label="Synchronise modified records every (minutes)", min_value=1,
                                        max_value=1440, initial=30)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
 
-
-class WizardFinishForm(forms.Form):
+class WizardFinishForm(WizardStepForm):
     run_full_sync = forms.BooleanField(
         label="Run full synchronisation", required=False, initial=True,
         help_text="Opens the full synchronisation review, where you start it.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()

@@ -17,10 +17,10 @@ from django.urls import reverse
 
 from crm.models import SystemUser
 
-from .admin_coupling import RUN_PERMISSION
 from .defaults import integration_setup_reset
 from .forms import WizardConnectionForm, WizardDefaultsForm, WizardFinishForm, WizardSynchronizeForm
 from .models import ConnectionSetup, IntegrationTableMapping
+from .permissions import RUN_PERMISSION
 from .schedules import log_cleanup_schedule_create, schedules_create
 
 SESSION_KEY = "p2c_setup_wizard"

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from integration.conflict_inbox import conflict_sides
 from integration.models import SyncConflict
 from integration.operations.conflicts import RESOLUTIONS, conflicts_resolve
+from integration.permissions import VIEW_CONFLICT_PERMISSION
 from p2c.api.filters import StrictFilterSet
 from p2c.doors import outcome_response, refused_response
 from p2c.outcomes import OperationRefused
@@ -22,7 +23,7 @@ from p2c.outcomes import OperationRefused
 from . import mapping_serializers as s
 from .mappings import RUN, BaseViewSet, operation_permission
 
-READ = "integration.view_syncconflict"
+READ = VIEW_CONFLICT_PERMISSION
 
 
 class ConflictSerializer(serializers.ModelSerializer):

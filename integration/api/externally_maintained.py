@@ -4,13 +4,13 @@ maintained ERP record with a 400 naming each field (see integration.externally_m
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from integration.externally_maintained import externally_maintained_changes_refuse
+
 
 class ExternallyMaintainedSerializerMixin:
     # run_validation, not validate: it runs after the serializer's own validate(), which need not call super().
     def run_validation(self, data=serializers.empty):
         attrs = super().run_validation(data)
-        from integration.externally_maintained import externally_maintained_changes_refuse
-
         try:
             cache = self.context.setdefault("externally_maintained_fields", {})
             externally_maintained_changes_refuse(instance=self.instance, changes=attrs, cache=cache)

@@ -7,6 +7,7 @@ Operations need the model's view permission plus ``integration.run_synchronizati
 ``/api/integration/jobs/{id}/``; a dry run runs at once and answers 200 with its report.
 """
 
+from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -28,6 +29,7 @@ from integration.models import (
     ValueMapEntry,
 )
 from integration.operations import couple_by_match, skipped_restore, synchronize_mapping
+from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
 from integration.sync_log import sync_log_cleanup
 from p2c.api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from p2c.api.pagination import PagePagination
@@ -38,8 +40,7 @@ from p2c.outcomes import OperationRefused
 
 from . import mapping_serializers as s
 
-RUN = "integration.run_synchronization"
-COUPLE = "integration.change_couplings"
+RUN, COUPLE = RUN_PERMISSION, COUPLE_PERMISSION
 REFUSED = "Refused as a whole: the connection or the mapping is disabled, or another run holds the mapping."
 
 
@@ -154,8 +155,6 @@ class CouplingFilterSet(StrictFilterSet):
                   "crm_id": ["exact"]}
 
     def filter_result(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(last_erp_result=value) | Q(last_crm_result=value))
 
 

@@ -15,8 +15,10 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 
+from integration.labels import record_label_by_id
 from integration.models import Coupling
 from integration.operations import coupling_set_up, couplings_delete, records_create_in_other_side, synchronize_now
+from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
 from integration.selection import record_mappings
 from p2c.api.keys import natural_key
 from p2c.api.permissions import view_permission_and
@@ -26,8 +28,7 @@ from p2c.outcomes import OperationRefused
 
 from . import mapping_serializers as s
 
-COUPLE = "integration.change_couplings"
-RUN = "integration.run_synchronization"
+COUPLE, RUN = COUPLE_PERMISSION, RUN_PERMISSION
 
 CONFLICT = inline_serializer("CouplingConflict", {
     "detail": serializers.CharField(),
@@ -72,11 +73,6 @@ def _counterpart(model, *, pk, key):
         raise NotFound(f"No {model._meta.verbose_name} {value}.") from exc
 
 
-def _label(model, pk):
-    record = model.objects.filter(pk=pk).first()
-    return None if record is None else f"{model._meta.verbose_name} {record}"
-
-
 class CouplingActionsMixin:
     """couple / uncouple / synchronize / create-counterpart on one record; add it to the viewsets of the models in
     a mapping. Each calls its operation (integration.operations) and answers its outcome (p2c.doors)."""
@@ -110,9 +106,9 @@ class CouplingActionsMixin:
                     mine = "crm" if crm_side else "erp"
                     theirs = "erp" if crm_side else "crm"
                     if getattr(coupling, f"{mine}_id") == record.pk:
-                        coupled_to = _label(other_model, getattr(coupling, f"{theirs}_id"))
+                        coupled_to = record_label_by_id(other_model, getattr(coupling, f"{theirs}_id"))
                     else:
-                        coupled_to = _label(model, getattr(coupling, f"{mine}_id"))
+                        coupled_to = record_label_by_id(model, getattr(coupling, f"{mine}_id"))
                 extra = {"coupled_to": coupled_to,
                          "coupling": None if coupling is None else s.CouplingSerializer(coupling).data}
             return refused_response(exc, extra=extra)

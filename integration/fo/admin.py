@@ -23,11 +23,11 @@ from integration.models import (
     IntegrationTemplate,
     IntegrationTemplateTask,
 )
+from integration.permissions import RUN_PERMISSION
 from p2c.admin_text import long_text
 from p2c.doors import outcome_message
 from p2c.outcomes import REFUSED, OperationRefused, Outcome
 
-RUN_PERMISSION = "integration.run_synchronization"
 ERROR_LINES = 50
 
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from integration.fo import serializers
 from integration.fo.projects import project_run
 from integration.models import IntegrationProject, IntegrationProjectRun, IntegrationTemplate
+from integration.permissions import RUN_PERMISSION
 from p2c.api.permissions import ModelPermissions
 from p2c.doors import refused_response
 from p2c.outcomes import OperationRefused
@@ -26,7 +27,7 @@ class CanRunSynchronization(BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("integration.run_synchronization"))
+        return bool(user and user.is_authenticated and user.has_perm(RUN_PERMISSION))
 
 
 def _queued(outcome):

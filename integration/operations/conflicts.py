@@ -21,6 +21,7 @@ from p2c.utils import chunked
 from ..engine.conflicts import REMOVE, RESTORE, decisions_applied
 from ..engine.locks import MappingBusy
 from ..engine.sync import job_create, mapping_synchronize
+from ..labels import conflict_label
 from ..models import Coupling, Direction, IntegrationFieldMapping, SyncConflict, SyncJob, SyncJobError
 from ..selection import record_names
 from .common import connection_check, refused_from
@@ -86,7 +87,7 @@ def conflicts_resolve(*, ids, resolution, fields=None, decided_by=""):
         for conflict in conflicts:
             reason = _refusal(conflict, resolution, choices)
             if reason:
-                outcome.record(REFUSED, _label(conflict), reason, conflict.pk)
+                outcome.record(REFUSED, conflict_label(conflict), reason, conflict.pk)
             else:
                 by_mapping[conflict.table_mapping].append(conflict)
         for mapping, group in by_mapping.items():
@@ -107,10 +108,6 @@ def _refusal(conflict, resolution, choices):
     if missing:
         return f"choose a side for {', '.join(missing)}"
     return None
-
-
-def _label(conflict):
-    return f"Conflict #{conflict.pk} ({conflict.coupling.erp_model} {conflict.coupling.erp_id})"
 
 
 def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
@@ -152,7 +149,7 @@ def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
     except (MappingBusy, ValidationError) as exc:
         reason = refused_from(exc).message
         for conflict in conflicts:
-            outcome.record(REFUSED, _label(conflict), reason, conflict.pk)
+            outcome.record(REFUSED, conflict_label(conflict), reason, conflict.pk)
         return outcome
     for job in jobs:
         job.message = f"{note}: {job.message}"
@@ -175,7 +172,7 @@ def _settle(outcome, conflicts, jobs):
     for conflict in stuck:
         coupling = conflict.coupling
         reason = reasons.get(str(coupling.erp_id)) or reasons.get(str(coupling.crm_id)) or "still in conflict"
-        outcome.record(FAILED, names.get(coupling.erp_id, _label(conflict)), reason, conflict.pk)
+        outcome.record(FAILED, names.get(coupling.erp_id, conflict_label(conflict)), reason, conflict.pk)
     return outcome
 
 

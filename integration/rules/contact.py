@@ -5,6 +5,10 @@ through the customer: the account is coupled to an ERP customer, and that custom
 company contact. Both directions resolve the whole chunk in a few queries.
 """
 
+from crm.models import Account
+from erp.models import ContactBusinessRelation, Customer
+from integration.binder import counterparts
+
 from .base import RowError
 from .base import Rules as BaseRules
 
@@ -35,9 +39,6 @@ class Rules(BaseRules):
 
 def _accounts_for_companies(company_ids):
     """ERP company contact id → Sales account id, through the customer business relation and the coupling."""
-    from erp.models import ContactBusinessRelation, Customer
-    from integration.models import Coupling
-
     if not company_ids:
         return {}
     customer_no_by_company = dict(
@@ -47,10 +48,7 @@ def _accounts_for_companies(company_ids):
     customer_id_by_no = dict(
         Customer.objects.filter(no__in=customer_no_by_company.values()).values_list("no", "pk")
     )
-    account_by_customer = dict(
-        Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account",
-                                erp_id__in=customer_id_by_no.values()).values_list("erp_id", "crm_id")
-    )
+    account_by_customer = counterparts("erp.Customer", customer_id_by_no.values(), to="crm.Account")
     result = {}
     for company, no in customer_no_by_company.items():
         account = account_by_customer.get(customer_id_by_no.get(no))
@@ -61,16 +59,9 @@ def _accounts_for_companies(company_ids):
 
 def _companies_for_accounts(account_ids):
     """Sales account id → ERP company contact id, or a message saying why there is none."""
-    from crm.models import Account
-    from erp.models import ContactBusinessRelation, Customer
-    from integration.models import Coupling
-
     if not account_ids:
         return {}
-    customer_by_account = dict(
-        Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account", crm_id__in=account_ids)
-        .values_list("crm_id", "erp_id")
-    )
+    customer_by_account = counterparts("crm.Account", account_ids, to="erp.Customer")
     no_by_customer = dict(Customer.objects.filter(pk__in=customer_by_account.values()).values_list("pk", "no"))
     company_by_no = dict(
         ContactBusinessRelation.objects.filter(link_to_table="customer", no__in=no_by_customer.values())

@@ -11,6 +11,9 @@ code into it). `sales_base_currency_id` finds it; the engine uses it wherever a 
 
 import re
 
+from crm.models import TransactionCurrency
+from erp.models import GeneralLedgerSetup
+
 from .base import RowError
 from .base import Rules as BaseRules
 
@@ -35,9 +38,6 @@ def sales_base_currency_id():
     It is the Sales transaction currency whose ISO code is the General Ledger Setup's LCY code (case-insensitive).
     Two queries; None when the LCY code is blank or no Sales currency has it.
     """
-    from crm.models import TransactionCurrency
-    from erp.models import GeneralLedgerSetup
-
     lcy = GeneralLedgerSetup.objects.filter(pk=1).values_list("lcy_code", flat=True).first()
     if lcy is None:  # the setup row is made on first use; until then its default applies
         lcy = GeneralLedgerSetup._meta.get_field("lcy_code").get_default()

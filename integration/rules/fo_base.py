@@ -5,6 +5,8 @@ value map's entry for the Sales key field (country/region, city), else the defau
 blank fails the row with a message naming the field and the record. They are loaded once per run.
 """
 
+from integration.models import IntegrationProjectTaskDefault
+
 from .base import RowError
 from .base import Rules as BaseRules
 
@@ -21,8 +23,6 @@ class FoRules(BaseRules):
     def defaults_for(self, plan):
         """The task's defaults, as (erp attname, default, key field, {lower key: value}, required, label)."""
         if self._defaults is None:
-            from integration.models import IntegrationProjectTaskDefault
-
             model = plan.destination.model
             rows = IntegrationProjectTaskDefault.objects.filter(task__table_mapping_id=plan.mapping.pk)
             self._defaults = []

@@ -6,6 +6,7 @@ product's ERP unit price; products without a default price list get it. Negative
 
 from decimal import Decimal
 
+from crm.models import PriceLevel, ProductPriceLevel
 from p2c.records import writing_as
 
 from .base import Rules as BaseRules
@@ -15,8 +16,6 @@ PRICE_LIST_NAME = "ERP item prices"
 
 class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
-        from crm.models import PriceLevel
-
         if plan.destination.key != "crm" or plan.dry_run:
             return None
         with writing_as(plan.integration_user_id):
@@ -35,8 +34,6 @@ class Rules(BaseRules):
             values["price_level_id"] = context.pk
 
     def after_write(self, pairs, *, plan):
-        from crm.models import PriceLevel, ProductPriceLevel
-
         if plan.destination.key != "crm" or not pairs:
             return
         price_list = PriceLevel.objects.get(name=PRICE_LIST_NAME)

@@ -7,6 +7,9 @@ reference*, copied from the order, which has it from the Sales order number, lea
 Everything is read once per chunk and the orders are updated in one statement.
 """
 
+from crm.models import SalesOrder
+from erp.models import SalesHeader
+from integration.binder import counterparts
 from p2c.records import writing_as
 
 from .base import Rules as BaseRules
@@ -16,19 +19,13 @@ INVOICED_REASON = "Invoiced"
 
 class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
-        from crm.models import SalesOrder
-        from erp.models import SalesHeader
-        from integration.models import Coupling
-
         if plan.destination.key != "crm":
             return {}
         order_nos = {row.order_no for row in rows if row.order_no}
         headers = dict(SalesHeader.objects.filter(document_type="order", no__in=order_nos).values_list("pk", "no"))
         by_no = {}
         if headers:
-            for erp_id, crm_id in Coupling.objects.filter(
-                erp_model="erp.SalesHeader", crm_model="crm.SalesOrder", erp_id__in=headers
-            ).values_list("erp_id", "crm_id"):
+            for erp_id, crm_id in counterparts("erp.SalesHeader", headers, to="crm.SalesOrder").items():
                 by_no[headers[erp_id]] = crm_id
         references = {row.your_reference for row in rows
                       if row.your_reference and (not row.order_no or row.order_no not in by_no)}
@@ -45,8 +42,6 @@ class Rules(BaseRules):
             values["sales_order_id"] = order_id
 
     def after_write(self, pairs, *, plan):
-        from crm.models import SalesOrder
-
         if plan.destination.key != "crm":
             return
         order_ids = {invoice.sales_order_id for _, invoice in pairs if invoice.sales_order_id}

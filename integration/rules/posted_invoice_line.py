@@ -2,24 +2,22 @@
 coupled to it; other lines (G/L accounts, comments) become write-in products carrying the description, and so do
 lines of the setup's write-in product (Sales & Receivables Setup), which stand for a write-in product in Sales."""
 
+from erp.models import Item, Resource, SalesReceivablesSetup
+from integration.binder import counterparts
+
 from .base import RowError
 from .base import Rules as BaseRules
 
 
 class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
-        from erp.models import Item, Resource, SalesReceivablesSetup
-        from integration.models import Coupling
-
         setup = SalesReceivablesSetup.objects.filter(pk=1).values("write_in_product_type", "write_in_product_no").first()
         products = {"write_in": (setup["write_in_product_type"], setup["write_in_product_no"]) if setup else None}
         for kind, model in (("item", Item), ("resource", Resource)):
             nos = {row.no for row in rows if row.type == kind and row.no}
             ids = dict(model.objects.filter(no__in=nos).values_list("pk", "no"))
-            coupled = Coupling.objects.filter(
-                erp_model=model._meta.label, crm_model="crm.Product", erp_id__in=ids
-            ).values_list("erp_id", "crm_id")
-            products[kind] = {ids[erp_id]: crm_id for erp_id, crm_id in coupled}
+            coupled = counterparts(model._meta.label, ids, to="crm.Product")
+            products[kind] = {ids[erp_id]: crm_id for erp_id, crm_id in coupled.items()}
         return products
 
     def transfer(self, source, destination, values, *, plan, context):

@@ -8,6 +8,8 @@ orders are read; match-based coupling pairs an ERP order with the Sales order wh
 (how `integration.sales_orders` creates them), and never creates Sales orders from ERP orders.
 """
 
+from integration.binder import coupled_ids
+
 from .base import RowError
 from .base import Rules as BaseRules
 
@@ -27,11 +29,10 @@ class Rules(BaseRules):
 
     def source_queryset(self, queryset, *, plan):
         """Only ERP orders coupled to a Sales order: orders entered in the ERP are not Sales's business."""
-        from integration.models import Coupling
-
         if plan.source.key != "erp":
             return queryset
-        return queryset.filter(pk__in=Coupling.objects.filter(**plan.coupling_pair).values("erp_id"))
+        pair = plan.coupling_pair
+        return queryset.filter(pk__in=coupled_ids(pair["erp_model"], to=pair["crm_model"]))
 
     def coupling_queryset(self, queryset, *, plan):
         """Match-based coupling looks at the ERP orders that name a Sales order (your reference = its number):

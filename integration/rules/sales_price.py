@@ -6,22 +6,20 @@ the mapping's match field; the price list is this module's `match_scope`), so a 
 that exist on both sides updates the existing lines instead of adding a second line for the same product.
 """
 
+from erp.models import CustomerPriceGroup
+from integration.binder import counterparts
+
 from .base import RowError
 from .base import Rules as BaseRules
 
 
 def _price_lists_by_code(codes):
     """{sales code: id of the Sales price list coupled to that customer price group}, in two queries."""
-    from erp.models import CustomerPriceGroup
-    from integration.models import Coupling
-
     groups = dict(CustomerPriceGroup.objects.filter(code__in=set(codes)).values_list("pk", "code"))
     if not groups:
         return {}
-    coupled = Coupling.objects.filter(
-        erp_model="erp.CustomerPriceGroup", crm_model="crm.PriceLevel", erp_id__in=groups
-    ).values_list("erp_id", "crm_id")
-    return {groups[erp_id]: crm_id for erp_id, crm_id in coupled}
+    coupled = counterparts("erp.CustomerPriceGroup", groups, to="crm.PriceLevel")
+    return {groups[erp_id]: crm_id for erp_id, crm_id in coupled.items()}
 
 
 class Rules(BaseRules):

@@ -2,6 +2,8 @@
 
 import re
 
+from erp.models import SalespersonPurchaser
+
 from .base import Rules as BaseRules
 
 
@@ -9,8 +11,6 @@ class Rules(BaseRules):
     match_creates_new = False  # BC: match-based coupling never creates salespeople
 
     def prepare_chunk(self, rows, *, plan):
-        from erp.models import SalespersonPurchaser
-
         if plan.destination.key != "erp":
             return None
         return set(SalespersonPurchaser.objects.values_list("code", flat=True))

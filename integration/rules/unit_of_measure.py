@@ -1,5 +1,6 @@
 """UNIT OF MEASURE: each ERP unit of measure becomes a Sales unit group with exactly one unit (SPEC I5)."""
 
+from crm.models import Unit
 from p2c.records import writing_as
 
 from .base import Rules as BaseRules
@@ -7,8 +8,6 @@ from .base import Rules as BaseRules
 
 class Rules(BaseRules):
     def after_write(self, pairs, *, plan):
-        from crm.models import Unit
-
         if plan.destination.key != "crm" or not pairs:
             return
         groups = {dest.pk: dest for _, dest in pairs}

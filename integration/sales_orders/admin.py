@@ -17,14 +17,13 @@ from integration.sales_orders.availability import (
     item_availability_for,
     sales_order_availability,
 )
+from integration.sales_orders.creation import sales_orders_create
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
 
 @admin.action(description="Create in ERP", permissions=["change"])
 def create_in_erp(modeladmin, request, queryset):
-    from integration.sales_orders.creation import sales_orders_create
-
     try:
         outcome = sales_orders_create(sales_orders=list(queryset.values_list("pk", flat=True)))
     except OperationRefused as exc:

@@ -14,6 +14,12 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.models import Contact
+from erp.models import Customer, SalesPrice
+from integration.binder import counterpart_query
+from integration.models import ConnectionSetup
+from integration.sales_orders.products import product_erp_records
+
 PRICE_SOURCE_GROUP = "customer_price_group"
 PRICE_SOURCE_UNIT_PRICE = "unit_price"
 
@@ -48,21 +54,15 @@ def amount_text(value):
 
 def item_availability_enabled():
     """Whether the connection setup has *Item Availability Enabled* (and the connection is enabled)."""
-    from integration.models import ConnectionSetup
-
     return ConnectionSetup.objects.filter(pk=1, is_enabled=True, item_availability_enabled=True).exists()
 
 
 def customer_for_account(account):
     """The ERP customer coupled to a Sales account (an Account or its id), or None."""
-    from erp.models import Customer
-    from integration.models import Coupling
-
     if account is None:
         return None
     account_id = getattr(account, "pk", account)
-    coupled = Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account", crm_id=account_id).values(
-        "erp_id")
+    coupled = counterpart_query("crm.Account", [account_id], to="erp.Customer")
     return Customer.objects.select_related("customer_price_group").filter(pk__in=coupled).first()
 
 
@@ -72,19 +72,10 @@ def item_availability_for(*, products, account=None, quantity=1, on_date=None):
     ``account`` (an Account, its id, or None) picks the customer whose price group prices apply; ``quantity``
     the minimum quantity a price may ask; ``on_date`` (default today) the prices in force.
     """
-    from erp.models import Item, Resource, SalesPrice
-    from integration.models import Coupling
-
     product_ids = {getattr(p, "pk", p) for p in products} - {None}
     if not product_ids:
         return {}
-    couplings = list(Coupling.objects.filter(
-        erp_model__in=["erp.Item", "erp.Resource"], crm_model="crm.Product", crm_id__in=product_ids
-    ).values_list("erp_model", "erp_id", "crm_id"))
-    item_ids = {erp_id for model, erp_id, _ in couplings if model == "erp.Item"}
-    resource_ids = {erp_id for model, erp_id, _ in couplings if model == "erp.Resource"}
-    items = Item.objects.select_related("base_unit_of_measure").in_bulk(item_ids) if item_ids else {}
-    resources = Resource.objects.select_related("base_unit_of_measure").in_bulk(resource_ids) if resource_ids else {}
+    couplings, items, resources = product_erp_records(product_ids)
     customer = customer_for_account(account)
     group = customer.customer_price_group if customer is not None else None
     best = {}
@@ -128,8 +119,6 @@ def sales_order_availability(*, sales_order):
     """Availability of the products on a Sales order's lines, priced for the order's account."""
     account_id = sales_order.customer_account_id
     if account_id is None and sales_order.customer_contact_id is not None:
-        from crm.models import Contact
-
         account_id = Contact.objects.filter(pk=sales_order.customer_contact_id).values_list(
             "parent_account_id", flat=True).first()
     product_ids = sales_order.lines.exclude(product=None).values_list("product_id", flat=True)

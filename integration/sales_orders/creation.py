@@ -22,7 +22,21 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from crm.models import SalesOrder
+from erp.models import SalesHeader, SalesInvoiceHeader, SalesLine
+from integration.binder import counterpart_query, coupled_ids
+from integration.engine.sync import mapping_synchronize
+from integration.labels import sales_order_label
+from integration.models import (
+    ConnectionSetup,
+    Coupling,
+    Direction,
+    IntegrationTableMapping,
+    SyncJob,
+    SyncJobError,
+)
 from integration.sales_orders.erp_document import (
     CRM_ORDER,
     ERP_ORDER,
@@ -30,7 +44,6 @@ from integration.sales_orders.erp_document import (
     _check_submitted,
     _customer,
     _header,
-    _label,
     _lines,
     _lookups,
 )
@@ -55,10 +68,7 @@ class SalesOrderOutcome:
 # -- selectors ---------------------------------------------------------------------------------------------------------
 def sales_orders_pending():
     """Submitted Sales orders not yet sent to the ERP (what "create sales orders automatically" picks up)."""
-    from crm.models import SalesOrder
-    from integration.models import Coupling
-
-    coupled = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER).values("crm_id")
+    coupled = coupled_ids(CRM_ORDER, to=ERP_ORDER)
     return SalesOrder.objects.filter(
         state_code=SalesOrder.State.SUBMITTED, sent_to_back_office_on__isnull=True
     ).exclude(pk__in=coupled)
@@ -66,12 +76,7 @@ def sales_orders_pending():
 
 def sales_order_erp_order(*, sales_order):
     """The ERP order coupled to ``sales_order``, or None."""
-    from erp.models import SalesHeader
-    from integration.models import Coupling
-
-    erp_id = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=sales_order.pk).values(
-        "erp_id"
-    )
+    erp_id = counterpart_query(CRM_ORDER, [sales_order.pk], to=ERP_ORDER)
     return SalesHeader.objects.filter(pk__in=erp_id).first()
 
 
@@ -92,8 +97,6 @@ def sales_orders_create(*, sales_orders):
     ``jobs`` is the SALESORDER-ORDER job that logs the run: an order created is *done*, one already in the ERP
     *skipped* (saying which ERP order it is), one refused *failed* with the cause. Raises OperationRefused while the
     connection is not enabled (nothing is created then)."""
-    from integration.models import ConnectionSetup
-
     if not ConnectionSetup.objects.filter(pk=1, is_enabled=True).exists():
         raise OperationRefused("The connection is not enabled: run the assisted set-up first.",
                                code="connection_disabled")
@@ -119,9 +122,6 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
     ``unchanged`` already created, ``failed`` refused, with one SyncJobError per refused order naming the cause.
     The job's ``outcomes`` attribute (not stored) lists a SalesOrderOutcome per order, in the order given.
     """
-    from crm.models import SalesOrder
-    from integration.models import Direction, IntegrationTableMapping, SyncJob, SyncJobError
-
     to_pk = SalesOrder._meta.pk.to_python  # ids may come as text (a Celery task's JSON)
     ids = [to_pk(getattr(o, "pk", o)) for o in sales_orders]
     orders = SalesOrder.objects.in_bulk(ids)
@@ -143,7 +143,7 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
                 outcome = SalesOrderOutcome(sales_order=order, error=str(exc))
             except Exception as exc:  # one order's unexpected failure (rolled back) must not stop the others
                 logger.exception("Creating the ERP order of Sales order %s failed", pk)
-                outcome = SalesOrderOutcome(sales_order=order, error=f"{_label(order)}: {exc}")
+                outcome = SalesOrderOutcome(sales_order=order, error=f"{sales_order_label(order)}: {exc}")
         outcomes.append(outcome)
         if outcome.error:
             job.failed += 1
@@ -166,10 +166,6 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
 
 # -- one order ---------------------------------------------------------------------------------------------------------
 def _create(sales_order):
-    from crm.models import SalesOrder
-    from erp.models import SalesHeader, SalesLine
-    from integration.models import ConnectionSetup, Coupling
-
     try:
         with transaction.atomic():
             order = (
@@ -187,7 +183,7 @@ def _create(sales_order):
             customer = _customer(order)
             lines = list(order.lines.select_related("product", "uom__unit_group").order_by("line_number", "createdon"))
             if not lines:
-                raise SalesOrderError(f"{_label(order)} has no products: there is nothing to order.")
+                raise SalesOrderError(f"{sales_order_label(order)} has no products: there is nothing to order.")
             header = _header(order, customer)
             erp_lines = _lines(order, header, lines, _lookups(order, lines))
             header.amount = sum((line.amount for line in erp_lines), Decimal(0))
@@ -195,7 +191,7 @@ def _create(sales_order):
             try:
                 header.save()
             except ValidationError as exc:  # no order number series, for one
-                raise SalesOrderError(f"{_label(order)}: {' '.join(exc.messages)}") from exc
+                raise SalesOrderError(f"{sales_order_label(order)}: {' '.join(exc.messages)}") from exc
             for line in erp_lines:
                 line.header = header
             SalesLine.objects.bulk_create(erp_lines)
@@ -217,7 +213,7 @@ def _create(sales_order):
     except _CreatedMeanwhile:
         header = sales_order_erp_order(sales_order=sales_order)
         if header is None:
-            raise SalesOrderError(f"{_label(sales_order)} could not be coupled to its ERP order.") from None
+            raise SalesOrderError(f"{sales_order_label(sales_order)} could not be coupled to its ERP order.") from None
         return SalesOrderOutcome(sales_order=sales_order, header=header, created=False)
     return SalesOrderOutcome(sales_order=order, header=header, created=True)
 
@@ -234,9 +230,6 @@ def sales_order_statuses_update(*, full=False, wait_seconds=30):
     Runs the SALESORDER-ORDER mapping from the ERP to Sales (rows changed since its last run; ``full``: all),
     then deals with coupled ERP orders that were deleted (`sales_orders_uncouple_deleted`). Returns the jobs.
     """
-    from integration.engine.sync import mapping_synchronize
-    from integration.models import Direction, IntegrationTableMapping
-
     mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME, is_enabled=True).first()
     jobs = []
     if mapping is not None:
@@ -250,10 +243,6 @@ def sales_orders_uncouple_deleted():
     """Couplings of deleted ERP orders: the Sales order is invoiced when a posted invoice names it (its number as
     *your reference*); a Sales order still submitted otherwise may be sent again (BC clears LastBackofficeSubmit
     and removes the coupling). Returns how many couplings were removed. A constant number of queries."""
-    from crm.models import SalesOrder
-    from erp.models import SalesHeader, SalesInvoiceHeader
-    from integration.models import ConnectionSetup, Coupling
-
     stale = list(Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER).exclude(
         erp_id__in=SalesHeader.objects.values("pk")).values_list("pk", "crm_id"))
     if not stale:
@@ -275,8 +264,6 @@ def sales_orders_uncouple_deleted():
 
 def sales_orders_create_automatically_enabled():
     """Whether "Create Sales Orders Automatically" is on (and the connection enabled)."""
-    from integration.models import ConnectionSetup
-
     return ConnectionSetup.objects.filter(pk=1, is_enabled=True, create_sales_orders_automatically=True).exists()
 
 
@@ -292,10 +279,6 @@ def sales_order_schedules_update():
     creation could not do. "Sales Order Status" runs while sales order integration or automatic creation is on.
     Returns the PeriodicTask rows.
     """
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    from integration.models import ConnectionSetup
-
     setup = ConnectionSetup.objects.filter(pk=1).first()
     enabled = bool(setup and setup.is_enabled)
     wanted = {

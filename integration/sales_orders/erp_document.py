@@ -20,6 +20,25 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from erp.models import (
+    Currency,
+    Customer,
+    GeneralLedgerSetup,
+    Item,
+    PaymentTerms,
+    Resource,
+    SalesHeader,
+    SalesLine,
+    SalesReceivablesSetup,
+    ShipmentMethod,
+    ShippingAgent,
+    UnitOfMeasure,
+)
+from integration.binder import counterpart, counterpart_query, counterparts
+from integration.labels import sales_order_label
+from integration.models import ValueMapEntry
+from integration.sales_orders.products import product_erp_records
+
 ERP_ORDER, CRM_ORDER = "erp.SalesHeader", "crm.SalesOrder"
 LINE_NO_STEP = 10000
 MAX_LINE_ERRORS = 10
@@ -47,30 +66,22 @@ class _Lookups:
 
 
 
-def _label(order):
-    return f"Sales order {order.number or order.pk} ({order.name})" if order.name else f"Sales order {order.number}"
-
-
 def _check_submitted(order):
     if order.state_code != order.State.SUBMITTED:
         raise SalesOrderError(
-            f"{_label(order)} must be submitted to be created in the ERP; its status is {order.get_state_code_display()}."
+            f"{sales_order_label(order)} must be submitted to be created in the ERP; its status is {order.get_state_code_display()}."
         )
 
 
 def _customer(order):
     """The ERP customer coupled to the order's account (a contact as the customer: its parent account)."""
-    from erp.models import Customer
-    from integration.models import Coupling
-
     account = order.customer_account
     if account is None and order.customer_contact is not None:
         account = order.customer_contact.parent_account
     if account is None:
         raise SalesOrderError(f"There is no potential customer defined on the Sales order {order.number}: "
                               "its customer must be an account, or a contact whose company is an account.")
-    coupled = Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account", crm_id=account.pk).values(
-        "erp_id")
+    coupled = counterpart_query("crm.Account", [account.pk], to="erp.Customer")
     customer = Customer.objects.filter(pk__in=coupled).first()
     if customer is None:
         raise SalesOrderError(f"There is no customer coupled to Sales account {account.name} "
@@ -81,8 +92,6 @@ def _customer(order):
 
 
 def _header(order, customer):
-    from erp.models import SalesHeader
-
     today = timezone.localdate()
     header = SalesHeader(
         document_type=SalesHeader.DocumentType.ORDER,
@@ -113,18 +122,11 @@ def _sell_to_contact_id(order):
 
 
 def _coupled_id(erp_model, crm_model, crm_id):
-    from integration.models import Coupling
-
-    if crm_id is None:
-        return None
-    return Coupling.objects.filter(erp_model=erp_model, crm_model=crm_model, crm_id=crm_id).values_list(
-        "erp_id", flat=True).first()
+    return counterpart(crm_model, crm_id, to=erp_model)
 
 
 def _currency_id(order, customer):
     """The ERP currency of the order's Sales currency, through its ISO code; the local currency is blank (BC)."""
-    from erp.models import Currency, GeneralLedgerSetup
-
     currency = order.transaction_currency
     if currency is None:
         return customer.currency_id
@@ -136,7 +138,7 @@ def _currency_id(order, customer):
         return None
     erp_currency = Currency.objects.filter(iso_code__iexact=iso).order_by("code").first()
     if erp_currency is None:
-        raise SalesOrderError(f"{_label(order)}: currency {iso} is not coupled to an ERP currency, and no ERP "
+        raise SalesOrderError(f"{sales_order_label(order)}: currency {iso} is not coupled to an ERP currency, and no ERP "
                               f"currency has ISO code {iso}.")
     return erp_currency.pk
 
@@ -164,9 +166,6 @@ def _addresses(header, order, customer):
 
 def _options(header, order, customer):
     """Payment terms, shipment method, shipping agent: mapped from the order's options, else the customer's."""
-    from erp.models import PaymentTerms, ShipmentMethod, ShippingAgent
-    from integration.models import ValueMapEntry
-
     models = {"payment_terms": PaymentTerms, "shipment_method": ShipmentMethod, "shipping_agent": ShippingAgent}
     for _, _, erp_field in OPTION_FIELDS:
         setattr(header, f"{erp_field}_id", getattr(customer, f"{erp_field}_id"))
@@ -192,20 +191,10 @@ def _options(header, order, customer):
 
 def _lookups(order, lines):
     """Products → coupled items/resources, Sales units → ERP units of measure, the write-in product: in bulk."""
-    from erp.models import Item, Resource, SalesReceivablesSetup, UnitOfMeasure
-    from integration.models import Coupling
-
     lookups = _Lookups()
     product_ids = {line.product_id for line in lines if line.product_id}
     if product_ids:
-        couplings = list(Coupling.objects.filter(
-            erp_model__in=["erp.Item", "erp.Resource"], crm_model="crm.Product", crm_id__in=product_ids
-        ).values_list("erp_model", "erp_id", "crm_id"))
-        item_ids = {erp_id for model, erp_id, _ in couplings if model == "erp.Item"}
-        resource_ids = {erp_id for model, erp_id, _ in couplings if model == "erp.Resource"}
-        items = Item.objects.select_related("base_unit_of_measure").in_bulk(item_ids) if item_ids else {}
-        resources = (Resource.objects.select_related("base_unit_of_measure").in_bulk(resource_ids)
-                     if resource_ids else {})
+        couplings, items, resources = product_erp_records(product_ids)
         services = {line.product_id for line in lines
                     if line.product_id and line.product.product_type_code == "services"}
         for model, erp_id, crm_id in couplings:
@@ -220,9 +209,7 @@ def _lookups(order, lines):
     units = {line.uom_id: line.uom for line in lines if line.uom_id}
     if units:
         group_ids = {unit.unit_group_id for unit in units.values()}
-        coupled_groups = dict(Coupling.objects.filter(
-            erp_model="erp.UnitOfMeasure", crm_model="crm.UnitGroup", crm_id__in=group_ids
-        ).values_list("crm_id", "erp_id"))
+        coupled_groups = counterparts("crm.UnitGroup", group_ids, to="erp.UnitOfMeasure")
         names = {unit.name.upper() for unit in units.values()}
         erp_units = list(UnitOfMeasure.objects.filter(
             Q(pk__in=coupled_groups.values()) | Q(code__in=names | {n.lower() for n in names})
@@ -259,8 +246,6 @@ def _lookups(order, lines):
 
 def _lines(order, header, lines, lookups):
     """The ERP lines, in memory; raises SalesOrderError listing the lines that cannot be created."""
-    from erp.models import SalesLine
-
     max_description = SalesLine._meta.get_field("description").max_length
     erp_lines, errors = [], []
     line_no = 0
@@ -290,7 +275,7 @@ def _lines(order, header, lines, lookups):
     if errors:
         shown = errors[:MAX_LINE_ERRORS]
         more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        raise SalesOrderError(f"{_label(order)} cannot be created in the ERP. {' '.join(shown)}{more}")
+        raise SalesOrderError(f"{sales_order_label(order)} cannot be created in the ERP. {' '.join(shown)}{more}")
     return erp_lines
 
 

@@ -1,0 +1,74 @@
+"""How messages and screens name a record: the one place for a record's label.
+
+- `record_label`: ``customer C00010`` — the model's verbose name and the record's ``str`` (the API's and the
+  coupling operations' messages);
+- `record_title`: ``Customer C00010 (Adatum Corporation)`` — its natural key and name (the engine's messages);
+- `record_labels`: the screens' labels of many records at once, one query per table;
+- `conflict_label`, `sales_order_label`: the labels of a synchronisation conflict and of a Sales order.
+
+Imports models and the engine's field helpers only (the engine may import it).
+"""
+
+from django.apps import apps
+from django.utils.text import capfirst
+
+from integration.engine.fields import natural_key_field
+
+NAME_FIELDS = ("name", "fullname", "full_name", "description")
+
+
+def record_label(record):
+    """``customer C00010``: the model's verbose name and the record's text."""
+    return f"{record._meta.verbose_name} {record}"
+
+
+def record_label_by_id(model, pk):
+    """`record_label` of ``model``'s record ``pk``, or None when there is none. One query."""
+    record = model.objects.filter(pk=pk).first()
+    return None if record is None else record_label(record)
+
+
+def record_title(obj):
+    """``Customer C00010 (Adatum Corporation)`` — how the engine's messages name a record."""
+    model = type(obj)
+    key = natural_key_field(model)
+    value = getattr(obj, key, None) if key else None
+    name = next((getattr(obj, f) for f in ("name", "full_name", "fullname", "description")
+                 if f != key and getattr(obj, f, "")), "")
+    label = f"{capfirst(model._meta.verbose_name)} {value or obj.pk}"
+    return f"{label} ({name})" if name else label
+
+
+def _has_field(model, name):
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True
+
+
+def record_labels(label_ids):
+    """{(model label, pk): text} for records given as {model label: ids}: one query per table, no relations read."""
+    labels = {}
+    for label, ids in label_ids.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        key = natural_key_field(model)
+        names = [f for f in NAME_FIELDS if _has_field(model, f) and f != key]
+        fields = ["pk", *([key] if key else []), *names[:1]]
+        for row in model.objects.filter(pk__in=list(ids)).values_list(*fields):
+            parts = [str(v) for v in row[1:] if v not in (None, "")]
+            labels[(label, row[0])] = " ".join(parts[:1]) + (f" ({parts[1]})" if len(parts) > 1 else "") or str(row[0])
+    return labels
+
+
+def conflict_label(conflict):
+    """``Conflict #12 (erp.Customer 10)``."""
+    return f"Conflict #{conflict.pk} ({conflict.coupling.erp_model} {conflict.coupling.erp_id})"
+
+
+def sales_order_label(order):
+    """``Sales order SO-1001 (Bikes for Adatum)``."""
+    return f"Sales order {order.number or order.pk} ({order.name})" if order.name else f"Sales order {order.number}"
