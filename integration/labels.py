@@ -12,7 +12,7 @@ Imports models and the engine's field helpers only (the engine may import it).
 from django.apps import apps
 from django.utils.text import capfirst
 
-from integration.engine.fields import natural_key_field
+from integration.catalogue.fields import natural_key_field
 
 NAME_FIELDS = ("name", "fullname", "full_name", "description")
 

@@ -1,4 +1,4 @@
-"""The queue: the one module that hands work to the Celery workers (the only importer of `integration.tasks`).
+"""The queue: the one module that hands work to the Celery workers (it finds the tasks of `integration.tasks` by name).
 
 The domain and the doors (admin actions, pages, the API, commands, the near-real-time hooks) ask for background
 work here, one ``<thing>_enqueue`` function each; nothing else calls ``delay`` or ``apply_async``.
@@ -15,16 +15,21 @@ from functools import partial
 
 from django.db import transaction
 
+from p2c.celery import app as celery_app
 from p2c.utils import chunked
 
-from . import tasks
 from .coupling import coupling_direction, coupling_side_check
 from .engine.sync import job_create
 from .job_records import job_records_add
 from .models import SyncJob
-from .operations.queued_runs import mapping_directions
 
 CHUNK_IDS = 1000  # ids per task of a selection (and per near-real-time task)
+
+
+def _task(name):
+    """The task registered as ``name`` (integration.tasks, which Celery's autodiscovery imports): looked up by name,
+    so the tasks (which call the operations, which enqueue here) and the queue do not import each other."""
+    return celery_app.tasks[name]
 
 
 def _enqueue(task, countdown=None, **kwargs):
@@ -53,7 +58,7 @@ def mapping_synchronize_enqueue(*, mapping, direction=None, only_ids=None, full=
     ``only_ids``): records coupled by the time the task runs are not synchronised but counted as skipped in the
     job, so a "Create in" never touches, let alone duplicates, a record that is coupled already.
     """
-    directions = mapping_directions(mapping, direction)
+    directions = mapping.directions(direction)
     jobs = []
     for ids in _chunks(only_ids):
         chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full) for one_way in directions]
@@ -63,7 +68,7 @@ def mapping_synchronize_enqueue(*, mapping, direction=None, only_ids=None, full=
         kwargs = {"create_new": create_new} if create_new is not None else {}
         if skip_coupled:
             kwargs["skip_coupled"] = True
-        _enqueue(tasks.synchronize_mapping_task, mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
+        _enqueue(_task("integration.synchronize_mapping"), mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
                  job_ids=[job.pk for job in chunk_jobs], **kwargs)
     return jobs
 
@@ -82,7 +87,7 @@ def mapping_couple_by_match_enqueue(*, mapping, create_new=None, sync_after=None
         job = job_create(mapping=mapping, direction=coupling_direction(mapping, from_side),
                          type=SyncJob.Type.COUPLING)
         jobs.append(job)
-        _enqueue(tasks.couple_by_match_task, mapping_id=mapping.pk, create_new=create_new, sync_after=sync_after,
+        _enqueue(_task("integration.couple_by_match"), mapping_id=mapping.pk, create_new=create_new, sync_after=sync_after,
                  only_ids=ids, job_id=job.pk, from_side=from_side)
     return jobs
 
@@ -91,26 +96,26 @@ def mapping_synchronize_ids_enqueue(*, mapping_id, direction, ids, countdown=Non
     """Enqueue a synchronisation of the given source ids in one direction, one task per chunk of `CHUNK_IDS`,
     without queued job rows (near-real-time changes: the task creates its jobs when it runs)."""
     for chunk in chunked([str(i) for i in ids], CHUNK_IDS):
-        _enqueue(tasks.synchronize_mapping_task, countdown=countdown, mapping_id=mapping_id, direction=direction,
+        _enqueue(_task("integration.synchronize_mapping"), countdown=countdown, mapping_id=mapping_id, direction=direction,
                  only_ids=list(chunk))
 
 
 def full_sync_advance_enqueue(*, run):
     """Enqueue an advance of the full synchronisation ``run`` (start the lines that can start)."""
-    _enqueue(tasks.full_sync_advance_task, run_id=run.pk)
+    _enqueue(_task("integration.full_sync_advance"), run_id=run.pk)
 
 
 def full_sync_line_enqueue(*, line):
     """Enqueue the run of one full synchronisation line (claimed by the task, so duplicates are harmless)."""
-    _enqueue(tasks.full_sync_line_task, line_id=line.pk)
+    _enqueue(_task("integration.full_sync_line"), line_id=line.pk)
 
 
 def project_run_enqueue(*, run):
     """Enqueue the execution of the queued F&O project ``run`` (integration.fo.projects.project_run_execute)."""
-    _enqueue(tasks.run_project, run_id=run.pk)
+    _enqueue(_task("integration.run_project"), run_id=run.pk)
 
 
 def sales_orders_create_enqueue(*, order_ids):
     """Enqueue the creation of the ERP orders of the Sales orders ``order_ids`` now (called after the commit that
     submitted them: integration.sales_orders.realtime)."""
-    tasks.create_sales_orders_task.delay([str(pk) for pk in order_ids])
+    _task("integration.create_sales_orders").delay([str(pk) for pk in order_ids])

@@ -5,8 +5,8 @@ integration.coupling_state."""
 
 from django.utils.text import capfirst
 
+from .catalogue.fields import RELATION, field_category, get_field
 from .coupling_state import couplings_of, other_side, record_mappings, side_of  # noqa: F401  (read from here too)
-from .engine.fields import RELATION, field_category, get_field
 from .engine.filters import filter_validate
 from .labels import record_labels
 from .models import IntegrationFieldMapping

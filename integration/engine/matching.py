@@ -19,10 +19,9 @@ from collections import defaultdict
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from integration.catalogue.fields import TEXT, field_category, is_blank
 from integration.models import Coupling
 from p2c.utils import chunked
-
-from .fields import TEXT, field_category, is_blank
 
 MATCHABLE_KINDS = ("value", "relation")
 _UNCOUPLED = ("uncoupled",)  # a key part no destination row has

@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from integration.catalogue.fields import RELATION, field_category, get_field, natural_key_field
 from integration.models import ConnectionSetup, Direction, ValueMapEntry
 from integration.rules import rules_for
 from p2c.records import instance_maker
 
-from .fields import RELATION, field_category, get_field, natural_key_field
 from .filters import filter_validate
 
 ERP, CRM = "erp", "crm"

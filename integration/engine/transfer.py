@@ -18,10 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
 from integration.models import Coupling
 from integration.rules.base import RowError
-
-from .fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
 
 
 def _sales_base_currency_id():

@@ -12,11 +12,11 @@ agree (SPEC I2, I3; BC tables 5335/5336):
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from integration.catalogue.fields import RELATION, categories_convert, field_category, get_field, natural_key_field
+from integration.catalogue.registry import field_problem, synchronisable_model
 from integration.models import Direction, IntegrationTableMapping
 
-from .fields import RELATION, categories_convert, field_category, get_field, natural_key_field
 from .filters import filter_validate
-from .registry import field_problem, synchronisable_model
 
 
 def table_mapping_validate(*, mapping):

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from integration.engine import registry
+from integration.catalogue import registry
 from p2c.records import Singleton
 
 # What makes a mapping consistent is the engine's to say (integration.engine.validation), and the engine reads these
@@ -112,7 +112,7 @@ class IntegrationTableMapping(models.Model):
         RESTORE_RECORDS = "restore_records", "Restore records"
 
     name = models.CharField("Name", max_length=30, unique=True)
-    # Only the tables the Sales and ERP apps declare synchronisable (integration.engine.registry).
+    # Only the tables the Sales and ERP apps declare synchronisable (integration.catalogue.registry).
     erp_model = models.CharField(
         "ERP Table", max_length=100, choices=registry.erp_model_choices,
         error_messages={"invalid_choice": "%(value)r is not an ERP table the integration synchronises."},
@@ -183,8 +183,11 @@ class IntegrationTableMapping(models.Model):
     def crm_model_class(self):
         return _model_or_error(self.crm_model, "crm_model")
 
-    def directions(self):
-        """The one-way directions a run of this mapping goes, in the order BC runs them."""
+    def directions(self, direction=None):
+        """The one-way directions a run of this mapping goes, in the order BC runs them: all of them, or only
+        ``direction`` when a one-way direction is asked (None, "" or bidirectional ask for all)."""
+        if direction not in (None, "", Direction.BIDIRECTIONAL):
+            return [direction]
         if self.direction == Direction.BIDIRECTIONAL:
             return [Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION]
         return [self.direction]

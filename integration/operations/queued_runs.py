@@ -14,13 +14,6 @@ from ..job_records import job_records_release
 from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
 
 
-def mapping_directions(mapping, direction):
-    """The one-way directions a run of ``mapping`` in ``direction`` (None or bidirectional: all of them) covers."""
-    if direction in (None, "", Direction.BIDIRECTIONAL):
-        return mapping.directions()
-    return [direction]
-
-
 def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None,
                        skip_coupled=False, wait_seconds=0):
     """Run a synchronisation a task was given: only the handed-in jobs still queued are filled.
@@ -50,7 +43,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
                 message=stopped_message(beat.get(job.holder), job.started_at))
         jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
         redo = {job.direction for job in interrupted}
-        directions = [d for d in mapping_directions(mapping, direction) if d in jobs or d in redo]
+        directions = [d for d in mapping.directions(direction) if d in jobs or d in redo]
         if not directions:
             return {"mapping": mapping_id, "jobs": [], "already_done": sorted(job_ids)}
         direction = directions[0] if len(directions) == 1 else None

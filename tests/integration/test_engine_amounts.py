@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from crm.models import Account
 from erp.models import Customer
-from integration.engine.fields import decimal_fit
+from integration.catalogue.fields import decimal_fit
 from integration.engine.sync import mapping_synchronize
 from integration.fo.projects import project_run_execute, project_run_start
 from integration.fo.templates import ACCOUNTS_TEMPLATE, CONTACT_TO_CUSTOMER_TEMPLATE, CONTACTS_TEMPLATE
