@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Q
 
-from p2c.records import Record, RecordQuerySet, Singleton, update_rows
+from p2c.bulk_writes import update_rows
+from p2c.records import Record, RecordQuerySet, Singleton
 
 from .numbering import NoSeries, no_series_allocate
 

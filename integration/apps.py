@@ -11,7 +11,7 @@ class IntegrationConfig(AppConfig):
 
         from p2c.records import records_written
 
-        from . import realtime
+        from . import realtime, tasks  # noqa: F401  (tasks: registered with Celery, found by name by the queue)
         from .contributions import contributions_register
         from .engine.validation import field_mapping_validate, table_mapping_validate
         from .models import ConnectionSetup, IntegrationTableMapping

@@ -14,7 +14,7 @@ Guarantees:
 - deterministic: the same ``seed`` and ``scale`` give the same names, addresses, amounts and UUIDs (record
   numbers still come from the live number sequences, whose ``CON``/``ACC`` suffixes are random by design);
 - fast: every table is written in batches with ``RecordQuerySet.bulk_insert`` (``bulk_create``'s hooks, numbers
-  allocated per batch, stamps and ``records_written`` signal, through a lean INSERT: ``p2c.records.insert_rows``),
+  allocated per batch, stamps and ``records_written`` signal, through a lean INSERT: ``p2c.bulk_writes.insert_rows``),
   never a ``save()`` or a query per row; ``scale=100_000`` takes about a minute of CPU on SQLite;
 - once: the demo integration user is the marker; when it exists, ``demo_seed`` does nothing and says so
   (``reset=True`` first deletes the Sales and ERP records, keeping number sequences so numbers are never reused,

@@ -3,7 +3,7 @@
 
 `Seeder` is one run's state and primitives: a seeded RNG, Faker pools built once, and ``bulk`` (batches through
 ``RecordQuerySet.bulk_insert``: ``bulk_create``'s hooks, numbers allocated per batch, stamps and the
-``records_written`` signal, through a lean INSERT, ``p2c.records.insert_rows``), never a ``save()`` or a query per
+``records_written`` signal, through a lean INSERT, ``p2c.bulk_writes.insert_rows``), never a ``save()`` or a query per
 row. Each app's demo is a mixin of the seeder; the integration's puts them together and runs the steps in one
 order, which is what makes the data deterministic: every step draws from the one RNG.
 """
@@ -26,7 +26,8 @@ from django.db.models.base import ModelState
 from django.test.utils import override_settings
 from faker import Faker
 
-from p2c.records import RecordQuerySet, insert_rows
+from p2c.bulk_writes import insert_rows
+from p2c.records import RecordQuerySet
 from p2c.utils import chunked
 
 DEFAULT_SCALE = 200

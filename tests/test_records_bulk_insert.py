@@ -12,8 +12,9 @@ from django.db.models.functions import Upper
 from crm.models import Account, Contact, SalesOrder, SystemUser
 from erp.models import BusinessRelation, ContactBusinessRelation, Customer, SalespersonPurchaser
 from erp.models import Contact as ErpContact
-from p2c import records
-from p2c.records import insert_rows, records_written
+from p2c import bulk_writes
+from p2c.bulk_writes import insert_rows
+from p2c.records import records_written
 from tests.erp.business_relations_setup import configure
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_fi
     checked = 0
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            unchanged, hexed = records._unchanged_types(field, connection)
+            unchanged, hexed = bulk_writes._unchanged_types(field, connection)
             assert field.get_db_prep_save(None, connection) is None or type(None) not in unchanged
             for kind in unchanged - {type(None)}:
                 for value in SAMPLES[kind]:

@@ -11,7 +11,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import capfirst
 
 from integration.models import Coupling, SyncJobError, SyncResult
-from p2c.records import insert_rows, update_rows, writing_as
+from p2c.bulk_writes import insert_rows, update_rows
+from p2c.records import writing_as
 
 logger = logging.getLogger("p2c.integration")
 

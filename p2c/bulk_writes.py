@@ -1,0 +1,321 @@
+"""Bulk writes of rows, for any model: ``UPDATE … FROM (VALUES …)`` instead of ``bulk_update``'s CASE per row and
+field, and INSERTs that skip Django's per-value compiler (PostgreSQL's UNNEST form where Django would use it).
+`p2c.records.RecordQuerySet` writes through these; the engine and the demo seed call them directly."""
+
+import sqlite3
+import uuid
+from decimal import Decimal
+from operator import attrgetter, itemgetter
+
+from django.db import DatabaseError, connections, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.postgresql.compiler import InsertUnnest
+
+
+def update_rows(queryset, objs, field_names):
+    """``QuerySet.bulk_update(objs, field_names)`` for any model, as one ``UPDATE … FROM (VALUES …)`` per
+    `VALUES_UPDATE_ROWS` rows where the database allows (Django's CASE per row and field costs milliseconds a
+    row). Runs no hook and sends no signal, like bulk_update. Returns the number of rows matched."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    if not values_update_supported(queryset, objs, field_names):
+        return models.QuerySet.bulk_update(queryset, objs, field_names)
+    with transaction.atomic(using=queryset.db):
+        return values_update(queryset, objs, field_names)
+
+# Rows per UPDATE … FROM (VALUES …) statement.
+VALUES_UPDATE_ROWS = 500
+
+
+def values_update_supported(queryset, objs, field_names):
+    """Whether `values_update` can write these objects (plain values, one table, SQLite ≥ 3.33 or PostgreSQL)."""
+    connection = connections[queryset.db]
+    if connection.vendor == "sqlite":
+        if sqlite3.sqlite_version_info < (3, 33):
+            return False
+    elif connection.vendor != "postgresql":
+        return False
+    fields = [queryset.model._meta.get_field(name) for name in field_names]
+    if any(not f.concrete or f.many_to_many or f.primary_key or f.model is not queryset.model for f in fields):
+        return False
+    return not any(
+        hasattr(getattr(obj, f.attname), "resolve_expression") for obj in objs for f in fields
+    )
+
+
+def values_update(queryset, objs, field_names):
+    """Write each object's fields with ``UPDATE … FROM (VALUES …)``: one statement per batch.
+
+    Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per row and field, which costs about a
+    millisecond per row in Python alone; a VALUES list costs a few microseconds per value.
+    """
+    connection = connections[queryset.db]
+    model = queryset.model
+    meta = model._meta
+    pk = meta.pk
+    fields = [meta.get_field(name) for name in field_names]
+    columns = [pk, *fields]
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    names = [qn(f"c{i}") for i in range(len(columns))]
+    if connection.vendor == "postgresql":
+        placeholder = "(" + ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in columns) + ")"
+    else:
+        placeholder = "(" + ", ".join("%s" for _ in columns) + ")"
+    assignments = ", ".join(f"{qn(f.column)} = v.{names[i + 1]}" for i, f in enumerate(fields))
+    count = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), VALUES_UPDATE_ROWS):
+            batch = objs[start : start + VALUES_UPDATE_ROWS]
+            params = [
+                f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in batch for f in columns
+            ]
+            values = ", ".join([placeholder] * len(batch))
+            if connection.vendor == "postgresql":
+                sql = (f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({', '.join(names)}) "
+                       f"WHERE {table}.{qn(pk.column)} = v.{names[0]}")
+            else:  # SQLite names VALUES columns column1, column2, …; a statement starting with UPDATE keeps rowcount
+                renamed = ", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(names))
+                sql = (f"UPDATE {table} SET {assignments} FROM (SELECT {renamed} FROM (VALUES {values})) AS v "
+                       f"WHERE {table}.{qn(pk.column)} = v.{names[0]}")
+            cursor.execute(sql, params)
+            count += cursor.rowcount
+    return count
+
+
+# Rows per multi-row INSERT statement of `insert_rows` (fewer when the backend's parameter limit says so).
+INSERT_ROWS = 500
+
+
+def insert_rows(queryset, objs):
+    """Write new ``objs`` as ``QuerySet.bulk_create(objs)`` does, without compiling every value into SQL.
+
+    The rows hold what ``bulk_create`` would write: primary-key defaults filled, each field's ``pre_save`` (so
+    ``auto_now``/``auto_now_add`` stamp, once per call: every row of the call gets the same timestamp) and
+    ``get_db_prep_save`` applied, related objects checked; auto-increment keys are read back with ``RETURNING``
+    and the objects are marked as saved. What differs is the work: the SQL is built once per table and batch size
+    (`_insert_batches`) where Django's compiler spends several microseconds on every value, and values that
+    ``get_db_prep_save`` returns unchanged are not passed through it (`_column_values`). Runs no model hook and
+    sends no signal (`RecordQuerySet.bulk_insert` does that around it). Models this does not handle (multi-table
+    inheritance, composite keys, database defaults or generated fields, custom placeholders, expressions as
+    values) go through ``QuerySet.bulk_create``.
+    """
+    objs = list(objs)
+    if not objs:
+        return objs
+    model, db = queryset.model, queryset.db
+    connection = connections[db]
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    returning = meta.db_returning_fields
+    plain = (
+        not meta.parents
+        and not meta.is_composite_pk
+        and connection.features.can_return_rows_from_bulk_insert
+        and all(f is meta.pk for f in returning)
+        and any(not isinstance(f, models.AutoField) for f in fields)  # something to insert besides the key
+        and not any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
+    )
+    if not plain:
+        return models.QuerySet.bulk_create(queryset, objs)
+    _prepare_new(meta, objs)
+    with_pk = [obj for obj in objs if obj.pk is not None]
+    without_pk = [obj for obj in objs if obj.pk is None]
+    try:
+        columns_with_pk = _insert_columns(connection, with_pk, fields)
+        auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
+        columns_without_pk = _insert_columns(connection, without_pk, auto_fields)
+    except _NeedsCompiler:
+        return models.QuerySet.bulk_create(queryset, objs)
+    with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
+        if with_pk:
+            _insert_batches(connection, cursor, meta, fields, columns_with_pk, returning=None)
+        if without_pk:
+            pks = _insert_batches(connection, cursor, meta, auto_fields, columns_without_pk, returning=meta.pk)
+            if len(pks) != len(without_pk):
+                raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
+            attname = meta.pk.attname
+            for obj, pk in zip(without_pk, pks, strict=True):
+                setattr(obj, attname, pk)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = db
+    return objs
+
+
+def _prepare_new(meta, objs):
+    """``QuerySet._prepare_for_bulk_create`` for the models `insert_rows` writes: primary-key defaults, and
+    ``Model._prepare_related_fields_for_save`` for an object whose cached related objects it would act on (one
+    not saved, or whose key is not the object's foreign-key value); for the others it does nothing, and only
+    their relations are looked at. (Its replacement of ``DatabaseDefault`` values is not needed: such a value
+    is an expression, which sends the whole write to ``bulk_create``.)"""
+    pk = meta.pk
+    # (cache name, foreign-key attname, related key attname, whether that key is the related primary key)
+    relations = [
+        (f.cache_name, f.attname, f.target_field.attname, f.target_field.primary_key)
+        for f in meta.concrete_fields if f.is_relation
+    ]
+    check_all = bool(meta.private_fields)
+    for obj in objs:
+        if obj.pk is None:
+            obj.pk = pk.get_pk_value_on_save(obj)
+        if check_all or _related_needs_django(obj, relations):
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+
+
+def _related_needs_django(obj, relations):
+    """Whether ``_prepare_related_fields_for_save`` would raise or change something for one of ``relations``."""
+    cache = obj._state.fields_cache
+    if not cache:
+        return False
+    values = obj.__dict__  # a foreign key's attname is a data descriptor: reading the dict skips its __get__
+    for name, attname, target, target_is_pk in relations:
+        related = cache.get(name)
+        if related is None:
+            continue
+        key = getattr(related, target)
+        if key is None or key != (values[attname] if attname in values else getattr(obj, attname)):
+            return True
+        if not target_is_pk and related.pk is None:
+            return True
+    return False
+
+
+class _NeedsCompiler(Exception):
+    """A value is an expression: only Django's compiler can write it."""
+
+
+def _insert_columns(connection, objs, fields):
+    """For each of ``fields``, the objects' database values, as Django's insert compiler computes them."""
+    return [_column_values(connection, objs, field) for field in fields] if objs else []
+
+
+def _column_values(connection, objs, field):
+    """``field``'s database value for each of ``objs``: ``get_db_prep_save(pre_save(obj, add=True))``, with less work.
+
+    - ``auto_now``/``auto_now_add`` stamps (Django's date and date-time fields): ``pre_save`` once, that value for
+      every object, converted once (Django stamps each object a few microseconds apart);
+    - a column whose values are all of types `_unchanged_types` names: the values as they are (or their ``hex``).
+    """
+    if _stamps(field):
+        value = field.pre_save(objs[0], True)
+        for obj in objs[1:]:
+            setattr(obj, field.attname, value)
+        return [field.get_db_prep_save(value, connection)] * len(objs)
+    if type(field).pre_save is not models.Field.pre_save:
+        values = [field.pre_save(obj, True) for obj in objs]
+    else:
+        try:  # the instances' dicts, without the descriptor of a foreign key's attname
+            values = list(map(itemgetter(field.attname), map(vars, objs)))
+        except KeyError:  # a deferred field: its descriptor loads it
+            values = list(map(attrgetter(field.attname), objs))
+    unchanged, hexed = _unchanged_types(field, connection)
+    kinds = set(map(type, values))
+    # NaN and infinities are not plain decimals: get_db_prep_save refuses them.
+    plain = Decimal not in kinds or all(value.is_finite() for value in values if type(value) is Decimal)
+    if plain and kinds <= unchanged:
+        return values
+    if plain and kinds <= unchanged | hexed:
+        return [None if value is None else value.hex for value in values]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        raise _NeedsCompiler
+    prep = field.get_db_prep_save
+    return [prep(value, connection) for value in values]
+
+
+def _stamps(field):
+    return (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)) and (
+        type(field).pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save))
+
+
+_TEXT_FIELDS = (models.CharField, models.TextField, models.EmailField, models.URLField, models.SlugField)
+_INTEGER_FIELDS = (
+    models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+    models.PositiveBigIntegerField, models.PositiveSmallIntegerField, models.AutoField, models.BigAutoField,
+    models.SmallAutoField,
+)
+
+
+def _unchanged_types(field, connection):
+    """``(unchanged, hexed)``: the types of value ``field.get_db_prep_save`` returns as they are (finite decimals
+    only), and the types it turns into ``value.hex`` (UUIDs on a database without a UUID type). Only Django's
+    own field classes, on backend operations that leave such values alone; a test checks every field of every
+    model against ``get_db_prep_save``."""
+    kind = type(field)
+    if kind in (models.ForeignKey, models.OneToOneField):
+        return _unchanged_types(field.target_field, connection)
+    ops, base = type(connection.ops), BaseDatabaseOperations
+    none = type(None)
+    if kind in _TEXT_FIELDS:
+        return {none, str}, set()
+    if kind is models.BooleanField:
+        return {none, bool}, set()
+    if kind is models.UUIDField:
+        return ({none, uuid.UUID}, set()) if connection.features.has_native_uuid_field else ({none}, {uuid.UUID})
+    if kind in _INTEGER_FIELDS and ops.adapt_integerfield_value is base.adapt_integerfield_value:
+        return {none, int}, set()
+    if kind is models.DecimalField and ops.adapt_decimalfield_value is base.adapt_decimalfield_value:
+        return {none, Decimal}, set()
+    return set(), set()
+
+
+def _insert_batches(connection, cursor, meta, fields, columns, *, returning):
+    """INSERT the rows whose values ``columns`` holds; the returned keys when ``returning``.
+
+    - SQLite, keys known: ``executemany`` of a one-row statement (SQLite steps one prepared statement per row:
+      about a third less work than multi-row statements, and no long SQL for Django to convert);
+    - PostgreSQL: ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per column, as Django's own
+      bulk_create does there (psycopg parses a statement of thousands of placeholders in Python, slowly);
+    - otherwise statements of at most `INSERT_ROWS` rows, with ``RETURNING`` when keys come back (in the order of
+      the rows, as Django's bulk_create relies on).
+    """
+    ops, qn = connection.ops, connection.ops.quote_name
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+    tail = "" if returning is None else " " + ops.return_insert_columns([returning])[0]
+    row_placeholders = ["%s"] * len(fields)
+    if returning is None and connection.vendor == "sqlite":
+        cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), zip(*columns, strict=True))
+        return []
+    returned = []
+    unnest = _unnest_placeholders(connection, fields)
+    if unnest is not None:
+        sql = head + ops.bulk_insert_sql(fields, unnest) + tail
+        for start in range(0, len(columns[0]), UNNEST_ROWS):
+            cursor.execute(sql, [column[start : start + UNNEST_ROWS] for column in columns])
+            if returning is not None:
+                returned.extend(row[0] for row in ops.fetch_returned_insert_rows(cursor))
+        return returned
+    rows = list(zip(*columns, strict=True))
+    limit = connection.features.max_query_params
+    per_statement = max(1, min(INSERT_ROWS, limit // len(fields) if limit else INSERT_ROWS))
+    statements = {}
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start : start + per_statement]
+        sql = statements.get(len(batch))
+        if sql is None:
+            sql = statements[len(batch)] = head + ops.bulk_insert_sql(fields, [row_placeholders] * len(batch)) + tail
+        cursor.execute(sql, [value for row in batch for value in row])
+        if returning is not None:
+            returned.extend(row[0] for row in ops.fetch_returned_insert_rows(cursor))
+    return returned
+
+
+# Rows per INSERT … SELECT * FROM UNNEST(…) statement on PostgreSQL.
+UNNEST_ROWS = 5000
+
+
+def _unnest_placeholders(connection, fields):
+    """PostgreSQL's UNNEST placeholders for ``fields`` (Django's ``SQLInsertCompiler.assemble_as_sql`` there, with
+    the same conditions), or None where that form does not apply."""
+    if connection.vendor != "postgresql":
+        return None
+    if any(
+        (field.target_field if field.is_relation else field).get_internal_type() not in connection.data_types
+        for field in fields
+    ):
+        return None
+    db_types = [field.db_type(connection).split("(")[0] for field in fields]
+    if any(db_type.endswith("[]") for db_type in db_types):
+        return None
+    return InsertUnnest([f"(%s)::{db_type}[]" for db_type in db_types])
