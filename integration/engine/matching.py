@@ -19,6 +19,7 @@ from collections import defaultdict
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from integration import binder
 from integration.catalogue.fields import TEXT, field_category, is_blank
 from integration.models import Coupling
 from p2c.utils import chunked
@@ -55,11 +56,7 @@ class _SourceValues:
             ids = {getattr(row, rule.source_attname) for row in rows} - {None}
             source_related = rule.source_field.related_model._meta.label
             dest_related = rule.dest_field.related_model._meta.label
-            src, dst = plan.source.id_field, plan.destination.id_field
-            pair = ({"erp_model": source_related, "crm_model": dest_related} if plan.source.key == "erp"
-                    else {"erp_model": dest_related, "crm_model": source_related})
-            self.coupled[id(rule)] = dict(
-                Coupling.objects.filter(**pair, **{f"{src}__in": ids}).values_list(src, dst)) if ids else {}
+            self.coupled[id(rule)] = binder.counterparts(source_related, ids, to=dest_related)
 
     def raw(self, rule, row):
         """The value to look for in the destination: None when blank, _UNCOUPLED when it cannot match."""

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.text import capfirst
 
-from integration.catalogue.fields import RELATION, field_category, get_field, natural_key_field
+from integration.catalogue.fields import RELATION, field_category, get_field
+from integration.labels import record_title
 from integration.models import ConnectionSetup, Direction, ValueMapEntry
 from integration.rules import rules_for
 from p2c.records import instance_maker
@@ -127,14 +127,8 @@ class SyncPlan:
         return self.destination.key == CRM
 
     def record_label(self, obj):
-        """``Customer C00010 (Adatum Corporation)`` — how messages name a record."""
-        model = type(obj)
-        key = natural_key_field(model)
-        value = getattr(obj, key, None) if key else None
-        name = next((getattr(obj, f) for f in ("name", "full_name", "fullname", "description")
-                     if f != key and getattr(obj, f, "")), "")
-        label = f"{capfirst(model._meta.verbose_name)} {value or obj.pk}"
-        return f"{label} ({name})" if name else label
+        """``Customer C00010 (Adatum Corporation)`` — how messages name a record (integration.labels)."""
+        return record_title(obj)
 
 
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):

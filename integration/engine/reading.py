@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from integration import binder
 from integration.models import Coupling, FailedInsert, SyncResult
 from p2c.records import instances_from_rows
 from p2c.utils import chunked
@@ -23,12 +24,9 @@ ALL = object()  # "examine every row", for runs over records named explicitly
 
 def counterpart_ids(*, mapping, side, ids):
     """The ids coupled (in ``mapping``'s pair of tables) to ``side``'s records ``ids``: one query per 5,000."""
+    tables = {"erp": mapping.erp_model, "crm": mapping.crm_model}
     other = "crm" if side == "erp" else "erp"
-    pair = {"erp_model": mapping.erp_model, "crm_model": mapping.crm_model}
-    found = []
-    for chunk in chunked(list(ids), RETRY_BATCH):
-        found += Coupling.objects.filter(**pair, **{f"{side}_id__in": chunk}).values_list(f"{other}_id", flat=True)
-    return found
+    return binder.counterpart_list(tables[side], ids, to=tables[other])
 
 
 def key_range_q(key_range):

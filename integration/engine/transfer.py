@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
-from integration.models import Coupling
 from integration.rules.base import RowError
 
 
@@ -61,10 +61,8 @@ class ChunkTransfer:
                     if key not in blank_by_pair:
                         blank_by_pair[key] = lookup()
                     self._blank[index] = blank_by_pair[key]
-                source_id, dest_id = plan.source.id_field, plan.destination.id_field
-                self._coupled[index] = dict(
-                    Coupling.objects.filter(**pair, **{f"{source_id}__in": ids}).values_list(source_id, dest_id)
-                ) if ids else {}
+                self._coupled[index] = binder.counterparts(pair[f"{plan.source.key}_model"], ids,
+                                                           to=pair[f"{plan.destination.key}_model"])
                 # The uncoupled ones fail their rows with a message naming them: their keys in one query too.
                 missing = ids - set(self._coupled[index])
                 related = rule.source_field.related_model
