@@ -50,7 +50,9 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
 
+# The benchmarks also install the peer they compare with (requirements-bench.txt), never needed by the app or tests.
 bench: install-dev
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m pytest tests/bench -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)
 
 clean:
