@@ -20,13 +20,12 @@ from django.utils.text import capfirst
 
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
+from integration.rules import currency
 from integration.rules.base import RowError
 
 
 def _sales_base_currency_id():
-    from integration.rules.currency import sales_base_currency_id
-
-    return sales_base_currency_id()
+    return currency.sales_base_currency_id()
 
 
 # (ERP model, Sales model) of a reference → the function returning the Sales id that stands for a blank ERP value.
