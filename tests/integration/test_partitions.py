@@ -326,13 +326,14 @@ class Coordinator(threading.Thread):
 @pytest.fixture
 def celery_workers(settings):
     """Start real worker processes on the test database and the configured Redis broker (eager mode off)."""
-    env = {**os.environ, "DATABASE_URL": child_database_url(), "CELERY_TASK_ALWAYS_EAGER": "false",
-           "P2C_SYNC_CHUNK_SIZE": str(settings.P2C_SYNC_CHUNK_SIZE)}
     app.conf.task_always_eager = False
     app.control.purge()
     started = []
 
     def start(count):
+        # The environment when the workers start: the chunk size the test has set by then.
+        env = {**os.environ, "DATABASE_URL": child_database_url(), "CELERY_TASK_ALWAYS_EAGER": "false",
+               "P2C_SYNC_CHUNK_SIZE": str(settings.P2C_SYNC_CHUNK_SIZE)}
         for _ in range(count):
             started.append(worker_start(env, f"p{len(started)}"))
         return started[-count:]
