@@ -28,6 +28,7 @@ from .engine.filters import filter_validate
 from .engine.locks import STALE_AFTER, holder_gone
 from .mapping_order import mappings_in_dependency_order
 from .models import FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
+from .partitions_progress import partitions_progress_of, partitions_progress_text
 
 logger = logging.getLogger("p2c.integration")
 
@@ -191,10 +192,13 @@ def full_sync_review_lines(*, run=None):
     ]
 
 
-def _job_dict(job):
+def _job_dict(job, partitions=None):
+    """``partitions``: `partitions_progress_of` the jobs shown (a partitioned job's partitions done / total)."""
     if job is None:
         return None
+    progress = (partitions or {}).get(job.pk)
     return {
+        "partitions": progress, "partitions_text": partitions_progress_text(progress),
         "id": job.pk, "status": job_status(job), "status_label": JOB_STATUS_LABELS[job_status(job)],
         "job_status": job.status, "message": job.message, "counts": job.counts(),
         "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
@@ -268,6 +272,7 @@ def full_sync_status(*, run=None):
     todo = [line for line in lines if line.recommendation in RUNNABLE]
     done = [line for line in todo if line.state == State.FINISHED]
     stalled, stopped = _stalled(run, lines)
+    partitions = partitions_progress_of([line.to_job for line in lines] + [line.from_job for line in lines])
     return {
         "run": None if run is None else {
             "id": run.pk, "status": run.status, "status_label": run.get_status_display(),
@@ -281,8 +286,8 @@ def full_sync_status(*, run=None):
                 "direction": line.direction, "dependencies": line.dependencies,
                 "recommendation": line.recommendation, "recommendation_label": line.recommendation_label,
                 "state": line.state, "state_label": line.state_label, "message": line.message,
-                "to_job": _job_dict(line.to_job), "from_job": _job_dict(line.from_job),
-                "coupling_job": _job_dict(line.coupling_job),
+                "to_job": _job_dict(line.to_job, partitions), "from_job": _job_dict(line.from_job, partitions),
+                "coupling_job": _job_dict(line.coupling_job, partitions),
                 "to_job_status": line.to_job_status, "from_job_status": line.from_job_status,
             }
             for line in lines

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
 
-from . import queue
+from . import partitions, queue
 from .coupling import coupling_direction, mapping_couple_by_match
 from .engine import sync as engine_sync
 from .engine.locks import MappingBusy, holding, stopped_message
@@ -272,8 +272,9 @@ def _line_execute(line):
         jobs[one_way] = engine_sync.job_create(mapping=mapping, direction=one_way, full=True)
     FullSyncLine.objects.filter(pk=line.pk).update(
         to_job=jobs.get(Direction.TO_INTEGRATION), from_job=jobs.get(Direction.FROM_INTEGRATION))
-    results = engine_sync.mapping_synchronize(mapping=mapping, full=True, create_new=True, jobs=jobs,
-                                  wait_seconds=LINE_LOCK_WAIT_SECONDS)
+    # Over the deployment's P2C_SYNC_WORKERS workers when large: the line finishes when every partition is done.
+    results = partitions.mapping_synchronize_partitioned(mapping=mapping, full=True, create_new=True, jobs=jobs,
+                                                         wait_seconds=LINE_LOCK_WAIT_SECONDS)
     failed = [job for job in results if job.status == SyncJob.Status.FAILED]
     if failed:
         return True, "; ".join(f"{job.mapping_name} {job.get_direction_display()}: {job.message}" for job in failed)

@@ -12,7 +12,7 @@ from celery import shared_task
 
 from p2c.outcomes import OperationRefused
 
-from . import full_sync_run, sales_orders, stopped_runs, sync_log
+from . import full_sync_run, partitions, sales_orders, stopped_runs, sync_log
 from .engine.locks import MappingBusy
 from .fo import projects
 from .models import IntegrationTableMapping
@@ -139,6 +139,13 @@ def full_sync_line_task(self, line_id):
     if line is not None and getattr(line, "claimed_elsewhere", False):
         raise self.retry(countdown=FULL_SYNC_LINE_LOOK_AGAIN_SECONDS)
     return {"line": line_id, "state": line.state if line else None}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.sync_partitions")
+def sync_partitions_task(job_id):
+    """Claim and run partitions of the partitioned job ``job_id`` until none is left (integration/partitions.py);
+    close the job if this worker ran its last one. A redelivered task finds them claimed or done."""
+    return partitions.partitions_work_here(job_id=job_id)
 
 
 @shared_task(acks_late=True, name="integration.close_stopped_runs", expires=60)

@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # How many source rows the synchronisation engine handles per chunk (one transaction each).
 P2C_SYNC_CHUNK_SIZE = int(os.environ.get("P2C_SYNC_CHUNK_SIZE", "1000"))
+# A full (or large incremental) run of one mapping splits into key-range partitions of about this many source rows,
+# claimed and run by as many workers as P2C_SYNC_WORKERS says (1: one process, no partitions; integration/partitions.py).
+P2C_SYNC_PARTITION_SIZE = int(os.environ.get("P2C_SYNC_PARTITION_SIZE", "5000"))
+P2C_SYNC_WORKERS = int(os.environ.get("P2C_SYNC_WORKERS", "1"))
 
 LOGGING = {
     "version": 1,

@@ -25,10 +25,11 @@ from integration.models.mappings import (
     ValueMap,
     ValueMapEntry,
 )
+from integration.models.partitions import SyncPartition
 
 __all__ = [
     "ConnectionSetup", "Coupling", "Direction", "FailedInsert", "FullSyncLine", "FullSyncRun", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
-    "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncResult", "ValueMap", "ValueMapEntry",
+    "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
 ]

@@ -15,11 +15,10 @@ from django.db import transaction
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
 from p2c.utils import chunked
 
-from .. import queue
+from .. import partitions, queue
 from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
 from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
-from ..engine.sync import mapping_synchronize
 from ..mapping_order import mappings_in_dependency_order
 from ..models import Direction, IntegrationTableMapping
 from ..selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
@@ -181,7 +180,7 @@ def _queue_and_tell(outcome, model, ids, work, queued, not_done):
 
 # -- synchronise a mapping ---------------------------------------------------------------------------------------
 def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, background=True, wait_seconds=0,
-                        progress=None):
+                        progress=None, workers=None):
     """Synchronise ``mapping`` (its modified records, or every record with ``full``) in ``direction`` (None or
     merge: every direction it has): queued on the workers (``background``), or run here (a dry run always is).
 
@@ -201,9 +200,10 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
         outcome.jobs += jobs
         outcome.add(QUEUED, len(jobs))
         return jobs_settle(outcome, [(job, 1) for job in jobs])
-    try:
-        jobs = mapping_synchronize(mapping=mapping, direction=one_way, full=full, dry_run=dry_run,
-                                   progress=progress, wait_seconds=wait_seconds)
+    try:  # a large run over ``workers`` workers (default: the deployment's P2C_SYNC_WORKERS), by key range
+        jobs = partitions.mapping_synchronize_partitioned(mapping=mapping, direction=one_way, full=full,
+                                                          dry_run=dry_run, progress=progress,
+                                                          wait_seconds=wait_seconds, workers=workers)
     except (MappingBusy, ValidationError) as exc:
         raise refused_from(exc) from exc
     outcome.jobs += jobs
@@ -211,7 +211,7 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
 
 
 def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=False, background=True,
-                         wait_seconds=0, progress=None):
+                         wait_seconds=0, progress=None, workers=None):
     """Synchronise several mappings (``None``: every enabled one, in dependency order) with
     `synchronize_mapping`. One mapping named alone is refused as a whole; of several, each refused one is
     counted refused with its reason (with every mapping, one lacking ``direction`` is skipped)."""
@@ -221,7 +221,7 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
         mappings = mappings_in_dependency_order(IntegrationTableMapping.objects.filter(is_enabled=True, parent=None))
     mappings = list(mappings)
     options = {"direction": direction, "full": full, "dry_run": dry_run, "background": background,
-               "wait_seconds": wait_seconds, "progress": progress}
+               "wait_seconds": wait_seconds, "progress": progress, "workers": workers}
     if len(mappings) == 1 and not every:
         return synchronize_mapping(mapping=mappings[0], **options)
     outcome = Outcome("Synchronise")

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from integration.models import IntegrationTableMapping
 from integration.operations import synchronize_mappings, synchronize_now
+from integration.partitions_progress import partitions_progress, partitions_progress_text
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.outcomes import OperationRefused
 
@@ -28,6 +29,19 @@ def seconds(value):
 seconds.__name__ = "number of seconds (0 or more)"
 
 
+def workers(value):
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(value) from None
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+workers.__name__ = "number of workers (1 or more)"
+
+
 class Command(BaseCommand):
     help = ("Synchronise one or more integration table mappings (or --all, in dependency order), running here; or, "
             "with --model and --ids, synchronise those records now (queued on the workers). Exits 1 when the "
@@ -45,16 +59,20 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Write nothing; report what would change.")
         parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
                             help="Seconds to wait for a mapping another run holds.")
+        parser.add_argument("--workers", type=workers, default=None, metavar="N",
+                            help="Split a large run of a mapping into key-range partitions run by N workers: this "
+                                 "process and N-1 Celery workers (default: the deployment's P2C_SYNC_WORKERS; 1: one "
+                                 "process, no partitions).")
         parser.add_argument("--model", metavar="APP.MODEL", help="With --ids: the records' table, e.g. erp.Customer.")
         parser.add_argument("--ids", nargs="+", metavar="ID", help="With --model: the records to synchronise now.")
 
-    def handle(self, *args, names, all, direction, full, dry_run, wait, model, ids, **options):
+    def handle(self, *args, names, all, direction, full, dry_run, wait, model, ids, workers=None, **options):
         if model or ids:
             if not (model and ids):
                 raise CommandError("--model and --ids go together: name the table and its records.")
-            if names or all or full or dry_run:
-                raise CommandError("--model/--ids synchronise records now; mapping names, --all, --full and "
-                                   "--dry-run are for mappings.")
+            if names or all or full or dry_run or workers:
+                raise CommandError("--model/--ids synchronise records now; mapping names, --all, --full, "
+                                   "--dry-run and --workers are for mappings.")
             return self._records(model, ids, direction)
         if all and names:
             raise CommandError("Mapping names and --all exclude each other: give either.")
@@ -69,7 +87,8 @@ class Command(BaseCommand):
             mappings = [found[n] for n in names]
         try:
             outcome = synchronize_mappings(mappings=mappings, direction=direction, full=full, dry_run=dry_run,
-                                           background=False, wait_seconds=wait, progress=self._progress())
+                                           background=False, wait_seconds=wait, progress=self._progress(),
+                                           workers=workers)
         except OperationRefused as exc:
             raise refused_command_error(exc) from exc
         for job in outcome.jobs:
@@ -105,6 +124,8 @@ class Command(BaseCommand):
         style = self.style.SUCCESS if job.status == job.Status.SUCCESS else self.style.ERROR
         self.stdout.write(style(f"{job.mapping_name} [{job.get_direction_display()}] {job.get_status_display()}: "
                                 f"{job.message}"))
+        if progress := partitions_progress(job):
+            self.stdout.write(f"  {partitions_progress_text(progress)}")
         for error in job.errors.all()[:20]:
             self.stdout.write(f"  ! {error.message}")
         if job.dry_run:

@@ -3,6 +3,7 @@ from django.db.models import Count, Q
 
 from integration.conflict_inbox import conflicts_per_mapping
 from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError
+from integration.partitions_progress import partitions_progress, partitions_progress_text
 
 
 class Command(BaseCommand):
@@ -32,8 +33,11 @@ class Command(BaseCommand):
                 job = SyncJob.objects.filter(table_mapping=mapping, direction=direction).first()
                 if job:
                     errors = SyncJobError.objects.filter(job=job).count()
+                    # A partitioned run (integration/partitions.py): partitions done / total and rows per second.
+                    partitions = partitions_progress_text(partitions_progress(job))
                     jobs.append(f"{direction.split('_')[0]}: {job.get_status_display()} {job.created_at:%Y-%m-%d %H:%M}"
-                                f" ({job.message[:60]}{'; ' + str(errors) + ' errors' if errors else ''})")
+                                f" ({job.message[:60]}{'; ' + str(errors) + ' errors' if errors else ''}"
+                                f"{'; ' + partitions if partitions else ''})")
             self.stdout.write(
                 f"{mapping.name:22} {mapping.direction.split('_')[0]:14} {counts.get('total', 0):>8} "
                 f"{counts.get('skipped_count', 0):>8} {counts.get('failed', 0):>8} {conflicts.get(mapping.pk, 0):>9}  {' | '.join(jobs) or '-'}"

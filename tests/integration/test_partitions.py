@@ -1,0 +1,427 @@
+"""One mapping's run split into key-range partitions that any worker claims (issue 17 §2, integration/partitions.py).
+
+In process on SQLite (and whatever database the run has): a partitioned run gives exactly the couplings, destination
+rows, errors, job counts and watermark of a single-process run; a partition whose worker died is claimed again;
+hypothesis over the partition boundaries. On PostgreSQL with Redis: the same comparison with two real Celery worker
+processes, and a worker killed mid-run (its partition taken over, no duplicate).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from io import StringIO
+from itertools import pairwise
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections, transaction
+from django.db.models import Count
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from crm.models import Account
+from erp.models import Customer
+from integration.engine.locks import HOST, mapping_lock
+from integration.engine.sync import job_create, mapping_synchronize
+from integration.full_sync import _job_dict
+from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncPartition
+from integration.partitions import (
+    mapping_synchronize_partitioned,
+    partition_claim,
+    partition_run,
+    partitioned_job_finish,
+    partitions_plan,
+)
+from integration.partitions_progress import partitions_progress, partitions_progress_of
+from p2c.celery import app
+from tests.concurrency import REPO, child_database_url
+
+FROM = "from_integration"
+PAIR = {"erp_model": "erp.Customer", "crm_model": "crm.Account"}
+
+
+def accounts_create(owner, n, *, start=0, failing_every=9):
+    """``n`` accounts with fixed keys (so both runs see the same key ranges); every ``failing_every``-th has a phone
+    number longer than the ERP takes: its row fails with a message."""
+    Account.objects.bulk_create([
+        Account(id=uuid.UUID(int=start + i + 1), name=f"Account {start + i}", account_number=f"A{start + i:05d}",
+                emailaddress1=f"a{start + i}@example.com", customer_type_code="customer", owner=owner,
+                telephone1="+46 8 555 " + ("1" * 40 if failing_every and i % failing_every == 4 else f"{i:04d}"))
+        for i in range(n)
+    ])
+
+
+def snapshot(mapping):
+    """Everything a run leaves: couplings (account → its customer's values), the customers, the errors, the jobs'
+    counts and the watermark."""
+    customers = {c.pk: (c.name, c.email, c.phone_no, c.salesperson_id) for c in Customer.objects.all()}
+    couplings = {str(c.crm_id): (customers[c.erp_id], c.last_erp_result, c.skipped)
+                 for c in Coupling.objects.filter(**PAIR)}
+    errors = sorted(SyncJobError.objects.values_list("source_id", "message"))
+    failed_inserts = sorted(FailedInsert.objects.values_list("source_id", "message", "skipped"))
+    jobs = [(job.direction, job.status, job.counts()) for job in SyncJob.objects.order_by("pk")]
+    mapping.refresh_from_db()
+    return {"couplings": couplings, "customers": sorted(customers.values()), "errors": errors,
+            "failed_inserts": failed_inserts, "jobs": jobs,
+            "watermark at the last row read": mapping.crm_watermark == max(
+                Account.objects.values_list("modifiedon", flat=True))}
+
+
+def scenario(mapping, salesperson_pair, run):
+    """A full run of 40 accounts (some failing), then an incremental run after 14 changed and 6 new; the snapshot
+    after each."""
+    _, owner = salesperson_pair
+    accounts_create(owner, 40)
+    run(full=True)
+    first = snapshot(mapping)
+    changed = list(Account.objects.order_by("pk").values_list("pk", flat=True)[3:31:2])
+    Account.objects.filter(pk__in=changed).update(name="Changed", modifiedon=timezone.now())
+    accounts_create(owner, 6, start=100, failing_every=0)
+    run(full=False)
+    return first, snapshot(mapping)
+
+
+def in_savepoint(body):
+    with transaction.atomic():
+        result = body()
+        transaction.set_rollback(True)
+    return result
+
+
+@pytest.mark.django_db
+def test_a_partitioned_run_leaves_exactly_what_a_single_process_run_leaves(customer_mapping, salesperson_pair,
+                                                                          settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 3
+    mapping = customer_mapping
+
+    def single(full):
+        mapping.refresh_from_db()
+        mapping_synchronize(mapping=mapping, direction=FROM, full=full)
+
+    def partitioned(full):
+        mapping.refresh_from_db()
+        mapping_synchronize_partitioned(mapping=mapping, direction=FROM, full=full, workers=3)
+
+    expected = in_savepoint(lambda: scenario(mapping, salesperson_pair, single))
+    got = in_savepoint(lambda: scenario(mapping, salesperson_pair, partitioned))
+    assert not SyncPartition.objects.exists()  # rolled back with the rest
+    assert expected[0]["jobs"][0][2]["failed"] > 0 and expected[1]["jobs"][1][2]["modified"] > 0
+    for step in (0, 1):
+        for key in expected[step]:
+            assert got[step][key] == expected[step][key], (step, key)
+
+
+@pytest.mark.django_db
+def test_a_partitioned_job_shows_its_partitions_and_counts_once(customer_mapping, salesperson_pair, settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 5
+    _, owner = salesperson_pair
+    accounts_create(owner, 23, failing_every=0)
+    [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    assert (job.status, job.inserted, job.failed) == ("success", 23, 0)
+    assert job.message.endswith("(5 partitions)")
+    progress = partitions_progress(job)
+    assert (progress["done"], progress["total"], progress["rows"]) == (5, 5, 23)
+    out = StringIO()
+    call_command("sync_status", stdout=out)
+    assert "5/5 partitions done" in out.getvalue() and "rows/s" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_small_run_or_one_worker_is_not_partitioned(customer_mapping, salesperson_pair, settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 50
+    _, owner = salesperson_pair
+    accounts_create(owner, 23, failing_every=0)
+    [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=4)
+    assert job.inserted == 23 and not job.partitions.exists()
+    settings.P2C_SYNC_PARTITION_SIZE = 5
+    [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=1)
+    assert job.unchanged == 23 and not job.partitions.exists()
+
+
+@pytest.mark.django_db
+def test_the_sync_command_runs_a_mapping_over_n_workers_and_refuses_a_bad_n(customer_mapping, salesperson_pair,
+                                                                           settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 4
+    _, owner = salesperson_pair
+    accounts_create(owner, 10, failing_every=0)
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(CommandError, match="number of workers"):
+            call_command("sync", "CUSTOMER", "--direction", "from", "--workers", bad, stdout=StringIO())
+    out = StringIO()
+    call_command("sync", "CUSTOMER", "--direction", "from", "--workers", "2", "--full", stdout=out)
+    assert "10 inserted" in out.getvalue() and "3/3 partitions done" in out.getvalue()
+    assert Customer.objects.count() == 10
+
+
+def test_the_sync_command_exits_non_zero_for_a_bad_number_of_workers():
+    done = subprocess.run([sys.executable, "manage.py", "sync", "CUSTOMER", "--workers", "0"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "--workers" in done.stderr and "number of workers (1 or more)" in done.stderr
+
+
+@pytest.mark.django_db
+def test_a_partition_whose_worker_died_is_claimed_again_and_runs_once(customer_mapping, salesperson_pair, settings):
+    _, owner = salesperson_pair
+    accounts_create(owner, 12, failing_every=0)
+    with mapping_lock(customer_mapping) as token:
+        job = job_create(mapping=customer_mapping, direction=FROM, full=True)
+        SyncJob.objects.filter(pk=job.pk).update(status="running", holder=token, started_at=timezone.now())
+        job.refresh_from_db()
+        assert partitions_plan(job=job, mapping=customer_mapping, size=5) == 3
+        dead = f"{HOST}:{2**22 + 7}:deadbeef0000"  # a pid no process has: that worker is gone
+        live = f"{HOST}:{os.getpid()}:another0000"  # this process's pid, a holder not open here: ended
+        first = partition_claim(job_id=job.pk, token=dead)
+        assert first.position == 0 and first.claim == dead
+        # The dead worker's partition is taken over once the pending ones are claimed.
+        claimed = [partition_claim(job_id=job.pk, token=token) for _ in range(3)]
+        assert [p.position for p in claimed] == [1, 2, 0]
+        assert claimed[2].attempts == 2
+        assert partition_claim(job_id=job.pk, token=live) is None  # nothing left to claim
+        for partition in claimed:
+            assert partition_run(partition=partition, token=token) == "done"
+        # The dead worker comes back: its claim is gone, it records nothing and counts nothing twice.
+        assert partition_run(partition=first, token=dead) is None
+        job = partitioned_job_finish(job_id=job.pk)
+    assert (job.status, job.inserted) == ("success", 12)
+    assert Customer.objects.count() == Coupling.objects.filter(**PAIR).count() == 12
+
+
+@pytest.mark.django_db
+def test_the_watermark_moves_only_when_every_partition_is_done(customer_mapping, salesperson_pair, settings):
+    _, owner = salesperson_pair
+    accounts_create(owner, 9, failing_every=0)
+    with mapping_lock(customer_mapping) as token:
+        job = job_create(mapping=customer_mapping, direction=FROM, full=True)
+        SyncJob.objects.filter(pk=job.pk).update(status="running", holder=token, started_at=timezone.now())
+        job.refresh_from_db()
+        partitions_plan(job=job, mapping=customer_mapping, size=4)
+        partition_run(partition=partition_claim(job_id=job.pk, token=token), token=token)
+        assert partitioned_job_finish(job_id=job.pk) is None  # two partitions not done
+        SyncPartition.objects.filter(job=job, state="pending").update(state="failed", message="boom")
+        job = partitioned_job_finish(job_id=job.pk)
+    assert job.status == "failed" and "2 of 3 partitions failed" in job.message
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.crm_watermark is None
+    # The next run resumes the job: the failed partitions run, the done one does not; then the watermark moves.
+    [again] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    assert again.pk == job.pk and (again.status, again.inserted) == ("success", 9)
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.crm_watermark == max(Account.objects.values_list("modifiedon", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_run_whose_coordinator_died_after_the_last_partition_is_closed_by_the_next_run(customer_mapping,
+                                                                                        salesperson_pair):
+    _, owner = salesperson_pair
+    accounts_create(owner, 8, failing_every=0)
+    with mapping_lock(customer_mapping) as token:
+        job = job_create(mapping=customer_mapping, direction=FROM, full=True)
+        SyncJob.objects.filter(pk=job.pk).update(status="running", holder=token, started_at=timezone.now())
+        job.refresh_from_db()
+        partitions_plan(job=job, mapping=customer_mapping, size=4)
+        while (partition := partition_claim(job_id=job.pk, token=token)) is not None:
+            partition_run(partition=partition, token=token)
+    # Its coordinator died before closing the job: the check of stopped runs closed it as failed.
+    SyncJob.objects.filter(pk=job.pk).update(status="failed", finished_at=timezone.now(), message="stopped")
+    [again] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    assert again.pk == job.pk and (again.status, again.inserted) == ("success", 8)
+    assert set(again.partitions.values_list("attempts", flat=True)) == {1}  # nothing ran twice
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.crm_watermark == max(Account.objects.values_list("modifiedon", flat=True))
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(0, 13), size=st.integers(1, 5), deleted=st.sets(st.integers(0, 12), max_size=6),
+       when=st.sampled_from(["before the plan", "after the claim"]))
+def test_partition_boundaries_hold_for_any_size_and_deleted_rows(customer_mapping, salesperson_pair, n, size,
+                                                                 deleted, when):
+    _, owner = salesperson_pair
+    with transaction.atomic():
+        accounts_create(owner, n, failing_every=0)
+        doomed = {uuid.UUID(int=i + 1) for i in deleted if i < n}
+        if when == "before the plan":
+            Account.objects.filter(pk__in=doomed).delete()
+        with mapping_lock(customer_mapping) as token:
+            job = job_create(mapping=customer_mapping, direction=FROM, full=True)
+            SyncJob.objects.filter(pk=job.pk).update(status="running", holder=token, started_at=timezone.now())
+            job.refresh_from_db()
+            count = partitions_plan(job=job, mapping=customer_mapping, size=size)
+            left = n - len(doomed)
+            assert count == max(1, -(-(left if when == "before the plan" else n) // size))
+            ranges = list(SyncPartition.objects.filter(job=job).values_list("low", "high"))
+            assert ranges[0][0] == "" and ranges[-1][1] == ""  # the ranges tile the whole key space
+            assert all(a[1] == b[0] != "" for a, b in pairwise(ranges))
+            while (partition := partition_claim(job_id=job.pk, token=token)) is not None:
+                if when == "after the claim":  # deleted between the claim and the run: simply not there
+                    Account.objects.filter(pk__in=doomed).delete()
+                assert partition_run(partition=partition, token=token) == "done"
+            job = partitioned_job_finish(job_id=job.pk)
+        assert (job.status, job.inserted, job.failed) == ("success", left, 0)
+        couplings = Coupling.objects.filter(**PAIR)
+        assert couplings.count() == Customer.objects.count() == left
+        assert not couplings.values("crm_id").annotate(n=Count("pk")).filter(n__gt=1).exists()
+        assert {str(pk) for pk in couplings.values_list("crm_id", flat=True)} == {
+            str(pk) for pk in Account.objects.values_list("pk", flat=True)} or left == 0
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_the_full_sync_review_shows_partitions_done_and_rows_per_second(customer_mapping, salesperson_pair, settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 4
+    _, owner = salesperson_pair
+    accounts_create(owner, 9, failing_every=0)
+    [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    shown = _job_dict(job, partitions_progress_of([job]))
+    assert shown["partitions"]["done"] == shown["partitions"]["total"] == 3
+    assert shown["partitions_text"].startswith("3/3 partitions done, ")
+
+
+# -- PostgreSQL and Redis: real Celery worker processes -------------------------------------------------------------
+def worker_start(env, name):
+    """A real `celery worker` process of one pool process (own session: killing its group is a machine going down)."""
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "p2c", "worker", "--pool", "prefork",
+                             "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+                             "-n", f"{name}@%h"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def worker_stop(worker, sig=signal.SIGTERM):
+    if worker.poll() is None:
+        os.killpg(worker.pid, sig)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+
+
+class Coordinator(threading.Thread):
+    """The coordinator of a partitioned run in a thread of its own (its own connection): it enqueues the workers'
+    tasks, holds the mapping's lock and takes over partitions whose worker died; it runs none itself."""
+
+    def __init__(self, mapping, workers, full=True):
+        super().__init__(daemon=True)
+        self.mapping, self.workers, self.full = mapping, workers, full
+        self.jobs, self.error = None, None
+
+    def run(self):
+        try:
+            self.jobs = mapping_synchronize_partitioned(mapping=self.mapping, direction=FROM, full=self.full,
+                                                        workers=self.workers, participate=False)
+        except Exception as exc:  # reported by the test
+            self.error = exc
+        finally:
+            connections.close_all()
+
+
+@pytest.fixture
+def celery_workers(settings):
+    """Start real worker processes on the test database and the configured Redis broker (eager mode off)."""
+    app.conf.task_always_eager = False
+    app.control.purge()
+    started = []
+
+    def start(count):
+        # The environment when the workers start: the chunk size the test has set by then.
+        env = {**os.environ, "DATABASE_URL": child_database_url(), "CELERY_TASK_ALWAYS_EAGER": "false",
+               "P2C_SYNC_CHUNK_SIZE": str(settings.P2C_SYNC_CHUNK_SIZE)}
+        for _ in range(count):
+            started.append(worker_start(env, f"p{len(started)}"))
+        return started[-count:]
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker_stop(worker, signal.SIGKILL)
+        app.control.purge()
+        app.conf.task_always_eager = True
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{what}: not after {timeout} s")
+
+
+def wipe(mapping):
+    Coupling.objects.filter(**PAIR).delete()
+    Customer.objects.all().delete()
+    SyncJob.objects.all().delete()
+    FailedInsert.objects.all().delete()
+    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(crm_watermark=None, erp_watermark=None)
+    mapping.refresh_from_db()
+
+
+ROWS = 3000
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_two_real_workers_leave_exactly_what_one_process_leaves(customer_mapping, salesperson_pair, settings,
+                                                                celery_workers):
+    settings.P2C_SYNC_PARTITION_SIZE = 250
+    _, owner = salesperson_pair
+    accounts_create(owner, ROWS)
+    [single] = mapping_synchronize(mapping=customer_mapping, direction=FROM, full=True)
+    expected = snapshot(customer_mapping)
+    wipe(customer_mapping)
+
+    celery_workers(2)
+    coordinator = Coordinator(customer_mapping, workers=2)
+    coordinator.start()
+    coordinator.join(timeout=300)
+    assert not coordinator.is_alive() and coordinator.error is None, coordinator.error
+    [job] = coordinator.jobs
+    got = snapshot(customer_mapping)
+    assert (job.status, job.counts()) == (single.status, single.counts())
+    assert got == expected
+    claims = set(SyncPartition.objects.filter(job=job).values_list("claim", flat=True))
+    print(f"\n{job.partitions.count()} partitions run by {len(claims)} worker holders")
+    assert len(claims) == 2, "both worker processes ran partitions"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(customer_mapping, salesperson_pair, settings,
+                                                                      celery_workers):
+    settings.P2C_SYNC_PARTITION_SIZE = 200
+    settings.P2C_SYNC_CHUNK_SIZE = 50
+    _, owner = salesperson_pair
+    accounts_create(owner, ROWS, failing_every=0)
+    victim, _ = celery_workers(2)
+    coordinator = Coordinator(customer_mapping, workers=2)
+    coordinator.start()
+    with open(f"/proc/{victim.pid}/task/{victim.pid}/children") as children:
+        pool = wait_until(lambda: children.seek(0) or children.read().split(), 60, "the victim has no pool process")
+    # Kill the victim while it runs a partition, after one of its chunks committed and before the partition is done.
+    wait_until(lambda: any(claim.split(":")[1] in pool for claim in SyncPartition.objects.filter(
+        state="running", rows__gt=0).values_list("claim", flat=True)), 120, "the victim never ran a partition")
+    worker_stop(victim, signal.SIGKILL)
+    killed_at = time.monotonic()
+    coordinator.join(timeout=300)
+    assert not coordinator.is_alive() and coordinator.error is None, coordinator.error
+    [job] = coordinator.jobs
+    print(f"\nrun finished {time.monotonic() - killed_at:.1f} s after a worker was killed; "
+          f"{job.partitions.filter(attempts__gt=1).count()} partition(s) run again")
+    assert job.status == "success", job.message
+    assert job.partitions.filter(attempts__gt=1).exists(), "the killed worker's partition was taken over"
+    couplings = Coupling.objects.filter(**PAIR)
+    assert couplings.count() == Customer.objects.count() == ROWS, "a duplicate or missing customer"
+    assert couplings.values("crm_id").distinct().count() == ROWS
+    assert couplings.values("erp_id").distinct().count() == ROWS
+    assert job.inserted + job.unchanged + job.modified == ROWS
