@@ -77,7 +77,7 @@ def partitions_enqueue(*, job, count):
     """Have ``count`` workers claim and run the partitions of the partitioned ``job`` (integration/partitions.py);
     each task runs partitions until none is left, so the number of tasks is the number of workers on the job."""
     for _ in range(max(count, 0)):
-        _enqueue(tasks.sync_partitions_task, job_id=job.pk)
+        _enqueue(_task("integration.sync_partitions"), job_id=job.pk)
 
 
 def mapping_couple_by_match_enqueue(*, mapping, create_new=None, sync_after=None, only_ids=None, from_side=None):
