@@ -21,7 +21,6 @@ coordinator and finishes only when all its partitions are done, so CUSTOMER stil
 
 import logging
 import time
-from datetime import timedelta
 from itertools import pairwise
 
 from django.conf import settings
@@ -38,7 +37,6 @@ from .models import Direction, IntegrationTableMapping, SyncJob, SyncPartition
 logger = logging.getLogger("p2c.integration")
 
 State = SyncPartition.State
-WATERMARK_MARGIN = timedelta(seconds=1)  # as the engine: rows committed just before the watermark are read again
 WAIT_POLL_SECONDS = 0.3  # how often a coordinator with nothing to claim looks at the partitions in flight
 LOCK_REFRESH_SECONDS = 10
 
@@ -62,7 +60,7 @@ def rows_to_read(*, mapping, direction, full):
     _, rows, modified, watermark_field = _source(mapping, direction)
     watermark = getattr(mapping, watermark_field)
     if not full and watermark is not None:
-        rows = rows.filter(**{f"{modified}__gt": watermark - WATERMARK_MARGIN})
+        rows = rows.filter(**{f"{modified}__gt": watermark - engine_sync.WATERMARK_MARGIN})
     return rows
 
 
@@ -248,17 +246,11 @@ def partitioned_job_finish(*, job_id):
             return SyncJob.objects.get(pk=job_id)
         seen = [p["max_seen"] for p in partitions if p["max_seen"]]
         if not failed and seen and job.table_mapping_id:
-            _watermark_advance(job, min(max(seen), job.started_at or timezone.now()))
+            name = "erp_watermark" if job.direction == Direction.TO_INTEGRATION else "crm_watermark"
+            engine_sync.watermark_advance(mapping_id=job.table_mapping_id, name=name,
+                                          value=min(max(seen), job.started_at or timezone.now()))
     job.refresh_from_db()
     return job
-
-
-def _watermark_advance(job, value):
-    name = "erp_watermark" if job.direction == Direction.TO_INTEGRATION else "crm_watermark"
-    rows = IntegrationTableMapping.objects.filter(pk=job.table_mapping_id)
-    current = rows.values_list(name, flat=True).first()
-    if current is None or value > current:
-        rows.update(**{name: value})
 
 
 # -- the coordinator ----------------------------------------------------------------------------------------------
@@ -279,7 +271,7 @@ def partitioned(*, mapping, direction=None, full=False, workers=None, dry_run=Fa
     workers = settings.P2C_SYNC_WORKERS if workers is None else workers
     if workers <= 1 or dry_run or mapping.is_option_mapping:
         return False
-    directions = mapping.directions() if direction in (None, "", Direction.BIDIRECTIONAL) else [direction]
+    directions = mapping.directions(direction)
     size = settings.P2C_SYNC_PARTITION_SIZE
     return any(_resumable_job(mapping, d, full) or
                len(rows_to_read(mapping=mapping, direction=d, full=full).values_list("pk", flat=True)[:2 * size])
@@ -305,7 +297,7 @@ def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, crea
         return engine_sync.mapping_synchronize(mapping=mapping, direction=direction, full=full, dry_run=dry_run,
                                                create_new=create_new, jobs=jobs, wait_seconds=wait_seconds,
                                                progress=progress)
-    directions = mapping.directions() if direction in (None, "", Direction.BIDIRECTIONAL) else [direction]
+    directions = mapping.directions(direction)
     results = []
     with mapping_lock(mapping, wait_seconds=wait_seconds) as token:
         for one_way in directions:

@@ -52,12 +52,23 @@ from .writing import BOTH_MODIFIED_MARGIN, ChunkWrites
 __all__ = [
     "ALL", "ANALYZE_AFTER", "BOTH_MODIFIED_MARGIN", "REPORT_LIMIT", "RETRY_BATCH", "SKIP_EXAMPLES", "WATERMARK_MARGIN",
     "ChunkResult", "ChunkRun", "DirectionRun", "FailedInserts", "counterpart_ids", "iterate_chunks", "job_create",
-    "mapping_synchronize", "source_querysets",
+    "mapping_synchronize", "source_querysets", "watermark_advance",
 ]
 
 logger = logging.getLogger("p2c.integration")
 
 ANALYZE_AFTER = 1000  # new couplings after which the planner's statistics are refreshed (a full run, a first load)
+
+
+def watermark_advance(*, mapping_id, name, value):
+    """Move the mapping's watermark ``name`` to ``value`` unless it is already there or later; return whether it
+    moved (a run never moves it back: another run may have gone further)."""
+    mappings = IntegrationTableMapping.objects.filter(pk=mapping_id)
+    current = mappings.values_list(name, flat=True).first()
+    if current is not None and value <= current:
+        return False
+    mappings.update(**{name: value})
+    return True
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
@@ -167,10 +178,7 @@ class DirectionRun:
 
     def _advance_watermark(self, value):
         name = self.plan.source.watermark_field
-        mappings = IntegrationTableMapping.objects.filter(pk=self.plan.mapping.pk)
-        current = mappings.values_list(name, flat=True).first()
-        if current is None or value > current:
-            mappings.update(**{name: value})
+        if watermark_advance(mapping_id=self.plan.mapping.pk, name=name, value=value):
             setattr(self.plan.mapping, name, value)
 
 
