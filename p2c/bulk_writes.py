@@ -4,12 +4,14 @@ field, and INSERTs that skip Django's per-value compiler (PostgreSQL's UNNEST fo
 
 import sqlite3
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 
 from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.postgresql.compiler import InsertUnnest
+from django.db.backends.postgresql.operations import DatabaseOperations as _PostgresOperations
 
 
 def update_rows(queryset, objs, field_names):
@@ -218,6 +220,10 @@ def _column_values(connection, objs, field):
         return values
     if plain and kinds <= unchanged | hexed:
         return [None if value is None else value.hex for value in values]
+    if kinds <= _NONE_OR_DATETIME and _aware_datetimes_unchanged(field, connection) and all(
+        value is None or value.tzinfo is not None for value in values
+    ):
+        return values
     if any(hasattr(value, "resolve_expression") for value in values):
         raise _NeedsCompiler
     prep = field.get_db_prep_save
@@ -237,6 +243,16 @@ _INTEGER_FIELDS = (
 )
 
 
+_NONE_OR_DATETIME = frozenset({type(None), datetime})
+
+
+def _aware_datetimes_unchanged(field, connection):
+    """Whether ``field.get_db_prep_save`` returns an aware datetime as it is: Django's date-time field (it only
+    makes naive values aware), on a backend that passes date-times to its driver unchanged (PostgreSQL)."""
+    return type(field) is models.DateTimeField and connection.vendor == "postgresql" and (
+        type(connection.ops).adapt_datetimefield_value is _PostgresOperations.adapt_datetimefield_value)
+
+
 def _unchanged_types(field, connection):
     """``(unchanged, hexed)``: the types of value ``field.get_db_prep_save`` returns as they are (finite decimals
     only), and the types it turns into ``value.hex`` (UUIDs on a database without a UUID type). Only Django's
@@ -253,7 +269,11 @@ def _unchanged_types(field, connection):
         return {none, bool}, set()
     if kind is models.UUIDField:
         return ({none, uuid.UUID}, set()) if connection.features.has_native_uuid_field else ({none}, {uuid.UUID})
-    if kind in _INTEGER_FIELDS and ops.adapt_integerfield_value is base.adapt_integerfield_value:
+    # PostgreSQL's operations wrap an integer in psycopg's Int2/Int4/Int8, int subclasses of the same value, for
+    # server-side binding, which p2c does not use.
+    if kind in _INTEGER_FIELDS and ops.adapt_integerfield_value in (
+        base.adapt_integerfield_value, _PostgresOperations.adapt_integerfield_value
+    ):
         return {none, int}, set()
     if kind is models.DecimalField and ops.adapt_decimalfield_value is base.adapt_decimalfield_value:
         return {none, Decimal}, set()
@@ -265,8 +285,10 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning):
 
     - SQLite, keys known: ``executemany`` of a one-row statement (SQLite steps one prepared statement per row:
       about a third less work than multi-row statements, and no long SQL for Django to convert);
-    - PostgreSQL: ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per column, as Django's own
-      bulk_create does there (psycopg parses a statement of thousands of placeholders in Python, slowly);
+    - PostgreSQL: ``COPY … FROM STDIN`` (`_copy_rows`), keys taken from the table's sequence first when they come
+      back; where COPY does not apply, ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per column, as
+      Django's own bulk_create does there (psycopg parses a statement of thousands of placeholders in Python,
+      slowly);
     - otherwise statements of at most `INSERT_ROWS` rows, with ``RETURNING`` when keys come back (in the order of
       the rows, as Django's bulk_create relies on).
     """
@@ -277,6 +299,8 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning):
     if returning is None and connection.vendor == "sqlite":
         cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), zip(*columns, strict=True))
         return []
+    if connection.vendor == "postgresql" and (returning is None or _sequence_of(connection, meta, returning)):
+        return _copy_rows(connection, cursor, meta, fields, columns, returning=returning)
     returned = []
     unnest = _unnest_placeholders(connection, fields)
     if unnest is not None:
@@ -319,3 +343,36 @@ def _unnest_placeholders(connection, fields):
     if any(db_type.endswith("[]") for db_type in db_types):
         return None
     return InsertUnnest([f"(%s)::{db_type}[]" for db_type in db_types])
+
+
+def _sequence_of(connection, meta, field):
+    """The name of the sequence that gives ``field`` (an auto-increment key) its values, or None."""
+    if not isinstance(field, models.AutoField):
+        return None
+    cache = connection.__dict__.setdefault("_p2c_sequences", {})
+    key = (meta.db_table, field.column)
+    if key not in cache:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, field.column])
+            cache[key] = cursor.fetchone()[0]
+    return cache[key]
+
+
+def _copy_rows(connection, cursor, meta, fields, columns, *, returning):
+    """PostgreSQL: write the rows with ``COPY … FROM STDIN``, the fastest way in: psycopg formats the rows in C, where
+    an ``INSERT … UNNEST`` has every text value escaped into an array literal in Python (most of an insert's time).
+    New keys, when they come back (``returning``), are taken from the key's sequence in one query first, as the
+    database itself would take them; returns them in the order of the rows."""
+    keys = []
+    if returning is not None:
+        cursor.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s)", [_sequence_of(connection, meta, returning),
+                                                               len(columns[0]) if columns else 0])
+        keys = sorted(row[0] for row in cursor.fetchall())
+        fields, columns = [returning, *fields], [keys, *columns]
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) FROM STDIN"
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
+    return keys

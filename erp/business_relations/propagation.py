@@ -33,8 +33,19 @@ logger = logging.getLogger(__name__)
 # Write hooks (B5, B6) -------------------------------------------------------------------------------------------------------
 def record_snapshot(obj):
     """Remember the values just read or written, to tell later which shared fields a write changes."""
-    deferred = obj.get_deferred_fields()
-    obj._br_saved = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in deferred}
+    # A loaded field's value is in the instance's dict under its attname; a deferred one is not there at all.
+    values = obj.__dict__
+    obj._br_saved = {name: values[name] for name in _concrete_attnames(type(obj)) if name in values}
+
+
+_ATTNAMES = {}
+
+
+def _concrete_attnames(model):
+    names = _ATTNAMES.get(model)
+    if names is None:
+        names = _ATTNAMES[model] = tuple(f.attname for f in model._meta.concrete_fields)
+    return names
 
 
 def _changed_fields(obj, tracked):
@@ -70,12 +81,15 @@ def records_after_write(*, model, objs):
         is_new = obj.__dict__.pop("_br_created", False)
         from_contact = obj.__dict__.pop("_br_from_contact", False)
         is_propagation = obj.__dict__.pop("_br_propagation", False)
-        old_no = (getattr(obj, "_br_saved", None) or {}).get("no")
-        fields = _changed_fields(obj, tracked)
-        if is_new:
+        if is_new:  # nothing to compare: no changed fields to look for
+            obj.__dict__.pop("_br_written_fields", None)
             if model is not Contact and not from_contact:
                 created.append(obj)
-        elif not is_propagation:
+            record_snapshot(obj)
+            continue
+        fields = _changed_fields(obj, tracked)
+        if not is_propagation:
+            old_no = (getattr(obj, "_br_saved", None) or {}).get("no")
             if old_no and old_no != obj.no and model is not Contact:
                 ContactBusinessRelation.objects.filter(link_to_table=LINK_BY_MODEL[model].kind, no=old_no).update(
                     no=obj.no

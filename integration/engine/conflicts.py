@@ -54,18 +54,29 @@ def value_plain(value):
     return str(value)
 
 
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
+
+
 def snapshot_update(*, snapshot, plan, row, destination, held_back=()):
     """The synchronised values after ``row`` (source) and ``destination`` are in step for ``plan``'s fields,
     except the destination fields ``held_back`` (they keep their old values: they still differ)."""
     values = {"erp": dict((snapshot or {}).get("erp", {})), "crm": dict((snapshot or {}).get("crm", {}))}
     source, dest = values[plan.source.key], values[plan.destination.key]
-    for rule in plan.field_rules:
-        if rule.dest_attname in held_back:
+    plain = _PLAIN_TYPES
+    for source_name, dest_name in plan.per_run(_snapshot_names):  # once per row of every write: kept lean
+        if held_back and dest_name in held_back:
             continue
-        if rule.source_attname is not None:
-            source[rule.source_attname] = value_plain(getattr(row, rule.source_attname, None))
-        dest[rule.dest_attname] = value_plain(getattr(destination, rule.dest_attname, None))
+        if source_name is not None:
+            value = getattr(row, source_name, None)
+            source[source_name] = value if type(value) in plain else value_plain(value)
+        value = getattr(destination, dest_name, None)
+        dest[dest_name] = value if type(value) in plain else value_plain(value)
     return values
+
+
+def _snapshot_names(plan):
+    """(source attname or None, destination attname) of each field rule, read once per run."""
+    return [(rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
 
 
 def field_changed(snapshot, side, obj, attname):

@@ -3,7 +3,9 @@
 As Business Central does it: match fields are grouped by priority (ascending); within a group all fields must be
 equal (case-insensitive unless the field mapping says otherwise; a blank source value adds no condition); the
 first group that yields exactly one uncoupled destination row wins. Zero or several candidates leave the row
-unmatched. Per priority group this costs one query for the whole chunk.
+unmatched. Per priority group this costs one query for the whole chunk; a run that starts with every destination
+row coupled asks none (`uncoupled_destinations_exist`; a destination row someone else creates while such a run is
+in progress is not matched by it, as one created just after a chunk's match query would not be).
 
 A match field may also be a reference on both sides (an ERP opportunity's contact ↔ a Sales opportunity's
 contact): the source row's related record is translated through its coupling, one query per such field and chunk,
@@ -16,7 +18,7 @@ which comes from its sales code). A row the rules give no scope for matches noth
 
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 from integration import binder
@@ -86,7 +88,7 @@ def matches_find(plan, rows, *, claimed=None):
     """
     claimed = set() if claimed is None else claimed
     groups = match_rules(plan)
-    if not groups:
+    if not groups or not plan.per_run(uncoupled_destinations_exist):
         return {}
     dest = plan.destination
     scope = plan.rules.match_scope(rows, plan=plan)  # None, or {source pk: {destination attname: value}}
@@ -148,6 +150,15 @@ def matches_find(plan, rows, *, claimed=None):
                 unmatched.append(row)
         remaining = unmatched
     return found
+
+
+def uncoupled_destinations_exist(plan):
+    """Whether any destination row in the mapping's filter has no coupling of the pair, when the run starts (one
+    query). A run that starts without one (a first load, a full run after it) has nothing to match: its chunks ask
+    the destination nothing, where a match query would read the whole table again for every chunk."""
+    dest = plan.destination
+    coupled = Coupling.objects.filter(**plan.coupling_pair, **{dest.id_field: OuterRef("pk")})
+    return dest.model.objects.filter(dest.filter_q()).filter(~Exists(coupled)).exists()
 
 
 def _scope_key(names, value_of):

@@ -102,13 +102,14 @@ class SyncPlan:
     create_new: bool = False
     only_ids: list | None = None
     key_range: tuple | None = None  # (low, high): one partition of a run, source rows low <= pk < high
-    _makers: dict = field(default_factory=dict, repr=False)  # model → `instance_maker`, built once per run
+    _makers: dict = field(default_factory=dict, repr=False)  # model or compile function → what it made, once per run
 
-    def compiled_rules(self, compile):
-        """``compile(self)``, once per run (the field rules made ready for the rows: transfer.rules_compile)."""
-        if "compiled" not in self._makers:
-            self._makers["compiled"] = compile(self)
-        return self._makers["compiled"]
+    def per_run(self, function):
+        """``function(self)``, computed once per run (e.g. the field rules made ready for the rows:
+        transfer.rules_compile)."""
+        if function not in self._makers:
+            self._makers[function] = function(self)
+        return self._makers[function]
 
     def instance_new(self, model, values):
         """``model(**values)`` without ``Model.__init__`` where the model allows it (p2c.records.instance_maker)."""

@@ -129,20 +129,26 @@ class ChunkWrites:
 
     def _new_coupling(self, row, dest):
         source, destination = self.plan.source, self.plan.destination
-        coupling = self.plan.instance_new(Coupling, dict(self.plan.coupling_pair))
-        setattr(coupling, source.id_field, row.pk)
-        setattr(coupling, destination.id_field, dest.pk)
+        coupling = self.plan.instance_new(
+            Coupling, {**self.plan.coupling_pair, source.id_field: row.pk, destination.id_field: dest.pk})
         return self._refresh(coupling, row, dest)
 
     def _refresh(self, coupling, row, dest):
         source, destination = self.plan.source, self.plan.destination
-        setattr(coupling, source.last_synced_field, getattr(row, source.modified_field))
         dest_modified = getattr(dest, destination.modified_field)
         if row.pk in self.keep_changed and dest_modified is not None:
             dest_modified -= BOTH_MODIFIED_MARGIN
-        setattr(coupling, destination.last_synced_field, dest_modified)
-        setattr(coupling, destination.result_field, SyncResult.SUCCESS)
-        setattr(coupling, destination.job_field, self.job.pk)
+        values = {
+            source.last_synced_field: getattr(row, source.modified_field),
+            destination.last_synced_field: dest_modified,
+            destination.result_field: SyncResult.SUCCESS,
+            destination.job_field: self.job.pk,
+        }
+        if coupling._state.fields_cache:  # a related job read: the descriptors drop what changed
+            for name, value in values.items():
+                setattr(coupling, name, value)
+        else:  # plain columns (a foreign key's descriptor costs more than the rest of this method)
+            coupling.__dict__.update(values)
         coupling.synced_values = self.conflicts.snapshot(coupling, row, dest)
         return coupling
 

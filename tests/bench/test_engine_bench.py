@@ -7,7 +7,8 @@
 
 Run with ``make bench`` or ``.venv/bin/pytest tests/bench/test_engine_bench.py -s -o addopts=""``; on PostgreSQL with
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/p2c_bench``. Size: ``P2C_BENCH_N`` (default 100000);
-``P2C_BENCH_PROFILE=1`` prints where the full synchronisation spends its time (cProfile). Prints figures and the
+``P2C_BENCH_PROFILE=1`` prints where the full synchronisation spends its time (cProfile), ``P2C_BENCH_SQL=1``
+its database time by statement. Prints figures and the
 machine's load; asserts only correctness, never time.
 """
 
@@ -30,7 +31,30 @@ from integration.engine.sync import mapping_synchronize
 from integration.models import ConnectionSetup, IntegrationTableMapping
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
-PROFILE = os.environ.get("P2C_BENCH_PROFILE") == "1"
+PROFILE = os.environ.get("P2C_BENCH_PROFILE", "")  # "1", or a file to dump the statistics to
+SQL_TIMES = os.environ.get("P2C_BENCH_SQL") == "1"
+
+
+class _StatementTimes:
+    """Database time of the full synchronisation by kind of statement (``P2C_BENCH_SQL=1``)."""
+
+    def __init__(self):
+        self.seconds, self.counts = {}, {}
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            words = sql.split()
+            kind = " ".join(words[:3]) if words[0] in ("INSERT", "UPDATE", "DELETE") else " ".join(
+                words[:1] + [w for w in words if w.startswith('"') and "." not in w][:1])
+            self.seconds[kind] = self.seconds.get(kind, 0) + time.perf_counter() - started
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def print(self):
+        for kind, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])[:15]:
+            print(f"  {seconds:7.2f} s  {self.counts[kind]:6d}  {kind[:100]}")
 
 
 def _load():
@@ -123,10 +147,15 @@ def test_bench_accounts_to_customers(settings):
     load_before = _load()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     profiler = cProfile.Profile() if PROFILE else None
+    statements = _StatementTimes() if SQL_TIMES else None
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
+    if statements:
+        with connection.execute_wrapper(statements):
+            [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
+    else:
+        [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
     if profiler:
         profiler.disable()
     full_seconds = time.perf_counter() - started
@@ -157,16 +186,21 @@ def test_bench_accounts_to_customers(settings):
           f"(chunks of {settings.P2C_SYNC_CHUNK_SIZE:,}: flat in N)")
     print(f"incremental run, {len(changed):,} changed (1%): {incremental_seconds:.2f} s = "
           f"{100 * incremental_seconds / full_seconds:.1f}% of the full sync", flush=True)
+    if statements:
+        print("database time of the full sync by statement (seconds, count, statement):")
+        statements.print()
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("tottime").print_stats(25)
+        if PROFILE != "1":
+            stats.dump_stats(PROFILE)
         print(out.getvalue(), flush=True)
 
     names, rows = _customer_rows()
     plain_seconds = _plain_bulk_create(names, rows)
     print(f"plain bulk_create: {plain_seconds:.1f} s", flush=True)
-    peer = _import_export(names, rows)
+    peer = None if os.environ.get("P2C_BENCH_NO_PEER") == "1" else _import_export(names, rows)
     load_after = _load()
     header = "| database, N | p2c full sync | plain bulk_create, same rows | import-export bulk insert | " \
              "import-export bulk upsert |"

@@ -1,7 +1,8 @@
 """Couplings: by hand, match-based, uniqueness on both sides, and the contact ↔ contact company rule."""
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
 from crm.models import Contact as SalesContact
@@ -314,3 +315,30 @@ def test_a_coupling_whose_lock_was_taken_over_stops_and_says_why(mappings, sales
 
     assert job.status == SyncJob.Status.FAILED and "was taken over by another run" in job.message
     assert job.coupled == 3 and not job.follow_up_jobs  # the chunk written is kept; no synchronisation after it
+
+
+def test_a_run_that_starts_with_every_erp_record_coupled_asks_no_match_query_and_the_next_run_matches_again(
+    mappings, salesperson_pair, settings
+):
+    settings.P2C_SYNC_CHUNK_SIZE = 2
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    mapping.sync_only_coupled = False
+    mapping.save()
+    active = {"customer_type_code": "customer", "state_code": "active"}
+    for i in range(5):
+        Account.objects.create(name=f"Fresh {i}", **active)
+
+    with CaptureQueriesContext(connection) as first_load:
+        [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
+
+    assert (job.inserted, job.failed) == (5, 0)
+    assert not [q["sql"] for q in first_load.captured_queries if "LOWER(" in q["sql"].upper()]  # no match query
+    late = Customer.objects.create(name="Late Comer", salesperson=salesperson)  # uncoupled, made in the ERP
+    account = Account.objects.create(name="LATE COMER", **active)
+    mapping.refresh_from_db()
+
+    [job] = mapping_synchronize(mapping=mapping, direction="from_integration")
+
+    assert (job.coupled, job.inserted) == (1, 0)
+    assert coupling_for(late).crm_id == account.pk

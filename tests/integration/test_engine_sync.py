@@ -4,13 +4,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from crm.models import Account, SystemUser
 from erp.models import Currency, Customer, PaymentTerms, SalespersonPurchaser
 from integration.coupling import couplings_restore_skipped
 from integration.engine.sync import mapping_synchronize
+from integration.engine.transfer import PLAIN_EMAIL
 from integration.models import Coupling, IntegrationFieldMapping, IntegrationTableMapping, SyncJob, SyncJobError
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +61,45 @@ def test_new_customers_become_coupled_accounts_written_by_the_integration_user(
     assert account.customer_type_code == "customer"  # constant for new accounts
     assert account.modifiedby == integration_user
     assert account.account_number.startswith("ACC-")
+
+
+EMAILS = [  # plain ones (the engine's quick check) and others (Django's field decides)
+    "ann@example.com", "Ann.Lee+crm@mail.example.co.uk", "ann@localhost", "o'neil@example.com", "ann@[192.0.2.1]",
+    '"ann lee"@example.com', "ann@example", "ann@@example.com", "ann@-example.com", "ann@example.c",
+    "ann..lee@example.com", "ann@example.com\n", "a" * 64 + "@example.com", "ann@exa_mple.com",
+]
+
+
+def test_the_email_check_of_a_synchronisation_accepts_and_refuses_what_the_field_does(
+    customer_mapping, salesperson_pair
+):
+    salesperson, _ = salesperson_pair
+    made = {address: Customer.objects.create(name=f"Customer {i}", email=address, salesperson=salesperson)
+            for i, address in enumerate(EMAILS)}
+    IntegrationFieldMapping.objects.filter(table_mapping__name="CUSTOMER", crm_field="emailaddress1").update(
+        validate_field=True)
+
+    job = run(customer_mapping, TO)[TO]
+
+    field = Account._meta.get_field("emailaddress1")
+    valid = {}
+    for address in EMAILS:
+        try:
+            field.clean(address, None)
+            valid[address] = True
+        except ValidationError:
+            valid[address] = False
+    refused = {m.message for m in SyncJobError.objects.all()}
+    for address in EMAILS:
+        named = any(made[address].name + ")" in message and "Email:" in message for message in refused)
+        assert named != valid[address], address
+    assert 0 < job.failed == sum(not ok for ok in valid.values()) < len(EMAILS)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.from_regex(PLAIN_EMAIL, fullmatch=True))
+def test_every_address_the_quick_email_check_passes_is_one_django_accepts(address):
+    validate_email(address)
 
 
 def test_no_ping_pong_both_directions_twice(customer_mapping, salesperson_pair):
