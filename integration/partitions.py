@@ -25,14 +25,18 @@ from itertools import pairwise
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+
+from erp.models import NumberedRecord
+from erp.numbering import numbers_reserved
 
 from . import queue
 from .engine import sync as engine_sync
 from .engine.filters import filter_validate
 from .engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
-from .models import Direction, IntegrationTableMapping, SyncJob, SyncPartition
+from .engine.plan import plan_build
+from .models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncPartition
 
 logger = logging.getLogger("p2c.integration")
 
@@ -149,9 +153,12 @@ def partition_run(*, partition, token):
             raise PartitionLost(f"Partition {partition.position} was taken over by another worker.")
 
     try:
-        [result] = engine_sync.mapping_synchronize(mapping=mapping, direction=job.direction, full=job.full,
-                                                   create_new=partition.create_new, jobs={job.direction: sink},
-                                                   lock_token=job.holder, key_range=key_range, progress=heartbeat)
+        series, count = _numbers_needed(mapping=mapping, job=job, create_new=partition.create_new,
+                                        key_range=key_range)
+        with numbers_reserved(series=series, count=count):
+            [result] = engine_sync.mapping_synchronize(
+                mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
+                jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat)
         failed = result.status == SyncJob.Status.FAILED
         message = result.message if failed else ""
     except MappingBusy as exc:
@@ -168,6 +175,24 @@ def partition_run(*, partition, token):
         if done and not failed:  # counted once: only by the worker whose claim it still is
             SyncJob.objects.filter(pk=job.pk).update(**{n: F(n) + v for n, v in counts.items() if v})
     return (State.FAILED if failed else State.DONE) if done else None
+
+
+def _numbers_needed(*, mapping, job, create_new, key_range):
+    """(number series, how many numbers) a partition's new ERP records may take: its source rows without a coupling,
+    from the destination's default series; (None, 0) when it creates nothing numbered that way. The partition takes
+    them before it starts (`numbers_reserved`), so partitions running side by side do not queue on the series row."""
+    plan = plan_build(mapping=mapping, direction=job.direction, full=job.full, create_new=create_new,
+                      key_range=key_range)
+    model = plan.destination.model
+    if (not plan.create_new or plan.dry_run or not issubclass(model, NumberedRecord)
+            or model.series_of_new.__func__ is not NumberedRecord.series_of_new.__func__):  # a series chosen per record
+        return None, 0
+    series = model.series_of_new({})
+    if series is None:
+        return None, 0
+    coupled = Coupling.objects.filter(**plan.coupling_pair, **{plan.source.id_field: OuterRef("pk")})
+    querysets, _, _ = engine_sync.source_querysets(plan)
+    return series, sum(queryset.filter(~Exists(coupled)).count() for queryset in querysets)
 
 
 def partitions_work(*, job_id, token, until_finished=False, pending=True):

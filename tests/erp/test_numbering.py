@@ -5,14 +5,14 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import OperationalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
 from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
-from erp.numbering import increment_code, no_series_allocate
+from erp.numbering import increment_code, no_series_allocate, numbers_reserved
 from p2c.api.bulk import bulk_upsert
 from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
@@ -319,3 +319,42 @@ def test_two_processes_allocate_2000_distinct_numbers_on_a_sqlite_file(tmp_path)
     if connection.vendor != "sqlite":
         pytest.skip("the PostgreSQL variant runs instead")
     _assert_two_processes_allocate_distinct_numbers(tmp_path)
+
+
+@pytest.mark.django_db
+def test_numbers_reserved_ahead_are_handed_out_without_the_series_and_those_left_over_stay_unused():
+    series = NoSeries.objects.create(code="RES", starting_no="R0010", increment_by=10)
+    with numbers_reserved(series=series, count=3):
+        with CaptureQueriesContext(connection) as reading:
+            first = no_series_allocate(series=series, count=2)
+        more_than_left = no_series_allocate(series="RES", count=2)
+    after = no_series_allocate(series=series)
+
+    assert not reading.captured_queries  # from the numbers taken ahead: the series row is neither read nor locked
+    assert first == ["R0010", "R0020"]
+    assert more_than_left == ["R0040", "R0050"]  # from the series; R0030 was taken ahead and never used: a gap
+    assert after == ["R0060"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_numbers_reserved_ahead_do_not_wait_for_another_transaction_holding_the_series_on_postgres():
+    series = NoSeries.objects.create(code="RES", starting_no="R0010")
+    other = connections.create_connection("default")  # another session, as another worker's chunk
+    try:
+        with numbers_reserved(series=series, count=5):
+            other.set_autocommit(False)
+            with other.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM erp_noseries WHERE code = 'RES' FOR UPDATE")
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
+                numbers = no_series_allocate(series=series, count=5)
+            with pytest.raises(OperationalError), transaction.atomic():  # the series itself waits
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
+                no_series_allocate(series=series, count=1)
+    finally:
+        other.rollback()
+        other.close()
+    assert numbers == ["R0010", "R0011", "R0012", "R0013", "R0014"]
