@@ -245,7 +245,7 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                 job.save()
                 return job
         if job.coupled + job.inserted >= ANALYZE_AFTER:
-            planner_statistics_refresh(Coupling, plan.destination.model)
+            planner_statistics_refresh(Coupling, plan.destination.model, written=job.inserted + job.coupled)
         if unmatched:
             job.failed += unmatched
             job.errors.create(

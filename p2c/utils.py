@@ -12,7 +12,7 @@ def chunked(iterable, size):
         yield chunk
 
 
-def planner_statistics_refresh(*models):
+def planner_statistics_refresh(*models, written=0):
     """Refresh PostgreSQL's planner statistics of these models' tables after a bulk load.
 
     Right after tens of thousands of rows arrive, the statistics still describe the table as it was (empty,
@@ -22,20 +22,29 @@ def planner_statistics_refresh(*models):
 
     Only the tables that changed by more than a tenth (and `STALE_ROWS` rows) since their statistics were taken are
     analysed, as autovacuum would analyse them later: the partitions of one large run, finishing one after the other,
-    then refresh them a few times as the tables grow, not once each.
+    then refresh them a few times as the tables grow, not once each. What changed is what the statistics collector
+    counted so far plus ``written``, the rows the caller just wrote (the collector counts them a second or so later).
     """
     if connection.vendor != "postgresql" or not models:
         return
     tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            "WHERE relname = ANY(%s) AND n_mod_since_analyze >= %s + 0.1 * GREATEST(c.reltuples, 0)",
-            [tables, STALE_ROWS])
-        stale = {row[0] for row in cursor.fetchall()}
-        for table in tables:
-            if table in stale:
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.relname = ANY(%s) AND n_mod_since_analyze + %s >= %s + 0.1 * GREATEST(c.reltuples, 0)",
+            [tables, written, STALE_ROWS])
+        stale = [table for table in tables if table in {row[0] for row in cursor.fetchall()}]
+        if not stale:
+            return
+        # What the planner lacks after a load is the tables' size: a small sample tells it (autovacuum's ANALYZE
+        # takes the full one later), in a tenth of the time of the default one.
+        cursor.execute("SET default_statistics_target = %s", [QUICK_STATISTICS_TARGET])
+        try:
+            for table in stale:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+        finally:
+            cursor.execute("RESET default_statistics_target")
 
 
 STALE_ROWS = 500  # changed rows below which a table's statistics are not refreshed
+QUICK_STATISTICS_TARGET = 10  # PostgreSQL's default is 100: 300 rows sampled per unit

@@ -148,7 +148,7 @@ class DirectionRun:
             if (not plan.dry_run and plan.only_ids is None and plan.key_range is None and max_seen is not None):
                 self._advance_watermark(min(max_seen, started))
             if not plan.dry_run and job.inserted + job.coupled >= ANALYZE_AFTER:
-                planner_statistics_refresh(Coupling, plan.destination.model)
+                planner_statistics_refresh(Coupling, plan.destination.model, written=job.inserted + job.coupled)
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
             job.message = log.summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged

@@ -1,0 +1,30 @@
+"""Planner statistics after bulk writes (p2c.utils.planner_statistics_refresh), on PostgreSQL."""
+
+import pytest
+from django.db import connection
+
+from crm.models import Account
+from p2c.utils import planner_statistics_refresh
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def estimated_rows():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Account._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def test_a_table_that_grew_by_a_tenth_gets_fresh_statistics_and_one_that_did_not_keeps_them():
+    Account.objects.bulk_create([Account(name=f"Account {i}") for i in range(3000)])
+
+    planner_statistics_refresh(Account, written=3000)  # from empty: the planner learns of the 3,000 rows
+    assert estimated_rows() == 3000
+
+    Account.objects.bulk_create([Account(name=f"More {i}") for i in range(100)])
+    planner_statistics_refresh(Account, written=100)  # 100 more rows of 3,000: left to autovacuum
+    assert estimated_rows() == 3000
+
+    Account.objects.bulk_create([Account(name=f"Many {i}") for i in range(1000)])
+    planner_statistics_refresh(Account, written=1000)
+    assert estimated_rows() == 4100
