@@ -300,12 +300,18 @@ def _plain_value(rule, plan):
 _PLAIN_TEXT_VALIDATORS = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
 
 # Addresses Django's EmailValidator accepts, in a narrower form that one regular expression tells in a microsecond
-# (plain dot-atom user, ASCII host labels, a letters-only top-level domain); a test holds it to that.
+# (plain dot-atom user, ASCII host labels, a letters-only top-level domain, at most 320 characters in all); a test
+# holds `plain_email` to that.
 PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
     r"\.[A-Za-z]{2,63}"
 )
+
+
+def plain_email(value):
+    """Whether ``value`` is an email address of the plain form `PLAIN_EMAIL` (then Django's validator accepts it)."""
+    return len(value) <= 320 and PLAIN_EMAIL.fullmatch(value) is not None
 
 
 def _check(dest):
@@ -320,11 +326,9 @@ def _check(dest):
             or type(dest).validate is not models.Field.validate):
         return clean
     max_length, blank = dest.max_length, dest.blank
-    plain_email = PLAIN_EMAIL.fullmatch if email else None
-
     def check(value, destination):
         if (type(value) is str and (value or blank) and (max_length is None or len(value) <= max_length)
-                and "\x00" not in value and (plain_email is None or not value or plain_email(value))):
+                and "\x00" not in value and (not email or not value or plain_email(value))):
             return
         clean(value, destination)
 
