@@ -33,7 +33,8 @@ def planner_statistics_refresh(*models, written=0):
             "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
             "WHERE s.relname = ANY(%s) AND n_mod_since_analyze + %s >= %s + 0.1 * GREATEST(c.reltuples, 0)",
             [tables, written, STALE_ROWS])
-        stale = [table for table in tables if table in {row[0] for row in cursor.fetchall()}]
+        changed = {row[0] for row in cursor.fetchall()}
+        stale = [table for table in tables if table in changed]
         if not stale:
             return
         # What the planner lacks after a load is the tables' size: a small sample tells it (autovacuum's ANALYZE

@@ -3,15 +3,15 @@
 import pytest
 from django.db import connection
 
-from crm.models import Account
+from crm.models import Account, Contact
 from p2c.utils import planner_statistics_refresh
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def estimated_rows():
+def estimated_rows(model=Account):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Account._meta.db_table])
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
         return cursor.fetchone()[0]
 
 
@@ -28,3 +28,12 @@ def test_a_table_that_grew_by_a_tenth_gets_fresh_statistics_and_one_that_did_not
     Account.objects.bulk_create([Account(name=f"Many {i}") for i in range(1000)])
     planner_statistics_refresh(Account, written=1000)
     assert estimated_rows() == 4100
+
+
+def test_every_table_named_that_grew_gets_fresh_statistics():
+    Account.objects.bulk_create([Account(name=f"Account {i}") for i in range(2000)])
+    Contact.objects.bulk_create([Contact(first_name=f"Contact {i}") for i in range(2000)])
+
+    planner_statistics_refresh(Account, Contact, written=2000)
+
+    assert (estimated_rows(Account), estimated_rows(Contact)) == (2000, 2000)
