@@ -24,6 +24,7 @@ import time
 from itertools import pairwise
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -35,6 +36,7 @@ from . import queue
 from .engine import sync as engine_sync
 from .engine.filters import filter_validate
 from .engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
+from .engine.matching import uncoupled_destinations_exist
 from .engine.plan import plan_build
 from .models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncPartition
 
@@ -91,11 +93,25 @@ def partitions_plan(*, job, mapping, create_new=None, size=None):
     """Create the partitions of ``job`` (a run of ``mapping`` in the job's direction); return how many."""
     size = size or settings.P2C_SYNC_PARTITION_SIZE
     bounds = partition_bounds(mapping=mapping, direction=job.direction, full=job.full, size=size)
+    uncoupled = _destinations_uncoupled(mapping=mapping, job=job)
     SyncPartition.objects.bulk_create([
-        SyncPartition(job=job, position=i, low=_key_text(low), high=_key_text(high), create_new=create_new)
+        SyncPartition(job=job, position=i, low=_key_text(low), high=_key_text(high), create_new=create_new,
+                      destinations_uncoupled=uncoupled)
         for i, (low, high) in enumerate(bounds)
     ])
     return len(bounds)
+
+
+def _destinations_uncoupled(*, mapping, job):
+    """Whether the destination has rows without a coupling as the run (or its resumption) starts: asked once for
+    all the partitions, since the question reads the whole destination table (`matching`). Rows the partitions
+    write are coupled as they are written, so the answer holds for the whole run. None when the mapping cannot
+    run: each partition then fails with the reason."""
+    try:
+        plan = plan_build(mapping=mapping, direction=job.direction, full=job.full)
+    except ValidationError:
+        return None
+    return uncoupled_destinations_exist(plan)
 
 
 # -- claiming and running -----------------------------------------------------------------------------------------
@@ -158,7 +174,8 @@ def partition_run(*, partition, token):
         with numbers_reserved(series=series, count=count):
             [result] = engine_sync.mapping_synchronize(
                 mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
-                jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat)
+                jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat,
+                destinations_uncoupled=partition.destinations_uncoupled)
         failed = result.status == SyncJob.Status.FAILED
         message = result.message if failed else ""
     except MappingBusy as exc:
@@ -335,6 +352,8 @@ def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, crea
                 partitions_plan(job=job, mapping=mapping, create_new=create_new)
             else:  # resumed: the failed partitions go again, the done ones stay done
                 job.partitions.filter(state=State.FAILED).update(state=State.PENDING, claim="")
+                job.partitions.exclude(state=State.DONE).update(
+                    destinations_uncoupled=_destinations_uncoupled(mapping=mapping, job=job))
             queue.partitions_enqueue(job=job, count=workers - 1 if participate else workers)
             partitions_work(job_id=job.pk, token=token, until_finished=True, pending=participate)
             results.append(partitioned_job_finish(job_id=job.pk) or SyncJob.objects.get(pk=job.pk))

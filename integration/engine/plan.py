@@ -111,6 +111,10 @@ class SyncPlan:
             self._makers[function] = function(self)
         return self._makers[function]
 
+    def per_run_known(self, function, value):
+        """Take ``value`` as ``function(self)`` for this run: a partition's coordinator asked once for the whole run."""
+        self._makers[function] = value
+
     def instance_new(self, model, values):
         """``model(**values)`` without ``Model.__init__`` where the model allows it (p2c.records.instance_maker)."""
         make = self._makers.get(model)

@@ -35,6 +35,7 @@ from .conflicts import ChunkConflicts
 from .deciding import ChunkDecisions
 from .job_log import REPORT_LIMIT, SKIP_EXAMPLES, ChunkResult, JobLog, job_create
 from .locks import mapping_lock, mapping_lock_refresh
+from .matching import uncoupled_destinations_exist
 from .options import option_mapping_synchronize
 from .plan import plan_build
 from .reading import (
@@ -72,7 +73,8 @@ def watermark_advance(*, mapping_id, name, value):
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
-                        ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None, key_range=None):
+                        ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None, key_range=None,
+                        destinations_uncoupled=None):
     """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
 
     Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
@@ -83,6 +85,8 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
     ``lock_token``: the token of a lock on ``mapping`` the caller holds already (the run goes on under it).
     ``key_range``: ``(low, high)``, one partition of a run (source rows ``low <= pk < high``, either end None for
     open): the watermark stays, child mappings are left to the coordinator, and each job tells ``job.max_seen``.
+    ``destinations_uncoupled``: what `matching.uncoupled_destinations_exist` answered when the partitioned run began
+    (its coordinator asks once; None: this run asks).
     """
     directions = mapping.directions() if direction in (None, Direction.BIDIRECTIONAL) else [direction]
     if only_ids is not None and ids_side is None:
@@ -97,6 +101,8 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
                 ids = counterpart_ids(mapping=mapping, side=ids_side, ids=only_ids)
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
                               only_ids=ids, key_range=key_range)
+            if destinations_uncoupled is not None:
+                plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
             job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full, dry_run=dry_run)
             job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
             if mapping.is_option_mapping:

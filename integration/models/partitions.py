@@ -27,6 +27,12 @@ class SyncPartition(models.Model):
     heartbeat = models.DateTimeField("Heartbeat", null=True, blank=True)
     attempts = models.PositiveIntegerField("Attempts", default=0)
     create_new = models.BooleanField("Create New", null=True, blank=True, help_text="Empty: the mapping's setting.")
+    # Asked once per run by the coordinator (an anti-join over the whole destination table): asked per partition,
+    # it made a first load quadratic. Empty: the partition asks itself.
+    destinations_uncoupled = models.BooleanField(
+        "Uncoupled Destinations", null=True, blank=True, editable=False,
+        help_text="Whether the destination had rows without a coupling when the run started (only then is matching "
+                  "worth a query).")
     rows = models.PositiveIntegerField("Rows Read", default=0)
     counts = models.JSONField("Counts", default=dict, blank=True)
     skips = models.JSONField("Skip Reasons", default=dict, blank=True)

@@ -18,8 +18,9 @@ from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -130,6 +131,40 @@ def test_a_partitioned_job_shows_its_partitions_and_counts_once(customer_mapping
     out = StringIO()
     call_command("sync_status", stdout=out)
     assert "5/5 partitions done" in out.getvalue() and "rows/s" in out.getvalue()
+
+
+def _uncoupled_customer_checks(queries):
+    """The queries asking whether any customer has no coupling (an anti-join over the whole customer table)."""
+    return [q["sql"] for q in queries if 'FROM "erp_customer"' in q["sql"] and "NOT EXISTS" in q["sql"].upper()]
+
+
+@pytest.mark.django_db
+def test_a_partitioned_run_asks_once_whether_customers_are_uncoupled_and_matches_them_in_every_partition(
+        customer_mapping, salesperson_pair, settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 5
+    salesperson, owner = salesperson_pair
+    accounts_create(owner, 30, failing_every=0)
+    with CaptureQueriesContext(connection) as first_load:
+        [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    assert (job.status, job.inserted, job.message.endswith("(6 partitions)")) == ("success", 30, True)
+    assert len(_uncoupled_customer_checks(first_load.captured_queries)) == 1  # not once per partition
+    assert not [q["sql"] for q in first_load.captured_queries if "LOWER(" in q["sql"].upper()]  # nothing to match
+
+    # ERP customers made by hand, uncoupled, with the names of accounts in different partitions: each partition
+    # that holds one of those accounts couples it to its customer, and creates no second one.
+    Coupling.objects.filter(**PAIR).delete()
+    Customer.objects.all().delete()
+    named = ["Account 2", "Account 13", "Account 27"]
+    hand_made = {name: Customer.objects.create(name=name.upper(), salesperson=salesperson).pk for name in named}
+    customer_mapping.refresh_from_db()
+    with CaptureQueriesContext(connection) as second:
+        [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    assert (job.status, job.coupled, job.inserted) == ("success", 3, 27)
+    assert len(_uncoupled_customer_checks(second.captured_queries)) == 1
+    for name, pk in hand_made.items():
+        account = Account.objects.get(name=name)
+        assert Coupling.objects.get(**PAIR, crm_id=account.pk).erp_id == pk
+    assert Customer.objects.count() == 30
 
 
 @pytest.mark.django_db
