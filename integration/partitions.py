@@ -26,7 +26,7 @@ from itertools import pairwise
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from erp.models import NumberedRecord
@@ -207,9 +207,16 @@ def _numbers_needed(*, mapping, job, create_new, key_range):
     series = model.series_of_new({})
     if series is None:
         return None, 0
-    coupled = Coupling.objects.filter(**plan.coupling_pair, **{plan.source.id_field: OuterRef("pk")})
+    # Two range reads, set apart here: an anti-join would let a planner with stale statistics (a coupling table
+    # it takes for empty) scan the whole table once per source row.
     querysets, _, _ = engine_sync.source_querysets(plan)
-    return series, sum(queryset.filter(~Exists(coupled)).count() for queryset in querysets)
+    keys = {key for queryset in querysets for key in queryset.values_list("pk", flat=True)}
+    id_field = plan.source.id_field
+    low, high = key_range
+    in_range = {f"{id_field}__gte": low} if low is not None else {}
+    in_range.update({f"{id_field}__lt": high} if high is not None else {})
+    coupled = Coupling.objects.filter(**plan.coupling_pair, **in_range).values_list(id_field, flat=True)
+    return series, len(keys.difference(coupled.iterator(chunk_size=10000)))
 
 
 def partitions_work(*, job_id, token, until_finished=False, pending=True):

@@ -168,6 +168,23 @@ def test_a_partitioned_run_asks_once_whether_customers_are_uncoupled_and_matches
 
 
 @pytest.mark.django_db
+def test_partitions_take_as_many_numbers_as_they_create_so_the_series_has_no_gap(customer_mapping, salesperson_pair,
+                                                                                  settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 4
+    _, owner = salesperson_pair
+    accounts_create(owner, 17, failing_every=0)
+    mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+    Account.objects.filter(name__in=["Account 1", "Account 9"]).update(name="Changed", modifiedon=timezone.now())
+    accounts_create(owner, 9, start=100, failing_every=0)  # new keys, after the others: in the last partitions
+    customer_mapping.refresh_from_db()
+    [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
+
+    assert (job.inserted, job.modified) == (9, 2)
+    numbers = sorted(int(no[1:]) for no in Customer.objects.values_list("no", flat=True))
+    assert numbers == list(range(10, 10 + 10 * 26, 10))  # taken ahead per partition, and every one used
+
+
+@pytest.mark.django_db
 def test_a_small_run_or_one_worker_is_not_partitioned(customer_mapping, salesperson_pair, settings):
     settings.P2C_SYNC_PARTITION_SIZE = 50
     _, owner = salesperson_pair
