@@ -23,10 +23,11 @@ def planner_statistics_refresh(*models, written=0):
     Only the tables that changed by more than a tenth (and `STALE_ROWS` rows) since their statistics were taken are
     analysed, as autovacuum would analyse them later: the partitions of one large run, finishing one after the other,
     then refresh them a few times as the tables grow, not once each. What changed is what the statistics collector
-    counted so far plus ``written``, the rows the caller just wrote (the collector counts them a second or so later).
+    counted so far plus ``written``, the rows the caller wrote since (the collector counts them a second or so later).
+    Returns the tables analysed.
     """
     if connection.vendor != "postgresql" or not models:
-        return
+        return []
     tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -36,7 +37,7 @@ def planner_statistics_refresh(*models, written=0):
         changed = {row[0] for row in cursor.fetchall()}
         stale = [table for table in tables if table in changed]
         if not stale:
-            return
+            return []
         # What the planner lacks after a load is the tables' size: a small sample tells it (autovacuum's ANALYZE
         # takes the full one later), in a tenth of the time of the default one.
         cursor.execute("SET default_statistics_target = %s", [QUICK_STATISTICS_TARGET])
@@ -45,6 +46,7 @@ def planner_statistics_refresh(*models, written=0):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
         finally:
             cursor.execute("RESET default_statistics_target")
+    return stale
 
 
 STALE_ROWS = 500  # changed rows below which a table's statistics are not refreshed

@@ -58,7 +58,7 @@ __all__ = [
 
 logger = logging.getLogger("p2c.integration")
 
-ANALYZE_AFTER = 1000  # new couplings after which the planner's statistics are refreshed (a full run, a first load)
+ANALYZE_AFTER = 1000  # rows a run writes before the planner statistics are refreshed as the tables grow (a first load)
 
 
 def watermark_advance(*, mapping_id, name, value):
@@ -141,10 +141,18 @@ class DirectionRun:
         try:
             if self.lock_token:
                 mapping_lock_refresh(plan.mapping, self.lock_token)  # still ours (a previous direction may have run long)
+            if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted
+                planner_statistics_refresh(plan.source.model)
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
+            analysed_at = 0  # rows written by this run when the statistics were last refreshed
             for rows in self._chunks(querysets, forced):
                 log.add(ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts).run())
+                written = job.inserted + job.coupled
+                # As the tables grow (by a tenth each time), or each chunk's coupling lookup would read them whole
+                if (not plan.dry_run and written >= ANALYZE_AFTER and written > analysed_at
+                        and planner_statistics_refresh(Coupling, plan.destination.model, written=written - analysed_at)):
+                    analysed_at = written
                 modified = [getattr(r, modified_field) for r in rows]
                 max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
                 if self.lock_token:
@@ -153,8 +161,6 @@ class DirectionRun:
                     self.progress(job=job, done=len(rows), total=total)
             if (not plan.dry_run and plan.only_ids is None and plan.key_range is None and max_seen is not None):
                 self._advance_watermark(min(max_seen, started))
-            if not plan.dry_run and job.inserted + job.coupled >= ANALYZE_AFTER:
-                planner_statistics_refresh(Coupling, plan.destination.model, written=job.inserted + job.coupled)
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
             job.message = log.summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged

@@ -1,0 +1,43 @@
+"""The planner's statistics during a large run (engine/sync.py), on PostgreSQL: a source just loaded in bulk is
+analysed before it is read, and the coupling and destination tables as they grow, so that each chunk's reads keep
+to their indexes (before, a 100,000-row first load read the source and the couplings whole for every chunk)."""
+
+import pytest
+from django.db import connection
+
+from crm.models import Account
+from erp.models import Customer
+from integration.engine.sync import ANALYZE_AFTER, mapping_synchronize
+from integration.models import Coupling
+from p2c.utils import STALE_ROWS
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def estimated_rows(model):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def test_a_first_load_refreshes_the_statistics_of_its_source_before_reading_and_of_its_tables_as_they_grow(
+        customer_mapping, salesperson_pair, settings):
+    settings.P2C_SYNC_CHUNK_SIZE = 500
+    _, owner = salesperson_pair
+    Account.objects.bulk_create([Account(name=f"Account {i}", customer_type_code="customer", owner=owner)
+                                 for i in range(3000)])
+    seen = []
+
+    def progress(*, job, done, total):
+        seen.append((job.inserted, estimated_rows(Account), estimated_rows(Coupling), Coupling.objects.count()))
+
+    [job] = mapping_synchronize(mapping=customer_mapping, direction="from_integration", progress=progress)
+
+    assert (job.status, job.inserted) == ("success", 3000)
+    assert seen[0][1] == 3000  # the accounts, known before the first chunk was read
+    # From the 1,000th row on, the planner is never further behind the coupling table than the refresh rule allows
+    # (a tenth of the table and STALE_ROWS, plus the chunk just written).
+    late = [(estimated, couplings) for inserted, _, estimated, couplings in seen if inserted >= ANALYZE_AFTER]
+    assert len(late) == 5
+    assert all(0 <= couplings - estimated <= STALE_ROWS + 0.1 * couplings + 500 for estimated, couplings in late)
+    assert estimated_rows(Customer) >= 2000
