@@ -38,6 +38,7 @@ from .engine.filters import filter_validate
 from .engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
 from .engine.matching import uncoupled_destinations_exist
 from .engine.plan import plan_build
+from .engine.reading import key_range_q
 from .models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncPartition
 
 logger = logging.getLogger("p2c.integration")
@@ -212,10 +213,8 @@ def _numbers_needed(*, mapping, job, create_new, key_range):
     querysets, _, _ = engine_sync.source_querysets(plan)
     keys = {key for queryset in querysets for key in queryset.values_list("pk", flat=True)}
     id_field = plan.source.id_field
-    low, high = key_range
-    in_range = {f"{id_field}__gte": low} if low is not None else {}
-    in_range.update({f"{id_field}__lt": high} if high is not None else {})
-    coupled = Coupling.objects.filter(**plan.coupling_pair, **in_range).values_list(id_field, flat=True)
+    coupled = (Coupling.objects.filter(key_range_q(key_range, id_field), **plan.coupling_pair)
+               .values_list(id_field, flat=True))
     return series, len(keys.difference(coupled.iterator(chunk_size=10000)))
 
 

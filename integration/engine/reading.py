@@ -29,16 +29,16 @@ def counterpart_ids(*, mapping, side, ids):
     return binder.counterpart_list(tables[side], ids, to=tables[other])
 
 
-def key_range_q(key_range):
-    """``low <= pk < high`` (either end None: open) as a Q; an empty Q for no range."""
+def key_range_q(key_range, field="pk"):
+    """``low <= field < high`` (either end None: open) as a Q; an empty Q for no range."""
     if key_range is None:
         return Q()
     low, high = key_range
     q = Q()
     if low is not None:
-        q &= Q(pk__gte=low)
+        q &= Q(**{f"{field}__gte": low})
     if high is not None:
-        q &= Q(pk__lt=high)
+        q &= Q(**{f"{field}__lt": high})
     return q
 
 
