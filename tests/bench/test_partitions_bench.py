@@ -8,7 +8,9 @@ paragraph about 8 and 32 workers can be written. Asserts only correctness, never
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/p2c_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \\
         .venv/bin/python -m pytest tests/bench/test_partitions_bench.py -s -p no:cacheprovider -o addopts=""
 
-Size: ``P2C_BENCH_N`` (default 20000; ``P2C_BENCH_SINGLE=0`` leaves out the one-process run); partition size ``P2C_SYNC_PARTITION_SIZE`` (default of the deployment).
+Size: ``P2C_BENCH_N`` (default 20000; ``P2C_BENCH_SINGLE=0`` leaves out the one-process run,
+``P2C_BENCH_KILL=0`` the run with a worker killed,
+``P2C_BENCH_ROUNDS`` how many times the 1-worker and 2-worker runs are repeated, alternately); partition size ``P2C_SYNC_PARTITION_SIZE`` (default of the deployment).
 """
 
 import os
@@ -30,6 +32,8 @@ from tests.integration.test_partitions import wipe as wipe_small
 
 N = int(os.environ.get("P2C_BENCH_N", "20000"))
 SINGLE = os.environ.get("P2C_BENCH_SINGLE", "1") == "1"  # 0: leave out the one-process run (saves its time at 1M)
+KILL = os.environ.get("P2C_BENCH_KILL", "1") == "1"  # 0: leave out the run with a worker killed (speed figures only)
+ROUNDS = int(os.environ.get("P2C_BENCH_ROUNDS", "1"))  # 1 worker then 2, this many times: how far the ratio varies
 FROM = "from_integration"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -85,6 +89,49 @@ class LockSampler(threading.Thread):
         return f"{100 * self.waiting / self.active:.0f}%" if self.active else "-"
 
 
+def cpu_snapshot():
+    """CPU seconds used so far, by kind of process, and the machine's idle seconds (Linux /proc). What 2 workers gain
+    over 1 depends on what else wants the cores: PostgreSQL's backends and its background processes (WAL writer,
+    checkpointer, autovacuum, which run on the idle core for free while only one worker runs)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    # idle + iowait; steal: what the hypervisor gave other machines (a busy neighbour slows every run it overlaps)
+    used = {"idle (all cores)": (fields[3] + fields[4]) / tick, "stolen by the hypervisor": fields[7] / tick}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as stat:
+                values = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        seconds = (int(values[11]) + int(values[12])) / tick  # utime, stime
+        if int(pid) == os.getpid():
+            kind = "bench process (coordinator, sampler)"
+        elif "celery" in command:
+            kind = "celery workers"
+        elif command.startswith("postgres:") and "autovacuum" in command:
+            kind = "PostgreSQL autovacuum"
+        elif command.startswith("postgres:") and "bench" in command:
+            kind = "PostgreSQL backends"
+        elif command.startswith("postgres:"):
+            kind = "PostgreSQL background (WAL writer, checkpointer...)"
+        elif "bin/postgres" in command:  # the postmaster: what its children used that ended (a worker's connection
+            # closes when its task ends, before the figures are taken)
+            kind, seconds = "PostgreSQL processes ended (the workers' connections)", (int(values[13]) + int(values[14])) / tick
+        elif "redis" in command:
+            kind = "Redis"
+        else:
+            kind = "other"
+        used[kind] = used.get(kind, 0) + seconds
+    return used
+
+
+def cpu_used(before, after):
+    return {kind: round(after[kind] - before.get(kind, 0), 1) for kind in after if after[kind] - before.get(kind, 0) >= 0.5}
+
+
 def partition_figures(job):
     """Per partition: rows per second while it ran; per worker holder: partitions; and the chunk (lock-row) rate."""
     rows = list(SyncPartition.objects.filter(job=job, state="done").values_list("rows", "started_at", "finished_at",
@@ -107,7 +154,7 @@ def timed_partitioned(mapping, workers, start, *, kill_one=False):
     """Run the mapping over ``workers`` worker processes (the coordinator here runs none); return figures."""
     processes = start(workers)
     time.sleep(3)  # the workers are up (connected to the broker) before the clock starts
-    before = commits()
+    before, cpu_before = commits(), cpu_snapshot()
     started = time.perf_counter()
     coordinator = Coordinator(mapping, workers=max(workers, 2))  # 2 tasks at least: else it would not partition
     coordinator.start()
@@ -125,6 +172,7 @@ def timed_partitioned(mapping, workers, start, *, kill_one=False):
         killed = time.perf_counter() - started
     coordinator.join(timeout=3600)
     seconds = time.perf_counter() - started
+    cpu = cpu_used(cpu_before, cpu_snapshot())  # before the workers stop: their CPU ends with them
     lock_waits = sampler.share()
     assert coordinator.error is None, coordinator.error
     [job] = coordinator.jobs
@@ -134,7 +182,7 @@ def timed_partitioned(mapping, workers, start, *, kill_one=False):
     figures.update({"seconds": round(seconds, 1), "rows/s": round(N / seconds), "commits/s": round(
         (commits() - before) / seconds), "job": job.counts(), "status": job.status, "killed after s": killed,
         "partitions run again": job.partitions.filter(attempts__gt=1).count(), "duplicates": duplicates(),
-        "busy statements waiting for a row lock": lock_waits})
+        "busy statements waiting for a row lock": lock_waits, "CPU seconds": cpu})
     return job, figures
 
 
@@ -156,8 +204,8 @@ def test_bench_one_mapping_over_worker_processes(celery_workers, settings):  # n
          for i in range(N)),
         batch_size=2000,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:  # as between runs: the first run sets no hint bits the others find set
+        cursor.execute("VACUUM ANALYZE")
     load = os.getloadavg()
     print(f"\n== one mapping over worker processes, PostgreSQL + Redis, N={N:,}, partitions of "
           f"{settings.P2C_SYNC_PARTITION_SIZE:,} rows, chunks of {settings.P2C_SYNC_CHUNK_SIZE:,}; "
@@ -173,8 +221,14 @@ def test_bench_one_mapping_over_worker_processes(celery_workers, settings):  # n
         wipe(mapping)
 
     results = {}
-    for label, workers, kill in (("1 worker process", 1, False), ("2 worker processes", 2, False),
-                                 ("2 worker processes, one killed mid-run", 2, True)):
+    runs, pairs = [], []
+    for round_ in range(1, ROUNDS + 1):
+        suffix = f" (round {round_})" if ROUNDS > 1 else ""
+        pairs.append((f"1 worker process{suffix}", f"2 worker processes{suffix}"))
+        runs += [(pairs[-1][0], 1, False), (pairs[-1][1], 2, False)]
+    if KILL:
+        runs.append(("2 worker processes, one killed mid-run", 2, True))
+    for label, workers, kill in runs:
         job, figures = timed_partitioned(mapping, workers, celery_workers, kill_one=kill)
         results[label] = figures
         print(f"{label}: {figures}", flush=True)
@@ -187,5 +241,8 @@ def test_bench_one_mapping_over_worker_processes(celery_workers, settings):  # n
         with connection.cursor() as cursor:  # the next run starts on tables as clean as the first (no dead rows)
             cursor.execute("VACUUM ANALYZE")
 
-    one, two = results["1 worker process"], results["2 worker processes"]
-    print(f"speed-up 2 worker processes / 1: {one['seconds'] / two['seconds']:.2f}x")
+    ratios = [results[one]["seconds"] / results[two]["seconds"] for one, two in pairs]
+    print("speed-up 2 worker processes / 1: " + ", ".join(f"{ratio:.2f}x" for ratio in ratios))
+    if len(pairs) > 1:  # the machine's own speed drifts between runs: the rounds together, and the median round
+        total = sum(results[one]["seconds"] for one, _ in pairs) / sum(results[two]["seconds"] for _, two in pairs)
+        print(f"all rounds together: {total:.2f}x; median round: {statistics.median(ratios):.2f}x")
