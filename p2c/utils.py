@@ -12,7 +12,7 @@ def chunked(iterable, size):
         yield chunk
 
 
-def planner_statistics_refresh(*models, written=0):
+def planner_statistics_refresh(*models, written=0, growth=0.1):
     """Refresh PostgreSQL's planner statistics of these models' tables after a bulk load.
 
     Right after tens of thousands of rows arrive, the statistics still describe the table as it was (empty,
@@ -20,10 +20,12 @@ def planner_statistics_refresh(*models, written=0):
     gets round to it. PostgreSQL's own advice for bulk loads is to run ANALYZE afterwards; it samples a fixed
     number of rows, so it costs a fraction of a second at any size. SQLite plans well enough without.
 
-    Only the tables that changed by more than a tenth (and `STALE_ROWS` rows) since their statistics were taken are
-    analysed, as autovacuum would analyse them later: the partitions of one large run, finishing one after the other,
-    then refresh them a few times as the tables grow, not once each. What changed is what the statistics collector
-    counted so far plus ``written``, the rows the caller wrote since (the collector counts them a second or so later).
+    Only the tables that changed by more than ``growth`` (a tenth, autovacuum's own rule; and `STALE_ROWS` rows) since
+    their statistics were taken are analysed: the partitions of one large run, finishing one after the other, then
+    refresh them a few times as the tables grow, not once each. What changed is what the statistics collector
+    counted so far plus ``written``, the rows the caller wrote since (the collector counts them a second or so later);
+    a table never analysed (-1 rows to the planner) is analysed whatever the collector says, as it may not yet have
+    counted a load just made.
     Returns the tables analysed.
     """
     if connection.vendor != "postgresql" or not models:
@@ -32,8 +34,9 @@ def planner_statistics_refresh(*models, written=0):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            "WHERE s.relname = ANY(%s) AND n_mod_since_analyze + %s >= %s + 0.1 * GREATEST(c.reltuples, 0)",
-            [tables, written, STALE_ROWS])
+            "WHERE s.relname = ANY(%s) AND (c.reltuples < 0 "
+            "OR n_mod_since_analyze + %s >= %s + %s * GREATEST(c.reltuples, 0))",
+            [tables, written, STALE_ROWS, growth])
         changed = {row[0] for row in cursor.fetchall()}
         stale = [table for table in tables if table in changed]
         if not stale:

@@ -37,3 +37,17 @@ def test_every_table_named_that_grew_gets_fresh_statistics():
     planner_statistics_refresh(Account, Contact, written=2000)
 
     assert (estimated_rows(Account), estimated_rows(Contact)) == (2000, 2000)
+
+
+def test_a_table_is_refreshed_at_the_growth_asked_for():
+    Account.objects.bulk_create([Account(name=f"Account {i}") for i in range(2000)])
+    planner_statistics_refresh(Account, written=2000, growth=1.0)
+    assert estimated_rows() == 2000
+
+    Account.objects.bulk_create([Account(name=f"More {i}") for i in range(1000)])
+    planner_statistics_refresh(Account, written=1000, growth=1.0)  # a half more: not yet
+    assert estimated_rows() == 2000
+
+    Account.objects.bulk_create([Account(name=f"Many {i}") for i in range(1600)])
+    planner_statistics_refresh(Account, written=2600, growth=1.0)  # 2,600 since, over 2,000 + STALE_ROWS
+    assert estimated_rows() == 4600
