@@ -33,19 +33,11 @@ logger = logging.getLogger(__name__)
 # Write hooks (B5, B6) -------------------------------------------------------------------------------------------------------
 def record_snapshot(obj):
     """Remember the values just read or written, to tell later which shared fields a write changes."""
-    # A loaded field's value is in the instance's dict under its attname; a deferred one is not there at all.
-    values = obj.__dict__
-    obj._br_saved = {name: values[name] for name in _concrete_attnames(type(obj)) if name in values}
-
-
-_ATTNAMES = {}
-
-
-def _concrete_attnames(model):
-    names = _ATTNAMES.get(model)
-    if names is None:
-        names = _ATTNAMES[model] = tuple(f.attname for f in model._meta.concrete_fields)
-    return names
+    # A loaded field's value is in the instance's dict under its attname; a deferred one is not there at all. The
+    # dict is copied whole (picking out the fields cost a first load 13 µs a row); its other keys are never compared.
+    saved = obj.__dict__.copy()
+    saved.pop("_br_saved", None)  # not a chain of every earlier snapshot
+    obj._br_saved = saved
 
 
 def _changed_fields(obj, tracked):
