@@ -44,4 +44,4 @@ def test_a_first_load_refreshes_the_statistics_of_its_source_before_reading_and_
     assert all(0 <= couplings - estimated <= STALE_ROWS + ANALYZE_GROWTH * estimated + 500
                for estimated, couplings in late)
     assert 1 < len({estimated for estimated, _ in late}) < len(late)
-    assert estimated_rows(Customer) >= 1000
+    assert estimated_rows(Customer) >= 2000
