@@ -399,12 +399,12 @@ def celery_workers(settings):
         app.conf.task_always_eager = True
 
 
-def wait_until(condition, timeout, what):
+def wait_until(condition, timeout, what, poll=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := condition():
             return value
-        time.sleep(0.1)
+        time.sleep(poll)
     pytest.fail(f"{what}: not after {timeout} s")
 
 
@@ -451,18 +451,29 @@ def test_two_real_workers_leave_exactly_what_one_process_leaves(customer_mapping
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(customer_mapping, salesperson_pair, settings,
                                                                       celery_workers):
-    settings.P2C_SYNC_PARTITION_SIZE = 200
+    settings.P2C_SYNC_PARTITION_SIZE = 500
     settings.P2C_SYNC_CHUNK_SIZE = 50
     _, owner = salesperson_pair
     accounts_create(owner, ROWS, failing_every=0)
-    victim, _ = celery_workers(2)
+    workers = celery_workers(2)
     coordinator = Coordinator(customer_mapping, workers=2)
     coordinator.start()
-    with open(f"/proc/{victim.pid}/task/{victim.pid}/children") as children:
-        pool = wait_until(lambda: children.seek(0) or children.read().split(), 60, "the victim has no pool process")
-    # Kill the victim while it runs a partition, after one of its chunks committed and before the partition is done.
-    wait_until(lambda: any(claim.split(":")[1] in pool for claim in SyncPartition.objects.filter(
-        state="running", rows__gt=0).values_list("claim", flat=True)), 120, "the victim never ran a partition")
+    worker_of_pool_process = {}
+    for worker in workers:
+        with open(f"/proc/{worker.pid}/task/{worker.pid}/children") as children:
+            pool = wait_until(lambda: children.seek(0) or children.read().split(), 60, "a worker has no pool process")
+        worker_of_pool_process.update(dict.fromkeys(pool, worker))
+
+    def worker_mid_partition():
+        # Whichever worker holds a partition after one of its chunks committed and before the partition is done: the
+        # broker decides which worker gets how many partitions, so waiting for one chosen in advance can miss them all.
+        claims = SyncPartition.objects.filter(state="running", rows__gt=0).values_list("claim", flat=True)
+        caught = next((worker_of_pool_process.get(claim.split(":")[1]) for claim in claims), None)
+        if caught is None and not coordinator.is_alive():
+            pytest.fail(f"the run ended before a worker was caught mid-partition: {coordinator.error}")
+        return caught
+
+    victim = wait_until(worker_mid_partition, 120, "no worker was caught mid-partition", poll=0.01)
     worker_stop(victim, signal.SIGKILL)
     killed_at = time.monotonic()
     coordinator.join(timeout=300)
