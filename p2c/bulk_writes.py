@@ -90,7 +90,7 @@ def values_update(queryset, objs, field_names):
 INSERT_ROWS = 500
 
 
-def insert_rows(queryset, objs):
+def insert_rows(queryset, objs, *, meanwhile=None):
     """Write new ``objs`` as ``QuerySet.bulk_create(objs)`` does, without compiling every value into SQL.
 
     The rows hold what ``bulk_create`` would write: primary-key defaults filled, each field's ``pre_save`` (so
@@ -102,6 +102,12 @@ def insert_rows(queryset, objs):
     sends no signal (`RecordQuerySet.bulk_insert` does that around it). Models this does not handle (multi-table
     inheritance, composite keys, database defaults or generated fields, custom placeholders, expressions as
     values) go through ``QuerySet.bulk_create``.
+
+    ``meanwhile``: a function called once, without arguments, when the objects have their keys and their rows are
+    sent: on PostgreSQL the database may still be writing them (``COPY``), and the caller's own work goes on
+    alongside (elsewhere, once they are written). It must not use the database, whose connection is busy then.
+    If the write fails after it ran, the objects get their keys back as they were (None) and the error goes on:
+    what it made of them is the caller's to drop.
     """
     objs = list(objs)
     if not objs:
@@ -120,7 +126,10 @@ def insert_rows(queryset, objs):
         and not any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
     )
     if not plain:
-        return models.QuerySet.bulk_create(queryset, objs)
+        objs = models.QuerySet.bulk_create(queryset, objs)
+        if meanwhile is not None:
+            meanwhile()
+        return objs
     _prepare_new(meta, objs)
     with_pk = [obj for obj in objs if obj.pk is not None]
     without_pk = [obj for obj in objs if obj.pk is None]
@@ -129,17 +138,33 @@ def insert_rows(queryset, objs):
         auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
         columns_without_pk = _insert_columns(connection, without_pk, auto_fields)
     except _NeedsCompiler:
-        return models.QuerySet.bulk_create(queryset, objs)
-    with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
-        if with_pk:
-            _insert_batches(connection, cursor, meta, fields, columns_with_pk, returning=None)
-        if without_pk:
-            pks = _insert_batches(connection, cursor, meta, auto_fields, columns_without_pk, returning=meta.pk)
-            if len(pks) != len(without_pk):
-                raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
-            attname = meta.pk.attname
-            for obj, pk in zip(without_pk, pks, strict=True):
-                setattr(obj, attname, pk)
+        objs = models.QuerySet.bulk_create(queryset, objs)
+        if meanwhile is not None:
+            meanwhile()
+        return objs
+    attname = meta.pk.attname
+
+    def keys_taken(pks):
+        """The new keys are known (before the rows are written, on PostgreSQL): set them, then ``meanwhile``."""
+        if len(pks) != len(without_pk):
+            raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
+        for obj, pk in zip(without_pk, pks, strict=True):
+            setattr(obj, attname, pk)
+        if meanwhile is not None:
+            meanwhile()
+
+    try:
+        with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
+            if with_pk:
+                _insert_batches(connection, cursor, meta, fields, columns_with_pk, returning=None,
+                                sent=None if without_pk or meanwhile is None else lambda keys: meanwhile())
+            if without_pk:
+                _insert_batches(connection, cursor, meta, auto_fields, columns_without_pk, returning=meta.pk,
+                                sent=keys_taken)
+    except BaseException:
+        for obj in without_pk:  # keys of rows that are not written
+            setattr(obj, attname, None)
+        raise
     for obj in objs:
         obj._state.adding = False
         obj._state.db = db
@@ -280,8 +305,9 @@ def _unchanged_types(field, connection):
     return set(), set()
 
 
-def _insert_batches(connection, cursor, meta, fields, columns, *, returning):
-    """INSERT the rows whose values ``columns`` holds; the returned keys when ``returning``.
+def _insert_batches(connection, cursor, meta, fields, columns, *, returning, sent=None):
+    """INSERT the rows whose values ``columns`` holds; the returned keys when ``returning``. ``sent(keys)``, when
+    given, is called once the rows are sent (`_copy_rows`: before the database has written them all).
 
     - SQLite, keys known: ``executemany`` of a one-row statement (SQLite steps one prepared statement per row:
       about a third less work than multi-row statements, and no long SQL for Django to convert);
@@ -298,9 +324,21 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning):
     row_placeholders = ["%s"] * len(fields)
     if returning is None and connection.vendor == "sqlite":
         cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), zip(*columns, strict=True))
+        if sent is not None:
+            sent([])
         return []
     if connection.vendor == "postgresql" and (returning is None or _sequence_of(connection, meta, returning)):
-        return _copy_rows(connection, cursor, meta, fields, columns, returning=returning)
+        return _copy_rows(connection, cursor, meta, fields, columns, returning=returning, sent=sent)
+    returned = _statements_insert(connection, cursor, meta, fields, columns, head, tail, row_placeholders,
+                                  returning=returning)
+    if sent is not None:
+        sent(returned)
+    return returned
+
+
+def _statements_insert(connection, cursor, meta, fields, columns, head, tail, row_placeholders, *, returning):
+    """`_insert_batches` without COPY: ``INSERT … UNNEST`` on PostgreSQL, multi-row ``INSERT`` elsewhere."""
+    ops = connection.ops
     returned = []
     unnest = _unnest_placeholders(connection, fields)
     if unnest is not None:
@@ -358,11 +396,12 @@ def _sequence_of(connection, meta, field):
     return cache[key]
 
 
-def _copy_rows(connection, cursor, meta, fields, columns, *, returning):
+def _copy_rows(connection, cursor, meta, fields, columns, *, returning, sent=None):
     """PostgreSQL: write the rows with ``COPY … FROM STDIN``, the fastest way in: psycopg formats the rows in C, where
     an ``INSERT … UNNEST`` has every text value escaped into an array literal in Python (most of an insert's time).
     New keys, when they come back (``returning``), are taken from the key's sequence in one query first, as the
-    database itself would take them; returns them in the order of the rows."""
+    database itself would take them; returns them in the order of the rows. ``sent(keys)`` runs when every row is
+    sent, before the end of the COPY is waited for: while the database still writes the rows."""
     keys = []
     if returning is not None:
         cursor.execute(
@@ -375,4 +414,6 @@ def _copy_rows(connection, cursor, meta, fields, columns, *, returning):
     with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for row in zip(*columns, strict=True):
             copy.write_row(row)
+        if sent is not None:
+            sent(keys)
     return keys

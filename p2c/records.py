@@ -92,11 +92,12 @@ class RecordQuerySet(models.QuerySet):
         return self._create_records(objs, lambda prepared: super(RecordQuerySet, self).bulk_create(
             prepared, *args, **kwargs))
 
-    def bulk_insert(self, objs):
+    def bulk_insert(self, objs, *, meanwhile=None):
         """``bulk_create`` for large loads: the same hooks, numbers, stamps and ``records_written`` signal, with the
         rows written by `insert_rows` (no per-value SQL compilation; one timestamp for the whole call). For new
-        objects only, without bulk_create's options; the demo seed writes through it."""
-        return self._create_records(objs, lambda prepared: insert_rows(self, prepared))
+        objects only, without bulk_create's options; the demo seed writes through it. ``meanwhile``: the caller's
+        work while the database writes the rows (`insert_rows`)."""
+        return self._create_records(objs, lambda prepared: insert_rows(self, prepared, meanwhile=meanwhile))
 
     def _create_records(self, objs, write):
         """Numbers, derived fields and stamps, then ``write`` and the after-write hooks in one transaction; then

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.db import connection, models
+from django.db import IntegrityError, connection, models
 from django.db.models.functions import Upper
 
 from crm.models import Account, Contact, SalesOrder, SystemUser
@@ -154,3 +154,24 @@ def test_dates_and_empty_batches():
     )
     assert sorted(Opportunity.objects.filter(pk__in=[o.pk for o in opportunities])
                   .values_list("estimated_close_date", flat=True)) == [date(2027, 1, d) for d in (1, 2, 3)]
+
+
+def test_meanwhile_runs_once_with_the_new_keys_and_a_failed_write_takes_them_back():
+    configure()
+    seen = []
+
+    def meanwhile():
+        seen.append([c.pk for c in customers])
+
+    customers = [Customer(name=f"Acme {i}", city="Oslo") for i in range(3)]
+    written = Customer.objects.bulk_insert(customers, meanwhile=meanwhile)
+    assert len(seen) == 1 and None not in seen[0]
+    assert seen[0] == [c.pk for c in written] == sorted(Customer.objects.values_list("pk", flat=True))
+
+    # A number already taken: the write fails as a whole, after meanwhile ran; no key is left on the objects.
+    seen.clear()
+    customers = [Customer(name="New", no="N1"), Customer(name="Taken", no=written[0].no)]
+    with pytest.raises(IntegrityError):
+        Customer.objects.bulk_insert(customers, meanwhile=meanwhile)
+    assert [c.pk for c in customers] == [None, None]
+    assert len(seen) <= 1 and Customer.objects.count() == 3

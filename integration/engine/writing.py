@@ -29,6 +29,7 @@ class ChunkWrites:
         with writing_as(plan.integration_user_id if plan.writes_to_crm else None):
             if self.uncouple:
                 Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
+            self.inserts_coupled = None  # their couplings, when made while the database wrote the rows
             inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
             updated = self._bulk_or_each(
                 [(row, dest) for row, _, dest, _ in self.updates], self._update_all, self._update_one
@@ -40,8 +41,11 @@ class ChunkWrites:
                 [(row, dest) for row, dest, changes in self.couple if changes], self._update_all, self._update_one
             )
         matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
-        new_couplings = [
-            self._new_coupling(row, dest) for row, dest in [*inserted, *matched, *matched_unchanged]
+        # Made ahead for the rows of the bulk write, when all of them went in (not when rows went one by one)
+        ahead = self.inserts_coupled if inserted is self.inserts else None
+        new_couplings = (ahead or []) + [
+            self._new_coupling(row, dest)
+            for row, dest in [*([] if ahead is not None else inserted), *matched, *matched_unchanged]
         ]
         self._save_new_couplings(new_couplings)
         updated_ids = {row.pk for row, _ in updated}
@@ -100,9 +104,16 @@ class ChunkWrites:
         return None
 
     def _create_all(self, objs):
-        # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL.
+        # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL; the
+        # couplings of the rows are made while the database writes them (pure Python: its connection is busy).
         manager = self.plan.destination.model.objects
-        (manager.bulk_insert if hasattr(manager, "bulk_insert") else manager.bulk_create)(objs)
+        if hasattr(manager, "bulk_insert"):
+            manager.bulk_insert(objs, meanwhile=self._inserts_couple)
+        else:
+            manager.bulk_create(objs)
+
+    def _inserts_couple(self):
+        self.inserts_coupled = [self._new_coupling(row, dest) for row, dest in self.inserts]
 
     @staticmethod
     def _create_one(obj):
