@@ -3,6 +3,8 @@
 from itertools import islice
 
 from django.db import connection
+from django.db.models import F
+from django.db.models.lookups import In
 
 
 def chunked(iterable, size):
@@ -54,3 +56,24 @@ def planner_statistics_refresh(*models, written=0, growth=0.1):
 
 STALE_ROWS = 500  # changed rows below which a table's statistics are not refreshed
 QUICK_STATISTICS_TARGET = 10  # PostgreSQL's default is 100: 300 rows sampled per unit
+
+
+class AnyOf(In):
+    """``field__in=values`` written ``field = ANY(%s)`` on PostgreSQL: one array parameter, where ``IN`` has one
+    placeholder per value that Django compiles and psycopg parses, one by one in Python (a chunk's 1,000 keys took
+    several milliseconds before the database saw them). Elsewhere, and for a subquery, it is ``IN``. Used as
+    ``queryset.filter(any_of("crm_id", ids))``."""
+
+    def as_postgresql(self, compiler, connection):
+        db_type = self.lhs.output_field.db_type(connection)
+        if not isinstance(self.rhs, (list, tuple, set, frozenset)) or not db_type:
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        prep = self.lhs.output_field.get_db_prep_value
+        values = [prep(value, connection, prepared=False) for value in self.rhs if value is not None]
+        return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, values)
+
+
+def any_of(name, values):
+    """The condition ``name__in=values`` as `AnyOf` writes it."""
+    return AnyOf(F(name), list(values))

@@ -9,9 +9,9 @@ REPORT_LIMIT = 1000
 SKIP_EXAMPLES = 5  # records named per skip reason in a job's message
 
 
-def job_create(*, mapping, direction, full=False, dry_run=False, type=SyncJob.Type.SYNCHRONIZATION):
+def job_create(*, mapping, direction, full=False, dry_run=False, type=SyncJob.Type.SYNCHRONIZATION, **fields):
     return SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=direction, full=full,
-                                  dry_run=dry_run, type=type)
+                                  dry_run=dry_run, type=type, **fields)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
-from p2c.utils import planner_statistics_refresh
+from p2c.utils import any_of, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
 from .deciding import ChunkDecisions
@@ -108,7 +108,11 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
                               only_ids=ids, key_range=key_range)
             if destinations_uncoupled is not None:
                 plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
-            job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full, dry_run=dry_run)
+            # Created running, with its holder, in one statement: a process killed right after still leaves a job
+            # the next run closes as failed (engine/locks.py), not one queued for ever.
+            job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full,
+                                                          dry_run=dry_run, status=SyncJob.Status.RUNNING, holder=token,
+                                                          started_at=timezone.now())
             job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
             if mapping.is_option_mapping:
                 results.append(option_mapping_synchronize(plan=plan, job=job))
@@ -223,7 +227,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             ids = [row.pk for row in self.rows]
             self.couplings = {
                 getattr(c, source.id_field): c
-                for c in Coupling.objects.filter(**plan.coupling_pair, **{f"{source.id_field}__in": ids})
+                for c in Coupling.objects.filter(any_of(source.id_field, ids), **plan.coupling_pair)
             }
             # Coupled rows whose source has not changed since the last synchronisation need nothing more:
             # count them and load destinations and related data for the others only.

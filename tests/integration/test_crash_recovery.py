@@ -177,3 +177,32 @@ def test_a_full_synchronisation_whose_worker_is_killed_completes(mappings, sales
     couplings = Coupling.objects.filter(erp_model="erp.Customer")
     assert couplings.count() == Customer.objects.count() == Account.objects.count() == ROWS
     assert couplings.values("crm_id").distinct().count() == ROWS
+
+
+# -- a process stopped between creating its job and running it --------------------------------------------------------
+def test_a_run_stopped_right_after_creating_its_job_leaves_a_job_the_next_run_closes(mappings, salesperson_pair,
+                                                                                    monkeypatch):
+    """The job is created running, with its holder: stopped at once (a kill lands anywhere), it is not left queued
+    for ever but closed as failed by the next run, which then does the work."""
+    from integration.engine import sync
+
+    _, user = salesperson_pair
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=False)
+    Account.objects.bulk_create([Account(name=f"Account {i}", customer_type_code="customer", owner=user)
+                                 for i in range(3)])
+    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
+
+    def stopped(self):
+        raise KeyboardInterrupt  # the process goes before the run writes anything
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sync.DirectionRun, "run", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            sync.mapping_synchronize(mapping=mapping, direction=FROM)
+    [orphan] = SyncJob.objects.filter(mapping_name="CUSTOMER")
+    assert orphan.status == SyncJob.Status.RUNNING and orphan.holder
+
+    [job] = sync.mapping_synchronize(mapping=mapping, direction=FROM)
+    orphan.refresh_from_db()
+    assert orphan.status == SyncJob.Status.FAILED and "stopped (killed or crashed)" in orphan.message
+    assert (job.status, job.inserted) == (SyncJob.Status.SUCCESS, 3)
