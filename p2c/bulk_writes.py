@@ -109,9 +109,16 @@ def insert_rows(queryset, objs, *, meanwhile=None):
     If the write fails after it ran, the objects get their keys back as they were (None) and the error goes on:
     what it made of them is the caller's to drop.
     """
+    return insert_prepare(queryset, objs)(meanwhile=meanwhile)
+
+
+def insert_prepare(queryset, objs):
+    """`insert_rows` in two steps: the rows' values are worked out now, without a query (a caller may do it while
+    the connection is busy: another insert's ``meanwhile``), and written when the returned function is called,
+    with `insert_rows`' ``meanwhile``; it returns the objects."""
     objs = list(objs)
     if not objs:
-        return objs
+        return lambda meanwhile=None: objs
     model, db = queryset.model, queryset.db
     connection = connections[db]
     meta = model._meta
@@ -126,10 +133,7 @@ def insert_rows(queryset, objs, *, meanwhile=None):
         and not any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
     )
     if not plain:
-        objs = models.QuerySet.bulk_create(queryset, objs)
-        if meanwhile is not None:
-            meanwhile()
-        return objs
+        return lambda meanwhile=None: _bulk_create(queryset, objs, meanwhile)
     _prepare_new(meta, objs)
     with_pk = [obj for obj in objs if obj.pk is not None]
     without_pk = [obj for obj in objs if obj.pk is None]
@@ -138,36 +142,43 @@ def insert_rows(queryset, objs, *, meanwhile=None):
         auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
         columns_without_pk = _insert_columns(connection, without_pk, auto_fields)
     except _NeedsCompiler:
-        objs = models.QuerySet.bulk_create(queryset, objs)
-        if meanwhile is not None:
-            meanwhile()
-        return objs
+        return lambda meanwhile=None: _bulk_create(queryset, objs, meanwhile)
     attname = meta.pk.attname
 
-    def keys_taken(pks):
-        """The new keys are known (before the rows are written, on PostgreSQL): set them, then ``meanwhile``."""
-        if len(pks) != len(without_pk):
-            raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
-        for obj, pk in zip(without_pk, pks, strict=True):
-            setattr(obj, attname, pk)
-        if meanwhile is not None:
-            meanwhile()
+    def write(meanwhile=None):
+        def keys_taken(pks):
+            """The new keys are known (before the rows are written, on PostgreSQL): set them, then ``meanwhile``."""
+            if len(pks) != len(without_pk):
+                raise DatabaseError(f"{meta.label}: {len(without_pk)} rows inserted, {len(pks)} keys returned")
+            for obj, pk in zip(without_pk, pks, strict=True):
+                setattr(obj, attname, pk)
+            if meanwhile is not None:
+                meanwhile()
 
-    try:
-        with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
-            if with_pk:
-                _insert_batches(connection, cursor, meta, fields, columns_with_pk, returning=None,
-                                sent=None if without_pk or meanwhile is None else lambda keys: meanwhile())
-            if without_pk:
-                _insert_batches(connection, cursor, meta, auto_fields, columns_without_pk, returning=meta.pk,
-                                sent=keys_taken)
-    except BaseException:
-        for obj in without_pk:  # keys of rows that are not written
-            setattr(obj, attname, None)
-        raise
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = db
+        try:
+            with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
+                if with_pk:
+                    _insert_batches(connection, cursor, meta, fields, columns_with_pk, returning=None,
+                                    sent=None if without_pk or meanwhile is None else lambda keys: meanwhile())
+                if without_pk:
+                    _insert_batches(connection, cursor, meta, auto_fields, columns_without_pk, returning=meta.pk,
+                                    sent=keys_taken)
+        except BaseException:
+            for obj in without_pk:  # keys of rows that are not written
+                setattr(obj, attname, None)
+            raise
+        for obj in objs:
+            obj._state.adding = False
+            obj._state.db = db
+        return objs
+
+    return write
+
+
+def _bulk_create(queryset, objs, meanwhile):
+    objs = models.QuerySet.bulk_create(queryset, objs)
+    if meanwhile is not None:
+        meanwhile()
     return objs
 
 

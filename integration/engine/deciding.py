@@ -71,7 +71,8 @@ class ChunkDecisions:
         values = self.transfer.values_for(row, None)
         obj = self.plan.instance_new(self.plan.destination.model, values)
         self.inserts.append((row, obj))
-        self._report(row, "insert", {k: (None, v) for k, v in values.items()})
+        if self.plan.dry_run:  # the report's changes, built only when a dry run reports them
+            self._report(row, "insert", {k: (None, v) for k, v in values.items()})
 
     def _decide_matched(self, row, destination):
         values = self.transfer.values_for(row, destination)

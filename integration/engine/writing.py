@@ -11,7 +11,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import capfirst
 
 from integration.models import Coupling, SyncJobError, SyncResult
-from p2c.bulk_writes import insert_rows, update_rows
+from p2c.bulk_writes import insert_prepare, update_rows
 from p2c.records import writing_as
 
 logger = logging.getLogger("p2c.integration")
@@ -29,7 +29,8 @@ class ChunkWrites:
         with writing_as(plan.integration_user_id if plan.writes_to_crm else None):
             if self.uncouple:
                 Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
-            self.inserts_coupled = None  # their couplings, when made while the database wrote the rows
+            # their couplings and the couplings' write, when made ready while the database wrote the rows
+            self.inserts_coupled = self.inserts_coupled_write = None
             inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
             updated = self._bulk_or_each(
                 [(row, dest) for row, _, dest, _ in self.updates], self._update_all, self._update_one
@@ -43,11 +44,9 @@ class ChunkWrites:
         matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
         # Made ahead for the rows of the bulk write, when all of them went in (not when rows went one by one)
         ahead = self.inserts_coupled if inserted is self.inserts else None
-        new_couplings = (ahead or []) + [
-            self._new_coupling(row, dest)
-            for row, dest in [*([] if ahead is not None else inserted), *matched, *matched_unchanged]
-        ]
-        self._save_new_couplings(new_couplings)
+        others = [self._new_coupling(row, dest)
+                  for row, dest in [*([] if ahead is not None else inserted), *matched, *matched_unchanged]]
+        self._save_new_couplings((ahead or []) + others, prepared=self.inserts_coupled_write if ahead and not others else None)
         updated_ids = {row.pk for row, _ in updated}
         refreshed = [
             self._refresh(coupling, row, dest)
@@ -114,6 +113,7 @@ class ChunkWrites:
 
     def _inserts_couple(self):
         self.inserts_coupled = [self._new_coupling(row, dest) for row, dest in self.inserts]
+        self.inserts_coupled_write = insert_prepare(Coupling.objects.all(), self.inserts_coupled)
 
     @staticmethod
     def _create_one(obj):
@@ -163,12 +163,13 @@ class ChunkWrites:
         coupling.synced_values = self.conflicts.snapshot(coupling, row, dest)
         return coupling
 
-    def _save_new_couplings(self, couplings):
+    def _save_new_couplings(self, couplings, prepared=None):
+        """Insert ``couplings`` (``prepared``: their write, made ready while the destination rows were written)."""
         if not couplings:
             return
         try:
             with transaction.atomic():
-                insert_rows(Coupling.objects.all(), couplings)
+                (prepared or insert_prepare(Coupling.objects.all(), couplings))()
         except IntegrityError:
             for coupling in couplings:
                 try:
