@@ -46,7 +46,8 @@ class ChunkWrites:
         ahead = self.inserts_coupled if inserted is self.inserts else None
         others = [self._new_coupling(row, dest)
                   for row, dest in [*([] if ahead is not None else inserted), *matched, *matched_unchanged]]
-        self._save_new_couplings((ahead or []) + others, prepared=self.inserts_coupled_write if ahead and not others else None)
+        prepared = self.inserts_coupled_write if ahead is not None and not others else None
+        self._save_new_couplings((ahead or []) + others, prepared=prepared)
         updated_ids = {row.pk for row, _ in updated}
         refreshed = [
             self._refresh(coupling, row, dest)
