@@ -30,7 +30,7 @@ class Coupling(models.Model):
         "integration.SyncJob", verbose_name="Last Synch. Sales Job", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
-    skipped = models.BooleanField("Skipped", default=False, db_index=True)
+    skipped = models.BooleanField("Skipped", default=False)
     created_at = models.DateTimeField("Coupled At", auto_now_add=True)
     # The mapped field values of both sides as last synchronised ({"erp": {attname: value}, "crm": {…}}), written
     # with the coupling: which side changed which field (engine/conflicts.py). None for couplings older than it.
@@ -41,9 +41,11 @@ class Coupling(models.Model):
         ordering = ["erp_model", "erp_id"]
         constraints = [
             models.UniqueConstraint(fields=["erp_model", "crm_model", "erp_id"], name="integration_coupling_unique_erp"),
-            models.UniqueConstraint(fields=["erp_model", "crm_model", "crm_id"], name="integration_coupling_unique_crm"),
+            # Led by the Sales side, so that it also finds a Sales record's couplings whatever the ERP table.
+            models.UniqueConstraint(fields=["crm_model", "crm_id", "erp_model"], name="integration_coupling_unique_crm"),
         ]
-        indexes = [models.Index(fields=["crm_model", "crm_id"], name="integration_coupling_crm")]
+        # The skipped couplings only: the few a run and the lists look for, and writing an unskipped one skips it.
+        indexes = [models.Index(fields=["skipped"], name="integration_coupling_skipped", condition=models.Q(skipped=True))]
 
     def __str__(self):
         return f"{self.erp_model} {self.erp_id} ↔ {self.crm_model} {self.crm_id}"

@@ -159,9 +159,17 @@ def field_lookups(field, *, text=()):
         return EXACT
     if isinstance(field, RANGE_FIELDS):
         return RANGE
-    if isinstance(field, models.CharField) and (field.unique or field.db_index or field.name in text):
+    if isinstance(field, models.CharField) and (field.unique or indexed(field) or field.name in text):
         return EXACT
     return None
+
+
+def indexed(field):
+    """Whether an index of the whole table leads with ``field``: ``db_index``, or one of ``Meta.indexes``."""
+    return field.db_index or any(
+        index.fields and index.fields[0] == field.name and index.condition is None
+        for index in field.model._meta.indexes
+    )
 
 
 def lookups_for(model, *, text=(), exclude=()):
