@@ -8,7 +8,7 @@ one look at ``pg_locks``. On other databases (SQLite: one machine) a holder is a
 host), or while it refreshed its heartbeat within `HEARTBEAT_STALE` (a holder on another machine).
 
 The mapping row keeps the claim for display and for the other databases: ``locked_by`` (the holder's token) and
-``locked_at`` (its heartbeat, moved after every chunk), set with a conditional UPDATE that PostgreSQL and SQLite
+``locked_at`` (its heartbeat, moved at most every `HEARTBEAT_EVERY`), set with a conditional UPDATE that PostgreSQL and SQLite
 both perform atomically. Taking a mapping closes the jobs of that mapping whose holder is gone
 (`jobs_close_stopped`): they stay *running* for ever otherwise.
 """
@@ -30,6 +30,7 @@ from integration.models import IntegrationTableMapping, SyncJob
 logger = logging.getLogger("p2c.integration")
 
 HEARTBEAT_STALE = timedelta(minutes=1)  # a holder on another machine that has not moved for this long is gone
+HEARTBEAT_EVERY = timedelta(seconds=5)  # how often a run moves its heartbeat: well inside HEARTBEAT_STALE
 STALE_AFTER = timedelta(minutes=10)  # a holder on this host whose pid lives on (reused by another process) is gone
 HOST = socket.gethostname()[:24]
 MAPPING_LOCKS = 0x70326301  # the advisory-lock namespace of mapping runs (two-int form: namespace, mapping id)
@@ -232,8 +233,18 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
 
 
 def mapping_lock_refresh(mapping, token):
-    """Move the heartbeat of the lock ``token`` holds; raise MappingLockLost when it is no longer held."""
-    if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
+    """Check that ``token`` still holds the lock of ``mapping``, raising MappingLockLost when not, and move its
+    heartbeat when it is `HEARTBEAT_EVERY` old.
+
+    Called after every chunk, by every worker of a partitioned run: a read most of the time, since an UPDATE each
+    time would queue them all on the mapping's one row (its row lock, until each commit).
+    """
+    held = IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token)
+    now = timezone.now()
+    beats = list(held.values_list("locked_at", flat=True))
+    if beats and beats[0] is not None and now - beats[0] < HEARTBEAT_EVERY:
+        return
+    if not held.update(locked_at=now):
         raise MappingLockLost(
             f"Mapping {mapping.name} was taken over by another run after this one was judged stopped (no heartbeat "
             f"for {int(HEARTBEAT_STALE.total_seconds())} s); this run stopped (what it had written is kept)."

@@ -154,3 +154,37 @@ def test_a_coupling_job_counts_what_each_chunk_committed(mappings, salesperson_p
     killed.refresh_from_db()
     assert killed.status == SyncJob.Status.FAILED and "stopped (killed or crashed)" in killed.message
     assert again.coupled == 7 and Coupling.objects.filter(erp_model="erp.Customer").count() == 12
+
+
+def test_a_run_reads_its_claim_after_each_chunk_and_moves_the_heartbeat_every_few_seconds(mappings, salesperson_pair,
+                                                                                           settings, monkeypatch):
+    """Every worker of a partitioned run checks the claim after each chunk: with an UPDATE each time they would queue
+    on the mapping's one row. A heartbeat HEARTBEAT_EVERY old is moved."""
+    from integration.engine import locks
+
+    mapping = mappings["CUSTOMER"]
+    settings.P2C_SYNC_CHUNK_SIZE = 2
+    customers(6, salesperson_pair[0])
+    beats = []
+    real_update = IntegrationTableMapping.objects.none().__class__.update
+
+    def update(queryset, **values):
+        if queryset.model is IntegrationTableMapping and set(values) == {"locked_at"}:
+            beats.append(values["locked_at"])
+        return real_update(queryset, **values)
+
+    monkeypatch.setattr(IntegrationTableMapping.objects.none().__class__, "update", update)
+    with mapping_lock(mapping) as token:
+        (job,) = mapping_synchronize(mapping=mapping, direction=TO, full=True, create_new=True, lock_token=token)
+        assert job.status == SyncJob.Status.SUCCESS and job.inserted == 6
+        assert len(beats) == 1  # the run's start, under the caller's lock; not one per chunk (3 chunks)
+
+        six_seconds_ago = timezone.now() - locks.HEARTBEAT_EVERY - timedelta(seconds=1)
+        IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_at=six_seconds_ago)
+        locks.mapping_lock_refresh(mapping, token)
+        mapping.refresh_from_db()
+        assert mapping.locked_at > six_seconds_ago
+
+        IntegrationTableMapping.objects.filter(pk=mapping.pk).update(locked_by="another-run")
+        with pytest.raises(locks.MappingLockLost, match="was taken over by another run"):
+            locks.mapping_lock_refresh(mapping, token)  # a fresh heartbeat does not hide a lost claim
