@@ -89,7 +89,9 @@ def no_series_allocate(*, series, count=1):
     if reserved is not None and len(reserved) >= count:
         return [reserved.popleft() for _ in range(count)]
     with transaction.atomic():
-        locked = NoSeries.objects.select_for_update().get(code=code)
+        # FOR NO KEY UPDATE: the key stays, so records that point at the series and are being committed elsewhere
+        # (their foreign-key checks hold FOR KEY SHARE on this row) do not make the allocation wait.
+        locked = NoSeries.objects.select_for_update(no_key=True).get(code=code)
         numbers = []
         last = locked.last_no_used
         for _ in range(count):

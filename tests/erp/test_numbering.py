@@ -358,3 +358,24 @@ def test_numbers_reserved_ahead_do_not_wait_for_another_transaction_holding_the_
         other.rollback()
         other.close()
     assert numbers == ["R0010", "R0011", "R0012", "R0013", "R0014"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_series_hands_out_numbers_while_another_transaction_commits_records_that_use_it_on_postgres():
+    """A worker committing its chunk of customers checks their foreign key to the series (FOR KEY SHARE on its row);
+    another worker taking numbers from that series meanwhile does not wait for that commit."""
+    series = NoSeries.objects.create(code="FK", starting_no="F0010")
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM erp_noseries WHERE code = 'FK' FOR KEY SHARE")
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '500ms'")
+            numbers = no_series_allocate(series=series, count=2)
+    finally:
+        other.rollback()
+        other.close()
+    assert numbers == ["F0010", "F0011"]
