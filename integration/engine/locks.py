@@ -8,8 +8,8 @@ one look at ``pg_locks``. On other databases (SQLite: one machine) a holder is a
 host), or while it refreshed its heartbeat within `HEARTBEAT_STALE` (a holder on another machine).
 
 The mapping row keeps the claim for display and for the other databases: ``locked_by`` (the holder's token) and
-``locked_at`` (its heartbeat, moved at most every `HEARTBEAT_EVERY`), set with a conditional UPDATE that PostgreSQL and SQLite
-both perform atomically. Taking a mapping closes the jobs of that mapping whose holder is gone
+``locked_at`` (its heartbeat, moved at most every `HEARTBEAT_EVERY`), set with a conditional UPDATE that PostgreSQL
+and SQLite both perform atomically. Taking a mapping closes the jobs of that mapping whose holder is gone
 (`jobs_close_stopped`): they stay *running* for ever otherwise.
 """
 

@@ -45,7 +45,9 @@ class Coupling(models.Model):
             models.UniqueConstraint(fields=["crm_model", "crm_id", "erp_model"], name="integration_coupling_unique_crm"),
         ]
         # The skipped couplings only: the few a run and the lists look for, and writing an unskipped one skips it.
-        indexes = [models.Index(fields=["skipped"], name="integration_coupling_skipped", condition=models.Q(skipped=True))]
+        indexes = [
+            models.Index(fields=["skipped"], name="integration_coupling_skipped", condition=models.Q(skipped=True)),
+        ]
 
     def __str__(self):
         return f"{self.erp_model} {self.erp_id} ↔ {self.crm_model} {self.crm_id}"

@@ -2,6 +2,7 @@
 concurrency."""
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -336,27 +337,35 @@ def test_numbers_reserved_ahead_are_handed_out_without_the_series_and_those_left
     assert after == ["R0060"]
 
 
+@contextmanager
+def series_row_locked_elsewhere(code, mode):
+    """Another session (another worker's transaction) holding the series row of ``code`` ``FOR <mode>``."""
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM erp_noseries WHERE code = %s FOR {mode}", [code])
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+def allocate_waiting_half_a_second_at_most(series, count):
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '500ms'")
+        return no_series_allocate(series=series, count=count)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_numbers_reserved_ahead_do_not_wait_for_another_transaction_holding_the_series_on_postgres():
     series = NoSeries.objects.create(code="RES", starting_no="R0010")
-    other = connections.create_connection("default")  # another session, as another worker's chunk
-    try:
-        with numbers_reserved(series=series, count=5):
-            other.set_autocommit(False)
-            with other.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM erp_noseries WHERE code = 'RES' FOR UPDATE")
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
-                numbers = no_series_allocate(series=series, count=5)
-            with pytest.raises(OperationalError), transaction.atomic():  # the series itself waits
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
-                no_series_allocate(series=series, count=1)
-    finally:
-        other.rollback()
-        other.close()
+    with numbers_reserved(series=series, count=5), series_row_locked_elsewhere("RES", "UPDATE"):
+        numbers = allocate_waiting_half_a_second_at_most(series, 5)
+        with pytest.raises(OperationalError):  # the series itself waits
+            allocate_waiting_half_a_second_at_most(series, 1)
     assert numbers == ["R0010", "R0011", "R0012", "R0013", "R0014"]
 
 
@@ -366,16 +375,6 @@ def test_a_series_hands_out_numbers_while_another_transaction_commits_records_th
     """A worker committing its chunk of customers checks their foreign key to the series (FOR KEY SHARE on its row);
     another worker taking numbers from that series meanwhile does not wait for that commit."""
     series = NoSeries.objects.create(code="FK", starting_no="F0010")
-    other = connections.create_connection("default")
-    try:
-        other.set_autocommit(False)
-        with other.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM erp_noseries WHERE code = 'FK' FOR KEY SHARE")
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '500ms'")
-            numbers = no_series_allocate(series=series, count=2)
-    finally:
-        other.rollback()
-        other.close()
+    with series_row_locked_elsewhere("FK", "KEY SHARE"):
+        numbers = allocate_waiting_half_a_second_at_most(series, 2)
     assert numbers == ["F0010", "F0011"]
