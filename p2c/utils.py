@@ -25,30 +25,32 @@ def planner_statistics_refresh(*models, written=0, growth=0.1):
     Only the tables that changed by more than ``growth`` (a tenth, autovacuum's own rule; and `STALE_ROWS` rows) since
     their statistics were taken are analysed: the partitions of one large run, finishing one after the other, then
     refresh them a few times as the tables grow, not once each. What changed is what the statistics collector
-    counted so far plus ``written``, the rows the caller wrote since (the collector counts them a second or so later);
+    counted so far plus ``written``, the rows the caller wrote since (the collector counts them a second or so later):
+    one number for every table, or ``{model: rows}`` where the tables were last analysed at different times;
     a table never analysed (-1 rows to the planner) is analysed whatever the collector says, as it may not yet have
     counted a load just made.
-    Returns the tables analysed.
+    Returns the models whose tables were analysed.
     """
     if connection.vendor != "postgresql" or not models:
         return []
     tables = [model._meta.db_table for model in models]
+    written = [written[model] if isinstance(written, dict) else written for model in models]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            "WHERE s.relname = ANY(%s) AND (c.reltuples < 0 "
-            "OR n_mod_since_analyze + %s >= %s + %s * GREATEST(c.reltuples, 0))",
+            "JOIN unnest(%s::text[], %s::bigint[]) AS w(relname, written) ON w.relname = s.relname "
+            "WHERE c.reltuples < 0 OR n_mod_since_analyze + w.written >= %s + %s * GREATEST(c.reltuples, 0)",
             [tables, written, STALE_ROWS, growth])
         changed = {row[0] for row in cursor.fetchall()}
-        stale = [table for table in tables if table in changed]
+        stale = [model for model in models if model._meta.db_table in changed]
         if not stale:
             return []
         # What the planner lacks after a load is the tables' size: a small sample tells it (autovacuum's ANALYZE
         # takes the full one later), in a tenth of the time of the default one.
         cursor.execute("SET default_statistics_target = %s", [QUICK_STATISTICS_TARGET])
         try:
-            for table in stale:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            for model in stale:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         finally:
             cursor.execute("RESET default_statistics_target")
     return stale

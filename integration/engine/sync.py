@@ -154,15 +154,17 @@ class DirectionRun:
                 planner_statistics_refresh(plan.source.model)
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
-            analysed_at = 0  # rows written by this run when the statistics were last refreshed
+            # Rows written by this run when each table's statistics were last refreshed: each its own, as one
+            # table may pass the refresh rule a chunk before the other
+            analysed_at = dict.fromkeys([Coupling, plan.destination.model], 0)
             for rows in self._chunks(querysets, forced):
                 log.add(ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts).run())
                 written = job.inserted + job.coupled
+                since = {model: written - at for model, at in analysed_at.items() if written > at}
                 # As the tables grow, or each chunk's coupling lookup would read them whole
-                if (not plan.dry_run and written >= ANALYZE_AFTER and written > analysed_at
-                        and planner_statistics_refresh(Coupling, plan.destination.model, written=written - analysed_at,
-                                                       growth=ANALYZE_GROWTH)):
-                    analysed_at = written
+                if not plan.dry_run and written >= ANALYZE_AFTER and since:
+                    for model in planner_statistics_refresh(*since, written=since, growth=ANALYZE_GROWTH):
+                        analysed_at[model] = written
                 modified = [getattr(r, modified_field) for r in rows]
                 max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
                 if self.lock_token:

@@ -51,3 +51,17 @@ def test_a_table_is_refreshed_at_the_growth_asked_for():
     Account.objects.bulk_create([Account(name=f"Many {i}") for i in range(1600)])
     planner_statistics_refresh(Account, written=2600, growth=1.0)  # 2,600 since, over 2,000 + STALE_ROWS
     assert estimated_rows() == 4600
+
+
+def test_each_table_is_judged_by_the_rows_written_since_its_own_analysis():
+    Account.objects.bulk_create([Account(name=f"Account {i}") for i in range(2000)])
+    Contact.objects.bulk_create([Contact(first_name=f"Contact {i}") for i in range(2000)])
+    planner_statistics_refresh(Account, Contact, written=2000)
+    Account.objects.bulk_create([Account(name=f"More {i}") for i in range(100)])
+    Contact.objects.bulk_create([Contact(first_name=f"More {i}") for i in range(2600)])
+
+    # 100 accounts and 2,600 contacts written since: only the contacts have doubled (and STALE_ROWS more)
+    analysed = planner_statistics_refresh(Account, Contact, written={Account: 100, Contact: 2600}, growth=1.0)
+
+    assert analysed == [Contact]
+    assert (estimated_rows(Account), estimated_rows(Contact)) == (2000, 4600)
