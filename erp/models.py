@@ -13,6 +13,7 @@ from django.db import models, router, transaction
 from django.db.models import Q
 
 from p2c.bulk_writes import update_rows
+from p2c.indexes import indexes_when_set
 from p2c.records import Record, RecordQuerySet, Singleton
 
 from .numbering import NoSeries, no_series_allocate
@@ -108,7 +109,8 @@ class Address(models.Model):
     home_page = models.CharField("Home Page", max_length=255, blank=True)
     language_code = models.CharField("Language Code", max_length=10, blank=True)
     currency = models.ForeignKey(
-        "erp.Currency", verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "erp.Currency", verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,  # Meta.indexes: most records are in the local currency (no code)
     )
 
     DERIVED_FIELDS = ("search_name",)
@@ -123,6 +125,7 @@ class Address(models.Model):
             models.Index(fields=["name"], name="%(app_label)s_%(class)s_name"),
             models.Index(fields=["search_name"], name="%(app_label)s_%(class)s_search_name"),
             models.Index(fields=["email"], name="%(app_label)s_%(class)s_email"),
+            *indexes_when_set(currency="currency"),
         ]
 
     def prepare_for_write(self):
@@ -571,25 +574,31 @@ class Customer(LinkedToContact, Address, NumberedRecord):
     objects = LinkedRecordManager()
 
     contact = models.CharField("Contact", max_length=100, blank=True)
+    # The links below are indexed by Meta.indexes, only where set: most customers have none of them.
     primary_contact = models.ForeignKey(
-        Contact, verbose_name="Primary Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Contact, verbose_name="Primary Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
     )
     contact_type = models.CharField("Contact Type", max_length=10, choices=Contact.Type, default=Contact.Type.COMPANY)
     salesperson = models.ForeignKey(
         SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT,
-        null=True, blank=True, related_name="customers",
+        null=True, blank=True, related_name="customers", db_index=False,
     )
     payment_terms = models.ForeignKey(
-        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True
+        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True,
+        db_index=False,
     )
     shipment_method = models.ForeignKey(
-        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True
+        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True,
+        db_index=False,
     )
     shipping_agent = models.ForeignKey(
-        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True
+        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True,
+        db_index=False,
     )
     customer_price_group = models.ForeignKey(
-        CustomerPriceGroup, verbose_name="Customer Price Group", on_delete=models.PROTECT, null=True, blank=True
+        CustomerPriceGroup, verbose_name="Customer Price Group", on_delete=models.PROTECT, null=True, blank=True,
+        db_index=False,
     )
     credit_limit_lcy = models.DecimalField("Credit Limit (LCY)", max_digits=19, decimal_places=2, default=0)
     blocked = models.CharField("Blocked", max_length=10, choices=Blocked, blank=True, default="")
@@ -611,7 +620,10 @@ class Customer(LinkedToContact, Address, NumberedRecord):
         ordering = ["no"]
         # The blocked customers only: the few a query looks for, and an insert of an unblocked one skips the index.
         indexes = [*Address.Meta.indexes, models.Index(fields=["blocked"], name="erp_customer_blocked",
-                                                       condition=~Q(blocked=""))]
+                                                       condition=~Q(blocked="")),
+                   *indexes_when_set(primary_contact="primary_contact", salesperson="salesperson",
+                                     payment_terms="payment_terms", shipment_method="shipment_method",
+                                     shipping_agent="shipping_agent", price_group="customer_price_group")]
 
 
 # E4, E5 ---------------------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from django.db import models
 
 from integration.models.mappings import Direction, SyncResult
+from p2c.indexes import indexes_when_set
 
 
 class Coupling(models.Model):
@@ -24,11 +25,11 @@ class Coupling(models.Model):
     )
     last_erp_job = models.ForeignKey(
         "integration.SyncJob", verbose_name="Last Synch. Job", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     last_crm_job = models.ForeignKey(
         "integration.SyncJob", verbose_name="Last Synch. Sales Job", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,
     )
     skipped = models.BooleanField("Skipped", default=False)
     created_at = models.DateTimeField("Coupled At", auto_now_add=True)
@@ -47,6 +48,8 @@ class Coupling(models.Model):
         # The skipped couplings only: the few a run and the lists look for, and writing an unskipped one skips it.
         indexes = [
             models.Index(fields=["skipped"], name="integration_coupling_skipped", condition=models.Q(skipped=True)),
+            # A coupling made by a run in one direction has no job of the other yet.
+            *indexes_when_set(erp_job="last_erp_job", crm_job="last_crm_job"),
         ]
 
     def __str__(self):

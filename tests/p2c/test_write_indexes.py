@@ -36,3 +36,25 @@ def test_a_sales_records_couplings_are_found_by_an_index_whatever_the_erp_table(
         d for d in definitions if "UNIQUE" in d and "(crm_model, crm_id, erp_model)" in d
     ]
     assert any("(crm_model, crm_id" in d for d in definitions)
+
+
+LINKS = [(Customer, "erp_customer_", ["currency", "primary_contact", "salesperson", "payment_terms", "shipment_method",
+                                      "shipping_agent", "customer_price_group"]),
+         (Vendor, "erp_vendor_", ["currency"]),
+         (Coupling, "integration_coupling_", ["last_erp_job", "last_crm_job"])]
+
+
+@pytest.mark.parametrize("model, prefix, fields", LINKS, ids=lambda value: getattr(value, "__name__", None))
+def test_a_row_without_a_link_is_left_out_of_that_links_index_which_still_finds_the_rows_that_have_it(
+        model, prefix, fields):
+    definitions = index_definitions(model)
+    for field in fields:
+        column = model._meta.get_field(field).column
+        [definition] = [d for d in definitions.values() if f"({column})" in d]
+        assert definition.endswith(f"WHERE ({column} IS NOT NULL)"), definition
+        # A lookup by the link (a deletion's PROTECT or SET_NULL check, a filter) can use it
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN SELECT 1 FROM {model._meta.db_table} WHERE {column} IN (1, 2)")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "Index" in plan and prefix in plan, plan
