@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench install install-dev clean messages messages-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ install-dev: $(VENV)/.installed-dev
 # Migrate, seed the demo data once, create the superuser once (printing its random password), then serve the
 # admin and run a Celery worker (with beat, for scheduled synchronisations) until Ctrl-C stops both.
 run: install
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate_all --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_superuser
 	@echo "Admin: http://$(HOST)/admin/  (Ctrl-C stops the server and the worker)"
@@ -34,7 +34,7 @@ run: install
 
 # Then, on SQLite, a second pass of the tests marked sqlite_file (two OS processes sharing the database) on a test
 # database in a file under var/: the first pass keeps the faster in-memory database, where those tests skip.
-# (On PostgreSQL the first pass runs them all.) The second pass follows PYTEST_ARGS' paths and -k; none selected is fine.
+# (On PostgreSQL their PostgreSQL variants run instead.) The second pass follows PYTEST_ARGS' paths and -k; none selected is fine.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@case "$${DATABASE_URL:-sqlite:}" in sqlite:*) ;; *) exit 0;; esac; \
@@ -49,6 +49,19 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
+
+# The translation catalogues (locale/fr, sv, nl; GLOSSARY.md there). `make messages` extracts the strings of the code
+# into the .po files (new ones untranslated, changed ones fuzzy, gone ones removed), compiles the .mo files Django
+# reads (both are committed: a fresh clone needs no gettext tools), then lists what is left to translate.
+# `make messages-check` (run by .ci/run) fails when a catalogue is incomplete or stale; both need GNU gettext.
+MAKEMESSAGES := -l fr -l sv -l nl --no-obsolete --no-location --no-wrap -i '.venv/*' -i 'tests/*' -i 'var/*'
+messages: install-dev
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES)
+	$(BIN)/python manage.py compilemessages -l fr -l sv -l nl -i .venv -i var
+	@$(BIN)/python manage.py messages_check || echo "== translate the entries above in locale/*/LC_MESSAGES/django.po, then run make messages again"
+
+messages-check: install-dev
+	$(BIN)/python manage.py messages_check
 
 # The benchmarks also install the peer they compare with (requirements-bench.txt), never needed by the app or tests.
 bench: install-dev

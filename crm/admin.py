@@ -10,12 +10,16 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from p2c.databases import same_database
 from p2c.extensions import admin_actions, admin_list_columns, admin_mixins, inline_mixins
 from p2c.records import writing_as
 
@@ -84,7 +88,7 @@ class SalesAdminMixin(UnitChoicesMixin):
         fields = [f for f in self.get_fields(request, obj) if f not in SYSTEM_FIELDS]
         fieldsets = [(None, {"fields": fields})]
         if obj is not None:
-            fieldsets.append(("System", {"fields": list(SYSTEM_FIELDS), "classes": ["collapse"]}))
+            fieldsets.append((gettext("System"), {"fields": list(SYSTEM_FIELDS), "classes": ["collapse"]}))
         return fieldsets
 
     # Every write made from an admin page runs as the Sales user of the login, so ``modifiedby`` names it: on the
@@ -121,7 +125,11 @@ class NumberSequenceForm(forms.ModelForm):
     class Meta:
         model = NumberSequence
         fields = ("name", "next_value")
-        help_texts = {"next_value": "Can be raised to skip numbers, never lowered: numbers below it were handed out."}
+        help_texts = {
+            "next_value": gettext_lazy(
+                "Can be raised to skip numbers, never lowered: numbers below it were handed out."
+            )
+        }
 
     def clean_next_value(self):
         value = self.cleaned_data["next_value"]
@@ -151,7 +159,11 @@ class NumberSequenceAdmin(admin.ModelAdmin):
             number_sequence_advance(name=obj.pk, next_value=obj.next_value)
         except ValidationError as error:
             obj.refresh_from_db()
-            self.message_user(request, " ".join(error.messages) + f" It stays at {obj.next_value}.", messages.WARNING)
+            self.message_user(
+                request,
+                " ".join(error.messages) + gettext(" It stays at %(next_value)s.") % {"next_value": obj.next_value},
+                messages.WARNING,
+            )
 
 
 @admin.register(SystemUser)
@@ -160,12 +172,33 @@ class SystemUserAdmin(SalesModelAdmin):
         "fullname", "internal_email", "title", "access_mode", "is_disabled", "is_licensed", "is_integration_user",
         "user",
     )
-    list_select_related = ("user",)
     list_filter = ("access_mode", "is_disabled", "is_licensed", "is_integration_user")
-    search_fields = ("fullname", "first_name", "last_name", "internal_email", "user__username")
-    search_help_text = "Full name, first or last name, e-mail or login."
+    search_fields = ("fullname", "first_name", "last_name", "internal_email")
+    search_help_text = gettext_lazy("Full name, first or last name, e-mail or login.")
     autocomplete_fields = ("user",)
     ordering = ("fullname",)
+
+    # Logins are in the ERP side's database, Sales users perhaps in their own (p2c.databases): joined where they
+    # share one, else read in one more query.
+    def get_list_select_related(self, request):
+        return ("user",) if same_database(SystemUser, get_user_model()) else ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if same_database(SystemUser, get_user_model()) else queryset.prefetch_related("user")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            logins = get_user_model().objects.filter(username__icontains=search_term.strip())
+            if same_database(SystemUser, get_user_model()):
+                results |= queryset.filter(user__in=logins)
+            else:
+                results |= queryset.filter(user_id__in=list(logins.values_list("pk", flat=True)[:LOGINS_SEARCHED]))
+        return results, duplicates
+
+
+LOGINS_SEARCHED = 1000  # logins matching a search, when they are read from another database
 
 
 # S4, S5 --------------------------------------------------------------------------------------------------------------
@@ -260,7 +293,7 @@ class PriceLevelAdmin(HandEditGuardAdminMixin, SalesModelAdmin):
             return []
         return super().get_inline_instances(request, obj)
 
-    @admin.display(description="Price List Items")
+    @admin.display(description=_("Price List Items"))
     def price_list_items(self, obj):
         if obj is None or obj.pk is None:
             return "-"
@@ -277,7 +310,7 @@ class ProductAdmin(*admin_mixins(Product), SalesModelAdmin):
     list_select_related = ("default_uom_schedule", "default_uom__unit_group", "price_level")
     list_filter = ("product_type_code", "state_code", "is_stock_item")
     search_fields = ("product_number", "name", "vendor_part_number")
-    search_help_text = "Product ID, name or vendor part number."
+    search_help_text = gettext_lazy("Product ID, name or vendor part number.")
     autocomplete_fields = ("default_uom_schedule", "default_uom", "price_level", "transaction_currency")
     ordering = ("product_number",)
 
@@ -289,7 +322,7 @@ class ProductPriceLevelAdmin(HandEditGuardAdminMixin, SalesModelAdmin):
     list_select_related = ("price_level", "product", "uom__unit_group", "transaction_currency")
     list_filter = ("pricing_method_code",)
     search_fields = ("product_number", "product__name", "price_level__name")
-    search_help_text = "Product ID, product name or price list name."
+    search_help_text = gettext_lazy("Product ID, product name or price list name.")
     autocomplete_fields = ("price_level", "product", "uom", "transaction_currency")
     ordering = ("price_level__name", "product_number")
     form = ProductPriceLevelForm
@@ -308,7 +341,7 @@ class AccountAdmin(SalesModelAdmin):
     list_select_related = ("primary_contact", "owner")
     list_filter = ("state_code", "customer_type_code", "credit_on_hold", "payment_terms_code")
     search_fields = ("name", "account_number", "emailaddress1")
-    search_help_text = "Account name, account number or e-mail."
+    search_help_text = gettext_lazy("Account name, account number or e-mail.")
     autocomplete_fields = ("owner", "transaction_currency", "primary_contact", "parent_account", "price_level")
     ordering = ("name",)
     show_full_result_count = False
@@ -322,19 +355,19 @@ class ContactAdmin(SalesModelAdmin):
     list_select_related = ("parent_account", "parent_contact", "owner")
     list_filter = ("state_code", "is_active_customer", "is_company_an_account")
     search_fields = ("full_name", "contact_number", "emailaddress1")
-    search_help_text = "Full name, contact number or e-mail."
+    search_help_text = gettext_lazy("Full name, contact number or e-mail.")
     autocomplete_fields = ("parent_account", "parent_contact", "transaction_currency", "owner")
     derived_fields = ("full_name", "is_company_an_account", "is_active_customer")
     ordering = ("last_name", "first_name")
     show_full_result_count = False
 
-    @admin.display(description="Company Name")
+    @admin.display(description=_("Company Name"))
     def company(self, obj):
         return obj.company or ""
 
 
 # S8 --------------------------------------------------------------------------------------------------------------------
-@admin.display(description="Customer")
+@admin.display(description=_("Customer"))
 def document_customer(obj):
     """The customer of an opportunity or a document: its account, or else its contact."""
     return obj.customer or ""
@@ -347,7 +380,7 @@ class OpportunityAdmin(SalesModelAdmin):
     list_select_related = ("customer_account", "customer_contact", "parent_contact", "owner")
     list_filter = ("state_code",)
     search_fields = ("name", "customer_account__name", "customer_contact__full_name")
-    search_help_text = "Topic or customer name."
+    search_help_text = gettext_lazy("Topic or customer name.")
     autocomplete_fields = ("customer_account", "customer_contact", "owner", "parent_contact", "parent_account",
                            "transaction_currency", "price_level")
     date_hierarchy = "createdon"
@@ -388,7 +421,7 @@ class SalesDocumentAdmin(SalesModelAdmin):
     list_select_related = ("customer_account", "customer_contact", "owner", "transaction_currency")
     list_filter = ("state_code",)
     search_fields = ("number", "name", "customer_account__name", "customer_contact__full_name")
-    search_help_text = "Number, name or customer name."
+    search_help_text = gettext_lazy("Number, name or customer name.")
     autocomplete_fields = ("customer_account", "customer_contact", "owner", "opportunity", "price_level",
                            "transaction_currency")
     date_hierarchy = "createdon"
@@ -427,7 +460,7 @@ def document_line_admin(document_field):
         list_filter = ("is_product_overridden",)
         search_fields = (f"{document_field}__number", "product_description", "product__product_number",
                          "product__name")
-        search_help_text = "Document number, write-in product, product ID or product name."
+        search_help_text = gettext_lazy("Document number, write-in product, product ID or product name.")
         autocomplete_fields = (document_field, "product", "uom")
         derived_fields = ("is_product_overridden",)
         ordering = (f"-{document_field}__createdon", "line_number")

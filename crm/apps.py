@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CrmConfig(AppConfig):
     name = "crm"
-    verbose_name = "Sales"
+    verbose_name = _("Sales")
     default_auto_field = "django.db.models.BigAutoField"
 
     # The tables the integration may map, each with the fields it must never read or write (a login link is
@@ -26,3 +27,11 @@ class CrmConfig(AppConfig):
         "Invoice": (),
         "InvoiceDetail": (),
     }
+
+    def ready(self):
+        from django.conf import settings
+        from django.db.models.signals import post_delete
+
+        from .users import login_deleted
+
+        post_delete.connect(login_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="crm.login_deleted")

@@ -9,7 +9,10 @@ import uuid
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from p2c.databases import database_for
 from p2c.records import Record, RecordQuerySet
 from p2c.utils import chunked
 
@@ -22,11 +25,11 @@ class CrmRecord(Record):
     MODIFIED_BY_FIELD = "modifiedby"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    createdon = models.DateTimeField("Created On", auto_now_add=True)
-    modifiedon = models.DateTimeField("Modified On", auto_now=True, db_index=True)
+    createdon = models.DateTimeField(_("Created On"), auto_now_add=True)
+    modifiedon = models.DateTimeField(_("Modified On"), auto_now=True, db_index=True)
     modifiedby = models.ForeignKey(
         "crm.SystemUser",
-        verbose_name="Modified By",
+        verbose_name=_("Modified By"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -39,20 +42,20 @@ class CrmRecord(Record):
 
 
 class StateCode(models.TextChoices):
-    ACTIVE = "active", "Active"
-    INACTIVE = "inactive", "Inactive"
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
 
 
 class Address1(models.Model):
     """Address 1 columns, shared by accounts and contacts."""
 
-    address1_line1 = models.CharField("Street 1", max_length=250, blank=True)
-    address1_line2 = models.CharField("Street 2", max_length=250, blank=True)
-    address1_line3 = models.CharField("Street 3", max_length=250, blank=True)
-    address1_city = models.CharField("City", max_length=80, blank=True)
-    address1_postalcode = models.CharField("ZIP/Postal Code", max_length=20, blank=True)
-    address1_stateorprovince = models.CharField("State/Province", max_length=50, blank=True)
-    address1_country = models.CharField("Country/Region", max_length=80, blank=True)
+    address1_line1 = models.CharField(_("Street 1"), max_length=250, blank=True)
+    address1_line2 = models.CharField(_("Street 2"), max_length=250, blank=True)
+    address1_line3 = models.CharField(_("Street 3"), max_length=250, blank=True)
+    address1_city = models.CharField(_("City"), max_length=80, blank=True)
+    address1_postalcode = models.CharField(_("ZIP/Postal Code"), max_length=20, blank=True)
+    address1_stateorprovince = models.CharField(_("State/Province"), max_length=50, blank=True)
+    address1_country = models.CharField(_("Country/Region"), max_length=80, blank=True)
 
     class Meta:
         abstract = True
@@ -63,36 +66,40 @@ class SystemUser(CrmRecord):
     """A Sales user (``systemuser``). The integration user writes for the ERP and is never read back."""
 
     class AccessMode(models.TextChoices):
-        READ_WRITE = "read_write", "Read-Write"
-        ADMINISTRATIVE = "administrative", "Administrative"
-        READ = "read", "Read"
-        NON_INTERACTIVE = "non_interactive", "Non-interactive"
-        INTEGRATION = "integration", "Integration"
+        READ_WRITE = "read_write", _("Read-Write")
+        ADMINISTRATIVE = "administrative", _("Administrative")
+        READ = "read", _("Read")
+        NON_INTERACTIVE = "non_interactive", _("Non-interactive")
+        INTEGRATION = "integration", _("Integration")
 
-    fullname = models.CharField("Full Name", max_length=200)
-    first_name = models.CharField("First Name", max_length=64, blank=True)
-    last_name = models.CharField("Last Name", max_length=64, blank=True)
-    internal_email = models.EmailField("Primary Email", blank=True, db_index=True)
-    title = models.CharField("Title", max_length=128, blank=True)
-    mobile_phone = models.CharField("Mobile Phone", max_length=64, blank=True)
-    is_disabled = models.BooleanField("Status (Disabled)", default=False)
-    is_licensed = models.BooleanField("User Licensed", default=True)
-    access_mode = models.CharField("Access Mode", max_length=20, choices=AccessMode, default=AccessMode.READ_WRITE)
-    is_integration_user = models.BooleanField("Integration User", default=False)
+    fullname = models.CharField(_("Full Name"), max_length=200)
+    first_name = models.CharField(_("First Name"), max_length=64, blank=True)
+    last_name = models.CharField(_("Last Name"), max_length=64, blank=True)
+    internal_email = models.EmailField(_("Primary Email"), blank=True, db_index=True)
+    title = models.CharField(_("Title"), max_length=128, blank=True)
+    mobile_phone = models.CharField(_("Mobile Phone"), max_length=64, blank=True)
+    is_disabled = models.BooleanField(_("Status (Disabled)"), default=False)
+    is_licensed = models.BooleanField(_("User Licensed"), default=True)
+    access_mode = models.CharField(_("Access Mode"), max_length=20, choices=AccessMode, default=AccessMode.READ_WRITE)
+    is_integration_user = models.BooleanField(_("Integration User"), default=False)
+    # Logins live in the ERP side's database (default), Sales users perhaps in their own (p2c.databases): a key
+    # without a database constraint, cleared by crm.users when its login is deleted.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        verbose_name="Login",
-        on_delete=models.SET_NULL,
+        verbose_name=_("Login"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="crm_systemuser",
-        help_text="The p2c login acting as this Sales user; changes made in the admin are recorded under it.",
+        help_text=_("The p2c login acting as this Sales user; changes made in the admin are recorded under it."),
     )
 
     DERIVED_FIELDS = ("is_integration_user",)
 
     class Meta:
-        verbose_name = "User"
+        verbose_name = _("User")
+        verbose_name_plural = _("Users")
         ordering = ["fullname"]
 
     def __str__(self):
@@ -105,16 +112,16 @@ class SystemUser(CrmRecord):
 
 # S4, S5 ----------------------------------------------------------------------------------------------------
 class TransactionCurrency(CrmRecord):
-    iso_currency_code = models.CharField("Currency Code", max_length=5, unique=True)
-    currency_name = models.CharField("Currency Name", max_length=100)
-    currency_symbol = models.CharField("Currency Symbol", max_length=10, blank=True)
-    exchange_rate = models.DecimalField("Exchange Rate", max_digits=23, decimal_places=10, default=1)
-    currency_precision = models.PositiveSmallIntegerField("Currency Precision", default=2)
-    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE)
+    iso_currency_code = models.CharField(_("Currency Code"), max_length=5, unique=True)
+    currency_name = models.CharField(_("Currency Name"), max_length=100)
+    currency_symbol = models.CharField(_("Currency Symbol"), max_length=10, blank=True)
+    exchange_rate = models.DecimalField(_("Exchange Rate"), max_digits=23, decimal_places=10, default=1)
+    currency_precision = models.PositiveSmallIntegerField(_("Currency Precision"), default=2)
+    state_code = models.CharField(_("Status"), max_length=10, choices=StateCode, default=StateCode.ACTIVE)
 
     class Meta:
-        verbose_name = "Currency"
-        verbose_name_plural = "Currencies"
+        verbose_name = _("Currency")
+        verbose_name_plural = _("Currencies")
         ordering = ["iso_currency_code"]
 
     def __str__(self):
@@ -122,12 +129,13 @@ class TransactionCurrency(CrmRecord):
 
 
 class UnitGroup(CrmRecord):
-    name = models.CharField("Name", max_length=200, unique=True)
-    base_uom_name = models.CharField("Primary Unit", max_length=100)
-    description = models.TextField("Description", blank=True)
+    name = models.CharField(_("Name"), max_length=200, unique=True)
+    base_uom_name = models.CharField(_("Primary Unit"), max_length=100)
+    description = models.TextField(_("Description"), blank=True)
 
     class Meta:
-        verbose_name = "Unit Group"
+        verbose_name = _("Unit Group")
+        verbose_name_plural = _("Unit Groups")
         ordering = ["name"]
 
     def __str__(self):
@@ -135,15 +143,18 @@ class UnitGroup(CrmRecord):
 
 
 class Unit(CrmRecord):
-    unit_group = models.ForeignKey(UnitGroup, verbose_name="Unit Group", on_delete=models.CASCADE, related_name="units")
-    name = models.CharField("Name", max_length=100)
-    quantity = models.DecimalField("Quantity", max_digits=23, decimal_places=10, default=1)
+    unit_group = models.ForeignKey(
+        UnitGroup, verbose_name=_("Unit Group"), on_delete=models.CASCADE, related_name="units"
+    )
+    name = models.CharField(_("Name"), max_length=100)
+    quantity = models.DecimalField(_("Quantity"), max_digits=23, decimal_places=10, default=1)
     base_unit = models.ForeignKey(
-        "self", verbose_name="Base Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self", verbose_name=_("Base Unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        verbose_name = "Unit"
+        verbose_name = _("Unit")
+        verbose_name_plural = _("Units")
         ordering = ["unit_group__name", "name"]
         constraints = [models.UniqueConstraint(fields=["unit_group", "name"], name="crm_unit_unique_name_in_group")]
 
@@ -153,22 +164,23 @@ class Unit(CrmRecord):
 
 # S7 price list (header) comes before products because a product names its default price list.
 class PriceLevel(CrmRecord):
-    name = models.CharField("Name", max_length=100, unique=True)
+    name = models.CharField(_("Name"), max_length=100, unique=True)
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+        TransactionCurrency, verbose_name=_("Currency"), on_delete=models.PROTECT, null=True, blank=True
     )
-    begin_date = models.DateField("Start Date", null=True, blank=True)
-    end_date = models.DateField("End Date", null=True, blank=True)
-    description = models.TextField("Description", blank=True)
-    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE)
+    begin_date = models.DateField(_("Start Date"), null=True, blank=True)
+    end_date = models.DateField(_("End Date"), null=True, blank=True)
+    description = models.TextField(_("Description"), blank=True)
+    state_code = models.CharField(_("Status"), max_length=10, choices=StateCode, default=StateCode.ACTIVE)
     is_integration_managed = models.BooleanField(
-        "Managed by the integration",
+        _("Managed by the integration"),
         default=False,
-        help_text="Created by the ERP integration for synchronised items; not to be edited by hand.",
+        help_text=_("Created by the ERP integration for synchronised items; not to be edited by hand."),
     )
 
     class Meta:
-        verbose_name = "Price List"
+        verbose_name = _("Price List")
+        verbose_name_plural = _("Price Lists")
         ordering = ["name"]
 
     def __str__(self):
@@ -177,55 +189,58 @@ class PriceLevel(CrmRecord):
     def hand_edit_error(self):
         """Why a user may not change this price list or its lines by hand (SPEC I5), or None."""
         if self.is_integration_managed:
-            return (f"The price list {self.name} is kept by the ERP integration for the synchronised items: "
-                    "change the items' prices in the ERP, not this list.")
+            return gettext(
+                "The price list %(self)s is kept by the ERP integration for the synchronised items: change the "
+                "items' prices in the ERP, not this list."
+            ) % {"self": self.name}
         return None
 
 
 # S6 ---------------------------------------------------------------------------------------------------------
 class Product(CrmRecord):
     class ProductType(models.TextChoices):
-        SALES_INVENTORY = "sales_inventory", "Sales Inventory"
-        MISCELLANEOUS_CHARGES = "misc_charges", "Miscellaneous Charges"
-        SERVICES = "services", "Services"
-        FLAT_FEES = "flat_fees", "Flat Fees"
+        SALES_INVENTORY = "sales_inventory", _("Sales Inventory")
+        MISCELLANEOUS_CHARGES = "misc_charges", _("Miscellaneous Charges")
+        SERVICES = "services", _("Services")
+        FLAT_FEES = "flat_fees", _("Flat Fees")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        DRAFT = "draft", "Draft"
-        RETIRED = "retired", "Retired"
+        ACTIVE = "active", _("Active")
+        DRAFT = "draft", _("Draft")
+        RETIRED = "retired", _("Retired")
 
-    product_number = models.CharField("Product ID", max_length=100, unique=True)
-    name = models.CharField("Name", max_length=100)
-    description = models.TextField("Description", blank=True)
+    product_number = models.CharField(_("Product ID"), max_length=100, unique=True)
+    name = models.CharField(_("Name"), max_length=100)
+    description = models.TextField(_("Description"), blank=True)
     product_type_code = models.CharField(
-        "Product Type", max_length=20, choices=ProductType, default=ProductType.SALES_INVENTORY, db_index=True
+        _("Product Type"), max_length=20, choices=ProductType, default=ProductType.SALES_INVENTORY, db_index=True
     )
-    state_code = models.CharField("Status", max_length=10, choices=State, default=State.ACTIVE)
+    state_code = models.CharField(_("Status"), max_length=10, choices=State, default=State.ACTIVE)
     default_uom_schedule = models.ForeignKey(
-        UnitGroup, verbose_name="Unit Group", on_delete=models.PROTECT, null=True, blank=True
+        UnitGroup, verbose_name=_("Unit Group"), on_delete=models.PROTECT, null=True, blank=True
     )
     default_uom = models.ForeignKey(
-        Unit, verbose_name="Default Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Unit, verbose_name=_("Default Unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     price_level = models.ForeignKey(
-        PriceLevel, verbose_name="Default Price List", on_delete=models.SET_NULL, null=True, blank=True
+        PriceLevel, verbose_name=_("Default Price List"), on_delete=models.SET_NULL, null=True, blank=True
     )
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+        TransactionCurrency, verbose_name=_("Currency"), on_delete=models.PROTECT, null=True, blank=True
     )
-    price = models.DecimalField("List Price", max_digits=19, decimal_places=4, default=0)
-    standard_cost = models.DecimalField("Standard Cost", max_digits=19, decimal_places=4, default=0)
-    current_cost = models.DecimalField("Current Cost", max_digits=19, decimal_places=4, default=0)
-    quantity_on_hand = models.DecimalField("Quantity On Hand", max_digits=19, decimal_places=5, default=0)
-    stock_weight = models.DecimalField("Stock Weight", max_digits=19, decimal_places=5, default=0)
-    stock_volume = models.DecimalField("Stock Volume", max_digits=19, decimal_places=5, default=0)
-    vendor_id = models.CharField("Vendor ID", max_length=100, blank=True)
-    vendor_part_number = models.CharField("Vendor Part Number", max_length=100, blank=True)
-    is_stock_item = models.BooleanField("Stock Item", default=True)
+    price = models.DecimalField(_("List Price"), max_digits=19, decimal_places=4, default=0)
+    standard_cost = models.DecimalField(_("Standard Cost"), max_digits=19, decimal_places=4, default=0)
+    current_cost = models.DecimalField(_("Current Cost"), max_digits=19, decimal_places=4, default=0)
+    quantity_on_hand = models.DecimalField(_("Quantity On Hand"), max_digits=19, decimal_places=5, default=0)
+    stock_weight = models.DecimalField(_("Stock Weight"), max_digits=19, decimal_places=5, default=0)
+    stock_volume = models.DecimalField(_("Stock Volume"), max_digits=19, decimal_places=5, default=0)
+    vendor_id = models.CharField(_("Vendor ID"), max_length=100, blank=True)
+    vendor_part_number = models.CharField(_("Vendor Part Number"), max_length=100, blank=True)
+    is_stock_item = models.BooleanField(_("Stock Item"), default=True)
 
     class Meta:
-        verbose_name = "Product"
+        verbose_name = _("Product")
+        verbose_name_plural = _("Products")
         ordering = ["product_number"]
 
     def __str__(self):
@@ -236,26 +251,29 @@ class ProductPriceLevel(CrmRecord):
     """A product price list line."""
 
     class PricingMethod(models.TextChoices):
-        CURRENCY_AMOUNT = "currency_amount", "Currency Amount"
-        PERCENT_OF_LIST = "percent_of_list", "Percent of List"
-        PERCENT_MARKUP_CURRENT_COST = "percent_markup_current_cost", "Percent Markup - Current Cost"
+        CURRENCY_AMOUNT = "currency_amount", _("Currency Amount")
+        PERCENT_OF_LIST = "percent_of_list", _("Percent of List")
+        PERCENT_MARKUP_CURRENT_COST = "percent_markup_current_cost", _("Percent Markup - Current Cost")
 
     price_level = models.ForeignKey(
-        PriceLevel, verbose_name="Price List", on_delete=models.CASCADE, related_name="lines"
+        PriceLevel, verbose_name=_("Price List"), on_delete=models.CASCADE, related_name="lines"
     )
-    product = models.ForeignKey(Product, verbose_name="Product", on_delete=models.CASCADE, related_name="price_lines")
-    product_number = models.CharField("Product ID", max_length=100, blank=True)
-    uom = models.ForeignKey(Unit, verbose_name="Unit", on_delete=models.PROTECT, null=True, blank=True)
+    product = models.ForeignKey(
+        Product, verbose_name=_("Product"), on_delete=models.CASCADE, related_name="price_lines"
+    )
+    product_number = models.CharField(_("Product ID"), max_length=100, blank=True)
+    uom = models.ForeignKey(Unit, verbose_name=_("Unit"), on_delete=models.PROTECT, null=True, blank=True)
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+        TransactionCurrency, verbose_name=_("Currency"), on_delete=models.PROTECT, null=True, blank=True
     )
     pricing_method_code = models.CharField(
-        "Pricing Method", max_length=30, choices=PricingMethod, default=PricingMethod.CURRENCY_AMOUNT
+        _("Pricing Method"), max_length=30, choices=PricingMethod, default=PricingMethod.CURRENCY_AMOUNT
     )
-    amount = models.DecimalField("Amount", max_digits=19, decimal_places=4, default=0)
+    amount = models.DecimalField(_("Amount"), max_digits=19, decimal_places=4, default=0)
 
     class Meta:
-        verbose_name = "Price List Item"
+        verbose_name = _("Price List Item")
+        verbose_name_plural = _("Price List Items")
         ordering = ["price_level__name", "product_number"]
         constraints = [
             models.UniqueConstraint(fields=["price_level", "product", "uom"], name="crm_pricelist_line_unique")
@@ -272,7 +290,7 @@ class ProductPriceLevel(CrmRecord):
 # S2 ----------------------------------------------------------------------------------------------------------
 class AccountQuerySet(RecordQuerySet):
     def delete(self):
-        with transaction.atomic():
+        with transaction.atomic(using=self.db):
             _contacts_detach_from_accounts(list(self.values_list("pk", flat=True)))
             return super().delete()
 
@@ -291,85 +309,93 @@ class Account(Address1, CrmRecord):
     objects = models.Manager.from_queryset(AccountQuerySet)()
 
     class RelationshipType(models.TextChoices):
-        COMPETITOR = "competitor", "Competitor"
-        CONSULTANT = "consultant", "Consultant"
-        CUSTOMER = "customer", "Customer"
-        INVESTOR = "investor", "Investor"
-        PARTNER = "partner", "Partner"
-        INFLUENCER = "influencer", "Influencer"
-        PRESS = "press", "Press"
-        PROSPECT = "prospect", "Prospect"
-        RESELLER = "reseller", "Reseller"
-        SUPPLIER = "supplier", "Supplier"
-        VENDOR = "vendor", "Vendor"
-        OTHER = "other", "Other"
+        COMPETITOR = "competitor", _("Competitor")
+        CONSULTANT = "consultant", _("Consultant")
+        CUSTOMER = "customer", _("Customer")
+        INVESTOR = "investor", _("Investor")
+        PARTNER = "partner", _("Partner")
+        INFLUENCER = "influencer", _("Influencer")
+        PRESS = "press", _("Press")
+        PROSPECT = "prospect", _("Prospect")
+        RESELLER = "reseller", _("Reseller")
+        SUPPLIER = "supplier", _("Supplier")
+        VENDOR = "vendor", _("Vendor")
+        OTHER = "other", _("Other")
 
     class PaymentTerms(models.TextChoices):
-        NET_30 = "net30", "Net 30"
-        TWO_TEN_NET_30 = "2_10_net30", "2% 10, Net 30"
-        NET_45 = "net45", "Net 45"
-        NET_60 = "net60", "Net 60"
+        NET_30 = "net30", _("Net 30")
+        TWO_TEN_NET_30 = "2_10_net30", _("2% 10, Net 30")
+        NET_45 = "net45", _("Net 45")
+        NET_60 = "net60", _("Net 60")
 
     class FreightTerms(models.TextChoices):
-        FOB = "fob", "FOB"
-        NO_CHARGE = "no_charge", "No Charge"
+        FOB = "fob", _("FOB")
+        NO_CHARGE = "no_charge", _("No Charge")
 
     class ShippingMethod(models.TextChoices):
-        AIRBORNE = "airborne", "Airborne"
-        DHL = "dhl", "DHL"
-        FEDEX = "fedex", "FedEx"
-        UPS = "ups", "UPS"
-        POSTAL_MAIL = "postal_mail", "Postal Mail"
-        FULL_LOAD = "full_load", "Full Load"
-        WILL_CALL = "will_call", "Will Call"
+        AIRBORNE = "airborne", _("Airborne")
+        DHL = "dhl", _("DHL")
+        FEDEX = "fedex", _("FedEx")
+        UPS = "ups", _("UPS")
+        POSTAL_MAIL = "postal_mail", _("Postal Mail")
+        FULL_LOAD = "full_load", _("Full Load")
+        WILL_CALL = "will_call", _("Will Call")
 
     # NULL until numbered (an imported account; p2c_upgrade numbers it): unique when set, any number of NULLs.
-    account_number = models.CharField("Account Number", max_length=20, unique=True, null=True, blank=True)
-    name = models.CharField("Account Name", max_length=160, db_index=True)
+    account_number = models.CharField(_("Account Number"), max_length=20, unique=True, null=True, blank=True)
+    name = models.CharField(_("Account Name"), max_length=160, db_index=True)
     customer_type_code = models.CharField(
-        "Relationship Type", max_length=20, choices=RelationshipType, blank=True, db_index=True
+        _("Relationship Type"), max_length=20, choices=RelationshipType, blank=True, db_index=True
     )
-    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE, db_index=True)
+    state_code = models.CharField(
+        _("Status"), max_length=10, choices=StateCode, default=StateCode.ACTIVE, db_index=True
+    )
     owner = models.ForeignKey(
-        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+        SystemUser, verbose_name=_("Owner"), on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
-    telephone1 = models.CharField("Main Phone", max_length=50, blank=True)
-    telephone2 = models.CharField("Other Phone", max_length=50, blank=True)
-    fax = models.CharField("Fax", max_length=50, blank=True)
-    emailaddress1 = models.EmailField("Email", max_length=100, blank=True, db_index=True)
-    websiteurl = models.URLField("Website", max_length=200, blank=True)
+    telephone1 = models.CharField(_("Main Phone"), max_length=50, blank=True)
+    telephone2 = models.CharField(_("Other Phone"), max_length=50, blank=True)
+    fax = models.CharField(_("Fax"), max_length=50, blank=True)
+    emailaddress1 = models.EmailField(_("Email"), max_length=100, blank=True, db_index=True)
+    websiteurl = models.URLField(_("Website"), max_length=200, blank=True)
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+        TransactionCurrency, verbose_name=_("Currency"), on_delete=models.PROTECT, null=True, blank=True
     )
-    credit_limit = models.DecimalField("Credit Limit", max_digits=19, decimal_places=4, null=True, blank=True)
-    credit_on_hold = models.BooleanField("Credit Hold", default=False)
+    credit_limit = models.DecimalField(_("Credit Limit"), max_digits=19, decimal_places=4, null=True, blank=True)
+    credit_on_hold = models.BooleanField(_("Credit Hold"), default=False)
     primary_contact = models.ForeignKey(
         "crm.Contact",
-        verbose_name="Primary Contact",
+        verbose_name=_("Primary Contact"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="primary_for_accounts",
     )
     parent_account = models.ForeignKey(
-        "self", verbose_name="Parent Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+        "self",
+        verbose_name=_("Parent Account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
     )
     price_level = models.ForeignKey(
-        PriceLevel, verbose_name="Price List", on_delete=models.SET_NULL, null=True, blank=True
+        PriceLevel, verbose_name=_("Price List"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    payment_terms_code = models.CharField("Payment Terms", max_length=20, choices=PaymentTerms, blank=True)
-    address1_freight_terms_code = models.CharField("Freight Terms", max_length=20, choices=FreightTerms, blank=True)
+    payment_terms_code = models.CharField(_("Payment Terms"), max_length=20, choices=PaymentTerms, blank=True)
+    address1_freight_terms_code = models.CharField(_("Freight Terms"), max_length=20, choices=FreightTerms, blank=True)
     address1_shipping_method_code = models.CharField(
-        "Shipping Method", max_length=20, choices=ShippingMethod, blank=True
+        _("Shipping Method"), max_length=20, choices=ShippingMethod, blank=True
     )
-    address1_primary_contact_name = models.CharField("Address 1: Primary Contact Name", max_length=100, blank=True)
-    industry = models.CharField("Industry", max_length=100, blank=True)
-    number_of_employees = models.PositiveIntegerField("Number of Employees", null=True, blank=True)
-    revenue = models.DecimalField("Annual Revenue", max_digits=19, decimal_places=4, null=True, blank=True)
-    description = models.TextField("Description", blank=True)
+    address1_primary_contact_name = models.CharField(_("Address 1: Primary Contact Name"), max_length=100, blank=True)
+    industry = models.CharField(_("Industry"), max_length=100, blank=True)
+    number_of_employees = models.PositiveIntegerField(_("Number of Employees"), null=True, blank=True)
+    revenue = models.DecimalField(_("Annual Revenue"), max_digits=19, decimal_places=4, null=True, blank=True)
+    description = models.TextField(_("Description"), blank=True)
 
     class Meta:
-        verbose_name = "Account"
+        verbose_name = _("Account")
+        verbose_name_plural = _("Accounts")
         ordering = ["name"]
 
     def __str__(self):
@@ -385,7 +411,7 @@ class Account(Address1, CrmRecord):
             obj.account_number = number
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
+        with transaction.atomic(using=self._state.db or database_for(type(self))):
             _contacts_detach_from_accounts([self.pk])
             return super().delete(*args, **kwargs)
 
@@ -407,16 +433,16 @@ class Contact(Address1, CrmRecord):
     objects = models.Manager.from_queryset(ContactQuerySet)()
 
     # NULL until numbered (an imported contact; p2c_upgrade numbers it): unique when set, any number of NULLs.
-    contact_number = models.CharField("Contact Number", max_length=20, unique=True, null=True, blank=True)
-    salutation = models.CharField("Salutation", max_length=100, blank=True)
-    first_name = models.CharField("First Name", max_length=50, blank=True)
-    middle_name = models.CharField("Middle Name", max_length=50, blank=True)
-    last_name = models.CharField("Last Name", max_length=50)
-    full_name = models.CharField("Full Name", max_length=160, blank=True, editable=False, db_index=True)
-    job_title = models.CharField("Job Title", max_length=100, blank=True)
+    contact_number = models.CharField(_("Contact Number"), max_length=20, unique=True, null=True, blank=True)
+    salutation = models.CharField(_("Salutation"), max_length=100, blank=True)
+    first_name = models.CharField(_("First Name"), max_length=50, blank=True)
+    middle_name = models.CharField(_("Middle Name"), max_length=50, blank=True)
+    last_name = models.CharField(_("Last Name"), max_length=50)
+    full_name = models.CharField(_("Full Name"), max_length=160, blank=True, editable=False, db_index=True)
+    job_title = models.CharField(_("Job Title"), max_length=100, blank=True)
     parent_account = models.ForeignKey(
         Account,
-        verbose_name="Company Name (account)",
+        verbose_name=_("Company Name (account)"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -424,46 +450,49 @@ class Contact(Address1, CrmRecord):
     )
     parent_contact = models.ForeignKey(
         "self",
-        verbose_name="Company Name (contact)",
+        verbose_name=_("Company Name (contact)"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="child_contacts",
     )
-    is_company_an_account = models.BooleanField("IsCompanyAnAccount", default=False, editable=False)
+    is_company_an_account = models.BooleanField(_("IsCompanyAnAccount"), default=False, editable=False)
     is_active_customer = models.BooleanField(
-        "Is Active Customer",
+        _("Is Active Customer"),
         default=False,
         editable=False,
         db_index=True,
-        help_text="Set while the contact has a quote, order or invoice.",
+        help_text=_("Set while the contact has a quote, order or invoice."),
     )
-    emailaddress1 = models.EmailField("Email", max_length=100, blank=True, db_index=True)
-    telephone1 = models.CharField("Business Phone", max_length=50, blank=True)
-    telephone2 = models.CharField("Home Phone", max_length=50, blank=True)
-    mobile_phone = models.CharField("Mobile Phone", max_length=50, blank=True)
-    fax = models.CharField("Fax", max_length=50, blank=True)
-    pager = models.CharField("Pager", max_length=50, blank=True)
-    websiteurl = models.URLField("Website", max_length=200, blank=True)
+    emailaddress1 = models.EmailField(_("Email"), max_length=100, blank=True, db_index=True)
+    telephone1 = models.CharField(_("Business Phone"), max_length=50, blank=True)
+    telephone2 = models.CharField(_("Home Phone"), max_length=50, blank=True)
+    mobile_phone = models.CharField(_("Mobile Phone"), max_length=50, blank=True)
+    fax = models.CharField(_("Fax"), max_length=50, blank=True)
+    pager = models.CharField(_("Pager"), max_length=50, blank=True)
+    websiteurl = models.URLField(_("Website"), max_length=200, blank=True)
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+        TransactionCurrency, verbose_name=_("Currency"), on_delete=models.PROTECT, null=True, blank=True
     )
     owner = models.ForeignKey(
-        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+        SystemUser, verbose_name=_("Owner"), on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
     )
-    state_code = models.CharField("Status", max_length=10, choices=StateCode, default=StateCode.ACTIVE, db_index=True)
-    description = models.TextField("Description", blank=True)
+    state_code = models.CharField(
+        _("Status"), max_length=10, choices=StateCode, default=StateCode.ACTIVE, db_index=True
+    )
+    description = models.TextField(_("Description"), blank=True)
 
     DERIVED_FIELDS = ("full_name", "is_company_an_account")
 
     class Meta:
-        verbose_name = "Contact"
+        verbose_name = _("Contact")
+        verbose_name_plural = _("Contacts")
         ordering = ["last_name", "first_name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(parent_account__isnull=True) | Q(parent_contact__isnull=True),
                 name="crm_contact_company_is_account_or_contact",
-                violation_error_message="The company of a contact is an account or a contact, not both.",
+                violation_error_message=gettext_lazy("The company of a contact is an account or a contact, not both."),
             ),
             models.CheckConstraint(
                 condition=Q(is_company_an_account=True, parent_account__isnull=False)
@@ -497,10 +526,10 @@ class DocumentCustomer(models.Model):
     """Columns naming the customer of a Sales document: an account or a contact (Dataverse ``customerid``)."""
 
     customer_account = models.ForeignKey(
-        Account, verbose_name="Customer (account)", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Account, verbose_name=_("Customer (account)"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     customer_contact = models.ForeignKey(
-        Contact, verbose_name="Customer (contact)", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Contact, verbose_name=_("Customer (contact)"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -513,33 +542,50 @@ class DocumentCustomer(models.Model):
 
 class Opportunity(DocumentCustomer, CrmRecord):
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        WON = "won", "Won"
-        LOST = "lost", "Lost"
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
 
-    name = models.CharField("Topic", max_length=300)
+    name = models.CharField(_("Topic"), max_length=300)
     owner = models.ForeignKey(
-        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="opportunities"
+        SystemUser,
+        verbose_name=_("Owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
     )
     parent_contact = models.ForeignKey(
-        Contact, verbose_name="Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities"
+        Contact,
+        verbose_name=_("Contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
     )
     parent_account = models.ForeignKey(
-        Account, verbose_name="Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities"
+        Account,
+        verbose_name=_("Account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
     )
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True
+        TransactionCurrency, verbose_name=_("Currency"), on_delete=models.PROTECT, null=True, blank=True
     )
-    price_level = models.ForeignKey(PriceLevel, verbose_name="Price List", on_delete=models.SET_NULL, null=True, blank=True)
-    estimated_value = models.DecimalField("Est. Revenue", max_digits=19, decimal_places=4, default=0)
-    estimated_close_date = models.DateField("Est. Close Date", null=True, blank=True)
-    close_probability = models.PositiveSmallIntegerField("Probability", null=True, blank=True)
-    state_code = models.CharField("Status", max_length=10, choices=State, default=State.OPEN, db_index=True)
-    description = models.TextField("Description", blank=True)
+    price_level = models.ForeignKey(
+        PriceLevel, verbose_name=_("Price List"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    estimated_value = models.DecimalField(_("Est. Revenue"), max_digits=19, decimal_places=4, default=0)
+    estimated_close_date = models.DateField(_("Est. Close Date"), null=True, blank=True)
+    close_probability = models.PositiveSmallIntegerField(_("Probability"), null=True, blank=True)
+    state_code = models.CharField(_("Status"), max_length=10, choices=State, default=State.OPEN, db_index=True)
+    description = models.TextField(_("Description"), blank=True)
 
     class Meta:
-        verbose_name = "Opportunity"
-        verbose_name_plural = "Opportunities"
+        verbose_name = _("Opportunity")
+        verbose_name_plural = _("Opportunities")
         ordering = ["-createdon"]
 
     def __str__(self):
@@ -597,47 +643,52 @@ class SalesDocument(DocumentCustomer, CrmRecord):
 
     objects = models.Manager.from_queryset(SalesDocumentQuerySet)()
 
-    name = models.CharField("Name", max_length=300)
+    name = models.CharField(_("Name"), max_length=300)
     owner = models.ForeignKey(
-        SystemUser, verbose_name="Owner", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        SystemUser, verbose_name=_("Owner"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     opportunity = models.ForeignKey(
-        Opportunity, verbose_name="Opportunity", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Opportunity, verbose_name=_("Opportunity"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     price_level = models.ForeignKey(
-        PriceLevel, verbose_name="Price List", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        PriceLevel, verbose_name=_("Price List"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     transaction_currency = models.ForeignKey(
-        TransactionCurrency, verbose_name="Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        TransactionCurrency,
+        verbose_name=_("Currency"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    payment_terms_code = models.CharField("Payment Terms", max_length=20, choices=Account.PaymentTerms, blank=True)
-    freight_terms_code = models.CharField("Freight Terms", max_length=20, choices=Account.FreightTerms, blank=True)
+    payment_terms_code = models.CharField(_("Payment Terms"), max_length=20, choices=Account.PaymentTerms, blank=True)
+    freight_terms_code = models.CharField(_("Freight Terms"), max_length=20, choices=Account.FreightTerms, blank=True)
     shipping_method_code = models.CharField(
-        "Shipping Method", max_length=20, choices=Account.ShippingMethod, blank=True
+        _("Shipping Method"), max_length=20, choices=Account.ShippingMethod, blank=True
     )
-    billto_name = models.CharField("Bill To Name", max_length=200, blank=True)
-    billto_line1 = models.CharField("Bill To Street 1", max_length=250, blank=True)
-    billto_line2 = models.CharField("Bill To Street 2", max_length=250, blank=True)
-    billto_city = models.CharField("Bill To City", max_length=80, blank=True)
-    billto_postalcode = models.CharField("Bill To ZIP/Postal Code", max_length=20, blank=True)
-    billto_stateorprovince = models.CharField("Bill To State/Province", max_length=50, blank=True)
-    billto_country = models.CharField("Bill To Country/Region", max_length=80, blank=True)
-    shipto_name = models.CharField("Ship To Name", max_length=200, blank=True)
-    shipto_line1 = models.CharField("Ship To Street 1", max_length=250, blank=True)
-    shipto_line2 = models.CharField("Ship To Street 2", max_length=250, blank=True)
-    shipto_city = models.CharField("Ship To City", max_length=80, blank=True)
-    shipto_postalcode = models.CharField("Ship To ZIP/Postal Code", max_length=20, blank=True)
-    shipto_stateorprovince = models.CharField("Ship To State/Province", max_length=50, blank=True)
-    shipto_country = models.CharField("Ship To Country/Region", max_length=80, blank=True)
-    total_line_item_amount = models.DecimalField("Detail Amount", max_digits=19, decimal_places=4, default=0)
-    discount_amount = models.DecimalField("Order Discount Amount", max_digits=19, decimal_places=4, default=0)
-    freight_amount = models.DecimalField("Freight Amount", max_digits=19, decimal_places=4, default=0)
+    billto_name = models.CharField(_("Bill To Name"), max_length=200, blank=True)
+    billto_line1 = models.CharField(_("Bill To Street 1"), max_length=250, blank=True)
+    billto_line2 = models.CharField(_("Bill To Street 2"), max_length=250, blank=True)
+    billto_city = models.CharField(_("Bill To City"), max_length=80, blank=True)
+    billto_postalcode = models.CharField(_("Bill To ZIP/Postal Code"), max_length=20, blank=True)
+    billto_stateorprovince = models.CharField(_("Bill To State/Province"), max_length=50, blank=True)
+    billto_country = models.CharField(_("Bill To Country/Region"), max_length=80, blank=True)
+    shipto_name = models.CharField(_("Ship To Name"), max_length=200, blank=True)
+    shipto_line1 = models.CharField(_("Ship To Street 1"), max_length=250, blank=True)
+    shipto_line2 = models.CharField(_("Ship To Street 2"), max_length=250, blank=True)
+    shipto_city = models.CharField(_("Ship To City"), max_length=80, blank=True)
+    shipto_postalcode = models.CharField(_("Ship To ZIP/Postal Code"), max_length=20, blank=True)
+    shipto_stateorprovince = models.CharField(_("Ship To State/Province"), max_length=50, blank=True)
+    shipto_country = models.CharField(_("Ship To Country/Region"), max_length=80, blank=True)
+    total_line_item_amount = models.DecimalField(_("Detail Amount"), max_digits=19, decimal_places=4, default=0)
+    discount_amount = models.DecimalField(_("Order Discount Amount"), max_digits=19, decimal_places=4, default=0)
+    freight_amount = models.DecimalField(_("Freight Amount"), max_digits=19, decimal_places=4, default=0)
     total_amount_less_freight = models.DecimalField(
-        "Total Pre-Freight Amount", max_digits=19, decimal_places=4, default=0
+        _("Total Pre-Freight Amount"), max_digits=19, decimal_places=4, default=0
     )
-    total_tax = models.DecimalField("Total Tax", max_digits=19, decimal_places=4, default=0)
-    total_amount = models.DecimalField("Total Amount", max_digits=19, decimal_places=4, default=0)
-    description = models.TextField("Description", blank=True)
+    total_tax = models.DecimalField(_("Total Tax"), max_digits=19, decimal_places=4, default=0)
+    total_amount = models.DecimalField(_("Total Amount"), max_digits=19, decimal_places=4, default=0)
+    description = models.TextField(_("Description"), blank=True)
 
     class Meta:
         abstract = True
@@ -672,21 +723,23 @@ class SalesDocument(DocumentCustomer, CrmRecord):
 class DocumentLine(CrmRecord):
     """A product line of a quote, order or invoice; a write-in product names no catalogue product."""
 
-    line_number = models.PositiveIntegerField("Line Number", default=0)
+    line_number = models.PositiveIntegerField(_("Line Number"), default=0)
     product = models.ForeignKey(
-        Product, verbose_name="Existing Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Product, verbose_name=_("Existing Product"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    is_product_overridden = models.BooleanField("Write-In Product", default=False)
-    product_description = models.CharField("Write-In Product", max_length=500, blank=True)
-    description = models.TextField("Description", blank=True)
-    uom = models.ForeignKey(Unit, verbose_name="Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    quantity = models.DecimalField("Quantity", max_digits=19, decimal_places=5, default=1)
-    price_per_unit = models.DecimalField("Price Per Unit", max_digits=19, decimal_places=4, default=0)
-    is_price_overridden = models.BooleanField("Pricing (override)", default=False)
-    manual_discount_amount = models.DecimalField("Manual Discount", max_digits=19, decimal_places=4, default=0)
-    base_amount = models.DecimalField("Amount", max_digits=19, decimal_places=4, default=0)
-    tax = models.DecimalField("Tax", max_digits=19, decimal_places=4, default=0)
-    extended_amount = models.DecimalField("Extended Amount", max_digits=19, decimal_places=4, default=0)
+    is_product_overridden = models.BooleanField(_("Write-In Product"), default=False)
+    product_description = models.CharField(_("Write-In Product"), max_length=500, blank=True)
+    description = models.TextField(_("Description"), blank=True)
+    uom = models.ForeignKey(
+        Unit, verbose_name=_("Unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quantity = models.DecimalField(_("Quantity"), max_digits=19, decimal_places=5, default=1)
+    price_per_unit = models.DecimalField(_("Price Per Unit"), max_digits=19, decimal_places=4, default=0)
+    is_price_overridden = models.BooleanField(_("Pricing (override)"), default=False)
+    manual_discount_amount = models.DecimalField(_("Manual Discount"), max_digits=19, decimal_places=4, default=0)
+    base_amount = models.DecimalField(_("Amount"), max_digits=19, decimal_places=4, default=0)
+    tax = models.DecimalField(_("Tax"), max_digits=19, decimal_places=4, default=0)
+    extended_amount = models.DecimalField(_("Extended Amount"), max_digits=19, decimal_places=4, default=0)
 
     DERIVED_FIELDS = ("is_product_overridden",)
 
@@ -702,88 +755,96 @@ class DocumentLine(CrmRecord):
 
 class Quote(SalesDocument):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        WON = "won", "Won"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        WON = "won", _("Won")
+        CLOSED = "closed", _("Closed")
 
     NUMBER_PREFIX = "QUO"
 
-    number = models.CharField("Quote ID", max_length=20, unique=True, blank=True)
-    state_code = models.CharField("Status", max_length=10, choices=State, default=State.DRAFT, db_index=True)
-    effective_from = models.DateField("Effective From", null=True, blank=True)
-    effective_to = models.DateField("Effective To", null=True, blank=True)
+    number = models.CharField(_("Quote ID"), max_length=20, unique=True, blank=True)
+    state_code = models.CharField(_("Status"), max_length=10, choices=State, default=State.DRAFT, db_index=True)
+    effective_from = models.DateField(_("Effective From"), null=True, blank=True)
+    effective_to = models.DateField(_("Effective To"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "Quote"
+        verbose_name = _("Quote")
+        verbose_name_plural = _("Quotes")
         ordering = ["-createdon"]
 
 
 class QuoteDetail(DocumentLine):
-    quote = models.ForeignKey(Quote, verbose_name="Quote", on_delete=models.CASCADE, related_name="lines")
+    quote = models.ForeignKey(Quote, verbose_name=_("Quote"), on_delete=models.CASCADE, related_name="lines")
 
     class Meta:
-        verbose_name = "Quote Product"
+        verbose_name = _("Quote Product")
+        verbose_name_plural = _("Quote Products")
         ordering = ["quote", "line_number"]
 
 
 class SalesOrder(SalesDocument):
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUBMITTED = "submitted", "Submitted"
-        CANCELED = "canceled", "Canceled"
-        FULFILLED = "fulfilled", "Fulfilled"
-        INVOICED = "invoiced", "Invoiced"
+        ACTIVE = "active", _("Active")
+        SUBMITTED = "submitted", _("Submitted")
+        CANCELED = "canceled", _("Canceled")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        INVOICED = "invoiced", _("Invoiced")
 
     NUMBER_PREFIX = "ORD"
 
-    number = models.CharField("Order ID", max_length=20, unique=True, blank=True)
-    quote = models.ForeignKey(Quote, verbose_name="Quote", on_delete=models.SET_NULL, null=True, blank=True)
-    state_code = models.CharField("Status", max_length=10, choices=State, default=State.ACTIVE, db_index=True)
-    status_reason = models.CharField("Status Reason", max_length=50, blank=True)
-    date_fulfilled = models.DateField("Date Fulfilled", null=True, blank=True)
-    requested_delivery_by = models.DateField("Requested Delivery Date", null=True, blank=True)
-    submit_date = models.DateTimeField("Date Submitted", null=True, blank=True)
-    sent_to_back_office_on = models.DateTimeField("Sent to Back Office On", null=True, blank=True, editable=False)
+    number = models.CharField(_("Order ID"), max_length=20, unique=True, blank=True)
+    quote = models.ForeignKey(Quote, verbose_name=_("Quote"), on_delete=models.SET_NULL, null=True, blank=True)
+    state_code = models.CharField(_("Status"), max_length=10, choices=State, default=State.ACTIVE, db_index=True)
+    status_reason = models.CharField(_("Status Reason"), max_length=50, blank=True)
+    date_fulfilled = models.DateField(_("Date Fulfilled"), null=True, blank=True)
+    requested_delivery_by = models.DateField(_("Requested Delivery Date"), null=True, blank=True)
+    submit_date = models.DateTimeField(_("Date Submitted"), null=True, blank=True)
+    sent_to_back_office_on = models.DateTimeField(_("Sent to Back Office On"), null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "Order"
+        verbose_name = _("Order")
+        verbose_name_plural = _("Orders")
         ordering = ["-createdon"]
 
 
 class SalesOrderDetail(DocumentLine):
-    sales_order = models.ForeignKey(SalesOrder, verbose_name="Order", on_delete=models.CASCADE, related_name="lines")
+    sales_order = models.ForeignKey(SalesOrder, verbose_name=_("Order"), on_delete=models.CASCADE, related_name="lines")
 
     class Meta:
-        verbose_name = "Order Product"
+        verbose_name = _("Order Product")
+        verbose_name_plural = _("Order Products")
         ordering = ["sales_order", "line_number"]
 
 
 class Invoice(SalesDocument):
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CLOSED = "closed", "Closed"
-        PAID = "paid", "Paid"
-        CANCELED = "canceled", "Canceled"
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+        PAID = "paid", _("Paid")
+        CANCELED = "canceled", _("Canceled")
 
     NUMBER_PREFIX = "INV"
 
-    number = models.CharField("Invoice ID", max_length=20, unique=True, blank=True)
-    sales_order = models.ForeignKey(SalesOrder, verbose_name="Order", on_delete=models.SET_NULL, null=True, blank=True)
-    state_code = models.CharField("Status", max_length=10, choices=State, default=State.ACTIVE, db_index=True)
-    due_date = models.DateField("Due Date", null=True, blank=True)
-    date_delivered = models.DateField("Date Delivered", null=True, blank=True)
+    number = models.CharField(_("Invoice ID"), max_length=20, unique=True, blank=True)
+    sales_order = models.ForeignKey(
+        SalesOrder, verbose_name=_("Order"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    state_code = models.CharField(_("Status"), max_length=10, choices=State, default=State.ACTIVE, db_index=True)
+    due_date = models.DateField(_("Due Date"), null=True, blank=True)
+    date_delivered = models.DateField(_("Date Delivered"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "Invoice"
+        verbose_name = _("Invoice")
+        verbose_name_plural = _("Invoices")
         ordering = ["-createdon"]
 
 
 class InvoiceDetail(DocumentLine):
-    invoice = models.ForeignKey(Invoice, verbose_name="Invoice", on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(Invoice, verbose_name=_("Invoice"), on_delete=models.CASCADE, related_name="lines")
 
     class Meta:
-        verbose_name = "Invoice Product"
+        verbose_name = _("Invoice Product")
+        verbose_name_plural = _("Invoice Products")
         ordering = ["invoice", "line_number"]
 
 

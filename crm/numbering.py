@@ -15,6 +15,9 @@ import string
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.utils.translation import gettext
+
+from p2c.databases import database_for
 
 FIRST_NUMBER = 1000
 SUFFIX_ALPHABET = string.ascii_uppercase
@@ -40,7 +43,7 @@ def number_sequence_allocate(*, name, count=1):
     """Reserve ``count`` consecutive values of sequence ``name`` and return them as a range."""
     if count <= 0:
         return range(0)
-    with transaction.atomic():
+    with transaction.atomic(using=database_for(NumberSequence)):
         NumberSequence.objects.get_or_create(name=name, defaults={"next_value": FIRST_NUMBER})
         NumberSequence.objects.filter(name=name).update(next_value=F("next_value") + count)
         end = NumberSequence.objects.values_list("next_value", flat=True).get(name=name)
@@ -61,10 +64,10 @@ def number_sequence_lower_error(*, name, next_value):
 def _lower_error(name, current, next_value):
     if current is None or next_value >= current:
         return None
-    return (
-        f"Next value cannot go down: {name} has handed out numbers up to {current - 1:05d}, and a lower value "
-        f"would hand them out again (with another suffix). Enter {current} or more."
-    )
+    return gettext(
+        "Next value cannot go down: %(name)s has handed out numbers up to %(value)s, and a lower value would "
+        "hand them out again (with another suffix). Enter %(current)s or more."
+    ) % {"name": name, "value": format(current - 1, "05d"), "current": current}
 
 
 def number_sequence_advance(*, name, next_value):
@@ -73,7 +76,7 @@ def number_sequence_advance(*, name, next_value):
     Read and written under the sequence's lock (the row on PostgreSQL, the database on SQLite), so an allocation
     meanwhile is never undone. A lower value raises ``ValidationError`` on ``next_value``.
     """
-    with transaction.atomic():
+    with transaction.atomic(using=database_for(NumberSequence)):
         sequence = NumberSequence.objects.select_for_update().filter(name=name).first()
         if sequence is None:
             return NumberSequence.objects.create(name=name, next_value=next_value)

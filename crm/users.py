@@ -6,6 +6,8 @@ Changes made through the admin are recorded in ``modifiedby`` under the Sales us
 
 from django.db import IntegrityError, transaction
 
+from p2c.databases import database_for
+
 from .models import SystemUser
 
 
@@ -28,7 +30,7 @@ def systemuser_for_user(*, user):
     last_name = (getattr(user, "last_name", "") or "").strip()
     fullname = " ".join(p for p in (first_name, last_name) if p) or user.get_username()
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=database_for(SystemUser)):
             return SystemUser.objects.create(
                 user=user,
                 fullname=fullname[:200],
@@ -40,3 +42,9 @@ def systemuser_for_user(*, user):
             )
     except IntegrityError:
         return SystemUser.objects.get(user=user)
+
+
+def login_deleted(sender, instance, **kwargs):
+    """A deleted login no longer acts for its Sales user (the link has no database constraint: the two may live
+    in different databases)."""
+    SystemUser._base_manager.filter(user_id=instance.pk).update(user=None)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from p2c.extensions import admin_mixins
 
@@ -73,7 +74,7 @@ class ErpModelAdmin(*admin_mixins("erp"), admin.ModelAdmin):
         fields = [f for f in self.get_fields(request, obj) if f not in system]
         fieldsets = [(None, {"fields": fields})]
         if obj is not None and system:
-            fieldsets.append(("System", {"fields": list(system), "classes": ["collapse"]}))
+            fieldsets.append((gettext("System"), {"fields": list(system), "classes": ["collapse"]}))
         return fieldsets
 
 
@@ -122,14 +123,35 @@ class MarketingSetupAdmin(SingletonAdmin):
                            "bus_rel_code_for_bank_accounts", "default_salesperson", "cust_template_company",
                            "cust_template_person")
     fieldsets = (
-        ("Numbering", {"fields": ("contact_nos",)}),
-        ("Business relations", {"fields": ("bus_rel_code_for_customers", "bus_rel_code_for_vendors",
-                                           "bus_rel_code_for_bank_accounts")}),
-        ("Inheritance", {"fields": ("inherit_salesperson_code", "inherit_country_region_code",
-                                    "inherit_language_code", "inherit_address_details",
-                                    "inherit_communication_details")}),
-        ("Defaults", {"fields": ("default_salesperson", "default_country_region_code", "default_language_code",
-                                 "cust_template_company", "cust_template_person")}),
+        (gettext_lazy("Numbering"), {"fields": ("contact_nos",)}),
+        (
+            gettext_lazy("Business relations"),
+            {"fields": ("bus_rel_code_for_customers", "bus_rel_code_for_vendors", "bus_rel_code_for_bank_accounts")},
+        ),
+        (
+            gettext_lazy("Inheritance"),
+            {
+                "fields": (
+                    "inherit_salesperson_code",
+                    "inherit_country_region_code",
+                    "inherit_language_code",
+                    "inherit_address_details",
+                    "inherit_communication_details",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Defaults"),
+            {
+                "fields": (
+                    "default_salesperson",
+                    "default_country_region_code",
+                    "default_language_code",
+                    "cust_template_company",
+                    "cust_template_person",
+                )
+            },
+        ),
     )
 
 
@@ -137,9 +159,9 @@ class MarketingSetupAdmin(SingletonAdmin):
 class SalesReceivablesSetupAdmin(SingletonAdmin):
     autocomplete_fields = ("customer_nos", "quote_nos", "order_nos", "posted_invoice_nos")
     fieldsets = (
-        ("Number Series", {"fields": ("customer_nos", "quote_nos", "order_nos", "posted_invoice_nos")}),
-        ("Dynamics 365 Sales", {"fields": ("write_in_product_type", "write_in_product_no")}),
-        ("General", {"fields": ("credit_warnings",)}),
+        (gettext_lazy("Number Series"), {"fields": ("customer_nos", "quote_nos", "order_nos", "posted_invoice_nos")}),
+        (gettext_lazy("Dynamics 365 Sales"), {"fields": ("write_in_product_type", "write_in_product_no")}),
+        (gettext_lazy("General"), {"fields": ("credit_warnings",)}),
     )
 
 
@@ -227,7 +249,7 @@ class ContactAdmin(ContactBusinessRelationsAdmin, ExternallyMaintainedAdminMixin
     list_select_related = ("company", "salesperson")
     list_filter = ("type", "externally_maintained", "privacy_blocked")
     search_fields = ("no", "name", "company_name", "email")
-    search_help_text = "No., name, company name or e-mail."
+    search_help_text = gettext_lazy("No., name, company name or e-mail.")
     autocomplete_fields = ("company", "salesperson", "currency")
     readonly_fields = ("no_series",)
     derived_fields = ("search_name",)
@@ -245,7 +267,7 @@ class CustomerAdmin(RecordCreateContactAdmin, ExternallyMaintainedAdminMixin, Er
     list_select_related = ("salesperson", "customer_price_group", "payment_terms")
     list_filter = ("blocked", "externally_maintained", "privacy_blocked", "contact_type", "customer_price_group")
     search_fields = ("no", "name", "email")
-    search_help_text = "No., name or e-mail."
+    search_help_text = gettext_lazy("No., name or e-mail.")
     autocomplete_fields = ("currency", "primary_contact", "salesperson", "payment_terms", "shipment_method",
                            "shipping_agent", "customer_price_group")
     readonly_fields = ("no_series",)
@@ -262,7 +284,7 @@ class VendorAdmin(RecordCreateContactAdmin, ErpModelAdmin):
     list_select_related = ("purchaser", "payment_terms")
     list_filter = ("blocked", "privacy_blocked")
     search_fields = ("no", "name", "email")
-    search_help_text = "No., name or e-mail."
+    search_help_text = gettext_lazy("No., name or e-mail.")
     autocomplete_fields = ("currency", "primary_contact", "purchaser", "payment_terms")
     readonly_fields = ("no_series",)
     derived_fields = ("search_name",)
@@ -277,7 +299,7 @@ class BankAccountAdmin(RecordCreateContactAdmin, ErpModelAdmin):
     list_select_related = ("currency", "our_contact")
     list_filter = ("blocked",)
     search_fields = ("no", "name", "email", "bank_account_no", "iban")
-    search_help_text = "No., name, e-mail, bank account no. or IBAN."
+    search_help_text = gettext_lazy("No., name, e-mail, bank account no. or IBAN.")
     autocomplete_fields = ("currency", "our_contact")
     readonly_fields = ("no_series",)
     derived_fields = ("search_name",)
@@ -293,7 +315,7 @@ class ContactBusinessRelationAdmin(ErpModelAdmin):
     list_select_related = ("contact", "business_relation")
     list_filter = ("link_to_table", "business_relation")
     search_fields = ("no", "contact__no", "contact__name")
-    search_help_text = "Linked No., contact No. or contact name."
+    search_help_text = gettext_lazy("Linked No., contact No. or contact name.")
     autocomplete_fields = ("contact", "business_relation")
     ordering = ("contact__no", "link_to_table")
 
@@ -317,7 +339,7 @@ class ItemAdmin(ErpModelAdmin):
     list_select_related = ("base_unit_of_measure", "vendor")
     list_filter = ("type", "blocked")
     search_fields = ("no", "description", "vendor_item_no")
-    search_help_text = "No., description or vendor item no."
+    search_help_text = gettext_lazy("No., description or vendor item no.")
     autocomplete_fields = ("base_unit_of_measure", "vendor")
     ordering = ("no",)
 
@@ -340,7 +362,7 @@ class SalesPriceAdmin(ErpModelAdmin):
     list_select_related = ("item", "currency", "unit_of_measure")
     list_filter = ("sales_type",)
     search_fields = ("item__no", "item__description", "sales_code")
-    search_help_text = "Item No., item description or sales code."
+    search_help_text = gettext_lazy("Item No., item description or sales code.")
     autocomplete_fields = ("item", "currency", "unit_of_measure")
     ordering = ("item__no", "sales_type", "sales_code")
 
@@ -358,7 +380,7 @@ class OpportunityAdmin(ErpModelAdmin):
     list_select_related = ("contact", "salesperson")
     list_filter = ("status",)
     search_fields = ("no", "description", "contact__name")
-    search_help_text = "No., description or contact name."
+    search_help_text = gettext_lazy("No., description or contact name.")
     autocomplete_fields = ("contact", "salesperson")
     date_hierarchy = "creation_date"
     ordering = ("no",)
@@ -386,7 +408,7 @@ class SalesHeaderAdmin(ErpModelAdmin):
     list_filter = ("document_type", "status")
     search_fields = ("no", "sell_to_customer__no", "sell_to_customer_name", "external_document_no",
                      "your_reference")
-    search_help_text = "No., customer No. or name, external document no. or your reference."
+    search_help_text = gettext_lazy("No., customer No. or name, external document no. or your reference.")
     autocomplete_fields = DOCUMENT_AUTOCOMPLETE_FIELDS
     readonly_fields = ("no_series",)
     date_hierarchy = "order_date"
@@ -401,7 +423,7 @@ class SalesLineAdmin(ErpModelAdmin):
     list_select_related = ("header",)
     list_filter = ("type",)
     search_fields = ("header__no", "no", "description")
-    search_help_text = "Document No., line No. or description."
+    search_help_text = gettext_lazy("Document No., line No. or description.")
     autocomplete_fields = ("header",)
     ordering = ("header__document_type", "header__no", "line_no")
 
@@ -418,7 +440,7 @@ class SalesInvoiceHeaderAdmin(ErpModelAdmin):
                     "modified_at")
     list_select_related = ("sell_to_customer", "salesperson", "currency")
     search_fields = ("no", "order_no", "sell_to_customer__no", "sell_to_customer_name", "external_document_no")
-    search_help_text = "No., order No., customer No. or name, or external document no."
+    search_help_text = gettext_lazy("No., order No., customer No. or name, or external document no.")
     autocomplete_fields = DOCUMENT_AUTOCOMPLETE_FIELDS
     date_hierarchy = "posting_date"
     ordering = ("-no",)
@@ -432,7 +454,7 @@ class SalesInvoiceLineAdmin(ErpModelAdmin):
     list_select_related = ("invoice",)
     list_filter = ("type",)
     search_fields = ("invoice__no", "no", "description")
-    search_help_text = "Document No., line No. or description."
+    search_help_text = gettext_lazy("Document No., line No. or description.")
     autocomplete_fields = ("invoice",)
     ordering = ("-invoice__no", "line_no")
 
@@ -445,7 +467,7 @@ class PurchaseHeaderAdmin(ErpModelAdmin):
     list_select_related = ("buy_from_vendor", "buy_from_contact", "purchaser", "currency")
     list_filter = ("document_type",)
     search_fields = ("no", "buy_from_vendor__no", "buy_from_vendor__name")
-    search_help_text = "No., vendor No. or vendor name."
+    search_help_text = gettext_lazy("No., vendor No. or vendor name.")
     autocomplete_fields = ("buy_from_vendor", "buy_from_contact", "purchaser", "currency")
     date_hierarchy = "order_date"
     ordering = ("document_type", "-no")
@@ -457,7 +479,7 @@ class InteractionLogEntryAdmin(ErpModelAdmin):
     list_select_related = ("contact", "salesperson")
     list_filter = ("kind",)
     search_fields = ("description", "document_no", "contact__no", "contact__name")
-    search_help_text = "Description, document No., contact No. or contact name."
+    search_help_text = gettext_lazy("Description, document No., contact No. or contact name.")
     autocomplete_fields = ("contact", "salesperson")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)

@@ -22,6 +22,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from p2c.doors import outcome_message
 
@@ -63,40 +65,102 @@ def _link(contact, data):
 CONTACT_ACTIONS = {
     action.slug: action
     for action in (
-        ContactAction("create-customer", "Create as customer", "erp.add_customer",
-                      lambda c, d: br.contact_create_customer(contact=c, template=d.get("template")), "customer",
-                      form=CreateCustomerForm),
-        ContactAction("create-vendor", "Create as vendor", "erp.add_vendor",
-                      lambda c, d: br.contact_create_vendor(contact=c), "vendor"),
-        ContactAction("create-bank-account", "Create as bank account", "erp.add_bankaccount",
-                      lambda c, d: br.contact_create_bank_account(contact=c), "bank account"),
-        ContactAction("link-customer", "Link with existing customer", "erp.add_contactbusinessrelation",
-                      _link, "link",
-                      form=LinkRecordForm, kind=LinkToTable.CUSTOMER),
-        ContactAction("link-vendor", "Link with existing vendor", "erp.add_contactbusinessrelation",
-                      _link, "link",
-                      form=LinkRecordForm, kind=LinkToTable.VENDOR),
-        ContactAction("link-bank-account", "Link with existing bank account", "erp.add_contactbusinessrelation",
-                      _link, "link",
-                      form=LinkRecordForm, kind=LinkToTable.BANK_ACCOUNT),
-        ContactAction("sales-quote", "Create sales quote", "erp.add_salesheader",
-                      lambda c, d: br.contact_create_sales_quote(contact=c), "sales quote"),
-        ContactAction("sales-order", "Create sales order", "erp.add_salesheader",
-                      lambda c, d: br.contact_create_sales_order(contact=c), "sales order"),
-        ContactAction("purchase-quote", "Create purchase quote", "erp.add_purchaseheader",
-                      lambda c, d: br.contact_create_purchase_quote(contact=c), "purchase quote"),
-        ContactAction("purchase-order", "Create purchase order", "erp.add_purchaseheader",
-                      lambda c, d: br.contact_create_purchase_order(contact=c), "purchase order"),
-        ContactAction("log-email", "Log e-mail", "erp.add_interactionlogentry",
-                      lambda c, d: br.contact_log_email(contact=c, subject=d["subject"], salesperson=d["salesperson"]),
-                      "e-mail", form=LogEmailForm, verb="logged"),
+        ContactAction(
+            "create-customer",
+            gettext_lazy("Create as customer"),
+            "erp.add_customer",
+            lambda c, d: br.contact_create_customer(contact=c, template=d.get("template")),
+            "customer",
+            form=CreateCustomerForm,
+        ),
+        ContactAction(
+            "create-vendor",
+            gettext_lazy("Create as vendor"),
+            "erp.add_vendor",
+            lambda c, d: br.contact_create_vendor(contact=c),
+            "vendor",
+        ),
+        ContactAction(
+            "create-bank-account",
+            gettext_lazy("Create as bank account"),
+            "erp.add_bankaccount",
+            lambda c, d: br.contact_create_bank_account(contact=c),
+            gettext_lazy("bank account"),
+        ),
+        ContactAction(
+            "link-customer",
+            gettext_lazy("Link with existing customer"),
+            "erp.add_contactbusinessrelation",
+            _link,
+            "link",
+            form=LinkRecordForm,
+            kind=LinkToTable.CUSTOMER,
+        ),
+        ContactAction(
+            "link-vendor",
+            gettext_lazy("Link with existing vendor"),
+            "erp.add_contactbusinessrelation",
+            _link,
+            "link",
+            form=LinkRecordForm,
+            kind=LinkToTable.VENDOR,
+        ),
+        ContactAction(
+            "link-bank-account",
+            gettext_lazy("Link with existing bank account"),
+            "erp.add_contactbusinessrelation",
+            _link,
+            "link",
+            form=LinkRecordForm,
+            kind=LinkToTable.BANK_ACCOUNT,
+        ),
+        ContactAction(
+            "sales-quote",
+            gettext_lazy("Create sales quote"),
+            "erp.add_salesheader",
+            lambda c, d: br.contact_create_sales_quote(contact=c),
+            gettext_lazy("sales quote"),
+        ),
+        ContactAction(
+            "sales-order",
+            gettext_lazy("Create sales order"),
+            "erp.add_salesheader",
+            lambda c, d: br.contact_create_sales_order(contact=c),
+            gettext_lazy("sales order"),
+        ),
+        ContactAction(
+            "purchase-quote",
+            gettext_lazy("Create purchase quote"),
+            "erp.add_purchaseheader",
+            lambda c, d: br.contact_create_purchase_quote(contact=c),
+            gettext_lazy("purchase quote"),
+        ),
+        ContactAction(
+            "purchase-order",
+            gettext_lazy("Create purchase order"),
+            "erp.add_purchaseheader",
+            lambda c, d: br.contact_create_purchase_order(contact=c),
+            gettext_lazy("purchase order"),
+        ),
+        ContactAction(
+            "log-email",
+            gettext_lazy("Log e-mail"),
+            "erp.add_interactionlogentry",
+            lambda c, d: br.contact_log_email(contact=c, subject=d["subject"], salesperson=d["salesperson"]),
+            "e-mail",
+            form=LogEmailForm,
+            verb="logged",
+        ),
     )
 }
 
 
 def _describe(obj):
     if isinstance(obj, ContactBusinessRelation):
-        return f"link with {obj.get_link_to_table_display().lower()} {obj.no}"
+        return gettext("link with %(get_link_to_table_display)s %(obj_no)s") % {
+            "get_link_to_table_display": obj.get_link_to_table_display().lower(),
+            "obj_no": obj.no,
+        }
     if isinstance(obj, InteractionLogEntry):
         return f"{obj.contact.no} “{obj.description}”"
     if isinstance(obj, SalesHeader | PurchaseHeader):
@@ -131,7 +195,7 @@ def _link_list_action(slug, description):
     def action(modeladmin, request, queryset):
         selected = list(queryset[:2])
         if len(selected) != 1:
-            modeladmin.message_user(request, "Select exactly one contact to link.", messages.WARNING)
+            modeladmin.message_user(request, gettext("Select exactly one contact to link."), messages.WARNING)
             return None
         return HttpResponseRedirect(modeladmin.contact_action_url(selected[0].pk, slug))
 
@@ -145,17 +209,17 @@ class ContactBusinessRelationsAdmin:
     change_form_template = "admin/erp/contact/change_form.html"
     action_form_template = "admin/erp/business_relations/action_form.html"
 
-    create_customer = _list_action("create-customer", "Create as customer…")
-    create_vendor = _list_action("create-vendor", "Create as vendor")
-    create_bank_account = _list_action("create-bank-account", "Create as bank account")
-    link_customer = _link_list_action("link-customer", "Link with existing customer…")
-    link_vendor = _link_list_action("link-vendor", "Link with existing vendor…")
-    link_bank_account = _link_list_action("link-bank-account", "Link with existing bank account…")
-    sales_quote = _list_action("sales-quote", "Create sales quote")
-    sales_order = _list_action("sales-order", "Create sales order")
-    purchase_quote = _list_action("purchase-quote", "Create purchase quote")
-    purchase_order = _list_action("purchase-order", "Create purchase order")
-    log_email = _list_action("log-email", "Log e-mail…")
+    create_customer = _list_action("create-customer", gettext_lazy("Create as customer…"))
+    create_vendor = _list_action("create-vendor", gettext_lazy("Create as vendor"))
+    create_bank_account = _list_action("create-bank-account", gettext_lazy("Create as bank account"))
+    link_customer = _link_list_action("link-customer", gettext_lazy("Link with existing customer…"))
+    link_vendor = _link_list_action("link-vendor", gettext_lazy("Link with existing vendor…"))
+    link_bank_account = _link_list_action("link-bank-account", gettext_lazy("Link with existing bank account…"))
+    sales_quote = _list_action("sales-quote", gettext_lazy("Create sales quote"))
+    sales_order = _list_action("sales-order", gettext_lazy("Create sales order"))
+    purchase_quote = _list_action("purchase-quote", gettext_lazy("Create purchase quote"))
+    purchase_order = _list_action("purchase-order", gettext_lazy("Create purchase order"))
+    log_email = _list_action("log-email", gettext_lazy("Log e-mail…"))
 
     actions = (
         "create_customer", "create_vendor", "create_bank_account", "link_customer", "link_vendor",
@@ -229,7 +293,7 @@ class ContactBusinessRelationsAdmin:
     def contact_action_view(self, request, object_id, action):
         spec = CONTACT_ACTIONS.get(action)
         if spec is None:
-            raise Http404(f"No contact action {action!r}.")
+            raise Http404(gettext("No contact action %(action)s.") % {"action": repr(action)})
         contact = self.get_object(request, unquote(object_id))
         if contact is None:
             return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
@@ -283,7 +347,12 @@ class ContactBusinessRelationsAdmin:
 
     def _log(self, request, contact, obj):
         if isinstance(obj, ContactBusinessRelation):
-            self.log_change(request, contact, f"Linked with {obj.get_link_to_table_display().lower()} {obj.no}.")
+            self.log_change(
+                request,
+                contact,
+                gettext("Linked with %(get_link_to_table_display)s %(obj_no)s.")
+                % {"get_link_to_table_display": obj.get_link_to_table_display().lower(), "obj_no": obj.no},
+            )
         elif isinstance(obj, InteractionLogEntry):
             self.log_addition(request, obj, [{"added": {}}])
             self.log_change(request, contact, f"Logged {obj.get_kind_display().lower()} “{obj.description}”.")
@@ -295,7 +364,7 @@ class ContactBusinessRelationsAdmin:
         """One message at the outcome's level that counts each kind and names what was made and why a contact was
         refused: "Create as customer: 2 done, 1 refused. CT000003: …. 2 customers created: customer C00010 …"."""
         if not outcome.total:
-            self.message_user(request, "No contact was selected.", messages.WARNING)
+            self.message_user(request, gettext("No contact was selected."), messages.WARNING)
             return
         if made:
             verb = "made" if spec.noun == "link" else spec.verb
@@ -309,10 +378,10 @@ class RecordCreateContactAdmin:
 
     actions = ("create_contacts",)
 
-    @admin.action(description="Create contact", permissions=["create_contact"])
+    @admin.action(description=_("Create contact"), permissions=["create_contact"])
     def create_contacts(self, request, queryset):
         outcome, results = br.records_each(records=list(queryset), run=br.record_create_contact,
-                                           verb="Create contact")
+                                           verb=gettext("Create contact"))
         for result in results:
             if result.error is None:
                 self.log_addition(request, result.made, [{"added": {}}])

@@ -4,6 +4,7 @@ the integration's to say (p2c.extensions.externally_maintained_fields)."""
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.utils.translation import gettext
 
 from p2c.extensions import externally_maintained_fields
 
@@ -20,7 +21,12 @@ class ExternallyMaintainedAdminMixin:
         if obj is not None and getattr(obj, "externally_maintained", False) and request.method == "GET":
             messages.warning(
                 request,
-                f"{obj._meta.verbose_name.capitalize()} {obj} is maintained in Sales (externally maintained): the "
-                "fields the Sales synchronisation writes are read-only here; change them in Sales.",
+                (
+                    gettext(
+                        "%(verbose_name)s %(obj)s is maintained in Sales (externally maintained): the fields the Sales "
+                        "synchronisation writes are read-only here; change them in Sales."
+                    )
+                    % {"verbose_name": obj._meta.verbose_name.capitalize(), "obj": obj}
+                ),
             )
         return super().change_view(request, object_id, form_url, extra_context)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from .models import Contact, SalesReceivablesSetup
 from .numbering import no_series_manual_check
@@ -27,7 +28,7 @@ class NumberedRecordForm(forms.ModelForm):
                 _check_manual_no(self, cleaned_data)
             return cleaned_data
         if not self.instance._state.adding:
-            self.add_error("no", "The No. of an existing record cannot be blank.")
+            self.add_error("no", gettext("The No. of an existing record cannot be blank."))
         elif self._meta.model.default_series() is None:
             try:
                 # Raises the model's own message before allocating anything when no series is set up.
@@ -44,7 +45,9 @@ class ContactForm(NumberedRecordForm):
         super().__init__(*args, **kwargs)
         if "name" in self.fields:
             self.fields["name"].required = False
-            self.fields["name"].help_text = "For a person, left blank: made of first name, middle name and surname."
+            self.fields["name"].help_text = gettext(
+                "For a person, left blank: made of first name, middle name and surname."
+            )
 
     def clean(self):
         cleaned_data = super().clean()
@@ -55,7 +58,7 @@ class ContactForm(NumberedRecordForm):
             if cleaned_data.get("type") == Contact.Type.PERSON and person_name:
                 cleaned_data["name"] = person_name
             else:
-                self.add_error("name", "Enter the name (of a person: or their first name or surname).")
+                self.add_error("name", gettext("Enter the name (of a person: or their first name or surname)."))
         return cleaned_data
 
 
@@ -71,13 +74,17 @@ class DocumentNoForm(forms.ModelForm):
                 _check_manual_no(self, cleaned_data)
             return cleaned_data
         if not self.instance._state.adding:
-            self.add_error("no", "The No. of an existing document cannot be blank.")
+            self.add_error("no", gettext("The No. of an existing document cannot be blank."))
             return cleaned_data
         document_type = cleaned_data.get("document_type")
         if document_type and getattr(self.setup_model.get_solo(), f"{document_type}_nos", None) is None:
             label = self._meta.model.DocumentType(document_type).label
             setup_name = self.setup_model._meta.verbose_name
-            self.add_error("no", f"{label} No. is blank and {setup_name} has no {label} Nos. series: fill in the No.")
+            self.add_error(
+                "no",
+                gettext("%(label)s No. is blank and %(setup_name)s has no %(label)s Nos. series: fill in the No.")
+                % {"label": label, "setup_name": setup_name},
+            )
         return cleaned_data
 
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ErpConfig(AppConfig):
     name = "erp"
-    verbose_name = "ERP"
+    verbose_name = _("ERP")
     default_auto_field = "django.db.models.BigAutoField"
 
     # The tables the integration may map, each with the fields it must never read or write. Set-up tables,

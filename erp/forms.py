@@ -3,6 +3,7 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.translation import gettext_lazy as _
 
 from .business_relations import LINKS, Master, customer_template_for
 from .models import (
@@ -38,9 +39,9 @@ class CreateCustomerForm(CrispyForm):
     template = forms.ModelChoiceField(
         queryset=CustomerTemplate.objects.all(),
         required=False,
-        label="Customer template",
-        help_text="Customer group, payment terms, currency, language, price group and posting groups of the new "
-                  "customer. The contact's own currency and language win over the template's.",
+        label=_("Customer template"),
+        help_text=_("Customer group, payment terms, currency, language, price group and posting groups of the new "
+                  "customer. The contact's own currency and language win over the template's."),
     )
 
     def __init__(self, *args, contacts=(), **kwargs):
@@ -68,11 +69,11 @@ class LinkRecordForm(CrispyForm):
 
     record = forms.ModelChoiceField(queryset=None)
     master = forms.ChoiceField(
-        label="Current master fields",
+        label=_("Current master fields"),
         choices=Master.CHOICES,
         initial=Master.CONTACT,
         widget=forms.RadioSelect,
-        help_text="The common information (name, address, phone, e-mail …) of this side is copied to the other.",
+        help_text=_("The common information (name, address, phone, e-mail …) of this side is copied to the other."),
     )
 
     def __init__(self, *args, kind, admin_site=None, **kwargs):
@@ -92,13 +93,13 @@ class LogEmailForm(CrispyForm):
 
     subject = forms.CharField(
         max_length=InteractionLogEntry._meta.get_field("description").max_length,
-        help_text="The description of the interaction log entry of each contact.",
+        help_text=_("The description of the interaction log entry of each contact."),
     )
     salesperson = forms.ModelChoiceField(
         queryset=SalespersonPurchaser.objects.all(),
         required=False,
-        label="Salesperson",
-        help_text="Left blank: each contact's own salesperson.",
+        label=_("Salesperson"),
+        help_text=_("Left blank: each contact's own salesperson."),
     )
 
     def __init__(self, *args, admin_site=None, **kwargs):

@@ -11,6 +11,8 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from p2c.bulk_writes import update_rows
 from p2c.indexes import indexes_when_set
@@ -22,9 +24,9 @@ from .numbering import NoSeries, no_series_allocate
 class ErpRecord(Record):
     MODIFIED_FIELD = "modified_at"
 
-    system_id = models.UUIDField("SystemId", default=uuid.uuid4, unique=True, editable=False)
-    created_at = models.DateTimeField("Created At", auto_now_add=True)
-    modified_at = models.DateTimeField("Last Modified", auto_now=True, db_index=True)
+    system_id = models.UUIDField(_("SystemId"), default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("Created At"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("Last Modified"), auto_now=True, db_index=True)
 
     class Meta:
         abstract = True
@@ -35,9 +37,9 @@ class NumberedRecord(ErpRecord):
 
     SETUP_SERIES: tuple[str, str] | None = None  # ("SetupModelName", "series field")
 
-    no = models.CharField("No.", max_length=20, unique=True, blank=True)
+    no = models.CharField(_("No."), max_length=20, unique=True, blank=True)
     no_series = models.ForeignKey(
-        "erp.NoSeries", verbose_name="No. Series", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "erp.NoSeries", verbose_name=_("No. Series"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -70,8 +72,19 @@ class NumberedRecord(ErpRecord):
             setup_model, field = cls.SETUP_SERIES
             setup_meta = cls._meta.apps.get_model("erp", setup_model)._meta
             raise ValidationError(
-                {"no": f"{cls._meta.verbose_name.capitalize()} No. is blank and no number series is set: "
-                       f"fill in {setup_meta.get_field(field).verbose_name} in {setup_meta.verbose_name}."}
+                {
+                    "no": (
+                        gettext(
+                            "%(verbose_name)s No. is blank and no number series is set: fill in %(verbose_name2)s in "
+                            "%(verbose_name3)s."
+                        )
+                        % {
+                            "verbose_name": cls._meta.verbose_name.capitalize(),
+                            "verbose_name2": setup_meta.get_field(field).verbose_name,
+                            "verbose_name3": setup_meta.verbose_name,
+                        }
+                    )
+                }
             )
         for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
             obj.no = number
@@ -79,8 +92,8 @@ class NumberedRecord(ErpRecord):
 
 
 class CodeRecord(ErpRecord):
-    code = models.CharField("Code", max_length=20, unique=True)
-    description = models.CharField("Description", max_length=100, blank=True)
+    code = models.CharField(_("Code"), max_length=20, unique=True)
+    description = models.CharField(_("Description"), max_length=100, blank=True)
 
     class Meta:
         abstract = True
@@ -93,23 +106,28 @@ class CodeRecord(ErpRecord):
 class Address(models.Model):
     """BC's address and communication block, shared by customers, vendors, bank accounts and contacts."""
 
-    name = models.CharField("Name", max_length=100)
-    name_2 = models.CharField("Name 2", max_length=50, blank=True)
-    search_name = models.CharField("Search Name", max_length=100, blank=True, editable=False)
-    address = models.CharField("Address", max_length=100, blank=True)
-    address_2 = models.CharField("Address 2", max_length=50, blank=True)
-    city = models.CharField("City", max_length=30, blank=True)
-    post_code = models.CharField("Post Code", max_length=20, blank=True)
-    county = models.CharField("County", max_length=30, blank=True)
-    country_region_code = models.CharField("Country/Region Code", max_length=10, blank=True)
-    phone_no = models.CharField("Phone No.", max_length=30, blank=True)
-    mobile_phone_no = models.CharField("Mobile Phone No.", max_length=30, blank=True)
-    fax_no = models.CharField("Fax No.", max_length=30, blank=True)
-    email = models.EmailField("Email", max_length=80, blank=True)
-    home_page = models.CharField("Home Page", max_length=255, blank=True)
-    language_code = models.CharField("Language Code", max_length=10, blank=True)
+    name = models.CharField(_("Name"), max_length=100)
+    name_2 = models.CharField(_("Name 2"), max_length=50, blank=True)
+    search_name = models.CharField(_("Search Name"), max_length=100, blank=True, editable=False)
+    address = models.CharField(_("Address"), max_length=100, blank=True)
+    address_2 = models.CharField(_("Address 2"), max_length=50, blank=True)
+    city = models.CharField(_("City"), max_length=30, blank=True)
+    post_code = models.CharField(_("Post Code"), max_length=20, blank=True)
+    county = models.CharField(_("County"), max_length=30, blank=True)
+    country_region_code = models.CharField(_("Country/Region Code"), max_length=10, blank=True)
+    phone_no = models.CharField(_("Phone No."), max_length=30, blank=True)
+    mobile_phone_no = models.CharField(_("Mobile Phone No."), max_length=30, blank=True)
+    fax_no = models.CharField(_("Fax No."), max_length=30, blank=True)
+    email = models.EmailField(_("Email"), max_length=80, blank=True)
+    home_page = models.CharField(_("Home Page"), max_length=255, blank=True)
+    language_code = models.CharField(_("Language Code"), max_length=10, blank=True)
     currency = models.ForeignKey(
-        "erp.Currency", verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "erp.Currency",
+        verbose_name=_("Currency Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,  # Meta.indexes: most records are in the local currency (no code)
     )
 
@@ -269,11 +287,12 @@ class LinkedToContact:
 
 # E16 setup tables (the number series table, NoSeries, lives in erp.numbering) ---------------------------------
 class BusinessRelation(models.Model):
-    code = models.CharField("Code", max_length=10, unique=True)
-    description = models.CharField("Description", max_length=100, blank=True)
+    code = models.CharField(_("Code"), max_length=10, unique=True)
+    description = models.CharField(_("Description"), max_length=100, blank=True)
 
     class Meta:
-        verbose_name = "Business Relation"
+        verbose_name = _("Business Relation")
+        verbose_name_plural = _("Business Relations")
         ordering = ["code"]
 
     def __str__(self):
@@ -282,200 +301,215 @@ class BusinessRelation(models.Model):
 
 class MarketingSetup(Singleton):
     contact_nos = models.ForeignKey(
-        NoSeries, verbose_name="Contact Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Contact Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     bus_rel_code_for_customers = models.ForeignKey(
-        BusinessRelation, verbose_name="Bus. Rel. Code for Customers", on_delete=models.PROTECT,
+        BusinessRelation, verbose_name=_("Bus. Rel. Code for Customers"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
     )
     bus_rel_code_for_vendors = models.ForeignKey(
-        BusinessRelation, verbose_name="Bus. Rel. Code for Vendors", on_delete=models.PROTECT,
+        BusinessRelation, verbose_name=_("Bus. Rel. Code for Vendors"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
     )
     bus_rel_code_for_bank_accounts = models.ForeignKey(
-        BusinessRelation, verbose_name="Bus. Rel. Code for Bank Accs.", on_delete=models.PROTECT,
+        BusinessRelation, verbose_name=_("Bus. Rel. Code for Bank Accs."), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
     )
-    inherit_salesperson_code = models.BooleanField("Inherit Salesperson Code", default=True)
-    inherit_country_region_code = models.BooleanField("Inherit Country/Region Code", default=True)
-    inherit_language_code = models.BooleanField("Inherit Language Code", default=True)
-    inherit_address_details = models.BooleanField("Inherit Address Details", default=True)
-    inherit_communication_details = models.BooleanField("Inherit Communication Details", default=True)
+    inherit_salesperson_code = models.BooleanField(_("Inherit Salesperson Code"), default=True)
+    inherit_country_region_code = models.BooleanField(_("Inherit Country/Region Code"), default=True)
+    inherit_language_code = models.BooleanField(_("Inherit Language Code"), default=True)
+    inherit_address_details = models.BooleanField(_("Inherit Address Details"), default=True)
+    inherit_communication_details = models.BooleanField(_("Inherit Communication Details"), default=True)
     default_salesperson = models.ForeignKey(
-        "erp.SalespersonPurchaser", verbose_name="Default Salesperson Code", on_delete=models.SET_NULL,
+        "erp.SalespersonPurchaser", verbose_name=_("Default Salesperson Code"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="+",
     )
-    default_country_region_code = models.CharField("Default Country/Region Code", max_length=10, blank=True)
-    default_language_code = models.CharField("Default Language Code", max_length=10, blank=True)
+    default_country_region_code = models.CharField(_("Default Country/Region Code"), max_length=10, blank=True)
+    default_language_code = models.CharField(_("Default Language Code"), max_length=10, blank=True)
     cust_template_company = models.ForeignKey(
-        "erp.CustomerTemplate", verbose_name="Cust. Template Company Code", on_delete=models.SET_NULL,
+        "erp.CustomerTemplate", verbose_name=_("Cust. Template Company Code"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="+",
-        help_text="The customer template used when a company contact is made a customer without choosing one.",
+        help_text=_("The customer template used when a company contact is made a customer without choosing one."),
     )
     cust_template_person = models.ForeignKey(
-        "erp.CustomerTemplate", verbose_name="Cust. Template Person Code", on_delete=models.SET_NULL,
+        "erp.CustomerTemplate", verbose_name=_("Cust. Template Person Code"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="+",
-        help_text="The customer template used when a person contact is made a customer without choosing one.",
+        help_text=_("The customer template used when a person contact is made a customer without choosing one."),
     )
 
     class Meta:
-        verbose_name = "Marketing Setup"
-        verbose_name_plural = "Marketing Setup"
+        verbose_name = _("Marketing Setup")
+        verbose_name_plural = _("Marketing Setup")
 
     def __str__(self):
-        return "Marketing Setup"
+        return gettext("Marketing Setup")
 
 
 class SalesReceivablesSetup(Singleton):
     class WriteInProductType(models.TextChoices):
-        ITEM = "item", "Item"
-        RESOURCE = "resource", "Resource"
+        ITEM = "item", _("Item")
+        RESOURCE = "resource", _("Resource")
 
     customer_nos = models.ForeignKey(
-        NoSeries, verbose_name="Customer Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Customer Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     quote_nos = models.ForeignKey(
-        NoSeries, verbose_name="Quote Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Quote Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     order_nos = models.ForeignKey(
-        NoSeries, verbose_name="Order Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Order Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     posted_invoice_nos = models.ForeignKey(
-        NoSeries, verbose_name="Posted Invoice Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries,
+        verbose_name=_("Posted Invoice Nos."),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     write_in_product_type = models.CharField(
-        "Write-in Product Type", max_length=10, choices=WriteInProductType, blank=True
+        _("Write-in Product Type"), max_length=10, choices=WriteInProductType, blank=True
     )
-    write_in_product_no = models.CharField("Write-in Product No.", max_length=20, blank=True)
-    credit_warnings = models.BooleanField("Credit Warnings", default=True)
+    write_in_product_no = models.CharField(_("Write-in Product No."), max_length=20, blank=True)
+    credit_warnings = models.BooleanField(_("Credit Warnings"), default=True)
 
     class Meta:
-        verbose_name = "Sales & Receivables Setup"
-        verbose_name_plural = "Sales & Receivables Setup"
+        verbose_name = _("Sales & Receivables Setup")
+        verbose_name_plural = _("Sales & Receivables Setup")
 
     def __str__(self):
-        return "Sales & Receivables Setup"
+        return gettext("Sales & Receivables Setup")
 
 
 class PurchasesPayablesSetup(Singleton):
     vendor_nos = models.ForeignKey(
-        NoSeries, verbose_name="Vendor Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Vendor Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     quote_nos = models.ForeignKey(
-        NoSeries, verbose_name="Quote Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Quote Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     order_nos = models.ForeignKey(
-        NoSeries, verbose_name="Order Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Order Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        verbose_name = "Purchases & Payables Setup"
-        verbose_name_plural = "Purchases & Payables Setup"
+        verbose_name = _("Purchases & Payables Setup")
+        verbose_name_plural = _("Purchases & Payables Setup")
 
     def __str__(self):
-        return "Purchases & Payables Setup"
+        return gettext("Purchases & Payables Setup")
 
 
 class GeneralLedgerSetup(Singleton):
-    lcy_code = models.CharField("LCY Code", max_length=10, default="USD")
+    lcy_code = models.CharField(_("LCY Code"), max_length=10, default="USD")
     bank_account_nos = models.ForeignKey(
-        NoSeries, verbose_name="Bank Account Nos.", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        NoSeries, verbose_name=_("Bank Account Nos."), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        verbose_name = "General Ledger Setup"
-        verbose_name_plural = "General Ledger Setup"
+        verbose_name = _("General Ledger Setup")
+        verbose_name_plural = _("General Ledger Setup")
 
     def __str__(self):
-        return "General Ledger Setup"
+        return gettext("General Ledger Setup")
 
 
 # E6, E7, E10, E15 code tables ---------------------------------------------------------------------------------------
 class Currency(CodeRecord):
-    iso_code = models.CharField("ISO Code", max_length=3, blank=True, db_index=True)
-    iso_numeric_code = models.CharField("ISO Numeric Code", max_length=3, blank=True)
-    symbol = models.CharField("Symbol", max_length=10, blank=True)
-    exchange_rate = models.DecimalField("Exchange Rate", max_digits=23, decimal_places=10, default=1)
+    iso_code = models.CharField(_("ISO Code"), max_length=3, blank=True, db_index=True)
+    iso_numeric_code = models.CharField(_("ISO Numeric Code"), max_length=3, blank=True)
+    symbol = models.CharField(_("Symbol"), max_length=10, blank=True)
+    exchange_rate = models.DecimalField(_("Exchange Rate"), max_digits=23, decimal_places=10, default=1)
 
     class Meta(CodeRecord.Meta):
-        verbose_name = "Currency"
-        verbose_name_plural = "Currencies"
+        verbose_name = _("Currency")
+        verbose_name_plural = _("Currencies")
 
 
 class UnitOfMeasure(CodeRecord):
-    international_standard_code = models.CharField("International Standard Code", max_length=10, blank=True)
+    international_standard_code = models.CharField(_("International Standard Code"), max_length=10, blank=True)
 
     class Meta(CodeRecord.Meta):
-        verbose_name = "Unit of Measure"
+        verbose_name = _("Unit of Measure")
+        verbose_name_plural = _("Unit of Measures")
 
 
 class CustomerPriceGroup(CodeRecord):
-    price_includes_vat = models.BooleanField("Price Includes VAT", default=False)
-    allow_invoice_disc = models.BooleanField("Allow Invoice Disc.", default=True)
+    price_includes_vat = models.BooleanField(_("Price Includes VAT"), default=False)
+    allow_invoice_disc = models.BooleanField(_("Allow Invoice Disc."), default=True)
 
     class Meta(CodeRecord.Meta):
-        verbose_name = "Customer Price Group"
+        verbose_name = _("Customer Price Group")
+        verbose_name_plural = _("Customer Price Groups")
 
 
 class PaymentTerms(CodeRecord):
-    due_date_calculation = models.CharField("Due Date Calculation", max_length=20, blank=True)
-    discount_date_calculation = models.CharField("Discount Date Calculation", max_length=20, blank=True)
-    discount_pct = models.DecimalField("Discount %", max_digits=5, decimal_places=2, default=0)
+    due_date_calculation = models.CharField(_("Due Date Calculation"), max_length=20, blank=True)
+    discount_date_calculation = models.CharField(_("Discount Date Calculation"), max_length=20, blank=True)
+    discount_pct = models.DecimalField(_("Discount %"), max_digits=5, decimal_places=2, default=0)
 
     class Meta(CodeRecord.Meta):
-        verbose_name = "Payment Terms"
-        verbose_name_plural = "Payment Terms"
+        verbose_name = _("Payment Terms")
+        verbose_name_plural = _("Payment Terms")
 
 
 class ShipmentMethod(CodeRecord):
     class Meta(CodeRecord.Meta):
-        verbose_name = "Shipment Method"
+        verbose_name = _("Shipment Method")
+        verbose_name_plural = _("Shipment Methods")
 
 
 class ShippingAgent(CodeRecord):
-    internet_address = models.CharField("Internet Address", max_length=250, blank=True)
+    internet_address = models.CharField(_("Internet Address"), max_length=250, blank=True)
 
     class Meta(CodeRecord.Meta):
-        verbose_name = "Shipping Agent"
+        verbose_name = _("Shipping Agent")
+        verbose_name_plural = _("Shipping Agents")
 
 
 class CustomerTemplate(CodeRecord):
     """What a customer created from a contact gets besides the contact's own data (BC's Customer Templ.)."""
 
     class ContactType(models.TextChoices):
-        ANY = "", "Any"
-        COMPANY = "company", "Company"
-        PERSON = "person", "Person"
+        ANY = "", _("Any")
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Person")
 
-    contact_type = models.CharField("Contact Type", max_length=10, choices=ContactType, blank=True, default="")
-    customer_group = models.CharField("Customer Group", max_length=10, blank=True)
+    contact_type = models.CharField(_("Contact Type"), max_length=10, choices=ContactType, blank=True, default="")
+    customer_group = models.CharField(_("Customer Group"), max_length=10, blank=True)
     payment_terms = models.ForeignKey(
-        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PaymentTerms,
+        verbose_name=_("Payment Terms Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     currency = models.ForeignKey(
-        Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Currency, verbose_name=_("Currency Code"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    language_code = models.CharField("Language Code", max_length=10, blank=True)
+    language_code = models.CharField(_("Language Code"), max_length=10, blank=True)
     customer_price_group = models.ForeignKey(
-        CustomerPriceGroup, verbose_name="Customer Price Group", on_delete=models.PROTECT, null=True, blank=True,
+        CustomerPriceGroup, verbose_name=_("Customer Price Group"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",
     )
     shipment_method = models.ForeignKey(
-        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True,
+        ShipmentMethod, verbose_name=_("Shipment Method Code"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",
     )
     shipping_agent = models.ForeignKey(
-        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True,
+        ShippingAgent, verbose_name=_("Shipping Agent Code"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",
     )
-    credit_limit_lcy = models.DecimalField("Credit Limit (LCY)", max_digits=19, decimal_places=2, default=0)
-    gen_bus_posting_group = models.CharField("Gen. Bus. Posting Group", max_length=20, blank=True)
-    customer_posting_group = models.CharField("Customer Posting Group", max_length=20, blank=True)
-    site = models.CharField("Site", max_length=10, blank=True)
-    warehouse = models.CharField("Warehouse", max_length=10, blank=True)
+    credit_limit_lcy = models.DecimalField(_("Credit Limit (LCY)"), max_digits=19, decimal_places=2, default=0)
+    gen_bus_posting_group = models.CharField(_("Gen. Bus. Posting Group"), max_length=20, blank=True)
+    customer_posting_group = models.CharField(_("Customer Posting Group"), max_length=20, blank=True)
+    site = models.CharField(_("Site"), max_length=10, blank=True)
+    warehouse = models.CharField(_("Warehouse"), max_length=10, blank=True)
 
     class Meta(CodeRecord.Meta):
-        verbose_name = "Customer Template"
+        verbose_name = _("Customer Template")
+        verbose_name_plural = _("Customer Templates")
 
     def __str__(self):
         return f"{self.code} {self.description}".strip()
@@ -483,18 +517,18 @@ class CustomerTemplate(CodeRecord):
 
 # E1 ------------------------------------------------------------------------------------------------------------------
 class SalespersonPurchaser(ErpRecord):
-    code = models.CharField("Code", max_length=20, unique=True)
-    name = models.CharField("Name", max_length=50)
-    email = models.EmailField("Email", max_length=80, blank=True)
-    phone_no = models.CharField("Phone No.", max_length=30, blank=True)
-    job_title = models.CharField("Job Title", max_length=30, blank=True)
-    commission_pct = models.DecimalField("Commission %", max_digits=5, decimal_places=2, default=0)
-    blocked = models.BooleanField("Blocked", default=False)
-    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+    code = models.CharField(_("Code"), max_length=20, unique=True)
+    name = models.CharField(_("Name"), max_length=50)
+    email = models.EmailField(_("Email"), max_length=80, blank=True)
+    phone_no = models.CharField(_("Phone No."), max_length=30, blank=True)
+    job_title = models.CharField(_("Job Title"), max_length=30, blank=True)
+    commission_pct = models.DecimalField(_("Commission %"), max_digits=5, decimal_places=2, default=0)
+    blocked = models.BooleanField(_("Blocked"), default=False)
+    privacy_blocked = models.BooleanField(_("Privacy Blocked"), default=False)
 
     class Meta:
-        verbose_name = "Salesperson/Purchaser"
-        verbose_name_plural = "Salespeople/Purchasers"
+        verbose_name = _("Salesperson/Purchaser")
+        verbose_name_plural = _("Salespeople/Purchasers")
         ordering = ["code"]
 
     def __str__(self):
@@ -504,50 +538,51 @@ class SalespersonPurchaser(ErpRecord):
 # E3 ---------------------------------------------------------------------------------------------------------------------
 class Contact(LinkedToContact, Address, NumberedRecord):
     class Type(models.TextChoices):
-        COMPANY = "company", "Company"
-        PERSON = "person", "Person"
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Person")
 
     SETUP_SERIES = ("MarketingSetup", "contact_nos")
     objects = LinkedRecordManager()
 
-    type = models.CharField("Type", max_length=10, choices=Type, default=Type.COMPANY, db_index=True)
+    type = models.CharField(_("Type"), max_length=10, choices=Type, default=Type.COMPANY, db_index=True)
     company = models.ForeignKey(
         "self",
-        verbose_name="Company No.",
+        verbose_name=_("Company No."),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="persons",
         limit_choices_to={"type": "company"},
     )
-    company_name = models.CharField("Company Name", max_length=100, blank=True)
-    first_name = models.CharField("First Name", max_length=30, blank=True)
-    middle_name = models.CharField("Middle Name", max_length=30, blank=True)
-    surname = models.CharField("Surname", max_length=30, blank=True)
-    job_title = models.CharField("Job Title", max_length=30, blank=True)
-    pager = models.CharField("Pager", max_length=30, blank=True)
+    company_name = models.CharField(_("Company Name"), max_length=100, blank=True)
+    first_name = models.CharField(_("First Name"), max_length=30, blank=True)
+    middle_name = models.CharField(_("Middle Name"), max_length=30, blank=True)
+    surname = models.CharField(_("Surname"), max_length=30, blank=True)
+    job_title = models.CharField(_("Job Title"), max_length=30, blank=True)
+    pager = models.CharField(_("Pager"), max_length=30, blank=True)
     salesperson = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT,
+        SalespersonPurchaser, verbose_name=_("Salesperson Code"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="contacts",
     )
-    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+    privacy_blocked = models.BooleanField(_("Privacy Blocked"), default=False)
     externally_maintained = models.BooleanField(
-        "Externally Maintained",
+        _("Externally Maintained"),
         default=False,
-        help_text="Written by the Sales synchronisation (IsContactPersonExternallyMaintained): maintained in Sales.",
+        help_text=_("Written by the Sales synchronisation (IsContactPersonExternallyMaintained): maintained in Sales."),
     )
 
     DERIVED_FIELDS = ("search_name", "name", "company_name")
     DERIVED_INPUTS = ("name", "type", "first_name", "middle_name", "surname")
 
     class Meta(Address.Meta):
-        verbose_name = "Contact"
+        verbose_name = _("Contact")
+        verbose_name_plural = _("Contacts")
         ordering = ["no"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(type="person") | Q(company__isnull=True),
                 name="erp_contact_only_persons_have_a_company",
-                violation_error_message="Only a person contact can belong to a company.",
+                violation_error_message=gettext_lazy("Only a person contact can belong to a company."),
             ),
         ]
 
@@ -566,57 +601,67 @@ class Contact(LinkedToContact, Address, NumberedRecord):
 class Customer(LinkedToContact, Address, NumberedRecord):
     class Blocked(models.TextChoices):
         NONE = "", " "
-        SHIP = "ship", "Ship"
-        INVOICE = "invoice", "Invoice"
-        ALL = "all", "All"
+        SHIP = "ship", _("Ship")
+        INVOICE = "invoice", _("Invoice")
+        ALL = "all", _("All")
 
     SETUP_SERIES = ("SalesReceivablesSetup", "customer_nos")
     objects = LinkedRecordManager()
 
-    contact = models.CharField("Contact", max_length=100, blank=True)
+    contact = models.CharField(_("Contact"), max_length=100, blank=True)
     # The links below are indexed by Meta.indexes, only where set: most customers have none of them.
     primary_contact = models.ForeignKey(
-        Contact, verbose_name="Primary Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Contact,
+        verbose_name=_("Primary Contact No."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,
     )
-    contact_type = models.CharField("Contact Type", max_length=10, choices=Contact.Type, default=Contact.Type.COMPANY)
+    contact_type = models.CharField(
+        _("Contact Type"), max_length=10, choices=Contact.Type, default=Contact.Type.COMPANY
+    )
     salesperson = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT,
+        SalespersonPurchaser, verbose_name=_("Salesperson Code"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="customers", db_index=False,
     )
     payment_terms = models.ForeignKey(
-        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True,
+        PaymentTerms, verbose_name=_("Payment Terms Code"), on_delete=models.PROTECT, null=True, blank=True,
         db_index=False,
     )
     shipment_method = models.ForeignKey(
-        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True,
+        ShipmentMethod, verbose_name=_("Shipment Method Code"), on_delete=models.PROTECT, null=True, blank=True,
         db_index=False,
     )
     shipping_agent = models.ForeignKey(
-        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True,
+        ShippingAgent, verbose_name=_("Shipping Agent Code"), on_delete=models.PROTECT, null=True, blank=True,
         db_index=False,
     )
     customer_price_group = models.ForeignKey(
-        CustomerPriceGroup, verbose_name="Customer Price Group", on_delete=models.PROTECT, null=True, blank=True,
+        CustomerPriceGroup, verbose_name=_("Customer Price Group"), on_delete=models.PROTECT, null=True, blank=True,
         db_index=False,
     )
-    credit_limit_lcy = models.DecimalField("Credit Limit (LCY)", max_digits=19, decimal_places=2, default=0)
-    blocked = models.CharField("Blocked", max_length=10, choices=Blocked, blank=True, default="")
-    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
+    credit_limit_lcy = models.DecimalField(_("Credit Limit (LCY)"), max_digits=19, decimal_places=2, default=0)
+    blocked = models.CharField(_("Blocked"), max_length=10, choices=Blocked, blank=True, default="")
+    privacy_blocked = models.BooleanField(_("Privacy Blocked"), default=False)
     # Finance and Operations fields (prospect to cash): customer group is required there.
-    customer_group = models.CharField("Customer Group", max_length=10, blank=True)
-    site = models.CharField("Site", max_length=10, blank=True)
-    warehouse = models.CharField("Warehouse", max_length=10, blank=True)
+    customer_group = models.CharField(_("Customer Group"), max_length=10, blank=True)
+    site = models.CharField(_("Site"), max_length=10, blank=True)
+    warehouse = models.CharField(_("Warehouse"), max_length=10, blank=True)
     externally_maintained = models.BooleanField(
-        "Externally Maintained", default=False, help_text="Written by the Sales synchronisation: maintained in Sales."
+        _("Externally Maintained"),
+        default=False,
+        help_text=_("Written by the Sales synchronisation: maintained in Sales."),
     )
     # Billing and posting (B9): on the customer card only, never on the contact.
-    vat_registration_no = models.CharField("VAT Registration No.", max_length=20, blank=True)
-    gen_bus_posting_group = models.CharField("Gen. Bus. Posting Group", max_length=20, blank=True)
-    customer_posting_group = models.CharField("Customer Posting Group", max_length=20, blank=True)
+    vat_registration_no = models.CharField(_("VAT Registration No."), max_length=20, blank=True)
+    gen_bus_posting_group = models.CharField(_("Gen. Bus. Posting Group"), max_length=20, blank=True)
+    customer_posting_group = models.CharField(_("Customer Posting Group"), max_length=20, blank=True)
 
     class Meta(Address.Meta):
-        verbose_name = "Customer"
+        verbose_name = _("Customer")
+        verbose_name_plural = _("Customers")
         ordering = ["no"]
         # The blocked customers only: the few a query looks for, and an insert of an unblocked one skips the index.
         indexes = [*Address.Meta.indexes, models.Index(fields=["blocked"], name="erp_customer_blocked",
@@ -631,26 +676,37 @@ class Vendor(LinkedToContact, Address, NumberedRecord):
     SETUP_SERIES = ("PurchasesPayablesSetup", "vendor_nos")
     objects = LinkedRecordManager()
 
-    contact = models.CharField("Contact", max_length=100, blank=True)
+    contact = models.CharField(_("Contact"), max_length=100, blank=True)
     primary_contact = models.ForeignKey(
-        Contact, verbose_name="Primary Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Contact,
+        verbose_name=_("Primary Contact No."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     purchaser = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Purchaser Code", on_delete=models.PROTECT,
+        SalespersonPurchaser, verbose_name=_("Purchaser Code"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="vendors",
     )
     payment_terms = models.ForeignKey(
-        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True
+        PaymentTerms, verbose_name=_("Payment Terms Code"), on_delete=models.PROTECT, null=True, blank=True
     )
-    blocked = models.CharField("Blocked", max_length=10, choices=[("", " "), ("payment", "Payment"), ("all", "All")],
-                               blank=True, default="")
-    privacy_blocked = models.BooleanField("Privacy Blocked", default=False)
-    vat_registration_no = models.CharField("VAT Registration No.", max_length=20, blank=True)
-    gen_bus_posting_group = models.CharField("Gen. Bus. Posting Group", max_length=20, blank=True)
-    vendor_posting_group = models.CharField("Vendor Posting Group", max_length=20, blank=True)
+    blocked = models.CharField(
+        _("Blocked"),
+        max_length=10,
+        choices=[("", " "), ("payment", _("Payment")), ("all", _("All"))],
+        blank=True,
+        default="",
+    )
+    privacy_blocked = models.BooleanField(_("Privacy Blocked"), default=False)
+    vat_registration_no = models.CharField(_("VAT Registration No."), max_length=20, blank=True)
+    gen_bus_posting_group = models.CharField(_("Gen. Bus. Posting Group"), max_length=20, blank=True)
+    vendor_posting_group = models.CharField(_("Vendor Posting Group"), max_length=20, blank=True)
 
     class Meta(Address.Meta):
-        verbose_name = "Vendor"
+        verbose_name = _("Vendor")
+        verbose_name_plural = _("Vendors")
         ordering = ["no"]
 
 
@@ -658,20 +714,21 @@ class BankAccount(LinkedToContact, Address, NumberedRecord):
     SETUP_SERIES = ("GeneralLedgerSetup", "bank_account_nos")
     objects = LinkedRecordManager()
 
-    contact = models.CharField("Contact", max_length=100, blank=True)
-    bank_account_no = models.CharField("Bank Account No.", max_length=30, blank=True)
-    bank_branch_no = models.CharField("Bank Branch No.", max_length=20, blank=True)
-    iban = models.CharField("IBAN", max_length=50, blank=True)
-    swift_code = models.CharField("SWIFT Code", max_length=20, blank=True)
+    contact = models.CharField(_("Contact"), max_length=100, blank=True)
+    bank_account_no = models.CharField(_("Bank Account No."), max_length=30, blank=True)
+    bank_branch_no = models.CharField(_("Bank Branch No."), max_length=20, blank=True)
+    iban = models.CharField(_("IBAN"), max_length=50, blank=True)
+    swift_code = models.CharField(_("SWIFT Code"), max_length=20, blank=True)
     our_contact = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Our Contact Code", on_delete=models.SET_NULL,
+        SalespersonPurchaser, verbose_name=_("Our Contact Code"), on_delete=models.SET_NULL,
         null=True, blank=True, related_name="+",
     )
-    blocked = models.BooleanField("Blocked", default=False)
-    bank_acc_posting_group = models.CharField("Bank Acc. Posting Group", max_length=20, blank=True)
+    blocked = models.BooleanField(_("Blocked"), default=False)
+    bank_acc_posting_group = models.CharField(_("Bank Acc. Posting Group"), max_length=20, blank=True)
 
     class Meta(Address.Meta):
-        verbose_name = "Bank Account"
+        verbose_name = _("Bank Account")
+        verbose_name_plural = _("Bank Accounts")
         ordering = ["no"]
 
 
@@ -679,19 +736,22 @@ class ContactBusinessRelation(models.Model):
     """Links a company contact to the customer, vendor or bank account it is (BC table 5054)."""
 
     class LinkToTable(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        VENDOR = "vendor", "Vendor"
-        BANK_ACCOUNT = "bank_account", "Bank Account"
+        CUSTOMER = "customer", _("Customer")
+        VENDOR = "vendor", _("Vendor")
+        BANK_ACCOUNT = "bank_account", _("Bank Account")
 
-    contact = models.ForeignKey(Contact, verbose_name="Contact No.", on_delete=models.CASCADE, related_name="business_relations")
-    business_relation = models.ForeignKey(
-        BusinessRelation, verbose_name="Business Relation Code", on_delete=models.PROTECT, related_name="+"
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("Contact No."), on_delete=models.CASCADE, related_name="business_relations"
     )
-    link_to_table = models.CharField("Link to Table", max_length=20, choices=LinkToTable)
-    no = models.CharField("No.", max_length=20)
+    business_relation = models.ForeignKey(
+        BusinessRelation, verbose_name=_("Business Relation Code"), on_delete=models.PROTECT, related_name="+"
+    )
+    link_to_table = models.CharField(_("Link to Table"), max_length=20, choices=LinkToTable)
+    no = models.CharField(_("No."), max_length=20)
 
     class Meta:
-        verbose_name = "Contact Business Relation"
+        verbose_name = _("Contact Business Relation")
+        verbose_name_plural = _("Contact Business Relations")
         ordering = ["contact", "link_to_table"]
         constraints = [
             models.UniqueConstraint(fields=["contact", "link_to_table"], name="erp_cbr_one_link_per_kind_per_contact"),
@@ -705,27 +765,28 @@ class ContactBusinessRelation(models.Model):
 # E8, E9, E11 ---------------------------------------------------------------------------------------------------------------
 class Item(ErpRecord):
     class Type(models.TextChoices):
-        INVENTORY = "inventory", "Inventory"
-        SERVICE = "service", "Service"
-        NON_INVENTORY = "non_inventory", "Non-Inventory"
+        INVENTORY = "inventory", _("Inventory")
+        SERVICE = "service", _("Service")
+        NON_INVENTORY = "non_inventory", _("Non-Inventory")
 
-    no = models.CharField("No.", max_length=20, unique=True)
-    description = models.CharField("Description", max_length=100)
-    type = models.CharField("Type", max_length=15, choices=Type, default=Type.INVENTORY)
+    no = models.CharField(_("No."), max_length=20, unique=True)
+    description = models.CharField(_("Description"), max_length=100)
+    type = models.CharField(_("Type"), max_length=15, choices=Type, default=Type.INVENTORY)
     base_unit_of_measure = models.ForeignKey(
-        UnitOfMeasure, verbose_name="Base Unit of Measure", on_delete=models.PROTECT, null=True, blank=True
+        UnitOfMeasure, verbose_name=_("Base Unit of Measure"), on_delete=models.PROTECT, null=True, blank=True
     )
-    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
-    unit_cost = models.DecimalField("Unit Cost", max_digits=19, decimal_places=4, default=0)
-    unit_volume = models.DecimalField("Unit Volume", max_digits=19, decimal_places=5, default=0)
-    gross_weight = models.DecimalField("Gross Weight", max_digits=19, decimal_places=5, default=0)
-    inventory = models.DecimalField("Inventory", max_digits=19, decimal_places=5, default=0)
-    vendor = models.ForeignKey(Vendor, verbose_name="Vendor No.", on_delete=models.SET_NULL, null=True, blank=True)
-    vendor_item_no = models.CharField("Vendor Item No.", max_length=50, blank=True)
-    blocked = models.BooleanField("Blocked", default=False)
+    unit_price = models.DecimalField(_("Unit Price"), max_digits=19, decimal_places=4, default=0)
+    unit_cost = models.DecimalField(_("Unit Cost"), max_digits=19, decimal_places=4, default=0)
+    unit_volume = models.DecimalField(_("Unit Volume"), max_digits=19, decimal_places=5, default=0)
+    gross_weight = models.DecimalField(_("Gross Weight"), max_digits=19, decimal_places=5, default=0)
+    inventory = models.DecimalField(_("Inventory"), max_digits=19, decimal_places=5, default=0)
+    vendor = models.ForeignKey(Vendor, verbose_name=_("Vendor No."), on_delete=models.SET_NULL, null=True, blank=True)
+    vendor_item_no = models.CharField(_("Vendor Item No."), max_length=50, blank=True)
+    blocked = models.BooleanField(_("Blocked"), default=False)
 
     class Meta:
-        verbose_name = "Item"
+        verbose_name = _("Item")
+        verbose_name_plural = _("Items")
         ordering = ["no"]
 
     def __str__(self):
@@ -734,23 +795,24 @@ class Item(ErpRecord):
 
 class Resource(ErpRecord):
     class Type(models.TextChoices):
-        PERSON = "person", "Person"
-        MACHINE = "machine", "Machine"
+        PERSON = "person", _("Person")
+        MACHINE = "machine", _("Machine")
 
-    no = models.CharField("No.", max_length=20, unique=True)
-    name = models.CharField("Name", max_length=100)
-    type = models.CharField("Type", max_length=10, choices=Type, default=Type.PERSON)
+    no = models.CharField(_("No."), max_length=20, unique=True)
+    name = models.CharField(_("Name"), max_length=100)
+    type = models.CharField(_("Type"), max_length=10, choices=Type, default=Type.PERSON)
     base_unit_of_measure = models.ForeignKey(
-        UnitOfMeasure, verbose_name="Base Unit of Measure", on_delete=models.PROTECT, null=True, blank=True
+        UnitOfMeasure, verbose_name=_("Base Unit of Measure"), on_delete=models.PROTECT, null=True, blank=True
     )
-    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
-    unit_cost = models.DecimalField("Unit Cost", max_digits=19, decimal_places=4, default=0)
-    capacity = models.DecimalField("Capacity", max_digits=19, decimal_places=5, default=0)
-    vendor = models.ForeignKey(Vendor, verbose_name="Vendor No.", on_delete=models.SET_NULL, null=True, blank=True)
-    blocked = models.BooleanField("Blocked", default=False)
+    unit_price = models.DecimalField(_("Unit Price"), max_digits=19, decimal_places=4, default=0)
+    unit_cost = models.DecimalField(_("Unit Cost"), max_digits=19, decimal_places=4, default=0)
+    capacity = models.DecimalField(_("Capacity"), max_digits=19, decimal_places=5, default=0)
+    vendor = models.ForeignKey(Vendor, verbose_name=_("Vendor No."), on_delete=models.SET_NULL, null=True, blank=True)
+    blocked = models.BooleanField(_("Blocked"), default=False)
 
     class Meta:
-        verbose_name = "Resource"
+        verbose_name = _("Resource")
+        verbose_name_plural = _("Resources")
         ordering = ["no"]
 
     def __str__(self):
@@ -759,25 +821,30 @@ class Resource(ErpRecord):
 
 class SalesPrice(ErpRecord):
     class SalesType(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        CUSTOMER_PRICE_GROUP = "customer_price_group", "Customer Price Group"
-        ALL_CUSTOMERS = "all_customers", "All Customers"
-        CAMPAIGN = "campaign", "Campaign"
+        CUSTOMER = "customer", _("Customer")
+        CUSTOMER_PRICE_GROUP = "customer_price_group", _("Customer Price Group")
+        ALL_CUSTOMERS = "all_customers", _("All Customers")
+        CAMPAIGN = "campaign", _("Campaign")
 
-    item = models.ForeignKey(Item, verbose_name="Item No.", on_delete=models.CASCADE, related_name="sales_prices")
-    sales_type = models.CharField("Sales Type", max_length=25, choices=SalesType, default=SalesType.CUSTOMER_PRICE_GROUP)
-    sales_code = models.CharField("Sales Code", max_length=20, blank=True, db_index=True)
-    currency = models.ForeignKey(Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True)
-    starting_date = models.DateField("Starting Date", null=True, blank=True)
-    ending_date = models.DateField("Ending Date", null=True, blank=True)
-    unit_of_measure = models.ForeignKey(
-        UnitOfMeasure, verbose_name="Unit of Measure Code", on_delete=models.PROTECT, null=True, blank=True
+    item = models.ForeignKey(Item, verbose_name=_("Item No."), on_delete=models.CASCADE, related_name="sales_prices")
+    sales_type = models.CharField(
+        _("Sales Type"), max_length=25, choices=SalesType, default=SalesType.CUSTOMER_PRICE_GROUP
     )
-    minimum_quantity = models.DecimalField("Minimum Quantity", max_digits=19, decimal_places=5, default=0)
-    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
+    sales_code = models.CharField(_("Sales Code"), max_length=20, blank=True, db_index=True)
+    currency = models.ForeignKey(
+        Currency, verbose_name=_("Currency Code"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    starting_date = models.DateField(_("Starting Date"), null=True, blank=True)
+    ending_date = models.DateField(_("Ending Date"), null=True, blank=True)
+    unit_of_measure = models.ForeignKey(
+        UnitOfMeasure, verbose_name=_("Unit of Measure Code"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    minimum_quantity = models.DecimalField(_("Minimum Quantity"), max_digits=19, decimal_places=5, default=0)
+    unit_price = models.DecimalField(_("Unit Price"), max_digits=19, decimal_places=4, default=0)
 
     class Meta:
-        verbose_name = "Sales Price"
+        verbose_name = _("Sales Price")
+        verbose_name_plural = _("Sales Prices")
         ordering = ["item__no", "sales_type", "sales_code"]
         indexes = [models.Index(fields=["sales_type", "sales_code"], name="erp_salesprice_type_code")]
 
@@ -788,25 +855,32 @@ class SalesPrice(ErpRecord):
 # E12 ------------------------------------------------------------------------------------------------------------------
 class Opportunity(ErpRecord):
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "Not Started"
-        IN_PROGRESS = "in_progress", "In Progress"
-        WON = "won", "Won"
-        LOST = "lost", "Lost"
+        NOT_STARTED = "not_started", _("Not Started")
+        IN_PROGRESS = "in_progress", _("In Progress")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
 
-    no = models.CharField("No.", max_length=20, unique=True)
-    description = models.CharField("Description", max_length=100)
-    contact = models.ForeignKey(Contact, verbose_name="Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities")
-    salesperson = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT, null=True, blank=True
+    no = models.CharField(_("No."), max_length=20, unique=True)
+    description = models.CharField(_("Description"), max_length=100)
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("Contact No."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
     )
-    status = models.CharField("Status", max_length=15, choices=Status, default=Status.NOT_STARTED, db_index=True)
-    estimated_value_lcy = models.DecimalField("Estimated Value (LCY)", max_digits=19, decimal_places=2, default=0)
-    estimated_closing_date = models.DateField("Estimated Closing Date", null=True, blank=True)
-    creation_date = models.DateField("Creation Date", null=True, blank=True)
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser, verbose_name=_("Salesperson Code"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    status = models.CharField(_("Status"), max_length=15, choices=Status, default=Status.NOT_STARTED, db_index=True)
+    estimated_value_lcy = models.DecimalField(_("Estimated Value (LCY)"), max_digits=19, decimal_places=2, default=0)
+    estimated_closing_date = models.DateField(_("Estimated Closing Date"), null=True, blank=True)
+    creation_date = models.DateField(_("Creation Date"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "Opportunity"
-        verbose_name_plural = "Opportunities"
+        verbose_name = _("Opportunity")
+        verbose_name_plural = _("Opportunities")
         ordering = ["no"]
 
     def __str__(self):
@@ -818,62 +892,102 @@ def assign_document_numbers(objs, series_by_type, *, setup_name):
     for document_type, series in series_by_type.items():
         missing = [o for o in objs if not o.no and o.document_type == document_type]
         if missing and series is None:
-            raise ValidationError({"no": f"{document_type.label} No. is blank and {setup_name} has no "
-                                         f"{document_type.label} Nos. series."})
+            raise ValidationError(
+                {
+                    "no": gettext(
+                        "%(document_type_label)s No. is blank and %(setup_name)s has no %(document_type_label)s Nos. series."
+                    )
+                    % {"document_type_label": document_type.label, "setup_name": setup_name}
+                }
+            )
         if missing:
             for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
                 obj.no = number
     if any(not o.no for o in objs):
-        raise ValidationError({"no": "The document No. is blank and no number series applies to its type."})
+        raise ValidationError({"no": gettext("The document No. is blank and no number series applies to its type.")})
 
 
 # E13, E14 sales documents -----------------------------------------------------------------------------------------------
 class SalesDocumentFields(models.Model):
     sell_to_customer = models.ForeignKey(
-        Customer, verbose_name="Sell-to Customer No.", on_delete=models.PROTECT, related_name="+"
+        Customer, verbose_name=_("Sell-to Customer No."), on_delete=models.PROTECT, related_name="+"
     )
-    sell_to_customer_name = models.CharField("Sell-to Customer Name", max_length=100, blank=True)
+    sell_to_customer_name = models.CharField(_("Sell-to Customer Name"), max_length=100, blank=True)
     sell_to_contact = models.ForeignKey(
-        Contact, verbose_name="Sell-to Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Contact,
+        verbose_name=_("Sell-to Contact No."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    bill_to_name = models.CharField("Bill-to Name", max_length=100, blank=True)
-    bill_to_address = models.CharField("Bill-to Address", max_length=100, blank=True)
-    bill_to_address_2 = models.CharField("Bill-to Address 2", max_length=50, blank=True)
-    bill_to_city = models.CharField("Bill-to City", max_length=30, blank=True)
-    bill_to_post_code = models.CharField("Bill-to Post Code", max_length=20, blank=True)
-    bill_to_county = models.CharField("Bill-to County", max_length=30, blank=True)
-    bill_to_country_region_code = models.CharField("Bill-to Country/Region Code", max_length=10, blank=True)
-    ship_to_name = models.CharField("Ship-to Name", max_length=100, blank=True)
-    ship_to_address = models.CharField("Ship-to Address", max_length=100, blank=True)
-    ship_to_address_2 = models.CharField("Ship-to Address 2", max_length=50, blank=True)
-    ship_to_city = models.CharField("Ship-to City", max_length=30, blank=True)
-    ship_to_post_code = models.CharField("Ship-to Post Code", max_length=20, blank=True)
-    ship_to_county = models.CharField("Ship-to County", max_length=30, blank=True)
-    ship_to_country_region_code = models.CharField("Ship-to Country/Region Code", max_length=10, blank=True)
-    posting_date = models.DateField("Posting Date", null=True, blank=True)
-    due_date = models.DateField("Due Date", null=True, blank=True)
-    shipment_date = models.DateField("Shipment Date", null=True, blank=True)
-    external_document_no = models.CharField("External Document No.", max_length=35, blank=True)
-    your_reference = models.CharField("Your Reference", max_length=35, blank=True)
+    bill_to_name = models.CharField(_("Bill-to Name"), max_length=100, blank=True)
+    bill_to_address = models.CharField(_("Bill-to Address"), max_length=100, blank=True)
+    bill_to_address_2 = models.CharField(_("Bill-to Address 2"), max_length=50, blank=True)
+    bill_to_city = models.CharField(_("Bill-to City"), max_length=30, blank=True)
+    bill_to_post_code = models.CharField(_("Bill-to Post Code"), max_length=20, blank=True)
+    bill_to_county = models.CharField(_("Bill-to County"), max_length=30, blank=True)
+    bill_to_country_region_code = models.CharField(_("Bill-to Country/Region Code"), max_length=10, blank=True)
+    ship_to_name = models.CharField(_("Ship-to Name"), max_length=100, blank=True)
+    ship_to_address = models.CharField(_("Ship-to Address"), max_length=100, blank=True)
+    ship_to_address_2 = models.CharField(_("Ship-to Address 2"), max_length=50, blank=True)
+    ship_to_city = models.CharField(_("Ship-to City"), max_length=30, blank=True)
+    ship_to_post_code = models.CharField(_("Ship-to Post Code"), max_length=20, blank=True)
+    ship_to_county = models.CharField(_("Ship-to County"), max_length=30, blank=True)
+    ship_to_country_region_code = models.CharField(_("Ship-to Country/Region Code"), max_length=10, blank=True)
+    posting_date = models.DateField(_("Posting Date"), null=True, blank=True)
+    due_date = models.DateField(_("Due Date"), null=True, blank=True)
+    shipment_date = models.DateField(_("Shipment Date"), null=True, blank=True)
+    external_document_no = models.CharField(_("External Document No."), max_length=35, blank=True)
+    your_reference = models.CharField(_("Your Reference"), max_length=35, blank=True)
     salesperson = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        SalespersonPurchaser,
+        verbose_name=_("Salesperson Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    currency = models.ForeignKey(Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    currency = models.ForeignKey(
+        Currency, verbose_name=_("Currency Code"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     payment_terms = models.ForeignKey(
-        PaymentTerms, verbose_name="Payment Terms Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PaymentTerms,
+        verbose_name=_("Payment Terms Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     shipment_method = models.ForeignKey(
-        ShipmentMethod, verbose_name="Shipment Method Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ShipmentMethod,
+        verbose_name=_("Shipment Method Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     shipping_agent = models.ForeignKey(
-        ShippingAgent, verbose_name="Shipping Agent Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ShippingAgent,
+        verbose_name=_("Shipping Agent Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     opportunity = models.ForeignKey(
-        Opportunity, verbose_name="Opportunity No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Opportunity,
+        verbose_name=_("Opportunity No."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    amount = models.DecimalField("Amount", max_digits=19, decimal_places=2, default=0)
-    amount_including_vat = models.DecimalField("Amount Including VAT", max_digits=19, decimal_places=2, default=0)
-    invoice_discount_amount = models.DecimalField("Invoice Discount Amount", max_digits=19, decimal_places=2, default=0)
+    amount = models.DecimalField(_("Amount"), max_digits=19, decimal_places=2, default=0)
+    amount_including_vat = models.DecimalField(_("Amount Including VAT"), max_digits=19, decimal_places=2, default=0)
+    invoice_discount_amount = models.DecimalField(
+        _("Invoice Discount Amount"), max_digits=19, decimal_places=2, default=0
+    )
 
     class Meta:
         abstract = True
@@ -881,22 +995,22 @@ class SalesDocumentFields(models.Model):
 
 class SalesLineFields(models.Model):
     class Type(models.TextChoices):
-        COMMENT = "", "Comment"
-        ITEM = "item", "Item"
-        RESOURCE = "resource", "Resource"
-        GL_ACCOUNT = "gl_account", "G/L Account"
+        COMMENT = "", _("Comment")
+        ITEM = "item", _("Item")
+        RESOURCE = "resource", _("Resource")
+        GL_ACCOUNT = "gl_account", _("G/L Account")
 
-    line_no = models.PositiveIntegerField("Line No.")
-    type = models.CharField("Type", max_length=12, choices=Type, blank=True, default="")
-    no = models.CharField("No.", max_length=20, blank=True)
-    description = models.CharField("Description", max_length=100, blank=True)
-    description_2 = models.CharField("Description 2", max_length=50, blank=True)
-    unit_of_measure_code = models.CharField("Unit of Measure Code", max_length=10, blank=True)
-    quantity = models.DecimalField("Quantity", max_digits=19, decimal_places=5, default=0)
-    unit_price = models.DecimalField("Unit Price", max_digits=19, decimal_places=4, default=0)
-    line_discount_amount = models.DecimalField("Line Discount Amount", max_digits=19, decimal_places=2, default=0)
-    amount = models.DecimalField("Amount", max_digits=19, decimal_places=2, default=0)
-    amount_including_vat = models.DecimalField("Amount Including VAT", max_digits=19, decimal_places=2, default=0)
+    line_no = models.PositiveIntegerField(_("Line No."))
+    type = models.CharField(_("Type"), max_length=12, choices=Type, blank=True, default="")
+    no = models.CharField(_("No."), max_length=20, blank=True)
+    description = models.CharField(_("Description"), max_length=100, blank=True)
+    description_2 = models.CharField(_("Description 2"), max_length=50, blank=True)
+    unit_of_measure_code = models.CharField(_("Unit of Measure Code"), max_length=10, blank=True)
+    quantity = models.DecimalField(_("Quantity"), max_digits=19, decimal_places=5, default=0)
+    unit_price = models.DecimalField(_("Unit Price"), max_digits=19, decimal_places=4, default=0)
+    line_discount_amount = models.DecimalField(_("Line Discount Amount"), max_digits=19, decimal_places=2, default=0)
+    amount = models.DecimalField(_("Amount"), max_digits=19, decimal_places=2, default=0)
+    amount_including_vat = models.DecimalField(_("Amount Including VAT"), max_digits=19, decimal_places=2, default=0)
 
     class Meta:
         abstract = True
@@ -907,25 +1021,30 @@ class SalesLineFields(models.Model):
 
 class SalesHeader(SalesDocumentFields, ErpRecord):
     class DocumentType(models.TextChoices):
-        QUOTE = "quote", "Quote"
-        ORDER = "order", "Order"
-        INVOICE = "invoice", "Invoice"
-        CREDIT_MEMO = "credit_memo", "Credit Memo"
+        QUOTE = "quote", _("Quote")
+        ORDER = "order", _("Order")
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_MEMO = "credit_memo", _("Credit Memo")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RELEASED = "released", "Released"
-        PENDING_APPROVAL = "pending_approval", "Pending Approval"
-        PENDING_PREPAYMENT = "pending_prepayment", "Pending Prepayment"
+        OPEN = "open", _("Open")
+        RELEASED = "released", _("Released")
+        PENDING_APPROVAL = "pending_approval", _("Pending Approval")
+        PENDING_PREPAYMENT = "pending_prepayment", _("Pending Prepayment")
 
-    document_type = models.CharField("Document Type", max_length=15, choices=DocumentType, default=DocumentType.ORDER)
-    no = models.CharField("No.", max_length=20, blank=True)
-    no_series = models.ForeignKey(NoSeries, verbose_name="No. Series", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    order_date = models.DateField("Order Date", null=True, blank=True)
-    status = models.CharField("Status", max_length=20, choices=Status, default=Status.OPEN, db_index=True)
+    document_type = models.CharField(
+        _("Document Type"), max_length=15, choices=DocumentType, default=DocumentType.ORDER
+    )
+    no = models.CharField(_("No."), max_length=20, blank=True)
+    no_series = models.ForeignKey(
+        NoSeries, verbose_name=_("No. Series"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order_date = models.DateField(_("Order Date"), null=True, blank=True)
+    status = models.CharField(_("Status"), max_length=20, choices=Status, default=Status.OPEN, db_index=True)
 
     class Meta:
-        verbose_name = "Sales Header"
+        verbose_name = _("Sales Header")
+        verbose_name_plural = _("Sales Headers")
         ordering = ["document_type", "no"]
         constraints = [
             models.UniqueConstraint(fields=["document_type", "no"], name="erp_salesheader_unique_no_per_type"),
@@ -948,14 +1067,17 @@ class SalesHeader(SalesDocumentFields, ErpRecord):
 
     @classmethod
     def assign_numbers(cls, objs):
-        assign_document_numbers(objs, cls.series_by_type(), setup_name="Sales & Receivables Setup")
+        assign_document_numbers(objs, cls.series_by_type(), setup_name=gettext("Sales & Receivables Setup"))
 
 
 class SalesLine(SalesLineFields, ErpRecord):
-    header = models.ForeignKey(SalesHeader, verbose_name="Document No.", on_delete=models.CASCADE, related_name="lines")
+    header = models.ForeignKey(
+        SalesHeader, verbose_name=_("Document No."), on_delete=models.CASCADE, related_name="lines"
+    )
 
     class Meta:
-        verbose_name = "Sales Line"
+        verbose_name = _("Sales Line")
+        verbose_name_plural = _("Sales Lines")
         ordering = ["header", "line_no"]
         constraints = [models.UniqueConstraint(fields=["header", "line_no"], name="erp_salesline_unique_line_no")]
 
@@ -963,11 +1085,12 @@ class SalesLine(SalesLineFields, ErpRecord):
 class SalesInvoiceHeader(SalesDocumentFields, ErpRecord):
     """A posted sales invoice."""
 
-    no = models.CharField("No.", max_length=20, unique=True)
-    order_no = models.CharField("Order No.", max_length=20, blank=True)
+    no = models.CharField(_("No."), max_length=20, unique=True)
+    order_no = models.CharField(_("Order No."), max_length=20, blank=True)
 
     class Meta:
-        verbose_name = "Posted Sales Invoice"
+        verbose_name = _("Posted Sales Invoice")
+        verbose_name_plural = _("Posted Sales Invoices")
         ordering = ["no"]
 
     def __str__(self):
@@ -975,36 +1098,60 @@ class SalesInvoiceHeader(SalesDocumentFields, ErpRecord):
 
 
 class SalesInvoiceLine(SalesLineFields, ErpRecord):
-    invoice = models.ForeignKey(SalesInvoiceHeader, verbose_name="Document No.", on_delete=models.CASCADE, related_name="lines")
+    invoice = models.ForeignKey(
+        SalesInvoiceHeader, verbose_name=_("Document No."), on_delete=models.CASCADE, related_name="lines"
+    )
 
     class Meta:
-        verbose_name = "Posted Sales Invoice Line"
+        verbose_name = _("Posted Sales Invoice Line")
+        verbose_name_plural = _("Posted Sales Invoice Lines")
         ordering = ["invoice", "line_no"]
-        constraints = [models.UniqueConstraint(fields=["invoice", "line_no"], name="erp_salesinvoiceline_unique_line_no")]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "line_no"], name="erp_salesinvoiceline_unique_line_no")
+        ]
 
 
 # B7 purchase documents and interactions ---------------------------------------------------------------------------------
 class PurchaseHeader(ErpRecord):
     class DocumentType(models.TextChoices):
-        QUOTE = "quote", "Quote"
-        ORDER = "order", "Order"
+        QUOTE = "quote", _("Quote")
+        ORDER = "order", _("Order")
 
-    document_type = models.CharField("Document Type", max_length=10, choices=DocumentType, default=DocumentType.ORDER)
-    no = models.CharField("No.", max_length=20)
-    buy_from_vendor = models.ForeignKey(Vendor, verbose_name="Buy-from Vendor No.", on_delete=models.PROTECT, related_name="+")
+    document_type = models.CharField(
+        _("Document Type"), max_length=10, choices=DocumentType, default=DocumentType.ORDER
+    )
+    no = models.CharField(_("No."), max_length=20)
+    buy_from_vendor = models.ForeignKey(
+        Vendor, verbose_name=_("Buy-from Vendor No."), on_delete=models.PROTECT, related_name="+"
+    )
     buy_from_contact = models.ForeignKey(
-        Contact, verbose_name="Buy-from Contact No.", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Contact,
+        verbose_name=_("Buy-from Contact No."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    order_date = models.DateField("Order Date", null=True, blank=True)
+    order_date = models.DateField(_("Order Date"), null=True, blank=True)
     purchaser = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Purchaser Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        SalespersonPurchaser,
+        verbose_name=_("Purchaser Code"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    currency = models.ForeignKey(Currency, verbose_name="Currency Code", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    currency = models.ForeignKey(
+        Currency, verbose_name=_("Currency Code"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
-        verbose_name = "Purchase Header"
+        verbose_name = _("Purchase Header")
+        verbose_name_plural = _("Purchase Headers")
         ordering = ["document_type", "no"]
-        constraints = [models.UniqueConstraint(fields=["document_type", "no"], name="erp_purchaseheader_unique_no_per_type")]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "no"], name="erp_purchaseheader_unique_no_per_type")
+        ]
 
     def __str__(self):
         return f"Purchase {self.get_document_type_display()} {self.no}"
@@ -1015,7 +1162,7 @@ class PurchaseHeader(ErpRecord):
         assign_document_numbers(
             objs,
             {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos},
-            setup_name="Purchases & Payables Setup",
+            setup_name=gettext("Purchases & Payables Setup"),
         )
 
 
@@ -1023,26 +1170,33 @@ class InteractionLogEntry(models.Model):
     """Something that happened with a contact: a document made for it, an e-mail logged (BC table 5065)."""
 
     class Kind(models.TextChoices):
-        SALES_QUOTE = "sales_quote", "Sales Quote"
-        SALES_ORDER = "sales_order", "Sales Order"
-        PURCHASE_QUOTE = "purchase_quote", "Purchase Quote"
-        PURCHASE_ORDER = "purchase_order", "Purchase Order"
-        EMAIL = "email", "E-mail"
-        PHONE_CALL = "phone_call", "Phone Call"
-        MEETING = "meeting", "Meeting"
+        SALES_QUOTE = "sales_quote", _("Sales Quote")
+        SALES_ORDER = "sales_order", _("Sales Order")
+        PURCHASE_QUOTE = "purchase_quote", _("Purchase Quote")
+        PURCHASE_ORDER = "purchase_order", _("Purchase Order")
+        EMAIL = "email", _("E-mail")
+        PHONE_CALL = "phone_call", _("Phone Call")
+        MEETING = "meeting", _("Meeting")
 
-    contact = models.ForeignKey(Contact, verbose_name="Contact No.", on_delete=models.CASCADE, related_name="interactions")
-    kind = models.CharField("Interaction Template", max_length=20, choices=Kind)
-    description = models.CharField("Description", max_length=250)
-    document_no = models.CharField("Document No.", max_length=20, blank=True)
-    salesperson = models.ForeignKey(
-        SalespersonPurchaser, verbose_name="Salesperson Code", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("Contact No."), on_delete=models.CASCADE, related_name="interactions"
     )
-    created_at = models.DateTimeField("Date", auto_now_add=True, db_index=True)
+    kind = models.CharField(_("Interaction Template"), max_length=20, choices=Kind)
+    description = models.CharField(_("Description"), max_length=250)
+    document_no = models.CharField(_("Document No."), max_length=20, blank=True)
+    salesperson = models.ForeignKey(
+        SalespersonPurchaser,
+        verbose_name=_("Salesperson Code"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("Date"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = "Interaction Log Entry"
-        verbose_name_plural = "Interaction Log Entries"
+        verbose_name = _("Interaction Log Entry")
+        verbose_name_plural = _("Interaction Log Entries")
         ordering = ["-created_at"]
 
     def __str__(self):

@@ -21,23 +21,25 @@ from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 _LAST_DIGITS = re.compile(r"(\d+)(\D*)$")
 
 
 class NoSeries(models.Model):
-    code = models.CharField("Code", max_length=20, unique=True)
-    description = models.CharField("Description", max_length=100, blank=True)
-    starting_no = models.CharField("Starting No.", max_length=20)
-    ending_no = models.CharField("Ending No.", max_length=20, blank=True)
-    increment_by = models.PositiveIntegerField("Increment-by No.", default=1)
-    last_no_used = models.CharField("Last No. Used", max_length=20, blank=True)
-    default_nos = models.BooleanField("Default Nos.", default=True)
-    manual_nos = models.BooleanField("Manual Nos.", default=True)
+    code = models.CharField(_("Code"), max_length=20, unique=True)
+    description = models.CharField(_("Description"), max_length=100, blank=True)
+    starting_no = models.CharField(_("Starting No."), max_length=20)
+    ending_no = models.CharField(_("Ending No."), max_length=20, blank=True)
+    increment_by = models.PositiveIntegerField(_("Increment-by No."), default=1)
+    last_no_used = models.CharField(_("Last No. Used"), max_length=20, blank=True)
+    default_nos = models.BooleanField(_("Default Nos."), default=True)
+    manual_nos = models.BooleanField(_("Manual Nos."), default=True)
 
     class Meta:
-        verbose_name = "No. Series"
-        verbose_name_plural = "No. Series"
+        verbose_name = _("No. Series")
+        verbose_name_plural = _("No. Series")
         ordering = ["code"]
 
     def __str__(self):
@@ -48,7 +50,7 @@ def increment_code(code, by=1):
     """``"C00010"`` + 10 → ``"C00020"``; ``"INV-0999"`` + 1 → ``"INV-1000"``. Refuses a code without digits."""
     match = _LAST_DIGITS.search(code)
     if not match:
-        raise ValidationError(f"The number {code!r} contains no digits to increment.")
+        raise ValidationError(gettext("The number %(code)s contains no digits to increment.") % {"code": repr(code)})
     digits, tail = match.groups()
     new = str(int(digits) + by).zfill(len(digits))
     return f"{code[: match.start(1)]}{new}{tail}"
@@ -97,7 +99,10 @@ def no_series_allocate(*, series, count=1):
         for _ in range(count):
             last = increment_code(last, locked.increment_by) if last else locked.starting_no
             if locked.ending_no and _numeric_part(last) > _numeric_part(locked.ending_no):
-                raise ValidationError(f"No. series {code} is exhausted: {last} is beyond its ending no. {locked.ending_no}.")
+                raise ValidationError(
+                    gettext("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s.")
+                    % {"code": code, "last": last, "ending_no": locked.ending_no}
+                )
             numbers.append(last)
         locked.last_no_used = last
         locked.save(update_fields=["last_no_used"])
@@ -125,8 +130,8 @@ def no_series_manual_check(*, model, values, cache=None):
             cache[key] = series
     if series is not None and not series.manual_nos:
         raise ValidationError({"no": (
-            f"You may not enter numbers manually. If you want to enter numbers manually, please activate "
-            f"Manual Nos. in No. Series {series.code}."
+            gettext("You may not enter numbers manually. If you want to enter numbers manually, please activate Manual "
+                     "Nos. in No. Series %(code)s.") % {"code": series.code}
         )})
 
 

@@ -19,6 +19,8 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from integration.fo import admin as fo_admin  # noqa: F401  (F&O data integration admin)
 from p2c.doors import outcome_message, refused_message
@@ -38,10 +40,12 @@ from .admin_helpers import (
     _record_link,
     _tell,
 )
+from .admin_history import ConfigurationHistoryAdminMixin, mapping_history_html
 from .configuration import EXPORT_PERMISSIONS, IMPORT_PERMISSIONS
 from .defaults import default_mapping_names, integration_setup_reset
 from .forms import FieldMappingInlineFormSet, TableMappingForm
 from .full_sync_page import full_sync_review_view, full_sync_status_view
+from .health_page import health_view
 from .labels import record_labels
 from .models import (
     ConnectionSetup,
@@ -65,9 +69,10 @@ from .wizard import setup_wizard_view
 
 # -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
 @admin.register(ConnectionSetup)
-class ConnectionSetupAdmin(admin.ModelAdmin):
+class ConnectionSetupAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     fields = ("is_enabled", "integration_user", "sales_order_integration_enabled",
-              "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days", "pages")
+              "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days",
+              "alert_recipients", "alert_lag_minutes", "alert_worker_minutes", "alert_period_minutes", "pages")
     readonly_fields = ("pages", "review_page")
     autocomplete_fields = ("integration_user",)
 
@@ -92,14 +97,14 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
             fields.append("pages" if request.user.has_perm("integration.change_connectionsetup") else "review_page")
         return fields
 
-    @admin.display(description="Set-up and synchronisation")
+    @admin.display(description=_("Set-up and synchronisation"))
     def pages(self, obj):
         return format_html(
             '<a class="button" href="{}">Assisted set-up</a> &nbsp; {}',
             reverse("admin:integration_setup_wizard"), self.review_page(obj),
         )
 
-    @admin.display(description="Synchronisation")
+    @admin.display(description=_("Synchronisation"))
     def review_page(self, obj):
         return format_html('<a class="button" href="{}">Full synchronisation review</a>',
                            reverse("admin:integration_full_sync_review"))
@@ -110,6 +115,7 @@ class ConnectionSetupAdmin(admin.ModelAdmin):
             path("full-synchronization/", wrap(full_sync_review_view), name="integration_full_sync_review"),
             path("full-synchronization/status/", wrap(full_sync_status_view), name="integration_full_sync_status"),
             path("assisted-setup/", wrap(setup_wizard_view), name="integration_setup_wizard"),
+            path("health/", wrap(health_view), name="integration_health"),
             *super().get_urls(),
         ]
 
@@ -122,7 +128,7 @@ class ValueMapEntryInline(admin.TabularInline):
 
 
 @admin.register(ValueMap)
-class ValueMapAdmin(admin.ModelAdmin):
+class ValueMapAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     list_display = ("name", "description", "entry_count")
     search_fields = ("name", "description")
     inlines = (ValueMapEntryInline,)
@@ -130,7 +136,7 @@ class ValueMapAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_entries=Count("entries"))
 
-    @admin.display(description="Entries", ordering="_entries")
+    @admin.display(description=_("Entries"), ordering="_entries")
     def entry_count(self, obj):
         return obj._entries
 
@@ -147,26 +153,32 @@ class IntegrationFieldMappingInline(admin.TabularInline):
 
 
 @admin.register(IntegrationTableMapping)
-class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
+class IntegrationTableMappingAdmin(ConfigurationHistoryAdminMixin, IntegrationPermissionsMixin, admin.ModelAdmin):
     form = TableMappingForm
     list_display = ("name", "erp_model", "crm_model", "direction", "is_enabled", "realtime_sync",
                     "dependency_names", "sync_only_coupled", "errors_link", "sort_order")
     list_filter = ("is_enabled", "direction", "user_defined", "realtime_sync")
     search_fields = ("name", "erp_model", "crm_model")
     filter_horizontal = ("dependencies",)
-    readonly_fields = ("erp_watermark", "crm_watermark", "locked_by", "locked_at", "created_at")
+    readonly_fields = ("erp_watermark", "crm_watermark", "locked_by", "locked_at", "created_at",
+                       "configuration_history")
     inlines = (IntegrationFieldMappingInline,)
     actions = ("synchronize_modified", "synchronize_full", "reset_to_default")
     fieldsets = (
         (None, {"fields": ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled",
                            "realtime_sync", "sort_order")}),
-        ("Filters", {"fields": ("erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
+        (gettext_lazy("Filters"), {"fields": ("erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
                                 "sync_after_match_coupling")}),
-        ("Dependencies", {"fields": ("dependencies", "parent", "parent_erp_field", "parent_crm_field")}),
-        ("Conflicts", {"fields": ("update_conflict_resolution", "deletion_conflict_resolution")}),
-        ("Rules and state", {"fields": ("rules_module", "user_defined", "erp_watermark", "crm_watermark",
+        (gettext_lazy("Dependencies"), {"fields": ("dependencies", "parent", "parent_erp_field", "parent_crm_field")}),
+        (gettext_lazy("Conflicts"), {"fields": ("update_conflict_resolution", "deletion_conflict_resolution")}),
+        (gettext_lazy("Rules and state"), {"fields": ("rules_module", "user_defined", "erp_watermark", "crm_watermark",
                                         "locked_by", "locked_at", "created_at"), "classes": ("collapse",)}),
+        (gettext_lazy("History"), {"fields": ("configuration_history",)}),
     )
+
+    @admin.display(description=gettext_lazy("Configuration changes"))
+    def configuration_history(self, obj):
+        return mapping_history_html(obj)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -195,11 +207,11 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
         return (super().get_queryset(request).prefetch_related("dependencies")
                 .annotate(_failed=Count("jobs", filter=Q(jobs__failed__gt=0))))
 
-    @admin.display(description="Dependencies")
+    @admin.display(description=_("Dependencies"))
     def dependency_names(self, obj):
         return ", ".join(d.name for d in obj.dependencies.all())
 
-    @admin.display(description="Jobs with errors", ordering="_failed")
+    @admin.display(description=_("Jobs with errors"), ordering="_failed")
     def errors_link(self, obj):
         if not obj._failed:
             return "0"
@@ -207,39 +219,68 @@ class IntegrationTableMappingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin
             {"table_mapping__id__exact": obj.pk, "failed__gt": 0})
         return format_html('<a href="{}">{}</a>', url, obj._failed)
 
-    @admin.action(description="Synchronise modified records", permissions=["run_synchronization"])
+    @admin.action(description=_("Synchronise modified records"), permissions=["run_synchronization"])
     def synchronize_modified(self, request, queryset):
         _tell(self, request, synchronize_mappings, mappings=list(queryset))
 
-    @admin.action(description="Run full synchronisation", permissions=["run_synchronization"])
+    @admin.action(description=_("Run full synchronisation"), permissions=["run_synchronization"])
     def synchronize_full(self, request, queryset):
         if "p2c-submit" not in request.POST:
             return _confirm_page(
-                self, request, queryset, action="synchronize_full", title="Run full synchronisation",
-                summary=["Every record of the selected mappings is read; uncoupled records are not created by this "
-                         "action (use the full synchronisation review for the first synchronisation).",
-                         *[f"{m.name}: {m.get_direction_display()}" for m in queryset]],
+                self,
+                request,
+                queryset,
+                action="synchronize_full",
+                title=gettext("Run full synchronisation"),
+                summary=[
+                    (
+                        gettext(
+                            "Every record of the selected mappings is read; uncoupled records are not created by this "
+                            "action (use the full synchronisation review for the first synchronisation)."
+                        )
+                    ),
+                    *[f"{m.name}: {m.get_direction_display()}" for m in queryset],
+                ],
             )
         _tell(self, request, synchronize_mappings, mappings=list(queryset), full=True)
 
-    @admin.action(description="Reset to default", permissions=["change"])
+    @admin.action(description=_("Reset to default"), permissions=["change"])
     def reset_to_default(self, request, queryset):
         defaults = set(default_mapping_names())
         names = [m.name for m in queryset if m.name in defaults]
         others = [m.name for m in queryset if m.name not in defaults]
         if "p2c-submit" not in request.POST:
             return _confirm_page(
-                self, request, queryset, action="reset_to_default", title="Reset to default",
-                summary=[f"{len(names)} mapping(s) get their default filters, direction and field mappings back: "
-                         f"{', '.join(names) or '-'}. Changes made to them are lost; couplings are kept.",
-                         *([f"Not default mappings, left as they are: {', '.join(others)}."] if others else [])],
+                self,
+                request,
+                queryset,
+                action="reset_to_default",
+                title=gettext("Reset to default"),
+                summary=[
+                    (
+                        gettext(
+                            "%(count)s mapping(s) get their default filters, direction and field mappings back: %(value)s. "
+                            "Changes made to them are lost; couplings are kept."
+                        )
+                        % {"count": len(names), "value": ", ".join(names) or "-"}
+                    ),
+                    *(
+                        [gettext("Not default mappings, left as they are: %(others)s.") % {"others": ", ".join(others)}]
+                        if others
+                        else []
+                    ),
+                ],
             )
         reset = integration_setup_reset(names=names) if names else []
         for mapping in reset:
-            self.log_change(request, mapping, "Reset to default.")
-        self.message_user(request, f"{len(reset)} mapping(s) reset to default"
-                          + (f"; {len(others)} not default mapping(s) left as they were." if others else "."),
-                          messages.SUCCESS)
+            self.log_change(request, mapping, gettext("Reset to default."))
+        if others:
+            text = gettext(
+                "%(count)s mapping(s) reset to default; %(others)s not default mapping(s) left as they were."
+            )
+        else:
+            text = gettext("%(count)s mapping(s) reset to default.")
+        self.message_user(request, text % {"count": len(reset), "others": len(others)}, messages.SUCCESS)
 
 
 # -- couplings ------------------------------------------------------------------------------------------------------
@@ -250,7 +291,7 @@ class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
                     "last_synced_erp_modified", "last_synced_crm_modified", "job_links", "created_at")
     list_filter = (ModelPairFilter, "skipped", "last_erp_result", "last_crm_result")
     search_fields = ("=erp_id", "=crm_id")
-    search_help_text = "ERP record id or Sales record id (exact)."
+    search_help_text = gettext_lazy("ERP record id or Sales record id (exact).")
     readonly_fields = ("erp_model", "crm_model", "erp_id", "crm_id", "erp_record", "crm_record",
                        "last_synced_erp_modified", "last_synced_crm_modified", "last_erp_result", "last_crm_result",
                        "last_erp_job", "last_crm_job", "created_at")
@@ -280,40 +321,40 @@ class CouplingAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
             obj._p2c_labels = record_labels({obj.erp_model: [obj.erp_id], obj.crm_model: [obj.crm_id]})
         return obj
 
-    @admin.display(description="ERP record", ordering="erp_id")
+    @admin.display(description=_("ERP record"), ordering="erp_id")
     def erp_record(self, obj):
         return _record_link(obj, obj.erp_model, obj.erp_id)
 
-    @admin.display(description="Sales record", ordering="crm_id")
+    @admin.display(description=_("Sales record"), ordering="crm_id")
     def crm_record(self, obj):
         return _record_link(obj, obj.crm_model, obj.crm_id)
 
-    @admin.display(description="Last jobs")
+    @admin.display(description=_("Last jobs"))
     def job_links(self, obj):
         jobs = [pk for pk in (obj.last_erp_job_id, obj.last_crm_job_id) if pk]
         return format_html_join(", ", '<a href="{}">#{}</a>',
                                 ((reverse("admin:integration_syncjob_change", args=[pk]), pk) for pk in jobs))
 
-    @admin.action(description="Delete coupling", permissions=["change_couplings"])
+    @admin.action(description=_("Delete coupling"), permissions=["change_couplings"])
     def couplings_delete(self, request, queryset):
         if "p2c-submit" not in request.POST:
-            return _confirm_page(self, request, queryset, action="couplings_delete", title="Delete coupling",
-                                 summary=["The couplings are deleted; the records stay, on both sides."])
+            return _confirm_page(self, request, queryset, action="couplings_delete", title=gettext("Delete coupling"),
+                                 summary=[gettext("The couplings are deleted; the records stay, on both sides.")])
         _tell(self, request, couplings_delete, couplings=list(queryset))
 
-    @admin.action(description="Restore skipped records", permissions=["change_couplings"])
+    @admin.action(description=_("Restore skipped records"), permissions=["change_couplings"])
     def skipped_restore(self, request, queryset):
         _tell(self, request, skipped_restore, couplings=list(queryset))
 
-    @admin.action(description="Synchronise now (one record: as preselected)", permissions=["run_synchronization"])
+    @admin.action(description=_("Synchronise now (one record: as preselected)"), permissions=["run_synchronization"])
     def couplings_synchronize(self, request, queryset):
         _synchronize_couplings(self, request, queryset, None)
 
-    @admin.action(description="Synchronise now: send (ERP → Sales)", permissions=["run_synchronization"])
+    @admin.action(description=_("Synchronise now: send (ERP → Sales)"), permissions=["run_synchronization"])
     def couplings_send(self, request, queryset):
         _synchronize_couplings(self, request, queryset, SEND)
 
-    @admin.action(description="Synchronise now: get (Sales → ERP)", permissions=["run_synchronization"])
+    @admin.action(description=_("Synchronise now: get (Sales → ERP)"), permissions=["run_synchronization"])
     def couplings_get(self, request, queryset):
         _synchronize_couplings(self, request, queryset, GET)
 
@@ -323,7 +364,7 @@ def _synchronize_couplings(modeladmin, request, couplings, direction):
     by_table = defaultdict(list)
     for erp_model, erp_id in couplings.values_list("erp_model", "erp_id"):
         by_table[erp_model].append(erp_id)
-    outcome = Outcome("Synchronise now")
+    outcome = Outcome(gettext("Synchronise now"))
     for label, ids in by_table.items():
         try:
             outcome.merge(synchronize_now(model=apps.get_model(label), ids=ids, direction=direction))

@@ -9,6 +9,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from p2c.doors import request_outcome_message
 from p2c.outcomes import OperationRefused
@@ -22,7 +24,8 @@ from .configuration import (
     configuration_import,
     format_of,
 )
-from .models import IntegrationTableMapping
+from .configuration.history import history_recorder
+from .models import ConfigurationChange, IntegrationTableMapping
 
 CONTENT_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 
@@ -35,20 +38,20 @@ def _log(modeladmin, request, changes):
             name = change.path[len("mappings["):].split("]", 1)[0]
             keys.setdefault(name, []).append(change.key or change.action)
     for mapping in IntegrationTableMapping.objects.filter(name__in=keys):
-        modeladmin.log_change(request, mapping, "Configuration imported: " + ", ".join(
+        modeladmin.log_change(request, mapping, gettext("Configuration imported: ") + ", ".join(
             dict.fromkeys(keys[mapping.name])))
 
 
 class ConfigurationUploadForm(forms.Form):
-    file = forms.FileField(label="Configuration file", help_text="A .json or .yaml file written by Export "
-                           "configuration or integration_export.")
+    file = forms.FileField(label=_("Configuration file"), help_text=_("A .json or .yaml file written by Export "
+                           "configuration or integration_export."))
 
     def text(self):
         upload = self.cleaned_data["file"]
         try:
             return upload.name, upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise forms.ValidationError(f"{upload.name} is not UTF-8 text.") from None
+            raise forms.ValidationError(gettext("%(upload)s is not UTF-8 text.") % {"upload": upload.name}) from None
 
 
 def configuration_export_view(request):
@@ -73,12 +76,14 @@ def configuration_import_view(request, modeladmin):
         raise PermissionDenied
     changelist_url = reverse("admin:integration_integrationtablemapping_changelist")
     context = {**modeladmin.admin_site.each_context(request), "opts": IntegrationTableMapping._meta,
-               "title": "Import configuration", "changelist_url": changelist_url}
+               "title": gettext("Import configuration"), "changelist_url": changelist_url}
     form = ConfigurationUploadForm()
     if request.method == "POST" and "p2c-submit" in request.POST:
         text, fmt = request.POST.get("content", ""), request.POST.get("format", "")
         try:
-            outcome = configuration_import(text=text, fmt=fmt if fmt in FORMATS else format_of("", text))
+            outcome = configuration_import(text=text, fmt=fmt if fmt in FORMATS else format_of("", text),
+                                           on_applied=history_recorder(user=request.user,
+                                                                       door=ConfigurationChange.Door.IMPORT))
         except ConfigurationInvalid as exc:
             context.update(errors=exc.errors)
         except OperationRefused as exc:

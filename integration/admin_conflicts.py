@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .admin_helpers import _tell
 from .conflict_inbox import conflict_sides
@@ -25,11 +27,15 @@ from .operations.conflicts import FIELDS, TAKE_CRM, TAKE_ERP, conflicts_resolve
 from .permissions import RUN_PERMISSION, VIEW_CONFLICT_PERMISSION
 from .selectors import conflict_for_compare, couplings_labels
 
-AGES = {"1": ("older than a day", 1), "7": ("older than a week", 7), "30": ("older than 30 days", 30)}
+AGES = {
+    "1": (gettext_lazy("older than a day"), 1),
+    "7": (gettext_lazy("older than a week"), 7),
+    "30": (gettext_lazy("older than 30 days"), 30),
+}
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = "age"
+    title = _("age")
     parameter_name = "older_than"
 
     def lookups(self, request, model_admin):
@@ -94,26 +100,26 @@ class SyncConflictAdmin(admin.ModelAdmin):
     def has_resolve_permission(self, request):
         return request.user.has_perm(RUN_PERMISSION) and request.user.has_perm(VIEW_CONFLICT_PERMISSION)
 
-    @admin.display(description="Conflict", ordering="id")
+    @admin.display(description=_("Conflict"), ordering="id")
     def conflict(self, obj):
         url = reverse("admin:integration_syncconflict_change", args=[obj.pk])
         return format_html('<a href="{}">Compare #{}</a>', url, obj.pk)
 
-    @admin.display(description="ERP record")
+    @admin.display(description=_("ERP record"))
     def erp_record(self, obj):
         return _record_link(obj, obj.coupling.erp_model, obj.coupling.erp_id)
 
-    @admin.display(description="Sales record")
+    @admin.display(description=_("Sales record"))
     def crm_record(self, obj):
         return _record_link(obj, obj.coupling.crm_model, obj.coupling.crm_id)
 
-    @admin.display(description="Fields in conflict")
+    @admin.display(description=_("Fields in conflict"))
     def fields_text(self, obj):
         if obj.kind == SyncConflict.Kind.DELETION:
-            return f"{'ERP' if obj.deleted_side == 'erp' else 'Sales'} record deleted"
+            return gettext("ERP record deleted") if obj.deleted_side == "erp" else gettext("Sales record deleted")
         return ", ".join(obj.fields)
 
-    @admin.display(description="Job")
+    @admin.display(description=_("Job"))
     def job_link(self, obj):
         if not obj.job_id:
             return "-"
@@ -121,19 +127,19 @@ class SyncConflictAdmin(admin.ModelAdmin):
                            obj.job_id)
 
     # -- bulk actions ---------------------------------------------------------------------------------------------
-    @admin.action(description="Take the ERP side", permissions=["resolve"])
+    @admin.action(description=_("Take the ERP side"), permissions=["resolve"])
     def take_erp(self, request, queryset):
         _resolve(self, request, list(queryset.values_list("pk", flat=True)), TAKE_ERP)
 
-    @admin.action(description="Take the Sales side", permissions=["resolve"])
+    @admin.action(description=_("Take the Sales side"), permissions=["resolve"])
     def take_crm(self, request, queryset):
         _resolve(self, request, list(queryset.values_list("pk", flat=True)), TAKE_CRM)
 
-    @admin.action(description="Restore the deleted records", permissions=["resolve"])
+    @admin.action(description=_("Restore the deleted records"), permissions=["resolve"])
     def restore(self, request, queryset):
         _resolve(self, request, list(queryset.values_list("pk", flat=True)), RESTORE)
 
-    @admin.action(description="Remove coupling", permissions=["resolve"])
+    @admin.action(description=_("Remove coupling"), permissions=["resolve"])
     def remove_coupling(self, request, queryset):
         _resolve(self, request, list(queryset.values_list("pk", flat=True)), REMOVE)
 
@@ -144,8 +150,12 @@ class SyncConflictAdmin(admin.ModelAdmin):
         conflict = conflict_for_compare(object_id)
         changelist = reverse("admin:integration_syncconflict_changelist")
         if conflict is None:
-            self.message_user(request, f"Conflict #{object_id} is no longer in the inbox (resolved already?).",
-                              "warning")
+            self.message_user(
+                request,
+                gettext("Conflict #%(object_id)s is no longer in the inbox (resolved already?).")
+                % {"object_id": object_id},
+                "warning",
+            )
             return redirect(changelist)
         if request.method == "POST":
             if not self.has_resolve_permission(request):

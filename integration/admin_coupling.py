@@ -15,18 +15,22 @@ outcome in one message (p2c.doors.outcome_message).
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
 from .admin_coupling_state import CouplingStateAdminMixin
 from .admin_helpers import _tell
+from .configuration.history import configuration_recorded
 from .coupling_state import couplings_of, record_mappings, side_of
 from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
-from .models import Direction
+from .models import ConfigurationChange, Direction
 from .operations import (
     couple_by_match,
     coupling_set_up,
@@ -42,10 +46,9 @@ from .selectors import LOG_RECORDS, records_sync_log
 
 # -- selectors (the reads shared with the column are in integration.coupling_state) --------------------------------
 def mapping_direction_label(mapping, direction):
-    erp, crm = "ERP", "Sales"
     if direction == Direction.TO_INTEGRATION:
-        return f"Send data update to {crm} ({erp} → {crm})"
-    return f"Get data update from {crm} ({crm} → {erp})"
+        return gettext("Send data update to Sales (ERP → Sales)")
+    return gettext("Get data update from Sales (Sales → ERP)")
 
 
 class CouplingAdminMixin(CouplingStateAdminMixin):
@@ -79,14 +82,14 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if self.coupling_mappings(request) and request.method in ("GET", "POST", "HEAD"):
-            counterpart = "ERP" if side_of(self.model) == "crm" else "Sales"
+            create_in = gettext("Create in ERP") if side_of(self.model) == "crm" else gettext("Create in Sales")
             specs = {
-                "couple_set_up": (COUPLE_PERMISSION, "Set up coupling…"),
-                "couple_by_match": (COUPLE_PERMISSION, "Match-based coupling…"),
-                "create_in_counterpart": (RUN_PERMISSION, f"Create in {counterpart}"),
-                "synchronize_now": (RUN_PERMISSION, "Synchronise now…"),
-                "coupling_remove": (COUPLE_PERMISSION, "Delete coupling"),
-                "synchronization_log": (None, "Synchronisation log"),
+                "couple_set_up": (COUPLE_PERMISSION, gettext("Set up coupling…")),
+                "couple_by_match": (COUPLE_PERMISSION, gettext("Match-based coupling…")),
+                "create_in_counterpart": (RUN_PERMISSION, create_in),
+                "synchronize_now": (RUN_PERMISSION, gettext("Synchronise now…")),
+                "coupling_remove": (COUPLE_PERMISSION, gettext("Delete coupling")),
+                "synchronization_log": (None, gettext("Synchronisation log")),
             }
             for name, (permission, description) in specs.items():
                 if permission is None and not (request.user.has_perm(VIEW_JOB_PERMISSION)
@@ -123,6 +126,8 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             "media": self.media,
             **context,
         }
+        # The model's name for that many records (verbose_name or verbose_name_plural), as contrib.admin says it.
+        context["selected_name"] = model_ngettext(opts, context["count"])
         request.current_app = self.admin_site.name
         return TemplateResponse(request, template, context)
 
@@ -130,11 +135,11 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         ids = list(queryset.values_list("pk", flat=True)[:limit] if limit else queryset.values_list("pk", flat=True))
         return ids
 
-    @admin.action(description="Set up coupling…")
+    @admin.action(description=_("Set up coupling…"))
     def couple_set_up(self, request, queryset):
         ids = self._selection(queryset, limit=2)
         if len(ids) != 1:
-            self.message_user(request, "Select one record to set up its coupling.", messages.WARNING)
+            self.message_user(request, gettext("Select one record to set up its coupling."), messages.WARNING)
             return None
         record = queryset.get(pk=ids[0])
         try:
@@ -156,22 +161,32 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                     return None
                 form.add_error("counterpart" if exc.code == "already_coupled" else "synchronize", exc.message)
             else:
-                self.log_change(request, record, f"Coupled to {counterpart}.")
+                self.log_change(request, record, gettext("Coupled to %(counterpart)s.") % {"counterpart": counterpart})
                 outcome_message(self, request, outcome)
                 return None
-        return self._action_page(request, queryset, action="couple_set_up", title=f"Set up coupling of {record}",
-                                 form=form, record=record, search_form=True)
+        return self._action_page(
+            request,
+            queryset,
+            action="couple_set_up",
+            title=gettext("Set up coupling of %(record)s") % {"record": record},
+            form=form,
+            record=record,
+            search_form=True,
+        )
 
-    @admin.action(description="Match-based coupling…")
+    @admin.action(description=_("Match-based coupling…"))
     def couple_by_match(self, request, queryset):
         form = MatchCouplingForm(request.POST if "p2c-submit" in request.POST else None,
                                  mappings=self.coupling_mappings(request), side=side_of(self.model))
         if "p2c-submit" in request.POST and form.is_valid():
             try:
-                outcome = couple_by_match(mapping=form.cleaned_data["mapping"], from_side=side_of(self.model),
-                                          ids=list(queryset.values_list("pk", flat=True)),
-                                          create_new=form.cleaned_data["create_new"],
-                                          sync_after=form.cleaned_data["sync_after"], criteria=form.chosen_criteria())
+                # The criteria chosen are kept on the mapping: a change of the configuration, in its history.
+                with configuration_recorded(user=request.user, door=ConfigurationChange.Door.ADMIN):
+                    outcome = couple_by_match(mapping=form.cleaned_data["mapping"], from_side=side_of(self.model),
+                                              ids=list(queryset.values_list("pk", flat=True)),
+                                              create_new=form.cleaned_data["create_new"],
+                                              sync_after=form.cleaned_data["sync_after"],
+                                              criteria=form.chosen_criteria())
             except OperationRefused as exc:
                 if exc.code not in ("match_fields_missing", "match_field_unknown"):
                     refused_message(self, request, exc)
@@ -180,24 +195,34 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             else:
                 outcome_message(self, request, outcome)
                 return None
-        return self._action_page(request, queryset, action="couple_by_match", title="Match-based coupling",
+        return self._action_page(request, queryset, action="couple_by_match", title=gettext("Match-based coupling"),
                                  form=form)
 
-    @admin.action(description="Create in the other system")
+    @admin.action(description=_("Create in the other system"))
     def create_in_counterpart(self, request, queryset):
-        system = "Sales" if side_of(self.model) == "erp" else "ERP"
+        to_sales = side_of(self.model) == "erp"
         if "p2c-submit" not in request.POST:
+            summary = (
+                gettext(
+                    "Each selected record not coupled yet gets a new Sales record, coupled to it (one job per "
+                    "mapping). Records coupled already, or outside every mapping's filter, are skipped."
+                )
+                if to_sales
+                else gettext(
+                    "Each selected record not coupled yet gets a new ERP record, coupled to it (one job per "
+                    "mapping). Records coupled already, or outside every mapping's filter, are skipped."
+                )
+            )
             return self._action_page(
-                request, queryset, action="create_in_counterpart", title=f"Create in {system}",
-                template="admin/integration/coupling_confirm.html",
-                summary=[f"Each selected record not coupled yet gets a new {system} record, coupled to it (one job "
-                         "per mapping). Records coupled already, or outside every mapping's filter, are skipped."],
+                request, queryset, action="create_in_counterpart",
+                title=gettext("Create in Sales") if to_sales else gettext("Create in ERP"),
+                template="admin/integration/coupling_confirm.html", summary=[summary],
             )
         _tell(self, request, records_create_in_other_side, model=self.model,
               ids=list(queryset.values_list("pk", flat=True)))
         return None
 
-    @admin.action(description="Synchronise now…")
+    @admin.action(description=_("Synchronise now…"))
     def synchronize_now(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         choices, preselected = synchronize_now_choices(model=self.model, ids=ids)
@@ -205,37 +230,44 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                                   initial_direction=preselected)
         if "p2c-submit" not in request.POST or not form.is_valid():
             return self._action_page(
-                request, queryset, action="synchronize_now", title="Synchronise now", form=form,
-                summary=["The coupled records are synchronised in the background. Records not coupled, and skipped "
-                         "couplings, are skipped"
-                         + (", as are records whose target side holds newer data." if len(ids) > 1 else ".")],
+                request, queryset, action="synchronize_now", title=gettext("Synchronise now"), form=form,
+                summary=[
+                    gettext("The coupled records are synchronised in the background. Records not coupled, and "
+                            "skipped couplings, are skipped, as are records whose target side holds newer data.")
+                    if len(ids) > 1 else
+                    gettext("The coupled records are synchronised in the background. Records not coupled, and "
+                            "skipped couplings, are skipped.")
+                ],
             )
         _tell(self, request, synchronize_now, model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
         return None
 
-    @admin.action(description="Delete coupling")
+    @admin.action(description=_("Delete coupling"))
     def coupling_remove(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         if "p2c-submit" not in request.POST:
             coupled = couplings_of(self.model, ids)
             return self._action_page(
-                request, queryset, action="coupling_remove", title="Delete coupling",
+                request, queryset, action="coupling_remove", title=gettext("Delete coupling"),
                 template="admin/integration/coupling_confirm.html",
-                summary=[f"{len(coupled)} of {len(ids)} selected records are coupled: their couplings are deleted. "
-                         "The records themselves stay, on both sides."],
+                summary=[ngettext(
+                    "%(coupled)s of %(count)s selected record is coupled: its coupling is deleted. The record itself "
+                    "stays, on both sides.",
+                    "%(coupled)s of %(count)s selected records are coupled: their couplings are deleted. The records "
+                    "themselves stay, on both sides.", len(ids)) % {"coupled": len(coupled), "count": len(ids)}],
             )
         outcome = couplings_delete(model=self.model, ids=ids)
         not_coupled = {r.key for r in outcome.results}
         for record in queryset:
             if str(record.pk) not in not_coupled:
-                self.log_change(request, record, "Coupling deleted.")
+                self.log_change(request, record, gettext("Coupling deleted."))
         outcome_message(self, request, outcome)
         return None
 
-    @admin.action(description="Synchronisation log")
+    @admin.action(description=_("Synchronisation log"))
     def synchronization_log(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True)[:LOG_RECORDS])
         jobs, errors = records_sync_log(model=self.model, ids=ids)
-        return self._action_page(request, queryset, action="synchronization_log", title="Synchronisation log",
+        return self._action_page(request, queryset, action="synchronization_log", title=gettext("Synchronisation log"),
                                  template="admin/integration/coupling_log.html", jobs=jobs, errors=errors,
                                  count=len(ids))

@@ -17,8 +17,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .coupling import couplings_restore_skipped, failed_inserts_restore
 from .coupling_state import (
@@ -62,7 +63,7 @@ def message_without_record(message, names):
 
 # -- the filter and the changelist -----------------------------------------------------------------------------------
 class CouplingStateFilter(admin.SimpleListFilter):
-    title = "coupling"
+    title = _("coupling")
     parameter_name = "coupling"
 
     def __init__(self, request, params, model, model_admin):
@@ -126,21 +127,28 @@ class CouplingStateAdminMixin:
             *super().get_urls(),
         ]
 
-    @admin.display(description="Coupling")
+    @admin.display(description=_("Coupling"))
     def coupling_state(self, obj):
         state = getattr(obj, "_p2c_state", None)
         if state is None:
             return ""
         counterparts = self._counterpart_links(obj, state)
         if state.state == COUPLED:
-            return format_html('<span class="p2c-coupled" style="color:#447e9b;white-space:nowrap">Coupled</span> to {}', counterparts)
+            # Translators: {coupled} is the word "Coupled" as a coloured badge, {counterparts} the records' links.
+            return format_html(gettext("{coupled} to {counterparts}"), counterparts=counterparts, coupled=format_html(
+                '<span class="p2c-coupled" style="color:#447e9b;white-space:nowrap">{}</span>', gettext("Coupled")))
         if state.state == QUEUED:
-            badge = format_html('<span class="p2c-queued" style="color:#b26a00;white-space:nowrap">Queued</span> (<a href="{}">job #{}</a>)',
-                                reverse("admin:integration_syncjob_change", args=[state.job_id]), state.job_id)
+            badge = format_html(
+                '<span class="p2c-queued" style="color:#b26a00;white-space:nowrap">{}</span> (<a href="{}">{}</a>)',
+                gettext("Queued"),
+                reverse("admin:integration_syncjob_change", args=[state.job_id]),
+                gettext("job #%(pk)s") % {"pk": state.job_id},
+            )
         elif state.state in (FAILED, SKIPPED):
             badge = self._failure(obj, state)
         else:
-            return mark_safe('<span class="p2c-uncoupled" style="color:#999;white-space:nowrap">Not coupled</span>')
+            return format_html('<span class="p2c-uncoupled" style="color:#999;white-space:nowrap">{}</span>',
+                               gettext("Not coupled"))
         return format_html("{} · {}", badge, counterparts) if state.couplings else badge
 
     def _failure(self, obj, state):
@@ -151,20 +159,22 @@ class CouplingStateAdminMixin:
             url = reverse("admin:integration_syncjob_change", args=[state.job_id])
         else:
             url = None
-        message = state.message or (f"job #{state.job_id}" if state.job_id else "")
+        message = state.message or (gettext("job #%(pk)s") % {"pk": state.job_id} if state.job_id else "")
         short = Truncator(message_without_record(message, getattr(obj, "_p2c_names", ()))).chars(MESSAGE_CHARS)
         text = (format_html('<a class="p2c-error" href="{}" title="{}">{}</a>', url, message, short) if url
                 else format_html('<span class="p2c-error" title="{}">{}</span>', message, short))
         if state.state == FAILED:
-            return format_html('<span class="p2c-failed" style="color:#ba2121;white-space:nowrap">Failed</span>: {}', text)
+            return format_html('<span class="p2c-failed" style="color:#ba2121;white-space:nowrap">{}</span>: {}',
+                               gettext("Failed"), text)
         restore = ""
         if getattr(obj, "_p2c_can_restore", False):
             opts = self.model._meta
             restore = format_html('<br><a class="p2c-restore button" href="{}" style="display:inline-block;'
-                                  'margin-top:4px;padding:3px 10px">Restore</a>',
+                                  'margin-top:4px;padding:3px 10px">{}</a>',
                                   reverse(f"admin:{opts.app_label}_{opts.model_name}_coupling_restore",
-                                          args=[obj.pk]))
-        return format_html('<span class="p2c-skipped" style="color:#ba2121;white-space:nowrap">Skipped</span>: {}{}', text, restore)
+                                          args=[obj.pk]), gettext("Restore"))
+        return format_html('<span class="p2c-skipped" style="color:#ba2121;white-space:nowrap">{}</span>: {}{}',
+                           gettext("Skipped"), text, restore)
 
     def _counterpart_links(self, obj, state):
         other = other_side(side_of(self.model))
@@ -183,7 +193,8 @@ class CouplingStateAdminMixin:
             raise PermissionDenied
         obj = self.get_object(request, object_id)
         if obj is None:
-            raise Http404(f"No {self.model._meta.verbose_name} with the key {object_id!r}.")
+            raise Http404(gettext("No %(model)s with the key %(key)r.") % {"model": self.model._meta.verbose_name,
+                                                                            "key": object_id})
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         state = records_state(self.model, [obj.pk], self.coupling_mappings(request))[obj.pk]
@@ -193,17 +204,30 @@ class CouplingStateAdminMixin:
             restored = (couplings_restore_skipped(couplings=[c for c in state.couplings if c.skipped])
                         + failed_inserts_restore(entries=[e for e in state.failed_inserts if e.skipped]))
             if restored:
-                self.log_change(request, obj, "Skipped record restored.")
-                self.message_user(request, f"{capfirst(opts.verbose_name)} {obj} restored: the next "
-                                  "synchronisation tries it again.", messages.SUCCESS)
+                self.log_change(request, obj, gettext("Skipped record restored."))
+                self.message_user(
+                    request,
+                    gettext("%(capfirst)s %(obj)s restored: the next synchronisation tries it again.")
+                    % {"capfirst": capfirst(opts.verbose_name), "obj": obj},
+                    messages.SUCCESS,
+                )
             else:
-                self.message_user(request, f"{capfirst(opts.verbose_name)} {obj} was not skipped: nothing to "
-                                  "restore.", messages.WARNING)
+                self.message_user(
+                    request,
+                    gettext("%(capfirst)s %(obj)s was not skipped: nothing to restore.")
+                    % {"capfirst": capfirst(opts.verbose_name), "obj": obj},
+                    messages.WARNING,
+                )
             return HttpResponseRedirect(changelist)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Restore {obj}", "opts": opts, "app_label": opts.app_label, "record": obj, "state": state,
-            "changelist_url": changelist, "skipped": state.state == SKIPPED,
+            "title": gettext("Restore %(record)s") % {"record": obj},
+            "opts": opts,
+            "app_label": opts.app_label,
+            "record": obj,
+            "state": state,
+            "changelist_url": changelist,
+            "skipped": state.state == SKIPPED,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/integration/coupling_restore.html", context)

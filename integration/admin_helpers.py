@@ -7,10 +7,12 @@ from collections import defaultdict
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from integration.coupling_state import admin_change_url
 from integration.labels import record_labels
@@ -28,7 +30,7 @@ def _confirm_page(modeladmin, request, queryset, *, action, title, summary):
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title, "opts": opts, "app_label": opts.app_label, "action": action,
-        "count": queryset.count(), "summary": summary,
+        "count": (count := queryset.count()), "summary": summary, "selected_name": model_ngettext(opts, count),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across") == "1",
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -67,7 +69,7 @@ def _tell(modeladmin, request, operation, **kwargs):
 
 
 class ModelPairFilter(admin.SimpleListFilter):
-    title = "tables"
+    title = _("tables")
     parameter_name = "pair"
 
     def lookups(self, request, model_admin):

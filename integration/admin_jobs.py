@@ -10,6 +10,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integration.admin_helpers import (
     CLEANUP_DAYS,
@@ -53,17 +55,17 @@ class SyncJobErrorInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("pk")
 
-    @admin.display(description="Source")
+    @admin.display(description=_("Source"))
     def source(self, obj):
         return _record_link(obj, obj.source_model, obj.source_id)
 
-    @admin.display(description="Destination")
+    @admin.display(description=_("Destination"))
     def destination(self, obj):
         return _record_link(obj, obj.destination_model, obj.destination_id)
 
 
 class MappingNameFilter(admin.SimpleListFilter):
-    title = "mapping"
+    title = _("mapping")
     parameter_name = "mapping_name"
 
     def lookups(self, request, model_admin):
@@ -119,34 +121,45 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
             if request.method != "POST":
                 outcome = sync_log_cleanup(older_than_days=days, dry_run=True)
                 opts = self.model._meta
-                return TemplateResponse(request, "admin/integration/sync_log_cleanup.html", {
-                    **self.admin_site.each_context(request), "opts": opts, "outcome": outcome, "days": days,
-                    "title": "Delete all entries" if days == 0 else f"Delete entries older than {days} days",
-                    "changelist_url": changelist_url,
-                })
+                return TemplateResponse(
+                    request,
+                    "admin/integration/sync_log_cleanup.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "opts": opts,
+                        "outcome": outcome,
+                        "days": days,
+                        "title": gettext("Delete all entries")
+                        if days == 0
+                        else gettext("Delete entries older than %(days)s days") % {"days": days},
+                        "changelist_url": changelist_url,
+                    },
+                )
             outcome = sync_log_cleanup(older_than_days=days)
         except ValueError:
-            self.message_user(request, "The age must be a whole number of days.", messages.ERROR)
+            self.message_user(request, gettext("The age must be a whole number of days."), messages.ERROR)
         except OperationRefused as exc:
             refused_message(self, request, exc)
         else:
             outcome_message(self, request, outcome)
         return redirect(changelist_url)
 
-    @admin.display(description="Direction", ordering="direction")
+    @admin.display(description=_("Direction"), ordering="direction")
     def direction_short(self, obj):
-        return {Direction.TO_INTEGRATION: "ERP → Sales", Direction.FROM_INTEGRATION: "Sales → ERP"}.get(
-            obj.direction, obj.get_direction_display())
+        return {
+            Direction.TO_INTEGRATION: gettext("ERP → Sales"),
+            Direction.FROM_INTEGRATION: gettext("Sales → ERP"),
+        }.get(obj.direction, obj.get_direction_display())
 
-    @admin.display(description="Counts")
+    @admin.display(description=_("Counts"))
     def counts_summary(self, obj):
         return ", ".join(f"{value} {name}" for name, value in obj.counts().items() if value) or "-"
 
-    @admin.display(description="Message")
+    @admin.display(description=_("Message"))
     def short_message(self, obj):
         return long_text(obj.message)
 
-    @admin.action(description="Retry the failed records", permissions=["run_synchronization"])
+    @admin.action(description=_("Retry the failed records"), permissions=["run_synchronization"])
     def jobs_retry(self, request, queryset):
         errors = SyncJobError.objects.filter(job__in=queryset).select_related("job__table_mapping")
         _tell(self, request, failed_records_retry, errors=list(errors))
@@ -184,43 +197,53 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Job")
+    @admin.display(description=_("Job"))
     def job_link(self, obj):
         return format_html('<a href="{}">#{}</a> {}', reverse("admin:integration_syncjob_change", args=[obj.job_id]),
                            obj.job_id, obj.job.get_direction_display())
 
-    @admin.display(description="Mapping")
+    @admin.display(description=_("Mapping"))
     def mapping(self, obj):
         return obj.job.mapping_name
 
-    @admin.display(description="Message", ordering="message")
+    @admin.display(description=_("Message"), ordering="message")
     def message_text(self, obj):
         return long_text(obj.message)
 
-    @admin.display(description="Source record")
+    @admin.display(description=_("Source record"))
     def source(self, obj):
         return _record_link(obj, obj.source_model, obj.source_id)
 
-    @admin.display(description="Destination record")
+    @admin.display(description=_("Destination record"))
     def destination(self, obj):
         return _record_link(obj, obj.destination_model, obj.destination_id)
 
-    @admin.action(description="Retry (synchronise the failed records again)", permissions=["run_synchronization"])
+    @admin.action(description=_("Retry (synchronise the failed records again)"), permissions=["run_synchronization"])
     def errors_retry(self, request, queryset):
         _tell(self, request, failed_records_retry, errors=list(queryset.select_related("job__table_mapping")))
 
-    @admin.action(description="Restore skipped records", permissions=["change_couplings"])
+    @admin.action(description=_("Restore skipped records"), permissions=["change_couplings"])
     def errors_restore_skipped(self, request, queryset):
         _tell(self, request, skipped_restore, couplings=_couplings_of_errors(queryset),
               failed_inserts=_failed_inserts_of_errors(queryset))
 
-    @admin.action(description="Delete couplings", permissions=["change_couplings"])
+    @admin.action(description=_("Delete couplings"), permissions=["change_couplings"])
     def errors_delete_couplings(self, request, queryset):
         couplings = _couplings_of_errors(queryset)
         if "p2c-submit" not in request.POST:
-            return _confirm_page(self, request, queryset, action="errors_delete_couplings", title="Delete couplings",
-                                 summary=[f"{len(couplings)} coupling(s) of the records behind the selected errors "
-                                          "are deleted; the records stay."])
+            return _confirm_page(
+                self,
+                request,
+                queryset,
+                action="errors_delete_couplings",
+                title=gettext("Delete couplings"),
+                summary=[
+                    gettext(
+                        "%(count)s coupling(s) of the records behind the selected errors are deleted; the records stay."
+                    )
+                    % {"count": len(couplings)}
+                ],
+            )
         _tell(self, request, couplings_delete, couplings=couplings)
 
 
@@ -262,30 +285,30 @@ class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Source record")
+    @admin.display(description=_("Source record"))
     def source(self, obj):
         return _record_link(obj, obj.source_model, obj.source_id)
 
-    @admin.display(description="Tables")
+    @admin.display(description=_("Tables"))
     def pair(self, obj):
         return f"{obj.erp_model} ↔ {obj.crm_model}"
 
-    @admin.display(description="Message", ordering="message")
+    @admin.display(description=_("Message"), ordering="message")
     def message_text(self, obj):
         return long_text(obj.message)
 
-    @admin.display(description="Last job")
+    @admin.display(description=_("Last job"))
     def job_link(self, obj):
         if not obj.job_id:
             return "-"
         return format_html('<a href="{}">#{}</a>', reverse("admin:integration_syncjob_change", args=[obj.job_id]),
                            obj.job_id)
 
-    @admin.action(description="Retry (synchronise the records again)", permissions=["run_synchronization"])
+    @admin.action(description=_("Retry (synchronise the records again)"), permissions=["run_synchronization"])
     def failed_inserts_retry(self, request, queryset):
         _tell(self, request, failed_records_retry, failed_inserts=list(queryset))
 
-    @admin.action(description="Restore skipped records", permissions=["change_couplings"])
+    @admin.action(description=_("Restore skipped records"), permissions=["change_couplings"])
     def failed_inserts_restore(self, request, queryset):
         _tell(self, request, skipped_restore, failed_inserts=list(queryset))
 

@@ -10,7 +10,10 @@ of ``counterparts("erp.Customer", ids, to="crm.Account")``.
 This module imports models only: no admin, API, views, commands or tasks (the engine imports it).
 """
 
+from django.apps import apps
+
 from integration.models import Coupling
+from p2c.databases import same_database
 
 # Ids per query: well below the parameter limits of SQLite and PostgreSQL.
 CHUNK = 5000
@@ -61,17 +64,29 @@ def counterpart_list(model, ids, *, to):
 
 
 def coupled_ids(model, *, to):
-    """A subquery of the ids of ``model`` coupled to a record of ``to``, for ``pk__in`` / ``exclude(pk__in=…)``:
-    no query of its own."""
+    """The ids of ``model`` coupled to a record of ``to``, for ``pk__in`` / ``exclude(pk__in=…)`` on ``model``'s
+    rows: a subquery (no query of its own) where the couplings share ``model``'s database, else the list, read
+    now (no query joins two databases: p2c.databases)."""
     pair, own, _ = _pair(model, to)
-    return Coupling.objects.filter(**pair).values(own)
+    couplings = Coupling.objects.filter(**pair)
+    if _nested(model):
+        return couplings.values(own)
+    return list(couplings.values_list(own, flat=True))
 
 
 def counterpart_query(model, ids, *, to):
-    """A subquery of the ids of the ``to`` records coupled to the records ``ids`` of ``model``, for ``pk__in``:
-    no query of its own."""
+    """The ids of the ``to`` records coupled to the records ``ids`` of ``model``, for ``pk__in`` on ``to``'s rows:
+    a subquery where the couplings share ``to``'s database, else the list, read now."""
     pair, own, other = _pair(model, to)
-    return Coupling.objects.filter(**pair, **{f"{own}__in": ids}).values(other)
+    couplings = Coupling.objects.filter(**pair, **{f"{own}__in": ids})
+    if _nested(to):
+        return couplings.values(other)
+    return list(couplings.values_list(other, flat=True))
+
+
+def _nested(label):
+    """Whether a query of ``label``'s rows may nest a query of the couplings (one database)."""
+    return same_database(Coupling, apps.get_model(label))
 
 
 def counterparts_in(model, ids, *, among):

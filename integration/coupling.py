@@ -8,9 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from p2c.databases import same_database
 from p2c.utils import planner_statistics_refresh
 
+from . import binder
 from .engine.locks import MappingLockLost, mapping_lock, mapping_lock_refresh
 from .engine.matching import match_rules, matches_find
 from .engine.plan import plan_build
@@ -59,8 +62,17 @@ def coupling_create(*, erp_record, crm_record):
         other = _record_or_none(crm_record._meta.model, existing.crm_id)
         if other is not None:
             raise CouplingConflict(
-                f"Cannot couple {record_label(erp_record)} to this {crm_record._meta.verbose_name} record, because "
-                f"{record_label(erp_record)} is already coupled to {record_label(other)}.",
+                (
+                    gettext(
+                        "Cannot couple %(record_label)s to this %(verbose_name)s record, because %(record_label)s is already "
+                        "coupled to %(record_label2)s."
+                    )
+                    % {
+                        "record_label": record_label(erp_record),
+                        "verbose_name": crm_record._meta.verbose_name,
+                        "record_label2": record_label(other),
+                    }
+                ),
                 coupling=existing,
             )
         existing.delete()  # the counterpart is gone: the stale coupling goes silently, as in BC
@@ -69,8 +81,17 @@ def coupling_create(*, erp_record, crm_record):
         other = _record_or_none(erp_record._meta.model, taken.erp_id)
         if other is not None:
             raise CouplingConflict(
-                f"Cannot couple {record_label(crm_record)} to {record_label(erp_record)}, because {record_label(crm_record)} is "
-                f"already coupled to {record_label(other)}.",
+                (
+                    gettext(
+                        "Cannot couple %(record_label)s to %(record_label2)s, because %(record_label)s is already coupled to "
+                        "%(record_label3)s."
+                    )
+                    % {
+                        "record_label": record_label(crm_record),
+                        "record_label2": record_label(erp_record),
+                        "record_label3": record_label(other),
+                    }
+                ),
                 coupling=taken,
             )
         taken.delete()
@@ -78,8 +99,11 @@ def coupling_create(*, erp_record, crm_record):
         with transaction.atomic():
             return Coupling.objects.create(**pair, erp_id=erp_record.pk, crm_id=crm_record.pk)
     except IntegrityError as exc:  # a concurrent coupling won the race
-        raise CouplingConflict(f"{record_label(erp_record)} or {record_label(crm_record)} was coupled meanwhile.",
-                               coupling=None) from exc
+        raise CouplingConflict(
+            gettext("%(record_label)s or %(record_label2)s was coupled meanwhile.")
+            % {"record_label": record_label(erp_record), "record_label2": record_label(crm_record)},
+            coupling=None,
+        ) from exc
 
 
 def coupling_delete(*, records):
@@ -125,7 +149,14 @@ def couplings_drop_stale(*, mapping, side, ids):
     other_model = mapping.crm_model_class() if other == "crm" else mapping.erp_model_class()
     couplings = Coupling.objects.filter(erp_model=mapping.erp_model, crm_model=mapping.crm_model,
                                         **{f"{side}_id__in": list(ids)})
-    return couplings.exclude(Exists(other_model.objects.filter(pk=OuterRef(f"{other}_id")))).delete()[0]
+    if same_database(Coupling, other_model):
+        return couplings.exclude(Exists(other_model.objects.filter(pk=OuterRef(f"{other}_id")))).delete()[0]
+    # The other side in another database: its keys asked there (p2c.databases)
+    pairs = list(couplings.values_list("pk", f"{other}_id"))
+    existing = set(other_model._base_manager.filter(pk__in=[other_id for _, other_id in pairs])
+                   .values_list("pk", flat=True))
+    stale = [pk for pk, other_id in pairs if other_id not in existing]
+    return Coupling.objects.filter(pk__in=stale).delete()[0] if stale else 0
 
 
 def records_split_coupled(*, mapping, direction, ids):
@@ -162,9 +193,17 @@ def coupling_side_check(*, mapping, from_side=None):
     if from_side not in coupling_sides(mapping):
         system = {"erp": "ERP", "crm": "Sales"}
         raise ValidationError(
-            f"Mapping {mapping.name} synchronises {mapping.get_direction_display()} only: match-based coupling "
-            f"starts from its {system[coupling_source_side(mapping)]} records, not from the "
-            f"{system.get(from_side, from_side)} records.")
+            gettext(
+                "Mapping %(mapping)s synchronises %(get_direction_display)s only: match-based coupling starts from "
+                "its %(system)s records, not from the %(get)s records."
+            )
+            % {
+                "mapping": mapping.name,
+                "get_direction_display": mapping.get_direction_display(),
+                "system": system[coupling_source_side(mapping)],
+                "get": system.get(from_side, from_side),
+            }
+        )
     return from_side
 
 
@@ -194,8 +233,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     job.follow_up_jobs = []
     if not match_rules(plan):
         job.status, job.started_at, job.finished_at = SyncJob.Status.FAILED, timezone.now(), timezone.now()
-        job.message = (f"You must specify which fields on the table mapping '{mapping.name}' should be used for "
-                       "match-based coupling.")
+        job.message = gettext(
+            "You must specify which fields on the table mapping '%(mapping)s' should be used for match-based coupling."
+        ) % {"mapping": mapping.name}
         job.save()
         return job
     coupled = []  # (source id, destination id)
@@ -207,8 +247,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
         job.status, job.started_at, job.holder = SyncJob.Status.RUNNING, timezone.now(), token
         job.save(update_fields=["status", "started_at", "holder"])
         source = plan.source
+        pair = plan.coupling_pair
         queryset = source.model.objects.filter(source.filter_q()).exclude(
-            pk__in=Coupling.objects.filter(**plan.coupling_pair).values(source.id_field)
+            pk__in=binder.coupled_ids(pair[f"{source.key}_model"], to=pair[f"{plan.destination.key}_model"])
         )
         queryset = plan.rules.coupling_queryset(queryset, plan=plan)
         if only_ids is not None:
@@ -249,12 +290,23 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
         if unmatched:
             job.failed += unmatched
             job.errors.create(
-                source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
-                message=f"Failed to couple {unmatched} record(s), because no unique uncoupled matching entity was found "
-                        f"in {plan.destination.system_name} with the specified matching criteria.",
+                source_model=plan.source.label,
+                source_id="",
+                destination_model=plan.destination.label,
+                message=(
+                    gettext(
+                        "Failed to couple %(unmatched)s record(s), because no unique uncoupled matching entity was found in "
+                        "%(system_name)s with the specified matching criteria."
+                    )
+                    % {"unmatched": unmatched, "system_name": plan.destination.system_name}
+                ),
             )
         job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-        job.message = f"{job.coupled} coupled, {job.inserted} created, {unmatched} without a unique match"
+        job.message = gettext("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique match") % {
+            "coupled": job.coupled,
+            "inserted": job.inserted,
+            "unmatched": unmatched,
+        }
         job.finished_at = timezone.now()
         job.save()
         if sync_after and coupled:

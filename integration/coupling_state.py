@@ -20,14 +20,18 @@ from django.db import connection
 from django.db.models import CharField, Exists, OuterRef, Q, UUIDField, Value
 from django.db.models.functions import Cast, Concat, Substr
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_lazy
+
+from p2c.databases import same_database
+from p2c.utils import any_of, chunked
 
 from .job_records import ACTIVE
 from .models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncJobRecord
 
 FAILURE = "failure"
 NOT_COUPLED, QUEUED, COUPLED, FAILED, SKIPPED = "uncoupled", "queued", "coupled", "failed", "skipped"
-STATES = ((COUPLED, "Coupled"), (QUEUED, "Queued"), (FAILED, "Failed"), (SKIPPED, "Skipped"),
-          (NOT_COUPLED, "Not coupled"))
+STATES = ((COUPLED, gettext_lazy("Coupled")), (QUEUED, gettext_lazy("Queued")), (FAILED, gettext_lazy("Failed")),
+          (SKIPPED, gettext_lazy("Skipped")), (NOT_COUPLED, gettext_lazy("Not coupled")))
 
 
 def side_of(model):
@@ -136,7 +140,7 @@ def _decide(state, jobs):
         state.state = SKIPPED
         state.job_id, state.source_id, state.message = max(failures, key=lambda f: f[0] or 0, default=(None, "", ""))
     elif jobs and jobs[0][0] > newest:  # a job given it failed as a whole, and nothing happened to it since
-        state.state, state.job_id, state.message = FAILED, jobs[0][0], jobs[0][2] or "The job failed."
+        state.state, state.job_id, state.message = FAILED, jobs[0][0], jobs[0][2] or gettext("The job failed.")
     elif failures:
         state.state = FAILED
         state.job_id, state.source_id, state.message = max(failures, key=lambda f: f[0] or 0)
@@ -157,6 +161,8 @@ def _failed_insert_pairs(side, label, mappings):
 def records_in_state(queryset, state, mappings):
     """``queryset`` narrowed to the records in ``state`` (one of STATES), on the rules of `records_state`."""
     model = queryset.model
+    if not same_database(Coupling, model):
+        return _records_in_state_by_keys(queryset, state, mappings)
     side, label = side_of(model), model._meta.label
     pk_text = _pk_text(model, OuterRef("pk"))
     couplings = Coupling.objects.filter(**{f"{side}_model": label, f"{side}_id": OuterRef("pk")})
@@ -185,6 +191,31 @@ def records_in_state(queryset, state, mappings):
     if state == NOT_COUPLED:
         return queryset.filter(before)
     return queryset
+
+
+def _records_in_state_by_keys(queryset, state, mappings):
+    """`records_in_state` where the records are in another database than the integration's tables (Sales in its
+    own: p2c.databases): every record the integration knows of (coupled, given to a job, failed to insert) is
+    judged by `records_state` in pages, and ``queryset`` narrowed by their keys."""
+    model = queryset.model
+    side, label = side_of(model), model._meta.label
+    to_python = model._meta.pk.to_python
+    known = set(Coupling.objects.filter(**{f"{side}_model": label}).values_list(f"{side}_id", flat=True))
+    known.update(to_python(pk) for pk in SyncJobRecord.objects.filter(
+        model=label, job__status__in=(*ACTIVE, SyncJob.Status.FAILED)).values_list("record_id", flat=True))
+    pairs = _failed_insert_pairs(side, label, mappings)
+    if pairs:
+        known.update(to_python(pk) for pk in FailedInsert.objects.filter(pairs).values_list("source_id", flat=True))
+    in_state, others = [], []
+    for page in chunked(sorted(known, key=str), STATE_PAGE):
+        for pk, record in records_state(model, page, mappings).items():
+            (in_state if record.state == state else others).append(pk)
+    if state == NOT_COUPLED:  # what the integration knows of in another state, left out
+        return queryset.exclude(any_of("pk", others)) if others else queryset
+    return queryset.filter(any_of("pk", in_state))
+
+
+STATE_PAGE = 5000  # records judged per round by `_records_in_state_by_keys`
 
 
 def _pk_text(model, ref):

@@ -33,11 +33,11 @@ from decimal import Decimal
 from functools import partial
 
 from django.apps import apps
-from django.db import connection, transaction
 from django.db.models import Q
 
 from crm.demo import CrmDemo, contact_full_name
 from erp.demo import ErpDemo
+from p2c.databases import atomic_on
 from p2c.demo import (
     CURRENCIES,
     DEFAULT_SCALE,
@@ -62,12 +62,17 @@ def demo_data_present():
     return SystemUser.objects.filter(internal_email=DEMO_MARKER_EMAIL).exists()
 
 
+def every_database_atomic():
+    """One transaction in each database (Sales may have its own: p2c.databases); they commit one after the other."""
+    return atomic_on(*apps.get_models())
+
+
 def demo_seed(*, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, reset=False, progress=None):
     """Create the demo data once; return what was created. ``progress`` receives one line per step."""
     if scale < 1:
         raise ValueError("scale must be at least 1")
     started = time.perf_counter()
-    with no_query_log(), large_cache(), transaction.atomic():
+    with no_query_log(), large_cache(), every_database_atomic():
         had_integration_user = False
         if reset:
             had_integration_user = demo_reset()
@@ -118,7 +123,7 @@ def demo_reset():
     """
     emptied = reset_models()
     labels = [model._meta.label for model in emptied]
-    with transaction.atomic():
+    with every_database_atomic():
         had_integration_user = _integration_forget(labels)
         links_clear(emptied)
         for model in emptied:
@@ -137,9 +142,9 @@ def _integration_forget(labels):
     get = partial(apps.get_model, "integration")
     Coupling, FailedInsert = get("Coupling"), get("FailedInsert")
     SyncJob, SyncJobError, FullSyncRun = get("SyncJob"), get("SyncJobError"), get("FullSyncRun")
-    Coupling.objects.filter(Q(erp_model__in=labels) | Q(crm_model__in=labels))._raw_delete(connection.alias)
+    Coupling.objects.filter(Q(erp_model__in=labels) | Q(crm_model__in=labels))._raw_delete(Coupling.objects.db)
     FailedInsert.objects.filter(Q(erp_model__in=labels) | Q(crm_model__in=labels)).delete()
-    SyncJobError.objects.all()._raw_delete(connection.alias)
+    SyncJobError.objects.all()._raw_delete(Coupling.objects.db)
     FullSyncRun.objects.all().delete()
     SyncJob.objects.only("pk").delete()  # links to jobs (project task runs) are cleared
     return get("ConnectionSetup").objects.filter(pk=1, integration_user__isnull=False).exists()

@@ -8,11 +8,14 @@ admin shows them read-only (erp/admin_externally_maintained.py) and the API answ
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy
 
 from .fo.templates import TEMPLATES
 from .models import IntegrationFieldMapping, IntegrationProjectTaskDefault
 
-NOTE = "Maintained in Sales (externally maintained): change {fields} in Sales; the synchronisation writes them here."
+NOTE = gettext_lazy(
+    "Maintained in Sales (externally maintained): change {fields} in Sales; the synchronisation writes them here."
+)
 
 
 def _template_fields(label):
@@ -73,9 +76,17 @@ def externally_maintained_changes_refuse(*, instance, changes, cache=None):
         new_value = getattr(new, "pk", new) if field.is_relation else new
         if old != new_value:
             refused[name] = [
-                f"{instance._meta.verbose_name.capitalize()} {getattr(instance, 'no', instance.pk)} is maintained in "
-                f"Sales (externally maintained): {field.verbose_name} is written by the Sales synchronisation; "
-                "change it in Sales."
+                (
+                    gettext(
+                        "%(verbose_name)s %(getattr)s is maintained in Sales (externally maintained): %(verbose_name2)s is "
+                        "written by the Sales synchronisation; change it in Sales."
+                    )
+                    % {
+                        "verbose_name": instance._meta.verbose_name.capitalize(),
+                        "getattr": getattr(instance, "no", instance.pk),
+                        "verbose_name2": field.verbose_name,
+                    }
+                )
             ]
     if refused:
         raise ValidationError(refused, code="externally_maintained")

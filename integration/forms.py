@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import SystemUser
 
@@ -15,9 +17,9 @@ from .selection import couplings_of, field_mappings_for_matching, side_of
 
 NO_SYNC = ""
 SYNC_CHOICES = (
-    (NO_SYNC, "No"),
-    (Direction.TO_INTEGRATION, "Yes - use the ERP data (ERP → Sales)"),
-    (Direction.FROM_INTEGRATION, "Yes - use the Sales data (Sales → ERP)"),
+    (NO_SYNC, gettext_lazy("No")),
+    (Direction.TO_INTEGRATION, gettext_lazy("Yes - use the ERP data (ERP → Sales)")),
+    (Direction.FROM_INTEGRATION, gettext_lazy("Yes - use the Sales data (Sales → ERP)")),
 )
 SEARCH_LIMIT = 25
 
@@ -33,10 +35,10 @@ def _helper():
 class CouplingSetUpForm(forms.Form):
     """Pick the counterpart of one record with a search box (BC page 5336 "CRM Coupling Record")."""
 
-    search = forms.CharField(label="Search", required=False,
-                             help_text="Name, number or e-mail of the record to couple to; then press Search.")
-    counterpart = forms.ChoiceField(label="Couple to", widget=forms.RadioSelect, choices=())
-    synchronize = forms.ChoiceField(label="Synchronise after coupling", choices=SYNC_CHOICES, required=False,
+    search = forms.CharField(label=_("Search"), required=False,
+                             help_text=_("Name, number or e-mail of the record to couple to; then press Search."))
+    counterpart = forms.ChoiceField(label=_("Couple to"), widget=forms.RadioSelect, choices=())
+    synchronize = forms.ChoiceField(label=_("Synchronise after coupling"), choices=SYNC_CHOICES, required=False,
                                     initial=NO_SYNC)
 
     def __init__(self, data=None, *, record, mappings, search=None, request=None):
@@ -61,12 +63,12 @@ class CouplingSetUpForm(forms.Form):
             for row in rows:
                 key = f"{mapping.pk}:{row.pk}"
                 self.candidates[key] = (mapping, row)
-                note = " — already coupled" if row.pk in taken else ""
+                note = gettext(" — already coupled") if row.pk in taken else ""
                 label = f"{capfirst(model._meta.verbose_name)} {row}{note}"
                 choices.append((key, label))
         self.fields["counterpart"].choices = choices
         if not choices:
-            self.fields["counterpart"].help_text = "No record found: search for another name."
+            self.fields["counterpart"].help_text = gettext("No record found: search for another name.")
         directions = {m.direction for m in mappings}
         if Direction.BIDIRECTIONAL not in directions:
             allowed = {NO_SYNC, *directions}
@@ -83,10 +85,10 @@ class CouplingSetUpForm(forms.Form):
 class MatchCouplingForm(forms.Form):
     """Match fields, their priority and case sensitivity, and what to do after (BC page 5363)."""
 
-    mapping = forms.ModelChoiceField(label="Table mapping", queryset=IntegrationTableMapping.objects.none(),
+    mapping = forms.ModelChoiceField(label=_("Table mapping"), queryset=IntegrationTableMapping.objects.none(),
                                      empty_label=None)
-    sync_after = forms.BooleanField(label="Synchronise after coupling", required=False)
-    create_new = forms.BooleanField(label="Create new if unable to find a match", required=False)
+    sync_after = forms.BooleanField(label=_("Synchronise after coupling"), required=False)
+    create_new = forms.BooleanField(label=_("Create new if unable to find a match"), required=False)
 
     def __init__(self, data=None, *, mappings, side):
         super().__init__(data, prefix="p2c")
@@ -107,10 +109,10 @@ class MatchCouplingForm(forms.Form):
                 self.fields[names[0]] = forms.BooleanField(required=False, initial=fm.use_for_match_coupling,
                                                            label=f"{fm.erp_field} ↔ {fm.crm_field}")
                 self.fields[names[1]] = forms.IntegerField(min_value=0, max_value=99, initial=fm.match_priority,
-                                                           label="Priority",
+                                                           label=_("Priority"),
                                                            widget=forms.NumberInput(attrs={"style": "width:5em"}))
                 self.fields[names[2]] = forms.BooleanField(required=False, initial=fm.case_sensitive_matching,
-                                                           label="Case-sensitive")
+                                                           label=_("Case-sensitive"))
                 self.criteria.append((mapping, fm, names))
 
     def criteria_rows(self):
@@ -129,11 +131,11 @@ class SynchronizeNowForm(forms.Form):
     for one record of a bidirectional mapping, Send and Get for several; preselected as BC does."""
 
     LABELS = {
-        "send": "Send data update to Sales (ERP → Sales)",
-        "get": "Get data update from Sales (Sales → ERP)",
-        "merge": "Merge data (both directions; conflicts resolved by the mapping's policy)",
+        "send": gettext_lazy("Send data update to Sales (ERP → Sales)"),
+        "get": gettext_lazy("Get data update from Sales (Sales → ERP)"),
+        "merge": gettext_lazy("Merge data (both directions; conflicts resolved by the mapping's policy)"),
     }
-    direction = forms.ChoiceField(label="Direction", widget=forms.RadioSelect)
+    direction = forms.ChoiceField(label=_("Direction"), widget=forms.RadioSelect)
 
     def __init__(self, data=None, *, choices, initial_direction=None):
         super().__init__(data, prefix="p2c")
@@ -199,10 +201,10 @@ class WizardStepForm(forms.Form):
 
 
 class WizardConnectionForm(WizardStepForm):
-    is_enabled = forms.BooleanField(label="Enable the connection", required=False, initial=True)
+    is_enabled = forms.BooleanField(label=_("Enable the connection"), required=False, initial=True)
     integration_user = forms.ModelChoiceField(
-        label="Integration user", queryset=SystemUser.objects.all(), required=True,
-        help_text="The Sales user the integration writes as. Its changes are never synchronised back.",
+        label=_("Integration user"), queryset=SystemUser.objects.all(), required=True,
+        help_text=_("The Sales user the integration writes as. Its changes are never synchronised back."),
     )
 
     def __init__(self, *args, admin_site=None, **kwargs):
@@ -216,23 +218,23 @@ class WizardConnectionForm(WizardStepForm):
 
 class WizardSynchronizeForm(WizardStepForm):
     sales_order_integration_enabled = forms.BooleanField(
-        label="Synchronise sales orders", required=False,
-        help_text="Submitted Sales orders become ERP sales orders.")
-    create_sales_orders_automatically = forms.BooleanField(label="Create sales orders automatically", required=False)
+        label=_("Synchronise sales orders"), required=False,
+        help_text=_("Submitted Sales orders become ERP sales orders."))
+    create_sales_orders_automatically = forms.BooleanField(label=_("Create sales orders automatically"), required=False)
     item_availability_enabled = forms.BooleanField(
-        label="Item availability", required=False, help_text="Sales users see ERP item availability and prices.")
+        label=_("Item availability"), required=False, help_text=_("Sales users see ERP item availability and prices."))
 
 
 class WizardDefaultsForm(WizardStepForm):
     use_default_setup = forms.BooleanField(
-        label="Use default synchronisation setup", required=False, initial=True,
-        help_text="(Re)creates the default table and field mappings and schedules the synchronisation of modified "
-                  "records. Couplings are kept.")
-    every_minutes = forms.IntegerField(label="Synchronise modified records every (minutes)", min_value=1,
+        label=_("Use default synchronisation setup"), required=False, initial=True,
+        help_text=_("(Re)creates the default table and field mappings and schedules the synchronisation of modified "
+                  "records. Couplings are kept."))
+    every_minutes = forms.IntegerField(label=_("Synchronise modified records every (minutes)"), min_value=1,
                                        max_value=1440, initial=30)
 
 
 class WizardFinishForm(WizardStepForm):
     run_full_sync = forms.BooleanField(
-        label="Run full synchronisation", required=False, initial=True,
-        help_text="Opens the full synchronisation review, where you start it.")
+        label=_("Run full synchronisation"), required=False, initial=True,
+        help_text=_("Opens the full synchronisation review, where you start it."))

@@ -22,7 +22,8 @@ Nothing here imports Celery: the run hands its work to `integration.queue`, whic
 import logging
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from .engine.filters import filter_validate
 from .engine.locks import STALE_AFTER, holder_gone
@@ -38,7 +39,8 @@ State = FullSyncLine.State
 # BC's GetSynchJobStatus: ' ', In Process, Error, Success.
 JOB_STATUS_NONE, JOB_STATUS_IN_PROCESS, JOB_STATUS_ERROR, JOB_STATUS_SUCCESS = " ", "in_process", "error", "success"
 JOB_STATUS_LABELS = {
-    JOB_STATUS_NONE: " ", JOB_STATUS_IN_PROCESS: "In Process", JOB_STATUS_ERROR: "Error", JOB_STATUS_SUCCESS: "Success",
+    JOB_STATUS_NONE: " ", JOB_STATUS_IN_PROCESS: gettext_lazy("In Process"), JOB_STATUS_ERROR: gettext_lazy("Error"),
+    JOB_STATUS_SUCCESS: pgettext_lazy("job status", "Success"),
 }
 RUNNABLE = (Recommendation.FULL, Recommendation.COUPLE)
 
@@ -199,8 +201,9 @@ def _job_dict(job, partitions=None):
     progress = (partitions or {}).get(job.pk)
     return {
         "partitions": progress, "partitions_text": partitions_progress_text(progress),
-        "id": job.pk, "status": job_status(job), "status_label": JOB_STATUS_LABELS[job_status(job)],
+        "id": job.pk, "status": job_status(job), "status_label": str(JOB_STATUS_LABELS[job_status(job)]),
         "job_status": job.status, "message": job.message, "counts": job.counts(),
+        "counts_text": {name: job_count_text(name, n) for name, n in job.counts().items()},
         "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
     }
 
@@ -248,18 +251,50 @@ def full_sync_stalled_since(*, run, lines=None):
 def full_sync_stalled_message(since, stopped=()):
     """What the review page says about a run that has not moved since ``since`` (``stopped``: the lines whose
     worker is gone)."""
-    restart = "Restart continues where the run stopped: finished lines are not run again."
+    at = formats.date_format(timezone.localtime(since), "DATETIME_FORMAT")
     if stopped:
         names = ", ".join(line.name for line in stopped)
-        return (f"The worker running {names} stopped (killed or crashed); the last progress was at "
-                f"{timezone.localtime(since):%Y-%m-%d %H:%M:%S}. It is queued again within a minute when the "
-                f"periodic check runs; otherwise: {restart}")
-    return (f"No line has made progress since {timezone.localtime(since):%Y-%m-%d %H:%M:%S}: the worker may have "
-            f"stopped. {restart}")
+        return gettext(
+            "The worker running %(names)s stopped (killed or crashed); the last progress was at %(at)s. It is queued "
+            "again within a minute when the periodic check runs; otherwise: Restart continues where the run stopped: "
+            "finished lines are not run again."
+        ) % {"names": names, "at": at}
+    return gettext(
+        "No line has made progress since %(at)s: the worker may have stopped. Restart continues where the run "
+        "stopped: finished lines are not run again."
+    ) % {"at": at}
+
+
+def job_count_text(name, count):
+    """``count`` rows of a job's counter ``name`` (inserted, modified …), as a person reads it."""
+    texts = {
+        "inserted": ngettext("%(count)s inserted", "%(count)s inserted", count),
+        "modified": ngettext("%(count)s modified", "%(count)s modified", count),
+        "unchanged": ngettext("%(count)s unchanged", "%(count)s unchanged", count),
+        "skipped": ngettext("%(count)s skipped", "%(count)s skipped", count),
+        "failed": ngettext("%(count)s failed", "%(count)s failed", count),
+        "coupled": ngettext("%(count)s coupled", "%(count)s coupled", count),
+    }
+    return texts.get(name, f"%(count)s {name}") % {"count": formats.number_format(count)}
+
+
+def progress_text(progress):
+    """The review's progress line: mappings done out of those to do, with the failed and in-process ones."""
+    text = ngettext("%(done)s of %(total)s mapping done", "%(done)s of %(total)s mappings done", progress["total"])
+    parts = [text % {"done": progress["done"], "total": progress["total"]}]
+    if progress["failed"]:
+        parts.append(
+            ngettext("%(count)s failed", "%(count)s failed", progress["failed"]) % {"count": progress["failed"]}
+        )
+    if progress["running"]:
+        parts.append(ngettext("%(count)s in process", "%(count)s in process", progress["running"])
+                     % {"count": progress["running"]})
+    # Translators: the parts of the progress line, joined as a list, then the full stop.
+    return gettext("%(parts)s.") % {"parts": ", ".join(parts)}
 
 
 def full_sync_status(*, run=None):
-    """What a polling review page shows, as a JSON-able dict.
+    """What a polling review page shows, as a JSON-able dict (labels are text in the active language).
 
     ``run``: id, status, started/finished, who, restarts (None when no run yet); ``lines``: per mapping its state,
     recommendation and the status and counts of its jobs; ``progress``: lines done out of lines to do, percent;
@@ -273,9 +308,18 @@ def full_sync_status(*, run=None):
     done = [line for line in todo if line.state == State.FINISHED]
     stalled, stopped = _stalled(run, lines)
     partitions = partitions_progress_of([line.to_job for line in lines] + [line.from_job for line in lines])
+    progress = {
+        "total": len(todo), "done": len(done),
+        "failed": len([line for line in todo if line.state == State.FAILED]),
+        "running": len([line for line in todo if line.state in (State.WAITING, State.RUNNING)]),
+        "percent": round(100 * len(done) / len(todo)) if todo else 100,
+        # records the run's jobs failed (a line can finish with some): the command exits non-zero on them
+        "failed_records": sum(job.failed for line in lines for job in (line.coupling_job, line.to_job, line.from_job)
+                              if job is not None),
+    }
     return {
         "run": None if run is None else {
-            "id": run.pk, "status": run.status, "status_label": run.get_status_display(),
+            "id": run.pk, "status": run.status, "status_label": str(run.get_status_display()),
             "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
             "started_by": run.started_by.get_username() if run.started_by_id else "",
             "restarts": run.restarts, "message": run.message,
@@ -284,23 +328,16 @@ def full_sync_status(*, run=None):
             {
                 "name": line.name, "mapping_id": line.mapping.pk if line.mapping else None,
                 "direction": line.direction, "dependencies": line.dependencies,
-                "recommendation": line.recommendation, "recommendation_label": line.recommendation_label,
-                "state": line.state, "state_label": line.state_label, "message": line.message,
+                "recommendation": line.recommendation, "recommendation_label": str(line.recommendation_label),
+                "state": line.state, "state_label": str(line.state_label), "message": line.message,
                 "to_job": _job_dict(line.to_job, partitions), "from_job": _job_dict(line.from_job, partitions),
                 "coupling_job": _job_dict(line.coupling_job, partitions),
                 "to_job_status": line.to_job_status, "from_job_status": line.from_job_status,
             }
             for line in lines
         ],
-        "progress": {
-            "total": len(todo), "done": len(done),
-            "failed": len([line for line in todo if line.state == State.FAILED]),
-            "running": len([line for line in todo if line.state in (State.WAITING, State.RUNNING)]),
-            "percent": round(100 * len(done) / len(todo)) if todo else 100,
-            # records the run's jobs failed (a line can finish with some): the command exits non-zero on them
-            "failed_records": sum(job.failed for line in lines for job in (line.coupling_job, line.to_job, line.from_job)
-                                  if job is not None),
-        },
+        "progress": progress,
+        "progress_text": progress_text(progress),
         "finished": run is None or run.status != FullSyncRun.Status.RUNNING,
         "stalled": None if stalled is None else {"since": _iso(stalled),
                                                  "message": full_sync_stalled_message(stalled, stopped)},
@@ -317,16 +354,16 @@ def full_sync_restart_refusal(run, *, stalled=_UNKNOWN):
     (its worker died: `full_sync_stalled_since`), continues where it stopped. ``stalled``: that time when the caller
     has it."""
     if run is None:
-        return "There is no full synchronisation to restart: start one."
+        return gettext("There is no full synchronisation to restart: start one.")
     if run.status == FullSyncRun.Status.FINISHED:
-        return (f"Full synchronisation #{run.pk} finished: there is nothing to restart. Start a new run to "
-                "synchronise everything again.")
+        return gettext("Full synchronisation #%(run)s finished: there is nothing to restart. Start a new run to "
+                       "synchronise everything again.") % {"run": run.pk}
     if run.status == FullSyncRun.Status.RUNNING:
         if stalled is _UNKNOWN:
             stalled = full_sync_stalled_since(run=run)
         if stalled is None:
-            return (f"Full synchronisation #{run.pk} is in process and its lines are moving: there is nothing to "
-                    "restart. Wait for it to finish.")
+            return gettext("Full synchronisation #%(run)s is in process and its lines are moving: there is nothing "
+                           "to restart. Wait for it to finish.") % {"run": run.pk}
     return ""
 
 

@@ -14,6 +14,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from p2c.doors import request_outcome_message
@@ -48,7 +49,7 @@ def full_sync_review_view(request):
     status = full_sync_status(run=run)
     context = {
         **admin.site.each_context(request),
-        "title": "Full synchronisation review",
+        "title": gettext("Full synchronisation review"),
         "run": run,
         "lines": lines,
         "status": status,

@@ -7,6 +7,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
 
@@ -44,7 +45,7 @@ def full_sync_start(*, restart=False, user=None):
     worker died go back to the queue, finished lines stay finished.
     """
     if not ConnectionSetup.get_solo().is_enabled:
-        raise OperationRefused("The connection is not enabled: run the assisted set-up first.",
+        raise OperationRefused(gettext("The connection is not enabled: run the assisted set-up first."),
                                code="connection_disabled")
     current = full_sync_current_run()
     if restart:
@@ -76,16 +77,23 @@ def full_sync_start(*, restart=False, user=None):
 def _start_outcome(run, *, lines=(), restarted=False, already=False):
     """What a start told the user: the ``lines`` it queued (those not finished when it started), the lines that will
     not run and why; the run as its job."""
-    outcome = Outcome(verb="Full synchronisation", jobs=[run])
+    outcome = Outcome(verb=gettext("Full synchronisation"), jobs=[run])
     if already:
-        outcome.notes.append(f"Run #{run.pk} is already in process: nothing new was started.")
+        outcome.notes.append(
+            gettext("Run #%(run_pk)s is already in process: nothing new was started.") % {"run_pk": run.pk}
+        )
         return outcome
     for line in lines:
         if line.recommendation == Recommendation.DEPENDENCY:
-            outcome.record(SKIPPED, line.mapping_name, "a mapping it depends on will not run", key=line.mapping_id)
+            outcome.record(
+                SKIPPED, line.mapping_name, gettext("a mapping it depends on will not run"), key=line.mapping_id
+            )
         elif line.recommendation in RUNNABLE and line.state != State.FINISHED:
             outcome.add(QUEUED)
-    outcome.notes.append(f"Run #{run.pk} {'restarted' if restarted else 'started'}: it runs in the background.")
+    outcome.notes.append(
+        (gettext("Run #%(run)s restarted: it runs in the background.") if restarted
+         else gettext("Run #%(run)s started: it runs in the background.")) % {"run": run.pk}
+    )
     return outcome
 
 
@@ -100,7 +108,7 @@ def _restart(run):
             if line.state == State.WAITING:
                 requeue.append(line)  # its message may have been lost; a duplicate finds the line claimed
                 continue
-            _close_jobs(line, "Interrupted; the full synchronisation was restarted.")
+            _close_jobs(line, gettext("Interrupted; the full synchronisation was restarted."))
             FullSyncLine.objects.filter(pk=line.pk, state=line.state, claim=line.claim).update(
                 state=State.NOT_STARTED, claim="", message="")
         run.status, run.finished_at, run.message = FullSyncRun.Status.RUNNING, None, ""
@@ -185,8 +193,10 @@ def _close_run(run, lines):
         if failed:
             parts.append(f"Failed: {', '.join(failed)}.")
         if blocked:
-            parts.append(f"Not run (a dependency did not finish): {', '.join(blocked)}.")
-        run.message = " ".join(parts) + " Fix the cause and restart: finished lines are not run again."
+            parts.append(
+                gettext("Not run (a dependency did not finish): %(blocked)s.") % {"blocked": ", ".join(blocked)}
+            )
+        run.message = " ".join(parts) + gettext(" Fix the cause and restart: finished lines are not run again.")
     else:
         run.status = FullSyncRun.Status.FINISHED
         run.message = _errors_summary(lines)
@@ -203,8 +213,11 @@ def _errors_summary(lines):
     if not failed:
         return ""
     names = [line.mapping_name for line in lines if line.mapping_name in failed]
-    return ("Finished with errors: " + ", ".join(f"{name} ({failed[name]} failed)" for name in names)
-            + ". The other records were synchronised; see the jobs' errors, fix them and synchronise again.")
+    return (
+        gettext("Finished with errors: ")
+        + ", ".join(gettext("%(name)s (%(failed)s failed)") % {"name": name, "failed": failed[name]} for name in names)
+        + gettext(". The other records were synchronised; see the jobs' errors, fix them and synchronise again.")
+    )
 
 
 def full_sync_line_run(*, line_id):
@@ -259,14 +272,19 @@ def _line_execute(line):
     """
     mapping = line.mapping
     if mapping is None:
-        return True, "The mapping was deleted."
+        return True, gettext("The mapping was deleted.")
     if line.recommendation == Recommendation.COUPLE and not mapping.is_option_mapping:
         job = engine_sync.job_create(mapping=mapping, direction=coupling_direction(mapping), type=SyncJob.Type.COUPLING)
         FullSyncLine.objects.filter(pk=line.pk).update(coupling_job=job)
         job = mapping_couple_by_match(mapping=mapping, create_new=True, sync_after=False, job=job)
         if job.status == SyncJob.Status.FAILED:
-            return False, (f"Not synchronised: {job.message} Choose the match fields, then run match-based coupling "
-                           "on the mapping with synchronisation after coupling.")
+            return False, (
+                gettext(
+                    "Not synchronised: %(message)s Choose the match fields, then run match-based coupling on the mapping "
+                    "with synchronisation after coupling."
+                )
+                % {"message": job.message}
+            )
     jobs = {}
     for one_way in mapping.directions():
         jobs[one_way] = engine_sync.job_create(mapping=mapping, direction=one_way, full=True)

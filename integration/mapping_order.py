@@ -1,6 +1,7 @@
 """Mappings in dependency order (SPEC I5: salespeople first, units before items, …)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 
 def mappings_in_dependency_order(mappings):
@@ -13,7 +14,7 @@ def mappings_in_dependency_order(mappings):
         ready = [m for m in mappings if m.pk not in done and deps[m.pk] <= done]
         if not ready:
             stuck = ", ".join(m.name for m in mappings if m.pk not in done)
-            raise ValidationError(f"Cyclic dependencies between: {stuck}.")
+            raise ValidationError(gettext("Cyclic dependencies between: %(stuck)s.") % {"stuck": stuck})
         for m in ready:
             ordered.append(m)
             done.add(m.pk)

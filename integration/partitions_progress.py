@@ -4,6 +4,7 @@ sync_status, the sync command and the full synchronisation review. Reads only: n
 
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import SyncPartition
 
@@ -44,4 +45,9 @@ def partitions_progress_text(progress):
     if not progress:
         return ""
     failed = f", {progress['failed']} failed" if progress["failed"] else ""
-    return f"{progress['done']}/{progress['total']} partitions done{failed}, {progress['rows_per_second']:,} rows/s"
+    return gettext("%(done)s/%(total)s partitions done%(failed)s, %(rows_per_second)s rows/s") % {
+        "done": progress["done"],
+        "total": progress["total"],
+        "failed": failed,
+        "rows_per_second": format(progress["rows_per_second"], ","),
+    }

@@ -126,3 +126,16 @@ def sales_orders_create_enqueue(*, order_ids):
     """Enqueue the creation of the ERP orders of the Sales orders ``order_ids`` now (called after the commit that
     submitted them: integration.sales_orders.realtime)."""
     _task("integration.create_sales_orders").delay([str(pk) for pk in order_ids])
+
+
+BROKER_TIMEOUT = 2  # seconds: the health page and /health/ wait no longer for the broker
+
+
+def broker_reachable():
+    """Whether a connection to the broker can be made now (within `BROKER_TIMEOUT` seconds, no retry)."""
+    try:
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
+    except Exception:  # unreachable, whatever the transport says why
+        return False
+    return True

@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from p2c.outcomes import DONE, OperationRefused, Outcome
 
@@ -97,11 +98,15 @@ def sync_log_cleanup(*, older_than_days=None, dry_run=False, now=None, chunk_siz
     failed jobs kept. Raises OperationRefused for a negative age."""
     days = retention_days() if older_than_days is None else older_than_days
     if days is None or days < 0:
-        raise OperationRefused("The age must be 0 days (every entry) or more.", code="invalid_age", status=400)
+        raise OperationRefused(gettext("The age must be 0 days (every entry) or more."), code="invalid_age", status=400)
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    outcome = Outcome(f"{VERB} older than {days} days" if days else f"{VERB} (all)")
+    outcome = Outcome(
+        gettext("%(verb)s older than %(days)s days") % {"verb": VERB, "days": days}
+        if days
+        else gettext("%(verb)s (all)") % {"verb": VERB}
+    )
     if dry_run:
-        outcome.verb += " (dry run: nothing deleted)"
+        outcome.verb += gettext(" (dry run: nothing deleted)")
 
     # Full synchronisation runs first: their lines then no longer hold old jobs.
     runs = FullSyncRun.objects.filter(started_at__lt=cutoff).exclude(status=FullSyncRun.Status.RUNNING)
@@ -130,10 +135,19 @@ def sync_log_cleanup(*, older_than_days=None, dry_run=False, now=None, chunk_siz
             break
         remaining = _old_jobs(cutoff).filter(pk__gt=bound[0])
 
-    would = "would be deleted" if dry_run else "deleted"
-    outcome.notes.append(f"{outcome.counts[DONE]} job(s), {errors_count} job error(s) and {runs_count} full "
-                         f"synchronisation run(s) {would}.")
+    counts = {"jobs": outcome.counts[DONE], "errors": errors_count, "runs": runs_count}
+    if dry_run:
+        note = gettext("%(jobs)s job(s), %(errors)s job error(s) and %(runs)s full synchronisation run(s) would be "
+                       "deleted.")
+    else:
+        note = gettext("%(jobs)s job(s), %(errors)s job error(s) and %(runs)s full synchronisation run(s) deleted.")
+    outcome.notes.append(note % counts)
     if kept_count:
-        outcome.notes.append(f"{kept_count} old job(s) kept: skipped or failed records, a failed insert, or a kept "
-                             "full synchronisation or project run still point at them.")
+        outcome.notes.append(
+            gettext(
+                "%(kept_count)s old job(s) kept: skipped or failed records, a failed insert, or a kept full "
+                "synchronisation or project run still point at them."
+            )
+            % {"kept_count": kept_count}
+        )
     return outcome

@@ -9,16 +9,24 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_ready
+from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import OperationRefused
 
-from . import full_sync_run, partitions, sales_orders, stopped_runs, sync_log
+from . import full_sync_run, heartbeats, partitions, sales_orders, stopped_runs, sync_log
 from .engine.locks import MappingBusy
 from .fo import projects
 from .models import IntegrationTableMapping
 from .operations import queued_runs, synchronising
 
 logger = logging.getLogger("p2c.integration")
+
+
+@worker_ready.connect
+def _worker_heartbeats_start(sender, **kwargs):
+    """Each worker says it is alive every 30 seconds (integration/heartbeats.py), busy or idle."""
+    heartbeats.worker_heartbeats_start(sender)
 
 
 # -- Finance and Operations data integration projects (SPEC P1, P6) ----------------------------------------------
@@ -59,11 +67,15 @@ FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 60  # a worker that died is known at once (e
 FULL_SYNC_LINE_MAX_LOOKS = 120  # two hours; after that a restart from the review page takes the line over
 
 
-def _retry_or_give_up(task, exc, *, mapping_id, job_ids, again="synchronise again"):
+SYNCHRONISE_AGAIN = gettext_lazy("synchronise again")  # a default argument: translated when read
+
+def _retry_or_give_up(task, exc, *, mapping_id, job_ids, again=SYNCHRONISE_AGAIN):
     """Retry ``task`` later while its mapping is busy; after its last try, fail its still-queued jobs saying so."""
     if task.request.retries < task.max_retries:
         raise task.retry(exc=exc, countdown=MAPPING_BUSY_RETRY_SECONDS) from exc
-    message = queued_runs.queued_jobs_give_up(mapping_id=mapping_id, job_ids=job_ids, tries=task.request.retries + 1, again=again)
+    message = queued_runs.queued_jobs_give_up(
+        mapping_id=mapping_id, job_ids=job_ids, tries=task.request.retries + 1, again=again
+    )
     logger.warning("%s (%s)", message, exc)
     return {"mapping": mapping_id, "gave_up": message}
 
@@ -98,7 +110,7 @@ def _synchronize_scheduled(mapping_id, *, direction, full):
     (connection or mapping disabled, mapping busy) it is skipped, and the next run picks the changes up."""
     mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
     if mapping is None:
-        return {"mapping": mapping_id, "skipped": "The mapping was deleted."}
+        return {"mapping": mapping_id, "skipped": gettext("The mapping was deleted.")}
     try:
         outcome = synchronising.synchronize_mapping(mapping=mapping, direction=direction, full=full, background=False)
     except OperationRefused as exc:
@@ -114,11 +126,17 @@ def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, onl
     "crm"; default: the mapping's usual side), filling queued job ``job_id``. While another run holds the mapping it
     is retried later; after its last try the job, still queued, fails saying so."""
     try:
-        return queued_runs.couple_queued(mapping_id=mapping_id, create_new=create_new, sync_after=sync_after, only_ids=only_ids,
-                             job_id=job_id, from_side=from_side)
+        return queued_runs.couple_queued(
+            mapping_id=mapping_id,
+            create_new=create_new,
+            sync_after=sync_after,
+            only_ids=only_ids,
+            job_id=job_id,
+            from_side=from_side,
+        )
     except MappingBusy as exc:
         return {"job": job_id, **_retry_or_give_up(self, exc, mapping_id=mapping_id, job_ids=[job_id] if job_id else [],
-                                                    again="run the match-based coupling again")}
+                                                    again=gettext("run the match-based coupling again"))}
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_advance")
@@ -162,7 +180,7 @@ def create_sales_orders_task(order_ids=None):
     run), of every submitted Sales order not yet sent, when "Create Sales Orders Automatically" is on. Idempotent."""
     if order_ids is None:
         if not sales_orders.sales_orders_create_automatically_enabled():
-            return {"skipped": "Create Sales Orders Automatically is off"}
+            return {"skipped": gettext("Create Sales Orders Automatically is off")}
         order_ids = list(sales_orders.sales_orders_pending().values_list("pk", flat=True))
     if not order_ids:
         return {"job": None, "created": 0, "failed": 0}

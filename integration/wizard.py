@@ -14,21 +14,23 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from crm.models import SystemUser
 
+from .configuration.history import configuration_recorded
 from .defaults import integration_setup_reset
 from .forms import WizardConnectionForm, WizardDefaultsForm, WizardFinishForm, WizardSynchronizeForm
-from .models import ConnectionSetup, IntegrationTableMapping
+from .models import ConfigurationChange, ConnectionSetup, IntegrationTableMapping
 from .permissions import RUN_PERMISSION
 from .schedules import log_cleanup_schedule_create, schedules_create
 
 SESSION_KEY = "p2c_setup_wizard"
 STEPS = (
-    ("connection", "Connection", WizardConnectionForm),
-    ("synchronize", "What to synchronise", WizardSynchronizeForm),
-    ("defaults", "Synchronisation setup", WizardDefaultsForm),
-    ("finish", "Finish", WizardFinishForm),
+    ("connection", gettext_lazy("Connection"), WizardConnectionForm),
+    ("synchronize", gettext_lazy("What to synchronise"), WizardSynchronizeForm),
+    ("defaults", gettext_lazy("Synchronisation setup"), WizardDefaultsForm),
+    ("finish", gettext_lazy("Finish"), WizardFinishForm),
 )
 STEP_NAMES = [name for name, _title, _form in STEPS]
 
@@ -80,7 +82,7 @@ def setup_wizard_view(request):
         form = _form(step, initial=state["data"].get(step) or _initial(step))
     context = {
         **admin.site.each_context(request),
-        "title": "Assisted set-up of the Sales integration",
+        "title": gettext("Assisted set-up of the Sales integration"),
         "form": form,
         "steps": [(n, t) for n, t, _f in STEPS],
         "step": step,
@@ -95,17 +97,31 @@ def setup_wizard_view(request):
 def _summary(data):
     connection, sync, defaults = data.get("connection", {}), data.get("synchronize", {}), data.get("defaults", {})
     user = SystemUser.objects.filter(pk=connection.get("integration_user")).first()
-    lines = [
-        f"Connection: {'enabled' if connection.get('is_enabled') else 'disabled'}, integration user {user or '-'}.",
-        f"Sales orders: {'yes' if sync.get('sales_order_integration_enabled') else 'no'}"
-        f"{' (created automatically)' if sync.get('create_sales_orders_automatically') else ''}; item availability: "
-        f"{'yes' if sync.get('item_availability_enabled') else 'no'}.",
-    ]
-    if defaults.get("use_default_setup"):
-        lines.append(f"Default synchronisation setup: the default mappings are (re)created, modified records "
-                     f"synchronised every {defaults.get('every_minutes')} minutes. Couplings are kept.")
+    user_name = user or "-"
+    if connection.get("is_enabled"):
+        lines = [gettext("Connection: enabled, integration user %(user)s.") % {"user": user_name}]
     else:
-        lines.append("The mappings are left as they are.")
+        lines = [gettext("Connection: disabled, integration user %(user)s.") % {"user": user_name}]
+    if not sync.get("sales_order_integration_enabled"):
+        lines.append(gettext("Sales orders: not synchronised."))
+    elif sync.get("create_sales_orders_automatically"):
+        lines.append(gettext("Sales orders: synchronised, created in the ERP automatically."))
+    else:
+        lines.append(gettext("Sales orders: synchronised."))
+    if sync.get("item_availability_enabled"):
+        lines.append(gettext("Item availability: shown in Sales."))
+    else:
+        lines.append(gettext("Item availability: not shown."))
+    if defaults.get("use_default_setup"):
+        lines.append(
+            gettext(
+                "Default synchronisation setup: the default mappings are (re)created, modified records synchronised "
+                "every %(minutes)s minutes. Couplings are kept."
+            )
+            % {"minutes": defaults.get("every_minutes")}
+        )
+    else:
+        lines.append(gettext("The mappings are left as they are."))
     return lines
 
 
@@ -113,7 +129,7 @@ def _finish(request, data):
     connection, sync, defaults = data.get("connection", {}), data.get("synchronize", {}), data.get("defaults", {})
     finish = data.get("finish", {})
     schedules = 0
-    with transaction.atomic():
+    with configuration_recorded(user=request.user, door=ConfigurationChange.Door.WIZARD), transaction.atomic():
         setup = ConnectionSetup.get_solo()
         setup.is_enabled = bool(connection.get("is_enabled"))
         setup.integration_user = SystemUser.objects.filter(pk=connection.get("integration_user")).first()
@@ -128,9 +144,13 @@ def _finish(request, data):
             schedules = _schedules_create(defaults.get("every_minutes") or 30)
     messages.success(
         request,
-        "The connection is set up"
-        + (f": default mappings in place, {schedules} scheduled synchronisation(s)." if defaults.get(
-            "use_default_setup") else "."),
+        gettext("The connection is set up")
+        + (
+            gettext(": default mappings in place, %(schedules)s scheduled synchronisation(s).")
+            % {"schedules": schedules}
+            if defaults.get("use_default_setup")
+            else "."
+        ),
     )
     if finish.get("run_full_sync"):
         return redirect("admin:integration_full_sync_review")

@@ -8,6 +8,7 @@ Each app mounts its own router here under its label. The integration's endpoints
 from django.apps import apps
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -19,7 +20,7 @@ from rest_framework.routers import APIRootView
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Any other address under /api/ (a malformed id, say): a JSON 404 like the rest of the API, not a page."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"detail": gettext("Not found.")}, status=404)
 
 
 # The sections of the installed apps (the Sales and ERP apps work without the integration).

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class P2CConfig(AppConfig):
     name = "p2c"
-    verbose_name = "p2c"
+    verbose_name = _("p2c")
 
     def ready(self):
         # The admin autodiscovery, here rather than in contrib.admin's ready() (the settings install

@@ -20,7 +20,7 @@ from functools import partial
 from itertools import accumulate
 
 from django.apps import apps
-from django.db import connection
+from django.db import connections
 from django.db.models import Model, QuerySet, signals
 from django.db.models.base import ModelState
 from django.test.utils import override_settings
@@ -91,17 +91,18 @@ def large_cache():
     With the default 2 MB cache, a long transaction spills to the WAL and every insert into the random-UUID
     indexes reads pages back from it: the seed slows down quadratically. 256 MB keeps them in memory.
     """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
-        cursor.execute("PRAGMA cache_size = -262144")
+    sqlite = [connections[alias] for alias in connections if connections[alias].vendor == "sqlite"]
+    previous = {}
+    for connection in sqlite:
+        with connection.cursor() as cursor:
+            previous[connection.alias] = cursor.execute("PRAGMA cache_size").fetchone()[0]
+            cursor.execute("PRAGMA cache_size = -262144")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+        for connection in sqlite:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(previous[connection.alias])}")
 
 
 def links_clear(emptied):

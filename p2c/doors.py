@@ -8,6 +8,7 @@
 from django.contrib import messages
 from django.core.management.base import CommandError
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from rest_framework import status as http
 from rest_framework.response import Response
 
@@ -21,7 +22,8 @@ def job_links(jobs):
     rows = []
     for job in jobs:
         url = job.get_admin_url() if hasattr(job, "get_admin_url") else None
-        rows.append((url, f"{job._meta.verbose_name} #{job.pk}" if url is None else f"job #{job.pk}"))
+        text = gettext("%(model)s #%(pk)s") % {"model": job._meta.verbose_name, "pk": job.pk}
+        rows.append((url, text if url is None else gettext("job #%(pk)s") % {"pk": job.pk}))
     return format_html_join(", ", "{}", ((format_html('<a href="{}">{}</a>', url, text) if url else text,)
                                         for url, text in rows))
 
@@ -56,10 +58,15 @@ def outcome_finish(command, outcome):
     stream = command.stdout if outcome.exit_code == 0 else command.stderr
     stream.write(outcome.summary(limit=50))
     if outcome.jobs:
-        command.stdout.write("Jobs: " + ", ".join(f"#{job.pk}" for job in outcome.jobs if getattr(job, "pk", None)))
+        jobs = ", ".join(f"#{job.pk}" for job in outcome.jobs if getattr(job, "pk", None))
+        command.stdout.write(gettext("Jobs: %(jobs)s") % {"jobs": jobs})
     if outcome.exit_code:
         failed = outcome.counts["failed"] + outcome.counts["refused"]
-        raise CommandError(f"{failed} record(s) failed or were refused.", returncode=outcome.exit_code)
+        raise CommandError(
+            ngettext("%(count)s record failed or was refused.", "%(count)s records failed or were refused.", failed)
+            % {"count": failed},
+            returncode=outcome.exit_code,
+        )
 
 
 def refused_command_error(exc: OperationRefused):
@@ -71,5 +78,5 @@ def request_outcome_message(request, outcome):
     """`outcome_message` for any admin page, a ModelAdmin's or not (the full synchronisation review)."""
     text = outcome.summary()
     if outcome.jobs:
-        text = format_html("{} Jobs: {}.", text, job_links(outcome.jobs))
+        text = format_html(gettext("{summary} Jobs: {jobs}."), summary=text, jobs=job_links(outcome.jobs))
     messages.add_message(request, ADMIN_LEVELS[outcome.level], text)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -48,7 +49,11 @@ def idempotent(handler):
         if key is None or request.method != "POST" or not request.user.is_authenticated:
             return handler(self, request, *args, **kwargs)
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return _error(status.HTTP_400_BAD_REQUEST, f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
+            return _error(
+                status.HTTP_400_BAD_REQUEST,
+                gettext("%(header)s must be 1 to %(max_key_length)s printable characters.")
+                % {"header": HEADER, "max_key_length": MAX_KEY_LENGTH},
+            )
         fingerprint = request_fingerprint(request)
         stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if stored is None:
@@ -59,15 +64,22 @@ def idempotent(handler):
                         request_hash=fingerprint,
                     )
             except IntegrityError:
-                return _error(status.HTTP_409_CONFLICT, f"A request with this {HEADER} is still being processed.")
+                return _error(
+                    status.HTTP_409_CONFLICT,
+                    gettext("A request with this %(header)s is still being processed.") % {"header": HEADER},
+                )
         else:
             if (stored.method, stored.path, stored.request_hash) != (request.method, request.path, fingerprint):
                 return _error(
                     status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"This {HEADER} was used for a different request; use a new key for a new request.",
+                    gettext("This %(header)s was used for a different request; use a new key for a new request.")
+                    % {"header": HEADER},
                 )
             if stored.status_code is None:
-                return _error(status.HTTP_409_CONFLICT, f"A request with this {HEADER} is still being processed.")
+                return _error(
+                    status.HTTP_409_CONFLICT,
+                    gettext("A request with this %(header)s is still being processed.") % {"header": HEADER},
+                )
             response = Response(json.loads(stored.response_body or "null"), status=stored.status_code)
             response["Idempotent-Replayed"] = "true"
             return response

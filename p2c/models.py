@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class IdempotencyKey(models.Model):
@@ -10,17 +11,18 @@ class IdempotencyKey(models.Model):
     ``status_code`` is null while the first request is still being processed.
     """
 
-    key = models.CharField("Idempotency key", max_length=255)
+    key = models.CharField(_("Idempotency key"), max_length=255)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=2000)
-    request_hash = models.CharField("SHA-256 of the request body", max_length=64)
+    request_hash = models.CharField(_("SHA-256 of the request body"), max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = "Idempotency key"
+        verbose_name = _("Idempotency key")
+        verbose_name_plural = _("Idempotency keys")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="p2c_idempotency_key_unique_per_user")]
 
     def __str__(self):

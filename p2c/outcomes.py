@@ -17,6 +17,9 @@ This module knows nothing of Django's request or response classes, so any layer 
 
 from dataclasses import dataclass, field
 
+from django.utils import formats
+from django.utils.translation import gettext, ngettext
+
 DONE, QUEUED, SKIPPED, FAILED, REFUSED = "done", "queued", "skipped", "failed", "refused"
 KINDS = (DONE, QUEUED, SKIPPED, FAILED, REFUSED)
 NOT_DONE = (SKIPPED, FAILED, REFUSED)
@@ -107,23 +110,27 @@ class Outcome:
         return 1 if self.counts[FAILED] or self.counts[REFUSED] else 0
 
     def counts_text(self):
-        """``3 done, 2 queued, 1 failed`` (the kinds that happened) or ``nothing to do``."""
-        parts = [f"{self.counts[kind]} {kind}" for kind in KINDS if self.counts[kind]]
-        return ", ".join(parts) or "nothing to do"
+        """``3 done, 2 queued, 1 failed`` (the kinds that happened) or ``nothing to do``, in the active language."""
+        parts = [count_text(kind, self.counts[kind]) for kind in KINDS if self.counts[kind]]
+        return ", ".join(parts) or gettext("nothing to do")
 
     def reasons_text(self, limit=REASONS_SHOWN):
         """The first ``limit`` records not done with their reasons, then how many more."""
         shown = [f"{r.record}: {r.reason}" if r.reason else r.record for r in self.results if r.kind in NOT_DONE]
         more = len(shown) - limit
         text = "; ".join(shown[:limit])
-        return f"{text}; … and {more} more" if more > 0 else text
+        if more <= 0:
+            return text
+        return ngettext("%(reasons)s; … and %(count)s more", "%(reasons)s; … and %(count)s more", more) % {
+            "reasons": text, "count": formats.number_format(more)}
 
     def summary(self, limit=REASONS_SHOWN):
         """One line: ``Synchronise now: 2 queued, 1 skipped. Customer 10000: the Sales record holds newer data.``"""
-        text = f"{self.verb}: {self.counts_text()}."
+        # Translators: an operation's outcome: its name, then what happened to how many records.
+        text = gettext("%(operation)s: %(counts)s.") % {"operation": self.verb, "counts": self.counts_text()}
         reasons = self.reasons_text(limit)
         if reasons:
-            text += f" {reasons}."
+            text += " " + gettext("%(reasons)s.") % {"reasons": reasons}
         if self.notes:
             text += " " + " ".join(self.notes)
         return text
@@ -136,3 +143,16 @@ class Outcome:
             "records": [r.as_data() for r in self.results],
             "jobs": [job.pk for job in self.jobs if getattr(job, "pk", None)],
         }
+
+
+def count_text(kind, count):
+    """``count`` records of ``kind`` as a person reads it (``1 failed``, ``5 failed``), in the active language."""
+    n = formats.number_format(count)
+    texts = {
+        DONE: ngettext("%(count)s done", "%(count)s done", count),
+        QUEUED: ngettext("%(count)s queued", "%(count)s queued", count),
+        SKIPPED: ngettext("%(count)s skipped", "%(count)s skipped", count),
+        FAILED: ngettext("%(count)s failed", "%(count)s failed", count),
+        REFUSED: ngettext("%(count)s refused", "%(count)s refused", count),
+    }
+    return texts[kind] % {"count": n}

@@ -1,6 +1,7 @@
 """p2c settings, twelve-factor: everything that differs between machines comes from the environment.
 
 DATABASE_URL        default sqlite:///db.sqlite3 (WAL, busy timeout, immediate transactions)
+SALES_DATABASE_URL  unset: Sales shares DATABASE_URL; set: the Sales app in a database of its own (p2c.databases)
 CELERY_BROKER_URL   default kombu's filesystem:// transport under var/ (no server needed)
 DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS
 """
@@ -59,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (a language chosen in the admin header is kept there) and before CommonMiddleware: every
+    # request, the API's too, is answered in the language of the session, the cookie, or Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "p2c.api.middleware.ApiBodySizeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,22 +90,31 @@ TEMPLATES = [
     },
 ]
 
+def database_from_url(url, *, test_name_env):
+    """A DATABASES entry from a URL (dj-database-url); SQLite gets WAL, a busy timeout and immediate transactions."""
+    database = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")))
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["ENGINE"] = "p2c.sqlite3"  # Django's backend with SQLite's real parameter limit
+        database["OPTIONS"] = {
+            # Immediate transactions take the write lock up front, so two writers queue on the busy
+            # timeout instead of failing when one upgrades a read lock.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        database["TEST"] = {"NAME": os.environ.get(test_name_env) or None}
+    return database
+
+
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
-    )
+    "default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+                                 test_name_env="P2C_TEST_SQLITE_NAME"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["ENGINE"] = "p2c.sqlite3"  # Django's backend with SQLite's real parameter limit
-    DATABASES["default"]["OPTIONS"] = {
-        # Immediate transactions take the write lock up front, so two writers queue on the busy
-        # timeout instead of failing when one upgrades a read lock.
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("P2C_TEST_SQLITE_NAME") or None}
+# Sales in a database of its own (p2c.databases): the ERP, the integration, auth and beat stay in default.
+if os.environ.get("SALES_DATABASE_URL", "").strip():
+    DATABASES["sales"] = database_from_url(os.environ["SALES_DATABASE_URL"].strip(),
+                                           test_name_env="P2C_TEST_SALES_SQLITE_NAME")
+DATABASE_ROUTERS = ["p2c.databases.SalesRouter"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -110,7 +123,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The language of a request whose browser asks for none of LANGUAGES, and of everything written outside a request:
+# management commands' help and output, Celery tasks' job and error messages (stored as written). P2C_LANGUAGE
+# chooses it (en, fr, sv or nl), e.g. `P2C_LANGUAGE=fr manage.py sync --all`; tests keep English.
+LANGUAGE_CODE = os.environ.get("P2C_LANGUAGE", "en")
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("sv", "Svenska"),
+    ("nl", "Nederlands"),
+]
+# The catalogues: locale/<lang>/LC_MESSAGES/django.po, compiled .mo files committed beside them (see README).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -206,11 +230,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, writing beat's heartbeat (the health page: integration/heartbeats.py).
+CELERY_BEAT_SCHEDULER = "integration.heartbeats:BeatScheduler"
 # Installed in django-celery-beat's table by the scheduler when beat starts (`make run`'s worker runs it).
 CELERY_BEAT_SCHEDULE = {
     "Close runs whose process stopped": {"task": "integration.close_stopped_runs", "schedule": 60.0},
 }
+
+# E-mail (the integration's alerts: integration/alerts.py): Django's settings from the environment; without them the
+# console backend prints each message to the process's output.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "p2c@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # How many source rows the synchronisation engine handles per chunk (one transaction each).
 P2C_SYNC_CHUNK_SIZE = int(os.environ.get("P2C_SYNC_CHUNK_SIZE", "1000"))

@@ -1,13 +1,20 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-admin.site.site_header = "p2c administration"
-admin.site.site_title = "p2c administration"
-admin.site.index_title = "Sales, ERP and their integration"
+admin.site.site_header = _("p2c administration")
+admin.site.site_title = _("p2c administration")
+admin.site.index_title = _("Sales, ERP and their integration")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include("p2c.api_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin header's language switch
 ]
+
+# Readiness, liveness and the Prometheus metrics of the synchronisation (integration/monitoring.py), when installed.
+if apps.is_installed("integration"):
+    urlpatterns.append(path("", include("integration.monitoring_urls")))

@@ -2,9 +2,11 @@
 
 from itertools import islice
 
-from django.db import connection
+from django.db import connections
 from django.db.models import F
 from django.db.models.lookups import In
+
+from p2c.databases import database_for, databases_of
 
 
 def chunked(iterable, size):
@@ -31,6 +33,14 @@ def planner_statistics_refresh(*models, written=0, growth=0.1):
     counted a load just made.
     Returns the models whose tables were analysed.
     """
+    stale = []
+    for alias in databases_of(*models):  # each table in its own database (p2c.databases)
+        own = [model for model in models if database_for(model) == alias]
+        stale += _statistics_refresh(connections[alias], own, written, growth)
+    return stale
+
+
+def _statistics_refresh(connection, models, written, growth):
     if connection.vendor != "postgresql" or not models:
         return []
     tables = [model._meta.db_table for model in models]

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
+from django.db import connections
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,22 +28,32 @@ while not os.path.exists({go!r}):
 """
 
 
-def child_database_url():
-    """A DATABASE_URL for the database this test runs on, or skip when children cannot reach it."""
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
+def child_database_url(alias="default"):
+    """A DATABASE_URL for the database ``alias`` this test runs on, or skip when children cannot reach it."""
+    settings = connections[alias].settings_dict
+    vendor = connections[alias].vendor
+    if vendor == "postgresql":
         user = quote(settings.get("USER") or "")
         password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
         host = settings.get("HOST") or "127.0.0.1"
         port = settings.get("PORT") or "5432"
         return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
-    if connection.vendor == "sqlite":
+    if vendor == "sqlite":
         name = str(settings["NAME"])
         if name == ":memory:" or "mode=memory" in name:
             pytest.skip("the SQLite test database is in memory: `make test` runs this in its second pass, on a file "
                         "(or set P2C_TEST_SQLITE_NAME=/tmp/x.sqlite3)")
         return f"sqlite:///{name}"
-    pytest.skip(f"no child-process support for {connection.vendor}")
+    pytest.skip(f"no child-process support for {vendor}")
+
+
+def child_database_env():
+    """``DATABASE_URL`` (and ``SALES_DATABASE_URL`` when Sales has a database of its own) of this test's databases,
+    for a child process."""
+    env = {"DATABASE_URL": child_database_url()}
+    if "sales" in connections:
+        env["SALES_DATABASE_URL"] = child_database_url("sales")
+    return env
 
 
 def run_in_processes(body, *, processes=2, tmp_path, timeout=300):
@@ -53,7 +63,7 @@ def run_in_processes(body, *, processes=2, tmp_path, timeout=300):
     """
     go = tmp_path / "go"
     script = _PRELUDE.format(repo=str(REPO), go=str(go)) + body
-    env = {**os.environ, "DATABASE_URL": child_database_url(), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **child_database_env(), "PYTHONUNBUFFERED": "1"}
     children = [
         subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)

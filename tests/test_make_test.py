@@ -36,7 +36,7 @@ def make_test(tmp_path):
     def run(*, second_pass_status=0, **env):
         log.write_text("")
         environ = {k: v for k, v in os.environ.items()
-                   if k not in ("DATABASE_URL", "P2C_TEST_SQLITE_NAME", "MAKEFLAGS", "MFLAGS")}
+                   if k not in ("DATABASE_URL", "SALES_DATABASE_URL", "P2C_TEST_SQLITE_NAME", "MAKEFLAGS", "MFLAGS")}
         environ.update(FAKE_LOG=str(log), SECOND_PASS_STATUS=str(second_pass_status), **env)
         result = subprocess.run(["make", "-s", "-C", str(REPO), "test", f"VENV={venv}", "PYTEST_ARGS=tests/crm"],
                                 env=environ, capture_output=True, text=True, timeout=60)
@@ -91,5 +91,5 @@ def test_ci_first_pass_ignores_an_inherited_database_or_broker():
     first = script.index('echo "== make test: SQLite, Celery eager"')
     command = next(line for line in script[first + 1:] if line.strip() and not line.startswith("#"))
     assert command.startswith("env ") and command.endswith(" make test")
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
+    for name in ("DATABASE_URL", "SALES_DATABASE_URL", "CELERY_BROKER_URL"):
         assert f"-u {name}" in command.split(" make test")[0]

@@ -14,6 +14,7 @@ from erp.models import BusinessRelation, ContactBusinessRelation, Customer, Sale
 from erp.models import Contact as ErpContact
 from p2c import bulk_writes
 from p2c.bulk_writes import insert_rows
+from p2c.databases import database_for
 from p2c.records import records_written
 from tests.erp.business_relations_setup import configure
 
@@ -71,7 +72,7 @@ def test_bulk_insert_writes_the_rows_bulk_create_writes():
         Account, [a.pk for a in created], exclude=["account_number"])
     assert sorted(Account.objects.filter(pk__in=[a.pk for a in inserted]).values_list("account_number", flat=True)) == [
         f"I{i}" for i in sorted(range(1203), key=str)]
-    assert all(not a._state.adding and a._state.db == "default" for a in inserted)
+    assert all(not a._state.adding and a._state.db == database_for(Account) for a in inserted)
 
 
 def test_auto_increment_keys_come_back_in_order_and_derived_fields_are_set():

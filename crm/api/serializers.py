@@ -1,5 +1,6 @@
 """Serializers of the CRM models: every field, foreign keys by natural key, system fields read-only."""
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from crm import models
@@ -69,10 +70,10 @@ class CrmContactSerializer(RecordSerializer):
         parent_contact = related_id(attrs, self.instance, "parent_contact")
         if parent_account is not None and parent_contact is not None:
             raise serializers.ValidationError(
-                {"parent_contact": ["The company of a contact is an account or a contact, not both."]}
+                {"parent_contact": [gettext("The company of a contact is an account or a contact, not both.")]}
             )
         if parent_contact is not None and self.instance is not None and parent_contact == self.instance.pk:
-            raise serializers.ValidationError({"parent_contact": ["A contact cannot be its own company."]})
+            raise serializers.ValidationError({"parent_contact": [gettext("A contact cannot be its own company.")]})
         return attrs
 
 

@@ -169,7 +169,7 @@ class Migration(migrations.Migration):
                 ('access_mode', models.CharField(choices=[('read_write', 'Read-Write'), ('administrative', 'Administrative'), ('read', 'Read'), ('non_interactive', 'Non-interactive'), ('integration', 'Integration')], default='read_write', max_length=20, verbose_name='Access Mode')),
                 ('is_integration_user', models.BooleanField(default=False, verbose_name='Integration User')),
                 ('modifiedby', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='crm.systemuser', verbose_name='Modified By')),
-                ('user', models.OneToOneField(blank=True, help_text='The p2c login acting as this Sales user; changes made in the admin are recorded under it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='crm_systemuser', to=settings.AUTH_USER_MODEL, verbose_name='Login')),
+                ('user', models.OneToOneField(blank=True, db_constraint=False, help_text='The p2c login acting as this Sales user; changes made in the admin are recorded under it.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='crm_systemuser', to=settings.AUTH_USER_MODEL, verbose_name='Login')),
             ],
             options={
                 'verbose_name': 'User',

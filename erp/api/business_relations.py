@@ -17,6 +17,8 @@ failing record is reported by its No. with its message, the others go through) a
 outcome's summary and one result per record.
 """
 
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -40,63 +42,72 @@ CREATED, ERROR = "created", "error"
 class ContactCreateCustomerSerializer(serializers.Serializer):
     template = KeyRelatedField(
         queryset=models.CustomerTemplate.objects.all(), slug_field="code", required=False, allow_null=True,
-        help_text="Code of the customer template (billing and posting information); default: Marketing Setup's "
-                  "template for the contact's type.",
+        help_text=_("Code of the customer template (billing and posting information); default: Marketing Setup's "
+                  "template for the contact's type."),
     )
 
 
 class ContactLinkSerializer(serializers.Serializer):
-    link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text="What to link the contact with.")
-    no = StrictCharField(max_length=20, help_text="No. of the existing customer, vendor or bank account.")
+    link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text=_("What to link the contact with."))
+    no = StrictCharField(max_length=20, help_text=_("No. of the existing customer, vendor or bank account."))
     master = serializers.ChoiceField(
         choices=br.Master.CHOICES, default=br.Master.CONTACT,
-        help_text="Whose common information (name, address, phone, e-mail …) is copied to the other side.",
+        help_text=_("Whose common information (name, address, phone, e-mail …) is copied to the other side."),
     )
 
     def validate(self, attrs):
         link = br.LINKS[attrs["link_to_table"]]
         record = link.model.objects.filter(no=attrs["no"]).first()
         if record is None:
-            raise serializers.ValidationError({"no": [f"No {link.label.lower()} {attrs['no']}."]})
+            raise serializers.ValidationError(
+                {"no": [gettext("No %(link_label)s %(no)s.") % {"link_label": link.label.lower(), "no": attrs["no"]}]}
+            )
         attrs["record"] = record
         return attrs
 
 
 class ContactUnlinkSerializer(serializers.Serializer):
-    link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text="Which relation to remove.")
+    link_to_table = serializers.ChoiceField(choices=LinkToTable.choices, help_text=_("Which relation to remove."))
 
 
 class ContactLogEmailSerializer(serializers.Serializer):
     subject = StrictCharField(max_length=250, required=False, allow_blank=True, default="")
     salesperson = KeyRelatedField(
         queryset=models.SalespersonPurchaser.objects.all(), slug_field="code", required=False, allow_null=True,
-        help_text="Code of the salesperson who sent or received it; default: the contact's salesperson.",
+        help_text=_("Code of the salesperson who sent or received it; default: the contact's salesperson."),
     )
 
 
 def batch_request(name, label, **extra):
     """A batch body named ``name``: ``{"nos": [No., …]}`` (at most ``MAX_RECORDS``) plus ``extra`` fields."""
-    return type(name, (serializers.Serializer,), {
-        "nos": serializers.ListField(
-            child=StrictCharField(max_length=20), min_length=1, max_length=MAX_RECORDS,
-            help_text=f"Nos. of the {label}, at most {MAX_RECORDS}.",
-        ),
-        **extra,
-    })
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "nos": serializers.ListField(
+                child=StrictCharField(max_length=20),
+                min_length=1,
+                max_length=MAX_RECORDS,
+                help_text=gettext("Nos. of the %(label)s, at most %(max_records)s.")
+                % {"label": label, "max_records": MAX_RECORDS},
+            ),
+            **extra,
+        },
+    )
 
 
 def batch_response(name, record_serializer):
     return inline_serializer(name, {
         CREATED: serializers.IntegerField(),
         ERROR: serializers.IntegerField(),
-        "summary": serializers.CharField(help_text="What was done, as the admin's message and the command say it."),
+        "summary": serializers.CharField(help_text=_("What was done, as the admin's message and the command say it.")),
         "results": inline_serializer(f"{name}Result", {
-            "index": serializers.IntegerField(help_text="Position of the No. in the request."),
-            "key": serializers.CharField(help_text="The No. given."),
+            "index": serializers.IntegerField(help_text=_("Position of the No. in the request.")),
+            "key": serializers.CharField(help_text=_("The No. given.")),
             # Not an enum: the bulk upsert's "status" already names one (created, updated, unchanged, error).
             "status": serializers.CharField(help_text=f"{CREATED!r} or {ERROR!r}."),
-            "record": record_serializer(required=False, help_text="What was made."),
-            "errors": serializers.DictField(required=False, help_text="Why nothing was made, per field."),
+            "record": record_serializer(required=False, help_text=gettext("What was made.")),
+            "errors": serializers.DictField(required=False, help_text=_("Why nothing was made, per field.")),
         }, many=True),
     })
 
@@ -153,8 +164,8 @@ def _contact_operation(slug, *, perm, run, serializer, request=None, summary, de
 ContactBatchSerializer = batch_request(
     "CreateCustomersRequest", "contacts", template=KeyRelatedField(
         queryset=models.CustomerTemplate.objects.all(), slug_field="code", required=False, allow_null=True,
-        help_text="Code of the customer template for all of them; default: Marketing Setup's template for each "
-                  "contact's type.",
+        help_text=_("Code of the customer template for all of them; default: Marketing Setup's template for each "
+                  "contact's type."),
     ),
 )
 
@@ -163,75 +174,101 @@ class ContactBusinessRelationActionsMixin:
     """The B2, B3 and B7 operations on ``/api/erp/contacts/``."""
 
     create_customer = _contact_operation(
-        "create-customer", perm="erp.add_customer", request=ContactCreateCustomerSerializer,
+        "create-customer",
+        perm="erp.add_customer",
+        request=ContactCreateCustomerSerializer,
         run=lambda contact, data: br.contact_create_customer(contact=contact, template=data.get("template")),
         serializer=s.ErpCustomerSerializer,
-        summary="Create as customer",
-        description="Makes a customer from the contact (from its company, for a person of a company) and links "
-                    "them; the customer template gives the billing and posting information.",
+        summary=gettext_lazy("Create as customer"),
+        description=(
+            gettext_lazy(
+                "Makes a customer from the contact (from its company, for a person of a company) and links "
+                "them; the customer template gives the billing and posting information."
+            )
+        ),
     )
     create_vendor = _contact_operation(
-        "create-vendor", perm="erp.add_vendor",
+        "create-vendor",
+        perm="erp.add_vendor",
         run=lambda contact, data: br.contact_create_vendor(contact=contact),
         serializer=s.ErpVendorSerializer,
-        summary="Create as vendor", description="Makes a vendor from a company contact (or a person's company).",
+        summary=gettext_lazy("Create as vendor"),
+        description=gettext_lazy("Makes a vendor from a company contact (or a person's company)."),
     )
     create_bank_account = _contact_operation(
         "create-bank-account", perm="erp.add_bankaccount",
         run=lambda contact, data: br.contact_create_bank_account(contact=contact),
         serializer=s.ErpBankAccountSerializer,
-        summary="Create as bank account",
-        description="Makes a bank account from a company contact (or a person's company).",
+        summary=gettext_lazy("Create as bank account"),
+        description=gettext_lazy("Makes a bank account from a company contact (or a person's company)."),
     )
     link = _contact_operation(
-        "link", perm="erp.add_contactbusinessrelation", request=ContactLinkSerializer,
+        "link",
+        perm="erp.add_contactbusinessrelation",
+        request=ContactLinkSerializer,
         run=lambda contact, data: br.contact_link(contact=contact, record=data["record"], master=data["master"]),
         serializer=s.ErpContactBusinessRelationSerializer,
-        summary="Link with an existing customer, vendor or bank account",
-        description="Links the contact (its company, for a person of a company) with the record and copies the "
-                    "common information of the master side to the other.",
+        summary=gettext_lazy("Link with an existing customer, vendor or bank account"),
+        description=(
+            gettext_lazy(
+                "Links the contact (its company, for a person of a company) with the record and copies the "
+                "common information of the master side to the other."
+            )
+        ),
     )
     create_sales_quote = _contact_operation(
-        "create-sales-quote", perm="erp.add_salesheader",
+        "create-sales-quote",
+        perm="erp.add_salesheader",
         run=lambda contact, data: br.contact_create_sales_quote(contact=contact),
         serializer=s.ErpSalesHeaderSerializer,
-        summary="Create sales quote",
-        description="A sales quote for the contact's customer (a person's company's); logs an interaction.",
+        summary=gettext_lazy("Create sales quote"),
+        description=gettext_lazy(
+            "A sales quote for the contact's customer (a person's company's); logs an interaction."
+        ),
     )
     create_sales_order = _contact_operation(
-        "create-sales-order", perm="erp.add_salesheader",
+        "create-sales-order",
+        perm="erp.add_salesheader",
         run=lambda contact, data: br.contact_create_sales_order(contact=contact),
         serializer=s.ErpSalesHeaderSerializer,
-        summary="Create sales order",
-        description="A sales order for the contact's customer (a person's company's); logs an interaction.",
+        summary=gettext_lazy("Create sales order"),
+        description=gettext_lazy(
+            "A sales order for the contact's customer (a person's company's); logs an interaction."
+        ),
     )
     create_purchase_quote = _contact_operation(
-        "create-purchase-quote", perm="erp.add_purchaseheader",
+        "create-purchase-quote",
+        perm="erp.add_purchaseheader",
         run=lambda contact, data: br.contact_create_purchase_quote(contact=contact),
         serializer=s.ErpPurchaseHeaderSerializer,
-        summary="Create purchase quote",
-        description="A purchase quote from the contact's vendor (a person's company's); logs an interaction.",
+        summary=gettext_lazy("Create purchase quote"),
+        description=gettext_lazy(
+            "A purchase quote from the contact's vendor (a person's company's); logs an interaction."
+        ),
     )
     create_purchase_order = _contact_operation(
-        "create-purchase-order", perm="erp.add_purchaseheader",
+        "create-purchase-order",
+        perm="erp.add_purchaseheader",
         run=lambda contact, data: br.contact_create_purchase_order(contact=contact),
         serializer=s.ErpPurchaseHeaderSerializer,
-        summary="Create purchase order",
-        description="A purchase order from the contact's vendor (a person's company's); logs an interaction.",
+        summary=gettext_lazy("Create purchase order"),
+        description=gettext_lazy(
+            "A purchase order from the contact's vendor (a person's company's); logs an interaction."
+        ),
     )
     log_email = _contact_operation(
         "log-email", perm="erp.add_interactionlogentry", request=ContactLogEmailSerializer,
         run=lambda contact, data: br.contact_log_email(
             contact=contact, subject=data.get("subject", ""), salesperson=data.get("salesperson")),
         serializer=s.ErpInteractionLogEntrySerializer,
-        summary="Log an e-mail",
-        description="Adds an e-mail interaction log entry to the contact.",
+        summary=gettext_lazy("Log an e-mail"),
+        description=gettext_lazy("Adds an e-mail interaction log entry to the contact."),
     )
 
-    @extend_schema(summary="Remove the link with a customer, vendor or bank account", request=ContactUnlinkSerializer,
+    @extend_schema(summary=gettext_lazy("Remove the link with a customer, vendor or bank account"), request=ContactUnlinkSerializer,
                    responses={200: s.ErpContactBusinessRelationSerializer},
-                   description="Removes the relation of that kind from the contact (its company, for a person of a "
-                               "company); the contact and the record stay. Answers the removed relation.")
+                   description=(gettext_lazy("Removes the relation of that kind from the contact (its company, for a person of a "
+                                                                       "company); the contact and the record stay. Answers the removed relation.")))
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and("erp.delete_contactbusinessrelation")])
     @idempotent
     def unlink(self, request, *args, **kwargs):
@@ -240,10 +277,10 @@ class ContactBusinessRelationActionsMixin:
         relation = br.contact_unlink(contact=contact, kind=data["link_to_table"])
         return Response(s.ErpContactBusinessRelationSerializer(relation, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="Create as customer, for a list of contacts", request=ContactBatchSerializer,
+    @extend_schema(summary=gettext_lazy("Create as customer, for a list of contacts"), request=ContactBatchSerializer,
                    responses={200: batch_response("CreateCustomersResult", s.ErpCustomerSerializer)},
-                   description="Each contact on its own: a contact that is refused is reported by its No. with the "
-                               "message, field by field; the others get their customer.")
+                   description=(gettext_lazy("Each contact on its own: a contact that is refused is reported by its No. with the "
+                                                                       "message, field by field; the others get their customer.")))
     @action(detail=False, methods=["post"], url_path="create-customers",
             permission_classes=[view_permission_and("erp.add_customer")])
     @idempotent
@@ -255,20 +292,20 @@ class ContactBusinessRelationActionsMixin:
             model=models.Contact, keys=data["nos"],
             run=lambda contact: br.contact_create_customer(contact=contact, template=template),
             present=lambda customer: s.ErpCustomerSerializer(customer, context=context).data,
-            verb="Create as customer",
+            verb=gettext("Create as customer"),
         ))
 
 
 # Customers, vendors, bank accounts -------------------------------------------------------------------------------------
-RecordBatchSerializer = batch_request("CreateContactsRequest", "customers, vendors or bank accounts")
+RecordBatchSerializer = batch_request("CreateContactsRequest", gettext_lazy("customers, vendors or bank accounts"))
 
 
 class RecordCreateContactActionsMixin:
     """B4 on ``/api/erp/customers/``, ``vendors/`` and ``bank-accounts/``: create the company contact."""
 
-    @extend_schema(summary="Create contact", request=None, responses={201: s.ErpContactSerializer},
-                   description="Makes the contact of the record (a company contact; a person for a person customer) "
-                               "and links them.")
+    @extend_schema(summary=gettext_lazy("Create contact"), request=None, responses={201: s.ErpContactSerializer},
+                   description=(gettext_lazy("Makes the contact of the record (a company contact; a person for a person customer) "
+                                                                       "and links them.")))
     @action(detail=True, methods=["post"], url_path="create-contact", permission_classes=[view_permission_and("erp.add_contact")])
     @idempotent
     def create_contact(self, request, *args, **kwargs):
@@ -277,17 +314,22 @@ class RecordCreateContactActionsMixin:
         return Response(s.ErpContactSerializer(contact, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Create contact, for a list of records", request=RecordBatchSerializer,
+    @extend_schema(summary=gettext_lazy("Create contact, for a list of records"), request=RecordBatchSerializer,
                    responses={200: batch_response("CreateContactsResult", s.ErpContactSerializer)},
-                   description="Each record on its own: one that is refused (already linked, say) is reported by "
-                               "its No. with the message; the others get their contact.")
+                   description=(gettext_lazy("Each record on its own: one that is refused (already linked, say) is reported by "
+                                                                       "its No. with the message; the others get their contact.")))
     @action(detail=False, methods=["post"], url_path="create-contacts", permission_classes=[view_permission_and("erp.add_contact")])
     @idempotent
     def create_contacts(self, request, *args, **kwargs):
         data = _parse(RecordBatchSerializer, request)
         context = self.get_serializer_context()
         model = self.queryset.model
-        return Response(_run_batch(
-            model=model, keys=data["nos"], run=br.record_create_contact,
-            present=lambda contact: s.ErpContactSerializer(contact, context=context).data, verb="Create contact",
-        ))
+        return Response(
+            _run_batch(
+                model=model,
+                keys=data["nos"],
+                run=br.record_create_contact,
+                present=lambda contact: s.ErpContactSerializer(contact, context=context).data,
+                verb=gettext("Create contact"),
+            )
+        )

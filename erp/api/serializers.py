@@ -1,5 +1,6 @@
 """Serializers of the ERP models: every field, foreign keys by natural key, system fields read-only."""
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from erp import models
@@ -103,13 +104,15 @@ class ErpContactSerializer(ManualNosSerializerMixin, *serializer_mixins(models.C
         contact_type = attrs.get("type", getattr(self.instance, "type", models.Contact.Type.COMPANY))
         names = ("name", "first_name", "middle_name", "surname")
         if not any(attrs.get(n, getattr(self.instance, n, "")) for n in names):
-            raise serializers.ValidationError({"name": ["A contact needs a name (a person: a first name or surname)."]})
+            raise serializers.ValidationError(
+                {"name": [gettext("A contact needs a name (a person: a first name or surname).")]}
+            )
         # The model's check constraint, said as a field error before the database refuses it.
         company = related_id(attrs, self.instance, "company")
         if company is not None and contact_type != models.Contact.Type.PERSON:
-            raise serializers.ValidationError({"company": ["Only a person contact can belong to a company."]})
+            raise serializers.ValidationError({"company": [gettext("Only a person contact can belong to a company.")]})
         if company is not None and self.instance is not None and company == self.instance.pk:
-            raise serializers.ValidationError({"company": ["A contact cannot be its own company."]})
+            raise serializers.ValidationError({"company": [gettext("A contact cannot be its own company.")]})
         return attrs
 
 

@@ -9,6 +9,7 @@ import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils.translation import gettext
 
 from erp.models import BankAccount, Contact, ContactBusinessRelation, Customer, MarketingSetup, Vendor
 
@@ -110,10 +111,17 @@ def business_relation_code(*, kind, setup=None):
     code = getattr(setup, link.setup_field)
     if code is None:
         field = MarketingSetup._meta.get_field(link.setup_field).verbose_name
-        raise ValidationError({link.setup_field: (
-            f"{field} must have a value in Marketing Setup: it is the business relation used when a contact "
-            f"is linked with a {link.label.lower()}."
-        )})
+        raise ValidationError(
+            {
+                link.setup_field: (
+                    gettext(
+                        "%(field)s must have a value in Marketing Setup: it is the business relation used when a contact is "
+                        "linked with a %(link_label)s."
+                    )
+                    % {"field": field, "link_label": link.label.lower()}
+                )
+            }
+        )
     return code
 
 
@@ -123,10 +131,17 @@ def contact_relation_holder(*, contact, kind):
     if contact.company_id:
         return contact.company
     if contact.type == Contact.Type.PERSON and LINKS[kind].needs_company:
-        raise ValidationError({"contact": (
-            f"Contact {contact.no} is a person without a company: a {LINKS[kind].label.lower()} can only be "
-            f"linked to a company contact. Fill in its Company No. first."
-        )})
+        raise ValidationError(
+            {
+                "contact": (
+                    gettext(
+                        "Contact %(contact_no)s is a person without a company: a %(label)s can only be linked to a company "
+                        "contact. Fill in its Company No. first."
+                    )
+                    % {"contact_no": contact.no, "label": LINKS[kind].label.lower()}
+                )
+            }
+        )
     return contact
 
 
@@ -134,7 +149,9 @@ def contact_linked_record(*, contact, kind):
     """The customer, vendor or bank account ``contact`` (or the company of a person) is linked to, or None."""
     holders = [contact.pk] + ([contact.company_id] if contact.company_id else [])
     # A person's own relation (a person customer) wins over its company's.
-    relations = {r.contact_id: r for r in ContactBusinessRelation.objects.filter(contact_id__in=holders, link_to_table=kind)}
+    relations = {
+        r.contact_id: r for r in ContactBusinessRelation.objects.filter(contact_id__in=holders, link_to_table=kind)
+    }
     relation = relations.get(contact.pk) or relations.get(contact.company_id)
     if relation is None:
         return None

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from erp.models import (
     Contact,
@@ -40,7 +41,12 @@ from .propagation import _push_from_contacts, _push_from_records, _records_creat
 def _create_contact(link, record):
     if ContactBusinessRelation.objects.filter(link_to_table=link.kind, no=record.no).exists():
         contact = record_linked_contact(record=record)
-        raise ValidationError({"no": f"{link.label} {record.no} is already linked to contact {contact.no}."})
+        raise ValidationError(
+            {
+                "no": gettext("%(link_label)s %(record_no)s is already linked to contact %(contact_no)s.")
+                % {"link_label": link.label, "record_no": record.no, "contact_no": contact.no}
+            }
+        )
     with transaction.atomic():
         return _records_create_contacts(link=link, records=[record], auto=False)[0]
 
@@ -84,33 +90,58 @@ class Master:
 
     CONTACT = "contact"
     RECORD = "record"
-    CHOICES = [(CONTACT, "Contact"), (RECORD, "Customer / vendor / bank account")]
+    CHOICES = [(CONTACT, gettext_lazy("Contact")), (RECORD, gettext_lazy("Customer / vendor / bank account"))]
 
 
 def _check_not_blocked(contact):
     if contact.privacy_blocked:
-        raise ValidationError({"contact": f"Contact {contact.no} is blocked due to privacy: it cannot be used for this."})
+        raise ValidationError(
+            {
+                "contact": gettext("Contact %(contact_no)s is blocked due to privacy: it cannot be used for this.")
+                % {"contact_no": contact.no}
+            }
+        )
 
 
 def _check_can_link(link, holder, record=None):
     existing = ContactBusinessRelation.objects.filter(contact=holder, link_to_table=link.kind).first()
     if existing is not None:
-        raise ValidationError({"contact": (
-            f"Contact {holder.no} already has a business relation with {link.label.lower()} {existing.no}."
-        )})
+        raise ValidationError(
+            {
+                "contact": (
+                    gettext(
+                        "Contact %(holder_no)s already has a business relation with %(link_label)s %(existing_no)s."
+                    )
+                    % {"holder_no": holder.no, "link_label": link.label.lower(), "existing_no": existing.no}
+                )
+            }
+        )
     if record is not None:
         other = ContactBusinessRelation.objects.select_related("contact").filter(
             link_to_table=link.kind, no=record.no
         ).first()
         if other is not None:
-            raise ValidationError({"no": f"{link.label} {record.no} is already linked to contact {other.contact.no}."})
+            raise ValidationError(
+                {
+                    "no": gettext("%(link_label)s %(record_no)s is already linked to contact %(contact_no)s.")
+                    % {"link_label": link.label, "record_no": record.no, "contact_no": other.contact.no}
+                }
+            )
 
 
 def _contact_link(link, contact, record, master):
     if master not in (Master.CONTACT, Master.RECORD):
-        raise ValidationError({"master": f"Current master fields must be {Master.CONTACT!r} or {Master.RECORD!r}."})
+        raise ValidationError(
+            {
+                "master": gettext("Current master fields must be %(contact)s or %(record)s.")
+                % {"contact": repr(Master.CONTACT), "record": repr(Master.RECORD)}
+            }
+        )
     if not isinstance(record, link.model):
-        raise ValidationError(f"Expected a {link.label.lower()}, got {record!r}.")
+        raise ValidationError(
+            gettext("Expected a %(link_label)s, got %(record)s.")
+            % {"link_label": link.label.lower(), "record": repr(record)}
+        )
     holder = contact_relation_holder(contact=contact, kind=link.kind)
     _check_not_blocked(holder)
     code = business_relation_code(kind=link.kind)
@@ -152,7 +183,9 @@ def contact_link(*, contact, record, master=Master.CONTACT):
     """B2 for any kind of record: dispatches on the record's model."""
     link = LINK_BY_MODEL.get(type(record))
     if link is None:
-        raise ValidationError(f"{record!r} is not a customer, vendor or bank account.")
+        raise ValidationError(
+            gettext("%(record)s is not a customer, vendor or bank account.") % {"record": repr(record)}
+        )
     return _contact_link(link, contact, record, master)
 
 
@@ -162,7 +195,10 @@ def contact_unlink(*, contact, kind):
     relation = ContactBusinessRelation.objects.filter(contact=holder, link_to_table=kind).first()
     if relation is None:
         raise ValidationError(
-            {"link_to_table": f"Contact {holder.no} has no business relation with a {LINKS[kind].label.lower()}."}
+            {
+                "link_to_table": gettext("Contact %(holder_no)s has no business relation with a %(label)s.")
+                % {"holder_no": holder.no, "label": LINKS[kind].label.lower()}
+            }
         )
     ContactBusinessRelation.objects.filter(pk=relation.pk).delete()
     return relation
@@ -216,10 +252,22 @@ def contact_create_customer(*, contact, template=None, no=""):
     code = business_relation_code(kind=link.kind)
     template = template or customer_template_for(contact=holder)
     if template is not None and template.contact_type and template.contact_type != holder.type:
-        raise ValidationError({"template": (
-            f"Customer template {template.code} is for {template.get_contact_type_display().lower()} contacts; "
-            f"contact {holder.no} is a {holder.get_type_display().lower()}."
-        )})
+        raise ValidationError(
+            {
+                "template": (
+                    gettext(
+                        "Customer template %(code)s is for %(get_contact_type_display)s contacts; contact %(holder_no)s is a "
+                        "%(get_type_display)s."
+                    )
+                    % {
+                        "code": template.code,
+                        "get_contact_type_display": template.get_contact_type_display().lower(),
+                        "holder_no": holder.no,
+                        "get_type_display": holder.get_type_display().lower(),
+                    }
+                )
+            }
+        )
     with transaction.atomic():
         _check_can_link(link, holder)
         customer = _new_record_from_contact(link, holder, no)
@@ -252,7 +300,9 @@ def _contact_create_simple(link, contact, no, **extra):
         for attname, value in extra.items():
             setattr(record, attname, value)
         record.save()
-        ContactBusinessRelation.objects.create(contact=holder, business_relation=code, link_to_table=link.kind, no=record.no)
+        ContactBusinessRelation.objects.create(
+            contact=holder, business_relation=code, link_to_table=link.kind, no=record.no
+        )
     return record
 
 
@@ -288,11 +338,20 @@ def _linked_or_refuse(contact, kind, document):
     link = LINKS[kind]
     record = contact_linked_record(contact=contact, kind=kind)
     if record is None:
-        where = f" or its company {contact.company.no}" if contact.company_id else ""
-        raise ValidationError({"contact": (
-            f"Contact {contact.no}{where} is not linked to a {link.label.lower()}: create or link the "
-            f"{link.label.lower()} before making a {document}."
-        )})
+        where = (
+            gettext(" or its company %(company_no)s") % {"company_no": contact.company.no} if contact.company_id else ""
+        )
+        raise ValidationError(
+            {
+                "contact": (
+                    gettext(
+                        "Contact %(contact_no)s%(where)s is not linked to a %(link_label)s: create or link the "
+                        "%(link_label)s before making a %(document)s."
+                    )
+                    % {"contact_no": contact.no, "where": where, "link_label": link.label.lower(), "document": document}
+                )
+            }
+        )
     return record
 
 
@@ -372,7 +431,9 @@ class EachResult:
     error: ValidationError | None = None
 
 
-def records_each(*, records, run, verb, keys=None, missing="No record {}."):
+NO_RECORD = gettext_lazy("No record {}.")  # a default argument: translated when read
+
+def records_each(*, records, run, verb, keys=None, missing=NO_RECORD):
     """Run one business-relation operation ``run(record)`` (``contact_create_customer``, ``contact_log_email`` …) on
     each of ``records``, each in its own savepoint: a record refused (ValidationError, or a write the stored data
     refuses) is counted *refused* with its message naming the record, the others go through (*done*).
@@ -394,7 +455,7 @@ def records_each(*, records, run, verb, keys=None, missing="No record {}."):
         except ValidationError as exc:
             result.error = exc
         except IntegrityError as exc:
-            result.error = ValidationError(f"The change conflicts with stored data: {exc}")
+            result.error = ValidationError(gettext("The change conflicts with stored data: %(exc)s") % {"exc": exc})
         if result.error is None:
             outcome.add(DONE)
         else:
@@ -414,7 +475,10 @@ def records_create_contacts(*, model):
     (OperationRefused, 400) when Marketing Setup lacks what B4 needs (a contact number series, the business
     relation code), naming the field. Returns the Outcome (the contacts made, *done*)."""
     link = LINK_BY_MODEL[model]
-    outcome = Outcome(verb=f"Create contacts from {model._meta.verbose_name_plural.lower()}")
+    outcome = Outcome(
+        verb=gettext("Create contacts from %(verbose_name_plural)s")
+        % {"verbose_name_plural": model._meta.verbose_name_plural.lower()}
+    )
     linked = ContactBusinessRelation.objects.filter(link_to_table=link.kind).values("no")
     pending = model.objects.exclude(no__in=linked).order_by("pk")
     last_pk = 0

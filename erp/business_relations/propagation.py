@@ -10,6 +10,7 @@ import logging
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Value, When
+from django.utils.translation import gettext
 
 from erp.models import Contact, ContactBusinessRelation, MarketingSetup
 from p2c.utils import chunked
@@ -111,8 +112,8 @@ def _check_no_linked_company_became_a_person(contacts):
     )
     if linked:
         raise ValidationError(
-            f"Contact {', '.join(linked)} has business relations with customers, vendors or bank accounts: "
-            f"a company contact with business relations cannot become a person."
+            gettext("Contact %(linked)s has business relations with customers, vendors or bank accounts: a company "
+                     "contact with business relations cannot become a person.") % {"linked": ', '.join(linked)}
         )
 
 
@@ -293,7 +294,9 @@ def _contact_from_record(link, record):
     if link.kind == LinkToTable.CUSTOMER and record.contact_type == Contact.Type.PERSON:
         contact.type = Contact.Type.PERSON
     for contact_field, record_field in link.pairs:
-        _set_contact_value(contact, _attname(Contact, contact_field), getattr(record, _attname(link.model, record_field)))
+        _set_contact_value(
+            contact, _attname(Contact, contact_field), getattr(record, _attname(link.model, record_field))
+        )
     if link.kind == LinkToTable.VENDOR:
         contact.salesperson_id = record.purchaser_id  # BC's TransferFields: Purchaser Code is field 29 too
     return contact

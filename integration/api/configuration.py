@@ -3,6 +3,8 @@
 checks one with the admin's rules and answers the difference, applying it in one transaction unless ``dry_run``.
 An invalid configuration is a 400 naming each key at fault, and changes nothing."""
 
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -17,6 +19,8 @@ from integration.configuration import (
     configuration_data,
     configuration_import,
 )
+from integration.configuration.history import history_recorder
+from integration.models import ConfigurationChange
 from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import idempotent
 from p2c.outcomes import OperationRefused
@@ -37,16 +41,16 @@ class ConfigurationPermission(BasePermission):
 
 
 class ConfigurationImportRequestSerializer(serializers.Serializer):
-    configuration = serializers.DictField(help_text="The configuration, as GET configuration/ answers it.")
-    dry_run = serializers.BooleanField(default=False, help_text="Check and answer the difference; write nothing.")
+    configuration = serializers.DictField(help_text=_("The configuration, as GET configuration/ answers it."))
+    dry_run = serializers.BooleanField(default=False, help_text=_("Check and answer the difference; write nothing."))
 
 
 class ChangeSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["added", "changed", "removed"])
-    path = serializers.CharField(help_text="The record, e.g. mappings[CUSTOMER].fields[no ↔ account_number].")
-    key = serializers.CharField(help_text="The key changed (blank for a record added or removed).")
-    old = serializers.JSONField(allow_null=True, help_text="Its value now.")
-    new = serializers.JSONField(allow_null=True, help_text="Its value after the import.")
+    path = serializers.CharField(help_text=_("The record, e.g. mappings[CUSTOMER].fields[no ↔ account_number]."))
+    key = serializers.CharField(help_text=_("The key changed (blank for a record added or removed)."))
+    old = serializers.JSONField(allow_null=True, help_text=_("Its value now."))
+    new = serializers.JSONField(allow_null=True, help_text=_("Its value after the import."))
 
 
 class ConfigurationImportSerializer(OutcomeSerializer):
@@ -55,7 +59,7 @@ class ConfigurationImportSerializer(OutcomeSerializer):
 
 
 class ConfigurationErrorSerializer(serializers.Serializer):
-    where = serializers.CharField(help_text="The key at fault, e.g. mappings[CUSTOMER].fields[3].crm_field.")
+    where = serializers.CharField(help_text=_("The key at fault, e.g. mappings[CUSTOMER].fields[3].crm_field."))
     message = serializers.CharField()
 
 
@@ -68,9 +72,9 @@ class ConfigurationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("mapping", OpenApiTypes.STR, many=True, explode=True,
-                                     description="Only this table mapping (repeat for more): a partial file.")],
+                                     description=gettext_lazy("Only this table mapping (repeat for more): a partial file."))],
         responses={200: OpenApiTypes.OBJECT,
-                   400: OpenApiResponse(RefusedSerializer, description="A mapping name that does not exist.")})
+                   400: OpenApiResponse(RefusedSerializer, description=gettext_lazy("A mapping name that does not exist."))})
     def list(self, request):
         """The integration's configuration: connection setup, value maps, table and field mappings (with their
         schedules), F&O templates and projects, named by their names, in a stable order."""
@@ -82,7 +86,7 @@ class ConfigurationViewSet(viewsets.ViewSet):
     @extend_schema(request=ConfigurationImportRequestSerializer,
                    responses={200: ConfigurationImportSerializer,
                               400: OpenApiResponse(ConfigurationInvalidSerializer,
-                                                   description="Not a valid configuration: nothing was changed.")})
+                                                   description=gettext_lazy("Not a valid configuration: nothing was changed."))})
     @action(detail=False, methods=["post"], url_path="import")
     @idempotent
     def import_(self, request):
@@ -92,7 +96,9 @@ class ConfigurationViewSet(viewsets.ViewSet):
         params.is_valid(raise_exception=True)
         try:
             outcome = configuration_import(data=params.validated_data["configuration"],
-                                           dry_run=params.validated_data["dry_run"])
+                                           dry_run=params.validated_data["dry_run"],
+                                           on_applied=history_recorder(user=request.user,
+                                                                       door=ConfigurationChange.Door.API))
         except ConfigurationInvalid as exc:
             return refused_response(exc, extra={"errors": exc.as_data()})
         except OperationRefused as exc:

@@ -7,6 +7,8 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
@@ -32,7 +34,7 @@ class ConflictSerializer(serializers.ModelSerializer):
     erp_id = serializers.IntegerField(source="coupling.erp_id", read_only=True)
     crm_model = serializers.CharField(source="coupling.crm_model", read_only=True)
     crm_id = serializers.UUIDField(source="coupling.crm_id", read_only=True)
-    kind = serializers.CharField(read_only=True, help_text="update (a field changed on both sides) or deletion.")
+    kind = serializers.CharField(read_only=True, help_text=_("update (a field changed on both sides) or deletion."))
 
     class Meta:
         model = SyncConflict
@@ -47,8 +49,8 @@ class ConflictFieldSerializer(serializers.Serializer):
     direction = serializers.CharField()
     erp_value = serializers.JSONField()
     crm_value = serializers.JSONField()
-    synced_erp = serializers.JSONField(help_text="The ERP value at the last synchronisation.")
-    synced_crm = serializers.JSONField(help_text="The Sales value at the last synchronisation.")
+    synced_erp = serializers.JSONField(help_text=_("The ERP value at the last synchronisation."))
+    synced_crm = serializers.JSONField(help_text=_("The Sales value at the last synchronisation."))
     erp_changed = serializers.BooleanField()
     crm_changed = serializers.BooleanField()
     in_conflict = serializers.BooleanField()
@@ -68,10 +70,13 @@ class ConflictDetailSerializer(ConflictSerializer):
 
 class ResolveSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=sorted([*RESOLUTIONS, "sales"]),
-                                         help_text="erp / crm (sales): take that side; fields: a side per field; "
-                                                   "restore or remove: a deletion conflict.")
-    fields = serializers.DictField(child=serializers.CharField(), required=False,
-                                   help_text='With "fields": {ERP field: "erp" or "crm"} for each field in conflict.')
+                                         help_text=_("erp / crm (sales): take that side; fields: a side per field; "
+                                                   "restore or remove: a deletion conflict."))
+    fields = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_('With "fields": {ERP field: "erp" or "crm"} for each field in conflict.'),
+    )
 
 
 class ResolveManySerializer(ResolveSerializer):
@@ -111,8 +116,8 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
     @extend_schema(request=ResolveSerializer,
                    responses={200: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="An unknown field or side."),
-                              409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled.")})
+                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("An unknown field or side.")),
+                              409: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("The connection is disabled."))})
     @action(detail=True, methods=["post"], permission_classes=[operation_permission(RUN, read=READ)])
     def resolve(self, request, pk=None):
         conflict = self.get_object()
@@ -122,8 +127,8 @@ class ConflictViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
     @extend_schema(request=ResolveManySerializer, operation_id="integration_conflicts_resolve_many",
                    responses={200: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="An unknown field or side."),
-                              409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled.")})
+                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("An unknown field or side.")),
+                              409: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("The connection is disabled."))})
     @action(detail=False, methods=["post"], url_path="resolve",
             permission_classes=[operation_permission(RUN, read=READ)])
     def resolve_many(self, request):

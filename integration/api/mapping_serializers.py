@@ -7,6 +7,8 @@ and a table mapping's dependencies go through ``dependencies_validate`` (a cycle
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from integration.engine.validation import dependencies_validate
@@ -82,8 +84,8 @@ class ValueMapSerializer(StrictModelSerializer):
 
 
 class CouplingSerializer(StrictModelSerializer):
-    last_erp_result = serializers.CharField(read_only=True, help_text="Result of the last write into the ERP.")
-    last_crm_result = serializers.CharField(read_only=True, help_text="Result of the last write into Sales.")
+    last_erp_result = serializers.CharField(read_only=True, help_text=_("Result of the last write into the ERP."))
+    last_crm_result = serializers.CharField(read_only=True, help_text=_("Result of the last write into Sales."))
     class Meta:
         model = Coupling
         fields = "__all__"
@@ -102,49 +104,58 @@ class SyncJobErrorSerializer(StrictModelSerializer):
         fields = "__all__"
 
 
-DIRECTION_CHOICES = [("send", "Send: ERP → Sales"), ("get", "Get: Sales → ERP"), ("merge", "Merge: both directions"),
-                     *Direction.choices]
+DIRECTION_CHOICES = [
+    ("send", gettext_lazy("Send: ERP → Sales")),
+    ("get", gettext_lazy("Get: Sales → ERP")),
+    ("merge", gettext_lazy("Merge: both directions")),
+    *Direction.choices,
+]
 
 
 class SynchronizeRequestSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=DIRECTION_CHOICES, required=False, allow_blank=True,
-                                        help_text="send (to_integration), get (from_integration); blank, merge or "
-                                                  "bidirectional: every direction of the mapping.")
-    full = serializers.BooleanField(default=False, help_text="Every record, not only those modified.")
-    dry_run = serializers.BooleanField(default=False, help_text="Report what would change; write nothing (runs "
-                                                                "at once and answers 200 with the report).")
+                                        help_text=_("send (to_integration), get (from_integration); blank, merge or "
+                                                  "bidirectional: every direction of the mapping."))
+    full = serializers.BooleanField(default=False, help_text=_("Every record, not only those modified."))
+    dry_run = serializers.BooleanField(default=False, help_text=_("Report what would change; write nothing (runs "
+                                                                "at once and answers 200 with the report)."))
 
 
 class SyncLogCleanupSerializer(serializers.Serializer):
     older_than_days = serializers.IntegerField(
         min_value=0, required=False, allow_null=True, default=None,
-        help_text="Age in days; 0 deletes every entry. Default: the connection setup's retention.")
-    dry_run = serializers.BooleanField(default=False, help_text="Count what would be deleted; delete nothing.")
+        help_text=_("Age in days; 0 deletes every entry. Default: the connection setup's retention."))
+    dry_run = serializers.BooleanField(default=False, help_text=_("Count what would be deleted; delete nothing."))
 
 
 class CoupleRequestSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.CharField(max_length=64), required=False, allow_null=True,
                                 default=None, max_length=100000,
-                                help_text="The records of from_side to couple (default: every uncoupled one).")
+                                help_text=_("The records of from_side to couple (default: every uncoupled one)."))
     create_new = serializers.BooleanField(required=False, allow_null=True, default=None)
     sync_after = serializers.BooleanField(required=False, allow_null=True, default=None)
     from_side = serializers.ChoiceField(
-        choices=[("erp", "ERP"), ("crm", "Sales")], required=False, allow_null=True, default=None,
-        help_text="Whose uncoupled records look for a match: erp (the default) or crm (Sales; the default for a "
-                  "Sales → ERP mapping). Either side for a bidirectional mapping.")
+        choices=[("erp", _("ERP")), ("crm", _("Sales"))], required=False, allow_null=True, default=None,
+        help_text=_("Whose uncoupled records look for a match: erp (the default) or crm (Sales; the default for a "
+                  "Sales → ERP mapping). Either side for a bidirectional mapping."))
 
 
 class RecordSynchronizeRequestSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(
-        choices=DIRECTION_CHOICES, required=False, allow_blank=True,
-        help_text="send (ERP → Sales), get (Sales → ERP) or merge (both, conflicts resolved by the mapping's policy). "
-                  "Blank: the mapping's direction; for a bidirectional one, get when only the Sales record changed "
-                  "since the last synchronisation, send when only the ERP record did, merge otherwise.")
+        choices=DIRECTION_CHOICES,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "send (ERP → Sales), get (Sales → ERP) or merge (both, conflicts resolved by the mapping's policy). "
+            "Blank: the mapping's direction; for a bidirectional one, get when only the Sales record changed "
+            "since the last synchronisation, send when only the ERP record did, merge otherwise."
+        ),
+    )
 
 
 class OutcomeRecordSerializer(serializers.Serializer):
-    record = serializers.CharField(help_text="The record as a user knows it, e.g. 'Customer C00010 (Adatum)'.")
-    key = serializers.CharField(help_text="Its primary key.")
+    record = serializers.CharField(help_text=_("The record as a user knows it, e.g. 'Customer C00010 (Adatum)'."))
+    key = serializers.CharField(help_text=_("Its primary key."))
     result = serializers.ChoiceField(choices=["done", "queued", "skipped", "failed", "refused"])
     reason = serializers.CharField()
 
@@ -161,15 +172,17 @@ class OutcomeSerializer(serializers.Serializer):
     """What an operation did (p2c.outcomes.Outcome): the answer of every synchronise and couple operation, 200 or
     202 (jobs queued) even when some records were skipped, failed or refused."""
 
-    summary = serializers.CharField(help_text="One line, as the admin's message and the command say it.")
+    summary = serializers.CharField(help_text=_("One line, as the admin's message and the command say it."))
     counts = OutcomeCountsSerializer()
-    records = OutcomeRecordSerializer(many=True, help_text="The records not done, each with its reason.")
+    records = OutcomeRecordSerializer(many=True, help_text=gettext_lazy("The records not done, each with its reason."))
     jobs = serializers.ListField(child=serializers.IntegerField(),
-                                 help_text="The jobs started: poll /api/integration/jobs/{id}/.")
+                                 help_text=_("The jobs started: poll /api/integration/jobs/{id}/."))
 
 
 class DryRunOutcomeSerializer(OutcomeSerializer):
-    report = SyncJobSerializer(many=True, help_text="A dry run's jobs, with what would change field by field.")
+    report = SyncJobSerializer(
+        many=True, help_text=gettext_lazy("A dry run's jobs, with what would change field by field.")
+    )
 
 
 class RestoredSerializer(OutcomeSerializer):
@@ -180,13 +193,13 @@ class RefusedSerializer(serializers.Serializer):
     """The whole request refused: nothing was done."""
 
     detail = serializers.CharField(required=False)
-    code = serializers.CharField(required=False, help_text="connection_disabled, mapping_disabled, mapping_busy, "
+    code = serializers.CharField(required=False, help_text=_("connection_disabled, mapping_disabled, mapping_busy, "
                                                            "direction_not_allowed, … (a 400 for malformed input "
-                                                           "names the fields instead)")
+                                                           "names the fields instead)"))
 
 
 class FullSyncStartSerializer(serializers.Serializer):
-    restart = serializers.BooleanField(default=False, help_text="Continue the latest run where it stopped.")
+    restart = serializers.BooleanField(default=False, help_text=_("Continue the latest run where it stopped."))
 
 
 class RecordCoupleSerializer(serializers.Serializer):
@@ -195,12 +208,12 @@ class RecordCoupleSerializer(serializers.Serializer):
 
     erp_id = KeyTextField(required=False, max_length=64)
     crm_id = KeyTextField(required=False, max_length=64)
-    key = StrictCharField(required=False, max_length=100, help_text="The counterpart's natural key.")
+    key = StrictCharField(required=False, max_length=100, help_text=_("The counterpart's natural key."))
     mapping = StrictCharField(required=False, max_length=30,
-                                    help_text="The table mapping's name, when the model is in more than one.")
+                                    help_text=_("The table mapping's name, when the model is in more than one."))
     synchronize = serializers.ChoiceField(
-        choices=[("send", "Send: use the ERP data"), ("get", "Get: use the Sales data")], required=False,
-        allow_blank=True, help_text="Synchronise the pair after coupling it, in this direction (queued).")
+        choices=[("send", _("Send: use the ERP data")), ("get", _("Get: use the Sales data"))], required=False,
+        allow_blank=True, help_text=_("Synchronise the pair after coupling it, in this direction (queued)."))
 
 
 class UncoupledSerializer(OutcomeSerializer):

@@ -8,6 +8,8 @@ Operations need the model's view permission plus ``integration.run_synchronizati
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,9 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from integration.configuration.export import configuration_data
+from integration.configuration.history import configuration_changes_record
 from integration.full_sync import full_sync_status
 from integration.full_sync_run import full_sync_start
 from integration.models import (
+    ConfigurationChange,
     Coupling,
     IntegrationFieldMapping,
     IntegrationTableMapping,
@@ -41,7 +46,9 @@ from p2c.outcomes import OperationRefused
 from . import mapping_serializers as s
 
 RUN, COUPLE = RUN_PERMISSION, COUPLE_PERMISSION
-REFUSED = "Refused as a whole: the connection or the mapping is disabled, or another run holds the mapping."
+REFUSED = gettext_lazy(
+    "Refused as a whole: the connection or the mapping is disabled, or another run holds the mapping."
+)
 
 
 def operation_permission(*perms, read="integration.view_integrationtablemapping"):
@@ -62,7 +69,22 @@ class BaseViewSet(viewsets.GenericViewSet):
 
 class CrudViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, mixins.DestroyModelMixin, BaseViewSet):
-    pass
+    """Its writes are kept in the configuration's history (integration/configuration/history.py), by the request's
+    user through the API: the configuration is read before the write and after it."""
+
+    RECORDED = ("create", "update", "partial_update", "destroy")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated and allowed: the write will be tried
+        if self.action in self.RECORDED:
+            self._configuration_before = configuration_data()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        before = getattr(self, "_configuration_before", None)
+        if before is not None and response.status_code < 400:
+            configuration_changes_record(before=before, after=configuration_data(), user=request.user,
+                                         door=ConfigurationChange.Door.API)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class TableMappingFilterSet(StrictFilterSet):
@@ -81,7 +103,7 @@ class TableMappingViewSet(CrudViewSet):
 
     @extend_schema(request=s.SynchronizeRequestSerializer,
                    responses={200: s.DryRunOutcomeSerializer, 202: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="A direction the mapping lacks."),
+                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("A direction the mapping lacks.")),
                               409: OpenApiResponse(s.RefusedSerializer, description=REFUSED)})
     @action(detail=True, methods=["post"], permission_classes=[operation_permission(RUN)])
     @idempotent
@@ -102,8 +124,8 @@ class TableMappingViewSet(CrudViewSet):
 
     @extend_schema(request=s.CoupleRequestSerializer,
                    responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="A side the mapping cannot "
-                                                   "synchronise from, or no match field chosen."),
+                              400: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("A side the mapping cannot "
+                                                                                                                                                "synchronise from, or no match field chosen."))),
                               409: OpenApiResponse(s.RefusedSerializer, description=REFUSED)})
     @action(detail=True, methods=["post"], permission_classes=[operation_permission(COUPLE)])
     @idempotent
@@ -147,7 +169,7 @@ class ValueMapEntryViewSet(CrudViewSet):
 
 class CouplingFilterSet(StrictFilterSet):
     result = filters.ChoiceFilter(choices=SyncResult.choices, method="filter_result",
-                                  help_text="Last result on either side.")
+                                  help_text=_("Last result on either side."))
 
     class Meta:
         model = Coupling
@@ -225,7 +247,9 @@ class FullSyncPermission(BasePermission):
         return user.has_perm(RUN)
 
 
-FULL_SYNC_REFUSED = OpenApiResponse(description="The connection is not enabled, or there is nothing to restart.")
+FULL_SYNC_REFUSED = OpenApiResponse(
+    description=gettext_lazy("The connection is not enabled, or there is nothing to restart.")
+)
 
 
 class FullSyncViewSet(viewsets.ViewSet):

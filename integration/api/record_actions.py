@@ -10,6 +10,8 @@ uncouple) or ``integration.run_synchronization`` (synchronise, answered 202 with
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -32,11 +34,11 @@ COUPLE, RUN = COUPLE_PERMISSION, RUN_PERMISSION
 
 CONFLICT = inline_serializer("CouplingConflict", {
     "detail": serializers.CharField(),
-    "code": serializers.CharField(required=False, help_text="already_coupled, connection_disabled or "
-                                                            "mapping_disabled"),
+    "code": serializers.CharField(required=False, help_text=_("already_coupled, connection_disabled or "
+                                                            "mapping_disabled")),
     "coupling": s.CouplingSerializer(allow_null=True, required=False),
     "coupled_to": serializers.CharField(allow_null=True, required=False,
-                                        help_text="The record the one given is coupled to (already_coupled)."),
+                                        help_text=_("The record the one given is coupled to (already_coupled).")),
 })
 
 
@@ -51,26 +53,37 @@ def _mapping(model, name):
     if name:
         mappings = [m for m in mappings if m.name == name]
     if not mappings:
-        raise ValidationError({"mapping": [f"No table mapping couples {model._meta.verbose_name} records"
-                                           + (f" under the name {name!r}." if name else ".")]})
+        raise ValidationError(
+            {
+                "mapping": [
+                    gettext("No table mapping couples %(verbose_name)s records")
+                    % {"verbose_name": model._meta.verbose_name}
+                    + (gettext(" under the name %(name)s.") % {"name": repr(name)} if name else ".")
+                ]
+            }
+        )
     if len(mappings) > 1:
-        raise ValidationError({"mapping": ["More than one table mapping couples these records; name one: "
+        raise ValidationError({"mapping": [gettext("More than one table mapping couples these records; name one: ")
                                            + ", ".join(m.name for m in mappings) + "."]})
     return mappings[0]
 
 
 def _counterpart(model, *, pk, key):
     if pk in (None, "") and key in (None, ""):
-        raise ValidationError({"non_field_errors": ["Give the counterpart's id or its key."]})
+        raise ValidationError({"non_field_errors": [gettext("Give the counterpart's id or its key.")]})
     field_name = model._meta.pk.name if pk not in (None, "") else natural_key(model)
     value = pk if pk not in (None, "") else key
     try:
         value = model._meta.get_field(field_name).to_python(value)
         return model.objects.get(**{field_name: value})
     except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
-        raise ValidationError({"key" if pk in (None, "") else "id": [f"{value!r} is not a valid value."]}) from exc
+        raise ValidationError(
+            {"key" if pk in (None, "") else "id": [gettext("%(value)s is not a valid value.") % {"value": repr(value)}]}
+        ) from exc
     except model.DoesNotExist as exc:
-        raise NotFound(f"No {model._meta.verbose_name} {value}.") from exc
+        raise NotFound(
+            gettext("No %(verbose_name)s %(value)s.") % {"verbose_name": model._meta.verbose_name, "value": value}
+        ) from exc
 
 
 class CouplingActionsMixin:
@@ -79,9 +92,9 @@ class CouplingActionsMixin:
 
     @extend_schema(request=s.RecordCoupleSerializer,
                    responses={200: s.CoupledSerializer, 201: s.CoupledSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="A wrong request."),
-                              409: OpenApiResponse(CONFLICT, description="Already coupled to another record, or the "
-                                                   "connection or the mapping is disabled.")})
+                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("A wrong request.")),
+                              409: OpenApiResponse(CONFLICT, description=(gettext_lazy("Already coupled to another record, or the "
+                                                                                                                                     "connection or the mapping is disabled.")))})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
     @idempotent
     def couple(self, request, *args, **kwargs):
@@ -115,8 +128,11 @@ class CouplingActionsMixin:
         erp_record, crm_record = (other, record) if crm_side else (record, other)
         coupling = Coupling.objects.get(erp_model=erp_record._meta.label, crm_model=crm_record._meta.label,
                                         erp_id=erp_record.pk)
-        return outcome_response(outcome, status=status.HTTP_201_CREATED if outcome.counts["done"] else status.HTTP_200_OK,
-                                extra={"coupling": s.CouplingSerializer(coupling).data})
+        return outcome_response(
+            outcome,
+            status=status.HTTP_201_CREATED if outcome.counts["done"] else status.HTTP_200_OK,
+            extra={"coupling": s.CouplingSerializer(coupling).data},
+        )
 
     @extend_schema(request=None, responses={200: s.UncoupledSerializer})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
@@ -128,9 +144,9 @@ class CouplingActionsMixin:
 
     @extend_schema(request=s.RecordSynchronizeRequestSerializer,
                    responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="A direction the mapping lacks."),
-                              409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled, or "
-                                                   "no enabled mapping synchronises these records.")})
+                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("A direction the mapping lacks.")),
+                              409: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("The connection is disabled, or "
+                                                                                                                                                "no enabled mapping synchronises these records.")))})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(RUN)])
     @idempotent
     def synchronize(self, request, *args, **kwargs):
@@ -146,10 +162,10 @@ class CouplingActionsMixin:
 
     @extend_schema(request=None,
                    responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description="No mapping synchronises towards "
-                                                   "the other side."),
-                              409: OpenApiResponse(s.RefusedSerializer, description="The connection is disabled, or "
-                                                   "no enabled mapping couples these records.")})
+                              400: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("No mapping synchronises towards "
+                                                                                                                                                "the other side."))),
+                              409: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("The connection is disabled, or "
+                                                                                                                                                "no enabled mapping couples these records.")))})
     @action(detail=True, methods=["post"], url_path="create-counterpart",
             permission_classes=[view_permission_and(RUN)])
     @idempotent

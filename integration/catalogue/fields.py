@@ -4,13 +4,22 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.utils.translation import gettext
 
 # Tried in this order; the first unique, concrete field a model has is its natural key.
 NATURAL_KEY_CANDIDATES = (
     "no", "code", "iso_currency_code", "account_number", "contact_number", "product_number", "number", "name",
 )
 
-TEXT, NUMBER, BOOLEAN, DATE, DATETIME, UUID, RELATION = "text", "number", "boolean", "date", "datetime", "uuid", "relation"
+TEXT, NUMBER, BOOLEAN, DATE, DATETIME, UUID, RELATION = (
+    "text",
+    "number",
+    "boolean",
+    "date",
+    "datetime",
+    "uuid",
+    "relation",
+)
 
 
 BOOLEAN_TEXT = {"true": True, "yes": True, "false": False, "no": False}
@@ -80,7 +89,10 @@ def convert(value, field):
             return BOOLEAN_TEXT[value.strip().lower()]
         return field.to_python(value)
     except (ValidationError, InvalidOperation, TypeError, ValueError) as exc:
-        raise ValidationError(f"{value!r} is not a valid value for {field.verbose_name}.") from exc
+        raise ValidationError(
+            gettext("%(value)s is not a valid value for %(verbose_name)s.")
+            % {"value": repr(value), "verbose_name": field.verbose_name}
+        ) from exc
 
 
 def decimal_fit(value, field, quantum):
@@ -90,12 +102,20 @@ def decimal_fit(value, field, quantum):
     if not isinstance(value, Decimal):
         return value
     if not value.is_finite():
-        raise ValidationError(f"{value} is not a number.")
+        raise ValidationError(gettext("%(value)s is not a number.") % {"value": value})
     integer_digits = field.max_digits - field.decimal_places if field.max_digits is not None else None
     if integer_digits is not None and abs(value) >= Decimal(10) ** integer_digits - quantum / 2:
         raise ValidationError(
-            f"{value:f} is too large: at most {integer_digits} digits before the decimal point "
-            f"({field.max_digits} digits, {field.decimal_places} decimals)."
+            gettext(
+                "%(value)s is too large: at most %(integer_digits)s digits before the decimal point (%(max_digits)s "
+                "digits, %(decimal_places)s decimals)."
+            )
+            % {
+                "value": format(value, "f"),
+                "integer_digits": integer_digits,
+                "max_digits": field.max_digits,
+                "decimal_places": field.decimal_places,
+            }
         )
     return value.quantize(quantum, rounding=ROUND_HALF_UP)
 

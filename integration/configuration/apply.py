@@ -3,6 +3,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils.translation import gettext
 
 from crm.models import SystemUser
 from integration.configuration.export import _field_data, configuration_data
@@ -17,7 +18,7 @@ from integration.configuration.format import (
     ConfigurationInvalid,
     ConfigurationOutcome,
 )
-from integration.configuration.parse import configuration_normalize, configuration_parse
+from integration.configuration.parse import configuration_depth_check, configuration_normalize, configuration_parse
 from integration.engine.validation import dependencies_validate, field_mappings_validate
 from integration.models import (
     ConnectionSetup,
@@ -97,32 +98,49 @@ class _Rollback(Exception):
     pass
 
 
-def configuration_import(*, data=None, text=None, fmt="json", dry_run=False):
+def configuration_import(*, data=None, text=None, fmt="json", dry_run=False, on_applied=None):
     """Validate the configuration (``data``, or ``text`` in ``fmt``), work out its difference from the current one
     and, unless ``dry_run``, apply it in one transaction. Returns a ConfigurationOutcome with the changes; an invalid
-    file raises ConfigurationInvalid (nothing changed). Couplings, jobs and logs are never touched."""
+    file raises ConfigurationInvalid (nothing changed). Couplings, jobs and logs are never touched.
+    ``on_applied(before=, after=, changes=)`` is called in that transaction once applied (the door's history:
+    integration.configuration.history.history_recorder)."""
     if data is None:
         data = configuration_parse(text or "", fmt=fmt)
+    else:
+        configuration_depth_check(data)
     wanted = configuration_normalize(data)
     before = configuration_data()
     try:
         with transaction.atomic():
             _apply(wanted)
-            changes = configuration_diff(before=before, after=configuration_data())
+            after = configuration_data()
+            changes = configuration_diff(before=before, after=after)
             if dry_run:
                 raise _Rollback
+            if on_applied is not None:
+                on_applied(before=before, after=after, changes=changes)
     except _Rollback:
         pass
     except IntegrityError as exc:  # a rule only the database knows (two tasks on one mapping, …)
-        raise ConfigurationInvalid([("", f"The database refused the configuration: {exc}")]) from None
+        raise ConfigurationInvalid(
+            [("", gettext("The database refused the configuration: %(exc)s") % {"exc": exc})]
+        ) from None
     except DatabaseError as exc:
-        raise ConfigurationInvalid([("", f"The database refused the configuration: {exc}")]) from None
-    outcome = ConfigurationOutcome("Check configuration (dry run)" if dry_run else "Import configuration",
-                                   changes=changes, dry_run=dry_run)
+        raise ConfigurationInvalid(
+            [("", gettext("The database refused the configuration: %(exc)s") % {"exc": exc})]
+        ) from None
+    outcome = ConfigurationOutcome(
+        gettext("Check configuration (dry run)") if dry_run else gettext("Import configuration"),
+        changes=changes,
+        dry_run=dry_run,
+    )
     outcome.add(DONE, len(changes))
     counts = outcome.counts_by_action()
-    outcome.notes.append(f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed"
-                         + ("; nothing was written." if dry_run else "."))
+    outcome.notes.append(
+        gettext("%(added)s added, %(changed)s changed, %(removed)s removed")
+        % {"added": counts["added"], "changed": counts["changed"], "removed": counts["removed"]}
+        + (gettext("; nothing was written.") if dry_run else ".")
+    )
     return outcome
 
 
@@ -184,8 +202,13 @@ def _connection_apply(row, errors):
     if row["integration_user"]:
         users = list(SystemUser.objects.filter(fullname=row["integration_user"])[:2])
         if len(users) != 1:
-            errors.append(("connection.integration_user",
-                           f"{'no' if not users else 'more than one'} Sales user named {row['integration_user']!r}"))
+            errors.append(
+                (
+                    "connection.integration_user",
+                    (gettext("no Sales user named %(name)s") if not users
+                     else gettext("more than one Sales user named %(name)s")) % {"name": repr(row["integration_user"])},
+                )
+            )
             return
         setup.integration_user = users[0]
     if _check(setup, "connection", errors, full=True):
@@ -237,18 +260,25 @@ def _mappings_apply(rows, value_maps, partial, errors):
         path, mapping = f"mappings[{row['name']}]", written[row["name"]]
         parent = known.get(row["parent"]) if row["parent"] else None
         if row["parent"] and parent is None:
-            errors.append((f"{path}.parent", f"no mapping named {row['parent']!r} in the file"))
+            errors.append(
+                (f"{path}.parent", gettext("no mapping named %(parent)s in the file") % {"parent": repr(row["parent"])})
+            )
         elif mapping.parent_id != (parent.pk if parent else None):
             mapping.parent = parent
             mapping.save(update_fields=["parent"])
         missing = [name for name in row["dependencies"] if name not in known]
         if missing:
-            errors.append((f"{path}.dependencies", f"no mapping named {', '.join(map(repr, missing))} in the file"))
+            errors.append(
+                (
+                    f"{path}.dependencies",
+                    gettext("no mapping named %(map)s in the file") % {"map": ", ".join(map(repr, missing))},
+                )
+            )
         else:
             mapping.dependencies.set([known[name] for name in row["dependencies"]])
         _field_mappings_apply(mapping, row["fields"], value_maps, path, errors)
         if row["schedule"] is not None and row["parent"]:
-            errors.append((f"{path}.schedule", "a child mapping is synchronised with its parent: no schedule"))
+            errors.append((f"{path}.schedule", gettext("a child mapping is synchronised with its parent: no schedule")))
             continue
         _schedule_apply(mapping, row["schedule"])
     return written
@@ -264,7 +294,12 @@ def _field_mappings_apply(mapping, rows, value_maps, path, errors):
         if row["value_map"]:
             fm.value_map = value_maps.get(row["value_map"])
             if fm.value_map is None:
-                errors.append((f"{path}.fields[{index}].value_map", f"no value map named {row['value_map']!r}"))
+                errors.append(
+                    (
+                        f"{path}.fields[{index}].value_map",
+                        gettext("no value map named %(value_map)s") % {"value_map": repr(row["value_map"])},
+                    )
+                )
                 continue
         if _check(fm, f"{path}.fields[{index}]", errors, exclude=["table_mapping"]):
             objs.append(fm)
@@ -338,7 +373,9 @@ def _projects_apply(rows, partial, errors):
         project.description = row["description"]
         project.template = templates.get(row["template"]) if row["template"] else None
         if row["template"] and project.template is None:
-            errors.append((f"{path}.template", f"no template named {row['template']!r}"))
+            errors.append(
+                (f"{path}.template", gettext("no template named %(template)s") % {"template": repr(row["template"])})
+            )
             continue
         if not _check(project, path, errors, exclude=["name"] if project.pk else ()):
             continue
@@ -351,7 +388,13 @@ def _projects_apply(rows, partial, errors):
             task.sequence, task.prerequisites = task_row["sequence"], task_row["prerequisites"]
             task.table_mapping = mappings.get(task_row["table_mapping"])
             if task.table_mapping is None:
-                errors.append((f"{task_path}.table_mapping", f"no mapping named {task_row['table_mapping']!r}"))
+                errors.append(
+                    (
+                        f"{task_path}.table_mapping",
+                        gettext("no mapping named %(table_mapping)s")
+                        % {"table_mapping": repr(task_row["table_mapping"])},
+                    )
+                )
                 continue
             if not _check(task, task_path, errors, exclude=["project", "table_mapping"]):
                 continue
@@ -377,9 +420,15 @@ def _remove_missing(wanted, errors):
         owned = IntegrationProjectTask.objects.filter(table_mapping__in=gone).select_related("project",
                                                                                              "table_mapping")
         for task in owned:
-            errors.append((f"mappings[{task.table_mapping.name}]",
-                           f"is the table mapping of task {task.name!r} of project {task.project.name!r}: "
-                           "keep it, or remove the project too"))
+            errors.append(
+                (
+                    f"mappings[{task.table_mapping.name}]",
+                    gettext(
+                        "is the table mapping of task %(task)s of project %(project)s: keep it, or remove the project too"
+                    )
+                    % {"task": repr(task.name), "project": repr(task.project.name)},
+                )
+            )
         if errors:
             return
         schedules_delete(mappings=list(gone))
@@ -389,7 +438,12 @@ def _remove_missing(wanted, errors):
         used = (IntegrationFieldMapping.objects.filter(value_map__in=gone)
                 .values_list("value_map__name", "table_mapping__name").distinct())
         for value_map, mapping in used:
-            errors.append((f"value_maps[{value_map}]", f"is used by a field mapping of {mapping}: keep it"))
+            errors.append(
+                (
+                    f"value_maps[{value_map}]",
+                    gettext("is used by a field mapping of %(mapping)s: keep it") % {"mapping": mapping},
+                )
+            )
         if not errors:
             gone.delete()
     if "templates" in wanted:

@@ -3,6 +3,7 @@
 import json
 
 import yaml
+from django.utils.translation import gettext
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integration.configuration.format import (
@@ -36,8 +37,11 @@ def configuration_data(*, mappings=None):
         mapping_rows = mapping_rows.filter(name__in=names)
         unknown = sorted(set(names) - set(mapping_rows.values_list("name", flat=True)))
         if unknown:
-            raise OperationRefused(f"No table mapping named {', '.join(unknown)}.", code="unknown_mapping",
-                                   status=400)
+            raise OperationRefused(
+                gettext("No table mapping named %(unknown)s.") % {"unknown": ", ".join(unknown)},
+                code="unknown_mapping",
+                status=400,
+            )
     mapping_rows = sorted(mapping_rows, key=lambda m: m.name)
     field_rows = {}
     for fm in (IntegrationFieldMapping.objects.filter(table_mapping__in=[m.pk for m in mapping_rows])
@@ -152,7 +156,9 @@ def configuration_export(*, mappings=None, fmt="json"):
 
 def configuration_dump(data, *, fmt="json"):
     if fmt not in FORMATS:
-        raise OperationRefused(f"Unknown format {fmt!r}: use json or yaml.", code="unknown_format", status=400)
+        raise OperationRefused(
+            gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code="unknown_format", status=400
+        )
     if fmt == "yaml":
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -4,6 +4,8 @@ Outcome of an import (its changes)."""
 import json
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from p2c.outcomes import OperationRefused, Outcome
 
 # Who may read the configuration, and who may replace it (an import adds, changes and removes mappings and changes
@@ -18,7 +20,8 @@ FORMATS = ("json", "yaml")
 
 # The keys of each record, in the order a file shows them. A key naming another record holds its name.
 CONNECTION_KEYS = ("is_enabled", "integration_user", "sales_order_integration_enabled",
-                   "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days")
+                   "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days",
+                   "alert_recipients", "alert_lag_minutes", "alert_worker_minutes", "alert_period_minutes")
 VALUE_MAP_KEYS = ("name", "description", "entries")
 ENTRY_KEYS = ("erp_value", "crm_value")
 MAPPING_KEYS = ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled", "realtime_sync",
@@ -59,7 +62,7 @@ class ConfigurationInvalid(OperationRefused):
     def __init__(self, errors):
         self.errors = [(where, message) for where, message in errors]
         lines = [f"{where}: {message}" if where else message for where, message in self.errors]
-        super().__init__("The configuration is not valid; nothing was changed. " + " ".join(lines[:20])
+        super().__init__(gettext("The configuration is not valid; nothing was changed. ") + " ".join(lines[:20])
                          + (f" … and {len(lines) - 20} more." if len(lines) > 20 else ""),
                          code="invalid_configuration", status=400)
 

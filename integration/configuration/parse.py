@@ -4,6 +4,8 @@ import json
 
 import yaml
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from integration.configuration.export import _plain
 from integration.configuration.format import (
@@ -54,10 +56,51 @@ def format_of(filename, text=""):
     return "json" if text.lstrip().startswith("{") else "yaml"
 
 
+MAX_DEPTH = 20  # a configuration nests about 5 levels (mappings, a mapping, its fields, a field, a filter)
+
+
 def configuration_parse(text, *, fmt):
-    """The file's data; a syntax error raises ConfigurationInvalid naming its line and column."""
+    """The file's data; a syntax error raises ConfigurationInvalid naming its line and column, and so does data
+    nested deeper than `MAX_DEPTH` (refused, not left to end in a RecursionError of the parser or of what follows)."""
     if fmt not in FORMATS:
-        raise OperationRefused(f"Unknown format {fmt!r}: use json or yaml.", code="unknown_format", status=400)
+        raise OperationRefused(
+            gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code="unknown_format", status=400
+        )
+    try:
+        data = _parse(text, fmt=fmt)
+    except RecursionError:  # the parsers recurse once per level: far deeper than any configuration
+        raise ConfigurationInvalid([("", _too_deep())]) from None
+    configuration_depth_check(data)
+    return data
+
+
+def configuration_depth_check(data):
+    """Refuse (ConfigurationInvalid) data nested deeper than `MAX_DEPTH`, naming the key path where."""
+    where = _too_deep_at(data)
+    if where is not None:
+        raise ConfigurationInvalid([(where, _too_deep())])
+
+
+def _too_deep():
+    return _("The file nests lists or objects more than %(max)s levels deep; a configuration is never that deep.") % {
+        "max": MAX_DEPTH}
+
+
+def _too_deep_at(data):
+    """The key path of the first value nested deeper than `MAX_DEPTH`, or None (walked without recursion)."""
+    stack = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return path or "(top)"
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+    return None
+
+
+def _parse(text, *, fmt):
     if fmt == "json":
         try:
             return json.loads(text)
@@ -89,25 +132,27 @@ def _default_of(model_field):
 def _type_problem(value, model_field):
     """Why ``value`` cannot be a value of ``model_field`` as JSON/YAML gives it, or None."""
     if isinstance(model_field, models.BooleanField):
-        return None if isinstance(value, bool) else "expected true or false"
+        return None if isinstance(value, bool) else gettext("expected true or false")
     if isinstance(model_field, (models.IntegerField,)):
-        return None if isinstance(value, int) and not isinstance(value, bool) else "expected a whole number"
+        return None if isinstance(value, int) and not isinstance(value, bool) else gettext("expected a whole number")
     if isinstance(model_field, models.JSONField):
         expected = type(model_field.get_default())
         return None if isinstance(value, expected) else f"expected a {'list' if expected is list else 'mapping'}"
     if isinstance(model_field, (models.CharField, models.TextField)):
-        return None if isinstance(value, str) else "expected text"
+        return None if isinstance(value, str) else gettext("expected text")
     return None
 
 
 def _record(raw, keys, model, path, errors, *, relations=(), required=()):
     """``raw`` as a dict with every key of ``keys`` (defaults filled in); unknown keys and wrong types are errors."""
     if not isinstance(raw, dict):
-        errors.append((path, "expected a mapping of keys to values"))
+        errors.append((path, gettext("expected a mapping of keys to values")))
         return None
     for key in raw:
         if key not in keys:
-            errors.append((f"{path}.{key}", f"unknown key (expected one of: {', '.join(keys)})"))
+            errors.append(
+                (f"{path}.{key}", gettext("unknown key (expected one of: %(keys)s)") % {"keys": ", ".join(keys)})
+            )
     row = {}
     for key in keys:
         if key in relations and key not in raw:
@@ -131,13 +176,13 @@ def _record(raw, keys, model, path, errors, *, relations=(), required=()):
 
 def _name_or_none(row, key, path, errors):
     if row[key] is not None and not isinstance(row[key], str):
-        errors.append((f"{path}.{key}", f"expected a name or null, got {_show(row[key])}"))
+        errors.append((f"{path}.{key}", gettext("expected a name or null, got %(show)s") % {"show": _show(row[key])}))
 
 
 def _records(raw, keys, model, path, label, errors, *, relations=(), required=()):
     """A list of records, each named in paths by ``label`` (a key, or None: by position); names are unique."""
     if not isinstance(raw, list):  # null too: an empty YAML key must not mean "remove them all"
-        errors.append((path, "expected a list (an empty one is [])"))
+        errors.append((path, gettext("expected a list (an empty one is [])")))
         return []
     rows, seen = [], set()
     for index, item in enumerate(raw):
@@ -151,7 +196,7 @@ def _records(raw, keys, model, path, label, errors, *, relations=(), required=()
                 errors.append((f"{path}[{index}].{label}", "required"))
                 continue
             if row[label] in seen:
-                errors.append((item_path, f"appears twice (a {label} names one record)"))
+                errors.append((item_path, gettext("appears twice (a %(label)s names one record)") % {"label": label}))
             seen.add(row[label])
         rows.append(row)
     return rows
@@ -162,17 +207,25 @@ def configuration_normalize(data):
     ConfigurationInvalid naming every key at fault."""
     errors = []
     if not isinstance(data, dict):
-        raise ConfigurationInvalid([("", "expected a mapping with the keys format, version, "
+        raise ConfigurationInvalid([("", gettext("expected a mapping with the keys format, version, ")
                                          + ", ".join(SECTIONS))])
     if data.get("format") != FORMAT:
-        errors.append(("format", f"expected {FORMAT!r} (a file written by integration_export)"))
+        errors.append(
+            ("format", gettext("expected %(format)s (a file written by integration_export)") % {"format": repr(FORMAT)})
+        )
     if data.get("version") != VERSION:
         errors.append(("version", f"expected {VERSION}"))
     if not isinstance(data.get("partial", False), bool):
-        errors.append(("partial", "expected true or false"))
+        errors.append(("partial", gettext("expected true or false")))
     for key in data:
         if key not in ("format", "version", "partial", *SECTIONS):
-            errors.append((key, f"unknown key (expected format, version, partial, {', '.join(SECTIONS)})"))
+            errors.append(
+                (
+                    key,
+                    gettext("unknown key (expected format, version, partial, %(sections)s)")
+                    % {"sections": ", ".join(SECTIONS)},
+                )
+            )
     out = {"format": FORMAT, "version": VERSION, "partial": data.get("partial") is True}
     if "connection" in data:
         out["connection"] = _record(data["connection"], CONNECTION_KEYS, ConnectionSetup, "connection", errors,
@@ -192,7 +245,7 @@ def configuration_normalize(data):
             path = f"mappings[{m['name']}]"
             _name_or_none(m, "parent", path, errors)
             if not isinstance(m["dependencies"], list) or not all(isinstance(d, str) for d in m["dependencies"]):
-                errors.append((f"{path}.dependencies", "expected a list of mapping names"))
+                errors.append((f"{path}.dependencies", gettext("expected a list of mapping names")))
                 m["dependencies"] = []
             m["dependencies"] = sorted(set(m["dependencies"]))
             if m["schedule"] is not None:
@@ -218,7 +271,9 @@ def configuration_normalize(data):
             for t in p["tasks"]:
                 task_path = f"{path}.tasks[{t['name']}]"
                 if not isinstance(t["table_mapping"], str) or not t["table_mapping"]:
-                    errors.append((f"{task_path}.table_mapping", "required: the name of the task's table mapping"))
+                    errors.append(
+                        (f"{task_path}.table_mapping", gettext("required: the name of the task's table mapping"))
+                    )
                 t["defaults"] = _records(t["defaults"], DEFAULT_KEYS, IntegrationProjectTaskDefault,
                                          f"{task_path}.defaults", "erp_field", errors)
     if errors:
@@ -228,11 +283,11 @@ def configuration_normalize(data):
 
 def _schedule(raw, path, errors):
     if not isinstance(raw, dict) or set(raw) - set(SCHEDULE_KEYS):
-        errors.append((path, "expected null or {every_minutes: N, enabled: true|false}"))
+        errors.append((path, gettext("expected null or {every_minutes: N, enabled: true|false}")))
         return None
     every, enabled = raw.get("every_minutes", 30), raw.get("enabled", True)
     if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= 1440:
-        errors.append((f"{path}.every_minutes", "expected a whole number of minutes from 1 to 1440"))
+        errors.append((f"{path}.every_minutes", gettext("expected a whole number of minutes from 1 to 1440")))
     if not isinstance(enabled, bool):
-        errors.append((f"{path}.enabled", "expected true or false"))
+        errors.append((f"{path}.enabled", gettext("expected true or false")))
     return {"every_minutes": every, "enabled": enabled}

@@ -24,7 +24,8 @@ from django.db.models.functions import Lower
 from integration import binder
 from integration.catalogue.fields import TEXT, field_category, is_blank
 from integration.models import Coupling
-from p2c.utils import chunked
+from p2c.databases import same_database
+from p2c.utils import any_of, chunked
 
 MATCHABLE_KINDS = ("value", "relation")
 _UNCOUPLED = ("uncoupled",)  # a key part no destination row has
@@ -157,8 +158,28 @@ def uncoupled_destinations_exist(plan):
     query). A run that starts without one (a first load, a full run after it) has nothing to match: its chunks ask
     the destination nothing, where a match query would read the whole table again for every chunk."""
     dest = plan.destination
-    coupled = Coupling.objects.filter(**plan.coupling_pair, **{dest.id_field: OuterRef("pk")})
-    return dest.model.objects.filter(dest.filter_q()).filter(~Exists(coupled)).exists()
+    destinations = dest.model.objects.filter(dest.filter_q())
+    if same_database(Coupling, dest.model):
+        coupled = Coupling.objects.filter(**plan.coupling_pair, **{dest.id_field: OuterRef("pk")})
+        return destinations.filter(~Exists(coupled)).exists()
+    # Two databases: fewer couplings than rows settles it; else the rows' keys are read in keyset pages and the
+    # couplings asked for each page, until one is found uncoupled.
+    couplings = Coupling.objects.filter(**plan.coupling_pair)
+    if couplings.count() < destinations.count():
+        return True
+    last = None
+    ordered = destinations.order_by("pk")
+    while True:
+        page = ordered if last is None else ordered.filter(pk__gt=last)
+        ids = list(page.values_list("pk", flat=True)[:PAGE])
+        if not ids:
+            return False
+        last = ids[-1]
+        if couplings.filter(any_of(dest.id_field, ids)).count() < len(ids):
+            return True
+
+
+PAGE = 5000  # destination keys per query when the couplings are in another database
 
 
 def _scope_key(names, value_of):

@@ -8,8 +8,9 @@ from django.db import models
 
 from integration.catalogue.fields import RELATION, field_category, get_field
 from integration.labels import record_title
-from integration.models import ConnectionSetup, Direction, ValueMapEntry
+from integration.models import ConnectionSetup, Coupling, Direction, ValueMapEntry
 from integration.rules import rules_for
+from p2c.databases import database_for
 from p2c.records import instance_maker
 
 from .filters import filter_validate
@@ -19,6 +20,15 @@ ERP, CRM = "erp", "crm"
 
 @dataclass(frozen=True)
 class Side:
+    """One side of a run (ERP or Sales): its model, filter and database.
+
+    What the engine asks of a side is kept narrow, so that a side reached over HTTP (Dataverse's Web API: keys
+    chosen by the client, upsert by key, change tracking) can answer it later: read the rows changed since a
+    watermark in keyset pages (reading.py), read rows by keys (`ChunkRun._read_and_decide`), write rows whose keys
+    the engine chose before writing (`ChunkWrites._write_destination`; new Sales keys are UUIDs recorded as intents
+    first, intents.py). The engine deletes no Sales row: a deletion conflict uncouples or restores.
+    """
+
     key: str  # "erp" or "crm"
     model: type
     filter_spec: dict
@@ -55,6 +65,11 @@ class Side:
     @property
     def system_name(self):
         return "ERP" if self.key == ERP else "Sales"
+
+    @property
+    def database(self):
+        """The alias of the database this side's rows are in (p2c.databases)."""
+        return database_for(self.model)
 
     def filter_q(self):
         return filter_validate(self.model, self.filter_spec)
@@ -130,6 +145,16 @@ class SyncPlan:
     @property
     def writes_to_crm(self):
         return self.destination.key == CRM
+
+    @property
+    def couplings_database(self):
+        return database_for(Coupling)
+
+    @property
+    def across(self):
+        """Whether the destination's rows and the couplings are in two databases (Sales in its own, ERP → Sales):
+        then no transaction holds both, and the writes go through intents (engine/intents.py)."""
+        return self.destination.database != self.couplings_database
 
     def record_label(self, obj):
         """``Customer C00010 (Adatum Corporation)`` — how messages name a record (integration.labels)."""

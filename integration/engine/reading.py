@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from integration import binder
 from integration.models import Coupling, FailedInsert, SyncResult
+from p2c.databases import same_database
 from p2c.records import instances_from_rows
-from p2c.utils import chunked
+from p2c.utils import any_of, chunked
 
 # Rows committed just before a watermark was taken may carry a slightly older timestamp: read them again
 # (they come out "unchanged"), as Business Central does with its 999 ms.
@@ -63,26 +64,56 @@ def source_querysets(plan):
     if plan.only_ids is not None:
         return [queryset.filter(pk__in=plan.only_ids)], ALL, failed_inserts
     couplings = Coupling.objects.filter(**plan.coupling_pair)
-    queryset = queryset.exclude(pk__in=couplings.filter(skipped=True).values(source.id_field))
+    # One database: the couplings are asked inside the source's query; two (Sales in its own): by keys.
+    nested = same_database(Coupling, source.model)
+    skipped = couplings.filter(skipped=True).values(source.id_field)
+    if nested:
+        queryset = queryset.exclude(pk__in=skipped)
+    elif skipped_ids := list(skipped.values_list(source.id_field, flat=True)):
+        queryset = queryset.exclude(any_of("pk", skipped_ids))
     watermark = getattr(plan.mapping, source.watermark_field)
     if plan.full or watermark is None:
         return [queryset], set(), failed_inserts
     retry = set(couplings.filter(skipped=False, **{destination.result_field: SyncResult.FAILURE})
                 .values_list(source.id_field, flat=True))
-    counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
-    retry |= set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
+    retry |= counterparts_deleted(plan, couplings)
     retry |= failed_inserts.to_retry()
     changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
-    # Rows re-read inside the margin that are already in sync are left out in SQL, by the coupling index.
-    in_sync = couplings.filter(
-        **{source.id_field: OuterRef("pk"), f"{source.last_synced_field}__gte": OuterRef(source.modified_field)}
-    ).exclude(**{destination.result_field: SyncResult.FAILURE})
-    changed &= ~Exists(in_sync)
+    if nested:
+        # Rows re-read inside the margin that are already in sync are left out in SQL, by the coupling index
+        # (in two databases they are read, and found unchanged by their coupling).
+        in_sync = couplings.filter(
+            **{source.id_field: OuterRef("pk"), f"{source.last_synced_field}__gte": OuterRef(source.modified_field)}
+        ).exclude(**{destination.result_field: SyncResult.FAILURE})
+        changed &= ~Exists(in_sync)
     # The retries first (as BC does), then the changed rows less those just retried (`DirectionRun` leaves out
     # the rows of a later queryset that an earlier one read).
     querysets = [queryset.filter(pk__in=ids) for ids in chunked(sorted(retry), RETRY_BATCH)]
     querysets.append(queryset.filter(changed))
     return querysets, retry, failed_inserts
+
+
+def counterparts_deleted(plan, couplings):
+    """The source ids of the couplings (of the pair) whose destination record no longer exists.
+
+    In one database, one anti-join; with the destination in another database, the couplings' destination keys are
+    read in keyset chunks and the destination asked which of them it still has (two queries per `RETRY_BATCH`).
+    """
+    source, destination = plan.source, plan.destination
+    if same_database(Coupling, destination.model):
+        counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
+        return set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
+    deleted, last = set(), None
+    ordered = couplings.order_by(destination.id_field)
+    while True:
+        page = ordered if last is None else ordered.filter(**{f"{destination.id_field}__gt": last})
+        pairs = list(page.values_list(destination.id_field, source.id_field)[:RETRY_BATCH])
+        if not pairs:
+            return deleted
+        last = pairs[-1][0]
+        existing = set(destination.model._base_manager.filter(any_of("pk", [d for d, _ in pairs]))
+                       .values_list("pk", flat=True))
+        deleted.update(source_id for dest_id, source_id in pairs if dest_id not in existing)
 
 
 class FailedInserts:

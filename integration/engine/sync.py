@@ -29,10 +29,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
+from p2c.databases import same_database
 from p2c.utils import any_of, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
 from .deciding import ChunkDecisions
+from .intents import (
+    SideUnavailable,
+    database_failed,
+    intents_complete,
+    intents_forget,
+    intents_record,
+    side_failure,
+    side_unavailable,
+)
 from .job_log import REPORT_LIMIT, SKIP_EXAMPLES, ChunkResult, JobLog, job_create
 from .locks import mapping_lock, mapping_lock_refresh
 from .matching import uncoupled_destinations_exist
@@ -150,6 +160,10 @@ class DirectionRun:
         try:
             if self.lock_token:
                 mapping_lock_refresh(plan.mapping, self.lock_token)  # still ours (a previous direction may have run long)
+            if not same_database(Coupling, plan.mapping.crm_model_class()):
+                # Sales writes a stopped run intended: adopted or forgotten before anything is read (intents.py)
+                intents_complete(**plan.coupling_pair, integration_user_id=plan.integration_user_id,
+                                 erp_range=plan.key_range if plan.source.key == "erp" else None)
             if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted
                 planner_statistics_refresh(plan.source.model)
             querysets, forced, failed_inserts = source_querysets(plan)
@@ -177,6 +191,8 @@ class DirectionRun:
             job.message = log.summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
             logger.exception("Synchronisation job %s failed", job.pk)
+            if side_failure(exc) and not isinstance(exc, SideUnavailable):
+                exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
             job.status, job.message = SyncJob.Status.FAILED, f"The job failed: {exc}"
         job.report = log.report if plan.dry_run else []
         job.finished_at = timezone.now()
@@ -224,24 +240,57 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
 
     def run(self):
         plan = self.plan
-        source, destination = plan.source, plan.destination
-        with transaction.atomic():
-            ids = [row.pk for row in self.rows]
-            self.couplings = {
-                getattr(c, source.id_field): c
-                for c in Coupling.objects.filter(any_of(source.id_field, ids), **plan.coupling_pair)
-            }
-            # Coupled rows whose source has not changed since the last synchronisation need nothing more:
-            # count them and load destinations and related data for the others only.
-            self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
-            dest_ids = [getattr(self.couplings[row.pk], destination.id_field)
-                        for row in self.rows if row.pk in self.couplings]
-            destinations = destination.model.objects
-            if not plan.dry_run:
-                destinations = destinations.select_for_update()
-            self.destinations = destinations.in_bulk(dest_ids) if dest_ids else {}
-            self.transfer = ChunkTransfer(plan, self.rows)
-            self._decide_all()
+        if plan.across and not plan.dry_run:
+            return self._run_across()
+        # One transaction: the destination's database holds the couplings too (or it is a dry run)
+        with transaction.atomic(using=plan.destination.database):
+            self._read_and_decide(lock=not plan.dry_run)
             if not plan.dry_run:
                 self._write()
         return self.result
+
+    def _run_across(self):
+        """ERP → Sales with Sales in a database of its own: intend, write Sales, confirm (engine/intents.py)."""
+        plan = self.plan
+        intents, committing = [], False
+        try:
+            with transaction.atomic(using=plan.destination.database):
+                self._read_and_decide(lock=True)
+                # the keys chosen before writing, recorded on the ERP side (with the couplings a restore replaces)
+                with transaction.atomic(using=plan.couplings_database):
+                    self._uncouple()
+                    intents = intents_record(plan=plan, job=self.job, inserts=self.inserts,
+                                             updates=[(row, c, dest) for row, c, dest, _ in self.updates])
+                self._write_destination()
+                committing = True
+        except Exception as exc:
+            if not committing:  # rolled back: nothing of this chunk reached Sales
+                intents_forget(intents)
+            if side_failure(exc):
+                raise side_unavailable(exc, plan.destination.database) from exc
+            raise
+        with transaction.atomic(using=plan.couplings_database):
+            self._write_couplings()
+            intents_forget(intents)
+        return self.result
+
+    def _read_and_decide(self, *, lock):
+        """The chunk's couplings and destination rows (locked for the write), then what each row needs."""
+        plan = self.plan
+        source, destination = plan.source, plan.destination
+        ids = [row.pk for row in self.rows]
+        self.couplings = {
+            getattr(c, source.id_field): c
+            for c in Coupling.objects.filter(any_of(source.id_field, ids), **plan.coupling_pair)
+        }
+        # Coupled rows whose source has not changed since the last synchronisation need nothing more:
+        # count them and load destinations and related data for the others only.
+        self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
+        dest_ids = [getattr(self.couplings[row.pk], destination.id_field)
+                    for row in self.rows if row.pk in self.couplings]
+        destinations = destination.model.objects
+        if lock:
+            destinations = destinations.select_for_update()
+        self.destinations = destinations.in_bulk(dest_ids) if dest_ids else {}
+        self.transfer = ChunkTransfer(plan, self.rows)
+        self._decide_all()

@@ -14,6 +14,8 @@ from integration.models import Coupling, SyncJobError, SyncResult
 from p2c.bulk_writes import insert_prepare, update_rows
 from p2c.records import writing_as
 
+from .intents import side_failure
+
 logger = logging.getLogger("p2c.integration")
 
 # Both sides changed and this pass wrote (or kept) the destination: its last synchronised modified-on is stored
@@ -25,22 +27,36 @@ class ChunkWrites:
     """The writes of a decided chunk (a mixin of `ChunkRun`)."""
 
     def _write(self):
+        """Write the decided chunk: destination rows, then couplings (one transaction when they share a database)."""
+        self._uncouple()
+        self._write_destination()
+        self._write_couplings()
+
+    def _uncouple(self):
+        if self.uncouple:
+            Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
+
+    def _write_destination(self):
+        """The destination's rows: new, changed, matched; and what the rules write with them."""
         plan = self.plan
         with writing_as(plan.integration_user_id if plan.writes_to_crm else None):
-            if self.uncouple:
-                Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
             # their couplings and the couplings' write, when made ready while the database wrote the rows
             self.inserts_coupled = self.inserts_coupled_write = None
-            inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
-            updated = self._bulk_or_each(
+            self.inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
+            self.updated = self._bulk_or_each(
                 [(row, dest) for row, _, dest, _ in self.updates], self._update_all, self._update_one
             )
             for _row, dest, changes in self.couple:
                 for name, (_, new) in changes.items():
                     setattr(dest, name, new)
-            matched = self._bulk_or_each(
+            self.matched = self._bulk_or_each(
                 [(row, dest) for row, dest, changes in self.couple if changes], self._update_all, self._update_one
             )
+            plan.rules.after_write([*self.inserted, *self.updated, *self.matched], plan=plan)
+
+    def _write_couplings(self):
+        """The couplings of the written rows, the rows' errors and failed insertions, the conflict inbox's rows."""
+        inserted, updated, matched = self.inserted, self.updated, self.matched
         matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
         # Made ahead for the rows of the bulk write, when all of them went in (not when rows went one by one)
         ahead = self.inserts_coupled if inserted is self.inserts else None
@@ -63,25 +79,29 @@ class ChunkWrites:
         self.result.add("inserted", len(inserted))
         self.result.add("modified", len(updated) + len([1 for _, _, c in self.couple if c]))
         self.result.add("coupled", len(matched) + len(matched_unchanged))
-        plan.rules.after_write([*inserted, *updated, *matched], plan=plan)
 
     def _bulk_or_each(self, pairs, write_all, write_one):
         """Write all pairs in one statement; if that fails, write them one by one and fail only the bad ones."""
         if not pairs:
             return []
+        database = self.plan.destination.database
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=database):
                 write_all([dest for _, dest in pairs])
             return pairs
         except (IntegrityError, DatabaseError, ValueError, Exception) as exc:
+            if self.plan.across and side_failure(exc):  # the Sales database, not a row: the run stops (intents.py)
+                raise
             logger.info("Bulk write failed (%s); writing rows one by one", exc)
         written = []
         for row, dest in pairs:
             try:
-                with transaction.atomic():
+                with transaction.atomic(using=database):
                     write_one(dest)
                 written.append((row, dest))
             except Exception as exc:
+                if self.plan.across and side_failure(exc):
+                    raise
                 coupling = self.couplings.get(row.pk)
                 text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
                 self._fail(row, coupling, f"{self.plan.record_label(row)}: {text}")

@@ -10,7 +10,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from integration.admin_history import ConfigurationHistoryAdminMixin
 from integration.engine.filters import filter_validate
 from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors
 from integration.fo.templates import fo_templates_install, project_create, project_delete
@@ -38,14 +41,14 @@ class TemplateTaskInline(admin.TabularInline):
     fields = ("sequence", "name", "prerequisites", "entities")
     readonly_fields = ("entities",)
 
-    @admin.display(description="Entity set")
+    @admin.display(description=_("Entity set"))
     def entities(self, obj):
         definition = obj.definition or {}
         return f"{definition.get('crm', '?')} → {definition.get('erp', '?')}"
 
 
 @admin.register(IntegrationTemplate)
-class IntegrationTemplateAdmin(admin.ModelAdmin):
+class IntegrationTemplateAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     list_display = ("name", "builtin", "task_names")
     inlines = [TemplateTaskInline]
     actions = ["create_projects"]
@@ -57,11 +60,11 @@ class IntegrationTemplateAdmin(admin.ModelAdmin):
             fo_templates_install()
         return super().changelist_view(request, extra_context)
 
-    @admin.display(description="Tasks")
+    @admin.display(description=_("Tasks"))
     def task_names(self, obj):
         return ", ".join(obj.tasks.order_by("sequence").values_list("name", flat=True))
 
-    @admin.action(description="Create a project from the selected templates")
+    @admin.action(description=_("Create a project from the selected templates"))
     def create_projects(self, request, queryset):
         made = []
         for template in queryset:
@@ -71,8 +74,12 @@ class IntegrationTemplateAdmin(admin.ModelAdmin):
                 suffix += 1
                 name = f"{template.name.split(' (')[0]} {suffix}"
             made.append(project_create(template=template, name=name))
-        self.message_user(request, f"{len(made)} project(s) created: {', '.join(p.name for p in made)}.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("%(count)s project(s) created: %(names)s.")
+            % {"count": len(made), "names": ", ".join(p.name for p in made)},
+            messages.SUCCESS,
+        )
 
 
 # -- projects and tasks -------------------------------------------------------------------------------------------
@@ -86,20 +93,20 @@ class ProjectTaskInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Filter, defaults, value maps")
+    @admin.display(description=_("Filter, defaults, value maps"))
     def task_link(self, obj):
         if obj.pk is None:
             return "-"
         url = reverse("admin:integration_integrationprojecttask_change", args=[obj.pk])
         return format_html('<a href="{}">Edit task</a>', url)
 
-    @admin.display(description="Table mapping")
+    @admin.display(description=_("Table mapping"))
     def mapping_link(self, obj):
         return obj.table_mapping.name if obj.table_mapping_id else "-"
 
 
 @admin.register(IntegrationProject)
-class IntegrationProjectAdmin(admin.ModelAdmin):
+class IntegrationProjectAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     list_display = ("name", "template", "task_names", "last_run")
     search_fields = ("name",)
     inlines = [ProjectTaskInline]
@@ -128,20 +135,20 @@ class IntegrationProjectAdmin(admin.ModelAdmin):
         for project in queryset:
             project_delete(project=project)
 
-    @admin.display(description="Tasks")
+    @admin.display(description=_("Tasks"))
     def task_names(self, obj):
         return ", ".join(obj.tasks.order_by("sequence").values_list("name", flat=True))
 
-    @admin.display(description="Last run")
+    @admin.display(description=_("Last run"))
     def last_run(self, obj):
         run = obj.runs.first()
         return f"#{run.pk} {run.get_status_display()} {run.created_at:%Y-%m-%d %H:%M}" if run else "-"
 
     def _run(self, request, queryset, *, full):
         if not request.user.has_perm(RUN_PERMISSION):
-            self.message_user(request, "You may not run synchronisations.", messages.ERROR)
+            self.message_user(request, gettext("You may not run synchronisations."), messages.ERROR)
             return
-        outcome = Outcome(verb="Run project")
+        outcome = Outcome(verb=gettext("Run project"))
         for project in queryset:
             try:
                 outcome.merge(project_run(project=project, full=full, requested_by=request.user.get_username()))
@@ -149,11 +156,11 @@ class IntegrationProjectAdmin(admin.ModelAdmin):
                 outcome.record(REFUSED, project.name, exc.message, key=project.pk)
         outcome_message(self, request, outcome)
 
-    @admin.action(description="Run project")
+    @admin.action(description=_("Run project"))
     def run_project(self, request, queryset):
         self._run(request, queryset, full=False)
 
-    @admin.action(description="Run project (full: read every row)")
+    @admin.action(description=_("Run project (full: read every row)"))
     def run_project_full(self, request, queryset):
         self._run(request, queryset, full=True)
 
@@ -166,9 +173,9 @@ class TaskDefaultInline(admin.TabularInline):
 
 class ProjectTaskForm(forms.ModelForm):
     source_filter = forms.JSONField(
-        label="Source filter", required=False,
-        help_text='The task\'s filter on the Sales rows, as Django lookups, e.g. {"is_active_customer": true}. '
-                  'A key starting with ~ excludes.',
+        label=_("Source filter"), required=False,
+        help_text=_('The task\'s filter on the Sales rows, as Django lookups, e.g. {"is_active_customer": true}. '
+                  'A key starting with ~ excludes.'),
     )
 
     class Meta:
@@ -204,26 +211,26 @@ class ProjectTaskForm(forms.ModelForm):
 
 
 @admin.register(IntegrationProjectTask)
-class IntegrationProjectTaskAdmin(admin.ModelAdmin):
+class IntegrationProjectTaskAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     form = ProjectTaskForm
     list_display = ("name", "project", "sequence", "table_mapping")
     list_filter = ("project",)
     inlines = [TaskDefaultInline]
     fieldsets = (
         (None, {"fields": ("name", "sequence", "prerequisites", "source_filter")}),
-        ("Table mapping", {"fields": ("mapping_summary", "field_mapping_table")}),
+        (gettext_lazy("Table mapping"), {"fields": ("mapping_summary", "field_mapping_table")}),
     )
     readonly_fields = ("mapping_summary", "field_mapping_table")
 
     def has_add_permission(self, request):
         return False  # tasks come with their project's template
 
-    @admin.display(description="Table mapping")
+    @admin.display(description=_("Table mapping"))
     def mapping_summary(self, obj):
         mapping = obj.table_mapping
         return f"{mapping.name}: {mapping.crm_model} → {mapping.erp_model} ({mapping.get_direction_display()})"
 
-    @admin.display(description="Field mappings")
+    @admin.display(description=_("Field mappings"))
     def field_mapping_table(self, obj):
         rows = obj.table_mapping.field_mappings.order_by("id")
         body = format_html_join(
@@ -246,16 +253,16 @@ class TaskRunInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Skipped: reasons")
+    @admin.display(description=_("Skipped: reasons"))
     def skip_reason_text(self, obj):
         return format_html_join("", "<div>{}: {}</div>",
                                 ((n, long_text(reason)) for reason, n in (obj.skip_reasons or {}).items()))
 
-    @admin.display(description="Message")
+    @admin.display(description=_("Message"))
     def message_text(self, obj):
         return long_text(obj.message)
 
-    @admin.display(description="Failed rows")
+    @admin.display(description=_("Failed rows"))
     def error_text(self, obj):
         errors = task_run_errors(task_run=obj, limit=ERROR_LINES)
         return format_html_join("", "<div>{}</div>", ((long_text(e.message),) for e in errors)) or "-"
@@ -278,18 +285,18 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Read / upserted / skipped / failed")
+    @admin.display(description=_("Read / upserted / skipped / failed"))
     def totals(self, obj):
         task_runs = list(obj.task_runs.all())
         return " / ".join(str(sum(getattr(t, name) for t in task_runs)) for name in ("read", "upserted", "skipped",
                                                                                        "failed"))
 
-    @admin.action(description="Re-run")
+    @admin.action(description=_("Re-run"))
     def rerun(self, request, queryset):
         if not request.user.has_perm(RUN_PERMISSION):
-            self.message_user(request, "You may not run synchronisations.", messages.ERROR)
+            self.message_user(request, gettext("You may not run synchronisations."), messages.ERROR)
             return
-        outcome = Outcome(verb="Re-run")
+        outcome = Outcome(verb=gettext("Re-run"))
         for run in queryset:
             try:
                 outcome.merge(project_run(rerun_of=run, requested_by=request.user.get_username()))
@@ -297,7 +304,7 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
                 outcome.record(REFUSED, f"Run #{run.pk}", exc.message, key=run.pk)
         outcome_message(self, request, outcome)
 
-    @admin.action(description="Delete execution history older than the configured age", permissions=["delete"])
+    @admin.action(description=_("Delete execution history older than the configured age"), permissions=["delete"])
     def cleanup_history(self, request, queryset):
         count = project_runs_cleanup()
-        self.message_user(request, f"{count} run(s) deleted.", messages.SUCCESS)
+        self.message_user(request, gettext("%(count)s run(s) deleted.") % {"count": count}, messages.SUCCESS)

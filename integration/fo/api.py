@@ -7,6 +7,7 @@ is the execution history, per task: rows read, upserted, skipped with reasons, f
 ``POST project-runs/{id}/rerun/`` runs a finished run again.
 """
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -37,7 +38,9 @@ def _queued(outcome):
     return Response(serializers.ProjectRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-REFUSED = OpenApiResponse(description="Refused: a prerequisite task has not run successfully, or a run is under way.")
+REFUSED = OpenApiResponse(
+    description=gettext_lazy("Refused: a prerequisite task has not run successfully, or a run is under way.")
+)
 
 
 class TemplateViewSet(viewsets.ReadOnlyModelViewSet):

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integration import queue
 from integration.engine.filters import filter_validate
@@ -99,7 +100,9 @@ def _run_stopped(run):
 
 def project_runs_close_stopped():
     """Close the runs in process whose process is gone (the periodic check); return how many."""
-    running = IntegrationProjectRun.objects.filter(status=IntegrationProjectRun.Status.RUNNING).select_related("project")
+    running = IntegrationProjectRun.objects.filter(status=IntegrationProjectRun.Status.RUNNING).select_related(
+        "project"
+    )
     return sum(1 for run in running if project_run_active(project=run.project) is None)
 
 
@@ -109,13 +112,23 @@ def project_run_start(*, project, full=False, requested_by="", rerun_of=None):
     missing = prerequisites_missing(project=project)
     if missing:
         raise ProjectRefused(
-            f"Project {project.name} cannot run yet: the task {', '.join(repr(n) for n in missing)} has not run "
-            f"successfully. Run the {' / '.join(missing)} task first (template "
-            f"{_template_of_task(missing[0])!r})."
+            gettext(
+                "Project %(project)s cannot run yet: the task %(names)s has not run successfully. Run the "
+                "%(missing)s task first (template %(template_of_task)s)."
+            )
+            % {
+                "project": project.name,
+                "names": ", ".join(repr(n) for n in missing),
+                "missing": " / ".join(missing),
+                "template_of_task": repr(_template_of_task(missing[0])),
+            }
         )
     active = project_run_active(project=project)
     if active is not None:
-        raise ProjectRefused(f"Project {project.name} is already running (run #{active.pk}, {active.get_status_display()}).")
+        raise ProjectRefused(
+            gettext("Project %(project)s is already running (run #%(active_pk)s, %(get_status_display)s).")
+            % {"project": project.name, "active_pk": active.pk, "get_status_display": active.get_status_display()}
+        )
     run = IntegrationProjectRun.objects.create(project=project, full=full, requested_by=requested_by, rerun_of=rerun_of)
     IntegrationProjectTaskRun.objects.bulk_create([
         IntegrationProjectTaskRun(run=run, task=task, task_name=task.name, sequence=task.sequence)
@@ -128,7 +141,7 @@ def project_run_rerun(*, run, requested_by=""):
     """Re-run a finished run: a full run of the same project (every row is read again; the unchanged ones are
     counted unchanged, the failed ones retried), linked to the run it repeats."""
     if run.status in (IntegrationProjectRun.Status.QUEUED, IntegrationProjectRun.Status.RUNNING):
-        raise ProjectRefused(f"Run #{run.pk} has not finished yet.")
+        raise ProjectRefused(gettext("Run #%(run_pk)s has not finished yet.") % {"run_pk": run.pk})
     return project_run_start(project=run.project, full=True, requested_by=requested_by, rerun_of=run)
 
 
@@ -162,18 +175,21 @@ def project_run_outcome(run, *, queued=False, errors_named=ERRORS_NAMED):
     """What ``run`` did, as an Outcome: rows done (upserted or unchanged), skipped (per reason), failed (the first
     ``errors_named`` with their messages, the rest counted); a task that failed as a whole is one failed record, the
     tasks after it, not run, are skipped. A run just ``queued`` counts one queued."""
-    outcome = Outcome(verb=f"Run project {run.project.name}", jobs=[run])
+    outcome = Outcome(verb=gettext("Run project %(project)s") % {"project": run.project.name}, jobs=[run])
     if queued:
         outcome.add(QUEUED)
-        outcome.notes.append(f"Run #{run.pk} runs in the background; its execution history tells the rows.")
+        outcome.notes.append(
+            gettext("Run #%(run_pk)s runs in the background; its execution history tells the rows.")
+            % {"run_pk": run.pk}
+        )
         return outcome
     for task_run in run.task_runs.select_related("sync_job").order_by("sequence", "pk"):
         name = task_run.task_name
         if task_run.status == task_run.Status.ERROR:
-            outcome.record(FAILED, name, task_run.message or "the task failed")
+            outcome.record(FAILED, name, task_run.message or gettext("the task failed"))
             continue
         if task_run.status not in DONE_STATUSES:
-            outcome.record(SKIPPED, name, "not run: an earlier task failed")
+            outcome.record(SKIPPED, name, gettext("not run: an earlier task failed"))
             continue
         outcome.add(DONE, task_run.upserted + task_run.unchanged)
         for reason, n in (task_run.skip_reasons or {}).items():
@@ -213,7 +229,9 @@ def _run_execute(run_id, progress, token):
     missing = prerequisites_missing(project=run.project)
     task_runs = list(run.task_runs.select_related("task__table_mapping").order_by("sequence", "pk"))
     if missing:
-        failed_as_a_whole = f"The task {', '.join(missing)} has not run successfully; nothing was run."
+        failed_as_a_whole = gettext("The task %(missing)s has not run successfully; nothing was run.") % {
+            "missing": ", ".join(missing)
+        }
     for task_run in task_runs:
         if failed_as_a_whole:
             break
@@ -222,7 +240,7 @@ def _run_execute(run_id, progress, token):
         except Exception as exc:  # the run records it; nothing is left half-claimed
             logger.exception("Task %s of project run %s failed", task_run.task_name, run.pk)
             task_run.status = IntegrationProjectTaskRun.Status.ERROR
-            task_run.message = task_run.message or f"The task failed: {exc}"
+            task_run.message = task_run.message or gettext("The task failed: %(exc)s") % {"exc": exc}
             task_run.finished_at = timezone.now()
             task_run.save()
         if task_run.status == IntegrationProjectTaskRun.Status.ERROR:
@@ -244,7 +262,7 @@ def _run_execute(run_id, progress, token):
 def _task_run_execute(task_run, *, full, progress):
     task = task_run.task
     if task is None:
-        task_run.status, task_run.message = task_run.Status.ERROR, "The task was deleted."
+        task_run.status, task_run.message = task_run.Status.ERROR, gettext("The task was deleted.")
         task_run.save(update_fields=["status", "message"])
         return
     mapping = task.table_mapping
@@ -278,12 +296,12 @@ def _task_run_execute(task_run, *, full, progress):
     reasons = left_out_reasons(mapping=mapping, model=plan_source, watermark=None if full else watermark)
     if job is not None and job.skipped:
         reasons.update(getattr(job, "skip_reasons", None)
-                       or {"coupling marked skipped, or an update conflict (see the couplings)": job.skipped})
-    task_run.skip_reasons = reasons
+                       or {gettext("coupling marked skipped, or an update conflict (see the couplings)"): job.skipped})
+    task_run.skip_reasons = {str(reason): n for reason, n in reasons.items()}  # JSON: lazy translations as text
     task_run.skipped = sum(reasons.values())
     if job is None or job.status == SyncJob.Status.FAILED:
         task_run.status = task_run.Status.ERROR
-        task_run.message = job.message if job else "No job ran."
+        task_run.message = job.message if job else gettext("No job ran.")
     else:
         task_run.status = task_run.Status.WARNING if job.failed else task_run.Status.SUCCESS
         task_run.message = _summary(task_run)
@@ -303,16 +321,17 @@ def left_out_reasons(*, mapping, model, watermark):
         queryset = queryset.filter(**{f"{model.MODIFIED_FIELD}__gt": watermark - WATERMARK_MARGIN})
     rules = rules_for(mapping)
     if hasattr(rules, "left_out_reasons"):
-        return dict(rules.left_out_reasons(queryset))
+        # The rules' reasons may be lazy translations: the stored keys are text, in the language of the run.
+        return {str(reason): n for reason, n in dict(rules.left_out_reasons(queryset)).items()}
     count = queryset.count()
-    return {"does not match the task filter": count} if count else {}
+    return {gettext("does not match the task filter"): count} if count else {}
 
 
 def _summary(task_run):
     parts = [f"{task_run.read} read", f"{task_run.upserted} upserted ({task_run.inserted} new, "
              f"{task_run.modified} changed)", f"{task_run.unchanged} unchanged"]
     if task_run.coupled:
-        parts.append(f"{task_run.coupled} coupled to existing records")
+        parts.append(gettext("%(coupled)s coupled to existing records") % {"coupled": task_run.coupled})
     if task_run.skipped:
         parts.append(f"{task_run.skipped} skipped (" + "; ".join(
             f"{n} {reason}" for reason, n in task_run.skip_reasons.items()) + ")")

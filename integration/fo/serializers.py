@@ -1,5 +1,6 @@
 """Serializers of the Finance and Operations data integration API (read-only presentations)."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from integration.fo.projects import task_run_errors
@@ -85,4 +86,4 @@ class ProjectRunSerializer(StrictModelSerializer):
 
 
 class RunRequestSerializer(serializers.Serializer):
-    full = serializers.BooleanField(default=False, help_text="Read every row, not only those changed.")
+    full = serializers.BooleanField(default=False, help_text=_("Read every row, not only those changed."))

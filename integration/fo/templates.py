@@ -13,6 +13,7 @@ run counts it with its reason.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from integration.models import (
     IntegrationFieldMapping,
@@ -182,7 +183,7 @@ def project_create(*, template, name, description=""):
     """Make a project from ``template``: one task per template task, each with its own engine table mapping,
     field mappings and defaults, so the administrator can change one project's filter or defaults alone."""
     if IntegrationProject.objects.filter(name=name).exists():
-        raise ValidationError({"name": f"A project named {name!r} already exists."})
+        raise ValidationError({"name": gettext("A project named %(name)s already exists.") % {"name": repr(name)}})
     project = IntegrationProject.objects.create(name=name, template=template, description=description)
     for template_task in template.tasks.order_by("sequence", "pk"):
         task_create(project=project, name=template_task.name, sequence=template_task.sequence,

@@ -4,6 +4,7 @@ command tells it (p2c.doors)."""
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.outcomes import OperationRefused
@@ -15,14 +16,18 @@ class RecordsCommand(BaseCommand):
     operation = None
 
     def add_arguments(self, parser):
-        parser.add_argument("model", metavar="APP.MODEL", help="The records' table, e.g. erp.Customer or crm.Account.")
+        parser.add_argument(
+            "model", metavar="APP.MODEL", help=gettext("The records' table, e.g. erp.Customer or crm.Account.")
+        )
         parser.add_argument("ids", nargs="+", metavar="ID")
 
     def handle(self, *args, model, ids, **options):
         try:
             model_class = apps.get_model(model)
         except (LookupError, ValueError) as exc:
-            raise CommandError(f"No such table: {model} (give app_label.Model, e.g. erp.Customer).") from exc
+            raise CommandError(
+                gettext("No such table: %(model)s (give app_label.Model, e.g. erp.Customer).") % {"model": model}
+            ) from exc
         try:
             outcome = self.operation(model=model_class, ids=ids)
         except OperationRefused as exc:

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('sales_order_integration_enabled', models.BooleanField(default=False, verbose_name='Sales Order Integration Enabled')),
                 ('create_sales_orders_automatically', models.BooleanField(default=False, verbose_name='Create Sales Orders Automatically')),
                 ('item_availability_enabled', models.BooleanField(default=False, verbose_name='Item Availability Enabled')),
-                ('integration_user', models.ForeignKey(blank=True, help_text='Sales user the integration writes as; rows it last modified are never read back from Sales.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.systemuser', verbose_name='Integration User')),
+                ('integration_user', models.ForeignKey(blank=True, db_constraint=False, help_text='Sales user the integration writes as; rows it last modified are never read back from Sales.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.systemuser', verbose_name='Integration User')),  # no constraint: Sales may have a database of its own (0015)
             ],
             options={
                 'verbose_name': 'Connection Setup',

@@ -4,7 +4,7 @@ One module per kind of table; every model is re-exported here so `from integrati
 Directions use BC's words: *to integration table* is ERP → Sales, *from integration table* is Sales → ERP.
 """
 
-from integration.models.couplings import Coupling, FailedInsert, SyncConflict
+from integration.models.couplings import Coupling, CouplingIntent, FailedInsert, SyncConflict
 from integration.models.fo import (
     IntegrationProject,
     IntegrationProjectRun,
@@ -15,6 +15,8 @@ from integration.models.fo import (
     IntegrationTemplateTask,
 )
 from integration.models.full_sync import FullSyncLine, FullSyncRun
+from integration.models.health import AlertState, Heartbeat
+from integration.models.history import ConfigurationChange
 from integration.models.jobs import SyncJob, SyncJobError, SyncJobRecord
 from integration.models.mappings import (
     ConnectionSetup,
@@ -28,7 +30,8 @@ from integration.models.mappings import (
 from integration.models.partitions import SyncPartition
 
 __all__ = [
-    "ConnectionSetup", "Coupling", "Direction", "FailedInsert", "FullSyncLine", "FullSyncRun", "IntegrationFieldMapping",
+    "AlertState", "ConfigurationChange", "ConnectionSetup", "Coupling", "CouplingIntent", "Direction", "FailedInsert",
+    "FullSyncLine", "FullSyncRun", "Heartbeat", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
     "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",

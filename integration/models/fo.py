@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SyncJob
 from integration.models.mappings import IntegrationTableMapping
@@ -19,12 +21,13 @@ from integration.models.mappings import IntegrationTableMapping
 class IntegrationTemplate(models.Model):
     """A Data Integrator template (shipped as data in integration/fo/templates.py)."""
 
-    name = models.CharField("Name", max_length=100, unique=True)
-    description = models.TextField("Description", blank=True)
-    builtin = models.BooleanField("Shipped With p2c", default=False)
+    name = models.CharField(_("Name"), max_length=100, unique=True)
+    description = models.TextField(_("Description"), blank=True)
+    builtin = models.BooleanField(_("Shipped With p2c"), default=False)
 
     class Meta:
-        verbose_name = "Data Integration Template"
+        verbose_name = _("Data Integration Template")
+        verbose_name_plural = _("Data Integration Templates")
         ordering = ["name"]
 
     def __str__(self):
@@ -35,20 +38,23 @@ class IntegrationTemplateTask(models.Model):
     """A task of a template: what a project task's table mapping, field mappings and defaults are made from."""
 
     template = models.ForeignKey(
-        IntegrationTemplate, verbose_name="Template", on_delete=models.CASCADE, related_name="tasks"
+        IntegrationTemplate, verbose_name=_("Template"), on_delete=models.CASCADE, related_name="tasks"
     )
-    name = models.CharField("Task Name", max_length=60)
-    sequence = models.PositiveIntegerField("Sequence", default=10)
+    name = models.CharField(_("Task Name"), max_length=60)
+    sequence = models.PositiveIntegerField(_("Sequence"), default=10)
     definition = models.JSONField(
-        "Definition", default=dict, help_text="Models, direction, filter, field mappings, defaults (see fo_templates)."
+        _("Definition"),
+        default=dict,
+        help_text=_("Models, direction, filter, field mappings, defaults (see fo_templates)."),
     )
     prerequisites = models.JSONField(
-        "Prerequisite Tasks", default=list, blank=True,
-        help_text="Names of tasks that must have run successfully (in any project) before this one may run.",
+        _("Prerequisite Tasks"), default=list, blank=True,
+        help_text=_("Names of tasks that must have run successfully (in any project) before this one may run."),
     )
 
     class Meta:
-        verbose_name = "Data Integration Template Task"
+        verbose_name = _("Data Integration Template Task")
+        verbose_name_plural = _("Data Integration Template Tasks")
         ordering = ["template", "sequence", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["template", "name"], name="integration_templatetask_unique_name"),
@@ -61,16 +67,17 @@ class IntegrationTemplateTask(models.Model):
 class IntegrationProject(models.Model):
     """A data integration project: a template's tasks, run in order (SPEC P1)."""
 
-    name = models.CharField("Name", max_length=100, unique=True)
+    name = models.CharField(_("Name"), max_length=100, unique=True)
     template = models.ForeignKey(
-        IntegrationTemplate, verbose_name="Template", on_delete=models.SET_NULL, null=True, blank=True,
+        IntegrationTemplate, verbose_name=_("Template"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="projects",
     )
-    description = models.TextField("Description", blank=True)
-    created_at = models.DateTimeField("Created At", auto_now_add=True)
+    description = models.TextField(_("Description"), blank=True)
+    created_at = models.DateTimeField(_("Created At"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "Data Integration Project"
+        verbose_name = _("Data Integration Project")
+        verbose_name_plural = _("Data Integration Projects")
         ordering = ["name"]
 
     def __str__(self):
@@ -81,21 +88,22 @@ class IntegrationProjectTask(models.Model):
     """One task of a project: its own table mapping (filter, field mappings) run in one direction."""
 
     project = models.ForeignKey(
-        IntegrationProject, verbose_name="Project", on_delete=models.CASCADE, related_name="tasks"
+        IntegrationProject, verbose_name=_("Project"), on_delete=models.CASCADE, related_name="tasks"
     )
-    name = models.CharField("Task Name", max_length=60)
-    sequence = models.PositiveIntegerField("Sequence", default=10)
+    name = models.CharField(_("Task Name"), max_length=60)
+    sequence = models.PositiveIntegerField(_("Sequence"), default=10)
     table_mapping = models.OneToOneField(
-        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.PROTECT, related_name="fo_task",
-        help_text="The engine mapping this task runs (its filter and field mappings are the task's own).",
+        IntegrationTableMapping, verbose_name=_("Table Mapping"), on_delete=models.PROTECT, related_name="fo_task",
+        help_text=_("The engine mapping this task runs (its filter and field mappings are the task's own)."),
     )
     prerequisites = models.JSONField(
-        "Prerequisite Tasks", default=list, blank=True,
-        help_text="Names of tasks that must have run successfully (in any project) before this one may run.",
+        _("Prerequisite Tasks"), default=list, blank=True,
+        help_text=_("Names of tasks that must have run successfully (in any project) before this one may run."),
     )
 
     class Meta:
-        verbose_name = "Data Integration Project Task"
+        verbose_name = _("Data Integration Project Task")
+        verbose_name_plural = _("Data Integration Project Tasks")
         ordering = ["project", "sequence", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["project", "name"], name="integration_projecttask_unique_name"),
@@ -114,29 +122,29 @@ class IntegrationProjectTaskDefault(models.Model):
     """
 
     class KeyField(models.TextChoices):
-        NONE = "", "(no value map)"
-        COUNTRY = "address1_country", "Country/Region"
-        CITY = "address1_city", "City"
-        STATE = "address1_stateorprovince", "State/Province"
+        NONE = "", _("(no value map)")
+        COUNTRY = "address1_country", _("Country/Region")
+        CITY = "address1_city", _("City")
+        STATE = "address1_stateorprovince", _("State/Province")
 
     task = models.ForeignKey(
-        IntegrationProjectTask, verbose_name="Task", on_delete=models.CASCADE, related_name="defaults"
+        IntegrationProjectTask, verbose_name=_("Task"), on_delete=models.CASCADE, related_name="defaults"
     )
-    erp_field = models.CharField("ERP Field", max_length=100)
-    default_value = models.CharField("Default Value", max_length=250, blank=True)
+    erp_field = models.CharField(_("ERP Field"), max_length=100)
+    default_value = models.CharField(_("Default Value"), max_length=250, blank=True)
     key_field = models.CharField(
-        "Value Map Keyed On", max_length=40, choices=KeyField, blank=True, default="",
-        help_text="The Sales field whose value picks the ERP value from the value map.",
+        _("Value Map Keyed On"), max_length=40, choices=KeyField, blank=True, default="",
+        help_text=_("The Sales field whose value picks the ERP value from the value map."),
     )
     value_map = models.JSONField(
-        "Value Map", default=dict, blank=True,
-        help_text='Sales value → ERP value, e.g. {"Sweden": "S1", "Norway": "S1"} (case-insensitive keys).',
+        _("Value Map"), default=dict, blank=True,
+        help_text=_('Sales value → ERP value, e.g. {"Sweden": "S1", "Norway": "S1"} (case-insensitive keys).'),
     )
-    required = models.BooleanField("Required in the ERP", default=False)
+    required = models.BooleanField(_("Required in the ERP"), default=False)
 
     class Meta:
-        verbose_name = "Task Default / Value Map"
-        verbose_name_plural = "Task Defaults / Value Maps"
+        verbose_name = _("Task Default / Value Map")
+        verbose_name_plural = _("Task Defaults / Value Maps")
         ordering = ["task", "erp_field"]
         constraints = [
             models.UniqueConstraint(fields=["task", "erp_field"], name="integration_taskdefault_unique_field"),
@@ -150,15 +158,18 @@ class IntegrationProjectTaskDefault(models.Model):
         if not isinstance(self.value_map, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in (self.value_map or {}).items()
         ):
-            errors["value_map"] = 'A value map is a JSON object of text to text, e.g. {"Sweden": "S1"}.'
+            errors["value_map"] = gettext('A value map is a JSON object of text to text, e.g. {"Sweden": "S1"}.')
         elif self.value_map and not self.key_field:
-            errors["key_field"] = "Choose the Sales field the value map is keyed on."
+            errors["key_field"] = gettext("Choose the Sales field the value map is keyed on.")
         if self.task_id:
             model = self.task.table_mapping.erp_model_class()
             try:
                 model._meta.get_field(self.erp_field)
             except Exception:
-                errors["erp_field"] = f"{model._meta.label} has no field {self.erp_field!r}."
+                errors["erp_field"] = gettext("%(model_label)s has no field %(erp_field)s.") % {
+                    "model_label": model._meta.label,
+                    "erp_field": repr(self.erp_field),
+                }
         if errors:
             raise ValidationError(errors)
 
@@ -167,29 +178,30 @@ class IntegrationProjectRun(models.Model):
     """One execution of a project (SPEC P6: execution history)."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "In Process"
-        SUCCESS = "success", "Completed"
-        WARNING = "warning", "Completed with errors"
-        ERROR = "error", "Error"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("In Process")
+        SUCCESS = "success", _("Completed")
+        WARNING = "warning", _("Completed with errors")
+        ERROR = "error", _("Error")
 
     project = models.ForeignKey(
-        IntegrationProject, verbose_name="Project", on_delete=models.CASCADE, related_name="runs"
+        IntegrationProject, verbose_name=_("Project"), on_delete=models.CASCADE, related_name="runs"
     )
-    status = models.CharField("Status", max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
-    full = models.BooleanField("Full Run", default=False, help_text="Read every row, not only those changed.")
+    status = models.CharField(_("Status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    full = models.BooleanField(_("Full Run"), default=False, help_text=_("Read every row, not only those changed."))
     rerun_of = models.ForeignKey(
-        "self", verbose_name="Re-run Of", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
+        "self", verbose_name=_("Re-run Of"), on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns"
     )
-    requested_by = models.CharField("Requested By", max_length=150, blank=True)
-    created_at = models.DateTimeField("Created At", auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField("Started At", null=True, blank=True)
-    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
-    message = models.TextField("Message", blank=True)
-    holder = models.CharField("Run By", max_length=64, blank=True, editable=False)  # engine/locks.py, while running
+    requested_by = models.CharField(_("Requested By"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("Created At"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
+    message = models.TextField(_("Message"), blank=True)
+    holder = models.CharField(_("Run By"), max_length=64, blank=True, editable=False)  # engine/locks.py, while running
 
     class Meta:
-        verbose_name = "Data Integration Project Run"
+        verbose_name = _("Data Integration Project Run")
+        verbose_name_plural = _("Data Integration Project Runs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -204,40 +216,41 @@ class IntegrationProjectTaskRun(models.Model):
     """One task of a project run: rows read, upserted, skipped (with reasons), failed (messages in the job)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Not Run"
-        RUNNING = "running", "In Process"
-        SUCCESS = "success", "Completed"
-        WARNING = "warning", "Completed with errors"
-        ERROR = "error", "Error"
+        PENDING = "pending", _("Not Run")
+        RUNNING = "running", _("In Process")
+        SUCCESS = "success", _("Completed")
+        WARNING = "warning", _("Completed with errors")
+        ERROR = "error", _("Error")
 
     run = models.ForeignKey(
-        IntegrationProjectRun, verbose_name="Project Run", on_delete=models.CASCADE, related_name="task_runs"
+        IntegrationProjectRun, verbose_name=_("Project Run"), on_delete=models.CASCADE, related_name="task_runs"
     )
     task = models.ForeignKey(
-        IntegrationProjectTask, verbose_name="Task", on_delete=models.SET_NULL, null=True, blank=True,
+        IntegrationProjectTask, verbose_name=_("Task"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="runs",
     )
-    task_name = models.CharField("Task Name", max_length=60, db_index=True)
-    sequence = models.PositiveIntegerField("Sequence", default=0)
-    status = models.CharField("Status", max_length=10, choices=Status, default=Status.PENDING, db_index=True)
+    task_name = models.CharField(_("Task Name"), max_length=60, db_index=True)
+    sequence = models.PositiveIntegerField(_("Sequence"), default=0)
+    status = models.CharField(_("Status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True)
     sync_job = models.ForeignKey(
-        SyncJob, verbose_name="Synch. Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SyncJob, verbose_name=_("Synch. Job"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    read = models.PositiveIntegerField("Read", default=0)
-    upserted = models.PositiveIntegerField("Upserted", default=0)
-    inserted = models.PositiveIntegerField("Inserted", default=0)
-    modified = models.PositiveIntegerField("Modified", default=0)
-    coupled = models.PositiveIntegerField("Coupled", default=0)
-    unchanged = models.PositiveIntegerField("Unchanged", default=0)
-    skipped = models.PositiveIntegerField("Skipped", default=0)
-    failed = models.PositiveIntegerField("Failed", default=0)
-    skip_reasons = models.JSONField("Skipped: Reasons", default=dict, blank=True)
-    started_at = models.DateTimeField("Started At", null=True, blank=True)
-    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
-    message = models.TextField("Message", blank=True)
+    read = models.PositiveIntegerField(_("Read"), default=0)
+    upserted = models.PositiveIntegerField(_("Upserted"), default=0)
+    inserted = models.PositiveIntegerField(_("Inserted"), default=0)
+    modified = models.PositiveIntegerField(_("Modified"), default=0)
+    coupled = models.PositiveIntegerField(_("Coupled"), default=0)
+    unchanged = models.PositiveIntegerField(_("Unchanged"), default=0)
+    skipped = models.PositiveIntegerField(_("Skipped"), default=0)
+    failed = models.PositiveIntegerField(_("Failed"), default=0)
+    skip_reasons = models.JSONField(_("Skipped: Reasons"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
+    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
-        verbose_name = "Data Integration Task Run"
+        verbose_name = _("Data Integration Task Run")
+        verbose_name_plural = _("Data Integration Task Runs")
         ordering = ["run", "sequence", "pk"]
 
     def __str__(self):

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SyncJob
 from integration.models.mappings import IntegrationTableMapping
@@ -11,22 +12,23 @@ class FullSyncRun(models.Model):
     """One full synchronisation of every mapping, in dependency order."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "In Process"
-        FINISHED = "finished", "Finished"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("In Process")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
 
-    status = models.CharField("Status", max_length=10, choices=Status, default=Status.RUNNING, db_index=True)
-    started_at = models.DateTimeField("Started At", auto_now_add=True)
-    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
+    status = models.CharField(_("Status"), max_length=10, choices=Status, default=Status.RUNNING, db_index=True)
+    started_at = models.DateTimeField(_("Started At"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
     started_by = models.ForeignKey(
-        "auth.User", verbose_name="Started By", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "auth.User", verbose_name=_("Started By"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    restarts = models.PositiveIntegerField("Restarts", default=0)
-    restarted_at = models.DateTimeField("Last Restarted At", null=True, blank=True)
-    message = models.TextField("Message", blank=True)
+    restarts = models.PositiveIntegerField(_("Restarts"), default=0)
+    restarted_at = models.DateTimeField(_("Last Restarted At"), null=True, blank=True)
+    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
-        verbose_name = "Full Synchronization Run"
+        verbose_name = _("Full Synchronization Run")
+        verbose_name_plural = _("Full Synchronization Runs")
         ordering = ["-started_at", "-id"]
         constraints = [
             # At most one run in process: two clicks on Start cannot start two runs.
@@ -47,44 +49,50 @@ class FullSyncLine(models.Model):
     """One mapping of a full synchronisation run (BC table 5373)."""
 
     class Recommendation(models.TextChoices):
-        FULL = "full_synchronization", "Full Synchronization"
-        COUPLE = "couple_records", "Couple Records"
-        NO_RECORDS = "no_records", "No Records To Synchronize Now"
-        DEPENDENCY = "dependency_not_satisfied", "Dependency not satisfied"
+        FULL = "full_synchronization", _("Full Synchronization")
+        COUPLE = "couple_records", _("Couple Records")
+        NO_RECORDS = "no_records", _("No Records To Synchronize Now")
+        DEPENDENCY = "dependency_not_satisfied", _("Dependency not satisfied")
 
     class State(models.TextChoices):
         NOT_STARTED = "", " "
-        WAITING = "waiting", "Waiting"
-        RUNNING = "running", "In Process"
-        FINISHED = "finished", "Finished"
-        FAILED = "failed", "Failed"
+        WAITING = "waiting", _("Waiting")
+        RUNNING = "running", _("In Process")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
 
-    run = models.ForeignKey(FullSyncRun, verbose_name="Run", on_delete=models.CASCADE, related_name="lines")
+    run = models.ForeignKey(FullSyncRun, verbose_name=_("Run"), on_delete=models.CASCADE, related_name="lines")
     mapping = models.ForeignKey(
-        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.SET_NULL, null=True, blank=True,
+        IntegrationTableMapping, verbose_name=_("Table Mapping"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
-    mapping_name = models.CharField("Name", max_length=30)
-    position = models.PositiveIntegerField("Position", default=0)
-    dependencies = models.JSONField("Dependency Filter", default=list, blank=True)
-    recommendation = models.CharField("Initial Synch Recommendation", max_length=30, choices=Recommendation)
-    state = models.CharField("Job Queue Entry Status", max_length=10, choices=State, blank=True, default="")
-    claim = models.CharField("Claimed By", max_length=64, blank=True, editable=False)
+    mapping_name = models.CharField(_("Name"), max_length=30)
+    position = models.PositiveIntegerField(_("Position"), default=0)
+    dependencies = models.JSONField(_("Dependency Filter"), default=list, blank=True)
+    recommendation = models.CharField(_("Initial Synch Recommendation"), max_length=30, choices=Recommendation)
+    state = models.CharField(_("Job Queue Entry Status"), max_length=10, choices=State, blank=True, default="")
+    claim = models.CharField(_("Claimed By"), max_length=64, blank=True, editable=False)
     to_job = models.ForeignKey(
-        SyncJob, verbose_name="To Int. Table Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SyncJob, verbose_name=_("To Int. Table Job"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     from_job = models.ForeignKey(
-        SyncJob, verbose_name="From Int. Table Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SyncJob,
+        verbose_name=_("From Int. Table Job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     coupling_job = models.ForeignKey(
-        SyncJob, verbose_name="Coupling Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SyncJob, verbose_name=_("Coupling Job"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    started_at = models.DateTimeField("Started At", null=True, blank=True)
-    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
-    message = models.TextField("Message", blank=True)
+    started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
+    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
-        verbose_name = "Full Synchronization Review Line"
+        verbose_name = _("Full Synchronization Review Line")
+        verbose_name_plural = _("Full Synchronization Review Lines")
         ordering = ["run", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["run", "mapping_name"], name="integration_fullsyncline_unique_mapping"),

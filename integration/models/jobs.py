@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, IntegrationTableMapping
 
@@ -10,48 +11,53 @@ class SyncJob(models.Model):
     """One run of one mapping in one direction (BC table 5338)."""
 
     class Type(models.TextChoices):
-        SYNCHRONIZATION = "synchronization", "Synchronization"
-        COUPLING = "coupling", "Coupling"
-        UNCOUPLING = "uncoupling", "Uncoupling"
+        SYNCHRONIZATION = "synchronization", _("Synchronization")
+        COUPLING = "coupling", _("Coupling")
+        UNCOUPLING = "uncoupling", _("Uncoupling")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "In Process"
-        SUCCESS = "success", "Success"
-        ERROR = "error", "Error"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("In Process")
+        SUCCESS = "success", _("Success")
+        ERROR = "error", _("Error")
+        FAILED = "failed", _("Failed")
 
     table_mapping = models.ForeignKey(
-        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.SET_NULL, null=True, blank=True,
+        IntegrationTableMapping, verbose_name=_("Table Mapping"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="jobs",
     )
-    mapping_name = models.CharField("Integration Table Mapping Name", max_length=30, db_index=True)
-    type = models.CharField("Type", max_length=20, choices=Type, default=Type.SYNCHRONIZATION)
-    direction = models.CharField("Synch. Direction", max_length=20, choices=Direction)
-    status = models.CharField("Status", max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
-    full = models.BooleanField("Full Synchronization", default=False)
-    dry_run = models.BooleanField("Dry Run", default=False)
-    created_at = models.DateTimeField("Created At", auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField("Start Date/Time", null=True, blank=True)
-    finished_at = models.DateTimeField("Finish Date/Time", null=True, blank=True)
-    message = models.TextField("Message", blank=True)
-    inserted = models.PositiveIntegerField("Inserted", default=0)
-    modified = models.PositiveIntegerField("Modified", default=0)
-    deleted = models.PositiveIntegerField("Deleted", default=0)
-    unchanged = models.PositiveIntegerField("Unchanged", default=0)
-    skipped = models.PositiveIntegerField("Skipped", default=0)
-    failed = models.PositiveIntegerField("Failed", default=0)
-    coupled = models.PositiveIntegerField("Coupled", default=0)
-    uncoupled = models.PositiveIntegerField("Uncoupled", default=0)
-    report = models.JSONField("Report", default=list, blank=True, help_text="Dry run: what would change, field by field.")
+    mapping_name = models.CharField(_("Integration Table Mapping Name"), max_length=30, db_index=True)
+    type = models.CharField(_("Type"), max_length=20, choices=Type, default=Type.SYNCHRONIZATION)
+    direction = models.CharField(_("Synch. Direction"), max_length=20, choices=Direction)
+    status = models.CharField(_("Status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    full = models.BooleanField(_("Full Synchronization"), default=False)
+    dry_run = models.BooleanField(_("Dry Run"), default=False)
+    created_at = models.DateTimeField(_("Created At"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("Start Date/Time"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finish Date/Time"), null=True, blank=True)
+    message = models.TextField(_("Message"), blank=True)
+    inserted = models.PositiveIntegerField(_("Inserted"), default=0)
+    modified = models.PositiveIntegerField(_("Modified"), default=0)
+    deleted = models.PositiveIntegerField(_("Deleted"), default=0)
+    unchanged = models.PositiveIntegerField(_("Unchanged"), default=0)
+    skipped = models.PositiveIntegerField(_("Skipped"), default=0)
+    failed = models.PositiveIntegerField(_("Failed"), default=0)
+    coupled = models.PositiveIntegerField(_("Coupled"), default=0)
+    uncoupled = models.PositiveIntegerField(_("Uncoupled"), default=0)
+    report = models.JSONField(
+        _("Report"), default=list, blank=True, help_text=_("Dry run: what would change, field by field.")
+    )
     # The run holding the job while it runs (engine/locks.py): a running job whose holder is gone is closed as failed.
-    holder = models.CharField("Run By", max_length=64, blank=True, editable=False)
+    holder = models.CharField(_("Run By"), max_length=64, blank=True, editable=False)
 
     COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled")
 
     class Meta:
-        verbose_name = "Integration Synch. Job"
+        verbose_name = _("Integration Synch. Job")
+        verbose_name_plural = _("Integration Synch. Jobs")
         ordering = ["-created_at", "-id"]
+        # The health page's last job of each mapping and direction (integration/health.py), whatever the log's size.
+        indexes = [models.Index(fields=["table_mapping", "direction", "-created_at"], name="integration_job_last")]
 
     def __str__(self):
         return f"{self.mapping_name} {self.get_direction_display()} #{self.pk}"
@@ -67,16 +73,19 @@ class SyncJob(models.Model):
 class SyncJobError(models.Model):
     """A record that failed in a job (BC table 5339)."""
 
-    job = models.ForeignKey(SyncJob, verbose_name="Integration Synch. Job", on_delete=models.CASCADE, related_name="errors")
-    source_model = models.CharField("Source Table", max_length=100)
-    source_id = models.CharField("Source Record", max_length=64, db_index=True)
-    destination_model = models.CharField("Destination Table", max_length=100, blank=True)
-    destination_id = models.CharField("Destination Record", max_length=64, blank=True)
-    message = models.TextField("Error Message")
-    created_at = models.DateTimeField("Date/Time", auto_now_add=True)
+    job = models.ForeignKey(
+        SyncJob, verbose_name=_("Integration Synch. Job"), on_delete=models.CASCADE, related_name="errors"
+    )
+    source_model = models.CharField(_("Source Table"), max_length=100)
+    source_id = models.CharField(_("Source Record"), max_length=64, db_index=True)
+    destination_model = models.CharField(_("Destination Table"), max_length=100, blank=True)
+    destination_id = models.CharField(_("Destination Record"), max_length=64, blank=True)
+    message = models.TextField(_("Error Message"))
+    created_at = models.DateTimeField(_("Date/Time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "Integration Synch. Job Error"
+        verbose_name = _("Integration Synch. Job Error")
+        verbose_name_plural = _("Integration Synch. Job Errors")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -92,13 +101,14 @@ class SyncJobRecord(models.Model):
     a whole and deleted with it.
     """
 
-    job = models.ForeignKey(SyncJob, verbose_name="Integration Synch. Job", on_delete=models.CASCADE,
+    job = models.ForeignKey(SyncJob, verbose_name=_("Integration Synch. Job"), on_delete=models.CASCADE,
                             related_name="records")
-    model = models.CharField("Table", max_length=100)
-    record_id = models.CharField("Record", max_length=64)
+    model = models.CharField(_("Table"), max_length=100)
+    record_id = models.CharField(_("Record"), max_length=64)
 
     class Meta:
-        verbose_name = "Integration Synch. Job Record"
+        verbose_name = _("Integration Synch. Job Record")
+        verbose_name_plural = _("Integration Synch. Job Records")
         indexes = [models.Index(fields=["model", "record_id"], name="integration_jobrecord_record")]
 
     def __str__(self):

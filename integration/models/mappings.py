@@ -5,8 +5,10 @@ Directions use BC's words: *to integration table* is ERP → Sales, *from integr
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, validate_email
 from django.db import models
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from integration.catalogue import registry
 from p2c.records import Singleton
@@ -22,42 +24,78 @@ def mapping_validators_set(*, table_mapping, field_mapping):
 
 
 class Direction(models.TextChoices):
-    BIDIRECTIONAL = "bidirectional", "Bidirectional"
-    TO_INTEGRATION = "to_integration", "To Integration Table (ERP → Sales)"
-    FROM_INTEGRATION = "from_integration", "From Integration Table (Sales → ERP)"
+    BIDIRECTIONAL = "bidirectional", _("Bidirectional")
+    TO_INTEGRATION = "to_integration", _("To Integration Table (ERP → Sales)")
+    FROM_INTEGRATION = "from_integration", _("From Integration Table (Sales → ERP)")
 
 
 class SyncResult(models.TextChoices):
     NONE = "", " "
-    SUCCESS = "success", "Success"
-    FAILURE = "failure", "Failure"
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+
+
+def recipients_split(text):
+    """The e-mail addresses of ``text``: one per line or comma- or semicolon-separated, blanks left out."""
+    return [part.strip() for part in (text or "").replace(";", ",").replace("\n", ",").split(",") if part.strip()]
+
+
+def recipients_validate(text):
+    """Refuse (naming it) the first entry of ``text`` that is not an e-mail address."""
+    for address in recipients_split(text):
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(_("%(address)s is not an e-mail address."), params={"address": address},
+                                  code="invalid") from None
 
 
 class ConnectionSetup(Singleton):
     """The one connection record (BC table 5330, SPEC I1)."""
 
-    is_enabled = models.BooleanField("Is Enabled", default=False)
+    is_enabled = models.BooleanField(_("Is Enabled"), default=False)
+    # A Sales user, perhaps in the Sales database (p2c.databases): a key without a database constraint, its
+    # deletion refused while it is the integration user (integration.apps).
     integration_user = models.ForeignKey(
         "crm.SystemUser",
-        verbose_name="Integration User",
-        on_delete=models.PROTECT,
+        verbose_name=_("Integration User"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Sales user the integration writes as; rows it last modified are never read back from Sales.",
+        help_text=_("Sales user the integration writes as; rows it last modified are never read back from Sales."),
     )
-    sales_order_integration_enabled = models.BooleanField("Sales Order Integration Enabled", default=False)
-    create_sales_orders_automatically = models.BooleanField("Create Sales Orders Automatically", default=False)
-    item_availability_enabled = models.BooleanField("Item Availability Enabled", default=False)
+    sales_order_integration_enabled = models.BooleanField(_("Sales Order Integration Enabled"), default=False)
+    create_sales_orders_automatically = models.BooleanField(_("Create Sales Orders Automatically"), default=False)
+    item_availability_enabled = models.BooleanField(_("Item Availability Enabled"), default=False)
     log_retention_days = models.PositiveIntegerField(
-        "Delete Synch. Log Entries Older Than (days)", default=30, validators=[MinValueValidator(1)],
-        help_text="The daily clean-up deletes synchronisation jobs, their errors and full synchronisation runs older "
-                  "than this; failed jobs that skipped or failed records still point at are kept.",
+        _("Delete Synch. Log Entries Older Than (days)"), default=30, validators=[MinValueValidator(1)],
+        help_text=_("The daily clean-up deletes synchronisation jobs, their errors and full synchronisation runs older "
+                  "than this; failed jobs that skipped or failed records still point at are kept."),
+    )
+
+    # Alerts (integration/alerts.py): who is told by e-mail when the synchronisation breaks, and when.
+    alert_recipients = models.TextField(
+        _("Alert Recipients"), blank=True, validators=[recipients_validate],
+        help_text=_("E-mail addresses told when a job fails, records are newly skipped, a mapping falls behind or no "
+                    "worker is seen, and when it recovers; one per line or comma-separated. Empty: no alerts."),
+    )
+    alert_lag_minutes = models.PositiveIntegerField(
+        _("Alert When a Mapping Is Behind By (minutes)"), null=True, blank=True, default=60,
+        validators=[MinValueValidator(1)],
+        help_text=_("The age of the oldest change not yet synchronised past which an alert is sent. Empty: never."),
+    )
+    alert_worker_minutes = models.PositiveIntegerField(
+        _("Alert When No Worker Is Seen For (minutes)"), default=10, validators=[MinValueValidator(1)],
+    )
+    alert_period_minutes = models.PositiveIntegerField(
+        _("At Most One Alert per Mapping and Kind Every (minutes)"), default=60, validators=[MinValueValidator(1)],
     )
 
     class Meta:
-        verbose_name = "Connection Setup"
-        verbose_name_plural = "Connection Setup"
+        verbose_name = _("Connection Setup")
+        verbose_name_plural = _("Connection Setup")
         permissions = [
             ("run_synchronization", "Can run synchronisation"),
             ("change_couplings", "Can couple and uncouple records"),
@@ -70,11 +108,12 @@ class ConnectionSetup(Singleton):
 class ValueMap(models.Model):
     """ERP values ↔ Sales values (codes ↔ option sets), used by field mappings (SPEC I3, I5)."""
 
-    name = models.CharField("Name", max_length=50, unique=True)
-    description = models.CharField("Description", max_length=250, blank=True)
+    name = models.CharField(_("Name"), max_length=50, unique=True)
+    description = models.CharField(_("Description"), max_length=250, blank=True)
 
     class Meta:
-        verbose_name = "Value Map"
+        verbose_name = _("Value Map")
+        verbose_name_plural = _("Value Maps")
         ordering = ["name"]
 
     def __str__(self):
@@ -82,13 +121,15 @@ class ValueMap(models.Model):
 
 
 class ValueMapEntry(models.Model):
-    value_map = models.ForeignKey(ValueMap, verbose_name="Value Map", on_delete=models.CASCADE, related_name="entries")
-    erp_value = models.CharField("ERP Value", max_length=250)
-    crm_value = models.CharField("Sales Value", max_length=250)
+    value_map = models.ForeignKey(
+        ValueMap, verbose_name=_("Value Map"), on_delete=models.CASCADE, related_name="entries"
+    )
+    erp_value = models.CharField(_("ERP Value"), max_length=250)
+    crm_value = models.CharField(_("Sales Value"), max_length=250)
 
     class Meta:
-        verbose_name = "Value Map Entry"
-        verbose_name_plural = "Value Map Entries"
+        verbose_name = _("Value Map Entry")
+        verbose_name_plural = _("Value Map Entries")
         ordering = ["value_map", "erp_value"]
         constraints = [
             models.UniqueConstraint(fields=["value_map", "erp_value"], name="integration_valuemap_unique_erp_value"),
@@ -102,72 +143,78 @@ class IntegrationTableMapping(models.Model):
     """Pairs an ERP model with a Sales model (BC table 5335)."""
 
     class UpdateConflictResolution(models.TextChoices):
-        NONE = "", "None"
-        SEND_UPDATE = "send_update", "Send data update to integration table (ERP wins)"
-        GET_UPDATE = "get_update", "Get data update from integration table (Sales wins)"
+        NONE = "", _("None")
+        SEND_UPDATE = "send_update", _("Send data update to integration table (ERP wins)")
+        GET_UPDATE = "get_update", _("Get data update from integration table (Sales wins)")
 
     class DeletionConflictResolution(models.TextChoices):
-        NONE = "", "None"
-        REMOVE_COUPLING = "remove_coupling", "Remove coupling"
-        RESTORE_RECORDS = "restore_records", "Restore records"
+        NONE = "", _("None")
+        REMOVE_COUPLING = "remove_coupling", _("Remove coupling")
+        RESTORE_RECORDS = "restore_records", _("Restore records")
 
-    name = models.CharField("Name", max_length=30, unique=True)
+    name = models.CharField(_("Name"), max_length=30, unique=True)
     # Only the tables the Sales and ERP apps declare synchronisable (integration.catalogue.registry).
     erp_model = models.CharField(
-        "ERP Table", max_length=100, choices=registry.erp_model_choices,
-        error_messages={"invalid_choice": "%(value)r is not an ERP table the integration synchronises."},
+        _("ERP Table"), max_length=100, choices=registry.erp_model_choices,
+        error_messages={"invalid_choice": gettext_lazy("%(value)r is not an ERP table the integration synchronises.")},
     )
     crm_model = models.CharField(
-        "Sales Table", max_length=100, choices=registry.crm_model_choices,
-        error_messages={"invalid_choice": "%(value)r is not a Sales table the integration synchronises."},
+        _("Sales Table"), max_length=100, choices=registry.crm_model_choices,
+        error_messages={"invalid_choice": gettext_lazy("%(value)r is not a Sales table the integration synchronises.")},
     )
     crm_option_field = models.CharField(
-        "Sales Option Field",
+        _("Sales Option Field"),
         max_length=100,
         blank=True,
-        help_text="Set for option mappings (payment terms, …): the Sales option set the ERP codes are mapped to.",
+        help_text=_("Set for option mappings (payment terms, …): the Sales option set the ERP codes are mapped to."),
     )
-    direction = models.CharField("Direction", max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
-    erp_filter = models.JSONField("ERP Table Filter", default=dict, blank=True)
-    crm_filter = models.JSONField("Sales Table Filter", default=dict, blank=True)
-    sync_only_coupled = models.BooleanField("Synch. Only Coupled Records", default=True)
-    create_new_if_no_match = models.BooleanField("Create New in Case of No Match", default=False)
-    sync_after_match_coupling = models.BooleanField("Synch. After Match-Based Coupling", default=False)
+    direction = models.CharField(_("Direction"), max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
+    erp_filter = models.JSONField(_("ERP Table Filter"), default=dict, blank=True)
+    crm_filter = models.JSONField(_("Sales Table Filter"), default=dict, blank=True)
+    sync_only_coupled = models.BooleanField(_("Synch. Only Coupled Records"), default=True)
+    create_new_if_no_match = models.BooleanField(_("Create New in Case of No Match"), default=False)
+    sync_after_match_coupling = models.BooleanField(_("Synch. After Match-Based Coupling"), default=False)
     dependencies = models.ManyToManyField(
-        "self", verbose_name="Dependencies", symmetrical=False, blank=True, related_name="dependants"
+        "self", verbose_name=_("Dependencies"), symmetrical=False, blank=True, related_name="dependants"
     )
     parent = models.ForeignKey(
-        "self", verbose_name="Parent Mapping", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+        "self",
+        verbose_name=_("Parent Mapping"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
     )
-    parent_erp_field = models.CharField("ERP Field to Parent", max_length=100, blank=True)
-    parent_crm_field = models.CharField("Sales Field to Parent", max_length=100, blank=True)
+    parent_erp_field = models.CharField(_("ERP Field to Parent"), max_length=100, blank=True)
+    parent_crm_field = models.CharField(_("Sales Field to Parent"), max_length=100, blank=True)
     update_conflict_resolution = models.CharField(
-        "Resolve Update Conflicts", max_length=20, choices=UpdateConflictResolution, blank=True, default=""
+        _("Resolve Update Conflicts"), max_length=20, choices=UpdateConflictResolution, blank=True, default=""
     )
     deletion_conflict_resolution = models.CharField(
-        "Resolve Deletion Conflicts", max_length=20, choices=DeletionConflictResolution, blank=True, default=""
+        _("Resolve Deletion Conflicts"), max_length=20, choices=DeletionConflictResolution, blank=True, default=""
     )
-    erp_watermark = models.DateTimeField("Last Synch. ERP Modified On", null=True, blank=True)
-    crm_watermark = models.DateTimeField("Last Synch. Sales Modified On", null=True, blank=True)
+    erp_watermark = models.DateTimeField(_("Last Synch. ERP Modified On"), null=True, blank=True)
+    crm_watermark = models.DateTimeField(_("Last Synch. Sales Modified On"), null=True, blank=True)
     rules_module = models.CharField(
-        "Rules Module", max_length=100, blank=True, choices=registry.rules_module_choices,
-        help_text="Module under integration.rules with entity rules.",
-        error_messages={"invalid_choice": "%(value)r is not a rules module (integration/rules/)."},
+        _("Rules Module"), max_length=100, blank=True, choices=registry.rules_module_choices,
+        help_text=_("Module under integration.rules with entity rules."),
+        error_messages={"invalid_choice": gettext_lazy("%(value)r is not a rules module (integration/rules/).")},
     )
-    is_enabled = models.BooleanField("Enabled", default=True)
+    is_enabled = models.BooleanField(_("Enabled"), default=True)
     realtime_sync = models.BooleanField(
-        "Synchronise Changes Within Seconds",
+        _("Synchronise Changes Within Seconds"),
         default=False,
-        help_text="Enqueue the synchronisation of a coupled record as soon as its change is committed.",
+        help_text=_("Enqueue the synchronisation of a coupled record as soon as its change is committed."),
     )
-    sort_order = models.PositiveIntegerField("Order", default=0)
-    locked_by = models.CharField("Run In Progress", max_length=64, blank=True, editable=False)
-    locked_at = models.DateTimeField("Run Heartbeat", null=True, blank=True, editable=False)
-    user_defined = models.BooleanField("User Defined", default=False)
-    created_at = models.DateTimeField("Created At", auto_now_add=True)
+    sort_order = models.PositiveIntegerField(_("Order"), default=0)
+    locked_by = models.CharField(_("Run In Progress"), max_length=64, blank=True, editable=False)
+    locked_at = models.DateTimeField(_("Run Heartbeat"), null=True, blank=True, editable=False)
+    user_defined = models.BooleanField(_("User Defined"), default=False)
+    created_at = models.DateTimeField(_("Created At"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "Integration Table Mapping"
+        verbose_name = _("Integration Table Mapping")
+        verbose_name_plural = _("Integration Table Mappings")
         ordering = ["sort_order", "name"]
 
     def __str__(self):
@@ -214,52 +261,69 @@ class IntegrationFieldMapping(models.Model):
     """Pairs a field of the ERP model with a field of the Sales model (BC table 5336)."""
 
     class Status(models.TextChoices):
-        ENABLED = "enabled", "Enabled"
-        DISABLED = "disabled", "Disabled"
+        ENABLED = "enabled", _("Enabled")
+        DISABLED = "disabled", _("Disabled")
 
     class Transformation(models.TextChoices):
-        NONE = "", "None"
-        UPPERCASE = "upper", "Uppercase"
-        LOWERCASE = "lower", "Lowercase"
-        TITLECASE = "title", "Title Case"
-        TRIM = "trim", "Trim"
+        NONE = "", _("None")
+        UPPERCASE = "upper", _("Uppercase")
+        LOWERCASE = "lower", _("Lowercase")
+        TITLECASE = "title", _("Title Case")
+        TRIM = "trim", _("Trim")
 
     table_mapping = models.ForeignKey(
-        IntegrationTableMapping, verbose_name="Table Mapping", on_delete=models.CASCADE, related_name="field_mappings"
+        IntegrationTableMapping,
+        verbose_name=_("Table Mapping"),
+        on_delete=models.CASCADE,
+        related_name="field_mappings",
     )
-    erp_field = models.CharField("ERP Field", max_length=100, blank=True, help_text="Blank: a constant for Sales.")
-    crm_field = models.CharField("Sales Field", max_length=100, blank=True, help_text="Blank: a constant for ERP.")
-    direction = models.CharField("Direction", max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
-    constant_value = models.CharField("Constant Value", max_length=250, blank=True)
+    erp_field = models.CharField(
+        _("ERP Field"), max_length=100, blank=True, help_text=_("Blank: a constant for Sales.")
+    )
+    crm_field = models.CharField(
+        _("Sales Field"), max_length=100, blank=True, help_text=_("Blank: a constant for ERP.")
+    )
+    direction = models.CharField(_("Direction"), max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
+    constant_value = models.CharField(_("Constant Value"), max_length=250, blank=True)
     default_value = models.CharField(
-        "Default Value", max_length=250, blank=True, help_text="Written when the source value is blank."
+        _("Default Value"), max_length=250, blank=True, help_text=_("Written when the source value is blank.")
     )
-    validate_field = models.BooleanField("Validate Field", default=True)
-    clear_value_on_failed_sync = models.BooleanField("Clear Value on Failed Sync", default=False)
-    status = models.CharField("Status", max_length=10, choices=Status, default=Status.ENABLED)
-    not_null = models.BooleanField("Not Null", default=False, help_text="Never write an empty value over a value.")
+    validate_field = models.BooleanField(_("Validate Field"), default=True)
+    clear_value_on_failed_sync = models.BooleanField(_("Clear Value on Failed Sync"), default=False)
+    status = models.CharField(_("Status"), max_length=10, choices=Status, default=Status.ENABLED)
+    not_null = models.BooleanField(
+        _("Not Null"), default=False, help_text=_("Never write an empty value over a value.")
+    )
     value_map = models.ForeignKey(
-        ValueMap, verbose_name="Value Map", on_delete=models.PROTECT, null=True, blank=True, related_name="field_mappings"
+        ValueMap,
+        verbose_name=_("Value Map"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="field_mappings",
     )
-    transformation = models.CharField("Transformation", max_length=10, choices=Transformation, blank=True, default="")
-    use_for_match_coupling = models.BooleanField("Use For Match-Based Coupling", default=False)
-    match_priority = models.PositiveSmallIntegerField("Match Priority", default=0)
-    case_sensitive_matching = models.BooleanField("Case-Sensitive Matching", default=False)
-    create_only = models.BooleanField("Only When Creating", default=False)
+    transformation = models.CharField(
+        _("Transformation"), max_length=10, choices=Transformation, blank=True, default=""
+    )
+    use_for_match_coupling = models.BooleanField(_("Use For Match-Based Coupling"), default=False)
+    match_priority = models.PositiveSmallIntegerField(_("Match Priority"), default=0)
+    case_sensitive_matching = models.BooleanField(_("Case-Sensitive Matching"), default=False)
+    create_only = models.BooleanField(_("Only When Creating"), default=False)
 
     class Meta:
-        verbose_name = "Integration Field Mapping"
+        verbose_name = _("Integration Field Mapping")
+        verbose_name_plural = _("Integration Field Mappings")
         ordering = ["table_mapping", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(erp_field="", crm_field=""),
                 name="integration_fieldmapping_names_a_field",
-                violation_error_message="A field mapping names an ERP field, a Sales field, or both.",
+                violation_error_message=gettext_lazy("A field mapping names an ERP field, a Sales field, or both."),
             ),
             models.CheckConstraint(
                 condition=~models.Q(clear_value_on_failed_sync=True, not_null=True),
                 name="integration_fieldmapping_not_null_or_clear",
-                violation_error_message="Clear Value on Failed Sync cannot be combined with Not Null.",
+                violation_error_message=gettext_lazy("Clear Value on Failed Sync cannot be combined with Not Null."),
             ),
         ]
 
@@ -289,4 +353,6 @@ def _model_or_error(label, field):
     try:
         return apps.get_model(label)
     except (LookupError, ValueError) as exc:
-        raise ValidationError({field: f"{label!r} is not a model (use app_label.ModelName)."}) from exc
+        raise ValidationError(
+            {field: gettext("%(label)s is not a model (use app_label.ModelName).") % {"label": repr(label)}}
+        ) from exc

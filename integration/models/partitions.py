@@ -3,6 +3,7 @@ key ranges that any worker claims, runs and commits; the job finishes, and the w
 Logic lives in integration/partitions.py."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SyncJob
 
@@ -11,38 +12,41 @@ class SyncPartition(models.Model):
     """One key range ``low <= pk < high`` (empty: open end) of a partitioned synchronisation job."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "In Process"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("In Process")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
-    job = models.ForeignKey(SyncJob, verbose_name="Integration Synch. Job", on_delete=models.CASCADE,
+    job = models.ForeignKey(SyncJob, verbose_name=_("Integration Synch. Job"), on_delete=models.CASCADE,
                             related_name="partitions")
-    position = models.PositiveIntegerField("Position")
-    low = models.CharField("From Key", max_length=64, blank=True, help_text="Empty: from the first row.")
-    high = models.CharField("To Key (excluded)", max_length=64, blank=True, help_text="Empty: to the last row.")
-    state = models.CharField("State", max_length=10, choices=State, default=State.PENDING, db_index=True)
+    position = models.PositiveIntegerField(_("Position"))
+    low = models.CharField(_("From Key"), max_length=64, blank=True, help_text=_("Empty: from the first row."))
+    high = models.CharField(_("To Key (excluded)"), max_length=64, blank=True, help_text=_("Empty: to the last row."))
+    state = models.CharField(_("State"), max_length=10, choices=State, default=State.PENDING, db_index=True)
     # The worker running it (engine/locks.py holder) and its heartbeat: a claim whose holder died is taken over.
-    claim = models.CharField("Claimed By", max_length=64, blank=True, editable=False)
-    heartbeat = models.DateTimeField("Heartbeat", null=True, blank=True)
-    attempts = models.PositiveIntegerField("Attempts", default=0)
-    create_new = models.BooleanField("Create New", null=True, blank=True, help_text="Empty: the mapping's setting.")
+    claim = models.CharField(_("Claimed By"), max_length=64, blank=True, editable=False)
+    heartbeat = models.DateTimeField(_("Heartbeat"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("Attempts"), default=0)
+    create_new = models.BooleanField(
+        _("Create New"), null=True, blank=True, help_text=_("Empty: the mapping's setting.")
+    )
     # Asked once per run by the coordinator (an anti-join over the whole destination table): asked per partition,
     # it made a first load quadratic. Empty: the partition asks itself.
     destinations_uncoupled = models.BooleanField(
-        "Uncoupled Destinations", null=True, blank=True, editable=False,
-        help_text="Whether the destination had rows without a coupling when the run started (only then is matching "
-                  "worth a query).")
-    rows = models.PositiveIntegerField("Rows Read", default=0)
-    counts = models.JSONField("Counts", default=dict, blank=True)
-    skips = models.JSONField("Skip Reasons", default=dict, blank=True)
-    max_seen = models.DateTimeField("Largest Modified On Read", null=True, blank=True)
-    started_at = models.DateTimeField("Started At", null=True, blank=True)
-    finished_at = models.DateTimeField("Finished At", null=True, blank=True)
-    message = models.TextField("Message", blank=True)
+        _("Uncoupled Destinations"), null=True, blank=True, editable=False,
+        help_text=_("Whether the destination had rows without a coupling when the run started (only then is matching "
+                  "worth a query)."))
+    rows = models.PositiveIntegerField(_("Rows Read"), default=0)
+    counts = models.JSONField(_("Counts"), default=dict, blank=True)
+    skips = models.JSONField(_("Skip Reasons"), default=dict, blank=True)
+    max_seen = models.DateTimeField(_("Largest Modified On Read"), null=True, blank=True)
+    started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
+    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
-        verbose_name = "Synchronization Partition"
+        verbose_name = _("Synchronization Partition")
+        verbose_name_plural = _("Synchronization Partitions")
         ordering = ["job", "position"]
         constraints = [
             models.UniqueConstraint(fields=["job", "position"], name="integration_syncpartition_unique_position"),

@@ -3,6 +3,7 @@
 mapping disabled, the mapping busy), 400 for a request that is wrong as it stands (a direction the mapping lacks)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult
 
@@ -17,8 +18,11 @@ DIRECTION_WORDS = {
     Direction.FROM_INTEGRATION: Direction.FROM_INTEGRATION,
     MERGE: Direction.BIDIRECTIONAL, "both": Direction.BIDIRECTIONAL, Direction.BIDIRECTIONAL: Direction.BIDIRECTIONAL,
 }
-DIRECTION_NAMES = {Direction.TO_INTEGRATION: "ERP → Sales", Direction.FROM_INTEGRATION: "Sales → ERP",
-                   Direction.BIDIRECTIONAL: "both directions"}
+DIRECTION_NAMES = {
+    Direction.TO_INTEGRATION: gettext_lazy("ERP → Sales"),
+    Direction.FROM_INTEGRATION: gettext_lazy("Sales → ERP"),
+    Direction.BIDIRECTIONAL: gettext_lazy("both directions"),
+}
 FINISHED = (SyncJob.Status.SUCCESS, SyncJob.Status.ERROR, SyncJob.Status.FAILED)
 DONE_COUNTERS = ("inserted", "modified", "deleted", "unchanged", "coupled", "uncoupled")
 
@@ -31,8 +35,12 @@ def direction_parse(value):
     try:
         return DIRECTION_WORDS[value]
     except (KeyError, TypeError):
-        raise OperationRefused(f"Unknown direction {value!r}: use send (ERP → Sales), get (Sales → ERP) or merge "
-                               "(both).", code="direction_unknown", status=400) from None
+        raise OperationRefused(
+            gettext("Unknown direction %(value)s: use send (ERP → Sales), get (Sales → ERP) or merge (both).")
+            % {"value": repr(value)},
+            code="direction_unknown",
+            status=400,
+        ) from None
 
 
 def ids_typed(model, ids):
@@ -42,37 +50,63 @@ def ids_typed(model, ids):
     try:
         return [to_python(i) for i in ids]
     except ValidationError as exc:
-        raise OperationRefused(f"Not a {model._meta.verbose_name} id: {' '.join(exc.messages)}", code="bad_id",
-                               status=400) from exc
+        raise OperationRefused(
+            gettext("Not a %(verbose_name)s id: %(messages)s")
+            % {"verbose_name": model._meta.verbose_name, "messages": " ".join(exc.messages)},
+            code="bad_id",
+            status=400,
+        ) from exc
 
 
 def connection_check():
     """Refuse (409) while the connection is disabled: nothing is synchronised or coupled then (BC: "The %1
     connection is not enabled.")."""
     if not ConnectionSetup.get_solo().is_enabled:
-        raise OperationRefused("The connection is not enabled: enable it in the connection setup (or run the "
-                               "assisted set-up) first.", code="connection_disabled", status=409)
+        raise OperationRefused(
+            (
+                gettext(
+                    "The connection is not enabled: enable it in the connection setup (or run the "
+                    "assisted set-up) first."
+                )
+            ),
+            code="connection_disabled",
+            status=409,
+        )
 
 
 def mapping_check(mapping):
     """Refuse (409) a disabled mapping."""
     if not mapping.is_enabled:
-        raise OperationRefused(f"Mapping {mapping.name} is disabled; enable it first.", code="mapping_disabled",
-                               status=409)
+        raise OperationRefused(
+            gettext("Mapping %(mapping)s is disabled; enable it first.") % {"mapping": mapping.name},
+            code="mapping_disabled",
+            status=409,
+        )
 
 
 def direction_check(mapping, direction):
     """Refuse (400) a one-way ``direction`` the mapping does not have (bidirectional/None: every one it has)."""
     if direction not in (None, Direction.BIDIRECTIONAL) and direction not in mapping.directions():
         raise OperationRefused(
-            f"Mapping {mapping.name} synchronises {DIRECTION_NAMES[mapping.direction]} only, not "
-            f"{DIRECTION_NAMES[direction]}.", code="direction_not_allowed", status=400)
+            gettext("Mapping %(mapping)s synchronises %(direction_names)s only, not %(direction_names2)s.")
+            % {
+                "mapping": mapping.name,
+                "direction_names": DIRECTION_NAMES[mapping.direction],
+                "direction_names2": DIRECTION_NAMES[direction],
+            },
+            code="direction_not_allowed",
+            status=400,
+        )
 
 
 def refused_from(exc):
     """An OperationRefused for the engine's own refusals: a busy mapping (409) or a mapping it cannot run (409)."""
     if isinstance(exc, MappingBusy):
-        return OperationRefused(f"The mapping is being synchronised already: {exc}", code="mapping_busy", status=409)
+        return OperationRefused(
+            gettext("The mapping is being synchronised already: %(exc)s") % {"exc": exc},
+            code="mapping_busy",
+            status=409,
+        )
     if isinstance(exc, ValidationError):
         return OperationRefused(" ".join(exc.messages), code="mapping_invalid", status=409)
     return OperationRefused(str(exc))

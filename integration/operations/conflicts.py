@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome
 from p2c.utils import chunked
@@ -27,20 +28,28 @@ from ..selection import record_names
 from .common import connection_check, refused_from
 
 TAKE_ERP, TAKE_CRM, FIELDS = "erp", "crm", "fields"
-RESOLUTIONS = {TAKE_ERP: "take the ERP side", TAKE_CRM: "take the Sales side", FIELDS: "field by field",
-               RESTORE: "restore the deleted record", REMOVE: "remove the coupling"}
+RESOLUTIONS = {
+    TAKE_ERP: gettext_lazy("take the ERP side"),
+    TAKE_CRM: gettext_lazy("take the Sales side"),
+    FIELDS: gettext_lazy("field by field"),
+    RESTORE: gettext_lazy("restore the deleted record"),
+    REMOVE: gettext_lazy("remove the coupling"),
+}
 SIDE_WORDS = {"erp": TAKE_ERP, "crm": TAKE_CRM, "sales": TAKE_CRM}
 FOR_UPDATES = (TAKE_ERP, TAKE_CRM, FIELDS)
 CHUNK = 500  # conflicts per engine run
-VERB = "Resolve conflicts"
+VERB = gettext_lazy("Resolve conflicts")
 
 
 def resolution_parse(value):
     """The resolution for ``value`` (erp, crm/sales, fields, restore, remove); a 400 refusal naming the choices."""
     word = SIDE_WORDS.get(value, value) if isinstance(value, str) else None
     if word not in RESOLUTIONS:
-        raise OperationRefused(f"Unknown resolution {value!r}: use erp, crm, fields, restore or remove.",
-                               code="resolution_unknown", status=400)
+        raise OperationRefused(
+            gettext("Unknown resolution %(value)s: use erp, crm, fields, restore or remove.") % {"value": repr(value)},
+            code="resolution_unknown",
+            status=400,
+        )
     return word
 
 
@@ -48,17 +57,31 @@ def field_choices_parse(fields, mappings):
     """``fields`` ({erp field: erp|crm|sales}) checked against the field mappings of ``mappings``: a 400 refusal
     naming the field or the side at fault."""
     if not isinstance(fields, dict) or not fields:
-        raise OperationRefused("Field by field needs a side for each field in conflict, e.g. "
-                               '{"phone_no": "erp", "email": "crm"}.', code="fields_missing", status=400)
+        raise OperationRefused(
+            (
+                gettext(
+                    'Field by field needs a side for each field in conflict, e.g. {"phone_no": "erp", "email": "crm"}.'
+                )
+            ),
+            code="fields_missing",
+            status=400,
+        )
     known = set(IntegrationFieldMapping.objects.filter(table_mapping__in=mappings).values_list("erp_field", flat=True))
     choices = {}
     for name, side in fields.items():
         if name not in known:
-            raise OperationRefused(f"Unknown field {name!r}: not an ERP field of the mapping's field mappings "
-                                   f"({', '.join(sorted(known))}).", code="field_unknown", status=400)
+            raise OperationRefused(
+                gettext("Unknown field %(name)s: not an ERP field of the mapping's field mappings (%(sorted)s).")
+                % {"name": repr(name), "sorted": ", ".join(sorted(known))},
+                code="field_unknown",
+                status=400,
+            )
         if SIDE_WORDS.get(side) is None:
-            raise OperationRefused(f"Field {name}: unknown side {side!r}; use erp or crm.", code="side_unknown",
-                                   status=400)
+            raise OperationRefused(
+                gettext("Field %(name)s: unknown side %(side)s; use erp or crm.") % {"name": name, "side": repr(side)},
+                code="side_unknown",
+                status=400,
+            )
         choices[name] = SIDE_WORDS[side]
     return choices
 
@@ -72,7 +95,9 @@ def conflicts_resolve(*, ids, resolution, fields=None, decided_by=""):
     try:
         ids = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
-        raise OperationRefused(f"Conflict ids are numbers: {list(ids)!r}.", code="bad_id", status=400) from None
+        raise OperationRefused(
+            gettext("Conflict ids are numbers: %(list)s.") % {"list": repr(list(ids))}, code="bad_id", status=400
+        ) from None
     if resolution != REMOVE:
         connection_check()
     outcome = Outcome(VERB)
@@ -81,7 +106,7 @@ def conflicts_resolve(*, ids, resolution, fields=None, decided_by=""):
         found = {c.pk for c in conflicts}
         for pk in chunk_ids:
             if pk not in found:
-                outcome.record(REFUSED, f"Conflict #{pk}", "not in the inbox (resolved already?)", pk)
+                outcome.record(REFUSED, f"Conflict #{pk}", gettext("not in the inbox (resolved already?)"), pk)
         choices = field_choices_parse(fields, {c.table_mapping_id for c in conflicts}) if resolution == FIELDS else {}
         by_mapping = defaultdict(list)
         for conflict in conflicts:
@@ -98,28 +123,35 @@ def conflicts_resolve(*, ids, resolution, fields=None, decided_by=""):
 def _refusal(conflict, resolution, choices):
     """Why this conflict cannot take ``resolution`` (None when it can)."""
     if not conflict.table_mapping.is_enabled:
-        return f"mapping {conflict.table_mapping.name} is disabled"
+        return gettext("mapping %(table_mapping)s is disabled") % {"table_mapping": conflict.table_mapping.name}
     if conflict.kind == SyncConflict.Kind.UPDATE and resolution not in FOR_UPDATES:
-        return "an update conflict: take the ERP side, the Sales side, or choose field by field"
+        return gettext("an update conflict: take the ERP side, the Sales side, or choose field by field")
     if conflict.kind == SyncConflict.Kind.DELETION and resolution in FOR_UPDATES:
-        return f"its {'ERP' if conflict.deleted_side == 'erp' else 'Sales'} record was deleted: restore it or remove " \
-               "the coupling"
+        if conflict.deleted_side == "erp":
+            return gettext("its ERP record was deleted: restore it or remove the coupling")
+        return gettext("its Sales record was deleted: restore it or remove the coupling")
     missing = [name for name in conflict.fields if name not in choices] if resolution == FIELDS else []
     if missing:
-        return f"choose a side for {', '.join(missing)}"
+        return gettext("choose a side for %(missing)s") % {"missing": ', '.join(missing)}
     return None
 
 
 def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
     """One chunk of one mapping's conflicts: one engine run per direction (or one delete)."""
     outcome = Outcome(VERB)
-    note = f"Conflict resolution ({RESOLUTIONS[resolution]}) decided by {decided_by or 'an unnamed user'}"
+    note = gettext("Conflict resolution (%(resolutions)s) decided by %(value)s") % {
+        "resolutions": RESOLUTIONS[resolution],
+        "value": decided_by or "an unnamed user",
+    }
     couplings = [c.coupling for c in conflicts]
     if resolution == REMOVE:
         job = job_create(mapping=mapping, direction=mapping.direction, type=SyncJob.Type.UNCOUPLING)
         removed = Coupling.objects.filter(pk__in=[c.pk for c in couplings]).delete()[1].get(Coupling._meta.label, 0)
-        SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.SUCCESS, uncoupled=removed,
-                                                 message=f"{note}: {removed} couplings removed.")
+        SyncJob.objects.filter(pk=job.pk).update(
+            status=SyncJob.Status.SUCCESS,
+            uncoupled=removed,
+            message=gettext("%(note)s: %(removed)s couplings removed.") % {"note": note, "removed": removed},
+        )
         job.refresh_from_db()
         outcome.jobs.append(job)
         return outcome.add(DONE, len(conflicts))
@@ -171,7 +203,7 @@ def _settle(outcome, conflicts, jobs):
     names = _erp_names(stuck)
     for conflict in stuck:
         coupling = conflict.coupling
-        reason = reasons.get(str(coupling.erp_id)) or reasons.get(str(coupling.crm_id)) or "still in conflict"
+        reason = reasons.get(str(coupling.erp_id)) or reasons.get(str(coupling.crm_id)) or gettext("still in conflict")
         outcome.record(FAILED, names.get(coupling.erp_id, conflict_label(conflict)), reason, conflict.pk)
     return outcome
 

@@ -8,6 +8,7 @@ whole request cannot run. The admin actions, the API, the `couple` command and t
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, RecordResult
 
@@ -49,8 +50,12 @@ BACKGROUND_THRESHOLD = 200  # match-based coupling of more selected records than
 
 
 def _no_mapping(model):
-    return OperationRefused(f"No enabled table mapping couples {model._meta.verbose_name_plural}.",
-                            code="no_mapping", status=409)
+    return OperationRefused(
+        gettext("No enabled table mapping couples %(verbose_name_plural)s.")
+        % {"verbose_name_plural": model._meta.verbose_name_plural},
+        code="no_mapping",
+        status=409,
+    )
 
 
 # -- create in the other side ------------------------------------------------------------------------------------
@@ -74,14 +79,14 @@ def records_create_in_other_side(*, model, ids):
     if not any(direction in m.directions() for m in mappings):
         direction_check(mappings[0], direction)
     ids = ids_typed(model, ids)
-    outcome = Outcome(f"Create in {system}")
+    outcome = Outcome(gettext("Create in %(system)s") % {"system": system})
     for mapping in mappings:  # a record coupled to a deleted one is created anew
         couplings_drop_stale(mapping=mapping, side=side, ids=ids)
     coupled = couplings_of(model, ids)
     uncoupled = [i for i in ids if i not in coupled]
     grouped, outside = records_by_mapping(model, uncoupled, mappings)
-    not_done = dict.fromkeys(coupled, (SKIPPED, "already coupled"))
-    not_done.update(dict.fromkeys(outside, (SKIPPED, "outside every mapping's table filter")))
+    not_done = dict.fromkeys(coupled, (SKIPPED, gettext("already coupled")))
+    not_done.update(dict.fromkeys(outside, (SKIPPED, gettext("outside every mapping's table filter"))))
     shares = []
     with transaction.atomic():
         for mapping, mapping_ids in grouped.items():
@@ -90,15 +95,31 @@ def records_create_in_other_side(*, model, ids):
                 not_done.update(dict.fromkeys(mapping_ids, (REFUSED, reason)))
                 continue
 
-            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=direction, only_ids=mapping_ids, full=True,
-                                             create_new=True, skip_coupled=True)
+            jobs = queue.mapping_synchronize_enqueue(
+                mapping=mapping,
+                direction=direction,
+                only_ids=mapping_ids,
+                full=True,
+                create_new=True,
+                skip_coupled=True,
+            )
             outcome.jobs += jobs
             outcome.add(QUEUED, len(mapping_ids))
             shares += queue.chunk_shares(jobs, len(mapping_ids))
     _record_not_done(outcome, model, ids, not_done)
     scheduled = outcome.counts[QUEUED]
-    outcome.notes.append(f"The synchronisation has been scheduled for {scheduled} of {len(ids)} records. "
-                         f"{outcome.counts[REFUSED]} records failed. {outcome.counts[SKIPPED]} records were skipped.")
+    outcome.notes.append(
+        gettext(
+            "The synchronisation has been scheduled for %(scheduled)s of %(count)s records. %(counts)s records "
+            "failed. %(counts2)s records were skipped."
+        )
+        % {
+            "scheduled": scheduled,
+            "count": len(ids),
+            "counts": outcome.counts[REFUSED],
+            "counts2": outcome.counts[SKIPPED],
+        }
+    )
     return jobs_settle(outcome, shares)
 
 
@@ -124,8 +145,16 @@ def coupling_set_up_check(*, record, counterpart=None):
         if counterpart is None:
             continue  # the counterpart is gone: coupling_create drops the stale coupling
         refused = OperationRefused(
-            f"{record._meta.verbose_name.capitalize()} {record} is already coupled to {counterpart}. Delete the "
-            "coupling first to couple it to another record.", code="already_coupled", status=409)
+            (
+                gettext(
+                    "%(verbose_name)s %(record)s is already coupled to %(counterpart)s. Delete the coupling first to "
+                    "couple it to another record."
+                )
+                % {"verbose_name": record._meta.verbose_name.capitalize(), "record": record, "counterpart": counterpart}
+            ),
+            code="already_coupled",
+            status=409,
+        )
         refused.coupling = coupling
         raise refused
 
@@ -143,7 +172,7 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
     coupling_set_up_check(record=record, counterpart=counterpart)
     erp_record, crm_record = (record, counterpart) if side_of(type(record)) == "erp" else (counterpart, record)
     if side_of(type(counterpart)) == side_of(type(record)):
-        raise OperationRefused("Couple a record to a record of the other side.", code="same_side", status=400)
+        raise OperationRefused(gettext("Couple a record to a record of the other side."), code="same_side", status=400)
     if mapping is None:
         mapping = IntegrationTableMapping.objects.filter(
             erp_model=erp_record._meta.label, crm_model=crm_record._meta.label, parent=None).first()
@@ -152,10 +181,10 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
     mapping_check(mapping)
     one_way = direction_parse(synchronize)
     if one_way == Direction.BIDIRECTIONAL:
-        raise OperationRefused("After coupling, synchronise with the ERP data (send) or the Sales data (get).",
+        raise OperationRefused(gettext("After coupling, synchronise with the ERP data (send) or the Sales data (get)."),
                                code="direction_one_way", status=400)
     direction_check(mapping, one_way)
-    outcome = Outcome("Set up coupling")
+    outcome = Outcome(gettext("Set up coupling"))
     existed = Coupling.objects.filter(erp_model=erp_record._meta.label, crm_model=crm_record._meta.label,
                                       erp_id=erp_record.pk, crm_id=crm_record.pk).exists()
     try:
@@ -167,17 +196,22 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
         raise refused from exc
     label = f"{capfirst(record._meta.verbose_name)} {record}"
     if existed:
-        outcome.record(SKIPPED, label, f"already coupled to {counterpart}", record.pk)
+        outcome.record(
+            SKIPPED, label, gettext("already coupled to %(counterpart)s") % {"counterpart": counterpart}, record.pk
+        )
     else:
         outcome.add(DONE)
-        outcome.notes.append(f"{label} is coupled to {counterpart._meta.verbose_name} {counterpart}.")
+        outcome.notes.append(
+            gettext("%(label)s is coupled to %(verbose_name)s %(counterpart)s.")
+            % {"label": label, "verbose_name": counterpart._meta.verbose_name, "counterpart": counterpart}
+        )
     if one_way:
 
         source = erp_record if one_way == Direction.TO_INTEGRATION else crm_record
         with transaction.atomic():
             outcome.jobs += queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, only_ids=[source.pk],
                                                       full=True)
-        outcome.notes.append("Its synchronisation is queued.")
+        outcome.notes.append(gettext("Its synchronisation is queued."))
     return outcome
 
 
@@ -202,11 +236,24 @@ def match_criteria_save(*, mapping, criteria, sync_after=None, create_new=None):
             continue
         chosen[fm.pk] = (int(priority or 0), bool(case_sensitive))
     if unknown:
-        raise OperationRefused(f"Mapping {mapping.name} has no field mapping to match on for "
-                               f"{', '.join(unknown)}.", code="match_field_unknown", status=400)
+        raise OperationRefused(
+            gettext("Mapping %(mapping)s has no field mapping to match on for %(unknown)s.")
+            % {"mapping": mapping.name, "unknown": ", ".join(unknown)},
+            code="match_field_unknown",
+            status=400,
+        )
     if not chosen:
-        raise OperationRefused(f"You must specify which fields on the table mapping '{mapping.name}' should be used "
-                               "for match-based coupling.", code="match_fields_missing", status=400)
+        raise OperationRefused(
+            (
+                gettext(
+                    "You must specify which fields on the table mapping '%(mapping)s' should be used for match-based "
+                    "coupling."
+                )
+                % {"mapping": mapping.name}
+            ),
+            code="match_fields_missing",
+            status=400,
+        )
     with transaction.atomic():
         for fm in usable:
             priority, case_sensitive = chosen.get(fm.pk, (0, fm.case_sensitive_matching))
@@ -220,7 +267,7 @@ def match_criteria_save(*, mapping, criteria, sync_after=None, create_new=None):
             mapping.create_new_if_no_match, fields = bool(create_new), [*fields, "create_new_if_no_match"]
         if fields:
             mapping.save(update_fields=fields)
-    return Outcome("Match criteria saved").add(DONE, len(chosen))
+    return Outcome(gettext("Match criteria saved")).add(DONE, len(chosen))
 
 
 def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_after=None, background=None,
@@ -249,17 +296,26 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
     if criteria is not None:
         match_criteria_save(mapping=mapping, criteria=criteria, sync_after=sync_after, create_new=create_new)
     if not mapping.field_mappings.filter(use_for_match_coupling=True, status="enabled").exists():
-        raise OperationRefused(f"You must specify which fields on the table mapping '{mapping.name}' should be used "
-                               "for match-based coupling.", code="match_fields_missing", status=400)
-    outcome = Outcome("Match-based coupling")
+        raise OperationRefused(
+            (
+                gettext(
+                    "You must specify which fields on the table mapping '%(mapping)s' should be used for match-based "
+                    "coupling."
+                )
+                % {"mapping": mapping.name}
+            ),
+            code="match_fields_missing",
+            status=400,
+        )
+    outcome = Outcome(gettext("Match-based coupling"))
     todo = None
     if ids is not None:
         model = mapping.erp_model_class() if from_side == "erp" else mapping.crm_model_class()
         ids = ids_typed(model, ids)
         within = ids_in_filter(mapping, model, ids)
         coupled = couplings_of(model, ids)
-        not_done = {pk: (SKIPPED, "already coupled") for pk in ids if pk in coupled}
-        not_done.update({pk: (SKIPPED, "outside the mapping's table filter") for pk in ids
+        not_done = {pk: (SKIPPED, gettext("already coupled")) for pk in ids if pk in coupled}
+        not_done.update({pk: (SKIPPED, gettext("outside the mapping's table filter")) for pk in ids
                          if pk not in within and pk not in not_done})
         todo = [pk for pk in ids if pk not in not_done]
         _record_not_done(outcome, model, ids, not_done)
@@ -310,11 +366,13 @@ def _coupling_settle(outcome, shares, follow_ups=()):
             outcome.notes.append(f"{job.mapping_name}: {job.message}.")
     if follow_ups:
         # Coupled (done), but not synchronised: the failure counts too, so the message cannot read as a success.
-        synced = jobs_settle(Outcome("Synchronised after coupling"), [(job, 0) for job in follow_ups])
+        synced = jobs_settle(Outcome(gettext("Synchronised after coupling")), [(job, 0) for job in follow_ups])
         outcome.counts[FAILED] += synced.counts[FAILED]
         outcome.results += synced.results
         outcome.jobs += synced.jobs
-        outcome.notes.append(f"Synchronised after coupling: {synced.counts_text()}.")
+        outcome.notes.append(
+            gettext("Synchronised after coupling: %(counts_text)s.") % {"counts_text": synced.counts_text()}
+        )
     return outcome
 
 
@@ -326,7 +384,7 @@ def mapping_label(job):
 def couplings_delete(*, model=None, ids=None, couplings=None):
     """Delete the couplings of the records ``ids`` of ``model`` (those not coupled are skipped, "not coupled"),
     or the ``couplings`` given. The records stay, on both sides."""
-    outcome = Outcome("Delete coupling")
+    outcome = Outcome(gettext("Delete coupling"))
     if couplings is not None:
         return outcome.add(DONE, Coupling.objects.filter(pk__in=[c.pk for c in couplings]).delete()[0])
     ids = ids_typed(model, ids)
@@ -335,5 +393,5 @@ def couplings_delete(*, model=None, ids=None, couplings=None):
     if coupled:
         Coupling.objects.filter(**{f"{side}_model": model._meta.label, f"{side}_id__in": list(coupled)}).delete()
     outcome.add(DONE, len(coupled))
-    _record_not_done(outcome, model, ids, {pk: (SKIPPED, "not coupled") for pk in ids if pk not in coupled})
+    _record_not_done(outcome, model, ids, {pk: (SKIPPED, gettext("not coupled")) for pk in ids if pk not in coupled})
     return outcome

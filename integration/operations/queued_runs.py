@@ -6,6 +6,7 @@ redelivered task finds its work done (or running under the mapping's lock) and d
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from ..coupling import mapping_couple_by_match, records_split_coupled
 from ..engine.locks import MappingBusy, holder_gone, stopped_message
@@ -25,8 +26,8 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     """
     mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
     # Disabled after the jobs were queued: they fail saying so (integration.operations refuses before queueing).
-    refused = ("The mapping is disabled or was deleted." if mapping is None or not mapping.is_enabled
-               else None if ConnectionSetup.get_solo().is_enabled else "The connection is not enabled.")
+    refused = (gettext("The mapping is disabled or was deleted.") if mapping is None or not mapping.is_enabled
+               else None if ConnectionSetup.get_solo().is_enabled else gettext("The connection is not enabled."))
     if refused:
         SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
             status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=refused)
@@ -56,7 +57,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     if coupled:
         for job in results:
             job.skipped += len(coupled)
-            note = f"{len(coupled)} already coupled: skipped"
+            note = gettext("%(count)s already coupled: skipped") % {"count": len(coupled)}
             job.message = note if job.message == "nothing to synchronise" else f"{job.message}; {note}"
             job.save(update_fields=["skipped", "message"])
     return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
@@ -71,7 +72,9 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
         return {"mapping": mapping_id, "job": job_id, "already_done": True}
     if mapping is None:
         if job:
-            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, message="The mapping was deleted.")
+            SyncJob.objects.filter(pk=job.pk).update(
+                status=SyncJob.Status.FAILED, message=gettext("The mapping was deleted.")
+            )
         return {"mapping": mapping_id, "job": job_id}
     try:
         job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after,
@@ -89,11 +92,17 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
     return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
 
 
-def queued_jobs_give_up(*, mapping_id, job_ids, tries, again="synchronise again"):
+SYNCHRONISE_AGAIN = gettext_lazy("synchronise again")  # a default argument: translated when read
+
+def queued_jobs_give_up(*, mapping_id, job_ids, tries, again=SYNCHRONISE_AGAIN):
     """Fail the handed-in jobs still queued of a task that gave up waiting for its busy mapping, so none stays
     queued for ever; return the message they carry ("Mapping X stayed busy: gave up after N tries; …")."""
     name = IntegrationTableMapping.objects.filter(pk=mapping_id).values_list("name", flat=True).first()
-    message = f"Mapping {name or f'#{mapping_id}'} stayed busy: gave up after {tries} tries; {again}."
+    message = gettext("Mapping %(value)s stayed busy: gave up after %(tries)s tries; %(again)s.") % {
+        "value": name or f"#{mapping_id}",
+        "tries": tries,
+        "again": again,
+    }
     SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
         status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=message)
     return message

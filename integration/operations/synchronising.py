@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
 from p2c.utils import chunked
@@ -36,7 +37,7 @@ from .common import (
 )
 
 CHUNK = 1000
-SYNC_NOW = "Synchronise now"
+SYNC_NOW = gettext_lazy("Synchronise now")
 SIDE_OF_DIRECTION = {Direction.TO_INTEGRATION: "erp", Direction.FROM_INTEGRATION: "crm"}
 
 
@@ -89,11 +90,18 @@ def synchronize_now(*, model, ids, direction=None):
     side = side_of(model)
     mappings = {(m.erp_model, m.crm_model): m for m in record_mappings(model)}
     if not mappings:
-        raise OperationRefused(f"No enabled table mapping synchronises {model._meta.verbose_name_plural}.",
-                               code="no_mapping", status=409)
+        raise OperationRefused(
+            gettext("No enabled table mapping synchronises %(verbose_name_plural)s.")
+            % {"verbose_name_plural": model._meta.verbose_name_plural},
+            code="no_mapping",
+            status=409,
+        )
     if chosen == Direction.BIDIRECTIONAL and len(ids) > 1:
-        raise OperationRefused("Merge synchronises one record at a time: choose send or get for several records.",
-                               code="merge_one_record", status=400)
+        raise OperationRefused(
+            gettext("Merge synchronises one record at a time: choose send or get for several records."),
+            code="merge_one_record",
+            status=400,
+        )
     if chosen in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION) and not any(
             chosen in m.directions() for m in mappings.values()):
         direction_check(next(iter(mappings.values())), chosen)
@@ -108,16 +116,19 @@ def synchronize_now(*, model, ids, direction=None):
         by_mapping = defaultdict(list)
         for pk in chunk:
             if pk not in existing:
-                not_done[pk] = (REFUSED, "no such record")
+                not_done[pk] = (REFUSED, gettext("no such record"))
                 continue
             couplings = [c for c in found.get(pk, []) if (c.erp_model, c.crm_model) in mappings]
             if not couplings:
-                not_done[pk] = (SKIPPED, f"not coupled: set up a coupling, or use Create in "
-                                         f"{system_name(other_side(side))}")
+                not_done[pk] = (
+                    SKIPPED,
+                    gettext("not coupled: set up a coupling, or use Create in %(system_name)s")
+                    % {"system_name": system_name(other_side(side))},
+                )
                 continue
             live = [c for c in couplings if not c.skipped]
             if not live:
-                not_done[pk] = (SKIPPED, "its coupling is skipped: restore it first")
+                not_done[pk] = (SKIPPED, gettext("its coupling is skipped: restore it first"))
                 continue
             for c in live:
                 by_mapping[mappings[(c.erp_model, c.crm_model)]].append(c)
@@ -133,8 +144,11 @@ def synchronize_now(*, model, ids, direction=None):
                 changed = sides_changed(mapping=mapping, couplings=couplings) if several else {}
             else:
                 if chosen is None and several:
-                    raise OperationRefused("Choose send or get to synchronise several records of a bidirectional "
-                                           "mapping.", code="direction_required", status=400)
+                    raise OperationRefused(
+                        (gettext("Choose send or get to synchronise several records of a bidirectional mapping.")),
+                        code="direction_required",
+                        status=400,
+                    )
                 changed = sides_changed(mapping=mapping, couplings=couplings)
                 if chosen is None:
                     c = couplings[0]
@@ -147,8 +161,14 @@ def synchronize_now(*, model, ids, direction=None):
                 if several and len(one_ways) == 1:
                     target = other_side(SIDE_OF_DIRECTION[one_ways[0]])
                     if getattr(changed[c.pk], target):
-                        not_done.setdefault(record_pk, (SKIPPED, f"the {system_name(target)} record holds newer "
-                                                                 "data"))
+                        not_done.setdefault(
+                            record_pk,
+                            (
+                                SKIPPED,
+                                gettext("the %(system_name)s record holds newer data")
+                                % {"system_name": system_name(target)},
+                            ),
+                        )
                         continue
                 for one_way in one_ways:
                     work[(mapping, one_way)].append(getattr(c, f"{SIDE_OF_DIRECTION[one_way]}_id"))
@@ -164,7 +184,9 @@ def _queue_and_tell(outcome, model, ids, work, queued, not_done):
             jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=one_way, only_ids=source_ids, full=True)
             outcome.jobs += jobs
             # A merged record is queued once, though both directions' jobs examine it.
-            shares += queue.chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
+            shares += (
+                queue.chunk_shares(jobs, len(source_ids)) if mapping not in counted else [(job, 0) for job in jobs]
+            )
             counted.add(mapping)
     outcome.add(QUEUED, len(queued))
     names = record_names(model, [pk for pk in ids if pk in not_done and pk not in queued])
@@ -173,8 +195,13 @@ def _queue_and_tell(outcome, model, ids, work, queued, not_done):
             kind, reason = not_done[pk]
             outcome.record(kind, names.get(pk, pk), reason, pk)
     failed = outcome.counts[FAILED] + outcome.counts[REFUSED]
-    outcome.notes.append(f"The synchronisation has been scheduled for {len(queued)} of {len(ids)} records. "
-                         f"{failed} records failed. {outcome.counts[SKIPPED]} records were skipped.")
+    outcome.notes.append(
+        gettext(
+            "The synchronisation has been scheduled for %(count)s of %(count2)s records. %(failed)s records "
+            "failed. %(counts)s records were skipped."
+        )
+        % {"count": len(queued), "count2": len(ids), "failed": failed, "counts": outcome.counts[SKIPPED]}
+    )
     return jobs_settle(outcome, shares)  # jobs that ran already (eager mode) tell what they did
 
 
@@ -192,7 +219,7 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
     mapping_check(mapping)
     one_way = direction_parse(direction)
     direction_check(mapping, one_way)
-    outcome = Outcome(f"Synchronise {mapping.name}")
+    outcome = Outcome(gettext("Synchronise %(mapping)s") % {"mapping": mapping.name})
     if background and not dry_run:
 
         with transaction.atomic():
@@ -224,7 +251,7 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
                "wait_seconds": wait_seconds, "progress": progress, "workers": workers}
     if len(mappings) == 1 and not every:
         return synchronize_mapping(mapping=mappings[0], **options)
-    outcome = Outcome("Synchronise")
+    outcome = Outcome(gettext("Synchronise"))
     for mapping in mappings:
         try:
             outcome.merge(synchronize_mapping(mapping=mapping, **options))
@@ -249,21 +276,25 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
     connection_check()
     mappings = {(m.erp_model, m.crm_model): m for m in IntegrationTableMapping.objects.filter(parent=None)}
     grouped = defaultdict(dict)  # (mapping, direction) -> {typed id: label}
-    outcome = Outcome("Retry failed records")
+    outcome = Outcome(gettext("Retry failed records"))
     for error in errors:
         job = error.job
         if not error.source_id:
             continue
         if not job.table_mapping_id:
-            outcome.record(REFUSED, f"{error.source_model} {error.source_id}", "its mapping was deleted",
+            outcome.record(REFUSED, f"{error.source_model} {error.source_id}", gettext("its mapping was deleted"),
                            error.source_id)
             continue
         grouped[(job.table_mapping, job.direction)][_typed(error.source_model, error.source_id)] = error.source_model
     for entry in failed_inserts:
         mapping = mappings.get((entry.erp_model, entry.crm_model))
         if mapping is None:
-            outcome.record(REFUSED, f"{entry.source_model} {entry.source_id}", "no mapping couples these tables",
-                           entry.source_id)
+            outcome.record(
+                REFUSED,
+                f"{entry.source_model} {entry.source_id}",
+                gettext("no mapping couples these tables"),
+                entry.source_id,
+            )
             continue
         grouped[(mapping, entry.direction)][_typed(entry.source_model, entry.source_id)] = entry.source_model
 
@@ -276,7 +307,9 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
                 for pk, label in records.items():
                     outcome.record(REFUSED, f"{label} {pk}", exc.message, pk)
                 continue
-            jobs = queue.mapping_synchronize_enqueue(mapping=mapping, direction=direction, only_ids=sorted(records), full=True)
+            jobs = queue.mapping_synchronize_enqueue(
+                mapping=mapping, direction=direction, only_ids=sorted(records), full=True
+            )
             outcome.jobs += jobs
             outcome.add(QUEUED, len(records))
     return outcome
@@ -285,7 +318,7 @@ def failed_records_retry(*, errors=(), failed_inserts=()):
 def skipped_restore(*, couplings=None, failed_inserts=None, mapping=None):
     """Restore skipped records so they synchronise again: the given ``couplings`` and ``failed_inserts`` (those
     not skipped are counted skipped, "not skipped"), or every skipped record of ``mapping``."""
-    outcome = Outcome("Restore skipped records")
+    outcome = Outcome(gettext("Restore skipped records"))
     if mapping is not None:
         return outcome.add(DONE, skipped_records_restore(mapping=mapping))
     for rows, restore in ((couplings, couplings_restore_skipped), (failed_inserts, failed_inserts_restore)):
@@ -295,7 +328,7 @@ def skipped_restore(*, couplings=None, failed_inserts=None, mapping=None):
             outcome.add(DONE, restore(**{"couplings" if restore is couplings_restore_skipped else "entries": skipped}))
         for row in rows:
             if not row.skipped:
-                outcome.record(SKIPPED, str(row), "not skipped", row.pk)
+                outcome.record(SKIPPED, str(row), gettext("not skipped"), row.pk)
     return outcome
 
 

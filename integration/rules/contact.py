@@ -5,6 +5,8 @@ through the customer: the account is coupled to an ERP customer, and that custom
 company contact. Both directions resolve the whole chunk in a few queries.
 """
 
+from django.utils.translation import gettext
+
 from crm.models import Account
 from erp.models import ContactBusinessRelation, Customer
 from integration.binder import counterparts
@@ -24,8 +26,8 @@ class Rules(BaseRules):
             account = context.get(source.company_id)
             if account is None:
                 raise RowError(
-                    f"Company {source.company_name or source.company_id} is not linked to a customer "
-                    "that is coupled to a Sales account"
+                    gettext("Company %(value)s is not linked to a customer that is coupled to a Sales account")
+                    % {"value": source.company_name or source.company_id}
                 )
             values["parent_account_id"] = account
             values["parent_contact_id"] = None
@@ -72,10 +74,17 @@ def _companies_for_accounts(account_ids):
     for account in account_ids:
         customer = customer_by_account.get(account)
         if customer is None:
-            result[account] = f"Account {names.get(account, account)} is not coupled to an ERP customer"
+            result[account] = gettext("Account %(get)s is not coupled to an ERP customer") % {
+                "get": names.get(account, account)
+            }
             continue
         company = company_by_no.get(no_by_customer.get(customer))
-        result[account] = company if company is not None else (
-            f"Customer {no_by_customer.get(customer)} has no company contact (no business relation) in the ERP"
+        result[account] = (
+            company
+            if company is not None
+            else (
+                gettext("Customer %(get)s has no company contact (no business relation) in the ERP")
+                % {"get": no_by_customer.get(customer)}
+            )
         )
     return result

@@ -11,6 +11,8 @@ code into it). `sales_base_currency_id` finds it; the engine uses it wherever a 
 
 import re
 
+from django.utils.translation import gettext
+
 from crm.models import TransactionCurrency
 from erp.models import GeneralLedgerSetup
 
@@ -26,7 +28,10 @@ class Rules(BaseRules):
             return
         iso = (values.get("iso_currency_code") or "").upper()
         if not ISO_CODE.match(iso):
-            raise RowError(f"ISO Code {source.iso_code!r} is not a standard ISO 4217 currency code")
+            raise RowError(
+                gettext("ISO Code %(iso_code)s is not a standard ISO 4217 currency code")
+                % {"iso_code": repr(source.iso_code)}
+            )
         values["iso_currency_code"] = iso
         if not values.get("currency_name"):
             values["currency_name"] = source.description or source.code

@@ -5,6 +5,8 @@ value map's entry for the Sales key field (country/region, city), else the defau
 blank fails the row with a message naming the field and the record. They are loaded once per run.
 """
 
+from django.utils.translation import gettext
+
 from integration.models import IntegrationProjectTaskDefault
 
 from .base import RowError
@@ -43,7 +45,10 @@ class FoRules(BaseRules):
             return
         if self.key_field and not getattr(source, self.key_field):
             label = source._meta.get_field(self.key_field).verbose_name
-            raise RowError(f"{label} is blank: it is the key of the integration (run manage.py p2c_upgrade)")
+            raise RowError(
+                gettext("%(label)s is blank: it is the key of the integration (run manage.py p2c_upgrade)")
+                % {"label": label}
+            )
         self.defaults_apply(source, destination, values, plan=plan)
 
     def defaults_apply(self, source, destination, values, *, plan):
@@ -63,7 +68,8 @@ class FoRules(BaseRules):
                 missing.append(label)
         if missing:
             raise RowError(
-                f"{', '.join(missing)} is required in the ERP but blank: give the task a default value or a value map"
+                gettext("%(missing)s is required in the ERP but blank: give the task a default value or a value map")
+                % {"missing": ", ".join(str(m) for m in missing)}
             )
 
     def left_out_reasons(self, queryset):

@@ -8,14 +8,15 @@ run before it has).
 """
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext, gettext_lazy
 
 from .base import RowError
 from .contact import _companies_for_accounts
 from .fo_base import FoRules
 
-ACTIVE_CUSTOMER = "active customer: synchronised as an ERP customer by the ContactToCustomer task"
-COMPANY_IS_CONTACT = "company is a contact, not an account"
-NO_COMPANY = "no company"
+ACTIVE_CUSTOMER = gettext_lazy("active customer: synchronised as an ERP customer by the ContactToCustomer task")
+COMPANY_IS_CONTACT = gettext_lazy("company is a contact, not an account")
+NO_COMPANY = gettext_lazy("no company")
 
 
 def routing_left_out(queryset, *, active_customer_reason):
@@ -34,7 +35,7 @@ def routing_left_out(queryset, *, active_customer_reason):
     }
     other = counts["total"] - counts["active"] - counts["company_contact"] - counts["no_company"]
     if other:
-        reasons["does not match the task filter"] = other
+        reasons[gettext("does not match the task filter")] = other
     return {reason: n for reason, n in reasons.items() if n}
 
 
@@ -49,12 +50,17 @@ class Rules(FoRules):
         super().transfer(source, destination, values, plan=plan, context=context)
         company = context.get(source.parent_account_id) if source.parent_account_id else None
         if company is None:
-            raise RowError("the contact's company is not an account")
+            raise RowError(gettext("the contact's company is not an account"))
         if isinstance(company, str):
             hint = (
-                "run the Accounts - Customers task first" if "not coupled" in company
-                else "set Contact Nos. and Bus. Rel. Code for Customers in Marketing Setup so customers get their "
-                     "company contact, then run the Accounts - Customers task again"
+                gettext("run the Accounts - Customers task first")
+                if "not coupled" in company
+                else (
+                    gettext(
+                        "set Contact Nos. and Bus. Rel. Code for Customers in Marketing Setup so customers get their "
+                        "company contact, then run the Accounts - Customers task again"
+                    )
+                )
             )
             raise RowError(f"{company}: {hint}")
         values["company_id"] = company

@@ -3,9 +3,11 @@ numbered by its contact number (``CON-01000-XXXXXX``), externally maintained, wi
 (customer group 10, language en-us, site/warehouse by default or value map). A contact that was an ERP contact
 person before keeps that coupling: this task couples it to a customer as well."""
 
+from django.utils.translation import gettext_lazy
+
 from .fo_base import FoRules
 
-NOT_ACTIVE = "not an active customer (no quotes, orders or invoices)"
+NOT_ACTIVE = gettext_lazy("not an active customer (no quotes, orders or invoices)")
 
 
 class Rules(FoRules):

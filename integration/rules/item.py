@@ -11,7 +11,7 @@ from p2c.records import writing_as
 
 from .base import Rules as BaseRules
 
-PRICE_LIST_NAME = "ERP item prices"
+PRICE_LIST_NAME = "ERP item prices"  # data: the price list is found by this name
 
 
 class Rules(BaseRules):

@@ -2,6 +2,8 @@
 coupled to it; other lines (G/L accounts, comments) become write-in products carrying the description, and so do
 lines of the setup's write-in product (Sales & Receivables Setup), which stand for a write-in product in Sales."""
 
+from django.utils.translation import gettext
+
 from erp.models import Item, Resource, SalesReceivablesSetup
 from integration.binder import counterparts
 
@@ -11,7 +13,9 @@ from .base import Rules as BaseRules
 
 class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
-        setup = SalesReceivablesSetup.objects.filter(pk=1).values("write_in_product_type", "write_in_product_no").first()
+        setup = (
+            SalesReceivablesSetup.objects.filter(pk=1).values("write_in_product_type", "write_in_product_no").first()
+        )
         products = {"write_in": (setup["write_in_product_type"], setup["write_in_product_no"]) if setup else None}
         for kind, model in (("item", Item), ("resource", Resource)):
             nos = {row.no for row in rows if row.type == kind and row.no}
@@ -27,7 +31,10 @@ class Rules(BaseRules):
         elif source.type in context:
             product = context[source.type].get(source.no)
             if product is None:
-                raise RowError(f"{source.get_type_display()} {source.no} is not coupled to a Sales product")
+                raise RowError(
+                    gettext("%(get_type_display)s %(source_no)s is not coupled to a Sales product")
+                    % {"get_type_display": source.get_type_display(), "source_no": source.no}
+                )
             values["product_id"] = product
             values["product_description"] = ""
         else:

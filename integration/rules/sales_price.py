@@ -6,6 +6,8 @@ the mapping's match field; the price list is this module's `match_scope`), so a 
 that exist on both sides updates the existing lines instead of adding a second line for the same product.
 """
 
+from django.utils.translation import gettext
+
 from erp.models import CustomerPriceGroup
 from integration.binder import counterparts
 
@@ -36,5 +38,8 @@ class Rules(BaseRules):
     def transfer(self, source, destination, values, *, plan, context):
         price_list = context.get(source.sales_code)
         if price_list is None:
-            raise RowError(f"Customer price group {source.sales_code} is not coupled to a Sales price list")
+            raise RowError(
+                gettext("Customer price group %(sales_code)s is not coupled to a Sales price list")
+                % {"sales_code": source.sales_code}
+            )
         values["price_level_id"] = price_list

@@ -10,6 +10,8 @@ The availability is read live from the ERP for the whole page in a constant numb
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integration.sales_orders.availability import (
     amount_text,
@@ -22,7 +24,7 @@ from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
 
-@admin.action(description="Create in ERP", permissions=["change"])
+@admin.action(description=_("Create in ERP"), permissions=["change"])
 def create_in_erp(modeladmin, request, queryset):
     try:
         outcome = sales_orders_create(sales_orders=list(queryset.values_list("pk", flat=True)))
@@ -31,7 +33,11 @@ def create_in_erp(modeladmin, request, queryset):
         return
     for result in outcome.jobs[0].outcomes:
         if result.created and result.sales_order is not None:
-            modeladmin.log_change(request, result.sales_order, f"Created in the ERP as order {result.header.no}.")
+            modeladmin.log_change(
+                request,
+                result.sales_order,
+                gettext("Created in the ERP as order %(header_no)s.") % {"header_no": result.header.no},
+            )
     outcome_message(modeladmin, request, outcome)
 
 
@@ -47,7 +53,7 @@ class SalesOrderCreateInErpMixin:
 
 def _availability_text(availability):
     if availability is None:
-        return "Not coupled to an ERP item"
+        return gettext("Not coupled to an ERP item")
     parts = [f"{availability.no}"]
     if availability.inventory is not None:
         parts.append(f"inventory {availability.inventory.normalize():f}")
@@ -79,7 +85,7 @@ class SalesOrderLineAvailabilityMixin:
         readonly = super().get_readonly_fields(request, obj)
         return (*readonly, self.availability_field) if self._shows_availability(request) else readonly
 
-    @admin.display(description="ERP availability")
+    @admin.display(description=_("ERP availability"))
     def erp_availability(self, line):
         if line is None or line.pk is None or line.product_id is None:
             return "-"
@@ -113,14 +119,14 @@ class ProductAvailabilityMixin:
         changelist.result_list = products
         return changelist
 
-    @admin.display(description="ERP inventory")
+    @admin.display(description=_("ERP inventory"))
     def erp_inventory(self, product):
         availability = getattr(product, "_erp_availability", None)
         if availability is None or availability.inventory is None:
             return "-"
         return f"{availability.inventory.normalize():f}"
 
-    @admin.display(description="ERP price")
+    @admin.display(description=_("ERP price"))
     def erp_unit_price(self, product):
         availability = getattr(product, "_erp_availability", None)
         return "-" if availability is None else amount_text(availability.unit_price)

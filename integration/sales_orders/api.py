@@ -10,6 +10,7 @@ Availability Enabled*, the answer is 409.
 import uuid
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -45,7 +46,7 @@ def _uuids(raw, name):
     try:
         return [uuid.UUID(part.strip()) for part in raw.split(",") if part.strip()]
     except ValueError:
-        raise ValidationError({name: ["Give Sales ids (UUIDs), separated by commas."]}) from None
+        raise ValidationError({name: [gettext("Give Sales ids (UUIDs), separated by commas.")]}) from None
 
 
 class ItemAvailabilityViewSet(viewsets.ViewSet):
@@ -54,24 +55,26 @@ class ItemAvailabilityViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("products", OpenApiTypes.STR, required=True,
-                             description="Sales product ids, separated by commas (or the parameter repeated)."),
+                             description=gettext_lazy("Sales product ids, separated by commas (or the parameter repeated).")),
             OpenApiParameter("account", OpenApiTypes.UUID, required=False,
-                             description="The Sales account whose ERP customer's prices apply."),
+                             description=gettext_lazy("The Sales account whose ERP customer's prices apply.")),
             OpenApiParameter("quantity", OpenApiTypes.DECIMAL, required=False,
-                             description="Quantity ordered: prices with a higher minimum quantity do not apply."),
+                             description=gettext_lazy("Quantity ordered: prices with a higher minimum quantity do not apply.")),
         ],
         responses={200: ItemAvailabilitySerializer(many=True), 409: OpenApiTypes.OBJECT},
     )
     def list(self, request):
         if not item_availability_enabled():
-            return Response({"detail": "Item availability is not enabled in the connection setup.",
+            return Response({"detail": gettext("Item availability is not enabled in the connection setup."),
                              "code": "item_availability_disabled"}, status=status.HTTP_409_CONFLICT)
         raw = request.query_params.getlist("products")
         if not raw or not any(part.strip() for part in raw):
-            raise ValidationError({"products": ["This parameter is required."]})
+            raise ValidationError({"products": [gettext("This parameter is required.")]})
         products = [pk for part in raw for pk in _uuids(part, "products")]
         if len(products) > MAX_PRODUCTS:
-            raise ValidationError({"products": [f"At most {MAX_PRODUCTS} products at a time."]})
+            raise ValidationError(
+                {"products": [gettext("At most %(max_products)s products at a time.") % {"max_products": MAX_PRODUCTS}]}
+            )
         account = request.query_params.get("account")
         account = _uuids(account, "account")[0] if account and _uuids(account, "account") else None
         quantity = request.query_params.get("quantity") or "1"
@@ -80,7 +83,7 @@ class ItemAvailabilityViewSet(viewsets.ViewSet):
             if not quantity.is_finite() or quantity < 0 or quantity > Decimal("1e12"):
                 raise InvalidOperation
         except InvalidOperation:
-            raise ValidationError({"quantity": ["A number of zero or more."]}) from None
+            raise ValidationError({"quantity": [gettext("A number of zero or more.")]}) from None
         availability = item_availability_for(products=products, account=account, quantity=quantity)
         rows = [availability[pk] for pk in dict.fromkeys(products) if pk in availability]
         return Response(ItemAvailabilitySerializer(rows, many=True).data)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm.models import Contact
 from erp.models import Customer, SalesPrice
@@ -43,7 +44,7 @@ class ItemAvailability:
         price = amount_text(self.unit_price)
         if self.price_source == PRICE_SOURCE_GROUP:
             return f"{price} ({self.customer_price_group} price)"
-        return f"{price} (unit price)"
+        return gettext("%(price)s (unit price)") % {"price": price}
 
 
 def amount_text(value):

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from crm.models import SalesOrder
@@ -47,6 +48,7 @@ from integration.sales_orders.erp_document import (
     _lines,
     _lookups,
 )
+from p2c.databases import database_for
 from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
 from p2c.records import writing_as
 
@@ -98,10 +100,10 @@ def sales_orders_create(*, sales_orders):
     *skipped* (saying which ERP order it is), one refused *failed* with the cause. Raises OperationRefused while the
     connection is not enabled (nothing is created then)."""
     if not ConnectionSetup.objects.filter(pk=1, is_enabled=True).exists():
-        raise OperationRefused("The connection is not enabled: run the assisted set-up first.",
+        raise OperationRefused(gettext("The connection is not enabled: run the assisted set-up first."),
                                code="connection_disabled")
     job = sales_orders_create_in_erp(sales_orders=sales_orders)
-    outcome = Outcome(verb="Create in ERP", jobs=[job])
+    outcome = Outcome(verb=gettext("Create in ERP"), jobs=[job])
     for result in job.outcomes:
         order = result.sales_order
         name = order.number if order is not None else "?"
@@ -111,7 +113,12 @@ def sales_orders_create(*, sales_orders):
         elif result.created:
             outcome.add(DONE)
         else:
-            outcome.record(SKIPPED, name, f"already in the ERP as order {result.header.no}", key=key)
+            outcome.record(
+                SKIPPED,
+                name,
+                gettext("already in the ERP as order %(header_no)s") % {"header_no": result.header.no},
+                key=key,
+            )
     return outcome
 
 
@@ -135,7 +142,9 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
     for pk in dict.fromkeys(ids):
         order = orders.get(pk)
         if order is None:
-            outcome = SalesOrderOutcome(sales_order=None, error=f"Sales order {pk} does not exist.")
+            outcome = SalesOrderOutcome(
+                sales_order=None, error=gettext("Sales order %(pk)s does not exist.") % {"pk": pk}
+            )
         else:
             try:
                 outcome = _create(order)
@@ -156,8 +165,9 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
             job.unchanged += 1
     SyncJobError.objects.bulk_create(errors)
     job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-    job.message = (f"{job.inserted} sales order(s) created in the ERP, {job.unchanged} already there, "
-                   f"{job.failed} failed")
+    job.message = gettext(
+        "%(inserted)s sales order(s) created in the ERP, %(unchanged)s already there, %(failed)s failed"
+    ) % {"inserted": job.inserted, "unchanged": job.unchanged, "failed": job.failed}
     job.finished_at = timezone.now()
     job.save()
     job.outcomes = outcomes
@@ -166,54 +176,65 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
 
 # -- one order ---------------------------------------------------------------------------------------------------------
 def _create(sales_order):
+    # The Sales order locked in its database; the ERP order, its lines and its coupling committed together first,
+    # then the Sales order marked sent: a run stopped in between leaves an order coupled (never sent twice) whose
+    # mark a later status update sets. In one database, one transaction.
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=database_for(SalesOrder)):
             order = (
                 SalesOrder.objects.select_for_update(of=("self",))
                 .select_related("customer_account", "customer_contact__parent_account", "transaction_currency")
                 .get(pk=sales_order.pk)
             )
-            existing = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=order.pk).first()
-            if existing is not None:
-                header = SalesHeader.objects.filter(pk=existing.erp_id).first()
-                if header is not None:
-                    return SalesOrderOutcome(sales_order=order, header=header, created=False)
-                existing.delete()  # the ERP order was deleted: the Sales order may be sent again (BC)
-            _check_submitted(order)
-            customer = _customer(order)
-            lines = list(order.lines.select_related("product", "uom__unit_group").order_by("line_number", "createdon"))
-            if not lines:
-                raise SalesOrderError(f"{sales_order_label(order)} has no products: there is nothing to order.")
-            header = _header(order, customer)
-            erp_lines = _lines(order, header, lines, _lookups(order, lines))
-            header.amount = sum((line.amount for line in erp_lines), Decimal(0))
-            header.amount_including_vat = sum((line.amount_including_vat for line in erp_lines), Decimal(0))
-            try:
-                header.save()
-            except ValidationError as exc:  # no order number series, for one
-                raise SalesOrderError(f"{sales_order_label(order)}: {' '.join(exc.messages)}") from exc
-            for line in erp_lines:
-                line.header = header
-            SalesLine.objects.bulk_create(erp_lines)
             now = timezone.now()
+            with transaction.atomic(using=database_for(Coupling)):
+                existing = Coupling.objects.filter(erp_model=ERP_ORDER, crm_model=CRM_ORDER, crm_id=order.pk).first()
+                if existing is not None:
+                    header = SalesHeader.objects.filter(pk=existing.erp_id).first()
+                    if header is not None:
+                        return SalesOrderOutcome(sales_order=order, header=header, created=False)
+                    existing.delete()  # the ERP order was deleted: the Sales order may be sent again (BC)
+                _check_submitted(order)
+                customer = _customer(order)
+                lines = list(order.lines.select_related("product", "uom__unit_group")
+                             .order_by("line_number", "createdon"))
+                if not lines:
+                    raise SalesOrderError(
+                        gettext("%(sales_order_label)s has no products: there is nothing to order.")
+                        % {"sales_order_label": sales_order_label(order)}
+                    )
+                header = _header(order, customer)
+                erp_lines = _lines(order, header, lines, _lookups(order, lines))
+                header.amount = sum((line.amount for line in erp_lines), Decimal(0))
+                header.amount_including_vat = sum((line.amount_including_vat for line in erp_lines), Decimal(0))
+                try:
+                    header.save()
+                except ValidationError as exc:  # no order number series, for one
+                    raise SalesOrderError(f"{sales_order_label(order)}: {' '.join(exc.messages)}") from exc
+                for line in erp_lines:
+                    line.header = header
+                SalesLine.objects.bulk_create(erp_lines)
+                try:
+                    with transaction.atomic(using=database_for(Coupling)):
+                        Coupling.objects.create(
+                            erp_model=ERP_ORDER, crm_model=CRM_ORDER, erp_id=header.pk, crm_id=order.pk,
+                            last_synced_erp_modified=header.modified_at, last_synced_crm_modified=now,
+                            last_erp_result="success",
+                        )
+                except IntegrityError as exc:
+                    raise _CreatedMeanwhile from exc
             integration_user_id = ConnectionSetup.objects.filter(pk=1).values_list(
                 "integration_user_id", flat=True).first()
             with writing_as(integration_user_id):
                 SalesOrder.objects.filter(pk=order.pk).update(sent_to_back_office_on=now, modifiedon=now)
             order.sent_to_back_office_on = now
-            try:
-                with transaction.atomic():
-                    Coupling.objects.create(
-                        erp_model=ERP_ORDER, crm_model=CRM_ORDER, erp_id=header.pk, crm_id=order.pk,
-                        last_synced_erp_modified=header.modified_at, last_synced_crm_modified=now,
-                        last_erp_result="success",
-                    )
-            except IntegrityError as exc:
-                raise _CreatedMeanwhile from exc
     except _CreatedMeanwhile:
         header = sales_order_erp_order(sales_order=sales_order)
         if header is None:
-            raise SalesOrderError(f"{sales_order_label(sales_order)} could not be coupled to its ERP order.") from None
+            raise SalesOrderError(
+                gettext("%(sales_order_label)s could not be coupled to its ERP order.")
+                % {"sales_order_label": sales_order_label(sales_order)}
+            ) from None
         return SalesOrderOutcome(sales_order=sales_order, header=header, created=False)
     return SalesOrderOutcome(sales_order=order, header=header, created=True)
 
@@ -253,11 +274,13 @@ def sales_orders_uncouple_deleted():
     invoiced_numbers = set(SalesInvoiceHeader.objects.filter(your_reference__in=submitted).values_list(
         "your_reference", flat=True))
     integration_user_id = ConnectionSetup.objects.filter(pk=1).values_list("integration_user_id", flat=True).first()
-    with transaction.atomic(), writing_as(integration_user_id):
-        SalesOrder.objects.filter(pk__in=[submitted[n] for n in invoiced_numbers]).update(
-            state_code=SalesOrder.State.INVOICED, status_reason="Invoiced")
-        SalesOrder.objects.filter(pk__in=[pk for n, pk in submitted.items() if n not in invoiced_numbers]).update(
-            sent_to_back_office_on=None)
+    # Sales first, then the couplings: a run stopped in between finds the same couplings again next time.
+    with transaction.atomic(using=database_for(Coupling)):
+        with transaction.atomic(using=database_for(SalesOrder)), writing_as(integration_user_id):
+            SalesOrder.objects.filter(pk__in=[submitted[n] for n in invoiced_numbers]).update(
+                state_code=SalesOrder.State.INVOICED, status_reason="Invoiced")
+            SalesOrder.objects.filter(pk__in=[pk for n, pk in submitted.items() if n not in invoiced_numbers]).update(
+                sent_to_back_office_on=None)
         Coupling.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
     return len(stale)
 
@@ -292,10 +315,22 @@ def sales_order_schedules_update():
             if existing is None and not on:
                 continue
             interval, _ = IntervalSchedule.objects.get_or_create(every=minutes, period=IntervalSchedule.MINUTES)
-            periodic, _ = PeriodicTask.objects.update_or_create(name=name, defaults={
-                "task": task, "interval": interval, "crontab": None, "solar": None, "clocked": None,
-                "kwargs": "{}", "enabled": on, "expire_seconds": minutes * 60,
-                "description": f"{name} (SPEC I9): every {minutes} minutes while switched on in the connection setup.",
-            })
+            periodic, _ = PeriodicTask.objects.update_or_create(
+                name=name,
+                defaults={
+                    "task": task,
+                    "interval": interval,
+                    "crontab": None,
+                    "solar": None,
+                    "clocked": None,
+                    "kwargs": "{}",
+                    "enabled": on,
+                    "expire_seconds": minutes * 60,
+                    "description": gettext(
+                        "%(name)s (SPEC I9): every %(minutes)s minutes while switched on in the connection setup."
+                    )
+                    % {"name": name, "minutes": minutes},
+                },
+            )
             tasks.append(periodic)
     return tasks

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from erp.models import (
     Currency,
@@ -69,7 +70,11 @@ class _Lookups:
 def _check_submitted(order):
     if order.state_code != order.State.SUBMITTED:
         raise SalesOrderError(
-            f"{sales_order_label(order)} must be submitted to be created in the ERP; its status is {order.get_state_code_display()}."
+            gettext(
+                "%(sales_order_label)s must be submitted to be created in the ERP; its status is "
+                "%(get_state_code_display)s."
+            )
+            % {"sales_order_label": sales_order_label(order), "get_state_code_display": order.get_state_code_display()}
         )
 
 
@@ -79,15 +84,28 @@ def _customer(order):
     if account is None and order.customer_contact is not None:
         account = order.customer_contact.parent_account
     if account is None:
-        raise SalesOrderError(f"There is no potential customer defined on the Sales order {order.number}: "
-                              "its customer must be an account, or a contact whose company is an account.")
+        raise SalesOrderError(
+            gettext(
+                "There is no potential customer defined on the Sales order %(number)s: its customer must be an "
+                "account, or a contact whose company is an account."
+            )
+            % {"number": order.number}
+        )
     coupled = counterpart_query("crm.Account", [account.pk], to="erp.Customer")
     customer = Customer.objects.filter(pk__in=coupled).first()
     if customer is None:
-        raise SalesOrderError(f"There is no customer coupled to Sales account {account.name} "
-                              f"({account.account_number}): couple the account to an ERP customer first.")
+        raise SalesOrderError(
+            gettext(
+                "There is no customer coupled to Sales account %(account)s (%(account_number)s): couple the account "
+                "to an ERP customer first."
+            )
+            % {"account": account.name, "account_number": account.account_number}
+        )
     if customer.blocked == Customer.Blocked.ALL:
-        raise SalesOrderError(f"Customer {customer.no} ({customer.name}) is blocked for all transactions.")
+        raise SalesOrderError(
+            gettext("Customer %(customer_no)s (%(customer)s) is blocked for all transactions.")
+            % {"customer_no": customer.no, "customer": customer.name}
+        )
     return customer
 
 
@@ -138,8 +156,13 @@ def _currency_id(order, customer):
         return None
     erp_currency = Currency.objects.filter(iso_code__iexact=iso).order_by("code").first()
     if erp_currency is None:
-        raise SalesOrderError(f"{sales_order_label(order)}: currency {iso} is not coupled to an ERP currency, and no ERP "
-                              f"currency has ISO code {iso}.")
+        raise SalesOrderError(
+            gettext(
+                "%(sales_order_label)s: currency %(iso)s is not coupled to an ERP currency, and no ERP currency has "
+                "ISO code %(iso)s."
+            )
+            % {"sales_order_label": sales_order_label(order), "iso": iso}
+        )
     return erp_currency.pk
 
 
@@ -229,16 +252,25 @@ def _lookups(order, lines):
         setup = SalesReceivablesSetup.get_solo()
         if not setup.write_in_product_type or not setup.write_in_product_no:
             raise SalesOrderError(
-                f"Sales order {order.number} contains a write-in product. You must choose the default write-in "
-                "product in Sales & Receivables Setup window (Write-in Product Type and Write-in Product No.)."
+                gettext(
+                    "Sales order %(number)s contains a write-in product. You must choose the default write-in product in "
+                    "Sales & Receivables Setup window (Write-in Product Type and Write-in Product No.)."
+                )
+                % {"number": order.number}
             )
         model = Item if setup.write_in_product_type == "item" else Resource
         record = model.objects.select_related("base_unit_of_measure").filter(no=setup.write_in_product_no).first()
         if record is None:
             raise SalesOrderError(
-                f"Sales order {order.number} contains a write-in product, but the write-in product "
-                f"{model._meta.verbose_name} {setup.write_in_product_no} set in Sales & Receivables Setup does not "
-                "exist."
+                gettext(
+                    "Sales order %(number)s contains a write-in product, but the write-in product %(verbose_name)s "
+                    "%(write_in_product_no)s set in Sales & Receivables Setup does not exist."
+                )
+                % {
+                    "number": order.number,
+                    "verbose_name": model._meta.verbose_name,
+                    "write_in_product_no": setup.write_in_product_no,
+                }
             )
         lookups.write_in = (setup.write_in_product_type, record)
     return lookups
@@ -275,7 +307,10 @@ def _lines(order, header, lines, lookups):
     if errors:
         shown = errors[:MAX_LINE_ERRORS]
         more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        raise SalesOrderError(f"{sales_order_label(order)} cannot be created in the ERP. {' '.join(shown)}{more}")
+        raise SalesOrderError(
+            gettext("%(sales_order_label)s cannot be created in the ERP. %(shown)s%(more)s")
+            % {"sales_order_label": sales_order_label(order), "shown": " ".join(shown), "more": more}
+        )
     return erp_lines
 
 
@@ -285,16 +320,27 @@ def _line_product(line, lookups):
     else:
         product = line.product
         if product.state_code != "active":
-            raise SalesOrderError(f"product {product.product_number} ({product.name}) is not active "
-                                  f"({product.get_state_code_display()}).")
+            raise SalesOrderError(
+                gettext("product %(product_number)s (%(product)s) is not active (%(get_state_code_display)s).")
+                % {
+                    "product_number": product.product_number,
+                    "product": product.name,
+                    "get_state_code_display": product.get_state_code_display(),
+                }
+            )
         found = lookups.products.get(line.product_id)
         if found is None:
             kind = "resource" if product.product_type_code == "services" else "item"
-            raise SalesOrderError(f"the Sales product {product.product_number} ({product.name}) is not coupled to "
-                                  f"an ERP {kind}.")
+            raise SalesOrderError(
+                gettext("the Sales product %(product_number)s (%(product)s) is not coupled to an ERP %(kind)s.")
+                % {"product_number": product.product_number, "product": product.name, "kind": kind}
+            )
         kind, record = found
     if record.blocked:
-        raise SalesOrderError(f"{kind.capitalize()} {record.no} ({_record_name(record)}) is blocked.")
+        raise SalesOrderError(
+            gettext("%(kind)s %(record_no)s (%(record_name)s) is blocked.")
+            % {"kind": kind.capitalize(), "record_no": record.no, "record_name": _record_name(record)}
+        )
     return kind, record
 
 
@@ -303,9 +349,13 @@ def _line_unit(line, record, lookups):
         return record.base_unit_of_measure.code if record.base_unit_of_measure_id else ""
     code = lookups.units.get(line.uom_id)
     if code is None:
-        raise SalesOrderError(f"the unit {line.uom.name} (unit group {line.uom.unit_group.name}) is unknown in the "
-                              "ERP: couple its unit group to a unit of measure, or use a unit named like an ERP unit "
-                              "of measure code.")
+        raise SalesOrderError(
+            gettext(
+                "the unit %(uom)s (unit group %(unit_group)s) is unknown in the ERP: couple its unit group to a unit "
+                "of measure, or use a unit named like an ERP unit of measure code."
+            )
+            % {"uom": line.uom.name, "unit_group": line.uom.unit_group.name}
+        )
     return code
 
 

@@ -18,6 +18,7 @@ import contextlib
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, router, transaction
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -95,9 +96,15 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None):
     at most ``MAX_RECORDS``, and ``BulkConflict`` when a concurrent write made the batch collide (nothing written).
     """
     if not isinstance(records, list):
-        raise ValidationError({"non_field_errors": ["Expected a list of records."]})
+        raise ValidationError({"non_field_errors": [gettext("Expected a list of records.")]})
     if len(records) > MAX_RECORDS:
-        raise ValidationError({"non_field_errors": [f"At most {MAX_RECORDS} records per request."]})
+        raise ValidationError(
+            {
+                "non_field_errors": [
+                    gettext("At most %(max_records)s records per request.") % {"max_records": MAX_RECORDS}
+                ]
+            }
+        )
     model = serializer_class.Meta.model
     context = dict(context or {})
     results = [None] * len(records)
@@ -106,7 +113,7 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None):
     seen = set()
     for index, data in enumerate(records):
         if not isinstance(data, dict):
-            results[index] = _result(index, ERROR, errors={"non_field_errors": ["Expected an object."]})
+            results[index] = _result(index, ERROR, errors={"non_field_errors": [gettext("Expected an object.")]})
             continue
         raw = data.get(key_field)
         if raw in (None, ""):
@@ -115,11 +122,19 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None):
         try:
             key = _normalize_key(raw)
         except ValueError:
-            results[index] = _result(index, ERROR, errors={key_field: [f"{raw!r} is not a valid {key_field}."]})
+            results[index] = _result(
+                index,
+                ERROR,
+                errors={
+                    key_field: [
+                        gettext("%(raw)s is not a valid %(key_field)s.") % {"raw": repr(raw), "key_field": key_field}
+                    ]
+                },
+            )
             continue
         if key in seen:
             results[index] = _result(
-                index, ERROR, key=key, errors={key_field: ["This key appears more than once in the request."]}
+                index, ERROR, key=key, errors={key_field: [gettext("This key appears more than once in the request.")]}
             )
             continue
         seen.add(key)

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,11 +31,14 @@ def exception_handler(exc, context):
         related = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         listed = [f"{obj._meta.verbose_name} {obj}" for obj in list(related)[:MAX_LISTED]]
         return Response(
-            {"detail": "Other records refer to this one, so it cannot be deleted.", "related": listed},
+            {"detail": gettext("Other records refer to this one, so it cannot be deleted."), "related": listed},
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, IntegrityError):
-        return Response({"detail": f"The change conflicts with stored data: {exc}"}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"detail": gettext("The change conflicts with stored data: %(exc)s") % {"exc": exc}},
+            status=status.HTTP_409_CONFLICT,
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         # A ValidationError raised with a bare list of messages (a query parameter, say): same shape as the rest.

@@ -15,10 +15,15 @@ from django import forms
 from django.apps import apps
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
+
+from p2c.databases import same_database
+from p2c.utils import any_of
 
 from .keys import natural_key
 
@@ -41,7 +46,9 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return value.astimezone(datetime.UTC)
         except OverflowError as exc:
-            raise forms.ValidationError("Enter a date-time within the supported range.", code="invalid") from exc
+            raise forms.ValidationError(
+                gettext("Enter a date-time within the supported range."), code="invalid"
+            ) from exc
 
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
@@ -53,9 +60,14 @@ def records_filter_coupled(*, queryset, coupled):
     try:
         coupling_model = apps.get_model("integration", "Coupling")
     except LookupError as exc:
-        raise ValidationError({"coupled": ["Needs the integration's couplings, which are not installed."]}) from exc
+        raise ValidationError(
+            {"coupled": [gettext("Needs the integration's couplings, which are not installed.")]}
+        ) from exc
     label = queryset.model._meta.label
     side = "crm" if queryset.model._meta.app_label == "crm" else "erp"
+    if not same_database(coupling_model, queryset.model):  # Sales in its own database: the keys, read now
+        ids = list(coupling_model.objects.filter(**{f"{side}_model": label}).values_list(f"{side}_id", flat=True))
+        return queryset.filter(any_of("pk", ids)) if coupled else queryset.exclude(any_of("pk", ids))
     couplings = coupling_model.objects.filter(**{f"{side}_model": label, f"{side}_id": OuterRef("pk")})
     return queryset.filter(Exists(couplings)) if coupled else queryset.exclude(Exists(couplings))
 
@@ -69,7 +81,7 @@ class StrictBooleanField(forms.Field):
         if value is None:
             return None
         if value not in self.VALUES:
-            raise forms.ValidationError("Enter true or false.", code="invalid")
+            raise forms.ValidationError(gettext("Enter true or false."), code="invalid")
         return self.VALUES[value]
 
     def validate(self, value):
@@ -123,12 +135,12 @@ class RecordFilterSet(ApiFilterSet):
     """For synchronised records: what changed in a time window, and whether the integration couples them."""
 
     modified_after = UtcIsoDateTimeFilter(
-        method="filter_modified_after", label="Modified at or after (ISO 8601 date-time)"
+        method="filter_modified_after", label=_("Modified at or after (ISO 8601 date-time)")
     )
     modified_before = UtcIsoDateTimeFilter(
-        method="filter_modified_before", label="Modified before (ISO 8601 date-time)"
+        method="filter_modified_before", label=_("Modified before (ISO 8601 date-time)")
     )
-    coupled = StrictBooleanFilter(method="filter_coupled", label="Coupled by the integration")
+    coupled = StrictBooleanFilter(method="filter_coupled", label=_("Coupled by the integration"))
 
     def filter_modified_after(self, queryset, name, value):
         return queryset.filter(**{f"{queryset.model.MODIFIED_FIELD}__gte": value})
@@ -179,7 +191,10 @@ def lookups_for(model, *, text=(), exclude=()):
     """
     unknown = {*text, *exclude} - {field.name for field in model._meta.concrete_fields}
     if unknown:
-        raise ValueError(f"{model._meta.label} has no field {', '.join(sorted(unknown))}")
+        raise ValueError(
+            gettext("%(model_label)s has no field %(sorted)s")
+            % {"model_label": model._meta.label, "sorted": ", ".join(sorted(unknown))}
+        )
     fields = {}
     for field in model._meta.concrete_fields:
         lookups = field_lookups(field, text=text)

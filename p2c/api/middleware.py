@@ -4,13 +4,18 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 
 
 def too_large_response():
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return JsonResponse(
-        {"detail": f"The request body is larger than the limit of {filesizeformat(limit)} ({limit} bytes).",
-         "code": "request_too_large", "limit": limit},
+        {
+            "detail": gettext("The request body is larger than the limit of %(filesizeformat)s (%(limit)s bytes).")
+            % {"filesizeformat": filesizeformat(limit), "limit": limit},
+            "code": "request_too_large",
+            "limit": limit,
+        },
         status=413,
     )
 

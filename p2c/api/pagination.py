@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination, PageNumberPagination
@@ -28,7 +29,7 @@ def positive_int_param(request, name, *, default, maximum=None):
     value = int(raw) if raw.isascii() and raw.isdigit() else 0
     if value < 1 or (maximum is not None and value > maximum):
         upper = f" to {maximum:,}" if maximum is not None else " or more"
-        raise ValidationError({name: [f"Give a whole number from 1{upper}."]})
+        raise ValidationError({name: [gettext("Give a whole number from 1%(upper)s.") % {"upper": upper}]})
     return value
 
 
@@ -68,7 +69,7 @@ class KeysetPagination(BasePagination):
     max_page_size = 1000
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
-    invalid_cursor_message = "Invalid cursor."
+    invalid_cursor_message = gettext_lazy("Invalid cursor.")
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -192,14 +193,15 @@ class KeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "The pagination cursor value (from a previous page's next or previous link).",
+                "description": gettext("The pagination cursor value (from a previous page's next or previous link)."),
                 "schema": {"type": "string"},
             },
             {
                 "name": self.page_size_query_param,
                 "required": False,
                 "in": "query",
-                "description": f"Number of results per page (default {self.page_size}, at most {self.max_page_size}).",
+                "description": gettext("Number of results per page (default %(page_size)s, at most %(max_page_size)s).")
+                % {"page_size": self.page_size, "max_page_size": self.max_page_size},
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]

@@ -6,6 +6,8 @@ later, in the database or on every page that shows it. They are refused here, fo
 naming where the text is.
 """
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -41,9 +43,18 @@ def _storable(text):
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        where = unstorable_text_path(data)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            where = unstorable_text_path(data)
+        except RecursionError:  # Python's JSON decoder recurses once per level: a 400, not a 500
+            raise ParseError(_("JSON parse error - the body nests lists or objects too deeply (hundreds of levels "
+                               "deep).")) from None
         if where:
-            raise ParseError(f"JSON parse error - the text at {where} holds a lone surrogate (\\ud800-\\udfff) or a "
-                             f"NUL character (\\u0000), which cannot be stored.")
+            raise ParseError(
+                gettext(
+                    "JSON parse error - the text at %(where)s holds a lone surrogate (\\ud800-\\udfff) or a NUL character "
+                    "(\\u0000), which cannot be stored."
+                )
+                % {"where": where}
+            )
         return data

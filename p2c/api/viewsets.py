@@ -5,6 +5,8 @@ transaction, ``Idempotency-Key`` on POST, and the bulk upsert door.
 import contextlib
 
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,6 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from p2c.api.bulk import MAX_RECORDS, BulkConflict, bulk_summary, bulk_upsert
+from p2c.databases import database_for
 from p2c.idempotency import IdempotentCreateMixin, idempotent
 
 from .keys import natural_key
@@ -61,16 +64,20 @@ class RecordViewSet(ApiViewSetMixin, IdempotentCreateMixin, viewsets.ModelViewSe
     def writing(self):
         return contextlib.nullcontext()
 
+    def atomic(self):
+        """One transaction on the database of the viewset's model (Sales may have its own: p2c.databases)."""
+        return transaction.atomic(using=database_for(self.get_queryset().model))
+
     def perform_create(self, serializer):
-        with transaction.atomic(), self.writing():
+        with self.atomic(), self.writing():
             serializer.save()
 
     def perform_update(self, serializer):
-        with transaction.atomic(), self.writing():
+        with self.atomic(), self.writing():
             serializer.save()
 
     def perform_destroy(self, instance):
-        with transaction.atomic(), self.writing():
+        with self.atomic(), self.writing():
             instance.delete()
 
 
@@ -81,11 +88,13 @@ class LargeRecordViewSet(RecordViewSet):
 
 
 class BulkResultSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="Position of the record in the request.")
+    index = serializers.IntegerField(help_text=_("Position of the record in the request."))
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"])
-    key = KeyTextField(allow_null=True, help_text="The record's natural key (filled in when created).")
-    id = KeyTextField(allow_null=True, help_text="The record's primary key.")
-    errors = serializers.DictField(required=False, help_text="Field errors, as the single-record endpoints give them.")
+    key = KeyTextField(allow_null=True, help_text=_("The record's natural key (filled in when created)."))
+    id = KeyTextField(allow_null=True, help_text=_("The record's primary key."))
+    errors = serializers.DictField(
+        required=False, help_text=_("Field errors, as the single-record endpoints give them.")
+    )
 
 
 class BulkSummarySerializer(serializers.Serializer):
@@ -120,7 +129,12 @@ class BulkUpsertMixin:
                 )
         except BulkConflict as exc:
             return Response(
-                {"detail": f"The batch collided with a concurrent change and was not written; retry it. ({exc})"},
+                {
+                    "detail": gettext(
+                        "The batch collided with a concurrent change and was not written; retry it. (%(exc)s)"
+                    )
+                    % {"exc": exc}
+                },
                 status=status.HTTP_409_CONFLICT,
             )
         summary = bulk_summary(results)
@@ -133,12 +147,16 @@ def bulk_schema(serializer_class, key_field):
     """The OpenAPI description of a viewset's bulk action."""
     return extend_schema_view(
         bulk=extend_schema(
-            summary=f"Create or update up to {MAX_RECORDS} records by {key_field}",
+            summary=gettext("Create or update up to %(max_records)s records by %(key_field)s")
+            % {"max_records": MAX_RECORDS, "key_field": key_field},
             description=(
-                f"Records are matched on `{key_field}`: an existing record is updated with the fields given, a new "
-                "one is created (a blank key is filled from the number series). Each record is answered on its "
-                "own: created, updated, unchanged (not written) or its field errors. When every record is refused "
-                "the answer is a 400 with the same body."
+                gettext(
+                    "Records are matched on `%(key_field)s`: an existing record is updated with the fields given, a new "
+                    "one is created (a blank key is filled from the number series). Each record is answered on its own: "
+                    "created, updated, unchanged (not written) or its field errors. When every record is refused the "
+                    "answer is a 400 with the same body."
+                )
+                % {"key_field": key_field}
             ),
             request=serializer_class(many=True),
             responses={200: BulkSummarySerializer},

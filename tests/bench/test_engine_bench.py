@@ -26,10 +26,10 @@ from django.db import connection, models, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
-from erp.models import Customer, NoSeries, SalesReceivablesSetup
-from integration.defaults import integration_setup_reset
+from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
-from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping
+from integration.models import Coupling
+from tests.bench.customers_world import accounts_create, customer_mapping_alone
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
 PROFILE = os.environ.get("P2C_BENCH_PROFILE", "")  # "1", or a file to dump the statistics to
@@ -131,24 +131,10 @@ def _import_export(names, rows):
 @pytest.mark.django_db(transaction=True)
 def test_bench_accounts_to_customers(settings):
     settings.DEBUG = False
-    series = NoSeries.objects.create(code="CUST", starting_no="C000010")
-    setup = SalesReceivablesSetup.get_solo()
-    setup.customer_nos = series
-    setup.save()
-    ConnectionSetup.get_solo()
-    integration_setup_reset(names=["CUSTOMER"])
-    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
-    mapping.sync_only_coupled = False
-    mapping.save()
-    mapping.dependencies.clear()
+    mapping = customer_mapping_alone()
     vendor = connection.vendor
 
-    Account.objects.bulk_create(
-        (Account(name=f"Account {i}", emailaddress1=f"a{i}@example.com", telephone1=f"+1 555 {i:06d}",
-                 address1_city="Seattle", address1_line1=f"{i} Main St", customer_type_code="customer")
-         for i in range(N)),
-        batch_size=2000,
-    )
+    accounts_create(N)
 
     load_before = _load()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

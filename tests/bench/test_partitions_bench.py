@@ -23,10 +23,10 @@ import pytest
 from django.db import connection, connections
 
 from crm.models import Account
-from erp.models import Customer, NoSeries, SalesReceivablesSetup
-from integration.defaults import integration_setup_reset
+from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
-from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping, SyncPartition
+from integration.models import Coupling, SyncPartition
+from tests.bench.customers_world import accounts_create, customer_mapping_alone
 from tests.integration.test_partitions import PAIR, Coordinator, celery_workers, wait_until, worker_stop  # noqa: F401
 from tests.integration.test_partitions import wipe as wipe_small
 
@@ -188,22 +188,8 @@ def timed_partitioned(mapping, workers, start, *, kill_one=False):
 
 def test_bench_one_mapping_over_worker_processes(celery_workers, settings):  # noqa: F811
     settings.DEBUG = False
-    series = NoSeries.objects.create(code="CUST", starting_no="C000010")
-    setup = SalesReceivablesSetup.get_solo()
-    setup.customer_nos = series
-    setup.save()
-    ConnectionSetup.get_solo()
-    integration_setup_reset(names=["CUSTOMER"])
-    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
-    mapping.sync_only_coupled = False
-    mapping.save()
-    mapping.dependencies.clear()
-    Account.objects.bulk_create(
-        (Account(name=f"Account {i}", emailaddress1=f"a{i}@example.com", telephone1=f"+1 555 {i:06d}",
-                 address1_city="Seattle", address1_line1=f"{i} Main St", customer_type_code="customer")
-         for i in range(N)),
-        batch_size=2000,
-    )
+    mapping = customer_mapping_alone()
+    accounts_create(N)
     with connection.cursor() as cursor:  # as between runs: the first run sets no hint bits the others find set
         cursor.execute("VACUUM ANALYZE")
     load = os.getloadavg()

@@ -83,7 +83,7 @@ def test_the_index_leads_to_the_integration_pages_and_wide_tables_fit(page, live
     shot(page, "findable-01-index")
     assert not scrolls_sideways(page)
     for link, heading in (("#p2c-link-full-sync", "Full synchronisation review"),
-                          ("#p2c-link-log", "Integration Synch. Job")):
+                          ("#p2c-link-log", "Integration Synch. Job"), ("#p2c-link-health", "Synchronisation health")):
         page.click(link)
         assert heading.lower() in page.inner_text("#content h1, #content h2").lower()
         page.go_back()
@@ -91,7 +91,7 @@ def test_the_index_leads_to_the_integration_pages_and_wide_tables_fit(page, live
     page.wait_for_selector("#p2c-wizard")
 
     page.goto(f"{live_server.url}/admin/integration/")
-    assert page.locator("#p2c-start-here a").count() == 3  # the Integration app page too
+    assert page.locator("#p2c-start-here a").count() == 4  # the Integration app page too
 
     for name, url in (("jobs", "/admin/integration/syncjob/"), ("job-errors", "/admin/integration/syncjoberror/"),
                       ("failed-inserts", "/admin/integration/failedinsert/")):

@@ -2,6 +2,8 @@
 Sales and ERP apps declare synchronisable, a field mapping only their concrete, non-secret fields, a rules module
 only one that exists, and parent chains never loop; the same from the API, the admin and ``integration_setup``."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -122,3 +124,28 @@ def test_integration_setup_refuses_a_reset_that_would_loop(mappings):  # noqa: F
     line.refresh_from_db()
     assert line.parent_id is None and not line.field_mappings.exists()
 
+
+
+@pytest.mark.parametrize("name, text", [
+    ("deep.json", "[" * 10_000 + "]" * 10_000),
+    ("deep-objects.json", '{"a":' * 10_000 + "1" + "}" * 10_000),
+    ("deep.yaml", "[" * 10_000 + "]" * 10_000),
+    ("deep-blocks.yaml", "".join("  " * i + "a:\n" for i in range(3_000))),
+    ("deep-25.json", '{"mappings": ' + "[" * 25 + "]" * 25 + "}"),
+])
+def test_import_refuses_a_file_nested_too_deep_with_a_clear_error(db, tmp_path, name, text):
+    """A file nested 10,000 deep ended in a RecursionError traceback: it is refused, naming why, changing nothing."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(CommandError) as refused:
+        call_command("integration_import", str(path), stdout=StringIO(), stderr=(err := StringIO()))
+    assert "nothing was changed" in str(refused.value)
+    assert "more than 20 levels deep" in err.getvalue()
+
+
+@pytest.mark.parametrize("depth", [25, 10_000])
+def test_api_import_refuses_a_configuration_nested_too_deep(api, db, depth):  # noqa: F811
+    body = '{"dry_run": true, "configuration": {"mappings": ' + "[" * depth + "]" * depth + "}}"
+    response = api.post("/api/integration/configuration/import/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "levels deep" in response.content.decode()

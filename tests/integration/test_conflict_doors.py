@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
@@ -18,6 +18,7 @@ from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import ConnectionSetup, Coupling, SyncConflict, SyncJob
 from tests.api.conftest import api, superuser  # noqa: F401
+from tests.databases import rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +84,9 @@ def phones():
 def each_door(doors):
     told = {}
     for name, start in doors.items():
-        with transaction.atomic():
+        with rolled_back():
             said = start()
             told[name] = (said, phones(), SyncConflict.objects.count())
-            transaction.set_rollback(True)
     return told
 
 

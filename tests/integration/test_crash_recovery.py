@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
-from integration.models import Coupling, IntegrationTableMapping, SyncJob
-from tests.concurrency import REPO, child_database_url
+from integration.models import Coupling, CouplingIntent, IntegrationTableMapping, SyncJob
+from p2c.databases import sales_separate
+from tests.concurrency import REPO, child_database_env
 
 ROWS = 2000
 TRIALS = 10
@@ -52,7 +53,7 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
     IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=False)
     Account.objects.bulk_create([Account(name=f"Account {i}", account_number=f"K{i:06d}",
                                          customer_type_code="customer", owner=user) for i in range(ROWS)])
-    env = {**os.environ, "DATABASE_URL": child_database_url(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
+    env = {**os.environ, **child_database_env(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
            "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "manage.py", "sync", "CUSTOMER", "--direction", "from"]
     seed = int(os.environ.get("P2C_FAULT_SEED", random.randrange(10**6)))
@@ -85,6 +86,82 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
               f"{sum(j.inserted + j.modified for j in killed_jobs)} rows committed; rerun started "
               f"{(rerun_job.started_at - killed_at).total_seconds():.1f} s after the kill, wrote "
               f"{rerun_job.inserted + rerun_job.modified} rows, took {took:.1f} s")
+
+
+# -- ERP → Sales with Sales in a database of its own: intents (issue 28) -----------------------------------------
+NEW_PER_TRIAL = 300  # new ERP customers each trial: every kill may land in the write of new Sales records
+TO = "to_integration"
+
+
+def sync_to_sales():
+    return [sys.executable, "manage.py", "sync", "CUSTOMER", "--direction", "to"]
+
+
+def erp_customers_changed(trial, salesperson):
+    """New customers, and a new name for every one (trial 0: all new); return what each Sales account must say."""
+    Customer.objects.bulk_create([Customer(no=f"N{trial:02d}{i:04d}", name="new", salesperson=salesperson)
+                                  for i in range(NEW_PER_TRIAL)])
+    Customer.objects.update(name=Concat(Value(f"v{trial} "), "no"), modified_at=timezone.now())
+    return dict(Customer.objects.values_list("pk", "name"))
+
+
+def check_every_customer_in_sales_once(expected, accounts_before):
+    couplings = dict(Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account")
+                     .values_list("erp_id", "crm_id"))
+    names = dict(Account.objects.values_list("pk", "name"))
+    assert len(couplings) == len(expected), f"{len(expected) - len(couplings)} ERP customers not coupled"
+    assert len(set(couplings.values())) == len(couplings), "two customers coupled to one account"
+    assert len(names) - accounts_before == len(expected), (
+        f"{len(names) - accounts_before} Sales accounts for {len(expected)} customers: duplicates or lost ones")
+    wrong = [pk for pk, name in expected.items() if names.get(couplings.get(pk)) != name]
+    assert not wrong, f"{len(wrong)} changed customers did not arrive, e.g. {wrong[:3]}"
+    assert not CouplingIntent.objects.exists(), "intents left after the rerun"
+    assert not SyncJob.objects.filter(status=SyncJob.Status.RUNNING).exists(), "a job left running"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_to_sales_in_its_own_database_killed_anywhere_doubles_and_loses_nothing(mappings, salesperson_pair):
+    """SIGKILL at random moments and, every other trial, the moment its intents are seen on the ERP side (inside
+    the write of new Sales records); the rerun adopts what reached Sales; a settled rerun writes nothing."""
+    if not sales_separate():
+        pytest.skip("needs Sales in a database of its own: set SALES_DATABASE_URL=postgres://...")
+    salesperson, _ = salesperson_pair
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=False)
+    accounts_before = Account.objects.count()
+    env = {**os.environ, **child_database_env(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK), "PYTHONUNBUFFERED": "1"}
+    command = sync_to_sales()
+    seed = int(os.environ.get("P2C_FAULT_SEED", random.randrange(10**6)))
+    rng = random.Random(seed)
+    print(f"\nfault injection, ERP → Sales: seed {seed} (P2C_FAULT_SEED={seed} repeats it)")
+    longest_run, caught_writing = 4.0, 0
+    for trial in range(TRIALS):
+        expected = erp_customers_changed(trial, salesperson)
+        before = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        victim = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if trial % 2:  # killed once it has intended Sales writes: between intending and confirming a chunk
+            deadline = time.monotonic() + 120
+            while not CouplingIntent.objects.exists() and victim.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+        else:
+            time.sleep(rng.uniform(0.3, 0.9 * longest_run))
+        victim.send_signal(signal.SIGKILL)
+        died_running = victim.wait() == -signal.SIGKILL
+        intents_left = CouplingIntent.objects.count()
+        caught_writing += intents_left > 0
+        started = time.monotonic()
+        rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        took = time.monotonic() - started
+        assert rerun.returncode == 0, f"trial {trial}: the rerun failed:\n{rerun.stdout}\n{rerun.stderr}"
+        longest_run = max(longest_run, took)
+        check_every_customer_in_sales_once(expected, accounts_before)
+        settled = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert settled.returncode == 0, settled.stderr
+        [settled_job] = SyncJob.objects.filter(pk__gt=before, direction=TO, mapping_name="CUSTOMER").order_by("-pk")[:1]
+        assert (settled_job.inserted, settled_job.modified, settled_job.failed) == (0, 0, 0), settled_job.counts()
+        print(f"trial {trial}: killed {'mid-run' if died_running else 'after it ended'} with {intents_left} intents "
+              f"left on the ERP side; the rerun took {took:.1f} s; the settled rerun wrote nothing")
+    assert caught_writing >= TRIALS // 2, "the kills never landed between intending and confirming a Sales write"
 
 
 # -- a Celery worker killed during a full synchronisation ------------------------------------------------------------
@@ -132,7 +209,7 @@ def test_a_full_synchronisation_whose_worker_is_killed_completes(mappings, sales
     salesperson, _ = salesperson_pair
     Customer.objects.bulk_create([Customer(no=f"FS{i:05d}", name=f"Only in ERP {i}", salesperson=salesperson)
                                   for i in range(ROWS)])
-    env = {**os.environ, "DATABASE_URL": child_database_url(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
+    env = {**os.environ, **child_database_env(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
            "CELERY_TASK_ALWAYS_EAGER": "false"}
     app.conf.task_always_eager = False
     app.control.purge()

@@ -9,11 +9,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from crm.models import Account
 from erp.models import Customer, SalespersonPurchaser
 from integration.models import IntegrationTableMapping, SyncJob
+from tests.concurrency import child_database_env
 
 pytestmark = pytest.mark.django_db
 
@@ -116,9 +116,6 @@ def test_couple_command_from_the_sales_records(mappings, salesperson_pair):
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_do_not_both_run_a_mapping(mappings):
     """A second process is refused while the first holds the mapping's lock (PostgreSQL, two OS processes)."""
-    settings_dict = connection.settings_dict
-    url = (f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}:"
-           f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
     holder = textwrap.dedent("""
         import os, sys, time, django
         os.environ["DJANGO_SETTINGS_MODULE"] = "p2c.settings"
@@ -129,7 +126,7 @@ def test_two_processes_do_not_both_run_a_mapping(mappings):
             print("locked", flush=True)
             time.sleep(4)
     """)
-    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    env = {**child_database_env(), "PATH": "/usr/bin:/bin"}
     first = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env)
     assert first.stdout.readline().strip() == "locked"
     second = subprocess.run([sys.executable, "manage.py", "sync", "CURRENCY"], capture_output=True, text=True,

@@ -3,19 +3,20 @@ analysed before it is read, and the coupling and destination tables as they grow
 to their indexes (before, a 100,000-row first load read the source and the couplings whole for every chunk)."""
 
 import pytest
-from django.db import connection
+from django.db import connections
 
 from crm.models import Account
 from erp.models import Customer
 from integration.engine.sync import ANALYZE_AFTER, ANALYZE_GROWTH, mapping_synchronize
 from integration.models import Coupling
+from p2c.databases import database_for
 from p2c.utils import STALE_ROWS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def estimated_rows(model):
-    with connection.cursor() as cursor:
+    with connections[database_for(model)].cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
         return cursor.fetchone()[0]
 

@@ -13,7 +13,6 @@ from integration.engine.locks import MappingBusy, holding, mapping_lock
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
 from tests.concurrency import dead_holder_token
-from tests.services import postgres_configured
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +60,7 @@ def test_a_claim_of_a_live_run_is_refused_naming_its_process(mappings):
         mapping_synchronize(mapping=mapping, direction=TO)
 
 
-@pytest.mark.skipif(postgres_configured(), reason="on PostgreSQL the advisory lock decides, not the heartbeat")
+@pytest.mark.sqlite_only  # on PostgreSQL the advisory lock decides, not the heartbeat
 def test_a_claim_from_another_machine_is_free_once_its_heartbeat_is_a_minute_old(mappings):
     mapping = mappings["CUSTOMER"]
     claim(mapping, "other-host:4242:abc", timezone.now() - timedelta(seconds=20))
@@ -100,7 +99,7 @@ def test_the_periodic_check_closes_stopped_jobs_and_leaves_live_ones(mappings, d
         live.refresh_from_db()
         assert live.status == SyncJob.Status.RUNNING
 
-    assert counts == {"jobs": 1, "project_runs": 0, "full_sync_lines": 1}
+    assert counts == {"jobs": 1, "project_runs": 0, "full_sync_lines": 1, "intents_adopted": 0, "intents_forgotten": 0}
     stopped.refresh_from_db()
     sales_order_job.refresh_from_db()
     line.refresh_from_db()
@@ -108,7 +107,8 @@ def test_the_periodic_check_closes_stopped_jobs_and_leaves_live_ones(mappings, d
     assert sales_order_job.status == SyncJob.Status.RUNNING
     assert (line.state, line.claim) == ("waiting", "") and len(queued) == 1  # queued again for the next worker
     # The live job's holder has ended meanwhile without closing it: the next check closes it.
-    assert tasks.close_stopped_runs_task.apply().get() == {"jobs": 1, "project_runs": 0, "full_sync_lines": 0}
+    assert tasks.close_stopped_runs_task.apply().get() == {
+        "jobs": 1, "project_runs": 0, "full_sync_lines": 0, "intents_adopted": 0, "intents_forgotten": 0}
 
 
 def test_the_periodic_check_is_on_beat_every_minute():

@@ -16,7 +16,6 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
 
 from crm.models import Account, TransactionCurrency
 from erp.models import Currency, Customer
@@ -24,6 +23,7 @@ from integration.coupling import coupling_create, coupling_for
 from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping, SyncJob
 from integration.tasks import synchronize_mapping_task
 from tests.api.conftest import api, superuser  # noqa: F401
+from tests.databases import rolled_back
 from tests.integration.test_admin_coupling import ACTIVE, run_action
 
 pytestmark = pytest.mark.django_db
@@ -94,11 +94,10 @@ def each_door(doors, effects, capture):
     rolled back after it); read ``effects()`` once its queued work ran."""
     told = {}
     for name, start in doors.items():
-        with transaction.atomic():
+        with rolled_back():
             with capture(execute=True):
                 said = start()
             said.effects = effects()
-            transaction.set_rollback(True)
         told[name] = said
     return told
 

@@ -18,7 +18,7 @@ from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -41,7 +41,8 @@ from integration.partitions import (
 )
 from integration.partitions_progress import partitions_progress, partitions_progress_of
 from p2c.celery import app
-from tests.concurrency import REPO, child_database_url
+from tests.concurrency import REPO, child_database_env
+from tests.databases import rolled_back
 
 FROM = "from_integration"
 PAIR = {"erp_model": "erp.Customer", "crm_model": "crm.Account"}
@@ -89,9 +90,9 @@ def scenario(mapping, salesperson_pair, run):
 
 
 def in_savepoint(body):
-    with transaction.atomic():
+    """``body()`` in a savepoint of each database (Sales may have its own), rolled back."""
+    with rolled_back():
         result = body()
-        transaction.set_rollback(True)
     return result
 
 
@@ -296,7 +297,7 @@ def test_a_run_whose_coordinator_died_after_the_last_partition_is_closed_by_the_
 def test_partition_boundaries_hold_for_any_size_and_deleted_rows(customer_mapping, salesperson_pair, n, size,
                                                                  deleted, when):
     _, owner = salesperson_pair
-    with transaction.atomic():
+    with rolled_back():  # each example rolled back in each database (Sales may have its own)
         accounts_create(owner, n, failing_every=0)
         doomed = {uuid.UUID(int=i + 1) for i in deleted if i < n}
         if when == "before the plan":
@@ -322,7 +323,6 @@ def test_partition_boundaries_hold_for_any_size_and_deleted_rows(customer_mappin
         assert not couplings.values("crm_id").annotate(n=Count("pk")).filter(n__gt=1).exists()
         assert {str(pk) for pk in couplings.values_list("crm_id", flat=True)} == {
             str(pk) for pk in Account.objects.values_list("pk", flat=True)} or left == 0
-        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db
@@ -384,7 +384,7 @@ def celery_workers(settings):
 
     def start(count):
         # The environment when the workers start: the chunk size the test has set by then.
-        env = {**os.environ, "DATABASE_URL": child_database_url(), "CELERY_TASK_ALWAYS_EAGER": "false",
+        env = {**os.environ, **child_database_env(), "CELERY_TASK_ALWAYS_EAGER": "false",
                "P2C_SYNC_CHUNK_SIZE": str(settings.P2C_SYNC_CHUNK_SIZE)}
         for _ in range(count):
             started.append(worker_start(env, f"p{len(started)}"))

@@ -203,7 +203,7 @@ def test_items_and_products_agree_with_the_item_product_mapping(seeded):
     products = Product.objects.filter(product_number__in=item_nos)
     assert products.exists()
     assert not products.exclude(product_type_code="sales_inventory").exists()
-    assert not products.filter(product_number__in=Item.objects.filter(blocked=True).values("no")).exists()
+    assert not products.filter(product_number__in=list(Item.objects.filter(blocked=True).values_list("no", flat=True))).exists()
     assert not SalesPrice.objects.filter(item__blocked=True).exists()
     # Sales-only products: none in the "Default Unit" group is of a type a mapping takes.
     assert not Product.objects.filter(default_uom_schedule__name="Default Unit").exclude(

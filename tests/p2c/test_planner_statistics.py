@@ -1,16 +1,17 @@
 """Planner statistics after bulk writes (p2c.utils.planner_statistics_refresh), on PostgreSQL."""
 
 import pytest
-from django.db import connection
+from django.db import connections
 
 from crm.models import Account, Contact
+from p2c.databases import database_for
 from p2c.utils import planner_statistics_refresh
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def estimated_rows(model=Account):
-    with connection.cursor() as cursor:
+    with connections[database_for(model)].cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
         return cursor.fetchone()[0]
 

@@ -65,7 +65,7 @@ print(json.dumps({"models": [m._meta.label for m in models], "answers": answers}
 
 def run(*args):
     env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "P2C_TEST_SQLITE_NAME")}
+           if key not in ("DATABASE_URL", "SALES_DATABASE_URL", "CELERY_BROKER_URL", "P2C_TEST_SQLITE_NAME")}
     env["DJANGO_SETTINGS_MODULE"] = SETTINGS
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 

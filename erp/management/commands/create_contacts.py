@@ -2,6 +2,7 @@
 erp.business_relations.records_create_contacts."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from erp import business_relations as br
 from erp.models import BankAccount, Customer, Vendor
@@ -17,10 +18,10 @@ class Command(BaseCommand):
             "contact number series, a business relation code), naming the field.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", action="store_true", help="customers only (combinable)")
-        parser.add_argument("--vendors", action="store_true", help="vendors only (combinable)")
+        parser.add_argument("--customers", action="store_true", help=gettext("customers only (combinable)"))
+        parser.add_argument("--vendors", action="store_true", help=gettext("vendors only (combinable)"))
         parser.add_argument("--bank-accounts", action="store_true", dest="bank_accounts",
-                            help="bank accounts only (combinable)")
+                            help=gettext("bank accounts only (combinable)"))
 
     def handle(self, *args, **options):
         chosen = [kind for kind in KINDS if options[kind]] or list(KINDS)

@@ -7,6 +7,7 @@
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from integration.models import IntegrationTableMapping, SyncConflict
 from integration.operations.conflicts import FIELDS, REMOVE, RESTORE, conflicts_resolve
@@ -45,14 +46,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", type=conflict_id, metavar="ID")
-        parser.add_argument("--mapping", help="Every conflict of this mapping (with the ids, if any given).")
+        parser.add_argument("--mapping", help=gettext("Every conflict of this mapping (with the ids, if any given)."))
         what = parser.add_mutually_exclusive_group(required=True)
-        what.add_argument("--take", choices=("erp", "crm", "sales"), help="Take this side for the fields in conflict.")
+        what.add_argument(
+            "--take", choices=("erp", "crm", "sales"), help=gettext("Take this side for the fields in conflict.")
+        )
         what.add_argument("--field", type=field_choice, action="append", dest="field_choices",
-                          metavar="FIELD=SIDE", help="Field by field: the side for one ERP field (repeat).")
-        what.add_argument("--restore", action="store_true", help="Recreate the deleted record.")
-        what.add_argument("--remove-coupling", action="store_true", help="Remove the coupling of the pair.")
-        parser.add_argument("--by", default="manage.py conflicts_resolve", help="Who decided (logged).")
+                          metavar="FIELD=SIDE", help=gettext("Field by field: the side for one ERP field (repeat)."))
+        what.add_argument("--restore", action="store_true", help=gettext("Recreate the deleted record."))
+        what.add_argument("--remove-coupling", action="store_true", help=gettext("Remove the coupling of the pair."))
+        parser.add_argument("--by", default="manage.py conflicts_resolve", help=gettext("Who decided (logged)."))
 
     def handle(self, *args, **options):
         ids, resolution = list(options["ids"]), self._resolution(options)
@@ -60,12 +63,17 @@ class Command(BaseCommand):
             mapping = IntegrationTableMapping.objects.filter(name=options["mapping"]).first()
             if mapping is None:
                 names = ", ".join(IntegrationTableMapping.objects.values_list("name", flat=True))
-                raise CommandError(f"No mapping named {options['mapping']!r}; the mappings are: {names}.")
+                raise CommandError(
+                    gettext("No mapping named %(mapping)s; the mappings are: %(names)s.")
+                    % {"mapping": repr(options["mapping"]), "names": names}
+                )
             kind = SyncConflict.Kind.DELETION if resolution in (RESTORE, REMOVE) else SyncConflict.Kind.UPDATE
             ids += list(SyncConflict.objects.filter(table_mapping=mapping, kind=kind)
                         .values_list("pk", flat=True))
         if not ids:
-            raise CommandError("No conflicts to resolve: give conflict ids or --mapping (with conflicts waiting).")
+            raise CommandError(
+                gettext("No conflicts to resolve: give conflict ids or --mapping (with conflicts waiting).")
+            )
         try:
             outcome = conflicts_resolve(ids=ids, resolution=resolution,
                                         fields=dict(options["field_choices"] or ()) or None, decided_by=options["by"])

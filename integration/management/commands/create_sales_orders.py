@@ -2,6 +2,7 @@
 thin door onto integration.sales_orders.sales_orders_create."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from crm.models import SalesOrder
 from integration.sales_orders.creation import sales_orders_create, sales_orders_pending
@@ -15,24 +16,26 @@ class Command(BaseCommand):
             "Exits 1 when an order could not be created, or when the connection is not enabled.")
 
     def add_arguments(self, parser):
-        parser.add_argument("numbers", nargs="*", metavar="ORDER_NUMBER", help="Sales order numbers (ORD-...).")
+        parser.add_argument(
+            "numbers", nargs="*", metavar="ORDER_NUMBER", help=gettext("Sales order numbers (ORD-...).")
+        )
         parser.add_argument("--all-submitted", action="store_true",
-                            help="Every submitted Sales order not yet sent to the ERP.")
+                            help=gettext("Every submitted Sales order not yet sent to the ERP."))
 
     def handle(self, *args, numbers, all_submitted, **options):
         if not numbers and not all_submitted:
-            raise CommandError("Name Sales order numbers, or use --all-submitted.")
+            raise CommandError(gettext("Name Sales order numbers, or use --all-submitted."))
         ids = []
         if numbers:
             found = dict(SalesOrder.objects.filter(number__in=numbers).values_list("number", "pk"))
             unknown = [n for n in numbers if n not in found]
             if unknown:
-                raise CommandError(f"No Sales order numbered {', '.join(unknown)}.")
+                raise CommandError(gettext("No Sales order numbered %(unknown)s.") % {"unknown": ', '.join(unknown)})
             ids += [found[n] for n in numbers]
         if all_submitted:
             ids += list(sales_orders_pending().order_by("number").values_list("pk", flat=True))
         if not ids:
-            self.stdout.write("No submitted Sales orders waiting to be sent to the ERP.")
+            self.stdout.write(gettext("No submitted Sales orders waiting to be sent to the ERP."))
             return
         try:
             outcome = sales_orders_create(sales_orders=ids)
@@ -40,5 +43,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         for result in outcome.jobs[0].outcomes:
             if result.created:
-                self.stdout.write(f"{result.sales_order.number}: ERP order {result.header.no} created")
+                self.stdout.write(
+                    gettext("%(number)s: ERP order %(header_no)s created")
+                    % {"number": result.sales_order.number, "header_no": result.header.no}
+                )
         outcome_finish(self, outcome)

@@ -4,6 +4,7 @@ import argparse
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from integration.full_sync import full_sync_review_lines, full_sync_status
 from integration.full_sync_run import full_sync_start
@@ -33,14 +34,32 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         what = parser.add_mutually_exclusive_group()
-        what.add_argument("--start", action="store_true", help="start a full synchronisation")
-        what.add_argument("--restart", action="store_true",
-                          help="continue the last run where it stopped (a failed run, or one no worker moves any "
-                               "more; finished lines are not run again)")
-        parser.add_argument("--wait", type=seconds, nargs="?", const=DEFAULT_WAIT_SECONDS, default=0,
-                            metavar="SECONDS",
-                            help=f"wait for the run to finish, showing its progress: up to SECONDS (default "
-                                 f"{DEFAULT_WAIT_SECONDS}), then exit 1 if it is still running")
+        what.add_argument("--start", action="store_true", help=gettext("start a full synchronisation"))
+        what.add_argument(
+            "--restart",
+            action="store_true",
+            help=(
+                gettext(
+                    "continue the last run where it stopped (a failed run, or one no worker moves any "
+                    "more; finished lines are not run again)"
+                )
+            ),
+        )
+        parser.add_argument(
+            "--wait",
+            type=seconds,
+            nargs="?",
+            const=DEFAULT_WAIT_SECONDS,
+            default=0,
+            metavar="SECONDS",
+            help=(
+                gettext(
+                    "wait for the run to finish, showing its progress: up to SECONDS (default %(default_wait_seconds)s), "
+                    "then exit 1 if it is still running"
+                )
+                % {"default_wait_seconds": DEFAULT_WAIT_SECONDS}
+            ),
+        )
 
     def handle(self, *args, start, restart, wait, **options):
         if start or restart:
@@ -53,24 +72,45 @@ class Command(BaseCommand):
         status = full_sync_status()
         while wait and not status["finished"] and time.monotonic() < deadline:
             progress = status["progress"]
-            self.stdout.write(f"  {progress['done']}/{progress['total']} lines finished, {progress['running']} running")
+            self.stdout.write(
+                gettext("  %(done)s/%(total)s lines finished, %(running)s running")
+                % {"done": progress["done"], "total": progress["total"], "running": progress["running"]}
+            )
             time.sleep(min(2, max(0.0, deadline - time.monotonic())))
             status = full_sync_status()
         self._show()
         run = status["run"]
         if run:
-            self.stdout.write(f"Full synchronisation #{run['id']}: {run['status_label']}")
+            self.stdout.write(
+                gettext("Full synchronisation #%(id)s: %(status_label)s")
+                % {"id": run["id"], "status_label": run["status_label"]}
+            )
         if status["stalled"]:
-            self.stdout.write(self.style.WARNING(f"{status['stalled']['message']} (full_sync --restart)"))
+            self.stdout.write(
+                self.style.WARNING(
+                    gettext("%(message)s (full_sync --restart)") % {"message": status["stalled"]["message"]}
+                )
+            )
         if wait and not status["finished"]:
-            raise CommandError(f"Still running after {wait} s; the workers carry on (see the review page).")
+            raise CommandError(
+                gettext("Still running after %(wait)s s; the workers carry on (see the review page).") % {"wait": wait}
+            )
         if run and run["status"] == "failed":
             raise CommandError(run["message"])
         if run and status["finished"] and status["progress"]["failed_records"]:
             raise CommandError(run["message"] or f"{status['progress']['failed_records']} record(s) failed.")
 
     def _show(self):
-        self.stdout.write(f"{'NAME':20} {'RECOMMENDATION':30} {'STATE':11} {'TO (ERP→SALES)':15} {'FROM':11} MESSAGE")
+        self.stdout.write(
+            gettext("%(value)s %(value2)s %(value3)s %(value4)s %(value5)s MESSAGE")
+            % {
+                "value": format("NAME", "20"),
+                "value2": format("RECOMMENDATION", "30"),
+                "value3": format("STATE", "11"),
+                "value4": format("TO (ERP→SALES)", "15"),
+                "value5": format("FROM", "11"),
+            }
+        )
         for line in full_sync_review_lines():
             self.stdout.write(
                 f"{line.name:20} {line.recommendation_label:30} {line.state_label.strip() or '-':11} "

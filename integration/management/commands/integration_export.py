@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from integration.configuration import FORMATS, configuration_export
 from p2c.doors import refused_command_error
@@ -12,11 +13,21 @@ class Command(BaseCommand):
             "part of it. Read it back with integration_import.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--mapping", action="append", dest="mappings", metavar="NAME", default=[],
-                            help="Only this table mapping (repeat for more) and the value maps it uses: a partial "
-                                 "file, whose import adds and changes but never removes.")
-        parser.add_argument("--format", choices=FORMATS, default="json", help="json (default) or yaml.")
-        parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+        parser.add_argument(
+            "--mapping",
+            action="append",
+            dest="mappings",
+            metavar="NAME",
+            default=[],
+            help=(
+                gettext(
+                    "Only this table mapping (repeat for more) and the value maps it uses: a partial "
+                    "file, whose import adds and changes but never removes."
+                )
+            ),
+        )
+        parser.add_argument("--format", choices=FORMATS, default="json", help=gettext("json (default) or yaml."))
+        parser.add_argument("-o", "--output", metavar="FILE", help=gettext("Write to FILE instead of standard output."))
 
     def handle(self, *args, mappings, format, output, **options):
         try:
@@ -30,5 +41,7 @@ class Command(BaseCommand):
             with open(output, "w", encoding="utf-8") as handle:
                 handle.write(text)
         except OSError as exc:
-            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
-        self.stderr.write(f"Configuration written to {output}.")
+            raise CommandError(
+                gettext("Cannot write %(output)s: %(strerror)s.") % {"output": output, "strerror": exc.strerror}
+            ) from exc
+        self.stderr.write(gettext("Configuration written to %(output)s.") % {"output": output})

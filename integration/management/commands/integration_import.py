@@ -1,8 +1,11 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from integration.configuration import ConfigurationInvalid, configuration_import, format_of
+from integration.configuration.history import history_recorder
+from integration.models import ConfigurationChange
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.outcomes import OperationRefused
 
@@ -15,18 +18,23 @@ class Command(BaseCommand):
             "jobs and logs are never touched.")
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE", help="The configuration file ('-' reads standard input).")
-        parser.add_argument("--dry-run", action="store_true", help="Check and print the difference; change nothing.")
+        parser.add_argument("file", metavar="FILE", help=gettext("The configuration file ('-' reads standard input)."))
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext("Check and print the difference; change nothing.")
+        )
 
     def handle(self, *args, file, dry_run, **options):
         text = self._read(file)
         try:
-            outcome = configuration_import(text=text, fmt=format_of(file, text), dry_run=dry_run)
+            outcome = configuration_import(text=text, fmt=format_of(file, text), dry_run=dry_run,
+                                           on_applied=history_recorder(door=ConfigurationChange.Door.IMPORT))
         except ConfigurationInvalid as exc:
             for where, message in exc.errors:
                 self.stderr.write(f"{where}: {message}" if where else message)
-            raise CommandError(f"{file}: the configuration is not valid ({len(exc.errors)} error(s)); nothing was "
-                               "changed.") from exc
+            raise CommandError(
+                gettext("%(file)s: the configuration is not valid (%(count)s error(s)); nothing was changed.")
+                % {"file": file, "count": len(exc.errors)}
+            ) from exc
         except OperationRefused as exc:
             raise refused_command_error(exc) from exc
         for change in outcome.changes:
@@ -40,10 +48,12 @@ class Command(BaseCommand):
             with open(file, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark some editors write
                 return handle.read()
         except FileNotFoundError:
-            raise CommandError(f"No file {file}.") from None
+            raise CommandError(gettext("No file %(file)s.") % {"file": file}) from None
         except IsADirectoryError:
-            raise CommandError(f"{file} is a directory, not a configuration file.") from None
+            raise CommandError(gettext("%(file)s is a directory, not a configuration file.") % {"file": file}) from None
         except UnicodeDecodeError:
-            raise CommandError(f"{file} is not UTF-8 text.") from None
+            raise CommandError(gettext("%(file)s is not UTF-8 text.") % {"file": file}) from None
         except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from None
+            raise CommandError(
+                gettext("Cannot read %(file)s: %(strerror)s.") % {"file": file, "strerror": exc.strerror}
+            ) from None

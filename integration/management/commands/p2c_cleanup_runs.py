@@ -1,19 +1,24 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext, gettext_lazy
 
 from integration.fo.projects import history_days, project_runs_cleanup
 from p2c.management.arguments import int_between
 
 
 class Command(BaseCommand):
-    help = "Delete data integration project execution history older than --days (default P2C_PROJECT_HISTORY_DAYS, 45)."
+    help = gettext_lazy(
+        "Delete data integration project execution history older than --days (default P2C_PROJECT_HISTORY_DAYS, 45)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int_between(0, 36_500), default=None,
-                            help="days of history to keep (default P2C_PROJECT_HISTORY_DAYS, 45)")
+                            help=gettext("days of history to keep (default P2C_PROJECT_HISTORY_DAYS, 45)"))
 
     def handle(self, *args, days, **options):
         days = history_days() if days is None else days
         count = project_runs_cleanup(older_than=timedelta(days=days))
-        self.stdout.write(f"{count} project run(s) older than {days} days deleted.")
+        self.stdout.write(
+            gettext("%(count)s project run(s) older than %(days)s days deleted.") % {"count": count, "days": days}
+        )

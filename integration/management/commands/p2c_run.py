@@ -3,6 +3,7 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from integration.fo.projects import project_run, task_run_errors
@@ -18,12 +19,12 @@ class Command(BaseCommand):
             "refused (a prerequisite task has not run, a run is under way), a task failed, or a row failed.")
 
     def add_arguments(self, parser):
-        parser.add_argument("project", metavar="PROJECT", help="Project name.")
+        parser.add_argument("project", metavar="PROJECT", help=gettext("Project name."))
         parser.add_argument("--create", metavar="TEMPLATE",
-                            help="Create the project from this template when it does not exist.")
-        parser.add_argument("--full", action="store_true", help="Read every row, not only those changed.")
+                            help=gettext("Create the project from this template when it does not exist."))
+        parser.add_argument("--full", action="store_true", help=gettext("Read every row, not only those changed."))
         parser.add_argument("--background", action="store_true",
-                            help="Queue the run for a Celery worker instead of running it here.")
+                            help=gettext("Queue the run for a Celery worker instead of running it here."))
 
     def handle(self, *args, project, create, full, background, **options):
         found = IntegrationProject.objects.filter(name=project).first()
@@ -32,12 +33,20 @@ class Command(BaseCommand):
             template = IntegrationTemplate.objects.filter(name=create).first()
             if template is None:
                 names = ", ".join(IntegrationTemplate.objects.values_list("name", flat=True))
-                raise CommandError(f"No template {create!r}. Templates: {names}.")
+                raise CommandError(
+                    gettext("No template %(create)s. Templates: %(names)s.") % {"create": repr(create), "names": names}
+                )
             found = project_create(template=template, name=project)
-            self.stdout.write(f"Project {project} created from {template.name}.")
+            self.stdout.write(
+                gettext("Project %(project)s created from %(template)s.")
+                % {"project": project, "template": template.name}
+            )
         if found is None:
             names = ", ".join(IntegrationProject.objects.values_list("name", flat=True)) or "none"
-            raise CommandError(f"No project {project!r} (projects: {names}); use --create TEMPLATE.")
+            raise CommandError(
+                gettext("No project %(project)s (projects: %(names)s); use --create TEMPLATE.")
+                % {"project": repr(project), "names": names}
+            )
         try:
             outcome = project_run(project=found, full=full, requested_by="manage.py p2c_run", background=background,
                                   progress=None if background else self._progress())

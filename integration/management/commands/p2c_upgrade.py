@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from integration.fo.upgrade import BATCH_SIZE, p2c_upgrade, upgrade_totals
@@ -13,9 +14,13 @@ class Command(BaseCommand):
             "Is Active Customer for contacts with quotes, orders or invoices. Idempotent; safe to run again.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int_between(1, 100_000), default=BATCH_SIZE,
-                            help=f"rows per transaction (default {BATCH_SIZE:,})")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar even on a terminal.")
+        parser.add_argument(
+            "--batch-size",
+            type=int_between(1, 100_000),
+            default=BATCH_SIZE,
+            help=gettext("rows per transaction (default %(batch_size)s)") % {"batch_size": format(BATCH_SIZE, ",")},
+        )
+        parser.add_argument("--no-progress", action="store_true", help=gettext("No progress bar even on a terminal."))
 
     def handle(self, *args, batch_size, no_progress, **options):
         progress, bars = None, {}
@@ -32,8 +37,18 @@ class Command(BaseCommand):
         result = p2c_upgrade(batch_size=batch_size, progress=progress)
         for bar in bars.values():
             bar.close()
-        self.stdout.write(self.style.SUCCESS(
-            f"{result['accounts_numbered']} account(s) and {result['contacts_numbered']} contact(s) numbered; "
-            f"{result['active_customers']} active customer(s) ({result['active_customers_changed']:+d}); "
-            f"{time.monotonic() - started:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                gettext(
+                    "%(accounts_numbered)s account(s) and %(contacts_numbered)s contact(s) numbered; "
+                    "%(active_customers)s active customer(s) (%(active_customers_changed)s); %(value)s s."
+                )
+                % {
+                    "accounts_numbered": result["accounts_numbered"],
+                    "contacts_numbered": result["contacts_numbered"],
+                    "active_customers": result["active_customers"],
+                    "active_customers_changed": format(result["active_customers_changed"], "+d"),
+                    "value": format(time.monotonic() - started, ".1f"),
+                }
+            )
+        )

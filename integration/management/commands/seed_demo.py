@@ -2,6 +2,7 @@
 
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from integration.demo import DEFAULT_SCALE, DEFAULT_SEED, demo_seed
 from p2c.management.arguments import int_between
@@ -16,11 +17,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", type=int_between(1, MAX_SCALE), default=DEFAULT_SCALE,
-                            help=f"number of Sales accounts (default {DEFAULT_SCALE}); other tables follow")
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+        parser.add_argument(
+            "--scale",
+            type=int_between(1, MAX_SCALE),
+            default=DEFAULT_SCALE,
+            help=gettext("number of Sales accounts (default %(default_scale)s); other tables follow")
+            % {"default_scale": DEFAULT_SCALE},
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=gettext("random seed (default %(default_seed)s)") % {"default_seed": DEFAULT_SEED},
+        )
         parser.add_argument("--reset", action="store_true",
-                            help="delete all Sales and ERP records first, then seed again")
+                            help=gettext("delete all Sales and ERP records first, then seed again"))
 
     def handle(self, *args, scale, seed, reset, verbosity, **options):
         progress = self.stdout.write if verbosity >= 2 else None

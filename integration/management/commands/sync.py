@@ -5,6 +5,7 @@ import sys
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from integration.models import IntegrationTableMapping
@@ -50,40 +51,70 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", metavar="MAPPING")
-        parser.add_argument("--all", action="store_true", help="Every enabled mapping, in dependency order.")
-        parser.add_argument("--direction", choices=DIRECTIONS, default=None,
-                            help="send or to: ERP → Sales; get or from: Sales → ERP; merge or both: every direction "
-                                 "the mapping has (the default for mappings; for one record of a bidirectional "
-                                 "mapping the default follows the side that changed, several need send or get).")
-        parser.add_argument("--full", action="store_true", help="Read every row, not only those changed since last run.")
-        parser.add_argument("--dry-run", action="store_true", help="Write nothing; report what would change.")
+        parser.add_argument("--all", action="store_true", help=gettext("Every enabled mapping, in dependency order."))
+        parser.add_argument(
+            "--direction",
+            choices=DIRECTIONS,
+            default=None,
+            help=(
+                gettext(
+                    "send or to: ERP → Sales; get or from: Sales → ERP; merge or both: every direction "
+                    "the mapping has (the default for mappings; for one record of a bidirectional "
+                    "mapping the default follows the side that changed, several need send or get)."
+                )
+            ),
+        )
+        parser.add_argument(
+            "--full", action="store_true", help=gettext("Read every row, not only those changed since last run.")
+        )
+        parser.add_argument("--dry-run", action="store_true", help=gettext("Write nothing; report what would change."))
         parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
-                            help="Seconds to wait for a mapping another run holds.")
-        parser.add_argument("--workers", type=workers, default=None, metavar="N",
-                            help="Split a large run of a mapping into key-range partitions run by N workers: this "
-                                 "process and N-1 Celery workers (default: the deployment's P2C_SYNC_WORKERS; 1: one "
-                                 "process, no partitions).")
-        parser.add_argument("--model", metavar="APP.MODEL", help="With --ids: the records' table, e.g. erp.Customer.")
-        parser.add_argument("--ids", nargs="+", metavar="ID", help="With --model: the records to synchronise now.")
+                            help=gettext("Seconds to wait for a mapping another run holds."))
+        parser.add_argument(
+            "--workers",
+            type=workers,
+            default=None,
+            metavar="N",
+            help=(
+                gettext(
+                    "Split a large run of a mapping into key-range partitions run by N workers: this "
+                    "process and N-1 Celery workers (default: the deployment's P2C_SYNC_WORKERS; 1: one "
+                    "process, no partitions)."
+                )
+            ),
+        )
+        parser.add_argument(
+            "--model", metavar="APP.MODEL", help=gettext("With --ids: the records' table, e.g. erp.Customer.")
+        )
+        parser.add_argument(
+            "--ids", nargs="+", metavar="ID", help=gettext("With --model: the records to synchronise now.")
+        )
 
     def handle(self, *args, names, all, direction, full, dry_run, wait, model, ids, workers=None, **options):
         if model or ids:
             if not (model and ids):
-                raise CommandError("--model and --ids go together: name the table and its records.")
+                raise CommandError(gettext("--model and --ids go together: name the table and its records."))
             if names or all or full or dry_run or workers:
-                raise CommandError("--model/--ids synchronise records now; mapping names, --all, --full, "
-                                   "--dry-run and --workers are for mappings.")
+                raise CommandError(
+                    gettext(
+                        "--model/--ids synchronise records now; mapping names, --all, --full, "
+                        "--dry-run and --workers are for mappings."
+                    )
+                )
             return self._records(model, ids, direction)
         if all and names:
-            raise CommandError("Mapping names and --all exclude each other: give either.")
+            raise CommandError(gettext("Mapping names and --all exclude each other: give either."))
         if not (all or names):
-            raise CommandError("Name one or more mappings, or use --all (or --model with --ids for records).")
+            raise CommandError(gettext("Name one or more mappings, or use --all (or --model with --ids for records)."))
         mappings = None
         if names:
             found = {m.name: m for m in IntegrationTableMapping.objects.filter(name__in=names)}
             missing = [n for n in names if n not in found]
             if missing:
-                raise CommandError(f"No such mapping: {', '.join(missing)}. See `manage.py sync_status`.")
+                raise CommandError(
+                    gettext("No such mapping: %(missing)s. See `manage.py sync_status`.")
+                    % {"missing": ", ".join(missing)}
+                )
             mappings = [found[n] for n in names]
         try:
             outcome = synchronize_mappings(mappings=mappings, direction=direction, full=full, dry_run=dry_run,
@@ -99,7 +130,9 @@ class Command(BaseCommand):
         try:
             model = apps.get_model(label)
         except (LookupError, ValueError) as exc:
-            raise CommandError(f"No such table: {label} (give app_label.Model, e.g. erp.Customer).") from exc
+            raise CommandError(
+                gettext("No such table: %(label)s (give app_label.Model, e.g. erp.Customer).") % {"label": label}
+            ) from exc
         try:
             outcome = synchronize_now(model=model, ids=ids, direction=direction)
         except OperationRefused as exc:

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from integration.sync_log import sync_log_cleanup
 from p2c.doors import outcome_finish, refused_command_error
@@ -12,8 +13,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", type=int, default=None, metavar="DAYS",
-                            help="Age in days (0: all entries). Default: the connection setup's retention.")
-        parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
+                            help=gettext("Age in days (0: all entries). Default: the connection setup's retention."))
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext("Count what would be deleted; delete nothing.")
+        )
 
     def handle(self, *args, older_than, dry_run, **options):
         try:

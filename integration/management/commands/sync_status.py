@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 
 from integration.conflict_inbox import conflicts_per_mapping
 from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError
@@ -24,7 +25,17 @@ class Command(BaseCommand):
             counts = couplings.setdefault((row["erp_model"], row["crm_model"]), {})
             for name in ("skipped_count", "failed"):
                 counts[name] = counts.get(name, 0) + row[name]
-        self.stdout.write(f"{'MAPPING':22} {'DIRECTION':14} {'COUPLED':>8} {'SKIPPED':>8} {'FAILING':>8} {'CONFLICTS':>9}  LAST JOBS")
+        self.stdout.write(
+            gettext("%(value)s %(value2)s %(value3)s %(value4)s %(value5)s %(value6)s  LAST JOBS")
+            % {
+                "value": format("MAPPING", "22"),
+                "value2": format("DIRECTION", "14"),
+                "value3": format("COUPLED", ">8"),
+                "value4": format("SKIPPED", ">8"),
+                "value5": format("FAILING", ">8"),
+                "value6": format("CONFLICTS", ">9"),
+            }
+        )
         conflicts = conflicts_per_mapping()
         for mapping in IntegrationTableMapping.objects.all():
             counts = couplings.get((mapping.erp_model, mapping.crm_model), {})
@@ -41,7 +52,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{mapping.name:22} {mapping.direction.split('_')[0]:14} {counts.get('total', 0):>8} "
                 f"{counts.get('skipped_count', 0):>8} {counts.get('failed', 0):>8} {conflicts.get(mapping.pk, 0):>9}  {' | '.join(jobs) or '-'}"
-                + ("" if mapping.is_enabled else "  (disabled)")
+                + ("" if mapping.is_enabled else gettext("  (disabled)"))
             )
-        self.stdout.write(f"Conflicts waiting in the inbox: {sum(conflicts.values())}"
-                          + (" (Integration → Conflicts, or manage.py conflicts_resolve)" if conflicts else ""))
+        self.stdout.write(
+            gettext("Conflicts waiting in the inbox: %(sum)s") % {"sum": sum(conflicts.values())}
+            + (gettext(" (Integration → Conflicts, or manage.py conflicts_resolve)") if conflicts else "")
+        )

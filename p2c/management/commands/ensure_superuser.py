@@ -7,10 +7,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
+from django.utils.translation import gettext, gettext_lazy
 
 
 class Command(BaseCommand):
-    help = "Create a superuser if none exists. The password is random and printed once, unless given in DJANGO_SUPERUSER_PASSWORD."
+    help = gettext_lazy(
+        "Create a superuser if none exists. The password is random and printed once, unless given in DJANGO_SUPERUSER_PASSWORD."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin"))
@@ -27,14 +30,22 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(f"{option} {value!r}: {' '.join(exc.messages)}") from exc
         if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write("A superuser already exists; its password is unchanged.")
+            self.stdout.write(gettext("A superuser already exists; its password is unchanged."))
             return
         given = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         password = given or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email=email, password=password)
         if given:
-            self.stdout.write(self.style.SUCCESS(f"Superuser {username!r} created with DJANGO_SUPERUSER_PASSWORD."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    gettext("Superuser %(username)s created with DJANGO_SUPERUSER_PASSWORD.")
+                    % {"username": repr(username)}
+                )
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(
-                f"Superuser created. Log in as {username!r} with password {password!r} (shown this once)."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    gettext("Superuser created. Log in as %(username)s with password %(password)s (shown this once).")
+                    % {"username": repr(username), "password": repr(password)}
+                )
+            )

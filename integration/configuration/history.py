@@ -1,0 +1,121 @@
+"""The configuration's history: every change, from whichever door, kept with who, when and the difference key by key.
+
+The difference is the one ``integration_import`` shows (`configuration_diff` of the configuration as data, before
+and after), so the history speaks of mappings, field mappings, value maps, templates and projects by their names,
+whatever table holds them. A record added or removed is kept with each of its keys. The doors record through
+`configuration_recorded` (a block: the configuration read before and after it) or `configuration_changes_record`
+(the import, which has both already).
+"""
+
+import csv
+import io
+import json
+import re
+import uuid
+from contextlib import contextmanager
+
+from django.utils import timezone
+
+from integration.configuration.apply import _LABELS, _diff_list, _diff_record, _keyed, configuration_diff
+from integration.configuration.export import configuration_data
+from integration.configuration.format import Change
+from integration.models import ConfigurationChange
+
+SEGMENT = re.compile(r"(?:^|\.)(\w+)\[(.*?)\](?=\.|$)")
+EXPORT_COLUMNS = ("at", "username", "door", "action", "path", "key", "old", "new")
+
+
+def _item_at(data, path):
+    """The record at ``path`` (``mappings[CUSTOMER].fields[name ↔ name]``) in configuration ``data``, or None."""
+    item = data
+    for section, name in SEGMENT.findall(path):
+        rows = item.get(section) if isinstance(item, dict) else None
+        if not isinstance(rows, list) or section not in _LABELS:
+            return None
+        item = _keyed(rows, _LABELS[section]).get(name)
+        if item is None:
+            return None
+    return item if item is not data else None
+
+
+def _expanded(changes, before, after):
+    """``changes`` with each record added or removed followed by its keys (and its own records', recursively)."""
+    result = []
+    for change in changes:
+        result.append(change)
+        if change.action not in ("added", "removed"):
+            continue
+        item = _item_at(after if change.action == "added" else before, change.path)
+        if not isinstance(item, dict):
+            continue
+        inner = []
+        old, new = ({}, item) if change.action == "added" else (item, {})
+        for key in item:
+            if key in _LABELS and isinstance(item[key], list):
+                _diff_list(f"{change.path}.{key}", old.get(key, []), new.get(key, []), _LABELS[key], inner)
+            else:
+                _diff_record(change.path, {key: old.get(key)}, {key: new.get(key)}, inner)
+        result.extend(_expanded(inner, before, after))
+    return result
+
+
+def _mapping_name(path):
+    match = re.match(r"mappings\[(.*?)\](?=\.|$)", path)
+    return match.group(1)[:30] if match else ""
+
+
+def configuration_changes_record(*, before, after, user=None, door, changes=None):
+    """Keep the differences from ``before`` to ``after`` (configuration data; ``changes``: their
+    `configuration_diff`, when the caller has it) as one batch by ``user`` through ``door``; return how many rows."""
+    changes = configuration_diff(before=before, after=after) if changes is None else changes
+    if not changes:
+        return 0
+    batch, now = uuid.uuid4(), timezone.now()
+    user = user if getattr(user, "is_authenticated", False) else None
+    rows = [
+        ConfigurationChange(batch=batch, at=now, user=user, username=user.get_username() if user else "", door=door,
+                            action=change.action, path=change.path[:500], key=change.key[:100],
+                            old=_plain(change.old), new=_plain(change.new), mapping_name=_mapping_name(change.path))
+        for change in _expanded(changes, before, after)
+    ]
+    ConfigurationChange.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _plain(value):
+    """JSON-safe: what configuration_data holds is (names, numbers, booleans, lists, dicts)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def history_recorder(*, user=None, door):
+    """What `configuration_import` calls once applied (``on_applied``): the changes kept as by ``user``/``door``."""
+    def record(*, before, after, changes):
+        configuration_changes_record(before=before, after=after, changes=changes, user=user, door=door)
+    return record
+
+
+@contextmanager
+def configuration_recorded(*, user=None, door):
+    """Record what the block changes in the configuration, by ``user`` through ``door`` (nothing when it raises).
+    The configuration is read before and after: a handful of queries, for a door that changes it."""
+    before = configuration_data()
+    yield
+    configuration_changes_record(before=before, after=configuration_data(), user=user, door=door)
+
+
+def history_export(changes, *, fmt="csv"):
+    """The ``changes`` (ConfigurationChange rows, newest first) as CSV or JSON text."""
+    rows = [{
+        "at": change.at.isoformat(), "username": change.username, "door": change.door, "action": change.action,
+        "path": change.path, "key": change.key, "old": change.old, "new": change.new,
+    } for change in changes]
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "old": Change("changed", "", "", row["old"]).old_shown if row["old"] is not None
+                         else "", "new": Change("changed", "", "", None, row["new"]).new_shown
+                         if row["new"] is not None else ""})
+    return out.getvalue()

@@ -1,0 +1,188 @@
+"""Exactly once across two databases: writes into Sales recorded as intents on the ERP side first (issue 28).
+
+With Sales in a database of its own (p2c.databases), a run ERP → Sales cannot commit a Sales row and its coupling
+in one transaction. A chunk therefore goes in three steps (`ChunkRun`, sync.py):
+
+1. **Intend** (ERP side, committed): for each Sales row about to be written, a `CouplingIntent` naming the ERP
+   record and the Sales key: the UUID the engine chose for a new record, or the coupled record's.
+2. **Write** (Sales side, committed): the Sales rows, with those keys.
+3. **Confirm** (ERP side, committed): the couplings made or refreshed, the intents deleted.
+
+A run killed between 1 and 3 leaves intents. `intents_complete` (at the start of every run of the pair, and in the
+stopped-run check) looks their keys up in Sales: a new record that was written is adopted (its coupling made),
+one that was not is forgotten, so the next run creates it once; an update that landed (the Sales row written by
+the integration user after its last synchronisation) refreshes the coupling. Only intents of jobs no longer
+running are completed: the partitions of a run in progress write theirs side by side.
+
+A Sales database that does not answer or refuses the write fails the run with `SideUnavailable`, naming the
+database; intents of a write that surely did not commit are forgotten at once, the others wait for completion.
+"""
+
+import logging
+
+from django.apps import apps
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    connections,
+    transaction,
+)
+from django.db.models import Q
+
+from integration.models import Coupling, CouplingIntent, SyncJob, SyncResult
+from p2c.bulk_writes import insert_prepare
+from p2c.databases import SALES, database_for
+from p2c.utils import any_of, chunked
+
+from .reading import key_range_q
+
+logger = logging.getLogger("p2c.integration")
+
+COMPLETE_BATCH = 1000  # intents completed per round: one read of Sales, one write of couplings
+
+
+class SideUnavailable(DatabaseError):
+    """A database of the run did not answer, or refused to write: the run stops, the next one picks it up."""
+
+
+def database_name(alias):
+    """How messages name a database: "the Sales database (sales)"."""
+    side = "Sales" if alias == SALES else "ERP"
+    return f"the {side} database ({alias})"
+
+
+def side_failure(exc):
+    """Whether ``exc`` is the database's failure (no connection, a refused write), not one row's bad values."""
+    return isinstance(exc, (OperationalError, InterfaceError, InternalError)) and not isinstance(exc, IntegrityError)
+
+
+def side_unavailable(exc, alias):
+    """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``."""
+    verb = "refused the write" if isinstance(exc, InternalError) else "did not answer"
+    text = " ".join(str(exc).split())
+    name = database_name(alias)
+    return SideUnavailable(f"{name[0].upper()}{name[1:]} {verb}: {text}. Nothing more was written; "
+                           "the next run picks up the rest.")
+
+
+def database_failed(*aliases):
+    """Which of ``aliases`` lost its connection (the first, when none says so)."""
+    for alias in aliases:
+        connection = connections[alias]
+        if connection.connection is not None and not connection.is_usable():
+            return alias
+    return aliases[0]
+
+
+def intents_record(*, plan, job, inserts=(), updates=()):
+    """Record the intents of a chunk's Sales writes, in a transaction of their own; return them.
+
+    ``inserts``: (source row, new Sales object) pairs, the object's key chosen; ``updates``: (source row, coupling,
+    Sales object) of coupled records about to be written.
+    """
+    pair = plan.coupling_pair
+    modified = plan.source.modified_field
+    last_crm = plan.destination.last_synced_field
+    intents = [
+        CouplingIntent(**pair, erp_id=row.pk, crm_id=dest.pk, kind=CouplingIntent.Kind.INSERT, job=job,
+                       erp_modified=getattr(row, modified))
+        for row, dest in inserts
+    ] + [
+        CouplingIntent(**pair, erp_id=row.pk, crm_id=dest.pk, kind=CouplingIntent.Kind.UPDATE, job=job,
+                       erp_modified=getattr(row, modified), crm_modified_before=getattr(coupling, last_crm))
+        for row, coupling, dest in updates
+    ]
+    if intents:
+        with transaction.atomic(using=database_for(CouplingIntent)):
+            insert_prepare(CouplingIntent.objects.all(), intents)()  # COPY on PostgreSQL, keys from the sequence
+    return intents
+
+
+def intents_forget(intents):
+    """Delete these intents (confirmed, or their write surely not committed)."""
+    ids = [intent.pk for intent in intents if intent.pk is not None]
+    for batch in chunked(ids, 5000):
+        CouplingIntent.objects.filter(any_of("pk", batch)).delete()
+
+
+def intents_complete(*, erp_model=None, crm_model=None, integration_user_id=None, erp_range=None):
+    """Complete the intents of stopped runs (of one pair of tables, or all): adopt what reached Sales, forget the
+    rest. Returns ``(adopted, forgotten)``. A constant number of queries per `COMPLETE_BATCH` intents.
+
+    ``erp_range``: ``(low, high)``, the ERP keys of a partition its caller has just claimed (partitions.py): its
+    intents are completed whatever their job says, as the partitions of one run share their job, which runs on.
+    """
+    pair = {key: value for key, value in (("erp_model", erp_model), ("crm_model", crm_model)) if value}
+    if erp_range is not None:
+        stopped = CouplingIntent.objects.filter(**pair).filter(key_range_q(erp_range, "erp_id"))
+    else:
+        stopped = CouplingIntent.objects.filter(**pair).filter(
+            Q(job__isnull=True) | ~Q(job__status__in=[SyncJob.Status.RUNNING, SyncJob.Status.QUEUED]))
+    adopted = forgotten = 0
+    last = 0
+    while True:
+        batch = list(stopped.filter(pk__gt=last).order_by("pk")[:COMPLETE_BATCH])
+        if not batch:
+            return adopted, forgotten
+        last = batch[-1].pk
+        by_tables = {}
+        for intent in batch:
+            by_tables.setdefault((intent.erp_model, intent.crm_model), []).append(intent)
+        for (erp_label, crm_label), intents in by_tables.items():
+            done = _complete(erp_label, crm_label, intents, integration_user_id)
+            adopted += done
+            forgotten += len(intents) - done
+
+
+def _complete(erp_label, crm_label, intents, integration_user_id):
+    """Complete intents of one pair of tables; return how many were adopted."""
+    crm_model = apps.get_model(crm_label)
+    pair = {"erp_model": erp_label, "crm_model": crm_label}
+    written = {
+        pk: (modified, writer) for pk, modified, writer in crm_model._base_manager.filter(
+            any_of("pk", [intent.crm_id for intent in intents])
+        ).values_list("pk", crm_model.MODIFIED_FIELD, f"{crm_model.MODIFIED_BY_FIELD}_id")
+    }
+    couplings = {
+        c.erp_id: c for c in Coupling.objects.filter(**pair).filter(any_of("erp_id", [i.erp_id for i in intents]))
+    }
+    taken_crm = set(Coupling.objects.filter(**pair).filter(
+        any_of("crm_id", [i.crm_id for i in intents])).values_list("crm_id", flat=True))
+    new, refreshed = [], []
+    for intent in intents:
+        found = written.get(intent.crm_id)
+        if found is None:
+            continue
+        modified, writer = found
+        if intent.kind == CouplingIntent.Kind.INSERT:
+            if intent.erp_id in couplings or intent.crm_id in taken_crm:
+                continue
+            new.append(Coupling(
+                **pair, erp_id=intent.erp_id, crm_id=intent.crm_id, last_synced_erp_modified=intent.erp_modified,
+                last_synced_crm_modified=modified, last_crm_result=SyncResult.SUCCESS, last_crm_job_id=intent.job_id,
+            ))
+            taken_crm.add(intent.crm_id)
+            continue
+        coupling = couplings.get(intent.erp_id)
+        landed = (writer == integration_user_id and modified is not None
+                  and (intent.crm_modified_before is None or modified > intent.crm_modified_before))
+        if coupling is not None and coupling.crm_id == intent.crm_id and landed:
+            coupling.last_synced_erp_modified = intent.erp_modified
+            coupling.last_synced_crm_modified = modified
+            coupling.last_crm_result = SyncResult.SUCCESS
+            coupling.last_crm_job_id = intent.job_id
+            refreshed.append(coupling)
+    with transaction.atomic(using=database_for(Coupling)):
+        if new:
+            Coupling.objects.bulk_create(new)
+        if refreshed:
+            Coupling.objects.bulk_update(refreshed, ["last_synced_erp_modified", "last_synced_crm_modified",
+                                                     "last_crm_result", "last_crm_job"])
+        CouplingIntent.objects.filter(any_of("pk", [intent.pk for intent in intents])).delete()
+    if new or refreshed:
+        logger.info("Completed %s intended Sales writes of %s ↔ %s after a stopped run",
+                    len(new) + len(refreshed), erp_label, crm_label)
+    return len(new) + len(refreshed)

@@ -1,0 +1,65 @@
+"""Enable and disable the connection (BC's Connection Setup "Is Enabled"): the one operation behind the assisted
+set-up's first step and the `integration_connection` command, so a script can set up and start without a browser.
+"""
+
+from contextlib import suppress
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from crm.models import SystemUser
+from p2c.outcomes import OperationRefused
+
+from ..models import ConnectionSetup
+
+
+def integration_user_find(name):
+    """The Sales user ``name`` names: its id, its full name or its e-mail (exactly, one user); refused (400) else."""
+    query = Q(fullname=name)
+    if "@" in name:
+        query |= Q(internal_email__iexact=name)
+    with suppress(ValidationError):  # not an id: a name
+        query |= Q(pk=SystemUser._meta.pk.to_python(name))
+    users = list(SystemUser.objects.filter(query)[:2])
+    if len(users) != 1:
+        raise OperationRefused(
+            (_("No Sales user is named %(name)s.") if not users else
+             _("More than one Sales user is named %(name)s: give its id.")) % {"name": name},
+            code="integration_user_unknown", status=400)
+    return users[0]
+
+
+def connection_enable(*, enabled, integration_user=None):
+    """Enable (``enabled=True``) or disable the connection; return the sentence saying what was done.
+
+    Enabling needs an integration user, the Sales user the integration writes as (whose rows it never reads back):
+    ``integration_user`` (a SystemUser), else the one already set, else the only Sales user marked as integration
+    user; refused (409) when there is none, so that the integration never echoes its own writes. The user chosen is
+    marked as integration user. Disabling leaves running jobs to finish and refuses new runs."""
+    with transaction.atomic():
+        setup = ConnectionSetup.objects.select_for_update().get(pk=ConnectionSetup.get_solo().pk)
+        if not enabled:
+            was = setup.is_enabled
+            if was:
+                setup.is_enabled = False
+                setup.save(update_fields=["is_enabled"])
+            return (_("The connection is disabled: no synchronisation or coupling starts until it is enabled again.")
+                    if was else _("The connection was disabled already."))
+        user = integration_user or setup.integration_user
+        if user is None:
+            candidates = list(SystemUser.objects.filter(is_integration_user=True)[:2])
+            if len(candidates) != 1:
+                raise OperationRefused(
+                    _("The connection needs an integration user (the Sales user it writes as): name one."),
+                    code="integration_user_missing", status=409)
+            user = candidates[0]
+        was = setup.is_enabled and setup.integration_user_id == user.pk
+        setup.is_enabled, setup.integration_user = True, user
+        setup.save(update_fields=["is_enabled", "integration_user"])
+    if not user.is_integration_user:
+        SystemUser.objects.filter(pk=user.pk).update(is_integration_user=True)
+    if was:
+        return _("The connection was enabled already, with integration user %(user)s.") % {"user": user}
+    return _("The connection is enabled, with integration user %(user)s.") % {"user": user}

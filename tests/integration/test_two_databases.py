@@ -1,0 +1,169 @@
+"""Sales in a database of its own (issue 28): the router, intents completed after a stopped run, and a Sales
+database that goes away in the middle of a run.
+
+The whole suite runs with Sales in a second PostgreSQL database in CI's PostgreSQL pass (SALES_DATABASE_URL), where
+PostgreSQL itself refuses any query that joins or nests tables of the two; the tests here check what that pass
+cannot see by itself.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from crm.models import Account, SystemUser
+from erp.models import Customer
+from integration.engine.intents import intents_complete, intents_record
+from integration.engine.plan import plan_build
+from integration.engine.sync import mapping_synchronize
+from integration.models import Coupling, CouplingIntent, FailedInsert, SyncJob
+from p2c.databases import SALES, database_for, sales_database, sales_separate
+
+TO = "to_integration"
+needs_two_databases = pytest.mark.skipif(
+    not sales_separate(), reason="needs Sales in a database of its own: set SALES_DATABASE_URL=postgres://...")
+
+
+def customers(n, salesperson, prefix="C"):
+    return Customer.objects.bulk_create([Customer(no=f"{prefix}{i:04d}", name=f"Customer {prefix}{i}",
+                                                  salesperson=salesperson) for i in range(n)])
+
+
+# -- the router --------------------------------------------------------------------------------------------------------
+def test_sales_models_go_to_the_sales_database_and_everything_else_to_default():
+    assert database_for(Account) == database_for(SystemUser) == sales_database()
+    assert database_for(Customer) == database_for(Coupling) == "default"
+    assert sales_database() == (SALES if sales_separate() else "default")
+
+
+@needs_two_databases
+@pytest.mark.django_db(transaction=True)
+def test_each_database_holds_only_its_own_tables():
+    sales_tables = set(connections[SALES].introspection.table_names())
+    erp_tables = set(connections["default"].introspection.table_names())
+    assert {"crm_account", "crm_systemuser"} <= sales_tables
+    assert not any(t.startswith(("erp_", "integration_", "auth_")) for t in sales_tables)
+    assert {"erp_customer", "integration_coupling", "auth_user"} <= erp_tables
+    assert not any(t.startswith("crm_") for t in erp_tables)
+    call_command("migrate", database=SALES, verbosity=0, check=True)  # nothing left to apply on either
+    call_command("migrate", verbosity=0, check=True)
+
+
+# -- intents of a stopped run ------------------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_intents_of_a_stopped_run_adopt_what_reached_sales_and_forget_the_rest(customer_mapping, salesperson_pair,
+                                                                               integration_user):
+    salesperson, _ = salesperson_pair
+    written, lost = customers(2, salesperson)
+    plan = plan_build(mapping=customer_mapping, direction=TO)
+    job = SyncJob.objects.create(table_mapping=customer_mapping, mapping_name="CUSTOMER", direction=TO,
+                                 status=SyncJob.Status.FAILED)
+    reached = Account(name=written.name)
+    missed = Account(name=lost.name)
+    intents_record(plan=plan, job=job, inserts=[(written, reached), (lost, missed)])
+    reached.save()  # the Sales write of one of them committed before the process was killed
+
+    adopted, forgotten = intents_complete(erp_model="erp.Customer", crm_model="crm.Account",
+                                          integration_user_id=integration_user.pk)
+
+    assert (adopted, forgotten) == (1, 1)
+    assert not CouplingIntent.objects.exists()
+    coupling = Coupling.objects.get(erp_model="erp.Customer", crm_model="crm.Account")
+    assert (coupling.erp_id, coupling.crm_id) == (written.pk, reached.pk)
+    assert coupling.last_synced_crm_modified == Account.objects.get(pk=reached.pk).modifiedon
+    # The next run finds the adopted pair unchanged and creates the lost one, once.
+    [job] = mapping_synchronize(mapping=customer_mapping, direction=TO)
+    assert (job.status, job.inserted, job.unchanged) == (SyncJob.Status.SUCCESS, 1, 1), job.counts()
+    assert Account.objects.count() == Coupling.objects.filter(crm_model="crm.Account").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intents_of_a_running_job_are_left_to_it(customer_mapping, salesperson_pair):
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    plan = plan_build(mapping=customer_mapping, direction=TO)
+    running = SyncJob.objects.create(table_mapping=customer_mapping, mapping_name="CUSTOMER", direction=TO,
+                                     status=SyncJob.Status.RUNNING)
+    intents_record(plan=plan, job=running, inserts=[(customer, Account(name="Not yet written"))])
+
+    assert intents_complete() == (0, 0)
+    assert CouplingIntent.objects.count() == 1
+
+
+# -- the Sales database goes away mid-run ------------------------------------------------------------------------------
+def _after_first_chunk(action):
+    calls = []
+
+    def progress(*, job, done, total):
+        calls.append(done)
+        if len(calls) == 1:
+            action()
+
+    return progress
+
+
+def _sales_connection_killed():
+    pid = connections[SALES].connection.info.backend_pid
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def _sales_read_only():
+    with connections[SALES].cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+
+@needs_two_databases
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("takes_it_away", "says"), [
+    (_sales_connection_killed, "did not answer"),
+    (_sales_read_only, "refused the write"),
+])
+def test_a_sales_database_that_goes_away_mid_run_fails_the_job_cleanly_and_the_next_run_completes(
+    customer_mapping, salesperson_pair, settings, takes_it_away, says
+):
+    salesperson, _ = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 4
+    customers(10, salesperson)
+
+    try:
+        [job] = mapping_synchronize(mapping=customer_mapping, direction=TO,
+                                    progress=_after_first_chunk(takes_it_away))
+    finally:
+        connections[SALES].close()  # the database is back: a new connection, read-write
+
+    assert job.status == SyncJob.Status.FAILED
+    assert f"The Sales database ({SALES}) {says}" in job.message, job.message
+    # Nothing half-written on the ERP side: the first chunk whole and coupled, no intents, no failed records.
+    assert Account.objects.count() == Coupling.objects.filter(crm_model="crm.Account").count() == 4
+    assert not CouplingIntent.objects.exists()
+    assert not FailedInsert.objects.exists() and not job.errors.exists()
+    customer_mapping.refresh_from_db()
+    assert customer_mapping.erp_watermark is None  # the failed run did not move it
+
+    [rerun] = mapping_synchronize(mapping=customer_mapping, direction=TO)
+    assert (rerun.status, rerun.inserted, rerun.unchanged) == (SyncJob.Status.SUCCESS, 6, 4), rerun.counts()
+    assert Account.objects.count() == Coupling.objects.filter(crm_model="crm.Account").count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_partition_taken_over_completes_the_intents_of_its_keys_though_the_shared_job_runs_on(
+    customer_mapping, salesperson_pair, integration_user
+):
+    """The partitions of a run share its job: a worker killed mid-partition leaves intents of a running job. The
+    worker that takes the partition over completes those of its keys, and leaves the other partitions' alone."""
+    salesperson, _ = salesperson_pair
+    inside, outside = customers(2, salesperson)
+    plan = plan_build(mapping=customer_mapping, direction=TO)
+    running = SyncJob.objects.create(table_mapping=customer_mapping, mapping_name="CUSTOMER", direction=TO,
+                                     status=SyncJob.Status.RUNNING)
+    reached, elsewhere = Account(name=inside.name), Account(name=outside.name)
+    intents_record(plan=plan, job=running, inserts=[(inside, reached), (outside, elsewhere)])
+    reached.save()
+
+    adopted = intents_complete(erp_model="erp.Customer", crm_model="crm.Account",
+                               integration_user_id=integration_user.pk, erp_range=(inside.pk, outside.pk))
+
+    assert adopted == (1, 0)
+    assert Coupling.objects.get(crm_model="crm.Account").erp_id == inside.pk
+    assert list(CouplingIntent.objects.values_list("erp_id", flat=True)) == [outside.pk]
