@@ -26,6 +26,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from .engine.filters import filter_validate
+from .engine.job_log import job_count_text
 from .engine.locks import STALE_AFTER, holder_gone
 from .mapping_order import mappings_in_dependency_order
 from .models import FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
@@ -263,19 +264,6 @@ def full_sync_stalled_message(since, stopped=()):
         "No line has made progress since %(at)s: the worker may have stopped. Restart continues where the run "
         "stopped: finished lines are not run again."
     ) % {"at": at}
-
-
-def job_count_text(name, count):
-    """``count`` rows of a job's counter ``name`` (inserted, modified …), as a person reads it."""
-    texts = {
-        "inserted": ngettext("%(count)s inserted", "%(count)s inserted", count),
-        "modified": ngettext("%(count)s modified", "%(count)s modified", count),
-        "unchanged": ngettext("%(count)s unchanged", "%(count)s unchanged", count),
-        "skipped": ngettext("%(count)s skipped", "%(count)s skipped", count),
-        "failed": ngettext("%(count)s failed", "%(count)s failed", count),
-        "coupled": ngettext("%(count)s coupled", "%(count)s coupled", count),
-    }
-    return texts.get(name, f"%(count)s {name}") % {"count": formats.number_format(count)}
 
 
 def progress_text(progress):

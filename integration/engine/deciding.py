@@ -6,6 +6,8 @@ touches, couple, uncouple, failures) that `ChunkWrites` (writing.py) writes. Con
 ``self.conflicts`` (`ChunkConflicts`, conflicts.py).
 """
 
+from django.utils.translation import gettext
+
 from integration.models import Direction, IntegrationTableMapping, SyncResult
 from integration.rules.base import RowError
 
@@ -36,7 +38,7 @@ class ChunkDecisions:
         """An uncoupled row whose insertion failed the same way twice and that has not changed since (skipped)."""
         if row.pk in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
             return False
-        self.result.skip("its insertion failed twice the same way; waiting for a change",
+        self.result.skip(gettext("its insertion failed twice the same way; waiting for a change"),
                          self.plan.record_label(row))
         return True
 
@@ -55,7 +57,7 @@ class ChunkDecisions:
         if not uncoupled:
             return
         if not plan.create_new:
-            self.result.skip("not coupled (the mapping synchronises coupled records only)", n=len(uncoupled))
+            self.result.skip(gettext("not coupled (the mapping synchronises coupled records only)"), n=len(uncoupled))
             return
         matched = matches_find(plan, uncoupled) if match_rules(plan) else {}
         for row in uncoupled:
@@ -84,7 +86,7 @@ class ChunkDecisions:
         plan = self.plan
         destination = self.destinations.get(getattr(coupling, plan.destination.id_field))
         if coupling.skipped:
-            self.result.skip("the coupling is marked skipped (restore it to synchronise again)",
+            self.result.skip(gettext("the coupling is marked skipped (restore it to synchronise again)"),
                              plan.record_label(row))
             return
         if destination is None:
@@ -94,8 +96,7 @@ class ChunkDecisions:
         if self._destination_changed(coupling, destination):
             if not self._source_changed(row, coupling):
                 # Newer data on the destination is no conflict: it goes the other way in the other pass.
-                self.result.skip(f"the {plan.destination.system_name} record holds newer data",
-                                 plan.record_label(row))
+                self.result.skip(_newer_data(plan), plan.record_label(row))
                 return
             both_modified = True
         values = self.transfer.values_for(row, destination)
@@ -104,11 +105,14 @@ class ChunkDecisions:
             changes, conflicting = self.conflicts.merge(row=row, coupling=coupling, destination=destination,
                                                         changes=changes)
             if changes is None:
-                self.result.skip(f"the {plan.destination.system_name} record holds newer data", plan.record_label(row))
+                self.result.skip(_newer_data(plan), plan.record_label(row))
                 return
         if changes and both_modified and self._resolve_conflict(changes, coupling, conflicting) == "skip":
-            self.result.skip(f"update conflict: the mapping keeps the {plan.destination.system_name} data",
-                             plan.record_label(row))
+            self.result.skip(
+                gettext("update conflict: the mapping keeps the %(system_name)s data")
+                % {"system_name": plan.destination.system_name},
+                plan.record_label(row),
+            )
             return
         if both_modified and (not changes or plan.destination.key == "erp" or not plan.skip_rows_modified_by):
             # What changed on the destination still goes the other way (a written Sales row only when the
@@ -153,11 +157,13 @@ class ChunkDecisions:
         erp_field, crm_field = rule.mapping.erp_field, rule.mapping.crm_field
         erp_model = plan.mapping.erp_model_class()._meta.verbose_name
         crm_model = plan.mapping.crm_model_class()._meta.verbose_name
-        raise RowError(
-            f"Cannot update a record in the {plan.destination.model._meta.verbose_name} table. The mapping between "
-            f"{erp_field} field on the {erp_model} table and the {crm_field} field on the {crm_model} table is "
-            "bi-directional, and one or both values have changed since the last synchronization."
-        )
+        raise RowError(gettext(
+            # Translators: Business Central's message; the tables are names of models, the fields names of fields.
+            "Cannot update a record in the %(table)s table. The mapping between %(erp_field)s field on the "
+            "%(erp_table)s table and the %(crm_field)s field on the %(crm_table)s table is bi-directional, and one or "
+            "both values have changed since the last synchronization."
+        ) % {"table": plan.destination.model._meta.verbose_name, "erp_field": erp_field, "erp_table": erp_model,
+             "crm_field": crm_field, "crm_table": crm_model})
 
     def _deletion_conflict(self, row, coupling):
         resolution = self.conflicts.deletion_resolution(coupling) or self.plan.mapping.deletion_conflict_resolution
@@ -170,7 +176,8 @@ class ChunkDecisions:
         else:
             self.conflicts.deletion_found(coupling)
             raise RowError(
-                f"The {self.plan.record_label(row)} record cannot be updated because it is coupled to a deleted record."
+                gettext("The %(record)s record cannot be updated because it is coupled to a deleted record.")
+                % {"record": self.plan.record_label(row)}
             )
 
     @staticmethod
@@ -201,6 +208,11 @@ class ChunkDecisions:
                 {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail", "message": message}
             )
 
+
+
+def _newer_data(plan):
+    """The skip reason of a row whose destination changed since the last synchronisation (and the source did not)."""
+    return gettext("the %(system_name)s record holds newer data") % {"system_name": plan.destination.system_name}
 
 
 def _plain(value):

@@ -8,6 +8,7 @@ never code or SQL.
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, FullResultSet, ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext
 
 LOOKUPS = {
     "exact", "iexact", "in", "isnull", "gt", "gte", "lt", "lte",
@@ -22,7 +23,8 @@ def filter_validate(model, spec, *, field_name="filter"):
     if spec in (None, ""):
         return Q()
     if not isinstance(spec, dict):
-        raise ValidationError({field_name: "A filter is a JSON object of field lookups, e.g. {\"state_code\": \"active\"}."})
+        raise ValidationError({field_name: gettext("A filter is a JSON object of field lookups, e.g. %(example)s.")
+                               % {"example": '{"state_code": "active"}'}})
     q = Q()
     for raw_key, value in spec.items():
         negate = raw_key.startswith("~")
@@ -36,7 +38,8 @@ def filter_validate(model, spec, *, field_name="filter"):
             pass  # a sound filter that matches nothing (an empty list) or everything
         except (FieldError, ValueError, TypeError, ValidationError) as exc:
             text = " ".join(getattr(exc, "messages", None) or [str(exc)])
-            raise ValidationError({field_name: f"Filter key {raw_key!r} on {model._meta.label}: {text}"}) from None
+            raise ValidationError({field_name: gettext("Filter key %(key)s on %(model)s: %(error)s") % {
+                "key": repr(raw_key), "model": model._meta.label, "error": text}}) from None
         q &= ~condition if negate else condition
     return q
 
@@ -51,35 +54,43 @@ def _split_lookup(model, key, *, field_name, raw_key):
         try:
             field = current._meta.get_field(part)
         except FieldDoesNotExist:
-            raise ValidationError(
-                {field_name: f"{current._meta.label} has no field {part!r} (in filter key {raw_key!r}); "
-                             f"lookups allowed: {', '.join(sorted(LOOKUPS))}."}
-            ) from None
+            raise ValidationError({field_name: gettext(
+                "%(model)s has no field %(field)s (in filter key %(key)s); lookups allowed: %(lookups)s."
+            ) % {"model": current._meta.label, "field": repr(part), "key": repr(raw_key),
+                 "lookups": ", ".join(sorted(LOOKUPS))}}) from None
         if index < len(parts) - 1:
             if not field.is_relation or field.related_model is None:
-                raise ValidationError(
-                    {field_name: f"Unsupported lookup {parts[index + 1]!r} on {current._meta.label}.{part} "
-                                 f"(in filter key {raw_key!r}); lookups allowed: {', '.join(sorted(LOOKUPS))}."}
-                )
+                raise ValidationError({field_name: gettext(
+                    "Unsupported lookup %(lookup)s on %(field)s (in filter key %(key)s); lookups allowed: %(lookups)s."
+                ) % {"lookup": repr(parts[index + 1]), "field": f"{current._meta.label}.{part}", "key": repr(raw_key),
+                     "lookups": ", ".join(sorted(LOOKUPS))}})
             current = field.related_model
     return "__".join(parts), lookup
 
 
 def _check_value(lookup, value, *, field_name, raw_key):
+    problem = _value_problem(lookup, value)
+    if problem:
+        raise ValidationError({field_name: problem % {"key": repr(raw_key)}})
+
+
+def _value_problem(lookup, value):
+    """What is wrong with a filter key's value, as a text with the placeholder %(key)s, or None."""
     if isinstance(value, list) and lookup not in {"in", "range"}:
-        raise ValidationError({field_name: f"Filter key {raw_key!r} takes one value, not a list (use __in for a list)."})
+        return gettext("Filter key %(key)s takes one value, not a list (use __in for a list).")
     if isinstance(value, list) and any(isinstance(item, (list, dict)) for item in value):
-        raise ValidationError({field_name: f"Filter key {raw_key!r} takes a list of plain values."})
+        return gettext("Filter key %(key)s takes a list of plain values.")
     if lookup in TEXT_LOOKUPS and not isinstance(value, str):
-        raise ValidationError({field_name: f"Filter key {raw_key!r} compares text: give a string."})
+        return gettext("Filter key %(key)s compares text: give a string.")
     if lookup in {"in", "range"} and not isinstance(value, list):
-        raise ValidationError({field_name: f"Filter key {raw_key!r} needs a list."})
+        return gettext("Filter key %(key)s needs a list.")
     if lookup == "range" and len(value) != 2:
-        raise ValidationError({field_name: f"Filter key {raw_key!r} needs a list of two values."})
+        return gettext("Filter key %(key)s needs a list of two values.")
     if lookup == "isnull" and not isinstance(value, bool):
-        raise ValidationError({field_name: f"Filter key {raw_key!r} needs true or false."})
+        return gettext("Filter key %(key)s needs true or false.")
     if isinstance(value, dict):
-        raise ValidationError({field_name: f"Filter key {raw_key!r} cannot take an object as its value."})
+        return gettext("Filter key %(key)s cannot take an object as its value.")
     # A NUL character can never match stored text, and PostgreSQL refuses it outright: say so here, on every database.
     if any(isinstance(item, str) and "\x00" in item for item in (value if isinstance(value, list) else [value])):
-        raise ValidationError({field_name: f"Filter key {raw_key!r} contains a NUL character (\\x00)."})
+        return gettext("Filter key %(key)s contains a NUL character (\\x00).")
+    return None

@@ -31,6 +31,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from integration.models import Coupling, CouplingIntent, SyncJob, SyncResult
 from p2c.bulk_writes import insert_prepare
@@ -48,24 +49,26 @@ class SideUnavailable(DatabaseError):
     """A database of the run did not answer, or refused to write: the run stops, the next one picks it up."""
 
 
-def database_name(alias):
-    """How messages name a database: "the Sales database (sales)"."""
-    side = "Sales" if alias == SALES else "ERP"
-    return f"the {side} database ({alias})"
-
-
 def side_failure(exc):
     """Whether ``exc`` is the database's failure (no connection, a refused write), not one row's bad values."""
     return isinstance(exc, (OperationalError, InterfaceError, InternalError)) and not isinstance(exc, IntegrityError)
 
 
 def side_unavailable(exc, alias):
-    """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``."""
-    verb = "refused the write" if isinstance(exc, InternalError) else "did not answer"
-    text = " ".join(str(exc).split())
-    name = database_name(alias)
-    return SideUnavailable(f"{name[0].upper()}{name[1:]} {verb}: {text}. Nothing more was written; "
-                           "the next run picks up the rest.")
+    """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``, naming the database: "The Sales
+    database (sales) did not answer: …", in the active language."""
+    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias, "error": " ".join(str(exc).split())}
+    if isinstance(exc, InternalError):
+        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
+        # the database's own message.
+        text = gettext("The %(system_name)s database (%(alias)s) refused the write: %(error)s. Nothing more was "
+                       "written; the next run picks up the rest.")
+    else:
+        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
+        # the database's own message.
+        text = gettext("The %(system_name)s database (%(alias)s) did not answer: %(error)s. Nothing more was "
+                       "written; the next run picks up the rest.")
+    return SideUnavailable(text % values)
 
 
 def database_failed(*aliases):

@@ -3,6 +3,9 @@ named each, and the job's closing message."""
 
 from dataclasses import dataclass, field
 
+from django.utils import formats
+from django.utils.translation import gettext, ngettext
+
 from integration.models import SyncJob
 
 REPORT_LIMIT = 1000
@@ -53,15 +56,52 @@ class JobLog:
         job.save(update_fields=list(job.COUNTERS))
 
     def summary(self):
+        """The job's closing message, in the active language: its counts (``3 inserted, 1 modified``), then the
+        skip reasons with a few records named each."""
         job = self.job
-        counts = ", ".join(f"{getattr(job, n)} {n}" for n in job.COUNTERS if getattr(job, n))
-        prefix = "Dry run, nothing written: " if self.dry_run else ""
-        reasons = []
-        for reason, (n, labels) in self.skips.items():
-            more = f", and {n - len(labels)} more" if n > len(labels) else ""
-            reasons.append(f"{n} {reason}" + (f" ({', '.join(labels)}{more})" if labels else ""))
-        skipped = f". Skipped: {'; '.join(reasons)}" if reasons else ""
-        return prefix + (counts or "nothing to synchronise") + skipped
+        counts = ", ".join(job_count_text(n, getattr(job, n)) for n in job.COUNTERS if getattr(job, n))
+        text = counts or gettext("nothing to synchronise")
+        if self.dry_run:
+            # Translators: a dry run's job message: what it would have written (counts such as "3 inserted").
+            text = gettext("Dry run, nothing written: %(counts)s") % {"counts": text}
+        reasons = [skip_reason_text(reason, n, labels) for reason, (n, labels) in self.skips.items()]
+        if reasons:
+            # Translators: a job's message: its counts, then why records were skipped (reasons separated by "; ").
+            text = gettext("%(counts)s. Skipped: %(reasons)s") % {"counts": text, "reasons": "; ".join(reasons)}
+        return text
 
     def skip_reasons(self):
         return {reason: n for reason, (n, _) in self.skips.items()}
+
+
+def skip_reason_text(reason, count, labels):
+    """``count`` records skipped for ``reason``, naming ``labels`` (the first few of them), in the active language:
+    ``2 the Sales record holds newer data (Customer 10000 (Adatum), and 1 more)``."""
+    values = {"count": formats.number_format(count), "reason": reason, "records": ", ".join(labels)}
+    if not labels:
+        # Translators: how many records a job skipped, then why (a skip reason such as "the Sales record holds
+        # newer data").
+        return ngettext("%(count)s %(reason)s", "%(count)s %(reason)s", count) % values
+    more = count - len(labels)
+    if more <= 0:
+        # Translators: how many records a job skipped, why, then the records, e.g. "Customer 10000 (Adatum)".
+        return ngettext("%(count)s %(reason)s (%(records)s)", "%(count)s %(reason)s (%(records)s)", count) % values
+    # Translators: how many records a job skipped, why, then the first few records and how many more were skipped.
+    return ngettext("%(count)s %(reason)s (%(records)s, and %(more)s more)",
+                    "%(count)s %(reason)s (%(records)s, and %(more)s more)", more) % {
+        **values, "more": formats.number_format(more)}
+
+
+def job_count_text(name, count):
+    """``count`` rows of a job's counter ``name`` (inserted, modified …, `SyncJob.COUNTERS`), as a person reads it."""
+    texts = {
+        "inserted": ngettext("%(count)s inserted", "%(count)s inserted", count),
+        "modified": ngettext("%(count)s modified", "%(count)s modified", count),
+        "deleted": ngettext("%(count)s deleted", "%(count)s deleted", count),
+        "unchanged": ngettext("%(count)s unchanged", "%(count)s unchanged", count),
+        "skipped": ngettext("%(count)s skipped", "%(count)s skipped", count),
+        "failed": ngettext("%(count)s failed", "%(count)s failed", count),
+        "coupled": ngettext("%(count)s coupled", "%(count)s coupled", count),
+        "uncoupled": ngettext("%(count)s uncoupled", "%(count)s uncoupled", count),
+    }
+    return texts.get(name, f"%(count)s {name}") % {"count": formats.number_format(count)}

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.db import DatabaseError, connections
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integration.models import IntegrationTableMapping, SyncJob
 
@@ -169,9 +170,14 @@ def holder_gone(token, *, beats=(), mapping=None):
 
 
 def holder_describe(token):
-    """"process 1234 on host web-1" for a holder token (what a busy message names)."""
+    """"process 1234 on host web-1" for a holder token (what a busy message names), in the active language."""
     host, pid = _parse(token)
-    return f"process {pid} on host {host}" if pid else "another run"
+    if pid:
+        # Translators: who holds a mapping, in a message saying the mapping is being synchronised by another run.
+        return gettext("process %(pid)s on host %(host)s") % {"pid": pid, "host": host}
+    # Translators: who holds a mapping when its process is unknown, in a message saying the mapping is being
+    # synchronised by another run.
+    return gettext("another run")
 
 
 # -- the mapping lock ---------------------------------------------------------------------------------------------
@@ -203,7 +209,7 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
     """
     if token is not None:
         if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
-            raise MappingBusy(f"Mapping {mapping.name} is no longer held by this run.")
+            raise MappingBusy(gettext("Mapping %(mapping)s is no longer held by this run.") % {"mapping": mapping.name})
         yield token
         return
     holder = Holder()
@@ -213,11 +219,17 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
             if time.monotonic() >= deadline:
                 by, at = IntegrationTableMapping.objects.filter(pk=mapping.pk).values_list(
                     "locked_by", "locked_at").first() or ("", None)
-                since = f"since {at:%Y-%m-%d %H:%M:%S} UTC, " if at else ""
-                raise MappingBusy(
-                    f"Mapping {mapping.name} is being synchronised by another run ({since}{holder_describe(by)}); "
-                    "try again when it has finished."
-                )
+                values = {"mapping": mapping.name, "holder": holder_describe(by)}
+                if at:
+                    # Translators: the holder is "process 1234 on host web-1", or "another run".
+                    text = gettext("Mapping %(mapping)s is being synchronised by another run (since %(since)s UTC, "
+                                   "%(holder)s); try again when it has finished.")
+                    values["since"] = f"{at:%Y-%m-%d %H:%M:%S}"
+                else:
+                    # Translators: the holder is "process 1234 on host web-1", or "another run".
+                    text = gettext("Mapping %(mapping)s is being synchronised by another run (%(holder)s); try again "
+                                   "when it has finished.")
+                raise MappingBusy(text % values)
             time.sleep(0.2)
         jobs_close_stopped(mapping=mapping, but=holder.token, stopped_at=previous[1])
         try:
@@ -245,21 +257,28 @@ def mapping_lock_refresh(mapping, token):
     if beats and beats[0] is not None and now - beats[0] < HEARTBEAT_EVERY:
         return
     if not held.update(locked_at=now):
-        raise MappingLockLost(
-            f"Mapping {mapping.name} was taken over by another run after this one was judged stopped (no heartbeat "
-            f"for {int(HEARTBEAT_STALE.total_seconds())} s); this run stopped (what it had written is kept)."
-        )
+        raise MappingLockLost(gettext(
+            "Mapping %(mapping)s was taken over by another run after this one was judged stopped (no heartbeat for "
+            "%(seconds)s s); this run stopped (what it had written is kept)."
+        ) % {"mapping": mapping.name, "seconds": int(HEARTBEAT_STALE.total_seconds())})
 
 
 # -- jobs whose process stopped -----------------------------------------------------------------------------------
 def stopped_message(stopped_at, started_at=None):
-    """What a run whose process died says: when it was last seen, and that what it committed stays."""
+    """What a run whose process died says, in the active language: when it was last seen, and that what it
+    committed stays."""
     if stopped_at:
-        when = f"at {timezone.localtime(stopped_at):%Y-%m-%d %H:%M:%S}"
-    else:
-        when = f"some time after {timezone.localtime(started_at):%Y-%m-%d %H:%M:%S}" if started_at else "at some point"
-    return (f"The process running it stopped (killed or crashed) {when}; the chunks it committed stay; "
-            "the next run goes on from there.")
+        return gettext("The process running it stopped (killed or crashed) at %(time)s; the chunks it committed "
+                       "stay; the next run goes on from there.") % {"time": _local_time(stopped_at)}
+    if started_at:
+        return gettext("The process running it stopped (killed or crashed) some time after %(time)s; the chunks it "
+                       "committed stay; the next run goes on from there.") % {"time": _local_time(started_at)}
+    return gettext("The process running it stopped (killed or crashed) at some point; the chunks it committed stay; "
+                   "the next run goes on from there.")
+
+
+def _local_time(value):
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S}"
 
 
 def jobs_close_stopped(*, mapping=None, but=None, stopped_at=None):

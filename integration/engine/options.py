@@ -10,6 +10,7 @@ import re
 
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 
 from integration.models import ValueMap, ValueMapEntry
 
@@ -39,16 +40,19 @@ def option_mapping_synchronize(*, plan, job):
         option = options.get(_normal(record.code)) or options.get(_normal(record.description))
         if option is None:
             job.skipped += 1
-            errors.append(
-                f"{capfirst(erp_model._meta.verbose_name)} {record.code} matches no {field.verbose_name} option "
-                "in Sales; customers with it get a blank option there."
-            )
+            errors.append(gettext(
+                # Translators: e.g. "Payment Terms 14D matches no Payment terms option in Sales; …" (an ERP table's
+                # name, a code of it, the name of a Sales option set).
+                "%(model)s %(code)s matches no %(field)s option in Sales; customers with it get a blank option there."
+            ) % {"model": capfirst(erp_model._meta.verbose_name), "code": record.code, "field": field.verbose_name})
             continue
         new_entries.append(ValueMapEntry(value_map=value_map, erp_value=record.code, crm_value=option))
         job.coupled += 1
     if not plan.dry_run:
         ValueMapEntry.objects.bulk_create(new_entries, ignore_conflicts=True)
-    job.message = "; ".join(errors)[:2000] or f"{job.coupled} codes coupled to Sales options"
+    job.message = "; ".join(errors)[:2000] or ngettext(
+        "%(count)s code coupled to Sales options", "%(count)s codes coupled to Sales options", job.coupled
+    ) % {"count": job.coupled}
     job.status = job.Status.SUCCESS
     job.finished_at = timezone.now()
     job.save()

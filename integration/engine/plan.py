@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 
 from integration.catalogue.fields import RELATION, field_category, get_field
 from integration.labels import record_title
@@ -164,10 +165,12 @@ class SyncPlan:
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
-        raise ValidationError(f"Direction {direction!r} is not one-way.")
+        raise ValidationError(gettext("Direction %(direction)s is not one-way.") % {"direction": repr(direction)})
     if mapping.direction != Direction.BIDIRECTIONAL and mapping.direction != direction:
         raise ValidationError(
-            f"Mapping {mapping.name} synchronises {mapping.get_direction_display()} only, not {Direction(direction).label}."
+            gettext("Mapping %(mapping)s synchronises %(direction_names)s only, not %(direction_names2)s.")
+            % {"mapping": mapping.name, "direction_names": mapping.get_direction_display(),
+               "direction_names2": Direction(direction).label}
         )
     erp = Side(ERP, mapping.erp_model_class(), mapping.erp_filter or {})
     crm = Side(CRM, mapping.crm_model_class(), mapping.crm_filter or {})
@@ -227,14 +230,14 @@ def field_rules_build(*, mapping, direction, source, destination, field_mappings
             continue
         dest_field = get_field(destination.model, dest_name)
         if dest_field is None:
-            raise ValidationError(f"Field mapping {fm.pk}: {destination.label} has no field {dest_name!r}.")
+            raise ValidationError(_no_field(fm, destination, dest_name))
         if fm.constant_value or not source_name:
             rules.append(FieldRule(mapping=fm, dest_field=dest_field, kind="constant",
                                    quantum=quanta.get(dest_field.attname, (None, None))[1]))
             continue
         source_field = get_field(source.model, source_name)
         if source_field is None:
-            raise ValidationError(f"Field mapping {fm.pk}: {source.label} has no field {source_name!r}.")
+            raise ValidationError(_no_field(fm, source, source_name))
         value_map = {}
         if fm.value_map_id:
             pairs = entries.get(fm.value_map_id, [])
@@ -253,6 +256,11 @@ def field_rules_build(*, mapping, direction, source, destination, field_mappings
         rules.append(FieldRule(mapping=fm, dest_field=dest_field, source_field=source_field, kind=kind,
                                value_map=value_map, quantum=quanta.get(dest_field.attname, (None, None))[1]))
     return rules
+
+
+def _no_field(field_mapping, side, name):
+    return gettext("Field mapping %(pk)s: %(model)s has no field %(field)s.") % {
+        "pk": field_mapping.pk, "model": side.label, "field": repr(name)}
 
 
 def _value_map_entries(value_map_ids):

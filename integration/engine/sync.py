@@ -27,6 +27,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
 from p2c.databases import same_database
@@ -193,7 +194,7 @@ class DirectionRun:
             logger.exception("Synchronisation job %s failed", job.pk)
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
-            job.status, job.message = SyncJob.Status.FAILED, f"The job failed: {exc}"
+            job.status, job.message = SyncJob.Status.FAILED, gettext("The job failed: %(error)s") % {"error": exc}
         job.report = log.report if plan.dry_run else []
         job.finished_at = timezone.now()
         job.save()

@@ -18,6 +18,7 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
@@ -106,7 +107,7 @@ class ChunkTransfer:
                     continue
                 write, value = True, None
             except ValidationError as exc:
-                errors.append(f"{c.rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
+                errors.append(field_error_text(c.rule.dest_field, exc))
                 continue
             if not write or (c.not_null and is_blank(value)):
                 continue
@@ -114,7 +115,7 @@ class ChunkTransfer:
                 try:
                     c.check(value, destination)
                 except ValidationError as exc:
-                    errors.append(f"{c.rule.dest_field.verbose_name}: {' '.join(exc.messages)}")
+                    errors.append(field_error_text(c.rule.dest_field, exc))
                     continue
             values[c.dest_attname] = value
         try:
@@ -128,9 +129,9 @@ class ChunkTransfer:
                 try:
                     values[name] = decimal_fit(value, dest_field, quantum)
                 except ValidationError as exc:
-                    errors.append(f"{dest_field.verbose_name}: {' '.join(exc.messages)}")
+                    errors.append(field_error_text(dest_field, exc))
         if errors:
-            raise RowError(f"{self.plan.record_label(source)}: {'; '.join(errors)}")
+            raise RowError(record_error_text(self.plan.record_label(source), "; ".join(errors)))
         return values
 
     # -- one field ------------------------------------------------------------------------------------------
@@ -163,8 +164,11 @@ class ChunkTransfer:
                 return False, None  # no option mapping for this value: the destination keeps its own
             related_id = self._by_key[index].get(mapped)
             if related_id is None:
-                related = dest.related_model._meta.verbose_name
-                raise RowError(f"{dest.verbose_name}: {related} {mapped!r} does not exist in the {self.plan.destination.system_name}")
+                # Translators: a field, then the table and value of the record it names, which the system (Sales or
+                # ERP) does not have: "Payment Terms Code: Payment Terms '14D' does not exist in the ERP".
+                raise RowError(gettext("%(field)s: %(model)s %(value)s does not exist in the %(system_name)s") % {
+                    "field": dest.verbose_name, "model": dest.related_model._meta.verbose_name, "value": repr(mapped),
+                    "system_name": self.plan.destination.system_name})
             return True, related_id
         value = self._mapped(rule, raw)
         if dest.choices and not is_blank(value):
@@ -172,7 +176,7 @@ class ChunkTransfer:
             if str(value) not in allowed:
                 if self.plan.destination.key == "crm":
                     return True, ""  # SPEC I5: no matching Sales option leaves the option blank
-                raise ValidationError(f"{value!r} is not one of the allowed values.")
+                raise ValidationError(not_allowed_text(value))
         return True, self._fit(rule, convert(value, dest))
 
     @staticmethod
@@ -196,11 +200,31 @@ class ChunkTransfer:
     def _not_coupled_message(self, index, rule, related_id):
         related = rule.source_field.related_model
         label = self._keys.get(index, {}).get(related_id)
-        dest_related = str(rule.dest_field.related_model._meta.verbose_name).lower()
-        return (
-            f"{capfirst(related._meta.verbose_name)} {label or related_id} is not coupled to "
-            f"{'a' if self.plan.destination.key == 'crm' else 'an'} {self.plan.destination.system_name} {dest_related}"
-        )
+        values = {"model": capfirst(related._meta.verbose_name), "record": label or related_id,
+                  "counterpart": str(rule.dest_field.related_model._meta.verbose_name).lower()}
+        if self.plan.destination.key == "crm":
+            # Translators: e.g. "Salesperson/Purchaser SP02 is not coupled to a Sales user" (a table's name, a record
+            # of it, then the name of the Sales table it has no counterpart in).
+            return gettext("%(model)s %(record)s is not coupled to a Sales %(counterpart)s") % values
+        # Translators: e.g. "User Nancy is not coupled to an ERP salesperson/purchaser" (a table's name, a record of
+        # it, then the name of the ERP table it has no counterpart in).
+        return gettext("%(model)s %(record)s is not coupled to an ERP %(counterpart)s") % values
+
+
+def field_error_text(field, exc):
+    """A field's validation error as a row's error names it: ``Email: Enter a valid email address.``."""
+    # Translators: a field's name, then what is wrong with its value.
+    return gettext("%(field)s: %(error)s") % {"field": field.verbose_name, "error": " ".join(exc.messages)}
+
+
+def record_error_text(record, error):
+    """A row's error naming its record: ``Customer C00010 (Adatum): Email: Enter a valid email address.``."""
+    # Translators: a record (e.g. "Customer C00010 (Adatum Corporation)"), then what went wrong with it.
+    return gettext("%(record)s: %(error)s") % {"record": record, "error": error}
+
+
+def not_allowed_text(value):
+    return gettext("%(value)s is not one of the allowed values.") % {"value": repr(value)}
 
 
 def _related_pair(plan, rule):
@@ -288,7 +312,7 @@ def _plain_value(rule, plan):
         if allowed is not None and not is_blank(value) and str(value) not in allowed:
             if blank_option:
                 return True, ""  # SPEC I5: no matching Sales option leaves the option blank
-            raise ValidationError(f"{value!r} is not one of the allowed values.")
+            raise ValidationError(not_allowed_text(value))
         value = value if text and type(value) is str else convert(value, dest)
         if quantum is None or value is None:
             return True, value

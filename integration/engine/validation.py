@@ -2,7 +2,7 @@
 filters are sound, no cycles of dependencies or parents, and the directions of a table mapping and its field mappings
 agree (SPEC I2, I3; BC tables 5335/5336):
 
-- an option mapping, and each of its field mappings, goes one way only (`OPTION_ONE_WAY`); its field mappings
+- an option mapping, and each of its field mappings, goes one way only (`option_one_way`); its field mappings
   follow its direction (``IntegrationTableMapping.save`` carries it);
 - each direction a table mapping runs is served by at least one of its enabled field mappings
   (`direction_served_errors`), checked with the stored field mappings, or with those being saved with it (the
@@ -11,6 +11,7 @@ agree (SPEC I2, I3; BC tables 5335/5336):
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from integration.catalogue.fields import RELATION, categories_convert, field_category, get_field, natural_key_field
 from integration.catalogue.registry import field_problem, synchronisable_model
@@ -32,11 +33,12 @@ def table_mapping_validate(*, mapping):
     if crm_model is not None and mapping.crm_option_field:
         field = get_field(crm_model, mapping.crm_option_field)
         if field is None or not field.choices:
-            errors["crm_option_field"] = f"{crm_model._meta.label} has no option set {mapping.crm_option_field!r}."
+            errors["crm_option_field"] = gettext("%(model)s has no option set %(field)s.") % {
+                "model": crm_model._meta.label, "field": repr(mapping.crm_option_field)}
         if mapping.direction == Direction.BIDIRECTIONAL:
-            errors["direction"] = OPTION_ONE_WAY
+            errors["direction"] = option_one_way()
     if mapping.parent_id and mapping.parent_id == mapping.pk:
-        errors["parent"] = "A mapping cannot be its own parent."
+        errors["parent"] = gettext("A mapping cannot be its own parent.")
     else:
         errors.update(parent_chain_problem(mapping=mapping))
     if "direction" not in errors and mapping.pk is not None and mapping.check_field_mappings:
@@ -45,7 +47,11 @@ def table_mapping_validate(*, mapping):
         raise ValidationError(errors)
 
 
-OPTION_ONE_WAY = "Option mappings can only synchronize from integration table or to integration table."
+def option_one_way():
+    """Business Central's refusal of a bidirectional option mapping (or field mapping of one)."""
+    return gettext("Option mappings can only synchronize from integration table or to integration table.")
+
+
 # BC's names of the one-way directions, as its message quotes them.
 _BC_DIRECTION = {Direction.TO_INTEGRATION: ("ToIntegrationTable", "ERP → Sales"),
                  Direction.FROM_INTEGRATION: ("FromIntegrationTable", "Sales → ERP")}
@@ -63,8 +69,12 @@ def direction_served_errors(*, mapping, field_mappings):
     for one_way in mapping.directions():
         if not any(fm.direction in (one_way, Direction.BIDIRECTIONAL) for fm in enabled):
             bc_name, arrow = _BC_DIRECTION[one_way]
-            return {"direction": f"You must set the direction of at least one enabled integration field mapping to "
-                                 f"'{bc_name}' ({arrow}). Edit the field mappings of {mapping.name}."}
+            return {"direction": gettext(
+                # Translators: Business Central's message; the direction's name in quotes is BC's (kept as it is),
+                # the arrow says the same ("ERP → Sales").
+                "You must set the direction of at least one enabled integration field mapping to '%(bc_name)s' "
+                "(%(arrow)s). Edit the field mappings of %(mapping)s."
+            ) % {"bc_name": bc_name, "arrow": arrow, "mapping": mapping.name}}
     return {}
 
 
@@ -73,7 +83,7 @@ def field_mappings_validate(*, mapping, field_mappings):
     raises ValidationError naming the first broken rule."""
     errors = {}
     if mapping.is_option_mapping and any(fm.direction == Direction.BIDIRECTIONAL for fm in field_mappings):
-        errors["direction"] = OPTION_ONE_WAY
+        errors["direction"] = option_one_way()
     else:
         errors.update(direction_served_errors(mapping=mapping, field_mappings=field_mappings))
     if errors:
@@ -95,7 +105,8 @@ def parent_chain_problem(*, mapping):
     if node is None:
         return {}
     loop = [*chain[chain.index(node):], node]
-    return {"parent": "Parent mappings would loop: " + " → ".join(names.get(pk, str(pk)) for pk in loop) + "."}
+    return {"parent": gettext("Parent mappings would loop: %(loop)s.") % {
+        "loop": " → ".join(names.get(pk, str(pk)) for pk in loop)}}
 
 
 def dependencies_validate(*, mapping, dependencies):
@@ -109,7 +120,8 @@ def dependencies_validate(*, mapping, dependencies):
     path = _find_cycle(edges, mapping.pk)
     if path:
         raise ValidationError(
-            {"dependencies": "Cyclic dependency: " + " → ".join(names.get(pk, str(pk)) for pk in path) + "."}
+            {"dependencies": gettext("Cyclic dependency: %(cycle)s.") % {
+                "cycle": " → ".join(names.get(pk, str(pk)) for pk in path)}}
         )
 
 
@@ -138,20 +150,19 @@ def field_mapping_validate(*, field_mapping):
     erp_field = None if "erp_field" in errors else get_field(erp_model, field_mapping.erp_field)
     crm_field = None if "crm_field" in errors else get_field(crm_model, field_mapping.crm_field)
     if not field_mapping.erp_field and not field_mapping.crm_field:
-        errors["erp_field"] = "Name an ERP field, a Sales field, or both."
+        errors["erp_field"] = gettext("Name an ERP field, a Sales field, or both.")
     if (not field_mapping.erp_field or not field_mapping.crm_field) and not field_mapping.constant_value:
-        errors["constant_value"] = "A field mapping with one field only needs a constant value."
+        errors["constant_value"] = gettext("A field mapping with one field only needs a constant value.")
     if field_mapping.clear_value_on_failed_sync and field_mapping.not_null:
-        errors["not_null"] = "Clear Value on Failed Sync cannot be combined with Not Null."
+        errors["not_null"] = gettext("Clear Value on Failed Sync cannot be combined with Not Null.")
     if mapping.is_option_mapping and field_mapping.direction == Direction.BIDIRECTIONAL:
-        errors["direction"] = OPTION_ONE_WAY
+        errors["direction"] = option_one_way()
     if erp_field is not None and crm_field is not None and not errors:
         problem = pair_problem(erp_field, crm_field, has_value_map=field_mapping.value_map_id is not None)
         if problem:
-            errors["crm_field"] = (
-                f"{erp_model._meta.label}.{erp_field.name} and {crm_model._meta.label}.{crm_field.name} "
-                f"cannot be mapped: {problem}"
-            )
+            errors["crm_field"] = gettext("%(erp_field)s and %(crm_field)s cannot be mapped: %(problem)s") % {
+                "erp_field": f"{erp_model._meta.label}.{erp_field.name}",
+                "crm_field": f"{crm_model._meta.label}.{crm_field.name}", "problem": problem}
     if errors:
         raise ValidationError(errors)
 
@@ -165,14 +176,18 @@ def pair_problem(erp_field, crm_field, *, has_value_map):
         relation = erp_field if erp_category == RELATION else crm_field
         other_category = crm_category if erp_category == RELATION else erp_category
         if natural_key_field(relation.related_model) is None:
-            return f"{relation.related_model._meta.label} has no natural key to map a value to."
+            return gettext("%(model)s has no natural key to map a value to.") % {
+                "model": relation.related_model._meta.label}
         if other_category != "text":
-            return f"a reference to {relation.related_model._meta.label} maps only to a text field."
+            return gettext("a reference to %(model)s maps only to a text field.") % {
+                "model": relation.related_model._meta.label}
         return None
     if has_value_map:
         return None
     if not categories_convert(erp_category, crm_category) or not categories_convert(crm_category, erp_category):
-        return f"a {erp_category} field and a {crm_category} field do not convert."
+        # Translators: the kinds of field are identifiers (text, number, date …), kept in English.
+        return gettext("a %(erp_category)s field and a %(crm_category)s field do not convert.") % {
+            "erp_category": erp_category, "crm_category": crm_category}
     return None
 
 
@@ -188,6 +203,6 @@ def _relation_pair_problem(erp_related, crm_related):
     mapped_to = sorted({crm for erp, crm in pairs if erp == erp_label})
     mapped_from = {erp for erp, crm in pairs if crm == crm_label}
     if mapped_to and mapped_from:
-        return (f"{erp_related._meta.verbose_name} records are coupled to {', '.join(mapped_to)} records, "
-                f"not to {crm_label} records.")
+        return gettext("%(model)s records are coupled to %(models)s records, not to %(label)s records.") % {
+            "model": erp_related._meta.verbose_name, "models": ", ".join(mapped_to), "label": crm_label}
     return None

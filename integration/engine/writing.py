@@ -9,12 +9,14 @@ from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from integration.models import Coupling, SyncJobError, SyncResult
 from p2c.bulk_writes import insert_prepare, update_rows
 from p2c.records import writing_as
 
 from .intents import side_failure
+from .transfer import record_error_text
 
 logger = logging.getLogger("p2c.integration")
 
@@ -104,7 +106,7 @@ class ChunkWrites:
                     raise
                 coupling = self.couplings.get(row.pk)
                 text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
-                self._fail(row, coupling, f"{self.plan.record_label(row)}: {text}")
+                self._fail(row, coupling, record_error_text(self.plan.record_label(row), text))
         return written
 
     def _duplicate_text(self, obj):
@@ -119,8 +121,7 @@ class ChunkWrites:
                 continue
             other = model._base_manager.filter(**values).exclude(pk=obj.pk).first()
             if other is not None:
-                what = " and ".join(f"{capfirst(f.verbose_name)} {getattr(obj, f.attname)}" for f in fields)
-                return f"{what} is already used by {self.plan.record_label(other)}."
+                return duplicate_text(obj, fields, self.plan.record_label(other))
         return None
 
     def _create_all(self, objs):
@@ -253,10 +254,25 @@ def _field_name(plan, attname):
     return attname
 
 
+def duplicate_text(obj, fields, other):
+    """``Product ID 1027 is already used by Product 1027 (Freight charge).``: the unique values of ``obj`` in
+    ``fields`` that the record named ``other`` holds already, in the active language."""
+    what = None
+    for f in fields:
+        # Translators: a field's name and its value, e.g. "Product ID 1027".
+        value = gettext("%(field)s %(value)s") % {"field": capfirst(f.verbose_name), "value": getattr(obj, f.attname)}
+        # Translators: two field values of a record that another record holds together: "Name X and City Y".
+        what = value if what is None else gettext("%(values)s and %(value)s") % {"values": what, "value": value}
+    # Translators: the field values (e.g. "Product ID 1027"), then the record holding them already.
+    return gettext("%(values)s is already used by %(record)s.") % {"values": what, "record": other}
+
+
 def _error_text(exc):
     messages = getattr(exc, "message_dict", None)
     if messages:
-        return "; ".join(f"{name}: {' '.join(texts)}" for name, texts in messages.items())
+        # Translators: a field's name, then what is wrong with its value.
+        return "; ".join(gettext("%(field)s: %(error)s") % {"field": name, "error": " ".join(texts)}
+                         for name, texts in messages.items())
     return " ".join(getattr(exc, "messages", None) or [str(exc)])
 
 

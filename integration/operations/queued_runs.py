@@ -58,7 +58,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         for job in results:
             job.skipped += len(coupled)
             note = gettext("%(count)s already coupled: skipped") % {"count": len(coupled)}
-            job.message = note if job.message == "nothing to synchronise" else f"{job.message}; {note}"
+            job.message = note if job.message == gettext("nothing to synchronise") else f"{job.message}; {note}"
             job.save(update_fields=["skipped", "message"])
     return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
 

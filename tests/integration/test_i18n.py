@@ -20,9 +20,9 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from crm.models import Account
-from erp.models import Customer
+from erp.models import Customer, SalespersonPurchaser
 from integration.engine.sync import mapping_synchronize
-from integration.models import ConnectionSetup, Coupling, SyncConflict
+from integration.models import ConnectionSetup, Coupling, SyncConflict, SyncJobError
 from p2c.catalogues import po_path
 from tests.admin_helpers import admin_client, admin_url, admin_user  # noqa: F401
 from tests.api.conftest import api, superuser  # noqa: F401
@@ -189,3 +189,33 @@ def test_a_command_speaks_the_language_of_p2c_language(lang, text):
     result = subprocess.run([sys.executable, "manage.py", "sync", "--help"], cwd=settings.BASE_DIR, env=env,
                             capture_output=True, text=True, check=True)
     assert text in " ".join(result.stdout.split())
+
+
+def test_a_synchronisation_job_writes_its_messages_in_the_language_of_the_process(mappings, salesperson_pair):
+    """The engine's job messages and row errors are stored as written, in the language active when it runs (a
+    worker's LANGUAGE_CODE): here French, for a dry run that skips uncoupled records and a run that fails a row."""
+    salesperson, _ = salesperson_pair
+    customer_mapping = mappings["CUSTOMER"]  # synchronises coupled records only
+    for i in range(2):
+        Customer.objects.create(name=f"Adatum {i}", salesperson=salesperson)
+
+    [english] = mapping_synchronize(mapping=customer_mapping, direction="to_integration", dry_run=True)
+    with translation.override("fr"):
+        [french] = mapping_synchronize(mapping=customer_mapping, direction="to_integration", dry_run=True)
+
+    assert english.message == ("Dry run, nothing written: 2 skipped. Skipped: 2 not coupled (the mapping synchronises "
+                               "coupled records only)")
+    assert french.message == ("Simulation, rien n'a été écrit : 2 ignorés. Ignorés : 2 non couplé (le mappage ne "
+                              "synchronise que les enregistrements couplés)")
+
+    customer_mapping.sync_only_coupled = False
+    customer_mapping.save()
+    stranger = SalespersonPurchaser.objects.create(code="SP02", name="Not coupled")
+    Customer.objects.create(name="Adatum 2", salesperson=stranger)
+    with translation.override("fr"):
+        [job] = mapping_synchronize(mapping=customer_mapping, direction="to_integration")
+
+    assert job.message == "2 insérés, 1 en échec"
+    error = SyncJobError.objects.get(job=job).message
+    assert "SP02 n'est pas couplé à un enregistrement Sales" in error
+    assert "is not coupled" not in error and "inserted" not in job.message
