@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from erp.models import NumberedRecord
 from erp.numbering import numbers_reserved
@@ -35,6 +36,7 @@ from erp.numbering import numbers_reserved
 from . import queue
 from .engine import sync as engine_sync
 from .engine.filters import filter_validate
+from .engine.job_log import job_summary
 from .engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
 from .engine.matching import uncoupled_destinations_exist
 from .engine.plan import plan_build
@@ -167,7 +169,8 @@ def partition_run(*, partition, token):
     def heartbeat(*, job, done, total):
         if not SyncPartition.objects.filter(pk=partition.pk, claim=token).update(
                 heartbeat=timezone.now(), rows=F("rows") + done):
-            raise PartitionLost(f"Partition {partition.position} was taken over by another worker.")
+            raise PartitionLost(gettext("Partition %(position)s was taken over by another worker.")
+                                % {"position": partition.position})
 
     try:
         series, count = _numbers_needed(mapping=mapping, job=job, create_new=partition.create_new,
@@ -254,10 +257,12 @@ def partitions_work_here(*, job_id):
 
 # -- finishing ----------------------------------------------------------------------------------------------------
 def _summary(job, skips, partitions):
-    counts = ", ".join(f"{getattr(job, n)} {n}" for n in job.COUNTERS if getattr(job, n))
-    reasons = "; ".join(f"{n} {reason}" for reason, n in skips.items())
-    return ((counts or "nothing to synchronise") + (f". Skipped: {reasons}" if reasons else "")
-            + f" ({partitions} partitions)")
+    """The partitioned job's closing message: the job's counts and skip reasons (the partitions keep no records'
+    names), then how many partitions ran."""
+    text = job_summary(job, {reason: (n, []) for reason, n in skips.items()})
+    # Translators: a partitioned job's message, then how many key-range partitions the run was split into.
+    return ngettext("%(summary)s (%(count)s partition)", "%(summary)s (%(count)s partitions)", partitions) % {
+        "summary": text, "count": partitions}
 
 
 def partitioned_job_finish(*, job_id):
@@ -282,9 +287,14 @@ def partitioned_job_finish(*, job_id):
             skips[reason] = skips.get(reason, 0) + n
     if failed:
         status = SyncJob.Status.FAILED
-        message = (f"{len(failed)} of {len(partitions)} partitions failed (partition {failed[0]['position']}: "
-                   f"{failed[0]['message']}); the rest is written. Synchronise the mapping again: the run goes on "
-                   f"with the partitions not done. So far: " + _summary(job, skips, len(partitions)))
+        message = ngettext(
+            "%(failed)s of %(count)s partition failed (partition %(position)s: %(error)s); the rest is written. "
+            "Synchronise the mapping again: the run goes on with the partitions not done. So far: %(summary)s",
+            "%(failed)s of %(count)s partitions failed (partition %(position)s: %(error)s); the rest is written. "
+            "Synchronise the mapping again: the run goes on with the partitions not done. So far: %(summary)s",
+            len(partitions),
+        ) % {"failed": len(failed), "count": len(partitions), "position": failed[0]["position"],
+             "error": failed[0]["message"], "summary": _summary(job, skips, len(partitions))}
     else:
         status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
         message = _summary(job, skips, len(partitions))

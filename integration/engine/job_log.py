@@ -34,6 +34,21 @@ class ChunkResult:
             entry[1].append(label)
 
 
+def job_summary(job, skips, *, dry_run=False):
+    """A job's closing message, in the active language: its counts (``3 inserted, 1 modified``), then the skip
+    reasons with a few records named each. ``skips``: reason → (count, labels of the first few records)."""
+    counts = ", ".join(job_count_text(n, getattr(job, n)) for n in job.COUNTERS if getattr(job, n))
+    text = counts or gettext("nothing to synchronise")
+    if dry_run:
+        # Translators: a dry run's job message: what it would have written (counts such as "3 inserted").
+        text = gettext("Dry run, nothing written: %(counts)s") % {"counts": text}
+    reasons = [skip_reason_text(reason, n, labels) for reason, (n, labels) in skips.items()]
+    if reasons:
+        # Translators: a job's message: its counts, then why records were skipped (reasons separated by "; ").
+        text = gettext("%(counts)s. Skipped: %(reasons)s") % {"counts": text, "reasons": "; ".join(reasons)}
+    return text
+
+
 class JobLog:
     """A run's job as the chunks go: their counts, report lines and skip reasons added up."""
 
@@ -56,19 +71,8 @@ class JobLog:
         job.save(update_fields=list(job.COUNTERS))
 
     def summary(self):
-        """The job's closing message, in the active language: its counts (``3 inserted, 1 modified``), then the
-        skip reasons with a few records named each."""
-        job = self.job
-        counts = ", ".join(job_count_text(n, getattr(job, n)) for n in job.COUNTERS if getattr(job, n))
-        text = counts or gettext("nothing to synchronise")
-        if self.dry_run:
-            # Translators: a dry run's job message: what it would have written (counts such as "3 inserted").
-            text = gettext("Dry run, nothing written: %(counts)s") % {"counts": text}
-        reasons = [skip_reason_text(reason, n, labels) for reason, (n, labels) in self.skips.items()]
-        if reasons:
-            # Translators: a job's message: its counts, then why records were skipped (reasons separated by "; ").
-            text = gettext("%(counts)s. Skipped: %(reasons)s") % {"counts": text, "reasons": "; ".join(reasons)}
-        return text
+        """The job's closing message, in the active language (`job_summary`)."""
+        return job_summary(self.job, self.skips, dry_run=self.dry_run)
 
     def skip_reasons(self):
         return {reason: n for reason, (n, _) in self.skips.items()}

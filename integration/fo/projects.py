@@ -18,10 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from integration import queue
 from integration.engine.filters import filter_validate
+from integration.engine.job_log import job_count_text, skip_reason_text
 from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_message
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
 from integration.models import (
@@ -328,15 +329,22 @@ def left_out_reasons(*, mapping, model, watermark):
 
 
 def _summary(task_run):
-    parts = [f"{task_run.read} read", f"{task_run.upserted} upserted ({task_run.inserted} new, "
-             f"{task_run.modified} changed)", f"{task_run.unchanged} unchanged"]
+    """A task run's message, in the active language: rows read and upserted, then coupled, skipped (with their
+    reasons) and failed ones."""
+    # Translators: an F&O project task's result: rows read, rows written (upserted), of which new and changed.
+    parts = [gettext("%(read)s read, %(upserted)s upserted (%(inserted)s new, %(modified)s changed), "
+                     "%(unchanged)s unchanged") % {
+        "read": task_run.read, "upserted": task_run.upserted, "inserted": task_run.inserted,
+        "modified": task_run.modified, "unchanged": task_run.unchanged}]
     if task_run.coupled:
         parts.append(gettext("%(coupled)s coupled to existing records") % {"coupled": task_run.coupled})
     if task_run.skipped:
-        parts.append(f"{task_run.skipped} skipped (" + "; ".join(
-            f"{n} {reason}" for reason, n in task_run.skip_reasons.items()) + ")")
+        reasons = "; ".join(skip_reason_text(reason, n, []) for reason, n in task_run.skip_reasons.items())
+        # Translators: how many rows an F&O project task skipped, then why (reasons separated by "; ").
+        parts.append(ngettext("%(count)s skipped (%(reasons)s)", "%(count)s skipped (%(reasons)s)",
+                              task_run.skipped) % {"count": task_run.skipped, "reasons": reasons})
     if task_run.failed:
-        parts.append(f"{task_run.failed} failed")
+        parts.append(job_count_text("failed", task_run.failed))
     return ", ".join(parts)
 
 
