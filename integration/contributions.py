@@ -2,23 +2,23 @@
 ``IntegrationConfig.ready()`` (which imports this module: the models are loaded by then): the Sales and ERP apps do
 not import the integration, and work without it.
 
-- every Sales and ERP list: the coupling column, filter and list actions (integration.admin_coupling);
+- every Sales and ERP list: the coupling column, filter and list actions (integration.admin.coupling);
 - the models it couples through the API: ``couple/``, ``uncouple/``, ``synchronize/`` and ``create-counterpart/``
   (integration.api.record_actions);
 - Sales orders and products: *Create in ERP* and the ERP availability columns (integration.sales_orders.admin);
 - the admin index and the Integration app page: where to start, and the conflicts waiting;
 - externally maintained ERP contacts and customers: the fields the Sales synchronisation writes, read-only in the
-  admin and refused by the API (integration.externally_maintained).
+  admin and refused by the API (integration.fo.externally_maintained).
 """
 
 from django.apps import apps
 
 from p2c import extensions
 
-from .admin_coupling import CouplingAdminMixin
+from .admin.coupling import CouplingAdminMixin
 from .api.externally_maintained import ExternallyMaintainedSerializerMixin
 from .api.record_actions import CouplingActionsMixin
-from .externally_maintained import externally_maintained_fields
+from .fo.externally_maintained import externally_maintained_fields
 from .sales_orders.admin import (
     ProductAvailabilityMixin,
     SalesOrderCreateInErpMixin,

@@ -8,7 +8,7 @@ Each function that stands for a user's request creates the queued `SyncJob` rows
 (`transaction.on_commit`), so a worker never looks for a row that is not committed yet, and nothing is enqueued for
 work that was rolled back. Tasks carry ids, never objects. Large selections are split into chunks of `CHUNK_IDS`
 ids, one task (and one job per direction) each, so many workers share them. What the tasks run lives with the
-operations (`integration.operations.queued_runs`, `integration.full_sync_run`, ...): the tasks are thin doors.
+operations (`integration.operations.queued_runs`, `integration.full_sync.run`, ...): the tasks are thin doors.
 """
 
 from functools import partial
@@ -18,9 +18,9 @@ from django.db import transaction
 from p2c.celery import app as celery_app
 from p2c.utils import chunked
 
-from .coupling import coupling_direction, coupling_side_check
+from .coupling.couplings import coupling_direction, coupling_side_check
+from .coupling.job_records import job_records_add
 from .engine.sync import job_create
-from .job_records import job_records_add
 from .models import SyncJob
 
 CHUNK_IDS = 1000  # ids per task of a selection (and per near-real-time task)
@@ -74,8 +74,9 @@ def mapping_synchronize_enqueue(*, mapping, direction=None, only_ids=None, full=
 
 
 def partitions_enqueue(*, job, count):
-    """Have ``count`` workers claim and run the partitions of the partitioned ``job`` (integration/partitions.py);
-    each task runs partitions until none is left, so the number of tasks is the number of workers on the job."""
+    """Have ``count`` workers claim and run the partitions of the partitioned ``job``
+    (integration/full_sync/partitions.py); each task runs partitions until none is left, so the number of tasks is the
+    number of workers on the job."""
     for _ in range(max(count, 0)):
         _enqueue(_task("integration.sync_partitions"), job_id=job.pk)
 

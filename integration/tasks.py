@@ -14,18 +14,22 @@ from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import OperationRefused
 
-from . import full_sync_run, heartbeats, partitions, sales_orders, stopped_runs, sync_log
+from . import sales_orders
+from .background import sync_log
 from .engine.locks import MappingBusy
 from .fo import projects
+from .full_sync import partitions
+from .full_sync import run as full_sync_run
+from .health import heartbeats
 from .models import IntegrationTableMapping
-from .operations import queued_runs, synchronising
+from .operations import queued_runs, stopped_runs, synchronising
 
 logger = logging.getLogger("p2c.integration")
 
 
 @worker_ready.connect
 def _worker_heartbeats_start(sender, **kwargs):
-    """Each worker says it is alive every 30 seconds (integration/heartbeats.py), busy or idle."""
+    """Each worker says it is alive every 30 seconds (integration/health/heartbeats.py), busy or idle."""
     heartbeats.worker_heartbeats_start(sender)
 
 
@@ -46,7 +50,8 @@ def cleanup_project_runs(days=None):
 @shared_task(acks_late=True, name="integration.sync_log_cleanup")
 def sync_log_cleanup_task(older_than_days=None):
     """Delete synchronisation log entries older than ``older_than_days`` (default: the connection setup's
-    retention; see integration.sync_log). Scheduled daily by integration.schedules.log_cleanup_schedule_create."""
+    retention; see integration.background.sync_log). Scheduled daily by
+    integration.background.schedules.log_cleanup_schedule_create."""
     outcome = sync_log.sync_log_cleanup(older_than_days=older_than_days)
     logger.info("%s", outcome.summary())
     return outcome.as_data()
@@ -61,7 +66,7 @@ MAPPING_BUSY_RETRY_SECONDS = 30
 MAPPING_BUSY_MAX_RETRIES = 20
 # A task with records of its own (a chunk of a selection) first waits this long for the mapping's lock: chunks queued
 # together then run one after the other as soon as the previous one is done, not 30 s apart. Coupling waits 30 s for
-# its lock in integration.coupling already.
+# its lock in integration.coupling.couplings already.
 MAPPING_BUSY_WAIT_SECONDS = 15
 FULL_SYNC_LINE_LOOK_AGAIN_SECONDS = 60  # a worker that died is known at once (engine/locks.py): look every minute
 FULL_SYNC_LINE_MAX_LOOKS = 120  # two hours; after that a restart from the review page takes the line over
@@ -161,8 +166,9 @@ def full_sync_line_task(self, line_id):
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.sync_partitions")
 def sync_partitions_task(job_id):
-    """Claim and run partitions of the partitioned job ``job_id`` until none is left (integration/partitions.py);
-    close the job if this worker ran its last one. A redelivered task finds them claimed or done."""
+    """Claim and run partitions of the partitioned job ``job_id`` until none is left
+    (integration/full_sync/partitions.py); close the job if this worker ran its last one. A redelivered task finds them
+    claimed or done."""
     return partitions.partitions_work_here(job_id=job_id)
 
 

@@ -230,15 +230,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# django-celery-beat's database scheduler, writing beat's heartbeat (the health page: integration/heartbeats.py).
-CELERY_BEAT_SCHEDULER = "integration.heartbeats:BeatScheduler"
+# django-celery-beat's database scheduler, writing beat's heartbeat (the health page: integration/health/heartbeats.py).
+CELERY_BEAT_SCHEDULER = "integration.health.heartbeats:BeatScheduler"
 # Installed in django-celery-beat's table by the scheduler when beat starts (`make run`'s worker runs it).
 CELERY_BEAT_SCHEDULE = {
     "Close runs whose process stopped": {"task": "integration.close_stopped_runs", "schedule": 60.0},
 }
 
-# E-mail (the integration's alerts: integration/alerts.py): Django's settings from the environment; without them the
-# console backend prints each message to the process's output.
+# E-mail (the integration's alerts: integration/health/alerts.py): Django's settings from the environment; without
+# them the console backend prints each message to the process's output.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
@@ -252,7 +252,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # How many source rows the synchronisation engine handles per chunk (one transaction each).
 P2C_SYNC_CHUNK_SIZE = int(os.environ.get("P2C_SYNC_CHUNK_SIZE", "1000"))
 # A full (or large incremental) run of one mapping splits into key-range partitions of about this many source rows,
-# claimed and run by as many workers as P2C_SYNC_WORKERS says (1: one process, no partitions; integration/partitions.py).
+# claimed and run by as many workers as P2C_SYNC_WORKERS says (1: one process, no partitions;
+# integration/full_sync/partitions.py).
 P2C_SYNC_PARTITION_SIZE = int(os.environ.get("P2C_SYNC_PARTITION_SIZE", "5000"))
 P2C_SYNC_WORKERS = int(os.environ.get("P2C_SYNC_WORKERS", "1"))
 

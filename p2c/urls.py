@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin header's language switch
 ]
 
-# Readiness, liveness and the Prometheus metrics of the synchronisation (integration/monitoring.py), when installed.
+# Readiness, liveness and the Prometheus metrics of the synchronisation (integration/health/monitoring.py), when
+# installed.
 if apps.is_installed("integration"):
-    urlpatterns.append(path("", include("integration.monitoring_urls")))
+    urlpatterns.append(path("", include("integration.health.urls")))

@@ -14,8 +14,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
-from integration.conflict_inbox import conflict_sides
 from integration.models import SyncConflict
+from integration.operations.conflict_inbox import conflict_sides
 from integration.operations.conflicts import RESOLUTIONS, conflicts_resolve
 from integration.permissions import VIEW_CONFLICT_PERMISSION
 from p2c.api.filters import StrictFilterSet

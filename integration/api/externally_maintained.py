@@ -1,10 +1,10 @@
 """The API side of SPEC P5: a serializer mixin that refuses edits of the Sales-maintained fields of an externally
-maintained ERP record with a 400 naming each field (see integration.externally_maintained)."""
+maintained ERP record with a 400 naming each field (see integration.fo.externally_maintained)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from integration.externally_maintained import externally_maintained_changes_refuse
+from integration.fo.externally_maintained import externally_maintained_changes_refuse
 
 
 class ExternallyMaintainedSerializerMixin:

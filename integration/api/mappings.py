@@ -1,6 +1,7 @@
 """API of the synchronisation engine: table and field mappings, value maps, couplings, jobs, job errors, and the
 operations (synchronise, match-based coupling, restore skipped, full synchronisation), thin doors onto
-``integration.coupling``, ``integration.queue``, ``integration.engine.sync`` and ``integration.full_sync``.
+``integration.coupling.couplings``, ``integration.queue``, ``integration.engine.sync`` and
+``integration.full_sync.review``.
 
 Operations need the model's view permission plus ``integration.run_synchronization`` (synchronise, full sync) or
 ``integration.change_couplings`` (coupling). Long operations answer 202 with the queued jobs to poll at
@@ -18,10 +19,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from integration.background.sync_log import sync_log_cleanup
 from integration.configuration.export import configuration_data
 from integration.configuration.history import configuration_changes_record
-from integration.full_sync import full_sync_status
-from integration.full_sync_run import full_sync_start
+from integration.full_sync.review import full_sync_status
+from integration.full_sync.run import full_sync_start
 from integration.models import (
     ConfigurationChange,
     Coupling,
@@ -35,7 +37,6 @@ from integration.models import (
 )
 from integration.operations import couple_by_match, skipped_restore, synchronize_mapping
 from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
-from integration.sync_log import sync_log_cleanup
 from p2c.api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from p2c.api.pagination import PagePagination
 from p2c.api.permissions import ModelPermissions

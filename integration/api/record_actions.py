@@ -17,11 +17,11 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 
+from integration.coupling.selection import record_mappings
 from integration.labels import record_label_by_id
 from integration.models import Coupling
 from integration.operations import coupling_set_up, couplings_delete, records_create_in_other_side, synchronize_now
 from integration.permissions import COUPLE_PERMISSION, RUN_PERMISSION
-from integration.selection import record_mappings
 from p2c.api.keys import natural_key
 from p2c.api.permissions import view_permission_and
 from p2c.doors import outcome_response, refused_response

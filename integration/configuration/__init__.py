@@ -20,7 +20,8 @@ defaults and value maps). Couplings, jobs, logs and runs are never in it and nev
   a record of a section that the file has but that is not in it is removed; a section the file lacks is left alone.
 
 One module per step: `format` (sections, keys, refusal, outcome), `export`, `parse` (parse and normalise), `apply`
-(diff and apply). Every public name is re-exported here.
+(diff and apply). Every public name is re-exported here. Its history: `history` (what every door changed) and
+`history_admin` (its list in the admin, and the mixin of the integration's and the F&O admins that record it).
 """
 
 from integration.configuration.apply import (

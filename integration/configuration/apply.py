@@ -6,6 +6,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext
 
 from crm.models import SystemUser
+from integration.background.schedules import schedule_for, schedules_create, schedules_delete
 from integration.configuration.export import _field_data, configuration_data
 from integration.configuration.format import (
     CONNECTION_KEYS,
@@ -32,7 +33,6 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
-from integration.schedules import schedule_for, schedules_create, schedules_delete
 from p2c.outcomes import DONE
 
 

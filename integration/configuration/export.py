@@ -6,6 +6,7 @@ import yaml
 from django.utils.translation import gettext
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from integration.background.schedules import NAME_PREFIX
 from integration.configuration.format import (
     CONNECTION_KEYS,
     CONNECTION_RELATIONS,
@@ -23,7 +24,6 @@ from integration.models import (
     IntegrationTemplate,
     ValueMap,
 )
-from integration.schedules import NAME_PREFIX
 from p2c.outcomes import OperationRefused
 
 
@@ -107,7 +107,7 @@ def _field_data(fm):
 
 def _schedules_by_name(prefix):
     """``{mapping name: {"every_minutes": n, "enabled": bool}}`` of the recurring synchronisations
-    (integration.schedules) that run on an interval."""
+    (integration.background.schedules) that run on an interval."""
     minutes = {IntervalSchedule.MINUTES: 1, IntervalSchedule.HOURS: 60, IntervalSchedule.DAYS: 1440}
     rows = {}
     for task in PeriodicTask.objects.filter(name__startswith=prefix).select_related("interval").order_by("name"):

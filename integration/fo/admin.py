@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from integration.admin_history import ConfigurationHistoryAdminMixin
+from integration.configuration.history_admin import ConfigurationHistoryAdminMixin
 from integration.engine.filters import filter_validate
 from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors
 from integration.fo.templates import fo_templates_install, project_create, project_delete

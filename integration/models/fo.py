@@ -262,5 +262,5 @@ class IntegrationProjectTaskRun(models.Model):
 #
 # A run snapshots one line per enabled top-level mapping with its recommendation; Celery tasks start each line
 # when every line it depends on has finished (or had no records), claim it with a conditional UPDATE so no line
-# ever runs twice at once, and record the line's jobs. Logic lives in integration/full_sync.py.
+# ever runs twice at once, and record the line's jobs. Logic lives in integration/full_sync/review.py.
 # =====================================================================================================================

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Heartbeat(models.Model):
-    """The last time a Celery worker or the beat scheduler said it was alive (integration/heartbeats.py).
+    """The last time a Celery worker or the beat scheduler said it was alive (integration/health/heartbeats.py).
 
     One row per process name, overwritten in place every `EVERY` seconds: the table stays as small as the
     number of workers ever started, and reading it costs one query. A process is taken for alive while its row is
@@ -35,7 +35,7 @@ class Heartbeat(models.Model):
 
 class AlertState(models.Model):
     """Where one kind of alert stands for one mapping (blank: the whole connection): open or not, when it was last
-    told, and the figure it was told about (integration/alerts.py). At most one row per kind and mapping."""
+    told, and the figure it was told about (integration/health/alerts.py). At most one row per kind and mapping."""
 
     class Kind(models.TextChoices):
         JOB_FAILED = "job_failed", _("Job failed")

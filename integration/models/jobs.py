@@ -56,7 +56,8 @@ class SyncJob(models.Model):
         verbose_name = _("Integration Synch. Job")
         verbose_name_plural = _("Integration Synch. Jobs")
         ordering = ["-created_at", "-id"]
-        # The health page's last job of each mapping and direction (integration/health.py), whatever the log's size.
+        # The health page's last job of each mapping and direction (integration/health/reads.py), whatever the
+        # log's size.
         indexes = [models.Index(fields=["table_mapping", "direction", "-created_at"], name="integration_job_last")]
 
     def __str__(self):

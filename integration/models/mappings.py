@@ -75,7 +75,7 @@ class ConnectionSetup(Singleton):
                   "than this; failed jobs that skipped or failed records still point at are kept."),
     )
 
-    # Alerts (integration/alerts.py): who is told by e-mail when the synchronisation breaks, and when.
+    # Alerts (integration/health/alerts.py): who is told by e-mail when the synchronisation breaks, and when.
     alert_recipients = models.TextField(
         _("Alert Recipients"), blank=True, validators=[recipients_validate],
         help_text=_("E-mail addresses told when a job fails, records are newly skipped, a mapping falls behind or no "

@@ -4,6 +4,8 @@ Each holds every rule deciding whether and on what it runs (the connection and t
 allowed, coupled records only, newer data on the target side, ids split by mapping filter) and returns a
 `p2c.outcomes.Outcome`, or raises `p2c.outcomes.OperationRefused` when the whole request cannot run. Admin
 actions, API views, management commands and Celery tasks call these and translate the outcome (`p2c.doors`).
+The conflict inbox's reads (conflict_inbox) sit beside the conflicts' resolutions (conflicts), and the periodic check
+of runs whose process stopped (stopped_runs, run by beat) beside the queued runs (queued_runs).
 """
 
 from .common import GET, MERGE, SEND, direction_parse

@@ -19,12 +19,12 @@ from django.utils.translation import gettext, gettext_lazy
 from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome
 from p2c.utils import chunked
 
+from ..coupling.selection import record_names
 from ..engine.conflicts import REMOVE, RESTORE, decisions_applied
 from ..engine.locks import MappingBusy
 from ..engine.sync import job_create, mapping_synchronize
 from ..labels import conflict_label
 from ..models import Coupling, Direction, IntegrationFieldMapping, SyncConflict, SyncJob, SyncJobError
-from ..selection import record_names
 from .common import connection_check, refused_from
 
 TAKE_ERP, TAKE_CRM, FIELDS = "erp", "crm", "fields"

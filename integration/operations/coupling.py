@@ -13,16 +13,14 @@ from django.utils.translation import gettext
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, RecordResult
 
 from .. import queue
-from ..coupling import (
+from ..coupling.couplings import (
     CouplingConflict,
     coupling_create,
     coupling_side_check,
     couplings_drop_stale,
     mapping_couple_by_match,
 )
-from ..engine.locks import MappingBusy
-from ..models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncJobError
-from ..selection import (
+from ..coupling.selection import (
     couplings_of,
     field_mappings_for_matching,
     ids_in_filter,
@@ -34,6 +32,8 @@ from ..selection import (
     side_of,
     system_name,
 )
+from ..engine.locks import MappingBusy
+from ..models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncJobError
 from .common import (
     DIRECTION_NAMES,
     FINISHED,

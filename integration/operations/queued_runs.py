@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from ..coupling import mapping_couple_by_match, records_split_coupled
+from ..coupling.couplings import mapping_couple_by_match, records_split_coupled
+from ..coupling.job_records import job_records_release
 from ..engine.locks import MappingBusy, holder_gone, stopped_message
 from ..engine.sync import mapping_synchronize
-from ..job_records import job_records_release
 from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
 
 

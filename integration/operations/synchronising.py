@@ -16,13 +16,14 @@ from django.utils.translation import gettext, gettext_lazy
 from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
 from p2c.utils import chunked
 
-from .. import partitions, queue
-from ..coupling import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
+from .. import queue
+from ..coupling.couplings import couplings_restore_skipped, failed_inserts_restore, skipped_records_restore
+from ..coupling.selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
 from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
+from ..full_sync import partitions
 from ..mapping_order import mappings_in_dependency_order
 from ..models import Direction, IntegrationTableMapping
-from ..selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
 from .common import (
     GET,
     MERGE,

@@ -2,7 +2,7 @@
 
 from django import template
 
-from integration.conflict_inbox import conflicts_count
+from integration.operations.conflict_inbox import conflicts_count
 
 register = template.Library()
 

@@ -19,8 +19,8 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
 from integration import queue
+from integration.coupling.job_records import job_records_release
 from integration.defaults import integration_setup_reset
-from integration.job_records import job_records_release
 from integration.models import ConnectionSetup, IntegrationTableMapping, SyncJob, SyncJobRecord
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))

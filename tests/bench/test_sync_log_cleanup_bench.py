@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from integration.background.sync_log import CHUNK_SIZE, sync_log_cleanup
 from integration.models import Coupling, Direction, SyncJob, SyncJobError
-from integration.sync_log import CHUNK_SIZE, sync_log_cleanup
 
 JOBS = int(os.environ.get("P2C_LOG_BENCH_JOBS", "1000000"))
 WITH_ERROR = JOBS // 10

@@ -78,7 +78,7 @@ def account_with_one_match():
     """A demo account coupled to the one ERP customer with its e-mail (after the full synchronisation)."""
     from crm.models import Account
     from erp.models import Customer
-    from integration.coupling import coupling_for
+    from integration.coupling.couplings import coupling_for
 
     for account in Account.objects.filter(customer_type_code="customer", state_code="active").exclude(
         emailaddress1=""
@@ -253,7 +253,7 @@ def test_set_up_coupling_by_hand_with_the_search_box(page, live_server, demo):
     """From the ERP customers list: pick the Sales account to couple to by searching for it."""
     from crm.models import Account
     from erp.models import Customer
-    from integration.coupling import coupling_for
+    from integration.coupling.couplings import coupling_for
     from integration.defaults import integration_setup_reset
     from integration.models import ConnectionSetup
 

@@ -1,4 +1,4 @@
-"""List actions on coupled models (integration/admin_coupling.py): the coupling column and filter, set up coupling,
+"""List actions on coupled models (integration/admin/coupling.py): the coupling column and filter, set up coupling,
 match-based coupling, create in Sales/ERP, synchronise now, delete coupling, synchronisation log, permissions."""
 
 import pytest
@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 
 from crm.models import Account
 from erp.models import Customer
-from integration.coupling import coupling_create, coupling_for
+from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import Coupling, SyncJob
 from tests.admin_helpers import admin_url, changelist_queries
 

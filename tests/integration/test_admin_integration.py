@@ -1,12 +1,13 @@
-"""Admin of the integration models (integration/admin.py): connection setup, table mappings (field mappings inline,
-dependencies without cycles, reset to default, synchronise), value maps, couplings, jobs and errors."""
+"""Admin of the integration models (integration/admin/__init__.py): connection setup, table mappings (field
+mappings inline, dependencies without cycles, reset to default, synchronise), value maps, couplings, jobs and
+errors."""
 
 import pytest
 from django.contrib.auth.models import Permission, User
 
 from crm.models import Account
 from erp.models import Customer, SalespersonPurchaser
-from integration.coupling import coupling_create, coupling_for
+from integration.coupling.couplings import coupling_create, coupling_for
 from integration.engine.sync import mapping_synchronize
 from integration.models import (
     ConnectionSetup,

@@ -1,4 +1,4 @@
-"""The assisted set-up (integration/wizard.py): steps kept in the session, defaults applied at the end, the
+"""The assisted set-up (integration/admin/wizard.py): steps kept in the session, defaults applied at the end, the
 review page opened, couplings kept when it runs again, and permissions."""
 
 import json
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from crm.models import Account, SystemUser
 from erp.models import Customer
-from integration.coupling import coupling_create, coupling_for
+from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import ConnectionSetup, IntegrationTableMapping
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""Alerts by e-mail (integration/alerts.py), with Django's locmem backend: a problem is told once, not again within
-the period unless it got worse, and its recovery is told once; nothing goes out without recipients or with the
+"""Alerts by e-mail (integration/health/alerts.py), with Django's locmem backend: a problem is told once, not again
+within the period unless it got worse, and its recovery is told once; nothing goes out without recipients or with the
 connection disabled; beat sends them from its own process; the setup refuses a recipient that is no address."""
 
 from datetime import timedelta
@@ -9,8 +9,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from integration.alerts import alerts_send
-from integration.heartbeats import heartbeat_record
+from integration.health.alerts import alerts_send
+from integration.health.heartbeats import heartbeat_record
 from integration.models import AlertState, ConnectionSetup, Coupling, FailedInsert, Heartbeat, SyncJob
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_the_setup_refuses_a_recipient_that_is_not_an_address(db):
 
 @pytest.mark.django_db(transaction=True)  # django-celery-beat's tick closes old connections, as in beat's process
 def test_beat_writes_its_heartbeat_and_sends_the_alerts_from_its_tick(watched):
-    from integration import heartbeats
+    from integration.health import heartbeats
     from p2c.celery import app
 
     failed_job(watched["CUSTOMER"])

@@ -12,8 +12,8 @@ import pytest
 from crm.models import SystemUser
 from integration.defaults import integration_setup_reset
 from integration.demo import demo_seed
-from integration.full_sync import full_sync_status
-from integration.full_sync_run import full_sync_start
+from integration.full_sync.review import full_sync_status
+from integration.full_sync.run import full_sync_start
 from integration.models import ConnectionSetup, Coupling, FullSyncRun, SyncJob
 from p2c.outcomes import OperationRefused
 

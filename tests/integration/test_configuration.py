@@ -10,6 +10,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
+from integration.background.schedules import schedules_create
 from integration.configuration import (
     ConfigurationInvalid,
     configuration_data,
@@ -26,7 +27,6 @@ from integration.models import (
     SyncJob,
     ValueMap,
 )
-from integration.schedules import schedules_create
 from tests.api.conftest import api, superuser, user_with_perms  # noqa: F401
 from tests.integration.fo_helpers import ACCOUNTS_TEMPLATE, make_project
 

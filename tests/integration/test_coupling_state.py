@@ -1,4 +1,4 @@
-"""The coupling column and filter tell each record's state (integration/coupling_state.py, admin_coupling_state.py):
+"""The coupling column and filter tell each record's state (integration/coupling/state.py, admin_coupling_state.py):
 not coupled, queued, coupled, failed (also an uncoupled record whose creation failed, and a job that failed as a
 whole after a green "queued"), skipped with Restore; the filter offers the same states; the list keeps a constant
 number of queries with every state on the page. Runs on SQLite and, with DATABASE_URL, on PostgreSQL."""
@@ -9,8 +9,8 @@ import pytest
 
 from crm.models import Account, TransactionCurrency
 from erp.models import Customer, SalespersonPurchaser
-from integration.coupling import coupling_create, coupling_for
-from integration.coupling_state import COUPLED, FAILED, NOT_COUPLED, QUEUED, SKIPPED, STATES
+from integration.coupling.couplings import coupling_create, coupling_for
+from integration.coupling.state import COUPLED, FAILED, NOT_COUPLED, QUEUED, SKIPPED, STATES
 from integration.models import Direction, FailedInsert, SyncJob, SyncJobError, SyncJobRecord
 from integration.operations.queued_runs import queued_jobs_give_up
 from integration.queue import mapping_synchronize_enqueue

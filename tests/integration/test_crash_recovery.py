@@ -200,10 +200,10 @@ def pool_processes(worker):
 def test_a_full_synchronisation_whose_worker_is_killed_completes(mappings, salesperson_pair, killed):
     """Its pool processes killed: the worker sees them lost and the broker delivers their tasks again (acks late,
     reject on worker lost). The whole worker killed: the periodic check queues the line again for a new worker."""
-    from integration.full_sync import full_sync_status
-    from integration.full_sync_run import full_sync_start
+    from integration.full_sync.review import full_sync_status
+    from integration.full_sync.run import full_sync_start
     from integration.models import FullSyncLine, FullSyncRun
-    from integration.stopped_runs import stopped_runs_close
+    from integration.operations.stopped_runs import stopped_runs_close
     from p2c.celery import app
 
     salesperson, _ = salesperson_pair

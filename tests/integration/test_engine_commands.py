@@ -96,7 +96,7 @@ def test_couple_command_and_sync_status(mappings, salesperson_pair):
 def test_couple_command_from_the_sales_records(mappings, salesperson_pair):
     from django.core.management.base import CommandError
 
-    from integration.coupling import coupling_for
+    from integration.coupling.couplings import coupling_for
 
     salesperson, user = salesperson_pair
     customer = Customer.objects.create(name="Fabrikam", salesperson=salesperson)

@@ -8,7 +8,7 @@ from crm.models import Account
 from crm.models import Contact as SalesContact
 from erp.models import Contact as ErpContact
 from erp.models import ContactBusinessRelation, Customer
-from integration.coupling import (
+from integration.coupling.couplings import (
     CouplingConflict,
     coupling_create,
     coupling_delete,
@@ -296,7 +296,7 @@ def test_case_sensitive_match_fields_couple_only_equal_case(mappings, salesperso
 
 
 def test_a_coupling_whose_lock_was_taken_over_stops_and_says_why(mappings, salesperson_pair, monkeypatch):
-    from integration import coupling as coupling_module
+    from integration.coupling import couplings as coupling_module
     from integration.models import IntegrationTableMapping
 
     salesperson, _ = salesperson_pair

@@ -9,7 +9,7 @@ from crm.models import PriceLevel, Product, ProductPriceLevel, TransactionCurren
 from erp.models import Contact as ErpContact
 from erp.models import Currency, CustomerPriceGroup, Item, Resource, SalesPrice, UnitOfMeasure
 from erp.models import Opportunity as ErpOpportunity
-from integration.coupling import coupling_create, coupling_for
+from integration.coupling.couplings import coupling_create, coupling_for
 from integration.engine.sync import mapping_synchronize
 from integration.models import SyncJobError
 from integration.rules.item import PRICE_LIST_NAME
@@ -31,7 +31,7 @@ def test_currencies_are_coupled_by_iso_code_and_only_standard_codes_synchronise(
     Currency.objects.create(code="BAD", iso_code="E1", description="Broken")
     existing = TransactionCurrency.objects.create(iso_currency_code="SEK", currency_name="Krona")
     sek = Currency.objects.create(code="SEK", iso_code="SEK", description="Swedish krona")
-    from integration.coupling import mapping_couple_by_match
+    from integration.coupling.couplings import mapping_couple_by_match
 
     mapping_couple_by_match(mapping=mappings["CURRENCY"])
     assert coupling_for(sek).crm_id == existing.pk  # matched on ISO code, not duplicated

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from crm.models import Account, SystemUser
 from erp.models import Currency, Customer, PaymentTerms, SalespersonPurchaser
-from integration.coupling import couplings_restore_skipped
+from integration.coupling.couplings import couplings_restore_skipped
 from integration.engine.sync import mapping_synchronize
 from integration.engine.transfer import PLAIN_EMAIL, plain_email
 from integration.models import (

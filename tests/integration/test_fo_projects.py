@@ -63,7 +63,7 @@ def test_a_project_task_owns_an_engine_table_mapping(fo_projects):
                                          use_for_match_coupling=True).exists()
     # It runs with its project only: the BC synchronisation (sync --all, coupling actions) leaves it alone.
     from crm.models import Contact as SalesContact
-    from integration.coupling import mappings_for_model
+    from integration.coupling.couplings import mappings_for_model
 
     assert not mapping.is_enabled
     assert mapping.pk not in {m.pk for m in mappings_for_model(SalesContact)}

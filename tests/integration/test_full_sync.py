@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from crm.models import Account, SystemUser
 from erp.models import Customer, SalespersonPurchaser
-from integration import full_sync, full_sync_run
 from integration.engine import sync as engine_sync
 from integration.engine.locks import MappingBusy
-from integration.full_sync import full_sync_review_lines, full_sync_status, mapping_recommendation
-from integration.full_sync_run import full_sync_advance, full_sync_line_run, full_sync_start
+from integration.full_sync import review as full_sync
+from integration.full_sync import run as full_sync_run
+from integration.full_sync.review import full_sync_review_lines, full_sync_status, mapping_recommendation
+from integration.full_sync.run import full_sync_advance, full_sync_line_run, full_sync_start
 from integration.models import Coupling, FullSyncLine, FullSyncRun, SyncJob
 from tests.factories import (
     AccountFactory,

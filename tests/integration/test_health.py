@@ -1,4 +1,4 @@
-"""The health page (Integration → Health) and its selectors (integration/health.py): per mapping and direction the
+"""The health page (Integration → Health) and its selectors (integration/health/reads.py): per mapping and direction the
 last run and its result, the lag, the records waiting, failed and skipped, the conflicts; the workers' and beat's
 heartbeats; the charts; a constant number of queries whatever the log's size."""
 
@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
-from integration import heartbeats
-from integration.health import health_summary, mappings_health
-from integration.heartbeats import heartbeat_record
+from integration.health import heartbeats
+from integration.health.heartbeats import heartbeat_record
+from integration.health.reads import health_summary, mappings_health
 from integration.models import Coupling, Direction, FailedInsert, Heartbeat, SyncConflict, SyncJob
 from p2c.records import writing_as
 

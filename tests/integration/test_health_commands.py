@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import SystemUser
-from integration.heartbeats import heartbeat_record
+from integration.health.heartbeats import heartbeat_record
 from integration.models import ConnectionSetup, FullSyncRun, Heartbeat, SyncJob
 from tests.integration.test_engine_commands import call
 

@@ -1,5 +1,5 @@
 """A lock dies with the process holding it; a job, a full synchronisation line or a project run whose process
-stopped is closed or queued again (engine/locks.py, integration/stopped_runs.py; issue 15)."""
+stopped is closed or queued again (engine/locks.py, integration/operations/stopped_runs.py; issue 15)."""
 
 from datetime import timedelta
 
@@ -126,7 +126,7 @@ def test_the_periodic_check_is_on_beat_every_minute():
 
 def test_a_coupling_job_counts_what_each_chunk_committed(mappings, salesperson_pair, settings, monkeypatch):
     """A coupling killed after its first chunk tells what it coupled; the next run closes it and goes on."""
-    from integration import coupling
+    from integration.coupling import couplings as coupling
 
     settings.P2C_SYNC_CHUNK_SIZE = 5
     salesperson, user = salesperson_pair

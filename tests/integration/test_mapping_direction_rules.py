@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from integration import defaults
-from integration.full_sync import full_sync_status
+from integration.full_sync.review import full_sync_status
 from integration.models import Direction, IntegrationFieldMapping, IntegrationTableMapping
 from tests import admin_helpers
 from tests.admin_helpers import admin_form_data

@@ -1,4 +1,4 @@
-"""Endpoints for machines (integration/monitoring.py): /health/ (200 ready, 503 not, JSON naming each check),
+"""Endpoints for machines (integration/health/monitoring.py): /health/ (200 ready, 503 not, JSON naming each check),
 /health/live/, and /metrics in Prometheus's text format, refused without the token or an allowed address."""
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from erp.models import Currency
-from integration.heartbeats import heartbeat_record
+from integration.health.heartbeats import heartbeat_record
 from integration.models import Heartbeat
 
 pytestmark = pytest.mark.django_db

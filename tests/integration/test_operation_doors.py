@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 
 from crm.models import Account, TransactionCurrency
 from erp.models import Currency, Customer
-from integration.coupling import coupling_create, coupling_for
+from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping, SyncJob
 from integration.tasks import synchronize_mapping_task
 from tests.api.conftest import api, superuser  # noqa: F401

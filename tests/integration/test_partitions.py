@@ -1,4 +1,5 @@
-"""One mapping's run split into key-range partitions that any worker claims (issue 17 §2, integration/partitions.py).
+"""One mapping's run split into key-range partitions that any worker claims (issue 17 §2,
+integration/full_sync/partitions.py).
 
 In process on SQLite (and whatever database the run has): a partitioned run gives exactly the couplings, destination
 rows, errors, job counts and watermark of a single-process run; a partition whose worker died is claimed again;
@@ -30,16 +31,16 @@ from crm.models import Account
 from erp.models import Customer
 from integration.engine.locks import HOST, mapping_lock
 from integration.engine.sync import job_create, mapping_synchronize
-from integration.full_sync import _job_dict
-from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncPartition
-from integration.partitions import (
+from integration.full_sync.partitions import (
     mapping_synchronize_partitioned,
     partition_claim,
     partition_run,
     partitioned_job_finish,
     partitions_plan,
 )
-from integration.partitions_progress import partitions_progress, partitions_progress_of
+from integration.full_sync.partitions_progress import partitions_progress, partitions_progress_of
+from integration.full_sync.review import _job_dict
+from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncPartition
 from p2c.celery import app
 from tests.concurrency import REPO, child_database_env
 from tests.databases import rolled_back

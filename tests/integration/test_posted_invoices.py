@@ -109,7 +109,7 @@ def test_a_canceled_sales_order_stays_canceled(world, mappings):
 def test_demo_data_invoices_flow_after_coupling(db, integration_user):
     """The demo seed, the default mappings and match-based coupling, then posted invoices: those of coupled
     customers arrive with their lines; the others fail naming the customer that is not coupled."""
-    from integration.coupling import mapping_couple_by_match
+    from integration.coupling.couplings import mapping_couple_by_match
     from integration.defaults import integration_setup_reset
     from integration.demo import demo_seed
     from integration.models import IntegrationTableMapping, SyncJobError

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
 from erp.models import Customer
-from integration import realtime, tasks
+from integration import tasks
+from integration.background import realtime
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, IntegrationTableMapping
 from p2c.records import writing_as

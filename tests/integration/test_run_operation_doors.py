@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from crm.models import SalesOrder
 from erp.models import SalesHeader
-from integration.full_sync_run import full_sync_start
+from integration.full_sync.run import full_sync_start
 from integration.models import ConnectionSetup, FullSyncRun, IntegrationProjectRun
 from p2c.outcomes import OperationRefused
 from tests.integration.fo_helpers import fo_projects_fixture as fo_projects  # noqa: F401

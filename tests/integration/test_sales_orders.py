@@ -326,7 +326,7 @@ def test_erp_orders_not_from_sales_are_not_created_in_sales(world, mappings):
 
 
 def test_match_based_coupling_finds_the_sales_order_by_your_reference(world, mappings):
-    from integration.coupling import mapping_couple_by_match
+    from integration.coupling.couplings import mapping_couple_by_match
 
     order = world.order()
     header = sales_order_create_in_erp(sales_order=order)

@@ -6,8 +6,8 @@ import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 import integration.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
+from integration.background.schedules import schedule_for, schedules_create, schedules_delete, schedules_enable
 from integration.models import IntegrationTableMapping, SyncJob
-from integration.schedules import schedule_for, schedules_create, schedules_delete, schedules_enable
 from p2c.celery import app
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
+from integration.background.schedules import LOG_CLEANUP_NAME, log_cleanup_schedule_create
+from integration.background.sync_log import sync_log_cleanup
 from integration.models import (
     ConnectionSetup,
     Coupling,
@@ -24,8 +26,6 @@ from integration.models import (
     SyncJob,
     SyncJobError,
 )
-from integration.schedules import LOG_CLEANUP_NAME, log_cleanup_schedule_create
-from integration.sync_log import sync_log_cleanup
 from integration.tasks import sync_log_cleanup_task
 from tests import admin_helpers
 
@@ -185,7 +185,7 @@ def test_daily_task_uses_the_setup_retention(log):
 
 
 def test_the_wizard_schedules_both_clean_ups():
-    from integration.wizard import _schedules_create
+    from integration.admin.wizard import _schedules_create
 
     _schedules_create(30)
     tasks = dict(PeriodicTask.objects.values_list("name", "task"))

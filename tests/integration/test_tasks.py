@@ -279,7 +279,7 @@ def test_couple_by_match_later_refuses_a_side_the_mapping_does_not_read_before_q
 
 def test_create_new_travels_to_the_task_and_skips_what_is_coupled_by_then(customers, mappings, sent,
                                                                           django_capture_on_commit_callbacks):
-    from integration.coupling import coupling_create
+    from integration.coupling.couplings import coupling_create
 
     new, coupled = AccountFactory(name="New One"), AccountFactory(name="Coupled One")
     mapping = mappings["CUSTOMER"]

@@ -28,7 +28,7 @@ from erp.models import (
 from erp.models import Contact as ErpContact
 from integration.defaults import integration_setup_reset
 from integration.demo import demo_data_present, demo_seed, reset_models
-from integration.full_sync_run import full_sync_start
+from integration.full_sync.run import full_sync_start
 from integration.models import ConnectionSetup, Coupling, FailedInsert, FullSyncRun, SyncJob, SyncJobError
 
 pytestmark = pytest.mark.django_db

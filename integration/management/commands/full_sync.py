@@ -1,4 +1,5 @@
-"""``full_sync``: the full synchronisation review from the command line (a thin door onto integration.full_sync)."""
+"""``full_sync``: the full synchronisation review from the command line (a thin door onto
+integration.full_sync.review)."""
 
 import argparse
 import time
@@ -6,8 +7,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
-from integration.full_sync import full_sync_review_lines, full_sync_status
-from integration.full_sync_run import full_sync_start
+from integration.full_sync.review import full_sync_review_lines, full_sync_status
+from integration.full_sync.run import full_sync_start
 from p2c.outcomes import OperationRefused
 
 DEFAULT_WAIT_SECONDS = 600

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 from tqdm import tqdm
 
+from integration.full_sync.partitions_progress import partitions_progress, partitions_progress_text
 from integration.models import IntegrationTableMapping
 from integration.operations import synchronize_mappings, synchronize_now
-from integration.partitions_progress import partitions_progress, partitions_progress_text
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.outcomes import OperationRefused
 

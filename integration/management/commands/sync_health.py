@@ -6,8 +6,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from integration.alerts import alerts_send
-from integration.health import health_summary, problem_text
+from integration.health.alerts import alerts_send
+from integration.health.reads import health_summary, problem_text
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext
 
-from integration.sync_log import sync_log_cleanup
+from integration.background.sync_log import sync_log_cleanup
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.outcomes import OperationRefused
 

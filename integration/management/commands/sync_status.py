@@ -2,9 +2,9 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 
-from integration.conflict_inbox import conflicts_per_mapping
+from integration.full_sync.partitions_progress import partitions_progress, partitions_progress_text
 from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError
-from integration.partitions_progress import partitions_progress, partitions_progress_text
+from integration.operations.conflict_inbox import conflicts_per_mapping
 
 
 class Command(BaseCommand):
@@ -44,7 +44,8 @@ class Command(BaseCommand):
                 job = SyncJob.objects.filter(table_mapping=mapping, direction=direction).first()
                 if job:
                     errors = SyncJobError.objects.filter(job=job).count()
-                    # A partitioned run (integration/partitions.py): partitions done / total and rows per second.
+                    # A partitioned run (integration/full_sync/partitions.py): partitions done / total and rows
+                    # per second.
                     partitions = partitions_progress_text(partitions_progress(job))
                     jobs.append(f"{direction.split('_')[0]}: {job.get_status_display()} {job.created_at:%Y-%m-%d %H:%M}"
                                 f" ({job.message[:60]}{'; ' + str(errors) + ' errors' if errors else ''}"

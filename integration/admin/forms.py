@@ -1,0 +1,240 @@
+"""Forms of the integration's admin pages: the intermediate pages of the coupling actions, the mapping form
+(dependencies without cycles) and the set-up wizard's steps. Rendered with crispy forms (bootstrap5 pack)."""
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import SystemUser
+
+from ..coupling.selection import couplings_of, field_mappings_for_matching, side_of
+from ..engine.validation import dependencies_validate, field_mappings_validate
+from ..models import ConnectionSetup, Direction, IntegrationTableMapping
+
+NO_SYNC = ""
+SYNC_CHOICES = (
+    (NO_SYNC, gettext_lazy("No")),
+    (Direction.TO_INTEGRATION, gettext_lazy("Yes - use the ERP data (ERP → Sales)")),
+    (Direction.FROM_INTEGRATION, gettext_lazy("Yes - use the Sales data (Sales → ERP)")),
+)
+SEARCH_LIMIT = 25
+
+
+def _helper():
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.include_media = False  # the page template includes the form's media once
+    return helper
+
+
+class CouplingSetUpForm(forms.Form):
+    """Pick the counterpart of one record with a search box (BC page 5336 "CRM Coupling Record")."""
+
+    search = forms.CharField(label=_("Search"), required=False,
+                             help_text=_("Name, number or e-mail of the record to couple to; then press Search."))
+    counterpart = forms.ChoiceField(label=_("Couple to"), widget=forms.RadioSelect, choices=())
+    synchronize = forms.ChoiceField(label=_("Synchronise after coupling"), choices=SYNC_CHOICES, required=False,
+                                    initial=NO_SYNC)
+
+    def __init__(self, data=None, *, record, mappings, search=None, request=None):
+        super().__init__(data, prefix="p2c")
+        self.helper = _helper()
+        self.record, self.mappings = record, {m.pk: m for m in mappings}
+        side = side_of(type(record))
+        if search is None:
+            search = str(record)
+        self.fields["search"].initial = search
+        choices, self.candidates = [], {}
+        for mapping in mappings:
+            model = mapping.crm_model_class() if side == "erp" else mapping.erp_model_class()
+            queryset = model._default_manager.all()
+            model_admin = admin.site._registry.get(model)
+            if search and model_admin is not None and model_admin.search_fields:
+                queryset, _ = model_admin.get_search_results(request, queryset, search)
+            elif search:
+                queryset = queryset.none()
+            rows = list(queryset.order_by("pk")[:SEARCH_LIMIT])
+            taken = couplings_of(model, [r.pk for r in rows])
+            for row in rows:
+                key = f"{mapping.pk}:{row.pk}"
+                self.candidates[key] = (mapping, row)
+                note = gettext(" — already coupled") if row.pk in taken else ""
+                label = f"{capfirst(model._meta.verbose_name)} {row}{note}"
+                choices.append((key, label))
+        self.fields["counterpart"].choices = choices
+        if not choices:
+            self.fields["counterpart"].help_text = gettext("No record found: search for another name.")
+        directions = {m.direction for m in mappings}
+        if Direction.BIDIRECTIONAL not in directions:
+            allowed = {NO_SYNC, *directions}
+            self.fields["synchronize"].choices = [c for c in SYNC_CHOICES if c[0] in allowed]
+
+    def clean(self):
+        cleaned = super().clean()
+        key = cleaned.get("counterpart")
+        if key:
+            cleaned["mapping"], cleaned["counterpart_record"] = self.candidates[key]
+        return cleaned
+
+
+class MatchCouplingForm(forms.Form):
+    """Match fields, their priority and case sensitivity, and what to do after (BC page 5363)."""
+
+    mapping = forms.ModelChoiceField(label=_("Table mapping"), queryset=IntegrationTableMapping.objects.none(),
+                                     empty_label=None)
+    sync_after = forms.BooleanField(label=_("Synchronise after coupling"), required=False)
+    create_new = forms.BooleanField(label=_("Create new if unable to find a match"), required=False)
+
+    def __init__(self, data=None, *, mappings, side):
+        super().__init__(data, prefix="p2c")
+        self.helper = _helper()
+        self.side = side
+        self.fields["mapping"].queryset = IntegrationTableMapping.objects.filter(pk__in=[m.pk for m in mappings])
+        first = mappings[0] if mappings else None
+        if first is not None:
+            self.fields["mapping"].initial = first.pk
+            self.fields["sync_after"].initial = first.sync_after_match_coupling
+            self.fields["create_new"].initial = first.create_new_if_no_match
+        if len(mappings) == 1:
+            self.fields["mapping"].widget = forms.HiddenInput()
+        self.criteria = []  # (mapping, field mapping, use, priority, case sensitive) names
+        for mapping in mappings:
+            for fm in field_mappings_for_matching(mapping):
+                names = (f"use_{fm.pk}", f"priority_{fm.pk}", f"case_{fm.pk}")
+                self.fields[names[0]] = forms.BooleanField(required=False, initial=fm.use_for_match_coupling,
+                                                           label=f"{fm.erp_field} ↔ {fm.crm_field}")
+                self.fields[names[1]] = forms.IntegerField(min_value=0, max_value=99, initial=fm.match_priority,
+                                                           label=_("Priority"),
+                                                           widget=forms.NumberInput(attrs={"style": "width:5em"}))
+                self.fields[names[2]] = forms.BooleanField(required=False, initial=fm.case_sensitive_matching,
+                                                           label=_("Case-sensitive"))
+                self.criteria.append((mapping, fm, names))
+
+    def criteria_rows(self):
+        return [(mapping, fm, [self[name] for name in names]) for mapping, fm, names in self.criteria]
+
+    def chosen_criteria(self):
+        """The fields ticked for the chosen mapping, as integration.operations.couple_by_match takes them (it keeps
+        them on the mapping, and refuses a choice without any field)."""
+        mapping = self.cleaned_data["mapping"]
+        return [(fm, self.cleaned_data[priority] or 0, self.cleaned_data[case])
+                for m, fm, (use, priority, case) in self.criteria if m.pk == mapping.pk and self.cleaned_data[use]]
+
+
+class SynchronizeNowForm(forms.Form):
+    """The direction, where there is a choice (integration.operations.synchronize_now_choices): Send, Get and Merge
+    for one record of a bidirectional mapping, Send and Get for several; preselected as BC does."""
+
+    LABELS = {
+        "send": gettext_lazy("Send data update to Sales (ERP → Sales)"),
+        "get": gettext_lazy("Get data update from Sales (Sales → ERP)"),
+        "merge": gettext_lazy("Merge data (both directions; conflicts resolved by the mapping's policy)"),
+    }
+    direction = forms.ChoiceField(label=_("Direction"), widget=forms.RadioSelect)
+
+    def __init__(self, data=None, *, choices, initial_direction=None):
+        super().__init__(data, prefix="p2c")
+        self.helper = _helper()
+        if not choices:
+            del self.fields["direction"]
+        else:
+            self.fields["direction"].choices = [(choice, self.LABELS[choice]) for choice in choices]
+            self.fields["direction"].initial = initial_direction
+
+
+class TableMappingForm(forms.ModelForm):
+    """The mapping form refuses dependencies that would make a cycle."""
+
+    class Meta:
+        model = IntegrationTableMapping
+        fields = ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled", "realtime_sync",
+                  "sort_order", "erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
+                  "sync_after_match_coupling", "dependencies", "parent", "parent_erp_field", "parent_crm_field",
+                  "update_conflict_resolution", "deletion_conflict_resolution", "rules_module", "user_defined")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The field-mapping inline (FieldMappingInlineFormSet) checks the directions with the rows being saved.
+        self.instance.check_field_mappings = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if "dependencies" in cleaned:
+            try:
+                dependencies_validate(mapping=self.instance, dependencies=cleaned["dependencies"] or [])
+            except forms.ValidationError as exc:
+                self.add_error("dependencies", exc.message_dict.get("dependencies", exc.messages))
+        return cleaned
+
+
+class FieldMappingInlineFormSet(forms.BaseInlineFormSet):
+    """The field mappings of the table mapping form, validated together with it: the same pair rules as the model
+    and the API (engine.validation.field_mappings_validate), over the rows as they will be saved."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        deleted = set(self.deleted_forms)
+        rows = [form.instance for form in self.forms
+                if form not in deleted and (form.instance.pk is not None or form.has_changed())]
+        try:
+            field_mappings_validate(mapping=self.instance, field_mappings=rows)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(
+                [f"{self.instance._meta.get_field(name).verbose_name}: {message}"
+                 for name, messages in exc.message_dict.items() for message in messages]) from exc
+
+
+# -- set-up wizard (SPEC I1) -----------------------------------------------------------------------------------
+class WizardStepForm(forms.Form):
+    """A step of the wizard: rendered with the shared crispy helper (the page holds the form tag)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class WizardConnectionForm(WizardStepForm):
+    is_enabled = forms.BooleanField(label=_("Enable the connection"), required=False, initial=True)
+    integration_user = forms.ModelChoiceField(
+        label=_("Integration user"), queryset=SystemUser.objects.all(), required=True,
+        help_text=_("The Sales user the integration writes as. Its changes are never synchronised back."),
+    )
+
+    def __init__(self, *args, admin_site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if admin_site is not None:
+            field = ConnectionSetup._meta.get_field("integration_user")
+            widget = AutocompleteSelect(field, admin_site)
+            widget.choices = self.fields["integration_user"].choices
+            self.fields["integration_user"].widget = widget
+
+
+class WizardSynchronizeForm(WizardStepForm):
+    sales_order_integration_enabled = forms.BooleanField(
+        label=_("Synchronise sales orders"), required=False,
+        help_text=_("Submitted Sales orders become ERP sales orders."))
+    create_sales_orders_automatically = forms.BooleanField(label=_("Create sales orders automatically"), required=False)
+    item_availability_enabled = forms.BooleanField(
+        label=_("Item availability"), required=False, help_text=_("Sales users see ERP item availability and prices."))
+
+
+class WizardDefaultsForm(WizardStepForm):
+    use_default_setup = forms.BooleanField(
+        label=_("Use default synchronisation setup"), required=False, initial=True,
+        help_text=_("(Re)creates the default table and field mappings and schedules the synchronisation of modified "
+                  "records. Couplings are kept."))
+    every_minutes = forms.IntegerField(label=_("Synchronise modified records every (minutes)"), min_value=1,
+                                       max_value=1440, initial=30)
+
+
+class WizardFinishForm(WizardStepForm):
+    run_full_sync = forms.BooleanField(
+        label=_("Run full synchronisation"), required=False, initial=True,
+        help_text=_("Opens the full synchronisation review, where you start it."))

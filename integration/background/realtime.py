@@ -1,0 +1,173 @@
+"""Near-real-time synchronisation: a committed change to a coupled record is synchronised within seconds.
+
+`records_changed` is called (by `records_written_received`, connected in `integration.apps`) after every write of synchronised records,
+bulk writes included. It runs no query: it notes the written ids, with their modified-on and the acting Sales
+writer, in a per-transaction buffer and registers one `transaction.on_commit` callback per transaction. When the
+transaction commits, `_flush` enqueues one synchronisation task per mapping and direction (and per chunk of
+`integration.queue.CHUNK_IDS` ids) for the ids that
+
+- belong to an enabled mapping with *Synchronise Changes Within Seconds* (``realtime_sync``) whose direction reads
+  that side;
+- are coupled (and not skipped): new records wait for the scheduled synchronisation, as in BC;
+- were not written by the integration itself: Sales rows written as the integration user are ignored, and any row
+  whose modified-on is not newer than its coupling's last synchronised value is the engine's own write (the engine
+  stores that value in the coupling as it writes), so echoes never ping-pong, whichever door ran the engine.
+
+A rolled-back transaction enqueues nothing (its on_commit callback is dropped with it). The flush runs a constant
+number of queries whatever the number of rows: the mapping configuration (cached for a few seconds per process,
+cleared when a mapping or the connection setup is saved in this process) and one coupling query per mapping and
+chunk of ids.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from functools import partial
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from p2c.records import acting_writer_id
+from p2c.utils import chunked
+
+from .. import queue
+from ..models import ConnectionSetup, Coupling, Direction, IntegrationTableMapping
+
+logger = logging.getLogger("p2c.integration")
+
+LOOKUP_BATCH = 5000  # ids per coupling query, well under SQLite's parameter limit
+_PENDING_ATTR = "_p2c_realtime_pending"
+_config = {"loaded_at": None, "value": None}
+
+
+def _config_ttl():
+    return getattr(settings, "P2C_REALTIME_CONFIG_SECONDS", 5)
+
+
+def _countdown():
+    return getattr(settings, "P2C_REALTIME_DELAY_SECONDS", 2)
+
+
+def config_clear(**kwargs):
+    """Forget the cached configuration (connected to saves of mappings and of the connection setup)."""
+    _config["loaded_at"] = None
+    _config["value"] = None
+
+
+def _config_cached():
+    """The cached configuration if still fresh, else None (never queries)."""
+    loaded = _config["loaded_at"]
+    if loaded is None or time.monotonic() - loaded > _config_ttl():
+        return None
+    return _config["value"]
+
+
+def realtime_config():
+    """``{"integration_user_id": ..., "by_label": {model label: [(mapping, direction, side)]}}`` (cached)."""
+    value = _config_cached()
+    if value is not None:
+        return value
+    by_label = defaultdict(list)
+    for mapping in IntegrationTableMapping.objects.filter(realtime_sync=True, is_enabled=True, crm_option_field=""):
+        if mapping.direction in (Direction.BIDIRECTIONAL, Direction.TO_INTEGRATION):
+            by_label[mapping.erp_model].append((mapping, Direction.TO_INTEGRATION, "erp"))
+        if mapping.direction in (Direction.BIDIRECTIONAL, Direction.FROM_INTEGRATION):
+            by_label[mapping.crm_model].append((mapping, Direction.FROM_INTEGRATION, "crm"))
+    setup = ConnectionSetup.objects.filter(pk=1).values("integration_user_id").first()
+    value = {"integration_user_id": setup["integration_user_id"] if setup else None, "by_label": dict(by_label)}
+    _config["value"], _config["loaded_at"] = value, time.monotonic()
+    return value
+
+
+class _Pending:
+    """What one transaction wrote: per (model, acting writer) the ids with their modified-on, and update() sets."""
+
+    def __init__(self, alias):
+        self.alias = alias
+        self.rows = defaultdict(dict)  # (model, writer id) -> {pk: modified}
+        self.querysets = []  # (model, writer id, queryset) from QuerySet.update()
+        self.callback = partial(_flush, self)
+
+
+def records_written_received(sender, instances=None, queryset=None, created=False, **kwargs):
+    """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
+    if created:
+        return  # a new record is not coupled yet: the scheduled synchronisation picks it up
+    records_changed(model=sender, instances=instances, queryset=queryset)
+
+
+def records_changed(*, model, instances=None, queryset=None, using=None):
+    """Note changed rows of ``model`` for synchronisation once the transaction commits. Runs no query."""
+    config = _config_cached()
+    if config is not None and model._meta.label not in config["by_label"]:
+        return  # known: no realtime mapping reads this table
+    instances = list(instances) if instances is not None else None
+    if using is None:
+        using = queryset.db if queryset is not None else (instances[0]._state.db if instances else None)
+    alias = using or DEFAULT_DB_ALIAS
+    connection = connections[alias]
+    pending = getattr(connection, _PENDING_ATTR, None)
+    # One callback per transaction: reuse the buffer while its callback is still registered (it is dropped by a
+    # rollback, and run and cleared by a commit).
+    if pending is None or not any(func is pending.callback for _, func, _ in connection.run_on_commit):
+        pending = _Pending(alias)
+        setattr(connection, _PENDING_ATTR, pending)
+        if connection.in_atomic_block:
+            transaction.on_commit(pending.callback, using=alias)
+        else:
+            pending.immediate = True
+    writer = acting_writer_id()
+    if queryset is not None and instances is None:
+        pending.querysets.append((model, writer, queryset))
+    else:
+        modified_field = model.MODIFIED_FIELD
+        rows = pending.rows[(model, writer)]
+        for obj in instances or ():
+            if obj.pk is not None:
+                rows[obj.pk] = getattr(obj, modified_field, None)
+    if getattr(pending, "immediate", False):  # autocommit: the write is already committed
+        setattr(connection, _PENDING_ATTR, None)
+        _flush(pending)
+
+
+def _flush(pending):
+    """Enqueue the synchronisation of the coupled rows the committed transaction changed."""
+    connection = connections[pending.alias]
+    if getattr(connection, _PENDING_ATTR, None) is pending:
+        setattr(connection, _PENDING_ATTR, None)
+    try:
+        config = realtime_config()
+        changed = defaultdict(dict)  # model -> {pk: modified}
+        for (model, writer), rows in pending.rows.items():
+            if model._meta.label in config["by_label"] and not _is_integration(model, writer, config):
+                changed[model].update(rows)
+        for model, writer, queryset in pending.querysets:
+            if model._meta.label in config["by_label"] and not _is_integration(model, writer, config):
+                changed[model].update(dict(queryset.values_list("pk", model.MODIFIED_FIELD)))
+        for model, rows in changed.items():
+            for mapping, direction, side in config["by_label"][model._meta.label]:
+                ids = _coupled_and_newer(mapping, side, rows)
+                if ids:
+                    queue.mapping_synchronize_ids_enqueue(mapping_id=mapping.pk, direction=direction, ids=ids,
+                                                          countdown=_countdown())
+    except Exception:  # a failed enqueue must never break the write that was committed
+        logger.exception("Near-real-time synchronisation could not be enqueued")
+
+
+def _is_integration(model, writer, config):
+    return bool(model.MODIFIED_BY_FIELD) and writer is not None and writer == config["integration_user_id"]
+
+
+def _coupled_and_newer(mapping, side, rows):
+    """The ids among ``rows`` coupled in ``mapping`` (not skipped) and changed since their last synchronisation."""
+    id_field, last_field = f"{side}_id", f"last_synced_{side}_modified"
+    result = []
+    for batch in chunked(list(rows), LOOKUP_BATCH):
+        couplings = Coupling.objects.filter(
+            erp_model=mapping.erp_model, crm_model=mapping.crm_model, skipped=False, **{f"{id_field}__in": batch}
+        ).values_list(id_field, last_field)
+        for pk, last in couplings:
+            modified = rows.get(pk)
+            if modified is None or last is None or modified > last:
+                result.append(pk)
+    return sorted(result, key=str)

@@ -1,0 +1,381 @@
+"""One mapping's large run over many workers: key-range partitions that any worker claims, runs and commits.
+
+A full (or large incremental) run of one mapping in one direction is one `SyncJob`. Here it is split into key ranges
+of about ``P2C_SYNC_PARTITION_SIZE`` source rows (`SyncPartition`: ``low <= pk < high``, the ranges tile the whole
+key space, so a row added or retried later still falls in one). The coordinator holds the mapping's run lock
+(engine/locks.py) for the whole run, as a single-process run does; every worker runs its partitions under that lock
+(the engine's ``lock_token``), so no other run of the mapping goes on meanwhile. A worker claims a partition with a
+conditional UPDATE naming its holder; a partition whose holder died (PostgreSQL sees its connection go; elsewhere its
+process or heartbeat) is claimed again by the next worker that looks, and the couplings it committed make the rerun
+go on without duplicates. A crash loses at most the partitions in flight.
+
+Each partition runs the engine with ``key_range`` (chunks committed with their couplings, errors and couplings
+pointing at the run's job); its counts are added to the job when it is done, so the job counts what a
+single-process run counts. The job closes, and the mapping's watermark moves (to the largest modified timestamp
+read, never past the run's start), only when every partition is done; a failed partition leaves the watermark
+where it was, and the next run of the mapping resumes the job (the partitions done are not run again).
+
+Dependencies still order mappings: a full synchronisation line (integration/full_sync/run.py) is this run's
+coordinator and finishes only when all its partitions are done, so CUSTOMER still waits for SALESPEOPLE.
+"""
+
+import logging
+import time
+from itertools import pairwise
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from erp.models import NumberedRecord
+from erp.numbering import numbers_reserved
+
+from .. import queue
+from ..engine import sync as engine_sync
+from ..engine.filters import filter_validate
+from ..engine.job_log import job_summary
+from ..engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
+from ..engine.matching import uncoupled_destinations_exist
+from ..engine.plan import plan_build
+from ..engine.reading import key_range_q
+from ..models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncPartition
+
+logger = logging.getLogger("p2c.integration")
+
+State = SyncPartition.State
+WAIT_POLL_SECONDS = 0.3  # how often a coordinator with nothing to claim looks at the partitions in flight
+LOCK_REFRESH_SECONDS = 10
+
+
+class PartitionLost(Exception):
+    """The partition was taken over by another worker (this one was judged stopped): stop writing."""
+
+
+# -- planning -----------------------------------------------------------------------------------------------------
+def _source(mapping, direction):
+    """(model, queryset of the rows passing the mapping's filter, modified field, watermark field) of the source."""
+    if direction == Direction.TO_INTEGRATION:
+        model, spec, watermark = mapping.erp_model_class(), mapping.erp_filter, "erp_watermark"
+    else:
+        model, spec, watermark = mapping.crm_model_class(), mapping.crm_filter, "crm_watermark"
+    return model, model.objects.filter(filter_validate(model, spec or {})), model.MODIFIED_FIELD, watermark
+
+
+def rows_to_read(*, mapping, direction, full):
+    """The source rows a run would read, about (every filtered row; since the watermark for an incremental run)."""
+    _, rows, modified, watermark_field = _source(mapping, direction)
+    watermark = getattr(mapping, watermark_field)
+    if not full and watermark is not None:
+        rows = rows.filter(**{f"{modified}__gt": watermark - engine_sync.WATERMARK_MARGIN})
+    return rows
+
+
+def partition_bounds(*, mapping, direction, full, size):
+    """Key ranges ``[(low, high), …]`` of about ``size`` rows to read each, tiling the whole key space (None: open).
+
+    One pass over the keys of the rows to read, in key order, taking every ``size``-th as a boundary (memory flat in N).
+    """
+    keys = rows_to_read(mapping=mapping, direction=direction, full=full).order_by("pk").values_list("pk", flat=True)
+    bounds = [key for i, key in enumerate(keys.iterator(chunk_size=10000)) if i and i % size == 0]
+    edges = [None, *bounds, None]
+    return list(pairwise(edges))
+
+
+def _key_text(value):
+    return "" if value is None else str(value)
+
+
+def _key_value(model, text):
+    return None if text == "" else model._meta.pk.to_python(text)
+
+
+def partitions_plan(*, job, mapping, create_new=None, size=None):
+    """Create the partitions of ``job`` (a run of ``mapping`` in the job's direction); return how many."""
+    size = size or settings.P2C_SYNC_PARTITION_SIZE
+    bounds = partition_bounds(mapping=mapping, direction=job.direction, full=job.full, size=size)
+    uncoupled = _destinations_uncoupled(mapping=mapping, job=job)
+    SyncPartition.objects.bulk_create([
+        SyncPartition(job=job, position=i, low=_key_text(low), high=_key_text(high), create_new=create_new,
+                      destinations_uncoupled=uncoupled)
+        for i, (low, high) in enumerate(bounds)
+    ])
+    return len(bounds)
+
+
+def _destinations_uncoupled(*, mapping, job):
+    """Whether the destination has rows without a coupling as the run (or its resumption) starts: asked once for
+    all the partitions, since the question reads the whole destination table (`matching`). Rows the partitions
+    write are coupled as they are written, so the answer holds for the whole run. None when the mapping cannot
+    run: each partition then fails with the reason."""
+    try:
+        plan = plan_build(mapping=mapping, direction=job.direction, full=job.full)
+    except ValidationError:
+        return None
+    return uncoupled_destinations_exist(plan)
+
+
+# -- claiming and running -----------------------------------------------------------------------------------------
+def partition_claim(*, job_id, token, pending=True):
+    """Claim the next partition of job ``job_id`` for holder ``token``: a pending one, else one whose worker died.
+
+    Each claim is a conditional UPDATE (PostgreSQL and SQLite perform it atomically): of two workers, one wins.
+    Returns the claimed partition or None.
+    """
+    now = timezone.now()
+    claimed = {"state": State.RUNNING, "claim": token, "heartbeat": now, "started_at": now, "finished_at": None,
+               "attempts": F("attempts") + 1, "rows": 0, "message": ""}
+    if pending:
+        for pk in SyncPartition.objects.filter(job_id=job_id, state=State.PENDING).order_by("position").values_list(
+                "pk", flat=True)[:20]:
+            if SyncPartition.objects.filter(pk=pk, state=State.PENDING).update(**claimed):
+                return SyncPartition.objects.select_related("job").get(pk=pk)
+    running = list(SyncPartition.objects.filter(job_id=job_id, state=State.RUNNING).exclude(claim=token)
+                   .values_list("pk", "claim", "heartbeat"))
+    if not running:
+        return None
+    beats = {}
+    for _, claim, beat in running:
+        beats[claim] = max([b for b in (beat, beats.get(claim)) if b], default=None)
+    alive = holders_alive(beats)
+    for pk, claim, _ in running:
+        if claim not in alive and SyncPartition.objects.filter(pk=pk, state=State.RUNNING, claim=claim).update(
+                **claimed):
+            logger.info("Partition %s of job %s taken over from %s (its worker stopped)", pk, job_id, claim)
+            return SyncPartition.objects.select_related("job").get(pk=pk)
+    return None
+
+
+def _partition_job(job):
+    """The run's job as one partition fills it: the same row (errors and couplings name it), counters from 0, and
+    saves that write nothing (the partition adds its counts to the job when it is done, in one UPDATE)."""
+    copy = SyncJob.objects.get(pk=job.pk)
+    for name in SyncJob.COUNTERS:
+        setattr(copy, name, 0)
+    copy.save = lambda *args, **kwargs: None
+    return copy
+
+
+def partition_run(*, partition, token):
+    """Run one claimed partition with the engine and record it; return its state."""
+    job = partition.job
+    mapping = IntegrationTableMapping.objects.get(pk=job.table_mapping_id)
+    model = (mapping.erp_model_class() if job.direction == Direction.TO_INTEGRATION else mapping.crm_model_class())
+    key_range = (_key_value(model, partition.low), _key_value(model, partition.high))
+    sink = _partition_job(job)
+
+    def heartbeat(*, job, done, total):
+        if not SyncPartition.objects.filter(pk=partition.pk, claim=token).update(
+                heartbeat=timezone.now(), rows=F("rows") + done):
+            raise PartitionLost(gettext("Partition %(position)s was taken over by another worker.")
+                                % {"position": partition.position})
+
+    try:
+        series, count = _numbers_needed(mapping=mapping, job=job, create_new=partition.create_new,
+                                        key_range=key_range)
+        with numbers_reserved(series=series, count=count):
+            [result] = engine_sync.mapping_synchronize(
+                mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
+                jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat,
+                destinations_uncoupled=partition.destinations_uncoupled)
+        failed = result.status == SyncJob.Status.FAILED
+        message = result.message if failed else ""
+    except MappingBusy as exc:
+        result, failed, message = sink, True, str(exc)
+    except Exception as exc:  # the partition fails; the others go on, and a rerun takes it up again
+        logger.exception("Partition %s of job %s failed", partition.position, job.pk)
+        result, failed, message = sink, True, f"{type(exc).__name__}: {exc}"
+    counts = {name: getattr(result, name) for name in SyncJob.COUNTERS}
+    with transaction.atomic():
+        done = SyncPartition.objects.filter(pk=partition.pk, claim=token, state=State.RUNNING).update(
+            state=State.FAILED if failed else State.DONE, finished_at=timezone.now(), heartbeat=timezone.now(),
+            counts=counts, skips=getattr(result, "skip_reasons", {}) or {}, message=message[:2000],
+            max_seen=getattr(result, "max_seen", None))
+        if done and not failed:  # counted once: only by the worker whose claim it still is
+            SyncJob.objects.filter(pk=job.pk).update(**{n: F(n) + v for n, v in counts.items() if v})
+    return (State.FAILED if failed else State.DONE) if done else None
+
+
+def _numbers_needed(*, mapping, job, create_new, key_range):
+    """(number series, how many numbers) a partition's new ERP records may take: its source rows without a coupling,
+    from the destination's default series; (None, 0) when it creates nothing numbered that way. The partition takes
+    them before it starts (`numbers_reserved`), so partitions running side by side do not queue on the series row."""
+    plan = plan_build(mapping=mapping, direction=job.direction, full=job.full, create_new=create_new,
+                      key_range=key_range)
+    model = plan.destination.model
+    if (not plan.create_new or plan.dry_run or not issubclass(model, NumberedRecord)
+            or model.series_of_new.__func__ is not NumberedRecord.series_of_new.__func__):  # a series chosen per record
+        return None, 0
+    series = model.series_of_new({})
+    if series is None:
+        return None, 0
+    # Two range reads, set apart here: an anti-join would let a planner with stale statistics (a coupling table
+    # it takes for empty) scan the whole table once per source row.
+    querysets, _, _ = engine_sync.source_querysets(plan)
+    keys = {key for queryset in querysets for key in queryset.values_list("pk", flat=True)}
+    id_field = plan.source.id_field
+    coupled = (Coupling.objects.filter(key_range_q(key_range, id_field), **plan.coupling_pair)
+               .values_list(id_field, flat=True))
+    return series, len(keys.difference(coupled.iterator(chunk_size=10000)))
+
+
+def partitions_work(*, job_id, token, until_finished=False, pending=True):
+    """Claim and run partitions of job ``job_id`` as holder ``token`` until none is left to claim; return how many
+    ran. ``until_finished``: then wait for the partitions other workers run, taking over any whose worker dies.
+    ``pending=False``: only take over partitions whose worker died (a coordinator that does not run partitions)."""
+    ran = 0
+    refreshed = time.monotonic()
+    while True:
+        partition = partition_claim(job_id=job_id, token=token, pending=pending)
+        if partition is not None:
+            partition_run(partition=partition, token=token)
+            ran += 1
+            continue
+        left = SyncPartition.objects.filter(job_id=job_id, state__in=[State.PENDING, State.RUNNING])
+        if not until_finished or not left.exists():
+            return ran
+        if time.monotonic() - refreshed > LOCK_REFRESH_SECONDS:
+            mapping_id = SyncJob.objects.filter(pk=job_id).values_list("table_mapping_id", flat=True).first()
+            mapping_lock_refresh(IntegrationTableMapping.objects.get(pk=mapping_id), token)
+            refreshed = time.monotonic()
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def partitions_work_here(*, job_id):
+    """What a worker does with a partitioned job (the Celery task): claim and run partitions while there are any,
+    then close the job if it was the last (its coordinator may have died)."""
+    job = SyncJob.objects.filter(pk=job_id).only("status").first()
+    if job is None or job.status != SyncJob.Status.RUNNING:
+        return {"job": job_id, "partitions": 0}
+    with holding() as holder:  # alive while this worker runs partitions (their claims name it)
+        ran = partitions_work(job_id=job_id, token=holder.token)
+    partitioned_job_finish(job_id=job_id)
+    return {"job": job_id, "partitions": ran}
+
+
+# -- finishing ----------------------------------------------------------------------------------------------------
+def _summary(job, skips, partitions):
+    """The partitioned job's closing message: the job's counts and skip reasons (the partitions keep no records'
+    names), then how many partitions ran."""
+    text = job_summary(job, {reason: (n, []) for reason, n in skips.items()})
+    # Translators: a partitioned job's message, then how many key-range partitions the run was split into.
+    return ngettext("%(summary)s (%(count)s partition)", "%(summary)s (%(count)s partitions)", partitions) % {
+        "summary": text, "count": partitions}
+
+
+def partitioned_job_finish(*, job_id):
+    """Close job ``job_id`` when none of its partitions is pending or running; return the job, or None while some are.
+
+    All done: the job succeeds (error when rows failed) and the mapping's watermark moves to the largest modified
+    timestamp read, never past the job's start. Some failed: the job fails naming them; the watermark stays, and
+    the next run of the mapping takes them up again. Only the caller whose conditional UPDATE closes the job moves
+    the watermark.
+    """
+    partitions = list(SyncPartition.objects.filter(job_id=job_id).values("state", "skips", "message", "max_seen",
+                                                                          "position"))
+    if not partitions or any(p["state"] in (State.PENDING, State.RUNNING) for p in partitions):
+        return None
+    job = SyncJob.objects.get(pk=job_id)
+    if job.status != SyncJob.Status.RUNNING:
+        return job
+    failed = [p for p in partitions if p["state"] == State.FAILED]
+    skips = {}
+    for p in partitions:
+        for reason, n in (p["skips"] or {}).items():
+            skips[reason] = skips.get(reason, 0) + n
+    if failed:
+        status = SyncJob.Status.FAILED
+        message = ngettext(
+            "%(failed)s of %(count)s partition failed (partition %(position)s: %(error)s); the rest is written. "
+            "Synchronise the mapping again: the run goes on with the partitions not done. So far: %(summary)s",
+            "%(failed)s of %(count)s partitions failed (partition %(position)s: %(error)s); the rest is written. "
+            "Synchronise the mapping again: the run goes on with the partitions not done. So far: %(summary)s",
+            len(partitions),
+        ) % {"failed": len(failed), "count": len(partitions), "position": failed[0]["position"],
+             "error": failed[0]["message"], "summary": _summary(job, skips, len(partitions))}
+    else:
+        status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
+        message = _summary(job, skips, len(partitions))
+    with transaction.atomic():
+        if not SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.RUNNING).update(
+                status=status, message=message, finished_at=timezone.now()):
+            return SyncJob.objects.get(pk=job_id)
+        seen = [p["max_seen"] for p in partitions if p["max_seen"]]
+        if not failed and seen and job.table_mapping_id:
+            name = "erp_watermark" if job.direction == Direction.TO_INTEGRATION else "crm_watermark"
+            engine_sync.watermark_advance(mapping_id=job.table_mapping_id, name=name,
+                                          value=min(max(seen), job.started_at or timezone.now()))
+    job.refresh_from_db()
+    return job
+
+
+# -- the coordinator ----------------------------------------------------------------------------------------------
+def _resumable_job(mapping, direction, full):
+    """The mapping's latest job in ``direction``, when it is a partitioned run not finished: partitions not done, or
+    all done but never closed (its coordinator died and the job was closed as stopped: the watermark still waits)."""
+    job = SyncJob.objects.filter(table_mapping=mapping, direction=direction,
+                                 type=SyncJob.Type.SYNCHRONIZATION).order_by("-pk").first()
+    if job is None or job.full != full or job.dry_run or not job.partitions.exists():
+        return None
+    unfinished = job.status in (SyncJob.Status.RUNNING, SyncJob.Status.FAILED)
+    return job if unfinished or job.partitions.exclude(state=State.DONE).exists() else None
+
+
+def partitioned(*, mapping, direction=None, full=False, workers=None, dry_run=False):
+    """Whether a run of ``mapping`` goes over partitions: more than one worker, not a dry run nor an option mapping,
+    and enough rows to read (at least two partitions' worth in some direction), or a partitioned run to resume."""
+    workers = settings.P2C_SYNC_WORKERS if workers is None else workers
+    if workers <= 1 or dry_run or mapping.is_option_mapping:
+        return False
+    directions = mapping.directions(direction)
+    size = settings.P2C_SYNC_PARTITION_SIZE
+    return any(_resumable_job(mapping, d, full) or
+               len(rows_to_read(mapping=mapping, direction=d, full=full).values_list("pk", flat=True)[:2 * size])
+               >= 2 * size
+               for d in directions)
+
+
+def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, create_new=None, workers=None,
+                                    jobs=None, wait_seconds=0, participate=True, progress=None, dry_run=False):
+    """Synchronise ``mapping`` as `engine.sync.mapping_synchronize` does, over ``workers`` workers (default: the
+    deployment's P2C_SYNC_WORKERS); returns the jobs. A run that is not worth partitioning (`partitioned`) runs
+    here, in one process, exactly as before.
+
+    Per direction: the job (handed in, the one to resume, or a new one) is split into partitions, ``workers``
+    Celery tasks (one fewer when this process ``participate``s) claim and run them, and this process, the
+    coordinator, holds the mapping's lock until every partition is done, taking over the partitions of workers
+    that die; then it closes the job and the watermark moves. Children run afterwards, as in a single-process run.
+    """
+    workers = settings.P2C_SYNC_WORKERS if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"The number of workers must be 1 or more, not {workers}.")
+    if not partitioned(mapping=mapping, direction=direction, full=full, workers=workers, dry_run=dry_run):
+        return engine_sync.mapping_synchronize(mapping=mapping, direction=direction, full=full, dry_run=dry_run,
+                                               create_new=create_new, jobs=jobs, wait_seconds=wait_seconds,
+                                               progress=progress)
+    directions = mapping.directions(direction)
+    results = []
+    with mapping_lock(mapping, wait_seconds=wait_seconds) as token:
+        for one_way in directions:
+            job = ((jobs or {}).get(one_way) or _resumable_job(mapping, one_way, full)
+                   or engine_sync.job_create(mapping=mapping, direction=one_way, full=full))
+            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.RUNNING, holder=token, finished_at=None,
+                                                     started_at=job.started_at or timezone.now())
+            job.refresh_from_db()
+            if not job.partitions.exists():
+                partitions_plan(job=job, mapping=mapping, create_new=create_new)
+            else:  # resumed: the failed partitions go again, the done ones stay done
+                job.partitions.filter(state=State.FAILED).update(state=State.PENDING, claim="")
+                job.partitions.exclude(state=State.DONE).update(
+                    destinations_uncoupled=_destinations_uncoupled(mapping=mapping, job=job))
+            queue.partitions_enqueue(job=job, count=workers - 1 if participate else workers)
+            partitions_work(job_id=job.pk, token=token, until_finished=True, pending=participate)
+            results.append(partitioned_job_finish(job_id=job.pk) or SyncJob.objects.get(pk=job.pk))
+    for child in mapping.children.filter(is_enabled=True):
+        results.extend(mapping_synchronize_partitioned(mapping=child, direction=direction, full=full,
+                                                       create_new=create_new, workers=workers,
+                                                       wait_seconds=wait_seconds, participate=participate))
+    return results
+
