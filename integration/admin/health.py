@@ -47,9 +47,9 @@ def health_view(request):
     summary = health_summary()
     for row in summary.rows:
         row.lag_text = lag_text(row.lag, summary.now)
-        row.jobs_chart = jobs_chart(row.jobs_per_hour, width=120, height=28, compact=True, title=_(
+        row.jobs_chart = jobs_chart(row.jobs_per_hour, width=88, height=28, compact=True, title=_(
             "Jobs per hour of %(mapping)s, last 24 hours") % {"mapping": row.mapping.name})
-        row.records_chart = records_chart(row.records_per_day, width=70, height=28, compact=True, title=_(
+        row.records_chart = records_chart(row.records_per_day, width=56, height=28, compact=True, title=_(
             "Records synchronised per day by %(mapping)s, last 7 days") % {"mapping": row.mapping.name})
     context = {
         **admin.site.each_context(request),

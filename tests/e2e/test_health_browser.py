@@ -38,8 +38,18 @@ def test_health_page_after_the_demo_full_synchronisation(page, live_server, demo
     customer = page.locator('#p2c-health-mappings tr[data-mapping="CUSTOMER"][data-direction="to_integration"]')
     assert "Success" in customer.locator(".p2c-result").inner_text()
     assert customer.locator("svg").count() == 2
-    # The page fits 1,400 px: no sideways scrolling.
+    # The page fits 1,400 px: no sideways scrolling, in the longer words of French, Swedish and Dutch too.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    for language in ("fr", "sv", "nl", "en"):
+        with page.expect_navigation():
+            page.select_option("#p2c-language-select", language)
+        page.wait_for_selector("#p2c-health-mappings")
+        assert page.evaluate("document.documentElement.lang") == language
+        if language in ("fr", "sv"):
+            shot(page, f"health-1b-after-full-sync-{language}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400, language
+        result = page.locator('#p2c-health-mappings tr[data-mapping="CUSTOMER"] .p2c-result').first.bounding_box()
+        assert result["x"] + result["width"] <= 1400, language  # each mapping's result in sight
 
     job = SyncJob.objects.filter(mapping_name="CUSTOMER", direction="to_integration").first()
     SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, message="The job failed: ERP offline")
