@@ -59,6 +59,13 @@ class AutoSchema(openapi.AutoSchema):
             ]
         return result
 
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A body is required where one of ``names_one_needed`` must be given (no body gives none)."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if getattr(serializer, "names_one_needed", ()) and self.method != "PATCH":
+            required = True
+        return schema, required
+
     def _get_filter_parameters(self):
         parameters = super()._get_filter_parameters()
         filterset = getattr(self.view, "filterset_class", None)
