@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from p2c.bulk_writes import update_rows
 from p2c.indexes import indexes_when_set
+from p2c.outcomes import NUMBER_SERIES_MISSING
 from p2c.records import Record, RecordQuerySet, Singleton
 
 from .numbering import NoSeries, no_series_allocate
@@ -73,7 +74,7 @@ class NumberedRecord(ErpRecord):
             setup_meta = cls._meta.apps.get_model("erp", setup_model)._meta
             raise ValidationError(
                 {
-                    "no": (
+                    "no": ValidationError(
                         gettext(
                             "%(verbose_name)s No. is blank and no number series is set: fill in %(verbose_name2)s in "
                             "%(verbose_name3)s."
@@ -82,7 +83,8 @@ class NumberedRecord(ErpRecord):
                             "verbose_name": cls._meta.verbose_name.capitalize(),
                             "verbose_name2": setup_meta.get_field(field).verbose_name,
                             "verbose_name3": setup_meta.verbose_name,
-                        }
+                        },
+                        code=NUMBER_SERIES_MISSING,
                     )
                 }
             )
@@ -894,17 +896,22 @@ def assign_document_numbers(objs, series_by_type, *, setup_name):
         if missing and series is None:
             raise ValidationError(
                 {
-                    "no": gettext(
-                        "%(document_type_label)s No. is blank and %(setup_name)s has no %(document_type_label)s Nos. series."
+                    "no": ValidationError(
+                        gettext(
+                            "%(document_type_label)s No. is blank and %(setup_name)s has no %(document_type_label)s "
+                            "Nos. series."
+                        )
+                        % {"document_type_label": document_type.label, "setup_name": setup_name},
+                        code=NUMBER_SERIES_MISSING,
                     )
-                    % {"document_type_label": document_type.label, "setup_name": setup_name}
                 }
             )
         if missing:
             for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
                 obj.no = number
     if any(not o.no for o in objs):
-        raise ValidationError({"no": gettext("The document No. is blank and no number series applies to its type.")})
+        raise ValidationError({"no": ValidationError(
+            gettext("The document No. is blank and no number series applies to its type."), code=NUMBER_SERIES_MISSING)})
 
 
 # E13, E14 sales documents -----------------------------------------------------------------------------------------------

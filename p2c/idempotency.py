@@ -10,6 +10,7 @@ Keys are per user, and ``idempotency_keys_purge`` forgets them after ``P2C_IDEMP
 import functools
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,7 +26,20 @@ from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# A key is 1 to 255 visible ASCII characters (no spaces: a proxy may trim or fold them). The OpenAPI schema states
+# this very pattern (p2c.api.schema), and `key_error` applies it.
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 DEFAULT_TTL = timedelta(hours=24)
+
+
+def key_error(key):
+    """Why ``key`` is not a valid ``Idempotency-Key`` (a message), or None when it is."""
+    if re.fullmatch(KEY_PATTERN, key):
+        return None
+    return gettext(
+        "%(header)s must be 1 to %(max_key_length)s visible ASCII characters (letters, digits, punctuation; no spaces)."
+    ) % {"header": HEADER, "max_key_length": MAX_KEY_LENGTH}
+
 
 def request_fingerprint(request):
     """SHA-256 of the raw body (or, when a parser already consumed it, of the parsed data)."""
@@ -48,12 +62,10 @@ def idempotent(handler):
         key = request.headers.get(HEADER)
         if key is None or request.method != "POST" or not request.user.is_authenticated:
             return handler(self, request, *args, **kwargs)
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return _error(
-                status.HTTP_400_BAD_REQUEST,
-                gettext("%(header)s must be 1 to %(max_key_length)s printable characters.")
-                % {"header": HEADER, "max_key_length": MAX_KEY_LENGTH},
-            )
+        error = key_error(key)
+        if error:
+            # A 400 naming the header, as a field error names its field.
+            return Response({HEADER: [error]}, status=status.HTTP_400_BAD_REQUEST)
         fingerprint = request_fingerprint(request)
         stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if stored is None:

@@ -27,6 +27,11 @@ REASONS_SHOWN = 5  # reasons a message quotes before "… and N more"
 
 SUCCESS, WARNING, ERROR, INFO = "success", "warning", "error", "info"
 
+# A model's ValidationError with one of these codes is refused by the state of the configuration, not by the
+# request's shape: the API answers it 409 with the code (p2c.api.exceptions), like an `OperationRefused` of status 409.
+NUMBER_SERIES_MISSING = "number_series_missing"
+STATE_CODES = frozenset({NUMBER_SERIES_MISSING})
+
 
 class OperationRefused(Exception):
     """The whole request cannot run: nothing was done. ``status`` is the HTTP status the API answers (409 for a

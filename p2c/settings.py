@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "p2c.api.middleware.ApiBodySizeMiddleware",
+    "p2c.api.middleware.ApiQueryTextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,9 +151,12 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
+    # The token first: its scheme makes a missing or invalid credential a 401 with ``WWW-Authenticate: Token``
+    # (with the session first DRF answered 403). A request without a token still signs in with its session (the
+    # browsable API, the docs), CSRF-checked on unsafe methods; an invalid token is refused, whatever the session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON whose text can be stored (no lone surrogates, no NUL): anything else is a 400 at the parser.
@@ -201,7 +205,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "p2c.api.schema.postprocess_error_responses",
-        "p2c.api.schema.postprocess_query_numbers",
+        "p2c.api.schema.postprocess_query_parameters",
     ],
 }
 

@@ -94,6 +94,9 @@ class ErpSalespersonPurchaserSerializer(RecordSerializer):
 
 
 class ErpContactSerializer(ManualNosSerializerMixin, *serializer_mixins(models.Contact), RecordSerializer):
+    # One of them not blank (validate), said in the schema too (p2c.api.schema.AutoSchema).
+    names_one_needed = ("name", "first_name", "middle_name", "surname")
+
     class Meta(RecordSerializer.Meta):
         model = models.Contact
         # A person's name is made from first name, middle name and surname.
@@ -102,8 +105,7 @@ class ErpContactSerializer(ManualNosSerializerMixin, *serializer_mixins(models.C
     def validate(self, attrs):
         attrs = super().validate(attrs)
         contact_type = attrs.get("type", getattr(self.instance, "type", models.Contact.Type.COMPANY))
-        names = ("name", "first_name", "middle_name", "surname")
-        if not any(attrs.get(n, getattr(self.instance, n, "")) for n in names):
+        if not any(attrs.get(n, getattr(self.instance, n, "")) for n in self.names_one_needed):
             raise serializers.ValidationError(
                 {"name": [gettext("A contact needs a name (a person: a first name or surname).")]}
             )

@@ -472,7 +472,7 @@ def record_create_contact(record):
 def records_create_contacts(*, model):
     """B4 in bulk as one operation (BC's report 5195, ``create_contacts``): the contacts of every customer, vendor or
     bank account (``model``) not linked yet, read in chunks, a constant number of queries each. Refused as a whole
-    (OperationRefused, 400) when Marketing Setup lacks what B4 needs (a contact number series, the business
+    (OperationRefused, 409, ``setup_incomplete``) when Marketing Setup lacks what B4 needs (a contact number series, the business
     relation code), naming the field. Returns the Outcome (the contacts made, *done*)."""
     link = LINK_BY_MODEL[model]
     outcome = Outcome(
@@ -488,5 +488,5 @@ def records_create_contacts(*, model):
                 outcome.add(DONE, len(_records_create_contacts(link=link, records=chunk, auto=False)))
             last_pk = chunk[-1].pk
     except ValidationError as exc:
-        raise OperationRefused(" ".join(exc.messages), code="setup_incomplete", status=400) from None
+        raise OperationRefused(" ".join(exc.messages), code="setup_incomplete", status=409) from None
     return outcome

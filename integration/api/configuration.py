@@ -6,7 +6,7 @@ An invalid configuration is a 400 naming each key at fault, and changes nothing.
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -19,6 +19,7 @@ from integration.configuration import (
     configuration_data,
     configuration_import,
 )
+from integration.configuration.format import FORMAT, SECTIONS, VERSION
 from integration.configuration.history import history_recorder
 from integration.models import ConfigurationChange
 from p2c.doors import outcome_response, refused_response
@@ -40,8 +41,19 @@ class ConfigurationPermission(BasePermission):
                               else (*EXPORT_PERMISSIONS, *IMPORT_PERMISSIONS))
 
 
+@extend_schema_field({
+    "type": "object",
+    "required": ["format", "version"],
+    "properties": {"format": {"type": "string", "enum": [FORMAT]}, "version": {"type": "integer", "enum": [VERSION]},
+                   **{section: {"type": "object" if section == "connection" else "array"} for section in SECTIONS}},
+})
+class ConfigurationField(serializers.DictField):
+    """The file's frame in the schema (its format, version and sections); what the sections hold is checked
+    against the installed models and the records they name, and refused as ``invalid_configuration``."""
+
+
 class ConfigurationImportRequestSerializer(serializers.Serializer):
-    configuration = serializers.DictField(help_text=_("The configuration, as GET configuration/ answers it."))
+    configuration = ConfigurationField(help_text=_("The configuration, as GET configuration/ answers it."))
     dry_run = serializers.BooleanField(default=False, help_text=_("Check and answer the difference; write nothing."))
 
 

@@ -93,8 +93,9 @@ class CouplingActionsMixin:
     @extend_schema(request=s.RecordCoupleSerializer,
                    responses={200: s.CoupledSerializer, 201: s.CoupledSerializer,
                               400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("A wrong request.")),
-                              409: OpenApiResponse(CONFLICT, description=(gettext_lazy("Already coupled to another record, or the "
-                                                                                                                                     "connection or the mapping is disabled.")))})
+                              409: OpenApiResponse(CONFLICT, description=gettext_lazy(
+                                  "Already coupled to another record, the connection or the mapping is disabled, or the "
+                                  "mapping lacks the direction asked (the body's code names the refusal)."))})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
     @idempotent
     def couple(self, request, *args, **kwargs):
@@ -144,9 +145,10 @@ class CouplingActionsMixin:
 
     @extend_schema(request=s.RecordSynchronizeRequestSerializer,
                    responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("A direction the mapping lacks.")),
-                              409: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("The connection is disabled, or "
-                                                                                                                                                "no enabled mapping synchronises these records.")))})
+                              409: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy(
+                                  "The connection is disabled, no enabled mapping synchronises these records, or the "
+                                  "mapping lacks the direction asked (the body's code names the refusal: "
+                                  "connection_disabled, no_mapping, direction_not_allowed)."))})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(RUN)])
     @idempotent
     def synchronize(self, request, *args, **kwargs):
@@ -162,10 +164,9 @@ class CouplingActionsMixin:
 
     @extend_schema(request=None,
                    responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("No mapping synchronises towards "
-                                                                                                                                                "the other side."))),
-                              409: OpenApiResponse(s.RefusedSerializer, description=(gettext_lazy("The connection is disabled, or "
-                                                                                                                                                "no enabled mapping couples these records.")))})
+                              409: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy(
+                                  "The connection is disabled, no enabled mapping couples these records, or none "
+                                  "synchronises towards the other side (the body's code names the refusal)."))})
     @action(detail=True, methods=["post"], url_path="create-counterpart",
             permission_classes=[view_permission_and(RUN)])
     @idempotent

@@ -1,6 +1,7 @@
 """What every coupling and synchronisation operation checks before it runs, and how a run's jobs become its
-`Outcome` (p2c.outcomes). Refusals are `OperationRefused`: 409 for a state that may change (the connection or the
-mapping disabled, the mapping busy), 400 for a request that is wrong as it stands (a direction the mapping lacks)."""
+`Outcome` (p2c.outcomes). Refusals are `OperationRefused`: 409 for what the state of the configuration refuses (the
+connection or the mapping disabled, the mapping busy, a direction the mapping lacks), 400 for a request that is wrong
+as it stands (an unknown direction, a malformed id)."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_lazy
@@ -85,7 +86,8 @@ def mapping_check(mapping):
 
 
 def direction_check(mapping, direction):
-    """Refuse (400) a one-way ``direction`` the mapping does not have (bidirectional/None: every one it has)."""
+    """Refuse (409) a one-way ``direction`` the mapping does not have (bidirectional/None: every one it has): the
+    request is well formed, the mapping's configuration says no."""
     if direction not in (None, Direction.BIDIRECTIONAL) and direction not in mapping.directions():
         raise OperationRefused(
             gettext("Mapping %(mapping)s synchronises %(direction_names)s only, not %(direction_names2)s.")
@@ -95,7 +97,7 @@ def direction_check(mapping, direction):
                 "direction_names2": DIRECTION_NAMES[direction],
             },
             code="direction_not_allowed",
-            status=400,
+            status=409,
         )
 
 

@@ -166,7 +166,7 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
 
     Refused: the connection or the mapping disabled (409), either record coupled to another record (409,
     ``already_coupled``, naming it; the exception's ``coupling`` is that coupling), a synchronisation direction
-    the mapping lacks or merge (400). Coupling the pair again is counted skipped ("already coupled to it").
+    the mapping lacks (409, ``direction_not_allowed``) or merge (400). Coupling the pair again is counted skipped ("already coupled to it").
     """
     connection_check()
     coupling_set_up_check(record=record, counterpart=counterpart)
@@ -282,7 +282,7 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
     Selected records coupled already, or outside the mapping's filter, are skipped. ``background``: queue the
     work (True), run it here (False), or queue only more than BACKGROUND_THRESHOLD selected records (None).
     Refused: the connection or the mapping disabled (409), a side the mapping cannot synchronise from or no match
-    field chosen (400), the mapping busy (409, run here). Records whose synchronisation after coupling failed
+    field chosen (409), the mapping busy (409, run here). Records whose synchronisation after coupling failed
     count failed, with the reason.
     """
     connection_check()
@@ -292,7 +292,7 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
     try:
         from_side = coupling_side_check(mapping=mapping, from_side=from_side)
     except ValidationError as exc:
-        raise OperationRefused(" ".join(exc.messages), code="direction_not_allowed", status=400) from exc
+        raise OperationRefused(" ".join(exc.messages), code="direction_not_allowed", status=409) from exc
     if criteria is not None:
         match_criteria_save(mapping=mapping, criteria=criteria, sync_after=sync_after, create_new=create_new)
     if not mapping.field_mappings.filter(use_for_match_coupling=True, status="enabled").exists():
@@ -305,7 +305,7 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
                 % {"mapping": mapping.name}
             ),
             code="match_fields_missing",
-            status=400,
+            status=409,
         )
     outcome = Outcome(gettext("Match-based coupling"))
     todo = None

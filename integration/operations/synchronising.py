@@ -148,7 +148,7 @@ def synchronize_now(*, model, ids, direction=None):
                     raise OperationRefused(
                         (gettext("Choose send or get to synchronise several records of a bidirectional mapping.")),
                         code="direction_required",
-                        status=400,
+                        status=409,
                     )
                 changed = sides_changed(mapping=mapping, couplings=couplings)
                 if chosen is None:
@@ -212,7 +212,7 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
     """Synchronise ``mapping`` (its modified records, or every record with ``full``) in ``direction`` (None or
     merge: every direction it has): queued on the workers (``background``), or run here (a dry run always is).
 
-    Refused: the connection or the mapping disabled (409), a direction the mapping lacks (400), the mapping busy
+    Refused: the connection or the mapping disabled (409), a direction the mapping lacks (409), the mapping busy
     or not runnable as configured (409, when run here). The outcome counts the queued jobs, or the records the
     jobs that ran examined (done, skipped, failed with their reasons).
     """

@@ -8,6 +8,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from p2c.outcomes import STATE_CODES
+
 MAX_LISTED = 20
 
 
@@ -21,11 +23,25 @@ def validation_error_detail(exc):
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+def validation_error_codes(exc):
+    """The codes of a Django ValidationError's messages."""
+    if hasattr(exc, "error_dict"):
+        return {error.code for errors in exc.error_dict.values() for error in errors}
+    return {error.code for error in exc.error_list}
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus: a model ValidationError is a 400 naming the field; a delete that related records
+    """DRF's handler, plus: a model ValidationError is a 400 naming the field (a 409 with its ``code`` when the
+    configuration's state refuses it: p2c.outcomes.STATE_CODES, e.g. no number series set up); a delete that related records
     prevent is a 409 listing them; a uniqueness or constraint violation the serializer could not see is a 409.
     """
     if isinstance(exc, DjangoValidationError):
+        detail = validation_error_detail(exc)
+        codes = validation_error_codes(exc)
+        if codes and codes <= STATE_CODES:
+            messages = [message for field_messages in detail.values() for message in field_messages]
+            return Response({**detail, "detail": " ".join(messages), "code": sorted(codes)[0]},
+                            status=status.HTTP_409_CONFLICT)
         return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ProtectedError | RestrictedError):
         related = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects

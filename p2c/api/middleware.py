@@ -42,3 +42,21 @@ class ApiBodySizeMiddleware:
         if isinstance(exception, RequestDataTooBig) and request.path.startswith("/api/"):
             return too_large_response()
         return None
+
+
+class ApiQueryTextMiddleware:
+    """A 400 naming the parameter for an API query string holding a NUL (``%00``): no text the API stores or
+    looks up may hold one (PostgreSQL refuses it), and the schema's text patterns say so (p2c.api.schema)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    return JsonResponse(
+                        {name.replace("\x00", "\\u0000"): [gettext("Text may not hold a NUL character (\\u0000).")]},
+                        status=400,
+                    )
+        return self.get_response(request)

@@ -4,6 +4,19 @@
 from drf_spectacular import openapi
 from rest_framework import serializers
 
+from p2c.idempotency import HEADER as IDEMPOTENCY_KEY
+from p2c.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+
+# Text the API can store: no NUL and no lone UTF-16 surrogate (the JSON parser refuses them in a body,
+# p2c.api.parsers; ApiQueryTextMiddleware a NUL in a query string). TEXT_NOT_BLANK_PATTERN adds DRF's rule for a
+# text field that must not be blank: a character other than white space (DRF trims it first).
+STORABLE = r"[^\u0000\ud800-\udfff]"
+TEXT_PATTERN = rf"^{STORABLE}*$"
+TEXT_NOT_BLANK_PATTERN = rf"^{STORABLE}*[^\s\u0000\ud800-\udfff]{STORABLE}*$"
+# A filter's empty value (``?uom=``, the browsable API's filter form sends one per empty field) means no filter,
+# django-filter's convention: the schema of a number, enum, date or UUID filter allows it too.
+EMPTY_VALUE = {"type": "string", "maxLength": 0}
+
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, plus what DRF refuses in a text field that must not be blank: an empty value
@@ -17,8 +30,65 @@ class AutoSchema(openapi.AutoSchema):
                 and schema.get("type") == "string" and "enum" not in schema):
             schema.setdefault("minLength", 1)
             if field.trim_whitespace:
-                schema.setdefault("pattern", r"\S")
+                schema.setdefault("pattern", TEXT_NOT_BLANK_PATTERN)
         return schema
+
+    def _insert_field_validators(self, field, schema):
+        """After the validators' constraints (and drf-spectacular's empty-string alternative, which a pattern of
+        ours allows anyway): text that is free otherwise holds no NUL or lone surrogate."""
+        super()._insert_field_validators(field, schema)
+        if (isinstance(field, serializers.CharField) and not field.read_only and schema.get("type") == "string"
+                and not {"enum", "format", "pattern", "oneOf"} & schema.keys()):
+            schema["pattern"] = TEXT_PATTERN
+
+    def map_parsers(self):
+        """Request bodies are documented as JSON: a form cannot carry what the schema states (null, a list of
+        records, a nested object); the browsable API's forms still post form data."""
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _map_basic_serializer(self, serializer, direction):
+        """A serializer's ``names_one_needed`` (a record needs one of them not blank, e.g. a contact's name or
+        first name), as ``anyOf`` in the schema of a whole record (not of a PATCH, which keeps what is stored)."""
+        result = super()._map_basic_serializer(serializer, direction)
+        needed = getattr(serializer, "names_one_needed", ())
+        if needed and not getattr(serializer, "partial", False):
+            result["anyOf"] = [
+                {"required": [name], "properties": {name: {"type": "string", "pattern": TEXT_NOT_BLANK_PATTERN}}}
+                for name in needed
+            ]
+        return result
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A body is required where one of ``names_one_needed`` must be given (no body gives none)."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if getattr(serializer, "names_one_needed", ()) and self.method != "PATCH":
+            required = True
+        return schema, required
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        filterset = getattr(self.view, "filterset_class", None)
+        bounds = {name: f.extra for name, f in filterset.base_filters.items()} if filterset else {}
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            extra = bounds.get(parameter.get("name"), {})
+            if schema.get("type") in ("integer", "number"):
+                if extra.get("min_value") is not None:
+                    schema["minimum"] = extra["min_value"]
+                if extra.get("max_value") is not None:
+                    schema["maximum"] = extra["max_value"]
+            if parameter.get("in") == "query" and _typed_filter(schema):
+                parameter["schema"] = {**schema, "enum": [*schema["enum"], ""]} if "enum" in schema else {
+                    "anyOf": [schema, EMPTY_VALUE]}
+        return parameters
+
+
+def _typed_filter(schema):
+    """Whether a filter's schema refuses the empty value django-filter takes as "no filter" (booleans excepted:
+    ``true`` or ``false``, p2c.api.filters.StrictBooleanField)."""
+    return schema.get("type") in ("integer", "number") or (
+        schema.get("type") == "string" and ("enum" in schema or "format" in schema))
 
 
 def decimal_pattern(whole, places):
@@ -33,14 +103,23 @@ def decimal_pattern(whole, places):
 NUMBER_FILTER_MAXIMUM = 1e50
 
 
-def postprocess_query_numbers(result, generator, request, public):
-    """Say in the schema what django-filter checks: numeric query filters go up to 1e50."""
+def postprocess_query_parameters(result, generator, request, public):
+    """Say in the schema what the API checks in a query string: numeric filters go up to 1e50 (django-filter),
+    text holds no NUL (ApiQueryTextMiddleware)."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") != "query":
+                    continue
                 schema = parameter.get("schema", {})
-                if parameter.get("in") == "query" and schema.get("type") == "number":
-                    schema.setdefault("maximum", NUMBER_FILTER_MAXIMUM)
+                for one in schema.get("anyOf", [schema]):
+                    if one.get("type") == "number":
+                        one.setdefault("maximum", NUMBER_FILTER_MAXIMUM)
+                    if one.get("type") == "string" and not {"enum", "format", "pattern", "maxLength"} & one.keys():
+                        one["pattern"] = TEXT_PATTERN
+                items = schema.get("items", {})
+                if items.get("type") == "string" and not {"enum", "format", "pattern"} & items.keys():
+                    items["pattern"] = TEXT_PATTERN
     return result
 
 
@@ -51,33 +130,37 @@ ERROR_SCHEMA = {
     "additionalProperties": True,
 }
 
-# No 401: the first authentication class is the session's, which names no WWW-Authenticate scheme, so DRF answers
-# a missing or invalid token or session with 403 like a missing permission (tests/api/test_schema_and_deploy.py).
+# The first authentication class is the token's: no credentials or an invalid token is a 401 naming the Token
+# scheme in WWW-Authenticate; 403 is a signed-in user without the permission (tests/api/test_authentication.py).
 ERRORS = {
-    "400": "Invalid input: the fields in error, each with its messages.",
-    "403": "Not authenticated (no session, no token or an invalid one), or without the permission this operation "
-    "needs.",
+    "400": "Invalid input: the parameters or fields in error, each with its messages (text holding a NUL or a "
+    "lone surrogate, a value outside the schema's range, pattern or choices).",
+    "401": "Not authenticated: no token (nor session), or an invalid token. The answer's WWW-Authenticate header "
+    "names the scheme: Token.",
+    "403": "Signed in, but without the permission this operation needs.",
     "404": "No such record (or page).",
-    "409": "Conflicts with stored data (a record still referred to, a concurrent change, an idempotent request "
-    "still running).",
+    "409": "Conflicts with stored data or refused by the state of the configuration: a record still referred to, "
+    "a concurrent change, an idempotent request still running, a disabled connection or mapping, a direction the "
+    "mapping lacks (the body's ``code`` names the refusal).",
     "413": "The request body is larger than the limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB by default).",
     "415": "The request body is not JSON, form data or multipart form data.",
     "422": "The Idempotency-Key was used for a different request.",
 }
 BY_METHOD = {
-    "get": ["400", "403", "404"],
-    "post": ["400", "403", "404", "409", "413", "415"],
-    "put": ["400", "403", "404", "409", "413", "415"],
-    "patch": ["400", "403", "404", "409", "413", "415"],
-    "delete": ["403", "404", "409"],
+    "get": ["400", "401", "403", "404"],
+    "post": ["400", "401", "403", "404", "409", "413", "415"],
+    "put": ["400", "401", "403", "404", "409", "413", "415"],
+    "patch": ["400", "401", "403", "404", "409", "413", "415"],
+    "delete": ["401", "403", "404", "409"],
 }
 IDEMPOTENCY_HEADER = {
     "in": "header",
-    "name": "Idempotency-Key",
+    "name": IDEMPOTENCY_KEY,
     "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
     "description": "Makes a retried POST safe: the same key with the same body replays the first answer "
-    "(422 when the body differs, 409 while the first request is still running).",
+    "(422 when the body differs, 409 while the first request is still running). 1 to 255 visible ASCII "
+    "characters (no spaces); any other value is a 400 naming the header.",
 }
 
 
@@ -100,13 +183,13 @@ def postprocess_error_responses(result, generator, request, public):
     schemas.setdefault("Error", ERROR_SCHEMA)
     idempotent = _idempotent_operations(generator)
     for path, operations in result.get("paths", {}).items():
-        # The schema itself answers only itself or, to anonymous callers, 403.
+        # The schema itself answers itself or, to a caller not signed in, 401.
         own = path.startswith(("/api/schema", "/api/docs"))
         for method, operation in operations.items():
             if method not in BY_METHOD:
                 continue
             responses = operation.setdefault("responses", {})
-            for code in ["403"] if own else BY_METHOD[method]:
+            for code in ["401", "403"] if own else BY_METHOD[method]:
                 responses.setdefault(code, {
                     "description": ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -117,6 +200,6 @@ def postprocess_error_responses(result, generator, request, public):
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
                 parameters = operation.setdefault("parameters", [])
-                if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                if not any(p.get("name") == IDEMPOTENCY_KEY for p in parameters):
                     parameters.append(IDEMPOTENCY_HEADER)
     return result

@@ -19,6 +19,7 @@ from p2c.idempotency import IdempotentCreateMixin, idempotent
 
 from .keys import natural_key
 from .pagination import KeysetPagination, PagePagination
+from .parsers import JSONParser
 from .permissions import ModelPermissions
 from .serializers import KeyTextField
 
@@ -114,7 +115,8 @@ class BulkUpsertMixin:
     bulk_key_field = None
 
     @action(
-        detail=False, methods=["post"], url_path="bulk",
+        # A JSON list of records: a form has no list to give (the schema lists JSON alone; anything else is a 415).
+        detail=False, methods=["post"], url_path="bulk", parser_classes=[JSONParser],
         extra_permissions=["%(app_label)s.add_%(model_name)s", "%(app_label)s.change_%(model_name)s"],
     )
     @idempotent

@@ -212,7 +212,9 @@ def test_match_coupling_from_the_sales_records(api, mappings, django_capture_on_
 
     refused = api.post(f"/api/integration/table-mappings/{mappings['CURRENCY'].pk}/couple/",
                        {"from_side": "crm"}, format="json")
-    assert refused.status_code == 400 and "ERP records" in refused.json()["detail"]
+    # The mapping's configuration refuses the direction (issue 33: a refusal by state is a 409, with its code).
+    assert refused.status_code == 409 and "ERP records" in refused.json()["detail"]
+    assert refused.json()["code"] == "direction_not_allowed"
 
 
 def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F811

@@ -60,15 +60,14 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
 
 
 @pytest.mark.django_db
-def test_unauthenticated_is_the_documented_403_never_an_undocumented_401(client, superuser):
+def test_unauthenticated_is_the_documented_401_naming_the_token_scheme(client, superuser):
     client.force_login(superuser)
     schema = client.get("/api/schema/", {"format": "json"}).json()
     client.logout()
     operations = [op for path in schema["paths"].values() for method, op in path.items() if method != "parameters"]
-    assert all("401" not in op["responses"] for op in operations)
-    assert all("403" in op["responses"] for op in operations)
+    assert all("401" in op["responses"] and "403" in op["responses"] for op in operations)
     for headers in ({}, {"HTTP_AUTHORIZATION": "Token not-a-token"}, {"HTTP_AUTHORIZATION": "Basic YTpi"}):
         for url in ("/api/crm/accounts/", "/api/integration/jobs/", "/api/erp/customers/"):
             response = client.get(url, **headers)
-            assert response.status_code == 403, (url, headers)
-            assert "WWW-Authenticate" not in response and response.json()["detail"]
+            assert response.status_code == 401, (url, headers)
+            assert response["WWW-Authenticate"] == "Token" and response.json()["detail"]

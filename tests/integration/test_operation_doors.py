@@ -190,7 +190,7 @@ def test_synchronise_now_skips_an_uncoupled_record_from_every_door(world, admin_
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("error", 200, 0)
 
 
-@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 400)])
+@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
 def test_synchronise_now_is_refused_the_same_way_from_every_door(world, admin_client, api,  # noqa: F811
                                                                 django_capture_on_commit_callbacks, case, status):
     refuse(world, case)
@@ -297,7 +297,7 @@ def test_synchronise_a_mapping_from_every_door(world, admin_client, api,  # noqa
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("success", 202, 0)
 
 
-@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 400)])
+@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
 def test_synchronising_a_mapping_is_refused_the_same_way_from_every_door(
         world, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
     """A disabled mapping used to give 409 in the API, be dropped silently by the admin and run from `sync`."""
@@ -357,7 +357,7 @@ def test_create_in_sales_skips_a_coupled_record_from_every_door(world, admin_cli
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("error", 200, 0)
 
 
-@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 400)])
+@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
 def test_create_in_the_other_side_is_refused_the_same_way_from_every_door(
         world, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
     refuse(world, case)
@@ -408,7 +408,7 @@ def test_set_up_coupling_then_send_from_every_door(world, admin_client, api,  # 
 
 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("coupled", 409),
-                                          ("direction", 400)])
+                                          ("direction", 409)])
 def test_set_up_coupling_is_refused_the_same_way_from_every_door(
         world, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
     refuse(world, case)
@@ -478,7 +478,7 @@ def test_match_based_coupling_from_every_door(world, to_match, admin_client, api
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("warning", 200, 1)
 
 
-@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("fields", 400), ("side", 400)])
+@pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("fields", 409), ("side", 409)])
 def test_match_based_coupling_is_refused_the_same_way_from_every_door(
         world, to_match, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
     refuse(world, case)
