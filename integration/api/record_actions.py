@@ -146,9 +146,10 @@ class CouplingActionsMixin:
     @extend_schema(request=s.RecordSynchronizeRequestSerializer,
                    responses={200: s.OutcomeSerializer, 202: s.OutcomeSerializer,
                               409: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy(
-                                  "The connection is disabled, no enabled mapping synchronises these records, or the "
-                                  "mapping lacks the direction asked (the body's code names the refusal: "
-                                  "connection_disabled, no_mapping, direction_not_allowed)."))})
+                                  "The connection is disabled, no enabled mapping synchronises these records, the "
+                                  "mapping lacks the direction asked, or the record is not coupled or its coupling is "
+                                  "skipped (the body's code names the refusal: connection_disabled, no_mapping, "
+                                  "direction_not_allowed, direction_required, not_coupled, coupling_skipped)."))})
     @action(detail=True, methods=["post"], permission_classes=[view_permission_and(RUN)])
     @idempotent
     def synchronize(self, request, *args, **kwargs):

@@ -109,6 +109,7 @@ def synchronize_now(*, model, ids, direction=None):
     several = len(ids) > 1
     outcome = Outcome(SYNC_NOW)
     not_done = {}  # pk -> (kind, reason)
+    uncoupled = {}  # pk -> not_coupled or coupling_skipped
     queued = set()
     work = defaultdict(list)  # (mapping, one-way direction) -> source ids
     for chunk in chunked(ids, CHUNK):
@@ -121,6 +122,7 @@ def synchronize_now(*, model, ids, direction=None):
                 continue
             couplings = [c for c in found.get(pk, []) if (c.erp_model, c.crm_model) in mappings]
             if not couplings:
+                uncoupled[pk] = "not_coupled"
                 not_done[pk] = (
                     SKIPPED,
                     gettext("not coupled: set up a coupling, or use Create in %(system_name)s")
@@ -129,6 +131,7 @@ def synchronize_now(*, model, ids, direction=None):
                 continue
             live = [c for c in couplings if not c.skipped]
             if not live:
+                uncoupled[pk] = "coupling_skipped"
                 not_done[pk] = (SKIPPED, gettext("its coupling is skipped: restore it first"))
                 continue
             for c in live:
@@ -140,7 +143,8 @@ def synchronize_now(*, model, ids, direction=None):
                 else:
                     for c in couplings:
                         not_done.setdefault(getattr(c, f"{side}_id"), (
-                            REFUSED, f"mapping {mapping.name} synchronises {mapping.get_direction_display()} only"))
+                            REFUSED, gettext("mapping %(mapping)s synchronises %(direction)s only") % {
+                                "mapping": mapping.name, "direction": mapping.get_direction_display()}))
                     continue
                 changed = sides_changed(mapping=mapping, couplings=couplings) if several else {}
             else:
@@ -174,7 +178,21 @@ def synchronize_now(*, model, ids, direction=None):
                 for one_way in one_ways:
                     work[(mapping, one_way)].append(getattr(c, f"{SIDE_OF_DIRECTION[one_way]}_id"))
                 queued.add(record_pk)
+    if len(ids) == 1 and ids[0] in uncoupled:
+        _refuse_uncoupled(model, ids[0], uncoupled[ids[0]])
     return _queue_and_tell(outcome, model, ids, work, queued, not_done)
+
+
+def _refuse_uncoupled(model, pk, code):
+    """One record that is not coupled, or whose coupling is skipped, has nothing to synchronise: refused as a whole
+    (BC opens the coupling dialog for it); several such records are skipped, the others synchronised."""
+    record = record_names(model, [pk]).get(pk, pk)
+    if code == "not_coupled":
+        message = gettext("%(record)s is not coupled: set up a coupling, or use Create in %(system_name)s.") % {
+            "record": record, "system_name": system_name(other_side(side_of(model)))}
+    else:
+        message = gettext("The coupling of %(record)s is skipped: restore it first.") % {"record": record}
+    raise OperationRefused(message, code=code, status=409)
 
 
 def _queue_and_tell(outcome, model, ids, work, queued, not_done):

@@ -137,10 +137,11 @@ def test_couple_unknown_counterpart_is_404_and_bad_id_400(api, mappings):  # noq
 def test_record_synchronize_queues_a_job_that_finishes(api, mappings, settings, django_capture_on_commit_callbacks):  # noqa: F811
     settings.CELERY_TASK_ALWAYS_EAGER = True
     customer = Customer.objects.create(name="Adatum Corporation")
-    # Not coupled: skipped, as the admin's Synchronise now does (BC opens the coupling dialog instead).
-    skipped = api.post(f"/api/erp/customers/{customer.no}/synchronize/")
-    assert skipped.status_code == 200 and skipped.json()["counts"]["skipped"] == 1, skipped.content
-    assert "not coupled" in skipped.json()["records"][0]["reason"] and not Account.objects.exists()
+    # Not coupled: refused by the record's state, as the admin's Synchronise now refuses it (BC opens the coupling
+    # dialog instead).
+    refused = api.post(f"/api/erp/customers/{customer.no}/synchronize/")
+    assert refused.status_code == 409 and refused.json()["code"] == "not_coupled", refused.content
+    assert "is not coupled" in refused.json()["detail"] and not Account.objects.exists()
     account = Account.objects.create(name="Adatum")
     Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk, crm_id=account.pk)
     with django_capture_on_commit_callbacks(execute=True):

@@ -9,6 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from crm.models import Account
+from erp.models import Currency
 from p2c.api.schema import TEXT_PATTERN
 from p2c.idempotency import KEY_PATTERN
 from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
@@ -60,16 +61,21 @@ def test_nul_in_a_query_string_is_a_400_naming_the_parameter(api, schema):
 def test_a_direction_the_mapping_lacks_is_a_409_with_its_code(api, mappings):  # noqa: F811
     currency = mappings["CURRENCY"]
     assert currency.direction == "to_integration"
-    account = Account.objects.create(name="Adatum")
+    euro = Currency.objects.create(code="EUR")
     for url, body in [
         (f"/api/integration/table-mappings/{currency.pk}/couple/", {"from_side": "crm"}),
-        (f"/api/crm/accounts/{account.pk}/synchronize/", {"direction": "send"}),
+        (f"/api/erp/currencies/{euro.code}/synchronize/", {"direction": "get"}),  # Sales → ERP: not in CURRENCY
     ]:
         response = api.post(url, body, format="json")
-        if url.startswith("/api/crm/accounts/") and response.status_code == 200:
-            continue  # the Account mapping (CUSTOMER) is bidirectional: nothing refused there
         assert response.status_code == 409, (url, response.content)
         assert response.json()["code"] == "direction_not_allowed"
+
+
+def test_synchronising_one_record_not_coupled_is_a_409_with_its_code(api, mappings):  # noqa: F811
+    account = Account.objects.create(name="Adatum")
+    response = api.post(f"/api/crm/accounts/{account.pk}/synchronize/", {"direction": "send"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "not_coupled", response.content
+    assert "Adatum" in response.json()["detail"]
 
 
 def test_the_record_synchronize_schema_lists_the_409(schema):

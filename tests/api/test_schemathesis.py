@@ -10,9 +10,13 @@ Run it alone: ``python -m pytest tests/api/test_schemathesis.py -q -p no:cachepr
 operation with schemathesis' report (what was sent as a curl command, what came back, which check failed).
 ``P2C_SCHEMATHESIS_EXAMPLES`` raises the number of requests per operation and mode for a deeper local run (CI: 2).
 
-Every check runs, ``positive_data_acceptance`` (a schema-valid request is not refused) and
-``negative_data_rejection`` (a schema-violating one is) included, with the exclusions named where they are
-made: a reference to a record that does not exist (``refers_to_missing_records``), a configuration import whose
+Every check of a stateless run does (``CHECKS``): server errors, status codes, content types, response schemas and
+headers, ``positive_data_acceptance`` (a schema-valid request is not refused) and ``negative_data_rejection`` (a
+schema-violating one is), a missing required header, authentication not ignored (401 without the token), methods
+an operation lacks (405 with ``Allow``). Not run: the stateful checks (``use_after_free``,
+``ensure_resource_availability``, ``object_level_authorization``), which need schemathesis' stateful phase and its
+links between operations, a runner its pytest integration would give (below). The exclusions are named where they
+are made: a reference to a record that does not exist (``refers_to_missing_records``), a configuration import whose
 content names what does not exist, and the two data checks on bulk upserts (``is_bulk``). Each generated request
 is a new one for ``Idempotency-Key`` (the stored keys are forgotten before each). Text may hold no NUL or lone
 surrogate, and the schema says so (``pattern``, p2c.api.schema), so the generator is left to its defaults.
@@ -35,11 +39,16 @@ from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    ignored_auth,
+    missing_required_header,
     negative_data_rejection,
     positive_data_acceptance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from p2c.models import IdempotencyKey
@@ -112,7 +121,8 @@ def schema_valid_request_accepted(ctx, response, case):
 
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          schema_violating_request_rejected, schema_valid_request_accepted]
+          response_headers_conformance, schema_violating_request_rejected, schema_valid_request_accepted,
+          missing_required_header, ignored_auth, unsupported_method, allow_header_conformance]
 SKIPPED_PATHS = ("/api/schema", "/api/docs", "/api/auth")
 REPORT_CHARS = int(os.environ.get("P2C_SCHEMATHESIS_REPORT_CHARS", "3000"))  # of each operation's report
 

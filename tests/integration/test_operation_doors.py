@@ -175,19 +175,20 @@ def test_synchronise_now_one_coupled_record_is_sent_from_every_door(world, admin
 
 
 @pytest.mark.parametrize("only_coupled", [True, False])
-def test_synchronise_now_skips_an_uncoupled_record_from_every_door(world, admin_client, api,  # noqa: F811
-                                                                  django_capture_on_commit_callbacks, only_coupled):
+def test_synchronise_now_refuses_an_uncoupled_record_from_every_door(world, admin_client, api,  # noqa: F811
+                                                                    django_capture_on_commit_callbacks, only_coupled):
     """BC: Synchronize Now on an uncoupled record opens the coupling dialog (several: skipped), whatever *Synch.
-    Only Coupled Records* says; creating it is *Create in Sales*. The API used to insert and couple it."""
+    Only Coupled Records* says; creating it is *Create in Sales*. The API used to insert and couple it; a refusal
+    by the record's state is a 409 with its code (issue 33)."""
     IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=only_coupled)
     loose = world["loose_customer"]
     told = each_door(sync_now_doors(admin_client, api, Customer, loose, None),
                      lambda: (Account.objects.count(), coupling_for(loose), jobs()),
                      django_capture_on_commit_callbacks)
     assert_same(told)
-    assert "1 skipped" in told["api"].text and "(Loose): not coupled" in told["api"].text
+    assert "(Loose) is not coupled: set up a coupling, or use Create in Sales." in told["api"].text
     assert told["api"].effects == (2, None, [])
-    assert (told["admin"].code, told["api"].code, told["command"].code) == ("error", 200, 0)
+    assert (told["admin"].code, told["api"].code, told["command"].code) == ("error", 409, 1)
 
 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
