@@ -3,6 +3,7 @@ browser sends it), shows none of the English strings it shows in English, data a
 for five; the API answers its refusals in the language asked for."""
 
 import functools
+import json
 import os
 import re
 import subprocess
@@ -219,3 +220,30 @@ def test_a_synchronisation_job_writes_its_messages_in_the_language_of_the_proces
     error = SyncJobError.objects.get(job=job).message
     assert "SP02 n'est pas couplé à un enregistrement Sales" in error
     assert "is not coupled" not in error and "inserted" not in job.message
+
+
+COMMAND_HELPS = """
+import json, django
+django.setup()
+from django.core.management import get_commands, load_command_class
+helps = {}
+for name, app in sorted(get_commands().items()):
+    if app in ("crm", "erp", "integration", "p2c"):
+        command = load_command_class(app, name)
+        command.create_parser("manage.py", name).format_help()  # what `manage.py NAME --help` prints
+        helps[name] = command.help
+print(json.dumps(helps))
+"""
+
+
+def test_every_command_of_ours_prints_its_help_in_the_language_of_p2c_language():
+    """Each command's description, in a process of its own per language (commands read P2C_LANGUAGE at start)."""
+    helps = {}
+    for lang in ("en", "fr"):
+        env = {**os.environ, "P2C_LANGUAGE": lang, "DJANGO_SETTINGS_MODULE": "p2c.settings"}
+        result = subprocess.run([sys.executable, "-c", COMMAND_HELPS], cwd=settings.BASE_DIR, env=env,
+                                capture_output=True, text=True, check=True)
+        helps[lang] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(helps["en"]) >= 20 and helps["en"].keys() == helps["fr"].keys()
+    untranslated = [name for name in helps["en"] if not helps["en"][name] or helps["fr"][name] == helps["en"][name]]
+    assert not untranslated, f"commands whose help is not in French: {untranslated}"

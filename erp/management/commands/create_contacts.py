@@ -13,7 +13,7 @@ KINDS = {"customers": Customer, "vendors": Vendor, "bank_accounts": BankAccount}
 
 
 class Command(BaseCommand):
-    help = ("Create the company contact and business relation of every customer, vendor or bank account not linked "
+    help = gettext("Create the company contact and business relation of every customer, vendor or bank account not linked "
             "yet (all three kinds unless some are named). Exits 1 when Marketing Setup lacks what it needs (the "
             "contact number series, a business relation code), naming the field.")
 

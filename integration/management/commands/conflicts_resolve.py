@@ -39,7 +39,7 @@ field_choice.__name__ = "FIELD=erp|crm choice"
 
 
 class Command(BaseCommand):
-    help = ("Resolve conflicts of the inbox, by id or every conflict of a --mapping: --take erp|crm, --field "
+    help = gettext("Resolve conflicts of the inbox, by id or every conflict of a --mapping: --take erp|crm, --field "
             "FIELD=erp|crm (field by field), --restore or --remove-coupling (deletion conflicts). Writes through "
             "the engine; the jobs say who decided (--by, default the command). Exits 1 when a conflict failed or "
             "was refused.")

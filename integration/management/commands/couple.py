@@ -15,7 +15,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Match-based coupling: couple a mapping's uncoupled records whose match fields are equal (or, with "
+    help = gettext("Match-based coupling: couple a mapping's uncoupled records whose match fields are equal (or, with "
             "--pair, one ERP record to one Sales record). Exits 1 when refused (connection or mapping disabled, no "
             "match field, a side the mapping cannot start from, a record coupled to another one) or when a record "
             "failed (no unique match, or its synchronisation after coupling failed).")

@@ -11,7 +11,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Create ERP sales orders from submitted Sales orders, named by order number or, with --all-submitted, "
+    help = gettext("Create ERP sales orders from submitted Sales orders, named by order number or, with --all-submitted, "
             "every submitted Sales order not yet sent to the ERP. Orders already created are left as they are. "
             "Exits 1 when an order could not be created, or when the connection is not enabled.")
 

@@ -26,7 +26,7 @@ def seconds(text):
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext(
         "Show the full synchronisation review (every mapping in dependency order with its recommendation), or start "
         "a full synchronisation on the Celery workers (--start), continue a failed or stalled one (--restart), "
         "and wait for it to finish (--wait). Exits 1 when the start is refused (connection not enabled, nothing to "

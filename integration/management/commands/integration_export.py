@@ -7,7 +7,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Write the integration's configuration (connection setup, value maps, table and field mappings with "
+    help = gettext("Write the integration's configuration (connection setup, value maps, table and field mappings with "
             "their schedules, F&O templates and projects) as JSON or YAML, in a stable order with names instead of "
             "database ids: two exports of one configuration are the same bytes. Couplings, jobs and logs are not "
             "part of it. Read it back with integration_import.")

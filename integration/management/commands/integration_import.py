@@ -11,7 +11,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Read an integration configuration written by integration_export (JSON or YAML, told by the file's "
+    help = gettext("Read an integration configuration written by integration_export (JSON or YAML, told by the file's "
             "extension or its first character), check it with the admin's rules, print the difference from the "
             "current configuration (+ added, - removed, ~ changed, key by key) and apply it in one transaction. "
             "An invalid file changes nothing; the command names each line or key at fault and exits 1. Couplings, "

@@ -8,7 +8,7 @@ from integration.models import ConfigurationChange, IntegrationTableMapping
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext(
         "Create the default integration table and field mappings (SPEC I2). Existing default mappings are left as "
         "they are unless --reset restores them; couplings are never touched."
     )

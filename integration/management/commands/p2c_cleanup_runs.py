@@ -1,14 +1,14 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 from integration.fo.projects import history_days, project_runs_cleanup
 from p2c.management.arguments import int_between
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = gettext(
         "Delete data integration project execution history older than --days (default P2C_PROJECT_HISTORY_DAYS, 45)."
     )
 

@@ -14,7 +14,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Run a Finance and Operations data integration project (its tasks in order) and print its execution "
+    help = gettext("Run a Finance and Operations data integration project (its tasks in order) and print its execution "
             "history line; --create TEMPLATE makes the project from a template first. Exits 1 when the project is "
             "refused (a prerequisite task has not run, a run is under way), a task failed, or a row failed.")
 

@@ -10,7 +10,7 @@ from p2c.management.arguments import int_between
 
 
 class Command(BaseCommand):
-    help = ("Prospect-to-cash upgrade step: fill missing account and contact numbers from their sequences and set "
+    help = gettext("Prospect-to-cash upgrade step: fill missing account and contact numbers from their sequences and set "
             "Is Active Customer for contacts with quotes, orders or invoices. Idempotent; safe to run again.")
 
     def add_arguments(self, parser):

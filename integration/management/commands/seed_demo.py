@@ -11,7 +11,7 @@ MAX_SCALE = 10_000_000
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext(
         "Create realistic, deterministic demo data on the Sales and ERP sides: --scale accounts (about as many "
         "customers) and everything around them. Does nothing when the demo data is already there."
     )

@@ -44,7 +44,7 @@ workers.__name__ = "number of workers (1 or more)"
 
 
 class Command(BaseCommand):
-    help = ("Synchronise one or more integration table mappings (or --all, in dependency order), running here; or, "
+    help = gettext("Synchronise one or more integration table mappings (or --all, in dependency order), running here; or, "
             "with --model and --ids, synchronise those records now (queued on the workers). Exits 1 when the "
             "request is refused (connection or mapping disabled, a direction the mapping lacks) or when a record "
             "failed or was refused; 0 otherwise (skipped records are no failure).")

@@ -7,7 +7,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = ("Delete synchronisation jobs (with their errors) and full synchronisation runs older than --older-than "
+    help = gettext("Delete synchronisation jobs (with their errors) and full synchronisation runs older than --older-than "
             "days (default: the connection setup's retention; 0 deletes every entry), keeping the failed jobs that "
             "skipped or failed records still point at. F&O project runs have their own: p2c_cleanup_runs.")
 

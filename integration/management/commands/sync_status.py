@@ -8,7 +8,7 @@ from integration.operations.conflict_inbox import conflicts_per_mapping
 
 
 class Command(BaseCommand):
-    help = ("Per mapping: couplings, skipped and failing records (couplings and records that could not be "
+    help = gettext("Per mapping: couplings, skipped and failing records (couplings and records that could not be "
             "created), the pairs in conflict waiting in the inbox, the last job of each direction and its errors.")
 
     def handle(self, *args, **options):

@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = gettext(
         "Create a superuser if none exists. The password is random and printed once, unless given in DJANGO_SUPERUSER_PASSWORD."
     )
 

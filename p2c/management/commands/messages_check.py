@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, ngettext
 
 from p2c.catalogues import messages_check
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = gettext(
         "Check that the French, Swedish and Dutch catalogues are complete and up to date with the code: lists every "
         "string not translated, changed or gone, and exits 1 if there is one (`make messages` updates the catalogues; "
         "needs GNU gettext)."

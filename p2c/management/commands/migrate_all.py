@@ -7,7 +7,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Apply the migrations to every configured database: default, then sales when SALES_DATABASE_URL "
+    help = gettext("Apply the migrations to every configured database: default, then sales when SALES_DATABASE_URL "
                         "gives Sales a database of its own (the same as `migrate` followed by `migrate --database "
                         "sales`).")
 
