@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext
 
 from integration.configuration import FORMATS, configuration_export
+from integration.management.output import text_write
 from p2c.doors import refused_command_error
 from p2c.outcomes import OperationRefused
 
@@ -34,14 +35,5 @@ class Command(BaseCommand):
             text = configuration_export(mappings=mappings, fmt=format)
         except OperationRefused as exc:
             raise refused_command_error(exc) from exc
-        if not output:
-            self.stdout.write(text, ending="")
-            return
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise CommandError(
-                gettext("Cannot write %(output)s: %(strerror)s.") % {"output": output, "strerror": exc.strerror}
-            ) from exc
-        self.stderr.write(gettext("Configuration written to %(output)s.") % {"output": output})
+        if text_write(self, text, output):
+            self.stderr.write(gettext("Configuration written to %(output)s.") % {"output": output})

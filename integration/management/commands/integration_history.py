@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integration.configuration.history import history_export
+from integration.management.output import text_write
 from integration.models import ConfigurationChange
 
 
@@ -28,13 +29,5 @@ class Command(BaseCommand):
                 raise CommandError(_("--days is a number of days, 0 or more."))
             changes = changes.filter(at__gte=timezone.now() - timedelta(days=days))
         text = history_export(changes, fmt=format)
-        if not output:
-            self.stdout.write(text, ending="")
-            return
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise CommandError(_("Cannot write %(file)s: %(reason)s.") % {"file": output, "reason": exc.strerror}) \
-                from None
-        self.stdout.write(_("%(count)s changes written to %(file)s.") % {"count": changes.count(), "file": output})
+        if text_write(self, text, output):
+            self.stdout.write(_("%(count)s changes written to %(file)s.") % {"count": changes.count(), "file": output})
