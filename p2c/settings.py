@@ -104,6 +104,8 @@ def database_from_url(url, *, test_name_env):
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
         database["TEST"] = {"NAME": os.environ.get(test_name_env) or None}
+    elif database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = "p2c.postgresql"  # Django's backend reading date-times with psycopg's C loader
     return database
 
 
