@@ -9,10 +9,12 @@ import uuid
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from p2c.databases import database_for
+from p2c.indexes import indexes_case_insensitive
 from p2c.records import Record, RecordQuerySet
 from p2c.utils import chunked
 
@@ -123,6 +125,7 @@ class TransactionCurrency(CrmRecord):
         verbose_name = _("Currency")
         verbose_name_plural = _("Currencies")
         ordering = ["iso_currency_code"]
+        indexes = [models.Index(Lower("iso_currency_code"), name="crm_currency_code_ci")]  # matched on (CURRENCY)
 
     def __str__(self):
         return self.iso_currency_code
@@ -137,6 +140,7 @@ class UnitGroup(CrmRecord):
         verbose_name = _("Unit Group")
         verbose_name_plural = _("Unit Groups")
         ordering = ["name"]
+        indexes = indexes_case_insensitive(name_ci="name")  # matched on (UNIT OF MEASURE)
 
     def __str__(self):
         return self.name
@@ -182,6 +186,7 @@ class PriceLevel(CrmRecord):
         verbose_name = _("Price List")
         verbose_name_plural = _("Price Lists")
         ordering = ["name"]
+        indexes = indexes_case_insensitive(name_ci="name")  # matched on (CUSTPRCGRP-PRICE)
 
     def __str__(self):
         return self.name
@@ -242,6 +247,7 @@ class Product(CrmRecord):
         verbose_name = _("Product")
         verbose_name_plural = _("Products")
         ordering = ["product_number"]
+        indexes = indexes_case_insensitive(number_ci="product_number")  # matched on (ITEM-, RESOURCE-PRODUCT)
 
     def __str__(self):
         return f"{self.product_number} {self.name}"
@@ -397,6 +403,7 @@ class Account(Address1, CrmRecord):
         verbose_name = _("Account")
         verbose_name_plural = _("Accounts")
         ordering = ["name"]
+        indexes = indexes_case_insensitive(name_ci="name", email_ci="emailaddress1")  # matched on (CUSTOMER)
 
     def __str__(self):
         return self.name
@@ -488,6 +495,9 @@ class Contact(Address1, CrmRecord):
         verbose_name = _("Contact")
         verbose_name_plural = _("Contacts")
         ordering = ["last_name", "first_name"]
+        # Matched on, case-insensitively (CONTACT)
+        indexes = indexes_case_insensitive(email_ci="emailaddress1", first_name_ci="first_name",
+                                           last_name_ci="last_name")
         constraints = [
             models.CheckConstraint(
                 condition=Q(parent_account__isnull=True) | Q(parent_contact__isnull=True),
@@ -587,6 +597,7 @@ class Opportunity(DocumentCustomer, CrmRecord):
         verbose_name = _("Opportunity")
         verbose_name_plural = _("Opportunities")
         ordering = ["-createdon"]
+        indexes = indexes_case_insensitive(name_ci="name")  # matched on (OPPORTUNITY)
 
     def __str__(self):
         return self.name
@@ -805,6 +816,7 @@ class SalesOrder(SalesDocument):
         verbose_name = _("Order")
         verbose_name_plural = _("Orders")
         ordering = ["-createdon"]
+        indexes = indexes_case_insensitive(number_ci="number")  # matched on (SALESORDER-ORDER)
 
 
 class SalesOrderDetail(DocumentLine):
@@ -837,6 +849,7 @@ class Invoice(SalesDocument):
         verbose_name = _("Invoice")
         verbose_name_plural = _("Invoices")
         ordering = ["-createdon"]
+        indexes = indexes_case_insensitive(number_ci="number")  # matched on (POSTEDSALESINV-INV)
 
 
 class InvoiceDetail(DocumentLine):

@@ -11,11 +11,12 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from p2c.bulk_writes import update_rows
-from p2c.indexes import indexes_when_set
+from p2c.indexes import indexes_case_insensitive, indexes_when_set
 from p2c.outcomes import NUMBER_SERIES_MISSING
 from p2c.records import Record, RecordQuerySet, Singleton
 
@@ -234,10 +235,9 @@ class LinkedToContact:
     """
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._br_saved = dict(zip(field_names, values, strict=True))
-        return instance
+    def loaded(cls, obj, field_names, values):
+        super().loaded(obj, field_names, values)
+        obj._br_saved = dict(zip(field_names, values, strict=True))
 
     @classmethod
     def assign_numbers(cls, objs):
@@ -532,6 +532,8 @@ class SalespersonPurchaser(ErpRecord):
         verbose_name = _("Salesperson/Purchaser")
         verbose_name_plural = _("Salespeople/Purchasers")
         ordering = ["code"]
+        indexes = [models.Index(Lower("email"), name="erp_salesperson_email_ci"),  # matched on (SALESPEOPLE)
+                   models.Index(Lower("name"), name="erp_salesperson_name_ci")]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -580,6 +582,9 @@ class Contact(LinkedToContact, Address, NumberedRecord):
         verbose_name = _("Contact")
         verbose_name_plural = _("Contacts")
         ordering = ["no"]
+        # Matched on, case-insensitively (CONTACT)
+        indexes = [*Address.Meta.indexes, *indexes_case_insensitive(email_ci="email", first_name_ci="first_name",
+                                                                     surname_ci="surname")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(type="person") | Q(company__isnull=True),
@@ -670,7 +675,8 @@ class Customer(LinkedToContact, Address, NumberedRecord):
                                                        condition=~Q(blocked="")),
                    *indexes_when_set(primary_contact="primary_contact", salesperson="salesperson",
                                      payment_terms="payment_terms", shipment_method="shipment_method",
-                                     shipping_agent="shipping_agent", price_group="customer_price_group")]
+                                     shipping_agent="shipping_agent", price_group="customer_price_group"),
+                   *indexes_case_insensitive(name_ci="name", email_ci="email")]  # matched on (CUSTOMER)
 
 
 # E4, E5 ---------------------------------------------------------------------------------------------------------------
@@ -790,6 +796,7 @@ class Item(ErpRecord):
         verbose_name = _("Item")
         verbose_name_plural = _("Items")
         ordering = ["no"]
+        indexes = indexes_case_insensitive(no_ci="no")  # matched on (ITEM-PRODUCT, RESOURCE-PRODUCT)
 
     def __str__(self):
         return f"{self.no} {self.description}"
@@ -816,6 +823,7 @@ class Resource(ErpRecord):
         verbose_name = _("Resource")
         verbose_name_plural = _("Resources")
         ordering = ["no"]
+        indexes = indexes_case_insensitive(no_ci="no")  # matched on (ITEM-PRODUCT, RESOURCE-PRODUCT)
 
     def __str__(self):
         return f"{self.no} {self.name}"
@@ -884,6 +892,7 @@ class Opportunity(ErpRecord):
         verbose_name = _("Opportunity")
         verbose_name_plural = _("Opportunities")
         ordering = ["no"]
+        indexes = indexes_case_insensitive(descr_ci="description")  # matched on (OPPORTUNITY)
 
     def __str__(self):
         return f"{self.no} {self.description}"

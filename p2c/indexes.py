@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 def indexes_when_set(**names):
@@ -14,3 +15,11 @@ def indexes_when_set(**names):
     return [models.Index(fields=[field], name=f"%(app_label)s_%(class)s_{suffix}",
                          condition=Q(**{f"{field}__isnull": False}))
             for suffix, field in names.items()]
+
+
+def indexes_case_insensitive(**names):
+    """Indexes of ``LOWER(field)`` ({index name suffix: field}), for the match-based coupling's case-insensitive
+    lookups (integration/engine/matching.py: ``LOWER(field) IN (...)`` per chunk, which a plain index does not
+    serve: without one each chunk reads the whole table). The names take the model's (``erp_customer_name_ci``).
+    """
+    return [models.Index(Lower(field), name=f"%(app_label)s_%(class)s_{suffix}") for suffix, field in names.items()]

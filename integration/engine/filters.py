@@ -7,7 +7,8 @@ never code or SQL.
 """
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, FullResultSet, ValidationError
-from django.db.models import Q
+from django.db import connections, router
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils.translation import gettext
 
 LOOKUPS = {
@@ -94,3 +95,17 @@ def _value_problem(lookup, value):
     if any(isinstance(item, str) and "\x00" in item for item in (value if isinstance(value, list) else [value])):
         return gettext("Filter key %(key)s contains a NUL character (\\x00).")
     return None
+
+
+def filter_unindexed_on_sqlite(model, q):
+    """``q`` as a condition SQLite checks on the rows it reads but looks up no index for (a CASE), on SQLite; ``q``
+    elsewhere.
+
+    SQLite weighs an equality on an indexed column (an account's state, its relationship type) as selective, even
+    with statistics sampled (`p2c.utils`): for a page of rows in key order, or a chunk's match values, it would read
+    every row that index holds, and sort them, where walking the key (or the match fields' indexes) reads what the
+    page needs. Same rows; PostgreSQL, which weighs both by its statistics, gets the condition as it is.
+    """
+    if not q or connections[router.db_for_read(model)].vendor != "sqlite":
+        return q
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())

@@ -18,7 +18,7 @@ which comes from its sales code). A row the rules give no scope for matches noth
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, UniqueConstraint
 from django.db.models.functions import Lower
 
 from integration import binder
@@ -26,6 +26,8 @@ from integration.catalogue.fields import TEXT, field_category, is_blank
 from integration.models import Coupling
 from p2c.databases import same_database
 from p2c.utils import any_of, chunked
+
+from .filters import filter_unindexed_on_sqlite
 
 MATCHABLE_KINDS = ("value", "relation")
 _UNCOUPLED = ("uncoupled",)  # a key part no destination row has
@@ -105,6 +107,7 @@ def matches_find(plan, rows, *, claimed=None):
             break
         condition = Q()
         annotations = {}
+        indexed = True  # whether an index serves each condition (_index_serves)
         for index, rule in enumerate(group):
             wanted = {values.raw(rule, r) for r in remaining}
             wanted = {v for v in wanted if v is not None and v is not _UNCOUPLED}
@@ -113,15 +116,20 @@ def matches_find(plan, rows, *, claimed=None):
             if rule.kind == "relation" or field_category(rule.dest_field) != TEXT:
                 # References, numbers, dates: equal values (LOWER() is for text; PostgreSQL has none for others).
                 condition |= Q(**{f"{rule.dest_field.attname}__in": wanted})
+                indexed = indexed and _index_serves(dest.model, rule.dest_field, lowered=False)
             elif rule.mapping.case_sensitive_matching:
                 condition |= Q(**{f"{rule.dest_field.name}__in": {_normal(v, True) for v in wanted}})
+                indexed = indexed and _index_serves(dest.model, rule.dest_field, lowered=False)
             else:
                 alias = f"_match_{index}"
                 annotations[alias] = Lower(rule.dest_field.name)
                 condition |= Q(**{f"{alias}__in": {_normal(v, False) for v in wanted}})
+                indexed = indexed and _index_serves(dest.model, rule.dest_field, lowered=True)
         if not condition:
             continue
-        candidates = dest.model.objects.annotate(**annotations).filter(dest.filter_q()).filter(condition)
+        # Unordered: which candidate comes first decides nothing (a key with two candidates matches none).
+        candidates = (dest.model.objects.annotate(**annotations).filter(_mapping_filter(dest, indexed))
+                      .filter(condition).order_by())
         for name in scope_fields:
             candidates = candidates.filter(**{f"{name}__in": {s[name] for s in scope.values() if name in s}})
         # Coupled candidates are dropped after reading, by their ids: a NOT IN over every coupling of the pair
@@ -151,6 +159,31 @@ def matches_find(plan, rows, *, claimed=None):
                 unmatched.append(row)
         remaining = unmatched
     return found
+
+
+def _mapping_filter(dest, indexed):
+    """The mapping's filter in a chunk's match query: kept from SQLite's planner (`filter_unindexed_on_sqlite`)
+    when the match fields' indexes serve every condition (``indexed``)."""
+    q = dest.filter_q()
+    return filter_unindexed_on_sqlite(dest.model, q) if indexed else q
+
+
+def _index_serves(model, field, *, lowered):
+    """Whether an index of ``model`` looks ``field`` (``LOWER(field)`` when ``lowered``) up: one that starts with it,
+    without a condition other than the field being set (which ``field IN (...)`` implies)."""
+    if not lowered and (field.primary_key or field.unique or field.db_index):
+        return True
+    for index in model._meta.indexes:
+        if index.condition is not None and index.condition != Q(**{f"{field.name}__isnull": False}):
+            continue
+        if lowered:
+            first = index.expressions[0] if index.expressions else None
+            if isinstance(first, Lower) and first.get_source_expressions() == [F(field.name)]:
+                return True
+        elif index.fields[:1] == [field.name]:
+            return True
+    return not lowered and any(isinstance(c, UniqueConstraint) and c.condition is None and c.fields[:1] == (field.name,)
+                               for c in model._meta.constraints)
 
 
 def uncoupled_destinations_exist(plan):
