@@ -22,12 +22,16 @@ def planner_statistics_refresh(*models, written=0, growth=0.1):
     Right after tens of thousands of rows arrive, the statistics still describe the table as it was (empty,
     often), and the planner picks plans that are fine for ten rows and ruinous for 100,000, until autovacuum
     gets round to it. PostgreSQL's own advice for bulk loads is to run ANALYZE afterwards; it samples a fixed
-    number of rows, so it costs a fraction of a second at any size. SQLite plans well enough without.
+    number of rows, so it costs a fraction of a second at any size. SQLite, without statistics, takes any equality
+    for selective: it read a chunk's couplings through the index of their pair (every coupling of the mapping, per
+    chunk) and a page of accounts through their state's index (every active account, sorted, per page); its
+    ANALYZE, limited to a sample (`SQLITE_ANALYSIS_LIMIT`), tells it otherwise (`_sqlite_statistics_refresh`).
 
     Only the tables that changed by more than ``growth`` (a tenth, autovacuum's own rule; and `STALE_ROWS` rows) since
     their statistics were taken are analysed: the partitions of one large run, finishing one after the other, then
-    refresh them a few times as the tables grow, not once each. What changed is what the statistics collector
-    counted so far plus ``written``, the rows the caller wrote since (the collector counts them a second or so later):
+    refresh them a few times as the tables grow, not once each. What changed is the larger of what the statistics
+    collector counted so far and ``written``, the rows the caller wrote since (the collector counts them a second or so
+    later, and may count rows written before the last ANALYZE after it: their sum would count those twice):
     one number for every table, or ``{model: rows}`` where the tables were last analysed at different times;
     a table never analysed (-1 rows to the planner) is analysed whatever the collector says, as it may not yet have
     counted a load just made.
@@ -41,6 +45,8 @@ def planner_statistics_refresh(*models, written=0, growth=0.1):
 
 
 def _statistics_refresh(connection, models, written, growth):
+    if connection.vendor == "sqlite" and models:
+        return _sqlite_statistics_refresh(connection, models, written, growth)
     if connection.vendor != "postgresql" or not models:
         return []
     tables = [model._meta.db_table for model in models]
@@ -49,7 +55,7 @@ def _statistics_refresh(connection, models, written, growth):
         cursor.execute(
             "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
             "JOIN unnest(%s::text[], %s::bigint[]) AS w(relname, written) ON w.relname = s.relname "
-            "WHERE c.reltuples < 0 OR n_mod_since_analyze + w.written >= %s + %s * GREATEST(c.reltuples, 0)",
+            "WHERE c.reltuples < 0 OR GREATEST(n_mod_since_analyze, w.written) >= %s + %s * GREATEST(c.reltuples, 0)",
             [tables, written, STALE_ROWS, growth])
         changed = {row[0] for row in cursor.fetchall()}
         stale = [model for model in models if model._meta.db_table in changed]
@@ -66,7 +72,42 @@ def _statistics_refresh(connection, models, written, growth):
     return stale
 
 
+def _sqlite_statistics_refresh(connection, models, written, growth):
+    """`_statistics_refresh` on SQLite: a table without statistics, or grown past the rule since, is analysed from
+    a sample. SQLite keeps a table's row count as of its last ANALYZE (``sqlite_stat1``); what was written since is
+    ``written`` when the caller counted it, else the table's largest rowid less that count (rows others wrote)."""
+    qn = connection.ops.quote_name
+    stale = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        analysed = cursor.fetchone() is not None
+        for model in models:
+            table = qn(model._meta.db_table)
+            counted = None
+            if analysed:
+                cursor.execute("SELECT MAX(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = %s",
+                               [model._meta.db_table])
+                counted = cursor.fetchone()[0]
+            if counted is not None:
+                grown = written[model] if isinstance(written, dict) else written
+                if not grown:  # rows written by others: the table's size now against its size then
+                    cursor.execute(f"SELECT MAX(rowid) FROM {table}")
+                    grown = (cursor.fetchone()[0] or 0) - counted
+                if grown < STALE_ROWS + growth * counted:
+                    continue
+            stale.append(model)
+        if stale:
+            cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+            try:
+                for model in stale:
+                    cursor.execute(f"ANALYZE {qn(model._meta.db_table)}")
+            finally:
+                cursor.execute("PRAGMA analysis_limit = 0")
+    return stale
+
+
 STALE_ROWS = 500  # changed rows below which a table's statistics are not refreshed
+SQLITE_ANALYSIS_LIMIT = 1000  # rows SQLite's ANALYZE reads of each index: milliseconds at a million rows
 QUICK_STATISTICS_TARGET = 10  # PostgreSQL's default is 100: 300 rows sampled per unit
 
 

@@ -165,8 +165,9 @@ class DirectionRun:
                 # Sales writes a stopped run intended: adopted or forgotten before anything is read (intents.py)
                 intents_complete(**plan.coupling_pair, integration_user_id=plan.integration_user_id,
                                  erp_range=plan.key_range if plan.source.key == "erp" else None)
-            if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted
-                planner_statistics_refresh(plan.source.model)
+            if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted,
+                # and SQLite would read every coupling of the pair for each chunk (p2c.utils)
+                planner_statistics_refresh(plan.source.model, Coupling)
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
             # Rows written by this run when each table's statistics were last refreshed: each its own, as one

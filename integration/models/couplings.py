@@ -61,6 +61,11 @@ class Coupling(models.Model):
             models.Index(fields=["skipped"], name="integration_coupling_skipped", condition=models.Q(skipped=True)),
             # A coupling made by a run in one direction has no job of the other yet.
             *indexes_when_set(erp_job="last_erp_job", crm_job="last_crm_job"),
+            # The failed couplings only: every incremental run retries them (a scan of every coupling, otherwise).
+            models.Index(fields=["erp_model", "crm_model"], name="integration_cpl_erp_failed",
+                         condition=models.Q(last_erp_result=SyncResult.FAILURE)),
+            models.Index(fields=["erp_model", "crm_model"], name="integration_cpl_crm_failed",
+                         condition=models.Q(last_crm_result=SyncResult.FAILURE)),
         ]
 
     def __str__(self):

@@ -4,9 +4,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -16,7 +17,7 @@ from crm.models import Account, SystemUser
 from erp.models import Currency, Customer, PaymentTerms, SalespersonPurchaser
 from integration.coupling.couplings import couplings_restore_skipped
 from integration.engine.sync import mapping_synchronize
-from integration.engine.transfer import PLAIN_EMAIL, plain_email
+from integration.engine.transfer import PLAIN_EMAIL, _check, plain_email
 from integration.models import (
     Coupling,
     CouplingIntent,
@@ -109,6 +110,24 @@ def test_the_email_check_of_a_synchronisation_accepts_and_refuses_what_the_field
 def test_every_address_the_quick_email_check_passes_is_one_django_accepts(address):
     if plain_email(address):
         validate_email(address)
+
+
+def test_the_quick_check_of_a_field_with_options_passes_what_django_passes_and_refuses_what_it_refuses():
+    fields = [f for model in apps.get_models() for f in model._meta.concrete_fields
+              if f.choices and isinstance(f, models.CharField)]
+    assert len(fields) > 20
+    for field in fields:
+        check = _check(field)
+        options = [choice for choice, _ in field.flatchoices]
+        for value in [*options, "", None, "not an option", f"{options[0]}x", options[0].upper() + " ", "a\x00b"]:
+            outcomes = []
+            for validate in (field.clean, check):
+                try:
+                    validate(value, None)
+                    outcomes.append("passed")
+                except ValidationError:
+                    outcomes.append("refused")
+            assert outcomes[0] == outcomes[1], (field.model, field.name, value, outcomes)
 
 
 def test_no_ping_pong_both_directions_twice(customer_mapping, salesperson_pair):

@@ -1,0 +1,68 @@
+"""SQLite's planner statistics (p2c.utils.planner_statistics_refresh): without them SQLite read a chunk's couplings
+and a page of accounts through indexes that made every chunk read the whole table; with them, the plans stay
+proportional to the chunk."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+
+from crm.models import Account
+from integration.engine.filters import filter_unindexed_on_sqlite
+from integration.engine.reading import iterate_chunks
+from integration.models import Coupling
+from p2c.utils import any_of, planner_statistics_refresh
+
+# SQLite's planner; PostgreSQL's has tests/p2c/test_planner_statistics.py
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.django_db]
+
+N = 3000
+
+
+def plan(queryset):
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return " | ".join(row[-1] for row in cursor.fetchall())
+
+
+def chunk_couplings(ids):
+    """The query `ChunkRun._read_and_decide` reads a chunk's couplings with (Sales → ERP)."""
+    return Coupling.objects.filter(any_of("crm_id", ids), erp_model="erp.Customer", crm_model="crm.Account")
+
+
+def accounts_page(last):
+    """The query of one page of `iterate_chunks` over the CUSTOMER mapping's accounts: the mapping's filter kept from
+    the planner (its sampled statistics still take an account's state for selective: 50,000 accounts were read and
+    sorted for each page), so that the page walks the key."""
+    mapping_filter = filter_unindexed_on_sqlite(Account, Q(state_code="active", customer_type_code="customer"))
+    return Account.objects.filter(mapping_filter, pk__gt=last).order_by("pk")[:100]
+
+
+def test_a_chunk_reads_its_own_couplings_and_a_page_reads_its_own_rows_once_the_tables_are_analysed():
+    Account.objects.bulk_create([Account(name=f"Account {i}", customer_type_code="customer") for i in range(N)])
+    ids = [uuid.uuid4() for _ in range(N)]
+    Coupling.objects.bulk_create([Coupling(erp_model="erp.Customer", crm_model="crm.Account", erp_id=i, crm_id=pk)
+                                  for i, pk in enumerate(ids)])
+    last = Account.objects.order_by("pk").values_list("pk", flat=True)[N // 2]
+
+    assert planner_statistics_refresh(Account, Coupling) == [Account, Coupling]
+
+    # (a chunk a tenth of the table, as 1,000 rows of 10,000 are; the planner weighs the table's size)
+    assert "crm_id" in plan(chunk_couplings(ids[:100])), plan(chunk_couplings(ids[:100]))
+    assert "TEMP B-TREE" not in plan(accounts_page(last)), plan(accounts_page(last))
+    assert "sqlite_autoindex_crm_account_1 (id>?)" in plan(accounts_page(last)), plan(accounts_page(last))
+    assert len(next(iterate_chunks(Account.objects.filter(state_code="active"), 1000))) == 1000
+
+
+def test_statistics_are_refreshed_when_a_table_grew_past_the_rule_and_not_before():
+    Account.objects.bulk_create([Account(name=f"Account {i}") for i in range(2000)])
+    assert planner_statistics_refresh(Account) == [Account]  # never analysed
+    assert planner_statistics_refresh(Account) == []
+
+    Account.objects.bulk_create([Account(name=f"More {i}") for i in range(100)])
+    assert planner_statistics_refresh(Account) == []  # 100 more of 2,000: not yet
+
+    Account.objects.bulk_create([Account(name=f"Many {i}") for i in range(1000)])
+    assert planner_statistics_refresh(Account) == [Account]  # 1,100 more: over STALE_ROWS and a tenth
