@@ -179,7 +179,13 @@ class Record(models.Model):
         obj = super().from_db(db, field_names, values)
         if cls.MODIFIED_BY_FIELD:
             obj._loaded_writer_id = obj.__dict__.get(f"{cls.MODIFIED_BY_FIELD}_id")
+        cls.loaded(obj, field_names, values)
         return obj
+
+    @classmethod
+    def loaded(cls, obj, field_names, values):
+        """Called for every instance read from the database (``from_db`` and `instances_from_rows`): a model that
+        keeps what it read overrides this rather than ``from_db``, so the engine's fast reads keep it too."""
 
     @classmethod
     def writer_fields(cls):
@@ -287,6 +293,7 @@ def instances_from_rows(model, db, attnames, rows):
         return [from_db(db, names, row) for row in rows]
     new, state = model.__new__, models.base.ModelState
     writer = f"{model.MODIFIED_BY_FIELD}_id" if getattr(model, "MODIFIED_BY_FIELD", None) else None
+    loaded = model.loaded if getattr(model, "loaded", Record.loaded).__func__ is not Record.loaded.__func__ else None
     objs = []
     for row in rows:
         obj = new(model)
@@ -296,5 +303,7 @@ def instances_from_rows(model, db, attnames, rows):
         attrs.update(zip(attnames, row, strict=True))
         if writer is not None:  # as Record.from_db
             obj._loaded_writer_id = attrs.get(writer)
+        if loaded is not None:
+            loaded(obj, attnames, row)
         objs.append(obj)
     return objs

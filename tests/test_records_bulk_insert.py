@@ -3,6 +3,7 @@
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -47,6 +48,12 @@ def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_fi
                 value = datetime(2026, 11, 23, 20, 15, 1, 123456, tzinfo=UTC)
                 assert field.get_db_prep_save(value, connection) is value, (model, field.name)
                 checked += 1
+            if type(field) is models.DateTimeField:  # every database: what the bulk path writes for a date-time
+                for value in (datetime(2026, 11, 23, 20, 15, 1, 123456, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC),
+                              datetime(2026, 7, 1, 9, 30, tzinfo=ZoneInfo("Europe/Stockholm")), None):
+                    assert bulk_writes._prepared_values(connection, field, [value]) == [
+                        field.get_db_prep_save(value, connection)], (model, field.name, value)
+                    checked += 1
     assert checked > 500
 
 

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import itemgetter
 
 from django.utils import timezone
 
@@ -60,10 +61,15 @@ _PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 def snapshot_update(*, snapshot, plan, row, destination, held_back=()):
     """The synchronised values after ``row`` (source) and ``destination`` are in step for ``plan``'s fields,
     except the destination fields ``held_back`` (they keep their old values: they still differ)."""
+    if not held_back and not snapshot:  # a new coupling, or one that kept none: the run's reader (per row: kept lean)
+        try:
+            return plan.per_run(_snapshot_reader)(row, destination)
+        except AttributeError:  # an attribute the instances lack: read one by one below, as None
+            pass
     values = {"erp": dict((snapshot or {}).get("erp", {})), "crm": dict((snapshot or {}).get("crm", {}))}
     source, dest = values[plan.source.key], values[plan.destination.key]
     plain = _PLAIN_TYPES
-    for source_name, dest_name in plan.per_run(_snapshot_names):  # once per row of every write: kept lean
+    for source_name, dest_name in plan.per_run(_snapshot_names):
         if held_back and dest_name in held_back:
             continue
         if source_name is not None:
@@ -77,6 +83,36 @@ def snapshot_update(*, snapshot, plan, row, destination, held_back=()):
 def _snapshot_names(plan):
     """(source attname or None, destination attname) of each field rule, read once per run."""
     return [(rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
+
+
+def _snapshot_reader(plan):
+    """`snapshot_update` of a pair without kept values or held-back fields, made once per run: each side's values
+    read from the instances' dicts in one call (a foreign key's attname read through its descriptor costs more),
+    and made plain."""
+    names = plan.per_run(_snapshot_names)
+    source_names = tuple(dict.fromkeys(s for s, _ in names if s is not None))
+    dest_names = tuple(dict.fromkeys(d for _, d in names))
+    plain = _PLAIN_TYPES
+
+    def side(attnames):
+        get = itemgetter(*attnames) if attnames else (lambda values: ())
+        single = len(attnames) == 1
+
+        def read(obj):
+            try:
+                values = get(obj.__dict__)
+            except KeyError:  # a deferred field: read through its descriptor
+                values = tuple(getattr(obj, name) for name in attnames)
+            if single:
+                values = (values,)
+            return dict(zip(attnames, [v if type(v) in plain else value_plain(v) for v in values], strict=True))
+
+        return read
+
+    source_side, dest_side = side(source_names), side(dest_names)
+    if plan.source.key == "erp":
+        return lambda row, destination: {"erp": source_side(row), "crm": dest_side(destination)}
+    return lambda row, destination: {"erp": dest_side(destination), "crm": source_side(row)}
 
 
 def field_changed(snapshot, side, obj, attname):
@@ -140,6 +176,11 @@ class ChunkConflicts:
     def snapshot(self, coupling, row, destination):
         """The coupling's synchronised values once this pass wrote (or kept) the pair."""
         return snapshot_update(snapshot=coupling.synced_values, plan=self.plan, row=row, destination=destination,
+                               held_back=self.held_back.get(row.pk, ()))
+
+    def snapshot_new(self, row, destination):
+        """The synchronised values of a new coupling of ``row`` and ``destination``."""
+        return snapshot_update(snapshot=None, plan=self.plan, row=row, destination=destination,
                                held_back=self.held_back.get(row.pk, ()))
 
     def deletion_resolution(self, coupling):

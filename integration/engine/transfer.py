@@ -35,6 +35,13 @@ BLANK_COUNTERPARTS = {
     ("erp.Currency", "crm.TransactionCurrency"): _sales_base_currency_id,
 }
 _NO_BLANK_COUNTERPART = object()
+_UNREAD = object()
+
+
+def _decimal_exponents(plan):
+    """(attname, field, quantum, the quantum's exponent) of each decimal field of the destination, once per run."""
+    return [(name, field, quantum, quantum.as_tuple().exponent)
+            for name, (field, quantum) in plan.decimal_fields.items()]
 
 TRANSFORMATIONS = {
     "upper": str.upper,
@@ -85,47 +92,59 @@ class ChunkTransfer:
                 )
         self.rules_context = plan.rules.prepare_chunk(rows, plan=plan)
         self.compiled = plan.per_run(rules_compile)
+        # References and values naming a record: ``value(raw)`` over this chunk's lookups
+        chunk_values = {index: self._reference_value(index, rule) for index, rule in enumerate(plan.field_rules)
+                        if rule.kind in ("relation", "value_to_key")}
+        # Each rule's steps as a plain tuple, unpacked per row (reading a dataclass's attributes cost more)
+        self._steps = [(c.create_only, c.source_attname, c.value or chunk_values[c.index], c.index if c.keyed else None,
+                        c.clear_on_failure, c.not_null, c.check, c.dest_attname, c.rule) for c in self.compiled]
+        self._decimals = plan.per_run(_decimal_exponents)
 
     def values_for(self, source, destination):
         """Destination attname → value for ``source``; raises RowError naming the record and every bad field."""
         values, errors = {}, []
         keys = self._keys
-        for c in self.compiled:
-            if c.create_only and destination is not None:
+        read = source.__dict__  # the attributes as loaded (a foreign key's attname through its descriptor costs more)
+        for create_only, source_attname, value_of, keyed, clear_on_failure, not_null, check, dest_attname, rule in (
+                self._steps):
+            if create_only and destination is not None:
                 continue
             try:
-                if c.value is None:
-                    write, value = self._value(c.index, c.rule, source)
-                else:  # compiled once per run (`rules_compile`): constants, plain values, keys to values
-                    raw = None if c.source_attname is None else getattr(source, c.source_attname)
-                    if c.keyed and raw is not None:
-                        raw = keys[c.index].get(raw)
-                    write, value = c.value(raw)
+                # compiled once per run (`rules_compile`: constants, plain values, keys to values) or per chunk
+                if source_attname is None:
+                    raw = None
+                else:
+                    raw = read.get(source_attname, _UNREAD)
+                    if raw is _UNREAD:  # deferred: its descriptor loads it
+                        raw = getattr(source, source_attname)
+                if keyed is not None and raw is not None:
+                    raw = keys[keyed].get(raw)
+                write, value = value_of(raw)
             except RowError as exc:
-                if not c.clear_on_failure:
+                if not clear_on_failure:
                     errors.append(str(exc))
                     continue
                 write, value = True, None
             except ValidationError as exc:
-                errors.append(field_error_text(c.rule.dest_field, exc))
+                errors.append(field_error_text(rule.dest_field, exc))
                 continue
-            if not write or (c.not_null and is_blank(value)):
+            if not write or (not_null and is_blank(value)):
                 continue
-            if c.check is not None:
+            if check is not None:
                 try:
-                    c.check(value, destination)
+                    check(value, destination)
                 except ValidationError as exc:
-                    errors.append(field_error_text(c.rule.dest_field, exc))
+                    errors.append(field_error_text(rule.dest_field, exc))
                     continue
-            values[c.dest_attname] = value
+            values[dest_attname] = value
         try:
             self.plan.rules.transfer(source, destination, values, plan=self.plan, context=self.rules_context)
         except RowError as exc:
             errors.append(str(exc))
-        for name, (dest_field, quantum) in self.plan.decimal_fields.items():
+        for name, dest_field, quantum, exponent in self._decimals:
             # An amount the rules set is rounded as the field mappings' are (theirs are already).
             value = values.get(name)
-            if isinstance(value, Decimal) and value.as_tuple().exponent != quantum.as_tuple().exponent:
+            if type(value) is Decimal and value.as_tuple().exponent != exponent:
                 try:
                     values[name] = decimal_fit(value, dest_field, quantum)
                 except ValidationError as exc:
@@ -134,50 +153,50 @@ class ChunkTransfer:
             raise RowError(record_error_text(self.plan.record_label(source), "; ".join(errors)))
         return values
 
-    # -- one field ------------------------------------------------------------------------------------------
-    def _value(self, index, rule, source):
-        """Return (write?, value) for one field mapping."""
-        dest = rule.dest_field
-        if rule.kind == "constant":
-            return True, self._fit(rule, convert(rule.mapping.constant_value, dest))
-        raw = getattr(source, rule.source_attname)
+    def _reference_value(self, index, rule):
+        """``value(raw) -> (write?, value)`` of a reference (relation) or of a value naming a record (value_to_key),
+        over this chunk's lookups: with what they look up per row looked up once per chunk."""
         if rule.kind == "relation":
             blank = self._blank.get(index, _NO_BLANK_COUNTERPART)
-            if blank is not _NO_BLANK_COUNTERPART:
-                if self.plan.source.key == "erp" and raw is None:
-                    return True, blank  # the local currency is the Sales base currency
-                if self.plan.source.key == "crm" and raw is not None and raw == blank:
-                    return True, None  # the Sales base currency is the local currency: blank in the ERP
-            if raw is None:
-                return True, None
-            coupled = self._coupled[index].get(raw)
-            if coupled is None:
-                raise RowError(self._not_coupled_message(index, rule, raw))
-            return True, coupled
-        if rule.kind == "key_to_value":
-            raw = self._keys[index].get(raw) if raw is not None else None
-        if rule.kind == "value_to_key":
+            coupled = self._coupled[index]
+            erp_source = self.plan.source.key == "erp"
+
+            def relation(raw):
+                if blank is not _NO_BLANK_COUNTERPART:
+                    if erp_source and raw is None:
+                        return True, blank  # the local currency is the Sales base currency
+                    if not erp_source and raw is not None and raw == blank:
+                        return True, None  # the Sales base currency is the local currency: blank in the ERP
+                if raw is None:
+                    return True, None
+                found = coupled.get(raw)
+                if found is None:
+                    raise RowError(self._not_coupled_message(index, rule, raw))
+                return True, found
+
+            return relation
+        by_key = self._by_key[index]
+
+        def value_to_key(raw):
             mapped = self._mapped(rule, raw)
             if is_blank(mapped):
                 return True, None
             if rule.value_map and str(raw) not in rule.value_map:
                 return False, None  # no option mapping for this value: the destination keeps its own
-            related_id = self._by_key[index].get(mapped)
+            related_id = by_key.get(mapped)
             if related_id is None:
-                # Translators: a field, then the table and value of the record it names, which the system (Sales or
-                # ERP) does not have: "Payment Terms Code: Payment Terms '14D' does not exist in the ERP".
-                raise RowError(gettext("%(field)s: %(model)s %(value)s does not exist in the %(system_name)s") % {
-                    "field": dest.verbose_name, "model": dest.related_model._meta.verbose_name, "value": repr(mapped),
-                    "system_name": self.plan.destination.system_name})
+                raise RowError(self._missing_text(rule, mapped))
             return True, related_id
-        value = self._mapped(rule, raw)
-        if dest.choices and not is_blank(value):
-            allowed = {str(choice) for choice, _ in dest.flatchoices}
-            if str(value) not in allowed:
-                if self.plan.destination.key == "crm":
-                    return True, ""  # SPEC I5: no matching Sales option leaves the option blank
-                raise ValidationError(not_allowed_text(value))
-        return True, self._fit(rule, convert(value, dest))
+
+        return value_to_key
+
+    def _missing_text(self, rule, mapped):
+        dest = rule.dest_field
+        # Translators: a field, then the table and value of the record it names, which the system (Sales or
+        # ERP) does not have: "Payment Terms Code: Payment Terms '14D' does not exist in the ERP".
+        return gettext("%(field)s: %(model)s %(value)s does not exist in the %(system_name)s") % {
+            "field": dest.verbose_name, "model": dest.related_model._meta.verbose_name, "value": repr(mapped),
+            "system_name": self.plan.destination.system_name}
 
     @staticmethod
     def _fit(rule, value):
@@ -238,8 +257,9 @@ def _related_pair(plan, rule):
 @dataclass(frozen=True)
 class CompiledRule:
     """One field rule made ready for the rows of a run: its flags read once, and for constants, plain values and
-    keys to values a function ``value(raw) -> (write?, value)`` (None: `ChunkTransfer._value` per row); ``check``
-    validates a value (`Field.clean`), with a shortcut for plain text that cannot fail."""
+    keys to values a function ``value(raw) -> (write?, value)`` (None: references, made per chunk by
+    `ChunkTransfer._reference_value`); ``check`` validates a value (`Field.clean`), with a shortcut for plain text
+    that cannot fail."""
 
     index: int
     rule: object
@@ -266,6 +286,8 @@ def rules_compile(plan):
         check = None
         if fm.validate_field and rule.kind not in ("relation", "value_to_key"):
             check = _check(rule.dest_field)
+        if check is not None and rule.kind == "constant" and _constant_valid(value, check):
+            check = None  # the same value for every row: checked once
         compiled.append(CompiledRule(
             index=index, rule=rule, dest_attname=rule.dest_attname,
             source_attname=None if rule.kind == "constant" else rule.source_attname, create_only=fm.create_only,
@@ -289,9 +311,19 @@ def _constant_value(rule):
     return lambda raw: (True, value)
 
 
+def _constant_valid(value_of, check):
+    """Whether a constant's value passes ``check`` (a field's ``clean`` does not look at the record it goes to)."""
+    try:
+        _write, value = value_of(None)
+        check(value, None)
+    except ValidationError:
+        return False
+    return True
+
+
 def _plain_value(rule, plan):
-    """``ChunkTransfer._value`` for a plain value (after the key lookup of a key_to_value), with what it looks up
-    per row (transformation, default, value map, allowed choices, field category) looked up once."""
+    """The value of a plain field (after the key lookup of a key_to_value) as a function of its raw value, with what
+    it looks up per row (transformation, default, value map, allowed choices, field category) looked up once."""
     dest = rule.dest_field
     transform = TRANSFORMATIONS.get(rule.mapping.transformation)
     default = rule.mapping.default_value
@@ -300,6 +332,12 @@ def _plain_value(rule, plan):
     blank_option = plan.destination.key == "crm"
     text = field_category(dest) == TEXT
     quantum = rule.quantum
+
+    if text and not (transform or default or value_map or allowed is not None):
+        def text_value(raw):  # the most common rule: text to text, as it is
+            return True, raw if type(raw) is str else convert(raw, dest)
+
+        return text_value
 
     def value_of(raw):
         value = raw
@@ -339,20 +377,28 @@ def plain_email(value):
 
 
 def _check(dest):
-    """``dest.clean``; for a text field without choices whose only validators are its length and NUL checks (and,
-    for an email field, Django's email validator), the values that pass are told apart in plain Python and only
-    the others go through ``clean`` (its messages)."""
+    """``dest.clean``; for a text field (with options of plain text, or none) whose only validators are its length
+    and NUL checks (and, for an email field, Django's email validator), the values that pass are told apart in plain
+    Python and only the others go through ``clean`` (its messages)."""
     clean = dest.clean
     extra = [v for v in dest.validators if type(v) not in _PLAIN_TEXT_VALIDATORS]
     email = type(dest) is models.EmailField and extra == [validators.validate_email]
-    if (field_category(dest) != TEXT or dest.choices or (extra and not email)
+    # A text field with choices of plain text (its options): a value among them, of the field's length, passes.
+    options = None
+    if dest.choices:
+        options = {choice for choice, _ in dest.flatchoices}
+        if not all(type(choice) is str for choice in options):
+            return clean
+    if (field_category(dest) != TEXT or (extra and not email)
             or type(dest).to_python not in (models.CharField.to_python, models.TextField.to_python)
             or type(dest).validate is not models.Field.validate):
         return clean
     max_length, blank = dest.max_length, dest.blank
+
     def check(value, destination):
         if (type(value) is str and (value or blank) and (max_length is None or len(value) <= max_length)
-                and "\x00" not in value and (not email or not value or plain_email(value))):
+                and "\x00" not in value and (not email or not value or plain_email(value))
+                and (options is None or not value or value in options)):
             return
         clean(value, destination)
 

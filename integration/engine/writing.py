@@ -6,13 +6,15 @@ bad rows alone), the couplings, the rows' errors and failed insertions, the conf
 
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from integration.models import Coupling, SyncJobError, SyncResult
-from p2c.bulk_writes import insert_prepare, update_rows
+from p2c.bulk_writes import insert_values_prepare, update_rows
 from p2c.records import writing_as
 
 from .intents import side_failure
@@ -135,7 +137,7 @@ class ChunkWrites:
 
     def _inserts_couple(self):
         self.inserts_coupled = [self._new_coupling(row, dest) for row, dest in self.inserts]
-        self.inserts_coupled_write = insert_prepare(Coupling.objects.all(), self.inserts_coupled)
+        self.inserts_coupled_write = self._couplings_prepare(self.inserts_coupled)
 
     @staticmethod
     def _create_one(obj):
@@ -161,10 +163,15 @@ class ChunkWrites:
         obj.save()
 
     def _new_coupling(self, row, dest):
-        source, destination = self.plan.source, self.plan.destination
-        coupling = self.plan.instance_new(
-            Coupling, {**self.plan.coupling_pair, source.id_field: row.pk, destination.id_field: dest.pk})
-        return self._refresh(coupling, row, dest)
+        """The values of the coupling of a row just written or matched, in `_CouplingNames.new_columns`' order:
+        a tuple, not a Coupling (it is made for every row written; `_save_new_couplings` writes the tuples)."""
+        names = self.plan.per_run(_coupling_names)
+        pk = row.pk
+        dest_modified = getattr(dest, names.dest_modified)
+        if pk in self.keep_changed and dest_modified is not None:
+            dest_modified -= BOTH_MODIFIED_MARGIN
+        return (pk, dest.pk, getattr(row, names.source_modified), dest_modified,
+                self.conflicts.snapshot_new(row, dest))
 
     def _refresh(self, coupling, row, dest):
         source, destination = self.plan.source, self.plan.destination
@@ -186,20 +193,33 @@ class ChunkWrites:
         return coupling
 
     def _save_new_couplings(self, couplings, prepared=None):
-        """Insert ``couplings`` (``prepared``: their write, made ready while the destination rows were written)."""
+        """Insert the new couplings ``couplings`` (`_new_coupling`'s tuples; ``prepared``: their write, made ready
+        while the destination rows were written); one by one when the bulk write fails (a pair coupled meanwhile)."""
         if not couplings:
             return
         try:
             with transaction.atomic():
-                (prepared or insert_prepare(Coupling.objects.all(), couplings))()
+                (prepared or self._couplings_prepare(couplings))()
         except IntegrityError:
-            for coupling in couplings:
+            names = self.plan.per_run(_coupling_names)
+            for values in couplings:
+                coupling = Coupling(**names.coupling_values(values, self.job.pk))
                 try:
                     with transaction.atomic():
                         coupling.save(force_insert=True)
                 except IntegrityError:
                     self.result.add("failed")
                     logger.warning("Coupling %s already exists on one side; left as it was", coupling)
+
+    def _couplings_prepare(self, couplings):
+        """The bulk write of new couplings (`_new_coupling`'s tuples), their columns converted now."""
+        names = self.plan.per_run(_coupling_names)
+        n = len(couplings)
+        source_ids, dest_ids, source_modified, dest_modified, synced = zip(*couplings, strict=True)
+        constants = names.constants(self.job.pk)
+        return insert_values_prepare(
+            Coupling.objects.all(), [*names.new_columns, *constants],
+            [source_ids, dest_ids, source_modified, dest_modified, synced, *([v] * n for v in constants.values())])
 
     def _record_failures(self, refreshed):
         destination = self.plan.destination
@@ -245,6 +265,46 @@ class ChunkWrites:
         ).values_list("job_id", "source_id", "message")
         return {(job_id, source_id): message for job_id, source_id, message in rows}
 
+
+
+class _CouplingNames(NamedTuple):
+    pair: dict
+    source_id: str
+    dest_id: str
+    source_modified: str
+    dest_modified: str
+    source_last_synced: str
+    dest_last_synced: str
+    dest_result: str
+    dest_job: str
+
+    @property
+    def new_columns(self):
+        """The coupling attnames of `ChunkWrites._new_coupling`'s tuples, in order."""
+        return [self.source_id, self.dest_id, self.source_last_synced, self.dest_last_synced, "synced_values"]
+
+    def constants(self, job_id):
+        """The values every new coupling of a chunk shares (attname → value): the pair, the result and job of the
+        write, the other columns' defaults, and one creation time (as a bulk insert stamps every row alike)."""
+        values = {f.attname: f.get_default() for f in Coupling._meta.concrete_fields
+                  if not f.primary_key and f.attname not in self.new_columns}
+        values.update(self.pair)
+        values.update({self.dest_result: SyncResult.SUCCESS, self.dest_job: job_id, "created_at": timezone.now()})
+        return values
+
+    def coupling_values(self, values, job_id):
+        """A new coupling's attnames and values from its tuple (the slow path: one coupling at a time)."""
+        return {**self.constants(job_id), **dict(zip(self.new_columns, values, strict=True))}
+
+
+def _coupling_names(plan):
+    """The coupling's attnames a run writes, and the rows' modified-on attnames, read once per run."""
+    source, destination = plan.source, plan.destination
+    return _CouplingNames(
+        pair=plan.coupling_pair, source_id=source.id_field, dest_id=destination.id_field,
+        source_modified=source.modified_field, dest_modified=destination.modified_field,
+        source_last_synced=source.last_synced_field, dest_last_synced=destination.last_synced_field,
+        dest_result=destination.result_field, dest_job=destination.job_field)
 
 
 def _field_name(plan, attname):
