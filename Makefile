@@ -64,6 +64,8 @@ messages-check: install-dev
 	$(BIN)/python manage.py messages_check
 
 # The benchmarks also install the peer they compare with (requirements-bench.txt), never needed by the app or tests.
+# One of them: PYTEST_ARGS="-k floor" (issue 31's, tests/bench/test_floor_bench.py); a file's path would add to
+# tests/bench, not narrow it.
 bench: install-dev
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m pytest tests/bench -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)
