@@ -257,6 +257,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # How many source rows the synchronisation engine handles per chunk (one transaction each).
 P2C_SYNC_CHUNK_SIZE = int(os.environ.get("P2C_SYNC_CHUNK_SIZE", "1000"))
+# On PostgreSQL, a chunk of new rows is written and committed by a thread of its own while the run reads and
+# decides the next one (integration/engine/write_behind.py); false: one chunk at a time.
+P2C_SYNC_WRITE_BEHIND = env_bool("P2C_SYNC_WRITE_BEHIND", True)
 # A full (or large incremental) run of one mapping splits into key-range partitions of about this many source rows,
 # claimed and run by as many workers as P2C_SYNC_WORKERS says (1: one process, no partitions;
 # integration/full_sync/partitions.py).

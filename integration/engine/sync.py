@@ -18,7 +18,8 @@ mapping's update-conflict resolution; when it goes ahead, the destination stays 
 (`BOTH_MODIFIED_MARGIN`), so a merge of both sides completes over the two passes.
 
 The run is split by what it does: reading.py (the source rows), deciding.py (what each row needs), writing.py (the
-bulk writes), job_log.py (the job's counters and message); this module runs them: `mapping_synchronize` over a
+bulk writes), job_log.py (the job's counters and message), write_behind.py (on PostgreSQL, chunks of new rows written by a thread
+of their own while the next is decided); this module runs them: `mapping_synchronize` over a
 mapping's directions, `DirectionRun` over the chunks of one direction, `ChunkRun` over one chunk.
 """
 
@@ -59,6 +60,7 @@ from .reading import (
     source_querysets,
 )
 from .transfer import ChunkTransfer
+from .write_behind import ChunkWriter, write_behind_possible
 from .writing import BOTH_MODIFIED_MARGIN, ChunkWrites
 
 __all__ = [
@@ -173,20 +175,24 @@ class DirectionRun:
             # Rows written by this run when each table's statistics were last refreshed: each its own, as one
             # table may pass the refresh rule a chunk before the other
             analysed_at = dict.fromkeys([Coupling, plan.destination.model], 0)
-            for rows in self._chunks(querysets, forced):
-                log.add(ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts).run())
-                written = job.inserted + job.coupled
-                since = {model: written - at for model, at in analysed_at.items() if written > at}
+
+            def written(rows, result):
+                nonlocal max_seen
+                log.add(result)
+                done = job.inserted + job.coupled
+                since = {model: done - at for model, at in analysed_at.items() if done > at}
                 # As the tables grow, or each chunk's coupling lookup would read them whole
-                if not plan.dry_run and written >= ANALYZE_AFTER and since:
+                if not plan.dry_run and done >= ANALYZE_AFTER and since:
                     for model in planner_statistics_refresh(*since, written=since, growth=ANALYZE_GROWTH):
-                        analysed_at[model] = written
+                        analysed_at[model] = done
                 modified = [getattr(r, modified_field) for r in rows]
                 max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
                 if self.lock_token:
                     mapping_lock_refresh(plan.mapping, self.lock_token)
                 if self.progress:
                     self.progress(job=job, done=len(rows), total=total)
+
+            self._chunks_run(querysets, forced, failed_inserts, written)
             if (not plan.dry_run and plan.only_ids is None and plan.key_range is None and max_seen is not None):
                 self._advance_watermark(min(max_seen, started))
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
@@ -204,6 +210,26 @@ class DirectionRun:
         # capped at the run's start as the watermark of a whole run is.
         job.max_seen = None if max_seen is None else min(max_seen, started)
         return job
+
+    def _chunks_run(self, querysets, forced, failed_inserts, written):
+        """Decide and write every chunk; ``written(rows, result)`` once each is written. Chunks of new rows only
+        are written behind, while the next is read and decided, where the run allows it (write_behind.py)."""
+        plan, job = self.plan, self.job
+        writer = ChunkWriter() if write_behind_possible(plan) else None
+        try:
+            for rows in self._chunks(querysets, forced):
+                chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+                if writer is not None:
+                    if chunk.decide_ahead():
+                        writer.submit(chunk, lambda result, rows=rows: written(rows, result))
+                        continue
+                    writer.wait()  # the chunk before is written before this one reads what it locks
+                    if chunk.decided:  # a match found: decided again, its destination rows locked
+                        chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+                written(rows, chunk.run())
+        finally:
+            if writer is not None:
+                writer.close()
 
     def _chunks(self, querysets, forced):
         """The chunks of every queryset in turn; a row that an earlier queryset read (a retry that also changed)
@@ -238,7 +264,25 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.uncouple = []  # couplings to delete
         self.failures = []  # (source row, coupling or None, destination pk or "", message)
         self.keep_changed = set()  # source pks whose destination stays "changed" for the other pass
+        self.couplings = None  # source pk → coupling, once read
+        self.decided = False  # by decide_ahead
         self.conflicts = ChunkConflicts(plan)  # field by field: who changed what, the conflict inbox's rows
+
+    def decide_ahead(self):
+        """Read the chunk's couplings; when none of its rows is coupled, decide it outside a transaction (no
+        destination row to lock). Whether it is decided and holds new rows only, to be written by
+        `write_decided` (a match found leaves a destination row to update: the chunk is to be run again)."""
+        self._couplings_read()
+        if self.couplings:
+            return False
+        self._read_and_decide(lock=False)
+        self.decided = True
+        return not (self.updates or self.touches or self.couple or self.uncouple)
+
+    def write_decided(self):
+        """The writes of a chunk `decide_ahead` decided, in the caller's transaction."""
+        self._write()
+        return self.result
 
     def run(self):
         plan = self.plan
@@ -276,15 +320,20 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             intents_forget(intents)
         return self.result
 
-    def _read_and_decide(self, *, lock):
-        """The chunk's couplings and destination rows (locked for the write), then what each row needs."""
-        plan = self.plan
-        source, destination = plan.source, plan.destination
+    def _couplings_read(self):
+        source = self.plan.source
         ids = [row.pk for row in self.rows]
         self.couplings = {
             getattr(c, source.id_field): c
-            for c in Coupling.objects.filter(any_of(source.id_field, ids), **plan.coupling_pair)
+            for c in Coupling.objects.filter(any_of(source.id_field, ids), **self.plan.coupling_pair)
         }
+
+    def _read_and_decide(self, *, lock):
+        """The chunk's couplings and destination rows (locked for the write), then what each row needs."""
+        plan = self.plan
+        destination = plan.destination
+        if self.couplings is None:
+            self._couplings_read()
         # Coupled rows whose source has not changed since the last synchronisation need nothing more:
         # count them and load destinations and related data for the others only.
         self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
