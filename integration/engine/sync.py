@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
 from p2c.databases import same_database
-from p2c.utils import any_of, planner_statistics_refresh
+from p2c.utils import any_of, collector_paused, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
 from .deciding import ChunkDecisions
@@ -217,16 +217,21 @@ class DirectionRun:
         plan, job = self.plan, self.job
         writer = ChunkWriter() if write_behind_possible(plan) else None
         try:
-            for rows in self._chunks(querysets, forced):
-                chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
-                if writer is not None:
-                    if chunk.decide_ahead():
-                        writer.submit(chunk, lambda result, rows=rows: written(rows, result))
-                        continue
-                    writer.wait()  # the chunk before is written before this one reads what it locks
-                    if chunk.decided:  # a match found: decided again, its destination rows locked
-                        chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
-                written(rows, chunk.run())
+            chunks = self._chunks(querysets, forced)
+            while True:
+                with collector_paused():  # reading, deciding and writing a chunk (the writer's too)
+                    rows = next(chunks, None)
+                    if rows is None:
+                        break
+                    chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+                    if writer is not None:
+                        if chunk.decide_ahead():
+                            writer.submit(chunk, lambda result, rows=rows: written(rows, result))
+                            continue
+                        writer.wait()  # the chunk before is written before this one reads what it locks
+                        if chunk.decided:  # a match found: decided again, its destination rows locked
+                            chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+                    written(rows, chunk.run())
         finally:
             if writer is not None:
                 writer.close()
