@@ -70,9 +70,11 @@ def source_querysets(plan):
     couplings = Coupling.objects.filter(**plan.coupling_pair)
     # One database: the couplings are asked inside the source's query; two (Sales in its own): by keys.
     nested = same_database(Coupling, source.model)
-    skipped = couplings.filter(skipped=True).values(source.id_field)
+    skipped = couplings.filter(skipped=True)
     if nested:
-        queryset = queryset.exclude(pk__in=skipped)
+        # Row by row through the coupling's unique index: NOT IN (the pair's skipped couplings) had SQLite read
+        # every coupling of the pair for each page
+        queryset = queryset.exclude(Exists(skipped.filter(**{source.id_field: OuterRef("pk")})))
     elif skipped_ids := list(skipped.values_list(source.id_field, flat=True)):
         queryset = queryset.exclude(any_of("pk", skipped_ids))
     watermark = getattr(plan.mapping, source.watermark_field)

@@ -9,9 +9,11 @@ from django.db import connection
 from django.db.models import Q
 
 from crm.models import Account
+from integration.defaults import integration_setup_reset
 from integration.engine.filters import filter_unindexed_on_sqlite
-from integration.engine.reading import iterate_chunks
-from integration.models import Coupling
+from integration.engine.plan import plan_build
+from integration.engine.reading import iterate_chunks, source_querysets
+from integration.models import Coupling, IntegrationTableMapping
 from p2c.utils import any_of, planner_statistics_refresh
 
 # SQLite's planner; PostgreSQL's has tests/p2c/test_planner_statistics.py
@@ -66,3 +68,32 @@ def test_statistics_are_refreshed_when_a_table_grew_past_the_rule_and_not_before
 
     Account.objects.bulk_create([Account(name=f"Many {i}") for i in range(1000)])
     assert planner_statistics_refresh(Account) == [Account]  # 1,100 more: over STALE_ROWS and a tenth
+
+
+def test_the_couplings_of_a_chunk_are_read_by_their_keys_in_a_table_of_many_pairs_rows():
+    """Sampled, SQLite's statistics took a pair's couplings for as many as the sample (1,000), and past a few
+    thousand read every coupling of the pair for each chunk; analysed whole, it probes the chunk's keys."""
+    ids = [uuid.uuid4() for _ in range(30_000)]
+    Coupling.objects.bulk_create([Coupling(erp_model="erp.Customer", crm_model="crm.Account", erp_id=i, crm_id=pk)
+                                  for i, pk in enumerate(ids)], batch_size=5000)
+
+    assert planner_statistics_refresh(Coupling) == [Coupling]
+
+    chunk = plan(chunk_couplings(ids[:1000]))
+    assert "crm_id=?" in chunk, chunk
+
+
+def test_a_page_of_source_rows_leaves_out_skipped_couplings_row_by_row_not_by_reading_the_pairs_couplings():
+    integration_setup_reset()
+    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
+    Account.objects.bulk_create([Account(name=f"Account {i}", customer_type_code="customer") for i in range(3000)])
+    Coupling.objects.bulk_create([Coupling(erp_model="erp.Customer", crm_model="crm.Account", erp_id=i,
+                                           crm_id=pk, skipped=i % 100 == 0)
+                                  for i, pk in enumerate(Account.objects.values_list("pk", flat=True))])
+    planner_statistics_refresh(Account, Coupling)
+
+    [queryset], _, _ = source_querysets(plan_build(mapping=mapping, direction="from_integration", full=True))
+    page = plan(queryset.order_by("pk")[:1000])
+
+    assert "crm_model=? AND crm_id=?" in page and "LIST SUBQUERY" not in page, page
+    assert queryset.count() == 3000 - 30
