@@ -25,11 +25,11 @@ def accounts(n, owner, start=0):
 
 
 def writers(monkeypatch):
-    """(thread name, active language) of each chunk written by `ChunkRun.write_decided`."""
+    """(thread name, active language, couplings read) of each chunk written by `ChunkRun.write_decided`."""
     seen, real = [], sync.ChunkRun.write_decided
 
     def spy(self):
-        seen.append((threading.current_thread().name, translation.get_language()))
+        seen.append((threading.current_thread().name, translation.get_language(), len(self.couplings)))
         return real(self)
 
     monkeypatch.setattr(sync.ChunkRun, "write_decided", spy)
@@ -61,8 +61,8 @@ def test_chunks_of_new_rows_are_written_behind_in_order_and_counted_once_committ
         [job] = mapping_synchronize(mapping=customer_mapping, direction=FROM, progress=progress)
 
     assert (job.status, job.inserted, job.failed) == ("success", 450, 0), job.message
-    assert [name.startswith("p2c-chunk-writer") for name, _ in seen] == [True] * 5
-    assert {language for _, language in seen} == {"fr"}
+    assert [name.startswith("p2c-chunk-writer") for name, _, _ in seen] == [True] * 5
+    assert {language for _, language, _ in seen} == {"fr"}
     # each chunk counted once it was committed, customers and couplings together
     assert counted == [(n, n, n) for n in (100, 200, 300, 400, 450)]
     assert Customer.objects.count() == Coupling.objects.filter(erp_model="erp.Customer").count() == 450
@@ -123,17 +123,11 @@ def test_chunks_with_coupled_rows_are_decided_and_written_with_their_rows_locked
     mapping_synchronize(mapping=customer_mapping, direction=FROM)
     Account.objects.update(telephone1="+46 8 123 4567")
     accounts(100, owner, start=200)
-    behind, real = [], sync.ChunkRun.write_decided
-
-    def spy(self):
-        behind.append(len(self.couplings))
-        return real(self)
-
-    monkeypatch.setattr(sync.ChunkRun, "write_decided", spy)
+    seen = writers(monkeypatch)
 
     [job] = mapping_synchronize(mapping=customer_mapping, direction=FROM)
 
     assert (job.status, job.modified, job.inserted, job.failed) == ("success", 200, 100, 0), job.message
-    assert set(behind) <= {0}  # only chunks without a coupled row were written behind
+    assert {couplings for _, _, couplings in seen} <= {0}  # only chunks without a coupled row were written behind
     assert Customer.objects.filter(phone_no="+46 8 123 4567").count() == 200
     assert Customer.objects.count() == Coupling.objects.filter(erp_model="erp.Customer").count() == 300
