@@ -36,8 +36,8 @@ def chunk_couplings(ids):
 
 def accounts_page(last):
     """The query of one page of `iterate_chunks` over the CUSTOMER mapping's accounts: the mapping's filter kept from
-    the planner (its sampled statistics still take an account's state for selective: 50,000 accounts were read and
-    sorted for each page), so that the page walks the key."""
+    the planner (with statistics from a sample, as when this was measured, it still took an account's state for
+    selective: 50,000 accounts were read and sorted for each page), so that the page walks the key."""
     mapping_filter = filter_unindexed_on_sqlite(Account, Q(state_code="active", customer_type_code="customer"))
     return Account.objects.filter(mapping_filter, pk__gt=last).order_by("pk")[:100]
 
