@@ -400,8 +400,9 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning, sen
     """INSERT the rows whose values ``columns`` holds; the returned keys when ``returning``. ``sent(keys)``, when
     given, is called once the rows are sent (`_copy_rows`: before the database has written them all).
 
-    - SQLite, keys known: ``executemany`` of a one-row statement (SQLite steps one prepared statement per row:
-      about a third less work than multi-row statements, and no long SQL for Django to convert);
+    - SQLite: ``executemany`` of a one-row statement (SQLite steps one prepared statement per row: about a third
+      less work than multi-row statements, and no long SQL for Django to convert); new auto-increment keys, when
+      they come back, are worked out first as SQLite itself would give them (`_sqlite_keys_take`);
     - PostgreSQL: ``COPY … FROM STDIN`` (`_copy_rows`), keys taken from the table's sequence first when they come
       back; where COPY does not apply, ``INSERT … SELECT * FROM UNNEST(%s::type[], …)``, one array per column, as
       Django's own bulk_create does there (psycopg parses a statement of thousands of placeholders in Python,
@@ -413,11 +414,15 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning, sen
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
     tail = "" if returning is None else " " + ops.return_insert_columns([returning])[0]
     row_placeholders = ["%s"] * len(fields)
-    if returning is None and connection.vendor == "sqlite":
-        cursor.executemany(head + ops.bulk_insert_sql(fields, [row_placeholders]), zip(*columns, strict=True))
+    if connection.vendor == "sqlite" and (returning is None or isinstance(returning, models.AutoField)):
+        keys = [] if returning is None else _sqlite_keys_take(connection, cursor, meta, returning, len(columns[0]))
+        if returning is not None:
+            fields, columns = [returning, *fields], [keys, *columns]
+            head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        cursor.executemany(head + ops.bulk_insert_sql(fields, [["%s"] * len(fields)]), zip(*columns, strict=True))
         if sent is not None:
-            sent([])
-        return []
+            sent(keys)
+        return keys
     if connection.vendor == "postgresql" and (returning is None or _sequence_of(connection, meta, returning)):
         return _copy_rows(connection, cursor, meta, fields, columns, returning=returning, sent=sent)
     returned = _statements_insert(connection, cursor, meta, fields, columns, head, tail, row_placeholders,
@@ -485,6 +490,23 @@ def _sequence_of(connection, meta, field):
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, field.column])
             cache[key] = cursor.fetchone()[0]
     return cache[key]
+
+
+def _sqlite_keys_take(connection, cursor, meta, field, count):
+    """SQLite: the ``count`` keys an auto-increment ``field`` would give new rows, in order: one above the largest
+    key in the table and, for an AUTOINCREMENT table, above the largest it ever gave (``sqlite_sequence``, which
+    SQLite raises to the keys written). The transaction writes (p2c's SQLite transactions begin IMMEDIATE, holding
+    the write lock), so no other connection takes them meanwhile; one that began before would fail its write
+    rather than duplicate a key."""
+    table, qn = meta.db_table, connection.ops.quote_name
+    cursor.execute(f"SELECT max({qn(field.column)}) FROM {qn(table)}")
+    largest = cursor.fetchone()[0] or 0
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+    if cursor.fetchone():
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        given = cursor.fetchone()
+        largest = max(largest, given[0] if given else 0)
+    return list(range(largest + 1, largest + 1 + count))
 
 
 def _copy_rows(connection, cursor, meta, fields, columns, *, returning, sent=None):

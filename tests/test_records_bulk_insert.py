@@ -183,3 +183,15 @@ def test_meanwhile_runs_once_with_the_new_keys_and_a_failed_write_takes_them_bac
         Customer.objects.bulk_insert(customers, meanwhile=meanwhile)
     assert [c.pk for c in customers] == [None, None]
     assert len(seen) <= 1 and Customer.objects.count() == 3
+
+
+def test_new_keys_are_those_the_database_gives_never_one_it_gave_before():
+    """The keys bulk_insert works out (SQLite) or takes (PostgreSQL's sequence) ahead of the write are the ones the
+    database would give: above a deleted last row's, and the next row the database numbers itself follows them."""
+    made = Customer.objects.bulk_insert([Customer(name=f"a{i}", no=f"K{i}") for i in range(3)])
+    last = made[-1].pk
+    Customer.objects.filter(pk=last).delete()
+    again = Customer.objects.bulk_insert([Customer(name=f"b{i}", no=f"L{i}") for i in range(2)])
+    assert [c.pk for c in again] == [last + 1, last + 2]
+    assert Customer.objects.create(name="c", no="M1").pk == last + 3
+    assert sorted(Customer.objects.values_list("no", flat=True)) == ["K0", "K1", "L0", "L1", "M1"]
