@@ -214,27 +214,35 @@ class DirectionRun:
     def _chunks_run(self, querysets, forced, failed_inserts, written):
         """Decide and write every chunk; ``written(rows, result)`` once each is written. Chunks of new rows only
         are written behind, while the next is read and decided, where the run allows it (write_behind.py)."""
-        plan, job = self.plan, self.job
-        writer = ChunkWriter() if write_behind_possible(plan) else None
+        writer = ChunkWriter() if write_behind_possible(self.plan) else None
         try:
             chunks = self._chunks(querysets, forced)
             while True:
-                with collector_paused():  # reading, deciding and writing a chunk (the writer's too)
-                    rows = next(chunks, None)
-                    if rows is None:
+                # reading, deciding and writing a chunk (the writer's too); the chunk's objects are dropped when
+                # _chunk_run returns, so the collection after it walks what they left in cycles, not all of them
+                with collector_paused():
+                    if not self._chunk_run(chunks, forced, failed_inserts, written, writer):
                         break
-                    chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
-                    if writer is not None:
-                        if chunk.decide_ahead():
-                            writer.submit(chunk, lambda result, rows=rows: written(rows, result))
-                            continue
-                        writer.wait()  # the chunk before is written before this one reads what it locks
-                        if chunk.decided:  # a match found: decided again, its destination rows locked
-                            chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
-                    written(rows, chunk.run())
         finally:
             if writer is not None:
                 writer.close()
+
+    def _chunk_run(self, chunks, forced, failed_inserts, written, writer):
+        """Read, decide and write (or hand the writer) the next chunk; False when there is none."""
+        plan, job = self.plan, self.job
+        rows = next(chunks, None)
+        if rows is None:
+            return False
+        chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+        if writer is not None:
+            if chunk.decide_ahead():
+                writer.submit(chunk, lambda result, rows=rows: written(rows, result))
+                return True
+            writer.wait()  # the chunk before is written before this one reads what it locks
+            if chunk.decided:  # a match found: decided again, its destination rows locked
+                chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+        written(rows, chunk.run())
+        return True
 
     def _chunks(self, querysets, forced):
         """The chunks of every queryset in turn; a row that an earlier queryset read (a retry that also changed)
