@@ -35,6 +35,13 @@ BLANK_COUNTERPARTS = {
     ("erp.Currency", "crm.TransactionCurrency"): _sales_base_currency_id,
 }
 _NO_BLANK_COUNTERPART = object()
+
+
+def _blank_counterparts(plan):
+    """(ERP model, Sales model) → the Sales id standing for a blank ERP reference, asked once per run as the run's
+    mapping is: setup, not data (its queries in every chunk waited on a database busy writing the chunk before)."""
+    return {}
+
 _UNREAD = object()
 
 
@@ -58,7 +65,7 @@ class ChunkTransfer:
         self._keys = {}  # rule index -> {related id: natural key} (key_to_value; uncoupled relations' labels)
         self._by_key = {}  # rule index -> {natural key: related id}
         self._blank = {}  # rule index -> Sales id standing for a blank ERP reference (BLANK_COUNTERPARTS)
-        blank_by_pair = {}
+        blanks = plan.per_run(_blank_counterparts)
         for index, rule in enumerate(plan.field_rules):
             if rule.kind == "relation":
                 ids = {getattr(row, rule.source_attname) for row in rows} - {None}
@@ -66,9 +73,9 @@ class ChunkTransfer:
                 lookup = BLANK_COUNTERPARTS.get((pair["erp_model"], pair["crm_model"]))
                 if lookup is not None:
                     key = (pair["erp_model"], pair["crm_model"])
-                    if key not in blank_by_pair:
-                        blank_by_pair[key] = lookup()
-                    self._blank[index] = blank_by_pair[key]
+                    if key not in blanks:
+                        blanks[key] = lookup()
+                    self._blank[index] = blanks[key]
                 self._coupled[index] = binder.counterparts(pair[f"{plan.source.key}_model"], ids,
                                                            to=pair[f"{plan.destination.key}_model"])
                 # The uncoupled ones fail their rows with a message naming them: their keys in one query too.
