@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integration import binder
 from integration.models import Coupling, FailedInsert, SyncResult
+from p2c.bulk_reads import rows_read
 from p2c.databases import same_database
 from p2c.records import instances_from_rows
 from p2c.utils import any_of, chunked
@@ -189,8 +190,9 @@ def key_range_holds(key_range, pk):
 def iterate_chunks(queryset, size):
     """Yield lists of rows in primary-key order, one keyset page at a time (memory stays flat in N).
 
-    The rows are read as value tuples of every column and made instances without ``Model.__init__``
-    (`instances_from_rows`): a third of the cost of model instances, and the same objects to the rules.
+    The rows are read as value tuples of every column, converted a column at a time (`rows_read`), and made
+    instances without ``Model.__init__`` (`instances_from_rows`): a third of the cost of model instances, and the
+    same objects to the rules.
     """
     last = None
     model = queryset.model
@@ -198,7 +200,7 @@ def iterate_chunks(queryset, size):
     ordered = queryset.order_by("pk")
     while True:
         page = ordered if last is None else ordered.filter(pk__gt=last)
-        rows = instances_from_rows(model, queryset.db, attnames, page.values_list(*attnames)[:size])
+        rows = instances_from_rows(model, queryset.db, attnames, rows_read(page.values_list(*attnames)[:size]))
         if not rows:
             return
         yield rows

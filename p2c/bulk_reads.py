@@ -1,0 +1,96 @@
+"""Reading many rows as value tuples: what ``list(queryset.values_list(...))`` gives, converted column by column.
+
+Django converts the rows it reads one value at a time (``SQLCompiler.apply_converters``: a list made of each row, a
+call per converter and value, a tuple again); on SQLite, where UUIDs, date-times and booleans all come back as text
+or integers, that is most of a read: 1.5 s of 2.1 s for 100,000 Sales accounts. `rows_read` applies the same
+converters to a whole column at once, and SQLite's own for UUIDs, date-times and booleans as one loop each
+(`_sqlite_column_converters`), which give the values Django's would.
+"""
+
+import uuid
+from datetime import datetime
+from functools import cache
+from itertools import chain
+
+from django.conf import settings
+from django.db import connections
+from django.db.models.query import ValuesListIterable
+from django.db.models.sql.constants import MULTI
+
+
+def rows_read(queryset):
+    """``list(queryset)`` for a ``values_list`` queryset of plain columns (tuples, not flat, no annotation or extra
+    select), converted column by column; any other queryset is read as Django reads it."""
+    query = queryset.query
+    if (queryset._iterable_class is not ValuesListIterable or query.extra_select or query.annotation_select
+            or not query.values_select):
+        return list(queryset)
+    connection = connections[queryset.db]
+    compiler = query.get_compiler(using=queryset.db)
+    rows = list(chain.from_iterable(compiler.execute_sql(MULTI)))
+    if not rows:
+        return []
+    converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+    if not converters:
+        return [tuple(row) for row in rows]
+    columns = list(zip(*rows, strict=True))
+    for position, (functions, expression) in converters.items():
+        values = columns[position]
+        for function in functions:
+            values = _column_converted(function, values, expression, connection)
+        columns[position] = values
+    return list(zip(*columns, strict=True))
+
+
+def _column_converted(function, values, expression, connection):
+    convert = _sqlite_column_converters().get(getattr(function, "__func__", None))
+    if convert is not None and connection.vendor == "sqlite":
+        converted = convert(values, connection)
+        if converted is not None:
+            return converted
+    return [function(value, expression, connection) for value in values]
+
+
+def _sqlite_uuids(values, connection):
+    """SQLite's ``convert_uuidfield_value``: ``uuid.UUID(value)``."""
+    make = uuid.UUID
+    return [None if value is None else make(value) for value in values]
+
+
+def _sqlite_datetimes(values, connection):
+    """SQLite's ``convert_datetimefield_value``: the text parsed (``parse_datetime``, which tries
+    ``datetime.fromisoformat`` first) and, with USE_TZ, a naive value made aware in the connection's time zone
+    (``make_aware``: ``replace(tzinfo=…)``). None, for Django's own converter, when a value is not ISO text."""
+    parse, zone = datetime.fromisoformat, connection.timezone if settings.USE_TZ else None
+    converted = []
+    append = converted.append
+    try:
+        for value in values:
+            if value is None:
+                append(None)
+                continue
+            if type(value) is not datetime:
+                value = parse(value)
+            append(value if zone is None or value.tzinfo is not None else value.replace(tzinfo=zone))
+    except (TypeError, ValueError):
+        return None
+    return converted
+
+
+def _sqlite_booleans(values, connection):
+    """SQLite's ``convert_booleanfield_value``: 1 and 0 as True and False, anything else as it is."""
+    as_boolean = {0: False, 1: True}.get
+    return [None if value is None else as_boolean(value, value) for value in values]
+
+
+@cache
+def _sqlite_column_converters():
+    """SQLite's converters (its backend's operations) → the same conversion of a whole column."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations  # loaded with the backend, not before
+
+    return {
+        DatabaseOperations.convert_uuidfield_value: _sqlite_uuids,
+        DatabaseOperations.convert_datetimefield_value: _sqlite_datetimes,
+        DatabaseOperations.convert_booleanfield_value: _sqlite_booleans,
+    }
+
