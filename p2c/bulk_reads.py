@@ -43,8 +43,9 @@ def rows_read(queryset):
 
 
 def _column_converted(function, values, expression, connection):
-    convert = _sqlite_column_converters().get(getattr(function, "__func__", None))
-    if convert is not None and connection.vendor == "sqlite":
+    # SQLite's backend is imported (for its converters) only where a connection uses it
+    convert = connection.vendor == "sqlite" and _sqlite_column_converters().get(getattr(function, "__func__", None))
+    if convert:
         converted = convert(values, connection)
         if converted is not None:
             return converted

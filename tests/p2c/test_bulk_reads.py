@@ -42,10 +42,9 @@ def test_every_column_of_sources_and_couplings_reads_as_values_list_reads_it():
     _same(Account.objects.filter(name="nobody").values_list("pk", "name"))  # no row
 
 
+@pytest.mark.sqlite_only  # SQLite keeps date-times as text; on PostgreSQL the driver converts them
 def test_date_times_that_are_not_iso_text_go_through_django_own_converter():
     account = Account.objects.create(name="Co")
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite stores date-times as text; PostgreSQL's driver converts them")
     with connection.cursor() as cursor:  # a value another program wrote: Django's parser still reads it
         cursor.execute("UPDATE crm_account SET createdon = %s WHERE id = %s", ["2026-11-25 9:05:01", account.pk.hex])
     [(created,)] = _same(Account.objects.values_list("createdon"))
