@@ -35,14 +35,13 @@ BLANK_COUNTERPARTS = {
     ("erp.Currency", "crm.TransactionCurrency"): _sales_base_currency_id,
 }
 _NO_BLANK_COUNTERPART = object()
+_UNREAD = object()
 
 
 def _blank_counterparts(plan):
     """(ERP model, Sales model) → the Sales id standing for a blank ERP reference, asked once per run as the run's
     mapping is: setup, not data (its queries in every chunk waited on a database busy writing the chunk before)."""
     return {}
-
-_UNREAD = object()
 
 
 def _decimal_exponents(plan):
