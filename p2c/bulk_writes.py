@@ -410,19 +410,19 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning, sen
     - otherwise statements of at most `INSERT_ROWS` rows, with ``RETURNING`` when keys come back (in the order of
       the rows, as Django's bulk_create relies on).
     """
-    ops, qn = connection.ops, connection.ops.quote_name
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-    tail = "" if returning is None else " " + ops.return_insert_columns([returning])[0]
-    row_placeholders = ["%s"] * len(fields)
     if connection.vendor == "sqlite" and (returning is None or isinstance(returning, models.AutoField)):
         keys = [] if returning is None else _sqlite_keys_take(connection, cursor, meta, returning, len(columns[0]))
         if returning is not None:
             fields, columns = [returning, *fields], [keys, *columns]
-            head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        cursor.executemany(head + ops.bulk_insert_sql(fields, [["%s"] * len(fields)]), zip(*columns, strict=True))
+        cursor.executemany(_insert_head(connection, meta, fields) + connection.ops.bulk_insert_sql(
+            fields, [["%s"] * len(fields)]), zip(*columns, strict=True))
         if sent is not None:
             sent(keys)
         return keys
+    ops = connection.ops
+    head = _insert_head(connection, meta, fields)
+    tail = "" if returning is None else " " + ops.return_insert_columns([returning])[0]
+    row_placeholders = ["%s"] * len(fields)
     if connection.vendor == "postgresql" and (returning is None or _sequence_of(connection, meta, returning)):
         return _copy_rows(connection, cursor, meta, fields, columns, returning=returning, sent=sent)
     returned = _statements_insert(connection, cursor, meta, fields, columns, head, tail, row_placeholders,
@@ -490,6 +490,11 @@ def _sequence_of(connection, meta, field):
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, field.column])
             cache[key] = cursor.fetchone()[0]
     return cache[key]
+
+
+def _insert_head(connection, meta, fields):
+    qn = connection.ops.quote_name
+    return f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
 
 
 def _sqlite_keys_take(connection, cursor, meta, field, count):

@@ -102,9 +102,9 @@ def filter_unindexed_on_sqlite(model, q):
     elsewhere.
 
     SQLite weighs an equality on an indexed column (an account's state, its relationship type) as selective, even
-    with statistics (taken from a sample when this was measured; `p2c.utils` now reads tables whole): for a page of rows in key order, or a chunk's match values, it would read
-    every row that index holds, and sort them, where walking the key (or the match fields' indexes) reads what the
-    page needs. Same rows; PostgreSQL, which weighs both by its statistics, gets the condition as it is.
+    with statistics (taken from a sample when this was measured; `p2c.utils` now reads tables whole): for a page
+    of rows in key order, or a chunk's match values, it would read every row that index holds, and sort them,
+    where walking the key (or the match fields' indexes) reads what the page needs. Same rows; PostgreSQL, which weighs both by its statistics, gets the condition as it is.
     """
     if not q or connections[router.db_for_read(model)].vendor != "sqlite":
         return q
