@@ -90,7 +90,9 @@ def no_series_allocate(*, series, count=1):
     reserved = (_RESERVED.get() or {}).get(code)
     if reserved is not None and len(reserved) >= count:
         return [reserved.popleft() for _ in range(count)]
-    with transaction.atomic():
+    # Without a savepoint inside the caller's transaction (two round trips less per allocation): the series is
+    # written last, and refused only after the block, so there is nothing to undo.
+    with transaction.atomic(savepoint=False):
         # FOR NO KEY UPDATE: the key stays, so records that point at the series and are being committed elsewhere
         # (their foreign-key checks hold FOR KEY SHARE on this row) do not make the allocation wait.
         locked = NoSeries.objects.select_for_update(no_key=True).get(code=code)
@@ -99,13 +101,16 @@ def no_series_allocate(*, series, count=1):
         for _ in range(count):
             last = increment_code(last, locked.increment_by) if last else locked.starting_no
             if locked.ending_no and _numeric_part(last) > _numeric_part(locked.ending_no):
-                raise ValidationError(
-                    gettext("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s.")
-                    % {"code": code, "last": last, "ending_no": locked.ending_no}
-                )
+                break
             numbers.append(last)
-        locked.last_no_used = last
-        locked.save(update_fields=["last_no_used"])
+        else:
+            locked.last_no_used = last
+            locked.save(update_fields=["last_no_used"])
+    if len(numbers) < count:
+        raise ValidationError(
+            gettext("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s.")
+            % {"code": code, "last": last, "ending_no": locked.ending_no}
+        )
     return numbers
 
 

@@ -204,3 +204,13 @@ def test_the_retention_is_set_in_the_connection_setup(admin_client):
     data["log_retention_days"] = "7"
     assert admin_client.post(url, data).status_code == 302
     assert ConnectionSetup.get_solo().log_retention_days == 7
+
+
+def test_a_job_deleted_one_at_a_time_clears_the_couplings_that_name_it():
+    """The couplings' jobs have no database constraint (a first load checked one per coupling): deleting a job
+    otherwise, as the admin's delete does, still leaves its couplings with no job rather than a dangling one."""
+    gone, kept = job(1), job(1)
+    both = coupling(last_erp_job=gone, last_crm_job=kept)
+    gone.delete()
+    both.refresh_from_db()
+    assert (both.last_erp_job_id, both.last_crm_job_id) == (None, kept.pk)
