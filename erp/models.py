@@ -53,11 +53,14 @@ class NumberedRecord(ErpRecord):
 
     @classmethod
     def default_series(cls):
+        """The number series the setup names for new records (None: none set, or no setup saved yet), in one
+        query: a synchronisation asks for every chunk it writes."""
         if cls.SETUP_SERIES is None:
             return None
         setup_model, field = cls.SETUP_SERIES
-        setup = cls._meta.apps.get_model("erp", setup_model).get_solo()
-        return getattr(setup, field)
+        setup = cls._meta.apps.get_model("erp", setup_model)
+        series = setup._meta.get_field(field).related_model
+        return series.objects.filter(pk__in=setup.objects.filter(pk=1).values(field)).first()
 
     @classmethod
     def series_of_new(cls, values):
