@@ -17,6 +17,8 @@ from django.db.backends.postgresql.compiler import InsertUnnest
 from django.db.backends.postgresql.operations import DatabaseOperations as _PostgresOperations
 from psycopg.types.json import Jsonb
 
+from p2c.fields import JSONTextField
+
 
 def update_rows(queryset, objs, field_names):
     """``QuerySet.bulk_update(objs, field_names)`` for any model, as one ``UPDATE … FROM (VALUES …)`` per
@@ -266,7 +268,7 @@ def _prepared_values(connection, field, values):
         return values
     if plain and kinds <= unchanged | hexed:
         return [None if value is None else value.hex for value in values]
-    if type(field) is models.JSONField and field.encoder is None:
+    if type(field) in (models.JSONField, JSONTextField) and field.encoder is None:
         adapt = _json_adapter(connection)
         if adapt is not None:
             return [None if value is None else adapt(value) for value in values]

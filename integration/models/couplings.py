@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, SyncResult
+from p2c.fields import JSONTextField
 from p2c.indexes import indexes_when_set
 
 
@@ -45,7 +46,7 @@ class Coupling(models.Model):
     created_at = models.DateTimeField(_("Coupled At"), auto_now_add=True)
     # The mapped field values of both sides as last synchronised ({"erp": {attname: value}, "crm": {…}}), written
     # with the coupling: which side changed which field (engine/conflicts.py). None for couplings older than it.
-    synced_values = models.JSONField(_("Synchronised Values"), null=True, blank=True, editable=False)
+    synced_values = JSONTextField(_("Synchronised Values"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Coupling")

@@ -1,0 +1,20 @@
+"""Model fields p2c's own models share."""
+
+from django.db import models
+
+
+class JSONTextField(models.JSONField):
+    """Django's JSONField, kept on PostgreSQL as ``json`` (the text as written, checked) rather than ``jsonb`` (parsed
+    into a binary form on every write): for values written with every row and read back whole, never searched in
+    SQL. A coupling's synchronised values are about a kilobyte a row; jsonb's parsing of them was two fifths of
+    the database's work writing a first load's couplings. Elsewhere (SQLite: text either way) as Django's."""
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def from_db_value(self, value, expression, connection):
+        if value is not None and not isinstance(value, str):  # psycopg decodes json (Django leaves jsonb as text)
+            return value
+        return super().from_db_value(value, expression, connection)
