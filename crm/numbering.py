@@ -11,10 +11,11 @@ nothing here imports the models (``crm.models.NumberSequence`` names the same cl
 
 import random
 import secrets
+import sqlite3
 import string
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext
 
@@ -45,11 +46,28 @@ def number_sequence_allocate(*, name, count=1):
     """Reserve ``count`` consecutive values of sequence ``name`` and return them as a range."""
     if count <= 0:
         return range(0)
-    with transaction.atomic(using=database_for(NumberSequence)):
-        NumberSequence.objects.get_or_create(name=name, defaults={"next_value": FIRST_NUMBER})
-        NumberSequence.objects.filter(name=name).update(next_value=F("next_value") + count)
-        end = NumberSequence.objects.values_list("next_value", flat=True).get(name=name)
+    alias = database_for(NumberSequence)
+    end = _advanced(alias, name, count)  # one statement: a synchronisation allocates for every chunk it writes
+    if end is None:  # a sequence not made yet, or a database without UPDATE … RETURNING
+        with transaction.atomic(using=alias):
+            NumberSequence.objects.get_or_create(name=name, defaults={"next_value": FIRST_NUMBER})
+            NumberSequence.objects.filter(name=name).update(next_value=F("next_value") + count)
+            end = NumberSequence.objects.values_list("next_value", flat=True).get(name=name)
     return range(end - count, end)
+
+
+def _advanced(alias, name, count):
+    """Move sequence ``name`` on by ``count`` with ``UPDATE … RETURNING`` and return its new next value; None when
+    the sequence has no row yet or the database cannot return from an UPDATE (SQLite before 3.35)."""
+    connection = connections[alias]
+    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        return None
+    table, qn = NumberSequence._meta.db_table, connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {qn(table)} SET {qn('next_value')} = {qn('next_value')} + %s WHERE {qn('name')} = %s "
+                       f"RETURNING {qn('next_value')}", [count, name])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def numbers_allocate(*, prefix, count):
