@@ -421,13 +421,11 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning, sen
         if sent is not None:
             sent(keys)
         return keys
-    ops = connection.ops
-    head = _insert_head(connection, meta, fields)
-    tail = "" if returning is None else " " + ops.return_insert_columns([returning])[0]
-    row_placeholders = ["%s"] * len(fields)
     if connection.vendor == "postgresql" and (returning is None or _sequence_of(connection, meta, returning)):
         return _copy_rows(connection, cursor, meta, fields, columns, returning=returning, sent=sent)
-    returned = _statements_insert(connection, cursor, meta, fields, columns, head, tail, row_placeholders,
+    head = _insert_head(connection, meta, fields)
+    tail = "" if returning is None else " " + connection.ops.return_insert_columns([returning])[0]
+    returned = _statements_insert(connection, cursor, meta, fields, columns, head, tail, ["%s"] * len(fields),
                                   returning=returning)
     if sent is not None:
         sent(returned)
