@@ -1,9 +1,13 @@
 """Field-level conflicts (SPEC I5, I7; issue 18): which side changed which field, the merge, the conflict inbox rows.
 
-Each coupling keeps the mapped field values of both sides as last synchronised (``Coupling.synced_values``:
-``{"erp": {attname: value}, "crm": {attname: value}}``, JSON-plain values), written with the coupling in the
-engine's own bulk write. When both records changed since the last synchronisation, the engine asks `ChunkConflicts`
-which of the differing fields changed on which side:
+Each coupling keeps the mapped field values of both sides as last synchronised (``Coupling.synced_values``),
+written with the coupling in the engine's own bulk write: ``{"fields": {field mapping pk: value}}``, JSON-plain
+values, one value where both sides hold the same (most fields: a name, a phone number) and ``[ERP value, Sales
+value]`` where they differ (a reference: a code on one side, a key on the other). That is about a third of the size
+of both sides keyed by attribute name, the form couplings kept before (``{"erp": {attname: value}, "crm": {…}}``:
+still read, and rewritten in the new form when the pair synchronises again); a first load writes it for every row.
+When both records changed since the last synchronisation, the engine asks `ChunkConflicts` which of the differing
+fields changed on which side:
 
 - changed on the source only: written (as before);
 - changed on the destination only: held back, it goes the other way in the other pass (no conflict);
@@ -58,6 +62,34 @@ def value_plain(value):
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 
 
+def synced_value(snapshot, side, key, attname):
+    """(whether a value was kept, the value) of a field on ``side`` (``"erp"`` or ``"crm"``) as last synchronised:
+    ``key`` is its field mapping's pk as text, ``attname`` the side's attribute (what the older form keys by)."""
+    if not snapshot:
+        return False, None
+    fields = snapshot.get("fields")
+    if fields is None:  # the older form: each side by attribute name
+        kept = snapshot.get(side) or {}
+        return attname in kept, kept.get(attname)
+    if key not in fields:
+        return False, None
+    value = fields[key]
+    if type(value) is list:
+        return True, value[0 if side == "erp" else 1]
+    return True, value
+
+
+def _kept(erp_value, crm_value):
+    """What a field keeps: one value when both sides hold the same, else the pair."""
+    if erp_value == crm_value and type(erp_value) is type(crm_value):
+        return erp_value
+    return [erp_value, crm_value]
+
+
+def _plain(value):
+    return value if type(value) in _PLAIN_TYPES else value_plain(value)
+
+
 def snapshot_update(*, snapshot, plan, row, destination, held_back=()):
     """The synchronised values after ``row`` (source) and ``destination`` are in step for ``plan``'s fields,
     except the destination fields ``held_back`` (they keep their old values: they still differ)."""
@@ -66,59 +98,101 @@ def snapshot_update(*, snapshot, plan, row, destination, held_back=()):
             return plan.per_run(_snapshot_reader)(row, destination)
         except AttributeError:  # an attribute the instances lack: read one by one below, as None
             pass
-    values = {"erp": dict((snapshot or {}).get("erp", {})), "crm": dict((snapshot or {}).get("crm", {}))}
-    source, dest = values[plan.source.key], values[plan.destination.key]
-    plain = _PLAIN_TYPES
-    for source_name, dest_name in plan.per_run(_snapshot_names):
+    fields = _kept_fields(snapshot, plan)
+    erp_first = plan.source.key == "erp"
+    for key, source_name, dest_name in plan.per_run(_snapshot_names):
         if held_back and dest_name in held_back:
             continue
-        if source_name is not None:
-            value = getattr(row, source_name, None)
-            source[source_name] = value if type(value) in plain else value_plain(value)
-        value = getattr(destination, dest_name, None)
-        dest[dest_name] = value if type(value) in plain else value_plain(value)
-    return values
+        dest_value = _plain(getattr(destination, dest_name, None))
+        if source_name is None:  # a constant: the destination's value (its source side is never compared)
+            fields[key] = dest_value
+            continue
+        source_value = _plain(getattr(row, source_name, None))
+        fields[key] = _kept(source_value, dest_value) if erp_first else _kept(dest_value, source_value)
+    return {"fields": fields}
+
+
+def _kept_fields(snapshot, plan):
+    """A copy of the values ``snapshot`` keeps, by field mapping; from the older form, those of ``plan``'s fields
+    (the other direction's own fields are kept again when it runs)."""
+    if not snapshot:
+        return {}
+    if "fields" in snapshot:
+        return dict(snapshot["fields"])
+    fields = {}
+    erp_first = plan.source.key == "erp"
+    for key, source_name, dest_name in plan.per_run(_snapshot_names):
+        erp_name, crm_name = (source_name, dest_name) if erp_first else (dest_name, source_name)
+        erp_found, erp_value = synced_value(snapshot, "erp", key, erp_name)
+        crm_found, crm_value = synced_value(snapshot, "crm", key, crm_name)
+        if source_name is None:  # a constant: the destination's side only
+            found, value = (crm_found, crm_value) if erp_first else (erp_found, erp_value)
+            if found:
+                fields[key] = value
+        elif erp_found and crm_found:
+            fields[key] = _kept(erp_value, crm_value)
+    return fields
 
 
 def _snapshot_names(plan):
-    """(source attname or None, destination attname) of each field rule, read once per run."""
-    return [(rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
+    """(field mapping pk as text, source attname or None, destination attname) of each field rule, once per run."""
+    return [(str(rule.mapping.pk), rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
+
+
+def _getter(attnames):
+    """A function of an instance's dict giving the values of ``attnames`` as a tuple (KeyError: one is deferred)."""
+    if not attnames:
+        return lambda values: ()
+    get = itemgetter(*attnames)
+    return (lambda values: (get(values),)) if len(attnames) == 1 else get
 
 
 def _snapshot_reader(plan):
     """`snapshot_update` of a pair without kept values or held-back fields, made once per run: each side's values
     read from the instances' dicts in one call (a foreign key's attname read through its descriptor costs more),
-    and made plain."""
+    made plain and kept as `_kept` keeps them."""
     names = plan.per_run(_snapshot_names)
-    source_names = tuple(dict.fromkeys(s for s, _ in names if s is not None))
-    dest_names = tuple(dict.fromkeys(d for _, d in names))
-    plain = _PLAIN_TYPES
+    source_names = tuple(dict.fromkeys(s for _, s, _ in names if s is not None))
+    dest_names = tuple(dict.fromkeys(d for _, _, d in names))
+    # (key, position of its source value, None for a constant; position of its destination value)
+    layout = [(key, None if s is None else source_names.index(s), dest_names.index(d)) for key, s, d in names]
+    source_get, dest_get = _getter(source_names), _getter(dest_names)
+    erp_first, plain = plan.source.key == "erp", _PLAIN_TYPES
 
-    def side(attnames):
-        get = itemgetter(*attnames) if attnames else (lambda values: ())
-        single = len(attnames) == 1
+    def values(obj, get, attnames):
+        try:
+            return get(obj.__dict__)
+        except KeyError:  # a deferred field: read through its descriptor
+            return tuple(getattr(obj, name) for name in attnames)
 
-        def read(obj):
-            try:
-                values = get(obj.__dict__)
-            except KeyError:  # a deferred field: read through its descriptor
-                values = tuple(getattr(obj, name) for name in attnames)
-            if single:
-                values = (values,)
-            return dict(zip(attnames, [v if type(v) in plain else value_plain(v) for v in values], strict=True))
+    def read(row, destination):
+        source_values = values(row, source_get, source_names)
+        dest_values = values(destination, dest_get, dest_names)
+        fields = {}
+        for key, at_source, at_dest in layout:
+            dest = dest_values[at_dest]
+            if type(dest) not in plain:
+                dest = value_plain(dest)
+            if at_source is None:
+                fields[key] = dest
+                continue
+            source = source_values[at_source]
+            if type(source) not in plain:
+                source = value_plain(source)
+            if source == dest and type(source) is type(dest):
+                fields[key] = source
+            else:
+                fields[key] = [source, dest] if erp_first else [dest, source]
+        return {"fields": fields}
 
-        return read
-
-    source_side, dest_side = side(source_names), side(dest_names)
-    if plan.source.key == "erp":
-        return lambda row, destination: {"erp": source_side(row), "crm": dest_side(destination)}
-    return lambda row, destination: {"erp": dest_side(destination), "crm": source_side(row)}
+    return read
 
 
-def field_changed(snapshot, side, obj, attname):
-    """Whether ``obj``'s ``attname`` differs from the value synchronised last (True when none was kept)."""
-    kept = (snapshot or {}).get(side, {})
-    return attname not in kept or value_plain(getattr(obj, attname, None)) != kept[attname]
+def field_changed(snapshot, side, obj, attname, key):
+    """Whether ``obj``'s ``attname`` differs from the value synchronised last (True when none was kept); ``key``:
+    its field mapping's pk as text."""
+    found, value = synced_value(snapshot, side, key, attname)
+    return not found or value_plain(getattr(obj, attname, None)) != value
 
 
 def changes_split(*, plan, snapshot, row, destination, changes, decided=None):
@@ -135,8 +209,10 @@ def changes_split(*, plan, snapshot, row, destination, changes, decided=None):
         if name not in changes:
             continue
         choice = decided.get(rule.mapping.erp_field)
-        source_changed = rule.source_attname is None or field_changed(snapshot, source_key, row, rule.source_attname)
-        dest_changed = field_changed(snapshot, dest_key, destination, name)
+        key = str(rule.mapping.pk)
+        source_changed = rule.source_attname is None or field_changed(snapshot, source_key, row,
+                                                                      rule.source_attname, key)
+        dest_changed = field_changed(snapshot, dest_key, destination, name, key)
         if choice is not None:
             keep = choice == source_key
         elif dest_changed and source_changed and rule.is_bidirectional:

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count
 
-from ..engine.conflicts import field_changed, value_plain
+from ..engine.conflicts import field_changed, synced_value, value_plain
 from ..models import SyncConflict
 
 
@@ -44,13 +44,15 @@ def conflict_sides(conflict):
         erp_att, crm_att = _attname(erp_model, fm.erp_field), _attname(crm_model, fm.crm_field)
         if not (erp_att and crm_att):
             continue  # a constant: nothing to compare
+        key = str(fm.pk)
         rows.append({
             "erp_field": fm.erp_field, "crm_field": fm.crm_field, "direction": fm.direction,
             "erp_value": value_plain(getattr(erp, erp_att)) if erp else None,
             "crm_value": value_plain(getattr(crm, crm_att)) if crm else None,
-            "synced_erp": kept.get("erp", {}).get(erp_att), "synced_crm": kept.get("crm", {}).get(crm_att),
-            "erp_changed": bool(kept) and erp is not None and field_changed(kept, "erp", erp, erp_att),
-            "crm_changed": bool(kept) and crm is not None and field_changed(kept, "crm", crm, crm_att),
+            "synced_erp": synced_value(kept, "erp", key, erp_att)[1],
+            "synced_crm": synced_value(kept, "crm", key, crm_att)[1],
+            "erp_changed": bool(kept) and erp is not None and field_changed(kept, "erp", erp, erp_att, key),
+            "crm_changed": bool(kept) and crm is not None and field_changed(kept, "crm", crm, crm_att, key),
             "in_conflict": fm.erp_field in conflict.fields,
         })
     return {"erp": erp, "crm": crm, "fields": rows}

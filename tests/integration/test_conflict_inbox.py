@@ -5,6 +5,7 @@ import pytest
 
 from crm.models import Account
 from erp.models import Customer
+from integration.engine.conflicts import synced_value
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, SyncConflict, SyncJob, SyncJobError
 from integration.operations.conflicts import conflicts_resolve
@@ -51,11 +52,58 @@ def conflict_made(mapping, customer, account):
     return SyncConflict.objects.get()
 
 
-def test_the_coupling_keeps_the_values_both_sides_had(pair):
-    customer, _ = pair
-    values = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).synced_values
-    assert values["erp"]["phone_no"] == "+46 8 000" and values["crm"]["telephone1"] == "+46 8 000"
-    assert values["erp"]["name"] == values["crm"]["name"] == "Adatum"
+def kept(mapping, erp_field, crm_field):
+    """The (ERP, Sales) values the customers' coupling keeps for a field mapping, as last synchronised."""
+    key = str(mapping.field_mappings.get(erp_field=erp_field, crm_field=crm_field).pk)
+    values = Coupling.objects.get(erp_model="erp.Customer").synced_values
+    return synced_value(values, "erp", key, erp_field)[1], synced_value(values, "crm", key, crm_field)[1]
+
+
+def test_the_coupling_keeps_the_values_both_sides_had(customer_mapping, pair):
+    customer, account = pair
+    assert kept(customer_mapping, "phone_no", "telephone1") == ("+46 8 000", "+46 8 000")
+    assert kept(customer_mapping, "name", "name") == ("Adatum", "Adatum")
+    # A reference keeps each side's own value: the salesperson's code in the ERP, the user's key in Sales.
+    assert kept(customer_mapping, "salesperson", "owner") == (customer.salesperson_id, str(account.owner_id))
+    # Most values are the same on both sides: kept once, a third of the size of both sides by attribute name.
+    values = Coupling.objects.get(erp_model="erp.Customer").synced_values
+    assert values["fields"][str(customer_mapping.field_mappings.get(erp_field="name").pk)] == "Adatum"
+
+
+def older_form(mapping, values):
+    """``values`` as couplings kept them before issue 31: each side by attribute name."""
+    older = {"erp": {}, "crm": {}}
+    for fm in mapping.field_mappings.all():
+        for side, model, name in (("erp", Customer, fm.erp_field), ("crm", Account, fm.crm_field)):
+            found, value = synced_value(values, side, str(fm.pk), name)
+            if found and name:
+                older[side][model._meta.get_field(name).attname] = value
+    return older
+
+
+@pytest.mark.parametrize("fields", ["phone", "different"])
+def test_values_kept_in_the_older_form_still_tell_which_side_changed(customer_mapping, pair, fields):
+    customer, account = pair
+    coupling = Coupling.objects.get(erp_model="erp.Customer")
+    Coupling.objects.filter(pk=coupling.pk).update(synced_values=older_form(customer_mapping, coupling.synced_values))
+    edit(customer, phone_no="+46 8 111")
+    if fields == "phone":
+        edit(account, telephone1="+46 8 222")
+    else:
+        edit(account, emailaddress1="sales@example.com")
+
+    jobs = sync(customer_mapping)
+
+    if fields == "phone":  # the same field on both sides: a conflict, nobody overwritten
+        assert SyncConflict.objects.get().fields == ["phone_no"]
+    else:  # different fields: merged without conflict, and kept in the new form
+        sync(customer_mapping)
+        customer, account = both(customer, account)
+        assert (customer.phone_no, account.emailaddress1) == ("+46 8 111", "sales@example.com")
+        assert (account.telephone1, customer.email) == ("+46 8 111", "sales@example.com")
+        assert not SyncConflict.objects.exists() and all(job.failed == 0 for job in jobs.values())
+        assert kept(customer_mapping, "phone_no", "telephone1") == ("+46 8 111", "+46 8 111")
+        assert "fields" in Coupling.objects.get(erp_model="erp.Customer").synced_values
 
 
 def test_changes_of_different_fields_on_both_sides_merge_without_conflict(customer_mapping, pair):
@@ -130,8 +178,8 @@ def test_a_resolution_writes_both_sides_merges_the_rest_and_settles(customer_map
     assert (customer.email, account.emailaddress1) == ("sales@example.com", "sales@example.com")
     assert not SyncConflict.objects.exists()
     assert all("decided by alice" in job.message for job in outcome.jobs)
-    values = Coupling.objects.get(erp_model="erp.Customer").synced_values  # the synchronised values moved: no ping-pong
-    assert values["erp"]["phone_no"] == values["crm"]["telephone1"] == phone
+    # the synchronised values moved: no ping-pong
+    assert kept(customer_mapping, "phone_no", "telephone1") == (phone, phone)
     settled = sync(customer_mapping)
     assert all(job.modified == job.failed == 0 for job in settled.values()), [j.message for j in settled.values()]
 
