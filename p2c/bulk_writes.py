@@ -276,12 +276,28 @@ def _prepared_values(connection, field, values):
         if _aware_datetimes_unchanged(field, connection):
             return values
         if _sqlite_datetimes(field, connection):
-            zone = connection.timezone
-            return [None if value is None else str(value.astimezone(zone).replace(tzinfo=None)) for value in values]
+            return _sqlite_datetime_texts(values, connection.timezone)
     if any(hasattr(value, "resolve_expression") for value in values):
         raise _NeedsCompiler
     prep = field.get_db_prep_save
     return [prep(value, connection) for value in values]
+
+
+def _sqlite_datetime_texts(values, zone):
+    """Aware date-times as Django's SQLite backend writes them; a value the same as the one before is not converted
+    again (a chunk's rows share their stamps: a new coupling's destination modified-at is its chunk's one stamp)."""
+    written, last, text = [], None, None
+    append = written.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        # Equal date-times are the same instant, in whatever zone, but for two in one zone, which compare by
+        # wall-clock time: the fold tells the repeated hour of a clock set back apart.
+        if last is None or value != last or value.fold != last.fold:
+            last, text = value, str(value.astimezone(zone).replace(tzinfo=None))
+        append(text)
+    return written
 
 
 def json_dumps(value):

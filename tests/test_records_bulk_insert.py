@@ -49,11 +49,18 @@ def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_fi
                 assert field.get_db_prep_save(value, connection) is value, (model, field.name)
                 checked += 1
             if type(field) is models.DateTimeField:  # every database: what the bulk path writes for a date-time
-                for value in (datetime(2026, 11, 23, 20, 15, 1, 123456, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC),
-                              datetime(2026, 7, 1, 9, 30, tzinfo=ZoneInfo("Europe/Stockholm")), None):
+                values = [datetime(2026, 11, 23, 20, 15, 1, 123456, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC),
+                          datetime(2026, 7, 1, 9, 30, tzinfo=ZoneInfo("Europe/Stockholm")), None]
+                for value in values:
                     assert bulk_writes._prepared_values(connection, field, [value]) == [
                         field.get_db_prep_save(value, connection)], (model, field.name, value)
                     checked += 1
+                # a column: repeated stamps, one instant in two zones, the hour a clock set back repeats
+                autumn = datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
+                values += [values[0], datetime(2026, 7, 1, 7, 30, tzinfo=UTC), None, values[2], autumn,
+                           autumn.replace(fold=1)]
+                assert bulk_writes._prepared_values(connection, field, values) == [
+                    field.get_db_prep_save(value, connection) for value in values], (model, field.name)
     assert checked > 500
 
 
