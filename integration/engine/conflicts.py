@@ -1,8 +1,9 @@
 """Field-level conflicts (SPEC I5, I7; issue 18): which side changed which field, the merge, the conflict inbox rows.
 
 Each coupling keeps the mapped field values of both sides as last synchronised (``Coupling.synced_values``),
-written with the coupling in the engine's own bulk write: ``{"fields": {field mapping pk: value}}``, JSON-plain
-values, one value where both sides hold the same (most fields: a name, a phone number) and ``[ERP value, Sales
+written with the coupling in the engine's own bulk write: ``{"fields": {field key: value}}`` (`field_key`: the
+field mapping's ERP field, as conflicts and decisions name it, so that a configuration imported again keeps them),
+JSON-plain values, one value where both sides hold the same (most fields: a name, a phone number) and ``[ERP value, Sales
 value]`` where they differ (a reference: a code on one side, a key on the other). That is about a third of the size
 of both sides keyed by attribute name, the form couplings kept before (``{"erp": {attname: value}, "crm": {…}}``:
 still read, and rewritten in the new form when the pair synchronises again); a first load writes it for every row.
@@ -62,9 +63,15 @@ def value_plain(value):
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 
 
+def field_key(field_mapping):
+    """What a coupling's synchronised values key a field mapping by: its ERP field, or ``=`` and its Sales field for
+    a constant for Sales. Names, not the field mapping's pk: an import or a reset makes the field mappings anew."""
+    return field_mapping.erp_field or f"={field_mapping.crm_field}"
+
+
 def synced_value(snapshot, side, key, attname):
     """(whether a value was kept, the value) of a field on ``side`` (``"erp"`` or ``"crm"``) as last synchronised:
-    ``key`` is its field mapping's pk as text, ``attname`` the side's attribute (what the older form keys by)."""
+    ``key`` is its `field_key`, ``attname`` the side's attribute (what the older form keys by)."""
     if not snapshot:
         return False, None
     fields = snapshot.get("fields")
@@ -135,8 +142,8 @@ def _kept_fields(snapshot, plan):
 
 
 def _snapshot_names(plan):
-    """(field mapping pk as text, source attname or None, destination attname) of each field rule, once per run."""
-    return [(str(rule.mapping.pk), rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
+    """(`field_key`, source attname or None, destination attname) of each field rule, once per run."""
+    return [(field_key(rule.mapping), rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
 
 
 def _getter(attnames):
@@ -190,7 +197,7 @@ def _snapshot_reader(plan):
 
 def field_changed(snapshot, side, obj, attname, key):
     """Whether ``obj``'s ``attname`` differs from the value synchronised last (True when none was kept); ``key``:
-    its field mapping's pk as text."""
+    its field mapping's `field_key`."""
     found, value = synced_value(snapshot, side, key, attname)
     return not found or value_plain(getattr(obj, attname, None)) != value
 
@@ -209,7 +216,7 @@ def changes_split(*, plan, snapshot, row, destination, changes, decided=None):
         if name not in changes:
             continue
         choice = decided.get(rule.mapping.erp_field)
-        key = str(rule.mapping.pk)
+        key = field_key(rule.mapping)
         source_changed = rule.source_attname is None or field_changed(snapshot, source_key, row,
                                                                       rule.source_attname, key)
         dest_changed = field_changed(snapshot, dest_key, destination, name, key)

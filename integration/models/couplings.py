@@ -44,9 +44,9 @@ class Coupling(models.Model):
     )
     skipped = models.BooleanField(_("Skipped"), default=False)
     created_at = models.DateTimeField(_("Coupled At"), auto_now_add=True)
-    # The mapped field values of both sides as last synchronised ({"fields": {field mapping pk: value, or [ERP value,
-    # Sales value] where they differ}}; before issue 31 {"erp": {attname: value}, "crm": {…}}), written with the
-    # coupling: which side changed which field (engine/conflicts.py). None for couplings older than it.
+    # The mapped field values of both sides as last synchronised ({"fields": {ERP field: value, or [ERP value, Sales
+    # value] where they differ}}; before issue 31 {"erp": {attname: value}, "crm": {…}}), written with the coupling:
+    # which side changed which field (engine/conflicts.py). None for couplings older than it.
     synced_values = JSONTextField(_("Synchronised Values"), null=True, blank=True, editable=False)
 
     class Meta:

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count
 
-from ..engine.conflicts import field_changed, synced_value, value_plain
+from ..engine.conflicts import field_changed, field_key, synced_value, value_plain
 from ..models import SyncConflict
 
 
@@ -44,7 +44,7 @@ def conflict_sides(conflict):
         erp_att, crm_att = _attname(erp_model, fm.erp_field), _attname(crm_model, fm.crm_field)
         if not (erp_att and crm_att):
             continue  # a constant: nothing to compare
-        key = str(fm.pk)
+        key = field_key(fm)
         rows.append({
             "erp_field": fm.erp_field, "crm_field": fm.crm_field, "direction": fm.direction,
             "erp_value": value_plain(getattr(erp, erp_att)) if erp else None,

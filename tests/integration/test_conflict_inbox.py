@@ -5,7 +5,9 @@ import pytest
 
 from crm.models import Account
 from erp.models import Customer
-from integration.engine.conflicts import synced_value
+from integration.configuration.apply import configuration_import
+from integration.configuration.export import configuration_data
+from integration.engine.conflicts import field_key, synced_value
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, SyncConflict, SyncJob, SyncJobError
 from integration.operations.conflicts import conflicts_resolve
@@ -54,7 +56,7 @@ def conflict_made(mapping, customer, account):
 
 def kept(mapping, erp_field, crm_field):
     """The (ERP, Sales) values the customers' coupling keeps for a field mapping, as last synchronised."""
-    key = str(mapping.field_mappings.get(erp_field=erp_field, crm_field=crm_field).pk)
+    key = field_key(mapping.field_mappings.get(erp_field=erp_field, crm_field=crm_field))
     values = Coupling.objects.get(erp_model="erp.Customer").synced_values
     return synced_value(values, "erp", key, erp_field)[1], synced_value(values, "crm", key, crm_field)[1]
 
@@ -67,7 +69,7 @@ def test_the_coupling_keeps_the_values_both_sides_had(customer_mapping, pair):
     assert kept(customer_mapping, "salesperson", "owner") == (customer.salesperson_id, str(account.owner_id))
     # Most values are the same on both sides: kept once, a third of the size of both sides by attribute name.
     values = Coupling.objects.get(erp_model="erp.Customer").synced_values
-    assert values["fields"][str(customer_mapping.field_mappings.get(erp_field="name").pk)] == "Adatum"
+    assert values["fields"]["name"] == "Adatum"
 
 
 def older_form(mapping, values):
@@ -75,7 +77,7 @@ def older_form(mapping, values):
     older = {"erp": {}, "crm": {}}
     for fm in mapping.field_mappings.all():
         for side, model, name in (("erp", Customer, fm.erp_field), ("crm", Account, fm.crm_field)):
-            found, value = synced_value(values, side, str(fm.pk), name)
+            found, value = synced_value(values, side, field_key(fm), name)
             if found and name:
                 older[side][model._meta.get_field(name).attname] = value
     return older
@@ -104,6 +106,29 @@ def test_values_kept_in_the_older_form_still_tell_which_side_changed(customer_ma
         assert not SyncConflict.objects.exists() and all(job.failed == 0 for job in jobs.values())
         assert kept(customer_mapping, "phone_no", "telephone1") == ("+46 8 111", "+46 8 111")
         assert "fields" in Coupling.objects.get(erp_model="erp.Customer").synced_values
+
+
+def test_values_kept_outlive_field_mappings_imported_again(customer_mapping, pair):
+    """An import that changes one field mapping writes the mapping's field mappings anew (new pks): the values the
+    couplings keep still tell which side changed which field."""
+    customer, account = pair
+    data = configuration_data(mappings=[customer_mapping.name])
+    fields = data["mappings"][0]["fields"]
+    fax = next(row for row in fields if row["erp_field"] == "fax_no")
+    fax["validate_field"] = not fax["validate_field"]
+    before = set(customer_mapping.field_mappings.values_list("pk", flat=True))
+    configuration_import(data=data)
+    assert before.isdisjoint(customer_mapping.field_mappings.values_list("pk", flat=True))
+    edit(customer, phone_no="+46 8 111")
+    edit(account, emailaddress1="sales@example.com")
+
+    sync(customer_mapping)
+    jobs = sync(customer_mapping)  # the ERP change in the next run, as without the import
+
+    customer, account = both(customer, account)
+    assert all(job.failed == 0 for job in jobs.values()) and not SyncConflict.objects.exists()
+    assert (customer.phone_no, customer.email) == ("+46 8 111", "sales@example.com")
+    assert (account.telephone1, account.emailaddress1) == ("+46 8 111", "sales@example.com")
 
 
 def test_changes_of_different_fields_on_both_sides_merge_without_conflict(customer_mapping, pair):
