@@ -1,6 +1,8 @@
 """Small helpers shared by every app."""
 
 import gc
+import os
+import uuid
 from contextlib import contextmanager
 from itertools import islice
 
@@ -148,3 +150,27 @@ def collector_paused():
         gc.enable()
         counts, thresholds = gc.get_count(), gc.get_threshold()
         gc.collect(max([g for g in (1, 2) if counts[g] >= thresholds[g]], default=0))
+
+
+class _BatchedUUID4:
+    """``uuid.uuid4()``, the same random keys drawn from the system 1,024 at a time: uuid4 reads 16 bytes with a system
+    call of its own for every key and lets go of the GIL for it, and a run whose writer thread holds the GIL then
+    waits for it at each new record (1.4 s of deciding 100,000 new customers on PostgreSQL, 0.15 s alone)."""
+
+    BATCH = 1024
+
+    def __init__(self):
+        self._keys = []
+
+    def __call__(self):
+        try:
+            return self._keys.pop()  # atomic: threads never share a key
+        except IndexError:
+            data = os.urandom(16 * self.BATCH)
+            keys = [uuid.UUID(bytes=data[i:i + 16], version=4) for i in range(0, len(data), 16)]
+            key = keys.pop()
+            self._keys = keys
+            return key
+
+
+uuid4_batched = _BatchedUUID4()
