@@ -2,6 +2,7 @@
 the system in batches, as uuid4 draws them one by one: version 4, RFC 4122 variant, never the same key twice, from
 any number of threads (a synchronisation decides in one thread and writes in another)."""
 
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,6 +29,25 @@ def test_threads_drawing_at_once_never_get_the_same_key():
     with ThreadPoolExecutor(4) as pool:
         keys = [key for batch in pool.map(draw, range(4)) for key in batch]
     assert len(set(keys)) == len(keys) == 12 * uuid4_batched.BATCH
+
+
+def test_a_forked_process_never_hands_out_its_parents_keys():
+    """A Celery worker forks its children after start-up, which may have drawn a batch already."""
+    uuid4_batched()  # the parent holds the rest of a batch
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first keys, to the parent
+        try:
+            os.write(write, b"".join(uuid4_batched().bytes for _ in range(8)))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    child = {uuid.UUID(bytes=data[i:i + 16]) for i in range(0, len(data), 16)}
+    parent = {uuid4_batched() for _ in range(uuid4_batched.BATCH)}  # what the parent still had, and more
+    assert len(child) == 8 and child.isdisjoint(parent)
 
 
 @pytest.mark.parametrize("model, attname", [(Customer, "system_id"), (Account, "id")])
