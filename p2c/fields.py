@@ -6,9 +6,9 @@ from django.db import models
 class JSONTextField(models.JSONField):
     """Django's JSONField, kept on PostgreSQL as ``json`` (the text as written, checked) rather than ``jsonb`` (parsed
     into a binary form on every write): for values written with every row and read back whole, never searched in
-    SQL. A coupling's synchronised values were about a kilobyte a row then (a third of it since, engine/conflicts.py):
-    COPY of a first load's 100,000 couplings took 1.13 s as jsonb, 0.88 s as json (0.46 s without them). Elsewhere
-    (SQLite: text either way) as Django's."""
+    SQL. A coupling's synchronised values were about a kilobyte a row then (less than half of it since,
+    engine/conflicts.py): COPY of a first load's 100,000 couplings took 1.13 s as jsonb, 0.88 s as json (0.46 s
+    without them). Elsewhere (SQLite: text either way) as Django's."""
 
     def db_type(self, connection):
         if connection.vendor == "postgresql":

@@ -3,10 +3,11 @@
 Each coupling keeps the mapped field values of both sides as last synchronised (``Coupling.synced_values``),
 written with the coupling in the engine's own bulk write: ``{"fields": {field key: value}}`` (`field_key`: the
 field mapping's ERP field, as conflicts and decisions name it, so that a configuration imported again keeps them),
-JSON-plain values, one value where both sides hold the same (most fields: a name, a phone number) and ``[ERP value, Sales
-value]`` where they differ (a reference: a code on one side, a key on the other). That is about a third of the size
-of both sides keyed by attribute name, the form couplings kept before (``{"erp": {attname: value}, "crm": {…}}``:
-still read, and rewritten in the new form when the pair synchronises again); a first load writes it for every row.
+JSON-plain values, one value where both sides hold the same (most fields: a name, a phone number) and ``[ERP value,
+Sales value]`` where they differ (a reference: a code on one side, a key on the other). That is less than half the
+size of both sides keyed by attribute name (413 characters a customer against 955), the form couplings kept before
+(``{"erp": {attname: value}, "crm": {…}}``: still read, and rewritten in the new form when the pair synchronises
+again); a first load writes it for every row.
 When both records changed since the last synchronisation, the engine asks `ChunkConflicts` which of the differing
 fields changed on which side:
 

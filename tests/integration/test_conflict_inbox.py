@@ -67,7 +67,7 @@ def test_the_coupling_keeps_the_values_both_sides_had(customer_mapping, pair):
     assert kept(customer_mapping, "name", "name") == ("Adatum", "Adatum")
     # A reference keeps each side's own value: the salesperson's code in the ERP, the user's key in Sales.
     assert kept(customer_mapping, "salesperson", "owner") == (customer.salesperson_id, str(account.owner_id))
-    # Most values are the same on both sides: kept once, a third of the size of both sides by attribute name.
+    # Most values are the same on both sides: kept once, less than half the size of both sides by attribute name.
     values = Coupling.objects.get(erp_model="erp.Customer").synced_values
     assert values["fields"]["name"] == "Adatum"
 
