@@ -64,6 +64,20 @@ def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_fi
     assert checked > 500
 
 
+
+def test_a_column_of_repeated_values_writes_what_get_db_prep_save_gives_each_of_them():
+    """Values of a column converted once each (a decimal field's default 0 on every row), told apart by type as
+    well as value: 1 and True are equal, and a text field writes them as "1" and "True"."""
+    name = Account._meta.get_field("name")
+    credit_limit = Account._meta.get_field("credit_limit")
+    for field, values in ((name, [1, True, 1, True, 1.0, "1", None]),
+                          (credit_limit, [0, 0, False, 0, "2.5", 2, None, Decimal("1.10")]),
+                          (Customer._meta.get_field("contact_type"), [*ErpContact.Type, "", None])):
+        assert bulk_writes._prepared_values(connection, field, values) == [
+            field.get_db_prep_save(value, connection) for value in values], field.name
+    assert bulk_writes._prepared_values(connection, name, [1, True]) == ["1", "True"]
+
+
 def rows(model, pks, exclude=()):
     skip = {model._meta.pk.attname, "createdon", "modifiedon", "created_at", "modified_at", "system_id", *exclude}
     names = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
