@@ -92,9 +92,12 @@ class NumberedRecord(ErpRecord):
                     )
                 }
             )
+        # The series set as its descriptor would (key and cached record), without its router call per object
+        no_series = cls._meta.get_field("no_series")
         for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
             obj.no = number
-            obj.no_series = series
+            obj.no_series_id = series.pk
+            no_series.set_cached_value(obj, series)
 
 
 class CodeRecord(ErpRecord):
