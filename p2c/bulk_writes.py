@@ -76,7 +76,7 @@ def values_update(queryset, objs, field_names):
     with connection.cursor() as cursor:
         for start in range(0, len(objs), VALUES_UPDATE_ROWS):
             batch = objs[start : start + VALUES_UPDATE_ROWS]
-            prepared = [_prepared_values(connection, f, [getattr(obj, f.attname) for obj in batch]) for f in columns]
+            prepared = [prepared_values(connection, f, [getattr(obj, f.attname) for obj in batch]) for f in columns]
             params = [value for row in zip(*prepared, strict=True) for value in row]
             values = ", ".join([placeholder] * len(batch))
             if connection.vendor == "postgresql":
@@ -146,7 +146,7 @@ def insert_prepare(queryset, objs):
         columns_with_pk = _insert_columns(connection, with_pk, fields)
         auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
         columns_without_pk = _insert_columns(connection, without_pk, auto_fields)
-    except _NeedsCompiler:
+    except NeedsCompiler:
         return lambda meanwhile=None: _bulk_create(queryset, objs, meanwhile)
     attname = meta.pk.attname
 
@@ -225,7 +225,7 @@ def _related_needs_django(obj, relations):
     return False
 
 
-class _NeedsCompiler(Exception):
+class NeedsCompiler(Exception):
     """A value is an expression: only Django's compiler can write it."""
 
 
@@ -277,10 +277,10 @@ def _column_values(connection, objs, field, values=None):
             values = list(map(itemgetter(field.attname), map(vars, objs)))
         except KeyError:  # a deferred field: its descriptor loads it
             values = list(map(attrgetter(field.attname), objs))
-    return _prepared_values(connection, field, values)
+    return prepared_values(connection, field, values)
 
 
-def _prepared_values(connection, field, values):
+def prepared_values(connection, field, values):
     """``field.get_db_prep_save(value)`` of each of ``values``, with less work where the result is known: values of
     types `_unchanged_types` names go as they are (or as their ``hex``), aware date-times as they are on PostgreSQL
     and as Django's SQLite backend writes them (`_sqlite_datetimes`)."""
@@ -304,7 +304,7 @@ def _prepared_values(connection, field, values):
         if _sqlite_datetimes(field, connection):
             return _sqlite_datetime_texts(values, connection.timezone)
     if any(hasattr(value, "resolve_expression") for value in values):
-        raise _NeedsCompiler
+        raise NeedsCompiler
     return _each_prepared(field.get_db_prep_save, values, connection)
 
 
@@ -357,7 +357,7 @@ def json_dumps(value):
 
 
 def _json_adapter(connection):
-    """How `_prepared_values` writes a value of a JSON field without an encoder, as Django would (its backends'
+    """How `prepared_values` writes a value of a JSON field without an encoder, as Django would (its backends'
     ``adapt_json_value``) but dumped by `json_dumps`; None for a backend that adapts JSON its own way."""
     base = BaseDatabaseOperations.adapt_json_value
     adapt = type(connection.ops).adapt_json_value
@@ -392,9 +392,9 @@ def insert_values_prepare(queryset, fields, columns):
     connection = connections[db]
     fields = [model._meta.get_field(f) if isinstance(f, str) else f for f in fields]
     try:
-        prepared = [_prepared_values(connection, field, list(values)) for field, values in zip(fields, columns,
+        prepared = [prepared_values(connection, field, list(values)) for field, values in zip(fields, columns,
                                                                                                strict=True)]
-    except _NeedsCompiler:
+    except NeedsCompiler:
         prepared = None
 
     def write():

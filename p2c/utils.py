@@ -1,6 +1,7 @@
 """Small helpers shared by every app."""
 
 import gc
+import json
 import os
 import uuid
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from django.db import connections
 from django.db.models import F
 from django.db.models.lookups import In
 
+from p2c.bulk_writes import NeedsCompiler, prepared_values
 from p2c.databases import database_for, databases_of
 
 
@@ -112,19 +114,38 @@ QUICK_STATISTICS_TARGET = 10  # PostgreSQL's default is 100: 300 rows sampled pe
 
 
 class AnyOf(In):
-    """``field__in=values`` written ``field = ANY(%s)`` on PostgreSQL: one array parameter, where ``IN`` has one
-    placeholder per value that Django compiles and psycopg parses, one by one in Python (a chunk's 1,000 keys took
-    several milliseconds before the database saw them). Elsewhere, and for a subquery, it is ``IN``. Used as
+    """``field__in=values`` as one parameter where Django's ``IN`` has one placeholder per value, which Django
+    compiles and the driver binds one by one in Python (a chunk's 1,000 keys took several milliseconds before the
+    database saw them): ``field = ANY(%s)`` with an array on PostgreSQL, ``field IN (SELECT value FROM
+    json_each(%s))`` with a JSON array on SQLite (parsed in C; the same index search). For a subquery, and values
+    JSON would not give back as they are (only text and 64-bit integers are sent so), it is ``IN``. Used as
     ``queryset.filter(any_of("crm_id", ids))``."""
 
     def as_postgresql(self, compiler, connection):
         db_type = self.lhs.output_field.db_type(connection)
         if not isinstance(self.rhs, (list, tuple, set, frozenset)) or not db_type:
             return self.as_sql(compiler, connection)
+        values = self._values_prepared(connection)
+        if values is None:
+            return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        prep = self.lhs.output_field.get_db_prep_value
-        values = [prep(value, connection, prepared=False) for value in self.rhs if value is not None]
         return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, values)
+
+    def as_sqlite(self, compiler, connection):
+        values = self._values_prepared(connection) if isinstance(self.rhs, (list, tuple, set, frozenset)) else None
+        if not values or not all(type(value) is str or (type(value) is int and -2**63 <= value < 2**63)
+                                 for value in values):
+            return self.as_sql(compiler, connection)  # none: nothing matches (Django's EmptyResultSet)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, json.dumps(values))
+
+    def _values_prepared(self, connection):
+        """The values but None as the field writes them (``get_db_prep_value``, as ``bulk_writes`` converts a
+        column: a chunk's UUIDs to text without a call per value); None for an expression among them."""
+        try:
+            return prepared_values(connection, self.lhs.output_field, [v for v in self.rhs if v is not None])
+        except NeedsCompiler:
+            return None
 
 
 def any_of(name, values):

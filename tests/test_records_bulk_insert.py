@@ -52,14 +52,14 @@ def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_fi
                 values = [datetime(2026, 11, 23, 20, 15, 1, 123456, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC),
                           datetime(2026, 7, 1, 9, 30, tzinfo=ZoneInfo("Europe/Stockholm")), None]
                 for value in values:
-                    assert bulk_writes._prepared_values(connection, field, [value]) == [
+                    assert bulk_writes.prepared_values(connection, field, [value]) == [
                         field.get_db_prep_save(value, connection)], (model, field.name, value)
                     checked += 1
                 # a column: repeated stamps, one instant in two zones, the hour a clock set back repeats
                 autumn = datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
                 values += [values[0], datetime(2026, 7, 1, 7, 30, tzinfo=UTC), None, values[2], autumn,
                            autumn.replace(fold=1)]
-                assert bulk_writes._prepared_values(connection, field, values) == [
+                assert bulk_writes.prepared_values(connection, field, values) == [
                     field.get_db_prep_save(value, connection) for value in values], (model, field.name)
     assert checked > 500
 
@@ -73,9 +73,9 @@ def test_a_column_of_repeated_values_writes_what_get_db_prep_save_gives_each_of_
     for field, values in ((name, [1, True, 1, True, 1.0, "1", None]),
                           (credit_limit, [0, 0, False, 0, "2.5", 2, None, Decimal("1.10")]),
                           (Customer._meta.get_field("contact_type"), [*ErpContact.Type, "", None])):
-        assert bulk_writes._prepared_values(connection, field, values) == [
+        assert bulk_writes.prepared_values(connection, field, values) == [
             field.get_db_prep_save(value, connection) for value in values], field.name
-    assert bulk_writes._prepared_values(connection, name, [1, True]) == ["1", "True"]
+    assert bulk_writes.prepared_values(connection, name, [1, True]) == ["1", "True"]
 
 
 def rows(model, pks, exclude=()):

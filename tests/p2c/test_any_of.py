@@ -1,4 +1,5 @@
-"""p2c.utils.any_of: the rows ``__in`` finds, with one array parameter on PostgreSQL whatever the number of values."""
+"""p2c.utils.any_of: the rows ``__in`` finds, with one parameter (an array on PostgreSQL, JSON text on SQLite) whatever
+the number of values."""
 
 import uuid
 
@@ -32,6 +33,8 @@ def test_any_of_finds_what_in_finds(couplings, pick):
     got = set(Coupling.objects.filter(any_of("crm_id", values), erp_model="erp.Customer")
               .values_list("erp_id", flat=True))
     assert got == expected
+    assert set(Coupling.objects.exclude(any_of("crm_id", values)).values_list("erp_id", flat=True)) == set(
+        Coupling.objects.exclude(crm_id__in=values).values_list("erp_id", flat=True))
     assert set(Coupling.objects.filter(any_of("erp_id", [1, 2, 99]))
                .values_list("crm_id", flat=True)) == {couplings[1], couplings[2]}
 
@@ -43,3 +46,13 @@ def test_on_postgresql_the_values_are_one_array_parameter(couplings):
     assert sorted(found) == [0, 1, 2, 3, 4]
     sql = queries.captured_queries[-1]["sql"]
     assert "= ANY(" in sql and " IN (" not in sql
+
+
+@pytest.mark.sqlite_only
+def test_on_sqlite_the_values_are_one_json_parameter(couplings):
+    with CaptureQueriesContext(connection) as queries:
+        found = list(Coupling.objects.filter(any_of("crm_id", couplings * 200)).values_list("erp_id", flat=True))
+        by_number = list(Coupling.objects.filter(any_of("erp_id", [3, "4", 99])).values_list("erp_id", flat=True))
+    assert sorted(found) == [0, 1, 2, 3, 4]
+    assert sorted(by_number) == [3, 4]  # text converted as the field converts it
+    assert all("json_each(" in query["sql"] and " IN (SELECT" in query["sql"] for query in queries.captured_queries)
