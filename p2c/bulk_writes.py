@@ -235,7 +235,8 @@ def _insert_columns(connection, objs, fields):
         return []
     plain = [f for f in fields if not _stamps(f) and type(f).pre_save is models.Field.pre_save]
     # Another field's pre_save may set these values: then each column is read in its turn, as Django's compiler does
-    read = _plain_columns_read(objs, plain) if len(plain) + sum(map(_stamps, fields)) == len(fields) else {}
+    custom = any(not _stamps(f) and type(f).pre_save is not models.Field.pre_save for f in fields)
+    read = {} if custom else _plain_columns_read(objs, plain)
     return [_column_values(connection, objs, field, read.get(field.attname)) for field in fields]
 
 

@@ -64,7 +64,6 @@ def test_values_written_as_they_are_are_what_get_db_prep_save_gives_for_every_fi
     assert checked > 500
 
 
-
 def test_a_column_of_repeated_values_writes_what_get_db_prep_save_gives_each_of_them():
     """Values of a column converted once each (a decimal field's default 0 on every row), told apart by type as
     well as value: 1 and True are equal, and a text field writes them as "1" and "True"."""
