@@ -21,23 +21,6 @@ def estimated_rows(model):
         return cursor.fetchone()[0]
 
 
-@pytest.fixture
-def without_autovacuum():
-    """The run's own ANALYZEs only: an autovacuum worker's, throttled by its cost delay, may sample a table as it
-    was a few chunks before and store that estimate after the run's newer one (it did in CI, on a database where
-    earlier tests had written and truncated these tables)."""
-    tables = [(database_for(model), model._meta.db_table) for model in (Account, Coupling, Customer)]
-
-    def autovacuum(enabled):
-        for alias, table in tables:
-            with connections[alias].cursor() as cursor:
-                cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = {enabled})")
-
-    autovacuum("off")
-    yield
-    autovacuum("on")
-
-
 def test_a_first_load_refreshes_the_statistics_of_its_source_before_reading_and_of_its_tables_as_they_grow(
         customer_mapping, salesperson_pair, settings, without_autovacuum):
     settings.P2C_SYNC_CHUNK_SIZE = 500

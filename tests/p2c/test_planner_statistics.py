@@ -7,7 +7,7 @@ from crm.models import Account, Contact
 from p2c.databases import database_for
 from p2c.utils import planner_statistics_refresh
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("without_autovacuum")]
 
 
 def estimated_rows(model=Account):
