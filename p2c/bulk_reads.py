@@ -53,9 +53,14 @@ def _column_converted(function, values, expression, connection):
 
 
 def _sqlite_uuids(values, connection):
-    """SQLite's ``convert_uuidfield_value``: ``uuid.UUID(value)``."""
+    """SQLite's ``convert_uuidfield_value``: ``uuid.UUID(value)``, once per distinct value (a foreign key's column
+    holds a few keys many times; UUIDs are immutable, so rows may share one)."""
     make = uuid.UUID
-    return [None if value is None else make(value) for value in values]
+    distinct = dict.fromkeys(values)
+    if len(distinct) == len(values):
+        return [None if value is None else make(value) for value in values]
+    made = {value: make(value) for value in distinct if value is not None}
+    return [made.get(value) for value in values]
 
 
 def _sqlite_datetimes(values, connection):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from crm.models import Account
+from crm.models import Account, SystemUser
 from erp.models import Customer
 from integration.models import Coupling
 from p2c.bulk_reads import rows_read
@@ -55,3 +55,12 @@ def test_other_querysets_read_as_django_reads_them():
     Account.objects.create(name="Co")
     assert rows_read(Account.objects.values_list("name", flat=True)) == ["Co"]
     assert rows_read(Account.objects.values("name")) == [{"name": "Co"}]
+
+
+def test_a_key_many_rows_share_reads_as_the_same_key_on_each_and_none_stays_none():
+    owner = SystemUser.objects.create(fullname="Anna Andersson")
+    for name in ("A", "B", "C"):
+        Account.objects.create(name=name, owner=owner)
+    Account.objects.create(name="D")
+    read = _same(Account.objects.order_by("name").values_list("name", "owner_id"))
+    assert [o for _, o in read] == [owner.pk, owner.pk, owner.pk, None]
