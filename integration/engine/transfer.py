@@ -13,6 +13,7 @@ ERP currency becomes the Sales base currency, and the Sales base currency become
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from django.core import validators
 from django.core.exceptions import ValidationError
@@ -67,7 +68,7 @@ class ChunkTransfer:
         blanks = plan.per_run(_blank_counterparts)
         for index, rule in enumerate(plan.field_rules):
             if rule.kind == "relation":
-                ids = {getattr(row, rule.source_attname) for row in rows} - {None}
+                ids = set(map(attrgetter(rule.source_attname), rows)) - {None}
                 pair = _related_pair(plan, rule)
                 lookup = BLANK_COUNTERPARTS.get((pair["erp_model"], pair["crm_model"]))
                 if lookup is not None:
@@ -84,12 +85,13 @@ class ChunkTransfer:
                 if missing and key:
                     self._keys[index] = dict(related.objects.filter(pk__in=missing).values_list("pk", key))
             elif rule.kind == "key_to_value":
-                ids = {getattr(row, rule.source_attname) for row in rows} - {None}
+                ids = set(map(attrgetter(rule.source_attname), rows)) - {None}
                 related = rule.source_field.related_model
                 key = natural_key_field(related)
                 self._keys[index] = dict(related.objects.filter(pk__in=ids).values_list("pk", key)) if ids else {}
             elif rule.kind == "value_to_key":
-                values = {self._mapped(rule, getattr(row, rule.source_attname)) for row in rows}
+                # each distinct value mapped once (a chunk's rows share a few options)
+                values = {self._mapped(rule, raw) for raw in set(map(attrgetter(rule.source_attname), rows))}
                 values = {v for v in values if not is_blank(v)}
                 related = rule.dest_field.related_model
                 key = natural_key_field(related)
