@@ -233,10 +233,10 @@ def _insert_columns(connection, objs, fields):
     """For each of ``fields``, the objects' database values, as Django's insert compiler computes them."""
     if not objs:
         return []
-    plain = [f for f in fields if not _stamps(f) and type(f).pre_save is models.Field.pre_save]
+    unstamped = [f for f in fields if not _stamps(f)]
+    plain = [f for f in unstamped if type(f).pre_save is models.Field.pre_save]
     # Another field's pre_save may set these values: then each column is read in its turn, as Django's compiler does
-    custom = any(not _stamps(f) and type(f).pre_save is not models.Field.pre_save for f in fields)
-    read = {} if custom else _plain_columns_read(objs, plain)
+    read = _plain_columns_read(objs, plain) if len(plain) == len(unstamped) else {}
     return [_column_values(connection, objs, field, read.get(field.attname)) for field in fields]
 
 
