@@ -39,11 +39,17 @@ def _chunks(ids):
 def counterparts(model, ids, *, to):
     """``{id: counterpart id}`` for the records ``ids`` of ``model`` coupled to a record of ``to``; uncoupled ids
     are left out. One query per `CHUNK` ids."""
-    pair, own, other = _pair(model, to)
     found = {}
     for chunk in _chunks(set(ids) - {None}):
-        found.update(Coupling.objects.filter(**pair, **{f"{own}__in": chunk}).values_list(own, other))
+        found.update(counterparts_query(model, chunk, to=to))
     return found
+
+
+def counterparts_query(model, ids, *, to):
+    """The query `counterparts` runs for at most `CHUNK` ids: (id, counterpart id) pairs, not yet read (for a caller
+    that reads it with others in one statement: `p2c.bulk_reads.pairs_read`)."""
+    pair, own, other = _pair(model, to)
+    return Coupling.objects.filter(**pair, **{f"{own}__in": list(ids)}).values_list(own, other)
 
 
 def counterpart(model, id, *, to):

@@ -64,3 +64,47 @@ def test_a_key_many_rows_share_reads_as_the_same_key_on_each_and_none_stays_none
     Account.objects.create(name="D")
     read = _same(Account.objects.order_by("name").values_list("name", "owner_id"))
     assert [o for _, o in read] == [owner.pk, owner.pk, owner.pk, None]
+
+
+def test_lookups_read_together_give_what_each_gives_alone():
+    """pairs_read: key → value lookups of several tables (ERP codes and ids, Sales keys and codes, a coupling's two
+    ids) read in one statement per database, pair for pair and type for type as each values_list reads them."""
+    from erp.models import PaymentTerms, ShipmentMethod
+    from integration.binder import counterparts_query
+    from p2c.bulk_reads import pairs_read
+
+    terms = [PaymentTerms.objects.create(code=code, description=code) for code in ("14D", "1M(8D)", "Ünï")]
+    ShipmentMethod.objects.create(code="EXW", description="Ex works")
+    account = Account.objects.create(name="Coupled")
+    Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=7, crm_id=account.pk)
+    queries = [
+        PaymentTerms.objects.filter(code__in=["14D", "Ünï", "none"]).values_list("code", "pk"),
+        PaymentTerms.objects.filter(pk__in=[t.pk for t in terms]).values_list("pk", "description"),
+        ShipmentMethod.objects.filter(code__in=[]).values_list("code", "pk"),  # matches nothing: no query
+        counterparts_query("crm.Account", [account.pk, uuid.uuid4()], to="erp.Customer"),
+        counterparts_query("erp.Customer", [7], to="crm.Account"),
+        Account.objects.values_list("pk", "credit_limit"),  # a decimal: read on its own
+        PaymentTerms.objects.order_by("code")[:1].values_list("code", "pk"),  # a slice: read on its own
+    ]
+    read = pairs_read(queries)
+    expected = [list(query) for query in queries]
+    assert [sorted(rows, key=str) for rows in read] == [sorted(rows, key=str) for rows in expected]
+    assert [[tuple(map(type, row)) for row in rows] for rows in read] == [
+        [tuple(map(type, row)) for row in rows] for rows in expected]
+    assert read[3] == [(account.pk, 7)] and isinstance(read[3][0][0], uuid.UUID)
+    assert read[4] == [(7, account.pk)]
+    assert read[2] == []
+
+
+def test_lookups_read_together_cost_one_statement(django_assert_num_queries):
+    from erp.models import PaymentTerms, ShipmentMethod, ShippingAgent
+    from p2c.bulk_reads import pairs_read
+
+    PaymentTerms.objects.create(code="14D", description="14 days")
+    ShipmentMethod.objects.create(code="EXW", description="Ex works")
+    queries = [model.objects.filter(code__in=["14D", "EXW", "DHL"]).values_list("code", "pk")
+               for model in (PaymentTerms, ShipmentMethod, ShippingAgent)]
+    with django_assert_num_queries(1):
+        read = pairs_read(queries)
+    assert [dict(rows) for rows in read] == [{"14D": PaymentTerms.objects.get().pk},
+                                             {"EXW": ShipmentMethod.objects.get().pk}, {}]
