@@ -264,8 +264,8 @@ class ChunkConflicts:
 
     def snapshot_new(self, row, destination):
         """The synchronised values of a new coupling of ``row`` and ``destination``."""
-        return snapshot_update(snapshot=None, plan=self.plan, row=row, destination=destination,
-                               held_back=self.held_back.get(row.pk, ()))
+        held_back = self.held_back.get(self.plan.source.pk_of(row), ()) if self.held_back else ()
+        return snapshot_update(snapshot=None, plan=self.plan, row=row, destination=destination, held_back=held_back)
 
     def deletion_resolution(self, coupling):
         """A person's decision for a deletion conflict (restore_records / remove_coupling), or None."""

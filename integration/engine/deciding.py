@@ -23,8 +23,9 @@ class ChunkDecisions:
 
     def _unchanged(self, row):
         """A coupled row not modified since its last successful synchronisation (counted here)."""
-        coupling = self.couplings.get(row.pk)
-        if coupling is None or coupling.skipped or self.plan.full or self.forced is ALL or row.pk in self.forced:
+        pk = self.plan.source.pk_of(row)
+        coupling = self.couplings.get(pk)
+        if coupling is None or coupling.skipped or self.plan.full or self.forced is ALL or pk in self.forced:
             return False
         last_source = getattr(coupling, self.plan.source.last_synced_field)
         if last_source is None or getattr(coupling, self.plan.destination.result_field) == SyncResult.FAILURE:
@@ -36,7 +37,7 @@ class ChunkDecisions:
 
     def _waiting(self, row):
         """An uncoupled row whose insertion failed the same way twice and that has not changed since (skipped)."""
-        if row.pk in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
+        if self.plan.source.pk_of(row) in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
             return False
         self.result.skip(gettext("its insertion failed twice the same way; waiting for a change"),
                          self.plan.record_label(row))
@@ -44,9 +45,10 @@ class ChunkDecisions:
 
     def _decide_all(self):
         plan = self.plan
+        pk_of = plan.source.pk_of
         uncoupled = []
         for row in self.rows:
-            coupling = self.couplings.get(row.pk)
+            coupling = self.couplings.get(pk_of(row))
             try:
                 if coupling is None:
                     uncoupled.append(row)
@@ -62,8 +64,9 @@ class ChunkDecisions:
         matched = matches_find(plan, uncoupled) if match_rules(plan) else {}
         for row in uncoupled:
             try:
-                if row.pk in matched:
-                    self._decide_matched(row, matched[row.pk])
+                match = matched.get(pk_of(row))
+                if match is not None:
+                    self._decide_matched(row, match)
                 else:
                     self._decide_insert(row)
             except RowError as exc:

@@ -155,7 +155,7 @@ class FailedInserts:
 
     def waits(self, row):
         """Skipped, and not changed since the run that failed it (less the watermark margin, for late commits)."""
-        entry = self.entries.get(row.pk)
+        entry = self.entries.get(self.plan.source.pk_of(row)) if self.entries else None
         return (entry is not None and entry.skipped
                 and getattr(row, self.plan.source.modified_field) < entry.failed_at - WATERMARK_MARGIN)
 

@@ -247,13 +247,13 @@ class DirectionRun:
     def _chunks(self, querysets, forced):
         """The chunks of every queryset in turn; a row that an earlier queryset read (a retry that also changed)
         is left out of the later ones, so no row is synchronised twice in one run."""
-        read = set()
+        read, pk_of = set(), self.plan.source.pk_of
         for queryset in querysets:
             for rows in iterate_chunks(queryset, self.chunk_size):
                 if read:
-                    rows = [row for row in rows if row.pk not in read]
-                if forced is not ALL:
-                    read.update(row.pk for row in rows if row.pk in forced)
+                    rows = [row for row in rows if pk_of(row) not in read]
+                if forced is not ALL and forced:
+                    read.update(forced.intersection(map(pk_of, rows)))
                 if rows:
                     yield rows
 
@@ -335,7 +335,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
 
     def _couplings_read(self):
         source = self.plan.source
-        ids = [row.pk for row in self.rows]
+        ids = list(map(source.pk_of, self.rows))
         self.couplings = {
             getattr(c, source.id_field): c
             for c in Coupling.objects.filter(any_of(source.id_field, ids), **self.plan.coupling_pair)
@@ -350,8 +350,8 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         # Coupled rows whose source has not changed since the last synchronisation need nothing more:
         # count them and load destinations and related data for the others only.
         self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
-        dest_ids = [getattr(self.couplings[row.pk], destination.id_field)
-                    for row in self.rows if row.pk in self.couplings]
+        pk_of, couplings = plan.source.pk_of, self.couplings
+        dest_ids = [getattr(couplings[pk], destination.id_field) for pk in map(pk_of, self.rows) if pk in couplings]
         destinations = destination.model.objects
         if lock:
             destinations = destinations.select_for_update()

@@ -61,6 +61,7 @@ class ChunkWrites:
     def _write_couplings(self):
         """The couplings of the written rows, the rows' errors and failed insertions, the conflict inbox's rows."""
         inserted, updated, matched = self.inserted, self.updated, self.matched
+        pk_of = self.plan.source.pk_of
         matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
         # Made ahead for the rows of the bulk write, when all of them went in (not when rows went one by one)
         ahead = self.inserts_coupled if inserted is self.inserts else None
@@ -77,8 +78,8 @@ class ChunkWrites:
         self.conflicts.write(job=self.job, refreshed=refreshed)
         self.failed_inserts.record(
             self.job, [(row, message) for row, coupling, _, message in self.failures if coupling is None],
-            succeeded=[row.pk for row, _ in [*inserted, *matched, *matched_unchanged]]
-            + [row.pk for row in self.rows if row.pk in self.couplings],
+            succeeded=[pk_of(row) for row, _ in [*inserted, *matched, *matched_unchanged]]
+            + [pk for pk in map(pk_of, self.rows) if pk in self.couplings],
         )
         self.result.add("inserted", len(inserted))
         self.result.add("modified", len(updated) + len([1 for _, _, c in self.couple if c]))
@@ -166,11 +167,11 @@ class ChunkWrites:
         """The values of the coupling of a row just written or matched, in `_CouplingNames.new_columns`' order:
         a tuple, not a Coupling (it is made for every row written; `_save_new_couplings` writes the tuples)."""
         names = self.plan.per_run(_coupling_names)
-        pk = row.pk
+        pk = self.plan.source.pk_of(row)
         dest_modified = getattr(dest, names.dest_modified)
         if pk in self.keep_changed and dest_modified is not None:
             dest_modified -= BOTH_MODIFIED_MARGIN
-        return (pk, dest.pk, getattr(row, names.source_modified), dest_modified,
+        return (pk, self.plan.destination.pk_of(dest), getattr(row, names.source_modified), dest_modified,
                 self.conflicts.snapshot_new(row, dest))
 
     def _refresh(self, coupling, row, dest):
