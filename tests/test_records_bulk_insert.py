@@ -215,3 +215,46 @@ def test_new_keys_are_those_the_database_gives_never_one_it_gave_before():
     assert [c.pk for c in again] == [last + 1, last + 2]
     assert Customer.objects.create(name="c", no="M1").pk == last + 3
     assert sorted(Customer.objects.values_list("no", flat=True)) == ["K0", "K1", "L0", "L1", "M1"]
+
+
+@pytest.mark.postgres
+def test_postgresql_copies_in_binary_what_a_text_copy_writes_and_falls_back_to_text_for_other_values(monkeypatch):
+    """On PostgreSQL new rows go in by COPY in binary (psycopg formats no text) where every column's values are of a
+    type its binary form takes as it is; the rows read back as a text COPY writes them, and a value binary would not
+    take as it is (a naive date-time, a boolean in an integer column) keeps the text COPY."""
+    owner = SystemUser.objects.create(fullname="Owner")
+    stamp = datetime(2026, 11, 26, 9, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Stockholm"))
+
+    def accounts(tag):
+        return [Account(name=f"A{i} «quoted» 'x'\\t\n", owner=owner if i % 2 else None, credit_limit=Decimal(i) / 4,
+                        number_of_employees=i or None, credit_on_hold=bool(i % 3), account_number=f"{tag}{i}",
+                        revenue=None if i % 5 else Decimal("-1000.5"), createdon=stamp, description="d" * (i % 7))
+                for i in range(30)]
+
+    copies = []
+    binary_copy_types = bulk_writes._binary_copy_types
+    monkeypatch.setattr(bulk_writes, "_binary_copy_types",
+                        lambda *args: copies.append(binary_copy_types(*args)) or copies[-1])
+    binary = Account.objects.bulk_insert(accounts("B"))
+    assert copies and copies[-1] is not None and "uuid" in copies[-1] and "numeric" in copies[-1]
+    monkeypatch.setattr(bulk_writes, "_binary_copy_types", lambda *args: None)
+    text = Account.objects.bulk_insert(accounts("T"))
+    assert rows(Account, [a.pk for a in binary], exclude=["account_number"]) == rows(
+        Account, [a.pk for a in text], exclude=["account_number"])
+    monkeypatch.setattr(bulk_writes, "_binary_copy_types",
+                        lambda *args: copies.append(binary_copy_types(*args)) or copies[-1])
+    # A zoned date-time and JSON, as the engine writes new couplings (columns, no instances)
+    from integration.models import Coupling
+
+    kept = {"fields": {"name": ["A", "a"], "no": "C1", "amount": "12.5"}}
+    values = {f.attname: f.get_default() for f in Coupling._meta.concrete_fields if not f.primary_key}
+    values.update(erp_model="erp.Customer", crm_model="crm.Account", erp_id=2**40, crm_id=binary[0].pk,
+                  last_synced_crm_modified=stamp, synced_values=kept, created_at=stamp)
+    bulk_writes.insert_values_prepare(Coupling.objects.all(), list(values), [[v] for v in values.values()])()
+    assert copies[-1] is not None and "timestamptz" in copies[-1] and "json" in copies[-1]
+    assert Coupling.objects.values_list("last_synced_crm_modified", "synced_values").get() == (stamp, kept)
+
+    fields = [Account._meta.get_field(name) for name in ("name", "number_of_employees", "createdon")]
+    assert binary_copy_types(connection, fields, [["x"], [7], [stamp]]) == ["varchar", "int4", "timestamptz"]
+    assert binary_copy_types(connection, fields, [["x"], [True], [stamp]]) is None
+    assert binary_copy_types(connection, fields, [["x"], [None], [stamp.replace(tzinfo=None)]]) is None
