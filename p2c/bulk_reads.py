@@ -102,18 +102,17 @@ def _sqlite_column_converters():
     }
 
 
-
-# Fields whose values come back from text as they went in (``to_python`` of their text): what `pairs_read` carries.
-_TEXT_SAFE = (models.CharField, models.TextField, models.IntegerField, models.AutoField, models.BigAutoField,
-              models.SmallAutoField, models.UUIDField)
+# Fields whose values come back from text as they went in (``to_python`` of their text): what `pairs_read` carries
+# (integers include the automatic keys).
+_TEXT_SAFE = (models.CharField, models.TextField, models.IntegerField, models.UUIDField)
 
 
 def pairs_read(querysets):
     """``[list(queryset) for queryset in querysets]`` for two-column ``values_list`` querysets (key → value lookups:
     a payment terms code and its id, a coupling's two ids), in one statement per database rather than a round trip
     each: their SELECTs named in a ``WITH`` and joined by ``UNION ALL``, every column as text, made again by its
-    field's ``to_python``. A chunk of a synchronisation looks up five such tables; on PostgreSQL, while a writer
-    thread's COPY keeps the server busy, each round trip cost milliseconds. A queryset the union cannot carry (a
+    field's ``to_python``. A chunk of a synchronisation looks up five such tables: four round trips fewer a chunk,
+    each a network's round trip where the database is on another machine. A queryset the union cannot carry (a
     slice, another shape, a column of another type) is read on its own; one that can match nothing (an empty
     ``__in``) gives ``[]`` without a query. The rows come in no particular order."""
     results = [None] * len(querysets)

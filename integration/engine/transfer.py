@@ -97,8 +97,7 @@ class ChunkTransfer:
                 key = natural_key_field(related)
                 lookups.append((self._by_key, index,
                                 related.objects.filter(**{f"{key}__in": values}).values_list(key, "pk")))
-        # One statement per database, where each lookup was a round trip of its own (on PostgreSQL, while the
-        # writer thread's COPY kept the server busy, about 20 ms a chunk of 1,000 customers)
+        # One statement per database, where each lookup was a round trip of its own
         for (found, index, _), pairs in zip(lookups, pairs_read([query for *_, query in lookups]), strict=True):
             found[index] = dict(pairs)
         for index, ids in related_ids.items():
