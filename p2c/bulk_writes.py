@@ -578,8 +578,9 @@ def _sqlite_keys_take(connection, cursor, meta, field, count):
 
 
 def _copy_rows(connection, cursor, meta, fields, columns, *, returning, sent=None):
-    """PostgreSQL: write the rows with ``COPY … FROM STDIN``, the fastest way in: psycopg formats the rows in C, where
-    an ``INSERT … UNNEST`` has every text value escaped into an array literal in Python (most of an insert's time).
+    """PostgreSQL: write the rows with ``COPY … FROM STDIN``, the fastest way in (in binary where the columns and
+    values allow it: `_binary_copy_types`): psycopg formats the rows in C, where an ``INSERT … UNNEST`` has every text
+    value escaped into an array literal in Python (most of an insert's time).
     New keys, when they come back (``returning``), are taken from the key's sequence in one query first, as the
     database itself would take them; returns them in the order of the rows. ``sent(keys)`` runs when every row is
     sent, before the end of the COPY is waited for: while the database still writes the rows."""
@@ -623,10 +624,11 @@ _BINARY_COPY = {
 
 def _binary_copy_types(connection, fields, columns):
     """The psycopg type names for a binary COPY of ``columns`` into ``fields``, or None for a text COPY. Binary saves
-    psycopg most of its work per value (its text form escapes every value; for a chunk of new customers, about two
-    thirds of the client's time in the COPY, held under the GIL the deciding thread waits for) and the server its
-    parsing of each; it applies only where every column is of a type `_BINARY_COPY` names and every value is of a
-    Python type that type's binary form takes as it is (aware date-times only)."""
+    psycopg most of its work per value (its text form escapes every value: 0.31 → 0.11 s of the client's time for
+    50,000 new customers, 0.34 → 0.07 s for their couplings), CPU the machine's other work gets (a single run's wall
+    time did not change: the server's work on the rows, which the client's overlaps, bounds it); it applies only
+    where every column is of a type `_BINARY_COPY` names and every value is of a Python type that type's binary form
+    takes as it is (aware date-times only)."""
     types = []
     for field, values in zip(fields, columns, strict=True):
         known = _BINARY_COPY.get((field.db_type(connection) or "").split("(")[0])
