@@ -148,13 +148,19 @@ def _union_part(queryset):
     except EmptyResultSet:
         return ()
     fields = [select[0].output_field for select in compiler.select[:2]]
-    if len(compiler.select) != 2 or not all(isinstance(_target(f), _TEXT_SAFE) for f in fields):
+    if len(compiler.select) != 2 or not all(_text_safe(_target(f)) for f in fields):
         return None
     return sql, params, fields
 
 
 def _target(field):
     return field.target_field if field.is_relation else field
+
+
+def _text_safe(field):
+    """Whether ``field``'s values come back from their text by ``to_python`` alone: one of `_TEXT_SAFE`'s kinds
+    without a ``from_db_value`` of its own (Django would convert what such a field reads; the union would not)."""
+    return isinstance(field, _TEXT_SAFE) and not hasattr(field, "from_db_value")
 
 
 def _union_read(connection, members):

@@ -604,11 +604,15 @@ def _copy_rows(connection, cursor, meta, fields, columns, *, returning, sent=Non
     return keys
 
 
+def _all_text(kinds):
+    return all(issubclass(kind, str) for kind in kinds)  # TextChoices members too
+
+
 # PostgreSQL's type of a Django column (``db_type`` up to its parenthesis) → (the type's name for psycopg, whether a
 # set of Python types is what its binary form takes: no cast rule applies to binary COPY).
 _BINARY_COPY = {
-    "varchar": ("varchar", lambda kinds: all(issubclass(kind, str) for kind in kinds)),
-    "text": ("text", lambda kinds: all(issubclass(kind, str) for kind in kinds)),
+    "varchar": ("varchar", _all_text),
+    "text": ("text", _all_text),
     "smallint": ("int2", {int}.issuperset),
     "integer": ("int4", {int}.issuperset),
     "bigint": ("int8", {int}.issuperset),
