@@ -39,6 +39,12 @@ def record_title(obj):
     return f"{label} ({name})" if name else label
 
 
+def record_title_attnames(model):
+    """The columns (attnames) `record_title` reads of a ``model`` record: its natural key and its names."""
+    names = [natural_key_field(model), *NAME_FIELDS]
+    return [model._meta.get_field(name).attname for name in names if name and _has_field(model, name)]
+
+
 def _has_field(model, name):
     try:
         model._meta.get_field(name)

@@ -33,7 +33,7 @@ from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from p2c.bulk_writes import insert_rows, values_update, values_update_supported
-from p2c.utils import uuid4_batched
+from p2c.utils import any_of, uuid4_batched
 
 # Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
 # QuerySet.update(), including the links a delete blanks (on_delete=SET_NULL). Arguments: ``sender`` (the model),
@@ -184,6 +184,22 @@ class Record(models.Model):
         cls.loaded(obj, field_names, values)
         return obj
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Django's, but a column its read left out (`instances_from_rows`' ``peers``) is loaded for every instance
+        of that read at once, on the first instance that touches it: one query for a chunk of a synchronisation,
+        where Django's descriptor would send one per instance (Django 6.1's ``FETCH_PEERS``)."""
+        peers = getattr(self._state, "peers", None)
+        if (peers is None or not fields or from_queryset is not None or using not in (None, self._state.db)
+                or not peers.holds(fields)):
+            return super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        attrs = self.__dict__
+        for attname, value in peers.values_of(self.pk).items():
+            if attname not in attrs:  # one set since the read keeps its value, as it would have with Django's
+                attrs[attname] = value
+        if any(name not in attrs for name in fields):  # the row is gone: Django's own answer (DoesNotExist)
+            return super().refresh_from_db(using=using, fields=fields)
+        return None
+
     @classmethod
     def loaded(cls, obj, field_names, values):
         """Called for every instance read from the database (``from_db`` and `instances_from_rows`): a model that
@@ -286,9 +302,43 @@ def instance_maker(model):
     return make
 
 
-def instances_from_rows(model, db, attnames, rows):
-    """Model instances from value tuples of ``attnames`` read from ``db`` (a ``values_list`` of every column), as
-    ``Model.from_db`` would give them, without ``Model.__init__`` where the model allows it (`_plain_init`)."""
+class PeerColumns:
+    """The columns a read of many rows left out (`instances_from_rows`' ``peers``), read for all of its rows in one
+    query when one of them first needs one (`Record.refresh_from_db`)."""
+
+    def __init__(self, model, db, attnames, pks):
+        self.model, self.db, self.attnames, self.pks = model, db, frozenset(attnames), pks
+        self._rows = None  # pk → {attname: value}, once read
+
+    def holds(self, names):
+        return self.attnames.issuperset(names)
+
+    def values_of(self, pk):
+        if self._rows is None:
+            names = sorted(self.attnames)
+            read = self.model._base_manager.using(self.db).filter(any_of("pk", self.pks)).values_list("pk", *names)
+            self._rows = {row[0]: dict(zip(names, row[1:], strict=True)) for row in read}
+        return self._rows.get(pk, {})
+
+
+def instances_from_rows(model, db, attnames, rows, *, peers=False):
+    """Model instances from value tuples of ``attnames`` read from ``db``, as ``Model.from_db`` would give them,
+    without ``Model.__init__`` where the model allows it (`_plain_init`).
+
+    ``attnames`` may leave columns out (deferred, as ``only()`` leaves them); with ``peers``, a Record's instances
+    then load a left-out column all together, in one query, when the first of them needs one (`PeerColumns`),
+    rather than one query per instance."""
+    objs = _instances_made(model, db, attnames, rows)
+    if peers and objs and isinstance(objs[0], Record):
+        unread = [f.attname for f in model._meta.concrete_fields if f.attname not in set(attnames)]
+        if unread:
+            columns = PeerColumns(model, db, unread, [obj.pk for obj in objs])
+            for obj in objs:
+                obj._state.peers = columns
+    return objs
+
+
+def _instances_made(model, db, attnames, rows):
     from_db = model.from_db
     custom = model.from_db.__func__ not in (models.Model.from_db.__func__, Record.from_db.__func__)
     if custom or not _plain_init(model):

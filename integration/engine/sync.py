@@ -57,6 +57,7 @@ from .reading import (
     FailedInserts,
     counterpart_ids,
     iterate_chunks,
+    source_attnames,
     source_querysets,
 )
 from .transfer import ChunkTransfer
@@ -249,7 +250,7 @@ class DirectionRun:
         is left out of the later ones, so no row is synchronised twice in one run."""
         read, pk_of = set(), self.plan.source.pk_of
         for queryset in querysets:
-            for rows in iterate_chunks(queryset, self.chunk_size):
+            for rows in iterate_chunks(queryset, self.chunk_size, self.plan.per_run(source_attnames)):
                 if read:
                     rows = [row for row in rows if pk_of(row) not in read]
                 if forced is not ALL and forced:

@@ -26,6 +26,12 @@ class Rules:
         """
         return None
 
+    def source_fields(self, *, plan):
+        """The source's attnames the hooks read beyond the mapped fields, read with the rows. A column read neither
+        way is read for a whole chunk at once when a hook first touches it (p2c.records.PeerColumns): declaring it
+        saves that query."""
+        return ()
+
     def prepare_chunk(self, rows, *, plan):
         """Load, in bulk, whatever ``transfer`` needs for these source rows. Returns a context object."""
         return None

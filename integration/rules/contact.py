@@ -16,6 +16,9 @@ from .base import Rules as BaseRules
 
 
 class Rules(BaseRules):
+    def source_fields(self, *, plan):
+        return ("company_id", "company_name") if plan.destination.key == "crm" else ("parent_account_id",)
+
     def prepare_chunk(self, rows, *, plan):
         if plan.destination.key == "crm":
             return _accounts_for_companies({row.company_id for row in rows} - {None})

@@ -23,6 +23,9 @@ ISO_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 class Rules(BaseRules):
+    def source_fields(self, *, plan):
+        return ("iso_code", "description", "code") if plan.destination.key == "crm" else ()
+
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key != "crm":
             return

@@ -36,6 +36,12 @@ class FoRules(BaseRules):
                 )
         return self._defaults
 
+    def source_fields(self, *, plan):
+        if plan.destination.key != "erp":
+            return ()
+        keys = [key_field for _, _, key_field, _, _, _ in self.defaults_for(plan)]
+        return tuple(name for name in (self.key_field, *keys) if name)
+
     def prepare_chunk(self, rows, *, plan):
         self.defaults_for(plan)
         return None

@@ -42,6 +42,9 @@ def routing_left_out(queryset, *, active_customer_reason):
 class Rules(FoRules):
     key_field = "contact_number"
 
+    def source_fields(self, *, plan):
+        return (*super().source_fields(plan=plan), "parent_account_id")
+
     def prepare_chunk(self, rows, *, plan):
         super().prepare_chunk(rows, plan=plan)
         return _companies_for_accounts({row.parent_account_id for row in rows} - {None})

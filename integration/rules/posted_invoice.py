@@ -18,6 +18,9 @@ INVOICED_REASON = "Invoiced"
 
 
 class Rules(BaseRules):
+    def source_fields(self, *, plan):
+        return ("order_no", "your_reference") if plan.destination.key == "crm" else ()
+
     def prepare_chunk(self, rows, *, plan):
         if plan.destination.key != "crm":
             return {}

@@ -12,6 +12,9 @@ from .base import Rules as BaseRules
 
 
 class Rules(BaseRules):
+    def source_fields(self, *, plan):
+        return ("type", "no", "description")
+
     def prepare_chunk(self, rows, *, plan):
         setup = (
             SalesReceivablesSetup.objects.filter(pk=1).values("write_in_product_type", "write_in_product_no").first()

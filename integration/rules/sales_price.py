@@ -25,6 +25,9 @@ def _price_lists_by_code(codes):
 
 
 class Rules(BaseRules):
+    def source_fields(self, *, plan):
+        return ("sales_code",)
+
     def prepare_chunk(self, rows, *, plan):
         return _price_lists_by_code(row.sales_code for row in rows)
 
