@@ -7,7 +7,9 @@ database, each way (Sales accounts → ERP customers, then ERP customers → Sal
 - the raw floor: the same rows, prepared for the database beforehand (not timed), through PostgreSQL's
   ``COPY ... FROM STDIN`` (psycopg 3 ``write_row``) or, on SQLite, ``executemany`` of a one-row INSERT on the
   sqlite3 cursor, in one transaction;
-- the peer: django-import-export in bulk mode, insert only (``requirements-bench.txt``); skipped if not installed.
+- the peer: django-import-export in bulk mode, insert only (``requirements-bench.txt``); skipped if not installed;
+- the sync's statements alone: the source's columns a run reads, fetched and dropped, then the raw floor's write and
+  the couplings written the same way: what a synchronisation would take if all of its work per row cost nothing.
 
 Each step starts from an empty destination table; the table for a way prints the medians of ``P2C_BENCH_ROUNDS``
 rounds (default 3) and the ratios of the medians. Then, coupled after a full synchronisation: incremental runs with
@@ -41,6 +43,8 @@ from django.db import connections, models, transaction
 
 from crm.models import Account
 from erp.models import Customer
+from integration.engine.plan import plan_build
+from integration.engine.reading import source_attnames
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
 from tests.bench.customers_world import ISO_CODES, customer_world_with_references, customers_salespeople_assign
@@ -156,6 +160,26 @@ def _raw_floor(model, fields, unique, rows):
     return time.perf_counter() - started
 
 
+def _source_read(way, mapping):
+    """The source's rows a full synchronisation reads (its columns, `source_attnames`), fetched as the database gives
+    them, nothing made of them; in seconds."""
+    source = way.source
+    names = source_attnames(plan_build(mapping=mapping, direction=way.direction, full=True))
+    sql, params = source.objects.order_by("pk").values_list(*names).query.sql_with_params()
+    started = time.perf_counter()
+    with transaction.atomic(using=source.objects.db), _connection(source).cursor() as cursor:
+        cursor.execute(sql, params)
+        while cursor.fetchmany(10_000):
+            pass
+    return time.perf_counter() - started
+
+
+def _coupling_rows():
+    """The pair's couplings as the synchronisation wrote them, every column but the key."""
+    fields = [f for f in Coupling._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    return fields, list(Coupling.objects.filter(**PAIR).order_by("pk").values_list(*[f.attname for f in fields]))
+
+
 def _import_export(model, fields, unique, rows):
     """django-import-export's bulk insert of the same rows, in seconds; None when it is not installed, or not asked
     for (``P2C_BENCH_PEER=0``: at a million rows it takes tens of minutes a way)."""
@@ -242,7 +266,7 @@ def _measure(mapping, way):
     """The rounds of the four, then the memory run and the incremental runs; prints the way's table."""
     model, vendor = way.destination, _connection(way.destination).vendor
     print(f"\n== {way.title}, {vendor}, N={N:,}; load average (1, 5, 15 min) before: {_load()}", flush=True)
-    figures = {"p2c": [], "bulk_create": [], "raw": [], "peer": []}
+    figures = {"p2c": [], "bulk_create": [], "raw": [], "peer": [], "statements": []}
     rows = None
     for round_ in range(1, ROUNDS + 1):
         _empty(model)
@@ -251,6 +275,8 @@ def _measure(mapping, way):
             _references_landed(way)
             fields, unique, rows = _rows(model)
             rows = list(rows)
+            coupling_fields, couplings = _coupling_rows()
+            assert len(couplings) == N
         for name, step in (("bulk_create", _bulk_create), ("raw", _raw_floor), ("peer", _import_export)):
             _empty(model)
             seconds = step(model, fields, unique, rows)
@@ -258,6 +284,10 @@ def _measure(mapping, way):
                 assert model.objects.count() == N
                 _references_landed(way)  # the same rows: their references too
                 figures[name].append(seconds)
+            if name == "raw":  # a sync's statements without its Python: the read, the raw floor's write, the couplings
+                seconds += _source_read(way, mapping) + _raw_floor(Coupling, coupling_fields, [], couplings)
+                assert Coupling.objects.filter(**PAIR).count() == N
+                figures["statements"].append(seconds)
         print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in figures.items() if v)
               + f"; load {_load()}", flush=True)
     del rows
@@ -268,9 +298,12 @@ def _measure(mapping, way):
     peer = ("not run (P2C_BENCH_PEER=0)" if not PEER
             else "skipped: django-import-export not installed (pip install -r requirements-bench.txt)"
             if "peer" not in median else _cell(median["peer"], f"p2c {median['peer'] / p2c:.2f}x its throughput"))
-    plain, raw = median["bulk_create"], median["raw"]
+    plain, raw, statements = median["bulk_create"], median["raw"], median["statements"]
     lines = [f"| {label}, {N:,} | {_cell(p2c)} ({N / p2c:,.0f} rows/s) | {_cell(plain, f'sync {p2c / plain:.2f}x')} | "
-             f"{_cell(raw, f'sync {p2c / raw:.2f}x')} | {peer} |"]
+             f"{_cell(raw, f'sync {p2c / raw:.2f}x')} | {peer} |",
+             f"| the sync's statements alone (the source's columns read, the raw floor's write, the couplings "
+             f"written the same way) | {_cell(statements, f'{statements / raw:.2f}x the raw floor')}; the sync "
+             f"{p2c / statements:.2f}x them | | | |"]
 
     _empty(model)
     memory = _memory_run(model, way)
