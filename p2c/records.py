@@ -330,7 +330,8 @@ def instances_from_rows(model, db, attnames, rows, *, peers=False):
     rather than one query per instance."""
     objs = _instances_made(model, db, attnames, rows)
     if peers and objs and isinstance(objs[0], Record):
-        unread = [f.attname for f in model._meta.concrete_fields if f.attname not in set(attnames)]
+        read = set(attnames)
+        unread = [f.attname for f in model._meta.concrete_fields if f.attname not in read]
         if unread:
             columns = PeerColumns(model, db, unread, [obj.pk for obj in objs])
             for obj in objs:
