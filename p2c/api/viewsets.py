@@ -144,6 +144,44 @@ class BulkUpsertMixin:
         nothing_done = results and summary["error"] == len(results)
         return Response(summary, status=status.HTTP_400_BAD_REQUEST if nothing_done else status.HTTP_200_OK)
 
+    # ``…/bulk/`` is also the URL of the record whose key is "bulk" (an ERP number may be): the router matches this
+    # action first, so the record's own methods there are answered as at ``…/{key}/``, with their permissions and
+    # parsers, not the bulk action's (`initialize_request`, `initial`). Not in the schema: ``…/{key}/`` says it.
+    @bulk.mapping.get
+    @extend_schema(exclude=True)
+    def bulk_keyed_retrieve(self, request, *args, **kwargs):
+        return self.retrieve(request)
+
+    @bulk.mapping.put
+    @extend_schema(exclude=True)
+    def bulk_keyed_update(self, request, *args, **kwargs):
+        return self.update(request)
+
+    @bulk.mapping.patch
+    @extend_schema(exclude=True)
+    def bulk_keyed_partial_update(self, request, *args, **kwargs):
+        return self.partial_update(request)
+
+    @bulk.mapping.delete
+    @extend_schema(exclude=True)
+    def bulk_keyed_destroy(self, request, *args, **kwargs):
+        return self.destroy(request)
+
+    def initialize_request(self, request, *args, **kwargs):
+        if self.action_map.get(request.method.lower(), "").startswith(_BULK_KEYED):
+            self.parser_classes = type(self).parser_classes
+            self.extra_permissions = type(self).extra_permissions
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        if self.action and self.action.startswith(_BULK_KEYED):
+            self.action = self.action.removeprefix(_BULK_KEYED)
+            self.kwargs[self.lookup_url_kwarg or self.lookup_field] = "bulk"
+        super().initial(request, *args, **kwargs)
+
+
+_BULK_KEYED = "bulk_keyed_"
+
 
 def bulk_schema(serializer_class, key_field):
     """The OpenAPI description of a viewset's bulk action."""

@@ -150,3 +150,31 @@ def test_query_count_is_constant(api):
     assert Account.objects.filter(name__endswith="(renamed)").count() == 510
     unchanged_small, unchanged_large = _queries(api, small), _queries(api, large)
     assert unchanged_small == unchanged_large
+
+
+def test_a_record_whose_key_is_bulk_is_read_changed_and_deleted_at_its_own_url(api, user_with_perms):
+    """``…/bulk/`` is the bulk upsert's URL and that of the record keyed "bulk": the router finds the bulk action
+    first, whose other methods answer as the record's, with the record's permissions (not add and change)."""
+    from tests.api.conftest import client_for
+
+    customer = Customer.objects.create(no="bulk", name="Named like the action")
+    url = "/api/erp/customers/bulk/"
+
+    reader = client_for(user_with_perms("erp.view_customer"))
+    response = reader.get(url)
+    assert response.status_code == 200 and response.data["name"] == "Named like the action"
+    assert reader.patch(url, {"name": "Renamed"}, format="json").status_code == 403
+
+    assert api.patch(url, {"name": "Renamed"}, format="json").status_code == 200
+    customer.refresh_from_db()
+    assert customer.name == "Renamed"
+    assert api.post(url, [{"no": "C-NEW", "name": "Still the bulk upsert"}], format="json").status_code == 200
+    assert Customer.objects.filter(no="C-NEW").exists()
+    assert api.delete(url).status_code == 204
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+    assert api.get(url).status_code == 404
+
+
+def test_a_sales_record_key_is_a_uuid_so_bulk_names_none(api):
+    assert api.get("/api/crm/accounts/bulk/").status_code == 404
+    assert api.put("/api/crm/accounts/bulk/", {"name": "x"}, format="json").status_code == 404
