@@ -26,6 +26,11 @@ class AutoSchema(openapi.AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             schema["pattern"] = decimal_pattern(field.max_whole_digits, field.decimal_places)
+        if (isinstance(field, serializers.RelatedField) and not field.allow_null and not field.read_only
+                and schema.get("type") == "string"):
+            schema.setdefault("minLength", 1)  # DRF reads "" as null in a relation, which this one refuses
+            if "format" not in schema:  # a key as text (a UUID key has its format): no NUL, no lone surrogate
+                schema.setdefault("pattern", TEXT_PATTERN)
         if (isinstance(field, serializers.CharField) and not field.allow_blank and not field.read_only
                 and schema.get("type") == "string" and "enum" not in schema):
             schema.setdefault("minLength", 1)

@@ -47,6 +47,17 @@ def test_text_that_must_not_be_blank_says_so_in_the_schema(api, schema):
     assert api.post("/api/crm/accounts/", {"name": "A", "description": ""}, format="json").status_code == 201
 
 
+def test_a_required_reference_by_key_is_not_empty_in_the_schema_as_in_the_answer(api, schema):
+    """DRF reads "" as null in a relation: a reference that may not be null refuses it, and the schema says so."""
+    headers, purchases = component(schema, "ErpSalesHeader"), component(schema, "ErpPurchaseHeader")
+    for prop in (headers["sell_to_customer"], purchases["buy_from_vendor"]):
+        assert prop["minLength"] == 1 and not re.search(prop["pattern"], "C\u0000")
+    response = api.post("/api/erp/sales-headers/", {"sell_to_customer": ""}, format="json")
+    assert response.status_code == 400 and "sell_to_customer" in response.json()
+    contacts = component(schema, "CrmContact")
+    assert contacts["parent_account"].get("nullable") and "minLength" not in contacts["parent_account"]
+
+
 def test_decimal_patterns_need_a_digit(api, schema):
     pattern = component(schema, "CrmAccount")["revenue"]["pattern"]
     for text in ("-", ".", "-.", ""):
