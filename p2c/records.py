@@ -185,7 +185,7 @@ class Record(models.Model):
         return obj
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        """Django's, but a column its read left out (`instances_from_rows`' ``peers``) is loaded for every instance
+        """Django's, but a column its read left out (`instances_from_rows`) is loaded for every instance
         of that read at once, on the first instance that touches it: one query for a chunk of a synchronisation,
         where Django's descriptor would send one per instance (Django 6.1's ``FETCH_PEERS``)."""
         peers = getattr(self._state, "peers", None)
@@ -303,7 +303,7 @@ def instance_maker(model):
 
 
 class PeerColumns:
-    """The columns a read of many rows left out (`instances_from_rows`' ``peers``), read for all of its rows in one
+    """The columns a read of many rows left out (`instances_from_rows`), read for all of its rows in one
     query when one of them first needs one (`Record.refresh_from_db`)."""
 
     def __init__(self, model, db, attnames, pks):
@@ -321,15 +321,15 @@ class PeerColumns:
         return self._rows.get(pk, {})
 
 
-def instances_from_rows(model, db, attnames, rows, *, peers=False):
+def instances_from_rows(model, db, attnames, rows):
     """Model instances from value tuples of ``attnames`` read from ``db``, as ``Model.from_db`` would give them,
     without ``Model.__init__`` where the model allows it (`_plain_init`).
 
-    ``attnames`` may leave columns out (deferred, as ``only()`` leaves them); with ``peers``, a Record's instances
-    then load a left-out column all together, in one query, when the first of them needs one (`PeerColumns`),
-    rather than one query per instance."""
+    ``attnames`` may leave columns out (deferred, as ``only()`` leaves them): a Record's instances then load a
+    left-out column all together, in one query, when the first of them needs one (`PeerColumns`), rather than one
+    query per instance."""
     objs = _instances_made(model, db, attnames, rows)
-    if peers and objs and isinstance(objs[0], Record):
+    if objs and isinstance(objs[0], Record):
         read = set(attnames)
         unread = [f.attname for f in model._meta.concrete_fields if f.attname not in read]
         if unread:

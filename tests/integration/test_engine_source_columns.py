@@ -64,7 +64,7 @@ def test_a_rule_reading_a_column_left_out_gets_it_in_one_query_a_chunk(customer_
 def test_instances_read_with_columns_left_out_load_them_together_on_first_touch():
     accounts = AccountFactory.create_batch(3, description="Stored", revenue=1000)
     read = instances_from_rows(Account, Account.objects.db, ["id", "name"],
-                               Account.objects.order_by("pk").values_list("id", "name"), peers=True)
+                               Account.objects.order_by("pk").values_list("id", "name"))
     first, second, third = read
     second.description = "Set before it was read"  # what the code set stays: not replaced by the stored value
     Account.objects.filter(pk=third.pk).update(revenue=2000)
@@ -80,7 +80,7 @@ def test_instances_read_with_columns_left_out_load_them_together_on_first_touch(
 def test_a_row_deleted_since_the_read_answers_as_django_does():
     [account] = AccountFactory.create_batch(1)
     [read] = instances_from_rows(Account, Account.objects.db, ["id", "name"],
-                                 Account.objects.values_list("id", "name"), peers=True)
+                                 Account.objects.values_list("id", "name"))
     Account.objects.filter(pk=account.pk).delete()
 
     with pytest.raises(Account.DoesNotExist):
