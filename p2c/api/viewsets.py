@@ -148,39 +148,30 @@ class BulkUpsertMixin:
     # action first, so the record's own methods there are answered as at ``…/{key}/``, with their permissions and
     # parsers, not the bulk action's (`initialize_request`, `initial`). Not in the schema: ``…/{key}/`` says it.
     @bulk.mapping.get
-    @extend_schema(exclude=True)
-    def bulk_keyed_retrieve(self, request, *args, **kwargs):
-        return self.retrieve(request)
-
     @bulk.mapping.put
-    @extend_schema(exclude=True)
-    def bulk_keyed_update(self, request, *args, **kwargs):
-        return self.update(request)
-
     @bulk.mapping.patch
-    @extend_schema(exclude=True)
-    def bulk_keyed_partial_update(self, request, *args, **kwargs):
-        return self.partial_update(request)
-
     @bulk.mapping.delete
     @extend_schema(exclude=True)
-    def bulk_keyed_destroy(self, request, *args, **kwargs):
-        return self.destroy(request)
+    def bulk_keyed(self, request, *args, **kwargs):
+        return getattr(self, self.action)(request)
 
     def initialize_request(self, request, *args, **kwargs):
-        if self.action_map.get(request.method.lower(), "").startswith(_BULK_KEYED):
+        if self.action_map.get(request.method.lower()) == "bulk_keyed":
             self.parser_classes = type(self).parser_classes
             self.extra_permissions = type(self).extra_permissions
         return super().initialize_request(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
-        if self.action and self.action.startswith(_BULK_KEYED):
-            self.action = self.action.removeprefix(_BULK_KEYED)
-            self.kwargs[self.lookup_url_kwarg or self.lookup_field] = "bulk"
+        if self.action_map.get("post") == "bulk":  # the bulk URL: OPTIONS describes the record's methods there too
+            self.kwargs.setdefault(self.lookup_url_kwarg or self.lookup_field, "bulk")
+        if self.action == "bulk_keyed":
+            self.action = _RECORD_ACTIONS[request.method.lower()]
         super().initial(request, *args, **kwargs)
 
 
-_BULK_KEYED = "bulk_keyed_"
+# An HTTP method on a record's URL → the viewset's action (HEAD is answered as GET)
+_RECORD_ACTIONS = {"get": "retrieve", "head": "retrieve", "put": "update", "patch": "partial_update",
+                   "delete": "destroy"}
 
 
 def bulk_schema(serializer_class, key_field):

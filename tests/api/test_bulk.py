@@ -165,6 +165,8 @@ def test_a_record_whose_key_is_bulk_is_read_changed_and_deleted_at_its_own_url(a
     assert response.status_code == 200 and response.data["name"] == "Named like the action"
     assert reader.patch(url, {"name": "Renamed"}, format="json").status_code == 403
 
+    assert api.head(url).status_code == 200
+    assert api.options(url).status_code == 200  # what may be done there: the record's methods as the upsert's
     assert api.patch(url, {"name": "Renamed"}, format="json").status_code == 200
     customer.refresh_from_db()
     assert customer.name == "Renamed"
