@@ -96,9 +96,9 @@ def is_bulk(case):
 
 
 def body_breaks_a_pattern(case):
-    """Whether a field of the request's JSON body breaks the ``pattern`` the schema gives it. Schemathesis' positive
-    generator does so now and then (``"purchaser": "\\u0000"`` against ``^[^\\u0000…]*…$``): such a request is not
-    schema-valid, and its refusal is right."""
+    """Whether a field of the request's JSON body breaks the ``pattern`` the schema gives it, or the body meets none
+    of its record's ``anyOf`` alternatives. Schemathesis' positive generator does so now and then (``"purchaser":
+    "\\u0000"`` against ``^[^\\u0000…]*…$``): such a request is not schema-valid, and its refusal is right."""
     body = case.body
     if not isinstance(body, dict):
         return False
@@ -138,7 +138,8 @@ def schema_valid_request_accepted(ctx, response, case):
     - a configuration import whose sections name models, fields and records that do not exist (the schema states
       the file's frame, its format, version and sections): 400 ``invalid_configuration`` listing each key at fault.
 
-    And a request that is not schema-valid after all, a field breaking its pattern (``body_breaks_a_pattern``).
+    And a request that is not schema-valid after all: a field breaking its pattern, or a record meeting none of its
+    ``anyOf`` alternatives (``body_breaks_a_pattern``).
 
     Every other 4xx outside the expected statuses (2xx, 401, 403, 404, 409) still fails."""
     if is_bulk(case):
