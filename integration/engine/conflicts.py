@@ -33,6 +33,8 @@ from django.utils import timezone
 
 from integration.models import SyncConflict
 
+from .row_code import Names, function_compile
+
 RESTORE, REMOVE = "restore", "remove"
 
 # A person's decisions for the run in progress: coupling pk → {"fields": {erp_field: "erp"|"crm"}, "deletion":
@@ -147,53 +149,39 @@ def _snapshot_names(plan):
     return [(field_key(rule.mapping), rule.source_attname, rule.dest_attname) for rule in plan.field_rules]
 
 
-def _getter(attnames):
-    """A function of an instance's dict giving the values of ``attnames`` as a tuple (KeyError: one is deferred)."""
-    if not attnames:
-        return lambda values: ()
-    get = itemgetter(*attnames)
-    return (lambda values: (get(values),)) if len(attnames) == 1 else get
-
-
 def _snapshot_reader(plan):
-    """`snapshot_update` of a pair without kept values or held-back fields, made once per run: each side's values
-    read from the instances' dicts in one call (a foreign key's attname read through its descriptor costs more),
-    made plain and kept as `_kept` keeps them."""
+    """`snapshot_update` of a pair without kept values or held-back fields, written out once per run as one function
+    (row_code.py): each side's values read from the instances' dicts in one call (a foreign key's attname read
+    through its descriptor costs more), made plain, and kept as `_kept` keeps them, one field after the other."""
     names = plan.per_run(_snapshot_names)
-    source_names = tuple(dict.fromkeys(s for _, s, _ in names if s is not None))
-    dest_names = tuple(dict.fromkeys(d for _, _, d in names))
-    # (key, position of its source value, None for a constant; position of its destination value)
-    layout = [(key, None if s is None else source_names.index(s), dest_names.index(d)) for key, s, d in names]
-    source_get, dest_get = _getter(source_names), _getter(dest_names)
-    erp_first, plain = plan.source.key == "erp", _PLAIN_TYPES
-
-    def values(obj, get, attnames):
-        try:
-            return get(obj.__dict__)
-        except KeyError:  # a deferred field: read through its descriptor
-            return tuple(getattr(obj, name) for name in attnames)
-
-    def read(row, destination):
-        source_values = values(row, source_get, source_names)
-        dest_values = values(destination, dest_get, dest_names)
-        fields = {}
-        for key, at_source, at_dest in layout:
-            dest = dest_values[at_dest]
-            if type(dest) not in plain:
-                dest = value_plain(dest)
-            if at_source is None:
-                fields[key] = dest
-                continue
-            source = source_values[at_source]
-            if type(source) not in plain:
-                source = value_plain(source)
-            if source == dest and type(source) is type(dest):
-                fields[key] = source
-            else:
-                fields[key] = [source, dest] if erp_first else [dest, source]
-        return {"fields": fields}
-
-    return read
+    source_names = list(dict.fromkeys(s for _, s, _ in names if s is not None))
+    dest_names = list(dict.fromkeys(d for _, _, d in names))
+    erp_first = plan.source.key == "erp"
+    globals_ = Names()
+    lines = ["def read(row, destination):"]
+    for side, attnames, prefix in (("row", source_names, "s"), ("destination", dest_names, "d")):
+        if not attnames:
+            continue
+        read = ", ".join(f"{prefix}{i}" for i in range(len(attnames))) + ("," if len(attnames) == 1 else "")
+        lines += ["    try:",  # a deferred field: read through its descriptor
+                  f"        {read} = {globals_.name(itemgetter(*attnames), 'get')}({side}.__dict__)"
+                  + ("," if len(attnames) == 1 else ""),
+                  "    except KeyError:",
+                  f"        {read} = [getattr({side}, name) for name in {globals_.name(tuple(attnames), 'names')}]"]
+        lines += [f"    if type({prefix}{i}) not in PLAIN: {prefix}{i} = value_plain({prefix}{i})"
+                  for i in range(len(attnames))]
+    lines.append("    return {'fields': {")
+    for key, source_name, dest_name in names:
+        dest = f"d{dest_names.index(dest_name)}"
+        if source_name is None:  # a constant: the destination's value
+            lines.append(f"        {key!r}: {dest},")
+            continue
+        source = f"s{source_names.index(source_name)}"
+        erp, crm = (source, dest) if erp_first else (dest, source)
+        lines.append(f"        {key!r}: {source} if {source} == {dest} and type({source}) is type({dest}) "
+                     f"else [{erp}, {crm}],")
+    lines.append("    }}")
+    return function_compile("read", lines, {**globals_.namespace, "PLAIN": _PLAIN_TYPES, "value_plain": value_plain})
 
 
 def field_changed(snapshot, side, obj, attname, key):

@@ -13,7 +13,7 @@ ERP currency becomes the Sales base currency, and the Sales base currency become
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from django.core import validators
 from django.core.exceptions import ValidationError
@@ -24,8 +24,10 @@ from django.utils.translation import gettext
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
 from integration.rules import currency
-from integration.rules.base import RowError
+from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
+
+from .row_code import Names, function_compile
 
 
 def _sales_base_currency_id():
@@ -37,7 +39,6 @@ BLANK_COUNTERPARTS = {
     ("erp.Currency", "crm.TransactionCurrency"): _sales_base_currency_id,
 }
 _NO_BLANK_COUNTERPART = object()
-_UNREAD = object()
 
 
 def _blank_counterparts(plan):
@@ -45,11 +46,6 @@ def _blank_counterparts(plan):
     mapping is: setup, not data (its queries in every chunk waited on a database busy writing the chunk before)."""
     return {}
 
-
-def _decimal_exponents(plan):
-    """(attname, field, quantum, the quantum's exponent) of each decimal field of the destination, once per run."""
-    return [(name, field, quantum, quantum.as_tuple().exponent)
-            for name, (field, quantum) in plan.decimal_fields.items()]
 
 TRANSFORMATIONS = {
     "upper": str.upper,
@@ -109,67 +105,8 @@ class ChunkTransfer:
             if missing and key:
                 self._keys[index] = dict(related.objects.filter(pk__in=missing).values_list("pk", key))
         self.rules_context = plan.rules.prepare_chunk(rows, plan=plan)
-        self.compiled = plan.per_run(rules_compile)
-        # References and values naming a record: ``value(raw)`` over this chunk's lookups
-        chunk_values = {index: self._reference_value(index, rule) for index, rule in enumerate(plan.field_rules)
-                        if rule.kind in ("relation", "value_to_key")}
-        # Each rule's steps as a plain tuple, unpacked per row (reading a dataclass's attributes cost more)
-        self._steps = [(c.create_only, c.source_attname, c.value or chunk_values[c.index], c.index if c.keyed else None,
-                        c.clear_on_failure, c.not_null, c.check, c.dest_attname, c.rule) for c in self.compiled]
-        self._decimals = plan.per_run(_decimal_exponents)
-
-    def values_for(self, source, destination):
-        """Destination attname → value for ``source``; raises RowError naming the record and every bad field."""
-        values, errors = {}, []
-        keys = self._keys
-        read = source.__dict__  # the attributes as loaded (a foreign key's attname through its descriptor costs more)
-        for create_only, source_attname, value_of, keyed, clear_on_failure, not_null, check, dest_attname, rule in (
-                self._steps):
-            if create_only and destination is not None:
-                continue
-            try:
-                # compiled once per run (`rules_compile`: constants, plain values, keys to values) or per chunk
-                if source_attname is None:
-                    raw = None
-                else:
-                    raw = read.get(source_attname, _UNREAD)
-                    if raw is _UNREAD:  # deferred: its descriptor loads it
-                        raw = getattr(source, source_attname)
-                if keyed is not None and raw is not None:
-                    raw = keys[keyed].get(raw)
-                write, value = value_of(raw)
-            except RowError as exc:
-                if not clear_on_failure:
-                    errors.append(str(exc))
-                    continue
-                write, value = True, None
-            except ValidationError as exc:
-                errors.append(field_error_text(rule.dest_field, exc))
-                continue
-            if not write or (not_null and is_blank(value)):
-                continue
-            if check is not None:
-                try:
-                    check(value, destination)
-                except ValidationError as exc:
-                    errors.append(field_error_text(rule.dest_field, exc))
-                    continue
-            values[dest_attname] = value
-        try:
-            self.plan.rules.transfer(source, destination, values, plan=self.plan, context=self.rules_context)
-        except RowError as exc:
-            errors.append(str(exc))
-        for name, dest_field, quantum, exponent in self._decimals:
-            # An amount the rules set is rounded as the field mappings' are (theirs are already).
-            value = values.get(name)
-            if type(value) is Decimal and value.as_tuple().exponent != exponent:
-                try:
-                    values[name] = decimal_fit(value, dest_field, quantum)
-                except ValidationError as exc:
-                    errors.append(field_error_text(dest_field, exc))
-        if errors:
-            raise RowError(record_error_text(self.plan.record_label(source), "; ".join(errors)))
-        return values
+        # The run's field rules as one function of a row (`values_maker`), given this chunk's lookups
+        self.values_for = plan.per_run(values_maker)(self)
 
     def _reference_value(self, index, rule):
         """``value(raw) -> (write?, value)`` of a reference (relation) or of a value naming a record (value_to_key),
@@ -355,6 +292,7 @@ def _plain_value(rule, plan):
         def text_value(raw):  # the most common rule: text to text, as it is
             return True, raw if type(raw) is str else convert(raw, dest)
 
+        text_value.plain_text = True  # written out in place by `values_maker`
         return text_value
 
     def value_of(raw):
@@ -396,28 +334,206 @@ def plain_email(value):
 
 def _check(dest):
     """``dest.clean``; for a text field (with options of plain text, or none) whose only validators are its length
-    and NUL checks (and, for an email field, Django's email validator), the values that pass are told apart in plain
-    Python and only the others go through ``clean`` (its messages)."""
+    and NUL checks (and, for an email field, Django's email validator), a `TextCheck`: the values that pass are told
+    apart in plain Python and only the others go through ``clean`` (its messages)."""
     clean = dest.clean
     extra = [v for v in dest.validators if type(v) not in _PLAIN_TEXT_VALIDATORS]
     email = type(dest) is models.EmailField and extra == [validators.validate_email]
     # A text field with choices of plain text (its options): a value among them, of the field's length, passes.
     options = None
     if dest.choices:
-        options = {choice for choice, _ in dest.flatchoices}
+        options = frozenset(choice for choice, _ in dest.flatchoices)
         if not all(type(choice) is str for choice in options):
             return clean
     if (field_category(dest) != TEXT or (extra and not email)
             or type(dest).to_python not in (models.CharField.to_python, models.TextField.to_python)
             or type(dest).validate is not models.Field.validate):
         return clean
-    max_length, blank = dest.max_length, dest.blank
+    return TextCheck(clean=clean, max_length=dest.max_length, blank=dest.blank, email=email, options=options)
 
-    def check(value, destination):
-        if (type(value) is str and (value or blank) and (max_length is None or len(value) <= max_length)
-                and "\x00" not in value and (not email or not value or plain_email(value))
-                and (options is None or not value or value in options)):
+
+@dataclass(frozen=True)
+class TextCheck:
+    """`_check` of a plain text field: what a value must be to pass without ``clean`` (text, not blank unless the
+    field allows it, at most ``max_length`` long, no NUL, a `plain_email` if ``email``, one of ``options`` if any);
+    the other values go through ``clean``, which passes them or says why not."""
+
+    clean: object
+    max_length: int | None
+    blank: bool
+    email: bool
+    options: frozenset | None
+
+    def __call__(self, value, destination):
+        if not self.passes(value):
+            self.clean(value, destination)
+
+    def passes(self, value):
+        return (type(value) is str and (value or self.blank)
+                and (self.max_length is None or len(value) <= self.max_length) and "\x00" not in value
+                and (not self.email or not value or plain_email(value))
+                and (self.options is None or not value or value in self.options))
+
+    def condition(self, name, options):
+        """`passes` as a Python expression of the value named ``name``, once it is known to be text, for generated
+        code; ``options``: the name the options go by there."""
+        terms = [] if self.blank else [name]
+        if self.max_length is not None:
+            terms.append(f"len({name}) <= {self.max_length}")
+        terms.append(f"'\\x00' not in {name}")
+        if self.email:
+            terms.append(f"(not {name} or plain_email({name}))")
+        if self.options is not None:
+            terms.append(f"(not {name} or {name} in {options})")
+        return " and ".join(terms)
+
+
+def values_maker(plan):
+    """The run's field rules written out as one function, once per run: ``make(transfer)`` gives, for a chunk's
+    `ChunkTransfer`, ``values_for(source, destination)``: the destination's attname → value for the source row
+    ``source`` (``destination`` None for a new record), or RowError naming the record and every bad field.
+
+    What a loop over the rules would do for each row, each rule unrolled in its turn: its source value read, looked
+    up, converted, validated and kept, with the common forms written out in place (text as it is, a plain text
+    field's checks) and the others calling their compiled step (`CompiledRule.value`, `_reference_value`); then
+    the rules module's ``transfer`` and the rounding of amounts the rules set."""
+    names = Names()
+    compiled = plan.per_run(rules_compile)
+    code = _ValuesCode(plan, names)
+    for step in compiled:
+        code.step(step)
+    code.finish()
+    lines = code.lines()
+    namespace = {**names.namespace, "ValidationError": ValidationError, "RowError": RowError, "Decimal": Decimal,
+                 "convert": convert, "decimal_fit": decimal_fit, "plain_email": plain_email,
+                 "field_error_text": field_error_text, "record_error_text": record_error_text}
+    return function_compile("make", lines, namespace)
+
+
+def _overrides(obj, name, base):
+    """Whether ``obj`` (an instance) has its own ``name``, other than ``base``'s."""
+    return name in vars(obj) or getattr(type(obj), name) is not getattr(base, name)
+
+
+class _ValuesCode:
+    """The source of `values_maker`'s function, written one rule at a time."""
+
+    def __init__(self, plan, names):
+        self.plan, self.names = plan, names
+        self.chunk = []  # lines of make(): this chunk's lookups, bound to names
+        self.body = []  # lines of values_for()
+        # Every source attname the rules read, read together from the row's dict
+        self.source_names = list(dict.fromkeys(step.source_attname for step in plan.per_run(rules_compile)
+                                               if step.source_attname is not None))
+
+    def name(self, value, hint="v"):
+        return self.names.name(value, hint)
+
+    def line(self, depth, text):
+        self.body.append("    " * depth + text)
+
+    def step(self, step):
+        rule, depth = step.rule, 2
+        self.line(depth, f"# {step.index}: {step.source_attname or 'constant'} -> {step.dest_attname} ({rule.kind})")
+        if step.create_only:
+            self.line(depth, "if destination is None:")
+            depth += 1
+        raw = "None" if step.source_attname is None else f"r{self.source_names.index(step.source_attname)}"
+        if step.keyed:
+            keys = f"keys{step.index}"
+            self.chunk.append(f"    {keys} = transfer._keys[{step.index}]")
+            self.line(depth, f"raw = {raw} if {raw} is None else {keys}.get({raw})")
+            raw = "raw"
+        dest = self.name(rule.dest_field, "field")
+        inline_text = getattr(step.value, "plain_text", False)
+        if inline_text:  # text to text, as it is: no RowError, always written
+            self.line(depth, "try:")
+            self.line(depth + 1, f"value = {raw} if type({raw}) is str else convert({raw}, {dest})")
+        else:
+            if step.value is not None:
+                value_of = self.name(step.value, "value_of")
+            else:  # a reference: made per chunk over its lookups
+                value_of = f"reference{step.index}"
+                self.chunk.append(f"    {value_of} = transfer._reference_value({step.index}, "
+                                  f"{self.name(rule, 'rule')})")
+            self.line(depth, "try:")
+            self.line(depth + 1, f"write, value = {value_of}({raw})")
+            self.line(depth, "except RowError as exc:")
+            if step.clear_on_failure:
+                self.line(depth + 1, "write, value = True, None")
+            else:
+                self.line(depth + 1, "errors.append(str(exc))")
+                self.line(depth + 1, "write = False")
+        self.line(depth, "except ValidationError as exc:")
+        self.line(depth + 1, f"errors.append(field_error_text({dest}, exc))")
+        if not inline_text:
+            self.line(depth + 1, "write = False")
+            self.line(depth, "if write:")
+        else:
+            self.line(depth, "else:")
+        depth += 1
+        if step.not_null:
+            self.line(depth, 'if value is not None and value != "":')
+            depth += 1
+        keep = f"values[{step.dest_attname!r}] = value"
+        check = step.check
+        if check is None:
+            self.line(depth, keep)
             return
-        clean(value, destination)
+        if isinstance(check, TextCheck):
+            options = self.name(check.options, "options") if check.options is not None else None
+            self.line(depth, f"if type(value) is str and {check.condition('value', options)}:")
+            self.line(depth + 1, keep)
+            self.line(depth, "else:")
+            depth += 1
+            check = check.clean
+        self.line(depth, "try:")
+        self.line(depth + 1, f"{self.name(check, 'check')}(value, destination)")
+        self.line(depth, "except ValidationError as exc:")
+        self.line(depth + 1, f"errors.append(field_error_text({dest}, exc))")
+        self.line(depth, "else:")
+        self.line(depth + 1, keep)
 
-    return check
+    def finish(self):
+        plan = self.plan
+        if _overrides(plan.rules, "transfer", Rules):
+            self.line(2, "try:")
+            self.line(3, f"{self.name(plan.rules.transfer, 'transfer')}(source, destination, values, "
+                         f"plan={self.name(plan, 'plan')}, context=context)")
+            self.line(2, "except RowError as exc:")
+            self.line(3, "errors.append(str(exc))")
+        for name, (field, quantum) in plan.decimal_fields.items():
+            # An amount the rules set is rounded as the field mappings' are (theirs are already).
+            self.line(2, f"value = values.get({name!r})")
+            self.line(2, f"if type(value) is Decimal and value.as_tuple().exponent != "
+                         f"{quantum.as_tuple().exponent}:")
+            self.line(3, "try:")
+            self.line(4, f"values[{name!r}] = decimal_fit(value, {self.name(field, 'field')}, "
+                         f"{self.name(quantum, 'quantum')})")
+            self.line(3, "except ValidationError as exc:")
+            self.line(4, f"errors.append(field_error_text({self.name(field, 'field')}, exc))")
+        self.line(2, "if errors:")
+        self.line(3, f"raise RowError(record_error_text({self.name(plan.record_label, 'label')}(source), "
+                     f"'; '.join(errors)))")
+        self.line(2, "return values")
+
+    def lines(self):
+        read = [f"r{i}" for i in range(len(self.source_names))]
+        if len(read) == 1:
+            read[0] += ","
+        head = ["def make(transfer):", "    context = transfer.rules_context", *self.chunk,
+                "", "    def values_for(source, destination):", "        values, errors = {}, []"]
+        if read:
+            attnames = self.name(tuple(self.source_names), "attnames")
+            get = self.name(_getter(self.source_names), "get")
+            head += ["        try:",  # the row's values as read; a column left out is read through its descriptor
+                     f"            {', '.join(read)} = {get}(source.__dict__)",
+                     "        except KeyError:",
+                     f"            {', '.join(read)} = [getattr(source, name) for name in {attnames}]"]
+        return [*head, *self.body, "", "    return values_for"]
+
+
+def _getter(attnames):
+    """A function of a dict giving the values of ``attnames`` as a tuple (KeyError when one is missing)."""
+    get = itemgetter(*attnames)
+    return (lambda values: (get(values),)) if len(attnames) == 1 else get

@@ -1,0 +1,122 @@
+"""A row's destination values as the run computes them: the field rules written out once per run as one function
+(`transfer.values_maker`), which must give what each rule's own step gives, value for value and error for error."""
+
+import linecache
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import models
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm.models import Account
+from erp.models import Customer
+from integration.engine.plan import FieldRule, plan_build
+from integration.engine.transfer import ChunkTransfer, TextCheck, _check, plain_email, rules_compile
+from integration.models import IntegrationFieldMapping
+from integration.rules.base import RowError
+
+pytestmark = pytest.mark.django_db
+
+TO = "to_integration"
+
+TEXT_FIELDS = [f for model in apps.get_models() for f in model._meta.concrete_fields
+               if isinstance(f, (models.CharField, models.TextField)) and not f.is_relation]
+
+
+def test_the_written_out_check_of_every_plain_text_field_passes_what_its_check_passes():
+    """`TextCheck.condition` is what the generated code tests in place of the check: for any text, it passes exactly
+    the values `TextCheck.passes` passes, and those Django's ``clean`` passes too."""
+    checks = [(field, check) for field in TEXT_FIELDS if isinstance(check := _check(field), TextCheck)]
+    assert len(checks) > 100
+    for field, check in checks:
+        condition = compile(check.condition("value", "options"), "<condition>", "eval")
+        options = sorted(check.options or ["an option"])
+        for value in ["", "x", "a\x00b", "x" * (field.max_length or 10), "x" * ((field.max_length or 10) + 1),
+                      "ann@example.com", "ann@@example", *options, options[0] + " "]:
+            written_out = eval(condition, {"plain_email": plain_email, "options": check.options, "value": value})
+            assert bool(written_out) == check.passes(value), (field.model, field.name, value)
+            if written_out:
+                field.clean(value, None)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(st.text(max_size=120), st.none(), st.integers(), st.sampled_from(["", "\x00", "ann@x.io"])))
+def test_each_plain_rule_written_out_gives_what_its_own_step_and_check_give(mappings, value):
+    """Rule by rule (the CUSTOMER mapping's plain values, both ways), the generated function against the rule's own
+    step (`CompiledRule.value`, then its check), for any value a source column may hold."""
+    for direction, model in ((TO, Customer), ("from_integration", Account)):
+        plan = plan_build(mapping=mappings["CUSTOMER"], direction=direction)
+        for rule in [r for r in plan.field_rules if r.kind == "value"]:
+            plan.field_rules = [rule]
+            plan._makers.clear()
+            [step] = rules_compile(plan)
+            source = model(name="Name")
+            setattr(source, rule.source_attname, value)
+            try:
+                _write, expected = step.value(value)
+                if step.check is not None:
+                    step.check(expected, None)
+                expected = {rule.dest_attname: expected}
+            except ValidationError:
+                expected = None
+            try:
+                values = ChunkTransfer(plan, [source]).values_for(source, None)
+            except RowError as exc:
+                assert expected is None, (rule.dest_attname, value, str(exc))
+                assert str(rule.dest_field.verbose_name) in str(exc)
+            else:
+                assert values == expected, (rule.dest_attname, value)
+
+
+def test_a_nullable_text_field_takes_a_blank_source_as_null(mappings):
+    """A source's NULL goes into a text destination that allows NULL as NULL, its check passing it (the check
+    written out in place tells its type first: no TypeError)."""
+    plan = plan_build(mapping=mappings["CUSTOMER"], direction=TO)
+    fm = IntegrationFieldMapping(erp_field="vat_registration_no", crm_field="account_number", validate_field=True)
+    plan.field_rules = [FieldRule(mapping=fm, dest_field=Account._meta.get_field("account_number"),
+                                  source_field=Customer._meta.get_field("vat_registration_no"))]
+    customer = Customer(no="C1", name="Name", vat_registration_no=None)
+
+    assert ChunkTransfer(plan, [customer]).values_for(customer, None) == {"account_number": None}
+    customer.vat_registration_no = "SE556677889901"
+    assert ChunkTransfer(plan, [customer]).values_for(customer, None) == {"account_number": "SE556677889901"}
+
+
+def test_every_bad_field_of_a_row_is_named_in_one_error_naming_the_record(mappings):
+    plan = plan_build(mapping=mappings["CUSTOMER"], direction=TO)
+    customer = Customer(no="C7", name="x" * 200, email="not an address", phone_no="+46 8 555 0000" * 4)
+
+    with pytest.raises(RowError) as raised:
+        ChunkTransfer(plan, [customer]).values_for(customer, None)
+
+    message = str(raised.value)
+    assert message.startswith("Customer C7")
+    for field in ("Account Name: Ensure this value has at most 160", "Email: Enter a valid email", "Main Phone:"):
+        assert field in message, message
+
+
+def test_a_column_the_row_was_read_without_is_read_through_its_descriptor(mappings, salesperson_pair):
+    """A source row read with some columns left out (as the engine reads only what it needs) still gets every
+    mapped value: the generated function falls back to the model's descriptors, which load what is missing."""
+    salesperson, user = salesperson_pair
+    Customer.objects.create(no="C9", name="Deferred AB", phone_no="+46 8 1", salesperson=salesperson)
+    plan = plan_build(mapping=mappings["CUSTOMER"], direction=TO)
+    customer = Customer.objects.only("pk", "no", "name").get(no="C9")
+
+    values = ChunkTransfer(plan, [customer]).values_for(customer, None)
+
+    assert (values["name"], values["telephone1"], values["owner_id"]) == ("Deferred AB", "+46 8 1", user.pk)
+
+
+def test_a_traceback_through_the_generated_function_shows_its_lines(mappings):
+    plan = plan_build(mapping=mappings["CUSTOMER"], direction=TO)
+    customer = Customer(no="C1", name="Name")
+    values_for = ChunkTransfer(plan, [customer]).values_for
+    filename = values_for.__code__.co_filename
+
+    lines = linecache.getlines(filename)
+
+    assert filename.startswith("<p2c generated")
+    assert any("-> name (value)" in line for line in lines)
