@@ -3,6 +3,7 @@ field, and INSERTs that skip Django's per-value compiler (PostgreSQL's UNNEST fo
 `p2c.records.RecordQuerySet` writes through these; the engine and the demo seed call them directly."""
 
 import json
+import re
 import sqlite3
 import uuid
 from datetime import date, datetime
@@ -479,8 +480,9 @@ def _insert_batches(connection, cursor, meta, fields, columns, *, returning, sen
         keys = [] if returning is None else _sqlite_keys_take(connection, cursor, meta, returning, len(columns[0]))
         if returning is not None:
             fields, columns = [returning, *fields], [keys, *columns]
+        placeholders, bound = _sqlite_parameters(columns)
         cursor.executemany(_insert_head(connection, meta, fields) + connection.ops.bulk_insert_sql(
-            fields, [["%s"] * len(fields)]), zip(*columns, strict=True))
+            fields, [placeholders]), zip(*bound, strict=True) if bound else [()] * len(columns[0]))
         if sent is not None:
             sent(keys)
         return keys
@@ -553,6 +555,52 @@ def _sequence_of(connection, meta, field):
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, field.column])
             cache[key] = cursor.fetchone()[0]
     return cache[key]
+
+
+# A value written in an SQLite statement as it is (`_sqlite_parameters`): text of these characters needs no quoting
+# beyond its two quotes, nor escaping from Django's "%s" placeholders.
+_SQLITE_LITERAL_TEXT = re.compile(r"[\w .,:;@+/()-]{0,64}")
+
+
+def _sqlite_parameters(columns):
+    """The placeholders of an SQLite ``executemany`` of ``columns`` (database values, one list per column) and the
+    columns left to bind: a column holding the same value in every row, None, an integer (a boolean: 1 or 0) or
+    short plain text (`_SQLITE_LITERAL_TEXT`), is written in the statement (``NULL``, ``0``, ``'erp.Customer'``)
+    rather than bound to every row, and booleans and text of a ``str`` subclass (a TextChoices member) left to bind
+    go as plain integers and text.
+
+    sqlite3 binds each value of each row, and a value of no exact built-in type (None, a boolean, a subclass of
+    ``str``) it first sends through its adapters, whose look-up raises and clears an AttributeError every time:
+    of a new customer's 39 columns, 24 hold one value across a chunk (blank text, NULL links, defaults), and of a
+    coupling's 13, 8; SQLite then stores what it would have stored for the bound value (the same affinity
+    applies to a literal)."""
+    placeholders, bound = [], []
+    for values in columns:
+        kinds = set(map(type, values))
+        first = values[0] if values else None
+        literal = None
+        if len(kinds) == 1 and values.count(first) == len(values):
+            if first is None:
+                literal = "NULL"
+            elif isinstance(first, str):
+                if _SQLITE_LITERAL_TEXT.fullmatch(first):
+                    literal = f"'{str.__str__(first)}'"
+            elif type(first) in (int, bool) and _SQLITE_INTEGERS[0] <= first <= _SQLITE_INTEGERS[1]:
+                literal = str(int(first))
+        if literal is not None:
+            placeholders.append(literal)
+            continue
+        placeholders.append("%s")
+        if bool in kinds:
+            values = [int(value) if type(value) is bool else value for value in values]
+        elif not kinds <= _SQLITE_BOUND_AS_THEY_ARE and all(issubclass(kind, str) for kind in kinds - {type(None)}):
+            values = [value if value is None or type(value) is str else str.__str__(value) for value in values]
+        bound.append(values)
+    return placeholders, bound
+
+
+_SQLITE_INTEGERS = (-(2**63), 2**63 - 1)  # SQLite's; a literal beyond them would be a float
+_SQLITE_BOUND_AS_THEY_ARE = frozenset({type(None), str})
 
 
 def _insert_head(connection, meta, fields):

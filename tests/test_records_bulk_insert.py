@@ -217,6 +217,53 @@ def test_new_keys_are_those_the_database_gives_never_one_it_gave_before():
     assert sorted(Customer.objects.values_list("no", flat=True)) == ["K0", "K1", "L0", "L1", "M1"]
 
 
+def _stored(model, pks):
+    """Each row's columns as SQLite stores them: their storage class and SQL text (``typeof``, ``quote``)."""
+    columns = [f.column for f in model._meta.concrete_fields if f.column not in ("id", "createdon", "modifiedon")]
+    select = ", ".join(f'typeof("{c}"), quote("{c}")' for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT {select} FROM "{model._meta.db_table}" WHERE id IN ({", ".join(["%s"] * len(pks))}) '
+                       "ORDER BY name", [pk.hex if isinstance(pk, uuid.UUID) else pk for pk in pks])
+        return cursor.fetchall()
+
+
+@pytest.mark.sqlite_only  # SQLite's own storage of what it is sent: PostgreSQL's COPY is typed by its columns
+@pytest.mark.parametrize("varying", [False, True])
+def test_sqlite_stores_a_constant_written_in_the_statement_as_it_stores_it_bound(varying):
+    """Columns holding one value over a batch go into SQLite's statement as literals (`_sqlite_parameters`), the
+    others are bound: either way SQLite stores the same storage class and value as Django's bulk_create binds."""
+    owner = SystemUser.objects.create(fullname="Owner")
+
+    def accounts(tag):
+        return [Account(name=f"{tag} {i}", owner=owner, credit_limit=Decimal("0.5") if varying and i else Decimal(0),
+                        number_of_employees=(2**40 + i) if varying else 2**40, credit_on_hold=bool(i % 2 and varying),
+                        customer_type_code=Account.RelationshipType.CUSTOMER, state_code="active",
+                        account_number=f"{tag}{i}", telephone1="+46 (8) 555-01 ext. 7: a@b.se",
+                        telephone2="50% 'quoted'" if not varying else f"{i}%", fax="x" * 65, industry="Ünïcode",
+                        description="" if not varying else "d" * i, revenue=None)
+                for i in range(3)]
+
+    created = Account.objects.bulk_create(accounts("B"))
+    inserted = Account.objects.bulk_insert(accounts("I"))
+    bound, written = _stored(Account, [a.pk for a in created]), _stored(Account, [a.pk for a in inserted])
+    names = [f.column for f in Account._meta.concrete_fields if f.column not in ("id", "createdon", "modifiedon")]
+    for b, w in zip(bound, written, strict=True):
+        for i, column in enumerate(names):
+            if column not in ("name", "account_number"):
+                assert w[2 * i: 2 * i + 2] == b[2 * i: 2 * i + 2], (column, w[2 * i: 2 * i + 2], b[2 * i: 2 * i + 2])
+
+
+def test_sqlite_writes_in_the_statement_only_constants_it_can_write_as_they_are():
+    placeholders, bound = bulk_writes._sqlite_parameters([
+        [None, None], [0, 0], [True, True], ["erp.Customer", "erp.Customer"], [ErpContact.Type.COMPANY] * 2,
+        ["50%", "50%"], ["O'Neil", "O'Neil"], ["x" * 65] * 2, [2**63, 2**63], [1, True], [True, False],
+        [ErpContact.Type.PERSON, None], ["a", "b"]])
+    assert placeholders == ["NULL", "0", "1", "'erp.Customer'", "'company'", *["%s"] * 8]
+    assert bound == [["50%", "50%"], ["O'Neil", "O'Neil"], ["x" * 65] * 2, [2**63, 2**63], [1, 1], [1, 0],
+                     ["person", None], ["a", "b"]]
+    assert [list(map(type, column)) for column in bound[4:7]] == [[int, int], [int, int], [str, type(None)]]
+
+
 @pytest.mark.postgres
 def test_postgresql_copies_in_binary_what_a_text_copy_writes_and_falls_back_to_text_for_other_values(monkeypatch):
     """On PostgreSQL new rows go in by COPY in binary (psycopg formats no text) where every column's values are of a
