@@ -27,13 +27,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
-from operator import itemgetter
 
 from django.utils import timezone
 
 from integration.models import SyncConflict
 
-from .row_code import Names, function_compile
+from .row_code import Names, attributes_read, function_compile
 
 RESTORE, REMOVE = "restore", "remove"
 
@@ -160,16 +159,10 @@ def _snapshot_reader(plan):
     globals_ = Names()
     lines = ["def read(row, destination):"]
     for side, attnames, prefix in (("row", source_names, "s"), ("destination", dest_names, "d")):
-        if not attnames:
-            continue
-        read = ", ".join(f"{prefix}{i}" for i in range(len(attnames))) + ("," if len(attnames) == 1 else "")
-        lines += ["    try:",  # a deferred field: read through its descriptor
-                  f"        {read} = {globals_.name(itemgetter(*attnames), 'get')}({side}.__dict__)"
-                  + ("," if len(attnames) == 1 else ""),
-                  "    except KeyError:",
-                  f"        {read} = [getattr({side}, name) for name in {globals_.name(tuple(attnames), 'names')}]"]
-        lines += [f"    if type({prefix}{i}) not in PLAIN: {prefix}{i} = value_plain({prefix}{i})"
-                  for i in range(len(attnames))]
+        if attnames:
+            lines += attributes_read(globals_, side, attnames, prefix, indent=1)
+            lines += [f"    if type({prefix}{i}) not in PLAIN: {prefix}{i} = value_plain({prefix}{i})"
+                      for i in range(len(attnames))]
     lines.append("    return {'fields': {")
     for key, source_name, dest_name in names:
         dest = f"d{dest_names.index(dest_name)}"

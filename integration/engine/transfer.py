@@ -13,7 +13,7 @@ ERP currency becomes the Sales base currency, and the Sales base currency become
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from django.core import validators
 from django.core.exceptions import ValidationError
@@ -27,7 +27,7 @@ from integration.rules import currency
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 
-from .row_code import Names, function_compile
+from .row_code import Names, attributes_read, function_compile
 
 
 def _sales_base_currency_id():
@@ -518,22 +518,8 @@ class _ValuesCode:
         self.line(2, "return values")
 
     def lines(self):
-        read = [f"r{i}" for i in range(len(self.source_names))]
-        if len(read) == 1:
-            read[0] += ","
         head = ["def make(transfer):", "    context = transfer.rules_context", *self.chunk,
                 "", "    def values_for(source, destination):", "        values, errors = {}, []"]
-        if read:
-            attnames = self.name(tuple(self.source_names), "attnames")
-            get = self.name(_getter(self.source_names), "get")
-            head += ["        try:",  # the row's values as read; a column left out is read through its descriptor
-                     f"            {', '.join(read)} = {get}(source.__dict__)",
-                     "        except KeyError:",
-                     f"            {', '.join(read)} = [getattr(source, name) for name in {attnames}]"]
+        if self.source_names:
+            head += attributes_read(self.names, "source", self.source_names, "r", indent=2)
         return [*head, *self.body, "", "    return values_for"]
-
-
-def _getter(attnames):
-    """A function of a dict giving the values of ``attnames`` as a tuple (KeyError when one is missing)."""
-    get = itemgetter(*attnames)
-    return (lambda values: (get(values),)) if len(attnames) == 1 else get
