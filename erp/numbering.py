@@ -56,6 +56,21 @@ def increment_code(code, by=1):
     return f"{code[: match.start(1)]}{new}{tail}"
 
 
+def codes_following(code, by, count):
+    """The ``count`` codes after ``code``, each `increment_code` of the one before: the code's last run of digits
+    counted on, its width kept (and outgrown as ``IncStr`` outgrows it), what is around it as it is, with one
+    search of the code for all of them (a synchronisation numbers a thousand records a chunk)."""
+    if count <= 0:
+        return []
+    match = _LAST_DIGITS.search(code)
+    if not match:
+        increment_code(code, by)  # refuses it, naming it
+    digits, tail = match.groups()
+    # The digits' run begins the code or follows a non-digit, so a wider number stays the code's last run
+    head, width, first = code[: match.start(1)], len(digits), int(digits)
+    return [f"{head}{str(first + by * k).zfill(width)}{tail}" for k in range(1, count + 1)]
+
+
 # Numbers taken ahead for the writers of one block (`numbers_reserved`): series code → the numbers still to hand out.
 _RESERVED = ContextVar("p2c_reserved_numbers", default=None)
 
@@ -96,20 +111,21 @@ def no_series_allocate(*, series, count=1):
         # FOR NO KEY UPDATE: the key stays, so records that point at the series and are being committed elsewhere
         # (their foreign-key checks hold FOR KEY SHARE on this row) do not make the allocation wait.
         locked = NoSeries.objects.select_for_update(no_key=True).get(code=code)
-        numbers = []
-        last = locked.last_no_used
-        for _ in range(count):
-            last = increment_code(last, locked.increment_by) if last else locked.starting_no
-            if locked.ending_no and _numeric_part(last) > _numeric_part(locked.ending_no):
-                break
-            numbers.append(last)
+        if locked.last_no_used:
+            candidates = codes_following(locked.last_no_used, locked.increment_by, count)
         else:
-            locked.last_no_used = last
+            candidates = [locked.starting_no, *codes_following(locked.starting_no, locked.increment_by, count - 1)]
+        numbers = candidates
+        if locked.ending_no:  # the numbers go up: those up to the ending no.
+            ending = _numeric_part(locked.ending_no)
+            numbers = [number for number in candidates if _numeric_part(number) <= ending]
+        if len(numbers) == count:
+            locked.last_no_used = numbers[-1]
             locked.save(update_fields=["last_no_used"])
     if len(numbers) < count:
         raise ValidationError(
             gettext("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s.")
-            % {"code": code, "last": last, "ending_no": locked.ending_no}
+            % {"code": code, "last": candidates[len(numbers)], "ending_no": locked.ending_no}
         )
     return numbers
 

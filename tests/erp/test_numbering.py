@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
-from erp.numbering import increment_code, no_series_allocate, numbers_reserved
+from erp.numbering import codes_following, increment_code, no_series_allocate, numbers_reserved
 from p2c.api.bulk import bulk_upsert
 from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
@@ -77,6 +77,25 @@ def test_increment_code_steps_add_up(start, by, steps):
     assert code == f"C{start + by * steps:06d}"
 
 
+@given(prefix=st.one_of(prefixes, st.builds("{}-{}".format, st.integers(0, 9999), prefixes)), tail=tails,
+       start=st.integers(0, 10**6), width=st.integers(1, 8), by=st.integers(0, 999), count=st.integers(0, 40))
+def test_codes_following_a_code_are_its_increments_one_after_the_other(prefix, tail, start, width, by, count):
+    """A whole batch of numbers worked out at once is what incrementing the code one number at a time gives, past
+    the width of its digits too (``X99`` → ``X100``) and with digits before the last run (``2026-A-007``)."""
+    code = f"{prefix}{start:0{width}d}{tail}"
+    expected = []
+    for _ in range(count):
+        code = increment_code(code, by)
+        expected.append(code)
+    assert codes_following(f"{prefix}{start:0{width}d}{tail}", by, count) == expected
+
+
+def test_codes_following_a_code_without_digits_are_refused_as_its_increment_is():
+    assert codes_following("ABC", 1, 0) == []
+    with pytest.raises(ValidationError, match="contains no digits"):
+        codes_following("ABC", 1, 2)
+
+
 # no_series_allocate -------------------------------------------------------------------------------------------------
 
 
@@ -119,6 +138,14 @@ def test_a_batch_that_would_pass_the_ending_no_allocates_nothing():
         no_series_allocate(series="SHORT", count=6)
     assert NoSeries.objects.get(code="SHORT").last_no_used == ""
     assert no_series_allocate(series="SHORT", count=5) == ["X01", "X02", "X03", "X04", "X05"]
+
+
+@pytest.mark.django_db
+def test_a_series_whose_starting_no_is_beyond_its_ending_no_names_the_starting_no():
+    NoSeriesFactory(code="BACKWARDS", starting_no="X09", ending_no="X05")
+    with pytest.raises(ValidationError, match=r"exhausted: X09 is beyond its ending no. X05"):
+        no_series_allocate(series="BACKWARDS", count=2)
+    assert NoSeries.objects.get(code="BACKWARDS").last_no_used == ""
 
 
 @pytest.mark.django_db
