@@ -143,7 +143,7 @@ class ChunkTransfer:
                 raise RowError(self._missing_text(rule, mapped))
             return True, related_id
 
-        return value_to_key
+        return memoized(value_to_key)  # a chunk's rows share a few options
 
     def _missing_text(self, rule, mapped):
         dest = rule.dest_field
@@ -295,6 +295,7 @@ def _plain_value(rule, plan):
         text_value.plain_text = True  # written out in place by `values_maker`
         return text_value
 
+    @memoized  # an option's code, an amount: the same few values over and over
     def value_of(raw):
         value = raw
         if transform and isinstance(value, str):
@@ -313,6 +314,41 @@ def _plain_value(rule, plan):
         return True, decimal_fit(value, dest, quantum)
 
     return value_of
+
+
+MEMO_SIZE = 4096  # values `memoized` keeps per function: options, amounts; not every name of a million rows
+
+
+def memoized(value_of):
+    """``value_of(raw) -> (write?, value)``, a pure function of its raw value, answering a value it answered before
+    from memory (at most `MEMO_SIZE` of them). Only values that tell their answer apart exactly are kept: text,
+    integers and booleans by type and value (1 and True are equal, and write "1" and "True" into text), amounts by
+    their digits and exponent (1.0 and 1.00, 0 and -0 are equal amounts, written differently); others, and a raw
+    value it refuses (RowError, ValidationError, its message each time), are worked out each time."""
+    memo = {}
+
+    def value(raw):
+        kind = type(raw)
+        if kind is str:
+            key = raw
+        elif kind in _MEMO_BY_VALUE:
+            key = (kind, raw)
+        elif kind is Decimal:
+            key = raw.as_tuple()
+        else:
+            return value_of(raw)
+        answer = memo.get(key, _UNKNOWN)
+        if answer is _UNKNOWN:
+            answer = value_of(raw)
+            if len(memo) < MEMO_SIZE:
+                memo[key] = answer
+        return answer
+
+    return value
+
+
+_MEMO_BY_VALUE = frozenset({int, bool, type(None)})
+_UNKNOWN = object()
 
 
 _PLAIN_TEXT_VALIDATORS = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)

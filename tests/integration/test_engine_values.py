@@ -2,6 +2,7 @@
 (`transfer.values_maker`), which must give what each rule's own step gives, value for value and error for error."""
 
 import linecache
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -13,7 +14,15 @@ from hypothesis import strategies as st
 from crm.models import Account
 from erp.models import Customer
 from integration.engine.plan import FieldRule, plan_build
-from integration.engine.transfer import ChunkTransfer, TextCheck, _check, plain_email, rules_compile
+from integration.engine.transfer import (
+    MEMO_SIZE,
+    ChunkTransfer,
+    TextCheck,
+    _check,
+    memoized,
+    plain_email,
+    rules_compile,
+)
 from integration.models import IntegrationFieldMapping
 from integration.rules.base import RowError
 
@@ -120,3 +129,31 @@ def test_a_traceback_through_the_generated_function_shows_its_lines(mappings):
 
     assert filename.startswith("<p2c generated")
     assert any("-> name (value)" in line for line in lines)
+
+
+def test_a_remembered_step_answers_each_value_as_the_step_does():
+    """`memoized` keeps answers of values that tell them apart exactly: 1 and True, 1.0 and 1.00, 0 and -0 are
+    equal but written differently, and each gets its own answer; refusals are refused anew; memory is bounded."""
+    calls = []
+
+    def step(raw):
+        calls.append(raw)
+        if raw == "bad":
+            raise ValidationError("bad value")
+        return True, str(raw)
+
+    remembered = memoized(step)
+    values = [1, True, Decimal("1.0"), Decimal("1.00"), Decimal("0"), Decimal("-0"), "1", None, 1.0]
+    assert [remembered(v) for v in values * 2] == [step(v) for v in values * 2]
+    calls.clear()
+    assert [remembered(v) for v in values] == [step(v) for v in values]
+    assert calls == [1.0, *values]  # a float is not kept: each time; the step itself once each
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="bad value"):
+            remembered("bad")
+    calls.clear()
+    for n in range(MEMO_SIZE + 10):
+        remembered(f"v{n}")
+    remembered("v0")
+    remembered(f"v{MEMO_SIZE + 5}")
+    assert calls[-1] == f"v{MEMO_SIZE + 5}" and calls.count("v0") == 1
