@@ -370,9 +370,13 @@ def plain_email(value):
 
 def _check(dest):
     """``dest.clean``; for a text field (with options of plain text, or none) whose only validators are its length
-    and NUL checks (and, for an email field, Django's email validator), a `TextCheck`: the values that pass are told
-    apart in plain Python and only the others go through ``clean`` (its messages)."""
+    and NUL checks (and, for an email field, Django's email validator), a `TextCheck`, and for a decimal field whose
+    only validator is its digits', a `DecimalCheck`: the values that pass are told apart in plain Python and only the
+    others go through ``clean`` (its messages)."""
     clean = dest.clean
+    if (type(dest) is models.DecimalField and not dest.choices and dest.decimal_places is not None
+            and dest.max_digits is not None and [type(v) for v in dest.validators] == [validators.DecimalValidator]):
+        return DecimalCheck(clean=clean, max_digits=dest.max_digits, decimal_places=dest.decimal_places)
     extra = [v for v in dest.validators if type(v) not in _PLAIN_TEXT_VALIDATORS]
     email = type(dest) is models.EmailField and extra == [validators.validate_email]
     # A text field with choices of plain text (its options): a value among them, of the field's length, passes.
@@ -410,18 +414,47 @@ class TextCheck:
                 and (not self.email or not value or plain_email(value))
                 and (self.options is None or not value or value in self.options))
 
-    def condition(self, name, options):
-        """`passes` as a Python expression of the value named ``name``, once it is known to be text, for generated
-        code; ``options``: the name the options go by there."""
-        terms = [] if self.blank else [name]
+    def condition(self, name, names):
+        """`passes` as a Python expression of the value named ``name``, for generated code (``names``: its
+        `row_code.Names`)."""
+        terms = [f"type({name}) is str"] + ([] if self.blank else [name])
         if self.max_length is not None:
             terms.append(f"len({name}) <= {self.max_length}")
         terms.append(f"'\\x00' not in {name}")
         if self.email:
             terms.append(f"(not {name} or plain_email({name}))")
         if self.options is not None:
-            terms.append(f"(not {name} or {name} in {options})")
+            terms.append(f"(not {name} or {name} in {names.name(self.options, 'options')})")
         return " and ".join(terms)
+
+
+@dataclass(frozen=True)
+class DecimalCheck:
+    """`_check` of a decimal field whose only validator is its digits' (Django's DecimalValidator): an amount with
+    exactly the field's decimal places (as `decimal_fit` rounds the field mappings' and the rules' amounts) and less
+    than ``10 ** (max_digits - decimal_places)`` passes without ``clean``; other values go through ``clean``."""
+
+    clean: object
+    max_digits: int
+    decimal_places: int
+
+    def __call__(self, value, destination):
+        if not self.passes(value):
+            self.clean(value, destination)
+
+    @property
+    def bound(self):
+        return Decimal(10) ** (self.max_digits - self.decimal_places)
+
+    def passes(self, value):
+        return (type(value) is Decimal and value.is_finite() and value.as_tuple().exponent == -self.decimal_places
+                and -self.bound < value < self.bound)
+
+    def condition(self, name, names):
+        """`passes` as a Python expression of the value named ``name`` (`TextCheck.condition`)."""
+        bound = names.name(self.bound, "bound")
+        return (f"type({name}) is Decimal and {name}.is_finite() and {name}.as_tuple().exponent == "
+                f"{-self.decimal_places} and -{bound} < {name} < {bound}")
 
 
 def values_maker(plan):
@@ -516,9 +549,8 @@ class _ValuesCode:
         if check is None:
             self.line(depth, keep)
             return
-        if isinstance(check, TextCheck):
-            options = self.name(check.options, "options") if check.options is not None else None
-            self.line(depth, f"if type(value) is str and {check.condition('value', options)}:")
+        if isinstance(check, (TextCheck, DecimalCheck)):
+            self.line(depth, f"if {check.condition('value', self.names)}:")
             self.line(depth + 1, keep)
             self.line(depth, "else:")
             depth += 1

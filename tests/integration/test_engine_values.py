@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 from crm.models import Account
 from erp.models import Customer
 from integration.engine.plan import FieldRule, plan_build
+from integration.engine.row_code import Names
 from integration.engine.transfer import (
     MEMO_SIZE,
     ChunkTransfer,
+    DecimalCheck,
     TextCheck,
     _check,
     memoized,
@@ -34,20 +36,54 @@ TEXT_FIELDS = [f for model in apps.get_models() for f in model._meta.concrete_fi
                if isinstance(f, (models.CharField, models.TextField)) and not f.is_relation]
 
 
+def _written_out(check, value):
+    """``check.condition`` evaluated as the generated code evaluates it."""
+    names = Names()
+    condition = check.condition("value", names)
+    return bool(eval(condition, {**names.namespace, "plain_email": plain_email, "Decimal": Decimal, "value": value}))
+
+
 def test_the_written_out_check_of_every_plain_text_field_passes_what_its_check_passes():
     """`TextCheck.condition` is what the generated code tests in place of the check: for any text, it passes exactly
     the values `TextCheck.passes` passes, and those Django's ``clean`` passes too."""
     checks = [(field, check) for field in TEXT_FIELDS if isinstance(check := _check(field), TextCheck)]
     assert len(checks) > 100
     for field, check in checks:
-        condition = compile(check.condition("value", "options"), "<condition>", "eval")
         options = sorted(check.options or ["an option"])
         for value in ["", "x", "a\x00b", "x" * (field.max_length or 10), "x" * ((field.max_length or 10) + 1),
-                      "ann@example.com", "ann@@example", *options, options[0] + " "]:
-            written_out = eval(condition, {"plain_email": plain_email, "options": check.options, "value": value})
-            assert bool(written_out) == check.passes(value), (field.model, field.name, value)
+                      "ann@example.com", "ann@@example", *options, options[0] + " ", None, 7]:
+            written_out = _written_out(check, value)
+            assert written_out == check.passes(value), (field.model, field.name, value)
             if written_out:
                 field.clean(value, None)
+
+
+DECIMALS = [Decimal("0"), Decimal("0.00"), Decimal("-0.00"), Decimal("12.5"), Decimal("12.50"), Decimal("12.5000"),
+            Decimal("-99999999999999999.99"), Decimal("99999999999999999.99"), Decimal("100000000000000000.00"),
+            Decimal("1E+2"), Decimal("1E-2"), Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), None, 5, 5.5,
+            "5.00"]
+
+
+def test_the_check_of_every_decimal_field_passes_what_its_clean_passes():
+    """`DecimalCheck`, written out or called, passes without ``clean`` only amounts ``clean`` passes, and called it
+    refuses what ``clean`` refuses, for every decimal field of every model that has one."""
+    checks = [(f, check) for model in apps.get_models() for f in model._meta.concrete_fields
+              if isinstance(check := _check(f), DecimalCheck)]
+    assert len(checks) > 20
+    for field, check in checks:
+        places = Decimal(1).scaleb(-field.decimal_places)
+        for value in [*DECIMALS, *(d.quantize(places) for d in DECIMALS[:8])]:
+            assert _written_out(check, value) == check.passes(value), (field.model, field.name, value)
+            outcomes = []
+            for validate in (field.clean, check):
+                try:
+                    validate(value, None)
+                    outcomes.append("passed")
+                except ValidationError:
+                    outcomes.append("refused")
+            assert outcomes[0] == outcomes[1], (field.model, field.name, value, outcomes)
+            if check.passes(value):
+                assert outcomes[0] == "passed"
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
