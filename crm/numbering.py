@@ -37,8 +37,11 @@ class NumberSequence(models.Model):
         return f"{self.name}: {self.next_value}"
 
 
-def format_number(prefix, value, letters=None):
-    suffix = "".join((letters or _SYSTEM_RANDOM).choices(SUFFIX_ALPHABET, k=SUFFIX_LENGTH))
+def format_number(prefix, value, letters=None, suffix=None):
+    """``CON-01000-BVRCPS``: ``value`` of at least five digits after ``prefix``, then ``suffix`` (six letters drawn
+    from ``letters``, a random generator, when not given)."""
+    if suffix is None:
+        suffix = "".join((letters or _SYSTEM_RANDOM).choices(SUFFIX_ALPHABET, k=SUFFIX_LENGTH))
     return f"{prefix}-{value:05d}-{suffix}"
 
 
@@ -75,7 +78,10 @@ def numbers_allocate(*, prefix, count):
     # The sequence makes a number unique; the suffix is for the eye, as Sales' own: letters from a generator seeded
     # once per call from the system's randomness (a system call per letter cost more than the rest of an insert).
     letters = random.Random(secrets.randbits(128))
-    return [format_number(prefix, value, letters) for value in number_sequence_allocate(name=prefix, count=count)]
+    values = number_sequence_allocate(name=prefix, count=count)
+    drawn = "".join(letters.choices(SUFFIX_ALPHABET, k=SUFFIX_LENGTH * len(values)))  # every suffix in one draw
+    return [format_number(prefix, value, suffix=drawn[i:i + SUFFIX_LENGTH])
+            for i, value in zip(range(0, len(drawn), SUFFIX_LENGTH), values, strict=True)]
 
 
 def number_sequence_lower_error(*, name, next_value):

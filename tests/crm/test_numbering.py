@@ -118,6 +118,13 @@ def test_bulk_created_accounts_get_distinct_numbers():
     assert all(ACCOUNT_NUMBER.fullmatch(n) for n in numbers)
 
 
+def test_a_batch_of_numbers_takes_consecutive_values_each_with_six_letters_of_its_own():
+    numbers = numbers_allocate(prefix="ACC", count=200)
+    assert [int(number.split("-")[1]) for number in numbers] == list(range(1000, 1200))
+    assert all(re.fullmatch(r"ACC-\d{5}-[A-Z]{6}", number) for number in numbers)
+    assert len({number.rsplit("-", 1)[1] for number in numbers}) > 190  # drawn apart, not one suffix for all
+
+
 def test_allocate_nothing_touches_no_sequence():
     assert list(number_sequence_allocate(name="CON", count=0)) == []
     assert numbers_allocate(prefix="CON", count=0) == []
