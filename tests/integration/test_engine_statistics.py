@@ -45,4 +45,8 @@ def test_a_first_load_refreshes_the_statistics_of_its_source_before_reading_and_
     assert all(0 <= couplings - estimated <= STALE_ROWS + ANALYZE_GROWTH * estimated + 500
                for estimated, couplings in late)
     assert 1 < len({estimated for estimated, _ in late}) < len(late)
-    assert estimated_rows(Customer) >= 2000
+    # The customers likewise, by the end. (The writer's own counts, reported a second or so late, may land after an
+    # ANALYZE and count as written since: a table then analysed a chunk early is left a little further behind.)
+    customers = estimated_rows(Customer)
+    assert customers >= ANALYZE_AFTER
+    assert 0 <= 3000 - customers <= STALE_ROWS + ANALYZE_GROWTH * customers
