@@ -27,6 +27,7 @@ from integration.models import (
     SyncJobError,
 )
 from p2c.databases import sales_separate
+from tests.integration.validation import outcomes
 
 pytestmark = pytest.mark.django_db
 
@@ -120,14 +121,8 @@ def test_the_quick_check_of_a_field_with_options_passes_what_django_passes_and_r
         check = _check(field)
         options = [choice for choice, _ in field.flatchoices]
         for value in [*options, "", None, "not an option", f"{options[0]}x", options[0].upper() + " ", "a\x00b"]:
-            outcomes = []
-            for validate in (field.clean, check):
-                try:
-                    validate(value, None)
-                    outcomes.append("passed")
-                except ValidationError:
-                    outcomes.append("refused")
-            assert outcomes[0] == outcomes[1], (field.model, field.name, value, outcomes)
+            answers = outcomes(value, field.clean, check)
+            assert answers[0] == answers[1], (field.model, field.name, value, answers)
 
 
 def test_no_ping_pong_both_directions_twice(customer_mapping, salesperson_pair):

@@ -27,6 +27,7 @@ from integration.engine.transfer import (
 )
 from integration.models import IntegrationFieldMapping
 from integration.rules.base import RowError
+from tests.integration.validation import outcomes
 
 pytestmark = pytest.mark.django_db
 
@@ -74,16 +75,10 @@ def test_the_check_of_every_decimal_field_passes_what_its_clean_passes():
         places = Decimal(1).scaleb(-field.decimal_places)
         for value in [*DECIMALS, *(d.quantize(places) for d in DECIMALS[:8])]:
             assert _written_out(check, value) == check.passes(value), (field.model, field.name, value)
-            outcomes = []
-            for validate in (field.clean, check):
-                try:
-                    validate(value, None)
-                    outcomes.append("passed")
-                except ValidationError:
-                    outcomes.append("refused")
-            assert outcomes[0] == outcomes[1], (field.model, field.name, value, outcomes)
+            answers = outcomes(value, field.clean, check)
+            assert answers[0] == answers[1], (field.model, field.name, value, answers)
             if check.passes(value):
-                assert outcomes[0] == "passed"
+                assert answers[0] == "passed"
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
