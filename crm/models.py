@@ -4,7 +4,6 @@ Every record has a UUID id, ``createdon``, ``modifiedon`` (indexed: the integrat
 ``modifiedby``. Field names follow Django's style; verbose names carry the terms Sales users know.
 """
 
-import uuid
 
 from django.conf import settings
 from django.db import models, transaction
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from p2c.databases import database_for
 from p2c.indexes import indexes_case_insensitive
 from p2c.records import Record, RecordQuerySet
-from p2c.utils import chunked
+from p2c.utils import chunked, uuid7
 
 from .numbering import NumberSequence as NumberSequence  # its table lives with its allocation
 from .numbering import numbers_allocate
@@ -26,7 +25,7 @@ class CrmRecord(Record):
     MODIFIED_FIELD = "modifiedon"
     MODIFIED_BY_FIELD = "modifiedby"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     createdon = models.DateTimeField(_("Created On"), auto_now_add=True)
     modifiedon = models.DateTimeField(_("Modified On"), auto_now=True, db_index=True)
     modifiedby = models.ForeignKey(

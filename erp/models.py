@@ -6,7 +6,6 @@ their numbers from number series when left blank.
 """
 
 import contextvars
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
@@ -19,6 +18,7 @@ from p2c.bulk_writes import update_rows
 from p2c.indexes import indexes_case_insensitive, indexes_when_set
 from p2c.outcomes import NUMBER_SERIES_MISSING
 from p2c.records import Record, RecordQuerySet, Singleton
+from p2c.utils import uuid7
 
 from .numbering import NoSeries, no_series_allocate
 
@@ -26,7 +26,7 @@ from .numbering import NoSeries, no_series_allocate
 class ErpRecord(Record):
     MODIFIED_FIELD = "modified_at"
 
-    system_id = models.UUIDField(_("SystemId"), default=uuid.uuid4, unique=True, editable=False)
+    system_id = models.UUIDField(_("SystemId"), default=uuid7, unique=True, editable=False)
     created_at = models.DateTimeField(_("Created At"), auto_now_add=True)
     modified_at = models.DateTimeField(_("Last Modified"), auto_now=True, db_index=True)
 

@@ -21,7 +21,6 @@ Loads of many new rows (the demo seed) use ``bulk_insert``: ``bulk_create``'s ho
 rows written by `insert_rows`, which skips Django's per-value INSERT compiler.
 """
 
-import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -33,7 +32,7 @@ from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from p2c.bulk_writes import insert_rows, values_update, values_update_supported
-from p2c.utils import any_of, uuid4_batched
+from p2c.utils import any_of
 
 # Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
 # QuerySet.update(), including the links a delete blanks (on_delete=SET_NULL). Arguments: ``sender`` (the model),
@@ -281,8 +280,7 @@ def instance_maker(model):
     constants, callables = {}, []
     for f in fields:
         if f.has_default() and callable(f.default):
-            # the same keys as uuid4's, drawn from the system in batches (p2c.utils.uuid4_batched)
-            callables.append((f.attname, uuid4_batched if f.default is uuid.uuid4 else f.default))
+            callables.append((f.attname, f.default))
         else:
             constants[f.attname] = f.get_default()
     new, state = model.__new__, models.base.ModelState
