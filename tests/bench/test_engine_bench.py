@@ -19,7 +19,6 @@ import pstats
 import resource
 import statistics
 import time
-import uuid
 
 import pytest
 from django.db import connection, models, reset_queries
@@ -29,6 +28,7 @@ from crm.models import Account
 from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
+from p2c.utils import uuid7
 from tests.bench.customers_world import accounts_create, customer_mapping_alone
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
@@ -77,7 +77,7 @@ def _plain_bulk_create(names, rows):
     objs = []
     for i, row in enumerate(rows):
         values = dict(zip(names, row, strict=True))
-        values["no"], values["system_id"] = f"P{i:08d}", uuid.uuid4()
+        values["no"], values["system_id"] = f"P{i:08d}", uuid7()
         objs.append(Customer(**values))
     models.QuerySet(Customer).bulk_create(objs, batch_size=1000)
     return time.perf_counter() - started
@@ -112,7 +112,7 @@ def _import_export(names, rows):
     data = tablib.Dataset(headers=fields)
     for i, row in enumerate(rows):
         row = list(row)
-        row[at], row[system_id] = f"I{i:08d}", uuid.uuid4()
+        row[at], row[system_id] = f"I{i:08d}", uuid7()
         data.append(row)
     started = time.perf_counter()
     result = Insert().import_data(data, raise_errors=True)

@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -120,12 +119,12 @@ def _rows(model):
 
 
 def _fresh(fields, unique, rows, prefix):
-    """The rows with new values in their unique columns (a number, a UUID)."""
+    """The rows with new values in their unique columns (a number; a key made as the model makes a new one's)."""
     at = [(i, f) for i, f in enumerate(fields) if f.attname in unique]
     for n, row in enumerate(rows):
         row = list(row)
         for i, field in at:
-            row[i] = uuid.uuid4() if isinstance(field, models.UUIDField) else f"{prefix}{n:09d}"[:field.max_length]
+            row[i] = field.get_default() if isinstance(field, models.UUIDField) else f"{prefix}{n:09d}"[:field.max_length]
         yield row
 
 

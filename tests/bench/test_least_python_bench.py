@@ -40,7 +40,7 @@ from integration.engine.transfer import plain_email
 from integration.models import Coupling
 from integration.rules.currency import sales_base_currency_id
 from p2c.bulk_writes import _sqlite_datetime_texts
-from p2c.utils import uuid4_batched
+from p2c.utils import uuid7
 from tests.bench import test_floor_bench as floor
 from tests.bench.customers_world import customer_world_with_references
 
@@ -136,7 +136,7 @@ def least_python_load(mapping, job_id):
                 currency, currency_text = currencies[row[i_currency]]
                 freight, shipping, payment = (shipment_methods[row[i_freight]], shipping_agents[row[i_shipping]],
                                               payment_terms[row[i_payment]])
-                customers.append((next_key, uuid4_batched().hex, stamp, stamp, next(numbers), name, name.upper(),
+                customers.append((next_key, uuid7().hex, stamp, stamp, next(numbers), name, name.upper(),
                                   line1, line2, city, post_code, county, country, phone, fax, email, row[i_web],
                                   currency, row[i_contact], payment, freight, shipping))
                 couplings.append((next_key, row[i_key], stamp, row[i_modified], stamp, orjson.dumps({"fields": {
