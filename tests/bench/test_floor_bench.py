@@ -46,6 +46,7 @@ from integration.engine.plan import plan_build
 from integration.engine.reading import source_attnames
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
+from p2c.databases import sales_database, sales_separate
 from tests.bench.customers_world import ISO_CODES, customer_world_with_references, customers_salespeople_assign
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
@@ -78,12 +79,13 @@ def _connection(model):
 
 def _empty(model):
     """The table and the pair's couplings emptied, as fresh as a first load."""
-    connection = _connection(model)
     Coupling.objects.filter(**PAIR)._raw_delete(Coupling.objects.db)
     model._base_manager.all()._raw_delete(model.objects.db)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}, {Coupling._meta.db_table}")
+    for table_model in (model, Coupling):  # each in its own database (Sales may have one of its own)
+        connection = _connection(table_model)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"VACUUM ANALYZE {table_model._meta.db_table}")
 
 
 def _full_sync(mapping, way):
@@ -214,17 +216,15 @@ def _import_export(model, fields, unique, rows):
 
 def _memory_run(model, way):
     """A full synchronisation in a process of its own (floor_sync_run.py): its figures (seconds, RSS in KiB), or None
-    when its database is SQLite in memory, out of another process's reach."""
+    when its database is SQLite in memory, out of another process's reach. With Sales in a database of its own, the
+    process is given both (the benchmark's test databases)."""
     connection = _connection(model)
-    settings = connection.settings_dict
-    if connection.vendor == "postgresql":
-        url = (f"postgres://{settings['USER']}@{settings['HOST'] or 'localhost'}:{settings['PORT'] or 5432}/"
-               f"{settings['NAME']}")
-    elif connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
         return None
-    else:
-        url = f"sqlite:///{settings['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {key: value for key, value in os.environ.items() if key != "SALES_DATABASE_URL"}
+    env["DATABASE_URL"] = _url(connections["default"])
+    if sales_separate():
+        env["SALES_DATABASE_URL"] = _url(connections[sales_database()])
     result = subprocess.run([sys.executable, str(RUNNER), way.direction], env=env, capture_output=True, text=True,
                             timeout=4 * 3600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -232,6 +232,15 @@ def _memory_run(model, way):
     counts = figures["counts"]
     assert (figures["status"], counts["inserted"], counts["failed"]) == ("success", N, 0), figures
     return figures
+
+
+def _url(connection):
+    """The URL of ``connection``'s database (the test database the benchmark runs in)."""
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return (f"postgres://{settings['USER']}@{settings['HOST'] or 'localhost'}:{settings['PORT'] or 5432}/"
+                f"{settings['NAME']}")
+    return f"sqlite:///{settings['NAME']}"
 
 
 def _incremental(mapping, way, full_seconds):
