@@ -52,7 +52,7 @@ def ids_typed(model, ids):
         return [to_python(i) for i in ids]
     except ValidationError as exc:
         raise OperationRefused(
-            gettext("Not a %(verbose_name)s id: %(messages)s")
+            gettext("Not a valid id for %(verbose_name)s: %(messages)s")
             % {"verbose_name": model._meta.verbose_name, "messages": " ".join(exc.messages)},
             code="bad_id",
             status=400,

@@ -591,7 +591,7 @@ def test_retry_of_records_of_a_disabled_mapping_is_refused_per_record(world, adm
     (("sync", "CUSTOMER", "--wait", "-3"), "--wait"),
     (("sync", "--model", "erp.Customer"), "--model and --ids go together"),
     (("sync", "--model", "erp.Nope", "--ids", "1"), "No such table: erp.Nope"),
-    (("sync", "--model", "erp.Customer", "--ids", "x"), "Not a Customer id"),
+    (("sync", "--model", "erp.Customer", "--ids", "x"), "Not a valid id for Customer"),
     (("couple", "CUSTOMER", "--then", "send"), "--then goes with --pair"),
     (("couple", "CUSTOMER", "--pair", "x", "y"), "ERP_ID: no Customer with id x"),
 ])
