@@ -4,7 +4,6 @@ Every record has a UUID id, ``createdon``, ``modifiedon`` (indexed: the integrat
 ``modifiedby``. Field names follow Django's style; verbose names carry the terms Sales users know.
 """
 
-
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q

@@ -48,27 +48,30 @@ class NoSeries(models.Model):
 
 def increment_code(code, by=1):
     """``"C00010"`` + 10 → ``"C00020"``; ``"INV-0999"`` + 1 → ``"INV-1000"``. Refuses a code without digits."""
-    match = _LAST_DIGITS.search(code)
-    if not match:
-        raise ValidationError(gettext("The number %(code)s contains no digits to increment.") % {"code": repr(code)})
-    digits, tail = match.groups()
-    new = str(int(digits) + by).zfill(len(digits))
-    return f"{code[: match.start(1)]}{new}{tail}"
+    return codes_following(code, by, 1)[0]
 
 
 def codes_following(code, by, count):
-    """The ``count`` codes after ``code``, each `increment_code` of the one before: the code's last run of digits
-    counted on, its width kept (and outgrown as ``IncStr`` outgrows it), what is around it as it is, with one
-    search of the code for all of them (a synchronisation numbers a thousand records a chunk)."""
+    """The ``count`` codes after ``code``, each ``by`` more than the one before: the code's last run of digits counted
+    on, its width kept (and outgrown as ``IncStr`` outgrows it), what is around it as it is, with one search of the
+    code for all of them (a synchronisation numbers a thousand records a chunk). Refuses a code without digits."""
     if count <= 0:
         return []
     match = _LAST_DIGITS.search(code)
     if not match:
-        increment_code(code, by)  # refuses it, naming it
+        raise ValidationError(gettext("The number %(code)s contains no digits to increment.") % {"code": repr(code)})
     digits, tail = match.groups()
     # The digits' run begins the code or follows a non-digit, so a wider number stays the code's last run
     head, width, first = code[: match.start(1)], len(digits), int(digits)
     return [f"{head}{str(first + by * k).zfill(width)}{tail}" for k in range(1, count + 1)]
+
+
+def series_codes_next(*, last_no_used, starting_no, increment_by, count):
+    """The ``count`` numbers a series hands out next: those after its last number used, or from its starting no.
+    when it has used none (its ending no. not looked at)."""
+    if last_no_used:
+        return codes_following(last_no_used, increment_by, count)
+    return [starting_no, *codes_following(starting_no, increment_by, count - 1)] if count > 0 else []
 
 
 # Numbers taken ahead for the writers of one block (`numbers_reserved`): series code → the numbers still to hand out.
@@ -111,10 +114,8 @@ def no_series_allocate(*, series, count=1):
         # FOR NO KEY UPDATE: the key stays, so records that point at the series and are being committed elsewhere
         # (their foreign-key checks hold FOR KEY SHARE on this row) do not make the allocation wait.
         locked = NoSeries.objects.select_for_update(no_key=True).get(code=code)
-        if locked.last_no_used:
-            candidates = codes_following(locked.last_no_used, locked.increment_by, count)
-        else:
-            candidates = [locked.starting_no, *codes_following(locked.starting_no, locked.increment_by, count - 1)]
+        candidates = series_codes_next(last_no_used=locked.last_no_used, starting_no=locked.starting_no,
+                                       increment_by=locked.increment_by, count=count)
         numbers = candidates
         if locked.ending_no:  # the numbers go up: those up to the ending no.
             ending = _numeric_part(locked.ending_no)

@@ -13,6 +13,7 @@ ERP currency becomes the Sales base currency, and the Sales base currency become
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from operator import attrgetter
 
 from django.core import validators
@@ -442,7 +443,7 @@ class DecimalCheck:
         if not self.passes(value):
             self.clean(value, destination)
 
-    @property
+    @cached_property
     def bound(self):
         return Decimal(10) ** (self.max_digits - self.decimal_places)
 

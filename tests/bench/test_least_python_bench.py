@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer, PaymentTerms, SalesReceivablesSetup, ShipmentMethod, ShippingAgent
-from erp.numbering import codes_following
+from erp.numbering import series_codes_next
 from integration.engine.plan import plan_build
 from integration.engine.reading import source_attnames
 from integration.engine.transfer import plain_email
@@ -121,8 +121,8 @@ def least_python_load(mapping, job_id):
                 django_cursor.execute('SELECT "last_no_used", "starting_no", "increment_by" FROM "erp_noseries" '
                                       'WHERE "id" = %s', [series.pk])
                 last_no, starting_no, by = django_cursor.fetchone()
-                numbers = iter(codes_following(last_no, by, len(rows)) if last_no else
-                               [starting_no, *codes_following(starting_no, by, len(rows) - 1)])
+                numbers = iter(series_codes_next(last_no_used=last_no, starting_no=starting_no, increment_by=by,
+                                                 count=len(rows)))
             customers, couplings = [], []
             for row in rows:
                 name, email, line1, line2, post_code, city, country, county, fax, phone = (
