@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from p2c.admin_read_only import ReadOnlyAdminMixin
 from p2c.databases import same_database
 from p2c.extensions import admin_actions, admin_list_columns, admin_mixins, inline_mixins
 from p2c.records import writing_as
@@ -26,6 +27,7 @@ from p2c.records import writing_as
 from .models import (
     Account,
     Contact,
+    DeletedRecord,
     Invoice,
     InvoiceDetail,
     NumberSequence,
@@ -164,6 +166,20 @@ class NumberSequenceAdmin(admin.ModelAdmin):
                 " ".join(error.messages) + gettext(" It stays at %(next_value)s.") % {"next_value": obj.next_value},
                 messages.WARNING,
             )
+
+
+@admin.register(DeletedRecord)
+class DeletedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The Sales records deleted in the last days (p2c.deletions), to look at: the log is written by the deletes."""
+
+    list_display = ("deleted_on", "model", "record_id")
+    readonly_fields = ("id", "model", "record_id", "deleted_on")
+    list_filter = ("model",)
+    search_fields = ("=record_id",)
+    date_hierarchy = "deleted_on"
+    ordering = ("-deleted_on", "-id")
+    list_per_page = 100
+    show_full_result_count = False
 
 
 @admin.register(SystemUser)

@@ -32,6 +32,12 @@ class CrmConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_delete
 
+        from p2c.deletions import deletion_log_connect
+        from p2c.records import Record
+
+        from .models import DeletedRecord
         from .users import login_deleted
 
         post_delete.connect(login_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="crm.login_deleted")
+        # Every Sales record's delete is logged, as Dataverse's change tracking keeps its deleted items
+        deletion_log_connect(DeletedRecord, [model for model in self.get_models() if issubclass(model, Record)])

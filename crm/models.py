@@ -12,6 +12,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from p2c.databases import database_for
+from p2c.deletions import DeletionLog
 from p2c.indexes import indexes_case_insensitive
 from p2c.records import Record, RecordQuerySet
 from p2c.utils import chunked, uuid7
@@ -39,6 +40,15 @@ class CrmRecord(Record):
 
     class Meta:
         abstract = True
+
+
+class DeletedRecord(DeletionLog):
+    """A Sales record deleted, kept a while (p2c.deletions): what Dataverse's change tracking lists as deleted, so a
+    reader asks what was deleted since it last looked rather than comparing every key it holds."""
+
+    class Meta(DeletionLog.Meta):
+        verbose_name = _("Deleted record")
+        verbose_name_plural = _("Deleted records")
 
 
 class StateCode(models.TextChoices):
@@ -299,6 +309,7 @@ class AccountQuerySet(RecordQuerySet):
             return super().delete()
 
     delete.alters_data = True
+    delete.queryset_only = True  # no Account.objects.delete(): a manager deletes nothing without a filter
 
 
 def _contacts_detach_from_accounts(account_ids):
@@ -643,6 +654,9 @@ class SalesDocumentQuerySet(RecordQuerySet):
         result = super().delete()
         contacts_refresh_active_customer(contact_ids=contact_ids)
         return result
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 class SalesDocument(DocumentCustomer, CrmRecord):

@@ -25,13 +25,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import signals
 from django.db.models.signals import class_prepared
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from p2c.bulk_writes import insert_rows, values_update, values_update_supported
+from p2c.deletions import deletions_logged
 from p2c.utils import any_of
 
 # Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
@@ -88,6 +89,14 @@ class RecordQuerySet(models.QuerySet):
         return count
 
     update.alters_data = True
+
+    def delete(self):
+        """``QuerySet.delete``, its deletion log entries (p2c.deletions) written in bulk at its end."""
+        with deletions_logged(self.db):
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
     def bulk_create(self, objs, *args, **kwargs):
         return self._create_records(objs, lambda prepared: super(RecordQuerySet, self).bulk_create(
@@ -241,6 +250,12 @@ class Record(models.Model):
             )
         super().save(*args, **kwargs)
         records_written.send(sender=type(self), instances=[self], queryset=None, created=adding)
+
+    def delete(self, using=None, keep_parents=False):
+        with deletions_logged(using or router.db_for_write(type(self), instance=self)):
+            return super().delete(using=using, keep_parents=keep_parents)
+
+    delete.alters_data = True
 
 
 class Singleton(models.Model):

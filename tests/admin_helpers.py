@@ -6,6 +6,7 @@ changelist that reads a relation per row shows it as a growing query count.
 """
 
 import itertools
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -65,6 +66,8 @@ def _value(field, serial):
         return timezone.now()
     if isinstance(field, models.DateField):
         return timezone.localdate()
+    if isinstance(field, models.UUIDField):
+        return uuid.UUID(int=serial)
     raise NotImplementedError(f"no test value for {field!r}")
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import factory
 import factory.random
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 factory.random.reseed_random("p2c-tests")
@@ -24,6 +25,15 @@ class NumberSequenceFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"T{n:03d}")
     next_value = 1000
+
+
+class DeletedRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.DeletedRecord"
+
+    model = "crm.Account"
+    record_id = factory.Faker("uuid4", cast_to=None)
+    deleted_on = factory.LazyFunction(timezone.now)
 
 
 class SystemUserFactory(DjangoModelFactory):

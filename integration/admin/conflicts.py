@@ -20,6 +20,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from p2c.admin_read_only import ReadOnlyAdminMixin
+
 from ..coupling.state import admin_change_url
 from ..engine.conflicts import REMOVE, RESTORE
 from ..models import SyncConflict
@@ -72,7 +74,7 @@ def _resolve(modeladmin, request, ids, resolution, fields=None):
 
 
 @admin.register(SyncConflict)
-class SyncConflictAdmin(admin.ModelAdmin):
+class SyncConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("conflict", "table_mapping", "kind", "erp_record", "crm_record", "fields_text", "since",
                     "job_link")
     list_filter = ("table_mapping", "kind", AgeFilter)
@@ -89,15 +91,6 @@ class SyncConflictAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # a conflict goes by resolving it
         return actions
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resolve_permission(self, request):
         return request.user.has_perm(RUN_PERMISSION) and request.user.has_perm(VIEW_CONFLICT_PERMISSION)

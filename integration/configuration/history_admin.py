@@ -16,6 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from p2c.admin_read_only import ReadOnlyAdminMixin
+
 from ..models import ConfigurationChange
 from .format import _show
 from .history import configuration_recorded, history_export
@@ -80,22 +82,13 @@ class MappingNameFilter(admin.SimpleListFilter):
 
 
 @admin.register(ConfigurationChange)
-class ConfigurationChangeAdmin(admin.ModelAdmin):
+class ConfigurationChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "username", "door", "action", "path", "key", "old_shown", "new_shown")
     list_filter = ("door", "action", MappingNameFilter, ("at", admin.DateFieldListFilter))
     search_fields = ("path", "key", "username")
     date_hierarchy = "at"
     list_per_page = 100
     change_list_template = "admin/integration/configurationchange/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("Before"))
     def old_shown(self, obj):

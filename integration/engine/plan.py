@@ -72,6 +72,11 @@ class Side:
         return f"{self.key}_watermark"
 
     @property
+    def deletions_checked_field(self):
+        """The mapping's time up to which this side's deletion log was read (sides that keep one: p2c.deletions)."""
+        return f"{self.key}_deletions_checked_on"
+
+    @property
     def system_name(self):
         return "ERP" if self.key == ERP else "Sales"
 

@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
 from p2c.databases import same_database
+from p2c.deletions import deletion_log_of
 from p2c.utils import any_of, collector_paused, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
@@ -194,8 +195,11 @@ class DirectionRun:
                     self.progress(job=job, done=len(rows), total=total)
 
             self._chunks_run(querysets, forced, failed_inserts, written)
-            if (not plan.dry_run and plan.only_ids is None and plan.key_range is None and max_seen is not None):
-                self._advance_watermark(min(max_seen, started))
+            if not plan.dry_run and plan.only_ids is None and plan.key_range is None:
+                if max_seen is not None:
+                    self._advance_watermark(min(max_seen, started))
+                if deletion_log_of(plan.destination.model):  # every deletion before the run's start is found
+                    self._advance(plan.destination.deletions_checked_field, started)
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
             job.message = log.summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
@@ -259,7 +263,9 @@ class DirectionRun:
                     yield rows
 
     def _advance_watermark(self, value):
-        name = self.plan.source.watermark_field
+        self._advance(self.plan.source.watermark_field, value)
+
+    def _advance(self, name, value):
         if watermark_advance(mapping_id=self.plan.mapping.pk, name=name, value=value):
             setattr(self.plan.mapping, name, value)
 

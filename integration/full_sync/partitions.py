@@ -307,6 +307,10 @@ def partitioned_job_finish(*, job_id):
             name = "erp_watermark" if job.direction == Direction.TO_INTEGRATION else "crm_watermark"
             engine_sync.watermark_advance(mapping_id=job.table_mapping_id, name=name,
                                           value=min(max(seen), job.started_at or timezone.now()))
+        if not failed and job.started_at and job.table_mapping_id and job.direction == Direction.TO_INTEGRATION:
+            # into Sales: every deletion logged before the job started is found (engine/reading.py)
+            engine_sync.watermark_advance(mapping_id=job.table_mapping_id, name="crm_deletions_checked_on",
+                                          value=job.started_at)
     job.refresh_from_db()
     return job
 

@@ -489,3 +489,19 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(customer_m
     assert couplings.values("crm_id").distinct().count() == ROWS
     assert couplings.values("erp_id").distinct().count() == ROWS
     assert job.inserted + job.unchanged + job.modified == ROWS
+
+
+@pytest.mark.django_db
+def test_a_partitioned_run_into_sales_moves_its_deletion_check_when_every_partition_is_done(customer_mapping,
+                                                                                           salesperson_pair, settings):
+    settings.P2C_SYNC_PARTITION_SIZE = 4
+    salesperson, _ = salesperson_pair
+    Customer.objects.bulk_create([Customer(no=f"P{i:03d}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(10)])
+
+    [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction="to_integration", full=True, workers=2)
+
+    customer_mapping.refresh_from_db()
+    assert (job.status, job.inserted, job.partitions.count()) == ("success", 10, 3)
+    # Every Sales deletion logged before the job began is behind the run (engine/reading.py reads the log from here)
+    assert customer_mapping.crm_deletions_checked_on == job.started_at
