@@ -6,13 +6,15 @@ in one transaction. A chunk therefore goes in three steps (`ChunkRun`, sync.py):
 1. **Intend** (ERP side, committed): for each Sales row about to be written, a `CouplingIntent` naming the ERP
    record and the Sales key: the UUID the engine chose for a new record, or the coupled record's.
 2. **Write** (Sales side, committed): the Sales rows, with those keys.
-3. **Confirm** (ERP side, committed): the couplings made or refreshed, the intents deleted.
+3. **Confirm** (ERP side, committed): the couplings made, refreshed or replaced, the intents deleted.
 
 A run killed between 1 and 3 leaves intents. `intents_complete` (at the start of every run of the pair, and in the
-stopped-run check) looks their keys up in Sales: a new record that was written is adopted (its coupling made),
-one that was not is forgotten, so the next run creates it once; an update that landed (the Sales row written by
-the integration user after its last synchronisation) refreshes the coupling. Only intents of jobs no longer
-running are completed: the partitions of a run in progress write theirs side by side.
+stopped-run check) looks their keys up in Sales: a new record that was written is adopted (its coupling made, in
+place of the coupling to the deleted record it restores), one that was not is forgotten, so the next run creates it
+once; an update that landed (the Sales row written by the integration user after its last synchronisation) refreshes
+the coupling. A restore's coupling to the deleted record is replaced in step 3, not before: a run stopped earlier
+leaves it, so the next run finds that record deleted again. Only intents of jobs no longer running are completed:
+the partitions of a run in progress write theirs side by side.
 
 A Sales database that does not answer or refuses the write fails the run with `SideUnavailable`, naming the
 database; intents of a write that surely did not commit are forgotten at once, the others wait for completion.
@@ -144,25 +146,30 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
     """Complete intents of one pair of tables; return how many were adopted."""
     crm_model = apps.get_model(crm_label)
     pair = {"erp_model": erp_label, "crm_model": crm_label}
-    written = {
-        pk: (modified, writer) for pk, modified, writer in crm_model._base_manager.filter(
-            any_of("pk", [intent.crm_id for intent in intents])
-        ).values_list("pk", crm_model.MODIFIED_FIELD, f"{crm_model.MODIFIED_BY_FIELD}_id")
-    }
     couplings = {
         c.erp_id: c for c in Coupling.objects.filter(**pair).filter(any_of("erp_id", [i.erp_id for i in intents]))
     }
+    # The intents' Sales keys, and those of the couplings of their ERP records: which exist, as last written
+    written = {
+        pk: (modified, writer) for pk, modified, writer in crm_model._base_manager.filter(
+            any_of("pk", [intent.crm_id for intent in intents] + [c.crm_id for c in couplings.values()])
+        ).values_list("pk", crm_model.MODIFIED_FIELD, f"{crm_model.MODIFIED_BY_FIELD}_id")
+    }
     taken_crm = set(Coupling.objects.filter(**pair).filter(
         any_of("crm_id", [i.crm_id for i in intents])).values_list("crm_id", flat=True))
-    new, refreshed = [], []
+    new, refreshed, replaced = [], [], []
     for intent in intents:
         found = written.get(intent.crm_id)
         if found is None:
             continue
         modified, writer = found
         if intent.kind == CouplingIntent.Kind.INSERT:
-            if intent.erp_id in couplings or intent.crm_id in taken_crm:
+            old = couplings.get(intent.erp_id)
+            restore = old is not None and old.crm_id not in written  # of a deleted record: replaces its coupling
+            if (old is not None and not restore) or intent.crm_id in taken_crm:
                 continue
+            if restore:
+                replaced.append(old.pk)
             new.append(Coupling(
                 **pair, erp_id=intent.erp_id, crm_id=intent.crm_id, last_synced_erp_modified=intent.erp_modified,
                 last_synced_crm_modified=modified, last_crm_result=SyncResult.SUCCESS, last_crm_job_id=intent.job_id,
@@ -179,6 +186,8 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
             coupling.last_crm_job_id = intent.job_id
             refreshed.append(coupling)
     with transaction.atomic(using=database_for(Coupling)):
+        if replaced:
+            Coupling.objects.filter(any_of("pk", replaced)).delete()
         if new:
             Coupling.objects.bulk_create(new)
         if refreshed:

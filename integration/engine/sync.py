@@ -322,9 +322,8 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         try:
             with transaction.atomic(using=plan.destination.database):
                 self._read_and_decide(lock=True)
-                # the keys chosen before writing, recorded on the ERP side (with the couplings a restore replaces)
+                # the keys chosen before writing, recorded on the ERP side
                 with transaction.atomic(using=plan.couplings_database):
-                    self._uncouple()
                     intents = intents_record(plan=plan, job=self.job, inserts=self.inserts,
                                              updates=[(row, c, dest) for row, c, dest, _ in self.updates])
                 self._write_destination()
@@ -335,7 +334,10 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             if side_failure(exc):
                 raise side_unavailable(exc, plan.destination.database) from exc
             raise
+        # The couplings a restore replaces go with the new ones: a run stopped before this keeps them, so the next
+        # finds their Sales records deleted again (and adopts a restore that reached Sales: intents.py)
         with transaction.atomic(using=plan.couplings_database):
+            self._uncouple()
             self._write_couplings()
             intents_forget(intents)
         return self.result

@@ -167,3 +167,68 @@ def test_a_partition_taken_over_completes_the_intents_of_its_keys_though_the_sha
     assert adopted == (1, 0)
     assert Coupling.objects.get(crm_model="crm.Account").erp_id == inside.pk
     assert list(CouplingIntent.objects.values_list("erp_id", flat=True)) == [outside.pk]
+
+
+# -- a restore of a record deleted in Sales (deletion resolution "restore records") ------------------------------------
+def _restoring(mapping):
+    mapping.deletion_conflict_resolution = "restore_records"
+    mapping.save()
+
+
+@needs_two_databases
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_whose_sales_write_failed_keeps_its_coupling_and_the_next_run_restores(
+    customer_mapping, salesperson_pair, monkeypatch
+):
+    from django.db import OperationalError
+
+    from integration.engine.sync import ChunkRun
+
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    mapping_synchronize(mapping=customer_mapping, direction=TO)
+    Account.objects.all().delete()
+    _restoring(customer_mapping)
+
+    def sales_goes_away(self):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:  # the intents are recorded, then the Sales write fails
+        patch.setattr(ChunkRun, "_write_destination", sales_goes_away)
+        [failed] = mapping_synchronize(mapping=customer_mapping, direction=TO)
+    assert failed.status == SyncJob.Status.FAILED
+    # The coupling to the deleted account stays until a restore replaces it: the customer is not forgotten
+    assert Coupling.objects.filter(erp_model="erp.Customer", erp_id=customer.pk).count() == 1
+    assert not CouplingIntent.objects.exists()
+
+    [job] = mapping_synchronize(mapping=customer_mapping, direction=TO)
+
+    assert (job.status, job.inserted) == (SyncJob.Status.SUCCESS, 1), job.counts()
+    [account] = Account.objects.all()
+    assert Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id == account.pk
+
+
+@needs_two_databases
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_that_reached_sales_before_the_run_stopped_is_adopted_in_place_of_the_old_coupling(
+    customer_mapping, salesperson_pair, integration_user
+):
+    salesperson, _ = salesperson_pair
+    [customer] = customers(1, salesperson)
+    mapping_synchronize(mapping=customer_mapping, direction=TO)
+    Account.objects.all().delete()
+    _restoring(customer_mapping)
+    plan = plan_build(mapping=customer_mapping, direction=TO)
+    stopped = SyncJob.objects.create(table_mapping=customer_mapping, mapping_name="CUSTOMER", direction=TO,
+                                     status=SyncJob.Status.FAILED)
+    restored = Account(name=customer.name)
+    intents_record(plan=plan, job=stopped, inserts=[(customer, restored)])
+    restored.save()  # the Sales write committed; the process was killed before the couplings were confirmed
+
+    assert intents_complete(erp_model="erp.Customer", crm_model="crm.Account",
+                            integration_user_id=integration_user.pk) == (1, 0)
+
+    assert Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id == restored.pk
+    [job] = mapping_synchronize(mapping=customer_mapping, direction=TO)
+    assert (job.inserted, job.uncoupled) == (0, 0), job.counts()
+    assert list(Account.objects.values_list("pk", flat=True)) == [restored.pk]  # restored once
