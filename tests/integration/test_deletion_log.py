@@ -52,9 +52,9 @@ def account_of(customer):
 
 def queries_of(mapping):
     """The number of queries a run of ``mapping`` sends, all databases together."""
-    with CaptureQueriesContext(connections["default"]) as erp:
-        with CaptureQueriesContext(connections[Account.objects.db]) as sales:
-            run(mapping)
+    with (CaptureQueriesContext(connections["default"]) as erp,
+          CaptureQueriesContext(connections[Account.objects.db]) as sales):
+        run(mapping)
     return len(erp) + (len(sales) if sales.connection is not erp.connection else 0)
 
 
