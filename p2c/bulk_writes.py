@@ -384,12 +384,13 @@ def _sqlite_datetimes(field, connection):
     return type(connection.ops).adapt_datetimefield_value is DatabaseOperations.adapt_datetimefield_value
 
 
-def insert_values_prepare(queryset, fields, columns):
+def insert_values_prepare(queryset, fields, columns, *, keys=False):
     """Write new rows given as columns: ``columns[i]`` holds the Python values of ``fields[i]`` (field names or
     fields of the queryset's model), one per row, as ``get_db_prep_save`` takes them. For rows no model instance
-    is made for (the engine's new couplings): converted as `insert_rows` converts an instance's values (without
-    ``pre_save``), written without reading keys back (the database's defaults give them). Returns the write (a
-    function of no argument; `insert_prepare`'s ``meanwhile`` is not needed here)."""
+    is made for (the engine's new couplings, its intents): converted as `insert_rows` converts an instance's values
+    (without ``pre_save``). Returns the write, a function of no argument that returns the new rows' keys, in the
+    order of the rows, when ``keys`` is true (the key taken from its sequence, as `insert_rows` does), else None
+    (the database's defaults give them)."""
     model, db = queryset.model, queryset.db
     connection = connections[db]
     fields = [model._meta.get_field(f) if isinstance(f, str) else f for f in fields]
@@ -401,13 +402,15 @@ def insert_values_prepare(queryset, fields, columns):
 
     def write():
         if not columns or not len(columns[0]):
-            return
+            return [] if keys else None
         if prepared is None:
             rows = [model(**dict(zip([f.attname for f in fields], row, strict=True))) for row in zip(*columns, strict=True)]
             models.QuerySet(model, using=db).bulk_create(rows)
-            return
+            return [row.pk for row in rows] if keys else None
         with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
-            _insert_batches(connection, cursor, model._meta, fields, prepared, returning=None)
+            returned = _insert_batches(connection, cursor, model._meta, fields, prepared,
+                                       returning=model._meta.pk if keys else None)
+        return list(returned) if keys else None
 
     return write
 

@@ -36,7 +36,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from integration.models import Coupling, CouplingIntent, SyncJob, SyncResult
-from p2c.bulk_writes import insert_prepare
+from p2c.bulk_writes import insert_values_prepare
 from p2c.databases import SALES, database_for
 from p2c.utils import any_of, chunked
 
@@ -83,33 +83,31 @@ def database_failed(*aliases):
 
 
 def intents_record(*, plan, job, inserts=(), updates=()):
-    """Record the intents of a chunk's Sales writes, in a transaction of their own; return them.
+    """Record the intents of a chunk's Sales writes, in a transaction of their own; return their keys.
 
     ``inserts``: (source row, new Sales object) pairs, the object's key chosen; ``updates``: (source row, coupling,
-    Sales object) of coupled records about to be written.
+    Sales object) of coupled records about to be written. Written as columns, no model instance per intent.
     """
-    pair = plan.coupling_pair
     modified = plan.source.modified_field
     last_crm = plan.destination.last_synced_field
-    intents = [
-        CouplingIntent(**pair, erp_id=row.pk, crm_id=dest.pk, kind=CouplingIntent.Kind.INSERT, job=job,
-                       erp_modified=getattr(row, modified))
-        for row, dest in inserts
-    ] + [
-        CouplingIntent(**pair, erp_id=row.pk, crm_id=dest.pk, kind=CouplingIntent.Kind.UPDATE, job=job,
-                       erp_modified=getattr(row, modified), crm_modified_before=getattr(coupling, last_crm))
-        for row, coupling, dest in updates
-    ]
-    if intents:
-        with transaction.atomic(using=database_for(CouplingIntent)):
-            insert_prepare(CouplingIntent.objects.all(), intents)()  # COPY on PostgreSQL, keys from the sequence
-    return intents
+    rows = [(row.pk, dest.pk, CouplingIntent.Kind.INSERT, getattr(row, modified), None) for row, dest in inserts]
+    rows += [(row.pk, dest.pk, CouplingIntent.Kind.UPDATE, getattr(row, modified), getattr(coupling, last_crm))
+             for row, coupling, dest in updates]
+    if not rows:
+        return []
+    constants = {**plan.coupling_pair, "job": getattr(job, "pk", None)}
+    n = len(rows)
+    write = insert_values_prepare(
+        CouplingIntent.objects.all(),
+        ["erp_id", "crm_id", "kind", "erp_modified", "crm_modified_before", *constants],
+        [*zip(*rows, strict=True), *([value] * n for value in constants.values())], keys=True)
+    with transaction.atomic(using=database_for(CouplingIntent)):
+        return write()  # COPY on PostgreSQL, keys from the sequence
 
 
-def intents_forget(intents):
-    """Delete these intents (confirmed, or their write surely not committed)."""
-    ids = [intent.pk for intent in intents if intent.pk is not None]
-    for batch in chunked(ids, 5000):
+def intents_forget(keys):
+    """Delete the intents of these keys (confirmed, or their write surely not committed)."""
+    for batch in chunked(keys, 5000):
         CouplingIntent.objects.filter(any_of("pk", batch)).delete()
 
 
