@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
+from p2c.admin_read_only import ReadOnlyAdminMixin
 from p2c.extensions import admin_mixins
 
 from .admin_actions import ContactBusinessRelationsAdmin, RecordCreateContactAdmin
@@ -220,7 +221,7 @@ class SalespersonPurchaserAdmin(ErpModelAdmin):
 
 
 # E3, B1-B9 contacts and the records they are -----------------------------------------------------------------------
-class ContactBusinessRelationInline(ErpTabularInline):
+class ContactBusinessRelationInline(ReadOnlyAdminMixin, ErpTabularInline):
     """The contact's links, read-only: they are made with the card's actions (Create as customer, Link with
     existing …), which check what a direct write would not and make the common information identical."""
 
@@ -230,15 +231,6 @@ class ContactBusinessRelationInline(ErpTabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("contact", "business_relation")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Contact)

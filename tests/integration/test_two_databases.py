@@ -170,9 +170,14 @@ def test_a_partition_taken_over_completes_the_intents_of_its_keys_though_the_sha
 
 
 # -- a restore of a record deleted in Sales (deletion resolution "restore records") ------------------------------------
-def _restoring(mapping):
+def _account_deleted_and_restoring(mapping, salesperson):
+    """A customer synchronised to Sales, its account deleted there, the mapping set to restore such records."""
+    [customer] = customers(1, salesperson)
+    mapping_synchronize(mapping=mapping, direction=TO)
+    Account.objects.all().delete()
     mapping.deletion_conflict_resolution = "restore_records"
     mapping.save()
+    return customer
 
 
 @needs_two_databases
@@ -184,11 +189,7 @@ def test_a_restore_whose_sales_write_failed_keeps_its_coupling_and_the_next_run_
 
     from integration.engine.sync import ChunkRun
 
-    salesperson, _ = salesperson_pair
-    [customer] = customers(1, salesperson)
-    mapping_synchronize(mapping=customer_mapping, direction=TO)
-    Account.objects.all().delete()
-    _restoring(customer_mapping)
+    customer = _account_deleted_and_restoring(customer_mapping, salesperson_pair[0])
 
     def sales_goes_away(self):
         raise OperationalError("server closed the connection unexpectedly")
@@ -213,11 +214,7 @@ def test_a_restore_whose_sales_write_failed_keeps_its_coupling_and_the_next_run_
 def test_a_restore_that_reached_sales_before_the_run_stopped_is_adopted_in_place_of_the_old_coupling(
     customer_mapping, salesperson_pair, integration_user
 ):
-    salesperson, _ = salesperson_pair
-    [customer] = customers(1, salesperson)
-    mapping_synchronize(mapping=customer_mapping, direction=TO)
-    Account.objects.all().delete()
-    _restoring(customer_mapping)
+    customer = _account_deleted_and_restoring(customer_mapping, salesperson_pair[0])
     plan = plan_build(mapping=customer_mapping, direction=TO)
     stopped = SyncJob.objects.create(table_mapping=customer_mapping, mapping_name="CUSTOMER", direction=TO,
                                      status=SyncJob.Status.FAILED)
