@@ -44,10 +44,9 @@ class DeletionLog(models.Model):
         return f"{self.model} {self.record_id}"
 
     @classmethod
-    def deleted_since(cls, model, since, *, using=None):
+    def deleted_since(cls, model, since):
         """The keys of ``model``'s records deleted after ``since`` (a set, read through the index)."""
-        entries = cls._base_manager.using(using or database_for(cls)).filter(model=model._meta.label,
-                                                                        deleted_on__gt=since)
+        entries = cls._base_manager.using(database_for(cls)).filter(model=model._meta.label, deleted_on__gt=since)
         return set(entries.values_list("record_id", flat=True))
 
     @classmethod

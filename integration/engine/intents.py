@@ -150,7 +150,7 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
     # The intents' Sales keys, and those of the couplings of their ERP records: which exist, as last written
     written = {
         pk: (modified, writer) for pk, modified, writer in crm_model._base_manager.filter(
-            any_of("pk", [intent.crm_id for intent in intents] + [c.crm_id for c in couplings.values()])
+            any_of("pk", list({*(intent.crm_id for intent in intents), *(c.crm_id for c in couplings.values())}))
         ).values_list("pk", crm_model.MODIFIED_FIELD, f"{crm_model.MODIFIED_BY_FIELD}_id")
     }
     taken_crm = set(Coupling.objects.filter(**pair).filter(
