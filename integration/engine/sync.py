@@ -24,6 +24,7 @@ mapping's directions, `DirectionRun` over the chunks of one direction, `ChunkRun
 """
 
 import logging
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -300,8 +301,13 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         return not (self.updates or self.touches or self.couple or self.uncouple)
 
     def write_decided(self):
-        """The writes of a chunk `decide_ahead` decided, in the caller's transaction."""
-        self._write()
+        """The writes of a chunk `decide_ahead` decided, in transactions of their own: one in the destination's
+        database, or across two databases the intents, Sales' write and the confirmation in their order."""
+        if self.plan.across:
+            self._write_across()
+        else:
+            with transaction.atomic(using=self.plan.destination.database):
+                self._write()
         return self.result
 
     def run(self):
@@ -316,23 +322,29 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         return self.result
 
     def _run_across(self):
-        """ERP → Sales with Sales in a database of its own: intend, write Sales, confirm (engine/intents.py)."""
+        """ERP → Sales with Sales in a database of its own: decided with the Sales rows it updates locked, then
+        written as `_write_across` writes."""
+        with transaction.atomic(using=self.plan.destination.database), self._side_failures():
+            self._read_and_decide(lock=True)
+            self._write_across()
+        return self.result
+
+    def _write_across(self):
+        """Intend, write Sales, confirm (engine/intents.py): the keys chosen before writing are recorded on the ERP
+        side and committed first; then Sales' rows (in the caller's transaction, if it holds one: the lock of the
+        rows decided); then, on the ERP side, the couplings, and the intents forgotten."""
         plan = self.plan
         intents, committing = [], False
         try:
-            with transaction.atomic(using=plan.destination.database):
-                self._read_and_decide(lock=True)
-                # the keys chosen before writing, recorded on the ERP side
+            with self._side_failures(), transaction.atomic(using=plan.destination.database):
                 with transaction.atomic(using=plan.couplings_database):
                     intents = intents_record(plan=plan, job=self.job, inserts=self.inserts,
                                              updates=[(row, c, dest) for row, c, dest, _ in self.updates])
                 self._write_destination()
                 committing = True
-        except Exception as exc:
+        except Exception:
             if not committing:  # rolled back: nothing of this chunk reached Sales
                 intents_forget(intents)
-            if side_failure(exc):
-                raise side_unavailable(exc, plan.destination.database) from exc
             raise
         # The couplings a restore replaces go with the new ones: a run stopped before this keeps them, so the next
         # finds their Sales records deleted again (and adopts a restore that reached Sales: intents.py)
@@ -340,7 +352,18 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             self._uncouple()
             self._write_couplings()
             intents_forget(intents)
-        return self.result
+
+    @contextmanager
+    def _side_failures(self):
+        """A database of either side that failed (not a row) stops the run, naming it (intents.py)."""
+        try:
+            yield
+        except SideUnavailable:
+            raise
+        except Exception as exc:
+            if side_failure(exc):
+                raise side_unavailable(exc, self.plan.destination.database) from exc
+            raise
 
     def _couplings_read(self):
         source = self.plan.source

@@ -10,28 +10,29 @@ What holds as before: each chunk is still one transaction, and chunks commit in 
 next is handed over only when the one before is written); a chunk's counts reach the job once it is committed; a
 write that fails fails the job as it did. A killed process leaves whole chunks, as before. Chunks that read
 couplings or destination rows are decided and written as before, in one transaction with their rows locked, once
-the chunk in flight is written.
+the chunk in flight is written. With Sales in a database of its own (ERP → Sales), the thread writes a chunk as a
+run one chunk at a time does, in the same three steps and order: its intents committed on the ERP side, then Sales'
+rows, then the confirmation (intents.py); a killed process leaves what it left before, one chunk in flight.
 """
 
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import translation
 
 
 def write_behind_possible(plan):
-    """Whether ``plan``'s run may write chunks behind: PostgreSQL, one transaction per chunk in the destination's
-    database (not a dry run, not Sales in a database of its own, whose intents come first), and no transaction of
-    the caller's around the run (another connection would not see what it holds)."""
-    aliases = {plan.source.database, plan.destination.database}
+    """Whether ``plan``'s run may write chunks behind: PostgreSQL wherever a chunk writes (the destination's
+    database, and the couplings' when Sales has one of its own), not a dry run, and no transaction of the caller's
+    around the run (another connection would not see what it holds)."""
+    written = {plan.destination.database, plan.couplings_database}
     return (
         settings.P2C_SYNC_WRITE_BEHIND
         and not plan.dry_run
-        and not plan.across
-        and connections[plan.destination.database].vendor == "postgresql"
-        and not any(connections[alias].in_atomic_block for alias in aliases)
+        and all(connections[alias].vendor == "postgresql" for alias in written)
+        and not any(connections[alias].in_atomic_block for alias in written | {plan.source.database})
     )
 
 
@@ -67,6 +68,5 @@ class ChunkWriter:
 
 
 def _write(chunk, language):
-    with translation.override(language), transaction.atomic(using=chunk.plan.destination.database):
-        chunk.write_decided()
-    return chunk.result
+    with translation.override(language):
+        return chunk.write_decided()

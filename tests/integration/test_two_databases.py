@@ -122,8 +122,10 @@ def _sales_read_only():
 def test_a_sales_database_that_goes_away_mid_run_fails_the_job_cleanly_and_the_next_run_completes(
     customer_mapping, salesperson_pair, settings, takes_it_away, says
 ):
+    """One chunk at a time: the run's own connection is the one that fails (written behind, below)."""
     salesperson, _ = salesperson_pair
     settings.P2C_SYNC_CHUNK_SIZE = 4
+    settings.P2C_SYNC_WRITE_BEHIND = False
     customers(10, salesperson)
 
     try:
@@ -144,6 +146,43 @@ def test_a_sales_database_that_goes_away_mid_run_fails_the_job_cleanly_and_the_n
     [rerun] = mapping_synchronize(mapping=customer_mapping, direction=TO)
     assert (rerun.status, rerun.inserted, rerun.unchanged) == (SyncJob.Status.SUCCESS, 6, 4), rerun.counts()
     assert Account.objects.count() == Coupling.objects.filter(crm_model="crm.Account").count() == 10
+
+
+def _sales_connections_killed():
+    """Every connection to the Sales database ends (the writer thread's too), as when its server restarts."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                       [connections[SALES].settings_dict["NAME"]])
+
+
+@needs_two_databases
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sales_database_that_goes_away_while_chunks_are_written_behind_leaves_whole_chunks(
+    customer_mapping, salesperson_pair, settings
+):
+    """Chunks of new accounts are written behind (engine/write_behind.py); the chunk in flight when Sales goes away
+    is written whole or not at all, and the rerun creates the rest once."""
+    salesperson, _ = salesperson_pair
+    settings.P2C_SYNC_CHUNK_SIZE = 4
+    customers(12, salesperson)
+
+    try:
+        [job] = mapping_synchronize(mapping=customer_mapping, direction=TO,
+                                    progress=_after_first_chunk(_sales_connections_killed))
+    finally:
+        connections[SALES].close()
+
+    assert job.status == SyncJob.Status.FAILED
+    assert f"The Sales database ({SALES}) did not answer" in job.message, job.message
+    written = Account.objects.count()
+    assert written in (4, 8)  # the first chunk, and the one in flight if it was committed before
+    assert job.inserted == written == Coupling.objects.filter(crm_model="crm.Account").count()
+    assert not CouplingIntent.objects.exists()
+
+    [rerun] = mapping_synchronize(mapping=customer_mapping, direction=TO)
+    assert (rerun.status, rerun.inserted, rerun.unchanged) == (SyncJob.Status.SUCCESS, 12 - written, written)
+    assert Account.objects.count() == Coupling.objects.filter(crm_model="crm.Account").count() == 12
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,6 +1,7 @@
 """Chunks of new rows written behind (engine/write_behind.py), on PostgreSQL: by a thread of their own while the
 next chunk is read, in order, each whole, counted once committed, their messages in the caller's language; a write
-that fails fails the job as before, leaving whole chunks that a rerun completes without duplicates."""
+that fails fails the job as before, leaving whole chunks that a rerun completes without duplicates. With Sales in a
+database of its own, ERP → Sales chunks too, each intended, written and confirmed before it is counted."""
 
 import threading
 
@@ -12,11 +13,13 @@ from crm.models import Account
 from erp.models import Customer
 from integration.engine import sync
 from integration.engine.sync import mapping_synchronize
-from integration.models import Coupling, SyncJob
+from integration.models import Coupling, CouplingIntent, SyncJob
+from p2c.databases import sales_separate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 FROM = "from_integration"  # Sales accounts → ERP customers
+TO = "to_integration"  # ERP customers → Sales accounts
 
 
 def accounts(n, owner, start=0):
@@ -131,3 +134,25 @@ def test_chunks_with_coupled_rows_are_decided_and_written_with_their_rows_locked
     assert {couplings for _, _, couplings in seen} <= {0}  # only chunks without a coupled row were written behind
     assert Customer.objects.filter(phone_no="+46 8 123 4567").count() == 200
     assert Customer.objects.count() == Coupling.objects.filter(erp_model="erp.Customer").count() == 300
+
+
+@pytest.mark.skipif(not sales_separate(), reason="needs Sales in a database of its own: set SALES_DATABASE_URL")
+def test_with_sales_in_a_database_of_its_own_chunks_are_intended_written_and_confirmed_behind_in_order(
+        customer_mapping, salesperson_pair, settings, monkeypatch):
+    settings.P2C_SYNC_CHUNK_SIZE = 100
+    salesperson, _ = salesperson_pair
+    Customer.objects.bulk_create([Customer(no=f"C{i:04d}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(250)])
+    seen, counted, couplings_before = writers(monkeypatch), [], committed(Coupling)  # the salesperson's
+
+    def progress(*, job, done, total):
+        counted.append((job.inserted, committed(Account), committed(Coupling) - couplings_before,
+                        committed(CouplingIntent)))
+
+    [job] = mapping_synchronize(mapping=customer_mapping, direction=TO, progress=progress)
+
+    assert (job.status, job.inserted, job.failed) == ("success", 250, 0), job.message
+    assert [name.startswith("p2c-chunk-writer") for name, _, _ in seen] == [True] * 3
+    # each chunk counted once its accounts and couplings were committed, and its intents forgotten
+    assert counted == [(n, n, n, 0) for n in (100, 200, 250)]
+    assert Account.objects.count() == Coupling.objects.filter(crm_model="crm.Account").count() == 250
