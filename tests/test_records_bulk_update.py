@@ -23,10 +23,12 @@ def test_bulk_update_writes_each_row_its_own_values_of_every_type():
         account.number_of_employees = i or None
         account.credit_on_hold = bool(i % 3)
 
-    count = Account.objects.bulk_update(accounts, ["name", "credit_limit", "owner", "number_of_employees",
-                                                   "credit_on_hold"])
+    ghost = Account(id=uuid.uuid4(), name="Never written")
+    count = Account.objects.bulk_update([*accounts, ghost], ["name", "credit_limit", "owner", "number_of_employees",
+                                                             "credit_on_hold"])
 
-    assert count == 1203
+    assert count == 1203  # the ghost, not in the table, counts nothing
+    assert not Account.objects.filter(pk=ghost.pk).exists()
     stored = {a.pk: a for a in Account.objects.all()}
     for i, account in enumerate(accounts):
         row = stored[account.pk]
