@@ -175,6 +175,13 @@ class SyncPlan:
         return record_title(obj)
 
 
+def sides_of(mapping, direction):
+    """(source, destination): the `Side` of each of ``mapping``'s tables in ``direction`` (one way)."""
+    erp = Side(ERP, mapping.erp_model_class(), mapping.erp_filter or {})
+    crm = Side(CRM, mapping.crm_model_class(), mapping.crm_filter or {})
+    return (erp, crm) if direction == Direction.TO_INTEGRATION else (crm, erp)
+
+
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
@@ -185,9 +192,7 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
             % {"mapping": mapping.name, "direction_names": mapping.get_direction_display(),
                "direction_names2": Direction(direction).label}
         )
-    erp = Side(ERP, mapping.erp_model_class(), mapping.erp_filter or {})
-    crm = Side(CRM, mapping.crm_model_class(), mapping.crm_filter or {})
-    source, destination = (erp, crm) if direction == Direction.TO_INTEGRATION else (crm, erp)
+    source, destination = sides_of(mapping, direction)
     setup = ConnectionSetup.get_solo()
     field_mappings = [fm for fm in mapping.field_mappings.select_related("value_map").all() if fm.is_enabled]
     skips = integration_user_rows_skipped(mapping=mapping, field_mappings=field_mappings)

@@ -24,7 +24,6 @@ mapping's directions, `DirectionRun` over the chunks of one direction, `ChunkRun
 """
 
 import logging
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -51,7 +50,7 @@ from .job_log import REPORT_LIMIT, SKIP_EXAMPLES, ChunkResult, JobLog, job_creat
 from .locks import mapping_lock, mapping_lock_refresh
 from .matching import uncoupled_destinations_exist
 from .options import option_mapping_synchronize
-from .plan import plan_build
+from .plan import plan_build, sides_of
 from .reading import (
     ALL,
     RETRY_BATCH,
@@ -70,7 +69,7 @@ __all__ = [
     "ALL", "ANALYZE_AFTER", "ANALYZE_GROWTH", "BOTH_MODIFIED_MARGIN", "REPORT_LIMIT", "RETRY_BATCH", "SKIP_EXAMPLES",
     "WATERMARK_MARGIN",
     "ChunkResult", "ChunkRun", "DirectionRun", "FailedInserts", "counterpart_ids", "iterate_chunks", "job_create",
-    "mapping_synchronize", "source_querysets", "watermark_advance",
+    "mapping_synchronize", "run_done_advance", "source_querysets", "watermark_advance",
 ]
 
 logger = logging.getLogger("p2c.integration")
@@ -91,6 +90,21 @@ def watermark_advance(*, mapping_id, name, value):
         return False
     mappings.update(**{name: value})
     return True
+
+
+def run_done_advance(*, mapping, direction, started, max_seen):
+    """What a whole run in ``direction`` moves once it is done (not a dry run, nor a run of some records or of one key
+    range: those read part of the source): the source's watermark to the latest change it read (``max_seen``, None
+    when it read none), at most the run's start; and, where the destination keeps a log of its deletions
+    (p2c.deletions), the time up to which they were checked, to the run's start. ``mapping`` keeps what moved. A
+    partitioned run's coordinator calls it once every partition is done (full_sync/partitions.py)."""
+    source, destination = sides_of(mapping, direction)
+    moves = [(source.watermark_field, max_seen and min(max_seen, started))]
+    if deletion_log_of(destination.model):  # every deletion before the run's start is found
+        moves.append((destination.deletions_checked_field, started))
+    for name, value in moves:
+        if value is not None and watermark_advance(mapping_id=mapping.pk, name=name, value=value):
+            setattr(mapping, name, value)
 
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
@@ -197,10 +211,7 @@ class DirectionRun:
 
             self._chunks_run(querysets, forced, failed_inserts, written)
             if not plan.dry_run and plan.only_ids is None and plan.key_range is None:
-                if max_seen is not None:
-                    self._advance_watermark(min(max_seen, started))
-                if deletion_log_of(plan.destination.model):  # every deletion before the run's start is found
-                    self._advance(plan.destination.deletions_checked_field, started)
+                run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen)
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
             job.message = log.summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
@@ -263,13 +274,6 @@ class DirectionRun:
                 if rows:
                     yield rows
 
-    def _advance_watermark(self, value):
-        self._advance(self.plan.source.watermark_field, value)
-
-    def _advance(self, name, value):
-        if watermark_advance(mapping_id=self.plan.mapping.pk, name=name, value=value):
-            setattr(self.plan.mapping, name, value)
-
 
 class ChunkRun(ChunkDecisions, ChunkWrites):
     """Decide and write one chunk of source rows."""
@@ -324,46 +328,37 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
     def _run_across(self):
         """ERP → Sales with Sales in a database of its own: decided with the Sales rows it updates locked, then
         written as `_write_across` writes."""
-        with transaction.atomic(using=self.plan.destination.database), self._side_failures():
-            self._read_and_decide(lock=True)
-            self._write_across()
+        self._write_across(decide=True)
         return self.result
 
-    def _write_across(self):
+    def _write_across(self, *, decide=False):
         """Intend, write Sales, confirm (engine/intents.py): the keys chosen before writing are recorded on the ERP
-        side and committed first; then Sales' rows (in the caller's transaction, if it holds one: the lock of the
-        rows decided); then, on the ERP side, the couplings, and the intents forgotten."""
+        side and committed first; then Sales' rows are committed (decided in their transaction first, with the rows
+        they update locked, when ``decide``); then, on the ERP side, the couplings, and the intents forgotten."""
         plan = self.plan
         intents, committing = [], False
         try:
-            with self._side_failures(), transaction.atomic(using=plan.destination.database):
+            with transaction.atomic(using=plan.destination.database):
+                if decide:
+                    self._read_and_decide(lock=True)
                 with transaction.atomic(using=plan.couplings_database):
                     intents = intents_record(plan=plan, job=self.job, inserts=self.inserts,
                                              updates=[(row, c, dest) for row, c, dest, _ in self.updates])
                 self._write_destination()
                 committing = True
-        except Exception:
+        except Exception as exc:
             if not committing:  # rolled back: nothing of this chunk reached Sales
                 intents_forget(intents)
+            if side_failure(exc):
+                raise side_unavailable(exc, plan.destination.database) from exc
             raise
-        # The couplings a restore replaces go with the new ones: a run stopped before this keeps them, so the next
-        # finds their Sales records deleted again (and adopts a restore that reached Sales: intents.py)
+        # Only once Sales has committed. The couplings a restore replaces go with the new ones: a run stopped before
+        # this keeps them, so the next finds their Sales records deleted again (and adopts a restore that reached
+        # Sales: intents.py)
         with transaction.atomic(using=plan.couplings_database):
             self._uncouple()
             self._write_couplings()
             intents_forget(intents)
-
-    @contextmanager
-    def _side_failures(self):
-        """A database of either side that failed (not a row) stops the run, naming it (intents.py)."""
-        try:
-            yield
-        except SideUnavailable:
-            raise
-        except Exception as exc:
-            if side_failure(exc):
-                raise side_unavailable(exc, self.plan.destination.database) from exc
-            raise
 
     def _couplings_read(self):
         source = self.plan.source

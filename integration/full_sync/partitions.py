@@ -303,14 +303,9 @@ def partitioned_job_finish(*, job_id):
                 status=status, message=message, finished_at=timezone.now()):
             return SyncJob.objects.get(pk=job_id)
         seen = [p["max_seen"] for p in partitions if p["max_seen"]]
-        if not failed and seen and job.table_mapping_id:
-            name = "erp_watermark" if job.direction == Direction.TO_INTEGRATION else "crm_watermark"
-            engine_sync.watermark_advance(mapping_id=job.table_mapping_id, name=name,
-                                          value=min(max(seen), job.started_at or timezone.now()))
-        if not failed and job.started_at and job.table_mapping_id and job.direction == Direction.TO_INTEGRATION:
-            # into Sales: every deletion logged before the job started is found (engine/reading.py)
-            engine_sync.watermark_advance(mapping_id=job.table_mapping_id, name="crm_deletions_checked_on",
-                                          value=job.started_at)
+        if not failed and job.table_mapping_id:  # what the run moves once it is whole, as an unpartitioned one
+            engine_sync.run_done_advance(mapping=job.table_mapping, direction=job.direction, started=job.started_at,
+                                         max_seen=max(seen, default=None))
     job.refresh_from_db()
     return job
 
