@@ -316,19 +316,14 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
 
     def run(self):
         plan = self.plan
-        if plan.across and not plan.dry_run:
-            return self._run_across()
+        if plan.across and not plan.dry_run:  # decided with the Sales rows it updates locked, then written across
+            self._write_across(decide=True)
+            return self.result
         # One transaction: the destination's database holds the couplings too (or it is a dry run)
         with transaction.atomic(using=plan.destination.database):
             self._read_and_decide(lock=not plan.dry_run)
             if not plan.dry_run:
                 self._write()
-        return self.result
-
-    def _run_across(self):
-        """ERP → Sales with Sales in a database of its own: decided with the Sales rows it updates locked, then
-        written as `_write_across` writes."""
-        self._write_across(decide=True)
         return self.result
 
     def _write_across(self, *, decide=False):
