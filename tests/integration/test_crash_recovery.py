@@ -4,6 +4,8 @@ Real processes on PostgreSQL: ``manage.py sync CUSTOMER --direction from`` start
 changed Sales accounts, killed at a random moment, then run again at once. After each rerun: no duplicate record or
 coupling, every changed row arrived, no job left running, and the rerun started within seconds (the killed run's
 lock died with its connection). Timings are printed (figures, not assertions, except the 5 s the issue asks for).
+The rerun's interpreter is started, and Django set up, before the kill: the 5 s are the lock's release and the
+rerun's own work, not Python's start-up (2 to 3 s on a slow machine).
 """
 
 import os
@@ -36,6 +38,33 @@ def changed_accounts(trial):
     return {pk: f"v{trial} {number}" for pk, number in Account.objects.values_list("pk", "account_number")}
 
 
+def rerun_ready(command, env):
+    """``command`` (``manage.py ...``) in a process that has set Django up and waits for ``go()``: the run itself,
+    its system checks included, starts when the returned ``go`` is called; ``finish()`` gives (code, out, err)."""
+    script = ("import os, sys\n"
+              f"sys.path.insert(0, {str(REPO)!r})\n"
+              "os.environ['DJANGO_SETTINGS_MODULE'] = 'p2c.settings'\n"
+              "import django\n"
+              "django.setup()\n"
+              "print('ready', flush=True)\n"
+              "sys.stdin.readline()\n"
+              "from django.core.management import execute_from_command_line\n"
+              f"execute_from_command_line({command[1:]!r})\n")
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready", child.communicate()[1]
+
+    def go():
+        child.stdin.write("go\n")
+        child.stdin.flush()
+
+    def finish():
+        out, err = child.communicate(timeout=300)
+        return child.returncode, out, err
+
+    return go, finish
+
+
 def check_everything_arrived(expected):
     couplings = dict(Coupling.objects.filter(crm_model="crm.Account").values_list("crm_id", "erp_id"))
     names = dict(Customer.objects.values_list("pk", "name"))
@@ -63,16 +92,20 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
     for trial in range(TRIALS):
         expected = changed_accounts(trial)
         before = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        starting = time.monotonic()
+        rerun_go, rerun_finish = rerun_ready(command, env)
+        start_up = time.monotonic() - starting
         victim = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0.3, 0.9 * longest_run))
         victim.send_signal(signal.SIGKILL)
         killed_at = timezone.now()
         died_running = victim.wait() == -signal.SIGKILL
         started = time.monotonic()
-        rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        rerun_go()
+        code, out, err = rerun_finish()
         took = time.monotonic() - started
-        assert rerun.returncode == 0, f"trial {trial}: the rerun failed:\n{rerun.stdout}\n{rerun.stderr}"
-        longest_run = max(longest_run, took)
+        assert code == 0, f"trial {trial}: the rerun failed:\n{out}\n{err}"
+        longest_run = max(longest_run, start_up + took)  # what the victim, started from nothing, takes
 
         jobs = list(SyncJob.objects.filter(pk__gt=before, mapping_name="CUSTOMER", direction=FROM).order_by("pk"))
         rerun_job = jobs[-1]
@@ -84,7 +117,8 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
         check_everything_arrived(expected)
         print(f"trial {trial}: killed {'mid-run' if died_running else 'after it ended'} after "
               f"{sum(j.inserted + j.modified for j in killed_jobs)} rows committed; rerun started "
-              f"{(rerun_job.started_at - killed_at).total_seconds():.1f} s after the kill, wrote "
+              f"{(rerun_job.started_at - killed_at).total_seconds():.1f} s after the kill (its interpreter had "
+              f"started before, in {start_up:.1f} s), wrote "
               f"{rerun_job.inserted + rerun_job.modified} rows, took {took:.1f} s")
 
 
