@@ -9,7 +9,6 @@ record and on its lines (`SalesAdminMixin`).
 from urllib.parse import urlencode
 
 from django import forms
-from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -17,13 +16,11 @@ from django.db import models
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from p2c.admin_read_only import ReadOnlyAdminMixin
+from p2c.admin_deletions import DeletionLogAdmin
 from p2c.databases import same_database
-from p2c.deletions import deletion_log_of
 from p2c.extensions import admin_actions, admin_list_columns, admin_mixins, inline_mixins
 from p2c.records import writing_as
 
@@ -172,36 +169,8 @@ class NumberSequenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeletedRecord)
-class DeletedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeletedRecordAdmin(DeletionLogAdmin):
     """The Sales records deleted in the last days (p2c.deletions), to look at: the log is written by the deletes."""
-
-    class TableFilter(admin.SimpleListFilter):
-        title = _("Table")
-        parameter_name = "model"
-
-        def lookups(self, request, model_admin):
-            # The tables that log their deletes (no DISTINCT over a log of millions)
-            return [(model._meta.label, capfirst(model._meta.verbose_name))
-                    for model in apps.get_app_config("crm").get_models() if deletion_log_of(model) is DeletedRecord]
-
-        def queryset(self, request, queryset):
-            return queryset.filter(model=self.value()) if self.value() else queryset
-
-    list_display = ("deleted_on", "table", "record_id")
-    readonly_fields = ("id", "model", "record_id", "deleted_on")
-    list_filter = (TableFilter,)
-    search_fields = ("=record_id",)
-    date_hierarchy = "deleted_on"
-    ordering = ("-deleted_on", "-id")
-    list_per_page = 100
-    show_full_result_count = False
-
-    @admin.display(description=_("Table"), ordering="model")
-    def table(self, obj):
-        try:
-            return capfirst(apps.get_model(obj.model)._meta.verbose_name)
-        except (LookupError, ValueError):  # a table since removed (or no label): what was written is all there is
-            return obj.model
 
 
 @admin.register(SystemUser)

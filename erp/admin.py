@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
+from p2c.admin_deletions import DeletionLogAdmin
 from p2c.admin_read_only import ReadOnlyAdminMixin
 from p2c.extensions import admin_mixins
 
@@ -26,6 +27,7 @@ from .models import (
     Customer,
     CustomerPriceGroup,
     CustomerTemplate,
+    DeletedRecord,
     GeneralLedgerSetup,
     InteractionLogEntry,
     Item,
@@ -475,3 +477,8 @@ class InteractionLogEntryAdmin(ErpModelAdmin):
     autocomplete_fields = ("contact", "salesperson")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
+
+
+@admin.register(DeletedRecord)
+class DeletedRecordAdmin(DeletionLogAdmin):
+    """The ERP records deleted in the last days (p2c.deletions), to look at: the log is written by the deletes."""

@@ -15,12 +15,25 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from p2c.bulk_writes import update_rows
+from p2c.deletions import DeletionLog
 from p2c.indexes import indexes_case_insensitive, indexes_when_set
 from p2c.outcomes import NUMBER_SERIES_MISSING
 from p2c.records import Record, RecordQuerySet, Singleton
 from p2c.utils import uuid7
 
 from .numbering import NoSeries, no_series_allocate
+
+
+class DeletedRecord(DeletionLog):
+    """An ERP record deleted, kept a while (p2c.deletions): what Business Central's Integration Record kept as its
+    "Deleted On", so that a reader asks what was deleted since it last looked rather than joining every key it holds
+    with the table."""
+
+    record_id = models.BigIntegerField(_("Record ID"))  # the ERP's keys are integers
+
+    class Meta(DeletionLog.Meta):
+        verbose_name = _("Deleted record")
+        verbose_name_plural = _("Deleted records")
 
 
 class ErpRecord(Record):

@@ -205,6 +205,15 @@ class InvoiceDetailFactory(DjangoModelFactory):
 
 
 # ERP (erp) ---------------------------------------------------------------------------------------------------
+class ErpDeletedRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = "erp.DeletedRecord"
+
+    model = "erp.Customer"
+    record_id = factory.Sequence(lambda n: n + 1)
+    deleted_on = factory.LazyFunction(timezone.now)
+
+
 class NoSeriesFactory(DjangoModelFactory):
     class Meta:
         model = "erp.NoSeries"

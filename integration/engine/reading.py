@@ -115,18 +115,19 @@ def source_querysets(plan):
 def counterparts_deleted(plan, couplings):
     """The source ids of the couplings (of the pair) whose destination record no longer exists.
 
-    In one database, one anti-join. With the destination in another database: its deletion log (p2c.deletions)
-    since the mapping last checked it, less `DELETIONS_MARGIN`, the couplings of those keys read and the destination
-    asked which are still missing; what the log cannot answer (never checked, checked before the log's retention,
-    a destination without a log) is answered by comparing every coupled key (`_counterparts_deleted_all`).
+    From the destination's deletion log (p2c.deletions) when it keeps one: its entries since the mapping last checked
+    it, less `DELETIONS_MARGIN`, the couplings of those keys read and the destination asked which are still missing.
+    A run then costs what was deleted, not what is coupled, in one database as in two. What the log cannot answer
+    (never checked, checked before the log's retention, a destination without a log) is compared in full: in one
+    database by one anti-join, across databases by every coupled key (`_counterparts_deleted_all`).
     """
     source, destination = plan.source, plan.destination
-    if same_database(Coupling, destination.model):
-        counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
-        return set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
     log = deletion_log_of(destination.model)
     checked = getattr(plan.mapping, destination.deletions_checked_field, None) if log else None
     if checked is None or checked - DELETIONS_MARGIN < log.kept_since():
+        if same_database(Coupling, destination.model):
+            counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
+            return set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
         return _counterparts_deleted_all(plan, couplings)
     deleted = log.deleted_since(destination.model, checked - DELETIONS_MARGIN)
     found = set()

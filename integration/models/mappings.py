@@ -195,9 +195,11 @@ class IntegrationTableMapping(models.Model):
     )
     erp_watermark = models.DateTimeField(_("Last Synch. ERP Modified On"), null=True, blank=True)
     crm_watermark = models.DateTimeField(_("Last Synch. Sales Modified On"), null=True, blank=True)
-    # With Sales in a database of its own, an incremental run into Sales reads the deletions logged since this time
-    # (less a margin) rather than asking Sales for every coupled key (integration.engine.reading)
+    # An incremental run into Sales (into the ERP) reads the deletions logged there since this time (less a margin)
+    # rather than comparing every coupled key with what exists (integration.engine.reading)
     crm_deletions_checked_on = models.DateTimeField(_("Sales Deletions Checked On"), null=True, blank=True,
+                                                    editable=False)
+    erp_deletions_checked_on = models.DateTimeField(_("ERP Deletions Checked On"), null=True, blank=True,
                                                     editable=False)
     rules_module = models.CharField(
         _("Rules Module"), max_length=100, blank=True, choices=registry.rules_module_choices,

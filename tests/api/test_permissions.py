@@ -12,7 +12,7 @@ ENDPOINTS = registered_endpoints()
 # Internal counters with no meaning outside the numbering code.
 # Not records: a number sequence is the numbering's state; the deletion log is read by the integration in the
 # Sales database (p2c.deletions) and shown in the admin.
-NOT_EXPOSED = {"crm.NumberSequence", "crm.DeletedRecord"}
+NOT_EXPOSED = {"crm.NumberSequence", "crm.DeletedRecord", "erp.DeletedRecord"}
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,11 @@
-"""With Sales in a database of its own, a run into Sales learns which coupled accounts were deleted from Sales' deletion
-log (p2c.deletions) since it last checked, not by asking Sales for every coupled key (issue 31: a settled run costs
-what changed, not what exists).
+"""A run into Sales learns which coupled accounts were deleted from Sales' deletion log (p2c.deletions) since it last
+checked, not by asking Sales for every coupled key nor, in one database, by an anti-join of every coupling (issue 31:
+a settled run costs what changed, not what exists). A run into the ERP does the same with the ERP's log.
 
-CI's PostgreSQL pass has Sales in a database of its own. On one database the engine would find deletions with one
-anti-join; there the `sales_apart` fixture has the reading module treat Sales as another database, so the path runs
-in both passes.
+CI's PostgreSQL pass has Sales in a database of its own, the SQLite pass one database. Each test runs twice: with
+the databases as configured, and with the reading module treating Sales as another database (so that the path
+across databases runs in both passes). What the log cannot answer is compared in full: one anti-join in one
+database, every coupled key across two.
 """
 
 from datetime import timedelta
@@ -16,17 +17,19 @@ from django.utils import timezone
 
 from crm.models import Account, DeletedRecord
 from erp.models import Customer
+from erp.models import DeletedRecord as ErpDeletedRecord
 from integration.engine import reading
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, IntegrationTableMapping
 from p2c.databases import sales_separate
 
 TO = "to_integration"
+FROM = "from_integration"
 
 
-@pytest.fixture
-def sales_apart(monkeypatch, customer_mapping):
-    if not sales_separate():
+@pytest.fixture(params=["as configured", "Sales apart"])
+def sales_apart(request, monkeypatch, customer_mapping):
+    if request.param == "Sales apart" and not sales_separate():
         monkeypatch.setattr(reading, "same_database",
                             lambda *models: len({m._meta.app_label == "crm" for m in models}) <= 1)
     customer_mapping.deletion_conflict_resolution = IntegrationTableMapping.DeletionConflictResolution.REMOVE_COUPLING
@@ -39,9 +42,9 @@ def customers(n, salesperson, start=0):
                                          for i in range(start, start + n)])
 
 
-def run(mapping, **kwargs):
+def run(mapping, direction=TO, **kwargs):
     mapping.refresh_from_db()
-    [job] = mapping_synchronize(mapping=mapping, direction=TO, **kwargs)
+    [job] = mapping_synchronize(mapping=mapping, direction=direction, **kwargs)
     mapping.refresh_from_db()
     return job
 
@@ -128,3 +131,39 @@ def test_the_check_moves_to_the_start_of_each_complete_run(sales_apart, salesper
     assert sales_apart.crm_deletions_checked_on == checked  # a dry run writes nothing, this time included
     later = run(sales_apart)
     assert sales_apart.crm_deletions_checked_on == later.started_at > checked
+
+
+# -- into the ERP: the ERP's log ------------------------------------------------------------------------------------
+def accounts(n, owner):
+    return Account.objects.bulk_create([Account(name=f"Account {i}", account_number=f"S{i:05d}", owner=owner,
+                                                customer_type_code="customer") for i in range(n)])
+
+
+def customer_of(account):
+    return Customer.objects.get(pk=Coupling.objects.get(crm_model="crm.Account", crm_id=account.pk).erp_id)
+
+
+def test_a_customer_deleted_in_the_erp_is_found_by_the_next_run_from_the_erps_log(sales_apart, salesperson_pair):
+    _, user = salesperson_pair
+    gone, kept = accounts(2, user)
+    run(sales_apart, FROM)
+
+    customer_of(gone).delete()
+    assert list(ErpDeletedRecord.objects.values_list("model", flat=True)) == ["erp.Customer"]
+    job = run(sales_apart, FROM)
+
+    assert job.uncoupled == 1, job.counts()  # the mapping's resolution: remove the coupling
+    assert list(Coupling.objects.filter(erp_model="erp.Customer").values_list("crm_id", flat=True)) == [kept.pk]
+    assert sales_apart.erp_deletions_checked_on == job.started_at  # the next run reads the log from there
+
+
+def test_a_run_into_the_erp_compares_every_key_only_when_the_erps_log_cannot_answer(sales_apart, salesperson_pair):
+    _, user = salesperson_pair
+    [account] = accounts(1, user)
+    run(sales_apart, FROM)
+    unlogged = Customer.objects.filter(pk=customer_of(account).pk)
+    unlogged._raw_delete(unlogged.db)  # unseen by the log: a run that trusts the log does not find it...
+
+    assert run(sales_apart, FROM).uncoupled == 0
+    IntegrationTableMapping.objects.filter(pk=sales_apart.pk).update(erp_deletions_checked_on=None)
+    assert run(sales_apart, FROM).uncoupled == 1  # ... one that never checked compares every coupled key
