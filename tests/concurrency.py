@@ -16,12 +16,14 @@ from django.db import connections
 
 REPO = Path(__file__).resolve().parent.parent
 
-_PRELUDE = """
+_SETUP = """
 import os, sys, time
 sys.path.insert(0, {repo!r})
 os.environ["DJANGO_SETTINGS_MODULE"] = "p2c.settings"
 import django
 django.setup()
+"""
+_PRELUDE = _SETUP + """
 # Start together: wait for the go file the parent creates once every child is up.
 while not os.path.exists({go!r}):
     time.sleep(0.01)
@@ -76,6 +78,30 @@ def run_in_processes(body, *, processes=2, tmp_path, timeout=300):
         assert child.returncode == 0, f"child process failed:\n{err}"
         outputs.append(out.split())
     return outputs
+
+
+def command_ready(args, env):
+    """``manage.py`` ``args`` in a process that has set Django up and waits: the command itself, its system checks
+    included, starts when the returned ``go`` is called, so a timing taken from then leaves Python's start-up out;
+    ``finish()`` gives (exit code, stdout, stderr)."""
+    script = _SETUP.format(repo=str(REPO)) + (
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "from django.core.management import execute_from_command_line\n"
+        f"execute_from_command_line({['manage.py', *args]!r})\n")
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready", child.communicate()[1]
+
+    def go():
+        child.stdin.write("go\n")
+        child.stdin.flush()
+
+    def finish():
+        out, err = child.communicate(timeout=300)
+        return child.returncode, out, err
+
+    return go, finish
 
 
 def dead_holder_token():

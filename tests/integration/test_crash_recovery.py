@@ -24,7 +24,7 @@ from crm.models import Account
 from erp.models import Customer
 from integration.models import Coupling, CouplingIntent, IntegrationTableMapping, SyncJob
 from p2c.databases import sales_separate
-from tests.concurrency import REPO, child_database_env
+from tests.concurrency import REPO, child_database_env, command_ready
 
 ROWS = 2000
 TRIALS = 10
@@ -36,33 +36,6 @@ def changed_accounts(trial):
     """Change every account's name (trial 0: they are new); return what each ERP customer must be called."""
     Account.objects.update(name=Concat(Value(f"v{trial} "), "account_number"), modifiedon=timezone.now())
     return {pk: f"v{trial} {number}" for pk, number in Account.objects.values_list("pk", "account_number")}
-
-
-def rerun_ready(command, env):
-    """``command`` (``manage.py ...``) in a process that has set Django up and waits for ``go()``: the run itself,
-    its system checks included, starts when the returned ``go`` is called; ``finish()`` gives (code, out, err)."""
-    script = ("import os, sys\n"
-              f"sys.path.insert(0, {str(REPO)!r})\n"
-              "os.environ['DJANGO_SETTINGS_MODULE'] = 'p2c.settings'\n"
-              "import django\n"
-              "django.setup()\n"
-              "print('ready', flush=True)\n"
-              "sys.stdin.readline()\n"
-              "from django.core.management import execute_from_command_line\n"
-              f"execute_from_command_line({command[1:]!r})\n")
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert child.stdout.readline().strip() == "ready", child.communicate()[1]
-
-    def go():
-        child.stdin.write("go\n")
-        child.stdin.flush()
-
-    def finish():
-        out, err = child.communicate(timeout=300)
-        return child.returncode, out, err
-
-    return go, finish
 
 
 def check_everything_arrived(expected):
@@ -93,7 +66,7 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
         expected = changed_accounts(trial)
         before = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         starting = time.monotonic()
-        rerun_go, rerun_finish = rerun_ready(command, env)
+        rerun_go, rerun_finish = command_ready(command[2:], env)
         start_up = time.monotonic() - starting
         victim = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(rng.uniform(0.3, 0.9 * longest_run))
