@@ -84,7 +84,10 @@ def _statistics_refresh(connection, models, written, growth):
 def _sqlite_statistics_refresh(connection, models, written, growth):
     """`_statistics_refresh` on SQLite: a table without statistics, or grown past the rule since, is analysed.
     SQLite keeps a table's row count as of its last ANALYZE (``sqlite_stat1``); what was written since is
-    ``written`` when the caller counted it, else the table's largest rowid less that count (rows others wrote)."""
+    ``written`` when the caller counted it, else what others wrote: the table's largest rowid less that count tells
+    in no time that nothing was added, and when it says otherwise, the table's count is asked (rows deleted leave
+    their rowids behind: couplings deleted and made again, a table emptied and loaded, would otherwise count as
+    growth for ever, and a run analysed a table of a million couplings each time, in full)."""
     qn = connection.ops.quote_name
     stale = []
     with connection.cursor() as cursor:
@@ -102,6 +105,9 @@ def _sqlite_statistics_refresh(connection, models, written, growth):
                 if not grown:  # rows written by others: the table's size now against its size then
                     cursor.execute(f"SELECT MAX(rowid) FROM {table}")
                     grown = (cursor.fetchone()[0] or 0) - counted
+                    if grown >= STALE_ROWS + growth * counted:
+                        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+                        grown = abs(cursor.fetchone()[0] - counted)
                 if grown < STALE_ROWS + growth * counted:
                     continue
             stale.append(model)
