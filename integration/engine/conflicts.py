@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
+from uuid import UUID
 
 from django.utils import timezone
 
@@ -51,18 +52,42 @@ def decisions_applied(decisions):
         _DECISIONS.reset(token)
 
 
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
+_UUID_TEXTS = {}  # a UUID's number → its text: the keys a snapshot names are mostly references, a few values over
+_UUID_TEXTS_SIZE = 4096  # and over (a salesperson, a currency); at most this many are kept
+
+
+def _uuid_text(value):
+    text = _UUID_TEXTS.get(value.int)
+    if text is None:
+        text = str(value)
+        if len(_UUID_TEXTS) < _UUID_TEXTS_SIZE:
+            _UUID_TEXTS[value.int] = text
+    return text
+
+
+def _decimal_text(value):
+    return format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
+
+
+_PLAIN_OF = {
+    **dict.fromkeys(_PLAIN_TYPES, lambda value: value),
+    UUID: _uuid_text, Decimal: _decimal_text, datetime: datetime.isoformat, date: date.isoformat, time: time.isoformat,
+}
+
+
 def value_plain(value):
     """``value`` as JSON can keep it and compare it again later (the same value always gives the same text)."""
+    plain = _PLAIN_OF.get(type(value))
+    if plain is not None:  # the common types by their exact type (a new coupling's snapshot makes several per row)
+        return plain(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
+        return _decimal_text(value)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     return str(value)
-
-
-_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 
 
 def field_key(field_mapping):

@@ -1,13 +1,17 @@
 """The conflict inbox (SPEC I5, I7; issue 18 §1): the engine merges field by field with the values kept per
 coupling, records the conflicts it cannot decide, and the resolution operation settles them through the engine."""
 
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 import pytest
 
-from crm.models import Account
+from crm.models import Account, StateCode
 from erp.models import Customer
 from integration.configuration.apply import configuration_import
 from integration.configuration.export import configuration_data
-from integration.engine.conflicts import field_key, synced_value
+from integration.engine.conflicts import field_key, synced_value, value_plain
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, SyncConflict, SyncJob, SyncJobError
 from integration.operations.conflicts import conflicts_resolve
@@ -70,6 +74,16 @@ def test_the_coupling_keeps_the_values_both_sides_had(customer_mapping, pair):
     # Most values are the same on both sides: kept once, less than half the size of both sides by attribute name.
     values = Coupling.objects.get(erp_model="erp.Customer").synced_values
     assert values["fields"]["name"] == "Adatum"
+
+
+def test_a_value_is_kept_as_text_that_compares_the_same_next_time():
+    keys = [uuid.uuid4() for _ in range(5000)]  # more keys than the texts of keys remembered
+    assert [value_plain(key) for key in keys + keys] == [str(key) for key in keys + keys]
+    assert value_plain(Decimal("5000.00")) == value_plain(Decimal("5000")) == "5000"
+    assert value_plain(datetime(2026, 11, 27, 8, 30, tzinfo=UTC)) == "2026-11-27T08:30:00+00:00"
+    assert value_plain(date(2026, 11, 27)) == "2026-11-27"
+    assert (value_plain(None), value_plain(True), value_plain(7), value_plain("a")) == (None, True, 7, "a")
+    assert value_plain(StateCode.ACTIVE) == "active"  # an option: text
 
 
 def older_form(mapping, values):
