@@ -104,7 +104,9 @@ def source_querysets(plan):
     # The changed rows' keys first, found through the modified-on index: read in key order with the change as a
     # filter, a page walks the primary key and reads every row before the changed ones (two seconds a page at a
     # million rows). Keys beyond CHANGED_KEYS are not held: that many changed rows are most of a page's reading.
-    changed_keys = list(queryset.filter(changed).values_list("pk", flat=True)[:CHANGED_KEYS + 1])
+    # In no order (they are sorted here): in the model's (an account's name) SQLite walked that index for the
+    # LIMIT, every row of the table (0.3 s a run at a million accounts), where the modified-on index finds them.
+    changed_keys = list(queryset.filter(changed).order_by().values_list("pk", flat=True)[:CHANGED_KEYS + 1])
     if len(changed_keys) > CHANGED_KEYS:
         querysets.append(queryset.filter(changed))
     else:

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
 from integration.defaults import integration_setup_reset
@@ -113,3 +114,28 @@ def test_rows_deleted_and_made_again_are_not_growth_and_do_not_analyse_the_table
 
     Account.objects.bulk_create([Account(name=f"More {i}") for i in range(1000)])
     assert planner_statistics_refresh(Account) == [Account]  # 1,000 more: over STALE_ROWS and a tenth
+
+
+def test_the_keys_of_changed_rows_are_found_through_the_modified_on_index_not_by_walking_the_table():
+    """An incremental run asks the keys of the rows changed since its watermark first: in the model's order (an
+    account's name) with a limit, SQLite walked the name index over every account; it takes the modified-on one."""
+    integration_setup_reset()
+    mapping = IntegrationTableMapping.objects.get(name="CUSTOMER")
+    Account.objects.bulk_create([Account(name=f"Account {i}", customer_type_code="customer") for i in range(N)])
+    accounts = list(Account.objects.values_list("pk", "modifiedon"))
+    Coupling.objects.bulk_create([Coupling(erp_model="erp.Customer", crm_model="crm.Account", erp_id=i, crm_id=pk,
+                                           last_synced_crm_modified=modified)
+                                  for i, (pk, modified) in enumerate(accounts)])
+    planner_statistics_refresh(Account, Coupling)
+    mapping.crm_watermark = max(modified for _, modified in accounts)
+    mapping.save(update_fields=["crm_watermark"])
+
+    with CaptureQueriesContext(connection) as queries:
+        source_querysets(plan_build(mapping=mapping, direction="from_integration"))
+
+    [changed_keys] = [q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_account"."id" AS "pk"')
+                      and '"modifiedon" >' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {changed_keys}")
+        steps = " | ".join(row[-1] for row in cursor.fetchall())
+    assert "SEARCH crm_account USING INDEX" in steps and "modifiedon" in steps, steps
