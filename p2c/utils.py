@@ -101,14 +101,15 @@ def _sqlite_statistics_refresh(connection, models, written, growth):
                                [model._meta.db_table])
                 counted = cursor.fetchone()[0]
             if counted is not None:
+                stale_at = STALE_ROWS + growth * counted
                 grown = written[model] if isinstance(written, dict) else written
                 if not grown:  # rows written by others: the table's size now against its size then
                     cursor.execute(f"SELECT MAX(rowid) FROM {table}")
                     grown = (cursor.fetchone()[0] or 0) - counted
-                    if grown >= STALE_ROWS + growth * counted:
+                    if grown >= stale_at:
                         cursor.execute(f"SELECT COUNT(*) FROM {table}")
                         grown = abs(cursor.fetchone()[0] - counted)
-                if grown < STALE_ROWS + growth * counted:
+                if grown < stale_at:
                     continue
             stale.append(model)
         for model in stale:

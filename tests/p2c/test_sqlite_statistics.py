@@ -24,7 +24,10 @@ N = 3000
 
 
 def plan(queryset):
-    sql, params = queryset.query.sql_with_params()
+    return sql_plan(*queryset.query.sql_with_params())
+
+
+def sql_plan(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         return " | ".join(row[-1] for row in cursor.fetchall())
@@ -135,7 +138,5 @@ def test_the_keys_of_changed_rows_are_found_through_the_modified_on_index_not_by
 
     [changed_keys] = [q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_account"."id" AS "pk"')
                       and '"modifiedon" >' in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {changed_keys}")
-        steps = " | ".join(row[-1] for row in cursor.fetchall())
+    steps = sql_plan(changed_keys)
     assert "SEARCH crm_account USING INDEX" in steps and "modifiedon" in steps, steps
