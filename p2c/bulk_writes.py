@@ -6,9 +6,10 @@ import json
 import re
 import sqlite3
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from operator import attrgetter, itemgetter
+from zoneinfo import ZoneInfo
 
 import orjson
 from django.conf import settings
@@ -295,12 +296,15 @@ def prepared_values(connection, field, values):
     if str in unchanged and all(issubclass(kind, str) or kind in unchanged for kind in kinds):
         return values  # a text field's options (TextChoices members): str, which text fields keep as they are
     if plain and kinds <= unchanged | hexed:
+        if kinds <= _NONE_OR_UUID:  # UUID.hex is a property written in Python: its formatting, inline (% is the
+            # fastest of the three forms, at a third less than the property)
+            return [None if value is None else "%032x" % value.int for value in values]  # noqa: UP031
         return [None if value is None else value.hex for value in values]
     if type(field) in (models.JSONField, JSONTextField) and field.encoder is None:
         adapt = _json_adapter(connection)
         if adapt is not None:
             return [None if value is None else adapt(value) for value in values]
-    if kinds <= _NONE_OR_DATETIME and all(value is None or value.utcoffset() is not None for value in values):
+    if kinds <= _NONE_OR_DATETIME and _all_aware(values):
         if _aware_datetimes_unchanged(field, connection):
             return values
         if _sqlite_datetimes(field, connection):
@@ -343,7 +347,10 @@ def _sqlite_datetime_texts(values, zone):
         # Equal date-times are the same instant, in whatever zone, but for two in one zone, which compare by
         # wall-clock time: the fold tells the repeated hour of a clock set back apart.
         if last is None or value != last or value.fold != last.fold:
-            last, text = value, str(value.astimezone(zone).replace(tzinfo=None))
+            local = value if value.tzinfo is zone else value.astimezone(zone)
+            # str() of the naive local time: its ISO form without the offset, which follows the seconds (and
+            # their fraction, when there is one)
+            last, text = value, local.isoformat(" ")[:26 if local.microsecond else 19]
         append(text)
     return written
 
@@ -429,6 +436,22 @@ _INTEGER_FIELDS = (
 
 
 _NONE_OR_DATETIME = frozenset({type(None), datetime})
+_NONE_OR_UUID = frozenset({type(None), uuid.UUID})
+# Time zones whose offset is never None: an aware date-time in one of them is aware, whatever its instant
+_ALWAYS_AWARE = frozenset({timezone, ZoneInfo})
+_tzinfo = attrgetter("tzinfo")
+
+
+def _all_aware(values):
+    """Whether every date-time of ``values`` (date-times and None) is aware: looked at per time zone the values
+    are in (a chunk's values share one or two), and per value only in a time zone of another kind."""
+    try:
+        zones = set(map(_tzinfo, filter(None, values)))  # date-times are true, None is not
+    except TypeError:  # a time zone that cannot be hashed
+        zones = None
+    if zones is not None and all(type(zone) in _ALWAYS_AWARE for zone in zones):
+        return True  # (a naive one: None is no time zone of those kinds)
+    return all(value is None or value.utcoffset() is not None for value in values)
 
 
 def _aware_datetimes_unchanged(field, connection):
@@ -690,7 +713,7 @@ def _binary_copy_types(connection, fields, columns):
         kinds = set(map(type, values)) - {type(None)}
         if known is None or not known[1](kinds):
             return None
-        if datetime in kinds and any(value is not None and value.utcoffset() is None for value in values):
+        if datetime in kinds and not _all_aware(values):
             return None
         types.append(known[0])
     return types

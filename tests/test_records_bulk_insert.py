@@ -1,7 +1,8 @@
 """RecordQuerySet.bulk_insert and insert_rows: what bulk_create writes and guarantees, through a lean INSERT."""
 
 import uuid
-from datetime import UTC, date, datetime
+import warnings
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,9 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, models
 from django.db.models.functions import Upper
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from crm.models import Account, Contact, SalesOrder, SystemUser
 from erp.models import BusinessRelation, ContactBusinessRelation, Customer, SalespersonPurchaser
@@ -75,6 +79,26 @@ def test_a_column_of_repeated_values_writes_what_get_db_prep_save_gives_each_of_
         assert bulk_writes.prepared_values(connection, field, values) == [
             field.get_db_prep_save(value, connection) for value in values], field.name
     assert bulk_writes.prepared_values(connection, name, [1, True]) == ["1", "True"]
+
+
+_ZONES = st.sampled_from([UTC, ZoneInfo("Europe/Stockholm"), ZoneInfo("America/St_Johns"),
+                           ZoneInfo("Asia/Kolkata"), timezone(timedelta(hours=5, minutes=30, seconds=15))])
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moments=st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 2), timezones=_ZONES),
+                                  st.datetimes(min_value=datetime(1, 1, 2), timezones=st.none())), max_size=12),
+       keys=st.lists(st.one_of(st.none(), st.uuids()), max_size=6))
+def test_a_column_of_date_times_or_keys_writes_what_get_db_prep_save_gives_each_value(moments, keys):
+    """Whatever a column of date-times holds (zones of every kind, offsets in seconds, fractions of a second or none,
+    a naive value among aware ones, None), and a column of keys, the bulk path writes each value as Django would."""
+    stamp, owner = Account._meta.get_field("createdon"), Account._meta.get_field("owner")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # Django's warning of a naive date-time, on both paths
+        assert bulk_writes.prepared_values(connection, stamp, moments) == [
+            stamp.get_db_prep_save(value, connection) for value in moments]
+    assert bulk_writes.prepared_values(connection, owner, keys) == [
+        owner.get_db_prep_save(value, connection) for value in keys]
 
 
 def rows(model, pks, exclude=()):
