@@ -256,7 +256,9 @@ class LinkedToContact:
     @classmethod
     def loaded(cls, obj, field_names, values):
         super().loaded(obj, field_names, values)
-        obj._br_saved = dict(zip(field_names, values, strict=True))
+        # Kept as read; made a dict only if a write of this instance asks (most rows read are never written: a
+        # synchronisation from the ERP reads every customer)
+        obj._br_loaded = (field_names, values if type(values) is tuple else tuple(values))
 
     @classmethod
     def assign_numbers(cls, objs):

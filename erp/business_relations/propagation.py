@@ -38,13 +38,24 @@ def record_snapshot(obj):
     # dict is copied whole (picking out the fields cost a first load 13 µs a row); its other keys are never compared.
     saved = obj.__dict__.copy()
     saved.pop("_br_saved", None)  # not a chain of every earlier snapshot
+    saved.pop("_br_loaded", None)
+    obj.__dict__.pop("_br_loaded", None)
     obj._br_saved = saved
+
+
+def saved_values(obj):
+    """The values ``obj`` last read from or wrote to the database (attname → value), None when unknown."""
+    attrs = obj.__dict__
+    if "_br_saved" not in attrs and "_br_loaded" in attrs:  # read (`LinkedToContact.loaded`), not written since
+        field_names, values = attrs.pop("_br_loaded")
+        attrs["_br_saved"] = dict(zip(field_names, values, strict=True))
+    return attrs.get("_br_saved")
 
 
 def _changed_fields(obj, tracked):
     """Shared attnames whose value differs from the one last read or written; all of them when unknown."""
     written = obj.__dict__.pop("_br_written_fields", None)
-    saved = getattr(obj, "_br_saved", None)
+    saved = saved_values(obj)
     candidates = tracked
     if written is not None:
         written_attnames = set()
@@ -82,7 +93,7 @@ def records_after_write(*, model, objs):
             continue
         fields = _changed_fields(obj, tracked)
         if not is_propagation:
-            old_no = (getattr(obj, "_br_saved", None) or {}).get("no")
+            old_no = (saved_values(obj) or {}).get("no")
             if old_no and old_no != obj.no and model is not Contact:
                 ContactBusinessRelation.objects.filter(link_to_table=LINK_BY_MODEL[model].kind, no=old_no).update(
                     no=obj.no
@@ -103,7 +114,7 @@ def _check_no_linked_company_became_a_person(contacts):
     """BC: a company contact with business relations cannot become a person (one query, only on a type change)."""
     turned = [
         c.pk for c in contacts
-        if c.type == Contact.Type.PERSON and (getattr(c, "_br_saved", None) or {}).get("type") == Contact.Type.COMPANY
+        if c.type == Contact.Type.PERSON and (saved_values(c) or {}).get("type") == Contact.Type.COMPANY
     ]
     if not turned:
         return
