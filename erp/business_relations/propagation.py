@@ -36,10 +36,9 @@ def record_snapshot(obj):
     """Remember the values just read or written, to tell later which shared fields a write changes."""
     # A loaded field's value is in the instance's dict under its attname; a deferred one is not there at all. The
     # dict is copied whole (picking out the fields cost a first load 13 µs a row); its other keys are never compared.
+    obj.__dict__.pop("_br_loaded", None)  # the row as read (`saved_values`): this snapshot replaces it
     saved = obj.__dict__.copy()
     saved.pop("_br_saved", None)  # not a chain of every earlier snapshot
-    saved.pop("_br_loaded", None)
-    obj.__dict__.pop("_br_loaded", None)
     obj._br_saved = saved
 
 
