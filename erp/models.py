@@ -107,9 +107,11 @@ class NumberedRecord(ErpRecord):
             )
         # The series set as its descriptor would (key and cached record), without its router call per object
         no_series = cls._meta.get_field("no_series")
+        series_id = series.pk
         for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
-            obj.no = number
-            obj.no_series_id = series.pk
+            values = obj.__dict__  # the key's descriptor would drop a cached series: the right one is set next
+            values["no"] = number
+            values["no_series_id"] = series_id
             no_series.set_cached_value(obj, series)
 
 

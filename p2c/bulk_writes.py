@@ -142,8 +142,9 @@ def insert_prepare(queryset, objs):
     if not plain:
         return lambda meanwhile=None: _bulk_create(queryset, objs, meanwhile)
     _prepare_new(meta, objs)
-    with_pk = [obj for obj in objs if obj.pk is not None]
-    without_pk = [obj for obj in objs if obj.pk is None]
+    keys = list(map(attrgetter(meta.pk.attname), objs))  # obj.pk, a property calling a method, read once
+    with_pk = [obj for obj, key in zip(objs, keys, strict=True) if key is not None]
+    without_pk = [obj for obj, key in zip(objs, keys, strict=True) if key is None]
     try:
         columns_with_pk = _insert_columns(connection, with_pk, fields)
         auto_fields = [f for f in fields if not isinstance(f, models.AutoField)]
@@ -202,8 +203,9 @@ def _prepare_new(meta, objs):
         for f in meta.concrete_fields if f.is_relation
     ]
     check_all = bool(meta.private_fields)
+    key_of = attrgetter(pk.attname)  # obj.pk (no parents here: `insert_prepare`)
     for obj in objs:
-        if obj.pk is None:
+        if key_of(obj) is None:
             obj.pk = pk.get_pk_value_on_save(obj)
         if check_all or _related_needs_django(obj, relations):
             obj._prepare_related_fields_for_save(operation_name="bulk_create")

@@ -23,6 +23,7 @@ rows written by `insert_rows`, which skips Django's per-value INSERT compiler.
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from operator import attrgetter
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, router, transaction
@@ -292,24 +293,28 @@ def instance_maker(model):
         return lambda values: model(**values)
     fields = model._meta.concrete_fields
     attnames = frozenset(f.attname for f in fields)
-    constants, callables = {}, []
+    # The instance's dict as Model.__init__ leaves it, in its order (the callable defaults' places held by None):
+    # copied whole, then filled, it is made in one step where setting its names one by one grew it several times.
+    template, callables = {"_state": None}, []
     for f in fields:
         if f.has_default() and callable(f.default):
             callables.append((f.attname, f.default))
+            template[f.attname] = None
         else:
-            constants[f.attname] = f.get_default()
+            template[f.attname] = f.get_default()
     new, state = model.__new__, models.base.ModelState
 
     def make(values):
         if not values.keys() <= attnames:
             return model(**values)
         obj = new(model)
-        obj._state = state()
-        attrs = obj.__dict__
-        attrs.update(constants)
+        attrs = template.copy()
+        attrs["_state"] = state()
         for name, default in callables:
-            attrs[name] = default()
+            if name not in values:  # as Model.__init__: a default is made only for a name not given
+                attrs[name] = default()
         attrs.update(values)
+        obj.__dict__ = attrs
         return obj
 
     return make
@@ -346,7 +351,7 @@ def instances_from_rows(model, db, attnames, rows):
         read = set(attnames)
         unread = [f.attname for f in model._meta.concrete_fields if f.attname not in read]
         if unread:
-            columns = PeerColumns(model, db, unread, [obj.pk for obj in objs])
+            columns = PeerColumns(model, db, unread, list(map(attrgetter(model._meta.pk.attname), objs)))
             for obj in objs:
                 obj._state.peers = columns
     return objs

@@ -3,6 +3,7 @@ version 7 orders them, their random bits drawn from the system in batches: never
 of threads (a synchronisation decides in one thread and writes in another) or processes."""
 
 import os
+import pickle
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,11 @@ def test_keys_are_version_7_uuids_never_repeated_random_in_their_last_62_bits():
     assert len(set(keys)) == len(keys)
     assert {(key.version, key.variant) for key in keys} == {(7, uuid.RFC_4122)}
     assert len({key.int & RANDOM_BITS for key in keys}) == len(keys)  # random, not a counter
+    # made without UUID's __init__: the same UUID as the one its text makes, in every way a UUID is compared or kept
+    key = keys[0]
+    made = uuid.UUID(str(key))
+    assert (key, hash(key), key.hex, key.is_safe, pickle.loads(pickle.dumps(key))) == (
+        made, hash(made), made.hex, made.is_safe, made)
 
 
 def test_keys_begin_with_the_time_they_were_made_and_sort_in_the_order_they_were_made():
