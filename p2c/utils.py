@@ -164,8 +164,7 @@ def any_of(name, values):
 @contextmanager
 def collector_paused():
     """Python's cyclic garbage collector off inside the block, then one collection as the collector would choose it
-    (the youngest generation; an older one when its count is past its threshold, counted in blocks rather than
-    allocations). For a chunk of a synchronisation, whose thousands of short-lived objects would set off a
+    (`collection_chosen`). For a chunk of a synchronisation, whose thousands of short-lived objects would set off a
     collection every 700 allocations and, as they survive a while, full ones over everything the process holds
     (a tenth of a first load's time); what the chunk left in reference cycles (a few dozen objects) goes then.
     Left off if it was off."""
@@ -177,8 +176,41 @@ def collector_paused():
         yield
     finally:
         gc.enable()
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        gc.collect(max([g for g in (1, 2) if counts[g] >= thresholds[g]], default=0))
+        collection_chosen()
+
+
+class _LongLived:
+    """What CPython's collector counts to put off a full collection (its long_lived_pending and long_lived_total)."""
+
+    moved = 0  # objects moved to the oldest generation since the last full collection
+    held = None  # objects the oldest generation held after it (None: not counted yet)
+    full = None  # the full collections made so far, by any caller (gc.get_stats)
+
+
+def collection_chosen():
+    """One collection, of the generation CPython's collector would choose (gc_collect_generations): the youngest;
+    the middle one when its count is past its threshold (counted in blocks rather than allocations); the oldest
+    when its count is past too and the objects moved there since the last full collection are more than a quarter
+    of what it held then. A full collection walks everything the process holds (a tenth of a second in a worker):
+    forced every ten middle ones, it came once every hundred chunks of a run that left a few dozen objects a chunk
+    for it to find."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    if counts[1] <= thresholds[1]:
+        gc.collect(0)
+        return
+    full = gc.get_stats()[2]["collections"]
+    if full != _LongLived.full:  # one made elsewhere (the collector's own, a gc.collect()): counted from there
+        _LongLived.moved, _LongLived.held, _LongLived.full = 0, None, full
+    if counts[2] > thresholds[2]:
+        if _LongLived.held is None:
+            _LongLived.held = len(gc.get_objects(2))
+        if _LongLived.moved > _LongLived.held // 4:
+            gc.collect(2)
+            _LongLived.moved, _LongLived.held = 0, len(gc.get_objects(2))
+            _LongLived.full = gc.get_stats()[2]["collections"]
+            return
+    young = len(gc.get_objects(0)) + len(gc.get_objects(1))
+    _LongLived.moved += max(young - gc.collect(1), 0)  # the survivors go to the oldest generation
 
 
 class _UUID7Keys:

@@ -255,7 +255,11 @@ def iterate_chunks(queryset, size, attnames=None):
         rows = instances_from_rows(model, queryset.db, attnames, rows_read(page.values_list(*attnames)[:size]))
         if not rows:
             return
-        yield rows
-        if len(rows) < size:  # the last page: asking for the next one would only read the index again
+        count, last = len(rows), rows[-1].pk
+        # Handed over, not kept while the caller works on them: the collection after each chunk of a run
+        # (p2c.utils.collector_paused) would otherwise find them alive in this frame and walk them all.
+        handed = [rows]
+        del rows
+        yield handed.pop()
+        if count < size:  # the last page: asking for the next one would only read the index again
             return
-        last = rows[-1].pk

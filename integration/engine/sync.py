@@ -272,7 +272,9 @@ class DirectionRun:
                 if forced is not ALL and forced:
                     read.update(forced.intersection(map(pk_of, rows)))
                 if rows:
-                    yield rows
+                    handed = [rows]  # not kept here meanwhile (reading.iterate_chunks)
+                    del rows
+                    yield handed.pop()
 
 
 class ChunkRun(ChunkDecisions, ChunkWrites):

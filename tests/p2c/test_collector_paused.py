@@ -48,3 +48,36 @@ def test_many_blocks_in_a_row_leave_no_growing_garbage_behind():
         with collector_paused():
             refs.append(cycle())
     assert [ref for ref in refs if ref() is not None] == []
+
+
+def test_chunks_that_leave_a_few_cycles_set_off_no_full_collection():
+    """A full collection walks everything the process holds: a run whose chunks leave a few objects behind does
+    not set one off every hundred chunks (what it did when every tenth middle collection was a full one)."""
+    gc.collect()
+    full = gc.get_stats()[2]["collections"]
+    refs = []
+    for _ in range(300):
+        with collector_paused():
+            refs.append(cycle())
+    assert gc.get_stats()[2]["collections"] == full
+    assert [ref for ref in refs if ref() is not None] == []
+
+
+def test_cycles_that_reached_the_oldest_generation_are_freed_once_as_many_again_moved_there():
+    """Objects that lived through chunks reach the oldest generation; dropped there in cycles, they are freed by a
+    full collection once the objects moved there since the last one are a quarter of what it held (CPython's rule)."""
+    gc.collect()
+    held = len(gc.get_objects(2))
+    kept = []
+    for _ in range(30):  # chunks whose cycles stay alive a while: moved up, generation after generation
+        with collector_paused():
+            kept.extend(Node() for _ in range(held // 20))
+            for node in kept[-(held // 20):]:
+                node.me = node
+    refs = [weakref.ref(node) for node in kept[::1000]]
+    kept.clear()
+    assert any(ref() is not None for ref in refs)  # in cycles: only a full collection frees them now
+    for _ in range(300):
+        with collector_paused():
+            pass
+    assert [ref for ref in refs if ref() is not None] == []
