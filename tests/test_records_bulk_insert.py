@@ -76,9 +76,8 @@ def test_a_column_of_repeated_values_writes_what_get_db_prep_save_gives_each_of_
     for field, values in ((name, [1, True, 1, True, 1.0, "1", None]),
                           (credit_limit, [0, 0, False, 0, "2.5", 2, None, Decimal("1.10")]),
                           (Customer._meta.get_field("contact_type"), [*ErpContact.Type, "", None])):
-        assert bulk_writes.prepared_values(connection, field, values) == [
-            field.get_db_prep_save(value, connection) for value in values], field.name
-    assert bulk_writes.prepared_values(connection, name, [1, True]) == ["1", "True"]
+        assert _prepared(field, values) == [field.get_db_prep_save(value, connection) for value in values], field.name
+    assert _prepared(name, [1, True]) == ["1", "True"]
 
 
 _ZONES = st.sampled_from([UTC, ZoneInfo("Europe/Stockholm"), ZoneInfo("America/St_Johns"),
@@ -95,10 +94,16 @@ def test_a_column_of_date_times_or_keys_writes_what_get_db_prep_save_gives_each_
     stamp, owner = Account._meta.get_field("createdon"), Account._meta.get_field("owner")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # Django's warning of a naive date-time, on both paths
-        assert bulk_writes.prepared_values(connection, stamp, moments) == [
-            stamp.get_db_prep_save(value, connection) for value in moments]
-    assert bulk_writes.prepared_values(connection, owner, keys) == [
-        owner.get_db_prep_save(value, connection) for value in keys]
+        assert _prepared(stamp, moments) == [stamp.get_db_prep_save(value, connection) for value in moments]
+    assert _prepared(owner, keys) == [owner.get_db_prep_save(value, connection) for value in keys]
+
+
+def _prepared(field, values):
+    """`prepared_values` of ``values``, holding the types `column_prepared` says they have (the writes choose a
+    literal or a binary COPY by them) to the types of what it gives."""
+    prepared, kinds = bulk_writes.column_prepared(connection, field, values)
+    assert kinds is None or kinds == set(map(type, prepared)), (field.name, kinds, prepared)
+    return prepared
 
 
 def rows(model, pks, exclude=()):
