@@ -273,6 +273,17 @@ class ChunkConflicts:
         held_back = self.held_back.get(self.plan.source.pk_of(row), ()) if self.held_back else ()
         return snapshot_update(snapshot=None, plan=self.plan, row=row, destination=destination, held_back=held_back)
 
+    def snapshots_new(self, pairs):
+        """`snapshot_new` of each (row, destination) of ``pairs``: with no field held back (a chunk of new rows),
+        the run's reader called for each pair, without `snapshot_update`'s arguments and checks per row."""
+        if self.held_back:
+            return [self.snapshot_new(row, destination) for row, destination in pairs]
+        read = self.plan.per_run(_snapshot_reader)
+        try:
+            return [read(row, destination) for row, destination in pairs]
+        except AttributeError:  # an attribute the instances lack: `snapshot_update` reads them one by one
+            return [self.snapshot_new(row, destination) for row, destination in pairs]
+
     def deletion_resolution(self, coupling):
         """A person's decision for a deletion conflict (restore_records / remove_coupling), or None."""
         decision = self.decisions.get(coupling.pk, {}).get("deletion")

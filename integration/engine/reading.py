@@ -194,8 +194,10 @@ class FailedInserts:
                 and getattr(row, self.plan.source.modified_field) < entry.failed_at - WATERMARK_MARGIN)
 
     def record(self, job, failures, succeeded):
-        """Store this chunk's insert failures (row, message) and forget the rows that now went through."""
-        gone = [pk for pk in succeeded if pk in self.entries]
+        """Store this chunk's insert failures (row, message) and forget the rows that now went through
+        (``succeeded()``: their keys, asked only when some row of the direction failed before; most runs have none,
+        and the keys are two lists of a chunk's rows)."""
+        gone = [pk for pk in succeeded() if pk in self.entries] if self.entries else []
         if gone:
             FailedInsert.objects.filter(pk__in=[self.entries.pop(pk).pk for pk in gone]).delete()
         if not failures:

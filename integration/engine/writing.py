@@ -6,6 +6,7 @@ bad rows alone), the couplings, the rows' errors and failed insertions, the conf
 
 import logging
 from datetime import timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -65,8 +66,7 @@ class ChunkWrites:
         matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
         # Made ahead for the rows of the bulk write, when all of them went in (not when rows went one by one)
         ahead = self.inserts_coupled if inserted is self.inserts else None
-        others = [self._new_coupling(row, dest)
-                  for row, dest in [*([] if ahead is not None else inserted), *matched, *matched_unchanged]]
+        others = self._new_couplings([*([] if ahead is not None else inserted), *matched, *matched_unchanged])
         prepared = self.inserts_coupled_write if ahead is not None and not others else None
         self._save_new_couplings((ahead or []) + others, prepared=prepared)
         updated_ids = {row.pk for row, _ in updated}
@@ -78,7 +78,7 @@ class ChunkWrites:
         self.conflicts.write(job=self.job, refreshed=refreshed)
         self.failed_inserts.record(
             self.job, [(row, message) for row, coupling, _, message in self.failures if coupling is None],
-            succeeded=[pk_of(row) for row, _ in [*inserted, *matched, *matched_unchanged]]
+            succeeded=lambda: [pk_of(row) for row, _ in [*inserted, *matched, *matched_unchanged]]
             + [pk for pk in map(pk_of, self.rows) if pk in self.couplings],
         )
         self.result.add("inserted", len(inserted))
@@ -137,7 +137,7 @@ class ChunkWrites:
             manager.bulk_create(objs)
 
     def _inserts_couple(self):
-        self.inserts_coupled = [self._new_coupling(row, dest) for row, dest in self.inserts]
+        self.inserts_coupled = self._new_couplings(self.inserts)
         self.inserts_coupled_write = self._couplings_prepare(self.inserts_coupled)
 
     @staticmethod
@@ -163,16 +163,24 @@ class ChunkWrites:
     def _update_one(self, obj):
         obj.save()
 
-    def _new_coupling(self, row, dest):
-        """The values of the coupling of a row just written or matched, in `_CouplingNames.new_columns`' order:
-        a tuple, not a Coupling (it is made for every row written; `_save_new_couplings` writes the tuples)."""
+    def _new_couplings(self, pairs):
+        """The values of the couplings of rows just written or matched (``pairs``: (source row, destination)), each
+        in `_CouplingNames.new_columns`' order: tuples, not Couplings (made for every row written, what they look
+        up looked up once; `_save_new_couplings` writes the tuples)."""
+        if not pairs:
+            return []
         names = self.plan.per_run(_coupling_names)
-        pk = self.plan.source.pk_of(row)
-        dest_modified = getattr(dest, names.dest_modified)
-        if pk in self.keep_changed and dest_modified is not None:
-            dest_modified -= BOTH_MODIFIED_MARGIN
-        return (pk, self.plan.destination.pk_of(dest), getattr(row, names.source_modified), dest_modified,
-                self.conflicts.snapshot_new(row, dest))
+        source_pk, dest_pk = self.plan.source.pk_of, self.plan.destination.pk_of
+        source_modified, dest_modified_of = attrgetter(names.source_modified), attrgetter(names.dest_modified)
+        keep_changed = self.keep_changed
+        couplings = []
+        for (row, dest), synced in zip(pairs, self.conflicts.snapshots_new(pairs), strict=True):
+            pk = source_pk(row)
+            dest_modified = dest_modified_of(dest)
+            if keep_changed and pk in keep_changed and dest_modified is not None:
+                dest_modified -= BOTH_MODIFIED_MARGIN
+            couplings.append((pk, dest_pk(dest), source_modified(row), dest_modified, synced))
+        return couplings
 
     def _refresh(self, coupling, row, dest):
         source, destination = self.plan.source, self.plan.destination
@@ -194,7 +202,7 @@ class ChunkWrites:
         return coupling
 
     def _save_new_couplings(self, couplings, prepared=None):
-        """Insert the new couplings ``couplings`` (`_new_coupling`'s tuples; ``prepared``: their write, made ready
+        """Insert the new couplings ``couplings`` (`_new_couplings`' tuples; ``prepared``: their write, made ready
         while the destination rows were written); one by one when the bulk write fails (a pair coupled meanwhile)."""
         if not couplings:
             return
@@ -213,7 +221,7 @@ class ChunkWrites:
                     logger.warning("Coupling %s already exists on one side; left as it was", coupling)
 
     def _couplings_prepare(self, couplings):
-        """The bulk write of new couplings (`_new_coupling`'s tuples), their columns converted now."""
+        """The bulk write of new couplings (`_new_couplings`' tuples), their columns converted now."""
         names = self.plan.per_run(_coupling_names)
         n = len(couplings)
         source_ids, dest_ids, source_modified, dest_modified, synced = zip(*couplings, strict=True)
@@ -281,7 +289,7 @@ class _CouplingNames(NamedTuple):
 
     @property
     def new_columns(self):
-        """The coupling attnames of `ChunkWrites._new_coupling`'s tuples, in order."""
+        """The coupling attnames of `ChunkWrites._new_couplings`' tuples, in order."""
         return [self.source_id, self.dest_id, self.source_last_synced, self.dest_last_synced, "synced_values"]
 
     def constants(self, job_id):
