@@ -341,6 +341,13 @@ def _texts_kinds(kinds):
     return (kinds & _NONE) | ({str} if kinds - _NONE else set())
 
 
+def _columns_kinds(columns, kinds):
+    """Each of ``columns`` with the set of its values' types: from ``kinds`` (`column_prepared`'s, one per column or
+    None) where it is known, else looked at, column by column as they are asked for."""
+    for values, known in zip(columns, [None] * len(columns) if kinds is None else kinds, strict=True):
+        yield values, set(map(type, values)) if known is None else known
+
+
 _REPEATABLE = frozenset({int, str, bool})
 
 
@@ -630,12 +637,10 @@ def _sqlite_parameters(columns, kinds=None):
     coupling's 13, 8; SQLite then stores what it would have stored for the bound value (the same affinity
     applies to a literal)."""
     placeholders, bound = [], []
-    for position, values in enumerate(columns):
-        known = kinds[position] if kinds is not None else None  # `column_prepared` looked at them
-        kinds_here = set(map(type, values)) if known is None else known
+    for values, column_kinds in _columns_kinds(columns, kinds):
         first = values[0] if values else None
         literal = None
-        if len(kinds_here) == 1 and values.count(first) == len(values):
+        if len(column_kinds) == 1 and values.count(first) == len(values):
             if first is None:
                 literal = "NULL"
             elif isinstance(first, str):
@@ -647,10 +652,10 @@ def _sqlite_parameters(columns, kinds=None):
             placeholders.append(literal)
             continue
         placeholders.append("%s")
-        if bool in kinds_here:
+        if bool in column_kinds:
             values = [int(value) if type(value) is bool else value for value in values]
-        elif not kinds_here <= _SQLITE_BOUND_AS_THEY_ARE and all(issubclass(kind, str)
-                                                                   for kind in kinds_here - _NONE):
+        elif not column_kinds <= _SQLITE_BOUND_AS_THEY_ARE and all(issubclass(kind, str)
+                                                                     for kind in column_kinds - _NONE):
             values = [value if value is None or type(value) is str else str.__str__(value) for value in values]
         bound.append(values)
     return placeholders, bound
@@ -740,12 +745,11 @@ def _binary_copy_types(connection, fields, columns, kinds=None):
     where every column is of a type `_BINARY_COPY` names and every value is of a Python type that type's binary form
     takes as it is (aware date-times only)."""
     types = []
-    for position, (field, values) in enumerate(zip(fields, columns, strict=True)):
+    for field, (values, column_kinds) in zip(fields, _columns_kinds(columns, kinds), strict=True):
         known = _BINARY_COPY.get((field.db_type(connection) or "").split("(")[0])
         if known is None:
             return None
-        given = kinds[position] if kinds is not None else None  # `column_prepared` looked at them
-        value_kinds = (set(map(type, values)) if given is None else given) - _NONE
+        value_kinds = column_kinds - _NONE
         if not known[1](value_kinds):
             return None
         if datetime in value_kinds and not _all_aware(values):
