@@ -108,18 +108,15 @@ def no_series_allocate(*, series, count=1):
     reserved = (_RESERVED.get() or {}).get(code)
     if reserved is not None and len(reserved) >= count:
         return [reserved.popleft() for _ in range(count)]
+    if isinstance(series, NoSeries) and (numbers := _allocated_as_read(series, count)):
+        return numbers
     # Without a savepoint inside the caller's transaction (two round trips less per allocation): the series is
     # written last, and refused only after the block, so there is nothing to undo.
     with transaction.atomic(savepoint=False):
         # FOR NO KEY UPDATE: the key stays, so records that point at the series and are being committed elsewhere
         # (their foreign-key checks hold FOR KEY SHARE on this row) do not make the allocation wait.
         locked = NoSeries.objects.select_for_update(no_key=True).get(code=code)
-        candidates = series_codes_next(last_no_used=locked.last_no_used, starting_no=locked.starting_no,
-                                       increment_by=locked.increment_by, count=count)
-        numbers = candidates
-        if locked.ending_no:  # the numbers go up: those up to the ending no.
-            ending = _numeric_part(locked.ending_no)
-            numbers = [number for number in candidates if _numeric_part(number) <= ending]
+        candidates, numbers = _series_numbers(locked, count)
         if len(numbers) == count:
             locked.last_no_used = numbers[-1]
             locked.save(update_fields=["last_no_used"])
@@ -128,6 +125,35 @@ def no_series_allocate(*, series, count=1):
             gettext("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s.")
             % {"code": code, "last": candidates[len(numbers)], "ending_no": locked.ending_no}
         )
+    return numbers
+
+
+def _series_numbers(series, count):
+    """(the ``count`` numbers after the last one ``series`` used, those of them up to its ending no.)"""
+    candidates = series_codes_next(last_no_used=series.last_no_used, starting_no=series.starting_no,
+                                   increment_by=series.increment_by, count=count)
+    if not series.ending_no:  # the numbers go up: those up to the ending no.
+        return candidates, candidates
+    ending = _numeric_part(series.ending_no)
+    return candidates, [number for number in candidates if _numeric_part(number) <= ending]
+
+
+def _allocated_as_read(series, count):
+    """The numbers following ``series`` as its caller read it, taken in one statement that moves its last number
+    used only if the row is still as read (the statement waits for a writer holding it, then finds it moved);
+    None when it was not (then read under a lock), or when they would pass its ending no. (refused from a fresh
+    read). A synchronisation reads the setup's series for every chunk it writes: the read and the lock were a
+    round trip each."""
+    _, numbers = _series_numbers(series, count)
+    if len(numbers) < count:
+        return None
+    moved = NoSeries.objects.filter(
+        pk=series.pk, last_no_used=series.last_no_used, starting_no=series.starting_no,
+        increment_by=series.increment_by, ending_no=series.ending_no,
+    ).update(last_no_used=numbers[-1])
+    if not moved:
+        return None
+    series.last_no_used = numbers[-1]
     return numbers
 
 

@@ -115,6 +115,22 @@ def test_allocation_continues_from_last_no_used():
 
 
 @pytest.mark.django_db
+def test_a_series_read_before_another_allocation_goes_on_from_the_number_that_one_used():
+    """A caller reads the series (a synchronisation, its setup's series for a chunk), another allocation moves it
+    on, then the caller allocates from what it read: from the number used last, not from what it read."""
+    NoSeriesFactory(code="CUST", starting_no="C00010", increment_by=10)
+    read = NoSeries.objects.get(code="CUST")
+    assert no_series_allocate(series="CUST", count=2) == ["C00010", "C00020"]
+    assert no_series_allocate(series=read, count=2) == ["C00030", "C00040"]
+    assert no_series_allocate(series=read, count=1) == ["C00050"]  # as read, and moved by itself since
+    changed = NoSeries.objects.get(code="CUST")
+    NoSeries.objects.filter(code="CUST").update(ending_no="C00060")
+    with pytest.raises(ValidationError, match=r"exhausted: C00070 is beyond its ending no. C00060"):
+        no_series_allocate(series=changed, count=2)  # read before its ending no. was set
+    assert NoSeries.objects.get(code="CUST").last_no_used == "C00050"
+
+
+@pytest.mark.django_db
 def test_allocating_nothing_changes_nothing():
     series = NoSeriesFactory(code="VEND", starting_no="V00010")
     assert no_series_allocate(series=series, count=0) == []
