@@ -606,6 +606,32 @@ def _unnest_placeholders(connection, fields):
     return InsertUnnest([f"(%s)::{db_type}[]" for db_type in db_types])
 
 
+def keys_take(objs, *, using):
+    """Give the objects without a key (new ones, of one model) their keys now, from the key's sequence in one query,
+    as `insert_rows` would take them when it writes them: on PostgreSQL, for an auto-increment key; elsewhere
+    nothing. For a caller that hands the objects to a writer in another thread, which then has that round trip less
+    to make. Keys taken for objects that are never written stay unused, as those of a failed insert do."""
+    objs = [obj for obj in objs if obj.pk is None]
+    if not objs:
+        return
+    meta, connection = objs[0]._meta, connections[using]
+    sequence = (_sequence_of(connection, meta, meta.pk)
+                if connection.vendor == "postgresql" and not meta.parents else None)
+    if sequence is None:
+        return
+    with connection.cursor() as cursor:
+        keys = _sequence_values(cursor, sequence, len(objs))
+    attname = meta.pk.attname
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, attname, key)
+
+
+def _sequence_values(cursor, sequence, count):
+    """``count`` values of ``sequence``, in increasing order."""
+    cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+    return sorted(row[0] for row in cursor.fetchall())
+
+
 def _sequence_of(connection, meta, field):
     """The name of the sequence that gives ``field`` (an auto-increment key) its values, or None."""
     if not isinstance(field, models.AutoField):
@@ -696,10 +722,7 @@ def _copy_rows(connection, cursor, meta, fields, columns, *, returning, sent=Non
     sent, before the end of the COPY is waited for: while the database still writes the rows."""
     keys = []
     if returning is not None:
-        cursor.execute(
-            "SELECT nextval(%s) FROM generate_series(1, %s)", [_sequence_of(connection, meta, returning),
-                                                               len(columns[0]) if columns else 0])
-        keys = sorted(row[0] for row in cursor.fetchall())
+        keys = _sequence_values(cursor, _sequence_of(connection, meta, returning), len(columns[0]) if columns else 0)
         fields, columns = [returning, *fields], [keys, *columns]
         kinds = None if kinds is None else [{int}, *kinds]
     qn = connection.ops.quote_name

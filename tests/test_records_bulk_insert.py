@@ -234,6 +234,29 @@ def test_meanwhile_runs_once_with_the_new_keys_and_a_failed_write_takes_them_bac
     assert len(seen) <= 1 and Customer.objects.count() == 3
 
 
+def test_keys_taken_ahead_are_the_sequences_next_and_the_rows_are_written_with_them():
+    """`keys_take` (a synchronisation's run, for the writer that writes its chunk): on PostgreSQL the new objects get
+    the sequence's next keys before they are written, and keep them; elsewhere they get none, and the write gives
+    them theirs. Objects that have a key keep it."""
+    configure()
+    before = Customer.objects.bulk_insert([Customer(name="Before", no="B0")])[0].pk
+    customers = [Customer(name=f"Ahead {i}", no=f"A{i}") for i in range(3)]
+    given = Customer(name="Given", no="G0", pk=before + 100)
+    bulk_writes.keys_take([*customers, given], using=database_for(Customer))
+    taken = [c.pk for c in customers]
+    if connection.vendor == "postgresql":
+        assert taken == list(range(before + 1, before + 4))
+    else:
+        assert taken == [None, None, None]
+    Customer.objects.bulk_insert([*customers, given])
+    if connection.vendor == "postgresql":
+        assert [c.pk for c in customers] == taken
+    else:  # the write gave them theirs, as SQLite would: after the largest key, the one given among them
+        assert [c.pk for c in customers] == list(range(before + 101, before + 104))
+    assert dict(Customer.objects.exclude(pk=before).values_list("no", "pk")) == {
+        "A0": customers[0].pk, "A1": customers[1].pk, "A2": customers[2].pk, "G0": before + 100}
+
+
 def test_new_keys_are_those_the_database_gives_never_one_it_gave_before():
     """The keys bulk_insert works out (SQLite) or takes (PostgreSQL's sequence) ahead of the write are the ones the
     database would give: above a deleted last row's, and the next row the database numbers itself follows them."""

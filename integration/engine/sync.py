@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
+from p2c.bulk_writes import keys_take
 from p2c.databases import same_database
 from p2c.deletions import deletion_log_of
 from p2c.utils import any_of, collector_paused, planner_statistics_refresh
@@ -298,13 +299,19 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
     def decide_ahead(self):
         """Read the chunk's couplings; when none of its rows is coupled, decide it outside a transaction (no
         destination row to lock). Whether it is decided and holds new rows only, to be written by
-        `write_decided` (a match found leaves a destination row to update: the chunk is to be run again)."""
+        `write_decided` (a match found leaves a destination row to update: the chunk is to be run again); those
+        rows then have their keys (`keys_take`)."""
         self._couplings_read()
         if self.couplings:
             return False
         self._read_and_decide(lock=False)
         self.decided = True
-        return not (self.updates or self.touches or self.couple or self.uncouple)
+        if self.updates or self.touches or self.couple or self.uncouple:
+            return False
+        # The new rows' keys taken now, by the run's connection, which waits for the writer's meanwhile: the writer's
+        # is the one the run goes at the pace of
+        keys_take([dest for _, dest in self.inserts], using=self.plan.destination.database)
+        return True
 
     def write_decided(self):
         """The writes of a chunk `decide_ahead` decided, in transactions of their own: one in the destination's
