@@ -256,7 +256,7 @@ class DirectionRun:
             if chunk.decide_ahead():
                 writer.submit(chunk, lambda result, rows=rows: written(rows, result))
                 return True
-            writer.wait()  # the chunks handed over are written before this one reads what it locks
+            writer.wait()  # the chunk before is written before this one reads what it locks
             if chunk.decided:  # a match found: decided again, its destination rows locked
                 chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
         written(rows, chunk.run())
