@@ -308,8 +308,8 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.decided = True
         if self.updates or self.touches or self.couple or self.uncouple:
             return False
-        # The new rows' keys taken now, by the run's connection, which waits for the writer's meanwhile: the writer's
-        # is the one the run goes at the pace of
+        # The new rows' keys, taken now on the run's connection (which would wait for the writer meanwhile): a round
+        # trip less in the writer's transaction, whose pace the run goes at
         keys_take([dest for _, dest in self.inserts], using=self.plan.destination.database)
         return True
 
