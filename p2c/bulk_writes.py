@@ -219,7 +219,8 @@ def _prepare_new(meta, objs):
 
 def _related_needs_django(obj, relations):
     """Whether ``_prepare_related_fields_for_save`` would raise or change something for one of ``relations``."""
-    cache = obj._state.fields_cache
+    # The state's dict: its fields_cache descriptor would make an empty dict for every object that has none
+    cache = vars(obj._state).get("fields_cache")
     if not cache:
         return False
     values = obj.__dict__  # a foreign key's attname is a data descriptor: reading the dict skips its __get__
@@ -288,11 +289,18 @@ def _column_values(connection, objs, field, values=None):
     if values is None and type(field).pre_save is not models.Field.pre_save:
         values = [field.pre_save(obj, True) for obj in objs]
     elif values is None:
-        try:  # the instances' dicts, without the descriptor of a foreign key's attname
-            values = list(map(itemgetter(field.attname), map(vars, objs)))
-        except KeyError:  # a deferred field: its descriptor loads it
-            values = list(map(attrgetter(field.attname), objs))
+        values = attribute_values(objs, field.attname)
     return column_prepared(connection, field, values)
+
+
+def attribute_values(objs, attname):
+    """The model instances' values of the column ``attname``, in a list: read from their dicts, without the descriptor
+    of a foreign key's attname (a call per object); through the descriptor when one of them left it out (a deferred
+    field: the descriptor loads it)."""
+    try:
+        return list(map(itemgetter(attname), map(vars, objs)))
+    except KeyError:
+        return list(map(attrgetter(attname), objs))
 
 
 def prepared_values(connection, field, values):

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from operator import attrgetter
 
 from django.core import validators
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from integration.catalogue.fields import TEXT, convert, decimal_fit, field_categ
 from integration.rules import currency
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
+from p2c.bulk_writes import attribute_values
 
 from .row_code import Names, attributes_read, function_compile
 
@@ -68,7 +68,7 @@ class ChunkTransfer:
         lookups = []  # (the dict it fills, rule index, its query): all of them read at once below
         for index, rule in enumerate(plan.field_rules):
             if rule.kind == "relation":
-                ids = related_ids[index] = set(map(attrgetter(rule.source_attname), rows)) - {None}
+                ids = related_ids[index] = set(attribute_values(rows, rule.source_attname)) - {None}
                 pair = _related_pair(plan, rule)
                 lookup = BLANK_COUNTERPARTS.get((pair["erp_model"], pair["crm_model"]))
                 if lookup is not None:
@@ -82,13 +82,13 @@ class ChunkTransfer:
                 else:
                     lookups.append((self._coupled, index, binder.counterparts_query(model, ids, to=to)))
             elif rule.kind == "key_to_value":
-                ids = set(map(attrgetter(rule.source_attname), rows)) - {None}
+                ids = set(attribute_values(rows, rule.source_attname)) - {None}
                 related = rule.source_field.related_model
                 key = natural_key_field(related)
                 lookups.append((self._keys, index, related.objects.filter(pk__in=ids).values_list("pk", key)))
             elif rule.kind == "value_to_key":
                 # each distinct value mapped once (a chunk's rows share a few options)
-                values = {self._mapped(rule, raw) for raw in set(map(attrgetter(rule.source_attname), rows))}
+                values = {self._mapped(rule, raw) for raw in set(attribute_values(rows, rule.source_attname))}
                 values = {v for v in values if not is_blank(v)}
                 related = rule.dest_field.related_model
                 key = natural_key_field(related)
