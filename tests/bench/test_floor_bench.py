@@ -12,7 +12,10 @@ database, each way (Sales accounts → ERP customers, then ERP customers → Sal
   the couplings written the same way: what a synchronisation would take if all of its work per row cost nothing.
 
 Each step starts from an empty destination table; the table for a way prints the medians of ``P2C_BENCH_ROUNDS``
-rounds (default 3) and the ratios of the medians. Then, coupled after a full synchronisation: incremental runs with
+rounds (default 3) and the ratios of the medians. Before each step what the process holds is frozen (``gc.freeze``:
+the world, and the rows read back for the other steps from the second round on), as a process that synchronises
+holds little else: Python's full collections, which come when a step has made enough objects, walked it all (0.8 s a
+time for 1.2 million objects, at 100,000 rows), and slowed the rounds that held the rows by a third at 1,000,000. Then, coupled after a full synchronisation: incremental runs with
 1% of N changed, with 1,000 changed, and with nothing changed. The peak memory (max RSS) growth of a full
 synchronisation is measured in a process of its own (tests/bench/floor_sync_run.py; on PostgreSQL, or SQLite in a
 file: ``P2C_TEST_SQLITE_NAME``), so that one run at N=100,000 and one at N=1,000,000 compare: one run is one size.
@@ -26,6 +29,7 @@ file: ``P2C_TEST_SQLITE_NAME``), so that one run at N=100,000 and one at N=1,000
 (every row written, none failed, the references landed), never time.
 """
 
+import gc
 import json
 import os
 import resource
@@ -278,6 +282,7 @@ def _measure(mapping, way):
     rows = None
     for round_ in range(1, ROUNDS + 1):
         _empty(model)
+        gc.freeze()
         figures["p2c"].append(_full_sync(mapping, way))
         if rows is None:
             _references_landed(way)
@@ -287,6 +292,7 @@ def _measure(mapping, way):
             assert len(couplings) == N
         for name, step in (("bulk_create", _bulk_create), ("raw", _raw_floor), ("peer", _import_export)):
             _empty(model)
+            gc.freeze()
             seconds = step(model, fields, unique, rows)
             if seconds is not None:
                 assert model.objects.count() == N
@@ -299,6 +305,7 @@ def _measure(mapping, way):
         print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in figures.items() if v)
               + f"; load {_load()}", flush=True)
     del rows
+    gc.unfreeze()
 
     median = {name: statistics.median(values) for name, values in figures.items() if values}
     p2c = median["p2c"]
