@@ -91,13 +91,16 @@ def _empty(model):
     written out (``CHECKPOINT``), so that no step flushes what the one before it wrote."""
     Coupling.objects.filter(**PAIR)._raw_delete(Coupling.objects.db)
     model._base_manager.all()._raw_delete(model.objects.db)
+    rewritten = set()  # the databases written, each checkpointed once, after all of its tables
     for table_model in (model, Coupling):  # each in its own database (Sales may have one of its own)
         connection = _connection(table_model)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"VACUUM FULL ANALYZE {table_model._meta.db_table}")
-                with contextlib.suppress(DatabaseError):  # not a superuser: the step runs with what is pending
-                    cursor.execute("CHECKPOINT")
+            rewritten.add(connection.alias)
+    for alias in rewritten:
+        with connections[alias].cursor() as cursor, contextlib.suppress(DatabaseError):  # not a superuser: the
+            cursor.execute("CHECKPOINT")  # step runs with what is pending
 
 
 def _full_sync(mapping, way):
