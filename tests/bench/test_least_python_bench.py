@@ -41,6 +41,7 @@ from integration.models import Coupling
 from integration.rules.currency import sales_base_currency_id
 from p2c.bulk_writes import _sqlite_datetime_texts
 from p2c.utils import uuid7
+from tests.bench import floor_steps
 from tests.bench import test_floor_bench as floor
 from tests.bench.customers_world import customer_world_with_references
 
@@ -172,7 +173,6 @@ def test_bench_least_python(settings):
     if connection.vendor != "sqlite":
         pytest.skip("the least Python load is written for SQLite")
     settings.DEBUG = False
-    floor.N = N
     mapping = customer_world_with_references(N)
     columns = {f.attname for f in Customer._meta.concrete_fields}
     assert columns == {*VARYING, *CONSTANT, "no_series_id"}, columns ^ {*VARYING, *CONSTANT, "no_series_id"}
@@ -180,14 +180,13 @@ def test_bench_least_python(settings):
     expected = None
     for round_ in range(1, ROUNDS + 1):
         floor._empty(Customer)
-        figures["p2c"].append(floor._full_sync(mapping, floor.TO_ERP))
+        figures["p2c"].append(floor_steps.full_sync(mapping, floor_steps.TO_ERP, N))
         if expected is None:
             expected = _written()
-            fields, unique, rows = floor._rows(Customer)
-            rows = list(rows)
+            rows = list(floor_steps.rows(Customer))
             job_id = Coupling.objects.filter(erp_model="erp.Customer").values_list("last_erp_job", flat=True)[0]
         floor._empty(Customer)
-        figures["floor"].append(floor._raw_floor(Customer, fields, unique, rows))
+        figures["floor"].append(floor_steps.raw_floor(Customer, rows))
         floor._empty(Customer)
         figures["least Python"].append(least_python_load(mapping, job_id))
         assert _written() == expected  # the same rows as the synchronisation's
