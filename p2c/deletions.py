@@ -67,6 +67,11 @@ def deletion_log_of(model):
     return _logs.get(model)
 
 
+def models_logged(log):
+    """The record models whose deletes are written to ``log``, in the order they were connected."""
+    return [model for model, its_log in _logs.items() if its_log is log]
+
+
 @contextmanager
 def deletions_logged(using):
     """Collect the entries of the deletes made inside the block and write them at its end, in one transaction

@@ -21,5 +21,6 @@ router.register("sales-orders", views.CrmSalesOrderViewSet, basename="crm-sales-
 router.register("sales-order-details", views.CrmSalesOrderDetailViewSet, basename="crm-sales-order-details")
 router.register("invoices", views.CrmInvoiceViewSet, basename="crm-invoices")
 router.register("invoice-details", views.CrmInvoiceDetailViewSet, basename="crm-invoice-details")
+router.register("deleted-records", views.CrmDeletedRecordViewSet, basename="crm-deleted-records")
 
 urlpatterns = router.urls

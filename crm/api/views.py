@@ -3,6 +3,7 @@
 from rest_framework.exceptions import ValidationError
 
 from crm import models
+from p2c.api.deletions import deletion_log_viewset
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, viewset_for
 from p2c.extensions import viewset_mixins
 from p2c.records import writing_as
@@ -113,3 +114,7 @@ CrmSalesOrderViewSet = crm_viewset(models.SalesOrder, *viewset_mixins(models.Sal
 CrmSalesOrderDetailViewSet = crm_viewset(models.SalesOrderDetail, CrmLargeRecordViewSet, **LINE)
 CrmInvoiceViewSet = crm_viewset(models.Invoice, *viewset_mixins(models.Invoice), CrmLargeRecordViewSet, **DOCUMENT)
 CrmInvoiceDetailViewSet = crm_viewset(models.InvoiceDetail, *viewset_mixins(models.InvoiceDetail), CrmLargeRecordViewSet, **LINE)
+
+
+# The records deleted in the last days (p2c.deletions), read-only
+CrmDeletedRecordViewSet = deletion_log_viewset(models.DeletedRecord)

@@ -34,5 +34,6 @@ router.register("sales-invoice-headers", views.ErpSalesInvoiceHeaderViewSet, bas
 router.register("sales-invoice-lines", views.ErpSalesInvoiceLineViewSet, basename="erp-sales-invoice-lines")
 router.register("purchase-headers", views.ErpPurchaseHeaderViewSet, basename="erp-purchase-headers")
 router.register("interaction-log-entries", views.ErpInteractionLogEntryViewSet, basename="erp-interaction-log-entries")
+router.register("deleted-records", views.ErpDeletedRecordViewSet, basename="erp-deleted-records")
 
 urlpatterns = router.urls

@@ -3,6 +3,7 @@
 from rest_framework import viewsets
 
 from erp import models
+from p2c.api.deletions import deletion_log_viewset
 from p2c.api.viewsets import (
     ApiViewSetMixin,
     BulkUpsertMixin,
@@ -174,3 +175,7 @@ ErpInteractionLogEntryViewSet = erp_viewset(
     models.InteractionLogEntry, RecordViewSet,
     search=("description",), order_by=("description", "created_at"), ordering=("-created_at", "pk"),
 )
+
+
+# The records deleted in the last days (p2c.deletions), read-only
+ErpDeletedRecordViewSet = deletion_log_viewset(models.DeletedRecord)

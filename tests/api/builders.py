@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from p2c.records import Singleton
 
@@ -34,7 +35,7 @@ def _value(field):
     if isinstance(field, models.IntegerField):
         return n
     if isinstance(field, models.DateTimeField):
-        return None
+        return timezone.now()
     if isinstance(field, models.DateField):
         return date(2026, 1, 1)
     if isinstance(field, models.UUIDField):

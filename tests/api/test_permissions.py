@@ -9,10 +9,8 @@ from tests.api.conftest import client_for
 from tests.api.routes import endpoint_id, registered_endpoints
 
 ENDPOINTS = registered_endpoints()
-# Internal counters with no meaning outside the numbering code.
-# Not records: a number sequence is the numbering's state; the deletion log is read by the integration in the
-# Sales database (p2c.deletions) and shown in the admin.
-NOT_EXPOSED = {"crm.NumberSequence", "crm.DeletedRecord", "erp.DeletedRecord"}
+# Internal counters with no meaning outside the numbering code (a number sequence is the numbering's state).
+NOT_EXPOSED = {"crm.NumberSequence"}
 
 pytestmark = pytest.mark.django_db
 
