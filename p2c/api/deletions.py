@@ -39,8 +39,8 @@ class DeletionLogFilterSet(StrictFilterSet):
 
 
 class DeletionLogViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """The records deleted in the last 30 days, oldest first; with deleted_after, those deleted since that time: what
-    a system that mirrors them deletes in turn. A delete made in raw SQL is not logged."""
+    """The records deleted, oldest first, each kept 30 days at least; with deleted_after, those deleted since that
+    time: what a system that mirrors them deletes in turn. A delete made in raw SQL is not logged."""
 
     pagination_class = KeysetPagination
     ordering_fields = ("deleted_on",)
