@@ -6,7 +6,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from p2c.admin_read_only import ReadOnlyAdminMixin
-from p2c.deletions import models_logged
+from p2c.deletions import tables_logged
 
 
 class DeletionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -18,8 +18,7 @@ class DeletionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
         def lookups(self, request, model_admin):
             # The tables that log their deletes here (no DISTINCT over a log of millions)
-            return [(model._meta.label, capfirst(model._meta.verbose_name))
-                    for model in models_logged(model_admin.model)]
+            return tables_logged(model_admin.model)
 
         def queryset(self, request, queryset):
             return queryset.filter(model=self.value()) if self.value() else queryset

@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.db import models, transaction
 from django.db.models import signals
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from p2c.databases import database_for
@@ -67,9 +68,11 @@ def deletion_log_of(model):
     return _logs.get(model)
 
 
-def models_logged(log):
-    """The record models whose deletes are written to ``log``, in the order they were connected."""
-    return [model for model, its_log in _logs.items() if its_log is log]
+def tables_logged(log):
+    """The tables whose deletes are written to ``log``, in the order they were connected: (label, name) pairs, as a
+    filter by table offers them (``crm.Account``, ``Account``)."""
+    return [(model._meta.label, capfirst(model._meta.verbose_name)) for model, its_log in _logs.items()
+            if its_log is log]
 
 
 @contextmanager

@@ -6,12 +6,11 @@ that went: read-only (the deletes write it), oldest first, in keyset pages (``cu
 log keeps (30 days); each entry also at ``deleted-records/{id}/``.
 """
 
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
-from p2c.deletions import models_logged
+from p2c.deletions import tables_logged
 
 from .filters import StrictFilterSet, UtcIsoDateTimeFilter
 from .pagination import KeysetPagination
@@ -49,14 +48,12 @@ class DeletionLogViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 def deletion_log_viewset(log):
     """`DeletionLogViewSet` of the deletion log model ``log``; its ``model`` filter offers the tables that log their
     deletes there."""
-    tables = [(model._meta.label, capfirst(model._meta.verbose_name)) for model in models_logged(log)]
-
     class Serializer(DeletionLogSerializer):
         class Meta(DeletionLogSerializer.Meta):
             model = log
 
     class FilterSet(DeletionLogFilterSet):
-        model = filters.ChoiceFilter(choices=tables, label=_("Table"))
+        model = filters.ChoiceFilter(choices=tables_logged(log), label=_("Table"))
 
         class Meta(DeletionLogFilterSet.Meta):
             model = log
