@@ -239,7 +239,7 @@ class _UUID7Keys:
         milliseconds, nanoseconds = divmod(time.time_ns(), 1_000_000)
         # RFC 9562's version 7: the Unix time in milliseconds, the version, the millisecond's fraction in 12 bits (its
         # method 3: keys of one process follow the clock within a millisecond too), the variant, 62 random bits
-        return _uuid_of_int(milliseconds << 80 | (0x7000 | nanoseconds * 4096 // 1_000_000) << 64
+        return uuid_of_int(milliseconds << 80 | (0x7000 | nanoseconds * 4096 // 1_000_000) << 64
                             | _VARIANT_RFC | (bits & _RAND_B))
 
 
@@ -247,7 +247,7 @@ _RAND_B, _VARIANT_RFC = (1 << 62) - 1, 0b10 << 62
 _SAFE_UNKNOWN = uuid.SafeUUID.unknown
 
 
-def _uuid_of_int(value):
+def uuid_of_int(value):
     """``uuid.UUID(int=value)`` for a value known to fit 128 bits: its two slots set as its ``__init__`` sets them,
     without the checks of its arguments (half of its time; a key is made for every new record)."""
     key = object.__new__(uuid.UUID)

@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm.models import Account, SystemUser
 from erp.models import Customer
 from integration.models import Coupling
-from p2c.bulk_reads import rows_read
+from p2c.bulk_reads import rows_read, uuid_of_hex
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +110,22 @@ def test_lookups_read_together_cost_one_statement(django_assert_num_queries):
         read = pairs_read(queries)
     assert [dict(rows) for rows in read] == [{"14D": PaymentTerms.objects.get().pk},
                                              {"EXW": ShipmentMethod.objects.get().pk}, {}]
+
+
+def _made(make, text):
+    try:
+        return make(text)
+    except ValueError as exc:
+        return type(exc)
+
+
+@pytest.mark.django_db(False)
+@given(st.one_of(st.uuids().map(lambda key: key.hex), st.text(alphabet="0123456789abcdefABCDEFg_+- {}", min_size=30,
+                                                               max_size=34)))
+def test_a_uuid_read_from_its_text_is_the_one_uuid_makes_of_it(text):
+    """A key read as 32 hexadecimal digits (SQLite's form) is made without the constructor: the same key, or the same
+    error for text that is not one."""
+    made, expected = _made(uuid_of_hex, text), _made(uuid.UUID, text)
+    assert made == expected and str(made) == str(expected)
+    if isinstance(expected, uuid.UUID):
+        assert (made.version, made.is_safe, hash(made)) == (expected.version, expected.is_safe, hash(expected))
