@@ -240,7 +240,7 @@ class _UUID7Keys:
         # RFC 9562's version 7: the Unix time in milliseconds, the version, the millisecond's fraction in 12 bits (its
         # method 3: keys of one process follow the clock within a millisecond too), the variant, 62 random bits
         return uuid_of_int(milliseconds << 80 | (0x7000 | nanoseconds * 4096 // 1_000_000) << 64
-                            | _VARIANT_RFC | (bits & _RAND_B))
+                           | _VARIANT_RFC | (bits & _RAND_B))
 
 
 _RAND_B, _VARIANT_RFC = (1 << 62) - 1, 0b10 << 62
