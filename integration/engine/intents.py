@@ -124,20 +124,24 @@ def intents_complete(*, erp_model=None, crm_model=None, integration_user_id=None
     else:
         stopped = CouplingIntent.objects.filter(**pair).filter(
             Q(job__isnull=True) | ~Q(job__status__in=[SyncJob.Status.RUNNING, SyncJob.Status.QUEUED]))
-    adopted = forgotten = 0
+    counts = {}  # (ERP table, Sales table) → [adopted, forgotten]
     last = 0
-    while True:
-        batch = list(stopped.filter(pk__gt=last).order_by("pk")[:COMPLETE_BATCH])
-        if not batch:
-            return adopted, forgotten
+    while batch := list(stopped.filter(pk__gt=last).order_by("pk")[:COMPLETE_BATCH]):
         last = batch[-1].pk
         by_tables = {}
         for intent in batch:
             by_tables.setdefault((intent.erp_model, intent.crm_model), []).append(intent)
-        for (erp_label, crm_label), intents in by_tables.items():
-            done = _complete(erp_label, crm_label, intents, integration_user_id)
-            adopted += done
-            forgotten += len(intents) - done
+        for tables, intents in by_tables.items():
+            done = _complete(*tables, intents, integration_user_id)
+            pair_counts = counts.setdefault(tables, [0, 0])
+            pair_counts[0] += done
+            pair_counts[1] += len(intents) - done
+    for (erp_label, crm_label), (adopted, forgotten) in counts.items():
+        # Once per pair, with the totals (not once per batch of COMPLETE_BATCH)
+        logger.info("Completed %s intended Sales writes of %s ↔ %s after a stopped run: %s had reached Sales (their "
+                    "couplings made or refreshed), %s had not (the next run writes them)", adopted + forgotten,
+                    erp_label, crm_label, adopted, forgotten)
+    return sum(adopted for adopted, _ in counts.values()), sum(forgotten for _, forgotten in counts.values())
 
 
 def _complete(erp_label, crm_label, intents, integration_user_id):
@@ -192,7 +196,4 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
             Coupling.objects.bulk_update(refreshed, ["last_synced_erp_modified", "last_synced_crm_modified",
                                                      "last_crm_result", "last_crm_job"])
         CouplingIntent.objects.filter(any_of("pk", [intent.pk for intent in intents])).delete()
-    if new or refreshed:
-        logger.info("Completed %s intended Sales writes of %s ↔ %s after a stopped run",
-                    len(new) + len(refreshed), erp_label, crm_label)
     return len(new) + len(refreshed)

@@ -77,6 +77,29 @@ def test_intents_of_a_stopped_run_adopt_what_reached_sales_and_forget_the_rest(c
 
 
 @pytest.mark.django_db(transaction=True)
+def test_intents_completed_in_several_batches_are_told_once_with_their_totals(customer_mapping, salesperson_pair,
+                                                                              integration_user, monkeypatch, caplog):
+    monkeypatch.setattr("integration.engine.intents.COMPLETE_BATCH", 2)
+    salesperson, _ = salesperson_pair
+    made = customers(5, salesperson)
+    plan = plan_build(mapping=customer_mapping, direction=TO)
+    job = SyncJob.objects.create(table_mapping=customer_mapping, mapping_name="CUSTOMER", direction=TO,
+                                 status=SyncJob.Status.FAILED)
+    accounts = [Account(name=customer.name) for customer in made]
+    intents_record(plan=plan, job=job, inserts=list(zip(made, accounts, strict=True)))
+    for account in accounts[:3]:  # three of the five Sales writes committed before the process was killed
+        account.save()
+
+    with caplog.at_level("INFO", logger="p2c.integration"):
+        assert intents_complete(integration_user_id=integration_user.pk) == (3, 2)
+
+    told = [r.getMessage() for r in caplog.records if "intended Sales writes" in r.getMessage()]
+    assert told == ["Completed 5 intended Sales writes of erp.Customer ↔ crm.Account after a stopped run: 3 had "
+                    "reached Sales (their couplings made or refreshed), 2 had not (the next run writes them)"]
+    assert Coupling.objects.filter(crm_model="crm.Account").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
 def test_intents_of_a_running_job_are_left_to_it(customer_mapping, salesperson_pair):
     salesperson, _ = salesperson_pair
     [customer] = customers(1, salesperson)
