@@ -174,7 +174,8 @@ def test_a_remembered_step_answers_each_value_as_the_step_does():
         return True, str(raw)
 
     remembered = memoized(step)
-    values = [1, True, Decimal("1.0"), Decimal("1.00"), Decimal("0"), Decimal("-0"), "1", None, 1.0]
+    values = [1, True, Decimal("1.0"), Decimal("1.00"), Decimal("0"), Decimal("-0"), Decimal("1E+1"), Decimal("10"),
+              Decimal("NaN"), Decimal("-NaN"), Decimal("sNaN"), "1", "1.00", None, 1.0]
     assert [remembered(v) for v in values * 2] == [step(v) for v in values * 2]
     calls.clear()
     assert [remembered(v) for v in values] == [step(v) for v in values]
