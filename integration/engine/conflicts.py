@@ -54,20 +54,30 @@ def decisions_applied(decisions):
 
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 _UUID_TEXTS = {}  # a UUID's number → its text: the keys a snapshot names are mostly references, a few values over
-_UUID_TEXTS_SIZE = 4096  # and over (a salesperson, a currency); at most this many are kept
+_TEXTS_SIZE = 4096  # and over (a salesperson, a currency); at most this many are kept (and as many amounts)
 
 
 def _uuid_text(value):
     text = _UUID_TEXTS.get(value.int)
     if text is None:
         text = str(value)
-        if len(_UUID_TEXTS) < _UUID_TEXTS_SIZE:
+        if len(_UUID_TEXTS) < _TEXTS_SIZE:
             _UUID_TEXTS[value.int] = text
     return text
 
 
+_DECIMAL_TEXTS = {}  # an amount's text → its plain text: amounts repeat over the rows (a credit limit of 0)
+
+
 def _decimal_text(value):
-    return format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
+    # By its text, which tells digits, exponent and sign apart (0 and -0 are equal, and keep their own texts)
+    key = str(value)
+    text = _DECIMAL_TEXTS.get(key)
+    if text is None:
+        text = format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
+        if len(_DECIMAL_TEXTS) < _TEXTS_SIZE:
+            _DECIMAL_TEXTS[key] = text
+    return text
 
 
 _PLAIN_OF = {

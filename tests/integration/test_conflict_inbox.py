@@ -80,6 +80,9 @@ def test_a_value_is_kept_as_text_that_compares_the_same_next_time():
     keys = [uuid.uuid4() for _ in range(5000)]  # more keys than the texts of keys remembered
     assert [value_plain(key) for key in keys + keys] == [str(key) for key in keys + keys]
     assert value_plain(Decimal("5000.00")) == value_plain(Decimal("5000")) == "5000"
+    amounts = [Decimal(n).scaleb(-2) for n in range(-5000, 5000)]  # more amounts than the texts remembered
+    for value in [Decimal("0.00"), Decimal("-0.00"), *amounts, Decimal("0"), Decimal("-0"), *amounts]:
+        assert value_plain(value) == format(value.normalize(), "f")
     assert value_plain(datetime(2026, 11, 27, 8, 30, tzinfo=UTC)) == "2026-11-27T08:30:00+00:00"
     assert value_plain(date(2026, 11, 27)) == "2026-11-27"
     assert (value_plain(None), value_plain(True), value_plain(7), value_plain("a")) == (None, True, 7, "a")
