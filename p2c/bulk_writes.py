@@ -197,11 +197,11 @@ def _prepare_new(meta, objs):
     their relations are looked at. (Its replacement of ``DatabaseDefault`` values is not needed: such a value
     is an expression, which sends the whole write to ``bulk_create``.) Returns the objects' keys, in order."""
     pk = meta.pk
-    # (cache name, foreign-key attname, related key attname, whether that key is the related primary key)
-    relations = [
-        (f.cache_name, f.attname, f.target_field.attname, f.target_field.primary_key)
+    # cache name → (foreign-key attname, related key attname, whether that key is the related primary key)
+    relations = {
+        f.cache_name: (f.attname, f.target_field.attname, f.target_field.primary_key)
         for f in meta.concrete_fields if f.is_relation
-    ]
+    }
     check_all = bool(meta.private_fields)
     key_of = attrgetter(pk.attname)  # obj.pk, a property calling a method (no parents here: `insert_prepare`)
     keys = []
@@ -218,16 +218,19 @@ def _prepare_new(meta, objs):
 
 
 def _related_needs_django(obj, relations):
-    """Whether ``_prepare_related_fields_for_save`` would raise or change something for one of ``relations``."""
+    """Whether ``_prepare_related_fields_for_save`` would raise or change something for one of ``relations`` (cache
+    name → `_prepare_new`'s triple)."""
     # The state's dict: its fields_cache descriptor would make an empty dict for every object that has none
     cache = vars(obj._state).get("fields_cache")
     if not cache:
         return False
     values = obj.__dict__  # a foreign key's attname is a data descriptor: reading the dict skips its __get__
-    for name, attname, target, target_is_pk in relations:
-        related = cache.get(name)
-        if related is None:
+    # What the object holds, not every relation of its model: a new record caches one or two (its number series)
+    for name, related in cache.items():
+        relation = relations.get(name)
+        if relation is None or related is None:
             continue
+        attname, target, target_is_pk = relation
         key = getattr(related, target)
         if key is None or key != (values[attname] if attname in values else getattr(obj, attname)):
             return True
