@@ -46,9 +46,10 @@ class ChunkDecisions:
     def _decide_all(self):
         plan = self.plan
         pk_of = plan.source.pk_of
-        uncoupled = []
-        for row in self.rows:
-            coupling = self.couplings.get(pk_of(row))
+        couplings = self.couplings
+        uncoupled = [] if couplings else list(self.rows)  # none coupled (a first load): no look-up per row
+        for row in self.rows if couplings else []:
+            coupling = couplings.get(pk_of(row))
             try:
                 if coupling is None:
                     uncoupled.append(row)

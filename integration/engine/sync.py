@@ -379,10 +379,13 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         if self.couplings is None:
             self._couplings_read()
         # Coupled rows whose source has not changed since the last synchronisation need nothing more:
-        # count them and load destinations and related data for the others only.
-        self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
+        # count them and load destinations and related data for the others only. (A chunk of a first load has no
+        # coupling and no failed insertion: no row of it is either, and it is not asked row by row.)
         pk_of, couplings = plan.source.pk_of, self.couplings
-        dest_ids = [getattr(couplings[pk], destination.id_field) for pk in map(pk_of, self.rows) if pk in couplings]
+        if couplings or self.failed_inserts.entries:
+            self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
+        dest_ids = [getattr(couplings[pk], destination.id_field) for pk in map(pk_of, self.rows)
+                    if pk in couplings] if couplings else []
         destinations = destination.model.objects
         if lock:
             destinations = destinations.select_for_update()
