@@ -53,31 +53,32 @@ def decisions_applied(decisions):
 
 
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
-_UUID_TEXTS = {}  # a UUID's number → its text: the keys a snapshot names are mostly references, a few values over
-_TEXTS_SIZE = 4096  # and over (a salesperson, a currency); at most this many are kept (and as many amounts)
+_TEXTS_SIZE = 4096  # texts kept per kind of value: keys and amounts repeat over the rows, a few values over and over
+_UUID_TEXTS = {}  # a UUID's number → its text (a salesperson, a currency: the keys a snapshot names are references)
+_DECIMAL_TEXTS = {}  # an amount's text → its plain text (a credit limit of 0)
+
+
+def _text_remembered(texts, key, value, make):
+    """``make(value)``, kept in ``texts`` under ``key`` (at most `_TEXTS_SIZE` of them)."""
+    text = texts.get(key)
+    if text is None:
+        text = make(value)
+        if len(texts) < _TEXTS_SIZE:
+            texts[key] = text
+    return text
 
 
 def _uuid_text(value):
-    text = _UUID_TEXTS.get(value.int)
-    if text is None:
-        text = str(value)
-        if len(_UUID_TEXTS) < _TEXTS_SIZE:
-            _UUID_TEXTS[value.int] = text
-    return text
-
-
-_DECIMAL_TEXTS = {}  # an amount's text → its plain text: amounts repeat over the rows (a credit limit of 0)
+    return _text_remembered(_UUID_TEXTS, value.int, value, str)
 
 
 def _decimal_text(value):
-    # By its text, which tells digits, exponent and sign apart (0 and -0 are equal, and keep their own texts)
-    key = str(value)
-    text = _DECIMAL_TEXTS.get(key)
-    if text is None:
-        text = format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
-        if len(_DECIMAL_TEXTS) < _TEXTS_SIZE:
-            _DECIMAL_TEXTS[key] = text
-    return text
+    # Kept by its text, which tells digits, exponent and sign apart (0 and -0 are equal, with texts of their own)
+    return _text_remembered(_DECIMAL_TEXTS, str(value), value, _decimal_plain)
+
+
+def _decimal_plain(value):
+    return format(value.normalize(), "f")  # 5000.00 and 5000 are the same amount
 
 
 _PLAIN_OF = {
