@@ -46,17 +46,8 @@ class ChunkDecisions:
     def _decide_all(self):
         plan = self.plan
         pk_of = plan.source.pk_of
-        couplings = self.couplings
-        uncoupled = [] if couplings else list(self.rows)  # none coupled (a first load): no look-up per row
-        for row in self.rows if couplings else []:
-            coupling = couplings.get(pk_of(row))
-            try:
-                if coupling is None:
-                    uncoupled.append(row)
-                else:
-                    self._decide_coupled(row, coupling)
-            except RowError as exc:
-                self._fail(row, coupling, str(exc))
+        # none coupled (a first load): every row is uncoupled, without a look-up per row
+        uncoupled = self._decide_coupled_rows() if self.couplings else list(self.rows)
         if not uncoupled:
             return
         if not plan.create_new:
@@ -72,6 +63,21 @@ class ChunkDecisions:
                     self._decide_insert(row)
             except RowError as exc:
                 self._fail(row, None, str(exc))
+
+    def _decide_coupled_rows(self):
+        """Decide the coupled rows; the uncoupled ones, in order."""
+        pk_of, couplings = self.plan.source.pk_of, self.couplings
+        uncoupled = []
+        for row in self.rows:
+            coupling = couplings.get(pk_of(row))
+            try:
+                if coupling is None:
+                    uncoupled.append(row)
+                else:
+                    self._decide_coupled(row, coupling)
+            except RowError as exc:
+                self._fail(row, coupling, str(exc))
+        return uncoupled
 
     def _decide_insert(self, row):
         values = self.transfer.values_for(row, None)
