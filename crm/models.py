@@ -913,3 +913,6 @@ class DataverseRequestCount(models.Model):
         verbose_name = _("Dataverse API request count")
         verbose_name_plural = _("Dataverse API request counts")
         constraints = [models.UniqueConstraint(fields=["user_id", "slot"], name="crm_dataverse_count_unique")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.slot}: {self.count}"

@@ -15,7 +15,7 @@ from crm.models import Account
 from p2c.databases import database_for
 
 from . import errors
-from .views import Answer, Call, answer_call, error_answer, new_boundary, prefer
+from .calls import Answer, Call, error_answer, new_boundary, prefer
 
 MAX_REQUESTS = 1000
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
@@ -100,7 +100,8 @@ def _multipart(boundary, parts):
     return out + f"--{boundary}--\r\n".encode()
 
 
-def answer_batch(call):
+def answer_batch(call, answer_call):
+    """The multipart answer of a ``$batch`` call, each request answered by ``answer_call``."""
     boundary = _boundary(call.headers.get("content-type"))
     if boundary is None:
         raise errors.bad_request(gettext("A $batch body is multipart/mixed with a boundary."))
@@ -119,9 +120,9 @@ def answer_batch(call):
     for headers, content in parts:
         inner = _boundary(headers.get("content-type"))
         if inner:
-            answer_part, failed = _change_set(call, _parts(content, inner))
+            answer_part, failed = _change_set(call, _parts(content, inner), answer_call)
         else:
-            answer = _one(call, content, headers.get("content-id"))
+            answer = _one(call, content, headers.get("content-id"), answer_call)
             answer_part, failed = _answer_part(answer, headers.get("content-id")), answer.status >= 400
         answers.append(answer_part)
         if failed and not continue_on_error:
@@ -132,14 +133,14 @@ def answer_batch(call):
                   content_type=f"multipart/mixed; boundary={response_boundary}")
 
 
-def _one(call, content, content_id):
+def _one(call, content, content_id, answer_call):
     try:
         return answer_call(_request(call, content, content_id))
     except errors.DataverseError as exc:
         return error_answer(exc)
 
 
-def _change_set(call, parts):
+def _change_set(call, parts, answer_call):
     """Run a change set in one transaction; (its multipart answer, whether it failed)."""
     boundary = new_boundary("changesetresponse")
     created = {}  # Content-ID → the URL of the row its request wrote

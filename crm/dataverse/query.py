@@ -399,8 +399,11 @@ def _read_delta(entity, params, shape, page_size):
         rows.append({"@odata.context": f"{{base}}$metadata#{entity.entity_set}/$deletedEntity",
                      "id": str(record_id), "reason": "deleted"})
     if len(entries) > room:
-        return Page(rows, next_token=encode_token({"u": _micros(until), "phase": "deleted",
-                                                   "d": entries[room - 1][0]}))
+        following = {"u": _micros(until), "phase": "deleted"}
+        last = entries[room - 1][0] if room else skip.get("d")
+        if last is not None:
+            following["d"] = last
+        return Page(rows, next_token=encode_token(following))
     return Page(rows, delta_token=str(_micros(until)))
 
 

@@ -5,8 +5,6 @@ into an `Answer`; ``$batch`` (crm.dataverse.batch) answers the calls it holds th
 """
 
 import re
-import uuid
-from dataclasses import dataclass, field
 
 import orjson
 from django.conf import settings
@@ -14,85 +12,43 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpResponse
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.oauth2_backends import get_oauthlib_core
 from odata_query import ast as odata_ast
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.request import Request
 
-from crm.models import SystemUser
 from crm.users import systemuser_for_user
 from p2c.records import writing_as
 
 from . import errors, metadata, protection, query, writes
+from .batch import answer_batch
+from .calls import Answer, Call, error_answer, prefer
 from .entities import BY_LOGICAL, BY_SET, ENTITIES
 
 BUSINESS_UNIT_ID = metadata.metadata_id("businessunit")
 ORGANIZATION_ID = metadata.metadata_id("organization")
-JSON_TYPE = "application/json; odata.metadata=minimal"
-
-
-@dataclass
-class Call:
-    method: str
-    path: str
-    params: dict
-    headers: dict  # lower-case names
-    body: bytes
-    base: str  # https://host/api/data/v9.2/
-    user: object = None
-    content_id: str | None = None
-
-
-@dataclass
-class Answer:
-    status: int
-    body: object = None  # a dict (JSON), bytes, or None
-    headers: dict = field(default_factory=dict)
-    content_type: str = JSON_TYPE
-
-    def content(self):
-        if self.body is None:
-            return b""
-        if isinstance(self.body, bytes):
-            return self.body
-        return orjson.dumps(self.body)
-
-
-def error_answer(exc):
-    return Answer(exc.status, exc.body(), headers=dict(exc.headers), content_type="application/json")
 
 
 # ------------------------------------------------------------------------------------------------- the view
-_AUTHENTICATORS = None
-
-
-def _authenticators():
-    global _AUTHENTICATORS
-    if _AUTHENTICATORS is None:
-        from oauth2_provider.contrib.rest_framework import OAuth2Authentication
-
-        _AUTHENTICATORS = [OAuth2Authentication(), TokenAuthentication()]
-    return _AUTHENTICATORS
-
-
 def authenticate(request):
     """The login of a bearer token (django-oauth-toolkit; a client-credentials token acts as its application's
-    user), a DRF token, or the session; DataverseError 401 otherwise."""
-    drf_request = Request(request, authenticators=_authenticators())
-    try:
-        for authenticator in _authenticators():
-            result = authenticator.authenticate(drf_request)
-            if result is not None:
-                user, token = result
-                if user is None and getattr(token, "application", None) is not None:
-                    user = token.application.user
-                if user is not None and user.is_active:
-                    return user
-                break
-    except drf_exceptions.AuthenticationFailed:
-        pass
-    if getattr(request, "user", None) is not None and request.user.is_authenticated and request.method == "GET":
-        return request.user
+    user), a DRF token, or, for reads, the session; DataverseError 401 otherwise."""
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0].lower()
+    user = None
+    if scheme == "bearer":
+        valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
+        if valid:
+            token = oauth_request.access_token
+            user = token.user or (token.application.user if token.application_id else None)
+    elif scheme == "token":
+        try:
+            user, _token = TokenAuthentication().authenticate(request) or (None, None)
+        except drf_exceptions.AuthenticationFailed:
+            user = None
+    elif request.user.is_authenticated and request.method == "GET":
+        user = request.user
+    if user is not None and user.is_active:
+        return user
     raise errors.DataverseError(
         401, errors.NOT_AUTHENTICATED, gettext("The request needs a valid bearer token."),
         headers={"WWW-Authenticate": 'Bearer authorization_uri="/o/token/"'},
@@ -144,10 +100,9 @@ def service(request, path=""):
 
 
 def answer_call(call):
-    """The Answer to one call, writes made as the caller's Sales user."""
-    writer = SystemUser.objects.filter(user_id=call.user.pk).values_list("pk", flat=True).first()
+    """The Answer to one call, writes made as the caller's Sales user (made on first use, as the admin does)."""
     try:
-        with writing_as(writer):
+        with writing_as(systemuser_for_user(user=call.user).pk):
             return route(call)
     except errors.DataverseError as exc:
         return error_answer(exc)
@@ -168,10 +123,8 @@ def route(call):
     if path == "$metadata":
         return Answer(200, metadata.csdl().encode(), content_type="application/xml")
     if path == "$batch":
-        from .batch import answer_batch
-
         _allow(call, "POST")
-        return answer_batch(call)
+        return answer_batch(call, answer_call)
     match = _PATH.match(path)
     if not match:
         raise errors.not_found_segment(path)
@@ -216,16 +169,6 @@ def _require(call, entity, *actions):
                 403, errors.PRIVILEGE_DENIED,
                 gettext("Principal user (Id=%(user)s) is missing the %(action)s privilege on %(entity)s.")
                 % {"user": call.user.pk, "action": action, "entity": entity.logical_name})
-
-
-def prefer(call):
-    """The ``Prefer`` header: {preference: value or True}."""
-    preferences = {}
-    for part in call.headers.get("prefer", "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            preferences[name.strip().lower()] = value.strip().strip('"') or True
-    return preferences
 
 
 def _json_body(call):
@@ -395,6 +338,3 @@ def bulk(call, entity, mode):
         answer["Results"] = [{"RecordCreated": created, "Id": str(pk)} for pk, created in results]
     return Answer(200, answer)
 
-
-def new_boundary(prefix):
-    return f"{prefix}_{uuid.uuid4()}"
