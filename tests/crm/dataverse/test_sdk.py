@@ -16,10 +16,10 @@ pytest.importorskip("PowerPlatform.Dataverse", reason="needs PowerPlatform-Datav
 pytest.importorskip("trustme", reason="needs trustme (requirements-dev.txt)")
 pytest.importorskip("gunicorn", reason="needs gunicorn (requirements-dev.txt)")
 
-from azure.core.credentials import AccessToken  # noqa: E402
-from PowerPlatform.Dataverse.client import DataverseClient  # noqa: E402
+from azure.core.credentials import AccessToken
+from PowerPlatform.Dataverse.client import DataverseClient
 
-from tests.crm.dataverse.server import https_server  # noqa: E402
+from tests.crm.dataverse.server import https_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
