@@ -24,6 +24,7 @@ def https_server(tmp_path, *, workers=1, env=None):
     ``REQUESTS_CA_BUNDLE`` names the CA file for clients in this process and its children."""
     import trustme
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA()
     cert = ca.issue_cert("localhost", "127.0.0.1")
     cert_file, key_file, ca_file = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
@@ -43,9 +44,9 @@ def https_server(tmp_path, *, workers=1, env=None):
     try:
         for _ in range(300):
             try:
-                requests.get(f"{base}/api/data/v9.2/", verify=str(ca_file), timeout=2)
+                requests.get(f"{base}/api/data/v9.2/", verify=str(ca_file), timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if process.poll() is not None:
                     raise RuntimeError((tmp_path / f"gunicorn-{port}.log").read_text()) from None
                 time.sleep(0.1)
