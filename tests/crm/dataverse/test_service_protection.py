@@ -15,7 +15,7 @@ from crm.models import DataverseRequestCount
 pytest.importorskip("trustme", reason="needs trustme (requirements-dev.txt)")
 pytest.importorskip("gunicorn", reason="needs gunicorn (requirements-dev.txt)")
 
-from tests.crm.dataverse.server import https_server  # noqa: E402
+from tests.crm.dataverse.server import https_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
