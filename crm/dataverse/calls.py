@@ -3,6 +3,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import orjson
 
@@ -33,7 +34,14 @@ class Answer:
             return b""
         if isinstance(self.body, bytes):
             return self.body
-        return orjson.dumps(self.body)
+        return orjson.dumps(self.body, option=orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS, default=_json_default)
+
+
+def _json_default(value):
+    """What orjson does not write itself: decimals (as numbers, as Dataverse writes money and decimals)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
 
 
 def error_answer(exc):

@@ -11,8 +11,6 @@ import binascii
 import datetime
 import json
 import re
-import uuid
-from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -43,45 +41,31 @@ def etag_of(modifiedon):
     return f'W/"{int(modifiedon.timestamp() * 1_000_000)}"'
 
 
-def _datetime_text(value):
-    value = value.astimezone(datetime.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def json_value(value):
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime.datetime):
-        return _datetime_text(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return str(value)
-
-
 class RowShape:
-    """Which columns a read returns and how a database row becomes a Dataverse row."""
+    """Which columns a read returns and how a database row becomes a Dataverse row.
+
+    Values stay as the database driver gives them where the JSON encoder writes them as Dataverse does (text,
+    numbers, GUIDs, dates and times: `calls.Answer`); only choices become their integers and decimals numbers."""
 
     def __init__(self, entity, select=None):
         self.entity = entity
         names = select or [entity.primary_id, *entity.columns, *entity.lookup_values]
-        self.columns = []  # (logical name, index into the row, converter)
+        self.columns = []  # (logical name, index into the row or a tuple of them, converter or None)
         self.attnames = ["pk", "modifiedon"]
         for name in dict.fromkeys([entity.primary_id, *names]):
             if name == entity.primary_id:
-                self.columns.append((name, 0, json_value))
+                self.columns.append((name, 0, None))
             elif name in entity.columns:
                 column = entity.columns[name]
                 index = self._attname(column.field)
-                convert = (lambda v, c=column: c.to_dataverse(v)) if column.choices else json_value
+                convert = column.to_dataverse if column.choices else float if column.kind == "Decimal" else None
+                if convert is float:
+                    convert = _number
                 self.columns.append((name, index, convert))
             elif name in entity.lookup_values:
                 lookup = entity.lookup_values[name]
-                indexes = [self._attname(attname) for attname in lookup.attnames()]
-                self.columns.append((name, tuple(indexes), json_value))
+                indexes = tuple(self._attname(attname) for attname in lookup.attnames())
+                self.columns.append((name, indexes[0] if len(indexes) == 1 else indexes, None))
             else:
                 raise errors.unknown_property(name, entity)
 
@@ -94,15 +78,19 @@ class RowShape:
     def row(self, values):
         row = {"@odata.etag": etag_of(values[1])}
         for name, index, convert in self.columns:
-            if isinstance(index, tuple):  # a lookup: its first key that is set
+            if index.__class__ is tuple:  # a lookup to several tables: its first key that is set
                 value = next((values[i] for i in index if values[i] is not None), None)
             else:
                 value = values[index]
-            row[name] = convert(value)
+            row[name] = value if convert is None else convert(value)
         return row
 
     def rows(self, queryset):
         return [self.row(values) for values in queryset.values_list(*self.attnames)]
+
+
+def _number(value):
+    return None if value is None else float(value)
 
 
 # ----------------------------------------------------------------------------------------------------- $filter
@@ -270,7 +258,7 @@ def expand_rows(entity, rows, expands):
     for lookup, target, shape in expands:
         value_name = lookup.value_name
         ids = {row[value_name] for row in rows if row.get(value_name)}
-        related = {str(r[target.primary_id]): r for r in shape.rows(target.model.objects.filter(pk__in=ids))}
+        related = {r[target.primary_id]: r for r in shape.rows(target.model.objects.filter(pk__in=ids))}
         for row in rows:
             row[lookup.name] = related.get(row.get(value_name))
 
