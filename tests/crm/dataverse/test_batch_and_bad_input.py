@@ -118,3 +118,38 @@ def test_permissions_of_the_login_apply(django_user_model):
     assert refused.status_code == 403 and refused.json_body["error"]["code"] == "0x80040220"
     assert reader.get("contacts").status_code == 403
     assert not Account.objects.exists()
+
+
+def test_client_credentials_token_from_o_token_acts_as_the_application_user(client, django_user_model):
+    from django.core.management import call_command
+
+    from crm.models import SystemUser
+
+    user = django_user_model.objects.create_superuser("app-user", "app@example.com", None)
+    call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
+                 "--client-id", "app", "--client-secret", "secret", "--name", "An application")
+    token = client.post("/o/token/", {"grant_type": "client_credentials"},
+                        headers={"Authorization": "Basic YXBwOnNlY3JldA=="})  # app:secret
+    assert token.status_code == 200, token.content
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    created = client.post("/api/data/v9.2/accounts", {"name": "By the application"}, content_type="application/json",
+                          headers=bearer)
+    assert created.status_code == 204, created.content
+    assert Account.objects.get().modifiedby == SystemUser.objects.get(user=user)
+    wrong = client.post("/o/token/", {"grant_type": "client_credentials"},
+                        headers={"Authorization": "Basic YXBwOndyb25n"})  # app:wrong
+    assert wrong.status_code == 401
+
+
+def test_past_the_concurrent_limit_a_request_gets_429(admin_user, settings):
+    from crm.dataverse import errors, protection
+
+    settings.DATAVERSE_LIMIT_CONCURRENT = 1
+    with protection.protected(admin_user.pk):
+        with pytest.raises(errors.DataverseError) as refused:
+            with protection.protected(admin_user.pk):
+                pass
+    assert refused.value.status == 429 and refused.value.code == "0x80072326"
+    assert refused.value.headers["Retry-After"] == "1"
+    with protection.protected(admin_user.pk):  # the first one done, there is room again
+        pass
