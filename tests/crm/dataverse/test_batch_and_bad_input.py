@@ -145,9 +145,9 @@ def test_past_the_concurrent_limit_a_request_gets_429(admin_user, settings):
     from crm.dataverse import errors, protection
 
     settings.DATAVERSE_LIMIT_CONCURRENT = 1
-    with protection.protected(admin_user.pk), pytest.raises(errors.DataverseError) as refused:
-        with protection.protected(admin_user.pk):
-            pass
+    with protection.protected(admin_user.pk), pytest.raises(errors.DataverseError) as refused, \
+            protection.protected(admin_user.pk):
+        pass
     assert refused.value.status == 429 and refused.value.code == "0x80072326"
     assert refused.value.headers["Retry-After"] == "1"
     with protection.protected(admin_user.pk):  # the first one done, there is room again
