@@ -316,6 +316,11 @@ def read_collection(entity, params, page_size, track_changes):
     unknown = [name for name in params if name.startswith("$") and name not in KNOWN_OPTIONS]
     if unknown:
         raise errors.bad_request(gettext("The query option %(name)s is not supported.") % {"name": unknown[0]})
+    if track_changes:  # as Dataverse: a delta link answers for the whole table
+        for option in ("$filter", "$orderby", "$top", "$expand"):
+            if option in params:
+                raise errors.bad_request(gettext("%(option)s is not supported with change tracking.")
+                                         % {"option": option})
     if "$deltatoken" in params:
         return _read_delta(entity, params, RowShape(entity, parse_select(entity, params.get("$select"))), page_size)
     expands = parse_expand(entity, params.get("$expand"))
@@ -356,10 +361,6 @@ KNOWN_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$count", "$expand", 
 
 def _read_delta(entity, params, shape, page_size):
     """The rows changed and deleted since the delta token, in pages; the last page gives the next delta token."""
-    for option in ("$filter", "$orderby", "$top", "$expand"):
-        if option in params:
-            raise errors.bad_request(gettext("%(option)s is not supported with change tracking.")
-                                     % {"option": option})
     since = delta_token_since(params["$deltatoken"])
     skip = decode_token(params["$skiptoken"], gettext("paging token")) if params.get("$skiptoken") else {}
     until = _moment(skip["u"]) if "u" in skip else timezone.now()
