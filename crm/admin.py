@@ -178,7 +178,7 @@ class DeletedRecordAdmin(DeletionLogAdmin):
 @admin.register(DataverseRequestCount)
 class DataverseRequestCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The Dataverse Web API's service protection counts (crm.dataverse.protection), to look at: per login, the
-    requests of each 10-second slot of the window, and those in flight (slot -1)."""
+    requests of each 10-second slot of the window, and those in flight (negative slots)."""
 
     list_display = ("user_id", "slot", "count")
     search_fields = ("=user_id",)

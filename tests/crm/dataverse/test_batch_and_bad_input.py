@@ -152,3 +152,19 @@ def test_past_the_concurrent_limit_a_request_gets_429(admin_user, settings):
     assert refused.value.headers["Retry-After"] == "1"
     with protection.protected(admin_user.pk):  # the first one done, there is room again
         pass
+
+
+def test_a_count_left_in_flight_by_a_killed_process_is_forgotten_two_periods_later(admin_user, settings):
+    from crm.dataverse import errors, protection
+    from crm.models import DataverseRequestCount
+
+    settings.DATAVERSE_LIMIT_CONCURRENT = 1
+    now = __import__("time").time()
+    stale = protection._in_flight_slot(now - 2 * protection.IN_FLIGHT_PERIOD)
+    DataverseRequestCount.objects.create(user_id=admin_user.pk, slot=stale, count=1)  # a crash long ago
+    with protection.protected(admin_user.pk):
+        pass
+    DataverseRequestCount.objects.update_or_create(user_id=admin_user.pk, slot=protection._in_flight_slot(now),
+                                                   defaults={"count": 1})  # one in flight now
+    with pytest.raises(errors.DataverseError), protection.protected(admin_user.pk):
+        pass
