@@ -13,6 +13,7 @@ import json
 import re
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import F, Q
 from django.db.models import lookups as dj_lookups
 from django.utils import timezone
@@ -286,6 +287,30 @@ def _moment(micros):
     return datetime.datetime.fromtimestamp(micros / 1_000_000, tz=datetime.UTC)
 
 
+LATE_COMMIT_MARGIN = datetime.timedelta(minutes=10)
+
+
+def settled_now(model):
+    """The time a delta token may stand for: now, or on PostgreSQL the start of the oldest transaction still running
+    in the database (at most ten minutes back). A row is stamped after its transaction began, so a change not yet
+    committed always lies after the token and comes in the next delta read; one committed meanwhile may come twice,
+    never not at all. (On SQLite, whose readers do not see who is writing, a change stamped just before the token
+    and committed just after it is missed: a reader that must be exact there reads in full now and then.)"""
+    now = timezone.now()
+    connection = connections[database_for(model)]
+    if connection.vendor != "postgresql":
+        return now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        )
+        oldest = cursor.fetchone()[0]
+    if oldest is None:
+        return now
+    return max(min(now, oldest), now - LATE_COMMIT_MARGIN)
+
+
 def delta_token_since(text):
     """The time a delta token stands for; Dataverse's ExpiredVersionStamp past the retention."""
     try:
@@ -346,7 +371,7 @@ def read_collection(entity, params, page_size, track_changes):
     more = len(values) > size and (remaining is None or remaining > size)
     rows = [shape.row(v) for v in values[:size]]
     expand_rows(entity, rows, expands)
-    started = skip.get("t") or _micros(timezone.now())
+    started = skip.get("t") or _micros(settled_now(entity.model))
     page = Page(rows, count=count)
     if more:
         page.next_token = encode_token({**following, "r": None if remaining is None else remaining - size,
@@ -363,7 +388,7 @@ def _read_delta(entity, params, shape, page_size):
     """The rows changed and deleted since the delta token, in pages; the last page gives the next delta token."""
     since = delta_token_since(params["$deltatoken"])
     skip = decode_token(params["$skiptoken"], gettext("paging token")) if params.get("$skiptoken") else {}
-    until = _moment(skip["u"]) if "u" in skip else timezone.now()
+    until = _moment(skip["u"]) if "u" in skip else settled_now(entity.model)
     rows = []
     if skip.get("phase", "changed") == "changed":
         queryset = entity.model.objects.using(database_for(entity.model)).filter(
