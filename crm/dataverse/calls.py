@@ -1,6 +1,7 @@
 """A request to the Dataverse Web API as the service answers it: a `Call` in, an `Answer` out (a request of a
 ``$batch`` is one too)."""
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -49,13 +50,15 @@ def error_answer(exc):
 
 
 def prefer(call):
-    """The ``Prefer`` header: {preference: value or True}."""
+    """The ``Prefer`` header: {preference: value or True}; a quoted value may hold commas
+    (``odata.include-annotations="a,b"``)."""
     preferences = {}
-    for part in call.headers.get("prefer", "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            preferences[name.strip().lower()] = value.strip().strip('"') or True
+    for name, value in _PREFERENCE.findall(call.headers.get("prefer", "")):
+        preferences[name.lower()] = value.strip().strip('"') or True
     return preferences
+
+
+_PREFERENCE = re.compile(r'\s*([^=,\s]+)\s*(?:=\s*("[^"]*"|[^,]*))?\s*,?')
 
 
 def new_boundary(prefix):

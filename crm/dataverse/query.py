@@ -31,6 +31,7 @@ from . import errors
 from .entities import BY_SET
 
 MAX_PAGE_SIZE = 5000
+LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"  # the annotation naming a lookup value's table
 
 
 def setting(name, default):
@@ -48,8 +49,9 @@ class RowShape:
     Values stay as the database driver gives them where the JSON encoder writes them as Dataverse does (text,
     numbers, GUIDs, dates and times: `calls.Answer`); only choices become their integers and decimals numbers."""
 
-    def __init__(self, entity, select=None):
+    def __init__(self, entity, select=None, annotate_lookups=False):
         self.entity = entity
+        self.lookup_tables = []  # (annotation name, [(row index, target table)]), when annotate_lookups
         names = select or [entity.primary_id, *entity.columns, *entity.lookup_values]
         self.columns = []  # (logical name, index into the row or a tuple of them, converter or None)
         self.attnames = ["pk", "modifiedon"]
@@ -67,6 +69,9 @@ class RowShape:
                 lookup = entity.lookup_values[name]
                 indexes = tuple(self._attname(attname) for attname in lookup.attnames())
                 self.columns.append((name, indexes[0] if len(indexes) == 1 else indexes, None))
+                if annotate_lookups:
+                    tables = [BY_SET[entity_set].logical_name for entity_set in lookup.targets]
+                    self.lookup_tables.append((f"{name}@{LOOKUP_TABLE}", list(zip(indexes, tables, strict=True))))
             else:
                 raise errors.unknown_property(name, entity)
 
@@ -84,6 +89,10 @@ class RowShape:
             else:
                 value = values[index]
             row[name] = value if convert is None else convert(value)
+        for annotation, tables in self.lookup_tables:  # which table a lookup's value is a key of
+            table = next((table for index, table in tables if values[index] is not None), None)
+            if table is not None:
+                row[annotation] = table
         return row
 
     def rows(self, queryset):
@@ -336,7 +345,7 @@ class Page:
         self.count = count
 
 
-def read_collection(entity, params, page_size, track_changes):
+def read_collection(entity, params, page_size, track_changes, annotate_lookups=False):
     """One page of an entity set's rows for the query options ``params`` (a dict of the query string)."""
     unknown = [name for name in params if name.startswith("$") and name not in KNOWN_OPTIONS]
     if unknown:
@@ -347,9 +356,10 @@ def read_collection(entity, params, page_size, track_changes):
                 raise errors.bad_request(gettext("%(option)s is not supported with change tracking.")
                                          % {"option": option})
     if "$deltatoken" in params:
-        return _read_delta(entity, params, RowShape(entity, parse_select(entity, params.get("$select"))), page_size)
+        shape = RowShape(entity, parse_select(entity, params.get("$select")), annotate_lookups)
+        return _read_delta(entity, params, shape, page_size)
     expands = parse_expand(entity, params.get("$expand"))
-    shape = RowShape(entity, _with_expanded(parse_select(entity, params.get("$select")), expands))
+    shape = RowShape(entity, _with_expanded(parse_select(entity, params.get("$select")), expands), annotate_lookups)
     skip = decode_token(params["$skiptoken"], gettext("paging token")) if params.get("$skiptoken") else {}
     queryset = entity.model.objects.using(database_for(entity.model)).all()
     if params.get("$filter"):
@@ -422,9 +432,9 @@ def _read_delta(entity, params, shape, page_size):
 
 
 # --------------------------------------------------------------------------------------------------- one row
-def read_row(entity, instance_filter, params):
+def read_row(entity, instance_filter, params, annotate_lookups=False):
     expands = parse_expand(entity, params.get("$expand"))
-    shape = RowShape(entity, _with_expanded(parse_select(entity, params.get("$select")), expands))
+    shape = RowShape(entity, _with_expanded(parse_select(entity, params.get("$select")), expands), annotate_lookups)
     values = entity.model.objects.using(database_for(entity.model)).filter(instance_filter) \
         .values_list(*shape.attnames).first()
     if values is None:
