@@ -177,6 +177,8 @@ class OutcomeSerializer(serializers.Serializer):
     records = OutcomeRecordSerializer(many=True, help_text=gettext_lazy("The records not done, each with its reason."))
     jobs = serializers.ListField(child=serializers.IntegerField(),
                                  help_text=_("The jobs started: poll /api/integration/jobs/{id}/."))
+    jobs_failed = serializers.IntegerField(help_text=_("How many of those jobs failed as a whole (a side that did "
+                                                       "not answer, a lost lock), whatever their records did."))
 
 
 class DryRunOutcomeSerializer(OutcomeSerializer):

@@ -59,7 +59,7 @@ def side_failure(exc):
 def side_unavailable(exc, alias):
     """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``, naming the database: "The Sales
     database (sales) did not answer: …", in the active language."""
-    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias, "error": " ".join(str(exc).split())}
+    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias, "error": " ".join(str(exc).split()).rstrip(".")}
     if isinstance(exc, InternalError):
         # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
         # the database's own message.

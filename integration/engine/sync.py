@@ -216,9 +216,12 @@ class DirectionRun:
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
             job.message = log.summary()
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
-            logger.exception("Synchronisation job %s failed", job.pk)
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
+            if isinstance(exc, SideUnavailable):  # expected: one line, not a traceback
+                logger.warning("Synchronisation job %s failed: %s", job.pk, exc)
+            else:
+                logger.exception("Synchronisation job %s failed", job.pk)
             job.status, job.message = SyncJob.Status.FAILED, gettext("The job failed: %(error)s") % {"error": exc}
         job.report = log.report if plan.dry_run else []
         job.finished_at = timezone.now()

@@ -133,8 +133,9 @@ def jobs_settle(outcome, shares):
         outcome.counts[DONE] += done
         outcome.counts[SKIPPED] += job.skipped
         outcome.counts[FAILED] += job.failed
-        if job.status == SyncJob.Status.FAILED and counted < max(n, 1):  # the job as a whole failed (lock lost…)
-            outcome.counts[FAILED] += max(n, 1) - counted
+        if job.status == SyncJob.Status.FAILED:  # the job as a whole failed (lock lost, a side not answering…)
+            outcome.jobs_failed += 1
+            outcome.counts[FAILED] += max(n - counted, 0)
         for error in errors.get(job.pk, []):
             # The engine's messages name the record already ("Customer C00010 (Adatum): …").
             outcome.results.append(RecordResult(FAILED, job.mapping_name, error.message, error.source_id))
