@@ -24,6 +24,7 @@ from integration.admin.helpers import (
     _typed_id,
 )
 from integration.background.sync_log import sync_log_cleanup
+from integration.engine.job_log import job_count_text
 from integration.labels import record_labels
 from integration.models import (
     Coupling,
@@ -86,7 +87,9 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = (SyncJobErrorInline,)
     actions = ("jobs_retry",)
-    readonly_fields = [f.name for f in SyncJob._meta.fields]
+    # The message told in the reader's language (SyncJob.message_text), not as the worker wrote it.
+    fields = readonly_fields = [("message_told" if f.name == "message" else f.name) for f in SyncJob._meta.fields
+                                if f.name != "message_data"]
     list_per_page = 100
 
     def has_add_permission(self, request):
@@ -153,11 +156,15 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Counts"))
     def counts_summary(self, obj):
-        return ", ".join(f"{value} {name}" for name, value in obj.counts().items() if value) or "-"
+        return ", ".join(job_count_text(name, value) for name, value in obj.counts().items() if value) or "-"
 
     @admin.display(description=_("Message"))
     def short_message(self, obj):
-        return long_text(obj.message)
+        return long_text(obj.message_text)
+
+    @admin.display(description=_("Message"))
+    def message_told(self, obj):
+        return obj.message_text or "-"
 
     @admin.action(description=_("Retry the failed records"), permissions=["run_synchronization"])
     def jobs_retry(self, request, queryset):

@@ -93,9 +93,12 @@ class CouplingSerializer(StrictModelSerializer):
 
 
 class SyncJobSerializer(StrictModelSerializer):
+    message = serializers.CharField(source="message_text", read_only=True,
+                                    help_text=_("The job's message, in the request's language (Accept-Language)."))
+
     class Meta:
         model = SyncJob
-        fields = "__all__"
+        exclude = ("message_data",)
 
 
 class SyncJobErrorSerializer(StrictModelSerializer):

@@ -396,6 +396,6 @@ def problem_text(kind, mapping_name, data, *, now=None):
         job = data["job"]
         return _("%(mapping)s (%(direction)s): the last job #%(job)s ended %(status)s: %(message)s") % {
             "mapping": mapping_name, "direction": direction, "job": job.pk, "status": job.get_status_display(),
-            "message": job.message or "-"}
+            "message": job.message_text or "-"}
     return _("%(mapping)s (%(direction)s): %(lag)s behind.") % {
         "mapping": mapping_name, "direction": direction, "lag": timesince(now - data["lag"], now)}

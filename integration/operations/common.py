@@ -140,6 +140,6 @@ def jobs_settle(outcome, shares):
             # The engine's messages name the record already ("Customer C00010 (Adatum): …").
             outcome.results.append(RecordResult(FAILED, job.mapping_name, error.message, error.source_id))
         if job.status == SyncJob.Status.FAILED and job.message and not errors.get(job.pk):
-            outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message))
+            outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message_text))
     return outcome
 

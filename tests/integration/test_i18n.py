@@ -206,7 +206,7 @@ def test_a_synchronisation_job_writes_its_messages_in_the_language_of_the_proces
 
     assert english.message == ("Dry run, nothing written: 2 skipped. Skipped: 2 not coupled (the mapping synchronises "
                                "coupled records only)")
-    assert french.message == ("Simulation, rien n'a été écrit : 2 ignorés. Ignorés : 2 non couplé (le mappage ne "
+    assert french.message == ("Simulation, rien n'a été écrit\u00a0: 2 ignorés. Ignorés\u00a0: 2 non couplé (le mappage ne "
                               "synchronise que les enregistrements couplés)")
 
     customer_mapping.sync_only_coupled = False
