@@ -16,14 +16,14 @@ from django.utils import formats
 from django.utils.translation import get_language, gettext, ngettext
 
 # ``word :`` / ``word:`` followed by a space or the end (not "12:30", "http://", "%(x)s:%(y)s").
-_HIGH_PUNCTUATION = re.compile(r"(?<=\S)[ \u00a0\u202f]?([:;!?])(?=\s|$)")
+HIGH_PUNCTUATION = re.compile(r"(?<=\S)[ \u00a0\u202f]?([:;!?])(?=\s|$)")
 
 
 def french_typography(text):
     """``Échec : …`` with a no-break space before the high punctuation, when French is the active language."""
     if not text or not (get_language() or "").startswith("fr"):
         return text
-    return _HIGH_PUNCTUATION.sub(lambda m: "\u00a0" + m.group(1), text)
+    return HIGH_PUNCTUATION.sub(lambda m: "\u00a0" + m.group(1), text)
 
 
 @dataclass(frozen=True)

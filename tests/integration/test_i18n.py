@@ -146,7 +146,7 @@ def test_the_admin_pages_show_no_english_string_in_another_language(admin_client
 
 @pytest.mark.parametrize(("lang", "one", "five"), [
     ("en", "Delete coupling: 1 done.", "Delete coupling: 5 done."),
-    ("fr", "Supprimer le couplage : 1 traité.", "Supprimer le couplage : 5 traités."),
+    ("fr", "Supprimer le couplage\u00a0: 1 traité.", "Supprimer le couplage\u00a0: 5 traités."),
     ("sv", "Ta bort koppling: 1 klar.", "Ta bort koppling: 5 klara."),
     ("nl", "Koppeling verwijderen: 1 voltooid.", "Koppeling verwijderen: 5 voltooid."),
 ])

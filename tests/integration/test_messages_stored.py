@@ -73,3 +73,17 @@ def test_french_typography_puts_a_no_break_space_before_high_punctuation_only_in
         assert french_typography("à 12:30, voir https://example.com") == "à 12:30, voir https://example.com"
     with translation.override("en"):
         assert french_typography("Failed: x") == "Failed: x"
+
+
+def test_messages_check_names_a_french_entry_without_its_no_break_space(tmp_path):
+    import polib
+
+    from p2c.catalogues import catalogue_problems
+
+    path = tmp_path / "fr" / "LC_MESSAGES" / "django.po"
+    path.parent.mkdir(parents=True)
+    catalogue = polib.POFile()
+    catalogue.append(polib.POEntry(msgid="Failed: %(error)s", msgstr="Échec : %(error)s"))
+    catalogue.append(polib.POEntry(msgid="At %(time)s", msgstr="À %(time)s, 12:30\u00a0!"))
+    catalogue.save(str(path))
+    assert catalogue_problems(path) == ["French typography (a no-break space before : ; ! ?): 'Failed: %(error)s'"]
