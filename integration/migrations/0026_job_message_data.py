@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0024_erp_deletions_checked'),
+        ('integration', '0025_partition_rows_coupled'),
     ]
 
     operations = [

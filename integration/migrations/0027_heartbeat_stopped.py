@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0025_job_message_data'),
+        ('integration', '0026_job_message_data'),
     ]
 
     operations = [
