@@ -60,6 +60,7 @@ class AlertState(models.Model):
 
     class Meta:
         verbose_name = _("Alert State")
+        verbose_name_plural = _("Alert States")
         constraints = [models.UniqueConstraint(fields=["kind", "mapping_name"], name="integration_alertstate_unique")]
 
     def __str__(self):
