@@ -4,7 +4,7 @@ thin doors onto integration.operations, as in integration/admin/__init__.py."""
 from collections import defaultdict
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,6 +30,7 @@ from integration.models import (
     Coupling,
     Direction,
     FailedInsert,
+    SyncConflict,
     SyncJob,
     SyncJobError,
 )
@@ -180,8 +181,8 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     search_fields = ("message", "source_id", "destination_id")
     list_select_related = ("job",)
     readonly_fields = ("job", "job_link", "source", "destination", "source_model", "source_id", "destination_model",
-                       "destination_id", "message", "created_at")
-    fields = ("job_link", "source", "destination", "message", "created_at")
+                       "destination_id", "message", "created_at", "conflict")
+    fields = ("job_link", "source", "destination", "conflict", "message", "created_at")
     actions = ("errors_retry", "errors_restore_skipped", "errors_delete_couplings")
     list_per_page = 100
 
@@ -212,6 +213,21 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     @admin.display(description=_("Mapping"))
     def mapping(self, obj):
         return obj.job.mapping_name
+
+    @admin.display(description=_("Conflict"))
+    def conflict(self, obj):
+        """The record's entry in the conflict inbox, where the user settles it, when its coupling is in conflict."""
+        side = "erp" if obj.source_model.startswith("erp.") else "crm"
+        try:
+            conflict = SyncConflict.objects.filter(**{f"coupling__{side}_model": obj.source_model,
+                                                      f"coupling__{side}_id": obj.source_id}).first()
+        except (ValueError, ValidationError):  # a source key of another shape: no coupling holds it
+            conflict = None
+        if conflict is None:
+            return "-"
+        return format_html('<a class="p2c-conflict" href="{}">{}</a>',
+                           reverse("admin:integration_syncconflict_change", args=[conflict.pk]),
+                           gettext("Conflict: compare both sides and choose"))
 
     @admin.display(description=_("Message"), ordering="message")
     def message_text(self, obj):
