@@ -272,7 +272,7 @@ class CustomerAdmin(RecordCreateContactAdmin, ExternallyMaintainedAdminMixin, Er
     form = NumberedRecordForm
     # The columns a user scans; the rest (contact, price group, payment terms, credit limit, customer group…) are on
     # the customer's page, a click away: 16 columns did not fit 1,400 px with the sidebar open.
-    list_display = ("no", "name", "city", "phone_no", "salesperson", "blocked", "modified_at")
+    list_display = ("no", "name", "city", "salesperson", "blocked")
     list_select_related = ("salesperson",)
     list_filter = (("blocked", BlockedListFilter), "externally_maintained", "privacy_blocked", "contact_type", "customer_price_group")
     search_fields = ("no", "name", "email")
@@ -288,7 +288,7 @@ class CustomerAdmin(RecordCreateContactAdmin, ExternallyMaintainedAdminMixin, Er
 @admin.register(Vendor)
 class VendorAdmin(RecordCreateContactAdmin, ErpModelAdmin):
     form = NumberedRecordForm
-    list_display = ("no", "name", "city", "phone_no", "purchaser", "blocked", "modified_at")
+    list_display = ("no", "name", "city", "purchaser", "blocked")
     list_select_related = ("purchaser",)
     list_filter = (("blocked", BlockedListFilter), "privacy_blocked")
     search_fields = ("no", "name", "email")
