@@ -85,6 +85,13 @@ def counted(singular, plural, /, counter="count", **params):
     return Said.of(singular, plural, counter=counter, **params)
 
 
+def said_name(name):
+    """A model's or a field's ``verbose_name`` (a lazy translation) as a `Said`, so that it is told in the reader's
+    language too; a plain text stays as it is."""
+    msgid = getattr(name, "_args", None)
+    return Said.of(msgid[0]) if msgid and isinstance(msgid[0], str) else str(name)
+
+
 def said_data(value):
     """JSON for a `Said`, a `Joined` or a string (kept as it was written)."""
     if isinstance(value, Said):

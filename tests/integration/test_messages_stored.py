@@ -87,3 +87,15 @@ def test_messages_check_names_a_french_entry_without_its_no_break_space(tmp_path
     catalogue.append(polib.POEntry(msgid="At %(time)s", msgstr="À %(time)s, 12:30\u00a0!"))
     catalogue.save(str(path))
     assert catalogue_problems(path) == ["French typography (a no-break space before : ; ! ?): 'Failed: %(error)s'"]
+
+
+def test_an_option_mapping_job_names_the_unmatched_code_in_the_readers_language(mappings):
+    from erp.models import PaymentTerms
+
+    PaymentTerms.objects.create(code="ZZ99", description="Nothing like an option")
+    with translation.override("en"):
+        [job] = mapping_synchronize(mapping=mappings["PAYMENT TERMS"], direction="to_integration")
+    assert "ZZ99 matches no" in job.message
+    with translation.override("fr"):
+        french = SyncJob.objects.get(pk=job.pk).message_text
+    assert "ZZ99" in french and "matches" not in french and "Sales" in french, french
