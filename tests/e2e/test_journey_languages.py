@@ -121,9 +121,9 @@ def test_the_journey_in_french_swedish_and_dutch_at_1400_px(browser, live_server
         page = context.new_page()
         page.set_default_timeout(60_000)
         log_in(page, live_server)
-        for name, url in [*PAGES.items(), ("job", None)]:
-            if url is None:
-                page.goto(f"{live_server.url}/admin/integration/syncjob/")
+        for name, url in [*PAGES.items(), ("job", None), ("account", None)]:
+            if url is None:  # the first row's page: a job's, an account's (its coupling and tools)
+                page.goto(f"{live_server.url}{PAGES[name + 's']}")
                 page.click("#result_list tbody tr:first-child th a")
             else:
                 page.goto(f"{live_server.url}{url}")

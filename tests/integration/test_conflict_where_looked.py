@@ -67,3 +67,23 @@ def test_the_error_page_of_a_record_in_conflict_links_to_it(admin_client, confli
     other = SyncJobError.objects.get(message="Another failure")
     assert link not in admin_client.get(
         reverse("admin:integration_syncjoberror_change", args=[other.pk])).content.decode()
+
+
+def test_a_record_page_shows_its_coupling_and_the_tools_for_it(admin_client, conflict):  # noqa: F811
+    entry, _customer, account = conflict
+    other = Customer.objects.get(name="Adatum 1")
+    other_account = Account.objects.get(pk=Coupling.objects.get(erp_model="erp.Customer", erp_id=other.pk).crm_id)
+    page = admin_client.get(reverse("admin:erp_customer_change", args=[other.pk])).content.decode()
+    coupling = page[page.index('id="p2c-record-coupling"'):]
+    coupling = coupling[:coupling.index("</p>")]
+    assert "Coupled" in coupling and reverse("admin:crm_account_change", args=[other_account.pk]) in coupling
+    for action in ("synchronize_now", "couple_set_up", "create_in_counterpart", "coupling_remove"):
+        assert f'name="action" value="{action}"' in page, action
+    disputed = admin_client.get(reverse("admin:crm_account_change", args=[account.pk])).content.decode()
+    assert reverse("admin:integration_syncconflict_change", args=[entry.pk]) in disputed
+
+    # Synchronise now, from the record's page: the list's action for this record, asking the direction.
+    asked = admin_client.post(reverse("admin:erp_customer_changelist"),
+                              {"action": "synchronize_now", "index": "0", "_selected_action": [str(other.pk)]})
+    assert asked.status_code == 200 and 'name="p2c-direction"' in asked.content.decode()
+    assert f'name="_selected_action" value="{other.pk}"' in asked.content.decode()
