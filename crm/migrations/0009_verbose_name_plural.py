@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_deleted_records'),
+        ('crm', '0008_dataverse_request_count'),
     ]
 
     operations = [
