@@ -4,7 +4,8 @@ connection or the mapping disabled, the mapping busy, a direction the mapping la
 as it stands (an unknown direction, a malformed id)."""
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, gettext_lazy
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult
 
@@ -143,3 +144,16 @@ def jobs_settle(outcome, shares):
             outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message_text))
     return outcome
 
+
+def scheduled_note(*, scheduled, total, failed, skipped):
+    """BC's closing sentence of a *Synchronise now* or *Create in …*: how many records were scheduled, failed and
+    skipped, each count with its own plural (not "1 records were skipped")."""
+    return " ".join((
+        ngettext("The synchronisation has been scheduled for %(count)s of %(total)s record.",
+                 "The synchronisation has been scheduled for %(count)s of %(total)s records.", total)
+        % {"count": formats.number_format(scheduled), "total": formats.number_format(total)},
+        ngettext("%(count)s record failed.", "%(count)s records failed.", failed)
+        % {"count": formats.number_format(failed)},
+        ngettext("%(count)s record was skipped.", "%(count)s records were skipped.", skipped)
+        % {"count": formats.number_format(skipped)},
+    ))
