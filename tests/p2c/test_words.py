@@ -38,3 +38,9 @@ def test_the_blocked_filter_offers_all_once(admin_client, lang, title, everythin
 
 def test_celery_beats_own_admin_is_not_shown():
     assert not [model for model in admin.site._registry if model._meta.app_label == "django_celery_beat"]
+
+
+def test_djangos_admin_strings_missing_in_dutch_read_dutch(admin_client):  # noqa: F811
+    page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Modelnaam" in page and "Link toevoegen" in page
+    assert "Model name" not in page and "Add link" not in page
