@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint bench install install-dev clean messages messages-check
+.PHONY: run worker test lint bench install install-dev clean messages messages-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,15 +22,20 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Migrate, seed the demo data once, create the superuser once (printing its random password), then serve the
-# admin and run a Celery worker (with beat, for scheduled synchronisations) until Ctrl-C stops both.
+# admin and run a Celery worker and beat (for scheduled synchronisations) until Ctrl-C stops them all.
+# bin/worker-and-beat stops beat as soon as the worker ends, however it ends: beat never outlives the worker.
 run: install
 	$(BIN)/python manage.py migrate_all --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_superuser
-	@echo "Admin: http://$(HOST)/admin/  (Ctrl-C stops the server and the worker)"
-	@$(BIN)/celery -A p2c worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
+	@echo "Admin: http://$(HOST)/admin/  (Ctrl-C stops the server, the worker and beat)"
+	@BIN=$(BIN) bin/worker-and-beat --concurrency=2 & processes=$$!; \
+	trap 'kill $$processes 2>/dev/null; wait $$processes' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST)
+
+# The worker and beat alone, as `make run` starts them (another machine's web server serving the admin).
+worker: install
+	@BIN=$(BIN) bin/worker-and-beat --concurrency=2
 
 # Then, on SQLite, a second pass of the tests marked sqlite_file (two OS processes sharing the database) on a test
 # database in a file under var/: the first pass keeps the faster in-memory database, where those tests skip.

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from p2c.databases import database_for
 
@@ -30,8 +31,12 @@ _SYSTEM_RANDOM = secrets.SystemRandom()
 class NumberSequence(models.Model):
     """Next value of a Sales autonumber sequence (``CON``, ``ACC``, ``ORD``, ...)."""
 
-    name = models.CharField(max_length=20, primary_key=True)
-    next_value = models.PositiveBigIntegerField(default=FIRST_NUMBER)
+    name = models.CharField(_("Name"), max_length=20, primary_key=True)
+    next_value = models.PositiveBigIntegerField(_("Next Value"), default=FIRST_NUMBER)
+
+    class Meta:
+        verbose_name = _("Number Sequence")
+        verbose_name_plural = _("Number Sequences")
 
     def __str__(self):
         return f"{self.name}: {self.next_value}"

@@ -252,14 +252,29 @@ class ContactAdmin(ContactBusinessRelationsAdmin, ExternallyMaintainedAdminMixin
     inlines = (ContactBusinessRelationInline,)
 
 
+class BlockedListFilter(admin.ChoicesFieldListFilter):
+    """Business Central's Blocked option with its blank and "All" values named so that neither reads as the
+    filter's own "All" (no filter): "Not blocked" and "Blocked for all"."""
+
+    NAMES = {"": gettext_lazy("Not blocked"), "all": gettext_lazy("Blocked for all")}
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        values = [(lookup, str(title)) for lookup, title in self.field.flatchoices if lookup is not None]
+        for choice, (lookup, title) in zip(choices[1:], values, strict=False):
+            if lookup in self.NAMES:  # the title, then the facet's count when shown: "Blocked for all (3)"
+                choice["display"] = str(self.NAMES[lookup]) + str(choice["display"])[len(title):]
+        return choices
+
+
 @admin.register(Customer)
 class CustomerAdmin(RecordCreateContactAdmin, ExternallyMaintainedAdminMixin, ErpModelAdmin):
     form = NumberedRecordForm
-    list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "salesperson",
-                    "customer_price_group", "payment_terms", "credit_limit_lcy", "blocked", "customer_group",
-                    "modified_at")
-    list_select_related = ("salesperson", "customer_price_group", "payment_terms")
-    list_filter = ("blocked", "externally_maintained", "privacy_blocked", "contact_type", "customer_price_group")
+    # The columns a user scans; the rest (contact, price group, payment terms, credit limit, customer group…) are on
+    # the customer's page, a click away: 16 columns did not fit 1,400 px with the sidebar open.
+    list_display = ("no", "name", "city", "salesperson", "blocked")
+    list_select_related = ("salesperson",)
+    list_filter = (("blocked", BlockedListFilter), "externally_maintained", "privacy_blocked", "contact_type", "customer_price_group")
     search_fields = ("no", "name", "email")
     search_help_text = gettext_lazy("No., name or e-mail.")
     autocomplete_fields = ("currency", "primary_contact", "salesperson", "payment_terms", "shipment_method",
@@ -273,10 +288,9 @@ class CustomerAdmin(RecordCreateContactAdmin, ExternallyMaintainedAdminMixin, Er
 @admin.register(Vendor)
 class VendorAdmin(RecordCreateContactAdmin, ErpModelAdmin):
     form = NumberedRecordForm
-    list_display = ("no", "name", "city", "country_region_code", "phone_no", "email", "contact", "purchaser",
-                    "payment_terms", "blocked", "modified_at")
-    list_select_related = ("purchaser", "payment_terms")
-    list_filter = ("blocked", "privacy_blocked")
+    list_display = ("no", "name", "city", "purchaser", "blocked")
+    list_select_related = ("purchaser",)
+    list_filter = (("blocked", BlockedListFilter), "privacy_blocked")
     search_fields = ("no", "name", "email")
     search_help_text = gettext_lazy("No., name or e-mail.")
     autocomplete_fields = ("currency", "primary_contact", "purchaser", "payment_terms")

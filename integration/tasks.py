@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutdown
 from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import OperationRefused
@@ -29,8 +29,14 @@ logger = logging.getLogger("p2c.integration")
 
 @worker_ready.connect
 def _worker_heartbeats_start(sender, **kwargs):
-    """Each worker says it is alive every 30 seconds (integration/health/heartbeats.py), busy or idle."""
+    """Each worker says it is alive every 10 seconds (integration/health/heartbeats.py), busy or idle."""
     heartbeats.worker_heartbeats_start(sender)
+
+
+@worker_shutdown.connect
+def _worker_stopped(sender, **kwargs):
+    """A worker shutting down says so: /health/ names it gone at once."""
+    heartbeats.worker_stopped(sender)
 
 
 # -- Finance and Operations data integration projects (SPEC P1, P6) ----------------------------------------------

@@ -13,3 +13,17 @@ class P2CConfig(AppConfig):
         from django.contrib import admin
 
         admin.autodiscover()
+        self._celery_beat_admin_hidden(admin.site)
+
+    @staticmethod
+    def _celery_beat_admin_hidden(site):
+        """django-celery-beat's tables are the integration's schedules, written by the set-up wizard and the mappings
+        (integration/background/schedules.py) and shown there in the user's language: its own admin (English
+        only in Swedish and Dutch, and a second door onto the same schedules) is not shown."""
+        from django.apps import apps
+
+        if not apps.is_installed("django_celery_beat"):
+            return
+        for model in apps.get_app_config("django_celery_beat").get_models():
+            if site.is_registered(model):
+                site.unregister(model)

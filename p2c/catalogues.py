@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from p2c.said import HIGH_PUNCTUATION
+
 LANGUAGES = ("fr", "sv", "nl")
 # Where makemessages looks for strings: the apps, the project and the templates; never the tests or the venv.
 MAKEMESSAGES_ARGS = ["--no-obsolete", "--no-location", "--no-wrap", "-i", ".venv/*", "-i", "tests/*", "-i", "var/*"]
@@ -58,7 +60,14 @@ def catalogue_problems(path):
                 if set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(source)):
                     problems.append(f"placeholders differ: {label!r}")
                     break
+            if path.parent.parent.name == "fr" and any(french_typography_missing(t) for t in _translations(entry)):
+                problems.append(f"French typography (a no-break space before : ; ! ?): {label!r}")
     return problems
+
+
+def french_typography_missing(text):
+    """Whether a French text has a : ; ! or ? ending a word without the no-break space before it (p2c.said)."""
+    return any(text[m.start()] != "\u00a0" for m in HIGH_PUNCTUATION.finditer(text))
 
 
 def compiled_problems(lang, base=None):

@@ -62,11 +62,14 @@ def outcome_finish(command, outcome):
         command.stdout.write(gettext("Jobs: %(jobs)s") % {"jobs": jobs})
     if outcome.exit_code:
         failed = outcome.counts["failed"] + outcome.counts["refused"]
-        raise CommandError(
-            ngettext("%(count)s record failed or was refused.", "%(count)s records failed or were refused.", failed)
-            % {"count": failed},
-            returncode=outcome.exit_code,
-        )
+        told = []
+        if failed:
+            told.append(ngettext("%(count)s record failed or was refused.", "%(count)s records failed or were refused.",
+                                 failed) % {"count": failed})
+        if outcome.jobs_failed:
+            told.append(ngettext("%(count)s job failed.", "%(count)s jobs failed.", outcome.jobs_failed)
+                        % {"count": outcome.jobs_failed})
+        raise CommandError(" ".join(told), returncode=outcome.exit_code)
 
 
 def refused_command_error(exc: OperationRefused):

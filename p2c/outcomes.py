@@ -66,6 +66,7 @@ class Outcome:
     results: list = field(default_factory=list)  # RecordResult, for the records not done (and any worth naming)
     jobs: list = field(default_factory=list)  # the jobs started: objects with pk (and get_admin_url, for links)
     notes: list = field(default_factory=list)  # sentences that belong to no record
+    jobs_failed: int = 0  # jobs that failed as a whole (a side that did not answer…), whatever their records did
 
     # -- building -------------------------------------------------------------------------------------------------
     def add(self, kind, n=1):
@@ -86,6 +87,7 @@ class Outcome:
         self.results += other.results
         self.jobs += other.jobs
         self.notes += other.notes
+        self.jobs_failed += other.jobs_failed
         return self
 
     # -- reading ------------------------------------------------------------------------------------------------------
@@ -102,8 +104,8 @@ class Outcome:
         """success: everything asked was done or queued; warning: part was not; error: none was (info: nothing
         was asked)."""
         if not self.total:
-            return INFO
-        if not self.not_done:
+            return ERROR if self.jobs_failed else INFO
+        if not self.not_done and not self.jobs_failed:
             return SUCCESS
         if self.counts[DONE] + self.counts[QUEUED]:
             return WARNING
@@ -111,12 +113,16 @@ class Outcome:
 
     @property
     def exit_code(self):
-        """A command's exit code: 1 when a record failed or was refused, else 0 (skipped records are no failure)."""
-        return 1 if self.counts[FAILED] or self.counts[REFUSED] else 0
+        """A command's exit code: 1 when a record failed or was refused or a job failed, else 0 (skipped records
+        are no failure)."""
+        return 1 if self.counts[FAILED] or self.counts[REFUSED] or self.jobs_failed else 0
 
     def counts_text(self):
         """``3 done, 2 queued, 1 failed`` (the kinds that happened) or ``nothing to do``, in the active language."""
         parts = [count_text(kind, self.counts[kind]) for kind in KINDS if self.counts[kind]]
+        if self.jobs_failed:
+            parts.append(ngettext("%(count)s job failed", "%(count)s jobs failed", self.jobs_failed)
+                         % {"count": formats.number_format(self.jobs_failed)})
         return ", ".join(parts) or gettext("nothing to do")
 
     def reasons_text(self, limit=REASONS_SHOWN):
@@ -135,7 +141,7 @@ class Outcome:
         text = gettext("%(operation)s: %(counts)s.") % {"operation": self.verb, "counts": self.counts_text()}
         reasons = self.reasons_text(limit)
         if reasons:
-            text += " " + gettext("%(reasons)s.") % {"reasons": reasons}
+            text += " " + gettext("%(reasons)s.") % {"reasons": reasons.rstrip(".")}
         if self.notes:
             text += " " + " ".join(self.notes)
         return text
@@ -147,6 +153,7 @@ class Outcome:
             "counts": dict(self.counts),
             "records": [r.as_data() for r in self.results],
             "jobs": [job.pk for job in self.jobs if getattr(job, "pk", None)],
+            "jobs_failed": self.jobs_failed,
         }
 
 

@@ -112,14 +112,14 @@ class ConnectionSetupAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Set-up and synchronisation"))
     def pages(self, obj):
         return format_html(
-            '<a class="button" href="{}">Assisted set-up</a> &nbsp; {}',
-            reverse("admin:integration_setup_wizard"), self.review_page(obj),
+            '<a class="button" href="{}">{}</a> &nbsp; {}',
+            reverse("admin:integration_setup_wizard"), gettext("Assisted set-up"), self.review_page(obj),
         )
 
     @admin.display(description=_("Synchronisation"))
     def review_page(self, obj):
-        return format_html('<a class="button" href="{}">Full synchronisation review</a>',
-                           reverse("admin:integration_full_sync_review"))
+        return format_html('<a class="button" href="{}">{}</a>', reverse("admin:integration_full_sync_review"),
+                           gettext("Full synchronisation review"))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -98,7 +98,8 @@ class SyncConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Conflict"), ordering="id")
     def conflict(self, obj):
         url = reverse("admin:integration_syncconflict_change", args=[obj.pk])
-        return format_html('<a href="{}">Compare #{}</a>', url, obj.pk)
+        # Translators: the link of a conflict in the conflicts list, to its side-by-side page.
+        return format_html('<a href="{}">{}</a>', url, gettext("Compare #%(pk)s") % {"pk": obj.pk})
 
     @admin.display(description=_("ERP record"))
     def erp_record(self, obj):

@@ -38,10 +38,10 @@ from ..operations import (
 )
 from ..operations.coupling import coupling_set_up_check
 from ..permissions import COUPLE_PERMISSION, RUN_PERMISSION, VIEW_COUPLING_PERMISSION, VIEW_JOB_PERMISSION
-from .coupling_state import CouplingStateAdminMixin
+from .coupling_state import RESTORE_PERMISSION, CouplingStateAdminMixin, record_names
 from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
 from .helpers import _tell
-from .selectors import LOG_RECORDS, records_sync_log
+from .selectors import LOG_RECORDS, page_coupling_states, records_sync_log
 
 
 # -- selectors (the reads shared with the column are in integration.coupling.state) --------------------------------
@@ -99,6 +99,29 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                     continue
                 actions[name] = (getattr(type(self), name), name, description)
         return actions
+
+    # -- the record's page: its coupling state, and the list's actions as object tools (BC's cards) ----------------
+    RECORD_TOOLS = ("synchronize_now", "couple_set_up", "create_in_counterpart", "coupling_remove")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id) if object_id and self._shows_coupling(request) else None
+        if obj is not None:
+            states, labels = page_coupling_states(model=self.model, ids=[obj.pk],
+                                                  mappings=self.coupling_mappings(request))
+            obj._p2c_state, obj._p2c_labels = states[obj.pk], labels
+            obj._p2c_can_restore = request.user.has_perm(RESTORE_PERMISSION)
+            obj._p2c_names = record_names(self.coupling_mappings(request))
+            actions = self.get_actions(request)
+            opts = self.model._meta
+            extra_context["p2c_coupling_state"] = self.coupling_state(obj)
+            # Each tool posts the record to the list's action, which asks what it asks there (the direction…) and
+            # calls the same operation: one function per operation, the record page only another door onto it.
+            extra_context["p2c_coupling_tools"] = [
+                {"action": name, "title": actions[name][2].rstrip("…"), "pk": obj.pk,
+                 "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")}
+                for name in self.RECORD_TOOLS if name in actions]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         # An action of ours posted by someone without its permission is refused outright (not just ignored).

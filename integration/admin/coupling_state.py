@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..coupling.couplings import couplings_restore_skipped, failed_inserts_restore
 from ..coupling.state import (
+    CONFLICT,
     COUPLED,
     FAILED,
     QUEUED,
@@ -144,6 +145,10 @@ class CouplingStateAdminMixin:
                 reverse("admin:integration_syncjob_change", args=[state.job_id]),
                 gettext("job #%(pk)s") % {"pk": state.job_id},
             )
+        elif state.state == CONFLICT:
+            badge = format_html(
+                '<a class="p2c-conflict" style="color:#b26a00;font-weight:bold;white-space:nowrap" href="{}">{}</a>',
+                reverse("admin:integration_syncconflict_change", args=[state.conflict_id]), gettext("Conflict"))
         elif state.state in (FAILED, SKIPPED):
             badge = self._failure(obj, state)
         else:

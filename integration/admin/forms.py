@@ -217,10 +217,13 @@ class WizardConnectionForm(WizardStepForm):
 
 
 class WizardSynchronizeForm(WizardStepForm):
+    # One name for one thing: both switches create ERP sales orders from submitted Sales orders, by hand or not.
     sales_order_integration_enabled = forms.BooleanField(
-        label=_("Synchronise sales orders"), required=False,
-        help_text=_("Submitted Sales orders become ERP sales orders."))
-    create_sales_orders_automatically = forms.BooleanField(label=_("Create sales orders automatically"), required=False)
+        label=_("Create sales orders from Sales"), required=False,
+        help_text=_("Submitted Sales orders can be created as ERP sales orders (the Sales orders' action)."))
+    create_sales_orders_automatically = forms.BooleanField(
+        label=_("Create sales orders automatically"), required=False,
+        help_text=_("Each submitted Sales order is created as an ERP sales order within seconds, without the action."))
     item_availability_enabled = forms.BooleanField(
         label=_("Item availability"), required=False, help_text=_("Sales users see ERP item availability and prices."))
 

@@ -4,7 +4,7 @@ thin doors onto integration.operations, as in integration/admin/__init__.py."""
 from collections import defaultdict
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,11 +24,13 @@ from integration.admin.helpers import (
     _typed_id,
 )
 from integration.background.sync_log import sync_log_cleanup
+from integration.engine.job_log import job_count_text
 from integration.labels import record_labels
 from integration.models import (
     Coupling,
     Direction,
     FailedInsert,
+    SyncConflict,
     SyncJob,
     SyncJobError,
 )
@@ -78,15 +80,18 @@ class MappingNameFilter(admin.SimpleListFilter):
 
 @admin.register(SyncJob)
 class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
-    list_display = ("id", "mapping_name", "type", "direction_short", "status", "started_at", "counts_summary",
-                    "failed", "short_message")
+    # (the type and the failed count are on the job's page and in its counts: the list fits 1,400 px)
+    list_display = ("id", "mapping_name", "direction_short", "status", "started_at", "counts_summary",
+                    "short_message")
     list_display_links = ("id", "mapping_name")
     list_filter = (MappingNameFilter, "status", "type", "direction", "full", ("created_at", admin.DateFieldListFilter))
     search_fields = ("mapping_name", "message")
     date_hierarchy = "created_at"
     inlines = (SyncJobErrorInline,)
     actions = ("jobs_retry",)
-    readonly_fields = [f.name for f in SyncJob._meta.fields]
+    # The message told in the reader's language (SyncJob.message_text), not as the worker wrote it.
+    fields = readonly_fields = [("message_told" if f.name == "message" else f.name) for f in SyncJob._meta.fields
+                                if f.name != "message_data"]
     list_per_page = 100
 
     def has_add_permission(self, request):
@@ -153,11 +158,15 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Counts"))
     def counts_summary(self, obj):
-        return ", ".join(f"{value} {name}" for name, value in obj.counts().items() if value) or "-"
+        return ", ".join(job_count_text(name, value) for name, value in obj.counts().items() if value) or "-"
 
     @admin.display(description=_("Message"))
     def short_message(self, obj):
-        return long_text(obj.message)
+        return long_text(obj.message_text)
+
+    @admin.display(description=_("Message"))
+    def message_told(self, obj):
+        return obj.message_text or "-"
 
     @admin.action(description=_("Retry the failed records"), permissions=["run_synchronization"])
     def jobs_retry(self, request, queryset):
@@ -173,8 +182,8 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     search_fields = ("message", "source_id", "destination_id")
     list_select_related = ("job",)
     readonly_fields = ("job", "job_link", "source", "destination", "source_model", "source_id", "destination_model",
-                       "destination_id", "message", "created_at")
-    fields = ("job_link", "source", "destination", "message", "created_at")
+                       "destination_id", "message", "created_at", "conflict")
+    fields = ("job_link", "source", "destination", "conflict", "message", "created_at")
     actions = ("errors_retry", "errors_restore_skipped", "errors_delete_couplings")
     list_per_page = 100
 
@@ -205,6 +214,21 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     @admin.display(description=_("Mapping"))
     def mapping(self, obj):
         return obj.job.mapping_name
+
+    @admin.display(description=_("Conflict"))
+    def conflict(self, obj):
+        """The record's entry in the conflict inbox, where the user settles it, when its coupling is in conflict."""
+        side = "erp" if obj.source_model.startswith("erp.") else "crm"
+        try:
+            conflict = SyncConflict.objects.filter(**{f"coupling__{side}_model": obj.source_model,
+                                                      f"coupling__{side}_id": obj.source_id}).first()
+        except (ValueError, ValidationError):  # a source key of another shape: no coupling holds it
+            conflict = None
+        if conflict is None:
+            return "-"
+        return format_html('<a class="p2c-conflict" href="{}">{}</a>',
+                           reverse("admin:integration_syncconflict_change", args=[conflict.pk]),
+                           gettext("Conflict: compare both sides and choose"))
 
     @admin.display(description=_("Message"), ordering="message")
     def message_text(self, obj):

@@ -93,9 +93,12 @@ class CouplingSerializer(StrictModelSerializer):
 
 
 class SyncJobSerializer(StrictModelSerializer):
+    message = serializers.CharField(source="message_text", read_only=True,
+                                    help_text=_("The job's message, in the request's language (Accept-Language)."))
+
     class Meta:
         model = SyncJob
-        fields = "__all__"
+        exclude = ("message_data",)
 
 
 class SyncJobErrorSerializer(StrictModelSerializer):
@@ -177,6 +180,8 @@ class OutcomeSerializer(serializers.Serializer):
     records = OutcomeRecordSerializer(many=True, help_text=gettext_lazy("The records not done, each with its reason."))
     jobs = serializers.ListField(child=serializers.IntegerField(),
                                  help_text=_("The jobs started: poll /api/integration/jobs/{id}/."))
+    jobs_failed = serializers.IntegerField(help_text=_("How many of those jobs failed as a whole (a side that did "
+                                                       "not answer, a lost lock), whatever their records did."))
 
 
 class DryRunOutcomeSerializer(OutcomeSerializer):

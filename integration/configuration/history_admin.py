@@ -83,7 +83,7 @@ class MappingNameFilter(admin.SimpleListFilter):
 
 @admin.register(ConfigurationChange)
 class ConfigurationChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "username", "door", "action", "path", "key", "old_shown", "new_shown")
+    list_display = ("at", "username", "door", "action", "key", "old_shown", "new_shown")
     list_filter = ("door", "action", MappingNameFilter, ("at", admin.DateFieldListFilter))
     search_fields = ("path", "key", "username")
     date_hierarchy = "at"

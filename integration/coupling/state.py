@@ -4,6 +4,8 @@ Plain selectors, no admin. A record is, first match wins:
 
 - **queued**: a queued or running job was given it, or its counterpart (`SyncJobRecord`,
   integration.coupling.job_records);
+- **conflict**: its coupling is in the conflict inbox (`SyncConflict`: changed on both sides, or deleted on one),
+  which is where the user acts on it, not a failure;
 - **skipped**: its coupling, or its failed insert, failed the same way twice and waits to be restored;
 - **failed**: the last write of its coupling failed (either direction), or its creation on the other side failed
   (`FailedInsert`), or a job given it failed as a whole and nothing newer happened to it since;
@@ -26,13 +28,24 @@ from django.utils.translation import gettext, gettext_lazy
 from p2c.databases import same_database
 from p2c.utils import any_of, chunked
 
-from ..models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncJobRecord
+from ..models import (
+    Coupling,
+    Direction,
+    FailedInsert,
+    IntegrationTableMapping,
+    SyncConflict,
+    SyncJob,
+    SyncJobError,
+    SyncJobRecord,
+)
 from .job_records import ACTIVE
 
 FAILURE = "failure"
 NOT_COUPLED, QUEUED, COUPLED, FAILED, SKIPPED = "uncoupled", "queued", "coupled", "failed", "skipped"
-STATES = ((COUPLED, gettext_lazy("Coupled")), (QUEUED, gettext_lazy("Queued")), (FAILED, gettext_lazy("Failed")),
-          (SKIPPED, gettext_lazy("Skipped")), (NOT_COUPLED, gettext_lazy("Not coupled")))
+CONFLICT = "conflict"
+STATES = ((COUPLED, gettext_lazy("Coupled")), (QUEUED, gettext_lazy("Queued")), (CONFLICT, gettext_lazy("Conflict")),
+          (FAILED, gettext_lazy("Failed")), (SKIPPED, gettext_lazy("Skipped")),
+          (NOT_COUPLED, gettext_lazy("Not coupled")))
 
 
 def side_of(model):
@@ -84,6 +97,7 @@ class RecordState:
     job_id: int | None = None
     error_id: int | None = None
     message: str = ""
+    conflict_id: int | None = None  # its coupling's entry in the conflict inbox
     failed_inserts: list = field(default_factory=list)
     source_id: str = ""  # the source record of the failed write, whose error tells why
 
@@ -107,9 +121,12 @@ def records_state(model, ids, mappings):
     if pairs:
         for entry in FailedInsert.objects.filter(pairs, source_id__in=list(keys)):
             inserts[keys[entry.source_id]].append(entry)
+    conflicts = dict(SyncConflict.objects.filter(
+        coupling_id__in=[c.pk for found in couplings.values() for c in found]).values_list("coupling_id", "pk"))
     wanted = {}  # (job id, source id) -> pk: the error rows that say why
     for pk, state in states.items():
         state.failed_inserts = inserts.get(pk, [])
+        state.conflict_id = next((conflicts[c.pk] for c in state.couplings if c.pk in conflicts), None)
         _decide(state, jobs.get(pk, []))
         if state.state in (FAILED, SKIPPED) and state.job_id and state.source_id:
             wanted[(state.job_id, state.source_id)] = pk
@@ -137,6 +154,8 @@ def _decide(state, jobs):
                  + [e.job_id for e in state.failed_inserts if e.job_id], default=0)
     if active:
         state.state, state.job_id = QUEUED, active[0][0]
+    elif state.conflict_id is not None:
+        state.state = CONFLICT
     elif any(c.skipped for c in state.couplings) or any(e.skipped for e in state.failed_inserts):
         state.state = SKIPPED
         state.job_id, state.source_id, state.message = max(failures, key=lambda f: f[0] or 0, default=(None, "", ""))
@@ -183,7 +202,9 @@ def records_in_state(queryset, state, mappings):
     if inserts is not None:
         failed |= Exists(inserts)
     coupled = Exists(couplings)
-    ladder = [(QUEUED, queued), (SKIPPED, skipped), (FAILED, failed), (COUPLED, coupled)]
+    conflict = Exists(SyncConflict.objects.filter(**{f"coupling__{side}_model": label,
+                                                     f"coupling__{side}_id": OuterRef("pk")}))
+    ladder = [(QUEUED, queued), (CONFLICT, conflict), (SKIPPED, skipped), (FAILED, failed), (COUPLED, coupled)]
     before = Q()
     for name, condition in ladder:
         if name == state:

@@ -6,10 +6,11 @@ touches, couple, uncouple, failures) that `ChunkWrites` (writing.py) writes. Con
 ``self.conflicts`` (`ChunkConflicts`, conflicts.py).
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from integration.models import Direction, IntegrationTableMapping, SyncResult
 from integration.rules.base import RowError
+from p2c.said import said
 
 from .matching import match_rules, matches_find
 from .reading import ALL
@@ -39,7 +40,7 @@ class ChunkDecisions:
         """An uncoupled row whose insertion failed the same way twice and that has not changed since (skipped)."""
         if self.plan.source.pk_of(row) in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
             return False
-        self.result.skip(gettext("its insertion failed twice the same way; waiting for a change"),
+        self.result.skip(said(gettext_noop("its insertion failed twice the same way; waiting for a change")),
                          self.plan.record_label(row))
         return True
 
@@ -51,7 +52,8 @@ class ChunkDecisions:
         if not uncoupled:
             return
         if not plan.create_new:
-            self.result.skip(gettext("not coupled (the mapping synchronises coupled records only)"), n=len(uncoupled))
+            self.result.skip(said(gettext_noop("not coupled (the mapping synchronises coupled records only)")),
+                             n=len(uncoupled))
             return
         matched = matches_find(plan, uncoupled) if match_rules(plan) else {}
         for row in uncoupled:
@@ -96,7 +98,7 @@ class ChunkDecisions:
         plan = self.plan
         destination = self.destinations.get(getattr(coupling, plan.destination.id_field))
         if coupling.skipped:
-            self.result.skip(gettext("the coupling is marked skipped (restore it to synchronise again)"),
+            self.result.skip(said(gettext_noop("the coupling is marked skipped (restore it to synchronise again)")),
                              plan.record_label(row))
             return
         if destination is None:
@@ -119,8 +121,8 @@ class ChunkDecisions:
                 return
         if changes and both_modified and self._resolve_conflict(changes, coupling, conflicting) == "skip":
             self.result.skip(
-                gettext("update conflict: the mapping keeps the %(system_name)s data")
-                % {"system_name": plan.destination.system_name},
+                said(gettext_noop("update conflict: the mapping keeps the %(system_name)s data"),
+                     system_name=plan.destination.system_name),
                 plan.record_label(row),
             )
             return
@@ -222,7 +224,7 @@ class ChunkDecisions:
 
 def _newer_data(plan):
     """The skip reason of a row whose destination changed since the last synchronisation (and the source did not)."""
-    return gettext("the %(system_name)s record holds newer data") % {"system_name": plan.destination.system_name}
+    return said(gettext_noop("the %(system_name)s record holds newer data"), system_name=plan.destination.system_name)
 
 
 def _plain(value):

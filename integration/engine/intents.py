@@ -33,11 +33,12 @@ from django.db import (
     transaction,
 )
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from integration.models import Coupling, CouplingIntent, SyncJob, SyncResult
 from p2c.bulk_writes import insert_values_prepare
 from p2c.databases import SALES, database_for
+from p2c.said import said
 from p2c.utils import any_of, chunked
 
 from .reading import key_range_q
@@ -58,19 +59,22 @@ def side_failure(exc):
 
 def side_unavailable(exc, alias):
     """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``, naming the database: "The Sales
-    database (sales) did not answer: …", in the active language."""
-    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias, "error": " ".join(str(exc).split())}
+    database (sales) did not answer: …", in the active language (and as what it means: ``.said``, p2c.said)."""
+    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias,
+              "error": " ".join(str(exc).split()).rstrip(".")}
     if isinstance(exc, InternalError):
         # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
         # the database's own message.
-        text = gettext("The %(system_name)s database (%(alias)s) refused the write: %(error)s. Nothing more was "
-                       "written; the next run picks up the rest.")
+        text = gettext_noop("The %(system_name)s database (%(alias)s) refused the write: %(error)s. Nothing more "
+                            "was written; the next run picks up the rest.")
     else:
         # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
         # the database's own message.
-        text = gettext("The %(system_name)s database (%(alias)s) did not answer: %(error)s. Nothing more was "
-                       "written; the next run picks up the rest.")
-    return SideUnavailable(text % values)
+        text = gettext_noop("The %(system_name)s database (%(alias)s) did not answer: %(error)s. Nothing more was "
+                            "written; the next run picks up the rest.")
+    unavailable = SideUnavailable(gettext(text) % values)
+    unavailable.said = said(text, **values)
+    return unavailable
 
 
 def database_failed(*aliases):

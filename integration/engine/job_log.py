@@ -3,10 +3,10 @@ named each, and the job's closing message."""
 
 from dataclasses import dataclass, field
 
-from django.utils import formats
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_noop
 
 from integration.models import SyncJob
+from p2c.said import Joined, counted, said
 
 REPORT_LIMIT = 1000
 SKIP_EXAMPLES = 5  # records named per skip reason in a job's message
@@ -35,17 +35,23 @@ class ChunkResult:
 
 
 def job_summary(job, skips, *, dry_run=False):
-    """A job's closing message, in the active language: its counts (``3 inserted, 1 modified``), then the skip
-    reasons with a few records named each. ``skips``: reason → (count, labels of the first few records)."""
-    counts = ", ".join(job_count_text(n, getattr(job, n)) for n in job.COUNTERS if getattr(job, n))
-    text = counts or gettext("nothing to synchronise")
+    """A job's closing message, in the active language (`job_summary_said`)."""
+    return str(job_summary_said(job, skips, dry_run=dry_run))
+
+
+def job_summary_said(job, skips, *, dry_run=False):
+    """A job's closing message as what it means (p2c.said), told in the reader's language: its counts (``3
+    inserted, 1 modified``), then the skip reasons with a few records named each. ``skips``: reason → (count,
+    labels of the first few records)."""
+    counts = Joined(tuple(job_count_said(n, getattr(job, n)) for n in job.COUNTERS if getattr(job, n)))
+    text = counts if counts.parts else said(gettext_noop("nothing to synchronise"))
     if dry_run:
         # Translators: a dry run's job message: what it would have written (counts such as "3 inserted").
-        text = gettext("Dry run, nothing written: %(counts)s") % {"counts": text}
-    reasons = [skip_reason_text(reason, n, labels) for reason, (n, labels) in skips.items()]
-    if reasons:
+        text = said(gettext_noop("Dry run, nothing written: %(counts)s"), counts=text)
+    reasons = Joined(tuple(skip_reason_said(reason, n, labels) for reason, (n, labels) in skips.items()), "; ")
+    if reasons.parts:
         # Translators: a job's message: its counts, then why records were skipped (reasons separated by "; ").
-        text = gettext("%(counts)s. Skipped: %(reasons)s") % {"counts": text, "reasons": "; ".join(reasons)}
+        text = said(gettext_noop("%(counts)s. Skipped: %(reasons)s"), counts=text, reasons=reasons)
     return text
 
 
@@ -71,41 +77,57 @@ class JobLog:
         job.save(update_fields=list(job.COUNTERS))
 
     def summary(self):
-        """The job's closing message, in the active language (`job_summary`)."""
-        return job_summary(self.job, self.skips, dry_run=self.dry_run)
+        """The job's closing message as what it means (`job_summary_said`)."""
+        return job_summary_said(self.job, self.skips, dry_run=self.dry_run)
 
     def skip_reasons(self):
-        return {reason: n for reason, (n, _) in self.skips.items()}
+        """Reason (in the active language) → how many records were skipped for it."""
+        return {str(reason): n for reason, (n, _) in self.skips.items()}
 
 
 def skip_reason_text(reason, count, labels):
     """``count`` records skipped for ``reason``, naming ``labels`` (the first few of them), in the active language:
     ``2 the Sales record holds newer data (Customer 10000 (Adatum), and 1 more)``."""
-    values = {"count": formats.number_format(count), "reason": reason, "records": ", ".join(labels)}
+    return str(skip_reason_said(reason, count, labels))
+
+
+def skip_reason_said(reason, count, labels):
+    """`skip_reason_text` as what it means (p2c.said); ``reason`` a `Said` or a text."""
     if not labels:
         # Translators: how many records a job skipped, then why (a skip reason such as "the Sales record holds
         # newer data").
-        return ngettext("%(count)s %(reason)s", "%(count)s %(reason)s", count) % values
+        return counted("%(count)s %(reason)s", "%(count)s %(reason)s", count=count, reason=reason)
     more = count - len(labels)
+    records = ", ".join(labels)
     if more <= 0:
         # Translators: how many records a job skipped, why, then the records, e.g. "Customer 10000 (Adatum)".
-        return ngettext("%(count)s %(reason)s (%(records)s)", "%(count)s %(reason)s (%(records)s)", count) % values
+        return counted("%(count)s %(reason)s (%(records)s)", "%(count)s %(reason)s (%(records)s)", count=count,
+                       reason=reason, records=records)
     # Translators: how many records a job skipped, why, then the first few records and how many more were skipped.
-    return ngettext("%(count)s %(reason)s (%(records)s, and %(more)s more)",
-                    "%(count)s %(reason)s (%(records)s, and %(more)s more)", more) % {
-        **values, "more": formats.number_format(more)}
+    return counted("%(count)s %(reason)s (%(records)s, and %(more)s more)",
+                   "%(count)s %(reason)s (%(records)s, and %(more)s more)", counter="more", count=count,
+                   reason=reason, records=records, more=more)
+
+
+COUNT_TEXTS = {
+    "inserted": lambda n: counted("%(count)s inserted", "%(count)s inserted", count=n),
+    "modified": lambda n: counted("%(count)s modified", "%(count)s modified", count=n),
+    "deleted": lambda n: counted("%(count)s deleted", "%(count)s deleted", count=n),
+    "unchanged": lambda n: counted("%(count)s unchanged", "%(count)s unchanged", count=n),
+    "skipped": lambda n: counted("%(count)s skipped", "%(count)s skipped", count=n),
+    "failed": lambda n: counted("%(count)s failed", "%(count)s failed", count=n),
+    "coupled": lambda n: counted("%(count)s coupled", "%(count)s coupled", count=n),
+    "uncoupled": lambda n: counted("%(count)s uncoupled", "%(count)s uncoupled", count=n),
+}
+
+
+def job_count_said(name, count):
+    """``count`` rows of a job's counter ``name`` (inserted, modified …, `SyncJob.COUNTERS`), as what it means."""
+    if name not in COUNT_TEXTS:
+        return f"{count} {name}"
+    return COUNT_TEXTS[name](count)
 
 
 def job_count_text(name, count):
     """``count`` rows of a job's counter ``name`` (inserted, modified …, `SyncJob.COUNTERS`), as a person reads it."""
-    texts = {
-        "inserted": ngettext("%(count)s inserted", "%(count)s inserted", count),
-        "modified": ngettext("%(count)s modified", "%(count)s modified", count),
-        "deleted": ngettext("%(count)s deleted", "%(count)s deleted", count),
-        "unchanged": ngettext("%(count)s unchanged", "%(count)s unchanged", count),
-        "skipped": ngettext("%(count)s skipped", "%(count)s skipped", count),
-        "failed": ngettext("%(count)s failed", "%(count)s failed", count),
-        "coupled": ngettext("%(count)s coupled", "%(count)s coupled", count),
-        "uncoupled": ngettext("%(count)s uncoupled", "%(count)s uncoupled", count),
-    }
-    return texts.get(name, f"%(count)s {name}") % {"count": formats.number_format(count)}
+    return str(job_count_said(name, count))

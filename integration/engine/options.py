@@ -9,12 +9,13 @@ blank for customers using it (SPEC I5). Entries an administrator set by hand are
 import re
 
 from django.utils import timezone
-from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_noop
 
 from integration.models import ValueMap, ValueMapEntry
+from p2c.said import Joined, counted, said, said_name
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+ERRORS_TOLD = 50  # codes a job's message names (each is also counted skipped)
 
 
 def _normal(text):
@@ -40,19 +41,19 @@ def option_mapping_synchronize(*, plan, job):
         option = options.get(_normal(record.code)) or options.get(_normal(record.description))
         if option is None:
             job.skipped += 1
-            errors.append(gettext(
+            errors.append(said(gettext_noop(
                 # Translators: e.g. "Payment Terms 14D matches no Payment terms option in Sales; …" (an ERP table's
                 # name, a code of it, the name of a Sales option set).
                 "%(model)s %(code)s matches no %(field)s option in Sales; customers with it get a blank option there."
-            ) % {"model": capfirst(erp_model._meta.verbose_name), "code": record.code, "field": field.verbose_name})
+            ), model=said_name(erp_model._meta.verbose_name), code=record.code, field=said_name(field.verbose_name)))
             continue
         new_entries.append(ValueMapEntry(value_map=value_map, erp_value=record.code, crm_value=option))
         job.coupled += 1
     if not plan.dry_run:
         ValueMapEntry.objects.bulk_create(new_entries, ignore_conflicts=True)
-    job.message = "; ".join(errors)[:2000] or ngettext(
-        "%(count)s code coupled to Sales options", "%(count)s codes coupled to Sales options", job.coupled
-    ) % {"count": job.coupled}
+    job.message_set(Joined(tuple(errors[:ERRORS_TOLD]), " ") if errors else counted(
+        "%(count)s code coupled to Sales options", "%(count)s codes coupled to Sales options", count=job.coupled))
+    job.message = job.message[:2000]
     job.status = job.Status.SUCCESS
     job.finished_at = timezone.now()
     job.save()

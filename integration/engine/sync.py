@@ -29,12 +29,13 @@ from operator import attrgetter
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
 from p2c.bulk_writes import keys_take
 from p2c.databases import same_database
 from p2c.deletions import deletion_log_of
+from p2c.said import said
 from p2c.utils import any_of, collector_paused, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
@@ -227,12 +228,16 @@ class DirectionRun:
             if not plan.dry_run and plan.only_ids is None and plan.key_range is None:
                 run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen)
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-            job.message = log.summary()
+            job.message_set(log.summary())
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
-            logger.exception("Synchronisation job %s failed", job.pk)
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
-            job.status, job.message = SyncJob.Status.FAILED, gettext("The job failed: %(error)s") % {"error": exc}
+            if isinstance(exc, SideUnavailable):  # expected: one line, not a traceback
+                logger.warning("Synchronisation job %s failed: %s", job.pk, exc)
+            else:
+                logger.exception("Synchronisation job %s failed", job.pk)
+            job.status = SyncJob.Status.FAILED
+            job.message_set(said(gettext_noop("The job failed: %(error)s"), error=getattr(exc, "said", str(exc))))
         job.report = log.report if plan.dry_run else []
         job.finished_at = timezone.now()
         job.save()

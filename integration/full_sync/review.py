@@ -203,7 +203,7 @@ def _job_dict(job, partitions=None):
     return {
         "partitions": progress, "partitions_text": partitions_progress_text(progress),
         "id": job.pk, "status": job_status(job), "status_label": str(JOB_STATUS_LABELS[job_status(job)]),
-        "job_status": job.status, "message": job.message, "counts": job.counts(),
+        "job_status": job.status, "message": job.message_text, "counts": job.counts(),
         "counts_text": {name: job_count_text(name, n) for name, n in job.counts().items()},
         "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
     }

@@ -3,7 +3,9 @@
 A worker writes its row every `HEARTBEAT_EVERY` seconds from its main process's timer (started when it is ready:
 `worker_heartbeats_start`, connected in integration.tasks); beat writes its row from its scheduler's tick
 (`BeatScheduler`, named by CELERY_BEAT_SCHEDULER), at most once per `HEARTBEAT_EVERY` seconds. One small UPDATE
-each time; a process is taken for alive while its row is younger than `ALIVE_WITHIN`.
+each time; a process is taken for alive while its row is younger than `ALIVE_WITHIN` (two heartbeats missed) and
+it has not said it stopped: a worker shutting down (`worker_stopped`, on Celery's worker_shutdown) and beat
+closing its scheduler mark their rows stopped.
 """
 
 import logging
@@ -29,14 +31,35 @@ def heartbeat_record(*, kind, name, now=None):
     time. Never raises: a heartbeat that cannot be written is logged and shows as a silent process."""
     now = now or timezone.now()
     try:
-        if not Heartbeat.objects.filter(kind=kind, name=name).update(seen_at=now):
+        if not Heartbeat.objects.filter(kind=kind, name=name).update(seen_at=now, stopped_at=None):
             try:
                 with transaction.atomic():
                     Heartbeat.objects.create(kind=kind, name=name, seen_at=now)
             except IntegrityError:  # another process of the same name inserted it first
-                Heartbeat.objects.filter(kind=kind, name=name).update(seen_at=now)
+                Heartbeat.objects.filter(kind=kind, name=name).update(seen_at=now, stopped_at=None)
     except Exception:  # a heartbeat never takes a worker or beat down
         logger.exception("Could not record the heartbeat of %s %s", kind, name)
+
+
+def heartbeat_stopped(*, kind, name):
+    """Say that the process ``name`` of ``kind`` is shutting down: /health/ names it gone at once, rather than
+    after two missed heartbeats. Never raises."""
+    own_connection = not connection.in_atomic_block
+    try:
+        if own_connection:
+            close_old_connections()
+        Heartbeat.objects.filter(kind=kind, name=name).update(stopped_at=timezone.now())
+        logger.info("%s %s stopped", kind, name)
+    except Exception:  # a process going away is not held up by its heartbeat
+        logger.exception("Could not record the stop of %s %s", kind, name)
+    finally:
+        if own_connection:
+            connection.close()
+
+
+def worker_stopped(consumer_or_hostname):
+    heartbeat_stopped(kind=Heartbeat.Kind.WORKER, name=getattr(consumer_or_hostname, "hostname",
+                                                                consumer_or_hostname))
 
 
 def _worker_heartbeat(name):
@@ -83,3 +106,14 @@ class BeatScheduler(DatabaseScheduler):
             self._alerts_at = time.monotonic()
             alerts_send_logged()
         return super().tick(*args, **kwargs)
+
+    _stopped = False
+
+    def close(self):
+        """Beat is stopping (SIGTERM, Ctrl-C, its worker gone under `make run`): say so, once."""
+        try:
+            super().close()
+        finally:
+            if not self._stopped:
+                self._stopped = True
+                heartbeat_stopped(kind=Heartbeat.Kind.BEAT, name=socket.gethostname())

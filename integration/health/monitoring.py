@@ -48,10 +48,30 @@ def readiness():
     checks["broker"] = {"ok": bool(connection.broker_reachable)}
     last_worker = connection.last_worker_seen
     checks["worker"] = {"ok": connection.workers_alive > 0, "alive": connection.workers_alive,
-                        "last_seen": last_worker.isoformat() if last_worker else None}
-    checks["beat"] = {"ok": connection.beat_alive,
-                      "last_seen": connection.beat.seen_at.isoformat() if connection.beat else None}
+                        "last_seen": last_worker.isoformat() if last_worker else None,
+                        "gone": [_gone(worker) for worker in connection.workers_gone]}
+    beat = connection.beat
+    checks["beat"] = {"ok": connection.beat_alive, "last_seen": beat.seen_at.isoformat() if beat else None}
+    if beat is not None and not connection.beat_alive:
+        checks["beat"]["gone"] = [_gone(beat)]
+    for name in ("worker", "beat"):
+        if not checks[name]["ok"]:
+            checks[name]["error"] = _gone_text(name, checks[name].get("gone") or [])
     return all(check["ok"] for check in checks.values()), checks
+
+
+def _gone(heartbeat):
+    """A process gone, as /health/ names it: its name, stopped (it said so) or silent (two heartbeats missed)."""
+    return {"name": heartbeat.name, "state": "stopped" if heartbeat.stopped_at else "silent",
+            "last_seen": heartbeat.seen_at.isoformat(),
+            "stopped_at": heartbeat.stopped_at.isoformat() if heartbeat.stopped_at else None}
+
+
+def _gone_text(kind, gone):
+    """One line for a load balancer's log or a person: ``worker celery@host stopped`` / ``… silent``."""
+    if not gone:
+        return f"no {kind} seen"
+    return "; ".join(f"{kind} {process['name']} {process['state']}" for process in gone)
 
 
 @require_GET
@@ -155,9 +175,9 @@ class SyncCollector:
         connection = connection_health()
         yield GaugeMetricFamily("p2c_connection_enabled", "1 when the connection is enabled.",
                                 value=int(connection.enabled))
-        yield GaugeMetricFamily("p2c_workers_alive", "Celery workers seen within the last two minutes.",
+        yield GaugeMetricFamily("p2c_workers_alive", "Celery workers alive (a heartbeat within the last 25 seconds, not stopped).",
                                 value=connection.workers_alive)
-        yield GaugeMetricFamily("p2c_beat_alive", "1 when beat was seen within the last two minutes.",
+        yield GaugeMetricFamily("p2c_beat_alive", "1 when beat is alive (a heartbeat within the last 25 seconds, not stopped).",
                                 value=int(connection.beat_alive))
         yield GaugeMetricFamily("p2c_broker_up", "1 when the broker can be reached.",
                                 value=int(bool(connection.broker_reachable)))

@@ -112,6 +112,13 @@ class ConnectionHealth:
     def last_worker_seen(self):
         return max((w.seen_at for w in self.workers), default=None)
 
+    @property
+    def workers_gone(self):
+        """The workers not alive that were seen within `Heartbeat.GONE_SHOWN`, the last seen first: each stopped
+        (it said so) or silent (two heartbeats missed: killed, crashed, or its machine gone)."""
+        now = self.now or timezone.now()
+        return [w for w in self.workers if not w.alive and w.seen_at >= now - Heartbeat.GONE_SHOWN]
+
 
 def heartbeats_read(*, now=None):
     """``(workers, beat)``: the workers' heartbeat rows, newest first, and beat's newest row (or None); each with
@@ -119,7 +126,7 @@ def heartbeats_read(*, now=None):
     now = now or timezone.now()
     rows = list(Heartbeat.objects.order_by("-seen_at"))
     for row in rows:
-        row.alive = row.seen_at >= now - Heartbeat.ALIVE_WITHIN
+        row.alive = row.alive_at(now)
     workers = [row for row in rows if row.kind == Heartbeat.Kind.WORKER]
     beat = next((row for row in rows if row.kind == Heartbeat.Kind.BEAT), None)
     return workers, beat
@@ -356,9 +363,12 @@ class HealthSummary:
         if not self.connection.enabled:
             found.append(("disabled", None, {}))
         if not self.connection.workers_alive:
-            found.append(("no_worker", None, {"last_seen": self.connection.last_worker_seen}))
+            gone = self.connection.workers_gone
+            found.append(("no_worker", None, {"last_seen": self.connection.last_worker_seen,
+                                              "gone": gone[0] if gone else None}))
         if not self.connection.beat_alive:
-            found.append(("no_beat", None, {"last_seen": getattr(self.connection.beat, "seen_at", None)}))
+            found.append(("no_beat", None, {"last_seen": getattr(self.connection.beat, "seen_at", None),
+                                            "stopped_at": getattr(self.connection.beat, "stopped_at", None)}))
         if self.connection.broker_reachable is False:
             found.append(("no_broker", None, {}))
         for row in self.rows:
@@ -384,8 +394,17 @@ def problem_text(kind, mapping_name, data, *, now=None):
     if kind == "disabled":
         return _("The connection is disabled.")
     if kind == "no_worker":
+        gone = data.get("gone")
+        if gone is not None and gone.stopped_at:
+            return _("No worker alive: %(name)s stopped %(ago)s ago.") % {
+                "name": gone.name, "ago": timesince(gone.stopped_at, now)}
+        if gone is not None:
+            return _("No worker alive: %(name)s was last seen %(ago)s ago (killed or crashed?).") % {
+                "name": gone.name, "ago": ago}
         return (_("No worker alive: the last was seen %(ago)s ago.") % {"ago": ago} if ago
                 else _("No worker has been seen."))
+    if kind == "no_beat" and data.get("stopped_at"):
+        return _("Beat (the scheduler) stopped %(ago)s ago.") % {"ago": timesince(data["stopped_at"], now)}
     if kind == "no_beat":
         return (_("Beat (the scheduler) is not alive: last seen %(ago)s ago.") % {"ago": ago} if ago
                 else _("Beat (the scheduler) has not been seen."))
@@ -396,6 +415,6 @@ def problem_text(kind, mapping_name, data, *, now=None):
         job = data["job"]
         return _("%(mapping)s (%(direction)s): the last job #%(job)s ended %(status)s: %(message)s") % {
             "mapping": mapping_name, "direction": direction, "job": job.pk, "status": job.get_status_display(),
-            "message": job.message or "-"}
+            "message": job.message_text or "-"}
     return _("%(mapping)s (%(direction)s): %(lag)s behind.") % {
         "mapping": mapping_name, "direction": direction, "lag": timesince(now - data["lag"], now)}

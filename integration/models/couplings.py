@@ -176,6 +176,7 @@ class CouplingIntent(models.Model):
 
     class Meta:
         verbose_name = "Coupling Intent"
+        verbose_name_plural = "Coupling Intents"
         indexes = [models.Index(fields=["erp_model", "crm_model"], name="integration_intent_pair")]
 
     def __str__(self):

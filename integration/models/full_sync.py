@@ -50,7 +50,8 @@ class FullSyncLine(models.Model):
 
     class Recommendation(models.TextChoices):
         FULL = "full_synchronization", _("Full Synchronization")
-        COUPLE = "couple_records", _("Couple Records")
+        # (BC's "Couple Records": here Start does it, matching the records of both sides before it synchronises)
+        COUPLE = "couple_records", _("Start couples the records that match, then synchronises")
         NO_RECORDS = "no_records", _("No Records To Synchronize Now")
         DEPENDENCY = "dependency_not_satisfied", _("Dependency not satisfied")
 

@@ -11,26 +11,33 @@ class Heartbeat(models.Model):
 
     One row per process name, overwritten in place every `EVERY` seconds: the table stays as small as the
     number of workers ever started, and reading it costs one query. A process is taken for alive while its row is
-    younger than `ALIVE_WITHIN`."""
+    younger than `ALIVE_WITHIN` and it did not say it stopped (``stopped_at``, written as it shuts down)."""
 
     class Kind(models.TextChoices):
         WORKER = "worker", _("Worker")
         BEAT = "beat", _("Beat")
 
-    EVERY = 30  # seconds between two heartbeats of a process
-    ALIVE_WITHIN = timedelta(minutes=2)  # four heartbeats missed: the process is taken for dead
+    EVERY = 10  # seconds between two heartbeats of a process
+    ALIVE_WITHIN = timedelta(seconds=2 * EVERY + 5)  # two heartbeats missed: the process is taken for dead
+    GONE_SHOWN = timedelta(days=1)  # a process gone since longer is no longer named by /health/
 
     kind = models.CharField(_("Kind"), max_length=10, choices=Kind)
     name = models.CharField(_("Name"), max_length=200, help_text=_("The worker's host name, or beat's."))
     seen_at = models.DateTimeField(_("Last Seen"))
+    stopped_at = models.DateTimeField(_("Stopped At"), null=True, blank=True,
+                                      help_text=_("When the process said it was shutting down."))
 
     class Meta:
         verbose_name = _("Heartbeat")
+        verbose_name_plural = _("Heartbeats")
         ordering = ["kind", "name"]
         constraints = [models.UniqueConstraint(fields=["kind", "name"], name="integration_heartbeat_unique")]
 
     def __str__(self):
         return f"{self.kind} {self.name}"
+
+    def alive_at(self, now):
+        return self.stopped_at is None and self.seen_at >= now - self.ALIVE_WITHIN
 
 
 class AlertState(models.Model):
@@ -53,6 +60,7 @@ class AlertState(models.Model):
 
     class Meta:
         verbose_name = _("Alert State")
+        verbose_name_plural = _("Alert States")
         constraints = [models.UniqueConstraint(fields=["kind", "mapping_name"], name="integration_alertstate_unique")]
 
     def __str__(self):

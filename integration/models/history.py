@@ -36,6 +36,7 @@ class ConfigurationChange(models.Model):
 
     class Meta:
         verbose_name = _("Configuration Change")
+        verbose_name_plural = _("Configuration Changes")
         ordering = ["-at", "-id"]
 
     def __str__(self):

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, IntegrationTableMapping
+from p2c.said import french_typography, said_data, said_text
 
 
 class SyncJob(models.Model):
@@ -36,6 +37,9 @@ class SyncJob(models.Model):
     started_at = models.DateTimeField(_("Start Date/Time"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finish Date/Time"), null=True, blank=True)
     message = models.TextField(_("Message"), blank=True)
+    # The message as what it means (p2c.said), told in the reader's language; ``message`` (in the writer's) is the
+    # fallback for rows written before, and what a search matches.
+    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
     inserted = models.PositiveIntegerField(_("Inserted"), default=0)
     modified = models.PositiveIntegerField(_("Modified"), default=0)
     deleted = models.PositiveIntegerField(_("Deleted"), default=0)
@@ -65,6 +69,16 @@ class SyncJob(models.Model):
 
     def counts(self):
         return {name: getattr(self, name) for name in self.COUNTERS}
+
+    @property
+    def message_text(self):
+        """The message in the active language (the reader's)."""
+        return said_text(self.message_data, self.message)
+
+    def message_set(self, value):
+        """Store ``value`` (a `p2c.said.Said` or a text) as what it means, and as text in the active language."""
+        self.message_data = said_data(value) if not isinstance(value, str) else None
+        self.message = french_typography(str(value))
 
     def get_admin_url(self):
         """The job's admin page (the doors link the jobs an operation started)."""

@@ -4,7 +4,8 @@ connection or the mapping disabled, the mapping busy, a direction the mapping la
 as it stands (an unknown direction, a malformed id)."""
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, gettext_lazy
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult
 
@@ -133,12 +134,26 @@ def jobs_settle(outcome, shares):
         outcome.counts[DONE] += done
         outcome.counts[SKIPPED] += job.skipped
         outcome.counts[FAILED] += job.failed
-        if job.status == SyncJob.Status.FAILED and counted < max(n, 1):  # the job as a whole failed (lock lost…)
-            outcome.counts[FAILED] += max(n, 1) - counted
+        if job.status == SyncJob.Status.FAILED:  # the job as a whole failed (lock lost, a side not answering…)
+            outcome.jobs_failed += 1
+            outcome.counts[FAILED] += max(n - counted, 0)
         for error in errors.get(job.pk, []):
             # The engine's messages name the record already ("Customer C00010 (Adatum): …").
             outcome.results.append(RecordResult(FAILED, job.mapping_name, error.message, error.source_id))
         if job.status == SyncJob.Status.FAILED and job.message and not errors.get(job.pk):
-            outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message))
+            outcome.results.append(RecordResult(FAILED, f"{job.mapping_name} job #{job.pk}", job.message_text))
     return outcome
 
+
+def scheduled_note(*, scheduled, total, failed, skipped):
+    """BC's closing sentence of a *Synchronise now* or *Create in …*: how many records were scheduled, failed and
+    skipped, each count with its own plural (not "1 records were skipped")."""
+    return " ".join((
+        ngettext("The synchronisation has been scheduled for %(count)s of %(total)s record.",
+                 "The synchronisation has been scheduled for %(count)s of %(total)s records.", total)
+        % {"count": formats.number_format(scheduled), "total": formats.number_format(total)},
+        ngettext("%(count)s record failed.", "%(count)s records failed.", failed)
+        % {"count": formats.number_format(failed)},
+        ngettext("%(count)s record was skipped.", "%(count)s records were skipped.", skipped)
+        % {"count": formats.number_format(skipped)},
+    ))

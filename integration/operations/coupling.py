@@ -44,6 +44,7 @@ from .common import (
     jobs_settle,
     mapping_check,
     refused_from,
+    scheduled_note,
 )
 
 BACKGROUND_THRESHOLD = 200  # match-based coupling of more selected records than this runs in the background
@@ -108,18 +109,8 @@ def records_create_in_other_side(*, model, ids):
             shares += queue.chunk_shares(jobs, len(mapping_ids))
     _record_not_done(outcome, model, ids, not_done)
     scheduled = outcome.counts[QUEUED]
-    outcome.notes.append(
-        gettext(
-            "The synchronisation has been scheduled for %(scheduled)s of %(count)s records. %(counts)s records "
-            "failed. %(counts2)s records were skipped."
-        )
-        % {
-            "scheduled": scheduled,
-            "count": len(ids),
-            "counts": outcome.counts[REFUSED],
-            "counts2": outcome.counts[SKIPPED],
-        }
-    )
+    outcome.notes.append(scheduled_note(scheduled=scheduled, total=len(ids), failed=outcome.counts[REFUSED],
+                                        skipped=outcome.counts[SKIPPED]))
     return jobs_settle(outcome, shares)
 
 

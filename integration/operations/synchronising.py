@@ -35,6 +35,7 @@ from .common import (
     jobs_settle,
     mapping_check,
     refused_from,
+    scheduled_note,
 )
 
 CHUNK = 1000
@@ -214,13 +215,8 @@ def _queue_and_tell(outcome, model, ids, work, queued, not_done):
             kind, reason = not_done[pk]
             outcome.record(kind, names.get(pk, pk), reason, pk)
     failed = outcome.counts[FAILED] + outcome.counts[REFUSED]
-    outcome.notes.append(
-        gettext(
-            "The synchronisation has been scheduled for %(count)s of %(count2)s records. %(failed)s records "
-            "failed. %(counts)s records were skipped."
-        )
-        % {"count": len(queued), "count2": len(ids), "failed": failed, "counts": outcome.counts[SKIPPED]}
-    )
+    outcome.notes.append(scheduled_note(scheduled=len(queued), total=len(ids), failed=failed,
+                                        skipped=outcome.counts[SKIPPED]))
     return jobs_settle(outcome, shares)  # jobs that ran already (eager mode) tell what they did
 
 

@@ -202,7 +202,7 @@ def test_create_in_erp_runs_in_the_background_and_skips_the_coupled(superuser_cl
     assert job.status == "queued" and Customer.objects.count() == customers_before
     message = " ".join(texts(done))
     assert "Create in ERP: 1 queued, 1 skipped" in message and "(Already): already coupled" in message
-    assert "scheduled for 1 of 2 records. 0 records failed. 1 records were skipped." in message
+    assert "scheduled for 1 of 2 records. 0 records failed. 1 record was skipped." in message
     assert admin_url(SyncJob, "change", job.pk) in message
 
     for callback in queued:  # the worker
@@ -244,7 +244,7 @@ def test_create_in_erp_of_a_coupled_record_whose_counterpart_is_gone_creates_it_
     with django_capture_on_commit_callbacks(execute=True):
         done = run_action(superuser_client, Account, "create_in_counterpart", [account.pk],
                           {"p2c-submit": "Confirm"})
-    assert "scheduled for 1 of 1 records. 0 records failed. 0 records were skipped." in " ".join(texts(done))
+    assert "scheduled for 1 of 1 record. 0 records failed. 0 records were skipped." in " ".join(texts(done))
     created = Customer.objects.get(pk=coupling_for(account).erp_id)
     assert created.name == "Margie's Travel"
 
@@ -268,7 +268,7 @@ def test_synchronise_now_asks_the_direction_for_bidirectional_mappings(superuser
     job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="to_integration")
     message = " ".join(texts(done))
     assert "Synchronise now: 1 queued, 1 skipped." in message and "(Loose): not coupled" in message
-    assert "scheduled for 1 of 2 records. 0 records failed. 1 records were skipped." in message
+    assert "scheduled for 1 of 2 records. 0 records failed. 1 record was skipped." in message
     assert admin_url(SyncJob, "change", job.pk) in message
 
 

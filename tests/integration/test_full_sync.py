@@ -233,7 +233,7 @@ def test_status_is_json_and_says_when_to_stop_polling(mappings, enqueued, execut
     status = json.loads(json.dumps(full_sync_status()))
     assert status["run"]["id"] == run.pk and status["finished"] is False
     line = next(line for line in status["lines"] if line["name"] == "CUSTOMER")
-    assert line["recommendation"] == COUPLE and line["recommendation_label"] == "Couple Records"
+    assert line["recommendation"] == COUPLE and line["recommendation_label"] == "Start couples the records that match, then synchronises"
     assert line["state"] == "" and line["to_job"] is None and line["to_job_status"] == " "
 
 
@@ -337,7 +337,7 @@ def test_full_sync_command_shows_the_review_and_starts_a_run(demo_sides, django_
 
     out = StringIO()
     call_command("full_sync", stdout=out)
-    assert "CUSTOMER" in out.getvalue() and "Couple Records" in out.getvalue()
+    assert "CUSTOMER" in out.getvalue() and "Start couples the records that match" in out.getvalue()
     assert not FullSyncRun.objects.exists()
 
     out = StringIO()

@@ -60,7 +60,7 @@ def test_sync_health_exits_0_when_healthy_and_1_naming_each_problem(mappings):
     Heartbeat.objects.filter(kind="worker").update(seen_at=timezone.now() - timedelta(minutes=15))
     code, out, err = call("sync_health", "--no-broker", "--problems-only")
     assert code == 1 and not out
-    assert "No worker alive: the last was seen 15\xa0minutes ago." in err
+    assert "No worker alive: celery@one was last seen 15\xa0minutes ago (killed or crashed?)." in err
     assert "CUSTOMER (ERP → Sales): the last job" in err and "database gone" in err
 
 

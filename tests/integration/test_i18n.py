@@ -146,7 +146,7 @@ def test_the_admin_pages_show_no_english_string_in_another_language(admin_client
 
 @pytest.mark.parametrize(("lang", "one", "five"), [
     ("en", "Delete coupling: 1 done.", "Delete coupling: 5 done."),
-    ("fr", "Supprimer le couplage : 1 traité.", "Supprimer le couplage : 5 traités."),
+    ("fr", "Supprimer le couplage\u00a0: 1 traité.", "Supprimer le couplage\u00a0: 5 traités."),
     ("sv", "Ta bort koppling: 1 klar.", "Ta bort koppling: 5 klara."),
     ("nl", "Koppeling verwijderen: 1 voltooid.", "Koppeling verwijderen: 5 voltooid."),
 ])
@@ -206,7 +206,7 @@ def test_a_synchronisation_job_writes_its_messages_in_the_language_of_the_proces
 
     assert english.message == ("Dry run, nothing written: 2 skipped. Skipped: 2 not coupled (the mapping synchronises "
                                "coupled records only)")
-    assert french.message == ("Simulation, rien n'a été écrit : 2 ignorés. Ignorés : 2 non couplé (le mappage ne "
+    assert french.message == ("Simulation, rien n'a été écrit\u00a0: 2 ignorés. Ignorés\u00a0: 2 non couplé (le mappage ne "
                               "synchronise que les enregistrements couplés)")
 
     customer_mapping.sync_only_coupled = False

@@ -43,7 +43,10 @@ def test_health_is_200_when_ready_and_503_naming_what_is_not(client, alive):
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["checks"]["worker"] == {"ok": False, "alive": 0, "last_seen": body["checks"]["worker"]["last_seen"]}
+    last_seen = body["checks"]["worker"]["last_seen"]
+    assert body["checks"]["worker"] == {
+        "ok": False, "alive": 0, "last_seen": last_seen, "error": "worker celery@one silent",
+        "gone": [{"name": "celery@one", "state": "silent", "last_seen": last_seen, "stopped_at": None}]}
     assert body["checks"]["beat"]["ok"] and body["checks"]["database:default"]["ok"]
     assert client.get("/health/live/").status_code == 200
 

@@ -169,7 +169,7 @@ def test_synchronise_now_one_coupled_record_is_sent_from_every_door(world, admin
                      django_capture_on_commit_callbacks)
     assert_same(told)
     assert told["admin"].text == ("Synchronise now: 1 queued. The synchronisation has been scheduled for 1 of 1 "
-                                  "records. 0 records failed. 0 records were skipped.")
+                                  "record. 0 records failed. 0 records were skipped.")
     assert told["admin"].effects == ("2", [("CUSTOMER", "to_integration", "success")])
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("success", 202, 0)
 
@@ -227,7 +227,7 @@ def test_synchronise_now_of_several_records_skips_those_whose_target_holds_newer
     told = each_door(doors, lambda: len(SyncJob.objects.filter(status="queued")), django_capture_on_commit_callbacks)
     assert_same(told)
     assert "Proseware): the Sales record holds newer data" in told["admin"].text
-    assert "scheduled for 1 of 2 records. 0 records failed. 1 records were skipped." in told["admin"].text
+    assert "scheduled for 1 of 2 records. 0 records failed. 1 record was skipped." in told["admin"].text
     assert told["admin"].code == "warning" and told["command"].code == 0
     # Merge is for one record; several need a direction.
     refused = told_by_command("sync", "--model", "erp.Customer", "--ids", *map(str, ids), "--direction", "merge",
@@ -342,7 +342,7 @@ def test_create_in_sales_from_every_door(world, admin_client, api, django_captur
                      django_capture_on_commit_callbacks)
     assert_same(told)
     assert told["api"].text == ("Create in Sales: 1 queued. The synchronisation has been scheduled for 1 of 1 "
-                                "records. 0 records failed. 0 records were skipped.")
+                                "record. 0 records failed. 0 records were skipped.")
     assert told["api"].effects == (True, ["3"])
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("success", 202, 0)
 

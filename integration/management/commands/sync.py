@@ -156,7 +156,7 @@ class Command(BaseCommand):
     def _report(self, job):
         style = self.style.SUCCESS if job.status == job.Status.SUCCESS else self.style.ERROR
         self.stdout.write(style(f"{job.mapping_name} [{job.get_direction_display()}] {job.get_status_display()}: "
-                                f"{job.message}"))
+                                f"{job.message_text}"))
         if progress := partitions_progress(job):
             self.stdout.write(f"  {partitions_progress_text(progress)}")
         for error in job.errors.all()[:20]:
