@@ -151,7 +151,18 @@ def _text_problems(data):
                 items.append((v, where))
             stack.extend(reversed(items))
         elif isinstance(value, list):
-            stack.extend(reversed([(v, f"{path}[{i}]") for i, v in enumerate(value)]))
+            stack.extend(reversed([(v, f"{path}[{_name_in_list(v, i)}]") for i, v in enumerate(value)]))
+
+
+def _name_in_list(item, index):
+    """How a key path names a record of a list, as the import's own errors do: by its name (its ERP value, its ERP
+    field) when that is clean text, else by its place."""
+    if isinstance(item, dict):
+        for label in ("name", "erp_value", "erp_field"):
+            name = item.get(label)
+            if isinstance(name, str) and name and _text_problem(name) is None:
+                return name
+    return index
 
 
 class _LimitReached(Exception):

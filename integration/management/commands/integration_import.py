@@ -9,6 +9,7 @@ from integration.configuration.history import history_recorder
 from integration.models import ConfigurationChange
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.limits import size_check, size_limit
+from p2c.management.arguments import path
 from p2c.outcomes import OperationRefused
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
             "jobs and logs are never touched.")
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE", help=gettext("The configuration file ('-' reads standard input)."))
+        parser.add_argument("file", type=path, metavar="FILE", help=gettext("The configuration file ('-' reads standard input)."))
         parser.add_argument(
             "--dry-run", action="store_true", help=gettext("Check and print the difference; change nothing.")
         )
