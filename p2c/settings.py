@@ -294,6 +294,17 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
+# What a configuration file (integration_import, the admin's import, POST /api/integration/configuration/import/)
+# may hold before it is refused unread (issue 65): the largest file in bytes (today's largest real export is
+# about 60 KB), the most YAML nodes counting each alias as the nodes it stands for (counted while the file is
+# read, never expanded), the most aliases, and the errors gathered before reading stops.
+P2C_CONFIGURATION_MAX_BYTES = int(os.environ.get("P2C_CONFIGURATION_MAX_BYTES", str(2 * 1024 * 1024)))
+P2C_CONFIGURATION_MAX_NODES = int(os.environ.get("P2C_CONFIGURATION_MAX_NODES", "1000000"))
+P2C_CONFIGURATION_MAX_ALIASES = int(os.environ.get("P2C_CONFIGURATION_MAX_ALIASES", "100"))
+P2C_CONFIGURATION_MAX_ERRORS = int(os.environ.get("P2C_CONFIGURATION_MAX_ERRORS", "50"))
+# API paths whose body has a limit of its own (the setting naming it) rather than DATA_UPLOAD_MAX_MEMORY_SIZE, told
+# in a 413 by p2c.api.middleware before the body is read (p2c.limits.size_check).
+P2C_API_BODY_LIMITS = {"/api/integration/configuration/import/": "P2C_CONFIGURATION_MAX_BYTES"}
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from p2c.doors import request_outcome_message
+from p2c.limits import size_check, size_limit, too_large_message
 from p2c.outcomes import OperationRefused
 
 from ..configuration import (
@@ -49,9 +50,31 @@ class ConfigurationUploadForm(forms.Form):
     def text(self):
         upload = self.cleaned_data["file"]
         try:
+            size_check(upload.size, setting="P2C_CONFIGURATION_MAX_BYTES")
+        except OperationRefused as exc:
+            raise forms.ValidationError(exc.message) from None
+        try:
             return upload.name, upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise forms.ValidationError(gettext("%(upload)s is not UTF-8 text.") % {"upload": upload.name}) from None
+
+
+# Besides the file: the form's other fields and the multipart framing.
+FORM_OVERHEAD = 64 * 1024
+
+
+def _too_large(request):
+    """The refusal of a POST whose body is larger than a configuration file may be (P2C_CONFIGURATION_MAX_BYTES),
+    told by its Content-Length before Django reads it, or None."""
+    if request.method != "POST":
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > size_limit("P2C_CONFIGURATION_MAX_BYTES") + FORM_OVERHEAD:
+        return too_large_message("P2C_CONFIGURATION_MAX_BYTES")
+    return None
 
 
 def configuration_export_view(request):
@@ -78,7 +101,10 @@ def configuration_import_view(request, modeladmin):
     context = {**modeladmin.admin_site.each_context(request), "opts": IntegrationTableMapping._meta,
                "title": gettext("Import configuration"), "changelist_url": changelist_url}
     form = ConfigurationUploadForm()
-    if request.method == "POST" and "p2c-submit" in request.POST:
+    too_large = _too_large(request)
+    if too_large is not None:  # refused before the upload is read or parsed
+        context.update(errors=[("", too_large)])
+    elif request.method == "POST" and "p2c-submit" in request.POST:
         text, fmt = request.POST.get("content", ""), request.POST.get("format", "")
         try:
             outcome = configuration_import(text=text, fmt=fmt if fmt in FORMATS else format_of("", text),
@@ -105,6 +131,8 @@ def configuration_import_view(request, modeladmin):
                 outcome = configuration_import(text=text, fmt=fmt, dry_run=True)
             except ConfigurationInvalid as exc:
                 context.update(errors=exc.errors, filename=name)
+            except OperationRefused as exc:
+                context.update(errors=[("", exc.message)], filename=name)
             else:
                 context.update(preview=outcome, changes=outcome.changes, counts=outcome.counts_by_action(),
                                content=text, format=fmt, filename=name)

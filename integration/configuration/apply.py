@@ -18,6 +18,7 @@ from integration.configuration.format import (
     Change,
     ConfigurationInvalid,
     ConfigurationOutcome,
+    capped_errors,
 )
 from integration.configuration.parse import configuration_depth_check, configuration_normalize, configuration_parse
 from integration.engine.validation import dependencies_validate, field_mappings_validate
@@ -171,7 +172,7 @@ def _raise_if(errors):
 
 def _apply(wanted):
     partial = wanted["partial"]
-    errors = []
+    errors = capped_errors()
     if wanted.get("connection") is not None:
         _connection_apply(wanted["connection"], errors)
     value_maps = _value_maps_apply(wanted.get("value_maps"), errors) if "value_maps" in wanted else None

@@ -4,6 +4,7 @@ Outcome of an import (its changes)."""
 import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext
 
 from p2c.outcomes import OperationRefused, Outcome
@@ -68,6 +69,33 @@ class ConfigurationInvalid(OperationRefused):
 
     def as_data(self):
         return [{"where": where, "message": message} for where, message in self.errors]
+
+
+class _CappedErrors(list):
+    """The errors gathered while reading a configuration: past P2C_CONFIGURATION_MAX_ERRORS, reading stops and the
+    first ones are told (a file wrong everywhere is not read to its end to list it all)."""
+
+    def append(self, error):
+        limit = settings.P2C_CONFIGURATION_MAX_ERRORS
+        if len(self) >= limit:
+            raise ConfigurationInvalid([*self, ("", gettext(
+                "More than %(limit)s errors, the limit set by P2C_CONFIGURATION_MAX_ERRORS: reading stopped there."
+            ) % {"limit": limit})])
+        super().append(error)
+
+    def extend(self, errors):
+        for error in errors:
+            self.append(error)
+
+    def __iadd__(self, errors):
+        self.extend(errors)
+        return self
+
+
+def capped_errors():
+    """An empty list of ``(where, message)`` errors that raises ConfigurationInvalid once it would hold more than
+    P2C_CONFIGURATION_MAX_ERRORS."""
+    return _CappedErrors()
 
 
 @dataclass(frozen=True)

@@ -25,27 +25,33 @@ SEGMENT = re.compile(r"(?:^|\.)(\w+)\[(.*?)\](?=\.|$)")
 EXPORT_COLUMNS = ("at", "username", "door", "action", "path", "key", "old", "new")
 
 
-def _item_at(data, path):
-    """The record at ``path`` (``mappings[CUSTOMER].fields[name ↔ name]``) in configuration ``data``, or None."""
+def _item_at(data, path, keyed=None):
+    """The record at ``path`` (``mappings[CUSTOMER].fields[name ↔ name]``) in configuration ``data``, or None.
+    ``keyed``: each list's records by name, kept between calls (each list is indexed once, not once per record
+    looked up: an import's history is linear in what it changed)."""
+    keyed = {} if keyed is None else keyed
     item = data
     for section, name in SEGMENT.findall(path):
         rows = item.get(section) if isinstance(item, dict) else None
         if not isinstance(rows, list) or section not in _LABELS:
             return None
-        item = _keyed(rows, _LABELS[section]).get(name)
+        if id(rows) not in keyed:
+            keyed[id(rows)] = (rows, _keyed(rows, _LABELS[section]))  # (rows: kept alive, so its id stays its own)
+        item = keyed[id(rows)][1].get(name)
         if item is None:
             return None
     return item if item is not data else None
 
 
-def _expanded(changes, before, after):
+def _expanded(changes, before, after, keyed=None):
     """``changes`` with each record added or removed followed by its keys (and its own records', recursively)."""
+    keyed = {} if keyed is None else keyed
     result = []
     for change in changes:
         result.append(change)
         if change.action not in ("added", "removed"):
             continue
-        item = _item_at(after if change.action == "added" else before, change.path)
+        item = _item_at(after if change.action == "added" else before, change.path, keyed)
         if not isinstance(item, dict):
             continue
         inner = []
@@ -55,7 +61,7 @@ def _expanded(changes, before, after):
                 _diff_list(f"{change.path}.{key}", old.get(key, []), new.get(key, []), _LABELS[key], inner)
             else:
                 _diff_record(change.path, {key: old.get(key)}, {key: new.get(key)}, inner)
-        result.extend(_expanded(inner, before, after))
+        result.extend(_expanded(inner, before, after, keyed))
     return result
 
 

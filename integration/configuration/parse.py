@@ -3,6 +3,7 @@
 import json
 
 import yaml
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from integration.configuration.format import (
     VERSION,
     ConfigurationInvalid,
     _show,
+    capped_errors,
 )
 from integration.models import (
     ConnectionSetup,
@@ -42,6 +44,7 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from p2c.limits import size_check
 from p2c.outcomes import OperationRefused
 
 
@@ -61,11 +64,17 @@ MAX_DEPTH = 20  # a configuration nests about 5 levels (mappings, a mapping, its
 
 def configuration_parse(text, *, fmt):
     """The file's data; a syntax error raises ConfigurationInvalid naming its line and column, and so does data
-    nested deeper than `MAX_DEPTH` (refused, not left to end in a RecursionError of the parser or of what follows)."""
+    nested deeper than `MAX_DEPTH` (refused, not left to end in a RecursionError of the parser or of what follows)
+    or holding text that cannot be stored (`configuration_depth_check`). A text larger than
+    P2C_CONFIGURATION_MAX_BYTES is refused unread (413), a YAML one of more nodes or aliases than
+    P2C_CONFIGURATION_MAX_NODES / _ALIASES as soon as the reader counts past them."""
     if fmt not in FORMATS:
         raise OperationRefused(
             gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code="unknown_format", status=400
         )
+    # len(text) is at most its UTF-8 size: only a text near the limit is measured in bytes.
+    if len(text) * 4 > settings.P2C_CONFIGURATION_MAX_BYTES:
+        size_check(len(text.encode("utf-8", "surrogatepass")), setting="P2C_CONFIGURATION_MAX_BYTES")
     try:
         data = _parse(text, fmt=fmt)
     except RecursionError:  # the parsers recurse once per level: far deeper than any configuration
@@ -75,15 +84,27 @@ def configuration_parse(text, *, fmt):
 
 
 def configuration_depth_check(data):
-    """Refuse (ConfigurationInvalid) data nested deeper than `MAX_DEPTH`, naming the key path where."""
+    """Refuse (ConfigurationInvalid) data nested deeper than `MAX_DEPTH`, naming the key path where, and text that
+    cannot be stored (a NUL, a lone surrogate), naming each key that holds it (issue 67): checked once here, for
+    every door, before anything reads the data further."""
     where = _too_deep_at(data)
     if where is not None:
         raise ConfigurationInvalid([(where, _too_deep())])
+    errors = capped_errors()
+    for path, problem in _text_problems(data):
+        errors.append((path, problem))
+    if errors:
+        raise ConfigurationInvalid(errors)
 
 
 def _too_deep():
     return _("The file nests lists or objects more than %(max)s levels deep; a configuration is never that deep.") % {
         "max": MAX_DEPTH}
+
+
+def _shown(key):
+    """A key as a path shows it: printable whatever it holds (a lone surrogate or a NUL as its escape)."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
 
 
 def _too_deep_at(data):
@@ -94,10 +115,102 @@ def _too_deep_at(data):
         if depth > MAX_DEPTH:
             return path or "(top)"
         if isinstance(value, dict):
-            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items())
+            stack.extend((v, f"{path}.{_shown(k)}" if path else _shown(k), depth + 1) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
     return None
+
+
+def _text_problem(text):
+    if "\x00" in text:
+        return _("holds a NUL character (\\u0000), which text cannot hold")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return _("holds a lone surrogate (%(code)s), which is not text: was the file written as UTF-8?") % {
+            "code": f"\\u{ord(exc.object[exc.start]):04x}"}
+    return None
+
+
+def _text_problems(data):
+    """``(key path, problem)`` of every key and text value that cannot be stored, in the file's order."""
+    stack = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                yield path or "(top)", problem
+        elif isinstance(value, dict):
+            items = []
+            for k, v in value.items():
+                where = f"{path}.{_shown(k)}" if path else _shown(k)
+                problem = _text_problem(k) if isinstance(k, str) else None
+                if problem:
+                    yield where, problem
+                items.append((v, where))
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            stack.extend(reversed([(v, f"{path}[{_name_in_list(v, i)}]") for i, v in enumerate(value)]))
+
+
+def _name_in_list(item, index):
+    """How a key path names a record of a list, as the import's own errors do: by its name (its ERP value, its ERP
+    field) when that is clean text, else by its place."""
+    if isinstance(item, dict):
+        for label in ("name", "erp_value", "erp_field"):
+            name = item.get(label)
+            if isinstance(name, str) and name and _text_problem(name) is None:
+                return name
+    return index
+
+
+class _LimitReached(Exception):
+    def __init__(self, setting):
+        self.setting = setting
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """PyYAML's safe loader counting the nodes as it composes them, an alias as every node of what it names (so an
+    alias bomb is refused after a few thousand nodes read, never expanded), and the aliases themselves."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.nodes = self.aliases = 0
+        self.anchor_sizes = {}
+        self.max_nodes = settings.P2C_CONFIGURATION_MAX_NODES
+        self.max_aliases = settings.P2C_CONFIGURATION_MAX_ALIASES
+
+    def _count(self, nodes):
+        self.nodes += nodes
+        if self.nodes > self.max_nodes:
+            raise _LimitReached("P2C_CONFIGURATION_MAX_NODES")
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > self.max_aliases:
+                raise _LimitReached("P2C_CONFIGURATION_MAX_ALIASES")
+            self._count(self.anchor_sizes.get(event.anchor, 1))
+            return super().compose_node(parent, index)
+        start = self.nodes
+        self._count(1)
+        node = super().compose_node(parent, index)
+        if event.anchor is not None:
+            self.anchor_sizes[event.anchor] = self.nodes - start
+        return node
+
+
+def _limit_reached(setting):
+    limits = {
+        "P2C_CONFIGURATION_MAX_NODES": _("The file holds more than %(limit)s YAML nodes (each alias counted as what "
+                                         "it names), the limit set by %(setting)s; reading stopped and nothing was "
+                                         "changed."),
+        "P2C_CONFIGURATION_MAX_ALIASES": _("The file holds more than %(limit)s YAML aliases, the limit set by "
+                                           "%(setting)s; reading stopped and nothing was changed."),
+    }
+    return limits[setting] % {"limit": f"{getattr(settings, setting):,}", "setting": setting}
 
 
 def _parse(text, *, fmt):
@@ -106,14 +219,19 @@ def _parse(text, *, fmt):
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigurationInvalid([(f"line {exc.lineno}, column {exc.colno}", exc.msg)]) from None
+    loader = _CountingLoader(text)
     try:
-        return yaml.safe_load(text)
+        return loader.get_single_data()
+    except _LimitReached as exc:
+        raise ConfigurationInvalid([("", _limit_reached(exc.setting))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigurationInvalid([(where, " ".join(str(p) for p in (exc.context, exc.problem) if p))]) from None
     except yaml.YAMLError as exc:
         raise ConfigurationInvalid([("", str(exc))]) from None
+    finally:
+        loader.dispose()
 
 
 # -- normalise: the shape of the file, with defaults filled in -------------------------------------------------------
@@ -204,8 +322,8 @@ def _records(raw, keys, model, path, label, errors, *, relations=(), required=()
 
 def configuration_normalize(data):
     """The file's data in the export's shape, every key present (defaults for those left out); raises
-    ConfigurationInvalid naming every key at fault."""
-    errors = []
+    ConfigurationInvalid naming every key at fault (the first P2C_CONFIGURATION_MAX_ERRORS: then it stops)."""
+    errors = capped_errors()
     if not isinstance(data, dict):
         raise ConfigurationInvalid([("", gettext("expected a mapping with the keys format, version, ")
                                          + ", ".join(SECTIONS))])

@@ -93,7 +93,10 @@ def metrics_allowed(request, *, token=None, allowed=None):
     token = os.environ.get("P2C_METRICS_TOKEN", "") if token is None else token
     allowed = os.environ.get("P2C_METRICS_ALLOWED_IPS", "") if allowed is None else allowed
     header = request.headers.get("Authorization", "")
-    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+    # Compared as bytes: any header a client sends (non-ASCII, binary as WSGI's latin-1 gives it) is simply
+    # not the token, never an exception (compare_digest refuses non-ASCII str).
+    if token and header.startswith("Bearer ") and hmac.compare_digest(
+            header[7:].strip().encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
         return True
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
 from p2c.doors import outcome_finish, refused_command_error
+from p2c.management.arguments import text
 from p2c.outcomes import OperationRefused
 
 
@@ -17,9 +18,9 @@ class RecordsCommand(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "model", metavar="APP.MODEL", help=gettext("The records' table, e.g. erp.Customer or crm.Account.")
+            "model", type=text, metavar="APP.MODEL", help=gettext("The records' table, e.g. erp.Customer or crm.Account.")
         )
-        parser.add_argument("ids", nargs="+", metavar="ID")
+        parser.add_argument("ids", nargs="+", type=text, metavar="ID")
 
     def handle(self, *args, model, ids, **options):
         try:

@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
+from p2c.limits import body_limit_setting, too_large_message
+
 # The Dataverse Web API (crm/dataverse) answers these itself, in Dataverse's error shape.
 DATAVERSE_PATH = "/api/data/"
 
@@ -37,6 +39,11 @@ class ApiBodySizeMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
+            # A path with a limit of its own (P2C_API_BODY_LIMITS) says it, as its other doors do.
+            setting = body_limit_setting(request.path)
+            if setting is not None and length > getattr(settings, setting):
+                return JsonResponse({"detail": too_large_message(setting), "code": "too_large",
+                                     "limit": getattr(settings, setting), "setting": setting}, status=413)
             if limit is not None and length > limit:
                 return too_large_response()
         return self.get_response(request)

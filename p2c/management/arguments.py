@@ -3,6 +3,8 @@ traceback, and is refused before the command changes anything."""
 
 import argparse
 
+from django.utils.translation import gettext
+
 
 def int_between(low, high):
     """An argparse ``type``: a whole number from ``low`` to ``high``."""
@@ -17,3 +19,46 @@ def int_between(low, high):
         return value
 
     return parse
+
+
+def _shown(text):
+    """``text`` quoted as an error message can print it whatever it holds (a byte that is not UTF-8 as ``\\xff``)."""
+    if _is_text(text):
+        return repr(text)
+    escaped = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return f"'{escaped}'"
+
+
+def _is_text(value):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text(value):
+    """An argparse ``type`` for names, ids and other text: valid UTF-8 without NUL (a byte that is not UTF-8 reaches
+    Python as a lone surrogate, which no database and no output stream takes)."""
+    if "\x00" in value or not _is_text(value):
+        raise argparse.ArgumentTypeError(
+            gettext("%(value)s is not valid text: it holds a NUL or bytes that are not UTF-8") % {"value": _shown(value)}
+        )
+    return value
+
+
+def path(value):
+    """An argparse ``type`` for a file name: any bytes the system takes (not necessarily UTF-8), but not empty and
+    without NUL."""
+    if not value or "\x00" in value:
+        raise argparse.ArgumentTypeError(gettext("%(value)s is not a file name") % {"value": _shown(value)})
+    return value
+
+
+# The largest id a database key holds (a 64-bit signed integer): past it SQLite and PostgreSQL raise, not answer.
+MAX_ID = 2**63 - 1
+
+
+def record_id(value):
+    """An argparse ``type`` for a numeric id: a whole number from 1 to `MAX_ID`."""
+    return int_between(1, MAX_ID)(value)

@@ -168,7 +168,7 @@ def test_the_api_lists_filters_shows_and_resolves_many(conflicts, api):  # noqa:
     ((), "one of the arguments --take --field --restore --remove-coupling is required"),
     (("--take", "erp"), "give conflict ids or --mapping"),
     (("--take", "left", "1"), "invalid choice: 'left'"),
-    (("--take", "erp", "x"), "invalid conflict id"),
+    (("--take", "erp", "x"), "argument ID: 'x' is not a whole number"),
     (("--field", "phone_no", "1"), "invalid FIELD=erp|crm choice"),
     (("--take", "erp", "--mapping", "NOPE"), "No mapping named 'NOPE'"),
     (("--field", "nope=erp", "1"), "Unknown field 'nope'"),

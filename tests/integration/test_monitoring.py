@@ -74,6 +74,28 @@ def test_metrics_are_refused_without_the_token_or_an_allowed_address(client, mon
     assert client.get("/metrics", REMOTE_ADDR="192.168.1.1").status_code == 403
 
 
+# What a WSGI server hands over for header bytes that are not ASCII: each byte as a latin-1 character.
+ODD_HEADERS = ["Bearer Ã©", "Bearer \x00\xff\x80\x01", "Bearer " + "\xe9" * 5000, "Bearer", "Bearer ", "\xff\xfe",
+               f"Bearer {TOKEN}\xe9", "Basic Ã©"]
+ODD_ADDRESSES = ["203.0.113.5", "", "not-an-address", "10.0.0.1\xe9", "\x00", "::1%\xff", "10.1.2.3/8"]
+
+
+@pytest.mark.parametrize("header", ODD_HEADERS, ids=range(len(ODD_HEADERS)))
+def test_metrics_refuse_any_header_and_address_with_403_never_an_error(client, monkeypatch, header):
+    monkeypatch.setenv("P2C_METRICS_TOKEN", TOKEN)
+    monkeypatch.setenv("P2C_METRICS_ALLOWED_IPS", "10.0.0.0/8, 2001:db8::/32, bad\xe9entry")
+    for address in ODD_ADDRESSES:
+        response = client.get("/metrics", headers={"Authorization": header}, REMOTE_ADDR=address)
+        assert response.status_code == 403, (header, address)
+
+
+def test_metrics_with_a_token_that_is_not_ascii_compare_it_whole(client, monkeypatch):
+    monkeypatch.setenv("P2C_METRICS_TOKEN", "jeton-é")
+    monkeypatch.delenv("P2C_METRICS_ALLOWED_IPS", raising=False)
+    assert client.get("/metrics", headers={"Authorization": "Bearer jeton-Ã©"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer jeton-é"}).status_code == 200
+
+
 def test_a_scrape_after_a_sync_shows_its_counts(client, mappings, alive, monkeypatch):
     monkeypatch.setenv("P2C_METRICS_TOKEN", TOKEN)
     Currency.objects.create(code="EUR", iso_code="EUR", description="Euro")

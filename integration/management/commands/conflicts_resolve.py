@@ -12,24 +12,12 @@ from django.utils.translation import gettext
 from integration.models import IntegrationTableMapping, SyncConflict
 from integration.operations.conflicts import FIELDS, REMOVE, RESTORE, conflicts_resolve
 from p2c.doors import outcome_finish, refused_command_error
+from p2c.management.arguments import record_id, text
 from p2c.outcomes import OperationRefused
 
 
-def conflict_id(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(value) from None
-    if number <= 0:
-        raise ValueError(value)
-    return number
-
-
-conflict_id.__name__ = "conflict id (a positive number)"
-
-
 def field_choice(value):
-    name, sep, side = value.partition("=")
+    name, sep, side = text(value).partition("=")
     if not sep or not name or not side:
         raise ValueError(value)
     return name, side
@@ -45,8 +33,8 @@ class Command(BaseCommand):
             "was refused.")
 
     def add_arguments(self, parser):
-        parser.add_argument("ids", nargs="*", type=conflict_id, metavar="ID")
-        parser.add_argument("--mapping", help=gettext("Every conflict of this mapping (with the ids, if any given)."))
+        parser.add_argument("ids", nargs="*", type=record_id, metavar="ID")
+        parser.add_argument("--mapping", type=text, help=gettext("Every conflict of this mapping (with the ids, if any given)."))
         what = parser.add_mutually_exclusive_group(required=True)
         what.add_argument(
             "--take", choices=("erp", "crm", "sales"), help=gettext("Take this side for the fields in conflict.")
@@ -55,7 +43,7 @@ class Command(BaseCommand):
                           metavar="FIELD=SIDE", help=gettext("Field by field: the side for one ERP field (repeat)."))
         what.add_argument("--restore", action="store_true", help=gettext("Recreate the deleted record."))
         what.add_argument("--remove-coupling", action="store_true", help=gettext("Remove the coupling of the pair."))
-        parser.add_argument("--by", default="manage.py conflicts_resolve", help=gettext("Who decided (logged)."))
+        parser.add_argument("--by", type=text, default="manage.py conflicts_resolve", help=gettext("Who decided (logged)."))
 
     def handle(self, *args, **options):
         ids, resolution = list(options["ids"]), self._resolution(options)

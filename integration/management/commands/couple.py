@@ -11,6 +11,7 @@ from integration.configuration.history import configuration_recorded
 from integration.models import ConfigurationChange, IntegrationTableMapping
 from integration.operations import couple_by_match, coupling_set_up
 from p2c.doors import outcome_finish, refused_command_error
+from p2c.management.arguments import text
 from p2c.outcomes import OperationRefused
 
 
@@ -21,9 +22,10 @@ class Command(BaseCommand):
             "failed (no unique match, or its synchronisation after coupling failed).")
 
     def add_arguments(self, parser):
-        parser.add_argument("name", metavar="MAPPING")
+        parser.add_argument("name", type=text, metavar="MAPPING")
         parser.add_argument(
             "--match-on",
+            type=text,
             default=None,
             help=(
                 gettext(
@@ -54,8 +56,8 @@ class Command(BaseCommand):
                 )
             ),
         )
-        parser.add_argument("--ids", nargs="+", metavar="ID", help=gettext("Only these records of that side."))
-        parser.add_argument("--pair", nargs=2, metavar=("ERP_ID", "SALES_ID"),
+        parser.add_argument("--ids", nargs="+", type=text, metavar="ID", help=gettext("Only these records of that side."))
+        parser.add_argument("--pair", nargs=2, type=text, metavar=("ERP_ID", "SALES_ID"),
                             help=gettext("Couple this ERP record to this Sales record (set up coupling by hand)."))
         parser.add_argument(
             "--then",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from crm.models import SalesOrder
 from integration.sales_orders.creation import sales_orders_create, sales_orders_pending
 from p2c.doors import outcome_finish
+from p2c.management.arguments import text
 from p2c.outcomes import OperationRefused
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "numbers", nargs="*", metavar="ORDER_NUMBER", help=gettext("Sales order numbers (ORD-...).")
+            "numbers", nargs="*", type=text, metavar="ORDER_NUMBER", help=gettext("Sales order numbers (ORD-...).")
         )
         parser.add_argument("--all-submitted", action="store_true",
                             help=gettext("Every submitted Sales order not yet sent to the ERP."))

@@ -1,7 +1,6 @@
 """``full_sync``: the full synchronisation review from the command line (a thin door onto
 integration.full_sync.review)."""
 
-import argparse
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,20 +8,11 @@ from django.utils.translation import gettext
 
 from integration.full_sync.review import full_sync_review_lines, full_sync_status
 from integration.full_sync.run import full_sync_start
+from p2c.management.arguments import int_between
 from p2c.outcomes import OperationRefused
 
 DEFAULT_WAIT_SECONDS = 600
-
-
-def seconds(text):
-    """A number of seconds for --wait: a whole number, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more seconds")
-    return value
+MAX_WAIT_SECONDS = 86_400  # a day
 
 
 class Command(BaseCommand):
@@ -48,7 +38,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--wait",
-            type=seconds,
+            type=int_between(0, MAX_WAIT_SECONDS),
             nargs="?",
             const=DEFAULT_WAIT_SECONDS,
             default=0,

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from integration.configuration.history import configuration_recorded
 from integration.models import ConfigurationChange
 from integration.operations.connection import connection_enable, integration_user_find
+from p2c.management.arguments import text
 from p2c.outcomes import OperationRefused
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["enable", "disable"])
-        parser.add_argument("--integration-user", metavar="USER",
+        parser.add_argument("--integration-user", type=text, metavar="USER",
                             help=_("The Sales user the integration writes as (id, full name or e-mail); default: the "
                                    "one set, or the only Sales user marked as integration user."))
 

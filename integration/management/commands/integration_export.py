@@ -4,6 +4,7 @@ from django.utils.translation import gettext
 from integration.configuration import FORMATS, configuration_export
 from integration.management.output import text_write
 from p2c.doors import refused_command_error
+from p2c.management.arguments import path, text
 from p2c.outcomes import OperationRefused
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             "--mapping",
             action="append",
             dest="mappings",
+            type=text,
             metavar="NAME",
             default=[],
             help=(
@@ -28,7 +30,7 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument("--format", choices=FORMATS, default="json", help=gettext("json (default) or yaml."))
-        parser.add_argument("-o", "--output", metavar="FILE", help=gettext("Write to FILE instead of standard output."))
+        parser.add_argument("-o", "--output", type=path, metavar="FILE", help=gettext("Write to FILE instead of standard output."))
 
     def handle(self, *args, mappings, format, output, **options):
         try:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from integration.configuration.history import history_export
 from integration.management.output import text_write
 from integration.models import ConfigurationChange
+from p2c.management.arguments import int_between, path, text
 
 
 class Command(BaseCommand):
@@ -14,11 +15,11 @@ class Command(BaseCommand):
              "by key), newest first, as CSV or JSON.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--mapping", action="append", default=[], metavar="NAME",
+        parser.add_argument("--mapping", action="append", type=text, default=[], metavar="NAME",
                             help=_("Only the changes of this table mapping (repeat for more)."))
-        parser.add_argument("--days", type=int, metavar="N", help=_("Only the changes of the last N days."))
+        parser.add_argument("--days", type=int_between(0, 36_500), metavar="N", help=_("Only the changes of the last N days."))
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
-        parser.add_argument("-o", "--output", metavar="FILE", help=_("Write to FILE instead of standard output."))
+        parser.add_argument("-o", "--output", type=path, metavar="FILE", help=_("Write to FILE instead of standard output."))
 
     def handle(self, *args, mapping, days, format, output, **options):
         changes = ConfigurationChange.objects.all()

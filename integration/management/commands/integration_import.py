@@ -1,3 +1,4 @@
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,6 +8,8 @@ from integration.configuration import ConfigurationInvalid, configuration_import
 from integration.configuration.history import history_recorder
 from integration.models import ConfigurationChange
 from p2c.doors import outcome_finish, refused_command_error
+from p2c.limits import size_check, size_limit
+from p2c.management.arguments import path
 from p2c.outcomes import OperationRefused
 
 
@@ -18,14 +21,14 @@ class Command(BaseCommand):
             "jobs and logs are never touched.")
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE", help=gettext("The configuration file ('-' reads standard input)."))
+        parser.add_argument("file", type=path, metavar="FILE", help=gettext("The configuration file ('-' reads standard input)."))
         parser.add_argument(
             "--dry-run", action="store_true", help=gettext("Check and print the difference; change nothing.")
         )
 
     def handle(self, *args, file, dry_run, **options):
-        text = self._read(file)
         try:
+            text = self._read(file)
             outcome = configuration_import(text=text, fmt=format_of(file, text), dry_run=dry_run,
                                            on_applied=history_recorder(door=ConfigurationChange.Door.IMPORT))
         except ConfigurationInvalid as exc:
@@ -42,10 +45,18 @@ class Command(BaseCommand):
         outcome_finish(self, outcome)
 
     def _read(self, file):
+        """The file's text; one larger than P2C_CONFIGURATION_MAX_BYTES is refused before it is read."""
+        limit = size_limit("P2C_CONFIGURATION_MAX_BYTES")
         if file == "-":
-            return sys.stdin.read()
+            try:
+                text = sys.stdin.read(limit + 1)  # characters: more than the limit is more bytes than it too
+            except UnicodeDecodeError:
+                raise CommandError(gettext("%(file)s is not UTF-8 text.") % {"file": file}) from None
+            size_check(len(text), setting="P2C_CONFIGURATION_MAX_BYTES")
+            return text
         try:
             with open(file, encoding="utf-8-sig") as handle:  # -sig: a byte-order mark some editors write
+                size_check(os.fstat(handle.fileno()).st_size, setting="P2C_CONFIGURATION_MAX_BYTES")
                 return handle.read()
         except FileNotFoundError:
             raise CommandError(gettext("No file %(file)s.") % {"file": file}) from None

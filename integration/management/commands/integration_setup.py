@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from integration.configuration.history import configuration_recorded
 from integration.defaults import default_mapping_names, integration_setup_reset
 from integration.models import ConfigurationChange, IntegrationTableMapping
+from p2c.management.arguments import text
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("names", nargs="*", metavar="MAPPING", help=gettext("Only these mappings (default: all)."))
+        parser.add_argument("names", nargs="*", type=text, metavar="MAPPING", help=gettext("Only these mappings (default: all)."))
         parser.add_argument(
             "--reset", action="store_true", help=gettext("Restore the defaults of existing mappings too.")
         )

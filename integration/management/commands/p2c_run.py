@@ -10,6 +10,7 @@ from integration.fo.projects import project_run, task_run_errors
 from integration.fo.templates import fo_templates_install, project_create
 from integration.models import IntegrationProject, IntegrationTemplate
 from p2c.doors import outcome_finish
+from p2c.management.arguments import text
 from p2c.outcomes import OperationRefused
 
 
@@ -19,8 +20,8 @@ class Command(BaseCommand):
             "refused (a prerequisite task has not run, a run is under way), a task failed, or a row failed.")
 
     def add_arguments(self, parser):
-        parser.add_argument("project", metavar="PROJECT", help=gettext("Project name."))
-        parser.add_argument("--create", metavar="TEMPLATE",
+        parser.add_argument("project", type=text, metavar="PROJECT", help=gettext("Project name."))
+        parser.add_argument("--create", type=text, metavar="TEMPLATE",
                             help=gettext("Create the project from this template when it does not exist."))
         parser.add_argument("--full", action="store_true", help=gettext("Read every row, not only those changed."))
         parser.add_argument("--background", action="store_true",

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--seed",
-            type=int,
+            type=int_between(0, 2**32 - 1),
             default=DEFAULT_SEED,
             help=gettext("random seed (default %(default_seed)s)") % {"default_seed": DEFAULT_SEED},
         )

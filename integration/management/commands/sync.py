@@ -12,35 +12,12 @@ from integration.full_sync.partitions_progress import partitions_progress, parti
 from integration.models import IntegrationTableMapping
 from integration.operations import synchronize_mappings, synchronize_now
 from p2c.doors import outcome_finish, refused_command_error
+from p2c.management.arguments import int_between, text
 from p2c.outcomes import OperationRefused
 
 DIRECTIONS = ("send", "get", "merge", "to", "from", "both")
-
-
-def seconds(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(value) from None
-    if number < 0:
-        raise ValueError(value)
-    return number
-
-
-seconds.__name__ = "number of seconds (0 or more)"
-
-
-def workers(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(value) from None
-    if number < 1:
-        raise ValueError(value)
-    return number
-
-
-workers.__name__ = "number of workers (1 or more)"
+# Bounds that a wait and a run can hold (a day; more workers than any deployment has).
+MAX_WAIT, MAX_WORKERS = 86_400, 1000
 
 
 class Command(BaseCommand):
@@ -50,7 +27,7 @@ class Command(BaseCommand):
             "failed or was refused; 0 otherwise (skipped records are no failure).")
 
     def add_arguments(self, parser):
-        parser.add_argument("names", nargs="*", metavar="MAPPING")
+        parser.add_argument("names", nargs="*", type=text, metavar="MAPPING")
         parser.add_argument("--all", action="store_true", help=gettext("Every enabled mapping, in dependency order."))
         parser.add_argument(
             "--direction",
@@ -68,11 +45,11 @@ class Command(BaseCommand):
             "--full", action="store_true", help=gettext("Read every row, not only those changed since last run.")
         )
         parser.add_argument("--dry-run", action="store_true", help=gettext("Write nothing; report what would change."))
-        parser.add_argument("--wait", type=seconds, default=0, metavar="SECONDS",
+        parser.add_argument("--wait", type=int_between(0, MAX_WAIT), default=0, metavar="SECONDS",
                             help=gettext("Seconds to wait for a mapping another run holds."))
         parser.add_argument(
             "--workers",
-            type=workers,
+            type=int_between(1, MAX_WORKERS),
             default=None,
             metavar="N",
             help=(
@@ -84,10 +61,10 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
-            "--model", metavar="APP.MODEL", help=gettext("With --ids: the records' table, e.g. erp.Customer.")
+            "--model", type=text, metavar="APP.MODEL", help=gettext("With --ids: the records' table, e.g. erp.Customer.")
         )
         parser.add_argument(
-            "--ids", nargs="+", metavar="ID", help=gettext("With --model: the records to synchronise now.")
+            "--ids", nargs="+", type=text, metavar="ID", help=gettext("With --model: the records to synchronise now.")
         )
 
     def handle(self, *args, names, all, direction, full, dry_run, wait, model, ids, workers=None, **options):

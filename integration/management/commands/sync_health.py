@@ -8,6 +8,9 @@ from django.utils.translation import pgettext
 
 from integration.health.alerts import alerts_send
 from integration.health.reads import health_summary, problem_text
+from p2c.management.arguments import int_between
+
+MAX_LAG_MINUTES = 36_500 * 24 * 60  # a hundred years: far past it, "now minus the lag" is no date (OverflowError)
 
 
 class Command(BaseCommand):
@@ -17,7 +20,7 @@ class Command(BaseCommand):
              "standard error), for a cron job or a monitoring check.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--max-lag", type=int, metavar="MINUTES",
+        parser.add_argument("--max-lag", type=int_between(0, MAX_LAG_MINUTES), metavar="MINUTES",
                             help=_("Also a problem: a mapping whose oldest change waiting is older than this."))
         parser.add_argument("--no-broker", action="store_true", help=_("Do not try to reach the broker."))
         parser.add_argument("--problems-only", action="store_true", help=_("Print only the problems."))

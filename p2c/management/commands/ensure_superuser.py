@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.utils.translation import gettext
 
+from p2c.management.arguments import text
+
 
 class Command(BaseCommand):
     help = gettext(
@@ -16,8 +18,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin"))
-        parser.add_argument("--email", default=os.environ.get("DJANGO_SUPERUSER_EMAIL", "admin@example.com"))
+        parser.add_argument("--username", type=text, default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin"))
+        parser.add_argument("--email", type=text, default=os.environ.get("DJANGO_SUPERUSER_EMAIL", "admin@example.com"))
 
     def handle(self, *args, username, email, **options):
         User = get_user_model()
