@@ -14,10 +14,11 @@ from p2c.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 # then generate text with NULs, and the syntaxes that could name every other character (``\U0010ffff``,
 # ``\u{10ffff}``) are not shared by ECMA-262, Python and Rust. The surrogates are in the 400's description, and
 # schemathesis.toml tells the generator. TEXT_NOT_BLANK_PATTERN adds DRF's rule for a text field that must not be
-# blank: a character other than white space (DRF trims it first).
+# blank: a character other than white space (DRF trims it first, with Python's str.strip, which takes U+001C to
+# U+001F and U+0085 for white space too: ECMA-262's ``\s`` takes neither, Rust's only U+0085).
 STORABLE = r"[^\u0000]"
 TEXT_PATTERN = rf"^{STORABLE}*$"
-TEXT_NOT_BLANK_PATTERN = rf"^{STORABLE}*[^\s\u0000]{STORABLE}*$"
+TEXT_NOT_BLANK_PATTERN = rf"^{STORABLE}*[^\s\u0000\u001c-\u001f\u0085]{STORABLE}*$"
 # A filter's empty value (``?uom=``, the browsable API's filter form sends one per empty field) means no filter,
 # django-filter's convention: the schema of a number, enum, date or UUID filter allows it too.
 EMPTY_VALUE = {"type": "string", "maxLength": 0}
