@@ -35,7 +35,9 @@ class BulkConflict(Exception):
 
 
 def _result(index, status, *, key=None, obj=None, errors=None):
-    result = {"index": index, "status": status, "key": key, "id": None if obj is None else obj.pk}
+    """One record's answer; a blank key is no key (null), as the schema says (a key is never "")."""
+    result = {"index": index, "status": status, "key": None if key == "" else key,
+              "id": None if obj is None else obj.pk}
     if errors is not None:
         result["errors"] = errors
     return result
