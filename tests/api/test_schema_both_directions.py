@@ -140,3 +140,14 @@ def test_the_admin_and_the_browsable_api_keep_their_session_login(superuser):
     refused = client.post("/api/crm/accounts/", {"name": "Adatum"}, content_type="application/json")
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
     assert not Account.objects.exists()
+
+
+def test_text_longer_than_its_max_length_as_sent_is_a_400_though_trimmed_it_would_fit(api, schema):
+    """The schema's maxLength counts the text as sent; DRF trims white space first, so the length is checked
+    before (a leading U+001D, white space to Python, made 21 characters fit 20)."""
+    nos = schema["components"]["schemas"]["CreateCustomersRequest"]["properties"]["nos"]["items"]
+    assert nos["maxLength"] == 20
+    response = api.post("/api/erp/contacts/create-customers/", {"nos": ["\x1d" + "C" * 20]}, format="json")
+    assert response.status_code == 400 and "nos" in response.json(), response.content
+    fits = api.post("/api/erp/contacts/create-customers/", {"nos": [" " + "C" * 19]}, format="json")
+    assert fits.status_code == 200, fits.content
