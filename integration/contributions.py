@@ -17,7 +17,7 @@ from p2c import extensions
 
 from .admin.coupling import CouplingAdminMixin
 from .api.externally_maintained import ExternallyMaintainedSerializerMixin
-from .api.record_actions import CouplingActionsMixin
+from .api.record_actions import CrmCouplingActionsMixin, ErpCouplingActionsMixin
 from .fo.externally_maintained import externally_maintained_fields
 from .sales_orders.admin import (
     ProductAvailabilityMixin,
@@ -43,7 +43,8 @@ def contributions_register():
     for app_label in ("crm", "erp"):
         add(key=app_label, kind=extensions.ADMIN_MIXIN, extension=CouplingAdminMixin)
     for label in COUPLED_API_MODELS:
-        add(key=apps.get_model(label), kind=extensions.VIEWSET_MIXIN, extension=CouplingActionsMixin)
+        mixin = CrmCouplingActionsMixin if label.startswith("crm.") else ErpCouplingActionsMixin
+        add(key=apps.get_model(label), kind=extensions.VIEWSET_MIXIN, extension=mixin)
     for label in EXTERNALLY_MAINTAINED_MODELS:
         model = apps.get_model(label)
         add(key=model, kind=extensions.SERIALIZER_MIXIN, extension=ExternallyMaintainedSerializerMixin)

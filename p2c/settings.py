@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "p2c.api.schema.postprocess_error_responses",
         "p2c.api.schema.postprocess_query_parameters",
+        "p2c.api.schema.postprocess_links",
     ],
 }
 

@@ -4,7 +4,11 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 
 from crm import models
+from p2c.api.exceptions import StateConflict
 from p2c.api.serializers import RecordSerializer, related_id
+
+# The refusal of a change to a price list the ERP integration keeps (PriceLevel.hand_edit_error): 409 with this code.
+INTEGRATION_MANAGED = "integration_managed"
 
 
 class CrmSystemUserSerializer(RecordSerializer):
@@ -34,7 +38,7 @@ class CrmPriceLevelSerializer(RecordSerializer):
     def validate(self, attrs):
         error = self.instance is not None and self.instance.hand_edit_error()
         if error:
-            raise serializers.ValidationError({"is_integration_managed": [error]})
+            raise StateConflict(error, code=INTEGRATION_MANAGED, field="is_integration_managed")
         return super().validate(attrs)
 
 
@@ -51,7 +55,7 @@ class CrmProductPriceLevelSerializer(RecordSerializer):
         for kept in (self.instance, attrs.get("price_level")):  # the line as it is, or the list it would move to
             error = kept is not None and kept.hand_edit_error()
             if error:
-                raise serializers.ValidationError({"price_level": [error]})
+                raise StateConflict(error, code=INTEGRATION_MANAGED, field="price_level")
         return super().validate(attrs)
 
 

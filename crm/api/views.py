@@ -1,9 +1,9 @@
 """Viewsets of the Sales (CRM) models. Writes record the Sales user of the login as ``modifiedby``."""
 
-from rest_framework.exceptions import ValidationError
 
 from crm import models
 from p2c.api.deletions import deletion_log_viewset
+from p2c.api.exceptions import StateConflict
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, viewset_for
 from p2c.extensions import viewset_mixins
 from p2c.records import writing_as
@@ -29,12 +29,13 @@ class CrmLargeRecordViewSet(CrmWriteMixin, LargeRecordViewSet):
 
 
 class HandEditGuardMixin:
-    """Deleting a price list the integration keeps, or one of its lines, is refused (400) like changing it."""
+    """Deleting a price list the integration keeps, or one of its lines, is refused (409 ``integration_managed``)
+    like changing it."""
 
     def perform_destroy(self, instance):
         error = instance.hand_edit_error()
         if error:
-            raise ValidationError({"detail": error})
+            raise StateConflict(error, code=serializers.INTEGRATION_MANAGED)
         super().perform_destroy(instance)
 
 

@@ -86,7 +86,7 @@ class ResolveManySerializer(ResolveSerializer):
 
 class ConflictFilterSet(StrictFilterSet):
     mapping = filters.CharFilter(field_name="table_mapping__name")
-    older_than_days = filters.NumberFilter(method="filter_age", min_value=0, max_value=36500)
+    older_than_days = filters.NumberFilter(method="filter_age", min_value=0, max_value=s.MAX_AGE_DAYS)
 
     class Meta:
         model = SyncConflict

@@ -7,8 +7,9 @@ and a table mapping's dependencies go through ``dependencies_validate`` (a cycle
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integration.engine.validation import dependencies_validate
@@ -24,6 +25,10 @@ from integration.models import (
 )
 from p2c.api.exceptions import validation_error_detail
 from p2c.api.serializers import KeyTextField, StrictCharField, StrictModelSerializer
+
+BIGINT_MAX = 2**63 - 1
+# An age in days the API takes (a cleanup's, the conflicts filter's): a hundred years, which a date can hold.
+MAX_AGE_DAYS = 36500
 
 
 def _full_clean(serializer, model, attrs, exclude=()):
@@ -126,8 +131,9 @@ class SynchronizeRequestSerializer(serializers.Serializer):
 
 class SyncLogCleanupSerializer(serializers.Serializer):
     older_than_days = serializers.IntegerField(
-        min_value=0, required=False, allow_null=True, default=None,
-        help_text=_("Age in days; 0 deletes every entry. Default: the connection setup's retention."))
+        min_value=0, max_value=MAX_AGE_DAYS, required=False, allow_null=True, default=None,
+        help_text=_("Age in days, up to 36,500 (a hundred years); 0 deletes every entry. Default: the connection "
+                    "setup's retention."))
     dry_run = serializers.BooleanField(default=False, help_text=_("Count what would be deleted; delete nothing."))
 
 
@@ -208,17 +214,37 @@ class FullSyncStartSerializer(serializers.Serializer):
 
 
 class RecordCoupleSerializer(serializers.Serializer):
-    """The counterpart: its primary key (``erp_id`` for a Sales record, ``crm_id`` for an ERP one) or its
-    natural key (``key``)."""
+    """The counterpart: its primary key (``erp_id`` for a Sales record, ``crm_id`` for an ERP one, in the side's
+    subclass) or its natural key (``key``); one of the two is needed (``names_one_needed``, stated in the schema as
+    ``anyOf``)."""
 
-    erp_id = KeyTextField(required=False, max_length=64)
-    crm_id = KeyTextField(required=False, max_length=64)
     key = StrictCharField(required=False, max_length=100, help_text=_("The counterpart's natural key."))
     mapping = StrictCharField(required=False, max_length=30,
                                     help_text=_("The table mapping's name, when the model is in more than one."))
     synchronize = serializers.ChoiceField(
         choices=[("send", _("Send: use the ERP data")), ("get", _("Get: use the Sales data"))], required=False,
         allow_blank=True, help_text=_("Synchronise the pair after coupling it, in this direction (queued)."))
+
+    def validate(self, attrs):
+        if not any(attrs.get(name) not in (None, "") for name in self.names_one_needed):
+            raise serializers.ValidationError({"non_field_errors": [gettext("Give the counterpart's id or its key.")]})
+        return attrs
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "pattern": r"^\s*\d{1,18}\s*$"},
+                                {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX}]})
+class ErpIdField(KeyTextField):
+    """An ERP record's primary key (a 64-bit whole number), as a number or its digits."""
+
+
+class CrmRecordCoupleSerializer(RecordCoupleSerializer):
+    erp_id = ErpIdField(required=False, max_length=64, help_text=_("The ERP counterpart's primary key."))
+    names_one_needed = ("erp_id", "key")
+
+
+class ErpRecordCoupleSerializer(RecordCoupleSerializer):
+    crm_id = serializers.UUIDField(required=False, help_text=_("The Sales counterpart's primary key."))
+    names_one_needed = ("crm_id", "key")
 
 
 class UncoupledSerializer(OutcomeSerializer):

@@ -48,29 +48,28 @@ def _is_crm(model):
 
 def _mapping(model, name):
     """The table mapping that couples ``model``'s records (named, when there are several); a disabled one is
-    returned too, for the operation to refuse it (409)."""
+    returned too, for the operation to refuse it (409). No mapping of that name is a 400 naming ``mapping`` (a
+    reference to what does not exist); no mapping at all, or several and none named, is a refusal by the
+    configuration's state: 409 ``no_mapping`` or ``mapping_ambiguous``."""
     mappings = record_mappings(model, enabled_only=False)
     if name:
         mappings = [m for m in mappings if m.name == name]
+        if not mappings:
+            raise ValidationError({
+                "mapping": [gettext("No table mapping couples %(verbose_name)s records under the name %(name)s.")
+                            % {"verbose_name": model._meta.verbose_name, "name": repr(name)}],
+                "code": "unknown_mapping"})
     if not mappings:
-        raise ValidationError(
-            {
-                "mapping": [
-                    gettext("No table mapping couples %(verbose_name)s records")
-                    % {"verbose_name": model._meta.verbose_name}
-                    + (gettext(" under the name %(name)s.") % {"name": repr(name)} if name else ".")
-                ]
-            }
-        )
+        raise OperationRefused(gettext("No table mapping couples %(verbose_name)s records.")
+                               % {"verbose_name": model._meta.verbose_name}, code="no_mapping")
     if len(mappings) > 1:
-        raise ValidationError({"mapping": [gettext("More than one table mapping couples these records; name one: ")
-                                           + ", ".join(m.name for m in mappings) + "."]})
+        raise OperationRefused(gettext("More than one table mapping couples these records; name one: %(names)s.")
+                               % {"names": ", ".join(m.name for m in mappings)}, code="mapping_ambiguous")
     return mappings[0]
 
 
 def _counterpart(model, *, pk, key):
-    if pk in (None, "") and key in (None, ""):
-        raise ValidationError({"non_field_errors": [gettext("Give the counterpart's id or its key.")]})
+    """The counterpart named by ``pk`` or ``key`` (the request serializer makes sure one of them is given)."""
     field_name = model._meta.pk.name if pk not in (None, "") else natural_key(model)
     value = pk if pk not in (None, "") else key
     try:
@@ -86,24 +85,38 @@ def _counterpart(model, *, pk, key):
         ) from exc
 
 
+def couple_schema(request_serializer):
+    """The schema of ``couple/``: the body names the counterpart the way the record's side does."""
+    return extend_schema(
+        request=request_serializer,
+        responses={200: s.CoupledSerializer, 201: s.CoupledSerializer,
+                   400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy(
+                       "A wrong request: the fields at fault, each with its messages; a mapping named that does not "
+                       "couple these records (code unknown_mapping).")),
+                   404: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy(
+                       "No such record, or no counterpart with the id or key given.")),
+                   409: OpenApiResponse(CONFLICT, description=gettext_lazy(
+                       "Already coupled to another record, the connection or the mapping is disabled, the mapping "
+                       "lacks the direction asked, no table mapping couples these records or several do and none "
+                       "is named (the body's code names the refusal: already_coupled, connection_disabled, "
+                       "mapping_disabled, direction_not_allowed, no_mapping, mapping_ambiguous)."))})
+
+
 class CouplingActionsMixin:
     """couple / uncouple / synchronize / create-counterpart on one record; add it to the viewsets of the models in
     a mapping. Each calls its operation (integration.operations) and answers its outcome (p2c.doors)."""
 
-    @extend_schema(request=s.RecordCoupleSerializer,
-                   responses={200: s.CoupledSerializer, 201: s.CoupledSerializer,
-                              400: OpenApiResponse(s.RefusedSerializer, description=gettext_lazy("A wrong request.")),
-                              409: OpenApiResponse(CONFLICT, description=gettext_lazy(
-                                  "Already coupled to another record, the connection or the mapping is disabled, or the "
-                                  "mapping lacks the direction asked (the body's code names the refusal)."))})
-    @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
-    @idempotent
-    def couple(self, request, *args, **kwargs):
+    couple_serializer_class = None  # the side's (CrmCouplingActionsMixin, ErpCouplingActionsMixin)
+
+    def _couple(self, request):
         record = self.get_object()
         model = type(record)
-        params = s.RecordCoupleSerializer(data=request.data)
+        params = self.couple_serializer_class(data=request.data)
         params.is_valid(raise_exception=True)
-        mapping = _mapping(model, params.validated_data.get("mapping"))
+        try:
+            mapping = _mapping(model, params.validated_data.get("mapping"))
+        except OperationRefused as exc:
+            return refused_response(exc)
         crm_side = _is_crm(model)
         other_model = mapping.erp_model_class() if crm_side else mapping.crm_model_class()
         other = _counterpart(other_model, pk=params.validated_data.get("erp_id" if crm_side else "crm_id"),
@@ -180,3 +193,27 @@ class CouplingActionsMixin:
         except OperationRefused as exc:
             return refused_response(exc)
         return outcome_response(outcome)
+
+
+class CrmCouplingActionsMixin(CouplingActionsMixin):
+    """The coupling actions of a Sales record: ``couple/`` names the ERP counterpart by ``erp_id`` or ``key``."""
+
+    couple_serializer_class = s.CrmRecordCoupleSerializer
+
+    @couple_schema(s.CrmRecordCoupleSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
+    @idempotent
+    def couple(self, request, *args, **kwargs):
+        return self._couple(request)
+
+
+class ErpCouplingActionsMixin(CouplingActionsMixin):
+    """The coupling actions of an ERP record: ``couple/`` names the Sales counterpart by ``crm_id`` or ``key``."""
+
+    couple_serializer_class = s.ErpRecordCoupleSerializer
+
+    @couple_schema(s.ErpRecordCoupleSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[view_permission_and(COUPLE)])
+    @idempotent
+    def couple(self, request, *args, **kwargs):
+        return self._couple(request)

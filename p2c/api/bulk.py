@@ -22,8 +22,9 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from p2c.api.exceptions import validation_error_detail
+from p2c.api.exceptions import validation_error_codes, validation_error_detail
 from p2c.api.serializers import KeyRelatedField
+from p2c.outcomes import STATE_CODES
 
 MAX_RECORDS = 1000
 
@@ -34,10 +35,15 @@ class BulkConflict(Exception):
     """The batch collided with a concurrent write (a key created meanwhile): nothing was written; retry it."""
 
 
-def _result(index, status, *, key=None, obj=None, errors=None):
-    result = {"index": index, "status": status, "key": key, "id": None if obj is None else obj.pk}
+def _result(index, status, *, key=None, obj=None, errors=None, code=None):
+    """One record's answer; a blank key is no key (null), as the schema says (a key is never ""). ``code`` names a
+    refusal by the configuration's state (p2c.outcomes.STATE_CODES, e.g. no number series set up)."""
+    result = {"index": index, "status": status, "key": None if key == "" else key,
+              "id": None if obj is None else obj.pk}
     if errors is not None:
         result["errors"] = errors
+    if code is not None:
+        result["code"] = code
     return result
 
 
@@ -197,8 +203,10 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None):
                 except DjangoValidationError as exc:
                     # The model cannot number them (no number series, say): say so on each of them.
                     errors = validation_error_detail(exc)
+                    codes = validation_error_codes(exc)
+                    code = sorted(codes)[0] if codes and codes <= STATE_CODES else None
                     for index, _ in to_number:
-                        results[index] = _result(index, ERROR, errors=errors)
+                        results[index] = _result(index, ERROR, errors=errors, code=code)
                 else:
                     for index, obj in to_number:
                         results[index] = _result(index, CREATED, key=getattr(obj, key_field), obj=obj)

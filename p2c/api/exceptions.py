@@ -5,12 +5,27 @@ from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from p2c.outcomes import STATE_CODES
 
 MAX_LISTED = 20
+
+
+class StateConflict(APIException):
+    """A request refused by the state of what is stored, not by its shape: 409 with ``detail``, a stable ``code``
+    and, when one field is at fault, that field with the message (``{"detail": …, "code": …, "price_level": […]}``)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, message, *, code, field=None):
+        body = {"detail": message, "code": code}
+        if field:
+            body[field] = [message]
+        super().__init__(body, code)
 
 
 def validation_error_detail(exc):

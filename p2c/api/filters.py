@@ -13,7 +13,9 @@ import datetime
 
 from django import forms
 from django.apps import apps
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -96,14 +98,39 @@ class StrictBooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+class IntegerFilter(filters.NumberFilter):
+    """A whole number, as the schema says (django-filter's NumberFilter takes ``1.5`` or ``-2e-308`` for one)."""
+
+    field_class = forms.IntegerField
+
+
+def integer_bounds(field):
+    """The range of an integer column on every database p2c runs on (PostgreSQL's: Django's portable ranges),
+    narrowed by the field's own validators: the filter refuses what is outside, and the schema states it."""
+    low, high = BaseDatabaseOperations.integer_field_ranges.get(field.get_internal_type(), (None, None))
+    for validator in field._validators:
+        if isinstance(validator, MinValueValidator) and not callable(validator.limit_value):
+            low = validator.limit_value if low is None else max(low, validator.limit_value)
+        if isinstance(validator, MaxValueValidator) and not callable(validator.limit_value):
+            high = validator.limit_value if high is None else min(high, validator.limit_value)
+    return {"min_value": low, "max_value": high}
+
+
+INTEGER_FIELDS = (models.SmallIntegerField, models.IntegerField, models.BigIntegerField, models.PositiveIntegerField,
+                  models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.AutoField,
+                  models.BigAutoField, models.SmallAutoField)
+
+
 class StrictFilterSet(filters.FilterSet):
     """Query values the schema does not allow are a 400: booleans (and ``__isnull``) are ``true`` or ``false``,
-    date-times are turned into UTC and refused out of range."""
+    date-times are turned into UTC and refused out of range, whole numbers are whole and within their column's
+    range."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": StrictBooleanFilter},
         models.DateTimeField: {"filter_class": UtcIsoDateTimeFilter},
+        **{field: {"filter_class": IntegerFilter, "extra": integer_bounds} for field in INTEGER_FIELDS},
     }
 
 

@@ -14,10 +14,17 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
+
+from .parsers import unstorable_text_path
+
+
+def _storable(text):
+    """Whether a cursor's value is text that can be stored and looked up: no NUL, no lone surrogate."""
+    return isinstance(text, str) and not unstorable_text_path(text)
 
 
 def positive_int_param(request, name, *, default, maximum=None):
@@ -135,21 +142,26 @@ class KeysetPagination(BasePagination):
         return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
     def decode_cursor(self, request):
+        """The cursor of ``?cursor=``, checked whole before use: anything but one this class encoded, for a value
+        the ordering field can hold as storable text (no NUL, no lone surrogate), is a 400 naming ``cursor``."""
         encoded = request.query_params.get(self.cursor_query_param)
         if not encoded:
             return None
+        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         try:
             payload = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+            if not isinstance(payload, dict) or not all(_storable(payload.get(name)) for name in ("v", "k")):
+                raise invalid
             value = self.field.to_python(payload["v"])
             pk = self.field.model._meta.pk.to_python(payload["k"])
             backwards = bool(payload.get("b"))
         except (
-            binascii.Error, ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError,
+            binascii.Error, ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, OverflowError,
             DjangoValidationError,
         ) as exc:
-            raise NotFound(self.invalid_cursor_message) from exc
-        if value is None or pk is None or (isinstance(value, str) and "\x00" in value):
-            raise NotFound(self.invalid_cursor_message)
+            raise invalid from exc
+        if value is None or pk is None:
+            raise invalid
         return {"value": value, "pk": pk, "backwards": backwards}
 
     def link(self, cursor):

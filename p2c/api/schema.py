@@ -7,12 +7,18 @@ from rest_framework import serializers
 from p2c.idempotency import HEADER as IDEMPOTENCY_KEY
 from p2c.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 
-# Text the API can store: no NUL and no lone UTF-16 surrogate (the JSON parser refuses them in a body,
-# p2c.api.parsers; ApiQueryTextMiddleware a NUL in a query string). TEXT_NOT_BLANK_PATTERN adds DRF's rule for a
-# text field that must not be blank: a character other than white space (DRF trims it first).
-STORABLE = r"[^\u0000\ud800-\udfff]"
+# Text the API can store: no NUL and no lone UTF-16 surrogate (the JSON parser refuses either anywhere in a body,
+# p2c.api.parsers; ApiQueryTextMiddleware a NUL in a query string, where a lone surrogate cannot arrive: Django decodes
+# a query string's bad UTF-8 as U+FFFD). The patterns state the NUL only: a pattern naming the surrogates
+# (``\ud800-\udfff``) cannot be compiled by Rust-based validators (schemathesis' jsonschema-rs), which drop it and
+# then generate text with NULs, and the syntaxes that could name every other character (``\U0010ffff``,
+# ``\u{10ffff}``) are not shared by ECMA-262, Python and Rust. The surrogates are in the 400's description, and
+# schemathesis.toml tells the generator. TEXT_NOT_BLANK_PATTERN adds DRF's rule for a text field that must not be
+# blank: a character other than white space (DRF trims it first, with Python's str.strip, which takes U+001C to
+# U+001F and U+0085 for white space too: ECMA-262's ``\s`` takes neither, Rust's only U+0085).
+STORABLE = r"[^\u0000]"
 TEXT_PATTERN = rf"^{STORABLE}*$"
-TEXT_NOT_BLANK_PATTERN = rf"^{STORABLE}*[^\s\u0000\ud800-\udfff]{STORABLE}*$"
+TEXT_NOT_BLANK_PATTERN = rf"^{STORABLE}*[^\s\u0000\u001c-\u001f\u0085]{STORABLE}*$"
 # A filter's empty value (``?uom=``, the browsable API's filter form sends one per empty field) means no filter,
 # django-filter's convention: the schema of a number, enum, date or UUID filter allows it too.
 EMPTY_VALUE = {"type": "string", "maxLength": 0}
@@ -58,8 +64,9 @@ class AutoSchema(openapi.AutoSchema):
         result = super()._map_basic_serializer(serializer, direction)
         needed = getattr(serializer, "names_one_needed", ())
         if needed and not getattr(serializer, "partial", False):
+            properties = result.get("properties", {})
             result["anyOf"] = [
-                {"required": [name], "properties": {name: {"type": "string", "pattern": TEXT_NOT_BLANK_PATTERN}}}
+                {"required": [name], "properties": {name: _not_blank(properties.get(name, {"type": "string"}))}}
                 for name in needed
             ]
         return result
@@ -87,6 +94,15 @@ class AutoSchema(openapi.AutoSchema):
                 parameter["schema"] = {**schema, "enum": [*schema["enum"], ""]} if "enum" in schema else {
                     "anyOf": [schema, EMPTY_VALUE]}
         return parameters
+
+
+def _not_blank(schema):
+    """``schema`` for a value given and not blank: free text gets TEXT_NOT_BLANK_PATTERN; a key with a format
+    or a pattern of its own (a UUID, digits) keeps its schema, null aside."""
+    schema = {key: value for key, value in schema.items() if key not in ("nullable", "description", "readOnly")}
+    if schema.get("type") == "string" and "format" not in schema and schema.get("pattern") in (None, TEXT_PATTERN):
+        schema.update(minLength=1, pattern=TEXT_NOT_BLANK_PATTERN)
+    return schema
 
 
 def _typed_filter(schema):
@@ -139,7 +155,9 @@ ERROR_SCHEMA = {
 # scheme in WWW-Authenticate; 403 is a signed-in user without the permission (tests/api/test_authentication.py).
 ERRORS = {
     "400": "Invalid input: the parameters or fields in error, each with its messages (text holding a NUL or a "
-    "lone surrogate, a value outside the schema's range, pattern or choices).",
+    "lone UTF-16 surrogate, \\ud800 to \\udfff, anywhere in the body, property names included; a value outside "
+    "the schema's range, pattern or choices; a reference to a record that does not exist; a unique value another "
+    "record holds).",
     "401": "Not authenticated: no token (nor session), or an invalid token. The answer's WWW-Authenticate header "
     "names the scheme: Token.",
     "403": "Signed in, but without the permission this operation needs.",
@@ -207,4 +225,38 @@ def postprocess_error_responses(result, generator, request, public):
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == IDEMPOTENCY_KEY for p in parameters):
                     parameters.append(IDEMPOTENCY_HEADER)
+    return result
+
+
+# What a created record's links lead to: the operations on the record the answer names.
+LINKED_METHODS = {"get": "Get", "put": "Replace", "patch": "Update", "delete": "Delete"}
+
+
+def postprocess_links(result, generator, request, public):
+    """OpenAPI links from each create (``POST /api/…/`` answering 201 with the record) to the operations on that
+    record (``GET``, ``PUT``, ``PATCH``, ``DELETE /api/…/{key}/``), the key taken from the answer's field of the
+    same name: clients (and schemathesis' stateful phase) follow them from a record to what can be done with it."""
+    paths = result.get("paths", {})
+    schemas = result.get("components", {}).get("schemas", {})
+    for path, operations in paths.items():
+        created = (operations.get("post") or {}).get("responses", {}).get("201")
+        if not created:
+            continue
+        body = created.get("content", {}).get("application/json", {}).get("schema", {})
+        component = schemas.get(body.get("$ref", "").rsplit("/", 1)[-1], {})
+        for detail, detail_operations in paths.items():
+            rest = detail[len(path):] if detail.startswith(path) else ""
+            if not (rest.startswith("{") and rest.endswith("}/") and rest.count("/") == 1):
+                continue
+            key = rest[1:-2]
+            if key not in component.get("properties", {}):
+                continue
+            links = created.setdefault("links", {})
+            for method, verb in LINKED_METHODS.items():
+                if method in detail_operations:
+                    links[f"{verb}Record"] = {
+                        "operationId": detail_operations[method]["operationId"],
+                        "parameters": {key: f"$response.body#/{key}"},
+                        "description": f"The record created, by its {key}.",
+                    }
     return result

@@ -17,11 +17,15 @@ from .keys import natural_key
 
 
 class StrictText:
-    """Text only, as the schema says (``type: string``): DRF would take 0 for "0"."""
+    """Text only, as the schema says (``type: string``): DRF would take 0 for "0". Its length is checked as sent,
+    as the schema's ``maxLength`` counts it, before DRF trims the white space around it."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)
         return super().to_internal_value(data)
 
 

@@ -96,6 +96,10 @@ class BulkResultSerializer(serializers.Serializer):
     errors = serializers.DictField(
         required=False, help_text=_("Field errors, as the single-record endpoints give them.")
     )
+    code = serializers.CharField(
+        required=False, help_text=_("A refusal by the configuration's state: number_series_missing (no number "
+                                    "series to number a record with a blank key).")
+    )
 
 
 class BulkSummarySerializer(serializers.Serializer):
@@ -140,9 +144,14 @@ class BulkUpsertMixin:
                 status=status.HTTP_409_CONFLICT,
             )
         summary = bulk_summary(results)
-        # Nothing written is an error: every record was refused (the answer still says why, record by record).
-        nothing_done = results and summary["error"] == len(results)
-        return Response(summary, status=status.HTTP_400_BAD_REQUEST if nothing_done else status.HTTP_200_OK)
+        # Nothing written is an error: every record was refused (the answer still says why, record by record), by
+        # the configuration's state (each with its code: 409 with the first) or by what was sent (400).
+        if not results or summary["error"] < len(results):
+            return Response(summary, status=status.HTTP_200_OK)
+        codes = sorted({result.get("code") for result in results} - {None})
+        if codes and all(result.get("code") for result in results):
+            return Response({**summary, "code": codes[0]}, status=status.HTTP_409_CONFLICT)
+        return Response(summary, status=status.HTTP_400_BAD_REQUEST)
 
     # ``…/bulk/`` is also the URL of the record whose key is "bulk" (an ERP number may be): the router matches this
     # action first, so the record's own methods there are answered as at ``…/{key}/``, with their permissions and
@@ -185,7 +194,8 @@ def bulk_schema(serializer_class, key_field):
                     "Records are matched on `%(key_field)s`: an existing record is updated with the fields given, a new "
                     "one is created (a blank key is filled from the number series). Each record is answered on its own: "
                     "created, updated, unchanged (not written) or its field errors. When every record is refused the "
-                    "answer is a 400 with the same body."
+                    "answer is a 400 with the same body, or a 409 with the same body and a code when the "
+                    "configuration's state refused every one (each result's code)."
                 )
                 % {"key_field": key_field}
             ),

@@ -180,3 +180,17 @@ def test_a_record_whose_key_is_bulk_is_read_changed_and_deleted_at_its_own_url(a
 def test_a_sales_record_key_is_a_uuid_so_bulk_names_none(api):
     assert api.get("/api/crm/accounts/bulk/").status_code == 404
     assert api.put("/api/crm/accounts/bulk/", {"name": "x"}, format="json").status_code == 404
+
+
+def test_a_batch_the_setup_refuses_whole_is_a_409_with_its_code(api):
+    """No customer number series and no number given: each record says why, with the code, and the batch is refused
+    by the configuration's state (409), as one such record is (test_records.py); one record wrong as sent makes it a
+    400 again."""
+    response = api.post("/api/erp/customers/bulk/", [{"name": "No number"}, {"name": "Nor this"}], format="json")
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "number_series_missing" and body["error"] == 2
+    assert all(result["code"] == "number_series_missing" and "no" in result["errors"] for result in body["results"])
+    assert not Customer.objects.exists()
+    mixed = api.post("/api/erp/customers/bulk/", [{"name": "No number"}, {"name": 5}], format="json")
+    assert mixed.status_code == 400 and "code" not in mixed.json(), mixed.content

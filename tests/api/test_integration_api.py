@@ -131,7 +131,36 @@ def test_couple_unknown_counterpart_is_404_and_bad_id_400(api, mappings):  # noq
     url = f"/api/crm/accounts/{account.pk}/couple/"
     assert api.post(url, {"erp_id": "999999", "mapping": "CUSTOMER"}, format="json").status_code == 404
     assert api.post(url, {"erp_id": "x", "mapping": "CUSTOMER"}, format="json").status_code == 400
-    assert api.post(url, {"mapping": "CUSTOMER"}, format="json").status_code == 400
+    neither = api.post(url, {"mapping": "CUSTOMER"}, format="json")
+    assert neither.status_code == 400 and neither.json() == {"non_field_errors": ["Give the counterpart's id or its key."]}
+    unknown = api.post(url, {"erp_id": 1, "mapping": "NO_SUCH"}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_mapping" and "mapping" in unknown.json()
+
+
+def test_couple_says_in_its_schema_that_the_counterpart_is_named_by_id_or_key(api):
+    schemas = api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert [alternative["required"] for alternative in schemas["CrmRecordCouple"]["anyOf"]] == [["erp_id"], ["key"]]
+    assert [alternative["required"] for alternative in schemas["ErpRecordCouple"]["anyOf"]] == [["crm_id"], ["key"]]
+
+
+def test_couple_refused_by_the_configuration_is_409_with_its_code(api, mappings):  # noqa: F811
+    """No table mapping couples the records, or several do and none is named: the configuration's state, 409."""
+    account, customer = Account.objects.create(name="Adatum"), Customer.objects.create(name="Adatum Corporation")
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").delete()
+    response = api.post(f"/api/crm/accounts/{account.pk}/couple/", {"erp_id": customer.pk}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "no_mapping", response.content
+    assert "No table mapping couples Account records." in response.json()["detail"]
+
+
+def test_cleanup_takes_an_age_up_to_its_bound(api):
+    """The bound a date can hold (a hundred years), stated in the schema; one past it is a 400 naming the field."""
+    at_bound = api.post("/api/integration/jobs/cleanup/", {"older_than_days": 36500, "dry_run": True}, format="json")
+    assert at_bound.status_code == 200, at_bound.content
+    for too_old in (36501, 1000000, 99999999999):
+        response = api.post("/api/integration/jobs/cleanup/", {"older_than_days": too_old}, format="json")
+        assert response.status_code == 400 and "older_than_days" in response.json(), response.content
+    schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]["SyncLogCleanup"]
+    assert schema["properties"]["older_than_days"]["maximum"] == 36500
 
 
 def test_record_synchronize_queues_a_job_that_finishes(api, mappings, settings, django_capture_on_commit_callbacks):  # noqa: F811

@@ -13,20 +13,16 @@ operation with schemathesis' report (what was sent as a curl command, what came 
 Every check of a stateless run does (``CHECKS``): server errors, status codes, content types, response schemas and
 headers, ``positive_data_acceptance`` (a schema-valid request is not refused) and ``negative_data_rejection`` (a
 schema-violating one is), a missing required header, authentication not ignored (401 without the token), methods
-an operation lacks (405 with ``Allow``). Not run: the stateful checks (``use_after_free``,
-``ensure_resource_availability``, ``object_level_authorization``), which need schemathesis' stateful phase and its
-links between operations, a runner its pytest integration would give (below). The exclusions are named where they
-are made: a reference to a record that does not exist (``refers_to_missing_records``), a configuration import whose
-content names what does not exist, and the two data checks on bulk upserts (``is_bulk``). Each generated request
-is a new one for ``Idempotency-Key`` (the stored keys are forgotten before each). Text may hold no NUL or lone
-surrogate, and the schema says so (``pattern``, p2c.api.schema), so the generator is left to its defaults.
+an operation lacks (405 with ``Allow``). The stateful checks (``use_after_free``, ``ensure_resource_availability``)
+run in schemathesis' stateful phase against a real server (tests/api/test_schemathesis_server.py). Every
+exclusion is named, with its reason, in tests/api/schemathesis_rules.py. Each generated request is a new one for
+``Idempotency-Key`` (the stored keys are forgotten before each).
 
 (Schemathesis' own pytest integration, ``schemathesis.pytest.from_fixture``, does not run under pytest 9, so the
 operations are driven here with Hypothesis directly.)
 """
 
 import os
-import re
 import time
 
 import pytest
@@ -43,8 +39,6 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
     missing_required_header,
-    negative_data_rejection,
-    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -54,108 +48,16 @@ from schemathesis.specs.openapi.checks import (
 from p2c.models import IdempotencyKey
 from p2c.wsgi import application
 
+from .schemathesis_rules import SKIPPED_PATHS, schema_valid_request_accepted, schema_violating_request_rejected
+
 EXAMPLES = int(os.environ.get("P2C_SCHEMATHESIS_EXAMPLES", "2"))
 # Literals of the project's own code as values (schemathesis' constants analysis, Hypothesis' local constants): off,
 # so that the requests depend on the schema alone, not on any string anywhere in the code or on which tests ran
 # before; ``P2C_SCHEMATHESIS_CONSTANTS=1`` turns them on for a deeper local run (they found the "bulk" key).
 CONSTANTS = os.environ.get("P2C_SCHEMATHESIS_CONSTANTS", "0") == "1"
-# DRF's and Django's messages for a reference to a record that does not exist: a related field's by primary key
-# or by natural key, a filter's by primary key (ModelChoiceField; an enum's invalid choice says the value instead),
-# and a table mapping's option set that its Sales table does not have (which depends on the table chosen).
-MISSING_RECORD = re.compile(r'Invalid pk ".*" - object does not exist\.|Object with \w+=.* does not exist\.'
-                            r"|Select a valid choice\. That choice is not one of the available choices\."
-                            r"|crm\.\w+ has no option set '.*'\.", re.S)
-# The same, said by an operation of the integration: a table mapping named in the query that does not exist.
-MISSING_RECORD_CODES = ("unknown_mapping",)
-CONFIGURATION_IMPORT = "/api/integration/configuration/import/"
-
-
-def refers_to_missing_records(response):
-    """A 400 whose every message says that a record the request names does not exist."""
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    if response.status_code != 400 or not isinstance(body, dict) or not body:
-        return False
-    if body.get("code") in MISSING_RECORD_CODES:  # a refusal's code (a field named "code" holds a list)
-        return True
-    return all(
-        isinstance(messages, list) and messages
-        and all(isinstance(m, str) and MISSING_RECORD.fullmatch(m) for m in messages)
-        for messages in body.values())
-
-
-def is_bulk(case):
-    """A bulk upsert (``…/bulk/``) answers each record on its own: a record the schema (or the stored data) refuses
-    is an ``error`` in the results while the others are written (200), and a batch whose every record is refused is
-    a 400 with the same results. The status tells the batch's fate, not each record's, so the two data checks
-    (a schema-valid request accepted, a schema-violating one rejected) do not apply to it; every other check does,
-    and tests/api/test_bulk.py holds the per-record answers."""
-    return case.operation.path.endswith("/bulk/")
-
-
-def body_breaks_a_pattern(case):
-    """Whether a field of the request's JSON body breaks the ``pattern`` the schema gives it, or the body meets none
-    of its record's ``anyOf`` alternatives. Schemathesis' positive generator does so now and then (``"purchaser":
-    "\\u0000"`` against ``^[^\\u0000…]*…$``): such a request is not schema-valid, and its refusal is right."""
-    body = case.body
-    if not isinstance(body, dict):
-        return False
-    raw = case.operation.schema.raw_schema
-    schema = (raw["paths"][case.operation.path][case.method.lower()].get("requestBody", {}).get("content", {})
-              .get("application/json", {}).get("schema", {}))
-    if "$ref" in schema:
-        schema = raw["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    properties = schema.get("properties", {})
-    if any(isinstance(value, str) and "pattern" in properties.get(name, {})
-           and re.search(properties[name]["pattern"], value) is None
-           for name, value in body.items()):
-        return True
-    # a record's anyOf (one of its names not blank, p2c.api.schema): no alternative met
-    alternatives = schema.get("anyOf") or []
-    return bool(alternatives) and not any(
-        all(isinstance(body.get(name), str) and re.search(rule.get("pattern", ""), body[name])
-            for name, rule in alternative.get("properties", {}).items() if name in alternative.get("required", ()))
-        for alternative in alternatives)
-
-
-@schemathesis.check
-def schema_violating_request_rejected(ctx, response, case):
-    """schemathesis' ``negative_data_rejection``, bulk upserts excepted (``is_bulk``)."""
-    if is_bulk(case):
-        return None
-    return negative_data_rejection(ctx, response, case)
-
-
-@schemathesis.check
-def schema_valid_request_accepted(ctx, response, case):
-    """schemathesis' ``positive_data_acceptance``, but for two refusals no schema can state, which depend on the
-    stored data rather than on the request's shape:
-
-    - a reference to a record that does not exist (the generated ids and keys name none; 400 naming the field,
-      as for a record the client deleted meanwhile): ``refers_to_missing_records``;
-    - a configuration import whose sections name models, fields and records that do not exist (the schema states
-      the file's frame, its format, version and sections): 400 ``invalid_configuration`` listing each key at fault.
-
-    And a request that is not schema-valid after all: a field breaking its pattern, or a record meeting none of its
-    ``anyOf`` alternatives (``body_breaks_a_pattern``).
-
-    Every other 4xx outside the expected statuses (2xx, 401, 403, 404, 409) still fails."""
-    if is_bulk(case):
-        return None
-    if refers_to_missing_records(response) or (response.status_code == 400 and body_breaks_a_pattern(case)):
-        return None
-    if (case.operation.path == CONFIGURATION_IMPORT and response.status_code == 400
-            and response.json().get("code") == "invalid_configuration"):
-        return None
-    return positive_data_acceptance(ctx, response, case)
-
-
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance, schema_violating_request_rejected, schema_valid_request_accepted,
           missing_required_header, ignored_auth, unsupported_method, allow_header_conformance]
-SKIPPED_PATHS = ("/api/schema", "/api/docs", "/api/auth")
 REPORT_CHARS = int(os.environ.get("P2C_SCHEMATHESIS_REPORT_CHARS", "3000"))  # of each operation's report
 
 

@@ -63,14 +63,17 @@ def test_the_admin_refuses_a_new_line_on_the_kept_price_list_and_takes_one_on_an
 
 def test_the_api_refuses_changes_to_the_kept_price_list_and_its_lines(api, kept):
     line = ProductPriceLevelFactory(price_level=kept)
+    # Refused by the list's state, not by the request's shape: 409 with the code, the field at fault named.
     response = api.patch(f"/api/crm/price-levels/{kept.pk}/", {"name": "Renamed"}, format="json")
-    assert response.status_code == 400 and "kept by the ERP integration" in str(response.json())
-    assert api.delete(f"/api/crm/price-levels/{kept.pk}/").status_code == 400
-    assert api.patch(f"/api/crm/product-price-levels/{line.pk}/", {"amount": "1"}, format="json").status_code == 400
-    assert api.delete(f"/api/crm/product-price-levels/{line.pk}/").status_code == 400
+    assert response.status_code == 409 and response.json()["code"] == "integration_managed"
+    assert "kept by the ERP integration" in str(response.json()["is_integration_managed"])
+    deleted = api.delete(f"/api/crm/price-levels/{kept.pk}/")
+    assert deleted.status_code == 409 and deleted.json()["code"] == "integration_managed"
+    assert api.patch(f"/api/crm/product-price-levels/{line.pk}/", {"amount": "1"}, format="json").status_code == 409
+    assert api.delete(f"/api/crm/product-price-levels/{line.pk}/").status_code == 409
     moved = api.patch(f"/api/crm/product-price-levels/{ProductPriceLevelFactory().pk}/",
                       {"price_level": str(kept.pk)}, format="json")
-    assert moved.status_code == 400 and "kept by the ERP integration" in str(moved.json()["price_level"])
+    assert moved.status_code == 409 and "kept by the ERP integration" in str(moved.json()["price_level"])
     assert PriceLevel.objects.filter(pk=kept.pk, name="Integration price list").exists()
     assert ProductPriceLevel.objects.filter(pk=line.pk).exists()
 
