@@ -157,7 +157,7 @@ def test_full_synchronisation_then_uncouple_couple_by_match_and_synchronise(page
     page.click('input[name="p2c-submit"]')
     page.wait_for_selector(".messagelist")
     message = page.inner_text(".messagelist")
-    assert "scheduled for 1 of 1 records" in message, message
+    assert "scheduled for 1 of 1 record" in message, message
     shot(page, "12-synchronised")
     job = SyncJob.objects.filter(mapping_name="CUSTOMER", direction="to_integration").latest("pk")
     assert job.status == SyncJob.Status.SUCCESS and job.failed == 0, [e.message for e in job.errors.all()]
