@@ -117,7 +117,11 @@ SHARED_TYPES = {arguments.text, arguments.path, arguments.record_id}
 OWN_TYPES = {"integration.management.commands.conflicts_resolve.field_choice"}
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+# Django's own commands that the project extends keep Django's arguments (a developer's tool, `make messages`).
+DJANGOS_ARGUMENTS = {"makemessages"}
+
+
+@pytest.mark.parametrize("name", [name for name in COMMANDS if name not in DJANGOS_ARGUMENTS])
 def test_every_argument_that_takes_text_or_a_number_has_a_shared_type(name):
     """Every argument taking a value is checked by one of the shared types of p2c.management.arguments (text,
     path, record_id, int_between) or is a choice: none is read raw, as the ``type=int`` that overflowed was."""
