@@ -1,0 +1,281 @@
+"""`DjangoSide`: a side whose rows are a Django model of this project, in its own database (Sales in one of its own
+when ``SALES_DATABASE_URL`` is set, p2c.databases) or in the couplings' one.
+
+Today's fast paths stay: keyset pages read as value tuples converted a column at a time (`p2c.bulk_reads.rows_read`),
+new rows written by ``bulk_insert`` (COPY on PostgreSQL, ``executemany`` on SQLite), changed ones by ``bulk_update``
+(one statement of values), match candidates found through the case-insensitive ``LOWER(field)`` indexes. A write that
+fails in bulk is done again row by row, so that only the bad rows fail, each with its field and reason.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    connections,
+    transaction,
+)
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from p2c.bulk_reads import rows_read
+from p2c.bulk_writes import sequence_keys
+from p2c.databases import database_for
+from p2c.deletions import deletion_log_of
+from p2c.records import writing_as
+from p2c.utils import any_of, chunked, uuid7
+
+from ..filters import filter_validate
+from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
+
+# Rows committed just before a cursor was taken may carry a slightly older timestamp: read them again (they come out
+# "unchanged"), as Business Central does with its 999 ms.
+WATERMARK_MARGIN = timedelta(seconds=1)
+# A deletion is logged when its transaction writes it, and may commit a while later: the log is read this far back.
+DELETIONS_MARGIN = timedelta(minutes=10)
+BATCH = 5000  # keys per query, well under SQLite's parameter limit
+
+
+class DjangoSide(Side):
+    """A model of this project as a side. ``key``: "erp" or "crm" (by default: "crm" for the Sales app's models);
+    ``filter_spec``: the mapping's filter of this side (integration.engine.filters)."""
+
+    def __init__(self, model, *, key=None, filter_spec=None):
+        meta = model._meta
+        self.model = model
+        self.key = key or ("crm" if meta.app_label == "crm" else "erp")
+        self.label = meta.label
+        self.key_name = meta.pk.attname
+        self.modified_name = meta.get_field(model.MODIFIED_FIELD).attname
+        writer = getattr(model, "MODIFIED_BY_FIELD", None)
+        self.writer_name = meta.get_field(writer).attname if writer else None
+        self.system_name = "Sales" if self.key == "crm" else "ERP"
+        self.filter_spec = filter_spec or {}
+
+    @property
+    def database(self):
+        """The alias of the database this side's rows are in."""
+        return database_for(self.model)
+
+    def _all(self):
+        return self.model._base_manager.using(self.database)
+
+    def _filtered(self, key_range=None):
+        queryset = self._all().filter(filter_validate(self.model, self.filter_spec))
+        if key_range is not None:
+            low, high = key_range
+            if low is not None:
+                queryset = queryset.filter(pk__gte=low)
+            if high is not None:
+                queryset = queryset.filter(pk__lt=high)
+        return queryset
+
+    def _since(self, queryset, since):
+        if since is None:
+            return queryset
+        return queryset.filter(**{f"{self.model.MODIFIED_FIELD}__gt": since - WATERMARK_MARGIN})
+
+    def _attnames(self, fields):
+        every = [f.attname for f in self.model._meta.concrete_fields]
+        if fields is None:
+            return every
+        wanted = {self.key_name, self.modified_name, *fields}
+        return [name for name in every if name in wanted]
+
+    def _dicts(self, queryset, attnames):
+        return [dict(zip(attnames, row, strict=True)) for row in rows_read(queryset.values_list(*attnames))]
+
+    # -- reading -------------------------------------------------------------------------------------------------------
+    def changes(self, since, *, key_range=None, page_size=BATCH, fields=None):
+        return _DatabaseChanges(self, self._since(self._filtered(key_range), since), since, page_size,
+                                self._attnames(fields))
+
+    def changed_count(self, since, *, key_range=None):
+        return self._since(self._filtered(key_range), since).count()
+
+    def rows(self, keys, *, fields=None):
+        attnames = self._attnames(fields)
+        found = {}
+        for batch in chunked(list(dict.fromkeys(keys)), BATCH):
+            for row in self._dicts(self._all().filter(any_of("pk", batch)), attnames):
+                found[row[self.key_name]] = row
+        return found
+
+    def match_candidates(self, query, *, fields=None):
+        meta = self.model._meta
+        condition, annotations = Q(), {}
+        for index, (attname, values) in enumerate(query.fields.items()):
+            if not values:
+                continue
+            if attname in query.case_insensitive:  # through the LOWER(field) index
+                alias = f"_match_{index}"
+                annotations[alias] = Lower(_field_of(meta, attname).name)
+                condition |= Q(**{f"{alias}__in": values})
+            else:
+                condition |= Q(**{f"{attname}__in": values})
+        if not condition:
+            return []
+        queryset = self._filtered().annotate(**annotations).filter(condition).order_by()
+        for attname, values in query.scope.items():
+            queryset = queryset.filter(**{f"{attname}__in": values})
+        return self._dicts(queryset, self._attnames(fields))
+
+    def deletions(self, since):
+        log = deletion_log_of(self.model)
+        now = timezone.now()
+        if log is None:
+            raise CannotAnswer(gettext("%(table)s keeps no log of its deleted records.") % {"table": self.label})
+        if since is None or since - DELETIONS_MARGIN < log.kept_since(now):
+            raise CannotAnswer(gettext("The log of deleted records of %(table)s does not go back that far.")
+                               % {"table": self.label})
+        return Deletions(keys=log.deleted_since(self.model, since - DELETIONS_MARGIN), cursor=now)
+
+    def deletions_cursor(self):
+        return timezone.now()
+
+    def writers(self, keys):
+        keys = list(dict.fromkeys(keys))
+        if self.writer_name is None:
+            return dict.fromkeys(keys)
+        found = {}
+        for batch in chunked(keys, BATCH):
+            found.update(self._all().filter(any_of("pk", batch)).values_list("pk", self.writer_name))
+        return found
+
+    # -- writing -------------------------------------------------------------------------------------------------------
+    def new_keys(self, count):
+        pk = self.model._meta.pk
+        if pk.get_internal_type() == "UUIDField":
+            return [uuid7() for _ in range(count)]
+        return sequence_keys(self.model, count, using=self.database) or [None] * count
+
+    def write(self, *, inserts=(), updates=(), writer=None):
+        with writing_as(writer):
+            written = self._insert(list(inserts)) + self._update(list(updates))
+        modified = self.rows([w.key for w in written if w.ok], fields=[])
+        return [Written(w.key, True, modified=modified[w.key][self.modified_name]) if w.ok else w for w in written]
+
+    def _insert(self, inserts):
+        if not inserts:
+            return []
+        pk = self.model._meta.pk.attname
+        objs = [self.model(**values, **({pk: key} if key is not None else {})) for key, values in inserts]
+        manager = self.model._base_manager.db_manager(self.database)
+        try:
+            with transaction.atomic(using=self.database):
+                (manager.bulk_insert if hasattr(manager, "bulk_insert") else manager.bulk_create)(objs)
+            return [Written(obj.pk, True) for obj in objs]
+        except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
+            if _side_failure(exc):
+                raise
+        return [self._each(obj, lambda obj: obj.save(force_insert=True, using=self.database)) for obj in objs]
+
+    def _update(self, updates):
+        if not updates:
+            return []
+        existing = {}
+        for batch in chunked([key for key, _ in updates], BATCH):
+            existing.update(self._all().in_bulk(batch))
+        results, objs, names = [], [], set()
+        for key, values in updates:
+            obj = existing.get(key)
+            if obj is None:
+                results.append(Written(key, False, reason=gettext("The record no longer exists.")))
+                continue
+            for name, value in values.items():
+                setattr(obj, name, value)
+            objs.append(obj)
+            names.update(values)
+        fields = [_field_of(self.model._meta, name).name for name in names]
+        if objs:
+            try:
+                with transaction.atomic(using=self.database):
+                    self.model._base_manager.db_manager(self.database).bulk_update(objs, fields)
+                results += [Written(obj.pk, True) for obj in objs]
+            except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
+                if _side_failure(exc):
+                    raise
+                results += [self._each(obj, lambda obj: obj.save(using=self.database)) for obj in objs]
+        return results
+
+    def _each(self, obj, save):
+        try:
+            with transaction.atomic(using=self.database):
+                save(obj)
+        except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
+            if _side_failure(exc):
+                raise
+            field, reason = _fault(self.model, obj, exc)
+            return Written(obj.pk, False, field=field, reason=reason)
+        return Written(obj.pk, True)
+
+    # -- the side itself -----------------------------------------------------------------------------------------------
+    def health(self):
+        try:
+            with connections[self.database].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as exc:
+            return Health(False, gettext("The %(system_name)s database (%(alias)s) did not answer: %(error)s.") % {
+                "system_name": self.system_name, "alias": self.database, "error": " ".join(str(exc).split())})
+        return Health(True)
+
+
+class _DatabaseChanges(Changes):
+    """Keyset pages in key order; the cursor after them is the latest modified-on read, at most the time the read
+    began (a row committed later with an earlier stamp is read again next time, within `WATERMARK_MARGIN`)."""
+
+    def __init__(self, side, queryset, since, page_size, attnames):
+        self.side, self.queryset, self.page_size, self.attnames = side, queryset, page_size, attnames
+        self.cursor = since
+        self.started = timezone.now()
+
+    def __iter__(self):
+        side, last, latest = self.side, None, None
+        ordered = self.queryset.order_by("pk")
+        while True:
+            page = ordered if last is None else ordered.filter(pk__gt=last)
+            rows = side._dicts(page[:self.page_size], self.attnames)
+            if not rows:
+                break
+            last = rows[-1][side.key_name]
+            latest = max([m for m in [latest, *(row[side.modified_name] for row in rows)] if m is not None],
+                         default=None)
+            yield rows
+            if len(rows) < self.page_size:
+                break
+        if latest is not None:
+            self.cursor = max(min(latest, self.started), self.cursor) if self.cursor else min(latest, self.started)
+
+
+def _field_of(meta, attname):
+    for f in meta.concrete_fields:
+        if f.attname == attname or f.name == attname:
+            return f
+    raise KeyError(attname)
+
+
+def _side_failure(exc):
+    """The database's failure (no connection, a refused write), not one row's bad values: the caller stops."""
+    return isinstance(exc, (OperationalError, InterfaceError, InternalError)) and not isinstance(exc, IntegrityError)
+
+
+def _fault(model, obj, exc):
+    """(field or None, reason) of a row the database refused."""
+    messages = getattr(exc, "message_dict", None)
+    if messages:
+        name, texts = next(iter(messages.items()))
+        return name, " ".join(texts)
+    if isinstance(exc, IntegrityError):
+        for f in model._meta.concrete_fields:
+            value = getattr(obj, f.attname)
+            if (f.unique and not f.primary_key and value not in (None, "")
+                    and model._base_manager.using(database_for(model)).filter(**{f.attname: value})
+                    .exclude(pk=obj.pk).exists()):
+                return f.name, gettext("%(value)s is already used by another record.") % {"value": value}
+    return None, " ".join(getattr(exc, "messages", None) or [str(exc)])
