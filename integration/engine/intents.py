@@ -41,6 +41,7 @@ from p2c.databases import SALES, database_for
 from p2c.utils import any_of, chunked
 
 from .reading import key_range_q
+from .sides import side_for
 
 logger = logging.getLogger("p2c.integration")
 
@@ -146,17 +147,15 @@ def intents_complete(*, erp_model=None, crm_model=None, integration_user_id=None
 
 def _complete(erp_label, crm_label, intents, integration_user_id):
     """Complete intents of one pair of tables; return how many were adopted."""
-    crm_model = apps.get_model(crm_label)
+    sales = side_for(apps.get_model(crm_label), key="crm")
     pair = {"erp_model": erp_label, "crm_model": crm_label}
     couplings = {
         c.erp_id: c for c in Coupling.objects.filter(**pair).filter(any_of("erp_id", [i.erp_id for i in intents]))
     }
     # The intents' Sales keys, and those of the couplings of their ERP records: which exist, as last written
-    written = {
-        pk: (modified, writer) for pk, modified, writer in crm_model._base_manager.filter(
-            any_of("pk", list({*(intent.crm_id for intent in intents), *(c.crm_id for c in couplings.values())}))
-        ).values_list("pk", crm_model.MODIFIED_FIELD, f"{crm_model.MODIFIED_BY_FIELD}_id")
-    }
+    keys = list({*(intent.crm_id for intent in intents), *(c.crm_id for c in couplings.values())})
+    rows, writers = sales.rows(keys, fields=[]), sales.writers(keys)
+    written = {key: (row[sales.modified_name], writers.get(key)) for key, row in rows.items()}
     taken_crm = set(Coupling.objects.filter(**pair).filter(
         any_of("crm_id", [i.crm_id for i in intents])).values_list("crm_id", flat=True))
     new, refreshed, replaced = [], [], []

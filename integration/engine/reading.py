@@ -15,20 +15,17 @@ from integration.labels import record_title_attnames
 from integration.models import Coupling, FailedInsert, SyncResult
 from p2c.bulk_reads import rows_read
 from p2c.databases import same_database
-from p2c.deletions import deletion_log_of
 from p2c.records import Record, instances_from_rows
 from p2c.utils import any_of, chunked
 
 from .filters import filter_unindexed_on_sqlite
+from .sides import CannotAnswer
 
 # Rows committed just before a watermark was taken may carry a slightly older timestamp: read them again
 # (they come out "unchanged"), as Business Central does with its 999 ms.
 WATERMARK_MARGIN = timedelta(seconds=1)
 RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
 ALL = object()  # "examine every row", for runs over records named explicitly
-# A deletion is logged when its transaction writes it, and may commit a while later: the log is read again this far
-# back (its entries are few, and one read twice finds its coupling already handled).
-DELETIONS_MARGIN = timedelta(minutes=10)
 CHANGED_KEYS = 100_000  # keys of changed rows an incremental run holds at most (a few megabytes)
 
 
@@ -117,21 +114,17 @@ def source_querysets(plan):
 def counterparts_deleted(plan, couplings):
     """The source ids of the couplings (of the pair) whose destination record no longer exists.
 
-    From the destination's deletion log (p2c.deletions) when it keeps one: its entries since the mapping last checked
-    it, less `DELETIONS_MARGIN`, the couplings of those keys read and the destination asked which are still missing.
-    A run then costs what was deleted, not what is coupled, in one database as in two. What the log cannot answer
-    (never checked, checked before the log's retention, a destination without a log) is compared in full: in one
-    database by one anti-join, across databases by every coupled key (`_counterparts_deleted_all`).
+    From the destination side's deletions since the mapping last checked them (`Side.deletions`; a database reads
+    its log of deleted records, p2c.deletions, a margin back for late commits): the couplings of those keys read and
+    the destination asked which are still missing. A run then costs what was deleted, not what is coupled, in one
+    database as in two. What the side cannot answer (never checked, checked before the log's retention, a side
+    without a log) is compared in full, every coupled key in keyset pages (`_counterparts_deleted_all`).
     """
     source, destination = plan.source, plan.destination
-    log = deletion_log_of(destination.model)
-    checked = getattr(plan.mapping, destination.deletions_checked_field, None) if log else None
-    if checked is None or checked - DELETIONS_MARGIN < log.kept_since():
-        if same_database(Coupling, destination.model):
-            counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
-            return set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
+    try:
+        deleted = destination.reach.deletions(getattr(plan.mapping, destination.deletions_checked_field, None)).keys
+    except CannotAnswer:
         return _counterparts_deleted_all(plan, couplings)
-    deleted = log.deleted_since(destination.model, checked - DELETIONS_MARGIN)
     found = set()
     for keys in chunked(sorted(deleted), RETRY_BATCH):
         pairs = list(couplings.filter(any_of(destination.id_field, keys))
@@ -141,8 +134,8 @@ def counterparts_deleted(plan, couplings):
 
 
 def _counterparts_deleted_all(plan, couplings):
-    """`counterparts_deleted` across databases, the long way: the couplings' destination keys read in keyset chunks
-    and the destination asked which of them it still has (two queries per `RETRY_BATCH`)."""
+    """`counterparts_deleted` the long way: the couplings' destination keys read in keyset chunks and the destination
+    asked which of them it still has (two queries per `RETRY_BATCH`)."""
     source, destination = plan.source, plan.destination
     deleted, last = set(), None
     ordered = couplings.order_by(destination.id_field)
@@ -159,8 +152,7 @@ def _missing(destination, pairs):
     """The source ids of the (destination id, source id) ``pairs`` whose destination record does not exist."""
     if not pairs:
         return set()
-    existing = set(destination.model._base_manager.filter(any_of("pk", [d for d, _ in pairs]))
-                   .values_list("pk", flat=True))
+    existing = set(destination.reach.rows([d for d, _ in pairs], fields=[]))
     return {source_id for dest_id, source_id in pairs if dest_id not in existing}
 
 

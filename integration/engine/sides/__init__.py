@@ -6,5 +6,12 @@ from .base import CannotAnswer, Changes, Deletions, Health, MatchQuery, Side, Wr
 from .django import DjangoSide
 from .memory import MemorySide
 
+
+def side_for(model, *, key, filter_spec=None):
+    """The side that serves ``model``'s rows for the engine (today every model is in this process: `DjangoSide`;
+    a model served by another system gets its side here)."""
+    return DjangoSide(model, key=key, filter_spec=filter_spec)
+
+
 __all__ = ["CannotAnswer", "Changes", "Deletions", "DjangoSide", "Health", "MatchQuery", "MemorySide", "Side",
-           "Written"]
+           "Written", "side_for"]
