@@ -31,7 +31,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
-from p2c.bulk_writes import keys_take
 from p2c.databases import same_database
 from p2c.deletions import deletion_log_of
 from p2c.utils import any_of, collector_paused, planner_statistics_refresh
@@ -187,7 +186,7 @@ class DirectionRun:
                                  erp_range=plan.key_range if plan.source.key == "erp" else None)
             if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted,
                 # and SQLite would read every coupling of the pair for each chunk (p2c.utils)
-                planner_statistics_refresh(plan.source.model, Coupling)
+                plan.source.reach.statistics_refresh(Coupling)
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
             # Rows written by this run when each table's statistics were last refreshed: each its own, as one
@@ -310,7 +309,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             return False
         # The new rows' keys, taken now on the run's connection (which would wait for the writer meanwhile): a round
         # trip less in the writer's transaction, whose pace the run goes at
-        keys_take([dest for _, dest in self.inserts], using=self.plan.destination.database)
+        self.plan.destination.reach.keys_take([dest for _, dest in self.inserts])
         return True
 
     def write_decided(self):
@@ -386,9 +385,6 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
         dest_ids = [getattr(couplings[pk], destination.id_field) for pk in map(pk_of, self.rows)
                     if pk in couplings] if couplings else []
-        destinations = destination.model.objects
-        if lock:
-            destinations = destinations.select_for_update()
-        self.destinations = destinations.in_bulk(dest_ids) if dest_ids else {}
+        self.destinations = destination.reach.records(dest_ids, lock=lock)
         self.transfer = ChunkTransfer(plan, self.rows)
         self._decide_all()

@@ -122,7 +122,7 @@ class ChunkWrites:
             values = {f.attname: getattr(obj, f.attname) for f in fields}
             if any(v in (None, "") for v in values.values()):
                 continue
-            other = model._base_manager.filter(**values).exclude(pk=obj.pk).first()
+            other = self.plan.destination.reach.record_holding(obj, values)
             if other is not None:
                 return duplicate_text(obj, fields, self.plan.record_label(other))
         return None
@@ -130,19 +130,14 @@ class ChunkWrites:
     def _create_all(self, objs):
         # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL; the
         # couplings of the rows are made while the database writes them (pure Python: its connection is busy).
-        manager = self.plan.destination.model.objects
-        if hasattr(manager, "bulk_insert"):
-            manager.bulk_insert(objs, meanwhile=self._inserts_couple)
-        else:
-            manager.bulk_create(objs)
+        self.plan.destination.reach.records_insert(objs, meanwhile=self._inserts_couple)
 
     def _inserts_couple(self):
         self.inserts_coupled = self._new_couplings(self.inserts)
         self.inserts_coupled_write = self._couplings_prepare(self.inserts_coupled)
 
-    @staticmethod
-    def _create_one(obj):
-        obj.save(force_insert=True)
+    def _create_one(self, obj):
+        self.plan.destination.reach.record_insert(obj)
 
     def _update_fields(self):
         fields = set()
@@ -156,12 +151,10 @@ class ChunkWrites:
         for _, _, dest, changes in self.updates:
             for name, (_, new) in changes.items():
                 setattr(dest, name, new)
-        fields = [self.plan.destination.model._meta.get_field(_field_name(self.plan, a)).name
-                  for a in self._update_fields()]
-        self.plan.destination.model.objects.bulk_update(objs, fields)
+        self.plan.destination.reach.records_update(objs, self._update_fields())
 
     def _update_one(self, obj):
-        obj.save()
+        self.plan.destination.reach.record_update(obj)
 
     def _new_couplings(self, pairs):
         """The values of the couplings of rows just written or matched (``pairs``: (source row, destination)), each
@@ -314,13 +307,6 @@ def _coupling_names(plan):
         source_modified=source.modified_field, dest_modified=destination.modified_field,
         source_last_synced=source.last_synced_field, dest_last_synced=destination.last_synced_field,
         dest_result=destination.result_field, dest_job=destination.job_field)
-
-
-def _field_name(plan, attname):
-    for f in plan.destination.model._meta.concrete_fields:
-        if f.attname == attname:
-            return f.name
-    return attname
 
 
 def duplicate_text(obj, fields, other):
