@@ -129,6 +129,19 @@ class Side(abc.ABC):
     def health(self) -> Health:
         """Whether the side answers now, and if not, why, in words."""
 
+    def any_row_unlisted(self, listed_among, *, count=None, local=None, page_size=5000):
+        """Whether some row (within the side's filter) is not listed elsewhere: ``listed_among(keys)`` tells how
+        many of ``keys`` are (e.g. coupled); ``count()``: how many rows are listed in all (fewer than the side has
+        settles it). Read in keyset pages of keys until one is found. ``local``: the listing as a
+        queryset and its key column, for a side that can ask its own database in one query (`DjangoSide`)."""
+        if count is not None and count() < self.changed_count(None):
+            return True
+        for page in self.changes(None, page_size=page_size, fields=[]):
+            keys = [self.key_of(row) for row in page]
+            if listed_among(keys) < len(keys):
+                return True
+        return False
+
     def key_of(self, row):
         return row[self.key_name]
 

@@ -19,19 +19,19 @@ from django.db import (
     connections,
     transaction,
 )
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q, UniqueConstraint
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from p2c.bulk_reads import rows_read
 from p2c.bulk_writes import keys_take, sequence_keys
-from p2c.databases import database_for
+from p2c.databases import database_for, same_database
 from p2c.deletions import deletion_log_of
 from p2c.records import writing_as
 from p2c.utils import any_of, chunked, planner_statistics_refresh, uuid7
 
-from ..filters import filter_validate
+from ..filters import filter_unindexed_on_sqlite, filter_validate
 from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
 
 # Rows committed just before a cursor was taken may carry a slightly older timestamp: read them again (they come out
@@ -110,21 +110,39 @@ class DjangoSide(Side):
     def match_candidates(self, query, *, fields=None):
         meta = self.model._meta
         condition, annotations = Q(), {}
+        indexed = True  # whether an index serves each condition (_index_serves)
         for index, (attname, values) in enumerate(query.fields.items()):
             if not values:
                 continue
-            if attname in query.case_insensitive:  # through the LOWER(field) index
+            field = _field_of(meta, attname)
+            lowered = attname in query.case_insensitive
+            if lowered:  # through the LOWER(field) index
                 alias = f"_match_{index}"
-                annotations[alias] = Lower(_field_of(meta, attname).name)
+                annotations[alias] = Lower(field.name)
                 condition |= Q(**{f"{alias}__in": values})
             else:
                 condition |= Q(**{f"{attname}__in": values})
+            indexed = indexed and _index_serves(self.model, field, lowered=lowered)
         if not condition:
             return []
-        queryset = self._filtered().annotate(**annotations).filter(condition).order_by()
+        # The mapping's filter kept from SQLite's planner (`filter_unindexed_on_sqlite`) when the match fields'
+        # indexes serve every condition
+        mapping_filter = filter_validate(self.model, self.filter_spec)
+        if indexed:
+            mapping_filter = filter_unindexed_on_sqlite(self.model, mapping_filter)
+        # Unordered: which candidate comes first decides nothing (a key with two candidates matches none).
+        queryset = self._all().filter(mapping_filter).annotate(**annotations).filter(condition).order_by()
         for attname, values in query.scope.items():
             queryset = queryset.filter(**{f"{attname}__in": values})
         return self._dicts(queryset, self._attnames(fields))
+
+    def any_row_unlisted(self, listed_among, *, count=None, local=None, page_size=BATCH):
+        """One anti-join where the listing (``local``: a queryset and its column holding this side's keys) is in
+        this side's database; else `Side.any_row_unlisted`."""
+        if local is not None and same_database(local[0].model, self.model):
+            listing, column = local
+            return self._filtered().filter(~Exists(listing.filter(**{column: OuterRef("pk")}))).exists()
+        return super().any_row_unlisted(listed_among, count=count, page_size=page_size)
 
     def deletions(self, since):
         log = deletion_log_of(self.model)
@@ -330,3 +348,21 @@ def _fault(model, obj, exc):
                     .exclude(pk=obj.pk).exists()):
                 return f.name, gettext("%(value)s is already used by another record.") % {"value": value}
     return None, " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _index_serves(model, field, *, lowered):
+    """Whether an index of ``model`` looks ``field`` (``LOWER(field)`` when ``lowered``) up: one that starts with it,
+    without a condition other than the field being set (which ``field IN (...)`` implies)."""
+    if not lowered and (field.primary_key or field.unique or field.db_index):
+        return True
+    for index in model._meta.indexes:
+        if index.condition is not None and index.condition != Q(**{f"{field.name}__isnull": False}):
+            continue
+        if lowered:
+            first = index.expressions[0] if index.expressions else None
+            if isinstance(first, Lower) and first.get_source_expressions() == [F(field.name)]:
+                return True
+        elif index.fields[:1] == [field.name]:
+            return True
+    return not lowered and any(isinstance(c, UniqueConstraint) and c.condition is None and c.fields[:1] == (field.name,)
+                               for c in model._meta.constraints)
