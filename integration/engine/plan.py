@@ -137,6 +137,9 @@ class SyncPlan:
     create_new: bool = False
     only_ids: list | None = None
     key_range: tuple | None = None  # (low, high): one partition of a run, source rows low <= pk < high
+    # True: only the rows coupled when their chunk is read; False: only the uncoupled ones; None: every row
+    # (a partitioned run that matches decides its uncoupled rows in one partition: full_sync/partitions.py)
+    rows_coupled: bool | None = None
     _makers: dict = field(default_factory=dict, repr=False)  # model or compile function → what it made, once per run
 
     def per_run(self, function):
@@ -188,7 +191,8 @@ def sides_of(mapping, direction):
     return (erp, crm) if direction == Direction.TO_INTEGRATION else (crm, erp)
 
 
-def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None):
+def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None,
+               rows_coupled=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
         raise ValidationError(gettext("Direction %(direction)s is not one-way.") % {"direction": repr(direction)})
@@ -218,6 +222,7 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
         create_new=(not mapping.sync_only_coupled) if create_new is None else create_new,
         only_ids=only_ids,
         key_range=key_range,
+        rows_coupled=rows_coupled,
     )
 
 

@@ -24,6 +24,7 @@ mapping's directions, `DirectionRun` over the chunks of one direction, `ChunkRun
 """
 
 import logging
+from operator import attrgetter
 
 from django.conf import settings
 from django.db import transaction
@@ -92,6 +93,17 @@ def watermark_advance(*, mapping_id, name, value):
     return True
 
 
+def watermark_after(*, max_seen, started):
+    """The watermark a whole run leaves: the next run reads the rows modified after it, less `WATERMARK_MARGIN`.
+
+    The margin is for late commits: a row whose transaction began before the run read, with a modified-on a little
+    older than the latest one read, committed only after. Such a row's modified-on is within the margin of the
+    run's start, so the next run has to read again from ``min(max_seen, started - margin)``, no earlier: when the
+    latest change read is older than that (a settled table), the rows read last time are not read again, run after
+    run, until something changes (issue 66: 48,892 rows re-read by every settled run after one bulk rename)."""
+    return min(max_seen + WATERMARK_MARGIN, started)
+
+
 def run_done_advance(*, mapping, direction, started, max_seen):
     """What a whole run in ``direction`` moves once it is done (not a dry run, nor a run of some records or of one key
     range: those read part of the source): the source's watermark to the latest change it read (``max_seen``, None
@@ -99,7 +111,7 @@ def run_done_advance(*, mapping, direction, started, max_seen):
     (p2c.deletions), the time up to which they were checked, to the run's start. ``mapping`` keeps what moved. A
     partitioned run's coordinator calls it once every partition is done (full_sync/partitions.py)."""
     source, destination = sides_of(mapping, direction)
-    moves = [(source.watermark_field, max_seen and min(max_seen, started))]
+    moves = [(source.watermark_field, max_seen and watermark_after(max_seen=max_seen, started=started))]
     if deletion_log_of(destination.model):  # every deletion before the run's start is found
         moves.append((destination.deletions_checked_field, started))
     for name, value in moves:
@@ -109,7 +121,7 @@ def run_done_advance(*, mapping, direction, started, max_seen):
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
                         ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None, key_range=None,
-                        destinations_uncoupled=None):
+                        destinations_uncoupled=None, rows_coupled=None):
     """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
 
     Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
@@ -121,7 +133,8 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
     ``key_range``: ``(low, high)``, one partition of a run (source rows ``low <= pk < high``, either end None for
     open): the watermark stays, child mappings are left to the coordinator, and each job tells ``job.max_seen``.
     ``destinations_uncoupled``: what `matching.uncoupled_destinations_exist` answered when the partitioned run began
-    (its coordinator asks once; None: this run asks).
+    (its coordinator asks once; None: this run asks). ``rows_coupled``: with a ``key_range``, only the source rows
+    coupled (True) or uncoupled (False) when their chunk is read (full_sync/partitions.py).
     """
     directions = mapping.directions() if direction in (None, Direction.BIDIRECTIONAL) else [direction]
     if only_ids is not None and ids_side is None:
@@ -135,7 +148,7 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
             if only_ids is not None and _source_key(one_way) != ids_side:
                 ids = counterpart_ids(mapping=mapping, side=ids_side, ids=only_ids)
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
-                              only_ids=ids, key_range=key_range)
+                              only_ids=ids, key_range=key_range, rows_coupled=rows_coupled)
             if destinations_uncoupled is not None:
                 plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
             # Created running, with its holder, in one statement: a process killed right after still leaves a job
@@ -292,6 +305,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.failures = []  # (source row, coupling or None, destination pk or "", message)
         self.keep_changed = set()  # source pks whose destination stays "changed" for the other pass
         self.couplings = None  # source pk → coupling, once read
+        self.claimed = {}  # source pk → the coupling made for a matched row before writing it (`_claim_matched`)
         self.decided = False  # by decide_ahead
         self.conflicts = ChunkConflicts(plan)  # field by field: who changed what, the conflict inbox's rows
 
@@ -345,6 +359,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
                 if decide:
                     self._read_and_decide(lock=True)
                 with transaction.atomic(using=plan.couplings_database):
+                    self._claim_matched()  # the matched rows' couplings, before their Sales rows are written
                     intents = intents_record(plan=plan, job=self.job, inserts=self.inserts,
                                              updates=[(row, c, dest) for row, c, dest, _ in self.updates])
                 self._write_destination()
@@ -381,6 +396,11 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         # count them and load destinations and related data for the others only. (A chunk of a first load has no
         # coupling and no failed insertion: no row of it is either, and it is not asked row by row.)
         pk_of, couplings = plan.source.pk_of, self.couplings
+        if plan.rows_coupled is False:  # this partition's share of the chunk (full_sync/partitions.py)
+            self.rows = [row for row in self.rows if pk_of(row) not in couplings]
+        elif plan.rows_coupled:  # less those the partition of uncoupled rows has just coupled, in this job
+            job_of, job_pk = attrgetter(plan.destination.job_field), self.job.pk
+            self.rows = [row for row in self.rows if (c := couplings.get(pk_of(row))) is not None and job_of(c) != job_pk]
         if couplings or self.failed_inserts.entries:
             self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
         dest_ids = [getattr(couplings[pk], destination.id_field) for pk in map(pk_of, self.rows)

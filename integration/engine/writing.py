@@ -34,8 +34,47 @@ class ChunkWrites:
     def _write(self):
         """Write the decided chunk: destination rows, then couplings (one transaction when they share a database)."""
         self._uncouple()
+        self._claim_matched()
         self._write_destination()
         self._write_couplings()
+
+    def _claim_matched(self):
+        """Couple the matched rows before anything of theirs is written, so that a row and its coupling stand or
+        fall together: a destination row coupled to another source row meanwhile (by another run, or by a person)
+        is not written for this one. Such a row fails, with the reason, and the next run decides it again (it is
+        retried as a failed insertion). The couplings made here are refreshed once the rows are written
+        (`_write_couplings`); a run stopped in between leaves them without synchronised timestamps, so the next run
+        writes the source's values, as for any coupling made by hand."""
+        if not self.couple:
+            return
+        plan = self.plan
+        names = plan.per_run(_coupling_names)
+        pk_of = plan.source.pk_of
+        claims = [(row, dest, changes, Coupling(**names.coupling_values((pk_of(row), dest.pk, None, None, {}),
+                                                                        self.job.pk)))
+                  for row, dest, changes in self.couple]
+        try:
+            with transaction.atomic(using=plan.couplings_database):
+                Coupling.objects.using(plan.couplings_database).bulk_create([c for *_, c in claims])
+            made = claims
+        except IntegrityError:  # one by one: only the rows whose counterpart (or themselves) got coupled fail
+            made = []
+            for claim in claims:
+                row, dest, _changes, coupling = claim
+                try:
+                    with transaction.atomic(using=plan.couplings_database):
+                        coupling.save(force_insert=True, using=plan.couplings_database)
+                    made.append(claim)
+                except IntegrityError:
+                    self._fail(row, None, record_error_text(plan.record_label(row), self._claim_refused_text(dest)))
+        self.couple = [(row, dest, changes) for row, dest, changes, _ in made]
+        self.claimed = {pk_of(row): coupling for row, _, _, coupling in made}
+        self.couplings.update(self.claimed)  # a row whose write then fails marks its coupling failed
+
+    def _claim_refused_text(self, dest):
+        return gettext(
+            "%(destination)s matched it, but is coupled to another record meanwhile (or this record is); nothing "
+            "was written. The next run decides it again.") % {"destination": self.plan.record_label(dest)}
 
     def _uncouple(self):
         if self.uncouple:
@@ -66,14 +105,17 @@ class ChunkWrites:
         matched_unchanged = [(row, dest) for row, dest, changes in self.couple if not changes]
         # Made ahead for the rows of the bulk write, when all of them went in (not when rows went one by one)
         ahead = self.inserts_coupled if inserted is self.inserts else None
-        others = self._new_couplings([*([] if ahead is not None else inserted), *matched, *matched_unchanged])
+        others = self._new_couplings([] if ahead is not None else inserted)
         prepared = self.inserts_coupled_write if ahead is not None and not others else None
         self._save_new_couplings((ahead or []) + others, prepared=prepared)
+        inserted = self.inserted  # less any whose coupling could not be made (`_coupling_refused`)
         updated_ids = {row.pk for row, _ in updated}
+        claimed = self.claimed
         refreshed = [
             self._refresh(coupling, row, dest)
             for row, coupling, dest, _ in self.updates if row.pk in updated_ids
-        ] + [self._refresh(coupling, row, dest) for row, coupling, dest in self.touches]
+        ] + [self._refresh(coupling, row, dest) for row, coupling, dest in self.touches] + [
+            self._refresh(claimed[pk_of(row)], row, dest) for row, dest in [*matched, *matched_unchanged]]
         self._record_failures(refreshed)
         self.conflicts.write(job=self.job, refreshed=refreshed)
         self.failed_inserts.record(
@@ -210,8 +252,27 @@ class ChunkWrites:
                     with transaction.atomic():
                         coupling.save(force_insert=True)
                 except IntegrityError:
-                    self.result.add("failed")
                     logger.warning("Coupling %s already exists on one side; left as it was", coupling)
+                    self._coupling_refused(coupling)
+
+    def _coupling_refused(self, coupling):
+        """A new row's coupling that could not be made (its source row was coupled meanwhile, by a person): the
+        row fails with the reason, as a failed insertion the next run decides again; in one database its new
+        destination row goes with the chunk's transaction (nothing of it is left), across two it was committed
+        and stays, named in the error."""
+        plan = self.plan
+        source_id = getattr(coupling, plan.source.id_field)
+        dest_id = getattr(coupling, plan.destination.id_field)
+        row = next((row for row, _ in self.inserts if plan.source.pk_of(row) == source_id), None)
+        if row is None:
+            return
+        if not plan.across:
+            plan.destination.model._base_manager.filter(pk=dest_id)._raw_delete(plan.destination.database)
+        self.inserted = [(r, d) for r, d in self.inserted if r is not row]
+        self.failures.append((row, None, "" if not plan.across else dest_id, record_error_text(
+            plan.record_label(row), gettext(
+                "its new counterpart could not be coupled: the record was coupled to another one meanwhile. The "
+                "next run decides it again."))))
 
     def _couplings_prepare(self, couplings):
         """The bulk write of new couplings (`_new_couplings`' tuples), their columns converted now."""

@@ -15,6 +15,11 @@ single-process run counts. The job closes, and the mapping's watermark moves (to
 read, never past the run's start), only when every partition is done; a failed partition leaves the watermark
 where it was, and the next run of the mapping resumes the job (the partitions done are not run again).
 
+Matching is not split (issue 66): when the destination has uncoupled rows and the mapping creates and matches,
+partition 0 holds every uncoupled source row and the coordinator runs it first, alone, in the order one process reads
+them; the key-range partitions then take the coupled rows. Two workers matching two source rows to one destination
+row (each partition seeing it free) would leave the result to timing; this way it is what one process does.
+
 Dependencies still order mappings: a full synchronisation line (integration/full_sync/run.py) is this run's
 coordinator and finishes only when all its partitions are done, so CUSTOMER still waits for SALESPEOPLE.
 """
@@ -38,7 +43,7 @@ from ..engine import sync as engine_sync
 from ..engine.filters import filter_validate
 from ..engine.job_log import job_summary
 from ..engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
-from ..engine.matching import uncoupled_destinations_exist
+from ..engine.matching import match_rules, uncoupled_destinations_exist
 from ..engine.plan import plan_build
 from ..engine.reading import key_range_q
 from ..models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncPartition
@@ -93,16 +98,49 @@ def _key_value(model, text):
 
 
 def partitions_plan(*, job, mapping, create_new=None, size=None):
-    """Create the partitions of ``job`` (a run of ``mapping`` in the job's direction); return how many."""
+    """Create the partitions of ``job`` (a run of ``mapping`` in the job's direction); return how many.
+
+    When the run matches (the destination has uncoupled rows and the mapping creates and matches), partition 0
+    takes every uncoupled source row, to be run first and alone (`uncoupled_partition_run`), and the key-range
+    partitions the coupled ones: which source row a destination row is coupled to then depends on the order one
+    process reads them in, as in a run without partitions, never on which worker got there first.
+    """
     size = size or settings.P2C_SYNC_PARTITION_SIZE
     bounds = partition_bounds(mapping=mapping, direction=job.direction, full=job.full, size=size)
     uncoupled = _destinations_uncoupled(mapping=mapping, job=job)
-    SyncPartition.objects.bulk_create([
-        SyncPartition(job=job, position=i, low=_key_text(low), high=_key_text(high), create_new=create_new,
-                      destinations_uncoupled=uncoupled)
+    matching = uncoupled and _run_matches(mapping=mapping, job=job, create_new=create_new)
+    first = [SyncPartition(job=job, position=0, low="", high="", create_new=create_new, rows_coupled=False,
+                           destinations_uncoupled=True)] if matching else []
+    SyncPartition.objects.bulk_create([*first, *(
+        SyncPartition(job=job, position=len(first) + i, low=_key_text(low), high=_key_text(high),
+                      create_new=create_new, destinations_uncoupled=False if matching else uncoupled,
+                      rows_coupled=True if matching else None)
         for i, (low, high) in enumerate(bounds)
-    ])
-    return len(bounds)
+    )])
+    return len(first) + len(bounds)
+
+
+def _run_matches(*, mapping, job, create_new):
+    """Whether the run looks for matches of its uncoupled rows: it creates (matching is how it avoids creating a
+    record the destination has) and the mapping has match fields."""
+    try:
+        plan = plan_build(mapping=mapping, direction=job.direction, full=job.full, create_new=create_new)
+    except ValidationError:
+        return False
+    return bool(plan.create_new and match_rules(plan))
+
+
+def uncoupled_partition_run(*, job, token):
+    """Run the job's partition of uncoupled rows here, before any worker is asked, unless it is done. The
+    coordinator holds the mapping's lock: a partition still marked running was left by a coordinator that died."""
+    first = job.partitions.filter(rows_coupled=False).exclude(state=State.DONE).first()
+    if first is None:
+        return
+    now = timezone.now()
+    SyncPartition.objects.filter(pk=first.pk).update(
+        state=State.RUNNING, claim=token, heartbeat=now, started_at=now, finished_at=None,
+        attempts=F("attempts") + 1, rows=0, message="")
+    partition_run(partition=SyncPartition.objects.select_related("job").get(pk=first.pk), token=token)
 
 
 def _destinations_uncoupled(*, mapping, job):
@@ -173,13 +211,13 @@ def partition_run(*, partition, token):
                                 % {"position": partition.position})
 
     try:
-        series, count = _numbers_needed(mapping=mapping, job=job, create_new=partition.create_new,
-                                        key_range=key_range)
+        series, count = (None, 0) if partition.rows_coupled is not None else _numbers_needed(
+            mapping=mapping, job=job, create_new=partition.create_new, key_range=key_range)
         with numbers_reserved(series=series, count=count):
             [result] = engine_sync.mapping_synchronize(
                 mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
                 jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat,
-                destinations_uncoupled=partition.destinations_uncoupled)
+                destinations_uncoupled=partition.destinations_uncoupled, rows_coupled=partition.rows_coupled)
         failed = result.status == SyncJob.Status.FAILED
         message = result.message if failed else ""
     except MappingBusy as exc:
@@ -367,8 +405,9 @@ def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, crea
                 partitions_plan(job=job, mapping=mapping, create_new=create_new)
             else:  # resumed: the failed partitions go again, the done ones stay done
                 job.partitions.filter(state=State.FAILED).update(state=State.PENDING, claim="")
-                job.partitions.exclude(state=State.DONE).update(
+                job.partitions.exclude(state=State.DONE).exclude(rows_coupled=True).update(
                     destinations_uncoupled=_destinations_uncoupled(mapping=mapping, job=job))
+            uncoupled_partition_run(job=job, token=token)
             queue.partitions_enqueue(job=job, count=workers - 1 if participate else workers)
             partitions_work(job_id=job.pk, token=token, until_finished=True, pending=participate)
             results.append(partitioned_job_finish(job_id=job.pk) or SyncJob.objects.get(pk=job.pk))

@@ -36,6 +36,13 @@ class SyncPartition(models.Model):
         _("Uncoupled Destinations"), null=True, blank=True, editable=False,
         help_text=_("Whether the destination had rows without a coupling when the run started (only then is matching "
                   "worth a query)."))
+    # A run that matches (the destination has uncoupled rows) decides its uncoupled source rows in one partition,
+    # run first by the coordinator, in the order one process reads them, so that two workers never match two
+    # source rows to one destination row; the other partitions then take the coupled rows. Empty: every row.
+    rows_coupled = models.BooleanField(
+        _("Coupled Rows"), null=True, blank=True, editable=False,
+        help_text=_("Yes: only the rows coupled when it runs; No: only the uncoupled rows, matched or created in "
+                    "key order by one worker; empty: every row of its range."))
     rows = models.PositiveIntegerField(_("Rows Read"), default=0)
     counts = models.JSONField(_("Counts"), default=dict, blank=True)
     skips = models.JSONField(_("Skip Reasons"), default=dict, blank=True)

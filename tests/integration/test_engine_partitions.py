@@ -61,7 +61,7 @@ def test_partitions_together_do_what_one_run_does_and_leave_the_watermark_to_the
     assert (job.modified, job.unchanged, job.failed) == (4, 0, 0), job.counts()
     assert job.max_seen == max(Customer.objects.filter(pk__in=ids[1:5]).values_list("modified_at", flat=True))
     customer_mapping.refresh_from_db()
-    assert customer_mapping.erp_watermark == high.max_seen
+    assert customer_mapping.erp_watermark == high.max_seen  # a partition leaves it to its coordinator
 
 
 def test_a_partition_does_not_run_the_child_mappings(customer_mapping, salesperson_pair, monkeypatch):

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from decimal import Decimal
 from io import StringIO
 from itertools import pairwise
 
@@ -30,13 +31,14 @@ from hypothesis import strategies as st
 from crm.models import Account
 from erp.models import Customer
 from integration.engine.locks import HOST, mapping_lock
-from integration.engine.sync import job_create, mapping_synchronize
+from integration.engine.sync import WATERMARK_MARGIN, job_create, mapping_synchronize
 from integration.full_sync.partitions import (
     mapping_synchronize_partitioned,
     partition_claim,
     partition_run,
     partitioned_job_finish,
     partitions_plan,
+    uncoupled_partition_run,
 )
 from integration.full_sync.partitions_progress import partitions_progress, partitions_progress_of
 from integration.full_sync.review import _job_dict
@@ -72,8 +74,17 @@ def snapshot(mapping):
     mapping.refresh_from_db()
     return {"couplings": couplings, "customers": sorted(customers.values()), "errors": errors,
             "failed_inserts": failed_inserts, "jobs": jobs,
-            "watermark at the last row read": mapping.crm_watermark == max(
-                Account.objects.values_list("modifiedon", flat=True))}
+            "watermark just past the last row read": watermark_past_last_row(mapping)}
+
+
+def watermark_past_last_row(mapping, started=None):
+    """Whether the mapping's Sales watermark lies past the latest change read by the margin kept for late commits,
+    or at the run's start when that came sooner (engine.sync.watermark_after)."""
+    latest = max(Account.objects.values_list("modifiedon", flat=True))
+    mapping.refresh_from_db()
+    if started is not None:
+        return mapping.crm_watermark == min(latest + WATERMARK_MARGIN, started)
+    return latest < mapping.crm_watermark <= latest + WATERMARK_MARGIN
 
 
 def scenario(mapping, salesperson_pair, run):
@@ -266,8 +277,7 @@ def test_the_watermark_moves_only_when_every_partition_is_done(customer_mapping,
     # The next run resumes the job: the failed partitions run, the done one does not; then the watermark moves.
     [again] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
     assert again.pk == job.pk and (again.status, again.inserted) == ("success", 9)
-    customer_mapping.refresh_from_db()
-    assert customer_mapping.crm_watermark == max(Account.objects.values_list("modifiedon", flat=True))
+    assert watermark_past_last_row(customer_mapping, started=again.started_at)
 
 
 @pytest.mark.django_db
@@ -287,8 +297,7 @@ def test_a_run_whose_coordinator_died_after_the_last_partition_is_closed_by_the_
     [again] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=FROM, full=True, workers=2)
     assert again.pk == job.pk and (again.status, again.inserted) == ("success", 8)
     assert set(again.partitions.values_list("attempts", flat=True)) == {1}  # nothing ran twice
-    customer_mapping.refresh_from_db()
-    assert customer_mapping.crm_watermark == max(Account.objects.values_list("modifiedon", flat=True))
+    assert watermark_past_last_row(customer_mapping, started=again.started_at)
 
 
 @pytest.mark.django_db
@@ -361,14 +370,14 @@ class Coordinator(threading.Thread):
     """The coordinator of a partitioned run in a thread of its own (its own connection): it enqueues the workers'
     tasks, holds the mapping's lock and takes over partitions whose worker died; it runs none itself."""
 
-    def __init__(self, mapping, workers, full=True):
+    def __init__(self, mapping, workers, full=True, direction=FROM):
         super().__init__(daemon=True)
-        self.mapping, self.workers, self.full = mapping, workers, full
+        self.mapping, self.workers, self.full, self.direction = mapping, workers, full, direction
         self.jobs, self.error = None, None
 
     def run(self):
         try:
-            self.jobs = mapping_synchronize_partitioned(mapping=self.mapping, direction=FROM, full=self.full,
+            self.jobs = mapping_synchronize_partitioned(mapping=self.mapping, direction=self.direction, full=self.full,
                                                         workers=self.workers, participate=False)
         except Exception as exc:  # reported by the test
             self.error = exc
@@ -505,3 +514,163 @@ def test_a_partitioned_run_into_sales_moves_its_deletion_check_when_every_partit
     assert (job.status, job.inserted, job.partitions.count()) == ("success", 10, 3)
     # Every Sales deletion logged before the job began is behind the run (engine/reading.py reads the log from here)
     assert customer_mapping.crm_deletions_checked_on == job.started_at
+
+
+# -- matching over partitions (issue 66) ------------------------------------------------------------------------------
+# Demo-shaped data: source rows that share a match value (an e-mail on two accounts), destination rows made by hand,
+# uncoupled, that each of those source rows matches, destination rows that share one (no unique match), and rows
+# that fail. Whatever the number of workers, and in whatever order they take the partitions, the same source row
+# gets the same destination row, no destination row holds another source row's values, and every failure is a
+# job error.
+TO = "to_integration"
+SIDES = {FROM: (Account, Customer, "crm_id", "erp_id"), TO: (Customer, Account, "erp_id", "crm_id")}
+
+
+def _row(model, i, *, email, owner, salesperson, failing, key=None):
+    """A row of ``model`` named for ``i``; ``failing``: one whose values the other side does not take (a phone
+    number longer than the ERP's, a credit limit larger than Sales')."""
+    if model is Account:
+        return Account(id=uuid.UUID(int=key or i + 1), name=f"Name {i}", account_number=f"A{i:05d}",
+                       emailaddress1=email, customer_type_code="customer", owner=owner,
+                       telephone1="+46 8 555 " + ("1" * 40 if failing else f"{i:04d}"))
+    return Customer(no=f"N{key or i:05d}", name=f"Name {i}", email=email, phone_no=f"+46 8 444 {i:04d}",
+                    credit_limit_lcy=Decimal("9" * 16) if failing else 0, salesperson=salesperson)
+
+
+def contested_world(direction, owner, salesperson, n=240):
+    """Uncoupled source rows, every sixth sharing the e-mail of the one before (two source rows, one match value),
+    and destination rows made by hand for every third: most match two source rows, every fifth shares its e-mail
+    with another (no unique match), every seventh has none (it matches on the name). Some rows of each side fail.
+    Returns the destination rows made by hand, by key."""
+    source_model, dest_model, _, _ = SIDES[direction]
+    people = {"owner": owner, "salesperson": salesperson}
+    source_model.objects.bulk_create([
+        _row(source_model, i, email=f"e{i - 1 if i % 6 == 1 else i}@example.com", failing=i % 37 == 36, **people)
+        for i in range(n)])
+    dest_model.objects.bulk_create([
+        _row(dest_model, 3 * j, key=10_000 + j, failing=j % 29 == 28,
+             email="" if j % 7 == 3 else f"e{3 * j if j % 5 else 3 * j - 3}@example.com", **people)
+        for j in range(n // 3)])
+    return {row.pk: row for row in dest_model.objects.all()}
+
+
+def _values(row):
+    return (row.name, row.emailaddress1, row.telephone1) if isinstance(row, Account) else (
+        row.name, row.email, row.phone_no)
+
+
+def outcome(direction, before):
+    """What a run left, in terms that do not depend on keys a run chose: each source row's counterpart (a row that
+    was there before, by key, or a new one) and that counterpart's values; the rows that were there before and stayed
+    uncoupled, with their values; the jobs' counts and errors."""
+    _, dest_model, source_id, dest_id = SIDES[direction]
+    couplings = dict(Coupling.objects.filter(**PAIR).values_list(source_id, dest_id))
+    dests = {row.pk: row for row in dest_model.objects.all()}
+    pairs = {str(src): (dst if dst in before else "new", _values(dests[dst])) for src, dst in couplings.items()}
+    coupled = set(couplings.values())
+    uncoupled_before = {pk: _values(row) for pk, row in dests.items() if pk in before and pk not in coupled}
+    new_uncoupled = [pk for pk in dests if pk not in before and pk not in coupled]
+    jobs = list(SyncJob.objects.filter(table_mapping__name="CUSTOMER", direction=direction))
+    counts = {name: sum(getattr(job, name) for job in jobs) for name in ("inserted", "modified", "coupled", "failed")}
+    errors = sorted((e.source_id, e.message) for e in SyncJobError.objects.filter(job__in=jobs))
+    return {"pairs": pairs, "uncoupled before": uncoupled_before, "new uncoupled": new_uncoupled, "counts": counts,
+            "errors": errors}
+
+
+def outcome_checked(direction, before_values, got):
+    """The properties that hold for any number of workers: each coupled destination row holds its own source row's
+    values, the rows left uncoupled hold what they held, no new row is left uncoupled, and every failure is an
+    error of its job."""
+    source_model = SIDES[direction][0]
+    sources = {str(row.pk): _values(row) for row in source_model.objects.all()}
+    for src, (_, values) in got["pairs"].items():
+        assert values[0] == sources[src][0], f"{values} is coupled to {sources[src]}"
+    assert got["uncoupled before"] == {pk: before_values[pk] for pk in got["uncoupled before"]}
+    assert got["new uncoupled"] == []
+    assert got["counts"]["failed"] == len(got["errors"]) > 0
+    assert got["counts"]["coupled"] > 0 and any(dst != "new" for dst, _ in got["pairs"].values())
+
+
+def world_reset(direction, before_rows):
+    """Back to the state before the run: no coupling, the rows made by hand as they were, nothing else."""
+    _, dest_model, _, _ = SIDES[direction]
+    Coupling.objects.filter(**PAIR).delete()
+    dest_model.objects.exclude(pk__in=list(before_rows)).delete()
+    dest_model.objects.bulk_update(list(before_rows.values()), ["name", "email", "phone_no", "credit_limit_lcy"]
+                                   if dest_model is Customer else ["name", "emailaddress1", "telephone1"])
+    SyncJob.objects.all().delete()
+    FailedInsert.objects.all().delete()
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").update(crm_watermark=None, erp_watermark=None)
+
+
+def partitions_run_in_reverse(mapping, direction):
+    """A partitioned run whose workers take the partitions last first, as a slow first worker would let happen."""
+    with mapping_lock(mapping) as token:
+        job = job_create(mapping=mapping, direction=direction, full=True)
+        SyncJob.objects.filter(pk=job.pk).update(status="running", holder=token, started_at=timezone.now())
+        job.refresh_from_db()
+        partitions_plan(job=job, mapping=mapping)
+        uncoupled_partition_run(job=job, token=token)  # what the coordinator does before it asks any worker
+        for partition in job.partitions.filter(state="pending").order_by("-position"):
+            SyncPartition.objects.filter(pk=partition.pk).update(state="running", claim=token)
+            partition.refresh_from_db()
+            partition_run(partition=partition, token=token)
+        return partitioned_job_finish(job_id=job.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("direction", [FROM, TO])
+def test_partitions_taken_in_any_order_couple_contested_records_as_one_process_does(
+        customer_mapping, salesperson_pair, settings, direction):
+    settings.P2C_SYNC_PARTITION_SIZE = 30
+    settings.P2C_SYNC_CHUNK_SIZE = 20
+    salesperson, owner = salesperson_pair
+    before_rows = contested_world(direction, owner, salesperson)
+    before_values = {pk: _values(row) for pk, row in before_rows.items()}
+
+    [single] = mapping_synchronize(mapping=customer_mapping, direction=direction, full=True)
+    expected = outcome(direction, before_rows)
+    outcome_checked(direction, before_values, expected)
+    for workers in (2, 4):
+        world_reset(direction, before_rows)
+        customer_mapping.refresh_from_db()
+        [job] = mapping_synchronize_partitioned(mapping=customer_mapping, direction=direction, full=True,
+                                                workers=workers)
+        assert job.partitions.filter(rows_coupled=False).count() == 1, "the uncoupled rows are decided first"
+        assert outcome(direction, before_rows) == expected, workers
+    world_reset(direction, before_rows)
+    customer_mapping.refresh_from_db()
+    job = partitions_run_in_reverse(customer_mapping, direction)
+    assert (job.status, job.counts()) == (single.status, single.counts())
+    assert outcome(direction, before_rows) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("direction", [FROM, TO])
+def test_real_workers_couple_contested_records_as_one_process_does(customer_mapping, salesperson_pair, settings,
+                                                                   celery_workers, direction):
+    """Two real worker processes, with 2 and with 4 tasks on the run (each claims partitions while there are any):
+    the same couplings and rows as one process, whichever worker takes which partition when."""
+    settings.P2C_SYNC_PARTITION_SIZE = 30
+    settings.P2C_SYNC_CHUNK_SIZE = 20
+    salesperson, owner = salesperson_pair
+    before_rows = contested_world(direction, owner, salesperson)
+    before_values = {pk: _values(row) for pk, row in before_rows.items()}
+    mapping_synchronize(mapping=customer_mapping, direction=direction, full=True)
+    expected = outcome(direction, before_rows)
+    outcome_checked(direction, before_values, expected)
+    celery_workers(2)
+    for workers in (2, 4):
+        world_reset(direction, before_rows)
+        customer_mapping.refresh_from_db()
+        coordinator = Coordinator(customer_mapping, workers=workers, direction=direction)
+        coordinator.start()
+        coordinator.join(timeout=300)
+        assert not coordinator.is_alive() and coordinator.error is None, coordinator.error
+        [job] = coordinator.jobs
+        claims = set(job.partitions.values_list("claim", flat=True))
+        print(f"\n{direction}, {workers} tasks: {job.partitions.count()} partitions by {len(claims)} holders; "
+              f"{job.counts()}")
+        assert outcome(direction, before_rows) == expected, workers
