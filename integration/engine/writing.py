@@ -267,7 +267,7 @@ class ChunkWrites:
         if row is None:
             return
         if not plan.across:
-            plan.destination.model._base_manager.filter(pk=dest_id)._raw_delete(plan.destination.database)
+            plan.destination.reach.records_insert_undo([dest_id])
         self.inserted = [(r, d) for r, d in self.inserted if r is not row]
         self.failures.append((row, None, "" if not plan.across else dest_id, record_error_text(
             plan.record_label(row), gettext(

@@ -262,6 +262,11 @@ class DjangoSide(Side):
     def record_update(self, obj):
         obj.save(using=self.database)
 
+    def records_insert_undo(self, keys):
+        """Take back rows inserted in the caller's transaction, still open (no deletion logged: for the rest of the
+        world they never existed)."""
+        self._all().filter(any_of("pk", keys))._raw_delete(self.database)
+
     def record_holding(self, obj, values):
         """Another record than ``obj`` holding ``values`` (attname → value), or None (a duplicate's holder)."""
         return self._all().filter(**values).exclude(pk=obj.pk).first()
@@ -296,8 +301,8 @@ class DjangoSide(Side):
 
 
 class _DatabaseChanges(Changes):
-    """Keyset pages in key order; the cursor after them is the latest modified-on read, at most the time the read
-    began (a row committed later with an earlier stamp is read again next time, within `WATERMARK_MARGIN`)."""
+    """Keyset pages in key order; the cursor after them is just past the latest modified-on read, at most the time
+    the read began (a row committed later with an earlier stamp is read again next time, within `WATERMARK_MARGIN`)."""
 
     def __init__(self, side, queryset, since, page_size, attnames):
         self.side, self.queryset, self.page_size, self.attnames = side, queryset, page_size, attnames
@@ -318,8 +323,9 @@ class _DatabaseChanges(Changes):
             yield rows
             if len(rows) < self.page_size:
                 break
-        if latest is not None:
-            self.cursor = max(min(latest, self.started), self.cursor) if self.cursor else min(latest, self.started)
+        if latest is not None:  # as engine.sync.watermark_after: the margin is read again only near the read's start
+            after = min(latest + WATERMARK_MARGIN, self.started)
+            self.cursor = max(after, self.cursor) if self.cursor else after
 
 
 def _field_of(meta, attname):
