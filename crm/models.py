@@ -899,3 +899,20 @@ def contacts_refresh_active_customer(*, contact_ids):
         active = contacts_with_sales_activity(contact_ids=batch)
         Contact.objects.filter(pk__in=active, is_active_customer=False).update(is_active_customer=True)
         Contact.objects.filter(pk__in=batch - active, is_active_customer=True).update(is_active_customer=False)
+
+
+class DataverseRequestCount(models.Model):
+    """Requests of a login to the Dataverse Web API (crm.dataverse.protection): per time slot of the sliding window,
+    and in flight (``slot`` -1). Counted with atomic UPDATEs, so every process serving the API shares the counts."""
+
+    user_id = models.BigIntegerField(_("Login"))
+    slot = models.BigIntegerField(_("Slot"))
+    count = models.IntegerField(_("Requests"), default=0)
+
+    class Meta:
+        verbose_name = _("Dataverse API request count")
+        verbose_name_plural = _("Dataverse API request counts")
+        constraints = [models.UniqueConstraint(fields=["user_id", "slot"], name="crm_dataverse_count_unique")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.slot}: {self.count}"

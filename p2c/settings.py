@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "oauth2_provider",  # OAuth 2.0 client credentials for the Dataverse Web API (/o/token/)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -267,6 +268,20 @@ P2C_SYNC_WRITE_BEHIND = env_bool("P2C_SYNC_WRITE_BEHIND", True)
 # integration/full_sync/partitions.py).
 P2C_SYNC_PARTITION_SIZE = int(os.environ.get("P2C_SYNC_PARTITION_SIZE", "5000"))
 P2C_SYNC_WORKERS = int(os.environ.get("P2C_SYNC_WORKERS", "1"))
+
+# The Dataverse Web API of Sales (crm/dataverse, /api/data/v9.2/): Dataverse's defaults. Service protection per login:
+# requests in a sliding window and requests in flight; past either, 429 with Retry-After.
+DATAVERSE_LIMIT_REQUESTS = int(os.environ.get("P2C_DATAVERSE_LIMIT_REQUESTS", "6000"))
+DATAVERSE_LIMIT_WINDOW_SECONDS = int(os.environ.get("P2C_DATAVERSE_LIMIT_WINDOW_SECONDS", "300"))
+DATAVERSE_LIMIT_CONCURRENT = int(os.environ.get("P2C_DATAVERSE_LIMIT_CONCURRENT", "52"))
+# How long a delta token of change tracking is honoured (Dataverse's organisation setting, 7 days by default;
+# at most the Sales deletion log's retention, 30 days).
+DATAVERSE_CHANGE_TRACKING_RETENTION_DAYS = int(os.environ.get("P2C_DATAVERSE_CHANGE_TRACKING_RETENTION_DAYS", "7"))
+# Bounds of a $filter (issue 65 asks the same of every door): its length in characters and its nesting depth.
+DATAVERSE_FILTER_MAX_LENGTH = int(os.environ.get("P2C_DATAVERSE_FILTER_MAX_LENGTH", "8000"))
+DATAVERSE_FILTER_MAX_DEPTH = int(os.environ.get("P2C_DATAVERSE_FILTER_MAX_DEPTH", "40"))
+# Access tokens of /o/token/ (django-oauth-toolkit): an hour, as Microsoft Entra ID's.
+OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": 3600, "SCOPES": {"read": "Read", "write": "Write"}}
 
 LOGGING = {
     "version": 1,

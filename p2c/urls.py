@@ -1,6 +1,6 @@
 from django.apps import apps
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
@@ -11,7 +11,10 @@ admin.site.index_title = _("Sales, ERP and their integration")
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # Sales speaks the Dataverse Web API there (crm/dataverse), beside p2c's own API
+    re_path(r"^api/data/v9\.[0-2]/", include("crm.dataverse.urls")),
     path("api/", include("p2c.api_urls")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),  # OAuth 2.0 tokens
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin header's language switch
 ]
 

@@ -6,6 +6,9 @@ from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
+# The Dataverse Web API (crm/dataverse) answers these itself, in Dataverse's error shape.
+DATAVERSE_PATH = "/api/data/"
+
 
 def too_large_response():
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -28,7 +31,7 @@ class ApiBodySizeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not request.path.startswith(DATAVERSE_PATH):
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -39,7 +42,8 @@ class ApiBodySizeMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, RequestDataTooBig) and request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig) and request.path.startswith("/api/") \
+                and not request.path.startswith(DATAVERSE_PATH):
             return too_large_response()
         return None
 
@@ -52,7 +56,7 @@ class ApiQueryTextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and not request.path.startswith(DATAVERSE_PATH):
             for name, values in request.GET.lists():
                 if "\x00" in name or any("\x00" in value for value in values):
                     return JsonResponse(

@@ -1,0 +1,82 @@
+"""Service protection as Dataverse's: per login, requests in a sliding window (default 6,000 in 5 minutes) and
+requests in flight (default 52). Past either, 429 with ``Retry-After`` and Dataverse's code.
+
+The counts live in the database (`crm.DataverseRequestCount`), changed by single UPDATE statements, so every
+process and machine serving the API counts together, with or without a cache server. The window is kept as slots
+of ``DATAVERSE_LIMIT_SLOT_SECONDS`` (10 s): the sum of the slots of the last window is the request count.
+"""
+
+import time
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils.translation import gettext
+
+from crm.models import DataverseRequestCount
+from p2c.databases import database_for
+
+from . import errors
+
+IN_FLIGHT = -1
+
+
+def _limits():
+    return (
+        getattr(settings, "DATAVERSE_LIMIT_REQUESTS", 6000),
+        getattr(settings, "DATAVERSE_LIMIT_WINDOW_SECONDS", 300),
+        getattr(settings, "DATAVERSE_LIMIT_CONCURRENT", 52),
+        getattr(settings, "DATAVERSE_LIMIT_SLOT_SECONDS", 10),
+    )
+
+
+def _add(alias, user_id, slot, amount):
+    """Add ``amount`` to a count, atomically; returns the new count."""
+    rows = DataverseRequestCount.objects.using(alias)
+    with transaction.atomic(using=alias):
+        if not rows.filter(user_id=user_id, slot=slot).update(count=F("count") + amount):
+            try:
+                with transaction.atomic(using=alias):
+                    rows.create(user_id=user_id, slot=slot, count=amount)
+            except IntegrityError:  # another process created it first
+                rows.filter(user_id=user_id, slot=slot).update(count=F("count") + amount)
+        return rows.filter(user_id=user_id, slot=slot).values_list("count", flat=True).first()
+
+
+@contextmanager
+def protected(user_id):
+    """Count one request of ``user_id`` for the block; DataverseError 429 when a limit is passed."""
+    max_requests, window, max_concurrent, slot_seconds = _limits()
+    alias = database_for(DataverseRequestCount)
+    now = time.time()
+    slot = int(now // slot_seconds)
+    first_slot = slot - window // slot_seconds + 1
+    rows = DataverseRequestCount.objects.using(alias)
+    _add(alias, user_id, slot, 1)
+    total = rows.filter(user_id=user_id, slot__gte=first_slot).aggregate(n=Sum("count"))["n"] or 0
+    if total > max_requests:
+        # The oldest slot still counted leaves the window first: wait for it (a client that keeps sending keeps
+        # filling the window, and waits longer).
+        oldest = rows.filter(user_id=user_id, slot__gte=first_slot).order_by("slot").values_list(
+            "slot", flat=True).first()
+        retry_after = max(1, int((oldest + window // slot_seconds) * slot_seconds - now) + 1)
+        raise errors.DataverseError(
+            429, errors.REQUESTS_LIMIT,
+            gettext("Number of requests exceeded the limit of %(limit)s over time window of %(window)s seconds.")
+            % {"limit": max_requests, "window": window},
+            headers={"Retry-After": str(retry_after)},
+        )
+    if _add(alias, user_id, IN_FLIGHT, 1) > max_concurrent:
+        _add(alias, user_id, IN_FLIGHT, -1)
+        raise errors.DataverseError(
+            429, errors.CONCURRENCY_LIMIT,
+            gettext("Number of concurrent requests exceeded the limit of %(limit)s.") % {"limit": max_concurrent},
+            headers={"Retry-After": "1"},
+        )
+    try:
+        yield
+    finally:
+        _add(alias, user_id, IN_FLIGHT, -1)
+        if slot % 30 == 0:  # now and then, forget the slots that left the window
+            rows.filter(user_id=user_id, slot__lt=first_slot).exclude(slot=IN_FLIGHT).delete()

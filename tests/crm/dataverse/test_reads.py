@@ -1,0 +1,103 @@
+"""Reads of the Dataverse Web API: names, query options, paging, metadata."""
+
+import uuid
+
+import pytest
+
+from crm.models import Account, Contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_accounts_read_with_dataverse_names_lookups_and_etag(dv):
+    contact = Contact.objects.create(last_name="Lee", first_name="Ann")
+    account = Account.objects.create(name="Contoso", telephone1="555", address1_city="Lund",
+                                     primary_contact=contact, state_code="inactive", customer_type_code="customer")
+    response = dv.get("accounts?$select=name,accountnumber,telephone1,address1_city,_primarycontactid_value,"
+                      "statecode,customertypecode,modifiedon")
+    assert response.status_code == 200, response.content
+    (row,) = response.json_body["value"]
+    assert row["accountid"] == str(account.pk)
+    assert row["name"] == "Contoso" and row["accountnumber"] == account.account_number
+    assert row["_primarycontactid_value"] == str(contact.pk)
+    assert row["statecode"] == 1 and row["customertypecode"] == 3  # inactive; customer: the third choice
+    assert row["@odata.etag"].startswith('W/"')
+    assert response.json_body["@odata.context"].endswith("$metadata#accounts")
+
+
+def test_filter_orderby_top_count_expand(dv):
+    contact = Contact.objects.create(last_name="Lee")
+    for name in ("Alpha", "Beta", "Gamma", "Delta"):
+        Account.objects.create(name=name, primary_contact=contact if name == "Beta" else None)
+    response = dv.get("accounts?$filter=(startswith(name,'B') or contains(name,'mm')) and statecode eq 0"
+                      "&$orderby=name desc&$count=true&$select=name"
+                      "&$expand=primarycontactid($select=lastname)")
+    assert response.status_code == 200, response.content
+    assert [r["name"] for r in response.json_body["value"]] == ["Gamma", "Beta"]
+    assert response.json_body["@odata.count"] == 2
+    assert response.json_body["value"][1]["primarycontactid"]["lastname"] == "Lee"
+    assert response.json_body["value"][0]["primarycontactid"] is None
+    response = dv.get("accounts?$filter=name in ('Alpha','Delta') and not endswith(name,'a')&$top=1")
+    assert response.json_body["value"] == []
+    response = dv.get("accounts?$orderby=name&$top=3&$select=name")
+    assert [r["name"] for r in response.json_body["value"]] == ["Alpha", "Beta", "Delta"]
+
+
+def test_maxpagesize_pages_with_next_link_and_preference_applied(dv):
+    names = {f"A{i:03}" for i in range(25)}
+    Account.objects.bulk_create([Account(name=n) for n in names])
+    response = dv.get("accounts?$select=name", headers={"Prefer": "odata.maxpagesize=10"})
+    assert response["Preference-Applied"] == "odata.maxpagesize=10"
+    seen, pages = [], 0
+    while True:
+        pages += 1
+        seen += [r["name"] for r in response.json_body["value"]]
+        link = response.json_body.get("@odata.nextLink")
+        if not link:
+            break
+        response = dv.get(link.replace("http://testserver", ""), headers={"Prefer": "odata.maxpagesize=10"})
+    assert pages == 3 and sorted(seen) == sorted(names)
+
+
+def test_one_row_by_key_and_alternate_key(dv):
+    account = Account.objects.create(name="Contoso", account_number="A-1")
+    response = dv.get(f"accounts({account.pk})?$select=name")
+    assert response.status_code == 200 and response.json_body["name"] == "Contoso"
+    assert response["ETag"] == response.json_body["@odata.etag"]
+    assert dv.get("accounts(accountnumber='A-1')").json_body["accountid"] == str(account.pk)
+    missing = dv.get(f"accounts({uuid.uuid4()})")
+    assert missing.status_code == 404 and missing.json_body["error"]["code"] == "0x80040217"
+
+
+def test_who_am_i_entity_definitions_and_metadata(dv, admin_user):
+    who = dv.get("WhoAmI")
+    assert who.status_code == 200 and uuid.UUID(who.json_body["UserId"])
+    assert {"BusinessUnitId", "OrganizationId"} <= who.json_body.keys()
+    definitions = dv.get("EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute"
+                         "&$filter=LogicalName eq 'account'")
+    (account,) = definitions.json_body["value"]
+    assert account["EntitySetName"] == "accounts" and account["PrimaryIdAttribute"] == "accountid"
+    full = dv.get("EntityDefinitions(LogicalName='account')?$expand=Attributes,Keys").json_body
+    assert full["PrimaryNameAttribute"] == "name"
+    assert {"name", "accountnumber", "primarycontactid"} <= {a["LogicalName"] for a in full["Attributes"]}
+    assert full["Keys"][0]["KeyAttributes"] == ["accountnumber"]
+    every = {row["EntitySetName"] for row in dv.get("EntityDefinitions").json_body["value"]}
+    assert {"accounts", "contacts", "systemusers", "transactioncurrencies", "uomschedules", "uoms", "pricelevels",
+            "products", "productpricelevels", "opportunities", "quotes", "quotedetails", "salesorders",
+            "salesorderdetails", "invoices", "invoicedetails"} == every
+    csdl = dv.get("$metadata")
+    assert csdl.status_code == 200 and b'<EntitySet Name="accounts"' in csdl.content
+
+
+def test_unknown_entity_set_column_and_bad_filter_are_dataverse_errors(dv):
+    response = dv.get("Account")
+    assert response.status_code == 404 and response.json_body["error"]["code"] == "0x8006088a"
+    response = dv.get("accounts?$select=Name")
+    assert response.status_code == 400 and "Could not find a property named 'Name'" in \
+        response.json_body["error"]["message"]
+    for bad in ("name eq", "name eq 'x' and (", "nosuch eq 1", "statecode eq 'x'", "statecode eq 9",
+                "name eq 'a\x00'", "x" * 9000, "(" * 50 + "name eq 'a'" + ")" * 50,
+                " or ".join(["name eq 'a'"] * 600)):
+        response = dv.get(f"accounts?$filter={bad}")
+        assert response.status_code == 400, (bad[:40], response.content[:300])
+        assert response.json_body["error"]["code"].startswith("0x"), bad[:40]
