@@ -70,11 +70,41 @@ def django_sales_kit():
                    other_writer=other.pk, knows_writers=True, change_outside=change, delete_outside=delete)
 
 
+def dataverse_kit(request):
+    """crm.Account reached over HTTP: `DataverseSide` signed in with client credentials to a p2c process serving the
+    Dataverse Web API over HTTPS (on this run's databases: PostgreSQL, or SQLite in a file). What it and "someone
+    else" write is committed; the accounts are deleted after each test."""
+    from crm.models import Account
+    from integration.engine.sides.dataverse import DataverseSide
+    from p2c.records import writing_as
+
+    served = request.getfixturevalue("sales_web_api")
+    served.accounts_delete()
+    request.addfinalizer(served.accounts_delete)
+    side = DataverseSide(Account, served.transport(request.getfixturevalue("monkeypatch")))
+    request.addfinalizer(side.transport.close)
+
+    def change(key, name):
+        with served.blocker.unblock(), writing_as(served.other_user_id):
+            Account.objects.filter(pk=key).update(name=name)
+
+    def delete(key):
+        with served.blocker.unblock():
+            Account.objects.get(pk=key).delete()
+
+    return SideKit(side=side, name_field="name", unique_field="account_number", writer=side.user_id,
+                   other_writer=served.other_user_id, knows_writers=True, change_outside=change,
+                   delete_outside=delete)
+
+
+dataverse_kit.served = True  # by another process: the kit's rows are committed
+
 KITS = {
     "memory": memory_kit,
     "django-one-database": django_erp_kit,
     # its id says where it runs: CI's PostgreSQL pass has Sales in a database of its own
     "django-sales-" + ("two-databases" if sales_separate() else "one-database"): django_sales_kit,
+    "dataverse-web-api": dataverse_kit,
 }
 
 
