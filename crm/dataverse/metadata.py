@@ -35,6 +35,25 @@ def attributes(entity):
     return rows
 
 
+def option_sets(entity, kind):
+    """The choice columns of ``kind`` (Picklist, State) with their options: the integer values and labels."""
+    rows = []
+    for column in entity.columns.values():
+        if column.kind != kind:
+            continue
+        labels = dict(entity.model._meta.get_field(_field_name(entity, column)).choices)
+        options = [{"Value": index + column.choice_base,
+                    "Label": {"LocalizedLabels": [{"Label": str(labels[value]), "LanguageCode": 1033}]}}
+                   for index, value in enumerate(column.choices)]
+        rows.append({"LogicalName": column.name, "MetadataId": metadata_id(entity.logical_name, column.name),
+                     "OptionSet": {"Options": options}})
+    return rows
+
+
+def _field_name(entity, column):
+    return next(f.name for f in entity.model._meta.concrete_fields if f.attname == column.field)
+
+
 def keys(entity):
     return [{"LogicalName": name, "SchemaName": name, "KeyAttributes": columns, "EntityKeyIndexStatus": "Active",
              "MetadataId": metadata_id(entity.logical_name, "key", name)} for name, columns in entity.keys.items()]

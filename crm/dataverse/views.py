@@ -10,6 +10,7 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
@@ -217,8 +218,13 @@ def entity_definitions(call, key, rest):
         if not entities:
             raise errors.DataverseError(404, errors.DOES_NOT_EXIST,
                                         gettext("Could not find an entity with key %(key)s.") % {"key": key})
+    casts = {"Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata": "Picklist",
+             "Attributes/Microsoft.Dynamics.CRM.StateAttributeMetadata": "State"}
     if rest in ("Attributes", "Keys"):
         rows = (metadata.attributes if rest == "Attributes" else metadata.keys)(entities[0])
+    elif rest in casts:
+        with translation.override("en"):
+            rows = metadata.option_sets(entities[0], casts[rest])
     elif rest:
         raise errors.not_found_segment(rest)
     else:

@@ -32,7 +32,7 @@ def test_return_representation_and_validation_errors(dv):
     assert response["Preference-Applied"] == "return=representation"
     assert response.json_body["fullname"] == "Ann Lee" and response.json_body["contactid"]
     bad = dv.post("contacts", {"lastname": "Lee", "emailaddress1": "not an e-mail"})
-    assert bad.status_code == 400 and "emailaddress1" in bad.json_body["error"]["message"] or \
+    assert (bad.status_code == 400 and "emailaddress1" in bad.json_body["error"]["message"]) or \
         "email" in bad.json_body["error"]["message"]
     unknown = dv.post("contacts", {"lastname": "Lee", "nosuch": 1})
     assert unknown.status_code == 400 and "nosuch" in unknown.json_body["error"]["message"]

@@ -1,0 +1,120 @@
+"""$batch, and bad input: Dataverse's error and status, never a 500, nothing half-written."""
+
+import json
+import uuid
+
+import pytest
+
+from crm.models import Account
+
+pytestmark = pytest.mark.django_db
+
+BASE_URL = "http://testserver/api/data/v9.2/"
+
+
+def _http(method, url, body=None, content_id=None):
+    lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary"]
+    if content_id:
+        lines.append(f"Content-ID: {content_id}")
+    lines += ["", f"{method} {BASE_URL}{url} HTTP/1.1", "Content-Type: application/json; type=entry", ""]
+    return "\r\n".join(lines) + "\r\n" + (json.dumps(body) if body is not None else "")
+
+
+def batch_body(batch, *parts):
+    """``parts``: an application/http part (a string) or a change set (a list of them)."""
+    out = []
+    for number, part in enumerate(parts):
+        if isinstance(part, list):
+            changeset = f"changeset_{number}"
+            inner = "".join(f"--{changeset}\r\n{p}\r\n" for p in part) + f"--{changeset}--"
+            out.append(f"--{batch}\r\nContent-Type: multipart/mixed; boundary={changeset}\r\n\r\n{inner}\r\n")
+        else:
+            out.append(f"--{batch}\r\n{part}\r\n")
+    return ("".join(out) + f"--{batch}--\r\n").encode()
+
+
+def post_batch(dv, body, batch="batch_1", headers=None):
+    return dv.request("POST", "$batch", raw=body, content_type=f"multipart/mixed; boundary={batch}",
+                      headers=headers)
+
+
+def test_batch_runs_a_change_set_and_plain_requests(dv):
+    account = Account.objects.create(name="Read me")
+    body = batch_body("batch_1", [
+        _http("POST", "accounts", {"name": "In a change set"}, content_id="1"),
+        _http("PATCH", "$1", {"telephone1": "42"}, content_id="2"),
+    ], _http("GET", f"accounts({account.pk})?$select=name"))
+    response = post_batch(dv, body)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("multipart/mixed; boundary=batchresponse_")
+    text = response.content.decode()
+    assert text.count("HTTP/1.1 204") == 2 and "HTTP/1.1 200" in text and '"name":"Read me"' in text
+    assert Account.objects.get(name="In a change set").telephone1 == "42"
+
+
+def test_a_change_set_failing_part_way_leaves_nothing_written(dv):
+    existing = Account.objects.create(name="Existing")
+    body = batch_body("batch_2", [
+        _http("POST", "accounts", {"name": "Would be new"}),
+        _http("PATCH", f"accounts({existing.pk})", {"name": "Would be renamed"}),
+        _http("PATCH", f"accounts({existing.pk})", {"nosuch": 1}),
+    ])
+    response = post_batch(dv, body, batch="batch_2")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "HTTP/1.1 400" in text and "nosuch" in text and "HTTP/1.1 204" not in text
+    assert list(Account.objects.values_list("name", flat=True)) == ["Existing"]
+
+
+def test_batch_of_1001_requests_is_refused_and_writes_nothing(dv):
+    body = batch_body("batch_3", *[_http("POST", "accounts", {"name": f"N{i}"}) for i in range(1001)])
+    response = post_batch(dv, body, batch="batch_3")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["code"].startswith("0x") and "1000" in response.json()["error"]["message"]
+    assert not Account.objects.exists()
+
+
+def test_bad_input_gets_dataverse_errors(dv, settings):
+    nul = dv.post("accounts", {"name": "a\x00b"})
+    assert nul.status_code == 400 and nul.json_body["error"]["code"] == "0x80048d19"
+    nul_query = dv.get("accounts?$filter=name eq 'a%00'")
+    assert nul_query.status_code == 400 and nul_query.json_body["error"]["code"].startswith("0x")
+    huge = dv.request("POST", "accounts", raw=b'{"name": "' + b"x" * (10 * 1024 * 1024) + b'"}')
+    assert huge.status_code == 413 and huge.json_body["error"]["code"].startswith("0x")
+    not_json = dv.request("POST", "accounts", raw=b"{not json")
+    assert not_json.status_code == 400 and not_json.json_body["error"]["code"] == "0x80048d19"
+    wrong_bind = dv.post("accounts", {"name": "A", "primarycontactid@odata.bind": "/accounts(1)"})
+    assert wrong_bind.status_code == 400
+    missing_bind = dv.post("accounts", {"name": "A", "primarycontactid@odata.bind": f"/contacts({uuid.uuid4()})"})
+    assert missing_bind.status_code in (400, 404, 412) and missing_bind.json_body["error"]["code"].startswith("0x")
+    bad_choice = dv.post("accounts", {"name": "A", "statecode": 7})
+    assert bad_choice.status_code == 400
+    bad_key = dv.get("accounts(not-a-guid)")
+    assert bad_key.status_code == 400
+    wrong_method = dv.request("PUT", "accounts")
+    assert wrong_method.status_code == 405
+    assert not Account.objects.exists()
+
+
+def test_no_token_no_data(client):
+    response = client.get("/api/data/v9.2/accounts")
+    assert response.status_code == 401 and response.json()["error"]["code"].startswith("0x")
+    response = client.get("/api/data/v9.2/accounts", headers={"Authorization": "Bearer nonsense"})
+    assert response.status_code == 401
+
+
+def test_permissions_of_the_login_apply(django_user_model):
+    from rest_framework.authtoken.models import Token
+
+    from tests.crm.dataverse.conftest import Dataverse
+
+    user = django_user_model.objects.create_user("reader")
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_account"))
+    reader = Dataverse(Token.objects.create(user=user).key)
+    assert reader.get("accounts").status_code == 200
+    refused = reader.post("accounts", {"name": "No"})
+    assert refused.status_code == 403 and refused.json_body["error"]["code"] == "0x80040220"
+    assert reader.get("contacts").status_code == 403
+    assert not Account.objects.exists()
