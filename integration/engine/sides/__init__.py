@@ -3,7 +3,7 @@
 `Side` and runs the contract-test kit (tests/contract/)."""
 
 from .base import CannotAnswer, Changes, Deletions, Health, MatchQuery, Side, Written
-from .django import DjangoSide
+from .django import DjangoSide, SideUnavailable, database_failed, side_failure, side_unavailable
 from .memory import MemorySide
 
 
@@ -14,4 +14,4 @@ def side_for(model, *, key, filter_spec=None):
 
 
 __all__ = ["CannotAnswer", "Changes", "Deletions", "DjangoSide", "Health", "MatchQuery", "MemorySide", "Side",
-           "Written", "side_for"]
+           "SideUnavailable", "Written", "database_failed", "side_failure", "side_for", "side_unavailable"]

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 
 from p2c.bulk_reads import rows_read
 from p2c.bulk_writes import keys_take, sequence_keys
-from p2c.databases import database_for, same_database
+from p2c.databases import SALES, database_for, same_database
 from p2c.deletions import deletion_log_of
 from p2c.records import writing_as
 from p2c.utils import any_of, chunked, planner_statistics_refresh, uuid7
@@ -190,7 +190,7 @@ class DjangoSide(Side):
                 (manager.bulk_insert if hasattr(manager, "bulk_insert") else manager.bulk_create)(objs)
             return [Written(obj.pk, True) for obj in objs]
         except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
-            if _side_failure(exc):
+            if side_failure(exc):
                 raise
         return [self._each(obj, lambda obj: obj.save(force_insert=True, using=self.database)) for obj in objs]
 
@@ -217,7 +217,7 @@ class DjangoSide(Side):
                     self.model._base_manager.db_manager(self.database).bulk_update(objs, fields)
                 results += [Written(obj.pk, True) for obj in objs]
             except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
-                if _side_failure(exc):
+                if side_failure(exc):
                     raise
                 results += [self._each(obj, lambda obj: obj.save(using=self.database)) for obj in objs]
         return results
@@ -227,7 +227,7 @@ class DjangoSide(Side):
             with transaction.atomic(using=self.database):
                 save(obj)
         except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
-            if _side_failure(exc):
+            if side_failure(exc):
                 raise
             field, reason = _fault(self.model, obj, exc)
             return Written(obj.pk, False, field=field, reason=reason)
@@ -335,9 +335,40 @@ def _field_of(meta, attname):
     raise KeyError(attname)
 
 
-def _side_failure(exc):
-    """The database's failure (no connection, a refused write), not one row's bad values: the caller stops."""
+class SideUnavailable(DatabaseError):
+    """A database of the run did not answer, or refused to write: the run stops, the next one picks it up."""
+
+
+def side_failure(exc):
+    """Whether ``exc`` is the database's failure (no connection, a refused write), not one row's bad values."""
     return isinstance(exc, (OperationalError, InterfaceError, InternalError)) and not isinstance(exc, IntegrityError)
+
+
+def side_unavailable(exc, alias):
+    """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``, naming the database: "The Sales
+    database (sales) did not answer: …", in the active language."""
+    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias, "error": " ".join(str(exc).split())}
+    if isinstance(exc, InternalError):
+        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
+        # the database's own message.
+        text = gettext("The %(system_name)s database (%(alias)s) refused the write: %(error)s. Nothing more was "
+                       "written; the next run picks up the rest.")
+    else:
+        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
+        # the database's own message.
+        text = gettext("The %(system_name)s database (%(alias)s) did not answer: %(error)s. Nothing more was "
+                       "written; the next run picks up the rest.")
+    return SideUnavailable(text % values)
+
+
+def database_failed(*aliases):
+    """Which of ``aliases`` lost its connection (the first, when none says so)."""
+    for alias in aliases:
+        connection = connections[alias]
+        if connection.connection is not None and not connection.is_usable():
+            return alias
+    return aliases[0]
+
 
 
 def _fault(model, obj, exc):
