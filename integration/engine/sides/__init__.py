@@ -3,7 +3,15 @@
 `Side` and runs the contract-test kit (tests/contract/)."""
 
 from .base import CannotAnswer, Changes, Deletions, Health, MatchQuery, Side, Written
-from .django import DjangoSide
+from .django import (
+    WATERMARK_MARGIN,
+    DjangoSide,
+    SideUnavailable,
+    database_failed,
+    record_pages,
+    side_failure,
+    side_unavailable,
+)
 from .memory import MemorySide
 
 
@@ -13,5 +21,21 @@ def side_for(model, *, key, filter_spec=None):
     return DjangoSide(model, key=key, filter_spec=filter_spec)
 
 
-__all__ = ["CannotAnswer", "Changes", "Deletions", "DjangoSide", "Health", "MatchQuery", "MemorySide", "Side",
-           "Written", "side_for"]
+__all__ = [
+    "WATERMARK_MARGIN",
+    "CannotAnswer",
+    "Changes",
+    "Deletions",
+    "DjangoSide",
+    "Health",
+    "MatchQuery",
+    "MemorySide",
+    "Side",
+    "SideUnavailable",
+    "Written",
+    "database_failed",
+    "record_pages",
+    "side_failure",
+    "side_for",
+    "side_unavailable",
+]

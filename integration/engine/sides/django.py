@@ -26,9 +26,9 @@ from django.utils.translation import gettext
 
 from p2c.bulk_reads import rows_read
 from p2c.bulk_writes import keys_take, sequence_keys
-from p2c.databases import database_for, same_database
+from p2c.databases import SALES, database_for, same_database
 from p2c.deletions import deletion_log_of
-from p2c.records import writing_as
+from p2c.records import instances_from_rows, writing_as
 from p2c.utils import any_of, chunked, planner_statistics_refresh, uuid7
 
 from ..filters import filter_unindexed_on_sqlite, filter_validate
@@ -40,6 +40,7 @@ WATERMARK_MARGIN = timedelta(seconds=1)
 # A deletion is logged when its transaction writes it, and may commit a while later: the log is read this far back.
 DELETIONS_MARGIN = timedelta(minutes=10)
 BATCH = 5000  # keys per query, well under SQLite's parameter limit
+CHANGED_KEYS = 100_000  # keys of changed rows a run's read holds at most (a few megabytes)
 
 
 class DjangoSide(Side):
@@ -190,7 +191,7 @@ class DjangoSide(Side):
                 (manager.bulk_insert if hasattr(manager, "bulk_insert") else manager.bulk_create)(objs)
             return [Written(obj.pk, True) for obj in objs]
         except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
-            if _side_failure(exc):
+            if side_failure(exc):
                 raise
         return [self._each(obj, lambda obj: obj.save(force_insert=True, using=self.database)) for obj in objs]
 
@@ -217,7 +218,7 @@ class DjangoSide(Side):
                     self.model._base_manager.db_manager(self.database).bulk_update(objs, fields)
                 results += [Written(obj.pk, True) for obj in objs]
             except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
-                if _side_failure(exc):
+                if side_failure(exc):
                     raise
                 results += [self._each(obj, lambda obj: obj.save(using=self.database)) for obj in objs]
         return results
@@ -227,7 +228,7 @@ class DjangoSide(Side):
             with transaction.atomic(using=self.database):
                 save(obj)
         except (IntegrityError, ValidationError, ValueError, TypeError, DatabaseError) as exc:
-            if _side_failure(exc):
+            if side_failure(exc):
                 raise
             field, reason = _fault(self.model, obj, exc)
             return Written(obj.pk, False, field=field, reason=reason)
@@ -241,6 +242,56 @@ class DjangoSide(Side):
         """``{key: instance}`` of these keys; ``lock``: locked for the write (the caller's transaction)."""
         manager = self.model.objects.db_manager(self.database)
         return (manager.select_for_update() if lock else manager).in_bulk(keys) if keys else {}
+
+    def record_reads(self, *, narrow=None, key_range=None, writer_excluded=None, only_keys=None, skipped=None,
+                     since=None, retry=(), in_sync=None):
+        """The reads of a run's source rows, in order (querysets, read by `record_pages`): the mapping's filter,
+        ``narrow``-ed (the rules' `source_queryset`), within ``key_range``, less the rows last written by
+        ``writer_excluded``; then ``only_keys`` (rows named explicitly), or less the ``skipped`` rows (a queryset of
+        the listing and its column of this side's keys), everything (``since`` None) or the ``retry`` keys followed
+        by the rows changed since the cursor ``since``, less those ``in_sync`` says are (a subquery over the
+        couplings, used where they share this side's database)."""
+        # On SQLite the filter is kept from the planner: a page in key order walks the key (filters.py)
+        queryset = self.model.objects.db_manager(self.database).filter(
+            filter_unindexed_on_sqlite(self.model, filter_validate(self.model, self.filter_spec)))
+        if narrow is not None:
+            queryset = narrow(queryset)
+        if key_range is not None:
+            low, high = key_range
+            queryset = queryset.filter(**({"pk__gte": low} if low is not None else {}),
+                                       **({"pk__lt": high} if high is not None else {}))
+        if writer_excluded is not None and self.writer_name:
+            queryset = queryset.exclude(**{self.writer_name: writer_excluded})
+        if only_keys is not None:
+            return [queryset.filter(pk__in=only_keys)]
+        # One database: the listing is asked inside this side's query; two (Sales in its own): by keys.
+        if skipped is not None:
+            listing, column = skipped
+            if same_database(listing.model, self.model):
+                # Row by row through the listing's unique index: NOT IN (the pair's skipped couplings) had SQLite
+                # read every coupling of the pair for each page
+                queryset = queryset.exclude(Exists(listing.filter(**{column: OuterRef("pk")})))
+            elif skipped_keys := list(listing.values_list(column, flat=True)):
+                queryset = queryset.exclude(any_of("pk", skipped_keys))
+        if since is None:
+            return [queryset]
+        changed = Q(**{f"{self.model.MODIFIED_FIELD}__gt": since - WATERMARK_MARGIN})
+        if in_sync is not None and same_database(in_sync.model, self.model):
+            changed &= ~Exists(in_sync)
+        # The retries first (as BC does), then the changed rows less those just retried (`DirectionRun` leaves out
+        # the rows of a later queryset that an earlier one read).
+        querysets = [queryset.filter(pk__in=keys) for keys in chunked(sorted(retry), BATCH)]
+        # The changed rows' keys first, found through the modified-on index: read in key order with the change as a
+        # filter, a page walks the primary key and reads every row before the changed ones (two seconds a page at a
+        # million rows). Keys beyond CHANGED_KEYS are not held: that many changed rows are most of a page's reading.
+        # In no order (they are sorted here): in the model's (an account's name) SQLite walked that index for the
+        # LIMIT, every row of the table (0.3 s a run at a million accounts), where the modified-on index finds them.
+        changed_keys = list(queryset.filter(changed).order_by().values_list("pk", flat=True)[:CHANGED_KEYS + 1])
+        if len(changed_keys) > CHANGED_KEYS:
+            querysets.append(queryset.filter(changed))
+        else:
+            querysets += [queryset.filter(any_of("pk", keys)) for keys in chunked(sorted(changed_keys), BATCH)]
+        return querysets
 
     def records_insert(self, objs, *, meanwhile=None):
         """New instances in one statement (COPY on PostgreSQL, ``executemany`` on SQLite, `bulk_insert`);
@@ -300,6 +351,34 @@ class DjangoSide(Side):
         return Health(True)
 
 
+def record_pages(queryset, size, attnames=None):
+    """Yield lists of a read's rows (`DjangoSide.record_reads`) in primary-key order, one keyset page at a time
+    (memory stays flat in N).
+
+    The rows are read as value tuples of ``attnames`` (by default every column; the key among them), converted a
+    column at a time (`rows_read`), and made instances without ``Model.__init__`` (`instances_from_rows`): a third
+    of the cost of model instances, and the same objects to the rules. A column left out is read for the whole
+    page at once when one of its rows first needs it.
+    """
+    last = None
+    model = queryset.model
+    attnames = attnames or [f.attname for f in model._meta.concrete_fields]
+    ordered = queryset.order_by("pk")
+    while True:
+        page = ordered if last is None else ordered.filter(pk__gt=last)
+        rows = instances_from_rows(model, queryset.db, attnames, rows_read(page.values_list(*attnames)[:size]))
+        if not rows:
+            return
+        count, last = len(rows), rows[-1].pk
+        # Handed over, not kept while the caller works on them: the collection after each chunk of a run
+        # (p2c.utils.collector_paused) would otherwise find them alive in this frame and walk them all.
+        handed = [rows]
+        del rows
+        yield handed.pop()
+        if count < size:  # the last page: asking for the next one would only read the index again
+            return
+
+
 class _DatabaseChanges(Changes):
     """Keyset pages in key order; the cursor after them is just past the latest modified-on read, at most the time
     the read began (a row committed later with an earlier stamp is read again next time, within `WATERMARK_MARGIN`)."""
@@ -335,9 +414,40 @@ def _field_of(meta, attname):
     raise KeyError(attname)
 
 
-def _side_failure(exc):
-    """The database's failure (no connection, a refused write), not one row's bad values: the caller stops."""
+class SideUnavailable(DatabaseError):
+    """A database of the run did not answer, or refused to write: the run stops, the next one picks it up."""
+
+
+def side_failure(exc):
+    """Whether ``exc`` is the database's failure (no connection, a refused write), not one row's bad values."""
     return isinstance(exc, (OperationalError, InterfaceError, InternalError)) and not isinstance(exc, IntegrityError)
+
+
+def side_unavailable(exc, alias):
+    """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``, naming the database: "The Sales
+    database (sales) did not answer: …", in the active language."""
+    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias, "error": " ".join(str(exc).split())}
+    if isinstance(exc, InternalError):
+        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
+        # the database's own message.
+        text = gettext("The %(system_name)s database (%(alias)s) refused the write: %(error)s. Nothing more was "
+                       "written; the next run picks up the rest.")
+    else:
+        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
+        # the database's own message.
+        text = gettext("The %(system_name)s database (%(alias)s) did not answer: %(error)s. Nothing more was "
+                       "written; the next run picks up the rest.")
+    return SideUnavailable(text % values)
+
+
+def database_failed(*aliases):
+    """Which of ``aliases`` lost its connection (the first, when none says so)."""
+    for alias in aliases:
+        connection = connections[alias]
+        if connection.connection is not None and not connection.is_usable():
+            return alias
+    return aliases[0]
+
 
 
 def _fault(model, obj, exc):
