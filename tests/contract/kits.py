@@ -5,6 +5,7 @@ To hold a new side to the contract, add a kit here (a function returning a `Side
 then run against it.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from integration.engine.sides import DjangoSide, MemorySide
@@ -72,32 +73,33 @@ def django_sales_kit():
 
 def dataverse_kit(request):
     """crm.Account reached over HTTP: `DataverseSide` signed in with client credentials to a p2c process serving the
-    Dataverse Web API over HTTPS (on this run's databases: PostgreSQL, or SQLite in a file). What it and "someone
-    else" write is committed; the accounts are deleted after each test."""
+    Dataverse Web API over HTTPS (on this run's databases: PostgreSQL, or SQLite in a file). Someone else changes
+    and deletes rows through the Web API too, as another Sales user; the accounts are deleted after each test."""
     from crm.models import Account
     from integration.engine.sides.dataverse import DataverseSide
-    from p2c.records import writing_as
+    from tests.integration.sales_api.server import accounts_delete
 
     served = request.getfixturevalue("sales_web_api")
-    served.accounts_delete()
-    request.addfinalizer(served.accounts_delete)
-    side = DataverseSide(Account, served.transport(request.getfixturevalue("monkeypatch")))
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    side = DataverseSide(Account, served.transport(monkeypatch))
+    someone_else = served.someone_else(monkeypatch)
+    accounts_delete(someone_else)
     request.addfinalizer(side.transport.close)
+    request.addfinalizer(lambda: accounts_delete(someone_else))
 
     def change(key, name):
-        with served.blocker.unblock(), writing_as(served.other_user_id):
-            Account.objects.filter(pk=key).update(name=name)
+        assert someone_else.request("PATCH", f"accounts({key})", json={"name": name}, headers={"If-Match": "*"},
+                                    what="test").status_code == 204
 
     def delete(key):
-        with served.blocker.unblock():
-            Account.objects.get(pk=key).delete()
+        assert someone_else.request("DELETE", f"accounts({key})", what="test").status_code == 204
 
+    other_id = uuid.UUID(someone_else.who_am_i())
     return SideKit(side=side, name_field="name", unique_field="account_number", writer=side.user_id,
-                   other_writer=served.other_user_id, knows_writers=True, change_outside=change,
-                   delete_outside=delete)
+                   other_writer=other_id, knows_writers=True, change_outside=change, delete_outside=delete)
 
 
-dataverse_kit.served = True  # by another process: the kit's rows are committed
+dataverse_kit.served = True  # by another process
 
 KITS = {
     "memory": memory_kit,

@@ -1,125 +1,79 @@
-"""A real p2c process serving Sales's Dataverse Web API (gunicorn, HTTPS with a trustme certificate) on a free
-loopback port, on this test run's databases, and a `Transport` signed in to it with client credentials."""
+"""A real p2c process serving Sales's Dataverse Web API (tests.crm.dataverse.server: gunicorn, HTTPS with a trustme
+certificate, on a free loopback port, on this test run's databases), its application user, and a `Transport` signed
+in to it with client credentials."""
 
-import os
-import socket
-import ssl
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
-
-from tests.concurrency import REPO, child_database_env
+from tests.crm.dataverse.server import https_server
 
 CLIENT_ID, CLIENT_SECRET = "p2c-integration", "integration-secret"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+OTHER_ID, OTHER_SECRET = "someone-else", "someone-else-secret"
 
-
-@contextmanager
-def https_server(tmp_path, *, workers=2, env=None):
-    """Yield (base URL ``https://localhost:<port>``, CA file) of a gunicorn serving p2c."""
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("localhost", "127.0.0.1")
-    cert_file, key_file, ca_file = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    ca.cert_pem.write_to_path(str(ca_file))
-    port = free_port()
-    server_env = {**os.environ, **child_database_env(), "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-                  "DJANGO_DEBUG": "true", "PYTHONPATH": str(REPO), **(env or {})}
-    log_path = tmp_path / f"gunicorn-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "p2c.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--threads", "4", "--certfile", str(cert_file), "--keyfile", str(key_file),
-             "--timeout", "120", "--graceful-timeout", "2"],
-            cwd=REPO, env=server_env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        base = f"https://localhost:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{base}/api/data/v9.2/", verify=ssl.create_default_context(cafile=str(ca_file)), timeout=2)
-                    break
-                except httpx.TransportError:
-                    if process.poll() is not None:
-                        raise RuntimeError(log_path.read_text()) from None
-                    time.sleep(0.1)
-            yield base, str(ca_file)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+# Run in a child process (committed, whatever transaction the test holds): the logins and their OAuth applications.
+_USERS = """
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+for name, client_id, secret in ((%(integration)r, %(client_id)r, %(secret)r), ("someone-else", %(other_id)r,
+                                                                               %(other_secret)r)):
+    user = get_user_model().objects.create_superuser(name, name + "@example.com", None)
+    call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
+                 "--client-id", client_id, "--client-secret", secret, "--name", name)
+"""
+_CLEAN = """
+from django.contrib.auth import get_user_model
+from oauth2_provider.models import AccessToken, Application
+from crm.models import Account, DataverseRequestCount, DeletedRecord, SystemUser
+Account.objects.all().delete()
+DeletedRecord.objects.all().delete()
+DataverseRequestCount.objects.all().delete()
+AccessToken.objects.all().delete()
+Application.objects.all().delete()
+users = get_user_model().objects.filter(username__in=[%(integration)r, "someone-else"])
+SystemUser.objects.filter(user__in=list(users.values_list("pk", flat=True))).delete()
+users.delete()
+"""
+NAMES = {"integration": "sales-integration", "client_id": CLIENT_ID, "secret": CLIENT_SECRET, "other_id": OTHER_ID,
+         "other_secret": OTHER_SECRET}
 
 
 @dataclass
 class Served:
     base: str
     ca_file: str
-    other_user_id: object  # a Sales user other than the integration's
-    blocker: object  # pytest-django's django_db_blocker: unblock() for committed changes made "by someone else"
 
-    def transport(self, monkeypatch, **options):
-        return transport_to(self.base, self.ca_file, monkeypatch, **options)
+    def transport(self, monkeypatch, *, client_id=CLIENT_ID, secret=CLIENT_SECRET, **options):
+        from integration.engine.sides.dataverse_http import SalesApiConfig, Transport
 
-    def accounts_delete(self):
-        from crm.models import Account
+        monkeypatch.setenv("SSL_CERT_FILE", self.ca_file)
+        config = SalesApiConfig(url=self.base, client_id=client_id, secret=secret,
+                                token_url=f"{self.base}/o/token/", **options).checked()
+        return Transport(config)
 
-        with self.blocker.unblock():
-            Account.objects.all().delete()
+    def someone_else(self, monkeypatch):
+        """A transport signed in as another Sales user than the integration's."""
+        return self.transport(monkeypatch, client_id=OTHER_ID, secret=OTHER_SECRET)
+
+
+def accounts_delete(transport):
+    """Delete every account through the Web API (what a test left)."""
+    ids = [row["accountid"] for row in transport.get("accounts?$select=accountid", what="test").json()["value"]]
+    for account_id in ids:
+        transport.request("DELETE", f"accounts({account_id})", what="test")
 
 
 @contextmanager
-def serving(blocker, tmp_path, **options):
-    """A server (`https_server`) and an application user, committed in the test databases (outside any test's
-    transaction), all taken away afterwards."""
-    from django.contrib.auth import get_user_model
-    from oauth2_provider.models import AccessToken, Application
+def serving(tmp_path, **options):
+    """A server (`https_server`) and its logins (the integration's application user and someone else's), made
+    in a child process (committed, whatever the test's transaction), all taken away afterwards."""
+    from tests.concurrency import run_in_processes
 
-    from crm.models import Account, DataverseRequestCount, DeletedRecord, SystemUser
-
-    with blocker.unblock():
-        user = application_user()
-        other = SystemUser.objects.create(first_name="Someone", last_name="Else", internal_email="else@example.com")
+    run_in_processes(_USERS % NAMES, processes=1, tmp_path=tmp_path)
     try:
         with https_server(tmp_path, **options) as (base, ca_file):
-            yield Served(base, ca_file, other.pk, blocker)
+            yield Served(base, ca_file)
     finally:
-        with blocker.unblock():
-            Account.objects.all().delete()
-            DeletedRecord.objects.all().delete()
-            DataverseRequestCount.objects.all().delete()
-            AccessToken.objects.all().delete()
-            Application.objects.all().delete()
-            SystemUser.objects.filter(pk=other.pk).delete()
-            SystemUser.objects.filter(user=user).delete()
-            get_user_model().objects.filter(pk=user.pk).delete()
-
-
-def application_user():
-    """The integration's application user at Sales: a login with an OAuth application (client credentials)."""
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
-    user = get_user_model().objects.create_superuser("sales-integration", "integration@example.com", None)
-    call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
-                 "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--name", "p2c integration")
-    return user
-
-
-def transport_to(base, ca_file, monkeypatch, **options):
-    from integration.engine.sides.dataverse_http import SalesApiConfig, Transport
-
-    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
-    config = SalesApiConfig(url=base, client_id=CLIENT_ID, secret=CLIENT_SECRET, token_url=f"{base}/o/token/",
-                            **options).checked()
-    return Transport(config)
+        (tmp_path / "go").unlink(missing_ok=True)
+        run_in_processes(_CLEAN % NAMES, processes=1, tmp_path=tmp_path)
