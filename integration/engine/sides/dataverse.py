@@ -132,9 +132,10 @@ class DataverseSide(Side):
             elif attname in self.columns:
                 column = self.columns[attname]
                 payload[column.name] = _json_value(column.to_dataverse(value) if column.choices else value)
+            elif attname in self.names:
+                payload[self.names[attname]] = _json_value(value)
             else:
-                field_name = _field_name(self.model, attname)
-                payload[self.names.get(attname, field_name)] = _json_value(value)
+                raise _NoColumn(attname)
         return payload
 
     # -- reading -------------------------------------------------------------------------------------------------------
@@ -283,20 +284,34 @@ class DataverseSide(Side):
 
     def _create(self, batch):
         what = gettext("creating %(count)s %(table)s") % {"count": len(batch), "table": self.label}
-        targets = [{"@odata.type": self.entity.type_name, self.entity.primary_id: str(key), **self._payload(values)}
-                   for key, values in batch]
+        answers, targets, sent = {}, [], []
+        for key, values in batch:
+            try:
+                targets.append({"@odata.type": self.entity.type_name, self.entity.primary_id: str(key),
+                                **self._payload(values)})
+                sent.append((key, values))
+            except _NoColumn as exc:
+                answers[("i", key)] = exc.written(key, self)
+        if not targets:
+            return answers
+        batch = sent
         response = self.transport.request("POST", f"{self.entity_set}/Microsoft.Dynamics.CRM.CreateMultiple",
                                           json={"Targets": targets}, what=what)
         if response.status_code in (200, 204):
-            return {("i", key): Written(key, True) for key, _ in batch}
-        # One row refused fails the whole message: each row again, alone, create-only.
+            return {**answers, **{("i", key): Written(key, True) for key, _ in batch}}
+        # One row refused fails the whole message (or an earlier attempt wrote them, its answer lost): each row
+        # again, alone, create-only.
         with ThreadPoolExecutor(max_workers=max(1, min(self.transport.config.max_concurrency, len(batch)))) as pool:
-            return {("i", key): answer for (key, _), answer in zip(batch, pool.map(
-                lambda pair: self._create_one(*pair), batch), strict=True)}
+            return {**answers, **{("i", key): answer for (key, _), answer in zip(batch, pool.map(
+                lambda pair: self._create_one(*pair), batch), strict=True)}}
 
     def _create_one(self, key, values):
+        try:
+            payload = self._payload(values)
+        except _NoColumn as exc:
+            return exc.written(key, self)
         response = self.transport.request(
-            "PATCH", f"{self.entity_set}({key})", json=self._payload(values), headers={"If-None-Match": "*"},
+            "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-None-Match": "*"},
             what=gettext("creating %(table)s %(key)s") % {"table": self.label, "key": key})
         if response.status_code in (200, 201, 204):
             return Written(key, True)
@@ -311,8 +326,12 @@ class DataverseSide(Side):
 
     def _update(self, key, values):
         etag = self.etags.get(key, "*")
+        try:
+            payload = self._payload(values)
+        except _NoColumn as exc:
+            return exc.written(key, self)
         response = self.transport.request(
-            "PATCH", f"{self.entity_set}({key})", json=self._payload(values), headers={"If-Match": etag},
+            "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-Match": etag},
             what=gettext("updating %(table)s %(key)s") % {"table": self.label, "key": key})
         if response.status_code in (200, 201, 204):
             self.etags.pop(key, None)
@@ -320,9 +339,18 @@ class DataverseSide(Side):
         if response.status_code == 404:
             return Written(key, False, reason=gettext("The record no longer exists."))
         if response.status_code == 412:
+            if self._written_by_us(key, values):  # an earlier attempt did it, its answer lost on the way
+                self.etags.pop(key, None)
+                return Written(key, True)
             return Conflict(key, False, reason=gettext("The record was changed in Sales since it was read: %(message)s")
                             % {"message": answer_message(response)})
         return self._refused(key, values, response)
+
+    def _written_by_us(self, key, values):
+        """Whether the row holds ``values`` and was last written by the integration."""
+        row = self.rows([key], fields=[*values, self.writer_name]).get(key)
+        return row is not None and row[self.writer_name] == self.user_id and all(
+            row.get(name) == value for name, value in values.items())
 
     def _refused(self, key, values, response):
         """A row Sales refused (400, 403…): failed alone, with the column Sales names and Sales's words."""
@@ -393,6 +421,19 @@ class DataverseChanges(Changes):
             if page:
                 yield [side._row(data, self.fields) for data in page]
         self.cursor = side._delta
+
+
+class _NoColumn(Exception):
+    """A field of the values has no column in the Web API (a lookup to two tables, or none at all)."""
+
+    def __init__(self, attname):
+        super().__init__(attname)
+        self.attname = attname
+
+    def written(self, key, side):
+        return Written(key, False, field=_field_name(side.model, self.attname),
+                       reason=gettext("%(table)s has no column %(name)s in the Web API.")
+                       % {"table": side.label, "name": self.attname})
 
 
 class _ReadRefused(Exception):

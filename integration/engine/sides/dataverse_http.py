@@ -303,10 +303,13 @@ class Transport:
         deadline = self.clock() + self.config.deadline
         attempt, refreshed, last_fault = 0, False, None
         while True:
-            if not self.limits.wait_turn(deadline):
-                raise self._unavailable(url, what, last_fault)
             token = self._bearer()
             self.limit.acquire()
+            # Retry-After and the budget checked last, just before sending: a thread that waited for a slot
+            # meanwhile sees a 429 another thread met.
+            if not self.limits.wait_turn(deadline):
+                self.limit.release(clean=False)
+                raise self._unavailable(url, what, last_fault)
             response = None
             try:
                 self.requests_sent += 1
