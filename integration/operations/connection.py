@@ -63,3 +63,29 @@ def connection_enable(*, enabled, integration_user=None):
     if was:
         return _("The connection was enabled already, with integration user %(user)s.") % {"user": user}
     return _("The connection is enabled, with integration user %(user)s.") % {"user": user}
+
+
+def sales_connection_test():
+    """*Test connection* of a Sales reached over the Dataverse Web API (``SALES_API_URL``): sign in, ask ``WhoAmI``
+    and the name of that Sales user; return the sentence naming it. Refused naming what failed (the configuration,
+    the credentials, the address) and never showing the secret."""
+    from integration.engine.sides.dataverse_http import SalesApiConfigError, SalesApiError, Transport, configured
+
+    try:
+        config = configured()
+    except SalesApiConfigError as exc:
+        raise OperationRefused(str(exc), code="sales_connection_invalid", status=400) from exc
+    if config is None:
+        return _("Sales is in this database (no SALES_API_URL is set): there is no connection to test.")
+    transport = Transport(config)
+    try:
+        user_id = transport.who_am_i()
+        answer = transport.get(f"systemusers({user_id})", params={"$select": "fullname"},
+                               what=_("reading the name of the Sales user %(user)s") % {"user": user_id})
+        name = answer.json().get("fullname") if answer.status_code == 200 else None
+    except SalesApiError as exc:
+        raise OperationRefused(str(exc), code="sales_connection_failed", status=502) from exc
+    finally:
+        transport.close()
+    return _("Signed in to Sales at %(url)s as %(user)s (%(id)s).") % {
+        "url": config.url, "user": name or _("an unnamed user"), "id": user_id}

@@ -199,3 +199,25 @@ def test_no_sales_api_url_is_this_database(settings, monkeypatch):
     monkeypatch.delenv("SALES_API_URL", raising=False)
     settings.SALES_API_URL = ""
     assert configured() is None
+
+
+def test_test_connection_refuses_plain_http_to_another_machine(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    for name, value in (("SALES_API_URL", "http://sales.example.com"), ("SALES_API_TENANT_ID", "t"),
+                        ("SALES_API_CLIENT_ID", "c"), ("SALES_API_CLIENT_SECRET", "s3cret")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(CommandError, match="https://"):
+        call_command("integration_connection", "test")
+
+
+def test_test_connection_without_a_sales_api_says_sales_is_this_database(settings, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.delenv("SALES_API_URL", raising=False)
+    settings.SALES_API_URL = ""
+    out = StringIO()
+    call_command("integration_connection", "test", stdout=out)
+    assert "Sales is in this database" in out.getvalue()
