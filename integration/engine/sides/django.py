@@ -31,8 +31,8 @@ from p2c.deletions import deletion_log_of
 from p2c.records import instances_from_rows, writing_as
 from p2c.utils import any_of, chunked, planner_statistics_refresh, uuid7
 
-from ..filters import filter_unindexed_on_sqlite, filter_validate
 from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
+from .filters import filter_unindexed_on_sqlite, filter_validate
 
 # Rows committed just before a cursor was taken may carry a slightly older timestamp: read them again (they come out
 # "unchanged"), as Business Central does with its 999 ms.
@@ -292,6 +292,11 @@ class DjangoSide(Side):
         else:
             querysets += [queryset.filter(any_of("pk", keys)) for keys in chunked(sorted(changed_keys), BATCH)]
         return querysets
+
+    def pairs_query(self, by, to, values):
+        """``(by, to)`` of the rows whose ``by`` is one of ``values``, as a read `p2c.bulk_reads.pairs_read` sends with
+        the chunk's other look-ups in one statement (a related record's natural key, or its key by that)."""
+        return self.model._default_manager.db_manager(self.database).filter(**{f"{by}__in": values}).values_list(by, to)
 
     def records_insert(self, objs, *, meanwhile=None):
         """New instances in one statement (COPY on PostgreSQL, ``executemany`` on SQLite, `bulk_insert`);
