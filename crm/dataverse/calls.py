@@ -1,8 +1,10 @@
 """A request to the Dataverse Web API as the service answers it: a `Call` in, an `Answer` out (a request of a
 ``$batch`` is one too)."""
 
+import re
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import orjson
 
@@ -33,7 +35,14 @@ class Answer:
             return b""
         if isinstance(self.body, bytes):
             return self.body
-        return orjson.dumps(self.body)
+        return orjson.dumps(self.body, option=orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS, default=_json_default)
+
+
+def _json_default(value):
+    """What orjson does not write itself: decimals (as numbers, as Dataverse writes money and decimals)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
 
 
 def error_answer(exc):
@@ -41,13 +50,15 @@ def error_answer(exc):
 
 
 def prefer(call):
-    """The ``Prefer`` header: {preference: value or True}."""
+    """The ``Prefer`` header: {preference: value or True}; a quoted value may hold commas
+    (``odata.include-annotations="a,b"``)."""
     preferences = {}
-    for part in call.headers.get("prefer", "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name:
-            preferences[name.strip().lower()] = value.strip().strip('"') or True
+    for name, value in _PREFERENCE.findall(call.headers.get("prefer", "")):
+        preferences[name.lower()] = value.strip().strip('"') or True
     return preferences
+
+
+_PREFERENCE = re.compile(r'\s*([^=,\s]+)\s*(?:=\s*("[^"]*"|[^,]*))?\s*,?')
 
 
 def new_boundary(prefix):

@@ -3,7 +3,8 @@ requests in flight (default 52). Past either, 429 with ``Retry-After`` and Datav
 
 The counts live in the database (`crm.DataverseRequestCount`), changed by single UPDATE statements, so every
 process and machine serving the API counts together, with or without a cache server. The window is kept as slots
-of ``DATAVERSE_LIMIT_SLOT_SECONDS`` (10 s): the sum of the slots of the last window is the request count.
+of ``DATAVERSE_LIMIT_SLOT_SECONDS`` (10 s): the sum of the slots of the last window is the request count. Requests
+in flight are counted in negative slots, one per ten minutes (`_in_flight_slot`): this period's and the last.
 """
 
 import time
@@ -19,7 +20,13 @@ from p2c.databases import database_for
 
 from . import errors
 
-IN_FLIGHT = -1
+IN_FLIGHT_PERIOD = 600  # seconds: a request counts as in flight in the row of the period it started in
+
+
+def _in_flight_slot(now):
+    """The (negative) slot of the in-flight count of the period of ``now``. A count left by a process killed
+    mid-request is forgotten two periods later, so a crash never blocks a login for good."""
+    return -1 - int(now // IN_FLIGHT_PERIOD)
 
 
 def _limits():
@@ -67,8 +74,11 @@ def protected(user_id):
             % {"limit": max_requests, "window": window},
             headers={"Retry-After": str(retry_after)},
         )
-    if _add(alias, user_id, IN_FLIGHT, 1) > max_concurrent:
-        _add(alias, user_id, IN_FLIGHT, -1)
+    in_flight = _in_flight_slot(now)
+    _add(alias, user_id, in_flight, 1)
+    running = rows.filter(user_id=user_id, slot__in=[in_flight, in_flight + 1]).aggregate(n=Sum("count"))["n"]
+    if running > max_concurrent:
+        _add(alias, user_id, in_flight, -1)
         raise errors.DataverseError(
             429, errors.CONCURRENCY_LIMIT,
             gettext("Number of concurrent requests exceeded the limit of %(limit)s.") % {"limit": max_concurrent},
@@ -77,6 +87,7 @@ def protected(user_id):
     try:
         yield
     finally:
-        _add(alias, user_id, IN_FLIGHT, -1)
-        if slot % 30 == 0:  # now and then, forget the slots that left the window
-            rows.filter(user_id=user_id, slot__lt=first_slot).exclude(slot=IN_FLIGHT).delete()
+        _add(alias, user_id, in_flight, -1)
+        if slot % 30 == 0:  # now and then, forget the slots that left the window and the past periods' in flight
+            rows.filter(user_id=user_id, slot__gte=0, slot__lt=first_slot).delete()
+            rows.filter(user_id=user_id, slot__gt=in_flight + 1, slot__lt=0).delete()

@@ -254,7 +254,8 @@ def read_set(call, entity):
     track = "odata.track-changes" in preferences or "$deltatoken" in call.params
     if "odata.track-changes" in preferences:
         applied.append("odata.track-changes")
-    page = query.read_collection(entity, call.params, page_size, track)
+    annotate = _annotations_applied(preferences, applied)
+    page = query.read_collection(entity, call.params, page_size, track, annotate)
     for row in page.rows:
         if "@odata.context" in row:
             row["@odata.context"] = row["@odata.context"].replace("{base}", call.base)
@@ -276,6 +277,19 @@ def read_set(call, entity):
     return Answer(200, body, headers=headers)
 
 
+def _annotations_applied(preferences, applied):
+    """Whether ``Prefer: odata.include-annotations`` asks for the lookups' tables (``*``,
+    ``Microsoft.Dynamics.CRM.*`` or ``Microsoft.Dynamics.CRM.lookuplogicalname``): the one annotation served."""
+    asked = preferences.get("odata.include-annotations")
+    if not isinstance(asked, str):
+        return False
+    wanted = {name.strip() for name in asked.split(",")}
+    if wanted & {"*", "Microsoft.Dynamics.CRM.*", query.LOOKUP_TABLE}:
+        applied.append(f'odata.include-annotations="{asked}"')
+        return True
+    return False
+
+
 def _url(link, params):
     from urllib.parse import quote
 
@@ -285,11 +299,15 @@ def _url(link, params):
 def read_one(call, entity, key):
     _require(call, entity, "view")
     key_q, _id, _parts = writes.key_filter(entity, key)
-    row = query.read_row(entity, key_q, call.params)
+    applied = []
+    row = query.read_row(entity, key_q, call.params, _annotations_applied(prefer(call), applied))
     if row is None:
         raise errors.does_not_exist(entity, key)
+    headers = {"ETag": row["@odata.etag"]}
+    if applied:
+        headers["Preference-Applied"] = ",".join(applied)
     return Answer(200, {"@odata.context": f"{call.base}$metadata#{entity.entity_set}/$entity", **row},
-                  headers={"ETag": row["@odata.etag"]})
+                  headers=headers)
 
 
 def _written(call, entity, instance, created):

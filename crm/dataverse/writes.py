@@ -8,6 +8,7 @@ The bulk messages validate every row the same way, then write them with ``bulk_c
 hooks) in one transaction: all or nothing, as Dataverse's CreateMultiple, UpdateMultiple and UpsertMultiple.
 """
 
+import functools
 import re
 import uuid
 
@@ -60,6 +61,11 @@ def key_filter(entity, text):
 
 def reference(text):
     """The entity and key filter of ``/contacts(<id>)`` (an ``@odata.bind`` or ``@odata.id``)."""
+    return _reference(str(text))
+
+
+@functools.lru_cache(maxsize=4096)  # the rows of a bulk message bind the same few owners and currencies
+def _reference(text):
     match = _REFERENCE.match(str(text).strip())
     entity = match and BY_SET.get(match.group(1))
     if entity is None:

@@ -118,3 +118,53 @@ def test_permissions_of_the_login_apply(django_user_model):
     assert refused.status_code == 403 and refused.json_body["error"]["code"] == "0x80040220"
     assert reader.get("contacts").status_code == 403
     assert not Account.objects.exists()
+
+
+def test_client_credentials_token_from_o_token_acts_as_the_application_user(client, django_user_model):
+    from django.core.management import call_command
+
+    from crm.models import SystemUser
+
+    user = django_user_model.objects.create_superuser("app-user", "app@example.com", None)
+    call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
+                 "--client-id", "app", "--client-secret", "secret", "--name", "An application")
+    token = client.post("/o/token/", {"grant_type": "client_credentials"},
+                        headers={"Authorization": "Basic YXBwOnNlY3JldA=="})  # app:secret
+    assert token.status_code == 200, token.content
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    created = client.post("/api/data/v9.2/accounts", {"name": "By the application"}, content_type="application/json",
+                          headers=bearer)
+    assert created.status_code == 204, created.content
+    assert Account.objects.get().modifiedby == SystemUser.objects.get(user=user)
+    wrong = client.post("/o/token/", {"grant_type": "client_credentials"},
+                        headers={"Authorization": "Basic YXBwOndyb25n"})  # app:wrong
+    assert wrong.status_code == 401
+
+
+def test_past_the_concurrent_limit_a_request_gets_429(admin_user, settings):
+    from crm.dataverse import errors, protection
+
+    settings.DATAVERSE_LIMIT_CONCURRENT = 1
+    with protection.protected(admin_user.pk), pytest.raises(errors.DataverseError) as refused, \
+            protection.protected(admin_user.pk):
+        pass
+    assert refused.value.status == 429 and refused.value.code == "0x80072326"
+    assert refused.value.headers["Retry-After"] == "1"
+    with protection.protected(admin_user.pk):  # the first one done, there is room again
+        pass
+
+
+def test_a_count_left_in_flight_by_a_killed_process_is_forgotten_two_periods_later(admin_user, settings):
+    from crm.dataverse import errors, protection
+    from crm.models import DataverseRequestCount
+
+    settings.DATAVERSE_LIMIT_CONCURRENT = 1
+    now = __import__("time").time()
+    stale = protection._in_flight_slot(now - 2 * protection.IN_FLIGHT_PERIOD)
+    DataverseRequestCount.objects.create(user_id=admin_user.pk, slot=stale, count=1)  # a crash long ago
+    with protection.protected(admin_user.pk):
+        pass
+    DataverseRequestCount.objects.update_or_create(user_id=admin_user.pk, slot=protection._in_flight_slot(now),
+                                                   defaults={"count": 1})  # one in flight now
+    with pytest.raises(errors.DataverseError), protection.protected(admin_user.pk):
+        pass

@@ -101,3 +101,19 @@ def test_unknown_entity_set_column_and_bad_filter_are_dataverse_errors(dv):
         response = dv.get(f"accounts?$filter={bad}")
         assert response.status_code == 400, (bad[:40], response.content[:300])
         assert response.json_body["error"]["code"].startswith("0x"), bad[:40]
+
+
+def test_lookup_tables_annotated_when_asked(dv):
+    account = Account.objects.create(name="Contoso")
+    by_account = Contact.objects.create(last_name="Lee", parent_account=account)
+    by_contact = Contact.objects.create(last_name="Kim", parent_contact=by_account)
+    prefer = {"Prefer": 'odata.include-annotations="OData.Community.Display.V1.FormattedValue,'
+                        'Microsoft.Dynamics.CRM.lookuplogicalname",odata.maxpagesize=10'}
+    response = dv.get("contacts?$select=lastname,_parentcustomerid_value", headers=prefer)
+    assert "odata.include-annotations" in response["Preference-Applied"]
+    rows = {r["lastname"]: r for r in response.json_body["value"]}
+    annotation = "_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"
+    assert rows["Lee"]["_parentcustomerid_value"] == str(account.pk) and rows["Lee"][annotation] == "account"
+    assert rows["Kim"]["_parentcustomerid_value"] == str(by_account.pk) and rows["Kim"][annotation] == "contact"
+    plain = dv.get(f"contacts({by_contact.pk})?$select=_parentcustomerid_value").json_body
+    assert annotation not in plain

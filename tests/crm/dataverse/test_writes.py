@@ -136,3 +136,8 @@ def test_a_delta_token_past_retention_is_refused(dv, settings):
     assert response.status_code == 400 and response.json_body["error"]["code"] == "0x80044352"
     assert "full sync" in response.json_body["error"]["message"]
     assert dv.get("accounts?$deltatoken=rubbish").status_code == 400
+
+
+def test_change_tracking_refuses_filter_as_dataverse_does(dv):
+    response = dv.get("accounts?$filter=name eq 'a'", headers={"Prefer": "odata.track-changes"})
+    assert response.status_code == 400 and "$filter" in response.json_body["error"]["message"]
