@@ -6,8 +6,9 @@ Rows are the same dicts of the model's attnames as `DjangoSide`'s, so that the e
 unchanged: the Dataverse logical names come from the table p2c's own Web API serves (`crm.dataverse.entities`).
 
 - **Changes**: the delta link of change tracking is the cursor. A full read asks for it (``Prefer:
-  odata.track-changes``) and its last page gives it; a read since a cursor follows it, and reads the changed rows by
-  key with the fields asked. An expired or refused delta token falls back to one full comparison, told in
+  odata.track-changes``) and its last page gives it; a read of a key range (``$filter``, which Dataverse does not
+  take with change tracking) takes it first from a tracked read of the keys alone; a read since a cursor follows
+  it, and reads the changed rows by key with the fields asked. An expired or refused delta token falls back to one full comparison, told in
   `DataverseChanges.notice` (and the log).
 - **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a request.
 - **Match candidates**: ``$filter`` on the match fields (``tolower(trim(…))`` where the comparison is
@@ -47,7 +48,6 @@ VALUES_PER_MATCH = 50
 ROWS_PER_CREATE = 500
 EXPIRED_VERSION_STAMP = "0x80044352"
 VERSION_MISMATCH = "0x80060882"
-NIL = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,9 @@ class DataverseSide(Side):
         return Deletions(keys=deleted, cursor=link)
 
     def deletions_cursor(self):
-        params = {"$select": self.entity.primary_id, "$filter": f"{self.entity.primary_id} eq {NIL}"}
+        """A delta link from now: Dataverse gives one only at the end of a tracked read of the whole table (no
+        ``$filter`` with change tracking), so the keys alone are read, 5,000 a page."""
+        params = {"$select": self.entity.primary_id}
         for _page in self._pages(self.entity_set, params=params, track=True,
                                  what=gettext("starting change tracking of %(table)s") % {"table": self.label}):
             pass
@@ -414,13 +416,17 @@ class DataverseChanges(Changes):
                 self.cursor = link
                 return
         params = {"$select": side._select(self.fields)}
-        if side._range_filter(self.key_range):
-            params["$filter"] = side._range_filter(self.key_range)
-        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=True,
+        ranged = side._range_filter(self.key_range)
+        if ranged:
+            # Dataverse takes no $filter with change tracking: the cursor is taken first (the changes from then
+            # on: the rows read below may come again, never not at all), then the range read without tracking.
+            params["$filter"] = ranged
+            cursor = side.deletions_cursor()
+        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not ranged,
                                 what=gettext("reading %(table)s") % {"table": side.label}):
             if page:
                 yield [side._row(data, self.fields) for data in page]
-        self.cursor = side._delta
+        self.cursor = cursor if ranged else side._delta
 
 
 class _NoColumn(Exception):
