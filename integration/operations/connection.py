@@ -2,6 +2,7 @@
 set-up's first step and the `integration_connection` command, so a script can set up and start without a browser.
 """
 
+import dataclasses
 from contextlib import suppress
 
 from django.core.exceptions import ValidationError
@@ -65,6 +66,9 @@ def connection_enable(*, enabled, integration_user=None):
     return _("The connection is enabled, with integration user %(user)s.") % {"user": user}
 
 
+TEST_DEADLINE_SECONDS = 15
+
+
 def sales_connection_test():
     """*Test connection* of a Sales reached over the Dataverse Web API (``SALES_API_URL``): sign in, ask ``WhoAmI``
     and the name of that Sales user; return the sentence naming it. Refused naming what failed (the configuration,
@@ -77,7 +81,8 @@ def sales_connection_test():
         raise OperationRefused(str(exc), code="sales_connection_invalid", status=400) from exc
     if config is None:
         return _("Sales is in this database (no SALES_API_URL is set): there is no connection to test.")
-    transport = Transport(config)
+    # A person waits for the answer: transient faults are retried for seconds, not a run's minutes.
+    transport = Transport(dataclasses.replace(config, deadline=min(config.deadline, TEST_DEADLINE_SECONDS)))
     try:
         user_id = transport.who_am_i()
         answer = transport.get(f"systemusers({user_id})", params={"$select": "fullname"},

@@ -146,19 +146,30 @@ def ssl_context():
 
 # ------------------------------------------------------------------------------------------------------------- tokens
 class TokenEndpoint:
-    """Client credentials at a token endpoint (RFC 6749 §4.4), such as p2c's own ``/o/token/``."""
+    """Client credentials at a token endpoint (RFC 6749 §4.4), such as p2c's own ``/o/token/``; its transient faults
+    retried as the API's are, until the deadline."""
 
-    def __init__(self, config, client):
-        self.config, self.client = config, client
+    def __init__(self, config, client, clock=time.time, sleep=time.sleep):
+        self.config, self.client, self.clock, self.sleep = config, client, clock, sleep
 
     def token(self):
-        try:
-            response = self.client.post(self.config.token_url, data={"grant_type": "client_credentials"},
-                                        auth=(self.config.client_id, self.config.secret),
-                                        timeout=self.config.timeout)
-        except TRANSIENT_ERRORS as exc:
-            raise SalesUnavailable(gettext("The token endpoint %(url)s did not answer: %(error)s.")
-                                   % {"url": self.config.token_url, "error": _error_text(exc)}) from None
+        deadline, attempt = self.clock() + self.config.deadline, 0
+        while True:
+            try:
+                response = self.client.post(self.config.token_url, data={"grant_type": "client_credentials"},
+                                            auth=(self.config.client_id, self.config.secret),
+                                            timeout=self.config.timeout)
+                fault = None if response.status_code not in TRANSIENT_STATUSES else _status_text(response)
+            except TRANSIENT_ERRORS as exc:
+                fault = _error_text(exc)
+            if fault is None:
+                break
+            attempt += 1
+            delay = random.uniform(0, min(30.0, 0.5 * 2 ** min(attempt, 16)))
+            if self.clock() + delay > deadline:
+                raise SalesUnavailable(gettext("The token endpoint %(url)s did not answer: %(error)s.")
+                                       % {"url": self.config.token_url, "error": fault})
+            self.sleep(delay)
         if response.status_code in (400, 401, 403):
             raise SalesRefused(gettext("Sales refused the credentials (client id %(client_id)s at %(url)s).")
                                % {"client_id": self.config.client_id, "url": self.config.token_url})
@@ -275,7 +286,7 @@ class Transport:
                                    headers={"OData-Version": "4.0", "OData-MaxVersion": "4.0",
                                             "Accept": "application/json"})
         self.sign_in = MicrosoftSignIn(config) if config.tenant_id and not config.token_url \
-            else TokenEndpoint(config, self.client)
+            else TokenEndpoint(config, self.client, clock, sleep)
         self.limits = SharedLimits(config, clock, sleep)
         self.limit = AdaptiveLimit(config.max_concurrency)
         self.clock, self.sleep = clock, sleep

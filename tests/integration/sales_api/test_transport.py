@@ -221,3 +221,17 @@ def test_test_connection_without_a_sales_api_says_sales_is_this_database(setting
     out = StringIO()
     call_command("integration_connection", "test", stdout=out)
     assert "Sales is in this database" in out.getvalue()
+
+
+def test_a_token_endpoint_that_fails_for_a_while_is_retried(stub):
+    stub.token_status = 503
+    sales = transport(stub)
+    threading.Timer(0.5, lambda: setattr(stub, "token_status", 200)).start()
+    stub.script = [(200, {}, {"UserId": "u-1"})]
+    assert sales.who_am_i() == "u-1"
+
+
+def test_a_token_endpoint_that_never_answers_fails_past_the_deadline_naming_it(stub):
+    stub.token_status = 503
+    with pytest.raises(SalesUnavailable, match=r"token endpoint .*/token/"):
+        transport(stub, deadline=1.0).who_am_i()
