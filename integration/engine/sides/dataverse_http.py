@@ -270,6 +270,12 @@ class SharedLimits:
                 return False
             self.sleep(next_window - now)
 
+    def throttled_at(self, moment):
+        cache.set(self.prefix + ":last-429", moment, timeout=7 * 86400)
+
+    def last_throttled(self):
+        return cache.get(self.prefix + ":last-429")
+
     def used(self):
         window = int(self.clock() // self.config.budget_window)
         return cache.get(f"{self.prefix}:budget:{window}") or 0
@@ -331,6 +337,7 @@ class Transport:
             throttled = response is not None and response.status_code == 429
             if throttled:
                 self.last_throttled = self.clock()
+                self.limits.throttled_at(self.last_throttled)
                 self.limits.hold_until(self.clock() + _retry_after(response))
             self.limit.release(throttled=throttled,
                                clean=response is not None and response.status_code not in TRANSIENT_STATUSES)
@@ -369,6 +376,51 @@ class Transport:
             raise SalesApiError(gettext("Sales did not say who the integration signs in as: %(answer)s.")
                                 % {"answer": answer_message(response)})
         return user_id
+
+
+@dataclass(frozen=True)
+class RemoteHealth:
+    """The health page's view of a Sales over the Web API: whether it answers ``WhoAmI`` now and how fast, the
+    requests of the budget's current window, every worker together, and when Sales last answered 429."""
+
+    url: str
+    reachable: bool
+    message: str = ""
+    latency_ms: int | None = None
+    used: int = 0
+    budget: int = 0
+    window: int = 0
+    last_throttled: object = None  # an aware datetime, or None
+
+
+def remote_health(deadline=5.0):
+    """`RemoteHealth` of the configured Sales Web API, or None when Sales is this database."""
+    from datetime import UTC, datetime
+
+    try:
+        config = configured()
+    except SalesApiConfigError as exc:
+        return RemoteHealth(url=os.environ.get("SALES_API_URL", "") or str(getattr(settings, "SALES_API_URL", "")),
+                            reachable=False, message=str(exc))
+    if config is None:
+        return None
+    from dataclasses import replace
+
+    transport = Transport(replace(config, deadline=deadline))
+    started = time.monotonic()
+    try:
+        transport.who_am_i()
+        reachable, message = True, ""
+    except SalesApiError as exc:
+        reachable, message = False, str(exc)
+    finally:
+        transport.close()
+    latency = int((time.monotonic() - started) * 1000)
+    last = transport.limits.last_throttled()
+    return RemoteHealth(url=config.url, reachable=reachable, message=message,
+                        latency_ms=latency if reachable else None, used=transport.limits.used(),
+                        budget=config.budget_requests, window=config.budget_window,
+                        last_throttled=datetime.fromtimestamp(last, tz=UTC) if last else None)
 
 
 def _retry_after(response):
