@@ -22,7 +22,10 @@ unchanged: the Dataverse logical names come from the table p2c's own Web API ser
 - **Writers**: ``_modifiedby_value``, the Sales user who last wrote the row; the integration's writes carry the
   application user it signs in as (`Transport.who_am_i`), whatever ``writer`` the engine names.
 
-Not supported yet: a mapping's filter on a Sales table over HTTP, lookups to two tables (``customerid``).
+A lookup to two tables (``parentcustomerid``, ``customerid``) is its two model fields: read by the value's
+``lookuplogicalname`` annotation, written as ``parentcustomerid_account@odata.bind``.
+
+Not supported yet: a mapping's filter on a Sales table over HTTP.
 """
 
 import logging
@@ -47,6 +50,7 @@ KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
 VALUES_PER_MATCH = 50
 ROWS_PER_CREATE = 500
 EXPIRED_VERSION_STAMP = "0x80044352"
+LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"  # the annotation naming a lookup value's table
 VERSION_MISMATCH = "0x80060882"
 
 
@@ -82,12 +86,18 @@ class DataverseSide(Side):
         for column in self.entity.columns.values():
             self.names[column.field] = column.name
             self.columns[column.field] = column
+        self.polymorphic = {}  # attname → (Lookup, its target entity set): a lookup to two tables (customerid)
         for lookup in self.entity.lookups.values():
             if len(lookup.targets) == 1:
                 [attname] = lookup.attnames()
                 self.names[attname] = lookup.value_name
                 self.lookups[attname] = lookup
-        self.attnames_by_name = {name: attname for attname, name in self.names.items()}
+            else:
+                for entity_set, field_name in lookup.targets.items():
+                    self.names[f"{field_name}_id"] = lookup.value_name
+                    self.polymorphic[f"{field_name}_id"] = (lookup, entity_set)
+        self.attnames_by_name = {name: attname for attname, name in self.names.items()
+                                 if attname not in self.polymorphic}
 
     @property
     def entity_set(self):
@@ -114,6 +124,11 @@ class DataverseSide(Side):
                 value = column.from_dataverse(value)
             row[attname] = self.model._meta.get_field(_field_name(self.model, attname)).to_python(value) \
                 if value is not None else ("" if column is not None and column.kind == "String" else None)
+        for attname, (lookup, entity_set) in self.polymorphic.items():
+            if lookup.value_name in data:  # the annotation names the table of the value
+                value = data[lookup.value_name]
+                table = data.get(f"{lookup.value_name}@{LOOKUP_TABLE}")
+                row[attname] = uuid.UUID(value) if value and table == entity_set.rstrip("s") else None
         key = row.get(self.key_name)
         if key is not None and "@odata.etag" in data:
             self.etags[key] = data["@odata.etag"]
@@ -129,6 +144,13 @@ class DataverseSide(Side):
                 lookup = self.lookups[attname]
                 [entity_set] = lookup.targets
                 payload[f"{lookup.name}@odata.bind"] = None if value is None else f"/{entity_set}({value})"
+            elif attname in self.polymorphic:
+                lookup, entity_set = self.polymorphic[attname]
+                if value is not None:
+                    payload[f"{lookup.name}_{entity_set.rstrip('s')}@odata.bind"] = f"/{entity_set}({value})"
+                elif not any(values.get(other) is not None for other, (sibling, _) in self.polymorphic.items()
+                             if sibling is lookup):
+                    payload[f"{lookup.name}@odata.bind"] = None
             elif attname in self.columns:
                 column = self.columns[attname]
                 payload[column.name] = _json_value(column.to_dataverse(value) if column.choices else value)
@@ -142,7 +164,8 @@ class DataverseSide(Side):
     def _pages(self, path, *, what, page_size=5000, params=None, track=False):
         """The pages (lists of Dataverse rows) of a query, following ``@odata.nextLink``; the last page's
         ``@odata.deltaLink`` ends in ``self._delta``."""
-        prefer = f"odata.maxpagesize={page_size}" + (",odata.track-changes" if track else "")
+        prefer = f'odata.maxpagesize={page_size},odata.include-annotations="{LOOKUP_TABLE}"' + \
+            (",odata.track-changes" if track else "")
         url, options = path, {"params": params}
         self._delta = None
         while url:

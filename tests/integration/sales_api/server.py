@@ -64,6 +64,16 @@ def accounts_delete(transport):
         transport.request("DELETE", f"accounts({account_id})", what="test")
 
 
+def accounts_delete_all(tmp_path):
+    """Delete every account in a child process (committed): for thousands, where one request each would take
+    minutes."""
+    from tests.concurrency import run_in_processes
+
+    (tmp_path / "go").unlink(missing_ok=True)
+    run_in_processes("from crm.models import Account\nAccount.objects.all().delete()\n", processes=1,
+                     tmp_path=tmp_path)
+
+
 @contextmanager
 def serving(tmp_path, **options):
     """A server (`https_server`) and its logins (the integration's application user and someone else's), made

@@ -14,7 +14,7 @@ from integration.engine.sides.dataverse import Conflict, DataverseSide
 from integration.engine.sides.dataverse_http import SalesApiConfig, Transport
 
 from .proxy import FaultProxy
-from .server import CLIENT_ID, CLIENT_SECRET, accounts_delete, serving
+from .server import CLIENT_ID, CLIENT_SECRET, accounts_delete, accounts_delete_all, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,23 @@ def test_choices_decimals_and_lookups_go_both_ways(side):
         Decimal("1234.5000"), "partner", contact_key)
 
 
+def test_a_lookup_to_two_tables_is_its_two_fields(side):
+    """(A contact's company as an account is left out: p2c's Web API refuses it today, IsCompanyAnAccount being
+    checked before it is derived; see the closing note of issue 61.)"""
+    from crm.models import Contact
+
+    contacts = DataverseSide(Contact, side.transport)
+    [boss, other_boss] = insert(contacts, {"last_name": "Boss"}, {"last_name": "Other"})
+    [ann, lee] = insert(contacts, {"last_name": "Ann", "parent_contact_id": boss}, {"last_name": "Lee"})
+    rows = contacts.rows([ann, lee], fields=["parent_account_id", "parent_contact_id"])
+    assert (rows[ann]["parent_account_id"], rows[ann]["parent_contact_id"]) == (None, boss)
+    assert (rows[lee]["parent_account_id"], rows[lee]["parent_contact_id"]) == (None, None)
+    [answer] = contacts.write(updates=[(ann, {"parent_contact_id": other_boss})])
+    assert answer.ok and contacts.rows([ann], fields=["parent_contact_id"])[ann]["parent_contact_id"] == other_boss
+    [answer] = contacts.write(updates=[(ann, {"parent_account_id": None, "parent_contact_id": None})])
+    assert answer.ok and contacts.rows([ann], fields=["parent_contact_id"])[ann]["parent_contact_id"] is None
+
+
 def test_a_field_without_a_column_in_the_web_api_fails_that_record_naming_it(side):
     keys = side.new_keys(2)
     answers = side.write(inserts=[(keys[0], {"name": "Good"}), (keys[1], {"name": "Bad", "no_such_field": 1})])
@@ -120,7 +137,7 @@ TRIALS = int(os.environ.get("P2C_FAULT_TRIALS", "1"))
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_a_synchronisation_through_faults_loses_nothing_and_doubles_nothing(served, monkeypatch, trial):
+def test_a_synchronisation_through_faults_loses_nothing_and_doubles_nothing(served, monkeypatch, trial, tmp_path):
     """10% of the answers 429 with Retry-After, 5% 503, 2% dropped connections (half of them after Sales did the
     work: an answer lost), 1% stalled past the client's timeout; ``P2C_FAULT_ROWS`` accounts (default 2,000) written
     in chunks of 500 new rows, read back, one in twenty of them updated, read again since the cursor
@@ -132,7 +149,7 @@ def test_a_synchronisation_through_faults_loses_nothing_and_doubles_nothing(serv
                                 token_url=f"{proxy.url}/o/token/", timeout=2.0, deadline=120.0).checked()
         transport = Transport(config, base_delay=0.05, max_delay=0.5)
         side = DataverseSide(Account, transport)
-        accounts_delete(served.someone_else(monkeypatch))
+        accounts_delete_all(tmp_path)
         numbers = [f"F{n:05d}" for n in range(ROWS)]
         keys = side.new_keys(ROWS)
         answers = []
@@ -155,6 +172,7 @@ def test_a_synchronisation_through_faults_loses_nothing_and_doubles_nothing(serv
     assert proxy.counts["429"] and proxy.counts["503"] and proxy.counts["dropped"]
     assert proxy.early == []  # no request before its Retry-After
     print(f"\nfaults met: {proxy.counts}; requests sent {transport.requests_sent}")
+    accounts_delete_all(tmp_path)
 
 
 # -- Test connection ---------------------------------------------------------------------------------------------------
