@@ -17,7 +17,9 @@ unchanged: the Dataverse logical names come from the table p2c's own Web API ser
   done again row by row as create-only upserts (``If-None-Match: *``), so that only the bad rows fail (a 400 names
   the column), and a row already there with its key, written by an earlier attempt whose answer was lost, is
   taken as written: a retried request never makes a second record.
-- **Updates** carry the ETag read (``If-Match``); a 412 is a conflict (`Conflict`), a 404 a row gone.
+- **Updates** carry the ETag read (``If-Match``), 100 in a ``$batch`` (each its own request, going on after a
+  failure); a 412 is a conflict (`Conflict`) unless the row holds what was sent, written by the integration (an
+  answer lost), a 404 a row gone.
 - **Deletions**: the ``$deletedEntity`` entries of the delta link.
 - **Writers**: ``_modifiedby_value``, the Sales user who last wrote the row; the integration's writes carry the
   application user it signs in as (`Transport.who_am_i`), whatever ``writer`` the engine names.
@@ -28,6 +30,7 @@ A lookup to two tables (``parentcustomerid``, ``customerid``) is its two model f
 Not supported yet: a mapping's filter on a Sales table over HTTP.
 """
 
+import json
 import logging
 import re
 import uuid
@@ -49,6 +52,7 @@ logger = logging.getLogger(__name__)
 KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
 VALUES_PER_MATCH = 50
 ROWS_PER_CREATE = 500
+UPDATES_PER_BATCH = 100  # PATCHes in one $batch (Dataverse takes 1,000; a body stays well under 1 MB)
 EXPIRED_VERSION_STAMP = "0x80044352"
 LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"  # the annotation naming a lookup value's table
 VERSION_MISMATCH = "0x80060882"
@@ -291,8 +295,8 @@ class DataverseSide(Side):
         written = {}
         for batch in chunked(inserts, ROWS_PER_CREATE):
             written.update(self._create(batch))
-        with ThreadPoolExecutor(max_workers=max(1, min(self.transport.config.max_concurrency, len(updates)))) as pool:
-            for answer in pool.map(lambda update: self._update(*update), updates):
+        for batch in chunked(updates, UPDATES_PER_BATCH):
+            for answer in self._update_batch(batch):
                 written[("u", answer.key)] = answer
         done = [a.key for a in written.values() if a.ok and a.modified is None]
         modified = self.rows(done, fields=[]) if done else {}
@@ -324,8 +328,11 @@ class DataverseSide(Side):
                                           json={"Targets": targets}, what=what)
         if response.status_code in (200, 204):
             return {**answers, **{("i", key): Written(key, True) for key, _ in batch}}
-        # One row refused fails the whole message (or an earlier attempt wrote them, its answer lost): each row
-        # again, alone, create-only.
+        # An earlier attempt wrote them, its answer lost (the message is all or nothing: then all are there, written
+        # by the integration); else one row refused fails the whole message: each row again, alone, create-only.
+        there = self.rows([key for key, _ in batch], fields=[self.writer_name])
+        if there and all(there.get(key, {}).get(self.writer_name) == self.user_id for key, _ in batch):
+            return {**answers, **{("i", key): Written(key, True) for key, _ in batch}}
         with ThreadPoolExecutor(max_workers=max(1, min(self.transport.config.max_concurrency, len(batch)))) as pool:
             return {**answers, **{("i", key): answer for (key, _), answer in zip(batch, pool.map(
                 lambda pair: self._create_one(*pair), batch), strict=True)}}
@@ -347,7 +354,37 @@ class DataverseSide(Side):
                 return Written(key, True)
             return Written(key, False, field=_field_name(self.model, self.key_name),
                            reason=gettext("The key is already used."))
-        return self._refused(key, values, response)
+        return self._refused(key, values, response.status_code, answer_message(response))
+
+    def _update_batch(self, batch):
+        """Updates of ``batch`` in one ``$batch`` (each its own request with its ETag, outside change sets, going on
+        after a failure); a row whose answer is missing or refused as a whole is done again alone."""
+        requests, answers = [], {}
+        for key, values in batch:
+            try:
+                requests.append((key, values, self._payload(values)))
+            except _NoColumn as exc:
+                answers[key] = exc.written(key, self)
+        if requests:
+            boundary = f"batch_{uuid.uuid4()}"
+            body = "".join(
+                f"--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+                f"Content-ID: {n}\r\n\r\nPATCH {self.transport.url(f'{self.entity_set}({key})')} HTTP/1.1\r\n"
+                f"Content-Type: application/json\r\nIf-Match: {self.etags.get(key, '*')}\r\n\r\n"
+                f"{json.dumps(payload)}\r\n" for n, (key, _values, payload) in enumerate(requests, 1)
+            ) + f"--{boundary}--\r\n"
+            response = self.transport.request(
+                "POST", "$batch", content=body.encode(), what=gettext("updating %(count)s %(table)s")
+                % {"count": len(requests), "table": self.label},
+                headers={"Content-Type": f"multipart/mixed; boundary={boundary}",
+                         "Prefer": "odata.continue-on-error"})
+            statuses = _batch_answers(response) if response.status_code == 200 else []
+            for (key, values, _payload), answer in zip(requests, statuses + [None] * len(requests), strict=False):
+                if answer is None:
+                    answers[key] = self._update(key, values)
+                else:
+                    answers[key] = self._updated(key, values, *answer)
+        return [answers[key] for key, _values in batch]
 
     def _update(self, key, values):
         etag = self.etags.get(key, "*")
@@ -358,18 +395,22 @@ class DataverseSide(Side):
         response = self.transport.request(
             "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-Match": etag},
             what=gettext("updating %(table)s %(key)s") % {"table": self.label, "key": key})
-        if response.status_code in (200, 201, 204):
+        return self._updated(key, values, response.status_code, answer_message(response))
+
+    def _updated(self, key, values, status, message):
+        """The `Written` of an update Sales answered ``status`` (with ``message``, its words)."""
+        if status in (200, 201, 204):
             self.etags.pop(key, None)
             return Written(key, True)
-        if response.status_code == 404:
+        if status == 404:
             return Written(key, False, reason=gettext("The record no longer exists."))
-        if response.status_code == 412:
+        if status == 412:
             if self._written_by_us(key, values):  # an earlier attempt did it, its answer lost on the way
                 self.etags.pop(key, None)
                 return Written(key, True)
             return Conflict(key, False, reason=gettext("The record was changed in Sales since it was read: %(message)s")
-                            % {"message": answer_message(response)})
-        return self._refused(key, values, response)
+                            % {"message": message})
+        return self._refused(key, values, status, message)
 
     def _written_by_us(self, key, values):
         """Whether the row holds ``values`` and was last written by the integration."""
@@ -377,11 +418,10 @@ class DataverseSide(Side):
         return row is not None and row[self.writer_name] == self.user_id and all(
             row.get(name) == value for name, value in values.items())
 
-    def _refused(self, key, values, response):
+    def _refused(self, key, values, status, message):
         """A row Sales refused (400, 403…): failed alone, with the column Sales names and Sales's words."""
-        if response.status_code in (401, 429) or response.status_code >= 500:
-            raise SalesApiError(answer_message(response))
-        message = answer_message(response)
+        if status in (401, 429) or status >= 500:
+            raise SalesApiError(message)
         field = self._column_named(message, values)
         if field is not None:
             value = values.get(self.model._meta.get_field(field).attname)
@@ -469,6 +509,28 @@ class _ReadRefused(Exception):
     def __init__(self, response):
         super().__init__(f"{response.status_code} {response.request.url}: {answer_message(response)}")
         self.response = response
+
+
+def _batch_answers(response):
+    """[(status, message)] of the requests of a ``$batch`` answer, in order (``multipart/mixed`` of
+    ``application/http`` parts)."""
+    match = re.search(r'boundary="?([^";]+)"?', response.headers.get("Content-Type", ""))
+    if not match:
+        return []
+    answers = []
+    for part in response.content.split(b"--" + match.group(1).encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        status = re.search(rb"HTTP/1\.1 (\d{3})", part)
+        if not status:
+            continue
+        body = part[part.rfind(b"\r\n\r\n") + 4:].strip() if b"{" in part else b""
+        try:
+            message = json.loads(body).get("error", {}).get("message", "") if body else ""
+        except ValueError:
+            message = ""
+        answers.append((int(status.group(1)), message or f"HTTP {status.group(1)}"))
+    return answers
 
 
 def _field_name(model, attname):

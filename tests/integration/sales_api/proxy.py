@@ -16,11 +16,14 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 class FaultProxy:
     def __init__(self, upstream, ca_context, *, throttled=0.10, unavailable=0.05, dropped=0.02, stalled=0.0,
-                 stall_seconds=3.0, retry_after=1, seed=61):
+                 stall_seconds=3.0, retry_after=1, seed=61, forced_on_writes=()):
         self.upstream = upstream
         self.rates = (throttled, unavailable, dropped, stalled)
         self.stall_seconds, self.retry_after = stall_seconds, retry_after
         self.random = random.Random(seed)
+        # faults met by the first writes (POST, PATCH) whatever the dice say, so that each run meets them all:
+        # "429", "503", "drop-before", "drop-after" (Sales did the work, its answer lost), "stall"
+        self.forced = list(forced_on_writes)
         self.client = httpx.Client(verify=ca_context, timeout=60)
         self.lock = threading.Lock()
         self.counts = {"forwarded": 0, "429": 0, "503": 0, "dropped": 0, "lost answers": 0, "stalled": 0}
@@ -37,7 +40,7 @@ class FaultProxy:
             def _handle(self):
                 came = time.time()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fault = proxy._fault(came) if self.path.startswith("/api/data/") else None  # sign-in passes
+                fault = proxy._fault(came, self.command) if self.path.startswith("/api/data/") else None  # not sign-in
                 if fault == "429":
                     until = time.time() + proxy.retry_after
                     self._send(429, {"Retry-After": str(proxy.retry_after)},
@@ -80,7 +83,7 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def _fault(self, came):
+    def _fault(self, came, method):
         """Which fault this request meets (None: passed on), and whether it came before a Retry-After was over:
         sent (``came``: its request line read) after the 429 was, but before the wait ended. A request another
         thread of the client sent as the 429 was on its way (50 ms) is not counted early."""
@@ -90,6 +93,12 @@ class FaultProxy:
             for told, until in self.waits:
                 if told + 0.05 < now < until:
                     self.early.append((now, until))
+            if self.forced and method in ("POST", "PATCH"):
+                fault = self.forced.pop(0)
+                self.counts[{"drop-before": "dropped", "drop-after": "dropped", "stall": "stalled"}.get(fault, fault)] += 1
+                if fault == "drop-after":
+                    self.counts["lost answers"] += 1
+                return fault
             roll = self.random.random()
             for name, rate in (("429", throttled), ("503", unavailable), ("dropped", dropped), ("stalled", stalled)):
                 if roll < rate:

@@ -134,16 +134,18 @@ def test_wrong_credentials_fail_with_sales_refused_the_credentials(served, monke
 # -- through faults ----------------------------------------------------------------------------------------------------
 ROWS = int(os.environ.get("P2C_FAULT_ROWS", "2000"))
 TRIALS = int(os.environ.get("P2C_FAULT_TRIALS", "1"))
+CHUNK = 100  # new rows a write: as the engine's chunks would send them
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_a_synchronisation_through_faults_loses_nothing_and_doubles_nothing(served, monkeypatch, trial, tmp_path):
     """10% of the answers 429 with Retry-After, 5% 503, 2% dropped connections (half of them after Sales did the
-    work: an answer lost), 1% stalled past the client's timeout; ``P2C_FAULT_ROWS`` accounts (default 2,000) written
-    in chunks of 500 new rows, read back, one in twenty of them updated, read again since the cursor
-    (``P2C_FAULT_TRIALS`` runs)."""
+    work: an answer lost), 1% stalled past the client's timeout, and each of them met by the first writes whatever the
+    dice say; ``P2C_FAULT_ROWS`` accounts (default 2,000) written in chunks of 100 new rows, read back, a quarter of
+    them updated (in $batch), read again since the cursor (``P2C_FAULT_TRIALS`` runs)."""
     ca = ssl.create_default_context(cafile=served.ca_file)
-    with FaultProxy(served.base, ca, stalled=0.01, seed=61 + trial) as proxy:
+    forced = ("drop-after", "429", "503", "drop-after", "stall", "drop-before")  # the first writes meet each
+    with FaultProxy(served.base, ca, stalled=0.01, seed=61 + trial, forced_on_writes=forced) as proxy:
         monkeypatch.setenv("SSL_CERT_FILE", served.ca_file)
         config = SalesApiConfig(url=proxy.url, client_id=CLIENT_ID, secret=CLIENT_SECRET,
                                 token_url=f"{proxy.url}/o/token/", timeout=2.0, deadline=120.0).checked()
@@ -153,14 +155,14 @@ def test_a_synchronisation_through_faults_loses_nothing_and_doubles_nothing(serv
         numbers = [f"F{n:05d}" for n in range(ROWS)]
         keys = side.new_keys(ROWS)
         answers = []
-        for start in range(0, ROWS, 500):
+        for start in range(0, ROWS, CHUNK):
             answers += side.write(inserts=[(key, {"name": f"Account {number}", "account_number": number})
-                                           for key, number in zip(keys[start:start + 500], numbers[start:start + 500],
-                                                                  strict=True)])
+                                           for key, number in zip(keys[start:start + CHUNK],
+                                                                  numbers[start:start + CHUNK], strict=True)])
         assert [a for a in answers if not a.ok] == []  # no record failed for a transient fault
         changes = side.changes(None, fields=["account_number"])
         read = [row for page in changes for row in page]
-        changed = keys[::20]
+        changed = keys[::4]
         updates = side.write(updates=[(key, {"name": f"Changed {i}"}) for i, key in enumerate(changed)])
         assert [a for a in updates if not a.ok] == []
         since = [row for page in side.changes(changes.cursor, fields=["name"]) for row in page]
