@@ -12,4 +12,10 @@ class P2CConfig(AppConfig):
         # before the Sales and ERP admin modules read it.
         from django.contrib import admin
 
+        from p2c import checks  # noqa: F401  (registers the project's system checks)
+
         admin.autodiscover()
+        from django.apps import apps
+
+        if apps.is_installed("django_celery_beat"):
+            from p2c import admin_schedules  # noqa: F401  (its actions declaring the permission they need)

@@ -2,6 +2,7 @@
 traceback, and is refused before the command changes anything."""
 
 import argparse
+import os
 
 from django.utils.translation import gettext
 
@@ -50,9 +51,20 @@ def text(value):
 def path(value):
     """An argparse ``type`` for a file name: any bytes the system takes (not necessarily UTF-8), but not empty and
     without NUL."""
-    if not value or "\x00" in value:
+    try:
+        os.fsencode(value)  # the bytes it came from, for a name that is not UTF-8; none for any other surrogate
+        encodable = True
+    except UnicodeEncodeError:
+        encodable = False
+    if not value or "\x00" in value or not encodable:
         raise argparse.ArgumentTypeError(gettext("%(value)s is not a file name") % {"value": _shown(value)})
     return value
+
+
+def path_shown(value):
+    """A file name as a command prints it: a name whose bytes are not UTF-8 with those bytes escaped (``\\xff``),
+    which standard output takes whatever its encoding."""
+    return os.fsencode(value).decode("utf-8", "backslashreplace")
 
 
 # The largest id a database key holds (a 64-bit signed integer): past it SQLite and PostgreSQL raise, not answer.

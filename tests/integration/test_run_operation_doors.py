@@ -90,7 +90,7 @@ def test_a_start_counts_the_same_lines_queued_from_the_page_the_api_and_the_comm
 
 
 @pytest.mark.parametrize("args, error", [
-    (["--wait", "-3"], "negative"), (["--wait", "soon"], "not a whole number"),
+    (["--wait", "-3"], "argument --wait: -3 is out of range"), (["--wait", "soon"], "not a whole number"),
     (["--start", "--restart"], "not allowed with"),
 ])
 def test_full_sync_arguments_are_checked(mappings, args, error):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext
 from integration.configuration import FORMATS, configuration_export
 from integration.management.output import text_write
 from p2c.doors import refused_command_error
-from p2c.management.arguments import path, text
+from p2c.management.arguments import path, path_shown, text
 from p2c.outcomes import OperationRefused
 
 
@@ -38,4 +38,4 @@ class Command(BaseCommand):
         except OperationRefused as exc:
             raise refused_command_error(exc) from exc
         if text_write(self, text, output):
-            self.stderr.write(gettext("Configuration written to %(output)s.") % {"output": output})
+            self.stderr.write(gettext("Configuration written to %(output)s.") % {"output": path_shown(output)})

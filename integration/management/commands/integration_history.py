@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from integration.configuration.history import history_export
 from integration.management.output import text_write
 from integration.models import ConfigurationChange
-from p2c.management.arguments import int_between, path, text
+from p2c.management.arguments import int_between, path, path_shown, text
 
 
 class Command(BaseCommand):
@@ -31,4 +31,5 @@ class Command(BaseCommand):
             changes = changes.filter(at__gte=timezone.now() - timedelta(days=days))
         text = history_export(changes, fmt=format)
         if text_write(self, text, output):
-            self.stdout.write(_("%(count)s changes written to %(file)s.") % {"count": changes.count(), "file": output})
+            self.stdout.write(_("%(count)s changes written to %(file)s.") % {"count": changes.count(),
+                                                                           "file": path_shown(output)})
