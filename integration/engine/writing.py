@@ -58,14 +58,10 @@ class ChunkWrites:
                 Coupling.objects.using(plan.couplings_database).bulk_create([c for *_, c in claims])
             made = claims
         except IntegrityError:  # one by one: only the rows whose counterpart (or themselves) got coupled fail
-            made = []
-            for claim in claims:
-                row, dest, _changes, coupling = claim
-                try:
-                    with transaction.atomic(using=plan.couplings_database):
-                        coupling.save(force_insert=True, using=plan.couplings_database)
-                    made.append(claim)
-                except IntegrityError:
+            refused = set(map(id, _couplings_insert_each([c for *_, c in claims], using=plan.couplings_database)))
+            made = [claim for claim in claims if id(claim[3]) not in refused]
+            for row, dest, _changes, coupling in claims:
+                if id(coupling) in refused:
                     self._fail(row, None, record_error_text(plan.record_label(row), self._claim_refused_text(dest)))
         self.couple = [(row, dest, changes) for row, dest, changes, _ in made]
         self.claimed = {pk_of(row): coupling for row, _, _, coupling in made}
@@ -253,14 +249,10 @@ class ChunkWrites:
                 (prepared or self._couplings_prepare(couplings))()
         except IntegrityError:
             names = self.plan.per_run(_coupling_names)
-            for values in couplings:
-                coupling = Coupling(**names.coupling_values(values, self.job.pk))
-                try:
-                    with transaction.atomic():
-                        coupling.save(force_insert=True)
-                except IntegrityError:
-                    logger.warning("Coupling %s already exists on one side; left as it was", coupling)
-                    self._coupling_refused(coupling)
+            new = [Coupling(**names.coupling_values(values, self.job.pk)) for values in couplings]
+            for coupling in _couplings_insert_each(new, using=self.plan.couplings_database):
+                logger.warning("Coupling %s already exists on one side; left as it was", coupling)
+                self._coupling_refused(coupling)
 
     def _coupling_refused(self, coupling):
         """A new row's coupling that could not be made (its source row was coupled meanwhile, by a person): the
@@ -335,6 +327,19 @@ class ChunkWrites:
         ).values_list("job_id", "source_id", "message")
         return {(job_id, source_id): message for job_id, source_id, message in rows}
 
+
+
+def _couplings_insert_each(couplings, *, using):
+    """Insert ``couplings`` one at a time, each in a savepoint (after their bulk insert failed); return those refused
+    because one of their records is coupled already (a pair coupled meanwhile)."""
+    refused = []
+    for coupling in couplings:
+        try:
+            with transaction.atomic(using=using):
+                coupling.save(force_insert=True, using=using)
+        except IntegrityError:
+            refused.append(coupling)
+    return refused
 
 
 class _CouplingNames(NamedTuple):
