@@ -637,6 +637,18 @@ def keys_take(objs, *, using):
         setattr(obj, attname, key)
 
 
+def sequence_keys(model, count, *, using):
+    """``count`` new keys of ``model`` (an auto-increment key) from its sequence, in increasing order, or None where
+    its database takes them only when it writes the rows (no sequence: SQLite)."""
+    meta, connection = model._meta, connections[using]
+    sequence = (_sequence_of(connection, meta, meta.pk)
+                if connection.vendor == "postgresql" and not meta.parents else None)
+    if sequence is None:
+        return None
+    with connection.cursor() as cursor:
+        return _sequence_values(cursor, sequence, count)
+
+
 def _sequence_values(cursor, sequence, count):
     """``count`` values of ``sequence``, in increasing order."""
     cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from integration.models import Coupling, Direction
 from p2c.utils import chunked
 
+from .plan import sides_of
+
 BATCH = 5000  # ids per query, well under SQLite's parameter limit
 
 
@@ -37,12 +39,10 @@ def _newer(now, last):
 
 def sides_changed(*, mapping, couplings):
     """``{coupling pk: SidesChanged}`` for ``couplings`` of ``mapping`` (give them a chunk at a time): two queries,
-    whatever their number."""
-    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
-    erp_on = dict(erp_model.objects.filter(pk__in=[c.erp_id for c in couplings])
-                  .values_list("pk", erp_model.MODIFIED_FIELD))
-    crm_on = dict(crm_model.objects.filter(pk__in=[c.crm_id for c in couplings])
-                  .values_list("pk", crm_model.MODIFIED_FIELD))
+    whatever their number, through each side (`Side.rows`)."""
+    erp, crm = (side.reach for side in sides_of(mapping, Direction.TO_INTEGRATION))  # (ERP, Sales) in this direction
+    erp_on = {key: row[erp.modified_name] for key, row in erp.rows([c.erp_id for c in couplings], fields=[]).items()}
+    crm_on = {key: row[crm.modified_name] for key, row in crm.rows([c.crm_id for c in couplings], fields=[]).items()}
     return {c.pk: SidesChanged(erp=_newer(erp_on.get(c.erp_id), c.last_synced_erp_modified),
                                crm=_newer(crm_on.get(c.crm_id), c.last_synced_crm_modified)) for c in couplings}
 

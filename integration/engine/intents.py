@@ -23,96 +23,26 @@ database; intents of a write that surely did not commit are forgotten at once, t
 import logging
 
 from django.apps import apps
-from django.db import (
-    DatabaseError,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    OperationalError,
-    connections,
-    transaction,
-)
 from django.db.models import Q
-from django.utils.translation import gettext, gettext_noop
 
 from integration.models import Coupling, CouplingIntent, SyncJob, SyncResult
-from p2c.bulk_writes import insert_values_prepare
-from p2c.databases import SALES, database_for
-from p2c.said import said
-from p2c.utils import any_of, chunked
+from p2c.utils import any_of
 
 from .reading import key_range_q
+from .sides import SideUnavailable, database_failed, side_failure, side_for, side_unavailable
+from .store import CouplingStore, intents_adopt, intents_forget
+
+__all__ = ["SideUnavailable", "database_failed", "intents_complete", "intents_forget", "intents_record",
+           "side_failure", "side_unavailable"]
 
 logger = logging.getLogger("p2c.integration")
 
 COMPLETE_BATCH = 1000  # intents completed per round: one read of Sales, one write of couplings
 
 
-class SideUnavailable(DatabaseError):
-    """A database of the run did not answer, or refused to write: the run stops, the next one picks it up."""
-
-
-def side_failure(exc):
-    """Whether ``exc`` is the database's failure (no connection, a refused write), not one row's bad values."""
-    return isinstance(exc, (OperationalError, InterfaceError, InternalError)) and not isinstance(exc, IntegrityError)
-
-
-def side_unavailable(exc, alias):
-    """The `SideUnavailable` to raise for ``exc``, a failure of database ``alias``, naming the database: "The Sales
-    database (sales) did not answer: …", in the active language (and as what it means: ``.said``, p2c.said)."""
-    values = {"system_name": "Sales" if alias == SALES else "ERP", "alias": alias,
-              "error": " ".join(str(exc).split()).rstrip(".")}
-    if isinstance(exc, InternalError):
-        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
-        # the database's own message.
-        text = gettext_noop("The %(system_name)s database (%(alias)s) refused the write: %(error)s. Nothing more "
-                            "was written; the next run picks up the rest.")
-    else:
-        # Translators: the system name is Sales or ERP, the alias the database's name in the settings, the error
-        # the database's own message.
-        text = gettext_noop("The %(system_name)s database (%(alias)s) did not answer: %(error)s. Nothing more was "
-                            "written; the next run picks up the rest.")
-    unavailable = SideUnavailable(gettext(text) % values)
-    unavailable.said = said(text, **values)
-    return unavailable
-
-
-def database_failed(*aliases):
-    """Which of ``aliases`` lost its connection (the first, when none says so)."""
-    for alias in aliases:
-        connection = connections[alias]
-        if connection.connection is not None and not connection.is_usable():
-            return alias
-    return aliases[0]
-
-
 def intents_record(*, plan, job, inserts=(), updates=()):
-    """Record the intents of a chunk's Sales writes, in a transaction of their own; return their keys.
-
-    ``inserts``: (source row, new Sales object) pairs, the object's key chosen; ``updates``: (source row, coupling,
-    Sales object) of coupled records about to be written. Written as columns, no model instance per intent.
-    """
-    modified = plan.source.modified_field
-    last_crm = plan.destination.last_synced_field
-    rows = [(row.pk, dest.pk, CouplingIntent.Kind.INSERT, getattr(row, modified), None) for row, dest in inserts]
-    rows += [(row.pk, dest.pk, CouplingIntent.Kind.UPDATE, getattr(row, modified), getattr(coupling, last_crm))
-             for row, coupling, dest in updates]
-    if not rows:
-        return []
-    constants = {**plan.coupling_pair, "job": getattr(job, "pk", None)}
-    n = len(rows)
-    write = insert_values_prepare(
-        CouplingIntent.objects.all(),
-        ["erp_id", "crm_id", "kind", "erp_modified", "crm_modified_before", *constants],
-        [*zip(*rows, strict=True), *([value] * n for value in constants.values())], keys=True)
-    with transaction.atomic(using=database_for(CouplingIntent)):
-        return write()  # COPY on PostgreSQL, keys from the sequence
-
-
-def intents_forget(keys):
-    """Delete the intents of these keys (confirmed, or their write surely not committed)."""
-    for batch in chunked(keys, 5000):
-        CouplingIntent.objects.filter(any_of("pk", batch)).delete()
+    """Record the intents of a chunk's Sales writes (`CouplingStore.intend`); their keys."""
+    return CouplingStore(plan).intend(job, inserts=inserts, updates=updates)
 
 
 def intents_complete(*, erp_model=None, crm_model=None, integration_user_id=None, erp_range=None):
@@ -150,17 +80,15 @@ def intents_complete(*, erp_model=None, crm_model=None, integration_user_id=None
 
 def _complete(erp_label, crm_label, intents, integration_user_id):
     """Complete intents of one pair of tables; return how many were adopted."""
-    crm_model = apps.get_model(crm_label)
+    sales = side_for(apps.get_model(crm_label), key="crm")
     pair = {"erp_model": erp_label, "crm_model": crm_label}
     couplings = {
         c.erp_id: c for c in Coupling.objects.filter(**pair).filter(any_of("erp_id", [i.erp_id for i in intents]))
     }
     # The intents' Sales keys, and those of the couplings of their ERP records: which exist, as last written
-    written = {
-        pk: (modified, writer) for pk, modified, writer in crm_model._base_manager.filter(
-            any_of("pk", list({*(intent.crm_id for intent in intents), *(c.crm_id for c in couplings.values())}))
-        ).values_list("pk", crm_model.MODIFIED_FIELD, f"{crm_model.MODIFIED_BY_FIELD}_id")
-    }
+    keys = list({*(intent.crm_id for intent in intents), *(c.crm_id for c in couplings.values())})
+    rows, writers = sales.rows(keys, fields=[]), sales.writers(keys)
+    written = {key: (row[sales.modified_name], writers.get(key)) for key, row in rows.items()}
     taken_crm = set(Coupling.objects.filter(**pair).filter(
         any_of("crm_id", [i.crm_id for i in intents])).values_list("crm_id", flat=True))
     new, refreshed, replaced = [], [], []
@@ -191,13 +119,5 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
             coupling.last_crm_result = SyncResult.SUCCESS
             coupling.last_crm_job_id = intent.job_id
             refreshed.append(coupling)
-    with transaction.atomic(using=database_for(Coupling)):
-        if replaced:
-            Coupling.objects.filter(any_of("pk", replaced)).delete()
-        if new:
-            Coupling.objects.bulk_create(new)
-        if refreshed:
-            Coupling.objects.bulk_update(refreshed, ["last_synced_erp_modified", "last_synced_crm_modified",
-                                                     "last_crm_result", "last_crm_job"])
-        CouplingIntent.objects.filter(any_of("pk", [intent.pk for intent in intents])).delete()
+    intents_adopt(replaced=replaced, new=new, refreshed=refreshed, intents=intents)
     return len(new) + len(refreshed)

@@ -18,16 +18,12 @@ which comes from its sales code). A row the rules give no scope for matches noth
 
 from collections import defaultdict
 
-from django.db.models import Exists, F, OuterRef, Q, UniqueConstraint
-from django.db.models.functions import Lower
-
 from integration import binder
 from integration.catalogue.fields import TEXT, field_category, is_blank
 from integration.models import Coupling
-from p2c.databases import same_database
 from p2c.utils import any_of, chunked
 
-from .filters import filter_unindexed_on_sqlite
+from .sides import MatchQuery
 
 MATCHABLE_KINDS = ("value", "relation")
 _UNCOUPLED = ("uncoupled",)  # a key part no destination row has
@@ -94,6 +90,7 @@ def matches_find(plan, rows, *, claimed=None):
     if not groups or not plan.per_run(uncoupled_destinations_exist):
         return {}
     dest = plan.destination
+    side, key_of = dest.reach, dest.reach.key_of
     scope = plan.rules.match_scope(rows, plan=plan)  # None, or {source pk: {destination attname: value}}
     if scope is not None:
         rows = [row for row in rows if scope.get(row.pk)]
@@ -105,43 +102,35 @@ def matches_find(plan, rows, *, claimed=None):
     for group in groups:
         if not remaining:
             break
-        condition = Q()
-        annotations = {}
-        indexed = True  # whether an index serves each condition (_index_serves)
-        for index, rule in enumerate(group):
+        fields, case_insensitive = {}, set()
+        for rule in group:
             wanted = {values.raw(rule, r) for r in remaining}
             wanted = {v for v in wanted if v is not None and v is not _UNCOUPLED}
             if not wanted:
                 continue
+            attname = rule.dest_field.attname
             if rule.kind == "relation" or field_category(rule.dest_field) != TEXT:
                 # References, numbers, dates: equal values (LOWER() is for text; PostgreSQL has none for others).
-                condition |= Q(**{f"{rule.dest_field.attname}__in": wanted})
-                indexed = indexed and _index_serves(dest.model, rule.dest_field, lowered=False)
+                fields[attname] = frozenset(wanted)
             elif rule.mapping.case_sensitive_matching:
-                condition |= Q(**{f"{rule.dest_field.name}__in": {_normal(v, True) for v in wanted}})
-                indexed = indexed and _index_serves(dest.model, rule.dest_field, lowered=False)
+                fields[attname] = frozenset(_normal(v, True) for v in wanted)
             else:
-                alias = f"_match_{index}"
-                annotations[alias] = Lower(rule.dest_field.name)
-                condition |= Q(**{f"{alias}__in": {_normal(v, False) for v in wanted}})
-                indexed = indexed and _index_serves(dest.model, rule.dest_field, lowered=True)
-        if not condition:
+                fields[attname] = frozenset(_normal(v, False) for v in wanted)
+                case_insensitive.add(attname)
+        if not fields:
             continue
-        # Unordered: which candidate comes first decides nothing (a key with two candidates matches none).
-        candidates = (dest.model.objects.annotate(**annotations).filter(_mapping_filter(dest, indexed))
-                      .filter(condition).order_by())
-        for name in scope_fields:
-            candidates = candidates.filter(**{f"{name}__in": {s[name] for s in scope.values() if name in s}})
+        query = MatchQuery(fields=fields, case_insensitive=frozenset(case_insensitive),
+                           scope={name: frozenset(s[name] for s in scope.values() if name in s) for name in scope_fields})
+        candidates = side.match_candidates(query, fields=[*fields, *scope_fields])
         # Coupled candidates are dropped after reading, by their ids: a NOT IN over every coupling of the pair
         # would cost each chunk time in proportion to the whole table.
-        candidates = list(candidates)
         taken = set()
-        for ids in chunked([c.pk for c in candidates], 5000):
+        for ids in chunked([key_of(c) for c in candidates], 5000):
             taken.update(couplings.filter(**{f"{dest.id_field}__in": ids}).values_list(dest.id_field, flat=True))
-        candidates = [c for c in candidates if c.pk not in taken]
+        candidates = [c for c in candidates if key_of(c) not in taken]
         index_by_key = defaultdict(list)
         for candidate in candidates:
-            within = _scope_key(scope_fields, lambda name, c=candidate: getattr(c, name))
+            within = _scope_key(scope_fields, lambda name, c=candidate: c[name])
             for row_key in _candidate_keys(group, candidate):
                 index_by_key[(within, row_key)].append(candidate)
         unmatched = []
@@ -151,65 +140,29 @@ def matches_find(plan, rows, *, claimed=None):
                 key = (_scope_key(scope_fields, lambda name, r=row: scope[r.pk].get(name)), key)
             elif key is not None:
                 key = ((), key)
-            hits = [c for c in index_by_key.get(key, []) if c.pk not in claimed] if key else []
+            hits = [c for c in index_by_key.get(key, []) if key_of(c) not in claimed] if key else []
             if len(hits) == 1 and len(index_by_key.get(key, [])) == 1:
-                found[row.pk] = hits[0]
-                claimed.add(hits[0].pk)
+                found[row.pk] = key_of(hits[0])
+                claimed.add(key_of(hits[0]))
             else:
                 unmatched.append(row)
         remaining = unmatched
-    return found
-
-
-def _mapping_filter(dest, indexed):
-    """The mapping's filter in a chunk's match query: kept from SQLite's planner (`filter_unindexed_on_sqlite`)
-    when the match fields' indexes serve every condition (``indexed``)."""
-    q = dest.filter_q()
-    return filter_unindexed_on_sqlite(dest.model, q) if indexed else q
-
-
-def _index_serves(model, field, *, lowered):
-    """Whether an index of ``model`` looks ``field`` (``LOWER(field)`` when ``lowered``) up: one that starts with it,
-    without a condition other than the field being set (which ``field IN (...)`` implies)."""
-    if not lowered and (field.primary_key or field.unique or field.db_index):
-        return True
-    for index in model._meta.indexes:
-        if index.condition is not None and index.condition != Q(**{f"{field.name}__isnull": False}):
-            continue
-        if lowered:
-            first = index.expressions[0] if index.expressions else None
-            if isinstance(first, Lower) and first.get_source_expressions() == [F(field.name)]:
-                return True
-        elif index.fields[:1] == [field.name]:
-            return True
-    return not lowered and any(isinstance(c, UniqueConstraint) and c.condition is None and c.fields[:1] == (field.name,)
-                               for c in model._meta.constraints)
+    # The matched destinations as the chunk writes them back (the rules read them too)
+    records = side.records(list(found.values())) if found else {}
+    return {pk: records[key] for pk, key in found.items() if key in records}
 
 
 def uncoupled_destinations_exist(plan):
-    """Whether any destination row in the mapping's filter has no coupling of the pair, when the run starts (one
-    query). A run that starts without one (a first load, a full run after it) has nothing to match: its chunks ask
-    the destination nothing, where a match query would read the whole table again for every chunk."""
+    """Whether any destination row in the mapping's filter has no coupling of the pair, when the run starts. A run
+    that starts without one (a first load, a full run after it) has nothing to match: its chunks ask the destination
+    nothing, where a match query would read the whole table again for every chunk. The side answers
+    (`Side.any_row_unlisted`): in one query where it shares the couplings' database; else fewer couplings than rows
+    settles it, or its keys are read in pages and the couplings asked for each page, until one is found uncoupled."""
     dest = plan.destination
-    destinations = dest.model.objects.filter(dest.filter_q())
-    if same_database(Coupling, dest.model):
-        coupled = Coupling.objects.filter(**plan.coupling_pair, **{dest.id_field: OuterRef("pk")})
-        return destinations.filter(~Exists(coupled)).exists()
-    # Two databases: fewer couplings than rows settles it; else the rows' keys are read in keyset pages and the
-    # couplings asked for each page, until one is found uncoupled.
     couplings = Coupling.objects.filter(**plan.coupling_pair)
-    if couplings.count() < destinations.count():
-        return True
-    last = None
-    ordered = destinations.order_by("pk")
-    while True:
-        page = ordered if last is None else ordered.filter(pk__gt=last)
-        ids = list(page.values_list("pk", flat=True)[:PAGE])
-        if not ids:
-            return False
-        last = ids[-1]
-        if couplings.filter(any_of(dest.id_field, ids)).count() < len(ids):
-            return True
+    return dest.reach.any_row_unlisted(
+        lambda keys: couplings.filter(any_of(dest.id_field, keys)).count(), count=couplings.count,
+        local=(couplings, dest.id_field), page_size=PAGE)
 
 
 PAGE = 5000  # destination keys per query when the couplings are in another database
@@ -232,7 +185,7 @@ def _row_key(group, row, values):
 def _candidate_keys(group, candidate):
     """Every key (over any subset of the group's fields) a candidate satisfies, so blank source values are ignored."""
     parts = [
-        (index, _normal(getattr(candidate, rule.dest_field.attname), _case_sensitive(rule)))
+        (index, _normal(candidate[rule.dest_field.attname], _case_sensitive(rule)))
         for index, rule in enumerate(group)
     ]
     keys = []

@@ -7,6 +7,7 @@ blank for customers using it (SPEC I5). Entries an administrator set by hand are
 """
 
 import re
+from operator import itemgetter
 
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -34,20 +35,22 @@ def option_mapping_synchronize(*, plan, job):
     erp_model = mapping.erp_model_class()
     new_entries, errors = [], []
     job.status, job.started_at = job.Status.RUNNING, timezone.now()
-    for record in erp_model.objects.filter(plan.source.filter_q()).order_by("code"):
-        if record.code in known:
+    records = [record for page in plan.source.reach.changes(None, fields=["code", "description"]) for record in page]
+    for record in sorted(records, key=itemgetter("code")):
+        code, description = record["code"], record["description"]
+        if code in known:
             job.unchanged += 1
             continue
-        option = options.get(_normal(record.code)) or options.get(_normal(record.description))
+        option = options.get(_normal(code)) or options.get(_normal(description))
         if option is None:
             job.skipped += 1
             errors.append(said(gettext_noop(
                 # Translators: e.g. "Payment Terms 14D matches no Payment terms option in Sales; …" (an ERP table's
                 # name, a code of it, the name of a Sales option set).
                 "%(model)s %(code)s matches no %(field)s option in Sales; customers with it get a blank option there."
-            ), model=said_name(erp_model._meta.verbose_name), code=record.code, field=said_name(field.verbose_name)))
+            ), model=said_name(erp_model._meta.verbose_name), code=code, field=said_name(field.verbose_name)))
             continue
-        new_entries.append(ValueMapEntry(value_map=value_map, erp_value=record.code, crm_value=option))
+        new_entries.append(ValueMapEntry(value_map=value_map, erp_value=code, crm_value=option))
         job.coupled += 1
     if not plan.dry_run:
         ValueMapEntry.objects.bulk_create(new_entries, ignore_conflicts=True)

@@ -17,6 +17,7 @@ from p2c.databases import database_for
 from p2c.records import instance_maker
 
 from .filters import filter_validate
+from .sides import side_for
 
 ERP, CRM = "erp", "crm"
 
@@ -87,6 +88,11 @@ class Side:
 
     def filter_q(self):
         return filter_validate(self.model, self.filter_spec)
+
+    @cached_property
+    def reach(self):
+        """The `sides.Side` the engine reads and writes this side's rows through."""
+        return side_for(self.model, key=self.key, filter_spec=self.filter_spec)
 
 
 @dataclass

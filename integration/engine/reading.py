@@ -5,31 +5,20 @@ A partition of a run (``plan.key_range``, issue 17) reads only the source rows w
 queryset: the full read, the retries and the changed rows alike.
 """
 
-from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 
 from integration import binder
 from integration.labels import record_title_attnames
 from integration.models import Coupling, FailedInsert, SyncResult
-from p2c.bulk_reads import rows_read
-from p2c.databases import same_database
-from p2c.deletions import deletion_log_of
-from p2c.records import Record, instances_from_rows
+from p2c.records import Record
 from p2c.utils import any_of, chunked
 
-from .filters import filter_unindexed_on_sqlite
+from .sides import WATERMARK_MARGIN, CannotAnswer, record_pages
 
-# Rows committed just before a watermark was taken may carry a slightly older timestamp: read them again
-# (they come out "unchanged"), as Business Central does with its 999 ms.
-WATERMARK_MARGIN = timedelta(seconds=1)
 RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
 ALL = object()  # "examine every row", for runs over records named explicitly
-# A deletion is logged when its transaction writes it, and may commit a while later: the log is read again this far
-# back (its entries are few, and one read twice finds its coupling already handled).
-DELETIONS_MARGIN = timedelta(minutes=10)
-CHANGED_KEYS = 100_000  # keys of changed rows an incremental run holds at most (a few megabytes)
 
 
 def counterpart_ids(*, mapping, side, ids):
@@ -60,78 +49,48 @@ def source_querysets(plan):
     to retry (coupled rows whose last write failed or whose counterpart was deleted, uncoupled rows whose
     insertion failed), by id, followed by the rows changed since the watermark, read through the index on the
     modified timestamp alone. The forced ids are examined even if their timestamps say unchanged (retries,
-    deleted counterparts; ``ALL`` for records named explicitly). Every queryset keeps to ``plan.key_range``.
+    deleted counterparts; ``ALL`` for records named explicitly). Every queryset keeps to ``plan.key_range``. The
+    source's side builds them (`DjangoSide.record_reads`: the reads are opaque to the engine, which hands them back
+    to `iterate_chunks`).
     """
     source, destination = plan.source, plan.destination
-    # On SQLite the filter is kept from the planner: a page in key order walks the key (filters.py)
-    queryset = source.model.objects.filter(filter_unindexed_on_sqlite(source.model, source.filter_q()))
-    queryset = plan.rules.source_queryset(queryset, plan=plan)
-    if plan.key_range is not None:
-        queryset = queryset.filter(key_range_q(plan.key_range))
-    if source.key == "crm" and plan.skip_rows_modified_by:
-        queryset = queryset.exclude(**{f"{source.model.MODIFIED_BY_FIELD}_id": plan.skip_rows_modified_by})
+    side = source.reach
+    reads = {"narrow": lambda queryset: plan.rules.source_queryset(queryset, plan=plan), "key_range": plan.key_range,
+             "writer_excluded": plan.skip_rows_modified_by if source.key == "crm" else None}
     failed_inserts = FailedInserts.load(plan)
     if plan.only_ids is not None:
-        return [queryset.filter(pk__in=plan.only_ids)], ALL, failed_inserts
+        return side.record_reads(**reads, only_keys=plan.only_ids), ALL, failed_inserts
     couplings = Coupling.objects.filter(**plan.coupling_pair)
-    # One database: the couplings are asked inside the source's query; two (Sales in its own): by keys.
-    nested = same_database(Coupling, source.model)
-    skipped = couplings.filter(skipped=True)
-    if nested:
-        # Row by row through the coupling's unique index: NOT IN (the pair's skipped couplings) had SQLite read
-        # every coupling of the pair for each page
-        queryset = queryset.exclude(Exists(skipped.filter(**{source.id_field: OuterRef("pk")})))
-    elif skipped_ids := list(skipped.values_list(source.id_field, flat=True)):
-        queryset = queryset.exclude(any_of("pk", skipped_ids))
+    reads["skipped"] = (couplings.filter(skipped=True), source.id_field)
     watermark = getattr(plan.mapping, source.watermark_field)
     if plan.full or watermark is None:
-        return [queryset], set(), failed_inserts
+        return side.record_reads(**reads), set(), failed_inserts
     retry = set(couplings.filter(skipped=False, **{destination.result_field: SyncResult.FAILURE})
                 .values_list(source.id_field, flat=True))
     retry |= counterparts_deleted(plan, couplings)
     retry |= failed_inserts.to_retry()
-    changed = Q(**{f"{source.modified_field}__gt": watermark - WATERMARK_MARGIN})
-    if nested:
-        # Rows re-read inside the margin that are already in sync are left out in SQL, by the coupling index
-        # (in two databases they are read, and found unchanged by their coupling).
-        in_sync = couplings.filter(
-            **{source.id_field: OuterRef("pk"), f"{source.last_synced_field}__gte": OuterRef(source.modified_field)}
-        ).exclude(**{destination.result_field: SyncResult.FAILURE})
-        changed &= ~Exists(in_sync)
-    # The retries first (as BC does), then the changed rows less those just retried (`DirectionRun` leaves out
-    # the rows of a later queryset that an earlier one read).
-    querysets = [queryset.filter(pk__in=ids) for ids in chunked(sorted(retry), RETRY_BATCH)]
-    # The changed rows' keys first, found through the modified-on index: read in key order with the change as a
-    # filter, a page walks the primary key and reads every row before the changed ones (two seconds a page at a
-    # million rows). Keys beyond CHANGED_KEYS are not held: that many changed rows are most of a page's reading.
-    # In no order (they are sorted here): in the model's (an account's name) SQLite walked that index for the
-    # LIMIT, every row of the table (0.3 s a run at a million accounts), where the modified-on index finds them.
-    changed_keys = list(queryset.filter(changed).order_by().values_list("pk", flat=True)[:CHANGED_KEYS + 1])
-    if len(changed_keys) > CHANGED_KEYS:
-        querysets.append(queryset.filter(changed))
-    else:
-        querysets += [queryset.filter(any_of("pk", ids)) for ids in chunked(sorted(changed_keys), RETRY_BATCH)]
-    return querysets, retry, failed_inserts
+    # Rows re-read inside the margin that are already in sync, where the side can leave them out by the coupling
+    # index in its own query (in two databases they are read, and found unchanged by their coupling)
+    in_sync = couplings.filter(
+        **{source.id_field: OuterRef("pk"), f"{source.last_synced_field}__gte": OuterRef(source.modified_field)}
+    ).exclude(**{destination.result_field: SyncResult.FAILURE})
+    return side.record_reads(**reads, since=watermark, retry=retry, in_sync=in_sync), retry, failed_inserts
 
 
 def counterparts_deleted(plan, couplings):
     """The source ids of the couplings (of the pair) whose destination record no longer exists.
 
-    From the destination's deletion log (p2c.deletions) when it keeps one: its entries since the mapping last checked
-    it, less `DELETIONS_MARGIN`, the couplings of those keys read and the destination asked which are still missing.
-    A run then costs what was deleted, not what is coupled, in one database as in two. What the log cannot answer
-    (never checked, checked before the log's retention, a destination without a log) is compared in full: in one
-    database by one anti-join, across databases by every coupled key (`_counterparts_deleted_all`).
+    From the destination side's deletions since the mapping last checked them (`Side.deletions`; a database reads
+    its log of deleted records, p2c.deletions, a margin back for late commits): the couplings of those keys read and
+    the destination asked which are still missing. A run then costs what was deleted, not what is coupled, in one
+    database as in two. What the side cannot answer (never checked, checked before the log's retention, a side
+    without a log) is compared in full, every coupled key in keyset pages (`_counterparts_deleted_all`).
     """
     source, destination = plan.source, plan.destination
-    log = deletion_log_of(destination.model)
-    checked = getattr(plan.mapping, destination.deletions_checked_field, None) if log else None
-    if checked is None or checked - DELETIONS_MARGIN < log.kept_since():
-        if same_database(Coupling, destination.model):
-            counterpart = destination.model.objects.filter(pk=OuterRef(destination.id_field))
-            return set(couplings.exclude(Exists(counterpart)).values_list(source.id_field, flat=True))
+    try:
+        deleted = destination.reach.deletions(getattr(plan.mapping, destination.deletions_checked_field, None)).keys
+    except CannotAnswer:
         return _counterparts_deleted_all(plan, couplings)
-    deleted = log.deleted_since(destination.model, checked - DELETIONS_MARGIN)
     found = set()
     for keys in chunked(sorted(deleted), RETRY_BATCH):
         pairs = list(couplings.filter(any_of(destination.id_field, keys))
@@ -141,8 +100,8 @@ def counterparts_deleted(plan, couplings):
 
 
 def _counterparts_deleted_all(plan, couplings):
-    """`counterparts_deleted` across databases, the long way: the couplings' destination keys read in keyset chunks
-    and the destination asked which of them it still has (two queries per `RETRY_BATCH`)."""
+    """`counterparts_deleted` the long way: the couplings' destination keys read in keyset chunks and the destination
+    asked which of them it still has (two queries per `RETRY_BATCH`)."""
     source, destination = plan.source, plan.destination
     deleted, last = set(), None
     ordered = couplings.order_by(destination.id_field)
@@ -159,8 +118,7 @@ def _missing(destination, pairs):
     """The source ids of the (destination id, source id) ``pairs`` whose destination record does not exist."""
     if not pairs:
         return set()
-    existing = set(destination.model._base_manager.filter(any_of("pk", [d for d, _ in pairs]))
-                   .values_list("pk", flat=True))
+    existing = set(destination.reach.rows([d for d, _ in pairs], fields=[]))
     return {source_id for dest_id, source_id in pairs if dest_id not in existing}
 
 
@@ -241,27 +199,5 @@ def source_attnames(plan):
 
 
 def iterate_chunks(queryset, size, attnames=None):
-    """Yield lists of rows in primary-key order, one keyset page at a time (memory stays flat in N).
-
-    The rows are read as value tuples of ``attnames`` (by default every column; the key among them), converted a
-    column at a time (`rows_read`), and made instances without ``Model.__init__`` (`instances_from_rows`): a third
-    of the cost of model instances, and the same objects to the rules. A column left out is read for the whole
-    page at once when one of its rows first needs it.
-    """
-    last = None
-    model = queryset.model
-    attnames = attnames or [f.attname for f in model._meta.concrete_fields]
-    ordered = queryset.order_by("pk")
-    while True:
-        page = ordered if last is None else ordered.filter(pk__gt=last)
-        rows = instances_from_rows(model, queryset.db, attnames, rows_read(page.values_list(*attnames)[:size]))
-        if not rows:
-            return
-        count, last = len(rows), rows[-1].pk
-        # Handed over, not kept while the caller works on them: the collection after each chunk of a run
-        # (p2c.utils.collector_paused) would otherwise find them alive in this frame and walk them all.
-        handed = [rows]
-        del rows
-        yield handed.pop()
-        if count < size:  # the last page: asking for the next one would only read the index again
-            return
+    """The rows of one of a run's reads (`source_querysets`), in keyset pages: `DjangoSide.record_pages`."""
+    return record_pages(queryset, size, attnames)

@@ -27,16 +27,14 @@ import logging
 from operator import attrgetter
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
-from p2c.bulk_writes import keys_take
 from p2c.databases import same_database
 from p2c.deletions import deletion_log_of
 from p2c.said import said
-from p2c.utils import any_of, collector_paused, planner_statistics_refresh
+from p2c.utils import collector_paused, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
 from .deciding import ChunkDecisions
@@ -44,8 +42,6 @@ from .intents import (
     SideUnavailable,
     database_failed,
     intents_complete,
-    intents_forget,
-    intents_record,
     side_failure,
     side_unavailable,
 )
@@ -64,6 +60,7 @@ from .reading import (
     source_attnames,
     source_querysets,
 )
+from .store import CouplingStore
 from .transfer import ChunkTransfer
 from .write_behind import ChunkWriter, write_behind_possible
 from .writing import BOTH_MODIFIED_MARGIN, ChunkWrites
@@ -201,7 +198,7 @@ class DirectionRun:
                                  erp_range=plan.key_range if plan.source.key == "erp" else None)
             if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted,
                 # and SQLite would read every coupling of the pair for each chunk (p2c.utils)
-                planner_statistics_refresh(plan.source.model, Coupling)
+                plan.source.reach.statistics_refresh(Coupling)
             querysets, forced, failed_inserts = source_querysets(plan)
             total = sum(qs.count() for qs in querysets) if self.progress else None
             # Rows written by this run when each table's statistics were last refreshed: each its own, as one
@@ -314,6 +311,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.claimed = {}  # source pk → the coupling made for a matched row before writing it (`_claim_matched`)
         self.decided = False  # by decide_ahead
         self.conflicts = ChunkConflicts(plan)  # field by field: who changed what, the conflict inbox's rows
+        self.store = plan.per_run(CouplingStore)  # the couplings' and intents' writes
 
     def decide_ahead(self):
         """Read the chunk's couplings; when none of its rows is coupled, decide it outside a transaction (no
@@ -329,68 +327,22 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             return False
         # The new rows' keys, taken now on the run's connection (which would wait for the writer meanwhile): a round
         # trip less in the writer's transaction, whose pace the run goes at
-        keys_take([dest for _, dest in self.inserts], using=self.plan.destination.database)
+        self.plan.destination.reach.keys_take([dest for _, dest in self.inserts])
         return True
 
     def write_decided(self):
-        """The writes of a chunk `decide_ahead` decided, in transactions of their own: one in the destination's
-        database, or across two databases the intents, Sales' write and the confirmation in their order."""
-        if self.plan.across:
-            self._write_across()
-        else:
-            with transaction.atomic(using=self.plan.destination.database):
-                self._write()
+        """The writes of a chunk `decide_ahead` decided, in transactions of their own (`CouplingStore.chunk_write`)."""
+        self.store.chunk_write(self)
         return self.result
 
     def run(self):
-        plan = self.plan
-        if plan.across and not plan.dry_run:  # decided with the Sales rows it updates locked, then written across
-            self._write_across(decide=True)
-            return self.result
-        # One transaction: the destination's database holds the couplings too (or it is a dry run)
-        with transaction.atomic(using=plan.destination.database):
-            self._read_and_decide(lock=not plan.dry_run)
-            if not plan.dry_run:
-                self._write()
+        """Decide the chunk, its destination rows locked, and write it (`CouplingStore.chunk_write`: one transaction
+        in one database, or across two the intents, the destination's write and the confirmation)."""
+        self.store.chunk_write(self, decide=True)
         return self.result
 
-    def _write_across(self, *, decide=False):
-        """Intend, write Sales, confirm (engine/intents.py): the keys chosen before writing are recorded on the ERP
-        side and committed first; then Sales' rows are committed (decided in their transaction first, with the rows
-        they update locked, when ``decide``); then, on the ERP side, the couplings, and the intents forgotten."""
-        plan = self.plan
-        intents, committing = [], False
-        try:
-            with transaction.atomic(using=plan.destination.database):
-                if decide:
-                    self._read_and_decide(lock=True)
-                with transaction.atomic(using=plan.couplings_database):
-                    self._claim_matched()  # the matched rows' couplings, before their Sales rows are written
-                    intents = intents_record(plan=plan, job=self.job, inserts=self.inserts,
-                                             updates=[(row, c, dest) for row, c, dest, _ in self.updates])
-                self._write_destination()
-                committing = True
-        except Exception as exc:
-            if not committing:  # rolled back: nothing of this chunk reached Sales
-                intents_forget(intents)
-            if side_failure(exc):
-                raise side_unavailable(exc, plan.destination.database) from exc
-            raise
-        # Only once Sales has committed. The couplings a restore replaces go with the new ones: a run stopped before
-        # this keeps them, so the next finds their Sales records deleted again (and adopts a restore that reached
-        # Sales: intents.py)
-        with transaction.atomic(using=plan.couplings_database):
-            self._uncouple()
-            self._write_couplings()
-            intents_forget(intents)
-
     def _couplings_read(self):
-        source = self.plan.source
-        ids = list(map(source.pk_of, self.rows))
-        self.couplings = {
-            getattr(c, source.id_field): c
-            for c in Coupling.objects.filter(any_of(source.id_field, ids), **self.plan.coupling_pair)
-        }
+        self.couplings = self.store.of_sources(list(map(self.plan.source.pk_of, self.rows)))
 
     def _read_and_decide(self, *, lock):
         """The chunk's couplings and destination rows (locked for the write), then what each row needs."""
@@ -411,9 +363,6 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
             self.rows = [row for row in self.rows if not self._unchanged(row) and not self._waiting(row)]
         dest_ids = [getattr(couplings[pk], destination.id_field) for pk in map(pk_of, self.rows)
                     if pk in couplings] if couplings else []
-        destinations = destination.model.objects
-        if lock:
-            destinations = destinations.select_for_update()
-        self.destinations = destinations.in_bulk(dest_ids) if dest_ids else {}
+        self.destinations = destination.reach.records(dest_ids, lock=lock)
         self.transfer = ChunkTransfer(plan, self.rows)
         self._decide_all()

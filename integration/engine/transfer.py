@@ -29,6 +29,7 @@ from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
 
 from .row_code import Names, attributes_read, function_compile
+from .sides import side_for
 
 
 def _sales_base_currency_id():
@@ -85,7 +86,7 @@ class ChunkTransfer:
                 ids = set(attribute_values(rows, rule.source_attname)) - {None}
                 related = rule.source_field.related_model
                 key = natural_key_field(related)
-                lookups.append((self._keys, index, related.objects.filter(pk__in=ids).values_list("pk", key)))
+                lookups.append((self._keys, index, side_for(related, key=plan.source.key).pairs_query("pk", key, ids)))
             elif rule.kind == "value_to_key":
                 # each distinct value mapped once (a chunk's rows share a few options)
                 values = {self._mapped(rule, raw) for raw in set(attribute_values(rows, rule.source_attname))}
@@ -93,7 +94,7 @@ class ChunkTransfer:
                 related = rule.dest_field.related_model
                 key = natural_key_field(related)
                 lookups.append((self._by_key, index,
-                                related.objects.filter(**{f"{key}__in": values}).values_list(key, "pk")))
+                                side_for(related, key=plan.destination.key).pairs_query(key, "pk", values)))
         # One statement per database, where each lookup was a round trip of its own
         for (found, index, _), pairs in zip(lookups, pairs_read([query for *_, query in lookups]), strict=True):
             found[index] = dict(pairs)
@@ -104,7 +105,7 @@ class ChunkTransfer:
             related = plan.field_rules[index].source_field.related_model
             key = natural_key_field(related)
             if missing and key:
-                self._keys[index] = dict(related.objects.filter(pk__in=missing).values_list("pk", key))
+                self._keys[index] = dict(side_for(related, key=plan.source.key).pairs_query("pk", key, missing))
         self.rules_context = plan.rules.prepare_chunk(rows, plan=plan)
         # The run's field rules as one function of a row (`values_maker`), given this chunk's lookups
         self.values_for = plan.per_run(values_maker)(self)

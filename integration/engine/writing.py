@@ -7,18 +7,16 @@ bad rows alone), the couplings, the rows' errors and failed insertions, the conf
 import logging
 from datetime import timedelta
 from operator import attrgetter
-from typing import NamedTuple
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
-from integration.models import Coupling, SyncJobError, SyncResult
-from p2c.bulk_writes import insert_values_prepare, update_rows
+from integration.models import SyncJobError, SyncResult
 from p2c.records import writing_as
 
-from .intents import side_failure
+from .sides import side_failure
+from .store import coupling_names
 from .transfer import record_error_text
 
 logger = logging.getLogger("p2c.integration")
@@ -48,21 +46,19 @@ class ChunkWrites:
         if not self.couple:
             return
         plan = self.plan
-        names = plan.per_run(_coupling_names)
+        names = plan.per_run(coupling_names)
         pk_of = plan.source.pk_of
-        claims = [(row, dest, changes, Coupling(**names.coupling_values((pk_of(row), dest.pk, None, None, {}),
-                                                                        self.job.pk)))
+        claims = [(row, dest, changes, names.coupling((pk_of(row), dest.pk, None, None, {}), self.job.pk))
                   for row, dest, changes in self.couple]
-        try:
-            with transaction.atomic(using=plan.couplings_database):
-                Coupling.objects.using(plan.couplings_database).bulk_create([c for *_, c in claims])
-            made = claims
-        except IntegrityError:  # one by one: only the rows whose counterpart (or themselves) got coupled fail
-            refused = set(map(id, _couplings_insert_each([c for *_, c in claims], using=plan.couplings_database)))
-            made = [claim for claim in claims if id(claim[3]) not in refused]
-            for row, dest, _changes, coupling in claims:
-                if id(coupling) in refused:
-                    self._fail(row, None, record_error_text(plan.record_label(row), self._claim_refused_text(dest)))
+        # only the rows whose counterpart (or themselves) got coupled meanwhile fail
+        taken = {id(c) for c in self.store.claim([c for *_, c in claims])}
+        made = []
+        for claim in claims:
+            row, dest, _changes, coupling = claim
+            if id(coupling) in taken:
+                made.append(claim)
+            else:
+                self._fail(row, None, record_error_text(plan.record_label(row), self._claim_refused_text(dest)))
         self.couple = [(row, dest, changes) for row, dest, changes, _ in made]
         self.claimed = {pk_of(row): coupling for row, _, _, coupling in made}
         self.couplings.update(self.claimed)  # a row whose write then fails marks its coupling failed
@@ -73,8 +69,7 @@ class ChunkWrites:
             "was written. The next run decides it again.") % {"destination": self.plan.record_label(dest)}
 
     def _uncouple(self):
-        if self.uncouple:
-            Coupling.objects.filter(pk__in=[c.pk for c in self.uncouple]).delete()
+        self.store.remove(self.uncouple)
 
     def _write_destination(self):
         """The destination's rows: new, changed, matched; and what the rules write with them."""
@@ -133,7 +128,7 @@ class ChunkWrites:
                 write_all([dest for _, dest in pairs])
             return pairs
         except (IntegrityError, DatabaseError, ValueError, Exception) as exc:
-            if self.plan.across and side_failure(exc):  # the Sales database, not a row: the run stops (intents.py)
+            if self.store.destination_written_first() and side_failure(exc):  # the Sales database, not a row: the run stops (intents.py)
                 raise
             logger.info("Bulk write failed (%s); writing rows one by one", exc)
         written = []
@@ -143,7 +138,7 @@ class ChunkWrites:
                     write_one(dest)
                 written.append((row, dest))
             except Exception as exc:
-                if self.plan.across and side_failure(exc):
+                if self.store.destination_written_first() and side_failure(exc):
                     raise
                 coupling = self.couplings.get(row.pk)
                 text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
@@ -160,7 +155,7 @@ class ChunkWrites:
             values = {f.attname: getattr(obj, f.attname) for f in fields}
             if any(v in (None, "") for v in values.values()):
                 continue
-            other = model._base_manager.filter(**values).exclude(pk=obj.pk).first()
+            other = self.plan.destination.reach.record_holding(obj, values)
             if other is not None:
                 return duplicate_text(obj, fields, self.plan.record_label(other))
         return None
@@ -168,19 +163,14 @@ class ChunkWrites:
     def _create_all(self, objs):
         # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL; the
         # couplings of the rows are made while the database writes them (pure Python: its connection is busy).
-        manager = self.plan.destination.model.objects
-        if hasattr(manager, "bulk_insert"):
-            manager.bulk_insert(objs, meanwhile=self._inserts_couple)
-        else:
-            manager.bulk_create(objs)
+        self.plan.destination.reach.records_insert(objs, meanwhile=self._inserts_couple)
 
     def _inserts_couple(self):
         self.inserts_coupled = self._new_couplings(self.inserts)
         self.inserts_coupled_write = self._couplings_prepare(self.inserts_coupled)
 
-    @staticmethod
-    def _create_one(obj):
-        obj.save(force_insert=True)
+    def _create_one(self, obj):
+        self.plan.destination.reach.record_insert(obj)
 
     def _update_fields(self):
         fields = set()
@@ -194,12 +184,10 @@ class ChunkWrites:
         for _, _, dest, changes in self.updates:
             for name, (_, new) in changes.items():
                 setattr(dest, name, new)
-        fields = [self.plan.destination.model._meta.get_field(_field_name(self.plan, a)).name
-                  for a in self._update_fields()]
-        self.plan.destination.model.objects.bulk_update(objs, fields)
+        self.plan.destination.reach.records_update(objs, self._update_fields())
 
     def _update_one(self, obj):
-        obj.save()
+        self.plan.destination.reach.record_update(obj)
 
     def _new_couplings(self, pairs):
         """The values of the couplings of rows just written or matched (``pairs``: (source row, destination)), each
@@ -207,7 +195,7 @@ class ChunkWrites:
         up looked up once; `_save_new_couplings` writes the tuples)."""
         if not pairs:
             return []
-        names = self.plan.per_run(_coupling_names)
+        names = self.plan.per_run(coupling_names)
         source_pk, dest_pk = self.plan.source.pk_of, self.plan.destination.pk_of
         source_modified, dest_modified_of = attrgetter(names.source_modified), attrgetter(names.dest_modified)
         keep_changed = self.keep_changed
@@ -242,17 +230,8 @@ class ChunkWrites:
     def _save_new_couplings(self, couplings, prepared=None):
         """Insert the new couplings ``couplings`` (`_new_couplings`' tuples; ``prepared``: their write, made ready
         while the destination rows were written); one by one when the bulk write fails (a pair coupled meanwhile)."""
-        if not couplings:
-            return
-        try:
-            with transaction.atomic():
-                (prepared or self._couplings_prepare(couplings))()
-        except IntegrityError:
-            names = self.plan.per_run(_coupling_names)
-            new = [Coupling(**names.coupling_values(values, self.job.pk)) for values in couplings]
-            for coupling in _couplings_insert_each(new, using=self.plan.couplings_database):
-                logger.warning("Coupling %s already exists on one side; left as it was", coupling)
-                self._coupling_refused(coupling)
+        for coupling in self.store.insert(couplings, self.job.pk, prepared):
+            self._coupling_refused(coupling)
 
     def _coupling_refused(self, coupling):
         """A new row's coupling that could not be made (its source row was coupled meanwhile, by a person): the
@@ -265,23 +244,18 @@ class ChunkWrites:
         row = next((row for row, _ in self.inserts if plan.source.pk_of(row) == source_id), None)
         if row is None:
             return
-        if not plan.across:
-            plan.destination.model._base_manager.filter(pk=dest_id)._raw_delete(plan.destination.database)
+        written_first = self.store.destination_written_first()
+        if not written_first:
+            plan.destination.reach.records_insert_undo([dest_id])
         self.inserted = [(r, d) for r, d in self.inserted if r is not row]
-        self.failures.append((row, None, "" if not plan.across else dest_id, record_error_text(
+        self.failures.append((row, None, dest_id if written_first else "", record_error_text(
             plan.record_label(row), gettext(
                 "its new counterpart could not be coupled: the record was coupled to another one meanwhile. The "
                 "next run decides it again."))))
 
     def _couplings_prepare(self, couplings):
         """The bulk write of new couplings (`_new_couplings`' tuples), their columns converted now."""
-        names = self.plan.per_run(_coupling_names)
-        n = len(couplings)
-        source_ids, dest_ids, source_modified, dest_modified, synced = zip(*couplings, strict=True)
-        constants = names.constants(self.job.pk)
-        return insert_values_prepare(
-            Coupling.objects.all(), [*names.new_columns, *constants],
-            [source_ids, dest_ids, source_modified, dest_modified, synced, *([v] * n for v in constants.values())])
+        return self.store.prepare(couplings, self.job.pk)
 
     def _record_failures(self, refreshed):
         destination = self.plan.destination
@@ -305,9 +279,7 @@ class ChunkWrites:
             failed_couplings.append(coupling)
         fields = [destination.last_synced_field, self.plan.source.last_synced_field, destination.result_field,
                   destination.job_field, "skipped", "synced_values"]
-        to_save = [c for c in [*refreshed, *failed_couplings] if c.pk is not None]
-        if to_save:
-            update_rows(Coupling.objects.all(), to_save, fields)
+        self.store.save([*refreshed, *failed_couplings], fields)
         if errors:
             SyncJobError.objects.bulk_create(errors)
         self.result.add("failed", len(self.failures))
@@ -327,66 +299,6 @@ class ChunkWrites:
         ).values_list("job_id", "source_id", "message")
         return {(job_id, source_id): message for job_id, source_id, message in rows}
 
-
-
-def _couplings_insert_each(couplings, *, using):
-    """Insert ``couplings`` one at a time, each in a savepoint (after their bulk insert failed); return those refused
-    because one of their records is coupled already (a pair coupled meanwhile)."""
-    refused = []
-    for coupling in couplings:
-        try:
-            with transaction.atomic(using=using):
-                coupling.save(force_insert=True, using=using)
-        except IntegrityError:
-            refused.append(coupling)
-    return refused
-
-
-class _CouplingNames(NamedTuple):
-    pair: dict
-    source_id: str
-    dest_id: str
-    source_modified: str
-    dest_modified: str
-    source_last_synced: str
-    dest_last_synced: str
-    dest_result: str
-    dest_job: str
-
-    @property
-    def new_columns(self):
-        """The coupling attnames of `ChunkWrites._new_couplings`' tuples, in order."""
-        return [self.source_id, self.dest_id, self.source_last_synced, self.dest_last_synced, "synced_values"]
-
-    def constants(self, job_id):
-        """The values every new coupling of a chunk shares (attname → value): the pair, the result and job of the
-        write, the other columns' defaults, and one creation time (as a bulk insert stamps every row alike)."""
-        values = {f.attname: f.get_default() for f in Coupling._meta.concrete_fields
-                  if not f.primary_key and f.attname not in self.new_columns}
-        values.update(self.pair)
-        values.update({self.dest_result: SyncResult.SUCCESS, self.dest_job: job_id, "created_at": timezone.now()})
-        return values
-
-    def coupling_values(self, values, job_id):
-        """A new coupling's attnames and values from its tuple (the slow path: one coupling at a time)."""
-        return {**self.constants(job_id), **dict(zip(self.new_columns, values, strict=True))}
-
-
-def _coupling_names(plan):
-    """The coupling's attnames a run writes, and the rows' modified-on attnames, read once per run."""
-    source, destination = plan.source, plan.destination
-    return _CouplingNames(
-        pair=plan.coupling_pair, source_id=source.id_field, dest_id=destination.id_field,
-        source_modified=source.modified_field, dest_modified=destination.modified_field,
-        source_last_synced=source.last_synced_field, dest_last_synced=destination.last_synced_field,
-        dest_result=destination.result_field, dest_job=destination.job_field)
-
-
-def _field_name(plan, attname):
-    for f in plan.destination.model._meta.concrete_fields:
-        if f.attname == attname:
-            return f.name
-    return attname
 
 
 def duplicate_text(obj, fields, other):

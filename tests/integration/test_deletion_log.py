@@ -19,6 +19,7 @@ from crm.models import Account, DeletedRecord
 from erp.models import Customer
 from erp.models import DeletedRecord as ErpDeletedRecord
 from integration.engine import reading
+from integration.engine.sides import django as django_side
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, IntegrationTableMapping
 from p2c.databases import sales_separate
@@ -30,7 +31,7 @@ FROM = "from_integration"
 @pytest.fixture(params=["as configured", "Sales apart"])
 def sales_apart(request, monkeypatch, customer_mapping):
     if request.param == "Sales apart" and not sales_separate():
-        monkeypatch.setattr(reading, "same_database",
+        monkeypatch.setattr(django_side, "same_database",
                             lambda *models: len({m._meta.app_label == "crm" for m in models}) <= 1)
     customer_mapping.deletion_conflict_resolution = IntegrationTableMapping.DeletionConflictResolution.REMOVE_COUPLING
     customer_mapping.save()

@@ -1,0 +1,83 @@
+"""The sides the contract kit runs against, each as a `SideKit`: the side, and what the kit needs beyond the `Side`
+interface to exercise it (a row's values, and someone other than the integration changing or deleting a row).
+
+To hold a new side to the contract, add a kit here (a function returning a `SideKit`, named in `KITS`): the same tests
+then run against it.
+"""
+
+from dataclasses import dataclass
+
+from integration.engine.sides import DjangoSide, MemorySide
+from p2c.databases import database_for, sales_separate
+
+
+@dataclass
+class SideKit:
+    side: object
+    name_field: str  # a text field to match on (case-insensitive index where the side has one)
+    unique_field: str  # a field no two rows may share
+    writer: object  # the integration's writer id, as `Side.write` takes it
+    other_writer: object  # someone else's
+    knows_writers: bool  # whether `Side.writers` can tell (Sales can; the ERP keeps no writer)
+    change_outside: object  # change_outside(key, name): someone else renames the row
+    delete_outside: object  # delete_outside(key): someone else deletes the row
+
+    def values(self, n, name=None):
+        return {self.name_field: name or f"Name {n:04d}", self.unique_field: f"K{n:05d}"}
+
+
+def memory_kit():
+    side = MemorySide(key="crm", label="memory.Account", fields={"name": "", "number": ""}, unique=("number",))
+
+    def change(key, name):
+        side.write(updates=[(key, {"name": name})], writer="someone")
+
+    return SideKit(side=side, name_field="name", unique_field="number", writer="integration", other_writer="someone",
+                   knows_writers=True, change_outside=change, delete_outside=side.delete)
+
+
+def django_erp_kit():
+    """erp.Customer: in the couplings' database, always (one database)."""
+    from erp.models import Customer
+
+    def change(key, name):
+        Customer.objects.filter(pk=key).update(name=name)
+
+    def delete(key):
+        Customer.objects.get(pk=key).delete()
+
+    return SideKit(side=DjangoSide(Customer), name_field="name", unique_field="no", writer=None, other_writer=None,
+                   knows_writers=False, change_outside=change, delete_outside=delete)
+
+
+def django_sales_kit():
+    """crm.Account: in a database of its own when SALES_DATABASE_URL is set (two databases), else in the ERP's."""
+    from crm.models import Account
+    from tests.factories import SystemUserFactory
+
+    integration, other = SystemUserFactory(integration=True), SystemUserFactory()
+
+    def change(key, name):
+        from p2c.records import writing_as
+
+        with writing_as(other.pk):
+            Account.objects.filter(pk=key).update(name=name)
+
+    def delete(key):
+        Account.objects.get(pk=key).delete()
+
+    return SideKit(side=DjangoSide(Account), name_field="name", unique_field="account_number", writer=integration.pk,
+                   other_writer=other.pk, knows_writers=True, change_outside=change, delete_outside=delete)
+
+
+KITS = {
+    "memory": memory_kit,
+    "django-one-database": django_erp_kit,
+    # its id says where it runs: CI's PostgreSQL pass has Sales in a database of its own
+    "django-sales-" + ("two-databases" if sales_separate() else "one-database"): django_sales_kit,
+}
+
+
+def kit_database(kit):
+    side = kit.side
+    return database_for(side.model) if isinstance(side, DjangoSide) else None
