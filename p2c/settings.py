@@ -270,6 +270,20 @@ P2C_SYNC_WRITE_BEHIND = env_bool("P2C_SYNC_WRITE_BEHIND", True)
 P2C_SYNC_PARTITION_SIZE = int(os.environ.get("P2C_SYNC_PARTITION_SIZE", "5000"))
 P2C_SYNC_WORKERS = int(os.environ.get("P2C_SYNC_WORKERS", "1"))
 
+# The Django cache: per process by default; P2C_CACHE_URL=redis://host:6379/N shares it between processes and
+# machines (then the Sales Web API's Retry-After and request budget hold for every worker together).
+if os.environ.get("P2C_CACHE_URL", "").strip():
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["P2C_CACHE_URL"].strip()}}
+
+# Sales reached over the Dataverse Web API (integration/engine/sides/dataverse.py) rather than in this database:
+# SALES_API_URL set. The environment wins over these settings (integration.engine.sides.dataverse_http.configured).
+SALES_API_URL = os.environ.get("SALES_API_URL", "")
+SALES_API_TOKEN_URL = os.environ.get("SALES_API_TOKEN_URL", "")  # a token endpoint (client credentials), or
+SALES_API_TENANT_ID = os.environ.get("SALES_API_TENANT_ID", "")  # Microsoft Entra ID's tenant (msal)
+SALES_API_CLIENT_ID = os.environ.get("SALES_API_CLIENT_ID", "")
+SALES_API_CLIENT_SECRET = os.environ.get("SALES_API_CLIENT_SECRET", "")
+
 # The Dataverse Web API of Sales (crm/dataverse, /api/data/v9.2/): Dataverse's defaults. Service protection per login:
 # requests in a sliding window and requests in flight; past either, 429 with Retry-After.
 DATAVERSE_LIMIT_REQUESTS = int(os.environ.get("P2C_DATAVERSE_LIMIT_REQUESTS", "6000"))

@@ -99,6 +99,9 @@ class ConnectionHealth:
     beat: Heartbeat | None
     broker_reachable: bool | None  # None: not asked
     now: object = None
+    # Sales over the Dataverse Web API (issue 61): a dataverse_http.RemoteHealth, or None (Sales is a database
+    # here, or not asked)
+    sales_api: object = None
 
     @property
     def workers_alive(self):
@@ -141,8 +144,13 @@ def connection_health(*, now=None, broker=True):
         from ..queue import broker_reachable  # the queue is the one module that talks to Celery
 
         reachable = broker_reachable()
+    sales_api = None
+    if broker:  # what asks other systems over the network
+        from ..engine.sides.dataverse_http import remote_health
+
+        sales_api = remote_health()
     return ConnectionHealth(enabled=ConnectionSetup.get_solo().is_enabled, workers=workers, beat=beat,
-                            broker_reachable=reachable, now=now)
+                            broker_reachable=reachable, now=now, sales_api=sales_api)
 
 
 def _last_job_subquery(direction, **filters):
@@ -371,6 +379,9 @@ class HealthSummary:
                                             "stopped_at": getattr(self.connection.beat, "stopped_at", None)}))
         if self.connection.broker_reachable is False:
             found.append(("no_broker", None, {}))
+        if self.connection.sales_api is not None and not self.connection.sales_api.reachable:
+            found.append(("no_sales_api", None, {"url": self.connection.sales_api.url,
+                                                  "message": self.connection.sales_api.message}))
         for row in self.rows:
             if row.last_failed:
                 found.append(("job_failed", row.mapping.name, {"direction": row.direction, "job": row.last_job}))
@@ -410,6 +421,8 @@ def problem_text(kind, mapping_name, data, *, now=None):
                 else _("Beat (the scheduler) has not been seen."))
     if kind == "no_broker":
         return _("The broker cannot be reached.")
+    if kind == "no_sales_api":
+        return _("Sales's Web API at %(url)s does not answer: %(message)s") % data
     direction = SHORT_DIRECTION[data["direction"]]
     if kind == "job_failed":
         job = data["job"]

@@ -2,6 +2,7 @@
 set-up's first step and the `integration_connection` command, so a script can set up and start without a browser.
 """
 
+import dataclasses
 from contextlib import suppress
 
 from django.core.exceptions import ValidationError
@@ -63,3 +64,33 @@ def connection_enable(*, enabled, integration_user=None):
     if was:
         return _("The connection was enabled already, with integration user %(user)s.") % {"user": user}
     return _("The connection is enabled, with integration user %(user)s.") % {"user": user}
+
+
+TEST_DEADLINE_SECONDS = 15
+
+
+def sales_connection_test():
+    """*Test connection* of a Sales reached over the Dataverse Web API (``SALES_API_URL``): sign in, ask ``WhoAmI``
+    and the name of that Sales user; return the sentence naming it. Refused naming what failed (the configuration,
+    the credentials, the address) and never showing the secret."""
+    from integration.engine.sides.dataverse_http import SalesApiConfigError, SalesApiError, Transport, configured
+
+    try:
+        config = configured()
+    except SalesApiConfigError as exc:
+        raise OperationRefused(str(exc), code="sales_connection_invalid", status=400) from exc
+    if config is None:
+        return _("Sales is in this database (no SALES_API_URL is set): there is no connection to test.")
+    # A person waits for the answer: transient faults are retried for seconds, not a run's minutes.
+    transport = Transport(dataclasses.replace(config, deadline=min(config.deadline, TEST_DEADLINE_SECONDS)))
+    try:
+        user_id = transport.who_am_i()
+        answer = transport.get(f"systemusers({user_id})", params={"$select": "fullname"},
+                               what=_("reading the name of the Sales user %(user)s") % {"user": user_id})
+        name = answer.json().get("fullname") if answer.status_code == 200 else None
+    except SalesApiError as exc:
+        raise OperationRefused(str(exc), code="sales_connection_failed", status=502) from exc
+    finally:
+        transport.close()
+    return _("Signed in to Sales at %(url)s as %(user)s (%(id)s).") % {
+        "url": config.url, "user": name or _("an unnamed user"), "id": user_id}

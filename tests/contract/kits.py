@@ -5,6 +5,7 @@ To hold a new side to the contract, add a kit here (a function returning a `Side
 then run against it.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from integration.engine.sides import DjangoSide, MemorySide
@@ -70,11 +71,42 @@ def django_sales_kit():
                    other_writer=other.pk, knows_writers=True, change_outside=change, delete_outside=delete)
 
 
+def dataverse_kit(request):
+    """crm.Account reached over HTTP: `DataverseSide` signed in with client credentials to a p2c process serving the
+    Dataverse Web API over HTTPS (on this run's databases: PostgreSQL, or SQLite in a file). Someone else changes
+    and deletes rows through the Web API too, as another Sales user; the accounts are deleted after each test."""
+    from crm.models import Account
+    from integration.engine.sides.dataverse import DataverseSide
+    from tests.integration.sales_api.server import accounts_delete
+
+    served = request.getfixturevalue("sales_web_api")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    side = DataverseSide(Account, served.transport(monkeypatch))
+    someone_else = served.someone_else(monkeypatch)
+    accounts_delete(someone_else)
+    request.addfinalizer(side.transport.close)
+    request.addfinalizer(lambda: accounts_delete(someone_else))
+
+    def change(key, name):
+        assert someone_else.request("PATCH", f"accounts({key})", json={"name": name}, headers={"If-Match": "*"},
+                                    what="test").status_code == 204
+
+    def delete(key):
+        assert someone_else.request("DELETE", f"accounts({key})", what="test").status_code == 204
+
+    other_id = uuid.UUID(someone_else.who_am_i())
+    return SideKit(side=side, name_field="name", unique_field="account_number", writer=side.user_id,
+                   other_writer=other_id, knows_writers=True, change_outside=change, delete_outside=delete)
+
+
+dataverse_kit.served = True  # by another process
+
 KITS = {
     "memory": memory_kit,
     "django-one-database": django_erp_kit,
     # its id says where it runs: CI's PostgreSQL pass has Sales in a database of its own
     "django-sales-" + ("two-databases" if sales_separate() else "one-database"): django_sales_kit,
+    "dataverse-web-api": dataverse_kit,
 }
 
 

@@ -1,0 +1,588 @@
+"""`DataverseSide`: a Sales table reached over the Dataverse Web API (issue 61), as Business Central reaches
+Dataverse: as an application user, with change tracking, bulk messages and service-protection limits
+(`dataverse_http.Transport`).
+
+Rows are the same dicts of the model's attnames as `DjangoSide`'s, so that the engine's field mappings apply
+unchanged: the Dataverse logical names come from the table p2c's own Web API serves (`crm.dataverse.entities`).
+
+- **Changes**: the delta link of change tracking is the cursor. A full read asks for it (``Prefer:
+  odata.track-changes``) and its last page gives it; a read of a key range (``$filter``, which Dataverse does not
+  take with change tracking) takes it first from a tracked read of the keys alone; a read since a cursor follows
+  it, and reads the changed rows by key with the fields asked. An expired or refused delta token falls back to one full comparison, told in
+  `DataverseChanges.notice` (and the log).
+- **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a request.
+- **Match candidates**: ``$filter`` on the match fields (``tolower(trim(…))`` where the comparison is
+  case-insensitive), checked again here, since Dataverse compares text case-insensitively.
+- **New rows** carry the keys chosen beforehand, through ``CreateMultiple`` (500 a request). A refused request is
+  done again row by row as create-only upserts (``If-None-Match: *``), so that only the bad rows fail (a 400 names
+  the column), and a row already there with its key, written by an earlier attempt whose answer was lost, is
+  taken as written: a retried request never makes a second record.
+- **Updates** carry the ETag read (``If-Match``), 100 in a ``$batch`` (each its own request, going on after a
+  failure); a 412 is a conflict (`Conflict`) unless the row holds what was sent, written by the integration (an
+  answer lost), a 404 a row gone.
+- **Deletions**: the ``$deletedEntity`` entries of the delta link.
+- **Writers**: ``_modifiedby_value``, the Sales user who last wrote the row; the integration's writes carry the
+  application user it signs in as (`Transport.who_am_i`), whatever ``writer`` the engine names.
+
+A lookup to two tables (``parentcustomerid``, ``customerid``) is its two model fields: read by the value's
+``lookuplogicalname`` annotation, written as ``parentcustomerid_account@odata.bind``.
+
+Not supported yet: a mapping's filter on a Sales table over HTTP.
+"""
+
+import json
+import logging
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext
+
+from crm.dataverse.entities import BY_MODEL
+from p2c.utils import chunked, uuid7
+
+from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
+from .dataverse_http import SalesApiError, answer_message
+
+logger = logging.getLogger(__name__)
+
+KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
+VALUES_PER_MATCH = 50
+ROWS_PER_CREATE = 500
+UPDATES_PER_BATCH = 100  # PATCHes in one $batch (Dataverse takes 1,000; a body stays well under 1 MB)
+EXPIRED_VERSION_STAMP = "0x80044352"
+LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"  # the annotation naming a lookup value's table
+VERSION_MISMATCH = "0x80060882"
+
+
+@dataclass(frozen=True)
+class Conflict(Written):
+    """An update Sales refused because the row changed since it was read (412 on ``If-Match``): the destination
+    holds newer data, a conflict for the inbox."""
+
+    conflict: bool = True
+
+
+class DataverseSide(Side):
+    """``model``: the crm model whose table this is (its entity set, columns and lookups come from
+    `crm.dataverse.entities`); ``transport``: a `dataverse_http.Transport` to the Sales Web API."""
+
+    def __init__(self, model, transport, *, key="crm", filter_spec=None):
+        if filter_spec:
+            raise SalesApiError(gettext("A mapping's filter on a Sales table reached over the Web API is not "
+                                        "supported yet (%(table)s).") % {"table": model._meta.label})
+        meta = model._meta
+        self.model, self.transport, self.key = model, transport, key
+        self.entity = BY_MODEL[model]
+        self.label = meta.label
+        self.key_name = meta.pk.attname
+        self.modified_name = meta.get_field(model.MODIFIED_FIELD).attname
+        self.writer_name = meta.get_field(model.MODIFIED_BY_FIELD).attname
+        self.system_name = "Sales"
+        self.etags = {}  # key → the ETag of the row as last read (updates carry it)
+        self._user_id = None
+        # attname → (Dataverse name to read, how to write it: a column or a lookup)
+        self.names = {self.key_name: self.entity.primary_id}
+        self.columns, self.lookups = {}, {}
+        for column in self.entity.columns.values():
+            self.names[column.field] = column.name
+            self.columns[column.field] = column
+        self.polymorphic = {}  # attname → (Lookup, its target entity set): a lookup to two tables (customerid)
+        for lookup in self.entity.lookups.values():
+            if len(lookup.targets) == 1:
+                [attname] = lookup.attnames()
+                self.names[attname] = lookup.value_name
+                self.lookups[attname] = lookup
+            else:
+                for entity_set, field_name in lookup.targets.items():
+                    self.names[f"{field_name}_id"] = lookup.value_name
+                    self.polymorphic[f"{field_name}_id"] = (lookup, entity_set)
+        self.attnames_by_name = {name: attname for attname, name in self.names.items()
+                                 if attname not in self.polymorphic}
+
+    @property
+    def entity_set(self):
+        return self.entity.entity_set
+
+    # -- values ------------------------------------------------------------------------------------------------------
+    def _select(self, fields):
+        attnames = list(self.names) if fields is None else [self.key_name, self.modified_name, *fields]
+        unknown = [name for name in attnames if name not in self.names]
+        if unknown:
+            raise SalesApiError(gettext("%(table)s has no column %(name)s in the Web API.")
+                                % {"table": self.label, "name": unknown[0]})
+        return ",".join(dict.fromkeys(self.names[name] for name in attnames))
+
+    def _row(self, data, fields=None):
+        """A Dataverse row as a dict of attnames; remembers its ETag."""
+        row = {}
+        for name, value in data.items():
+            attname = self.attnames_by_name.get(name)
+            if attname is None:
+                continue
+            column = self.columns.get(attname)
+            if column is not None and column.choices:
+                value = column.from_dataverse(value)
+            row[attname] = self.model._meta.get_field(_field_name(self.model, attname)).to_python(value) \
+                if value is not None else ("" if column is not None and column.kind == "String" else None)
+        for attname, (lookup, entity_set) in self.polymorphic.items():
+            if lookup.value_name in data:  # the annotation names the table of the value
+                value = data[lookup.value_name]
+                table = data.get(f"{lookup.value_name}@{LOOKUP_TABLE}")
+                row[attname] = uuid.UUID(value) if value and table == entity_set.rstrip("s") else None
+        key = row.get(self.key_name)
+        if key is not None and "@odata.etag" in data:
+            self.etags[key] = data["@odata.etag"]
+        if fields is not None:
+            wanted = {self.key_name, self.modified_name, *fields}
+            row = {name: value for name, value in row.items() if name in wanted}
+        return row
+
+    def _payload(self, values):
+        payload = {}
+        for attname, value in values.items():
+            if attname in self.lookups:
+                lookup = self.lookups[attname]
+                [entity_set] = lookup.targets
+                payload[f"{lookup.name}@odata.bind"] = None if value is None else f"/{entity_set}({value})"
+            elif attname in self.polymorphic:
+                lookup, entity_set = self.polymorphic[attname]
+                if value is not None:
+                    payload[f"{lookup.name}_{entity_set.rstrip('s')}@odata.bind"] = f"/{entity_set}({value})"
+                elif not any(values.get(other) is not None for other, (sibling, _) in self.polymorphic.items()
+                             if sibling is lookup):
+                    payload[f"{lookup.name}@odata.bind"] = None
+            elif attname in self.columns:
+                column = self.columns[attname]
+                payload[column.name] = _json_value(column.to_dataverse(value) if column.choices else value)
+            elif attname in self.names:
+                payload[self.names[attname]] = _json_value(value)
+            else:
+                raise _NoColumn(attname)
+        return payload
+
+    # -- reading -------------------------------------------------------------------------------------------------------
+    def _pages(self, path, *, what, page_size=5000, params=None, track=False):
+        """The pages (lists of Dataverse rows) of a query, following ``@odata.nextLink``; the last page's
+        ``@odata.deltaLink`` ends in ``self._delta``."""
+        prefer = f'odata.maxpagesize={page_size},odata.include-annotations="{LOOKUP_TABLE}"' + \
+            (",odata.track-changes" if track else "")
+        url, options = path, {"params": params}
+        self._delta = None
+        while url:
+            response = self.transport.get(url, what=what, headers={"Prefer": prefer}, **options)
+            if response.status_code != 200:
+                raise _ReadRefused(response)
+            body = response.json()
+            yield body.get("value", [])
+            url, options = body.get("@odata.nextLink"), {}
+            self._delta = body.get("@odata.deltaLink", self._delta)
+
+    def _range_filter(self, key_range):
+        if key_range is None:
+            return None
+        low, high = key_range
+        parts = ([f"{self.entity.primary_id} ge {low}"] if low is not None else []) + \
+                ([f"{self.entity.primary_id} lt {high}"] if high is not None else [])
+        return " and ".join(parts) or None
+
+    def changes(self, since, *, key_range=None, page_size=5000, fields=None):
+        return DataverseChanges(self, since, key_range, page_size, fields)
+
+    def changed_count(self, since, *, key_range=None):
+        if since is None:
+            params = {"$select": self.entity.primary_id, "$count": "true", "$top": "1"}
+            if self._range_filter(key_range):
+                params["$filter"] = self._range_filter(key_range)
+            response = self.transport.get(self.entity_set, params=params,
+                                          what=gettext("counting %(table)s") % {"table": self.label})
+            if response.status_code != 200:
+                raise SalesApiError(answer_message(response))
+            return response.json()["@odata.count"]
+        return sum(len(page) for page in self.changes(since, key_range=key_range, fields=[]))
+
+    def rows(self, keys, *, fields=None):
+        found = {}
+        select = self._select(fields)
+        what = gettext("reading %(table)s by key") % {"table": self.label}
+        for batch in chunked(list(dict.fromkeys(keys)), KEYS_PER_READ):
+            params = {"$select": select, "$filter": _in(self.entity.primary_id, [str(key) for key in batch])}
+            for page in self._pages(self.entity_set, what=what, params=params):
+                for data in page:
+                    row = self._row(data, fields)
+                    found[row[self.key_name]] = row
+        return found
+
+    def match_candidates(self, query, *, fields=None):
+        select = self._select(None if fields is None else [*fields, *query.fields, *query.scope])
+        scope = " and ".join(self._in(name, values, name in query.case_insensitive)
+                             for name, values in query.scope.items())
+        what = gettext("looking for %(table)s to match") % {"table": self.label}
+        found = {}
+        for name, values in query.fields.items():
+            for batch in chunked(sorted(values, key=str), VALUES_PER_MATCH):
+                condition = self._in(name, batch, name in query.case_insensitive)
+                params = {"$select": select, "$filter": f"({condition}) and ({scope})" if scope else condition}
+                for page in self._pages(self.entity_set, what=what, params=params):
+                    for data in page:
+                        row = self._row(data)
+                        found[row[self.key_name]] = row
+        return [_kept(row, fields, self) for row in found.values() if _matches(row, query)]
+
+    def _in(self, attname, values, case_insensitive):
+        column = self.names[attname]
+        if case_insensitive:
+            column = f"tolower(trim({column}))"
+        return _in(column, [_literal(value) for value in values])
+
+    def _delta_read(self, link, what):
+        """(changed keys in key order, deleted keys, the next delta link) since ``link``; raises `CannotAnswer`
+        when Sales refuses the delta token (expired: past the organisation's retention)."""
+        changed, deleted = set(), set()
+        try:
+            for page in self._pages(link, what=what):
+                for data in page:
+                    if str(data.get("@odata.context", "")).endswith("$deletedEntity"):
+                        deleted.add(uuid.UUID(data["id"]))
+                    else:
+                        changed.add(uuid.UUID(data[self.entity.primary_id]))
+        except _ReadRefused as refused:
+            if refused.response.status_code in (400, 404, 410):
+                raise CannotAnswer(gettext("Sales refused the change-tracking token of %(table)s (%(reason)s): "
+                                           "one full comparison instead.")
+                                   % {"table": self.label, "reason": answer_message(refused.response)}) from None
+            raise SalesApiError(answer_message(refused.response)) from None
+        return sorted(changed - deleted), deleted, self._delta
+
+    def deletions(self, since):
+        if since is None:
+            raise CannotAnswer(gettext("Sales has given no change-tracking token for %(table)s yet.")
+                               % {"table": self.label})
+        _changed, deleted, link = self._delta_read(since, gettext("reading the deletions of %(table)s")
+                                                   % {"table": self.label})
+        return Deletions(keys=deleted, cursor=link)
+
+    def deletions_cursor(self):
+        """A delta link from now: Dataverse gives one only at the end of a tracked read of the whole table (no
+        ``$filter`` with change tracking), so the keys alone are read, 5,000 a page."""
+        params = {"$select": self.entity.primary_id}
+        for _page in self._pages(self.entity_set, params=params, track=True,
+                                 what=gettext("starting change tracking of %(table)s") % {"table": self.label}):
+            pass
+        return self._delta
+
+    def writers(self, keys):
+        rows = self.rows(keys, fields=[self.writer_name])
+        return {key: rows[key][self.writer_name] for key in dict.fromkeys(keys) if key in rows}
+
+    @property
+    def user_id(self):
+        """The Sales user the integration signs in as: its writes carry it as ``modifiedby``."""
+        if self._user_id is None:
+            self._user_id = uuid.UUID(str(self.transport.who_am_i()))
+        return self._user_id
+
+    # -- writing -------------------------------------------------------------------------------------------------------
+    def new_keys(self, count):
+        return [uuid7() for _ in range(count)]
+
+    def write(self, *, inserts=(), updates=(), writer=None):
+        """``writer`` is not sent: Sales records the user who signs in (the integration's application user)."""
+        inserts, updates = list(inserts), list(updates)
+        written = {}
+        for batch in chunked(inserts, ROWS_PER_CREATE):
+            written.update(self._create(batch))
+        for batch in chunked(updates, UPDATES_PER_BATCH):
+            for answer in self._update_batch(batch):
+                written[("u", answer.key)] = answer
+        done = [a.key for a in written.values() if a.ok and a.modified is None]
+        modified = self.rows(done, fields=[]) if done else {}
+        answers = []
+        for kind, pairs in (("i", inserts), ("u", updates)):
+            for key, _values in pairs:
+                answer = written[(kind, key)]
+                if answer.ok and answer.modified is None:
+                    row = modified.get(key)
+                    answer = Written(key, True, modified=row[self.modified_name]) if row else \
+                        Written(key, False, reason=gettext("The record no longer exists."))
+                answers.append(answer)
+        return answers
+
+    def _create(self, batch):
+        what = gettext("creating %(count)s %(table)s") % {"count": len(batch), "table": self.label}
+        answers, targets, sent = {}, [], []
+        for key, values in batch:
+            try:
+                targets.append({"@odata.type": self.entity.type_name, self.entity.primary_id: str(key),
+                                **self._payload(values)})
+                sent.append((key, values))
+            except _NoColumn as exc:
+                answers[("i", key)] = exc.written(key, self)
+        if not targets:
+            return answers
+        batch = sent
+        response = self.transport.request("POST", f"{self.entity_set}/Microsoft.Dynamics.CRM.CreateMultiple",
+                                          json={"Targets": targets}, what=what)
+        if response.status_code in (200, 204):
+            return {**answers, **{("i", key): Written(key, True) for key, _ in batch}}
+        # An earlier attempt wrote them, its answer lost (the message is all or nothing: then all are there, written
+        # by the integration); else one row refused fails the whole message: each row again, alone, create-only.
+        there = self.rows([key for key, _ in batch], fields=[self.writer_name])
+        if there and all(there.get(key, {}).get(self.writer_name) == self.user_id for key, _ in batch):
+            return {**answers, **{("i", key): Written(key, True) for key, _ in batch}}
+        with ThreadPoolExecutor(max_workers=max(1, min(self.transport.config.max_concurrency, len(batch)))) as pool:
+            return {**answers, **{("i", key): answer for (key, _), answer in zip(batch, pool.map(
+                lambda pair: self._create_one(*pair), batch), strict=True)}}
+
+    def _create_one(self, key, values):
+        try:
+            payload = self._payload(values)
+        except _NoColumn as exc:
+            return exc.written(key, self)
+        response = self.transport.request(
+            "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-None-Match": "*"},
+            what=gettext("creating %(table)s %(key)s") % {"table": self.label, "key": key})
+        if response.status_code in (200, 201, 204):
+            return Written(key, True)
+        if response.status_code == 412:
+            # Its key was chosen for it alone: a row that holds it is this row, written by an attempt whose
+            # answer was lost, unless someone else wrote it since.
+            if self.writers([key]).get(key) == self.user_id:
+                return Written(key, True)
+            return Written(key, False, field=_field_name(self.model, self.key_name),
+                           reason=gettext("The key is already used."))
+        return self._refused(key, values, response.status_code, answer_message(response))
+
+    def _update_batch(self, batch):
+        """Updates of ``batch`` in one ``$batch`` (each its own request with its ETag, outside change sets, going on
+        after a failure); a row whose answer is missing or refused as a whole is done again alone."""
+        requests, answers = [], {}
+        for key, values in batch:
+            try:
+                requests.append((key, values, self._payload(values)))
+            except _NoColumn as exc:
+                answers[key] = exc.written(key, self)
+        if requests:
+            boundary = f"batch_{uuid.uuid4()}"
+            body = "".join(
+                f"--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+                f"Content-ID: {n}\r\n\r\nPATCH {self.transport.url(f'{self.entity_set}({key})')} HTTP/1.1\r\n"
+                f"Content-Type: application/json\r\nIf-Match: {self.etags.get(key, '*')}\r\n\r\n"
+                f"{json.dumps(payload)}\r\n" for n, (key, _values, payload) in enumerate(requests, 1)
+            ) + f"--{boundary}--\r\n"
+            response = self.transport.request(
+                "POST", "$batch", content=body.encode(), what=gettext("updating %(count)s %(table)s")
+                % {"count": len(requests), "table": self.label},
+                headers={"Content-Type": f"multipart/mixed; boundary={boundary}",
+                         "Prefer": "odata.continue-on-error"})
+            statuses = _batch_answers(response) if response.status_code == 200 else []
+            for (key, values, _payload), answer in zip(requests, statuses + [None] * len(requests), strict=False):
+                if answer is None:
+                    answers[key] = self._update(key, values)
+                else:
+                    answers[key] = self._updated(key, values, *answer)
+        return [answers[key] for key, _values in batch]
+
+    def _update(self, key, values):
+        etag = self.etags.get(key, "*")
+        try:
+            payload = self._payload(values)
+        except _NoColumn as exc:
+            return exc.written(key, self)
+        response = self.transport.request(
+            "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-Match": etag},
+            what=gettext("updating %(table)s %(key)s") % {"table": self.label, "key": key})
+        return self._updated(key, values, response.status_code, answer_message(response))
+
+    def _updated(self, key, values, status, message):
+        """The `Written` of an update Sales answered ``status`` (with ``message``, its words)."""
+        if status in (200, 201, 204):
+            self.etags.pop(key, None)
+            return Written(key, True)
+        if status == 404:
+            return Written(key, False, reason=gettext("The record no longer exists."))
+        if status == 412:
+            if self._written_by_us(key, values):  # an earlier attempt did it, its answer lost on the way
+                self.etags.pop(key, None)
+                return Written(key, True)
+            return Conflict(key, False, reason=gettext("The record was changed in Sales since it was read: %(message)s")
+                            % {"message": message})
+        return self._refused(key, values, status, message)
+
+    def _written_by_us(self, key, values):
+        """Whether the row holds ``values`` and was last written by the integration."""
+        row = self.rows([key], fields=[*values, self.writer_name]).get(key)
+        return row is not None and row[self.writer_name] == self.user_id and all(
+            row.get(name) == value for name, value in values.items())
+
+    def _refused(self, key, values, status, message):
+        """A row Sales refused (400, 403…): failed alone, with the column Sales names and Sales's words."""
+        if status in (401, 429) or status >= 500:
+            raise SalesApiError(message)
+        field = self._column_named(message, values)
+        if field is not None:
+            value = values.get(self.model._meta.get_field(field).attname)
+            if value not in (None, "") and str(value) not in message:
+                message = gettext("%(message)s (value: %(value)s)") % {"message": message, "value": value}
+        return Written(key, False, field=field, reason=message)
+
+    def _column_named(self, message, values):
+        """The model field a refusal names (by Dataverse's logical name or the field's own name), preferring the
+        fields of the row's values."""
+        names = {}
+        for attname, name in self.names.items():
+            field_name = _field_name(self.model, attname)
+            names[name.strip("_").removesuffix("_value")] = field_name
+            names[field_name] = field_name
+            names[attname] = field_name
+        mentioned = [names[word] for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message) if word in names]
+        sent = {_field_name(self.model, attname) for attname in values}
+        return next((name for name in mentioned if name in sent), mentioned[0] if mentioned else None)
+
+    # -- the side itself -----------------------------------------------------------------------------------------------
+    def health(self):
+        try:
+            self.transport.who_am_i()
+        except SalesApiError as exc:
+            return Health(False, str(exc))
+        return Health(True)
+
+
+class DataverseChanges(Changes):
+    """The rows of a full read, or changed since a delta link, in keyset pages; ``cursor``: the next delta link;
+    ``notice``: why a read since a cursor became a full one (an expired token), or ''."""
+
+    def __init__(self, side, since, key_range, page_size, fields):
+        self.side, self.since, self.key_range, self.page_size, self.fields = side, since, key_range, page_size, fields
+        self.cursor, self.notice = None, ""
+
+    def __iter__(self):
+        side = self.side
+        if self.since is not None:
+            try:
+                keys, _deleted, link = side._delta_read(self.since, gettext("reading the changes of %(table)s")
+                                                        % {"table": side.label})
+            except CannotAnswer as exc:
+                self.notice = str(exc)
+                logger.warning("%s", exc)
+            else:
+                low, high = self.key_range or (None, None)
+                keys = [k for k in keys if (low is None or k >= low) and (high is None or k < high)]
+                for batch in chunked(keys, self.page_size):
+                    rows = side.rows(batch, fields=self.fields)
+                    page = [rows[key] for key in batch if key in rows]
+                    if page:
+                        yield page
+                self.cursor = link
+                return
+        params = {"$select": side._select(self.fields)}
+        ranged = side._range_filter(self.key_range)
+        if ranged:
+            # Dataverse takes no $filter with change tracking: the cursor is taken first (the changes from then
+            # on: the rows read below may come again, never not at all), then the range read without tracking.
+            params["$filter"] = ranged
+            cursor = side.deletions_cursor()
+        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not ranged,
+                                what=gettext("reading %(table)s") % {"table": side.label}):
+            if page:
+                yield [side._row(data, self.fields) for data in page]
+        self.cursor = cursor if ranged else side._delta
+
+
+class _NoColumn(Exception):
+    """A field of the values has no column in the Web API (a lookup to two tables, or none at all)."""
+
+    def __init__(self, attname):
+        super().__init__(attname)
+        self.attname = attname
+
+    def written(self, key, side):
+        return Written(key, False, field=_field_name(side.model, self.attname),
+                       reason=gettext("%(table)s has no column %(name)s in the Web API.")
+                       % {"table": side.label, "name": self.attname})
+
+
+class _ReadRefused(Exception):
+    def __init__(self, response):
+        super().__init__(f"{response.status_code} {response.request.url}: {answer_message(response)}")
+        self.response = response
+
+
+def _batch_answers(response):
+    """[(status, message)] of the requests of a ``$batch`` answer, in order (``multipart/mixed`` of
+    ``application/http`` parts)."""
+    match = re.search(r'boundary="?([^";]+)"?', response.headers.get("Content-Type", ""))
+    if not match:
+        return []
+    answers = []
+    for part in response.content.split(b"--" + match.group(1).encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        status = re.search(rb"HTTP/1\.1 (\d{3})", part)
+        if not status:
+            continue
+        body = part[part.rfind(b"\r\n\r\n") + 4:].strip() if b"{" in part else b""
+        try:
+            message = json.loads(body).get("error", {}).get("message", "") if body else ""
+        except ValueError:
+            message = ""
+        answers.append((int(status.group(1)), message or f"HTTP {status.group(1)}"))
+    return answers
+
+
+def _field_name(model, attname):
+    for model_field in model._meta.concrete_fields:
+        if model_field.attname == attname:
+            return model_field.name
+    return attname
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | uuid.UUID):
+        return str(value)
+    return value
+
+
+def _literal(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in(column, literals):
+    """``column in (…)``; one value is ``eq`` (a list of one reads as parentheses in OData)."""
+    if len(literals) == 1:
+        return f"{column} eq {literals[0]}"
+    return f"{column} in ({','.join(literals)})"
+
+
+def _normal(value, case_insensitive):
+    if value is None:
+        return None
+    return str(value).strip().lower() if case_insensitive else value
+
+
+def _matches(row, query):
+    """Sales compares text case-insensitively: the exact comparisons are made again here."""
+    if any(_normal(row.get(name), name in query.case_insensitive) not in values for name, values in query.scope.items()):
+        return False
+    return any(values and _normal(row.get(name), name in query.case_insensitive) in values
+               for name, values in query.fields.items())
+
+
+def _kept(row, fields, side):
+    if fields is None:
+        return row
+    wanted = {side.key_name, side.modified_name, *fields}
+    return {name: value for name, value in row.items() if name in wanted}

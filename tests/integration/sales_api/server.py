@@ -1,0 +1,89 @@
+"""A real p2c process serving Sales's Dataverse Web API (tests.crm.dataverse.server: gunicorn, HTTPS with a trustme
+certificate, on a free loopback port, on this test run's databases), its application user, and a `Transport` signed
+in to it with client credentials."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tests.crm.dataverse.server import https_server
+
+CLIENT_ID, CLIENT_SECRET = "p2c-integration", "integration-secret"
+
+
+OTHER_ID, OTHER_SECRET = "someone-else", "someone-else-secret"
+
+# Run in a child process (committed, whatever transaction the test holds): the logins and their OAuth applications.
+_USERS = """
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+for name, client_id, secret in ((%(integration)r, %(client_id)r, %(secret)r), ("someone-else", %(other_id)r,
+                                                                               %(other_secret)r)):
+    user = get_user_model().objects.create_superuser(name, name + "@example.com", None)
+    call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
+                 "--client-id", client_id, "--client-secret", secret, "--name", name)
+"""
+_CLEAN = """
+from django.contrib.auth import get_user_model
+from oauth2_provider.models import AccessToken, Application
+from crm.models import Account, DataverseRequestCount, DeletedRecord, SystemUser
+Account.objects.all().delete()
+DeletedRecord.objects.all().delete()
+DataverseRequestCount.objects.all().delete()
+AccessToken.objects.all().delete()
+Application.objects.all().delete()
+users = get_user_model().objects.filter(username__in=[%(integration)r, "someone-else"])
+SystemUser.objects.filter(user__in=list(users.values_list("pk", flat=True))).delete()
+users.delete()
+"""
+NAMES = {"integration": "sales-integration", "client_id": CLIENT_ID, "secret": CLIENT_SECRET, "other_id": OTHER_ID,
+         "other_secret": OTHER_SECRET}
+
+
+@dataclass
+class Served:
+    base: str
+    ca_file: str
+
+    def transport(self, monkeypatch, *, client_id=CLIENT_ID, secret=CLIENT_SECRET, **options):
+        from integration.engine.sides.dataverse_http import SalesApiConfig, Transport
+
+        monkeypatch.setenv("SSL_CERT_FILE", self.ca_file)
+        config = SalesApiConfig(url=self.base, client_id=client_id, secret=secret,
+                                token_url=f"{self.base}/o/token/", **options).checked()
+        return Transport(config)
+
+    def someone_else(self, monkeypatch):
+        """A transport signed in as another Sales user than the integration's."""
+        return self.transport(monkeypatch, client_id=OTHER_ID, secret=OTHER_SECRET)
+
+
+def accounts_delete(transport):
+    """Delete every account through the Web API (what a test left)."""
+    ids = [row["accountid"] for row in transport.get("accounts?$select=accountid", what="test").json()["value"]]
+    for account_id in ids:
+        transport.request("DELETE", f"accounts({account_id})", what="test")
+
+
+def accounts_delete_all(tmp_path):
+    """Delete every account in a child process (committed): for thousands, where one request each would take
+    minutes."""
+    from tests.concurrency import run_in_processes
+
+    (tmp_path / "go").unlink(missing_ok=True)
+    run_in_processes("from crm.models import Account\nAccount.objects.all().delete()\n", processes=1,
+                     tmp_path=tmp_path)
+
+
+@contextmanager
+def serving(tmp_path, **options):
+    """A server (`https_server`) and its logins (the integration's application user and someone else's), made
+    in a child process (committed, whatever the test's transaction), all taken away afterwards."""
+    from tests.concurrency import run_in_processes
+
+    run_in_processes(_USERS % NAMES, processes=1, tmp_path=tmp_path)
+    try:
+        with https_server(tmp_path, **options) as (base, ca_file):
+            yield Served(base, ca_file)
+    finally:
+        (tmp_path / "go").unlink(missing_ok=True)
+        run_in_processes(_CLEAN % NAMES, processes=1, tmp_path=tmp_path)
