@@ -121,7 +121,10 @@ def matches_find(plan, rows, *, claimed=None):
             continue
         query = MatchQuery(fields=fields, case_insensitive=frozenset(case_insensitive),
                            scope={name: frozenset(s[name] for s in scope.values() if name in s) for name in scope_fields})
-        candidates = side.match_candidates(query, fields=[*fields, *scope_fields])
+        # Every field of the group is read, those with no value to look for too: a candidate's keys are made of
+        # them all (`_candidate_keys`).
+        group_fields = dict.fromkeys(rule.dest_field.attname for rule in group)
+        candidates = side.match_candidates(query, fields=[*group_fields, *scope_fields])
         # Coupled candidates are dropped after reading, by their ids: a NOT IN over every coupling of the pair
         # would cost each chunk time in proportion to the whole table.
         taken = set()
