@@ -25,15 +25,19 @@ for name, client_id, secret in ((%(integration)r, %(client_id)r, %(secret)r), ("
 _CLEAN = """
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import AccessToken, Application
-from crm.models import Account, DataverseRequestCount, DeletedRecord, SystemUser
+from crm.models import Account, Contact, DataverseRequestCount, DeletedRecord, SystemUser
+from erp.models import DeletedRecord as ErpDeletedRecord
+Contact.objects.all().delete()
 Account.objects.all().delete()
-DeletedRecord.objects.all().delete()
 DataverseRequestCount.objects.all().delete()
 AccessToken.objects.all().delete()
 Application.objects.all().delete()
 users = get_user_model().objects.filter(username__in=[%(integration)r, "someone-else"])
 SystemUser.objects.filter(user__in=list(users.values_list("pk", flat=True))).delete()
 users.delete()
+# Last: the deletions above are logged too, and later tests count the log's entries.
+DeletedRecord.objects.all().delete()
+ErpDeletedRecord.objects.all().delete()
 """
 NAMES = {"integration": "sales-integration", "client_id": CLIENT_ID, "secret": CLIENT_SECRET, "other_id": OTHER_ID,
          "other_secret": OTHER_SECRET}
