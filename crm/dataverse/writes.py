@@ -170,12 +170,19 @@ def _check_etag(entity, instance, if_match):
 def _save(entity, instance, values, *, in_bulk=False):
     """Set ``values`` on ``instance`` and validate it as the admin does (``full_clean``). ``in_bulk``: the checks
     that ask the database row by row (lookups exist, unique values are free) are left to `_bulk_checks`, which
-    asks once for a whole request."""
+    asks once for a whole request; and the fields of a stored row given their stored value again are not validated
+    again (a client sends whole rows, of which an update changes a few)."""
+    model = entity.model
+    unchanged = set()
+    stored = in_bulk and not instance._state.adding
     for attname, value in values.items():
+        if stored and getattr(instance, attname) == value:
+            unchanged.add(attname)
         setattr(instance, attname, value)
     _hand_edit_guard(instance)
-    model = entity.model
-    exclude = [f.name for f in model._meta.concrete_fields if f.is_relation] if in_bulk else None
+    exclude = None
+    if in_bulk:
+        exclude = [f.name for f in model._meta.concrete_fields if f.is_relation or f.attname in unchanged]
     try:
         instance.full_clean(exclude=exclude, validate_unique=not in_bulk, validate_constraints=not in_bulk)
     except ValidationError as exc:
