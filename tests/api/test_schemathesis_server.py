@@ -33,6 +33,14 @@ from pathlib import Path
 import pytest
 from rest_framework.authtoken.models import Token
 
+from erp.models import (
+    BusinessRelation,
+    GeneralLedgerSetup,
+    MarketingSetup,
+    NoSeries,
+    PurchasesPayablesSetup,
+    SalesReceivablesSetup,
+)
 from tests.concurrency import REPO, child_database_env
 
 from .schemathesis_rules import SKIPPED_PATHS_REGEX
@@ -96,7 +104,23 @@ def schemathesis_run(url, token, *arguments, env=None, timeout=900):
     return done
 
 
-def test_the_stateful_phase_finds_nothing(server):
+@pytest.fixture
+def number_series(db):
+    """Number series for the ERP's numbered records (and the business relations their contacts take), so that a
+    customer, vendor, bank account or contact created without a number is numbered, and its links followed."""
+    for code, setup, field in (("CUST", SalesReceivablesSetup, "customer_nos"), ("VEND", PurchasesPayablesSetup,
+                                                                                 "vendor_nos"),
+                               ("BANK", GeneralLedgerSetup, "bank_account_nos"), ("CONT", MarketingSetup, "contact_nos")):
+        row = setup.get_solo()
+        setattr(row, field, NoSeries.objects.create(code=code, starting_no=f"{code}00010", increment_by=10))
+        if setup is MarketingSetup:
+            for kind in ("customers", "vendors", "bank_accounts"):
+                relation = BusinessRelation.objects.create(code=kind[:4].upper(), description=kind)
+                setattr(row, f"bus_rel_code_for_{kind}", relation)
+        row.save()
+
+
+def test_the_stateful_phase_finds_nothing(number_series, server):
     url, token = server
     done = schemathesis_run(
         url, token, "--phases", "stateful",
