@@ -231,9 +231,9 @@ def _stored_data_rules(generator):
             continue
         model = queryset.model
         parts = []
-        unique = ["; ".join(", ".join(names) for names in _unique_sets(model))]
-        if unique[0]:
-            parts.append(f"Unique (a 400 naming the fields when another record holds the value): {unique[0]}.")
+        unique = "; ".join(", ".join(names) for names in _unique_sets(model))
+        if unique:
+            parts.append(f"Unique (a 400 naming the fields when another record holds the value): {unique}.")
         serializer_class = getattr(view, "serializer_class", None)
         references = [field.field_name for field in (serializer_class().fields.values() if serializer_class else ())
                       if isinstance(field, serializers.RelatedField) and not field.read_only]
@@ -348,9 +348,10 @@ def _camel(name):
 
 
 def _link(response, name, operation_id, parameters, description):
+    """A link named ``name`` to ``operation_id``, each of its ``parameters`` taken from the answer's field."""
     response.setdefault("links", {})[name] = {
         "operationId": operation_id,
-        "parameters": {name: f"$response.body#/{field}" for name, field in parameters.items()},
+        "parameters": {parameter: f"$response.body#/{field}" for parameter, field in parameters.items()},
         "description": description,
     }
 
