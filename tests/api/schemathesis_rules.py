@@ -112,12 +112,6 @@ def is_bulk(case):
     return case.operation.path.endswith("/bulk/")
 
 
-def _refused_by_data(errors):
-    """Whether every message of a record's ``{field: [messages]}`` is a data-dependent refusal."""
-    return isinstance(errors, dict) and bool(errors) and all(
-        _every_message_matches({name: messages}, MISSING_RECORD, UNIQUE_TAKEN) for name, messages in errors.items())
-
-
 def bulk_refused_by_data(case, response):
     """A bulk upsert's 400 whose every refused record names a record that does not exist, takes a unique value
     already taken, or was refused by the configuration's state (its ``code``): nothing in the batch is wrong as
@@ -126,7 +120,10 @@ def bulk_refused_by_data(case, response):
     if not is_bulk(case) or response.status_code != 400 or body is None or not isinstance(body.get("results"), list):
         return False
     refused = [result for result in body["results"] if result.get("status") == "error"]
-    return bool(refused) and all(result.get("code") or _refused_by_data(result.get("errors")) for result in refused)
+    return bool(refused) and all(
+        result.get("code") or (isinstance(result.get("errors"), dict)
+                               and _every_message_matches(result["errors"], MISSING_RECORD, UNIQUE_TAKEN))
+        for result in refused)
 
 
 def body_breaks_a_pattern(case):
