@@ -7,7 +7,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 
 from integration.models import SyncConflict
 from integration.operations.conflict_inbox import conflict_sides
-from integration.operations.conflicts import RESOLUTIONS, conflicts_resolve
+from integration.operations.conflicts import FIELDS, RESOLUTIONS, SIDE_WORDS, conflicts_resolve
 from integration.permissions import VIEW_CONFLICT_PERMISSION
 from p2c.api.filters import StrictFilterSet
 from p2c.doors import outcome_response, refused_response
@@ -73,10 +73,21 @@ class ResolveSerializer(serializers.Serializer):
                                          help_text=_("erp / crm (sales): take that side; fields: a side per field; "
                                                    "restore or remove: a deletion conflict."))
     fields = serializers.DictField(
-        child=serializers.CharField(),
+        child=serializers.ChoiceField(choices=sorted(SIDE_WORDS)),
         required=False,
         help_text=_('With "fields": {ERP field: "erp" or "crm"} for each field in conflict.'),
     )
+    # The schema's statement of validate(): field by field names at least one field (p2c.api.schema.AutoSchema).
+    schema_any_of = [
+        {"properties": {"resolution": {"not": {"enum": [FIELDS]}}}},
+        {"required": ["fields"], "properties": {"fields": {"type": "object", "minProperties": 1}}},
+    ]
+
+    def validate(self, attrs):
+        if attrs["resolution"] == FIELDS and not attrs.get("fields"):
+            raise serializers.ValidationError({"fields": [gettext(
+                'Field by field needs a side for each field in conflict, e.g. {"phone_no": "erp", "email": "crm"}.')]})
+        return attrs
 
 
 class ResolveManySerializer(ResolveSerializer):

@@ -24,6 +24,7 @@ from integration.models import (
     ValueMapEntry,
 )
 from p2c.api.exceptions import validation_error_detail
+from p2c.api.schema import BLANK_PATTERN
 from p2c.api.serializers import KeyTextField, StrictCharField, StrictModelSerializer
 
 BIGINT_MAX = 2**63 - 1
@@ -47,6 +48,12 @@ class TableMappingSerializer(StrictModelSerializer):
     dependencies = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=IntegrationTableMapping.objects.all()
     )
+
+    # An option mapping (an option set named) runs one way (integration.engine.validation.table_mapping_validate).
+    schema_any_of = [
+        {"properties": {"crm_option_field": {"type": "string", "pattern": BLANK_PATTERN}}},
+        {"required": ["direction"], "properties": {"direction": {"not": {"enum": [Direction.BIDIRECTIONAL.value]}}}},
+    ]
 
     class Meta:
         model = IntegrationTableMapping

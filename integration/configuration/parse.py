@@ -331,7 +331,7 @@ def configuration_normalize(data):
         errors.append(
             ("format", gettext("expected %(format)s (a file written by integration_export)") % {"format": repr(FORMAT)})
         )
-    if data.get("version") != VERSION:
+    if data.get("version") != VERSION or isinstance(data.get("version"), bool):  # true == 1 in Python
         errors.append(("version", f"expected {VERSION}"))
     if not isinstance(data.get("partial", False), bool):
         errors.append(("partial", gettext("expected true or false")))

@@ -52,7 +52,7 @@ class ProjectTaskSerializer(StrictModelSerializer):
 
 
 class ProjectSerializer(StrictModelSerializer):
-    template = serializers.CharField(source="template.name", read_only=True, default=None)
+    template = serializers.CharField(source="template.name", read_only=True, default=None, allow_null=True)
     tasks = ProjectTaskSerializer(many=True, read_only=True)
 
     class Meta:

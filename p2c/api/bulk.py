@@ -122,11 +122,8 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None):
             results[index] = _result(index, ERROR, errors={"non_field_errors": [gettext("Expected an object.")]})
             continue
         raw = data.get(key_field)
-        if raw in (None, ""):
-            keys[index] = None
-            continue
         try:
-            key = _normalize_key(raw)
+            key = None if raw is None else _normalize_key(raw)
         except ValueError:
             results[index] = _result(
                 index,
@@ -137,6 +134,9 @@ def bulk_upsert(*, serializer_class, records, key_field, context=None):
                     ]
                 },
             )
+            continue
+        if not key:  # none given, or blank once trimmed (as the serializer trims it): numbered when created
+            keys[index] = None
             continue
         if key in seen:
             results[index] = _result(

@@ -1,6 +1,9 @@
 """OpenAPI: text fields as the serializers check them, and the error answers every endpoint can give, so clients
 (and schemathesis) know them."""
 
+import re
+
+from django.db.models import UniqueConstraint
 from drf_spectacular import openapi
 from rest_framework import serializers
 
@@ -62,6 +65,11 @@ class AutoSchema(openapi.AutoSchema):
         """A serializer's ``names_one_needed`` (a record needs one of them not blank, e.g. a contact's name or
         first name), as ``anyOf`` in the schema of a whole record (not of a PATCH, which keeps what is stored)."""
         result = super()._map_basic_serializer(serializer, direction)
+        if getattr(serializer, "schema_any_of", None) and not getattr(serializer, "partial", False):
+            # A rule across fields that the serializer's validate() enforces, stated for a whole record (a PATCH
+            # meets it with the stored values of the fields it leaves out, which no schema knows). A record the
+            # API answers meets it too, so a component shared by requests and answers may say it.
+            result["anyOf"] = serializer.schema_any_of
         needed = getattr(serializer, "names_one_needed", ())
         if needed and not getattr(serializer, "partial", False):
             properties = result.get("properties", {})
@@ -119,6 +127,9 @@ def decimal_pattern(whole, places):
         return rf"^-?{integer}$"
     return rf"^-?(?:{integer}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
 
+
+# Text that DRF reads as blank once trimmed (str.strip's white space, as TEXT_NOT_BLANK_PATTERN says it).
+BLANK_PATTERN = r"^[\s\u001c-\u001f\u0085]*$"
 
 # django-filter refuses a number above 1e50 in any numeric filter (NumberFilter's own validator).
 NUMBER_FILTER_MAXIMUM = 1e50
@@ -195,16 +206,58 @@ def _idempotent_operations(generator):
         action = (getattr(callback, "actions", None) or {}).get(method.lower())
         handler = getattr(view, action, None) if view and action else None
         if getattr(handler, "honours_idempotency_key", False):
-            found.add((path, method.lower()))
+            found.add((_shape(path), method.lower()))
     return found
+
+
+def _unique_sets(model):
+    """The fields, and sets of fields, whose values no two of ``model``'s records share (the primary key aside)."""
+    sets = [(field.name,) for field in model._meta.concrete_fields if field.unique and not field.primary_key]
+    sets += [tuple(names) for names in model._meta.unique_together]
+    sets += [tuple(constraint.fields) for constraint in model._meta.constraints
+             if isinstance(constraint, UniqueConstraint) and constraint.fields and constraint.condition is None]
+    return sets
+
+
+def _stored_data_rules(generator):
+    """``{(path, method): sentence}``: for each create and update of a record, the refusals that depend on the
+    stored records (a unique value another record holds, a reference to a record that does not exist), named."""
+    found = {}
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        view = getattr(callback, "cls", None)
+        action = (getattr(callback, "actions", None) or {}).get(method.lower())
+        queryset = getattr(view, "queryset", None)
+        if action not in ("create", "update", "partial_update") or queryset is None:
+            continue
+        model = queryset.model
+        parts = []
+        unique = "; ".join(", ".join(names) for names in _unique_sets(model))
+        if unique:
+            parts.append(f"Unique (a 400 naming the fields when another record holds the value): {unique}.")
+        serializer_class = getattr(view, "serializer_class", None)
+        references = [field.field_name for field in (serializer_class().fields.values() if serializer_class else ())
+                      if isinstance(field, serializers.RelatedField) and not field.read_only]
+        if references:
+            parts.append("References (a 400 naming the field when the record named does not exist): "
+                         f"{', '.join(references)}.")
+        if parts:
+            found[(_shape(path), method.lower())] = " ".join(parts)
+    return found
+
+
+def _shape(path):
+    """A path with its parameters unnamed: the generator's endpoints say ``{pk}`` where the schema says ``{id}``."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
 
 
 def postprocess_error_responses(result, generator, request, public):
     """Add the error responses to every operation under /api/, and the Idempotency-Key header (with its 422)
-    to the POST operations that honour it."""
+    to the POST operations that honour it. The 400 of a record's create and update names the rules that depend
+    on the stored records (its unique fields, its references)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR_SCHEMA)
     idempotent = _idempotent_operations(generator)
+    stored_data_rules = _stored_data_rules(generator)
     for path, operations in result.get("paths", {}).items():
         # The schema itself answers itself or, to a caller not signed in, 401.
         own = path.startswith(("/api/schema", "/api/docs"))
@@ -217,7 +270,9 @@ def postprocess_error_responses(result, generator, request, public):
                     "description": ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
-            if (path, method) in idempotent:
+            if (_shape(path), method) in stored_data_rules and "400" in responses:
+                responses["400"]["description"] += " " + stored_data_rules[(_shape(path), method)]
+            if (_shape(path), method) in idempotent:
                 responses.setdefault("422", {
                     "description": ERRORS["422"],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -233,30 +288,92 @@ LINKED_METHODS = {"get": "Get", "put": "Replace", "patch": "Update", "delete": "
 
 
 def postprocess_links(result, generator, request, public):
-    """OpenAPI links from each create (``POST /api/…/`` answering 201 with the record) to the operations on that
-    record (``GET``, ``PUT``, ``PATCH``, ``DELETE /api/…/{key}/``), the key taken from the answer's field of the
-    same name: clients (and schemathesis' stateful phase) follow them from a record to what can be done with it."""
+    """OpenAPI links from each create (``POST /api/…/`` answering 201 with the record), the key taken from the
+    answer's field of the same name, so that clients (and schemathesis' stateful phase) follow them from a record to
+    what can be done with it:
+
+    - to the operations on that record (``GET``, ``PUT``, ``PATCH``, ``DELETE /api/…/{key}/``) and to its actions
+      (``POST /api/…/{key}/synchronize/``, ``…/couple/`` and the like);
+    - to the create of each kind of record that refers to it (a contact's company, a field mapping's table mapping,
+      a value map's entries), with the new record's key in the request's field (``requestBody``)."""
     paths = result.get("paths", {})
     schemas = result.get("components", {}).get("schemas", {})
     for path, operations in paths.items():
-        created = (operations.get("post") or {}).get("responses", {}).get("201")
+        created = _created_response(operations)
         if not created:
             continue
-        body = created.get("content", {}).get("application/json", {}).get("schema", {})
-        component = schemas.get(body.get("$ref", "").rsplit("/", 1)[-1], {})
+        properties = _component(created, schemas).get("properties", {})
         for detail, detail_operations in paths.items():
             rest = detail[len(path):] if detail.startswith(path) else ""
             if not (rest.startswith("{") and rest.endswith("}/") and rest.count("/") == 1):
                 continue
             key = rest[1:-2]
-            if key not in component.get("properties", {}):
+            if key not in properties:
                 continue
-            links = created.setdefault("links", {})
             for method, verb in LINKED_METHODS.items():
                 if method in detail_operations:
-                    links[f"{verb}Record"] = {
-                        "operationId": detail_operations[method]["operationId"],
-                        "parameters": {key: f"$response.body#/{key}"},
-                        "description": f"The record created, by its {key}.",
-                    }
+                    _link(created, f"{verb}Record", detail_operations[method]["operationId"], {key: key},
+                          f"The record created, by its {key}.")
+            for action_path, action_operations in paths.items():
+                segment = action_path[len(detail):-1] if action_path.startswith(detail) else ""
+                if segment and "/" not in segment and "{" not in segment and "post" in action_operations:
+                    verb = "".join(word.capitalize() for word in segment.split("-"))
+                    _link(created, f"{verb}Record", action_operations["post"]["operationId"], {key: key},
+                          f"{segment} on the record created, by its {key}.")
+    for parent_path, field, key, child_path in _references(generator):
+        created = _created_response(paths.get(parent_path, {}))
+        child = paths.get(child_path, {}).get("post")
+        if not created or not child or key not in _component(created, schemas).get("properties", {}):
+            continue
+        name = f"Create{_camel(child['operationId'].removesuffix('_create'))}With{_camel(field)}"
+        created.setdefault("links", {})[name] = {
+            "operationId": child["operationId"],
+            "requestBody": {field: f"$response.body#/{key}"},
+            "description": f"A new record whose {field} is the record created.",
+        }
     return result
+
+
+def _created_response(operations):
+    return (operations.get("post") or {}).get("responses", {}).get("201")
+
+
+def _component(response, schemas):
+    body = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return schemas.get(body.get("$ref", "").rsplit("/", 1)[-1], {})
+
+
+def _camel(name):
+    return "".join(word[:1].upper() + word[1:] for word in name.replace("-", "_").split("_"))
+
+
+def _link(response, name, operation_id, parameters, description):
+    """A link named ``name`` to ``operation_id``, each of its ``parameters`` taken from the answer's field."""
+    response.setdefault("links", {})[name] = {
+        "operationId": operation_id,
+        "parameters": {parameter: f"$response.body#/{field}" for parameter, field in parameters.items()},
+        "description": description,
+    }
+
+
+def _references(generator):
+    """``(parent create path, field, parent key, child create path)`` for each writable relation of a create's
+    serializer to a model that has a create of its own: the child's ``field`` holds the parent's ``key``."""
+    creates = {}
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        view = getattr(callback, "cls", None)
+        queryset = getattr(view, "queryset", None)
+        if method == "POST" and (getattr(callback, "actions", None) or {}).get("post") == "create" and queryset is not None:
+            creates[path] = (queryset.model, view)
+    by_model = {model: path for path, (model, _view) in creates.items()}
+    for child_path, (_model, view) in creates.items():
+        serializer_class = getattr(view, "serializer_class", None)
+        if serializer_class is None:
+            continue
+        for field in serializer_class().fields.values():
+            queryset = getattr(field, "queryset", None)
+            if not isinstance(field, serializers.RelatedField) or field.read_only or queryset is None:
+                continue
+            parent_path = by_model.get(queryset.model)
+            if parent_path:
+                yield parent_path, field.field_name, getattr(field, "slug_field", None) or "id", child_path

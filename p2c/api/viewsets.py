@@ -192,10 +192,12 @@ def bulk_schema(serializer_class, key_field):
             description=(
                 gettext(
                     "Records are matched on `%(key_field)s`: an existing record is updated with the fields given, a new "
-                    "one is created (a blank key is filled from the number series). Each record is answered on its own: "
-                    "created, updated, unchanged (not written) or its field errors. When every record is refused the "
-                    "answer is a 400 with the same body, or a 409 with the same body and a code when the "
-                    "configuration's state refused every one (each result's code)."
+                    "one is created (a key that is missing or blank once trimmed is filled from the number series). "
+                    "Each record is answered on its own: created, updated, unchanged (not written) or its field "
+                    "errors. When every record is refused the answer is a 409 with the same body and a code if the "
+                    "configuration's state refused every one (each result's code, e.g. no number series to fill a "
+                    "blank key), otherwise a 400 with the same body: a record wrong as sent, naming a record that "
+                    "does not exist or giving a unique value another record holds."
                 )
                 % {"key_field": key_field}
             ),

@@ -10,14 +10,21 @@ What the generator is told not to send (NUL and lone surrogates in property name
   Dataverse Web API under ``/api/data/`` (not part of the DRF schema).
 - Three refusals depend on the stored data, not on the request's shape, so no schema can state them; a
   schema-valid request that gets one is not counted as refused: a reference to a record that does not exist
-  (``refers_to_missing_records``, which takes a pagination cursor the server did not hand out as one), a unique
-  value already taken (``takes_a_unique_value``), an Idempotency-Key used for another request (422,
-  ``reuses_a_key``). A
+  (which takes a pagination cursor the server did not hand out as one) or a unique value already taken
+  (``depends_on_stored_data``: each field's messages one or the other), an Idempotency-Key used for another request
+  (422, ``reuses_a_key``). A
   configuration import whose sections name models, fields and records that do not exist is the first kind (400
   ``invalid_configuration``).
-- Bulk upserts (``is_bulk``) answer each record on its own, so the two data checks do not apply to them.
+- Bulk upserts (``is_bulk``) answer each record on its own: a batch with a record the schema refuses is still a 200
+  when another record is written, so ``negative_data_rejection`` does not apply to them. A schema-valid batch is
+  checked like any request: every record it holds refused for one of the reasons above, or by the configuration's
+  state (a result with a ``code``, when some records are refused for another of those reasons: a 400; every one by
+  state: a 409) is not counted as refused (``bulk_refused_by_data``).
 - A request that breaks a pattern or an ``anyOf`` of its body is not schema-valid, whatever the generator says
   (``body_breaks_a_pattern``).
+- A PATCH keeps the stored values of the fields it leaves out, and a rule across fields (stated for a whole record:
+  an option mapping runs one way) is met with those: a 400 naming only fields the PATCH left out depends on the
+  stored record (``patch_meets_stored_values``).
 """
 
 import re
@@ -35,8 +42,9 @@ SKIPPED_PATHS_REGEX = "^(" + "|".join(re.escape(path) for path in SKIPPED_PATHS)
 MISSING_RECORD = re.compile(r'Invalid pk ".*" - object does not exist\.|Object with \w+=.* does not exist\.'
                             r"|Select a valid choice\. That choice is not one of the available choices\."
                             r"|crm\.\w+ has no option set '.*'\.|Invalid cursor\.", re.S)
-# The same, said by an operation of the integration: a table mapping named that does not exist.
-MISSING_RECORD_CODES = ("unknown_mapping",)
+# The same, said by an operation of the integration: a table mapping named that does not exist, a field that no field
+# mapping of the conflicts' table mappings has (a conflict resolved field by field).
+MISSING_RECORD_CODES = ("unknown_mapping", "field_unknown")
 # DRF's and Django's messages for a unique value another record holds.
 UNIQUE_TAKEN = re.compile(r".* with this .* already exists\.|The fields .* must make a unique set\.", re.S)
 CONFIGURATION_IMPORT = "/api/integration/configuration/import/"
@@ -53,27 +61,40 @@ def _messages(response):
     return body
 
 
-def _every_message_matches(body, pattern):
+def _every_message_matches(body, *patterns):
+    """Whether every field's every message matches one of ``patterns`` (a request may name a record that does not
+    exist in one field and a unique value taken in another: both depend on the stored data)."""
     fields = {name: messages for name, messages in body.items() if name not in ("code", "detail")}
     return bool(fields) and all(
-        isinstance(messages, list) and messages and all(isinstance(m, str) and pattern.fullmatch(m) for m in messages)
+        isinstance(messages, list) and messages
+        and all(isinstance(m, str) and any(p.fullmatch(m) for p in patterns) for m in messages)
         for messages in fields.values())
 
 
-def refers_to_missing_records(response):
-    """A 400 whose every message says that a record the request names does not exist."""
+def depends_on_stored_data(response):
+    """A 400 whose every message says that a record the request names does not exist (``MISSING_RECORD``, or a
+    refusal's code among ``MISSING_RECORD_CODES``) or that a value it gives is another record's already
+    (``UNIQUE_TAKEN``): one field may say one and another field the other."""
     body = _messages(response)
     if response.status_code != 400 or body is None:
         return False
     if body.get("code") in MISSING_RECORD_CODES:  # a refusal's code (a field named "code" holds a list)
         return True
-    return _every_message_matches(body, MISSING_RECORD)
+    return _every_message_matches(body, MISSING_RECORD, UNIQUE_TAKEN)
 
 
-def takes_a_unique_value(response):
-    """A 400 whose every message says that a value the request gives is another record's already."""
+def patch_meets_stored_values(case, response):
+    """A PATCH's 400 whose every field at fault is one the request left out (or a data-dependent refusal): a rule
+    across fields met with the stored values of the fields a PATCH keeps, e.g. an option set named on a mapping
+    stored as bidirectional. The schema states such rules for a whole record (POST, PUT), not for a PATCH."""
     body = _messages(response)
-    return response.status_code == 400 and body is not None and _every_message_matches(body, UNIQUE_TAKEN)
+    if case.method.upper() != "PATCH" or response.status_code != 400 or body is None or not isinstance(case.body, dict):
+        return False
+    fields = {name: messages for name, messages in body.items() if name not in ("code", "detail")}
+    return bool(fields) and all(
+        (name not in case.body and name != "non_field_errors")
+        or _every_message_matches({name: messages}, MISSING_RECORD, UNIQUE_TAKEN)
+        for name, messages in fields.items())
 
 
 def reuses_a_key(case, response):
@@ -85,24 +106,43 @@ def reuses_a_key(case, response):
 def is_bulk(case):
     """A bulk upsert (``…/bulk/``) answers each record on its own: a record the schema (or the stored data) refuses
     is an ``error`` in the results while the others are written (200), and a batch whose every record is refused is
-    a 400 with the same results. The status tells the batch's fate, not each record's, so the two data checks
-    (a schema-valid request accepted, a schema-violating one rejected) do not apply to it; every other check does,
-    and tests/api/test_bulk.py holds the per-record answers."""
+    a 400 with the same results (409 when the configuration's state refused every one). The status tells the
+    batch's fate, not each record's, so a schema-violating batch may be accepted (``negative_data_rejection`` does
+    not apply to it); every other check does, and tests/api/test_bulk.py holds the per-record answers."""
     return case.operation.path.endswith("/bulk/")
+
+
+def bulk_refused_by_data(case, response):
+    """A bulk upsert's 400 whose every refused record names a record that does not exist, takes a unique value
+    already taken, or was refused by the configuration's state (its ``code``): nothing in the batch is wrong as
+    sent, and each record says why it was refused."""
+    body = _messages(response)
+    if not is_bulk(case) or response.status_code != 400 or body is None or not isinstance(body.get("results"), list):
+        return False
+    refused = [result for result in body["results"] if result.get("status") == "error"]
+    return bool(refused) and all(
+        result.get("code") or (isinstance(result.get("errors"), dict)
+                               and _every_message_matches(result["errors"], MISSING_RECORD, UNIQUE_TAKEN))
+        for result in refused)
 
 
 def body_breaks_a_pattern(case):
     """Whether a field of the request's JSON body breaks the ``pattern`` the schema gives it, or the body meets none
     of its record's ``anyOf`` alternatives. Schemathesis' positive generator does so now and then: such a request
-    is not schema-valid, and its refusal is right."""
-    body = case.body
-    if not isinstance(body, dict):
-        return False
+    is not schema-valid, and its refusal is right. A list of records (a bulk upsert) breaks it when one record does."""
     raw = case.operation.schema.raw_schema
     schema = (raw["paths"][case.operation.path][case.method.lower()].get("requestBody", {}).get("content", {})
               .get("application/json", {}).get("schema", {}))
+    return _breaks_a_pattern(case.body, schema, raw)
+
+
+def _breaks_a_pattern(body, schema, raw):
     if "$ref" in schema:
         schema = raw["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(body, list) and "items" in schema:
+        return any(_breaks_a_pattern(item, schema["items"], raw) for item in body)
+    if not isinstance(body, dict):
+        return False
     properties = schema.get("properties", {})
     if any(isinstance(value, str) and "pattern" in properties.get(name, {})
            and re.search(properties[name]["pattern"], value) is None
@@ -136,12 +176,11 @@ def schema_violating_request_rejected(ctx, response, case):
 @schemathesis.check
 def schema_valid_request_accepted(ctx, response, case):
     """schemathesis' ``positive_data_acceptance``, but for the refusals that depend on the stored data (a record
-    that does not exist, a unique value taken, an Idempotency-Key reused),
-    bulk upserts, and requests that are not schema-valid after all (the module's docstring says why). Every other
-    4xx outside the expected statuses (2xx, 401, 403, 404, 409) still fails."""
-    if is_bulk(case):
-        return None
-    if refers_to_missing_records(response) or takes_a_unique_value(response) or reuses_a_key(case, response):
+    that does not exist, a unique value taken, an Idempotency-Key reused; in a bulk upsert, each refused record's),
+    and requests that are not schema-valid after all (the module's docstring says why). Every other 4xx outside
+    the expected statuses (2xx, 401, 403, 404, 409) still fails."""
+    if (depends_on_stored_data(response) or bulk_refused_by_data(case, response)
+            or patch_meets_stored_values(case, response) or reuses_a_key(case, response)):
         return None
     if response.status_code == 400 and body_breaks_a_pattern(case):
         return None

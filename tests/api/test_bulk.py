@@ -194,3 +194,31 @@ def test_a_batch_the_setup_refuses_whole_is_a_409_with_its_code(api):
     assert not Customer.objects.exists()
     mixed = api.post("/api/erp/customers/bulk/", [{"name": "No number"}, {"name": 5}], format="json")
     assert mixed.status_code == 400 and "code" not in mixed.json(), mixed.content
+
+
+def test_a_key_blank_once_trimmed_is_no_key(api):
+    """A number of white space only is no number: the record is numbered like one without, two of them are not the
+    same key twice, and a record beside them with a number of its own is answered on its own."""
+    setup = SalesReceivablesSetup.get_solo()
+    setup.customer_nos = NoSeries.objects.create(code="CUST", starting_no="C00010", increment_by=10)
+    setup.save()
+    response = api.post("/api/erp/customers/bulk/", [
+        {"no": " ", "name": "Spaces"}, {"no": "\u00a0\t", "name": "Other spaces"}, {"no": "C-OWN", "name": "Own"},
+    ], format="json")
+    assert response.status_code == 200, response.content
+    assert [result["status"] for result in response.json()["results"]] == ["created", "created", "created"]
+    assert sorted(Customer.objects.values_list("no", flat=True)) == ["C-OWN", "C00010", "C00020"]
+
+
+def test_a_blank_key_without_number_series_is_refused_by_state_record_by_record(api):
+    """Without a number series, blank numbers are each refused with the code and the others written (200); every
+    record refused that way is a 409, as the bulk endpoint's description says."""
+    mixed = api.post("/api/erp/customers/bulk/", [{"no": "  ", "name": "Blank"}, {"no": "C-OWN", "name": "Own"}],
+                     format="json")
+    assert mixed.status_code == 200, mixed.content
+    assert [(r["status"], r.get("code")) for r in mixed.json()["results"]] == [
+        ("error", "number_series_missing"), ("created", None)]
+    refused = api.post("/api/erp/contacts/bulk/", [{"no": " ", "name": "Blank"}, {"no": "\t", "name": "Blank too"}],
+                       format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "number_series_missing", refused.content
+    assert refused.json()["error"] == 2

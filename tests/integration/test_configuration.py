@@ -5,6 +5,7 @@ never touched; from the commands (good and bad arguments), the admin (upload, pr
 
 import json
 
+import jsonschema
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
@@ -343,6 +344,36 @@ def test_api_an_invalid_configuration_is_a_400_naming_the_key(configured, api): 
     assert "mappings[CUSTOMER].fields[3].crm_field" in [e["where"] for e in answer.json()["errors"]]
     assert api.post(URL + "import/", {"configuration": "text"}, format="json").status_code == 400
     assert configuration_export() == before
+
+
+def json_schema(schema):
+    """An OpenAPI 3.0 schema as JSON Schema (Draft 4's keywords): ``nullable`` as a type of its own."""
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: json_schema(value) for key, value in schema.items() if key != "nullable"}
+    if schema.get("nullable") and "type" in schema:
+        converted["type"] = [schema["type"], "null"]
+    return converted
+
+
+def test_the_schema_states_what_an_import_reads(configured, api):  # noqa: F811
+    """The schema of an import's configuration holds every file the export writes, and refuses what the import
+    refuses as it reads the file: a key it does not know, a value of the wrong type or out of its choices."""
+    stated = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    body = stated["paths"]["/api/integration/configuration/import/"]["post"]["requestBody"]["content"]
+    schema = json_schema({**body["application/json"]["schema"], "components": stated["components"]})
+    validator = jsonschema.Draft4Validator(schema)
+    exported = configuration_data()
+    assert not [error.message for error in validator.iter_errors({"configuration": exported})]
+    for change in ({"mappings/CUSTOMER/nosuchkey": 1}, {"mappings/CUSTOMER/direction": "sideways"},
+                   {"mappings/CUSTOMER/fields/3/status": "maybe"}, {"value_maps/PAYMENT TERMS/entries/0/erp_value": ""},
+                   {"connection/log_retention_days": 0}):
+        data = edited(exported, **change)
+        assert list(validator.iter_errors({"configuration": data})), change
+        answer = api.post(URL + "import/", {"configuration": data, "dry_run": True}, format="json")
+        assert answer.status_code == 400 and answer.json()["code"] == "invalid_configuration", (change, answer.content)
 
 
 def test_api_permissions(configured, user_with_perms):  # noqa: F811

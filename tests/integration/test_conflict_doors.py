@@ -154,6 +154,11 @@ def test_the_api_lists_filters_shows_and_resolves_many(conflicts, api):  # noqa:
     bad_field = api.post(f"/api/integration/conflicts/{conflicts[0].pk}/resolve/",
                          {"resolution": "fields", "fields": {"nope": "erp"}}, format="json")
     assert bad_field.status_code == 400 and "nope" in bad_field.json()["detail"]
+    # Field by field names at least one field, each with a side: the request's shape, as the schema states it.
+    for fields in ({}, None, {"phone_no": "left"}):
+        body = {"resolution": "fields", **({} if fields is None else {"fields": fields})}
+        refused = api.post(f"/api/integration/conflicts/{conflicts[0].pk}/resolve/", body, format="json")
+        assert refused.status_code == 400 and list(refused.json()) == ["fields"], refused.content
     assert api.post("/api/integration/conflicts/999999/resolve/", {"resolution": "erp"},
                     format="json").status_code == 404
 
