@@ -75,10 +75,20 @@ class Joined:
         return self.separator.join(str(part) for part in self.parts)
 
 
+@dataclass(frozen=True)
+class Lowered:
+    """A `Said` told in lower case (a table's name inside a sentence: "a Sales user")."""
+
+    said: object
+
+    def __str__(self):
+        return str(self.said).lower()
+
+
 def _param_data(value):
     """A parameter as JSON: a `Said` or `Joined` as theirs, a number as it is, anything else (a lazy text, a
     Decimal) as its text."""
-    if isinstance(value, (Said, Joined)):
+    if isinstance(value, (Said, Joined, Lowered)):
         return said_data(value)
     return value if isinstance(value, (int, float)) else str(value)
 
@@ -107,6 +117,8 @@ def said_data(value):
         return value.as_data()
     if isinstance(value, Joined):
         return {"join": value.separator, "parts": [said_data(part) for part in value.parts]}
+    if isinstance(value, Lowered):
+        return {"lower": said_data(value.said)}
     return str(value)
 
 
@@ -116,6 +128,8 @@ def said_from_data(data):
         return data
     if "join" in data:
         return Joined(tuple(said_from_data(part) for part in data["parts"]), data["join"])
+    if "lower" in data:
+        return Lowered(said_from_data(data["lower"]))
     params = {name: said_from_data(value) if isinstance(value, dict) else value
               for name, value in (data.get("params") or {}).items()}
     return Said.of(data["text"], data.get("plural", ""), counter=data.get("counter", "count"), **params)

@@ -18,7 +18,6 @@ from functools import cached_property
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_noop
 
 from integration import binder
@@ -27,7 +26,7 @@ from integration.rules import currency
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
-from p2c.said import Joined, Said, said, said_name
+from p2c.said import Joined, Lowered, Said, said, said_name
 
 from .row_code import Names, attributes_read, function_compile
 
@@ -176,15 +175,16 @@ class ChunkTransfer:
     def _not_coupled_message(self, index, rule, related_id):
         related = rule.source_field.related_model
         label = self._keys.get(index, {}).get(related_id)
-        values = {"model": capfirst(related._meta.verbose_name), "record": label or related_id,
-                  "counterpart": str(rule.dest_field.related_model._meta.verbose_name).lower()}
+        # As what it means (p2c.said): the tables' names told in the reader's language.
+        values = {"model": said_name(related._meta.verbose_name), "record": str(label or related_id),
+                  "counterpart": Lowered(said_name(rule.dest_field.related_model._meta.verbose_name))}
         if self.plan.destination.key == "crm":
             # Translators: e.g. "Salesperson/Purchaser SP02 is not coupled to a Sales user" (a table's name, a record
             # of it, then the name of the Sales table it has no counterpart in).
-            return gettext("%(model)s %(record)s is not coupled to a Sales %(counterpart)s") % values
+            return said(gettext_noop("%(model)s %(record)s is not coupled to a Sales %(counterpart)s"), **values)
         # Translators: e.g. "User Nancy is not coupled to an ERP salesperson/purchaser" (a table's name, a record of
         # it, then the name of the ERP table it has no counterpart in).
-        return gettext("%(model)s %(record)s is not coupled to an ERP %(counterpart)s") % values
+        return said(gettext_noop("%(model)s %(record)s is not coupled to an ERP %(counterpart)s"), **values)
 
 
 def field_error_text(field, exc):

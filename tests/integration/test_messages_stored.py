@@ -175,3 +175,17 @@ def test_a_partitioned_job_written_in_english_reads_in_swedish(customer_mapping,
     assert swedish.endswith("(5 partitioner)") and "failed" not in swedish, swedish
     assert errors and all(text.startswith("Konto A") and "Säkerställ att detta värde har som mest 30 tecken" in text
                           for text in errors), errors
+
+
+def test_an_uncoupled_salesperson_is_named_with_its_tables_in_the_readers_language(customer_mapping, salesperson_pair):
+    from erp.models import SalespersonPurchaser
+
+    stranger = SalespersonPurchaser.objects.create(code="SP02", name="Sam Stranger")
+    Customer.objects.create(name="Orphan AB", salesperson=stranger)
+    with translation.override("en"):
+        [job] = mapping_synchronize(mapping=customer_mapping, direction="to_integration")
+    error = job.errors.get()
+    assert "Salesperson/Purchaser SP02 is not coupled to a Sales user" in error.message
+    with translation.override("sv"):
+        swedish = error.message_text
+    assert "SP02 är inte kopplad till någon Sales-post" in swedish and "Salesperson" not in swedish, swedish
