@@ -167,6 +167,8 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
             "p2c_next": self._next_url(request),  # carried through the page, and where Cancel goes back to
+            # the record's name in the breadcrumbs, between the list and the action
+            "p2c_next_label": str(queryset.first()) if self._next_url(request) else "",
             "media": self.media,
             **context,
         }

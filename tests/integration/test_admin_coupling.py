@@ -392,6 +392,7 @@ def test_synchronise_now_from_a_records_page_returns_to_it_and_its_job_is_a_one_
     html = asked.content.decode()
     # The direction page carries the way back, and Cancel goes back to the record too.
     assert html.count(f'value="{record_page}"') == 1 and f'href="{record_page}" class="button cancel-link"' in html
+    assert f'<a href="{record_page}">{account}</a>' in html  # the record in the breadcrumbs
     with django_capture_on_commit_callbacks(execute=True):
         done = run_action(superuser_client, Account, "synchronize_now", [account.pk],
                           {"p2c-direction": "send", "p2c-submit": "Synchronise", "p2c-next": record_page})
