@@ -11,8 +11,10 @@ Imports models and the engine's field helpers only (the engine may import it).
 
 from django.apps import apps
 from django.utils.text import capfirst
+from django.utils.translation import gettext_noop
 
 from integration.catalogue.fields import natural_key_field
+from p2c.said import said, said_name
 
 NAME_FIELDS = ("name", "fullname", "full_name", "description")
 
@@ -37,6 +39,21 @@ def record_title(obj):
                  if f != key and getattr(obj, f, "")), "")
     label = f"{capfirst(model._meta.verbose_name)} {value or obj.pk}"
     return f"{label} ({name})" if name else label
+
+
+def record_title_said(obj):
+    """`record_title` as what it means (p2c.said): the table's name told in the reader's language."""
+    model = type(obj)
+    key = natural_key_field(model)
+    value = getattr(obj, key, None) if key else None
+    name = next((getattr(obj, f) for f in ("name", "full_name", "fullname", "description")
+                 if f != key and getattr(obj, f, "")), "")
+    table = said_name(model._meta.verbose_name)
+    if name:
+        # Translators: how a message names a record: its table, its number (or key), its name.
+        return said(gettext_noop("%(table)s %(key)s (%(name)s)"), table=table, key=str(value or obj.pk), name=str(name))
+    # Translators: how a message names a record: its table, then its number (or key).
+    return said(gettext_noop("%(table)s %(key)s"), table=table, key=str(value or obj.pk))
 
 
 def record_title_attnames(model):

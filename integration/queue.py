@@ -61,7 +61,9 @@ def mapping_synchronize_enqueue(*, mapping, direction=None, only_ids=None, full=
     directions = mapping.directions(direction)
     jobs = []
     for ids in _chunks(only_ids):
-        chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full) for one_way in directions]
+        # Selected records are no full synchronisation, though the run writes them whatever changed (``full``).
+        chunk_jobs = [job_create(mapping=mapping, direction=one_way, full=full and ids is None,
+                                 records_given=None if ids is None else len(ids)) for one_way in directions]
         jobs.extend(chunk_jobs)
         if ids is not None:  # the lists show these records queued, then failed if the job fails as a whole
             job_records_add(jobs=chunk_jobs, mapping=mapping, ids=ids)

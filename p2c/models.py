@@ -27,3 +27,35 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.method} {self.path})"
+
+
+class UserLanguage(models.Model):
+    """The language a user chose in the admin header's switch (p2c.views.language_set), kept beyond the session:
+    what their alert e-mails are written in (integration.health.alerts)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("User"), on_delete=models.CASCADE,
+                                related_name="p2c_language")
+    language = models.CharField(_("Language"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("Language preference")
+        verbose_name_plural = _("Language preferences")
+
+    def __str__(self):
+        return f"{self.user}: {self.language}"
+
+
+def recipients_by_language(addresses):
+    """``{language: [addresses]}``: each address in the stored language of the user with that e-mail (the first,
+    when several share it), else in P2C_LANGUAGE (LANGUAGE_CODE)."""
+    from django.contrib.auth import get_user_model
+
+    chosen = {}
+    rows = (get_user_model().objects.filter(email__in=addresses, p2c_language__isnull=False)
+            .order_by("pk").values_list("email", "p2c_language__language"))
+    for email, language in rows:
+        chosen.setdefault(email, language)
+    groups = {}
+    for address in addresses:
+        groups.setdefault(chosen.get(address, settings.LANGUAGE_CODE), []).append(address)
+    return groups

@@ -16,6 +16,7 @@ from django.utils import formats
 from django.utils.translation import get_language, gettext, ngettext
 
 # ``word :`` / ``word:`` followed by a space or the end (not "12:30", "http://", "%(x)s:%(y)s").
+NUMBER_PLACEHOLDER = re.compile(r"%\((\w+)\)d")
 HIGH_PUNCTUATION = re.compile(r"(?<=\S)[ \u00a0\u202f]?([:;!?])(?=\s|$)")
 
 
@@ -53,11 +54,11 @@ class Said:
             text = ngettext(self.text, self.plural, dict(self.params).get(self.counter, 1))
         else:
             text = gettext(self.text)
-        return text % values if values else text
+        # Numbers are given formatted, as text: Django's own ``%(limit_value)d`` takes them so too.
+        return NUMBER_PLACEHOLDER.sub(r"%(\1)s", text) % values if values else text
 
     def as_data(self):
-        data = {"text": self.text, "params": {name: said_data(value) if isinstance(value, (Said, Joined)) else value
-                                              for name, value in self.params}}
+        data = {"text": self.text, "params": {name: _param_data(value) for name, value in self.params}}
         if self.plural:
             data["plural"], data["counter"] = self.plural, self.counter
         return data
@@ -72,6 +73,24 @@ class Joined:
 
     def __str__(self):
         return self.separator.join(str(part) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A `Said` told in lower case (a table's name inside a sentence: "a Sales user")."""
+
+    said: object
+
+    def __str__(self):
+        return str(self.said).lower()
+
+
+def _param_data(value):
+    """A parameter as JSON: a `Said` or `Joined` as theirs, a number as it is, anything else (a lazy text, a
+    Decimal) as its text."""
+    if isinstance(value, (Said, Joined, Lowered)):
+        return said_data(value)
+    return value if isinstance(value, (int, float)) else str(value)
 
 
 def said(text, /, **params):
@@ -98,6 +117,8 @@ def said_data(value):
         return value.as_data()
     if isinstance(value, Joined):
         return {"join": value.separator, "parts": [said_data(part) for part in value.parts]}
+    if isinstance(value, Lowered):
+        return {"lower": said_data(value.said)}
     return str(value)
 
 
@@ -107,9 +128,17 @@ def said_from_data(data):
         return data
     if "join" in data:
         return Joined(tuple(said_from_data(part) for part in data["parts"]), data["join"])
+    if "lower" in data:
+        return Lowered(said_from_data(data["lower"]))
     params = {name: said_from_data(value) if isinstance(value, dict) else value
               for name, value in (data.get("params") or {}).items()}
     return Said.of(data["text"], data.get("plural", ""), counter=data.get("counter", "count"), **params)
+
+
+def said_stored(value):
+    """(text, data) to store for ``value``, a `Said`, a `Joined` or a text: the text in the active language (the
+    writer's, what a search matches and older code reads), the data what it means (None for a plain text)."""
+    return french_typography(str(value)), (None if isinstance(value, str) else said_data(value))
 
 
 def said_text(data, fallback=""):

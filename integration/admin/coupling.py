@@ -17,8 +17,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +44,8 @@ from .coupling_state import RESTORE_PERMISSION, CouplingStateAdminMixin, record_
 from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
 from .helpers import _tell
 from .selectors import LOG_RECORDS, page_coupling_states, records_sync_log
+
+NEXT_FIELD = "p2c-next"  # the record page a record's tool was used from
 
 
 # -- selectors (the reads shared with the column are in integration.coupling.state) --------------------------------
@@ -117,9 +121,11 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             extra_context["p2c_coupling_state"] = self.coupling_state(obj)
             # Each tool posts the record to the list's action, which asks what it asks there (the direction…) and
             # calls the same operation: one function per operation, the record page only another door onto it.
+            # ``next``: once done (or cancelled), the user is back on this page, not on the list.
             extra_context["p2c_coupling_tools"] = [
                 {"action": name, "title": actions[name][2].rstrip("…"), "pk": obj.pk,
-                 "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")}
+                 "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+                 "next": reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])}
                 for name in self.RECORD_TOOLS if name in actions]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -128,7 +134,21 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         action = request.POST.get("action") if request.method == "POST" else None
         if action in self.coupling_action_names and action not in self.get_actions(request):
             raise PermissionDenied
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        # Started from a record's page: its outcome is told there, where the user was.
+        back = self._next_url(request) if action in self.coupling_action_names else None
+        if back and isinstance(response, HttpResponseRedirect):
+            return HttpResponseRedirect(back)
+        return response
+
+    @staticmethod
+    def _next_url(request):
+        """The record page an action was started from (``p2c-next``), when it is one of this site's."""
+        url = request.POST.get(NEXT_FIELD, "")
+        if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+            return url
+        return None
 
     def _action_page(self, request, queryset, *, action, title, template="admin/integration/coupling_action.html",
                      **context):
@@ -146,6 +166,9 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             "select_across": request.POST.get("select_across") == "1",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            "p2c_next": self._next_url(request),  # carried through the page, and where Cancel goes back to
+            # the record's name in the breadcrumbs, between the list and the action
+            "p2c_next_label": str(queryset.first()) if self._next_url(request) else "",
             "media": self.media,
             **context,
         }

@@ -49,7 +49,7 @@ class SyncJobErrorInline(admin.TabularInline):
     model = SyncJobError
     extra = 0
     can_delete = False
-    fields = ("created_at", "source", "destination", "message")
+    fields = ("created_at", "source", "destination", "message_told")
     readonly_fields = fields
     max_num = 0
     show_change_link = True
@@ -64,6 +64,11 @@ class SyncJobErrorInline(admin.TabularInline):
     @admin.display(description=_("Destination"))
     def destination(self, obj):
         return _record_link(obj, obj.destination_model, obj.destination_id)
+
+    @admin.display(description=_("Error Message"))
+    def message_told(self, obj):
+        """The message in the reader's language (p2c.said), not as the worker wrote it."""
+        return obj.message_text or "-"
 
 
 class MappingNameFilter(admin.SimpleListFilter):
@@ -90,8 +95,9 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     inlines = (SyncJobErrorInline,)
     actions = ("jobs_retry",)
     # The message told in the reader's language (SyncJob.message_text), not as the worker wrote it.
-    fields = readonly_fields = [("message_told" if f.name == "message" else f.name) for f in SyncJob._meta.fields
-                                if f.name != "message_data"]
+    # The scope (selected records, full, changes) where the full flag was: a one-record run is no full one.
+    fields = readonly_fields = [{"message": "message_told", "full": "scope"}.get(f.name, f.name)
+                                for f in SyncJob._meta.fields if f.name not in ("message_data", "records_given")]
     list_per_page = 100
 
     def has_add_permission(self, request):
@@ -168,6 +174,10 @@ class SyncJobAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     def message_told(self, obj):
         return obj.message_text or "-"
 
+    @admin.display(description=_("Scope"))
+    def scope(self, obj):
+        return obj.scope
+
     @admin.action(description=_("Retry the failed records"), permissions=["run_synchronization"])
     def jobs_retry(self, request, queryset):
         errors = SyncJobError.objects.filter(job__in=queryset).select_related("job__table_mapping")
@@ -182,8 +192,8 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     search_fields = ("message", "source_id", "destination_id")
     list_select_related = ("job",)
     readonly_fields = ("job", "job_link", "source", "destination", "source_model", "source_id", "destination_model",
-                       "destination_id", "message", "created_at", "conflict")
-    fields = ("job_link", "source", "destination", "conflict", "message", "created_at")
+                       "destination_id", "message_told", "created_at", "conflict")
+    fields = ("job_link", "source", "destination", "conflict", "message_told", "created_at")
     actions = ("errors_retry", "errors_restore_skipped", "errors_delete_couplings")
     list_per_page = 100
 
@@ -232,7 +242,12 @@ class SyncJobErrorAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Message"), ordering="message")
     def message_text(self, obj):
-        return long_text(obj.message)
+        return long_text(obj.message_text)
+
+    @admin.display(description=_("Error Message"))
+    def message_told(self, obj):
+        """The message in the reader's language (p2c.said), not as the worker wrote it."""
+        return obj.message_text or "-"
 
     @admin.display(description=_("Source record"))
     def source(self, obj):
@@ -295,7 +310,7 @@ class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
     list_filter = ("skipped", "direction", ModelPairFilter)
     search_fields = ("=source_id", "message")
     list_select_related = ("job",)
-    fields = ("source", "pair", "direction", "message", "skipped", "failed_at", "job_link")
+    fields = ("source", "pair", "direction", "message_told", "skipped", "failed_at", "job_link")
     readonly_fields = fields
     actions = ("failed_inserts_retry", "failed_inserts_restore")
     list_per_page = 100
@@ -319,7 +334,12 @@ class FailedInsertAdmin(IntegrationPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Message"), ordering="message")
     def message_text(self, obj):
-        return long_text(obj.message)
+        return long_text(obj.message_text)
+
+    @admin.display(description=_("Error Message"))
+    def message_told(self, obj):
+        """The message in the reader's language (p2c.said), not as the worker wrote it."""
+        return obj.message_text or "-"
 
     @admin.display(description=_("Last job"))
     def job_link(self, obj):

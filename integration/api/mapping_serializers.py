@@ -107,6 +107,8 @@ class CouplingSerializer(StrictModelSerializer):
 class SyncJobSerializer(StrictModelSerializer):
     message = serializers.CharField(source="message_text", read_only=True,
                                     help_text=_("The job's message, in the request's language (Accept-Language)."))
+    scope = serializers.CharField(read_only=True, help_text=_(
+        "What the job ran over: selected records (records_given), the whole mapping (full) or its changes."))
 
     class Meta:
         model = SyncJob
@@ -114,9 +116,12 @@ class SyncJobSerializer(StrictModelSerializer):
 
 
 class SyncJobErrorSerializer(StrictModelSerializer):
+    message = serializers.CharField(source="message_text", read_only=True,
+                                    help_text=_("The error, in the request's language (Accept-Language)."))
+
     class Meta:
         model = SyncJobError
-        fields = "__all__"
+        exclude = ("message_data",)
 
 
 DIRECTION_CHOICES = [

@@ -15,11 +15,13 @@ import uuid
 from contextlib import contextmanager
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from integration.configuration.apply import _LABELS, _diff_list, _diff_record, _keyed, configuration_diff
 from integration.configuration.export import configuration_data
 from integration.configuration.format import Change
-from integration.models import ConfigurationChange
+from integration.models import ConfigurationChange, ConfigurationChangeSet
+from p2c.said import Joined, counted, said, said_data
 
 SEGMENT = re.compile(r"(?:^|\.)(\w+)\[(.*?)\](?=\.|$)")
 EXPORT_COLUMNS = ("at", "username", "door", "action", "path", "key", "old", "new")
@@ -85,7 +87,70 @@ def configuration_changes_record(*, before, after, user=None, door, changes=None
         for change in _expanded(changes, before, after)
     ]
     ConfigurationChange.objects.bulk_create(rows)
+    ConfigurationChangeSet.objects.create(
+        batch=batch, at=now, user=user, username=user.get_username() if user else "", door=door, changes=len(rows),
+        summary_data=said_data(change_set_summary(changes, door=door)))
     return len(rows)
+
+
+def _records_said(section, action, count):
+    """``count`` records of ``section`` added, changed, removed or reset, as what it means (each sentence written
+    out, so that makemessages finds it)."""
+    if section == "mappings":
+        if action == "reset":
+            return counted("%(count)s table mapping reset to its defaults",
+                           "%(count)s table mappings reset to their defaults", count=count)
+        if action == "added":
+            return counted("%(count)s table mapping added", "%(count)s table mappings added", count=count)
+        if action == "removed":
+            return counted("%(count)s table mapping removed", "%(count)s table mappings removed", count=count)
+        return counted("%(count)s table mapping changed", "%(count)s table mappings changed", count=count)
+    if section == "value_maps":
+        if action == "added":
+            return counted("%(count)s value map added", "%(count)s value maps added", count=count)
+        if action == "removed":
+            return counted("%(count)s value map removed", "%(count)s value maps removed", count=count)
+        return counted("%(count)s value map changed", "%(count)s value maps changed", count=count)
+    return counted("%(count)s other record changed", "%(count)s other records changed", count=count)
+
+
+def change_set_summary(changes, *, door=None):
+    """The one-line summary of ``changes`` (their `configuration_diff`, or the rows of a set), as what it means:
+    the connection enabled or disabled first (what matters most), then its other settings, then how many table
+    mappings and value maps were added, changed or removed (the assisted set-up's: reset to their defaults), then
+    the rest. Records are counted once, whatever number of their keys changed."""
+    parts = []
+    enabled = next((c for c in changes if c.path == "connection" and c.key == "is_enabled"
+                    and c.action == "changed"), None)
+    if enabled is not None:
+        parts.append(said(gettext_noop("Connection enabled")) if enabled.new else
+                     said(gettext_noop("Connection disabled")))
+    settings = {c.key for c in changes if c.path == "connection" and c.key and c.key != "is_enabled"}
+    if settings:
+        parts.append(counted("%(count)s connection setting changed", "%(count)s connection settings changed",
+                             count=len(settings)))
+    records = {}  # (section, name) -> added / removed / changed
+    for change in changes:
+        match = RECORD.match(change.path)
+        if not match:
+            continue
+        key = match.groups()
+        if change.path == match.group(0) and change.action in ("added", "removed"):
+            records[key] = change.action
+        else:
+            records.setdefault(key, "changed")
+    by_kind = {}
+    for (section, _name), action in records.items():
+        if section not in ("mappings", "value_maps"):
+            section, action = "other", "changed"
+        elif door == ConfigurationChange.Door.WIZARD and section == "mappings":
+            action = "reset"  # the assisted set-up writes the default mappings
+        by_kind[(section, action)] = by_kind.get((section, action), 0) + 1
+    parts += [_records_said(section, action, count) for (section, action), count in by_kind.items()]
+    return Joined(tuple(parts), "; ") if parts else said(gettext_noop("No change"))
+
+
+RECORD = re.compile(r"^(\w+)\[(.*?)\](?=\.|$)")
 
 
 def _plain(value):

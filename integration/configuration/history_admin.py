@@ -14,13 +14,14 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from p2c.admin_read_only import ReadOnlyAdminMixin
+from p2c.said import french_typography, said_text
 
-from ..models import ConfigurationChange
+from ..models import ConfigurationChange, ConfigurationChangeSet
 from .format import _show
-from .history import configuration_recorded, history_export
+from .history import change_set_summary, configuration_recorded, history_export
 
 MAPPING_PAGE_ROWS = 15
 
@@ -90,6 +91,9 @@ class ConfigurationChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     change_list_template = "admin/integration/configurationchange/change_list.html"
 
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "batch" or super().lookup_allowed(lookup, value, request)  # a change set's rows
+
     @admin.display(description=gettext_lazy("Before"))
     def old_shown(self, obj):
         return "" if obj.action != ConfigurationChange.Action.CHANGED else _show(obj.old)
@@ -116,3 +120,64 @@ class ConfigurationChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                 content_type="application/json" if fmt == "json" else "text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="configuration-history.{fmt}"'
         return response
+
+
+# -- change sets: one line per save, import or set-up --------------------------------------------------------------
+def change_set_summary_text(change_set):
+    """The set's one-line summary in the reader's language (worked out from its rows for a set recorded before)."""
+    if change_set.summary_data:
+        return said_text(change_set.summary_data)
+    return french_typography(str(change_set_summary(list(change_set.rows()), door=change_set.door)))
+
+
+class ChangeSetObjectFilter(admin.SimpleListFilter):
+    """The sets that changed a table mapping (its fields, its filters…)."""
+
+    title = gettext_lazy("table mapping")
+    parameter_name = "mapping_name"
+
+    def lookups(self, request, model_admin):
+        return MappingNameFilter.lookups(self, request, model_admin)
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(batch__in=ConfigurationChange.objects.filter(mapping_name=self.value())
+                               .values("batch"))
+
+
+@admin.register(ConfigurationChangeSet)
+class ConfigurationChangeSetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "username", "door", "summary", "changes")
+    list_display_links = ("at", "summary")
+    list_filter = ("door", ("username", admin.AllValuesFieldListFilter), ChangeSetObjectFilter,
+                   ("at", admin.DateFieldListFilter))
+    search_fields = ("username",)
+    date_hierarchy = "at"
+    list_per_page = 50
+    fields = ("at", "username", "door", "summary", "changes", "change_rows")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("Summary"))
+    def summary(self, obj):
+        return change_set_summary_text(obj)
+
+    @admin.display(description=gettext_lazy("What changed"))
+    def change_rows(self, obj):
+        """Each record added or removed and each key changed, with its value before and after."""
+        rows = format_html_join("", "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (change.get_action_display(), change.path, change.key,
+             "" if change.action != ConfigurationChange.Action.CHANGED else _show(change.old),
+             "" if change.action != ConfigurationChange.Action.CHANGED else _show(change.new))
+            for change in obj.rows()[:CHANGE_SET_ROWS]))
+        more = obj.changes - CHANGE_SET_ROWS
+        url = reverse("admin:integration_configurationchange_changelist") + "?" + urlencode({"batch": obj.batch})
+        return format_html(
+            # A fixed layout, long values wrapped: the Before and After columns stay inside the page at 1,400 px.
+            '<table class="p2c-change-set" style="width:100%;table-layout:fixed;overflow-wrap:anywhere"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
+            '</thead><tbody>{}</tbody></table>{}', _("Action"), _("Record"), _("Key"), _("Before"), _("After"), rows,
+            format_html('<p><a href="{}">{}</a></p>', url, ngettext(
+                "and %(count)s more change", "and %(count)s more changes", more) % {"count": more}) if more > 0 else "")
+
+
+CHANGE_SET_ROWS = 300  # rows a change set's page shows; the rest are a link away

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from p2c.databases import same_database
+from p2c.said import counted, said, said_stored
 from p2c.utils import planner_statistics_refresh
 
 from .. import binder
@@ -233,9 +234,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     job.follow_up_jobs = []
     if not match_rules(plan):
         job.status, job.started_at, job.finished_at = SyncJob.Status.FAILED, timezone.now(), timezone.now()
-        job.message = gettext(
+        job.message_set(said(gettext_noop(
             "You must specify which fields on the table mapping '%(mapping)s' should be used for match-based coupling."
-        ) % {"mapping": mapping.name}
+        ), mapping=mapping.name))
         job.save()
         return job
     coupled = []  # (source id, destination id)
@@ -289,24 +290,17 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
             planner_statistics_refresh(Coupling, plan.destination.model, written=job.inserted + job.coupled)
         if unmatched:
             job.failed += unmatched
-            job.errors.create(
-                source_model=plan.source.label,
-                source_id="",
-                destination_model=plan.destination.label,
-                message=(
-                    gettext(
-                        "Failed to couple %(unmatched)s record(s), because no unique uncoupled matching entity was found in "
-                        "%(system_name)s with the specified matching criteria."
-                    )
-                    % {"unmatched": unmatched, "system_name": plan.destination.system_name}
-                ),
-            )
+            text, data = said_stored(counted(
+                "Failed to couple %(count)s record, because no unique uncoupled matching entity was found in "
+                "%(system_name)s with the specified matching criteria.",
+                "Failed to couple %(count)s records, because no unique uncoupled matching entity was found in "
+                "%(system_name)s with the specified matching criteria.",
+                count=unmatched, system_name=plan.destination.system_name))
+            job.errors.create(source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
+                              message=text, message_data=data)
         job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-        job.message = gettext("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique match") % {
-            "coupled": job.coupled,
-            "inserted": job.inserted,
-            "unmatched": unmatched,
-        }
+        job.message_set(said(gettext_noop("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique "
+                                          "match"), coupled=job.coupled, inserted=job.inserted, unmatched=unmatched))
         job.finished_at = timezone.now()
         job.save()
         if sync_after and coupled:

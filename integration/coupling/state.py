@@ -26,6 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, gettext_lazy
 
 from p2c.databases import same_database
+from p2c.said import said_text
 from p2c.utils import any_of, chunked
 
 from ..models import (
@@ -111,11 +112,11 @@ def records_state(model, ids, mappings):
     if not keys:
         return states
     jobs = defaultdict(list)  # pk -> [(job id, status, message)] of the jobs given the record, newest first
-    for record_id, job_id, status, message in (
+    for record_id, job_id, status, message, data in (
         SyncJobRecord.objects.filter(model=label, record_id__in=list(keys), job__status__in=(*ACTIVE, SyncJob.Status.FAILED))
-        .order_by("-job_id").values_list("record_id", "job_id", "job__status", "job__message")
+        .order_by("-job_id").values_list("record_id", "job_id", "job__status", "job__message", "job__message_data")
     ):
-        jobs[keys[record_id]].append((job_id, status, message))
+        jobs[keys[record_id]].append((job_id, status, said_text(data, message)))
     inserts = defaultdict(list)
     pairs = _failed_insert_pairs(side, label, mappings)
     if pairs:
@@ -131,12 +132,12 @@ def records_state(model, ids, mappings):
         if state.state in (FAILED, SKIPPED) and state.job_id and state.source_id:
             wanted[(state.job_id, state.source_id)] = pk
     if wanted:
-        for error_id, job_id, source_id, message in SyncJobError.objects.filter(
+        for error_id, job_id, source_id, message, data in SyncJobError.objects.filter(
             job_id__in={k[0] for k in wanted}, source_id__in={k[1] for k in wanted}
-        ).values_list("pk", "job_id", "source_id", "message"):
+        ).values_list("pk", "job_id", "source_id", "message", "message_data"):
             pk = wanted.get((job_id, source_id))
             if pk is not None and states[pk].error_id is None:
-                states[pk].error_id, states[pk].message = error_id, states[pk].message or message
+                states[pk].error_id, states[pk].message = error_id, states[pk].message or said_text(data, message)
     return states
 
 
@@ -149,7 +150,7 @@ def _decide(state, jobs):
             failures.append((c.last_erp_job_id, str(c.crm_id), ""))
         if c.last_crm_result == FAILURE:
             failures.append((c.last_crm_job_id, str(c.erp_id), ""))
-    failures += [(e.job_id, e.source_id, e.message) for e in state.failed_inserts]
+    failures += [(e.job_id, e.source_id, e.message_text) for e in state.failed_inserts]
     newest = max([j for c in state.couplings for j in (c.last_erp_job_id, c.last_crm_job_id) if j]
                  + [e.job_id for e in state.failed_inserts if e.job_id], default=0)
     if active:

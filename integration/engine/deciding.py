@@ -6,11 +6,11 @@ touches, couple, uncouple, failures) that `ChunkWrites` (writing.py) writes. Con
 ``self.conflicts`` (`ChunkConflicts`, conflicts.py).
 """
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from integration.models import Direction, IntegrationTableMapping, SyncResult
 from integration.rules.base import RowError
-from p2c.said import said
+from p2c.said import said, said_name
 
 from .matching import match_rules, matches_find
 from .reading import ALL
@@ -41,7 +41,7 @@ class ChunkDecisions:
         if self.plan.source.pk_of(row) in self.couplings or self.forced is ALL or not self.failed_inserts.waits(row):
             return False
         self.result.skip(said(gettext_noop("its insertion failed twice the same way; waiting for a change")),
-                         self.plan.record_label(row))
+                         self.plan.record_said(row))
         return True
 
     def _decide_all(self):
@@ -64,7 +64,7 @@ class ChunkDecisions:
                 else:
                     self._decide_insert(row)
             except RowError as exc:
-                self._fail(row, None, str(exc))
+                self._fail(row, None, exc.message)
 
     def _decide_coupled_rows(self):
         """Decide the coupled rows; the uncoupled ones, in order."""
@@ -78,7 +78,7 @@ class ChunkDecisions:
                 else:
                     self._decide_coupled(row, coupling)
             except RowError as exc:
-                self._fail(row, coupling, str(exc))
+                self._fail(row, coupling, exc.message)
         return uncoupled
 
     def _decide_insert(self, row):
@@ -99,7 +99,7 @@ class ChunkDecisions:
         destination = self.destinations.get(getattr(coupling, plan.destination.id_field))
         if coupling.skipped:
             self.result.skip(said(gettext_noop("the coupling is marked skipped (restore it to synchronise again)")),
-                             plan.record_label(row))
+                             plan.record_said(row))
             return
         if destination is None:
             self._deletion_conflict(row, coupling)
@@ -108,7 +108,7 @@ class ChunkDecisions:
         if self._destination_changed(coupling, destination):
             if not self._source_changed(row, coupling):
                 # Newer data on the destination is no conflict: it goes the other way in the other pass.
-                self.result.skip(_newer_data(plan), plan.record_label(row))
+                self.result.skip(_newer_data(plan), plan.record_said(row))
                 return
             both_modified = True
         values = self.transfer.values_for(row, destination)
@@ -117,13 +117,13 @@ class ChunkDecisions:
             changes, conflicting = self.conflicts.merge(row=row, coupling=coupling, destination=destination,
                                                         changes=changes)
             if changes is None:
-                self.result.skip(_newer_data(plan), plan.record_label(row))
+                self.result.skip(_newer_data(plan), plan.record_said(row))
                 return
         if changes and both_modified and self._resolve_conflict(changes, coupling, conflicting) == "skip":
             self.result.skip(
                 said(gettext_noop("update conflict: the mapping keeps the %(system_name)s data"),
                      system_name=plan.destination.system_name),
-                plan.record_label(row),
+                plan.record_said(row),
             )
             return
         if both_modified and (not changes or plan.destination.key == "erp" or not plan.skip_rows_modified_by):
@@ -169,13 +169,13 @@ class ChunkDecisions:
         erp_field, crm_field = rule.mapping.erp_field, rule.mapping.crm_field
         erp_model = plan.mapping.erp_model_class()._meta.verbose_name
         crm_model = plan.mapping.crm_model_class()._meta.verbose_name
-        raise RowError(gettext(
+        raise RowError(said(gettext_noop(
             # Translators: Business Central's message; the tables are names of models, the fields names of fields.
             "Cannot update a record in the %(table)s table. The mapping between %(erp_field)s field on the "
             "%(erp_table)s table and the %(crm_field)s field on the %(crm_table)s table is bi-directional, and one or "
             "both values have changed since the last synchronization."
-        ) % {"table": plan.destination.model._meta.verbose_name, "erp_field": erp_field, "erp_table": erp_model,
-             "crm_field": crm_field, "crm_table": crm_model})
+        ), table=said_name(plan.destination.model._meta.verbose_name), erp_field=erp_field,
+            erp_table=said_name(erp_model), crm_field=crm_field, crm_table=said_name(crm_model)))
 
     def _deletion_conflict(self, row, coupling):
         resolution = self.conflicts.deletion_resolution(coupling) or self.plan.mapping.deletion_conflict_resolution
@@ -187,10 +187,9 @@ class ChunkDecisions:
             self._decide_insert(row)
         else:
             self.conflicts.deletion_found(coupling)
-            raise RowError(
-                gettext("The %(record)s record cannot be updated because it is coupled to a deleted record.")
-                % {"record": self.plan.record_label(row)}
-            )
+            raise RowError(said(
+                gettext_noop("The %(record)s record cannot be updated because it is coupled to a deleted record."),
+                record=self.plan.record_said(row)))
 
     @staticmethod
     def _changes(destination, values):
@@ -217,7 +216,7 @@ class ChunkDecisions:
         if self.plan.dry_run:
             self.result.add("failed")
             self.result.report.append(
-                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail", "message": message}
+                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail", "message": str(message)}
             )
 
 

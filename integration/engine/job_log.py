@@ -1,12 +1,13 @@
 """What a run tells: its job (`SyncJob`) with counters, the dry run's report, the skip reasons with a few records
 named each, and the job's closing message."""
 
+import json
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_noop
 
 from integration.models import SyncJob
-from p2c.said import Joined, counted, said
+from p2c.said import Joined, counted, said, said_data, said_from_data
 
 REPORT_LIMIT = 1000
 SKIP_EXAMPLES = 5  # records named per skip reason in a job's message
@@ -84,6 +85,25 @@ class JobLog:
         """Reason (in the active language) → how many records were skipped for it."""
         return {str(reason): n for reason, (n, _) in self.skips.items()}
 
+    def skip_reasons_data(self):
+        """Reason as what it means (`skip_reason_key`) → how many records were skipped for it."""
+        return {skip_reason_key(reason): n for reason, (n, _) in self.skips.items()}
+
+
+def skip_reason_key(reason):
+    """A skip reason (a `Said` or a text) as a JSON object's key: its `said_data` as JSON, or the text."""
+    return reason if isinstance(reason, str) else json.dumps(said_data(reason), sort_keys=True)
+
+
+def skip_reason_from_key(key):
+    """The skip reason `skip_reason_key` stored: a `Said`, or the text (a key stored before, or a plain text)."""
+    if key.startswith("{"):
+        try:
+            return said_from_data(json.loads(key))
+        except (KeyError, TypeError, ValueError):
+            return key
+    return key
+
 
 def skip_reason_text(reason, count, labels):
     """``count`` records skipped for ``reason``, naming ``labels`` (the first few of them), in the active language:
@@ -98,7 +118,7 @@ def skip_reason_said(reason, count, labels):
         # newer data").
         return counted("%(count)s %(reason)s", "%(count)s %(reason)s", count=count, reason=reason)
     more = count - len(labels)
-    records = ", ".join(labels)
+    records = Joined(tuple(labels), ", ")  # `Said` labels (the table's name in the reader's language) or texts
     if more <= 0:
         # Translators: how many records a job skipped, why, then the records, e.g. "Customer 10000 (Adatum)".
         return counted("%(count)s %(reason)s (%(records)s)", "%(count)s %(reason)s (%(records)s)", count=count,

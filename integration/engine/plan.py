@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext
 
 from integration.catalogue.fields import RELATION, field_category, get_field
-from integration.labels import record_title
+from integration.labels import record_title, record_title_said
 from integration.models import ConnectionSetup, Coupling, Direction, ValueMapEntry
 from integration.rules import rules_for
 from p2c.databases import database_for
@@ -182,6 +182,10 @@ class SyncPlan:
     def record_label(self, obj):
         """``Customer C00010 (Adatum Corporation)`` — how messages name a record (integration.labels)."""
         return record_title(obj)
+
+    def record_said(self, obj):
+        """`record_label` as what it means (p2c.said), for the messages stored: told in the reader's language."""
+        return record_title_said(obj)
 
 
 def sides_of(mapping, direction):

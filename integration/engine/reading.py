@@ -13,6 +13,7 @@ from integration import binder
 from integration.labels import record_title_attnames
 from integration.models import Coupling, FailedInsert, SyncResult
 from p2c.records import Record
+from p2c.said import said_stored
 from p2c.utils import any_of, chunked
 
 from .sides import WATERMARK_MARGIN, CannotAnswer, record_pages
@@ -163,16 +164,19 @@ class FailedInserts:
         entries = []
         for row, message in failures:
             previous = self.entries.get(row.pk)
+            text, data = said_stored(message)
+            # The same failure as last time: the same meaning, or (an entry stored as text) the same text.
+            same = previous is not None and (previous.message_data == data if data is not None
+                                             else previous.message == text)
             entry = FailedInsert(
-                **self.plan.coupling_pair, direction=self.plan.direction, source_id=str(row.pk), message=message,
-                job=job, failed_at=job.started_at or timezone.now(),
-                skipped=previous is not None and previous.message == message,
+                **self.plan.coupling_pair, direction=self.plan.direction, source_id=str(row.pk), message=text,
+                message_data=data, job=job, failed_at=job.started_at or timezone.now(), skipped=same,
             )
             self.entries[row.pk] = entry
             entries.append(entry)
         FailedInsert.objects.bulk_create(
             entries, update_conflicts=True, unique_fields=["erp_model", "crm_model", "direction", "source_id"],
-            update_fields=["message", "job", "skipped", "failed_at"],
+            update_fields=["message", "message_data", "job", "skipped", "failed_at"],
         )
 
 

@@ -152,9 +152,10 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
                 plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
             # Created running, with its holder, in one statement: a process killed right after still leaves a job
             # the next run closes as failed (engine/locks.py), not one queued for ever.
-            job = (jobs or {}).get(one_way) or job_create(mapping=mapping, direction=one_way, full=full,
-                                                          dry_run=dry_run, status=SyncJob.Status.RUNNING, holder=token,
-                                                          started_at=timezone.now())
+            job = (jobs or {}).get(one_way) or job_create(
+                mapping=mapping, direction=one_way, full=full and only_ids is None, dry_run=dry_run,
+                records_given=None if only_ids is None else len(only_ids), status=SyncJob.Status.RUNNING, holder=token,
+                started_at=timezone.now())
             job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
             if mapping.is_option_mapping:
                 results.append(option_mapping_synchronize(plan=plan, job=job))
@@ -239,6 +240,7 @@ class DirectionRun:
         job.finished_at = timezone.now()
         job.save()
         job.skip_reasons = log.skip_reasons()  # for the caller, not stored
+        job.skip_reasons_data = log.skip_reasons_data()  # the same as what they mean, for a partition to store
         # A partition's coordinator advances the watermark once every partition is done (not stored either);
         # capped at the run's start as the watermark of a whole run is.
         job.max_seen = None if max_seen is None else min(max_seen, started)

@@ -18,8 +18,7 @@ from functools import cached_property
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
@@ -27,6 +26,7 @@ from integration.rules import currency
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
+from p2c.said import Joined, Lowered, Said, said, said_name
 
 from .row_code import Names, attributes_read, function_compile
 from .sides import side_for
@@ -151,9 +151,9 @@ class ChunkTransfer:
         dest = rule.dest_field
         # Translators: a field, then the table and value of the record it names, which the system (Sales or
         # ERP) does not have: "Payment Terms Code: Payment Terms '14D' does not exist in the ERP".
-        return gettext("%(field)s: %(model)s %(value)s does not exist in the %(system_name)s") % {
-            "field": dest.verbose_name, "model": dest.related_model._meta.verbose_name, "value": repr(mapped),
-            "system_name": self.plan.destination.system_name}
+        return said(gettext_noop("%(field)s: %(model)s %(value)s does not exist in the %(system_name)s"),
+                    field=said_name(dest.verbose_name), model=said_name(dest.related_model._meta.verbose_name),
+                    value=repr(mapped), system_name=self.plan.destination.system_name)
 
     @staticmethod
     def _fit(rule, value):
@@ -176,27 +176,54 @@ class ChunkTransfer:
     def _not_coupled_message(self, index, rule, related_id):
         related = rule.source_field.related_model
         label = self._keys.get(index, {}).get(related_id)
-        values = {"model": capfirst(related._meta.verbose_name), "record": label or related_id,
-                  "counterpart": str(rule.dest_field.related_model._meta.verbose_name).lower()}
+        # As what it means (p2c.said): the tables' names told in the reader's language.
+        values = {"model": said_name(related._meta.verbose_name), "record": str(label or related_id),
+                  "counterpart": Lowered(said_name(rule.dest_field.related_model._meta.verbose_name))}
         if self.plan.destination.key == "crm":
             # Translators: e.g. "Salesperson/Purchaser SP02 is not coupled to a Sales user" (a table's name, a record
             # of it, then the name of the Sales table it has no counterpart in).
-            return gettext("%(model)s %(record)s is not coupled to a Sales %(counterpart)s") % values
+            return said(gettext_noop("%(model)s %(record)s is not coupled to a Sales %(counterpart)s"), **values)
         # Translators: e.g. "User Nancy is not coupled to an ERP salesperson/purchaser" (a table's name, a record of
         # it, then the name of the ERP table it has no counterpart in).
-        return gettext("%(model)s %(record)s is not coupled to an ERP %(counterpart)s") % values
+        return said(gettext_noop("%(model)s %(record)s is not coupled to an ERP %(counterpart)s"), **values)
 
 
 def field_error_text(field, exc):
     """A field's validation error as a row's error names it: ``Email: Enter a valid email address.``."""
     # Translators: a field's name, then what is wrong with its value.
-    return gettext("%(field)s: %(error)s") % {"field": field.verbose_name, "error": " ".join(exc.messages)}
+    return said(gettext_noop("%(field)s: %(error)s"), field=said_name(field.verbose_name),
+                error=Joined(tuple(validation_said(error) for error in exc.error_list), " "))
+
+
+OTHER_PLACEHOLDER = re.compile(r"%\(\w+\)[^sd]")
+
+
+def validation_said(error):
+    """One of a ValidationError's messages as what it means (p2c.said): Django's own messages (``Enter a valid
+    email address.``) are lazy translations of a msgid (or of a singular and a plural), told then in the reader's
+    language; any other as its text."""
+    message, params = error.message, error.params or {}
+    args, kw = getattr(message, "_args", None), getattr(message, "_kw", None) or {}
+    if not isinstance(params, dict):
+        return " ".join(error.messages)
+    params = {name: value for name, value in params.items() if name != "value"}  # the refused value, unused
+    if args and len(args) == 1 and isinstance(args[0], str) and not OTHER_PLACEHOLDER.search(args[0]):
+        return said(args[0], **params)
+    singular, plural = kw.get("singular"), kw.get("plural")
+    if isinstance(singular, str) and isinstance(plural, str) and not OTHER_PLACEHOLDER.search(singular + plural):
+        # ngettext_lazy keeps the name of the count that chooses the plural to itself: Django's validators name it
+        # limit_value (lengths) or max (digits).
+        counter = next((name for name in ("limit_value", "max", *params) if isinstance(params.get(name), int)), None)
+        if counter is not None:
+            return Said.of(singular, plural, counter=counter, **params)
+    return " ".join(error.messages)
 
 
 def record_error_text(record, error):
-    """A row's error naming its record: ``Customer C00010 (Adatum): Email: Enter a valid email address.``."""
+    """A row's error naming its record: ``Customer C00010 (Adatum): Email: Enter a valid email address.``, as what
+    it means (p2c.said: the job's error row is told in the reader's language); ``error`` a `Said` or a text."""
     # Translators: a record (e.g. "Customer C00010 (Adatum Corporation)"), then what went wrong with it.
-    return gettext("%(record)s: %(error)s") % {"record": record, "error": error}
+    return said(gettext_noop("%(record)s: %(error)s"), record=record, error=error)
 
 
 def not_allowed_text(value):
@@ -484,7 +511,7 @@ def values_maker(plan):
     lines = code.lines()
     namespace = {**names.namespace, "ValidationError": ValidationError, "RowError": RowError, "Decimal": Decimal,
                  "convert": convert, "decimal_fit": decimal_fit, "plain_email": plain_email,
-                 "field_error_text": field_error_text, "record_error_text": record_error_text}
+                 "field_error_text": field_error_text, "record_error_text": record_error_text, "Joined": Joined}
     return function_compile("make", lines, namespace)
 
 
@@ -540,7 +567,7 @@ class _ValuesCode:
             if step.clear_on_failure:
                 self.line(depth + 1, "write, value = True, None")
             else:
-                self.line(depth + 1, "errors.append(str(exc))")
+                self.line(depth + 1, "errors.append(exc.message)")
                 self.line(depth + 1, "write = False")
         self.line(depth, "except ValidationError as exc:")
         self.line(depth + 1, f"errors.append(field_error_text({dest}, exc))")
@@ -578,7 +605,7 @@ class _ValuesCode:
             self.line(3, f"{self.name(plan.rules.transfer, 'transfer')}(source, destination, values, "
                          f"plan={self.name(plan, 'plan')}, context=context)")
             self.line(2, "except RowError as exc:")
-            self.line(3, "errors.append(str(exc))")
+            self.line(3, "errors.append(exc.message)")
         for name, (field, quantum) in plan.decimal_fields.items():
             # An amount the rules set is rounded as the field mappings' are (theirs are already).
             self.line(2, f"value = values.get({name!r})")
@@ -589,8 +616,8 @@ class _ValuesCode:
             self.line(3, "except ValidationError as exc:")
             self.line(4, f"errors.append(field_error_text({self.name(field, 'field')}, exc))")
         self.line(2, "if errors:")
-        self.line(3, f"raise RowError(record_error_text({self.name(plan.record_label, 'label')}(source), "
-                     f"'; '.join(errors)))")
+        self.line(3, f"raise RowError(record_error_text({self.name(plan.record_said, 'label')}(source), "
+                     f"Joined(tuple(errors), '; ')))")
         self.line(2, "return values")
 
     def lines(self):

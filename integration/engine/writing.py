@@ -10,10 +10,11 @@ from operator import attrgetter
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from integration.models import SyncJobError, SyncResult
 from p2c.records import writing_as
+from p2c.said import said, said_stored
 
 from .sides import side_failure
 from .store import coupling_names
@@ -58,15 +59,15 @@ class ChunkWrites:
             if id(coupling) in taken:
                 made.append(claim)
             else:
-                self._fail(row, None, record_error_text(plan.record_label(row), self._claim_refused_text(dest)))
+                self._fail(row, None, record_error_text(plan.record_said(row), self._claim_refused_text(dest)))
         self.couple = [(row, dest, changes) for row, dest, changes, _ in made]
         self.claimed = {pk_of(row): coupling for row, _, _, coupling in made}
         self.couplings.update(self.claimed)  # a row whose write then fails marks its coupling failed
 
     def _claim_refused_text(self, dest):
-        return gettext(
+        return said(gettext_noop(
             "%(destination)s matched it, but is coupled to another record meanwhile (or this record is); nothing "
-            "was written. The next run decides it again.") % {"destination": self.plan.record_label(dest)}
+            "was written. The next run decides it again."), destination=self.plan.record_said(dest))
 
     def _uncouple(self):
         self.store.remove(self.uncouple)
@@ -142,7 +143,7 @@ class ChunkWrites:
                     raise
                 coupling = self.couplings.get(row.pk)
                 text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
-                self._fail(row, coupling, record_error_text(self.plan.record_label(row), text))
+                self._fail(row, coupling, record_error_text(self.plan.record_said(row), text))
         return written
 
     def _duplicate_text(self, obj):
@@ -249,9 +250,9 @@ class ChunkWrites:
             plan.destination.reach.records_insert_undo([dest_id])
         self.inserted = [(r, d) for r, d in self.inserted if r is not row]
         self.failures.append((row, None, dest_id if written_first else "", record_error_text(
-            plan.record_label(row), gettext(
+            plan.record_said(row), said(gettext_noop(
                 "its new counterpart could not be coupled: the record was coupled to another one meanwhile. The "
-                "next run decides it again."))))
+                "next run decides it again.")))))
 
     def _couplings_prepare(self, couplings):
         """The bulk write of new couplings (`_new_couplings`' tuples), their columns converted now."""
@@ -263,15 +264,19 @@ class ChunkWrites:
         failed_couplings = []
         errors = []
         for row, coupling, dest_id, message in self.failures:
+            text, data = said_stored(message)
             errors.append(SyncJobError(
                 job=self.job, source_model=self.plan.source.label, source_id=str(row.pk),
-                destination_model=destination.label, destination_id=str(dest_id or ""), message=message,
+                destination_model=destination.label, destination_id=str(dest_id or ""), message=text,
+                message_data=data,
             ))
             if coupling is None or coupling.pk is None:
                 continue
+            # The same failure as last time: the same meaning, or (a row stored as text) the same text.
+            before = previous.get((getattr(coupling, destination.job_field), str(row.pk)))
             repeated = (
                 getattr(coupling, destination.result_field) == SyncResult.FAILURE
-                and previous.get((getattr(coupling, destination.job_field), str(row.pk))) == message
+                and before is not None and (before[1] == data if data is not None else before[0] == text)
             )
             setattr(coupling, destination.result_field, SyncResult.FAILURE)
             setattr(coupling, destination.job_field, self.job.pk)
@@ -296,8 +301,8 @@ class ChunkWrites:
             return {}
         rows = SyncJobError.objects.filter(
             job_id__in={k[0] for k in keys}, source_id__in={k[1] for k in keys}
-        ).values_list("job_id", "source_id", "message")
-        return {(job_id, source_id): message for job_id, source_id, message in rows}
+        ).values_list("job_id", "source_id", "message", "message_data")
+        return {(job_id, source_id): (message, data) for job_id, source_id, message, data in rows}
 
 
 

@@ -33,15 +33,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
 from erp.models import NumberedRecord
 from erp.numbering import numbers_reserved
+from p2c.said import counted, said_from_data, said_stored
 
 from .. import queue
 from ..engine import sync as engine_sync
 from ..engine.filters import filter_validate
-from ..engine.job_log import job_summary
+from ..engine.job_log import job_summary_said, skip_reason_from_key
 from ..engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
 from ..engine.matching import match_rules, uncoupled_destinations_exist
 from ..engine.plan import plan_build
@@ -139,7 +140,7 @@ def uncoupled_partition_run(*, job, token):
     now = timezone.now()
     SyncPartition.objects.filter(pk=first.pk).update(
         state=State.RUNNING, claim=token, heartbeat=now, started_at=now, finished_at=None,
-        attempts=F("attempts") + 1, rows=0, message="")
+        attempts=F("attempts") + 1, rows=0, message="", message_data=None)
     partition_run(partition=SyncPartition.objects.select_related("job").get(pk=first.pk), token=token)
 
 
@@ -164,7 +165,7 @@ def partition_claim(*, job_id, token, pending=True):
     """
     now = timezone.now()
     claimed = {"state": State.RUNNING, "claim": token, "heartbeat": now, "started_at": now, "finished_at": None,
-               "attempts": F("attempts") + 1, "rows": 0, "message": ""}
+               "attempts": F("attempts") + 1, "rows": 0, "message": "", "message_data": None}
     if pending:
         for pk in SyncPartition.objects.filter(job_id=job_id, state=State.PENDING).order_by("position").values_list(
                 "pk", flat=True)[:20]:
@@ -219,18 +220,19 @@ def partition_run(*, partition, token):
                 jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat,
                 destinations_uncoupled=partition.destinations_uncoupled, rows_coupled=partition.rows_coupled)
         failed = result.status == SyncJob.Status.FAILED
-        message = result.message if failed else ""
+        # The job's message as it stored it: what it means, or (a text) as it is.
+        message = (result.message, result.message_data) if failed else ("", None)
     except MappingBusy as exc:
-        result, failed, message = sink, True, str(exc)
+        result, failed, message = sink, True, said_stored(getattr(exc, "said", str(exc)))
     except Exception as exc:  # the partition fails; the others go on, and a rerun takes it up again
         logger.exception("Partition %s of job %s failed", partition.position, job.pk)
-        result, failed, message = sink, True, f"{type(exc).__name__}: {exc}"
+        result, failed, message = sink, True, (f"{type(exc).__name__}: {exc}", None)
     counts = {name: getattr(result, name) for name in SyncJob.COUNTERS}
     with transaction.atomic():
         done = SyncPartition.objects.filter(pk=partition.pk, claim=token, state=State.RUNNING).update(
             state=State.FAILED if failed else State.DONE, finished_at=timezone.now(), heartbeat=timezone.now(),
-            counts=counts, skips=getattr(result, "skip_reasons", {}) or {}, message=message[:2000],
-            max_seen=getattr(result, "max_seen", None))
+            counts=counts, skips=getattr(result, "skip_reasons_data", {}) or {}, message=message[0][:2000],
+            message_data=message[1], max_seen=getattr(result, "max_seen", None))
         if done and not failed:  # counted once: only by the worker whose claim it still is
             SyncJob.objects.filter(pk=job.pk).update(**{n: F(n) + v for n, v in counts.items() if v})
     return (State.FAILED if failed else State.DONE) if done else None
@@ -295,12 +297,12 @@ def partitions_work_here(*, job_id):
 
 # -- finishing ----------------------------------------------------------------------------------------------------
 def _summary(job, skips, partitions):
-    """The partitioned job's closing message: the job's counts and skip reasons (the partitions keep no records'
-    names), then how many partitions ran."""
-    text = job_summary(job, {reason: (n, []) for reason, n in skips.items()})
+    """The partitioned job's closing message as what it means (p2c.said): the job's counts and skip reasons (the
+    partitions keep no records' names; ``skips``: `skip_reason_key` → count), then how many partitions ran."""
+    text = job_summary_said(job, {skip_reason_from_key(reason): (n, []) for reason, n in skips.items()})
     # Translators: a partitioned job's message, then how many key-range partitions the run was split into.
-    return ngettext("%(summary)s (%(count)s partition)", "%(summary)s (%(count)s partitions)", partitions) % {
-        "summary": text, "count": partitions}
+    return counted("%(summary)s (%(count)s partition)", "%(summary)s (%(count)s partitions)", summary=text,
+                   count=partitions)
 
 
 def partitioned_job_finish(*, job_id):
@@ -311,8 +313,8 @@ def partitioned_job_finish(*, job_id):
     the next run of the mapping takes them up again. Only the caller whose conditional UPDATE closes the job moves
     the watermark.
     """
-    partitions = list(SyncPartition.objects.filter(job_id=job_id).values("state", "skips", "message", "max_seen",
-                                                                          "position"))
+    partitions = list(SyncPartition.objects.filter(job_id=job_id).values("state", "skips", "message", "message_data",
+                                                                          "max_seen", "position"))
     if not partitions or any(p["state"] in (State.PENDING, State.RUNNING) for p in partitions):
         return None
     job = SyncJob.objects.get(pk=job_id)
@@ -325,20 +327,22 @@ def partitioned_job_finish(*, job_id):
             skips[reason] = skips.get(reason, 0) + n
     if failed:
         status = SyncJob.Status.FAILED
-        message = ngettext(
+        first = failed[0]
+        error = said_from_data(first["message_data"]) if first["message_data"] else first["message"]
+        message = counted(
             "%(failed)s of %(count)s partition failed (partition %(position)s: %(error)s); the rest is written. "
             "Synchronise the mapping again: the run goes on with the partitions not done. So far: %(summary)s",
             "%(failed)s of %(count)s partitions failed (partition %(position)s: %(error)s); the rest is written. "
             "Synchronise the mapping again: the run goes on with the partitions not done. So far: %(summary)s",
-            len(partitions),
-        ) % {"failed": len(failed), "count": len(partitions), "position": failed[0]["position"],
-             "error": failed[0]["message"], "summary": _summary(job, skips, len(partitions))}
+            failed=len(failed), count=len(partitions), position=first["position"], error=error,
+            summary=_summary(job, skips, len(partitions)))
     else:
         status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
         message = _summary(job, skips, len(partitions))
+    text, data = said_stored(message)
     with transaction.atomic():
         if not SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.RUNNING).update(
-                status=status, message=message, finished_at=timezone.now()):
+                status=status, message=text, message_data=data, finished_at=timezone.now()):
             return SyncJob.objects.get(pk=job_id)
         seen = [p["max_seen"] for p in partitions if p["max_seen"]]
         if not failed and job.table_mapping_id:  # what the run moves once it is whole, as an unpartitioned one

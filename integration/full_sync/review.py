@@ -78,6 +78,15 @@ class ReviewLine:
         return self.mapping.name if self.mapping else self.line.mapping_name
 
     @property
+    def message_text(self):
+        """The message column: the line's own message (why it failed), else why its jobs skipped or failed records
+        (their messages, in the reader's language): a line with records skipped says why."""
+        if self.message:
+            return self.message
+        return " · ".join(job.message_text for job in (self.coupling_job, self.to_job, self.from_job)
+                          if job is not None and (job.skipped or job.failed) and job.message_text)
+
+    @property
     def recommendation_label(self):
         return Recommendation(self.recommendation).label
 
@@ -317,7 +326,7 @@ def full_sync_status(*, run=None):
                 "name": line.name, "mapping_id": line.mapping.pk if line.mapping else None,
                 "direction": line.direction, "dependencies": line.dependencies,
                 "recommendation": line.recommendation, "recommendation_label": str(line.recommendation_label),
-                "state": line.state, "state_label": str(line.state_label), "message": line.message,
+                "state": line.state, "state_label": str(line.state_label), "message": line.message_text,
                 "to_job": _job_dict(line.to_job, partitions), "from_job": _job_dict(line.from_job, partitions),
                 "coupling_job": _job_dict(line.coupling_job, partitions),
                 "to_job_status": line.to_job_status, "from_job_status": line.from_job_status,

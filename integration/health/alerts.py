@@ -21,9 +21,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+
+from p2c.models import recipients_by_language
 
 from ..models import AlertState, ConnectionSetup
 from ..models.mappings import recipients_split
@@ -48,7 +50,7 @@ def alert_problems(summary, setup):
             found[(Kind.JOB_FAILED, name)] = (job.pk, _(
                 "The last synchronisation job of %(mapping)s (%(direction)s), #%(job)s, ended %(status)s: "
                 "%(message)s") % {"mapping": name, "direction": SHORT_DIRECTION[job.direction], "job": job.pk,
-                                  "status": job.get_status_display(), "message": job.message or "-"})
+                                  "status": job.get_status_display(), "message": job.message_text or "-"})
         skipped = sum(row.skipped for row in rows)
         if skipped:
             found[(Kind.RECORDS_SKIPPED, name)] = (skipped, _(
@@ -88,39 +90,57 @@ def alerts_send(*, now=None):
     summary = health_summary(now=now, broker=False, waiting=bool(setup.alert_lag_minutes))
     problems = alert_problems(summary, setup)
     period = timedelta(minutes=setup.alert_period_minutes)
-    messages, changed = [], []
+    due = []  # (kind, mapping name, None for a problem or the recovered state), told per language when sent
+    changed = []
     with transaction.atomic():
         states = {(s.kind, s.mapping_name): s for s in AlertState.objects.select_for_update()}
-        for (kind, name), (figure, text) in problems.items():
+        for (kind, name), (figure, _text) in problems.items():
             state = states.get((kind, name)) or AlertState(kind=kind, mapping_name=name)
             if not state.is_open:
                 state.is_open, state.opened_at, state.notified = True, now, False
-            due = state.last_sent_at is None or now - state.last_sent_at >= period
+            is_due = state.last_sent_at is None or now - state.last_sent_at >= period
             worse = kind in (Kind.JOB_FAILED, Kind.RECORDS_SKIPPED) and figure > state.value
-            if due and (not state.notified or worse):
-                messages.append((_subject(kind, name), text))
+            if is_due and (not state.notified or worse):
+                due.append((kind, name, None))
                 state.notified, state.last_sent_at, state.value = True, now, figure
             changed.append(state)
         for key, state in states.items():
             if not state.is_open or key in problems:
                 continue
             if state.notified:
-                messages.append((_subject(state.kind, state.mapping_name, recovered=True), _(
-                    "Recovered: %(what)s, open since %(since)s (%(duration)s).") % {
-                    "what": state.get_kind_display(), "since": state.opened_at.isoformat(timespec="minutes"),
-                    "duration": timesince(state.opened_at, now)}))
+                due.append((state.kind, state.mapping_name, (state.opened_at, now)))
                 state.last_sent_at = now
             state.is_open, state.notified, state.value = False, False, 0
             changed.append(state)
         for state in changed:
             state.save()
-        # Sent once the states are written: a failure to send rolls them back, so the next check tries again.
-        if messages:
+        # Sent once the states are written: a failure to send rolls them back, so the next check tries again. Each
+        # recipient reads them in their language: the one they chose in the admin, else P2C_LANGUAGE.
+        if due:
+            emails = []
+            for language, addresses in recipients_by_language(recipients).items():
+                with translation.override(language):
+                    emails += [mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, addresses)
+                               for subject, body in _told(due, summary, setup)]
             with mail.get_connection() as connection:
-                connection.send_messages([
-                    mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, connection=connection)
-                    for subject, body in messages
-                ])
-    for subject, _body in messages:
+                connection.send_messages(emails)
+    subjects = [subject for subject, _body in _told(due, summary, setup)] if due else []
+    for subject in subjects:
         logger.info("Alert sent to %s: %s", ", ".join(recipients), subject)
-    return [subject for subject, _body in messages]
+    return subjects
+
+
+def _told(due, summary, setup):
+    """[(subject, body)] of the ``due`` alerts, in the active language."""
+    problems = alert_problems(summary, setup) if any(recovered is None for _k, _n, recovered in due) else {}
+    told = []
+    for kind, name, recovered in due:
+        if recovered is None:
+            told.append((_subject(kind, name), problems[(kind, name)][1]))
+            continue
+        opened_at, now = recovered
+        told.append((_subject(kind, name, recovered=True), _(
+            "Recovered: %(what)s, open since %(since)s (%(duration)s).") % {
+            "what": Kind(kind).label, "since": opened_at.isoformat(timespec="minutes"),
+            "duration": timesince(opened_at, now)}))
+    return told

@@ -38,6 +38,7 @@ from ..models import (
     IntegrationTableMapping,
     SyncJob,
     SyncResult,
+    ValueMap,
 )
 from ..operations.conflict_inbox import conflicts_per_mapping
 
@@ -210,6 +211,52 @@ def _failed_and_skipped():
     return counts
 
 
+@dataclass
+class RecordCounts:
+    """What the records of one mapping in one direction are now: coupled, failing, skipped (`record_counts`)."""
+
+    coupled: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def record_counts(mappings=None):
+    """``{(mapping pk, direction): RecordCounts}`` of ``mappings`` (default: all), each direction they run: the
+    one count the health page, ``sync_status`` and the full synchronisation review read.
+
+    A mapping of records: its couplings, and per direction the records whose last write failed or that could not
+    be created, skipped ones apart (`_failed_and_skipped`). An option mapping (ERP codes ↔ a Sales option set,
+    engine/options.py) has no couplings: its codes coupled are the entries of its value map, and its skipped codes
+    (matching no option) those its last run skipped. A constant number of queries."""
+    mappings = list(IntegrationTableMapping.objects.all() if mappings is None else mappings)
+    failures = _failed_and_skipped()
+    coupled = {(row["erp_model"], row["crm_model"]): row["n"] for row in
+               Coupling.objects.order_by().values("erp_model", "crm_model").annotate(n=Count("pk"))}
+    options = [m for m in mappings if m.is_option_mapping]
+    entries, last_jobs = {}, {}
+    if options:
+        entries = dict(ValueMap.objects.filter(name__in=[m.name for m in options])
+                       .annotate(n=Count("entries")).values_list("name", "n"))
+        last = SyncJob.objects.filter(table_mapping=OuterRef("pk"), finished_at__isnull=False).order_by("-created_at")
+        last_jobs = SyncJob.objects.in_bulk([pk for pk in IntegrationTableMapping.objects.filter(
+            pk__in=[m.pk for m in options]).annotate(job=Subquery(last.values("pk")[:1])).values_list("job", flat=True)
+            if pk])
+        last_jobs = {job.table_mapping_id: job for job in last_jobs.values()}
+    counts = {}
+    for mapping in mappings:
+        for direction in mapping.directions():
+            if mapping.is_option_mapping:
+                job = last_jobs.get(mapping.pk)
+                counts[(mapping.pk, direction)] = RecordCounts(
+                    coupled=entries.get(mapping.name, 0), failed=job.failed if job else 0,
+                    skipped=job.skipped if job else 0)
+            else:
+                failed, skipped = failures.get((mapping.erp_model, mapping.crm_model, direction), (0, 0))
+                counts[(mapping.pk, direction)] = RecordCounts(
+                    coupled=coupled.get((mapping.erp_model, mapping.crm_model), 0), failed=failed, skipped=skipped)
+    return counts
+
+
 def _waiting(mapping, direction, integration_user_id):
     """``(count, oldest stamp)`` of the source rows whose change the direction has not synchronised yet;
     ``(None, None)`` for an option mapping (no records of its own) or a source that cannot be read so.
@@ -303,7 +350,7 @@ def mappings_health(*, now=None, waiting=True):
     full_jobs = [jobs[getattr(m, f"last_full_{d}")] for m in mappings for d in SOURCE_SIDE
                  if getattr(m, f"last_full_{d}")]
     progress = partitions_progress_of(full_jobs)
-    failures = _failed_and_skipped()
+    counts = record_counts(mappings)
     conflicts = conflicts_per_mapping()
     per_hour, per_day = chart_figures(now=now)
     integration_user_id = ConnectionSetup.get_solo().integration_user_id if waiting else None
@@ -314,7 +361,8 @@ def mappings_health(*, now=None, waiting=True):
             if direction not in SOURCE_SIDE:
                 continue
             full_job = jobs.get(getattr(mapping, f"last_full_{direction}"))
-            failed, skipped = failures.get((mapping.erp_model, mapping.crm_model, direction), (0, 0))
+            records = counts.get((mapping.pk, direction)) or RecordCounts()
+            failed, skipped = records.failed, records.skipped
             row = DirectionHealth(
                 mapping=mapping, direction=direction, last_job=jobs.get(getattr(mapping, f"last_{direction}")),
                 last_full_job=full_job,

@@ -16,7 +16,7 @@ from integration.models.fo import (
 )
 from integration.models.full_sync import FullSyncLine, FullSyncRun
 from integration.models.health import AlertState, Heartbeat
-from integration.models.history import ConfigurationChange
+from integration.models.history import ConfigurationChange, ConfigurationChangeSet
 from integration.models.jobs import SyncJob, SyncJobError, SyncJobRecord
 from integration.models.mappings import (
     ConnectionSetup,
@@ -30,7 +30,7 @@ from integration.models.mappings import (
 from integration.models.partitions import SyncPartition
 
 __all__ = [
-    "AlertState", "ConfigurationChange", "ConnectionSetup", "Coupling", "CouplingIntent", "Direction", "FailedInsert",
+    "AlertState", "ConfigurationChange", "ConfigurationChangeSet", "ConnectionSetup", "Coupling", "CouplingIntent", "Direction", "FailedInsert",
     "FullSyncLine", "FullSyncRun", "Heartbeat", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",

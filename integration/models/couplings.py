@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from integration.models.mappings import Direction, SyncResult
 from p2c.fields import JSONTextField
 from p2c.indexes import indexes_when_set
+from p2c.said import said_text
 
 
 class Coupling(models.Model):
@@ -124,6 +125,8 @@ class FailedInsert(models.Model):
     direction = models.CharField(_("Synch. Direction"), max_length=20, choices=Direction)
     source_id = models.CharField(_("Source Record"), max_length=64)
     message = models.TextField(_("Error Message"))
+    # The message as what it means (p2c.said), as SyncJob.message_data; ``message`` the fallback for older rows.
+    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
     job = models.ForeignKey(
         "integration.SyncJob", verbose_name=_("Last Synch. Job"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -140,7 +143,12 @@ class FailedInsert(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.source_id}: {self.message[:80]}"
+        return f"{self.source_id}: {self.message_text[:80]}"
+
+    @property
+    def message_text(self):
+        """The message in the active language (the reader's)."""
+        return said_text(self.message_data, self.message)
 
     @property
     def source_model(self):

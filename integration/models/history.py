@@ -41,3 +41,30 @@ class ConfigurationChange(models.Model):
 
     def __str__(self):
         return f"{self.path}.{self.key}" if self.key else self.path
+
+
+class ConfigurationChangeSet(models.Model):
+    """What one save, import or set-up changed (its `ConfigurationChange` rows share its ``batch``): who, when,
+    through which door, and a one-line summary ("Connection enabled; 15 table mappings reset to their defaults")
+    stored as what it means (p2c.said), told in the reader's language."""
+
+    batch = models.UUIDField(_("Change"), unique=True)
+    at = models.DateTimeField(_("Date/Time"), db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("User"), on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="+")
+    username = models.CharField(_("By"), max_length=150, blank=True, help_text=_("Kept when the user is deleted."))
+    door = models.CharField(_("Through"), max_length=10, choices=ConfigurationChange.Door)
+    changes = models.PositiveIntegerField(_("Changes"), default=0)
+    # Empty for a set recorded before change sets were: its summary is worked out from its rows when shown.
+    summary_data = models.JSONField(_("Summary (as stored)"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("Configuration Change Set")
+        verbose_name_plural = _("Configuration Change Sets")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'}"
+
+    def rows(self):
+        return ConfigurationChange.objects.filter(batch=self.batch).order_by("id")

@@ -2,10 +2,11 @@
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, IntegrationTableMapping
-from p2c.said import french_typography, said_data, said_text
+from p2c.said import said_stored, said_text
 
 
 class SyncJob(models.Model):
@@ -32,6 +33,11 @@ class SyncJob(models.Model):
     direction = models.CharField(_("Synch. Direction"), max_length=20, choices=Direction)
     status = models.CharField(_("Status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
     full = models.BooleanField(_("Full Synchronization"), default=False)
+    # A run of selected records ("Synchronise now" of a record or a selection) is no full synchronisation, though it
+    # writes them whatever changed: how many it was given, told by `scope`.
+    records_given = models.PositiveIntegerField(
+        _("Records Given"), null=True, blank=True,
+        help_text=_("A run of selected records: how many it was given. Empty: a run of the whole mapping."))
     dry_run = models.BooleanField(_("Dry Run"), default=False)
     created_at = models.DateTimeField(_("Created At"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("Start Date/Time"), null=True, blank=True)
@@ -67,6 +73,14 @@ class SyncJob(models.Model):
     def __str__(self):
         return f"{self.mapping_name} {self.get_direction_display()} #{self.pk}"
 
+    @property
+    def scope(self):
+        """What the job ran over, as a person reads it: selected records, everything, or the changes."""
+        if self.records_given is not None:
+            return ngettext("Run of %(count)s selected record", "Run of %(count)s selected records",
+                            self.records_given) % {"count": self.records_given}
+        return gettext("Full synchronisation") if self.full else gettext("Changes since the last run")
+
     def counts(self):
         return {name: getattr(self, name) for name in self.COUNTERS}
 
@@ -77,8 +91,7 @@ class SyncJob(models.Model):
 
     def message_set(self, value):
         """Store ``value`` (a `p2c.said.Said` or a text) as what it means, and as text in the active language."""
-        self.message_data = said_data(value) if not isinstance(value, str) else None
-        self.message = french_typography(str(value))
+        self.message, self.message_data = said_stored(value)
 
     def get_admin_url(self):
         """The job's admin page (the doors link the jobs an operation started)."""
@@ -96,6 +109,8 @@ class SyncJobError(models.Model):
     destination_model = models.CharField(_("Destination Table"), max_length=100, blank=True)
     destination_id = models.CharField(_("Destination Record"), max_length=64, blank=True)
     message = models.TextField(_("Error Message"))
+    # The message as what it means (p2c.said), as SyncJob.message_data; ``message`` the fallback for older rows.
+    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Date/Time"), auto_now_add=True)
 
     class Meta:
@@ -104,7 +119,12 @@ class SyncJobError(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return self.message[:120]
+        return self.message_text[:120]
+
+    @property
+    def message_text(self):
+        """The message in the active language (the reader's)."""
+        return said_text(self.message_data, self.message)
 
 
 class SyncJobRecord(models.Model):

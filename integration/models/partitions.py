@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SyncJob
+from p2c.said import said_text
 
 
 class SyncPartition(models.Model):
@@ -50,6 +51,8 @@ class SyncPartition(models.Model):
     started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
     message = models.TextField(_("Message"), blank=True)
+    # The message as what it means (p2c.said), as SyncJob.message_data; ``message`` the fallback for older rows.
+    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Synchronization Partition")
@@ -61,3 +64,8 @@ class SyncPartition(models.Model):
 
     def __str__(self):
         return f"{self.job_id} #{self.position} [{self.low or '…'}, {self.high or '…'}) {self.state}"
+
+    @property
+    def message_text(self):
+        """The message in the active language (the reader's)."""
+        return said_text(self.message_data, self.message)

@@ -2,7 +2,13 @@
 
 
 class RowError(Exception):
-    """A row cannot be synchronised; the message names the record and the cause."""
+    """A row cannot be synchronised; the message names the record and the cause: a text, or a `p2c.said.Said`
+    (stored as what it means, told in the reader's language)."""
+
+    @property
+    def message(self):
+        """The message as raised (a `Said` kept as it is), for the job's error row."""
+        return self.args[0] if len(self.args) == 1 and not isinstance(self.args[0], str) else str(self)
 
 
 class Rules:

@@ -111,3 +111,44 @@ def test_a_job_failing_after_queued_shows_as_failed_on_the_list(page, live_serve
     page.wait_for_selector(".messagelist")
     assert "restored" in page.inner_text(".messagelist")
     assert "Failed" in row.inner_text() and "Skipped" not in row.inner_text()  # the next run tries it again
+
+
+def test_synchronise_now_from_a_records_page_comes_back_to_it_and_its_job_reads_in_french(page, live_server,
+                                                                                          mappings, worker):
+    """From an account's page: Synchronise now, the direction, back on the account's page with the outcome; the job
+    is a one-record run, and its row error (written in English by the worker) reads in French on a French page."""
+    from crm.models import Account
+    from erp.models import Customer, SalespersonPurchaser
+    from integration.coupling.couplings import coupling_create
+    from integration.models import SyncJob
+
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+    salesperson = SalespersonPurchaser.objects.create(code="SP01", name="Nancy")
+    customer = Customer.objects.create(name="Proseware", phone_no="1", salesperson=salesperson)
+    account = Account.objects.create(name="Proseware", telephone1="+46 8 555 " + "1" * 40,
+                                     customer_type_code="customer", state_code="active")
+    coupling_create(erp_record=customer, crm_record=account)
+
+    log_in(page, live_server)
+    record_page = f"{live_server.url}/admin/crm/account/{account.pk}/change/"
+    page.goto(record_page)
+    page.click("button.p2c-record-tool-synchronize_now")
+    page.wait_for_selector("#p2c-action-form")
+    shot(page, "2-record-direction")
+    page.check('input[name="p2c-direction"][value="get"]')
+    page.click('input[name="p2c-submit"]')
+    page.wait_for_selector(".messagelist")
+    assert page.url == record_page  # back on the record, not on the list
+    shot(page, "3-record-back")
+
+    worker()
+    job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="from_integration")
+    assert (job.records_given, job.full, job.failed) == (1, False, 1)
+    page.goto(f"{live_server.url}/admin/")
+    with page.expect_navigation():
+        page.select_option("#p2c-language-select", "fr")
+    page.goto(f"{live_server.url}/admin/integration/syncjob/{job.pk}/change/")
+    body = page.locator("#content").inner_text()
+    assert "Exécution de 1 enregistrement sélectionné" in body, body
+    assert "Compte" in body and "Ensure this value" not in body, body
+    shot(page, "4-job-french")

@@ -376,3 +376,32 @@ def test_products_go_to_the_mapping_whose_filter_they_meet(superuser_client, map
     assert all(j.inserted == 1 and j.failed == 0 for j in jobs)
     assert Resource.objects.filter(pk=Coupling.objects.get(crm_id=service.pk).erp_id, name="Installation").exists()
     assert Item.objects.filter(pk=Coupling.objects.get(crm_id=stock.pk).erp_id, description="Bicycle").exists()
+
+
+def test_synchronise_now_from_a_records_page_returns_to_it_and_its_job_is_a_one_record_run(
+        superuser_client, mappings, salesperson_pair, django_capture_on_commit_callbacks):
+    salesperson, user = salesperson_pair
+    account = Account.objects.create(name="Proseware", telephone1="1", owner=user, **ACTIVE)
+    customer = Customer.objects.create(name="Proseware", phone_no="2", salesperson=salesperson)
+    coupling_create(erp_record=customer, crm_record=account)
+    record_page = admin_url(Account, "change", account.pk)
+    tools = superuser_client.get(record_page).content.decode()
+    assert f'name="p2c-next" value="{record_page}"' in tools
+
+    asked = run_action(superuser_client, Account, "synchronize_now", [account.pk], {"p2c-next": record_page})
+    html = asked.content.decode()
+    # The direction page carries the way back, and Cancel goes back to the record too.
+    assert html.count(f'value="{record_page}"') == 1 and f'href="{record_page}" class="button cancel-link"' in html
+    assert f'<a href="{record_page}">{account}</a>' in html  # the record in the breadcrumbs
+    with django_capture_on_commit_callbacks(execute=True):
+        done = run_action(superuser_client, Account, "synchronize_now", [account.pk],
+                          {"p2c-direction": "send", "p2c-submit": "Synchronise", "p2c-next": record_page})
+    assert done.status_code == 302 and done["Location"] == record_page
+    job = SyncJob.objects.get(mapping_name="CUSTOMER", direction="to_integration")
+    assert (job.full, job.records_given) == (False, 1)
+    job_page = superuser_client.get(admin_url(SyncJob, "change", job.pk), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Run of 1 selected record" in job_page and "Full synchronisation" not in job_page
+    # Another site's address is not followed.
+    elsewhere = run_action(superuser_client, Account, "coupling_remove", [account.pk],
+                           {"p2c-submit": "1", "p2c-next": "https://example.com/"})
+    assert elsewhere.status_code == 302 and "example.com" not in elsewhere["Location"]

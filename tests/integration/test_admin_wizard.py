@@ -108,3 +108,30 @@ def test_wizard_is_refused_without_the_permissions(client):
     client.force_login(user)
     assert client.get(reverse(WIZARD)).status_code == 403
     assert client.post(reverse(WIZARD), {"connection-is_enabled": "on"}).status_code == 403
+
+
+def test_one_finish_of_the_set_up_is_one_change_set_that_says_the_connection_was_enabled(superuser_client):
+    """The configuration history after one Finish: at most 5 change sets (one here), its first line the connection
+    enabled; each field's change inside it; the list filtered by door, user and table mapping; in French too."""
+    from integration.models import ConfigurationChange, ConfigurationChangeSet
+
+    user = SystemUser.objects.create(fullname="Integration", access_mode="integration")
+    walk(superuser_client, user)
+    sets = list(ConfigurationChangeSet.objects.all())
+    assert 1 <= len(sets) <= 5
+    newest = sets[0]
+    assert newest.changes == ConfigurationChange.objects.filter(batch=newest.batch).count() > 100
+    listed = superuser_client.get(reverse("admin:integration_configurationchangeset_changelist"),
+                                  HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    summary = listed[listed.index('class="field-summary"'):]
+    summary = summary[summary.index(">") + 1:summary.index("</")]
+    assert summary.split(";")[0].split(">")[-1] == "Connection enabled", summary
+    assert "table mappings reset to their defaults" in summary
+    page = superuser_client.get(reverse("admin:integration_configurationchangeset_change", args=[newest.pk]),
+                                HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Connexion activée" in page and "is_enabled" in page  # each field's change inside it
+    for query in ("door=wizard", "username=root", "mapping_name=CUSTOMER"):
+        found = superuser_client.get(reverse("admin:integration_configurationchangeset_changelist") + "?" + query)
+        assert found.status_code == 200 and "Connection enabled" in found.content.decode(), query
+    empty = superuser_client.get(reverse("admin:integration_configurationchangeset_changelist") + "?door=api")
+    assert "Connection enabled" not in empty.content.decode()

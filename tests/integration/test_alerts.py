@@ -155,3 +155,29 @@ def test_sync_health_send_alerts_for_cron(watched):
     code, out, _err = call("sync_health", "--no-broker", "--send-alerts", "--problems-only")
     assert code == 1 and "Alert sent: [p2c] CUSTOMER: a synchronisation job failed" in out
     assert len(mail.outbox) == 1
+
+
+def test_each_recipient_reads_the_alert_in_the_language_they_chose(watched, client):
+    """The finance user chose Swedish in the admin header: their alert is in Swedish, the other one in
+    P2C_LANGUAGE (English), the job's message in each language too."""
+    from django.contrib.auth.models import User
+    from django.utils import translation
+
+    from integration.engine.job_log import job_summary_said
+
+    finance = User.objects.create_user("finance", "finance@example.com", "pw", is_staff=True)
+    client.force_login(finance)
+    client.post("/i18n/setlang/", {"language": "sv", "next": "/admin/"})
+    assert client.cookies["django_language"].value == "sv"  # Django's own switch still does its part
+    job = failed_job(watched["CUSTOMER"], message="")
+    with translation.override("en"):
+        job.message_set(job_summary_said(job, {}))
+    job.save()
+    check(timezone.now())
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert set(by_address) == {"ops@example.com", "finance@example.com"} and len(mail.outbox) == 2
+    swedish, english = by_address["finance@example.com"], by_address["ops@example.com"]
+    assert english.subject == "[p2c] CUSTOMER: a synchronisation job failed"
+    assert "nothing to synchronise" in english.body
+    assert "a synchronisation job failed" not in swedish.subject and "CUSTOMER" in swedish.subject
+    assert "nothing to synchronise" not in swedish.body and "inget att synkronisera" in swedish.body, swedish.body

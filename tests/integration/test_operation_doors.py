@@ -473,7 +473,7 @@ def test_match_based_coupling_from_every_door(world, to_match, admin_client, api
                      django_capture_on_commit_callbacks)
     assert_same(told)
     assert told["api"].text.startswith("Match-based coupling: 1 done, 1 failed. CUSTOMER: Failed to couple 1 "
-                                       "record(s), because no unique uncoupled matching entity was found")
+                                       "record, because no unique uncoupled matching entity was found")
     assert told["api"].effects == (True, None)
     # Partly done: a warning (no green tick), a 200 batch answer, exit code 1 (a record failed).
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("warning", 200, 1)

@@ -44,3 +44,13 @@ def test_djangos_admin_strings_missing_in_dutch_read_dutch(admin_client):  # noq
     page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Modelnaam" in page and "Link toevoegen" in page
     assert "Model name" not in page and "Add link" not in page
+
+
+def test_the_admins_javascript_strings_read_dutch(admin_client):  # noqa: F811
+    """The admin's JavaScript catalogue (the two-list selector of groups and permissions, the date picker's
+    clear link): the strings Django's Dutch lacks come from the project's djangojs catalogue."""
+    catalogue = admin_client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    for english, dutch in (("Choose all %s", "Alle %s kiezen"), ("Remove all %s", "Alle %s verwijderen"),
+                           ("(click to clear)", "(klik om te wissen)")):
+        assert f'"{english}": "{dutch}"' in catalogue, english
+    assert '"Kiezen"' in catalogue  # Django's own Dutch still there

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
-from django.db.models import Count, Q
 from django.utils.translation import gettext
 
 from integration.full_sync.partitions_progress import partitions_progress, partitions_progress_text
-from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError
+from integration.health.reads import record_counts
+from integration.models import IntegrationTableMapping, SyncJob, SyncJobError
 from integration.operations.conflict_inbox import conflicts_per_mapping
 
 
@@ -12,19 +12,7 @@ class Command(BaseCommand):
             "created), the pairs in conflict waiting in the inbox, the last job of each direction and its errors.")
 
     def handle(self, *args, **options):
-        couplings = {
-            (row["erp_model"], row["crm_model"]): row
-            for row in Coupling.objects.values("erp_model", "crm_model").annotate(
-                total=Count("pk"), skipped_count=Count("pk", filter=Q(skipped=True)),
-                failed=Count("pk", filter=Q(last_erp_result="failure") | Q(last_crm_result="failure")),
-            )
-        }
-        for row in FailedInsert.objects.values("erp_model", "crm_model").annotate(
-            skipped_count=Count("pk", filter=Q(skipped=True)), failed=Count("pk"),
-        ):
-            counts = couplings.setdefault((row["erp_model"], row["crm_model"]), {})
-            for name in ("skipped_count", "failed"):
-                counts[name] = counts.get(name, 0) + row[name]
+        counts = record_counts()  # the health page's and the review's numbers
         self.stdout.write(
             gettext("%(value)s %(value2)s %(value3)s %(value4)s %(value5)s %(value6)s  LAST JOBS")
             % {
@@ -38,7 +26,9 @@ class Command(BaseCommand):
         )
         conflicts = conflicts_per_mapping()
         for mapping in IntegrationTableMapping.objects.all():
-            counts = couplings.get((mapping.erp_model, mapping.crm_model), {})
+            directions = [counts[(mapping.pk, d)] for d in mapping.directions() if (mapping.pk, d) in counts]
+            coupled = max((c.coupled for c in directions), default=0)
+            skipped, failing = sum(c.skipped for c in directions), sum(c.failed for c in directions)
             jobs = []
             for direction in mapping.directions():
                 job = SyncJob.objects.filter(table_mapping=mapping, direction=direction).first()
@@ -48,11 +38,11 @@ class Command(BaseCommand):
                     # per second.
                     partitions = partitions_progress_text(partitions_progress(job))
                     jobs.append(f"{direction.split('_')[0]}: {job.get_status_display()} {job.created_at:%Y-%m-%d %H:%M}"
-                                f" ({job.message[:60]}{'; ' + str(errors) + ' errors' if errors else ''}"
+                                f" ({job.message_text[:60]}{'; ' + str(errors) + ' errors' if errors else ''}"
                                 f"{'; ' + partitions if partitions else ''})")
             self.stdout.write(
-                f"{mapping.name:22} {mapping.direction.split('_')[0]:14} {counts.get('total', 0):>8} "
-                f"{counts.get('skipped_count', 0):>8} {counts.get('failed', 0):>8} {conflicts.get(mapping.pk, 0):>9}  {' | '.join(jobs) or '-'}"
+                f"{mapping.name:22} {mapping.direction.split('_')[0]:14} {coupled:>8} "
+                f"{skipped:>8} {failing:>8} {conflicts.get(mapping.pk, 0):>9}  {' | '.join(jobs) or '-'}"
                 + ("" if mapping.is_enabled else gettext("  (disabled)"))
             )
         self.stdout.write(
