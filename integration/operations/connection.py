@@ -69,18 +69,19 @@ def connection_enable(*, enabled, integration_user=None):
 TEST_DEADLINE_SECONDS = 15
 
 
-def sales_connection_test():
-    """*Test connection* of a Sales reached over the Dataverse Web API (``SALES_API_URL``): sign in, ask ``WhoAmI``
-    and the name of that Sales user; return the sentence naming it. Refused naming what failed (the configuration,
-    the credentials, the address) and never showing the secret."""
+def sales_connection_test(setup=None):
+    """*Test connection* of a Sales reached over the Dataverse Web API (the connection in force, or that of
+    ``setup``, a ConnectionSetup not saved yet: the assisted set-up's step): sign in, ask ``WhoAmI`` and the name of
+    that Sales user; return the sentence naming it. Refused naming what failed (the configuration, the credentials,
+    the address) and never showing the secret."""
     from integration.engine.sides.dataverse_http import SalesApiConfigError, SalesApiError, Transport, configured
 
     try:
-        config = configured()
+        config = configured(setup)
     except SalesApiConfigError as exc:
         raise OperationRefused(str(exc), code="sales_connection_invalid", status=400) from exc
     if config is None:
-        return _("Sales is in this database (no SALES_API_URL is set): there is no connection to test.")
+        return _("Sales is in this database: there is no connection to test.")
     # A person waits for the answer: transient faults are retried for seconds, not a run's minutes.
     transport = Transport(dataclasses.replace(config, deadline=min(config.deadline, TEST_DEADLINE_SECONDS)))
     try:
