@@ -10,7 +10,7 @@ below the operations, reads it too.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import ConnectionSetup, SalesLocation, SalesSignIn, sales_api_environment
+from ..models import ConnectionSetup, SalesLocation, SalesSignIn, sales_api_environment, sales_connection_effective
 from ..models.mappings import SALES_API_FIELDS
 
 # The set-up's fields of the Sales connection a door sets (the secret apart: `secret`, never read back).
@@ -62,3 +62,21 @@ def sales_connection_environment_names():
     """The SALES_API_* names the environment sets (they win over the set-up), in their usual order."""
     environment = sales_api_environment()
     return [name for name in SALES_API_FIELDS if name in environment]
+
+
+def sales_connection_description():
+    """Where Sales is, in one sentence: this database, or the Web API's address, client id and sign-in (never the
+    secret), and which values the environment sets."""
+    connection = sales_connection_effective()
+    if connection is None:
+        return _("Sales is in this database.")
+    if connection["SALES_API_TENANT_ID"]:
+        sign_in = _("Microsoft Entra ID, tenant %(tenant)s") % {"tenant": connection["SALES_API_TENANT_ID"]}
+    else:
+        sign_in = _("the token endpoint %(url)s") % {"url": connection["SALES_API_TOKEN_URL"] or "-"}
+    text = _("Sales is reached over the Dataverse Web API at %(url)s, as client %(client)s, signed in at %(sign_in)s.") % {
+        "url": connection["SALES_API_URL"], "client": connection["SALES_API_CLIENT_ID"] or "-", "sign_in": sign_in}
+    names = sales_connection_environment_names()
+    if names:
+        text += " " + _("Set in the environment, which wins over this set-up: %(names)s.") % {"names": ", ".join(names)}
+    return text
