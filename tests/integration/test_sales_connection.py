@@ -233,3 +233,38 @@ def test_the_connection_setup_page_shows_the_connection_and_tests_it(superuser_c
     response = superuser_client.post(reverse("admin:integration_sales_connection_test"), follow=True)
     [message] = list(response.context["messages"])
     assert message.level_tag == "error" and "sales.example.com" in message.message
+
+
+# -- an instance whose Sales is remote: the Sales admin says where it lives, the coupling column links there ----------
+REMOTE_ID = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("https://sales.example.com", f"https://sales.example.com/admin/crm/account/{REMOTE_ID}/change/"),
+    ("https://contoso.crm4.dynamics.com/api/data/v9.2/",
+     f"https://contoso.crm4.dynamics.com/main.aspx?etn=account&amp;pagetype=entityrecord&amp;id={REMOTE_ID}"),
+])
+def test_the_coupling_column_links_to_the_remote_record(superuser_client, mappings, monkeypatch, address, expected):
+    from erp.models import Customer
+    from integration.models import Coupling
+
+    customer = Customer.objects.create(name="Remote Motors")
+    Coupling.objects.create(erp_model="erp.Customer", crm_model="crm.Account", erp_id=customer.pk, crm_id=REMOTE_ID)
+    local = f"/admin/crm/account/{REMOTE_ID}/change/"
+    assert local in superuser_client.get(reverse("admin:erp_customer_changelist")).content.decode()
+    monkeypatch.setenv("SALES_API_URL", address)
+    page = superuser_client.get(reverse("admin:erp_customer_changelist")).content.decode()
+    assert expected in page and f'href="{local}"' not in page
+
+
+def test_the_sales_admin_says_where_sales_lives(superuser_client, monkeypatch):
+    pages = (reverse("admin:crm_account_changelist"), reverse("admin:app_list", args=["crm"]))
+    for url in pages:
+        assert 'id="p2c-sales-remote"' not in superuser_client.get(url).content.decode()
+    stored_in_web_api()
+    for url in pages:
+        page = superuser_client.get(url).content.decode()
+        assert "Sales lives at https://sales.example.com, reached over the Dataverse Web API." in page
+        assert 'href="https://sales.example.com/admin/crm/"' in page
+    # Not on the ERP's pages.
+    assert 'id="p2c-sales-remote"' not in superuser_client.get(reverse("admin:erp_customer_changelist")).content.decode()
