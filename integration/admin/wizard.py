@@ -117,6 +117,9 @@ def setup_wizard_view(request):
         if step == "sales" and "test" in request.POST:
             if form.is_valid():
                 _test(request, form)
+                # Kept for Next, which comes with the secret's field empty (it is never shown back).
+                state["data"][step] = _serialisable(form)
+                request.session[SESSION_KEY] = state
             return _page(request, state, step, form)
         if form.is_valid():
             state["data"][step] = _serialisable(form)

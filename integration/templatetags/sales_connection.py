@@ -21,7 +21,7 @@ def sales_remote_notice(context):
     if connection is None:
         return ""
     return format_html(
-        '<p class="p2c-run-warning" id="p2c-sales-remote">{} <a href="{}">{}</a></p>',
+        '<ul class="messagelist" id="p2c-sales-remote"><li class="warning">{} <a href="{}">{}</a></li></ul>',
         gettext("Sales lives at %(url)s, reached over the Dataverse Web API. The Sales records on these pages are "
                 "this instance's own: the integration neither reads nor writes them.") % {
             "url": connection["SALES_API_URL"]},
