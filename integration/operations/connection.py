@@ -1,5 +1,5 @@
 """Enable and disable the connection (BC's Connection Setup "Is Enabled"): the one operation behind the assisted
-set-up's first step and the `integration_connection` command, so a script can set up and start without a browser.
+set-up's Connection step and the `integration_connection` command, so a script can set up and start without a browser.
 """
 
 import dataclasses

@@ -4,7 +4,7 @@ Web API (a thin door onto ``crm.users.application_user_ensure``); `make run-two`
 import os
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from crm.users import application_user_ensure
 from p2c.management.arguments import text
