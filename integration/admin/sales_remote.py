@@ -1,22 +1,15 @@
-"""``{% sales_remote_notice %}``: on the Sales app's admin pages of an instance whose Sales is reached over the
-Dataverse Web API (issue 61), where Sales lives; its tables here are not the ones the integration synchronises."""
+"""Atop the Sales app's admin pages of an instance whose Sales is reached over the Dataverse Web API (issue 61): where
+Sales lives. Its tables here are not the ones the integration synchronises. Registered by integration.contributions
+(p2c.extensions' ADMIN_PAGE_NOTICE), so the Sales app does not import the integration."""
 
-from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from integration.coupling.state import sales_home_url
-from integration.models import sales_connection_effective
-
-register = template.Library()
+from ..coupling.state import sales_home_url
+from ..models import sales_connection_effective
 
 
-@register.simple_tag(takes_context=True)
-def sales_remote_notice(context):
-    opts = context.get("opts")
-    app_label = getattr(opts, "app_label", None) or context.get("app_label")
-    if app_label != "crm":
-        return ""
+def sales_remote_notice():
     connection = sales_connection_effective()
     if connection is None:
         return ""
