@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from crm.models import SystemUser
 from p2c.outcomes import OperationRefused
 
-from ..models import ConnectionSetup
+from ..models import ConnectionSetup, sales_connection_effective
 
 
 def integration_user_find(name):
@@ -49,6 +49,14 @@ def connection_enable(*, enabled, integration_user=None):
             return (_("The connection is disabled: no synchronisation or coupling starts until it is enabled again.")
                     if was else _("The connection was disabled already."))
         user = integration_user or setup.integration_user
+        if user is None and sales_connection_effective(setup) is not None:
+            # Over the Web API the integration writes as the application user it signs in as: no Sales user here.
+            was = setup.is_enabled
+            setup.is_enabled = True
+            setup.save(update_fields=["is_enabled"])
+            return (_("The connection was enabled already, writing to Sales as the application user it signs in as.")
+                    if was else
+                    _("The connection is enabled, writing to Sales as the application user it signs in as."))
         if user is None:
             candidates = list(SystemUser.objects.filter(is_integration_user=True)[:2])
             if len(candidates) != 1:

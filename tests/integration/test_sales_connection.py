@@ -268,3 +268,17 @@ def test_the_sales_admin_says_where_sales_lives(superuser_client, monkeypatch):
         assert 'href="https://sales.example.com/admin/crm/"' in page
     # Not on the ERP's pages.
     assert 'id="p2c-sales-remote"' not in superuser_client.get(reverse("admin:erp_customer_changelist")).content.decode()
+
+
+def test_the_command_enables_a_remote_sales_without_a_sales_user_of_this_database(monkeypatch):
+    from io import StringIO
+
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="needs an integration user"):
+        call_command("integration_connection", "enable")  # Sales in this database: a Sales user is needed
+    stored_in_web_api()
+    out = StringIO()
+    call_command("integration_connection", "enable", stdout=out)
+    assert "writing to Sales as the application user it signs in as" in out.getvalue()
+    assert ConnectionSetup.get_solo().is_enabled
