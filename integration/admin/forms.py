@@ -237,6 +237,8 @@ class WizardSalesForm(WizardStepForm):
         # answers it was given for stay the same.
         self.kept_secret = kept_secret
         self.environment_names = sales_connection_environment_names()
+        if "SALES_API_URL" in self.environment_names:  # the Web API whatever is chosen: the step shows it so
+            self.fields["sales_location"].initial = self.initial["sales_location"] = SalesLocation.WEB_API
         for field, name in ENVIRONMENT_NAME.items():
             if name in self.environment_names:
                 self.fields[field].help_text = gettext(
@@ -244,6 +246,10 @@ class WizardSalesForm(WizardStepForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("sales_location") == SalesLocation.DATABASE and "SALES_API_URL" in self.environment_names:
+            self.add_error("sales_location", gettext(
+                "SALES_API_URL is set in the environment: Sales is reached over the Dataverse Web API whatever is "
+                "chosen here. Choose the Dataverse Web API, or unset SALES_API_URL."))
         setup = self.applied()
         for field, message in sales_connection_problems(setup).items():
             if field in self.fields and field not in self.errors:

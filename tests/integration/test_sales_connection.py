@@ -136,6 +136,10 @@ def test_the_environment_wins_and_the_page_says_so(superuser_client, monkeypatch
     text = page.content.decode()
     assert "Set in the environment, which wins over this set-up: SALES_API_URL, SALES_API_TENANT_ID." in text
     assert "SALES_API_URL is set in the environment: it wins over what is entered here." in text
+    assert page.context["form"]["sales_location"].value() == "web_api"  # shown as it is, whatever was stored
+    refused = superuser_client.post(reverse(WIZARD), {"sales-sales_location": "database",
+                                                      "sales-sales_api_sign_in": "entra"})
+    assert "SALES_API_URL is set in the environment" in refused.context["form"].errors["sales_location"][0]
     connection = sales_connection_effective()
     # The environment's address and sign-in (its tenant: the set-up's token endpoint is not used), the set-up's rest.
     assert connection == {"SALES_API_URL": "https://env.example.com", "SALES_API_TOKEN_URL": "",
