@@ -239,6 +239,12 @@ class WizardSalesForm(WizardStepForm):
         self.environment_names = sales_connection_environment_names()
         if "SALES_API_URL" in self.environment_names:  # the Web API whatever is chosen: the step shows it so
             self.fields["sales_location"].initial = self.initial["sales_location"] = SalesLocation.WEB_API
+        for name, sign_in in (("SALES_API_TOKEN_URL", SalesSignIn.TOKEN_URL), ("SALES_API_TENANT_ID", SalesSignIn.ENTRA)):
+            if name in self.environment_names:  # the environment's sign-in, shown as such
+                self.fields["sales_api_sign_in"].initial = self.initial["sales_api_sign_in"] = sign_in
+                self.fields["sales_api_sign_in"].help_text = gettext(
+                    "%(name)s is set in the environment: it wins over what is entered here.") % {"name": name}
+                break
         for field, name in ENVIRONMENT_NAME.items():
             if name in self.environment_names:
                 self.fields[field].help_text = gettext(

@@ -136,7 +136,9 @@ def test_the_environment_wins_and_the_page_says_so(superuser_client, monkeypatch
     text = page.content.decode()
     assert "Set in the environment, which wins over this set-up: SALES_API_URL, SALES_API_TENANT_ID." in text
     assert "SALES_API_URL is set in the environment: it wins over what is entered here." in text
-    assert page.context["form"]["sales_location"].value() == "web_api"  # shown as it is, whatever was stored
+    form = page.context["form"]
+    # Shown as they are, whatever was stored: the Web API, signed in at Microsoft Entra ID (the tenant given).
+    assert (form["sales_location"].value(), form["sales_api_sign_in"].value()) == ("web_api", "entra")
     refused = superuser_client.post(reverse(WIZARD), {"sales-sales_location": "database",
                                                       "sales-sales_api_sign_in": "entra"})
     assert "SALES_API_URL is set in the environment" in refused.context["form"].errors["sales_location"][0]
