@@ -13,7 +13,14 @@ from crm.models import SystemUser
 
 from ..coupling.selection import couplings_of, field_mappings_for_matching, side_of
 from ..engine.validation import dependencies_validate, field_mappings_validate
-from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SalesLocation, SalesSignIn
+from ..models import (
+    ConnectionSetup,
+    Direction,
+    IntegrationTableMapping,
+    SalesLocation,
+    SalesSignIn,
+    sales_api_environment,
+)
 from ..operations.sales_connection import (
     ENVIRONMENT_NAME,
     sales_connection_applied,
@@ -245,8 +252,11 @@ class WizardSalesForm(WizardStepForm):
                 self.fields["sales_api_sign_in"].help_text = gettext(
                     "%(name)s is set in the environment: it wins over what is entered here.") % {"name": name}
                 break
+        environment = sales_api_environment()
         for field, name in ENVIRONMENT_NAME.items():
             if name in self.environment_names:
+                if name != "SALES_API_CLIENT_SECRET":  # the value in force, shown greyed in the empty field
+                    self.fields[field].widget.attrs["placeholder"] = environment[name]
                 self.fields[field].help_text = gettext(
                     "%(name)s is set in the environment: it wins over what is entered here.") % {"name": name}
 

@@ -136,6 +136,7 @@ def test_the_environment_wins_and_the_page_says_so(superuser_client, monkeypatch
     text = page.content.decode()
     assert "Set in the environment, which wins over this set-up: SALES_API_URL, SALES_API_TENANT_ID." in text
     assert "SALES_API_URL is set in the environment: it wins over what is entered here." in text
+    assert 'placeholder="https://env.example.com"' in text and SECRET not in text
     form = page.context["form"]
     # Shown as they are, whatever was stored: the Web API, signed in at Microsoft Entra ID (the tenant given).
     assert (form["sales_location"].value(), form["sales_api_sign_in"].value()) == ("web_api", "entra")
