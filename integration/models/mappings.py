@@ -210,7 +210,8 @@ def sales_connection_effective(setup=None):
     "Dataverse Web API"); the sign-in the set-up did not choose is not used, nor either when the environment names
     one."""
     environment = sales_api_environment()
-    setup = setup or ConnectionSetup.get_solo()
+    # Read, never made here (get_solo would insert): a read inside another transaction takes no write lock.
+    setup = setup or ConnectionSetup.objects.filter(pk=1).first() or ConnectionSetup()
     stored = {}
     if setup.sales_location == SalesLocation.WEB_API:
         stored = {name: getattr(setup, field) for name, field in SALES_API_FIELDS.items()}
