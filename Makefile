@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run worker test lint bench install install-dev clean messages messages-check
+.PHONY: run run-two worker test lint bench install install-dev clean messages messages-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,43 @@ run: install
 	@BIN=$(BIN) bin/worker-and-beat --concurrency=2 & processes=$$!; \
 	trap 'kill $$processes 2>/dev/null; wait $$processes' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST)
+
+# Two p2c on this machine as two machines hold them (issue 61), each with its own SQLite database and var directory
+# under var/two/: Sales at http://$(SALES_HOST)/ serves its Dataverse Web API, with the application user the other
+# signs in as (sales_api_application, an OAuth client-credentials application; its secret made once, in
+# var/two/client-secret); the ERP and the integration at http://$(ERP_HOST)/, with a worker and beat, reach it over
+# HTTP through SALES_API_*. Plain http:// only because both are on the loopback address (OAUTHLIB_INSECURE_TRANSPORT
+# lets the Sales instance's token endpoint answer it). Ctrl-C stops them all.
+SALES_HOST ?= 127.0.0.1:8001
+ERP_HOST   ?= 127.0.0.1:8002
+TWO        := $(CURDIR)/var/two
+# Each instance's own database, files and cookies; nothing of a surrounding SALES_API_* or SALES_DATABASE_URL.
+TWO_CLEAN  := env -u SALES_DATABASE_URL -u SALES_API_URL -u SALES_API_TOKEN_URL -u SALES_API_TENANT_ID \
+	-u SALES_API_CLIENT_ID -u SALES_API_CLIENT_SECRET
+SALES_ENV  := $(TWO_CLEAN) P2C_VAR_DIR=$(TWO)/sales DATABASE_URL=sqlite:///$(TWO)/sales/db.sqlite3 \
+	P2C_SESSION_COOKIE_NAME=p2c-sales-session P2C_CSRF_COOKIE_NAME=p2c-sales-csrf OAUTHLIB_INSECURE_TRANSPORT=1
+ERP_ENV    := $(TWO_CLEAN) P2C_VAR_DIR=$(TWO)/erp DATABASE_URL=sqlite:///$(TWO)/erp/db.sqlite3 \
+	P2C_SESSION_COOKIE_NAME=p2c-erp-session P2C_CSRF_COOKIE_NAME=p2c-erp-csrf \
+	SALES_API_URL=http://$(SALES_HOST) SALES_API_TOKEN_URL=http://$(SALES_HOST)/o/token/ SALES_API_CLIENT_ID=p2c-integration
+run-two: install
+	@mkdir -p $(TWO)/sales $(TWO)/erp
+	@[ -s $(TWO)/client-secret ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" \
+		> $(TWO)/client-secret)
+	@echo "== Sales (http://$(SALES_HOST)/)"
+	$(SALES_ENV) $(BIN)/python manage.py migrate_all --noinput
+	$(SALES_ENV) $(BIN)/python manage.py seed_demo
+	$(SALES_ENV) $(BIN)/python manage.py ensure_superuser
+	@$(SALES_ENV) SALES_API_CLIENT_SECRET="$$(cat $(TWO)/client-secret)" $(BIN)/python manage.py sales_api_application
+	@echo "== ERP and the integration (http://$(ERP_HOST)/)"
+	$(ERP_ENV) $(BIN)/python manage.py migrate_all --noinput
+	$(ERP_ENV) $(BIN)/python manage.py seed_demo
+	$(ERP_ENV) $(BIN)/python manage.py ensure_superuser
+	@echo "Sales: http://$(SALES_HOST)/admin/  ERP and integration: http://$(ERP_HOST)/admin/  (Ctrl-C stops both)"
+	@secret="$$(cat $(TWO)/client-secret)"; \
+	$(SALES_ENV) $(BIN)/python manage.py runserver --noreload $(SALES_HOST) & sales=$$!; \
+	$(ERP_ENV) SALES_API_CLIENT_SECRET="$$secret" BIN=$(BIN) bin/worker-and-beat --concurrency=2 & processes=$$!; \
+	trap 'kill $$sales $$processes 2>/dev/null; wait $$sales $$processes' INT TERM EXIT; \
+	$(ERP_ENV) SALES_API_CLIENT_SECRET="$$secret" $(BIN)/python manage.py runserver $(ERP_HOST)
 
 # The worker and beat alone, as `make run` starts them (another machine's web server serving the admin).
 worker: install

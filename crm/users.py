@@ -48,3 +48,43 @@ def login_deleted(sender, instance, **kwargs):
     """A deleted login no longer acts for its Sales user (the link has no database constraint: the two may live
     in different databases)."""
     SystemUser._base_manager.filter(user_id=instance.pk).update(user=None)
+
+
+def application_user_ensure(*, username, fullname, client_id, client_secret):
+    """The application user another p2c's integration signs in as over the Dataverse Web API, as Dynamics 365's
+    *application user* (issue 61), made or brought up to date; return the sentence saying which.
+
+    A login that cannot log in to the admin (no password, not staff) with every right on the Sales tables, its Sales
+    user (``fullname``, marked as integration user: what it writes is the integration's, never read back), and an
+    OAuth application for client credentials (``client_id``; ``client_secret`` kept hashed). Run again, it changes
+    nothing but the secret and the rights of tables added since."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.utils.translation import gettext as _
+    from oauth2_provider.models import get_application_model
+
+    from p2c.outcomes import OperationRefused
+
+    Application = get_application_model()
+    login, created = get_user_model().objects.get_or_create(username=username, defaults={"is_active": True})
+    if created:
+        login.set_unusable_password()
+        login.save(update_fields=["password"])
+    login.user_permissions.add(*Permission.objects.filter(content_type__app_label="crm"))
+    systemuser = systemuser_for_user(user=login)
+    SystemUser.objects.filter(pk=systemuser.pk).update(
+        fullname=fullname[:200], access_mode=SystemUser.AccessMode.INTEGRATION, is_integration_user=True)
+    application = Application.objects.filter(client_id=client_id).first()
+    if application is not None and application.user_id != login.pk:
+        raise OperationRefused(_("The client id %(client_id)s belongs to another login.") % {"client_id": client_id},
+                               code="client_id_taken", status=409)
+    new = application is None
+    application = application or Application(client_id=client_id)
+    application.user, application.name = login, fullname
+    application.client_type = Application.CLIENT_CONFIDENTIAL
+    application.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+    application.client_secret = client_secret  # hashed on save
+    application.save()
+    return (_("The application user %(name)s was created: client id %(client_id)s.") if new
+            else _("The application user %(name)s is up to date: client id %(client_id)s.")) % {
+        "name": fullname, "client_id": client_id}

@@ -16,6 +16,7 @@ from django.apps import apps
 from p2c import extensions
 
 from .admin.coupling import CouplingAdminMixin
+from .admin.sales_remote import sales_remote_notice
 from .api.externally_maintained import ExternallyMaintainedSerializerMixin
 from .api.record_actions import CrmCouplingActionsMixin, ErpCouplingActionsMixin
 from .fo.externally_maintained import externally_maintained_fields
@@ -58,5 +59,6 @@ def contributions_register():
     add(key=sales_order, kind=extensions.ADMIN_ACTION, extension=create_in_erp)
     add(key=apps.get_model("crm.SalesOrderDetail"), kind=extensions.INLINE_MIXIN,
         extension=SalesOrderLineAvailabilityMixin)
+    add(key="crm", kind=extensions.ADMIN_PAGE_NOTICE, extension=sales_remote_notice)
     for template in ("admin/integration/_start_here.html", "admin/integration/_conflicts_waiting.html"):
         add(key="integration", kind=extensions.ADMIN_INDEX_TEMPLATE, extension=template)

@@ -21,9 +21,10 @@ VIEWSET_MIXIN = "viewset_mixin"  # base of the key's API viewset (e.g. its extra
 SERIALIZER_MIXIN = "serializer_mixin"  # base of the key's API serializer
 EXTERNALLY_MAINTAINED_FIELDS = "externally_maintained_fields"  # callable(model) -> names another system writes
 ADMIN_INDEX_TEMPLATE = "admin_index_template"  # a template included on the admin index and on the key's app page
+ADMIN_PAGE_NOTICE = "admin_page_notice"  # callable() -> HTML ("" for none) atop every admin page of the key's app
 
 KINDS = (ADMIN_MIXIN, INLINE_MIXIN, ADMIN_ACTION, ADMIN_LIST_COLUMN, VIEWSET_MIXIN, SERIALIZER_MIXIN, EXTERNALLY_MAINTAINED_FIELDS,
-         ADMIN_INDEX_TEMPLATE)
+         ADMIN_INDEX_TEMPLATE, ADMIN_PAGE_NOTICE)
 
 _registry: dict[tuple[str, object], list] = defaultdict(list)
 _read = False
@@ -85,3 +86,9 @@ def admin_index_templates():
     """(app label, template) of each template to include on the admin index and on that app's page."""
     return [(key, template) for (kind, key), templates in list(_registry.items()) if kind == ADMIN_INDEX_TEMPLATE
             for template in templates]
+
+
+def admin_page_notices(app_label):
+    """The notices (HTML) the apps above show atop the admin pages of ``app_label`` now."""
+    return [notice for notice in (provider() for provider in extensions_of(key=app_label, kind=ADMIN_PAGE_NOTICE))
+            if notice]

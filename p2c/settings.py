@@ -34,6 +34,10 @@ if not SECRET_KEY and not DEBUG:
     )
 SECRET_KEY = SECRET_KEY or get_random_secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# Cookies are per host, not per port: two p2c on one machine (`make run-two`) name theirs apart, so that logging in
+# to one does not log out of the other.
+SESSION_COOKIE_NAME = os.environ.get("P2C_SESSION_COOKIE_NAME", "sessionid")
+CSRF_COOKIE_NAME = os.environ.get("P2C_CSRF_COOKIE_NAME", "csrftoken")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

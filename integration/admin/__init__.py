@@ -47,6 +47,7 @@ from ..models import (
     IntegrationTableMapping,
     ValueMap,
     ValueMapEntry,
+    sales_connection_effective,
 )
 from ..operations import (
     GET,
@@ -56,6 +57,8 @@ from ..operations import (
     synchronize_mappings,
     synchronize_now,
 )
+from ..operations.connection import sales_connection_test
+from ..operations.sales_connection import sales_connection_description
 from ..permissions import RUN_PERMISSION
 from . import (
     conflicts as conflicts_admin,  # noqa: F401  (the conflict inbox)
@@ -82,10 +85,10 @@ from .wizard import setup_wizard_view
 # -- connection setup (singleton) with the wizard and the review page ---------------------------------------------
 @admin.register(ConnectionSetup)
 class ConnectionSetupAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
-    fields = ("is_enabled", "integration_user", "sales_order_integration_enabled",
+    fields = ("sales_connection", "is_enabled", "integration_user", "sales_order_integration_enabled",
               "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days",
               "alert_recipients", "alert_lag_minutes", "alert_worker_minutes", "alert_period_minutes", "pages")
-    readonly_fields = ("pages", "review_page")
+    readonly_fields = ("sales_connection", "sales_connection_testable", "pages", "review_page")
     autocomplete_fields = ("integration_user",)
 
     def has_add_permission(self, request):
@@ -104,10 +107,39 @@ class ConnectionSetupAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         # The set-up wizard and the review page need integration.run_synchronization (the wizard also the right
         # to change this setup): a user without it does not see links that would answer 403.
-        fields = [f for f in super().get_fields(request, obj) if f not in ("pages", "review_page")]
+        fields = [f for f in super().get_fields(request, obj)
+                  if f not in ("pages", "review_page", "sales_connection_testable")]
+        if self.has_change_permission(request, obj):
+            fields[fields.index("sales_connection")] = "sales_connection_testable"
         if request.user.has_perm(RUN_PERMISSION):
             fields.append("pages" if request.user.has_perm("integration.change_connectionsetup") else "review_page")
         return fields
+
+    @admin.display(description=_("Sales connection"))
+    def sales_connection(self, obj):
+        return sales_connection_description()  # changed in the assisted set-up (its first step)
+
+    @admin.display(description=_("Sales connection"))
+    def sales_connection_testable(self, obj):
+        # With Test connection, for a user who may change the setup: the button posts the page's form (and its
+        # CSRF token) to the test's own address, which changes nothing.
+        if sales_connection_effective() is None:
+            return self.sales_connection(obj)
+        return format_html('{} &nbsp; <button type="submit" class="button" id="p2c-sales-test" formaction="{}" '
+                           'formnovalidate>{}</button>', sales_connection_description(),
+                           reverse("admin:integration_sales_connection_test"), gettext("Test connection"))
+
+    def sales_connection_test_view(self, request):
+        """*Test connection* of the Sales connection in force: green naming the Sales user, red naming what failed."""
+        if request.method != "POST":
+            return redirect("admin:integration_connectionsetup_changelist")
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            messages.success(request, sales_connection_test())
+        except OperationRefused as exc:
+            messages.error(request, exc.message)
+        return redirect("admin:integration_connectionsetup_changelist")
 
     @admin.display(description=_("Set-up and synchronisation"))
     def pages(self, obj):
@@ -128,6 +160,8 @@ class ConnectionSetupAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
             path("full-synchronization/status/", wrap(full_sync_status_view), name="integration_full_sync_status"),
             path("assisted-setup/", wrap(setup_wizard_view), name="integration_setup_wizard"),
             path("health/", wrap(health_view), name="integration_health"),
+            path("sales-connection-test/", wrap(self.sales_connection_test_view),
+                 name="integration_sales_connection_test"),
             *super().get_urls(),
         ]
 

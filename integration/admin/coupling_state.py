@@ -30,6 +30,7 @@ from ..coupling.state import (
     SKIPPED,
     STATES,
     admin_change_url,
+    counterpart_url_maker,
     other_side,
     records_in_state,
     records_state,
@@ -90,7 +91,9 @@ class CouplingChangeList(ChangeList):
                                               mappings=self.model_admin.coupling_mappings(request))
         can_restore = request.user.has_perm(RESTORE_PERMISSION)
         names = record_names(self.model_admin.coupling_mappings(request))
+        counterpart_url = counterpart_url_maker()
         for row in rows:
+            row._p2c_counterpart_url = counterpart_url
             row._p2c_state = states[row.pk]
             row._p2c_labels = labels
             row._p2c_can_restore = can_restore
@@ -187,7 +190,7 @@ class CouplingStateAdminMixin:
         for c in state.couplings:
             label, pk = getattr(c, f"{other}_model"), getattr(c, f"{other}_id")
             text = obj._p2c_labels.get((label, pk), str(pk))
-            url = admin_change_url(label, pk)
+            url = getattr(obj, "_p2c_counterpart_url", admin_change_url)(label, pk)
             links.append((url, text))
         return format_html_join(", ", "{}", ((format_html('<a href="{}">{}</a>', u, t) if u else t,)
                                              for u, t in links))

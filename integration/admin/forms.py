@@ -13,7 +13,20 @@ from crm.models import SystemUser
 
 from ..coupling.selection import couplings_of, field_mappings_for_matching, side_of
 from ..engine.validation import dependencies_validate, field_mappings_validate
-from ..models import ConnectionSetup, Direction, IntegrationTableMapping
+from ..models import (
+    ConnectionSetup,
+    Direction,
+    IntegrationTableMapping,
+    SalesLocation,
+    SalesSignIn,
+    sales_api_environment,
+)
+from ..operations.sales_connection import (
+    ENVIRONMENT_NAME,
+    sales_connection_applied,
+    sales_connection_environment_names,
+    sales_connection_problems,
+)
 
 NO_SYNC = ""
 SYNC_CHOICES = (
@@ -200,6 +213,81 @@ class WizardStepForm(forms.Form):
         self.helper = _helper()
 
 
+class WizardSalesForm(WizardStepForm):
+    """Where Sales lives: this database, or a Dataverse Web API with its address and client credentials (issue 61).
+    The secret is never shown back: left blank, the one kept stays (while the address and client id it was given for
+    do). Each SALES_API_* the environment sets wins over its field, and the field says so."""
+
+    sales_location = forms.ChoiceField(label=_("Sales is in"), choices=SalesLocation.choices, widget=forms.RadioSelect,
+                                       initial=SalesLocation.DATABASE)
+    sales_api_url = forms.CharField(
+        label=_("Address"), required=False, max_length=500,
+        help_text=_("The organisation's address, such as https://contoso.crm4.dynamics.com or another p2c's "
+                    "https://sales.example.com; plain http:// only on the loopback address."))
+    sales_api_sign_in = forms.ChoiceField(label=_("Sign-in"), choices=SalesSignIn.choices, widget=forms.RadioSelect,
+                                          initial=SalesSignIn.ENTRA)
+    sales_api_tenant_id = forms.CharField(label=_("Tenant ID"), required=False, max_length=100,
+                                          help_text=_("Microsoft Entra ID's tenant (directory) id."))
+    sales_api_token_url = forms.CharField(
+        label=_("Token endpoint"), required=False, max_length=500,
+        help_text=_("An OAuth 2.0 token endpoint, such as another p2c's https://sales.example.com/o/token/."))
+    sales_api_client_id = forms.CharField(label=_("Client ID"), required=False, max_length=200)
+    sales_api_client_secret = forms.CharField(
+        label=_("Client secret"), required=False, max_length=500, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Never shown again. Leave it blank to keep the secret already given for this address and client "
+                    "id."))
+
+    def __init__(self, *args, kept_secret=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (secret, the answers it was given with): what an earlier pass through this step entered, kept while the
+        # answers it was given for stay the same.
+        self.kept_secret = kept_secret
+        self.environment_names = sales_connection_environment_names()
+        if "SALES_API_URL" in self.environment_names:  # the Web API whatever is chosen: the step shows it so
+            self.fields["sales_location"].initial = self.initial["sales_location"] = SalesLocation.WEB_API
+        for name, sign_in in (("SALES_API_TOKEN_URL", SalesSignIn.TOKEN_URL), ("SALES_API_TENANT_ID", SalesSignIn.ENTRA)):
+            if name in self.environment_names:  # the environment's sign-in, shown as such
+                self.fields["sales_api_sign_in"].initial = self.initial["sales_api_sign_in"] = sign_in
+                self.fields["sales_api_sign_in"].help_text = gettext(
+                    "%(name)s is set in the environment: it wins over what is entered here.") % {"name": name}
+                break
+        environment = sales_api_environment()
+        for field, name in ENVIRONMENT_NAME.items():
+            if name in self.environment_names:
+                if name != "SALES_API_CLIENT_SECRET":  # the value in force, shown greyed in the empty field
+                    self.fields[field].widget.attrs["placeholder"] = environment[name]
+                self.fields[field].help_text = gettext(
+                    "%(name)s is set in the environment: it wins over what is entered here.") % {"name": name}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("sales_location") == SalesLocation.DATABASE and "SALES_API_URL" in self.environment_names:
+            self.add_error("sales_location", gettext(
+                "SALES_API_URL is set in the environment: Sales is reached over the Dataverse Web API whatever is "
+                "chosen here. Choose the Dataverse Web API, or unset SALES_API_URL."))
+        setup = self.applied()
+        for field, message in sales_connection_problems(setup).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
+    def bound_values(self):
+        return [self.cleaned_data.get(f, "") for f in self.fields if f != "sales_api_client_secret"]
+
+    def secret(self):
+        """The secret entered now, else the one entered in an earlier pass for the same answers, else ""."""
+        entered = self.cleaned_data.get("sales_api_client_secret", "")
+        if not entered and self.kept_secret and self.kept_secret[1] == self.bound_values():
+            return self.kept_secret[0]
+        return entered
+
+    def applied(self):
+        """The stored set-up with this step's answers, not saved (`sales_connection_applied`)."""
+        values = {f: self.cleaned_data.get(f, "") for f in self.fields if f != "sales_api_client_secret"}
+        return sales_connection_applied(values, secret=self.secret())
+
+
 class WizardConnectionForm(WizardStepForm):
     is_enabled = forms.BooleanField(label=_("Enable the connection"), required=False, initial=True)
     integration_user = forms.ModelChoiceField(
@@ -207,8 +295,13 @@ class WizardConnectionForm(WizardStepForm):
         help_text=_("The Sales user the integration writes as. Its changes are never synchronised back."),
     )
 
-    def __init__(self, *args, admin_site=None, **kwargs):
+    def __init__(self, *args, admin_site=None, sales_remote=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if sales_remote:  # the application user Sales signs the integration in as is its integration user
+            self.fields["integration_user"].required = False
+            self.fields["integration_user"].help_text = gettext(
+                "Sales is reached over the Dataverse Web API: the integration writes as the application user it "
+                "signs in as, whose changes are never synchronised back. A Sales user of this database is not needed.")
         if admin_site is not None:
             field = ConnectionSetup._meta.get_field("integration_user")
             widget = AutocompleteSelect(field, admin_site)

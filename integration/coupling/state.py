@@ -18,6 +18,7 @@ on the same rules in SQL, so the filter shows what the column says.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 from django.db.models import CharField, Exists, OuterRef, Q, UUIDField, Value
@@ -85,6 +86,45 @@ def admin_change_url(label, pk):
         return reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
     except NoReverseMatch:
         return None
+
+
+# Microsoft's Dataverse hosts: a record opens in the organisation's model-driven app (main.aspx) rather than in
+# another p2c's admin.
+DYNAMICS_HOSTS = (".dynamics.com", ".microsoftdynamics.us", ".dynamics.cn", ".microsoftdynamics.de")
+
+
+def sales_home_url(connection):
+    """Where a person opens Sales reached over the Web API (``connection``: `sales_connection_effective`'s)."""
+    base = connection["SALES_API_URL"].rstrip("/").removesuffix("/api/data/v9.2")
+    if (urlsplit(base).hostname or "").endswith(DYNAMICS_HOSTS):
+        return base + "/main.aspx"
+    return base + "/admin/crm/"
+
+
+def counterpart_url_maker():
+    """``url(label, pk)``: where a person opens a coupled record: this admin's change page, or, when Sales is reached
+    over the Dataverse Web API, the Sales record where Sales lives (a Dynamics 365 organisation's form, another p2c's
+    admin). Reads the connection once: made once per page."""
+    from crm.dataverse.entities import ENTITIES
+
+    from ..models import sales_connection_effective
+
+    connection = sales_connection_effective()
+    if connection is None:
+        return admin_change_url
+    home = sales_home_url(connection)
+    logical = {entity.model._meta.label_lower: entity.logical_name for entity in ENTITIES}
+
+    def url(label, pk):
+        label = label.lower()
+        if not label.startswith("crm."):
+            return admin_change_url(label, pk)
+        if home.endswith("/main.aspx"):
+            if label not in logical:
+                return home
+            return home + "?" + urlencode({"etn": logical[label], "pagetype": "entityrecord", "id": pk})
+        return f"{home}{label.split('.')[1]}/{pk}/change/"
+    return url
 
 
 # -- the state of records ---------------------------------------------------------------------------------------------

@@ -23,9 +23,13 @@ from integration.models.mappings import (
     Direction,
     IntegrationFieldMapping,
     IntegrationTableMapping,
+    SalesLocation,
+    SalesSignIn,
     SyncResult,
     ValueMap,
     ValueMapEntry,
+    sales_api_environment,
+    sales_connection_effective,
 )
 from integration.models.partitions import SyncPartition
 
@@ -34,5 +38,6 @@ __all__ = [
     "FullSyncLine", "FullSyncRun", "Heartbeat", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
-    "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
+    "SalesLocation", "SalesSignIn", "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
+    "sales_api_environment", "sales_connection_effective",
 ]

@@ -3,7 +3,12 @@
 Directions use BC's words: *to integration table* is ERP → Sales, *from integration table* is Sales → ERP.
 """
 
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, validate_email
 from django.db import models
@@ -50,6 +55,36 @@ def recipients_validate(text):
                                   code="invalid") from None
 
 
+def is_loopback(host):
+    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def https_or_loopback_validate(url):
+    """Refuse an address that is not https:// (plain http:// only on the loopback address): the credentials and the
+    records travel there."""
+    parts = urlsplit(url or "")
+    if parts.hostname and (parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))):
+        return
+    raise ValidationError(_("%(url)s is not an https:// address (plain http:// only on the loopback address)."),
+                          params={"url": url}, code="insecure")
+
+
+class SalesLocation(models.TextChoices):
+    DATABASE = "database", _("This database")
+    WEB_API = "web_api", _("Dataverse Web API")
+
+
+class SalesSignIn(models.TextChoices):
+    ENTRA = "entra", _("Microsoft Entra ID (client credentials)")
+    TOKEN_URL = "token_url", _("A token endpoint (client credentials)")
+
+
 class ConnectionSetup(Singleton):
     """The one connection record (BC table 5330, SPEC I1)."""
 
@@ -66,6 +101,23 @@ class ConnectionSetup(Singleton):
         related_name="+",
         help_text=_("Sales user the integration writes as; rows it last modified are never read back from Sales."),
     )
+    # Where Sales lives (issue 61): the SALES_API_* environment wins over these (sales_connection_effective).
+    sales_location = models.CharField(_("Sales Is In"), max_length=10, choices=SalesLocation.choices,
+                                      default=SalesLocation.DATABASE)
+    sales_api_url = models.CharField(
+        _("Sales Web API Address"), max_length=500, blank=True, validators=[https_or_loopback_validate],
+        help_text=_("The organisation's address, such as https://contoso.crm4.dynamics.com or another p2c's."))
+    sales_api_sign_in = models.CharField(_("Sign-In"), max_length=10, choices=SalesSignIn.choices,
+                                         default=SalesSignIn.ENTRA)
+    sales_api_tenant_id = models.CharField(_("Tenant ID"), max_length=100, blank=True,
+                                           help_text=_("Microsoft Entra ID's tenant (directory) id."))
+    sales_api_token_url = models.CharField(
+        _("Token Endpoint"), max_length=500, blank=True, validators=[https_or_loopback_validate],
+        help_text=_("An OAuth 2.0 token endpoint, such as another p2c's https://sales.example.com/o/token/."))
+    sales_api_client_id = models.CharField(_("Client ID"), max_length=200, blank=True)
+    # Never shown, exported or kept in the history (not editable: no model form, no configuration key carries it);
+    # forgotten when the address, sign-in or client id it was given for changes (save()).
+    sales_api_client_secret = models.CharField(_("Client Secret"), max_length=500, blank=True, editable=False)
     sales_order_integration_enabled = models.BooleanField(_("Sales Order Integration Enabled"), default=False)
     create_sales_orders_automatically = models.BooleanField(_("Create Sales Orders Automatically"), default=False)
     item_availability_enabled = models.BooleanField(_("Item Availability Enabled"), default=False)
@@ -103,6 +155,71 @@ class ConnectionSetup(Singleton):
 
     def __str__(self):
         return "Connection Setup"
+
+    # What the secret was given for: it is never sent anywhere else.
+    SECRET_BOUND_TO = ("sales_location", "sales_api_url", "sales_api_sign_in", "sales_api_tenant_id",
+                       "sales_api_token_url", "sales_api_client_id")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._secret_bound_to = obj._bound_values()
+        return obj
+
+    def _bound_values(self):
+        return tuple(getattr(self, name) for name in self.SECRET_BOUND_TO)
+
+    def secret_set(self, secret):
+        """Keep ``secret`` as the Sales connection's client secret (an empty one forgets it)."""
+        self.sales_api_client_secret = secret
+        self._secret_bound_to = None
+
+    def secret_still_bound(self):
+        """Whether the secret kept was given for the address, sign-in and client id set now."""
+        loaded = getattr(self, "_secret_bound_to", None)
+        return loaded is None or loaded == self._bound_values()
+
+    def save(self, *args, **kwargs):
+        # A secret whose address or client id changed is forgotten: a person who may change the setup but was never
+        # told the secret cannot send it to another server.
+        if not self.secret_still_bound() and self.sales_api_client_secret:
+            self.sales_api_client_secret = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "sales_api_client_secret"}
+        super().save(*args, **kwargs)
+        self._secret_bound_to = self._bound_values()
+
+
+# The environment's names of the Sales connection and the set-up's fields holding them.
+SALES_API_FIELDS = {"SALES_API_URL": "sales_api_url", "SALES_API_TOKEN_URL": "sales_api_token_url",
+                    "SALES_API_TENANT_ID": "sales_api_tenant_id", "SALES_API_CLIENT_ID": "sales_api_client_id",
+                    "SALES_API_CLIENT_SECRET": "sales_api_client_secret"}
+
+
+def sales_api_environment():
+    """``{name: value}`` of the SALES_API_* set in the environment (or in the settings of the same names): they win
+    over the set-up."""
+    values = {name: (os.environ.get(name) or str(getattr(settings, name, "") or "")).strip()
+              for name in SALES_API_FIELDS}
+    return {name: value for name, value in values.items() if value}
+
+
+def sales_connection_effective(setup=None):
+    """The Sales connection in force, as ``{SALES_API_* name: value}`` (every name present), or None when Sales is
+    this database. Each value comes from the environment when set there, else from the set-up (when it says
+    "Dataverse Web API"); the sign-in the set-up did not choose is not used, nor either when the environment names
+    one."""
+    environment = sales_api_environment()
+    # Read, never made here (get_solo would insert): a read inside another transaction takes no write lock.
+    setup = setup or ConnectionSetup.objects.filter(pk=1).first() or ConnectionSetup()
+    stored = {}
+    if setup.sales_location == SalesLocation.WEB_API:
+        stored = {name: getattr(setup, field) for name, field in SALES_API_FIELDS.items()}
+        stored["SALES_API_TOKEN_URL" if setup.sales_api_sign_in == SalesSignIn.ENTRA else "SALES_API_TENANT_ID"] = ""
+    if environment.keys() & {"SALES_API_TOKEN_URL", "SALES_API_TENANT_ID"}:
+        stored.update(SALES_API_TOKEN_URL="", SALES_API_TENANT_ID="")
+    values = {name: environment.get(name) or (stored.get(name) or "").strip() for name in SALES_API_FIELDS}
+    return values if values["SALES_API_URL"] else None
 
 
 class ValueMap(models.Model):

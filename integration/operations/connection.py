@@ -1,5 +1,5 @@
 """Enable and disable the connection (BC's Connection Setup "Is Enabled"): the one operation behind the assisted
-set-up's first step and the `integration_connection` command, so a script can set up and start without a browser.
+set-up's Connection step and the `integration_connection` command, so a script can set up and start without a browser.
 """
 
 import dataclasses
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from crm.models import SystemUser
 from p2c.outcomes import OperationRefused
 
-from ..models import ConnectionSetup
+from ..models import ConnectionSetup, sales_connection_effective
 
 
 def integration_user_find(name):
@@ -49,6 +49,14 @@ def connection_enable(*, enabled, integration_user=None):
             return (_("The connection is disabled: no synchronisation or coupling starts until it is enabled again.")
                     if was else _("The connection was disabled already."))
         user = integration_user or setup.integration_user
+        if user is None and sales_connection_effective(setup) is not None:
+            # Over the Web API the integration writes as the application user it signs in as: no Sales user here.
+            was = setup.is_enabled
+            setup.is_enabled = True
+            setup.save(update_fields=["is_enabled"])
+            return (_("The connection was enabled already, writing to Sales as the application user it signs in as.")
+                    if was else
+                    _("The connection is enabled, writing to Sales as the application user it signs in as."))
         if user is None:
             candidates = list(SystemUser.objects.filter(is_integration_user=True)[:2])
             if len(candidates) != 1:
@@ -69,18 +77,19 @@ def connection_enable(*, enabled, integration_user=None):
 TEST_DEADLINE_SECONDS = 15
 
 
-def sales_connection_test():
-    """*Test connection* of a Sales reached over the Dataverse Web API (``SALES_API_URL``): sign in, ask ``WhoAmI``
-    and the name of that Sales user; return the sentence naming it. Refused naming what failed (the configuration,
-    the credentials, the address) and never showing the secret."""
+def sales_connection_test(setup=None):
+    """*Test connection* of a Sales reached over the Dataverse Web API (the connection in force, or that of
+    ``setup``, a ConnectionSetup not saved yet: the assisted set-up's step): sign in, ask ``WhoAmI`` and the name of
+    that Sales user; return the sentence naming it. Refused naming what failed (the configuration, the credentials,
+    the address) and never showing the secret."""
     from integration.engine.sides.dataverse_http import SalesApiConfigError, SalesApiError, Transport, configured
 
     try:
-        config = configured()
+        config = configured(setup)
     except SalesApiConfigError as exc:
         raise OperationRefused(str(exc), code="sales_connection_invalid", status=400) from exc
     if config is None:
-        return _("Sales is in this database (no SALES_API_URL is set): there is no connection to test.")
+        return _("Sales is in this database: there is no connection to test.")
     # A person waits for the answer: transient faults are retried for seconds, not a run's minutes.
     transport = Transport(dataclasses.replace(config, deadline=min(config.deadline, TEST_DEADLINE_SECONDS)))
     try:

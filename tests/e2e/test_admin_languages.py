@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What each page says in each language (a few of its strings, from the catalogues).
 EXPECTED = {
-    "fr": {"wizard": ["Configuration assistée de l'intégration Sales", "Activer la connexion", "Suivant"],
+    "fr": {"wizard": ["Configuration assistée de l'intégration Sales", "Cette base de données", "Suivant"],
            "customers": ["Couplage", "Synchroniser maintenant…", "Clients"]},
-    "sv": {"wizard": ["Assisterad konfiguration av Sales-integrationen", "Aktivera anslutningen", "Nästa"],
+    "sv": {"wizard": ["Assisterad konfiguration av Sales-integrationen", "Denna databas", "Nästa"],
            "customers": ["Koppling", "Synkronisera nu…", "Kunder"]},
 }
 

@@ -15,6 +15,7 @@ from integration.models import ConnectionSetup, IntegrationTableMapping
 pytestmark = pytest.mark.django_db
 
 WIZARD = "admin:integration_setup_wizard"
+THIS_DATABASE = {"sales-sales_location": "database", "sales-sales_api_sign_in": "entra"}
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def walk(client, user, *, sales_orders=True, defaults=True, full_sync=True, ever
     url = reverse(WIZARD)
     assert client.get(url).status_code == 200
     steps = [
+        THIS_DATABASE,
         {"connection-is_enabled": "on", "connection-integration_user": str(user.pk)},
         {"synchronize-sales_order_integration_enabled": "on" if sales_orders else "",
          "synchronize-item_availability_enabled": "on"},
@@ -78,6 +80,7 @@ def test_wizard_schedules_the_enabled_mappings_at_the_chosen_interval(superuser_
 def test_wizard_back_keeps_the_answers(superuser_client):
     user = SystemUser.objects.create(fullname="Integration", access_mode="integration")
     url = reverse(WIZARD)
+    superuser_client.post(url, THIS_DATABASE)
     superuser_client.post(url, {"connection-is_enabled": "on", "connection-integration_user": str(user.pk)})
     superuser_client.post(url, {"back": "Back"})
     page = superuser_client.get(url)
@@ -86,6 +89,7 @@ def test_wizard_back_keeps_the_answers(superuser_client):
 
 
 def test_wizard_requires_an_integration_user(superuser_client):
+    superuser_client.post(reverse(WIZARD), THIS_DATABASE)
     response = superuser_client.post(reverse(WIZARD), {"connection-is_enabled": "on"})
     assert response.status_code == 200 and response.context["form"].errors
 

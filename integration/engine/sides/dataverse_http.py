@@ -115,17 +115,21 @@ class SalesApiConfig:
         return self
 
 
-def configured():
-    """The Sales connection of the settings (each one from the environment first), or None when Sales is this
-    database (no ``SALES_API_URL``)."""
+def configured(setup=None):
+    """The Sales connection in force (`sales_connection_effective`: the environment, else the assisted set-up, or
+    ``setup``, a ConnectionSetup not saved yet), or None when Sales is this database."""
     def value(name, default=""):
         return (os.environ.get(name) or str(getattr(settings, name, "") or default)).strip()
 
-    if not value("SALES_API_URL"):
+    from integration.models import sales_connection_effective
+
+    connection = sales_connection_effective(setup)
+    if connection is None:
         return None
     return SalesApiConfig(
-        url=value("SALES_API_URL"), client_id=value("SALES_API_CLIENT_ID"), secret=value("SALES_API_CLIENT_SECRET"),
-        token_url=value("SALES_API_TOKEN_URL"), tenant_id=value("SALES_API_TENANT_ID"),
+        url=connection["SALES_API_URL"], client_id=connection["SALES_API_CLIENT_ID"],
+        secret=connection["SALES_API_CLIENT_SECRET"], token_url=connection["SALES_API_TOKEN_URL"],
+        tenant_id=connection["SALES_API_TENANT_ID"],
         deadline=float(value("SALES_API_DEADLINE_SECONDS", 300)), timeout=float(value("SALES_API_TIMEOUT_SECONDS", 30)),
         max_concurrency=int(value("SALES_API_MAX_CONCURRENCY", 16)),
         budget_requests=int(value("SALES_API_BUDGET_REQUESTS", 6000)),

@@ -9,7 +9,7 @@ from p2c.outcomes import OperationRefused
 
 
 class Command(BaseCommand):
-    help = _("Enable or disable the connection between Sales and the ERP (what the assisted set-up's first step does), "
+    help = _("Enable or disable the connection between Sales and the ERP (what the assisted set-up's Connection step does), "
              "or test the connection to a Sales reached over the Dataverse Web API (SALES_API_URL). Exits 1 when "
              "refused.")
 

@@ -19,9 +19,10 @@ def free_port():
 
 
 @contextmanager
-def https_server(tmp_path, *, workers=1, env=None):
+def https_server(tmp_path, *, workers=1, env=None, database_env=None):
     """Yield the base URL (``https://localhost:<port>``) of a gunicorn serving p2c with a trustme certificate;
-    ``REQUESTS_CA_BUNDLE`` names the CA file for clients in this process and its children."""
+    ``REQUESTS_CA_BUNDLE`` names the CA file for clients in this process and its children. It runs on this test's
+    databases, or on ``database_env``'s (``DATABASE_URL``...: another instance's own)."""
     import trustme
 
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -32,7 +33,7 @@ def https_server(tmp_path, *, workers=1, env=None):
     cert.private_key_pem.write_to_path(str(key_file))
     ca.cert_pem.write_to_path(str(ca_file))
     port = free_port()
-    server_env = {**os.environ, **child_database_env(), "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+    server_env = {**os.environ, **(database_env if database_env is not None else child_database_env()), "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
                   "DJANGO_DEBUG": "true", "PYTHONPATH": str(REPO), **(env or {})}
     log = open(tmp_path / f"gunicorn-{port}.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(

@@ -173,6 +173,7 @@ def test_https_and_loopback_http_are_accepted(url):
     assert config.api_url == url + "/api/data/v9.2/"
 
 
+@pytest.mark.django_db  # the assisted set-up's Sales connection is read too
 def test_the_environment_wins_over_the_settings_and_the_secret_is_never_shown(settings, monkeypatch):
     settings.SALES_API_URL = "https://settings.example.com"
     settings.SALES_API_CLIENT_ID = "from-settings"
@@ -186,6 +187,7 @@ def test_the_environment_wins_over_the_settings_and_the_secret_is_never_shown(se
     assert "env-secret" not in repr(config) and "env-secret" not in str(config)
 
 
+@pytest.mark.django_db  # the assisted set-up's Sales connection is read too
 def test_a_missing_setting_is_named(settings, monkeypatch):
     for name in ("SALES_API_CLIENT_ID", "SALES_API_CLIENT_SECRET", "SALES_API_TOKEN_URL", "SALES_API_TENANT_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -195,12 +197,14 @@ def test_a_missing_setting_is_named(settings, monkeypatch):
         configured()
 
 
+@pytest.mark.django_db  # the assisted set-up's Sales connection is read too
 def test_no_sales_api_url_is_this_database(settings, monkeypatch):
     monkeypatch.delenv("SALES_API_URL", raising=False)
     settings.SALES_API_URL = ""
     assert configured() is None
 
 
+@pytest.mark.django_db  # the assisted set-up's Sales connection is read too
 def test_test_connection_refuses_plain_http_to_another_machine(monkeypatch):
     from django.core.management import CommandError, call_command
 
@@ -211,6 +215,7 @@ def test_test_connection_refuses_plain_http_to_another_machine(monkeypatch):
         call_command("integration_connection", "test")
 
 
+@pytest.mark.django_db  # the assisted set-up's Sales connection is read too
 def test_test_connection_without_a_sales_api_says_sales_is_this_database(settings, monkeypatch):
     from io import StringIO
 
