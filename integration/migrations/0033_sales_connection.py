@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0029_recommendation_words'),
+        ('integration', '0032_configuration_change_sets'),
     ]
 
     operations = [
