@@ -5,6 +5,7 @@ Directions use BC's words: *to integration table* is ERP → Sales, *from integr
 """
 
 from integration.models.couplings import Coupling, CouplingIntent, FailedInsert, SyncConflict
+from integration.models.cursors import SideCursor
 from integration.models.fo import (
     IntegrationProject,
     IntegrationProjectRun,
@@ -34,5 +35,5 @@ __all__ = [
     "FullSyncLine", "FullSyncRun", "Heartbeat", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
-    "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
+    "SideCursor", "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
 ]

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext
 
 from crm.dataverse.entities import BY_MODEL
@@ -71,12 +72,13 @@ class DataverseSide(Side):
     `crm.dataverse.entities`); ``transport``: a `dataverse_http.Transport` to the Sales Web API."""
 
     def __init__(self, model, transport, *, key="crm", filter_spec=None):
-        if filter_spec:
-            raise SalesApiError(gettext("A mapping's filter on a Sales table reached over the Web API is not "
-                                        "supported yet (%(table)s).") % {"table": model._meta.label})
         meta = model._meta
+        if model not in BY_MODEL:
+            raise SalesApiError(gettext("%(table)s is not served by the Sales Web API.") % {"table": meta.label})
         self.model, self.transport, self.key = model, transport, key
         self.entity = BY_MODEL[model]
+        # The mapping's filter, checked here on the rows read (Dataverse takes no $filter with change tracking)
+        self.filter_tests = _filter_tests(model, filter_spec or {})
         self.label = meta.label
         self.key_name = meta.pk.attname
         self.modified_name = meta.get_field(model.MODIFIED_FIELD).attname
@@ -106,6 +108,26 @@ class DataverseSide(Side):
     @property
     def entity_set(self):
         return self.entity.entity_set
+
+    def kept(self, row):
+        return all(test(row) for test in self.filter_tests.values())
+
+    def _with_filter_fields(self, fields):
+        """``fields`` and those the mapping's filter reads (None: every field)."""
+        return None if fields is None else [*fields, *(n for n in self.filter_tests if n not in fields)]
+
+    def own_writer(self, integration_user_id):
+        """The integration's writes carry the Sales user it signs in as (`user_id`), not this process's set-up."""
+        return self.user_id
+
+    def record_values(self, obj):
+        """What a new instance writes: the columns and lookups the Web API lets a client write."""
+        values = {attname: getattr(obj, attname) for attname, column in self.columns.items() if column.writable}
+        values.update((attname, getattr(obj, attname)) for attname, lookup in self.lookups.items()
+                      if lookup.writable and getattr(obj, attname) is not None)
+        values.update((attname, getattr(obj, attname)) for attname, (lookup, _) in self.polymorphic.items()
+                      if lookup.writable and getattr(obj, attname) is not None)
+        return values
 
     # -- values ------------------------------------------------------------------------------------------------------
     def _select(self, fields):
@@ -193,7 +215,7 @@ class DataverseSide(Side):
         return DataverseChanges(self, since, key_range, page_size, fields)
 
     def changed_count(self, since, *, key_range=None):
-        if since is None:
+        if since is None and not self.filter_tests:
             params = {"$select": self.entity.primary_id, "$count": "true", "$top": "1"}
             if self._range_filter(key_range):
                 params["$filter"] = self._range_filter(key_range)
@@ -230,7 +252,7 @@ class DataverseSide(Side):
                     for data in page:
                         row = self._row(data)
                         found[row[self.key_name]] = row
-        return [_kept(row, fields, self) for row in found.values() if _matches(row, query)]
+        return [_kept(row, fields, self) for row in found.values() if _matches(row, query) and self.kept(row)]
 
     def _in(self, attname, values, case_insensitive):
         column = self.names[attname]
@@ -461,7 +483,7 @@ class DataverseChanges(Changes):
 
     def __iter__(self):
         side = self.side
-        if self.since is not None:
+        if self.since is not None and not isinstance(self.since, datetime):
             try:
                 keys, _deleted, link = side._delta_read(self.since, gettext("reading the changes of %(table)s")
                                                         % {"table": side.label})
@@ -471,25 +493,33 @@ class DataverseChanges(Changes):
             else:
                 low, high = self.key_range or (None, None)
                 keys = [k for k in keys if (low is None or k >= low) and (high is None or k < high)]
+                read = side._with_filter_fields(self.fields)
                 for batch in chunked(keys, self.page_size):
-                    rows = side.rows(batch, fields=self.fields)
-                    page = [rows[key] for key in batch if key in rows]
+                    rows = side.rows(batch, fields=read)
+                    page = [_kept(rows[key], self.fields, side) for key in batch if key in rows and side.kept(rows[key])]
                     if page:
                         yield page
                 self.cursor = link
                 return
-        params = {"$select": side._select(self.fields)}
+        read = side._with_filter_fields(self.fields)
+        params = {"$select": side._select(read)}
         ranged = side._range_filter(self.key_range)
+        timed = isinstance(self.since, datetime)  # a time for a cursor (the health page's): the rows modified since
+        conditions = [c for c in (ranged, timed and f"{side.names[side.modified_name]} gt {_json_value(self.since)}")
+                      if c]
+        cursor = None
+        if conditions:
+            params["$filter"] = " and ".join(f"({c})" for c in conditions)
         if ranged:
             # Dataverse takes no $filter with change tracking: the cursor is taken first (the changes from then
             # on: the rows read below may come again, never not at all), then the range read without tracking.
-            params["$filter"] = ranged
             cursor = side.deletions_cursor()
-        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not ranged,
+        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not conditions,
                                 what=gettext("reading %(table)s") % {"table": side.label}):
             if page:
-                yield [side._row(data, self.fields) for data in page]
-        self.cursor = cursor if ranged else side._delta
+                rows = [side._row(data, read) for data in page]
+                yield [_kept(row, self.fields, side) for row in rows if side.kept(row)]
+        self.cursor = side._delta if not conditions else cursor
 
 
 class _NoColumn(Exception):
@@ -579,6 +609,42 @@ def _matches(row, query):
         return False
     return any(values and _normal(row.get(name), name in query.case_insensitive) in values
                for name, values in query.fields.items())
+
+
+FILTER_LOOKUPS = {
+    "exact": lambda value, wanted: value == wanted,
+    "iexact": lambda value, wanted: str(value or "").lower() == str(wanted or "").lower(),
+    "in": lambda value, wanted: value in wanted,
+    "isnull": lambda value, wanted: (value is None) == bool(wanted),
+}
+
+
+def _filter_tests(model, spec):
+    """``{attname: test(row)}`` of a mapping's filter (integration.engine.filters) on the model's own fields, with
+    the lookups `FILTER_LOOKUPS`; another filter is refused, naming the table."""
+    tests = {}
+    for raw_key, wanted in spec.items():
+        negate = raw_key.startswith("~")
+        name, _, lookup = raw_key.lstrip("~").partition("__")
+        lookup = lookup or "exact"
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if model_field is None or not model_field.concrete or lookup not in FILTER_LOOKUPS:
+            raise SalesApiError(gettext("The filter %(key)s on %(table)s is not supported over the Web API (fields "
+                                        "of the table itself, compared with exact, iexact, in or isnull).")
+                                % {"key": raw_key, "table": model._meta.label})
+        attname, compare = model_field.attname, FILTER_LOOKUPS[lookup]
+        if lookup in ("exact", "in") and not model_field.is_relation:
+            wanted = [model_field.to_python(v) for v in wanted] if lookup == "in" else model_field.to_python(wanted)
+        previous = tests.get(attname)
+
+        def test(row, attname=attname, compare=compare, wanted=wanted, negate=negate, previous=previous):
+            return (previous is None or previous(row)) and compare(row.get(attname), wanted) != negate
+
+        tests[attname] = test
+    return tests
 
 
 def _kept(row, fields, side):
