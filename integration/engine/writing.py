@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from integration.models import SyncJobError, SyncResult
 from p2c.records import writing_as
 
+from .deciding import newer_data
 from .store import coupling_names
 from .transfer import record_error_text
 
@@ -136,6 +137,11 @@ class ChunkWrites:
         for (row, dest), answer in zip(pairs, answers, strict=True):
             if answer.ok:
                 written.append((row, dest))
+                continue
+            if getattr(answer, "conflict", False):
+                # changed at the destination since it was read (a 412 on its ETag): it holds newer data, which goes
+                # the other way in the other pass, as a change seen when reading would (deciding.py)
+                self.result.skip(newer_data(self.plan), self.plan.record_label(row))
                 continue
             coupling = self.couplings.get(row.pk)
             error = answer.error

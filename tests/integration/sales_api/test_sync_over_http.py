@@ -123,6 +123,33 @@ def test_customers_become_accounts_and_accounts_customers_over_http_and_a_settle
     assert written(synchronize(mapping, FROM)) == 0
 
 
+def test_an_account_changed_in_sales_between_read_and_write_is_not_overwritten(customers, remote, served,
+                                                                               monkeypatch):
+    """The update carries the ETag read; Sales answers 412 for an account someone changed since: the account holds
+    newer data, skipped (not failed), and keeps what they wrote."""
+    mapping, salesperson = customers
+    customer = Customer.objects.create(no="C001", name="Adatum", salesperson=salesperson)
+    synchronize(mapping, TO)
+    account_id = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id
+    someone_else = served.someone_else(monkeypatch)
+    read = DataverseSide.records
+
+    def records_then_changed(side, keys, **options):
+        found = read(side, keys, **options)
+        answer = someone_else.request("PATCH", f"accounts({account_id})", json={"telephone1": "+1 555 0100"},
+                                      headers={"If-Match": "*"}, what="test")
+        assert answer.status_code in (200, 204), answer.text
+        return found
+
+    monkeypatch.setattr(DataverseSide, "records", records_then_changed)
+    Customer.objects.filter(pk=customer.pk).update(name="Adatum (ERP)", modified_at=timezone.now())
+    job = synchronize(mapping, TO)
+    assert (job.modified, job.failed, job.skipped) == (0, 0, 1), job.message
+    assert "holds newer data" in job.message
+    account = Account.objects.get(pk=account_id)
+    assert (account.name, account.telephone1) == ("Adatum", "+1 555 0100")
+
+
 def salesperson_pair_user():
     return Coupling.objects.get(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser").crm_id
 
