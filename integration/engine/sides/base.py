@@ -238,7 +238,7 @@ class Side(abc.ABC):
         if by_name == self.key_name:
             rows = self.rows(values, fields=[to_name]).values()
         else:
-            rows = self.match_candidates(MatchQuery(fields={by_name: values}), fields=[to_name])
+            rows = self.match_candidates(MatchQuery(fields={by_name: values}), fields=[by_name, to_name])
         return [(row[by_name], row[to_name]) for row in rows if row.get(by_name) in values]
 
     def keys_take(self, objs):

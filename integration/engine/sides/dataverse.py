@@ -10,7 +10,8 @@ unchanged: the Dataverse logical names come from the table p2c's own Web API ser
   take with change tracking) takes it first from a tracked read of the keys alone; a read since a cursor follows
   it, and reads the changed rows by key with the fields asked. An expired or refused delta token falls back to one full comparison, told in
   `DataverseChanges.notice` (and the log).
-- **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a request.
+- **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a GET (a URL of some 4,000 characters); more keys
+  as GETs of 100 in a ``$batch``, 1,000 keys a request.
 - **Match candidates**: ``$filter`` on the match fields (``tolower(trim(…))`` where the comparison is
   case-insensitive), checked again here, since Dataverse compares text case-insensitively.
 - **New rows** carry the keys chosen beforehand, through ``CreateMultiple`` (500 a request). A refused request is
@@ -38,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import quote, urlencode
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext
@@ -51,6 +53,7 @@ from .dataverse_http import SalesApiError, answer_message
 logger = logging.getLogger(__name__)
 
 KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
+READS_PER_BATCH = 10  # reads of KEYS_PER_READ keys sent together as the GETs of one $batch
 VALUES_PER_MATCH = 50
 ROWS_PER_CREATE = 500
 UPDATES_PER_BATCH = 100  # PATCHes in one $batch (Dataverse takes 1,000; a body stays well under 1 MB)
@@ -230,13 +233,41 @@ class DataverseSide(Side):
         found = {}
         select = self._select(fields)
         what = gettext("reading %(table)s by key") % {"table": self.label}
-        for batch in chunked(list(dict.fromkeys(keys)), KEYS_PER_READ):
-            params = {"$select": select, "$filter": _in(self.entity.primary_id, [str(key) for key in batch])}
-            for page in self._pages(self.entity_set, what=what, params=params):
-                for data in page:
-                    row = self._row(data, fields)
-                    found[row[self.key_name]] = row
+        keys = list(dict.fromkeys(keys))
+        queries = [{"$select": select, "$filter": _in(self.entity.primary_id, [str(key) for key in batch])}
+                   for batch in chunked(keys, KEYS_PER_READ)]
+        if len(queries) == 1:
+            pages = self._pages(self.entity_set, what=what, params=queries[0])
+        else:  # several in one request: GETs in a $batch
+            pages = (page for group in chunked(queries, READS_PER_BATCH) for page in self._pages_in_batch(group, what))
+        for page in pages:
+            for data in page:
+                row = self._row(data, fields)
+                found[row[self.key_name]] = row
         return found
+
+    def _pages_in_batch(self, queries, what):
+        """The pages of ``queries`` (the params of GETs of the entity set), sent as the GETs of one ``$batch``; a
+        next page is asked as usual."""
+        boundary = f"batch_{uuid.uuid4()}"
+        body = "".join(
+            f"--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            f"GET {self.transport.url(self.entity_set)}?{urlencode(params, quote_via=quote)} HTTP/1.1\r\n"
+            f'Accept: application/json\r\nPrefer: odata.maxpagesize=5000,odata.include-annotations="{LOOKUP_TABLE}"'
+            f"\r\n\r\n\r\n" for params in queries) + f"--{boundary}--\r\n"
+        response = self.transport.request("POST", "$batch", content=body.encode(), what=what,
+                                          headers={"Content-Type": f"multipart/mixed; boundary={boundary}",
+                                                   "Prefer": "odata.continue-on-error"})
+        parts = _batch_parts(response) if response.status_code == 200 else []
+        if len(parts) != len(queries) or any(status != 200 for status, _ in parts):
+            refused = next(((status, body) for status, body in parts if status != 200), None)
+            raise SalesApiError(answer_message(response) if refused is None else
+                                _message_of(refused[1]) or f"HTTP {refused[0]}")
+        for _status, body in parts:
+            answer = json.loads(body)
+            yield answer.get("value", [])
+            if answer.get("@odata.nextLink"):
+                yield from self._pages(answer["@odata.nextLink"], what=what)
 
     def match_candidates(self, query, *, fields=None):
         select = self._select(None if fields is None else [*fields, *query.fields, *query.scope])
@@ -541,13 +572,13 @@ class _ReadRefused(Exception):
         self.response = response
 
 
-def _batch_answers(response):
-    """[(status, message)] of the requests of a ``$batch`` answer, in order (``multipart/mixed`` of
+def _batch_parts(response):
+    """[(status, body bytes)] of the requests of a ``$batch`` answer, in order (``multipart/mixed`` of
     ``application/http`` parts)."""
     match = re.search(r'boundary="?([^";]+)"?', response.headers.get("Content-Type", ""))
     if not match:
         return []
-    answers = []
+    parts = []
     for part in response.content.split(b"--" + match.group(1).encode())[1:]:
         if part.startswith(b"--"):
             break
@@ -555,12 +586,21 @@ def _batch_answers(response):
         if not status:
             continue
         body = part[part.rfind(b"\r\n\r\n") + 4:].strip() if b"{" in part else b""
-        try:
-            message = json.loads(body).get("error", {}).get("message", "") if body else ""
-        except ValueError:
-            message = ""
-        answers.append((int(status.group(1)), message or f"HTTP {status.group(1)}"))
-    return answers
+        parts.append((int(status.group(1)), body))
+    return parts
+
+
+def _batch_answers(response):
+    """[(status, message)] of the requests of a ``$batch`` answer, in order."""
+    return [(status, _message_of(body) or f"HTTP {status}") for status, body in _batch_parts(response)]
+
+
+def _message_of(body):
+    """The error message of an answer's JSON body, or ''."""
+    try:
+        return json.loads(body).get("error", {}).get("message", "") if body else ""
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _field_name(model, attname):
