@@ -108,7 +108,7 @@ class ChunkDecisions:
         if self._destination_changed(coupling, destination):
             if not self._source_changed(row, coupling):
                 # Newer data on the destination is no conflict: it goes the other way in the other pass.
-                self.result.skip(_newer_data(plan), plan.record_said(row))
+                self.result.skip(newer_data(plan), plan.record_said(row))
                 return
             both_modified = True
         values = self.transfer.values_for(row, destination)
@@ -117,7 +117,7 @@ class ChunkDecisions:
             changes, conflicting = self.conflicts.merge(row=row, coupling=coupling, destination=destination,
                                                         changes=changes)
             if changes is None:
-                self.result.skip(_newer_data(plan), plan.record_said(row))
+                self.result.skip(newer_data(plan), plan.record_said(row))
                 return
         if changes and both_modified and self._resolve_conflict(changes, coupling, conflicting) == "skip":
             self.result.skip(
@@ -221,7 +221,7 @@ class ChunkDecisions:
 
 
 
-def _newer_data(plan):
+def newer_data(plan):
     """The skip reason of a row whose destination changed since the last synchronisation (and the source did not)."""
     return said(gettext_noop("the %(system_name)s record holds newer data"), system_name=plan.destination.system_name)
 

@@ -89,6 +89,7 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
     keys = list({*(intent.crm_id for intent in intents), *(c.crm_id for c in couplings.values())})
     rows, writers = sales.rows(keys, fields=[]), sales.writers(keys)
     written = {key: (row[sales.modified_name], writers.get(key)) for key, row in rows.items()}
+    integration_writer = sales.own_writer(integration_user_id)
     taken_crm = set(Coupling.objects.filter(**pair).filter(
         any_of("crm_id", [i.crm_id for i in intents])).values_list("crm_id", flat=True))
     new, refreshed, replaced = [], [], []
@@ -111,7 +112,7 @@ def _complete(erp_label, crm_label, intents, integration_user_id):
             taken_crm.add(intent.crm_id)
             continue
         coupling = couplings.get(intent.erp_id)
-        landed = (writer == integration_user_id and modified is not None
+        landed = (writer == integration_writer and modified is not None
                   and (intent.crm_modified_before is None or modified > intent.crm_modified_before))
         if coupling is not None and coupling.crm_id == intent.crm_id and landed:
             coupling.last_synced_erp_modified = intent.erp_modified

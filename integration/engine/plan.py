@@ -140,6 +140,8 @@ class SyncPlan:
     # True: only the rows coupled when their chunk is read; False: only the uncoupled ones; None: every row
     # (a partitioned run that matches decides its uncoupled rows in one partition: full_sync/partitions.py)
     rows_coupled: bool | None = None
+    # Cursors the run takes to keep once it is whole (a side not in this process's database: cursors.py)
+    cursors: dict = field(default_factory=dict, repr=False)
     _makers: dict = field(default_factory=dict, repr=False)  # model or compile function → what it made, once per run
 
     def per_run(self, function):
@@ -177,7 +179,7 @@ class SyncPlan:
     def across(self):
         """Whether the destination's rows and the couplings are in two databases (Sales in its own, ERP → Sales):
         then no transaction holds both, and the writes go through intents (engine/intents.py)."""
-        return self.destination.database != self.couplings_database
+        return not self.destination.reach.in_database(self.couplings_database)
 
     def record_label(self, obj):
         """``Customer C00010 (Adatum Corporation)`` — how messages name a record (integration.labels)."""

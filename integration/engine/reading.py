@@ -8,6 +8,7 @@ queryset: the full read, the retries and the changed rows alike.
 
 from django.db.models import OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integration import binder
 from integration.labels import record_title_attnames
@@ -16,6 +17,7 @@ from p2c.records import Record
 from p2c.said import said_stored
 from p2c.utils import any_of, chunked
 
+from .cursors import CHANGES, DELETIONS, cursor_get
 from .sides import WATERMARK_MARGIN, CannotAnswer, record_pages
 
 RETRY_BATCH = 5000  # ids per query, well under SQLite's parameter limit
@@ -56,15 +58,19 @@ def source_querysets(plan):
     """
     source, destination = plan.source, plan.destination
     side = source.reach
-    reads = {"narrow": lambda queryset: plan.rules.source_queryset(queryset, plan=plan), "key_range": plan.key_range,
-             "writer_excluded": plan.skip_rows_modified_by if source.key == "crm" else None}
+    excluded = plan.skip_rows_modified_by if source.key == "crm" else None
+    reads = {"narrow": _narrowing(plan), "key_range": plan.key_range,
+             "writer_excluded": None if excluded is None else side.own_writer(excluded)}
     failed_inserts = FailedInserts.load(plan)
     if plan.only_ids is not None:
         return side.record_reads(**reads, only_keys=plan.only_ids), ALL, failed_inserts
     couplings = Coupling.objects.filter(**plan.coupling_pair)
     reads["skipped"] = (couplings.filter(skipped=True), source.id_field)
-    watermark = getattr(plan.mapping, source.watermark_field)
+    watermark = cursor_get(plan.mapping, source, CHANGES)
     if plan.full or watermark is None:
+        if destination.reach.database is None and not plan.dry_run and plan.key_range is None:
+            # the destination's deletions are checked from now on by the next runs (cursors.py)
+            plan.cursors[DELETIONS] = destination.reach.deletions_cursor()
         return side.record_reads(**reads), set(), failed_inserts
     retry = set(couplings.filter(skipped=False, **{destination.result_field: SyncResult.FAILURE})
                 .values_list(source.id_field, flat=True))
@@ -78,6 +84,22 @@ def source_querysets(plan):
     return side.record_reads(**reads, since=watermark, retry=retry, in_sync=in_sync), retry, failed_inserts
 
 
+def _narrowing(plan):
+    """The rules' narrowing of the rows read (`Rules.source_queryset`), a query of this process's database: a side
+    elsewhere cannot take it, and the run is refused, naming the mapping and its rules."""
+    from integration.rules.base import Rules
+
+    narrow = plan.rules.source_queryset
+    if getattr(type(plan.rules), "source_queryset", None) is Rules.source_queryset:
+        return None
+    if plan.source.reach.database is None:
+        raise CannotAnswer(gettext(
+            "Mapping %(mapping)s cannot run: its rules (%(rules)s) narrow the rows read from %(table)s with a query "
+            "of this database, and %(table)s is reached elsewhere.") % {
+                "mapping": plan.mapping.name, "rules": type(plan.rules).__module__, "table": plan.source.label})
+    return lambda queryset: narrow(queryset, plan=plan)
+
+
 def counterparts_deleted(plan, couplings):
     """The source ids of the couplings (of the pair) whose destination record no longer exists.
 
@@ -88,10 +110,16 @@ def counterparts_deleted(plan, couplings):
     without a log) is compared in full, every coupled key in keyset pages (`_counterparts_deleted_all`).
     """
     source, destination = plan.source, plan.destination
+    elsewhere = destination.reach.database is None
     try:
-        deleted = destination.reach.deletions(getattr(plan.mapping, destination.deletions_checked_field, None)).keys
+        deletions = destination.reach.deletions(cursor_get(plan.mapping, destination, DELETIONS))
     except CannotAnswer:
+        if elsewhere:  # checked in full now, from this cursor on next time
+            plan.cursors[DELETIONS] = destination.reach.deletions_cursor()
         return _counterparts_deleted_all(plan, couplings)
+    deleted = deletions.keys
+    if elsewhere:
+        plan.cursors[DELETIONS] = deletions.cursor
     found = set()
     for keys in chunked(sorted(deleted), RETRY_BATCH):
         pairs = list(couplings.filter(any_of(destination.id_field, keys))
@@ -202,6 +230,9 @@ def source_attnames(plan):
     return [attname for attname in every if attname in needed]
 
 
-def iterate_chunks(queryset, size, attnames=None):
-    """The rows of one of a run's reads (`source_querysets`), in keyset pages: `DjangoSide.record_pages`."""
-    return record_pages(queryset, size, attnames)
+def iterate_chunks(read, size, attnames=None, *, side=None):
+    """The rows of one of a run's reads (`source_querysets`), in keyset pages: ``side.record_pages`` (by default
+    a queryset's, `DjangoSide`'s)."""
+    if side is None:
+        return record_pages(read, size, attnames)
+    return side.record_pages(read, size, attnames)

@@ -29,8 +29,9 @@ class CouplingStore:
     def __init__(self, plan):
         self.plan = plan
         self.database = database_for(Coupling)
-        # the destination's rows and the couplings in two databases: no transaction holds both
-        self._across = plan.destination.database != self.database
+        # the destination's rows and the couplings in two databases (or the destination elsewhere): no transaction
+        # holds both
+        self._across = not plan.destination.reach.in_database(self.database)
 
     # -- reading -------------------------------------------------------------------------------------------------------
     def of_sources(self, source_ids):
@@ -129,8 +130,9 @@ class CouplingStore:
         transaction where the destination shares the store's database; else intend, write the destination,
         confirm. A dry run only decides."""
         plan = self.plan
+        destination = plan.destination.reach
         if not self._across or plan.dry_run:
-            with transaction.atomic(using=plan.destination.database):
+            with destination.transaction():
                 if decide:
                     chunk._read_and_decide(lock=not plan.dry_run)
                 if not plan.dry_run:
@@ -138,7 +140,7 @@ class CouplingStore:
             return
         intents, committing = [], False
         try:
-            with transaction.atomic(using=plan.destination.database):
+            with destination.transaction():
                 if decide:
                     chunk._read_and_decide(lock=True)
                 with transaction.atomic(using=self.database):
@@ -148,7 +150,9 @@ class CouplingStore:
                 chunk._write_destination()
                 committing = True
         except Exception as exc:
-            if not committing:  # rolled back: nothing of this chunk reached the destination
+            # rolled back: nothing of this chunk reached the destination (a side without transactions may have
+            # written part of it: its intents wait for completion, intents.py)
+            if not committing and destination.transactional:
                 intents_forget(intents)
             if side_failure(exc):
                 raise side_unavailable(exc, plan.destination.database) from exc

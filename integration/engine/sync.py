@@ -31,12 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
-from p2c.databases import same_database
+from p2c.databases import database_for
 from p2c.deletions import deletion_log_of
 from p2c.said import said
 from p2c.utils import collector_paused, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
+from .cursors import CHANGES, DELETIONS, cursor_set
 from .deciding import ChunkDecisions
 from .intents import (
     SideUnavailable,
@@ -103,15 +104,27 @@ def watermark_after(*, max_seen, started):
     return min(max_seen + WATERMARK_MARGIN, started)
 
 
-def run_done_advance(*, mapping, direction, started, max_seen):
+def run_done_advance(*, mapping, direction, started, max_seen, cursor=None, deletions_cursor=None):
     """What a whole run in ``direction`` moves once it is done (not a dry run, nor a run of some records or of one key
     range: those read part of the source): the source's watermark to the latest change it read (``max_seen``, None
     when it read none), at most the run's start; and, where the destination keeps a log of its deletions
     (p2c.deletions), the time up to which they were checked, to the run's start. ``mapping`` keeps what moved. A
-    partitioned run's coordinator calls it once every partition is done (full_sync/partitions.py)."""
+    partitioned run's coordinator calls it once every partition is done (full_sync/partitions.py).
+
+    A side not in this process's database keeps the cursors it gave instead (cursors.py): ``cursor``, where its
+    changes were read up to (its watermark then says when, for the health page's counts), and
+    ``deletions_cursor``, where its deletions were checked up to."""
     source, destination = sides_of(mapping, direction)
-    moves = [(source.watermark_field, max_seen and watermark_after(max_seen=max_seen, started=started))]
-    if deletion_log_of(destination.model):  # every deletion before the run's start is found
+    if source.reach.database is not None:
+        moves = [(source.watermark_field, max_seen and watermark_after(max_seen=max_seen, started=started))]
+    else:
+        if cursor is not None:
+            cursor_set(mapping, source, CHANGES, cursor)
+        moves = [(source.watermark_field, started)]
+    if destination.reach.database is None:
+        if deletions_cursor is not None:
+            cursor_set(mapping, destination, DELETIONS, deletions_cursor)
+    elif deletion_log_of(destination.model):  # every deletion before the run's start is found
         moves.append((destination.deletions_checked_field, started))
     for name, value in moves:
         if value is not None and watermark_advance(mapping_id=mapping.pk, name=name, value=value):
@@ -193,7 +206,8 @@ class DirectionRun:
         try:
             if self.lock_token:
                 mapping_lock_refresh(plan.mapping, self.lock_token)  # still ours (a previous direction may have run long)
-            if not same_database(Coupling, plan.mapping.crm_model_class()):
+            sales = plan.source if plan.source.key == "crm" else plan.destination
+            if not sales.reach.in_database(database_for(Coupling)):
                 # Sales writes a stopped run intended: adopted or forgotten before anything is read (intents.py)
                 intents_complete(**plan.coupling_pair, integration_user_id=plan.integration_user_id,
                                  erp_range=plan.key_range if plan.source.key == "erp" else None)
@@ -201,10 +215,11 @@ class DirectionRun:
                 # and SQLite would read every coupling of the pair for each chunk (p2c.utils)
                 plan.source.reach.statistics_refresh(Coupling)
             querysets, forced, failed_inserts = source_querysets(plan)
-            total = sum(qs.count() for qs in querysets) if self.progress else None
+            total = sum(map(plan.source.reach.read_count, querysets)) if self.progress else None
             # Rows written by this run when each table's statistics were last refreshed: each its own, as one
-            # table may pass the refresh rule a chunk before the other
-            analysed_at = dict.fromkeys([Coupling, plan.destination.model], 0)
+            # table may pass the refresh rule a chunk before the other (a destination in this process's database)
+            analysed_at = dict.fromkeys([Coupling, *([plan.destination.model]
+                                                     if plan.destination.reach.database is not None else [])], 0)
 
             def written(rows, result):
                 nonlocal max_seen
@@ -224,7 +239,9 @@ class DirectionRun:
 
             self._chunks_run(querysets, forced, failed_inserts, written)
             if not plan.dry_run and plan.only_ids is None and plan.key_range is None:
-                run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen)
+                run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen,
+                                 cursor=plan.source.reach.cursor_after(querysets, max_seen=max_seen, started=started),
+                                 deletions_cursor=plan.cursors.get(DELETIONS))
             job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
             job.message_set(log.summary())
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
@@ -284,7 +301,8 @@ class DirectionRun:
         is left out of the later ones, so no row is synchronised twice in one run."""
         read, pk_of = set(), self.plan.source.pk_of
         for queryset in querysets:
-            for rows in iterate_chunks(queryset, self.chunk_size, self.plan.per_run(source_attnames)):
+            for rows in iterate_chunks(queryset, self.chunk_size, self.plan.per_run(source_attnames),
+                                       side=self.plan.source.reach):
                 if read:
                     rows = [row for row in rows if pk_of(row) not in read]
                 if forced is not ALL and forced:

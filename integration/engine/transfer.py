@@ -96,8 +96,10 @@ class ChunkTransfer:
                 lookups.append((self._by_key, index,
                                 side_for(related, key=plan.destination.key).pairs_query(key, "pk", values)))
         # One statement per database, where each lookup was a round trip of its own
-        for (found, index, _), pairs in zip(lookups, pairs_read([query for *_, query in lookups]), strict=True):
-            found[index] = dict(pairs)
+        # (a side elsewhere answers its look-ups as lists at once: `Side.pairs_query`)
+        read = iter(pairs_read([query for *_, query in lookups if not isinstance(query, list)]))
+        for found, index, query in lookups:
+            found[index] = dict(query if isinstance(query, list) else next(read))
         for index, ids in related_ids.items():
             # The uncoupled ones fail their rows with a message naming them: their keys in one query too. (Not the
             # Sales base currency: it stands for a blank ERP currency, no coupling names it, and no row fails.)

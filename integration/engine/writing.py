@@ -8,7 +8,8 @@ import logging
 from datetime import timedelta
 from operator import attrgetter
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.core.exceptions import FieldDoesNotExist
+from django.db import IntegrityError
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_noop
 
@@ -16,7 +17,7 @@ from integration.models import SyncJobError, SyncResult
 from p2c.records import writing_as
 from p2c.said import said, said_stored
 
-from .sides import side_failure
+from .deciding import newer_data
 from .store import coupling_names
 from .transfer import record_error_text
 
@@ -75,19 +76,20 @@ class ChunkWrites:
     def _write_destination(self):
         """The destination's rows: new, changed, matched; and what the rules write with them."""
         plan = self.plan
-        with writing_as(plan.integration_user_id if plan.writes_to_crm else None):
+        writer = plan.integration_user_id if plan.writes_to_crm else None
+        with writing_as(writer):
             # their couplings and the couplings' write, when made ready while the database wrote the rows
             self.inserts_coupled = self.inserts_coupled_write = None
-            self.inserted = self._bulk_or_each(self.inserts, self._create_all, self._create_one)
-            self.updated = self._bulk_or_each(
-                [(row, dest) for row, _, dest, _ in self.updates], self._update_all, self._update_one
-            )
+            self.inserted = self._save(self.inserts, new=True, writer=writer)
+            for _, _, dest, changes in self.updates:
+                for name, (_, new) in changes.items():
+                    setattr(dest, name, new)
+            self.updated = self._save([(row, dest) for row, _, dest, _ in self.updates], new=False, writer=writer)
             for _row, dest, changes in self.couple:
                 for name, (_, new) in changes.items():
                     setattr(dest, name, new)
-            self.matched = self._bulk_or_each(
-                [(row, dest) for row, dest, changes in self.couple if changes], self._update_all, self._update_one
-            )
+            self.matched = self._save([(row, dest) for row, dest, changes in self.couple if changes], new=False,
+                                      writer=writer)
             plan.rules.after_write([*self.inserted, *self.updated, *self.matched], plan=plan)
 
     def _write_couplings(self):
@@ -119,31 +121,34 @@ class ChunkWrites:
         self.result.add("modified", len(updated) + len([1 for _, _, c in self.couple if c]))
         self.result.add("coupled", len(matched) + len(matched_unchanged))
 
-    def _bulk_or_each(self, pairs, write_all, write_one):
-        """Write all pairs in one statement; if that fails, write them one by one and fail only the bad ones."""
+    def _save(self, pairs, *, new, writer):
+        """Write the destination rows of ``pairs`` ((source row, destination instance)) through the destination's side
+        (`Side.records_save`: in bulk, row by row only when that fails); the pairs written (``pairs`` itself when
+        all were), each of the others failed with its reason."""
         if not pairs:
             return []
-        database = self.plan.destination.database
-        try:
-            with transaction.atomic(using=database):
-                write_all([dest for _, dest in pairs])
+        answers = self.plan.destination.reach.records_save(
+            [dest for _, dest in pairs], new=new, attnames=() if new else sorted(self._update_fields()), writer=writer,
+            meanwhile=self._inserts_couple if new else None,
+            # the destination's own failure, not a row's, stops the run where its rows are committed first
+            side_failures_raise=self.store.destination_written_first())
+        if all(answer.ok for answer in answers):
             return pairs
-        except (IntegrityError, DatabaseError, ValueError, Exception) as exc:
-            if self.store.destination_written_first() and side_failure(exc):  # the Sales database, not a row: the run stops (intents.py)
-                raise
-            logger.info("Bulk write failed (%s); writing rows one by one", exc)
         written = []
-        for row, dest in pairs:
-            try:
-                with transaction.atomic(using=database):
-                    write_one(dest)
+        for (row, dest), answer in zip(pairs, answers, strict=True):
+            if answer.ok:
                 written.append((row, dest))
-            except Exception as exc:
-                if self.store.destination_written_first() and side_failure(exc):
-                    raise
-                coupling = self.couplings.get(row.pk)
-                text = (isinstance(exc, IntegrityError) and self._duplicate_text(dest)) or _error_text(exc)
-                self._fail(row, coupling, record_error_text(self.plan.record_said(row), text))
+                continue
+            if getattr(answer, "conflict", False):
+                # changed at the destination since it was read (a 412 on its ETag): it holds newer data, which goes
+                # the other way in the other pass, as a change seen when reading would (deciding.py)
+                self.result.skip(newer_data(self.plan), self.plan.record_said(row))
+                continue
+            coupling = self.couplings.get(row.pk)
+            error = answer.error
+            text = (isinstance(error, IntegrityError) and self._duplicate_text(dest)) or (
+                _error_text(error) if error is not None else _answer_text(self.plan.destination.model, answer))
+            self._fail(row, coupling, record_error_text(self.plan.record_said(row), text))
         return written
 
     def _duplicate_text(self, obj):
@@ -161,17 +166,9 @@ class ChunkWrites:
                 return duplicate_text(obj, fields, self.plan.record_label(other))
         return None
 
-    def _create_all(self, objs):
-        # bulk_insert: bulk_create's hooks, numbers and signal without compiling every value into SQL; the
-        # couplings of the rows are made while the database writes them (pure Python: its connection is busy).
-        self.plan.destination.reach.records_insert(objs, meanwhile=self._inserts_couple)
-
     def _inserts_couple(self):
         self.inserts_coupled = self._new_couplings(self.inserts)
         self.inserts_coupled_write = self._couplings_prepare(self.inserts_coupled)
-
-    def _create_one(self, obj):
-        self.plan.destination.reach.record_insert(obj)
 
     def _update_fields(self):
         fields = set()
@@ -180,15 +177,6 @@ class ChunkWrites:
         for _, _, changes in self.couple:
             fields.update(changes)
         return fields
-
-    def _update_all(self, objs):
-        for _, _, dest, changes in self.updates:
-            for name, (_, new) in changes.items():
-                setattr(dest, name, new)
-        self.plan.destination.reach.records_update(objs, self._update_fields())
-
-    def _update_one(self, obj):
-        self.plan.destination.reach.record_update(obj)
 
     def _new_couplings(self, pairs):
         """The values of the couplings of rows just written or matched (``pairs``: (source row, destination)), each
@@ -317,6 +305,17 @@ def duplicate_text(obj, fields, other):
         what = value if what is None else gettext("%(values)s and %(value)s") % {"values": what, "value": value}
     # Translators: the field values (e.g. "Product ID 1027"), then the record holding them already.
     return gettext("%(values)s is already used by %(record)s.") % {"values": what, "record": other}
+
+
+def _answer_text(model, answer):
+    """A side's refusal of a row (`Written`): ``Email: <the side's words>`` when it names the field."""
+    if answer.field:
+        try:
+            name = model._meta.get_field(answer.field).verbose_name
+        except FieldDoesNotExist:  # a name the side gave that is not a field's
+            name = answer.field
+        return gettext("%(field)s: %(error)s") % {"field": name, "error": answer.reason}
+    return answer.reason
 
 
 def _error_text(exc):

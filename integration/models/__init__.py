@@ -5,6 +5,7 @@ Directions use BC's words: *to integration table* is ERP → Sales, *from integr
 """
 
 from integration.models.couplings import Coupling, CouplingIntent, FailedInsert, SyncConflict
+from integration.models.cursors import SideCursor
 from integration.models.fo import (
     IntegrationProject,
     IntegrationProjectRun,
@@ -38,6 +39,7 @@ __all__ = [
     "FullSyncLine", "FullSyncRun", "Heartbeat", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
-    "SalesLocation", "SalesSignIn", "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord", "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
+    "SalesLocation", "SalesSignIn", "SideCursor", "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord",
+    "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
     "sales_api_environment", "sales_connection_effective",
 ]

@@ -72,7 +72,7 @@ def test_sync_all_runs_in_dependency_order(mappings):
 def test_sync_exits_non_zero_when_a_job_fails_as_a_whole(mappings, monkeypatch):
     from integration.engine import sync as engine
 
-    def explode(queryset, size, attnames=None):
+    def explode(queryset, size, attnames=None, **options):
         raise RuntimeError("database went away")
         yield  # pragma: no cover
 

@@ -9,7 +9,10 @@ a Web API. ``None`` is "from the start".
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+
+from p2c.utils import chunked
 
 
 class CannotAnswer(Exception):
@@ -27,6 +30,7 @@ class Written:
     modified: object = None
     field: str | None = None
     reason: str = ""
+    error: Exception | None = None  # what a side in this process raised (the engine words a duplicate from it)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,15 @@ class Side(abc.ABC):
     key_name: str
     modified_name: str
     system_name: str
+    writer_name: str | None = None
+    # The model of this project whose instances stand for the side's rows in the engine (the field mappings and
+    # rules read and set them), whether the rows live in this process's database or not; None: rows only.
+    model = None
+    # The alias of this process's database holding the rows, None when they are elsewhere (over HTTP, in memory)
+    database = None
+    # Whether a write that raised left nothing written (a database's transaction); else what reached the side is
+    # found out afterwards (the intents, engine/intents.py)
+    transactional = False
 
     # -- reading -------------------------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -145,5 +158,160 @@ class Side(abc.ABC):
     def key_of(self, row):
         return row[self.key_name]
 
+    # -- where the rows live -----------------------------------------------------------------------------------------
+    def in_database(self, alias):
+        """Whether the rows are in this process's database ``alias`` (one transaction may hold them and the
+        couplings)."""
+        return self.database is not None and self.database == alias
+
+    def transaction(self):
+        """A context in which the side's writes commit together, where it has one (a database's)."""
+        return nullcontext()
+
+    def own_writer(self, integration_user_id):
+        """Who the side's rows say wrote them when the integration did (`writers`): the integration user of this
+        process's set-up, or the user the side signs in as."""
+        return integration_user_id
+
+    # -- the engine's rows as instances -----------------------------------------------------------------------------
+    # The engine decides over instances of `model` (the rules and field mappings read them). A side that hands out
+    # rows as dicts gets these generic versions; `DjangoSide` has its own, reading and writing its database directly.
+
+    def instance(self, row):
+        """A row as an (unsaved) instance of `model`."""
+        obj = self.model(**row)
+        obj._state.adding = False
+        return obj
+
+    def kept(self, row):
+        """Whether the mapping's filter keeps ``row`` (a side that filters in its own queries keeps every row)."""
+        return True
+
+    def records(self, keys, *, lock=False):
+        """``{key: instance}`` of these keys (``lock``: a side with transactions locks them for the write; the
+        others detect a change since the read when writing: an ETag)."""
+        return {key: self.instance(row) for key, row in self.rows(list(keys)).items()} if keys else {}
+
+    def record_reads(self, *, narrow=None, key_range=None, writer_excluded=None, only_keys=None, skipped=None,
+                     since=None, retry=(), in_sync=None):
+        """The reads of a run's source rows, in order, read by `record_pages` (see `DjangoSide.record_reads`).
+        Here: the rows of ``only_keys``; else the ``retry`` keys, then the rows changed since the cursor ``since``
+        (None: every row), less the rows last written by ``writer_excluded`` and those ``skipped`` lists (a
+        queryset of the couplings and its column of this side's keys). ``narrow`` and ``in_sync`` are a
+        database's (the caller refuses rules that narrow for a side without one)."""
+        common = {"key_range": key_range, "writer_excluded": writer_excluded,
+                  "skipped": frozenset(skipped[0].values_list(skipped[1], flat=True)) if skipped else frozenset()}
+        if only_keys is not None:
+            return [RowsRead(keys=list(only_keys), **common)]
+        reads = [RowsRead(keys=sorted(retry, key=str), **common)] if retry and since is not None else []
+        return [*reads, RowsRead(since=since, **common)]
+
+    def record_pages(self, read, size, attnames=None):
+        """The instances of a read of `record_reads`, in pages of at most ``size``."""
+        if read.keys is not None:
+            pages = (self.rows(batch) for batch in chunked(read.keys, size))
+            pages = ([rows[key] for key in batch if key in rows] for batch, rows in
+                     zip(chunked(read.keys, size), pages, strict=True))
+        else:
+            read.changes = self.changes(read.since, key_range=read.key_range, page_size=size)
+            pages = iter(read.changes)
+        for page in pages:
+            rows = [self.instance(row) for row in page if read.keeps(self, row) and self.kept(row)]
+            if rows:
+                yield rows
+
+    def read_count(self, read):
+        """How many rows a read of `record_reads` reads at most (a progress bar's total)."""
+        return len(read.keys) if read.keys is not None else self.changed_count(read.since, key_range=read.key_range)
+
+    def cursor_after(self, reads, *, max_seen, started):
+        """The cursor the next run reads the changes since, once ``reads`` are read (None: none read them all)."""
+        cursors = [read.changes.cursor for read in reads if getattr(read, "changes", None) is not None]
+        return cursors[-1] if cursors else None
+
+    def pairs_query(self, by, to, values):
+        """``(by, to)`` of the rows whose ``by`` (an attname, or "pk") is one of ``values``: a list here."""
+        by_name, to_name = (self.key_name if n == "pk" else n for n in (by, to))
+        values = frozenset(values)
+        if not values:
+            return []
+        if by_name == self.key_name:
+            rows = self.rows(values, fields=[to_name]).values()
+        else:
+            rows = self.match_candidates(MatchQuery(fields={by_name: values}), fields=[by_name, to_name])
+        return [(row[by_name], row[to_name]) for row in rows if row.get(by_name) in values]
+
+    def keys_take(self, objs):
+        """Give new instances their keys now (`new_keys`), before anything of them is written or intended."""
+        new = [obj for obj in objs if obj.pk is None]
+        for obj, key in zip(new, self.new_keys(len(new)), strict=True):
+            obj.pk = key
+
+    def record_values(self, obj):
+        """What a new instance writes: its fields but the key, the modified-on and the writer (the side's own)."""
+        skipped = {self.key_name, self.modified_name, self.writer_name}
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in skipped}
+
+    def records_save(self, objs, *, new, attnames=(), writer=None, meanwhile=None, side_failures_raise=False):
+        """Write ``objs`` (instances: ``new`` ones, their keys taken, or existing ones, their fields ``attnames``),
+        as ``writer``; one `Written` per instance, in order, a row that fails not stopping the others. Each one
+        written gets the modified-on the side gave it. ``meanwhile``: the caller's work once the rows are written
+        (while a database writes them, `DjangoSide`)."""
+        if new:
+            self.keys_take(objs)
+            answers = self.write(inserts=[(obj.pk, self.record_values(obj)) for obj in objs], writer=writer)
+        else:
+            answers = self.write(updates=[(obj.pk, {name: getattr(obj, name) for name in attnames}) for obj in objs],
+                                 writer=writer)
+        for obj, answer in zip(objs, answers, strict=True):
+            if answer.ok and answer.modified is not None:
+                setattr(obj, self.modified_name, answer.modified)
+        if meanwhile is not None:
+            meanwhile()
+        return answers
+
+    def record_holding(self, obj, values):
+        """Another record than ``obj`` holding ``values`` (a duplicate's holder, to name it), or None."""
+        return None
+
+    def records_insert_undo(self, keys):
+        raise NotImplementedError("only a side written in the couplings' transaction takes rows back")
+
+    def statistics_refresh(self, *others, **options):
+        """Refresh a database's planner statistics after a bulk write; the models refreshed (none here)."""
+        return ()
+
+    def writes_behind(self):
+        """Whether a chunk's write may go to another connection while the next is read (a database's)."""
+        return False
+
+    def reads_outside_transaction(self):
+        return True
+
     def __repr__(self):
         return f"<{type(self).__name__} {self.label}>"
+
+
+@dataclass
+class RowsRead:
+    """One read of a run's source rows (`Side.record_reads`): the rows of ``keys``, or (``keys`` None) the rows
+    changed since the cursor ``since``; less the rows written by ``writer_excluded`` and the ``skipped`` keys.
+    ``changes``: the side's `Changes`, once read (its cursor is the next run's)."""
+
+    keys: list | None = None
+    since: object = None
+    key_range: tuple | None = None
+    writer_excluded: object = None
+    skipped: frozenset = frozenset()
+    changes: Changes | None = None
+
+    def keeps(self, side, row):
+        key = row[side.key_name]
+        if key in self.skipped:
+            return False
+        if self.key_range is not None and self.keys is not None:
+            low, high = self.key_range
+            if (low is not None and key < low) or (high is not None and key >= high):
+                return False
+        return self.writer_excluded is None or side.writer_name is None or \
+            row.get(side.writer_name) != self.writer_excluded

@@ -10,7 +10,8 @@ unchanged: the Dataverse logical names come from the table p2c's own Web API ser
   take with change tracking) takes it first from a tracked read of the keys alone; a read since a cursor follows
   it, and reads the changed rows by key with the fields asked. An expired or refused delta token falls back to one full comparison, told in
   `DataverseChanges.notice` (and the log).
-- **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a request.
+- **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a GET (a URL of some 4,000 characters); more keys
+  as GETs of 100 in a ``$batch``, 1,000 keys a request.
 - **Match candidates**: ``$filter`` on the match fields (``tolower(trim(…))`` where the comparison is
   case-insensitive), checked again here, since Dataverse compares text case-insensitively.
 - **New rows** carry the keys chosen beforehand, through ``CreateMultiple`` (500 a request). A refused request is
@@ -38,7 +39,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import quote, urlencode
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext
 
 from crm.dataverse.entities import BY_MODEL
@@ -50,6 +53,7 @@ from .dataverse_http import SalesApiError, answer_message
 logger = logging.getLogger(__name__)
 
 KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
+READS_PER_BATCH = 10  # reads of KEYS_PER_READ keys sent together as the GETs of one $batch
 VALUES_PER_MATCH = 50
 ROWS_PER_CREATE = 500
 UPDATES_PER_BATCH = 100  # PATCHes in one $batch (Dataverse takes 1,000; a body stays well under 1 MB)
@@ -71,12 +75,13 @@ class DataverseSide(Side):
     `crm.dataverse.entities`); ``transport``: a `dataverse_http.Transport` to the Sales Web API."""
 
     def __init__(self, model, transport, *, key="crm", filter_spec=None):
-        if filter_spec:
-            raise SalesApiError(gettext("A mapping's filter on a Sales table reached over the Web API is not "
-                                        "supported yet (%(table)s).") % {"table": model._meta.label})
         meta = model._meta
+        if model not in BY_MODEL:
+            raise SalesApiError(gettext("%(table)s is not served by the Sales Web API.") % {"table": meta.label})
         self.model, self.transport, self.key = model, transport, key
         self.entity = BY_MODEL[model]
+        # The mapping's filter, checked here on the rows read (Dataverse takes no $filter with change tracking)
+        self.filter_tests = _filter_tests(model, filter_spec or {})
         self.label = meta.label
         self.key_name = meta.pk.attname
         self.modified_name = meta.get_field(model.MODIFIED_FIELD).attname
@@ -106,6 +111,26 @@ class DataverseSide(Side):
     @property
     def entity_set(self):
         return self.entity.entity_set
+
+    def kept(self, row):
+        return all(test(row) for test in self.filter_tests.values())
+
+    def _with_filter_fields(self, fields):
+        """``fields`` and those the mapping's filter reads (None: every field)."""
+        return None if fields is None else [*fields, *(n for n in self.filter_tests if n not in fields)]
+
+    def own_writer(self, integration_user_id):
+        """The integration's writes carry the Sales user it signs in as (`user_id`), not this process's set-up."""
+        return self.user_id
+
+    def record_values(self, obj):
+        """What a new instance writes: the columns and lookups the Web API lets a client write."""
+        values = {attname: getattr(obj, attname) for attname, column in self.columns.items() if column.writable}
+        values.update((attname, getattr(obj, attname)) for attname, lookup in self.lookups.items()
+                      if lookup.writable and getattr(obj, attname) is not None)
+        values.update((attname, getattr(obj, attname)) for attname, (lookup, _) in self.polymorphic.items()
+                      if lookup.writable and getattr(obj, attname) is not None)
+        return values
 
     # -- values ------------------------------------------------------------------------------------------------------
     def _select(self, fields):
@@ -193,7 +218,7 @@ class DataverseSide(Side):
         return DataverseChanges(self, since, key_range, page_size, fields)
 
     def changed_count(self, since, *, key_range=None):
-        if since is None:
+        if since is None and not self.filter_tests:
             params = {"$select": self.entity.primary_id, "$count": "true", "$top": "1"}
             if self._range_filter(key_range):
                 params["$filter"] = self._range_filter(key_range)
@@ -208,13 +233,41 @@ class DataverseSide(Side):
         found = {}
         select = self._select(fields)
         what = gettext("reading %(table)s by key") % {"table": self.label}
-        for batch in chunked(list(dict.fromkeys(keys)), KEYS_PER_READ):
-            params = {"$select": select, "$filter": _in(self.entity.primary_id, [str(key) for key in batch])}
-            for page in self._pages(self.entity_set, what=what, params=params):
-                for data in page:
-                    row = self._row(data, fields)
-                    found[row[self.key_name]] = row
+        keys = list(dict.fromkeys(keys))
+        queries = [{"$select": select, "$filter": _in(self.entity.primary_id, [str(key) for key in batch])}
+                   for batch in chunked(keys, KEYS_PER_READ)]
+        if len(queries) == 1:
+            pages = self._pages(self.entity_set, what=what, params=queries[0])
+        else:  # several in one request: GETs in a $batch
+            pages = (page for group in chunked(queries, READS_PER_BATCH) for page in self._pages_in_batch(group, what))
+        for page in pages:
+            for data in page:
+                row = self._row(data, fields)
+                found[row[self.key_name]] = row
         return found
+
+    def _pages_in_batch(self, queries, what):
+        """The pages of ``queries`` (the params of GETs of the entity set), sent as the GETs of one ``$batch``; a
+        next page is asked as usual."""
+        boundary = f"batch_{uuid.uuid4()}"
+        body = "".join(
+            f"--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            f"GET {self.transport.url(self.entity_set)}?{urlencode(params, quote_via=quote)} HTTP/1.1\r\n"
+            f'Accept: application/json\r\nPrefer: odata.maxpagesize=5000,odata.include-annotations="{LOOKUP_TABLE}"'
+            f"\r\n\r\n\r\n" for params in queries) + f"--{boundary}--\r\n"
+        response = self.transport.request("POST", "$batch", content=body.encode(), what=what,
+                                          headers={"Content-Type": f"multipart/mixed; boundary={boundary}",
+                                                   "Prefer": "odata.continue-on-error"})
+        parts = _batch_parts(response) if response.status_code == 200 else []
+        if len(parts) != len(queries) or any(status != 200 for status, _ in parts):
+            refused = next(((status, body) for status, body in parts if status != 200), None)
+            raise SalesApiError(answer_message(response) if refused is None else
+                                _message_of(refused[1]) or f"HTTP {refused[0]}")
+        for _status, body in parts:
+            answer = json.loads(body)
+            yield answer.get("value", [])
+            if answer.get("@odata.nextLink"):
+                yield from self._pages(answer["@odata.nextLink"], what=what)
 
     def match_candidates(self, query, *, fields=None):
         select = self._select(None if fields is None else [*fields, *query.fields, *query.scope])
@@ -230,7 +283,7 @@ class DataverseSide(Side):
                     for data in page:
                         row = self._row(data)
                         found[row[self.key_name]] = row
-        return [_kept(row, fields, self) for row in found.values() if _matches(row, query)]
+        return [_kept(row, fields, self) for row in found.values() if _matches(row, query) and self.kept(row)]
 
     def _in(self, attname, values, case_insensitive):
         column = self.names[attname]
@@ -461,7 +514,7 @@ class DataverseChanges(Changes):
 
     def __iter__(self):
         side = self.side
-        if self.since is not None:
+        if self.since is not None and not isinstance(self.since, datetime):
             try:
                 keys, _deleted, link = side._delta_read(self.since, gettext("reading the changes of %(table)s")
                                                         % {"table": side.label})
@@ -471,25 +524,33 @@ class DataverseChanges(Changes):
             else:
                 low, high = self.key_range or (None, None)
                 keys = [k for k in keys if (low is None or k >= low) and (high is None or k < high)]
+                read = side._with_filter_fields(self.fields)
                 for batch in chunked(keys, self.page_size):
-                    rows = side.rows(batch, fields=self.fields)
-                    page = [rows[key] for key in batch if key in rows]
+                    rows = side.rows(batch, fields=read)
+                    page = [_kept(rows[key], self.fields, side) for key in batch if key in rows and side.kept(rows[key])]
                     if page:
                         yield page
                 self.cursor = link
                 return
-        params = {"$select": side._select(self.fields)}
+        read = side._with_filter_fields(self.fields)
+        params = {"$select": side._select(read)}
         ranged = side._range_filter(self.key_range)
+        timed = isinstance(self.since, datetime)  # a time for a cursor (the health page's): the rows modified since
+        conditions = [c for c in (ranged, timed and f"{side.names[side.modified_name]} gt {_json_value(self.since)}")
+                      if c]
+        cursor = None
+        if conditions:
+            params["$filter"] = " and ".join(f"({c})" for c in conditions)
         if ranged:
             # Dataverse takes no $filter with change tracking: the cursor is taken first (the changes from then
             # on: the rows read below may come again, never not at all), then the range read without tracking.
-            params["$filter"] = ranged
             cursor = side.deletions_cursor()
-        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not ranged,
+        for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not conditions,
                                 what=gettext("reading %(table)s") % {"table": side.label}):
             if page:
-                yield [side._row(data, self.fields) for data in page]
-        self.cursor = cursor if ranged else side._delta
+                rows = [side._row(data, read) for data in page]
+                yield [_kept(row, self.fields, side) for row in rows if side.kept(row)]
+        self.cursor = side._delta if not conditions else cursor
 
 
 class _NoColumn(Exception):
@@ -511,13 +572,13 @@ class _ReadRefused(Exception):
         self.response = response
 
 
-def _batch_answers(response):
-    """[(status, message)] of the requests of a ``$batch`` answer, in order (``multipart/mixed`` of
+def _batch_parts(response):
+    """[(status, body bytes)] of the requests of a ``$batch`` answer, in order (``multipart/mixed`` of
     ``application/http`` parts)."""
     match = re.search(r'boundary="?([^";]+)"?', response.headers.get("Content-Type", ""))
     if not match:
         return []
-    answers = []
+    parts = []
     for part in response.content.split(b"--" + match.group(1).encode())[1:]:
         if part.startswith(b"--"):
             break
@@ -525,12 +586,21 @@ def _batch_answers(response):
         if not status:
             continue
         body = part[part.rfind(b"\r\n\r\n") + 4:].strip() if b"{" in part else b""
-        try:
-            message = json.loads(body).get("error", {}).get("message", "") if body else ""
-        except ValueError:
-            message = ""
-        answers.append((int(status.group(1)), message or f"HTTP {status.group(1)}"))
-    return answers
+        parts.append((int(status.group(1)), body))
+    return parts
+
+
+def _batch_answers(response):
+    """[(status, message)] of the requests of a ``$batch`` answer, in order."""
+    return [(status, _message_of(body) or f"HTTP {status}") for status, body in _batch_parts(response)]
+
+
+def _message_of(body):
+    """The error message of an answer's JSON body, or ''."""
+    try:
+        return json.loads(body).get("error", {}).get("message", "") if body else ""
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _field_name(model, attname):
@@ -579,6 +649,42 @@ def _matches(row, query):
         return False
     return any(values and _normal(row.get(name), name in query.case_insensitive) in values
                for name, values in query.fields.items())
+
+
+FILTER_LOOKUPS = {
+    "exact": lambda value, wanted: value == wanted,
+    "iexact": lambda value, wanted: str(value or "").lower() == str(wanted or "").lower(),
+    "in": lambda value, wanted: value in wanted,
+    "isnull": lambda value, wanted: (value is None) == bool(wanted),
+}
+
+
+def _filter_tests(model, spec):
+    """``{attname: test(row)}`` of a mapping's filter (integration.engine.filters) on the model's own fields, with
+    the lookups `FILTER_LOOKUPS`; another filter is refused, naming the table."""
+    tests = {}
+    for raw_key, wanted in spec.items():
+        negate = raw_key.startswith("~")
+        name, _, lookup = raw_key.lstrip("~").partition("__")
+        lookup = lookup or "exact"
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if model_field is None or not model_field.concrete or lookup not in FILTER_LOOKUPS:
+            raise SalesApiError(gettext("The filter %(key)s on %(table)s is not supported over the Web API (fields "
+                                        "of the table itself, compared with exact, iexact, in or isnull).")
+                                % {"key": raw_key, "table": model._meta.label})
+        attname, compare = model_field.attname, FILTER_LOOKUPS[lookup]
+        if lookup in ("exact", "in") and not model_field.is_relation:
+            wanted = [model_field.to_python(v) for v in wanted] if lookup == "in" else model_field.to_python(wanted)
+        previous = tests.get(attname)
+
+        def test(row, attname=attname, compare=compare, wanted=wanted, negate=negate, previous=previous):
+            return (previous is None or previous(row)) and compare(row.get(attname), wanted) != negate
+
+        tests[attname] = test
+    return tests
 
 
 def _kept(row, fields, side):

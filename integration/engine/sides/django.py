@@ -7,6 +7,7 @@ new rows written by ``bulk_insert`` (COPY on PostgreSQL, ``executemany`` on SQLi
 fails in bulk is done again row by row, so that only the bad rows fail, each with its field and reason.
 """
 
+import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,8 @@ from p2c.utils import any_of, chunked, planner_statistics_refresh, uuid7
 from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
 from .filters import filter_unindexed_on_sqlite, filter_validate
 
+logger = logging.getLogger("p2c.integration")
+
 # Rows committed just before a cursor was taken may carry a slightly older timestamp: read them again (they come out
 # "unchanged"), as Business Central does with its 999 ms.
 WATERMARK_MARGIN = timedelta(seconds=1)
@@ -47,6 +50,8 @@ CHANGED_KEYS = 100_000  # keys of changed rows a run's read holds at most (a few
 class DjangoSide(Side):
     """A model of this project as a side. ``key``: "erp" or "crm" (by default: "crm" for the Sales app's models);
     ``filter_spec``: the mapping's filter of this side (integration.engine.filters)."""
+
+    transactional = True
 
     def __init__(self, model, *, key=None, filter_spec=None):
         meta = model._meta
@@ -67,6 +72,9 @@ class DjangoSide(Side):
 
     def _all(self):
         return self.model._base_manager.using(self.database)
+
+    def transaction(self):
+        return transaction.atomic(using=self.database)
 
     def _filtered(self, key_range=None):
         queryset = self._all().filter(filter_validate(self.model, self.filter_spec))
@@ -298,6 +306,46 @@ class DjangoSide(Side):
         """``(by, to)`` of the rows whose ``by`` is one of ``values``, as a read `p2c.bulk_reads.pairs_read` sends with
         the chunk's other look-ups in one statement (a related record's natural key, or its key by that)."""
         return self.model._default_manager.db_manager(self.database).filter(**{f"{by}__in": values}).values_list(by, to)
+
+    def records_save(self, objs, *, new, attnames=(), writer=None, meanwhile=None, side_failures_raise=False):
+        """`Side.records_save` in one statement (`records_insert`, `records_update`); when it fails, row by row in
+        savepoints, so that only the bad rows fail (each `Written` with the exception, which names the field or the
+        duplicate). ``side_failures_raise``: the database's own failure (no connection) stops the write rather than
+        failing every row (the rows are committed before their couplings: intents.py)."""
+        with writing_as(writer):
+            try:
+                with transaction.atomic(using=self.database):
+                    if new:
+                        self.records_insert(objs, meanwhile=meanwhile)
+                    else:
+                        self.records_update(objs, attnames)
+                return [Written(obj.pk, True) for obj in objs]
+            except Exception as exc:
+                if side_failures_raise and side_failure(exc):
+                    raise
+                logger.info("Bulk write failed (%s); writing rows one by one", exc)
+            answers = []
+            for obj in objs:
+                try:
+                    with transaction.atomic(using=self.database):
+                        (self.record_insert if new else self.record_update)(obj)
+                    answers.append(Written(obj.pk, True))
+                except Exception as exc:
+                    if side_failures_raise and side_failure(exc):
+                        raise
+                    answers.append(Written(obj.pk, False, reason=" ".join(getattr(exc, "messages", None) or [str(exc)]),
+                                           error=exc))
+            return answers
+
+    def cursor_after(self, reads, *, max_seen, started):
+        """The watermark: just past the latest modified-on read, at most the run's start (`engine.sync`)."""
+        return max_seen and min(max_seen + WATERMARK_MARGIN, started)
+
+    def read_count(self, read):
+        return read.count()
+
+    def record_pages(self, read, size, attnames=None):
+        return record_pages(read, size, attnames)
 
     def records_insert(self, objs, *, meanwhile=None):
         """New instances in one statement (COPY on PostgreSQL, ``executemany`` on SQLite, `bulk_insert`);

@@ -203,3 +203,16 @@ def test_test_connection_with_a_wrong_secret_fails_saying_so_without_the_secret(
     with pytest.raises(CommandError, match="Sales refused the credentials") as refused:
         call_command("integration_connection", "test")
     assert "not-the-secret" not in str(refused.value)
+
+
+def test_rows_of_many_keys_are_read_in_one_batch_with_their_etags(side):
+    """250 ids: three GETs of at most 100 ids (a URL stays short), in one $batch."""
+    keys = side.new_keys(250)
+    answers = side.write(inserts=[(key, {"name": f"Account {n}"}) for n, key in enumerate(keys)])
+    assert all(a.ok for a in answers)
+    side.etags.clear()
+    before = side.transport.requests_sent
+    rows = side.rows([*keys, *side.new_keys(3)], fields=["name"])
+    assert side.transport.requests_sent - before == 1
+    assert set(rows) == set(keys) and rows[keys[7]]["name"] == "Account 7"
+    assert set(side.etags) == set(keys)  # the updates that follow carry them

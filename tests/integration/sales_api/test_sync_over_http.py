@@ -1,0 +1,228 @@
+"""The engine synchronising CUSTOMER with a Sales reached over HTTP (issue 61): a real p2c process serves Sales's
+Dataverse Web API over HTTPS (server.py), and the integration, configured remote (``SALES_API_URL``…), reaches it
+only through `DataverseSide` (`side_for`). ERP customers become Sales accounts and Sales accounts ERP customers; a
+settled run writes nothing; ``manage.py sync`` killed with SIGKILL at random points and run again leaves no
+duplicate on either side, every source record coupled once, no intent and no job running.
+
+The Sales server shares this test run's databases (its own tables are the test database's ``crm_*``): the checks
+read them directly, the engine never does. Real processes, so every write is committed (``transaction=True``).
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Account
+from erp.models import Customer
+from integration.engine.sides import DjangoSide, side_for
+from integration.engine.sides.dataverse import DataverseSide
+from integration.engine.sync import mapping_synchronize
+from integration.models import Coupling, CouplingIntent, Direction, SideCursor, SyncJob
+from tests.concurrency import REPO, child_database_env
+
+from .server import CLIENT_ID, CLIENT_SECRET, serving
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+TO, FROM = Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION
+TRIALS = int(os.environ.get("P2C_FAULT_TRIALS", "2"))  # kills per direction (more with P2C_FAULT_TRIALS)
+CHUNK = 20
+NEW_IN_SALES = 150  # accounts someone creates in Sales each trial (one $batch)
+
+
+@pytest.fixture
+def served(transactional_db, tmp_path):
+    """A Sales server of its own per test: a transactional test empties the tables, its logins with them."""
+    with serving(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def remote(served, monkeypatch):
+    """This process configured with Sales over the Web API; the environment a child process needs for the same."""
+    env = {"SALES_API_URL": served.base, "SALES_API_TOKEN_URL": f"{served.base}/o/token/",
+           "SALES_API_CLIENT_ID": CLIENT_ID, "SALES_API_CLIENT_SECRET": CLIENT_SECRET, "SSL_CERT_FILE": served.ca_file}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def customers(customer_mapping, salesperson_pair):
+    return customer_mapping, salesperson_pair[0]
+
+
+def synchronize(mapping, direction):
+    [job] = mapping_synchronize(mapping=mapping, direction=direction)
+    assert job.status == SyncJob.Status.SUCCESS, job.message
+    return job
+
+
+def written(job):
+    return job.inserted + job.modified + job.failed
+
+
+def accounts_by_number():
+    return dict(Account.objects.values_list("account_number", "pk"))
+
+
+def test_sales_models_are_reached_over_the_web_api_once_configured(remote):
+    assert isinstance(side_for(Account, key="crm"), DataverseSide)
+    assert isinstance(side_for(Customer, key="erp"), DjangoSide)
+
+
+def test_customers_become_accounts_and_accounts_customers_over_http_and_a_settled_run_writes_nothing(
+        customers, remote, served, monkeypatch):
+    mapping, salesperson = customers
+    Customer.objects.bulk_create([Customer(no=f"C{i:03d}", name=f"Customer {i}", email=f"c{i}@example.com",
+                                           salesperson=salesperson) for i in range(30)])
+    job = synchronize(mapping, TO)
+    assert (job.inserted, job.failed) == (30, 0)
+    couplings = dict(Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account")
+                     .values_list("erp_id", "crm_id"))
+    names = dict(Account.objects.values_list("pk", "name"))
+    assert len(couplings) == len(set(couplings.values())) == len(names) == 30
+    assert {names[couplings[c.pk]] for c in Customer.objects.all()} == {f"Customer {i}" for i in range(30)}
+    assert not CouplingIntent.objects.exists()
+    # The integration's own writes do not come back, and nothing is written again either way
+    assert written(synchronize(mapping, FROM)) == 0
+    assert written(synchronize(mapping, TO)) == 0
+
+    # Someone changes three accounts in Sales and creates five: they reach the ERP, once
+    someone_else = served.someone_else(monkeypatch)
+    for account_id in list(couplings.values())[:3]:
+        answer = someone_else.request("PATCH", f"accounts({account_id})", json={"name": "Renamed in Sales"},
+                                      headers={"If-Match": "*"}, what="test")
+        assert answer.status_code in (200, 204), answer.text
+    owner = salesperson_pair_user()
+    for i in range(5):
+        answer = someone_else.request("POST", "accounts", what="test", json={
+            "name": f"New in Sales {i}", "accountnumber": f"S{i}", "customertypecode": 3,
+            "ownerid@odata.bind": f"/systemusers({owner})"})
+        assert answer.status_code in (200, 201, 204), answer.text
+    job = synchronize(mapping, FROM)
+    assert (job.inserted, job.modified, job.failed) == (5, 3, 0), job.message
+    assert Customer.objects.filter(name="Renamed in Sales").count() == 3
+    assert Customer.objects.filter(name__startswith="New in Sales").count() == 5
+    assert Customer.objects.count() == 35 and Account.objects.count() == 35
+    assert SideCursor.objects.filter(table_mapping=mapping, name="crm").exists()  # the delta link, kept
+    # Settled both ways: nothing written
+    assert written(synchronize(mapping, FROM)) == 0
+    assert written(synchronize(mapping, TO)) == 0
+    # An ERP change goes to Sales as an update of the coupled account (its ETag carried)
+    Customer.objects.filter(no="C000").update(name="Renamed in the ERP", modified_at=timezone.now())
+    job = synchronize(mapping, TO)
+    assert (job.inserted, job.modified, job.failed) == (0, 1, 0), job.message
+    assert Account.objects.filter(name="Renamed in the ERP").count() == 1
+    assert written(synchronize(mapping, FROM)) == 0
+
+
+def test_an_account_changed_in_sales_between_read_and_write_is_not_overwritten(customers, remote, served,
+                                                                               monkeypatch):
+    """The update carries the ETag read; Sales answers 412 for an account someone changed since: the account holds
+    newer data, skipped (not failed), and keeps what they wrote."""
+    mapping, salesperson = customers
+    customer = Customer.objects.create(no="C001", name="Adatum", salesperson=salesperson)
+    synchronize(mapping, TO)
+    account_id = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id
+    someone_else = served.someone_else(monkeypatch)
+    read = DataverseSide.records
+
+    def records_then_changed(side, keys, **options):
+        found = read(side, keys, **options)
+        answer = someone_else.request("PATCH", f"accounts({account_id})", json={"telephone1": "+1 555 0100"},
+                                      headers={"If-Match": "*"}, what="test")
+        assert answer.status_code in (200, 204), answer.text
+        return found
+
+    monkeypatch.setattr(DataverseSide, "records", records_then_changed)
+    Customer.objects.filter(pk=customer.pk).update(name="Adatum (ERP)", modified_at=timezone.now())
+    job = synchronize(mapping, TO)
+    assert (job.modified, job.failed, job.skipped) == (0, 0, 1), job.message
+    assert "holds newer data" in job.message
+    account = Account.objects.get(pk=account_id)
+    assert (account.name, account.telephone1) == ("Adatum", "+1 555 0100")
+
+
+def salesperson_pair_user():
+    return Coupling.objects.get(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser").crm_id
+
+
+# -- SIGKILL of manage.py sync, then a rerun ---------------------------------------------------------------------------
+def kill_and_rerun(env, direction, rng, longest, *, at_intents=False):
+    """``manage.py sync CUSTOMER --direction <direction>`` killed after a random moment (anywhere from start-up to
+    the end of the run), or ``at_intents``: once it has intended Sales writes (between intending and confirming a
+    chunk), then run again to its end. (Whether it died mid-run, the rerun's time.)"""
+    command = [sys.executable, "manage.py", "sync", "CUSTOMER", "--direction", direction]
+    victim = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if at_intents:
+        deadline = time.monotonic() + 120
+        while not CouplingIntent.objects.exists() and victim.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+    else:
+        time.sleep(rng.uniform(0.5, longest))
+    victim.send_signal(signal.SIGKILL)
+    died = victim.wait() == -signal.SIGKILL
+    started = time.monotonic()
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, f"the rerun failed:\n{rerun.stdout}\n{rerun.stderr}"
+    return died, time.monotonic() - started
+
+
+def check_coupled_once(source_model, pair_field, expected):
+    couplings = list(Coupling.objects.filter(erp_model="erp.Customer", crm_model="crm.Account")
+                     .values_list("erp_id", "crm_id"))
+    erp_ids, crm_ids = [e for e, _ in couplings], [c for _, c in couplings]
+    assert len(set(erp_ids)) == len(erp_ids) and len(set(crm_ids)) == len(crm_ids), "a record coupled twice"
+    assert Customer.objects.count() == Account.objects.count() == len(couplings) == expected, (
+        f"{Customer.objects.count()} customers, {Account.objects.count()} accounts, {len(couplings)} couplings for "
+        f"{expected} records: a duplicate or a lost one")
+    assert not CouplingIntent.objects.exists(), "intents left after the rerun"
+    assert not SyncJob.objects.filter(status=SyncJob.Status.RUNNING).exists(), "a job left running"
+
+
+def test_a_sync_over_http_killed_anywhere_doubles_nothing_either_way(customers, remote, served, monkeypatch):
+    """Each trial: new ERP customers and a new name for all, ``sync --direction to`` killed (every other trial once
+    it has intended Sales writes) and run again; then new accounts in Sales, ``sync --direction from`` killed and run
+    again; each time checked, and a settled run writes nothing either way."""
+    mapping, salesperson = customers
+    env = {**os.environ, **child_database_env(), **remote, "P2C_SYNC_CHUNK_SIZE": str(CHUNK), "PYTHONUNBUFFERED": "1"}
+    seed = int(os.environ.get("P2C_FAULT_SEED", random.randrange(10**6)))
+    rng = random.Random(seed)
+    print(f"\nkills over HTTP: seed {seed} (P2C_FAULT_SEED={seed} repeats it)")
+    someone_else = served.someone_else(monkeypatch)
+    owner = salesperson_pair_user()
+    longest, total = {"to": 4.0, "from": 3.0}, 0
+    for trial in range(TRIALS):
+        Customer.objects.bulk_create([Customer(no=f"T{trial}{i:03d}", name="new", salesperson=salesperson)
+                                      for i in range(100)])
+        Customer.objects.update(name=f"v{trial}", modified_at=timezone.now())
+        total += 100
+        died, took = kill_and_rerun(env, "to", rng, longest["to"], at_intents=trial % 2 == 1)
+        longest["to"] = max(longest["to"], took + 2)  # start-up and the whole run
+        check_coupled_once(Customer, "erp_id", total)
+        assert set(Account.objects.values_list("name", flat=True)) == {f"v{trial}"}, "a changed customer not in Sales"
+        assert written(synchronize(mapping, TO)) == 0
+        body = "".join(
+            f"--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            f"POST {served.base}/api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"
+            f'{{"name": "Sales {trial} {i}", "accountnumber": "S{trial}{i:03d}", "customertypecode": 3, '
+            f'"ownerid@odata.bind": "/systemusers({owner})"}}\r\n' for i in range(NEW_IN_SALES)) + "--b--\r\n"
+        answer = someone_else.request("POST", "$batch", content=body.encode(), what="test",
+                                      headers={"Content-Type": "multipart/mixed; boundary=b"})
+        assert answer.status_code == 200, answer.text
+        total += NEW_IN_SALES
+        assert Account.objects.count() == total
+        died_from, took = kill_and_rerun(env, "from", rng, longest["from"])
+        longest["from"] = max(longest["from"], took + 2)
+        check_coupled_once(Account, "crm_id", total)
+        assert written(synchronize(mapping, FROM)) == 0
+        assert written(synchronize(mapping, TO)) == 0
+        print(f"trial {trial}: to killed {'mid-run' if died else 'after its end'}, from killed "
+              f"{'mid-run' if died_from else 'after its end'}; {total} records each side, coupled once")
