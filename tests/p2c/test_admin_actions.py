@@ -27,8 +27,8 @@ from tests.integration.fo_helpers import make_project
 def test_every_admin_action_declares_its_permissions():
     assert admin_actions_declare_permissions() == []
     names = {name for modeladmin in admin.site._registry.values() for name, _ in admin_actions_of(modeladmin)}
-    assert {"create_projects", "run_project", "couple_set_up", "synchronization_log", "enable_tasks",
-            "delete_selected"} <= names  # the check sees the actions added per request and the schedules' too
+    assert {"create_projects", "run_project", "couple_set_up", "synchronization_log", "revoke_tokens",
+            "delete_selected"} <= names  # the check sees the actions added per request and the OAuth token lists' too
 
 
 def test_the_check_names_an_action_without_permissions(monkeypatch):
