@@ -31,7 +31,8 @@ NAMES = ("SALES_API_URL", "SALES_API_TOKEN_URL", "SALES_API_TENANT_ID", "SALES_A
 def sales_instance(tmp_path_factory):
     """Another p2c serving Sales over HTTPS on its own database: (base URL, CA file)."""
     tmp = tmp_path_factory.mktemp("sales-instance")
-    database = {"DATABASE_URL": f"sqlite:///{tmp / 'sales.sqlite3'}"}
+    # Its own file alone: a SALES_DATABASE_URL of this run (CI's PostgreSQL pass) would be read by its server too.
+    database = {"DATABASE_URL": f"sqlite:///{tmp / 'sales.sqlite3'}", "SALES_DATABASE_URL": ""}
     env = {**{k: v for k, v in os.environ.items() if k not in NAMES}, **database, "P2C_VAR_DIR": str(tmp),
            "DJANGO_DEBUG": "true", "SALES_API_CLIENT_SECRET": SECRET, "PYTHONPATH": str(REPO)}
     for command in (["migrate_all", "--noinput"], ["seed_demo", "--scale", "20"], ["sales_api_application"]):

@@ -84,8 +84,12 @@ def test_full_synchronisation_of_the_demo_data_on_a_real_worker(real_worker):
     assert status["run"]["status"] == "finished", status["run"]["message"]
     runnable = [line for line in status["lines"] if line["recommendation"] in ("full_synchronization", "couple_records")]
     assert runnable and all(line["state"] == "finished" for line in runnable)
-    # Every line was synchronised (none stopped at "choose the match fields"), and no job failed as a whole.
-    assert [line["name"] for line in runnable if line["message"]] == []
+    # Every line was synchronised (none stopped at "choose the match fields"), and no job failed as a whole. A line's
+    # message may only tell why its jobs skipped records (an ERP code matching no Sales option, in the demo data).
+    def skipped(line):
+        return any((line.get(key) or {}).get("counts", {}).get("skipped") for key in ("to_job", "from_job"))
+
+    assert [line["name"] for line in runnable if line["message"] and not skipped(line)] == []
     assert not SyncJob.objects.filter(status="failed").exists()
     for name in ("OPPORTUNITY", "SALESPRC-PRODPRICE", "POSTEDSALESINV-INV"):
         line = next(line for line in status["lines"] if line["name"] == name)
