@@ -1,6 +1,7 @@
 """Small helpers shared by every app."""
 
 import gc
+import ipaddress
 import json
 import os
 import time
@@ -265,3 +266,13 @@ def uuid7():
     do (sequential GUIDs) and Business Central's CreateSequentialGuid's: random ones (version 4) land all over an
     index, and a large load then writes most of its pages again, chunk after chunk, rather than a few at its end."""
     return _uuid7_keys()
+
+
+def is_loopback(host):
+    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

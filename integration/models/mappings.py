@@ -3,7 +3,6 @@
 Directions use BC's words: *to integration table* is ERP → Sales, *from integration table* is Sales → ERP.
 """
 
-import ipaddress
 import os
 from urllib.parse import urlsplit
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integration.catalogue import registry
 from p2c.records import Singleton
+from p2c.utils import is_loopback
 
 # What makes a mapping consistent is the engine's to say (integration.engine.validation), and the engine reads these
 # models: IntegrationConfig.ready() hands its checks in here, so the models never import the engine's validation.
@@ -53,16 +53,6 @@ def recipients_validate(text):
         except ValidationError:
             raise ValidationError(_("%(address)s is not an e-mail address."), params={"address": address},
                                   code="invalid") from None
-
-
-def is_loopback(host):
-    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def https_or_loopback_validate(url):

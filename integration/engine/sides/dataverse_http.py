@@ -15,7 +15,6 @@ Sign-in is OAuth 2.0 client credentials, either at a token endpoint (``SALES_API
 ``/o/token/``) or through `msal` at Microsoft Entra ID (``SALES_API_TENANT_ID``), chosen by the configuration.
 """
 
-import ipaddress
 import os
 import random
 import ssl
@@ -28,6 +27,8 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext
+
+from p2c.utils import is_loopback
 
 API_PATH = "api/data/v9.2/"
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -51,15 +52,6 @@ class SalesRefused(SalesApiError):
 
 
 # ------------------------------------------------------------------------------------------------------ configuration
-def is_loopback(host):
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _checked_url(url, what):
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
