@@ -168,25 +168,38 @@ def _check_etag(entity, instance, if_match):
 
 
 def _save(entity, instance, values, *, in_bulk=False):
-    """Set ``values`` on ``instance`` and validate it as the admin does (``full_clean``). ``in_bulk``: the checks
-    that ask the database row by row (lookups exist, unique values are free) are left to `_bulk_checks`, which
-    asks once for a whole request; and the fields of a stored row given their stored value again are not validated
-    again (a client sends whole rows, of which an update changes a few)."""
+    """Set ``values`` on ``instance`` and validate it as the admin does (``full_clean``). Returns the attnames whose
+    value changed (every one given, for a new row).
+
+    ``in_bulk``: the checks that ask the database row by row (lookups exist, unique values are free) are left to
+    `_bulk_checks`, which asks once for a whole request; and only what a row is given is validated again: of a
+    stored row the values that change (a client sends whole rows, of which an update changes a few; the rest were
+    valid when stored), of a new row the values given and the fields whose default is no value (blank not allowed).
+    """
     model = entity.model
-    unchanged = set()
-    stored = in_bulk and not instance._state.adding
+    stored = not instance._state.adding
+    changed = set()
     for attname, value in values.items():
-        if stored and getattr(instance, attname) == value:
-            unchanged.add(attname)
+        if not (stored and getattr(instance, attname) == value):
+            changed.add(attname)
         setattr(instance, attname, value)
     _hand_edit_guard(instance)
     exclude = None
     if in_bulk:
-        exclude = [f.name for f in model._meta.concrete_fields if f.is_relation or f.attname in unchanged]
+        validated = changed if stored else changed | _required_attnames(model)
+        exclude = [f.name for f in model._meta.concrete_fields if f.is_relation or f.attname not in validated]
     try:
         instance.full_clean(exclude=exclude, validate_unique=not in_bulk, validate_constraints=not in_bulk)
     except ValidationError as exc:
         raise _validation_error(entity, instance, exc) from None
+    return changed
+
+
+@functools.cache
+def _required_attnames(model):
+    """The fields of ``model`` that a new row left without them would fail: no blank value, and no default."""
+    return frozenset(f.attname for f in model._meta.concrete_fields
+                     if not f.blank and not f.has_default() and not f.primary_key)
 
 
 def _bulk_checks(entity, alias, instances):
@@ -339,24 +352,20 @@ def write_multiple(entity, targets, mode):
                 if found is None and mode == "update":
                     raise errors.does_not_exist(entity, row_id or alternate)
                 if found is not None:
-                    _save(entity, found, values, in_bulk=True)
-                    update_fields.update(values)
+                    update_fields |= _save(entity, found, values, in_bulk=True)
                     to_update.append(found)
                     results.append((found.pk, False))
                     continue
                 instance = model(pk=row_id or model._meta.pk.default())
-                for name, value in alternate.items():
-                    setattr(instance, entity.columns[name].field, value)
-                _save(entity, instance, values, in_bulk=True)
+                keyed = {entity.columns[name].field: value for name, value in alternate.items()}
+                _save(entity, instance, {**keyed, **values}, in_bulk=True)
                 to_create.append(instance)
                 results.append((instance.pk, True))
             _bulk_checks(entity, alias, to_create + to_update)
             if to_create:
                 model.objects.using(alias).bulk_insert(to_create)  # bulk_create's hooks, a faster INSERT
-            if to_update:
-                fields = [model._meta.get_field(name).name for name in _field_names(model, update_fields)]
-                if fields:
-                    model.objects.using(alias).bulk_update(to_update, fields)
+            if to_update:  # the values that changed (bulk_update adds the stamps: every row is written)
+                model.objects.using(alias).bulk_update(to_update, _field_names(model, update_fields))
     except IntegrityError as exc:
         raise _integrity_error(entity, exc) from None
     return results

@@ -141,3 +141,25 @@ def test_a_delta_token_past_retention_is_refused(dv, settings):
 def test_change_tracking_refuses_filter_as_dataverse_does(dv):
     response = dv.get("accounts?$filter=name eq 'a'", headers={"Prefer": "odata.track-changes"})
     assert response.status_code == 400 and "$filter" in response.json_body["error"]["message"]
+
+
+def test_bulk_writes_validate_what_they_are_given_and_stamp_every_row(dv):
+    """The bulk messages validate only what a row is given (of a stored row, what changes), yet a new row without
+    its required name, or with an alternate key too long for its column, is refused, naming the column; and a row
+    upserted with the values it already holds is written all the same (modifiedon moves, as in Dataverse)."""
+    bulk = "accounts/Microsoft.Dynamics.CRM.UpsertMultiple"
+    nameless = dv.post(bulk, {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "telephone1": "1"}]})
+    assert nameless.status_code == 400 and "name" in nameless.json_body["error"]["message"]
+    long_key = dv.post(bulk, {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "Long",
+                                           "@odata.id": f"accounts(accountnumber='{'K' * 300}')"}]})
+    assert long_key.status_code == 400 and "account_number" in long_key.json_body["error"]["message"]
+    assert not Account.objects.filter(name="Long").exists()
+
+    row = {"@odata.type": "Microsoft.Dynamics.CRM.account", "@odata.id": "accounts(accountnumber='S-1')",
+           "name": "Same", "telephone1": "555"}
+    assert dv.post(bulk, {"Targets": [row]}).status_code == 200
+    before = Account.objects.get(account_number="S-1").modifiedon
+    again = dv.post(bulk, {"Targets": [row]})
+    assert again.status_code == 200 and again.json_body["Results"][0]["RecordCreated"] is False
+    account = Account.objects.get(account_number="S-1")
+    assert account.modifiedon > before and (account.name, account.telephone1) == ("Same", "555")
