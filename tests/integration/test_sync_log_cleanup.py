@@ -201,7 +201,14 @@ def test_the_retention_is_set_in_the_connection_setup(admin_client):
     assert data["log_retention_days"] == "30"
     data["log_retention_days"] = "0"
     assert admin_client.post(url, data).status_code == 200  # refused: at least one day
-    data["log_retention_days"] = "7"
+    for too_many in ("36501", "99999999999"):  # past a hundred years (p2c.limits.MAX_AGE_DAYS): refused, told
+        data["log_retention_days"] = too_many
+        response = admin_client.post(url, data)
+        assert response.status_code == 200 and "less than or equal to 36500" in response.content.decode()
+    data["log_retention_days"], data["alert_lag_minutes"] = "36500", "52560001"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "less than or equal to 52560000" in response.content.decode()
+    data["log_retention_days"], data["alert_lag_minutes"] = "7", "60"
     assert admin_client.post(url, data).status_code == 302
     assert ConnectionSetup.get_solo().log_retention_days == 7
 
