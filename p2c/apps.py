@@ -12,8 +12,13 @@ class P2CConfig(AppConfig):
         # before the Sales and ERP admin modules read it.
         from django.contrib import admin
 
+        from p2c import checks  # noqa: F401  (registers the project's system checks)
+
         admin.autodiscover()
         self._celery_beat_admin_hidden(admin.site)
+        from p2c.admin_tokens import token_admins_declared
+
+        token_admins_declared(admin.site)
 
     @staticmethod
     def _celery_beat_admin_hidden(site):

@@ -151,7 +151,10 @@ class Seeder:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def pick(self, seq):
-        # randrange(n) is _randbelow(n) after argument checks that cost more than the draw (same numbers).
+        # randrange(n) is _randbelow(n) after argument checks that cost more than the draw (same numbers). Those
+        # checks include the empty sequence, where _randbelow(0) would loop for ever: refused here as choice() does.
+        if not seq:
+            raise IndexError("Cannot choose from an empty sequence")
         return seq[self.rng._randbelow(len(seq))]
 
     def chance(self, p):

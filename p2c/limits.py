@@ -11,6 +11,12 @@ from django.utils.translation import gettext
 
 from p2c.outcomes import OperationRefused
 
+# The largest age in days an operation takes (a hundred years): past it, "now minus the age" is no date (a 500 with
+# 1,000,000 days: "date value out of range"). The cleanup of the synchronisation log and the conflicts' age filter
+# hold to it; the API's serializers and filters and the commands' arguments state it.
+MAX_AGE_DAYS = 36_500
+MAX_AGE_MINUTES = MAX_AGE_DAYS * 24 * 60  # the same hundred years, for settings in minutes (alerts)
+
 
 def size_limit(setting):
     """The limit in bytes the setting named ``setting`` holds."""

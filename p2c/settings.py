@@ -312,6 +312,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # Any Authorization header is refused (401), never an exception (issue 67: Basic with non-ASCII was a 500).
+    "OAUTH2_VALIDATOR_CLASS": "p2c.oauth_validator.TotalOAuth2Validator",
 }
 # What a configuration file (integration_import, the admin's import, POST /api/integration/configuration/import/)
 # may hold before it is refused unread (issue 65): the largest file in bytes (today's largest real export is

@@ -76,6 +76,9 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
     def has_run_synchronization_permission(self, request):
         return request.user.has_perm(RUN_PERMISSION)
 
+    def has_view_sync_log_permission(self, request):
+        return request.user.has_perm(VIEW_JOB_PERMISSION) or request.user.has_perm(RUN_PERMISSION)
+
     def _shows_coupling(self, request):
         return bool(self.coupling_mappings(request)) and (
             self.has_change_couplings_permission(request) or self.has_run_synchronization_permission(request)
@@ -87,21 +90,13 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         actions = super().get_actions(request)
         if self.coupling_mappings(request) and request.method in ("GET", "POST", "HEAD"):
             create_in = gettext("Create in ERP") if side_of(self.model) == "crm" else gettext("Create in Sales")
-            specs = {
-                "couple_set_up": (COUPLE_PERMISSION, gettext("Set up coupling…")),
-                "couple_by_match": (COUPLE_PERMISSION, gettext("Match-based coupling…")),
-                "create_in_counterpart": (RUN_PERMISSION, create_in),
-                "synchronize_now": (RUN_PERMISSION, gettext("Synchronise now…")),
-                "coupling_remove": (COUPLE_PERMISSION, gettext("Delete coupling")),
-                "synchronization_log": (None, gettext("Synchronisation log")),
-            }
-            for name, (permission, description) in specs.items():
-                if permission is None and not (request.user.has_perm(VIEW_JOB_PERMISSION)
-                                               or request.user.has_perm(RUN_PERMISSION)):
-                    continue
-                if permission and not request.user.has_perm(permission):
-                    continue
-                actions[name] = (getattr(type(self), name), name, description)
+            descriptions = {"create_in_counterpart": create_in}
+            for name in self.coupling_action_names:
+                action = getattr(type(self), name)
+                # Each action's declared permissions (has_<permission>_permission), as Django checks its own.
+                if all(getattr(self, f"has_{permission}_permission")(request)
+                       for permission in action.allowed_permissions):
+                    actions[name] = (action, name, descriptions.get(name, action.short_description))
         return actions
 
     # -- the record's page: its coupling state, and the list's actions as object tools (BC's cards) ----------------
@@ -181,7 +176,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         ids = list(queryset.values_list("pk", flat=True)[:limit] if limit else queryset.values_list("pk", flat=True))
         return ids
 
-    @admin.action(description=_("Set up coupling…"))
+    @admin.action(description=_("Set up coupling…"), permissions=["change_couplings"])
     def couple_set_up(self, request, queryset):
         ids = self._selection(queryset, limit=2)
         if len(ids) != 1:
@@ -220,7 +215,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             search_form=True,
         )
 
-    @admin.action(description=_("Match-based coupling…"))
+    @admin.action(description=_("Match-based coupling…"), permissions=["change_couplings"])
     def couple_by_match(self, request, queryset):
         form = MatchCouplingForm(request.POST if "p2c-submit" in request.POST else None,
                                  mappings=self.coupling_mappings(request), side=side_of(self.model))
@@ -244,7 +239,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         return self._action_page(request, queryset, action="couple_by_match", title=gettext("Match-based coupling"),
                                  form=form)
 
-    @admin.action(description=_("Create in the other system"))
+    @admin.action(description=_("Create in the other system"), permissions=["run_synchronization"])
     def create_in_counterpart(self, request, queryset):
         to_sales = side_of(self.model) == "erp"
         if "p2c-submit" not in request.POST:
@@ -268,7 +263,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
               ids=list(queryset.values_list("pk", flat=True)))
         return None
 
-    @admin.action(description=_("Synchronise now…"))
+    @admin.action(description=_("Synchronise now…"), permissions=["run_synchronization"])
     def synchronize_now(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         choices, preselected = synchronize_now_choices(model=self.model, ids=ids)
@@ -288,7 +283,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         _tell(self, request, synchronize_now, model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
         return None
 
-    @admin.action(description=_("Delete coupling"))
+    @admin.action(description=_("Delete coupling"), permissions=["change_couplings"])
     def coupling_remove(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         if "p2c-submit" not in request.POST:
@@ -310,7 +305,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         outcome_message(self, request, outcome)
         return None
 
-    @admin.action(description=_("Synchronisation log"))
+    @admin.action(description=_("Synchronisation log"), permissions=["view_sync_log"])
     def synchronization_log(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True)[:LOG_RECORDS])
         jobs, errors = records_sync_log(model=self.model, ids=ids)

@@ -23,13 +23,14 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from p2c import limits
 from p2c.api.exceptions import validation_error_detail
 from p2c.api.schema import BLANK_PATTERN
 from p2c.api.serializers import KeyTextField, StrictCharField, StrictModelSerializer
 
 BIGINT_MAX = 2**63 - 1
 # An age in days the API takes (a cleanup's, the conflicts filter's): a hundred years, which a date can hold.
-MAX_AGE_DAYS = 36500
+MAX_AGE_DAYS = limits.MAX_AGE_DAYS  # the conflicts filter and the cleanup (p2c.limits)
 
 
 def _full_clean(serializer, model, attrs, exclude=()):

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from p2c.limits import MAX_AGE_DAYS
 from p2c.outcomes import DONE, OperationRefused, Outcome
 
 from ..models import (
@@ -95,10 +96,14 @@ def sync_log_cleanup(*, older_than_days=None, dry_run=False, now=None, chunk_siz
     the module docstring. ``dry_run`` counts and deletes nothing. ``progress(deleted=n)`` is called per chunk.
 
     Returns an Outcome: done = the jobs deleted (or that would be); notes say the errors and runs deleted and the
-    failed jobs kept. Raises OperationRefused for a negative age."""
+    failed jobs kept. Raises OperationRefused for an age below 0 or above MAX_AGE_DAYS (p2c.limits)."""
     days = retention_days() if older_than_days is None else older_than_days
     if days is None or days < 0:
         raise OperationRefused(gettext("The age must be 0 days (every entry) or more."), code="invalid_age", status=400)
+    if days > MAX_AGE_DAYS:
+        raise OperationRefused(
+            gettext("The age must be at most %(max)s days (a hundred years); %(days)s was given.")
+            % {"max": f"{MAX_AGE_DAYS:,}", "days": f"{days:,}"}, code="invalid_age", status=400)
     cutoff = (now or timezone.now()) - timedelta(days=days)
     outcome = Outcome(
         gettext("%(verb)s older than %(days)s days") % {"verb": VERB, "days": days}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from integration.configuration.history_admin import ConfigurationHistoryAdminMixin
 from integration.engine.filters import filter_validate
 from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors
-from integration.fo.templates import fo_templates_install, project_create, project_delete
+from integration.fo.templates import project_create, project_delete
 from integration.models import (
     IntegrationProject,
     IntegrationProjectRun,
@@ -54,17 +54,14 @@ class IntegrationTemplateAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin)
     actions = ["create_projects"]
     readonly_fields = ("builtin",)
 
-    def changelist_view(self, request, extra_context=None):
-        # The shipped templates are data: make sure they are there (idempotent, no change when they are).
-        if not IntegrationTemplate.objects.filter(builtin=True).exists():
-            fo_templates_install()
-        return super().changelist_view(request, extra_context)
-
     @admin.display(description=_("Tasks"))
     def task_names(self, obj):
         return ", ".join(obj.tasks.order_by("sequence").values_list("name", flat=True))
 
-    @admin.action(description=_("Create a project from the selected templates"))
+    def has_add_project_permission(self, request):
+        return request.user.has_perm("integration.add_integrationproject")
+
+    @admin.action(description=_("Create a project from the selected templates"), permissions=["add_project"])
     def create_projects(self, request, queryset):
         made = []
         for template in queryset:
@@ -144,10 +141,10 @@ class IntegrationProjectAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
         run = obj.runs.first()
         return f"#{run.pk} {run.get_status_display()} {run.created_at:%Y-%m-%d %H:%M}" if run else "-"
 
+    def has_run_permission(self, request):
+        return request.user.has_perm(RUN_PERMISSION)
+
     def _run(self, request, queryset, *, full):
-        if not request.user.has_perm(RUN_PERMISSION):
-            self.message_user(request, gettext("You may not run synchronisations."), messages.ERROR)
-            return
         outcome = Outcome(verb=gettext("Run project"))
         for project in queryset:
             try:
@@ -156,11 +153,11 @@ class IntegrationProjectAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin):
                 outcome.record(REFUSED, project.name, exc.message, key=project.pk)
         outcome_message(self, request, outcome)
 
-    @admin.action(description=_("Run project"))
+    @admin.action(description=_("Run project"), permissions=["run"])
     def run_project(self, request, queryset):
         self._run(request, queryset, full=False)
 
-    @admin.action(description=_("Run project (full: read every row)"))
+    @admin.action(description=_("Run project (full: read every row)"), permissions=["run"])
     def run_project_full(self, request, queryset):
         self._run(request, queryset, full=True)
 
@@ -291,11 +288,11 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
         return " / ".join(str(sum(getattr(t, name) for t in task_runs)) for name in ("read", "upserted", "skipped",
                                                                                        "failed"))
 
-    @admin.action(description=_("Re-run"))
+    def has_run_permission(self, request):
+        return request.user.has_perm(RUN_PERMISSION)
+
+    @admin.action(description=_("Re-run"), permissions=["run"])
     def rerun(self, request, queryset):
-        if not request.user.has_perm(RUN_PERMISSION):
-            self.message_user(request, gettext("You may not run synchronisations."), messages.ERROR)
-            return
         outcome = Outcome(verb=gettext("Re-run"))
         for run in queryset:
             try:

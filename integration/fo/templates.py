@@ -154,22 +154,23 @@ def _definition(task):
 
 
 @transaction.atomic
-def fo_templates_install():
-    """Create or restore the shipped templates and their tasks. Idempotent; projects are never touched."""
+def fo_templates_install(*, template_model=IntegrationTemplate, task_model=IntegrationTemplateTask):
+    """Create or restore the shipped templates and their tasks. Idempotent; projects are never touched. Run by the
+    data migration that ships them (with its historical models) and by ``p2c_run --create``; never by a page."""
     templates = []
     for spec in TEMPLATES:
-        template, _ = IntegrationTemplate.objects.update_or_create(
+        template, _ = template_model.objects.update_or_create(
             name=spec["name"], defaults={"description": spec["description"], "builtin": True}
         )
         names = []
         for sequence, task in enumerate(spec["tasks"], start=1):
-            IntegrationTemplateTask.objects.update_or_create(
+            task_model.objects.update_or_create(
                 template=template, name=task["name"],
                 defaults={"sequence": sequence * 10, "definition": _definition(task),
                           "prerequisites": list(task.get("prerequisites", []))},
             )
             names.append(task["name"])
-        template.tasks.exclude(name__in=names).delete()
+        task_model.objects.filter(template=template).exclude(name__in=names).delete()
         templates.append(template)
     return templates
 

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from integration.catalogue import registry
+from p2c.limits import MAX_AGE_DAYS, MAX_AGE_MINUTES
 from p2c.records import Singleton
 from p2c.utils import is_loopback
 
@@ -112,7 +113,8 @@ class ConnectionSetup(Singleton):
     create_sales_orders_automatically = models.BooleanField(_("Create Sales Orders Automatically"), default=False)
     item_availability_enabled = models.BooleanField(_("Item Availability Enabled"), default=False)
     log_retention_days = models.PositiveIntegerField(
-        _("Delete Synch. Log Entries Older Than (days)"), default=30, validators=[MinValueValidator(1)],
+        _("Delete Synch. Log Entries Older Than (days)"), default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_AGE_DAYS)],
         help_text=_("The daily clean-up deletes synchronisation jobs, their errors and full synchronisation runs older "
                   "than this; failed jobs that skipped or failed records still point at are kept."),
     )
@@ -125,14 +127,14 @@ class ConnectionSetup(Singleton):
     )
     alert_lag_minutes = models.PositiveIntegerField(
         _("Alert When a Mapping Is Behind By (minutes)"), null=True, blank=True, default=60,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_AGE_MINUTES)],
         help_text=_("The age of the oldest change not yet synchronised past which an alert is sent. Empty: never."),
     )
     alert_worker_minutes = models.PositiveIntegerField(
-        _("Alert When No Worker Is Seen For (minutes)"), default=10, validators=[MinValueValidator(1)],
+        _("Alert When No Worker Is Seen For (minutes)"), default=10, validators=[MinValueValidator(1), MaxValueValidator(MAX_AGE_MINUTES)],
     )
     alert_period_minutes = models.PositiveIntegerField(
-        _("At Most One Alert per Mapping and Kind Every (minutes)"), default=60, validators=[MinValueValidator(1)],
+        _("At Most One Alert per Mapping and Kind Every (minutes)"), default=60, validators=[MinValueValidator(1), MaxValueValidator(MAX_AGE_MINUTES)],
     )
 
     class Meta:

@@ -201,7 +201,14 @@ def test_the_retention_is_set_in_the_connection_setup(admin_client):
     assert data["log_retention_days"] == "30"
     data["log_retention_days"] = "0"
     assert admin_client.post(url, data).status_code == 200  # refused: at least one day
-    data["log_retention_days"] = "7"
+    for too_many in ("36501", "99999999999"):  # past a hundred years (p2c.limits.MAX_AGE_DAYS): refused, told
+        data["log_retention_days"] = too_many
+        response = admin_client.post(url, data)
+        assert response.status_code == 200 and "less than or equal to 36500" in response.content.decode()
+    data["log_retention_days"], data["alert_lag_minutes"] = "36500", "52560001"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "less than or equal to 52560000" in response.content.decode()
+    data["log_retention_days"], data["alert_lag_minutes"] = "7", "60"
     assert admin_client.post(url, data).status_code == 302
     assert ConnectionSetup.get_solo().log_retention_days == 7
 
@@ -214,3 +221,37 @@ def test_a_job_deleted_one_at_a_time_clears_the_couplings_that_name_it():
     gone.delete()
     both.refresh_from_db()
     assert (both.last_erp_job_id, both.last_crm_job_id) == (None, kept.pk)
+
+
+@pytest.mark.parametrize("days", [36_501, 1_000_000, 99_999_999_999])
+def test_the_cleanup_takes_up_to_a_hundred_years_at_every_door(log, admin_user, admin_client, days):
+    """Issue 67: 1,000,000 days was a 500 ("date value out of range"), 99,999,999,999 "Python int too large". The
+    operation holds the bound (p2c.limits.MAX_AGE_DAYS); the API states it in its schema, the admin tells it, the
+    command refuses it in one usage line."""
+    message = "The age must be at most 36,500 days (a hundred years)"
+    with pytest.raises(Exception, match=r"at most 36,500 days"):
+        sync_log_cleanup(older_than_days=days)
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    response = api.post("/api/integration/jobs/cleanup/", {"older_than_days": days}, format="json")
+    assert response.status_code == 400 and "older_than_days" in response.data
+    for method in (admin_client.get, admin_client.post):
+        response = method(f"/admin/integration/syncjob/cleanup/?days={days}", {"days": days}, follow=True)
+        assert response.status_code == 200 and message in response.content.decode()
+    with pytest.raises(CommandError, match=f"argument --older-than: {days} is out of range"):
+        call_command("sync_log_cleanup", "--older-than", str(days))
+    assert SyncJob.objects.filter(pk__in=log["deleted"]).count() == 2  # nothing deleted
+    # At the bound: nothing is that old, nothing goes, and every door answers.
+    assert api.post("/api/integration/jobs/cleanup/", {"older_than_days": 36_500},
+                    format="json").data["counts"]["done"] == 0
+    assert b"36500" in admin_client.get("/admin/integration/syncjob/cleanup/?days=36500").content
+    call_command("sync_log_cleanup", "--older-than", "36500")
+    assert SyncJob.objects.filter(pk__in=log["deleted"]).count() == 2
+
+
+def test_the_schema_states_the_cleanup_bound(admin_user):
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    field = schema["components"]["schemas"]["SyncLogCleanup"]["properties"]["older_than_days"]
+    assert field["maximum"] == 36_500 and field["minimum"] == 0

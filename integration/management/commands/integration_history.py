@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from integration.configuration.history import history_export
 from integration.management.output import text_write
 from integration.models import ConfigurationChange
+from p2c.limits import MAX_AGE_DAYS
 from p2c.management.arguments import int_between, path, path_shown, text
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--mapping", action="append", type=text, default=[], metavar="NAME",
                             help=_("Only the changes of this table mapping (repeat for more)."))
-        parser.add_argument("--days", type=int_between(0, 36_500), metavar="N", help=_("Only the changes of the last N days."))
+        parser.add_argument("--days", type=int_between(0, MAX_AGE_DAYS), metavar="N", help=_("Only the changes of the last N days."))
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("-o", "--output", type=path, metavar="FILE", help=_("Write to FILE instead of standard output."))
 

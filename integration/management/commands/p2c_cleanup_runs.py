@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext
 
 from integration.fo.projects import history_days, project_runs_cleanup
+from p2c.limits import MAX_AGE_DAYS
 from p2c.management.arguments import int_between
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int_between(0, 36_500), default=None,
+        parser.add_argument("--days", type=int_between(0, MAX_AGE_DAYS), default=None,
                             help=gettext("days of history to keep (default P2C_PROJECT_HISTORY_DAYS, 45)"))
 
     def handle(self, *args, days, **options):

@@ -3,6 +3,7 @@ from django.utils.translation import gettext
 
 from integration.background.sync_log import sync_log_cleanup
 from p2c.doors import outcome_finish, refused_command_error
+from p2c.limits import MAX_AGE_DAYS
 from p2c.management.arguments import int_between
 from p2c.outcomes import OperationRefused
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
             "skipped or failed records still point at. F&O project runs have their own: p2c_cleanup_runs.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", type=int_between(0, 36_500), default=None, metavar="DAYS",
+        parser.add_argument("--older-than", type=int_between(0, MAX_AGE_DAYS), default=None, metavar="DAYS",
                             help=gettext("Age in days (0: all entries). Default: the connection setup's retention."))
         parser.add_argument(
             "--dry-run", action="store_true", help=gettext("Count what would be deleted; delete nothing.")
