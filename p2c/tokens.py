@@ -15,6 +15,7 @@ import json
 import re
 
 MAX_TOKEN_LENGTH = 2048  # a token of ours is under 300 characters; a cursor on a long text value under 1,500
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]+$"  # base64url without padding; the schema states it with MAX_TOKEN_LENGTH
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 

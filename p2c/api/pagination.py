@@ -17,7 +17,7 @@ from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 
 from p2c.text import text_fault
-from p2c.tokens import token_decode, token_encode
+from p2c.tokens import MAX_TOKEN_LENGTH, TOKEN_PATTERN, token_decode, token_encode
 
 CURSOR_KEYS = {"v", "k", "b"}  # the ordering field's value, the primary key, backwards (0 or 1)
 
@@ -204,7 +204,7 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": gettext("The pagination cursor value (from a previous page's next or previous link)."),
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH, "pattern": TOKEN_PATTERN},
             },
             {
                 "name": self.page_size_query_param,

@@ -130,3 +130,10 @@ def test_an_idempotency_key_of_255_visible_characters_is_taken(api):  # noqa: F8
     again = api.post(ACCOUNTS, {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert Account.objects.count() == 1
+
+
+def test_the_schema_states_what_a_cursor_is(api):  # noqa: F811
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/crm/accounts/"]["get"]["parameters"]
+    cursor = next(parameter for parameter in parameters if parameter["name"] == "cursor")
+    assert cursor["schema"] == {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": "^[A-Za-z0-9_-]+$"}
