@@ -162,7 +162,10 @@ RECORD = re.compile(r"^(\w+)\[(.*?)\](?=\.|$)")
 
 
 def _plain(value):
-    """JSON-safe: what configuration_data holds is (names, numbers, booleans, lists, dicts)."""
+    """JSON-safe: what configuration_data holds is (names, numbers, booleans, lists, dicts). A name, a whole number,
+    a boolean or None is already (most of an import's values: no JSON round trip for each)."""
+    if value is None or type(value) in (str, int, bool):
+        return value
     return json.loads(json.dumps(value, default=str))
 
 
