@@ -1,6 +1,12 @@
 """Model fields p2c's own models share."""
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.fields import InvalidJSONInput
+from django.utils.translation import gettext_lazy as _
+
+from p2c.text import shown, unstorable_text_path
 
 
 class JSONTextField(models.JSONField):
@@ -19,3 +25,41 @@ class JSONTextField(models.JSONField):
         if value is not None and not isinstance(value, str):  # psycopg decodes json (Django leaves jsonb as text)
             return value
         return super().from_db_value(value, expression, connection)
+
+
+class StorableJSONFormField(forms.JSONField):
+    """Django's JSON form field refusing text that cannot be stored (p2c.text: a NUL or a lone surrogate, which
+    JSON's escapes can spell), naming where it is; the form then shows the text as it was typed, escapes and all
+    (Django's would show the decoded value, whose surrogate no page can encode). Every admin form's JSON field is
+    one (`admin_json_fields_storable`)."""
+
+    default_error_messages = {
+        "unstorable": _("The text at %(where)s holds a NUL character (\\u0000) or a lone surrogate "
+                        "(\\ud800-\\udfff), which cannot be stored."),
+        "unstorable_value": _("The text holds a NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff), "
+                              "which cannot be stored."),
+    }
+
+    def to_python(self, value):
+        converted = super().to_python(value)
+        where = unstorable_text_path(converted, path="")
+        if where == "":
+            raise ValidationError(self.error_messages["unstorable_value"], code="unstorable")
+        if where is not None:
+            raise ValidationError(self.error_messages["unstorable"], code="unstorable",
+                                  params={"where": shown(where.lstrip("."))})
+        return converted
+
+    def bound_data(self, data, initial):
+        value = super().bound_data(data, initial)
+        if not isinstance(value, InvalidJSONInput) and unstorable_text_path(value) is not None:
+            return InvalidJSONInput(data)
+        return value
+
+
+def admin_json_fields_storable():
+    """Make every admin form's JSON field a `StorableJSONFormField` (the admin's defaults per model field class, which
+    each ModelAdmin copies when it is registered: call before the admin modules are imported)."""
+    from django.contrib.admin import options
+
+    options.FORMFIELD_FOR_DBFIELD_DEFAULTS.setdefault(models.JSONField, {})["form_class"] = StorableJSONFormField

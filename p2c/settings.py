@@ -166,11 +166,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON whose text can be stored (no lone surrogates, no NUL): anything else is a 400 at the parser.
+    # Bodies whose text can be stored (no lone surrogates, no NUL: p2c.text): anything else is a 400 at the parser.
     "DEFAULT_PARSER_CLASSES": [
         "p2c.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "p2c.api.parsers.FormParser",
+        "p2c.api.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "p2c.api.filters.StrictFilterBackend",

@@ -6,13 +6,11 @@ Pages follow the primary key (keyset: time-ordered UUIDs, so the 100,000th row c
 read returns the rows modified after it (keyset on modified-on and key), then the deletion log's entries after it.
 """
 
-import base64
-import binascii
 import datetime
-import json
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import F, Q
 from django.db.models import lookups as dj_lookups
@@ -26,6 +24,8 @@ from odata_query.visitor import iter_dataclass_fields
 
 from crm.models import DeletedRecord
 from p2c.databases import database_for
+from p2c.text import shown, text_fault
+from p2c.tokens import token_decode, token_encode, whole_number
 
 from . import errors
 from .entities import BY_SET
@@ -274,18 +274,50 @@ def expand_rows(entity, rows, expands):
 
 
 # --------------------------------------------------------------------------------------------------- tokens
+# A skip token is checked whole before any part of it is used (issue 67): exactly what `encode_token` wrote
+# (p2c.tokens), holding exactly the keys of one kind of page, each of its type and in its range. Anything else,
+# whatever it holds (a lone surrogate, a NUL, another alphabet, a text too long, a key of another table), is a 400 in
+# Dataverse's shape, never a 500 and never a page read from the wrong place.
+MAX_MICROS = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z: the last moment a datetime holds
+MAX_OFFSET = 2**53  # past any table; an offset the databases' 64-bit integers hold with the page added
+KEY_PAGE_TOKEN, OFFSET_PAGE_TOKEN = {"k", "r", "t"}, {"o", "r", "t"}  # a read without $orderby / with one
+DELTA_TOKENS = ({"u", "m", "k"}, {"u", "phase"}, {"u", "phase", "d"})  # changed rows / deleted ones
+
+
 def encode_token(data):
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+    return token_encode(data)
 
 
-def decode_token(text, what):
-    try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        if isinstance(data, dict):
-            return data
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        pass
-    raise errors.bad_request(gettext("The %(what)s is not one this service gave.") % {"what": what})
+def _token_value_ok(name, value, entity):
+    if name in ("t", "u", "m"):
+        return whole_number(value, maximum=MAX_MICROS)
+    if name == "o":
+        return whole_number(value, minimum=1, maximum=MAX_OFFSET)
+    if name == "r":
+        return value is None or whole_number(value, minimum=1, maximum=MAX_OFFSET)
+    if name == "d":
+        return whole_number(value, minimum=1)
+    if name == "phase":
+        return value == "deleted"
+    if name == "k":
+        if not isinstance(value, str) or text_fault(value):
+            return False
+        try:
+            entity.model._meta.pk.to_python(value)
+        except (ValidationError, TypeError, ValueError):
+            return False
+        return True
+    return False
+
+
+def decode_token(text, what, *, entity, kinds):
+    """The data of the skip token ``text`` when this service gave it for a page of ``entity`` of one of ``kinds``
+    (sets of the keys such a token holds); else a 400 naming ``what``."""
+    data = token_decode(text)
+    if data is None or set(data) not in kinds or not all(
+            _token_value_ok(name, value, entity) for name, value in data.items()):
+        raise errors.bad_request(gettext("The %(what)s is not one this service gave.") % {"what": what})
+    return data
 
 
 def _micros(moment):
@@ -322,11 +354,12 @@ def settled_now(model):
 
 def delta_token_since(text):
     """The time a delta token stands for; Dataverse's ExpiredVersionStamp past the retention."""
-    try:
-        since = _moment(int(text))
-    except (ValueError, OverflowError, OSError):
+    # Checked whole: the digits of a time this service can have given (never a sign, a space, "_" or other
+    # scripts' digits, which int() would take), at most as long as the last moment a datetime holds.
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_MICROS)) and int(text) <= MAX_MICROS):
         raise errors.bad_request(gettext("The delta token %(token)s is not one this service gave.")
-                                 % {"token": text}) from None
+                                 % {"token": shown(text[:40])})
+    since = _moment(int(text))
     retention = datetime.timedelta(days=setting("DATAVERSE_CHANGE_TRACKING_RETENTION_DAYS", 7))
     if since < timezone.now() - retention or since < DeletedRecord.kept_since():
         raise errors.DataverseError(
@@ -360,11 +393,13 @@ def read_collection(entity, params, page_size, track_changes, annotate_lookups=F
         return _read_delta(entity, params, shape, page_size)
     expands = parse_expand(entity, params.get("$expand"))
     shape = RowShape(entity, _with_expanded(parse_select(entity, params.get("$select")), expands), annotate_lookups)
-    skip = decode_token(params["$skiptoken"], gettext("paging token")) if params.get("$skiptoken") else {}
+    order = parse_orderby(entity, params.get("$orderby"))
+    # a token of an ordered read is taken with its $orderby only, a token of a read by key without one
+    skip = decode_token(params["$skiptoken"], gettext("paging token"), entity=entity,
+                        kinds=[OFFSET_PAGE_TOKEN if order else KEY_PAGE_TOKEN]) if params.get("$skiptoken") else {}
     queryset = entity.model.objects.using(database_for(entity.model)).all()
     if params.get("$filter"):
         queryset = queryset.filter(filter_q(entity, params["$filter"]))
-    order = parse_orderby(entity, params.get("$orderby"))
     top = parse_top(params.get("$top"))
     count = queryset.count() if params.get("$count") == "true" else None
     remaining = skip.get("r", top)
@@ -397,7 +432,8 @@ KNOWN_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$count", "$expand", 
 def _read_delta(entity, params, shape, page_size):
     """The rows changed and deleted since the delta token, in pages; the last page gives the next delta token."""
     since = delta_token_since(params["$deltatoken"])
-    skip = decode_token(params["$skiptoken"], gettext("paging token")) if params.get("$skiptoken") else {}
+    skip = decode_token(params["$skiptoken"], gettext("paging token"), entity=entity,
+                        kinds=DELTA_TOKENS) if params.get("$skiptoken") else {}
     until = _moment(skip["u"]) if "u" in skip else settled_now(entity.model)
     rows = []
     if skip.get("phase", "changed") == "changed":

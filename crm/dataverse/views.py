@@ -20,6 +20,7 @@ from rest_framework.authentication import TokenAuthentication
 
 from crm.users import systemuser_for_user
 from p2c.records import writing_as
+from p2c.text import shown, text_fault
 
 from . import errors, metadata, protection, query, writes
 from .batch import answer_batch
@@ -66,10 +67,6 @@ def service(request, path=""):
     """Every request under ``/api/data/v9.2/``."""
     try:
         user = authenticate(request)
-        for name, values in request.GET.lists():
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise errors.bad_request(gettext("The query option %(name)s holds a NUL character.")
-                                         % {"name": name.replace("\x00", "\\0")})
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -115,7 +112,17 @@ def answer_call(call):
 _PATH = re.compile(r"^([A-Za-z$][A-Za-z0-9_$]*)(?:\((.*?)\))?(?:/(.+))?$")
 
 
+def query_text_check(call):
+    """A 400 naming the query option whose name or value cannot be stored (p2c.text): checked for every call, those
+    of a $batch included."""
+    for name, value in call.params.items():
+        if text_fault(name) or text_fault(value):
+            raise errors.bad_request(gettext("The query option %(name)s holds a NUL character or a lone surrogate, "
+                                             "which cannot be stored.") % {"name": shown(name)})
+
+
 def route(call):
+    query_text_check(call)
     path = call.path.strip("/")
     if path == "":
         return Answer(200, {"@odata.context": f"{call.base}$metadata",

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from p2c.databases import database_for
+from p2c.text import shown, text_fault
 
 from . import errors
 from .entities import BY_LOGICAL, BY_SET
@@ -87,8 +88,9 @@ def values_from_payload(entity, payload):
         raise _payload_error(entity, gettext("a row is a JSON object."))
     values, row_id = {}, None
     for name, value in payload.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise _payload_error(entity, gettext("the value of %(name)s holds a NUL character.") % {"name": name})
+        if text_fault(name) or (isinstance(value, str) and text_fault(value)):
+            raise _payload_error(entity, gettext("the value of %(name)s holds a NUL character or a lone surrogate, "
+                                                 "which cannot be stored.") % {"name": shown(name)})
         if name in ("@odata.type", "@odata.id", "@odata.etag"):
             continue
         if name == entity.primary_id:

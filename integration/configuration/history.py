@@ -72,25 +72,33 @@ def _mapping_name(path):
     return match.group(1)[:30] if match else ""
 
 
+HISTORY_CHUNK = 2000  # rows built and written at a time: memory bounded however large the import
+
+
 def configuration_changes_record(*, before, after, user=None, door, changes=None):
     """Keep the differences from ``before`` to ``after`` (configuration data; ``changes``: their
-    `configuration_diff`, when the caller has it) as one batch by ``user`` through ``door``; return how many rows."""
+    `configuration_diff`, when the caller has it) as one batch by ``user`` through ``door``; return how many rows.
+    Linear in what changed: each list is indexed once (`_item_at`) and the rows are written `HISTORY_CHUNK` at a
+    time."""
     changes = configuration_diff(before=before, after=after) if changes is None else changes
     if not changes:
         return 0
     batch, now = uuid.uuid4(), timezone.now()
     user = user if getattr(user, "is_authenticated", False) else None
-    rows = [
-        ConfigurationChange(batch=batch, at=now, user=user, username=user.get_username() if user else "", door=door,
-                            action=change.action, path=change.path[:500], key=change.key[:100],
-                            old=_plain(change.old), new=_plain(change.new), mapping_name=_mapping_name(change.path))
-        for change in _expanded(changes, before, after)
-    ]
-    ConfigurationChange.objects.bulk_create(rows)
+    username = user.get_username() if user else ""
+    expanded = _expanded(changes, before, after)
+    for start in range(0, len(expanded), HISTORY_CHUNK):
+        ConfigurationChange.objects.bulk_create([
+            ConfigurationChange(batch=batch, at=now, user=user, username=username, door=door,
+                                action=change.action, path=change.path[:500], key=change.key[:100],
+                                old=_plain(change.old), new=_plain(change.new),
+                                mapping_name=_mapping_name(change.path))
+            for change in expanded[start:start + HISTORY_CHUNK]
+        ])
     ConfigurationChangeSet.objects.create(
-        batch=batch, at=now, user=user, username=user.get_username() if user else "", door=door, changes=len(rows),
+        batch=batch, at=now, user=user, username=username, door=door, changes=len(expanded),
         summary_data=said_data(change_set_summary(changes, door=door)))
-    return len(rows)
+    return len(expanded)
 
 
 def _records_said(section, action, count):
@@ -154,7 +162,10 @@ RECORD = re.compile(r"^(\w+)\[(.*?)\](?=\.|$)")
 
 
 def _plain(value):
-    """JSON-safe: what configuration_data holds is (names, numbers, booleans, lists, dicts)."""
+    """JSON-safe: what configuration_data holds is (names, numbers, booleans, lists, dicts). A name, a whole number,
+    a boolean or None is already (most of an import's values: no JSON round trip for each)."""
+    if value is None or type(value) in (str, int, bool):
+        return value
     return json.loads(json.dumps(value, default=str))
 
 

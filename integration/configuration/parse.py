@@ -46,6 +46,7 @@ from integration.models import (
 )
 from p2c.limits import size_check
 from p2c.outcomes import OperationRefused
+from p2c.text import NUL, SURROGATE, first_surrogate, shown, text_fault
 
 
 # -- parse ------------------------------------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def _too_deep():
 
 def _shown(key):
     """A key as a path shows it: printable whatever it holds (a lone surrogate or a NUL as its escape)."""
-    return str(key).encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+    return shown(key)
 
 
 def _too_deep_at(data):
@@ -122,13 +123,13 @@ def _too_deep_at(data):
 
 
 def _text_problem(text):
-    if "\x00" in text:
+    """What is wrong with ``text`` for storing it (p2c.text, the check of every door), or None."""
+    fault = text_fault(text)
+    if fault == NUL:
         return _("holds a NUL character (\\u0000), which text cannot hold")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
+    if fault == SURROGATE:
         return _("holds a lone surrogate (%(code)s), which is not text: was the file written as UTF-8?") % {
-            "code": f"\\u{ord(exc.object[exc.start]):04x}"}
+            "code": first_surrogate(text)}
     return None
 
 

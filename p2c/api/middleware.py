@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
 from p2c.limits import body_limit_setting, too_large_message
+from p2c.text import shown, text_fault
 
 # The Dataverse Web API (crm/dataverse) answers these itself, in Dataverse's error shape.
 DATAVERSE_PATH = "/api/data/"
@@ -56,8 +57,10 @@ class ApiBodySizeMiddleware:
 
 
 class ApiQueryTextMiddleware:
-    """A 400 naming the parameter for an API query string holding a NUL (``%00``): no text the API stores or
-    looks up may hold one (PostgreSQL refuses it), and the schema's text patterns say so (p2c.api.schema)."""
+    """A 400 naming the parameter for an API query string holding text that cannot be stored (p2c.text): a NUL
+    (``%00``; PostgreSQL refuses it in anything the API stores or looks up, and the schema's text patterns say so,
+    p2c.api.schema), or a lone surrogate, which Django's decoding of a query string never makes but the check
+    refuses all the same."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,9 +68,8 @@ class ApiQueryTextMiddleware:
     def __call__(self, request):
         if request.path.startswith("/api/") and not request.path.startswith(DATAVERSE_PATH):
             for name, values in request.GET.lists():
-                if "\x00" in name or any("\x00" in value for value in values):
-                    return JsonResponse(
-                        {name.replace("\x00", "\\u0000"): [gettext("Text may not hold a NUL character (\\u0000).")]},
-                        status=400,
-                    )
+                if text_fault(name) or any(text_fault(value) for value in values):
+                    message = gettext("Text may not hold a NUL character (\\u0000) or a lone surrogate "
+                                      "(\\ud800-\\udfff).")
+                    return JsonResponse({shown(name): [message]}, status=400)
         return self.get_response(request)

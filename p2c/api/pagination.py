@@ -5,9 +5,6 @@ range scan (``WHERE (modified, pk) > (v, k) ORDER BY modified, pk LIMIT 101``) w
 through 100,000 rows never gets slower, and rows written meanwhile are neither skipped nor repeated.
 """
 
-import base64
-import binascii
-import json
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import FieldDoesNotExist
@@ -19,12 +16,15 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 
-from .parsers import unstorable_text_path
+from p2c.text import text_fault
+from p2c.tokens import MAX_TOKEN_LENGTH, TOKEN_PATTERN, token_decode, token_encode
+
+CURSOR_KEYS = {"v", "k", "b"}  # the ordering field's value, the primary key, backwards (0 or 1)
 
 
 def _storable(text):
-    """Whether a cursor's value is text that can be stored and looked up: no NUL, no lone surrogate."""
-    return isinstance(text, str) and not unstorable_text_path(text)
+    """Whether a cursor's value is text that can be stored and looked up: no NUL, no lone surrogate (p2c.text)."""
+    return isinstance(text, str) and not text_fault(text)
 
 
 def positive_int_param(request, name, *, default, maximum=None):
@@ -139,30 +139,28 @@ class KeysetPagination(BasePagination):
             "k": row._meta.pk.value_to_string(row),
             "b": int(backwards),
         }
-        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+        return token_encode(payload)
 
     def decode_cursor(self, request):
-        """The cursor of ``?cursor=``, checked whole before use: anything but one this class encoded, for a value
-        the ordering field can hold as storable text (no NUL, no lone surrogate), is a 400 naming ``cursor``."""
+        """The cursor of ``?cursor=``, checked whole before use: anything but exactly what this class encoded
+        (p2c.tokens: its alphabet, its length, its keys, ``b`` 0 or 1), for a value the ordering field can hold as
+        storable text (no NUL, no lone surrogate), is a 400 naming ``cursor``."""
         encoded = request.query_params.get(self.cursor_query_param)
         if not encoded:
             return None
         invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        payload = token_decode(encoded)
+        if payload is None or set(payload) != CURSOR_KEYS or payload["b"] not in (0, 1) \
+                or isinstance(payload["b"], bool) or not all(_storable(payload[name]) for name in ("v", "k")):
+            raise invalid
         try:
-            payload = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-            if not isinstance(payload, dict) or not all(_storable(payload.get(name)) for name in ("v", "k")):
-                raise invalid
             value = self.field.to_python(payload["v"])
             pk = self.field.model._meta.pk.to_python(payload["k"])
-            backwards = bool(payload.get("b"))
-        except (
-            binascii.Error, ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, OverflowError,
-            DjangoValidationError,
-        ) as exc:
+        except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
             raise invalid from exc
         if value is None or pk is None:
             raise invalid
-        return {"value": value, "pk": pk, "backwards": backwards}
+        return {"value": value, "pk": pk, "backwards": bool(payload["b"])}
 
     def link(self, cursor):
         url = self.request.build_absolute_uri()
@@ -206,7 +204,7 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": gettext("The pagination cursor value (from a previous page's next or previous link)."),
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH, "pattern": TOKEN_PATTERN},
             },
             {
                 "name": self.page_size_query_param,

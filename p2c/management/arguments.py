@@ -6,6 +6,8 @@ import os
 
 from django.utils.translation import gettext
 
+from p2c.text import text_fault
+
 
 def int_between(low, high):
     """An argparse ``type``: a whole number from ``low`` to ``high``."""
@@ -41,7 +43,7 @@ def _is_text(value):
 def text(value):
     """An argparse ``type`` for names, ids and other text: valid UTF-8 without NUL (a byte that is not UTF-8 reaches
     Python as a lone surrogate, which no database and no output stream takes)."""
-    if "\x00" in value or not _is_text(value):
+    if text_fault(value):  # the check of every door (p2c.text)
         raise argparse.ArgumentTypeError(
             gettext("%(value)s is not valid text: it holds a NUL or bytes that are not UTF-8") % {"value": _shown(value)}
         )

@@ -37,6 +37,7 @@ def test_filter_turns_lookups_into_a_query():
         ({"parent_account__isnull": "yes"}, "needs true or false"),
         (["name"], "JSON object"),
         ({"name__in": ["a\x00"]}, "NUL character"),
+        ({"name": "net\ud800x"}, "lone surrogate"),
     ],
 )
 def test_filter_errors_name_the_field_or_lookup(spec, message):

@@ -11,6 +11,8 @@ from django.db import connections, router
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils.translation import gettext
 
+from p2c.text import NUL, SURROGATE, text_fault
+
 LOOKUPS = {
     "exact", "iexact", "in", "isnull", "gt", "gte", "lt", "lte",
     "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "range",
@@ -91,9 +93,13 @@ def _value_problem(lookup, value):
         return gettext("Filter key %(key)s needs true or false.")
     if isinstance(value, dict):
         return gettext("Filter key %(key)s cannot take an object as its value.")
-    # A NUL character can never match stored text, and PostgreSQL refuses it outright: say so here, on every database.
-    if any(isinstance(item, str) and "\x00" in item for item in (value if isinstance(value, list) else [value])):
+    # A NUL character can never match stored text, and PostgreSQL refuses it outright, as it refuses a lone surrogate
+    # in JSON (the filter is stored as jsonb): say so here, on every database, whichever door the filter came by.
+    faults = {text_fault(item) for item in (value if isinstance(value, list) else [value]) if isinstance(item, str)}
+    if NUL in faults:
         return gettext("Filter key %(key)s contains a NUL character (\\x00).")
+    if SURROGATE in faults:
+        return gettext("Filter key %(key)s contains a lone surrogate (\\ud800-\\udfff), which is not text.")
     return None
 
 
