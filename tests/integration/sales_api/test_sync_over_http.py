@@ -23,7 +23,16 @@ from erp.models import Customer
 from integration.engine.sides import DjangoSide, side_for
 from integration.engine.sides.dataverse import DataverseSide
 from integration.engine.sync import mapping_synchronize
-from integration.models import Coupling, CouplingIntent, Direction, SideCursor, SyncJob
+from integration.models import (
+    Coupling,
+    CouplingIntent,
+    Direction,
+    FailedInsert,
+    SideCursor,
+    SyncJob,
+    SyncJobError,
+    SyncResult,
+)
 from tests.concurrency import REPO, child_database_env
 
 from .server import CLIENT_ID, CLIENT_SECRET, serving
@@ -226,3 +235,46 @@ def test_a_sync_over_http_killed_anywhere_doubles_nothing_either_way(customers, 
         assert written(synchronize(mapping, TO)) == 0
         print(f"trial {trial}: to killed {'mid-run' if died else 'after its end'}, from killed "
               f"{'mid-run' if died_from else 'after its end'}; {total} records each side, coupled once")
+
+
+# -- The Sales server killed mid-run, then started again -------------------------------------------------------------
+SERVER_KILL_RECORDS = 1500
+
+
+def test_the_sales_server_killed_mid_run_fails_the_job_naming_its_url_and_the_next_run_completes(
+        customers, remote, served, monkeypatch):
+    """``manage.py sync CUSTOMER --direction to`` writing accounts; the Sales server's processes SIGKILLed once some
+    are written: the job fails, naming Sales's address, in one line (no traceback), no record marked failed (the
+    fault is Sales's, not theirs). The server started again, the next run completes: every customer an account,
+    coupled once, nothing doubled, no intent left; a settled run writes nothing either way."""
+    mapping, salesperson = customers
+    Customer.objects.bulk_create([Customer(no=f"K{i:04d}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(SERVER_KILL_RECORDS)])
+    # Sales gone for good as far as this run knows: a short deadline for its retries
+    env = {**os.environ, **child_database_env(), **remote, "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
+           "SALES_API_DEADLINE_SECONDS": "5", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "manage.py", "sync", "CUSTOMER", "--direction", "to"]
+    run = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while Account.objects.count() < CHUNK * 3 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.poll() is None, "the run ended before the server could be killed"
+    served.process.kill()
+    out, err = run.communicate(timeout=120)
+    job = SyncJob.objects.filter(table_mapping=mapping).latest("pk")
+    assert job.status == SyncJob.Status.FAILED, (job.status, job.message, out, err)
+    assert served.base in job.message, job.message
+    assert "Traceback" not in out + err, err
+    assert served.base in out + err, (out, err)  # told to whoever ran it
+    assert job.failed == 0 and not SyncJobError.objects.exists() and not FailedInsert.objects.exists()
+    assert not Coupling.objects.filter(erp_model="erp.Customer", last_crm_result=SyncResult.FAILURE).exists()
+    assert Account.objects.count() < SERVER_KILL_RECORDS  # it did stop mid-run
+
+    served.process.start()
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, f"the rerun failed:\n{rerun.stdout}\n{rerun.stderr}"
+    check_coupled_once(Customer, "erp_id", SERVER_KILL_RECORDS)
+    assert set(Account.objects.values_list("name", flat=True)) == {f"Customer {i}" for i in range(SERVER_KILL_RECORDS)}
+    assert written(synchronize(mapping, TO)) == 0
+    assert written(synchronize(mapping, FROM)) == 0
+
