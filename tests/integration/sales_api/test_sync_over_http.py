@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
+from integration.background import realtime
 from integration.engine.sides import DjangoSide, side_for
 from integration.engine.sides.dataverse import DataverseSide
 from integration.engine.sync import mapping_synchronize
@@ -278,3 +279,42 @@ def test_the_sales_server_killed_mid_run_fails_the_job_naming_its_url_and_the_ne
     assert written(synchronize(mapping, TO)) == 0
     assert written(synchronize(mapping, FROM)) == 0
 
+
+# -- Near-real-time from a Sales over the Web API: polling its delta link ---------------------------------------------
+def test_a_change_in_sales_over_http_arrives_after_a_poll_and_a_settled_poll_is_one_request(customers, remote, served,
+                                                                                           monkeypatch):
+    """Sales's writes raise no signal in this process: the poll (beat's, every P2C_SALES_POLL_SECONDS) reads the
+    changes since its delta link, and a change someone made in Sales reaches the ERP; the integration's own writes
+    do not come back; a poll with nothing changed sends one request."""
+    mapping, salesperson = customers
+    Customer.objects.bulk_create([Customer(no=f"R{i}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(3)])
+    synchronize(mapping, TO)
+    mapping.realtime_sync = True
+    mapping.save()
+    realtime.config_clear()
+    transport = side_for(Account, key="crm").transport  # the process's own, which the poll uses
+    assert realtime.sales_changes_poll() == {}  # the first poll starts following the changes
+    assert SideCursor.objects.filter(table_mapping=mapping, name=realtime.POLL_CURSOR).exists()
+
+    before = transport.requests_sent
+    assert realtime.sales_changes_poll() == {}
+    assert transport.requests_sent - before == 1  # settled: one request
+
+    customer = Customer.objects.get(no="R1")
+    account_id = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id
+    answer = served.someone_else(monkeypatch).request("PATCH", f"accounts({account_id})", what="test",
+                                                      json={"name": "Renamed in Sales"}, headers={"If-Match": "*"})
+    assert answer.status_code in (200, 204), answer.text
+    assert Customer.objects.get(pk=customer.pk).name == "Customer 1"  # nothing until the poll
+    assert realtime.sales_changes_poll() == {mapping.name: [account_id]}
+    assert Customer.objects.get(pk=customer.pk).name == "Renamed in Sales"  # synchronised (eager here)
+
+    # The integration's own write to Sales (a change in the ERP synchronised) is not polled back
+    Customer.objects.filter(no="R2").update(name="Renamed in the ERP", modified_at=timezone.now())
+    synchronize(mapping, TO)  # (near-real-time sent it at the commit already: a local ERP's commits tell it)
+    assert Account.objects.filter(name="Renamed in the ERP").count() == 1
+    assert realtime.sales_changes_poll() == {}
+    before = transport.requests_sent
+    assert realtime.sales_changes_poll() == {}
+    assert transport.requests_sent - before == 1
