@@ -24,6 +24,7 @@ from integration.background import realtime
 from integration.engine.sides import DjangoSide, side_for
 from integration.engine.sides.dataverse import DataverseSide
 from integration.engine.sync import mapping_synchronize
+from integration.full_sync.partitions import mapping_synchronize_partitioned
 from integration.models import (
     Coupling,
     CouplingIntent,
@@ -318,3 +319,36 @@ def test_a_change_in_sales_over_http_arrives_after_a_poll_and_a_settled_poll_is_
     before = transport.requests_sent
     assert realtime.sales_changes_poll() == {}
     assert transport.requests_sent - before == 1
+
+
+# -- A partitioned run from a Sales over the Web API keeps its delta link ---------------------------------------------
+def test_a_partitioned_run_from_sales_over_http_keeps_the_delta_link_and_the_next_run_reads_only_what_changed(
+        customers, remote, served, monkeypatch, settings):
+    """Partitions read key ranges, which give no delta link: the run takes one before they read and keeps it once
+    they are all done, so the next run reads the one account changed since, not the 60."""
+    mapping, _salesperson = customers
+    settings.P2C_SYNC_PARTITION_SIZE = 20
+    owner = salesperson_pair_user()
+    body = "".join(
+        f"--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        f"POST {served.base}/api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"
+        f'{{"name": "Sales {i}", "accountnumber": "P{i:03d}", "customertypecode": 3, '
+        f'"ownerid@odata.bind": "/systemusers({owner})"}}\r\n' for i in range(60)) + "--b--\r\n"
+    someone_else = served.someone_else(monkeypatch)
+    answer = someone_else.request("POST", "$batch", content=body.encode(), what="test",
+                                  headers={"Content-Type": "multipart/mixed; boundary=b"})
+    assert answer.status_code == 200, answer.text
+    [job] = mapping_synchronize_partitioned(mapping=mapping, direction=FROM, workers=2)
+    assert job.status == SyncJob.Status.SUCCESS, job.message
+    assert job.partitions.count() >= 3 and job.inserted == 60 and Customer.objects.count() == 60
+    assert SideCursor.objects.filter(table_mapping=mapping, name="crm").exists()  # the delta link, kept
+    assert not SideCursor.objects.filter(name__startswith="run_").exists()
+
+    account_id = Account.objects.get(account_number="P007").pk
+    answer = someone_else.request("PATCH", f"accounts({account_id})", json={"name": "Renamed in Sales"},
+                                  headers={"If-Match": "*"}, what="test")
+    assert answer.status_code in (200, 204), answer.text
+    [job] = mapping_synchronize_partitioned(mapping=mapping, direction=FROM, workers=2)
+    assert (job.status, job.inserted, job.modified, job.unchanged, job.skipped) == (
+        SyncJob.Status.SUCCESS, 0, 1, 0, 0), job.message  # the one changed account read, not the 60
+    assert Customer.objects.filter(name="Renamed in Sales").count() == 1
