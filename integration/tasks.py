@@ -15,7 +15,7 @@ from django.utils.translation import gettext, gettext_lazy
 from p2c.outcomes import OperationRefused
 
 from . import sales_orders
-from .background import sync_log
+from .background import realtime, sync_log
 from .engine.locks import MappingBusy
 from .fo import projects
 from .full_sync import partitions
@@ -183,6 +183,13 @@ def close_stopped_runs_task():
     """Close the jobs and runs whose process stopped; queue their full synchronisation lines again (every minute
     on beat: settings.CELERY_BEAT_SCHEDULE)."""
     return stopped_runs.stopped_runs_close()
+
+
+@shared_task(acks_late=True, name="integration.sales_changes_poll", expires=60)
+def sales_changes_poll_task():
+    """Near-real-time from a Sales over the Web API (realtime.sales_changes_poll), on beat every
+    P2C_SALES_POLL_SECONDS (settings.CELERY_BEAT_SCHEDULE)."""
+    return realtime.sales_changes_poll()
 
 
 # -- Sales orders from Sales (SPEC I9; integration.sales_orders) ---------------------------------------------------------

@@ -245,8 +245,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # django-celery-beat's database scheduler, writing beat's heartbeat (the health page: integration/health/heartbeats.py).
 CELERY_BEAT_SCHEDULER = "integration.health.heartbeats:BeatScheduler"
 # Installed in django-celery-beat's table by the scheduler when beat starts (`make run`'s worker runs it).
+# The key that keeps stored secrets encrypted (the Sales connection's client secret; p2c.sealing): any text, the
+# same for every process of this instance. Unset: var/secrets.key, made once (back it up with the database). Not
+# DJANGO_SECRET_KEY, random per process on a development machine, which would leave a stored secret unreadable.
+P2C_SECRETS_KEY = os.environ.get("P2C_SECRETS_KEY", "").strip()
+# Seconds between two polls of the changes of a Sales reached over the Web API (near-real-time from Sales: its writes
+# raise no signal here; integration.background.realtime.sales_changes_poll). A settled poll costs one request.
+P2C_SALES_POLL_SECONDS = float(os.environ.get("P2C_SALES_POLL_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE = {
     "Close runs whose process stopped": {"task": "integration.close_stopped_runs", "schedule": 60.0},
+    # A poll not started by the next one's time is dropped: polls never pile up behind a slow Sales
+    "Poll the changes of a Sales over the Web API": {"task": "integration.sales_changes_poll",
+                                                     "schedule": P2C_SALES_POLL_SECONDS,
+                                                     "options": {"expires": P2C_SALES_POLL_SECONDS}},
 }
 
 # E-mail (the integration's alerts: integration/health/alerts.py): Django's settings from the environment; without

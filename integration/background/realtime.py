@@ -13,6 +13,10 @@ transaction commits, `_flush` enqueues one synchronisation task per mapping and 
   whose modified-on is not newer than its coupling's last synchronised value is the engine's own write (the engine
   stores that value in the coupling as it writes), so echoes never ping-pong, whichever door ran the engine.
 
+A Sales reached over the Web API (issue 61) commits in another process: `sales_changes_poll`, on beat every
+``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link and hands them to the same enqueue
+(`_changed_enqueue`); a settled poll costs one request.
+
 A rolled-back transaction enqueues nothing (its on_commit callback is dropped with it). The flush runs a constant
 number of queries whatever the number of rows: the mapping configuration (cached for a few seconds per process,
 cleared when a mapping or the connection setup is saved in this process) and one coupling query per mapping and
@@ -146,12 +150,63 @@ def _flush(pending):
                 changed[model].update(dict(queryset.values_list("pk", model.MODIFIED_FIELD)))
         for model, rows in changed.items():
             for mapping, direction, side in config["by_label"][model._meta.label]:
-                ids = _coupled_and_newer(mapping, side, rows)
-                if ids:
-                    queue.mapping_synchronize_ids_enqueue(mapping_id=mapping.pk, direction=direction, ids=ids,
-                                                          countdown=_countdown())
+                _changed_enqueue(mapping, direction, side, rows)
     except Exception:  # a failed enqueue must never break the write that was committed
         logger.exception("Near-real-time synchronisation could not be enqueued")
+
+
+def _changed_enqueue(mapping, direction, side, rows):
+    """Enqueue the synchronisation of the rows of ``rows`` (``{id: modified}`` of ``side``'s table) that are
+    coupled in ``mapping`` and newer than their last synchronisation: what near-real-time does with a change,
+    whether a commit here told it or a poll of a Sales over the Web API. Returns the ids enqueued."""
+    ids = _coupled_and_newer(mapping, side, rows)
+    if ids:
+        queue.mapping_synchronize_ids_enqueue(mapping_id=mapping.pk, direction=direction, ids=ids,
+                                              countdown=_countdown())
+    return ids
+
+
+POLL_CURSOR = "crm_poll"
+
+
+def sales_changes_poll():
+    """Near-real-time from a Sales reached over the Web API, whose writes raise no signal in this process: for each
+    enabled mapping with *Synchronise Changes Within Seconds* that reads Sales, the rows changed since its last poll
+    (Sales's change tracking: its delta link, kept as the mapping's `SideCursor` ``crm_poll``) go the way a commit
+    here goes (`_changed_enqueue`), those the integration wrote itself left out. A settled poll costs one request a
+    mapping. Nothing to do when Sales is this process's (its commits tell it). Run from beat every
+    ``P2C_SALES_POLL_SECONDS``; returns the ids enqueued, by mapping name. A mapping whose poll fails is told in the
+    log and polled again next time (its cursor kept)."""
+    from django.apps import apps
+
+    from ..engine.sides import side_for
+    from ..engine.sides.dataverse_http import SalesApiError, configured
+    from ..models import SideCursor
+
+    if configured() is None:
+        return {}
+    enqueued = {}
+    for label, entries in realtime_config()["by_label"].items():
+        for mapping, direction, side_key in entries:
+            if side_key != "crm":
+                continue
+            try:
+                side = side_for(apps.get_model(label), key="crm")
+                cursor = (SideCursor.objects.filter(table_mapping_id=mapping.pk, name=POLL_CURSOR)
+                          .values_list("value", flat=True).first())
+                changed, link = side.changes_polled(cursor)
+                own = side.user_id if changed else None  # asked only when something changed
+                rows = {key: modified for key, (modified, writer) in changed.items() if writer != own}
+            except SalesApiError as exc:
+                logger.warning("Polling Sales's changes for %s failed: %s", mapping.name, exc)
+                continue
+            ids = _changed_enqueue(mapping, direction, "crm", rows) if rows else []
+            if ids:
+                enqueued[mapping.name] = ids
+            if link and link != cursor:
+                SideCursor.objects.update_or_create(table_mapping_id=mapping.pk, name=POLL_CURSOR,
+                                                    defaults={"value": link})
+    return enqueued
 
 
 def _is_integration(model, writer, config):

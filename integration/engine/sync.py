@@ -61,6 +61,7 @@ from .reading import (
     source_attnames,
     source_querysets,
 )
+from .sides.dataverse_http import SalesApiError
 from .store import CouplingStore
 from .transfer import ChunkTransfer
 from .write_behind import ChunkWriter, write_behind_possible
@@ -247,7 +248,7 @@ class DirectionRun:
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
-            if isinstance(exc, SideUnavailable):  # expected: one line, not a traceback
+            if isinstance(exc, SideUnavailable | SalesApiError):  # expected: one line, not a traceback
                 logger.warning("Synchronisation job %s failed: %s", job.pk, exc)
             else:
                 logger.exception("Synchronisation job %s failed", job.pk)

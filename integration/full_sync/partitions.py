@@ -45,9 +45,9 @@ from ..engine.filters import filter_validate
 from ..engine.job_log import job_summary_said, skip_reason_from_key
 from ..engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
 from ..engine.matching import match_rules, uncoupled_destinations_exist
-from ..engine.plan import plan_build
+from ..engine.plan import plan_build, sides_of
 from ..engine.reading import key_range_q
-from ..models import Coupling, Direction, IntegrationTableMapping, SyncJob, SyncPartition
+from ..models import Coupling, Direction, IntegrationTableMapping, SideCursor, SyncJob, SyncPartition
 
 logger = logging.getLogger("p2c.integration")
 
@@ -246,7 +246,8 @@ def _numbers_needed(*, mapping, job, create_new, key_range):
                       key_range=key_range)
     model = plan.destination.model
     if (not plan.create_new or plan.dry_run or not issubclass(model, NumberedRecord)
-            or model.series_of_new.__func__ is not NumberedRecord.series_of_new.__func__):  # a series chosen per record
+            or model.series_of_new.__func__ is not NumberedRecord.series_of_new.__func__  # a series chosen per record
+            or plan.source.reach.database is None):  # a source over HTTP: counting its range would read it twice
         return None, 0
     series = model.series_of_new({})
     if series is None:
@@ -346,10 +347,32 @@ def partitioned_job_finish(*, job_id):
             return SyncJob.objects.get(pk=job_id)
         seen = [p["max_seen"] for p in partitions if p["max_seen"]]
         if not failed and job.table_mapping_id:  # what the run moves once it is whole, as an unpartitioned one
+            taken = SideCursor.objects.filter(table_mapping_id=job.table_mapping_id, name=_taken_cursor_name(job))
             engine_sync.run_done_advance(mapping=job.table_mapping, direction=job.direction, started=job.started_at,
-                                         max_seen=max(seen, default=None))
+                                         max_seen=max(seen, default=None),
+                                         cursor=taken.values_list("value", flat=True).first())
+            taken.delete()
     job.refresh_from_db()
     return job
+
+
+def _taken_cursor_name(job):
+    return f"run_{job.pk}"
+
+
+def _source_cursor_take(*, job, mapping):
+    """A source not in this process's database (a Sales over the Web API) gives a cursor for its changes, which its
+    partitions, each reading a key range, do not: one is taken before they read (the changes from then on: a row
+    read by a partition may come again in the next run, never not at all) and kept with the job
+    (`SideCursor` ``run_<job>``, there for a resumed run), to become the source's cursor once every partition is
+    done (`partitioned_job_finish`), so that the next run reads only what changed. A cursor taken for an earlier
+    run never finished is dropped."""
+    source, _destination = sides_of(mapping, job.direction)
+    if source.reach.database is not None or job.dry_run:
+        return
+    SideCursor.objects.filter(table_mapping_id=mapping.pk, name__startswith="run_").delete()
+    SideCursor.objects.create(table_mapping_id=mapping.pk, name=_taken_cursor_name(job),
+                              value=source.reach.deletions_cursor())
 
 
 # -- the coordinator ----------------------------------------------------------------------------------------------
@@ -406,6 +429,7 @@ def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, crea
                                                      started_at=job.started_at or timezone.now())
             job.refresh_from_db()
             if not job.partitions.exists():
+                _source_cursor_take(job=job, mapping=mapping)
                 partitions_plan(job=job, mapping=mapping, create_new=create_new)
             else:  # resumed: the failed partitions go again, the done ones stay done
                 job.partitions.filter(state=State.FAILED).update(state=State.PENDING, claim="")

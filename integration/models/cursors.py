@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class SideCursor(models.Model):
     """An opaque cursor a side gave a mapping's run (a Web API's delta link), given back to it by the next run:
     ``name`` says which (``crm``: the Sales changes the run Sales → ERP read; ``crm_deletions``: the Sales deletions
-    the run ERP → Sales checked). A side in this process's database keeps its watermarks on the mapping instead."""
+    the run ERP → Sales checked; ``crm_poll``: the Sales changes near-real-time last polled; ``run_<job>``: the cursor a partitioned run took
+before its partitions read, the source's once they are all done). A side in this process's database keeps its watermarks on the mapping instead."""
 
     table_mapping = models.ForeignKey("integration.IntegrationTableMapping", verbose_name=_("Table Mapping"),
                                       on_delete=models.CASCADE, related_name="side_cursors")

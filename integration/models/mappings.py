@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from integration.catalogue import registry
 from p2c.limits import MAX_AGE_DAYS, MAX_AGE_MINUTES
 from p2c.records import Singleton
+from p2c.sealing import SealedCharField
 from p2c.utils import is_loopback
 
 # What makes a mapping consistent is the engine's to say (integration.engine.validation), and the engine reads these
@@ -108,7 +109,8 @@ class ConnectionSetup(Singleton):
     sales_api_client_id = models.CharField(_("Client ID"), max_length=200, blank=True)
     # Never shown, exported or kept in the history (not editable: no model form, no configuration key carries it);
     # forgotten when the address, sign-in or client id it was given for changes (save()).
-    sales_api_client_secret = models.CharField(_("Client Secret"), max_length=500, blank=True, editable=False)
+    # Kept encrypted (p2c.sealing: the key is P2C_SECRETS_KEY's, or var/secrets.key's), read in clear.
+    sales_api_client_secret = SealedCharField(_("Client Secret"), max_length=1000, blank=True, editable=False)
     sales_order_integration_enabled = models.BooleanField(_("Sales Order Integration Enabled"), default=False)
     create_sales_orders_automatically = models.BooleanField(_("Create Sales Orders Automatically"), default=False)
     item_availability_enabled = models.BooleanField(_("Item Availability Enabled"), default=False)

@@ -192,3 +192,11 @@ def test_end_to_end_eager_the_change_reaches_the_other_side(coupled, django_capt
         customers[2].save()
     account = Account.objects.get(pk=Coupling.objects.get(erp_id=customers[2].pk, erp_model="erp.Customer").crm_id)
     assert account.telephone1 == "+46 8 424242"
+
+
+def test_a_sales_in_this_database_is_not_polled_its_commits_tell_it(coupled, sent):
+    """The poll of beat (P2C_SALES_POLL_SECONDS) is for a Sales over the Web API: here it does nothing."""
+    from integration.models import SideCursor
+
+    assert realtime.sales_changes_poll() == {}
+    assert sent == [] and not SideCursor.objects.exists()

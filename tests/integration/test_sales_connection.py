@@ -3,16 +3,21 @@
 set-up (and the page saying so), plain http:// refused off the loopback address naming the field, the secret
 forgotten when what it was given for changes, and *Test connection* on the connection setup's page."""
 
+import importlib
 import json
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import CharField, Value
 from django.urls import reverse
 
 from integration.configuration import configuration_data, configuration_export, configuration_import
 from integration.configuration.history import history_recorder
-from integration.engine.sides.dataverse_http import configured
+from integration.engine.sides.dataverse_http import SalesApiConfigError, configured
 from integration.models import ConfigurationChange, ConnectionSetup, sales_connection_effective
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +79,57 @@ def test_the_wizard_keeps_the_web_api_and_the_transport_reads_it(superuser_clien
         "https://sales.example.com", "https://sales.example.com/o/token/", "p2c-integration", SECRET, "")
     # Without a Sales user of this database: the application user is the integration user.
     assert setup.is_enabled and setup.integration_user is None
+
+
+def stored_column():
+    """The client secret as the database holds it (not as the model reads it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sales_api_client_secret FROM integration_connectionsetup")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path, monkeypatch):
+    """This instance's var/ (where the key made once is kept), and no P2C_SECRETS_KEY from the machine."""
+    monkeypatch.delenv("P2C_SECRETS_KEY", raising=False)
+    settings.VAR_DIR, settings.P2C_SECRETS_KEY = tmp_path, ""
+    return tmp_path
+
+
+def test_the_secret_is_kept_encrypted_with_a_key_made_once_under_var_and_read_in_clear(superuser_client, var_dir):
+    walk(superuser_client, web_api())
+    column = stored_column()
+    assert SECRET not in column and column.startswith("fernet:")
+    key = var_dir / "secrets.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    made = key.read_bytes()
+    assert configured().secret == ConnectionSetup.get_solo().sales_api_client_secret == SECRET
+    assert key.read_bytes() == made  # made once, used by every process since
+
+
+def test_the_secrets_key_setting_chooses_the_key_and_another_key_reads_no_secret(var_dir, settings, caplog):
+    settings.P2C_SECRETS_KEY = "a key of this deployment"
+    stored_in_web_api()
+    assert not (var_dir / "secrets.key").exists()
+    assert ConnectionSetup.get_solo().sales_api_client_secret == SECRET
+    settings.P2C_SECRETS_KEY = "another key"
+    setup = ConnectionSetup.get_solo()  # still loads: the secret must be given again
+    assert setup.sales_api_client_secret == "" and "another key than this instance's" in caplog.text
+    with pytest.raises(SalesApiConfigError, match="SALES_API_CLIENT_SECRET"):
+        configured()
+
+
+def test_a_secret_kept_in_clear_before_still_works_and_the_migration_seals_it(var_dir, monkeypatch):
+    stored_in_web_api()
+    ConnectionSetup.objects.update(sales_api_client_secret=Value(SECRET, output_field=CharField()))
+    assert stored_column() == SECRET  # as a row from before encryption
+    assert configured().secret == SECRET
+    migration = importlib.import_module("integration.migrations.0037_sealed_client_secret")
+    migration.seal(django_apps, SimpleNamespace(connection=connection))
+    assert stored_column().startswith("fernet:") and configured().secret == SECRET
+    # The environment still wins over the stored secret
+    monkeypatch.setenv("SALES_API_CLIENT_SECRET", "from-the-environment")
+    assert configured().secret == "from-the-environment"
 
 
 def test_the_secret_is_never_shown_back_and_a_blank_one_keeps_it(superuser_client):

@@ -201,8 +201,9 @@ class Side(abc.ABC):
         database's (the caller refuses rules that narrow for a side without one)."""
         common = {"key_range": key_range, "writer_excluded": writer_excluded,
                   "skipped": frozenset(skipped[0].values_list(skipped[1], flat=True)) if skipped else frozenset()}
-        if only_keys is not None:
-            return [RowsRead(keys=list(only_keys), **common)]
+        if only_keys is not None:  # given as text by a task: the side's keys are the model's (a UUID for Sales)
+            to_key = self.model._meta.pk.to_python
+            return [RowsRead(keys=[to_key(key) for key in only_keys], **common)]
         reads = [RowsRead(keys=sorted(retry, key=str), **common)] if retry and since is not None else []
         return [*reads, RowsRead(since=since, **common)]
 

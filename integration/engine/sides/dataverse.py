@@ -42,9 +42,10 @@ from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from crm.dataverse.entities import BY_MODEL
+from p2c.said import said
 from p2c.utils import chunked, uuid7
 
 from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
@@ -223,7 +224,7 @@ class DataverseSide(Side):
             if self._range_filter(key_range):
                 params["$filter"] = self._range_filter(key_range)
             response = self.transport.get(self.entity_set, params=params,
-                                          what=gettext("counting %(table)s") % {"table": self.label})
+                                          what=said(gettext_noop("counting %(table)s"), table=self.label))
             if response.status_code != 200:
                 raise SalesApiError(answer_message(response))
             return response.json()["@odata.count"]
@@ -232,7 +233,7 @@ class DataverseSide(Side):
     def rows(self, keys, *, fields=None):
         found = {}
         select = self._select(fields)
-        what = gettext("reading %(table)s by key") % {"table": self.label}
+        what = said(gettext_noop("reading %(table)s by key"), table=self.label)
         keys = list(dict.fromkeys(keys))
         queries = [{"$select": select, "$filter": _in(self.entity.primary_id, [str(key) for key in batch])}
                    for batch in chunked(keys, KEYS_PER_READ)]
@@ -273,7 +274,7 @@ class DataverseSide(Side):
         select = self._select(None if fields is None else [*fields, *query.fields, *query.scope])
         scope = " and ".join(self._in(name, values, name in query.case_insensitive)
                              for name, values in query.scope.items())
-        what = gettext("looking for %(table)s to match") % {"table": self.label}
+        what = said(gettext_noop("looking for %(table)s to match"), table=self.label)
         found = {}
         for name, values in query.fields.items():
             for batch in chunked(sorted(values, key=str), VALUES_PER_MATCH):
@@ -314,8 +315,8 @@ class DataverseSide(Side):
         if since is None:
             raise CannotAnswer(gettext("Sales has given no change-tracking token for %(table)s yet.")
                                % {"table": self.label})
-        _changed, deleted, link = self._delta_read(since, gettext("reading the deletions of %(table)s")
-                                                   % {"table": self.label})
+        _changed, deleted, link = self._delta_read(since, said(gettext_noop("reading the deletions of %(table)s"),
+                                                   table=self.label))
         return Deletions(keys=deleted, cursor=link)
 
     def deletions_cursor(self):
@@ -323,9 +324,35 @@ class DataverseSide(Side):
         ``$filter`` with change tracking), so the keys alone are read, 5,000 a page."""
         params = {"$select": self.entity.primary_id}
         for _page in self._pages(self.entity_set, params=params, track=True,
-                                 what=gettext("starting change tracking of %(table)s") % {"table": self.label}):
+                                 what=said(gettext_noop("starting change tracking of %(table)s"), table=self.label)):
             pass
         return self._delta
+
+    def changes_polled(self, link):
+        """(``{key: (modified, writer)}`` of the rows changed since the delta link ``link``, the next delta link),
+        for the near-real-time poll: the delta link asks only for the key, modified-on and writer, so a settled poll
+        is one request. Without a link (or one Sales refuses: expired), the changes from now on: none yet, and the
+        link to follow them (a tracked read of the keys alone)."""
+        what = said(gettext_noop("polling the changes of %(table)s"), table=self.label)
+        fields = [self.writer_name]
+        changed = {}
+        if link is not None:
+            try:
+                for page in self._pages(link, what=what):
+                    for data in page:
+                        if not str(data.get("@odata.context", "")).endswith("$deletedEntity"):
+                            row = self._row(data, fields)
+                            changed[row[self.key_name]] = (row[self.modified_name], row[self.writer_name])
+                return changed, self._delta
+            except _ReadRefused as refused:
+                if refused.response.status_code not in (400, 404, 410):
+                    raise SalesApiError(answer_message(refused.response)) from None
+                logger.warning("Sales refused the polling token of %s: %s", self.label,
+                               answer_message(refused.response))
+        params = {"$select": self._select(fields)}
+        for _page in self._pages(self.entity_set, params=params, track=True, what=what):
+            pass
+        return {}, self._delta
 
     def writers(self, keys):
         rows = self.rows(keys, fields=[self.writer_name])
@@ -365,7 +392,7 @@ class DataverseSide(Side):
         return answers
 
     def _create(self, batch):
-        what = gettext("creating %(count)s %(table)s") % {"count": len(batch), "table": self.label}
+        what = said(gettext_noop("creating %(count)s %(table)s"), count=len(batch), table=self.label)
         answers, targets, sent = {}, [], []
         for key, values in batch:
             try:
@@ -397,7 +424,7 @@ class DataverseSide(Side):
             return exc.written(key, self)
         response = self.transport.request(
             "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-None-Match": "*"},
-            what=gettext("creating %(table)s %(key)s") % {"table": self.label, "key": key})
+            what=said(gettext_noop("creating %(table)s %(key)s"), table=self.label, key=key))
         if response.status_code in (200, 201, 204):
             return Written(key, True)
         if response.status_code == 412:
@@ -427,8 +454,8 @@ class DataverseSide(Side):
                 f"{json.dumps(payload)}\r\n" for n, (key, _values, payload) in enumerate(requests, 1)
             ) + f"--{boundary}--\r\n"
             response = self.transport.request(
-                "POST", "$batch", content=body.encode(), what=gettext("updating %(count)s %(table)s")
-                % {"count": len(requests), "table": self.label},
+                "POST", "$batch", content=body.encode(), what=said(gettext_noop("updating %(count)s %(table)s"),
+                count=len(requests), table=self.label),
                 headers={"Content-Type": f"multipart/mixed; boundary={boundary}",
                          "Prefer": "odata.continue-on-error"})
             statuses = _batch_answers(response) if response.status_code == 200 else []
@@ -447,7 +474,7 @@ class DataverseSide(Side):
             return exc.written(key, self)
         response = self.transport.request(
             "PATCH", f"{self.entity_set}({key})", json=payload, headers={"If-Match": etag},
-            what=gettext("updating %(table)s %(key)s") % {"table": self.label, "key": key})
+            what=said(gettext_noop("updating %(table)s %(key)s"), table=self.label, key=key))
         return self._updated(key, values, response.status_code, answer_message(response))
 
     def _updated(self, key, values, status, message):
@@ -516,8 +543,8 @@ class DataverseChanges(Changes):
         side = self.side
         if self.since is not None and not isinstance(self.since, datetime):
             try:
-                keys, _deleted, link = side._delta_read(self.since, gettext("reading the changes of %(table)s")
-                                                        % {"table": side.label})
+                keys, _deleted, link = side._delta_read(self.since, said(gettext_noop("reading the changes of %(table)s"),
+                                                        table=side.label))
             except CannotAnswer as exc:
                 self.notice = str(exc)
                 logger.warning("%s", exc)
@@ -546,7 +573,7 @@ class DataverseChanges(Changes):
             # on: the rows read below may come again, never not at all), then the range read without tracking.
             cursor = side.deletions_cursor()
         for page in side._pages(side.entity_set, params=params, page_size=self.page_size, track=not conditions,
-                                what=gettext("reading %(table)s") % {"table": side.label}):
+                                what=said(gettext_noop("reading %(table)s"), table=side.label)):
             if page:
                 rows = [side._row(data, read) for data in page]
                 yield [_kept(row, self.fields, side) for row in rows if side.kept(row)]

@@ -26,8 +26,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from p2c.said import said
 from p2c.utils import is_loopback
 
 API_PATH = "api/data/v9.2/"
@@ -36,7 +37,18 @@ TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProt
 
 
 class SalesApiError(Exception):
-    """Sales over HTTP failed as a whole (not one record): the job fails with this message."""
+    """Sales over HTTP failed as a whole (not one record): the job fails with this message (its ``said``, what it
+    means, when it has one: told in the reader's language, p2c.said)."""
+
+    said = None
+
+    @classmethod
+    def of(cls, text, /, **params):
+        """The error telling ``text`` (marked with ``gettext_noop``) with ``params``, now and when read."""
+        meaning = said(text, **params)
+        error = cls(str(meaning))
+        error.said = meaning
+        return error
 
 
 class SalesApiConfigError(SalesApiError):
@@ -163,15 +175,15 @@ class TokenEndpoint:
             attempt += 1
             delay = random.uniform(0, min(30.0, 0.5 * 2 ** min(attempt, 16)))
             if self.clock() + delay > deadline:
-                raise SalesUnavailable(gettext("The token endpoint %(url)s did not answer: %(error)s.")
-                                       % {"url": self.config.token_url, "error": fault})
+                raise SalesUnavailable.of(gettext_noop("The token endpoint %(url)s did not answer: %(error)s."),
+                                          url=self.config.token_url, error=fault)
             self.sleep(delay)
         if response.status_code in (400, 401, 403):
-            raise SalesRefused(gettext("Sales refused the credentials (client id %(client_id)s at %(url)s).")
-                               % {"client_id": self.config.client_id, "url": self.config.token_url})
+            raise SalesRefused.of(gettext_noop("Sales refused the credentials (client id %(client_id)s at %(url)s)."),
+                                  client_id=self.config.client_id, url=self.config.token_url)
         if response.status_code != 200 or "access_token" not in _json(response):
-            raise SalesUnavailable(gettext("The token endpoint %(url)s answered %(status)s.")
-                                   % {"url": self.config.token_url, "status": response.status_code})
+            raise SalesUnavailable.of(gettext_noop("The token endpoint %(url)s answered %(status)s."),
+                                      url=self.config.token_url, status=str(response.status_code))
         return _json(response)["access_token"]
 
 
@@ -339,8 +351,8 @@ class Transport:
                                clean=response is not None and response.status_code not in TRANSIENT_STATUSES)
             if response is not None and response.status_code == 401:
                 if refreshed:
-                    raise SalesRefused(gettext("Sales refused the credentials (%(url)s, while %(what)s).")
-                                       % {"url": url, "what": what})
+                    raise SalesRefused.of(gettext_noop("Sales refused the credentials (%(url)s, while %(what)s)."),
+                                          url=url, what=what)
                 refreshed = True
                 self._bearer(refresh=True, stale=token)
                 continue
@@ -356,10 +368,10 @@ class Transport:
                 self.sleep(delay)
 
     def _unavailable(self, url, what, fault):
-        return SalesUnavailable(
-            gettext("Sales did not answer %(url)s in %(seconds)s seconds while %(what)s: %(fault)s.")
-            % {"url": url, "seconds": int(self.config.deadline), "what": what,
-               "fault": fault or gettext("no room in the request budget")})
+        return SalesUnavailable.of(
+            gettext_noop("Sales did not answer %(url)s in %(seconds)s seconds while %(what)s: %(fault)s."),
+            url=url, seconds=int(self.config.deadline), what=what,
+            fault=fault or said(gettext_noop("no room in the request budget")))
 
     def get(self, path, *, what, **options):
         return self.request("GET", path, what=what, **options)

@@ -1,22 +1,23 @@
-"""A fault-injecting proxy written for the tests: plain HTTP on a free loopback port in front of a Sales server
-(HTTPS), answering a share of the requests itself with 429 and ``Retry-After``, 503, a dropped connection (before or
-after passing the request on: an answer lost), or a stall longer than the client waits; it records when it told a
-client to wait, and any request that came before the wait was over."""
+"""A fault-injecting proxy written for the tests: plain HTTP on a free loopback port (`threaded.ThreadedServer`) in
+front of a Sales server (HTTPS), answering a share of the requests itself with 429 and ``Retry-After``, 503, a
+dropped connection (before or after passing the request on: an answer lost), or a stall longer than the client
+waits; it records when it told a client to wait, and any request that came before the wait was over."""
 
-import contextlib
 import random
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+
+from .threaded import ThreadedServer
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
 
 
-class FaultProxy:
+class FaultProxy(ThreadedServer):
     def __init__(self, upstream, ca_context, *, throttled=0.10, unavailable=0.05, dropped=0.02, stalled=0.0,
                  stall_seconds=3.0, retry_after=1, seed=61, forced_on_writes=()):
+        super().__init__()
         self.upstream = upstream
         self.rates = (throttled, unavailable, dropped, stalled)
         self.stall_seconds, self.retry_after = stall_seconds, retry_after
@@ -29,59 +30,33 @@ class FaultProxy:
         self.counts = {"forwarded": 0, "429": 0, "503": 0, "dropped": 0, "lost answers": 0, "stalled": 0}
         self.waits = []  # (told at, until): a 429's Retry-After
         self.early = []  # (came at, until): requests before a Retry-After had passed
-        proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                came = time.time()
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fault = proxy._fault(came, self.command) if self.path.startswith("/api/data/") else None  # not sign-in
-                if fault == "429":
-                    until = time.time() + proxy.retry_after
-                    self._send(429, {"Retry-After": str(proxy.retry_after)},
-                               b'{"error":{"code":"0x80072322","message":"Number of requests exceeded"}}')
-                    with proxy.lock:
-                        proxy.waits.append((time.time(), until))  # told once the answer is sent
-                    return None
-                if fault == "503":
-                    return self._send(503, {}, b'{"error":{"code":"0x0","message":"Service unavailable"}}')
-                if fault == "drop-before":
-                    self.close_connection = True
-                    return None
-                if fault == "stall":
-                    time.sleep(proxy.stall_seconds)
-                    self.close_connection = True
-                    return None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-                answer = proxy.client.request(self.command, proxy.upstream + self.path, content=body, headers=headers)
-                with proxy.lock:
-                    proxy.counts["forwarded"] += 1
-                if fault == "drop-after":  # done upstream, its answer lost
-                    self.close_connection = True
-                    return None
-                return self._send(answer.status_code, {k: v for k, v in answer.headers.items()
-                                                       if k.lower() not in HOP_HEADERS}, answer.content)
-
-            def _send(self, status, headers, content):
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a stall)
-                    self.wfile.write(content)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def handle(self, request):
+        came = time.time()
+        body = request.body()
+        fault = self._fault(came, request.command) if request.path.startswith("/api/data/") else None  # not sign-in
+        if fault == "429":
+            until = time.time() + self.retry_after
+            request.send(429, {"Retry-After": str(self.retry_after)},
+                         b'{"error":{"code":"0x80072322","message":"Number of requests exceeded"}}')
+            with self.lock:
+                self.waits.append((time.time(), until))  # told once the answer is sent
+            return None
+        if fault == "503":
+            return request.send(503, {}, b'{"error":{"code":"0x0","message":"Service unavailable"}}')
+        if fault == "drop-before":
+            return request.drop()
+        if fault == "stall":
+            time.sleep(self.stall_seconds)
+            return request.drop()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+        answer = self.client.request(request.command, self.upstream + request.path, content=body, headers=headers)
+        with self.lock:
+            self.counts["forwarded"] += 1
+        if fault == "drop-after":  # done upstream, its answer lost
+            return request.drop()
+        return request.send(answer.status_code, {k: v for k, v in answer.headers.items()
+                                                 if k.lower() not in HOP_HEADERS}, answer.content)
 
     def _fault(self, came, method):
         """Which fault this request meets (None: passed on), and whether it came before a Retry-After was over:
@@ -112,11 +87,5 @@ class FaultProxy:
                 roll -= rate
         return None
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def close(self):
         self.client.close()

@@ -5,7 +5,7 @@ in to it with client credentials."""
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.crm.dataverse.server import https_server
+from tests.crm.dataverse.server import https_server_process
 
 CLIENT_ID, CLIENT_SECRET = "p2c-integration", "integration-secret"
 
@@ -47,6 +47,7 @@ NAMES = {"integration": "sales-integration", "client_id": CLIENT_ID, "secret": C
 class Served:
     base: str
     ca_file: str
+    process: object = None  # its GunicornServer (tests.crm.dataverse.server), which a test may kill and start again
 
     def transport(self, monkeypatch, *, client_id=CLIENT_ID, secret=CLIENT_SECRET, **options):
         from integration.engine.sides.dataverse_http import SalesApiConfig, Transport
@@ -80,14 +81,14 @@ def accounts_delete_all(tmp_path):
 
 @contextmanager
 def serving(tmp_path, **options):
-    """A server (`https_server`) and its logins (the integration's application user and someone else's), made
+    """A server (`https_server_process`) and its logins (the integration's application user and someone else's), made
     in a child process (committed, whatever the test's transaction), all taken away afterwards."""
     from tests.concurrency import run_in_processes
 
     run_in_processes(_USERS % NAMES, processes=1, tmp_path=tmp_path)
     try:
-        with https_server(tmp_path, **options) as (base, ca_file):
-            yield Served(base, ca_file)
+        with https_server_process(tmp_path, **options) as server:
+            yield Served(server.base, server.ca_file, server)
     finally:
         (tmp_path / "go").unlink(missing_ok=True)
         run_in_processes(_CLEAN % NAMES, processes=1, tmp_path=tmp_path)

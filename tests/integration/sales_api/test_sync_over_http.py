@@ -20,10 +20,21 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
+from integration.background import realtime
 from integration.engine.sides import DjangoSide, side_for
 from integration.engine.sides.dataverse import DataverseSide
 from integration.engine.sync import mapping_synchronize
-from integration.models import Coupling, CouplingIntent, Direction, SideCursor, SyncJob
+from integration.full_sync.partitions import mapping_synchronize_partitioned
+from integration.models import (
+    Coupling,
+    CouplingIntent,
+    Direction,
+    FailedInsert,
+    SideCursor,
+    SyncJob,
+    SyncJobError,
+    SyncResult,
+)
 from tests.concurrency import REPO, child_database_env
 
 from .server import CLIENT_ID, CLIENT_SECRET, serving
@@ -226,3 +237,118 @@ def test_a_sync_over_http_killed_anywhere_doubles_nothing_either_way(customers, 
         assert written(synchronize(mapping, TO)) == 0
         print(f"trial {trial}: to killed {'mid-run' if died else 'after its end'}, from killed "
               f"{'mid-run' if died_from else 'after its end'}; {total} records each side, coupled once")
+
+
+# -- The Sales server killed mid-run, then started again -------------------------------------------------------------
+SERVER_KILL_RECORDS = 1500
+
+
+def test_the_sales_server_killed_mid_run_fails_the_job_naming_its_url_and_the_next_run_completes(
+        customers, remote, served, monkeypatch):
+    """``manage.py sync CUSTOMER --direction to`` writing accounts; the Sales server's processes SIGKILLed once some
+    are written: the job fails, naming Sales's address, in one line (no traceback), no record marked failed (the
+    fault is Sales's, not theirs). The server started again, the next run completes: every customer an account,
+    coupled once, nothing doubled, no intent left; a settled run writes nothing either way."""
+    mapping, salesperson = customers
+    Customer.objects.bulk_create([Customer(no=f"K{i:04d}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(SERVER_KILL_RECORDS)])
+    # Sales gone for good as far as this run knows: a short deadline for its retries
+    env = {**os.environ, **child_database_env(), **remote, "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
+           "SALES_API_DEADLINE_SECONDS": "5", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "manage.py", "sync", "CUSTOMER", "--direction", "to"]
+    run = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while Account.objects.count() < CHUNK * 3 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.poll() is None, "the run ended before the server could be killed"
+    served.process.kill()
+    out, err = run.communicate(timeout=120)
+    job = SyncJob.objects.filter(table_mapping=mapping).latest("pk")
+    assert job.status == SyncJob.Status.FAILED, (job.status, job.message, out, err)
+    assert served.base in job.message, job.message
+    assert "Traceback" not in out + err, err
+    assert served.base in out + err, (out, err)  # told to whoever ran it
+    assert job.failed == 0 and not SyncJobError.objects.exists() and not FailedInsert.objects.exists()
+    assert not Coupling.objects.filter(erp_model="erp.Customer", last_crm_result=SyncResult.FAILURE).exists()
+    assert Account.objects.count() < SERVER_KILL_RECORDS  # it did stop mid-run
+
+    served.process.start()
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, f"the rerun failed:\n{rerun.stdout}\n{rerun.stderr}"
+    check_coupled_once(Customer, "erp_id", SERVER_KILL_RECORDS)
+    assert set(Account.objects.values_list("name", flat=True)) == {f"Customer {i}" for i in range(SERVER_KILL_RECORDS)}
+    assert written(synchronize(mapping, TO)) == 0
+    assert written(synchronize(mapping, FROM)) == 0
+
+
+# -- Near-real-time from a Sales over the Web API: polling its delta link ---------------------------------------------
+def test_a_change_in_sales_over_http_arrives_after_a_poll_and_a_settled_poll_is_one_request(customers, remote, served,
+                                                                                           monkeypatch):
+    """Sales's writes raise no signal in this process: the poll (beat's, every P2C_SALES_POLL_SECONDS) reads the
+    changes since its delta link, and a change someone made in Sales reaches the ERP; the integration's own writes
+    do not come back; a poll with nothing changed sends one request."""
+    mapping, salesperson = customers
+    Customer.objects.bulk_create([Customer(no=f"R{i}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(3)])
+    synchronize(mapping, TO)
+    mapping.realtime_sync = True
+    mapping.save()
+    realtime.config_clear()
+    transport = side_for(Account, key="crm").transport  # the process's own, which the poll uses
+    assert realtime.sales_changes_poll() == {}  # the first poll starts following the changes
+    assert SideCursor.objects.filter(table_mapping=mapping, name=realtime.POLL_CURSOR).exists()
+
+    before = transport.requests_sent
+    assert realtime.sales_changes_poll() == {}
+    assert transport.requests_sent - before == 1  # settled: one request
+
+    customer = Customer.objects.get(no="R1")
+    account_id = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id
+    answer = served.someone_else(monkeypatch).request("PATCH", f"accounts({account_id})", what="test",
+                                                      json={"name": "Renamed in Sales"}, headers={"If-Match": "*"})
+    assert answer.status_code in (200, 204), answer.text
+    assert Customer.objects.get(pk=customer.pk).name == "Customer 1"  # nothing until the poll
+    assert realtime.sales_changes_poll() == {mapping.name: [account_id]}
+    assert Customer.objects.get(pk=customer.pk).name == "Renamed in Sales"  # synchronised (eager here)
+
+    # The integration's own write to Sales (a change in the ERP synchronised) is not polled back
+    Customer.objects.filter(no="R2").update(name="Renamed in the ERP", modified_at=timezone.now())
+    synchronize(mapping, TO)  # (near-real-time sent it at the commit already: a local ERP's commits tell it)
+    assert Account.objects.filter(name="Renamed in the ERP").count() == 1
+    assert realtime.sales_changes_poll() == {}
+    before = transport.requests_sent
+    assert realtime.sales_changes_poll() == {}
+    assert transport.requests_sent - before == 1
+
+
+# -- A partitioned run from a Sales over the Web API keeps its delta link ---------------------------------------------
+def test_a_partitioned_run_from_sales_over_http_keeps_the_delta_link_and_the_next_run_reads_only_what_changed(
+        customers, remote, served, monkeypatch, settings):
+    """Partitions read key ranges, which give no delta link: the run takes one before they read and keeps it once
+    they are all done, so the next run reads the one account changed since, not the 60."""
+    mapping, _salesperson = customers
+    settings.P2C_SYNC_PARTITION_SIZE = 20
+    owner = salesperson_pair_user()
+    body = "".join(
+        f"--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        f"POST {served.base}/api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"
+        f'{{"name": "Sales {i}", "accountnumber": "P{i:03d}", "customertypecode": 3, '
+        f'"ownerid@odata.bind": "/systemusers({owner})"}}\r\n' for i in range(60)) + "--b--\r\n"
+    someone_else = served.someone_else(monkeypatch)
+    answer = someone_else.request("POST", "$batch", content=body.encode(), what="test",
+                                  headers={"Content-Type": "multipart/mixed; boundary=b"})
+    assert answer.status_code == 200, answer.text
+    [job] = mapping_synchronize_partitioned(mapping=mapping, direction=FROM, workers=2)
+    assert job.status == SyncJob.Status.SUCCESS, job.message
+    assert job.partitions.count() >= 3 and job.inserted == 60 and Customer.objects.count() == 60
+    assert SideCursor.objects.filter(table_mapping=mapping, name="crm").exists()  # the delta link, kept
+    assert not SideCursor.objects.filter(name__startswith="run_").exists()
+
+    account_id = Account.objects.get(account_number="P007").pk
+    answer = someone_else.request("PATCH", f"accounts({account_id})", json={"name": "Renamed in Sales"},
+                                  headers={"If-Match": "*"}, what="test")
+    assert answer.status_code in (200, 204), answer.text
+    [job] = mapping_synchronize_partitioned(mapping=mapping, direction=FROM, workers=2)
+    assert (job.status, job.inserted, job.modified, job.unchanged, job.skipped) == (
+        SyncJob.Status.SUCCESS, 0, 1, 0, 0), job.message  # the one changed account read, not the 60
+    assert Customer.objects.filter(name="Renamed in Sales").count() == 1
