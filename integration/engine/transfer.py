@@ -26,7 +26,7 @@ from integration.rules import currency
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
-from p2c.said import Joined, Lowered, Said, said, said_name
+from p2c.said import Capitalised, Joined, Lowered, Said, said, said_name
 
 from .row_code import Names, attributes_read, function_compile
 from .sides import side_for
@@ -208,7 +208,10 @@ def validation_said(error):
     args, kw = getattr(message, "_args", None), getattr(message, "_kw", None) or {}
     if not isinstance(params, dict):
         return " ".join(error.messages)
-    params = {name: value for name, value in params.items() if name != "value"}  # the refused value, unused
+    # the refused value, unless the message names it; a lazy name (a table's, a field's) told in the reader's language
+    msgids = "".join(part for part in (*(args or ()), kw.get("singular"), kw.get("plural")) if isinstance(part, str))
+    params = {name: _param_said(value) for name, value in params.items()
+              if name != "value" or "%(value)" in msgids}
     if args and len(args) == 1 and isinstance(args[0], str) and not OTHER_PLACEHOLDER.search(args[0]):
         return said(args[0], **params)
     singular, plural = kw.get("singular"), kw.get("plural")
@@ -219,6 +222,14 @@ def validation_said(error):
         if counter is not None:
             return Said.of(singular, plural, counter=counter, **params)
     return " ".join(error.messages)
+
+
+def _param_said(value):
+    """A ValidationError's parameter as `validation_said` keeps it: a lazy translation as a `said_name`, a `Said`
+    (or `Joined`…) and a number as they are, anything else as its text."""
+    if isinstance(value, (Said, Joined, Lowered, Capitalised, int, float)):
+        return value
+    return said_name(value) if getattr(value, "_args", None) else str(value)
 
 
 def record_error_text(record, error):
