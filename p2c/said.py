@@ -164,6 +164,13 @@ def said_stored(value):
     return french_typography(str(value)), (None if isinstance(value, str) else said_data(value))
 
 
+def said_columns(value, limit=None):
+    """``{"message": …, "message_data": …}`` of ``value`` (`said_stored`), for an ``update()``; the text cut at
+    ``limit`` characters when given."""
+    text, data = said_stored(value)
+    return {"message": text[:limit] if limit else text, "message_data": data}
+
+
 def said_text(data, fallback=""):
     """What stored ``data`` (`said_data`'s JSON) says in the active language, French typography applied;
     ``fallback`` (the text stored beside it) for a row written before messages were stored as what they mean."""

@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from p2c.said import said_columns
+
 from ..coupling.couplings import mapping_couple_by_match, records_split_coupled
 from ..coupling.job_records import job_records_release
-from ..engine.locks import MappingBusy, holder_gone, stopped_message
+from ..engine.locks import MappingBusy, holder_gone, stopped_said
 from ..engine.sync import mapping_synchronize
 from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
 
@@ -41,7 +43,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         for job in interrupted:
             SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
                 status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                message=stopped_message(beat.get(job.holder), job.started_at))
+                **said_columns(stopped_said(beat.get(job.holder), job.started_at)))
         jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
         redo = {job.direction for job in interrupted}
         directions = [d for d in mapping.directions(direction) if d in jobs or d in redo]
