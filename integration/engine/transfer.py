@@ -18,7 +18,7 @@ from functools import cached_property
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
@@ -239,8 +239,9 @@ def record_error_text(record, error):
     return said(gettext_noop("%(record)s: %(error)s"), record=record, error=error)
 
 
-def not_allowed_text(value):
-    return gettext("%(value)s is not one of the allowed values.") % {"value": repr(value)}
+def not_allowed_error(value):
+    """A value that is none of a field's options, lazy with its parameter (`validation_said` keeps its meaning)."""
+    return ValidationError(gettext_lazy("%(value)s is not one of the allowed values."), params={"value": repr(value)})
 
 
 def _related_pair(plan, rule):
@@ -349,7 +350,7 @@ def _plain_value(rule, plan):
         if allowed is not None and not is_blank(value) and str(value) not in allowed:
             if blank_option:
                 return True, ""  # SPEC I5: no matching Sales option leaves the option blank
-            raise ValidationError(not_allowed_text(value))
+            raise not_allowed_error(value)
         value = value if text and type(value) is str else convert(value, dest)
         if quantum is None or value is None:
             return True, value

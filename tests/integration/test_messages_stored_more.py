@@ -212,3 +212,17 @@ def test_a_full_synchronisation_run_written_before_reads_its_stored_text():
     with translation.override("fr"):
         assert FullSyncRun(message="Failed: CUSTOMER.", message_data=None).message_text == "Failed\u00a0: CUSTOMER."
         assert FullSyncLine(message="boom", message_data=None).message_text == "boom"
+
+
+def test_a_value_that_is_no_option_is_told_in_the_readers_language():
+    from erp.models import Customer
+    from integration.engine.transfer import field_error_text, not_allowed_error
+    from p2c.said import said_data, said_text
+
+    with translation.override("en"):
+        data = said_data(field_error_text(Customer._meta.get_field("name"), not_allowed_error("ZZ")))
+        english = said_text(data)
+    with translation.override("fr"):
+        french = said_text(data)
+    assert english.endswith(": 'ZZ' is not one of the allowed values."), english
+    assert "'ZZ'" in french and "allowed" not in french and "\u00a0: " in french, french
