@@ -226,3 +226,21 @@ def test_a_value_that_is_no_option_is_told_in_the_readers_language():
         french = said_text(data)
     assert english.endswith(": 'ZZ' is not one of the allowed values."), english
     assert "'ZZ'" in french and "allowed" not in french and "\u00a0: " in french, french
+
+
+def test_a_task_that_gave_up_on_a_busy_mapping_counts_its_tries_in_the_readers_language(mappings):
+    from integration.operations.queued_runs import queued_jobs_give_up
+
+    mapping = mappings["CUSTOMER"]
+    jobs = [SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=TO,
+                                   status=SyncJob.Status.QUEUED) for _ in range(2)]
+    with translation.override("en"):
+        queued_jobs_give_up(mapping_id=mapping.pk, job_ids=[jobs[0].pk], tries=1)
+        queued_jobs_give_up(mapping_id=mapping.pk, job_ids=[jobs[1].pk], tries=20)
+    once, often = (SyncJob.objects.get(pk=job.pk) for job in jobs)
+    assert once.message == "Mapping CUSTOMER stayed busy: gave up after 1 try; synchronise again."
+    with translation.override("fr"):
+        assert once.message_text.startswith("Le mappage CUSTOMER est resté occupé\u00a0: abandon après 1 tentative\u00a0; ")
+        assert "après 20 tentatives\u00a0; " in often.message_text and "synchronise again" not in often.message_text
+    with translation.override("nl"):
+        assert "opgegeven na 1 poging;" in once.message_text and "na 20 pogingen;" in often.message_text
