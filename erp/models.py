@@ -19,6 +19,7 @@ from p2c.deletions import DeletionLog
 from p2c.indexes import indexes_case_insensitive, indexes_when_set
 from p2c.outcomes import NUMBER_SERIES_MISSING
 from p2c.records import Record, RecordQuerySet, Singleton
+from p2c.said import Capitalised, said_name
 from p2c.utils import uuid7
 
 from .numbering import NoSeries, no_series_allocate
@@ -91,13 +92,14 @@ class NumberedRecord(ErpRecord):
             setup_meta = cls._meta.apps.get_model("erp", setup_model)._meta
             raise ValidationError(
                 {
+                    # lazy, with its parameters: told in the reader's language (a synchronisation stores it)
                     "no": ValidationError(
-                        gettext(
+                        gettext_lazy(
                             "%(verbose_name)s No. is blank and no number series is set: fill in %(verbose_name2)s in "
                             "%(verbose_name3)s."
-                        )
-                        % {
-                            "verbose_name": cls._meta.verbose_name.capitalize(),
+                        ),
+                        params={
+                            "verbose_name": Capitalised(said_name(cls._meta.verbose_name), rest_lowered=True),
                             "verbose_name2": setup_meta.get_field(field).verbose_name,
                             "verbose_name3": setup_meta.verbose_name,
                         },
@@ -929,11 +931,11 @@ def assign_document_numbers(objs, series_by_type, *, setup_name):
             raise ValidationError(
                 {
                     "no": ValidationError(
-                        gettext(
+                        gettext_lazy(
                             "%(document_type_label)s No. is blank and %(setup_name)s has no %(document_type_label)s "
                             "Nos. series."
-                        )
-                        % {"document_type_label": document_type.label, "setup_name": setup_name},
+                        ),
+                        params={"document_type_label": document_type.label, "setup_name": setup_name},
                         code=NUMBER_SERIES_MISSING,
                     )
                 }
@@ -943,7 +945,8 @@ def assign_document_numbers(objs, series_by_type, *, setup_name):
                 obj.no = number
     if any(not o.no for o in objs):
         raise ValidationError({"no": ValidationError(
-            gettext("The document No. is blank and no number series applies to its type."), code=NUMBER_SERIES_MISSING)})
+            gettext_lazy("The document No. is blank and no number series applies to its type."),
+            code=NUMBER_SERIES_MISSING)})
 
 
 # E13, E14 sales documents -----------------------------------------------------------------------------------------------

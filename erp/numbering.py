@@ -21,7 +21,6 @@ from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 _LAST_DIGITS = re.compile(r"(\d+)(\D*)$")
@@ -59,7 +58,7 @@ def codes_following(code, by, count):
         return []
     match = _LAST_DIGITS.search(code)
     if not match:
-        raise ValidationError(gettext("The number %(code)s contains no digits to increment.") % {"code": repr(code)})
+        raise ValidationError(_("The number %(code)s contains no digits to increment."), params={"code": repr(code)})
     digits, tail = match.groups()
     # The digits' run begins the code or follows a non-digit, so a wider number stays the code's last run
     head, width, first = code[: match.start(1)], len(digits), int(digits)
@@ -121,9 +120,9 @@ def no_series_allocate(*, series, count=1):
             locked.last_no_used = numbers[-1]
             locked.save(update_fields=["last_no_used"])
     if len(numbers) < count:
-        raise ValidationError(
-            gettext("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s.")
-            % {"code": code, "last": candidates[len(numbers)], "ending_no": locked.ending_no}
+        raise ValidationError(  # lazy, with its parameters: told in the reader's language
+            _("No. series %(code)s is exhausted: %(last)s is beyond its ending no. %(ending_no)s."),
+            params={"code": code, "last": candidates[len(numbers)], "ending_no": locked.ending_no},
         )
     return numbers
 
@@ -177,9 +176,9 @@ def no_series_manual_check(*, model, values, cache=None):
         if cache is not None:
             cache[key] = series
     if series is not None and not series.manual_nos:
-        raise ValidationError({"no": (
-            gettext("You may not enter numbers manually. If you want to enter numbers manually, please activate Manual "
-                     "Nos. in No. Series %(code)s.") % {"code": series.code}
+        raise ValidationError({"no": ValidationError(
+            _("You may not enter numbers manually. If you want to enter numbers manually, please activate "
+              "Manual Nos. in No. Series %(code)s."), params={"code": series.code}
         )})
 
 

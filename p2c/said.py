@@ -85,10 +85,22 @@ class Lowered:
         return str(self.said).lower()
 
 
+@dataclass(frozen=True)
+class Capitalised:
+    """A `Said` told with its first letter in upper case (a table's name opening a sentence: "Customer No. …")."""
+
+    said: object
+    rest_lowered: bool = False  # as ``str.capitalize``: "Bank account" for "Bank Account"
+
+    def __str__(self):
+        text = str(self.said)
+        return text.capitalize() if self.rest_lowered else text[:1].upper() + text[1:]
+
+
 def _param_data(value):
     """A parameter as JSON: a `Said` or `Joined` as theirs, a number as it is, anything else (a lazy text, a
     Decimal) as its text."""
-    if isinstance(value, (Said, Joined, Lowered)):
+    if isinstance(value, (Said, Joined, Lowered, Capitalised)):
         return said_data(value)
     return value if isinstance(value, (int, float)) else str(value)
 
@@ -111,6 +123,13 @@ def said_name(name):
     return Said.of(msgid[0]) if msgid and isinstance(msgid[0], str) else str(name)
 
 
+def said_choice(obj, name):
+    """The label of the choice ``obj`` holds in its field ``name`` (``get_type_display()``) as a `said_name`."""
+    value = getattr(obj, name)
+    label = dict(obj._meta.get_field(name).flatchoices).get(value, value)
+    return said_name(label) if label is not None else ""
+
+
 def said_data(value):
     """JSON for a `Said`, a `Joined` or a string (kept as it was written)."""
     if isinstance(value, Said):
@@ -119,6 +138,8 @@ def said_data(value):
         return {"join": value.separator, "parts": [said_data(part) for part in value.parts]}
     if isinstance(value, Lowered):
         return {"lower": said_data(value.said)}
+    if isinstance(value, Capitalised):
+        return {"capital": said_data(value.said), **({"rest_lowered": True} if value.rest_lowered else {})}
     return str(value)
 
 
@@ -130,15 +151,24 @@ def said_from_data(data):
         return Joined(tuple(said_from_data(part) for part in data["parts"]), data["join"])
     if "lower" in data:
         return Lowered(said_from_data(data["lower"]))
+    if "capital" in data:
+        return Capitalised(said_from_data(data["capital"]), bool(data.get("rest_lowered")))
     params = {name: said_from_data(value) if isinstance(value, dict) else value
               for name, value in (data.get("params") or {}).items()}
     return Said.of(data["text"], data.get("plural", ""), counter=data.get("counter", "count"), **params)
 
 
 def said_stored(value):
-    """(text, data) to store for ``value``, a `Said`, a `Joined` or a text: the text in the active language (the
+    """(text, data) to store for ``value``, a `Said`, a `Joined` (a `Lowered`, a `Capitalised`) or a text: the text in the active language (the
     writer's, what a search matches and older code reads), the data what it means (None for a plain text)."""
     return french_typography(str(value)), (None if isinstance(value, str) else said_data(value))
+
+
+def said_columns(value, limit=None):
+    """``{"message": …, "message_data": …}`` of ``value`` (`said_stored`), for an ``update()``; the text cut at
+    ``limit`` characters when given."""
+    text, data = said_stored(value)
+    return {"message": text[:limit] if limit else text, "message_data": data}
 
 
 def said_text(data, fallback=""):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 
 from integration.models import Direction, IntegrationTableMapping, SyncResult
 from integration.rules.base import RowError
-from p2c.said import said, said_name
+from p2c.said import said, said_data, said_name
 
 from .matching import match_rules, matches_find
 from .reading import ALL
@@ -216,7 +216,8 @@ class ChunkDecisions:
         if self.plan.dry_run:
             self.result.add("failed")
             self.result.report.append(
-                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail", "message": str(message)}
+                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail",
+                 "message": str(message), "message_data": said_data(message)}
             )
 
 

@@ -24,9 +24,10 @@ from datetime import timedelta
 
 from django.db import DatabaseError, connections
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from integration.models import IntegrationTableMapping, SyncJob
+from p2c.said import said, said_columns
 
 logger = logging.getLogger("p2c.integration")
 
@@ -39,7 +40,12 @@ _OPEN = set()  # the tokens of this process's holders still open (a run of this 
 
 
 class MappingBusy(Exception):
-    """Another run holds the mapping."""
+    """Another run holds the mapping. ``said``: the message as what it means (p2c.said), for the job or line that
+    stores it."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.said = message
 
 
 class MappingLockLost(Exception):
@@ -209,7 +215,8 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
     """
     if token is not None:
         if not IntegrationTableMapping.objects.filter(pk=mapping.pk, locked_by=token).update(locked_at=timezone.now()):
-            raise MappingBusy(gettext("Mapping %(mapping)s is no longer held by this run.") % {"mapping": mapping.name})
+            raise MappingBusy(said(gettext_noop("Mapping %(mapping)s is no longer held by this run."),
+                                   mapping=mapping.name))
         yield token
         return
     holder = Holder()
@@ -222,14 +229,14 @@ def mapping_lock(mapping, *, wait_seconds=0, token=None):
                 values = {"mapping": mapping.name, "holder": holder_describe(by)}
                 if at:
                     # Translators: the holder is "process 1234 on host web-1", or "another run".
-                    text = gettext("Mapping %(mapping)s is being synchronised by another run (since %(since)s UTC, "
-                                   "%(holder)s); try again when it has finished.")
+                    text = gettext_noop("Mapping %(mapping)s is being synchronised by another run (since %(since)s "
+                                        "UTC, %(holder)s); try again when it has finished.")
                     values["since"] = f"{at:%Y-%m-%d %H:%M:%S}"
                 else:
                     # Translators: the holder is "process 1234 on host web-1", or "another run".
-                    text = gettext("Mapping %(mapping)s is being synchronised by another run (%(holder)s); try again "
-                                   "when it has finished.")
-                raise MappingBusy(text % values)
+                    text = gettext_noop("Mapping %(mapping)s is being synchronised by another run (%(holder)s); try "
+                                        "again when it has finished.")
+                raise MappingBusy(said(text, **values))
             time.sleep(0.2)
         jobs_close_stopped(mapping=mapping, but=holder.token, stopped_at=previous[1])
         try:
@@ -265,16 +272,22 @@ def mapping_lock_refresh(mapping, token):
 
 # -- jobs whose process stopped -----------------------------------------------------------------------------------
 def stopped_message(stopped_at, started_at=None):
-    """What a run whose process died says, in the active language: when it was last seen, and that what it
+    """What a run whose process died says, in the active language (`stopped_said`)."""
+    return str(stopped_said(stopped_at, started_at))
+
+
+def stopped_said(stopped_at, started_at=None):
+    """What a run whose process died says, as what it means (p2c.said): when it was last seen, and that what it
     committed stays."""
     if stopped_at:
-        return gettext("The process running it stopped (killed or crashed) at %(time)s; the chunks it committed "
-                       "stay; the next run goes on from there.") % {"time": _local_time(stopped_at)}
+        return said(gettext_noop("The process running it stopped (killed or crashed) at %(time)s; the chunks it "
+                                 "committed stay; the next run goes on from there."), time=_local_time(stopped_at))
     if started_at:
-        return gettext("The process running it stopped (killed or crashed) some time after %(time)s; the chunks it "
-                       "committed stay; the next run goes on from there.") % {"time": _local_time(started_at)}
-    return gettext("The process running it stopped (killed or crashed) at some point; the chunks it committed stay; "
-                   "the next run goes on from there.")
+        return said(gettext_noop("The process running it stopped (killed or crashed) some time after %(time)s; the "
+                                 "chunks it committed stay; the next run goes on from there."),
+                    time=_local_time(started_at))
+    return said(gettext_noop("The process running it stopped (killed or crashed) at some point; the chunks it "
+                             "committed stay; the next run goes on from there."))
 
 
 def _local_time(value):
@@ -305,5 +318,5 @@ def jobs_close_stopped(*, mapping=None, but=None, stopped_at=None):
         closed += SyncJob.objects.filter(
             pk__in=[pk for pk, _ in mine], status=SyncJob.Status.RUNNING, finished_at=None
         ).update(status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                 message=stopped_message(stopped_at or beats.get(holder), started))
+                 **said_columns(stopped_said(stopped_at or beats.get(holder), started)))
     return closed

@@ -18,7 +18,7 @@ from functools import cached_property
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
@@ -26,7 +26,7 @@ from integration.rules import currency
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
-from p2c.said import Joined, Lowered, Said, said, said_name
+from p2c.said import Capitalised, Joined, Lowered, Said, said, said_name
 
 from .row_code import Names, attributes_read, function_compile
 from .sides import side_for
@@ -208,7 +208,10 @@ def validation_said(error):
     args, kw = getattr(message, "_args", None), getattr(message, "_kw", None) or {}
     if not isinstance(params, dict):
         return " ".join(error.messages)
-    params = {name: value for name, value in params.items() if name != "value"}  # the refused value, unused
+    # the refused value, unless the message names it; a lazy name (a table's, a field's) told in the reader's language
+    msgids = "".join(part for part in (*(args or ()), kw.get("singular"), kw.get("plural")) if isinstance(part, str))
+    params = {name: _param_said(value) for name, value in params.items()
+              if name != "value" or "%(value)" in msgids}
     if args and len(args) == 1 and isinstance(args[0], str) and not OTHER_PLACEHOLDER.search(args[0]):
         return said(args[0], **params)
     singular, plural = kw.get("singular"), kw.get("plural")
@@ -221,6 +224,14 @@ def validation_said(error):
     return " ".join(error.messages)
 
 
+def _param_said(value):
+    """A ValidationError's parameter as `validation_said` keeps it: a lazy translation as a `said_name`, a `Said`
+    (or `Joined`…) and a number as they are, anything else as its text."""
+    if isinstance(value, (Said, Joined, Lowered, Capitalised, int, float)):
+        return value
+    return said_name(value) if getattr(value, "_args", None) else str(value)
+
+
 def record_error_text(record, error):
     """A row's error naming its record: ``Customer C00010 (Adatum): Email: Enter a valid email address.``, as what
     it means (p2c.said: the job's error row is told in the reader's language); ``error`` a `Said` or a text."""
@@ -228,8 +239,9 @@ def record_error_text(record, error):
     return said(gettext_noop("%(record)s: %(error)s"), record=record, error=error)
 
 
-def not_allowed_text(value):
-    return gettext("%(value)s is not one of the allowed values.") % {"value": repr(value)}
+def not_allowed_error(value):
+    """A value that is none of a field's options, lazy with its parameter (`validation_said` keeps its meaning)."""
+    return ValidationError(gettext_lazy("%(value)s is not one of the allowed values."), params={"value": repr(value)})
 
 
 def _related_pair(plan, rule):
@@ -338,7 +350,7 @@ def _plain_value(rule, plan):
         if allowed is not None and not is_blank(value) and str(value) not in allowed:
             if blank_option:
                 return True, ""  # SPEC I5: no matching Sales option leaves the option blank
-            raise ValidationError(not_allowed_text(value))
+            raise not_allowed_error(value)
         value = value if text and type(value) is str else convert(value, dest)
         if quantum is None or value is None:
             return True, value

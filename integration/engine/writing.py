@@ -4,22 +4,22 @@ bad rows alone), the couplings, the rows' errors and failed insertions, the conf
 `ChunkWrites` is the writing half of `ChunkRun` (sync.py), after `ChunkDecisions` (deciding.py).
 """
 
+import contextlib
 import logging
 from datetime import timedelta
 from operator import attrgetter
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import IntegrityError
-from django.utils.text import capfirst
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from integration.models import SyncJobError, SyncResult
 from p2c.records import writing_as
-from p2c.said import said, said_stored
+from p2c.said import Capitalised, Joined, said, said_name, said_stored
 
 from .deciding import newer_data
 from .store import coupling_names
-from .transfer import record_error_text
+from .transfer import record_error_text, validation_said
 
 logger = logging.getLogger("p2c.integration")
 
@@ -147,7 +147,8 @@ class ChunkWrites:
             coupling = self.couplings.get(row.pk)
             error = answer.error
             text = (isinstance(error, IntegrityError) and self._duplicate_text(dest)) or (
-                _error_text(error) if error is not None else _answer_text(self.plan.destination.model, answer))
+                write_error_said(error, type(dest)) if error is not None
+                else _answer_text(self.plan.destination.model, answer))
             self._fail(row, coupling, record_error_text(self.plan.record_said(row), text))
         return written
 
@@ -163,7 +164,7 @@ class ChunkWrites:
                 continue
             other = self.plan.destination.reach.record_holding(obj, values)
             if other is not None:
-                return duplicate_text(obj, fields, self.plan.record_label(other))
+                return duplicate_text(obj, fields, self.plan.record_said(other))
         return None
 
     def _inserts_couple(self):
@@ -296,34 +297,49 @@ class ChunkWrites:
 
 def duplicate_text(obj, fields, other):
     """``Product ID 1027 is already used by Product 1027 (Freight charge).``: the unique values of ``obj`` in
-    ``fields`` that the record named ``other`` holds already, in the active language."""
+    ``fields`` that the record ``other`` (its name, a `Said` or a text) holds already, as what it means (p2c.said:
+    told in the reader's language)."""
     what = None
     for f in fields:
         # Translators: a field's name and its value, e.g. "Product ID 1027".
-        value = gettext("%(field)s %(value)s") % {"field": capfirst(f.verbose_name), "value": getattr(obj, f.attname)}
+        value = said(gettext_noop("%(field)s %(value)s"), field=Capitalised(said_name(f.verbose_name)),
+                     value=str(getattr(obj, f.attname)))
         # Translators: two field values of a record that another record holds together: "Name X and City Y".
-        what = value if what is None else gettext("%(values)s and %(value)s") % {"values": what, "value": value}
+        what = value if what is None else said(gettext_noop("%(values)s and %(value)s"), values=what, value=value)
     # Translators: the field values (e.g. "Product ID 1027"), then the record holding them already.
-    return gettext("%(values)s is already used by %(record)s.") % {"values": what, "record": other}
+    return said(gettext_noop("%(values)s is already used by %(record)s."), values=what, record=other)
 
 
 def _answer_text(model, answer):
-    """A side's refusal of a row (`Written`): ``Email: <the side's words>`` when it names the field."""
+    """A side's refusal of a row (`Written`): ``Email: <the side's words>`` when it names the field, as what it
+    means (the side's words, a `Said` or a text, kept as they are)."""
     if answer.field:
         try:
-            name = model._meta.get_field(answer.field).verbose_name
+            name = said_name(model._meta.get_field(answer.field).verbose_name)
         except FieldDoesNotExist:  # a name the side gave that is not a field's
             name = answer.field
-        return gettext("%(field)s: %(error)s") % {"field": name, "error": answer.reason}
+        return said(gettext_noop("%(field)s: %(error)s"), field=name, error=answer.reason)
     return answer.reason
 
 
-def _error_text(exc):
-    messages = getattr(exc, "message_dict", None)
+def write_error_said(exc, model=None):
+    """What a database's refusal of a row (``exc``: IntegrityError, DataError, a ValidationError raised while
+    writing…) means: a validation error's messages as `validation_said` tells them, each under its field's name
+    (of ``model``, when it has that field); the database's own words (not ours to translate) as they are."""
+    messages = getattr(exc, "error_dict", None)
     if messages:
-        # Translators: a field's name, then what is wrong with its value.
-        return "; ".join(gettext("%(field)s: %(error)s") % {"field": name, "error": " ".join(texts)}
-                         for name, texts in messages.items())
-    return " ".join(getattr(exc, "messages", None) or [str(exc)])
-
-
+        parts = []
+        for name, errors in messages.items():
+            field = name
+            if model is not None and name != NON_FIELD_ERRORS:
+                with contextlib.suppress(FieldDoesNotExist):
+                    field = said_name(model._meta.get_field(name).verbose_name)
+            error = Joined(tuple(validation_said(error) for error in errors), " ")
+            # Translators: a field's name, then what is wrong with its value.
+            parts.append(error if name == NON_FIELD_ERRORS else said(gettext_noop("%(field)s: %(error)s"),
+                                                                     field=field, error=error))
+        return Joined(tuple(parts), "; ")
+    if isinstance(exc, ValidationError):
+        return Joined(tuple(validation_said(error) for error in exc.error_list), " ")
+    # Translators: a write the database refused, then the database's own words (e.g. a constraint it checks).
+    return said(gettext_noop("The database refused the write: %(error)s"), error=str(exc))

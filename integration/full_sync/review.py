@@ -199,7 +199,7 @@ def full_sync_review_lines(*, run=None):
     return [
         ReviewLine(mapping=line.mapping, recommendation=line.recommendation, dependencies=line.dependencies,
                    state=line.state, to_job=line.to_job, from_job=line.from_job, coupling_job=line.coupling_job,
-                   message=line.message, line=line)
+                   message=line.message_text, line=line)
         for line in lines
     ]
 
@@ -319,7 +319,7 @@ def full_sync_status(*, run=None):
             "id": run.pk, "status": run.status, "status_label": str(run.get_status_display()),
             "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
             "started_by": run.started_by.get_username() if run.started_by_id else "",
-            "restarts": run.restarts, "message": run.message,
+            "restarts": run.restarts, "message": run.message_text,
         },
         "lines": [
             {

@@ -8,14 +8,15 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
+from p2c.said import Joined, counted, said, said_choice, said_columns, said_from_data
 
 from .. import queue
 from ..coupling.couplings import coupling_direction, mapping_couple_by_match
 from ..engine import sync as engine_sync
-from ..engine.locks import MappingBusy, holding, stopped_message
+from ..engine.locks import MappingBusy, holding, stopped_said
 from ..models import ConnectionSetup, Direction, FullSyncLine, FullSyncRun, SyncJob
 from . import partitions
 from .review import (
@@ -110,14 +111,15 @@ def _restart(run):
             if line.state == State.WAITING:
                 requeue.append(line)  # its message may have been lost; a duplicate finds the line claimed
                 continue
-            _close_jobs(line, gettext("Interrupted; the full synchronisation was restarted."))
+            _close_jobs(line, said(gettext_noop("Interrupted; the full synchronisation was restarted.")))
             FullSyncLine.objects.filter(pk=line.pk, state=line.state, claim=line.claim).update(
-                state=State.NOT_STARTED, claim="", message="")
-        run.status, run.finished_at, run.message = FullSyncRun.Status.RUNNING, None, ""
+                state=State.NOT_STARTED, claim="", message="", message_data=None)
+        run.status, run.finished_at, run.message, run.message_data = FullSyncRun.Status.RUNNING, None, "", None
         run.restarts, run.restarted_at = run.restarts + 1, timezone.now()
         try:
             with transaction.atomic():
-                run.save(update_fields=["status", "finished_at", "message", "restarts", "restarted_at"])
+                run.save(update_fields=["status", "finished_at", "message", "message_data", "restarts",
+                                        "restarted_at"])
         except IntegrityError:  # a newer run is in process
             return FullSyncRun.objects.get(status=FullSyncRun.Status.RUNNING)
         for line in requeue:
@@ -137,19 +139,20 @@ def full_sync_lines_recover():
     for line in lines:
         if not line_claimer_gone(line):
             continue
-        _close_jobs(line, stopped_message(None, line.started_at))
+        _close_jobs(line, stopped_said(None, line.started_at))
         with transaction.atomic():
             if FullSyncLine.objects.filter(pk=line.pk, state=State.RUNNING, claim=line.claim).update(
-                    state=State.WAITING, claim="", message=""):
+                    state=State.WAITING, claim="", message="", message_data=None):
                 queue.full_sync_line_enqueue(line=line)
                 recovered += 1
     return recovered
 
 
 def _close_jobs(line, message):
+    """Close the line's jobs still queued or running as failed, with ``message`` (a `Said`)."""
     ids = [pk for pk in (line.to_job_id, line.from_job_id, line.coupling_job_id) if pk]
     SyncJob.objects.filter(pk__in=ids, status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).update(
-        status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=message)
+        status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(message))
 
 
 def full_sync_advance(*, run_id):
@@ -193,20 +196,22 @@ def _close_run(run, lines):
         run.status = FullSyncRun.Status.FAILED
         parts = []
         if failed:
-            parts.append(f"Failed: {', '.join(failed)}.")
+            # Translators: the names of the mappings whose lines failed.
+            parts.append(said(gettext_noop("Failed: %(failed)s."), failed=", ".join(failed)))
         if blocked:
-            parts.append(
-                gettext("Not run (a dependency did not finish): %(blocked)s.") % {"blocked": ", ".join(blocked)}
-            )
-        run.message = " ".join(parts) + gettext(" Fix the cause and restart: finished lines are not run again.")
+            parts.append(said(gettext_noop("Not run (a dependency did not finish): %(blocked)s."),
+                              blocked=", ".join(blocked)))
+        parts.append(said(gettext_noop("Fix the cause and restart: finished lines are not run again.")))
+        run.message_set(Joined(tuple(parts), " "))
     else:
         run.status = FullSyncRun.Status.FINISHED
-        run.message = _errors_summary(lines)
-    run.save(update_fields=["status", "finished_at", "message"])
+        run.message_set(_errors_summary(lines))
+    run.save(update_fields=["status", "finished_at", "message", "message_data"])
 
 
 def _errors_summary(lines):
-    """"Finished with errors: …" naming the lines whose jobs failed records (BC's job status Error), or ""."""
+    """"Finished with errors: …" naming the lines whose jobs failed records (BC's job status Error), as what it
+    means (p2c.said); or ""."""
     job_ids = {pk: line.mapping_name for line in lines
                for pk in (line.coupling_job_id, line.to_job_id, line.from_job_id) if pk}
     failed = {}
@@ -215,11 +220,11 @@ def _errors_summary(lines):
     if not failed:
         return ""
     names = [line.mapping_name for line in lines if line.mapping_name in failed]
-    return (
-        gettext("Finished with errors: ")
-        + ", ".join(gettext("%(name)s (%(failed)s failed)") % {"name": name, "failed": failed[name]} for name in names)
-        + gettext(". The other records were synchronised; see the jobs' errors, fix them and synchronise again.")
-    )
+    # Translators: the mappings whose jobs failed records, each with its count: "CUSTOMER (3 failed), ITEM (1 failed)".
+    return said(gettext_noop("Finished with errors: %(lines)s. The other records were synchronised; see the jobs' "
+                             "errors, fix them and synchronise again."),
+                lines=Joined(tuple(counted("%(name)s (%(count)s failed)", "%(name)s (%(count)s failed)",
+                                           name=name, count=failed[name]) for name in names)))
 
 
 def full_sync_line_run(*, line_id):
@@ -239,11 +244,11 @@ def full_sync_line_run(*, line_id):
 
 def _line_run(line, token):
     claimed = FullSyncLine.objects.filter(pk=line.pk, state=State.WAITING).update(
-        state=State.RUNNING, claim=token, started_at=timezone.now(), finished_at=None, message="")
+        state=State.RUNNING, claim=token, started_at=timezone.now(), finished_at=None, message="", message_data=None)
     if not claimed and line.state == State.RUNNING and line_claimer_gone(line):
-        _close_jobs(line, stopped_message(None, line.started_at))
+        _close_jobs(line, stopped_said(None, line.started_at))
         claimed = FullSyncLine.objects.filter(pk=line.pk, state=State.RUNNING, claim=line.claim).update(
-            claim=token, started_at=timezone.now(), message="")
+            claim=token, started_at=timezone.now(), message="", message_data=None)
     if not claimed:
         line.claimed_elsewhere = line.state == State.RUNNING  # its worker may still die: the caller may look again
         return line
@@ -254,12 +259,12 @@ def _line_run(line, token):
         if failed:
             state = State.FAILED
     except MappingBusy as exc:
-        state, message = State.FAILED, str(exc)
+        state, message = State.FAILED, exc.said
     except Exception as exc:
         logger.exception("Full synchronisation line %s failed", line.mapping_name)
-        state, message = State.FAILED, f"{type(exc).__name__}: {exc}"
+        state, message = State.FAILED, getattr(exc, "said", None) or f"{type(exc).__name__}: {exc}"
     FullSyncLine.objects.filter(pk=line.pk, claim=token).update(
-        state=state, message=message[:2000], finished_at=timezone.now())
+        state=state, finished_at=timezone.now(), **said_columns(message, limit=2000))
     full_sync_advance(run_id=line.run_id)
     line.refresh_from_db()
     return line
@@ -268,25 +273,22 @@ def _line_run(line, token):
 def _line_execute(line):
     """Couple (for a couple records line) and fully synchronise the line's mapping.
 
-    Returns ``(failed, message)``. As in BC, a mapping with no field marked for match-based coupling ends its
+    Returns ``(failed, message)``, the message a `Said` (or ""). As in BC, a mapping with no field marked for match-based coupling ends its
     coupling job with that error and the line *finishes* (its dependants may start) without synchronising: a
     synchronisation creating counterparts of records that exist on both sides would duplicate them.
     """
     mapping = line.mapping
     if mapping is None:
-        return True, gettext("The mapping was deleted.")
+        return True, said(gettext_noop("The mapping was deleted."))
     if line.recommendation == Recommendation.COUPLE and not mapping.is_option_mapping:
         job = engine_sync.job_create(mapping=mapping, direction=coupling_direction(mapping), type=SyncJob.Type.COUPLING)
         FullSyncLine.objects.filter(pk=line.pk).update(coupling_job=job)
         job = mapping_couple_by_match(mapping=mapping, create_new=True, sync_after=False, job=job)
         if job.status == SyncJob.Status.FAILED:
-            return False, (
-                gettext(
-                    "Not synchronised: %(message)s Choose the match fields, then run match-based coupling on the mapping "
-                    "with synchronisation after coupling."
-                )
-                % {"message": job.message}
-            )
+            return False, said(gettext_noop(
+                "Not synchronised: %(message)s Choose the match fields, then run match-based coupling on the mapping "
+                "with synchronisation after coupling."
+            ), message=job_said(job))
     jobs = {}
     for one_way in mapping.directions():
         jobs[one_way] = engine_sync.job_create(mapping=mapping, direction=one_way, full=True)
@@ -297,8 +299,16 @@ def _line_execute(line):
                                                          wait_seconds=LINE_LOCK_WAIT_SECONDS)
     failed = [job for job in results if job.status == SyncJob.Status.FAILED]
     if failed:
-        return True, "; ".join(f"{job.mapping_name} {job.get_direction_display()}: {job.message}" for job in failed)
+        # Translators: a mapping's name, the direction of its job (e.g. "To Integration Table"), why the job failed.
+        return True, Joined(tuple(said(gettext_noop("%(mapping)s %(direction)s: %(message)s"), mapping=job.mapping_name,
+                                       direction=said_choice(job, "direction"), message=job_said(job))
+                                  for job in failed), "; ")
     return False, ""
+
+
+def job_said(job):
+    """A job's message as what it means (its text, for a job written before messages were)."""
+    return said_from_data(job.message_data) if job.message_data else job.message
 
 
 __all__ = ["full_sync_advance", "full_sync_line_run", "full_sync_lines_recover", "full_sync_start"]

@@ -25,7 +25,7 @@ def unseal(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0034_side_cursor'),
+        ('integration', '0036_full_sync_said_messages'),
     ]
 
     operations = [

@@ -6,9 +6,30 @@ from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SyncJob
 from integration.models.mappings import IntegrationTableMapping
+from p2c.said import said_stored, said_text
 
 
-class FullSyncRun(models.Model):
+class SaidMessage(models.Model):
+    """A ``message`` stored as what it means (p2c.said, as SyncJob's): ``message_data``, told in the reader's
+    language by `message_text`; ``message`` its text in the writer's language, the fallback for older rows."""
+
+    message = models.TextField(_("Message"), blank=True)
+    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def message_text(self):
+        """The message in the active language (the reader's)."""
+        return said_text(self.message_data, self.message)
+
+    def message_set(self, value):
+        """Store ``value`` (a `p2c.said.Said` or a text) as what it means, and as text in the active language."""
+        self.message, self.message_data = said_stored(value)
+
+
+class FullSyncRun(SaidMessage):
     """One full synchronisation of every mapping, in dependency order."""
 
     class Status(models.TextChoices):
@@ -24,7 +45,6 @@ class FullSyncRun(models.Model):
     )
     restarts = models.PositiveIntegerField(_("Restarts"), default=0)
     restarted_at = models.DateTimeField(_("Last Restarted At"), null=True, blank=True)
-    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
         verbose_name = _("Full Synchronization Run")
@@ -45,7 +65,7 @@ class FullSyncRun(models.Model):
         return reverse("admin:integration_full_sync_review")
 
 
-class FullSyncLine(models.Model):
+class FullSyncLine(SaidMessage):
     """One mapping of a full synchronisation run (BC table 5373)."""
 
     class Recommendation(models.TextChoices):
@@ -89,7 +109,6 @@ class FullSyncLine(models.Model):
     )
     started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
-    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
         verbose_name = _("Full Synchronization Review Line")

@@ -14,9 +14,10 @@ from collections import defaultdict
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome
+from p2c.said import counted, said, said_columns, said_from_data, said_name
 from p2c.utils import chunked
 
 from ..coupling.selection import record_names
@@ -139,10 +140,10 @@ def _refusal(conflict, resolution, choices):
 def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
     """One chunk of one mapping's conflicts: one engine run per direction (or one delete)."""
     outcome = Outcome(VERB)
-    note = gettext("Conflict resolution (%(resolutions)s) decided by %(value)s") % {
-        "resolutions": RESOLUTIONS[resolution],
-        "value": decided_by or "an unnamed user",
-    }
+    # As what it means (p2c.said): the jobs store it, told in each reader's language.
+    note = said(gettext_noop("Conflict resolution (%(resolutions)s) decided by %(value)s"),
+                resolutions=said_name(RESOLUTIONS[resolution]),
+                value=decided_by or said(gettext_noop("an unnamed user")))
     couplings = [c.coupling for c in conflicts]
     if resolution == REMOVE:
         job = job_create(mapping=mapping, direction=mapping.direction, type=SyncJob.Type.UNCOUPLING)
@@ -150,7 +151,8 @@ def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
         SyncJob.objects.filter(pk=job.pk).update(
             status=SyncJob.Status.SUCCESS,
             uncoupled=removed,
-            message=gettext("%(note)s: %(removed)s couplings removed.") % {"note": note, "removed": removed},
+            **said_columns(counted("%(note)s: %(removed)s coupling removed.", "%(note)s: %(removed)s couplings removed.",
+                                   counter="removed", note=note, removed=removed)),
         )
         job.refresh_from_db()
         outcome.jobs.append(job)
@@ -184,8 +186,10 @@ def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
             outcome.record(REFUSED, conflict_label(conflict), reason, conflict.pk)
         return outcome
     for job in jobs:
-        job.message = f"{note}: {job.message}"
-        job.save(update_fields=["message"])
+        before = said_from_data(job.message_data) if job.message_data else job.message
+        # Translators: how a conflict was resolved, then the message of the job that resolved it.
+        job.message_set(said(gettext_noop("%(note)s: %(message)s"), note=note, message=before))
+        job.save(update_fields=["message", "message_data"])
     outcome.jobs += jobs
     return _settle(outcome, conflicts, jobs)
 

@@ -6,13 +6,18 @@ redelivered task finds its work done (or running under the mapping's lock) and d
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from p2c.said import Joined, counted, said, said_columns, said_data, said_from_data, said_name
 
 from ..coupling.couplings import mapping_couple_by_match, records_split_coupled
 from ..coupling.job_records import job_records_release
-from ..engine.locks import MappingBusy, holder_gone, stopped_message
+from ..engine.locks import MappingBusy, holder_gone, stopped_said
 from ..engine.sync import mapping_synchronize
+from ..engine.transfer import validation_said
 from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
+
+NOTHING = said(gettext_noop("nothing to synchronise"))  # a job's message when it had nothing to do (job_log.py)
 
 
 def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None, job_ids=None, create_new=None,
@@ -26,12 +31,13 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     """
     mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
     # Disabled after the jobs were queued: they fail saying so (integration.operations refuses before queueing).
-    refused = (gettext("The mapping is disabled or was deleted.") if mapping is None or not mapping.is_enabled
-               else None if ConnectionSetup.get_solo().is_enabled else gettext("The connection is not enabled."))
+    refused = (said(gettext_noop("The mapping is disabled or was deleted.")) if mapping is None or not mapping.is_enabled
+               else None if ConnectionSetup.get_solo().is_enabled
+               else said(gettext_noop("The connection is not enabled.")))
     if refused:
         SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
-            status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=refused)
-        return {"mapping": mapping_id, "jobs": [], "refused": refused}
+            status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(refused))
+        return {"mapping": mapping_id, "jobs": [], "refused": str(refused)}
     jobs = None
     if job_ids is not None:
         found = list(SyncJob.objects.filter(pk__in=job_ids))
@@ -41,7 +47,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         for job in interrupted:
             SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
                 status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                message=stopped_message(beat.get(job.holder), job.started_at))
+                **said_columns(stopped_said(beat.get(job.holder), job.started_at)))
         jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
         redo = {job.direction for job in interrupted}
         directions = [d for d in mapping.directions(direction) if d in jobs or d in redo]
@@ -57,9 +63,12 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     if coupled:
         for job in results:
             job.skipped += len(coupled)
-            note = gettext("%(count)s already coupled: skipped") % {"count": len(coupled)}
-            job.message = note if job.message == gettext("nothing to synchronise") else f"{job.message}; {note}"
-            job.save(update_fields=["skipped", "message"])
+            note = counted("%(count)s already coupled: skipped", "%(count)s already coupled: skipped",
+                           count=len(coupled))
+            nothing = job.message_data == said_data(NOTHING) if job.message_data else job.message == str(NOTHING)
+            before = said_from_data(job.message_data) if job.message_data else job.message
+            job.message_set(note if nothing or not before else Joined((before, note), "; "))
+            job.save(update_fields=["skipped", "message", "message_data"])
     return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
 
 
@@ -73,7 +82,7 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
     if mapping is None:
         if job:
             SyncJob.objects.filter(pk=job.pk).update(
-                status=SyncJob.Status.FAILED, message=gettext("The mapping was deleted.")
+                status=SyncJob.Status.FAILED, **said_columns(said(gettext_noop("The mapping was deleted.")))
             )
         return {"mapping": mapping_id, "job": job_id}
     try:
@@ -86,8 +95,9 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
         raise
     except ValidationError as exc:
         if job:
-            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                                                     message=" ".join(exc.messages))
+            SyncJob.objects.filter(pk=job.pk).update(
+                status=SyncJob.Status.FAILED, finished_at=timezone.now(),
+                **said_columns(Joined(tuple(validation_said(error) for error in exc.error_list), " ")))
         return {"mapping": mapping_id, "job": job_id, "refused": " ".join(exc.messages)}
     return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
 
@@ -98,11 +108,9 @@ def queued_jobs_give_up(*, mapping_id, job_ids, tries, again=SYNCHRONISE_AGAIN):
     """Fail the handed-in jobs still queued of a task that gave up waiting for its busy mapping, so none stays
     queued for ever; return the message they carry ("Mapping X stayed busy: gave up after N tries; …")."""
     name = IntegrationTableMapping.objects.filter(pk=mapping_id).values_list("name", flat=True).first()
-    message = gettext("Mapping %(value)s stayed busy: gave up after %(tries)s tries; %(again)s.") % {
-        "value": name or f"#{mapping_id}",
-        "tries": tries,
-        "again": again,
-    }
+    message = counted("Mapping %(value)s stayed busy: gave up after %(tries)s try; %(again)s.",
+                      "Mapping %(value)s stayed busy: gave up after %(tries)s tries; %(again)s.", counter="tries",
+                      value=name or f"#{mapping_id}", tries=tries, again=said_name(again))
     SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
-        status=SyncJob.Status.FAILED, finished_at=timezone.now(), message=message)
-    return message
+        status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(message))
+    return str(message)

@@ -5,11 +5,12 @@ through the customer: the account is coupled to an ERP customer, and that custom
 company contact. Both directions resolve the whole chunk in a few queries.
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from crm.models import Account
 from erp.models import ContactBusinessRelation, Customer
 from integration.binder import counterparts
+from p2c.said import Said, said
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -28,15 +29,14 @@ class Rules(BaseRules):
         if plan.destination.key == "crm":
             account = context.get(source.company_id)
             if account is None:
-                raise RowError(
-                    gettext("Company %(value)s is not linked to a customer that is coupled to a Sales account")
-                    % {"value": source.company_name or source.company_id}
-                )
+                raise RowError(said(
+                    gettext_noop("Company %(value)s is not linked to a customer that is coupled to a Sales account"),
+                    value=str(source.company_name or source.company_id)))
             values["parent_account_id"] = account
             values["parent_contact_id"] = None
             return
         company = context.get(source.parent_account_id)
-        if isinstance(company, str):
+        if isinstance(company, Said):
             raise RowError(company)
         values["company_id"] = company
         values["type"] = "person"
@@ -63,7 +63,7 @@ def _accounts_for_companies(company_ids):
 
 
 def _companies_for_accounts(account_ids):
-    """Sales account id → ERP company contact id, or a message saying why there is none."""
+    """Sales account id → ERP company contact id, or a message saying why there is none (a `Said`)."""
     if not account_ids:
         return {}
     customer_by_account = counterparts("crm.Account", account_ids, to="erp.Customer")
@@ -77,17 +77,16 @@ def _companies_for_accounts(account_ids):
     for account in account_ids:
         customer = customer_by_account.get(account)
         if customer is None:
-            result[account] = gettext("Account %(get)s is not coupled to an ERP customer") % {
-                "get": names.get(account, account)
-            }
+            result[account] = said(gettext_noop("Account %(get)s is not coupled to an ERP customer"),
+                                   get=str(names.get(account, account)))
             continue
         company = company_by_no.get(no_by_customer.get(customer))
         result[account] = (
             company
             if company is not None
             else (
-                gettext("Customer %(get)s has no company contact (no business relation) in the ERP")
-                % {"get": no_by_customer.get(customer)}
+                said(gettext_noop("Customer %(get)s has no company contact (no business relation) in the ERP"),
+                     get=str(no_by_customer.get(customer)))
             )
         )
     return result

@@ -11,10 +11,11 @@ code into it). `sales_base_currency_id` finds it; the engine uses it wherever a 
 
 import re
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from crm.models import TransactionCurrency
 from erp.models import GeneralLedgerSetup
+from p2c.said import said
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -31,10 +32,8 @@ class Rules(BaseRules):
             return
         iso = (values.get("iso_currency_code") or "").upper()
         if not ISO_CODE.match(iso):
-            raise RowError(
-                gettext("ISO Code %(iso_code)s is not a standard ISO 4217 currency code")
-                % {"iso_code": repr(source.iso_code)}
-            )
+            raise RowError(said(gettext_noop("ISO Code %(iso_code)s is not a standard ISO 4217 currency code"),
+                                iso_code=repr(source.iso_code)))
         values["iso_currency_code"] = iso
         if not values.get("currency_name"):
             values["currency_name"] = source.description or source.code

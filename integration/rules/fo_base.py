@@ -5,9 +5,10 @@ value map's entry for the Sales key field (country/region, city), else the defau
 blank fails the row with a message naming the field and the record. They are loaded once per run.
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from integration.models import IntegrationProjectTaskDefault
+from p2c.said import Joined, said, said_name
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -51,10 +52,9 @@ class FoRules(BaseRules):
             return
         if self.key_field and not getattr(source, self.key_field):
             label = source._meta.get_field(self.key_field).verbose_name
-            raise RowError(
-                gettext("%(label)s is blank: it is the key of the integration (run manage.py p2c_upgrade)")
-                % {"label": label}
-            )
+            raise RowError(said(
+                gettext_noop("%(label)s is blank: it is the key of the integration (run manage.py p2c_upgrade)"),
+                label=said_name(label)))
         self.defaults_apply(source, destination, values, plan=plan)
 
     def defaults_apply(self, source, destination, values, *, plan):
@@ -73,10 +73,9 @@ class FoRules(BaseRules):
             elif required:
                 missing.append(label)
         if missing:
-            raise RowError(
-                gettext("%(missing)s is required in the ERP but blank: give the task a default value or a value map")
-                % {"missing": ", ".join(str(m) for m in missing)}
-            )
+            raise RowError(said(
+                gettext_noop("%(missing)s is required in the ERP but blank: give the task a default value or a value map"),
+                missing=Joined(tuple(said_name(m) for m in missing))))
 
     def left_out_reasons(self, queryset):
         """{reason: count} for source rows this task's filter leaves out (``queryset``: exactly those rows)."""

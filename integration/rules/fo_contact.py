@@ -8,7 +8,9 @@ run before it has).
 """
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
+from p2c.said import Said, said
 
 from .base import RowError
 from .contact import _companies_for_accounts
@@ -53,19 +55,18 @@ class Rules(FoRules):
         super().transfer(source, destination, values, plan=plan, context=context)
         company = context.get(source.parent_account_id) if source.parent_account_id else None
         if company is None:
-            raise RowError(gettext("the contact's company is not an account"))
-        if isinstance(company, str):
+            raise RowError(said(gettext_noop("the contact's company is not an account")))
+        if isinstance(company, Said):
             hint = (
-                gettext("run the Accounts - Customers task first")
-                if "not coupled" in company
-                else (
-                    gettext(
-                        "set Contact Nos. and Bus. Rel. Code for Customers in Marketing Setup so customers get their "
-                        "company contact, then run the Accounts - Customers task again"
-                    )
-                )
+                said(gettext_noop("run the Accounts - Customers task first"))
+                if "not coupled" in company.text
+                else said(gettext_noop(
+                    "set Contact Nos. and Bus. Rel. Code for Customers in Marketing Setup so customers get their "
+                    "company contact, then run the Accounts - Customers task again"
+                ))
             )
-            raise RowError(f"{company}: {hint}")
+            # Translators: why a contact's row failed, then what to do about it.
+            raise RowError(said(gettext_noop("%(reason)s: %(hint)s"), reason=company, hint=hint))
         values["company_id"] = company
         values["type"] = "person"
 

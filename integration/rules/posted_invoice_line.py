@@ -2,10 +2,11 @@
 coupled to it; other lines (G/L accounts, comments) become write-in products carrying the description, and so do
 lines of the setup's write-in product (Sales & Receivables Setup), which stand for a write-in product in Sales."""
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from erp.models import Item, Resource, SalesReceivablesSetup
 from integration.binder import counterparts
+from p2c.said import said, said_choice
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -34,10 +35,9 @@ class Rules(BaseRules):
         elif source.type in context:
             product = context[source.type].get(source.no)
             if product is None:
-                raise RowError(
-                    gettext("%(get_type_display)s %(source_no)s is not coupled to a Sales product")
-                    % {"get_type_display": source.get_type_display(), "source_no": source.no}
-                )
+                raise RowError(said(
+                    gettext_noop("%(get_type_display)s %(source_no)s is not coupled to a Sales product"),
+                    get_type_display=said_choice(source, "type"), source_no=source.no))
             values["product_id"] = product
             values["product_description"] = ""
         else:

@@ -8,9 +8,10 @@ orders are read; match-based coupling pairs an ERP order with the Sales order wh
 (how `integration.sales_orders` creates them), and never creates Sales orders from ERP orders.
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from integration.binder import coupled_ids
+from p2c.said import said
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -45,16 +46,14 @@ class Rules(BaseRules):
 
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key != "crm":
-            raise RowError(
-                gettext("ERP orders are created from Sales orders by integration.sales_orders, not by this mapping")
-            )
+            raise RowError(said(
+                gettext_noop("ERP orders are created from Sales orders by integration.sales_orders, not by this mapping")
+            ))
         if destination is None:
-            raise RowError(
-                gettext(
-                    "only ERP orders created from Sales orders are synchronised to Sales; this one was not "
-                    "(create the order in Sales and submit it instead)"
-                )
-            )
+            raise RowError(said(gettext_noop(
+                "only ERP orders created from Sales orders are synchronised to Sales; this one was not "
+                "(create the order in Sales and submit it instead)"
+            )))
         values.pop("status_reason", None)
         state, reason = STATUS_MAP.get(source.status, ("submitted", source.get_status_display()))
         current = getattr(destination, "state_code", None)

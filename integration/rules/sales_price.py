@@ -6,10 +6,11 @@ the mapping's match field; the price list is this module's `match_scope`), so a 
 that exist on both sides updates the existing lines instead of adding a second line for the same product.
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from erp.models import CustomerPriceGroup
 from integration.binder import counterparts
+from p2c.said import said
 
 from .base import RowError
 from .base import Rules as BaseRules
@@ -41,8 +42,6 @@ class Rules(BaseRules):
     def transfer(self, source, destination, values, *, plan, context):
         price_list = context.get(source.sales_code)
         if price_list is None:
-            raise RowError(
-                gettext("Customer price group %(sales_code)s is not coupled to a Sales price list")
-                % {"sales_code": source.sales_code}
-            )
+            raise RowError(said(gettext_noop("Customer price group %(sales_code)s is not coupled to a Sales price list"),
+                                sales_code=source.sales_code))
         values["price_level_id"] = price_list

@@ -51,6 +51,7 @@ from integration.sales_orders.erp_document import (
 from p2c.databases import database_for
 from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
 from p2c.records import writing_as
+from p2c.said import Joined, counted
 
 logger = logging.getLogger("p2c.integration")
 
@@ -165,9 +166,13 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
             job.unchanged += 1
     SyncJobError.objects.bulk_create(errors)
     job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-    job.message = gettext(
-        "%(inserted)s sales order(s) created in the ERP, %(unchanged)s already there, %(failed)s failed"
-    ) % {"inserted": job.inserted, "unchanged": job.unchanged, "failed": job.failed}
+    # As what it means (p2c.said), each count through the plural rules of the reader's language.
+    job.message_set(Joined((
+        counted("%(count)s sales order created in the ERP", "%(count)s sales orders created in the ERP",
+                count=job.inserted),
+        counted("%(count)s already there", "%(count)s already there", count=job.unchanged),
+        counted("%(count)s failed", "%(count)s failed", count=job.failed),
+    )))
     job.finished_at = timezone.now()
     job.save()
     job.outcomes = outcomes

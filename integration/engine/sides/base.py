@@ -23,7 +23,8 @@ class CannotAnswer(Exception):
 @dataclass(frozen=True)
 class Written:
     """One row's answer to `Side.write`: written (with its key and its new modified-on), or failed with the field at
-    fault (None: the whole row) and the reason, in words a person reads."""
+    fault (None: the whole row) and the reason, in words a person reads (a `p2c.said.Said`, told in the reader's
+    language, or a text: the side's own words)."""
 
     key: object
     ok: bool

@@ -387,7 +387,7 @@ class DataverseSide(Side):
                 if answer.ok and answer.modified is None:
                     row = modified.get(key)
                     answer = Written(key, True, modified=row[self.modified_name]) if row else \
-                        Written(key, False, reason=gettext("The record no longer exists."))
+                        Written(key, False, reason=said(gettext_noop("The record no longer exists.")))
                 answers.append(answer)
         return answers
 
@@ -433,7 +433,7 @@ class DataverseSide(Side):
             if self.writers([key]).get(key) == self.user_id:
                 return Written(key, True)
             return Written(key, False, field=_field_name(self.model, self.key_name),
-                           reason=gettext("The key is already used."))
+                           reason=said(gettext_noop("The key is already used.")))
         return self._refused(key, values, response.status_code, answer_message(response))
 
     def _update_batch(self, batch):
@@ -483,13 +483,13 @@ class DataverseSide(Side):
             self.etags.pop(key, None)
             return Written(key, True)
         if status == 404:
-            return Written(key, False, reason=gettext("The record no longer exists."))
+            return Written(key, False, reason=said(gettext_noop("The record no longer exists.")))
         if status == 412:
             if self._written_by_us(key, values):  # an earlier attempt did it, its answer lost on the way
                 self.etags.pop(key, None)
                 return Written(key, True)
-            return Conflict(key, False, reason=gettext("The record was changed in Sales since it was read: %(message)s")
-                            % {"message": message})
+            return Conflict(key, False, reason=said(
+                gettext_noop("The record was changed in Sales since it was read: %(message)s"), message=message))
         return self._refused(key, values, status, message)
 
     def _written_by_us(self, key, values):
@@ -506,7 +506,7 @@ class DataverseSide(Side):
         if field is not None:
             value = values.get(self.model._meta.get_field(field).attname)
             if value not in (None, "") and str(value) not in message:
-                message = gettext("%(message)s (value: %(value)s)") % {"message": message, "value": value}
+                message = said(gettext_noop("%(message)s (value: %(value)s)"), message=message, value=str(value))
         return Written(key, False, field=field, reason=message)
 
     def _column_named(self, message, values):
@@ -589,8 +589,8 @@ class _NoColumn(Exception):
 
     def written(self, key, side):
         return Written(key, False, field=_field_name(side.model, self.attname),
-                       reason=gettext("%(table)s has no column %(name)s in the Web API.")
-                       % {"table": side.label, "name": self.attname})
+                       reason=said(gettext_noop("%(table)s has no column %(name)s in the Web API."),
+                                   table=side.label, name=self.attname))
 
 
 class _ReadRefused(Exception):

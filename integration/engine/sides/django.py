@@ -214,7 +214,7 @@ class DjangoSide(Side):
         for key, values in updates:
             obj = existing.get(key)
             if obj is None:
-                results.append(Written(key, False, reason=gettext("The record no longer exists.")))
+                results.append(Written(key, False, reason=said(gettext_noop("The record no longer exists."))))
                 continue
             for name, value in values.items():
                 setattr(obj, name, value)
@@ -519,7 +519,7 @@ def _fault(model, obj, exc):
             if (f.unique and not f.primary_key and value not in (None, "")
                     and model._base_manager.using(database_for(model)).filter(**{f.attname: value})
                     .exclude(pk=obj.pk).exists()):
-                return f.name, gettext("%(value)s is already used by another record.") % {"value": value}
+                return f.name, said(gettext_noop("%(value)s is already used by another record."), value=str(value))
     return None, " ".join(getattr(exc, "messages", None) or [str(exc)])
 
 

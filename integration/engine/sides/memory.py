@@ -4,7 +4,9 @@ database. Its clock ticks once per write; its cursors are ticks; it keeps every 
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
+
+from p2c.said import said
 
 from .base import Changes, Deletions, Health, Side, Written
 
@@ -99,13 +101,13 @@ class MemorySide(Side):
         for key, values in inserts:
             key = uuid.uuid4() if key is None else key
             if key in self.store:
-                answers.append(Written(key, False, field=self.key_name, reason=gettext("The key is already used.")))
+                answers.append(Written(key, False, field=self.key_name, reason=said(gettext_noop("The key is already used."))))
                 continue
             row = {**self.defaults, **values, self.key_name: key}
             answers.append(self._put(key, row, writer))
         for key, values in updates:
             if key not in self.store:
-                answers.append(Written(key, False, reason=gettext("The record no longer exists.")))
+                answers.append(Written(key, False, reason=said(gettext_noop("The record no longer exists."))))
                 continue
             answers.append(self._put(key, {**self.store[key], **values}, writer))
         return answers
@@ -113,13 +115,13 @@ class MemorySide(Side):
     def _put(self, key, row, writer):
         for name in self.required:
             if row.get(name) in (None, ""):
-                return Written(key, False, field=name, reason=gettext("This field cannot be blank."))
+                return Written(key, False, field=name, reason=said(gettext_noop("This field cannot be blank.")))
         for name in self.unique:
             value = row.get(name)
             if value not in (None, "") and any(other.get(name) == value for k, other in self.store.items()
                                                if k != key):
                 return Written(key, False, field=name,
-                               reason=gettext("%(value)s is already used by another record.") % {"value": value})
+                               reason=said(gettext_noop("%(value)s is already used by another record."), value=str(value)))
         self.tick += 1
         row[self.modified_name] = EPOCH + timedelta(microseconds=self.tick)
         row[self.writer_name] = writer

@@ -106,5 +106,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{line.name:20} {line.recommendation_label:30} {line.state_label.strip() or '-':11} "
                 f"{line.to_job_status_label.strip() or '-':15} {line.from_job_status_label.strip() or '-':11} "
-                f"{line.message[:80]}"
+                f"{line.message_text[:80]}"
             )

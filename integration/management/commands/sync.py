@@ -14,6 +14,7 @@ from integration.operations import synchronize_mappings, synchronize_now
 from p2c.doors import outcome_finish, refused_command_error
 from p2c.management.arguments import int_between, text
 from p2c.outcomes import OperationRefused
+from p2c.said import said_text
 
 DIRECTIONS = ("send", "get", "merge", "to", "from", "both")
 # Bounds that a wait and a run can hold (a day; more workers than any deployment has).
@@ -137,11 +138,11 @@ class Command(BaseCommand):
         if progress := partitions_progress(job):
             self.stdout.write(f"  {partitions_progress_text(progress)}")
         for error in job.errors.all()[:20]:
-            self.stdout.write(f"  ! {error.message}")
+            self.stdout.write(f"  ! {error.message_text}")
         if job.dry_run:
             for entry in job.report[:200]:
                 self.stdout.write(f"  {entry['action']:7} {entry['source']}")
                 for name, (old, new) in entry.get("changes", {}).items():
                     self.stdout.write(f"          {name}: {old!r} → {new!r}")
                 if entry.get("message"):
-                    self.stdout.write(f"          {entry['message']}")
+                    self.stdout.write(f"          {said_text(entry.get('message_data'), entry['message'])}")
