@@ -46,9 +46,11 @@ class CrmDemo:
         Opportunity = self.model("crm.Opportunity")
         customers = [a for a in self.accounts if a.customer_type_code in ("customer", "prospect")]
         opportunities = []
-        for _ in range(max(5, self.scale // 10)):
+        for _ in range(max(5, self.scale // 10) if customers else 0):  # a small scale may draw no customer
             account = self.pick(customers)
-            contact = self.pick(self.crm_contacts_with_account) if self.chance(0.3) else None
+            # (a small scale may draw no contact either; asked first, so that a larger one draws as before)
+            contact = self.pick(self.crm_contacts_with_account) if self.crm_contacts_with_account \
+                and self.chance(0.3) else None
             state = self.rng.choices(["open", "won", "lost"], weights=[6, 3, 2])[0]
             opportunities.append(self.new(Opportunity,
                 id=self.uuid(), name=f"{self.pick(['New', 'Replacement', 'Extra', 'Annual'])} "
