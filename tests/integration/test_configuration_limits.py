@@ -29,7 +29,7 @@ from tests.api.conftest import api, superuser  # noqa: F401
 
 IMPORT_URL = "/api/integration/configuration/import/"
 ADMIN_IMPORT = "/admin/integration/integrationtablemapping/import/"
-SECONDS, MEGABYTES = 2, 200
+MEGABYTES = 200  # a YAML bomb expanded would hold far more
 
 
 def alias_bomb():
@@ -57,8 +57,10 @@ def configured(mappings):
     return configuration_export()
 
 
-def bounded(refuse):
-    """Run ``refuse()`` and return what it returned, asserting it took under SECONDS and MEGABYTES."""
+def bounded(refuse, *, megabytes=MEGABYTES):
+    """Run ``refuse()`` and return what it returned, asserting it held under ``megabytes`` more memory (for a 60 MB
+    body: the copies the test client itself makes, not the 60 MB more that reading it would take). Its time is
+    printed, not asserted: a loaded machine would fail a clock, not the product."""
     tracemalloc.start()
     start = time.perf_counter()
     try:
@@ -68,7 +70,7 @@ def bounded(refuse):
     finally:
         tracemalloc.stop()
     print(f"refused in {took:.3f} s, peak {peak:.1f} MiB")
-    assert took < SECONDS and peak < MEGABYTES
+    assert peak < megabytes
     return answer
 
 
@@ -138,7 +140,7 @@ def test_a_60_mb_file_is_refused_by_the_command_unread(configured, tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as handle:
         handle.truncate(SIXTY_MB)  # a sparse file: 60 MB to read, none to write
-    refused = bounded(lambda: _refused_by_command(str(big)))
+    refused = bounded(lambda: _refused_by_command(str(big)), megabytes=10)  # sparse: nothing copied
     assert str(refused.value) == TOO_LARGE
     unchanged(configured)
 
@@ -146,7 +148,7 @@ def test_a_60_mb_file_is_refused_by_the_command_unread(configured, tmp_path):
 def test_a_60_mb_upload_is_refused_by_the_admin_unread(configured, admin_client):
     admin_client.get(ADMIN_IMPORT)  # the admin's templates compiled once, before the clock starts
     upload = SimpleUploadedFile("big.yaml", b"#" * SIXTY_MB)
-    page = bounded(lambda: admin_client.post(ADMIN_IMPORT, {"file": upload}))
+    page = bounded(lambda: admin_client.post(ADMIN_IMPORT, {"file": upload}), megabytes=150)  # 2 copies
     assert page.status_code == 200 and TOO_LARGE in page.content.decode()
     unchanged(configured)
 
@@ -160,7 +162,8 @@ def test_a_file_just_over_the_limit_is_refused_by_the_admin_form(configured, adm
 
 def test_a_60_mb_body_is_a_413_from_the_api_unread(configured, api):  # noqa: F811
     body = b'{"configuration": {"mappings": [' + b" " * SIXTY_MB + b"]}}"
-    answer = bounded(lambda: api.generic("POST", IMPORT_URL, body, content_type="application/json"))
+    answer = bounded(lambda: api.generic("POST", IMPORT_URL, body, content_type="application/json"),
+                     megabytes=90)  # one copy
     assert answer.status_code == 413
     assert answer.json()["detail"] == TOO_LARGE and answer.json()["setting"] == "P2C_CONFIGURATION_MAX_BYTES"
     unchanged(configured)
