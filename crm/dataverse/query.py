@@ -226,10 +226,13 @@ def parse_orderby(entity, text):
 
 
 def parse_top(text):
+    """``$top``: a whole number from 0 to MAX_OFFSET (past any table; more digits than Python reads would be a 500)."""
     if text is None:
         return None
-    if not text.isdigit():
-        raise errors.bad_request(gettext("$top takes a whole number, not %(text)s.") % {"text": text})
+    if not (text.isascii() and text.isdigit()):
+        raise errors.bad_request(gettext("$top takes a whole number, not %(text)s.") % {"text": text[:100]})
+    if len(text) > len(str(MAX_OFFSET)) or int(text) > MAX_OFFSET:
+        raise errors.bad_request(gettext("$top takes a whole number up to %(maximum)s.") % {"maximum": MAX_OFFSET})
     return int(text)
 
 

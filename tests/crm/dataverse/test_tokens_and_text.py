@@ -124,3 +124,14 @@ def test_unstorable_text_is_refused_in_every_call(dv):
     text = response.content.decode()
     assert "HTTP/1.1 400" in text and "$filter" in text and "HTTP/1.1 200" in text
     assert not Account.objects.exists()
+
+
+@pytest.mark.parametrize("top", ["9" * 5000, "9007199254740993", "-1", "x", "١٢", "1.5"])
+def test_a_top_out_of_bounds_is_a_400(dv, accounts, top):
+    """``$top`` is a whole number a table can hold: more digits than Python reads were a 500."""
+    assert_refused(dv.get(f"accounts?$select=name&$top={top}"), top)
+
+
+def test_a_top_within_bounds_reads_that_many(dv, accounts):
+    response = dv.get("accounts?$select=name&$top=2")
+    assert response.status_code == 200 and len(response.json_body["value"]) == 2
