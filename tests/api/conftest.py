@@ -1,4 +1,6 @@
-"""Clients and users for the API tests."""
+"""Clients and users for the API tests, and the schema they read."""
+
+import json
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -39,3 +41,17 @@ def client_for(user):
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+_SCHEMA = {}
+
+
+@pytest.fixture
+def schema(api):
+    """The OpenAPI schema as the API serves it (``/api/schema/``), asked once per test process: it is made from the
+    code alone, and making it takes seconds. Each test gets its own copy."""
+    if "json" not in _SCHEMA:
+        response = api.get("/api/schema/", {"format": "json"})
+        assert response.status_code == 200, response.content[:300]
+        _SCHEMA["json"] = response.content
+    return json.loads(_SCHEMA["json"])

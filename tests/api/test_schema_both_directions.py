@@ -18,11 +18,6 @@ from tests.integration.conftest import integration_user, mappings, number_series
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def schema(api):
-    return api.get("/api/schema/", {"format": "json"}).json()
-
-
 def parameters(schema, path, method):
     return {p["name"]: p for p in schema["paths"][path][method]["parameters"]}
 

@@ -8,11 +8,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def schema(api):
-    return api.get("/api/schema/", {"format": "json"}).json()
-
-
 def operations(schema):
     """operationId -> (method, path)."""
     return {operation["operationId"]: (method, path) for path, methods in schema["paths"].items()

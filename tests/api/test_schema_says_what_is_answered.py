@@ -13,11 +13,6 @@ from erp.models import Customer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def schema(api):
-    return api.get("/api/schema/", {"format": "json"}).json()
-
-
 def component(schema, name):
     return schema["components"]["schemas"][name]["properties"]
 
