@@ -4,29 +4,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from integration.models.jobs import SyncJob
+from integration.models.jobs import SaidMessage, SyncJob
 from integration.models.mappings import IntegrationTableMapping
-from p2c.said import said_stored, said_text
-
-
-class SaidMessage(models.Model):
-    """A ``message`` stored as what it means (p2c.said, as SyncJob's): ``message_data``, told in the reader's
-    language by `message_text`; ``message`` its text in the writer's language, the fallback for older rows."""
-
-    message = models.TextField(_("Message"), blank=True)
-    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def message_text(self):
-        """The message in the active language (the reader's)."""
-        return said_text(self.message_data, self.message)
-
-    def message_set(self, value):
-        """Store ``value`` (a `p2c.said.Said` or a text) as what it means, and as text in the active language."""
-        self.message, self.message_data = said_stored(value)
 
 
 class FullSyncRun(SaidMessage):

@@ -9,7 +9,28 @@ from integration.models.mappings import Direction, IntegrationTableMapping
 from p2c.said import said_stored, said_text
 
 
-class SyncJob(models.Model):
+class SaidMessage(models.Model):
+    """A ``message`` stored as what it means (p2c.said): ``message_data``, told in the reader's language by
+    `message_text`; ``message`` its text in the writer's language, the fallback for older rows and what a search
+    matches. A job's, a full synchronisation run's and its lines'."""
+
+    message = models.TextField(_("Message"), blank=True)
+    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def message_text(self):
+        """The message in the active language (the reader's)."""
+        return said_text(self.message_data, self.message)
+
+    def message_set(self, value):
+        """Store ``value`` (a `p2c.said.Said` or a text) as what it means, and as text in the active language."""
+        self.message, self.message_data = said_stored(value)
+
+
+class SyncJob(SaidMessage):
     """One run of one mapping in one direction (BC table 5338)."""
 
     class Type(models.TextChoices):
@@ -42,10 +63,6 @@ class SyncJob(models.Model):
     created_at = models.DateTimeField(_("Created At"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("Start Date/Time"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finish Date/Time"), null=True, blank=True)
-    message = models.TextField(_("Message"), blank=True)
-    # The message as what it means (p2c.said), told in the reader's language; ``message`` (in the writer's) is the
-    # fallback for rows written before, and what a search matches.
-    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
     inserted = models.PositiveIntegerField(_("Inserted"), default=0)
     modified = models.PositiveIntegerField(_("Modified"), default=0)
     deleted = models.PositiveIntegerField(_("Deleted"), default=0)
@@ -83,15 +100,6 @@ class SyncJob(models.Model):
 
     def counts(self):
         return {name: getattr(self, name) for name in self.COUNTERS}
-
-    @property
-    def message_text(self):
-        """The message in the active language (the reader's)."""
-        return said_text(self.message_data, self.message)
-
-    def message_set(self, value):
-        """Store ``value`` (a `p2c.said.Said` or a text) as what it means, and as text in the active language."""
-        self.message, self.message_data = said_stored(value)
 
     def get_admin_url(self):
         """The job's admin page (the doors link the jobs an operation started)."""
