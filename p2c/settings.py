@@ -108,7 +108,8 @@ def database_from_url(url, *, test_name_env):
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-        database["TEST"] = {"NAME": os.environ.get(test_name_env) or None}
+        # In memory unless named (spelt out, as pytest-xdist gives each worker its own test database by name).
+        database["TEST"] = {"NAME": os.environ.get(test_name_env) or ":memory:"}
     elif database["ENGINE"] == "django.db.backends.postgresql":
         database["ENGINE"] = "p2c.postgresql"  # Django's backend reading date-times with psycopg's C loader
     return database

@@ -33,12 +33,13 @@ def make_test(tmp_path):
     (venv / ".installed-dev").touch()  # newer than the requirements: nothing to install
     log = tmp_path / "calls.log"
 
-    def run(*, second_pass_status=0, **env):
+    def run(*, second_pass_status=0, make_args=(), **env):
         log.write_text("")
         environ = {k: v for k, v in os.environ.items()
                    if k not in ("DATABASE_URL", "SALES_DATABASE_URL", "P2C_TEST_SQLITE_NAME", "MAKEFLAGS", "MFLAGS")}
         environ.update(FAKE_LOG=str(log), SECOND_PASS_STATUS=str(second_pass_status), **env)
-        result = subprocess.run(["make", "-s", "-C", str(REPO), "test", f"VENV={venv}", "PYTEST_ARGS=tests/crm"],
+        result = subprocess.run(["make", "-s", "-C", str(REPO), "test", f"VENV={venv}", "PYTEST_ARGS=tests/crm",
+                                 *make_args],
                                 env=environ, capture_output=True, text=True, timeout=60)
         calls = [line.split("|", 1) for line in log.read_text().splitlines()]
         return result.returncode, calls
@@ -51,7 +52,7 @@ def test_make_test_runs_the_sqlite_file_tests_in_a_second_pass_on_a_file_under_v
     assert status == 0
     assert len(calls) == 2, calls
     (first_db, first_args), (second_db, second_args) = calls
-    assert first_db == "memory" and first_args == "-m pytest tests/crm"  # the suite: in memory, as before
+    assert first_db == "memory" and first_args == "-m pytest -n auto --dist worksteal tests/crm"  # the suite: in memory, one worker a core
     assert second_args.startswith("-m pytest tests/crm -m sqlite_file")
     assert Path(second_db).parent == REPO / "var" and second_db.endswith(".sqlite3")
     assert not Path(second_db).exists()  # removed afterwards
@@ -72,7 +73,27 @@ def test_no_second_pass_on_postgresql(make_test):
     """There the first pass runs the two-process tests itself."""
     status, calls = make_test(DATABASE_URL="postgres://postgres@127.0.0.1:5432/p2c_test")
     assert status == 0
-    assert [args for _db, args in calls] == ["-m pytest tests/crm"]
+    assert [args for _db, args in calls] == ["-m pytest -n auto --dist worksteal tests/crm"]
+
+
+def test_test_workers_sets_how_many_processes_run_the_suite(make_test):
+    status, calls = make_test(make_args=["TEST_WORKERS=0"])
+    assert status == 0
+    assert calls[0][1] == "-m pytest -n 0 --dist worksteal tests/crm"  # 0: the suite in pytest's own process
+
+
+@pytest.mark.parametrize(("url", "worker", "expected"), [
+    ("redis://127.0.0.1:6379/15", "gw0", "redis://127.0.0.1:6379/15"),
+    ("redis://127.0.0.1:6379/15", "gw1", "redis://127.0.0.1:6379/14"),
+    ("redis://127.0.0.1:6379", "gw1", "redis://127.0.0.1:6379/15"),
+    ("redis://:secret@127.0.0.1:6379/0", "gw2", "redis://:secret@127.0.0.1:6379/14"),
+])
+def test_each_worker_has_a_redis_database_of_its_own(url, worker, expected):
+    """Two workers on one broker database would take each other's tasks to the wrong test database."""
+    from tests.worker_services import worker_number, worker_redis_url
+
+    number = worker_number({"PYTEST_XDIST_WORKER": worker})
+    assert worker_redis_url(url, number) == expected
 
 
 @pytest.mark.parametrize(("module", "name"), [
