@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integration.configuration.history_admin import ConfigurationHistoryAdminMixin
 from integration.engine.filters import filter_validate
-from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors
+from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors, task_run_skip_reasons
 from integration.fo.templates import project_create, project_delete
 from integration.models import (
     IntegrationProject,
@@ -253,16 +253,16 @@ class TaskRunInline(admin.TabularInline):
     @admin.display(description=_("Skipped: reasons"))
     def skip_reason_text(self, obj):
         return format_html_join("", "<div>{}: {}</div>",
-                                ((n, long_text(reason)) for reason, n in (obj.skip_reasons or {}).items()))
+                                ((n, long_text(reason)) for reason, n in task_run_skip_reasons(obj).items()))
 
     @admin.display(description=_("Message"))
     def message_text(self, obj):
-        return long_text(obj.message)
+        return long_text(obj.message_text)  # told in the reader's language
 
     @admin.display(description=_("Failed rows"))
     def error_text(self, obj):
         errors = task_run_errors(task_run=obj, limit=ERROR_LINES)
-        return format_html_join("", "<div>{}</div>", ((long_text(e.message),) for e in errors)) or "-"
+        return format_html_join("", "<div>{}</div>", ((long_text(e.message_text),) for e in errors)) or "-"
 
 
 @admin.register(IntegrationProjectRun)
@@ -273,7 +273,7 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
     inlines = [TaskRunInline]
     actions = ["rerun", "cleanup_history"]
     readonly_fields = ("project", "status", "full", "rerun_of", "requested_by", "created_at", "started_at",
-                       "finished_at", "message")
+                       "finished_at", "message_text")
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -281,6 +281,10 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("Message"))
+    def message_text(self, obj):
+        return long_text(obj.message_text)  # told in the reader's language
 
     @admin.display(description=_("Read / upserted / skipped / failed"))
     def totals(self, obj):
