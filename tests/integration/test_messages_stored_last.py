@@ -151,3 +151,22 @@ def test_an_exception_carrying_its_meaning_says_that():
         assert said_text(data) == f"process {os.getpid()} på värden w1"
     with translation.override("nl"):
         assert said_text(said_data(said_exception(KeyError("k")))).startswith("Onverwachte fout (KeyError): ")
+
+
+def test_a_job_failed_by_an_unexpected_exception_reads_in_the_language_of_each_page(admin_client, api, mappings,  # noqa: F811
+                                                                                   monkeypatch):
+    from erp.models import Currency
+    from integration.engine import sync as engine_sync
+
+    def broken(**kwargs):
+        raise RuntimeError("watermark table gone")
+
+    monkeypatch.setattr(engine_sync, "run_done_advance", broken)
+    Currency.objects.create(code="NOK", iso_code="NOK", description="Norwegian krone")
+    with translation.override("en"):
+        [job] = engine_sync.mapping_synchronize(mapping=mappings["CURRENCY"], direction="to_integration")
+    assert job.status == "failed"
+    assert job.message == "The job failed: Unexpected error (RuntimeError): watermark table gone", job.message
+    french = page(admin_client, reverse("admin:integration_syncjob_change", args=[job.pk]), "fr")
+    assert "Erreur inattendue (RuntimeError)\u00a0: watermark table gone" in french and "Unexpected" not in french
+    assert api.get(f"/api/integration/jobs/{job.pk}/").json()["message"] == job.message
