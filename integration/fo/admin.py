@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integration.configuration.history_admin import ConfigurationHistoryAdminMixin
@@ -73,7 +73,7 @@ class IntegrationTemplateAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin)
             made.append(project_create(template=template, name=name))
         self.message_user(
             request,
-            gettext("%(count)s project(s) created: %(names)s.")
+            ngettext("%(count)s project created: %(names)s.", "%(count)s projects created: %(names)s.", len(made))
             % {"count": len(made), "names": ", ".join(p.name for p in made)},
             messages.SUCCESS,
         )
@@ -308,4 +308,4 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
     @admin.action(description=_("Delete execution history older than the configured age"), permissions=["delete"])
     def cleanup_history(self, request, queryset):
         count = project_runs_cleanup()
-        self.message_user(request, gettext("%(count)s run(s) deleted.") % {"count": count}, messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)s run deleted.", "%(count)s runs deleted.", count) % {"count": count}, messages.SUCCESS)

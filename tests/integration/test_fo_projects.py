@@ -263,7 +263,7 @@ def test_admin_makes_projects_from_templates(integration_user, number_series, ad
     accounts = IntegrationTemplate.objects.get(name=ACCOUNTS_TEMPLATE)
     response = admin_client.post(templates_url, {"action": "create_projects", "_selected_action": [accounts.pk]},
                                  follow=True)
-    assert "1 project(s) created: Accounts" in response.content.decode()
+    assert "1 project created: Accounts" in response.content.decode()
     add_url = reverse("admin:integration_integrationproject_add")
     contacts = IntegrationTemplate.objects.get(name=CONTACTS_TEMPLATE)
     response = admin_client.post(add_url, {
