@@ -34,6 +34,8 @@ from functools import partial
 
 from django.apps import apps
 from django.db.models import Q
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from crm.demo import CrmDemo, contact_full_name
 from erp.demo import ErpDemo
@@ -77,7 +79,8 @@ def demo_seed(*, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, reset=False, progress=N
         if reset:
             had_integration_user = demo_reset()
         elif demo_data_present():
-            return SeedResult(created=False, message="Demo data is already present; nothing done (use --reset to recreate it).")
+            return SeedResult(created=False, message=gettext(
+                "Demo data is already present; nothing done (use --reset to recreate it)."))
         counts = DemoSeeder(scale=scale, seed=seed, progress=progress).run()
         if had_integration_user:
             _integration_user_to_demo()
@@ -85,7 +88,10 @@ def demo_seed(*, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, reset=False, progress=N
     total = sum(counts.values())
     return SeedResult(
         created=True,
-        message=f"Demo data created: {total:,} records at scale {scale:,} (seed {seed}) in {seconds:.1f} s.",
+        # Told by the command that asked for it, in its language (P2C_LANGUAGE); not stored.
+        message=gettext("Demo data created: %(total)s records at scale %(scale)s (seed %(seed)s) in %(seconds)s s.") % {
+            "total": number_format(total, force_grouping=True), "scale": number_format(scale, force_grouping=True),
+            "seed": seed, "seconds": number_format(seconds, decimal_pos=1)},
         counts=counts,
         seconds=seconds,
     )

@@ -4,7 +4,8 @@
   coupling operations' messages);
 - `record_title`: ``Customer C00010 (Adatum Corporation)`` — its natural key and name (the engine's messages);
 - `record_labels`: the screens' labels of many records at once, one query per table;
-- `conflict_label`, `sales_order_label`: the labels of a synchronisation conflict and of a Sales order.
+- `conflict_label`, `sales_order_label` (`sales_order_label_said`): the labels of a synchronisation conflict and
+  of a Sales order.
 
 Imports models and the engine's field helpers only (the engine may import it).
 """
@@ -93,5 +94,14 @@ def conflict_label(conflict):
 
 
 def sales_order_label(order):
-    """``Sales order SO-1001 (Bikes for Adatum)``."""
-    return f"Sales order {order.number or order.pk} ({order.name})" if order.name else f"Sales order {order.number}"
+    """``Sales order SO-1001 (Bikes for Adatum)``, in the active language."""
+    return str(sales_order_label_said(order))
+
+
+def sales_order_label_said(order):
+    """`sales_order_label` as what it means (p2c.said), told in the reader's language."""
+    if order.name:
+        # Translators: a Sales order's number, then its name.
+        return said(gettext_noop("Sales order %(number)s (%(name)s)"), number=str(order.number or order.pk),
+                    name=order.name)
+    return said(gettext_noop("Sales order %(number)s"), number=str(order.number))

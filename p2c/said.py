@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.utils import formats
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
 # ``word :`` / ``word:`` followed by a space or the end (not "12:30", "http://", "%(x)s:%(y)s").
 NUMBER_PLACEHOLDER = re.compile(r"%\((\w+)\)d")
@@ -108,6 +108,16 @@ def _param_data(value):
 def said(text, /, **params):
     """A sentence to store: ``said(gettext_noop("… %(name)s …"), name=value)``."""
     return Said.of(text, **params)
+
+
+def said_exception(exc):
+    """An unexpected exception as what it means: a translated sentence whose parameters are the exception's class
+    and its own words (data, as the exception said them); an exception carrying a `Said` (``exc.said``) says that."""
+    if getattr(exc, "said", None):
+        return exc.said
+    # Translators: an unexpected error; %(type)s is the exception's class (e.g. OperationalError), %(error)s its own
+    # words, as the program said them (not translated).
+    return said(gettext_noop("Unexpected error (%(type)s): %(error)s"), type=type(exc).__name__, error=str(exc))
 
 
 def counted(singular, plural, /, counter="count", **params):

@@ -29,7 +29,7 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integration.fo import admin as fo_admin  # noqa: F401  (F&O data integration admin)
@@ -320,13 +320,13 @@ class IntegrationTableMappingAdmin(ConfigurationHistoryAdminMixin, IntegrationPe
         reset = integration_setup_reset(names=names) if names else []
         for mapping in reset:
             self.log_change(request, mapping, gettext("Reset to default."))
+        text = ngettext("%(count)s mapping reset to default.", "%(count)s mappings reset to default.",
+                        len(reset)) % {"count": len(reset)}
         if others:
-            text = gettext(
-                "%(count)s mapping(s) reset to default; %(others)s not default mapping(s) left as they were."
-            )
-        else:
-            text = gettext("%(count)s mapping(s) reset to default.")
-        self.message_user(request, text % {"count": len(reset), "others": len(others)}, messages.SUCCESS)
+            text += " " + ngettext("%(count)s mapping that is no default left as it was.",
+                                   "%(count)s mappings that are no default left as they were.",
+                                   len(others)) % {"count": len(others)}
+        self.message_user(request, text, messages.SUCCESS)
 
 
 # -- couplings ------------------------------------------------------------------------------------------------------

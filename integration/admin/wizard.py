@@ -20,7 +20,7 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from crm.models import SystemUser
 from p2c.outcomes import OperationRefused
@@ -220,7 +220,8 @@ def _finish(request, data):
         request,
         gettext("The connection is set up")
         + (
-            gettext(": default mappings in place, %(schedules)s scheduled synchronisation(s).")
+            ngettext(": default mappings in place, %(schedules)s scheduled synchronisation.",
+                     ": default mappings in place, %(schedules)s scheduled synchronisations.", schedules)
             % {"schedules": schedules}
             if defaults.get("use_default_setup")
             else "."

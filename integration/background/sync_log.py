@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from p2c.limits import MAX_AGE_DAYS
 from p2c.outcomes import DONE, OperationRefused, Outcome
@@ -140,19 +140,27 @@ def sync_log_cleanup(*, older_than_days=None, dry_run=False, now=None, chunk_siz
             break
         remaining = _old_jobs(cutoff).filter(pk__gt=bound[0])
 
-    counts = {"jobs": outcome.counts[DONE], "errors": errors_count, "runs": runs_count}
+    jobs_count = outcome.counts[DONE]
+    counts = {
+        "jobs": ngettext("%(count)s job", "%(count)s jobs", jobs_count) % {"count": jobs_count},
+        "errors": ngettext("%(count)s job error", "%(count)s job errors", errors_count) % {"count": errors_count},
+        "runs": ngettext("%(count)s full synchronisation run", "%(count)s full synchronisation runs",
+                         runs_count) % {"count": runs_count},
+    }
     if dry_run:
-        note = gettext("%(jobs)s job(s), %(errors)s job error(s) and %(runs)s full synchronisation run(s) would be "
-                       "deleted.")
+        # Translators: each part counted already ("2 jobs", "1 job error", "1 full synchronisation run").
+        note = gettext("%(jobs)s, %(errors)s and %(runs)s would be deleted.")
     else:
-        note = gettext("%(jobs)s job(s), %(errors)s job error(s) and %(runs)s full synchronisation run(s) deleted.")
+        # Translators: each part counted already ("2 jobs", "1 job error", "1 full synchronisation run").
+        note = gettext("%(jobs)s, %(errors)s and %(runs)s deleted.")
     outcome.notes.append(note % counts)
     if kept_count:
         outcome.notes.append(
-            gettext(
-                "%(kept_count)s old job(s) kept: skipped or failed records, a failed insert, or a kept full "
-                "synchronisation or project run still point at them."
-            )
+            ngettext(
+                "%(kept_count)s old job kept: skipped or failed records, a failed insert, or a kept full "
+                "synchronisation or project run still point at it.",
+                "%(kept_count)s old jobs kept: skipped or failed records, a failed insert, or a kept full "
+                "synchronisation or project run still point at them.", kept_count)
             % {"kept_count": kept_count}
         )
     return outcome

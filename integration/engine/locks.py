@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from django.db import DatabaseError, connections
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from integration.models import IntegrationTableMapping, SyncJob
 from p2c.said import said, said_columns
@@ -49,7 +49,12 @@ class MappingBusy(Exception):
 
 
 class MappingLockLost(Exception):
-    """This run no longer holds its mapping (its claim was judged stopped and taken over): it must stop writing."""
+    """This run no longer holds its mapping (its claim was judged stopped and taken over): it must stop writing.
+    ``said`` as MappingBusy's."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.said = message
 
 
 # -- holders ------------------------------------------------------------------------------------------------------
@@ -176,14 +181,15 @@ def holder_gone(token, *, beats=(), mapping=None):
 
 
 def holder_describe(token):
-    """"process 1234 on host web-1" for a holder token (what a busy message names), in the active language."""
+    """"process 1234 on host web-1" for a holder token (what a busy message names), as what it means (p2c.said):
+    told in the reader's language."""
     host, pid = _parse(token)
     if pid:
         # Translators: who holds a mapping, in a message saying the mapping is being synchronised by another run.
-        return gettext("process %(pid)s on host %(host)s") % {"pid": pid, "host": host}
+        return said(gettext_noop("process %(pid)s on host %(host)s"), pid=str(pid), host=host)
     # Translators: who holds a mapping when its process is unknown, in a message saying the mapping is being
     # synchronised by another run.
-    return gettext("another run")
+    return said(gettext_noop("another run"))
 
 
 # -- the mapping lock ---------------------------------------------------------------------------------------------
@@ -264,10 +270,10 @@ def mapping_lock_refresh(mapping, token):
     if beats and beats[0] is not None and now - beats[0] < HEARTBEAT_EVERY:
         return
     if not held.update(locked_at=now):
-        raise MappingLockLost(gettext(
+        raise MappingLockLost(said(gettext_noop(
             "Mapping %(mapping)s was taken over by another run after this one was judged stopped (no heartbeat for "
             "%(seconds)s s); this run stopped (what it had written is kept)."
-        ) % {"mapping": mapping.name, "seconds": int(HEARTBEAT_STALE.total_seconds())})
+        ), mapping=mapping.name, seconds=int(HEARTBEAT_STALE.total_seconds())))
 
 
 # -- jobs whose process stopped -----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_noop
 from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
 from p2c.databases import database_for
 from p2c.deletions import deletion_log_of
-from p2c.said import said
+from p2c.said import said, said_exception
 from p2c.utils import collector_paused, planner_statistics_refresh
 
 from .conflicts import ChunkConflicts
@@ -248,12 +248,15 @@ class DirectionRun:
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
-            if isinstance(exc, SideUnavailable | SalesApiError):  # expected: one line, not a traceback
+            expected = isinstance(exc, SideUnavailable | SalesApiError)
+            if expected:  # one line, not a traceback
                 logger.warning("Synchronisation job %s failed: %s", job.pk, exc)
             else:
                 logger.exception("Synchronisation job %s failed", job.pk)
             job.status = SyncJob.Status.FAILED
-            job.message_set(said(gettext_noop("The job failed: %(error)s"), error=getattr(exc, "said", str(exc))))
+            # An unexpected exception's class and words as data, under a sentence told in the reader's language.
+            error = getattr(exc, "said", None) or (str(exc) if expected else said_exception(exc))
+            job.message_set(said(gettext_noop("The job failed: %(error)s"), error=error))
         job.report = log.report if plan.dry_run else []
         job.finished_at = timezone.now()
         job.save()

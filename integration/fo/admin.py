@@ -10,12 +10,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integration.configuration.history_admin import ConfigurationHistoryAdminMixin
 from integration.engine.filters import filter_validate
-from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors
+from integration.fo.projects import project_run, project_runs_cleanup, task_run_errors, task_run_skip_reasons
 from integration.fo.templates import project_create, project_delete
 from integration.models import (
     IntegrationProject,
@@ -73,7 +73,7 @@ class IntegrationTemplateAdmin(ConfigurationHistoryAdminMixin, admin.ModelAdmin)
             made.append(project_create(template=template, name=name))
         self.message_user(
             request,
-            gettext("%(count)s project(s) created: %(names)s.")
+            ngettext("%(count)s project created: %(names)s.", "%(count)s projects created: %(names)s.", len(made))
             % {"count": len(made), "names": ", ".join(p.name for p in made)},
             messages.SUCCESS,
         )
@@ -253,16 +253,16 @@ class TaskRunInline(admin.TabularInline):
     @admin.display(description=_("Skipped: reasons"))
     def skip_reason_text(self, obj):
         return format_html_join("", "<div>{}: {}</div>",
-                                ((n, long_text(reason)) for reason, n in (obj.skip_reasons or {}).items()))
+                                ((n, long_text(reason)) for reason, n in task_run_skip_reasons(obj).items()))
 
     @admin.display(description=_("Message"))
     def message_text(self, obj):
-        return long_text(obj.message)
+        return long_text(obj.message_text)  # told in the reader's language
 
     @admin.display(description=_("Failed rows"))
     def error_text(self, obj):
         errors = task_run_errors(task_run=obj, limit=ERROR_LINES)
-        return format_html_join("", "<div>{}</div>", ((long_text(e.message),) for e in errors)) or "-"
+        return format_html_join("", "<div>{}</div>", ((long_text(e.message_text),) for e in errors)) or "-"
 
 
 @admin.register(IntegrationProjectRun)
@@ -273,7 +273,7 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
     inlines = [TaskRunInline]
     actions = ["rerun", "cleanup_history"]
     readonly_fields = ("project", "status", "full", "rerun_of", "requested_by", "created_at", "started_at",
-                       "finished_at", "message")
+                       "finished_at", "message_text")
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -281,6 +281,10 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("Message"))
+    def message_text(self, obj):
+        return long_text(obj.message_text)  # told in the reader's language
 
     @admin.display(description=_("Read / upserted / skipped / failed"))
     def totals(self, obj):
@@ -304,4 +308,4 @@ class IntegrationProjectRunAdmin(admin.ModelAdmin):
     @admin.action(description=_("Delete execution history older than the configured age"), permissions=["delete"])
     def cleanup_history(self, request, queryset):
         count = project_runs_cleanup()
-        self.message_user(request, gettext("%(count)s run(s) deleted.") % {"count": count}, messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)s run deleted.", "%(count)s runs deleted.", count) % {"count": count}, messages.SUCCESS)

@@ -18,13 +18,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from integration import queue
 from integration.engine.filters import filter_validate
-from integration.engine.job_log import job_count_text, skip_reason_text
-from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_message
+from integration.engine.job_log import job_count_said, skip_reason_from_key, skip_reason_key, skip_reason_said
+from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_said
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
+from integration.engine.transfer import validation_said
 from integration.models import (
     IntegrationProjectRun,
     IntegrationProjectTaskRun,
@@ -34,6 +35,7 @@ from integration.models import (
 )
 from integration.rules import rules_for
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult
+from p2c.said import Joined, counted, said, said_columns, said_exception, said_from_data, said_name
 
 logger = logging.getLogger("p2c.integration")
 
@@ -84,11 +86,11 @@ def project_run_active(*, project):
                                           IntegrationProjectRun.Status.RUNNING]).first()
     if run is None or run.status != IntegrationProjectRun.Status.RUNNING or not _run_stopped(run):
         return run
-    message = stopped_message(None, run.started_at)
+    message = said_columns(stopped_said(None, run.started_at))
     IntegrationProjectRun.objects.filter(pk=run.pk, status=IntegrationProjectRun.Status.RUNNING).update(
-        status=IntegrationProjectRun.Status.ERROR, finished_at=timezone.now(), message=message)
+        status=IntegrationProjectRun.Status.ERROR, finished_at=timezone.now(), **message)
     run.task_runs.filter(status=IntegrationProjectTaskRun.Status.RUNNING).update(
-        status=IntegrationProjectTaskRun.Status.ERROR, finished_at=timezone.now(), message=message)
+        status=IntegrationProjectTaskRun.Status.ERROR, finished_at=timezone.now(), **message)
     return None
 
 
@@ -187,18 +189,20 @@ def project_run_outcome(run, *, queued=False, errors_named=ERRORS_NAMED):
     for task_run in run.task_runs.select_related("sync_job").order_by("sequence", "pk"):
         name = task_run.task_name
         if task_run.status == task_run.Status.ERROR:
-            outcome.record(FAILED, name, task_run.message or gettext("the task failed"))
+            outcome.record(FAILED, name, task_run.message_text or gettext("the task failed"))
             continue
         if task_run.status not in DONE_STATUSES:
             outcome.record(SKIPPED, name, gettext("not run: an earlier task failed"))
             continue
         outcome.add(DONE, task_run.upserted + task_run.unchanged)
-        for reason, n in (task_run.skip_reasons or {}).items():
+        for reason, n in task_run_skip_reasons(task_run).items():
             outcome.add(SKIPPED, n)
-            outcome.results.append(RecordResult(SKIPPED, f"{name}: {n} row(s)", reason))
+            # Translators: a project task's name, then how many of its rows were skipped (for one reason).
+            rows = ngettext("%(task)s: %(count)s row", "%(task)s: %(count)s rows", n) % {"task": name, "count": n}
+            outcome.results.append(RecordResult(SKIPPED, rows, reason))
         errors = task_run_errors(task_run=task_run, limit=errors_named)
         for error in errors:
-            outcome.record(FAILED, name, error.message, key=error.source_id)  # the message names the row
+            outcome.record(FAILED, name, error.message_text, key=error.source_id)  # the message names the row
         outcome.add(FAILED, max(0, task_run.failed - len(errors)))
     return outcome
 
@@ -230,9 +234,8 @@ def _run_execute(run_id, progress, token):
     missing = prerequisites_missing(project=run.project)
     task_runs = list(run.task_runs.select_related("task__table_mapping").order_by("sequence", "pk"))
     if missing:
-        failed_as_a_whole = gettext("The task %(missing)s has not run successfully; nothing was run.") % {
-            "missing": ", ".join(missing)
-        }
+        failed_as_a_whole = said(gettext_noop("The task %(missing)s has not run successfully; nothing was run."),
+                                 missing=", ".join(missing))
     for task_run in task_runs:
         if failed_as_a_whole:
             break
@@ -241,30 +244,40 @@ def _run_execute(run_id, progress, token):
         except Exception as exc:  # the run records it; nothing is left half-claimed
             logger.exception("Task %s of project run %s failed", task_run.task_name, run.pk)
             task_run.status = IntegrationProjectTaskRun.Status.ERROR
-            task_run.message = task_run.message or gettext("The task failed: %(exc)s") % {"exc": exc}
+            if not task_run.message:
+                task_run.message_set(said(gettext_noop("The task failed: %(exc)s"), exc=said_exception(exc)))
             task_run.finished_at = timezone.now()
             task_run.save()
         if task_run.status == IntegrationProjectTaskRun.Status.ERROR:
-            failed_as_a_whole = f"Task {task_run.task_name}: {task_run.message}"
+            # Translators: a project task that failed as a whole, then why.
+            failed_as_a_whole = said(gettext_noop("Task %(task)s: %(message)s"), task=task_run.task_name,
+                                     message=_message_said(task_run))
     statuses = {t.status for t in task_runs}
     if failed_as_a_whole:
-        run.status, run.message = IntegrationProjectRun.Status.ERROR, failed_as_a_whole
-    elif IntegrationProjectTaskRun.Status.WARNING in statuses:
-        run.status = IntegrationProjectRun.Status.WARNING
-        run.message = "; ".join(f"{t.task_name}: {t.message}" for t in task_runs)
+        run.status = IntegrationProjectRun.Status.ERROR
+        run.message_set(failed_as_a_whole)
     else:
-        run.status = IntegrationProjectRun.Status.SUCCESS
-        run.message = "; ".join(f"{t.task_name}: {t.message}" for t in task_runs)
+        run.status = (IntegrationProjectRun.Status.WARNING if IntegrationProjectTaskRun.Status.WARNING in statuses
+                      else IntegrationProjectRun.Status.SUCCESS)
+        # Translators: a project task's name, then what it did (tasks separated by "; ").
+        run.message_set(Joined(tuple(said(gettext_noop("%(task)s: %(message)s"), task=t.task_name,
+                                          message=_message_said(t)) for t in task_runs), "; "))
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "message", "finished_at"])
+    run.save(update_fields=["status", "message", "message_data", "finished_at"])
     return run
+
+
+def _message_said(row):
+    """A run's or task run's stored message as what it means, to tell inside another (its text for older rows)."""
+    return said_from_data(row.message_data) if row.message_data else row.message
 
 
 def _task_run_execute(task_run, *, full, progress):
     task = task_run.task
     if task is None:
-        task_run.status, task_run.message = task_run.Status.ERROR, gettext("The task was deleted.")
-        task_run.save(update_fields=["status", "message"])
+        task_run.status = task_run.Status.ERROR
+        task_run.message_set(said(gettext_noop("The task was deleted.")))
+        task_run.save(update_fields=["status", "message", "message_data"])
         return
     mapping = task.table_mapping
     task_run.status, task_run.started_at = task_run.Status.RUNNING, timezone.now()
@@ -282,7 +295,8 @@ def _task_run_execute(task_run, *, full, progress):
         jobs = mapping_synchronize(mapping=mapping, direction=mapping.direction, full=full, progress=counting)
     except (MappingBusy, ValidationError) as exc:
         task_run.status = task_run.Status.ERROR
-        task_run.message = " ".join(getattr(exc, "messages", None) or [str(exc)])
+        task_run.message_set(exc.said if isinstance(exc, MappingBusy) else Joined(
+            tuple(validation_said(error) for error in _refusals(exc)), " "))
         task_run.finished_at = timezone.now()
         task_run.save()
         return
@@ -296,23 +310,27 @@ def _task_run_execute(task_run, *, full, progress):
         task_run.failed = job.failed
     reasons = left_out_reasons(mapping=mapping, model=plan_source, watermark=None if full else watermark)
     if job is not None and job.skipped:
-        reasons.update(getattr(job, "skip_reasons", None)
-                       or {gettext("coupling marked skipped, or an update conflict (see the couplings)"): job.skipped})
-    task_run.skip_reasons = {str(reason): n for reason, n in reasons.items()}  # JSON: lazy translations as text
+        reasons.update(getattr(job, "skip_reasons_data", None) or {skip_reason_key(said(gettext_noop(
+            "coupling marked skipped, or an update conflict (see the couplings)"))): job.skipped})
+    task_run.skip_reasons = reasons  # keyed by what each reason means (job_log.skip_reason_key)
     task_run.skipped = sum(reasons.values())
     if job is None or job.status == SyncJob.Status.FAILED:
         task_run.status = task_run.Status.ERROR
-        task_run.message = job.message if job else gettext("No job ran.")
+        if job is not None:
+            task_run.message, task_run.message_data = job.message, job.message_data
+        else:
+            task_run.message_set(said(gettext_noop("No job ran.")))
     else:
         task_run.status = task_run.Status.WARNING if job.failed else task_run.Status.SUCCESS
-        task_run.message = _summary(task_run)
+        task_run.message_set(_summary(task_run))
     task_run.finished_at = timezone.now()
     task_run.save()
 
 
 def left_out_reasons(*, mapping, model, watermark):
     """{reason: count} of source rows the task's filter leaves out, among the rows a run reads (changed since
-    ``watermark``, or all). One or two aggregate queries."""
+    ``watermark``, or all), each reason keyed by what it means (job_log.skip_reason_key). One or two aggregate
+    queries."""
     spec = mapping.crm_filter if mapping.direction == "from_integration" else mapping.erp_filter
     condition = filter_validate(model, spec or {})
     if not condition:
@@ -322,30 +340,43 @@ def left_out_reasons(*, mapping, model, watermark):
         queryset = queryset.filter(**{f"{model.MODIFIED_FIELD}__gt": watermark - WATERMARK_MARGIN})
     rules = rules_for(mapping)
     if hasattr(rules, "left_out_reasons"):
-        # The rules' reasons may be lazy translations: the stored keys are text, in the language of the run.
-        return {str(reason): n for reason, n in dict(rules.left_out_reasons(queryset)).items()}
+        # The rules' reasons are lazy translations: stored as their msgid, told in the reader's language.
+        return {skip_reason_key(said_name(reason)): n for reason, n in dict(rules.left_out_reasons(queryset)).items()}
     count = queryset.count()
-    return {gettext("does not match the task filter"): count} if count else {}
+    return {skip_reason_key(said(gettext_noop("does not match the task filter"))): count} if count else {}
+
+
+def task_run_skip_reasons(task_run):
+    """{reason in the active language: count} of a task run's skipped rows (an older row's reasons as stored)."""
+    return {str(skip_reason_from_key(key)): n for key, n in (task_run.skip_reasons or {}).items()}
+
+
+def _refusals(exc):
+    """A ValidationError's errors, one by one."""
+    if hasattr(exc, "error_list"):
+        return exc.error_list
+    return [error for errors in exc.error_dict.values() for error in errors]
 
 
 def _summary(task_run):
-    """A task run's message, in the active language: rows read and upserted, then coupled, skipped (with their
+    """A task run's message, as what it means (p2c.said): rows read and upserted, then coupled, skipped (with their
     reasons) and failed ones."""
     # Translators: an F&O project task's result: rows read, rows written (upserted), of which new and changed.
-    parts = [gettext("%(read)s read, %(upserted)s upserted (%(inserted)s new, %(modified)s changed), "
-                     "%(unchanged)s unchanged") % {
-        "read": task_run.read, "upserted": task_run.upserted, "inserted": task_run.inserted,
-        "modified": task_run.modified, "unchanged": task_run.unchanged}]
+    parts = [said(gettext_noop("%(read)s read, %(upserted)s upserted (%(inserted)s new, %(modified)s changed), "
+                               "%(unchanged)s unchanged"),
+                  read=task_run.read, upserted=task_run.upserted, inserted=task_run.inserted,
+                  modified=task_run.modified, unchanged=task_run.unchanged)]
     if task_run.coupled:
-        parts.append(gettext("%(coupled)s coupled to existing records") % {"coupled": task_run.coupled})
+        parts.append(said(gettext_noop("%(coupled)s coupled to existing records"), coupled=task_run.coupled))
     if task_run.skipped:
-        reasons = "; ".join(skip_reason_text(reason, n, []) for reason, n in task_run.skip_reasons.items())
+        reasons = Joined(tuple(skip_reason_said(skip_reason_from_key(key), n, [])
+                               for key, n in task_run.skip_reasons.items()), "; ")
         # Translators: how many rows an F&O project task skipped, then why (reasons separated by "; ").
-        parts.append(ngettext("%(count)s skipped (%(reasons)s)", "%(count)s skipped (%(reasons)s)",
-                              task_run.skipped) % {"count": task_run.skipped, "reasons": reasons})
+        parts.append(counted("%(count)s skipped (%(reasons)s)", "%(count)s skipped (%(reasons)s)",
+                             count=task_run.skipped, reasons=reasons))
     if task_run.failed:
-        parts.append(job_count_text("failed", task_run.failed))
-    return ", ".join(parts)
+        parts.append(job_count_said("failed", task_run.failed))
+    return Joined(tuple(parts))
 
 
 def task_run_errors(*, task_run, limit=None):

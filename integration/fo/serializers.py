@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from integration.fo.projects import task_run_errors
+from integration.fo.projects import task_run_errors, task_run_skip_reasons
 from integration.models import (
     IntegrationProject,
     IntegrationProjectRun,
@@ -62,6 +62,10 @@ class ProjectSerializer(StrictModelSerializer):
 
 class TaskRunSerializer(StrictModelSerializer):
     errors = serializers.SerializerMethodField()
+    message = serializers.CharField(source="message_text", read_only=True,
+                                    help_text=_("The task's message, in the request's language (Accept-Language)."))
+    skip_reasons = serializers.SerializerMethodField(
+        help_text=_("Why rows were skipped, in the request's language (Accept-Language), with how many."))
     sync_job = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -71,13 +75,18 @@ class TaskRunSerializer(StrictModelSerializer):
                   "finished_at", "sync_job")
 
     def get_errors(self, obj) -> list[dict]:
-        return [{"source_id": e.source_id, "message": e.message}
+        return [{"source_id": e.source_id, "message": e.message_text}
                 for e in task_run_errors(task_run=obj, limit=ERRORS_SHOWN)]
+
+    def get_skip_reasons(self, obj) -> dict[str, int]:
+        return task_run_skip_reasons(obj)
 
 
 class ProjectRunSerializer(StrictModelSerializer):
     project = serializers.CharField(source="project.name", read_only=True)
     task_runs = TaskRunSerializer(many=True, read_only=True)
+    message = serializers.CharField(source="message_text", read_only=True,
+                                    help_text=_("The run's message, in the request's language (Accept-Language)."))
 
     class Meta:
         model = IntegrationProjectRun

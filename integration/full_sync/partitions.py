@@ -33,11 +33,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from erp.models import NumberedRecord
 from erp.numbering import numbers_reserved
-from p2c.said import counted, said_from_data, said_stored
+from p2c.said import counted, said, said_exception, said_from_data, said_stored
 
 from .. import queue
 from ..engine import sync as engine_sync
@@ -57,7 +57,12 @@ LOCK_REFRESH_SECONDS = 10
 
 
 class PartitionLost(Exception):
-    """The partition was taken over by another worker (this one was judged stopped): stop writing."""
+    """The partition was taken over by another worker (this one was judged stopped): stop writing. ``said``: the
+    message as what it means, for the job that stores it."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.said = message
 
 
 # -- planning -----------------------------------------------------------------------------------------------------
@@ -208,8 +213,8 @@ def partition_run(*, partition, token):
     def heartbeat(*, job, done, total):
         if not SyncPartition.objects.filter(pk=partition.pk, claim=token).update(
                 heartbeat=timezone.now(), rows=F("rows") + done):
-            raise PartitionLost(gettext("Partition %(position)s was taken over by another worker.")
-                                % {"position": partition.position})
+            raise PartitionLost(said(gettext_noop("Partition %(position)s was taken over by another worker."),
+                                     position=partition.position))
 
     try:
         series, count = (None, 0) if partition.rows_coupled is not None else _numbers_needed(
@@ -226,7 +231,7 @@ def partition_run(*, partition, token):
         result, failed, message = sink, True, said_stored(getattr(exc, "said", str(exc)))
     except Exception as exc:  # the partition fails; the others go on, and a rerun takes it up again
         logger.exception("Partition %s of job %s failed", partition.position, job.pk)
-        result, failed, message = sink, True, (f"{type(exc).__name__}: {exc}", None)
+        result, failed, message = sink, True, said_stored(said_exception(exc))
     counts = {name: getattr(result, name) for name in SyncJob.COUNTERS}
     with transaction.atomic():
         done = SyncPartition.objects.filter(pk=partition.pk, claim=token, state=State.RUNNING).update(

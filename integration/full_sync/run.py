@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
-from p2c.said import Joined, counted, said, said_choice, said_columns, said_from_data
+from p2c.said import Joined, counted, said, said_choice, said_columns, said_exception, said_from_data
 
 from .. import queue
 from ..coupling.couplings import coupling_direction, mapping_couple_by_match
@@ -262,7 +262,7 @@ def _line_run(line, token):
         state, message = State.FAILED, exc.said
     except Exception as exc:
         logger.exception("Full synchronisation line %s failed", line.mapping_name)
-        state, message = State.FAILED, getattr(exc, "said", None) or f"{type(exc).__name__}: {exc}"
+        state, message = State.FAILED, said_exception(exc)
     FullSyncLine.objects.filter(pk=line.pk, claim=token).update(
         state=state, finished_at=timezone.now(), **said_columns(message, limit=2000))
     full_sync_advance(run_id=line.run_id)

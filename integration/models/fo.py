@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from integration.models.jobs import SyncJob
+from integration.models.jobs import SaidMessage, SyncJob
 from integration.models.mappings import IntegrationTableMapping
 
 
@@ -174,7 +174,7 @@ class IntegrationProjectTaskDefault(models.Model):
             raise ValidationError(errors)
 
 
-class IntegrationProjectRun(models.Model):
+class IntegrationProjectRun(SaidMessage):
     """One execution of a project (SPEC P6: execution history)."""
 
     class Status(models.TextChoices):
@@ -196,7 +196,6 @@ class IntegrationProjectRun(models.Model):
     created_at = models.DateTimeField(_("Created At"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
-    message = models.TextField(_("Message"), blank=True)
     holder = models.CharField(_("Run By"), max_length=64, blank=True, editable=False)  # engine/locks.py, while running
 
     class Meta:
@@ -212,7 +211,7 @@ class IntegrationProjectRun(models.Model):
         return reverse("admin:integration_integrationprojectrun_change", args=[self.pk])
 
 
-class IntegrationProjectTaskRun(models.Model):
+class IntegrationProjectTaskRun(SaidMessage):
     """One task of a project run: rows read, upserted, skipped (with reasons), failed (messages in the job)."""
 
     class Status(models.TextChoices):
@@ -243,10 +242,10 @@ class IntegrationProjectTaskRun(models.Model):
     unchanged = models.PositiveIntegerField(_("Unchanged"), default=0)
     skipped = models.PositiveIntegerField(_("Skipped"), default=0)
     failed = models.PositiveIntegerField(_("Failed"), default=0)
+    # reason (`job_log.skip_reason_key`: what it means, or a text in an older row) -> how many
     skip_reasons = models.JSONField(_("Skipped: Reasons"), default=dict, blank=True)
     started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
-    message = models.TextField(_("Message"), blank=True)
 
     class Meta:
         verbose_name = _("Data Integration Task Run")

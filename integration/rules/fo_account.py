@@ -1,7 +1,11 @@
 """Accounts - Customers (SPEC P1, P3, P5): Sales accounts → ERP customers, externally maintained, numbered by
 the account number (``ACC-01000-XXXXXX``). Defaults (customer group 10, language en-us, …) from the task."""
 
+from django.utils.translation import gettext_lazy
+
 from .fo_base import FoRules
+
+INACTIVE = gettext_lazy("account is inactive")
 
 
 class Rules(FoRules):
@@ -9,4 +13,4 @@ class Rules(FoRules):
 
     def left_out_reasons(self, queryset):
         count = queryset.count()
-        return {"account is inactive": count} if count else {}
+        return {INACTIVE: count} if count else {}

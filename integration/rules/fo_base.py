@@ -5,7 +5,7 @@ value map's entry for the Sales key field (country/region, city), else the defau
 blank fails the row with a message naming the field and the record. They are loaded once per run.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from integration.models import IntegrationProjectTaskDefault
 from p2c.said import Joined, said, said_name
@@ -80,4 +80,4 @@ class FoRules(BaseRules):
     def left_out_reasons(self, queryset):
         """{reason: count} for source rows this task's filter leaves out (``queryset``: exactly those rows)."""
         count = queryset.count()
-        return {"does not match the task filter": count} if count else {}
+        return {gettext_lazy("does not match the task filter"): count} if count else {}

@@ -8,7 +8,7 @@ run before it has).
 """
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from p2c.said import Said, said
 
@@ -37,7 +37,7 @@ def routing_left_out(queryset, *, active_customer_reason):
     }
     other = counts["total"] - counts["active"] - counts["company_contact"] - counts["no_company"]
     if other:
-        reasons[gettext("does not match the task filter")] = other
+        reasons[gettext_lazy("does not match the task filter")] = other
     return {reason: n for reason, n in reasons.items() if n}
 
 

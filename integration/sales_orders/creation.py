@@ -22,14 +22,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from crm.models import SalesOrder
 from erp.models import SalesHeader, SalesInvoiceHeader, SalesLine
 from integration.binder import counterpart_query, coupled_ids
 from integration.engine.sync import mapping_synchronize
-from integration.labels import sales_order_label
+from integration.engine.transfer import validation_said
+from integration.labels import sales_order_label_said
 from integration.models import (
     ConnectionSetup,
     Coupling,
@@ -51,7 +52,7 @@ from integration.sales_orders.erp_document import (
 from p2c.databases import database_for
 from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
 from p2c.records import writing_as
-from p2c.said import Joined, counted
+from p2c.said import Joined, counted, said, said_columns, said_exception
 
 logger = logging.getLogger("p2c.integration")
 
@@ -63,7 +64,7 @@ class SalesOrderOutcome:
     sales_order: object
     header: object = None
     created: bool = False
-    error: str = ""
+    error: object = ""  # why it was refused: a `p2c.said.Said` (what it means) or a text
 
 
 
@@ -110,7 +111,7 @@ def sales_orders_create(*, sales_orders):
         name = order.number if order is not None else "?"
         key = order.pk if order is not None else ""
         if result.error:
-            outcome.record(FAILED, name, result.error, key=key)
+            outcome.record(FAILED, name, str(result.error), key=key)
         elif result.created:
             outcome.add(DONE)
         else:
@@ -144,21 +145,24 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
         order = orders.get(pk)
         if order is None:
             outcome = SalesOrderOutcome(
-                sales_order=None, error=gettext("Sales order %(pk)s does not exist.") % {"pk": pk}
+                sales_order=None, error=said(gettext_noop("Sales order %(pk)s does not exist."), pk=str(pk))
             )
         else:
             try:
                 outcome = _create(order)
             except SalesOrderError as exc:
-                outcome = SalesOrderOutcome(sales_order=order, error=str(exc))
+                outcome = SalesOrderOutcome(sales_order=order, error=exc.said)
             except Exception as exc:  # one order's unexpected failure (rolled back) must not stop the others
                 logger.exception("Creating the ERP order of Sales order %s failed", pk)
-                outcome = SalesOrderOutcome(sales_order=order, error=f"{sales_order_label(order)}: {exc}")
+                # Translators: a Sales order, then what went wrong when creating its ERP order.
+                outcome = SalesOrderOutcome(sales_order=order, error=said(
+                    gettext_noop("%(sales_order_label)s: %(error)s"), sales_order_label=sales_order_label_said(order),
+                    error=said_exception(exc)))
         outcomes.append(outcome)
         if outcome.error:
             job.failed += 1
             errors.append(SyncJobError(job=job, source_model=CRM_ORDER, source_id=str(pk), destination_model=ERP_ORDER,
-                                       message=outcome.error))
+                                       **said_columns(outcome.error)))
         elif outcome.created:
             job.inserted += 1
             job.coupled += 1
@@ -204,10 +208,9 @@ def _create(sales_order):
                 lines = list(order.lines.select_related("product", "uom__unit_group")
                              .order_by("line_number", "createdon"))
                 if not lines:
-                    raise SalesOrderError(
-                        gettext("%(sales_order_label)s has no products: there is nothing to order.")
-                        % {"sales_order_label": sales_order_label(order)}
-                    )
+                    raise SalesOrderError(said(
+                        gettext_noop("%(sales_order_label)s has no products: there is nothing to order."),
+                        sales_order_label=sales_order_label_said(order)))
                 header = _header(order, customer)
                 erp_lines = _lines(order, header, lines, _lookups(order, lines))
                 header.amount = sum((line.amount for line in erp_lines), Decimal(0))
@@ -215,7 +218,11 @@ def _create(sales_order):
                 try:
                     header.save()
                 except ValidationError as exc:  # no order number series, for one
-                    raise SalesOrderError(f"{sales_order_label(order)}: {' '.join(exc.messages)}") from exc
+                    refusals = exc.error_list if hasattr(exc, "error_list") else [
+                        error for errors in exc.error_dict.values() for error in errors]
+                    raise SalesOrderError(said(
+                        gettext_noop("%(sales_order_label)s: %(error)s"), sales_order_label=sales_order_label_said(order),
+                        error=Joined(tuple(validation_said(error) for error in refusals), " "))) from exc
                 for line in erp_lines:
                     line.header = header
                 SalesLine.objects.bulk_create(erp_lines)
@@ -236,10 +243,9 @@ def _create(sales_order):
     except _CreatedMeanwhile:
         header = sales_order_erp_order(sales_order=sales_order)
         if header is None:
-            raise SalesOrderError(
-                gettext("%(sales_order_label)s could not be coupled to its ERP order.")
-                % {"sales_order_label": sales_order_label(sales_order)}
-            ) from None
+            raise SalesOrderError(said(
+                gettext_noop("%(sales_order_label)s could not be coupled to its ERP order."),
+                sales_order_label=sales_order_label_said(sales_order))) from None
         return SalesOrderOutcome(sales_order=sales_order, header=header, created=False)
     return SalesOrderOutcome(sales_order=order, header=header, created=True)
 

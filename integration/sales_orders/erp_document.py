@@ -18,8 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from erp.models import (
     Currency,
@@ -36,9 +35,10 @@ from erp.models import (
     UnitOfMeasure,
 )
 from integration.binder import counterpart, counterpart_query, counterparts
-from integration.labels import sales_order_label
+from integration.labels import sales_order_label_said
 from integration.models import ValueMapEntry
 from integration.sales_orders.products import product_erp_records
+from p2c.said import Joined, Lowered, counted, said, said_choice, said_name
 
 ERP_ORDER, CRM_ORDER = "erp.SalesHeader", "crm.SalesOrder"
 LINE_NO_STEP = 10000
@@ -54,7 +54,12 @@ OPTION_FIELDS = (
 
 
 class SalesOrderError(Exception):
-    """The Sales order cannot be created in the ERP; the message names the order and the cause."""
+    """The Sales order cannot be created in the ERP; the message names the order and the cause. ``said``: the
+    message as what it means (p2c.said), stored with the job's error and told in the reader's language."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.said = message
 
 
 @dataclass
@@ -69,13 +74,13 @@ class _Lookups:
 
 def _check_submitted(order):
     if order.state_code != order.State.SUBMITTED:
-        raise SalesOrderError(
-            gettext(
+        raise SalesOrderError(said(
+            gettext_noop(
                 "%(sales_order_label)s must be submitted to be created in the ERP; its status is "
                 "%(get_state_code_display)s."
-            )
-            % {"sales_order_label": sales_order_label(order), "get_state_code_display": order.get_state_code_display()}
-        )
+            ),
+            sales_order_label=sales_order_label_said(order), get_state_code_display=said_choice(order, "state_code"),
+        ))
 
 
 def _customer(order):
@@ -84,28 +89,28 @@ def _customer(order):
     if account is None and order.customer_contact is not None:
         account = order.customer_contact.parent_account
     if account is None:
-        raise SalesOrderError(
-            gettext(
+        raise SalesOrderError(said(
+            gettext_noop(
                 "There is no potential customer defined on the Sales order %(number)s: its customer must be an "
                 "account, or a contact whose company is an account."
-            )
-            % {"number": order.number}
-        )
+            ),
+            number=order.number,
+        ))
     coupled = counterpart_query("crm.Account", [account.pk], to="erp.Customer")
     customer = Customer.objects.filter(pk__in=coupled).first()
     if customer is None:
-        raise SalesOrderError(
-            gettext(
+        raise SalesOrderError(said(
+            gettext_noop(
                 "There is no customer coupled to Sales account %(account)s (%(account_number)s): couple the account "
                 "to an ERP customer first."
-            )
-            % {"account": account.name, "account_number": account.account_number}
-        )
+            ),
+            account=account.name, account_number=account.account_number,
+        ))
     if customer.blocked == Customer.Blocked.ALL:
-        raise SalesOrderError(
-            gettext("Customer %(customer_no)s (%(customer)s) is blocked for all transactions.")
-            % {"customer_no": customer.no, "customer": customer.name}
-        )
+        raise SalesOrderError(said(
+            gettext_noop("Customer %(customer_no)s (%(customer)s) is blocked for all transactions."),
+            customer_no=customer.no, customer=customer.name,
+        ))
     return customer
 
 
@@ -156,13 +161,13 @@ def _currency_id(order, customer):
         return None
     erp_currency = Currency.objects.filter(iso_code__iexact=iso).order_by("code").first()
     if erp_currency is None:
-        raise SalesOrderError(
-            gettext(
+        raise SalesOrderError(said(
+            gettext_noop(
                 "%(sales_order_label)s: currency %(iso)s is not coupled to an ERP currency, and no ERP currency has "
                 "ISO code %(iso)s."
-            )
-            % {"sales_order_label": sales_order_label(order), "iso": iso}
-        )
+            ),
+            sales_order_label=sales_order_label_said(order), iso=iso,
+        ))
     return erp_currency.pk
 
 
@@ -251,27 +256,24 @@ def _lookups(order, lines):
     if any(line.product_id is None for line in lines):
         setup = SalesReceivablesSetup.get_solo()
         if not setup.write_in_product_type or not setup.write_in_product_no:
-            raise SalesOrderError(
-                gettext(
+            raise SalesOrderError(said(
+                gettext_noop(
                     "Sales order %(number)s contains a write-in product. You must choose the default write-in product in "
                     "Sales & Receivables Setup window (Write-in Product Type and Write-in Product No.)."
-                )
-                % {"number": order.number}
-            )
+                ),
+                number=order.number,
+            ))
         model = Item if setup.write_in_product_type == "item" else Resource
         record = model.objects.select_related("base_unit_of_measure").filter(no=setup.write_in_product_no).first()
         if record is None:
-            raise SalesOrderError(
-                gettext(
+            raise SalesOrderError(said(
+                gettext_noop(
                     "Sales order %(number)s contains a write-in product, but the write-in product %(verbose_name)s "
                     "%(write_in_product_no)s set in Sales & Receivables Setup does not exist."
-                )
-                % {
-                    "number": order.number,
-                    "verbose_name": model._meta.verbose_name,
-                    "write_in_product_no": setup.write_in_product_no,
-                }
-            )
+                ),
+                number=order.number, verbose_name=said_name(model._meta.verbose_name),
+                write_in_product_no=setup.write_in_product_no,
+            ))
         lookups.write_in = (setup.write_in_product_type, record)
     return lookups
 
@@ -282,12 +284,17 @@ def _lines(order, header, lines, lookups):
     erp_lines, errors = [], []
     line_no = 0
     for line in lines:
-        where = f"line {line.line_number}" if line.line_number else "a line"
         try:
             kind, record = _line_product(line, lookups)
             unit_code = _line_unit(line, record, lookups)
         except SalesOrderError as exc:
-            errors.append(f"{capfirst(where)}: {exc}")
+            if line.line_number:
+                # Translators: a Sales order line that cannot be created in the ERP, then why.
+                errors.append(said(gettext_noop("Line %(line)s: %(error)s"), line=str(line.line_number),
+                                   error=exc.said))
+            else:
+                # Translators: a Sales order line without a number that cannot be created in the ERP, then why.
+                errors.append(said(gettext_noop("A line: %(error)s"), error=exc.said))
             continue
         description = line.description or line.product_description or _record_name(record)
         amount = (line.quantity * line.price_per_unit - (line.manual_discount_amount or 0)).quantize(
@@ -306,11 +313,14 @@ def _lines(order, header, lines, lookups):
                                        description=description[start:start + max_description]))
     if errors:
         shown = errors[:MAX_LINE_ERRORS]
-        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        raise SalesOrderError(
-            gettext("%(sales_order_label)s cannot be created in the ERP. %(shown)s%(more)s")
-            % {"sales_order_label": sales_order_label(order), "shown": " ".join(shown), "more": more}
-        )
+        if len(errors) > len(shown):
+            # Translators: after the first lines' errors, how many other lines cannot be created either.
+            shown.append(counted("(and %(count)s more)", "(and %(count)s more)", count=len(errors) - len(shown)))
+        # ``more``: told within ``shown`` now (counted), kept empty so the catalogues' sentence stays as it was.
+        raise SalesOrderError(said(
+            gettext_noop("%(sales_order_label)s cannot be created in the ERP. %(shown)s%(more)s"),
+            sales_order_label=sales_order_label_said(order), shown=Joined(tuple(shown), " "), more="",
+        ))
     return erp_lines
 
 
@@ -320,27 +330,25 @@ def _line_product(line, lookups):
     else:
         product = line.product
         if product.state_code != "active":
-            raise SalesOrderError(
-                gettext("product %(product_number)s (%(product)s) is not active (%(get_state_code_display)s).")
-                % {
-                    "product_number": product.product_number,
-                    "product": product.name,
-                    "get_state_code_display": product.get_state_code_display(),
-                }
-            )
+            raise SalesOrderError(said(
+                gettext_noop("product %(product_number)s (%(product)s) is not active (%(get_state_code_display)s)."),
+                product_number=product.product_number, product=product.name,
+                get_state_code_display=said_choice(product, "state_code"),
+            ))
         found = lookups.products.get(line.product_id)
         if found is None:
             kind = "resource" if product.product_type_code == "services" else "item"
-            raise SalesOrderError(
-                gettext("the Sales product %(product_number)s (%(product)s) is not coupled to an ERP %(kind)s.")
-                % {"product_number": product.product_number, "product": product.name, "kind": kind}
-            )
+            raise SalesOrderError(said(
+                gettext_noop("the Sales product %(product_number)s (%(product)s) is not coupled to an ERP %(kind)s."),
+                product_number=product.product_number, product=product.name,
+                kind=Lowered(said_name((Resource if kind == "resource" else Item)._meta.verbose_name)),
+            ))
         kind, record = found
     if record.blocked:
-        raise SalesOrderError(
-            gettext("%(kind)s %(record_no)s (%(record_name)s) is blocked.")
-            % {"kind": kind.capitalize(), "record_no": record.no, "record_name": _record_name(record)}
-        )
+        raise SalesOrderError(said(
+            gettext_noop("%(kind)s %(record_no)s (%(record_name)s) is blocked."),
+            kind=said_name(type(record)._meta.verbose_name), record_no=record.no, record_name=_record_name(record),
+        ))
     return kind, record
 
 
@@ -349,13 +357,13 @@ def _line_unit(line, record, lookups):
         return record.base_unit_of_measure.code if record.base_unit_of_measure_id else ""
     code = lookups.units.get(line.uom_id)
     if code is None:
-        raise SalesOrderError(
-            gettext(
+        raise SalesOrderError(said(
+            gettext_noop(
                 "the unit %(uom)s (unit group %(unit_group)s) is unknown in the ERP: couple its unit group to a unit "
                 "of measure, or use a unit named like an ERP unit of measure code."
-            )
-            % {"uom": line.uom.name, "unit_group": line.uom.unit_group.name}
-        )
+            ),
+            uom=line.uom.name, unit_group=line.uom.unit_group.name,
+        ))
     return code
 
 

@@ -95,7 +95,7 @@ def test_the_alias_bomb_is_refused_by_the_command(configured, tmp_path):
     bomb.write_text(alias_bomb())
     err = StringIO()
     refused = bounded(lambda: _refused_by_command(str(bomb), stderr=err))
-    assert "not valid (1 error(s)); nothing was changed" in str(refused.value)
+    assert "not valid (1 error); nothing was changed" in str(refused.value)
     assert "more than 1,000,000 YAML nodes" in err.getvalue() and "P2C_CONFIGURATION_MAX_NODES" in err.getvalue()
     unchanged(configured)
 

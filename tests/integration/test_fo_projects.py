@@ -17,6 +17,7 @@ from integration.fo.projects import (
     project_run_rerun,
     project_run_start,
     project_runs_cleanup,
+    task_run_skip_reasons,
 )
 from integration.fo.templates import (
     ACCOUNTS_TEMPLATE,
@@ -100,7 +101,7 @@ def test_execution_history_per_task_and_rerun(fo_projects):
     first = run(fo_projects["accounts"])
     task_run = first.task_runs.get()
     assert (task_run.read, task_run.upserted, task_run.inserted, task_run.failed) == (2, 2, 2, 0)
-    assert task_run.skip_reasons == {"account is inactive": 1} and task_run.skipped == 1
+    assert task_run_skip_reasons(task_run) == {"account is inactive": 1} and task_run.skipped == 1
     assert task_run.sync_job is not None and first.started_at and first.finished_at
     assert "2 read" in task_run.message
     again = project_run_execute(run_id=project_run_rerun(run=first).pk)
@@ -262,7 +263,7 @@ def test_admin_makes_projects_from_templates(integration_user, number_series, ad
     accounts = IntegrationTemplate.objects.get(name=ACCOUNTS_TEMPLATE)
     response = admin_client.post(templates_url, {"action": "create_projects", "_selected_action": [accounts.pk]},
                                  follow=True)
-    assert "1 project(s) created: Accounts" in response.content.decode()
+    assert "1 project created: Accounts" in response.content.decode()
     add_url = reverse("admin:integration_integrationproject_add")
     contacts = IntegrationTemplate.objects.get(name=CONTACTS_TEMPLATE)
     response = admin_client.post(add_url, {

@@ -100,15 +100,15 @@ def assert_cleaned(log):
 def test_old_entries_go_the_evidence_stays(log, chunk_size):
     outcome = sync_log_cleanup(older_than_days=30, chunk_size=chunk_size)
     assert outcome.counts["done"] == 2 and outcome.level == "success"
-    assert "2 job(s), 2 job error(s) and 1 full synchronisation run(s) deleted." in outcome.summary()
-    assert "5 old job(s) kept" in outcome.summary()  # two couplings, a failed insert, a project run, a full sync
+    assert "2 jobs, 2 job errors and 1 full synchronisation run deleted." in outcome.summary()
+    assert "5 old jobs kept" in outcome.summary()  # two couplings, a failed insert, a project run, a full sync
     assert_cleaned(log)
 
 
 def test_dry_run_counts_and_deletes_nothing(log):
     before = SyncJob.objects.count(), SyncJobError.objects.count(), FullSyncRun.objects.count()
     outcome = sync_log_cleanup(older_than_days=30, dry_run=True)
-    assert "2 job(s), 2 job error(s) and 1 full synchronisation run(s) would be deleted." in outcome.summary()
+    assert "2 jobs, 2 job errors and 1 full synchronisation run would be deleted." in outcome.summary()
     assert (SyncJob.objects.count(), SyncJobError.objects.count(), FullSyncRun.objects.count()) == before
 
 
@@ -131,7 +131,7 @@ def test_command_prints_what_it_deletes(log, capsys):
     assert "would be deleted" in out and SyncJob.objects.filter(pk__in=log["deleted"]).count() == 2
     call_command("sync_log_cleanup", "--older-than", "30")
     out = capsys.readouterr().out
-    assert "older than 30 days: 2 done." in out and "2 job(s), 2 job error(s)" in out
+    assert "older than 30 days: 2 done." in out and "2 jobs, 2 job errors" in out
     assert_cleaned(log)
     with pytest.raises(CommandError, match="argument --older-than: -1 is out of range"):
         call_command("sync_log_cleanup", "--older-than", "-1")
@@ -161,7 +161,7 @@ def test_admin_delete_entries_older_than_7_days(log, admin_client):
     assert SyncJob.objects.filter(pk__in=log["deleted"]).count() == 2
     response = admin_client.post("/admin/integration/syncjob/cleanup/", {"days": "7"}, follow=True)
     assert_cleaned(log)
-    assert "2 job(s), 2 job error(s) and 1 full synchronisation run(s) deleted." in response.content.decode()
+    assert "2 jobs, 2 job errors and 1 full synchronisation run deleted." in response.content.decode()
 
 
 def test_admin_cleanup_needs_the_delete_permission(log, client, django_user_model):

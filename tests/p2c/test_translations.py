@@ -85,3 +85,15 @@ def test_the_catalogue_uses_the_glossary_terms(lang):
 def test_the_catalogues_are_up_to_date_with_the_code():
     out = StringIO()
     assert messages_check(stdout=out) == 0, out.getvalue()
+
+
+def test_the_check_names_an_untranslated_entry_and_a_fuzzy_one(tmp_path):
+    """What `make messages-check` fails on (issue 62): an entry left untranslated, one marked fuzzy, each named."""
+    path = tmp_path / "sv" / "LC_MESSAGES" / "django.po"
+    path.parent.mkdir(parents=True)
+    catalogue = polib.POFile()
+    catalogue.append(polib.POEntry(msgid="Run project", msgstr=""))
+    catalogue.append(polib.POEntry(msgid="Re-run", msgstr="Kör igen", flags=["fuzzy"]))
+    catalogue.append(polib.POEntry(msgid="Task", msgstr="Uppgift"))
+    catalogue.save(str(path))
+    assert catalogue_problems(path) == ["untranslated: 'Run project'", "fuzzy: 'Re-run'"]

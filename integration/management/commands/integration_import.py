@@ -2,7 +2,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from integration.configuration import ConfigurationInvalid, configuration_import, format_of
 from integration.configuration.history import history_recorder
@@ -35,7 +35,9 @@ class Command(BaseCommand):
             for where, message in exc.errors:
                 self.stderr.write(f"{where}: {message}" if where else message)
             raise CommandError(
-                gettext("%(file)s: the configuration is not valid (%(count)s error(s)); nothing was changed.")
+                ngettext("%(file)s: the configuration is not valid (%(count)s error); nothing was changed.",
+                         "%(file)s: the configuration is not valid (%(count)s errors); nothing was changed.",
+                         len(exc.errors))
                 % {"file": file, "count": len(exc.errors)}
             ) from exc
         except OperationRefused as exc:

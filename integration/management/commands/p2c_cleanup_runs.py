@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from integration.fo.projects import history_days, project_runs_cleanup
 from p2c.limits import MAX_AGE_DAYS
@@ -21,5 +21,6 @@ class Command(BaseCommand):
         days = history_days() if days is None else days
         count = project_runs_cleanup(older_than=timedelta(days=days))
         self.stdout.write(
-            gettext("%(count)s project run(s) older than %(days)s days deleted.") % {"count": count, "days": days}
+            ngettext("%(count)s project run older than %(days)s days deleted.",
+                     "%(count)s project runs older than %(days)s days deleted.", count) % {"count": count, "days": days}
         )

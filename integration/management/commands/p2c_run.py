@@ -75,6 +75,6 @@ class Command(BaseCommand):
         style = self.style.SUCCESS if run.status == run.Status.SUCCESS else self.style.ERROR
         self.stdout.write(style(f"{run.project.name} run #{run.pk}: {run.get_status_display()}"))
         for task_run in run.task_runs.order_by("sequence", "pk"):
-            self.stdout.write(f"  {task_run.task_name} [{task_run.get_status_display()}]: {task_run.message}")
+            self.stdout.write(f"  {task_run.task_name} [{task_run.get_status_display()}]: {task_run.message_text}")
             for error in task_run_errors(task_run=task_run, limit=20):
-                self.stdout.write(f"    ! {error.message}")
+                self.stdout.write(f"    ! {error.message_text}")
