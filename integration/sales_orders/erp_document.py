@@ -38,7 +38,7 @@ from integration.binder import counterpart, counterpart_query, counterparts
 from integration.labels import sales_order_label_said
 from integration.models import ValueMapEntry
 from integration.sales_orders.products import product_erp_records
-from p2c.said import Joined, Lowered, counted, said, said_choice, said_name
+from p2c.said import Joined, counted, said, said_choice, said_name
 
 ERP_ORDER, CRM_ORDER = "erp.SalesHeader", "crm.SalesOrder"
 LINE_NO_STEP = 10000
@@ -337,12 +337,14 @@ def _line_product(line, lookups):
             ))
         found = lookups.products.get(line.product_id)
         if found is None:
-            kind = "resource" if product.product_type_code == "services" else "item"
-            raise SalesOrderError(said(
-                gettext_noop("the Sales product %(product_number)s (%(product)s) is not coupled to an ERP %(kind)s."),
-                product_number=product.product_number, product=product.name,
-                kind=Lowered(said_name((Resource if kind == "resource" else Item)._meta.verbose_name)),
-            ))
+            # One whole sentence per kind: the article before the noun agrees with it (une ressource, un article).
+            if product.product_type_code == "services":
+                sentence = gettext_noop(
+                    "the Sales product %(product_number)s (%(product)s) is not coupled to an ERP resource.")
+            else:
+                sentence = gettext_noop(
+                    "the Sales product %(product_number)s (%(product)s) is not coupled to an ERP item.")
+            raise SalesOrderError(said(sentence, product_number=product.product_number, product=product.name))
         kind, record = found
     if record.blocked:
         raise SalesOrderError(said(
