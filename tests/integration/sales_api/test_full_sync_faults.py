@@ -58,7 +58,8 @@ def test_a_full_synchronisation_through_faults_loses_nothing_doubles_nothing_and
     print(f"\nseeded in {time.monotonic() - begun:.1f} s")
     ca = ssl.create_default_context(cafile=served.ca_file)
     with FaultProxy(served.base, ca, throttled=0.10, unavailable=0.05, dropped=0.02, stalled=0.01, stall_seconds=20,
-                    seed=SEED, forced_on_writes=FORCED, forced_methods=("GET", "POST", "PATCH")) as proxy:
+                    seed=SEED, forced_on_writes=FORCED, forced_methods=("GET", "POST", "PATCH"),
+                    forced_every=2) as proxy:
         for name, value in (("SALES_API_URL", proxy.url), ("SALES_API_TOKEN_URL", f"{proxy.url}/o/token/"),
                             ("SALES_API_CLIENT_ID", CLIENT_ID), ("SALES_API_CLIENT_SECRET", CLIENT_SECRET),
                             ("SSL_CERT_FILE", served.ca_file), ("SALES_API_TIMEOUT_SECONDS", "2")):
