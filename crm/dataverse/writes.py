@@ -11,6 +11,7 @@ hooks) in one transaction: all or nothing, as Dataverse's CreateMultiple, Update
 import functools
 import re
 import uuid
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -120,6 +121,10 @@ def values_from_payload(entity, payload):
             if column is None and name not in entity.lookup_values:
                 raise errors.unknown_property(name, entity)
             raise _payload_error(entity, gettext("%(name)s cannot be written.") % {"name": name})
+        if isinstance(value, float) and column.kind == "Decimal":
+            # The number as the JSON wrote it (10.61), not its binary float's expansion (10.6099999999999994…),
+            # which a column of 4 or 10 decimal places refused
+            value = Decimal(repr(value))
         try:
             values[column.field] = column.from_dataverse(value)
         except ValueError:

@@ -9,11 +9,6 @@ resetting mappings rewrites mappings and field mappings only. Needs ``integratio
 ``integration.run_synchronization`` (403 otherwise).
 """
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -24,6 +19,8 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from crm.models import SystemUser
 from p2c.outcomes import OperationRefused
+from p2c.sealing import PREFIX as SEALED_PREFIX
+from p2c.sealing import sealed, unsealed
 
 from ..background.schedules import log_cleanup_schedule_create, schedules_create
 from ..configuration.history import configuration_recorded
@@ -52,21 +49,13 @@ STEPS = (
 STEP_NAMES = [name for name, _title, _form in STEPS]
 
 
-# The answers wait in the session (a database table) until the last step: the secret waits there encrypted.
-def _fernet():
-    key = hashlib.sha256(b"p2c set-up wizard secret|" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _sealed(secret):
-    return _fernet().encrypt(secret.encode()).decode() if secret else ""
-
-
+# The answers wait in the session (a database table) until the last step: the secret waits there sealed as the
+# stored one is (p2c.sealing: P2C_SECRETS_KEY or var/secrets.key), a key every process of the instance shares, which
+# DJANGO_SECRET_KEY is not on a development machine (random per process: a step served by another process lost it).
 def _unsealed(token):
-    try:
-        return _fernet().decrypt(token.encode()).decode() if token else ""
-    except InvalidToken:  # another SECRET_KEY: entered again
-        return ""
+    """The secret waiting in the session; none (to be entered again) for a token not sealed by p2c.sealing (left by
+    an earlier version) or sealed with another key."""
+    return unsealed(token) if token and token.startswith(SEALED_PREFIX) else ""
 
 
 def _initial(step):
@@ -96,7 +85,7 @@ def _form(step, state, data=None, initial=None):
 def _serialisable(form):
     data = {k: (str(v.pk) if hasattr(v, "pk") else v) for k, v in form.cleaned_data.items()}
     if isinstance(form, WizardSalesForm):
-        data[SECRET], data["secret_for"] = _sealed(form.secret()), form.bound_values()
+        data[SECRET], data["secret_for"] = sealed(form.secret()), form.bound_values()
     return data
 
 

@@ -15,7 +15,7 @@ transaction commits, `_flush` enqueues one synchronisation task per mapping and 
 
 A Sales reached over the Web API (issue 61) commits in another process: `sales_changes_poll`, on beat every
 ``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link and hands them to the same enqueue
-(`_changed_enqueue`); a settled poll costs one request.
+(`_changed_enqueue`); a settled poll costs one request a table, whatever the number of its mappings.
 
 A rolled-back transaction enqueues nothing (its on_commit callback is dropped with it). The flush runs a constant
 number of queries whatever the number of rows: the mapping configuration (cached for a few seconds per process,
@@ -171,41 +171,59 @@ POLL_CURSOR = "crm_poll"
 
 def sales_changes_poll():
     """Near-real-time from a Sales reached over the Web API, whose writes raise no signal in this process: for each
-    enabled mapping with *Synchronise Changes Within Seconds* that reads Sales, the rows changed since its last poll
-    (Sales's change tracking: its delta link, kept as the mapping's `SideCursor` ``crm_poll``) go the way a commit
-    here goes (`_changed_enqueue`), those the integration wrote itself left out. A settled poll costs one request a
-    mapping. Nothing to do when Sales is this process's (its commits tell it). Run from beat every
-    ``P2C_SALES_POLL_SECONDS``; returns the ids enqueued, by mapping name. A mapping whose poll fails is told in the
-    log and polled again next time (its cursor kept)."""
+    Sales table read by an enabled mapping with *Synchronise Changes Within Seconds*, the rows changed since its last
+    poll (Sales's change tracking: its delta link, kept as each such mapping's `SideCursor` ``crm_poll``) go the way a
+    commit here goes (`_changed_enqueue`) for every one of those mappings, those the integration wrote itself left
+    out. The table is polled once whatever the number of its mappings, so a settled poll costs one request a table.
+    Nothing to do when Sales is this process's (its commits tell it). Run from beat every
+    ``P2C_SALES_POLL_SECONDS``; returns the ids enqueued, by mapping name. A table whose poll fails is told in the
+    log and polled again next time (its cursors kept)."""
     from django.apps import apps
 
-    from ..engine.sides import side_for
-    from ..engine.sides.dataverse_http import SalesApiError, configured
-    from ..models import SideCursor
+    from ..engine.sides.dataverse_http import configured
 
     if configured() is None:
         return {}
     enqueued = {}
     for label, entries in realtime_config()["by_label"].items():
-        for mapping, direction, side_key in entries:
-            if side_key != "crm":
-                continue
-            try:
-                side = side_for(apps.get_model(label), key="crm")
-                cursor = (SideCursor.objects.filter(table_mapping_id=mapping.pk, name=POLL_CURSOR)
-                          .values_list("value", flat=True).first())
-                changed, link = side.changes_polled(cursor)
-                own = side.user_id if changed else None  # asked only when something changed
-                rows = {key: modified for key, (modified, writer) in changed.items() if writer != own}
-            except SalesApiError as exc:
-                logger.warning("Polling Sales's changes for %s failed: %s", mapping.name, exc)
-                continue
-            ids = _changed_enqueue(mapping, direction, "crm", rows) if rows else []
-            if ids:
-                enqueued[mapping.name] = ids
-            if link and link != cursor:
-                SideCursor.objects.update_or_create(table_mapping_id=mapping.pk, name=POLL_CURSOR,
-                                                    defaults={"value": link})
+        entries = sorted((e for e in entries if e[2] == "crm"), key=lambda e: e[0].pk)
+        if entries:
+            enqueued.update(_table_poll(apps.get_model(label), entries))
+    return enqueued
+
+
+def _table_poll(model, entries):
+    """Poll one Sales table for its mappings ``entries`` (``(mapping, direction, "crm")``): once for each delta link
+    they hold (one once they have been polled together: a settled table costs one request); a mapping without one
+    yet takes the changes the others' links give, or, none having one, starts following from now. Every mapping then
+    keeps the same new link."""
+    from ..engine.sides import side_for
+    from ..engine.sides.dataverse_http import SalesApiError
+    from ..models import SideCursor
+
+    names = ", ".join(mapping.name for mapping, _direction, _side in entries)
+    held = dict(SideCursor.objects.filter(table_mapping_id__in=[m.pk for m, _d, _s in entries], name=POLL_CURSOR)
+                .values_list("table_mapping_id", "value"))
+    links = list(dict.fromkeys(held[m.pk] for m, _d, _s in entries if m.pk in held)) or [None]
+    try:
+        side = side_for(model, key="crm")
+        changed, link = {}, None
+        for cursor in links:
+            polled, link = side.changes_polled(cursor)
+            changed.update(polled)
+        own = side.user_id if changed else None  # asked only when something changed
+    except SalesApiError as exc:
+        logger.warning("Polling Sales's changes for %s failed: %s", names, exc)
+        return {}
+    rows = {key: modified for key, (modified, writer) in changed.items() if writer != own}
+    enqueued = {}
+    for mapping, direction, _side in entries:
+        ids = _changed_enqueue(mapping, direction, "crm", rows) if rows else []
+        if ids:
+            enqueued[mapping.name] = ids
+        if link and link != held.get(mapping.pk):
+            SideCursor.objects.update_or_create(table_mapping_id=mapping.pk, name=POLL_CURSOR,
+                                                defaults={"value": link})
     return enqueued
 
 

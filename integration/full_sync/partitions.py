@@ -41,6 +41,7 @@ from p2c.said import counted, said, said_exception, said_from_data, said_stored
 
 from .. import queue
 from ..engine import sync as engine_sync
+from ..engine.cursors import CHANGES, cursor_get
 from ..engine.filters import filter_validate
 from ..engine.job_log import job_summary_said, skip_reason_from_key
 from ..engine.locks import MappingBusy, holders_alive, holding, mapping_lock, mapping_lock_refresh
@@ -76,7 +77,8 @@ def _source(mapping, direction):
 
 
 def rows_to_read(*, mapping, direction, full):
-    """The source rows a run would read, about (every filtered row; since the watermark for an incremental run)."""
+    """The source rows a run would read, about (every filtered row; since the watermark for an incremental run), of a
+    source in this process's database."""
     _, rows, modified, watermark_field = _source(mapping, direction)
     watermark = getattr(mapping, watermark_field)
     if not full and watermark is not None:
@@ -84,13 +86,40 @@ def rows_to_read(*, mapping, direction, full):
     return rows
 
 
+def _remote_source(mapping, direction, full):
+    """(the source's `Side`, the cursor a run reads since: None for a full read) when the source is not in this
+    process's database (a Sales over the Web API), else None."""
+    source, _destination = sides_of(mapping, direction)
+    if source.reach.database is not None:
+        return None
+    return source.reach, None if full else cursor_get(mapping, source, CHANGES)
+
+
+def enough_rows_to_read(*, mapping, direction, full, count):
+    """Whether a run would read at least ``count`` source rows: from this process's database, or asked of the side
+    (a Sales over the Web API: counted by the server, or the changes since the cursor read)."""
+    remote = _remote_source(mapping, direction, full)
+    if remote is None:
+        return len(rows_to_read(mapping=mapping, direction=direction, full=full)
+                   .values_list("pk", flat=True)[:count]) >= count
+    side, since = remote
+    return side.changed_count(since) >= count
+
+
 def partition_bounds(*, mapping, direction, full, size):
     """Key ranges ``[(low, high), …]`` of about ``size`` rows to read each, tiling the whole key space (None: open).
 
-    One pass over the keys of the rows to read, in key order, taking every ``size``-th as a boundary (memory flat in N).
+    One pass over the keys of the rows to read, in key order, taking every ``size``-th as a boundary (memory flat in N
+    in this database; a source over the Web API gives its keys, the rows to read, in pages: sorted here).
     """
-    keys = rows_to_read(mapping=mapping, direction=direction, full=full).order_by("pk").values_list("pk", flat=True)
-    bounds = [key for i, key in enumerate(keys.iterator(chunk_size=10000)) if i and i % size == 0]
+    remote = _remote_source(mapping, direction, full)
+    if remote is None:
+        keys = rows_to_read(mapping=mapping, direction=direction, full=full).order_by("pk").values_list(
+            "pk", flat=True).iterator(chunk_size=10000)
+    else:
+        side, since = remote
+        keys = sorted(row[side.key_name] for page in side.changes(since, fields=[]) for row in page)
+    bounds = [key for i, key in enumerate(keys) if i and i % size == 0]
     edges = [None, *bounds, None]
     return list(pairwise(edges))
 
@@ -401,8 +430,7 @@ def partitioned(*, mapping, direction=None, full=False, workers=None, dry_run=Fa
     directions = mapping.directions(direction)
     size = settings.P2C_SYNC_PARTITION_SIZE
     return any(_resumable_job(mapping, d, full) or
-               len(rows_to_read(mapping=mapping, direction=d, full=full).values_list("pk", flat=True)[:2 * size])
-               >= 2 * size
+               enough_rows_to_read(mapping=mapping, direction=d, full=full, count=2 * size)
                for d in directions)
 
 

@@ -121,20 +121,37 @@ def _count(model, spec, *, limit=2):
     return len(model.objects.filter(filter_validate(model, spec or {})).values_list("pk", flat=True)[:limit])
 
 
+def _sales_rows(mapping, fields, *, limit=2):
+    """Up to ``limit`` Sales rows passing the mapping's filter (``fields`` of each), asked of the Sales side: this
+    database's, or a Sales over the Web API (whose rows this database does not hold), read until ``limit`` pass."""
+    from ..engine.plan import sides_of
+    from ..models import Direction
+
+    crm, _erp = sides_of(mapping, Direction.FROM_INTEGRATION)
+    if crm.reach.database is not None:
+        model = mapping.crm_model_class()
+        return list(model.objects.filter(filter_validate(model, mapping.crm_filter or {})).values(*fields)[:limit])
+    rows = []
+    for page in crm.reach.changes(None, fields=fields):
+        rows.extend(page)
+        if len(rows) >= limit:
+            break
+    return rows[:limit]
+
+
 def mapping_recommendation(mapping):
     """BC's initial synchronisation recommendation for ``mapping`` (reference §5), dependencies left aside."""
-    erp_model, crm_model = mapping.erp_model_class(), mapping.crm_model_class()
-    erp_count = _count(erp_model, mapping.erp_filter)
+    erp_count = _count(mapping.erp_model_class(), mapping.erp_filter)
     if mapping.name == "SALESPEOPLE":
         return Recommendation.FULL
     if mapping.is_option_mapping:
         return Recommendation.NO_RECORDS if erp_count == 0 else Recommendation.COUPLE
-    crm_rows = crm_model.objects.filter(filter_validate(crm_model, mapping.crm_filter or {}))
+    crm_rows = _sales_rows(mapping, ["exchange_rate"] if mapping.name == "CURRENCY" else [])
     if mapping.name == "CURRENCY":
-        currencies = list(crm_rows.values_list("exchange_rate", flat=True)[:2])
+        currencies = [row["exchange_rate"] for row in crm_rows]
         only_base = len(currencies) == 1 and currencies[0] == 1
         return Recommendation.FULL if only_base else Recommendation.COUPLE
-    crm_count = len(crm_rows.values_list("pk", flat=True)[:2])
+    crm_count = len(crm_rows)
     if mapping.name in UNIT_MAPPINGS:
         if erp_count == 0 and crm_count <= 1:
             return Recommendation.NO_RECORDS

@@ -154,6 +154,35 @@ def test_the_secret_waits_in_the_session_encrypted_and_back_keeps_it(superuser_c
     assert ConnectionSetup.get_solo().sales_api_client_secret == SECRET
 
 
+def test_the_secret_waits_in_the_session_sealed_with_the_instances_key_not_the_django_secret_key(
+        superuser_client, var_dir, settings):
+    """Sealed as the stored secret is (p2c.sealing: var/secrets.key here), so a step served by a process with another
+    DJANGO_SECRET_KEY (random per process on a development machine) still has it; a token sealed otherwise (an
+    earlier version's) is no secret: it must be typed again."""
+    from p2c.sealing import unsealed
+
+    url = reverse(WIZARD)
+    superuser_client.post(url, web_api())
+    token = superuser_client.session["p2c_setup_wizard"]["data"]["sales"]["sales_api_client_secret"]
+    assert token.startswith("fernet:") and SECRET not in token and unsealed(token) == SECRET
+    assert (var_dir / "secrets.key").exists()
+    settings.SECRET_KEY_FALLBACKS, settings.SECRET_KEY = [settings.SECRET_KEY], "another process's key"
+    for data in ({"connection-is_enabled": "on"}, {}, {"defaults-every_minutes": "30"}, {}):
+        assert superuser_client.post(url, data).status_code == 302
+    assert ConnectionSetup.get_solo().sales_api_client_secret == SECRET
+
+    superuser_client.post(url + "?restart=1")
+    superuser_client.get(url + "?restart=1")
+    superuser_client.post(url, web_api(**{"sales-sales_api_url": "https://other.example.com"}))
+    session = superuser_client.session
+    session["p2c_setup_wizard"]["data"]["sales"]["sales_api_client_secret"] = "gAAAAAB-an-earlier-version-token"
+    session.save()
+    superuser_client.post(url, {"back": "Back"})
+    page = superuser_client.post(url, web_api(**{"sales-sales_api_url": "https://other.example.com",
+                                                 "sales-sales_api_client_secret": None}))
+    assert page.status_code == 200 and "errorlist" in page.content.decode()  # the step again: the secret asked for
+
+
 def test_a_changed_address_needs_the_secret_again(superuser_client):
     stored_in_web_api()
     response = superuser_client.post(reverse(WIZARD), web_api(**{"sales-sales_api_url": "https://elsewhere.example.com",

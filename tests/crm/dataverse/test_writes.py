@@ -163,3 +163,19 @@ def test_bulk_writes_validate_what_they_are_given_and_stamp_every_row(dv):
     assert again.status_code == 200 and again.json_body["Results"][0]["RecordCreated"] is False
     account = Account.objects.get(account_number="S-1")
     assert account.modifiedon > before and (account.name, account.telephone1) == ("Same", "555")
+
+
+def test_a_decimal_written_as_a_json_number_is_kept_as_written(dv):
+    """10.61 into a column of 10 decimal places (a currency's exchange rate), 1234.56 into one of 4 (a credit
+    limit): a JSON number read as a float is not refused for its binary expansion's 40 decimal places."""
+    from decimal import Decimal
+
+    from crm.models import TransactionCurrency
+
+    response = dv.post("transactioncurrencies", {"isocurrencycode": "NOK", "currencyname": "Norwegian Krone",
+                                                 "currencysymbol": "kr", "exchangerate": 10.61})
+    assert response.status_code == 204, response.content
+    assert TransactionCurrency.objects.get(iso_currency_code="NOK").exchange_rate == Decimal("10.61")
+    response = dv.post("accounts", {"name": "Contoso", "creditlimit": 1234.56})
+    assert response.status_code == 204, response.content
+    assert Account.objects.get(name="Contoso").credit_limit == Decimal("1234.56")

@@ -16,7 +16,8 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 class FaultProxy(ThreadedServer):
     def __init__(self, upstream, ca_context, *, throttled=0.10, unavailable=0.05, dropped=0.02, stalled=0.0,
-                 stall_seconds=3.0, retry_after=1, seed=61, forced_on_writes=()):
+                 stall_seconds=3.0, retry_after=1, seed=61, forced_on_writes=(),
+                 forced_methods=("POST", "PATCH"), forced_every=1):
         super().__init__()
         self.upstream = upstream
         self.rates = (throttled, unavailable, dropped, stalled)
@@ -25,6 +26,10 @@ class FaultProxy(ThreadedServer):
         # faults met by the first writes (POST, PATCH) whatever the dice say, so that each run meets them all:
         # "429", "503", "drop-before", "drop-after" (Sales did the work, its answer lost), "stall"
         self.forced = list(forced_on_writes)
+        self.forced_methods = forced_methods  # the requests that meet them (the writes, unless told otherwise)
+        # every how many of those: 2 puts each on another request (its retry passes), where 1 makes one request meet
+        # them all in a row, its backoff growing with each
+        self.forced_every, self.eligible = forced_every, 0
         self.client = httpx.Client(verify=ca_context, timeout=60)
         self.lock = threading.Lock()
         self.counts = {"forwarded": 0, "429": 0, "503": 0, "dropped": 0, "lost answers": 0, "stalled": 0}
@@ -68,7 +73,9 @@ class FaultProxy(ThreadedServer):
             for told, until in self.waits:
                 if told + 0.05 < now < until:
                     self.early.append((now, until))
-            if self.forced and method in ("POST", "PATCH"):
+            if self.forced and method in self.forced_methods:
+                self.eligible += 1
+            if self.forced and method in self.forced_methods and self.eligible % self.forced_every == 0:
                 fault = self.forced.pop(0)
                 self.counts[{"drop-before": "dropped", "drop-after": "dropped", "stall": "stalled"}.get(fault, fault)] += 1
                 if fault == "drop-after":

@@ -304,6 +304,7 @@ def test_a_change_in_sales_over_http_arrives_after_a_poll_and_a_settled_poll_is_
 
     customer = Customer.objects.get(no="R1")
     account_id = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk).crm_id
+    time.sleep(1)  # Sales's modified-on is in whole seconds: a change in the second of the last run is not newer
     answer = served.someone_else(monkeypatch).request("PATCH", f"accounts({account_id})", what="test",
                                                       json={"name": "Renamed in Sales"}, headers={"If-Match": "*"})
     assert answer.status_code in (200, 204), answer.text
@@ -319,6 +320,51 @@ def test_a_change_in_sales_over_http_arrives_after_a_poll_and_a_settled_poll_is_
     before = transport.requests_sent
     assert realtime.sales_changes_poll() == {}
     assert transport.requests_sent - before == 1
+
+
+def server_requests():
+    """The requests the Sales server counted (its service protection's slots, every login): counted at the server."""
+    from django.db.models import Sum
+
+    from crm.models import DataverseRequestCount
+
+    return DataverseRequestCount.objects.filter(slot__gte=0).aggregate(n=Sum("count"))["n"] or 0
+
+
+def test_two_realtime_mappings_of_one_sales_table_are_polled_with_one_request(customers, remote, served,
+                                                                            monkeypatch):
+    """Two mappings reading Sales accounts near-real-time: one poll of the table serves both (a settled poll is one
+    request at the server, not one a mapping), and a change in Sales reaches both mappings' enqueue."""
+    from integration.models import IntegrationTableMapping
+
+    mapping, salesperson = customers
+    Customer.objects.bulk_create([Customer(no=f"T{i}", name=f"Customer {i}", salesperson=salesperson)
+                                  for i in range(2)])
+    synchronize(mapping, TO)
+    mapping.realtime_sync = True
+    mapping.save()
+    other = IntegrationTableMapping.objects.create(name="ACCOUNTS TOO", erp_model="erp.Customer",
+                                                   crm_model="crm.Account", direction=Direction.FROM_INTEGRATION,
+                                                   realtime_sync=True, is_enabled=True)
+    realtime.config_clear()
+    side_for(Account, key="crm").transport.who_am_i()  # signed in: the polls that follow send only their reads
+    assert realtime.sales_changes_poll() == {}
+    links = dict(SideCursor.objects.filter(name=realtime.POLL_CURSOR).values_list("table_mapping_id", "value"))
+    assert set(links) == {mapping.pk, other.pk} and len(set(links.values())) == 1  # one link, kept by both
+
+    before = server_requests()
+    assert realtime.sales_changes_poll() == {}
+    assert server_requests() - before == 1  # settled: one request for the table, not one per mapping
+
+    account_id = Coupling.objects.get(erp_model="erp.Customer", erp_id=Customer.objects.get(no="T1").pk).crm_id
+    time.sleep(1)  # Sales's modified-on is in whole seconds: a change in the second of the last run is not newer
+    answer = served.someone_else(monkeypatch).request("PATCH", f"accounts({account_id})", what="test",
+                                                      json={"name": "Renamed in Sales"}, headers={"If-Match": "*"})
+    assert answer.status_code in (200, 204), answer.text
+    monkeypatch.setattr(realtime.queue, "mapping_synchronize_ids_enqueue", lambda **kw: None)  # counted, not run
+    before = server_requests()
+    assert realtime.sales_changes_poll() == {mapping.name: [account_id], other.name: [account_id]}
+    assert server_requests() - before <= 2  # the changes, and the writer's name (who am I) once
 
 
 # -- A partitioned run from a Sales over the Web API keeps its delta link ---------------------------------------------
@@ -351,4 +397,5 @@ def test_a_partitioned_run_from_sales_over_http_keeps_the_delta_link_and_the_nex
     [job] = mapping_synchronize_partitioned(mapping=mapping, direction=FROM, workers=2)
     assert (job.status, job.inserted, job.modified, job.unchanged, job.skipped) == (
         SyncJob.Status.SUCCESS, 0, 1, 0, 0), job.message  # the one changed account read, not the 60
+    assert not job.partitions.exists()  # Sales counted one change since the delta link: not worth partitions
     assert Customer.objects.filter(name="Renamed in Sales").count() == 1
