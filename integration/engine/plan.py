@@ -155,6 +155,15 @@ class SyncPlan:
         """Take ``value`` as ``function(self)`` for this run: a partition's coordinator asked once for the whole run."""
         self._makers[function] = value
 
+    def side_of(self, model):
+        """The side serving ``model``, a table of Sales or the ERP beyond the run's two that the rules read (a
+        currency, an account's name): reached as the run's sides are (`side_for`: Sales over its Web API when it is
+        configured so), without a mapping's filter; one per model for the run."""
+        key = ("side", model)
+        if key not in self._makers:
+            self._makers[key] = side_for(model, key=CRM if model._meta.app_label == CRM else ERP)
+        return self._makers[key]
+
     def instance_new(self, model, values):
         """``model(**values)`` without ``Model.__init__`` where the model allows it (p2c.records.instance_maker)."""
         make = self._makers.get(model)
