@@ -5,7 +5,7 @@ database or reached over its Web API. Each asks for a whole chunk's values at on
 
 from django.utils.translation import gettext_noop
 
-from p2c.said import said
+from p2c.said import Lowered, said, said_name
 
 
 class RulesWriteFailed(Exception):
@@ -13,8 +13,9 @@ class RulesWriteFailed(Exception):
     its message naming the table and the reason."""
 
     def __init__(self, side, answer):
-        self.said = said(gettext_noop("%(table)s refused a record the synchronisation rules write: %(reason)s"),
-                         table=side.label, reason=answer.reason or str(answer.error or ""))
+        self.said = said(gettext_noop("The synchronisation rules could not write a %(table)s record: %(reason)s"),
+                         table=Lowered(said_name(side.model._meta.verbose_name)),
+                         reason=answer.reason or str(answer.error or ""))
         super().__init__(str(self.said))
 
 
