@@ -134,7 +134,7 @@ def run_done_advance(*, mapping, direction, started, max_seen, cursor=None, dele
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
                         ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None, key_range=None,
-                        destinations_uncoupled=None, rows_coupled=None):
+                        destinations_uncoupled=None, rows_coupled=None, decisions=None):
     """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
 
     Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
@@ -147,7 +147,8 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
     open): the watermark stays, child mappings are left to the coordinator, and each job tells ``job.max_seen``.
     ``destinations_uncoupled``: what `matching.uncoupled_destinations_exist` answered when the partitioned run began
     (its coordinator asks once; None: this run asks). ``rows_coupled``: with a ``key_range``, only the source rows
-    coupled (True) or uncoupled (False) when their chunk is read (full_sync/partitions.py).
+    coupled (True) or uncoupled (False) when their chunk is read (full_sync/partitions.py). ``decisions``: a
+    person's decisions of conflicts, per coupling pk (`SyncPlan.decisions`), part of the run's request.
     """
     directions = mapping.directions() if direction in (None, Direction.BIDIRECTIONAL) else [direction]
     if only_ids is not None and ids_side is None:
@@ -161,7 +162,7 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
             if only_ids is not None and _source_key(one_way) != ids_side:
                 ids = counterpart_ids(mapping=mapping, side=ids_side, ids=only_ids)
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
-                              only_ids=ids, key_range=key_range, rows_coupled=rows_coupled)
+                              only_ids=ids, key_range=key_range, rows_coupled=rows_coupled, decisions=decisions)
             if destinations_uncoupled is not None:
                 plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
             # Created running, with its holder, in one statement: a process killed right after still leaves a job
