@@ -293,7 +293,7 @@ class DirectionRun:
                 writer.submit(chunk, lambda result, rows=rows: written(rows, result))
                 return True
             writer.wait()  # the chunk before is written before this one reads what it locks
-            if chunk.decided:  # a match found: decided again, its destination rows locked
+            if chunk.decided is not None:  # a match found: decided again, its destination rows locked
                 chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
         written(rows, chunk.run())
         return True
@@ -331,7 +331,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.keep_changed = set()  # source pks whose destination stays "changed" for the other pass
         self.couplings = None  # source pk → coupling, once read
         self.claimed = {}  # source pk → the coupling made for a matched row before writing it (`_claim_matched`)
-        self.decided = False  # by decide_ahead
+        self.decided = None  # the decision (`ChunkDecision`) decide_ahead made
         self.conflicts = ChunkConflicts(plan)  # field by field: who changed what, the conflict inbox's rows
         self.store = plan.per_run(CouplingStore)  # the couplings' and intents' writes
 
@@ -343,8 +343,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self._couplings_read()
         if self.couplings:
             return False
-        self._read_and_decide(lock=False)
-        self.decided = True
+        self.decided = self.decide(lock=False)
         if self.updates or self.touches or self.couple or self.uncouple:
             return False
         # The new rows' keys, taken now on the run's connection (which would wait for the writer meanwhile): a round
@@ -365,6 +364,12 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
 
     def _couplings_read(self):
         self.couplings = self.store.of_sources(list(map(self.plan.source.pk_of, self.rows)))
+
+    def decide(self, *, lock):
+        """Read and decide the chunk (its destination rows locked for the write when ``lock``): its decision, a
+        value the write takes (`ChunkDecision`); nothing written."""
+        self._read_and_decide(lock=lock)
+        return self.decision()
 
     def _read_and_decide(self, *, lock):
         """The chunk's couplings and destination rows (locked for the write), then what each row needs."""
