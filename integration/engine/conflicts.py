@@ -14,7 +14,7 @@ fields changed on which side:
 - changed on the source only: written (as before);
 - changed on the destination only: held back, it goes the other way in the other pass (no conflict);
 - changed on both sides (a bidirectional field): a conflict, unless the mapping's resolution policy decides, or a
-  person decided it (`decisions_applied`, used by integration/operations/conflicts.py).
+  person decided it (the run's ``decisions``, `SyncPlan.decisions`, given by integration/operations/conflicts.py).
 
 A coupling without values (one made before they were kept) follows the whole-record rule: any differing
 bidirectional field is a conflict. Conflicts that end a row as failed are recorded as `SyncConflict` rows in bulk,
@@ -23,8 +23,6 @@ one per coupling; a pair that synchronises cleanly loses its row.
 Pure functions and one per-chunk object; sync.py calls it from a few small hooks.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
 from uuid import UUID
@@ -36,21 +34,6 @@ from integration.models import SyncConflict
 from .row_code import Names, attributes_read, function_compile
 
 RESTORE, REMOVE = "restore", "remove"
-
-# A person's decisions for the run in progress: coupling pk → {"fields": {erp_field: "erp"|"crm"}, "deletion":
-# "restore"|"remove"}. Set by the resolution operation around its engine run, read by the chunks of that run.
-_DECISIONS = ContextVar("p2c_conflict_decisions", default=None)
-
-
-@contextmanager
-def decisions_applied(decisions):
-    """Run the engine with these per-coupling decisions (see `_DECISIONS`)."""
-    token = _DECISIONS.set(decisions)
-    try:
-        yield
-    finally:
-        _DECISIONS.reset(token)
-
 
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
 _TEXTS_SIZE = 4096  # texts kept per kind of value: keys and amounts repeat over the rows, a few values over and over
@@ -256,7 +239,7 @@ class ChunkConflicts:
 
     def __init__(self, plan):
         self.plan = plan
-        self.decisions = _DECISIONS.get() or {}
+        self.decisions = plan.decisions  # a person's, in the run's request (`SyncPlan.decisions`)
         self.held_back = {}  # source pk → destination attnames that go the other way
         self.found = []  # SyncConflict rows to record
 

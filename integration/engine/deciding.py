@@ -6,6 +6,8 @@ touches, couple, uncouple, failures) that `ChunkWrites` (writing.py) writes. Con
 ``self.conflicts`` (`ChunkConflicts`, conflicts.py).
 """
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext_noop
 
 from integration.models import Direction, IntegrationTableMapping, SyncResult
@@ -19,8 +21,34 @@ Resolution = IntegrationTableMapping.UpdateConflictResolution
 Deletion = IntegrationTableMapping.DeletionConflictResolution
 
 
+@dataclass
+class ChunkDecision:
+    """What deciding a chunk gives and writing it takes (read → decide → write): the rows to insert (source row,
+    new destination object), to update (source row, coupling, destination object, changes), to touch (values equal:
+    the coupling's timestamps refreshed), to couple to a match (source row, destination object, changes) and the
+    couplings to remove; the rows failed (source row, coupling or None, destination key or "", message); the source
+    keys whose destination stays *changed* for the other pass; and the conflicts found (`ChunkConflicts`, with a
+    person's decisions from the run's request already applied). Deciding writes nothing: a dry run reports the
+    decision (the job's report, made while deciding) and writes nothing."""
+
+    inserts: list
+    updates: list
+    touches: list
+    couple: list
+    uncouple: list
+    failures: list
+    keep_changed: set
+    conflicts: object
+
+
 class ChunkDecisions:
     """What to do with each row of a chunk (a mixin of `ChunkRun`)."""
+
+    def decision(self):
+        """The chunk's decision as a value (`ChunkDecision`), for the write (`ChunkWrites.decision_take`)."""
+        return ChunkDecision(inserts=self.inserts, updates=self.updates, touches=self.touches, couple=self.couple,
+                             uncouple=self.uncouple, failures=self.failures, keep_changed=self.keep_changed,
+                             conflicts=self.conflicts)
 
     def _unchanged(self, row):
         """A coupled row not modified since its last successful synchronisation (counted here)."""

@@ -140,6 +140,9 @@ class SyncPlan:
     # True: only the rows coupled when their chunk is read; False: only the uncoupled ones; None: every row
     # (a partitioned run that matches decides its uncoupled rows in one partition: full_sync/partitions.py)
     rows_coupled: bool | None = None
+    # A person's decisions of conflicts for this run, part of its request (integration/operations/conflicts.py):
+    # coupling pk → {"fields": {erp_field: "erp"|"crm"}, "deletion": "restore"|"remove"} (engine/conflicts.py)
+    decisions: dict = field(default_factory=dict, repr=False)
     # Cursors the run takes to keep once it is whole (a side not in this process's database: cursors.py)
     cursors: dict = field(default_factory=dict, repr=False)
     _makers: dict = field(default_factory=dict, repr=False)  # model or compile function → what it made, once per run
@@ -154,6 +157,15 @@ class SyncPlan:
     def per_run_known(self, function, value):
         """Take ``value`` as ``function(self)`` for this run: a partition's coordinator asked once for the whole run."""
         self._makers[function] = value
+
+    def side_of(self, model):
+        """The side serving ``model``, a table of Sales or the ERP beyond the run's two that the rules read (a
+        currency, an account's name): reached as the run's sides are (`side_for`: Sales over its Web API when it is
+        configured so), without a mapping's filter; one per model for the run."""
+        key = ("side", model)
+        if key not in self._makers:
+            self._makers[key] = side_for(model, key=CRM if model._meta.app_label == CRM else ERP)
+        return self._makers[key]
 
     def instance_new(self, model, values):
         """``model(**values)`` without ``Model.__init__`` where the model allows it (p2c.records.instance_maker)."""
@@ -198,7 +210,7 @@ def sides_of(mapping, direction):
 
 
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None,
-               rows_coupled=None):
+               rows_coupled=None, decisions=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
         raise ValidationError(gettext("Direction %(direction)s is not one-way.") % {"direction": repr(direction)})
@@ -229,6 +241,7 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
         only_ids=only_ids,
         key_range=key_range,
         rows_coupled=rows_coupled,
+        decisions=decisions or {},
     )
 
 

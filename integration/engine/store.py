@@ -128,21 +128,23 @@ class CouplingStore:
     def chunk_write(self, chunk, *, decide=False):
         """Decide (when ``decide``: its destination rows locked) and write ``chunk`` (a `sync.ChunkRun`): in one
         transaction where the destination shares the store's database; else intend, write the destination,
-        confirm. A dry run only decides."""
+        confirm. The write takes the decision, a value (`deciding.ChunkDecision`); a dry run decides and reports,
+        and writes nothing."""
         plan = self.plan
         destination = plan.destination.reach
-        if not self._across or plan.dry_run:
+        if plan.dry_run:
+            if decide:
+                with destination.transaction():
+                    chunk.decide(lock=False)
+            return
+        if not self._across:
             with destination.transaction():
-                if decide:
-                    chunk._read_and_decide(lock=not plan.dry_run)
-                if not plan.dry_run:
-                    chunk._write()
+                chunk._write(chunk.decide(lock=True) if decide else chunk.decided)
             return
         intents, committing = [], False
         try:
             with destination.transaction():
-                if decide:
-                    chunk._read_and_decide(lock=True)
+                chunk.decision_take(chunk.decide(lock=True) if decide else chunk.decided)
                 with transaction.atomic(using=self.database):
                     chunk._claim_matched()  # the matched rows' couplings, before their destination rows are written
                     intents = self.intend(chunk.job, inserts=chunk.inserts,

@@ -134,7 +134,7 @@ def run_done_advance(*, mapping, direction, started, max_seen, cursor=None, dele
 
 def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
                         ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None, key_range=None,
-                        destinations_uncoupled=None, rows_coupled=None):
+                        destinations_uncoupled=None, rows_coupled=None, decisions=None):
     """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
 
     Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
@@ -147,7 +147,8 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
     open): the watermark stays, child mappings are left to the coordinator, and each job tells ``job.max_seen``.
     ``destinations_uncoupled``: what `matching.uncoupled_destinations_exist` answered when the partitioned run began
     (its coordinator asks once; None: this run asks). ``rows_coupled``: with a ``key_range``, only the source rows
-    coupled (True) or uncoupled (False) when their chunk is read (full_sync/partitions.py).
+    coupled (True) or uncoupled (False) when their chunk is read (full_sync/partitions.py). ``decisions``: a
+    person's decisions of conflicts, per coupling pk (`SyncPlan.decisions`), part of the run's request.
     """
     directions = mapping.directions() if direction in (None, Direction.BIDIRECTIONAL) else [direction]
     if only_ids is not None and ids_side is None:
@@ -161,7 +162,7 @@ def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, c
             if only_ids is not None and _source_key(one_way) != ids_side:
                 ids = counterpart_ids(mapping=mapping, side=ids_side, ids=only_ids)
             plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
-                              only_ids=ids, key_range=key_range, rows_coupled=rows_coupled)
+                              only_ids=ids, key_range=key_range, rows_coupled=rows_coupled, decisions=decisions)
             if destinations_uncoupled is not None:
                 plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
             # Created running, with its holder, in one statement: a process killed right after still leaves a job
@@ -295,7 +296,7 @@ class DirectionRun:
                 writer.submit(chunk, lambda result, rows=rows: written(rows, result))
                 return True
             writer.wait()  # the chunk before is written before this one reads what it locks
-            if chunk.decided:  # a match found: decided again, its destination rows locked
+            if chunk.decided is not None:  # a match found: decided again, its destination rows locked
                 chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
         written(rows, chunk.run())
         return True
@@ -333,7 +334,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.keep_changed = set()  # source pks whose destination stays "changed" for the other pass
         self.couplings = None  # source pk → coupling, once read
         self.claimed = {}  # source pk → the coupling made for a matched row before writing it (`_claim_matched`)
-        self.decided = False  # by decide_ahead
+        self.decided = None  # the decision (`ChunkDecision`) decide_ahead made
         self.conflicts = ChunkConflicts(plan)  # field by field: who changed what, the conflict inbox's rows
         self.store = plan.per_run(CouplingStore)  # the couplings' and intents' writes
 
@@ -345,8 +346,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self._couplings_read()
         if self.couplings:
             return False
-        self._read_and_decide(lock=False)
-        self.decided = True
+        self.decided = self.decide(lock=False)
         if self.updates or self.touches or self.couple or self.uncouple:
             return False
         # The new rows' keys, taken now on the run's connection (which would wait for the writer meanwhile): a round
@@ -367,6 +367,12 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
 
     def _couplings_read(self):
         self.couplings = self.store.of_sources(list(map(self.plan.source.pk_of, self.rows)))
+
+    def decide(self, *, lock):
+        """Read and decide the chunk (its destination rows locked for the write when ``lock``): its decision, a
+        value the write takes (`ChunkDecision`); nothing written."""
+        self._read_and_decide(lock=lock)
+        return self.decision()
 
     def _read_and_decide(self, *, lock):
         """The chunk's couplings and destination rows (locked for the write), then what each row needs."""

@@ -32,8 +32,8 @@ from .row_code import Names, attributes_read, function_compile
 from .sides import side_for
 
 
-def _sales_base_currency_id():
-    return currency.sales_base_currency_id()
+def _sales_base_currency_id(plan):
+    return currency.sales_base_currency_id(plan)
 
 
 # (ERP model, Sales model) of a reference → the function returning the Sales id that stands for a blank ERP value.
@@ -75,7 +75,7 @@ class ChunkTransfer:
                 if lookup is not None:
                     key = (pair["erp_model"], pair["crm_model"])
                     if key not in blanks:
-                        blanks[key] = lookup()
+                        blanks[key] = lookup(plan)
                     self._blank[index] = blanks[key]
                 model, to = pair[f"{plan.source.key}_model"], pair[f"{plan.destination.key}_model"]
                 if len(ids) > binder.CHUNK:  # more than one query

@@ -31,8 +31,16 @@ BOTH_MODIFIED_MARGIN = timedelta(milliseconds=10)
 class ChunkWrites:
     """The writes of a decided chunk (a mixin of `ChunkRun`)."""
 
-    def _write(self):
+    def decision_take(self, decision):
+        """Write ``decision`` (a `deciding.ChunkDecision`): what the write works on is what was decided, nothing
+        else."""
+        self.inserts, self.updates, self.touches = decision.inserts, decision.updates, decision.touches
+        self.couple, self.uncouple, self.failures = decision.couple, decision.uncouple, decision.failures
+        self.keep_changed, self.conflicts = decision.keep_changed, decision.conflicts
+
+    def _write(self, decision):
         """Write the decided chunk: destination rows, then couplings (one transaction when they share a database)."""
+        self.decision_take(decision)
         self._uncouple()
         self._claim_matched()
         self._write_destination()

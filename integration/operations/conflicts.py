@@ -3,7 +3,7 @@
 `conflicts_resolve` takes a resolution for conflicts of the inbox (`SyncConflict`): take the ERP side, take the
 Sales side, field by field (a side per field in conflict), or, for a deletion conflict, restore the deleted record
 or remove the coupling. It writes through the engine (Sales → ERP, then ERP → Sales, with the person's decisions:
-`engine.conflicts.decisions_applied`), so the coupling's synchronised values move with the records and nothing
+the run's ``decisions``, `SyncPlan.decisions`), so the coupling's synchronised values move with the records and nothing
 ping-pongs; what either side changed and nobody disputed is merged on the way. The engine's jobs say who decided.
 A conflict the engine synchronised cleanly loses its inbox row; one still in conflict is counted failed with the
 engine's reason. Many conflicts go in chunks of `CHUNK` (a constant number of queries and one engine run per
@@ -21,7 +21,7 @@ from p2c.said import counted, said, said_columns, said_from_data, said_name
 from p2c.utils import chunked
 
 from ..coupling.selection import record_names
-from ..engine.conflicts import REMOVE, RESTORE, decisions_applied
+from ..engine.conflicts import REMOVE, RESTORE
 from ..engine.locks import MappingBusy
 from ..engine.sync import job_create, mapping_synchronize
 from ..labels import conflict_label
@@ -177,9 +177,9 @@ def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
                 if d in mapping.directions()]
     jobs = []
     try:
-        with decisions_applied(decisions):
-            for direction, side, ids in runs:
-                jobs += mapping_synchronize(mapping=mapping, direction=direction, only_ids=ids, ids_side=side)
+        for direction, side, ids in runs:
+            jobs += mapping_synchronize(mapping=mapping, direction=direction, only_ids=ids, ids_side=side,
+                                        decisions=decisions)
     except (MappingBusy, ValidationError) as exc:
         reason = refused_from(exc).message
         for conflict in conflicts:

@@ -14,6 +14,7 @@ from p2c.said import Said, said
 
 from .base import RowError
 from .base import Rules as BaseRules
+from .reads import keys_by, rows_of, rows_where
 
 
 class Rules(BaseRules):
@@ -22,8 +23,8 @@ class Rules(BaseRules):
 
     def prepare_chunk(self, rows, *, plan):
         if plan.destination.key == "crm":
-            return _accounts_for_companies({row.company_id for row in rows} - {None})
-        return _companies_for_accounts({row.parent_account_id for row in rows} - {None})
+            return _accounts_for_companies(plan, {row.company_id for row in rows} - {None})
+        return _companies_for_accounts(plan, {row.parent_account_id for row in rows} - {None})
 
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key == "crm":
@@ -42,17 +43,16 @@ class Rules(BaseRules):
         values["type"] = "person"
 
 
-def _accounts_for_companies(company_ids):
+def _accounts_for_companies(plan, company_ids):
     """ERP company contact id → Sales account id, through the customer business relation and the coupling."""
     if not company_ids:
         return {}
-    customer_no_by_company = dict(
-        ContactBusinessRelation.objects.filter(contact_id__in=company_ids, link_to_table="customer")
-        .values_list("contact_id", "no")
-    )
-    customer_id_by_no = dict(
-        Customer.objects.filter(no__in=customer_no_by_company.values()).values_list("no", "pk")
-    )
+    customer_no_by_company = {
+        row["contact_id"]: row["no"]
+        for row in rows_where(plan, ContactBusinessRelation, "contact_id", company_ids, ["contact_id", "no"],
+                              link_to_table=["customer"])
+    }
+    customer_id_by_no = keys_by(plan, Customer, "no", customer_no_by_company.values())
     account_by_customer = counterparts("erp.Customer", customer_id_by_no.values(), to="crm.Account")
     result = {}
     for company, no in customer_no_by_company.items():
@@ -62,17 +62,19 @@ def _accounts_for_companies(company_ids):
     return result
 
 
-def _companies_for_accounts(account_ids):
+def _companies_for_accounts(plan, account_ids):
     """Sales account id → ERP company contact id, or a message saying why there is none (a `Said`)."""
     if not account_ids:
         return {}
     customer_by_account = counterparts("crm.Account", account_ids, to="erp.Customer")
-    no_by_customer = dict(Customer.objects.filter(pk__in=customer_by_account.values()).values_list("pk", "no"))
-    company_by_no = dict(
-        ContactBusinessRelation.objects.filter(link_to_table="customer", no__in=no_by_customer.values())
-        .values_list("no", "contact_id")
-    )
-    names = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "name"))
+    no_by_customer = {key: row["no"] for key, row in rows_of(plan, Customer, customer_by_account.values(),
+                                                              ["no"]).items()}
+    company_by_no = {
+        row["no"]: row["contact_id"]
+        for row in rows_where(plan, ContactBusinessRelation, "no", no_by_customer.values(), ["no", "contact_id"],
+                              link_to_table=["customer"])
+    }
+    names = {key: row["name"] for key, row in rows_of(plan, Account, account_ids, ["name"]).items()}
     result = {}
     for account in account_ids:
         customer = customer_by_account.get(account)

@@ -19,6 +19,7 @@ from p2c.said import said
 
 from .base import RowError
 from .base import Rules as BaseRules
+from .reads import key, rows_of, rows_where
 
 ISO_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -39,16 +40,19 @@ class Rules(BaseRules):
             values["currency_name"] = source.description or source.code
 
 
-def sales_base_currency_id():
+def sales_base_currency_id(plan):
     """The id of the Sales currency that stands for the ERP's local currency (blank currency code), or None.
 
-    It is the Sales transaction currency whose ISO code is the General Ledger Setup's LCY code (case-insensitive).
-    Two queries; None when the LCY code is blank or no Sales currency has it.
+    It is the Sales transaction currency whose ISO code is the General Ledger Setup's LCY code (case-insensitive),
+    each read through its side (`SyncPlan.side_of`). Two reads; None when the LCY code is blank or no Sales currency
+    has it.
     """
-    lcy = GeneralLedgerSetup.objects.filter(pk=1).values_list("lcy_code", flat=True).first()
-    if lcy is None:  # the setup row is made on first use; until then its default applies
-        lcy = GeneralLedgerSetup._meta.get_field("lcy_code").get_default()
+    # The setup row is made on first use; until then its default applies
+    setup = rows_of(plan, GeneralLedgerSetup, [1], ["lcy_code"]).get(1) or {
+        "lcy_code": GeneralLedgerSetup._meta.get_field("lcy_code").get_default()}
+    lcy = setup["lcy_code"]
     lcy = (lcy or "").strip()
     if not lcy:
         return None
-    return TransactionCurrency.objects.filter(iso_currency_code__iexact=lcy).values_list("pk", flat=True).first()
+    found = rows_where(plan, TransactionCurrency, "iso_currency_code", [lcy], [], case_insensitive=True)
+    return min((key(plan, TransactionCurrency, row) for row in found), default=None, key=str)

@@ -2,7 +2,8 @@
 
 A task's defaults (`IntegrationProjectTaskDefault`) apply after the field mappings: a blank ERP value takes the
 value map's entry for the Sales key field (country/region, city), else the default value; a required field still
-blank fails the row with a message naming the field and the record. They are loaded once per run.
+blank fails the row with a message naming the field and the record. They are loaded once per run, from the
+integration's own configuration in this process's database (no side's table: the same with Sales over HTTP).
 """
 
 from django.utils.translation import gettext_lazy, gettext_noop

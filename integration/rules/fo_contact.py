@@ -49,7 +49,7 @@ class Rules(FoRules):
 
     def prepare_chunk(self, rows, *, plan):
         super().prepare_chunk(rows, plan=plan)
-        return _companies_for_accounts({row.parent_account_id for row in rows} - {None})
+        return _companies_for_accounts(plan, {row.parent_account_id for row in rows} - {None})
 
     def transfer(self, source, destination, values, *, plan, context):
         super().transfer(source, destination, values, plan=plan, context=context)

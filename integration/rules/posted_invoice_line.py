@@ -10,6 +10,7 @@ from p2c.said import said, said_choice
 
 from .base import RowError
 from .base import Rules as BaseRules
+from .reads import keys_by, rows_of
 
 
 class Rules(BaseRules):
@@ -17,13 +18,11 @@ class Rules(BaseRules):
         return ("type", "no", "description")
 
     def prepare_chunk(self, rows, *, plan):
-        setup = (
-            SalesReceivablesSetup.objects.filter(pk=1).values("write_in_product_type", "write_in_product_no").first()
-        )
+        setup = rows_of(plan, SalesReceivablesSetup, [1], ["write_in_product_type", "write_in_product_no"]).get(1)
         products = {"write_in": (setup["write_in_product_type"], setup["write_in_product_no"]) if setup else None}
         for kind, model in (("item", Item), ("resource", Resource)):
             nos = {row.no for row in rows if row.type == kind and row.no}
-            ids = dict(model.objects.filter(no__in=nos).values_list("pk", "no"))
+            ids = {pk: no for no, pk in keys_by(plan, model, "no", nos).items()}
             coupled = counterparts(model._meta.label, ids, to="crm.Product")
             products[kind] = {ids[erp_id]: crm_id for erp_id, crm_id in coupled.items()}
         return products

@@ -14,11 +14,12 @@ from p2c.said import said
 
 from .base import RowError
 from .base import Rules as BaseRules
+from .reads import keys_by
 
 
-def _price_lists_by_code(codes):
+def _price_lists_by_code(plan, codes):
     """{sales code: id of the Sales price list coupled to that customer price group}, in two queries."""
-    groups = dict(CustomerPriceGroup.objects.filter(code__in=set(codes)).values_list("pk", "code"))
+    groups = {pk: code for code, pk in keys_by(plan, CustomerPriceGroup, "code", codes).items()}
     if not groups:
         return {}
     coupled = counterparts("erp.CustomerPriceGroup", groups, to="crm.PriceLevel")
@@ -30,12 +31,12 @@ class Rules(BaseRules):
         return ("sales_code",)
 
     def prepare_chunk(self, rows, *, plan):
-        return _price_lists_by_code(row.sales_code for row in rows)
+        return _price_lists_by_code(plan, (row.sales_code for row in rows))
 
     def match_scope(self, rows, *, plan):
         if plan.source.key != "erp":
             return None
-        price_lists = _price_lists_by_code(row.sales_code for row in rows)
+        price_lists = _price_lists_by_code(plan, (row.sales_code for row in rows))
         return {row.pk: {"price_level_id": price_lists[row.sales_code]}
                 for row in rows if row.sales_code in price_lists}
 

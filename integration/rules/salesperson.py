@@ -5,6 +5,7 @@ import re
 from erp.models import SalespersonPurchaser
 
 from .base import Rules as BaseRules
+from .reads import every_value
 
 
 class Rules(BaseRules):
@@ -13,7 +14,7 @@ class Rules(BaseRules):
     def prepare_chunk(self, rows, *, plan):
         if plan.destination.key != "erp":
             return None
-        return set(SalespersonPurchaser.objects.values_list("code", flat=True))
+        return every_value(plan, SalespersonPurchaser, "code")
 
     def transfer(self, source, destination, values, *, plan, context):
         if plan.destination.key != "erp":

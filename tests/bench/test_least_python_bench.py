@@ -68,7 +68,7 @@ def _lookups(plan):
     rules = {rule.dest_attname: rule for rule in plan.field_rules}
     coupled = dict(Coupling.objects.filter(erp_model="erp.Currency", crm_model="crm.TransactionCurrency")
                    .values_list("crm_id", "erp_id"))
-    coupled[sales_base_currency_id()] = None
+    coupled[sales_base_currency_id(plan)] = None
     currencies = {key.hex: (erp, str(key)) for key, erp in coupled.items()}
 
     def options(attname, model):

@@ -156,6 +156,17 @@ class Side(abc.ABC):
                 return True
         return False
 
+    def rows_where(self, name, values, *, fields=None, scope=None, case_insensitive=False):
+        """The rows whose field ``name`` holds one of ``values`` (``case_insensitive``: compared trimmed and
+        lower-cased) and each field of ``scope`` one of its values, with ``fields``, in no order: what the rules look
+        up beyond the run's tables (integration/rules/reads.py)."""
+        if case_insensitive:
+            values = {value.strip().lower() for value in values}
+        query = MatchQuery(fields={name: frozenset(values)},
+                           case_insensitive=frozenset({name}) if case_insensitive else frozenset(),
+                           scope={field: frozenset(kept) for field, kept in (scope or {}).items()})
+        return self.match_candidates(query, fields=fields)
+
     def key_of(self, row):
         return row[self.key_name]
 

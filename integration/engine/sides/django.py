@@ -59,7 +59,9 @@ class DjangoSide(Side):
         self.key = key or ("crm" if meta.app_label == "crm" else "erp")
         self.label = meta.label
         self.key_name = meta.pk.attname
-        self.modified_name = meta.get_field(model.MODIFIED_FIELD).attname
+        # A table without one (a setup, a relation table the rules look up) is read by keys and values only
+        modified = getattr(model, "MODIFIED_FIELD", None)
+        self.modified_name = meta.get_field(modified).attname if modified else None
         writer = getattr(model, "MODIFIED_BY_FIELD", None)
         self.writer_name = meta.get_field(writer).attname if writer else None
         self.system_name = "Sales" if self.key == "crm" else "ERP"

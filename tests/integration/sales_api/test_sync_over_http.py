@@ -16,10 +16,11 @@ import sys
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from crm.models import Account
-from erp.models import Customer
+from crm.models import Account, SystemUser, Unit
+from erp.models import Customer, UnitOfMeasure
 from integration.background import realtime
 from integration.engine.sides import DjangoSide, side_for
 from integration.engine.sides.dataverse import DataverseSide
@@ -37,14 +38,15 @@ from integration.models import (
 )
 from tests.concurrency import REPO, child_database_env
 
-from .server import CLIENT_ID, CLIENT_SECRET, serving
+from .server import CLIENT_ID, CLIENT_SECRET, NAMES, serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TO, FROM = Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION
 TRIALS = int(os.environ.get("P2C_FAULT_TRIALS", "2"))  # kills per direction (more with P2C_FAULT_TRIALS)
 CHUNK = 20
-NEW_IN_SALES = 150  # accounts someone creates in Sales each trial (one $batch)
+NEW_IN_SALES = 150
+SALES_USER = NAMES["integration"]  # the login the integration signs in to Sales as  # accounts someone creates in Sales each trial (one $batch)
 
 
 @pytest.fixture
@@ -69,8 +71,8 @@ def customers(customer_mapping, salesperson_pair):
     return customer_mapping, salesperson_pair[0]
 
 
-def synchronize(mapping, direction):
-    [job] = mapping_synchronize(mapping=mapping, direction=direction)
+def synchronize(mapping, direction, **options):
+    [job] = mapping_synchronize(mapping=mapping, direction=direction, **options)
     assert job.status == SyncJob.Status.SUCCESS, job.message
     return job
 
@@ -399,3 +401,20 @@ def test_a_partitioned_run_from_sales_over_http_keeps_the_delta_link_and_the_nex
         SyncJob.Status.SUCCESS, 0, 1, 0, 0), job.message  # the one changed account read, not the 60
     assert not job.partitions.exists()  # Sales counted one change since the delta link: not worth partitions
     assert Customer.objects.filter(name="Renamed in Sales").count() == 1
+
+
+def test_a_rule_reads_and_writes_sales_over_http_one_unit_a_unit_group(mappings, remote):
+    """The rules' own reads and writes of Sales (integration/rules/reads.py) go through the Web API too: UNIT OF
+    MEASURE gives each unit group it writes one unit, written by the application user Sales knows the integration
+    as (not this process's integration user), and a second run finds them and writes no second unit."""
+    UnitOfMeasure.objects.create(code="PCS", description="Piece")
+    UnitOfMeasure.objects.create(code="BOX", description="Box")
+    job = synchronize(mappings["UNIT OF MEASURE"], TO, create_new=True)
+    assert (job.inserted, job.failed) == (2, 0)
+    UnitOfMeasure.objects.filter(code="BOX").update(description="Boxes", modified_at=timezone.now())
+    job = synchronize(mappings["UNIT OF MEASURE"], TO, create_new=True)
+    assert (job.inserted, job.modified, job.failed) == (0, 1, 0)
+
+    application_user = SystemUser.objects.get(user_id=get_user_model().objects.get(username=SALES_USER).pk)
+    assert sorted(Unit.objects.values_list("unit_group__name", "name", "modifiedby")) == [
+        ("BOX", "BOX", application_user.pk), ("PCS", "PCS", application_user.pk)]
