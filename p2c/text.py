@@ -8,6 +8,8 @@ configuration files of the admin, the API and the commands, the commands' argume
 the text with its own answer, naming the field or the key.
 """
 
+import re
+
 NUL = "nul"
 SURROGATE = "surrogate"
 
@@ -58,3 +60,18 @@ def unstorable_text_path(data, path="body"):
         elif isinstance(value, list):
             stack.extend(reversed([(item, f"{where}[{index}]") for index, item in enumerate(value)]))
     return None
+
+
+# Addresses Django's EmailValidator accepts, in a narrower form that one regular expression tells in a microsecond
+# (plain dot-atom user, ASCII host labels, a letters-only top-level domain, at most 320 characters in all); a test
+# holds `plain_email` to that.
+PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"\.[A-Za-z]{2,63}"
+)
+
+
+def plain_email(value):
+    """Whether ``value`` is an email address of the plain form `PLAIN_EMAIL` (then Django's validator accepts it)."""
+    return len(value) <= 320 and PLAIN_EMAIL.fullmatch(value) is not None

@@ -21,6 +21,7 @@ from rest_framework.authentication import TokenAuthentication
 from crm.users import systemuser_for_user
 from p2c.records import writing_as
 from p2c.text import shown, text_fault
+from p2c.utils import collector_paused
 
 from . import errors, metadata, protection, query, writes
 from .batch import answer_batch
@@ -357,10 +358,12 @@ def delete(call, entity, key):
 
 def bulk(call, entity, mode):
     _require(call, entity, *{"create": ["add"], "update": ["change"], "upsert": ["add", "change"]}[mode])
-    body = _json_body(call)
-    if not isinstance(body, dict) or "Targets" not in body:
-        raise errors.DataverseError(400, errors.PAYLOAD, gettext("The body needs Targets, a list of rows."))
-    results = writes.write_multiple(entity, body["Targets"], mode)
+    with collector_paused():  # a thousand rows' objects would set off collections over all the process holds
+        body = _json_body(call)
+        if not isinstance(body, dict) or "Targets" not in body:
+            raise errors.DataverseError(400, errors.PAYLOAD, gettext("The body needs Targets, a list of rows."))
+        results = writes.write_multiple(entity, body["Targets"], mode)
+        del body  # gone before the collection at the end of the block, which would walk it
     if mode == "update":
         return Answer(204)
     context = f"{call.base}$metadata#Microsoft.Dynamics.CRM.{mode.capitalize()}MultipleResponse"

@@ -8,18 +8,24 @@ The bulk messages validate every row the same way, then write them with ``bulk_c
 hooks) in one transaction: all or nothing, as Dataverse's CreateMultiple, UpdateMultiple and UpsertMultiple.
 """
 
+import datetime
+import decimal
 import functools
 import re
 import uuid
-from decimal import Decimal
 
+from django.core import validators
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.expressions import DatabaseDefault
 from django.utils.translation import gettext
 
+from p2c.bulk_reads import rows_read
 from p2c.databases import database_for
-from p2c.text import shown, text_fault
+from p2c.records import instance_maker, instances_from_rows
+from p2c.text import plain_email, shown, text_fault
+from p2c.utils import any_of
 
 from . import errors
 from .entities import BY_LOGICAL, BY_SET
@@ -40,10 +46,17 @@ def _uuid(text, entity):
 def key_filter(entity, text):
     """The ``Q`` of a key in a URL: ``(<guid>)``, ``(accountid=<guid>)`` or an alternate key
     ``(accountnumber='A-1')``. Returns (Q, the GUID or None, {alternate key column: value})."""
+    key, parts = key_parts(entity, text)
+    if key is not None:
+        return Q(pk=key), key, {}
+    return Q(**{entity.columns[name].field: value for name, value in parts.items()}), None, parts
+
+
+def key_parts(entity, text):
+    """`key_filter` without its ``Q``: (the GUID, {}) or (None, {alternate key column: value})."""
     text = text.strip()
     if "=" not in text:
-        key = _uuid(text, entity)
-        return Q(pk=key), key, {}
+        return _uuid(text, entity), {}
     parts, position = {}, 0
     while position < len(text):
         match = _KEY_PART.match(text, position)
@@ -53,12 +66,11 @@ def key_filter(entity, text):
         value = match.group(2).strip()
         parts[match.group(1)] = value[1:-1].replace("''", "'") if value.startswith("'") else value
     if list(parts) == [entity.primary_id]:
-        key = _uuid(parts[entity.primary_id], entity)
-        return Q(pk=key), key, {}
+        return _uuid(parts[entity.primary_id], entity), {}
     if sorted(parts) not in [sorted(columns) for columns in entity.keys.values()]:
         raise errors.bad_request(
             gettext("%(names)s is not a key of %(entity)s.") % {"names": ",".join(parts), "entity": entity.logical_name})
-    return Q(**{entity.columns[name].field: value for name, value in parts.items()}), None, parts
+    return None, parts
 
 
 def reference(text):
@@ -68,11 +80,24 @@ def reference(text):
 
 @functools.lru_cache(maxsize=4096)  # the rows of a bulk message bind the same few owners and currencies
 def _reference(text):
+    entity, key_text = _referenced(text)
+    return entity, key_filter(entity, key_text)
+
+
+def _referenced(text):
+    """The entity ``text`` names and the text of its key."""
     match = _REFERENCE.match(str(text).strip())
     entity = match and BY_SET.get(match.group(1))
     if entity is None:
         raise errors.bad_request(gettext("%(text)s does not name a row of this service.") % {"text": text})
-    return entity, key_filter(entity, match.group(2))
+    return entity, match.group(2)
+
+
+def _reference_parts(text):
+    """`reference` without its ``Q`` and cache (a bulk message's ``@odata.id`` names each row once): the entity,
+    the GUID or None, {alternate key column: value}."""
+    entity, key_text = _referenced(text)
+    return (entity, *key_parts(entity, key_text))
 
 
 def _payload_error(entity, message):
@@ -88,20 +113,30 @@ def values_from_payload(entity, payload):
     if not isinstance(payload, dict):
         raise _payload_error(entity, gettext("a row is a JSON object."))
     values, row_id = {}, None
+    steps = _payload_steps(entity)
     for name, value in payload.items():
-        if text_fault(name) or (isinstance(value, str) and text_fault(value)):
-            raise _payload_error(entity, gettext("the value of %(name)s holds a NUL character or a lone surrogate, "
-                                                 "which cannot be stored.") % {"name": shown(name)})
-        if name in ("@odata.type", "@odata.id", "@odata.etag"):
-            continue
-        if name == entity.primary_id:
-            row_id = _uuid(value, entity)
-            continue
-        if name.endswith("@odata.bind"):
+        step = steps.get(name)
+        if step is None:
+            _name_refused(entity, name, value)
+        if isinstance(value, str) and text_fault(value):
+            raise _fault_error(entity, name)
+        kind, what = step
+        if kind is _COLUMN:
+            if value.__class__ is float and what.kind == "Decimal":
+                # The number as the JSON wrote it (10.61), not its binary float's expansion (10.6099999999999994…),
+                # which a column of 4 or 10 decimal places refused
+                value = decimal.Decimal(repr(value))
+            try:
+                value = what.from_dataverse(value)
+            except ValueError:
+                raise _payload_error(entity, gettext("%(value)s is not a value of %(name)s.")
+                                     % {"value": value, "name": name}) from None
+            if value is None and what.kind in ("String", "Picklist"):
+                value = ""  # Dataverse's null text is p2c's blank
+            values[what.field] = value
+        elif kind is _BIND:
+            lookup, fixed = what
             lookup_name = name[: -len("@odata.bind")]
-            lookup, fixed = entity.bind_names.get(lookup_name, (None, None))
-            if lookup is None or not lookup.writable:
-                raise errors.unknown_property(lookup_name, entity)
             for field_name in lookup.targets.values():
                 values[f"{field_name}_id"] = None
             if value is None:
@@ -115,24 +150,43 @@ def values_from_payload(entity, payload):
                 if key is None:
                     raise errors.does_not_exist(target, value)
             values[f"{lookup.targets[target.entity_set]}_id"] = key
-            continue
-        column = entity.columns.get(name)
-        if column is None or not column.writable:
-            if column is None and name not in entity.lookup_values:
-                raise errors.unknown_property(name, entity)
-            raise _payload_error(entity, gettext("%(name)s cannot be written.") % {"name": name})
-        if isinstance(value, float) and column.kind == "Decimal":
-            # The number as the JSON wrote it (10.61), not its binary float's expansion (10.6099999999999994…),
-            # which a column of 4 or 10 decimal places refused
-            value = Decimal(repr(value))
-        try:
-            values[column.field] = column.from_dataverse(value)
-        except ValueError:
-            raise _payload_error(entity, gettext("%(value)s is not a value of %(name)s.")
-                                 % {"value": value, "name": name}) from None
-        if values[column.field] is None and column.kind in ("String", "Picklist"):
-            values[column.field] = ""  # Dataverse's null text is p2c's blank
+        elif kind is _ID:
+            row_id = _uuid(value, entity)
     return values, row_id
+
+
+_ANNOTATION, _ID, _BIND, _COLUMN = "annotation", "id", "bind", "column"
+_STEPS = {}  # entity's logical name → `_payload_steps`
+
+
+def _payload_steps(entity):
+    """What each name a row of ``entity`` may be written with stands for: {name: (kind, column or (lookup, fixed
+    target))}. A name not among them is refused (`_name_refused`)."""
+    steps = _STEPS.get(entity.logical_name)
+    if steps is None:
+        steps = dict.fromkeys(("@odata.type", "@odata.id", "@odata.etag"), (_ANNOTATION, None))
+        steps[entity.primary_id] = (_ID, None)
+        steps.update((f"{name}@odata.bind", (_BIND, (lookup, fixed)))
+                     for name, (lookup, fixed) in entity.bind_names.items() if lookup.writable)
+        steps.update((name, (_COLUMN, column)) for name, column in entity.columns.items() if column.writable)
+        _STEPS[entity.logical_name] = steps
+    return steps
+
+
+def _fault_error(entity, name):
+    return _payload_error(entity, gettext("the value of %(name)s holds a NUL character or a lone surrogate, which "
+                                          "cannot be stored.") % {"name": shown(name)})
+
+
+def _name_refused(entity, name, value):
+    """The error of a name `_payload_steps` does not hold: its text, else what it names."""
+    if text_fault(name) or (isinstance(value, str) and text_fault(value)):
+        raise _fault_error(entity, name)
+    if name.endswith("@odata.bind"):
+        raise errors.unknown_property(name[: -len("@odata.bind")], entity)
+    if name not in entity.columns and name not in entity.lookup_values:
+        raise errors.unknown_property(name, entity)
+    raise _payload_error(entity, gettext("%(name)s cannot be written.") % {"name": name})
 
 
 def _validation_error(entity, instance, exc):
@@ -174,32 +228,15 @@ def _check_etag(entity, instance, if_match):
         )
 
 
-def _save(entity, instance, values, *, in_bulk=False):
-    """Set ``values`` on ``instance`` and validate it as the admin does (``full_clean``). Returns the attnames whose
-    value changed (every one given, for a new row).
-
-    ``in_bulk``: the checks that ask the database row by row (lookups exist, unique values are free) are left to
-    `_bulk_checks`, which asks once for a whole request; and only what a row is given is validated again: of a
-    stored row the values that change (a client sends whole rows, of which an update changes a few; the rest were
-    valid when stored), of a new row the values given and the fields whose default is no value (blank not allowed).
-    """
-    model = entity.model
-    stored = not instance._state.adding
-    changed = set()
+def _save(entity, instance, values):
+    """Set ``values`` on ``instance`` and validate it as the admin does (``full_clean``)."""
     for attname, value in values.items():
-        if not (stored and getattr(instance, attname) == value):
-            changed.add(attname)
         setattr(instance, attname, value)
     _hand_edit_guard(instance)
-    exclude = None
-    if in_bulk:
-        validated = changed if stored else changed | _required_attnames(model)
-        exclude = [f.name for f in model._meta.concrete_fields if f.is_relation or f.attname not in validated]
     try:
-        instance.full_clean(exclude=exclude, validate_unique=not in_bulk, validate_constraints=not in_bulk)
+        instance.full_clean()
     except ValidationError as exc:
         raise _validation_error(entity, instance, exc) from None
-    return changed
 
 
 @functools.cache
@@ -209,17 +246,126 @@ def _required_attnames(model):
                      if not f.blank and not f.has_default() and not f.primary_key)
 
 
-def _bulk_checks(entity, alias, instances):
+_PLAIN_TEXT_VALIDATORS = frozenset({validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator})
+_TEXT_FIELDS = (models.CharField, models.TextField, models.EmailField)
+
+
+class _RowChecks:
+    """``full_clean`` of the rows of one bulk message, as `_save` runs it for one row, with the work that repeats
+    from row to row done once: only what a row is given is validated (of a stored row the values that change: a
+    client sends whole rows, of which an update changes a few, and the rest were valid when stored; of a new row
+    the values given and the fields whose default is no value); the checks that ask the database row by row
+    (lookups exist, unique values are free) are left to `_bulk_checks`, which asks once for the whole message.
+
+    A field's ``clean`` looks at the value alone: its outcome is kept per value (the same city, choice or amount
+    on every row is checked once), and a plain text field's value that passes in plain Python (text, short enough,
+    no NUL, a plain email address: `p2c.text.plain_email`) does not go through it. The errors of a row are
+    ``full_clean``'s: every field that fails, in the model's order, then the model's own ``clean``."""
+
+    def __init__(self, entity):
+        self.entity = entity
+        model = entity.model
+        self.required = _required_attnames(model)
+        position = {f.attname: index for index, f in enumerate(model._meta.fields)}
+        self.fields = {f.attname: (position[f.attname], f, _plain_text(f)) for f in model._meta.fields
+                       if not f.is_relation and not f.generated}
+        self.model_clean = model.clean is not models.Model.clean
+        self.ordered = {}  # attnames validated → their fields in the model's order
+        self.cleaned = {}  # (attname, type, value) → the value cleaned
+
+    def stored(self, instance, values):
+        """Set ``values`` on a stored row and validate what changes; returns the attnames whose value changed."""
+        attrs = instance.__dict__
+        changed = [attname for attname, value in values.items() if attrs.get(attname, _UNSET) != value]
+        for attname, value in values.items():
+            setattr(instance, attname, value)
+        _hand_edit_guard(instance)
+        self.validate(instance, frozenset(changed))
+        return changed
+
+    def new(self, instance, attnames):
+        """Validate a new row made with the values of ``attnames``."""
+        self.validate(instance, self.required.union(attnames))
+
+    def validate(self, instance, attnames):
+        fields = self.ordered.get(attnames)
+        if fields is None:
+            fields = self.ordered[attnames] = [entry[1:] for entry in sorted(
+                self.fields[name] for name in attnames if name in self.fields)]
+        attrs, cleaned, errors = instance.__dict__, self.cleaned, None
+        for field, plain in fields:
+            attname = field.attname
+            raw = attrs[attname]
+            if plain is not None and type(raw) is str and plain(raw):
+                continue
+            if (field.blank and raw in field.empty_values) or isinstance(raw, DatabaseDefault):
+                continue
+            key = _value_key(attname, raw)
+            if key is not None and key in cleaned:
+                attrs[attname] = cleaned[key]
+                continue
+            try:
+                value = field.clean(raw, instance)
+            except ValidationError as exc:
+                errors = errors or {}
+                errors[field.name] = exc.error_list
+                continue
+            attrs[attname] = value
+            if key is not None:
+                cleaned[key] = value
+        if self.model_clean:
+            try:
+                instance.clean()
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors or {})
+        if errors:
+            raise _validation_error(self.entity, instance, ValidationError(errors))
+
+
+_UNSET = object()
+_SAME_WHEN_EQUAL = (str, int, bool, type(None))  # types whose equal values are the same value
+
+
+def _value_key(attname, value):
+    """What identifies ``value`` for a field's ``clean``, or None for a value not kept (a list, a mapping)."""
+    kind = type(value)
+    if kind in _SAME_WHEN_EQUAL:
+        return attname, kind, value
+    if kind in (decimal.Decimal, float, datetime.date, datetime.datetime, datetime.time, uuid.UUID):
+        return attname, kind, str(value)  # 1.0 and 1.00 are equal, and not the same amount to a DecimalField
+    return None
+
+
+def _plain_text(field):
+    """For a text field whose ``clean`` checks only length, NUL and perhaps the email form: a function telling in
+    plain Python a value it passes (None: any other field). A value it does not pass goes through ``clean``."""
+    if type(field) not in _TEXT_FIELDS or field.choices or type(field).validate is not models.Field.validate:
+        return None
+    email = type(field) is models.EmailField
+    others = [v for v in field.validators if type(v) not in _PLAIN_TEXT_VALIDATORS]
+    if others != ([validators.validate_email] if email else []):
+        return None
+    longest, blank = field.max_length or float("inf"), field.blank
+
+    def passes(value):
+        return ((value or blank) and len(value) <= longest and "\x00" not in value
+                and (not email or not value or plain_email(value)))
+
+    return passes
+
+
+def _bulk_checks(entity, alias, instances, held):
     """What ``full_clean`` checks row by row, for every row of a bulk message at once: each lookup names an existing
     row, each unique value is neither taken by another row nor given twice. (The database's own constraints then
-    refuse anything else, rolling the whole request back.)"""
+    refuse anything else, rolling the whole request back.) ``held``: {attname: {value: pk or None}}, the unique
+    values whose row the request already read (`_existing_rows`), not asked again."""
     model = entity.model
     for field in model._meta.concrete_fields:
         if field.is_relation and field.name != model.MODIFIED_BY_FIELD:
             wanted = {getattr(i, field.attname) for i in instances} - {None}
             if wanted:
-                found = set(field.related_model._base_manager.using(alias).filter(pk__in=wanted)
-                            .values_list("pk", flat=True))
+                found = set(field.related_model._base_manager.using(alias).filter(any_of("pk", wanted))
+                            .order_by().values_list("pk", flat=True))
                 if wanted - found:
                     missing = next(iter(wanted - found))
                     raise errors.bad_request(
@@ -235,8 +381,10 @@ def _bulk_checks(entity, alias, instances):
                             "%(field)s %(value)s is given to two rows of the request.")
                             % {"field": field.name, "value": value})
                     by_value[value] = instance.pk
-            if by_value:
-                taken = model._base_manager.using(alias).filter(**{f"{field.attname}__in": list(by_value)}) \
+            known = held.get(field.attname, {})
+            unknown = [value for value, pk in by_value.items() if known.get(value, _UNSET) not in (None, pk)]
+            if unknown:
+                taken = model._base_manager.using(alias).filter(any_of(field.attname, unknown)).order_by() \
                     .values_list(field.attname, "pk")
                 for value, pk in taken:
                     if by_value[value] != pk:
@@ -318,7 +466,7 @@ def write_multiple(entity, targets, mode):
         raise errors.bad_request(gettext("At most %(max)s rows in one request.") % {"max": MAX_TARGETS})
     model = entity.model
     alias = database_for(model)
-    prepared = []  # (values, id or None, key Q or None, alternate parts)
+    prepared = []  # (values, id or None, whether the row names a key, alternate parts)
     for target in targets:
         if not isinstance(target, dict):
             raise _payload_error(entity, gettext("a row is a JSON object."))
@@ -327,31 +475,31 @@ def write_multiple(entity, targets, mode):
             raise _payload_error(entity, gettext("%(type)s is not %(expected)s.")
                                  % {"type": odata_type, "expected": entity.type_name})
         values, row_id = values_from_payload(entity, target)
-        key_q, alternate = None, {}
+        keyed, alternate = row_id is not None, {}
         if target.get("@odata.id"):
-            named, (key_q, key, alternate) = reference(target["@odata.id"])
+            named, key, alternate = _reference_parts(target["@odata.id"])
             if named is not entity:
                 raise _payload_error(entity, gettext("%(text)s is not a row of %(entity_set)s.")
                                      % {"text": target["@odata.id"], "entity_set": entity.entity_set})
-            row_id = key or row_id
-        if row_id is not None:
-            key_q = Q(pk=row_id)
-        elif not alternate:
+            row_id, keyed = key or row_id, True
+        if not keyed and mode != "create":
             for columns in entity.keys.values():  # an alternate key given as the row's own columns
-                fields = [entity.columns[name].field for name in columns]
-                if mode != "create" and all(values.get(f) not in (None, "") for f in fields):
+                if all(values.get(entity.columns[name].field) not in (None, "") for name in columns):
                     alternate = {name: values[entity.columns[name].field] for name in columns}
-                    key_q = Q(**{f: values[f] for f in fields})
+                    keyed = True
                     break
-        if mode == "update" and key_q is None:
+        if mode == "update" and not keyed:
             raise _payload_error(entity, gettext("UpdateMultiple needs the key of every row."))
-        prepared.append((values, row_id, key_q, alternate))
+        prepared.append((values, row_id, keyed, alternate))
+    checks = _RowChecks(entity)
+    make = instance_maker(model)
+    pk = model._meta.pk
     try:
         with transaction.atomic(using=alias):
-            existing = _existing_rows(entity, alias, prepared)
+            existing, held = _existing_rows(entity, alias, prepared)
             to_create, to_update, results, update_fields = [], [], [], set()
-            for values, row_id, key_q, alternate in prepared:
-                found = existing.get(_lookup_key(entity, row_id, alternate)) if key_q is not None else None
+            for values, row_id, keyed, alternate in prepared:
+                found = existing.get(_lookup_key(row_id, alternate)) if keyed else None
                 if found is not None and mode == "create":
                     raise errors.DataverseError(412, errors.DUPLICATE, gettext(
                         "A record with matching key values already exists: %(entity)s %(key)s.")
@@ -359,16 +507,17 @@ def write_multiple(entity, targets, mode):
                 if found is None and mode == "update":
                     raise errors.does_not_exist(entity, row_id or alternate)
                 if found is not None:
-                    update_fields |= _save(entity, found, values, in_bulk=True)
+                    update_fields.update(checks.stored(found, values))
                     to_update.append(found)
                     results.append((found.pk, False))
                     continue
-                instance = model(pk=row_id or model._meta.pk.default())
-                keyed = {entity.columns[name].field: value for name, value in alternate.items()}
-                _save(entity, instance, {**keyed, **values}, in_bulk=True)
+                given = {entity.columns[name].field: value for name, value in alternate.items()}
+                given.update(values)
+                instance = make({pk.attname: row_id or pk.default(), **given})
+                checks.new(instance, given.keys())
                 to_create.append(instance)
                 results.append((instance.pk, True))
-            _bulk_checks(entity, alias, to_create + to_update)
+            _bulk_checks(entity, alias, to_create + to_update, held)
             if to_create:
                 model.objects.using(alias).bulk_insert(to_create)  # bulk_create's hooks, a faster INSERT
             if to_update:  # the values that changed (bulk_update adds the stamps: every row is written)
@@ -383,37 +532,58 @@ def _field_names(model, attnames):
     return sorted({by_attname[a] for a in attnames})
 
 
-def _lookup_key(entity, row_id, alternate):
+def _lookup_key(row_id, alternate):
     if row_id is not None:
-        return ("pk", str(row_id))
+        return row_id
     return tuple(sorted((name, str(value)) for name, value in alternate.items()))
 
 
 def _existing_rows(entity, alias, prepared):
-    """The rows the targets name, locked, by `_lookup_key`."""
+    """The rows the targets name, locked, by `_lookup_key`: one query for the ids, one per kind of alternate key,
+    each taking its keys as one array (`p2c.utils.any_of`), read as value tuples (`p2c.records.instances_from_rows`:
+    the instances Django would make, at a third of the cost). And which rows hold the unique values read, as
+    `_bulk_checks` takes them: each found row's, and None for an alternate key's value no row holds."""
     model = entity.model
-    found = {}
-    ids = [row_id for _v, row_id, key_q, _a in prepared if row_id is not None]
-    for instance in model.objects.using(alias).select_for_update().filter(pk__in=ids):
-        found[("pk", str(instance.pk))] = instance
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    rows = model.objects.using(alias).select_for_update().order_by()
+
+    def read(condition):
+        return instances_from_rows(model, alias, attnames, rows_read(rows.filter(condition).values_list(*attnames)))
+
+    found, read_all = {}, []
+    ids = [row_id for _v, row_id, _keyed, _a in prepared if row_id is not None]
+    if ids:
+        read_all = read(any_of("pk", ids))
+        found.update((instance.pk, instance) for instance in read_all)
     by_key = {}
-    for _v, row_id, _q, alternate in prepared:
+    for _v, row_id, _keyed, alternate in prepared:
         if row_id is None and alternate:
             by_key.setdefault(tuple(sorted(alternate)), []).append(alternate)
+    unique = [f.attname for f in model._meta.concrete_fields if f.unique and not f.primary_key and not f.is_relation]
+    held = {attname: {} for attname in unique}
     for names, alternates in by_key.items():
         if len(names) == 1:
-            field_name = entity.columns[names[0]].field
-            rows = model.objects.using(alias).select_for_update().filter(
-                **{f"{field_name}__in": [a[names[0]] for a in alternates]})
+            attname = entity.columns[names[0]].field
+            values = [a[names[0]] for a in alternates]
+            condition = any_of(attname, values)
+            if attname in held:
+                held[attname].update((v, None) for v in values if type(v) is str)  # no row holds them, unless read
         else:
             condition = Q()
             for alternate in alternates:
                 condition |= Q(**{entity.columns[n].field: v for n, v in alternate.items()})
-            rows = model.objects.using(alias).select_for_update().filter(condition)
-        for instance in rows:
+        instances = read(condition)
+        read_all += instances
+        for instance in instances:
             key = tuple(sorted((n, str(getattr(instance, entity.columns[n].field))) for n in names))
             found[key] = instance
-    return found
+    for attname in unique:
+        values = held[attname]
+        for instance in read_all:
+            value = getattr(instance, attname)
+            if value not in (None, ""):
+                values[value] = instance.pk
+    return found, held
 
 
 def entity_of_type(odata_type):

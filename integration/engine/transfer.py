@@ -27,6 +27,7 @@ from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
 from p2c.said import Capitalised, Joined, Lowered, Said, said, said_name
+from p2c.text import plain_email
 
 from .row_code import Names, attributes_read, function_compile
 from .sides import side_for
@@ -396,21 +397,6 @@ _UNKNOWN = object()
 
 
 _PLAIN_TEXT_VALIDATORS = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
-
-# Addresses Django's EmailValidator accepts, in a narrower form that one regular expression tells in a microsecond
-# (plain dot-atom user, ASCII host labels, a letters-only top-level domain, at most 320 characters in all); a test
-# holds `plain_email` to that.
-PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
-    r"\.[A-Za-z]{2,63}"
-)
-
-
-def plain_email(value):
-    """Whether ``value`` is an email address of the plain form `PLAIN_EMAIL` (then Django's validator accepts it)."""
-    return len(value) <= 320 and PLAIN_EMAIL.fullmatch(value) is not None
-
 
 def _check(dest):
     """``dest.clean``; for a text field (with options of plain text, or none) whose only validators are its length

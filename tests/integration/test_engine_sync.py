@@ -17,7 +17,7 @@ from crm.models import Account, SystemUser
 from erp.models import Currency, Customer, PaymentTerms, SalespersonPurchaser
 from integration.coupling.couplings import couplings_restore_skipped
 from integration.engine.sync import mapping_synchronize
-from integration.engine.transfer import PLAIN_EMAIL, _check, plain_email
+from integration.engine.transfer import _check
 from integration.models import (
     Coupling,
     CouplingIntent,
@@ -27,6 +27,7 @@ from integration.models import (
     SyncJobError,
 )
 from p2c.databases import sales_separate
+from p2c.text import PLAIN_EMAIL, plain_email
 from tests.integration.validation import outcomes
 
 pytestmark = pytest.mark.django_db
