@@ -48,8 +48,9 @@ def long_messages(db):
     job = SyncJob.objects.create(mapping_name="CUSTOMER", direction=Direction.TO_INTEGRATION, status="error",
                                  failed=2, inserted=3, message=LONG)
     SyncJobError.objects.create(job=job, source_model="erp.Customer", source_id="1", message=LONG)
+    from integration.fo.templates import ACCOUNTS_TEMPLATE
     from integration.models import IntegrationProjectRun, IntegrationProjectTaskRun
-    from tests.integration.fo_helpers import ACCOUNTS_TEMPLATE, make_project
+    from tests.integration.fo_helpers import make_project
 
     run = IntegrationProjectRun.objects.create(project=make_project(ACCOUNTS_TEMPLATE), status="warning", message=LONG)
     IntegrationProjectTaskRun.objects.create(run=run, task_name="Accounts - Customers", status="warning", failed=1,

@@ -16,12 +16,10 @@ import pytest
 
 from tests.concurrency import REPO
 from tests.crm.dataverse.server import https_server
-from tests.e2e import test_admin_browser as journey
-from tests.e2e.test_admin_browser import PASSWORD, log_in, shot
+from tests.e2e.browser import PASSWORD, log_in, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-page = journey.page
 CLIENT_ID, SECRET = "p2c-integration", "e2e-sales-instance-secret"
 NAMES = ("SALES_API_URL", "SALES_API_TOKEN_URL", "SALES_API_TENANT_ID", "SALES_API_CLIENT_ID",
          "SALES_API_CLIENT_SECRET", "SALES_DATABASE_URL", "DATABASE_URL", "P2C_TEST_SQLITE_NAME")

@@ -2,19 +2,16 @@
 match-based coupling, create in Sales/ERP, synchronise now, delete coupling, synchronisation log, permissions."""
 
 import pytest
-from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission, User
-from django.contrib.messages import get_messages
 
 from crm.models import Account
 from erp.models import Customer
 from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import Coupling, SyncJob
 from tests.admin_helpers import admin_url, changelist_queries
+from tests.integration.helpers import ACTIVE, run_action, texts
 
 pytestmark = pytest.mark.django_db
-
-ACTIVE = {"customer_type_code": "customer", "state_code": "active"}
 
 
 @pytest.fixture
@@ -22,21 +19,6 @@ def superuser_client(client, db):
     user = User.objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(user)
     return client
-
-
-def run_action(client, model, action, ids, extra=None, select_across=False):
-    data = {"action": action, helpers.ACTION_CHECKBOX_NAME: [str(i) for i in ids], "index": "0"}
-    if select_across:
-        data["select_across"] = "1"
-    if extra is not None:  # the intermediate page posts without "index", as contrib.admin's delete_selected does
-        data.pop("index")
-        data["post"] = "yes"
-        data.update(extra)
-    return client.post(admin_url(model, "changelist"), data)
-
-
-def texts(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def test_coupling_column_and_filter_with_constant_queries(superuser_client, mappings, salesperson_pair):

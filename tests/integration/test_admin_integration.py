@@ -19,7 +19,7 @@ from integration.models import (
     ValueMap,
 )
 from tests.admin_helpers import admin_form_data, admin_url
-from tests.integration.test_admin_coupling import ACTIVE, run_action, texts
+from tests.integration.helpers import ACTIVE, run_action, texts
 
 pytestmark = pytest.mark.django_db
 

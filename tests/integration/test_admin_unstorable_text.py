@@ -5,12 +5,9 @@ it was. The configuration file's upload: test_configuration_limits."""
 
 import pytest
 
-from tests import admin_helpers
 from tests.admin_helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
-
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 @pytest.mark.parametrize("escape", ["\\ud800", "\\u0000"], ids=["surrogate", "nul"])

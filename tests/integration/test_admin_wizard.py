@@ -11,35 +11,15 @@ from crm.models import Account, SystemUser
 from erp.models import Customer
 from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import ConnectionSetup, IntegrationTableMapping
+from tests.integration.helpers import THIS_DATABASE, WIZARD, walk
 
 pytestmark = pytest.mark.django_db
-
-WIZARD = "admin:integration_setup_wizard"
-THIS_DATABASE = {"sales-sales_location": "database", "sales-sales_api_sign_in": "entra"}
 
 
 @pytest.fixture
 def superuser_client(client, db):
     client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
     return client
-
-
-def walk(client, user, *, sales_orders=True, defaults=True, full_sync=True, every_minutes=15):
-    url = reverse(WIZARD)
-    assert client.get(url).status_code == 200
-    steps = [
-        THIS_DATABASE,
-        {"connection-is_enabled": "on", "connection-integration_user": str(user.pk)},
-        {"synchronize-sales_order_integration_enabled": "on" if sales_orders else "",
-         "synchronize-item_availability_enabled": "on"},
-        {"defaults-use_default_setup": "on" if defaults else "", "defaults-every_minutes": str(every_minutes)},
-        {"finish-run_full_sync": "on" if full_sync else ""},
-    ]
-    response = None
-    for data in steps:
-        response = client.post(url, {k: v for k, v in data.items() if v})
-        assert response.status_code == 302, response.content.decode()[:3000]
-    return response
 
 
 def test_wizard_sets_up_the_connection_and_the_default_mappings_then_opens_the_review(superuser_client):

@@ -149,7 +149,7 @@ def test_beat_writes_its_heartbeat_and_sends_the_alerts_from_its_tick(watched):
 
 
 def test_sync_health_send_alerts_for_cron(watched):
-    from tests.integration.test_engine_commands import call
+    from tests.integration.helpers import call
 
     failed_job(watched["CUSTOMER"])
     code, out, _err = call("sync_health", "--no-broker", "--send-alerts", "--problems-only")

@@ -18,6 +18,7 @@ from integration.configuration import (
     configuration_export,
     configuration_import,
 )
+from integration.fo.templates import ACCOUNTS_TEMPLATE
 from integration.models import (
     ConnectionSetup,
     Coupling,
@@ -28,8 +29,7 @@ from integration.models import (
     SyncJob,
     ValueMap,
 )
-from tests.api.conftest import api, superuser, user_with_perms  # noqa: F401
-from tests.integration.fo_helpers import ACCOUNTS_TEMPLATE, make_project
+from tests.integration.fo_helpers import make_project
 
 
 @pytest.fixture
@@ -320,7 +320,7 @@ def test_admin_pages_need_their_permissions(configured, client, django_user_mode
 URL = "/api/integration/configuration/"
 
 
-def test_api_export_and_import(configured, api):  # noqa: F811
+def test_api_export_and_import(configured, api):
     answer = api.get(URL)
     assert answer.status_code == 200 and answer.json() == configuration_data()
     assert [m["name"] for m in api.get(URL, {"mapping": "CUSTOMER"}).json()["mappings"]] == ["CUSTOMER"]
@@ -335,7 +335,7 @@ def test_api_export_and_import(configured, api):  # noqa: F811
     assert done.status_code == 200 and IntegrationTableMapping.objects.get(name="CUSTOMER").realtime_sync
 
 
-def test_api_an_invalid_configuration_is_a_400_naming_the_key(configured, api):  # noqa: F811
+def test_api_an_invalid_configuration_is_a_400_naming_the_key(configured, api):
     before = configuration_export()
     data = edited(configuration_data(), **{"mappings/CUSTOMER/fields/3/crm_field": "nosuchfield"})
     answer = api.post(URL + "import/", {"configuration": data}, format="json")
@@ -358,7 +358,7 @@ def json_schema(schema):
     return converted
 
 
-def test_the_schema_states_what_an_import_reads(configured, api):  # noqa: F811
+def test_the_schema_states_what_an_import_reads(configured, api):
     """The schema of an import's configuration holds every file the export writes, and refuses what the import
     refuses as it reads the file: a key it does not know, a value of the wrong type or out of its choices."""
     stated = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
@@ -376,8 +376,8 @@ def test_the_schema_states_what_an_import_reads(configured, api):  # noqa: F811
         assert answer.status_code == 400 and answer.json()["code"] == "invalid_configuration", (change, answer.content)
 
 
-def test_api_permissions(configured, user_with_perms):  # noqa: F811
-    from tests.api.conftest import client_for
+def test_api_permissions(configured, user_with_perms):
+    from tests.api.clients import client_for
 
     assert client_for(user_with_perms()).get(URL).status_code == 403
     viewer = client_for(user_with_perms("integration.view_integrationtablemapping"))

@@ -9,21 +9,19 @@ from django.core.management import CommandError, call_command
 
 from integration.models import IntegrationTableMapping
 from tests.admin_helpers import admin_form_data, admin_url
-from tests.api.conftest import api, superuser  # noqa: F401
-from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
 
 TABLE_MAPPINGS = "/api/integration/table-mappings/"
 
 
 @pytest.fixture
-def superuser_client(client, superuser):  # noqa: F811
+def superuser_client(client, superuser):
     client.force_login(superuser)
     return client
 
 
 @pytest.mark.parametrize("field, label", [("erp_model", "auth.User"), ("erp_model", "erp.NoSeries"),
                                           ("crm_model", "crm.NumberSequence"), ("crm_model", "erp.Customer")])
-def test_api_refuses_a_table_no_app_declares_synchronisable(api, db, field, label):  # noqa: F811
+def test_api_refuses_a_table_no_app_declares_synchronisable(api, db, field, label):
     body = {"name": "OUTSIDE", "erp_model": "erp.Customer", "crm_model": "crm.Account", field: label}
     response = api.post(TABLE_MAPPINGS, body, format="json")
     assert response.status_code == 400, response.content
@@ -31,7 +29,7 @@ def test_api_refuses_a_table_no_app_declares_synchronisable(api, db, field, labe
     assert not IntegrationTableMapping.objects.filter(name="OUTSIDE").exists()
 
 
-def test_api_refuses_secret_fields_and_references_outside_the_tables(api, mappings):  # noqa: F811
+def test_api_refuses_secret_fields_and_references_outside_the_tables(api, mappings):
     salespeople, customer = mappings["SALESPEOPLE"], mappings["CUSTOMER"]
     url = "/api/integration/field-mappings/"
     secret = api.post(url, {"table_mapping": salespeople.pk, "erp_field": "name", "crm_field": "user"}, format="json")
@@ -44,7 +42,7 @@ def test_api_refuses_secret_fields_and_references_outside_the_tables(api, mappin
     assert not salespeople.field_mappings.filter(crm_field="user").exists()
 
 
-def test_rules_module_is_one_that_exists(api, mappings):  # noqa: F811
+def test_rules_module_is_one_that_exists(api, mappings):
     mapping = mappings["CUSTOMER"]
     for name in ("nosuch", "base", "fo_base", "../settings"):
         response = api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": name}, format="json")
@@ -56,7 +54,7 @@ def test_rules_module_is_one_that_exists(api, mappings):  # noqa: F811
     assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": "customer"}, format="json").status_code == 200
 
 
-def test_schema_lists_the_choices(api, db):  # noqa: F811
+def test_schema_lists_the_choices(api, db):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     properties = schema["components"]["schemas"]["TableMapping"]["properties"]
     enums = {name: _enum(schema, properties[name]) for name in ("erp_model", "crm_model", "rules_module")}
@@ -74,7 +72,7 @@ def _enum(schema, prop):
     raise AssertionError(f"no enum in {prop}")
 
 
-def test_parent_chains_that_loop_are_refused(api, mappings):  # noqa: F811
+def test_parent_chains_that_loop_are_refused(api, mappings):
     invoice, line = mappings["POSTEDSALESINV-INV"], mappings["POSTEDSALESLINE-INV"]
     assert line.parent_id == invoice.pk
     response = api.patch(f"{TABLE_MAPPINGS}{invoice.pk}/", {"parent": line.pk}, format="json")
@@ -89,7 +87,7 @@ def test_parent_chains_that_loop_are_refused(api, mappings):  # noqa: F811
     assert invoice.parent_id is None
 
 
-def test_admin_offers_the_choices_and_refuses_a_loop(superuser_client, mappings):  # noqa: F811
+def test_admin_offers_the_choices_and_refuses_a_loop(superuser_client, mappings):
     invoice, line = mappings["POSTEDSALESINV-INV"], mappings["POSTEDSALESLINE-INV"]
     url = admin_url(IntegrationTableMapping, "change", invoice.pk)
     page = superuser_client.get(url)
@@ -110,7 +108,7 @@ def test_admin_offers_the_choices_and_refuses_a_loop(superuser_client, mappings)
                                                                             "posted_invoice")
 
 
-def test_integration_setup_refuses_a_reset_that_would_loop(mappings):  # noqa: F811
+def test_integration_setup_refuses_a_reset_that_would_loop(mappings):
     invoice, line = mappings["POSTEDSALESINV-INV"], mappings["POSTEDSALESLINE-INV"]
     line.parent = None
     line.full_clean()
@@ -144,7 +142,7 @@ def test_import_refuses_a_file_nested_too_deep_with_a_clear_error(db, tmp_path, 
 
 
 @pytest.mark.parametrize("depth", [25, 10_000])
-def test_api_import_refuses_a_configuration_nested_too_deep(api, db, depth):  # noqa: F811
+def test_api_import_refuses_a_configuration_nested_too_deep(api, db, depth):
     body = '{"dry_run": true, "configuration": {"mappings": ' + "[" * depth + "]" * depth + "}}"
     response = api.post("/api/integration/configuration/import/", body, content_type="application/json")
     assert response.status_code == 400, response.content

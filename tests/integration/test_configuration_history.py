@@ -12,8 +12,7 @@ from django.contrib.auth.models import User
 from integration.configuration import configuration_export
 from integration.models import ConfigurationChange, ConnectionSetup, IntegrationTableMapping, ValueMap
 from tests.admin_helpers import admin_form_data, admin_url
-from tests.api.conftest import api, superuser  # noqa: F401
-from tests.integration.test_engine_commands import call
+from tests.integration.helpers import call
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +59,7 @@ def test_a_mapping_changed_in_the_admin_is_kept_with_its_author_and_shown_on_its
     assert "?mapping_name=CUSTOMER" in html
 
 
-def test_the_api_and_its_import_are_kept_as_their_user(api, superuser, mappings):  # noqa: F811
+def test_the_api_and_its_import_are_kept_as_their_user(api, superuser, mappings):
     ConfigurationChange.objects.all().delete()
     customer = mappings["CUSTOMER"]
     response = api.patch(f"/api/integration/table-mappings/{customer.pk}/", {"realtime_sync": True}, format="json")

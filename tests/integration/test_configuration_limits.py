@@ -25,7 +25,6 @@ from django.core.management import CommandError, call_command
 from integration.configuration import ConfigurationInvalid, configuration_export, configuration_import
 from integration.models import ConfigurationChange
 from p2c.outcomes import OperationRefused
-from tests.api.conftest import api, superuser  # noqa: F401
 
 IMPORT_URL = "/api/integration/configuration/import/"
 ADMIN_IMPORT = "/admin/integration/integrationtablemapping/import/"
@@ -112,7 +111,7 @@ def test_the_alias_bomb_is_refused_by_the_admin(configured, admin_client):
     unchanged(configured)
 
 
-def test_the_alias_bomb_is_refused_by_the_api(configured, api):  # noqa: F811
+def test_the_alias_bomb_is_refused_by_the_api(configured, api):
     # The API reads JSON only, which has no aliases: the bomb as YAML is no body it parses, and expanded to JSON it
     # is far past the size limit (below).
     answer = bounded(lambda: api.post(IMPORT_URL, alias_bomb(), content_type="application/yaml"))
@@ -160,7 +159,7 @@ def test_a_file_just_over_the_limit_is_refused_by_the_admin_form(configured, adm
     unchanged(configured)
 
 
-def test_a_60_mb_body_is_a_413_from_the_api_unread(configured, api):  # noqa: F811
+def test_a_60_mb_body_is_a_413_from_the_api_unread(configured, api):
     body = b'{"configuration": {"mappings": [' + b" " * SIXTY_MB + b"]}}"
     answer = bounded(lambda: api.generic("POST", IMPORT_URL, body, content_type="application/json"),
                      megabytes=90)  # one copy
@@ -169,7 +168,7 @@ def test_a_60_mb_body_is_a_413_from_the_api_unread(configured, api):  # noqa: F8
     unchanged(configured)
 
 
-def test_the_size_limit_is_a_setting(configured, api, settings, tmp_path):  # noqa: F811
+def test_the_size_limit_is_a_setting(configured, api, settings, tmp_path):
     settings.P2C_CONFIGURATION_MAX_BYTES = 100
     small = tmp_path / "small.yaml"
     small.write_text(configured)
@@ -210,7 +209,7 @@ def test_text_that_cannot_be_stored_is_named_by_the_admin_preview_and_confirm(co
 
 @pytest.mark.parametrize("escape, says", [("\\ud800", "holds a lone surrogate (\\ud800)"),
                                           ("\\u0000", "holds a NUL character (\\u0000)")], ids=["surrogate", "nul"])
-def test_text_that_cannot_be_stored_is_a_400_naming_the_key_from_the_api(configured, api, escape, says):  # noqa: F811
+def test_text_that_cannot_be_stored_is_a_400_naming_the_key_from_the_api(configured, api, escape, says):
     data = json.loads(configuration_export())
     data["value_maps"] = [{"name": "TERMS", "description": "", "entries": [{"erp_value": "30D",
                                                                               "crm_value": "net@x"}]}]

@@ -15,10 +15,9 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Account
 from erp.models import Customer
-from integration.engine.sync import mapping_synchronize
-from integration.models import ConnectionSetup, Coupling, SyncConflict, SyncJob
-from tests.api.conftest import api, superuser  # noqa: F401
+from integration.models import ConnectionSetup, SyncConflict, SyncJob
 from tests.databases import rolled_back
+from tests.integration.helpers import pairs_in_conflict
 
 pytestmark = pytest.mark.django_db
 
@@ -30,25 +29,6 @@ CHANGELIST = "/admin/integration/syncconflict/"
 def admin_client(client, db):
     client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
     return client
-
-
-def pairs_in_conflict(mapping, salesperson, n):
-    """``n`` coupled customers, each then given a new phone number on both sides: ``n`` update conflicts."""
-    mapping.sync_only_coupled = False
-    mapping.save()
-    for i in range(n):
-        Customer.objects.create(name=f"Customer {i}", salesperson=salesperson, phone_no=f"+46 8 {i:03}")
-    mapping_synchronize(mapping=mapping)
-    for coupling in Coupling.objects.filter(erp_model="erp.Customer"):
-        customer = Customer.objects.get(pk=coupling.erp_id)
-        customer.phone_no = f"ERP {customer.pk}"
-        customer.save()
-        account = Account.objects.get(pk=coupling.crm_id)
-        account.telephone1 = f"Sales {customer.pk}"
-        account.save()
-    mapping.refresh_from_db()
-    mapping_synchronize(mapping=mapping)
-    return list(SyncConflict.objects.order_by("pk"))
 
 
 @pytest.fixture
@@ -90,7 +70,7 @@ def each_door(doors):
     return told
 
 
-def test_take_the_erp_side_from_every_door(conflicts, admin_client, api):  # noqa: F811
+def test_take_the_erp_side_from_every_door(conflicts, admin_client, api):
     first = conflicts[0]
     doors = {
         "admin action": lambda: said_by_admin(admin_client.post(CHANGELIST, {
@@ -112,7 +92,7 @@ def test_take_the_erp_side_from_every_door(conflicts, admin_client, api):  # noq
     assert {left for _, _, left in told.values()} == {1}
 
 
-def test_a_refusal_is_told_the_same_way_by_every_door(conflicts, admin_client, api):  # noqa: F811
+def test_a_refusal_is_told_the_same_way_by_every_door(conflicts, admin_client, api):
     ConnectionSetup.objects.update(is_enabled=False)
     pk = conflicts[0].pk
     admin_text, admin_level = said_by_admin(admin_client.post(CHANGELIST, {
@@ -141,7 +121,7 @@ def test_field_by_field_on_the_side_by_side_page(conflicts, admin_client):
     assert SyncJob.objects.filter(message__contains="decided by root").exists()
 
 
-def test_the_api_lists_filters_shows_and_resolves_many(conflicts, api):  # noqa: F811
+def test_the_api_lists_filters_shows_and_resolves_many(conflicts, api):
     listed = api.get("/api/integration/conflicts/", {"mapping": "CUSTOMER", "kind": "update"}).json()
     assert listed["count"] == 2 and listed["results"][0]["fields"] == ["phone_no"]
     assert api.get("/api/integration/conflicts/", {"older_than_days": 1}).json()["count"] == 0

@@ -9,7 +9,6 @@ from crm.models import Account
 from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, SyncConflict, SyncJob, SyncJobError
-from tests.admin_helpers import admin_client, admin_user  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def conflict(mappings, salesperson_pair):
 
 
 @pytest.mark.parametrize("model", ["erp_customer", "crm_account"])
-def test_the_coupling_column_says_conflict_and_links_to_it(admin_client, conflict, model):  # noqa: F811
+def test_the_coupling_column_says_conflict_and_links_to_it(admin_client, conflict, model):
     entry, customer, account = conflict
     url = reverse(f"admin:{model}_changelist")
     page = admin_client.get(url).content.decode()
@@ -51,7 +50,7 @@ def test_the_coupling_column_says_conflict_and_links_to_it(admin_client, conflic
     assert f'href="{link}">Conflit</a>' in french
 
 
-def test_the_error_page_of_a_record_in_conflict_links_to_it(admin_client, conflict):  # noqa: F811
+def test_the_error_page_of_a_record_in_conflict_links_to_it(admin_client, conflict):
     entry, customer, account = conflict
     # The write that met the conflict, as an error of its job (a failed update names its source record).
     SyncJobError.objects.create(job=SyncJob.objects.order_by("-pk").first(), source_model="erp.Customer",
@@ -69,7 +68,7 @@ def test_the_error_page_of_a_record_in_conflict_links_to_it(admin_client, confli
         reverse("admin:integration_syncjoberror_change", args=[other.pk])).content.decode()
 
 
-def test_a_record_page_shows_its_coupling_and_the_tools_for_it(admin_client, conflict):  # noqa: F811
+def test_a_record_page_shows_its_coupling_and_the_tools_for_it(admin_client, conflict):
     entry, _customer, account = conflict
     other = Customer.objects.get(name="Adatum 1")
     other_account = Account.objects.get(pk=Coupling.objects.get(erp_model="erp.Customer", erp_id=other.pk).crm_id)

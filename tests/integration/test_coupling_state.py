@@ -24,7 +24,7 @@ from integration.models import (
 from integration.operations.queued_runs import queued_jobs_give_up
 from integration.queue import mapping_synchronize_enqueue
 from tests.admin_helpers import admin_url, changelist_queries
-from tests.integration.test_admin_coupling import ACTIVE
+from tests.integration.helpers import ACTIVE
 
 pytestmark = pytest.mark.django_db
 

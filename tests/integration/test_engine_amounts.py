@@ -13,7 +13,7 @@ from integration.engine.sync import mapping_synchronize
 from integration.fo.projects import project_run_execute, project_run_start
 from integration.fo.templates import ACCOUNTS_TEMPLATE, CONTACT_TO_CUSTOMER_TEMPLATE, CONTACTS_TEMPLATE
 from integration.models import Coupling, IntegrationFieldMapping, SyncJobError
-from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_project  # noqa: F401
+from tests.integration.fo_helpers import make_account, make_project
 
 pytestmark = pytest.mark.django_db
 

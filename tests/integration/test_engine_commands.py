@@ -14,21 +14,9 @@ from crm.models import Account
 from erp.models import Customer, SalespersonPurchaser
 from integration.models import IntegrationTableMapping, SyncJob
 from tests.concurrency import child_database_env
+from tests.integration.helpers import call
 
 pytestmark = pytest.mark.django_db
-
-
-def call(*args):
-    out, err = StringIO(), StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    except CommandError as exc:  # what manage.py prints, exiting with its returncode
-        code = exc.returncode
-        err.write(str(exc))
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_integration_setup_creates_then_leaves_then_resets(integration_user, number_series):
@@ -94,7 +82,6 @@ def test_couple_command_and_sync_status(mappings, salesperson_pair):
 
 
 def test_couple_command_from_the_sales_records(mappings, salesperson_pair):
-    from django.core.management.base import CommandError
 
     from integration.coupling.couplings import coupling_for
 

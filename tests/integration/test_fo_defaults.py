@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from erp.models import Customer
 from integration.fo.projects import project_run_execute, project_run_start
 from integration.models import IntegrationProjectTaskDefault, IntegrationTemplateTask
-from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
+from tests.integration.fo_helpers import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
 

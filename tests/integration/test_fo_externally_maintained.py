@@ -9,7 +9,7 @@ from erp.models import Contact as ErpContact
 from erp.models import Customer
 from integration.fo.externally_maintained import externally_maintained_changes_refuse, externally_maintained_fields
 from integration.fo.projects import project_run_execute, project_run_start
-from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
+from tests.integration.fo_helpers import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
 

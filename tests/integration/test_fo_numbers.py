@@ -12,7 +12,7 @@ from erp.models import Customer
 from integration.fo.projects import project_run_execute, project_run_start
 from integration.fo.upgrade import p2c_upgrade
 from tests.concurrency import run_in_processes
-from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
+from tests.integration.fo_helpers import make_account, make_contact
 
 NUMBER = re.compile(r"^(ACC|CON)-\d{5,}-[A-Z]{6}$")
 

@@ -33,7 +33,7 @@ from integration.models import (
     IntegrationTemplate,
 )
 from tests.concurrency import dead_holder_token
-from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
+from tests.integration.fo_helpers import make_account
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from integration.fo.projects import project_run_execute, project_run_start
 from integration.models import Coupling
 from integration.rules.fo_contact import ACTIVE_CUSTOMER, COMPANY_IS_CONTACT, NO_COMPANY
 from integration.rules.fo_contact_customer import NOT_ACTIVE
-from tests.integration.fo_helpers import fo_projects_fixture, make_account, make_contact  # noqa: F401
+from tests.integration.fo_helpers import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from celery.exceptions import Retry
 from django.utils import timezone
 
 from crm.models import Account, SystemUser
-from erp.models import Customer, SalespersonPurchaser
+from erp.models import Customer
 from integration.engine import sync as engine_sync
 from integration.engine.locks import MappingBusy
 from integration.full_sync import review as full_sync
@@ -26,6 +26,7 @@ from tests.factories import (
     UnitGroupFactory,
     UnitOfMeasureFactory,
 )
+from tests.integration.helpers import lines_by_name, run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -148,10 +149,6 @@ def executed(monkeypatch):
     return names
 
 
-def lines_by_name(run):
-    return {line.mapping_name: line for line in run.lines.all()}
-
-
 def with_records_everywhere():
     """Records on both sides of the mappings under CUSTOMER and CONTACT so they are lines to run."""
     CustomerFactory()
@@ -238,26 +235,6 @@ def test_status_is_json_and_says_when_to_stop_polling(mappings, enqueued, execut
 
 
 # -- end to end, eager (tasks run in-process when the transaction's on_commit callbacks run) ---------------------------
-@pytest.fixture
-def demo_sides(mappings):
-    """A small two-sided data set: a salesperson known on both sides, customers and accounts that partly match."""
-    user = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
-    salesperson = SalespersonPurchaser.objects.create(code="AA", name="Anna Andersson", email="anna@example.com")
-    for i in range(3):
-        CustomerFactory(no=f"K{i}", name=f"Shared {i}", email=f"shared{i}@example.com", salesperson=salesperson)
-        AccountFactory(name=f"Shared {i}", emailaddress1=f"shared{i}@example.com", owner=user)
-    CustomerFactory(no="K9", name="Only in ERP", email="erp-only@example.com", salesperson=salesperson)
-    AccountFactory(name="Only in Sales", emailaddress1="sales-only@example.com", owner=user)
-    return salesperson, user
-
-
-def run_start(django_capture_on_commit_callbacks, **kwargs):
-    with django_capture_on_commit_callbacks(execute=True):
-        run = full_sync_start(**kwargs).jobs[0]
-    run.refresh_from_db()
-    return run
-
-
 def test_full_synchronisation_end_to_end(demo_sides, django_capture_on_commit_callbacks):
     run = run_start(django_capture_on_commit_callbacks)
 
@@ -349,7 +326,6 @@ def test_full_sync_command_shows_the_review_and_starts_a_run(demo_sides, django_
 # -- the demo data, as `seed_demo` + `integration_setup` leave it ------------------------------------------------------
 @pytest.fixture
 def demo(db):
-    from crm.models import SystemUser
     from integration.defaults import integration_setup_reset
     from integration.demo import demo_seed
     from integration.models import ConnectionSetup

@@ -9,7 +9,7 @@ from django.utils import timezone
 from crm.models import SystemUser
 from integration.health.heartbeats import heartbeat_record
 from integration.models import ConnectionSetup, FullSyncRun, Heartbeat, SyncJob
-from tests.integration.test_engine_commands import call
+from tests.integration.helpers import call
 
 pytestmark = pytest.mark.django_db
 

@@ -2,16 +2,12 @@
 browser sends it), shows none of the English strings it shows in English, data aside; counts read right for one and
 for five; the API answers its refusals in the language asked for."""
 
-import functools
 import json
 import os
-import re
 import subprocess
 import sys
 from html.parser import HTMLParser
 
-import django
-import polib
 import pytest
 from django.conf import settings
 from django.contrib.admin import helpers
@@ -24,9 +20,8 @@ from crm.models import Account
 from erp.models import Customer, SalespersonPurchaser
 from integration.engine.sync import mapping_synchronize
 from integration.models import ConnectionSetup, Coupling, SyncConflict, SyncJobError
-from p2c.catalogues import po_path
-from tests.admin_helpers import admin_client, admin_url, admin_user  # noqa: F401
-from tests.api.conftest import api, superuser  # noqa: F401
+from tests.admin_helpers import admin_url
+from tests.integration.helpers import english_strings
 
 pytestmark = pytest.mark.django_db
 
@@ -70,20 +65,6 @@ def texts_of(response):
     return parser.texts
 
 
-@functools.cache
-def english_strings(lang):
-    """English text → its translation in ``lang``, where they differ: ours and Django's admin (singular forms)."""
-    site = django.__path__[0]
-    strings = {}
-    for path in (f"{site}/contrib/admin/locale/{lang}/LC_MESSAGES/django.mo",
-                 f"{site}/conf/locale/{lang}/LC_MESSAGES/django.mo", po_path(lang).with_suffix(".mo")):
-        for entry in polib.mofile(str(path)):
-            # words only: punctuation such as ":" is no string a person reads
-            if re.search("[A-Za-z]{2}", entry.msgid) and not entry.msgid_plural and entry.msgstr != entry.msgid:
-                strings[entry.msgid] = entry.msgstr
-    return strings
-
-
 def request(client, lang, url, data=None):
     if data is None:
         return client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
@@ -125,7 +106,7 @@ def selection(action, records):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_admin_pages_show_no_english_string_in_another_language(admin_client, coupled, lang):  # noqa: F811
+def test_the_admin_pages_show_no_english_string_in_another_language(admin_client, coupled, lang):
     _customers, accounts = coupled
     conflict = SyncConflict.objects.get()
     pages = {
@@ -150,7 +131,7 @@ def test_the_admin_pages_show_no_english_string_in_another_language(admin_client
     ("sv", "Ta bort koppling: 1 klar.", "Ta bort koppling: 5 klara."),
     ("nl", "Koppeling verwijderen: 1 voltooid.", "Koppeling verwijderen: 5 voltooid."),
 ])
-def test_an_outcome_message_counts_one_and_five_in_each_language(admin_client, coupled, lang, one, five):  # noqa: F811
+def test_an_outcome_message_counts_one_and_five_in_each_language(admin_client, coupled, lang, one, five):
     customers, _accounts = coupled
     url = admin_url(Customer, "changelist")
     for records, expected in ((customers[:1], one), (customers[1:], five)):
@@ -159,7 +140,7 @@ def test_an_outcome_message_counts_one_and_five_in_each_language(admin_client, c
         assert [str(m) for m in get_messages(response.wsgi_request)][-1] == expected
 
 
-def test_the_api_answers_401_and_a_refusal_in_french(api, coupled):  # noqa: F811
+def test_the_api_answers_401_and_a_refusal_in_french(api, coupled):
     anonymous = APIClient().get("/api/crm/accounts/", HTTP_ACCEPT_LANGUAGE="fr")
     assert anonymous.status_code == 401  # no credentials: 401 with WWW-Authenticate: Token (issue 33)
     assert anonymous.json()["detail"] == "Informations d'authentification non fournies."

@@ -12,12 +12,10 @@ from rest_framework.test import APIClient
 from integration import defaults
 from integration.full_sync.review import full_sync_status
 from integration.models import Direction, IntegrationFieldMapping, IntegrationTableMapping
-from tests import admin_helpers
 from tests.admin_helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 ONE_WAY = "Option mappings can only synchronize from integration table or to integration table."
 TO, FROM, BI = Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION, Direction.BIDIRECTIONAL

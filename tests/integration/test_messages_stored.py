@@ -10,8 +10,6 @@ from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import SyncJob
 from p2c.said import counted, french_typography, said, said_data, said_text
-from tests.admin_helpers import admin_client, admin_user  # noqa: F401
-from tests.api.conftest import api, superuser  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +34,7 @@ def english_job(mappings, salesperson_pair):
     return job
 
 
-def test_a_job_written_in_english_reads_in_the_language_of_each_page(admin_client, english_job):  # noqa: F811
+def test_a_job_written_in_english_reads_in_the_language_of_each_page(admin_client, english_job):
     url = reverse("admin:integration_syncjob_change", args=[english_job.pk])
     french = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     swedish = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
@@ -47,7 +45,7 @@ def test_a_job_written_in_english_reads_in_the_language_of_each_page(admin_clien
     assert "2 ignorés" in listed.content.decode()
 
 
-def test_the_api_tells_a_job_in_english_without_accept_language_and_in_french_when_asked(api, english_job):  # noqa: F811
+def test_the_api_tells_a_job_in_english_without_accept_language_and_in_french_when_asked(api, english_job):
     url = f"/api/integration/jobs/{english_job.pk}/"
     assert api.get(url).json()["message"] == SKIPPED["en"]
     assert api.get(url, HTTP_ACCEPT_LANGUAGE="fr").json()["message"] == SKIPPED["fr"]
@@ -116,7 +114,7 @@ def english_row_error(customer_mapping, salesperson_pair):
     return customer, error
 
 
-def test_a_row_error_written_in_english_reads_in_the_language_of_each_page(admin_client, english_row_error):  # noqa: F811
+def test_a_row_error_written_in_english_reads_in_the_language_of_each_page(admin_client, english_row_error):
     _, error = english_row_error
     url = reverse("admin:integration_syncjoberror_change", args=[error.pk])
     french = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
@@ -131,7 +129,7 @@ def test_a_row_error_written_in_english_reads_in_the_language_of_each_page(admin
     assert "Saisissez une adresse e-mail valide." in customers and "Enter a valid" not in customers
 
 
-def test_the_api_tells_a_row_error_in_the_requests_language(api, english_row_error):  # noqa: F811
+def test_the_api_tells_a_row_error_in_the_requests_language(api, english_row_error):
     _, error = english_row_error
     url = f"/api/integration/job-errors/{error.pk}/"
     assert "Enter a valid email address." in api.get(url).json()["message"]
@@ -159,7 +157,7 @@ def test_a_row_error_written_before_reads_its_stored_text():
 
 def test_a_partitioned_job_written_in_english_reads_in_swedish(customer_mapping, salesperson_pair, settings):
     from integration.full_sync.partitions import mapping_synchronize_partitioned
-    from tests.integration.test_partitions import accounts_create
+    from tests.integration.partitions_world import accounts_create
 
     settings.P2C_SYNC_PARTITION_SIZE = 5
     _, owner = salesperson_pair

@@ -11,9 +11,7 @@ from crm.models import Product
 from erp.models import Currency, Item, PaymentTerms
 from integration.engine.sync import mapping_synchronize
 from integration.models import FullSyncLine, FullSyncRun, IntegrationFieldMapping, SyncJob
-from tests.admin_helpers import admin_client, admin_user  # noqa: F401
-from tests.api.conftest import api, superuser  # noqa: F401
-from tests.integration.test_full_sync import demo_sides, lines_by_name, run_start  # noqa: F401
+from tests.integration.helpers import lines_by_name, run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +52,7 @@ def duplicate_error(mappings):
     return error
 
 
-def test_a_write_the_database_refused_reads_in_the_language_of_each_page(admin_client, api, duplicate_error):  # noqa: F811
+def test_a_write_the_database_refused_reads_in_the_language_of_each_page(admin_client, api, duplicate_error):
     french = error_page(admin_client, duplicate_error, "fr")
     swedish = error_page(admin_client, duplicate_error, "sv")
     assert "est déjà utilisé par" in french and "already used" not in french
@@ -95,7 +93,7 @@ def rule_error(mappings):
     return error
 
 
-def test_a_rules_row_error_reads_in_the_language_of_each_page(admin_client, api, rule_error):  # noqa: F811
+def test_a_rules_row_error_reads_in_the_language_of_each_page(admin_client, api, rule_error):
     french = error_page(admin_client, rule_error, "fr")
     swedish = error_page(admin_client, rule_error, "sv")
     assert "Le code ISO 'E1' n'est pas un code de devise ISO 4217 standard" in french
@@ -120,7 +118,7 @@ def test_a_contacts_company_not_linked_is_told_in_the_readers_language(mappings)
 
 
 # -- an option mapping's code that matches no option ---------------------------------------------------------------
-def test_payment_terms_matching_no_option_read_in_the_language_of_each_page(admin_client, api, mappings):  # noqa: F811
+def test_payment_terms_matching_no_option_read_in_the_language_of_each_page(admin_client, api, mappings):
     PaymentTerms.objects.create(code="ZZ99", description="Nothing like an option")
     job = english_run(mappings["PAYMENT TERMS"])
     assert "ZZ99 matches no" in job.message
@@ -136,7 +134,7 @@ def test_payment_terms_matching_no_option_read_in_the_language_of_each_page(admi
 REVIEW = "admin:integration_full_sync_review"
 
 
-def test_a_full_synchronisation_line_reads_in_the_language_of_each_page(admin_client, api, demo_sides, mappings,  # noqa: F811
+def test_a_full_synchronisation_line_reads_in_the_language_of_each_page(admin_client, api, demo_sides, mappings,
                                                                        django_capture_on_commit_callbacks):
     """The CUSTOMER line of a run without match fields: "Not synchronised: <its coupling job's message> Choose the
     match fields…", every part of it in the reader's language."""
@@ -154,7 +152,7 @@ def test_a_full_synchronisation_line_reads_in_the_language_of_each_page(admin_cl
     assert english["message"].startswith("Not synchronised: ") and "Choose the match fields" in english["message"]
 
 
-def test_a_failed_full_synchronisation_run_reads_in_the_language_of_each_page(admin_client, api, demo_sides,  # noqa: F811
+def test_a_failed_full_synchronisation_run_reads_in_the_language_of_each_page(admin_client, api, demo_sides,
                                                                              monkeypatch,
                                                                              django_capture_on_commit_callbacks):
     """A run whose CUSTOMER line failed (its mapping busy): the run's message and the line's, in each language."""

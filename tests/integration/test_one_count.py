@@ -13,7 +13,6 @@ from erp.models import PaymentTerms
 from integration.full_sync.review import full_sync_status
 from integration.full_sync.run import full_sync_advance, full_sync_line_run, full_sync_start
 from integration.health.reads import health_summary, record_counts
-from tests.admin_helpers import admin_client, admin_user  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ def payment_terms_run(mappings, monkeypatch):
     return mappings["PAYMENT TERMS"]
 
 
-def test_the_review_the_health_page_and_sync_status_tell_the_same_numbers(payment_terms_run, admin_client):  # noqa: F811
+def test_the_review_the_health_page_and_sync_status_tell_the_same_numbers(payment_terms_run, admin_client):
     mapping = payment_terms_run
     [review] = [line for line in full_sync_status()["lines"] if line["name"] == "PAYMENT TERMS"]
     job = review["to_job"]

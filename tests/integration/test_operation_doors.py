@@ -22,9 +22,8 @@ from erp.models import Currency, Customer
 from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping, SyncJob
 from integration.tasks import synchronize_mapping_task
-from tests.api.conftest import api, superuser  # noqa: F401
 from tests.databases import rolled_back
-from tests.integration.test_admin_coupling import ACTIVE, run_action
+from tests.integration.helpers import ACTIVE, run_action
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +144,7 @@ def jobs():
 
 
 # -- synchronise now -------------------------------------------------------------------------------------------------
-def sync_now_doors(client, api, model, record, direction, *, admin_direction=True):  # noqa: F811
+def sync_now_doors(client, api, model, record, direction, *, admin_direction=True):
     url = {Customer: f"/api/erp/customers/{record.pk if model is not Customer else record.no}/synchronize/",
            Currency: f"/api/erp/currencies/{getattr(record, 'code', '')}/synchronize/"}[model]
     form = {"p2c-submit": "Synchronise", **({"p2c-direction": direction} if direction and admin_direction else {})}
@@ -161,7 +160,7 @@ def sync_now_doors(client, api, model, record, direction, *, admin_direction=Tru
     return doors
 
 
-def test_synchronise_now_one_coupled_record_is_sent_from_every_door(world, admin_client, api,  # noqa: F811
+def test_synchronise_now_one_coupled_record_is_sent_from_every_door(world, admin_client, api,
                                                                    django_capture_on_commit_callbacks):
     customer, account = world["customer"], world["account"]
     told = each_door(sync_now_doors(admin_client, api, Customer, customer, "send"),
@@ -175,7 +174,7 @@ def test_synchronise_now_one_coupled_record_is_sent_from_every_door(world, admin
 
 
 @pytest.mark.parametrize("only_coupled", [True, False])
-def test_synchronise_now_refuses_an_uncoupled_record_from_every_door(world, admin_client, api,  # noqa: F811
+def test_synchronise_now_refuses_an_uncoupled_record_from_every_door(world, admin_client, api,
                                                                     django_capture_on_commit_callbacks, only_coupled):
     """BC: Synchronize Now on an uncoupled record opens the coupling dialog (several: skipped), whatever *Synch.
     Only Coupled Records* says; creating it is *Create in Sales*. The API used to insert and couple it; a refusal
@@ -192,7 +191,7 @@ def test_synchronise_now_refuses_an_uncoupled_record_from_every_door(world, admi
 
 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
-def test_synchronise_now_is_refused_the_same_way_from_every_door(world, admin_client, api,  # noqa: F811
+def test_synchronise_now_is_refused_the_same_way_from_every_door(world, admin_client, api,
                                                                 django_capture_on_commit_callbacks, case, status):
     refuse(world, case)
     if case == "direction":  # CURRENCY goes ERP → Sales only
@@ -207,7 +206,7 @@ def test_synchronise_now_is_refused_the_same_way_from_every_door(world, admin_cl
 
 
 def test_synchronise_now_of_several_records_skips_those_whose_target_holds_newer_data(
-        world, admin_client, api, django_capture_on_commit_callbacks):  # noqa: F811
+        world, admin_client, api, django_capture_on_commit_callbacks):
     from integration.engine.sync import mapping_synchronize
 
     customer, account = world["customer"], world["account"]
@@ -237,7 +236,7 @@ def test_synchronise_now_of_several_records_skips_those_whose_target_holds_newer
 
 @pytest.mark.parametrize("direction, directions", [("get", ["from_integration"]),
                                                    ("merge", ["from_integration", "to_integration"])])
-def test_synchronise_now_one_record_get_or_merge_from_every_door(world, admin_client, api,  # noqa: F811
+def test_synchronise_now_one_record_get_or_merge_from_every_door(world, admin_client, api,
                                                                 django_capture_on_commit_callbacks, direction,
                                                                 directions):
     page = run_action(admin_client, Customer, "synchronize_now", [world["customer"].pk])
@@ -267,7 +266,7 @@ def test_synchronise_now_preselects_the_side_that_changed(world):
 
 
 # -- synchronise a mapping -------------------------------------------------------------------------------------------
-def sync_mapping_doors(client, api, mapping, direction=None, *, admin=True):  # noqa: F811
+def sync_mapping_doors(client, api, mapping, direction=None, *, admin=True):
     doors = {
         "admin": lambda: told_by_admin(run_action(client, IntegrationTableMapping, "synchronize_modified",
                                                   [mapping.pk])),
@@ -282,7 +281,7 @@ def sync_mapping_doors(client, api, mapping, direction=None, *, admin=True):  # 
     return doors
 
 
-def test_synchronise_a_mapping_from_every_door(world, admin_client, api,  # noqa: F811
+def test_synchronise_a_mapping_from_every_door(world, admin_client, api,
                                                django_capture_on_commit_callbacks):
     mapping, account = world["mappings"]["CUSTOMER"], world["account"]
     told = each_door(sync_mapping_doors(admin_client, api, mapping),
@@ -300,7 +299,7 @@ def test_synchronise_a_mapping_from_every_door(world, admin_client, api,  # noqa
 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
 def test_synchronising_a_mapping_is_refused_the_same_way_from_every_door(
-        world, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
+        world, admin_client, api, django_capture_on_commit_callbacks, case, status):
     """A disabled mapping used to give 409 in the API, be dropped silently by the admin and run from `sync`."""
     refuse(world, case)
     if case == "direction":
@@ -322,7 +321,7 @@ def test_sync_all_with_a_disabled_connection_runs_nothing_and_exits_1(world):
 
 
 # -- create in the other side -----------------------------------------------------------------------------------------
-def create_doors(client, api, model, record):  # noqa: F811
+def create_doors(client, api, model, record):
     url = {Customer: f"/api/erp/customers/{getattr(record, 'no', '')}/create-counterpart/",
            TransactionCurrency: f"/api/crm/transaction-currencies/{record.pk}/create-counterpart/"}[model]
     verb = "Create in Sales" if model is Customer else "Create in ERP"
@@ -334,7 +333,7 @@ def create_doors(client, api, model, record):  # noqa: F811
     }
 
 
-def test_create_in_sales_from_every_door(world, admin_client, api, django_capture_on_commit_callbacks):  # noqa: F811
+def test_create_in_sales_from_every_door(world, admin_client, api, django_capture_on_commit_callbacks):
     loose = world["loose_customer"]
     told = each_door(create_doors(admin_client, api, Customer, loose),
                      lambda: (coupling_for(loose) is not None,
@@ -347,7 +346,7 @@ def test_create_in_sales_from_every_door(world, admin_client, api, django_captur
     assert (told["admin"].code, told["api"].code, told["command"].code) == ("success", 202, 0)
 
 
-def test_create_in_sales_skips_a_coupled_record_from_every_door(world, admin_client, api,  # noqa: F811
+def test_create_in_sales_skips_a_coupled_record_from_every_door(world, admin_client, api,
                                                                django_capture_on_commit_callbacks):
     customer = world["customer"]
     told = each_door(create_doors(admin_client, api, Customer, customer), lambda: Account.objects.count(),
@@ -360,7 +359,7 @@ def test_create_in_sales_skips_a_coupled_record_from_every_door(world, admin_cli
 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("direction", 409)])
 def test_create_in_the_other_side_is_refused_the_same_way_from_every_door(
-        world, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
+        world, admin_client, api, django_capture_on_commit_callbacks, case, status):
     refuse(world, case)
     if case == "direction":  # CURRENCY goes ERP → Sales only: no ERP currency is created from Sales
         sales_only = TransactionCurrency.objects.create(iso_currency_code="SEK", currency_name="Krona")
@@ -375,7 +374,7 @@ def test_create_in_the_other_side_is_refused_the_same_way_from_every_door(
 
 
 # -- set up coupling ---------------------------------------------------------------------------------------------------
-def set_up_doors(client, api, mapping, erp_record, crm_record, then, *, admin=True):  # noqa: F811
+def set_up_doors(client, api, mapping, erp_record, crm_record, then, *, admin=True):
     search = getattr(crm_record, "name", None) or crm_record.currency_name
     form = {"p2c-search": search, "p2c-counterpart": f"{mapping.pk}:{crm_record.pk}",
             "p2c-synchronize": {"send": "to_integration", "get": "from_integration"}.get(then, ""),
@@ -395,7 +394,7 @@ def set_up_doors(client, api, mapping, erp_record, crm_record, then, *, admin=Tr
     return doors
 
 
-def test_set_up_coupling_then_send_from_every_door(world, admin_client, api,  # noqa: F811
+def test_set_up_coupling_then_send_from_every_door(world, admin_client, api,
                                                   django_capture_on_commit_callbacks):
     loose, account = world["loose_customer"], world["loose_account"]
     told = each_door(set_up_doors(admin_client, api, world["mappings"]["CUSTOMER"], loose, account, "send"),
@@ -411,7 +410,7 @@ def test_set_up_coupling_then_send_from_every_door(world, admin_client, api,  # 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("coupled", 409),
                                           ("direction", 409)])
 def test_set_up_coupling_is_refused_the_same_way_from_every_door(
-        world, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
+        world, admin_client, api, django_capture_on_commit_callbacks, case, status):
     refuse(world, case)
     mapping = world["mappings"]["CUSTOMER"]
     if case == "direction":
@@ -439,7 +438,7 @@ def to_match(world):
     return fabrikam, account, lonely
 
 
-def match_doors(client, api, mapping, model, ids, *, fields=("name",), from_side=None, sync_after=False):  # noqa: F811
+def match_doors(client, api, mapping, model, ids, *, fields=("name",), from_side=None, sync_after=False):
     usable = {fm.erp_field: fm for fm in mapping.field_mappings.all()}
     form = {"p2c-mapping": str(mapping.pk), "p2c-submit": "Couple", **({"p2c-sync_after": "on"} if sync_after else {})}
     for fm in usable.values():
@@ -464,7 +463,7 @@ def match_doors(client, api, mapping, model, ids, *, fields=("name",), from_side
     }
 
 
-def test_match_based_coupling_from_every_door(world, to_match, admin_client, api,  # noqa: F811
+def test_match_based_coupling_from_every_door(world, to_match, admin_client, api,
                                               django_capture_on_commit_callbacks):
     fabrikam, account, lonely = to_match
     mapping = world["mappings"]["CUSTOMER"]
@@ -481,7 +480,7 @@ def test_match_based_coupling_from_every_door(world, to_match, admin_client, api
 
 @pytest.mark.parametrize("case, status", [("connection", 409), ("mapping", 409), ("fields", 409), ("side", 409)])
 def test_match_based_coupling_is_refused_the_same_way_from_every_door(
-        world, to_match, admin_client, api, django_capture_on_commit_callbacks, case, status):  # noqa: F811
+        world, to_match, admin_client, api, django_capture_on_commit_callbacks, case, status):
     refuse(world, case)
     fabrikam, _account, lonely = to_match
     if case == "side":  # CURRENCY couples from its ERP records only
@@ -536,7 +535,7 @@ def test_match_based_coupling_whose_synchronisation_fails_is_a_warning_not_a_suc
 
 
 # -- delete coupling, restore skipped --------------------------------------------------------------------------------
-def test_delete_coupling_from_every_door(world, admin_client, api, django_capture_on_commit_callbacks):  # noqa: F811
+def test_delete_coupling_from_every_door(world, admin_client, api, django_capture_on_commit_callbacks):
     customer = world["customer"]
     doors = {
         "admin": lambda: told_by_admin(run_action(admin_client, Customer, "coupling_remove", [customer.pk],
@@ -559,7 +558,7 @@ def test_delete_coupling_of_a_coupled_and_an_uncoupled_record_is_a_warning(world
     assert told.code == "warning" and "1 done, 1 skipped" in told.text and "(Loose): not coupled" in told.text
 
 
-def test_restore_skipped_from_the_admin_and_the_api(world, admin_client, api,  # noqa: F811
+def test_restore_skipped_from_the_admin_and_the_api(world, admin_client, api,
                                                     django_capture_on_commit_callbacks):
     coupling = coupling_for(world["customer"])
     Coupling.objects.filter(pk=coupling.pk).update(skipped=True)

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from decimal import Decimal
@@ -20,7 +19,7 @@ from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -43,23 +42,10 @@ from integration.full_sync.partitions import (
 from integration.full_sync.partitions_progress import partitions_progress, partitions_progress_of
 from integration.full_sync.review import _job_dict
 from integration.models import Coupling, FailedInsert, IntegrationTableMapping, SyncJob, SyncJobError, SyncPartition
-from p2c.celery import app
-from tests.concurrency import REPO, child_database_env
+from tests.concurrency import REPO
 from tests.databases import rolled_back
-
-FROM = "from_integration"
-PAIR = {"erp_model": "erp.Customer", "crm_model": "crm.Account"}
-
-
-def accounts_create(owner, n, *, start=0, failing_every=9):
-    """``n`` accounts with fixed keys (so both runs see the same key ranges); every ``failing_every``-th has a phone
-    number longer than the ERP takes: its row fails with a message."""
-    Account.objects.bulk_create([
-        Account(id=uuid.UUID(int=start + i + 1), name=f"Account {start + i}", account_number=f"A{start + i:05d}",
-                emailaddress1=f"a{start + i}@example.com", customer_type_code="customer", owner=owner,
-                telephone1="+46 8 555 " + ("1" * 40 if failing_every and i % failing_every == 4 else f"{i:04d}"))
-        for i in range(n)
-    ])
+from tests.integration.partitions_world import FROM, PAIR, Coordinator, accounts_create, wipe
+from tests.workers import wait_until, worker_stop
 
 
 def snapshot(mapping):
@@ -347,86 +333,6 @@ def test_the_full_sync_review_shows_partitions_done_and_rows_per_second(customer
 
 
 # -- PostgreSQL and Redis: real Celery worker processes -------------------------------------------------------------
-def worker_start(env, name):
-    """A real `celery worker` process of one pool process (own session: killing its group is a machine going down)."""
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "p2c", "worker", "--pool", "prefork",
-                             "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-                             "-n", f"{name}@%h"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-
-
-def worker_stop(worker, sig=signal.SIGTERM):
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-    try:
-        worker.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=30)
-
-
-class Coordinator(threading.Thread):
-    """The coordinator of a partitioned run in a thread of its own (its own connection): it enqueues the workers'
-    tasks, holds the mapping's lock and takes over partitions whose worker died; it runs none itself."""
-
-    def __init__(self, mapping, workers, full=True, direction=FROM):
-        super().__init__(daemon=True)
-        self.mapping, self.workers, self.full, self.direction = mapping, workers, full, direction
-        self.jobs, self.error = None, None
-
-    def run(self):
-        try:
-            self.jobs = mapping_synchronize_partitioned(mapping=self.mapping, direction=self.direction, full=self.full,
-                                                        workers=self.workers, participate=False)
-        except Exception as exc:  # reported by the test
-            self.error = exc
-        finally:
-            connections.close_all()
-
-
-@pytest.fixture
-def celery_workers(settings):
-    """Start real worker processes on the test database and the configured Redis broker (eager mode off)."""
-    app.conf.task_always_eager = False
-    app.control.purge()
-    started = []
-
-    def start(count):
-        # The environment when the workers start: the chunk size the test has set by then.
-        env = {**os.environ, **child_database_env(), "CELERY_TASK_ALWAYS_EAGER": "false",
-               "P2C_SYNC_CHUNK_SIZE": str(settings.P2C_SYNC_CHUNK_SIZE)}
-        for _ in range(count):
-            started.append(worker_start(env, f"p{len(started)}"))
-        return started[-count:]
-
-    try:
-        yield start
-    finally:
-        for worker in started:
-            worker_stop(worker, signal.SIGKILL)
-        app.control.purge()
-        app.conf.task_always_eager = True
-
-
-def wait_until(condition, timeout, what, poll=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(poll)
-    pytest.fail(f"{what}: not after {timeout} s")
-
-
-def wipe(mapping):
-    Coupling.objects.filter(**PAIR).delete()
-    Customer.objects.all().delete()
-    SyncJob.objects.all().delete()
-    FailedInsert.objects.all().delete()
-    IntegrationTableMapping.objects.filter(pk=mapping.pk).update(crm_watermark=None, erp_watermark=None)
-    mapping.refresh_from_db()
-
-
 ROWS = 3000
 
 

@@ -16,7 +16,6 @@ from erp.models import SalesHeader
 from integration.full_sync.run import full_sync_start
 from integration.models import ConnectionSetup, FullSyncRun, IntegrationProjectRun
 from p2c.outcomes import OperationRefused
-from tests.integration.fo_helpers import fo_projects_fixture as fo_projects  # noqa: F401
 from tests.integration.fo_helpers import make_account
 from tests.integration.sales_orders_world import world_build
 
@@ -109,7 +108,7 @@ def test_full_sync_wait_takes_a_default_and_exits_1_when_the_run_is_still_runnin
 
 
 # -- F&O projects -------------------------------------------------------------------------------------------------------
-def test_run_project_refusal_and_start_are_told_alike(fo_projects, admin,  # noqa: F811
+def test_run_project_refusal_and_start_are_told_alike(fo_projects, admin,
                                                      django_capture_on_commit_callbacks):
     contacts = fo_projects["contacts"]  # its prerequisite task has never run: refused everywhere
     message = only_message(admin.post(reverse("admin:integration_integrationproject_changelist"),
@@ -130,7 +129,7 @@ def test_run_project_refusal_and_start_are_told_alike(fo_projects, admin,  # noq
     assert IntegrationProjectRun.objects.get().status == "success"
 
 
-def test_p2c_run_exits_1_when_a_row_failed(fo_projects, monkeypatch):  # noqa: F811
+def test_p2c_run_exits_1_when_a_row_failed(fo_projects, monkeypatch):
     from integration.fo import projects as module
     from integration.models import SyncJobError
 

@@ -27,11 +27,8 @@ from integration.models import (
     SyncJobError,
 )
 from integration.tasks import sync_log_cleanup_task
-from tests import admin_helpers
 
 pytestmark = pytest.mark.django_db
-
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 def job(days_old, *, status=SyncJob.Status.SUCCESS, errors=0, failed=0):

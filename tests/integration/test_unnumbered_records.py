@@ -11,14 +11,11 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from crm.models import Account, Contact
-from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
 
 NUMBER = re.compile(r"^(ACC|CON)-\d{5,}-[A-Z]{6}$")
 
 pytestmark = pytest.mark.django_db
-
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 def imported(count):
