@@ -13,9 +13,10 @@ def shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page, live_server):
+def log_in(page, live_server, username="admin"):
+    """Log in to the admin as ``username`` (password `PASSWORD`), and wait for the page that opens."""
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "admin")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")

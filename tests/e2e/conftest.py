@@ -1,5 +1,5 @@
-"""The browser tests' fixtures: a Chromium page on ``live_server`` (Playwright) and the demo data with an
-administrator."""
+"""The browser tests' fixtures, written once: Chromium launched by Playwright for a test against ``live_server``, a
+page of it, and the demo data with an administrator."""
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,7 +11,8 @@ DEMO_SCALE = 40
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):
+def browser(live_server, monkeypatch):
+    """Chromium, launched by Playwright (the arguments of tests/e2e/browser.py) for a test against ``live_server``."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are still sync.
@@ -19,12 +20,18 @@ def page(live_server, monkeypatch):
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page of a new browser context at 1,400 x 900 px, waiting up to a minute for what it is asked to wait for."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ tests/e2e/screenshots/ (git-ignored): languages-<lang>-wizard.png, languages-<la
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM_ARGS, SCREENSHOTS, log_in, run_setup_wizard, shot
-from tests.services import browser_executable
+from tests.e2e.browser import log_in, run_setup_wizard, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,18 +15,6 @@ EXPECTED = {
     "sv": {"wizard": ["Assisterad konfiguration av Sales-integrationen", "Denna databas", "Nästa"],
            "customers": ["Koppling", "Synkronisera nu…", "Kunder"]},
 }
-
-
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("lang", ["fr", "sv"])
