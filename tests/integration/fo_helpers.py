@@ -1,4 +1,4 @@
-"""Builders shared by the Finance and Operations project tests (tests/integration/test_fo_*.py)."""
+"""Builders shared by the Finance and Operations project tests (tests/integration/fo/test_*.py)."""
 
 from crm.models import Account, Contact, Quote
 from integration.fo.templates import fo_templates_install, project_create
