@@ -205,19 +205,6 @@ def autocomplete_cases(app_label):
     return sorted(set(cases), key=lambda case: (case[0]._meta.label, case[1]))
 
 
-# The harness both apps' admin tests share --------------------------------------------------------------------
-@pytest.fixture
-def admin_user(django_user_model):
-    """A superuser without a usable password: nothing to hash, so the hundreds of tests here stay fast."""
-    return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def admin_list_tests(lists, heavy):
     """The changelist tests every app's admin passes: over ``lists`` ((model, model admin) pairs of the admins that
     have a list) the query count does not grow with the rows and search runs; over the ``heavy`` models it stays

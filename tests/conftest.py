@@ -1,4 +1,5 @@
-"""Test-wide set-up: Celery eager unless a real broker is configured, and the service markers.
+"""Test-wide set-up: Celery eager unless a real broker is configured, the service markers, and the fixtures tests of
+several folders share (admin and API users and clients, the integration's default mappings and number series).
 
 Tests that need PostgreSQL, Redis or Chromium carry the ``postgres``, ``redis`` or ``browser`` marker. They are
 skipped, with the reason, when the service is not configured. With ``P2C_REQUIRE_SERVICES=1`` (what ``.ci/run``
@@ -9,8 +10,11 @@ go green without them; SQLite variants (``sqlite_file``, ``sqlite_only``) are no
 import os
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tests.services import browser_executable, postgres_configured, redis_broker_configured
 
@@ -146,3 +150,146 @@ def django_capture_on_commit_callbacks():
             callbacks.extend(each)
 
     return capture
+
+
+# Users and clients of the admin and the API ----------------------------------------------------------------------
+@pytest.fixture
+def admin_user(django_user_model):
+    """A superuser without a usable password: nothing to hash, so the hundreds of tests here stay fast."""
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("api-admin", "admin@example.com", None)
+
+
+@pytest.fixture
+def api(superuser):
+    """An API client authenticated as a superuser with a DRF token."""
+    client = APIClient()
+    token = Token.objects.create(user=superuser)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def user_with_perms(django_user_model):
+    """``user_with_perms("crm.view_account", ...)``: a plain user holding exactly those permissions."""
+    counter = iter(range(1, 10_000))
+
+    def build(*perms):
+        user = django_user_model.objects.create_user(f"user{next(counter)}", password=None)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        return user
+
+    return build
+
+
+# The integration set up: number series on the ERP side, an integration user, the default mappings ----------------
+@pytest.fixture
+def number_series(db):
+    from erp.models import (
+        BusinessRelation,
+        GeneralLedgerSetup,
+        MarketingSetup,
+        NoSeries,
+        PurchasesPayablesSetup,
+        SalesReceivablesSetup,
+    )
+
+    series = {
+        code: NoSeries.objects.create(code=code, starting_no=start, increment_by=10)
+        for code, start in (("CUST", "C00010"), ("VEND", "V00010"), ("BANK", "B010"), ("CONT", "CT000010"))
+    }
+    sales = SalesReceivablesSetup.get_solo()
+    sales.customer_nos = series["CUST"]
+    sales.save()
+    purchases = PurchasesPayablesSetup.get_solo()
+    purchases.vendor_nos = series["VEND"]
+    purchases.save()
+    ledger = GeneralLedgerSetup.get_solo()
+    ledger.bank_account_nos = series["BANK"]
+    ledger.save()
+    marketing = MarketingSetup.get_solo()
+    marketing.contact_nos = series["CONT"]
+    marketing.bus_rel_code_for_customers = BusinessRelation.objects.create(code="CUST", description="Customer")
+    marketing.bus_rel_code_for_vendors = BusinessRelation.objects.create(code="VEND", description="Vendor")
+    marketing.bus_rel_code_for_bank_accounts = BusinessRelation.objects.create(code="BANK", description="Bank")
+    marketing.save()
+    return series
+
+
+@pytest.fixture
+def integration_user(db):
+    from crm.models import SystemUser
+    from integration.models import ConnectionSetup
+
+    user = SystemUser.objects.create(fullname="Business Central Integration", access_mode="integration")
+    setup = ConnectionSetup.get_solo()
+    setup.is_enabled = True
+    setup.integration_user = user
+    setup.save()
+    return user
+
+
+@pytest.fixture
+def mappings(db, integration_user, number_series):
+    from integration.defaults import integration_setup_reset
+    from integration.models import IntegrationTableMapping
+
+    integration_setup_reset()
+    return {m.name: m for m in IntegrationTableMapping.objects.all()}
+
+
+@pytest.fixture
+def salesperson_pair(mappings):
+    """An ERP salesperson coupled to a Sales user, as the SALESPEOPLE mapping would leave them."""
+    from crm.models import SystemUser
+    from erp.models import SalespersonPurchaser
+    from integration.models import Coupling
+
+    user = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
+    salesperson = SalespersonPurchaser.objects.create(code="AA", name="Anna Andersson", email="anna@example.com")
+    Coupling.objects.create(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser",
+                            erp_id=salesperson.pk, crm_id=user.pk)
+    return salesperson, user
+
+
+@pytest.fixture
+def celery_workers(settings):
+    """``celery_workers(count)``: start real worker processes on the test database and the configured Redis broker
+    (eager mode off); they are killed at teardown."""
+    import signal
+
+    from p2c.celery import app
+    from tests.concurrency import child_database_env
+    from tests.workers import worker_start, worker_stop
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    started = []
+
+    def start(count):
+        # The environment when the workers start: the chunk size the test has set by then.
+        env = {**os.environ, **child_database_env(), "CELERY_TASK_ALWAYS_EAGER": "false",
+               "P2C_SYNC_CHUNK_SIZE": str(settings.P2C_SYNC_CHUNK_SIZE)}
+        for _ in range(count):
+            started.append(worker_start(env, f"p{len(started)}"))
+        return started[-count:]
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker_stop(worker, signal.SIGKILL)
+        app.control.purge()
+        app.conf.task_always_eager = True

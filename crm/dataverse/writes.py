@@ -21,9 +21,10 @@ from django.db.models import Q
 from django.db.models.expressions import DatabaseDefault
 from django.utils.translation import gettext
 
+from crm.models import SystemUser
 from p2c.bulk_reads import rows_read
 from p2c.databases import database_for
-from p2c.records import instance_maker, instances_from_rows
+from p2c.records import acting_writer_id, instance_maker, instances_from_rows
 from p2c.text import plain_email, shown, text_fault
 from p2c.utils import any_of
 
@@ -200,10 +201,19 @@ def _validation_error(entity, instance, exc):
 
 
 def _hand_edit_guard(instance):
+    """Refuse a person's change to a row the ERP integration keeps (an integration-managed price list's lines):
+    the integration's own application user, which keeps them, writes them as it does on one database."""
     error = getattr(instance, "hand_edit_error", None)
     message = error and instance.pk and not instance._state.adding and error()
-    if message:
+    if message and not _integration_user_writing():
         raise errors.DataverseError(403, errors.PRIVILEGE_DENIED, message)
+
+
+def _integration_user_writing():
+    """Whether the Sales user this request writes as has the integration access mode (asked only for a kept row)."""
+    writer = acting_writer_id()
+    return writer is not None and SystemUser.objects.filter(
+        pk=writer, access_mode=SystemUser.AccessMode.INTEGRATION).exists()
 
 
 def _integrity_error(entity, exc):

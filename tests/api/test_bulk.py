@@ -155,7 +155,7 @@ def test_query_count_is_constant(api):
 def test_a_record_whose_key_is_bulk_is_read_changed_and_deleted_at_its_own_url(api, user_with_perms):
     """``…/bulk/`` is the bulk upsert's URL and that of the record keyed "bulk": the router finds the bulk action
     first, whose other methods answer as the record's, with the record's permissions (not add and change)."""
-    from tests.api.conftest import client_for
+    from tests.api.clients import client_for
 
     customer = Customer.objects.create(no="bulk", name="Named like the action")
     url = "/api/erp/customers/bulk/"

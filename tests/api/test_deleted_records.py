@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
-from tests.api.conftest import client_for
+from tests.api.clients import client_for
 from tests.factories import AccountFactory, ContactFactory, CustomerFactory, ErpDeletedRecordFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")

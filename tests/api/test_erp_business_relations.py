@@ -15,7 +15,7 @@ from erp.models import (
     SalespersonPurchaser,
     Vendor,
 )
-from tests.api.conftest import client_for
+from tests.api.clients import client_for
 from tests.erp.business_relations_setup import configure
 
 pytestmark = pytest.mark.django_db

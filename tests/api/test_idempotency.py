@@ -64,7 +64,7 @@ def test_failed_validation_is_not_stored(api):
 
 
 def test_keys_are_per_user(api, user_with_perms):
-    from tests.api.conftest import client_for
+    from tests.api.clients import client_for
 
     other = client_for(user_with_perms("crm.add_account"))
     assert post(api, "/api/crm/accounts/", {"name": "Mine"}, "shared").status_code == 201

@@ -17,9 +17,8 @@ from integration.models import (
     ValueMapEntry,
 )
 from tests.api.builders import make
-from tests.api.conftest import client_for
+from tests.api.clients import client_for
 from tests.api.routes import endpoint_id, registered_endpoints
-from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ def perm(model, action):
 
 
 @pytest.fixture
-def records(mappings):  # noqa: F811
+def records(mappings):
     mapping = mappings["CUSTOMER"]
     value_map = ValueMap.objects.first() or ValueMap.objects.create(name="VM")
     entry = ValueMapEntry.objects.create(value_map=value_map, erp_value="ZZ-API", crm_value="1")
@@ -85,7 +84,7 @@ def test_couplings_filter(api, records):
     assert api.get("/api/integration/couplings/", {"skipped": "true"}).json()["count"] == 0
 
 
-def test_table_mapping_validation_and_cyclic_dependency(api, mappings):  # noqa: F811
+def test_table_mapping_validation_and_cyclic_dependency(api, mappings):
     bad = api.post("/api/integration/table-mappings/", {"name": "BAD", "erp_model": "erp.Nope",
                                                         "crm_model": "crm.Account"}, format="json")
     assert bad.status_code == 400 and "erp_model" in bad.json()
@@ -96,14 +95,14 @@ def test_table_mapping_validation_and_cyclic_dependency(api, mappings):  # noqa:
     assert "Cyclic dependency" in response.json()["dependencies"][0] and "CUSTOMER" in response.json()["dependencies"][0]
 
 
-def test_field_mapping_validation(api, mappings):  # noqa: F811
+def test_field_mapping_validation(api, mappings):
     response = api.post("/api/integration/field-mappings/", {"table_mapping": mappings["CUSTOMER"].pk,
                                                              "erp_field": "no_such_field", "crm_field": "name"},
                         format="json")
     assert response.status_code == 400 and "erp_field" in response.json()
 
 
-def test_couple_uncouple_and_conflict(api, mappings, user_with_perms):  # noqa: F811
+def test_couple_uncouple_and_conflict(api, mappings, user_with_perms):
     account, customer = Account.objects.create(name="Adatum"), Customer.objects.create(name="Adatum Corporation")
     url = f"/api/crm/accounts/{account.pk}/couple/"
     assert APIClient().post(url, {"erp_id": customer.pk}, format="json").status_code in (401, 403)
@@ -126,7 +125,7 @@ def test_couple_uncouple_and_conflict(api, mappings, user_with_perms):  # noqa: 
     assert not Coupling.objects.filter(crm_id=account.pk).exists()
 
 
-def test_couple_unknown_counterpart_is_404_and_bad_id_400(api, mappings):  # noqa: F811
+def test_couple_unknown_counterpart_is_404_and_bad_id_400(api, mappings):
     account = Account.objects.create(name="Adatum")
     url = f"/api/crm/accounts/{account.pk}/couple/"
     assert api.post(url, {"erp_id": "999999", "mapping": "CUSTOMER"}, format="json").status_code == 404
@@ -143,7 +142,7 @@ def test_couple_says_in_its_schema_that_the_counterpart_is_named_by_id_or_key(ap
     assert [alternative["required"] for alternative in schemas["ErpRecordCouple"]["anyOf"]] == [["crm_id"], ["key"]]
 
 
-def test_couple_refused_by_the_configuration_is_409_with_its_code(api, mappings):  # noqa: F811
+def test_couple_refused_by_the_configuration_is_409_with_its_code(api, mappings):
     """No table mapping couples the records, or several do and none is named: the configuration's state, 409."""
     account, customer = Account.objects.create(name="Adatum"), Customer.objects.create(name="Adatum Corporation")
     IntegrationTableMapping.objects.filter(name="CUSTOMER").delete()
@@ -163,7 +162,7 @@ def test_cleanup_takes_an_age_up_to_its_bound(api):
     assert schema["properties"]["older_than_days"]["maximum"] == 36500
 
 
-def test_record_synchronize_queues_a_job_that_finishes(api, mappings, settings, django_capture_on_commit_callbacks):  # noqa: F811
+def test_record_synchronize_queues_a_job_that_finishes(api, mappings, settings, django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     customer = Customer.objects.create(name="Adatum Corporation")
     # Not coupled: refused by the record's state, as the admin's Synchronise now refuses it (BC opens the coupling
@@ -180,7 +179,7 @@ def test_record_synchronize_queues_a_job_that_finishes(api, mappings, settings, 
     assert job["status"] in ("success", "error"), job
 
 
-def test_mapping_synchronize_202_then_the_job_finishes(api, mappings, user_with_perms, settings,  # noqa: F811
+def test_mapping_synchronize_202_then_the_job_finishes(api, mappings, user_with_perms, settings,
                                                       django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     mapping = mappings["CUSTOMER"]
@@ -201,7 +200,7 @@ def test_mapping_synchronize_202_then_the_job_finishes(api, mappings, user_with_
     assert job["inserted"] + job["skipped"] + job["modified"] + job["unchanged"] >= 1
 
 
-def test_mapping_dry_run_returns_the_report(api, mappings):  # noqa: F811
+def test_mapping_dry_run_returns_the_report(api, mappings):
     Customer.objects.create(name="Adatum Corporation")
     url = f"/api/integration/table-mappings/{mappings['CUSTOMER'].pk}/synchronize/"
     response = api.post(url, {"direction": "to_integration", "full": True, "dry_run": True}, format="json")
@@ -212,7 +211,7 @@ def test_mapping_dry_run_returns_the_report(api, mappings):  # noqa: F811
     assert api.post(url, {"direction": "sideways"}, format="json").status_code == 400
 
 
-def test_match_coupling_and_restore_skipped(api, mappings, settings, django_capture_on_commit_callbacks):  # noqa: F811
+def test_match_coupling_and_restore_skipped(api, mappings, settings, django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     mapping = mappings["CUSTOMER"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -226,7 +225,7 @@ def test_match_coupling_and_restore_skipped(api, mappings, settings, django_capt
     assert restored.json()["restored"] == 1
 
 
-def test_match_coupling_from_the_sales_records(api, mappings, django_capture_on_commit_callbacks):  # noqa: F811
+def test_match_coupling_from_the_sales_records(api, mappings, django_capture_on_commit_callbacks):
     customer = Customer.objects.create(name="Proseware")
     account = Account.objects.create(name="proseware", customer_type_code="customer", state_code="active")
     mapping = mappings["CUSTOMER"]
@@ -247,7 +246,7 @@ def test_match_coupling_from_the_sales_records(api, mappings, django_capture_on_
     assert refused.json()["code"] == "direction_not_allowed"
 
 
-def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F811
+def test_full_sync_start_and_status(api, mappings, user_with_perms):
     url = "/api/integration/full-sync/"
     assert APIClient().get(url).status_code in (401, 403)
     assert client_for(user_with_perms()).get(url).status_code == 403
@@ -262,7 +261,7 @@ def test_full_sync_start_and_status(api, mappings, user_with_perms):  # noqa: F8
     assert refused.status_code == 409 and "nothing to" in refused.json()["detail"]
 
 
-def test_retried_synchronize_with_the_same_idempotency_key_queues_once(api, mappings):  # noqa: F811
+def test_retried_synchronize_with_the_same_idempotency_key_queues_once(api, mappings):
     url = f"/api/integration/table-mappings/{mappings['CUSTOMER'].pk}/synchronize/"
     first = api.post(url, {"direction": "to_integration"}, format="json", HTTP_IDEMPOTENCY_KEY="sync-1")
     again = api.post(url, {"direction": "to_integration"}, format="json", HTTP_IDEMPOTENCY_KEY="sync-1")
@@ -281,7 +280,7 @@ def test_schema_documents_the_integration_operations(api):
         assert path in schema["paths"], path
 
 
-def test_a_disabled_mapping_is_not_synchronised(api, mappings):  # noqa: F811
+def test_a_disabled_mapping_is_not_synchronised(api, mappings):
     mapping = mappings["CUSTOMER"]
     mapping.is_enabled = False
     mapping.save()
@@ -309,7 +308,7 @@ def test_record_operations_walk(endpoint, user_with_perms):
     assert coupler.post(f"{base}/synchronize/").status_code == 403
 
 
-def test_every_model_in_a_default_mapping_has_the_record_operations(mappings):  # noqa: F811
+def test_every_model_in_a_default_mapping_has_the_record_operations(mappings):
     with_actions = {e[2].queryset.model._meta.label for e in RECORD_ENDPOINTS}
     in_mappings = {label for m in mappings.values() if not m.is_option_mapping for label in (m.erp_model, m.crm_model)}
     assert in_mappings - with_actions == set()

@@ -5,7 +5,7 @@ from django.apps import apps
 from rest_framework.test import APIClient
 
 from tests.api.builders import make
-from tests.api.conftest import client_for
+from tests.api.clients import client_for
 from tests.api.routes import endpoint_id, registered_endpoints
 
 ENDPOINTS = registered_endpoints()

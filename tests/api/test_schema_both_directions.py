@@ -13,7 +13,6 @@ from crm.models import Account
 from erp.models import Currency
 from p2c.api.schema import TEXT_PATTERN
 from p2c.idempotency import KEY_PATTERN
-from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +70,7 @@ def test_nul_in_a_query_string_is_a_400_naming_the_parameter(api, schema):
     assert response.status_code == 400 and "search" in response.json()
 
 
-def test_a_direction_the_mapping_lacks_is_a_409_with_its_code(api, mappings):  # noqa: F811
+def test_a_direction_the_mapping_lacks_is_a_409_with_its_code(api, mappings):
     currency = mappings["CURRENCY"]
     assert currency.direction == "to_integration"
     euro = Currency.objects.create(code="EUR")
@@ -84,7 +83,7 @@ def test_a_direction_the_mapping_lacks_is_a_409_with_its_code(api, mappings):  #
         assert response.json()["code"] == "direction_not_allowed"
 
 
-def test_synchronising_one_record_not_coupled_is_a_409_with_its_code(api, mappings):  # noqa: F811
+def test_synchronising_one_record_not_coupled_is_a_409_with_its_code(api, mappings):
     account = Account.objects.create(name="Adatum")
     response = api.post(f"/api/crm/accounts/{account.pk}/synchronize/", {"direction": "send"}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "not_coupled", response.content
@@ -101,7 +100,7 @@ def test_the_record_synchronize_schema_lists_the_409(schema):
     ("/api/integration/table-mappings/", "crm_model"),  # an enum
     ("/api/crm/accounts/", "revenue__gte"),  # a number
 ])
-def test_an_empty_filter_means_no_filter_and_the_schema_allows_it(api, schema, mappings, url, parameter):  # noqa: F811
+def test_an_empty_filter_means_no_filter_and_the_schema_allows_it(api, schema, mappings, url, parameter):
     found = parameters(schema, url, "get")[parameter]["schema"]
     assert "" in found.get("enum", []) or {"type": "string", "maxLength": 0} in found.get("anyOf", []), found
     Account.objects.create(name="Adatum", revenue="10")

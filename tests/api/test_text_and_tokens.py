@@ -10,7 +10,6 @@ import pytest
 
 from crm.models import Account
 from p2c.models import IdempotencyKey
-from tests.api.conftest import api, superuser  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ ACCOUNTS = "/api/crm/accounts/"
     ('{"name": "A", "telephone1": "12\\u00003"}', "body.telephone1"),
     ('{"name": "A", "address1_city": "\\udfff"}', "body.address1_city"),
 ])
-def test_json_fields_holding_a_nul_or_a_surrogate_are_a_400_naming_the_field(api, raw, where):  # noqa: F811
+def test_json_fields_holding_a_nul_or_a_surrogate_are_a_400_naming_the_field(api, raw, where):
     response = api.generic("POST", ACCOUNTS, raw, content_type="application/json")
     assert response.status_code == 400
     assert where in response.json()["detail"] and "cannot be stored" in response.json()["detail"]
@@ -31,7 +30,7 @@ def test_json_fields_holding_a_nul_or_a_surrogate_are_a_400_naming_the_field(api
 
 
 @pytest.mark.parametrize("body", ["name=a%00b", "name=A&telephone1=%00", "na%00me=A"])
-def test_a_form_body_holding_a_nul_is_a_400_naming_the_field(api, body):  # noqa: F811
+def test_a_form_body_holding_a_nul_is_a_400_naming_the_field(api, body):
     response = api.generic("POST", ACCOUNTS, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400, response.content
     detail = response.json()["detail"]
@@ -40,7 +39,7 @@ def test_a_form_body_holding_a_nul_is_a_400_naming_the_field(api, body):  # noqa
     assert not Account.objects.exists()
 
 
-def test_a_multipart_body_holding_a_nul_is_a_400_naming_the_field(api):  # noqa: F811
+def test_a_multipart_body_holding_a_nul_is_a_400_naming_the_field(api):
     response = api.post(ACCOUNTS, {"name": "a\x00b"}, format="multipart")
     assert response.status_code == 400 and "form field name" in response.json()["detail"]
     assert not Account.objects.exists()
@@ -48,13 +47,13 @@ def test_a_multipart_body_holding_a_nul_is_a_400_naming_the_field(api):  # noqa:
 
 @pytest.mark.parametrize("query, name", [("search=a%00", "search"), ("name=%00", "name"),
                                          ("ordering=na%00me", "ordering"), ("x%00y=1", "x\\u0000y")])
-def test_a_query_parameter_holding_a_nul_is_a_400_naming_it(api, query, name):  # noqa: F811
+def test_a_query_parameter_holding_a_nul_is_a_400_naming_it(api, query, name):
     response = api.get(f"{ACCOUNTS}?{query}")
     assert response.status_code == 400
     assert list(response.json()) == [name] and "NUL" in response.json()[name][0]
 
 
-def test_a_query_string_cannot_carry_a_surrogate(api):  # noqa: F811
+def test_a_query_string_cannot_carry_a_surrogate(api):
     # %ED%A0%80 is a surrogate's UTF-8 form, which is not UTF-8: Django decodes it as U+FFFD, text that can be
     # stored, so the search runs (and finds nothing) rather than failing.
     Account.objects.create(name="Kept")
@@ -69,7 +68,7 @@ def _encode(payload, *, pad=False):
 
 
 @pytest.fixture
-def next_cursor(api):  # noqa: F811
+def next_cursor(api):
     """A cursor this API gave (the second page of accounts ordered by name) and its data."""
     Account.objects.bulk_create([Account(name=f"A{i}") for i in range(5)])
     first = api.get(f"{ACCOUNTS}?ordering=name&page_size=2")
@@ -77,7 +76,7 @@ def next_cursor(api):  # noqa: F811
     return cursor, json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
 
 
-def test_a_cursor_given_is_taken(api, next_cursor):  # noqa: F811
+def test_a_cursor_given_is_taken(api, next_cursor):
     cursor, _data = next_cursor
     response = api.get(f"{ACCOUNTS}?ordering=name&page_size=2&cursor={cursor}")
     assert [row["name"] for row in response.data["results"]] == ["A2", "A3"]
@@ -105,7 +104,7 @@ def _mutations(cursor, data):
     yield "deep", _encode({**data, "v": [[[[[]]]]]})
 
 
-def test_a_cursor_not_given_by_the_api_is_a_400_never_a_500(api, next_cursor):  # noqa: F811
+def test_a_cursor_not_given_by_the_api_is_a_400_never_a_500(api, next_cursor):
     cursor, data = next_cursor
     for what, bad in _mutations(cursor, data):
         for ordering in ("ordering=name&", ""):
@@ -117,14 +116,14 @@ def test_a_cursor_not_given_by_the_api_is_a_400_never_a_500(api, next_cursor):  
 # -- idempotency keys -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["a\x00b", "net\ud800x", "Ã©", "x" * 256, "", " ", "two words", "key\n", "\t"],
                          ids=["nul", "surrogate", "latin-1", "overlong", "empty", "space", "spaces", "newline", "tab"])
-def test_an_idempotency_key_not_whole_is_a_400_naming_the_header(api, key):  # noqa: F811
+def test_an_idempotency_key_not_whole_is_a_400_naming_the_header(api, key):
     response = api.post(ACCOUNTS, {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
     assert list(response.json()) == ["Idempotency-Key"] and "visible ASCII" in response.json()["Idempotency-Key"][0]
     assert not Account.objects.exists() and not IdempotencyKey.objects.exists()
 
 
-def test_an_idempotency_key_of_255_visible_characters_is_taken(api):  # noqa: F811
+def test_an_idempotency_key_of_255_visible_characters_is_taken(api):
     key = "!~" + "k" * 253
     first = api.post(ACCOUNTS, {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     again = api.post(ACCOUNTS, {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
@@ -132,7 +131,7 @@ def test_an_idempotency_key_of_255_visible_characters_is_taken(api):  # noqa: F8
     assert Account.objects.count() == 1
 
 
-def test_the_schema_states_what_a_cursor_is(api):  # noqa: F811
+def test_the_schema_states_what_a_cursor_is(api):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     parameters = schema["paths"]["/api/crm/accounts/"]["get"]["parameters"]
     cursor = next(parameter for parameter in parameters if parameter["name"] == "cursor")

@@ -30,6 +30,7 @@ from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
 from p2c.utils import uuid7
 from tests.bench.customers_world import accounts_create, customer_mapping_alone
+from tests.bench.statements import StatementTimes
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
 PROFILE = os.environ.get("P2C_BENCH_PROFILE", "")  # "1", or a file to dump the statistics to
@@ -37,28 +38,6 @@ SQL_TIMES = os.environ.get("P2C_BENCH_SQL") == "1"
 # The three side by side this many times in turn (the first with the figures above): a shared machine's speed drifts
 # from one minute to the next, so one round can favour whoever ran during a fast spell; the median round tells.
 ROUNDS = int(os.environ.get("P2C_BENCH_ROUNDS", "1"))
-
-
-class _StatementTimes:
-    """Database time of the full synchronisation by kind of statement (``P2C_BENCH_SQL=1``)."""
-
-    def __init__(self):
-        self.seconds, self.counts = {}, {}
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            words = sql.split()
-            kind = " ".join(words[:3]) if words[0] in ("INSERT", "UPDATE", "DELETE") else " ".join(
-                words[:1] + [w for w in words if w.startswith('"') and "." not in w][:1])
-            self.seconds[kind] = self.seconds.get(kind, 0) + time.perf_counter() - started
-            self.counts[kind] = self.counts.get(kind, 0) + 1
-
-    def print(self):
-        for kind, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])[:15]:
-            print(f"  {seconds:7.2f} s  {self.counts[kind]:6d}  {kind[:100]}")
 
 
 def _load():
@@ -139,7 +118,7 @@ def test_bench_accounts_to_customers(settings):
     load_before = _load()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     profiler = cProfile.Profile() if PROFILE else None
-    statements = _StatementTimes() if SQL_TIMES else None
+    statements = StatementTimes() if SQL_TIMES else None
     started = time.perf_counter()
     if profiler:
         profiler.enable()

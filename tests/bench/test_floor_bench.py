@@ -33,7 +33,6 @@ runs every step in the benchmark's process. Prints figures and the machine's loa
 row written, none failed, the references landed), never time.
 """
 
-import contextlib
 import gc
 import json
 import os
@@ -46,7 +45,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import DatabaseError, connections, models
+from django.db import connections, models
 
 from crm.models import Account
 from erp.models import Customer
@@ -61,29 +60,6 @@ N = int(os.environ.get("P2C_BENCH_N", "100000"))
 ROUNDS = int(os.environ.get("P2C_BENCH_ROUNDS", "3"))
 PEER = os.environ.get("P2C_BENCH_PEER", "1") != "0"
 RUNNER = Path(__file__).resolve().parent / "floor_step_run.py"
-
-
-def _load():
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _empty(model):
-    """The table and the pair's couplings emptied, as fresh as a first load: on PostgreSQL, each table rewritten with
-    its indexes (``VACUUM FULL``: after a plain VACUUM, the pages of the rows deleted stayed, and at 20,000 rows the
-    next step wrote into a customer table and indexes of 22 MB where a first load's were 14 MB), then the dirty pages
-    written out (``CHECKPOINT``), so that no step flushes what the one before it wrote."""
-    Coupling.objects.filter(**PAIR)._raw_delete(Coupling.objects.db)
-    model._base_manager.all()._raw_delete(model.objects.db)
-    rewritten = set()  # the databases written, each checkpointed once, after all of its tables
-    for table_model in (model, Coupling):  # each in its own database (Sales may have one of its own)
-        connection = floor_steps.connection_of(table_model)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"VACUUM FULL ANALYZE {table_model._meta.db_table}")
-            rewritten.add(connection.alias)
-    for alias in rewritten:
-        with connections[alias].cursor() as cursor, contextlib.suppress(DatabaseError):  # not a superuser: the
-            cursor.execute("CHECKPOINT")  # step runs with what is pending
 
 
 def _own_processes():
@@ -167,19 +143,19 @@ def _measure(mapping, way):
     """The rounds of the four, then the memory run and the incremental runs; prints the way's table."""
     model, vendor = way.destination, floor_steps.connection_of(way.destination).vendor
     where = "each step in a process of its own" if _own_processes() else "every step in this process"
-    print(f"\n== {way.title}, {vendor}, N={N:,}, {where}; load average (1, 5, 15 min) before: {_load()}", flush=True)
+    print(f"\n== {way.title}, {vendor}, N={N:,}, {where}; load average (1, 5, 15 min) before: {floor_steps.load_average()}", flush=True)
     figures = {"p2c": [], "bulk_create": [], "raw": [], "peer": [], "statements": []}
     steps = ["bulk_create", "raw", *(["peer"] if PEER else [])]
     with tempfile.TemporaryDirectory(prefix="p2c-floor-") as directory:
         for round_ in range(1, ROUNDS + 1):
-            _empty(model)
+            floor_steps.table_empty(model)
             figures["p2c"].append(_step("p2c", way, directory)["seconds"])
             if round_ == 1:
                 _references_landed(way)
                 assert Coupling.objects.filter(**PAIR).count() == N
                 floor_steps.rows_save(way, directory)
             for name in steps:
-                _empty(model)
+                floor_steps.table_empty(model)
                 result = _step(name, way, directory)
                 if result["seconds"] is not None:
                     assert model.objects.count() == N
@@ -189,7 +165,7 @@ def _measure(mapping, way):
                     assert Coupling.objects.filter(**PAIR).count() == N
                     figures["statements"].append(result["statements"])
             print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in figures.items() if v)
-                  + f"; load {_load()}", flush=True)
+                  + f"; load {floor_steps.load_average()}", flush=True)
 
         median = {name: statistics.median(values) for name, values in figures.items() if values}
         p2c = median["p2c"]
@@ -206,7 +182,7 @@ def _measure(mapping, way):
 
         # The full sync once more, its peak memory measured in a process of its own; it leaves the pair coupled for
         # the incremental runs.
-        _empty(model)
+        floor_steps.table_empty(model)
         memory = _step("p2c", way, directory)
     if _own_processes():
         before, peak = memory["rss_before_kib"] / 1024, memory["rss_peak_kib"] / 1024
@@ -217,7 +193,7 @@ def _measure(mapping, way):
                      "P2C_TEST_SQLITE_NAME to a file) | | | |")
     lines += _incremental(mapping, way, p2c)
 
-    print(f"\n{way.title}, medians of {ROUNDS} round(s); load average after: {_load()}")
+    print(f"\n{way.title}, medians of {ROUNDS} round(s); load average after: {floor_steps.load_average()}")
     print("| database, N | p2c full sync | bulk_create same rows (sync x) | raw floor COPY/executemany (sync x) | "
           "import-export bulk insert (p2c x its throughput) |")
     print("|---|---|---|---|---|")

@@ -42,7 +42,6 @@ from integration.rules.currency import sales_base_currency_id
 from p2c.bulk_writes import _sqlite_datetime_texts
 from p2c.utils import uuid7
 from tests.bench import floor_steps
-from tests.bench import test_floor_bench as floor
 from tests.bench.customers_world import customer_world_with_references
 
 N = int(os.environ.get("P2C_BENCH_N", "100000"))
@@ -179,19 +178,19 @@ def test_bench_least_python(settings):
     figures = {"floor": [], "least Python": [], "p2c": []}
     expected = None
     for round_ in range(1, ROUNDS + 1):
-        floor._empty(Customer)
+        floor_steps.table_empty(Customer)
         figures["p2c"].append(floor_steps.full_sync(mapping, floor_steps.TO_ERP, N))
         if expected is None:
             expected = _written()
             rows = list(floor_steps.rows(Customer))
             job_id = Coupling.objects.filter(erp_model="erp.Customer").values_list("last_erp_job", flat=True)[0]
-        floor._empty(Customer)
+        floor_steps.table_empty(Customer)
         figures["floor"].append(floor_steps.raw_floor(Customer, rows))
-        floor._empty(Customer)
+        floor_steps.table_empty(Customer)
         figures["least Python"].append(least_python_load(mapping, job_id))
         assert _written() == expected  # the same rows as the synchronisation's
         print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in figures.items())
-              + f"; load {floor._load()}", flush=True)
+              + f"; load {floor_steps.load_average()}", flush=True)
     median = {name: statistics.median(values) for name, values in figures.items()}
     print(f"\nSales accounts → ERP customers, SQLite, N={N:,}, medians of {ROUNDS} round(s)")
     print("| raw floor (executemany) | least Python (same rows and couplings) | p2c full sync |")

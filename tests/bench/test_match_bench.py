@@ -30,7 +30,7 @@ from integration.engine import deciding
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
 from tests.bench.customers_world import customer_mapping_alone
-from tests.bench.test_engine_bench import _StatementTimes
+from tests.bench.statements import StatementTimes
 
 SIZES = [int(n) for n in os.environ.get("P2C_BENCH_MATCH_SIZES", "10000,100000").split(",")]
 # PostgreSQL: ANALYZE after creating the rows, as autovacuum would soon after such a load ("0": the run meets
@@ -107,7 +107,7 @@ def test_bench_match_coupling_grows_linearly(settings, monkeypatch):
         load_before = _load()
         profiler = cProfile.Profile() if PROFILE and n == SIZES[-1] else None
         started = time.perf_counter()
-        statements = _StatementTimes() if SQL_TIMES else None
+        statements = StatementTimes() if SQL_TIMES else None
         if profiler:
             profiler.enable()
         if statements:

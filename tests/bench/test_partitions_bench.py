@@ -27,8 +27,9 @@ from erp.models import Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, SyncPartition
 from tests.bench.customers_world import accounts_create, customer_mapping_alone
-from tests.integration.test_partitions import PAIR, Coordinator, celery_workers, wait_until, worker_stop  # noqa: F401
-from tests.integration.test_partitions import wipe as wipe_small
+from tests.integration.partitions_world import PAIR, Coordinator
+from tests.integration.partitions_world import wipe as wipe_small
+from tests.workers import wait_until, worker_stop
 
 N = int(os.environ.get("P2C_BENCH_N", "20000"))
 SINGLE = os.environ.get("P2C_BENCH_SINGLE", "1") == "1"  # 0: leave out the one-process run (saves its time at 1M)
@@ -186,7 +187,7 @@ def timed_partitioned(mapping, workers, start, *, kill_one=False):
     return job, figures
 
 
-def test_bench_one_mapping_over_worker_processes(celery_workers, settings):  # noqa: F811
+def test_bench_one_mapping_over_worker_processes(celery_workers, settings):
     settings.DEBUG = False
     mapping = customer_mapping_alone()
     accounts_create(N)

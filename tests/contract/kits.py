@@ -113,3 +113,15 @@ KITS = {
 def kit_database(kit):
     side = kit.side
     return database_for(side.model) if isinstance(side, DjangoSide) else None
+
+
+def insert(kit, *numbers, names=None):
+    """Insert rows numbered ``numbers`` with keys the side chose beforehand; their keys, in order."""
+    side = kit.side
+    keys = side.new_keys(len(numbers))
+    names = names or [None] * len(numbers)
+    answers = side.write(inserts=[(key, kit.values(n, name)) for key, n, name in zip(keys, numbers, names,
+                                                                                      strict=True)],
+                         writer=kit.writer)
+    assert all(answer.ok for answer in answers), answers
+    return [answer.key for answer in answers]

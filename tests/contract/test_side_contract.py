@@ -3,18 +3,7 @@ a model in the couplings' database and on Sales (in a database of its own in CI'
 A side reached over HTTP adds its kit and runs the same tests."""
 
 from integration.engine.sides import CannotAnswer, MatchQuery, Written
-
-
-def insert(kit, *numbers, names=None):
-    """Insert rows numbered ``numbers`` with keys the side chose beforehand; their keys, in order."""
-    side = kit.side
-    keys = side.new_keys(len(numbers))
-    names = names or [None] * len(numbers)
-    answers = side.write(inserts=[(key, kit.values(n, name)) for key, n, name in zip(keys, numbers, names,
-                                                                                      strict=True)],
-                         writer=kit.writer)
-    assert all(answer.ok for answer in answers), answers
-    return [answer.key for answer in answers]
+from tests.contract.kits import insert
 
 
 def read_all(side, since=None, **options):

@@ -6,8 +6,7 @@ written. `DjangoSide` answers with its own fast paths, `DataverseSide` with `Sid
 import pytest
 from django.utils import timezone
 
-from .kits import KITS
-from .test_side_contract import insert
+from .kits import KITS, insert
 
 # The kits of sides with a model (`MemorySide` has rows only); those that keep who wrote each row (not an ERP table).
 MODEL_KITS = [name for name in KITS if name != "memory"]

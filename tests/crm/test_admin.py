@@ -7,7 +7,6 @@ from django.core import checks
 from crm.admin import SYSTEM_FIELDS
 from crm.models import Account, Contact, Quote, QuoteDetail, SalesOrder, SystemUser
 from crm.users import systemuser_for_user
-from tests import admin_helpers
 from tests.admin_helpers import (
     admin_form_data,
     admin_form_tests,
@@ -22,8 +21,6 @@ from tests.admin_helpers import (
 
 pytestmark = pytest.mark.django_db
 
-# Fixtures: a superuser without a usable password, and a client logged in as it.
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 ADMINS = registered_admins("crm")
 AUTOCOMPLETES = autocomplete_cases("crm")

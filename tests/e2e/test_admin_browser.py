@@ -7,73 +7,12 @@ in-process. Screenshots go to tests/e2e/screenshots/ (git-ignored).
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 
-from tests.services import browser_executable
-
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PASSWORD = "e2e-password"
-DEMO_SCALE = 40
+from tests.e2e.browser import log_in, run_list_action, run_setup_wizard, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-@pytest.fixture
-def demo(db):
-    from integration.demo import demo_seed
-
-    demo_seed(scale=DEMO_SCALE, seed=7)
-    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
-
-
-def shot(page, name):
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, live_server):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
-
-
-def run_setup_wizard(page, live_server):
-    page.goto(f"{live_server.url}/admin/integration/connectionsetup/assisted-setup/?restart=1")
-    page.wait_for_selector("#p2c-wizard")
-    shot(page, "00-wizard-sales")
-    page.click("input[name=next]")  # Sales: this database
-    shot(page, "01-wizard-connection")
-    page.click("input[name=next]")
-    page.check("#id_synchronize-item_availability_enabled")
-    page.click("input[name=next]")
-    shot(page, "02-wizard-defaults")
-    page.click("input[name=next]")
-    shot(page, "03-wizard-finish")
-    page.click("input[name=next]")
-    page.wait_for_selector("#p2c-review-lines")
 
 
 def account_with_one_match():
@@ -92,12 +31,6 @@ def account_with_one_match():
                 and coupling is not None and coupling.erp_id == customers[0].pk):
             return account, customers[0]
     raise AssertionError("the demo data has no account coupled to a customer of the same e-mail")
-
-
-def run_list_action(page, pk, action):
-    page.check(f'input[name="_selected_action"][value="{pk}"]')
-    page.select_option('select[name="action"]', action)
-    page.click('button[name="index"]')
 
 
 def account_row(page, account):

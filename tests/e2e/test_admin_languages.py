@@ -4,15 +4,7 @@ tests/e2e/screenshots/ (git-ignored): languages-<lang>-wizard.png, languages-<la
 
 import pytest
 
-from tests.e2e.test_admin_browser import (  # noqa: F401
-    CHROMIUM_ARGS,
-    SCREENSHOTS,
-    demo,
-    log_in,
-    run_setup_wizard,
-    shot,
-)
-from tests.services import browser_executable
+from tests.e2e.browser import log_in, run_setup_wizard, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,20 +17,8 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("lang", ["fr", "sv"])
-def test_the_wizard_and_a_customer_list_in_the_browsers_language(browser, live_server, demo, lang):  # noqa: F811
+def test_the_wizard_and_a_customer_list_in_the_browsers_language(browser, live_server, demo, lang):
     # The browser's language, as a user's browser set to it sends it (Accept-Language).
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=lang)
     page = context.new_page()
@@ -63,7 +43,7 @@ def test_the_wizard_and_a_customer_list_in_the_browsers_language(browser, live_s
     context.close()
 
 
-def test_the_header_switch_changes_the_language(browser, live_server, demo):  # noqa: F811
+def test_the_header_switch_changes_the_language(browser, live_server, demo):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="fr")
     page = context.new_page()
     log_in(page, live_server)

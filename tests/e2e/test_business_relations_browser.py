@@ -3,35 +3,13 @@
 Playwright driving Debian's Chromium against ``live_server``; screenshots go to tests/e2e/screenshots/.
 """
 
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 
-from tests.services import browser_executable
-
-SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PASSWORD = "e2e-br-password"
+from tests.e2e.browser import PASSWORD, SCREENSHOTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
 
 
 def test_contact_card_create_as_customer_then_sales_quote(page, live_server):
@@ -44,11 +22,7 @@ def test_contact_card_create_as_customer_then_sales_quote(page, live_server):
     contact = Contact.objects.create(name="Fabrikam", city="Oslo", phone_no="+47 22 00 00 00")
     User.objects.create_superuser("br-admin", "br@example.com", PASSWORD)
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "br-admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    log_in(page, live_server, "br-admin")
 
     page.goto(f"{live_server.url}/admin/erp/contact/{contact.pk}/change/")
     page.click("text=Create as customer…")

@@ -6,19 +6,17 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from tests.e2e import test_admin_browser as journey
-from tests.e2e.test_admin_browser import PASSWORD, log_in
+from tests.e2e.browser import PASSWORD, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = settings.VAR_DIR / "screenshots"
-page = journey.page
 
 
 def test_one_finish_reads_as_one_change_set_in_french(page, live_server):
     from crm.models import SystemUser
     from integration.models import ConfigurationChangeSet
-    from tests.integration.test_admin_wizard import walk
+    from tests.integration.helpers import walk
 
     User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
     from django.test import Client

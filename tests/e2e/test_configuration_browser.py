@@ -10,28 +10,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from tests.services import browser_executable
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PASSWORD = "e2e-password"
+from tests.e2e.browser import PASSWORD, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
 
 
 @pytest.fixture
@@ -52,10 +33,7 @@ def test_export_edit_import_with_preview_and_confirm(page, live_server, configur
     from integration.configuration import configuration_export
     from integration.models import IntegrationTableMapping, ValueMap
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/admin/integration/integrationtablemapping/")
     with page.expect_download() as download:
         page.click("#p2c-export-json")

@@ -8,17 +8,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from tests.e2e import test_admin_browser as journey
-from tests.e2e.test_admin_browser import PASSWORD, log_in
-from tests.integration import conftest as world
-from tests.integration.test_conflict_doors import pairs_in_conflict
+from tests.e2e.browser import PASSWORD, log_in
+from tests.integration.helpers import pairs_in_conflict
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = settings.VAR_DIR / "screenshots"
-page = journey.page
-integration_user, mappings, number_series, salesperson_pair = (
-    world.integration_user, world.mappings, world.number_series, world.salesperson_pair)
 
 
 def shot(page, name):

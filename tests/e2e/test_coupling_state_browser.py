@@ -10,18 +10,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from tests.e2e import test_admin_browser as journey
-from tests.e2e.test_admin_browser import PASSWORD, log_in, run_list_action
-from tests.integration import conftest as world
+from tests.e2e.browser import PASSWORD, log_in, run_list_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = settings.VAR_DIR / "screenshots"
-# The browser of the admin journey, and the default mappings of the engine tests (fixtures, shared by name).
-page = journey.page
-integration_user, mappings, number_series = world.integration_user, world.mappings, world.number_series
-
-
 @pytest.fixture
 def worker(monkeypatch):
     """No worker yet: the tasks the request queues are kept, and `run()` runs them as a worker would."""

@@ -11,30 +11,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from tests.services import browser_executable
+from tests.e2e.browser import PASSWORD, log_in
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PASSWORD = "e2e-password"
 LONG = ("The related record is not coupled: salesperson JR (Jim Olive) of customer C00042 has no coupled Sales user; "
         "couple the salesperson first, or clear the field, then synchronise again. ") * 4
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        context.close()
-        browser.close()
 
 
 @pytest.fixture
@@ -48,8 +30,9 @@ def long_messages(db):
     job = SyncJob.objects.create(mapping_name="CUSTOMER", direction=Direction.TO_INTEGRATION, status="error",
                                  failed=2, inserted=3, message=LONG)
     SyncJobError.objects.create(job=job, source_model="erp.Customer", source_id="1", message=LONG)
+    from integration.fo.templates import ACCOUNTS_TEMPLATE
     from integration.models import IntegrationProjectRun, IntegrationProjectTaskRun
-    from tests.integration.fo_helpers import ACCOUNTS_TEMPLATE, make_project
+    from tests.integration.fo_helpers import make_project
 
     run = IntegrationProjectRun.objects.create(project=make_project(ACCOUNTS_TEMPLATE), status="warning", message=LONG)
     IntegrationProjectTaskRun.objects.create(run=run, task_name="Accounts - Customers", status="warning", failed=1,
@@ -75,10 +58,7 @@ def scrolls_sideways(page):
 
 
 def test_the_index_leads_to_the_integration_pages_and_wide_tables_fit(page, live_server, long_messages):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    log_in(page, live_server)
     page.wait_for_selector("#p2c-start-here")
     shot(page, "findable-01-index")
     assert not scrolls_sideways(page)

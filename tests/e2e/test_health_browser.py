@@ -9,12 +9,10 @@ see it. Screenshots go to tests/e2e/screenshots/ (git-ignored).
 
 import pytest
 
-from tests.e2e import test_admin_browser as journey
-from tests.e2e.test_admin_browser import log_in, run_setup_wizard, shot
+from tests.e2e.browser import log_in, run_setup_wizard, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-page, demo = journey.page, journey.demo
 HEALTH = "/admin/integration/connectionsetup/health/"
 
 

@@ -12,9 +12,8 @@ from django.utils import translation
 
 from integration.engine.sync import mapping_synchronize
 from integration.models import IntegrationTableMapping
-from tests.e2e.test_admin_browser import CHROMIUM_ARGS, demo, log_in, run_setup_wizard  # noqa: F401
-from tests.integration.test_i18n import english_strings
-from tests.services import browser_executable
+from tests.e2e.browser import log_in, run_setup_wizard
+from tests.integration.helpers import english_strings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,18 +83,6 @@ BROKEN_HEADERS = """() => {
 }"""
 
 
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def english_left(texts, lang):
     """The texts shown that are English strings of the catalogues, untranslated in ``lang``."""
     english = english_strings(lang)
@@ -104,7 +91,8 @@ def english_left(texts, lang):
                    if text in english and text not in LANGUAGE_NAMES and text not in words_of_lang})
 
 
-def test_the_journey_in_french_swedish_and_dutch_at_1400_px(browser, live_server, demo):  # noqa: F811
+def test_the_journey_in_french_swedish_and_dutch_at_1400_px(browser, live_server, demo):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en")
     page = context.new_page()
     page.set_default_timeout(60_000)

@@ -18,8 +18,7 @@ import pytest
 
 from tests.concurrency import REPO
 from tests.crm.dataverse.server import https_server
-from tests.e2e import test_admin_browser as journey
-from tests.e2e.test_admin_browser import PASSWORD, log_in
+from tests.e2e.browser import PASSWORD, log_in, run_list_action
 
 SCREENSHOTS = REPO / "var" / "screenshots"
 
@@ -30,7 +29,6 @@ def shot(page, name):
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-page = journey.page
 CLIENT_ID, SECRET = "p2c-integration", "e2e-sales-instance-secret"
 NAMES = ("SALES_API_URL", "SALES_API_TOKEN_URL", "SALES_API_TENANT_ID", "SALES_API_CLIENT_ID",
          "SALES_API_CLIENT_SECRET", "SALES_DATABASE_URL", "DATABASE_URL", "P2C_TEST_SQLITE_NAME")
@@ -186,7 +184,7 @@ def test_the_assisted_set_up_reaches_another_instance_and_test_connection_names_
 def synchronise_now(page, live_server, pk, direction):
     """The customers list's *Synchronise now* for one customer, in ``direction`` (send or get)."""
     page.goto(f"{live_server.url}/admin/erp/customer/?q=")
-    journey.run_list_action(page, pk, "synchronize_now")
+    run_list_action(page, pk, "synchronize_now")
     page.wait_for_selector("#p2c-action-form")
     page.check(f'input[name="p2c-direction"][value="{direction}"]')
     page.click('input[name="p2c-submit"]')

@@ -16,7 +16,6 @@ from erp.models import (
     SalesHeader,
     SalesReceivablesSetup,
 )
-from tests import admin_helpers
 from tests.admin_helpers import (
     admin_form_data,
     admin_form_tests,
@@ -32,8 +31,6 @@ from tests.admin_helpers import (
 
 pytestmark = pytest.mark.django_db
 
-# Fixtures: a superuser without a usable password, and a client logged in as it.
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 ADMINS = registered_admins("erp")
 LISTS = [(model, model_admin) for model, model_admin in ADMINS if not is_singleton(model)]

@@ -8,14 +8,11 @@ from erp.models import Contact, ContactBusinessRelation, Customer
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
 from p2c.api.bulk import bulk_upsert
-from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
-from tests.api.conftest import client_for
+from tests.api.clients import client_for
 from tests.erp.business_relations_setup import configure, customer_mapping_with_contacts
 
 pytestmark = pytest.mark.django_db
-
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 def test_bulk_upsert_of_new_customers_makes_their_contacts(db):

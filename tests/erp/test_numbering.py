@@ -15,9 +15,8 @@ from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
 from erp.numbering import codes_following, increment_code, no_series_allocate, numbers_reserved
 from p2c.api.bulk import bulk_upsert
-from tests import admin_helpers
 from tests.admin_helpers import admin_form_data, admin_url
-from tests.api.conftest import client_for
+from tests.api.clients import client_for
 from tests.concurrency import run_in_processes
 from tests.factories import (
     CustomerFactory,
@@ -27,8 +26,6 @@ from tests.factories import (
     PurchasesPayablesSetupFactory,
     SalesReceivablesSetupFactory,
 )
-
-admin_user, admin_client = admin_helpers.admin_user, admin_helpers.admin_client
 
 
 # increment_code -------------------------------------------------------------------------------------------------

@@ -1,69 +1,14 @@
-"""Fixtures for the engine tests: the default mappings, an integration user, number series on the ERP side."""
+"""Fixtures of the integration's tests (the default mappings, the integration user and the number series they need
+are in tests/conftest.py, shared with the API's and the back-office's tests)."""
 
 import pytest
 
 from crm.models import SystemUser
-from erp.models import (
-    BusinessRelation,
-    GeneralLedgerSetup,
-    MarketingSetup,
-    NoSeries,
-    PurchasesPayablesSetup,
-    SalespersonPurchaser,
-    SalesReceivablesSetup,
-)
-from integration.defaults import integration_setup_reset
-from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping
-
-
-@pytest.fixture
-def number_series(db):
-    series = {
-        code: NoSeries.objects.create(code=code, starting_no=start, increment_by=10)
-        for code, start in (("CUST", "C00010"), ("VEND", "V00010"), ("BANK", "B010"), ("CONT", "CT000010"))
-    }
-    sales = SalesReceivablesSetup.get_solo()
-    sales.customer_nos = series["CUST"]
-    sales.save()
-    purchases = PurchasesPayablesSetup.get_solo()
-    purchases.vendor_nos = series["VEND"]
-    purchases.save()
-    ledger = GeneralLedgerSetup.get_solo()
-    ledger.bank_account_nos = series["BANK"]
-    ledger.save()
-    marketing = MarketingSetup.get_solo()
-    marketing.contact_nos = series["CONT"]
-    marketing.bus_rel_code_for_customers = BusinessRelation.objects.create(code="CUST", description="Customer")
-    marketing.bus_rel_code_for_vendors = BusinessRelation.objects.create(code="VEND", description="Vendor")
-    marketing.bus_rel_code_for_bank_accounts = BusinessRelation.objects.create(code="BANK", description="Bank")
-    marketing.save()
-    return series
-
-
-@pytest.fixture
-def integration_user(db):
-    user = SystemUser.objects.create(fullname="Business Central Integration", access_mode="integration")
-    setup = ConnectionSetup.get_solo()
-    setup.is_enabled = True
-    setup.integration_user = user
-    setup.save()
-    return user
-
-
-@pytest.fixture
-def mappings(db, integration_user, number_series):
-    integration_setup_reset()
-    return {m.name: m for m in IntegrationTableMapping.objects.all()}
-
-
-@pytest.fixture
-def salesperson_pair(mappings):
-    """An ERP salesperson coupled to a Sales user, as the SALESPEOPLE mapping would leave them."""
-    user = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
-    salesperson = SalespersonPurchaser.objects.create(code="AA", name="Anna Andersson", email="anna@example.com")
-    Coupling.objects.create(erp_model="erp.SalespersonPurchaser", crm_model="crm.SystemUser",
-                            erp_id=salesperson.pk, crm_id=user.pk)
-    return salesperson, user
+from erp.models import SalespersonPurchaser
+from integration.fo.templates import ACCOUNTS_TEMPLATE, CONTACT_TO_CUSTOMER_TEMPLATE, CONTACTS_TEMPLATE
+from integration.models import IntegrationTableMapping
+from tests.factories import AccountFactory, CustomerFactory
+from tests.integration.fo_helpers import make_project
 
 
 @pytest.fixture
@@ -109,3 +54,26 @@ def another_run(db):
     yield hold
     for run in runs:
         run.die()
+
+
+@pytest.fixture
+def fo_projects(integration_user, number_series):
+    """The three projects, made from the shipped templates."""
+    return {
+        "accounts": make_project(ACCOUNTS_TEMPLATE),
+        "contacts": make_project(CONTACTS_TEMPLATE),
+        "contact_to_customer": make_project(CONTACT_TO_CUSTOMER_TEMPLATE),
+    }
+
+
+@pytest.fixture
+def demo_sides(mappings):
+    """A small two-sided data set: a salesperson known on both sides, customers and accounts that partly match."""
+    user = SystemUser.objects.create(fullname="Anna Andersson", internal_email="anna@example.com")
+    salesperson = SalespersonPurchaser.objects.create(code="AA", name="Anna Andersson", email="anna@example.com")
+    for i in range(3):
+        CustomerFactory(no=f"K{i}", name=f"Shared {i}", email=f"shared{i}@example.com", salesperson=salesperson)
+        AccountFactory(name=f"Shared {i}", emailaddress1=f"shared{i}@example.com", owner=user)
+    CustomerFactory(no="K9", name="Only in ERP", email="erp-only@example.com", salesperson=salesperson)
+    AccountFactory(name="Only in Sales", emailaddress1="sales-only@example.com", owner=user)
+    return salesperson, user

@@ -23,7 +23,6 @@ from integration.demo import demo_seed
 from integration.fo.templates import ACCOUNTS_TEMPLATE, fo_templates_install
 from integration.models import IntegrationProject, IntegrationTemplate
 from p2c.checks import admin_actions_declare_permissions, admin_actions_of
-from tests.integration.conftest import integration_user, mappings, number_series  # noqa: F401
 from tests.integration.fo_helpers import make_project
 
 
@@ -48,7 +47,7 @@ def test_the_check_names_an_action_without_permissions(monkeypatch):
 
 
 @pytest.fixture
-def world(mappings):  # noqa: F811
+def world(mappings):
     """A few rows in every table an admin list shows: demo records, the mappings, an F&O project."""
     demo_seed(scale=5, seed=5)
     make_project(ACCOUNTS_TEMPLATE)

@@ -1,49 +1,21 @@
 """$batch, and bad input: Dataverse's error and status, never a 500, nothing half-written."""
 
-import json
 import uuid
 
 import pytest
 
 from crm.models import Account
+from tests.crm.dataverse.batches import batch_body, http_part, post_batch
 
 pytestmark = pytest.mark.django_db
-
-BASE_URL = "http://testserver/api/data/v9.2/"
-
-
-def _http(method, url, body=None, content_id=None):
-    lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary"]
-    if content_id:
-        lines.append(f"Content-ID: {content_id}")
-    lines += ["", f"{method} {BASE_URL}{url} HTTP/1.1", "Content-Type: application/json; type=entry", ""]
-    return "\r\n".join(lines) + "\r\n" + (json.dumps(body) if body is not None else "")
-
-
-def batch_body(batch, *parts):
-    """``parts``: an application/http part (a string) or a change set (a list of them)."""
-    out = []
-    for number, part in enumerate(parts):
-        if isinstance(part, list):
-            changeset = f"changeset_{number}"
-            inner = "".join(f"--{changeset}\r\n{p}\r\n" for p in part) + f"--{changeset}--"
-            out.append(f"--{batch}\r\nContent-Type: multipart/mixed; boundary={changeset}\r\n\r\n{inner}\r\n")
-        else:
-            out.append(f"--{batch}\r\n{part}\r\n")
-    return ("".join(out) + f"--{batch}--\r\n").encode()
-
-
-def post_batch(dv, body, batch="batch_1", headers=None):
-    return dv.request("POST", "$batch", raw=body, content_type=f"multipart/mixed; boundary={batch}",
-                      headers=headers)
 
 
 def test_batch_runs_a_change_set_and_plain_requests(dv):
     account = Account.objects.create(name="Read me")
     body = batch_body("batch_1", [
-        _http("POST", "accounts", {"name": "In a change set"}, content_id="1"),
-        _http("PATCH", "$1", {"telephone1": "42"}, content_id="2"),
-    ], _http("GET", f"accounts({account.pk})?$select=name"))
+        http_part("POST", "accounts", {"name": "In a change set"}, content_id="1"),
+        http_part("PATCH", "$1", {"telephone1": "42"}, content_id="2"),
+    ], http_part("GET", f"accounts({account.pk})?$select=name"))
     response = post_batch(dv, body)
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("multipart/mixed; boundary=batchresponse_")
@@ -55,9 +27,9 @@ def test_batch_runs_a_change_set_and_plain_requests(dv):
 def test_a_change_set_failing_part_way_leaves_nothing_written(dv):
     existing = Account.objects.create(name="Existing")
     body = batch_body("batch_2", [
-        _http("POST", "accounts", {"name": "Would be new"}),
-        _http("PATCH", f"accounts({existing.pk})", {"name": "Would be renamed"}),
-        _http("PATCH", f"accounts({existing.pk})", {"nosuch": 1}),
+        http_part("POST", "accounts", {"name": "Would be new"}),
+        http_part("PATCH", f"accounts({existing.pk})", {"name": "Would be renamed"}),
+        http_part("PATCH", f"accounts({existing.pk})", {"nosuch": 1}),
     ])
     response = post_batch(dv, body, batch="batch_2")
     assert response.status_code == 200
@@ -67,7 +39,7 @@ def test_a_change_set_failing_part_way_leaves_nothing_written(dv):
 
 
 def test_batch_of_1001_requests_is_refused_and_writes_nothing(dv):
-    body = batch_body("batch_3", *[_http("POST", "accounts", {"name": f"N{i}"}) for i in range(1001)])
+    body = batch_body("batch_3", *[http_part("POST", "accounts", {"name": f"N{i}"}) for i in range(1001)])
     response = post_batch(dv, body, batch="batch_3")
     assert response.status_code == 400, response.content[:300]
     assert response.json()["error"]["code"].startswith("0x") and "1000" in response.json()["error"]["message"]
@@ -106,7 +78,7 @@ def test_no_token_no_data(client):
 def test_permissions_of_the_login_apply(django_user_model):
     from rest_framework.authtoken.models import Token
 
-    from tests.crm.dataverse.conftest import Dataverse
+    from tests.crm.dataverse.client import Dataverse
 
     user = django_user_model.objects.create_user("reader")
     from django.contrib.auth.models import Permission

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crm.models import Account
-from tests.crm.dataverse.test_batch_and_bad_input import _http, batch_body, post_batch
+from tests.crm.dataverse.batches import batch_body, http_part, post_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +117,8 @@ def test_unstorable_text_is_refused_in_every_call(dv):
     assert_refused(nul_option, "NUL in an option")
     assert "$filter" in nul_option.json_body["error"]["message"]
     # the same in a call of a $batch: its own answer is the 400, and the batch goes on when asked to
-    response = post_batch(dv, batch_body("batch_t", _http("GET", "accounts?$filter=name%20eq%20'a%00'"),
-                                         _http("GET", "accounts?$select=name")), batch="batch_t",
+    response = post_batch(dv, batch_body("batch_t", http_part("GET", "accounts?$filter=name%20eq%20'a%00'"),
+                                         http_part("GET", "accounts?$select=name")), batch="batch_t",
                           headers={"Prefer": "odata.continue-on-error"})
     assert response.status_code == 200
     text = response.content.decode()

@@ -179,3 +179,26 @@ def test_a_decimal_written_as_a_json_number_is_kept_as_written(dv):
     response = dv.post("accounts", {"name": "Contoso", "creditlimit": 1234.56})
     assert response.status_code == 204, response.content
     assert Account.objects.get(name="Contoso").credit_limit == Decimal("1234.56")
+
+
+@pytest.mark.parametrize("access_mode", ["read_write", "integration"])
+def test_the_lines_of_a_price_list_the_integration_keeps_are_written_by_the_integration_user_alone(
+        dv, admin_user, access_mode):
+    """A person's change to a kept price list's line is refused (403, as in the admin); the integration's own
+    application user, reaching Sales over the Web API, keeps them."""
+    from crm.models import PriceLevel, Product, ProductPriceLevel
+
+    kept = PriceLevel.objects.create(name="ERP prices", is_integration_managed=True)
+    line = ProductPriceLevel.objects.create(price_level=kept, product=Product.objects.create(
+        product_number="1001", name="Chair"), amount=10)
+    from crm.users import systemuser_for_user
+
+    SystemUser.objects.filter(pk=systemuser_for_user(user=admin_user).pk).update(access_mode=access_mode)
+    response = dv.patch(f"productpricelevels({line.pk})", {"amount": 12.5}, headers={"If-Match": "*"})
+    line.refresh_from_db()
+    if access_mode == "integration":
+        assert response.status_code == 204, response.content
+        assert line.amount == 12.5
+    else:
+        assert response.status_code == 403 and "kept by the ERP integration" in response.json_body["error"]["message"]
+        assert line.amount == 10
