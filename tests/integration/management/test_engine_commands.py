@@ -111,14 +111,15 @@ def test_two_processes_do_not_both_run_a_mapping(mappings):
         from integration.models import IntegrationTableMapping
         with mapping_lock(IntegrationTableMapping.objects.get(name="CURRENCY")):
             print("locked", flush=True)
-            time.sleep(4)
+            sys.stdin.readline()  # held until the test has seen the second process refused, however slow it was
     """)
     env = {**child_database_env(), "PATH": "/usr/bin:/bin"}
-    first = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=env)
+    first = subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env=env)
     assert first.stdout.readline().strip() == "locked"
     second = subprocess.run([sys.executable, "manage.py", "sync", "CURRENCY"], capture_output=True, text=True,
                             env=env, timeout=60)
-    first.wait(timeout=30)
+    first.communicate("release\n", timeout=30)
     assert second.returncode == 1
     assert "being synchronised by another run" in second.stderr
     # Once the first has finished, the mapping runs again.
