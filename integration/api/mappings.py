@@ -261,7 +261,10 @@ class FullSyncViewSet(viewsets.ViewSet):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
-        return Response(full_sync_status())
+        try:
+            return Response(full_sync_status())
+        except OperationRefused as exc:  # Sales did not answer the recommendations' reads
+            return refused_response(exc)
 
     @extend_schema(request=s.FullSyncStartSerializer, responses={202: OpenApiTypes.OBJECT, 409: FULL_SYNC_REFUSED})
     @idempotent
