@@ -45,8 +45,12 @@ def full_sync_review_view(request):
             request_outcome_message(request, outcome)
         return redirect("admin:integration_full_sync_review")
     run = full_sync_current_run()
-    lines = full_sync_review_lines(run=run)
-    status = full_sync_status(run=run)
+    try:
+        lines = full_sync_review_lines(run=run)
+    except OperationRefused as exc:  # Sales did not answer the recommendations' reads: the page says so
+        messages.error(request, exc.message)
+        lines = []
+    status = full_sync_status(run=run, lines=lines)
     context = {
         **admin.site.each_context(request),
         "title": gettext("Full synchronisation review"),
@@ -66,4 +70,7 @@ def full_sync_review_view(request):
 
 def full_sync_status_view(request):
     _require_run_permission(request)
-    return JsonResponse(full_sync_status())
+    try:
+        return JsonResponse(full_sync_status())
+    except OperationRefused as exc:
+        return JsonResponse({"detail": exc.message, "code": exc.code}, status=exc.status)

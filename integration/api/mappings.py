@@ -251,19 +251,27 @@ class FullSyncPermission(BasePermission):
 FULL_SYNC_REFUSED = OpenApiResponse(
     description=gettext_lazy("The connection is not enabled, or there is nothing to restart.")
 )
+SALES_NOT_ANSWERING = OpenApiResponse(
+    description=gettext_lazy("Sales over the Web API did not answer the reads of the recommendations.")
+)
 
 
 class FullSyncViewSet(viewsets.ViewSet):
     """``GET``: the status of the latest full synchronisation; ``POST``: start one (202; 200 when one is already in
-    process; 409 when `full_sync_start` refuses), the run's status with the ``outcome``."""
+    process; 409 when `full_sync_start` refuses; 503 when Sales over the Web API does not answer), the run's status with
+    the ``outcome``."""
 
     permission_classes = [FullSyncPermission]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: SALES_NOT_ANSWERING})
     def list(self, request):
-        return Response(full_sync_status())
+        try:
+            return Response(full_sync_status())
+        except OperationRefused as exc:  # Sales did not answer the recommendations' reads
+            return refused_response(exc)
 
-    @extend_schema(request=s.FullSyncStartSerializer, responses={202: OpenApiTypes.OBJECT, 409: FULL_SYNC_REFUSED})
+    @extend_schema(request=s.FullSyncStartSerializer, responses={202: OpenApiTypes.OBJECT, 409: FULL_SYNC_REFUSED,
+                                                                     503: SALES_NOT_ANSWERING})
     @idempotent
     def create(self, request):
         params = s.FullSyncStartSerializer(data=request.data)

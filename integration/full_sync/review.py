@@ -20,10 +20,13 @@ Nothing here imports Celery: the run hands its work to `integration.queue`, whic
 """
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
+
+from p2c.outcomes import OperationRefused
 
 from ..engine.filters import filter_validate
 from ..engine.job_log import job_count_text
@@ -121,32 +124,69 @@ def _count(model, spec, *, limit=2):
     return len(model.objects.filter(filter_validate(model, spec or {})).values_list("pk", flat=True)[:limit])
 
 
-def _sales_rows(mapping, fields, *, limit=2):
+def _sales_rows(mapping, fields, *, limit=2, transport=None):
     """Up to ``limit`` Sales rows passing the mapping's filter (``fields`` of each), asked of the Sales side: this
-    database's, or a Sales over the Web API (whose rows this database does not hold), read until ``limit`` pass."""
-    from ..engine.plan import sides_of
-    from ..models import Direction
-
-    crm, _erp = sides_of(mapping, Direction.FROM_INTEGRATION)
-    if crm.reach.database is not None:
+    database's, or a Sales over the Web API (whose rows this database does not hold, read through ``transport``:
+    `_review_transport`'s), read until ``limit`` pass."""
+    if transport is None:
         model = mapping.crm_model_class()
         return list(model.objects.filter(filter_validate(model, mapping.crm_filter or {})).values(*fields)[:limit])
+    from ..engine.plan import CRM
+    from ..engine.sides.dataverse import DataverseSide, _ReadRefused
+    from ..engine.sides.dataverse_http import SalesApiError, answer_message
+
+    side = DataverseSide(mapping.crm_model_class(), transport, key=CRM, filter_spec=mapping.crm_filter or {})
     rows = []
-    for page in crm.reach.changes(None, fields=fields):
-        rows.extend(page)
-        if len(rows) >= limit:
-            break
+    try:
+        for page in side.changes(None, fields=fields):
+            rows.extend(page)
+            if len(rows) >= limit:
+                break
+    except _ReadRefused as refused:  # a 4xx: Sales answered, but not with the rows
+        raise SalesApiError(answer_message(refused.response)) from None
     return rows[:limit]
 
 
-def mapping_recommendation(mapping):
-    """BC's initial synchronisation recommendation for ``mapping`` (reference §5), dependencies left aside."""
+# A person waits for the review page (and for Start): a Sales that does not answer is told in seconds, not after a
+# run's minutes of retries.
+REVIEW_DEADLINE_SECONDS = 15
+
+
+class SalesNotAnswering(OperationRefused):
+    """The recommendations need Sales's rows, and Sales over the Web API did not give them."""
+
+    def __init__(self, url, reason):
+        super().__init__(
+            gettext("Sales at %(url)s did not answer, so the full synchronisation cannot be reviewed or started: "
+                    "%(reason)s") % {"url": url, "reason": reason},
+            code="sales_unavailable", status=503)
+
+
+def _review_transport():
+    """(a `Transport` to the Sales Web API with a deadline a person can wait for, its URL), or (None, '') when
+    Sales is this database."""
+    from dataclasses import replace
+
+    from ..engine.sides.dataverse_http import SalesApiError, Transport, configured
+
+    try:
+        config = configured()
+    except SalesApiError as exc:  # the configuration itself is wrong: told as Sales not answering at that URL
+        raise SalesNotAnswering(os.environ.get("SALES_API_URL", ""), str(exc)) from None
+    if config is None:
+        return None, ""
+    return Transport(replace(config, deadline=min(config.deadline, REVIEW_DEADLINE_SECONDS))), config.url
+
+
+def mapping_recommendation(mapping, *, transport=None):
+    """BC's initial synchronisation recommendation for ``mapping`` (reference §5), dependencies left aside;
+    ``transport``: to Sales over the Web API (`_review_transport`), None when Sales is this database."""
     erp_count = _count(mapping.erp_model_class(), mapping.erp_filter)
     if mapping.name == "SALESPEOPLE":
         return Recommendation.FULL
     if mapping.is_option_mapping:
         return Recommendation.NO_RECORDS if erp_count == 0 else Recommendation.COUPLE
-    crm_rows = _sales_rows(mapping, ["exchange_rate"] if mapping.name == "CURRENCY" else [])
+    crm_rows = _sales_rows(mapping, ["exchange_rate"] if mapping.name == "CURRENCY" else [], transport=transport)
     if mapping.name == "CURRENCY":
         currencies = [row["exchange_rate"] for row in crm_rows]
         only_base = len(currencies) == 1 and currencies[0] == 1
@@ -174,20 +214,30 @@ def _review_mappings():
 
 def _recommendations(mappings, by_pk):
     """Recommendation per mapping name; a line whose dependency will not run (disabled, or itself not satisfied)
-    while it has records is *dependency not satisfied* and never starts."""
+    while it has records is *dependency not satisfied* and never starts. Raises `SalesNotAnswering` (an
+    OperationRefused naming Sales's URL) when Sales over the Web API does not answer."""
+    from ..engine.sides.dataverse_http import SalesApiError
+
     names = {m.name for m in mappings}
     result = {}
-    for mapping in mappings:  # dependency order: a dependency's verdict is known before its dependants'
-        recommendation = mapping_recommendation(mapping)
-        for dep in mapping.dependencies.all():
-            if dep.name in names:
-                blocked = result[dep.name] == Recommendation.DEPENDENCY if dep.name in result else False
-            else:
-                blocked = mapping_recommendation(by_pk[dep.pk]) != Recommendation.NO_RECORDS
-            if blocked:
-                recommendation = Recommendation.DEPENDENCY
-                break
-        result[mapping.name] = recommendation
+    transport, url = _review_transport()
+    try:
+        for mapping in mappings:  # dependency order: a dependency's verdict is known before its dependants'
+            recommendation = mapping_recommendation(mapping, transport=transport)
+            for dep in mapping.dependencies.all():
+                if dep.name in names:
+                    blocked = result[dep.name] == Recommendation.DEPENDENCY if dep.name in result else False
+                else:
+                    blocked = mapping_recommendation(by_pk[dep.pk], transport=transport) != Recommendation.NO_RECORDS
+                if blocked:
+                    recommendation = Recommendation.DEPENDENCY
+                    break
+            result[mapping.name] = recommendation
+    except SalesApiError as exc:
+        raise SalesNotAnswering(url, str(exc)) from None
+    finally:
+        if transport is not None:
+            transport.close()
     return result
 
 
@@ -307,17 +357,18 @@ def progress_text(progress):
     return gettext("%(parts)s.") % {"parts": ", ".join(parts)}
 
 
-def full_sync_status(*, run=None):
+def full_sync_status(*, run=None, lines=None):
     """What a polling review page shows, as a JSON-able dict (labels are text in the active language).
 
     ``run``: id, status, started/finished, who, restarts (None when no run yet); ``lines``: per mapping its state,
     recommendation and the status and counts of its jobs; ``progress``: lines done out of lines to do, percent;
     ``finished``: true when nothing is left to wait for (the page stops polling); ``stalled``: for a run in process
     that nothing moves (`full_sync_stalled_since`), ``{"since", "message"}``, else None; ``can_restart``: a failed
-    run, or a stalled one (`full_sync_restart_refusal`).
+    run, or a stalled one (`full_sync_restart_refusal`). ``lines``: `full_sync_review_lines` of ``run`` when the caller
+    has them already (without a run they cost Sales reads). Raises `SalesNotAnswering` as those do.
     """
     run = run or full_sync_current_run()
-    lines = full_sync_review_lines(run=run)
+    lines = full_sync_review_lines(run=run) if lines is None else lines
     todo = [line for line in lines if line.recommendation in RUNNABLE]
     done = [line for line in todo if line.state == State.FINISHED]
     stalled, stopped = _stalled(run, lines)
@@ -390,7 +441,7 @@ def line_claimer_gone(line):
     return holder_gone(line.claim, beats=[line.started_at, mapping and mapping.locked_by and mapping.locked_at])
 
 __all__ = [
-    "ReviewLine", "full_sync_current_run", "full_sync_restart_refusal", "full_sync_review_lines",
+    "ReviewLine", "SalesNotAnswering", "full_sync_current_run", "full_sync_restart_refusal", "full_sync_review_lines",
     "full_sync_stalled_message", "full_sync_stalled_since", "full_sync_status", "job_status", "line_claimer_gone",
     "mapping_recommendation",
 ]

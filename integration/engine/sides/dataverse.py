@@ -271,7 +271,9 @@ class DataverseSide(Side):
                 yield from self._pages(answer["@odata.nextLink"], what=what)
 
     def match_candidates(self, query, *, fields=None):
-        select = self._select(None if fields is None else [*fields, *query.fields, *query.scope])
+        # the filter's fields too: `kept` tests them on the rows read (a row without them would pass no filter)
+        select = self._select(None if fields is None else
+                              self._with_filter_fields([*fields, *query.fields, *query.scope]))
         scope = " and ".join(self._in(name, values, name in query.case_insensitive)
                              for name, values in query.scope.items())
         what = said(gettext_noop("looking for %(table)s to match"), table=self.label)

@@ -52,7 +52,13 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, start, restart, wait, **options):
+    def handle(self, *args, **options):
+        try:
+            self._handle(**options)
+        except OperationRefused as exc:  # Sales did not answer the recommendations' reads, say
+            raise CommandError(exc.message) from None
+
+    def _handle(self, *, start, restart, wait, **options):
         if start or restart:
             try:
                 outcome = full_sync_start(restart=restart)
