@@ -15,7 +15,9 @@ transaction commits, `_flush` enqueues one synchronisation task per mapping and 
 
 A Sales reached over the Web API (issue 61) commits in another process: `sales_changes_poll`, on beat every
 ``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link and hands them to the same enqueue
-(`_changed_enqueue`); a settled poll costs one request a table, whatever the number of its mappings.
+(`_changed_enqueue`); a settled poll costs one request a table, whatever the number of its mappings. Sales's
+modified-on comes in whole seconds there, so a polled row not written by the integration user is a change even in
+the second of its last synchronisation (`modified_since`: not earlier at that precision, rather than later).
 
 A rolled-back transaction enqueues nothing (its on_commit callback is dropped with it). The flush runs a constant
 number of queries whatever the number of rows: the mapping configuration (cached for a few seconds per process,
@@ -155,11 +157,12 @@ def _flush(pending):
         logger.exception("Near-real-time synchronisation could not be enqueued")
 
 
-def _changed_enqueue(mapping, direction, side, rows):
+def _changed_enqueue(mapping, direction, side, rows, resolution=None):
     """Enqueue the synchronisation of the rows of ``rows`` (``{id: modified}`` of ``side``'s table) that are
-    coupled in ``mapping`` and newer than their last synchronisation: what near-real-time does with a change,
-    whether a commit here told it or a poll of a Sales over the Web API. Returns the ids enqueued."""
-    ids = _coupled_and_newer(mapping, side, rows)
+    coupled in ``mapping`` and newer than their last synchronisation (at ``resolution``, the precision of a polled
+    side's modified-on: `modified_since`): what near-real-time does with a change, whether a commit here told it or
+    a poll of a Sales over the Web API. Returns the ids enqueued."""
+    ids = _coupled_and_newer(mapping, side, rows, resolution)
     if ids:
         queue.mapping_synchronize_ids_enqueue(mapping_id=mapping.pk, direction=direction, ids=ids,
                                               countdown=_countdown())
@@ -215,10 +218,12 @@ def _table_poll(model, entries):
     except SalesApiError as exc:
         logger.warning("Polling Sales's changes for %s failed: %s", names, exc)
         return {}
+    # The integration's own writes are told apart by their writer: the others are changes, even in the second of the
+    # last synchronisation (Sales's modified-on is in whole seconds, `modified_since`)
     rows = {key: modified for key, (modified, writer) in changed.items() if writer != own}
     enqueued = {}
     for mapping, direction, _side in entries:
-        ids = _changed_enqueue(mapping, direction, "crm", rows) if rows else []
+        ids = _changed_enqueue(mapping, direction, "crm", rows, side.modified_resolution) if rows else []
         if ids:
             enqueued[mapping.name] = ids
         if link and link != held.get(mapping.pk):
@@ -231,8 +236,11 @@ def _is_integration(model, writer, config):
     return bool(model.MODIFIED_BY_FIELD) and writer is not None and writer == config["integration_user_id"]
 
 
-def _coupled_and_newer(mapping, side, rows):
-    """The ids among ``rows`` coupled in ``mapping`` (not skipped) and changed since their last synchronisation."""
+def _coupled_and_newer(mapping, side, rows, resolution=None):
+    """The ids among ``rows`` coupled in ``mapping`` (not skipped) and changed since their last synchronisation:
+    modified later (a commit here: not later is the engine's own write), or, at a ``resolution``, not earlier."""
+    from ..engine.sides.base import modified_since
+
     id_field, last_field = f"{side}_id", f"last_synced_{side}_modified"
     result = []
     for batch in chunked(list(rows), LOOKUP_BATCH):
@@ -241,6 +249,6 @@ def _coupled_and_newer(mapping, side, rows):
         ).values_list(id_field, last_field)
         for pk, last in couplings:
             modified = rows.get(pk)
-            if modified is None or last is None or modified > last:
+            if modified is None or last is None or modified_since(modified, last, resolution):
                 result.append(pk)
     return sorted(result, key=str)

@@ -16,6 +16,7 @@ from p2c.said import said, said_data, said_name
 
 from .matching import match_rules, matches_find
 from .reading import ALL
+from .sides.base import modified_since
 
 Resolution = IntegrationTableMapping.UpdateConflictResolution
 Deletion = IntegrationTableMapping.DeletionConflictResolution
@@ -59,7 +60,7 @@ class ChunkDecisions:
         last_source = getattr(coupling, self.plan.source.last_synced_field)
         if last_source is None or getattr(coupling, self.plan.destination.result_field) == SyncResult.FAILURE:
             return False
-        if getattr(row, self.plan.source.modified_field) > last_source:
+        if self._source_modified_since(row, last_source):
             return False
         self.result.add("unchanged")
         return True
@@ -176,7 +177,14 @@ class ChunkDecisions:
 
     def _source_changed(self, row, coupling):
         last_source = getattr(coupling, self.plan.source.last_synced_field)
-        return last_source is None or getattr(row, self.plan.source.modified_field) > last_source
+        return last_source is None or self._source_modified_since(row, last_source)
+
+    def _source_modified_since(self, row, last_source):
+        """At the source's precision: a Sales over the Web API gives whole seconds, and a change in the second of
+        the last synchronisation is read as one (the integration's own writes are left out by their writer, or,
+        when its rows are read, found equal: nothing written)."""
+        source = self.plan.source
+        return modified_since(getattr(row, source.modified_field), last_source, source.reach.modified_resolution)
 
     def _resolve_conflict(self, changes, coupling, conflicting=None):
         """Both sides changed and a bidirectional field differs (``conflicting``: the fields changed on both

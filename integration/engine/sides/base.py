@@ -11,6 +11,7 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from p2c.utils import chunked
 
@@ -91,6 +92,9 @@ class Side(abc.ABC):
     # Whether a write that raised left nothing written (a database's transaction); else what reached the side is
     # found out afterwards (the intents, engine/intents.py)
     transactional = False
+    # The precision of the side's modified-on (a timedelta), None when every write moves it: Dataverse gives it in
+    # whole seconds, so a change in the second of the last synchronisation is not later than it (`modified_since`)
+    modified_resolution = None
 
     # -- reading -------------------------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -328,3 +332,17 @@ class RowsRead:
                 return False
         return self.writer_excluded is None or side.writer_name is None or \
             row.get(side.writer_name) != self.writer_excluded
+
+
+def modified_since(modified, last, resolution=None):
+    """Whether a row modified at ``modified`` may hold a change made after ``last`` (the modified-on synchronised
+    last). With a ``resolution`` (`Side.modified_resolution`), both are taken at it and the same instant counts:
+    a later change in the same second gives the same whole-second modified-on, and the writer, not the time, tells
+    the integration's own writes apart."""
+    if resolution is None:
+        return modified > last
+    return _floor(modified, resolution) >= _floor(last, resolution)
+
+
+def _floor(moment, resolution):
+    return moment - (moment - datetime.min.replace(tzinfo=moment.tzinfo)) % resolution

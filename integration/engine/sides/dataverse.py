@@ -37,7 +37,7 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
@@ -74,6 +74,8 @@ class Conflict(Written):
 class DataverseSide(Side):
     """``model``: the crm model whose table this is (its entity set, columns and lookups come from
     `crm.dataverse.entities`); ``transport``: a `dataverse_http.Transport` to the Sales Web API."""
+
+    modified_resolution = timedelta(seconds=1)  # Dataverse's modifiedon is in whole seconds
 
     def __init__(self, model, transport, *, key="crm", filter_spec=None):
         meta = model._meta
