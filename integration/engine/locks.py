@@ -98,6 +98,9 @@ class Holder:
         _OPEN.discard(self.token)
         if self.connection is not None:
             try:
+                # Released here, not only by ending the session: the server ends a closed session when it gets to
+                # it, and a run of the same mapping started at once (on a loaded machine) found it still held.
+                self._select("SELECT pg_advisory_unlock_all()", [])
                 self.connection.close()  # ends the session: PostgreSQL releases its advisory locks
             except DatabaseError:
                 logger.warning("Closing the lock connection of %s failed", self.token, exc_info=True)
