@@ -27,6 +27,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from crm.models import SalesOrder
 from erp.models import SalesHeader, SalesInvoiceHeader, SalesLine
+from integration import task_names
 from integration.binder import counterpart_query, coupled_ids
 from integration.engine.sync import mapping_synchronize
 from integration.engine.transfer import validation_said
@@ -302,8 +303,8 @@ def sales_orders_create_automatically_enabled():
 
 
 # -- recurring jobs (BC's "Auto Create Sales Orders", every 30 minutes, and "Sales Order Status", every 7) -------------
-AUTO_CREATE_SCHEDULE = ("Auto Create Sales Orders", "integration.create_sales_orders", 30)
-STATUS_SCHEDULE = ("Sales Order Status", "integration.update_sales_order_statuses", 7)
+AUTO_CREATE_SCHEDULE = ("Auto Create Sales Orders", task_names.CREATE_SALES_ORDERS, 30)
+STATUS_SCHEDULE = ("Sales Order Status", task_names.UPDATE_SALES_ORDER_STATUSES, 7)
 
 
 def sales_order_schedules_update():
