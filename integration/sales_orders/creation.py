@@ -51,7 +51,7 @@ from integration.sales_orders.erp_document import (
     _lookups,
 )
 from p2c.databases import database_for
-from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
+from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome, Refusal
 from p2c.records import writing_as
 from p2c.said import Joined, counted, said, said_columns, said_exception
 
@@ -104,7 +104,7 @@ def sales_orders_create(*, sales_orders):
     connection is not enabled (nothing is created then)."""
     if not ConnectionSetup.objects.filter(pk=1, is_enabled=True).exists():
         raise OperationRefused(gettext("The connection is not enabled: run the assisted set-up first."),
-                               code="connection_disabled")
+                               code=Refusal.CONNECTION_DISABLED)
     job = sales_orders_create_in_erp(sales_orders=sales_orders)
     outcome = Outcome(verb=gettext("Create in ERP"), jobs=[job])
     for result in job.outcomes:
