@@ -63,7 +63,7 @@ def application_user_ensure(*, username, fullname, client_id, client_secret):
     from django.utils.translation import gettext as _
     from oauth2_provider.models import get_application_model
 
-    from p2c.outcomes import OperationRefused
+    from p2c.outcomes import OperationRefused, Refusal
 
     Application = get_application_model()
     login, created = get_user_model().objects.get_or_create(username=username, defaults={"is_active": True})
@@ -77,7 +77,7 @@ def application_user_ensure(*, username, fullname, client_id, client_secret):
     application = Application.objects.filter(client_id=client_id).first()
     if application is not None and application.user_id != login.pk:
         raise OperationRefused(_("The client id %(client_id)s belongs to another login.") % {"client_id": client_id},
-                               code="client_id_taken", status=409)
+                               code=Refusal.CLIENT_ID_TAKEN, status=409)
     new = application is None
     application = application or Application(client_id=client_id)
     application.user, application.name = login, fullname

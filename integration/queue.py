@@ -18,6 +18,7 @@ from django.db import transaction
 from p2c.celery import app as celery_app
 from p2c.utils import chunked
 
+from . import task_names
 from .coupling.couplings import coupling_direction, coupling_side_check
 from .coupling.job_records import job_records_add
 from .engine.sync import job_create
@@ -70,7 +71,7 @@ def mapping_synchronize_enqueue(*, mapping, direction=None, only_ids=None, full=
         kwargs = {"create_new": create_new} if create_new is not None else {}
         if skip_coupled:
             kwargs["skip_coupled"] = True
-        _enqueue(_task("integration.synchronize_mapping"), mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
+        _enqueue(_task(task_names.SYNCHRONIZE_MAPPING), mapping_id=mapping.pk, direction=direction, full=full, only_ids=ids,
                  job_ids=[job.pk for job in chunk_jobs], **kwargs)
     return jobs
 
@@ -80,7 +81,7 @@ def partitions_enqueue(*, job, count):
     (integration/full_sync/partitions.py); each task runs partitions until none is left, so the number of tasks is the
     number of workers on the job."""
     for _ in range(max(count, 0)):
-        _enqueue(_task("integration.sync_partitions"), job_id=job.pk)
+        _enqueue(_task(task_names.SYNC_PARTITIONS), job_id=job.pk)
 
 
 def mapping_couple_by_match_enqueue(*, mapping, create_new=None, sync_after=None, only_ids=None, from_side=None):
@@ -97,7 +98,7 @@ def mapping_couple_by_match_enqueue(*, mapping, create_new=None, sync_after=None
         job = job_create(mapping=mapping, direction=coupling_direction(mapping, from_side),
                          type=SyncJob.Type.COUPLING)
         jobs.append(job)
-        _enqueue(_task("integration.couple_by_match"), mapping_id=mapping.pk, create_new=create_new, sync_after=sync_after,
+        _enqueue(_task(task_names.COUPLE_BY_MATCH), mapping_id=mapping.pk, create_new=create_new, sync_after=sync_after,
                  only_ids=ids, job_id=job.pk, from_side=from_side)
     return jobs
 
@@ -106,29 +107,29 @@ def mapping_synchronize_ids_enqueue(*, mapping_id, direction, ids, countdown=Non
     """Enqueue a synchronisation of the given source ids in one direction, one task per chunk of `CHUNK_IDS`,
     without queued job rows (near-real-time changes: the task creates its jobs when it runs)."""
     for chunk in chunked([str(i) for i in ids], CHUNK_IDS):
-        _enqueue(_task("integration.synchronize_mapping"), countdown=countdown, mapping_id=mapping_id, direction=direction,
+        _enqueue(_task(task_names.SYNCHRONIZE_MAPPING), countdown=countdown, mapping_id=mapping_id, direction=direction,
                  only_ids=list(chunk))
 
 
 def full_sync_advance_enqueue(*, run):
     """Enqueue an advance of the full synchronisation ``run`` (start the lines that can start)."""
-    _enqueue(_task("integration.full_sync_advance"), run_id=run.pk)
+    _enqueue(_task(task_names.FULL_SYNC_ADVANCE), run_id=run.pk)
 
 
 def full_sync_line_enqueue(*, line):
     """Enqueue the run of one full synchronisation line (claimed by the task, so duplicates are harmless)."""
-    _enqueue(_task("integration.full_sync_line"), line_id=line.pk)
+    _enqueue(_task(task_names.FULL_SYNC_LINE), line_id=line.pk)
 
 
 def project_run_enqueue(*, run):
     """Enqueue the execution of the queued F&O project ``run`` (integration.fo.projects.project_run_execute)."""
-    _enqueue(_task("integration.run_project"), run_id=run.pk)
+    _enqueue(_task(task_names.RUN_PROJECT), run_id=run.pk)
 
 
 def sales_orders_create_enqueue(*, order_ids):
     """Enqueue the creation of the ERP orders of the Sales orders ``order_ids`` now (called after the commit that
     submitted them: integration.sales_orders.realtime)."""
-    _task("integration.create_sales_orders").delay([str(pk) for pk in order_ids])
+    _task(task_names.CREATE_SALES_ORDERS).delay([str(pk) for pk in order_ids])
 
 
 BROKER_TIMEOUT = 2  # seconds: the health page and /health/ wait no longer for the broker

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from p2c.outcomes import OperationRefused
 
-from . import sales_orders
+from . import sales_orders, task_names
 from .background import realtime, sync_log
 from .engine.locks import MappingBusy
 from .fo import projects
@@ -40,20 +40,20 @@ def _worker_stopped(sender, **kwargs):
 
 
 # -- Finance and Operations data integration projects (SPEC P1, P6) ----------------------------------------------
-@shared_task(acks_late=True, name="integration.run_project")
+@shared_task(acks_late=True, name=task_names.RUN_PROJECT)
 def run_project(run_id):
     """Execute the queued project run ``run_id`` (see integration.fo.projects.project_run_execute)."""
     run = projects.project_run_execute(run_id=run_id)
     return {"run": run.pk, "status": run.status}
 
 
-@shared_task(acks_late=True, name="integration.cleanup_project_runs")
+@shared_task(acks_late=True, name=task_names.CLEANUP_PROJECT_RUNS)
 def cleanup_project_runs(days=None):
     """Delete project execution history older than ``days`` (default: the P2C_PROJECT_HISTORY_DAYS setting)."""
     return projects.project_runs_cleanup(older_than=None if days is None else timedelta(days=days))
 
 
-@shared_task(acks_late=True, name="integration.sync_log_cleanup")
+@shared_task(acks_late=True, name=task_names.SYNC_LOG_CLEANUP)
 def sync_log_cleanup_task(older_than_days=None):
     """Delete synchronisation log entries older than ``older_than_days`` (default: the connection setup's
     retention; see integration.background.sync_log). Scheduled daily by
@@ -91,7 +91,7 @@ def _retry_or_give_up(task, exc, *, mapping_id, job_ids, again=SYNCHRONISE_AGAIN
     return {"mapping": mapping_id, "gave_up": message}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.synchronize_mapping",
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name=task_names.SYNCHRONIZE_MAPPING,
              max_retries=MAPPING_BUSY_MAX_RETRIES)
 def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_ids=None, job_ids=None,
                              create_new=None, skip_coupled=False):
@@ -129,7 +129,7 @@ def _synchronize_scheduled(mapping_id, *, direction, full):
     return {"mapping": mapping_id, "jobs": [job.pk for job in outcome.jobs], "summary": outcome.summary()}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.couple_by_match",
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name=task_names.COUPLE_BY_MATCH,
              max_retries=MAPPING_BUSY_MAX_RETRIES)
 def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None,
                          from_side=None):
@@ -150,13 +150,13 @@ def couple_by_match_task(self, mapping_id, create_new=None, sync_after=None, onl
                                                     again=gettext("run the match-based coupling again"))}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_advance")
+@shared_task(acks_late=True, reject_on_worker_lost=True, name=task_names.FULL_SYNC_ADVANCE)
 def full_sync_advance_task(run_id):
     """Start the lines of full synchronisation ``run_id`` that can start now (idempotent)."""
     return {"run": run_id, "started": full_sync_run.full_sync_advance(run_id=run_id)}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name="integration.full_sync_line",
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name=task_names.FULL_SYNC_LINE,
              max_retries=FULL_SYNC_LINE_MAX_LOOKS)
 def full_sync_line_task(self, line_id):
     """Run one line of a full synchronisation (claimed first: a duplicate does nothing), then advance its run.
@@ -170,7 +170,7 @@ def full_sync_line_task(self, line_id):
     return {"line": line_id, "state": line.state if line else None}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, name="integration.sync_partitions")
+@shared_task(acks_late=True, reject_on_worker_lost=True, name=task_names.SYNC_PARTITIONS)
 def sync_partitions_task(job_id):
     """Claim and run partitions of the partitioned job ``job_id`` until none is left
     (integration/full_sync/partitions.py); close the job if this worker ran its last one. A redelivered task finds them
@@ -178,14 +178,14 @@ def sync_partitions_task(job_id):
     return partitions.partitions_work_here(job_id=job_id)
 
 
-@shared_task(acks_late=True, name="integration.close_stopped_runs", expires=60)
+@shared_task(acks_late=True, name=task_names.CLOSE_STOPPED_RUNS, expires=60)
 def close_stopped_runs_task():
     """Close the jobs and runs whose process stopped; queue their full synchronisation lines again (every minute
     on beat: settings.CELERY_BEAT_SCHEDULE)."""
     return stopped_runs.stopped_runs_close()
 
 
-@shared_task(acks_late=True, name="integration.sales_changes_poll", expires=60)
+@shared_task(acks_late=True, name=task_names.SALES_CHANGES_POLL, expires=60)
 def sales_changes_poll_task():
     """Near-real-time from a Sales over the Web API (realtime.sales_changes_poll), on beat every
     P2C_SALES_POLL_SECONDS (settings.CELERY_BEAT_SCHEDULE)."""
@@ -193,7 +193,7 @@ def sales_changes_poll_task():
 
 
 # -- Sales orders from Sales (SPEC I9; integration.sales_orders) ---------------------------------------------------------
-@shared_task(acks_late=True, name="integration.create_sales_orders")
+@shared_task(acks_late=True, name=task_names.CREATE_SALES_ORDERS)
 def create_sales_orders_task(order_ids=None):
     """Create the ERP orders of the Sales orders ``order_ids``; without ids (the periodic "Auto Create Sales Orders"
     run), of every submitted Sales order not yet sent, when "Create Sales Orders Automatically" is on. Idempotent."""
@@ -212,7 +212,7 @@ def create_sales_orders_task(order_ids=None):
             "failed": counts["failed"], "summary": outcome.summary()}
 
 
-@shared_task(acks_late=True, name="integration.update_sales_order_statuses")
+@shared_task(acks_late=True, name=task_names.UPDATE_SALES_ORDER_STATUSES)
 def update_sales_order_statuses_task(full=False):
     """Carry ERP order statuses back to Sales (BC's "Sales Order Status" job, every few minutes on beat)."""
     try:

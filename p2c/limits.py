@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 
 # The largest age in days an operation takes (a hundred years): past it, "now minus the age" is no date (a 500 with
 # 1,000,000 days: "date value out of range"). The cleanup of the synchronisation log and the conflicts' age filter
@@ -32,7 +32,7 @@ def too_large_message(setting):
 def size_check(size, *, setting):
     """Raise OperationRefused (413, ``too_large``) when ``size`` bytes is more than the setting ``setting`` allows."""
     if size is not None and size > size_limit(setting):
-        raise OperationRefused(too_large_message(setting), code="too_large", status=413)
+        raise OperationRefused(too_large_message(setting), code=Refusal.TOO_LARGE, status=413)
 
 
 def body_limit_setting(path):

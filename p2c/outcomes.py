@@ -16,6 +16,7 @@ This module knows nothing of Django's request or response classes, so any layer 
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.utils import formats
 from django.utils.translation import gettext, ngettext
@@ -33,14 +34,58 @@ NUMBER_SERIES_MISSING = "number_series_missing"
 STATE_CODES = frozenset({NUMBER_SERIES_MISSING})
 
 
+class Refusal(StrEnum):
+    """Why a whole request was refused (`OperationRefused.code`): a stable machine-readable name the API answers in
+    the body's ``code`` (and lists in its schema, p2c.api.schema). The values are part of the API: never change one."""
+
+    ALREADY_COUPLED = "already_coupled"
+    BAD_ID = "bad_id"
+    CLIENT_ID_TAKEN = "client_id_taken"
+    CONNECTION_DISABLED = "connection_disabled"
+    COUPLING_SKIPPED = "coupling_skipped"
+    DIRECTION_NOT_ALLOWED = "direction_not_allowed"
+    DIRECTION_ONE_WAY = "direction_one_way"
+    DIRECTION_REQUIRED = "direction_required"
+    DIRECTION_UNKNOWN = "direction_unknown"
+    FIELD_UNKNOWN = "field_unknown"
+    FIELDS_MISSING = "fields_missing"
+    INTEGRATION_USER_MISSING = "integration_user_missing"
+    INTEGRATION_USER_UNKNOWN = "integration_user_unknown"
+    INVALID_AGE = "invalid_age"
+    INVALID_CONFIGURATION = "invalid_configuration"
+    MAPPING_AMBIGUOUS = "mapping_ambiguous"
+    MAPPING_BUSY = "mapping_busy"
+    MAPPING_DISABLED = "mapping_disabled"
+    MAPPING_INVALID = "mapping_invalid"
+    MATCH_FIELD_UNKNOWN = "match_field_unknown"
+    MATCH_FIELDS_MISSING = "match_fields_missing"
+    MERGE_ONE_RECORD = "merge_one_record"
+    NO_MAPPING = "no_mapping"
+    NOT_COUPLED = "not_coupled"
+    NOTHING_TO_RESTART = "nothing_to_restart"
+    PROJECT_REFUSED = "project_refused"
+    REFUSED = "refused"
+    RESOLUTION_UNKNOWN = "resolution_unknown"
+    SALES_CONNECTION_FAILED = "sales_connection_failed"
+    SALES_CONNECTION_INVALID = "sales_connection_invalid"
+    SALES_UNAVAILABLE = "sales_unavailable"
+    SAME_SIDE = "same_side"
+    SETUP_INCOMPLETE = "setup_incomplete"
+    SIDE_UNKNOWN = "side_unknown"
+    TOO_LARGE = "too_large"
+    UNKNOWN_FORMAT = "unknown_format"
+    UNKNOWN_MAPPING = "unknown_mapping"
+
+
 class OperationRefused(Exception):
     """The whole request cannot run: nothing was done. ``status`` is the HTTP status the API answers (409 for a
     state that may change, e.g. a disabled mapping or a busy one; 400 for a request that is wrong as it stands),
-    ``code`` a stable machine-readable name."""
+    ``code`` a `Refusal` (its value is what the API answers)."""
 
-    def __init__(self, message, *, code="refused", status=409):
+    def __init__(self, message, *, code=Refusal.REFUSED, status=409):
         super().__init__(message)
-        self.message, self.code, self.status = message, code, status
+        # Refusal(code) raises ValueError for a code not declared in the enum
+        self.message, self.code, self.status = message, Refusal(code), status
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,7 @@ P2C_SECRETS_KEY = os.environ.get("P2C_SECRETS_KEY", "").strip()
 # Seconds between two polls of the changes of a Sales reached over the Web API (near-real-time from Sales: its writes
 # raise no signal here; integration.background.realtime.sales_changes_poll). A settled poll costs one request.
 P2C_SALES_POLL_SECONDS = float(os.environ.get("P2C_SALES_POLL_SECONDS", "5"))
+# Task names as declared in integration/task_names.py (which p2c may not import; a test checks they are declared).
 CELERY_BEAT_SCHEDULE = {
     "Close runs whose process stopped": {"task": "integration.close_stopped_runs", "schedule": 60.0},
     # A poll not started by the next one's time is dropped: polls never pile up behind a slow Sales

@@ -19,7 +19,7 @@ from erp.models import (
     PurchaseHeader,
     SalesHeader,
 )
-from p2c.outcomes import DONE, REFUSED, OperationRefused, Outcome
+from p2c.outcomes import DONE, REFUSED, OperationRefused, Outcome, Refusal
 
 from .links import (
     LINK_BY_MODEL,
@@ -488,5 +488,5 @@ def records_create_contacts(*, model):
                 outcome.add(DONE, len(_records_create_contacts(link=link, records=chunk, auto=False)))
             last_pk = chunk[-1].pk
     except ValidationError as exc:
-        raise OperationRefused(" ".join(exc.messages), code="setup_incomplete", status=409) from None
+        raise OperationRefused(" ".join(exc.messages), code=Refusal.SETUP_INCOMPLETE, status=409) from None
     return outcome

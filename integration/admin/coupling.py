@@ -25,7 +25,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from p2c.doors import outcome_message, refused_message
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 
 from ..configuration.history import configuration_recorded
 from ..coupling.state import couplings_of, record_mappings, side_of
@@ -197,10 +197,10 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 outcome = coupling_set_up(record=record, counterpart=counterpart, mapping=form.cleaned_data["mapping"],
                                           synchronize=form.cleaned_data["synchronize"] or None)
             except OperationRefused as exc:
-                if exc.code not in ("already_coupled", "direction_not_allowed", "direction_one_way"):
+                if exc.code not in (Refusal.ALREADY_COUPLED, Refusal.DIRECTION_NOT_ALLOWED, Refusal.DIRECTION_ONE_WAY):
                     refused_message(self, request, exc)
                     return None
-                form.add_error("counterpart" if exc.code == "already_coupled" else "synchronize", exc.message)
+                form.add_error("counterpart" if exc.code == Refusal.ALREADY_COUPLED else "synchronize", exc.message)
             else:
                 self.log_change(request, record, gettext("Coupled to %(counterpart)s.") % {"counterpart": counterpart})
                 outcome_message(self, request, outcome)
@@ -229,7 +229,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                                               sync_after=form.cleaned_data["sync_after"],
                                               criteria=form.chosen_criteria())
             except OperationRefused as exc:
-                if exc.code not in ("match_fields_missing", "match_field_unknown"):
+                if exc.code not in (Refusal.MATCH_FIELDS_MISSING, Refusal.MATCH_FIELD_UNKNOWN):
                     refused_message(self, request, exc)
                     return None
                 form.add_error(None, exc.message)

@@ -26,7 +26,7 @@ from p2c.api.keys import natural_key
 from p2c.api.permissions import view_permission_and
 from p2c.doors import outcome_response, refused_response
 from p2c.idempotency import idempotent
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 
 from . import mapping_serializers as s
 
@@ -61,10 +61,10 @@ def _mapping(model, name):
                 "code": "unknown_mapping"})
     if not mappings:
         raise OperationRefused(gettext("No table mapping couples %(verbose_name)s records.")
-                               % {"verbose_name": model._meta.verbose_name}, code="no_mapping")
+                               % {"verbose_name": model._meta.verbose_name}, code=Refusal.NO_MAPPING)
     if len(mappings) > 1:
         raise OperationRefused(gettext("More than one table mapping couples these records; name one: %(names)s.")
-                               % {"names": ", ".join(m.name for m in mappings)}, code="mapping_ambiguous")
+                               % {"names": ", ".join(m.name for m in mappings)}, code=Refusal.MAPPING_AMBIGUOUS)
     return mappings[0]
 
 
@@ -127,7 +127,7 @@ class CouplingActionsMixin:
         except OperationRefused as exc:
             coupling = getattr(exc, "coupling", None)
             extra = {}
-            if exc.code == "already_coupled":
+            if exc.code == Refusal.ALREADY_COUPLED:
                 coupled_to = None
                 if coupling is not None:
                     mine = "crm" if crm_side else "erp"

@@ -19,9 +19,9 @@ import json
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from .. import task_names
 from ..models import IntegrationTableMapping
 
-TASK_NAME = "integration.synchronize_mapping"
 NAME_PREFIX = "Synchronize "
 DEFAULT_EVERY_MINUTES = 30  # BC: every 30 minutes
 
@@ -52,7 +52,7 @@ def schedules_create(*, mappings=None, every_minutes=DEFAULT_EVERY_MINUTES):
             task, _ = PeriodicTask.objects.update_or_create(
                 name=schedule_name(mapping),
                 defaults={
-                    "task": TASK_NAME,
+                    "task": task_names.SYNCHRONIZE_MAPPING,
                     "interval": interval,
                     "crontab": None,
                     "solar": None,
@@ -70,7 +70,7 @@ def schedules_create(*, mappings=None, every_minutes=DEFAULT_EVERY_MINUTES):
 def schedules_delete(*, mappings=None):
     """Remove the recurring synchronisation of the given mappings (default: all of them). Returns how many."""
     if mappings is None:
-        return PeriodicTask.objects.filter(task=TASK_NAME, name__startswith=NAME_PREFIX).delete()[0]
+        return PeriodicTask.objects.filter(task=task_names.SYNCHRONIZE_MAPPING, name__startswith=NAME_PREFIX).delete()[0]
     return PeriodicTask.objects.filter(name__in=[schedule_name(m) for m in mappings]).delete()[0]
 
 
@@ -89,9 +89,7 @@ def schedules_enable(*, mappings, enabled=True):
     return len(tasks)
 
 
-LOG_CLEANUP_TASK = "integration.sync_log_cleanup"
 LOG_CLEANUP_NAME = "Delete synchronisation log entries"
-PROJECT_RUNS_CLEANUP_TASK = "integration.cleanup_project_runs"
 PROJECT_RUNS_CLEANUP_NAME = "Delete data integration project history"
 
 
@@ -108,9 +106,9 @@ def log_cleanup_schedule_create():
                           "kwargs": "{}", "enabled": True, "expire_seconds": 24 * 3600, "description": description},
             )[0]
             for name, task, description in (
-                (LOG_CLEANUP_NAME, LOG_CLEANUP_TASK, "Delete synchronisation jobs, their errors and full "
+                (LOG_CLEANUP_NAME, task_names.SYNC_LOG_CLEANUP, "Delete synchronisation jobs, their errors and full "
                  "synchronisation runs older than the connection setup's retention."),
-                (PROJECT_RUNS_CLEANUP_NAME, PROJECT_RUNS_CLEANUP_TASK, "Delete data integration project runs "
+                (PROJECT_RUNS_CLEANUP_NAME, task_names.CLEANUP_PROJECT_RUNS, "Delete data integration project runs "
                  "older than P2C_PROJECT_HISTORY_DAYS."),
             )
         ]

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from p2c.limits import MAX_AGE_DAYS
-from p2c.outcomes import DONE, OperationRefused, Outcome
+from p2c.outcomes import DONE, OperationRefused, Outcome, Refusal
 
 from ..models import (
     ConnectionSetup,
@@ -99,11 +99,11 @@ def sync_log_cleanup(*, older_than_days=None, dry_run=False, now=None, chunk_siz
     failed jobs kept. Raises OperationRefused for an age below 0 or above MAX_AGE_DAYS (p2c.limits)."""
     days = retention_days() if older_than_days is None else older_than_days
     if days is None or days < 0:
-        raise OperationRefused(gettext("The age must be 0 days (every entry) or more."), code="invalid_age", status=400)
+        raise OperationRefused(gettext("The age must be 0 days (every entry) or more."), code=Refusal.INVALID_AGE, status=400)
     if days > MAX_AGE_DAYS:
         raise OperationRefused(
             gettext("The age must be at most %(max)s days (a hundred years); %(days)s was given.")
-            % {"max": f"{MAX_AGE_DAYS:,}", "days": f"{days:,}"}, code="invalid_age", status=400)
+            % {"max": f"{MAX_AGE_DAYS:,}", "days": f"{days:,}"}, code=Refusal.INVALID_AGE, status=400)
     cutoff = (now or timezone.now()) - timedelta(days=days)
     outcome = Outcome(
         gettext("%(verb)s older than %(days)s days") % {"verb": VERB, "days": days}

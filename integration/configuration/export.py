@@ -24,7 +24,7 @@ from integration.models import (
     IntegrationTemplate,
     ValueMap,
 )
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 
 
 # -- export -----------------------------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def configuration_data(*, mappings=None):
         if unknown:
             raise OperationRefused(
                 gettext("No table mapping named %(unknown)s.") % {"unknown": ", ".join(unknown)},
-                code="unknown_mapping",
+                code=Refusal.UNKNOWN_MAPPING,
                 status=400,
             )
     mapping_rows = sorted(mapping_rows, key=lambda m: m.name)
@@ -157,7 +157,7 @@ def configuration_export(*, mappings=None, fmt="json"):
 def configuration_dump(data, *, fmt="json"):
     if fmt not in FORMATS:
         raise OperationRefused(
-            gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code="unknown_format", status=400
+            gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code=Refusal.UNKNOWN_FORMAT, status=400
         )
     if fmt == "yaml":
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)

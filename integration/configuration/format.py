@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext
 
-from p2c.outcomes import OperationRefused, Outcome
+from p2c.outcomes import OperationRefused, Outcome, Refusal
 
 # Who may read the configuration, and who may replace it (an import adds, changes and removes mappings and changes
 # the connection setup): every door checks these.
@@ -68,7 +68,7 @@ class ConfigurationInvalid(OperationRefused):
         lines = [f"{where}: {message}" if where else message for where, message in self.errors]
         super().__init__(gettext("The configuration is not valid; nothing was changed. ") + " ".join(lines[:20])
                          + (f" … and {len(lines) - 20} more." if len(lines) > 20 else ""),
-                         code="invalid_configuration", status=400)
+                         code=Refusal.INVALID_CONFIGURATION, status=400)
 
     def as_data(self):
         return [{"where": where, "message": message} for where, message in self.errors]

@@ -45,7 +45,7 @@ from integration.models import (
     ValueMapEntry,
 )
 from p2c.limits import size_check
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 from p2c.text import NUL, SURROGATE, first_surrogate, shown, text_fault
 
 
@@ -71,7 +71,7 @@ def configuration_parse(text, *, fmt):
     P2C_CONFIGURATION_MAX_NODES / _ALIASES as soon as the reader counts past them."""
     if fmt not in FORMATS:
         raise OperationRefused(
-            gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code="unknown_format", status=400
+            gettext("Unknown format %(fmt)s: use json or yaml.") % {"fmt": repr(fmt)}, code=Refusal.UNKNOWN_FORMAT, status=400
         )
     # len(text) is at most its UTF-8 size: only a text near the limit is measured in bytes.
     if len(text) * 4 > settings.P2C_CONFIGURATION_MAX_BYTES:

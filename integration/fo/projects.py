@@ -34,7 +34,7 @@ from integration.models import (
     SyncJob,
 )
 from integration.rules import rules_for
-from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult
+from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult, Refusal
 from p2c.said import Joined, counted, said, said_columns, said_exception, said_from_data, said_name
 
 logger = logging.getLogger("p2c.integration")
@@ -168,7 +168,7 @@ def project_run(*, project=None, full=False, requested_by="", rerun_of=None, bac
             if background:
                 queue.project_run_enqueue(run=run)
     except ProjectRefused as exc:
-        raise OperationRefused(" ".join(exc.messages), code="project_refused") from None
+        raise OperationRefused(" ".join(exc.messages), code=Refusal.PROJECT_REFUSED) from None
     if background:
         return project_run_outcome(run, queued=True)
     return project_run_outcome(project_run_execute(run_id=run.pk, progress=progress))

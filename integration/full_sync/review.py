@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 
 from ..engine.filters import filter_validate
 from ..engine.job_log import job_count_text
@@ -159,7 +159,7 @@ class SalesNotAnswering(OperationRefused):
         super().__init__(
             gettext("Sales at %(url)s did not answer, so the full synchronisation cannot be reviewed or started: "
                     "%(reason)s") % {"url": url, "reason": reason},
-            code="sales_unavailable", status=503)
+            code=Refusal.SALES_UNAVAILABLE, status=503)
 
 
 def _review_transport():

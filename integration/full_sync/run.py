@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome
+from p2c.outcomes import QUEUED, SKIPPED, OperationRefused, Outcome, Refusal
 from p2c.said import Joined, counted, said, said_choice, said_columns, said_exception, said_from_data
 
 from .. import queue
@@ -49,12 +49,12 @@ def full_sync_start(*, restart=False, user=None):
     """
     if not ConnectionSetup.get_solo().is_enabled:
         raise OperationRefused(gettext("The connection is not enabled: run the assisted set-up first."),
-                               code="connection_disabled")
+                               code=Refusal.CONNECTION_DISABLED)
     current = full_sync_current_run()
     if restart:
         refusal = full_sync_restart_refusal(current)
         if refusal:
-            raise OperationRefused(refusal, code="nothing_to_restart")
+            raise OperationRefused(refusal, code=Refusal.NOTHING_TO_RESTART)
         lines = list(current.lines.order_by("position", "pk"))  # what is left to run, before the restart moves it
         return _start_outcome(_restart(current), lines=lines, restarted=True)
     if current is not None and current.status == FullSyncRun.Status.RUNNING:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult
+from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, RecordResult, Refusal
 
 from ..engine.locks import MappingBusy
 from ..models import ConnectionSetup, Direction, SyncJob, SyncJobError
@@ -40,7 +40,7 @@ def direction_parse(value):
         raise OperationRefused(
             gettext("Unknown direction %(value)s: use send (ERP → Sales), get (Sales → ERP) or merge (both).")
             % {"value": repr(value)},
-            code="direction_unknown",
+            code=Refusal.DIRECTION_UNKNOWN,
             status=400,
         ) from None
 
@@ -55,7 +55,7 @@ def ids_typed(model, ids):
         raise OperationRefused(
             gettext("Not a valid id for %(verbose_name)s: %(messages)s")
             % {"verbose_name": model._meta.verbose_name, "messages": " ".join(exc.messages)},
-            code="bad_id",
+            code=Refusal.BAD_ID,
             status=400,
         ) from exc
 
@@ -71,7 +71,7 @@ def connection_check():
                     "assisted set-up) first."
                 )
             ),
-            code="connection_disabled",
+            code=Refusal.CONNECTION_DISABLED,
             status=409,
         )
 
@@ -81,7 +81,7 @@ def mapping_check(mapping):
     if not mapping.is_enabled:
         raise OperationRefused(
             gettext("Mapping %(mapping)s is disabled; enable it first.") % {"mapping": mapping.name},
-            code="mapping_disabled",
+            code=Refusal.MAPPING_DISABLED,
             status=409,
         )
 
@@ -97,7 +97,7 @@ def direction_check(mapping, direction):
                 "direction_names": DIRECTION_NAMES[mapping.direction],
                 "direction_names2": DIRECTION_NAMES[direction],
             },
-            code="direction_not_allowed",
+            code=Refusal.DIRECTION_NOT_ALLOWED,
             status=409,
         )
 
@@ -107,11 +107,11 @@ def refused_from(exc):
     if isinstance(exc, MappingBusy):
         return OperationRefused(
             gettext("The mapping is being synchronised already: %(exc)s") % {"exc": exc},
-            code="mapping_busy",
+            code=Refusal.MAPPING_BUSY,
             status=409,
         )
     if isinstance(exc, ValidationError):
-        return OperationRefused(" ".join(exc.messages), code="mapping_invalid", status=409)
+        return OperationRefused(" ".join(exc.messages), code=Refusal.MAPPING_INVALID, status=409)
     return OperationRefused(str(exc))
 
 

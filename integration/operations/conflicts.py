@@ -16,7 +16,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome
+from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome, Refusal
 from p2c.said import counted, said, said_columns, said_from_data, said_name
 from p2c.utils import chunked
 
@@ -48,7 +48,7 @@ def resolution_parse(value):
     if word not in RESOLUTIONS:
         raise OperationRefused(
             gettext("Unknown resolution %(value)s: use erp, crm, fields, restore or remove.") % {"value": repr(value)},
-            code="resolution_unknown",
+            code=Refusal.RESOLUTION_UNKNOWN,
             status=400,
         )
     return word
@@ -64,7 +64,7 @@ def field_choices_parse(fields, mappings):
                     'Field by field needs a side for each field in conflict, e.g. {"phone_no": "erp", "email": "crm"}.'
                 )
             ),
-            code="fields_missing",
+            code=Refusal.FIELDS_MISSING,
             status=400,
         )
     known = set(IntegrationFieldMapping.objects.filter(table_mapping__in=mappings).values_list("erp_field", flat=True))
@@ -74,13 +74,13 @@ def field_choices_parse(fields, mappings):
             raise OperationRefused(
                 gettext("Unknown field %(name)s: not an ERP field of the mapping's field mappings (%(sorted)s).")
                 % {"name": repr(name), "sorted": ", ".join(sorted(known))},
-                code="field_unknown",
+                code=Refusal.FIELD_UNKNOWN,
                 status=400,
             )
         if SIDE_WORDS.get(side) is None:
             raise OperationRefused(
                 gettext("Field %(name)s: unknown side %(side)s; use erp or crm.") % {"name": name, "side": repr(side)},
-                code="side_unknown",
+                code=Refusal.SIDE_UNKNOWN,
                 status=400,
             )
         choices[name] = SIDE_WORDS[side]
@@ -97,7 +97,7 @@ def conflicts_resolve(*, ids, resolution, fields=None, decided_by=""):
         ids = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
         raise OperationRefused(
-            gettext("Conflict ids are numbers: %(list)s.") % {"list": repr(list(ids))}, code="bad_id", status=400
+            gettext("Conflict ids are numbers: %(list)s.") % {"list": repr(list(ids))}, code=Refusal.BAD_ID, status=400
         ) from None
     if resolution != REMOVE:
         connection_check()

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from crm.models import SystemUser
-from p2c.outcomes import OperationRefused
+from p2c.outcomes import OperationRefused, Refusal
 
 from ..models import ConnectionSetup, sales_connection_effective
 
@@ -28,7 +28,7 @@ def integration_user_find(name):
         raise OperationRefused(
             (_("No Sales user is named %(name)s.") if not users else
              _("More than one Sales user is named %(name)s: give its id.")) % {"name": name},
-            code="integration_user_unknown", status=400)
+            code=Refusal.INTEGRATION_USER_UNKNOWN, status=400)
     return users[0]
 
 
@@ -62,7 +62,7 @@ def connection_enable(*, enabled, integration_user=None):
             if len(candidates) != 1:
                 raise OperationRefused(
                     _("The connection needs an integration user (the Sales user it writes as): name one."),
-                    code="integration_user_missing", status=409)
+                    code=Refusal.INTEGRATION_USER_MISSING, status=409)
             user = candidates[0]
         was = setup.is_enabled and setup.integration_user_id == user.pk
         setup.is_enabled, setup.integration_user = True, user
@@ -87,7 +87,7 @@ def sales_connection_test(setup=None):
     try:
         config = configured(setup)
     except SalesApiConfigError as exc:
-        raise OperationRefused(str(exc), code="sales_connection_invalid", status=400) from exc
+        raise OperationRefused(str(exc), code=Refusal.SALES_CONNECTION_INVALID, status=400) from exc
     if config is None:
         return _("Sales is in this database: there is no connection to test.")
     # A person waits for the answer: transient faults are retried for seconds, not a run's minutes.
@@ -98,7 +98,7 @@ def sales_connection_test(setup=None):
                                what=_("reading the name of the Sales user %(user)s") % {"user": user_id})
         name = answer.json().get("fullname") if answer.status_code == 200 else None
     except SalesApiError as exc:
-        raise OperationRefused(str(exc), code="sales_connection_failed", status=502) from exc
+        raise OperationRefused(str(exc), code=Refusal.SALES_CONNECTION_FAILED, status=502) from exc
     finally:
         transport.close()
     return _("Signed in to Sales at %(url)s as %(user)s (%(id)s).") % {

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
-from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, RecordResult
+from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, RecordResult, Refusal
 
 from .. import queue
 from ..coupling.couplings import (
@@ -54,7 +54,7 @@ def _no_mapping(model):
     return OperationRefused(
         gettext("No enabled table mapping couples %(verbose_name_plural)s.")
         % {"verbose_name_plural": model._meta.verbose_name_plural},
-        code="no_mapping",
+        code=Refusal.NO_MAPPING,
         status=409,
     )
 
@@ -143,7 +143,7 @@ def coupling_set_up_check(*, record, counterpart=None):
                 )
                 % {"verbose_name": record._meta.verbose_name.capitalize(), "record": record, "counterpart": counterpart}
             ),
-            code="already_coupled",
+            code=Refusal.ALREADY_COUPLED,
             status=409,
         )
         refused.coupling = coupling
@@ -163,7 +163,7 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
     coupling_set_up_check(record=record, counterpart=counterpart)
     erp_record, crm_record = (record, counterpart) if side_of(type(record)) == "erp" else (counterpart, record)
     if side_of(type(counterpart)) == side_of(type(record)):
-        raise OperationRefused(gettext("Couple a record to a record of the other side."), code="same_side", status=400)
+        raise OperationRefused(gettext("Couple a record to a record of the other side."), code=Refusal.SAME_SIDE, status=400)
     if mapping is None:
         mapping = IntegrationTableMapping.objects.filter(
             erp_model=erp_record._meta.label, crm_model=crm_record._meta.label, parent=None).first()
@@ -173,7 +173,7 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
     one_way = direction_parse(synchronize)
     if one_way == Direction.BIDIRECTIONAL:
         raise OperationRefused(gettext("After coupling, synchronise with the ERP data (send) or the Sales data (get)."),
-                               code="direction_one_way", status=400)
+                               code=Refusal.DIRECTION_ONE_WAY, status=400)
     direction_check(mapping, one_way)
     outcome = Outcome(gettext("Set up coupling"))
     existed = Coupling.objects.filter(erp_model=erp_record._meta.label, crm_model=crm_record._meta.label,
@@ -182,7 +182,7 @@ def coupling_set_up(*, record, counterpart, mapping=None, synchronize=None):
         with transaction.atomic():
             coupling_create(erp_record=erp_record, crm_record=crm_record)
     except CouplingConflict as exc:
-        refused = OperationRefused(str(exc), code="already_coupled", status=409)
+        refused = OperationRefused(str(exc), code=Refusal.ALREADY_COUPLED, status=409)
         refused.coupling = exc.coupling
         raise refused from exc
     label = f"{capfirst(record._meta.verbose_name)} {record}"
@@ -230,7 +230,7 @@ def match_criteria_save(*, mapping, criteria, sync_after=None, create_new=None):
         raise OperationRefused(
             gettext("Mapping %(mapping)s has no field mapping to match on for %(unknown)s.")
             % {"mapping": mapping.name, "unknown": ", ".join(unknown)},
-            code="match_field_unknown",
+            code=Refusal.MATCH_FIELD_UNKNOWN,
             status=400,
         )
     if not chosen:
@@ -242,7 +242,7 @@ def match_criteria_save(*, mapping, criteria, sync_after=None, create_new=None):
                 )
                 % {"mapping": mapping.name}
             ),
-            code="match_fields_missing",
+            code=Refusal.MATCH_FIELDS_MISSING,
             status=400,
         )
     with transaction.atomic():
@@ -283,7 +283,7 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
     try:
         from_side = coupling_side_check(mapping=mapping, from_side=from_side)
     except ValidationError as exc:
-        raise OperationRefused(" ".join(exc.messages), code="direction_not_allowed", status=409) from exc
+        raise OperationRefused(" ".join(exc.messages), code=Refusal.DIRECTION_NOT_ALLOWED, status=409) from exc
     if criteria is not None:
         match_criteria_save(mapping=mapping, criteria=criteria, sync_after=sync_after, create_new=create_new)
     if not mapping.field_mappings.filter(use_for_match_coupling=True, status="enabled").exists():
@@ -295,7 +295,7 @@ def couple_by_match(*, mapping, from_side=None, ids=None, create_new=None, sync_
                 )
                 % {"mapping": mapping.name}
             ),
-            code="match_fields_missing",
+            code=Refusal.MATCH_FIELDS_MISSING,
             status=409,
         )
     outcome = Outcome(gettext("Match-based coupling"))

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
-from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome
+from p2c.outcomes import DONE, FAILED, QUEUED, REFUSED, SKIPPED, OperationRefused, Outcome, Refusal
 from p2c.utils import chunked
 
 from .. import queue
@@ -95,13 +95,13 @@ def synchronize_now(*, model, ids, direction=None):
         raise OperationRefused(
             gettext("No enabled table mapping synchronises %(verbose_name_plural)s.")
             % {"verbose_name_plural": model._meta.verbose_name_plural},
-            code="no_mapping",
+            code=Refusal.NO_MAPPING,
             status=409,
         )
     if chosen == Direction.BIDIRECTIONAL and len(ids) > 1:
         raise OperationRefused(
             gettext("Merge synchronises one record at a time: choose send or get for several records."),
-            code="merge_one_record",
+            code=Refusal.MERGE_ONE_RECORD,
             status=400,
         )
     if chosen in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION) and not any(
@@ -123,7 +123,7 @@ def synchronize_now(*, model, ids, direction=None):
                 continue
             couplings = [c for c in found.get(pk, []) if (c.erp_model, c.crm_model) in mappings]
             if not couplings:
-                uncoupled[pk] = "not_coupled"
+                uncoupled[pk] = Refusal.NOT_COUPLED
                 not_done[pk] = (
                     SKIPPED,
                     gettext("not coupled: set up a coupling, or use Create in %(system_name)s")
@@ -132,7 +132,7 @@ def synchronize_now(*, model, ids, direction=None):
                 continue
             live = [c for c in couplings if not c.skipped]
             if not live:
-                uncoupled[pk] = "coupling_skipped"
+                uncoupled[pk] = Refusal.COUPLING_SKIPPED
                 not_done[pk] = (SKIPPED, gettext("its coupling is skipped: restore it first"))
                 continue
             for c in live:
@@ -152,7 +152,7 @@ def synchronize_now(*, model, ids, direction=None):
                 if chosen is None and several:
                     raise OperationRefused(
                         (gettext("Choose send or get to synchronise several records of a bidirectional mapping.")),
-                        code="direction_required",
+                        code=Refusal.DIRECTION_REQUIRED,
                         status=409,
                     )
                 changed = sides_changed(mapping=mapping, couplings=couplings)
@@ -188,7 +188,7 @@ def _refuse_uncoupled(model, pk, code):
     """One record that is not coupled, or whose coupling is skipped, has nothing to synchronise: refused as a whole
     (BC opens the coupling dialog for it); several such records are skipped, the others synchronised."""
     record = record_names(model, [pk]).get(pk, pk)
-    if code == "not_coupled":
+    if code == Refusal.NOT_COUPLED:
         message = gettext("%(record)s is not coupled: set up a coupling, or use Create in %(system_name)s.") % {
             "record": record, "system_name": system_name(other_side(side_of(model)))}
     else:
@@ -271,7 +271,7 @@ def synchronize_mappings(*, mappings=None, direction=None, full=False, dry_run=F
         try:
             outcome.merge(synchronize_mapping(mapping=mapping, **options))
         except OperationRefused as exc:
-            kind = SKIPPED if every and exc.code == "direction_not_allowed" else REFUSED
+            kind = SKIPPED if every and exc.code == Refusal.DIRECTION_NOT_ALLOWED else REFUSED
             outcome.record(kind, mapping.name, exc.message, mapping.pk)
     return outcome
 

@@ -27,6 +27,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from crm.models import SalesOrder
 from erp.models import SalesHeader, SalesInvoiceHeader, SalesLine
+from integration import task_names
 from integration.binder import counterpart_query, coupled_ids
 from integration.engine.sync import mapping_synchronize
 from integration.engine.transfer import validation_said
@@ -50,7 +51,7 @@ from integration.sales_orders.erp_document import (
     _lookups,
 )
 from p2c.databases import database_for
-from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome
+from p2c.outcomes import DONE, FAILED, SKIPPED, OperationRefused, Outcome, Refusal
 from p2c.records import writing_as
 from p2c.said import Joined, counted, said, said_columns, said_exception
 
@@ -103,7 +104,7 @@ def sales_orders_create(*, sales_orders):
     connection is not enabled (nothing is created then)."""
     if not ConnectionSetup.objects.filter(pk=1, is_enabled=True).exists():
         raise OperationRefused(gettext("The connection is not enabled: run the assisted set-up first."),
-                               code="connection_disabled")
+                               code=Refusal.CONNECTION_DISABLED)
     job = sales_orders_create_in_erp(sales_orders=sales_orders)
     outcome = Outcome(verb=gettext("Create in ERP"), jobs=[job])
     for result in job.outcomes:
@@ -302,8 +303,8 @@ def sales_orders_create_automatically_enabled():
 
 
 # -- recurring jobs (BC's "Auto Create Sales Orders", every 30 minutes, and "Sales Order Status", every 7) -------------
-AUTO_CREATE_SCHEDULE = ("Auto Create Sales Orders", "integration.create_sales_orders", 30)
-STATUS_SCHEDULE = ("Sales Order Status", "integration.update_sales_order_statuses", 7)
+AUTO_CREATE_SCHEDULE = ("Auto Create Sales Orders", task_names.CREATE_SALES_ORDERS, 30)
+STATUS_SCHEDULE = ("Sales Order Status", task_names.UPDATE_SALES_ORDER_STATUSES, 7)
 
 
 def sales_order_schedules_update():

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from p2c.idempotency import HEADER as IDEMPOTENCY_KEY
 from p2c.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+from p2c.outcomes import Refusal
 
 # Text the API can store: no NUL and no lone UTF-16 surrogate (the JSON parser refuses either anywhere in a body,
 # p2c.api.parsers; ApiQueryTextMiddleware a NUL in a query string, where a lone surrogate cannot arrive: Django decodes
@@ -159,7 +160,18 @@ ERROR_SCHEMA = {
     "type": "object",
     "description": "``detail`` for request-wide errors; otherwise a list of messages per field name "
     "(``non_field_errors`` for the record as a whole).",
+    # No type nor enum: other errors carry their own codes, and a 400 on a record with a field named code lists its
+    # messages under it
+    "properties": {
+        "code": {"description": "A stable name for a request-wide error. A refused operation's is one of "
+                 "RefusalCode: " + ", ".join(r.value for r in Refusal) + "."},
+    },
     "additionalProperties": True,
+}
+REFUSAL_SCHEMA = {
+    "type": "string",
+    "enum": [r.value for r in Refusal],
+    "description": "Why a whole request was refused (the ``code`` of a 409, 400 or 503 answer to an operation).",
 }
 
 # The first authentication class is the token's: no credentials or an invalid token is a 401 naming the Token
@@ -256,6 +268,7 @@ def postprocess_error_responses(result, generator, request, public):
     on the stored records (its unique fields, its references)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR_SCHEMA)
+    schemas.setdefault("RefusalCode", REFUSAL_SCHEMA)
     idempotent = _idempotent_operations(generator)
     stored_data_rules = _stored_data_rules(generator)
     for path, operations in result.get("paths", {}).items():

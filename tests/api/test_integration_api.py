@@ -16,6 +16,7 @@ from integration.models import (
     ValueMap,
     ValueMapEntry,
 )
+from p2c.outcomes import Refusal
 from tests.api.builders import make
 from tests.api.clients import client_for
 from tests.api.routes import endpoint_id, registered_endpoints
@@ -140,6 +141,16 @@ def test_couple_says_in_its_schema_that_the_counterpart_is_named_by_id_or_key(ap
     schemas = api.get("/api/schema/?format=json").json()["components"]["schemas"]
     assert [alternative["required"] for alternative in schemas["CrmRecordCouple"]["anyOf"]] == [["erp_id"], ["key"]]
     assert [alternative["required"] for alternative in schemas["ErpRecordCouple"]["anyOf"]] == [["crm_id"], ["key"]]
+
+
+def test_the_schema_lists_every_refusal_code_the_api_answers(api, mappings, schema):
+    codes = schema["components"]["schemas"]["RefusalCode"]["enum"]
+    assert codes == sorted(refusal.value for refusal in Refusal) and "no_mapping" in codes
+    assert "no_mapping" in schema["components"]["schemas"]["Error"]["properties"]["code"]["description"]
+    account, customer = Account.objects.create(name="Adatum"), Customer.objects.create(name="Adatum Corporation")
+    IntegrationTableMapping.objects.filter(name="CUSTOMER").delete()
+    response = api.post(f"/api/crm/accounts/{account.pk}/couple/", {"erp_id": customer.pk}, format="json")
+    assert response.status_code == 409 and response.json()["code"] in codes
 
 
 def test_couple_refused_by_the_configuration_is_409_with_its_code(api, mappings):

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from crm.models import Account, SystemUser
 from erp.models import Customer
+from integration import task_names
 from integration.coupling.couplings import coupling_create, coupling_for
 from integration.models import ConnectionSetup, IntegrationTableMapping
 from tests.integration.helpers import THIS_DATABASE, WIZARD, walk
@@ -46,14 +47,14 @@ def test_wizard_schedules_the_enabled_mappings_at_the_chosen_interval(superuser_
     walk(superuser_client, user, every_minutes=15)
     enabled = IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)
     assert enabled.filter(name="CUSTOMER").exists()
-    expected = {(f"Synchronize {m.name}", "integration.synchronize_mapping", 15, "minutes", m.pk, True)
+    expected = {(f"Synchronize {m.name}", task_names.SYNCHRONIZE_MAPPING, 15, "minutes", m.pk, True)
                 for m in enabled}
     assert scheduled() == expected  # one each; none for a child or a disabled mapping
     assert IntegrationTableMapping.objects.exclude(pk__in=enabled).exists()
 
     walk(superuser_client, user, every_minutes=60, full_sync=False)  # run again: the interval changes, no duplicate
     enabled = IntegrationTableMapping.objects.filter(is_enabled=True, parent=None)
-    assert scheduled() == {(f"Synchronize {m.name}", "integration.synchronize_mapping", 60, "minutes", m.pk, True)
+    assert scheduled() == {(f"Synchronize {m.name}", task_names.SYNCHRONIZE_MAPPING, 60, "minutes", m.pk, True)
                            for m in enabled}
 
 

@@ -6,6 +6,7 @@ import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 import integration.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
+from integration import task_names
 from integration.background.schedules import schedule_for, schedules_create, schedules_delete, schedules_enable
 from integration.models import IntegrationTableMapping, SyncJob
 from p2c.celery import app
@@ -23,7 +24,7 @@ def test_one_task_per_enabled_top_level_mapping_named_after_it(mappings):
     assert "Synchronize OPPORTUNITY" not in names
     assert "Synchronize POSTEDSALESLINE-INV" not in names  # a child: synchronised with its parent
     customer = schedule_for(mappings["CUSTOMER"])
-    assert customer.task == "integration.synchronize_mapping" and customer.task in app.tasks
+    assert customer.task == task_names.SYNCHRONIZE_MAPPING and customer.task in app.tasks
     assert json.loads(customer.kwargs) == {"mapping_id": mappings["CUSTOMER"].pk}
     assert (customer.interval.every, customer.interval.period) == (30, IntervalSchedule.MINUTES)
     assert customer.enabled and customer.expire_seconds == 1800
@@ -32,7 +33,7 @@ def test_one_task_per_enabled_top_level_mapping_named_after_it(mappings):
 def test_creating_again_is_idempotent_and_updates_the_interval(mappings):
     first = schedules_create()
     again = schedules_create(every_minutes=15)
-    assert len(first) == len(again) == PeriodicTask.objects.filter(task="integration.synchronize_mapping").count()
+    assert len(first) == len(again) == PeriodicTask.objects.filter(task=task_names.SYNCHRONIZE_MAPPING).count()
     assert {t.pk for t in first} == {t.pk for t in again}
     assert schedule_for(mappings["CUSTOMER"]).interval.every == 15
     assert IntervalSchedule.objects.filter(every=15).count() == 1

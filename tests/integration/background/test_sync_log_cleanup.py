@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
+from integration import task_names
 from integration.background.schedules import LOG_CLEANUP_NAME, log_cleanup_schedule_create
 from integration.background.sync_log import sync_log_cleanup
 from integration.models import (
@@ -174,7 +175,7 @@ def test_admin_cleanup_needs_the_delete_permission(log, client, django_user_mode
 
 def test_daily_task_uses_the_setup_retention(log):
     task = log_cleanup_schedule_create()
-    assert PeriodicTask.objects.get(name=LOG_CLEANUP_NAME).task == "integration.sync_log_cleanup"
+    assert PeriodicTask.objects.get(name=LOG_CLEANUP_NAME).task == task_names.SYNC_LOG_CLEANUP
     assert log_cleanup_schedule_create().pk == task.pk  # idempotent
     result = sync_log_cleanup_task.delay().get()
     assert result["counts"]["done"] == 2
@@ -186,8 +187,8 @@ def test_the_wizard_schedules_both_clean_ups():
 
     _schedules_create(30)
     tasks = dict(PeriodicTask.objects.values_list("name", "task"))
-    assert tasks[LOG_CLEANUP_NAME] == "integration.sync_log_cleanup"
-    assert tasks["Delete data integration project history"] == "integration.cleanup_project_runs"
+    assert tasks[LOG_CLEANUP_NAME] == task_names.SYNC_LOG_CLEANUP
+    assert tasks["Delete data integration project history"] == task_names.CLEANUP_PROJECT_RUNS
 
 
 def test_the_retention_is_set_in_the_connection_setup(admin_client):

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Account
-from integration import queue, tasks
+from integration import queue, task_names, tasks
 from integration.engine.locks import holding
 from integration.models import Coupling, IntegrationTableMapping, SyncJob
 from integration.queue import mapping_couple_by_match_enqueue, mapping_synchronize_enqueue
@@ -41,11 +41,23 @@ def sent(monkeypatch):
 
 
 def test_every_task_is_registered_acknowledged_late_and_takes_ids():
-    names = {"integration.synchronize_mapping", "integration.couple_by_match", "integration.full_sync_advance",
-             "integration.full_sync_line", "integration.run_project"}
+    names = {task_names.SYNCHRONIZE_MAPPING, task_names.COUPLE_BY_MATCH, task_names.FULL_SYNC_ADVANCE,
+             task_names.FULL_SYNC_LINE, task_names.RUN_PROJECT}
     assert names <= set(app.tasks)
     for name in names:
         assert app.tasks[name].acks_late, name
+
+
+def test_task_names_are_declared_once_registered_and_unchanged(settings):
+    # Stored beat schedules (PeriodicTask.task) of existing databases hold these values: a rename would orphan them
+    assert set(task_names.ALL) == {f"integration.{n}" for n in (
+        "run_project", "cleanup_project_runs", "sync_log_cleanup", "synchronize_mapping", "couple_by_match",
+        "full_sync_advance", "full_sync_line", "sync_partitions", "close_stopped_runs", "sales_changes_poll",
+        "create_sales_orders", "update_sales_order_statuses")}
+    registered = {name for name in app.tasks if name.startswith("integration.")}
+    assert registered == set(task_names.ALL)
+    # p2c.settings may not import the integration: its beat schedule names declared tasks as text
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(task_names.ALL)
 
 
 def test_synchronize_later_returns_queued_jobs_and_enqueues_on_commit(customers, mappings, sent,
@@ -57,7 +69,7 @@ def test_synchronize_later_returns_queued_jobs_and_enqueues_on_commit(customers,
     assert [(j.status, j.direction) for j in jobs] == [("queued", TO)]
     for callback in callbacks:
         callback()
-    assert sent == [("integration.synchronize_mapping",
+    assert sent == [(task_names.SYNCHRONIZE_MAPPING,
                      {"mapping_id": mapping.pk, "direction": TO, "full": False,
                       "only_ids": [str(c.pk) for c in customers], "job_ids": [jobs[0].pk]}, None)]
 
@@ -260,7 +272,7 @@ def test_couple_by_match_later_from_the_sales_records_carries_the_side_to_the_ta
                                                from_side="crm")
     assert (job.status, job.direction) == ("queued", "from_integration")
     [(name, kwargs, _countdown)] = sent
-    assert name == "integration.couple_by_match" and kwargs["from_side"] == "crm"
+    assert name == task_names.COUPLE_BY_MATCH and kwargs["from_side"] == "crm"
     assert kwargs["only_ids"] == [str(a.pk) for a in accounts]  # ids, not objects
 
     result = tasks.couple_by_match_task.apply(kwargs=kwargs).get()  # what the worker runs

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
-from integration import tasks
+from integration import task_names, tasks
 from integration.engine.locks import MappingBusy, holding, mapping_lock
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
@@ -120,7 +120,7 @@ def test_the_periodic_check_is_on_beat_every_minute():
     # What the DatabaseScheduler of `celery worker --beat` does with the settings' schedule when it starts.
     for name, entry in app.conf.beat_schedule.items():
         ModelEntry.from_entry(name, app=app, **entry)
-    task = PeriodicTask.objects.get(task="integration.close_stopped_runs")
+    task = PeriodicTask.objects.get(task=task_names.CLOSE_STOPPED_RUNS)
     assert task.enabled and task.interval.every * {"seconds": 1, "minutes": 60}[task.interval.period] == 60
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from crm.models import Contact, SalesOrder, SalesOrderDetail, TransactionCurrency, Unit, UnitGroup
 from erp.models import Currency, GeneralLedgerSetup, NoSeries, SalesHeader, SalesLine, SalesReceivablesSetup
+from integration import task_names
 from integration.models import ConnectionSetup, Coupling, SyncJob, SyncJobError
 from integration.sales_orders.creation import (
     sales_order_create_in_erp,
@@ -377,7 +378,7 @@ def test_the_switch_keeps_the_recurring_jobs_in_step(world, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         setup.save()
     jobs = {t.name: t for t in PeriodicTask.objects.filter(name__in=["Auto Create Sales Orders", "Sales Order Status"])}
-    assert jobs["Auto Create Sales Orders"].task == "integration.create_sales_orders"
+    assert jobs["Auto Create Sales Orders"].task == task_names.CREATE_SALES_ORDERS
     assert jobs["Auto Create Sales Orders"].interval.every == 30 and jobs["Sales Order Status"].interval.every == 7
     assert all(job.enabled for job in jobs.values())
     setup.create_sales_orders_automatically = False
