@@ -1,4 +1,4 @@
-"""Admin screens for the Sales (CRM) side (SPEC X1).
+"""Admin screens for the Sales (CRM) side (docs/features.md X1).
 
 Every changelist runs a constant number of queries whatever its size: each foreign key shown in a column is
 in ``list_select_related`` (with the relations its ``__str__`` reads). Every foreign key in a form is an
@@ -265,8 +265,8 @@ class UnitAdmin(SalesModelAdmin):
 
 # S6, S7 --------------------------------------------------------------------------------------------------------------
 class HandEditGuardAdminMixin:
-    """The price list the integration keeps for synchronised items, and its lines, are read-only here (SPEC I5):
-    a change by hand would be overwritten by the next synchronisation."""
+    """The price list the integration keeps for synchronised items, and its lines, are read-only here (docs/features.md
+    I5): a change by hand would be overwritten by the next synchronisation."""
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or not obj.hand_edit_error())

@@ -1,4 +1,4 @@
-"""The Sales (CRM) side, shaped like Dynamics 365 Sales (Dataverse) tables: SPEC S1-S11.
+"""The Sales (CRM) side, shaped like Dynamics 365 Sales (Dataverse) tables: docs/features.md S1-S11.
 
 Every record has a UUID id, ``createdon``, ``modifiedon`` (indexed: the integration's watermark) and
 ``modifiedby``. Field names follow Django's style; verbose names carry the terms Sales users know.
@@ -200,7 +200,7 @@ class PriceLevel(CrmRecord):
         return self.name
 
     def hand_edit_error(self):
-        """Why a user may not change this price list or its lines by hand (SPEC I5), or None."""
+        """Why a user may not change this price list or its lines by hand (docs/features.md I5), or None."""
         if self.is_integration_managed:
             return gettext(
                 "The price list %(self)s is kept by the ERP integration for the synchronised items: change the "

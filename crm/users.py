@@ -52,7 +52,8 @@ def login_deleted(sender, instance, **kwargs):
 
 def application_user_ensure(*, username, fullname, client_id, client_secret):
     """The application user another p2c's integration signs in as over the Dataverse Web API, as Dynamics 365's
-    *application user* (issue 61), made or brought up to date; return the sentence saying which.
+    *application user* (docs/decisions.md#sales-over-http), made or brought up to date; return the sentence saying
+    which.
 
     A login that cannot log in to the admin (no password, not staff) with every right on the Sales tables, its Sales
     user (``fullname``, marked as integration user: what it writes is the integration's, never read back), and an

@@ -1,4 +1,4 @@
-"""Admin screens for the ERP side (SPEC X1).
+"""Admin screens for the ERP side (docs/features.md X1).
 
 Every changelist runs a constant number of queries whatever its size: each foreign key shown in a column is
 in ``list_select_related`` (with the relations its ``__str__`` reads). Every foreign key in a form is an

@@ -1,4 +1,4 @@
-"""Admin doors onto ``erp.business_relations`` (SPEC B2-B4, B7): list actions and card buttons.
+"""Admin doors onto ``erp.business_relations`` (docs/features.md B2-B4, B7): list actions and card buttons.
 
 - ERP contacts, list and card: Create as customer (an intermediate form chooses the customer template), vendor,
   bank account; Link with existing customer / vendor / bank account (card; the list action opens the card's

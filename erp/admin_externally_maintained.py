@@ -1,4 +1,4 @@
-"""SPEC P5 in the ERP admin: an externally maintained customer or contact shows the fields the Sales
+"""docs/features.md P5 in the ERP admin: an externally maintained customer or contact shows the fields the Sales
 synchronisation writes read-only, with a note that the record is maintained in Sales. Which fields those are is
 the integration's to say (p2c.extensions.externally_maintained_fields)."""
 

@@ -1,4 +1,5 @@
-"""The record forms of the ERP admin: a number typed by hand is checked against its number series (SPEC E1)."""
+"""The record forms of the ERP admin: a number typed by hand is checked against its number series (docs/features.md
+E1)."""
 
 from django import forms
 from django.core.exceptions import ValidationError

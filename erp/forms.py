@@ -1,4 +1,5 @@
-"""Forms of the business-relation screens (SPEC B2, B3, B7): parse input only; erp.business_relations decides."""
+"""Forms of the business-relation screens (docs/features.md B2, B3, B7): parse input only; erp.business_relations
+decides."""
 
 from crispy_forms.helper import FormHelper
 from django import forms

@@ -1,4 +1,4 @@
-"""The ERP side, shaped like Business Central tables: SPEC E1-E16.
+"""The ERP side, shaped like Business Central tables: docs/features.md E1-E16.
 
 Every record has its code or number as natural key (unique), a UUID ``system_id`` and ``modified_at``
 (indexed: the integration's watermark). Customers, vendors, bank accounts, contacts and sales documents take

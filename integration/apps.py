@@ -24,7 +24,7 @@ class IntegrationConfig(AppConfig):
         mapping_validators_set(table_mapping=table_mapping_validate, field_mapping=field_mapping_validate)
         # Near-real-time synchronisation (a thin door: integration.background.realtime decides and enqueues on commit).
         records_written.connect(realtime.records_written_received, dispatch_uid="integration.realtime")
-        sales_orders_realtime.connect()  # "create sales orders automatically" (SPEC I9)
+        sales_orders_realtime.connect()  # "create sales orders automatically" (docs/features.md I9)
         pre_delete.connect(integration_user_delete_refuse, sender="crm.SystemUser",
                            dispatch_uid="integration.integration_user_protect")
         for model in (IntegrationTableMapping, ConnectionSetup):

@@ -1,7 +1,7 @@
-"""The default table and field mappings (SPEC I2, I3, I5), as data, and the function that (re)creates them.
+"""The default table and field mappings (docs/features.md I2, I3, I5), as data, and the function that (re)creates them.
 
-Names, directions, filters and dependencies follow Business Central's defaults (reference/bc-sales-integration.md
-§8); field names are this project's. Field tuples are ``(erp_field, crm_field, direction, options)`` with
+Names, directions, filters and dependencies follow Business Central's defaults for its Sales
+integration; field names are this project's. Field tuples are ``(erp_field, crm_field, direction, options)`` with
 direction ``"bi"``, ``"to"`` (ERP → Sales) or ``"from"`` (Sales → ERP); ``{"match": n}`` marks the field for
 match-based coupling with priority ``n`` (fields of one priority must all be equal).
 
@@ -236,7 +236,7 @@ MAPPINGS = [
             ("amount_including_vat", "extended_amount", "to", {}),
         ],
     },
-    # -- Sales orders (issue 8, SPEC I9; added by the sales-orders developer) ----------------------------------------
+    # -- Sales orders (docs/features.md I9; added by the sales-orders developer) ---------------------------------------
     # Sales orders become ERP orders through integration.sales_orders, whose runs are logged as jobs of this mapping
     # (direction Sales → ERP). The mapping itself carries the status of the coupled ERP orders back to Sales
     # (BC's "Sales Order Status" job); rules: integration/rules/sales_order.py.

@@ -398,7 +398,8 @@ class DemoSeeder(CrmDemo, ErpDemo, Seeder):
                 ]))
         # The first ERP-only customer has no salesperson (the ERP-only salespeople have no Sales user, so a customer
         # of theirs could not be synchronised), no contact persons and no documents: the demo's full
-        # synchronisation runs clean (issue 14) while one customer still stands apart from the Sales users.
+        # synchronisation runs clean (docs/decisions.md#demo-data-that-runs-clean) while one customer still stands apart
+        # from the Sales users.
         lonely = new_customer(self.company_identity(used_names, used_emails), persons=False,
                               salesperson=self.erp_only_salespeople[0])  # no random pick: the other rows stay as they were
         lonely.salesperson = None

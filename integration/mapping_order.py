@@ -1,4 +1,4 @@
-"""Mappings in dependency order (SPEC I5: salespeople first, units before items, …)."""
+"""Mappings in dependency order (docs/features.md I5: salespeople first, units before items, …)."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext

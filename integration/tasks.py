@@ -39,7 +39,7 @@ def _worker_stopped(sender, **kwargs):
     heartbeats.worker_stopped(sender)
 
 
-# -- Finance and Operations data integration projects (SPEC P1, P6) ----------------------------------------------
+# -- Finance and Operations data integration projects (docs/features.md P1, P6) ----------------------------------------
 @shared_task(acks_late=True, name=task_names.RUN_PROJECT)
 def run_project(run_id):
     """Execute the queued project run ``run_id`` (see integration.fo.projects.project_run_execute)."""
@@ -63,7 +63,7 @@ def sync_log_cleanup_task(older_than_days=None):
     return outcome.as_data()
 
 
-# -- Synchronisation, coupling and full synchronisation (SPEC I4, I6, I8, X4) --------------------------------------
+# -- Synchronisation, coupling and full synchronisation (docs/features.md I4, I6, I8, X4) ------------------------------
 # Every task below is a thin door onto integration.operations / full_sync_run. Jobs handed in by
 # id were created "queued" by integration.queue; a task runs only the jobs still queued, so a redelivered
 # message finds them done (or running under the mapping's lock) and does nothing twice. That is what makes
@@ -192,7 +192,7 @@ def sales_changes_poll_task():
     return realtime.sales_changes_poll()
 
 
-# -- Sales orders from Sales (SPEC I9; integration.sales_orders) ---------------------------------------------------------
+# -- Sales orders from Sales (docs/features.md I9; integration.sales_orders) -------------------------------------------
 @shared_task(acks_late=True, name=task_names.CREATE_SALES_ORDERS)
 def create_sales_orders_task(order_ids=None):
     """Create the ERP orders of the Sales orders ``order_ids``; without ids (the periodic "Auto Create Sales Orders"

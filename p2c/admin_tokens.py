@@ -1,5 +1,6 @@
-"""django-oauth-toolkit's token lists with their revoke action declaring the permission it needs (issue 67): its own
-declares none, so it ran for anyone who may view the list. Registered in place of the package's (p2c.apps)."""
+"""django-oauth-toolkit's token lists with their revoke action declaring the permission it needs
+(docs/decisions.md#bounded-and-total-doors): its own declares none, so it ran for anyone who may view the list.
+Registered in place of the package's (p2c.apps)."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _

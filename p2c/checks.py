@@ -17,7 +17,7 @@ def admin_actions_of(modeladmin):
 def admin_actions_declare_permissions(app_configs=None, **kwargs):
     """Every admin action declares the permissions it needs (``@admin.action(permissions=[...])``, with a
     ``has_<permission>_permission`` method on its ModelAdmin): an action without them runs for anyone who may view
-    the list (issue 67)."""
+    the list (docs/decisions.md#bounded-and-total-doors)."""
     errors = []
     for model, modeladmin in admin.site._registry.items():
         for name, func in admin_actions_of(modeladmin):

@@ -1,7 +1,7 @@
 """Django's own admin strings that its Dutch catalogue lacks (Django 5.2), given entries in the project's catalogues so
-that the admin reads Dutch throughout (issue 62: "Add link", "Model name" were English on Dutch pages). Marked here
-only for `makemessages`; the admin's templates translate them, and the project's catalogues come first
-(LOCALE_PATHS). The French and Swedish entries repeat Django's own translations."""
+that the admin reads Dutch throughout (docs/decisions.md#messages-stored-as-what-they-mean: "Add link", "Model name"
+were English on Dutch pages). Marked here only for `makemessages`; the admin's templates translate them, and the
+project's catalogues come first (LOCALE_PATHS). The French and Swedish entries repeat Django's own translations."""
 
 from django.utils.translation import gettext_noop
 

@@ -1,5 +1,5 @@
-"""Size limits on what the doors take (issue 65), told the same way by every door: one line naming the limit and
-the setting that holds it, checked before anything is read or parsed.
+"""Size limits on what the doors take (docs/decisions.md#bounded-and-total-doors), told the same way by every door: one
+line naming the limit and the setting that holds it, checked before anything is read or parsed.
 
 `size_check` is the one helper: a door gives the size it was told (Content-Length, the file's size on disk, an
 upload's size) and the setting's name; over the limit it raises OperationRefused with status 413.

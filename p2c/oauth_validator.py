@@ -1,4 +1,5 @@
-"""django-oauth-toolkit's request validator, total on any Authorization header (issue 67).
+"""django-oauth-toolkit's request validator, total on any Authorization header
+(docs/decisions.md#bounded-and-total-doors).
 
 Its client authentication by HTTP Basic (``/o/token/``, ``/o/introspect/``, ``/o/revoke_token/``) decodes the
 credentials with ``base64.b64decode``, which raises ValueError on a str that is not ASCII (a WSGI header's bytes

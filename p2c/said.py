@@ -1,4 +1,5 @@
-"""Messages stored as what they mean, told in the reader's language (issue 62).
+"""Messages stored as what they mean, told in the reader's language
+(docs/decisions.md#messages-stored-as-what-they-mean).
 
 A job's message is written once, by a worker in its own language, and read later by people in theirs: on an admin
 page (the request's language), in the API (``Accept-Language``), by a command (``P2C_LANGUAGE``) or in an alert

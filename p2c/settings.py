@@ -276,7 +276,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # How many source rows the synchronisation engine handles per chunk (one transaction each). Each chunk costs a commit
 # (on PostgreSQL a WAL flush: some 10 ms) and a dozen statements; at 1000 rows that was a quarter of a first load's
-# time on PostgreSQL and a tenth on SQLite (issue 31), at 5000 little, for some 30 MiB more held while it runs.
+# time on PostgreSQL and a tenth on SQLite (docs/decisions.md#write-paths), at 5000 little, for some 30 MiB more held
+# while it runs.
 P2C_SYNC_CHUNK_SIZE = int(os.environ.get("P2C_SYNC_CHUNK_SIZE", "5000"))
 # On PostgreSQL, a chunk of new rows is written and committed by a thread of its own while the run reads and
 # decides the next one (integration/engine/write_behind.py); false: one chunk at a time.
@@ -309,7 +310,8 @@ DATAVERSE_LIMIT_CONCURRENT = int(os.environ.get("P2C_DATAVERSE_LIMIT_CONCURRENT"
 # How long a delta token of change tracking is honoured (Dataverse's organisation setting, 7 days by default;
 # at most the Sales deletion log's retention, 30 days).
 DATAVERSE_CHANGE_TRACKING_RETENTION_DAYS = int(os.environ.get("P2C_DATAVERSE_CHANGE_TRACKING_RETENTION_DAYS", "7"))
-# Bounds of a $filter (issue 65 asks the same of every door): its length in characters and its nesting depth.
+# Bounds of a $filter (docs/decisions.md#bounded-and-total-doors asks the same of every door): its length in characters
+# and its nesting depth.
 DATAVERSE_FILTER_MAX_LENGTH = int(os.environ.get("P2C_DATAVERSE_FILTER_MAX_LENGTH", "8000"))
 DATAVERSE_FILTER_MAX_DEPTH = int(os.environ.get("P2C_DATAVERSE_FILTER_MAX_DEPTH", "40"))
 # Access tokens of /o/token/ (django-oauth-toolkit): an hour, as Microsoft Entra ID's.
@@ -325,13 +327,14 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
-    # Any Authorization header is refused (401), never an exception (issue 67: Basic with non-ASCII was a 500).
+    # Any Authorization header is refused (401), never an exception (docs/decisions.md#bounded-and-total-doors: Basic
+    # with non-ASCII was a 500).
     "OAUTH2_VALIDATOR_CLASS": "p2c.oauth_validator.TotalOAuth2Validator",
 }
 # What a configuration file (integration_import, the admin's import, POST /api/integration/configuration/import/)
-# may hold before it is refused unread (issue 65): the largest file in bytes (today's largest real export is
-# about 60 KB), the most YAML nodes counting each alias as the nodes it stands for (counted while the file is
-# read, never expanded), the most aliases, and the errors gathered before reading stops.
+# may hold before it is refused unread (docs/decisions.md#bounded-and-total-doors): the largest file in bytes (today's
+# largest real export is about 60 KB), the most YAML nodes counting each alias as the nodes it stands for (counted while
+# the file is read, never expanded), the most aliases, and the errors gathered before reading stops.
 P2C_CONFIGURATION_MAX_BYTES = int(os.environ.get("P2C_CONFIGURATION_MAX_BYTES", str(2 * 1024 * 1024)))
 P2C_CONFIGURATION_MAX_NODES = int(os.environ.get("P2C_CONFIGURATION_MAX_NODES", "1000000"))
 P2C_CONFIGURATION_MAX_ALIASES = int(os.environ.get("P2C_CONFIGURATION_MAX_ALIASES", "100"))

@@ -1,4 +1,5 @@
-"""Text that can be stored: the one check every door applies to what it is given (issue 67).
+"""Text that can be stored: the one check every door applies to what it is given
+(docs/decisions.md#bounded-and-total-doors).
 
 A Python ``str`` may hold a NUL (JSON's ``"\\u0000"``, ``%00`` in a query string or a form) or a lone UTF-16
 surrogate (JSON's ``"\\ud800"``, a file's bytes that are not UTF-8 read with ``surrogateescape``). Neither can be

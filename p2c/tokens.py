@@ -1,5 +1,5 @@
 """Opaque tokens (the API's page cursors, the Dataverse Web API's skip tokens): encoded here, and checked whole
-before any part of one is used (issue 67).
+before any part of one is used (docs/decisions.md#bounded-and-total-doors).
 
 A token is its data as compact JSON in URL-safe base64 without padding. `token_decode` gives the data back only for
 a text that `token_encode` could have written: at most `MAX_TOKEN_LENGTH` characters of the base64 alphabet, which

@@ -277,10 +277,10 @@ def expand_rows(entity, rows, expands):
 
 
 # --------------------------------------------------------------------------------------------------- tokens
-# A skip token is checked whole before any part of it is used (issue 67): exactly what `encode_token` wrote
-# (p2c.tokens), holding exactly the keys of one kind of page, each of its type and in its range. Anything else,
-# whatever it holds (a lone surrogate, a NUL, another alphabet, a text too long, a key of another table), is a 400 in
-# Dataverse's shape, never a 500 and never a page read from the wrong place.
+# A skip token is checked whole before any part of it is used (docs/decisions.md#bounded-and-total-doors): exactly what
+# `encode_token` wrote (p2c.tokens), holding exactly the keys of one kind of page, each of its type and in its range.
+# Anything else, whatever it holds (a lone surrogate, a NUL, another alphabet, a text too long, a key of another table),
+# is a 400 in Dataverse's shape, never a 500 and never a page read from the wrong place.
 MAX_MICROS = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z: the last moment a datetime holds
 MAX_OFFSET = 2**53  # past any table; an offset the databases' 64-bit integers hold with the page added
 KEY_PAGE_TOKEN, OFFSET_PAGE_TOKEN = {"k", "r", "t"}, {"o", "r", "t"}  # a read without $orderby / with one

@@ -1,5 +1,5 @@
 """An account or contact without a number holds NULL, not "": the unique columns then hold any number of
-unnumbered rows (an imported database), which p2c_upgrade numbers (SPEC P3)."""
+unnumbered rows (an imported database), which p2c_upgrade numbers (docs/features.md P3)."""
 
 from django.db import migrations, models
 

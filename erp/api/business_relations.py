@@ -1,5 +1,5 @@
-"""API doors onto ``erp.business_relations`` (SPEC B2-B4, B7): thin ``@action``s on the contact, customer, vendor
-and bank account endpoints.
+"""API doors onto ``erp.business_relations`` (docs/features.md B2-B4, B7): thin ``@action``s on the contact, customer,
+vendor and bank account endpoints.
 
 On ``/api/erp/contacts/{no}/``: ``create-customer`` (optional customer ``template``), ``create-vendor``,
 ``create-bank-account``, ``link`` (``link_to_table``, ``no``, ``master``), ``unlink`` (``link_to_table``),

@@ -1,4 +1,4 @@
-"""ERP contacts with customers, vendors and bank accounts (SPEC B1-B9, BC's business relations).
+"""ERP contacts with customers, vendors and bank accounts (docs/features.md B1-B9, BC's business relations).
 
 A *contact business relation* says which company contact a customer, vendor or bank account is (one of each kind
 per contact, one contact per linked record). This module is the only place that makes, follows or removes those

@@ -1,4 +1,4 @@
-"""What links a contact with a customer, vendor or bank account (SPEC B1), and the reads that follow a link.
+"""What links a contact with a customer, vendor or bank account (docs/features.md B1), and the reads that follow a link.
 
 ``LINKS`` holds, per kind of linked record, its model, its Marketing Setup field and the (contact field, record
 field) pairs the two sides share; ``business_relation_code`` is the setup code of a kind; the selectors answer

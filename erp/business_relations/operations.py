@@ -1,5 +1,5 @@
-"""The business-relation operations the doors call (SPEC B2, B3, B4, B7): link, unlink, create a record from a
-contact or a contact from a record, documents and interactions from a contact, and ``records_each``, which runs one
+"""The business-relation operations the doors call (docs/features.md B2, B3, B4, B7): link, unlink, create a record from
+a contact or a contact from a record, documents and interactions from a contact, and ``records_each``, which runs one
 of them on the records a user picked, each on its own.
 """
 

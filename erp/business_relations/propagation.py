@@ -1,4 +1,4 @@
-"""Keeping linked records in step (SPEC B5, B6, B8): the hooks the ERP models call on every write path.
+"""Keeping linked records in step (docs/features.md B5, B6, B8): the hooks the ERP models call on every write path.
 
 ``erp.models`` cannot import this module (it imports the models): ``ErpConfig.ready()`` plugs it in with
 ``business_relations_connect``, and the models call ``records_after_write``, ``record_snapshot``,

@@ -1,4 +1,4 @@
-"""The integration's admin screens and their forms (SPEC I1-I4, I6, I7, X1): doors onto the operations.
+"""The integration's admin screens and their forms (docs/features.md I1-I4, I6, I7, X1): doors onto the operations.
 
 This module (what Django's admin autodiscovery imports) registers the connection setup, table mappings with their
 field mappings, value maps and couplings, and mounts the full synchronisation review page (full_sync), the health

@@ -1,4 +1,4 @@
-"""Integration → Conflicts: the conflict inbox in the admin (issue 18 §1).
+"""Integration → Conflicts: the conflict inbox in the admin (docs/decisions.md#the-conflict-inbox).
 
 One row per coupled pair in conflict (mapping, both records linked, since when, the job), filtered by mapping,
 kind and age; the pair side by side (the change page: per field in conflict the ERP value, the Sales value and the

@@ -1,4 +1,5 @@
-"""Coupling and synchronising from the Sales and ERP changelists (SPEC I4, X1; BC §6 "Coupling UX").
+"""Coupling and synchronising from the Sales and ERP changelists (docs/features.md I4, X1; Business Central's coupling
+screens).
 
 `CouplingAdminMixin` goes on the ModelAdmin of every model that can take part in a table mapping. When the model
 is in an enabled mapping it adds, for users with the integration's permissions:

@@ -1,4 +1,5 @@
-"""The *Coupling* column and filter on the Sales and ERP changelists (SPEC I4, X1; BC §6 "Coupling UX").
+"""The *Coupling* column and filter on the Sales and ERP changelists (docs/features.md I4, X1; Business Central's
+coupling screens).
 
 `CouplingStateAdminMixin` is the list part of `integration.admin.coupling.CouplingAdminMixin` (which adds the
 actions and provides ``_shows_coupling`` and ``coupling_mappings``). Each row tells its record's state, as

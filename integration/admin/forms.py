@@ -204,7 +204,7 @@ class FieldMappingInlineFormSet(forms.BaseInlineFormSet):
                  for name, messages in exc.message_dict.items() for message in messages]) from exc
 
 
-# -- set-up wizard (SPEC I1) -----------------------------------------------------------------------------------
+# -- set-up wizard (docs/features.md I1) -------------------------------------------------------------------------------
 class WizardStepForm(forms.Form):
     """A step of the wizard: rendered with the shared crispy helper (the page holds the form tag)."""
 
@@ -214,9 +214,10 @@ class WizardStepForm(forms.Form):
 
 
 class WizardSalesForm(WizardStepForm):
-    """Where Sales lives: this database, or a Dataverse Web API with its address and client credentials (issue 61).
-    The secret is never shown back: left blank, the one kept stays (while the address and client id it was given for
-    do). Each SALES_API_* the environment sets wins over its field, and the field says so."""
+    """Where Sales lives: this database, or a Dataverse Web API with its address and client credentials
+    (docs/decisions.md#sales-over-http). The secret is never shown back: left blank, the one kept stays (while the
+    address and client id it was given for do). Each SALES_API_* the environment sets wins over its field, and the field
+    says so."""
 
     sales_location = forms.ChoiceField(label=_("Sales is in"), choices=SalesLocation.choices, widget=forms.RadioSelect,
                                        initial=SalesLocation.DATABASE)

@@ -1,4 +1,5 @@
-"""Admin pages of the integration that are not a model's: the full synchronisation review (SPEC I6; BC page 5373).
+"""Admin pages of the integration that are not a model's: the full synchronisation review (docs/features.md I6; BC page
+5373).
 
 Thin doors onto integration.full_sync.review: the page lists `full_sync_review_lines()`, Start/Restart call
 `full_sync_start(restart=…)` (which holds every rule: connection enabled, what may be restarted) and tell its

@@ -1,5 +1,5 @@
-"""Admin of the synchronisation jobs, their errors and the failed inserts (SPEC I3, I7; BC pages 5338, 5339):
-thin doors onto integration.operations, as in integration/admin/__init__.py."""
+"""Admin of the synchronisation jobs, their errors and the failed inserts (docs/features.md I3, I7; BC pages 5338,
+5339): thin doors onto integration.operations, as in integration/admin/__init__.py."""
 
 from collections import defaultdict
 

@@ -1,6 +1,7 @@
-"""Atop the Sales app's admin pages of an instance whose Sales is reached over the Dataverse Web API (issue 61): where
-Sales lives. Its tables here are not the ones the integration synchronises. Registered by integration.contributions
-(p2c.extensions' ADMIN_PAGE_NOTICE), so the Sales app does not import the integration."""
+"""Atop the Sales app's admin pages of an instance whose Sales is reached over the Dataverse Web API
+(docs/decisions.md#sales-over-http): where Sales lives. Its tables here are not the ones the integration synchronises.
+Registered by integration.contributions (p2c.extensions' ADMIN_PAGE_NOTICE), so the Sales app does not import the
+integration."""
 
 from django.utils.html import format_html
 from django.utils.translation import gettext

@@ -1,5 +1,5 @@
-"""The assisted set-up (SPEC I1; BC's "Set up a connection to Dynamics 365 Sales"): a small state machine whose
-answers live in the session until the last step, then are applied in one go.
+"""The assisted set-up (docs/features.md I1; BC's "Set up a connection to Dynamics 365 Sales"): a small state machine
+whose answers live in the session until the last step, then are applied in one go.
 
 Steps: Sales connection (this database, or a Dataverse Web API: address, sign-in; *Test connection* tries the answers
 before they are kept) → connection (enable, integration user) → what to synchronise (sales orders, item availability) → default

@@ -1,6 +1,6 @@
-"""API of the conflict inbox (issue 18 §1): ``/api/integration/conflicts/`` lists the pairs in conflict (filter by
-``table_mapping``, ``mapping`` name, ``kind``, ``older_than_days``), ``…/{id}/`` shows one side by side, and
-``POST …/{id}/resolve/`` (or ``POST …/resolve/`` with ``ids``) resolves, a thin door onto
+"""API of the conflict inbox (docs/decisions.md#the-conflict-inbox): ``/api/integration/conflicts/`` lists the pairs in
+conflict (filter by ``table_mapping``, ``mapping`` name, ``kind``, ``older_than_days``), ``…/{id}/`` shows one side by
+side, and ``POST …/{id}/resolve/`` (or ``POST …/resolve/`` with ``ids``) resolves, a thin door onto
 ``integration.operations.conflicts.conflicts_resolve``: the outcome in the body, 400/409 when refused as a whole.
 """
 

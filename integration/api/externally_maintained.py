@@ -1,5 +1,5 @@
-"""The API side of SPEC P5: a serializer mixin that refuses edits of the Sales-maintained fields of an externally
-maintained ERP record with a 400 naming each field (see integration.fo.externally_maintained)."""
+"""The API side of docs/features.md P5: a serializer mixin that refuses edits of the Sales-maintained fields of an
+externally maintained ERP record with a 400 naming each field (see integration.fo.externally_maintained)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers

@@ -1,5 +1,5 @@
 """``POST …/{id}/couple/``, ``…/uncouple/`` and ``…/synchronize/`` on every Sales and ERP record endpoint whose
-model takes part in a table mapping (SPEC X3, I4), and ``…/create-counterpart/``: thin doors onto
+model takes part in a table mapping (docs/features.md X3, I4), and ``…/create-counterpart/``: thin doors onto
 ``integration.operations`` (coupling_set_up, couplings_delete, synchronize_now, records_create_in_other_side).
 
 Couple names the counterpart by its primary key (``erp_id`` on a Sales record, ``crm_id`` on an ERP record) or

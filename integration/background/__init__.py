@@ -1,8 +1,8 @@
 """What runs without a user asking for it: on a schedule, on a commit, or to keep the log within its retention.
 
-- schedules: one django-celery-beat task per mapping (SPEC I8) and the log's daily cleanup;
+- schedules: one django-celery-beat task per mapping (docs/features.md I8) and the log's daily cleanup;
 - realtime: near-real-time synchronisation, enqueued when a change to a coupled record commits;
-- sync_log: the synchronisation log's retention (SPEC I7).
+- sync_log: the synchronisation log's retention (docs/features.md I7).
 
 The periodic check of runs whose process stopped is an operation (integration/operations/stopped_runs.py): it
 reaches the F&O projects, whose admin records the configuration's history, which names the schedules here.

@@ -13,8 +13,8 @@ transaction commits, `_flush` enqueues one synchronisation task per mapping and 
   whose modified-on is not newer than its coupling's last synchronised value is the engine's own write (the engine
   stores that value in the coupling as it writes), so echoes never ping-pong, whichever door ran the engine.
 
-A Sales reached over the Web API (issue 61) commits in another process: `sales_changes_poll`, on beat every
-``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link and hands them to the same enqueue
+A Sales reached over the Web API (docs/decisions.md#sales-over-http) commits in another process: `sales_changes_poll`,
+on beat every ``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link and hands them to the same enqueue
 (`_changed_enqueue`); a settled poll costs one request a table, whatever the number of its mappings. Sales's
 modified-on comes in whole seconds there, so a polled row not written by the integration user is a change even in
 the second of its last synchronisation (`modified_since`: not earlier at that precision, rather than later).

@@ -1,4 +1,5 @@
-"""Scheduled synchronisation of modified records, one recurring job per mapping (SPEC I8; BC's job queue entries).
+"""Scheduled synchronisation of modified records, one recurring job per mapping (docs/features.md I8; BC's job queue
+entries).
 
 Each mapping gets one django-celery-beat `PeriodicTask`, named after it (`schedule_name`), that runs the
 ``integration.synchronize_mapping`` task with the mapping's id: a run of the records modified since the mapping's

@@ -1,4 +1,5 @@
-"""Retention of the synchronisation log (SPEC I7; BC's "Delete entries older than 7 days" / "Delete all entries").
+"""Retention of the synchronisation log (docs/features.md I7; BC's "Delete entries older than 7 days" / "Delete all
+entries").
 
 `sync_log_cleanup` deletes the synchronisation jobs (with their errors) and the full synchronisation runs (with their
 lines) created before the retention, and keeps what someone still needs:

@@ -1,5 +1,6 @@
-"""The integration's configuration as a file (issue 18): export, parse, validate, diff and apply, one operation each
-door calls (``integration_export`` / ``integration_import``, the admin's export and import pages, the API).
+"""The integration's configuration as a file (docs/decisions.md#configuration-as-a-file): export, parse, validate, diff
+and apply, one operation each door calls (``integration_export`` / ``integration_import``, the admin's export and import
+pages, the API).
 
 The file holds what an administrator builds and carries from a test environment into production: the connection
 setup's options, value maps, table mappings (directions, options, filters, dependencies, parent, conflict policies,

@@ -23,7 +23,8 @@ FORMATS = ("json", "yaml")
 CONNECTION_KEYS = ("is_enabled", "integration_user", "sales_order_integration_enabled",
                    "create_sales_orders_automatically", "item_availability_enabled", "log_retention_days",
                    "alert_recipients", "alert_lag_minutes", "alert_worker_minutes", "alert_period_minutes",
-                   # Where Sales lives (issue 61); never the secret, which no file or history holds.
+                   # Where Sales lives (docs/decisions.md#sales-over-http); never the secret, which no file or history
+                   # holds.
                    "sales_location", "sales_api_url", "sales_api_sign_in", "sales_api_tenant_id", "sales_api_token_url",
                    "sales_api_client_id")
 VALUE_MAP_KEYS = ("name", "description", "entries")

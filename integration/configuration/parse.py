@@ -86,8 +86,9 @@ def configuration_parse(text, *, fmt):
 
 def configuration_depth_check(data):
     """Refuse (ConfigurationInvalid) data nested deeper than `MAX_DEPTH`, naming the key path where, and text that
-    cannot be stored (a NUL, a lone surrogate), naming each key that holds it (issue 67): checked once here, for
-    every door, before anything reads the data further."""
+    cannot be stored (a NUL, a lone surrogate), naming each key that holds it
+    (docs/decisions.md#bounded-and-total-doors): checked once here, for every door, before anything reads the data
+    further."""
     where = _too_deep_at(data)
     if where is not None:
         raise ConfigurationInvalid([(where, _too_deep())])

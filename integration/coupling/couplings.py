@@ -1,4 +1,4 @@
-"""Couplings: set up by hand, by matching, removed, restored (SPEC I4; BC table 5331 and its pages).
+"""Couplings: set up by hand, by matching, removed, restored (docs/features.md I4; BC table 5331 and its pages).
 
 Every function here is what the admin actions, the API and the commands call.
 """

@@ -1,4 +1,5 @@
-"""Which side of coupled records changed since their last synchronisation (SPEC I5), as the engine decides it.
+"""Which side of coupled records changed since their last synchronisation (docs/features.md I5), as the engine decides
+it.
 
 *Synchronise now* preselects by it (Business Central: Get when only the Sales side changed, Send when only the ERP
 side changed, Merge when neither or both did), and a Send or Get of several records skips those whose target side

@@ -1,4 +1,5 @@
-"""Field-level conflicts (SPEC I5, I7; issue 18): which side changed which field, the merge, the conflict inbox rows.
+"""Field-level conflicts (docs/features.md I5, I7; docs/decisions.md#the-conflict-inbox): which side changed which
+field, the merge, the conflict inbox rows.
 
 Each coupling keeps the mapped field values of both sides as last synchronised (``Coupling.synced_values``),
 written with the coupling in the engine's own bulk write: ``{"fields": {field key: value}}`` (`field_key`: the

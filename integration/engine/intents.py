@@ -1,4 +1,5 @@
-"""Exactly once across two databases: writes into Sales recorded as intents on the ERP side first (issue 28).
+"""Exactly once across two databases: writes into Sales recorded as intents on the ERP side first
+(docs/decisions.md#two-databases-intents-recorded-first).
 
 With Sales in a database of its own (p2c.databases), a run ERP → Sales cannot commit a Sales row and its coupling
 in one transaction. A chunk therefore goes in three steps (`ChunkRun`, sync.py):

@@ -3,7 +3,7 @@
 Sales option sets are fixed lists, so synchronising an option mapping couples each ERP code to the Sales option
 it means, recorded as an entry of the mapping's value map (same name). A code that matches no option by value or
 by label, letters and digits compared without case or punctuation, is skipped and logged: the Sales field stays
-blank for customers using it (SPEC I5). Entries an administrator set by hand are kept.
+blank for customers using it (docs/features.md I5). Entries an administrator set by hand are kept.
 """
 
 import re

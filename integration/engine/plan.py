@@ -104,7 +104,7 @@ class FieldRule:
     source_field: object = None  # None for a constant
     kind: str = "value"  # constant | value | relation | key_to_value | value_to_key
     value_map: dict = field(default_factory=dict)
-    quantum: Decimal | None = None  # a decimal destination: its values are rounded to this (SPEC P4/P5)
+    quantum: Decimal | None = None  # a decimal destination: its values are rounded to this (docs/features.md P4/P5)
 
     @property
     def dest_attname(self):
@@ -246,7 +246,8 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
 
 
 def integration_user_rows_skipped(*, mapping, field_mappings):
-    """Whether the Sales → ERP pass leaves out the Sales rows last written by the integration user (SPEC I5).
+    """Whether the Sales → ERP pass leaves out the Sales rows last written by the integration user (docs/features.md
+    I5).
 
     They are the integration's own writes, so reading them back would only echo them — unless an enabled field
     mapping carries a Sales field to the ERP only: a value only Sales writes (a Sales-side process may run as the

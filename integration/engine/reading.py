@@ -1,8 +1,8 @@
 """What a run reads: the source rows to examine (`source_querysets`), in keyset chunks (`iterate_chunks`), and the
 failed insertions of the mapping's source side (`FailedInserts`).
 
-A partition of a run (``plan.key_range``, issue 17) reads only the source rows with ``low <= pk < high`` in every
-queryset: the full read, the retries and the changed rows alike.
+A partition of a run (``plan.key_range``, docs/decisions.md#partitions) reads only the source rows with
+``low <= pk < high`` in every queryset: the full read, the retries and the changed rows alike.
 """
 
 

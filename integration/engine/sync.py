@@ -10,10 +10,10 @@ writing a destination row the engine stores that row's new modified-on in the co
 other direction finds it unchanged: no ping-pong. Sales rows last written by the integration user are not read,
 unless a field mapping carries a Sales field to the ERP only (`integration_user_rows_skipped`).
 
-Conflicts, as Business Central (SPEC I5): a coupled row whose destination changed since the last synchronisation
-while the source did not is no conflict: the destination *holds newer data*, the row is skipped in this direction
-(counted skipped, with that reason in the job's message; the coupling is neither failed nor parked) and its change
-flows the other way in the other pass. Only a row changed on both sides is an update conflict, resolved by the
+Conflicts, as Business Central (docs/features.md I5): a coupled row whose destination changed since the last
+synchronisation while the source did not is no conflict: the destination *holds newer data*, the row is skipped in this
+direction (counted skipped, with that reason in the job's message; the coupling is neither failed nor parked) and its
+change flows the other way in the other pass. Only a row changed on both sides is an update conflict, resolved by the
 mapping's update-conflict resolution; when it goes ahead, the destination stays "changed" for the other pass
 (`BOTH_MODIFIED_MARGIN`), so a merge of both sides completes over the two passes.
 
@@ -101,7 +101,8 @@ def watermark_after(*, max_seen, started):
     older than the latest one read, committed only after. Such a row's modified-on is within the margin of the
     run's start, so the next run has to read again from ``min(max_seen, started - margin)``, no earlier: when the
     latest change read is older than that (a settled table), the rows read last time are not read again, run after
-    run, until something changes (issue 66: 48,892 rows re-read by every settled run after one bulk rename)."""
+    run, until something changes (docs/decisions.md#settled-runs-cost-what-changed: 48,892 rows re-read by every settled
+    run after one bulk rename)."""
     return min(max_seen + WATERMARK_MARGIN, started)
 
 

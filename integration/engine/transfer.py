@@ -350,7 +350,7 @@ def _plain_value(rule, plan):
             value = value_map.get(str(value), value)
         if allowed is not None and not is_blank(value) and str(value) not in allowed:
             if blank_option:
-                return True, ""  # SPEC I5: no matching Sales option leaves the option blank
+                return True, ""  # docs/features.md I5: no matching Sales option leaves the option blank
             raise not_allowed_error(value)
         value = value if text and type(value) is str else convert(value, dest)
         if quantum is None or value is None:

@@ -1,6 +1,6 @@
 """Checks run when a mapping is saved: named tables and fields are synchronisable (``registry``), types convert,
 filters are sound, no cycles of dependencies or parents, and the directions of a table mapping and its field mappings
-agree (SPEC I2, I3; BC tables 5335/5336):
+agree (docs/features.md I2, I3; BC tables 5335/5336):
 
 - an option mapping, and each of its field mappings, goes one way only (`option_one_way`); its field mappings
   follow its direction (``IntegrationTableMapping.save`` carries it);

@@ -1,4 +1,4 @@
-"""API of the Finance and Operations data integration: templates, projects, runs (SPEC P1, P6, X3).
+"""API of the Finance and Operations data integration: templates, projects, runs (docs/features.md P1, P6, X3).
 
 Thin doors onto ``integration.fo.projects.project_run``. ``POST projects/{id}/run/`` starts a run in the background
 (202, the queued run); a project whose prerequisite task has not succeeded, or that is already running, is refused

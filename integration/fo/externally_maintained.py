@@ -1,4 +1,4 @@
-"""Externally maintained ERP records (SPEC P5): customers and contacts the Sales synchronisation writes.
+"""Externally maintained ERP records (docs/features.md P5): customers and contacts the Sales synchronisation writes.
 
 An ERP record flagged *externally maintained* (IsContactPersonExternallyMaintained) is maintained in Sales: the
 fields the Finance and Operations tasks write into it may not be changed in the ERP, or the next run would

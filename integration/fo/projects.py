@@ -1,4 +1,5 @@
-"""Running data integration projects (SPEC P1, P6): prerequisites, tasks in order, execution history, cleanup.
+"""Running data integration projects (docs/features.md P1, P6): prerequisites, tasks in order, execution history,
+cleanup.
 
 ``project_run`` is the operation every door calls (admin "Run project" / "Re-run", the API, ``p2c_run``): it
 starts a run and queues or executes it, returning an Outcome. ``project_run_start`` checks the prerequisites and

@@ -1,4 +1,5 @@
-"""Finance and Operations "prospect to cash" templates (SPEC P1, P4, P5), as data, and projects made from them.
+"""Finance and Operations "prospect to cash" templates (docs/features.md P1, P4, P5), as data, and projects made from
+them.
 
 Each template holds ordered tasks; each task is one engine table mapping run in one direction (Sales → ERP
 here), with its own filter, field mappings, and default values / value maps. Field tuples are

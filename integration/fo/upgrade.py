@@ -1,4 +1,5 @@
-"""The prospect-to-cash upgrade step (SPEC P3): numbers for existing accounts and contacts, Is Active Customer.
+"""The prospect-to-cash upgrade step (docs/features.md P3): numbers for existing accounts and contacts, Is Active
+Customer.
 
 - Accounts and contacts without an account / contact number get one from the same sequences new records use
   (``ACC-01000-XXXXXX``, ``CON-01000-XXXXXX``): one allocation and one bulk UPDATE per batch.

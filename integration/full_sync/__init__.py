@@ -1,4 +1,4 @@
-"""The full synchronisation (SPEC I6; BC page 5373) and the partitioned runs it is made of.
+"""The full synchronisation (docs/features.md I6; BC page 5373) and the partitioned runs it is made of.
 
 - review: the recommendations, the lines and their status, whether a run may be restarted;
 - run: start or restart a run, advance it, run its lines, recover the lines whose worker died;

@@ -15,10 +15,10 @@ single-process run counts. The job closes, and the mapping's watermark moves (to
 read, never past the run's start), only when every partition is done; a failed partition leaves the watermark
 where it was, and the next run of the mapping resumes the job (the partitions done are not run again).
 
-Matching is not split (issue 66): when the destination has uncoupled rows and the mapping creates and matches,
-partition 0 holds every uncoupled source row and the coordinator runs it first, alone, in the order one process reads
-them; the key-range partitions then take the coupled rows. Two workers matching two source rows to one destination
-row (each partition seeing it free) would leave the result to timing; this way it is what one process does.
+Matching is not split (docs/decisions.md#partitions): when the destination has uncoupled rows and the mapping creates
+and matches, partition 0 holds every uncoupled source row and the coordinator runs it first, alone, in the order one
+process reads them; the key-range partitions then take the coupled rows. Two workers matching two source rows to one
+destination row (each partition seeing it free) would leave the result to timing; this way it is what one process does.
 
 Dependencies still order mappings: a full synchronisation line (integration/full_sync/run.py) is this run's
 coordinator and finishes only when all its partitions are done, so CUSTOMER still waits for SALESPEOPLE.

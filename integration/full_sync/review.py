@@ -1,5 +1,5 @@
-"""Full synchronisation review (SPEC I6; BC table/page 5373 "CRM Full Synch. Review"): the recommendations, the
-lines and their status, and whether a run may be restarted. The run itself is `integration.full_sync.run`.
+"""Full synchronisation review (docs/features.md I6; BC table/page 5373 "CRM Full Synch. Review"): the recommendations,
+the lines and their status, and whether a run may be restarted. The run itself is `integration.full_sync.run`.
 
 The review lists every enabled top-level mapping in dependency order with its *initial synchronisation
 recommendation* (BC's ``GetInitialSynchRecommendation``). Starting it creates a `FullSyncRun` that snapshots one
@@ -179,7 +179,7 @@ def _review_transport():
 
 
 def mapping_recommendation(mapping, *, transport=None):
-    """BC's initial synchronisation recommendation for ``mapping`` (reference §5), dependencies left aside;
+    """BC's initial synchronisation recommendation for ``mapping``, dependencies left aside;
     ``transport``: to Sales over the Web API (`_review_transport`), None when Sales is this database."""
     erp_count = _count(mapping.erp_model_class(), mapping.erp_filter)
     if mapping.name == "SALESPEOPLE":

@@ -1,5 +1,5 @@
-"""The full synchronisation run (SPEC I6): start or restart it, advance it, run its lines, recover the lines whose
-worker died. The review it follows (recommendations, lines, status) is `integration.full_sync.review`; the tasks
+"""The full synchronisation run (docs/features.md I6): start or restart it, advance it, run its lines, recover the lines
+whose worker died. The review it follows (recommendations, lines, status) is `integration.full_sync.review`; the tasks
 the run hands its lines to are enqueued by `integration.queue`. Everything here is idempotent (see
 `integration.full_sync.review`).
 """

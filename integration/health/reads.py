@@ -100,8 +100,8 @@ class ConnectionHealth:
     beat: Heartbeat | None
     broker_reachable: bool | None  # None: not asked
     now: object = None
-    # Sales over the Dataverse Web API (issue 61): a dataverse_http.RemoteHealth, or None (Sales is a database
-    # here, or not asked)
+    # Sales over the Dataverse Web API (docs/decisions.md#sales-over-http): a dataverse_http.RemoteHealth, or None
+    # (Sales is a database here, or not asked)
     sales_api: object = None
 
     @property

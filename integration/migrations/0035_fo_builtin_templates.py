@@ -1,6 +1,6 @@
 """The shipped F&O templates are data: installed here, in every database migrated, rather than by the first GET of
-their admin list (issue 67: a page that writes). And the connection setup's ages bounded to a hundred years
-(p2c.limits): past it "now minus the age" is no date."""
+their admin list (docs/decisions.md#bounded-and-total-doors: a page that writes). And the connection setup's ages
+bounded to a hundred years (p2c.limits): past it "now minus the age" is no date."""
 
 import django.core.validators
 from django.db import migrations, models, router

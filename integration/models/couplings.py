@@ -46,7 +46,7 @@ class Coupling(models.Model):
     skipped = models.BooleanField(_("Skipped"), default=False)
     created_at = models.DateTimeField(_("Coupled At"), auto_now_add=True)
     # The mapped field values of both sides as last synchronised ({"fields": {ERP field: value, or [ERP value, Sales
-    # value] where they differ}}; before issue 31 {"erp": {attname: value}, "crm": {…}}), written with the coupling:
+    # value] where they differ}}; formerly {"erp": {attname: value}, "crm": {…}}), written with the coupling:
     # which side changed which field (engine/conflicts.py). None for couplings older than it.
     synced_values = JSONTextField(_("Synchronised Values"), null=True, blank=True, editable=False)
 
@@ -80,7 +80,7 @@ class Coupling(models.Model):
 
 
 class SyncConflict(models.Model):
-    """A coupled pair in conflict, waiting for a person's decision (the conflict inbox, SPEC I5/I7).
+    """A coupled pair in conflict, waiting for a person's decision (the conflict inbox, docs/features.md I5/I7).
 
     *update*: the same mapped field changed on both sides since the last synchronisation, and no resolution
     policy decides; *deletion*: one side's record was deleted while the coupling stands. Recorded by the engine
@@ -156,7 +156,8 @@ class FailedInsert(models.Model):
 
 
 class CouplingIntent(models.Model):
-    """A write into Sales the integration is about to make, recorded on the ERP side first (issue 28).
+    """A write into Sales the integration is about to make, recorded on the ERP side first
+    (docs/decisions.md#two-databases-intents-recorded-first).
 
     With Sales in a database of its own, a Sales row and its coupling cannot commit together. So the engine
     records, in the ERP side's database, which Sales key it will write for which ERP record (*insert*: a new Sales

@@ -1,4 +1,4 @@
-"""Finance and Operations data integration tables: templates, projects, tasks, runs (SPEC P1-P6)."""
+"""Finance and Operations data integration tables: templates, projects, tasks, runs (docs/features.md P1-P6)."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,7 +11,7 @@ from integration.models.mappings import IntegrationTableMapping
 
 
 # =====================================================================================================================
-# Finance and Operations "prospect to cash" data integration (SPEC P1-P6): templates, projects, tasks, runs.
+# Finance and Operations "prospect to cash" data integration (docs/features.md P1-P6): templates, projects, tasks, runs.
 #
 # A project is made from a template and holds ordered tasks. Each task *owns* an IntegrationTableMapping (the
 # engine's mapping, run in the task's one direction with the task's filter and field mappings) plus its default
@@ -65,7 +65,7 @@ class IntegrationTemplateTask(models.Model):
 
 
 class IntegrationProject(models.Model):
-    """A data integration project: a template's tasks, run in order (SPEC P1)."""
+    """A data integration project: a template's tasks, run in order (docs/features.md P1)."""
 
     name = models.CharField(_("Name"), max_length=100, unique=True)
     template = models.ForeignKey(
@@ -114,7 +114,7 @@ class IntegrationProjectTask(models.Model):
 
 
 class IntegrationProjectTaskDefault(models.Model):
-    """A default value and/or value map for one ERP field of a task (SPEC P4).
+    """A default value and/or value map for one ERP field of a task (docs/features.md P4).
 
     The value is, in this order: the value the field mappings produced, when not blank; else the value map's entry
     for the Sales key field (country/region or city), when there is one; else the default value. A required field
@@ -175,7 +175,7 @@ class IntegrationProjectTaskDefault(models.Model):
 
 
 class IntegrationProjectRun(SaidMessage):
-    """One execution of a project (SPEC P6: execution history)."""
+    """One execution of a project (docs/features.md P6: execution history)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -257,7 +257,7 @@ class IntegrationProjectTaskRun(SaidMessage):
 
 
 # =====================================================================================================================
-# Full synchronisation review (SPEC I6; BC table/page 5373 "CRM Full Synch. Review Line") and its runs.
+# Full synchronisation review (docs/features.md I6; BC table/page 5373 "CRM Full Synch. Review Line") and its runs.
 #
 # A run snapshots one line per enabled top-level mapping with its recommendation; Celery tasks start each line
 # when every line it depends on has finished (or had no records), claim it with a conditional UPDATE so no line

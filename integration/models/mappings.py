@@ -78,7 +78,7 @@ class SalesSignIn(models.TextChoices):
 
 
 class ConnectionSetup(Singleton):
-    """The one connection record (BC table 5330, SPEC I1)."""
+    """The one connection record (BC table 5330, docs/features.md I1)."""
 
     is_enabled = models.BooleanField(_("Is Enabled"), default=False)
     # A Sales user, perhaps in the Sales database (p2c.databases): a key without a database constraint, its
@@ -93,7 +93,8 @@ class ConnectionSetup(Singleton):
         related_name="+",
         help_text=_("Sales user the integration writes as; rows it last modified are never read back from Sales."),
     )
-    # Where Sales lives (issue 61): the SALES_API_* environment wins over these (sales_connection_effective).
+    # Where Sales lives (docs/decisions.md#sales-over-http): the SALES_API_* environment wins over these
+    # (sales_connection_effective).
     sales_location = models.CharField(_("Sales Is In"), max_length=10, choices=SalesLocation.choices,
                                       default=SalesLocation.DATABASE)
     sales_api_url = models.CharField(
@@ -217,7 +218,7 @@ def sales_connection_effective(setup=None):
 
 
 class ValueMap(models.Model):
-    """ERP values ↔ Sales values (codes ↔ option sets), used by field mappings (SPEC I3, I5)."""
+    """ERP values ↔ Sales values (codes ↔ option sets), used by field mappings (docs/features.md I3, I5)."""
 
     name = models.CharField(_("Name"), max_length=50, unique=True)
     description = models.CharField(_("Description"), max_length=250, blank=True)

@@ -1,6 +1,6 @@
-"""Partitions of one mapping's run (issue 17): a large run of one mapping in one direction (its SyncJob) split into
-key ranges that any worker claims, runs and commits; the job finishes, and the watermark moves, when all are done.
-Logic lives in integration/full_sync/partitions.py."""
+"""Partitions of one mapping's run (docs/decisions.md#partitions): a large run of one mapping in one direction (its
+SyncJob) split into key ranges that any worker claims, runs and commits; the job finishes, and the watermark moves, when
+all are done. Logic lives in integration/full_sync/partitions.py."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

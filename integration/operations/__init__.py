@@ -1,4 +1,5 @@
-"""The coupling and synchronisation operations a user can start, one function each (SPEC I4-I6; issue 13).
+"""The coupling and synchronisation operations a user can start, one function each (docs/features.md I4-I6;
+docs/decisions.md#one-operation-every-door).
 
 Each holds every rule deciding whether and on what it runs (the connection and the mapping enabled, the direction
 allowed, coupled records only, newer data on the target side, ids split by mapping filter) and returns a

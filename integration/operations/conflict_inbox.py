@@ -1,4 +1,4 @@
-"""Reads of the conflict inbox (issue 18 §1): how many conflicts wait, and a pair side by side.
+"""Reads of the conflict inbox (docs/decisions.md#the-conflict-inbox): how many conflicts wait, and a pair side by side.
 
 The writes are elsewhere: the engine records and clears conflicts (engine/conflicts.py), the resolutions are
 operations (operations/conflicts.py).

@@ -1,4 +1,5 @@
-"""Resolving the conflict inbox's pairs (SPEC I5, I7; issue 18): one operation, called by every door.
+"""Resolving the conflict inbox's pairs (docs/features.md I5, I7; docs/decisions.md#the-conflict-inbox): one operation,
+called by every door.
 
 `conflicts_resolve` takes a resolution for conflicts of the inbox (`SyncConflict`): take the ERP side, take the
 Sales side, field by field (a side per field in conflict), or, for a deletion conflict, restore the deleted record

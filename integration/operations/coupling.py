@@ -1,5 +1,5 @@
 """Coupling: create in the other side, set up a coupling by hand, match-based coupling (and its criteria), delete
-couplings (SPEC I4; BC §6 "Coupling UX").
+couplings (docs/features.md I4; Business Central's coupling screens).
 
 Each function holds every rule of its operation and returns an `Outcome`, or raises `OperationRefused` when the
 whole request cannot run. The admin actions, the API, the `couple` command and the Celery tasks only call them.

@@ -1,6 +1,7 @@
-"""The Sales connection (issue 61): whether Sales is this database or a Dataverse Web API, its address and how the
-integration signs in. One set of rules for every door: the assisted set-up's step and its *Test connection*, the
-connection setup's page. The configuration file carries the same fields but the secret (integration.configuration).
+"""The Sales connection (docs/decisions.md#sales-over-http): whether Sales is this database or a Dataverse Web API, its
+address and how the integration signs in. One set of rules for every door: the assisted set-up's step and its *Test
+connection*, the connection setup's page. The configuration file carries the same fields but the secret
+(integration.configuration).
 
 The connection in force is `integration.models.sales_connection_effective` (the SALES_API_* environment, each name
 winning over the set-up), which the transport's `configured` reads: it lives beside the model because the engine,

@@ -1,4 +1,4 @@
-"""Runs whose process stopped (killed or crashed): closed, or queued again, by a periodic check (SPEC X4).
+"""Runs whose process stopped (killed or crashed): closed, or queued again, by a periodic check (docs/features.md X4).
 
 A run that dies with ``kill -9`` or with its worker cannot close its own job. Its mapping is free at once (the
 lock dies with its holder: engine/locks.py) and the next run of that mapping closes its jobs; this check, run by

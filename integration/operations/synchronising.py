@@ -1,6 +1,6 @@
 """Synchronising: selected records now (BC's *Synchronize Now*), whole mappings (the scheduled run, *Synchronize
 Modified Records*, *Run Full Synch.* of a mapping), retrying the failed records and restoring the skipped ones
-(SPEC I4, I5, I6; BC §6 "Synchronize (now) with the direction prompt", §7.1).
+(docs/features.md I4, I5, I6; Business Central's Synchronize Now with its direction prompt).
 
 Each function holds every rule of its operation and returns an `Outcome`, or raises `OperationRefused` when the
 whole request cannot run. The admin actions, the API, the `sync` command and the Celery tasks only call them.

@@ -1,4 +1,4 @@
-"""CONTACT ↔ contact: only contacts that belong to a company that is a customer (SPEC I5).
+"""CONTACT ↔ contact: only contacts that belong to a company that is a customer (docs/features.md I5).
 
 A Sales contact's company is an account; an ERP person's company is a company contact. The two are joined
 through the customer: the account is coupled to an ERP customer, and that customer's business relation names its

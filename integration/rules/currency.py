@@ -1,4 +1,4 @@
-"""CURRENCY: ERP currencies → Sales transaction currencies, coupled by ISO code (SPEC I5).
+"""CURRENCY: ERP currencies → Sales transaction currencies, coupled by ISO code (docs/features.md I5).
 
 Only currencies with a standard ISO code (three letters) are synchronised: the mapping's filter leaves out those
 without one, and a code that is not three letters fails the row with a message naming it.

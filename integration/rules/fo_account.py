@@ -1,5 +1,5 @@
-"""Accounts - Customers (SPEC P1, P3, P5): Sales accounts → ERP customers, externally maintained, numbered by
-the account number (``ACC-01000-XXXXXX``). Defaults (customer group 10, language en-us, …) from the task."""
+"""Accounts - Customers (docs/features.md P1, P3, P5): Sales accounts → ERP customers, externally maintained, numbered
+by the account number (``ACC-01000-XXXXXX``). Defaults (customer group 10, language en-us, …) from the task."""
 
 from django.utils.translation import gettext_lazy
 

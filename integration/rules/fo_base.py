@@ -1,4 +1,5 @@
-"""What the Finance and Operations tasks share (SPEC P3, P4): natural keys and a task's defaults / value maps.
+"""What the Finance and Operations tasks share (docs/features.md P3, P4): natural keys and a task's defaults / value
+maps.
 
 A task's defaults (`IntegrationProjectTaskDefault`) apply after the field mappings: a blank ERP value takes the
 value map's entry for the Sales key field (country/region, city), else the default value; a required field still

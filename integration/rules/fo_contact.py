@@ -1,5 +1,5 @@
-"""Contacts (SPEC P2): a Sales contact that is not an active customer and whose company is an account becomes an
-ERP contact person under the company contact of the customer coupled to that account.
+"""Contacts (docs/features.md P2): a Sales contact that is not an active customer and whose company is an account
+becomes an ERP contact person under the company contact of the customer coupled to that account.
 
 The company is found as the BC CONTACT mapping finds it (integration/rules/contact.py): account → coupled ERP
 customer → its business relation's company contact, for the whole chunk in a few queries. An account that is not

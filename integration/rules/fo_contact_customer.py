@@ -1,5 +1,5 @@
-"""ContactToCustomer (SPEC P2): a Sales contact with Is Active Customer = yes becomes an ERP person customer,
-numbered by its contact number (``CON-01000-XXXXXX``), externally maintained, with the task's defaults
+"""ContactToCustomer (docs/features.md P2): a Sales contact with Is Active Customer = yes becomes an ERP person
+customer, numbered by its contact number (``CON-01000-XXXXXX``), externally maintained, with the task's defaults
 (customer group 10, language en-us, site/warehouse by default or value map). A contact that was an ERP contact
 person before keeps that coupling: this task couples it to a customer as well."""
 

@@ -1,4 +1,4 @@
-"""ITEM-PRODUCT: items ↔ Sales products of type sales inventory (SPEC I5).
+"""ITEM-PRODUCT: items ↔ Sales products of type sales inventory (docs/features.md I5).
 
 Synchronising items to Sales keeps a price list, managed by the integration (not to be edited by hand), with each
 product's ERP unit price; products without a default price list get it. The price list and its lines are read and

@@ -1,8 +1,8 @@
 """POSTEDSALESINV-INV: posted ERP invoices become Sales invoices of the account coupled to the sell-to customer.
 
 An invoice posted from an ERP order that came from a Sales order names that Sales order, and the Sales order
-becomes *invoiced* (SPEC I9): the invoice's *order no.* leads to the ERP order, whose coupling leads to the Sales
-order. When the ERP order is gone already (BC deletes an order once it is fully invoiced), the invoice's *your
+becomes *invoiced* (docs/features.md I9): the invoice's *order no.* leads to the ERP order, whose coupling leads to the
+Sales order. When the ERP order is gone already (BC deletes an order once it is fully invoiced), the invoice's *your
 reference*, copied from the order, which has it from the Sales order number, leads to a Sales order sent to the ERP.
 Everything is read once per chunk, through the sides (reads.py), and the orders are updated in one write.
 """

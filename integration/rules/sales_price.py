@@ -1,5 +1,5 @@
 """SALESPRC-PRODPRICE: ERP sales prices of type customer price group → lines of the price list coupled to
-that group (SPEC I5). The sales code names the customer price group.
+that group (docs/features.md I5). The sales code names the customer price group.
 
 Match-based coupling pairs a sales price with the line of that price list for the coupled product (the product is
 the mapping's match field; the price list is this module's `match_scope`), so a full synchronisation of prices

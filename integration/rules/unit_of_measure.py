@@ -1,4 +1,4 @@
-"""UNIT OF MEASURE: each ERP unit of measure becomes a Sales unit group with exactly one unit (SPEC I5)."""
+"""UNIT OF MEASURE: each ERP unit of measure becomes a Sales unit group with exactly one unit (docs/features.md I5)."""
 
 from crm.models import Unit
 

@@ -1,5 +1,5 @@
-"""Sales orders from Sales to the ERP (SPEC I9): creation (`creation`, `erp_document`), near-real-time creation
-(`realtime`), item availability (`availability`, `api`) and their admin (`admin`, imported by crm/admin.py).
+"""Sales orders from Sales to the ERP (docs/features.md I9): creation (`creation`, `erp_document`), near-real-time
+creation (`realtime`), item availability (`availability`, `api`) and their admin (`admin`, imported by crm/admin.py).
 
 The operations are re-exported here for integration/tasks.py, which imports them from this package.
 """

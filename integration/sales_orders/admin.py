@@ -1,4 +1,4 @@
-"""What the Sales admin shows and does for SPEC I9, mixed into ``crm/admin.py``'s classes:
+"""What the Sales admin shows and does for docs/features.md I9, mixed into ``crm/admin.py``'s classes:
 
 - `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create`), and
   `SalesOrderCreateInErpMixin`, which leaves out the engine's generic action of the same name;

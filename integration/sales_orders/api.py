@@ -1,4 +1,4 @@
-"""``GET /api/integration/item-availability/?products=<id>,<id>&account=<id>&quantity=<n>`` (SPEC I9).
+"""``GET /api/integration/item-availability/?products=<id>,<id>&account=<id>&quantity=<n>`` (docs/features.md I9).
 
 For each coupled Sales product, the ERP item or resource behind it, its ERP inventory and the ERP price for the
 account's customer (customer price group price, else the unit price), read live from the ERP in a constant number

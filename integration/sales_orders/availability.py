@@ -1,4 +1,5 @@
-"""Item availability and prices for Sales users (SPEC I9): what the ERP says of the items behind Sales products.
+"""Item availability and prices for Sales users (docs/features.md I9): what the ERP says of the items behind Sales
+products.
 
 `item_availability_for` answers, for Sales products coupled to ERP items or resources, the ERP inventory (items;
 resources have none) and the ERP unit price for a customer: the best current price of the customer's price

@@ -1,5 +1,5 @@
-"""Sales orders from Sales become ERP sales orders (SPEC I9; BC's "CRM Sales Order to Sales Order", §7.5 of
-reference/bc-sales-integration.md): the operations, the ERP status carried back, the recurring jobs.
+"""Sales orders from Sales become ERP sales orders (docs/features.md I9; BC's "CRM Sales Order to Sales Order"): the
+operations, the ERP status carried back, the recurring jobs.
 
 `sales_order_create_in_erp` creates the ERP order of one submitted Sales order and couples the two;
 `sales_orders_create_in_erp` does it for many, each in its own transaction, and logs the run as a job of the

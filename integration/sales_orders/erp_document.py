@@ -1,5 +1,6 @@
-"""What an ERP sales order gets from a Sales order (SPEC I9), as Business Central's ``CreateSalesOrderHeader`` /
-``CreateSalesOrderLines`` do; the operations that write it are in `integration.sales_orders.creation`.
+"""What an ERP sales order gets from a Sales order (docs/features.md I9), as Business Central's
+``CreateSalesOrderHeader`` / ``CreateSalesOrderLines`` do; the operations that write it are in
+`integration.sales_orders.creation`.
 
 - the Sales order must be *submitted*; the sell-to customer is the customer coupled to the order's account (a
   contact as the customer: its parent account);

@@ -1,4 +1,5 @@
-""""Create sales orders automatically" (SPEC I9): a submitted Sales order becomes an ERP order within seconds.
+""""Create sales orders automatically" (docs/features.md I9): a submitted Sales order becomes an ERP order within
+seconds.
 
 `sales_orders_written` receives ``p2c.records.records_written`` (`connect` is called from ``integration.apps``). It runs no query
 while the write happens: it notes the Sales orders written as submitted and not yet sent to the ERP, and when the

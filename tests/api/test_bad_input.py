@@ -1,5 +1,5 @@
-"""Bad input stays a clear error (issue 15): text that cannot be stored, date filters out of range, bodies too
-large, production settings without a secret key."""
+"""Bad input stays a clear error (docs/decisions.md#bounded-and-total-doors): text that cannot be stored, date filters
+out of range, bodies too large, production settings without a secret key."""
 
 import json
 import os

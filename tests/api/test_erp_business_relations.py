@@ -1,5 +1,5 @@
-"""The API doors of the business relations (``erp/api/business_relations.py``, SPEC B2-B4, B7) and the read-only
-``/api/erp/contact-business-relations/``."""
+"""The API doors of the business relations (``erp/api/business_relations.py``, docs/features.md B2-B4, B7) and the
+read-only ``/api/erp/contact-business-relations/``."""
 
 import pytest
 

@@ -252,7 +252,8 @@ def test_match_coupling_from_the_sales_records(api, mappings, django_capture_on_
 
     refused = api.post(f"/api/integration/table-mappings/{mappings['CURRENCY'].pk}/couple/",
                        {"from_side": "crm"}, format="json")
-    # The mapping's configuration refuses the direction (issue 33: a refusal by state is a 409, with its code).
+    # The mapping's configuration refuses the direction (docs/decisions.md#the-two-apis: a refusal by state is a 409,
+    # with its code).
     assert refused.status_code == 409 and "ERP records" in refused.json()["detail"]
     assert refused.json()["code"] == "direction_not_allowed"
 

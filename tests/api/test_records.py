@@ -60,7 +60,7 @@ def test_field_errors_name_the_field(api):
 
 def test_model_refusal_by_the_setup_is_a_409_not_a_500(api):
     # No customer number series configured and no number given: the model says so, the API passes it on as a
-    # refusal by the configuration's state (issue 33), naming the field, with its code.
+    # refusal by the configuration's state (docs/decisions.md#the-two-apis), naming the field, with its code.
     response = api.post("/api/erp/customers/", {"name": "No number"}, format="json")
     assert response.status_code == 409
     assert "no" in response.data and response.data["code"] == "number_series_missing"

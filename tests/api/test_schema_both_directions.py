@@ -1,5 +1,5 @@
-"""The API does what its schema says, in both directions (issue 33): one test per kind of disagreement that
-schemathesis found (tests/api/test_schemathesis.py runs the whole schema)."""
+"""The API does what its schema says, in both directions (docs/decisions.md#the-two-apis): one test per kind of
+disagreement that schemathesis found (tests/api/test_schemathesis.py runs the whole schema)."""
 
 import json
 import re

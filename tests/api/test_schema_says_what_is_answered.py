@@ -1,7 +1,7 @@
-"""The OpenAPI schema says exactly what the API answers (issue 15): text is text, blank is refused where the
-schema says ``minLength: 1``, query booleans and page numbers are what the schema says or a 400, decimals match
-their pattern, a bulk request that writes nothing is a 400. The whole schema is checked by test_schemathesis.py;
-these are the cases it found, one by one."""
+"""The OpenAPI schema says exactly what the API answers (docs/decisions.md#bounded-and-total-doors): text is text, blank
+is refused where the schema says ``minLength: 1``, query booleans and page numbers are what the schema says or a 400,
+decimals match their pattern, a bulk request that writes nothing is a 400. The whole schema is checked by
+test_schemathesis.py; these are the cases it found, one by one."""
 
 import re
 

@@ -17,7 +17,7 @@ superuser and its DRF token), then runs ``schemathesis run …/api/schema/`` fro
 CI cost: the fuzzing phase over all 435 operations at 5 examples each takes 2 to 4 minutes here (130 s on an idle
 machine), so CI runs the operations under ``P2C_SCHEMATHESIS_CLI_PATHS`` (default ``^/api/(integration|crm)/``: the
 integration's 52 and Sales' 148; the in-process test covers all 435) at ``P2C_SCHEMATHESIS_CLI_EXAMPLES`` (default 1)
-examples each, seed 1, in about a minute. The full run, as issue 63 measured it:
+examples each, seed 1, in about a minute. The full run, as last measured:
 ``P2C_SCHEMATHESIS_CLI_PATHS=^/api/ P2C_SCHEMATHESIS_CLI_EXAMPLES=5 P2C_SCHEMATHESIS_CLI_SEEDS=1,2,3``. The stateful
 phase takes ``P2C_SCHEMATHESIS_STATEFUL_EXAMPLES`` (default 20) examples, about a minute. Both run on the PostgreSQL pass
 only (a server process needs a database it can share).

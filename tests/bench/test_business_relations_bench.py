@@ -1,5 +1,5 @@
-"""Benchmark (SPEC B5, B6): N customers created with their contacts, then every contact's phone changed in one
-bulk_update that propagates to the customers. Prints figures; asserts only correctness, never time.
+"""Benchmark (docs/features.md B5, B6): N customers created with their contacts, then every contact's phone changed in
+one bulk_update that propagates to the customers. Prints figures; asserts only correctness, never time.
 
 Run: ``make bench PYTEST_ARGS=tests/bench/test_business_relations_bench.py`` (SQLite by default, or
 ``DATABASE_URL=postgres://...``). ``P2C_BR_BENCH_N`` changes the size (default 20000).

@@ -1,4 +1,5 @@
-"""Benchmark: the conflict inbox of a 100,000-customer mapping with 1,000 conflicts (issue 18 §1).
+"""Benchmark: the conflict inbox of a 100,000-customer mapping with 1,000 conflicts
+(docs/decisions.md#the-conflict-inbox).
 
 100,000 Sales accounts → ERP customers (a full synchronisation, which keeps each coupling's synchronised values),
 then 1,000 pairs given a new phone number on both sides and a synchronisation that records them in the inbox;

@@ -1,5 +1,5 @@
-"""Benchmark (issue 31): the CUSTOMER mapping with its references, toward the database's floor, in one run and one
-database, each way (Sales accounts → ERP customers, then ERP customers → Sales accounts):
+"""Benchmark (docs/decisions.md#write-paths): the CUSTOMER mapping with its references, toward the database's floor, in
+one run and one database, each way (Sales accounts → ERP customers, then ERP customers → Sales accounts):
 
 - p2c: a full synchronisation into an empty table, no couplings of the pair;
 - Django: plain ``QuerySet.bulk_create`` of the very same rows (every column, as read back from what p2c wrote,

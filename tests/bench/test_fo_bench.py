@@ -1,5 +1,5 @@
-"""Benchmark (SPEC P3, P2, P6): the prospect-to-cash projects over 100,000 Sales contacts. Prints figures; asserts
-only correctness, never time. Run: ``make bench PYTEST_ARGS=tests/bench/test_fo_bench.py`` (SQLite by default, or
+"""Benchmark (docs/features.md P3, P2, P6): the prospect-to-cash projects over 100,000 Sales contacts. Prints figures;
+asserts only correctness, never time. Run: ``make bench PYTEST_ARGS=tests/bench/test_fo_bench.py`` (SQLite by default, or
 ``DATABASE_URL=postgres://...``). ``P2C_FO_BENCH_CONTACTS`` changes the size."""
 
 import os

@@ -1,4 +1,5 @@
-"""Benchmark (issue 31): how far the engine is from the least a Python program can do for the same first load.
+"""Benchmark (docs/decisions.md#write-paths): how far the engine is from the least a Python program can do for the same
+first load.
 
 The CUSTOMER mapping's first load Sales → ERP (tests/bench/customers_world.py) on SQLite, three ways in one process:
 
@@ -13,7 +14,8 @@ The CUSTOMER mapping's first load Sales → ERP (tests/bench/customers_world.py)
 
 The least Python writes what p2c writes (compared row for row, couplings and synchronised values too), so the
 difference between the two is what the engine's generality and its contract cost (model instances and their hooks,
-the ``records_written`` signal, rules modules, the job's bookkeeping), the part issue 31's 3x line leaves to them.
+the ``records_written`` signal, rules modules, the job's bookkeeping), the part the 3x target
+(docs/decisions.md#write-paths) leaves to them.
 
     P2C_BENCH_N=100000 make bench PYTEST_ARGS="-k least"
 

@@ -1,4 +1,5 @@
-"""Benchmark: match-based coupling of N Sales accounts against N uncoupled ERP customers (issue 31).
+"""Benchmark: match-based coupling of N Sales accounts against N uncoupled ERP customers
+(docs/decisions.md#write-paths).
 
 The CUSTOMER mapping, creating customers for uncoupled accounts, meets N customers that already exist: the
 Sales → ERP run matches each account by e-mail (priority 1), else by name (priority 2), both case-insensitive,

@@ -1,5 +1,5 @@
-"""Benchmark (SPEC P3): p2c_upgrade numbers 100,000 contacts imported without a number (NULL), then runs again and
-changes nothing. Prints figures; asserts only correctness. Run: ``make bench
+"""Benchmark (docs/features.md P3): p2c_upgrade numbers 100,000 contacts imported without a number (NULL), then runs
+again and changes nothing. Prints figures; asserts only correctness. Run: ``make bench
 PYTEST_ARGS=tests/bench/test_p2c_upgrade_bench.py`` (SQLite by default, or ``DATABASE_URL=postgres://...``).
 ``P2C_UPGRADE_BENCH_CONTACTS`` changes the size."""
 

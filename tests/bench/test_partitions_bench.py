@@ -1,4 +1,5 @@
-"""Benchmark: one mapping over worker processes (issue 17 §2): N Sales accounts → ERP customers on PostgreSQL + Redis.
+"""Benchmark: one mapping over worker processes (docs/decisions.md#partitions): N Sales accounts → ERP customers on
+PostgreSQL + Redis.
 
 Runs: one process (the engine as it is, no partitions), then the partitioned run over 1 and over 2 real Celery worker
 processes (one pool process each), then 2 worker processes with one killed mid-run (duplicates counted after the

@@ -1,5 +1,6 @@
-"""Benchmark (issue 61): the CUSTOMER mapping's first load with Sales over HTTP (a p2c process serving the Dataverse
-Web API over HTTPS, `DataverseSide`) beside the same with Sales in this process's database(s), in one run.
+"""Benchmark (docs/decisions.md#sales-over-http): the CUSTOMER mapping's first load with Sales over HTTP (a p2c process
+serving the Dataverse Web API over HTTPS, `DataverseSide`) beside the same with Sales in this process's database(s), in
+one run.
 
 N Sales accounts → ERP customers, then the N customers → new Sales accounts (a full run), each way: seconds, rows a
 second and, over HTTP, requests per 1,000 rows. Then a settled run each way: requests.

@@ -1,6 +1,6 @@
-"""Benchmark (SPEC I7): deleting 1,000,000 old synchronisation jobs (100,000 with an error each, 1,000 of them still
-referenced by skipped couplings) in chunks. Prints the time, the longest chunk (how long a chunk's transaction
-can hold the synchronisation up) and the peak Python memory of the clean-up; asserts only correctness. Run:
+"""Benchmark (docs/features.md I7): deleting 1,000,000 old synchronisation jobs (100,000 with an error each, 1,000 of
+them still referenced by skipped couplings) in chunks. Prints the time, the longest chunk (how long a chunk's
+transaction can hold the synchronisation up) and the peak Python memory of the clean-up; asserts only correctness. Run:
 ``make bench PYTEST_ARGS=tests/bench/test_sync_log_cleanup_bench.py`` (SQLite by default, or
 ``DATABASE_URL=postgres://...``). ``P2C_LOG_BENCH_JOBS`` changes the size."""
 

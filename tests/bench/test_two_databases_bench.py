@@ -1,4 +1,5 @@
-"""Benchmark (issue 28): one database against Sales in a database of its own, side by side in one run, on PostgreSQL.
+"""Benchmark (docs/decisions.md#two-databases-intents-recorded-first): one database against Sales in a database of its
+own, side by side in one run, on PostgreSQL.
 
 Each shape runs in a process of its own on new, empty databases (tests/bench/two_databases_run.py): N Sales accounts
 → ERP customers, then the N customers → new Sales accounts, each a full synchronisation of the CUSTOMER mapping.
@@ -6,8 +7,8 @@ The shapes alternate for ``P2C_BENCH_ROUNDS`` rounds (default 2); the table give
 
     make bench PYTEST_ARGS="tests/bench/test_two_databases_bench.py"   (PostgreSQL at 127.0.0.1:5432, trust auth)
 
-Then, Sales → ERP once the table is settled (issue 66): 500 changed rows, and the second settled run after a bulk
-change of every row, with the rows each read.
+Then, Sales → ERP once the table is settled (docs/decisions.md#settled-runs-cost-what-changed): 500 changed rows, and
+the second settled run after a bulk change of every row, with the rows each read.
 
 ``P2C_BENCH_N`` changes the size (default 100000). Prints figures; asserts only that every run succeeded.
 """

@@ -1,4 +1,5 @@
-"""Sales models (SPEC S1-S11): IsCompanyAnAccount, Is Active Customer, modifiedon, derived fields, factories."""
+"""Sales models (docs/features.md S1-S11): IsCompanyAnAccount, Is Active Customer, modifiedon, derived fields,
+factories."""
 
 from datetime import timedelta
 

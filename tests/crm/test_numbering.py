@@ -1,4 +1,5 @@
-"""Sales record numbers (SPEC S3, P3): ``CON-01000-BVRCPS``, ``ACC-...``: format, uniqueness, no reuse, concurrency."""
+"""Sales record numbers (docs/features.md S3, P3): ``CON-01000-BVRCPS``, ``ACC-...``: format, uniqueness, no reuse,
+concurrency."""
 
 import re
 

@@ -1,5 +1,5 @@
-"""The price list the integration keeps for synchronised items is not edited by hand (SPEC I5), from the admin or
-the API; other price lists are."""
+"""The price list the integration keeps for synchronised items is not edited by hand (docs/features.md I5), from the
+admin or the API; other price lists are."""
 
 import pytest
 from django.contrib.auth.models import User

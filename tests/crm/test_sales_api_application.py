@@ -1,6 +1,6 @@
-"""``sales_api_application`` (issue 61; `make run-two` runs it on its Sales instance): the application user another
-p2c signs in as, made once and brought up to date when run again; its client credentials get a token at /o/token/
-that reads Sales's Web API and WhoAmI names it."""
+"""``sales_api_application`` (docs/decisions.md#sales-over-http; `make run-two` runs it on its Sales instance): the
+application user another p2c signs in as, made once and brought up to date when run again; its client credentials get a
+token at /o/token/ that reads Sales's Web API and WhoAmI names it."""
 
 import base64
 

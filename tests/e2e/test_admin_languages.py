@@ -1,6 +1,7 @@
-"""The admin in French and Swedish in a real browser (issue 29): a browser set to the language gets the wizard and
-a customer list with its coupling column in it, and the header's language switch changes it. Screenshots go to
-tests/e2e/screenshots/ (git-ignored): languages-<lang>-wizard.png, languages-<lang>-customers.png."""
+"""The admin in French and Swedish in a real browser (docs/decisions.md#messages-stored-as-what-they-mean): a browser
+set to the language gets the wizard and a customer list with its coupling column in it, and the header's language switch
+changes it. Screenshots go to tests/e2e/screenshots/ (git-ignored): languages-<lang>-wizard.png,
+languages-<lang>-customers.png."""
 
 import pytest
 

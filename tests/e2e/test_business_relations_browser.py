@@ -1,4 +1,5 @@
-"""Browser test (SPEC B3, B7): from an ERP contact card, create it as a customer with a template, then a sales quote.
+"""Browser test (docs/features.md B3, B7): from an ERP contact card, create it as a customer with a template, then a
+sales quote.
 
 Playwright driving Debian's Chromium against ``live_server``; screenshots go to tests/e2e/screenshots/.
 """

@@ -1,7 +1,7 @@
-"""Browser test: the conflict inbox (issue 18 §1). The admin index counts the conflicts; the inbox lists them;
-the pair side by side shows the field in conflict with both values and the one at the last synchronisation, the
-others folded away; a choice per field settles one pair, a bulk action the others. Screenshots go to
-var/screenshots/ (git-ignored)."""
+"""Browser test: the conflict inbox (docs/decisions.md#the-conflict-inbox). The admin index counts the conflicts; the
+inbox lists them; the pair side by side shows the field in conflict with both values and the one at the last
+synchronisation, the others folded away; a choice per field settles one pair, a bulk action the others. Screenshots go
+to var/screenshots/ (git-ignored)."""
 
 import pytest
 from django.conf import settings

@@ -1,8 +1,9 @@
-"""The administrator's journey in French, Swedish and Dutch at 1,400 px with the sidebar open (issue 62): the
-assisted set-up's Finish, the full synchronisation's review, the customers and accounts with their coupling column,
-the jobs and a job's page, the health page, the conflicts and the configuration history. On each page: no English
-sentence of our catalogues or Django's (the stored records' data aside), no element wider than its box, no table
-header broken inside a word. Screenshots: var/screenshots/journey/<lang>-<page>.png (CI keeps var/)."""
+"""The administrator's journey in French, Swedish and Dutch at 1,400 px with the sidebar open
+(docs/decisions.md#messages-stored-as-what-they-mean): the assisted set-up's Finish, the full synchronisation's review,
+the customers and accounts with their coupling column, the jobs and a job's page, the health page, the conflicts and the
+configuration history. On each page: no English sentence of our catalogues or Django's (the stored records' data aside),
+no element wider than its box, no table header broken inside a word. Screenshots:
+var/screenshots/journey/<lang>-<page>.png (CI keeps var/)."""
 
 from pathlib import Path
 

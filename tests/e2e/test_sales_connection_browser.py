@@ -1,6 +1,6 @@
-"""Browser test (issue 61): the assisted set-up pointed at another p2c instance whose Sales answers over HTTPS, then
-*Test connection* naming the Sales user the integration signs in as, then the connection setup's page and the Sales
-admin of this instance saying where Sales lives.
+"""Browser test (docs/decisions.md#sales-over-http): the assisted set-up pointed at another p2c instance whose Sales
+answers over HTTPS, then *Test connection* naming the Sales user the integration signs in as, then the connection
+setup's page and the Sales admin of this instance saying where Sales lives.
 
 The Sales instance is a real gunicorn process (tests.crm.dataverse.server.https_server, a trustme certificate) on
 a database of its own (a SQLite file under the test's tmp directory: migrated, a small demo seeded and its

@@ -1,4 +1,4 @@
-"""Set-up shared by the business-relation tests: number series and Marketing Setup (SPEC B1)."""
+"""Set-up shared by the business-relation tests: number series and Marketing Setup (docs/features.md B1)."""
 
 from erp.models import (
     BusinessRelation,

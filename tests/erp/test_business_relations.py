@@ -1,4 +1,4 @@
-"""SPEC B1-B9: ERP contacts with customers, vendors and bank accounts (``erp.business_relations``)."""
+"""docs/features.md B1-B9: ERP contacts with customers, vendors and bank accounts (``erp.business_relations``)."""
 
 from decimal import Decimal
 

@@ -1,4 +1,5 @@
-"""The admin doors of the business relations (SPEC B2-B4, B7): contact list and card, customer/vendor/bank lists."""
+"""The admin doors of the business relations (docs/features.md B2-B4, B7): contact list and card, customer/vendor/bank
+lists."""
 
 import pytest
 from django.contrib.admin import helpers
@@ -212,8 +213,9 @@ def test_log_email_needs_the_right_to_add_interactions(client, django_user_model
 
 
 def test_create_as_customer_with_two_made_and_two_refused_is_a_warning_told_alike_by_the_api(admin_client_br):
-    """Door parity (issue 13): the list action and the API batch run the same operation on the same kind of
-    selection and tell the same counts and reasons; the admin says it as a warning, not a red error."""
+    """Door parity (docs/decisions.md#one-operation-every-door): the list action and the API batch run the same
+    operation on the same kind of selection and tell the same counts and reasons; the admin says it as a warning, not a
+    red error."""
     def arrange(tag):
         made = [Contact.objects.create(name=f"{tag} new {i}") for i in range(2)]
         refused = []

@@ -1,4 +1,5 @@
-"""ERP models (SPEC E1-E16): modified_at on every write path, derived fields, constraints, setup singletons."""
+"""ERP models (docs/features.md E1-E16): modified_at on every write path, derived fields, constraints, setup
+singletons."""
 
 from datetime import timedelta
 

@@ -1,5 +1,5 @@
-"""ERP number series (SPEC E16): IncStr-style increments, allocation, exhaustion, missing series, Manual Nos.,
-concurrency."""
+"""ERP number series (docs/features.md E16): IncStr-style increments, allocation, exhaustion, missing series, Manual
+Nos., concurrency."""
 
 import re
 from contextlib import contextmanager

@@ -1,4 +1,4 @@
-"""Demo-like data for the Sales order tests (SPEC I9): what the demo seed and a coupling run leave behind.
+"""Demo-like data for the Sales order tests (docs/features.md I9): what the demo seed and a coupling run leave behind.
 
 A customer coupled to an account (with default payment terms, a customer price group, a salesperson coupled to a
 Sales user), items and a resource coupled to Sales products, the PCS unit of measure coupled to its unit group,

@@ -1,4 +1,5 @@
-"""Every admin action declares its permissions, and none runs for a user who may only view (issue 67).
+"""Every admin action declares its permissions, and none runs for a user who may only view
+(docs/decisions.md#bounded-and-total-doors).
 
 A view-only colleague posted ``action=create_projects`` to the F&O templates list and a project was created each
 time; merely opening that list inserted the built-in templates. Now a system check (p2c.checks) refuses any action

@@ -1,6 +1,7 @@
-"""Every authentication check is total (issue 67): any Authorization header, non-ASCII or binary as a WSGI server
-hands it over (each byte a latin-1 character), is refused with 401 or 403 (or 400/404/405 where the door answers
-that first), never a server error. /metrics has its own in tests/integration/health/test_monitoring.py."""
+"""Every authentication check is total (docs/decisions.md#bounded-and-total-doors): any Authorization header, non-ASCII
+or binary as a WSGI server hands it over (each byte a latin-1 character), is refused with 401 or 403 (or 400/404/405
+where the door answers that first), never a server error. /metrics has its own in
+tests/integration/health/test_monitoring.py."""
 
 import pytest
 

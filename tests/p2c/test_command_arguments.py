@@ -1,4 +1,5 @@
-"""Bad command arguments are usage errors naming the argument, refused before anything changes (issue 15)."""
+"""Bad command arguments are usage errors naming the argument, refused before anything changes
+(docs/decisions.md#bounded-and-total-doors)."""
 
 import os
 import subprocess
@@ -54,7 +55,7 @@ def test_on_the_command_line_a_bad_argument_is_a_usage_error_not_a_traceback(tmp
      "argument --older-than: 99999999999 is out of range"),
 ], ids=["sync", "integration_export", "conflicts_resolve", "sync_health", "sync_log_cleanup"])
 def test_bytes_that_are_not_utf8_and_numbers_past_c_limits_are_one_line_not_a_traceback(tmp_path, argv, says):
-    """What issue 65 saw end in UnicodeEncodeError or OverflowError: argv as the shell passes it, bytes and all."""
+    """What once ended in UnicodeEncodeError or OverflowError: argv as the shell passes it, bytes and all."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'args.sqlite3'}", "P2C_VAR_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable.encode(), b"manage.py", *argv], cwd=BASE_DIR, env=env,
                             capture_output=True, timeout=120)

@@ -1,6 +1,7 @@
-"""No argument of any command ends in a traceback (issue 65): every management command of the project, run with
-generated arguments (text with lone surrogates, as bytes that are not UTF-8 reach Python, NUL, huge and negative
-numbers, empty strings, names that do not exist), either runs or refuses with a clear error, exit 0, 1 or 2.
+"""No argument of any command ends in a traceback (docs/decisions.md#bounded-and-total-doors): every management command
+of the project, run with generated arguments (text with lone surrogates, as bytes that are not UTF-8 reach Python, NUL,
+huge and negative numbers, empty strings, names that do not exist), either runs or refuses with a clear error, exit 0, 1
+or 2.
 
 Each command runs in this process as ``manage.py`` runs it from the command line (``call_command``: its parser, its
 argument types, its handle), with a standard output that refuses what UTF-8 cannot encode, as a terminal's does,

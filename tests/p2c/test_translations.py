@@ -88,7 +88,8 @@ def test_the_catalogues_are_up_to_date_with_the_code():
 
 
 def test_the_check_names_an_untranslated_entry_and_a_fuzzy_one(tmp_path):
-    """What `make messages-check` fails on (issue 62): an entry left untranslated, one marked fuzzy, each named."""
+    """What `make messages-check` fails on (docs/decisions.md#messages-stored-as-what-they-mean): an entry left
+    untranslated, one marked fuzzy, each named."""
     path = tmp_path / "sv" / "LC_MESSAGES" / "django.po"
     path.parent.mkdir(parents=True)
     catalogue = polib.POFile()

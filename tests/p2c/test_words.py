@@ -1,5 +1,6 @@
-"""Words that say what they mean (issue 62): every model names its plural, the language switch names each language
-in its own words, the Blocked filter offers "All" once, and django-celery-beat's English-only admin is not shown."""
+"""Words that say what they mean (docs/decisions.md#messages-stored-as-what-they-mean): every model names its plural,
+the language switch names each language in its own words, the Blocked filter offers "All" once, and django-celery-beat's
+English-only admin is not shown."""
 
 import re
 

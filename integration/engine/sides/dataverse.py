@@ -1,5 +1,5 @@
-"""`DataverseSide`: a Sales table reached over the Dataverse Web API (issue 61), as Business Central reaches
-Dataverse: as an application user, with change tracking, bulk messages and service-protection limits
+"""`DataverseSide`: a Sales table reached over the Dataverse Web API (docs/decisions.md#sales-over-http), as Business
+Central reaches Dataverse: as an application user, with change tracking, bulk messages and service-protection limits
 (`dataverse_http.Transport`).
 
 Rows are the same dicts of the model's attnames as `DjangoSide`'s, so that the engine's field mappings apply

@@ -1,4 +1,5 @@
-"""Requests to a Sales that speaks the Dataverse Web API (issue 61), as Dataverse asks its clients to send them.
+"""Requests to a Sales that speaks the Dataverse Web API (docs/decisions.md#sales-over-http), as Dataverse asks its
+clients to send them.
 
 - **Transient faults are retried** (429, 5xx, timeouts, connections reset or dropped), with exponential backoff and
   full jitter, until a deadline; past it the request fails with `SalesUnavailable`, naming the URL and what it was

@@ -1,5 +1,5 @@
-"""``create_sales_orders [--all-submitted] [ORDER_NUMBER ...]``: create ERP orders from Sales orders (SPEC I9), a
-thin door onto integration.sales_orders.sales_orders_create."""
+"""``create_sales_orders [--all-submitted] [ORDER_NUMBER ...]``: create ERP orders from Sales orders (docs/features.md
+I9), a thin door onto integration.sales_orders.sales_orders_create."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext

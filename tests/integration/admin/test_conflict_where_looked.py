@@ -1,6 +1,6 @@
-"""Conflicts where the user looks (issue 62): a record whose coupling is in the conflict inbox says "Conflict" in
-the coupling column, linked to the conflict, and its filter finds it; the error of its failed write links there
-too."""
+"""Conflicts where the user looks (docs/decisions.md#messages-stored-as-what-they-mean): a record whose coupling is in
+the conflict inbox says "Conflict" in the coupling column, linked to the conflict, and its filter finds it; the error of
+its failed write links there too."""
 
 import pytest
 from django.urls import reverse

@@ -1,6 +1,6 @@
-"""The back-office in French, Swedish and Dutch (issue 29): each page, requested in a language (Accept-Language, as a
-browser sends it), shows none of the English strings it shows in English, data aside; counts read right for one and
-for five; the API answers its refusals in the language asked for."""
+"""The back-office in French, Swedish and Dutch (docs/decisions.md#messages-stored-as-what-they-mean): each page,
+requested in a language (Accept-Language, as a browser sends it), shows none of the English strings it shows in English,
+data aside; counts read right for one and for five; the API answers its refusals in the language asked for."""
 
 import json
 import os
@@ -142,7 +142,7 @@ def test_an_outcome_message_counts_one_and_five_in_each_language(admin_client, c
 
 def test_the_api_answers_401_and_a_refusal_in_french(api, coupled):
     anonymous = APIClient().get("/api/crm/accounts/", HTTP_ACCEPT_LANGUAGE="fr")
-    assert anonymous.status_code == 401  # no credentials: 401 with WWW-Authenticate: Token (issue 33)
+    assert anonymous.status_code == 401  # no credentials: 401 with WWW-Authenticate: Token (docs/decisions.md#the-two-apis)
     assert anonymous.json()["detail"] == "Informations d'authentification non fournies."
     assert anonymous["Content-Language"] == "fr"
 

@@ -1,4 +1,4 @@
-"""Scheduled synchronisation of modified records, one django-celery-beat task per mapping (SPEC I8)."""
+"""Scheduled synchronisation of modified records, one django-celery-beat task per mapping (docs/features.md I8)."""
 
 import json
 

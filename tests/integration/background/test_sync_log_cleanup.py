@@ -1,6 +1,6 @@
-"""SPEC I7: the synchronisation log does not grow for ever. Jobs (with their errors) and full synchronisation runs
-older than the retention are deleted, from the jobs list (BC's "Delete entries older than 7 days" / "Delete all
-entries"), the API, the command and the daily task, keeping the failed jobs records still wait on."""
+"""docs/features.md I7: the synchronisation log does not grow for ever. Jobs (with their errors) and full
+synchronisation runs older than the retention are deleted, from the jobs list (BC's "Delete entries older than 7 days" /
+"Delete all entries"), the API, the command and the daily task, keeping the failed jobs records still wait on."""
 
 import uuid
 from datetime import timedelta

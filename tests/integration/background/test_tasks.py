@@ -1,4 +1,4 @@
-"""Celery tasks and the background helpers (SPEC X4): queued jobs at once, tasks on commit, ids not objects,
+"""Celery tasks and the background helpers (docs/features.md X4): queued jobs at once, tasks on commit, ids not objects,
 idempotent on redelivery, large selections in chunks."""
 
 import pytest

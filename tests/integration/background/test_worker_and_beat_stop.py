@@ -1,6 +1,7 @@
-"""Worker and beat honest within 30 s (issue 62): the worker and beat started as `make run` starts them
-(bin/worker-and-beat); a SIGTERM of the worker is told at once (its heartbeat row marked stopped), a SIGKILL once
-two heartbeats are missed; either way /health/ answers 503 naming the worker within 60 s, and beat goes with it."""
+"""Worker and beat honest within 30 s (docs/decisions.md#messages-stored-as-what-they-mean): the worker and beat started
+as `make run` starts them (bin/worker-and-beat); a SIGTERM of the worker is told at once (its heartbeat row marked
+stopped), a SIGKILL once two heartbeats are missed; either way /health/ answers 503 naming the worker within 60 s, and
+beat goes with it."""
 
 import os
 import signal

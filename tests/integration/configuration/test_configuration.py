@@ -1,7 +1,8 @@
-"""The integration's configuration as a file (issue 18, integration.configuration): export → import into an empty
-configuration → export gives the same bytes (JSON and YAML); an invalid file changes nothing and names the line or
-the key at fault; a dry run changes nothing; the difference field by field; partial files; couplings and logs are
-never touched; from the commands (good and bad arguments), the admin (upload, preview, confirm) and the API."""
+"""The integration's configuration as a file (docs/decisions.md#configuration-as-a-file, integration.configuration):
+export → import into an empty configuration → export gives the same bytes (JSON and YAML); an invalid file changes
+nothing and names the line or the key at fault; a dry run changes nothing; the difference field by field; partial files;
+couplings and logs are never touched; from the commands (good and bad arguments), the admin (upload, preview, confirm)
+and the API."""
 
 import json
 

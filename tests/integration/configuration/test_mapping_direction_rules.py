@@ -1,5 +1,6 @@
-"""SPEC I2, I3 (BC tables 5335/5336): the directions of a table mapping and its field mappings agree, refused at save
-the same way from the admin (the mapping form with its field-mapping inline), the API and integration_setup.
+"""docs/features.md I2, I3 (BC tables 5335/5336): the directions of a table mapping and its field mappings agree,
+refused at save the same way from the admin (the mapping form with its field-mapping inline), the API and
+integration_setup.
 
 - an option mapping and its field mappings go one way only, and its field mappings follow its direction (so does
   its full synchronisation review line);

@@ -1,7 +1,7 @@
-"""The Sales connection's doors (issue 61): the assisted set-up's *Sales connection* step, the configuration file
-(export, import: the secret never), the configuration history (the secret never), the environment winning over the
-set-up (and the page saying so), plain http:// refused off the loopback address naming the field, the secret
-forgotten when what it was given for changes, and *Test connection* on the connection setup's page."""
+"""The Sales connection's doors (docs/decisions.md#sales-over-http): the assisted set-up's *Sales connection* step, the
+configuration file (export, import: the secret never), the configuration history (the secret never), the environment
+winning over the set-up (and the page saying so), plain http:// refused off the loopback address naming the field, the
+secret forgotten when what it was given for changes, and *Test connection* on the connection setup's page."""
 
 import importlib
 import json

@@ -1,6 +1,6 @@
-"""Match-based coupling finds its candidates through an index (issue 31): a chunk's ``LOWER(field) IN (...)`` query
-reads the rows it looks for, not the whole destination table, so that coupling N records costs time in proportion
-to N (tests/bench/test_match_bench.py measures it)."""
+"""Match-based coupling finds its candidates through an index (docs/decisions.md#write-paths): a chunk's ``LOWER(field)
+IN (...)`` query reads the rows it looks for, not the whole destination table, so that coupling N records costs time in
+proportion to N (tests/bench/test_match_bench.py measures it)."""
 
 import pytest
 from django.apps import apps

@@ -1,6 +1,7 @@
 """A run into Sales learns which coupled accounts were deleted from Sales' deletion log (p2c.deletions) since it last
-checked, not by asking Sales for every coupled key nor, in one database, by an anti-join of every coupling (issue 31:
-a settled run costs what changed, not what exists). A run into the ERP does the same with the ERP's log.
+checked, not by asking Sales for every coupled key nor, in one database, by an anti-join of every coupling
+(docs/decisions.md#write-paths: a settled run costs what changed, not what exists). A run into the ERP does the same
+with the ERP's log.
 
 CI's PostgreSQL pass has Sales in a database of its own, the SQLite pass one database. Each test runs twice: with
 the databases as configured, and with the reading module treating Sales as another database (so that the path

@@ -1,5 +1,5 @@
 """Amounts are rounded half-up to the destination's decimal places; too large a value fails naming the field and
-the value (SPEC P4/P5, I5; issue 14 §4). And the demo data's three F&O projects complete with no failed row."""
+the value (docs/features.md P4/P5, I5). And the demo data's three F&O projects complete with no failed row."""
 
 from decimal import Decimal
 

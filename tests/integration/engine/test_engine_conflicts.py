@@ -1,5 +1,5 @@
 """Newer data on the destination vs. update conflicts, Merge of selected records, and the integration user's rows
-(SPEC I5; issue 14 §1 and §2; BC's behaviour in reference/bc-sales-integration.md §7.2-7.3)."""
+(docs/features.md I5; docs/decisions.md#the-conflict-inbox; as Business Central resolves update conflicts)."""
 
 from decimal import Decimal
 

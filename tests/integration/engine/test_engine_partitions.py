@@ -1,5 +1,5 @@
-"""The engine's hook for partitions of one mapping (issue 17): ``key_range`` limits every queryset a run reads,
-leaves the watermark and the child mappings to the coordinator, and tells the largest modified-on it read."""
+"""The engine's hook for partitions of one mapping (docs/decisions.md#partitions): ``key_range`` limits every queryset a
+run reads, leaves the watermark and the child mappings to the coordinator, and tells the largest modified-on it read."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""SPEC I5, rule by rule, through the default mappings."""
+"""docs/features.md I5, rule by rule, through the default mappings."""
 
 from decimal import Decimal
 

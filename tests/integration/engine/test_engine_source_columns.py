@@ -1,4 +1,5 @@
-"""A run reads the source columns it needs (issue 31); a column left out is read for a whole chunk when touched."""
+"""A run reads the source columns it needs (docs/decisions.md#write-paths); a column left out is read for a whole chunk
+when touched."""
 
 import pytest
 from django.db import connections

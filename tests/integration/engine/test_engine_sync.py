@@ -1,4 +1,4 @@
-"""The synchronisation engine, rule by rule (SPEC I3-I5, I7; BC's behaviour in reference/bc-sales-integration.md)."""
+"""The synchronisation engine, rule by rule (docs/features.md I3-I5, I7; as Business Central behaves)."""
 
 from datetime import timedelta
 from decimal import Decimal

@@ -1,5 +1,5 @@
 """A lock dies with the process holding it; a job, a full synchronisation line or a project run whose process
-stopped is closed or queued again (engine/locks.py, integration/operations/stopped_runs.py; issue 15)."""
+stopped is closed or queued again (engine/locks.py, integration/operations/stopped_runs.py)."""
 
 from datetime import timedelta
 

@@ -1,6 +1,6 @@
-"""Messages stored as what they mean (issue 62): a job written by a worker in English reads in French on a French
-page, in Swedish on a Swedish one, and in English in the API without Accept-Language; rows written before read
-their stored text; French is shown with its typography."""
+"""Messages stored as what they mean (docs/decisions.md#messages-stored-as-what-they-mean): a job written by a worker in
+English reads in French on a French page, in Swedish on a Swedish one, and in English in the API without
+Accept-Language; rows written before read their stored text; French is shown with its typography."""
 
 import pytest
 from django.urls import reverse
@@ -99,7 +99,7 @@ def test_an_option_mapping_job_names_the_unmatched_code_in_the_readers_language(
     assert "ZZ99" in french and "matches" not in french and "Sales" in french, french
 
 
-# -- row errors, failed inserts and the coupling column (issue 62) -------------------------------------------------
+# -- row errors, failed inserts and the coupling column (docs/decisions.md#messages-stored-as-what-they-mean) ----------
 @pytest.fixture
 def english_row_error(customer_mapping, salesperson_pair):
     """A customer refused by Sales' email check, in a run written in English (P2C_LANGUAGE=en)."""

@@ -1,4 +1,5 @@
-"""A row and its coupling stand or fall together, and a settled run costs what changed (issue 66).
+"""A row and its coupling stand or fall together, and a settled run costs what changed
+(docs/decisions.md#settled-runs-cost-what-changed).
 
 On whatever databases the run has: SQLite or PostgreSQL, one database or Sales in its own (where the couplings cannot
 be joined with the Sales rows, and the rows re-read inside the watermark's margin used to be read in full, run after

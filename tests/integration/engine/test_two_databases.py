@@ -1,5 +1,5 @@
-"""Sales in a database of its own (issue 28): the router, intents completed after a stopped run, and a Sales
-database that goes away in the middle of a run.
+"""Sales in a database of its own (docs/decisions.md#two-databases-intents-recorded-first): the router, intents
+completed after a stopped run, and a Sales database that goes away in the middle of a run.
 
 The whole suite runs with Sales in a second PostgreSQL database in CI's PostgreSQL pass (SALES_DATABASE_URL), where
 PostgreSQL itself refuses any query that joins or nests tables of the two; the tests here check what that pass

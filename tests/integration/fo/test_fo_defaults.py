@@ -1,5 +1,5 @@
-"""SPEC P4: customer group default 10, language en-us, site and warehouse with no template value but a default or
-a value map keyed on country/region or city; a required value still missing fails the row naming it."""
+"""docs/features.md P4: customer group default 10, language en-us, site and warehouse with no template value but a
+default or a value map keyed on country/region or city; a required value still missing fails the row naming it."""
 
 import pytest
 from django.core.exceptions import ValidationError

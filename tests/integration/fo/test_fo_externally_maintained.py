@@ -1,5 +1,6 @@
-"""SPEC P5: ERP customers and contacts written by the F&O tasks are externally maintained: the ERP admin shows their
-Sales-maintained fields read-only with a note, and the API refuses to change them (400, naming each field)."""
+"""docs/features.md P5: ERP customers and contacts written by the F&O tasks are externally maintained: the ERP admin
+shows their Sales-maintained fields read-only with a note, and the API refuses to change them (400, naming each
+field)."""
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -1,5 +1,5 @@
-"""SPEC P3: account and contact numbers are the natural keys of the integration; p2c_upgrade fills the missing
-ones from the same sequences and sets Is Active Customer, idempotently, in batches, also while others write."""
+"""docs/features.md P3: account and contact numbers are the natural keys of the integration; p2c_upgrade fills the
+missing ones from the same sequences and sets Is Active Customer, idempotently, in batches, also while others write."""
 
 import re
 

@@ -1,5 +1,5 @@
-"""SPEC P1, P6: projects from templates, the prerequisite check, execution history, re-run, cleanup, and the doors
-(command, Celery task, API, admin)."""
+"""docs/features.md P1, P6: projects from templates, the prerequisite check, execution history, re-run, cleanup, and the
+doors (command, Celery task, API, admin)."""
 
 from datetime import timedelta
 

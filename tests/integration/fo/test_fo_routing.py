@@ -1,4 +1,5 @@
-"""SPEC P2: which Sales contacts become ERP customers, which ERP contact persons, which neither (and why)."""
+"""docs/features.md P2: which Sales contacts become ERP customers, which ERP contact persons, which neither (and
+why)."""
 
 import pytest
 

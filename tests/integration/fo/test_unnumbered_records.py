@@ -1,5 +1,5 @@
-"""SPEC P3: a database imported from elsewhere holds many accounts and contacts without a number (NULL: the number
-columns are unique when set); p2c_upgrade numbers them all, and a second run changes nothing. Blank in (admin,
+"""docs/features.md P3: a database imported from elsewhere holds many accounts and contacts without a number (NULL: the
+number columns are unique when set); p2c_upgrade numbers them all, and a second run changes nothing. Blank in (admin,
 API, a save) is stored as NULL, never as a second ""."""
 
 import importlib

@@ -1,4 +1,4 @@
-"""A full synchronisation of the demo data, end to end, on a real Celery worker against Redis (SPEC I6, X4).
+"""A full synchronisation of the demo data, end to end, on a real Celery worker against Redis (docs/features.md I6, X4).
 
 Runs when ``CELERY_BROKER_URL=redis://...`` is set (``.ci/run`` sets it, with PostgreSQL): the tasks travel through
 the broker to a worker of four threads started in this process (celery's own testing worker), which reads and

@@ -1,5 +1,5 @@
-"""Full synchronisation review and its run (SPEC I6; BC page 5373): recommendations, dependency order, parallel
-readiness, idempotent advance and claims, restart without duplicates."""
+"""Full synchronisation review and its run (docs/features.md I6; BC page 5373): recommendations, dependency order,
+parallel readiness, idempotent advance and claims, restart without duplicates."""
 
 import json
 from decimal import Decimal
@@ -383,7 +383,8 @@ def test_full_synchronisation_of_the_demo_data_runs_every_mapping(demo, django_c
         erp_model="erp.Customer", crm_model="crm.Account").values("erp_id")).exists()
     if any(job.failed for job in SyncJob.objects.all()):
         assert run.message.startswith("Finished with errors: ")
-    # The demo data agrees with the mappings: its full synchronisation runs clean (issue 14), no record fails.
+    # The demo data agrees with the mappings: its full synchronisation runs clean
+    # (docs/decisions.md#demo-data-that-runs-clean), no record fails.
     failures = sorted(SyncJobError.objects.values_list("job__mapping_name", "message"))
     assert failures == [], "\n".join(f"{name}: {message}" for name, message in failures)
     assert run.message == "" or not run.message.startswith("Finished with errors"), run.message

@@ -1,4 +1,4 @@
-"""One mapping's run split into key-range partitions that any worker claims (issue 17 §2,
+"""One mapping's run split into key-range partitions that any worker claims (docs/decisions.md#partitions,
 integration/full_sync/partitions.py).
 
 In process on SQLite (and whatever database the run has): a partitioned run gives exactly the couplings, destination
@@ -347,7 +347,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(customer_m
     settings.P2C_SYNC_CHUNK_SIZE = 10  # a partition long enough, in small commits, to be caught in the middle
     _, owner = salesperson_pair
     # A first load, split from the start: no customer is left from before, uncoupled, for the run to match (that
-    # would have the coordinator decide every account itself, before any worker starts: issue 66)
+    # would have the coordinator decide every account itself, before any worker starts: docs/decisions.md#partitions)
     wipe(customer_mapping)
     assert not Customer.objects.exists()
     accounts_create(owner, ROWS, failing_every=0)
@@ -434,7 +434,7 @@ def test_a_partitioned_run_into_sales_moves_its_deletion_check_when_every_partit
     assert customer_mapping.crm_deletions_checked_on == job.started_at
 
 
-# -- matching over partitions (issue 66) ------------------------------------------------------------------------------
+# -- matching over partitions (docs/decisions.md#partitions) -----------------------------------------------------------
 # Demo-shaped data: source rows that share a match value (an e-mail on two accounts), destination rows made by hand,
 # uncoupled, that each of those source rows matches, destination rows that share one (no unique match), and rows
 # that fail. Whatever the number of workers, and in whatever order they take the partitions, the same source row

@@ -1,6 +1,6 @@
-"""One count everywhere (issue 62): the full synchronisation review, the health page and ``sync_status`` tell the
-same coupled and skipped numbers of a mapping (integration.health.reads.record_counts), and the review's message
-column says why records were skipped."""
+"""One count everywhere (docs/decisions.md#messages-stored-as-what-they-mean): the full synchronisation review, the
+health page and ``sync_status`` tell the same coupled and skipped numbers of a mapping
+(integration.health.reads.record_counts), and the review's message column says why records were skipped."""
 
 from io import StringIO
 

@@ -1,5 +1,6 @@
-"""A command that ran a job which failed says so (issue 62): exit 1, "failed" in the command's language, one clear
-line and no traceback, when the Sales database's connections are terminated in the middle of ``manage.py sync``."""
+"""A command that ran a job which failed says so (docs/decisions.md#messages-stored-as-what-they-mean): exit 1, "failed"
+in the command's language, one clear line and no traceback, when the Sales database's connections are terminated in the
+middle of ``manage.py sync``."""
 
 import os
 import subprocess

@@ -1,6 +1,7 @@
-"""The conflict inbox from every door (issue 18 §1): the admin (bulk action and the side-by-side page), the API and
-the `conflicts_resolve` command call the same operation and tell the same outcome; the API lists and filters the
-inbox, the admin's first page reads in a constant number of queries; the command names bad arguments."""
+"""The conflict inbox from every door (docs/decisions.md#the-conflict-inbox): the admin (bulk action and the
+side-by-side page), the API and the `conflicts_resolve` command call the same operation and tell the same outcome; the
+API lists and filters the inbox, the admin's first page reads in a constant number of queries; the command names bad
+arguments."""
 
 import re
 from io import StringIO

@@ -1,5 +1,6 @@
-"""The conflict inbox (SPEC I5, I7; issue 18 §1): the engine merges field by field with the values kept per
-coupling, records the conflicts it cannot decide, and the resolution operation settles them through the engine."""
+"""The conflict inbox (docs/features.md I5, I7; docs/decisions.md#the-conflict-inbox): the engine merges field by field
+with the values kept per coupling, records the conflicts it cannot decide, and the resolution operation settles them
+through the engine."""
 
 import uuid
 from datetime import UTC, date, datetime
@@ -90,7 +91,7 @@ def test_a_value_is_kept_as_text_that_compares_the_same_next_time():
 
 
 def older_form(mapping, values):
-    """``values`` as couplings kept them before issue 31: each side by attribute name."""
+    """``values`` as couplings kept them formerly: each side by attribute name."""
     older = {"erp": {}, "crm": {}}
     for fm in mapping.field_mappings.all():
         for side, model, name in (("erp", Customer, fm.erp_field), ("crm", Account, fm.crm_field)):

@@ -1,4 +1,4 @@
-"""Fault injection: runs killed with SIGKILL at random points recover at once and lose nothing (issue 15).
+"""Fault injection: runs killed with SIGKILL at random points recover at once and lose nothing.
 
 Real processes on PostgreSQL: ``manage.py sync CUSTOMER --direction from`` started as a subprocess on a few thousand
 changed Sales accounts, killed at a random moment, then run again at once. After each rerun: no duplicate record or
@@ -108,7 +108,7 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
               f"{rerun_job.inserted + rerun_job.modified} rows, took {took:.1f} s")
 
 
-# -- ERP → Sales with Sales in a database of its own: intents (issue 28) -----------------------------------------
+# -- ERP → Sales with Sales in a database of its own: intents (docs/decisions.md#two-databases-intents-recorded-first) -
 NEW_PER_TRIAL = 300  # new ERP customers each trial: every kill may land in the write of new Sales records
 TO = "to_integration"
 

@@ -1,7 +1,7 @@
-"""Door parity (issue 13): each coupling and synchronisation operation (integration.operations) started from the
-admin action, the API, the management command (and the Celery task where there is one) on the same arranged data
-tells the same outcome (the same counts and reasons, or the same refusal), at the door's own level (admin message
-level, HTTP status, exit code), and writes the same records.
+"""Door parity (docs/decisions.md#one-operation-every-door): each coupling and synchronisation operation
+(integration.operations) started from the admin action, the API, the management command (and the Celery task where there
+is one) on the same arranged data tells the same outcome (the same counts and reasons, or the same refusal), at the
+door's own level (admin message level, HTTP status, exit code), and writes the same records.
 
 Each door runs inside a savepoint that is rolled back afterwards, so every door starts from the same data; the
 work it queued runs (Celery's eager mode) before its effects are read.
@@ -178,7 +178,7 @@ def test_synchronise_now_refuses_an_uncoupled_record_from_every_door(world, admi
                                                                     django_capture_on_commit_callbacks, only_coupled):
     """BC: Synchronize Now on an uncoupled record opens the coupling dialog (several: skipped), whatever *Synch.
     Only Coupled Records* says; creating it is *Create in Sales*. The API used to insert and couple it; a refusal
-    by the record's state is a 409 with its code (issue 33)."""
+    by the record's state is a 409 with its code (docs/decisions.md#the-two-apis)."""
     IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=only_coupled)
     loose = world["loose_customer"]
     told = each_door(sync_now_doors(admin_client, api, Customer, loose, None),

@@ -1,8 +1,8 @@
-"""One operation, the same behaviour from every door (issue 13): full synchronisation start/restart, Run project,
-Create in ERP from Sales orders. The same arranged data through the admin, the API, the command and the task: the
-same records written, the same counts and reasons, the same refusals (a disabled connection among them); the admin
-message at the outcome's level, the command's exit code; ``/api/`` lists the sections; the admin index leads to
-the integration's pages."""
+"""One operation, the same behaviour from every door (docs/decisions.md#one-operation-every-door): full synchronisation
+start/restart, Run project, Create in ERP from Sales orders. The same arranged data through the admin, the API, the
+command and the task: the same records written, the same counts and reasons, the same refusals (a disabled connection
+among them); the admin message at the outcome's level, the command's exit code; ``/api/`` lists the sections; the admin
+index leads to the integration's pages."""
 
 from io import StringIO
 

@@ -80,7 +80,7 @@ def test_choices_decimals_and_lookups_go_both_ways(side):
 
 def test_a_lookup_to_two_tables_is_its_two_fields(side):
     """(A contact's company as an account is left out: p2c's Web API refuses it today, IsCompanyAnAccount being
-    checked before it is derived; see the closing note of issue 61.)"""
+    checked before it is derived; docs/decisions.md#sales-over-http.)"""
     from crm.models import Contact
 
     contacts = DataverseSide(Contact, side.transport)

@@ -3,7 +3,7 @@
 (proxy.py): 10% of the answers 429 with ``Retry-After``, 5% 503, 2% dropped connections (half of them after Sales
 did the work: an answer lost), 1% stalled for 20 s (the client gives up after ``SALES_API_TIMEOUT_SECONDS``). It
 completes with 0 duplicates and 0 lost on either side, no request before its ``Retry-After``, and no record failed
-for a transient error (issue 61)."""
+for a transient error (docs/decisions.md#sales-over-http)."""
 
 import os
 import ssl

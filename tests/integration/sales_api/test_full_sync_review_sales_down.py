@@ -1,6 +1,6 @@
 """The full synchronisation's review and Start read Sales (its recommendations) over the Web API when Sales is
-remote (issue 61): a Sales that does not answer (a closed port, or 503 on every request) is told as an error naming
-its URL, on the review page, at Start, in the API and in the command; nothing is started."""
+remote (docs/decisions.md#sales-over-http): a Sales that does not answer (a closed port, or 503 on every request) is
+told as an error naming its URL, on the review page, at Start, in the API and in the command; nothing is started."""
 
 import socket
 from io import StringIO

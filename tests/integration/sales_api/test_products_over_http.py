@@ -1,6 +1,6 @@
 """Items and resources that already exist in a Sales reached over the Web API as products (same product number)
-are coupled by match-based coupling, not created again (issue 61: "Product with this Product ID already exists" in a
-full synchronisation of the demo with Sales remote)."""
+are coupled by match-based coupling, not created again (docs/decisions.md#sales-over-http: "Product with this Product ID
+already exists" in a full synchronisation of the demo with Sales remote)."""
 
 import pytest
 

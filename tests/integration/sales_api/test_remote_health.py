@@ -1,5 +1,6 @@
-"""The health page and `sync_health` show a Sales reached over the Web API (issue 61): reachable, latency, requests
-used against the budget, the last 429; unreachable is a problem that makes `sync_health` exit 1."""
+"""The health page and `sync_health` show a Sales reached over the Web API (docs/decisions.md#sales-over-http):
+reachable, latency, requests used against the budget, the last 429; unreachable is a problem that makes `sync_health`
+exit 1."""
 
 import pytest
 from django.contrib.auth.models import User

@@ -1,8 +1,8 @@
-"""The engine synchronising CUSTOMER with a Sales reached over HTTP (issue 61): a real p2c process serves Sales's
-Dataverse Web API over HTTPS (server.py), and the integration, configured remote (``SALES_API_URL``…), reaches it
-only through `DataverseSide` (`side_for`). ERP customers become Sales accounts and Sales accounts ERP customers; a
-settled run writes nothing; ``manage.py sync`` killed with SIGKILL at random points and run again leaves no
-duplicate on either side, every source record coupled once, no intent and no job running.
+"""The engine synchronising CUSTOMER with a Sales reached over HTTP (docs/decisions.md#sales-over-http): a real p2c
+process serves Sales's Dataverse Web API over HTTPS (server.py), and the integration, configured remote
+(``SALES_API_URL``…), reaches it only through `DataverseSide` (`side_for`). ERP customers become Sales accounts and
+Sales accounts ERP customers; a settled run writes nothing; ``manage.py sync`` killed with SIGKILL at random points and
+run again leaves no duplicate on either side, every source record coupled once, no intent and no job running.
 
 The Sales server shares this test run's databases (its own tables are the test database's ``crm_*``): the checks
 read them directly, the engine never does. Real processes, so every write is committed (``transaction=True``).

@@ -1,5 +1,5 @@
-"""Item availability and prices for Sales users (SPEC I9): ERP inventory and the customer's ERP price, read live,
-in a constant number of queries; shown on Sales order lines and the product list, and over the API."""
+"""Item availability and prices for Sales users (docs/features.md I9): ERP inventory and the customer's ERP price, read
+live, in a constant number of queries; shown on Sales order lines and the product list, and over the API."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -1,5 +1,5 @@
-"""Posted sales invoices flow to Sales (POSTEDSALESINV-INV and POSTEDSALESLINE-INV, SPEC I9): invoices with their
-lines, naming the Sales order they invoice, which becomes *invoiced*; on demo-like data."""
+"""Posted sales invoices flow to Sales (POSTEDSALESINV-INV and POSTEDSALESLINE-INV, docs/features.md I9): invoices with
+their lines, naming the Sales order they invoice, which becomes *invoiced*; on demo-like data."""
 
 from datetime import date
 from decimal import Decimal

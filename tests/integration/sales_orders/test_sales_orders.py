@@ -1,4 +1,4 @@
-"""Sales orders from Sales into the ERP (SPEC I9, issue 8): header and line rules, write-in products, long
+"""Sales orders from Sales into the ERP (docs/features.md I9): header and line rules, write-in products, long
 descriptions, failures naming their cause, all-or-nothing writes, constant queries, retries, the doors (command,
 admin action, automatic creation on commit) and the ERP status flowing back."""
 
