@@ -63,22 +63,28 @@ def _every_database(items):
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if os.environ.get("P2C_REQUIRE_SERVICES") != "1":
-        return
-    skipped = terminalreporter.stats.get("skipped", [])  # with every service there, no test may skip
-    if skipped:
-        terminalreporter.write_line(
-            f"P2C_REQUIRE_SERVICES=1 but {len(skipped)} test(s) were skipped:", red=True
-        )
-        for report in skipped:
-            terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[-1]}", red=True)
-        config._p2c_service_skips = len(skipped)
+def pytest_runtest_logreport(report):
+    """Count the skipped tests as their reports come (from pytest-xdist's workers too), so that the session's exit
+    status, decided before the terminal summary is written, can fail for them."""
+    if report.skipped and os.environ.get("P2C_REQUIRE_SERVICES") == "1":
+        _service_skips.append(report)
+
+
+_service_skips = []
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if getattr(session.config, "_p2c_service_skips", 0) and session.exitstatus == 0:
+    if _service_skips and session.exitstatus == 0:  # with every service there, no test may skip
         session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _service_skips:
+        terminalreporter.write_line(
+            f"P2C_REQUIRE_SERVICES=1 but {len(_service_skips)} test(s) were skipped:", red=True
+        )
+        for report in _service_skips:
+            terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[-1]}", red=True)
 
 
 @pytest.fixture(autouse=True)

@@ -114,3 +114,20 @@ def test_ci_first_pass_ignores_an_inherited_database_or_broker():
     assert command.startswith("env ") and command.endswith(" make test")
     for name in ("DATABASE_URL", "SALES_DATABASE_URL", "CELERY_BROKER_URL"):
         assert f"-u {name}" in command.split(" make test")[0]
+
+
+def test_a_skipped_test_fails_the_run_when_every_service_is_required(tmp_path):
+    """CI's PostgreSQL pass sets P2C_REQUIRE_SERVICES=1: a test skipped there for want of a service fails the run
+    (the summary said so, yet pytest exited 0 until the skips were counted as their reports came)."""
+    import sys
+
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "SALES_DATABASE_URL", "CELERY_BROKER_URL", "PYTEST_XDIST_WORKER",
+                            "PYTEST_ADDOPTS")}
+    needs_postgres = "tests/integration/engine/test_write_behind.py"  # skipped on SQLite
+    for required, expected in (("1", 1), ("", 0)):
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+                                 needs_postgres], cwd=REPO, env={**environ, "P2C_REQUIRE_SERVICES": required},
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == expected, result.stdout[-2000:]
+    assert "P2C_REQUIRE_SERVICES=1 but 5 test(s) were skipped" not in result.stdout
