@@ -339,7 +339,7 @@ def sales_order_schedules_update():
                     "enabled": on,
                     "expire_seconds": minutes * 60,
                     "description": gettext(
-                        "%(name)s (SPEC I9): every %(minutes)s minutes while switched on in the connection setup."
+                        "%(name)s: every %(minutes)s minutes while switched on in the connection setup."
                     )
                     % {"name": name, "minutes": minutes},
                 },

@@ -10,7 +10,7 @@ from p2c.management.arguments import text
 
 class Command(BaseCommand):
     help = gettext(
-        "Create the default integration table and field mappings (SPEC I2). Existing default mappings are left as "
+        "Create the default integration table and field mappings. Existing default mappings are left as "
         "they are unless --reset restores them; couplings are never touched."
     )
 
