@@ -175,7 +175,7 @@ REFUSAL_SCHEMA = {
 }
 
 # The first authentication class is the token's: no credentials or an invalid token is a 401 naming the Token
-# scheme in WWW-Authenticate; 403 is a signed-in user without the permission (tests/api/test_authentication.py).
+# scheme in WWW-Authenticate; 403 is a signed-in user without the permission (tests/api/test_permissions.py).
 ERRORS = {
     "400": "Invalid input: the parameters or fields in error, each with its messages (text holding a NUL or a "
     "lone UTF-16 surrogate, \\ud800 to \\udfff, anywhere in the body, property names included; a value outside "
