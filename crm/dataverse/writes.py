@@ -200,12 +200,13 @@ def _validation_error(entity, instance, exc):
     )
 
 
-def _hand_edit_guard(instance):
+def _hand_edit_guard(instance, integration_user_writing=None):
     """Refuse a person's change to a row the ERP integration keeps (an integration-managed price list's lines):
-    the integration's own application user, which keeps them, writes them as it does on one database."""
+    the integration's own application user, which keeps them, writes them as it does on one database.
+    ``integration_user_writing``: `_integration_user_writing`, answered once for a bulk message's rows."""
     error = getattr(instance, "hand_edit_error", None)
     message = error and instance.pk and not instance._state.adding and error()
-    if message and not _integration_user_writing():
+    if message and not (integration_user_writing or _integration_user_writing)():
         raise errors.DataverseError(403, errors.PRIVILEGE_DENIED, message)
 
 
@@ -274,6 +275,7 @@ class _RowChecks:
 
     def __init__(self, entity):
         self.entity = entity
+        self.integration_user_writing = functools.cache(_integration_user_writing)  # one query a message, if any
         model = entity.model
         self.required = _required_attnames(model)
         position = {f.attname: index for index, f in enumerate(model._meta.fields)}
@@ -289,7 +291,7 @@ class _RowChecks:
         changed = [attname for attname, value in values.items() if attrs.get(attname, _UNSET) != value]
         for attname, value in values.items():
             setattr(instance, attname, value)
-        _hand_edit_guard(instance)
+        _hand_edit_guard(instance, self.integration_user_writing)
         self.validate(instance, frozenset(changed))
         return changed
 
