@@ -12,16 +12,13 @@ class IntegrationConfig(AppConfig):
 
         from p2c.records import records_written
 
-        from . import tasks  # noqa: F401  (tasks: registered with Celery, found by name by the queue)
+        from . import mappings, tasks  # noqa: F401  (the declared mappings and Celery tasks register on import)
         from .background import realtime
         from .contributions import contributions_register
-        from .engine.validation import field_mapping_validate, table_mapping_validate
         from .models import ConnectionSetup, IntegrationTableMapping
-        from .models.mappings import mapping_validators_set
         from .sales_orders import realtime as sales_orders_realtime
 
         contributions_register()  # to the Sales and ERP admin and API, which do not import the integration
-        mapping_validators_set(table_mapping=table_mapping_validate, field_mapping=field_mapping_validate)
         # Near-real-time synchronisation (a thin door: integration.background.realtime decides and enqueues on commit).
         records_written.connect(realtime.records_written_received, dispatch_uid="integration.realtime")
         sales_orders_realtime.connect()  # "create sales orders automatically" (docs/features.md I9)

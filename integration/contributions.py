@@ -3,8 +3,8 @@
 not import the integration, and work without it.
 
 - every Sales and ERP list: the coupling column, filter and list actions (integration.admin.coupling);
-- the models it couples through the API: ``couple/``, ``uncouple/``, ``synchronize/`` and ``create-counterpart/``
-  (integration.api.record_actions);
+- the tables of the declared mappings (integration/mappings/, ``coupling_api``) through the API: ``couple/``,
+  ``uncouple/``, ``synchronize/`` and ``create-counterpart/`` (integration.api.record_actions);
 - Sales orders and products: *Create in ERP* and the ERP availability columns (integration.sales_orders.admin);
 - the admin index and the Integration app page: where to start, and the conflicts waiting;
 - externally maintained ERP contacts and customers: the fields the Sales synchronisation writes, read-only in the
@@ -20,6 +20,7 @@ from .admin.sales_remote import sales_remote_notice
 from .api.externally_maintained import ExternallyMaintainedSerializerMixin
 from .api.record_actions import CrmCouplingActionsMixin, ErpCouplingActionsMixin
 from .fo.externally_maintained import externally_maintained_fields
+from .mappings import coupled_api_models
 from .sales_orders.admin import (
     ProductAvailabilityMixin,
     SalesOrderCreateInErpMixin,
@@ -27,15 +28,6 @@ from .sales_orders.admin import (
     create_in_erp,
 )
 
-# The models whose API viewsets take the coupling actions.
-COUPLED_API_MODELS = (
-    "crm.SystemUser", "crm.TransactionCurrency", "crm.UnitGroup", "crm.PriceLevel", "crm.Product",
-    "crm.ProductPriceLevel", "crm.Account", "crm.Contact", "crm.Opportunity", "crm.SalesOrder", "crm.Invoice",
-    "crm.InvoiceDetail",
-    "erp.Currency", "erp.UnitOfMeasure", "erp.CustomerPriceGroup", "erp.SalespersonPurchaser", "erp.Contact",
-    "erp.Customer", "erp.Item", "erp.Resource", "erp.SalesPrice", "erp.Opportunity", "erp.SalesHeader",
-    "erp.SalesInvoiceHeader", "erp.SalesInvoiceLine",
-)
 EXTERNALLY_MAINTAINED_MODELS = ("erp.Contact", "erp.Customer")
 
 
@@ -43,7 +35,7 @@ def contributions_register():
     add = extensions.extension_add
     for app_label in ("crm", "erp"):
         add(key=app_label, kind=extensions.ADMIN_MIXIN, extension=CouplingAdminMixin)
-    for label in COUPLED_API_MODELS:
+    for label in coupled_api_models():
         mixin = CrmCouplingActionsMixin if label.startswith("crm.") else ErpCouplingActionsMixin
         add(key=apps.get_model(label), kind=extensions.VIEWSET_MIXIN, extension=mixin)
     for label in EXTERNALLY_MAINTAINED_MODELS:

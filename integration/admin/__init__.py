@@ -217,7 +217,7 @@ class IntegrationTableMappingAdmin(ConfigurationHistoryAdminMixin, IntegrationPe
                                 "sync_after_match_coupling")}),
         (gettext_lazy("Dependencies"), {"fields": ("dependencies", "parent", "parent_erp_field", "parent_crm_field")}),
         (gettext_lazy("Conflicts"), {"fields": ("update_conflict_resolution", "deletion_conflict_resolution")}),
-        (gettext_lazy("Rules and state"), {"fields": ("rules_module", "user_defined", "erp_watermark", "crm_watermark",
+        (gettext_lazy("Rules and state"), {"fields": ("definition_key", "user_defined", "erp_watermark", "crm_watermark",
                                         "locked_by", "locked_at", "created_at"), "classes": ("collapse",)}),
         (gettext_lazy("History"), {"fields": ("configuration_history",)}),
     )

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import SystemUser
 
+from ..catalogue.validation import dependencies_validate, field_mappings_validate
 from ..coupling.selection import couplings_of, field_mappings_for_matching, side_of
-from ..engine.validation import dependencies_validate, field_mappings_validate
 from ..models import (
     ConnectionSetup,
     Direction,
@@ -168,7 +168,7 @@ class TableMappingForm(forms.ModelForm):
         fields = ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled", "realtime_sync",
                   "sort_order", "erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
                   "sync_after_match_coupling", "dependencies", "parent", "parent_erp_field", "parent_crm_field",
-                  "update_conflict_resolution", "deletion_conflict_resolution", "rules_module", "user_defined")
+                  "update_conflict_resolution", "deletion_conflict_resolution", "definition_key", "user_defined")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,7 +187,7 @@ class TableMappingForm(forms.ModelForm):
 
 class FieldMappingInlineFormSet(forms.BaseInlineFormSet):
     """The field mappings of the table mapping form, validated together with it: the same pair rules as the model
-    and the API (engine.validation.field_mappings_validate), over the rows as they will be saved."""
+    and the API (catalogue.validation.field_mappings_validate), over the rows as they will be saved."""
 
     def clean(self):
         super().clean()

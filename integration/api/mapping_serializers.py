@@ -1,6 +1,6 @@
 """Serializers of the synchronisation engine's API: mappings, value maps, couplings, jobs and the operations.
 
-Table and field mapping writes run the model's ``full_clean`` (fields, filters: ``integration.engine.validation``)
+Table and field mapping writes run the model's ``full_clean`` (fields, filters: ``integration.catalogue.validation``)
 and a table mapping's dependencies go through ``dependencies_validate`` (a cycle is a 400 naming it).
 """
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from integration.engine.validation import dependencies_validate
+from integration.catalogue.validation import dependencies_validate
 from integration.models import (
     Coupling,
     Direction,
@@ -50,7 +50,7 @@ class TableMappingSerializer(StrictModelSerializer):
         many=True, required=False, queryset=IntegrationTableMapping.objects.all()
     )
 
-    # An option mapping (an option set named) runs one way (integration.engine.validation.table_mapping_validate).
+    # An option mapping (an option set named) runs one way (integration.catalogue.validation.table_mapping_validate).
     schema_any_of = [
         {"properties": {"crm_option_field": {"type": "string", "pattern": BLANK_PATTERN}}},
         {"required": ["direction"], "properties": {"direction": {"not": {"enum": [Direction.BIDIRECTIONAL.value]}}}},

@@ -1,4 +1,4 @@
-"""What a mapping may name: the tables the Sales and ERP apps declare synchronisable, their fields, the rules modules.
+"""What a mapping may name: the tables the Sales and ERP apps declare synchronisable, their fields.
 
 The apps declare their tables in their AppConfig (``synchronisable_models``: model name → fields never to be read
 or written); any other installed model (``auth.User``, a set-up table) stays out of reach of the configuration.
@@ -6,11 +6,9 @@ The choice functions feed the mapping fields' choices, so the admin, the API sch
 the same list.
 """
 
-import pkgutil
-from importlib import import_module
-
 from django.apps import apps
 
+from . import definitions
 from .fields import get_field
 
 SIDES = ("erp", "crm")
@@ -41,15 +39,8 @@ def _model_choices(side):
 
 
 def rules_module_choices():
-    """The modules of ``integration.rules`` that define entity rules (a ``Rules`` class of their own)."""
-    package = import_module("integration.rules")
-    names = []
-    for info in pkgutil.iter_modules(package.__path__):
-        module = import_module(f"{package.__name__}.{info.name}")
-        rules = getattr(module, "Rules", None)
-        if rules is not None and rules.__module__ == module.__name__ and info.name != "base":
-            names.append(info.name)
-    return [(name, name) for name in sorted(names)]
+    """The choices migration 0009 recorded for the field that is now ``definition_key``."""
+    return definitions.definition_choices()
 
 
 def field_problem(model, name):

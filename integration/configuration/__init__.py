@@ -14,7 +14,7 @@ defaults and value maps). Couplings, jobs, logs and runs are never in it and nev
   mapping lists them, free-form JSON with sorted keys), so two exports of one configuration are the same bytes and a
   diff in version control reads well.
 - An import writes everything in one transaction and checks it with the admin's own rules (the models' ``full_clean``,
-  ``engine.validation.dependencies_validate`` and ``field_mappings_validate``) before anything is committed; any
+  ``catalogue.validation.dependencies_validate`` and ``field_mappings_validate``) before anything is committed; any
   error rolls it all back and names the key at fault (``mappings[CUSTOMER].fields[3].crm_field``). A dry run does the
   same and always rolls back, so its difference is exactly what the import would do.
 - A file exported with ``mappings=[...]`` is *partial*: importing it adds and changes, never removes. In a full file,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 
 from crm.models import SystemUser
 from integration.background.schedules import schedule_for, schedules_create, schedules_delete
+from integration.catalogue.validation import dependencies_validate, field_mappings_validate
 from integration.configuration.export import _field_data, configuration_data
 from integration.configuration.format import (
     CONNECTION_KEYS,
@@ -21,7 +22,6 @@ from integration.configuration.format import (
     capped_errors,
 )
 from integration.configuration.parse import configuration_depth_check, configuration_normalize, configuration_parse
-from integration.engine.validation import dependencies_validate, field_mappings_validate
 from integration.models import (
     ConnectionSetup,
     IntegrationFieldMapping,

@@ -32,7 +32,7 @@ ENTRY_KEYS = ("erp_value", "crm_value")
 MAPPING_KEYS = ("name", "erp_model", "crm_model", "crm_option_field", "direction", "is_enabled", "realtime_sync",
                 "sort_order", "erp_filter", "crm_filter", "sync_only_coupled", "create_new_if_no_match",
                 "sync_after_match_coupling", "dependencies", "parent", "parent_erp_field", "parent_crm_field",
-                "update_conflict_resolution", "deletion_conflict_resolution", "rules_module", "user_defined",
+                "update_conflict_resolution", "deletion_conflict_resolution", "definition_key", "user_defined",
                 "schedule", "fields")
 FIELD_KEYS = ("erp_field", "crm_field", "direction", "status", "constant_value", "default_value", "value_map",
               "transformation", "validate_field", "clear_value_on_failed_sync", "not_null", "create_only",

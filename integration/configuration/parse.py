@@ -32,6 +32,7 @@ from integration.configuration.format import (
     _show,
     capped_errors,
 )
+from integration.mappings import definitions
 from integration.models import (
     ConnectionSetup,
     IntegrationFieldMapping,
@@ -322,6 +323,25 @@ def _records(raw, keys, model, path, label, errors, *, relations=(), required=()
     return rows
 
 
+def _rules_modules_as_keys(raw):
+    """The mappings of a file written before mappings named their declared mapping by key: its ``rules_module``
+    becomes ``definition_key`` (the keys are the former rules modules' names), and a default mapping that had none
+    gets its definition's key by its name and tables, as the database's were (migration 0039)."""
+    if not isinstance(raw, list):
+        return raw
+    defaults = {(d.name, d.erp, d.crm): d.key for d in definitions() if d.seeded}
+    rows = []
+    for item in raw:
+        if isinstance(item, dict) and "rules_module" in item and "definition_key" not in item:
+            item = {**item}
+            key = item.pop("rules_module")
+            if key == "" and not item.get("user_defined"):
+                key = defaults.get((item.get("name"), item.get("erp_model"), item.get("crm_model")), "")
+            item["definition_key"] = key
+        rows.append(item)
+    return rows
+
+
 def configuration_normalize(data):
     """The file's data in the export's shape, every key present (defaults for those left out); raises
     ConfigurationInvalid naming every key at fault (the first P2C_CONFIGURATION_MAX_ERRORS: then it stops)."""
@@ -359,7 +379,7 @@ def configuration_normalize(data):
             vm["entries"] = _records(vm["entries"], ENTRY_KEYS, ValueMapEntry, f"value_maps[{vm['name']}].entries",
                                      "erp_value", errors)
     if "mappings" in data:
-        out["mappings"] = _records(data["mappings"], MAPPING_KEYS, IntegrationTableMapping, "mappings", "name",
+        out["mappings"] = _records(_rules_modules_as_keys(data["mappings"]), MAPPING_KEYS, IntegrationTableMapping, "mappings", "name",
                                    errors, relations=MAPPING_RELATIONS, required=("erp_model", "crm_model"))
         for m in out["mappings"]:
             path = f"mappings[{m['name']}]"

@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 
 from integration.catalogue.fields import RELATION, field_category, get_field
 from integration.labels import record_title, record_title_said
+from integration.mappings import rules_for
 from integration.models import ConnectionSetup, Coupling, Direction, ValueMapEntry
-from integration.rules import rules_for
 from p2c.databases import database_for
 from p2c.records import instance_maker
 

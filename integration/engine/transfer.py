@@ -5,9 +5,10 @@ couplings of related records (an ERP salesperson's Sales user), the natural keys
 terms code) and the records named by a value (an ERP payment terms record for a Sales option). Then
 `values_for()` is pure Python per row.
 
-Some references have a counterpart for *blank* (`BLANK_COUNTERPARTS`): an ERP record with a blank currency is in
-the local currency (LCY), which in Sales is the base currency, a real currency record no coupling names. A blank
-ERP currency becomes the Sales base currency, and the Sales base currency becomes a blank ERP currency.
+Some references have a counterpart for *blank*, which the mapping of the referenced tables declares
+(``MappingDefinition.blank_counterpart``, integration/mappings/): an ERP record with a blank currency is in the local
+currency (LCY), which in Sales is the base currency, a real currency record no coupling names. A blank ERP currency
+becomes the Sales base currency, and the Sales base currency becomes a blank ERP currency.
 """
 
 import re
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from integration import binder
 from integration.catalogue.fields import TEXT, convert, decimal_fit, field_category, is_blank, natural_key_field
-from integration.rules import currency
+from integration.mappings import blank_counterpart_for
 from integration.rules.base import RowError, Rules
 from p2c.bulk_reads import pairs_read
 from p2c.bulk_writes import attribute_values
@@ -32,15 +33,6 @@ from p2c.text import plain_email
 from .row_code import Names, attributes_read, function_compile
 from .sides import side_for
 
-
-def _sales_base_currency_id(plan):
-    return currency.sales_base_currency_id(plan)
-
-
-# (ERP model, Sales model) of a reference → the function returning the Sales id that stands for a blank ERP value.
-BLANK_COUNTERPARTS = {
-    ("erp.Currency", "crm.TransactionCurrency"): _sales_base_currency_id,
-}
 _NO_BLANK_COUNTERPART = object()
 
 
@@ -64,7 +56,7 @@ class ChunkTransfer:
         self._coupled = {}  # rule index -> {source related id: destination related id}
         self._keys = {}  # rule index -> {related id: natural key} (key_to_value; uncoupled relations' labels)
         self._by_key = {}  # rule index -> {natural key: related id}
-        self._blank = {}  # rule index -> Sales id standing for a blank ERP reference (BLANK_COUNTERPARTS)
+        self._blank = {}  # rule index -> Sales id standing for a blank ERP reference (blank_counterpart_for)
         blanks = plan.per_run(_blank_counterparts)
         related_ids = {}  # rule index → the related ids of a relation
         lookups = []  # (the dict it fills, rule index, its query): all of them read at once below
@@ -72,11 +64,11 @@ class ChunkTransfer:
             if rule.kind == "relation":
                 ids = related_ids[index] = set(attribute_values(rows, rule.source_attname)) - {None}
                 pair = _related_pair(plan, rule)
-                lookup = BLANK_COUNTERPARTS.get((pair["erp_model"], pair["crm_model"]))
-                if lookup is not None:
+                definition = blank_counterpart_for(pair["erp_model"], pair["crm_model"])
+                if definition is not None:
                     key = (pair["erp_model"], pair["crm_model"])
                     if key not in blanks:
-                        blanks[key] = lookup(plan)
+                        blanks[key] = definition.blank_counterpart(plan)
                     self._blank[index] = blanks[key]
                 model, to = pair[f"{plan.source.key}_model"], pair[f"{plan.destination.key}_model"]
                 if len(ids) > binder.CHUNK:  # more than one query

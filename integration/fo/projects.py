@@ -27,6 +27,7 @@ from integration.engine.job_log import job_count_said, skip_reason_from_key, ski
 from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_said
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
 from integration.engine.transfer import validation_said
+from integration.mappings import rules_for
 from integration.models import (
     IntegrationProjectRun,
     IntegrationProjectTaskRun,
@@ -34,7 +35,6 @@ from integration.models import (
     IntegrationTemplateTask,
     SyncJob,
 )
-from integration.rules import rules_for
 from p2c.outcomes import DONE, FAILED, QUEUED, SKIPPED, OperationRefused, Outcome, RecordResult, Refusal
 from p2c.said import Joined, counted, said, said_columns, said_exception, said_from_data, said_name
 

@@ -199,7 +199,7 @@ def task_create(*, project, name, sequence, definition, prerequisites=()):
         erp_model=definition["erp"], crm_model=definition["crm"], direction=definition["direction"],
         erp_filter=definition.get("erp_filter", {}), crm_filter=definition.get("crm_filter", {}),
         sync_only_coupled=False,  # a task upserts: it creates what has no match
-        rules_module=definition.get("rules", ""),
+        definition_key=definition.get("rules", ""),  # the key of its declared mapping (integration/mappings/fo.py)
         user_defined=True,
         # Runs only as a task of its project (project_run_execute calls the engine directly): disabled, it stays
         # out of the Business Central synchronisation (sync --all, full synchronisation, coupling actions, real

@@ -22,6 +22,7 @@ Nothing here imports Celery: the run hands its work to `integration.queue`, whic
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
@@ -32,6 +33,7 @@ from ..engine.filters import filter_validate
 from ..engine.job_log import job_count_text
 from ..engine.locks import STALE_AFTER, holder_gone
 from ..mapping_order import mappings_in_dependency_order
+from ..mappings import definition_of
 from ..models import FullSyncLine, FullSyncRun, IntegrationTableMapping, SyncJob
 from .partitions_progress import partitions_progress_of, partitions_progress_text
 
@@ -47,9 +49,6 @@ JOB_STATUS_LABELS = {
     JOB_STATUS_SUCCESS: pgettext_lazy("job status", "Success"),
 }
 RUNNABLE = (Recommendation.FULL, Recommendation.COUPLE)
-
-UNIT_MAPPINGS = {"UNIT OF MEASURE", "UNIT GROUP", "ITEM UOM", "RESOURCE UOM"}
-
 
 def job_status(job):
     """BC's GetSynchJobStatus: ' ' (no job), "in_process" (not finished), "error" (failed rows), "success"."""
@@ -179,30 +178,25 @@ def _review_transport():
 
 
 def mapping_recommendation(mapping, *, transport=None):
-    """BC's initial synchronisation recommendation for ``mapping``, dependencies left aside;
-    ``transport``: to Sales over the Web API (`_review_transport`), None when Sales is this database."""
-    erp_count = _count(mapping.erp_model_class(), mapping.erp_filter)
-    if mapping.name == "SALESPEOPLE":
-        return Recommendation.FULL
-    if mapping.is_option_mapping:
-        return Recommendation.NO_RECORDS if erp_count == 0 else Recommendation.COUPLE
-    crm_rows = _sales_rows(mapping, ["exchange_rate"] if mapping.name == "CURRENCY" else [], transport=transport)
-    if mapping.name == "CURRENCY":
-        currencies = [row["exchange_rate"] for row in crm_rows]
-        only_base = len(currencies) == 1 and currencies[0] == 1
-        return Recommendation.FULL if only_base else Recommendation.COUPLE
-    crm_count = len(crm_rows)
-    if mapping.name in UNIT_MAPPINGS:
-        if erp_count == 0 and crm_count <= 1:
-            return Recommendation.NO_RECORDS
-        if erp_count and crm_count > 1:
-            return Recommendation.COUPLE
-        return Recommendation.FULL
-    if erp_count == 0 and crm_count == 0:
-        return Recommendation.NO_RECORDS
-    if erp_count and crm_count:
-        return Recommendation.COUPLE
-    return Recommendation.FULL
+    """BC's initial synchronisation recommendation for ``mapping``, dependencies left aside: its declared mapping's
+    (``MappingDefinition.review_recommendation``, by key, so a renamed mapping keeps it); ``transport``: to Sales over
+    the Web API (`_review_transport`), None when Sales is this database."""
+    return definition_of(mapping).review_recommendation(mapping, _SidesFound(mapping, transport))
+
+
+class _SidesFound:
+    """What a recommendation reads of a mapping's two sides, each read when first asked: how many ERP rows pass the
+    filter (up to 2) and up to 2 Sales rows."""
+
+    def __init__(self, mapping, transport):
+        self.mapping, self.transport = mapping, transport
+
+    @cached_property
+    def erp_count(self):
+        return _count(self.mapping.erp_model_class(), self.mapping.erp_filter)
+
+    def crm_rows(self, fields):
+        return _sales_rows(self.mapping, list(fields), transport=self.transport)
 
 
 def _review_mappings():

@@ -14,26 +14,13 @@ from django.db import models
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from integration.catalogue import registry
+from integration.catalogue import definitions, registry
+from integration.catalogue.directions import Direction
+from integration.catalogue.validation import field_mapping_validate, table_mapping_validate
 from p2c.limits import MAX_AGE_DAYS, MAX_AGE_MINUTES
 from p2c.records import Singleton
 from p2c.sealing import SealedCharField
 from p2c.utils import is_loopback
-
-# What makes a mapping consistent is the engine's to say (integration.engine.validation), and the engine reads these
-# models: IntegrationConfig.ready() hands its checks in here, so the models never import the engine's validation.
-_VALIDATORS = {"table_mapping": lambda **kwargs: None, "field_mapping": lambda **kwargs: None}
-
-
-def mapping_validators_set(*, table_mapping, field_mapping):
-    """Use ``table_mapping(mapping=)`` and ``field_mapping(field_mapping=)`` in the mappings' clean()."""
-    _VALIDATORS.update(table_mapping=table_mapping, field_mapping=field_mapping)
-
-
-class Direction(models.TextChoices):
-    BIDIRECTIONAL = "bidirectional", _("Bidirectional")
-    TO_INTEGRATION = "to_integration", _("To Integration Table (ERP → Sales)")
-    FROM_INTEGRATION = "from_integration", _("From Integration Table (Sales → ERP)")
 
 
 class SyncResult(models.TextChoices):
@@ -313,10 +300,13 @@ class IntegrationTableMapping(models.Model):
                                                     editable=False)
     erp_deletions_checked_on = models.DateTimeField(_("ERP Deletions Checked On"), null=True, blank=True,
                                                     editable=False)
-    rules_module = models.CharField(
-        _("Rules Module"), max_length=100, blank=True, choices=registry.rules_module_choices,
-        help_text=_("Module under integration.rules with entity rules."),
-        error_messages={"invalid_choice": gettext_lazy("%(value)r is not a rules module (integration/rules/).")},
+    # The declared mapping it follows (integration/mappings/, registered in integration.catalogue.definitions): its
+    # rules, the review's recommendation, its blank counterparts. Code branches on this key, never on the name an
+    # administrator may change.
+    definition_key = models.CharField(
+        _("Definition"), max_length=50, blank=True, choices=definitions.definition_choices,
+        error_messages={"invalid_choice": gettext_lazy("%(value)r is not a declared mapping (integration/mappings/).")},
+        help_text=_("The declared mapping (integration/mappings/) whose rules this mapping follows. Blank: none."),
     )
     is_enabled = models.BooleanField(_("Enabled"), default=True)
     realtime_sync = models.BooleanField(
@@ -358,11 +348,11 @@ class IntegrationTableMapping(models.Model):
         return [self.direction]
 
     #: clean() checks the stored field mappings serve the direction; the admin form turns this off because its
-    #: field-mapping inline checks the pair with the field mappings being saved (engine.validation).
+    #: field-mapping inline checks the pair with the field mappings being saved (catalogue.validation).
     check_field_mappings = True
 
     def clean(self):
-        _VALIDATORS["table_mapping"](mapping=self)
+        table_mapping_validate(mapping=self)
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -453,7 +443,7 @@ class IntegrationFieldMapping(models.Model):
         return self.status == self.Status.ENABLED
 
     def clean(self):
-        _VALIDATORS["field_mapping"](field_mapping=self)
+        field_mapping_validate(field_mapping=self)
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)

@@ -6,7 +6,6 @@ The operations are re-exported here for integration/tasks.py, which imports them
 
 from integration.sales_orders.creation import (
     AUTO_CREATE_SCHEDULE,
-    MAPPING_NAME,
     STATUS_SCHEDULE,
     SalesOrderOutcome,
     sales_order_create_in_erp,
@@ -22,7 +21,7 @@ from integration.sales_orders.creation import (
 from integration.sales_orders.erp_document import CRM_ORDER, ERP_ORDER, SalesOrderError
 
 __all__ = [
-    "AUTO_CREATE_SCHEDULE", "CRM_ORDER", "ERP_ORDER", "MAPPING_NAME", "STATUS_SCHEDULE", "SalesOrderError",
+    "AUTO_CREATE_SCHEDULE", "CRM_ORDER", "ERP_ORDER", "STATUS_SCHEDULE", "SalesOrderError",
     "SalesOrderOutcome", "sales_order_create_in_erp", "sales_order_erp_order", "sales_order_schedules_update",
     "sales_order_statuses_update", "sales_orders_create", "sales_orders_create_automatically_enabled",
     "sales_orders_create_in_erp", "sales_orders_pending", "sales_orders_uncouple_deleted",

@@ -32,6 +32,7 @@ from integration.binder import counterpart_query, coupled_ids
 from integration.engine.sync import mapping_synchronize
 from integration.engine.transfer import validation_said
 from integration.labels import sales_order_label_said
+from integration.mappings.sales_order import SalesOrderMapping
 from integration.models import (
     ConnectionSetup,
     Coupling,
@@ -57,7 +58,12 @@ from p2c.said import Joined, counted, said, said_columns, said_exception
 
 logger = logging.getLogger("p2c.integration")
 
-MAPPING_NAME = "SALESORDER-ORDER"
+
+
+def _sales_order_mapping(**filters):
+    """The SALESORDER-ORDER mapping, found by its declared key (an administrator may rename it), or None."""
+    return (IntegrationTableMapping.objects.filter(definition_key=SalesOrderMapping.key, **filters)
+            .order_by("sort_order", "pk").first())
 
 
 @dataclass
@@ -136,8 +142,8 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
     ids = [to_pk(getattr(o, "pk", o)) for o in sales_orders]
     orders = SalesOrder.objects.in_bulk(ids)
     if job is None:
-        mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME).first()
-        job = SyncJob.objects.create(table_mapping=mapping, mapping_name=MAPPING_NAME,
+        mapping = _sales_order_mapping()
+        job = SyncJob.objects.create(table_mapping=mapping, mapping_name=(mapping or SalesOrderMapping).name,
                                      direction=Direction.FROM_INTEGRATION)
     job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])
@@ -263,7 +269,7 @@ def sales_order_statuses_update(*, full=False, wait_seconds=30):
     Runs the SALESORDER-ORDER mapping from the ERP to Sales (rows changed since its last run; ``full``: all),
     then deals with coupled ERP orders that were deleted (`sales_orders_uncouple_deleted`). Returns the jobs.
     """
-    mapping = IntegrationTableMapping.objects.filter(name=MAPPING_NAME, is_enabled=True).first()
+    mapping = _sales_order_mapping(is_enabled=True)
     jobs = []
     if mapping is not None:
         jobs = mapping_synchronize(mapping=mapping, direction=Direction.TO_INTEGRATION, full=full,

@@ -25,6 +25,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from integration.catalogue.filters import filter_unindexed_on_sqlite, filter_validate
 from p2c.bulk_reads import rows_read
 from p2c.bulk_writes import keys_take, sequence_keys
 from p2c.databases import SALES, database_for, same_database
@@ -34,7 +35,6 @@ from p2c.said import said
 from p2c.utils import any_of, chunked, planner_statistics_refresh, uuid7
 
 from .base import CannotAnswer, Changes, Deletions, Health, Side, Written
-from .filters import filter_unindexed_on_sqlite, filter_validate
 
 logger = logging.getLogger("p2c.integration")
 

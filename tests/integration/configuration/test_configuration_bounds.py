@@ -43,25 +43,26 @@ def test_api_refuses_secret_fields_and_references_outside_the_tables(api, mappin
     assert not salespeople.field_mappings.filter(crm_field="user").exists()
 
 
-def test_rules_module_is_one_that_exists(api, mappings):
+def test_definition_key_is_one_that_is_declared(api, mappings):
     mapping = mappings["CUSTOMER"]
-    for name in ("nosuch", "base", "fo_base", "../settings"):
-        response = api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": name}, format="json")
+    for name in ("nosuch", "base", "fo_base", "../settings", "integration.rules.customer"):
+        response = api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"definition_key": name}, format="json")
         assert response.status_code == 400, name
-        assert "rules_module" in response.json()
+        assert "definition_key" in response.json()
     mapping.refresh_from_db()
-    assert mapping.rules_module == "customer"
-    assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": ""}, format="json").status_code == 200
-    assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": "customer"}, format="json").status_code == 200
+    assert mapping.definition_key == "customer"
+    assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"definition_key": ""}, format="json").status_code == 200
+    assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"definition_key": "customer"}, format="json").status_code == 200
 
 
 def test_schema_lists_the_choices(api, db):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     properties = schema["components"]["schemas"]["TableMapping"]["properties"]
-    enums = {name: _enum(schema, properties[name]) for name in ("erp_model", "crm_model", "rules_module")}
+    enums = {name: _enum(schema, properties[name]) for name in ("erp_model", "crm_model", "definition_key")}
     assert "erp.Customer" in enums["erp_model"] and "auth.User" not in enums["erp_model"]
     assert "crm.Account" in enums["crm_model"] and "crm.NumberSequence" not in enums["crm_model"]
-    assert {"customer", "contact"} <= set(enums["rules_module"]) and "base" not in enums["rules_module"]
+    assert {"customer", "contact", "payment_terms"} <= set(enums["definition_key"])
+    assert "base" not in enums["definition_key"]
 
 
 def _enum(schema, prop):
@@ -95,17 +96,17 @@ def test_admin_offers_the_choices_and_refuses_a_loop(superuser_client, mappings)
     form = page.context["adminform"].form
     assert "erp.Customer" in dict(form.fields["erp_model"].choices)
     assert "auth.User" not in dict(form.fields["erp_model"].choices)
-    assert "customer" in dict(form.fields["rules_module"].choices)
+    assert "customer" in dict(form.fields["definition_key"].choices)
     data = admin_form_data(page)
     response = superuser_client.post(url, {**data, "parent": str(line.pk)})
     assert response.status_code == 200 and "Parent mappings would loop" in response.content.decode()
-    response = superuser_client.post(url, {**data, "erp_model": "auth.User", "rules_module": "nosuch"})
+    response = superuser_client.post(url, {**data, "erp_model": "auth.User", "definition_key": "nosuch"})
     page = response.content.decode()
     assert response.status_code == 200
     assert "Select a valid choice. auth.User is not one of the available choices." in page
     assert "Select a valid choice. nosuch is not one of the available choices." in page
     invoice.refresh_from_db()
-    assert (invoice.erp_model, invoice.parent_id, invoice.rules_module) == ("erp.SalesInvoiceHeader", None,
+    assert (invoice.erp_model, invoice.parent_id, invoice.definition_key) == ("erp.SalesInvoiceHeader", None,
                                                                             "posted_invoice")
 
 

@@ -6,12 +6,14 @@ integration_setup.
   its full synchronisation review line);
 - every direction a table mapping runs is served by at least one enabled field mapping."""
 
+from dataclasses import replace
+
 import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from integration import defaults
 from integration.full_sync.review import full_sync_status
+from integration.mappings.customer import CustomerMapping
 from integration.models import Direction, IntegrationFieldMapping, IntegrationTableMapping
 from tests.admin_helpers import admin_form_data
 
@@ -140,10 +142,8 @@ def test_integration_setup_defaults_pass_the_rules(mappings, capsys):
 
 
 def test_integration_setup_refuses_a_default_whose_direction_no_field_serves(mappings, monkeypatch):
-    broken = [dict(spec) for spec in defaults.MAPPINGS]
-    customer = next(spec for spec in broken if spec["name"] == "CUSTOMER")
-    customer["fields"] = [(erp, crm, "to", options) for erp, crm, _direction, options in customer["fields"]]
-    monkeypatch.setattr(defaults, "MAPPINGS", broken)
+    monkeypatch.setattr(CustomerMapping, "fields",
+                        tuple(replace(field, direction=Direction.TO_INTEGRATION) for field in CustomerMapping.fields))
     with pytest.raises(CommandError, match="'FromIntegrationTable'"):
         call_command("integration_setup", "CUSTOMER", "--reset")
     assert IntegrationTableMapping.objects.get(name="CUSTOMER").field_mappings.filter(direction=BI).exists()

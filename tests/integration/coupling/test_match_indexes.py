@@ -13,7 +13,7 @@ from crm.models import Account
 from erp.models import Customer
 from integration.catalogue.fields import TEXT, field_category
 from integration.coupling.couplings import mapping_couple_by_match
-from integration.defaults import MAPPINGS
+from integration.defaults import default_definitions
 from p2c.databases import database_for
 
 ERP_READS = {"bidirectional": ("erp", "crm"), "to_integration": ("crm",), "from_integration": ("erp",)}
@@ -22,18 +22,17 @@ ERP_READS = {"bidirectional": ("erp", "crm"), "to_integration": ("crm",), "from_
 def _case_insensitive_match_fields():
     """(mapping, model, field name) of every text match field a default mapping looks up on its destination side."""
     found = []
-    for spec in MAPPINGS:
-        for erp_field, crm_field, direction, options in spec["fields"]:
-            if "match" not in options or "constant" in options:
+    for definition in default_definitions():
+        for default in definition.fields:
+            if not default.match or default.constant:
                 continue
-            field_direction = {"bi": "bidirectional", "to": "to_integration", "from": "from_integration"}[direction]
-            for destination in ERP_READS[spec["direction"]]:
-                if destination not in ERP_READS[field_direction]:
+            for destination in ERP_READS[definition.direction]:
+                if destination not in ERP_READS[default.direction]:
                     continue
-                model = apps.get_model(spec[destination])
-                field = model._meta.get_field(erp_field if destination == "erp" else crm_field)
+                model = apps.get_model(getattr(definition, destination))
+                field = model._meta.get_field(default.erp if destination == "erp" else default.crm)
                 if not field.is_relation and field_category(field) == TEXT:
-                    found.append((spec["name"], model, field.name))
+                    found.append((definition.name, model, field.name))
     return found
 
 

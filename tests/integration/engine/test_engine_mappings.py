@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from crm.models import Account
 from erp.models import Customer
-from integration.defaults import MAPPINGS, integration_setup_reset
+from integration.catalogue.validation import dependencies_validate
+from integration.defaults import default_mapping_names, integration_setup_reset
 from integration.engine.filters import LOOKUPS, filter_validate
-from integration.engine.validation import dependencies_validate
 from integration.mapping_order import mappings_in_dependency_order
 from integration.models import Coupling, IntegrationFieldMapping, IntegrationTableMapping, ValueMap, ValueMapEntry
 
@@ -110,7 +110,7 @@ def test_dependency_order_puts_salespeople_and_currencies_before_customers(mappi
 
 
 def test_defaults_cover_the_spec_table_and_reset_is_idempotent_and_keeps_couplings(mappings):
-    assert set(mappings) == {spec["name"] for spec in MAPPINGS}
+    assert set(mappings) == set(default_mapping_names())
     assert mappings["CUSTOMER"].direction == "bidirectional"
     assert mappings["CURRENCY"].direction == "to_integration"
     assert mappings["SALESPEOPLE"].direction == "from_integration"

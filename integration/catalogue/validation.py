@@ -1,6 +1,7 @@
 """Checks run when a mapping is saved: named tables and fields are synchronisable (``registry``), types convert,
 filters are sound, no cycles of dependencies or parents, and the directions of a table mapping and its field mappings
-agree (docs/features.md I2, I3; BC tables 5335/5336):
+agree (docs/features.md I2, I3; BC tables 5335/5336). The models' ``clean()`` call them; they import no model (a
+mapping's own class answers the queries over the other mappings):
 
 - an option mapping, and each of its field mappings, goes one way only (`option_one_way`); its field mappings
   follow its direction (``IntegrationTableMapping.save`` carries it);
@@ -13,11 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from integration.catalogue.fields import RELATION, categories_convert, field_category, get_field, natural_key_field
-from integration.catalogue.registry import field_problem, synchronisable_model
-from integration.models import Direction, IntegrationTableMapping
-
+from .directions import Direction
+from .fields import RELATION, categories_convert, field_category, get_field, natural_key_field
 from .filters import filter_validate
+from .registry import field_problem, synchronisable_model
 
 
 def table_mapping_validate(*, mapping):
@@ -94,7 +94,7 @@ def parent_chain_problem(*, mapping):
     """``{"parent": message}`` when ``mapping``'s parent chain leads back to it (a run would recurse for ever)."""
     if not mapping.parent_id or mapping.pk is None:
         return {}
-    rows = IntegrationTableMapping.objects.values_list("pk", "parent_id", "name")
+    rows = type(mapping).objects.values_list("pk", "parent_id", "name")
     parents = {pk: parent for pk, parent, _ in rows}
     names = {pk: name for pk, _, name in rows}
     parents[mapping.pk], names[mapping.pk] = mapping.parent_id, mapping.name
@@ -111,12 +111,10 @@ def parent_chain_problem(*, mapping):
 
 def dependencies_validate(*, mapping, dependencies):
     """Refuse a dependency list that would make ``mapping`` depend on itself, directly or not."""
-    edges = {
-        m.pk: {d.pk for d in m.dependencies.all()}
-        for m in IntegrationTableMapping.objects.prefetch_related("dependencies")
-    }
+    mappings = type(mapping).objects
+    edges = {m.pk: {d.pk for d in m.dependencies.all()} for m in mappings.prefetch_related("dependencies")}
     edges[mapping.pk] = {d.pk for d in dependencies}
-    names = dict(IntegrationTableMapping.objects.values_list("pk", "name"))
+    names = dict(mappings.values_list("pk", "name"))
     path = _find_cycle(edges, mapping.pk)
     if path:
         raise ValidationError(
@@ -158,7 +156,8 @@ def field_mapping_validate(*, field_mapping):
     if mapping.is_option_mapping and field_mapping.direction == Direction.BIDIRECTIONAL:
         errors["direction"] = option_one_way()
     if erp_field is not None and crm_field is not None and not errors:
-        problem = pair_problem(erp_field, crm_field, has_value_map=field_mapping.value_map_id is not None)
+        problem = pair_problem(erp_field, crm_field, has_value_map=field_mapping.value_map_id is not None,
+                               mappings=type(mapping).objects)
         if problem:
             errors["crm_field"] = gettext("%(erp_field)s and %(crm_field)s cannot be mapped: %(problem)s") % {
                 "erp_field": f"{erp_model._meta.label}.{erp_field.name}",
@@ -167,11 +166,11 @@ def field_mapping_validate(*, field_mapping):
         raise ValidationError(errors)
 
 
-def pair_problem(erp_field, crm_field, *, has_value_map):
-    """Why two fields cannot be paired, or None."""
+def pair_problem(erp_field, crm_field, *, has_value_map, mappings):
+    """Why two fields cannot be paired, or None; ``mappings``: the table mappings' manager."""
     erp_category, crm_category = field_category(erp_field), field_category(crm_field)
     if erp_category == RELATION and crm_category == RELATION:
-        return _relation_pair_problem(erp_field.related_model, crm_field.related_model)
+        return _relation_pair_problem(erp_field.related_model, crm_field.related_model, mappings)
     if RELATION in (erp_category, crm_category):
         relation = erp_field if erp_category == RELATION else crm_field
         other_category = crm_category if erp_category == RELATION else erp_category
@@ -191,12 +190,12 @@ def pair_problem(erp_field, crm_field, *, has_value_map):
     return None
 
 
-def _relation_pair_problem(erp_related, crm_related):
+def _relation_pair_problem(erp_related, crm_related, mappings):
     """Two references are translated through the couplings of their models: refuse a pair that contradicts
     the table mappings (the ERP model is mapped, and so is the Sales model, but never to each other). A model
     that no mapping names yet is let through: its mapping may come later."""
     erp_label, crm_label = erp_related._meta.label, crm_related._meta.label
-    pairs = set(IntegrationTableMapping.objects.filter(Q(erp_model=erp_label) | Q(crm_model=crm_label))
+    pairs = set(mappings.filter(Q(erp_model=erp_label) | Q(crm_model=crm_label))
                 .values_list("erp_model", "crm_model"))
     if (erp_label, crm_label) in pairs:
         return None
