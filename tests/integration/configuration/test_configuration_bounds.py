@@ -1,7 +1,7 @@
 """The configuration stays inside the integration's tables (docs/decisions.md#bounded-and-total-doors): a table mapping
 names only the tables the Sales and ERP apps declare synchronisable, a field mapping only their concrete, non-secret
-fields, a rules module only one that exists, and parent chains never loop; the same from the API, the admin and
-``integration_setup``."""
+fields, a declared mapping only one that is registered, and parent chains never loop; the same from the API, the
+admin and ``integration_setup``."""
 
 from io import StringIO
 
