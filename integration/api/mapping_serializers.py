@@ -49,6 +49,12 @@ class TableMappingSerializer(StrictModelSerializer):
     dependencies = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=IntegrationTableMapping.objects.all()
     )
+    # What clients written before mappings named their declared mapping by key read and wrote: the same values (the
+    # keys are the former rules modules' names), checked as definition_key is.
+    rules_module = StrictCharField(
+        source="definition_key", required=False, allow_blank=True, max_length=50,
+        help_text=_("The same as definition_key, under its former name."),
+    )
 
     # An option mapping (an option set named) runs one way (integration.catalogue.validation.table_mapping_validate).
     schema_any_of = [

@@ -149,3 +149,12 @@ def test_api_import_refuses_a_configuration_nested_too_deep(api, db, depth):
     response = api.post("/api/integration/configuration/import/", body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert "levels deep" in response.content.decode()
+
+
+def test_the_api_still_takes_the_former_rules_module(api, mappings):
+    mapping = mappings["CURRENCY"]
+    assert api.get(f"{TABLE_MAPPINGS}{mapping.pk}/").json()["rules_module"] == "currency"
+    assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": "nosuch"}, format="json").status_code == 400
+    assert api.patch(f"{TABLE_MAPPINGS}{mapping.pk}/", {"rules_module": ""}, format="json").status_code == 200
+    mapping.refresh_from_db()
+    assert mapping.definition_key == ""
