@@ -50,6 +50,7 @@ JOB_STATUS_LABELS = {
 }
 RUNNABLE = (Recommendation.FULL, Recommendation.COUPLE)
 
+
 def job_status(job):
     """BC's GetSynchJobStatus: ' ' (no job), "in_process" (not finished), "error" (failed rows), "success"."""
     if job is None:
