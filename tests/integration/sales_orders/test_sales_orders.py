@@ -14,7 +14,7 @@ from django.urls import reverse
 from crm.models import Contact, SalesOrder, SalesOrderDetail, TransactionCurrency, Unit, UnitGroup
 from erp.models import Currency, GeneralLedgerSetup, NoSeries, SalesHeader, SalesLine, SalesReceivablesSetup
 from integration import task_names
-from integration.models import ConnectionSetup, Coupling, SyncJob, SyncJobError
+from integration.models import ConnectionSetup, Coupling, IntegrationTableMapping, SyncJob, SyncJobError
 from integration.sales_orders.creation import (
     sales_order_create_in_erp,
     sales_order_statuses_update,
@@ -314,6 +314,19 @@ def test_erp_status_flows_back_and_never_moves_an_order_back(world):
     assert (order.state_code, order.status_reason) == ("submitted", "In Progress")
     assert invoiced.state_code == "invoiced"
 
+
+
+def test_a_renamed_sales_order_mapping_is_still_the_one_used(world, mappings):
+    """The sales orders find their mapping by its declared key, not by the name an administrator may change."""
+    IntegrationTableMapping.objects.filter(name="SALESORDER-ORDER").update(name="ORDERS")
+    order = world.order()
+    job = sales_orders_create_in_erp(sales_orders=[order])
+    assert (job.table_mapping.name, job.mapping_name, job.inserted) == ("ORDERS", "ORDERS", 1)
+    header = coupled_header(order)
+    header.status = "released"
+    header.save()
+    jobs = sales_order_statuses_update()
+    assert [job.mapping_name for job in jobs] == ["ORDERS"] and jobs[0].modified == 1
 
 def test_erp_orders_not_from_sales_are_not_created_in_sales(world, mappings):
     from integration.engine.sync import mapping_synchronize
