@@ -3,13 +3,18 @@ serving the Dataverse Web API over HTTPS, `DataverseSide`) beside the same with 
 one run.
 
 N Sales accounts → ERP customers, then the N customers → new Sales accounts (a full run), each way: seconds, rows a
-second and, over HTTP, requests per 1,000 rows. Then a settled run each way: requests.
+second and, over HTTP, requests per 1,000 rows. Then settled runs (requests), and 1,000 rows changed on each side.
+Each run also prints the CPU seconds per 1,000 rows of this process (the client), of the server's processes and of
+the PostgreSQL backends of the run's databases, and the requests the server answered, by kind (its access log): on
+a loaded machine these say more than the seconds.
 
     DATABASE_URL=postgres://… .venv/bin/pytest tests/bench/test_sales_over_http_bench.py -s -o addopts="" -p no:cacheprovider
 
 With ``SALES_DATABASE_URL`` as well the local shape is "two databases" (and the server serves Sales from it).
-``P2C_BENCH_N`` changes the size (default 10000). Prints figures; asserts only that every run wrote every row.
-"""
+``P2C_BENCH_N`` changes the size (default 10000); ``P2C_BENCH_SERVER_WORKERS`` the server's gunicorn workers (1);
+``P2C_BENCH_HTTP_ONLY=1`` leaves out the local shape; ``P2C_BENCH_PYSPY=<folder>`` (with ``PYSPY``, py-spy's path)
+records each run of client and server as collapsed stacks. Prints figures; asserts only that every run wrote every
+row."""
 
 import os
 import re
@@ -35,7 +40,7 @@ from tests.bench.customers_world import accounts_create, customer_mapping_alone
 from tests.integration.sales_api.server import CLIENT_ID, CLIENT_SECRET, serving
 
 N = int(os.environ.get("P2C_BENCH_N", "10000"))
-CHANGED = 1000  # customers changed in the ERP after the loads: an ordinary run to Sales
+CHANGED = 1000  # accounts changed in Sales, customers in the ERP, after the loads: an ordinary run each way
 # The server writes a line per request (gunicorn's access log): the requests of a run counted by kind
 # As in production: no DEBUG (which keeps every query's SQL), connections to the database kept between requests
 SERVER_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile=- --access-logformat='served %(m)s %(U)s %(s)s'",
@@ -148,8 +153,8 @@ def _run(mapping, direction, meter, **options):
 
 
 def _first_loads(mapping, meter):
-    """(Sales → ERP, ERP → Sales, settled Sales → ERP, settled ERP → Sales, the one after, `CHANGED` customers
-    changed → Sales): (seconds, rows written, requests)."""
+    """(Sales → ERP, ERP → Sales, settled Sales → ERP, settled ERP → Sales, the one after, `CHANGED` accounts
+    changed → ERP, `CHANGED` customers changed → Sales): (seconds, rows written, requests)."""
     for model in (Coupling, Customer, Account, SideCursor):
         model.objects.all()._raw_delete(model.objects.db)
     mapping.__class__.objects.filter(pk=mapping.pk).update(erp_watermark=None, crm_watermark=None,
@@ -158,6 +163,10 @@ def _first_loads(mapping, meter):
     to_erp = _run(mapping, "from_integration", meter)
     assert to_erp[1] == N
     settled_from = _run(mapping, "from_integration", meter)
+    Account.objects.filter(pk__in=list(Account.objects.order_by("pk").values_list("pk", flat=True)[:CHANGED])) \
+        .update(name=Concat(F("name"), Value(" changed")), **{Account.MODIFIED_FIELD: timezone.now()})
+    changed_from = _run(mapping, "from_integration", meter)
+    assert changed_from[1] == min(CHANGED, N)
     for model in (Coupling, Account, SideCursor):
         model.objects.all()._raw_delete(model.objects.db)
     to_sales = _run(mapping, "to_integration", meter, full=True)
@@ -170,7 +179,7 @@ def _first_loads(mapping, meter):
         .update(name=Concat(F("name"), Value(" changed")), modified_at=timezone.now())
     changed_to = _run(mapping, "to_integration", meter)
     assert changed_to[1] == changed
-    return to_erp, to_sales, settled_from, settled_to, settled_again, changed_to
+    return to_erp, to_sales, settled_from, settled_to, settled_again, changed_from, changed_to
 
 
 def test_bench_first_load_over_http_beside_the_database(tmp_path, monkeypatch):
@@ -185,13 +194,13 @@ def test_bench_first_load_over_http_beside_the_database(tmp_path, monkeypatch):
             monkeypatch.setenv(name, value)
         figures["over HTTP (DataverseSide)"] = _first_loads(mapping, Meter(served))
     print(f"\n| CUSTOMER, N={N:,} | accounts → customers | customers → accounts | settled runs (requests) "
-          f"| {CHANGED:,} customers changed → accounts |")
-    print("|---|---|---|---|---|")
-    for shape, (to_erp, to_sales, settled_from, settled_to, settled_again, changed_to) in figures.items():
+          f"| {CHANGED:,} accounts changed → customers | {CHANGED:,} customers changed → accounts |")
+    print("|---|---|---|---|---|---|")
+    for shape, (to_erp, to_sales, settled_from, settled_to, settled_again, changed_from, changed_to) in figures.items():
         cells = []
-        for seconds, rows, requests in (to_erp, to_sales, changed_to):
+        for seconds, rows, requests in (to_erp, to_sales, changed_from, changed_to):
             per = f", {requests * 1000 / rows:.1f} requests / 1,000 rows" if requests is not None else ""
             cells.append(f"{seconds:.1f} s ({rows / seconds:,.0f} rows/s{per})")
         settled = (f"from {settled_from[2]}, to {settled_to[2]} then {settled_again[2]}"
                    if settled_from[2] is not None else f"{settled_from[0]:.2f} s, {settled_to[0]:.2f} s")
-        print(f"| {shape} | {cells[0]} | {cells[1]} | {settled} | {cells[2]} |")
+        print(f"| {shape} | {cells[0]} | {cells[1]} | {settled} | {cells[2]} | {cells[3]} |")

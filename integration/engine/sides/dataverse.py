@@ -102,9 +102,13 @@ class DataverseSide(Side):
         # attname → (Dataverse name to read, how to write it: a column or a lookup)
         self.names = {self.key_name: self.entity.primary_id}
         self.columns, self.lookups = {}, {}
+        self.choice_codes = {}  # attname → {a choice's value: its Dataverse integer} (`Column.to_dataverse`)
         for column in self.entity.columns.values():
             self.names[column.field] = column.name
             self.columns[column.field] = column
+            if column.choices:
+                self.choice_codes[column.field] = {value: column.to_dataverse(value) for value in column.choices
+                                                   if value not in (None, "")}
         self.polymorphic = {}  # attname → (Lookup, its target entity set): a lookup to two tables (customerid)
         for lookup in self.entity.lookups.values():
             if len(lookup.targets) == 1:
@@ -192,7 +196,10 @@ class DataverseSide(Side):
                     payload[f"{lookup.name}@odata.bind"] = None
             elif attname in self.columns:
                 column = self.columns[attname]
-                payload[column.name] = _json_value(column.to_dataverse(value) if column.choices else value)
+                if column.choices:  # None for no choice, else its integer (to_dataverse refuses a value not one)
+                    value = None if value in (None, "") else \
+                        self.choice_codes[attname].get(value) or column.to_dataverse(value)
+                payload[column.name] = _json_value(value)
             elif attname in self.names:
                 payload[self.names[attname]] = _json_value(value)
             else:
@@ -679,6 +686,8 @@ def _field_name(model, attname):
 
 
 def _json_value(value):
+    if value is None or value.__class__ in (str, int, bool, float):
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime):
