@@ -121,6 +121,12 @@ class DataverseSide(Side):
                     self.polymorphic[f"{field_name}_id"] = (lookup, entity_set)
         self.attnames_by_name = {name: attname for attname, name in self.names.items()
                                  if attname not in self.polymorphic}
+        # Dataverse name → (attname, its Column or None, the field's to_python, what null reads as): `_row`
+        self.readers = {}
+        for name, attname in self.attnames_by_name.items():
+            column = self.columns.get(attname)
+            self.readers[name] = (attname, column, meta.get_field(_field_name(model, attname)).to_python,
+                                  "" if column is not None and column.kind == "String" else None)
 
     @property
     def entity_set(self):
@@ -158,15 +164,15 @@ class DataverseSide(Side):
     def _row(self, data, fields=None):
         """A Dataverse row as a dict of attnames; remembers its ETag."""
         row = {}
+        readers = self.readers
         for name, value in data.items():
-            attname = self.attnames_by_name.get(name)
-            if attname is None:
+            reader = readers.get(name)
+            if reader is None:
                 continue
-            column = self.columns.get(attname)
+            attname, column, to_python, null = reader
             if column is not None and column.choices:
                 value = column.from_dataverse(value)
-            row[attname] = self.model._meta.get_field(_field_name(self.model, attname)).to_python(value) \
-                if value is not None else ("" if column is not None and column.kind == "String" else None)
+            row[attname] = to_python(value) if value is not None else null
         for attname, (lookup, entity_set) in self.polymorphic.items():
             if lookup.value_name in data:  # the annotation names the table of the value
                 value = data[lookup.value_name]
@@ -218,7 +224,7 @@ class DataverseSide(Side):
             response = self.transport.get(url, what=what, headers={"Prefer": prefer}, **options)
             if response.status_code != 200:
                 raise _ReadRefused(response)
-            body = response.json()
+            body = orjson.loads(response.content)
             yield body.get("value", [])
             url, options = body.get("@odata.nextLink"), {}
             self._delta = body.get("@odata.deltaLink", self._delta)
@@ -281,7 +287,7 @@ class DataverseSide(Side):
             raise SalesApiError(answer_message(response) if refused is None else
                                 _message_of(refused[1]) or f"HTTP {refused[0]}")
         for _status, body in parts:
-            answer = json.loads(body)
+            answer = orjson.loads(body)
             yield answer.get("value", [])
             if answer.get("@odata.nextLink"):
                 yield from self._pages(answer["@odata.nextLink"], what=what)
