@@ -94,10 +94,8 @@ def _answer_part(answer, content_id=None):
 
 
 def _multipart(boundary, parts):
-    out = b""
-    for part in parts:
-        out += f"--{boundary}\r\n".encode() + part + b"\r\n"
-    return out + f"--{boundary}--\r\n".encode()
+    delimiter = f"--{boundary}\r\n".encode()
+    return b"".join(delimiter + part + b"\r\n" for part in parts) + f"--{boundary}--\r\n".encode()
 
 
 def answer_batch(call, answer_call):

@@ -471,14 +471,15 @@ MAX_TARGETS = 1000
 
 def write_multiple(entity, targets, mode):
     """CreateMultiple, UpdateMultiple or UpsertMultiple (``mode``: create, update, upsert) of ``targets`` in one
-    transaction. Returns [(id, created)] in the targets' order."""
+    transaction. Returns [(id, created)] in the targets' order. A target with ``@odata.etag`` is written only if the
+    row holds that version (as the SDK's ``ConcurrencyBehavior.IfRowVersionMatches``): else 412, nothing written."""
     if not isinstance(targets, list) or not targets:
         raise errors.bad_request(gettext("Targets is a list of rows."))
     if len(targets) > MAX_TARGETS:
         raise errors.bad_request(gettext("At most %(max)s rows in one request.") % {"max": MAX_TARGETS})
     model = entity.model
     alias = database_for(model)
-    prepared = []  # (values, id or None, whether the row names a key, alternate parts)
+    prepared = []  # (values, id or None, whether the row names a key, alternate parts, the ETag given)
     for target in targets:
         if not isinstance(target, dict):
             raise _payload_error(entity, gettext("a row is a JSON object."))
@@ -502,7 +503,7 @@ def write_multiple(entity, targets, mode):
                     break
         if mode == "update" and not keyed:
             raise _payload_error(entity, gettext("UpdateMultiple needs the key of every row."))
-        prepared.append((values, row_id, keyed, alternate))
+        prepared.append((values, row_id, keyed, alternate, target.get("@odata.etag")))
     checks = _RowChecks(entity)
     make = instance_maker(model)
     pk = model._meta.pk
@@ -510,7 +511,7 @@ def write_multiple(entity, targets, mode):
         with transaction.atomic(using=alias):
             existing, held = _existing_rows(entity, alias, prepared)
             to_create, to_update, results, update_fields = [], [], [], set()
-            for values, row_id, keyed, alternate in prepared:
+            for values, row_id, keyed, alternate, etag in prepared:
                 found = existing.get(_lookup_key(row_id, alternate)) if keyed else None
                 if found is not None and mode == "create":
                     raise errors.DataverseError(412, errors.DUPLICATE, gettext(
@@ -519,6 +520,7 @@ def write_multiple(entity, targets, mode):
                 if found is None and mode == "update":
                     raise errors.does_not_exist(entity, row_id or alternate)
                 if found is not None:
+                    _check_etag(entity, found, etag)  # a row changed since the client read it: the whole message
                     update_fields.update(checks.stored(found, values))
                     to_update.append(found)
                     results.append((found.pk, False))
@@ -563,12 +565,12 @@ def _existing_rows(entity, alias, prepared):
         return instances_from_rows(model, alias, attnames, rows_read(rows.filter(condition).values_list(*attnames)))
 
     found, read_all = {}, []
-    ids = [row_id for _v, row_id, _keyed, _a in prepared if row_id is not None]
+    ids = [row_id for _v, row_id, _keyed, _a, _etag in prepared if row_id is not None]
     if ids:
         read_all = read(any_of("pk", ids))
         found.update((instance.pk, instance) for instance in read_all)
     by_key = {}
-    for _v, row_id, _keyed, alternate in prepared:
+    for _v, row_id, _keyed, alternate, _etag in prepared:
         if row_id is None and alternate:
             by_key.setdefault(tuple(sorted(alternate)), []).append(alternate)
     unique = [f.attname for f in model._meta.concrete_fields if f.unique and not f.primary_key and not f.is_relation]

@@ -8,10 +8,11 @@ holds newer data. The engine itself skips such a record in that direction (`Chun
 
 from dataclasses import dataclass
 
-from integration.models import Coupling, Direction
+from integration.models import ConnectionSetup, Coupling, Direction
 from p2c.utils import chunked
 
 from .plan import sides_of
+from .sides.base import modified_since
 
 BATCH = 5000  # ids per query, well under SQLite's parameter limit
 
@@ -32,20 +33,37 @@ class SidesChanged:
         return Direction.BIDIRECTIONAL
 
 
-def _newer(now, last):
+def _newer(now, own, last, resolution=None):
     """A side holds newer data when its modified-on is later than the value last synchronised (a side never
-    synchronised, or a record gone, holds none: the engine's rule for a destination, `ChunkRun._destination_changed`)."""
-    return now is not None and last is not None and now > last
+    synchronised, or a record gone, holds none: the engine's rule for a destination, `ChunkRun._destination_changed`).
+    At the side's precision (``resolution``, `Side.modified_resolution`: `modified_since`), a change in the second of
+    the last synchronisation counts too, unless the integration wrote the row itself (``own``: its writer)."""
+    if now is None or last is None:
+        return False
+    if resolution is None:
+        return now > last
+    return not own and modified_since(now, last, resolution)
+
+
+def _modified(side, keys):
+    """``{key: (modified-on, whether the integration wrote it last)}`` of ``side``'s rows of ``keys``, in one read;
+    the writer is asked only where the modified-on is coarse (`Side.modified_resolution`)."""
+    coarse = side.modified_resolution is not None and side.writer_name is not None
+    rows = side.rows(keys, fields=[side.writer_name] if coarse else [])
+    own = side.own_writer(ConnectionSetup.get_solo().integration_user_id) if coarse and rows else None
+    return {key: (row[side.modified_name], coarse and row.get(side.writer_name) == own) for key, row in rows.items()}
 
 
 def sides_changed(*, mapping, couplings):
     """``{coupling pk: SidesChanged}`` for ``couplings`` of ``mapping`` (give them a chunk at a time): two queries,
     whatever their number, through each side (`Side.rows`)."""
     erp, crm = (side.reach for side in sides_of(mapping, Direction.TO_INTEGRATION))  # (ERP, Sales) in this direction
-    erp_on = {key: row[erp.modified_name] for key, row in erp.rows([c.erp_id for c in couplings], fields=[]).items()}
-    crm_on = {key: row[crm.modified_name] for key, row in crm.rows([c.crm_id for c in couplings], fields=[]).items()}
-    return {c.pk: SidesChanged(erp=_newer(erp_on.get(c.erp_id), c.last_synced_erp_modified),
-                               crm=_newer(crm_on.get(c.crm_id), c.last_synced_crm_modified)) for c in couplings}
+    erp_on = _modified(erp, [c.erp_id for c in couplings])
+    crm_on = _modified(crm, [c.crm_id for c in couplings])
+    return {c.pk: SidesChanged(
+        erp=_newer(*erp_on.get(c.erp_id, (None, False)), c.last_synced_erp_modified, erp.modified_resolution),
+        crm=_newer(*crm_on.get(c.crm_id, (None, False)), c.last_synced_crm_modified, crm.modified_resolution))
+            for c in couplings}
 
 
 def coupled_changes(*, mapping, side, ids):

@@ -11,16 +11,18 @@ unchanged: the Dataverse logical names come from the table p2c's own Web API ser
   it, and reads the changed rows by key with the fields asked. An expired or refused delta token falls back to one full comparison, told in
   `DataverseChanges.notice` (and the log).
 - **Rows by key**: ``$filter`` of ``<id> in (…)``, 100 keys a GET (a URL of some 4,000 characters); more keys
-  as GETs of 100 in a ``$batch``, 1,000 keys a request.
+  as GETs of 100 in a ``$batch``, 5,000 keys a request.
 - **Match candidates**: ``$filter`` on the match fields (``tolower(trim(…))`` where the comparison is
   case-insensitive), checked again here, since Dataverse compares text case-insensitively.
-- **New rows** carry the keys chosen beforehand, through ``CreateMultiple`` (500 a request). A refused request is
+- **New rows** carry the keys chosen beforehand, through ``CreateMultiple`` (1,000 a request, a few requests at
+  once, their bodies encoded by orjson), then their modified-on read back, 5,000 a request. A refused request is
   done again row by row as create-only upserts (``If-None-Match: *``), so that only the bad rows fail (a 400 names
   the column), and a row already there with its key, written by an earlier attempt whose answer was lost, is
   taken as written: a retried request never makes a second record.
-- **Updates** carry the ETag read (``If-Match``), 100 in a ``$batch`` (each its own request, going on after a
-  failure); a 412 is a conflict (`Conflict`) unless the row holds what was sent, written by the integration (an
-  answer lost), a 404 a row gone.
+- **Updates** carry the ETag read: 1,000 in an ``UpdateMultiple``, each with its ``@odata.etag`` (written only if
+  every row still holds the version read); a refused message is done again with ``If-Match``, 100 in a ``$batch``
+  (each its own request, going on after a failure), where a 412 is a conflict (`Conflict`) unless the row holds
+  what was sent, written by the integration (an answer lost), a 404 a row gone.
 - **Deletions**: the ``$deletedEntity`` entries of the delta link.
 - **Writers**: ``_modifiedby_value``, the Sales user who last wrote the row; the integration's writes carry the
   application user it signs in as (`Transport.who_am_i`), whatever ``writer`` the engine names.
@@ -41,6 +43,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
+import orjson
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext, gettext_noop
 
@@ -54,9 +57,13 @@ from .dataverse_http import SalesApiError, answer_message
 logger = logging.getLogger(__name__)
 
 KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
-READS_PER_BATCH = 10  # reads of KEYS_PER_READ keys sent together as the GETs of one $batch
+READS_PER_BATCH = 50  # reads of KEYS_PER_READ keys sent together as the GETs of one $batch (Dataverse takes 1,000)
 VALUES_PER_MATCH = 50
-ROWS_PER_CREATE = 500
+# Rows of one CreateMultiple: Dataverse advises 100 to 1,000 (its requests time out after 2 minutes); p2c's server
+# takes at most 1,000 (crm.dataverse.writes.MAX_TARGETS)
+ROWS_PER_CREATE = 1000
+CREATES_AT_ONCE = 4  # CreateMultiple requests in flight together: one is encoded while the server writes another
+ROWS_PER_UPDATE = 1000  # rows of one UpdateMultiple, as of a CreateMultiple
 UPDATES_PER_BATCH = 100  # PATCHes in one $batch (Dataverse takes 1,000; a body stays well under 1 MB)
 EXPIRED_VERSION_STAMP = "0x80044352"
 LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"  # the annotation naming a lookup value's table
@@ -95,9 +102,13 @@ class DataverseSide(Side):
         # attname → (Dataverse name to read, how to write it: a column or a lookup)
         self.names = {self.key_name: self.entity.primary_id}
         self.columns, self.lookups = {}, {}
+        self.choice_codes = {}  # attname → {a choice's value: its Dataverse integer} (`Column.to_dataverse`)
         for column in self.entity.columns.values():
             self.names[column.field] = column.name
             self.columns[column.field] = column
+            if column.choices:
+                self.choice_codes[column.field] = {value: column.to_dataverse(value) for value in column.choices
+                                                   if value not in (None, "")}
         self.polymorphic = {}  # attname → (Lookup, its target entity set): a lookup to two tables (customerid)
         for lookup in self.entity.lookups.values():
             if len(lookup.targets) == 1:
@@ -110,6 +121,12 @@ class DataverseSide(Side):
                     self.polymorphic[f"{field_name}_id"] = (lookup, entity_set)
         self.attnames_by_name = {name: attname for attname, name in self.names.items()
                                  if attname not in self.polymorphic}
+        # Dataverse name → (attname, its Column or None, the field's to_python, what null reads as): `_row`
+        self.readers = {}
+        for name, attname in self.attnames_by_name.items():
+            column = self.columns.get(attname)
+            self.readers[name] = (attname, column, meta.get_field(_field_name(model, attname)).to_python,
+                                  "" if column is not None and column.kind == "String" else None)
 
     @property
     def entity_set(self):
@@ -147,15 +164,15 @@ class DataverseSide(Side):
     def _row(self, data, fields=None):
         """A Dataverse row as a dict of attnames; remembers its ETag."""
         row = {}
+        readers = self.readers
         for name, value in data.items():
-            attname = self.attnames_by_name.get(name)
-            if attname is None:
+            reader = readers.get(name)
+            if reader is None:
                 continue
-            column = self.columns.get(attname)
+            attname, column, to_python, null = reader
             if column is not None and column.choices:
                 value = column.from_dataverse(value)
-            row[attname] = self.model._meta.get_field(_field_name(self.model, attname)).to_python(value) \
-                if value is not None else ("" if column is not None and column.kind == "String" else None)
+            row[attname] = to_python(value) if value is not None else null
         for attname, (lookup, entity_set) in self.polymorphic.items():
             if lookup.value_name in data:  # the annotation names the table of the value
                 value = data[lookup.value_name]
@@ -185,7 +202,10 @@ class DataverseSide(Side):
                     payload[f"{lookup.name}@odata.bind"] = None
             elif attname in self.columns:
                 column = self.columns[attname]
-                payload[column.name] = _json_value(column.to_dataverse(value) if column.choices else value)
+                if column.choices:  # None for no choice, else its integer (to_dataverse refuses a value not one)
+                    value = None if value in (None, "") else \
+                        self.choice_codes[attname].get(value) or column.to_dataverse(value)
+                payload[column.name] = _json_value(value)
             elif attname in self.names:
                 payload[self.names[attname]] = _json_value(value)
             else:
@@ -204,7 +224,7 @@ class DataverseSide(Side):
             response = self.transport.get(url, what=what, headers={"Prefer": prefer}, **options)
             if response.status_code != 200:
                 raise _ReadRefused(response)
-            body = response.json()
+            body = orjson.loads(response.content)
             yield body.get("value", [])
             url, options = body.get("@odata.nextLink"), {}
             self._delta = body.get("@odata.deltaLink", self._delta)
@@ -267,7 +287,7 @@ class DataverseSide(Side):
             raise SalesApiError(answer_message(response) if refused is None else
                                 _message_of(refused[1]) or f"HTTP {refused[0]}")
         for _status, body in parts:
-            answer = json.loads(body)
+            answer = orjson.loads(body)
             yield answer.get("value", [])
             if answer.get("@odata.nextLink"):
                 yield from self._pages(answer["@odata.nextLink"], what=what)
@@ -377,10 +397,15 @@ class DataverseSide(Side):
         """``writer`` is not sent: Sales records the user who signs in (the integration's application user)."""
         inserts, updates = list(inserts), list(updates)
         written = {}
-        for batch in chunked(inserts, ROWS_PER_CREATE):
-            written.update(self._create(batch))
-        for batch in chunked(updates, UPDATES_PER_BATCH):
-            for answer in self._update_batch(batch):
+        batches = list(chunked(inserts, ROWS_PER_CREATE))
+        if len(batches) > 1:  # the transport's adaptive limit still decides how many go at once
+            with ThreadPoolExecutor(max_workers=min(CREATES_AT_ONCE, len(batches))) as pool:
+                for answers in pool.map(self._create, batches):
+                    written.update(answers)
+        elif batches:
+            written.update(self._create(batches[0]))
+        for batch in chunked(updates, ROWS_PER_UPDATE):
+            for answer in self._update_multiple(batch):
                 written[("u", answer.key)] = answer
         done = [a.key for a in written.values() if a.ok and a.modified is None]
         modified = self.rows(done, fields=[]) if done else {}
@@ -409,7 +434,8 @@ class DataverseSide(Side):
             return answers
         batch = sent
         response = self.transport.request("POST", f"{self.entity_set}/Microsoft.Dynamics.CRM.CreateMultiple",
-                                          json={"Targets": targets}, what=what)
+                                          content=orjson.dumps({"Targets": targets}), what=what,
+                                          headers={"Content-Type": "application/json"})
         if response.status_code in (200, 204):
             return {**answers, **{("i", key): Written(key, True) for key, _ in batch}}
         # An earlier attempt wrote them, its answer lost (the message is all or nothing: then all are there, written
@@ -439,6 +465,30 @@ class DataverseSide(Side):
             return Written(key, False, field=_field_name(self.model, self.key_name),
                            reason=said(gettext_noop("The key is already used.")))
         return self._refused(key, values, response.status_code, answer_message(response))
+
+    def _update_multiple(self, batch):
+        """Updates of ``batch`` through one ``UpdateMultiple``, each row with the ETag read (``@odata.etag``: the
+        message is written only if every row still holds the version read), all or none. A refused message (a row
+        changed since it was read, gone, or refusing a value) is done again in ``$batch`` (`_update_batch`), where
+        each row gets its own answer: the conflict, the row gone or the column refused, the others written."""
+        targets = []
+        try:
+            for key, values in batch:
+                etag = self.etags.get(key)
+                targets.append({"@odata.type": self.entity.type_name, self.entity.primary_id: str(key),
+                                **({"@odata.etag": etag} if etag else {}), **self._payload(values)})
+        except _NoColumn:
+            targets = None
+        if targets:
+            response = self.transport.request(
+                "POST", f"{self.entity_set}/Microsoft.Dynamics.CRM.UpdateMultiple",
+                content=orjson.dumps({"Targets": targets}), headers={"Content-Type": "application/json"},
+                what=said(gettext_noop("updating %(count)s %(table)s"), count=len(targets), table=self.label))
+            if response.status_code in (200, 204):
+                for key, _values in batch:
+                    self.etags.pop(key, None)
+                return [Written(key, True) for key, _values in batch]
+        return [answer for part in chunked(batch, UPDATES_PER_BATCH) for answer in self._update_batch(part)]
 
     def _update_batch(self, batch):
         """Updates of ``batch`` in one ``$batch`` (each its own request with its ETag, outside change sets, going on
@@ -642,6 +692,8 @@ def _field_name(model, attname):
 
 
 def _json_value(value):
+    if value is None or value.__class__ in (str, int, bool, float):
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime):

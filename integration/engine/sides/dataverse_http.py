@@ -309,6 +309,7 @@ class Transport:
         self._token, self._token_lock = None, threading.Lock()
         self.last_throttled = None  # when Sales last answered 429 (the health page)
         self.requests_sent = 0
+        self._count_lock = threading.Lock()  # a side's threads send at once (an increment is no atomic step)
 
     def close(self):
         self.client.close()
@@ -338,7 +339,8 @@ class Transport:
                 raise self._unavailable(url, what, last_fault)
             response = None
             try:
-                self.requests_sent += 1
+                with self._count_lock:
+                    self.requests_sent += 1
                 response = self.client.request(method, url, headers={**(headers or {}),
                                                                      "Authorization": f"Bearer {token}"}, **options)
             except TRANSIENT_ERRORS as exc:

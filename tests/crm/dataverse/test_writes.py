@@ -68,6 +68,24 @@ def test_stale_etag_is_412_and_current_etag_writes(dv):
     assert Account.objects.get().name == "First"
 
 
+def test_update_multiple_with_etags_writes_all_rows_or_none_when_one_changed_since_read(dv):
+    first, second = Account.objects.create(name="First"), Account.objects.create(name="Second")
+    etags = {row["accountid"]: row["@odata.etag"] for row in dv.get("accounts").json_body["value"]}
+
+    def update(names):
+        return dv.post("accounts/Microsoft.Dynamics.CRM.UpdateMultiple", {"Targets": [
+            {"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": str(account.pk),
+             "@odata.etag": etags[str(account.pk)], "name": name} for account, name in names]})
+
+    assert update([(first, "First again"), (second, "Second again")]).status_code == 204
+    assert set(Account.objects.values_list("name", flat=True)) == {"First again", "Second again"}
+    # The second changed since its ETag was read (the first's read again): refused whole, the first not written
+    etags[str(first.pk)] = dv.get(f"accounts({first.pk})").json_body["@odata.etag"]
+    stale = update([(first, "First, third time"), (second, "Second, third time")])
+    assert stale.status_code == 412 and stale.json_body["error"]["code"] == "0x80060882"
+    assert set(Account.objects.values_list("name", flat=True)) == {"First again", "Second again"}
+
+
 def test_delete_writes_the_deletion_log(dv):
     account = Account.objects.create(name="Contoso")
     assert dv.delete(f"accounts({account.pk})").status_code == 204

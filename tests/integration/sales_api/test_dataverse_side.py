@@ -216,3 +216,29 @@ def test_rows_of_many_keys_are_read_in_one_batch_with_their_etags(side):
     assert side.transport.requests_sent - before == 1
     assert set(rows) == set(keys) and rows[keys[7]]["name"] == "Account 7"
     assert set(side.etags) == set(keys)  # the updates that follow carry them
+
+
+def test_thousands_of_rows_are_written_a_thousand_a_request_and_a_conflict_among_them_is_found(
+        side, served, monkeypatch, tmp_path):
+    """2,100 new accounts: three CreateMultiple and one read of their modified-on (a $batch of GETs); their updates:
+    three UpdateMultiple, each row with its ETag, and one read. One account changed in Sales since it was read: the
+    message holding it (150 updates) is refused whole and done again row by row, where that account alone is a
+    conflict."""
+    keys = side.new_keys(2100)
+    before = side.transport.requests_sent
+    answers = side.write(inserts=[(key, {"name": f"Account {n}"}) for n, key in enumerate(keys)])
+    assert all(a.ok and a.modified is not None for a in answers)
+    assert side.transport.requests_sent - before == 4
+    before = side.transport.requests_sent
+    answers = side.write(updates=[(key, {"name": f"Renamed {n}"}) for n, key in enumerate(keys)])
+    assert all(a.ok and a.modified is not None for a in answers)
+    assert side.transport.requests_sent - before == 4
+    assert Account.objects.filter(name__startswith="Renamed").count() == 2100
+
+    served.someone_else(monkeypatch).request("PATCH", f"accounts({keys[10]})", json={"name": "Theirs"},
+                                             headers={"If-Match": "*"}, what="test")
+    answers = side.write(updates=[(key, {"name": f"Again {n}"}) for n, key in enumerate(keys[:150])])
+    assert [n for n, a in enumerate(answers) if not a.ok] == [10] and isinstance(answers[10], Conflict)
+    assert Account.objects.get(pk=keys[10]).name == "Theirs"
+    assert Account.objects.filter(name__startswith="Again").count() == 149
+    accounts_delete_all(tmp_path)

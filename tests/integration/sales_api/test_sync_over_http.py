@@ -356,6 +356,32 @@ def test_a_change_in_sales_in_the_second_of_the_last_synchronisation_reaches_the
     assert written(synchronize(mapping, TO)) == 0
 
 
+def test_synchronise_now_preselects_get_for_a_change_in_sales_in_the_second_of_the_last_synchronisation(
+        customers, remote, served, monkeypatch):
+    """*Synchronise now* on one record: Sales's modified-on is in whole seconds, so a change someone makes in the
+    second the integration last wrote the account carries the modified-on its coupling holds; it is preselected as a
+    Get all the same (its writer is not the integration). The integration's own write in that second is no change:
+    Merge, neither side changed."""
+    from integration.operations.synchronising import GET, MERGE, synchronize_now_choices
+
+    mapping, salesperson = customers
+    customer = Customer.objects.create(no="N1", name="Customer 1", salesperson=salesperson)
+    synchronize(mapping, TO)
+    coupling = Coupling.objects.get(erp_model="erp.Customer", erp_id=customer.pk)
+    sales = side_for(Account, key="crm")
+    written_on = sales.rows([coupling.crm_id], fields=[])[coupling.crm_id]["modifiedon"]
+    Coupling.objects.filter(pk=coupling.pk).update(last_synced_crm_modified=written_on)
+    assert synchronize_now_choices(model=Customer, ids=[customer.pk])[1] == MERGE
+
+    answer = served.someone_else(monkeypatch).request("PATCH", f"accounts({coupling.crm_id})", what="test",
+                                                      json={"name": "Renamed in Sales"}, headers={"If-Match": "*"})
+    assert answer.status_code in (200, 204), answer.text
+    changed_on = sales.rows([coupling.crm_id], fields=[])[coupling.crm_id]["modifiedon"]
+    assert changed_on.microsecond == 0  # whole seconds, as Dataverse gives them
+    Coupling.objects.filter(pk=coupling.pk).update(last_synced_crm_modified=changed_on)  # as a run in that second
+    assert synchronize_now_choices(model=Customer, ids=[customer.pk])[1] == GET
+
+
 def server_requests():
     """The requests the Sales server counted (its service protection's slots, every login): counted at the server."""
     from django.db.models import Sum
