@@ -77,16 +77,19 @@ worker: install
 # The suite runs in TEST_WORKERS processes (pytest-xdist; auto: one per core; 0: all in pytest's own process), each
 # on test databases and a Redis database of its own (tests/worker_services.py); an idle one takes tests queued for
 # another (worksteal), so the slowest tests do not finish one after another on one worker.
-# Then, on SQLite, a second pass of the tests marked sqlite_file (two OS processes sharing the database) on a test
-# database in a file under var/: the first pass keeps the faster in-memory database, where those tests skip.
-# (On PostgreSQL their PostgreSQL variants run instead.) The second pass follows PYTEST_ARGS' paths and -k; none selected is fine.
+# Then, on SQLite, a second pass of the tests marked sqlite_file (two OS processes sharing the database) or
+# child_process (a server, worker or command process on the test database) on a test database in a file under var/:
+# the first pass keeps the faster in-memory database, where those tests skip. (On PostgreSQL the child_process tests
+# run in the first pass, and PostgreSQL variants of the sqlite_file ones.) The second pass follows PYTEST_ARGS' paths
+# and -k; none selected is fine.
 TEST_WORKERS ?= auto
 test: install-dev
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 	@case "$${DATABASE_URL:-sqlite:}" in sqlite:*) ;; *) exit 0;; esac; \
 	mkdir -p var; db="$(CURDIR)/var/test-sqlite-file-$$$$.sqlite3"; status=0; \
-	echo "== the tests that need the SQLite test database in a file (-m sqlite_file)"; \
-	P2C_TEST_SQLITE_NAME="$$db" $(BIN)/python -m pytest $(PYTEST_ARGS) -m sqlite_file -p no:cacheprovider \
+	echo "== the tests that need the SQLite test database in a file (-m 'sqlite_file or child_process')"; \
+	P2C_TEST_SQLITE_NAME="$$db" $(BIN)/python -m pytest $(PYTEST_ARGS) -m "sqlite_file or child_process" \
+		-p no:cacheprovider \
 		|| status=$$?; \
 	rm -f "$$db" "$$db-wal" "$$db-shm"; \
 	[ $$status -eq 0 ] || [ $$status -eq 5 ]

@@ -4,7 +4,9 @@ several folders share (admin and API users and clients, the integration's defaul
 Tests that need PostgreSQL, Redis or Chromium carry the ``postgres``, ``redis`` or ``browser`` marker. They are
 skipped, with the reason, when the service is not configured. With ``P2C_REQUIRE_SERVICES=1`` (what ``.ci/run``
 sets for its PostgreSQL pass, Sales in a database of its own) any skipped test fails the run instead, so CI cannot
-go green without them; SQLite variants (``sqlite_file``, ``sqlite_only``) are not collected on PostgreSQL.
+go green without them; SQLite variants (``sqlite_file``, ``sqlite_only``) are not collected on PostgreSQL. Tests that
+start a process on the test databases carry ``child_process``: on SQLite they run in ``make test``'s second pass, on a
+file. A run on PostgreSQL fails when a session other than its own is still connected to the test databases at the end.
 """
 
 import os
@@ -23,6 +25,29 @@ from tests.services import browser_executable, postgres_configured, redis_broker
 hypothesis_settings.register_profile("p2c", deadline=None, derandomize=bool(os.environ.get("CI")))
 hypothesis_settings.load_profile("p2c")
 
+
+
+def pytest_configure(config):
+    _child_process_tests_set_the_databases_up()
+
+
+def _child_process_tests_set_the_databases_up():
+    """pytest-django sets up the test databases its database tests use (the django_db marker, the db fixtures). A
+    test marked child_process without the django_db marker holds no transaction in this process (on SQLite it would
+    hold the file's write lock until the test ends, and the server's writes would wait for it), yet its server needs
+    the test databases: every one is set up for it too (else it would run on the databases of the settings)."""
+    from pytest_django import fixtures
+
+    databases_for_test = fixtures._get_databases_for_test
+
+    def with_child_processes(test):
+        if test.get_closest_marker("child_process") and not test.get_closest_marker("django_db"):
+            from django.db import connections
+
+            return list(connections), False
+        return databases_for_test(test)
+
+    fixtures._get_databases_for_test = with_child_processes
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,6 +88,23 @@ def _every_database(items):
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test skipped because its child process cannot reach the in-memory database fails unless it is marked
+    child_process (or sqlite_file): unmarked, `make test`'s second pass, on a file, would leave it out too, and it
+    would never run on SQLite."""
+    from tests.concurrency import IN_MEMORY
+
+    report = yield
+    if (report.skipped and IN_MEMORY in str(report.longrepr) and not item.get_closest_marker("child_process")
+            and not item.get_closest_marker("sqlite_file")):
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} starts a process on the test database but is not marked child_process: "
+                           "make test's second pass (SQLite in a file) would leave it out, and it would never run on "
+                           "SQLite.")
+    return report
+
+
 def pytest_runtest_logreport(report):
     """Count the skipped tests as their reports come (from pytest-xdist's workers too), so that the session's exit
     status, decided before the terminal summary is written, can fail for them."""
@@ -85,6 +127,68 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
         for report in _service_skips:
             terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[-1]}", red=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Every PostgreSQL session opened during a test (by a thread of this process or a child process, which inherits
+    the environment) names the test as its application name: the check below says which test left one behind."""
+    os.environ["PGAPPNAME"] = _application_name(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        os.environ["PGAPPNAME"] = "p2c tests"
+
+
+def _application_name(nodeid):
+    name = nodeid.removeprefix("tests/")
+    return name if len(name) <= 63 else "..." + name[-60:]  # PostgreSQL keeps 63 bytes of it
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, checked before they are dropped: no other session may still be connected to
+    them (a thread's connection never closed, a child process or a worker still running). PostgreSQL would refuse
+    to drop them, and pytest-django would only warn; here the run fails, naming the test that opened each."""
+    yield
+    with django_db_blocker.unblock():
+        left = _other_sessions()
+    if left:
+        pytest.fail("sessions still connected to the test databases when the run ends (a thread's or a child "
+                    "process's connection not closed), ended now so the databases can be dropped:\n" +
+                    "\n".join(f"  {row}" for row in left), pytrace=False)
+
+
+def _other_sessions(wait=5.0):
+    """The sessions on this run's PostgreSQL test databases other than this thread's own, as (database, the test
+    that opened it, state, last query), after waiting ``wait`` seconds for those ending anyway; terminated."""
+    import time
+
+    from django.db import connections
+
+    postgres = [connections[alias] for alias in connections if connections[alias].vendor == "postgresql"]
+    if not postgres:
+        return []
+    own, names = set(), set()
+    for connection in postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), current_database()")
+            pid, name = cursor.fetchone()
+        own.add(pid)
+        names.add(name)
+    query = ("SELECT pid, datname, application_name, state, left(query, 200) FROM pg_stat_activity "
+             "WHERE datname = ANY(%s) AND NOT pid = ANY(%s) ORDER BY datname, pid")
+    deadline = time.monotonic() + wait
+    with postgres[0].cursor() as cursor:
+        while True:
+            cursor.execute(query, [sorted(names), sorted(own)])
+            rows = cursor.fetchall()
+            if not rows or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for pid, *_ in rows:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    return [(database, application, state, last) for _, database, application, state, last in rows]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Q, UUIDField, Value
 from django.db.models import lookups as dj_lookups
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -31,6 +31,7 @@ from p2c.utils import any_of
 
 from . import errors
 from .entities import BY_SET
+from .guids import guid_order, guid_order_expression
 
 MAX_PAGE_SIZE = 5000
 LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"  # the annotation naming a lookup value's table
@@ -127,6 +128,11 @@ class _FilterVisitor(AstToDjangoQVisitor):
         column = isinstance(node.left, odata_ast.Identifier) and self.entity.columns.get(node.left.name)
         if column and column.choices and not isinstance(node.right, odata_ast.Null):
             node = odata_ast.Compare(node.comparator, node.left, self._choice(column, node.right))
+        if (isinstance(node.comparator, ORDERING) and isinstance(node.left, odata_ast.Identifier)
+                and isinstance(node.right, odata_ast.GUID) and _is_guid(self.entity, node.left.name)):
+            # Greater or less as Dataverse (SQL Server) orders GUIDs, not as this database does (guids.py)
+            return self.visit(node.comparator)(guid_order_expression(self.visit(node.left)),
+                                               Value(guid_order(node.right.val).hex()))
         return super().visit_Compare(node)
 
     def _choice(self, column, node):
@@ -139,6 +145,18 @@ class _FilterVisitor(AstToDjangoQVisitor):
         except ValueError:
             raise errors.bad_request(gettext("%(value)s is not a value of the column %(name)s.")
                                      % {"value": node.val, "name": column.name}) from None
+
+
+ORDERING = (odata_ast.Lt, odata_ast.LtE, odata_ast.Gt, odata_ast.GtE)
+
+
+def _is_guid(entity, name):
+    """Whether the column ``name`` (a logical name) holds GUIDs: the primary id or a lookup's value."""
+    orm = entity.orm_name(name)
+    if orm is None:
+        return False
+    field = entity.model._meta.pk if orm == "pk" else entity.model._meta.get_field(orm)
+    return isinstance(getattr(field, "target_field", field), UUIDField)
 
 
 def _depth(node):
@@ -246,7 +264,9 @@ def parse_orderby(entity, text):
         if direction not in ("asc", "desc"):
             raise errors.bad_request(gettext("$orderby takes asc or desc, not %(direction)s.")
                                      % {"direction": direction})
-        order.append(F(orm).desc(nulls_last=True) if direction == "desc" else F(orm).asc(nulls_first=True))
+        # GUIDs in Dataverse's order, as its comparisons take them (guids.py)
+        expression = guid_order_expression(F(orm)) if _is_guid(entity, name) else F(orm)
+        order.append(expression.desc(nulls_last=True) if direction == "desc" else expression.asc(nulls_first=True))
     return order
 
 

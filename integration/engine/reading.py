@@ -168,7 +168,7 @@ class FailedInserts:
         rows = FailedInsert.objects.filter(**plan.coupling_pair, direction=plan.direction)
         if plan.key_range is not None:  # source_id is text: the range is applied to the converted keys
             return cls(plan, {pk: entry for pk, entry in ((to_python(e.source_id), e) for e in rows)
-                              if key_range_holds(plan.key_range, pk)})
+                              if plan.source.reach.in_key_range(pk, plan.key_range)})
         return cls(plan, {to_python(entry.source_id): entry for entry in rows})
 
     def to_retry(self):
@@ -207,10 +207,6 @@ class FailedInserts:
             update_fields=["message", "message_data", "job", "skipped", "failed_at"],
         )
 
-
-def key_range_holds(key_range, pk):
-    low, high = key_range
-    return (low is None or pk >= low) and (high is None or pk < high)
 
 
 def source_attnames(plan):

@@ -118,7 +118,8 @@ def partition_bounds(*, mapping, direction, full, size):
             "pk", flat=True).iterator(chunk_size=10000)
     else:
         side, since = remote
-        keys = sorted(row[side.key_name] for page in side.changes(since, fields=[]) for row in page)
+        keys = sorted((row[side.key_name] for page in side.changes(since, fields=[]) for row in page),
+                      key=side.key_order)  # the order of the side's own range comparisons
     bounds = [key for i, key in enumerate(keys) if i and i % size == 0]
     edges = [None, *bounds, None]
     return list(pairwise(edges))

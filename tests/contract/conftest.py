@@ -1,14 +1,12 @@
 import pytest
 
-from .kits import KITS
+from .kits import KITS, kit_made, kit_params
 
 
-@pytest.fixture(params=list(KITS))
-def kit(request, db):
-    """Each side of `KITS` in turn, with the database (a side served by another process commits what it does in
-    that process, outside the test's transaction: its kit cleans up after itself)."""
-    make = KITS[request.param]
-    return make(request) if getattr(make, "served", False) else make()
+@pytest.fixture(params=kit_params(KITS))
+def kit(request):
+    """Each side of `KITS` in turn (`kit_params`: with the database a side in this process needs)."""
+    return kit_made(request)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ then run against it.
 import uuid
 from dataclasses import dataclass
 
+import pytest
+
 from integration.engine.sides import DjangoSide, MemorySide
 from p2c.databases import database_for, sales_separate
 
@@ -108,6 +110,20 @@ KITS = {
     "django-sales-" + ("two-databases" if sales_separate() else "one-database"): django_sales_kit,
     "dataverse-web-api": dataverse_kit,
 }
+
+
+def kit_params(names):
+    """The kits ``names`` as the parameters of a ``kit`` fixture, each with what it needs of the test: the test's
+    database transaction for a side in this process; none for a side served by another process (which commits what
+    it does, and the kit cleans up), which must not wait for it: on SQLite the transaction holds the file's write lock
+    until the test ends. A served side skips on an in-memory SQLite database (`make test` runs it again on a file)."""
+    return [pytest.param(name, marks=pytest.mark.child_process if getattr(KITS[name], "served", False)
+                         else pytest.mark.django_db) for name in names]
+
+
+def kit_made(request):
+    make = KITS[request.param]
+    return make(request) if getattr(make, "served", False) else make()
 
 
 def kit_database(kit):

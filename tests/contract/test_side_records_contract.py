@@ -6,17 +6,16 @@ written. `DjangoSide` answers with its own fast paths, `DataverseSide` with `Sid
 import pytest
 from django.utils import timezone
 
-from .kits import KITS, insert
+from .kits import KITS, insert, kit_made, kit_params
 
 # The kits of sides with a model (`MemorySide` has rows only); those that keep who wrote each row (not an ERP table).
 MODEL_KITS = [name for name in KITS if name != "memory"]
 WRITER_KITS = [name for name in MODEL_KITS if name != "django-one-database"]
 
 
-@pytest.fixture(params=MODEL_KITS)
-def kit(request, db):
-    make = KITS[request.param]
-    return make(request) if getattr(make, "served", False) else make()
+@pytest.fixture(params=kit_params(MODEL_KITS))
+def kit(request):
+    return kit_made(request)
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ def test_record_reads_of_keys_give_those_rows(kit, side):
     assert sorted(obj.pk for obj in objs) == sorted([keys[0], keys[2]])
 
 
-@pytest.mark.parametrize("kit", WRITER_KITS, indirect=True)
+@pytest.mark.parametrize("kit", kit_params(WRITER_KITS), indirect=True)
 def test_record_reads_leave_out_the_rows_the_integration_wrote_last(kit, side):
     assert kit.knows_writers
     keys = insert(kit, 1, 2)

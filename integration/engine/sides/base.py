@@ -96,6 +96,19 @@ class Side(abc.ABC):
     # whole seconds, so a change in the second of the last synchronisation is not later than it (`modified_since`)
     modified_resolution = None
 
+    @staticmethod
+    def key_order(key):
+        """A sort key giving the order in which the side compares its keys (``key_range``'s ``low <= key < high``):
+        Python's, as the databases here order their keys; a side whose server orders them otherwise says so, and
+        whoever cuts its keys into ranges sorts them by it."""
+        return key
+
+    def in_key_range(self, key, key_range):
+        """Whether ``key`` is in ``key_range`` (``(low, high)``, either end None for open), in the side's order."""
+        low, high = key_range
+        order = self.key_order
+        return (low is None or order(key) >= order(low)) and (high is None or order(key) < order(high))
+
     # -- reading -------------------------------------------------------------------------------------------------------
     @abc.abstractmethod
     def changes(self, since, *, key_range=None, page_size=5000, fields=None) -> Changes:
@@ -326,10 +339,8 @@ class RowsRead:
         key = row[side.key_name]
         if key in self.skipped:
             return False
-        if self.key_range is not None and self.keys is not None:
-            low, high = self.key_range
-            if (low is not None and key < low) or (high is not None and key >= high):
-                return False
+        if self.key_range is not None and self.keys is not None and not side.in_key_range(key, self.key_range):
+            return False
         return self.writer_excluded is None or side.writer_name is None or \
             row.get(side.writer_name) != self.writer_excluded
 

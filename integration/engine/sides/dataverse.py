@@ -48,6 +48,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext, gettext_noop
 
 from crm.dataverse.entities import BY_MODEL
+from crm.dataverse.guids import guid_order
 from p2c.said import said
 from p2c.utils import chunked, uuid7
 
@@ -83,6 +84,7 @@ class DataverseSide(Side):
     `crm.dataverse.entities`); ``transport``: a `dataverse_http.Transport` to the Sales Web API."""
 
     modified_resolution = timedelta(seconds=1)  # Dataverse's modifiedon is in whole seconds
+    key_order = staticmethod(guid_order)  # SQL Server's order of GUIDs, which $filter's ge and lt follow
 
     def __init__(self, model, transport, *, key="crm", filter_spec=None):
         meta = model._meta
@@ -603,8 +605,8 @@ class DataverseChanges(Changes):
                 self.notice = str(exc)
                 logger.warning("%s", exc)
             else:
-                low, high = self.key_range or (None, None)
-                keys = [k for k in keys if (low is None or k >= low) and (high is None or k < high)]
+                if self.key_range is not None:
+                    keys = [key for key in keys if side.in_key_range(key, self.key_range)]
                 read = side._with_filter_fields(self.fields)
                 for batch in chunked(keys, self.page_size):
                     rows = side.rows(batch, fields=read)

@@ -117,3 +117,53 @@ def test_lookup_tables_annotated_when_asked(dv):
     assert rows["Kim"]["_parentcustomerid_value"] == str(by_account.pk) and rows["Kim"][annotation] == "contact"
     plain = dv.get(f"contacts({by_contact.pk})?$select=_parentcustomerid_value").json_body
     assert annotation not in plain
+
+
+# GUIDs each with one byte set, as SQL Server sorts them (System.Data.SqlTypes.SqlGuid's comparison, which SQL Server's
+# uniqueidentifier follows): the first group decides last, read from its end; the last group first, from its start.
+SQL_SERVER_ASCENDING = [
+    "01000000-0000-0000-0000-000000000000", "00010000-0000-0000-0000-000000000000",
+    "00000100-0000-0000-0000-000000000000", "00000001-0000-0000-0000-000000000000",
+    "00000000-0100-0000-0000-000000000000", "00000000-0001-0000-0000-000000000000",
+    "00000000-0000-0100-0000-000000000000", "00000000-0000-0001-0000-000000000000",
+    "00000000-0000-0000-0001-000000000000", "00000000-0000-0000-0100-000000000000",
+    "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000100",
+    "00000000-0000-0000-0000-000000010000", "00000000-0000-0000-0000-000001000000",
+    "00000000-0000-0000-0000-000100000000", "00000000-0000-0000-0000-010000000000",
+]
+
+
+def test_guids_sort_in_sql_servers_order_not_pythons():
+    from crm.dataverse.guids import guid_order
+
+    guids = [uuid.UUID(text) for text in SQL_SERVER_ASCENDING]
+    assert sorted(sorted(guids), key=guid_order) == guids  # from Python's order, which is another:
+    assert sorted(guids) != guids
+    assert guid_order("00000000-0000-0000-0000-000000000001") > guid_order("ffffffff-ffff-ffff-ff00-000000000000")
+
+
+def test_greater_and_less_than_a_guid_and_orderby_follow_sql_servers_order(dv):
+    """Dataverse compares GUIDs as SQL Server orders them: here the reverse of their order as written."""
+    # As written (Python, PostgreSQL): first < middle < last; in SQL Server: last < middle < first.
+    first, middle, last = (uuid.UUID(text) for text in ("00000000-0000-0000-0000-000000000002",
+                                                        "11111111-0000-0000-0000-000000000001",
+                                                        "ffffffff-0000-0000-0000-000000000000"))
+    contact = Contact.objects.create(pk=middle, last_name="Lee")
+    for pk, name in ((first, "First"), (middle, "Middle"), (last, "Last")):
+        Account.objects.create(pk=pk, name=name, primary_contact=contact if pk == first else None)
+
+    def names(query):
+        response = dv.get(f"accounts?$select=name&{query}")
+        assert response.status_code == 200, response.content
+        return [row["name"] for row in response.json_body["value"]]
+
+    assert names(f"$filter=accountid gt {middle}") == ["First"]
+    assert names(f"$filter=accountid lt {middle}") == ["Last"]
+    assert sorted(names(f"$filter=accountid ge {middle}")) == ["First", "Middle"]
+    assert sorted(names(f"$filter=accountid le {middle}")) == ["Last", "Middle"]
+    assert names(f"$filter=accountid gt {last} and accountid lt {first}") == ["Middle"]
+    assert names("$orderby=accountid") == ["Last", "Middle", "First"]
+    assert names("$orderby=accountid desc") == ["First", "Middle", "Last"]
+    # A lookup's value too; a row without one is neither greater nor less
+    assert names(f"$filter=_primarycontactid_value lt {first}") == ["First"]
+    assert names(f"$filter=_primarycontactid_value gt {first}") == []

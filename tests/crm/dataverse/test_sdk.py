@@ -21,7 +21,7 @@ from PowerPlatform.Dataverse.client import DataverseClient
 
 from tests.crm.dataverse.server import https_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.child_process, pytest.mark.django_db(transaction=True)]
 
 
 class ClientCredentials:

@@ -17,7 +17,7 @@ pytest.importorskip("gunicorn", reason="needs gunicorn (requirements-dev.txt)")
 
 from tests.crm.dataverse.server import https_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.child_process, pytest.mark.django_db(transaction=True)]
 
 CLIENT = """
 import json, sys, requests
