@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from p2c.databases import same_database
@@ -18,6 +17,7 @@ from .. import binder
 from ..engine.locks import MappingLockLost, mapping_lock, mapping_lock_refresh
 from ..engine.matching import match_rules, matches_find
 from ..engine.plan import plan_build
+from ..engine.request import RunRequest
 from ..engine.sync import ANALYZE_AFTER, ChunkRun, iterate_chunks, job_create, mapping_synchronize
 from ..labels import record_label
 from ..models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob
@@ -233,11 +233,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     job = job or job_create(mapping=mapping, direction=plan.direction, type=SyncJob.Type.COUPLING)
     job.follow_up_jobs = []
     if not match_rules(plan):
-        job.status, job.started_at, job.finished_at = SyncJob.Status.FAILED, timezone.now(), timezone.now()
-        job.message_set(said(gettext_noop(
+        job.fail(said(gettext_noop(
             "You must specify which fields on the table mapping '%(mapping)s' should be used for match-based coupling."
         ), mapping=mapping.name))
-        job.save()
         return job
     coupled = []  # (source id, destination id)
     unmatched = 0
@@ -245,8 +243,7 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     # fail busy after the coupling job has already succeeded.
     with mapping_lock(mapping, wait_seconds=30) as token:
         # Running only once the lock is held: a running job's holder is alive or the job is closed as stopped.
-        job.status, job.started_at, job.holder = SyncJob.Status.RUNNING, timezone.now(), token
-        job.save(update_fields=["status", "started_at", "holder"])
+        job.start(holder=token)
         source = plan.source
         pair = plan.coupling_pair
         queryset = source.model.objects.filter(source.filter_q()).exclude(
@@ -271,20 +268,18 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                 Coupling.objects.bulk_create(new, ignore_conflicts=True)
             chunk_coupled = [(row.pk, matched[row.pk].pk) for row in rows if row.pk in matched]
             coupled.extend(chunk_coupled)
-            job.coupled += len(chunk_coupled)
             leftovers = [row for row in rows if row.pk not in matched]
+            counts = {"coupled": len(chunk_coupled)}
             if leftovers and create_new:
-                result = ChunkRun(plan, job, leftovers).run()
-                for name, n in result.counts.items():
-                    setattr(job, name, getattr(job, name) + n)
+                for name, n in ChunkRun(plan, job, leftovers).run().counts.items():
+                    counts[name] = counts.get(name, 0) + n
             else:
                 unmatched += len(leftovers)
-            job.save(update_fields=list(job.COUNTERS))  # per chunk: a killed job still tells what it committed
+            job.add_counts(counts)  # per chunk: a killed job still tells what it committed
             try:
                 mapping_lock_refresh(mapping, token)
             except MappingLockLost as exc:  # judged stopped and taken over: stop writing
-                job.status, job.message, job.finished_at = SyncJob.Status.FAILED, str(exc), timezone.now()
-                job.save()
+                job.fail(str(exc))
                 return job
         if job.coupled + job.inserted >= ANALYZE_AFTER:
             planner_statistics_refresh(Coupling, plan.destination.model, written=job.inserted + job.coupled)
@@ -298,19 +293,15 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                 count=unmatched, system_name=plan.destination.system_name))
             job.errors.create(source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
                               message=text, message_data=data)
-        job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-        job.message_set(said(gettext_noop("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique "
-                                          "match"), coupled=job.coupled, inserted=job.inserted, unmatched=unmatched))
-        job.finished_at = timezone.now()
-        job.save()
+        job.finish(said(gettext_noop("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique "
+                                     "match"), coupled=job.coupled, inserted=job.inserted, unmatched=unmatched))
         if sync_after and coupled:
             sync_direction = _sync_after_direction(mapping)
             one_ways = mapping.directions() if sync_direction == Direction.BIDIRECTIONAL else [sync_direction]
             for one_way in one_ways:
                 ids = [src if one_way == plan.direction else dst for src, dst in coupled]
-                job.follow_up_jobs += mapping_synchronize(
-                    mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False, lock_token=token
-                )
+                job.follow_up_jobs += mapping_synchronize(RunRequest(
+                    mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False, lock_token=token))
     return job
 
 

@@ -291,7 +291,7 @@ class ChunkConflicts:
         self._found(coupling, SyncConflict.Kind.DELETION, deleted_side=self.plan.destination.key)
 
     def _found(self, coupling, kind, fields=(), deleted_side=""):
-        if self.plan.dry_run or coupling.pk is None:
+        if coupling.pk is None:
             return
         self.found.append(SyncConflict(coupling_id=coupling.pk, table_mapping_id=self.plan.mapping.pk, kind=kind,
                                        fields=list(fields), deleted_side=deleted_side, since=timezone.now()))

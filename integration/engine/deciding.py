@@ -25,14 +25,15 @@ Deletion = IntegrationTableMapping.DeletionConflictResolution
 @dataclass
 class ChunkDecision:
     """What deciding a chunk gives and writing it takes (read → decide → write): the rows to insert (source row,
-    new destination object), to update (source row, coupling, destination object, changes), to touch (values equal:
+    new destination object; ``insert_values`` the values each was made of, in the same order), to update (source row, coupling, destination object, changes), to touch (values equal:
     the coupling's timestamps refreshed), to couple to a match (source row, destination object, changes) and the
     couplings to remove; the rows failed (source row, coupling or None, destination key or "", message); the source
     keys whose destination stays *changed* for the other pass; and the conflicts found (`ChunkConflicts`, with a
     person's decisions from the run's request already applied). Deciding writes nothing: a dry run reports the
-    decision (the job's report, made while deciding) and writes nothing."""
+    decision (`ChunkDecisions.report`) and writes nothing."""
 
     inserts: list
+    insert_values: list
     updates: list
     touches: list
     couple: list
@@ -47,7 +48,7 @@ class ChunkDecisions:
 
     def decision(self):
         """The chunk's decision as a value (`ChunkDecision`), for the write (`ChunkWrites.decision_take`)."""
-        return ChunkDecision(inserts=self.inserts, updates=self.updates, touches=self.touches, couple=self.couple,
+        return ChunkDecision(inserts=self.inserts, insert_values=self.insert_values, updates=self.updates, touches=self.touches, couple=self.couple,
                              uncouple=self.uncouple, failures=self.failures, keep_changed=self.keep_changed,
                              conflicts=self.conflicts)
 
@@ -114,14 +115,12 @@ class ChunkDecisions:
         values = self.transfer.values_for(row, None)
         obj = self.plan.instance_new(self.plan.destination.model, values)
         self.inserts.append((row, obj))
-        if self.plan.dry_run:  # the report's changes, built only when a dry run reports them
-            self._report(row, "insert", {k: (None, v) for k, v in values.items()})
+        self.insert_values.append(values)
 
     def _decide_matched(self, row, destination):
         values = self.transfer.values_for(row, destination)
         changes = self._changes(destination, values)
         self.couple.append((row, destination, changes))
-        self._report(row, "couple", changes)
 
     def _decide_coupled(self, row, coupling):
         plan = self.plan
@@ -161,7 +160,6 @@ class ChunkDecisions:
             self.keep_changed.add(row.pk)
         if changes:
             self.updates.append((row, coupling, destination, changes))
-            self._report(row, "modify", changes)
         else:
             self.touches.append((row, coupling, destination))
             self.result.add("unchanged")
@@ -235,26 +233,36 @@ class ChunkDecisions:
             if getattr(destination, name) != value
         }
 
-    def _report(self, row, action, changes):
-        if not self.plan.dry_run:
-            return
-        self.result.add({"insert": "inserted", "modify": "modified", "couple": "coupled"}[action])
-        self.result.report.append({
-            "source": self.plan.record_label(row),
-            "source_id": str(row.pk),
-            "action": action,
-            "changes": {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()},
-        })
-
     def _fail(self, row, coupling, message):
         dest_id = getattr(coupling, self.plan.destination.id_field) if coupling else ""
         self.failures.append((row, coupling, dest_id, message))
-        if self.plan.dry_run:
-            self.result.add("failed")
-            self.result.report.append(
-                {"source": self.plan.record_label(row), "source_id": str(row.pk), "action": "fail",
-                 "message": str(message), "message_data": said_data(message)}
-            )
+
+    def report(self, decision):
+        """A dry run's report of ``decision`` (`ChunkDecision`) in the chunk's result, with the counts of what a
+        write would have done: a line per row to insert, modify, couple to a match or fail, in the order the rows
+        were decided (the coupled rows first, then the uncoupled, each in the chunk's order)."""
+        label, position, couplings = self.plan.record_label, {row.pk: i for i, row in enumerate(self.rows)}, self.couplings
+
+        def line(row, action, **fields):
+            return (row.pk not in couplings, position.get(row.pk, 0)), {
+                "source": label(row), "source_id": str(row.pk), "action": action, **fields}
+
+        def changed(action, row, changes):
+            return line(row, action, changes={name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()})
+
+        lines = [
+            *(changed("insert", row, {k: (None, v) for k, v in values.items()})
+              for (row, _), values in zip(decision.inserts, decision.insert_values, strict=True)),
+            *(changed("modify", row, changes) for row, _, _, changes in decision.updates),
+            *(changed("couple", row, changes) for row, _, changes in decision.couple),
+            *(line(row, "fail", message=str(message), message_data=said_data(message))
+              for row, _, _, message in decision.failures),
+        ]
+        for name, n in (("inserted", len(decision.inserts)), ("modified", len(decision.updates)),
+                        ("coupled", len(decision.couple)), ("failed", len(decision.failures))):
+            if n:
+                self.result.add(name, n)
+        self.result.report.extend(entry for _, entry in sorted(lines, key=lambda keyed: keyed[0]))
 
 
 

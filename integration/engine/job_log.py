@@ -13,9 +13,15 @@ REPORT_LIMIT = 1000
 SKIP_EXAMPLES = 5  # records named per skip reason in a job's message
 
 
-def job_create(*, mapping, direction, full=False, dry_run=False, type=SyncJob.Type.SYNCHRONIZATION, **fields):
-    return SyncJob.objects.create(table_mapping=mapping, mapping_name=mapping.name, direction=direction, full=full,
-                                  dry_run=dry_run, type=type, **fields)
+def job_create(*, mapping, direction, full=False, dry_run=False, type=SyncJob.Type.SYNCHRONIZATION, holder=None,
+               **fields):
+    """A job of ``mapping`` in ``direction``: queued, or running already when its ``holder`` is given
+    (`SyncJobQuerySet.create_running`)."""
+    fields = dict(table_mapping=mapping, mapping_name=mapping.name, direction=direction, full=full, dry_run=dry_run,
+                  type=type, **fields)
+    if holder is None:
+        return SyncJob.objects.create(**fields)
+    return SyncJob.objects.create_running(holder=holder, **fields)
 
 
 @dataclass
@@ -60,22 +66,27 @@ class JobLog:
     """A run's job as the chunks go: their counts, report lines and skip reasons added up."""
 
     def __init__(self, job, *, dry_run):
-        self.job = job
+        self.job = job  # the run's sink: its job, or a partition's (`request.py`)
         self.dry_run = dry_run
         self.report = []
         self.skips = {}
+        self.counts = dict.fromkeys(SyncJob.COUNTERS, 0)  # this run's own, whatever its job held before
+
+    def written(self):
+        """Rows this run has written to the destination so far, new or matched (none in a dry run)."""
+        return 0 if self.dry_run else self.counts["inserted"] + self.counts["coupled"]
 
     def add(self, result):
         job = self.job
         for name, n in result.counts.items():
-            setattr(job, name, getattr(job, name) + n)
+            self.counts[name] = self.counts.get(name, 0) + n
         if len(self.report) < REPORT_LIMIT:
             self.report.extend(result.report[: REPORT_LIMIT - len(self.report)])
         for reason, (n, labels) in result.skips.items():
             entry = self.skips.setdefault(reason, [0, []])
             entry[0] += n
             entry[1].extend(labels[: SKIP_EXAMPLES - len(entry[1])])
-        job.save(update_fields=list(job.COUNTERS))
+        job.add_counts(result.counts)
 
     def summary(self):
         """The job's closing message as what it means (`job_summary_said`)."""

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from integration.models import IntegrationTableMapping, SyncJob
-from p2c.said import said, said_columns
+from p2c.said import said
 
 logger = logging.getLogger("p2c.integration")
 
@@ -326,6 +326,5 @@ def jobs_close_stopped(*, mapping=None, but=None, stopped_at=None):
         started = min((s for _, s in mine if s), default=None)
         closed += SyncJob.objects.filter(
             pk__in=[pk for pk, _ in mine], status=SyncJob.Status.RUNNING, finished_at=None
-        ).update(status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                 **said_columns(stopped_said(stopped_at or beats.get(holder), started)))
+        ).fail(stopped_said(stopped_at or beats.get(holder), started))
     return closed

@@ -9,7 +9,6 @@ blank for customers using it (docs/features.md I5). Entries an administrator set
 import re
 from operator import itemgetter
 
-from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from integration.models import ValueMap, ValueMapEntry
@@ -34,7 +33,7 @@ def option_mapping_synchronize(*, plan, job):
     known = set(value_map.entries.values_list("erp_value", flat=True))
     erp_model = mapping.erp_model_class()
     new_entries, errors = [], []
-    job.status, job.started_at = job.Status.RUNNING, timezone.now()
+    job.start(save=False)
     records = [record for page in plan.source.reach.changes(None, fields=["code", "description"]) for record in page]
     for record in sorted(records, key=itemgetter("code")):
         code, description = record["code"], record["description"]
@@ -54,10 +53,7 @@ def option_mapping_synchronize(*, plan, job):
         job.coupled += 1
     if not plan.dry_run:
         ValueMapEntry.objects.bulk_create(new_entries, ignore_conflicts=True)
-    job.message_set(Joined(tuple(errors[:ERRORS_TOLD]), " ") if errors else counted(
-        "%(count)s code coupled to Sales options", "%(count)s codes coupled to Sales options", count=job.coupled))
-    job.message = job.message[:2000]
-    job.status = job.Status.SUCCESS
-    job.finished_at = timezone.now()
-    job.save()
+    job.finish(Joined(tuple(errors[:ERRORS_TOLD]), " ") if errors else counted(
+        "%(count)s code coupled to Sales options", "%(count)s codes coupled to Sales options", count=job.coupled),
+        limit=2000)
     return job

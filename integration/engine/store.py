@@ -128,15 +128,10 @@ class CouplingStore:
     def chunk_write(self, chunk, *, decide=False):
         """Decide (when ``decide``: its destination rows locked) and write ``chunk`` (a `sync.ChunkRun`): in one
         transaction where the destination shares the store's database; else intend, write the destination,
-        confirm. The write takes the decision, a value (`deciding.ChunkDecision`); a dry run decides and reports,
-        and writes nothing."""
+        confirm. The write takes the decision, a value (`deciding.ChunkDecision`); a dry run does not come here
+        (`sync.ChunkRun.report_only`)."""
         plan = self.plan
         destination = plan.destination.reach
-        if plan.dry_run:
-            if decide:
-                with destination.transaction():
-                    chunk.decide(lock=False)
-            return
         if not self._across:
             with destination.transaction():
                 chunk._write(chunk.decide(lock=True) if decide else chunk.decided)

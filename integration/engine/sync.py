@@ -20,17 +20,18 @@ mapping's update-conflict resolution; when it goes ahead, the destination stays 
 The run is split by what it does: reading.py (the source rows), deciding.py (what each row needs), writing.py (the
 bulk writes), job_log.py (the job's counters and message), write_behind.py (on PostgreSQL, chunks of new rows written by a thread
 of their own while the next is decided); this module runs them: `mapping_synchronize` over a
-mapping's directions, `DirectionRun` over the chunks of one direction, `ChunkRun` over one chunk.
+mapping's directions (what it is asked: a `RunRequest`, request.py), `DirectionRun` over the chunks of one direction,
+`ChunkRun` over one chunk. A dry run decides each chunk and reports the decision (`ChunkRun.report_only`); nothing
+of it reaches the writes.
 """
 
 import logging
 from operator import attrgetter
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from integration.models import Coupling, Direction, IntegrationTableMapping, SyncJob
+from integration.models import Coupling, Direction, IntegrationTableMapping
 from p2c.databases import database_for
 from p2c.deletions import deletion_log_of
 from p2c.said import said, said_exception
@@ -61,6 +62,7 @@ from .reading import (
     source_attnames,
     source_querysets,
 )
+from .request import RunRequest
 from .sides.dataverse_http import SalesApiError
 from .store import CouplingStore
 from .transfer import ChunkTransfer
@@ -70,8 +72,8 @@ from .writing import BOTH_MODIFIED_MARGIN, ChunkWrites
 __all__ = [
     "ALL", "ANALYZE_AFTER", "ANALYZE_GROWTH", "BOTH_MODIFIED_MARGIN", "REPORT_LIMIT", "RETRY_BATCH", "SKIP_EXAMPLES",
     "WATERMARK_MARGIN",
-    "ChunkResult", "ChunkRun", "DirectionRun", "FailedInserts", "counterpart_ids", "iterate_chunks", "job_create",
-    "mapping_synchronize", "run_done_advance", "source_querysets", "watermark_advance",
+    "ChunkResult", "ChunkRun", "DirectionRun", "FailedInserts", "RunRequest", "counterpart_ids", "iterate_chunks",
+    "job_create", "mapping_synchronize", "run_done_advance", "source_querysets", "watermark_advance",
 ]
 
 logger = logging.getLogger("p2c.integration")
@@ -133,55 +135,50 @@ def run_done_advance(*, mapping, direction, started, max_seen, cursor=None, dele
             setattr(mapping, name, value)
 
 
-def mapping_synchronize(*, mapping, direction=None, full=False, dry_run=False, create_new=None, only_ids=None,
-                        ids_side=None, progress=None, wait_seconds=0, jobs=None, lock_token=None, key_range=None,
-                        destinations_uncoupled=None, rows_coupled=None, decisions=None):
-    """Synchronise ``mapping`` in ``direction`` (None or "bidirectional": every direction it has).
+def mapping_synchronize(request=None, /, **fields):
+    """Run ``request`` (a `RunRequest`; or one made of ``fields``, its fields, as tests and scripts give them).
 
-    Returns the SyncJob of each direction run. Raises MappingBusy when another run holds the mapping.
-    ``only_ids`` limits the run to these records (a "synchronise now" of selected records): ids of the side
-    ``ids_side`` ("erp" or "crm"; by default the source side of a one-way run). In both directions (BC's *Merge*)
-    the pass from the other side runs on their coupled counterparts, after the first pass, and update conflicts
-    follow the mapping's resolution. ``jobs`` may hand in already created (queued) jobs, keyed by direction.
-    ``lock_token``: the token of a lock on ``mapping`` the caller holds already (the run goes on under it).
-    ``key_range``: ``(low, high)``, one partition of a run (source rows ``low <= pk < high``, either end None for
-    open): the watermark stays, child mappings are left to the coordinator, and each job tells ``job.max_seen``.
-    ``destinations_uncoupled``: what `matching.uncoupled_destinations_exist` answered when the partitioned run began
-    (its coordinator asks once; None: this run asks). ``rows_coupled``: with a ``key_range``, only the source rows
-    coupled (True) or uncoupled (False) when their chunk is read (full_sync/partitions.py). ``decisions``: a
-    person's decisions of conflicts, per coupling pk (`SyncPlan.decisions`), part of the run's request.
+    Returns the SyncJob of each direction run (a partition's sink instead, when the request hands one in). Raises
+    MappingBusy when another run holds the mapping.
     """
-    directions = mapping.directions() if direction in (None, Direction.BIDIRECTIONAL) else [direction]
-    if only_ids is not None and ids_side is None:
+    if request is not None and fields:
+        raise TypeError("mapping_synchronize takes a RunRequest or its fields, not both.")
+    request = request or RunRequest(**fields)
+    mapping = request.mapping
+    directions = mapping.directions() if request.direction in (None, Direction.BIDIRECTIONAL) else [request.direction]
+    ids_side = request.ids_side
+    if request.only_ids is not None and ids_side is None:
         if len(directions) > 1:
             raise ValueError("Synchronising selected records in both directions needs ids_side (erp or crm).")
         ids_side = _source_key(directions[0])
     results = []
-    with mapping_lock(mapping, wait_seconds=wait_seconds, token=lock_token) as token:
+    with mapping_lock(mapping, wait_seconds=request.wait_seconds, token=request.lock_token) as token:
         for one_way in directions:
-            ids = only_ids
-            if only_ids is not None and _source_key(one_way) != ids_side:
-                ids = counterpart_ids(mapping=mapping, side=ids_side, ids=only_ids)
-            plan = plan_build(mapping=mapping, direction=one_way, full=full, dry_run=dry_run, create_new=create_new,
-                              only_ids=ids, key_range=key_range, rows_coupled=rows_coupled, decisions=decisions)
-            if destinations_uncoupled is not None:
-                plan.per_run_known(uncoupled_destinations_exist, destinations_uncoupled)
-            # Created running, with its holder, in one statement: a process killed right after still leaves a job
-            # the next run closes as failed (engine/locks.py), not one queued for ever.
-            job = (jobs or {}).get(one_way) or job_create(
-                mapping=mapping, direction=one_way, full=full and only_ids is None, dry_run=dry_run,
-                records_given=None if only_ids is None else len(only_ids), status=SyncJob.Status.RUNNING, holder=token,
-                started_at=timezone.now())
-            job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
-            if mapping.is_option_mapping:
-                results.append(option_mapping_synchronize(plan=plan, job=job))
-            else:
-                results.append(DirectionRun(plan, job, progress=progress, lock_token=token).run())
-    if not dry_run and only_ids is None and key_range is None:
+            results.append(_direction_run(request, one_way, ids_side, token))
+    if request.whole:
         for child in mapping.children.filter(is_enabled=True):
-            results.extend(mapping_synchronize(mapping=child, direction=direction, full=full, dry_run=dry_run,
-                                               create_new=create_new, progress=progress, wait_seconds=wait_seconds))
+            results.extend(mapping_synchronize(request.for_child(child)))
     return results
+
+
+def _direction_run(request, direction, ids_side, token):
+    """One direction of ``request``, under the mapping's lock ``token``: its job (or the request's sink)."""
+    mapping, ids = request.mapping, request.only_ids
+    if ids is not None and _source_key(direction) != ids_side:
+        ids = counterpart_ids(mapping=mapping, side=ids_side, ids=ids)
+    plan = plan_build(mapping=mapping, direction=direction, full=request.full, dry_run=request.dry_run,
+                      create_new=request.create_new, only_ids=ids, key_range=request.key_range,
+                      rows_coupled=request.rows_coupled, decisions=request.decisions)
+    if request.destinations_uncoupled is not None:
+        plan.per_run_known(uncoupled_destinations_exist, request.destinations_uncoupled)
+    job = (request.jobs or {}).get(direction) or job_create(
+        mapping=mapping, direction=direction, full=request.full and request.only_ids is None,
+        dry_run=request.dry_run, records_given=None if request.only_ids is None else len(request.only_ids),
+        holder=token)
+    job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
+    if mapping.is_option_mapping:
+        return option_mapping_synchronize(plan=plan, job=job)
+    return DirectionRun(plan, job, request=request, lock_token=token).run()
 
 
 def _source_key(direction):
@@ -189,22 +186,24 @@ def _source_key(direction):
 
 
 class DirectionRun:
-    """One job: a mapping in one direction."""
+    """One job: a mapping in one direction. Its counts and outcome go to its sink: the job, or the one the request
+    hands in (a partition's); its lease, when the request hands one in, is renewed as each chunk commits."""
 
-    def __init__(self, plan, job, *, progress=None, lock_token=None):
+    def __init__(self, plan, job, *, request, lock_token=None):
         self.plan = plan
         self.job = job
-        self.progress = progress
+        self.request = request
+        self.sink = self.request.sink or job
+        self.progress = self.request.progress
         self.lock_token = lock_token
         self.chunk_size = settings.P2C_SYNC_CHUNK_SIZE
 
     def run(self):
-        job, plan = self.job, self.plan
-        started = timezone.now()
-        job.status, job.started_at, job.message = SyncJob.Status.RUNNING, started, ""
-        job.save(update_fields=["status", "started_at", "message", "holder"])
+        job, plan, sink, request = self.job, self.plan, self.sink, self.request
+        sink.start()
+        started = sink.started_at
         max_seen = None
-        log = JobLog(job, dry_run=plan.dry_run)
+        log = JobLog(sink, dry_run=request.dry_run)
         modified_field = plan.source.modified_field
         try:
             if self.lock_token:
@@ -227,26 +226,27 @@ class DirectionRun:
             def written(rows, result):
                 nonlocal max_seen
                 log.add(result)
-                done = job.inserted + job.coupled
+                done = log.written()
                 since = {model: done - at for model, at in analysed_at.items() if done > at}
                 # As the tables grow, or each chunk's coupling lookup would read them whole
-                if not plan.dry_run and done >= ANALYZE_AFTER and since:
+                if done >= ANALYZE_AFTER and since:
                     for model in planner_statistics_refresh(*since, written=since, growth=ANALYZE_GROWTH):
                         analysed_at[model] = done
                 modified = [getattr(r, modified_field) for r in rows]
                 max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
                 if self.lock_token:
                     mapping_lock_refresh(plan.mapping, self.lock_token)
+                if request.lease is not None:
+                    request.lease.renew(len(rows))
                 if self.progress:
-                    self.progress(job=job, done=len(rows), total=total)
+                    self.progress(job=sink, done=len(rows), total=total)
 
             self._chunks_run(querysets, forced, failed_inserts, written)
-            if not plan.dry_run and plan.only_ids is None and plan.key_range is None:
+            if request.whole:
                 run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen,
                                  cursor=plan.source.reach.cursor_after(querysets, max_seen=max_seen, started=started),
                                  deletions_cursor=plan.cursors.get(DELETIONS))
-            job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
-            job.message_set(log.summary())
+            failure = None
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
@@ -255,24 +255,25 @@ class DirectionRun:
                 logger.warning("Synchronisation job %s failed: %s", job.pk, exc)
             else:
                 logger.exception("Synchronisation job %s failed", job.pk)
-            job.status = SyncJob.Status.FAILED
             # An unexpected exception's class and words as data, under a sentence told in the reader's language.
             error = getattr(exc, "said", None) or (str(exc) if expected else said_exception(exc))
-            job.message_set(said(gettext_noop("The job failed: %(error)s"), error=error))
-        job.report = log.report if plan.dry_run else []
-        job.finished_at = timezone.now()
-        job.save()
-        job.skip_reasons = log.skip_reasons()  # for the caller, not stored
-        job.skip_reasons_data = log.skip_reasons_data()  # the same as what they mean, for a partition to store
+            failure = said(gettext_noop("The job failed: %(error)s"), error=error)
+        sink.report = log.report if request.dry_run else []
+        if failure is None:
+            sink.finish(log.summary())
+        else:
+            sink.fail(failure)
+        sink.skip_reasons = log.skip_reasons()  # for the caller, not stored
+        sink.skip_reasons_data = log.skip_reasons_data()  # the same as what they mean, for a partition to store
         # A partition's coordinator advances the watermark once every partition is done (not stored either);
         # capped at the run's start as the watermark of a whole run is.
-        job.max_seen = None if max_seen is None else min(max_seen, started)
-        return job
+        sink.max_seen = None if max_seen is None else min(max_seen, started)
+        return sink
 
     def _chunks_run(self, querysets, forced, failed_inserts, written):
         """Decide and write every chunk; ``written(rows, result)`` once each is written. Chunks of new rows only
         are written behind, while the next is read and decided, where the run allows it (write_behind.py)."""
-        writer = ChunkWriter() if write_behind_possible(self.plan) else None
+        writer = ChunkWriter() if not self.request.dry_run and write_behind_possible(self.plan) else None
         try:
             chunks = self._chunks(querysets, forced)
             while True:
@@ -292,6 +293,9 @@ class DirectionRun:
         if rows is None:
             return False
         chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+        if self.request.dry_run:  # decided and reported, nothing written
+            written(rows, chunk.report_only())
+            return True
         if writer is not None:
             if chunk.decide_ahead():
                 writer.submit(chunk, lambda result, rows=rows: written(rows, result))
@@ -327,6 +331,7 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         self.failed_inserts = failed_inserts or FailedInserts.load(plan)
         self.result = ChunkResult()
         self.inserts = []  # (source row, new destination object)
+        self.insert_values = []  # the values of each new destination object, in the same order (a dry run's report)
         self.updates = []  # (source row, coupling, destination object, changes)
         self.touches = []  # (source row, coupling, destination object): values equal, refresh timestamps
         self.couple = []  # (source row, destination object) matched: new coupling
@@ -364,6 +369,13 @@ class ChunkRun(ChunkDecisions, ChunkWrites):
         """Decide the chunk, its destination rows locked, and write it (`CouplingStore.chunk_write`: one transaction
         in one database, or across two the intents, the destination's write and the confirmation)."""
         self.store.chunk_write(self, decide=True)
+        return self.result
+
+    def report_only(self):
+        """Decide the chunk and report the decision (a dry run): nothing written, no destination row locked."""
+        with self.plan.destination.reach.transaction():
+            decision = self.decide(lock=False)
+        self.report(decision)
         return self.result
 
     def _couplings_read(self):

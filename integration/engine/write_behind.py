@@ -24,13 +24,12 @@ from django.utils import translation
 
 
 def write_behind_possible(plan):
-    """Whether ``plan``'s run may write chunks behind: PostgreSQL wherever a chunk writes (the destination's
-    database, and the couplings' when Sales has one of its own), not a dry run, and no transaction of the caller's
-    around the run (another connection would not see what it holds)."""
+    """Whether ``plan``'s run (one that writes: a dry run has nothing to write) may write chunks behind: PostgreSQL
+    wherever a chunk writes (the destination's database, and the couplings' when Sales has one of its own), and no
+    transaction of the caller's around the run (another connection would not see what it holds)."""
     couplings = connections[plan.couplings_database]
     return (
         settings.P2C_SYNC_WRITE_BEHIND
-        and not plan.dry_run
         and plan.destination.reach.writes_behind()
         and couplings.vendor == "postgresql" and not couplings.in_atomic_block
         and plan.source.reach.reads_outside_transaction()

@@ -35,6 +35,7 @@ class ChunkWrites:
         """Write ``decision`` (a `deciding.ChunkDecision`): what the write works on is what was decided, nothing
         else."""
         self.inserts, self.updates, self.touches = decision.inserts, decision.updates, decision.touches
+        self.insert_values = decision.insert_values
         self.couple, self.uncouple, self.failures = decision.couple, decision.uncouple, decision.failures
         self.keep_changed, self.conflicts = decision.keep_changed, decision.conflicts
 

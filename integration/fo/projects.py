@@ -25,6 +25,7 @@ from integration import queue
 from integration.engine.filters import filter_validate
 from integration.engine.job_log import job_count_said, skip_reason_from_key, skip_reason_key, skip_reason_said
 from integration.engine.locks import STALE_AFTER, MappingBusy, holder_gone, holding, stopped_said
+from integration.engine.request import RunRequest
 from integration.engine.sync import WATERMARK_MARGIN, mapping_synchronize
 from integration.engine.transfer import validation_said
 from integration.mappings import rules_for
@@ -293,7 +294,8 @@ def _task_run_execute(task_run, *, full, progress):
             progress(task_run=task_run, job=job, done=done, total=total)
 
     try:
-        jobs = mapping_synchronize(mapping=mapping, direction=mapping.direction, full=full, progress=counting)
+        jobs = mapping_synchronize(RunRequest(mapping=mapping, direction=mapping.direction, full=full,
+                                              progress=counting))
     except (MappingBusy, ValidationError) as exc:
         task_run.status = task_run.Status.ERROR
         task_run.message_set(exc.said if isinstance(exc, MappingBusy) else Joined(

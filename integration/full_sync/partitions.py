@@ -48,6 +48,7 @@ from ..engine.locks import MappingBusy, holders_alive, holding, mapping_lock, ma
 from ..engine.matching import match_rules, uncoupled_destinations_exist
 from ..engine.plan import plan_build, sides_of
 from ..engine.reading import key_range_q
+from ..engine.request import RunRequest
 from ..models import Coupling, Direction, IntegrationTableMapping, SideCursor, SyncJob, SyncPartition
 
 logger = logging.getLogger("p2c.integration")
@@ -222,14 +223,51 @@ def partition_claim(*, job_id, token, pending=True):
     return None
 
 
-def _partition_job(job):
-    """The run's job as one partition fills it: the same row (errors and couplings name it), counters from 0, and
-    saves that write nothing (the partition adds its counts to the job when it is done, in one UPDATE)."""
-    copy = SyncJob.objects.get(pk=job.pk)
-    for name in SyncJob.COUNTERS:
-        setattr(copy, name, 0)
-    copy.save = lambda *args, **kwargs: None
-    return copy
+class PartitionSink:
+    """Where one partition's run puts its counts and its outcome (the engine's *sink*, engine/request.py), instead
+    of the run's job: the job belongs to the coordinator, which closes it once every partition is done. The
+    partition keeps them in memory; `partition_run` records them with the partition and adds the counts to the job
+    in one UPDATE."""
+
+    COUNTERS = SyncJob.COUNTERS  # read as a job's, by name (`job_summary_said`)
+
+    def __init__(self):
+        for name in self.COUNTERS:
+            setattr(self, name, 0)
+        self.started_at = None
+        self.failed_with = None  # (text, data) of the failure's message, once the run failed
+        self.report, self.skip_reasons_data, self.max_seen = [], {}, None
+
+    def start(self):
+        self.started_at = timezone.now()
+
+    def counts(self):
+        return {name: getattr(self, name) for name in self.COUNTERS}
+
+    def add_counts(self, counts):
+        for name, n in counts.items():
+            setattr(self, name, getattr(self, name) + n)
+
+    def finish(self, message):
+        """Done: the job's message is the coordinator's to write."""
+
+    def fail(self, message):
+        self.failed_with = said_stored(message)
+
+
+class PartitionLease:
+    """A worker's claim on a partition (the engine's *lease*, engine/request.py), renewed as each chunk commits:
+    its heartbeat and the rows done. Lost when another worker took the partition over (this one was judged
+    stopped): `renew` then raises `PartitionLost`, and the run stops writing."""
+
+    def __init__(self, partition, token):
+        self.partition, self.token = partition, token
+
+    def renew(self, rows):
+        if not SyncPartition.objects.filter(pk=self.partition.pk, claim=self.token).update(
+                heartbeat=timezone.now(), rows=F("rows") + rows):
+            raise PartitionLost(said(gettext_noop("Partition %(position)s was taken over by another worker."),
+                                     position=self.partition.position))
 
 
 def partition_run(*, partition, token):
@@ -238,38 +276,30 @@ def partition_run(*, partition, token):
     mapping = IntegrationTableMapping.objects.get(pk=job.table_mapping_id)
     model = (mapping.erp_model_class() if job.direction == Direction.TO_INTEGRATION else mapping.crm_model_class())
     key_range = (_key_value(model, partition.low), _key_value(model, partition.high))
-    sink = _partition_job(job)
-
-    def heartbeat(*, job, done, total):
-        if not SyncPartition.objects.filter(pk=partition.pk, claim=token).update(
-                heartbeat=timezone.now(), rows=F("rows") + done):
-            raise PartitionLost(said(gettext_noop("Partition %(position)s was taken over by another worker."),
-                                     position=partition.position))
-
+    sink = PartitionSink()
+    request = RunRequest(mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
+                         jobs={job.direction: job}, lock_token=job.holder, key_range=key_range,
+                         destinations_uncoupled=partition.destinations_uncoupled,
+                         rows_coupled=partition.rows_coupled, sink=sink, lease=PartitionLease(partition, token))
     try:
         series, count = (None, 0) if partition.rows_coupled is not None else _numbers_needed(
             mapping=mapping, job=job, create_new=partition.create_new, key_range=key_range)
         with numbers_reserved(series=series, count=count):
-            [result] = engine_sync.mapping_synchronize(
-                mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
-                jobs={job.direction: sink}, lock_token=job.holder, key_range=key_range, progress=heartbeat,
-                destinations_uncoupled=partition.destinations_uncoupled, rows_coupled=partition.rows_coupled)
-        failed = result.status == SyncJob.Status.FAILED
-        # The job's message as it stored it: what it means, or (a text) as it is.
-        message = (result.message, result.message_data) if failed else ("", None)
+            engine_sync.mapping_synchronize(request)
+        failed = sink.failed_with is not None
+        message = sink.failed_with or ("", None)
     except MappingBusy as exc:
-        result, failed, message = sink, True, said_stored(getattr(exc, "said", str(exc)))
+        failed, message = True, said_stored(getattr(exc, "said", str(exc)))
     except Exception as exc:  # the partition fails; the others go on, and a rerun takes it up again
         logger.exception("Partition %s of job %s failed", partition.position, job.pk)
-        result, failed, message = sink, True, said_stored(said_exception(exc))
-    counts = {name: getattr(result, name) for name in SyncJob.COUNTERS}
+        failed, message = True, said_stored(said_exception(exc))
     with transaction.atomic():
         done = SyncPartition.objects.filter(pk=partition.pk, claim=token, state=State.RUNNING).update(
             state=State.FAILED if failed else State.DONE, finished_at=timezone.now(), heartbeat=timezone.now(),
-            counts=counts, skips=getattr(result, "skip_reasons_data", {}) or {}, message=message[0][:2000],
-            message_data=message[1], max_seen=getattr(result, "max_seen", None))
+            counts=sink.counts(), skips=sink.skip_reasons_data or {}, message=message[0][:2000],
+            message_data=message[1], max_seen=sink.max_seen)
         if done and not failed:  # counted once: only by the worker whose claim it still is
-            SyncJob.objects.filter(pk=job.pk).update(**{n: F(n) + v for n, v in counts.items() if v})
+            SyncJob.objects.filter(pk=job.pk).counts_add(sink.counts())
     return (State.FAILED if failed else State.DONE) if done else None
 
 
@@ -362,7 +392,6 @@ def partitioned_job_finish(*, job_id):
         for reason, n in (p["skips"] or {}).items():
             skips[reason] = skips.get(reason, 0) + n
     if failed:
-        status = SyncJob.Status.FAILED
         first = failed[0]
         error = said_from_data(first["message_data"]) if first["message_data"] else first["message"]
         message = counted(
@@ -373,12 +402,10 @@ def partitioned_job_finish(*, job_id):
             failed=len(failed), count=len(partitions), position=first["position"], error=error,
             summary=_summary(job, skips, len(partitions)))
     else:
-        status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
         message = _summary(job, skips, len(partitions))
-    text, data = said_stored(message)
     with transaction.atomic():
-        if not SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.RUNNING).update(
-                status=status, message=text, message_data=data, finished_at=timezone.now()):
+        running = SyncJob.objects.filter(pk=job_id, status=SyncJob.Status.RUNNING)  # of two closing, one wins
+        if not (running.fail(message) if failed else running.finish(message, rows_failed=job.failed)):
             return SyncJob.objects.get(pk=job_id)
         seen = [p["max_seen"] for p in partitions if p["max_seen"]]
         if not failed and job.table_mapping_id:  # what the run moves once it is whole, as an unpartitioned one
@@ -435,32 +462,32 @@ def partitioned(*, mapping, direction=None, full=False, workers=None, dry_run=Fa
                for d in directions)
 
 
-def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, create_new=None, workers=None,
-                                    jobs=None, wait_seconds=0, participate=True, progress=None, dry_run=False):
-    """Synchronise ``mapping`` as `engine.sync.mapping_synchronize` does, over ``workers`` workers (default: the
-    deployment's P2C_SYNC_WORKERS); returns the jobs. A run that is not worth partitioning (`partitioned`) runs
-    here, in one process, exactly as before.
+def mapping_synchronize_partitioned(request=None, /, *, workers=None, participate=True, **fields):
+    """Run ``request`` (a `RunRequest`, or one made of ``fields``) as `engine.sync.mapping_synchronize` does, over
+    ``workers`` workers (default: the deployment's P2C_SYNC_WORKERS); returns the jobs. A run that is not worth
+    partitioning (`partitioned`) runs here, in one process, exactly as before.
 
     Per direction: the job (handed in, the one to resume, or a new one) is split into partitions, ``workers``
     Celery tasks (one fewer when this process ``participate``s) claim and run them, and this process, the
     coordinator, holds the mapping's lock until every partition is done, taking over the partitions of workers
     that die; then it closes the job and the watermark moves. Children run afterwards, as in a single-process run.
     """
+    if request is not None and fields:
+        raise TypeError("mapping_synchronize_partitioned takes a RunRequest or its fields, not both.")
+    request = request or RunRequest(**fields)
+    mapping, direction, full, create_new = request.mapping, request.direction, request.full, request.create_new
     workers = settings.P2C_SYNC_WORKERS if workers is None else workers
     if workers < 1:
         raise ValueError(f"The number of workers must be 1 or more, not {workers}.")
-    if not partitioned(mapping=mapping, direction=direction, full=full, workers=workers, dry_run=dry_run):
-        return engine_sync.mapping_synchronize(mapping=mapping, direction=direction, full=full, dry_run=dry_run,
-                                               create_new=create_new, jobs=jobs, wait_seconds=wait_seconds,
-                                               progress=progress)
+    if not partitioned(mapping=mapping, direction=direction, full=full, workers=workers, dry_run=request.dry_run):
+        return engine_sync.mapping_synchronize(request)
     directions = mapping.directions(direction)
     results = []
-    with mapping_lock(mapping, wait_seconds=wait_seconds) as token:
+    with mapping_lock(mapping, wait_seconds=request.wait_seconds) as token:
         for one_way in directions:
-            job = ((jobs or {}).get(one_way) or _resumable_job(mapping, one_way, full)
+            job = ((request.jobs or {}).get(one_way) or _resumable_job(mapping, one_way, full)
                    or engine_sync.job_create(mapping=mapping, direction=one_way, full=full))
-            SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.RUNNING, holder=token, finished_at=None,
-                                                     started_at=job.started_at or timezone.now())
+            job.start(holder=token, started_at=job.started_at)  # a resumed run keeps its start
             job.refresh_from_db()
             if not job.partitions.exists():
                 _source_cursor_take(job=job, mapping=mapping)
@@ -474,8 +501,8 @@ def mapping_synchronize_partitioned(*, mapping, direction=None, full=False, crea
             partitions_work(job_id=job.pk, token=token, until_finished=True, pending=participate)
             results.append(partitioned_job_finish(job_id=job.pk) or SyncJob.objects.get(pk=job.pk))
     for child in mapping.children.filter(is_enabled=True):
-        results.extend(mapping_synchronize_partitioned(mapping=child, direction=direction, full=full,
-                                                       create_new=create_new, workers=workers,
-                                                       wait_seconds=wait_seconds, participate=participate))
+        results.extend(mapping_synchronize_partitioned(RunRequest(
+            mapping=child, direction=direction, full=full, create_new=create_new,
+            wait_seconds=request.wait_seconds), workers=workers, participate=participate))
     return results
 

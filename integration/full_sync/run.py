@@ -17,6 +17,7 @@ from .. import queue
 from ..coupling.couplings import coupling_direction, mapping_couple_by_match
 from ..engine import sync as engine_sync
 from ..engine.locks import MappingBusy, holding, stopped_said
+from ..engine.request import RunRequest
 from ..models import ConnectionSetup, Direction, FullSyncLine, FullSyncRun, SyncJob
 from . import partitions
 from .review import (
@@ -151,8 +152,7 @@ def full_sync_lines_recover():
 def _close_jobs(line, message):
     """Close the line's jobs still queued or running as failed, with ``message`` (a `Said`)."""
     ids = [pk for pk in (line.to_job_id, line.from_job_id, line.coupling_job_id) if pk]
-    SyncJob.objects.filter(pk__in=ids, status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).update(
-        status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(message))
+    SyncJob.objects.filter(pk__in=ids, status__in=[SyncJob.Status.QUEUED, SyncJob.Status.RUNNING]).fail(message)
 
 
 def full_sync_advance(*, run_id):
@@ -295,8 +295,8 @@ def _line_execute(line):
     FullSyncLine.objects.filter(pk=line.pk).update(
         to_job=jobs.get(Direction.TO_INTEGRATION), from_job=jobs.get(Direction.FROM_INTEGRATION))
     # Over the deployment's P2C_SYNC_WORKERS workers when large: the line finishes when every partition is done.
-    results = partitions.mapping_synchronize_partitioned(mapping=mapping, full=True, create_new=True, jobs=jobs,
-                                                         wait_seconds=LINE_LOCK_WAIT_SECONDS)
+    results = partitions.mapping_synchronize_partitioned(RunRequest(
+        mapping=mapping, full=True, create_new=True, jobs=jobs, wait_seconds=LINE_LOCK_WAIT_SECONDS))
     failed = [job for job in results if job.status == SyncJob.Status.FAILED]
     if failed:
         # Translators: a mapping's name, the direction of its job (e.g. "To Integration Table"), why the job failed.

@@ -1,12 +1,14 @@
 """Synchronisation jobs, their errors and the records they touched (BC tables 5338, 5339)."""
 
 from django.db import models
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, IntegrationTableMapping
-from p2c.said import said_stored, said_text
+from p2c.said import said_columns, said_stored, said_text
 
 
 class SaidMessage(models.Model):
@@ -30,8 +32,40 @@ class SaidMessage(models.Model):
         self.message, self.message_data = said_stored(value)
 
 
+class SyncJobQuerySet(models.QuerySet):
+    """The life of jobs changed in one conditional UPDATE, where a race decides (a worker that died, a task run
+    twice, two workers closing one partitioned job): each returns how many jobs it changed. With `SyncJob`'s own
+    methods these are the only writers of a job's status."""
+
+    def create_running(self, *, holder, **fields):
+        """A job created running, with its holder, in one statement: a process killed right after still leaves a
+        job the next run closes as failed (engine/locks.py), not one queued for ever."""
+        return self.create(status=SyncJob.Status.RUNNING, holder=holder, started_at=timezone.now(), **fields)
+
+    def fail(self, message):
+        """Close the jobs as failed with ``message`` (a `p2c.said.Said` or a text)."""
+        return self.update(status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(message))
+
+    def finish(self, message, *, rows_failed):
+        """Close the jobs as done with ``message``: an error when some of their rows failed (``rows_failed``)."""
+        status = SyncJob.Status.ERROR if rows_failed else SyncJob.Status.SUCCESS
+        return self.update(status=status, finished_at=timezone.now(), **said_columns(message))
+
+    def requeue(self):
+        """Queued again (a task that will retry): not started."""
+        return self.update(status=SyncJob.Status.QUEUED, started_at=None)
+
+    def counts_add(self, counts):
+        """Add ``counts`` (counter → rows) to the jobs' counters in the database (`F()`: a partition's share)."""
+        return self.update(**{name: F(name) + n for name, n in counts.items() if n})
+
+
 class SyncJob(SaidMessage):
-    """One run of one mapping in one direction (BC table 5338)."""
+    """One run of one mapping in one direction (BC table 5338).
+
+    Its life: created queued (`integration.queue`) or running (`SyncJobQuerySet.create_running`), then `start`,
+    `add_counts` as chunks commit, and `finish` or `fail`. Those methods, and `SyncJobQuerySet`'s for the
+    conditional closes, are the only writers of its ``status``."""
 
     class Type(models.TextChoices):
         SYNCHRONIZATION = "synchronization", _("Synchronization")
@@ -79,6 +113,8 @@ class SyncJob(SaidMessage):
 
     COUNTERS = ("inserted", "modified", "deleted", "unchanged", "skipped", "failed", "coupled", "uncoupled")
 
+    objects = SyncJobQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("Integration Synch. Job")
         verbose_name_plural = _("Integration Synch. Jobs")
@@ -100,6 +136,43 @@ class SyncJob(SaidMessage):
 
     def counts(self):
         return {name: getattr(self, name) for name in self.COUNTERS}
+
+    # -- its life --------------------------------------------------------------------------------------------------
+    def start(self, *, holder=None, started_at=None, save=True):
+        """Running from now (or from ``started_at``, a resumed run's start), held by ``holder`` when given (a job
+        whose holder dies is closed as failed, engine/locks.py); no message, not finished."""
+        self.status, self.started_at = self.Status.RUNNING, started_at or timezone.now()
+        self.finished_at, self.message, self.message_data = None, "", None
+        if holder is not None:
+            self.holder = holder
+        if save:
+            self.save(update_fields=["status", "started_at", "finished_at", "message", "message_data", "holder"])
+
+    def add_counts(self, counts, *, save=True):
+        """Add ``counts`` (counter → rows) to the job's counters; saved (the counters only) unless ``save`` is
+        False: a killed run's job still tells what it committed."""
+        for name, n in counts.items():
+            setattr(self, name, getattr(self, name) + n)
+        if save:
+            self.save(update_fields=list(self.COUNTERS))
+
+    def finish(self, message, *, limit=None, save=True):
+        """Done, with ``message`` (a `p2c.said.Said` or a text, its text cut at ``limit`` characters): an error
+        when some rows failed, else a success."""
+        self._close(self.Status.ERROR if self.failed else self.Status.SUCCESS, message, limit=limit, save=save)
+
+    def fail(self, message, *, save=True):
+        """Failed as a whole, with ``message`` (a `p2c.said.Said` or a text); a job never started starts now."""
+        self.started_at = self.started_at or timezone.now()
+        self._close(self.Status.FAILED, message, save=save)
+
+    def _close(self, status, message, *, limit=None, save):
+        self.status, self.finished_at = status, timezone.now()
+        self.message_set(message)
+        if limit:
+            self.message = self.message[:limit]
+        if save:
+            self.save()
 
     def get_admin_url(self):
         """The job's admin page (the doors link the jobs an operation started)."""

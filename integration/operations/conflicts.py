@@ -18,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from p2c.outcomes import DONE, FAILED, REFUSED, OperationRefused, Outcome, Refusal
-from p2c.said import counted, said, said_columns, said_from_data, said_name
+from p2c.said import counted, said, said_from_data, said_name
 from p2c.utils import chunked
 
 from ..coupling.selection import record_names
 from ..engine.conflicts import REMOVE, RESTORE
 from ..engine.locks import MappingBusy
+from ..engine.request import RunRequest
 from ..engine.sync import job_create, mapping_synchronize
 from ..labels import conflict_label
 from ..models import Coupling, Direction, IntegrationFieldMapping, SyncConflict, SyncJob, SyncJobError
@@ -149,13 +150,9 @@ def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
     if resolution == REMOVE:
         job = job_create(mapping=mapping, direction=mapping.direction, type=SyncJob.Type.UNCOUPLING)
         removed = Coupling.objects.filter(pk__in=[c.pk for c in couplings]).delete()[1].get(Coupling._meta.label, 0)
-        SyncJob.objects.filter(pk=job.pk).update(
-            status=SyncJob.Status.SUCCESS,
-            uncoupled=removed,
-            **said_columns(counted("%(note)s: %(removed)s coupling removed.", "%(note)s: %(removed)s couplings removed.",
-                                   counter="removed", note=note, removed=removed)),
-        )
-        job.refresh_from_db()
+        job.add_counts({"uncoupled": removed}, save=False)
+        job.finish(counted("%(note)s: %(removed)s coupling removed.", "%(note)s: %(removed)s couplings removed.",
+                           counter="removed", note=note, removed=removed))
         outcome.jobs.append(job)
         return outcome.add(DONE, len(conflicts))
     Coupling.objects.filter(pk__in=[c.pk for c in couplings], skipped=True).update(skipped=False)
@@ -179,8 +176,8 @@ def _resolve_group(mapping, conflicts, resolution, choices, decided_by):
     jobs = []
     try:
         for direction, side, ids in runs:
-            jobs += mapping_synchronize(mapping=mapping, direction=direction, only_ids=ids, ids_side=side,
-                                        decisions=decisions)
+            jobs += mapping_synchronize(RunRequest(mapping=mapping, direction=direction, only_ids=ids,
+                                                   ids_side=side, decisions=decisions))
     except (MappingBusy, ValidationError) as exc:
         reason = refused_from(exc).message
         for conflict in conflicts:

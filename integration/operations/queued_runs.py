@@ -5,14 +5,14 @@ redelivered task finds its work done (or running under the mapping's lock) and d
 """
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from p2c.said import Joined, counted, said, said_columns, said_data, said_from_data, said_name
+from p2c.said import Joined, counted, said, said_data, said_from_data, said_name
 
 from ..coupling.couplings import mapping_couple_by_match, records_split_coupled
 from ..coupling.job_records import job_records_release
 from ..engine.locks import MappingBusy, holder_gone, stopped_said
+from ..engine.request import RunRequest
 from ..engine.sync import mapping_synchronize
 from ..engine.transfer import validation_said
 from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
@@ -35,8 +35,7 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
                else None if ConnectionSetup.get_solo().is_enabled
                else said(gettext_noop("The connection is not enabled.")))
     if refused:
-        SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
-            status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(refused))
+        SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).fail(refused)
         return {"mapping": mapping_id, "jobs": [], "refused": str(refused)}
     jobs = None
     if job_ids is not None:
@@ -45,9 +44,8 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
         interrupted = [job for job in found if job.status == SyncJob.Status.RUNNING
                        and holder_gone(job.holder, beats=[beat.get(job.holder)], mapping=mapping)]
         for job in interrupted:
-            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
-                status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                **said_columns(stopped_said(beat.get(job.holder), job.started_at)))
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).fail(
+                stopped_said(beat.get(job.holder), job.started_at))
         jobs = {job.direction: job for job in found if job.status == SyncJob.Status.QUEUED}
         redo = {job.direction for job in interrupted}
         directions = [d for d in mapping.directions(direction) if d in jobs or d in redo]
@@ -57,8 +55,8 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
     coupled = []
     if skip_coupled and only_ids is not None and direction not in (None, "", Direction.BIDIRECTIONAL):
         only_ids, coupled = records_split_coupled(mapping=mapping, direction=direction, ids=only_ids)
-    results = mapping_synchronize(mapping=mapping, direction=direction, full=full, only_ids=only_ids, jobs=jobs,
-                                  create_new=create_new, wait_seconds=wait_seconds)
+    results = mapping_synchronize(RunRequest(mapping=mapping, direction=direction, full=full, only_ids=only_ids,
+                                             jobs=jobs, create_new=create_new, wait_seconds=wait_seconds))
     job_records_release(job_ids=job_ids)
     if coupled:
         for job in results:
@@ -81,23 +79,19 @@ def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None
         return {"mapping": mapping_id, "job": job_id, "already_done": True}
     if mapping is None:
         if job:
-            SyncJob.objects.filter(pk=job.pk).update(
-                status=SyncJob.Status.FAILED, **said_columns(said(gettext_noop("The mapping was deleted.")))
-            )
+            SyncJob.objects.filter(pk=job.pk).fail(said(gettext_noop("The mapping was deleted.")))
         return {"mapping": mapping_id, "job": job_id}
     try:
         job = mapping_couple_by_match(mapping=mapping, create_new=create_new, sync_after=sync_after,
                                       only_ids=only_ids, job=job, from_side=from_side)
     except MappingBusy:
         if job:  # marked running before the lock was refused: queued again, so the task's retry runs it
-            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING, finished_at=None).update(
-                status=SyncJob.Status.QUEUED, started_at=None)
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING, finished_at=None).requeue()
         raise
     except ValidationError as exc:
         if job:
-            SyncJob.objects.filter(pk=job.pk).update(
-                status=SyncJob.Status.FAILED, finished_at=timezone.now(),
-                **said_columns(Joined(tuple(validation_said(error) for error in exc.error_list), " ")))
+            SyncJob.objects.filter(pk=job.pk).fail(
+                Joined(tuple(validation_said(error) for error in exc.error_list), " "))
         return {"mapping": mapping_id, "job": job_id, "refused": " ".join(exc.messages)}
     return {"mapping": mapping_id, "job": job.pk, "follow_up_jobs": [j.pk for j in job.follow_up_jobs]}
 
@@ -111,6 +105,5 @@ def queued_jobs_give_up(*, mapping_id, job_ids, tries, again=SYNCHRONISE_AGAIN):
     message = counted("Mapping %(value)s stayed busy: gave up after %(tries)s try; %(again)s.",
                       "Mapping %(value)s stayed busy: gave up after %(tries)s tries; %(again)s.", counter="tries",
                       value=name or f"#{mapping_id}", tries=tries, again=said_name(again))
-    SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).update(
-        status=SyncJob.Status.FAILED, finished_at=timezone.now(), **said_columns(message))
+    SyncJob.objects.filter(pk__in=job_ids or [], status=SyncJob.Status.QUEUED).fail(message)
     return str(message)

@@ -21,6 +21,7 @@ from ..coupling.couplings import couplings_restore_skipped, failed_inserts_resto
 from ..coupling.selection import couplings_of, other_side, record_mappings, record_names, side_of, system_name
 from ..engine.changes import sides_changed
 from ..engine.locks import MappingBusy
+from ..engine.request import RunRequest
 from ..full_sync import partitions
 from ..mapping_order import mappings_in_dependency_order
 from ..models import Direction, IntegrationTableMapping
@@ -243,9 +244,9 @@ def synchronize_mapping(*, mapping, direction=None, full=False, dry_run=False, b
         outcome.add(QUEUED, len(jobs))
         return jobs_settle(outcome, [(job, 1) for job in jobs])
     try:  # a large run over ``workers`` workers (default: the deployment's P2C_SYNC_WORKERS), by key range
-        jobs = partitions.mapping_synchronize_partitioned(mapping=mapping, direction=one_way, full=full,
-                                                          dry_run=dry_run, progress=progress,
-                                                          wait_seconds=wait_seconds, workers=workers)
+        jobs = partitions.mapping_synchronize_partitioned(RunRequest(
+            mapping=mapping, direction=one_way, full=full, dry_run=dry_run, progress=progress,
+            wait_seconds=wait_seconds), workers=workers)
     except (MappingBusy, ValidationError) as exc:
         raise refused_from(exc) from exc
     outcome.jobs += jobs

@@ -29,6 +29,7 @@ from crm.models import SalesOrder
 from erp.models import SalesHeader, SalesInvoiceHeader, SalesLine
 from integration import task_names
 from integration.binder import counterpart_query, coupled_ids
+from integration.engine.request import RunRequest
 from integration.engine.sync import mapping_synchronize
 from integration.engine.transfer import validation_said
 from integration.labels import sales_order_label_said
@@ -145,8 +146,7 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
         mapping = _sales_order_mapping()
         job = SyncJob.objects.create(table_mapping=mapping, mapping_name=(mapping or SalesOrderMapping).name,
                                      direction=Direction.FROM_INTEGRATION)
-    job.status, job.started_at = SyncJob.Status.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    job.start()
     outcomes, errors = [], []
     for pk in dict.fromkeys(ids):
         order = orders.get(pk)
@@ -176,16 +176,13 @@ def sales_orders_create_in_erp(*, sales_orders, job=None):
         else:
             job.unchanged += 1
     SyncJobError.objects.bulk_create(errors)
-    job.status = SyncJob.Status.ERROR if job.failed else SyncJob.Status.SUCCESS
     # As what it means (p2c.said), each count through the plural rules of the reader's language.
-    job.message_set(Joined((
+    job.finish(Joined((
         counted("%(count)s sales order created in the ERP", "%(count)s sales orders created in the ERP",
                 count=job.inserted),
         counted("%(count)s already there", "%(count)s already there", count=job.unchanged),
         counted("%(count)s failed", "%(count)s failed", count=job.failed),
     )))
-    job.finished_at = timezone.now()
-    job.save()
     job.outcomes = outcomes
     return job
 
@@ -272,8 +269,8 @@ def sales_order_statuses_update(*, full=False, wait_seconds=30):
     mapping = _sales_order_mapping(is_enabled=True)
     jobs = []
     if mapping is not None:
-        jobs = mapping_synchronize(mapping=mapping, direction=Direction.TO_INTEGRATION, full=full,
-                                   wait_seconds=wait_seconds)
+        jobs = mapping_synchronize(RunRequest(mapping=mapping, direction=Direction.TO_INTEGRATION, full=full,
+                                              wait_seconds=wait_seconds))
     sales_orders_uncouple_deleted()
     return jobs
 

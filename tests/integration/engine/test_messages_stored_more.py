@@ -162,12 +162,12 @@ def test_a_failed_full_synchronisation_run_reads_in_the_language_of_each_page(ad
 
     real = engine_sync.mapping_synchronize
 
-    def busy(**kwargs):
-        if kwargs["mapping"].name == "CUSTOMER":
+    def busy(request):
+        if request.mapping.name == "CUSTOMER":
             raise MappingBusy(said(translation.gettext_noop(
                 "Mapping %(mapping)s is being synchronised by another run (%(holder)s); try again when it has "
                 "finished."), mapping="CUSTOMER", holder="process 1 on host w1"))
-        return real(**kwargs)
+        return real(request)
 
     monkeypatch.setattr(engine_sync, "mapping_synchronize", busy)
     with translation.override("en"):

@@ -254,12 +254,12 @@ def test_failed_run_restarts_where_it_stopped_without_duplicates(demo_sides, mon
     real = engine_sync.mapping_synchronize
     calls = {"n": 0}
 
-    def flaky(**kwargs):
-        if kwargs["mapping"].name == "CUSTOMER" and calls["n"] == 0:
+    def flaky(request):
+        if request.mapping.name == "CUSTOMER" and calls["n"] == 0:
             calls["n"] += 1
-            real(**{**kwargs, "direction": "to_integration"})  # half done, then the worker "dies"
+            real(request.but(direction="to_integration"))  # half done, then the worker "dies"
             raise MappingBusy("interrupted after the first direction")
-        return real(**kwargs)
+        return real(request)
 
     monkeypatch.setattr(engine_sync, "mapping_synchronize", flaky)
     run = run_start(django_capture_on_commit_callbacks)

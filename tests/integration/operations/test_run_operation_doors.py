@@ -137,8 +137,8 @@ def test_p2c_run_exits_1_when_a_row_failed(fo_projects, monkeypatch):
     bad = make_account("Bad AB")
     real = module.mapping_synchronize
 
-    def one_row_fails(**kwargs):
-        jobs = real(**kwargs)
+    def one_row_fails(request):
+        jobs = real(request)
         job = jobs[0]
         job.failed += 1
         job.save(update_fields=["failed"])
