@@ -1,12 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from p2c.fields import admin_json_fields_storable
-
-# Before any app's ready() imports an admin module (the apps' modules are imported first): each ModelAdmin copies the
-# admin's form field defaults when it is registered (docs/decisions.md#bounded-and-total-doors).
-admin_json_fields_storable()
-
 
 class P2CConfig(AppConfig):
     name = "p2c"
