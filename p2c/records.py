@@ -185,12 +185,22 @@ class Record(models.Model):
     def prepare_for_write(self):
         """Fill derived fields. Called before every save, bulk_create and bulk_update."""
 
+    # A model that keeps what it read declares ``loaded(cls, obj, field_names, values)``, a classmethod called for
+    # every instance read from the database (``from_db`` and `instances_from_rows`); None: it keeps nothing.
+    loaded = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "from_db" in vars(cls):  # `instances_from_rows` makes a Record's instances without it
+            raise ImproperlyConfigured(f"{cls.__qualname__}: a Record keeps what it read in loaded(), not from_db().")
+
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
         if cls.MODIFIED_BY_FIELD:
             obj._loaded_writer_id = obj.__dict__.get(f"{cls.MODIFIED_BY_FIELD}_id")
-        cls.loaded(obj, field_names, values)
+        if cls.loaded is not None:
+            cls.loaded(obj, field_names, values)
         return obj
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
@@ -208,11 +218,6 @@ class Record(models.Model):
         if any(name not in attrs for name in fields):  # the row is gone: Django's own answer (DoesNotExist)
             return super().refresh_from_db(using=using, fields=fields)
         return None
-
-    @classmethod
-    def loaded(cls, obj, field_names, values):
-        """Called for every instance read from the database (``from_db`` and `instances_from_rows`): a model that
-        keeps what it read overrides this rather than ``from_db``, so the engine's fast reads keep it too."""
 
     @classmethod
     def writer_fields(cls):
@@ -358,14 +363,12 @@ def instances_from_rows(model, db, attnames, rows):
 
 
 def _instances_made(model, db, attnames, rows):
-    from_db = model.from_db
-    custom = model.from_db.__func__ not in (models.Model.from_db.__func__, Record.from_db.__func__)
-    if custom or not _plain_init(model):
-        names = list(attnames)
+    if not issubclass(model, Record) or not _plain_init(model):  # another model's from_db may do more than Django's
+        from_db, names = model.from_db, list(attnames)
         return [from_db(db, names, row) for row in rows]
     new, state = model.__new__, models.base.ModelState
-    writer = f"{model.MODIFIED_BY_FIELD}_id" if getattr(model, "MODIFIED_BY_FIELD", None) else None
-    loaded = model.loaded if getattr(model, "loaded", Record.loaded).__func__ is not Record.loaded.__func__ else None
+    writer = f"{model.MODIFIED_BY_FIELD}_id" if model.MODIFIED_BY_FIELD else None
+    loaded = model.loaded
     objs = []
     for row in rows:
         obj = new(model)
