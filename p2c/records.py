@@ -39,10 +39,13 @@ from p2c.utils import any_of
 # Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
 # QuerySet.update(), including the links a delete blanks (on_delete=SET_NULL). Arguments: ``sender`` (the model),
 # ``instances`` (the written objects, or None for update()), ``queryset`` (for update(): the rows it wrote, still
-# matching after the write; evaluated only if a receiver needs them), ``created``.
+# matching after the write; evaluated only if a receiver needs them), ``created``, ``writer`` (the acting writer's
+# id, `writing_as`, or None).
 # The integration listens to it to synchronise committed changes within seconds; crm and erp never import it.
 records_written = Signal()
 
+# A context value, not a parameter: Django's own code writes records inside a door's `writing_as` block (the
+# Collector's SET_NULL updates on delete, the admin's inline formsets' saves), where no parameter of ours reaches.
 _acting_writer_id = ContextVar("p2c_acting_writer_id", default=None)
 
 
@@ -86,7 +89,8 @@ class RecordQuerySet(models.QuerySet):
         count = super().update(**kwargs)
         if count:
             written = model._base_manager.using(self.db).filter(**{modified: now}) if stamped else self
-            records_written.send(sender=model, instances=None, queryset=written, created=False)
+            records_written.send(sender=model, instances=None, queryset=written, created=False,
+                                 writer=acting_writer_id())
         return count
 
     update.alters_data = True
@@ -123,7 +127,8 @@ class RecordQuerySet(models.QuerySet):
                 obj.stamp_writer()
             created = write(objs)
             self.model.after_bulk_write(created)
-        records_written.send(sender=self.model, instances=created, queryset=None, created=True)
+        records_written.send(sender=self.model, instances=created, queryset=None, created=True,
+                             writer=acting_writer_id())
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -143,7 +148,8 @@ class RecordQuerySet(models.QuerySet):
             else:
                 count = values_update(self, objs, fields)
             self.model.after_bulk_write(objs)
-        records_written.send(sender=self.model, instances=objs, queryset=None, created=False)
+        records_written.send(sender=self.model, instances=objs, queryset=None, created=False,
+                             writer=acting_writer_id())
         return count
 
 
@@ -255,7 +261,8 @@ class Record(models.Model):
                 dict.fromkeys([*update_fields, *self.DERIVED_FIELDS, *self.writer_fields(), self.MODIFIED_FIELD])
             )
         super().save(*args, **kwargs)
-        records_written.send(sender=type(self), instances=[self], queryset=None, created=adding)
+        records_written.send(sender=type(self), instances=[self], queryset=None, created=adding,
+                             writer=acting_writer_id())
 
     def delete(self, using=None, keep_parents=False):
         with deletions_logged(using or router.db_for_write(type(self), instance=self)):

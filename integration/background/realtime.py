@@ -32,7 +32,6 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from p2c.records import acting_writer_id
 from p2c.utils import chunked
 
 from .. import queue
@@ -106,15 +105,16 @@ def _transaction_pending(connection):
     return None
 
 
-def records_written_received(sender, instances=None, queryset=None, created=False, **kwargs):
+def records_written_received(sender, instances=None, queryset=None, created=False, writer=None, **kwargs):
     """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
     if created:
         return  # a new record is not coupled yet: the scheduled synchronisation picks it up
-    records_changed(model=sender, instances=instances, queryset=queryset)
+    records_changed(model=sender, instances=instances, queryset=queryset, writer=writer)
 
 
-def records_changed(*, model, instances=None, queryset=None, using=None):
-    """Note changed rows of ``model`` for synchronisation once the transaction commits. Runs no query."""
+def records_changed(*, model, instances=None, queryset=None, using=None, writer=None):
+    """Note changed rows of ``model`` for synchronisation once the transaction commits. Runs no query. ``writer``:
+    the Sales user who wrote them (None: unknown or another side's)."""
     config = _config_cached()
     if config is not None and model._meta.label not in config["by_label"]:
         return  # known: no realtime mapping reads this table
@@ -130,7 +130,6 @@ def records_changed(*, model, instances=None, queryset=None, using=None):
         pending = _Pending()
         if not immediate:
             transaction.on_commit(pending, using=alias)
-    writer = acting_writer_id()
     if queryset is not None and instances is None:
         pending.querysets.append((model, writer, queryset))
     else:
