@@ -8,8 +8,8 @@ class P2CConfig(AppConfig):
 
     def ready(self):
         # The admin autodiscovery, here rather than in contrib.admin's ready() (the settings install
-        # SimpleAdminConfig): p2c is the last installed app, so every app above has filled p2c.extensions
-        # before the Sales and ERP admin modules read it.
+        # SimpleAdminConfig), so that the packages' admins it registers can be replaced or hidden next. (The Sales
+        # and ERP admins read p2c.extensions on each request, p2c.admin_extensions: not here.)
         from django.contrib import admin
 
         from p2c import checks  # noqa: F401  (registers the project's system checks)
