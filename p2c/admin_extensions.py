@@ -23,6 +23,9 @@ class AdminExtension:
     a column or a field of the admin names (the admin answers those names with them)."""
 
     display_methods: tuple[str, ...] = ()
+    # The names of the list actions (its methods, with @admin.action) its get_actions may add: the system check
+    # p2c.checks reads their declared permissions, which this extension answers (has_<permission>_permission).
+    action_names: tuple[str, ...] = ()
 
     def __init__(self, admin):
         self.admin = admin
@@ -94,6 +97,14 @@ class ExtendedModelAdmin(_Extended):
     actions registered for its model (``ADMIN_ACTION``) after its own, under the permissions they declare."""
 
     extension_kind = ADMIN_EXTENSION
+
+    def extension_actions(self):
+        """``(name, function, whose has_<permission>_permission() it needs)`` of every list action the registry
+        may add to this admin on a request."""
+        found = [(func.__name__, func, self) for func in extensions_of(key=self.model, kind=ADMIN_ACTION)]
+        for extension in self.admin_extensions():
+            found += [(name, getattr(type(extension), name), extension) for name in extension.action_names]
+        return found
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -69,6 +69,7 @@ class CouplingAdminExtension(CouplingStateAdminExtension):
 
     coupling_action_names = ("couple_set_up", "couple_by_match", "create_in_counterpart", "synchronize_now",
                              "coupling_remove", "synchronization_log")
+    action_names = coupling_action_names
 
     # -- who may do what, and whether the coupling shows (coupling_mappings: one query per request) ------------
     def has_change_couplings_permission(self, request):
