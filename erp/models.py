@@ -187,15 +187,15 @@ class Address(models.Model):
 # imported here (the imports would run both ways): every write path of a contact, customer, vendor or bank account
 # sends one of these signals, inside the write's transaction, and the rules receive them (erp.apps imports them).
 # sender: the model. After save(), bulk_create() and bulk_update(): ``objs``, the written instances.
-linked_records_written = Signal()
+linked_records_written = Signal(use_caching=True)
 # After update(): ``pks`` (the rows updated), ``fields`` (the attnames shared with linked records it wrote),
 # ``refresh_derived`` (whether it wrote what the derived fields are made of), ``old_nos`` ({pk: number before} when
 # it wrote a customer's, vendor's or bank account's number, else None) and ``new_no`` (what it wrote as number).
-linked_records_updated = Signal()
+linked_records_updated = Signal(use_caching=True)
 # Before delete(): ``queryset``, the rows about to be deleted.
-linked_records_deleting = Signal()
+linked_records_deleting = Signal(use_caching=True)
 # After refresh_from_db(): ``instance``, as read again.
-linked_record_refreshed = Signal()
+linked_record_refreshed = Signal(use_caching=True)
 
 # The address and communication block every side has (BC's shared field numbers 2-103, 5061), by field name.
 COMMON_FIELDS = (
