@@ -20,9 +20,9 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from p2c.admin_deletions import DeletionLogAdmin
+from p2c.admin_extensions import ExtendedInline, ExtendedModelAdmin
 from p2c.admin_read_only import ReadOnlyAdminMixin
 from p2c.databases import same_database
-from p2c.extensions import admin_actions, admin_list_columns, admin_mixins, inline_mixins
 from p2c.records import writing_as
 
 from .models import (
@@ -114,9 +114,9 @@ class SalesAdminMixin(UnitChoicesMixin):
             super().delete_queryset(request, queryset)
 
 
-class SalesModelAdmin(*admin_mixins("crm"), SalesAdminMixin, admin.ModelAdmin):
-    """What an app above adds to every Sales list (p2c.extensions): the integration's coupling column, filter and
-    list actions, which appear when the model is in an enabled table mapping."""
+class SalesModelAdmin(ExtendedModelAdmin, SalesAdminMixin, admin.ModelAdmin):
+    """What an app above adds to every Sales list (p2c.admin_extensions): the integration's coupling column, filter
+    and list actions, which appear when the model is in an enabled table mapping."""
 
 
 class SalesTabularInline(UnitChoicesMixin, admin.TabularInline):
@@ -323,10 +323,9 @@ class PriceLevelAdmin(HandEditGuardAdminMixin, SalesModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(*admin_mixins(Product), SalesModelAdmin):
+class ProductAdmin(SalesModelAdmin):
     list_display = ("product_number", "name", "product_type_code", "state_code", "default_uom_schedule",
-                    "default_uom", "price_level", "price", "quantity_on_hand", *admin_list_columns(Product),
-                    "modifiedon")
+                    "default_uom", "price_level", "price", "quantity_on_hand", "modifiedon")
     list_select_related = ("default_uom_schedule", "default_uom__unit_group", "price_level")
     list_filter = ("product_type_code", "state_code", "is_stock_item")
     search_fields = ("product_number", "name", "vendor_part_number")
@@ -423,7 +422,7 @@ class QuoteDetailInline(DocumentLineInline):
     model = QuoteDetail
 
 
-class SalesOrderDetailInline(*inline_mixins(SalesOrderDetail), DocumentLineInline):
+class SalesOrderDetailInline(ExtendedInline, DocumentLineInline):
     model = SalesOrderDetail
 
 
@@ -456,12 +455,11 @@ class QuoteAdmin(SalesDocumentAdmin):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(*admin_mixins(SalesOrder), SalesDocumentAdmin):
+class SalesOrderAdmin(SalesDocumentAdmin):
     list_display = document_list_display("requested_delivery_by", "submit_date", "sent_to_back_office_on")
     autocomplete_fields = (*SalesDocumentAdmin.autocomplete_fields, "quote")
     derived_fields = ("sent_to_back_office_on",)
     inlines = (SalesOrderDetailInline,)
-    actions = admin_actions(SalesOrder)
 
 
 @admin.register(Invoice)

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
 from p2c.admin_deletions import DeletionLogAdmin
+from p2c.admin_extensions import ExtendedModelAdmin
 from p2c.admin_read_only import ReadOnlyAdminMixin
-from p2c.extensions import admin_mixins
 
 from .admin_actions import ContactBusinessRelationsAdmin, RecordCreateContactAdmin
 from .admin_externally_maintained import ExternallyMaintainedAdminMixin
@@ -54,9 +54,9 @@ from .models import (
 SYSTEM_FIELDS = ("system_id", "created_at", "modified_at")
 
 
-class ErpModelAdmin(*admin_mixins("erp"), admin.ModelAdmin):
+class ErpModelAdmin(ExtendedModelAdmin, admin.ModelAdmin):
     """What every ERP ModelAdmin shares: 100 rows a page, system and derived fields read-only; what an app above
-    adds to every ERP list (p2c.extensions): the integration's coupling column, filter and list actions, which
+    adds to every ERP list (p2c.admin_extensions): the integration's coupling column, filter and list actions, which
     appear when the model is in an enabled table mapping."""
 
     list_per_page = 100

@@ -36,12 +36,11 @@ class ErpConfig(AppConfig):
 
     def ready(self):
         # The models' writes keep linked contacts, customers, vendors and bank accounts in step through these rules;
-        # the rules import the models, so they are plugged in here rather than imported by them.
-        from erp.business_relations import propagation
-        from erp.models import DeletedRecord, business_relations_connect
+        # the rules import the models, so they receive the models' signals, connected as the module is imported.
+        from erp.business_relations import propagation  # noqa: F401
+        from erp.models import DeletedRecord
         from p2c.deletions import deletion_log_connect
         from p2c.records import Record
 
-        business_relations_connect(propagation=propagation)
         # Every ERP record's delete is logged, as Business Central's Integration Record kept its "Deleted On"
         deletion_log_connect(DeletedRecord, [model for model in self.get_models() if issubclass(model, Record)])

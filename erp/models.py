@@ -5,12 +5,12 @@ Every record has its code or number as natural key (unique), a UUID ``system_id`
 their numbers from number series when left blank.
 """
 
-import contextvars
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, router, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.dispatch import Signal
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +79,12 @@ class NumberedRecord(ErpRecord):
     @classmethod
     def series_of_new(cls, values):
         """The number series a new record with ``values`` would take its number from (None: none set up)."""
+        return cls.default_series()
+
+    @classmethod
+    def series_of_every_new(cls):
+        """The number series every new record takes its number from, whatever its values (None: none set up). A model
+        whose `series_of_new` chooses one per record returns None here."""
         return cls.default_series()
 
     @classmethod
@@ -177,17 +183,57 @@ class Address(models.Model):
 
 
 # B5, B6, B8: contacts kept in step with their customers, vendors and bank accounts --------------------------------
-_IN_BULK_UPDATE = contextvars.ContextVar("erp_in_bulk_update", default=False)
+# The rules live in erp.business_relations.propagation, which reads and writes these models, so they cannot be
+# imported here (the imports would run both ways): every write path of a contact, customer, vendor or bank account
+# sends one of these signals, inside the write's transaction, and the rules receive them (erp.apps imports them).
+# sender: the model. After save(), bulk_create() and bulk_update(): ``objs``, the written instances.
+linked_records_written = Signal(use_caching=True)
+# After update(): ``pks`` (the rows updated), ``fields`` (the attnames shared with linked records it wrote),
+# ``refresh_derived`` (whether it wrote what the derived fields are made of), ``old_nos`` ({pk: number before} when
+# it wrote a customer's, vendor's or bank account's number, else None) and ``new_no`` (what it wrote as number).
+linked_records_updated = Signal(use_caching=True)
+# Before delete(): ``queryset``, the rows about to be deleted.
+linked_records_deleting = Signal(use_caching=True)
+# After refresh_from_db(): ``instance``, as read again.
+linked_record_refreshed = Signal(use_caching=True)
 
-# The rules live in erp.business_relations.propagation, which reads and writes these models: it cannot be imported
-# here (the imports would run both ways), so ErpConfig.ready() plugs it in.
-_propagation = None
+# The address and communication block every side has (BC's shared field numbers 2-103, 5061), by field name.
+COMMON_FIELDS = (
+    "name", "name_2", "address", "address_2", "city", "post_code", "county", "country_region_code",
+    "phone_no", "mobile_phone_no", "fax_no", "email", "home_page", "language_code", "currency",
+)
+SAME_NAMED = tuple((f, f) for f in COMMON_FIELDS)
 
 
-def business_relations_connect(*, propagation):
-    """Make ``propagation`` (``erp.business_relations.propagation``) the rules the writes below call."""
-    global _propagation
-    _propagation = propagation
+def _attname(model, name):
+    return model._meta.get_field(name).attname
+
+
+def contact_shared_attnames(model):
+    """The attnames of ``model`` that a contact and its linked records share: of a contact, those shared with any
+    kind of linked record; of a customer, vendor or bank account, its ``CONTACT_SHARED_FIELDS``; else none."""
+    if model is Contact:
+        return {_attname(Contact, c) for linked in LINKED_MODELS for c, _ in linked.CONTACT_SHARED_FIELDS}
+    return {_attname(model, r) for _, r in getattr(model, "CONTACT_SHARED_FIELDS", ())}
+
+
+def shared_fields_in(*, model, names):
+    """The attnames among ``names`` (field names or attnames of ``model``) that some linked record shares."""
+    shared = contact_shared_attnames(model)
+    if not shared:
+        return set()
+    result = set()
+    for name in names:
+        try:
+            attname = _attname(model, name)
+        except FieldDoesNotExist:
+            continue  # Django's update() will say so
+        if attname in shared:
+            result.add(attname)
+    # A person's name is derived from its name parts.
+    if model is Contact and result & {"first_name", "middle_name", "surname"}:
+        result.add("name")
+    return result
 
 
 class LinkedRecordQuerySet(RecordQuerySet):
@@ -203,17 +249,13 @@ class LinkedRecordQuerySet(RecordQuerySet):
         for obj in objs:
             # Only what bulk_update really writes can have changed in the database.
             obj._br_written_fields = written
-        # Django's bulk_update writes through update(): the hook after it propagates, update() must not.
-        token = _IN_BULK_UPDATE.set(True)
-        try:
-            return super().bulk_update(objs, fields, *args, **kwargs)
-        finally:
-            _IN_BULK_UPDATE.reset(token)
+        # Django's bulk_update writes through update(): the hook after it propagates, so that update() is the plain
+        # Record one (the same rows as a RecordQuerySet), which does not.
+        records = RecordQuerySet(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
+        return records.bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs):
-        if _IN_BULK_UPDATE.get():
-            return super().update(**kwargs)
-        fields = _propagation.shared_fields_in(model=self.model, names=kwargs)
+        fields = shared_fields_in(model=self.model, names=kwargs)
         # A customer's, vendor's or bank account's relation names it by number (a contact's by its key).
         renumbering = "no" in kwargs and self.model is not Contact
         # A person's name is made of its parts, the search name of the name: update() writes neither.
@@ -229,18 +271,15 @@ class LinkedRecordQuerySet(RecordQuerySet):
             else:
                 pks = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            if renumbering:
-                _propagation.records_renumber(model=self.model, old_nos=old_nos, new_no=kwargs["no"])
-            _propagation.records_propagate(
-                model=self.model, pks=pks, fields=fields, refresh_derived=refresh_derived
-            )
+            linked_records_updated.send(sender=self.model, pks=pks, fields=fields, refresh_derived=refresh_derived,
+                                        old_nos=old_nos if renumbering else None, new_no=kwargs.get("no"))
         return count
 
     update.alters_data = True
 
     def delete(self):
         with transaction.atomic(using=self.db):
-            _propagation.records_unlink_before_delete(queryset=self)
+            linked_records_deleting.send(sender=self.model, queryset=self)
             return super().delete()
 
     delete.alters_data = True
@@ -259,7 +298,6 @@ class LinkedToContact:
 
     @classmethod
     def loaded(cls, obj, field_names, values):
-        super().loaded(obj, field_names, values)
         # Kept as read; made a dict only if a write of this instance asks (most rows read are never written: a
         # synchronisation from the ERP reads every customer)
         obj._br_loaded = (field_names, values if type(values) is tuple else tuple(values))
@@ -273,7 +311,7 @@ class LinkedToContact:
     @classmethod
     def after_bulk_write(cls, objs):
         super().after_bulk_write(objs)
-        _propagation.records_after_write(model=cls, objs=objs)
+        linked_records_written.send(sender=cls, objs=objs)
 
     @classmethod
     def derived_fields_refresh(cls, rows):
@@ -294,7 +332,7 @@ class LinkedToContact:
 
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)
-        _propagation.record_snapshot(self)
+        linked_record_refreshed.send(sender=type(self), instance=self)
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
@@ -303,12 +341,12 @@ class LinkedToContact:
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
-            _propagation.records_after_write(model=type(self), objs=[self])
+            linked_records_written.send(sender=type(self), objs=[self])
 
     def delete(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
-            _propagation.records_unlink_before_delete(queryset=type(self)._base_manager.filter(pk=self.pk))
+            linked_records_deleting.send(sender=type(self), queryset=type(self)._base_manager.filter(pk=self.pk))
             return super().delete(*args, **kwargs)
 
 
@@ -638,6 +676,8 @@ class Customer(LinkedToContact, Address, NumberedRecord):
         ALL = "all", _("All")
 
     SETUP_SERIES = ("SalesReceivablesSetup", "customer_nos")
+    # (contact field, customer field) pairs a customer shares with its contact.
+    CONTACT_SHARED_FIELDS = (*SAME_NAMED, ("salesperson", "salesperson"), ("privacy_blocked", "privacy_blocked"))
     objects = LinkedRecordManager()
 
     contact = models.CharField(_("Contact"), max_length=100, blank=True)
@@ -707,6 +747,8 @@ class Customer(LinkedToContact, Address, NumberedRecord):
 # E4, E5 ---------------------------------------------------------------------------------------------------------------
 class Vendor(LinkedToContact, Address, NumberedRecord):
     SETUP_SERIES = ("PurchasesPayablesSetup", "vendor_nos")
+    # The vendor's purchaser is not the contact's salesperson: it stays (BC).
+    CONTACT_SHARED_FIELDS = (*SAME_NAMED, ("privacy_blocked", "privacy_blocked"))
     objects = LinkedRecordManager()
 
     contact = models.CharField(_("Contact"), max_length=100, blank=True)
@@ -745,6 +787,8 @@ class Vendor(LinkedToContact, Address, NumberedRecord):
 
 class BankAccount(LinkedToContact, Address, NumberedRecord):
     SETUP_SERIES = ("GeneralLedgerSetup", "bank_account_nos")
+    # The bank's "our contact" is not the contact's salesperson: it stays (BC).
+    CONTACT_SHARED_FIELDS = SAME_NAMED
     objects = LinkedRecordManager()
 
     contact = models.CharField(_("Contact"), max_length=100, blank=True)
@@ -763,6 +807,10 @@ class BankAccount(LinkedToContact, Address, NumberedRecord):
         verbose_name = _("Bank Account")
         verbose_name_plural = _("Bank Accounts")
         ordering = ["no"]
+
+
+# The records a contact is linked to, each sharing its CONTACT_SHARED_FIELDS with it.
+LINKED_MODELS = (Customer, Vendor, BankAccount)
 
 
 class ContactBusinessRelation(models.Model):

@@ -15,16 +15,16 @@ from django.apps import apps
 
 from p2c import extensions
 
-from .admin.coupling import CouplingAdminMixin
+from .admin.coupling import CouplingAdminExtension
 from .admin.sales_remote import sales_remote_notice
 from .api.externally_maintained import ExternallyMaintainedSerializerMixin
 from .api.record_actions import CrmCouplingActionsMixin, ErpCouplingActionsMixin
 from .fo.externally_maintained import externally_maintained_fields
 from .mappings import coupled_api_models
 from .sales_orders.admin import (
-    ProductAvailabilityMixin,
-    SalesOrderCreateInErpMixin,
-    SalesOrderLineAvailabilityMixin,
+    ProductAvailabilityExtension,
+    SalesOrderCreateInErpExtension,
+    SalesOrderLineAvailabilityExtension,
     create_in_erp,
 )
 
@@ -34,7 +34,7 @@ EXTERNALLY_MAINTAINED_MODELS = ("erp.Contact", "erp.Customer")
 def contributions_register():
     add = extensions.extension_add
     for app_label in ("crm", "erp"):
-        add(key=app_label, kind=extensions.ADMIN_MIXIN, extension=CouplingAdminMixin)
+        add(key=app_label, kind=extensions.ADMIN_EXTENSION, extension=CouplingAdminExtension)
     for label in coupled_api_models():
         mixin = CrmCouplingActionsMixin if label.startswith("crm.") else ErpCouplingActionsMixin
         add(key=apps.get_model(label), kind=extensions.VIEWSET_MIXIN, extension=mixin)
@@ -43,14 +43,12 @@ def contributions_register():
         add(key=model, kind=extensions.SERIALIZER_MIXIN, extension=ExternallyMaintainedSerializerMixin)
         add(key=model, kind=extensions.EXTERNALLY_MAINTAINED_FIELDS, extension=externally_maintained_fields)
     product = apps.get_model("crm.Product")
-    add(key=product, kind=extensions.ADMIN_MIXIN, extension=ProductAvailabilityMixin)
-    for column in ProductAvailabilityMixin.availability_columns:
-        add(key=product, kind=extensions.ADMIN_LIST_COLUMN, extension=column)
+    add(key=product, kind=extensions.ADMIN_EXTENSION, extension=ProductAvailabilityExtension)
     sales_order = apps.get_model("crm.SalesOrder")
-    add(key=sales_order, kind=extensions.ADMIN_MIXIN, extension=SalesOrderCreateInErpMixin)
+    add(key=sales_order, kind=extensions.ADMIN_EXTENSION, extension=SalesOrderCreateInErpExtension)
     add(key=sales_order, kind=extensions.ADMIN_ACTION, extension=create_in_erp)
-    add(key=apps.get_model("crm.SalesOrderDetail"), kind=extensions.INLINE_MIXIN,
-        extension=SalesOrderLineAvailabilityMixin)
+    add(key=apps.get_model("crm.SalesOrderDetail"), kind=extensions.INLINE_EXTENSION,
+        extension=SalesOrderLineAvailabilityExtension)
     add(key="crm", kind=extensions.ADMIN_PAGE_NOTICE, extension=sales_remote_notice)
     for template in ("admin/integration/_start_here.html", "admin/integration/_conflicts_waiting.html"):
         add(key="integration", kind=extensions.ADMIN_INDEX_TEMPLATE, extension=template)

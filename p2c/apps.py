@@ -1,12 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from p2c.fields import admin_json_fields_storable
-
-# Before any app's ready() imports an admin module (the apps' modules are imported first): each ModelAdmin copies the
-# admin's form field defaults when it is registered (docs/decisions.md#bounded-and-total-doors).
-admin_json_fields_storable()
-
 
 class P2CConfig(AppConfig):
     name = "p2c"
@@ -14,8 +8,8 @@ class P2CConfig(AppConfig):
 
     def ready(self):
         # The admin autodiscovery, here rather than in contrib.admin's ready() (the settings install
-        # SimpleAdminConfig): p2c is the last installed app, so every app above has filled p2c.extensions
-        # before the Sales and ERP admin modules read it.
+        # SimpleAdminConfig), so that the packages' admins it registers can be replaced or hidden next. (The Sales
+        # and ERP admins read p2c.extensions on each request, p2c.admin_extensions: not here.)
         from django.contrib import admin
 
         from p2c import checks  # noqa: F401  (registers the project's system checks)

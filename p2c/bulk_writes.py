@@ -19,7 +19,7 @@ from django.db.backends.postgresql.compiler import InsertUnnest
 from django.db.backends.postgresql.operations import DatabaseOperations as _PostgresOperations
 from psycopg.types.json import Json, Jsonb
 
-from p2c.fields import JSONTextField
+from p2c.fields import JSONField, JSONTextField
 
 
 def update_rows(queryset, objs, field_names):
@@ -344,7 +344,7 @@ def column_prepared(connection, field, values):
         # inline (% is the fastest of the three forms, at a third less than the property)
         texts = [None if value is None else "%032x" % value.int for value in values]  # noqa: UP031
         return texts, _texts_kinds(kinds)
-    if type(field) in (models.JSONField, JSONTextField) and field.encoder is None:
+    if type(field) in (models.JSONField, JSONField, JSONTextField) and field.encoder is None:
         adapt = _json_adapter(connection)
         if adapt is not None:
             return [None if value is None else adapt(value) for value in values], None

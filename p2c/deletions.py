@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from p2c.databases import database_for
 
 _logs = {}  # record model → the deletion log model its deletes are written to
-_pending = ContextVar("p2c_deletions_pending", default=None)  # alias → [(model, pk)], inside `deletions_logged`
+# alias → [(model, pk)], inside `deletions_logged`. A context value, not a parameter: its reader is a post_delete
+# receiver, which Django's Collector calls from inside the delete, where no parameter of ours reaches.
+_pending = ContextVar("p2c_deletions_pending", default=None)
 
 
 class DeletionLog(models.Model):

@@ -1,29 +1,27 @@
 """Extension points: how an app above (the integration) adds to the admin screens and API of the apps below
 (Sales, ERP) without them importing it, so imports run one way (p2c ← crm, erp ← integration).
 
-An app above fills the registry in its ``AppConfig.ready()``; the apps below read it when their admin and API
-modules are imported and put what they find in their classes' bases, where a hand-written mixin would be.
-``p2c``'s ``AppConfig.ready()`` (the last installed app) runs the admin autodiscovery, so every ``ready()`` has
-filled the registry before the first admin module reads it (the settings install ``SimpleAdminConfig``); the
-API modules are imported with the URLs, later still. A registration after the first read is refused: it would
-be silently missing from the classes already made.
+An app above fills the registry in its ``AppConfig.ready()``. The admin reads it in its own hooks, on each request
+(p2c.admin_extensions): its classes are the same whatever the order the apps are made ready in. The API modules
+read it when they are imported, with the URLs, after every ``ready()``, and put what they find in their classes'
+bases, where a hand-written mixin would be. A registration after the first read is refused: it would be silently
+missing from the classes already made.
 
 Keys are a model class, or an app label for what goes on every ModelAdmin of that app.
 """
 
 from collections import defaultdict
 
-ADMIN_MIXIN = "admin_mixin"  # base of the ModelAdmin of the key (in front of the app's own base)
-INLINE_MIXIN = "inline_mixin"  # base of the inline that edits the key's records inside another record's page
+ADMIN_EXTENSION = "admin_extension"  # a p2c.admin_extensions.AdminExtension of the key's ModelAdmin
+INLINE_EXTENSION = "inline_extension"  # an AdminExtension of the inline that edits the key's records in another's page
 ADMIN_ACTION = "admin_action"  # list action of the key's ModelAdmin
-ADMIN_LIST_COLUMN = "admin_list_column"  # name of a column of the key's list (a method of one of its admin mixins)
 VIEWSET_MIXIN = "viewset_mixin"  # base of the key's API viewset (e.g. its extra actions)
 SERIALIZER_MIXIN = "serializer_mixin"  # base of the key's API serializer
 EXTERNALLY_MAINTAINED_FIELDS = "externally_maintained_fields"  # callable(model) -> names another system writes
 ADMIN_INDEX_TEMPLATE = "admin_index_template"  # a template included on the admin index and on the key's app page
 ADMIN_PAGE_NOTICE = "admin_page_notice"  # callable() -> HTML ("" for none) atop every admin page of the key's app
 
-KINDS = (ADMIN_MIXIN, INLINE_MIXIN, ADMIN_ACTION, ADMIN_LIST_COLUMN, VIEWSET_MIXIN, SERIALIZER_MIXIN, EXTERNALLY_MAINTAINED_FIELDS,
+KINDS = (ADMIN_EXTENSION, INLINE_EXTENSION, ADMIN_ACTION, VIEWSET_MIXIN, SERIALIZER_MIXIN, EXTERNALLY_MAINTAINED_FIELDS,
          ADMIN_INDEX_TEMPLATE, ADMIN_PAGE_NOTICE)
 
 _registry: dict[tuple[str, object], list] = defaultdict(list)
@@ -37,7 +35,7 @@ def extension_add(*, key, kind, extension):
     if _read:
         raise RuntimeError(
             f"Extension {extension!r} for {key!r} registered after the registry was read: register it in an "
-            "AppConfig.ready() (the admin autodiscovery runs in p2c's, the last installed app)."
+            "AppConfig.ready()."
         )
     if extension not in _registry[kind, key]:
         _registry[kind, key].append(extension)
@@ -48,22 +46,6 @@ def extensions_of(*, key, kind):
     global _read
     _read = True
     return tuple(_registry.get((kind, key), ()))
-
-
-def admin_mixins(key):
-    return extensions_of(key=key, kind=ADMIN_MIXIN)
-
-
-def inline_mixins(key):
-    return extensions_of(key=key, kind=INLINE_MIXIN)
-
-
-def admin_actions(key):
-    return extensions_of(key=key, kind=ADMIN_ACTION)
-
-
-def admin_list_columns(key):
-    return extensions_of(key=key, kind=ADMIN_LIST_COLUMN)
 
 
 def viewset_mixins(key):

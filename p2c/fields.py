@@ -9,6 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from p2c.text import shown, unstorable_text_path
 
 
+class JSONField(models.JSONField):
+    """Django's JSONField, its form field a `StorableJSONFormField`: every form of a p2c model's JSON field (the admin's
+    included) refuses text that cannot be stored. The same column as Django's, so its migrations name Django's
+    field."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": StorableJSONFormField, **kwargs})
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
+
+
 class JSONTextField(models.JSONField):
     """Django's JSONField, kept on PostgreSQL as ``json`` (the text as written, checked) rather than ``jsonb`` (parsed
     into a binary form on every write): for values written with every row and read back whole, never searched in
@@ -26,12 +39,15 @@ class JSONTextField(models.JSONField):
             return value
         return super().from_db_value(value, expression, connection)
 
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": StorableJSONFormField, **kwargs})
+
 
 class StorableJSONFormField(forms.JSONField):
     """Django's JSON form field refusing text that cannot be stored (p2c.text: a NUL or a lone surrogate, which
     JSON's escapes can spell), naming where it is; the form then shows the text as it was typed, escapes and all
-    (Django's would show the decoded value, whose surrogate no page can encode). Every admin form's JSON field is
-    one (`admin_json_fields_storable`)."""
+    (Django's would show the decoded value, whose surrogate no page can encode). The form field of `JSONField` and
+    `JSONTextField`."""
 
     default_error_messages = {
         "unstorable": _("The text at %(where)s holds a NUL character (\\u0000) or a lone surrogate "
@@ -56,10 +72,3 @@ class StorableJSONFormField(forms.JSONField):
             return InvalidJSONInput(data)
         return value
 
-
-def admin_json_fields_storable():
-    """Make every admin form's JSON field a `StorableJSONFormField` (the admin's defaults per model field class, which
-    each ModelAdmin copies when it is registered: call before the admin modules are imported)."""
-    from django.contrib.admin import options
-
-    options.FORMFIELD_FOR_DBFIELD_DEFAULTS.setdefault(models.JSONField, {})["form_class"] = StorableJSONFormField

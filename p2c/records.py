@@ -39,10 +39,13 @@ from p2c.utils import any_of
 # Sent after every write of synchronised records, whatever the path: save(), bulk_create(), bulk_update() and
 # QuerySet.update(), including the links a delete blanks (on_delete=SET_NULL). Arguments: ``sender`` (the model),
 # ``instances`` (the written objects, or None for update()), ``queryset`` (for update(): the rows it wrote, still
-# matching after the write; evaluated only if a receiver needs them), ``created``.
+# matching after the write; evaluated only if a receiver needs them), ``created``, ``writer`` (the acting writer's
+# id, `writing_as`, or None).
 # The integration listens to it to synchronise committed changes within seconds; crm and erp never import it.
 records_written = Signal()
 
+# A context value, not a parameter: Django's own code writes records inside a door's `writing_as` block (the
+# Collector's SET_NULL updates on delete, the admin's inline formsets' saves), where no parameter of ours reaches.
 _acting_writer_id = ContextVar("p2c_acting_writer_id", default=None)
 
 
@@ -86,7 +89,8 @@ class RecordQuerySet(models.QuerySet):
         count = super().update(**kwargs)
         if count:
             written = model._base_manager.using(self.db).filter(**{modified: now}) if stamped else self
-            records_written.send(sender=model, instances=None, queryset=written, created=False)
+            records_written.send(sender=model, instances=None, queryset=written, created=False,
+                                 writer=acting_writer_id())
         return count
 
     update.alters_data = True
@@ -123,7 +127,8 @@ class RecordQuerySet(models.QuerySet):
                 obj.stamp_writer()
             created = write(objs)
             self.model.after_bulk_write(created)
-        records_written.send(sender=self.model, instances=created, queryset=None, created=True)
+        records_written.send(sender=self.model, instances=created, queryset=None, created=True,
+                             writer=acting_writer_id())
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -143,7 +148,8 @@ class RecordQuerySet(models.QuerySet):
             else:
                 count = values_update(self, objs, fields)
             self.model.after_bulk_write(objs)
-        records_written.send(sender=self.model, instances=objs, queryset=None, created=False)
+        records_written.send(sender=self.model, instances=objs, queryset=None, created=False,
+                             writer=acting_writer_id())
         return count
 
 
@@ -185,12 +191,22 @@ class Record(models.Model):
     def prepare_for_write(self):
         """Fill derived fields. Called before every save, bulk_create and bulk_update."""
 
+    # A model that keeps what it read declares ``loaded(cls, obj, field_names, values)``, a classmethod called for
+    # every instance read from the database (``from_db`` and `instances_from_rows`); None: it keeps nothing.
+    loaded = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "from_db" in vars(cls):  # `instances_from_rows` makes a Record's instances without it
+            raise ImproperlyConfigured(f"{cls.__qualname__}: a Record keeps what it read in loaded(), not from_db().")
+
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
         if cls.MODIFIED_BY_FIELD:
             obj._loaded_writer_id = obj.__dict__.get(f"{cls.MODIFIED_BY_FIELD}_id")
-        cls.loaded(obj, field_names, values)
+        if cls.loaded is not None:
+            cls.loaded(obj, field_names, values)
         return obj
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
@@ -208,11 +224,6 @@ class Record(models.Model):
         if any(name not in attrs for name in fields):  # the row is gone: Django's own answer (DoesNotExist)
             return super().refresh_from_db(using=using, fields=fields)
         return None
-
-    @classmethod
-    def loaded(cls, obj, field_names, values):
-        """Called for every instance read from the database (``from_db`` and `instances_from_rows`): a model that
-        keeps what it read overrides this rather than ``from_db``, so the engine's fast reads keep it too."""
 
     @classmethod
     def writer_fields(cls):
@@ -250,7 +261,8 @@ class Record(models.Model):
                 dict.fromkeys([*update_fields, *self.DERIVED_FIELDS, *self.writer_fields(), self.MODIFIED_FIELD])
             )
         super().save(*args, **kwargs)
-        records_written.send(sender=type(self), instances=[self], queryset=None, created=adding)
+        records_written.send(sender=type(self), instances=[self], queryset=None, created=adding,
+                             writer=acting_writer_id())
 
     def delete(self, using=None, keep_parents=False):
         with deletions_logged(using or router.db_for_write(type(self), instance=self)):
@@ -358,14 +370,12 @@ def instances_from_rows(model, db, attnames, rows):
 
 
 def _instances_made(model, db, attnames, rows):
-    from_db = model.from_db
-    custom = model.from_db.__func__ not in (models.Model.from_db.__func__, Record.from_db.__func__)
-    if custom or not _plain_init(model):
-        names = list(attnames)
+    if not issubclass(model, Record) or not _plain_init(model):  # another model's from_db may do more than Django's
+        from_db, names = model.from_db, list(attnames)
         return [from_db(db, names, row) for row in rows]
     new, state = model.__new__, models.base.ModelState
-    writer = f"{model.MODIFIED_BY_FIELD}_id" if getattr(model, "MODIFIED_BY_FIELD", None) else None
-    loaded = model.loaded if getattr(model, "loaded", Record.loaded).__func__ is not Record.loaded.__func__ else None
+    writer = f"{model.MODIFIED_BY_FIELD}_id" if model.MODIFIED_BY_FIELD else None
+    loaded = model.loaded
     objs = []
     for row in rows:
         obj = new(model)

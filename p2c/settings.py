@@ -41,7 +41,8 @@ CSRF_COOKIE_NAME = os.environ.get("P2C_CSRF_COOKIE_NAME", "csrftoken")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin.apps.SimpleAdminConfig",  # autodiscovered in p2c's ready(): see p2c.extensions
+    # Autodiscovered in p2c's ready(), which then replaces or hides some packages' admins (p2c.apps)
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

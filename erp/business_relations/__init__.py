@@ -35,10 +35,11 @@ the models call on every write path: B5, B6, B8) and ``operations`` (what the do
 ``records_each``). Every public name is importable from ``erp.business_relations``.
 """
 
-from erp.models import CustomerTemplate  # named here before the split; kept for its importers
+# CustomerTemplate: named here before the split, kept for its importers; the shared fields are declared with the
+# models, whose update() asks them.
+from erp.models import COMMON_FIELDS, CustomerTemplate, shared_fields_in
 
 from .links import (
-    COMMON_FIELDS,
     LINK_BY_MODEL,
     LINKS,
     PROPAGATION_CHUNK_SIZE,
@@ -48,7 +49,6 @@ from .links import (
     contact_linked_record,
     contact_relation_holder,
     record_linked_contact,
-    shared_fields_in,
 )
 from .operations import (
     TEMPLATE_FIELDS,

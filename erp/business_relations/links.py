@@ -8,22 +8,21 @@ which record a contact is linked to and which contact a record is.
 import functools
 from dataclasses import dataclass
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from erp.models import BankAccount, Contact, ContactBusinessRelation, Customer, MarketingSetup, Vendor
+from erp.models import (
+    BankAccount,
+    Contact,
+    ContactBusinessRelation,
+    Customer,
+    MarketingSetup,
+    Vendor,
+    contact_shared_attnames,
+)
 
 PROPAGATION_CHUNK_SIZE = 500
 LinkToTable = ContactBusinessRelation.LinkToTable
-
-# The address and communication block every side has (BC's shared field numbers 2-103, 5061), by field name.
-COMMON_FIELDS = (
-    "name", "name_2", "address", "address_2", "city", "post_code", "county", "country_region_code",
-    "phone_no", "mobile_phone_no", "fax_no", "email", "home_page", "language_code", "currency",
-)
-
-SAME_NAMED = tuple((f, f) for f in COMMON_FIELDS)
-
 
 @dataclass(frozen=True)
 class Link:
@@ -43,19 +42,14 @@ class Link:
 
 LINKS = {
     LinkToTable.CUSTOMER: Link(
-        LinkToTable.CUSTOMER, Customer, "bus_rel_code_for_customers",
-        (*SAME_NAMED, ("salesperson", "salesperson"), ("privacy_blocked", "privacy_blocked")),
+        LinkToTable.CUSTOMER, Customer, "bus_rel_code_for_customers", Customer.CONTACT_SHARED_FIELDS,
         needs_company=False,
     ),
-    # The vendor's purchaser and the bank's "our contact" are not the contact's salesperson: they stay (BC).
     LinkToTable.VENDOR: Link(
-        LinkToTable.VENDOR, Vendor, "bus_rel_code_for_vendors",
-        (*SAME_NAMED, ("privacy_blocked", "privacy_blocked")),
-        needs_company=True,
+        LinkToTable.VENDOR, Vendor, "bus_rel_code_for_vendors", Vendor.CONTACT_SHARED_FIELDS, needs_company=True,
     ),
     LinkToTable.BANK_ACCOUNT: Link(
-        LinkToTable.BANK_ACCOUNT, BankAccount, "bus_rel_code_for_bank_accounts",
-        SAME_NAMED,
+        LinkToTable.BANK_ACCOUNT, BankAccount, "bus_rel_code_for_bank_accounts", BankAccount.CONTACT_SHARED_FIELDS,
         needs_company=True,
     ),
 }
@@ -74,33 +68,11 @@ def _attname_pairs(kind):
 
 
 def _contact_attnames():
-    return {_attname(Contact, c) for link in LINKS.values() for c, _ in link.pairs}
+    return contact_shared_attnames(Contact)
 
 
 def _record_attnames(link):
-    return {_attname(link.model, r) for _, r in link.pairs}
-
-
-def shared_fields_in(*, model, names):
-    """The attnames among ``names`` (field names or attnames of ``model``) that some linked record shares."""
-    if model is Contact:
-        shared = _contact_attnames()
-    elif model in LINK_BY_MODEL:
-        shared = _record_attnames(LINK_BY_MODEL[model])
-    else:
-        return set()
-    result = set()
-    for name in names:
-        try:
-            attname = _attname(model, name)
-        except FieldDoesNotExist:
-            continue  # Django's update() will say so
-        if attname in shared:
-            result.add(attname)
-    # A person's name is derived from its name parts.
-    if model is Contact and result & {"first_name", "middle_name", "surname"}:
-        result.add("name")
-    return result
+    return contact_shared_attnames(link.model)
 
 
 # Setup (B1) --------------------------------------------------------------------------------------------------------------

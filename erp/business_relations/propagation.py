@@ -1,8 +1,9 @@
-"""Keeping linked records in step (docs/features.md B5, B6, B8): the hooks the ERP models call on every write path.
+"""Keeping linked records in step (docs/features.md B5, B6, B8): what the ERP models' writes call on every path.
 
-``erp.models`` cannot import this module (it imports the models): ``ErpConfig.ready()`` plugs it in with
-``business_relations_connect``, and the models call ``records_after_write``, ``record_snapshot``,
-``shared_fields_in``, ``records_propagate``, ``records_renumber`` and ``records_unlink_before_delete`` through it.
+``erp.models`` cannot import this module (it imports the models): each of their write paths sends a signal
+(``erp.models.linked_records_written`` and the others), which the receivers at the end of this module take to
+``records_after_write``, ``record_snapshot``, ``records_propagate``, ``records_renumber`` and
+``records_unlink_before_delete``. ``ErpConfig.ready()`` imports this module, which connects them.
 """
 
 import logging
@@ -10,9 +11,19 @@ import logging
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Value, When
+from django.dispatch import receiver
 from django.utils.translation import gettext
 
-from erp.models import Contact, ContactBusinessRelation, MarketingSetup
+from erp.models import (
+    Contact,
+    ContactBusinessRelation,
+    MarketingSetup,
+    linked_record_refreshed,
+    linked_records_deleting,
+    linked_records_updated,
+    linked_records_written,
+    shared_fields_in,
+)
 from p2c.utils import chunked
 
 from .links import (
@@ -25,7 +36,6 @@ from .links import (
     _contact_attnames,
     _record_attnames,
     business_relation_code,
-    shared_fields_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -360,3 +370,26 @@ def records_unlink_before_delete(*, queryset):
     ContactBusinessRelation.objects.filter(
         link_to_table=link.kind, no__in=queryset.model._base_manager.filter(pk__in=queryset.values("pk")).values("no")
     ).delete()
+
+
+# The models' signals (erp.models), to the hooks above -------------------------------------------------------------------
+@receiver(linked_records_written, dispatch_uid="erp.business_relations.written")
+def _written(sender, objs, **kwargs):
+    records_after_write(model=sender, objs=objs)
+
+
+@receiver(linked_records_updated, dispatch_uid="erp.business_relations.updated")
+def _updated(sender, pks, fields, refresh_derived, old_nos, new_no, **kwargs):
+    if old_nos is not None:
+        records_renumber(model=sender, old_nos=old_nos, new_no=new_no)
+    records_propagate(model=sender, pks=pks, fields=fields, refresh_derived=refresh_derived)
+
+
+@receiver(linked_records_deleting, dispatch_uid="erp.business_relations.deleting")
+def _deleting(sender, queryset, **kwargs):
+    records_unlink_before_delete(queryset=queryset)
+
+
+@receiver(linked_record_refreshed, dispatch_uid="erp.business_relations.refreshed")
+def _refreshed(sender, instance, **kwargs):
+    record_snapshot(instance)

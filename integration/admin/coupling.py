@@ -1,7 +1,7 @@
 """Coupling and synchronising from the Sales and ERP changelists (docs/features.md I4, X1; Business Central's coupling
 screens).
 
-`CouplingAdminMixin` goes on the ModelAdmin of every model that can take part in a table mapping. When the model
+`CouplingAdminExtension` extends the ModelAdmin of every Sales and ERP model (p2c.admin_extensions). When the model
 is in an enabled mapping it adds, for users with the integration's permissions:
 
 - the *Coupling* column and its list filter (integration.admin.coupling_state);
@@ -29,7 +29,7 @@ from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused, Refusal
 
 from ..configuration.history import configuration_recorded
-from ..coupling.state import couplings_of, record_mappings, side_of
+from ..coupling.state import couplings_of, side_of
 from ..models import ConfigurationChange, Direction
 from ..operations import (
     couple_by_match,
@@ -41,7 +41,7 @@ from ..operations import (
 )
 from ..operations.coupling import coupling_set_up_check
 from ..permissions import COUPLE_PERMISSION, RUN_PERMISSION, VIEW_COUPLING_PERMISSION, VIEW_JOB_PERMISSION
-from .coupling_state import RESTORE_PERMISSION, CouplingStateAdminMixin, record_names
+from .coupling_state import RESTORE_PERMISSION, CouplingStateAdminExtension, record_names
 from .forms import CouplingSetUpForm, MatchCouplingForm, SynchronizeNowForm
 from .helpers import _tell
 from .selectors import LOG_RECORDS, page_coupling_states, records_sync_log
@@ -56,21 +56,22 @@ def mapping_direction_label(mapping, direction):
     return gettext("Get data update from Sales (Sales → ERP)")
 
 
-class CouplingAdminMixin(CouplingStateAdminMixin):
+def _action(method):
+    """``method`` (an extension's action) as the admin calls a list action: with the ModelAdmin first."""
+    def action(modeladmin, request, queryset):
+        return method(request, queryset)
+
+    return action
+
+
+class CouplingAdminExtension(CouplingStateAdminExtension):
     """Coupling column, filter and list actions for a Sales or ERP ModelAdmin (see the module docstring)."""
 
     coupling_action_names = ("couple_set_up", "couple_by_match", "create_in_counterpart", "synchronize_now",
                              "coupling_remove", "synchronization_log")
+    action_names = coupling_action_names
 
-    # -- whether this model is coupled at all (one query per request) -----------------------------------------------
-    def coupling_mappings(self, request):
-        if not hasattr(request, "_p2c_coupling_mappings"):
-            request._p2c_coupling_mappings = {}
-        cache = request._p2c_coupling_mappings
-        if self.model not in cache:
-            cache[self.model] = record_mappings(self.model)
-        return cache[self.model]
-
+    # -- who may do what, and whether the coupling shows (coupling_mappings: one query per request) ------------
     def has_change_couplings_permission(self, request):
         return request.user.has_perm(COUPLE_PERMISSION)
 
@@ -87,8 +88,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         )
 
     # -- actions -------------------------------------------------------------------------------------------------
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, actions):
         if self.coupling_mappings(request) and request.method in ("GET", "POST", "HEAD"):
             create_in = gettext("Create in ERP") if side_of(self.model) == "crm" else gettext("Create in Sales")
             descriptions = {"create_in_counterpart": create_in}
@@ -97,22 +97,23 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 # Each action's declared permissions (has_<permission>_permission), as Django checks its own.
                 if all(getattr(self, f"has_{permission}_permission")(request)
                        for permission in action.allowed_permissions):
-                    actions[name] = (action, name, descriptions.get(name, action.short_description))
+                    actions[name] = (_action(getattr(self, name)), name,
+                                     descriptions.get(name, action.short_description))
         return actions
 
     # -- the record's page: its coupling state, and the list's actions as object tools (BC's cards) ----------------
     RECORD_TOOLS = ("synchronize_now", "couple_set_up", "create_in_counterpart", "coupling_remove")
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(self, view, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
-        obj = self.get_object(request, object_id) if object_id and self._shows_coupling(request) else None
+        obj = self.admin.get_object(request, object_id) if object_id and self._shows_coupling(request) else None
         if obj is not None:
             states, labels = page_coupling_states(model=self.model, ids=[obj.pk],
                                                   mappings=self.coupling_mappings(request))
             obj._p2c_state, obj._p2c_labels = states[obj.pk], labels
             obj._p2c_can_restore = request.user.has_perm(RESTORE_PERMISSION)
             obj._p2c_names = record_names(self.coupling_mappings(request))
-            actions = self.get_actions(request)
+            actions = self.admin.get_actions(request)
             opts = self.model._meta
             extra_context["p2c_coupling_state"] = self.coupling_state(obj)
             # Each tool posts the record to the list's action, which asks what it asks there (the direction…) and
@@ -123,14 +124,14 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                  "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
                  "next": reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])}
                 for name in self.RECORD_TOOLS if name in actions]
-        return super().change_view(request, object_id, form_url, extra_context)
+        return view(request, object_id, form_url, extra_context)
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, view, request, extra_context=None):
         # An action of ours posted by someone without its permission is refused outright (not just ignored).
         action = request.POST.get("action") if request.method == "POST" else None
-        if action in self.coupling_action_names and action not in self.get_actions(request):
+        if action in self.coupling_action_names and action not in self.admin.get_actions(request):
             raise PermissionDenied
-        response = super().changelist_view(request, extra_context)
+        response = view(request, extra_context)
         # Started from a record's page: its outcome is told there, where the user was.
         back = self._next_url(request) if action in self.coupling_action_names else None
         if back and isinstance(response, HttpResponseRedirect):
@@ -151,7 +152,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         opts = self.model._meta
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         context = {
-            **self.admin_site.each_context(request),
+            **self.admin.admin_site.each_context(request),
             "title": title,
             "opts": opts,
             "app_label": opts.app_label,
@@ -165,12 +166,12 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
             "p2c_next": self._next_url(request),  # carried through the page, and where Cancel goes back to
             # the record's name in the breadcrumbs, between the list and the action
             "p2c_next_label": str(queryset.first()) if self._next_url(request) else "",
-            "media": self.media,
+            "media": self.admin.media,
             **context,
         }
         # The model's name for that many records (verbose_name or verbose_name_plural), as contrib.admin says it.
         context["selected_name"] = model_ngettext(opts, context["count"])
-        request.current_app = self.admin_site.name
+        request.current_app = self.admin.admin_site.name
         return TemplateResponse(request, template, context)
 
     def _selection(self, queryset, limit=None):
@@ -181,13 +182,13 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
     def couple_set_up(self, request, queryset):
         ids = self._selection(queryset, limit=2)
         if len(ids) != 1:
-            self.message_user(request, gettext("Select one record to set up its coupling."), messages.WARNING)
+            self.admin.message_user(request, gettext("Select one record to set up its coupling."), messages.WARNING)
             return None
         record = queryset.get(pk=ids[0])
         try:
             coupling_set_up_check(record=record)
         except OperationRefused as exc:
-            refused_message(self, request, exc)
+            refused_message(self.admin, request, exc)
             return None
         form = CouplingSetUpForm(request.POST if "p2c-submit" in request.POST else None, record=record,
                                  mappings=self.coupling_mappings(request), search=request.POST.get("p2c-search"),
@@ -199,12 +200,12 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                                           synchronize=form.cleaned_data["synchronize"] or None)
             except OperationRefused as exc:
                 if exc.code not in (Refusal.ALREADY_COUPLED, Refusal.DIRECTION_NOT_ALLOWED, Refusal.DIRECTION_ONE_WAY):
-                    refused_message(self, request, exc)
+                    refused_message(self.admin, request, exc)
                     return None
                 form.add_error("counterpart" if exc.code == Refusal.ALREADY_COUPLED else "synchronize", exc.message)
             else:
-                self.log_change(request, record, gettext("Coupled to %(counterpart)s.") % {"counterpart": counterpart})
-                outcome_message(self, request, outcome)
+                self.admin.log_change(request, record, gettext("Coupled to %(counterpart)s.") % {"counterpart": counterpart})
+                outcome_message(self.admin, request, outcome)
                 return None
         return self._action_page(
             request,
@@ -231,11 +232,11 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                                               criteria=form.chosen_criteria())
             except OperationRefused as exc:
                 if exc.code not in (Refusal.MATCH_FIELDS_MISSING, Refusal.MATCH_FIELD_UNKNOWN):
-                    refused_message(self, request, exc)
+                    refused_message(self.admin, request, exc)
                     return None
                 form.add_error(None, exc.message)
             else:
-                outcome_message(self, request, outcome)
+                outcome_message(self.admin, request, outcome)
                 return None
         return self._action_page(request, queryset, action="couple_by_match", title=gettext("Match-based coupling"),
                                  form=form)
@@ -260,7 +261,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                 title=gettext("Create in Sales") if to_sales else gettext("Create in ERP"),
                 template="admin/integration/coupling_confirm.html", summary=[summary],
             )
-        _tell(self, request, records_create_in_other_side, model=self.model,
+        _tell(self.admin, request, records_create_in_other_side, model=self.model,
               ids=list(queryset.values_list("pk", flat=True)))
         return None
 
@@ -281,7 +282,7 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
                             "skipped couplings, are skipped.")
                 ],
             )
-        _tell(self, request, synchronize_now, model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
+        _tell(self.admin, request, synchronize_now, model=self.model, ids=ids, direction=form.cleaned_data.get("direction"))
         return None
 
     @admin.action(description=_("Delete coupling"), permissions=["change_couplings"])
@@ -302,8 +303,8 @@ class CouplingAdminMixin(CouplingStateAdminMixin):
         not_coupled = {r.key for r in outcome.results}
         for record in queryset:
             if str(record.pk) not in not_coupled:
-                self.log_change(request, record, gettext("Coupling deleted."))
-        outcome_message(self, request, outcome)
+                self.admin.log_change(request, record, gettext("Coupling deleted."))
+        outcome_message(self.admin, request, outcome)
         return None
 
     @admin.action(description=_("Synchronisation log"), permissions=["view_sync_log"])

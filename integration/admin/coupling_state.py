@@ -1,8 +1,8 @@
 """The *Coupling* column and filter on the Sales and ERP changelists (docs/features.md I4, X1; Business Central's
 coupling screens).
 
-`CouplingStateAdminMixin` is the list part of `integration.admin.coupling.CouplingAdminMixin` (which adds the
-actions and provides ``_shows_coupling`` and ``coupling_mappings``). Each row tells its record's state, as
+`CouplingStateAdminExtension` is the list part of `integration.admin.coupling.CouplingAdminExtension` (which adds
+the actions and provides ``_shows_coupling``). Each row tells its record's state, as
 integration.coupling.state decides it: *not coupled*; *queued* (with its job); *coupled* (with a link to the
 counterpart); *failed* (the last error, truncated, its full text on hover, one click to the error or the job);
 *skipped* (the same, with *Restore*, which restores that one record). The states of the page are read after its
@@ -22,6 +22,8 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from p2c.admin_extensions import AdminExtension
+
 from ..coupling.couplings import couplings_restore_skipped, failed_inserts_restore
 from ..coupling.state import (
     CONFLICT,
@@ -33,6 +35,7 @@ from ..coupling.state import (
     admin_change_url,
     counterpart_url_maker,
     other_side,
+    record_mappings,
     records_in_state,
     records_state,
     side_of,
@@ -70,7 +73,7 @@ class CouplingStateFilter(admin.SimpleListFilter):
     parameter_name = "coupling"
 
     def __init__(self, request, params, model, model_admin):
-        self.mappings = model_admin.coupling_mappings(request)
+        self.mappings = coupling_mappings(request, model)
         super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
@@ -88,10 +91,10 @@ class CouplingChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         rows = list(self.result_list)
-        states, labels = page_coupling_states(model=self.model, ids=[row.pk for row in rows],
-                                              mappings=self.model_admin.coupling_mappings(request))
+        mappings = coupling_mappings(request, self.model)
+        states, labels = page_coupling_states(model=self.model, ids=[row.pk for row in rows], mappings=mappings)
         can_restore = request.user.has_perm(RESTORE_PERMISSION)
-        names = record_names(self.model_admin.coupling_mappings(request))
+        names = record_names(mappings)
         counterpart_url = counterpart_url_maker()
         for row in rows:
             row._p2c_counterpart_url = counterpart_url
@@ -101,25 +104,38 @@ class CouplingChangeList(ChangeList):
             row._p2c_names = names
 
 
-class CouplingStateAdminMixin:
+def coupling_mappings(request, model):
+    """The enabled mappings ``model`` takes part in, read once per request."""
+    if not hasattr(request, "_p2c_coupling_mappings"):
+        request._p2c_coupling_mappings = {}
+    cache = request._p2c_coupling_mappings
+    if model not in cache:
+        cache[model] = record_mappings(model)
+    return cache[model]
+
+
+class CouplingStateAdminExtension(AdminExtension):
     """The *Coupling* column, filter and per-record *Restore* of a Sales or ERP ModelAdmin, shown when
     ``self._shows_coupling(request)``."""
 
-    def get_changelist(self, request, **kwargs):
+    display_methods = ("coupling_state",)
+
+    def coupling_mappings(self, request):
+        return coupling_mappings(request, self.model)
+
+    def get_changelist(self, request, changelist):
         if self._shows_coupling(request):
             return CouplingChangeList
-        return super().get_changelist(request, **kwargs)
+        return changelist
 
-    def get_list_display(self, request):
-        columns = super().get_list_display(request)
+    def get_list_display(self, request, columns):
         if self._shows_coupling(request):
             # Second, after the record's link: wide changelists scroll, and the state must stay in sight.
             columns = list(columns)
             return (*columns[:1], "coupling_state", *columns[1:])
         return columns
 
-    def get_list_filter(self, request):
-        filters = super().get_list_filter(request)
+    def get_list_filter(self, request, filters):
         if self._shows_coupling(request):
             return (*filters, CouplingStateFilter)
         return filters
@@ -127,9 +143,8 @@ class CouplingStateAdminMixin:
     def get_urls(self):
         opts = self.model._meta
         return [
-            path("<path:object_id>/coupling-restore/", self.admin_site.admin_view(self.coupling_restore_view),
+            path("<path:object_id>/coupling-restore/", self.admin.admin_site.admin_view(self.coupling_restore_view),
                  name=f"{opts.app_label}_{opts.model_name}_coupling_restore"),
-            *super().get_urls(),
         ]
 
     @admin.display(description=_("Coupling"))
@@ -200,11 +215,11 @@ class CouplingStateAdminMixin:
         """Restore one skipped record (its skipped couplings and failed inserts) after a confirmation."""
         if not self._shows_coupling(request) or not request.user.has_perm(RESTORE_PERMISSION):
             raise PermissionDenied
-        obj = self.get_object(request, object_id)
+        obj = self.admin.get_object(request, object_id)
         if obj is None:
             raise Http404(gettext("No %(model)s with the key %(key)r.") % {"model": self.model._meta.verbose_name,
                                                                             "key": object_id})
-        if not self.has_view_or_change_permission(request, obj):
+        if not self.admin.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         state = records_state(self.model, [obj.pk], self.coupling_mappings(request))[obj.pk]
         opts = self.model._meta
@@ -213,15 +228,15 @@ class CouplingStateAdminMixin:
             restored = (couplings_restore_skipped(couplings=[c for c in state.couplings if c.skipped])
                         + failed_inserts_restore(entries=[e for e in state.failed_inserts if e.skipped]))
             if restored:
-                self.log_change(request, obj, gettext("Skipped record restored."))
-                self.message_user(
+                self.admin.log_change(request, obj, gettext("Skipped record restored."))
+                self.admin.message_user(
                     request,
                     gettext("%(capfirst)s %(obj)s restored: the next synchronisation tries it again.")
                     % {"capfirst": capfirst(opts.verbose_name), "obj": obj},
                     messages.SUCCESS,
                 )
             else:
-                self.message_user(
+                self.admin.message_user(
                     request,
                     gettext("%(capfirst)s %(obj)s was not skipped: nothing to restore.")
                     % {"capfirst": capfirst(opts.verbose_name), "obj": obj},
@@ -229,7 +244,7 @@ class CouplingStateAdminMixin:
                 )
             return HttpResponseRedirect(changelist)
         context = {
-            **self.admin_site.each_context(request),
+            **self.admin.admin_site.each_context(request),
             "title": gettext("Restore %(record)s") % {"record": obj},
             "opts": opts,
             "app_label": opts.app_label,
@@ -238,5 +253,5 @@ class CouplingStateAdminMixin:
             "changelist_url": changelist,
             "skipped": state.state == SKIPPED,
         }
-        request.current_app = self.admin_site.name
+        request.current_app = self.admin.admin_site.name
         return TemplateResponse(request, "admin/integration/coupling_restore.html", context)

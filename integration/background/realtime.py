@@ -28,12 +28,10 @@ chunk of ids.
 import logging
 import time
 from collections import defaultdict
-from functools import partial
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from p2c.records import acting_writer_id
 from p2c.utils import chunked
 
 from .. import queue
@@ -42,7 +40,6 @@ from ..models import ConnectionSetup, Coupling, Direction, IntegrationTableMappi
 logger = logging.getLogger("p2c.integration")
 
 LOOKUP_BATCH = 5000  # ids per coupling query, well under SQLite's parameter limit
-_PENDING_ATTR = "_p2c_realtime_pending"
 _config = {"loaded_at": None, "value": None}
 
 
@@ -86,24 +83,38 @@ def realtime_config():
 
 
 class _Pending:
-    """What one transaction wrote: per (model, acting writer) the ids with their modified-on, and update() sets."""
+    """What one transaction wrote: per (model, acting writer) the ids with their modified-on, and update() sets.
+    It is the transaction's on_commit callback (calling it flushes it), where its later writes find it."""
 
-    def __init__(self, alias):
-        self.alias = alias
+    def __init__(self):
+        self.flushed = False
         self.rows = defaultdict(dict)  # (model, writer id) -> {pk: modified}
         self.querysets = []  # (model, writer id, queryset) from QuerySet.update()
-        self.callback = partial(_flush, self)
+
+    def __call__(self):
+        self.flushed = True
+        _flush(self)
 
 
-def records_written_received(sender, instances=None, queryset=None, created=False, **kwargs):
+def _transaction_pending(connection):
+    """The buffer the transaction open on ``connection`` registered as its callback, while it is registered (a
+    rollback drops it, a commit runs it) and not run yet (a test's capture runs it and leaves it there), else None."""
+    for _, func, _ in connection.run_on_commit:
+        if type(func) is _Pending and not func.flushed:
+            return func
+    return None
+
+
+def records_written_received(sender, instances=None, queryset=None, created=False, writer=None, **kwargs):
     """Changed (not created) synchronised records: note them for synchronisation when the transaction commits."""
     if created:
         return  # a new record is not coupled yet: the scheduled synchronisation picks it up
-    records_changed(model=sender, instances=instances, queryset=queryset)
+    records_changed(model=sender, instances=instances, queryset=queryset, writer=writer)
 
 
-def records_changed(*, model, instances=None, queryset=None, using=None):
-    """Note changed rows of ``model`` for synchronisation once the transaction commits. Runs no query."""
+def records_changed(*, model, instances=None, queryset=None, using=None, writer=None):
+    """Note changed rows of ``model`` for synchronisation once the transaction commits. Runs no query. ``writer``:
+    the Sales user who wrote them (None: unknown or another side's)."""
     config = _config_cached()
     if config is not None and model._meta.label not in config["by_label"]:
         return  # known: no realtime mapping reads this table
@@ -112,17 +123,13 @@ def records_changed(*, model, instances=None, queryset=None, using=None):
         using = queryset.db if queryset is not None else (instances[0]._state.db if instances else None)
     alias = using or DEFAULT_DB_ALIAS
     connection = connections[alias]
-    pending = getattr(connection, _PENDING_ATTR, None)
-    # One callback per transaction: reuse the buffer while its callback is still registered (it is dropped by a
-    # rollback, and run and cleared by a commit).
-    if pending is None or not any(func is pending.callback for _, func, _ in connection.run_on_commit):
-        pending = _Pending(alias)
-        setattr(connection, _PENDING_ATTR, pending)
-        if connection.in_atomic_block:
-            transaction.on_commit(pending.callback, using=alias)
-        else:
-            pending.immediate = True
-    writer = acting_writer_id()
+    immediate = not connection.in_atomic_block  # autocommit: the write is already committed
+    # One callback per transaction: the buffer it registered, while registered
+    pending = None if immediate else _transaction_pending(connection)
+    if pending is None:
+        pending = _Pending()
+        if not immediate:
+            transaction.on_commit(pending, using=alias)
     if queryset is not None and instances is None:
         pending.querysets.append((model, writer, queryset))
     else:
@@ -131,16 +138,12 @@ def records_changed(*, model, instances=None, queryset=None, using=None):
         for obj in instances or ():
             if obj.pk is not None:
                 rows[obj.pk] = getattr(obj, modified_field, None)
-    if getattr(pending, "immediate", False):  # autocommit: the write is already committed
-        setattr(connection, _PENDING_ATTR, None)
+    if immediate:
         _flush(pending)
 
 
 def _flush(pending):
     """Enqueue the synchronisation of the coupled rows the committed transaction changed."""
-    connection = connections[pending.alias]
-    if getattr(connection, _PENDING_ATTR, None) is pending:
-        setattr(connection, _PENDING_ATTR, None)
     try:
         config = realtime_config()
         changed = defaultdict(dict)  # model -> {pk: modified}

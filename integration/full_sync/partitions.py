@@ -311,11 +311,10 @@ def _numbers_needed(*, mapping, job, create_new, key_range):
                       key_range=key_range)
     model = plan.destination.model
     if (not plan.create_new or plan.dry_run or not issubclass(model, NumberedRecord)
-            or model.series_of_new.__func__ is not NumberedRecord.series_of_new.__func__  # a series chosen per record
             or plan.source.reach.database is None):  # a source over HTTP: counting its range would read it twice
         return None, 0
-    series = model.series_of_new({})
-    if series is None:
+    series = model.series_of_every_new()
+    if series is None:  # none set up, or a series chosen per record
         return None, 0
     # Two range reads, set apart here: an anti-join would let a planner with stale statistics (a coupling table
     # it takes for empty) scan the whole table once per source row.

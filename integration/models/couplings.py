@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, SyncResult
-from p2c.fields import JSONTextField
+from p2c.fields import JSONField, JSONTextField
 from p2c.indexes import indexes_when_set
 from p2c.said import said_text
 
@@ -96,7 +96,7 @@ class SyncConflict(models.Model):
     table_mapping = models.ForeignKey("integration.IntegrationTableMapping", verbose_name=_("Table Mapping"),
                                       on_delete=models.CASCADE, related_name="conflicts")
     kind = models.CharField(_("Kind"), max_length=10, choices=Kind, default=Kind.UPDATE)
-    fields = models.JSONField(_("Fields in Conflict"), default=list, blank=True,
+    fields = JSONField(_("Fields in Conflict"), default=list, blank=True,
                               help_text=_("The ERP fields (of the mapping's field mappings) changed on both sides."))
     deleted_side = models.CharField(_("Deleted Side"), max_length=3, blank=True, help_text=_("erp or crm (deletion)."))
     since = models.DateTimeField(_("In Conflict Since"), db_index=True)
@@ -126,7 +126,7 @@ class FailedInsert(models.Model):
     source_id = models.CharField(_("Source Record"), max_length=64)
     message = models.TextField(_("Error Message"))
     # The message as what it means (p2c.said), as SyncJob.message_data; ``message`` the fallback for older rows.
-    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
+    message_data = JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
     job = models.ForeignKey(
         "integration.SyncJob", verbose_name=_("Last Synch. Job"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SaidMessage, SyncJob
 from integration.models.mappings import IntegrationTableMapping
+from p2c.fields import JSONField
 
 
 # =====================================================================================================================
@@ -42,12 +43,12 @@ class IntegrationTemplateTask(models.Model):
     )
     name = models.CharField(_("Task Name"), max_length=60)
     sequence = models.PositiveIntegerField(_("Sequence"), default=10)
-    definition = models.JSONField(
+    definition = JSONField(
         _("Definition"),
         default=dict,
         help_text=_("Models, direction, filter, field mappings, defaults (see fo_templates)."),
     )
-    prerequisites = models.JSONField(
+    prerequisites = JSONField(
         _("Prerequisite Tasks"), default=list, blank=True,
         help_text=_("Names of tasks that must have run successfully (in any project) before this one may run."),
     )
@@ -96,7 +97,7 @@ class IntegrationProjectTask(models.Model):
         IntegrationTableMapping, verbose_name=_("Table Mapping"), on_delete=models.PROTECT, related_name="fo_task",
         help_text=_("The engine mapping this task runs (its filter and field mappings are the task's own)."),
     )
-    prerequisites = models.JSONField(
+    prerequisites = JSONField(
         _("Prerequisite Tasks"), default=list, blank=True,
         help_text=_("Names of tasks that must have run successfully (in any project) before this one may run."),
     )
@@ -136,7 +137,7 @@ class IntegrationProjectTaskDefault(models.Model):
         _("Value Map Keyed On"), max_length=40, choices=KeyField, blank=True, default="",
         help_text=_("The Sales field whose value picks the ERP value from the value map."),
     )
-    value_map = models.JSONField(
+    value_map = JSONField(
         _("Value Map"), default=dict, blank=True,
         help_text=_('Sales value → ERP value, e.g. {"Sweden": "S1", "Norway": "S1"} (case-insensitive keys).'),
     )
@@ -243,7 +244,7 @@ class IntegrationProjectTaskRun(SaidMessage):
     skipped = models.PositiveIntegerField(_("Skipped"), default=0)
     failed = models.PositiveIntegerField(_("Failed"), default=0)
     # reason (`job_log.skip_reason_key`: what it means, or a text in an older row) -> how many
-    skip_reasons = models.JSONField(_("Skipped: Reasons"), default=dict, blank=True)
+    skip_reasons = JSONField(_("Skipped: Reasons"), default=dict, blank=True)
     started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
 

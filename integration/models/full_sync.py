@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SaidMessage, SyncJob
 from integration.models.mappings import IntegrationTableMapping
+from p2c.fields import JSONField
 
 
 class FullSyncRun(SaidMessage):
@@ -68,7 +69,7 @@ class FullSyncLine(SaidMessage):
     )
     mapping_name = models.CharField(_("Name"), max_length=30)
     position = models.PositiveIntegerField(_("Position"), default=0)
-    dependencies = models.JSONField(_("Dependency Filter"), default=list, blank=True)
+    dependencies = JSONField(_("Dependency Filter"), default=list, blank=True)
     recommendation = models.CharField(_("Initial Synch Recommendation"), max_length=30, choices=Recommendation)
     state = models.CharField(_("Job Queue Entry Status"), max_length=10, choices=State, blank=True, default="")
     claim = models.CharField(_("Claimed By"), max_length=64, blank=True, editable=False)

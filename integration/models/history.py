@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from p2c.fields import JSONField
+
 
 class ConfigurationChange(models.Model):
     """One difference in the configuration (integration/configuration/history.py): a record added or removed, or
@@ -30,8 +32,8 @@ class ConfigurationChange(models.Model):
     action = models.CharField(_("Action"), max_length=10, choices=Action)
     path = models.CharField(_("Record"), max_length=500, help_text=_("mappings[CUSTOMER].fields[name ↔ name]"))
     key = models.CharField(_("Key"), max_length=100, blank=True)
-    old = models.JSONField(_("Before"), null=True, blank=True)
-    new = models.JSONField(_("After"), null=True, blank=True)
+    old = JSONField(_("Before"), null=True, blank=True)
+    new = JSONField(_("After"), null=True, blank=True)
     mapping_name = models.CharField(_("Table Mapping"), max_length=30, blank=True, db_index=True)
 
     class Meta:
@@ -56,7 +58,7 @@ class ConfigurationChangeSet(models.Model):
     door = models.CharField(_("Through"), max_length=10, choices=ConfigurationChange.Door)
     changes = models.PositiveIntegerField(_("Changes"), default=0)
     # Empty for a set recorded before change sets were: its summary is worked out from its rows when shown.
-    summary_data = models.JSONField(_("Summary (as stored)"), null=True, blank=True, editable=False)
+    summary_data = JSONField(_("Summary (as stored)"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Configuration Change Set")

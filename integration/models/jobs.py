@@ -8,6 +8,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.mappings import Direction, IntegrationTableMapping
+from p2c.fields import JSONField
 from p2c.said import said_columns, said_stored, said_text
 
 
@@ -17,7 +18,7 @@ class SaidMessage(models.Model):
     matches. A job's, a full synchronisation run's and its lines'."""
 
     message = models.TextField(_("Message"), blank=True)
-    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
+    message_data = JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -105,7 +106,7 @@ class SyncJob(SaidMessage):
     failed = models.PositiveIntegerField(_("Failed"), default=0)
     coupled = models.PositiveIntegerField(_("Coupled"), default=0)
     uncoupled = models.PositiveIntegerField(_("Uncoupled"), default=0)
-    report = models.JSONField(
+    report = JSONField(
         _("Report"), default=list, blank=True, help_text=_("Dry run: what would change, field by field.")
     )
     # The run holding the job while it runs (engine/locks.py): a running job whose holder is gone is closed as failed.
@@ -191,7 +192,7 @@ class SyncJobError(models.Model):
     destination_id = models.CharField(_("Destination Record"), max_length=64, blank=True)
     message = models.TextField(_("Error Message"))
     # The message as what it means (p2c.said), as SyncJob.message_data; ``message`` the fallback for older rows.
-    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
+    message_data = JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Date/Time"), auto_now_add=True)
 
     class Meta:

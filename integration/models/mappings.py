@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from integration.catalogue import definitions, registry
 from integration.catalogue.directions import Direction
 from integration.catalogue.validation import field_mapping_validate, table_mapping_validate
+from p2c.fields import JSONField
 from p2c.limits import MAX_AGE_DAYS, MAX_AGE_MINUTES
 from p2c.records import Singleton
 from p2c.sealing import SealedCharField
@@ -268,8 +269,8 @@ class IntegrationTableMapping(models.Model):
         help_text=_("Set for option mappings (payment terms, …): the Sales option set the ERP codes are mapped to."),
     )
     direction = models.CharField(_("Direction"), max_length=20, choices=Direction, default=Direction.BIDIRECTIONAL)
-    erp_filter = models.JSONField(_("ERP Table Filter"), default=dict, blank=True)
-    crm_filter = models.JSONField(_("Sales Table Filter"), default=dict, blank=True)
+    erp_filter = JSONField(_("ERP Table Filter"), default=dict, blank=True)
+    crm_filter = JSONField(_("Sales Table Filter"), default=dict, blank=True)
     sync_only_coupled = models.BooleanField(_("Synch. Only Coupled Records"), default=True)
     create_new_if_no_match = models.BooleanField(_("Create New in Case of No Match"), default=False)
     sync_after_match_coupling = models.BooleanField(_("Synch. After Match-Based Coupling"), default=False)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from integration.models.jobs import SyncJob
+from p2c.fields import JSONField
 from p2c.said import said_text
 
 
@@ -45,14 +46,14 @@ class SyncPartition(models.Model):
         help_text=_("Yes: only the rows coupled when it runs; No: only the uncoupled rows, matched or created in "
                     "key order by one worker; empty: every row of its range."))
     rows = models.PositiveIntegerField(_("Rows Read"), default=0)
-    counts = models.JSONField(_("Counts"), default=dict, blank=True)
-    skips = models.JSONField(_("Skip Reasons"), default=dict, blank=True)
+    counts = JSONField(_("Counts"), default=dict, blank=True)
+    skips = JSONField(_("Skip Reasons"), default=dict, blank=True)
     max_seen = models.DateTimeField(_("Largest Modified On Read"), null=True, blank=True)
     started_at = models.DateTimeField(_("Started At"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Finished At"), null=True, blank=True)
     message = models.TextField(_("Message"), blank=True)
     # The message as what it means (p2c.said), as SyncJob.message_data; ``message`` the fallback for older rows.
-    message_data = models.JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
+    message_data = JSONField(_("Message (as stored)"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Synchronization Partition")

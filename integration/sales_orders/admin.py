@@ -1,9 +1,10 @@
-"""What the Sales admin shows and does for docs/features.md I9, mixed into ``crm/admin.py``'s classes:
+"""What the Sales admin shows and does for docs/features.md I9, added to ``crm/admin.py``'s classes
+(p2c.admin_extensions):
 
 - `create_in_erp`: the "Create in ERP" action on Sales orders (a door onto `sales_orders_create`), and
-  `SalesOrderCreateInErpMixin`, which leaves out the engine's generic action of the same name;
-- `SalesOrderLineAvailabilityMixin`: a read-only *ERP availability* column on a Sales order's lines;
-- `ProductAvailabilityMixin`: *ERP inventory* and *ERP price* columns on the product list.
+  `SalesOrderCreateInErpExtension`, which leaves out the engine's generic action of the same name;
+- `SalesOrderLineAvailabilityExtension`: a read-only *ERP availability* column on a Sales order's lines;
+- `ProductAvailabilityExtension`: *ERP inventory* and *ERP price* columns on the product list.
 
 The availability is read live from the ERP for the whole page in a constant number of queries
 (`integration.sales_orders.availability`), and shown while the connection setup has *Item Availability Enabled*.
@@ -20,6 +21,7 @@ from integration.sales_orders.availability import (
     sales_order_availability,
 )
 from integration.sales_orders.creation import sales_orders_create
+from p2c.admin_extensions import AdminExtension
 from p2c.doors import outcome_message, refused_message
 from p2c.outcomes import OperationRefused
 
@@ -41,12 +43,11 @@ def create_in_erp(modeladmin, request, queryset):
     outcome_message(modeladmin, request, outcome)
 
 
-class SalesOrderCreateInErpMixin:
+class SalesOrderCreateInErpExtension(AdminExtension):
     """For the Sales order list: *Create in ERP* is `create_in_erp`, not the engine's generic action (the engine does
     not create ERP orders: the SALESORDER-ORDER mapping only carries their status back)."""
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, actions):
         actions.pop("create_in_counterpart", None)
         return actions
 
@@ -61,28 +62,28 @@ def _availability_text(availability):
     return " · ".join(parts)
 
 
-class SalesOrderLineAvailabilityMixin:
+class SalesOrderLineAvailabilityExtension(AdminExtension):
     """For the inline of Sales order lines: the ERP inventory and the customer's ERP price of each line's item."""
 
     availability_field = "erp_availability"
+    display_methods = (availability_field,)
 
     def _shows_availability(self, request):
-        # Inline instances are made per request: what is read here serves this page only.
+        # Inline instances, and so their extensions, are made per request: what is read here serves this page only.
         if not hasattr(self, "_enabled"):
             self._enabled = item_availability_enabled()
         return self._enabled
 
-    def get_formset(self, request, obj=None, **kwargs):
+    def get_formset(self, request, obj, formset):
         shown = self._shows_availability(request) and obj is not None and obj.pk
         self._availability = sales_order_availability(sales_order=obj) if shown else {}
-        return super().get_formset(request, obj, **kwargs)
+        return formset
 
-    def get_fields(self, request, obj=None):
-        fields = [f for f in super().get_fields(request, obj) if f != self.availability_field]
+    def get_fields(self, request, obj, fields):
+        fields = [f for f in fields if f != self.availability_field]
         return [*fields, self.availability_field] if self._shows_availability(request) else fields
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
+    def get_readonly_fields(self, request, obj, readonly):
         return (*readonly, self.availability_field) if self._shows_availability(request) else readonly
 
     @admin.display(description=_("ERP availability"))
@@ -92,24 +93,27 @@ class SalesOrderLineAvailabilityMixin:
         return _availability_text(getattr(self, "_availability", {}).get(line.product_id))
 
 
-class ProductAvailabilityMixin:
-    """For the product list: the ERP inventory and unit price of the coupled item or resource, per page."""
+class ProductAvailabilityExtension(AdminExtension):
+    """For the product list: the ERP inventory and unit price of the coupled item or resource, per page, after its
+    quantity on hand."""
 
     availability_columns = ("erp_inventory", "erp_unit_price")
+    display_methods = availability_columns
+    after_column = "quantity_on_hand"
 
-    def get_list_display(self, request):
-        columns = super().get_list_display(request)
+    def get_list_display(self, request, columns):
         if not self._shows_availability(request):
-            columns = [c for c in columns if c not in self.availability_columns]
-        return columns
+            return columns
+        columns = list(columns)
+        at = columns.index(self.after_column) + 1 if self.after_column in columns else len(columns)
+        return (*columns[:at], *self.availability_columns, *columns[at:])
 
     def _shows_availability(self, request):
         if not hasattr(request, "_p2c_item_availability"):
             request._p2c_item_availability = item_availability_enabled()
         return request._p2c_item_availability
 
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
+    def get_changelist_instance(self, request, changelist):
         if not self._shows_availability(request):
             return changelist
         products = list(changelist.result_list)

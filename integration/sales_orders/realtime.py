@@ -19,7 +19,7 @@ from crm.models import SalesOrder
 from integration import queue
 from integration.models import ConnectionSetup
 from integration.sales_orders.creation import sales_order_schedules_update
-from p2c.records import acting_writer_id, records_written
+from p2c.records import records_written
 
 logger = logging.getLogger("p2c.integration")
 
@@ -44,10 +44,9 @@ def connection_setup_saved(sender, instance=None, raw=False, **kwargs):
     transaction.on_commit(update)
 
 
-def sales_orders_written(sender, instances=None, queryset=None, created=False, **kwargs):
+def sales_orders_written(sender, instances=None, queryset=None, created=False, writer=None, **kwargs):
     if sender is not SalesOrder:
         return
-    writer = acting_writer_id()
     if instances is not None:
         ids = [o.pk for o in instances
                if o.state_code == SalesOrder.State.SUBMITTED and o.sent_to_back_office_on is None]
