@@ -125,3 +125,9 @@ def test_the_schema_names_the_table_s_operations_and_components(endpoint, schema
     if issubclass(viewset, BulkUpsertMixin):
         bulk = _operations(schema, f"{list_path}bulk/")
         assert {m: op["operationId"] for m, op in bulk.items()} == {"post": f"{base}_bulk_create"}
+        # described by @bulk_schema: a list of the table's records in, the summary out
+        body = bulk["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"type": "array", "items": {"$ref": f"#/components/schemas/{component}"}}
+        answer = bulk["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer == {"$ref": "#/components/schemas/BulkSummary"}
+        assert bulk["post"]["summary"].endswith(f" records by {viewset.bulk_key_field}")
