@@ -4,7 +4,7 @@
 from crm import models
 from p2c.api.deletions import deletion_log_viewset
 from p2c.api.exceptions import StateConflict
-from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, viewset_for
+from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, bulk_schema
 from p2c.extensions import viewset_mixins
 from p2c.records import writing_as
 
@@ -39,82 +39,152 @@ class HandEditGuardMixin:
         super().perform_destroy(instance)
 
 
-def crm_viewset(model, *bases, order_by=(), **attrs):
-    """The viewset of a Sales model: its ``Crm<Model>Serializer`` and ``Crm<Model>FilterSet``, ordering by id,
-    createdon, modifiedon and ``order_by`` (see ``p2c.api.viewsets.viewset_for`` for the rest).
-    """
-    name = f"Crm{model.__name__}"
-    return viewset_for(
-        model, *bases,
-        name=f"{name}ViewSet",
-        serializer_class=getattr(serializers, f"{name}Serializer"),
-        filterset_class=getattr(filters, f"{name}FilterSet"),
-        ordering_fields=("id", "createdon", "modifiedon", *order_by),
-        __module__=__name__,
-        **attrs,
-    )
-
+# One viewset per table: its serializer and filterset (crm/api/serializers.py, filters.py), what ``?search=`` reads,
+# what ``?ordering=`` takes (id, createdon, modifiedon, then the table's own), and the mixins the integration adds
+# (``viewset_mixins``: its actions on the record).
 
 # Setup records: page-numbered lists in a fixed order.
-CrmSystemUserViewSet = crm_viewset(
-    models.SystemUser, *viewset_mixins(models.SystemUser), CrmRecordViewSet,
-    search=("fullname", "first_name", "last_name", "internal_email"),
-    order_by=("fullname", "last_name"), ordering=("fullname", "pk"),
-)
-CrmTransactionCurrencyViewSet = crm_viewset(
-    models.TransactionCurrency, *viewset_mixins(models.TransactionCurrency), CrmRecordViewSet,
-    search=("iso_currency_code",), order_by=("iso_currency_code",), ordering=("iso_currency_code", "pk"),
-)
-CrmUnitGroupViewSet = crm_viewset(
-    models.UnitGroup, *viewset_mixins(models.UnitGroup), CrmRecordViewSet,
-    search=("name", "description"), order_by=("name", "description"), ordering=("name", "pk"),
-)
-CrmUnitViewSet = crm_viewset(
-    models.Unit, CrmRecordViewSet,
-    search=("name",), order_by=("name",), ordering=("unit_group__name", "name", "pk"),
-)
-CrmPriceLevelViewSet = crm_viewset(
-    models.PriceLevel, HandEditGuardMixin, *viewset_mixins(models.PriceLevel), CrmRecordViewSet,
-    search=("name", "description"), order_by=("name", "description"), ordering=("name", "pk"),
-)
+class CrmSystemUserViewSet(*viewset_mixins(models.SystemUser), CrmRecordViewSet):
+    queryset = models.SystemUser.objects.all()
+    serializer_class = serializers.CrmSystemUserSerializer
+    filterset_class = filters.CrmSystemUserFilterSet
+    search_fields = ("fullname", "first_name", "last_name", "internal_email")
+    ordering_fields = ("id", "createdon", "modifiedon", "fullname", "last_name")
+    ordering = ("fullname", "pk")
+
+
+class CrmTransactionCurrencyViewSet(*viewset_mixins(models.TransactionCurrency), CrmRecordViewSet):
+    queryset = models.TransactionCurrency.objects.all()
+    serializer_class = serializers.CrmTransactionCurrencySerializer
+    filterset_class = filters.CrmTransactionCurrencyFilterSet
+    search_fields = ("iso_currency_code",)
+    ordering_fields = ("id", "createdon", "modifiedon", "iso_currency_code")
+    ordering = ("iso_currency_code", "pk")
+
+
+class CrmUnitGroupViewSet(*viewset_mixins(models.UnitGroup), CrmRecordViewSet):
+    queryset = models.UnitGroup.objects.all()
+    serializer_class = serializers.CrmUnitGroupSerializer
+    filterset_class = filters.CrmUnitGroupFilterSet
+    search_fields = ("name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "name", "description")
+    ordering = ("name", "pk")
+
+
+class CrmUnitViewSet(CrmRecordViewSet):
+    queryset = models.Unit.objects.all()
+    serializer_class = serializers.CrmUnitSerializer
+    filterset_class = filters.CrmUnitFilterSet
+    search_fields = ("name",)
+    ordering_fields = ("id", "createdon", "modifiedon", "name")
+    ordering = ("unit_group__name", "name", "pk")
+
+
+class CrmPriceLevelViewSet(HandEditGuardMixin, *viewset_mixins(models.PriceLevel), CrmRecordViewSet):
+    queryset = models.PriceLevel.objects.all()
+    serializer_class = serializers.CrmPriceLevelSerializer
+    filterset_class = filters.CrmPriceLevelFilterSet
+    search_fields = ("name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "name", "description")
+    ordering = ("name", "pk")
+
 
 # The large lists: keyset pages by modifiedon.
-CrmProductViewSet = crm_viewset(
-    models.Product, *viewset_mixins(models.Product), CrmLargeRecordViewSet,
-    search=("product_number", "name", "description"),
-    order_by=("product_number", "name", "description", "price"),
-)
-CrmProductPriceLevelViewSet = crm_viewset(
-    models.ProductPriceLevel, HandEditGuardMixin, *viewset_mixins(models.ProductPriceLevel), CrmLargeRecordViewSet,
-    search=("product_number",), order_by=("amount",),
-)
-CrmAccountViewSet = crm_viewset(
-    models.Account, *viewset_mixins(models.Account), BulkUpsertMixin, CrmLargeRecordViewSet,
-    search=("account_number", "name", "description", "emailaddress1", "address1_city"),
-    order_by=("account_number", "name", "description"),
-    bulk_key_field="account_number",
-)
-CrmContactViewSet = crm_viewset(
-    models.Contact, *viewset_mixins(models.Contact), BulkUpsertMixin, CrmLargeRecordViewSet,
-    search=("contact_number", "full_name", "first_name", "last_name", "description", "emailaddress1", "address1_city"),
-    order_by=("contact_number", "last_name", "full_name", "description"),
-    bulk_key_field="contact_number",
-)
-CrmOpportunityViewSet = crm_viewset(
-    models.Opportunity, *viewset_mixins(models.Opportunity), CrmLargeRecordViewSet,
-    search=("name", "description"), order_by=("name", "description"),
-)
+class CrmProductViewSet(*viewset_mixins(models.Product), CrmLargeRecordViewSet):
+    queryset = models.Product.objects.all()
+    serializer_class = serializers.CrmProductSerializer
+    filterset_class = filters.CrmProductFilterSet
+    search_fields = ("product_number", "name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "product_number", "name", "description", "price")
+
+
+class CrmProductPriceLevelViewSet(
+    HandEditGuardMixin, *viewset_mixins(models.ProductPriceLevel), CrmLargeRecordViewSet
+):
+    queryset = models.ProductPriceLevel.objects.all()
+    serializer_class = serializers.CrmProductPriceLevelSerializer
+    filterset_class = filters.CrmProductPriceLevelFilterSet
+    search_fields = ("product_number",)
+    ordering_fields = ("id", "createdon", "modifiedon", "amount")
+
+
+@bulk_schema(serializers.CrmAccountSerializer, "account_number")
+class CrmAccountViewSet(*viewset_mixins(models.Account), BulkUpsertMixin, CrmLargeRecordViewSet):
+    queryset = models.Account.objects.all()
+    serializer_class = serializers.CrmAccountSerializer
+    filterset_class = filters.CrmAccountFilterSet
+    search_fields = ("account_number", "name", "description", "emailaddress1", "address1_city")
+    ordering_fields = ("id", "createdon", "modifiedon", "account_number", "name", "description")
+    bulk_key_field = "account_number"
+
+
+@bulk_schema(serializers.CrmContactSerializer, "contact_number")
+class CrmContactViewSet(*viewset_mixins(models.Contact), BulkUpsertMixin, CrmLargeRecordViewSet):
+    queryset = models.Contact.objects.all()
+    serializer_class = serializers.CrmContactSerializer
+    filterset_class = filters.CrmContactFilterSet
+    search_fields = (
+        "contact_number", "full_name", "first_name", "last_name", "description", "emailaddress1", "address1_city"
+    )
+    ordering_fields = ("id", "createdon", "modifiedon", "contact_number", "last_name", "full_name", "description")
+    bulk_key_field = "contact_number"
+
+
+class CrmOpportunityViewSet(*viewset_mixins(models.Opportunity), CrmLargeRecordViewSet):
+    queryset = models.Opportunity.objects.all()
+    serializer_class = serializers.CrmOpportunitySerializer
+    filterset_class = filters.CrmOpportunityFilterSet
+    search_fields = ("name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "name", "description")
+
 
 # Sales documents and their lines.
-DOCUMENT = {"search": ("number", "name", "description"), "order_by": ("name", "total_amount", "description", "number")}
-LINE = {"search": ("description", "product_description"), "order_by": ("line_number", "description")}
+class CrmQuoteViewSet(CrmLargeRecordViewSet):
+    queryset = models.Quote.objects.all()
+    serializer_class = serializers.CrmQuoteSerializer
+    filterset_class = filters.CrmQuoteFilterSet
+    search_fields = ("number", "name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
 
-CrmQuoteViewSet = crm_viewset(models.Quote, CrmLargeRecordViewSet, **DOCUMENT)
-CrmQuoteDetailViewSet = crm_viewset(models.QuoteDetail, CrmLargeRecordViewSet, **LINE)
-CrmSalesOrderViewSet = crm_viewset(models.SalesOrder, *viewset_mixins(models.SalesOrder), CrmLargeRecordViewSet, **DOCUMENT)
-CrmSalesOrderDetailViewSet = crm_viewset(models.SalesOrderDetail, CrmLargeRecordViewSet, **LINE)
-CrmInvoiceViewSet = crm_viewset(models.Invoice, *viewset_mixins(models.Invoice), CrmLargeRecordViewSet, **DOCUMENT)
-CrmInvoiceDetailViewSet = crm_viewset(models.InvoiceDetail, *viewset_mixins(models.InvoiceDetail), CrmLargeRecordViewSet, **LINE)
+
+class CrmQuoteDetailViewSet(CrmLargeRecordViewSet):
+    queryset = models.QuoteDetail.objects.all()
+    serializer_class = serializers.CrmQuoteDetailSerializer
+    filterset_class = filters.CrmQuoteDetailFilterSet
+    search_fields = ("description", "product_description")
+    ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
+
+
+class CrmSalesOrderViewSet(*viewset_mixins(models.SalesOrder), CrmLargeRecordViewSet):
+    queryset = models.SalesOrder.objects.all()
+    serializer_class = serializers.CrmSalesOrderSerializer
+    filterset_class = filters.CrmSalesOrderFilterSet
+    search_fields = ("number", "name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
+
+
+class CrmSalesOrderDetailViewSet(CrmLargeRecordViewSet):
+    queryset = models.SalesOrderDetail.objects.all()
+    serializer_class = serializers.CrmSalesOrderDetailSerializer
+    filterset_class = filters.CrmSalesOrderDetailFilterSet
+    search_fields = ("description", "product_description")
+    ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
+
+
+class CrmInvoiceViewSet(*viewset_mixins(models.Invoice), CrmLargeRecordViewSet):
+    queryset = models.Invoice.objects.all()
+    serializer_class = serializers.CrmInvoiceSerializer
+    filterset_class = filters.CrmInvoiceFilterSet
+    search_fields = ("number", "name", "description")
+    ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
+
+
+class CrmInvoiceDetailViewSet(*viewset_mixins(models.InvoiceDetail), CrmLargeRecordViewSet):
+    queryset = models.InvoiceDetail.objects.all()
+    serializer_class = serializers.CrmInvoiceDetailSerializer
+    filterset_class = filters.CrmInvoiceDetailFilterSet
+    search_fields = ("description", "product_description")
+    ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
 
 
 # The records deleted in the last days (p2c.deletions), read-only

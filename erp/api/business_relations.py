@@ -78,21 +78,14 @@ class ContactLogEmailSerializer(serializers.Serializer):
     )
 
 
-def batch_request(name, label, **extra):
-    """A batch body named ``name``: ``{"nos": [No., …]}`` (at most ``MAX_RECORDS``) plus ``extra`` fields."""
-    return type(
-        name,
-        (serializers.Serializer,),
-        {
-            "nos": serializers.ListField(
-                child=StrictCharField(max_length=20),
-                min_length=1,
-                max_length=MAX_RECORDS,
-                help_text=gettext("Nos. of the %(label)s, at most %(max_records)s.")
-                % {"label": label, "max_records": MAX_RECORDS},
-            ),
-            **extra,
-        },
+def batch_nos(label):
+    """The ``nos`` of a batch body: the Nos. of the ``label`` (at most ``MAX_RECORDS``)."""
+    return serializers.ListField(
+        child=StrictCharField(max_length=20),
+        min_length=1,
+        max_length=MAX_RECORDS,
+        help_text=gettext("Nos. of the %(label)s, at most %(max_records)s.")
+        % {"label": label, "max_records": MAX_RECORDS},
     )
 
 
@@ -161,13 +154,14 @@ def _contact_operation(slug, *, perm, run, serializer, request=None, summary, de
     )
 
 
-ContactBatchSerializer = batch_request(
-    "CreateCustomersRequest", "contacts", template=KeyRelatedField(
+class CreateCustomersRequest(serializers.Serializer):
+    # {"nos": [No., …], "template": code}: contacts to create customers from (the schema's component of that name)
+    template = KeyRelatedField(
         queryset=models.CustomerTemplate.objects.all(), slug_field="code", required=False, allow_null=True,
         help_text=_("Code of the customer template for all of them; default: Marketing Setup's template for each "
                   "contact's type."),
-    ),
-)
+    )
+    nos = batch_nos("contacts")  # after the template, as the schema has always listed them
 
 
 class ContactBusinessRelationActionsMixin:
@@ -277,7 +271,7 @@ class ContactBusinessRelationActionsMixin:
         relation = br.contact_unlink(contact=contact, kind=data["link_to_table"])
         return Response(s.ErpContactBusinessRelationSerializer(relation, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary=gettext_lazy("Create as customer, for a list of contacts"), request=ContactBatchSerializer,
+    @extend_schema(summary=gettext_lazy("Create as customer, for a list of contacts"), request=CreateCustomersRequest,
                    responses={200: batch_response("CreateCustomersResult", s.ErpCustomerSerializer)},
                    description=(gettext_lazy("Each contact on its own: a contact that is refused is reported by its No. with the "
                                                                        "message, field by field; the others get their customer.")))
@@ -285,7 +279,7 @@ class ContactBusinessRelationActionsMixin:
             permission_classes=[view_permission_and("erp.add_customer")])
     @idempotent
     def create_customers(self, request, *args, **kwargs):
-        data = _parse(ContactBatchSerializer, request)
+        data = _parse(CreateCustomersRequest, request)
         template = data.get("template")
         context = self.get_serializer_context()
         return Response(_run_batch(
@@ -297,7 +291,9 @@ class ContactBusinessRelationActionsMixin:
 
 
 # Customers, vendors, bank accounts -------------------------------------------------------------------------------------
-RecordBatchSerializer = batch_request("CreateContactsRequest", gettext_lazy("customers, vendors or bank accounts"))
+class CreateContactsRequest(serializers.Serializer):
+    # {"nos": [No., …]}: customers, vendors or bank accounts to create contacts from
+    nos = batch_nos(gettext_lazy("customers, vendors or bank accounts"))
 
 
 class RecordCreateContactActionsMixin:
@@ -314,14 +310,14 @@ class RecordCreateContactActionsMixin:
         return Response(s.ErpContactSerializer(contact, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary=gettext_lazy("Create contact, for a list of records"), request=RecordBatchSerializer,
+    @extend_schema(summary=gettext_lazy("Create contact, for a list of records"), request=CreateContactsRequest,
                    responses={200: batch_response("CreateContactsResult", s.ErpContactSerializer)},
                    description=(gettext_lazy("Each record on its own: one that is refused (already linked, say) is reported by "
                                                                        "its No. with the message; the others get their contact.")))
     @action(detail=False, methods=["post"], url_path="create-contacts", permission_classes=[view_permission_and("erp.add_contact")])
     @idempotent
     def create_contacts(self, request, *args, **kwargs):
-        data = _parse(RecordBatchSerializer, request)
+        data = _parse(CreateContactsRequest, request)
         context = self.get_serializer_context()
         model = self.queryset.model
         return Response(

@@ -11,29 +11,11 @@ from p2c.api.viewsets import (
     RecordViewSet,
     SingletonViewSet,
     bulk_schema,
-    viewset_for,
 )
 from p2c.extensions import viewset_mixins
 
 from . import filters, serializers
 from .business_relations import ContactBusinessRelationActionsMixin, RecordCreateContactActionsMixin
-
-
-def erp_viewset(model, *bases, order_by=(), **attrs):
-    """The viewset of an ERP model: its ``Erp<Model>Serializer`` and ``Erp<Model>FilterSet``, ordering by id, the
-    record's system id and timestamps (when it has them) and ``order_by`` (see ``p2c.api.viewsets.viewset_for``).
-    """
-    name = f"Erp{model.__name__}"
-    record = ("system_id", "created_at", "modified_at") if issubclass(model, models.ErpRecord) else ()
-    return viewset_for(
-        model, *bases,
-        name=f"{name}ViewSet",
-        serializer_class=getattr(serializers, f"{name}Serializer"),
-        filterset_class=getattr(filters, f"{name}FilterSet"),
-        ordering_fields=("id", *record, *order_by),
-        __module__=__name__,
-        **attrs,
-    )
 
 
 # Setup tables of one row.
@@ -58,27 +40,94 @@ class ErpGeneralLedgerSetupViewSet(SingletonViewSet):
 
 
 # Code tables: page-numbered lists by code.
-CODE = {"search": ("code", "description"), "order_by": ("code", "description"), "ordering": ("code", "pk")}
+class ErpNoSeriesViewSet(RecordViewSet):
+    queryset = models.NoSeries.objects.all()
+    serializer_class = serializers.ErpNoSeriesSerializer
+    filterset_class = filters.ErpNoSeriesFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "code", "description")
+    ordering = ("code", "pk")
 
-ErpNoSeriesViewSet = erp_viewset(models.NoSeries, RecordViewSet, **CODE)
-ErpBusinessRelationViewSet = erp_viewset(models.BusinessRelation, RecordViewSet, **CODE)
-ErpCurrencyViewSet = erp_viewset(
-    models.Currency, *viewset_mixins(models.Currency), RecordViewSet,
-    search=("code", "description", "iso_code"), order_by=("code", "description"), ordering=("code", "pk"),
-)
-ErpUnitOfMeasureViewSet = erp_viewset(models.UnitOfMeasure, *viewset_mixins(models.UnitOfMeasure), RecordViewSet, **CODE)
-ErpCustomerPriceGroupViewSet = erp_viewset(models.CustomerPriceGroup, *viewset_mixins(models.CustomerPriceGroup), RecordViewSet, **CODE)
-ErpPaymentTermsViewSet = erp_viewset(models.PaymentTerms, RecordViewSet, **CODE)
-ErpShipmentMethodViewSet = erp_viewset(models.ShipmentMethod, RecordViewSet, **CODE)
-ErpShippingAgentViewSet = erp_viewset(models.ShippingAgent, RecordViewSet, **CODE)
-ErpCustomerTemplateViewSet = erp_viewset(
-    models.CustomerTemplate, RecordViewSet,
-    search=("code", "description"), order_by=("code", "description", "credit_limit_lcy"), ordering=("code", "pk"),
-)
-ErpSalespersonPurchaserViewSet = erp_viewset(
-    models.SalespersonPurchaser, *viewset_mixins(models.SalespersonPurchaser), RecordViewSet,
-    search=("code", "name", "email"), order_by=("code", "name"), ordering=("code", "pk"),
-)
+
+class ErpBusinessRelationViewSet(RecordViewSet):
+    queryset = models.BusinessRelation.objects.all()
+    serializer_class = serializers.ErpBusinessRelationSerializer
+    filterset_class = filters.ErpBusinessRelationFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpCurrencyViewSet(*viewset_mixins(models.Currency), RecordViewSet):
+    queryset = models.Currency.objects.all()
+    serializer_class = serializers.ErpCurrencySerializer
+    filterset_class = filters.ErpCurrencyFilterSet
+    search_fields = ("code", "description", "iso_code")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpUnitOfMeasureViewSet(*viewset_mixins(models.UnitOfMeasure), RecordViewSet):
+    queryset = models.UnitOfMeasure.objects.all()
+    serializer_class = serializers.ErpUnitOfMeasureSerializer
+    filterset_class = filters.ErpUnitOfMeasureFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpCustomerPriceGroupViewSet(*viewset_mixins(models.CustomerPriceGroup), RecordViewSet):
+    queryset = models.CustomerPriceGroup.objects.all()
+    serializer_class = serializers.ErpCustomerPriceGroupSerializer
+    filterset_class = filters.ErpCustomerPriceGroupFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpPaymentTermsViewSet(RecordViewSet):
+    queryset = models.PaymentTerms.objects.all()
+    serializer_class = serializers.ErpPaymentTermsSerializer
+    filterset_class = filters.ErpPaymentTermsFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpShipmentMethodViewSet(RecordViewSet):
+    queryset = models.ShipmentMethod.objects.all()
+    serializer_class = serializers.ErpShipmentMethodSerializer
+    filterset_class = filters.ErpShipmentMethodFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpShippingAgentViewSet(RecordViewSet):
+    queryset = models.ShippingAgent.objects.all()
+    serializer_class = serializers.ErpShippingAgentSerializer
+    filterset_class = filters.ErpShippingAgentFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description")
+    ordering = ("code", "pk")
+
+
+class ErpCustomerTemplateViewSet(RecordViewSet):
+    queryset = models.CustomerTemplate.objects.all()
+    serializer_class = serializers.ErpCustomerTemplateSerializer
+    filterset_class = filters.ErpCustomerTemplateFilterSet
+    search_fields = ("code", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "description", "credit_limit_lcy")
+    ordering = ("code", "pk")
+
+
+class ErpSalespersonPurchaserViewSet(*viewset_mixins(models.SalespersonPurchaser), RecordViewSet):
+    queryset = models.SalespersonPurchaser.objects.all()
+    serializer_class = serializers.ErpSalespersonPurchaserSerializer
+    filterset_class = filters.ErpSalespersonPurchaserFilterSet
+    search_fields = ("code", "name", "email")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "code", "name")
+    ordering = ("code", "pk")
 
 
 @bulk_schema(serializers.ErpContactSerializer, "no")
@@ -90,8 +139,8 @@ class ErpContactViewSet(
     queryset = models.Contact.objects.all()
     serializer_class = serializers.ErpContactSerializer
     filterset_class = filters.ErpContactFilterSet
-    search_fields = ('no', 'name', 'name_2', 'first_name', 'surname', 'company_name', 'email', 'city')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'name', 'surname')
+    search_fields = ("no", "name", "name_2", "first_name", "surname", "company_name", "email", "city")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "name", "surname")
     bulk_key_field = "no"
 
 
@@ -104,8 +153,8 @@ class ErpCustomerViewSet(
     queryset = models.Customer.objects.all()
     serializer_class = serializers.ErpCustomerSerializer
     filterset_class = filters.ErpCustomerFilterSet
-    search_fields = ('no', 'name', 'name_2', 'email', 'city')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'name', 'credit_limit_lcy')
+    search_fields = ("no", "name", "name_2", "email", "city")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "name", "credit_limit_lcy")
     bulk_key_field = "no"
 
 
@@ -115,8 +164,8 @@ class ErpVendorViewSet(RecordCreateContactActionsMixin, LargeRecordViewSet):
     queryset = models.Vendor.objects.all()
     serializer_class = serializers.ErpVendorSerializer
     filterset_class = filters.ErpVendorFilterSet
-    search_fields = ('no', 'name', 'name_2', 'email', 'city')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'name')
+    search_fields = ("no", "name", "name_2", "email", "city")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "name")
 
 
 class ErpBankAccountViewSet(RecordCreateContactActionsMixin, RecordViewSet):
@@ -125,9 +174,9 @@ class ErpBankAccountViewSet(RecordCreateContactActionsMixin, RecordViewSet):
     queryset = models.BankAccount.objects.all()
     serializer_class = serializers.ErpBankAccountSerializer
     filterset_class = filters.ErpBankAccountFilterSet
-    search_fields = ('no', 'name', 'name_2', 'email', 'city')
-    ordering_fields = ('id', 'system_id', 'created_at', 'modified_at', 'no', 'name')
-    ordering = ('no', 'pk')
+    search_fields = ("no", "name", "name_2", "email", "city")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "name")
+    ordering = ("no", "pk")
 
 
 class ErpContactBusinessRelationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -138,43 +187,92 @@ class ErpContactBusinessRelationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelV
     queryset = models.ContactBusinessRelation.objects.all()
     serializer_class = serializers.ErpContactBusinessRelationSerializer
     filterset_class = filters.ErpContactBusinessRelationFilterSet
-    search_fields = ('no',)
-    ordering_fields = ('id',)
-    ordering = ('contact', 'link_to_table', 'pk')
+    search_fields = ("no",)
+    ordering_fields = ("id",)
+    ordering = ("contact", "link_to_table", "pk")
 
 
 # Items, resources, prices and documents; the large lists in keyset pages by modified_at.
-ErpItemViewSet = erp_viewset(
-    models.Item, *viewset_mixins(models.Item), LargeRecordViewSet,
-    search=("no", "description"), order_by=("no", "description", "unit_price"),
-)
-ErpResourceViewSet = erp_viewset(
-    models.Resource, *viewset_mixins(models.Resource), RecordViewSet,
-    search=("no", "name"), order_by=("no", "name", "unit_price"), ordering=("no", "pk"),
-)
-ErpSalesPriceViewSet = erp_viewset(
-    models.SalesPrice, *viewset_mixins(models.SalesPrice), LargeRecordViewSet, search=("sales_code",), order_by=("unit_price",)
-)
-ErpOpportunityViewSet = erp_viewset(
-    models.Opportunity, *viewset_mixins(models.Opportunity), LargeRecordViewSet,
-    search=("no", "description"), order_by=("no", "description"),
-)
-ErpSalesHeaderViewSet = erp_viewset(
-    models.SalesHeader, *viewset_mixins(models.SalesHeader), LargeRecordViewSet,
-    search=("no", "external_document_no"), order_by=("amount",),
-)
-ErpSalesInvoiceHeaderViewSet = erp_viewset(
-    models.SalesInvoiceHeader, *viewset_mixins(models.SalesInvoiceHeader), LargeRecordViewSet,
-    search=("no", "external_document_no"), order_by=("amount", "no"),
-)
-LINE = {"search": ("no", "description"), "order_by": ("line_no", "description", "unit_price", "amount")}
-ErpSalesLineViewSet = erp_viewset(models.SalesLine, LargeRecordViewSet, **LINE)
-ErpSalesInvoiceLineViewSet = erp_viewset(models.SalesInvoiceLine, *viewset_mixins(models.SalesInvoiceLine), LargeRecordViewSet, **LINE)
-ErpPurchaseHeaderViewSet = erp_viewset(models.PurchaseHeader, LargeRecordViewSet, search=("no",))
-ErpInteractionLogEntryViewSet = erp_viewset(
-    models.InteractionLogEntry, RecordViewSet,
-    search=("description",), order_by=("description", "created_at"), ordering=("-created_at", "pk"),
-)
+class ErpItemViewSet(*viewset_mixins(models.Item), LargeRecordViewSet):
+    queryset = models.Item.objects.all()
+    serializer_class = serializers.ErpItemSerializer
+    filterset_class = filters.ErpItemFilterSet
+    search_fields = ("no", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "description", "unit_price")
+
+
+class ErpResourceViewSet(*viewset_mixins(models.Resource), RecordViewSet):
+    queryset = models.Resource.objects.all()
+    serializer_class = serializers.ErpResourceSerializer
+    filterset_class = filters.ErpResourceFilterSet
+    search_fields = ("no", "name")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "name", "unit_price")
+    ordering = ("no", "pk")
+
+
+class ErpSalesPriceViewSet(*viewset_mixins(models.SalesPrice), LargeRecordViewSet):
+    queryset = models.SalesPrice.objects.all()
+    serializer_class = serializers.ErpSalesPriceSerializer
+    filterset_class = filters.ErpSalesPriceFilterSet
+    search_fields = ("sales_code",)
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "unit_price")
+
+
+class ErpOpportunityViewSet(*viewset_mixins(models.Opportunity), LargeRecordViewSet):
+    queryset = models.Opportunity.objects.all()
+    serializer_class = serializers.ErpOpportunitySerializer
+    filterset_class = filters.ErpOpportunityFilterSet
+    search_fields = ("no", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "description")
+
+
+class ErpSalesHeaderViewSet(*viewset_mixins(models.SalesHeader), LargeRecordViewSet):
+    queryset = models.SalesHeader.objects.all()
+    serializer_class = serializers.ErpSalesHeaderSerializer
+    filterset_class = filters.ErpSalesHeaderFilterSet
+    search_fields = ("no", "external_document_no")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "amount")
+
+
+class ErpSalesInvoiceHeaderViewSet(*viewset_mixins(models.SalesInvoiceHeader), LargeRecordViewSet):
+    queryset = models.SalesInvoiceHeader.objects.all()
+    serializer_class = serializers.ErpSalesInvoiceHeaderSerializer
+    filterset_class = filters.ErpSalesInvoiceHeaderFilterSet
+    search_fields = ("no", "external_document_no")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "amount", "no")
+
+
+class ErpSalesLineViewSet(LargeRecordViewSet):
+    queryset = models.SalesLine.objects.all()
+    serializer_class = serializers.ErpSalesLineSerializer
+    filterset_class = filters.ErpSalesLineFilterSet
+    search_fields = ("no", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "line_no", "description", "unit_price", "amount")
+
+
+class ErpSalesInvoiceLineViewSet(*viewset_mixins(models.SalesInvoiceLine), LargeRecordViewSet):
+    queryset = models.SalesInvoiceLine.objects.all()
+    serializer_class = serializers.ErpSalesInvoiceLineSerializer
+    filterset_class = filters.ErpSalesInvoiceLineFilterSet
+    search_fields = ("no", "description")
+    ordering_fields = ("id", "system_id", "created_at", "modified_at", "line_no", "description", "unit_price", "amount")
+
+
+class ErpPurchaseHeaderViewSet(LargeRecordViewSet):
+    queryset = models.PurchaseHeader.objects.all()
+    serializer_class = serializers.ErpPurchaseHeaderSerializer
+    filterset_class = filters.ErpPurchaseHeaderFilterSet
+    search_fields = ("no",)
+    ordering_fields = ("id", "system_id", "created_at", "modified_at")
+
+
+class ErpInteractionLogEntryViewSet(RecordViewSet):
+    queryset = models.InteractionLogEntry.objects.all()
+    serializer_class = serializers.ErpInteractionLogEntrySerializer
+    filterset_class = filters.ErpInteractionLogEntryFilterSet
+    search_fields = ("description",)
+    ordering_fields = ("id", "description", "created_at")
+    ordering = ("-created_at", "pk")
 
 
 # The records deleted in the last days (p2c.deletions), read-only

@@ -1,7 +1,8 @@
 """FilterSets: exact and range lookups, foreign keys by natural key, and what an external system polls with.
 
-``filterset_for(model)`` derives a model's filters from its field types (``lookups_for`` states the rule); the
-free-text fields that still deserve an exact filter (a city, a post code, a document number) are named by hand.
+``lookups_for(model)`` derives a model's filters from its field types (``field_lookups`` states the rule): a table's
+FilterSet is declared with ``fields = lookups_for(model, text=…)``, the free-text fields that still deserve an exact
+filter (a city, a post code, a document number) named by hand.
 
 ``modified_after`` / ``modified_before`` read the record's modified timestamp (``modifiedon`` in Sales,
 ``modified_at`` in the ERP); ``coupled=true|false`` keeps the records that have (or have not) a coupling in the
@@ -229,12 +230,3 @@ def lookups_for(model, *, text=(), exclude=()):
             fields[field.name] = lookups
     return fields
 
-
-def filterset_for(model, *, text=(), exclude=()):
-    """The FilterSet of ``model`` by the type rule: a ``RecordFilterSet`` for synchronised records (they have a
-    modified timestamp), else an ``ApiFilterSet``. Named like ``CrmAccountFilterSet``.
-    """
-    base = RecordFilterSet if getattr(model, "MODIFIED_FIELD", None) else ApiFilterSet
-    meta = type("Meta", (), {"model": model, "fields": lookups_for(model, text=text, exclude=exclude)})
-    name = f"{model._meta.app_label.capitalize()}{model._meta.object_name}FilterSet"
-    return type(name, (base,), {"Meta": meta})

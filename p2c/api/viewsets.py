@@ -207,25 +207,6 @@ def bulk_schema(serializer_class, key_field):
     )
 
 
-def viewset_for(model, *bases, name, serializer_class, filterset_class, search=(), ordering_fields=("id",), **attrs):
-    """The viewset class ``name`` over every ``model`` record, built from ``bases`` (mixins first, then a
-    ``RecordViewSet``) like a class statement would; ``attrs`` are further class attributes (``ordering``,
-    ``bulk_key_field``, ``__module__``). With ``BulkUpsertMixin`` among the bases, the bulk action is described in
-    the OpenAPI schema too.
-    """
-    cls = type(name, bases, {
-        "queryset": model.objects.all(),
-        "serializer_class": serializer_class,
-        "filterset_class": filterset_class,
-        "search_fields": tuple(search),
-        "ordering_fields": tuple(ordering_fields),
-        **attrs,
-    })
-    if issubclass(cls, BulkUpsertMixin):
-        cls = bulk_schema(serializer_class, cls.bulk_key_field)(cls)
-    return cls
-
-
 class SingletonViewSet(
     ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     viewsets.GenericViewSet,

@@ -1,10 +1,11 @@
-"""The filter type rule (``p2c.api.filters.lookups_for`` / ``filterset_for``)."""
+"""The filter type rule (``p2c.api.filters.lookups_for``; each table's filterset is held to it in
+tests/api/test_tables.py)."""
 
 import pytest
 
 from crm import models as crm
 from erp import models as erp
-from p2c.api.filters import ApiFilterSet, RecordFilterSet, filterset_for, lookups_for
+from p2c.api.filters import lookups_for
 
 
 def test_lookups_follow_the_field_types():
@@ -33,10 +34,3 @@ def test_exclude_and_unknown_names():
     with pytest.raises(ValueError, match=r"erp\.Customer has no field citty"):
         lookups_for(erp.Customer, text=("citty",))
 
-
-def test_filterset_base_and_name():
-    assert issubclass(filterset_for(erp.Customer), RecordFilterSet)
-    assert filterset_for(erp.Customer).__name__ == "ErpCustomerFilterSet"
-    no_series = filterset_for(erp.NoSeries)
-    assert issubclass(no_series, ApiFilterSet) and not issubclass(no_series, RecordFilterSet)
-    assert "modified_after" not in no_series.base_filters

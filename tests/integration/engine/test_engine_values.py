@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from crm.models import Account
 from erp.models import Customer
 from integration.engine.plan import FieldRule, plan_build
-from integration.engine.row_code import Names
+from integration.engine.row_code import Names, source_of
 from integration.engine.transfer import (
     MEMO_SIZE,
     ChunkTransfer,
@@ -24,6 +24,7 @@ from integration.engine.transfer import (
     memoized,
     plain_email,
     rules_compile,
+    values_maker,
 )
 from integration.models import IntegrationFieldMapping
 from integration.rules.base import RowError
@@ -160,6 +161,17 @@ def test_a_traceback_through_the_generated_function_shows_its_lines(mappings):
 
     assert filename.startswith("<p2c generated")
     assert any("-> name (value)" in line for line in lines)
+
+
+def test_the_source_of_a_generated_function_has_a_block_per_rule(mappings):
+    """What row_code.py tells a reader to print: the function as it was written, each field rule in a block headed
+    by its source and destination."""
+    plan = plan_build(mapping=mappings["CUSTOMER"], direction=TO)
+    source = source_of(plan.per_run(values_maker))
+    assert source.startswith("def make(transfer):\n")
+    for index, rule in enumerate(plan.field_rules):
+        source_name = "constant" if rule.kind == "constant" else rule.source_attname
+        assert f"# {index}: {source_name} -> {rule.dest_attname} ({rule.kind})\n" in source
 
 
 def test_a_remembered_step_answers_each_value_as_the_step_does():
