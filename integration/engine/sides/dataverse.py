@@ -60,8 +60,8 @@ logger = logging.getLogger(__name__)
 KEYS_PER_READ = 100  # GUIDs in one $filter: some 4,000 characters of URL
 READS_PER_BATCH = 50  # reads of KEYS_PER_READ keys sent together as the GETs of one $batch (Dataverse takes 1,000)
 VALUES_PER_MATCH = 50
-# Rows of one CreateMultiple: Dataverse advises 100 to 1,000 (its requests time out after 2 minutes); p2c's server
-# takes at most 1,000 (crm.dataverse.writes.MAX_TARGETS)
+# Rows of one CreateMultiple: p2c's server takes at most 1,000 (crm.dataverse.writes.MAX_TARGETS), and a request to
+# Dataverse must end within 2 minutes
 ROWS_PER_CREATE = 1000
 CREATES_AT_ONCE = 4  # CreateMultiple requests in flight together: one is encoded while the server writes another
 ROWS_PER_UPDATE = 1000  # rows of one UpdateMultiple, as of a CreateMultiple
