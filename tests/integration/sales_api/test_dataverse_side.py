@@ -237,7 +237,7 @@ def test_rows_of_many_keys_are_read_in_one_batch_with_their_etags(side):
 
 
 def test_thousands_of_rows_are_written_a_thousand_a_request_and_a_conflict_among_them_is_found(
-        side, served, monkeypatch, tmp_path):
+        side, served, monkeypatch, tmp_path, reads_committed):
     """2,100 new accounts: three CreateMultiple and one read of their modified-on (a $batch of GETs); their updates:
     three UpdateMultiple, each row with its ETag, and one read. One account changed in Sales since it was read: the
     message holding it (150 updates) is refused whole and done again row by row, where that account alone is a
