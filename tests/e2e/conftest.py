@@ -3,6 +3,7 @@ page of it, and the demo data with an administrator."""
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 
 from tests.e2e.browser import CHROMIUM_ARGS, PASSWORD, SCREENSHOTS
 from tests.services import browser_executable
@@ -22,6 +23,9 @@ def browser(live_server, monkeypatch):
         browser = playwright.chromium.launch(executable_path=browser_executable(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The test's ORM calls ran in Playwright's context, on connections of their own (Django's are per context):
+        # closed here, or their sessions outlive the test and hold the test databases open.
+        connections.close_all()
 
 
 @pytest.fixture
