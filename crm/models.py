@@ -421,7 +421,7 @@ class Account(Address1, CrmRecord):
         self.account_number = self.account_number or None  # blank is "not numbered": NULL, never a second ""
 
     @classmethod
-    def assign_numbers(cls, objs):
+    def assign_numbers(cls, objs, reserved=None):  # Sales numbers are not taken ahead: ``reserved`` is the ERP's
         missing = [obj for obj in objs if not obj.account_number]
         for obj, number in zip(missing, numbers_allocate(prefix="ACC", count=len(missing)), strict=True):
             obj.account_number = number
@@ -534,7 +534,7 @@ class Contact(Address1, CrmRecord):
         self.contact_number = self.contact_number or None  # blank is "not numbered": NULL, never a second ""
 
     @classmethod
-    def assign_numbers(cls, objs):
+    def assign_numbers(cls, objs, reserved=None):  # Sales numbers are not taken ahead: ``reserved`` is the ERP's
         missing = [obj for obj in objs if not obj.contact_number]
         for obj, number in zip(missing, numbers_allocate(prefix="CON", count=len(missing)), strict=True):
             obj.contact_number = number
@@ -720,7 +720,7 @@ class SalesDocument(DocumentCustomer, CrmRecord):
         return f"{self.number} {self.name}"
 
     @classmethod
-    def assign_numbers(cls, objs):
+    def assign_numbers(cls, objs, reserved=None):  # Sales numbers are not taken ahead: ``reserved`` is the ERP's
         missing = [obj for obj in objs if not obj.number]
         for obj, number in zip(missing, numbers_allocate(prefix=cls.NUMBER_PREFIX, count=len(missing)), strict=True):
             obj.number = number

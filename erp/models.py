@@ -88,7 +88,7 @@ class NumberedRecord(ErpRecord):
         return cls.default_series()
 
     @classmethod
-    def assign_numbers(cls, objs):
+    def assign_numbers(cls, objs, reserved=None):
         missing = [obj for obj in objs if not obj.no]
         if not missing:
             return
@@ -116,7 +116,8 @@ class NumberedRecord(ErpRecord):
         # The series set as its descriptor would (key and cached record), without its router call per object
         no_series = cls._meta.get_field("no_series")
         series_id = series.pk
-        for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
+        numbers = no_series_allocate(series=series, count=len(missing), reserved=reserved)
+        for obj, number in zip(missing, numbers, strict=True):
             values = obj.__dict__  # the key's descriptor would drop a cached series: the right one is set next
             values["no"] = number
             values["no_series_id"] = series_id
@@ -303,10 +304,10 @@ class LinkedToContact:
         obj._br_loaded = (field_names, values if type(values) is tuple else tuple(values))
 
     @classmethod
-    def assign_numbers(cls, objs):
+    def assign_numbers(cls, objs, reserved=None):
         for obj in objs:
             obj._br_created = True  # assign_numbers runs only for new rows: save() when adding, bulk_create
-        super().assign_numbers(objs)
+        super().assign_numbers(objs, reserved)
 
     @classmethod
     def after_bulk_write(cls, objs):
@@ -971,8 +972,9 @@ class Opportunity(ErpRecord):
         return f"{self.no} {self.description}"
 
 
-def assign_document_numbers(objs, series_by_type, *, setup_name):
-    """Number the documents without a No. from the series of their document type."""
+def assign_document_numbers(objs, series_by_type, *, setup_name, reserved=None):
+    """Number the documents without a No. from the series of their document type (from ``reserved``, numbers taken
+    ahead, where they are of that series: `no_series_allocate`)."""
     for document_type, series in series_by_type.items():
         missing = [o for o in objs if not o.no and o.document_type == document_type]
         if missing and series is None:
@@ -989,7 +991,8 @@ def assign_document_numbers(objs, series_by_type, *, setup_name):
                 }
             )
         if missing:
-            for obj, number in zip(missing, no_series_allocate(series=series, count=len(missing)), strict=True):
+            numbers = no_series_allocate(series=series, count=len(missing), reserved=reserved)
+            for obj, number in zip(missing, numbers, strict=True):
                 obj.no = number
     if any(not o.no for o in objs):
         raise ValidationError({"no": ValidationError(
@@ -1156,8 +1159,9 @@ class SalesHeader(SalesDocumentFields, ErpRecord):
         return cls.series_by_type().get(document_type)
 
     @classmethod
-    def assign_numbers(cls, objs):
-        assign_document_numbers(objs, cls.series_by_type(), setup_name=gettext("Sales & Receivables Setup"))
+    def assign_numbers(cls, objs, reserved=None):
+        assign_document_numbers(objs, cls.series_by_type(), setup_name=gettext("Sales & Receivables Setup"),
+                                reserved=reserved)
 
 
 class SalesLine(SalesLineFields, ErpRecord):
@@ -1247,12 +1251,13 @@ class PurchaseHeader(ErpRecord):
         return f"Purchase {self.get_document_type_display()} {self.no}"
 
     @classmethod
-    def assign_numbers(cls, objs):
+    def assign_numbers(cls, objs, reserved=None):
         setup = PurchasesPayablesSetup.get_solo()
         assign_document_numbers(
             objs,
             {cls.DocumentType.QUOTE: setup.quote_nos, cls.DocumentType.ORDER: setup.order_nos},
             setup_name=gettext("Purchases & Payables Setup"),
+            reserved=reserved,
         )
 
 

@@ -16,8 +16,6 @@ here imports the models (``erp.models.NoSeries`` names the same class).
 
 import re
 from collections import deque
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -73,40 +71,42 @@ def series_codes_next(*, last_no_used, starting_no, increment_by, count):
     return [starting_no, *codes_following(starting_no, increment_by, count - 1)] if count > 0 else []
 
 
-# Numbers taken ahead for the writers of one block (`numbers_reserved`): series code → the numbers still to hand out.
-_RESERVED = ContextVar("p2c_reserved_numbers", default=None)
+class NumbersReserved:
+    """Numbers of one series taken ahead (`numbers_reserve`) for the writers of one run, handed to the write that
+    numbers its new records (``assign_numbers(objs, reserved=…)``): `no_series_allocate` gives them out in order
+    without locking the series row again. Numbers left over stay unused: a gap, as in a BC series that allows
+    gaps."""
+
+    def __init__(self, code, numbers):
+        self.code, self._left = code, deque(numbers)
+
+    def take(self, code, count):
+        """The next ``count`` numbers when they are of series ``code`` and that many are left; else None."""
+        if code != self.code or len(self._left) < count:
+            return None
+        return [self._left.popleft() for _ in range(count)]
 
 
-@contextmanager
-def numbers_reserved(*, series, count):
-    """Take ``count`` numbers of ``series`` now, in a short transaction of their own when no transaction is open, and
-    let `no_series_allocate` hand them out inside the block without locking the series row again.
+def numbers_reserve(*, series, count):
+    """Take ``count`` numbers of ``series`` (a NoSeries or its code) now, in a short transaction of their own when no
+    transaction is open: a `NumbersReserved` to hand to the writes (None when there is nothing to take).
 
     Writers that run side by side (the partitions of one synchronisation, each a worker of its own) then do not
-    wait for each other's commit on the series row, which `no_series_allocate` locks until the transaction ends.
-    Numbers taken and not handed out stay unused: a gap, as in a BC series that allows gaps."""
+    wait for each other's commit on the series row, which `no_series_allocate` locks until the transaction ends."""
     if series is None or count <= 0:
-        yield
-        return
+        return None
     code = series.code if isinstance(series, NoSeries) else series
-    pool = dict(_RESERVED.get() or {})
-    pool[code] = deque(no_series_allocate(series=code, count=count))
-    token = _RESERVED.set(pool)
-    try:
-        yield
-    finally:
-        _RESERVED.reset(token)
+    return NumbersReserved(code, no_series_allocate(series=code, count=count))
 
 
-def no_series_allocate(*, series, count=1):
-    """Reserve the next ``count`` numbers of ``series`` (a NoSeries or its code) and return them in order (from the
-    numbers `numbers_reserved` took ahead, while they last)."""
+def no_series_allocate(*, series, count=1, reserved=None):
+    """Reserve the next ``count`` numbers of ``series`` (a NoSeries or its code) and return them in order: from
+    ``reserved`` (a `NumbersReserved` of this series) while it has that many, else from the series."""
     code = series.code if isinstance(series, NoSeries) else series
     if count <= 0:
         return []
-    reserved = (_RESERVED.get() or {}).get(code)
-    if reserved is not None and len(reserved) >= count:
-        return [reserved.popleft() for _ in range(count)]
+    if reserved is not None and (numbers := reserved.take(code, count)) is not None:
+        return numbers
     if isinstance(series, NoSeries) and (numbers := _allocated_as_read(series, count)):
         return numbers
     # Without a savepoint inside the caller's transaction (two round trips less per allocation): the series is

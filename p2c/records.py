@@ -6,7 +6,8 @@ timestamp must move on *every* write the project makes, bulk writes included. Dj
 that gap, and gives models two hooks so derived values and numbers are set the same way on every path:
 
 - ``prepare_for_write(self)``: fill derived fields of one instance (full name, flags, ...);
-- ``assign_numbers(cls, objs)``: give new instances their numbers, in one allocation for a whole batch;
+- ``assign_numbers(cls, objs, reserved=None)``: give new instances their numbers, in one allocation for a whole
+  batch; ``reserved``: numbers the caller took ahead (the ERP's `erp.numbering.NumbersReserved`), handed out first;
 - ``after_bulk_write(cls, objs)``: keep other tables in step after a bulk write (rare).
 
 Records with a ``MODIFIED_BY_FIELD`` (the Sales side's ``modifiedby``) also record *who* wrote: the user set
@@ -103,25 +104,29 @@ class RecordQuerySet(models.QuerySet):
     delete.alters_data = True
     delete.queryset_only = True
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs, *args, reserved=None, **kwargs):
+        """``QuerySet.bulk_create`` with the hooks, numbers (``reserved``: taken ahead, `assign_numbers`), stamps and
+        ``records_written`` signal."""
         return self._create_records(objs, lambda prepared: super(RecordQuerySet, self).bulk_create(
-            prepared, *args, **kwargs))
+            prepared, *args, **kwargs), reserved=reserved)
 
-    def bulk_insert(self, objs, *, meanwhile=None):
+    def bulk_insert(self, objs, *, meanwhile=None, reserved=None):
         """``bulk_create`` for large loads: the same hooks, numbers, stamps and ``records_written`` signal, with the
         rows written by `insert_rows` (no per-value SQL compilation; one timestamp for the whole call). For new
         objects only, without bulk_create's options; the demo seed writes through it. ``meanwhile``: the caller's
-        work while the database writes the rows (`insert_rows`)."""
-        return self._create_records(objs, lambda prepared: insert_rows(self, prepared, meanwhile=meanwhile))
+        work while the database writes the rows (`insert_rows`); ``reserved``: numbers taken ahead
+        (`assign_numbers`)."""
+        return self._create_records(objs, lambda prepared: insert_rows(self, prepared, meanwhile=meanwhile),
+                                    reserved=reserved)
 
-    def _create_records(self, objs, write):
+    def _create_records(self, objs, write, *, reserved=None):
         """Numbers, derived fields and stamps, then ``write`` and the after-write hooks in one transaction; then
         ``records_written``."""
         objs = list(objs)
         if not objs:
             return objs
         with transaction.atomic(using=self.db):
-            self.model.assign_numbers(objs)
+            self.model.assign_numbers(objs, reserved)
             for obj in objs:
                 obj.prepare_for_write()
                 obj.stamp_writer()
@@ -242,8 +247,9 @@ class Record(models.Model):
         self._loaded_writer_id = getattr(self, attname)
 
     @classmethod
-    def assign_numbers(cls, objs):
-        """Give new instances without a number their number (one allocation per batch)."""
+    def assign_numbers(cls, objs, reserved=None):
+        """Give new instances without a number their number (one allocation per batch); ``reserved``: numbers the
+        caller took ahead, handed out first where they are of the series a number comes from."""
 
     @classmethod
     def after_bulk_write(cls, objs):

@@ -143,6 +143,8 @@ class SyncPlan:
     # A person's decisions of conflicts for this run, part of its request (integration/operations/conflicts.py):
     # coupling pk → {"fields": {erp_field: "erp"|"crm"}, "deletion": "restore"|"remove"} (engine/conflicts.py)
     decisions: dict = field(default_factory=dict, repr=False)
+    # Numbers taken ahead for the new destination records, handed to the destination's write (`RunRequest`)
+    numbers_reserved: object = field(default=None, repr=False)
     # Cursors the run takes to keep once it is whole (a side not in this process's database: cursors.py)
     cursors: dict = field(default_factory=dict, repr=False)
     _makers: dict = field(default_factory=dict, repr=False)  # model or compile function → what it made, once per run
@@ -210,7 +212,7 @@ def sides_of(mapping, direction):
 
 
 def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None, only_ids=None, key_range=None,
-               rows_coupled=None, decisions=None):
+               rows_coupled=None, decisions=None, numbers_reserved=None):
     """Resolve a mapping for one direction; raise ValidationError when the mapping cannot run."""
     if direction not in (Direction.TO_INTEGRATION, Direction.FROM_INTEGRATION):
         raise ValidationError(gettext("Direction %(direction)s is not one-way.") % {"direction": repr(direction)})
@@ -242,6 +244,7 @@ def plan_build(*, mapping, direction, full=False, dry_run=False, create_new=None
         key_range=key_range,
         rows_coupled=rows_coupled,
         decisions=decisions or {},
+        numbers_reserved=numbers_reserved,
     )
 
 

@@ -27,7 +27,8 @@ class RunRequest:
       open): the watermark stays, child mappings are left to the coordinator, and each job tells ``job.max_seen``.
       ``rows_coupled``: with it, only the source rows coupled (True) or uncoupled (False) when their chunk is read;
       ``destinations_uncoupled``: what `matching.uncoupled_destinations_exist` answered when the partitioned run
-      began (None: this run asks).
+      began (None: this run asks). ``numbers_reserved``: numbers taken ahead for the new destination records (a
+      partition's, `erp.numbering.NumbersReserved`), handed to the destination side's write.
     - ``wait_seconds``: how long to wait for the mapping's lock; ``lock_token``: a lock on the mapping the caller
       holds already (the run goes on under it).
     - ``jobs``: jobs already created (queued), by direction; ``progress(job=, done=, total=)``: called as chunks
@@ -45,6 +46,7 @@ class RunRequest:
     key_range: tuple | None = None
     rows_coupled: bool | None = None
     destinations_uncoupled: bool | None = None
+    numbers_reserved: object = field(default=None, repr=False)
     wait_seconds: float = 0
     lock_token: str | None = None
     jobs: dict | None = field(default=None, repr=False)

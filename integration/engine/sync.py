@@ -168,7 +168,8 @@ def _direction_run(request, direction, ids_side, token):
         ids = counterpart_ids(mapping=mapping, side=ids_side, ids=ids)
     plan = plan_build(mapping=mapping, direction=direction, full=request.full, dry_run=request.dry_run,
                       create_new=request.create_new, only_ids=ids, key_range=request.key_range,
-                      rows_coupled=request.rows_coupled, decisions=request.decisions)
+                      rows_coupled=request.rows_coupled, decisions=request.decisions,
+                      numbers_reserved=request.numbers_reserved)
     if request.destinations_uncoupled is not None:
         plan.per_run_known(uncoupled_destinations_exist, request.destinations_uncoupled)
     job = (request.jobs or {}).get(direction) or job_create(

@@ -138,7 +138,7 @@ class ChunkWrites:
             return []
         answers = self.plan.destination.reach.records_save(
             [dest for _, dest in pairs], new=new, attnames=() if new else sorted(self._update_fields()), writer=writer,
-            meanwhile=self._inserts_couple if new else None,
+            meanwhile=self._inserts_couple if new else None, reserved=self.plan.numbers_reserved if new else None,
             # the destination's own failure, not a row's, stops the run where its rows are committed first
             side_failures_raise=self.store.destination_written_first())
         if all(answer.ok for answer in answers):

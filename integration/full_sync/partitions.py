@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from erp.models import NumberedRecord
-from erp.numbering import numbers_reserved
+from erp.numbering import numbers_reserve
 from p2c.said import counted, said, said_exception, said_from_data, said_stored
 
 from .. import queue
@@ -277,15 +277,15 @@ def partition_run(*, partition, token):
     model = (mapping.erp_model_class() if job.direction == Direction.TO_INTEGRATION else mapping.crm_model_class())
     key_range = (_key_value(model, partition.low), _key_value(model, partition.high))
     sink = PartitionSink()
-    request = RunRequest(mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
-                         jobs={job.direction: job}, lock_token=job.holder, key_range=key_range,
-                         destinations_uncoupled=partition.destinations_uncoupled,
-                         rows_coupled=partition.rows_coupled, sink=sink, lease=PartitionLease(partition, token))
     try:
         series, count = (None, 0) if partition.rows_coupled is not None else _numbers_needed(
             mapping=mapping, job=job, create_new=partition.create_new, key_range=key_range)
-        with numbers_reserved(series=series, count=count):
-            engine_sync.mapping_synchronize(request)
+        engine_sync.mapping_synchronize(RunRequest(
+            mapping=mapping, direction=job.direction, full=job.full, create_new=partition.create_new,
+            jobs={job.direction: job}, lock_token=job.holder, key_range=key_range,
+            destinations_uncoupled=partition.destinations_uncoupled, rows_coupled=partition.rows_coupled,
+            numbers_reserved=numbers_reserve(series=series, count=count), sink=sink,
+            lease=PartitionLease(partition, token)))
         failed = sink.failed_with is not None
         message = sink.failed_with or ("", None)
     except MappingBusy as exc:
@@ -306,7 +306,7 @@ def partition_run(*, partition, token):
 def _numbers_needed(*, mapping, job, create_new, key_range):
     """(number series, how many numbers) a partition's new ERP records may take: its source rows without a coupling,
     from the destination's default series; (None, 0) when it creates nothing numbered that way. The partition takes
-    them before it starts (`numbers_reserved`), so partitions running side by side do not queue on the series row."""
+    them before it starts (`numbers_reserve`), so partitions running side by side do not queue on the series row."""
     plan = plan_build(mapping=mapping, direction=job.direction, full=job.full, create_new=create_new,
                       key_range=key_range)
     model = plan.destination.model

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
-from erp.numbering import codes_following, increment_code, no_series_allocate, numbers_reserved
+from erp.numbering import codes_following, increment_code, no_series_allocate, numbers_reserve
 from p2c.api.bulk import bulk_upsert
 from tests.admin_helpers import admin_form_data, admin_url
 from tests.api.clients import client_for
@@ -365,16 +365,34 @@ def test_two_processes_allocate_2000_distinct_numbers_on_a_sqlite_file(tmp_path)
 @pytest.mark.django_db
 def test_numbers_reserved_ahead_are_handed_out_without_the_series_and_those_left_over_stay_unused():
     series = NoSeries.objects.create(code="RES", starting_no="R0010", increment_by=10)
-    with numbers_reserved(series=series, count=3):
-        with CaptureQueriesContext(connection) as reading:
-            first = no_series_allocate(series=series, count=2)
-        more_than_left = no_series_allocate(series="RES", count=2)
-    after = no_series_allocate(series=series)
+    NoSeries.objects.create(code="OTHER", starting_no="O1")
+    reserved = numbers_reserve(series=series, count=3)
+    with CaptureQueriesContext(connection) as reading:
+        first = no_series_allocate(series=series, count=2, reserved=reserved)
+    more_than_left = no_series_allocate(series="RES", count=2, reserved=reserved)
+    not_given = no_series_allocate(series=series)
+    other_series = no_series_allocate(series="OTHER", reserved=reserved)
 
     assert not reading.captured_queries  # from the numbers taken ahead: the series row is neither read nor locked
     assert first == ["R0010", "R0020"]
     assert more_than_left == ["R0040", "R0050"]  # from the series; R0030 was taken ahead and never used: a gap
-    assert after == ["R0060"]
+    assert not_given == ["R0060"]  # numbers taken ahead go only to the writes they are handed to
+    assert other_series == ["O1"]
+    assert numbers_reserve(series=series, count=0) is None
+
+
+@pytest.mark.django_db
+def test_a_bulk_write_numbers_its_new_records_from_the_numbers_handed_to_it():
+    series = SalesReceivablesSetupFactory(
+        customer_nos=NoSeriesFactory(code="CUST", starting_no="C00010", increment_by=10)).customer_nos
+    reserved = numbers_reserve(series=series, count=3)
+    no_series_allocate(series=series)  # another writer meanwhile
+
+    customers = Customer.objects.bulk_create([Customer(name="A"), Customer(name="B")], reserved=reserved)
+    alone = Customer.objects.create(name="C")
+
+    assert [c.no for c in customers] == ["C00010", "C00020"]
+    assert alone.no == "C00050"
 
 
 @contextmanager
@@ -391,19 +409,20 @@ def series_row_locked_elsewhere(code, mode):
         other.close()
 
 
-def allocate_waiting_half_a_second_at_most(series, count):
+def allocate_waiting_half_a_second_at_most(series, count, reserved=None):
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '500ms'")
-        return no_series_allocate(series=series, count=count)
+        return no_series_allocate(series=series, count=count, reserved=reserved)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_numbers_reserved_ahead_do_not_wait_for_another_transaction_holding_the_series_on_postgres():
     series = NoSeries.objects.create(code="RES", starting_no="R0010")
-    with numbers_reserved(series=series, count=5), series_row_locked_elsewhere("RES", "UPDATE"):
-        numbers = allocate_waiting_half_a_second_at_most(series, 5)
+    reserved = numbers_reserve(series=series, count=5)
+    with series_row_locked_elsewhere("RES", "UPDATE"):
+        numbers = allocate_waiting_half_a_second_at_most(series, 5, reserved)
         with pytest.raises(OperationalError):  # the series itself waits
             allocate_waiting_half_a_second_at_most(series, 1)
     assert numbers == ["R0010", "R0011", "R0012", "R0013", "R0014"]

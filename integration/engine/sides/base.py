@@ -282,11 +282,13 @@ class Side(abc.ABC):
         skipped = {self.key_name, self.modified_name, self.writer_name}
         return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in skipped}
 
-    def records_save(self, objs, *, new, attnames=(), writer=None, meanwhile=None, side_failures_raise=False):
+    def records_save(self, objs, *, new, attnames=(), writer=None, meanwhile=None, side_failures_raise=False,
+                     reserved=None):
         """Write ``objs`` (instances: ``new`` ones, their keys taken, or existing ones, their fields ``attnames``),
         as ``writer``; one `Written` per instance, in order, a row that fails not stopping the others. Each one
         written gets the modified-on the side gave it. ``meanwhile``: the caller's work once the rows are written
-        (while a database writes them, `DjangoSide`)."""
+        (while a database writes them, `DjangoSide`). ``reserved``: numbers taken ahead for the new records, for a
+        side that numbers them in this process (`DjangoSide`; a side across HTTP numbers its own)."""
         if new:
             self.keys_take(objs)
             answers = self.write(inserts=[(obj.pk, self.record_values(obj)) for obj in objs], writer=writer)

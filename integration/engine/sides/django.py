@@ -309,16 +309,19 @@ class DjangoSide(Side):
         the chunk's other look-ups in one statement (a related record's natural key, or its key by that)."""
         return self.model._default_manager.db_manager(self.database).filter(**{f"{by}__in": values}).values_list(by, to)
 
-    def records_save(self, objs, *, new, attnames=(), writer=None, meanwhile=None, side_failures_raise=False):
+    def records_save(self, objs, *, new, attnames=(), writer=None, meanwhile=None, side_failures_raise=False,
+                     reserved=None):
         """`Side.records_save` in one statement (`records_insert`, `records_update`); when it fails, row by row in
         savepoints, so that only the bad rows fail (each `Written` with the exception, which names the field or the
         duplicate). ``side_failures_raise``: the database's own failure (no connection) stops the write rather than
-        failing every row (the rows are committed before their couplings: intents.py)."""
+        failing every row (the rows are committed before their couplings: intents.py). ``reserved``: numbers taken ahead
+        for the new records (`RecordQuerySet.bulk_insert`); a row written alone keeps the number the bulk write gave
+        it."""
         with writing_as(writer):
             try:
                 with transaction.atomic(using=self.database):
                     if new:
-                        self.records_insert(objs, meanwhile=meanwhile)
+                        self.records_insert(objs, meanwhile=meanwhile, reserved=reserved)
                     else:
                         self.records_update(objs, attnames)
                 return [Written(obj.pk, True) for obj in objs]
@@ -349,12 +352,12 @@ class DjangoSide(Side):
     def record_pages(self, read, size, attnames=None):
         return record_pages(read, size, attnames)
 
-    def records_insert(self, objs, *, meanwhile=None):
+    def records_insert(self, objs, *, meanwhile=None, reserved=None):
         """New instances in one statement (COPY on PostgreSQL, ``executemany`` on SQLite, `bulk_insert`);
-        ``meanwhile``: the caller's work while the database writes them."""
+        ``meanwhile``: the caller's work while the database writes them; ``reserved``: numbers taken ahead."""
         manager = self.model.objects.db_manager(self.database)
         if hasattr(manager, "bulk_insert"):
-            manager.bulk_insert(objs, meanwhile=meanwhile)
+            manager.bulk_insert(objs, meanwhile=meanwhile, reserved=reserved)
         else:
             manager.bulk_create(objs)
 
