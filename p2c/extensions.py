@@ -1,11 +1,14 @@
 """Extension points: how an app above (the integration) adds to the admin screens and API of the apps below
 (Sales, ERP) without them importing it, so imports run one way (p2c ← crm, erp ← integration).
 
-An app above fills the registry in its ``AppConfig.ready()``. The admin reads it in its own hooks, on each request
-(p2c.admin_extensions): its classes are the same whatever the order the apps are made ready in. The API modules
-read it when they are imported, with the URLs, after every ``ready()``, and put what they find in their classes'
-bases, where a hand-written mixin would be. A registration after the first read is refused: it would be silently
-missing from the classes already made.
+An app above fills the registry in its ``AppConfig.ready()``. Nothing below reads it when its classes are built:
+their classes are the same whatever the order the apps are made ready in, and hold none of the classes above.
+
+- The admin reads it in its own hooks, on each request (p2c.admin_extensions).
+- The API's viewsets and serializers read it each time one is made (a viewset for each request, a serializer for
+  each record it reads or writes): the instance is of its class extended with the mixins registered for its model
+  then (`class_extended`), where a hand-written mixin would be a base. Routes are the one part made once, when the
+  router makes the URLs: an action a viewset mixin adds is routed if it was registered by then (``ready()`` is).
 
 Keys are a model class, or an app label for what goes on every ModelAdmin of that app.
 """
@@ -15,8 +18,8 @@ from collections import defaultdict
 ADMIN_EXTENSION = "admin_extension"  # a p2c.admin_extensions.AdminExtension of the key's ModelAdmin
 INLINE_EXTENSION = "inline_extension"  # an AdminExtension of the inline that edits the key's records in another's page
 ADMIN_ACTION = "admin_action"  # list action of the key's ModelAdmin
-VIEWSET_MIXIN = "viewset_mixin"  # base of the key's API viewset (e.g. its extra actions)
-SERIALIZER_MIXIN = "serializer_mixin"  # base of the key's API serializer
+VIEWSET_MIXIN = "viewset_mixin"  # mixin of the key's API viewsets (e.g. its extra actions): `class_extended`
+SERIALIZER_MIXIN = "serializer_mixin"  # mixin of the key's API serializers: `class_extended`
 EXTERNALLY_MAINTAINED_FIELDS = "externally_maintained_fields"  # callable(model) -> names another system writes
 ADMIN_INDEX_TEMPLATE = "admin_index_template"  # a template included on the admin index and on the key's app page
 ADMIN_PAGE_NOTICE = "admin_page_notice"  # callable() -> HTML ("" for none) atop every admin page of the key's app
@@ -25,35 +28,37 @@ KINDS = (ADMIN_EXTENSION, INLINE_EXTENSION, ADMIN_ACTION, VIEWSET_MIXIN, SERIALI
          ADMIN_INDEX_TEMPLATE, ADMIN_PAGE_NOTICE)
 
 _registry: dict[tuple[str, object], list] = defaultdict(list)
-_read = False
+_extended: dict[tuple[type, tuple], type] = {}  # (a class, the mixins registered for it) → the class made of them
 
 
 def extension_add(*, key, kind, extension):
     """Register ``extension`` of ``kind`` for ``key`` (a model class or an app label); call from ``ready()``."""
     if kind not in KINDS:
         raise ValueError(f"Unknown extension kind {kind!r}; one of {', '.join(KINDS)}.")
-    if _read:
-        raise RuntimeError(
-            f"Extension {extension!r} for {key!r} registered after the registry was read: register it in an "
-            "AppConfig.ready()."
-        )
     if extension not in _registry[kind, key]:
         _registry[kind, key].append(extension)
 
 
 def extensions_of(*, key, kind):
     """The extensions of ``kind`` registered for ``key``, in the order registered (a tuple, for class bases)."""
-    global _read
-    _read = True
     return tuple(_registry.get((kind, key), ()))
 
 
-def viewset_mixins(key):
-    return extensions_of(key=key, kind=VIEWSET_MIXIN)
-
-
-def serializer_mixins(key):
-    return extensions_of(key=key, kind=SERIALIZER_MIXIN)
+def class_extended(cls, *, kind, key):
+    """``cls`` with the mixins of ``kind`` registered for ``key`` now put before it, as the first bases of a class of
+    the same name: the class an instance made now takes (``cls`` itself when none is registered). Made once for
+    each set of mixins; a class made here is its own extension."""
+    original = cls.__dict__.get("_extended_from", cls)
+    mixins = extensions_of(key=key, kind=kind)
+    if not mixins:
+        return original
+    made = _extended.get((original, mixins))
+    if made is None:
+        # Named and documented as the class itself: the API's schema describes the same endpoints either way
+        made = _extended[original, mixins] = type(original)(original.__name__, (*mixins, original), {
+            "__module__": original.__module__, "__qualname__": original.__qualname__, "__doc__": original.__doc__,
+            "_extended_from": original})
+    return made
 
 
 def externally_maintained_fields(model):

@@ -1,10 +1,10 @@
 """Routes of the CRM API, mounted under ``/api/crm/`` by ``p2c/api_urls.py``."""
 
-from rest_framework.routers import DefaultRouter
+from p2c.api.routers import Router
 
 from . import views
 
-router = DefaultRouter()
+router = Router()
 router.register("system-users", views.CrmSystemUserViewSet, basename="crm-system-users")
 router.register("transaction-currencies", views.CrmTransactionCurrencyViewSet, basename="crm-transaction-currencies")
 router.register("unit-groups", views.CrmUnitGroupViewSet, basename="crm-unit-groups")

@@ -5,7 +5,6 @@ from crm import models
 from p2c.api.deletions import deletion_log_viewset
 from p2c.api.exceptions import StateConflict
 from p2c.api.viewsets import BulkUpsertMixin, LargeRecordViewSet, RecordViewSet, bulk_schema
-from p2c.extensions import viewset_mixins
 from p2c.records import writing_as
 
 from . import filters, serializers
@@ -40,11 +39,11 @@ class HandEditGuardMixin:
 
 
 # One viewset per table: its serializer and filterset (crm/api/serializers.py, filters.py), what ``?search=`` reads,
-# what ``?ordering=`` takes (id, createdon, modifiedon, then the table's own), and the mixins the integration adds
-# (``viewset_mixins``: its actions on the record).
+# what ``?ordering=`` takes (id, createdon, modifiedon, then the table's own). The integration's actions on the record
+# are mixins it registers, taken by each request's viewset (p2c.extensions).
 
 # Setup records: page-numbered lists in a fixed order.
-class CrmSystemUserViewSet(*viewset_mixins(models.SystemUser), CrmRecordViewSet):
+class CrmSystemUserViewSet(CrmRecordViewSet):
     queryset = models.SystemUser.objects.all()
     serializer_class = serializers.CrmSystemUserSerializer
     filterset_class = filters.CrmSystemUserFilterSet
@@ -53,7 +52,7 @@ class CrmSystemUserViewSet(*viewset_mixins(models.SystemUser), CrmRecordViewSet)
     ordering = ("fullname", "pk")
 
 
-class CrmTransactionCurrencyViewSet(*viewset_mixins(models.TransactionCurrency), CrmRecordViewSet):
+class CrmTransactionCurrencyViewSet(CrmRecordViewSet):
     queryset = models.TransactionCurrency.objects.all()
     serializer_class = serializers.CrmTransactionCurrencySerializer
     filterset_class = filters.CrmTransactionCurrencyFilterSet
@@ -62,7 +61,7 @@ class CrmTransactionCurrencyViewSet(*viewset_mixins(models.TransactionCurrency),
     ordering = ("iso_currency_code", "pk")
 
 
-class CrmUnitGroupViewSet(*viewset_mixins(models.UnitGroup), CrmRecordViewSet):
+class CrmUnitGroupViewSet(CrmRecordViewSet):
     queryset = models.UnitGroup.objects.all()
     serializer_class = serializers.CrmUnitGroupSerializer
     filterset_class = filters.CrmUnitGroupFilterSet
@@ -80,7 +79,8 @@ class CrmUnitViewSet(CrmRecordViewSet):
     ordering = ("unit_group__name", "name", "pk")
 
 
-class CrmPriceLevelViewSet(HandEditGuardMixin, *viewset_mixins(models.PriceLevel), CrmRecordViewSet):
+class CrmPriceLevelViewSet(HandEditGuardMixin, CrmRecordViewSet):
+    __doc__ = HandEditGuardMixin.__doc__  # the endpoints' description, before the mixins' the integration adds
     queryset = models.PriceLevel.objects.all()
     serializer_class = serializers.CrmPriceLevelSerializer
     filterset_class = filters.CrmPriceLevelFilterSet
@@ -90,7 +90,7 @@ class CrmPriceLevelViewSet(HandEditGuardMixin, *viewset_mixins(models.PriceLevel
 
 
 # The large lists: keyset pages by modifiedon.
-class CrmProductViewSet(*viewset_mixins(models.Product), CrmLargeRecordViewSet):
+class CrmProductViewSet(CrmLargeRecordViewSet):
     queryset = models.Product.objects.all()
     serializer_class = serializers.CrmProductSerializer
     filterset_class = filters.CrmProductFilterSet
@@ -98,9 +98,8 @@ class CrmProductViewSet(*viewset_mixins(models.Product), CrmLargeRecordViewSet):
     ordering_fields = ("id", "createdon", "modifiedon", "product_number", "name", "description", "price")
 
 
-class CrmProductPriceLevelViewSet(
-    HandEditGuardMixin, *viewset_mixins(models.ProductPriceLevel), CrmLargeRecordViewSet
-):
+class CrmProductPriceLevelViewSet(HandEditGuardMixin, CrmLargeRecordViewSet):
+    __doc__ = HandEditGuardMixin.__doc__  # the endpoints' description, before the mixins' the integration adds
     queryset = models.ProductPriceLevel.objects.all()
     serializer_class = serializers.CrmProductPriceLevelSerializer
     filterset_class = filters.CrmProductPriceLevelFilterSet
@@ -109,7 +108,7 @@ class CrmProductPriceLevelViewSet(
 
 
 @bulk_schema(serializers.CrmAccountSerializer, "account_number")
-class CrmAccountViewSet(*viewset_mixins(models.Account), BulkUpsertMixin, CrmLargeRecordViewSet):
+class CrmAccountViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
     queryset = models.Account.objects.all()
     serializer_class = serializers.CrmAccountSerializer
     filterset_class = filters.CrmAccountFilterSet
@@ -119,7 +118,7 @@ class CrmAccountViewSet(*viewset_mixins(models.Account), BulkUpsertMixin, CrmLar
 
 
 @bulk_schema(serializers.CrmContactSerializer, "contact_number")
-class CrmContactViewSet(*viewset_mixins(models.Contact), BulkUpsertMixin, CrmLargeRecordViewSet):
+class CrmContactViewSet(BulkUpsertMixin, CrmLargeRecordViewSet):
     queryset = models.Contact.objects.all()
     serializer_class = serializers.CrmContactSerializer
     filterset_class = filters.CrmContactFilterSet
@@ -130,7 +129,7 @@ class CrmContactViewSet(*viewset_mixins(models.Contact), BulkUpsertMixin, CrmLar
     bulk_key_field = "contact_number"
 
 
-class CrmOpportunityViewSet(*viewset_mixins(models.Opportunity), CrmLargeRecordViewSet):
+class CrmOpportunityViewSet(CrmLargeRecordViewSet):
     queryset = models.Opportunity.objects.all()
     serializer_class = serializers.CrmOpportunitySerializer
     filterset_class = filters.CrmOpportunityFilterSet
@@ -155,7 +154,7 @@ class CrmQuoteDetailViewSet(CrmLargeRecordViewSet):
     ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
 
 
-class CrmSalesOrderViewSet(*viewset_mixins(models.SalesOrder), CrmLargeRecordViewSet):
+class CrmSalesOrderViewSet(CrmLargeRecordViewSet):
     queryset = models.SalesOrder.objects.all()
     serializer_class = serializers.CrmSalesOrderSerializer
     filterset_class = filters.CrmSalesOrderFilterSet
@@ -171,7 +170,7 @@ class CrmSalesOrderDetailViewSet(CrmLargeRecordViewSet):
     ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
 
 
-class CrmInvoiceViewSet(*viewset_mixins(models.Invoice), CrmLargeRecordViewSet):
+class CrmInvoiceViewSet(CrmLargeRecordViewSet):
     queryset = models.Invoice.objects.all()
     serializer_class = serializers.CrmInvoiceSerializer
     filterset_class = filters.CrmInvoiceFilterSet
@@ -179,7 +178,7 @@ class CrmInvoiceViewSet(*viewset_mixins(models.Invoice), CrmLargeRecordViewSet):
     ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
 
 
-class CrmInvoiceDetailViewSet(*viewset_mixins(models.InvoiceDetail), CrmLargeRecordViewSet):
+class CrmInvoiceDetailViewSet(CrmLargeRecordViewSet):
     queryset = models.InvoiceDetail.objects.all()
     serializer_class = serializers.CrmInvoiceDetailSerializer
     filterset_class = filters.CrmInvoiceDetailFilterSet

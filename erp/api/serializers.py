@@ -6,7 +6,6 @@ from rest_framework import serializers
 from erp import models
 from erp.numbering import no_series_manual_check
 from p2c.api.serializers import RecordSerializer, related_id
-from p2c.extensions import serializer_mixins
 
 
 class ManualNosSerializerMixin:
@@ -93,7 +92,7 @@ class ErpSalespersonPurchaserSerializer(RecordSerializer):
         model = models.SalespersonPurchaser
 
 
-class ErpContactSerializer(ManualNosSerializerMixin, *serializer_mixins(models.Contact), RecordSerializer):
+class ErpContactSerializer(ManualNosSerializerMixin, RecordSerializer):
     # One of them not blank (validate), said in the schema too (p2c.api.schema.AutoSchema).
     names_one_needed = ("name", "first_name", "middle_name", "surname")
 
@@ -118,7 +117,7 @@ class ErpContactSerializer(ManualNosSerializerMixin, *serializer_mixins(models.C
         return attrs
 
 
-class ErpCustomerSerializer(ManualNosSerializerMixin, *serializer_mixins(models.Customer), RecordSerializer):
+class ErpCustomerSerializer(ManualNosSerializerMixin, RecordSerializer):
     class Meta(RecordSerializer.Meta):
         model = models.Customer
 

@@ -1,10 +1,10 @@
 """Routes of the ERP API, mounted under ``/api/erp/`` by ``p2c/api_urls.py``."""
 
-from rest_framework.routers import DefaultRouter
+from p2c.api.routers import Router
 
 from . import views
 
-router = DefaultRouter()
+router = Router()
 router.register("no-series", views.ErpNoSeriesViewSet, basename="erp-no-series")
 router.register("business-relations", views.ErpBusinessRelationViewSet, basename="erp-business-relations")
 router.register("marketing-setup", views.ErpMarketingSetupViewSet, basename="erp-marketing-setup")

@@ -12,7 +12,6 @@ from p2c.api.viewsets import (
     SingletonViewSet,
     bulk_schema,
 )
-from p2c.extensions import viewset_mixins
 
 from . import filters, serializers
 from .business_relations import ContactBusinessRelationActionsMixin, RecordCreateContactActionsMixin
@@ -58,7 +57,7 @@ class ErpBusinessRelationViewSet(RecordViewSet):
     ordering = ("code", "pk")
 
 
-class ErpCurrencyViewSet(*viewset_mixins(models.Currency), RecordViewSet):
+class ErpCurrencyViewSet(RecordViewSet):
     queryset = models.Currency.objects.all()
     serializer_class = serializers.ErpCurrencySerializer
     filterset_class = filters.ErpCurrencyFilterSet
@@ -67,7 +66,7 @@ class ErpCurrencyViewSet(*viewset_mixins(models.Currency), RecordViewSet):
     ordering = ("code", "pk")
 
 
-class ErpUnitOfMeasureViewSet(*viewset_mixins(models.UnitOfMeasure), RecordViewSet):
+class ErpUnitOfMeasureViewSet(RecordViewSet):
     queryset = models.UnitOfMeasure.objects.all()
     serializer_class = serializers.ErpUnitOfMeasureSerializer
     filterset_class = filters.ErpUnitOfMeasureFilterSet
@@ -76,7 +75,7 @@ class ErpUnitOfMeasureViewSet(*viewset_mixins(models.UnitOfMeasure), RecordViewS
     ordering = ("code", "pk")
 
 
-class ErpCustomerPriceGroupViewSet(*viewset_mixins(models.CustomerPriceGroup), RecordViewSet):
+class ErpCustomerPriceGroupViewSet(RecordViewSet):
     queryset = models.CustomerPriceGroup.objects.all()
     serializer_class = serializers.ErpCustomerPriceGroupSerializer
     filterset_class = filters.ErpCustomerPriceGroupFilterSet
@@ -121,7 +120,7 @@ class ErpCustomerTemplateViewSet(RecordViewSet):
     ordering = ("code", "pk")
 
 
-class ErpSalespersonPurchaserViewSet(*viewset_mixins(models.SalespersonPurchaser), RecordViewSet):
+class ErpSalespersonPurchaserViewSet(RecordViewSet):
     queryset = models.SalespersonPurchaser.objects.all()
     serializer_class = serializers.ErpSalespersonPurchaserSerializer
     filterset_class = filters.ErpSalespersonPurchaserFilterSet
@@ -131,9 +130,7 @@ class ErpSalespersonPurchaserViewSet(*viewset_mixins(models.SalespersonPurchaser
 
 
 @bulk_schema(serializers.ErpContactSerializer, "no")
-class ErpContactViewSet(
-    ContactBusinessRelationActionsMixin, *viewset_mixins(models.Contact), BulkUpsertMixin, LargeRecordViewSet
-):
+class ErpContactViewSet(ContactBusinessRelationActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
     """ERP contacts; the business-relation operations (create as customer, link, quotes, …) are actions on them."""
 
     queryset = models.Contact.objects.all()
@@ -145,9 +142,7 @@ class ErpContactViewSet(
 
 
 @bulk_schema(serializers.ErpCustomerSerializer, "no")
-class ErpCustomerViewSet(
-    RecordCreateContactActionsMixin, *viewset_mixins(models.Customer), BulkUpsertMixin, LargeRecordViewSet
-):
+class ErpCustomerViewSet(RecordCreateContactActionsMixin, BulkUpsertMixin, LargeRecordViewSet):
     """ERP customers; ``create-contact`` makes and links their contact."""
 
     queryset = models.Customer.objects.all()
@@ -193,7 +188,7 @@ class ErpContactBusinessRelationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelV
 
 
 # Items, resources, prices and documents; the large lists in keyset pages by modified_at.
-class ErpItemViewSet(*viewset_mixins(models.Item), LargeRecordViewSet):
+class ErpItemViewSet(LargeRecordViewSet):
     queryset = models.Item.objects.all()
     serializer_class = serializers.ErpItemSerializer
     filterset_class = filters.ErpItemFilterSet
@@ -201,7 +196,7 @@ class ErpItemViewSet(*viewset_mixins(models.Item), LargeRecordViewSet):
     ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "description", "unit_price")
 
 
-class ErpResourceViewSet(*viewset_mixins(models.Resource), RecordViewSet):
+class ErpResourceViewSet(RecordViewSet):
     queryset = models.Resource.objects.all()
     serializer_class = serializers.ErpResourceSerializer
     filterset_class = filters.ErpResourceFilterSet
@@ -210,7 +205,7 @@ class ErpResourceViewSet(*viewset_mixins(models.Resource), RecordViewSet):
     ordering = ("no", "pk")
 
 
-class ErpSalesPriceViewSet(*viewset_mixins(models.SalesPrice), LargeRecordViewSet):
+class ErpSalesPriceViewSet(LargeRecordViewSet):
     queryset = models.SalesPrice.objects.all()
     serializer_class = serializers.ErpSalesPriceSerializer
     filterset_class = filters.ErpSalesPriceFilterSet
@@ -218,7 +213,7 @@ class ErpSalesPriceViewSet(*viewset_mixins(models.SalesPrice), LargeRecordViewSe
     ordering_fields = ("id", "system_id", "created_at", "modified_at", "unit_price")
 
 
-class ErpOpportunityViewSet(*viewset_mixins(models.Opportunity), LargeRecordViewSet):
+class ErpOpportunityViewSet(LargeRecordViewSet):
     queryset = models.Opportunity.objects.all()
     serializer_class = serializers.ErpOpportunitySerializer
     filterset_class = filters.ErpOpportunityFilterSet
@@ -226,7 +221,7 @@ class ErpOpportunityViewSet(*viewset_mixins(models.Opportunity), LargeRecordView
     ordering_fields = ("id", "system_id", "created_at", "modified_at", "no", "description")
 
 
-class ErpSalesHeaderViewSet(*viewset_mixins(models.SalesHeader), LargeRecordViewSet):
+class ErpSalesHeaderViewSet(LargeRecordViewSet):
     queryset = models.SalesHeader.objects.all()
     serializer_class = serializers.ErpSalesHeaderSerializer
     filterset_class = filters.ErpSalesHeaderFilterSet
@@ -234,7 +229,7 @@ class ErpSalesHeaderViewSet(*viewset_mixins(models.SalesHeader), LargeRecordView
     ordering_fields = ("id", "system_id", "created_at", "modified_at", "amount")
 
 
-class ErpSalesInvoiceHeaderViewSet(*viewset_mixins(models.SalesInvoiceHeader), LargeRecordViewSet):
+class ErpSalesInvoiceHeaderViewSet(LargeRecordViewSet):
     queryset = models.SalesInvoiceHeader.objects.all()
     serializer_class = serializers.ErpSalesInvoiceHeaderSerializer
     filterset_class = filters.ErpSalesInvoiceHeaderFilterSet
@@ -250,7 +245,7 @@ class ErpSalesLineViewSet(LargeRecordViewSet):
     ordering_fields = ("id", "system_id", "created_at", "modified_at", "line_no", "description", "unit_price", "amount")
 
 
-class ErpSalesInvoiceLineViewSet(*viewset_mixins(models.SalesInvoiceLine), LargeRecordViewSet):
+class ErpSalesInvoiceLineViewSet(LargeRecordViewSet):
     queryset = models.SalesInvoiceLine.objects.all()
     serializer_class = serializers.ErpSalesInvoiceLineSerializer
     filterset_class = filters.ErpSalesInvoiceLineFilterSet

@@ -215,6 +215,8 @@ def _idempotent_operations(generator):
     found = set()
     for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
         view = getattr(callback, "cls", None)
+        if hasattr(view, "extended"):  # the class a request's viewset takes, with the mixins registered
+            view = view.extended()
         action = (getattr(callback, "actions", None) or {}).get(method.lower())
         handler = getattr(view, action, None) if view and action else None
         if getattr(handler, "honours_idempotency_key", False):
@@ -237,6 +239,8 @@ def _stored_data_rules(generator):
     found = {}
     for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
         view = getattr(callback, "cls", None)
+        if hasattr(view, "extended"):  # the class a request's viewset takes, with the mixins registered
+            view = view.extended()
         action = (getattr(callback, "actions", None) or {}).get(method.lower())
         queryset = getattr(view, "queryset", None)
         if action not in ("create", "update", "partial_update") or queryset is None:

@@ -13,6 +13,8 @@ from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
+from p2c.extensions import SERIALIZER_MIXIN, class_extended
+
 from .keys import natural_key
 
 
@@ -129,6 +131,13 @@ class KeyRelatedField(serializers.SlugRelatedField):
 
 class RecordSerializer(StrictModelSerializer):
     """Every model field, foreign keys by natural key; fields the system fills are read-only."""
+
+    def __new__(cls, *args, **kwargs):
+        # Each one made is of its class with the serializer mixins the apps above register for its model then
+        # (p2c.extensions; this docstring is the schema's description of every record)
+        model = getattr(cls.Meta, "model", None)
+        extended = cls if model is None else class_extended(cls, kind=SERIALIZER_MIXIN, key=model)
+        return super().__new__(extended, *args, **kwargs)
 
     serializer_related_field = KeyRelatedField
     serializer_related_to_field = KeyRelatedField

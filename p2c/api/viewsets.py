@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from p2c.api.bulk import MAX_RECORDS, BulkConflict, bulk_summary, bulk_upsert
 from p2c.databases import database_for
+from p2c.extensions import VIEWSET_MIXIN, class_extended
 from p2c.idempotency import IdempotentCreateMixin, idempotent
 
 from .keys import natural_key
@@ -51,6 +52,22 @@ class ApiViewSetMixin:
             related = related_to_load(model)
             if related:
                 cls.queryset = queryset.select_related(*related)
+
+    def __new__(cls, *args, **kwargs):
+        # Each request's viewset: its class with the mixins the apps above register for its model (p2c.extensions)
+        return super().__new__(cls.extended())
+
+    @classmethod
+    def extended(cls):
+        """This class with the viewset mixins registered for its model now (`p2c.extensions.class_extended`)."""
+        model = getattr(cls.queryset, "model", None)
+        return cls if model is None else class_extended(cls, kind=VIEWSET_MIXIN, key=model)
+
+    @classmethod
+    def get_extra_actions(cls):
+        """The actions the router routes: those of the class as extended when it makes the URLs."""
+        extended = cls.extended()
+        return super().get_extra_actions() if extended is cls else extended.get_extra_actions()
 
     def get_object(self):
         value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
