@@ -137,53 +137,60 @@ class CrmOpportunityViewSet(CrmLargeRecordViewSet):
     ordering_fields = ("id", "createdon", "modifiedon", "name", "description")
 
 
-# Sales documents and their lines.
+# Sales documents and their lines: quotes, orders and invoices are searched and ordered by the same fields, those of
+# crm.models.SalesDocument, and their lines by those of DocumentLine.
+DOCUMENT_SEARCH_FIELDS = ("number", "name", "description")
+DOCUMENT_ORDERING_FIELDS = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
+LINE_SEARCH_FIELDS = ("description", "product_description")
+LINE_ORDERING_FIELDS = ("id", "createdon", "modifiedon", "line_number", "description")
+
+
 class CrmQuoteViewSet(CrmLargeRecordViewSet):
     queryset = models.Quote.objects.all()
     serializer_class = serializers.CrmQuoteSerializer
     filterset_class = filters.CrmQuoteFilterSet
-    search_fields = ("number", "name", "description")
-    ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
+    search_fields = DOCUMENT_SEARCH_FIELDS
+    ordering_fields = DOCUMENT_ORDERING_FIELDS
 
 
 class CrmQuoteDetailViewSet(CrmLargeRecordViewSet):
     queryset = models.QuoteDetail.objects.all()
     serializer_class = serializers.CrmQuoteDetailSerializer
     filterset_class = filters.CrmQuoteDetailFilterSet
-    search_fields = ("description", "product_description")
-    ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
+    search_fields = LINE_SEARCH_FIELDS
+    ordering_fields = LINE_ORDERING_FIELDS
 
 
 class CrmSalesOrderViewSet(CrmLargeRecordViewSet):
     queryset = models.SalesOrder.objects.all()
     serializer_class = serializers.CrmSalesOrderSerializer
     filterset_class = filters.CrmSalesOrderFilterSet
-    search_fields = ("number", "name", "description")
-    ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
+    search_fields = DOCUMENT_SEARCH_FIELDS
+    ordering_fields = DOCUMENT_ORDERING_FIELDS
 
 
 class CrmSalesOrderDetailViewSet(CrmLargeRecordViewSet):
     queryset = models.SalesOrderDetail.objects.all()
     serializer_class = serializers.CrmSalesOrderDetailSerializer
     filterset_class = filters.CrmSalesOrderDetailFilterSet
-    search_fields = ("description", "product_description")
-    ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
+    search_fields = LINE_SEARCH_FIELDS
+    ordering_fields = LINE_ORDERING_FIELDS
 
 
 class CrmInvoiceViewSet(CrmLargeRecordViewSet):
     queryset = models.Invoice.objects.all()
     serializer_class = serializers.CrmInvoiceSerializer
     filterset_class = filters.CrmInvoiceFilterSet
-    search_fields = ("number", "name", "description")
-    ordering_fields = ("id", "createdon", "modifiedon", "name", "total_amount", "description", "number")
+    search_fields = DOCUMENT_SEARCH_FIELDS
+    ordering_fields = DOCUMENT_ORDERING_FIELDS
 
 
 class CrmInvoiceDetailViewSet(CrmLargeRecordViewSet):
     queryset = models.InvoiceDetail.objects.all()
     serializer_class = serializers.CrmInvoiceDetailSerializer
     filterset_class = filters.CrmInvoiceDetailFilterSet
-    search_fields = ("description", "product_description")
-    ordering_fields = ("id", "createdon", "modifiedon", "line_number", "description")
+    search_fields = LINE_SEARCH_FIELDS
+    ordering_fields = LINE_ORDERING_FIELDS
 
 
 # The records deleted in the last days (p2c.deletions), read-only
