@@ -33,9 +33,9 @@ run: install
 	trap 'kill $$processes 2>/dev/null; wait $$processes' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST)
 
-# Two p2c on this machine as two machines hold them (issue 61), each with its own SQLite database and var directory
-# under var/two/: Sales at http://$(SALES_HOST)/ serves its Dataverse Web API, with the application user the other
-# signs in as (sales_api_application, an OAuth client-credentials application; its secret made once, in
+# Two p2c on this machine as two machines hold them (X11, docs/features.md), each with its own SQLite database and var
+# directory under var/two/: Sales at http://$(SALES_HOST)/ serves its Dataverse Web API, with the application user the
+# other signs in as (sales_api_application, an OAuth client-credentials application; its secret made once, in
 # var/two/client-secret); the ERP and the integration at http://$(ERP_HOST)/, with a worker and beat, reach it over
 # HTTP through SALES_API_*. Plain http:// only because both are on the loopback address (OAUTHLIB_INSECURE_TRANSPORT
 # lets the Sales instance's token endpoint answer it). Ctrl-C stops them all.
@@ -113,8 +113,8 @@ messages-check: install-dev
 	$(BIN)/python manage.py messages_check
 
 # The benchmarks also install the peer they compare with (requirements-bench.txt), never needed by the app or tests.
-# One of them: PYTEST_ARGS="-k floor" (issue 31's, tests/bench/test_floor_bench.py); a file's path would add to
-# tests/bench, not narrow it.
+# One of them: PYTEST_ARGS="-k floor" (tests/bench/test_floor_bench.py: "Write paths" in docs/decisions.md); a file's
+# path would add to tests/bench, not narrow it.
 bench: install-dev
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m pytest tests/bench -s -p no:cacheprovider -o addopts="" $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
-"""Issue 67, through p2c's API: text that cannot be stored (a NUL, a lone surrogate) is refused once, by the parsers
-and the query-string check, naming the field, in every kind of body; every opaque token (the list cursors, the
-Idempotency-Key header) is checked whole before use: a 400 in the API's error shape, never a 500, nothing written."""
+"""Bounded and total doors (docs/decisions.md), through p2c's API: text that cannot be stored (a NUL, a lone surrogate)
+is refused once, by the parsers and the query-string check, naming the field, in every kind of body; every opaque token
+(the list cursors, the Idempotency-Key header) is checked whole before use: a 400 in the API's error shape, never a 500,
+nothing written."""
 
 import base64
 import json

@@ -66,7 +66,7 @@ def test_bench_one_database_against_two():
         print(f"| {shape} | {cells} |")
     one, two = medians["one database"], medians["two databases"]
     print(f"| two / one | {two['to_erp'] / one['to_erp']:.2f}x | {two['to_sales'] / one['to_sales']:.2f}x |")
-    # Issue 66: a settled table's runs, Sales → ERP
+    # Settled runs cost what changed (docs/decisions.md): a settled table's runs, Sales → ERP
     print(f"\n| PostgreSQL, N={n:,}, Sales → ERP | 500 changed: seconds (rows read) | second settled run after a "
           "bulk change: seconds (rows read) |")
     print("|---|---|---|")

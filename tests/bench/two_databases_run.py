@@ -46,9 +46,9 @@ def settled_run():
     return time.perf_counter() - started, job.inserted + job.modified + job.unchanged + job.skipped + job.coupled
 
 
-# Issue 66: what a run costs once things are settled, 500 changed rows, then the second settled run after a bulk
-# change of every row (the rows re-read inside the watermark's margin used to be read, run after run, with Sales in
-# a database of its own).
+# Settled runs cost what changed (docs/decisions.md): what a run costs once things are settled, 500 changed rows,
+# then the second settled run after a bulk change of every row (the rows re-read inside the watermark's margin used
+# to be read, run after run, with Sales in a database of its own).
 settled_run()  # the first load's last second is read again once (late commits), then never
 time.sleep(1.1)
 keys = list(Account.objects.order_by("pk").values_list("pk", flat=True)[:: max(1, N // 500)][:500])

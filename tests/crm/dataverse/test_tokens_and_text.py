@@ -1,6 +1,7 @@
-"""Issue 67, through the Dataverse Web API: skip tokens (``@odata.nextLink``) and delta tokens (``@odata.deltaLink``)
-are checked whole before use, and text that cannot be stored is refused in every call, those of a $batch included:
-a 400 in Dataverse's error shape, never a 500 and never a page read from the wrong place."""
+"""Bounded and total doors (docs/decisions.md), through the Dataverse Web API: skip tokens (``@odata.nextLink``) and
+delta tokens (``@odata.deltaLink``) are checked whole before use, and text that cannot be stored is refused in every
+call, those of a $batch included: a 400 in Dataverse's error shape, never a 500 and never a page read from the wrong
+place."""
 
 import base64
 import json

@@ -1,7 +1,7 @@
-"""Issue 67, the admin's forms: a JSON field (a table mapping's filter) holding text that cannot be stored (a NUL, a
-lone surrogate, as JSON escapes them) is refused on the form, naming the key, never a 500 (the page showed the
-decoded surrogate back, which no response can encode; PostgreSQL refuses either in JSON), and the mapping is left as
-it was. The configuration file's upload: test_configuration_limits."""
+"""Bounded and total doors (docs/decisions.md), the admin's forms: a JSON field (a table mapping's filter) holding text
+that cannot be stored (a NUL, a lone surrogate, as JSON escapes them) is refused on the form, naming the key, never a
+500 (the page showed the decoded surrogate back, which no response can encode; PostgreSQL refuses either in JSON), and
+the mapping is left as it was. The configuration file's upload: test_configuration_limits."""
 
 import pytest
 

@@ -223,9 +223,9 @@ def test_a_job_deleted_one_at_a_time_clears_the_couplings_that_name_it():
 
 @pytest.mark.parametrize("days", [36_501, 1_000_000, 99_999_999_999])
 def test_the_cleanup_takes_up_to_a_hundred_years_at_every_door(log, admin_user, admin_client, days):
-    """Issue 67: 1,000,000 days was a 500 ("date value out of range"), 99,999,999,999 "Python int too large". The
-    operation holds the bound (p2c.limits.MAX_AGE_DAYS); the API states it in its schema, the admin tells it, the
-    command refuses it in one usage line."""
+    """Bounded doors (docs/decisions.md): 1,000,000 days was a 500 ("date value out of range"), 99,999,999,999 "Python
+    int too large". The operation holds the bound (p2c.limits.MAX_AGE_DAYS); the API states it in its schema, the admin
+    tells it, the command refuses it in one usage line."""
     message = "The age must be at most 36,500 days (a hundred years)"
     with pytest.raises(Exception, match=r"at most 36,500 days"):
         sync_log_cleanup(older_than_days=days)

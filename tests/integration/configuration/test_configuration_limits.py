@@ -1,6 +1,6 @@
 """Hostile configuration files are refused in seconds, in bounded memory, naming the limit, and change nothing
-(issues 65 and 67), through every door that takes one: ``integration_import``, the admin's import (preview and
-confirm) and ``POST /api/integration/configuration/import/``.
+("Configuration as a file", "Bounded and total doors": docs/decisions.md), through every door that takes one:
+``integration_import``, the admin's import (preview and confirm) and ``POST /api/integration/configuration/import/``.
 
 - The YAML alias bomb (nine levels of anchors, each a list of nine references to the level below: 9⁹ nodes once
   expanded, in a few hundred bytes) is refused while it is read, its aliases counted as what they name, never

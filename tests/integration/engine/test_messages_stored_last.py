@@ -1,6 +1,6 @@
-"""Issue 62's last messages stored as what they mean: a Finance and Operations project run's and its tasks' messages
-and skip reasons, a Sales order's own creation error, a lock holder's description and an unexpected exception. Each
-written by a worker in English (P2C_LANGUAGE=en), read in French on a French admin page and in English in the API
+"""The last messages stored as what they mean (docs/decisions.md): a Finance and Operations project run's and its tasks'
+messages and skip reasons, a Sales order's own creation error, a lock holder's description and an unexpected exception.
+Each written by a worker in English (P2C_LANGUAGE=en), read in French on a French admin page and in English in the API
 without Accept-Language; rows written before read their stored text."""
 
 import os

@@ -1,7 +1,7 @@
-"""Issue 62's leftovers: a database's refusal of a write, a rule's RowError, an option mapping's unmatched code and a
-full synchronisation's run and lines, written by a worker in English (P2C_LANGUAGE=en), read in French on a French
-admin page, in Swedish on a Swedish one, and in English in the API without Accept-Language; rows written before
-read their stored text."""
+"""Messages stored as what they mean (docs/decisions.md), more of them: a database's refusal of a write, a rule's
+RowError, an option mapping's unmatched code and a full synchronisation's run and lines, written by a worker in English
+(P2C_LANGUAGE=en), read in French on a French admin page, in Swedish on a Swedish one, and in English in the API without
+Accept-Language; rows written before read their stored text."""
 
 import pytest
 from django.urls import reverse
