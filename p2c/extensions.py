@@ -5,9 +5,9 @@ An app above fills the registry in its ``AppConfig.ready()``. Nothing below read
 their classes are the same whatever the order the apps are made ready in, and hold none of the classes above.
 
 - The admin reads it in its own hooks, on each request (p2c.admin_extensions).
-- The API's viewsets and serializers read it each time one is made (a viewset for each request, a serializer for
-  each record it reads or writes): the instance is of its class extended with the mixins registered for its model
-  then (`class_extended`), where a hand-written mixin would be a base. Routes are the one part made once, when the
+- The API's viewsets and serializers read it each time one is made (a viewset for each request, a serializer each
+  time a door makes one): the instance is of its class extended with the mixins registered for its model then
+  (`class_extended`), where a hand-written mixin would be a base. Routes are the one part made once, when the
   router makes the URLs: an action a viewset mixin adds is routed if it was registered by then (``ready()`` is).
 
 Keys are a model class, or an app label for what goes on every ModelAdmin of that app.
