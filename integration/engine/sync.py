@@ -21,8 +21,9 @@ The run is split by what it does: reading.py (the source rows), deciding.py (wha
 bulk writes), job_log.py (the job's counters and message), write_behind.py (on PostgreSQL, chunks of new rows written by a thread
 of their own while the next is decided); this module runs them: `mapping_synchronize` over a
 mapping's directions (what it is asked: a `RunRequest`, request.py), `DirectionRun` over the chunks of one direction,
-`ChunkRun` over one chunk. A dry run decides each chunk and reports the decision (`ChunkRun.report_only`); nothing
-of it reaches the writes.
+`ChunkRun` over one chunk. `DirectionRun` is the chunk loop of every kind of run, each with its work (work.py): a
+synchronisation (`Synchronisation`), match-based coupling (coupling/couplings.py), an option mapping (options.py).
+A dry run decides each chunk and reports the decision (`ChunkRun.report_only`); nothing of it reaches the writes.
 """
 
 import logging
