@@ -223,6 +223,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     job; else counted as failed with one error. With ``sync_after`` the newly coupled records are synchronised in
     the mapping's direction (for bidirectional mappings, the update-conflict resolution decides: get update →
     from Sales, send update → to Sales, none → both). Safe to run twice: coupled records are left alone.
+    Runs in the engine's chunk loop (`MatchCoupling`, the work of `sync.DirectionRun`), which reads the source
+    through its side (a Sales over the Web API too) and commits chunk by chunk: a run that loses the mapping's lock
+    stops and fails, keeping what it committed.
     Returns the coupling job (and the synchronisation jobs in ``job.follow_up_jobs``).
     """
     from_side = coupling_side_check(mapping=mapping, from_side=from_side)
