@@ -3,7 +3,8 @@
 Every function here is what the admin actions, the API and the commands call.
 """
 
-from django.conf import settings
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -11,14 +12,14 @@ from django.utils.translation import gettext, gettext_noop
 
 from p2c.databases import same_database
 from p2c.said import counted, said, said_stored
-from p2c.utils import planner_statistics_refresh
 
-from .. import binder
-from ..engine.locks import MappingLockLost, mapping_lock, mapping_lock_refresh
+from ..engine.job_log import ChunkResult
 from ..engine.matching import match_rules, matches_find
 from ..engine.plan import plan_build
+from ..engine.reading import FailedInserts, narrowing
 from ..engine.request import RunRequest
-from ..engine.sync import ANALYZE_AFTER, ChunkRun, iterate_chunks, job_create, mapping_synchronize
+from ..engine.sync import ChunkRun, job_create, mapping_synchronize
+from ..engine.work import ChunkWork
 from ..labels import record_label
 from ..models import Coupling, Direction, FailedInsert, IntegrationTableMapping, SyncJob
 
@@ -222,6 +223,9 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     job; else counted as failed with one error. With ``sync_after`` the newly coupled records are synchronised in
     the mapping's direction (for bidirectional mappings, the update-conflict resolution decides: get update →
     from Sales, send update → to Sales, none → both). Safe to run twice: coupled records are left alone.
+    Runs in the engine's chunk loop (`MatchCoupling`, the work of `sync.DirectionRun`), which reads the source
+    through its side (a Sales over the Web API too) and commits chunk by chunk: a run that loses the mapping's lock
+    stops and fails, keeping what it committed.
     Returns the coupling job (and the synchronisation jobs in ``job.follow_up_jobs``).
     """
     from_side = coupling_side_check(mapping=mapping, from_side=from_side)
@@ -229,7 +233,6 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
     sync_after = mapping.sync_after_match_coupling if sync_after is None else sync_after
     direction = coupling_direction(mapping, from_side)
     plan = plan_build(mapping=mapping, direction=direction, create_new=create_new, only_ids=only_ids)
-    create_new = create_new and plan.rules.match_creates_new
     job = job or job_create(mapping=mapping, direction=plan.direction, type=SyncJob.Type.COUPLING)
     job.follow_up_jobs = []
     if not match_rules(plan):
@@ -237,54 +240,63 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
             "You must specify which fields on the table mapping '%(mapping)s' should be used for match-based coupling."
         ), mapping=mapping.name))
         return job
-    coupled = []  # (source id, destination id)
-    unmatched = 0
-    # The lock is held through the follow-up synchronisation, so no other run slips in between and makes it
-    # fail busy after the coupling job has already succeeded.
-    with mapping_lock(mapping, wait_seconds=30) as token:
-        # Running only once the lock is held: a running job's holder is alive or the job is closed as stopped.
-        job.start(holder=token)
-        source = plan.source
-        pair = plan.coupling_pair
-        queryset = source.model.objects.filter(source.filter_q()).exclude(
-            pk__in=binder.coupled_ids(pair[f"{source.key}_model"], to=pair[f"{plan.destination.key}_model"])
-        )
-        queryset = plan.rules.coupling_queryset(queryset, plan=plan)
-        if only_ids is not None:
-            queryset = queryset.filter(pk__in=only_ids)
-        claimed = set()
-        for rows in iterate_chunks(queryset, settings.P2C_SYNC_CHUNK_SIZE):
-            matched = matches_find(plan, rows, claimed=claimed)
-            with transaction.atomic():
-                new = []
-                for row in rows:
-                    dest = matched.get(row.pk)
-                    if dest is None:
-                        continue
-                    coupling = Coupling(**plan.coupling_pair)
-                    setattr(coupling, source.id_field, row.pk)
-                    setattr(coupling, plan.destination.id_field, dest.pk)
-                    new.append(coupling)
-                Coupling.objects.bulk_create(new, ignore_conflicts=True)
-            chunk_coupled = [(row.pk, matched[row.pk].pk) for row in rows if row.pk in matched]
-            coupled.extend(chunk_coupled)
-            leftovers = [row for row in rows if row.pk not in matched]
-            counts = {"coupled": len(chunk_coupled)}
-            if leftovers and create_new:
-                for name, n in ChunkRun(plan, job, leftovers).run().counts.items():
-                    counts[name] = counts.get(name, 0) + n
-            else:
-                unmatched += len(leftovers)
-            job.add_counts(counts)  # per chunk: a killed job still tells what it committed
-            try:
-                mapping_lock_refresh(mapping, token)
-            except MappingLockLost as exc:  # judged stopped and taken over: stop writing
-                job.fail(str(exc))
-                return job
-        if job.coupled + job.inserted >= ANALYZE_AFTER:
-            planner_statistics_refresh(Coupling, plan.destination.model, written=job.inserted + job.coupled)
+    # The engine's chunk loop runs it, under the mapping's lock, which is held through the follow-up
+    # synchronisation too: no other run slips in between and makes it fail busy after the coupling job succeeded.
+    work = partial(MatchCoupling, create_new=create_new and plan.rules.match_creates_new, sync_after=sync_after)
+    [job] = mapping_synchronize(RunRequest(mapping=mapping, direction=direction, create_new=create_new,
+                                           only_ids=only_ids, wait_seconds=30, jobs={direction: job}, work=work))
+    return job
+
+
+class MatchCoupling(ChunkWork):
+    """Match-based coupling as the work of the engine's chunk loop (`sync.DirectionRun`): the source's uncoupled
+    rows read through its side, and per chunk, in a constant number of queries, each row with exactly one uncoupled
+    match coupled to it; the others created on the other side within the job (`ChunkRun`, ``create_new``), or
+    counted failed with one error for them all when the run closes. ``sync_after``: once the job closed, the newly
+    coupled records are synchronised, under the same lock."""
+
+    def __init__(self, run, *, create_new, sync_after):
+        super().__init__(run)
+        self.create_new, self.sync_after = create_new, sync_after
+        self.claimed = set()  # destination keys coupled in this run: none coupled twice
+        self.coupled = []  # (source key, destination key)
+        self.unmatched = 0
+        self.failed_inserts = None
+
+    def reads(self):
+        """The source's rows in the mapping's filter (and the rules' `coupling_queryset`) that have no coupling of
+        the pair: ``only_ids`` among them when given."""
+        plan = self.plan
+        couplings = Coupling.objects.filter(**plan.coupling_pair)
+        return plan.source.reach.record_reads(narrow=narrowing(plan, "coupling_queryset"), only_keys=plan.only_ids,
+                                              skipped=(couplings, plan.source.id_field)), frozenset()
+
+    def chunk(self, rows, written):
+        plan = self.plan
+        source, destination = plan.source, plan.destination
+        matched = matches_find(plan, rows, claimed=self.claimed)
+        pairs = [(row.pk, matched[row.pk].pk) for row in rows if row.pk in matched]
+        with transaction.atomic():
+            Coupling.objects.bulk_create([Coupling(**plan.coupling_pair, **{source.id_field: source_key,
+                                                                             destination.id_field: destination_key})
+                                          for source_key, destination_key in pairs], ignore_conflicts=True)
+        self.coupled.extend(pairs)
+        result = ChunkResult()
+        result.add("coupled", len(pairs))
+        leftovers = [row for row in rows if row.pk not in matched]
+        if leftovers and self.create_new:
+            if self.failed_inserts is None:
+                self.failed_inserts = FailedInserts.load(plan)
+            for name, n in ChunkRun(plan, self.job, leftovers, failed_inserts=self.failed_inserts).run().counts.items():
+                result.add(name, n)
+        else:
+            self.unmatched += len(leftovers)
+        written(rows, result)  # its counts added to the job: a killed job still tells what it committed
+
+    def closing(self, log):
+        plan, job, unmatched = self.plan, self.job, self.unmatched
         if unmatched:
-            job.failed += unmatched
+            job.add_counts({"failed": unmatched}, save=False)  # saved as the job closes
             text, data = said_stored(counted(
                 "Failed to couple %(count)s record, because no unique uncoupled matching entity was found in "
                 "%(system_name)s with the specified matching criteria.",
@@ -293,16 +305,23 @@ def mapping_couple_by_match(*, mapping, create_new=None, sync_after=None, only_i
                 count=unmatched, system_name=plan.destination.system_name))
             job.errors.create(source_model=plan.source.label, source_id="", destination_model=plan.destination.label,
                               message=text, message_data=data)
-        job.finish(said(gettext_noop("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique "
-                                     "match"), coupled=job.coupled, inserted=job.inserted, unmatched=unmatched))
-        if sync_after and coupled:
-            sync_direction = _sync_after_direction(mapping)
-            one_ways = mapping.directions() if sync_direction == Direction.BIDIRECTIONAL else [sync_direction]
-            for one_way in one_ways:
-                ids = [src if one_way == plan.direction else dst for src, dst in coupled]
-                job.follow_up_jobs += mapping_synchronize(RunRequest(
-                    mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False, lock_token=token))
-    return job
+        return said(gettext_noop("%(coupled)s coupled, %(inserted)s created, %(unmatched)s without a unique match"),
+                    coupled=job.coupled, inserted=job.inserted, unmatched=unmatched)
+
+    def closed(self):
+        """The synchronisation after the coupling (``sync_after``) of the records it coupled, in the mapping's
+        direction (for bidirectional mappings, the update-conflict resolution decides: get update → from Sales, send
+        update → to Sales, none → both), under the run's lock."""
+        if not (self.sync_after and self.coupled):
+            return
+        mapping, direction = self.plan.mapping, self.plan.direction
+        sync_direction = _sync_after_direction(mapping)
+        one_ways = mapping.directions() if sync_direction == Direction.BIDIRECTIONAL else [sync_direction]
+        for one_way in one_ways:
+            ids = [src if one_way == direction else dst for src, dst in self.coupled]
+            self.job.follow_up_jobs += mapping_synchronize(RunRequest(
+                mapping=mapping, direction=one_way, only_ids=ids, full=True, create_new=False,
+                lock_token=self.run.lock_token))
 
 
 def coupling_direction(mapping, from_side=None):
@@ -325,7 +344,7 @@ def _record_or_none(model, pk):
 
 
 __all__ = [
-    "CouplingConflict", "ValidationError", "coupling_create", "coupling_delete", "coupling_for",
+    "CouplingConflict", "MatchCoupling", "ValidationError", "coupling_create", "coupling_delete", "coupling_for",
     "coupling_side_check", "coupling_sides", "coupling_source_side", "couplings_drop_stale",
     "couplings_restore_skipped", "failed_inserts_restore", "mapping_couple_by_match", "mapping_for_pair",
     "mappings_for_model", "records_split_coupled", "skipped_records_restore",

@@ -59,7 +59,7 @@ def source_querysets(plan):
     source, destination = plan.source, plan.destination
     side = source.reach
     excluded = plan.skip_rows_modified_by if source.key == "crm" else None
-    reads = {"narrow": _narrowing(plan), "key_range": plan.key_range,
+    reads = {"narrow": narrowing(plan), "key_range": plan.key_range,
              "writer_excluded": None if excluded is None else side.own_writer(excluded)}
     failed_inserts = FailedInserts.load(plan)
     if plan.only_ids is not None:
@@ -84,13 +84,14 @@ def source_querysets(plan):
     return side.record_reads(**reads, since=watermark, retry=retry, in_sync=in_sync), retry, failed_inserts
 
 
-def _narrowing(plan):
-    """The rules' narrowing of the rows read (`Rules.source_queryset`), a query of this process's database: a side
-    elsewhere cannot take it, and the run is refused, naming the mapping and its rules."""
+def narrowing(plan, hook="source_queryset"):
+    """The rules' narrowing of the rows read (``hook``: `Rules.source_queryset`, or match-based coupling's
+    `Rules.coupling_queryset`), a query of this process's database: a side elsewhere cannot take it, and the run is
+    refused, naming the mapping and its rules."""
     from integration.rules.base import Rules
 
-    narrow = plan.rules.source_queryset
-    if getattr(type(plan.rules), "source_queryset", None) is Rules.source_queryset:
+    narrow = getattr(plan.rules, hook)
+    if getattr(type(plan.rules), hook, None) is getattr(Rules, hook):
         return None
     if plan.source.reach.database is None:
         raise CannotAnswer(gettext(

@@ -1,12 +1,14 @@
 """What a synchronisation run is asked to do (`RunRequest`), built by its door and taken whole by
 `sync.mapping_synchronize`.
 
-A run also has two companions a door may hand in, each with a few methods:
+A run also has three companions a door may hand in, each with a few methods:
 
 - its *sink*, where its counts and its outcome go: the run's job by default (`SyncJob.start`, `add_counts`,
   `finish`, `fail`); a partition's counts are kept for its record instead (full_sync/partitions.py);
 - its *lease*, renewed as each chunk commits (``renew(rows)``), which raises when the run lost what it held (a
-  partition taken over by another worker): the run then stops writing and fails.
+  partition taken over by another worker): the run then stops writing and fails;
+- its *work*, what it does with each chunk it reads (`work.ChunkWork`): a synchronisation by default (an option
+  mapping's: its codes coupled to the Sales options); match-based coupling hands in its own.
 """
 
 from dataclasses import dataclass, field, replace
@@ -32,7 +34,8 @@ class RunRequest:
     - ``wait_seconds``: how long to wait for the mapping's lock; ``lock_token``: a lock on the mapping the caller
       holds already (the run goes on under it).
     - ``jobs``: jobs already created (queued), by direction; ``progress(job=, done=, total=)``: called as chunks
-      commit; ``sink`` and ``lease``: the run's companions (module docstring).
+      commit; ``sink``, ``lease`` and ``work`` (a `ChunkWork` class, or a function of the run returning one): the
+      run's companions (module docstring).
     """
 
     mapping: object
@@ -53,12 +56,14 @@ class RunRequest:
     progress: object = field(default=None, repr=False)
     sink: object = field(default=None, repr=False)
     lease: object = field(default=None, repr=False)
+    work: object = field(default=None, repr=False)
 
     @property
     def whole(self):
         """Whether the run reads the whole of what changed, and so moves what a whole run moves (the watermark, the
-        child mappings): not a dry run, nor a run of some records or of one key range."""
-        return not self.dry_run and self.only_ids is None and self.key_range is None
+        child mappings): not a dry run, nor a run of some records or of one key range, nor one with work of its own
+        (match-based coupling)."""
+        return not self.dry_run and self.only_ids is None and self.key_range is None and self.work is None
 
     def for_child(self, child):
         """The same run of ``child``, a child mapping, run after its parent: under its own lock, with new jobs."""

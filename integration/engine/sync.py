@@ -21,11 +21,13 @@ The run is split by what it does: reading.py (the source rows), deciding.py (wha
 bulk writes), job_log.py (the job's counters and message), write_behind.py (on PostgreSQL, chunks of new rows written by a thread
 of their own while the next is decided); this module runs them: `mapping_synchronize` over a
 mapping's directions (what it is asked: a `RunRequest`, request.py), `DirectionRun` over the chunks of one direction,
-`ChunkRun` over one chunk. A dry run decides each chunk and reports the decision (`ChunkRun.report_only`); nothing
-of it reaches the writes.
+`ChunkRun` over one chunk. `DirectionRun` is the chunk loop of every kind of run, each with its work (work.py): a
+synchronisation (`Synchronisation`), match-based coupling (coupling/couplings.py), an option mapping (options.py).
+A dry run decides each chunk and reports the decision (`ChunkRun.report_only`); nothing of it reaches the writes.
 """
 
 import logging
+from contextlib import contextmanager
 from operator import attrgetter
 
 from django.conf import settings
@@ -48,9 +50,9 @@ from .intents import (
     side_unavailable,
 )
 from .job_log import REPORT_LIMIT, SKIP_EXAMPLES, ChunkResult, JobLog, job_create
-from .locks import mapping_lock, mapping_lock_refresh
+from .locks import MappingLockLost, mapping_lock, mapping_lock_refresh
 from .matching import uncoupled_destinations_exist
-from .options import option_mapping_synchronize
+from .options import OptionCoupling
 from .plan import plan_build, sides_of
 from .reading import (
     ALL,
@@ -66,14 +68,15 @@ from .request import RunRequest
 from .sides.dataverse_http import SalesApiError
 from .store import CouplingStore
 from .transfer import ChunkTransfer
+from .work import ChunkWork
 from .write_behind import ChunkWriter, write_behind_possible
 from .writing import BOTH_MODIFIED_MARGIN, ChunkWrites
 
 __all__ = [
     "ALL", "ANALYZE_AFTER", "ANALYZE_GROWTH", "BOTH_MODIFIED_MARGIN", "REPORT_LIMIT", "RETRY_BATCH", "SKIP_EXAMPLES",
     "WATERMARK_MARGIN",
-    "ChunkResult", "ChunkRun", "DirectionRun", "FailedInserts", "RunRequest", "counterpart_ids", "iterate_chunks",
-    "job_create", "mapping_synchronize", "run_done_advance", "source_querysets", "watermark_advance",
+    "ChunkResult", "ChunkRun", "ChunkWork", "DirectionRun", "FailedInserts", "RunRequest", "Synchronisation",
+    "counterpart_ids", "iterate_chunks", "job_create", "mapping_synchronize", "run_done_advance", "source_querysets", "watermark_advance",
 ]
 
 logger = logging.getLogger("p2c.integration")
@@ -177,9 +180,8 @@ def _direction_run(request, direction, ids_side, token):
         dry_run=request.dry_run, records_given=None if request.only_ids is None else len(request.only_ids),
         holder=token)
     job.holder = token  # a job whose holder dies is closed as failed (engine/locks.py)
-    if mapping.is_option_mapping:
-        return option_mapping_synchronize(plan=plan, job=job)
-    return DirectionRun(plan, job, request=request, lock_token=token).run()
+    work = request.work or (OptionCoupling if mapping.is_option_mapping else Synchronisation)
+    return DirectionRun(plan, job, request=request, lock_token=token, work=work).run()
 
 
 def _source_key(direction):
@@ -187,10 +189,17 @@ def _source_key(direction):
 
 
 class DirectionRun:
-    """One job: a mapping in one direction. Its counts and outcome go to its sink: the job, or the one the request
-    hands in (a partition's); its lease, when the request hands one in, is renewed as each chunk commits."""
+    """One job: a mapping in one direction, read in chunks, each handed to the run's *work*. The one chunk loop of
+    every kind of run: a synchronisation (`Synchronisation`, the default), match-based coupling
+    (coupling/couplings.py) and an option mapping's codes (options.py) differ only in their work (`ChunkWork`).
 
-    def __init__(self, plan, job, *, request, lock_token=None):
+    The loop keeps the run's life: it starts the job, reads the source through its side in chunks, adds each
+    chunk's counts as it commits, checks the mapping's lock (``lock_token``) and renews the request's lease after
+    each chunk (stopping when either is lost: what was committed stays), refreshes the planner's statistics as the
+    tables grow, and closes the job with `finish` or `fail`. Its counts and outcome go to its sink: the job, or the
+    one the request hands in (a partition's)."""
+
+    def __init__(self, plan, job, *, request, lock_token=None, work=None):
         self.plan = plan
         self.job = job
         self.request = request
@@ -198,9 +207,10 @@ class DirectionRun:
         self.progress = self.request.progress
         self.lock_token = lock_token
         self.chunk_size = settings.P2C_SYNC_CHUNK_SIZE
+        self.work = (work or Synchronisation)(self)
 
     def run(self):
-        job, plan, sink, request = self.job, self.plan, self.sink, self.request
+        job, plan, sink, request, work = self.job, self.plan, self.sink, self.request, self.work
         sink.start()
         started = sink.started_at
         max_seen = None
@@ -209,20 +219,22 @@ class DirectionRun:
         try:
             if self.lock_token:
                 mapping_lock_refresh(plan.mapping, self.lock_token)  # still ours (a previous direction may have run long)
-            sales = plan.source if plan.source.key == "crm" else plan.destination
-            if not sales.reach.in_database(database_for(Coupling)):
-                # Sales writes a stopped run intended: adopted or forgotten before anything is read (intents.py)
-                intents_complete(**plan.coupling_pair, integration_user_id=plan.integration_user_id,
-                                 erp_range=plan.key_range if plan.source.key == "erp" else None)
-            if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted,
-                # and SQLite would read every coupling of the pair for each chunk (p2c.utils)
-                plan.source.reach.statistics_refresh(Coupling)
-            querysets, forced, failed_inserts = source_querysets(plan)
-            total = sum(map(plan.source.reach.read_count, querysets)) if self.progress else None
+            if work.writes_records:
+                sales = plan.source if plan.source.key == "crm" else plan.destination
+                if not sales.reach.in_database(database_for(Coupling)):
+                    # Sales writes a stopped run intended: adopted or forgotten before anything is read (intents.py)
+                    intents_complete(**plan.coupling_pair, integration_user_id=plan.integration_user_id,
+                                     erp_range=plan.key_range if plan.source.key == "erp" else None)
+                if plan.only_ids is None:  # a source just loaded in bulk, never analysed: its pages would be sorted,
+                    # and SQLite would read every coupling of the pair for each chunk (p2c.utils)
+                    plan.source.reach.statistics_refresh(Coupling)
+            reads, forced = work.reads()
+            total = sum(map(plan.source.reach.read_count, reads)) if self.progress else None
             # Rows written by this run when each table's statistics were last refreshed: each its own, as one
             # table may pass the refresh rule a chunk before the other (a destination in this process's database)
             analysed_at = dict.fromkeys([Coupling, *([plan.destination.model]
                                                      if plan.destination.reach.database is not None else [])], 0)
+            analysed_at = analysed_at if work.writes_records else {}
 
             def written(rows, result):
                 nonlocal max_seen
@@ -233,8 +245,9 @@ class DirectionRun:
                 if done >= ANALYZE_AFTER and since:
                     for model in planner_statistics_refresh(*since, written=since, growth=ANALYZE_GROWTH):
                         analysed_at[model] = done
-                modified = [getattr(r, modified_field) for r in rows]
-                max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
+                if work.moves_watermark:
+                    modified = [getattr(r, modified_field) for r in rows]
+                    max_seen = max([m for m in [max_seen, *modified] if m is not None], default=None)
                 if self.lock_token:
                     mapping_lock_refresh(plan.mapping, self.lock_token)
                 if request.lease is not None:
@@ -242,16 +255,16 @@ class DirectionRun:
                 if self.progress:
                     self.progress(job=sink, done=len(rows), total=total)
 
-            self._chunks_run(querysets, forced, failed_inserts, written)
-            if request.whole:
+            self._chunks_run(reads, forced, written)
+            if request.whole and work.moves_watermark:
                 run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen,
-                                 cursor=plan.source.reach.cursor_after(querysets, max_seen=max_seen, started=started),
+                                 cursor=plan.source.reach.cursor_after(reads, max_seen=max_seen, started=started),
                                  deletions_cursor=plan.cursors.get(DELETIONS))
             failure = None
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
             if side_failure(exc) and not isinstance(exc, SideUnavailable):
                 exc = side_unavailable(exc, database_failed(plan.source.database, plan.destination.database))
-            expected = isinstance(exc, SideUnavailable | SalesApiError)
+            expected = isinstance(exc, SideUnavailable | SalesApiError | MappingLockLost)
             if expected:  # one line, not a traceback
                 logger.warning("Synchronisation job %s failed: %s", job.pk, exc)
             else:
@@ -261,7 +274,10 @@ class DirectionRun:
             failure = said(gettext_noop("The job failed: %(error)s"), error=error)
         sink.report = log.report if request.dry_run else []
         if failure is None:
-            sink.finish(log.summary())
+            if work.message_limit:
+                sink.finish(work.closing(log), limit=work.message_limit)
+            else:
+                sink.finish(work.closing(log))
         else:
             sink.fail(failure)
         sink.skip_reasons = log.skip_reasons()  # for the caller, not stored
@@ -269,49 +285,34 @@ class DirectionRun:
         # A partition's coordinator advances the watermark once every partition is done (not stored either);
         # capped at the run's start as the watermark of a whole run is.
         sink.max_seen = None if max_seen is None else min(max_seen, started)
+        if failure is None:
+            work.closed()
         return sink
 
-    def _chunks_run(self, querysets, forced, failed_inserts, written):
-        """Decide and write every chunk; ``written(rows, result)`` once each is written. Chunks of new rows only
-        are written behind, while the next is read and decided, where the run allows it (write_behind.py)."""
-        writer = ChunkWriter() if not self.request.dry_run and write_behind_possible(self.plan) else None
-        try:
-            chunks = self._chunks(querysets, forced)
+    def _chunks_run(self, reads, forced, written):
+        """Hand every chunk to the work; ``written(rows, result)`` once each is committed (by the work)."""
+        chunks = self._chunks(reads, forced)
+        with self.work.writing():
             while True:
-                # reading, deciding and writing a chunk (the writer's too); the chunk's objects are dropped when
-                # _chunk_run returns, so the collection after it walks what they left in cycles, not all of them
+                # reading a chunk and the work on it; the chunk's objects are dropped when _chunk_run returns, so
+                # the collection after it walks what they left in cycles, not all of them
                 with collector_paused():
-                    if not self._chunk_run(chunks, forced, failed_inserts, written, writer):
+                    if not self._chunk_run(chunks, written):
                         break
-        finally:
-            if writer is not None:
-                writer.close()
 
-    def _chunk_run(self, chunks, forced, failed_inserts, written, writer):
-        """Read, decide and write (or hand the writer) the next chunk; False when there is none."""
-        plan, job = self.plan, self.job
+    def _chunk_run(self, chunks, written):
+        """Read the next chunk and hand it to the work; False when there is none."""
         rows = next(chunks, None)
         if rows is None:
             return False
-        chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
-        if self.request.dry_run:  # decided and reported, nothing written
-            written(rows, chunk.report_only())
-            return True
-        if writer is not None:
-            if chunk.decide_ahead():
-                writer.submit(chunk, lambda result, rows=rows: written(rows, result))
-                return True
-            writer.wait()  # the chunk before is written before this one reads what it locks
-            if chunk.decided is not None:  # a match found: decided again, its destination rows locked
-                chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
-        written(rows, chunk.run())
+        self.work.chunk(rows, written)
         return True
 
-    def _chunks(self, querysets, forced):
-        """The chunks of every queryset in turn; a row that an earlier queryset read (a retry that also changed)
-        is left out of the later ones, so no row is synchronised twice in one run."""
+    def _chunks(self, reads, forced):
+        """The chunks of every read in turn; a row that an earlier read took (a retry that also changed) is left
+        out of the later ones, so no row is synchronised twice in one run."""
         read, pk_of = set(), self.plan.source.pk_of
-        for queryset in querysets:
+        for queryset in reads:
             for rows in iterate_chunks(queryset, self.chunk_size, self.plan.per_run(source_attnames),
                                        side=self.plan.source.reach):
                 if read:
@@ -322,6 +323,42 @@ class DirectionRun:
                     handed = [rows]  # not kept here meanwhile (reading.iterate_chunks)
                     del rows
                     yield handed.pop()
+
+
+class Synchronisation(ChunkWork):
+    """A direction run's work: each chunk decided and written (`ChunkRun`); chunks of new rows only written behind,
+    while the next is read and decided, where the run allows it (write_behind.py)."""
+
+    moves_watermark = True
+
+    def reads(self):
+        reads, self.forced, self.failed_inserts = source_querysets(self.plan)
+        return reads, self.forced
+
+    @contextmanager
+    def writing(self):
+        self.writer = ChunkWriter() if not self.run.request.dry_run and write_behind_possible(self.plan) else None
+        try:
+            yield
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+
+    def chunk(self, rows, written):
+        """Decide and write the chunk (or hand it to the writer)."""
+        plan, job, forced, failed_inserts, writer = self.plan, self.job, self.forced, self.failed_inserts, self.writer
+        chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+        if self.run.request.dry_run:  # decided and reported, nothing written
+            written(rows, chunk.report_only())
+            return
+        if writer is not None:
+            if chunk.decide_ahead():
+                writer.submit(chunk, lambda result, rows=rows: written(rows, result))
+                return
+            writer.wait()  # the chunk before is written before this one reads what it locks
+            if chunk.decided is not None:  # a match found: decided again, its destination rows locked
+                chunk = ChunkRun(plan, job, rows, forced=forced, failed_inserts=failed_inserts)
+        written(rows, chunk.run())
 
 
 class ChunkRun(ChunkDecisions, ChunkWrites):

@@ -8,12 +8,16 @@ in ten shares its name with another, so that the e-mail decides; one account in 
 coupled by its name; two in a hundred stay unmatched (no e-mail, and a name two customers have or none has) and
 are inserted.
 
+The same world is also coupled by the match-based coupling a person starts (``door`` "couple": from the Sales
+accounts, creating customers for those without a unique match), through the same chunk loop.
+
 What grows with N must grow linearly: the time per row at the largest size is compared with the smallest one's.
 Sizes: ``P2C_BENCH_MATCH_SIZES`` (default ``10000,100000``), run one after the other on emptied tables. Run with
 ``.venv/bin/pytest tests/bench/test_match_bench.py -s -o addopts="" -p no:cacheprovider``; on PostgreSQL with
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/p2c_bench_match`` (``P2C_BENCH_MATCH_ANALYZE=0``: without
 ANALYZE after creating the rows). Prints a table (seconds, µs per row, the
-time in `matches_find` alone, and the per-row ratio to the first size); asserts only correctness, never time.
+time in `matches_find` alone, this process's CPU time, and the per-row ratio to the first size); asserts only
+correctness, never time. ``P2C_BENCH_MATCH_DOORS`` (default ``synchronise,couple``): the doors to run.
 """
 
 import cProfile
@@ -27,6 +31,7 @@ from django.db import connection
 
 from crm.models import Account
 from erp.models import Customer
+from integration.coupling import couplings
 from integration.engine import deciding
 from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling
@@ -37,6 +42,7 @@ SIZES = [int(n) for n in os.environ.get("P2C_BENCH_MATCH_SIZES", "10000,100000")
 # PostgreSQL: ANALYZE after creating the rows, as autovacuum would soon after such a load ("0": the run meets
 # tables the planner knows nothing of yet).
 ANALYZE = os.environ.get("P2C_BENCH_MATCH_ANALYZE", "1") != "0"
+DOORS = os.environ.get("P2C_BENCH_MATCH_DOORS", "synchronise,couple").split(",")
 PROFILE = os.environ.get("P2C_BENCH_PROFILE") == "1"  # where the largest size's run spends its time (cProfile)
 SQL_TIMES = os.environ.get("P2C_BENCH_SQL") == "1"  # and its database time by statement
 
@@ -78,8 +84,16 @@ def tables_empty():
         model.objects.all()._raw_delete(model.objects.db)
 
 
+def _run(door, mapping):
+    if door == "couple":
+        return couplings.mapping_couple_by_match(mapping=mapping, from_side="crm", create_new=True, sync_after=False)
+    [job] = mapping_synchronize(mapping=mapping, direction="from_integration", full=True)
+    return job
+
+
+@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.django_db(transaction=True)
-def test_bench_match_coupling_grows_linearly(settings, monkeypatch):
+def test_bench_match_coupling_grows_linearly(settings, monkeypatch, door):
     settings.DEBUG = False
     mapping = customer_mapping_alone()
     vendor = connection.vendor
@@ -95,6 +109,7 @@ def test_bench_match_coupling_grows_linearly(settings, monkeypatch):
             matching_seconds[0] += time.perf_counter() - started
 
     monkeypatch.setattr(deciding, "matches_find", timed_matches_find)
+    monkeypatch.setattr(couplings, "matches_find", timed_matches_find)
 
     lines, first = [], None
     for n in SIZES:
@@ -107,18 +122,18 @@ def test_bench_match_coupling_grows_linearly(settings, monkeypatch):
         matching_seconds[0] = 0.0
         load_before = _load()
         profiler = cProfile.Profile() if PROFILE and n == SIZES[-1] else None
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         statements = StatementTimes() if SQL_TIMES else None
         if profiler:
             profiler.enable()
         if statements:
             with connection.execute_wrapper(statements):
-                [job] = mapping_synchronize(mapping=mapping, direction="from_integration", full=True)
+                job = _run(door, mapping)
         else:
-            [job] = mapping_synchronize(mapping=mapping, direction="from_integration", full=True)
+            job = _run(door, mapping)
         if profiler:
             profiler.disable()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if statements:
             print(f"database time at N={n:,} by statement (seconds, count, statement):")
             statements.print()
@@ -138,13 +153,14 @@ def test_bench_match_coupling_grows_linearly(settings, monkeypatch):
         per_row = seconds / n * 1e6
         match_per_row = matching_seconds[0] / n * 1e6
         first = first or (per_row, match_per_row)
-        print(f"\n{vendor}, N={n:,}: {seconds:.1f} s, matching {matching_seconds[0]:.1f} s; "
+        print(f"\n{vendor}, {door}, N={n:,}: {seconds:.1f} s, CPU {cpu:.2f} s, matching {matching_seconds[0]:.1f} s; "
               f"load before {load_before}, after {_load()}", flush=True)
-        lines.append(f"| {vendor} | {n:,} | {seconds:.1f} s | {per_row:.0f} µs | {matching_seconds[0]:.1f} s | "
+        lines.append(f"| {vendor} | {door} | {n:,} | {seconds:.1f} s | {cpu:.2f} s | {per_row:.0f} µs | "
+                     f"{matching_seconds[0]:.1f} s | "
                      f"{match_per_row:.0f} µs | {per_row / first[0]:.2f}x | {match_per_row / first[1]:.2f}x |")
     print(f"\n== match-based coupling on {vendor}: N accounts against N uncoupled customers")
-    print("| database | N | sync (match + couple) | per row | in matches_find | per row | "
+    print("| database | door | N | run (match + couple) | CPU (this process) | per row | in matches_find | per row | "
           f"per row / N={SIZES[0]:,} | matching per row / N={SIZES[0]:,} |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for line in lines:
         print(line)

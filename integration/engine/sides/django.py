@@ -258,8 +258,9 @@ class DjangoSide(Side):
                      since=None, retry=(), in_sync=None):
         """The reads of a run's source rows, in order (querysets, read by `record_pages`): the mapping's filter,
         ``narrow``-ed (the rules' `source_queryset`), within ``key_range``, less the rows last written by
-        ``writer_excluded``; then ``only_keys`` (rows named explicitly), or less the ``skipped`` rows (a queryset of
-        the listing and its column of this side's keys), everything (``since`` None) or the ``retry`` keys followed
+        ``writer_excluded`` and the ``skipped`` rows (a queryset of the listing and its column of this side's keys: a
+        run's skipped couplings, or every coupling of the pair for match-based coupling); then ``only_keys`` (rows
+        named explicitly), or everything (``since`` None) or the ``retry`` keys followed
         by the rows changed since the cursor ``since``, less those ``in_sync`` says are (a subquery over the
         couplings, used where they share this side's database)."""
         # On SQLite the filter is kept from the planner: a page in key order walks the key (filters.py)
@@ -273,8 +274,6 @@ class DjangoSide(Side):
                                        **({"pk__lt": high} if high is not None else {}))
         if writer_excluded is not None and self.writer_name:
             queryset = queryset.exclude(**{self.writer_name: writer_excluded})
-        if only_keys is not None:
-            return [queryset.filter(pk__in=only_keys)]
         # One database: the listing is asked inside this side's query; two (Sales in its own): by keys.
         if skipped is not None:
             listing, column = skipped
@@ -284,6 +283,8 @@ class DjangoSide(Side):
                 queryset = queryset.exclude(Exists(listing.filter(**{column: OuterRef("pk")})))
             elif skipped_keys := list(listing.values_list(column, flat=True)):
                 queryset = queryset.exclude(any_of("pk", skipped_keys))
+        if only_keys is not None:
+            return [queryset.filter(pk__in=only_keys)]
         if since is None:
             return [queryset]
         changed = Q(**{f"{self.model.MODIFIED_FIELD}__gt": since - WATERMARK_MARGIN})

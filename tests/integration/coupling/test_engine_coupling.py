@@ -344,3 +344,29 @@ def test_a_run_that_starts_with_every_erp_record_coupled_asks_no_match_query_and
 
     assert (job.coupled, job.inserted) == (1, 0)
     assert coupling_for(late).crm_id == account.pk
+
+
+@pytest.mark.parametrize("create_new", [False, True])
+def test_match_based_coupling_asks_as_many_queries_for_a_chunk_of_ten_records_as_for_one_of_two(
+    mappings, salesperson_pair, settings, create_new
+):
+    settings.P2C_SYNC_CHUNK_SIZE = 100  # each run one chunk
+    salesperson, _ = salesperson_pair
+    mapping = mappings["CUSTOMER"]
+    active = {"customer_type_code": "customer", "state_code": "active"}
+
+    def couple(n, prefix):
+        """n accounts: all but one matching a customer by e-mail, the last by nothing (created, or left failed, with
+        those of the runs before)."""
+        for i in range(n):
+            Account.objects.create(name=f"{prefix} {i}", emailaddress1=f"{prefix}{i}@example.com", **active)
+            if i < n - 1:
+                Customer.objects.create(name=f"{prefix} {i}", email=f"{prefix}{i}@example.com",
+                                        salesperson=salesperson)
+        with CaptureQueriesContext(connection) as queries:
+            job = mapping_couple_by_match(mapping=mapping, from_side="crm", create_new=create_new, sync_after=False)
+        assert (job.coupled, job.inserted) == (n - 1, 1 if create_new else 0)
+        return len(queries.captured_queries)
+
+    couple(1, "warm")  # the first run of the tables (statistics, caches)
+    assert couple(10, "ten") == couple(2, "two")

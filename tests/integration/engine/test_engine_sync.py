@@ -25,6 +25,7 @@ from integration.models import (
     IntegrationTableMapping,
     SyncJob,
     SyncJobError,
+    ValueMapEntry,
 )
 from p2c.databases import sales_separate
 from p2c.text import PLAIN_EMAIL, plain_email
@@ -374,6 +375,28 @@ def test_option_mapping_couples_codes_and_leaves_unknown_options_blank(customer_
 
     assert coupled_account(a).payment_terms_code == "net30"
     assert coupled_account(b).payment_terms_code == ""
+
+
+def test_an_option_mapping_read_in_chunks_names_the_unmatched_codes_in_their_order_and_a_dry_run_writes_no_entry(
+    mappings, settings
+):
+    settings.P2C_SYNC_CHUNK_SIZE = 2  # four codes, two chunks, read in the order they were created
+    for code in ("ZZ ODD", "NET30", "AA ODD", "MM ODD"):
+        PaymentTerms.objects.create(code=code, description=f"{code} terms")
+    mapping = mappings["PAYMENT TERMS"]
+
+    dry = run(mapping, TO, dry_run=True)[TO]
+    assert (dry.status, dry.coupled, dry.skipped) == (SyncJob.Status.SUCCESS, 1, 3)
+    assert not ValueMapEntry.objects.filter(value_map__name=mapping.name).exists()
+    assert [dry.message.index(code) for code in ("AA ODD", "MM ODD", "ZZ ODD")] == sorted(
+        dry.message.index(code) for code in ("AA ODD", "MM ODD", "ZZ ODD"))
+
+    job = run(mapping, TO)[TO]
+    assert (job.coupled, job.skipped) == (1, 3)
+    assert dict(ValueMapEntry.objects.filter(value_map__name=mapping.name)
+                .values_list("erp_value", "crm_value")) == {"NET30": "net30"}
+    again = run(mapping, TO)[TO]
+    assert (again.coupled, again.unchanged, again.skipped) == (0, 1, 3)
 
 
 def test_round_trip_sales_to_erp_to_sales_keeps_mapped_fields(customer_mapping, salesperson_pair, mappings):
