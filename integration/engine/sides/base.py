@@ -138,6 +138,13 @@ class Side(abc.ABC):
         """A cursor from which `deletions` lists what is deleted from now on (a run that compared every key starts
         reading the side's deletions from there)."""
 
+    def deletions_cursor_past_writes(self, since):
+        """The deletions cursor a run that wrote to this side leaves, taken at ``since`` (before its writes): one
+        past the run's own writes where the side would otherwise list them again (a change-tracking stream), so
+        that the next run does not read them back; never past a deletion made meanwhile, which the next run still
+        finds. Here: ``since`` (a side's own deletion log lists deletions alone)."""
+        return since
+
     @abc.abstractmethod
     def writers(self, keys: Iterable) -> dict:
         """``{key: who last wrote the row}`` (the writer's id, None when unknown): the integration recognises its own

@@ -318,17 +318,20 @@ class DataverseSide(Side):
             column = f"tolower(trim({column}))"
         return _in(column, [_literal(value) for value in values])
 
-    def _delta_read(self, link, what):
+    def _delta_read(self, link, what, *, changed_keys=True):
         """(changed keys in key order, deleted keys, the next delta link) since ``link``; raises `CannotAnswer`
-        when Sales refuses the delta token (expired: past the organisation's retention)."""
+        when Sales refuses the delta token (expired: past the organisation's retention). ``changed_keys=False``:
+        the deletions alone (the changed keys come back empty, not parsed)."""
         changed, deleted = set(), set()
+        primary_id = self.entity.primary_id
         try:
             for page in self._pages(link, what=what):
                 for data in page:
-                    if str(data.get("@odata.context", "")).endswith("$deletedEntity"):
+                    if primary_id in data:  # a deleted entry holds its key as "id"
+                        if changed_keys:
+                            changed.add(uuid.UUID(data[primary_id]))
+                    elif str(data.get("@odata.context", "")).endswith("$deletedEntity"):
                         deleted.add(uuid.UUID(data["id"]))
-                    else:
-                        changed.add(uuid.UUID(data[self.entity.primary_id]))
         except _ReadRefused as refused:
             if refused.response.status_code in (400, 404, 410):
                 raise CannotAnswer(gettext("Sales refused the change-tracking token of %(table)s (%(reason)s): "
@@ -342,8 +345,22 @@ class DataverseSide(Side):
             raise CannotAnswer(gettext("Sales has given no change-tracking token for %(table)s yet.")
                                % {"table": self.label})
         _changed, deleted, link = self._delta_read(since, said(gettext_noop("reading the deletions of %(table)s"),
-                                                   table=self.label))
+                                                   table=self.label), changed_keys=False)
         return Deletions(keys=deleted, cursor=link)
+
+    def deletions_cursor_past_writes(self, since):
+        """The delta link after the run's own writes, read now from ``since`` (taken before them): when that read
+        holds no deletion, its own link, from which the next run reads neither the run's writes nor anything
+        before (the server's delta token lies before any change still uncommitted: nothing is missed); when it
+        holds one, or Sales refuses ``since``, ``since`` itself, and the next run reads those deletions."""
+        if since is None:
+            return since
+        try:
+            _changed, deleted, link = self._delta_read(
+                since, said(gettext_noop("reading the deletions of %(table)s"), table=self.label), changed_keys=False)
+        except CannotAnswer:
+            return since
+        return since if deleted or link is None else link
 
     def deletions_cursor(self):
         """A delta link from now: Dataverse gives one only at the end of a tracked read of the whole table (no
