@@ -152,7 +152,7 @@ def _run(mapping, direction, meter, **options):
     rows = job.inserted + job.modified
     per = 1000 / rows if rows else 1  # a settled run: its own CPU seconds
     print(f"  {direction}: {seconds:.2f} s, {rows} rows; CPU {'per 1,000 rows' if rows else 's'}: "
-          f"client {client * per:.2f}, server {server * per:.2f}, PostgreSQL {meter.database_spent * per:.2f}; "
+          f"client {client * per:.3f}, server {server * per:.3f}, PostgreSQL {meter.database_spent * per:.3f}; "
           f"requests {dict(kinds)}")
     return seconds, rows, (transport.requests_sent - before) if transport else None
 
