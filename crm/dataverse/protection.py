@@ -1,7 +1,7 @@
 """Service protection as Dataverse's: per login, requests in a sliding window (default 6,000 in 5 minutes) and
 requests in flight (default 52). Past either, 429 with ``Retry-After`` and Dataverse's code.
 
-The counts live in the database (`crm.DataverseRequestCount`), changed by single UPDATE statements, so every
+The counts live in the database (`crm.DataverseRequestCount`), changed by single upsert statements, so every
 process and machine serving the API counts together, with or without a cache server. The window is kept as slots
 of ``DATAVERSE_LIMIT_SLOT_SECONDS`` (10 s): the sum of the slots of the last window is the request count. Requests
 in flight are counted in negative slots, one per ten minutes (`_in_flight_slot`): this period's and the last.
@@ -11,8 +11,8 @@ import time
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import connections
+from django.db.models import Q, Sum
 from django.utils.translation import gettext
 
 from crm.models import DataverseRequestCount
@@ -38,17 +38,16 @@ def _limits():
     )
 
 
-def _add(alias, user_id, slot, amount):
-    """Add ``amount`` to a count, atomically; returns the new count."""
-    rows = DataverseRequestCount.objects.using(alias)
-    with transaction.atomic(using=alias):
-        if not rows.filter(user_id=user_id, slot=slot).update(count=F("count") + amount):
-            try:
-                with transaction.atomic(using=alias):
-                    rows.create(user_id=user_id, slot=slot, count=amount)
-            except IntegrityError:  # another process created it first
-                rows.filter(user_id=user_id, slot=slot).update(count=F("count") + amount)
-        return rows.filter(user_id=user_id, slot=slot).values_list("count", flat=True).first()
+def _add(alias, user_id, *slots, amount):
+    """Add ``amount`` to the counts of ``slots`` (made when missing), atomically, in one statement (INSERT … ON
+    CONFLICT DO UPDATE: PostgreSQL, SQLite ≥ 3.24): a request costs the database three statements, not a dozen."""
+    connection = connections[alias]
+    table = connection.ops.quote_name(DataverseRequestCount._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s)"] * len(slots))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (user_id, slot, count) VALUES {rows} ON CONFLICT (user_id, slot) "
+                       f"DO UPDATE SET count = {table}.count + excluded.count",
+                       [value for slot in slots for value in (user_id, slot, amount)])
 
 
 @contextmanager
@@ -60,9 +59,14 @@ def protected(user_id):
     slot = int(now // slot_seconds)
     first_slot = slot - window // slot_seconds + 1
     rows = DataverseRequestCount.objects.using(alias)
-    _add(alias, user_id, slot, 1)
-    total = rows.filter(user_id=user_id, slot__gte=first_slot).aggregate(n=Sum("count"))["n"] or 0
-    if total > max_requests:
+    in_flight = _in_flight_slot(now)
+    # this request in the window and in flight together, then both counts read at once
+    _add(alias, user_id, slot, in_flight, amount=1)
+    counts = rows.filter(Q(slot__gte=first_slot) | Q(slot__in=[in_flight, in_flight + 1]), user_id=user_id).aggregate(
+        total=Sum("count", filter=Q(slot__gte=first_slot), default=0),
+        running=Sum("count", filter=Q(slot__in=[in_flight, in_flight + 1]), default=0))
+    if counts["total"] > max_requests:
+        _add(alias, user_id, in_flight, amount=-1)
         # The oldest slot still counted leaves the window first: wait for it (a client that keeps sending keeps
         # filling the window, and waits longer).
         oldest = rows.filter(user_id=user_id, slot__gte=first_slot).order_by("slot").values_list(
@@ -74,11 +78,8 @@ def protected(user_id):
             % {"limit": max_requests, "window": window},
             headers={"Retry-After": str(retry_after)},
         )
-    in_flight = _in_flight_slot(now)
-    _add(alias, user_id, in_flight, 1)
-    running = rows.filter(user_id=user_id, slot__in=[in_flight, in_flight + 1]).aggregate(n=Sum("count"))["n"]
-    if running > max_concurrent:
-        _add(alias, user_id, in_flight, -1)
+    if counts["running"] > max_concurrent:
+        _add(alias, user_id, in_flight, amount=-1)
         raise errors.DataverseError(
             429, errors.CONCURRENCY_LIMIT,
             gettext("Number of concurrent requests exceeded the limit of %(limit)s.") % {"limit": max_concurrent},
@@ -87,7 +88,7 @@ def protected(user_id):
     try:
         yield
     finally:
-        _add(alias, user_id, in_flight, -1)
+        _add(alias, user_id, in_flight, amount=-1)
         if slot % 30 == 0:  # now and then, forget the slots that left the window and the past periods' in flight
             rows.filter(user_id=user_id, slot__gte=0, slot__lt=first_slot).delete()
             rows.filter(user_id=user_id, slot__gt=in_flight + 1, slot__lt=0).delete()

@@ -101,12 +101,20 @@ def service(request, path=""):
 def answer_call(call):
     """The Answer to one call, writes made as the caller's Sales user (made on first use, as the admin does)."""
     try:
-        with writing_as(systemuser_for_user(user=call.user).pk):
+        with writing_as(_systemuser_id(call.user)):
             return route(call)
     except errors.DataverseError as exc:
         return error_answer(exc)
     except PermissionDenied as exc:
         return error_answer(errors.DataverseError(403, errors.PRIVILEGE_DENIED, str(exc)))
+
+
+def _systemuser_id(user):
+    """The id of the caller's Sales user, asked once a request (the calls of a ``$batch`` share their login)."""
+    systemuser_id = getattr(user, "_dataverse_systemuser_id", None)
+    if systemuser_id is None:
+        systemuser_id = user._dataverse_systemuser_id = systemuser_for_user(user=user).pk
+    return systemuser_id
 
 
 # ----------------------------------------------------------------------------------------------- routing

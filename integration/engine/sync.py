@@ -257,9 +257,13 @@ class DirectionRun:
 
             self._chunks_run(reads, forced, written)
             if request.whole and work.moves_watermark:
+                deletions_cursor = plan.cursors.get(DELETIONS)
+                if deletions_cursor is not None and (log.counts["inserted"] or log.counts["modified"]):
+                    # taken before this run's writes: moved past them, or the next run reads them back
+                    deletions_cursor = plan.destination.reach.deletions_cursor_past_writes(deletions_cursor)
                 run_done_advance(mapping=plan.mapping, direction=plan.direction, started=started, max_seen=max_seen,
                                  cursor=plan.source.reach.cursor_after(reads, max_seen=max_seen, started=started),
-                                 deletions_cursor=plan.cursors.get(DELETIONS))
+                                 deletions_cursor=deletions_cursor)
             failure = None
         except Exception as exc:  # the job fails as a whole; its rows' own errors are already logged
             if side_failure(exc) and not isinstance(exc, SideUnavailable):

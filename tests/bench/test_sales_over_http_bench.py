@@ -13,7 +13,8 @@ a loaded machine these say more than the seconds.
 With ``SALES_DATABASE_URL`` as well the local shape is "two databases" (and the server serves Sales from it).
 ``P2C_BENCH_N`` changes the size (default 10000); ``P2C_BENCH_SERVER_WORKERS`` the server's gunicorn workers (1);
 ``P2C_BENCH_HTTP_ONLY=1`` leaves out the local shape; ``P2C_BENCH_PYSPY=<folder>`` (with ``PYSPY``, py-spy's path)
-records each run of client and server as collapsed stacks. Prints figures; asserts only that every run wrote every
+records each run of client and server as collapsed stacks, ``P2C_BENCH_PROFILE=<folder>`` the client's main thread
+with cProfile. Prints figures; asserts only that every run wrote every
 row."""
 
 import os
@@ -136,9 +137,13 @@ def _run(mapping, direction, meter, **options):
     meter.read()
     meter.runs += 1
     spies = meter.spy(f"{meter.runs}-{direction}")
+    profile = _profiler()
     started = time.perf_counter()
     [job] = mapping_synchronize(mapping=mapping, direction=direction, **options)
     seconds = time.perf_counter() - started
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(f"{os.environ['P2C_BENCH_PROFILE']}/{meter.runs}-{direction}-client.prof")
     for spy in spies:
         spy.send_signal(signal.SIGINT)
         spy.wait()
@@ -147,9 +152,20 @@ def _run(mapping, direction, meter, **options):
     rows = job.inserted + job.modified
     per = 1000 / rows if rows else 1  # a settled run: its own CPU seconds
     print(f"  {direction}: {seconds:.2f} s, {rows} rows; CPU {'per 1,000 rows' if rows else 's'}: "
-          f"client {client * per:.2f}, server {server * per:.2f}, PostgreSQL {meter.database_spent * per:.2f}; "
+          f"client {client * per:.3f}, server {server * per:.3f}, PostgreSQL {meter.database_spent * per:.3f}; "
           f"requests {dict(kinds)}")
     return seconds, rows, (transport.requests_sent - before) if transport else None
+
+
+def _profiler():
+    """With P2C_BENCH_PROFILE (a folder), cProfile of this process's run (its main thread), one file a run."""
+    if not os.environ.get("P2C_BENCH_PROFILE"):
+        return None
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    return profile
 
 
 def _first_loads(mapping, meter):

@@ -221,6 +221,26 @@ def test_deletions_since_a_cursor_list_the_rows_deleted_after_it(kit):
     assert deletions.cursor is not None
 
 
+def test_a_deletions_cursor_moved_past_a_runs_writes_misses_no_deletion_made_meanwhile(kit):
+    """A run takes the cursor before it writes and moves it past its own writes at the end (so that the next run
+    does not read them back): a row someone else deleted between the two is still listed from the cursor moved,
+    as is one deleted after it; the run's own rows are not."""
+    side = kit.side
+    kept, gone = insert(kit, 1, 2)
+    cursor = side.deletions_cursor()
+    written = side.write(inserts=[(key, kit.values(n)) for n, key in zip((3, 4), side.new_keys(2), strict=True)],
+                         writer=kit.writer)
+    [renamed] = side.write(updates=[(kept, {kit.name_field: "Renamed"})], writer=kit.writer)
+    assert all(answer.ok for answer in [*written, renamed])
+    kit.delete_outside(gone)  # meanwhile: after the cursor, before it is moved
+    moved = side.deletions_cursor_past_writes(cursor)
+    assert gone in side.deletions(moved).keys
+    quiet = side.deletions_cursor_past_writes(side.deletions(moved).cursor)
+    kit.delete_outside(written[0].key)  # after the cursor is moved
+    deletions = side.deletions(quiet)
+    assert written[0].key in deletions.keys and not {kept, written[1].key} & deletions.keys
+
+
 def test_deletions_without_a_cursor_are_all_or_cannot_be_answered(kit):
     side = kit.side
     [gone] = insert(kit, 1)

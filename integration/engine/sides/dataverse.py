@@ -36,6 +36,7 @@ Not supported yet: a mapping's filter on a Sales table over HTTP.
 import json
 import logging
 import re
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils.translation import gettext, gettext_noop
 
 from crm.dataverse.entities import BY_MODEL
@@ -100,6 +102,8 @@ class DataverseSide(Side):
         self.writer_name = meta.get_field(model.MODIFIED_BY_FIELD).attname
         self.system_name = "Sales"
         self.etags = {}  # key → the ETag of the row as last read (updates carry it)
+        self._local = threading.local()  # the delta link of this thread's last read (`_delta`): a chunk is
+        # written in a thread of its own while the next is read (`writes_behind`)
         self._user_id = None
         # attname → (Dataverse name to read, how to write it: a column or a lookup)
         self.names = {self.key_name: self.entity.primary_id}
@@ -121,14 +125,32 @@ class DataverseSide(Side):
                 for entity_set, field_name in lookup.targets.items():
                     self.names[f"{field_name}_id"] = lookup.value_name
                     self.polymorphic[f"{field_name}_id"] = (lookup, entity_set)
+        # (attname, the value's name, its annotation naming the table, the table of this attname): `_row`
+        self.polymorphic_reads = [(attname, lookup.value_name, f"{lookup.value_name}@{LOOKUP_TABLE}",
+                                   entity_set.rstrip("s")) for attname, (lookup, entity_set) in self.polymorphic.items()]
         self.attnames_by_name = {name: attname for attname, name in self.names.items()
                                  if attname not in self.polymorphic}
-        # Dataverse name → (attname, its Column or None, the field's to_python, what null reads as): `_row`
+        # Dataverse name → (attname, how its value is read: None as it is, what null reads as): `_row`
         self.readers = {}
         for name, attname in self.attnames_by_name.items():
             column = self.columns.get(attname)
-            self.readers[name] = (attname, column, meta.get_field(_field_name(model, attname)).to_python,
+            self.readers[name] = (attname, _reader(meta.get_field(_field_name(model, attname)), column),
                                   "" if column is not None and column.kind == "String" else None)
+
+    @property
+    def _delta(self):
+        """The ``@odata.deltaLink`` of the last read of `_pages` in this thread, or None."""
+        return getattr(self._local, "delta", None)
+
+    @_delta.setter
+    def _delta(self, link):
+        self._local.delta = link
+
+    def writes_behind(self):
+        """A chunk of new rows is written (intents, rows, confirmation: intents.py) in a thread of its own while the
+        next is read and decided: the transport is shared by threads, the server writes one chunk while this
+        process decides the next."""
+        return True
 
     @property
     def entity_set(self):
@@ -171,15 +193,12 @@ class DataverseSide(Side):
             reader = readers.get(name)
             if reader is None:
                 continue
-            attname, column, to_python, null = reader
-            if column is not None and column.choices:
-                value = column.from_dataverse(value)
-            row[attname] = to_python(value) if value is not None else null
-        for attname, (lookup, entity_set) in self.polymorphic.items():
-            if lookup.value_name in data:  # the annotation names the table of the value
-                value = data[lookup.value_name]
-                table = data.get(f"{lookup.value_name}@{LOOKUP_TABLE}")
-                row[attname] = uuid.UUID(value) if value and table == entity_set.rstrip("s") else None
+            attname, read, null = reader
+            row[attname] = null if value is None else value if read is None else read(value)
+        for attname, value_name, annotation, table_name in self.polymorphic_reads:
+            if value_name in data:  # the annotation names the table of the value
+                value = data[value_name]
+                row[attname] = uuid.UUID(value) if value and data.get(annotation) == table_name else None
         key = row.get(self.key_name)
         if key is not None and "@odata.etag" in data:
             self.etags[key] = data["@odata.etag"]
@@ -318,17 +337,20 @@ class DataverseSide(Side):
             column = f"tolower(trim({column}))"
         return _in(column, [_literal(value) for value in values])
 
-    def _delta_read(self, link, what):
+    def _delta_read(self, link, what, *, changed_keys=True):
         """(changed keys in key order, deleted keys, the next delta link) since ``link``; raises `CannotAnswer`
-        when Sales refuses the delta token (expired: past the organisation's retention)."""
+        when Sales refuses the delta token (expired: past the organisation's retention). ``changed_keys=False``:
+        the deletions alone (the changed keys come back empty, not parsed)."""
         changed, deleted = set(), set()
+        primary_id = self.entity.primary_id
         try:
             for page in self._pages(link, what=what):
                 for data in page:
-                    if str(data.get("@odata.context", "")).endswith("$deletedEntity"):
+                    if primary_id in data:  # a deleted entry holds its key as "id"
+                        if changed_keys:
+                            changed.add(uuid.UUID(data[primary_id]))
+                    elif str(data.get("@odata.context", "")).endswith("$deletedEntity"):
                         deleted.add(uuid.UUID(data["id"]))
-                    else:
-                        changed.add(uuid.UUID(data[self.entity.primary_id]))
         except _ReadRefused as refused:
             if refused.response.status_code in (400, 404, 410):
                 raise CannotAnswer(gettext("Sales refused the change-tracking token of %(table)s (%(reason)s): "
@@ -342,8 +364,22 @@ class DataverseSide(Side):
             raise CannotAnswer(gettext("Sales has given no change-tracking token for %(table)s yet.")
                                % {"table": self.label})
         _changed, deleted, link = self._delta_read(since, said(gettext_noop("reading the deletions of %(table)s"),
-                                                   table=self.label))
+                                                   table=self.label), changed_keys=False)
         return Deletions(keys=deleted, cursor=link)
+
+    def deletions_cursor_past_writes(self, since):
+        """The delta link after the run's own writes, read now from ``since`` (taken before them): when that read
+        holds no deletion, its own link, from which the next run reads neither the run's writes nor anything
+        before (the server's delta token lies before any change still uncommitted: nothing is missed); when it
+        holds one, or Sales refuses ``since``, ``since`` itself, and the next run reads those deletions."""
+        if since is None:
+            return since
+        try:
+            _changed, deleted, link = self._delta_read(
+                since, said(gettext_noop("reading the deletions of %(table)s"), table=self.label), changed_keys=False)
+        except CannotAnswer:
+            return since
+        return since if deleted or link is None else link
 
     def deletions_cursor(self):
         """A delta link from now: Dataverse gives one only at the end of a tracked read of the whole table (no
@@ -684,6 +720,33 @@ def _message_of(body):
         return json.loads(body).get("error", {}).get("message", "") if body else ""
     except (ValueError, AttributeError):
         return ""
+
+
+def _reader(model_field, column):
+    """How `DataverseSide._row` reads a value of ``model_field`` (not null): None for as it is (the text of a text
+    column), else a function; a choice's integer is its value first. Django's ``to_python``, less its work where
+    the JSON value is already what it gives: a text, a GUID (`uuid.UUID`), a time with its offset
+    (`datetime.fromisoformat`)."""
+    to_python = model_field.to_python
+    if column is not None and column.choices:
+        return lambda value: to_python(column.from_dataverse(value))
+    target = model_field.target_field if model_field.is_relation else model_field
+    if isinstance(target, models.UUIDField):
+        return lambda value: value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+    if isinstance(target, models.CharField | models.TextField) and not target.choices:
+        return str  # as CharField.to_python, in C
+    if isinstance(target, models.DateTimeField):
+        return lambda value: _moment(value) or to_python(value)
+    return to_python
+
+
+def _moment(text):
+    """An aware datetime of an ISO 8601 text with its offset, or None (then Django's parse decides)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _field_name(model, attname):

@@ -127,6 +127,17 @@ def test_a_settled_read_since_the_cursor_is_one_request(side):
     assert list(again) == [] and side.transport.requests_sent - before == 1
 
 
+def test_the_deletions_cursor_moved_past_a_runs_own_writes_reads_none_of_them_back(side):
+    """A run that wrote thousands of rows leaves a cursor past them: the next run's read of the deletions is one
+    request, not the run's own rows again, a page of 5,000 after another."""
+    cursor = side.deletions_cursor()
+    insert(side, *({"name": f"Row {n}"} for n in range(6000)))
+    moved = side.deletions_cursor_past_writes(cursor)
+    before = side.transport.requests_sent
+    assert side.deletions(moved).keys == set() and side.transport.requests_sent - before == 1
+    assert [row for page in side.changes(moved) for row in page] == []
+
+
 def test_wrong_credentials_fail_with_sales_refused_the_credentials(served, monkeypatch):
     from integration.engine.sides.dataverse_http import SalesRefused
 
