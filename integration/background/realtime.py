@@ -3,8 +3,8 @@
 `records_changed` is called (by `records_written_received`, connected in `integration.apps`) after every write of synchronised records,
 bulk writes included. It runs no query: it notes the written ids, with their modified-on and the acting Sales
 writer, in a per-transaction buffer and registers one `transaction.on_commit` callback per transaction. When the
-transaction commits, `_flush` enqueues one synchronisation task per mapping and direction (and per chunk of
-`integration.queue.CHUNK_IDS` ids) for the ids that
+transaction commits, `_flush` notes (`changes_note`, `RealtimeChange`) and enqueues the synchronisation of the ids
+that
 
 - belong to an enabled mapping with *Synchronise Changes Within Seconds* (``realtime_sync``) whose direction reads
   that side;
@@ -19,10 +19,16 @@ on beat every ``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link a
 modified-on comes in whole seconds there, so a polled row not written by the integration user is a change even in
 the second of its last synchronisation (`modified_since`: not earlier at that precision, rather than later).
 
+A near-real-time run takes every record noted for its mapping and direction by the time it holds the mapping
+(operations.queued_runs.realtime_changes_synchronize), so changes committed faster than a run takes (a steady stream
+of edits, a poll's batch) go together in the next run rather than a run each, and a commit that finds a run on its way
+(other records noted within `RUN_ON_ITS_WAY_SECONDS`) enqueues no task of its own (one task per mapping and direction
+otherwise, and per chunk of `integration.queue.CHUNK_IDS` ids).
+
 A rolled-back transaction enqueues nothing (its on_commit callback is dropped with it). The flush runs a constant
 number of queries whatever the number of rows: the mapping configuration (cached for a few seconds per process,
-cleared when a mapping or the connection setup is saved in this process) and one coupling query per mapping and
-chunk of ids.
+cleared when a mapping or the connection setup is saved in this process), one coupling query per mapping and chunk of
+ids, and two statements to note them.
 """
 
 import logging
