@@ -239,7 +239,9 @@ class RealtimeChange(models.Model):
     Forgotten once a run has taken it, unless it was noted again meanwhile (``noted_at`` moved): the next run then
     takes it again."""
 
-    table_mapping = models.ForeignKey(IntegrationTableMapping, on_delete=models.CASCADE, related_name="+")
+    # Found by the unique constraint, which starts with it: no index of its own
+    table_mapping = models.ForeignKey(IntegrationTableMapping, on_delete=models.CASCADE, related_name="+",
+                                      db_index=False)
     direction = models.CharField(max_length=20, choices=Direction)
     record_id = models.CharField(max_length=64)
     noted_at = models.DateTimeField()
