@@ -105,10 +105,17 @@ def mapping_couple_by_match_enqueue(*, mapping, create_new=None, sync_after=None
 
 def mapping_synchronize_ids_enqueue(*, mapping_id, direction, ids, countdown=None):
     """Enqueue a synchronisation of the given source ids in one direction, one task per chunk of `CHUNK_IDS`,
-    without queued job rows (near-real-time changes: the task creates its jobs when it runs)."""
+    without queued job rows: near-real-time changes, noted first (`RealtimeChange`); the task runs every record noted
+    by the time it holds the mapping, and creates its job when it runs."""
     for chunk in chunked([str(i) for i in ids], CHUNK_IDS):
         _enqueue(_task(task_names.SYNCHRONIZE_MAPPING), countdown=countdown, mapping_id=mapping_id, direction=direction,
                  only_ids=list(chunk))
+
+
+def realtime_run_enqueue(*, mapping_id, direction):
+    """Enqueue a near-real-time run of ``mapping_id`` in ``direction`` now, for the records still noted for it after
+    a run (integration.operations.queued_runs.realtime_changes_synchronize)."""
+    _enqueue(_task(task_names.SYNCHRONIZE_MAPPING), mapping_id=mapping_id, direction=direction, only_ids=[])
 
 
 def full_sync_advance_enqueue(*, run):

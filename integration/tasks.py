@@ -106,6 +106,12 @@ def synchronize_mapping_task(self, mapping_id, direction=None, full=False, only_
     """
     if job_ids is None and only_ids is None:  # the scheduled run: the operation, with all its rules
         return _synchronize_scheduled(mapping_id, direction=direction, full=full)
+    if job_ids is None:  # near-real-time: every record noted by then (its own ``only_ids`` among them, unless taken)
+        try:
+            return queued_runs.realtime_changes_synchronize(mapping_id=mapping_id, direction=direction,
+                                                            wait_seconds=MAPPING_BUSY_WAIT_SECONDS)
+        except MappingBusy as exc:
+            return _retry_or_give_up(self, exc, mapping_id=mapping_id, job_ids=[])
     try:
         return queued_runs.synchronize_queued(mapping_id=mapping_id, direction=direction, full=full, only_ids=only_ids,
                                   job_ids=job_ids, create_new=create_new, skip_coupled=skip_coupled,

@@ -3,8 +3,8 @@
 `records_changed` is called (by `records_written_received`, connected in `integration.apps`) after every write of synchronised records,
 bulk writes included. It runs no query: it notes the written ids, with their modified-on and the acting Sales
 writer, in a per-transaction buffer and registers one `transaction.on_commit` callback per transaction. When the
-transaction commits, `_flush` enqueues one synchronisation task per mapping and direction (and per chunk of
-`integration.queue.CHUNK_IDS` ids) for the ids that
+transaction commits, `_flush` notes (`changes_note`, `RealtimeChange`) and enqueues the synchronisation of the ids
+that
 
 - belong to an enabled mapping with *Synchronise Changes Within Seconds* (``realtime_sync``) whose direction reads
   that side;
@@ -19,23 +19,31 @@ on beat every ``P2C_SALES_POLL_SECONDS``, reads its changes since a delta link a
 modified-on comes in whole seconds there, so a polled row not written by the integration user is a change even in
 the second of its last synchronisation (`modified_since`: not earlier at that precision, rather than later).
 
+A near-real-time run takes every record noted for its mapping and direction by the time it holds the mapping
+(operations.queued_runs.realtime_changes_synchronize), so changes committed faster than a run takes (a steady stream
+of edits, a poll's batch) go together in the next run rather than a run each, and a commit that finds a run on its way
+(other records noted within `RUN_ON_ITS_WAY_SECONDS`) enqueues no task of its own (one task per mapping and direction
+otherwise, and per chunk of `integration.queue.CHUNK_IDS` ids).
+
 A rolled-back transaction enqueues nothing (its on_commit callback is dropped with it). The flush runs a constant
 number of queries whatever the number of rows: the mapping configuration (cached for a few seconds per process,
-cleared when a mapping or the connection setup is saved in this process) and one coupling query per mapping and
-chunk of ids.
+cleared when a mapping or the connection setup is saved in this process), one coupling query per mapping and chunk of
+ids, and two statements to note them.
 """
 
 import logging
 import time
 from collections import defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 
 from p2c.utils import chunked
 
 from .. import queue
-from ..models import ConnectionSetup, Coupling, Direction, IntegrationTableMapping
+from ..models import ConnectionSetup, Coupling, Direction, IntegrationTableMapping, RealtimeChange
 
 logger = logging.getLogger("p2c.integration")
 
@@ -160,16 +168,42 @@ def _flush(pending):
         logger.exception("Near-real-time synchronisation could not be enqueued")
 
 
-def _changed_enqueue(mapping, direction, side, rows, resolution=None):
-    """Enqueue the synchronisation of the rows of ``rows`` (``{id: modified}`` of ``side``'s table) that are
-    coupled in ``mapping`` and newer than their last synchronisation (at ``resolution``, the precision of a polled
-    side's modified-on: `modified_since`): what near-real-time does with a change, whether a commit here told it or
-    a poll of a Sales over the Web API. Returns the ids enqueued."""
+def _changed_enqueue(mapping, direction, side, rows, resolution=None, countdown=None):
+    """Note, then enqueue, the synchronisation of the rows of ``rows`` (``{id: modified}`` of ``side``'s table)
+    that are coupled in ``mapping`` and newer than their last synchronisation (at ``resolution``, the precision of a
+    polled side's modified-on: `modified_since`): what near-real-time does with a change, whether a commit here told
+    it or a poll of a Sales over the Web API. The ids are noted (`RealtimeChange`) before their task is enqueued: the
+    task runs every id noted by the time it holds the mapping (operations.queued_runs.realtime_changes_synchronize),
+    so a steady stream of commits is synchronised a run for many, not a run each, and the tasks whose ids an
+    earlier run took do nothing. ``countdown``: seconds before the task runs (default
+    ``P2C_REALTIME_DELAY_SECONDS``). Returns the ids enqueued."""
     ids = _coupled_and_newer(mapping, side, rows, resolution)
-    if ids:
+    if ids and not changes_note(mapping, direction, ids):
         queue.mapping_synchronize_ids_enqueue(mapping_id=mapping.pk, direction=direction, ids=ids,
-                                              countdown=_countdown())
+                                              countdown=_countdown() if countdown is None else countdown)
     return ids
+
+
+# Records noted this recently by another commit have a run on its way (enqueued by that commit, or by the run that
+# found them noted after taking its own: realtime_changes_synchronize); older ones may belong to a run that gave up
+# waiting for a busy mapping, and a new run is enqueued.
+RUN_ON_ITS_WAY_SECONDS = 60
+
+
+def changes_note(mapping, direction, ids):
+    """Note ``ids`` (source records of ``mapping`` in ``direction``) for its next near-real-time run, a record
+    already noted noted again (its ``noted_at`` moved: a run that took it before keeps it noted). Returns whether a
+    run is on its way that will take them (other records noted within `RUN_ON_ITS_WAY_SECONDS`): then no task is
+    enqueued, and a stream of commits costs one task a run, not one each. Two statements."""
+    now = timezone.now()
+    noted = RealtimeChange.objects.filter(table_mapping_id=mapping.pk, direction=direction)
+    keys = [str(i) for i in ids]
+    RealtimeChange.objects.bulk_create(
+        [RealtimeChange(table_mapping_id=mapping.pk, direction=direction, record_id=key, noted_at=now) for key in keys],
+        update_conflicts=True, unique_fields=["table_mapping", "direction", "record_id"], update_fields=["noted_at"])
+    # Asked after the note is written: a run that takes the others now finds this one noted when it has finished
+    return noted.filter(noted_at__gte=now - timedelta(seconds=RUN_ON_ITS_WAY_SECONDS)).exclude(
+        record_id__in=keys).exists()
 
 
 POLL_CURSOR = "crm_poll"
@@ -226,7 +260,8 @@ def _table_poll(model, entries):
     rows = {key: modified for key, (modified, writer) in changed.items() if writer != own}
     enqueued = {}
     for mapping, direction, _side in entries:
-        ids = _changed_enqueue(mapping, direction, "crm", rows, side.modified_resolution) if rows else []
+        # No countdown: the poll gathered what changed in its interval already
+        ids = _changed_enqueue(mapping, direction, "crm", rows, side.modified_resolution, countdown=0) if rows else []
         if ids:
             enqueued[mapping.name] = ids
         if link and link != held.get(mapping.pk):

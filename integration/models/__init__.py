@@ -18,7 +18,7 @@ from integration.models.fo import (
 from integration.models.full_sync import FullSyncLine, FullSyncRun
 from integration.models.health import AlertState, Heartbeat
 from integration.models.history import ConfigurationChange, ConfigurationChangeSet
-from integration.models.jobs import SyncJob, SyncJobError, SyncJobRecord
+from integration.models.jobs import RealtimeChange, SyncJob, SyncJobError, SyncJobRecord
 from integration.models.mappings import (
     ConnectionSetup,
     Direction,
@@ -39,7 +39,7 @@ __all__ = [
     "FullSyncLine", "FullSyncRun", "Heartbeat", "IntegrationFieldMapping",
     "IntegrationProject", "IntegrationProjectRun", "IntegrationProjectTask", "IntegrationProjectTaskDefault",
     "IntegrationProjectTaskRun", "IntegrationTableMapping", "IntegrationTemplate", "IntegrationTemplateTask",
-    "SalesLocation", "SalesSignIn", "SideCursor", "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord",
+    "RealtimeChange", "SalesLocation", "SalesSignIn", "SideCursor", "SyncConflict", "SyncJob", "SyncJobError", "SyncJobRecord",
     "SyncPartition", "SyncResult", "ValueMap", "ValueMapEntry",
     "sales_api_environment", "sales_connection_effective",
 ]

@@ -230,3 +230,27 @@ class SyncJobRecord(models.Model):
 
     def __str__(self):
         return f"{self.model} {self.record_id} in job #{self.job_id}"
+
+
+class RealtimeChange(models.Model):
+    """A coupled record changed since its last synchronisation, noted for its near-real-time run
+    (integration.background.realtime). A run of the mapping and direction takes every record noted by the time it
+    holds the mapping, so changes committed faster than one run takes go together in the next run, not one run each.
+    Forgotten once a run has taken it, unless it was noted again meanwhile (``noted_at`` moved): the next run then
+    takes it again."""
+
+    # Found by the unique constraint, which starts with it: no index of its own
+    table_mapping = models.ForeignKey(IntegrationTableMapping, on_delete=models.CASCADE, related_name="+",
+                                      db_index=False)
+    direction = models.CharField(max_length=20, choices=Direction)
+    record_id = models.CharField(max_length=64)
+    noted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Change Waiting for Near-Real-Time Synchronisation")
+        verbose_name_plural = _("Changes Waiting for Near-Real-Time Synchronisation")
+        constraints = [models.UniqueConstraint(fields=["table_mapping", "direction", "record_id"],
+                                               name="integration_realtime_change_once")]
+
+    def __str__(self):
+        return f"{self.record_id} ({self.direction}) noted {self.noted_at}"

@@ -5,17 +5,20 @@ redelivered task finds its work done (or running under the mapping's lock) and d
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from p2c.said import Joined, counted, said, said_data, said_from_data, said_name
+from p2c.utils import chunked
 
+from .. import queue
 from ..coupling.couplings import mapping_couple_by_match, records_split_coupled
 from ..coupling.job_records import job_records_release
-from ..engine.locks import MappingBusy, holder_gone, stopped_said
+from ..engine.locks import MappingBusy, holder_gone, mapping_lock, stopped_said
 from ..engine.request import RunRequest
 from ..engine.sync import mapping_synchronize
 from ..engine.transfer import validation_said
-from ..models import ConnectionSetup, Direction, IntegrationTableMapping, SyncJob
+from ..models import ConnectionSetup, Direction, IntegrationTableMapping, RealtimeChange, SyncJob
 
 NOTHING = said(gettext_noop("nothing to synchronise"))  # a job's message when it had nothing to do (job_log.py)
 
@@ -68,6 +71,42 @@ def synchronize_queued(*, mapping_id, direction=None, full=False, only_ids=None,
             job.message_set(note if nothing or not before else Joined((before, note), "; "))
             job.save(update_fields=["skipped", "message", "message_data"])
     return {"mapping": mapping_id, "jobs": [job.pk for job in results]}
+
+
+REALTIME_RUN_IDS = 1000  # noted records a near-real-time run takes at most (the rest: the next run)
+
+
+def realtime_changes_synchronize(*, mapping_id, direction, wait_seconds=0):
+    """The near-real-time run of ``mapping_id`` in ``direction`` (integration.background.realtime): once it holds
+    the mapping (waiting up to ``wait_seconds``, else MappingBusy, the records left noted), every record noted
+    for it by then (`RealtimeChange`, the oldest `REALTIME_RUN_IDS`) in one job, and those records forgotten, but for
+    any noted again while the run went on (a later change: the next run takes it). Nothing noted, because an earlier
+    run took it: no job, and the mapping is not even waited for. More left noted afterwards: another run is
+    enqueued. A refused run (mapping disabled or deleted, connection off) forgets the noted records: the scheduled
+    synchronisation picks the changes up, as it does for a failed run."""
+    noted = RealtimeChange.objects.filter(table_mapping_id=mapping_id, direction=direction)
+    if not noted.exists():
+        return {"mapping": mapping_id, "jobs": [], "nothing_noted": True}
+    mapping = IntegrationTableMapping.objects.filter(pk=mapping_id).first()
+    if mapping is None or not mapping.is_enabled or not ConnectionSetup.get_solo().is_enabled:
+        noted.delete()
+        return {"mapping": mapping_id, "jobs": [], "refused": True}
+    with mapping_lock(mapping, wait_seconds=wait_seconds) as token:
+        taken = dict(noted.order_by("noted_at").values_list("record_id", "noted_at")[:REALTIME_RUN_IDS])
+        if not taken:
+            return {"mapping": mapping_id, "jobs": [], "nothing_noted": True}
+        try:
+            results = mapping_synchronize(RunRequest(mapping=mapping, direction=direction, only_ids=list(taken),
+                                                     lock_token=token))
+        finally:  # taken, whatever came of it (as a run of the ids a task carried): forgotten unless noted again
+            for chunk in chunked(list(taken.items()), 500):
+                same = Q()
+                for record_id, noted_at in chunk:
+                    same |= Q(record_id=record_id, noted_at=noted_at)
+                noted.filter(same).delete()
+    if noted.exists():
+        queue.realtime_run_enqueue(mapping_id=mapping_id, direction=direction)
+    return {"mapping": mapping_id, "jobs": [job.pk for job in results], "records": len(taken)}
 
 
 def couple_queued(*, mapping_id, create_new=None, sync_after=None, only_ids=None, job_id=None, from_side=None):

@@ -5,13 +5,15 @@ constant number of queries for bulk writes."""
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from crm.models import Account
 from erp.models import Customer
 from integration import tasks
 from integration.background import realtime
 from integration.engine.sync import mapping_synchronize
-from integration.models import Coupling, IntegrationTableMapping
+from integration.models import Coupling, IntegrationTableMapping, RealtimeChange, SyncJob
+from integration.operations import queued_runs
 from p2c.records import writing_as
 from tests.factories import CustomerFactory
 
@@ -170,7 +172,69 @@ def test_bulk_writes_cost_a_constant_number_of_queries(mappings, salesperson_pai
     sent.clear()
     few, many = queries_for(customers[:5]), queries_for(customers[5:60])
     assert few == many
-    assert [len(call["only_ids"]) for call in sent] == [5, 55]
+    # The second commit finds the first's run on its way (its records noted, not taken yet): noted, not enqueued
+    assert [len(call["only_ids"]) for call in sent] == [5]
+    assert RealtimeChange.objects.filter(table_mapping=mapping, direction=TO).count() == 60
+
+
+def test_changes_committed_while_a_run_is_on_its_way_go_in_that_one_run(coupled, sent,
+                                                                         django_capture_on_commit_callbacks):
+    """A steady stream of commits (someone editing customers one after the other) is synchronised a run for many:
+    the commits after the first find its run on its way and enqueue nothing; the run takes all of them, in one job;
+    a commit after that run enqueues a run of its own."""
+    mapping, customers, _ = coupled
+    for i, customer in enumerate(customers[:3]):
+        with django_capture_on_commit_callbacks(execute=True):
+            customer.phone_no = f"+46 8 70{i}"
+            customer.save()
+    assert sent == [{"mapping_id": mapping.pk, "direction": TO, "only_ids": [str(customers[0].pk)]}]
+    jobs = SyncJob.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):  # what the run's own writes leave to the commit
+        result = tasks.synchronize_mapping_task.apply(kwargs=sent[0]).get()
+    assert result["records"] == 3 and SyncJob.objects.count() == jobs + 1
+    phones = dict(Account.objects.values_list("pk", "telephone1"))
+    couplings = dict(Coupling.objects.filter(erp_model="erp.Customer").values_list("erp_id", "crm_id"))
+    assert [phones[couplings[c.pk]] for c in customers[:3]] == ["+46 8 700", "+46 8 701", "+46 8 702"]
+    assert not RealtimeChange.objects.exists()
+    # A task whose record an earlier run took does nothing, not even a job
+    assert tasks.synchronize_mapping_task.apply(kwargs=sent[0]).get()["jobs"] == []
+    assert SyncJob.objects.count() == jobs + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        customers[3].phone_no = "+46 8 703"
+        customers[3].save()
+    assert sent[1:] == [{"mapping_id": mapping.pk, "direction": TO, "only_ids": [str(customers[3].pk)]}]
+
+
+def test_a_record_changed_again_while_its_run_goes_on_is_taken_by_the_next(coupled, sent, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    """The run took the record, then it changed again before the run ended: it stays noted, and the run enqueues
+    the next at once, which synchronises the later change."""
+    mapping, customers, _ = coupled
+    with django_capture_on_commit_callbacks(execute=True):
+        customers[0].phone_no = "+46 8 1"
+        customers[0].save()
+    run = queued_runs.mapping_synchronize
+
+    def changed_meanwhile(request):
+        results = run(request)
+        # Committed in another process as the run ends: its flush notes it (here, in the test's one transaction, the
+        # flush of the run's own writes would come first)
+        Customer.objects.filter(pk=customers[0].pk).update(phone_no="+46 8 2", modified_at=timezone.now())
+        assert realtime.changes_note(mapping, TO, [customers[0].pk]) is False  # its own record only: not on its way
+        return results
+
+    monkeypatch.setattr(queued_runs, "mapping_synchronize", changed_meanwhile)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.synchronize_mapping_task.apply(kwargs=sent[0]).get()
+    monkeypatch.setattr(queued_runs, "mapping_synchronize", run)
+    assert RealtimeChange.objects.get().record_id == str(customers[0].pk)
+    # The next run is on its way (enqueued by the run that found the record noted again) and takes it
+    follow_up = {"mapping_id": mapping.pk, "direction": TO, "only_ids": []}
+    assert follow_up in sent[1:]
+    assert tasks.synchronize_mapping_task.apply(kwargs=follow_up).get()["records"] == 1
+    account = Coupling.objects.get(erp_model="erp.Customer", erp_id=customers[0].pk).crm_id
+    assert Account.objects.get(pk=account).telephone1 == "+46 8 2"
+    assert not RealtimeChange.objects.exists()
 
 
 def test_noting_a_write_runs_no_query(coupled, django_assert_num_queries):
