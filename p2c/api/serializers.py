@@ -132,13 +132,6 @@ class KeyRelatedField(serializers.SlugRelatedField):
 class RecordSerializer(StrictModelSerializer):
     """Every model field, foreign keys by natural key; fields the system fills are read-only."""
 
-    def __new__(cls, *args, **kwargs):
-        # Each one made is of its class with the serializer mixins the apps above register for its model then
-        # (p2c.extensions; this docstring is the schema's description of every record)
-        model = getattr(cls.Meta, "model", None)
-        extended = cls if model is None else class_extended(cls, kind=SERIALIZER_MIXIN, key=model)
-        return super().__new__(extended, *args, **kwargs)
-
     serializer_related_field = KeyRelatedField
     serializer_related_to_field = KeyRelatedField
 
@@ -146,6 +139,13 @@ class RecordSerializer(StrictModelSerializer):
         fields = "__all__"
         # Filled by the system on every model that has them (editable=False fields are read-only anyway).
         read_only_fields = ("id", "no_series")
+
+    def __new__(cls, *args, **kwargs):
+        # Each one made is of its class with the serializer mixins the apps above register for its model then
+        # (p2c.extensions). Said here, not in the docstring: that is the schema's description of every record.
+        model = getattr(cls.Meta, "model", None)
+        extended = cls if model is None else class_extended(cls, kind=SERIALIZER_MIXIN, key=model)
+        return super().__new__(extended, *args, **kwargs)
 
     def build_relational_field(self, field_name, relation_info):
         field_class, kwargs = super().build_relational_field(field_name, relation_info)
