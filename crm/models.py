@@ -321,6 +321,7 @@ def _contacts_detach_from_accounts(account_ids):
 
 
 class Account(Address1, CrmRecord):
+    NUMBER_FIELD = "account_number"
     objects = models.Manager.from_queryset(AccountQuerySet)()
 
     class RelationshipType(models.TextChoices):
@@ -446,6 +447,7 @@ class ContactQuerySet(RecordQuerySet):
 
 
 class Contact(Address1, CrmRecord):
+    NUMBER_FIELD = "contact_number"
     objects = models.Manager.from_queryset(ContactQuerySet)()
 
     # NULL until numbered (an imported contact; p2c_upgrade numbers it): unique when set, any number of NULLs.
@@ -661,6 +663,7 @@ class SalesDocumentQuerySet(RecordQuerySet):
 
 class SalesDocument(DocumentCustomer, CrmRecord):
     """What quotes, orders and invoices share. A contact as customer makes it an active customer (S3)."""
+    NUMBER_FIELD = "number"
 
     NUMBER_PREFIX = ""
 

@@ -50,6 +50,7 @@ class ErpRecord(Record):
 
 class NumberedRecord(ErpRecord):
     """A record whose ``no`` comes from a number series named in a setup table when left blank."""
+    NUMBER_FIELD = "no"
 
     SETUP_SERIES: tuple[str, str] | None = None  # ("SetupModelName", "series field")
 
@@ -1113,6 +1114,7 @@ class SalesLineFields(models.Model):
 
 
 class SalesHeader(SalesDocumentFields, ErpRecord):
+    NUMBER_FIELD = "no"
     class DocumentType(models.TextChoices):
         QUOTE = "quote", _("Quote")
         ORDER = "order", _("Order")
@@ -1207,6 +1209,7 @@ class SalesInvoiceLine(SalesLineFields, ErpRecord):
 
 # B7 purchase documents and interactions ---------------------------------------------------------------------------------
 class PurchaseHeader(ErpRecord):
+    NUMBER_FIELD = "no"
     class DocumentType(models.TextChoices):
         QUOTE = "quote", _("Quote")
         ORDER = "order", _("Order")

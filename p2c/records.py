@@ -8,6 +8,8 @@ that gap, and gives models two hooks so derived values and numbers are set the s
 - ``prepare_for_write(self)``: fill derived fields of one instance (full name, flags, ...);
 - ``assign_numbers(cls, objs, reserved=None)``: give new instances their numbers, in one allocation for a whole
   batch; ``reserved``: numbers the caller took ahead (the ERP's `erp.numbering.NumbersReserved`), handed out first;
+  ``NUMBER_FIELD`` names the field it fills. A bulk write that fails takes those numbers off its instances again:
+  its rollback gave them back to their series, which will hand them out again;
 - ``after_bulk_write(cls, objs)``: keep other tables in step after a bulk write (rare).
 
 Records with a ``MODIFIED_BY_FIELD`` (the Sales side's ``modifiedby``) also record *who* wrote: the user set
@@ -125,13 +127,22 @@ class RecordQuerySet(models.QuerySet):
         objs = list(objs)
         if not objs:
             return objs
-        with transaction.atomic(using=self.db):
-            self.model.assign_numbers(objs, reserved)
-            for obj in objs:
-                obj.prepare_for_write()
-                obj.stamp_writer()
-            created = write(objs)
-            self.model.after_bulk_write(created)
+        field = self.model.NUMBER_FIELD
+        unnumbered = [(obj, getattr(obj, field)) for obj in objs if not getattr(obj, field)] if field else ()
+        try:
+            with transaction.atomic(using=self.db):
+                self.model.assign_numbers(objs, reserved)
+                for obj in objs:
+                    obj.prepare_for_write()
+                    obj.stamp_writer()
+                created = write(objs)
+                self.model.after_bulk_write(created)
+        except BaseException:
+            # The rollback gave the numbers back to their series: kept on the instances, a write of them afterwards
+            # (row by row, after a failed bulk write) would store numbers the series hands out again.
+            for obj, blank in unnumbered:
+                setattr(obj, field, blank)
+            raise
         records_written.send(sender=self.model, instances=created, queryset=None, created=True,
                              writer=acting_writer_id())
         return created
@@ -185,6 +196,7 @@ class Record(models.Model):
 
     MODIFIED_FIELD = "modified_at"
     MODIFIED_BY_FIELD: str | None = None
+    NUMBER_FIELD: str | None = None  # the field assign_numbers() fills, if any
     # Fields computed by prepare_for_write(); bulk_update() writes them along with the caller's fields.
     DERIVED_FIELDS: tuple[str, ...] = ()
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from erp.api.serializers import ErpCustomerSerializer
 from erp.models import BankAccount, Contact, Customer, NoSeries, SalesHeader, Vendor
 from erp.numbering import codes_following, increment_code, no_series_allocate, numbers_reserve
+from integration.engine.sides.django import DjangoSide
 from p2c.api.bulk import bulk_upsert
 from tests.admin_helpers import admin_form_data, admin_url
 from tests.api.clients import client_for
@@ -393,6 +394,23 @@ def test_a_bulk_write_numbers_its_new_records_from_the_numbers_handed_to_it():
 
     assert [c.no for c in customers] == ["C00010", "C00020"]
     assert alone.no == "C00050"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reserve", [False, True], ids=["from the series", "taken ahead"])
+def test_records_written_one_by_one_after_a_failed_bulk_write_do_not_take_numbers_the_series_gives_again(reserve):
+    series = SalesReceivablesSetupFactory(
+        customer_nos=NoSeriesFactory(code="CUST", starting_no="C00010", increment_by=10)).customer_nos
+    Customer.objects.create(name="Taken", no="DUP")
+    reserved = numbers_reserve(series=series, count=2) if reserve else None
+    # The engine's write of new ERP records: in bulk, then one by one when the bulk write fails (here on B).
+    written = DjangoSide(Customer).records_save([Customer(name="A"), Customer(name="B", no="DUP")], new=True,
+                                                reserved=reserved)
+    later = Customer.objects.create(name="C")  # a person's new customer: not refused as a duplicate No.
+
+    assert [w.ok for w in written] == [True, False]
+    numbers = list(Customer.objects.exclude(name="Taken").values_list("no", flat=True))
+    assert len(numbers) == len(set(numbers)) == 2 and later.no in numbers
 
 
 @contextmanager

@@ -316,8 +316,8 @@ class DjangoSide(Side):
         savepoints, so that only the bad rows fail (each `Written` with the exception, which names the field or the
         duplicate). ``side_failures_raise``: the database's own failure (no connection) stops the write rather than
         failing every row (the rows are committed before their couplings: intents.py). ``reserved``: numbers taken ahead
-        for the new records (`RecordQuerySet.bulk_insert`); a row written alone keeps the number the bulk write gave
-        it."""
+        for the new records (`RecordQuerySet.bulk_insert`); a row written alone is numbered anew, since the failed bulk
+        write took its numbers back (`RecordQuerySet.bulk_create`), and a number taken ahead left unused is a gap."""
         with writing_as(writer):
             try:
                 with transaction.atomic(using=self.database):
