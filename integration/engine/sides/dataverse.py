@@ -102,8 +102,8 @@ class DataverseSide(Side):
         self.writer_name = meta.get_field(model.MODIFIED_BY_FIELD).attname
         self.system_name = "Sales"
         self.etags = {}  # key → the ETag of the row as last read (updates carry it)
-        self._local = threading.local()  # the delta link of this thread's last read (`_delta`): a chunk is
-        # written in a thread of its own while the next is read (`writes_behind`)
+        self._local = threading.local()  # the delta link of this thread's last read (`_delta`): the side's
+        # threads (the creates of `write`) read too
         self._user_id = None
         # attname → (Dataverse name to read, how to write it: a column or a lookup)
         self.names = {self.key_name: self.entity.primary_id}
@@ -145,12 +145,6 @@ class DataverseSide(Side):
     @_delta.setter
     def _delta(self, link):
         self._local.delta = link
-
-    def writes_behind(self):
-        """A chunk of new rows is written (intents, rows, confirmation: intents.py) in a thread of its own while the
-        next is read and decided: the transport is shared by threads, the server writes one chunk while this
-        process decides the next."""
-        return True
 
     @property
     def entity_set(self):
