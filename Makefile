@@ -81,17 +81,18 @@ worker: install
 # child_process (a server, worker or command process on the test database) on a test database in a file under var/:
 # the first pass keeps the faster in-memory database, where those tests skip. (On PostgreSQL the child_process tests
 # run in the first pass, and PostgreSQL variants of the sqlite_file ones.) The second pass follows PYTEST_ARGS' paths
-# and -k; none selected is fine.
+# and -k; none selected is fine. It runs in TEST_WORKERS processes too, each on a file of its own (pytest-django adds
+# the worker's name: ..._gw0), a test module on one worker (--dist loadfile), which starts its Sales server once.
 TEST_WORKERS ?= auto
 test: install-dev
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 	@case "$${DATABASE_URL:-sqlite:}" in sqlite:*) ;; *) exit 0;; esac; \
 	mkdir -p var; db="$(CURDIR)/var/test-sqlite-file-$$$$.sqlite3"; status=0; \
 	echo "== the tests that need the SQLite test database in a file (-m 'sqlite_file or child_process')"; \
-	P2C_TEST_SQLITE_NAME="$$db" $(BIN)/python -m pytest $(PYTEST_ARGS) -m "sqlite_file or child_process" \
-		-p no:cacheprovider \
+	P2C_TEST_SQLITE_NAME="$$db" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) \
+		-m "sqlite_file or child_process" -p no:cacheprovider \
 		|| status=$$?; \
-	rm -f "$$db" "$$db-wal" "$$db-shm"; \
+	rm -f "$$db" "$$db"-wal "$$db"-shm "$$db"_gw*; \
 	[ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 # ruff, then the import contracts of pyproject.toml (imports run one way: p2c <- crm, erp <- integration; no cycles).

@@ -53,7 +53,8 @@ def test_make_test_runs_the_sqlite_file_tests_in_a_second_pass_on_a_file_under_v
     assert len(calls) == 2, calls
     (first_db, first_args), (second_db, second_args) = calls
     assert first_db == "memory" and first_args == "-m pytest -n auto --dist worksteal tests/crm"  # the suite: in memory, one worker a core
-    assert second_args.startswith("-m pytest tests/crm -m sqlite_file or child_process")
+    # in as many workers, a test module on one of them, each worker on a file of its own (pytest-django's _gw0...)
+    assert second_args.startswith("-m pytest -n auto --dist loadfile tests/crm -m sqlite_file or child_process")
     assert Path(second_db).parent == REPO / "var" and second_db.endswith(".sqlite3")
     assert not Path(second_db).exists()  # removed afterwards
 
@@ -80,6 +81,7 @@ def test_test_workers_sets_how_many_processes_run_the_suite(make_test):
     status, calls = make_test(make_args=["TEST_WORKERS=0"])
     assert status == 0
     assert calls[0][1] == "-m pytest -n 0 --dist worksteal tests/crm"  # 0: the suite in pytest's own process
+    assert calls[1][1].startswith("-m pytest -n 0 ")  # and the second pass
 
 
 @pytest.mark.parametrize(("url", "worker", "expected"), [

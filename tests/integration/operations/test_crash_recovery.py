@@ -27,10 +27,10 @@ from p2c.databases import sales_separate
 from tests.concurrency import REPO, child_database_env, command_ready
 
 ROWS = 2000
-TRIALS = 10
-# With --workers 2 the run is split into key-range partitions (this process and a worker's task, which may never
-# come: the coordinator runs what no worker claims); fewer trials in CI, P2C_FAULT_TRIALS for more.
-PARTITIONED_TRIALS = int(os.environ.get("P2C_FAULT_TRIALS", 4))
+# Kills a test, in one process or with --workers 2 (the run split into key-range partitions: this process and a
+# worker's task, which may never come: the coordinator runs what no worker claims): a few in CI, P2C_FAULT_TRIALS for
+# more (each kill lands at a random moment, and into the Sales writes every other trial: 4 meet both kinds twice).
+TRIALS = int(os.environ.get("P2C_FAULT_TRIALS", 4))
 PARTITION_SIZE = 500
 CHUNK = 200  # more chunk boundaries to land between
 FROM = "from_integration"
@@ -53,10 +53,10 @@ def check_everything_arrived(expected):
 
 
 def workers_options(workers, partition_size=PARTITION_SIZE):
-    """The sync command's --workers, the environment that splits its run, and how many trials."""
+    """The sync command's --workers and the environment that splits its run."""
     if workers == 1:
-        return [], {}, TRIALS
-    return ["--workers", str(workers)], {"P2C_SYNC_PARTITION_SIZE": str(partition_size)}, PARTITIONED_TRIALS
+        return [], {}
+    return ["--workers", str(workers)], {"P2C_SYNC_PARTITION_SIZE": str(partition_size)}
 
 
 @pytest.mark.postgres
@@ -67,7 +67,7 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
     IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=False)
     Account.objects.bulk_create([Account(name=f"Account {i}", account_number=f"K{i:06d}",
                                          customer_type_code="customer", owner=user) for i in range(ROWS)])
-    options, split, trials = workers_options(workers)
+    options, split = workers_options(workers)
     env = {**os.environ, **child_database_env(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK),
            "PYTHONUNBUFFERED": "1", **split}
     command = [sys.executable, "manage.py", "sync", "CUSTOMER", "--direction", "from", *options]
@@ -75,7 +75,7 @@ def test_a_sync_killed_at_random_points_is_rerun_at_once_and_loses_nothing(mappi
     rng = random.Random(seed)
     print(f"\nfault injection: seed {seed} (P2C_FAULT_SEED={seed} repeats it)")
     longest_run = 4.0  # start-up plus the whole sync, updated from the reruns
-    for trial in range(trials):
+    for trial in range(TRIALS):
         expected = changed_accounts(trial)
         before = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         starting = time.monotonic()
@@ -151,7 +151,7 @@ def test_a_sync_to_sales_in_its_own_database_killed_anywhere_doubles_and_loses_n
     salesperson, _ = salesperson_pair
     IntegrationTableMapping.objects.filter(name="CUSTOMER").update(sync_only_coupled=False)
     accounts_before = Account.objects.count()
-    options, split, trials = workers_options(workers, partition_size=NEW_PER_TRIAL // 2)
+    options, split = workers_options(workers, partition_size=NEW_PER_TRIAL // 2)
     env = {**os.environ, **child_database_env(), "P2C_SYNC_CHUNK_SIZE": str(CHUNK), "PYTHONUNBUFFERED": "1",
            **split}
     command = [*sync_to_sales(), *options]
@@ -159,7 +159,7 @@ def test_a_sync_to_sales_in_its_own_database_killed_anywhere_doubles_and_loses_n
     rng = random.Random(seed)
     print(f"\nfault injection, ERP → Sales: seed {seed} (P2C_FAULT_SEED={seed} repeats it)")
     longest_run, caught_writing = 4.0, 0
-    for trial in range(trials):
+    for trial in range(TRIALS):
         expected = erp_customers_changed(trial, salesperson)
         before = SyncJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         victim = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -185,7 +185,7 @@ def test_a_sync_to_sales_in_its_own_database_killed_anywhere_doubles_and_loses_n
         assert (settled_job.inserted, settled_job.modified, settled_job.failed) == (0, 0, 0), settled_job.counts()
         print(f"trial {trial}: killed {'mid-run' if died_running else 'after it ended'} with {intents_left} intents "
               f"left on the ERP side; the rerun took {took:.1f} s; the settled rerun wrote nothing")
-    assert caught_writing >= trials // 2, "the kills never landed between intending and confirming a Sales write"
+    assert caught_writing >= TRIALS // 2, "the kills never landed between intending and confirming a Sales write"
 
 
 # -- a Celery worker killed during a full synchronisation ------------------------------------------------------------

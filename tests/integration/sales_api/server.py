@@ -12,16 +12,23 @@ CLIENT_ID, CLIENT_SECRET = "p2c-integration", "integration-secret"
 
 OTHER_ID, OTHER_SECRET = "someone-else", "someone-else-secret"
 
+
+def logins_create():
+    """The logins the server is signed in to with (the integration's application user and someone else's) and their
+    OAuth applications, made in this process: committed if it holds no transaction (else `serving` makes them in a
+    child process)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    for name, client_id, secret in ((NAMES["integration"], CLIENT_ID, CLIENT_SECRET),
+                                    ("someone-else", OTHER_ID, OTHER_SECRET)):
+        user = get_user_model().objects.create_superuser(name, name + "@example.com", None)
+        call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
+                     "--client-id", client_id, "--client-secret", secret, "--name", name)
+
+
 # Run in a child process (committed, whatever transaction the test holds): the logins and their OAuth applications.
-_USERS = """
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-for name, client_id, secret in ((%(integration)r, %(client_id)r, %(secret)r), ("someone-else", %(other_id)r,
-                                                                               %(other_secret)r)):
-    user = get_user_model().objects.create_superuser(name, name + "@example.com", None)
-    call_command("createapplication", "confidential", "client-credentials", "--user", str(user.pk),
-                 "--client-id", client_id, "--client-secret", secret, "--name", name)
-"""
+_USERS = "from tests.integration.sales_api.server import logins_create\nlogins_create()\n"
 _CLEAN = """
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import AccessToken, Application
@@ -85,7 +92,7 @@ def serving(tmp_path, **options):
     in a child process (committed, whatever the test's transaction), all taken away afterwards."""
     from tests.concurrency import run_in_processes
 
-    run_in_processes(_USERS % NAMES, processes=1, tmp_path=tmp_path)
+    run_in_processes(_USERS, processes=1, tmp_path=tmp_path)
     try:
         with https_server_process(tmp_path, **options) as server:
             yield Served(server.base, server.ca_file, server)

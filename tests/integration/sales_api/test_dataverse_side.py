@@ -14,7 +14,7 @@ from integration.engine.sides.dataverse import Conflict, DataverseSide
 from integration.engine.sides.dataverse_http import SalesApiConfig, Transport
 
 from .proxy import FaultProxy
-from .server import CLIENT_ID, CLIENT_SECRET, accounts_delete, accounts_delete_all, serving
+from .server import CLIENT_ID, CLIENT_SECRET, accounts_delete_all, serving
 
 # Sales is the server process, on this run's databases; this process holds no transaction there (tests/conftest.py)
 pytestmark = pytest.mark.child_process
@@ -28,19 +28,19 @@ def served(django_db_setup, tmp_path_factory):
 
 @pytest.fixture
 def reads_committed(django_db_blocker):
-    """This process reads the databases as the server committed them, in autocommit (and writes nothing)."""
+    """This process reads the databases as the server committed them, in autocommit (and writes nothing but the
+    clean-up of `side`)."""
     with django_db_blocker.unblock():
         yield
 
 
 @pytest.fixture
-def side(served, monkeypatch):
-    someone_else = served.someone_else(monkeypatch)
-    accounts_delete(someone_else)
+def side(served, monkeypatch, reads_committed):
+    Account.objects.all().delete()  # in this process, committed: one statement, not a request an account
     side = DataverseSide(Account, served.transport(monkeypatch))
     yield side
     side.transport.close()
-    accounts_delete(someone_else)
+    Account.objects.all().delete()
 
 
 def insert(side, *values):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from crm.models import Account, SystemUser, Unit
 from erp.models import Customer, UnitOfMeasure
 from integration.background import realtime
+from integration.engine import sides
 from integration.engine.sides import DjangoSide, side_for
 from integration.engine.sides.dataverse import DataverseSide
 from integration.engine.sync import mapping_synchronize
@@ -37,8 +38,9 @@ from integration.models import (
     SyncResult,
 )
 from tests.concurrency import REPO, child_database_env
+from tests.crm.dataverse.server import https_server_process
 
-from .server import CLIENT_ID, CLIENT_SECRET, NAMES, serving
+from .server import CLIENT_ID, CLIENT_SECRET, NAMES, Served, logins_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -49,11 +51,23 @@ NEW_IN_SALES = 150
 SALES_USER = NAMES["integration"]  # the login the integration signs in to Sales as  # accounts someone creates in Sales each trial (one $batch)
 
 
-@pytest.fixture
-def served(transactional_db, tmp_path):
-    """A Sales server of its own per test: a transactional test empties the tables, its logins with them."""
-    with serving(tmp_path) as server:
+@pytest.fixture(scope="module")
+def sales_server(django_db_setup, tmp_path_factory):
+    """The module's Sales server process, started once (its logins are each test's: `served`)."""
+    with https_server_process(tmp_path_factory.mktemp("sales-web-api")) as server:
         yield server
+
+
+@pytest.fixture
+def served(transactional_db, sales_server, monkeypatch):
+    """The module's Sales server with its logins made again for each test (committed: a transactional test empties
+    the tables at its end, the logins with them), and this process's transports to it made anew (no token of an
+    earlier test's logins); started again if a test killed it and did not live to start it."""
+    if sales_server.process.poll() is not None:
+        sales_server.start()
+    logins_create()
+    monkeypatch.setattr(sides, "_transports", {})
+    return Served(sales_server.base, sales_server.ca_file, sales_server)
 
 
 @pytest.fixture
