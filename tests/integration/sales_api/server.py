@@ -68,6 +68,18 @@ class Served:
         """A transport signed in as another Sales user than the integration's."""
         return self.transport(monkeypatch, client_id=OTHER_ID, secret=OTHER_SECRET)
 
+    def environment(self, *, secret=CLIENT_SECRET):
+        """The ``SALES_API_*`` environment that points p2c at this server (and trusts its certificate)."""
+        return {"SALES_API_URL": self.base, "SALES_API_TOKEN_URL": f"{self.base}/o/token/",
+                "SALES_API_CLIENT_ID": CLIENT_ID, "SALES_API_CLIENT_SECRET": secret, "SSL_CERT_FILE": self.ca_file}
+
+    def point_at(self, monkeypatch, **options):
+        """Configure this process with Sales over the Web API of this server; returns that environment."""
+        env = self.environment(**options)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return env
+
 
 def accounts_delete(transport):
     """Delete every account through the Web API (what a test left)."""

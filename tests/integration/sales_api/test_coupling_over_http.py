@@ -14,19 +14,7 @@ from erp.models import Customer
 from integration.coupling.couplings import mapping_couple_by_match
 from integration.models import Coupling, SyncJob
 
-from .server import CLIENT_ID, CLIENT_SECRET, serving
-
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def remote(transactional_db, tmp_path, monkeypatch):
-    with serving(tmp_path) as served:
-        for name, value in (("SALES_API_URL", served.base), ("SALES_API_TOKEN_URL", f"{served.base}/o/token/"),
-                            ("SALES_API_CLIENT_ID", CLIENT_ID), ("SALES_API_CLIENT_SECRET", CLIENT_SECRET),
-                            ("SSL_CERT_FILE", served.ca_file)):
-            monkeypatch.setenv(name, value)
-        yield served
 
 
 def account_reads():

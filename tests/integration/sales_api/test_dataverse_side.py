@@ -212,10 +212,7 @@ def test_test_connection_names_the_sales_user_it_signs_in_as(served, monkeypatch
 
     from django.core.management import call_command
 
-    for name, value in (("SALES_API_URL", served.base), ("SALES_API_TOKEN_URL", f"{served.base}/o/token/"),
-                        ("SALES_API_CLIENT_ID", CLIENT_ID), ("SALES_API_CLIENT_SECRET", CLIENT_SECRET),
-                        ("SSL_CERT_FILE", served.ca_file)):
-        monkeypatch.setenv(name, value)
+    served.point_at(monkeypatch)
     out = StringIO()
     call_command("integration_connection", "test", stdout=out)
     assert f"Signed in to Sales at {served.base} as sales-integration (" in out.getvalue()
@@ -226,10 +223,7 @@ def test_test_connection_with_a_wrong_secret_fails_saying_so_without_the_secret(
                                                                                reads_committed):
     from django.core.management import CommandError, call_command
 
-    for name, value in (("SALES_API_URL", served.base), ("SALES_API_TOKEN_URL", f"{served.base}/o/token/"),
-                        ("SALES_API_CLIENT_ID", CLIENT_ID), ("SALES_API_CLIENT_SECRET", "not-the-secret"),
-                        ("SSL_CERT_FILE", served.ca_file)):
-        monkeypatch.setenv(name, value)
+    served.point_at(monkeypatch, secret="not-the-secret")
     with pytest.raises(CommandError, match="Sales refused the credentials") as refused:
         call_command("integration_connection", "test")
     assert "not-the-secret" not in str(refused.value)

@@ -10,21 +10,9 @@ from integration.engine.sync import mapping_synchronize
 from integration.models import Coupling, Direction
 from tests.factories import ItemFactory, ProductFactory, ResourceFactory
 
-from .server import CLIENT_ID, CLIENT_SECRET, serving
-
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TO = Direction.TO_INTEGRATION
-
-
-@pytest.fixture
-def remote(transactional_db, tmp_path, monkeypatch):
-    with serving(tmp_path) as served:
-        for name, value in (("SALES_API_URL", served.base), ("SALES_API_TOKEN_URL", f"{served.base}/o/token/"),
-                            ("SALES_API_CLIENT_ID", CLIENT_ID), ("SALES_API_CLIENT_SECRET", CLIENT_SECRET),
-                            ("SSL_CERT_FILE", served.ca_file)):
-            monkeypatch.setenv(name, value)
-        yield served
 
 
 def test_items_and_resources_already_in_sales_are_coupled_by_match_over_http(mappings, remote):

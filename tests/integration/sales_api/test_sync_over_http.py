@@ -40,7 +40,7 @@ from integration.models import (
 from tests.concurrency import REPO, child_database_env
 from tests.crm.dataverse.server import https_server_process
 
-from .server import CLIENT_ID, CLIENT_SECRET, NAMES, Served, logins_create
+from .server import NAMES, Served, logins_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -73,11 +73,7 @@ def served(transactional_db, sales_server, monkeypatch):
 @pytest.fixture
 def remote(served, monkeypatch):
     """This process configured with Sales over the Web API; the environment a child process needs for the same."""
-    env = {"SALES_API_URL": served.base, "SALES_API_TOKEN_URL": f"{served.base}/o/token/",
-           "SALES_API_CLIENT_ID": CLIENT_ID, "SALES_API_CLIENT_SECRET": CLIENT_SECRET, "SSL_CERT_FILE": served.ca_file}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+    return served.point_at(monkeypatch)
 
 
 @pytest.fixture
