@@ -13,6 +13,7 @@ operations (`integration.operations.queued_runs`, `integration.full_sync.run`, .
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 
 from p2c.celery import app as celery_app
@@ -113,9 +114,13 @@ def mapping_synchronize_ids_enqueue(*, mapping_id, direction, ids, countdown=Non
 
 
 def realtime_run_enqueue(*, mapping_id, direction):
-    """Enqueue a near-real-time run of ``mapping_id`` in ``direction`` now, for the records still noted for it after
-    a run (integration.operations.queued_runs.realtime_changes_synchronize)."""
-    _enqueue(_task(task_names.SYNCHRONIZE_MAPPING), mapping_id=mapping_id, direction=direction, only_ids=[])
+    """Enqueue a near-real-time run of ``mapping_id`` in ``direction`` for the records still noted for it after a run
+    (integration.operations.queued_runs.realtime_changes_synchronize), after the countdown a commit waits
+    (``P2C_REALTIME_DELAY_SECONDS``): a steady stream of changes is then taken a few seconds' worth a run, not a run
+    of one or two records after another (each run costs Sales its reads and its write, service protection counts
+    them)."""
+    _enqueue(_task(task_names.SYNCHRONIZE_MAPPING), countdown=settings.P2C_REALTIME_DELAY_SECONDS,
+             mapping_id=mapping_id, direction=direction, only_ids=[])
 
 
 def full_sync_advance_enqueue(*, run):

@@ -254,6 +254,9 @@ P2C_SECRETS_KEY = os.environ.get("P2C_SECRETS_KEY", "").strip()
 # Seconds between two polls of the changes of a Sales reached over the Web API (near-real-time from Sales: its writes
 # raise no signal here; integration.background.realtime.sales_changes_poll). A settled poll costs one request.
 P2C_SALES_POLL_SECONDS = float(os.environ.get("P2C_SALES_POLL_SECONDS", "5"))
+# Seconds a near-real-time synchronisation waits after the change that asked for it, so that the changes of those
+# seconds go in the same run (integration.background.realtime; a run that finds more noted enqueues the next after it).
+P2C_REALTIME_DELAY_SECONDS = float(os.environ.get("P2C_REALTIME_DELAY_SECONDS", "2"))
 # Task names as declared in integration/task_names.py (which p2c may not import; a test checks they are declared).
 CELERY_BEAT_SCHEDULE = {
     "Close runs whose process stopped": {"task": "integration.close_stopped_runs", "schedule": 60.0},

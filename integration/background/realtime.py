@@ -56,7 +56,7 @@ def _config_ttl():
 
 
 def _countdown():
-    return getattr(settings, "P2C_REALTIME_DELAY_SECONDS", 2)
+    return settings.P2C_REALTIME_DELAY_SECONDS
 
 
 def config_clear(**kwargs):

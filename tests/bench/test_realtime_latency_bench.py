@@ -227,7 +227,7 @@ def _aware(timestamp):
 
 def _print(figures):
     poll = settings.P2C_SALES_POLL_SECONDS
-    delay = getattr(settings, "P2C_REALTIME_DELAY_SECONDS", 2)
+    delay = settings.P2C_REALTIME_DELAY_SECONDS
     load = " → ".join(f"{one[0]:.1f}" for one in figures["load"])
     print(f"\nNear-real-time over HTTP: {RATE:g} changes a second on each side for {SECONDS:g} s; poll every "
           f"{poll:g} s, countdown {delay:g} s; server {SERVER_WORKERS} gunicorn workers, worker concurrency "

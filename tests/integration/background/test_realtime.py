@@ -3,6 +3,7 @@ mapping and direction per transaction; never for the integration's own writes, n
 constant number of queries for bulk writes."""
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -22,11 +23,22 @@ pytestmark = pytest.mark.django_db
 TO, FROM = "to_integration", "from_integration"
 
 
+class Sent(list):
+    """The keyword arguments of the tasks sent, in order; ``countdowns``: each one's countdown."""
+
+    def __init__(self):
+        super().__init__()
+        self.countdowns = []
+
+    def apply_async(self, kwargs=None, countdown=None, **options):
+        self.append(kwargs)
+        self.countdowns.append(countdown)
+
+
 @pytest.fixture
 def sent(monkeypatch):
-    calls = []
-    monkeypatch.setattr(tasks.synchronize_mapping_task, "apply_async",
-                        lambda kwargs=None, countdown=None, **options: calls.append(kwargs))
+    calls = Sent()
+    monkeypatch.setattr(tasks.synchronize_mapping_task, "apply_async", calls.apply_async)
     return calls
 
 
@@ -208,7 +220,8 @@ def test_changes_committed_while_a_run_is_on_its_way_go_in_that_one_run(coupled,
 def test_a_record_changed_again_while_its_run_goes_on_is_taken_by_the_next(coupled, sent, monkeypatch,
                                                                             django_capture_on_commit_callbacks):
     """The run took the record, then it changed again before the run ended: it stays noted, and the run enqueues
-    the next at once, which synchronises the later change."""
+    the next, which synchronises the later change after the countdown a commit waits (so that a steady stream of
+    changes is taken a few seconds' worth a run)."""
     mapping, customers, _ = coupled
     with django_capture_on_commit_callbacks(execute=True):
         customers[0].phone_no = "+46 8 1"
@@ -231,6 +244,7 @@ def test_a_record_changed_again_while_its_run_goes_on_is_taken_by_the_next(coupl
     # The next run is on its way (enqueued by the run that found the record noted again) and takes it
     follow_up = {"mapping_id": mapping.pk, "direction": TO, "only_ids": []}
     assert follow_up in sent[1:]
+    assert sent.countdowns[sent.index(follow_up, 1)] == settings.P2C_REALTIME_DELAY_SECONDS
     assert tasks.synchronize_mapping_task.apply(kwargs=follow_up).get()["records"] == 1
     account = Coupling.objects.get(erp_model="erp.Customer", erp_id=customers[0].pk).crm_id
     assert Account.objects.get(pk=account).telephone1 == "+46 8 2"
