@@ -76,7 +76,8 @@ __all__ = [
     "ALL", "ANALYZE_AFTER", "ANALYZE_GROWTH", "BOTH_MODIFIED_MARGIN", "REPORT_LIMIT", "RETRY_BATCH", "SKIP_EXAMPLES",
     "WATERMARK_MARGIN",
     "ChunkResult", "ChunkRun", "ChunkWork", "DirectionRun", "FailedInserts", "RunRequest", "Synchronisation",
-    "counterpart_ids", "iterate_chunks", "job_create", "mapping_synchronize", "run_done_advance", "source_querysets", "watermark_advance",
+    "counterpart_ids", "iterate_chunks", "job_create", "mapping_synchronize", "run_done_advance", "source_querysets",
+    "watermark_advance",
 ]
 
 logger = logging.getLogger("p2c.integration")
@@ -234,7 +235,8 @@ class DirectionRun:
             # table may pass the refresh rule a chunk before the other (a destination in this process's database)
             analysed_at = dict.fromkeys([Coupling, *([plan.destination.model]
                                                      if plan.destination.reach.database is not None else [])], 0)
-            analysed_at = analysed_at if work.writes_records else {}
+            if not work.writes_records:  # nothing of the tables grows
+                analysed_at = {}
 
             def written(rows, result):
                 nonlocal max_seen
@@ -278,10 +280,7 @@ class DirectionRun:
             failure = said(gettext_noop("The job failed: %(error)s"), error=error)
         sink.report = log.report if request.dry_run else []
         if failure is None:
-            if work.message_limit:
-                sink.finish(work.closing(log), limit=work.message_limit)
-            else:
-                sink.finish(work.closing(log))
+            sink.finish(work.closing(log), limit=work.message_limit)
         else:
             sink.fail(failure)
         sink.skip_reasons = log.skip_reasons()  # for the caller, not stored

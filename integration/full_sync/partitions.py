@@ -248,8 +248,8 @@ class PartitionSink:
         for name, n in counts.items():
             setattr(self, name, getattr(self, name) + n)
 
-    def finish(self, message):
-        """Done: the job's message is the coordinator's to write."""
+    def finish(self, message, *, limit=None):
+        """Done: the job's message (and its ``limit``) is the coordinator's to write."""
 
     def fail(self, message):
         self.failed_with = said_stored(message)

@@ -369,11 +369,10 @@ class DataverseSide(Side):
         if since is None:
             return since
         try:
-            _changed, deleted, link = self._delta_read(
-                since, said(gettext_noop("reading the deletions of %(table)s"), table=self.label), changed_keys=False)
+            found = self.deletions(since)
         except CannotAnswer:
             return since
-        return since if deleted or link is None else link
+        return since if found.keys or found.cursor is None else found.cursor
 
     def deletions_cursor(self):
         """A delta link from now: Dataverse gives one only at the end of a tracked read of the whole table (no
