@@ -40,14 +40,16 @@ def _limits():
 
 def _add(alias, user_id, *slots, amount):
     """Add ``amount`` to the counts of ``slots`` (made when missing), atomically, in one statement (INSERT … ON
-    CONFLICT DO UPDATE: PostgreSQL, SQLite ≥ 3.24): a request costs the database three statements, not a dozen."""
+    CONFLICT DO UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35): a request costs the database three statements, not a
+    dozen. Returns each slot's count as this statement left it."""
     connection = connections[alias]
     table = connection.ops.quote_name(DataverseRequestCount._meta.db_table)
     rows = ", ".join(["(%s, %s, %s)"] * len(slots))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (user_id, slot, count) VALUES {rows} ON CONFLICT (user_id, slot) "
-                       f"DO UPDATE SET count = {table}.count + excluded.count",
+                       f"DO UPDATE SET count = {table}.count + excluded.count RETURNING slot, count",
                        [value for slot in slots for value in (user_id, slot, amount)])
+        return dict(cursor.fetchall())
 
 
 @contextmanager
@@ -60,11 +62,16 @@ def protected(user_id):
     first_slot = slot - window // slot_seconds + 1
     rows = DataverseRequestCount.objects.using(alias)
     in_flight = _in_flight_slot(now)
-    # this request in the window and in flight together, then both counts read at once
-    _add(alias, user_id, slot, in_flight, amount=1)
-    counts = rows.filter(Q(slot__gte=first_slot) | Q(slot__in=[in_flight, in_flight + 1]), user_id=user_id).aggregate(
+    # This request in the window and in flight together. The counts that statement returns place it among the
+    # requests of its own slot and period exactly, however many processes add at once; the earlier slots, which no
+    # longer grow, are read after. (Summing every slot after the add would let two racing requests each see the
+    # other and both be refused, one short of the limit.)
+    added = _add(alias, user_id, slot, in_flight, amount=1)
+    counts = rows.filter(Q(slot__gte=first_slot, slot__lt=slot) | Q(slot=in_flight + 1), user_id=user_id).aggregate(
         total=Sum("count", filter=Q(slot__gte=first_slot), default=0),
-        running=Sum("count", filter=Q(slot__in=[in_flight, in_flight + 1]), default=0))
+        running=Sum("count", filter=Q(slot=in_flight + 1), default=0))
+    counts["total"] += added[slot]
+    counts["running"] += added[in_flight]
     if counts["total"] > max_requests:
         _add(alias, user_id, in_flight, amount=-1)
         # The oldest slot still counted leaves the window first: wait for it (a client that keeps sending keeps
