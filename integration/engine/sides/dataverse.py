@@ -417,7 +417,7 @@ class DataverseSide(Side):
     def user_id(self):
         """The Sales user the integration signs in as: its writes carry it as ``modifiedby``."""
         if self._user_id is None:
-            self._user_id = uuid.UUID(str(self.transport.who_am_i()))
+            self._user_id = uuid.UUID(str(self.transport.signed_in_user()))
         return self._user_id
 
     # -- writing -------------------------------------------------------------------------------------------------------

@@ -307,6 +307,7 @@ class Transport:
         self.clock, self.sleep = clock, sleep
         self.base_delay, self.max_delay = base_delay, max_delay
         self._token, self._token_lock = None, threading.Lock()
+        self._user_id = None  # signed_in_user: asked once, for this login's life
         self.last_throttled = None  # when Sales last answered 429 (the health page)
         self.requests_sent = 0
         self._count_lock = threading.Lock()  # a side's threads send at once (an increment is no atomic step)
@@ -378,6 +379,14 @@ class Transport:
 
     def get(self, path, *, what, **options):
         return self.request("GET", path, what=what, **options)
+
+    def signed_in_user(self):
+        """`who_am_i`, asked once for this transport: its login, and so its Sales user, never changes (other
+        credentials make another transport), so a poll that finds changes need not ask again. Test connection asks
+        `who_am_i` itself, every time."""
+        if self._user_id is None:
+            self._user_id = self.who_am_i()
+        return self._user_id
 
     def who_am_i(self):
         """The Sales user this connection signs in as (WhoAmI's ``UserId``)."""

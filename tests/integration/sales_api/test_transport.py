@@ -45,6 +45,15 @@ def test_transient_faults_are_retried_until_an_answer(stub):
     assert len(stub.requests) == 5
 
 
+def test_the_signed_in_user_is_asked_once_per_transport_and_test_connection_asks_every_time(stub):
+    stub.script = [(200, {}, {"UserId": "u-1"})] * 3
+    sales = transport(stub)
+    assert sales.signed_in_user() == sales.signed_in_user() == "u-1"
+    assert len(stub.requests) == 1
+    assert sales.who_am_i() == "u-1"
+    assert len(stub.requests) == 2
+
+
 def test_a_stalled_answer_is_a_timeout_and_retried(stub):
     stub.script = [("stall", 1.5), (200, {}, {"UserId": "u-1"})]
     assert transport(stub, timeout=0.5).who_am_i() == "u-1"
