@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from p2c.records import instance_maker
 from p2c.utils import chunked
@@ -214,13 +215,14 @@ class Side(abc.ABC):
     # The engine decides over instances of `model` (the rules and field mappings read them). A side that hands out
     # rows as dicts gets these generic versions; `DjangoSide` has its own, reading and writing its database directly.
 
+    @cached_property
+    def _instance_make(self):
+        return instance_maker(self.model)
+
     def instance(self, row):
         """A row as an (unsaved) instance of `model`: what ``model(**row)`` gives (`p2c.records.instance_maker`,
         without Model.__init__'s per-field keyword lookups: a tenth of a first load's Python over HTTP)."""
-        make = self.__dict__.get("_instance_make")
-        if make is None:
-            make = self._instance_make = instance_maker(self.model)
-        obj = make(row)
+        obj = self._instance_make(row)
         obj._state.adding = False
         return obj
 

@@ -104,7 +104,6 @@ class DataverseSide(Side):
         self.etags = {}  # key → the ETag of the row as last read (updates carry it)
         self._local = threading.local()  # the delta link of this thread's last read (`_delta`): the side's
         # threads (the creates of `write`) read too
-        self._user_id = None
         # attname → (Dataverse name to read, how to write it: a column or a lookup)
         self.names = {self.key_name: self.entity.primary_id}
         self.columns, self.lookups = {}, {}
@@ -416,9 +415,7 @@ class DataverseSide(Side):
     @property
     def user_id(self):
         """The Sales user the integration signs in as: its writes carry it as ``modifiedby``."""
-        if self._user_id is None:
-            self._user_id = uuid.UUID(str(self.transport.signed_in_user()))
-        return self._user_id
+        return self.transport.signed_in_user()
 
     # -- writing -------------------------------------------------------------------------------------------------------
     def new_keys(self, count):

@@ -21,6 +21,7 @@ import random
 import ssl
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -381,11 +382,11 @@ class Transport:
         return self.request("GET", path, what=what, **options)
 
     def signed_in_user(self):
-        """`who_am_i`, asked once for this transport: its login, and so its Sales user, never changes (other
-        credentials make another transport), so a poll that finds changes need not ask again. Test connection asks
-        `who_am_i` itself, every time."""
+        """`who_am_i` as a UUID, asked once for this transport: its login, and so its Sales user, never changes
+        (other credentials make another transport), so a poll that finds changes need not ask again. Test connection
+        asks `who_am_i` itself, every time."""
         if self._user_id is None:
-            self._user_id = self.who_am_i()
+            self._user_id = uuid.UUID(str(self.who_am_i()))
         return self._user_id
 
     def who_am_i(self):

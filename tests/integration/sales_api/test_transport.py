@@ -3,6 +3,7 @@ Retry-After is obeyed, the budget is shared, a deadline names the URL, a 401 ref
 
 import threading
 import time
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -46,11 +47,12 @@ def test_transient_faults_are_retried_until_an_answer(stub):
 
 
 def test_the_signed_in_user_is_asked_once_per_transport_and_test_connection_asks_every_time(stub):
-    stub.script = [(200, {}, {"UserId": "u-1"})] * 3
+    user_id = "00000000-0000-4000-8000-000000000001"
+    stub.script = [(200, {}, {"UserId": user_id})] * 3
     sales = transport(stub)
-    assert sales.signed_in_user() == sales.signed_in_user() == "u-1"
+    assert sales.signed_in_user() == sales.signed_in_user() == uuid.UUID(user_id)
     assert len(stub.requests) == 1
-    assert sales.who_am_i() == "u-1"
+    assert sales.who_am_i() == user_id
     assert len(stub.requests) == 2
 
 
