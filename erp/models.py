@@ -1115,6 +1115,7 @@ class SalesLineFields(models.Model):
 
 class SalesHeader(SalesDocumentFields, ErpRecord):
     NUMBER_FIELD = "no"
+
     class DocumentType(models.TextChoices):
         QUOTE = "quote", _("Quote")
         ORDER = "order", _("Order")
@@ -1210,6 +1211,7 @@ class SalesInvoiceLine(SalesLineFields, ErpRecord):
 # B7 purchase documents and interactions ---------------------------------------------------------------------------------
 class PurchaseHeader(ErpRecord):
     NUMBER_FIELD = "no"
+
     class DocumentType(models.TextChoices):
         QUOTE = "quote", _("Quote")
         ORDER = "order", _("Order")

@@ -210,14 +210,20 @@ IDEMPOTENCY_HEADER = {
 }
 
 
+def _endpoint_actions(generator):
+    """(path, method, view class, action name) of each endpoint the generator found; the view class as a request's
+    viewset takes it, with the mixins registered for its model (`ApiViewSetMixin.extended`)."""
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        view = getattr(callback, "cls", None)
+        if hasattr(view, "extended"):
+            view = view.extended()
+        yield path, method, view, (getattr(callback, "actions", None) or {}).get(method.lower())
+
+
 def _idempotent_operations(generator):
     """(path, method) of the operations whose handler honours ``Idempotency-Key`` (``p2c.idempotency``)."""
     found = set()
-    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
-        view = getattr(callback, "cls", None)
-        if hasattr(view, "extended"):  # the class a request's viewset takes, with the mixins registered
-            view = view.extended()
-        action = (getattr(callback, "actions", None) or {}).get(method.lower())
+    for path, method, view, action in _endpoint_actions(generator):
         handler = getattr(view, action, None) if view and action else None
         if getattr(handler, "honours_idempotency_key", False):
             found.add((_shape(path), method.lower()))
@@ -237,11 +243,7 @@ def _stored_data_rules(generator):
     """``{(path, method): sentence}``: for each create and update of a record, the refusals that depend on the
     stored records (a unique value another record holds, a reference to a record that does not exist), named."""
     found = {}
-    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
-        view = getattr(callback, "cls", None)
-        if hasattr(view, "extended"):  # the class a request's viewset takes, with the mixins registered
-            view = view.extended()
-        action = (getattr(callback, "actions", None) or {}).get(method.lower())
+    for path, method, view, action in _endpoint_actions(generator):
         queryset = getattr(view, "queryset", None)
         if action not in ("create", "update", "partial_update") or queryset is None:
             continue
